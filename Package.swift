@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "lethe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lethe", targets: ["lethe"]),
+        .library(name: "LetheClient", targets: ["LetheClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+    ],
+    targets: [
+        // C boundary: libvips/glib (variadic calls wrapped in fixed-argument shims).
+        .systemLibrary(
+            name: "CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"])]
+        ),
+        // C boundary: prctl/rlimit/mlock/madvise/explicit_bzero, which Swift cannot call directly.
+        .target(name: "CLetheSystem"),
+
+        .target(name: "LetheMemory", dependencies: ["CLetheSystem"]),
+        // Wire types shared by the worker and the device client (no dependencies: devices link it).
+        .target(name: "LetheAPI"),
+        .target(name: "LetheImaging", dependencies: ["CVips", "LetheMemory"]),
+        .target(name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"]),
+        .target(name: "LetheEnvelope", dependencies: [
+            "LetheMemory",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "LetheLedger", dependencies: [
+            "LetheMemory",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "LetheServer", dependencies: [
+            "LetheAPI", "LetheAnalysis", "LetheEnvelope", "LetheLedger", "LetheImaging", "LetheMemory",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope"]),
+        .executableTarget(name: "lethe", dependencies: [
+            "LetheServer", "LetheClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "LetheMemoryTests", dependencies: ["LetheMemory"]),
+        .testTarget(name: "LetheImagingTests", dependencies: ["LetheImaging"]),
+        .testTarget(name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging"]),
+        .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope"], resources: [.copy("Vectors")]),
+        .testTarget(name: "LetheLedgerTests", dependencies: [
+            "LetheLedger", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheServer", "LetheClient", "LetheImaging"]),
+    ]
+)

@@ -1,0 +1,37 @@
+#ifndef LETHE_SYSTEM_H
+#define LETHE_SYSTEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Zeroes `length` bytes at `pointer` in a way the compiler may not elide (explicit_bzero).
+void lethe_wipe(void *pointer, size_t length);
+
+/// Returns 1 when every one of `length` bytes at `pointer` is zero, else 0.
+int lethe_is_zero(const void *pointer, size_t length);
+
+/// Marks the process non-dumpable (prctl PR_SET_DUMPABLE 0). Returns 0 or -errno.
+int lethe_set_non_dumpable(void);
+
+/// Returns the current PR_GET_DUMPABLE value, or -errno.
+int lethe_get_dumpable(void);
+
+/// Sets RLIMIT_CORE to 0 (soft and hard). Returns 0 or -errno.
+int lethe_disable_core_dumps(void);
+
+/// Returns the current soft RLIMIT_CORE, or -1 on error.
+long long lethe_core_limit(void);
+
+/// Excludes the range from core dumps (MADV_DONTDUMP). Returns 0 or -errno.
+int lethe_madvise_dontdump(void *pointer, size_t length);
+
+/// Locks the range in RAM so that it is never swapped. Returns 0 or -errno.
+int lethe_mlock(const void *pointer, size_t length);
+
+/// Unlocks a range locked with lethe_mlock. Returns 0 or -errno.
+int lethe_munlock(const void *pointer, size_t length);
+
+/// The system page size.
+size_t lethe_page_size(void);
+
+#endif

@@ -1,0 +1,64 @@
+#define _GNU_SOURCE
+#include "lethe_system.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+void lethe_wipe(void *pointer, size_t length) {
+    if (pointer != NULL && length > 0) {
+        explicit_bzero(pointer, length);
+    }
+}
+
+int lethe_is_zero(const void *pointer, size_t length) {
+    // Volatile reads: the verify must look at memory, not at what the compiler knows.
+    const volatile unsigned char *bytes = (const volatile unsigned char *)pointer;
+    unsigned char accumulated = 0;
+    for (size_t index = 0; index < length; index++) {
+        accumulated |= bytes[index];
+    }
+    return accumulated == 0;
+}
+
+int lethe_set_non_dumpable(void) {
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : -errno;
+}
+
+int lethe_get_dumpable(void) {
+    int value = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    return value >= 0 ? value : -errno;
+}
+
+int lethe_disable_core_dumps(void) {
+    struct rlimit limit = { 0, 0 };
+    return setrlimit(RLIMIT_CORE, &limit) == 0 ? 0 : -errno;
+}
+
+long long lethe_core_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_CORE, &limit) != 0) {
+        return -1;
+    }
+    return (long long)limit.rlim_cur;
+}
+
+int lethe_madvise_dontdump(void *pointer, size_t length) {
+    return madvise(pointer, length, MADV_DONTDUMP) == 0 ? 0 : -errno;
+}
+
+int lethe_mlock(const void *pointer, size_t length) {
+    return mlock(pointer, length) == 0 ? 0 : -errno;
+}
+
+int lethe_munlock(const void *pointer, size_t length) {
+    return munlock(pointer, length) == 0 ? 0 : -errno;
+}
+
+size_t lethe_page_size(void) {
+    long size = sysconf(_SC_PAGESIZE);
+    return size > 0 ? (size_t)size : 4096;
+}

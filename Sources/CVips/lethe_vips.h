@@ -1,0 +1,169 @@
+#ifndef LETHE_VIPS_H
+#define LETHE_VIPS_H
+
+// Fixed-argument shims over libvips' variadic API (which Swift cannot call) and over the
+// VIPS_INIT macro. Policy (what to block, which loader to call, limits) lives in Swift
+// (LetheImaging); these functions only pass options through.
+
+#include <stdlib.h>
+#include <vips/vips.h>
+
+/// VIPS_INIT as a function. Returns 0 on success, -1 on failure.
+static inline int lethe_vips_init(const char *argv0) {
+    return VIPS_INIT(argv0);
+}
+
+/// setenv("TMPDIR", directory, 1): must run before vips/glib first read TMPDIR.
+static inline int lethe_vips_set_tmpdir(const char *directory) {
+    return setenv("TMPDIR", directory, 1);
+}
+
+static inline void lethe_vips_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
+    (void)domain; (void)level; (void)message; (void)data;
+}
+
+/// Routes libvips' own warnings (codec complaints such as "IDAT: CRC error") to nowhere: they
+/// would reach stderr as free text outside the structured logs. Errors still surface as return
+/// codes, which the Swift side maps to stable error codes.
+static inline void lethe_vips_silence_warnings(void) {
+    g_log_set_handler("VIPS",
+        (GLogLevelFlags)(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG),
+        lethe_vips_drop_log, NULL);
+}
+
+/// Drops a reference to an image (NULL is ignored).
+static inline void lethe_vips_unref(VipsImage *image) {
+    if (image != NULL) {
+        g_object_unref(image);
+    }
+}
+
+/// Frees a g_malloc'd block (output of a *save_buffer call).
+static inline void lethe_vips_g_free(void *pointer) {
+    g_free(pointer);
+}
+
+// MARK: - Loaders (memory=TRUE: never spill decoded pixels to a temp file)
+
+static inline int lethe_vips_jpegload_buffer(const void *data, size_t length, VipsImage **out, int fail_on) {
+    return vips_jpegload_buffer((void *)data, length, out,
+        "fail_on", (VipsFailOn)fail_on, "memory", TRUE, NULL);
+}
+
+static inline int lethe_vips_pngload_buffer(const void *data, size_t length, VipsImage **out, int fail_on) {
+    return vips_pngload_buffer((void *)data, length, out,
+        "fail_on", (VipsFailOn)fail_on, "memory", TRUE, NULL);
+}
+
+static inline int lethe_vips_webpload_buffer(const void *data, size_t length, VipsImage **out, int fail_on) {
+    return vips_webpload_buffer((void *)data, length, out,
+        "fail_on", (VipsFailOn)fail_on, "memory", TRUE, NULL);
+}
+
+static inline int lethe_vips_heifload_buffer(const void *data, size_t length, VipsImage **out, int fail_on) {
+    return vips_heifload_buffer((void *)data, length, out,
+        "fail_on", (VipsFailOn)fail_on, "memory", TRUE, NULL);
+}
+
+// MARK: - Conversions
+
+static inline int lethe_vips_autorot(VipsImage *in, VipsImage **out) {
+    return vips_autorot(in, out, NULL);
+}
+
+static inline int lethe_vips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space) {
+    return vips_colourspace(in, out, space, NULL);
+}
+
+/// Flattens the last band (alpha, 0..max_alpha) over a white background of `white` per band.
+static inline int lethe_vips_flatten_white(VipsImage *in, VipsImage **out, double white, double max_alpha) {
+    double background[3] = { white, white, white };
+    VipsArrayDouble *array = vips_array_double_new(background, 3);
+    int result = vips_flatten(in, out, "background", array, "max_alpha", max_alpha, NULL);
+    vips_area_unref(VIPS_AREA(array));
+    return result;
+}
+
+static inline int lethe_vips_extract_bands(VipsImage *in, VipsImage **out, int first, int count) {
+    return vips_extract_band(in, out, first, "n", count, NULL);
+}
+
+static inline int lethe_vips_shift_right(VipsImage *in, VipsImage **out, int bits) {
+    return vips_rshift_const1(in, out, (double)bits, NULL);
+}
+
+static inline int lethe_vips_cast_uchar(VipsImage *in, VipsImage **out) {
+    return vips_cast_uchar(in, out, NULL);
+}
+
+static inline int lethe_vips_set_srgb(VipsImage *in, VipsImage **out) {
+    return vips_copy(in, out, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
+}
+
+// MARK: - Savers (output is g_malloc'd: the caller copies, wipes and g_frees it)
+
+static inline int lethe_vips_pngsave_buffer(VipsImage *in, void **buffer, size_t *length, int compression) {
+    return vips_pngsave_buffer(in, buffer, length, "compression", compression, "strip", TRUE, NULL);
+}
+
+static inline int lethe_vips_jpegsave_buffer(VipsImage *in, void **buffer, size_t *length, int quality) {
+    return vips_jpegsave_buffer(in, buffer, length, "Q", quality, "strip", TRUE, NULL);
+}
+
+static inline int lethe_vips_webpsave_buffer(VipsImage *in, void **buffer, size_t *length, int quality, int lossless) {
+    return vips_webpsave_buffer(in, buffer, length, "Q", quality, "lossless", lossless ? TRUE : FALSE,
+        "strip", TRUE, NULL);
+}
+
+static inline int lethe_vips_heifsave_buffer(VipsImage *in, void **buffer, size_t *length, int quality) {
+    return vips_heifsave_buffer(in, buffer, length, "Q", quality, "strip", TRUE, NULL);
+}
+
+/// Converts to 8-bit sRGB through the image's embedded ICC profile (Display P3, Adobe RGB,
+/// CMYK...). Fails when there is no usable profile; the caller then falls back to colourspace.
+static inline int lethe_vips_icc_to_srgb(VipsImage *in, VipsImage **out) {
+    return vips_icc_transform(in, out, "srgb", "embedded", TRUE,
+        "intent", VIPS_INTENT_RELATIVE, "depth", 8, NULL);
+}
+
+/// 1 when the image carries an ICC profile.
+static inline int lethe_vips_has_icc_profile(VipsImage *image) {
+    return vips_image_get_typeof(image, VIPS_META_ICC_NAME) != 0 ? 1 : 0;
+}
+
+/// Blocks or unblocks an operation and its subclasses. Accepts a nickname ("pngload_buffer") or a
+/// class name ("VipsForeignLoad"): libvips 8.14's vips_operation_block_set matches class names
+/// only, so the nickname is resolved to its GType name first. Returns 0, or -1 when unknown.
+static inline int lethe_vips_operation_set_blocked(const char *name, int blocked) {
+    GType type = g_type_from_name(name);  /* class names, including abstract ones */
+    if (type == 0) {
+        type = vips_type_find("VipsOperation", name);  /* nicknames of concrete operations */
+    }
+    if (type == 0) {
+        return -1;
+    }
+    vips_operation_block_set(g_type_name(type), blocked ? TRUE : FALSE);
+    return 0;
+}
+
+/// 1 when the operation (nickname or class name) is blocked, 0 when allowed, -1 when unknown.
+static inline int lethe_vips_operation_is_blocked(const char *name) {
+    GType type = g_type_from_name(name);
+    if (type == 0) {
+        type = vips_type_find("VipsOperation", name);
+    }
+    if (type == 0) {
+        return -1;
+    }
+    gpointer klass = g_type_class_ref(type);
+    int blocked = (VIPS_OPERATION_CLASS(klass)->flags & VIPS_OPERATION_BLOCKED) != 0 ? 1 : 0;
+    g_type_class_unref(klass);
+    return blocked;
+}
+
+/// 1 when an operation with this nickname (e.g. "heifload_buffer") exists in this build.
+static inline int lethe_vips_operation_exists(const char *nickname) {
+    return vips_type_find("VipsOperation", nickname) != 0 ? 1 : 0;
+}
+
+#endif

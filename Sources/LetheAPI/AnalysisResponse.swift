@@ -1,0 +1,67 @@
+/// The JSON body of a successful analysis, as the device receives it inside the encrypted
+/// response. Documented in `openapi.yaml`.
+public struct AnalysisResponse: Codable, Sendable, Equatable {
+    /// Describes the decoded photo.
+    public struct ImageInfo: Codable, Sendable, Equatable {
+        public var width: Int
+        public var height: Int
+        /// Format sniffed from the bytes: `jpeg`, `png`, `webp` or `heif`.
+        public var format: String
+
+        public init(width: Int, height: Int, format: String) {
+            self.width = width
+            self.height = height
+            self.format = format
+        }
+    }
+
+    /// Random id of this request; the deletion ledger entry carries the same id.
+    public var requestID: String
+    /// Analysis kind, e.g. `skin`.
+    public var kind: String
+    public var image: ImageInfo
+    /// Skin measures over the skin pixels of the photo.
+    public var measures: SkinAnalysisResult
+
+    enum CodingKeys: String, CodingKey {
+        case requestID = "request_id"
+        case kind, image, measures
+    }
+
+    public init(requestID: String, kind: String, image: ImageInfo, measures: SkinAnalysisResult) {
+        self.requestID = requestID
+        self.kind = kind
+        self.image = image
+        self.measures = measures
+    }
+}
+
+/// The JSON body of every refused or failed inner request.
+public struct ErrorResponse: Codable, Sendable, Equatable {
+    /// A stable code and a human message.
+    public struct Detail: Codable, Sendable, Equatable {
+        /// Stable snake_case code (the contract); see the README's error table.
+        public var code: String
+        /// Human explanation; wording may change.
+        public var message: String
+
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
+
+    /// Random id of this request; the deletion ledger entry carries the same id.
+    public var requestID: String
+    public var error: Detail
+
+    enum CodingKeys: String, CodingKey {
+        case requestID = "request_id"
+        case error
+    }
+
+    public init(requestID: String, error: Detail) {
+        self.requestID = requestID
+        self.error = error
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A CIE 1976 L*a*b* colour relative to the D65 white point.
+public struct CIELab: Sendable, Equatable, Codable {
+    /// Lightness L*, 0 (black) to 100 (diffuse white).
+    public var l: Double
+    /// Green (−) to red (+) a*.
+    public var a: Double
+    /// Blue (−) to yellow (+) b*.
+    public var b: Double
+
+    /// Creates a colour from its coordinates.
+    public init(l: Double, a: Double, b: Double) {
+        self.l = l
+        self.a = a
+        self.b = b
+    }
+
+    /// Converts an 8-bit sRGB colour: IEC 61966-2-1 decoding to linear RGB, the sRGB → XYZ (D65)
+    /// matrix, then CIE 15:2004 §8.2.1 (CIELAB).
+    public init(sRGBRed red: UInt8, green: UInt8, blue: UInt8) {
+        let table = SRGB.linearTable
+        self = CIELab.fromLinear(red: table[Int(red)], green: table[Int(green)], blue: table[Int(blue)])
+    }
+
+    /// CIELAB of linear-light sRGB components (0–1).
+    @inline(__always)
+    static func fromLinear(red: Double, green: Double, blue: Double) -> CIELab {
+        let m = SRGB.toXYZ
+        let x = (m.0 * red + m.1 * green + m.2 * blue) / SRGB.whiteX
+        let y = m.3 * red + m.4 * green + m.5 * blue
+        let z = (m.6 * red + m.7 * green + m.8 * blue) / SRGB.whiteZ
+        let fx = labF(x), fy = labF(y), fz = labF(z)
+        return CIELab(l: 116 * fy - 16, a: 500 * (fx - fy), b: 200 * (fy - fz))
+    }
+
+    /// CIE 15:2004 §8.2.1: f(t) = t^(1/3) above (6/29)³, else t/(3·(6/29)²) + 4/29.
+    @inline(__always)
+    static func labF(_ t: Double) -> Double {
+        t > 216.0 / 24_389.0 ? cbrt(t) : t * (24_389.0 / 27.0 / 116.0) + 16.0 / 116.0
+    }
+
+    /// Individual Typology Angle in degrees: atan2(L* − 50, b*) · 180/π (Chardon, Cretois &
+    /// Hourseau 1991, Int J Cosmet Sci 13:191).
+    public var itaDegrees: Double {
+        atan2(l - 50, b) * 180 / .pi
+    }
+}
+
+/// sRGB constants (IEC 61966-2-1:1999).
+enum SRGB {
+    /// 8-bit code value → linear light, IEC 61966-2-1 §5.2: v/12.92 for v ≤ 0.04045, else
+    /// ((v + 0.055)/1.055)^2.4. 256 entries: per-pixel work is a table read.
+    static let linearTable: [Double] = (0..<256).map { code in
+        let v = Double(code) / 255
+        return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4)
+    }
+
+    /// Linear RGB → XYZ (D65), row-major, at the precision of Lindbloom's derivation from the
+    /// sRGB primaries; rows sum to the D65 white below, so sRGB white maps to a* = b* = 0.
+    static let toXYZ: (Double, Double, Double, Double, Double, Double, Double, Double, Double) = (
+        0.412_456_4, 0.357_576_1, 0.180_437_5,
+        0.212_672_9, 0.715_152_2, 0.072_175_0,
+        0.019_333_9, 0.119_192_0, 0.950_304_1
+    )
+
+    /// D65 reference white, Y = 1 (CIE 15:2004 Table T.3: X 95.047, Z 108.883).
+    static let whiteX = 0.950_47
+    static let whiteZ = 1.088_83
+
+    /// CIELAB f(t) sampled at t = i/4096, i = 0…4096, for the per-pixel path: linear
+    /// interpolation between samples is within 5·10⁻⁶ of f (worst case just above the knee at
+    /// (6/29)³, where the cube root bends most), i.e. < 0.003 in a* — far below what 8-bit input
+    /// resolves — and several times faster than `cbrt`.
+    static let labFTable: [Double] = (0...labFTableSteps).map { CIELab.labF(Double($0) / Double(labFTableSteps)) }
+    static let labFTableSteps = 4096
+
+    /// log10 of linear reflectance per 8-bit code, floored at half a code step so that a zero
+    /// channel gives a large finite value instead of −∞ (erythema index guard).
+    static let log10LinearTable: [Double] = linearTable.map { log10(max($0, 0.5 / 255 / 12.92)) }
+}

@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+import LetheMemory
+
+/// The Oblivious Gateway Resource's cryptography (RFC 9458 §4.3, §6.3): holds the private keys,
+/// publishes their configs, and turns an encapsulated request into plaintext held in a
+/// `PlaintextArena`.
+public struct OHTTPGateway: Sendable {
+    private let keys: [OHTTPPrivateKey]
+    private let keysByID: [UInt8: OHTTPPrivateKey]
+
+    /// Creates a gateway for `keys`. When two keys share a key id, the first one is used and
+    /// the later one is neither published nor accepted.
+    public init(keys: [OHTTPPrivateKey]) {
+        var byID: [UInt8: OHTTPPrivateKey] = [:]
+        var unique: [OHTTPPrivateKey] = []
+        for key in keys where byID[key.keyID] == nil {
+            byID[key.keyID] = key
+            unique.append(key)
+        }
+        self.keys = unique
+        self.keysByID = byID
+    }
+
+    /// The `application/ohttp-keys` body (RFC 9540 §3) listing every key's config.
+    public var keyConfigs: Data {
+        OHTTPKeyConfig.encodeList(keys.map(\.config))
+    }
+
+    /// Decapsulates a request (RFC 9458 §4.3): reads `hdr || enc || ct`, sets up HPKE with
+    /// `info = "message/bhttp request" || 0x00 || hdr`, opens `ct`, and moves the plaintext
+    /// into `arena` as a `.requestBody` buffer (the `Data` HPKE returned is wiped in place).
+    ///
+    /// - Returns: the binary HTTP request bytes, and the responder that encapsulates the
+    ///   response to this request.
+    /// - Throws: `malformed_envelope` (shorter than header, `enc` and AEAD tag),
+    ///   `unknown_key_id`, `unsupported_suite` (KEM does not match the key, or KDF/AEAD not
+    ///   offered), `decryption_failed` (any HPKE failure: tampered, truncated, wrong key), or the
+    ///   `LetheMemory` code when the arena cannot take the plaintext.
+    public func decapsulate(
+        _ encapsulatedRequest: some DataProtocol,
+        into arena: PlaintextArena
+    ) throws(EnvelopeError) -> (request: SecureBuffer, responder: OHTTPResponder) {
+        // The envelope is ciphertext: copying it into an array exposes nothing.
+        var reader = NetworkByteReader(Array(encapsulatedRequest))
+        guard let header = OHTTPRequestHeader(&reader) else {
+            throw .malformedEnvelope("encapsulated request is shorter than its \(OHTTPRequestHeader.byteCount)-byte header")
+        }
+        guard let key = keysByID[header.keyID] else {
+            throw .unknownKeyID(header.keyID)
+        }
+        guard header.kemID == key.kem.kemID else {
+            throw .unsupportedSuite("key id \(header.keyID) is a \(key.kem.rawValue) key, not KEM 0x\(String(header.kemID, radix: 16))")
+        }
+        guard header.suite.isSupported, key.config.suites.contains(header.suite),
+              let kdf = header.suite.hpkeKDF, let aead = header.suite.hpkeAEAD else {
+            throw .unsupportedSuite("symmetric suite \(header.suite) is not offered")
+        }
+        guard let encapsulatedKey = reader.readBytes(key.kem.encapsulatedKeyByteCount) else {
+            throw .malformedEnvelope("encapsulated request ends inside the \(key.kem.encapsulatedKeyByteCount)-byte encapsulated key")
+        }
+        guard reader.remainingCount >= header.suite.aeadTagByteCount,
+              let ciphertext = reader.readBytes(reader.remainingCount) else {
+            throw .malformedEnvelope("encapsulated request is too short to hold an authentication tag")
+        }
+
+        let enc = Data(encapsulatedKey)
+        let ciphersuite = HPKE.Ciphersuite(kem: key.kem.hpkeKEM, kdf: kdf, aead: aead)
+        var recipient: HPKE.Recipient
+        let secret: SymmetricKey
+        do {
+            recipient = try key.makeRecipient(ciphersuite: ciphersuite, info: header.hpkeInfo, encapsulatedKey: enc)
+            // RFC 9458 §4.4: secret = context.Export("message/bhttp response", Nk). Taken before
+            // opening so that no plaintext exists yet if this fails.
+            secret = try recipient.exportSecret(
+                context: OHTTPResponseCrypto.exportContext,
+                outputByteCount: header.suite.aeadKeyByteCount
+            )
+        } catch {
+            throw .decryptionFailed
+        }
+
+        var plaintext: Data
+        do {
+            plaintext = try recipient.open(ciphertext, authenticating: Data())
+        } catch {
+            throw .decryptionFailed
+        }
+
+        let request: SecureBuffer
+        do throws(MemoryError) {
+            request = try arena.adopt(&plaintext, bufferClass: .requestBody)
+        } catch {
+            plaintext.wipeInPlace()
+            throw .memory(code: error.code, message: error.message)
+        }
+        let responder = OHTTPResponder(crypto: OHTTPResponseCrypto(secret: secret, encapsulatedKey: enc, suite: header.suite))
+        return (request, responder)
+    }
+}

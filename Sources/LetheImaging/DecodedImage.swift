@@ -1,0 +1,31 @@
+import LetheMemory
+
+/// Decoded pixels in the worker's canonical layout: interleaved 8-bit sRGB, 3 bytes per pixel,
+/// row-major, no row padding, EXIF orientation applied. The pixels live in an arena buffer of
+/// class `.pixels`; the arena that allocated them wipes them.
+public struct DecodedImage: Sendable {
+    /// Width in pixels, after EXIF orientation.
+    public let width: Int
+    /// Height in pixels, after EXIF orientation.
+    public let height: Int
+    /// The format the image arrived in.
+    public let format: ImageFormat
+    /// `width * height * 3` bytes.
+    public let pixels: SecureBuffer
+
+    /// Bytes per pixel of the canonical layout.
+    public static let bytesPerPixel = 3
+
+    /// Wraps pixels already in the canonical layout (for synthetic images and simulations).
+    public init(width: Int, height: Int, format: ImageFormat, pixels: SecureBuffer) {
+        precondition(width > 0 && height > 0, "image dimensions must be positive")
+        precondition(pixels.count == width * height * DecodedImage.bytesPerPixel, "pixel buffer size does not match width × height × 3")
+        self.width = width
+        self.height = height
+        self.format = format
+        self.pixels = pixels
+    }
+
+    /// Bytes per row.
+    public var rowBytes: Int { width * DecodedImage.bytesPerPixel }
+}

@@ -1,0 +1,132 @@
+import CVips
+import LetheMemory
+
+/// Decodes untrusted image bytes with libvips, entirely in memory, into an arena buffer.
+public enum ImageDecoder {
+    /// `VipsFailOn` level for untrusted input: fail on errors, which includes truncation.
+    private static let failOn = Int32(VIPS_FAIL_ON_ERROR.rawValue)
+
+    /// Sniffs the format from magic bytes, runs only that format's buffer loader, checks the
+    /// header's width × height against `limits` before any pixel is decoded, applies EXIF
+    /// orientation and converts to 8-bit sRGB with 3 bands (embedded ICC profile honoured, alpha
+    /// flattened over white, grey expanded, 16-bit reduced), writing straight into an arena
+    /// buffer of class `.pixels`.
+    ///
+    /// Callable from any thread. `bytes` must stay valid for the call (libvips reads it in place
+    /// and does not copy); the caller wipes it afterwards.
+    /// - Throws: `empty_body`, `payload_too_large`, `unsupported_media_type`, `image_too_large`,
+    ///   `image_corrupt`, `imaging_unavailable`.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena) throws(ImagingError) -> DecodedImage {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { throw .emptyBody }
+        guard bytes.count <= limits.maxBytes else {
+            throw .payloadTooLarge(byteCount: bytes.count, limit: limits.maxBytes)
+        }
+        guard let format = ImageFormat.sniff(bytes) else { throw .unsupportedMediaType }
+        try VipsRuntime.ensureStarted()
+        // libvips' error text may quote decoder internals; we never forward it, only clear it.
+        // vips_thread_shutdown frees this thread's libvips pixel buffers now rather than at exit.
+        defer {
+            vips_error_clear()
+            vips_thread_shutdown()
+        }
+        return try decodePipeline(base, count: bytes.count, format: format, limits: limits, arena: arena)
+    }
+
+    private static func decodePipeline(
+        _ base: UnsafeRawPointer, count: Int, format: ImageFormat, limits: DecodeLimits, arena: PlaintextArena
+    ) throws(ImagingError) -> DecodedImage {
+        // The load call only reads the header; pixels are decoded when the final write pulls them.
+        guard let loaded = load(base, count: count, format: format) else {
+            if format == .heif && !VipsRuntime.heifAvailable {
+                throw .imagingUnavailable("this libvips build cannot decode HEIF")
+            }
+            throw .imageCorrupt(format, stage: "header")
+        }
+        let width = loaded.width
+        let height = loaded.height
+        guard width > 0, height > 0 else { throw .imageCorrupt(format, stage: "header") }
+        guard width.multipliedReportingOverflow(by: height).partialValue <= limits.maxPixels,
+              width <= limits.maxPixels, height <= limits.maxPixels else {
+            throw .imageTooLarge(width: width, height: height, limit: limits.maxPixels)
+        }
+
+        guard let canonical = canonicalSRGB8(loaded) else { throw .imageCorrupt(format, stage: "colour conversion") }
+        // The write below trusts these to size our buffer: check them exactly.
+        guard canonical.width * canonical.height == width * height, canonical.bands == 3,
+              canonical.bandFormat == VIPS_FORMAT_UCHAR else {
+            throw .imageCorrupt(format, stage: "colour conversion")
+        }
+
+        let byteCount = canonical.width * canonical.height * DecodedImage.bytesPerPixel
+        let pixels: SecureBuffer
+        do {
+            pixels = try arena.allocate(count: byteCount, bufferClass: .pixels)
+        } catch {
+            throw .imagingUnavailable("could not allocate \(byteCount) bytes for pixels (\(error.code))")
+        }
+        let written = pixels.withUnsafeMutableBytes { target -> Bool in
+            guard let target = target.baseAddress,
+                  let wrapped = vips_image_new_from_memory(
+                      target, byteCount, Int32(canonical.width), Int32(canonical.height), 3, VIPS_FORMAT_UCHAR
+                  ) else { return false }
+            let destination = VipsImageHandle(wrapped)
+            return vips_image_write(canonical.pointer, destination.pointer) == 0
+        }
+        guard written else {
+            arena.release(pixels)
+            throw .imageCorrupt(format, stage: "pixel data")
+        }
+        return DecodedImage(width: canonical.width, height: canonical.height, format: format, pixels: pixels)
+    }
+
+    /// Calls exactly one loader, chosen by the sniffed format.
+    private static func load(_ base: UnsafeRawPointer, count: Int, format: ImageFormat) -> VipsImageHandle? {
+        VipsImageHandle.make { output in
+            switch format {
+            case .jpeg: lethe_vips_jpegload_buffer(base, count, output, failOn)
+            case .png: lethe_vips_pngload_buffer(base, count, output, failOn)
+            case .webp: lethe_vips_webpload_buffer(base, count, output, failOn)
+            case .heif: lethe_vips_heifload_buffer(base, count, output, failOn)
+            }
+        }
+    }
+
+    /// Builds (lazily) the pipeline to 3-band 8-bit sRGB. Intermediate handles unref as they go
+    /// out of scope; libvips keeps what the pipeline still needs alive through its own refs.
+    private static func canonicalSRGB8(_ loaded: VipsImageHandle) -> VipsImageHandle? {
+        guard var image = loaded.then(lethe_vips_autorot) else { return nil }
+
+        // Colour: the embedded profile when there is one (phones shoot Display P3), else the
+        // interpretation libvips derived from the header (grey, CMYK, 16-bit RGB...).
+        if lethe_vips_has_icc_profile(image.pointer) == 1, let converted = image.then(lethe_vips_icc_to_srgb) {
+            image = converted
+        } else {
+            vips_error_clear()
+            if image.interpretation != VIPS_INTERPRETATION_sRGB,
+               vips_colourspace_issupported(image.pointer) != 0,
+               let converted = image.then({ lethe_vips_colourspace($0, $1, VIPS_INTERPRETATION_sRGB) }) {
+                image = converted
+            }
+        }
+
+        let sixteenBit = image.bandFormat == VIPS_FORMAT_USHORT
+        if image.hasAlpha {
+            let white = sixteenBit ? 65535.0 : 255.0
+            guard let flattened = image.then({ lethe_vips_flatten_white($0, $1, white, white) }) else { return nil }
+            image = flattened
+        }
+        if image.bands > 3 {
+            guard let extracted = image.then({ lethe_vips_extract_bands($0, $1, 0, 3) }) else { return nil }
+            image = extracted
+        }
+        if sixteenBit || image.bandFormat == VIPS_FORMAT_USHORT {
+            guard let shifted = image.then({ lethe_vips_shift_right($0, $1, 8) }) else { return nil }
+            image = shifted
+        }
+        if image.bandFormat != VIPS_FORMAT_UCHAR {
+            guard let cast = image.then(lethe_vips_cast_uchar) else { return nil }
+            image = cast
+        }
+        return image
+    }
+}

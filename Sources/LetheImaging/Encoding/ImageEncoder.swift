@@ -1,0 +1,55 @@
+import CVips
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Encodes canonical RGB8 pixels (tests and simulations). The encoded bytes are returned as an
+/// array: the caller decides where they go (a response buffer, a test assertion).
+public enum ImageEncoder {
+    /// Encodes `width × height` interleaved sRGB pixels. PNG is lossless; WebP is lossless when
+    /// `quality == 100`; JPEG and HEIF are lossy at `quality` (1–100). Metadata is stripped.
+    /// - Throws: `image_corrupt` when the buffer does not match the dimensions,
+    ///   `imaging_unavailable` when the encoder is missing or fails.
+    public static func encode(
+        _ pixels: UnsafeRawBufferPointer, width: Int, height: Int, as format: ImageFormat, quality: Int = 90
+    ) throws(ImagingError) -> [UInt8] {
+        guard width > 0, height > 0, let base = pixels.baseAddress,
+              pixels.count == width * height * DecodedImage.bytesPerPixel else {
+            throw ImagingError(code: "image_corrupt", message: "pixel buffer does not hold \(width)×\(height)×3 bytes")
+        }
+        try VipsRuntime.ensureStarted()
+        defer {
+            vips_error_clear()
+            vips_thread_shutdown()
+        }
+        let quality = Int32(min(100, max(1, quality)))
+        guard let wrapped = vips_image_new_from_memory(base, pixels.count, Int32(width), Int32(height), 3, VIPS_FORMAT_UCHAR) else {
+            throw .imagingUnavailable("libvips could not wrap the pixel buffer")
+        }
+        let source = VipsImageHandle(wrapped)
+        guard let image = source.then(lethe_vips_set_srgb) else {
+            throw .imagingUnavailable("libvips could not tag the pixels as sRGB")
+        }
+
+        var output: UnsafeMutableRawPointer?
+        var length = 0
+        let status: Int32 = switch format {
+        case .png: lethe_vips_pngsave_buffer(image.pointer, &output, &length, 6)
+        case .jpeg: lethe_vips_jpegsave_buffer(image.pointer, &output, &length, quality)
+        case .webp: lethe_vips_webpsave_buffer(image.pointer, &output, &length, quality, quality == 100 ? 1 : 0)
+        case .heif: lethe_vips_heifsave_buffer(image.pointer, &output, &length, quality)
+        }
+        guard status == 0, let output else {
+            if let output { lethe_vips_g_free(output) }
+            throw .imagingUnavailable("the \(format.rawValue) encoder failed")
+        }
+        let encoded = [UInt8](UnsafeRawBufferPointer(start: output, count: length))
+        // The g_malloc'd copy held image data: zero it before glib gets the block back.
+        explicit_bzero(output, length)
+        lethe_vips_g_free(output)
+        return encoded
+    }
+}

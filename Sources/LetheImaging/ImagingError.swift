@@ -1,0 +1,50 @@
+/// Why an image could not be decoded or encoded. Equality is by `code`, the part clients and
+/// tests match on; `message` is for humans and never contains image bytes.
+public struct ImagingError: Error, Equatable, CustomStringConvertible {
+    /// Stable machine code (`image_too_large`, `image_corrupt`, …).
+    public let code: String
+    /// Human explanation; may name dimensions, limits and the loader, never image content.
+    public let message: String
+
+    /// Creates an error with a stable code and a human message.
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    public static func == (lhs: ImagingError, rhs: ImagingError) -> Bool { lhs.code == rhs.code }
+
+    /// The body was empty.
+    public static let emptyBody = ImagingError(code: "empty_body", message: "the request carried no image bytes")
+
+    /// The body is larger than `DecodeLimits.maxBytes`.
+    public static func payloadTooLarge(byteCount: Int, limit: Int) -> ImagingError {
+        ImagingError(code: "payload_too_large", message: "image is \(byteCount) bytes, the limit is \(limit)")
+    }
+
+    /// The magic bytes are not one of the allowed formats.
+    public static let unsupportedMediaType = ImagingError(
+        code: "unsupported_media_type",
+        message: "not a JPEG, PNG, WebP or HEIF image"
+    )
+
+    /// The header declares more pixels than `DecodeLimits.maxPixels`.
+    public static func imageTooLarge(width: Int, height: Int, limit: Int) -> ImagingError {
+        ImagingError(
+            code: "image_too_large",
+            message: "image is \(width)×\(height) = \(width * height) pixels, the limit is \(limit)"
+        )
+    }
+
+    /// The data is truncated, damaged or otherwise undecodable.
+    public static func imageCorrupt(_ format: ImageFormat, stage: String) -> ImagingError {
+        ImagingError(code: "image_corrupt", message: "the \(format.rawValue) decoder rejected the \(stage) (truncated or damaged data)")
+    }
+
+    /// libvips could not start or a codec is missing.
+    public static func imagingUnavailable(_ detail: String) -> ImagingError {
+        ImagingError(code: "imaging_unavailable", message: detail)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Synchronization
+
+/// What was wiped at the end of a request: bytes per buffer class, buffer count, and whether
+/// every read-back found only zeros.
+public struct WipeReport: Sendable, Equatable, Codable {
+    /// Bytes wiped per `BufferClass.rawValue`; every class appears, zero when unused.
+    public var bytesByClass: [String: Int]
+    /// Number of buffers wiped.
+    public var bufferCount: Int
+    /// True when every buffer read back as zeros.
+    public var verified: Bool
+
+    /// An empty report (nothing allocated yet).
+    public init() {
+        bytesByClass = Dictionary(uniqueKeysWithValues: BufferClass.allCases.map { ($0.rawValue, 0) })
+        bufferCount = 0
+        verified = true
+    }
+
+    /// Sum over all classes.
+    public var totalBytes: Int { bytesByClass.values.reduce(0, +) }
+
+    mutating func record(_ result: WipeResult, of bufferClass: BufferClass) {
+        bytesByClass[bufferClass.rawValue, default: 0] += result.byteCount
+        bufferCount += 1
+        verified = verified && result.verified
+    }
+}
+
+/// The single owner of one request's plaintext: every `SecureBuffer` of the request is allocated
+/// here, and `wipeAll()` releases them on every path (success, error, cancellation, shutdown).
+public final class PlaintextArena: Sendable {
+    private struct State {
+        var live: [ObjectIdentifier: SecureBuffer] = [:]
+        var report = WipeReport()
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Process-wide plaintext bytes held by all live arenas (for operators: a size, never content).
+    public static let bytesHeldNow = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Allocates a zeroed buffer owned by this arena.
+    public func allocate(count: Int, bufferClass: BufferClass) throws(MemoryError) -> SecureBuffer {
+        let buffer = try SecureBuffer(count: count, bufferClass: bufferClass)
+        let accepted = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.live[ObjectIdentifier(buffer)] = buffer
+            return true
+        }
+        guard accepted else {
+            buffer.wipe()
+            throw MemoryError(code: "plaintext_arena_closed", message: "request memory was already wiped")
+        }
+        PlaintextArena.bytesHeldNow.add(count, ordering: .relaxed)
+        return buffer
+    }
+
+    /// Copies `bytes` into an arena buffer.
+    public func copy(_ bytes: UnsafeRawBufferPointer, bufferClass: BufferClass) throws(MemoryError) -> SecureBuffer {
+        let buffer = try allocate(count: bytes.count, bufferClass: bufferClass)
+        buffer.withUnsafeMutableBytes { target in
+            if let source = bytes.baseAddress, bytes.count > 0 {
+                target.baseAddress!.copyMemory(from: source, byteCount: bytes.count)
+            }
+        }
+        return buffer
+    }
+
+    /// Moves a `Data` (as returned by a library, e.g. HPKE open) into an arena buffer and zeroes
+    /// the `Data`'s own storage in place.
+    public func adopt(_ data: inout Data, bufferClass: BufferClass) throws(MemoryError) -> SecureBuffer {
+        defer { data.wipeInPlace() }
+        let buffer = try allocate(count: data.count, bufferClass: bufferClass)
+        buffer.withUnsafeMutableBytes { target in target.copyBytes(from: data) }
+        return buffer
+    }
+
+    /// Wipes one buffer now (an intermediate no longer needed) and records it.
+    public func release(_ buffer: SecureBuffer) {
+        let owned = state.withLock { $0.live.removeValue(forKey: ObjectIdentifier(buffer)) != nil }
+        guard owned else { return }
+        let result = buffer.wipe()
+        PlaintextArena.bytesHeldNow.subtract(buffer.count, ordering: .relaxed)
+        state.withLock { $0.report.record(result, of: buffer.bufferClass) }
+    }
+
+    /// Bytes this arena holds right now.
+    public var bytesHeld: Int {
+        state.withLock { $0.live.values.reduce(0) { $0 + $1.count } }
+    }
+
+    /// Wipes every remaining buffer and returns the report for the whole request. Later calls
+    /// return the same report; later allocations fail.
+    public func wipeAll() -> WipeReport {
+        let remaining = state.withLock { state -> [SecureBuffer] in
+            state.closed = true
+            let buffers = Array(state.live.values)
+            state.live.removeAll()
+            return buffers
+        }
+        var results: [(WipeResult, BufferClass)] = []
+        for buffer in remaining {
+            results.append((buffer.wipe(), buffer.bufferClass))
+            PlaintextArena.bytesHeldNow.subtract(buffer.count, ordering: .relaxed)
+        }
+        return state.withLock { state in
+            for (result, bufferClass) in results { state.report.record(result, of: bufferClass) }
+            return state.report
+        }
+    }
+
+    deinit {
+        _ = wipeAll()
+    }
+}

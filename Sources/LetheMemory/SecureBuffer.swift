@@ -1,0 +1,115 @@
+import CLetheSystem
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Errors from allocating plaintext memory.
+public struct MemoryError: Error, Equatable, CustomStringConvertible {
+    /// Stable machine code.
+    public let code: String
+    /// Human explanation.
+    public let message: String
+
+    public var description: String { "\(code): \(message)" }
+
+    static func allocationFailed(_ byteCount: Int) -> MemoryError {
+        MemoryError(code: "plaintext_allocation_failed", message: "could not map \(byteCount) bytes for plaintext")
+    }
+}
+
+/// The outcome of wiping one buffer: how many bytes were zeroed and whether reading them back found only zeros.
+public struct WipeResult: Sendable, Equatable {
+    public let byteCount: Int
+    public let verified: Bool
+
+    public init(byteCount: Int, verified: Bool) {
+        self.byteCount = byteCount
+        self.verified = verified
+    }
+}
+
+/// The one type that owns plaintext bytes: page-aligned anonymous memory, `mlock`ed where the
+/// kernel allows, excluded from core dumps, zeroed with `explicit_bzero` and read back on release.
+///
+/// A `SecureBuffer` has a single owner at a time (the request's `PlaintextArena`); it is a class so
+/// that it can never be copied by accident, and `deinit` wipes it if nobody did.
+// @unchecked Sendable: ownership moves between the request task and the thread-pool job that
+// decodes or analyses, never shared by two at once; the pointer itself never changes.
+public final class SecureBuffer: @unchecked Sendable {
+    /// Bytes usable by the owner.
+    public let count: Int
+    /// What the buffer holds.
+    public let bufferClass: BufferClass
+    /// True when `mlock` succeeded, so the pages cannot reach swap.
+    public let isLocked: Bool
+
+    private let base: UnsafeMutableRawPointer
+    private let mappedLength: Int
+    private var result: WipeResult?
+
+    /// Buffers whose `mlock` was refused (RLIMIT_MEMLOCK); reported by the hardening status.
+    public static let lockFailures = Atomic<Int>(0)
+
+    /// Maps `count` bytes of zeroed, page-aligned memory.
+    public init(count: Int, bufferClass: BufferClass) throws(MemoryError) {
+        precondition(count >= 0, "negative buffer size")
+        let page = Int(lethe_page_size())
+        let length = max(page, (count + page - 1) / page * page)
+        let pointer = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let pointer, pointer != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw .allocationFailed(count)
+        }
+        _ = lethe_madvise_dontdump(pointer, length)
+        let locked = lethe_mlock(pointer, length) == 0
+        if !locked { SecureBuffer.lockFailures.add(1, ordering: .relaxed) }
+        self.base = pointer
+        self.mappedLength = length
+        self.count = count
+        self.bufferClass = bufferClass
+        self.isLocked = locked
+    }
+
+    /// Copies `bytes` into a new buffer.
+    public convenience init(copying bytes: UnsafeRawBufferPointer, bufferClass: BufferClass) throws(MemoryError) {
+        try self.init(count: bytes.count, bufferClass: bufferClass)
+        if let source = bytes.baseAddress, bytes.count > 0 {
+            base.copyMemory(from: source, byteCount: bytes.count)
+        }
+    }
+
+    deinit {
+        _ = wipe()
+    }
+
+    /// True once `wipe()` has run; the contents are gone.
+    public var isWiped: Bool { result != nil }
+
+    /// Reads the contents.
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        precondition(result == nil, "SecureBuffer used after wipe")
+        return try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// Writes the contents.
+    public func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        precondition(result == nil, "SecureBuffer used after wipe")
+        return try body(UnsafeMutableRawBufferPointer(start: base, count: count))
+    }
+
+    /// Zeroes the whole mapping, reads it back, unlocks and unmaps it. Idempotent.
+    @discardableResult
+    public func wipe() -> WipeResult {
+        if let result { return result }
+        lethe_wipe(base, mappedLength)
+        let verified = lethe_is_zero(base, mappedLength) == 1
+        if isLocked { _ = lethe_munlock(base, mappedLength) }
+        munmap(base, mappedLength)
+        let outcome = WipeResult(byteCount: count, verified: verified)
+        result = outcome
+        return outcome
+    }
+}

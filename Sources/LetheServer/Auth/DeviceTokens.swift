@@ -1,0 +1,68 @@
+import Crypto
+import Foundation
+
+/// The devices allowed to submit photos. Only SHA-256 hashes of their bearer tokens are kept in
+/// memory, so a memory dump of the worker does not reveal usable tokens.
+public struct DeviceTokens: Sendable {
+    private let deviceByTokenHash: [Data: String]
+
+    /// Builds the table from `(deviceID, token)` pairs.
+    public init(_ pairs: [(deviceID: String, token: String)]) {
+        var table: [Data: String] = [:]
+        for pair in pairs { table[DeviceTokens.hash(pair.token)] = pair.deviceID }
+        deviceByTokenHash = table
+    }
+
+    /// Number of known devices.
+    public var count: Int { deviceByTokenHash.count }
+
+    /// Reads a tokens file: one `device-id token` pair per line; blank lines and `#` comments ignored.
+    public static func load(from path: String) throws -> DeviceTokens {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RequestFailure(code: "tokens_file_unreadable", status: 500, message: "cannot read tokens file \(path)")
+        }
+        var pairs: [(String, String)] = []
+        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if words.isEmpty { continue }
+            guard words.count == 2 else {
+                throw RequestFailure(
+                    code: "tokens_file_invalid", status: 500,
+                    message: "\(path) line \(number + 1): expected 'device-id token'")
+            }
+            pairs.append((String(words[0]), String(words[1])))
+        }
+        return DeviceTokens(pairs)
+    }
+
+    /// A single demo device with a fresh random token, for the embedded default configuration.
+    public static func demo() -> (tokens: DeviceTokens, deviceID: String, token: String) {
+        let token = "demo-" + SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64URL }
+        return (DeviceTokens([("demo-device", token)]), "demo-device", token)
+    }
+
+    /// Returns the device id for an `Authorization: Bearer <token>` value.
+    func authenticate(authorization: String?) throws(RequestFailure) -> String {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { throw .missingToken }
+        let token = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty else { throw .missingToken }
+        // Looking up the hash, not the token, keeps the comparison independent of token bytes.
+        guard let device = deviceByTokenHash[DeviceTokens.hash(token)] else { throw .invalidToken }
+        return device
+    }
+
+    private static func hash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
+    }
+}
+
+extension Data {
+    /// Unpadded base64url (RFC 4648 §5).
+    var base64URL: String {
+        base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

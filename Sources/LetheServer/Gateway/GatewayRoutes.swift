@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import LetheEnvelope
+
+/// The outer, plaintext HTTP surface: key discovery, the OHTTP gateway, liveness. Everything it
+/// sees of a request is ciphertext and sizes.
+struct GatewayRoutes: Sendable {
+    let pipeline: AnalysisPipeline
+
+    /// RFC 9540 §4 / RFC 9458 §5 well-known path for both key discovery and requests.
+    static let gatewayPath = "/.well-known/ohttp-gateway"
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        router.get(RouterPath(Self.gatewayPath)) { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/ohttp-keys", .cacheControl: "max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(bytes: pipeline.gateway.keyConfigs)))
+        }
+        router.post(RouterPath(Self.gatewayPath)) { request, _ in
+            await handleEncapsulated(request)
+        }
+    }
+
+    private func handleEncapsulated(_ request: Request) async -> Response {
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+        guard mediaType?.lowercased() == "message/ohttp-req" else {
+            return Self.response(await pipeline.refuse(RequestFailure(
+                code: "unsupported_envelope_media_type", status: 415,
+                message: "requests to the gateway must be message/ohttp-req (RFC 9458 §4.1)")))
+        }
+        let limit = pipeline.configuration.maxEnvelopeBytes
+        let envelope: ByteBuffer
+        do {
+            // Enforced while reading: nothing past the limit is buffered.
+            envelope = try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return Self.response(await pipeline.refuse(RequestFailure(
+                code: "payload_too_large", status: 413,
+                message: "the encapsulated request exceeds \(limit) bytes")))
+        } catch {
+            return Self.response(await pipeline.refuse(RequestFailure(
+                code: "request_aborted", status: 400, message: "the request body could not be read")))
+        }
+        return Self.response(await pipeline.handle(Data(envelope.readableBytesView)))
+    }
+
+    private static func response(_ reply: GatewayReply) -> Response {
+        Response(
+            status: .init(code: reply.status),
+            headers: [.contentType: reply.contentType, .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import LetheAPI
+import LetheAnalysis
+import LetheEnvelope
+import LetheImaging
+import LetheLedger
+import LetheMemory
+import Logging
+import NIOPosix
+
+/// What goes back on the outer HTTP connection: ciphertext, or a problem document when the
+/// envelope itself was broken. Never plaintext.
+struct GatewayReply: Sendable {
+    let status: Int
+    let contentType: String
+    let body: Data
+}
+
+/// One request's whole life, from ciphertext in to ciphertext out:
+/// decapsulate → parse BHTTP → authenticate → route → decode → analyse → encode JSON →
+/// encapsulate → wipe → ledger entry.
+///
+/// Plaintext exists only between decapsulation and `arena.wipeAll()`, both in `handle(_:)`, and
+/// every buffer in between belongs to that request's `PlaintextArena`, on every path.
+struct AnalysisPipeline: Sendable {
+    let gateway: OHTTPGateway
+    let tokens: DeviceTokens
+    let ledger: DeletionLedger
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    /// Facts about a request that may go into the ledger and the log: no content.
+    private struct Trace {
+        var devicePseudonym: String?
+        var kind: String?
+        var errorCode: String?
+    }
+
+    func handle(_ encapsulatedRequest: some DataProtocol & Sendable) async -> GatewayReply {
+        let requestID = RequestID.random()
+        let receivedAt = Date()
+        let arena = PlaintextArena()
+        var trace = Trace()
+        // Measured from the start of decryption: an upper bound on how long plaintext existed.
+        let plaintextSince = ContinuousClock.now
+        let reply: GatewayReply
+
+        do {
+            let (request, responder) = try gateway.decapsulate(encapsulatedRequest, into: arena)
+            let response = try await respond(to: request, requestID: requestID, arena: arena, trace: &trace)
+            reply = GatewayReply(
+                status: 200, contentType: "message/ohttp-res",
+                body: try responder.encapsulate(response))
+        } catch let error as EnvelopeError {
+            trace.errorCode = error.code
+            reply = .problem(RequestFailure(code: error.code, message: error.message))
+        } catch let error as MemoryError {
+            trace.errorCode = error.code
+            reply = .problem(RequestFailure(code: error.code, message: error.message))
+        } catch {
+            trace.errorCode = "internal_error"
+            reply = .problem(RequestFailure(code: "internal_error", message: "the worker failed unexpectedly"))
+        }
+
+        let report = arena.wipeAll()
+        let lifetime = report.bufferCount > 0 ? ContinuousClock.now - plaintextSince : .zero
+        return await record(
+            reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime)
+    }
+
+    /// Answers a request refused before any plaintext existed (wrong media type, oversized or
+    /// aborted body), still leaving its ledger entry.
+    func refuse(_ failure: RequestFailure) async -> GatewayReply {
+        await record(
+            .problem(failure), requestID: RequestID.random(), receivedAt: Date(),
+            trace: Trace(errorCode: failure.code), report: WipeReport(), plaintextLifetime: .zero)
+    }
+
+    /// Appends the request's deletion record, after its buffers are wiped, and logs its outcome.
+    private func record(
+        _ reply: GatewayReply, requestID: String, receivedAt: Date, trace: Trace, report: WipeReport,
+        plaintextLifetime: Duration
+    ) async -> GatewayReply {
+        let microseconds = plaintextLifetime.components.seconds * 1_000_000
+            + plaintextLifetime.components.attoseconds / 1_000_000_000_000
+        let record = DeletionRecord(
+            requestID: requestID, devicePseudonym: trace.devicePseudonym, kind: trace.kind,
+            receivedAt: receivedAt, wipedAt: Date(), plaintextLifetimeMicroseconds: Int(microseconds),
+            bytesWiped: report.bytesByClass, buffersWiped: report.bufferCount, wipeVerified: report.verified,
+            errorCode: trace.errorCode)
+        if !report.verified {
+            logger.critical("wipe verify failed", metadata: ["request_id": "\(requestID)"])
+        }
+        do {
+            let entry = try await ledger.append(record)
+            logger.info("request finished", metadata: [
+                "request_id": "\(requestID)", "outcome": "\(entry.outcome)", "error_code": "\(entry.errorCode ?? "-")",
+                "bytes_wiped": "\(report.totalBytes)", "wipe_verified": "\(report.verified)",
+                "plaintext_lifetime_us": "\(entry.plaintextLifetimeMicroseconds)", "ledger_sequence": "\(entry.sequence)",
+            ])
+            return reply
+        } catch {
+            // The plaintext is gone, but without its record the deletion cannot be proven: fail closed.
+            logger.critical("ledger append failed", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
+            return .problem(RequestFailure(code: "ledger_unwritable", message: "the deletion ledger could not record this request"))
+        }
+    }
+
+    /// Produces the plaintext BHTTP response (in arena buffers) for a decrypted inner request.
+    /// Every request failure becomes an inner error response with a stable code; only running out
+    /// of plaintext memory throws (`MemoryError`, or `EnvelopeError` carrying its code).
+    private func respond(
+        to request: SecureBuffer, requestID: String, arena: PlaintextArena, trace: inout Trace
+    ) async throws -> SecureBuffer {
+        let status: Int
+        var json: Data
+        do {
+            let result = try await analyse(request, requestID: requestID, arena: arena, trace: &trace)
+            json = try Self.encoder.encode(result)
+            status = 200
+        } catch {
+            let failure = (error as? RequestFailure)
+                ?? RequestFailure(code: "internal_error", message: "the worker failed unexpectedly")
+            trace.errorCode = failure.code
+            status = failure.status
+            json = (try? Self.encoder.encode(
+                ErrorResponse(requestID: requestID, error: .init(code: failure.code, message: failure.message)))) ?? Data()
+        }
+        let body = try arena.adopt(&json, bufferClass: .response)
+        let fields = [BinaryHTTPField(name: "content-type", value: "application/json")]
+        return try body.withUnsafeBytes { content throws(EnvelopeError) in
+            try BinaryHTTPResponse.encode(status: status, headerFields: fields, content: content, in: arena)
+        }
+    }
+
+    /// Parses, authenticates, routes, decodes and analyses. Throws `RequestFailure`.
+    private func analyse(_ request: SecureBuffer, requestID: String, arena: PlaintextArena, trace: inout Trace) async throws -> AnalysisResponse {
+        // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
+        let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(RequestFailure) in
+            do throws(EnvelopeError) { return try BinaryHTTPRequest.parse(inPlace: bytes) } catch { throw RequestFailure(code: error.code, message: error.message) }
+        }
+        let route = try InnerRoute(head)
+        let deviceID = try tokens.authenticate(authorization: head.field("authorization"))
+        trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID)
+        trace.kind = route.kind
+        guard !contentRange.isEmpty else { throw RequestFailure.emptyBody }
+        let limits = configuration.decodeLimits
+        guard contentRange.count <= limits.maxBytes else {
+            throw RequestFailure.payloadTooLarge(contentRange.count, limit: limits.maxBytes)
+        }
+
+        let analysisConfiguration = configuration.skinAnalysis
+        // libvips and pixel loops are CPU-bound: run them on the blocking pool, not the event loop.
+        let (image, measures) = try await NIOThreadPool.singleton.runIfActive { () throws -> (DecodedImage, SkinAnalysisResult) in
+            try request.withUnsafeBytes { bytes in
+                let photo = UnsafeRawBufferPointer(rebasing: bytes[contentRange])
+                let image: DecodedImage
+                do throws(ImagingError) { image = try ImageDecoder.decode(photo, limits: limits, arena: arena) } catch {
+                    throw RequestFailure(code: error.code, message: error.message)
+                }
+                do throws(AnalysisError) {
+                    return (image, try SkinAnalyzer.analyze(image, configuration: analysisConfiguration, arena: arena))
+                } catch { throw RequestFailure(code: error.code, message: error.message) }
+            }
+        }
+        return AnalysisResponse(
+            requestID: requestID, kind: route.kind,
+            image: .init(width: image.width, height: image.height, format: image.format.rawValue),
+            measures: measures)
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+}
+
+extension GatewayReply {
+    /// An RFC 9457 problem document for a broken envelope (RFC 9458 §5.2/§5.3); carries no content.
+    static func problem(_ failure: RequestFailure) -> GatewayReply {
+        let type = ["unknown_key_id", "unsupported_suite"].contains(failure.code)
+            ? "https://iana.org/assignments/http-problem-types#ohttp-key" : "about:blank"
+        let document: [String: String] = ["type": type, "title": failure.message, "code": failure.code]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return GatewayReply(
+            status: failure.status, contentType: "application/problem+json",
+            body: (try? encoder.encode(document)) ?? Data())
+    }
+}
+
+/// Random 128-bit request identifiers.
+enum RequestID {
+    static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+}

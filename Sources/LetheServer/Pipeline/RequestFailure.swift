@@ -1,0 +1,67 @@
+/// A refused or failed request: a stable machine code, the inner HTTP status, and a human message.
+///
+/// Codes are the contract with devices and tests; messages may change. Messages carry numbers and
+/// limits, never request content.
+public struct RequestFailure: Error, Equatable, CustomStringConvertible {
+    /// Stable snake_case code, e.g. `image_too_large`.
+    public let code: String
+    /// Inner (or, for envelope failures, outer) HTTP status.
+    public let status: Int
+    /// Human explanation.
+    public let message: String
+
+    public init(code: String, status: Int, message: String) {
+        self.code = code
+        self.status = status
+        self.message = message
+    }
+
+    public var description: String { "\(status) \(code): \(message)" }
+
+    /// Maps a code raised by a lower module (imaging, analysis, envelope, memory) to its HTTP status.
+    public init(code: String, message: String) {
+        self.init(code: code, status: RequestFailure.statusByCode[code] ?? 500, message: message)
+    }
+
+    /// Status for each code that lower modules raise; anything unlisted is a 500.
+    static let statusByCode: [String: Int] = [
+        // Envelope (outer): RFC 9458 §5.2 and §5.3 answer broken envelopes with 400.
+        "unknown_key_id": 400, "unsupported_suite": 400, "malformed_envelope": 400, "decryption_failed": 400,
+        // Inner request.
+        "malformed_bhttp": 400, "not_found": 404, "method_not_allowed": 405,
+        "missing_token": 401, "invalid_token": 401, "unknown_kind": 400,
+        "empty_body": 400, "payload_too_large": 413, "image_too_large": 413,
+        "unsupported_media_type": 415, "image_corrupt": 422,
+        // Quality gate.
+        "image_too_small": 422, "lighting_too_dark": 422, "lighting_too_bright": 422,
+        "image_blurry": 422, "no_skin_detected": 422,
+        // Worker-side.
+        "imaging_unavailable": 503, "plaintext_allocation_failed": 503, "plaintext_arena_closed": 503,
+        "ledger_unwritable": 503, "internal_error": 500,
+    ]
+
+    static func notFound(_ path: String) -> RequestFailure {
+        RequestFailure(code: "not_found", message: "no resource at this path; analyses are posted to /v1/analyses")
+    }
+
+    static func methodNotAllowed(_ method: String) -> RequestFailure {
+        RequestFailure(code: "method_not_allowed", message: "\(method) is not allowed on /v1/analyses; use POST")
+    }
+
+    static let missingToken = RequestFailure(
+        code: "missing_token", message: "the inner request has no 'Authorization: Bearer <token>' field")
+    static let invalidToken = RequestFailure(code: "invalid_token", message: "the device token is not recognised")
+
+    static func unknownKind(_ kind: String, supported: [String]) -> RequestFailure {
+        let shown = kind.count > 32 ? String(kind.prefix(32)) + "…" : kind
+        return RequestFailure(
+            code: "unknown_kind",
+            message: "kind '\(shown)' is not supported; supported kinds: \(supported.joined(separator: ", "))")
+    }
+
+    static let emptyBody = RequestFailure(code: "empty_body", message: "the request carries no photo")
+
+    static func payloadTooLarge(_ byteCount: Int, limit: Int) -> RequestFailure {
+        RequestFailure(code: "payload_too_large", message: "the photo has \(byteCount) bytes; the limit is \(limit)")
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import LetheAnalysis
+import LetheImaging
+
+/// Everything `lethe serve` can be told. Defaults are safe and work out of the box.
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on; loopback unless told otherwise.
+    public var host: String = "127.0.0.1"
+    /// TCP port; 0 picks a free one (see `LetheWorker.boundPort`).
+    public var port: Int = 8080
+    /// Directory of the deletion ledger (the only place the worker writes).
+    public var ledgerDirectory: String = "lethe-ledger"
+    /// Device tokens file (`device-id token` per line); nil = one demo device with a random token.
+    public var tokensFile: String?
+    /// OHTTP private key file; nil = fresh X25519 and X-Wing keys generated in memory at start.
+    public var keyFile: String?
+    /// Limits checked before any pixel is decoded.
+    public var decodeLimits = DecodeLimits()
+    /// Quality-gate thresholds.
+    public var skinAnalysis = SkinAnalysisConfiguration()
+    /// libvips start-up settings.
+    public var vips = VipsConfiguration()
+
+    public init() {}
+
+    /// Largest encapsulated request read from the socket: the photo limit plus room for the
+    /// OHTTP header, BHTTP framing, fields and AEAD tag. Enforced while reading.
+    public var maxEnvelopeBytes: Int { decodeLimits.maxBytes + 64 * 1024 }
+}

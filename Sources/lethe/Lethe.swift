@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `lethe`: the worker, its device-side client, and its key tool.
+@main
+struct Lethe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lethe",
+        abstract: "Ephemeral, encrypted skin-image analysis that wipes every buffer and proves it.",
+        subcommands: [Serve.self, Analyze.self, Keys.self])
+}

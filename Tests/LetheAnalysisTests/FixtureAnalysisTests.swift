@@ -1,0 +1,43 @@
+import Foundation
+import LetheAnalysis
+import LetheImaging
+import LetheMemory
+import Testing
+
+/// The astronaut portrait (NASA, public domain) as a real-photo sanity check of the thresholds.
+@Suite("Astronaut fixture")
+struct FixtureAnalysisTests {
+    @Test("the portrait passes the gate with plausible skin values")
+    func portraitPasses() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        let result = try SkinAnalyzer.analyze(image, configuration: .init(), arena: arena)
+        print("astronaut:", result)
+        #expect(result.quality.width == 512 && result.quality.height == 512)
+        #expect(result.quality.meanLuma > 60 && result.quality.meanLuma < 160)
+        // Comfortably above the blur threshold (100).
+        #expect(result.quality.laplacianVariance > 300)
+        #expect(result.skinPixelFraction > 0.05 && result.skinPixelFraction < 0.6)
+        // A light-skinned subject under studio light: ITA° in the light / intermediate band.
+        #expect(result.skinTone.itaDegrees > 20 && result.skinTone.itaDegrees < 55, "ITA \(result.skinTone.itaDegrees)")
+        #expect(["light", "intermediate"].contains(result.skinTone.category))
+        #expect(result.skinTone.lStar > 50 && result.skinTone.lStar < 80)
+        #expect(result.skinTone.aStar > 5 && result.skinTone.aStar < 30)
+        #expect(result.redness.erythemaIndex > 0)
+        let report = arena.wipeAll()
+        #expect(report.verified && image.pixels.isWiped)
+    }
+
+    @Test("the portrait blurred with a Gaussian of sigma 4 → image_blurry")
+    func blurredPortraitFails() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        let blurred = try SyntheticImages.gaussianBlur(image, sigma: 4, arena: arena)
+        let error = #expect(throws: AnalysisError.self) {
+            try SkinAnalyzer.analyze(blurred, configuration: .init(), arena: arena)
+        }
+        print("blurred astronaut:", String(describing: error))
+        #expect(error?.code == "image_blurry")
+        #expect(arena.wipeAll().verified)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import LetheAnalysis
+import LetheImaging
+import LetheMemory
+import Testing
+
+@Suite("Quality gate")
+struct QualityGateTests {
+    static let skin = RGB(224, 172, 140)
+
+    func code(_ image: DecodedImage, _ configuration: SkinAnalysisConfiguration = .init(), arena: PlaintextArena) -> AnalysisError? {
+        do {
+            _ = try SkinAnalyzer.analyze(image, configuration: configuration, arena: arena)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("a sharp skin texture passes")
+    func sharpSkinPasses() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.texture(Self.skin, arena: arena)
+        #expect(code(image, arena: arena) == nil)
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("shorter side below the minimum → image_too_small")
+    func tooSmall() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.texture(Self.skin, width: 300, height: 100, arena: arena)
+        let error = code(image, arena: arena)
+        #expect(error?.code == "image_too_small")
+        #expect(error?.message.contains("128") == true)
+        // No intermediate was allocated for a refused size.
+        #expect(arena.wipeAll().bytesByClass[BufferClass.intermediate.rawValue] == 0)
+    }
+
+    @Test("dark image → lighting_too_dark with value and threshold")
+    func tooDark() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.texture(RGB(50, 30, 22), amplitude: 10, arena: arena)
+        let error = code(image, arena: arena)
+        #expect(error?.code == "lighting_too_dark")
+        #expect(error?.message.contains("is below 40") == true, "\(String(describing: error))")
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("bright image → lighting_too_bright")
+    func tooBright() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.texture(RGB(250, 238, 230), amplitude: 8, arena: arena)
+        let error = code(image, arena: arena)
+        #expect(error?.code == "lighting_too_bright")
+        #expect(error?.message.contains("is above 220") == true, "\(String(describing: error))")
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("mostly clipped highlights → lighting_too_bright even with an acceptable mean")
+    func clippedHighlights() throws {
+        let arena = PlaintextArena()
+        // Half white (luma 255), half darker skin texture: mean ≈ 180, 50 % clipped.
+        var generator = SeededGenerator(seed: 5)
+        let image = try SyntheticImages.make(width: 200, height: 200, arena: arena) { x, _ in
+            let noise = Int.random(in: -15...15, using: &generator)
+            return x < 100 ? RGB(255, 255, 255)
+                : RGB(SyntheticImages.clamp(141 + noise), SyntheticImages.clamp(85 + noise), SyntheticImages.clamp(54 + noise))
+        }
+        let error = code(image, arena: arena)
+        #expect(error?.code == "lighting_too_bright")
+        #expect(error?.message.contains("clipped") == true)
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("the same texture blurred by the test's Gaussian → image_blurry")
+    func blurred() throws {
+        let arena = PlaintextArena()
+        let sharp = try SyntheticImages.texture(Self.skin, arena: arena)
+        let blurred = try SyntheticImages.gaussianBlur(sharp, sigma: 2, arena: arena)
+        #expect(code(sharp, arena: arena) == nil)
+        let error = code(blurred, arena: arena)
+        #expect(error?.code == "image_blurry")
+        #expect(error?.message.contains("below \(Int(SkinAnalysisConfiguration().minLaplacianVariance))") == true)
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("blue texture → no_skin_detected")
+    func noSkin() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.texture(RGB(40, 80, 200), arena: arena)
+        let error = code(image, arena: arena)
+        #expect(error?.code == "no_skin_detected")
+        #expect(error?.message.contains("2%") == true)
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("gate order: size, then exposure, then blur, then skin")
+    func order() throws {
+        let arena = PlaintextArena()
+        let tinyDarkBlue = try SyntheticImages.uniform(RGB(5, 5, 30), width: 64, height: 64, arena: arena)
+        #expect(code(tinyDarkBlue, arena: arena)?.code == "image_too_small")
+        let darkFlatBlue = try SyntheticImages.uniform(RGB(5, 5, 30), arena: arena)
+        #expect(code(darkFlatBlue, arena: arena)?.code == "lighting_too_dark")
+        let flatBlue = try SyntheticImages.uniform(RGB(40, 80, 200), arena: arena)
+        #expect(code(flatBlue, arena: arena)?.code == "image_blurry")
+        let sharpBlue = try SyntheticImages.texture(RGB(40, 80, 200), arena: arena)
+        #expect(code(sharpBlue, arena: arena)?.code == "no_skin_detected")
+        #expect(arena.wipeAll().verified)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import LetheAPI
+import LetheAnalysis
+import LetheImaging
+import LetheMemory
+import Testing
+
+@Suite("Skin measures")
+struct SkinAnalyzerTests {
+    /// A light-intermediate skin colour inside the Chai & Ngan box (Cb ≈ 103, Cr ≈ 157).
+    static let skin = RGB(224, 172, 140)
+    /// No blur or coverage gate: lets uniform patches through to the colour measures.
+    static let measureOnly = SkinAnalysisConfiguration(minLaplacianVariance: 0)
+
+    @Test("uniform skin patches: mean L*a*b*, ITA° and EI equal the reference of that colour",
+          arguments: [RGB(224, 172, 140), RGB(241, 194, 167), RGB(198, 134, 96), RGB(141, 85, 54), RGB(92, 56, 40)])
+    func uniformPatch(_ colour: RGB) throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.uniform(colour, arena: arena)
+        let result = try SkinAnalyzer.analyze(image, configuration: Self.measureOnly, arena: arena)
+        let reference = ReferenceColour.lab(colour)
+        #expect(result.skinPixelCount == 160 * 160 && result.skinPixelFraction == 1)
+        #expect(abs(result.skinTone.lStar - reference.l) < 0.1)
+        #expect(abs(result.skinTone.aStar - reference.a) < 0.1)
+        #expect(abs(result.skinTone.bStar - reference.b) < 0.1)
+        #expect(abs(result.skinTone.itaDegrees - ReferenceColour.ita(reference)) < 0.1)
+        #expect(result.skinTone.category == SkinToneCategory(itaDegrees: ReferenceColour.ita(reference)).rawValue)
+        #expect(result.redness.meanAStar == result.skinTone.aStar)
+        #expect(abs(result.redness.erythemaIndex - ReferenceColour.erythemaIndex(colour)) < 0.01)
+        #expect(result.quality.laplacianVariance == 0)
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("only skin pixels count: half skin, half blue gives the skin colour and fraction 0.5")
+    func maskSelectsSkin() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.make(width: 200, height: 160, arena: arena) { x, _ in x < 100 ? Self.skin : RGB(40, 80, 200) }
+        let result = try SkinAnalyzer.analyze(image, configuration: Self.measureOnly, arena: arena)
+        let reference = ReferenceColour.lab(Self.skin)
+        #expect(result.skinPixelFraction == 0.5 && result.skinPixelCount == 100 * 160)
+        #expect(abs(result.skinTone.lStar - reference.l) < 0.1 && abs(result.skinTone.bStar - reference.b) < 0.1)
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("a redder region raises mean a* and the erythema index")
+    func rednessIncreases() throws {
+        let arena = PlaintextArena()
+        let plain = try SyntheticImages.texture(Self.skin, arena: arena)
+        // A 100×100 patch with R + 15, G − 8: redder, still inside the skin box (Cr ≈ 167).
+        let red = RGB(Self.skin.r + 15, Self.skin.g - 8, Self.skin.b)
+        let flushed = try SyntheticImages.texture(Self.skin, arena: arena) { x, y in
+            (50..<150).contains(x) && (50..<150).contains(y) ? red : nil
+        }
+        let configuration = SkinAnalysisConfiguration()
+        let before = try SkinAnalyzer.analyze(plain, configuration: configuration, arena: arena)
+        let after = try SkinAnalyzer.analyze(flushed, configuration: configuration, arena: arena)
+        #expect(after.skinPixelCount == before.skinPixelCount)
+        #expect(after.redness.meanAStar > before.redness.meanAStar + 1)
+        #expect(after.redness.erythemaIndex > before.redness.erythemaIndex + 2)
+        // A quarter of the pixels changed: the mean EI moves by about a quarter of the colour difference.
+        let expectedShift = (ReferenceColour.erythemaIndex(red) - ReferenceColour.erythemaIndex(Self.skin)) / 4
+        #expect(abs((after.redness.erythemaIndex - before.redness.erythemaIndex) - expectedShift) < 0.5)
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("intermediate buffers are released and wiped; wipeAll leaves nothing")
+    func buffersWiped() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.texture(Self.skin, width: 300, height: 200, arena: arena)
+        _ = try SkinAnalyzer.analyze(image, configuration: .init(), arena: arena)
+        // Mask (1 byte per pixel) and luma plane (one Float per pixel at scale 1) released already.
+        #expect(arena.bytesHeld == 300 * 200 * 3)
+        let report = arena.wipeAll()
+        #expect(report.verified)
+        #expect(report.bytesByClass[BufferClass.intermediate.rawValue] == 300 * 200 * (1 + 4))
+        #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
+        #expect(report.bufferCount == 3)
+        #expect(image.pixels.isWiped && arena.bytesHeld == 0)
+    }
+
+    @Test("JSON uses snake_case keys with units")
+    func jsonKeys() throws {
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.texture(Self.skin, arena: arena)
+        let result = try SkinAnalyzer.analyze(image, configuration: .init(), arena: arena)
+        _ = arena.wipeAll()
+        let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        for key in ["\"skin_tone\"", "\"l_star\"", "\"a_star\"", "\"b_star\"", "\"ita_degrees\"", "\"category\"",
+                    "\"mean_a_star\"", "\"erythema_index\"", "\"width_pixels\"", "\"mean_luma\"",
+                    "\"laplacian_variance\"", "\"skin_pixel_fraction\"", "\"skin_pixel_count\""] {
+            #expect(json.contains(key), "\(key)")
+        }
+        #expect(try JSONDecoder().decode(SkinAnalysisResult.self, from: Data(json.utf8)) == result)
+    }
+}
+
+@Suite("Skin measures over many colours")
+struct SkinColourMosaicTests {
+    @Test("a mosaic of random skin colours: mean L*a*b* equals the mean of the per-colour references")
+    func mosaicMatchesReference() throws {
+        // 8×8 tiles of random colours that pass the skin rule; the test computes each tile's
+        // reference Lab with `pow` and averages (every tile has the same pixel count).
+        var generator = SeededGenerator(seed: 99)
+        var tiles: [RGB] = []
+        while tiles.count < 25 * 25 {
+            let colour = RGB(.random(in: 60...255, using: &generator), .random(in: 30...230, using: &generator), .random(in: 20...210, using: &generator))
+            let r = Double(colour.r), g = Double(colour.g), b = Double(colour.b)
+            let y = 0.299 * r + 0.587 * g + 0.114 * b
+            let cb = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
+            let cr = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
+            // Keep a margin from the rule's edges so fixed-point rounding cannot flip a tile.
+            if cb > 77.5 && cb < 126.5 && cr > 133.5 && cr < 172.5 && y > 21 && y < 249 { tiles.append(colour) }
+        }
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.make(width: 200, height: 200, arena: arena) { x, y in tiles[(y / 8) * 25 + x / 8] }
+        let result = try SkinAnalyzer.analyze(image, configuration: SkinAnalysisConfiguration(minLaplacianVariance: 0), arena: arena)
+        #expect(result.skinPixelFraction == 1)
+        let references = tiles.map(ReferenceColour.lab)
+        let meanL = references.map(\.l).reduce(0, +) / Double(tiles.count)
+        let meanA = references.map(\.a).reduce(0, +) / Double(tiles.count)
+        let meanB = references.map(\.b).reduce(0, +) / Double(tiles.count)
+        let meanEI = tiles.map(ReferenceColour.erythemaIndex).reduce(0, +) / Double(tiles.count)
+        #expect(abs(result.skinTone.lStar - meanL) < 0.01, "\(result.skinTone.lStar) vs \(meanL)")
+        #expect(abs(result.skinTone.aStar - meanA) < 0.01, "\(result.skinTone.aStar) vs \(meanA)")
+        #expect(abs(result.skinTone.bStar - meanB) < 0.01, "\(result.skinTone.bStar) vs \(meanB)")
+        #expect(abs(result.redness.erythemaIndex - meanEI) < 0.001)
+        #expect(arena.wipeAll().verified)
+    }
+}

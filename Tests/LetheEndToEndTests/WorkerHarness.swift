@@ -1,0 +1,127 @@
+import Foundation
+import LetheClient
+import LetheEnvelope
+import LetheImaging
+import LetheLedger
+import LetheMemory
+import LetheServer
+import Logging
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Runs a real worker on a free loopback port with its own ledger directory, for one test.
+/// (Under /tmp, not TMPDIR: the worker points TMPDIR at a non-existent directory for libvips.)
+struct WorkerHarness: Sendable {
+    let ledgerDirectory: URL
+    let configuration: ServerConfiguration
+
+    init(maxBytes: Int? = nil) {
+        ledgerDirectory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-e2e-\(UUID().uuidString)")
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.ledgerDirectory = ledgerDirectory.path
+        if let maxBytes { configuration.decodeLimits.maxBytes = maxBytes }
+        self.configuration = configuration
+    }
+
+    /// Starts the worker, runs `body` against it over real HTTP, stops it, removes the ledger.
+    func run<Result: Sendable>(_ body: @escaping @Sendable (Session) async throws -> Result) async throws -> Result {
+        defer { try? FileManager.default.removeItem(at: ledgerDirectory) }
+        var logger = Logger(label: "lethe-test")
+        logger.logLevel = .warning
+        let worker = try await LetheWorker(configuration: configuration, logger: logger)
+        let token = worker.demoToken!
+        let ledgerDirectory = ledgerDirectory
+        return try await worker.withRunningServer { port in
+            try await body(Session(baseURL: URL(string: "http://127.0.0.1:\(port)")!, token: token, ledgerDirectory: ledgerDirectory))
+        }
+    }
+
+    /// A running worker as a test sees it.
+    struct Session: Sendable {
+        let baseURL: URL
+        let token: String
+        let ledgerDirectory: URL
+
+        var client: LetheClient { LetheClient(serverURL: baseURL, token: token) }
+
+        func ledgerEntries() throws -> [DeletionRecord] {
+            try DeletionLedger.readEntries(in: ledgerDirectory)
+        }
+
+        /// Posts raw bytes to the gateway and returns the outer status and body.
+        func postEnvelope(_ body: Data, contentType: String = "message/ohttp-req") async throws -> (status: Int, body: Data) {
+            var request = URLRequest(url: baseURL.appendingPathComponent(".well-known/ohttp-gateway"))
+            request.httpMethod = "POST"
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+            request.httpBody = body
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        }
+
+        /// The worker's X25519 key configuration.
+        func x25519Config() async throws -> OHTTPKeyConfig {
+            try await client.fetchKeyConfigs().first { $0.kemID == OHTTPKEM.x25519.kemID }!
+        }
+
+        /// How an inner request authenticates.
+        enum Authorization { case deviceToken, none, bearer(String) }
+
+        /// A known-length BHTTP analysis request.
+        func innerRequest(photo: Data, kind: String = "skin", authorization: Authorization = .deviceToken) -> Data {
+            var fields = [BinaryHTTPField(name: "content-type", value: "application/octet-stream")]
+            switch authorization {
+            case .deviceToken: fields.append(BinaryHTTPField(name: "authorization", value: "Bearer \(token)"))
+            case .bearer(let other): fields.append(BinaryHTTPField(name: "authorization", value: "Bearer \(other)"))
+            case .none: break
+            }
+            return BinaryHTTPRequest.encode(
+                method: "POST", scheme: "https", authority: "lethe.test", path: "/v1/analyses?kind=\(kind)",
+                headerFields: fields, content: photo)
+        }
+    }
+}
+
+/// Test photos derived from the fixture portrait, made by the test itself.
+enum TestPhotos {
+    static let fixtureURL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/astronaut.png")
+
+    static var portrait: Data { try! Data(contentsOf: fixtureURL) }
+
+    /// The portrait re-encoded as a baseline JPEG.
+    static var portraitJPEG: Data {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let photo = portrait
+        let image = try! photo.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+        return Data(try! image.pixels.withUnsafeBytes {
+            try ImageEncoder.encode($0, width: image.width, height: image.height, as: .jpeg, quality: 90)
+        })
+    }
+
+    /// A PNG whose header declares width × height but which carries no pixel data.
+    static func pngDeclaring(width: UInt32, height: UInt32) -> Data {
+        func bigEndian(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
+        func chunk(_ type: String, _ payload: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + payload
+            return bigEndian(UInt32(payload.count)) + body + bigEndian(crc32(body))
+        }
+        let header = bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0]
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        return Data(signature + chunk("IHDR", header) + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", []))
+    }
+
+    /// CRC-32 as PNG uses it (ISO 3309, reflected polynomial 0xEDB88320).
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
+        }
+        return ~crc
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import LetheImaging
+import LetheMemory
+
+/// A small deterministic generator (SplitMix64) so that "random" test images are reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+enum TestImages {
+    /// A smooth RGB gradient with a little seeded noise: compresses realistically, survives JPEG.
+    static func gradient(width: Int, height: Int, noise: Int = 0, seed: UInt64 = 1) -> [UInt8] {
+        var generator = SeededGenerator(seed: seed)
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let jitter = noise == 0 ? 0 : Int.random(in: -noise...noise, using: &generator)
+                let base = (y * width + x) * 3
+                pixels[base] = clamp(x * 255 / max(1, width - 1) + jitter)
+                pixels[base + 1] = clamp(y * 255 / max(1, height - 1) + jitter)
+                pixels[base + 2] = clamp(128 + jitter)
+            }
+        }
+        return pixels
+    }
+
+    static func clamp(_ value: Int) -> UInt8 { UInt8(min(255, max(0, value))) }
+
+    /// The project's fixture, found relative to this source file (CI runs from a fresh clone).
+    static func fixture(_ name: String) throws -> Data {
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // Support
+            .deletingLastPathComponent()  // LetheImagingTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()  // package root
+        return try Data(contentsOf: root.appendingPathComponent("Fixtures").appendingPathComponent(name))
+    }
+}
+
+extension ImageDecoder {
+    /// Test convenience: decode an array.
+    static func decode(_ bytes: [UInt8], limits: DecodeLimits = .init(), arena: PlaintextArena) throws(ImagingError) -> DecodedImage {
+        var result: Result<DecodedImage, ImagingError>!
+        bytes.withUnsafeBytes { raw in
+            do throws(ImagingError) { result = .success(try decode(raw, limits: limits, arena: arena)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+}
+
+extension DecodedImage {
+    /// Copies the pixels out for comparison (test-only; production code never does this).
+    var pixelArray: [UInt8] { pixels.withUnsafeBytes { Array($0) } }
+}
