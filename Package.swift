@@ -49,7 +49,7 @@ let package = Package(
         ]),
         .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope"]),
         .executableTarget(name: "lethe", dependencies: [
-            "LetheServer", "LetheClient",
+            "LetheServer", "LetheClient", "LetheMemory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -59,6 +59,10 @@ let package = Package(
         .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope"], resources: [.copy("Vectors")]),
         .testTarget(name: "LetheLedgerTests", dependencies: [
             "LetheLedger", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Looks at the real `lethe serve` process from outside: memory scans, no-disk tracing.
+        .testTarget(name: "LetheResidueTests", dependencies: [
+            "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory",
         ]),
         .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheServer", "LetheClient", "LetheImaging"]),
     ]

@@ -53,8 +53,8 @@ public struct LetheWorker: Sendable {
             configuration: configuration, logger: logger)
 
         logger.notice("hardening \(hardening.summary)")
-        if !hardening.isComplete {
-            logger.warning("hardening incomplete: plaintext may reach swap or a core dump on this host")
+        if !hardening.memoryProtected {
+            logger.warning("hardening incomplete: plaintext may reach swap, a core dump or freed heap on this host")
         }
         let ledgerEntries = await ledger.count
         logger.notice("ready to serve", metadata: [

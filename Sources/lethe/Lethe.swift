@@ -1,7 +1,6 @@
 import ArgumentParser
 
-/// `lethe`: the worker, its device-side client, and its key tool.
-@main
+/// `lethe`: the worker, its device-side client, and its key tool (entry point: `main.swift`).
 struct Lethe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lethe",

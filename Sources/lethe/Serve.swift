@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LetheMemory
 import LetheServer
 import Logging
 
@@ -9,20 +10,37 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
+    /// Forbids filesystem writes outside the ledger directory (Landlock). `main.swift` calls this
+    /// before the concurrency runtime has started any thread: Landlock only confines the calling
+    /// thread and the threads created after it.
+    func confineWrites() throws {
+        let ledgerDirectory = try options.resolved().ledgerDirectory
+        try FileManager.default.createDirectory(
+            atPath: ledgerDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        ProcessHardening.confineWrites(to: URL(fileURLWithPath: ledgerDirectory).standardizedFileURL.path)
+    }
+
     func run() async throws {
         let configuration = try options.resolved()
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "lethe")
+        let confinement = ProcessHardening.current().filesystem
+        if !confinement.isActive {
+            logger.error("landlock \(confinement): this process can write outside its ledger directory; nothing but the code stops plaintext reaching disk")
+        }
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
         let demoToken = worker.demoToken
         try await worker.runUntilSignalled { port in
-            print("lethe listening on http://\(configuration.host):\(port)")
+            var announcement = "lethe listening on http://\(configuration.host):\(port) (pid \(getpid()))\n"
             if let demoToken {
-                print("""
+                announcement += """
                     No --tokens-file: one demo device was created for this run.
                     Try: swift run lethe analyze Fixtures/astronaut.png --server http://\(configuration.host):\(port) --token \(demoToken)
-                    """)
+
+                    """
             }
+            // Unbuffered, so that supervisors and tests reading a pipe see it at once.
+            FileHandle.standardOutput.write(Data(announcement.utf8))
         }
     }
 }

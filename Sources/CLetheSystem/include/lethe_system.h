@@ -31,6 +31,19 @@ int lethe_mlock(const void *pointer, size_t length);
 /// Unlocks a range locked with lethe_mlock. Returns 0 or -errno.
 int lethe_munlock(const void *pointer, size_t length);
 
+/// 1 when freed heap memory is zeroed (the interposed free/realloc), 0 when disabled by
+/// LETHE_UNSAFE_DISABLE_HEAP_SCRUB=1.
+int lethe_heap_scrub_enabled(void);
+
+/// Applies a Landlock ruleset to the calling thread (and threads it creates later) that forbids
+/// every filesystem write except beneath `writable_directory`. Sets no_new_privs first.
+/// Returns the Landlock ABI version used (>= 1) on success, 0 when the kernel has no Landlock,
+/// or -errno on failure.
+int lethe_landlock_restrict_writes(const char *writable_directory);
+
+/// Number of threads in this process (entries of /proc/self/task), or -1.
+int lethe_thread_count(void);
+
 /// The system page size.
 size_t lethe_page_size(void);
 

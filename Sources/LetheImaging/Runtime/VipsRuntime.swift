@@ -1,4 +1,7 @@
 import CVips
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// The process-wide libvips set-up: no temp files, no caches, only the four trusted buffer
@@ -55,6 +58,9 @@ public enum VipsRuntime {
     }
 
     private static func initialise(_ configuration: VipsConfiguration) throws(ImagingError) {
+        // GSlice (glib < 2.76) keeps its own free lists that bypass free(); route it through
+        // malloc so that the process-wide zero-on-free covers glib's allocations too.
+        setenv("G_SLICE", "always-malloc", 1)
         if !configuration.tempDirectory.isEmpty {
             guard lethe_vips_set_tmpdir(configuration.tempDirectory) == 0 else {
                 throw .imagingUnavailable("could not set TMPDIR for libvips")

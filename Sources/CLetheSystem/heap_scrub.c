@@ -1,0 +1,83 @@
+// Zero-on-free for the whole process.
+//
+// libvips, the codecs (libjpeg, libpng, libwebp, libheif), glib, BoringSSL and the Swift runtime
+// allocate with malloc and free without wiping, and glibc hands freed chunks back with their
+// contents intact. Defining `free` here, in the executable, interposes it for every shared
+// library in the process (the dynamic linker resolves `free` to the executable's definition
+// first). Each freed block is zeroed over its usable size before glibc gets it back.
+//
+// `realloc` frees its old block inside glibc without calling `free`, so it is interposed too:
+// growth always moves to a fresh block and the old one is wiped. Memory that never passes
+// through malloc (stacks, a library's own mmap) is not covered here; the residue harness in
+// Tests/LetheResidueTests is the judge of what remains.
+
+#define _GNU_SOURCE
+#include "lethe_system.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern void *__libc_malloc(size_t size);
+extern void *__libc_realloc(void *pointer, size_t size);
+extern void __libc_free(void *pointer);
+
+// On unless the process was started with LETHE_UNSAFE_DISABLE_HEAP_SCRUB=1 (used only to show
+// that the residue harness finds what scrubbing removes). Read once, before main.
+static volatile int scrub_enabled = 1;
+
+__attribute__((constructor(101)))
+static void lethe_heap_scrub_configure(void) {
+    const char *disable = getenv("LETHE_UNSAFE_DISABLE_HEAP_SCRUB");
+    if (disable != NULL && strcmp(disable, "1") == 0) {
+        scrub_enabled = 0;
+    }
+}
+
+int lethe_heap_scrub_enabled(void) {
+    return scrub_enabled;
+}
+
+void free(void *pointer) {
+    if (pointer != NULL && scrub_enabled) {
+        explicit_bzero(pointer, malloc_usable_size(pointer));
+    }
+    __libc_free(pointer);
+}
+
+void *realloc(void *pointer, size_t size) {
+    if (!scrub_enabled) {
+        return __libc_realloc(pointer, size);
+    }
+    if (pointer == NULL) {
+        return __libc_malloc(size);
+    }
+    if (size == 0) {
+        free(pointer);
+        return NULL;
+    }
+    size_t usable = malloc_usable_size(pointer);
+    if (size <= usable) {
+        // Shrinking or growing within the block: it stays ours and is wiped whole at free.
+        return pointer;
+    }
+    void *fresh = __libc_malloc(size);
+    if (fresh == NULL) {
+        return NULL;
+    }
+    memcpy(fresh, pointer, usable);
+    explicit_bzero(pointer, usable);
+    __libc_free(pointer);
+    return fresh;
+}
+
+void *reallocarray(void *pointer, size_t count, size_t size) {
+    size_t bytes;
+    if (__builtin_mul_overflow(count, size, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(pointer, bytes);
+}

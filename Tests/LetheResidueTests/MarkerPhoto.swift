@@ -1,0 +1,78 @@
+import Foundation
+import LetheAnalysis
+import LetheAPI
+import LetheImaging
+import LetheMemory
+
+/// A photo made by the test with known markers: a random stripe of RGB pixels painted into a
+/// skin-coloured texture, encoded losslessly, plus the bytes the worker's answer will contain.
+struct MarkerPhoto: Sendable {
+    /// The file as uploaded.
+    let file: Data
+    /// 64 bytes from the middle of the file.
+    let fileMarker: Marker
+    /// 48 stripe pixels as they lie in an interleaved 8-bit RGB buffer.
+    let pixelMarker: Marker
+    /// 48 bytes from the middle of the JSON measures the worker answers with.
+    let resultMarker: Marker
+
+    var markers: [Marker] { [fileMarker, pixelMarker, resultMarker] }
+
+    /// - Parameters:
+    ///   - seed: makes every photo (and so every marker) unique and reproducible.
+    ///   - format: `.png` or `.webp` (lossless), so the pixel marker survives encoding exactly.
+    ///   - truncatedTo: upload only this fraction of the file (the markers follow the uploaded bytes).
+    static func make(seed: UInt64, width: Int = 384, height: Int = 384, format: ImageFormat = .png, truncatedTo fraction: Double = 1) throws -> MarkerPhoto {
+        var random = SplitMix64(seed: seed)
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for index in stride(from: 0, to: pixels.count, by: 3) {
+            // Skin-coloured texture: passes the skin mask, the exposure and the sharpness gate.
+            pixels[index] = UInt8(185 + random.next() % 40)
+            pixels[index + 1] = UInt8(135 + random.next() % 30)
+            pixels[index + 2] = UInt8(105 + random.next() % 30)
+        }
+        let stripeWidth = 48
+        var pixelMarker: [UInt8] = []
+        for row in [0, height / 5, 2 * height / 5, 3 * height / 5, 4 * height / 5] {
+            let start = (row * width + 16) * 3
+            for offset in 0..<(stripeWidth * 3) { pixels[start + offset] = UInt8(truncatingIfNeeded: random.next()) }
+            if row == 2 * height / 5 { pixelMarker = Array(pixels[start..<(start + stripeWidth * 3)]) }
+        }
+        let encoded = try pixels.withUnsafeBytes {
+            try ImageEncoder.encode($0, width: width, height: height, as: format, quality: 100)
+        }
+        let uploaded = Data(encoded.prefix(Int(Double(encoded.count) * fraction)))
+        let middle = uploaded.count / 2 - 32
+        return MarkerPhoto(
+            file: uploaded,
+            fileMarker: Marker(name: "file#\(seed)", bytes: Array(uploaded[middle..<(middle + 64)])),
+            pixelMarker: Marker(name: "pixels#\(seed)", bytes: pixelMarker),
+            resultMarker: Marker(name: "result#\(seed)", bytes: try expectedResultBytes(of: Data(encoded))))
+    }
+
+    /// The worker's measures for this photo, computed here with the same code and encoding.
+    private static func expectedResultBytes(of file: Data) throws -> [UInt8] {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let image = try file.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+        let measures = try SkinAnalyzer.analyze(image, configuration: SkinAnalysisConfiguration(), arena: arena)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try encoder.encode(measures)
+        let middle = json.count / 2 - 24
+        return Array(json[middle..<(middle + 48)])
+    }
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64), so a failing photo can be rebuilt from its seed.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import LetheClient
+import LetheEnvelope
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Zero residue, proven from outside: the real `lethe serve` binary handles marker photos, then
+/// its whole memory is read through /proc/PID/mem and searched for the photo file's bytes, its
+/// pixels and the plaintext result.
+@Suite("Memory residue of the running worker", .serialized)
+struct ResidueTests {
+    /// Scans the worker's memory, its log and its ledger files, and records an issue for every
+    /// marker found; prints the scan summary.
+    func expectNoResidue(_ server: ServerProcess, _ photos: [MarkerPhoto], _ scenario: String) throws {
+        let markers = photos.flatMap(\.markers)
+        let report = try ProcessMemoryScan.scan(pid: server.pid, for: markers)
+        print("residue scan [\(scenario)]: \(report)")
+        #expect(report.totalHits == 0, "\(scenario): \(report)")
+        #expect(report.regionsRead > 0)
+
+        var files = [server.directory.appendingPathComponent("stderr"), server.directory.appendingPathComponent("stdout")]
+        let ledgerFiles = FileManager.default.enumerator(at: server.ledgerDirectory, includingPropertiesForKeys: nil)
+        files += (ledgerFiles?.allObjects as? [URL]) ?? []
+        for file in files {
+            let bytes = (try? Data(contentsOf: file)) ?? Data()
+            for marker in markers {
+                let hits = bytes.withUnsafeBytes { Search.occurrences(of: marker.bytes, in: $0) }
+                #expect(hits.isEmpty, "\(scenario): \(marker) found in \(file.lastPathComponent)")
+            }
+        }
+    }
+
+    func client(_ server: ServerProcess, token: String? = nil) -> LetheClient {
+        LetheClient(serverURL: server.baseURL, token: token ?? server.token)
+    }
+
+    /// A valid encapsulated request for `photo`, built the way LetheClient builds it.
+    func envelope(for photo: MarkerPhoto, server: ServerProcess) async throws -> Data {
+        let config = try await client(server).fetchKeyConfigs().first { $0.kemID == OHTTPKEM.x25519.kemID }!
+        let inner = BinaryHTTPRequest.encode(
+            method: "POST", scheme: "http", authority: "127.0.0.1", path: "/v1/analyses?kind=skin",
+            headerFields: [BinaryHTTPField(name: "authorization", value: "Bearer \(server.token)")],
+            content: photo.file)
+        return try OHTTPClient(keyConfig: config).encapsulate(inner).encapsulatedRequest
+    }
+
+    @Test("after a single request")
+    func single() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let photo = try MarkerPhoto.make(seed: 1)
+        let (head, content) = try await client(server).send(
+            BinaryHTTPRequest.encode(
+                method: "POST", scheme: "http", authority: "127.0.0.1", path: "/v1/analyses?kind=skin",
+                headerFields: [BinaryHTTPField(name: "authorization", value: "Bearer \(server.token)")],
+                content: photo.file),
+            to: try await client(server).fetchKeyConfigs().first { $0.kemID == OHTTPKEM.x25519.kemID }!)
+        #expect(head.status == 200)
+        // The result marker is real: the answer the device got contains it.
+        #expect(!Search.occurrences(of: photo.resultMarker.bytes, in: content.withUnsafeBytes { UnsafeRawBufferPointer($0) }).isEmpty)
+        try server.waitForLedgerEntries(1)
+        try expectNoResidue(server, [photo], "single request")
+    }
+
+    @Test("after 8 concurrent requests (PNG and lossless WebP)")
+    func concurrent() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let photos = try (0..<8).map { try MarkerPhoto.make(seed: 100 + UInt64($0), format: $0 % 2 == 0 ? .png : .webp) }
+        let client = client(server)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for photo in photos {
+                group.addTask { _ = try await client.analyze(photo: photo.file) }
+            }
+            try await group.waitForAll()
+        }
+        try server.waitForLedgerEntries(8)
+        try expectNoResidue(server, photos, "8 concurrent requests")
+    }
+
+    @Test("after requests that fail: truncated file, bad token, oversized image")
+    func failures() async throws {
+        let server = try ServerProcess(arguments: ["--max-pixels", "100000"])
+        defer { server.stop() }
+        let truncated = try MarkerPhoto.make(seed: 200, width: 256, height: 256, truncatedTo: 0.6)
+        let badToken = try MarkerPhoto.make(seed: 201, width: 256, height: 256)
+        let oversized = try MarkerPhoto.make(seed: 202, width: 384, height: 384)
+        await #expect(throws: LetheClientError.self) { _ = try await client(server).analyze(photo: truncated.file) }
+        await #expect(throws: LetheClientError.self) { _ = try await client(server, token: "stolen").analyze(photo: badToken.file) }
+        await #expect(throws: LetheClientError.self) { _ = try await client(server).analyze(photo: oversized.file) }
+        try server.waitForLedgerEntries(3)
+        // The result markers cannot appear (no result was made); the file and pixel markers must not.
+        try expectNoResidue(server, [truncated, badToken, oversized], "failed requests")
+    }
+
+    @Test("after clients that disconnect mid-upload and mid-response")
+    func disconnects() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let midUpload = try MarkerPhoto.make(seed: 300)
+        let midResponse = try MarkerPhoto.make(seed: 301)
+
+        let partial = try await envelope(for: midUpload, server: server)
+        let uploading = try RawConnection(port: server.port)
+        try uploading.send(RawConnection.head(contentLength: partial.count) + partial.prefix(partial.count / 2))
+        usleep(200_000)
+        uploading.abort()
+
+        let complete = try await envelope(for: midResponse, server: server)
+        let vanishing = try RawConnection(port: server.port)
+        try vanishing.send(RawConnection.head(contentLength: complete.count) + complete)
+        vanishing.abort()
+
+        try server.waitForLedgerEntries(2)
+        try expectNoResidue(server, [midUpload, midResponse], "client disconnects")
+    }
+
+    @Test("while shutdown is draining")
+    func draining() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let photo = try MarkerPhoto.make(seed: 400)
+        _ = try await client(server).analyze(photo: photo.file)
+        try server.waitForLedgerEntries(1)
+
+        // A slow upload keeps the worker draining after SIGTERM.
+        let slow = try RawConnection(port: server.port)
+        try slow.send(RawConnection.head(contentLength: 10_000) + Data(repeating: 0, count: 100))
+        usleep(100_000)
+        server.signal(SIGTERM)
+        usleep(500_000)
+        #expect(server.process.isRunning, "the worker should still be draining the slow upload")
+        try expectNoResidue(server, [photo], "draining after SIGTERM")
+
+        slow.abort()
+        #expect(try server.waitForExit() == 0)
+    }
+
+    @Test("the harness finds residue when heap scrubbing is disabled (it can fail)")
+    func harnessCanFail() async throws {
+        let server = try ServerProcess(environment: ["LETHE_UNSAFE_DISABLE_HEAP_SCRUB": "1"])
+        defer { server.stop() }
+        #expect(server.log.contains("heap_scrub=OFF"))
+        let photos = try (0..<4).map { try MarkerPhoto.make(seed: 500 + UInt64($0), format: $0 % 2 == 0 ? .png : .webp) }
+        for photo in photos { _ = try await client(server).analyze(photo: photo.file) }
+        try server.waitForLedgerEntries(photos.count)
+        let report = try ProcessMemoryScan.scan(pid: server.pid, for: photos.flatMap(\.markers))
+        print("residue scan [heap scrubbing disabled]: \(report)")
+        #expect(report.totalHits > 0, "without zero-on-free, freed codec buffers should still hold photo data")
+    }
+}

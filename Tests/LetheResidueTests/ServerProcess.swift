@@ -1,0 +1,136 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `lethe serve` binary, started as a child process on a free loopback port with its
+/// own ledger directory. Its stdout and stderr go to files so that the test can read them.
+final class ServerProcess: @unchecked Sendable {
+    // @unchecked Sendable: all mutable state is the Foundation `Process`, used from one test at a time.
+    let process = Process()
+    let directory: URL
+    let port: Int
+    let token: String
+    /// The worker's own pid (not a wrapper's such as strace), from its start-up line.
+    let pid: Int32
+    var ledgerDirectory: URL { directory.appendingPathComponent("ledger") }
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// The `lethe` executable that `swift build`/`swift test` put next to the test bundle.
+    static var executable: URL {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        // On Linux the test binary is `<build>/debug/lethePackageTests.xctest`.
+        if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
+        return directory.appendingPathComponent("lethe")
+    }
+
+    /// Starts `lethe serve` and waits until it listens.
+    /// - Parameters:
+    ///   - arguments: extra `serve` options (e.g. `--max-pixels`).
+    ///   - environment: extra environment variables.
+    ///   - wrapper: a command line to run the server under (e.g. `strace -f -o FILE`).
+    init(arguments: [String] = [], environment: [String: String] = [:], wrapper: [String] = []) throws {
+        directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-residue-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let executable = Self.executable.path
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw HarnessError("\(executable) is missing: build the package (swift build) before these tests")
+        }
+        let serve = [executable, "serve", "--port", "0", "--ledger-dir", directory.appendingPathComponent("ledger").path] + arguments
+        let commandLine = wrapper + serve
+        process.executableURL = URL(fileURLWithPath: commandLine[0].hasPrefix("/") ? commandLine[0] : "/usr/bin/env")
+        process.arguments = commandLine[0].hasPrefix("/") ? Array(commandLine.dropFirst()) : commandLine
+        var processEnvironment = ProcessInfo.processInfo.environment
+        processEnvironment.merge(environment) { $1 }
+        process.environment = processEnvironment
+        let stdout = directory.appendingPathComponent("stdout")
+        let stderr = directory.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: stdout)
+        process.standardError = try FileHandle(forWritingTo: stderr)
+        try process.run()
+
+        let deadline = Date().addingTimeInterval(60)
+        var port: Int?
+        var token: String?
+        var pid: Int32?
+        while Date() < deadline, port == nil || token == nil || pid == nil {
+            let output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
+            port = Self.capture(#"listening on http://127\.0\.0\.1:(\d+)"#, in: output).flatMap(Int.init)
+            pid = Self.capture(#"\(pid (\d+)\)"#, in: output).flatMap(Int32.init)
+            token = Self.capture(#"--token (\S+)"#, in: output)
+            if !process.isRunning { break }
+            usleep(50_000)
+        }
+        guard let port, let token, let pid else {
+            let log = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
+            if process.isRunning { process.terminate() }
+            throw HarnessError("lethe serve did not start: \(log.suffix(2000))")
+        }
+        self.port = port
+        self.token = token
+        self.pid = pid
+    }
+
+    /// The server's log so far.
+    var log: String { (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
+
+    /// Sends a signal (SIGTERM to drain).
+    func signal(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    /// Waits for the process to exit and returns its status.
+    func waitForExit(timeoutSeconds: Double = 30) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        guard !process.isRunning else { throw HarnessError("lethe serve did not exit within \(timeoutSeconds) s") }
+        return process.terminationStatus
+    }
+
+    /// Number of complete ledger entries written so far.
+    func ledgerEntryCount() -> Int {
+        guard let data = FileManager.default.contents(atPath: ledgerDirectory.appendingPathComponent("deletions.jsonl").path) else {
+            return 0
+        }
+        return data.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+    }
+
+    /// Waits until the ledger holds `count` entries (requests are recorded after their wipe).
+    func waitForLedgerEntries(_ count: Int, timeoutSeconds: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while ledgerEntryCount() < count {
+            guard Date() < deadline else { throw HarnessError("ledger has \(ledgerEntryCount()) entries, expected \(count)") }
+            usleep(20_000)
+        }
+    }
+
+    /// Stops the server (if still running) and removes its files.
+    func stop() {
+        if process.isRunning {
+            kill(pid, SIGTERM)
+            if (try? waitForExit(timeoutSeconds: 10)) == nil {
+                kill(pid, SIGKILL)
+                process.terminate()
+            }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func capture(_ pattern: String, in text: String) -> String? {
+        guard let expression = try? NSRegularExpression(pattern: pattern),
+              let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+              let range = Range(match.range(at: 1), in: text)
+        else { return nil }
+        return String(text[range])
+    }
+}
+
+/// A harness failure with a message.
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
