@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// Interoperability: an RFC 9458 client written independently (Python, pyca/cryptography,
+/// `Tests/Interop/ohttp_client.py`), first checked against RFC 9458 Appendix A, then used
+/// against a real worker over loopback. It shares no code with LetheEnvelope.
+@Suite("An independent RFC 9458 client")
+struct IndependentClientTests {
+    static let script = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Interop/ohttp_client.py")
+    static let vector = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("LetheEnvelopeTests/Vectors/rfc9458-appendix-a.json")
+
+    /// Runs the Python client and returns its standard output.
+    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("the independent client reproduces RFC 9458 Appendix A byte for byte")
+    func vector() throws {
+        let result = try Self.python(["vector", Self.vector.path])
+        #expect(result.status == 0)
+        #expect(result.output.contains("match byte for byte"))
+    }
+
+    @Test("the independent client analyses the portrait through the worker")
+    func analyse() async throws {
+        try await WorkerHarness().run { session in
+            let result = try Self.python(["analyze", session.baseURL.absoluteString, session.token, TestPhotos.fixtureURL.path])
+            #expect(result.status == 0)
+            let answer = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+            #expect(answer?["status"] as? Int == 200)
+            let body = answer?["body"] as? [String: Any]
+            #expect(body?["kind"] as? String == "skin")
+            #expect((body?["image"] as? [String: Any])?["width"] as? Int == 512)
+            #expect(try session.ledgerEntries().count == 1)
+        }
+    }
+}
