@@ -47,9 +47,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope"]),
+        .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope", "LetheLedger"]),
         .executableTarget(name: "lethe", dependencies: [
-            "LetheServer", "LetheClient", "LetheMemory",
+            "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -20,19 +20,33 @@ public struct AnalysisResponse: Codable, Sendable, Equatable {
     /// Analysis kind, e.g. `skin`.
     public var kind: String
     public var image: ImageInfo
-    /// Skin measures over the skin pixels of the photo.
-    public var measures: SkinAnalysisResult
+    /// Skin measures: of the whole photo (`skin`) or of the whole face (`face`); absent for `scalp`.
+    public var measures: SkinAnalysisResult?
+    /// `kind=face`: the face box and per-region measures.
+    public var face: FaceAnalysisResult?
+    /// `kind=scalp`: hair, flake and scalp measures.
+    public var scalp: ScalpAnalysisResult?
+    /// Sessions (`multipart/form-data`, several photos of one capture): each photo's results, in
+    /// upload order. Then `image` is the first photo's, and `measures` / `scalp` are combined over
+    /// the photos (see docs/analysis/sessions.md); `face` is absent (per photo only).
+    public var photos: [SessionPhotoResult]?
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
-        case kind, image, measures
+        case kind, image, measures, face, scalp, photos
     }
 
-    public init(requestID: String, kind: String, image: ImageInfo, measures: SkinAnalysisResult) {
+    public init(
+        requestID: String, kind: String, image: ImageInfo, measures: SkinAnalysisResult?,
+        face: FaceAnalysisResult? = nil, scalp: ScalpAnalysisResult? = nil, photos: [SessionPhotoResult]? = nil
+    ) {
         self.requestID = requestID
         self.kind = kind
         self.image = image
         self.measures = measures
+        self.face = face
+        self.scalp = scalp
+        self.photos = photos
     }
 }
 

@@ -83,18 +83,32 @@ public struct SkinAnalysisResult: Sendable, Codable, Equatable {
     public var skinPixelFraction: Double
     /// Number of pixels the skin mask accepted.
     public var skinPixelCount: Int
+    /// Spots, pores, wrinkles, shine, evenness, red area and scores of the whole image (close-up)
+    /// or the whole face.
+    public var concerns: SkinConcerns?
+    /// Millimetres per input pixel used for mm figures, when known.
+    public var millimetresPerPixel: Double?
+    /// Where the scale came from: `profile`, `query`, `face_width_estimate`; absent without a scale.
+    public var scaleSource: String?
 
     /// Creates a result.
-    public init(skinTone: SkinTone, redness: Redness, quality: Quality, skinPixelFraction: Double, skinPixelCount: Int) {
+    public init(
+        skinTone: SkinTone, redness: Redness, quality: Quality, skinPixelFraction: Double, skinPixelCount: Int,
+        concerns: SkinConcerns? = nil, millimetresPerPixel: Double? = nil, scaleSource: String? = nil
+    ) {
         self.skinTone = skinTone
         self.redness = redness
         self.quality = quality
         self.skinPixelFraction = skinPixelFraction
         self.skinPixelCount = skinPixelCount
+        self.concerns = concerns
+        self.millimetresPerPixel = millimetresPerPixel
+        self.scaleSource = scaleSource
     }
 
     enum CodingKeys: String, CodingKey {
         case skinTone = "skin_tone", redness, quality
         case skinPixelFraction = "skin_pixel_fraction", skinPixelCount = "skin_pixel_count"
+        case concerns, millimetresPerPixel = "mm_per_pixel", scaleSource = "scale_source"
     }
 }

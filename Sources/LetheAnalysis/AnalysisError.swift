@@ -46,8 +46,41 @@ public struct AnalysisError: Error, Equatable, CustomStringConvertible {
         )
     }
 
+    static func colourCast(ratio: Double, maximum: Double) -> AnalysisError {
+        AnalysisError(
+            code: "colour_cast",
+            message: "the brightest colour channel averages \(twoDecimals(ratio))× the darkest, above \(twoDecimals(maximum))×; check the white balance")
+    }
+
+    static func faceNotFound() -> AnalysisError {
+        AnalysisError(code: "face_not_found", message: "no frontal face was found in the photo")
+    }
+
+    static func multipleFaces(_ count: Int) -> AnalysisError {
+        AnalysisError(code: "multiple_faces", message: "\(count) faces were found; the photo must show exactly one")
+    }
+
+    static func faceTooSmall(widthFraction: Double, minimum: Double) -> AnalysisError {
+        AnalysisError(
+            code: "face_too_small",
+            message: "the face is \(oneDecimal(widthFraction * 100))% of the image width, below the required \(oneDecimal(minimum * 100))%")
+    }
+
+    static func faceOutOfBounds(_ detail: String) -> AnalysisError {
+        AnalysisError(code: "face_out_of_bounds", message: "the face is cut off by the image border (\(detail))")
+    }
+
+    static func missingScale() -> AnalysisError {
+        AnalysisError(code: "scale_required", message: "scalp analysis needs the scale: pass profile=NAME or mm_per_pixel=VALUE")
+    }
+
     static func unavailable(_ detail: String) -> AnalysisError {
         AnalysisError(code: "analysis_unavailable", message: detail)
+    }
+
+    static func twoDecimals(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        return "\((value * 100).rounded() / 100)"
     }
 
     /// "23.1" rather than "23.123456789": messages are read by people.

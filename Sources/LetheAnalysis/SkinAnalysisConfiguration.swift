@@ -23,6 +23,9 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable {
     public var blurWorkingShortSidePixels: Int
     /// Fraction of pixels classified as skin below which the photo is `no_skin_detected`.
     public var minSkinFraction: Double
+    /// Face photos: largest ratio of the brightest to the darkest mean sRGB channel (grey-world
+    /// colour cast) before `colour_cast`. A neutral portrait measures ≈ 1.2–1.6.
+    public var maxColourCastRatio: Double
 
     /// Defaults: 128 px, luma 40–220, ≤ 40 % clipped, Laplacian variance ≥ 40 at a 512 px working
     /// scale, ≥ 2 % skin.
@@ -33,8 +36,10 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable {
         maxClippedHighlightFraction: Double = 0.4,
         minLaplacianVariance: Double = 40,
         blurWorkingShortSidePixels: Int = 512,
-        minSkinFraction: Double = 0.02
+        minSkinFraction: Double = 0.02,
+        maxColourCastRatio: Double = 2.5
     ) {
+        self.maxColourCastRatio = maxColourCastRatio
         self.minShortSidePixels = minShortSidePixels
         self.minMeanLuma = minMeanLuma
         self.maxMeanLuma = maxMeanLuma

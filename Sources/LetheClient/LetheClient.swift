@@ -1,6 +1,7 @@
 import Foundation
 import LetheAPI
 import LetheEnvelope
+import LetheLedger
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -17,6 +18,8 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
     public let message: String
     /// The worker's request id when the worker got far enough to assign one.
     public let requestID: String?
+    /// The verified deletion receipt of the refused request (with `analyzeWithReceipt`).
+    public var receipt: DeletionReceipt?
 
     public var description: String { "\(code) (\(status)): \(message)" }
 
@@ -44,6 +47,9 @@ public struct LetheClient: Sendable {
     /// Where the worker listens, e.g. `http://127.0.0.1:8080`.
     public let serverURL: URL
     private let token: String
+    /// Extra query parameters of every analysis: the device's scale and profile,
+    /// e.g. `["profile": "trichoscope-20x"]` or `["mm_per_pixel": "0.0065"]`.
+    public var analysisParameters: [String: String] = [:]
 
     /// - Parameters:
     ///   - serverURL: base URL of the worker (or of an OHTTP relay in front of it).
@@ -70,19 +76,47 @@ public struct LetheClient: Sendable {
     /// Analyses one photo end to end.
     /// - Parameters:
     ///   - photo: the photo file's bytes (JPEG, PNG, WebP or HEIF).
-    ///   - kind: analysis kind, `skin`.
+    ///   - kind: analysis kind: `skin`, `face` or `scalp` (scale via `analysisParameters`).
     ///   - postQuantum: encrypt to the X-Wing (ML-KEM-768 + X25519) key instead of X25519.
     /// - Throws: `LetheClientError` with the worker's code, or a client-side code
     ///   (`worker_unreachable`, `unexpected_response`, `no_usable_key`, envelope codes).
     public func analyze(photo: Data, kind: String = "skin", postQuantum: Bool = false) async throws(LetheClientError) -> AnalysisResponse {
         do {
-            return try await analyzeUntyped(photo: photo, kind: kind, postQuantum: postQuantum)
+            return try await analyzeUntyped(photo: photo, kind: kind, postQuantum: postQuantum, ledgerKey: nil).response
         } catch {
             throw LetheClientError.wrapping(error)
         }
     }
 
-    private func analyzeUntyped(photo: Data, kind: String, postQuantum: Bool) async throws -> AnalysisResponse {
+    /// Analyses several photos of one capture (normal/polarised/UV, or front/left/right) in one
+    /// request, as `multipart/form-data` (RFC 7578): the answer has each photo's results in
+    /// `photos` and the combined ones at the top level.
+    /// - Parameters:
+    ///   - photos: part name (e.g. `polarised`) and file bytes of each photo, in order.
+    public func analyzeSession(photos: [(name: String, photo: Data)], kind: String = "skin", postQuantum: Bool = false) async throws(LetheClientError) -> AnalysisResponse {
+        var generator = SystemRandomNumberGenerator()
+        let boundary = "lethe-" + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        var body = Data()
+        for (index, part) in photos.enumerated() {
+            let name = part.name.filter { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name.isEmpty ? "photo\(index + 1)" : name)\"\r\nContent-Type: \(Self.mediaType(of: part.photo))\r\n\r\n".utf8))
+            body.append(part.photo)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        defer { body.resetBytes(in: 0..<body.count) }
+        do {
+            return try await analyzeUntyped(
+                photo: body, kind: kind, postQuantum: postQuantum, ledgerKey: nil,
+                contentType: "multipart/form-data; boundary=\(boundary)").response
+        } catch {
+            throw LetheClientError.wrapping(error)
+        }
+    }
+
+    func analyzeUntyped(
+        photo: Data, kind: String, postQuantum: Bool, ledgerKey: NoteVerifier?, contentType: String? = nil
+    ) async throws -> (response: AnalysisResponse, receipt: DeletionReceipt?) {
         let configs = try await fetchKeyConfigs()
         let wanted: UInt16 = postQuantum ? OHTTPKEM.xWing.kemID : OHTTPKEM.x25519.kemID
         guard let config = configs.first(where: { $0.kemID == wanted }) else {
@@ -90,25 +124,43 @@ public struct LetheClient: Sendable {
         }
         let inner = BinaryHTTPRequest.encode(
             method: "POST", scheme: serverURL.scheme ?? "https", authority: serverURL.host ?? "lethe",
-            path: "/v1/analyses?kind=\(kind.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? kind)",
+            path: "/v1/analyses?kind=\(Self.queryEscaped(kind))"
+                + analysisParameters.sorted { $0.key < $1.key }.map { "&\(Self.queryEscaped($0.key))=\(Self.queryEscaped($0.value))" }.joined(),
             headerFields: [
                 BinaryHTTPField(name: "authorization", value: "Bearer \(token)"),
-                BinaryHTTPField(name: "content-type", value: LetheClient.mediaType(of: photo)),
+                BinaryHTTPField(name: "content-type", value: contentType ?? LetheClient.mediaType(of: photo)),
             ],
             content: photo)
-        let (head, content) = try await send(inner, to: config)
+        let (head, content, receiptHeader, context) = try await exchange(inner, to: config)
+        // The receipt is checked before the answer is used: a wrong signature is an error of its own.
+        let receipt = try ledgerKey.map { try Self.openReceipt(receiptHeader, context: context, verifier: $0) }
         let decoder = JSONDecoder()
         guard head.status == 200 else {
             let failure = try? decoder.decode(ErrorResponse.self, from: content)
-            throw LetheClientError(
+            var error = LetheClientError(
                 code: failure?.error.code ?? "unexpected_response", status: head.status,
                 message: failure?.error.message ?? "the worker answered \(head.status)", requestID: failure?.requestID)
+            error.receipt = receipt
+            throw error
         }
-        return try decoder.decode(AnalysisResponse.self, from: content)
+        return (try decoder.decode(AnalysisResponse.self, from: content), receipt)
+    }
+
+    /// Percent-encodes a query component (also `&`, `=`, `+`, which `.urlQueryAllowed` keeps).
+    static func queryEscaped(_ text: String) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
     /// Encapsulates an inner Binary HTTP request to `config`, posts it, and decapsulates the answer.
     public func send(_ innerRequest: Data, to config: OHTTPKeyConfig) async throws -> (head: BinaryHTTPResponseHead, content: Data) {
+        let (head, content, _, _) = try await exchange(innerRequest, to: config)
+        return (head, content)
+    }
+
+    /// `send`, also returning the outer `Lethe-Receipt` header and the request's OHTTP context.
+    func exchange(_ innerRequest: Data, to config: OHTTPKeyConfig) async throws -> (head: BinaryHTTPResponseHead, content: Data, receipt: String?, context: OHTTPClientContext) {
         let client = try OHTTPClient(keyConfig: config)
         let (encapsulated, context) = try client.encapsulate(innerRequest)
         var request = URLRequest(url: gatewayURL)
@@ -124,7 +176,8 @@ public struct LetheClient: Sendable {
                 code: problem?["code"] as? String ?? "unexpected_response", status: status,
                 message: problem?["title"] as? String ?? "the gateway answered \(status)", requestID: nil)
         }
-        return try BinaryHTTPResponse.parse(try context.open(body))
+        let (head, content) = try BinaryHTTPResponse.parse(try context.open(body))
+        return (head, content, (response as? HTTPURLResponse)?.value(forHTTPHeaderField: ReceiptEnvelope.headerName), context)
     }
 
     /// The media type a photo's magic bytes announce (the worker sniffs again; this is a courtesy).

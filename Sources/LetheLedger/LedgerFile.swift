@@ -46,3 +46,45 @@ enum LedgerFile {
         LedgerError(code: "ledger_unwritable", message: "\(operation) \(path): \(String(cString: strerror(errno)))")
     }
 }
+
+extension LedgerFile {
+    /// Cuts `path` to `length` bytes and fsyncs it.
+    static func truncate(_ path: String, to length: Int) throws {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure("open", path) }
+        defer { close(descriptor) }
+        guard ftruncate(descriptor, off_t(length)) == 0, fsync(descriptor) == 0 else {
+            throw failure("truncate incomplete entry in", path)
+        }
+    }
+
+    /// Writes `data` to `path` atomically: a temporary file, fsync, rename, directory fsync.
+    static func replace(_ path: String, with data: Data) throws {
+        let temporary = (path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent + ".tmp"
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw failure("create", temporary) }
+        do {
+            try writeAll(data, to: descriptor, path: temporary)
+            guard fsync(descriptor) == 0 else { throw failure("fsync", temporary) }
+            close(descriptor)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else { throw failure("rename", path) }
+        try syncDirectory(containing: path)
+    }
+
+    /// Reads `length` bytes at `offset` of `path`.
+    static func read(_ path: String, offset: Int, length: Int) throws -> Data {
+        if length == 0 { return Data() }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure("open", path) }
+        defer { close(descriptor) }
+        var data = Data(count: length)
+        let got = data.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, length, off_t(offset)) }
+        guard got == length else { throw failure("read", path) }
+        return data
+    }
+}

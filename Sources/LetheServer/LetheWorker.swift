@@ -45,7 +45,7 @@ public struct LetheWorker: Sendable {
             demoToken = demo.token
         }
 
-        let ledger = try DeletionLedger(directory: URL(fileURLWithPath: configuration.ledgerDirectory))
+        let ledger = try DeletionLedger(directory: URL(fileURLWithPath: configuration.ledgerDirectory), configuration: configuration.ledger)
         self.configuration = configuration
         self.logger = logger
         self.pipeline = AnalysisPipeline(
@@ -64,12 +64,17 @@ public struct LetheWorker: Sendable {
             "devices": "\(tokens.count)", "ledger": "\(configuration.ledgerDirectory)",
             "ledger_entries": "\(ledgerEntries)", "ledger_recovered_bytes": "\(ledger.recoveredBytes)",
         ])
+        // Auditors and devices pin this key to verify checkpoints and receipts.
+        let checkpointedSize = await ledger.checkpointedSize
+        logger.notice("ledger verifier key \(ledger.verifierKey)", metadata: [
+            "origin": "\(ledger.origin)", "checkpoint_size": "\(checkpointedSize)",
+        ])
     }
 
     /// Serves until SIGTERM or SIGINT, then drains gracefully.
     public func runUntilSignalled(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = ServiceGroup(
-            services: [makeApplication(onListening: onListening)],
+            services: [checkpointService, makeApplication(onListening: onListening)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
@@ -81,7 +86,7 @@ public struct LetheWorker: Sendable {
     ) async throws -> Result {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = ServiceGroup(
-            services: [makeApplication { continuation.yield($0); continuation.finish() }],
+            services: [checkpointService, makeApplication { continuation.yield($0); continuation.finish() }],
             gracefulShutdownSignals: [], logger: logger)
         return try await withThrowingTaskGroup(of: Result?.self) { tasks in
             tasks.addTask {
@@ -105,9 +110,19 @@ public struct LetheWorker: Sendable {
         }
     }
 
+    /// Listed before the application: the group stops services in reverse order, so the final
+    /// checkpoint is signed after the server has drained.
+    private var checkpointService: LedgerCheckpointService {
+        LedgerCheckpointService(ledger: pipeline.ledger, logger: logger)
+    }
+
+    /// The C2SP verifier key of this worker's deletion log.
+    public var ledgerVerifierKey: String { pipeline.ledger.verifierKey }
+
     private func makeApplication(onListening: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = Router()
         GatewayRoutes(pipeline: pipeline).register(on: router)
+        LedgerRoutes(ledger: pipeline.ledger).register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lethe"),

@@ -1,6 +1,7 @@
 import Foundation
 import LetheAnalysis
 import LetheImaging
+import LetheLedger
 
 /// Everything `lethe serve` can be told. Defaults are safe and work out of the box.
 public struct ServerConfiguration: Sendable {
@@ -18,6 +19,20 @@ public struct ServerConfiguration: Sendable {
     public var decodeLimits = DecodeLimits()
     /// Quality-gate thresholds.
     public var skinAnalysis = SkinAnalysisConfiguration()
+    /// Directory of the trained models (the face cascade), loaded at start.
+    public var modelsDirectory: String = "Config/models"
+    /// Directory of the device profiles (`NAME.json`), loaded at start; missing = no profiles.
+    public var profilesDirectory: String = "Config/profiles"
+    /// Face photos: minimum face size and region checks.
+    public var faceAnalysis = FaceAnalysisConfiguration()
+    /// Spots, pores, lines, shine and redness-area thresholds.
+    public var skinMeasures = SkinMeasureConfiguration()
+    /// Scalp (trichoscopy) thresholds.
+    public var scalpAnalysis = ScalpAnalysisConfiguration()
+    /// Most photos in one multipart session (`too_many_photos` beyond).
+    public var maxPhotosPerSession = 3
+    /// Transparency log: signing key, origin, checkpoints, segments, retention.
+    public var ledger = LedgerConfiguration()
     /// libvips start-up settings.
     public var vips = VipsConfiguration()
 

@@ -18,52 +18,125 @@ struct Analyze: AsyncParsableCommand {
     var server: String?
     @Option(help: "Device bearer token (required with --server).")
     var token: String?
-    @Option(help: "Analysis kind.")
+    @Option(help: "Analysis kind: skin (close-up), face or scalp.")
     var kind: String = "skin"
+    @Option(help: "Device profile name (from the worker's profiles directory); gives the scale and light.")
+    var profile: String?
+    @Option(help: "Millimetres per pixel at the imaged surface (scalp needs this or --profile).")
+    var mmPerPixel: Double?
+    @Option(name: .customLong("with"), help: "Another photo of the same capture (repeatable): all photos go as one multipart session, results per photo and combined.")
+    var withPhotos: [String] = []
     @Flag(help: "Encrypt to the worker's X-Wing (post-quantum) key instead of X25519.")
     var postQuantum = false
     @Flag(help: "Print the worker's JSON result instead of a table.")
     var json = false
+    @Option(help: "The worker's ledger verifier key (name+keyid+base64) to check the receipt with. Default with --server: fetched from the worker (trust on first use).")
+    var ledgerKey: String?
     @OptionGroup(title: "Embedded worker (without --server)") var options: ServerOptions
 
     func run() async throws {
         guard let photoBytes = FileManager.default.contents(atPath: photo) else {
             throw ValidationError("cannot read \(photo)")
         }
+        var sessionPhotos: [(name: String, photo: Data)] = []
+        if !withPhotos.isEmpty {
+            for path in [photo] + withPhotos {
+                guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+                let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                sessionPhotos.append((name, bytes))
+            }
+        }
         let outcome: Result<AnalysisResponse, LetheClientError>
+        let deletion: String
         if let server {
             guard let token, let url = URL(string: server) else {
                 throw ValidationError("--server needs a URL and --token")
             }
-            outcome = await Self.analyze(photoBytes, client: LetheClient(serverURL: url, token: token), kind: kind, postQuantum: postQuantum)
-            try report(outcome, ledgerDirectory: nil)
+            let pinned = try ledgerKey.map { key in
+                do { return try NoteVerifier(verifierKey: key) } catch { throw ValidationError("--ledger-key: \(error)") }
+            }
+            var client = LetheClient(serverURL: url, token: token)
+            client.analysisParameters = analysisParameters
+            (outcome, deletion) = await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: pinned, session: sessionPhotos)
+            try report(outcome, deletion: deletion, ledgerDirectory: nil)
         } else {
             var configuration = try options.resolved()
             if options.port == nil, ProcessInfo.processInfo.environment["LETHE_PORT"] == nil { configuration.port = 0 }
+            // Interactive: sign a checkpoint right after the one entry so that its proof is at hand.
+            if options.checkpointEntries == nil, ProcessInfo.processInfo.environment["LETHE_CHECKPOINT_ENTRIES"] == nil {
+                configuration.ledger.checkpointEveryEntries = 1
+            }
             var logger = Logger(label: "lethe")
             logger.logLevel = .warning
             let worker = try await LetheWorker(configuration: configuration, logger: logger)
             guard let deviceToken = token ?? worker.demoToken else {
                 throw ValidationError("--tokens-file given: pass --token for one of its devices")
             }
-            let (host, kind, postQuantum) = (configuration.host, kind, postQuantum)
-            outcome = try await worker.withRunningServer { port in
-                let client = LetheClient(serverURL: URL(string: "http://\(host):\(port)")!, token: deviceToken)
-                return await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum)
+            let (host, kind, postQuantum, parameters, sessionPhotos) = (configuration.host, kind, postQuantum, analysisParameters, sessionPhotos)
+            // The embedded worker's key comes from the same process: no need to trust a fetch.
+            let workerKey = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
+            (outcome, deletion) = try await worker.withRunningServer { port in
+                var client = LetheClient(serverURL: URL(string: "http://\(host):\(port)")!, token: deviceToken)
+                client.analysisParameters = parameters
+                return await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: workerKey, session: sessionPhotos)
             }
-            try report(outcome, ledgerDirectory: configuration.ledgerDirectory)
+            try report(outcome, deletion: deletion, ledgerDirectory: configuration.ledgerDirectory)
         }
     }
 
-    private static func analyze(_ photo: Data, client: LetheClient, kind: String, postQuantum: Bool) async -> Result<AnalysisResponse, LetheClientError> {
+    /// `profile` and `mm_per_pixel` query parameters from the options.
+    private var analysisParameters: [String: String] {
+        var parameters: [String: String] = [:]
+        if let profile { parameters["profile"] = profile }
+        if let mmPerPixel { parameters["mm_per_pixel"] = "\(mmPerPixel)" }
+        return parameters
+    }
+
+    /// Analyses, then checks the receipt's signature and its inclusion in a signed checkpoint.
+    /// - Returns: the outcome and the line describing the proven (or unproven) deletion.
+    private static func analyze(
+        _ photo: Data, client: LetheClient, kind: String, postQuantum: Bool, ledgerKey: NoteVerifier?,
+        session: [(name: String, photo: Data)] = []
+    ) async -> (Result<AnalysisResponse, LetheClientError>, String) {
+        if !session.isEmpty {
+            // Sessions have no receipt API yet: the worker still records the deletion in its ledger.
+            do {
+                return (.success(try await client.analyzeSession(photos: session, kind: kind, postQuantum: postQuantum)), "")
+            } catch {
+                return (.failure(error), "")
+            }
+        }
+        let outcome: Result<AnalysisResponse, LetheClientError>
+        var receipt: DeletionReceipt?
+        var keyNote = ""
         do {
-            return .success(try await client.analyze(photo: photo, kind: kind, postQuantum: postQuantum))
+            let key: NoteVerifier
+            if let ledgerKey {
+                key = ledgerKey
+            } else {
+                key = try await client.fetchLedgerKey()
+                keyNote = " (ledger key \(key.verifierKey) fetched from the worker, not pinned)"
+            }
+            let (response, signed) = try await client.analyzeWithReceipt(photo: photo, kind: kind, postQuantum: postQuantum, ledgerKey: key)
+            outcome = .success(response)
+            receipt = signed
+            guard let receipt else { return (outcome, "") }
+            do {
+                let proven = try await client.proveInclusion(of: receipt, verifier: key)
+                return (outcome, "Deleted at \(receipt.wipedAt), entry #\(receipt.index) of \(receipt.origin), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified ? "yes" : "NO"), proof ok (checkpoint \(proven.checkpoint.size))\(keyNote)")
+            } catch {
+                return (outcome, "Deleted at \(receipt.wipedAt), entry #\(receipt.index) of \(receipt.origin): receipt signature ok, inclusion proof FAILED: \(error)")
+            }
         } catch {
-            return .failure(error)
+            outcome = .failure(error)
+            if let refused = error.receipt {
+                return (outcome, "Deleted at \(refused.wipedAt), entry #\(refused.index) of \(refused.origin): receipt signature ok")
+            }
+            return (outcome, "")
         }
     }
 
-    private func report(_ outcome: Result<AnalysisResponse, LetheClientError>, ledgerDirectory: String?) throws {
+    private func report(_ outcome: Result<AnalysisResponse, LetheClientError>, deletion: String, ledgerDirectory: String?) throws {
         let requestID: String?
         switch outcome {
         case .success(let response):
@@ -85,10 +158,11 @@ struct Analyze: AsyncParsableCommand {
                 print("""
                     Deleted: \(entry.totalBytesWiped) plaintext bytes in \(entry.buffersWiped) buffers wiped at \(entry.wipedAt), \
                     verified \(entry.wipeVerified ? "yes" : "NO"), plaintext lifetime \(entry.plaintextLifetimeMicroseconds / 1000) ms; \
-                    ledger entry #\(entry.sequence) in \(ledgerDirectory)/\(DeletionLedger.entriesFileName)
+                    ledger entry #\(entry.sequence) in \(ledgerDirectory)/segments
                     """)
             }
         }
+        if !deletion.isEmpty, !json { print(deletion) }
         if case .failure = outcome { throw ExitCode(2) }
     }
 }

@@ -1,11 +1,48 @@
 import ArgumentParser
 import Foundation
 import LetheEnvelope
+import LetheLedger
 
 /// `lethe keys`: OHTTP key management.
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage the worker's OHTTP (HPKE) keys.", subcommands: [Generate.self])
+        abstract: "Manage the worker's OHTTP (HPKE) keys and its ledger signing key.", subcommands: [Generate.self, Ledger.self])
+
+    struct Ledger: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the C2SP verifier key of a ledger's signing key (creating the key with --generate).")
+
+        @Option(help: "Ledger directory holding ledger-signing.key.")
+        var ledgerDir: String?
+        @Option(help: "Signing key file instead of LEDGER_DIR/ledger-signing.key.")
+        var keyFile: String?
+        @Option(help: "With --generate: the origin (log name) of the new key.")
+        var origin: String?
+        @Flag(help: "Create the key file (mode 0600) when it does not exist.")
+        var generate = false
+
+        func run() async throws {
+            guard let path = keyFile ?? ledgerDir.map({ URL(fileURLWithPath: $0).appendingPathComponent(LedgerLayout.signingKeyFileName).path }) else {
+                throw ValidationError("give --ledger-dir or --key-file")
+            }
+            if !FileManager.default.fileExists(atPath: path) {
+                guard generate else { throw ValidationError("no ledger key at \(path) (start the worker once, or pass --generate)") }
+                let signer = try NoteSigner.generate(name: origin ?? "lethe.local/\(UUID().uuidString.prefix(8).lowercased())")
+                let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+                guard descriptor >= 0 else { throw ValidationError("cannot create \(path)") }
+                _ = Data((signer.privateKeyString + "\n").utf8).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                fsync(descriptor)
+                close(descriptor)
+                FileHandle.standardError.write(Data("wrote \(path) (private, mode 0600)\n".utf8))
+            }
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            do {
+                print(try NoteSigner(privateKeyString: text).verifier.verifierKey)
+            } catch {
+                throw ValidationError("\(path): \(error)")
+            }
+        }
+    }
 
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -6,18 +6,74 @@ struct ResultTable {
     let text: String
 
     init(_ response: AnalysisResponse) {
-        let measures = response.measures
-        let tone = measures.skinTone
         func number(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
-        let rows: [(String, String)] = [
-            ("Skin tone", "L* \(number(tone.lStar))  a* \(number(tone.aStar))  b* \(number(tone.bStar))  (CIELAB, D65)"),
-            ("ITA°", "\(number(tone.itaDegrees))°  \(tone.category.replacingOccurrences(of: "_", with: " "))"),
-            ("Redness", "mean a* \(number(measures.redness.meanAStar))  erythema index \(number(measures.redness.erythemaIndex))"),
-            ("Skin area", "\(number(measures.skinPixelFraction * 100))% of the photo (\(measures.skinPixelCount) pixels)"),
-            ("Quality", "mean luma \(number(measures.quality.meanLuma))  sharpness (Laplacian variance) \(number(measures.quality.laplacianVariance, 0))"),
-        ]
+        func percent(_ value: Double) -> String { number(value * 100) + "%" }
+        var rows: [(String, String)] = []
+        if let face = response.face {
+            rows.append(("Face", "x \(face.box.x)  y \(face.box.y)  \(face.box.width)×\(face.box.height) px  (\(percent(face.widthFraction)) of the width, \(face.detectorNeighbours) detector hits)"))
+        }
+        if let measures = response.measures {
+            let tone = measures.skinTone
+            rows += [
+                ("Skin tone", "L* \(number(tone.lStar))  a* \(number(tone.aStar))  b* \(number(tone.bStar))  (CIELAB, D65)"),
+                ("ITA°", "\(number(tone.itaDegrees))°  \(tone.category.replacingOccurrences(of: "_", with: " "))"),
+                ("Redness", "mean a* \(number(measures.redness.meanAStar))  erythema index \(number(measures.redness.erythemaIndex))"),
+                ("Skin area", "\(percent(measures.skinPixelFraction)) (\(measures.skinPixelCount) pixels)"),
+            ]
+            if let concerns = measures.concerns {
+                rows += Self.concernRows(concerns, number: number, percent: percent)
+            }
+            if let scale = measures.millimetresPerPixel {
+                rows.append(("Scale", "\(number(scale, 4)) mm/pixel (\(measures.scaleSource ?? "given"))"))
+            }
+            rows.append(("Quality", "mean luma \(number(measures.quality.meanLuma))  sharpness (Laplacian variance) \(number(measures.quality.laplacianVariance, 0))"))
+        }
+        if let face = response.face {
+            for region in face.regions {
+                let s = region.concerns.scores
+                rows.append((
+                    "  " + region.region.replacingOccurrences(of: "_", with: " "),
+                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count)  pores \(region.concerns.pores.count)  scores: spots \(s.spots) pores \(s.pores) redness \(s.redness) wrinkles \(s.wrinkles) shine \(s.shine) evenness \(s.evenness)"))
+            }
+        }
+        if let scalp = response.scalp {
+            let w = scalp.widthDistribution, units = scalp.follicularUnits
+            rows += [
+                ("Hairs", "\(scalp.hairCount) in \(number(scalp.fieldOfViewSquareCentimetres, 3)) cm²  →  \(number(scalp.densityPerSquareCentimetre, 0)) per cm²"),
+                ("Hair width", "mean \(number(scalp.meanWidthMicrometres, 0)) µm  thin \(w.thin)  medium \(w.medium)  thick \(w.thick)"),
+                ("Follicular units", "\(units.count): 1 hair \(units.oneHair), 2 hairs \(units.twoHairs), 3+ hairs \(units.threeOrMoreHairs) (mean \(number(units.meanHairsPerUnit, 2)))"),
+                ("Flakes", "\(percent(scalp.flakeAreaFraction)) of the area"),
+                ("Scalp redness", "mean a* \(number(scalp.redness.meanAStar))  erythema index \(number(scalp.redness.erythemaIndex))  shine \(percent(scalp.specularFraction))"),
+                ("Scores", "density \(scalp.scores.density)  thickness \(scalp.scores.thickness)  flakes \(scalp.scores.flakes)  redness \(scalp.scores.redness)  overall \(scalp.scores.overall)  (0–100, higher = healthier)"),
+                ("Scale", "\(number(scalp.millimetresPerPixel, 4)) mm/pixel (\(scalp.scaleSource))"),
+            ]
+        }
+        for photo in response.photos ?? [] {
+            var summary = "\(photo.image.width)×\(photo.image.height) \(photo.image.format)"
+            if let box = photo.face?.box { summary += "  face \(box.width)×\(box.height) at \(box.x),\(box.y)" }
+            if let measures = photo.measures {
+                summary += "  ITA \(number(measures.skinTone.itaDegrees))°  overall score \(measures.concerns?.scores.overall ?? 0)"
+            }
+            if let scalp = photo.scalp { summary += "  \(scalp.hairCount) hairs, \(number(scalp.meanWidthMicrometres, 0)) µm" }
+            rows.append(("Photo " + photo.name, summary))
+        }
         let width = rows.map(\.0.count).max() ?? 0
         let header = "Lethe \(response.kind) analysis — \(response.image.width)×\(response.image.height) \(response.image.format), request \(response.requestID)"
         text = ([header] + rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }).joined(separator: "\n")
+    }
+
+    private static func concernRows(
+        _ concerns: SkinConcerns, number: (Double, Int) -> String, percent: (Double) -> String
+    ) -> [(String, String)] {
+        let s = concerns.scores
+        return [
+            ("Spots", "\(concerns.spots.count)  area \(percent(concerns.spots.areaFraction))  contrast ΔL* \(number(concerns.spots.meanContrastDeltaLStar, 1))"),
+            ("Pores", "\(concerns.pores.count)  \(concerns.pores.densityPerSquareCentimetre.map { number($0, 0) + " per cm²" } ?? number(concerns.pores.densityPer10kPixels, 1) + " per 10k px")"),
+            ("Red area", percent(concerns.redAreaFraction)),
+            ("Lines", "ridge fraction \(percent(concerns.wrinkles.ridgeFraction))"),
+            ("Shine", "specular \(percent(concerns.shine.specularFraction))"),
+            ("Evenness", "local L* s.d. \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
+            ("Scores", "spots \(s.spots)  pores \(s.pores)  redness \(s.redness)  wrinkles \(s.wrinkles)  shine \(s.shine)  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
+        ]
     }
 }

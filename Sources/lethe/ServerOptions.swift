@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LetheAnalysis
 import LetheServer
 
 /// Worker options shared by `serve` and the embedded worker of `analyze`. Each flag falls back to
@@ -19,6 +20,24 @@ struct ServerOptions: ParsableArguments {
     var maxPixels: Int?
     @Option(help: "Largest photo in bytes (LETHE_MAX_BYTES). Default 31457280 (30 MiB).")
     var maxBytes: Int?
+    @Option(help: "Directory of the trained models, loaded at start (LETHE_MODELS_DIR). Default Config/models.")
+    var modelsDir: String?
+    @Option(help: "Directory of the device profiles, NAME.json each (LETHE_PROFILES_DIR). Default Config/profiles.")
+    var profilesDir: String?
+    @Option(help: "Smallest face width as a fraction of the photo width for kind=face (LETHE_MIN_FACE_WIDTH_FRACTION). Default 0.15.")
+    var minFaceWidthFraction: Double?
+    @Option(help: "Ledger signing key (PRIVATE+KEY+… from 'lethe keys ledger --generate') (LETHE_LEDGER_KEY_FILE). Default: LEDGER_DIR/ledger-signing.key, created on first start.")
+    var ledgerKeyFile: String?
+    @Option(help: "Origin (log name) for a newly created ledger key (LETHE_LEDGER_ORIGIN). Default lethe.local/<hostname>-<random>.")
+    var ledgerOrigin: String?
+    @Option(help: "Sign a checkpoint once this many entries are uncovered (LETHE_CHECKPOINT_ENTRIES). Default 64.")
+    var checkpointEntries: Int?
+    @Option(help: "… or this many seconds after the first uncovered entry (LETHE_CHECKPOINT_INTERVAL). Default 10.")
+    var checkpointInterval: Double?
+    @Option(help: "Close a ledger segment file at this size in bytes, or at the UTC day change (LETHE_LEDGER_SEGMENT_BYTES). Default 67108864.")
+    var ledgerSegmentBytes: Int?
+    @Option(help: "Remove ledger segments older than this many days, 0 = never (LETHE_LEDGER_RETENTION_DAYS). Default 183.")
+    var ledgerRetentionDays: Int?
 
     func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -34,6 +53,34 @@ struct ServerOptions: ParsableArguments {
         configuration.keyFile = keyFile ?? environment["LETHE_KEY_FILE"]
         configuration.decodeLimits.maxPixels = try maxPixels ?? integer("LETHE_MAX_PIXELS") ?? configuration.decodeLimits.maxPixels
         configuration.decodeLimits.maxBytes = try maxBytes ?? integer("LETHE_MAX_BYTES") ?? configuration.decodeLimits.maxBytes
+        configuration.ledger.signingKeyFile = ledgerKeyFile ?? environment["LETHE_LEDGER_KEY_FILE"]
+        configuration.ledger.origin = ledgerOrigin ?? environment["LETHE_LEDGER_ORIGIN"]
+        configuration.ledger.checkpointEveryEntries = try checkpointEntries ?? integer("LETHE_CHECKPOINT_ENTRIES") ?? configuration.ledger.checkpointEveryEntries
+        if let interval = checkpointInterval ?? environment["LETHE_CHECKPOINT_INTERVAL"].flatMap(Double.init) {
+            configuration.ledger.checkpointIntervalSeconds = interval
+        } else if let text = environment["LETHE_CHECKPOINT_INTERVAL"] {
+            throw ValidationError("LETHE_CHECKPOINT_INTERVAL must be a number of seconds, got '\(text)'")
+        }
+        configuration.ledger.maxSegmentBytes = try ledgerSegmentBytes ?? integer("LETHE_LEDGER_SEGMENT_BYTES") ?? configuration.ledger.maxSegmentBytes
+        configuration.ledger.retentionDays = try ledgerRetentionDays ?? integer("LETHE_LEDGER_RETENTION_DAYS") ?? configuration.ledger.retentionDays
+        guard configuration.ledger.checkpointEveryEntries > 0, configuration.ledger.checkpointIntervalSeconds > 0,
+            configuration.ledger.maxSegmentBytes > 0, configuration.ledger.retentionDays >= 0
+        else { throw ValidationError("checkpoint entries/interval and segment bytes must be positive, retention days ≥ 0") }
+        configuration.modelsDirectory = modelsDir ?? environment["LETHE_MODELS_DIR"] ?? configuration.modelsDirectory
+        configuration.profilesDirectory = profilesDir ?? environment["LETHE_PROFILES_DIR"] ?? configuration.profilesDirectory
+        if let fraction = minFaceWidthFraction ?? environment["LETHE_MIN_FACE_WIDTH_FRACTION"].flatMap(Double.init) {
+            guard fraction > 0, fraction < 1 else { throw ValidationError("the minimum face width fraction must be in (0, 1)") }
+            configuration.faceAnalysis.minFaceWidthFraction = fraction
+        } else if let text = environment["LETHE_MIN_FACE_WIDTH_FRACTION"] {
+            throw ValidationError("LETHE_MIN_FACE_WIDTH_FRACTION must be a number, got '\(text)'")
+        }
+        // Models and profiles are loaded now, so that a missing or broken file stops the start.
+        do throws(AnalysisError) {
+            _ = try AnalysisModels.load(directory: configuration.modelsDirectory)
+            _ = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
+        } catch {
+            throw ValidationError("\(error.code): \(error.message) (see --models-dir / --profiles-dir)")
+        }
         guard (0...65535).contains(configuration.port) else { throw ValidationError("port must be 0…65535") }
         guard configuration.decodeLimits.maxPixels > 0, configuration.decodeLimits.maxBytes > 0 else {
             throw ValidationError("limits must be positive")

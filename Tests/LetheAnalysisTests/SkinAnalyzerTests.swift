@@ -68,13 +68,15 @@ struct SkinAnalyzerTests {
         let arena = PlaintextArena()
         let image = try SyntheticImages.texture(Self.skin, width: 300, height: 200, arena: arena)
         _ = try SkinAnalyzer.analyze(image, configuration: .init(), arena: arena)
-        // Mask (1 byte per pixel) and luma plane (one Float per pixel at scale 1) released already.
+        // Every intermediate was released already: the gate's mask (1 byte per pixel) and luma
+        // plane (4), the working image's four CIELAB/EI planes (16) and skin mask (1), the local
+        // contrast's four planes (16), the mark mask (1) and flood-fill queue (4).
         #expect(arena.bytesHeld == 300 * 200 * 3)
         let report = arena.wipeAll()
         #expect(report.verified)
-        #expect(report.bytesByClass[BufferClass.intermediate.rawValue] == 300 * 200 * (1 + 4))
+        #expect(report.bytesByClass[BufferClass.intermediate.rawValue] == 300 * 200 * (1 + 4 + 16 + 1 + 16 + 1 + 4))
         #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
-        #expect(report.bufferCount == 3)
+        #expect(report.bufferCount == 1 + 2 + 2 + 4 + 2)
         #expect(image.pixels.isWiped && arena.bytesHeld == 0)
     }
 
@@ -98,6 +100,9 @@ struct SkinAnalyzerTests {
 struct SkinColourMosaicTests {
     @Test("a mosaic of random skin colours: mean L*a*b* equals the mean of the per-colour references")
     func mosaicMatchesReference() throws {
+        // Tone is measured on clear skin (no marks, no highlights); with both exclusions switched
+        // off every skin pixel counts and the mean must be exact.
+        let everyPixel = SkinMeasureConfiguration(markContrastLStar: 1_000, specularMarginLStar: 1_000)
         // 8×8 tiles of random colours that pass the skin rule; the test computes each tile's
         // reference Lab with `pow` and averages (every tile has the same pixel count).
         var generator = SeededGenerator(seed: 99)
@@ -113,7 +118,7 @@ struct SkinColourMosaicTests {
         }
         let arena = PlaintextArena()
         let image = try SyntheticImages.make(width: 200, height: 200, arena: arena) { x, y in tiles[(y / 8) * 25 + x / 8] }
-        let result = try SkinAnalyzer.analyze(image, configuration: SkinAnalysisConfiguration(minLaplacianVariance: 0), arena: arena)
+        let result = try SkinAnalyzer.analyze(image, configuration: SkinAnalysisConfiguration(minLaplacianVariance: 0), measures: everyPixel, arena: arena)
         #expect(result.skinPixelFraction == 1)
         let references = tiles.map(ReferenceColour.lab)
         let meanL = references.map(\.l).reduce(0, +) / Double(tiles.count)

@@ -22,6 +22,10 @@ struct WorkerHarness: Sendable {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.ledgerDirectory = ledgerDirectory.path
+        // The package's own models and profiles, wherever the tests run from.
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        configuration.modelsDirectory = packageRoot.appendingPathComponent("Config/models").path
+        configuration.profilesDirectory = packageRoot.appendingPathComponent("Config/profiles").path
         if let maxBytes { configuration.decodeLimits.maxBytes = maxBytes }
         self.configuration = configuration
     }
@@ -101,6 +105,26 @@ enum TestPhotos {
         return Data(try! image.pixels.withUnsafeBytes {
             try ImageEncoder.encode($0, width: image.width, height: image.height, as: .jpeg, quality: 90)
         })
+    }
+
+    /// A 384×384 PNG with no face: a smooth skin-coloured gradient with fine texture.
+    static var faceless: Data {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let size = 384
+        let pixels = try! arena.allocate(count: size * size * 3, bufferClass: .pixels)
+        pixels.withUnsafeMutableBytes { bytes in
+            for y in 0..<size {
+                for x in 0..<size {
+                    let ripple = ((x * 7 + y * 13) % 9) - 4
+                    let offset = (y * size + x) * 3
+                    bytes[offset] = UInt8(190 + ripple - y / 40)
+                    bytes[offset + 1] = UInt8(140 + ripple - x / 50)
+                    bytes[offset + 2] = UInt8(115 + ripple)
+                }
+            }
+        }
+        return Data(try! pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: size, height: size, as: .png, quality: 100) })
     }
 
     /// A PNG whose header declares width × height but which carries no pixel data.

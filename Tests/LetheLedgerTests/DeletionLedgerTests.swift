@@ -50,7 +50,7 @@ struct DeletionLedgerTests {
             let ledger = try DeletionLedger(directory: directory)
             try await ledger.append(record())
         }
-        let file = directory.appendingPathComponent(DeletionLedger.entriesFileName)
+        let file = LedgerLayout(directory: directory).segmentFile(firstIndex: 0)
         let handle = try FileHandle(forWritingTo: file)
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(#"{"buffers_wi"#.utf8))
@@ -67,7 +67,7 @@ struct DeletionLedgerTests {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         _ = try DeletionLedger(directory: directory)
-        for name in [DeletionLedger.entriesFileName, "pseudonym.key"] {
+        for name in ["segments/00000000000000000000.jsonl", "pseudonym.key", "ledger-signing.key"] {
             let attributes = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)
             #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(name)")
         }

@@ -91,12 +91,13 @@ final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// Number of complete ledger entries written so far.
+    /// Number of complete ledger entries written so far (over all segment files).
     func ledgerEntryCount() -> Int {
-        guard let data = FileManager.default.contents(atPath: ledgerDirectory.appendingPathComponent("deletions.jsonl").path) else {
-            return 0
+        let segments = ledgerDirectory.appendingPathComponent("segments")
+        let files = (try? FileManager.default.contentsOfDirectory(at: segments, includingPropertiesForKeys: nil)) ?? []
+        return files.filter { $0.pathExtension == "jsonl" }.reduce(0) { count, file in
+            count + ((try? Data(contentsOf: file)) ?? Data()).reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
         }
-        return data.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
     }
 
     /// Waits until the ledger holds `count` entries (requests are recorded after their wipe).

@@ -4,6 +4,14 @@ struct ImageScan {
     var meanLuma: Double
     var clippedHighlightFraction: Double
     var skinPixelCount: Int
+    /// Mean of each sRGB channel (0–255), for the grey-world colour-cast check.
+    var meanRed: Double = 0, meanGreen: Double = 0, meanBlue: Double = 0
+
+    /// Largest over smallest channel mean: 1 for a neutral (grey-world) photo.
+    var colourCastRatio: Double {
+        let high = max(meanRed, meanGreen, meanBlue), low = min(meanRed, meanGreen, meanBlue)
+        return high / max(low, 1)
+    }
 
     /// Luma ≥ 250 counts as a clipped highlight.
     static let clippedLuma = 250 * SkinMask.one
@@ -22,6 +30,7 @@ struct ImageScan {
         var lumaSum: Int64 = 0
         var clipped = 0
         var skin = 0
+        var sumRed: Int64 = 0, sumGreen: Int64 = 0, sumBlue: Int64 = 0
         let cellPixels = Float(scale * scale)
         let lumaToFloat = 1 / Float(SkinMask.one)
 
@@ -30,6 +39,7 @@ struct ImageScan {
             let planeRow = y / scale
             let feedsPlane = planeRow < planeHeight
             var rowLuma: Int64 = 0
+            var rowRed = 0, rowGreen = 0, rowBlue = 0
             var x = 0
             var cell = planeRow * planeWidth
             let planeEnd = feedsPlane ? planeWidth * scale : 0
@@ -41,6 +51,7 @@ struct ImageScan {
                     let offset = (row + x) * 3
                     let r = Int32(source[offset]), g = Int32(source[offset + 1]), b = Int32(source[offset + 2])
                     let luma = SkinMask.scaledLuma(r, g, b)
+                    rowRed &+= Int(r); rowGreen &+= Int(g); rowBlue &+= Int(b)
                     cellLuma += Int64(luma)
                     if luma >= clippedLuma { clipped += 1 }
                     let isSkin = SkinMask.isSkin(r, g, b, scaledLuma: luma)
@@ -55,6 +66,7 @@ struct ImageScan {
                 }
             }
             lumaSum += rowLuma
+            sumRed += Int64(rowRed); sumGreen += Int64(rowGreen); sumBlue += Int64(rowBlue)
         }
         for index in plane.indices { plane[index] /= cellPixels }
 
@@ -62,7 +74,8 @@ struct ImageScan {
         return ImageScan(
             meanLuma: Double(lumaSum) / Double(SkinMask.one) / count,
             clippedHighlightFraction: Double(clipped) / count,
-            skinPixelCount: skin
+            skinPixelCount: skin,
+            meanRed: Double(sumRed) / count, meanGreen: Double(sumGreen) / count, meanBlue: Double(sumBlue) / count
         )
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What a client keeps from encapsulating one request so that it can open the response
@@ -7,6 +8,11 @@ public struct OHTTPClientContext: Sendable {
 
     init(crypto: OHTTPResponseCrypto) {
         self.crypto = crypto
+    }
+
+    /// The secret the gateway derived for `label` on this request (`OHTTPResponder.exportSecret`).
+    public func exportSecret(label: String, length: Int) -> SymmetricKey {
+        crypto.exportSecret(label: label, length: length)
     }
 
     /// Opens a `message/ohttp-res` body: `response_nonce || ct`.

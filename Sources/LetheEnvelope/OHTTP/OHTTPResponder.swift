@@ -37,6 +37,24 @@ public struct OHTTPResponder: Sendable {
         }
     }
 
+    /// A secret for an extension of this one response (e.g. Lethe's encrypted receipt header),
+    /// bound to the request's HPKE context; see `OHTTPResponseCrypto.exportSecret(label:length:)`.
+    public func exportSecret(label: String, length: Int) -> SymmetricKey {
+        crypto.exportSecret(label: label, length: length)
+    }
+
     /// The exported response secret (for vector tests).
     var exportedSecret: Data { crypto.secret.withUnsafeBytes { Data($0) } }
+}
+
+extension OHTTPResponseCrypto {
+    /// `HKDF-SHA256(IKM = secret, salt = enc, info = "lethe export " || label, L = length)`, where
+    /// `secret` is RFC 9458's `Export("message/bhttp response", Nk)` of the request's HPKE context.
+    /// Only the client that encapsulated the request and the gateway can compute it. It is separate
+    /// from the response AEAD key and nonce, which use `salt = enc || response_nonce` and info
+    /// `"key"` / `"nonce"` (RFC 9458 §4.4), so a Lethe extension never reuses them.
+    func exportSecret(label: String, length: Int) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: secret, salt: encapsulatedKey, info: Array(("lethe export " + label).utf8), outputByteCount: length)
+    }
 }

@@ -1,7 +1,8 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import LetheEnvelope
-import LetheMemory
+import LetheLedger
 
 /// The outer, plaintext HTTP surface: key discovery, the OHTTP gateway, liveness. Everything it
 /// sees of a request is ciphertext and sizes.
@@ -16,15 +17,6 @@ struct GatewayRoutes: Sendable {
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
-        }
-        router.get("/readyz") { _, _ in
-            // Readiness carries the hardening status so that operators see what protects plaintext.
-            let status = ProcessHardening.current()
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let body = (try? encoder.encode(Readiness(ready: true, hardening: status, hardeningSummary: status.summary))) ?? Data()
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get(RouterPath(Self.gatewayPath)) { _, _ in
             Response(
@@ -61,21 +53,10 @@ struct GatewayRoutes: Sendable {
     }
 
     private static func response(_ reply: GatewayReply) -> Response {
-        Response(
-            status: .init(code: reply.status),
-            headers: [.contentType: reply.contentType, .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
-    }
-}
-
-/// The `/readyz` document: ready to serve, and which protections are active.
-struct Readiness: Encodable {
-    let ready: Bool
-    let hardening: HardeningStatus
-    let hardeningSummary: String
-
-    enum CodingKeys: String, CodingKey {
-        case ready, hardening
-        case hardeningSummary = "hardening_summary"
+        var headers: HTTPFields = [.contentType: reply.contentType, .cacheControl: "no-store"]
+        if let receipt = reply.sealedReceipt, let name = HTTPField.Name(ReceiptEnvelope.headerName) {
+            headers[name] = receipt
+        }
+        return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 }

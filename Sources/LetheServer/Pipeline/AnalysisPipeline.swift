@@ -14,6 +14,8 @@ struct GatewayReply: Sendable {
     let status: Int
     let contentType: String
     let body: Data
+    /// The signed deletion receipt, encrypted to the request's OHTTP context (`Lethe-Receipt`).
+    var sealedReceipt: String? = nil
 }
 
 /// One request's whole life, from ciphertext in to ciphertext out:
@@ -44,9 +46,12 @@ struct AnalysisPipeline: Sendable {
         // Measured from the start of decryption: an upper bound on how long plaintext existed.
         let plaintextSince = ContinuousClock.now
         let reply: GatewayReply
+        // Kept past the wipe: it holds only the exported secret, which seals the receipt.
+        var receiptResponder: OHTTPResponder?
 
         do {
             let (request, responder) = try gateway.decapsulate(encapsulatedRequest, into: arena)
+            receiptResponder = responder
             let response = try await respond(to: request, requestID: requestID, arena: arena, trace: &trace)
             reply = GatewayReply(
                 status: 200, contentType: "message/ohttp-res",
@@ -65,7 +70,8 @@ struct AnalysisPipeline: Sendable {
         let report = arena.wipeAll()
         let lifetime = report.bufferCount > 0 ? ContinuousClock.now - plaintextSince : .zero
         return await record(
-            reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime)
+            reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime,
+            responder: reply.status == 200 ? receiptResponder : nil)
     }
 
     /// Answers a request refused before any plaintext existed (wrong media type, oversized or
@@ -77,9 +83,11 @@ struct AnalysisPipeline: Sendable {
     }
 
     /// Appends the request's deletion record, after its buffers are wiped, and logs its outcome.
+    /// With a responder (an OHTTP response is going back), the signed receipt rides along in the
+    /// reply, encrypted to the request's context.
     private func record(
         _ reply: GatewayReply, requestID: String, receivedAt: Date, trace: Trace, report: WipeReport,
-        plaintextLifetime: Duration
+        plaintextLifetime: Duration, responder: OHTTPResponder? = nil
     ) async -> GatewayReply {
         let microseconds = plaintextLifetime.components.seconds * 1_000_000
             + plaintextLifetime.components.attoseconds / 1_000_000_000_000
@@ -92,13 +100,18 @@ struct AnalysisPipeline: Sendable {
             logger.critical("wipe verify failed", metadata: ["request_id": "\(requestID)"])
         }
         do {
-            let entry = try await ledger.append(record)
+            let (entry, receipt) = try await ledger.appendWithReceipt(record)
             logger.info("request finished", metadata: [
                 "request_id": "\(requestID)", "outcome": "\(entry.outcome)", "error_code": "\(entry.errorCode ?? "-")",
                 "bytes_wiped": "\(report.totalBytes)", "wipe_verified": "\(report.verified)",
                 "plaintext_lifetime_us": "\(entry.plaintextLifetimeMicroseconds)", "ledger_sequence": "\(entry.sequence)",
             ])
-            return reply
+            var answered = reply
+            if let responder {
+                let key = responder.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount)
+                answered.sealedReceipt = try? ReceiptEnvelope.seal(receipt, key: key)
+            }
+            return answered
         } catch {
             // The plaintext is gone, but without its record the deletion cannot be proven: fail closed.
             logger.critical("ledger append failed", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
@@ -149,24 +162,71 @@ struct AnalysisPipeline: Sendable {
             throw RequestFailure.payloadTooLarge(contentRange.count, limit: limits.maxBytes)
         }
 
-        let analysisConfiguration = configuration.skinAnalysis
-        // libvips and pixel loops are CPU-bound: run them on the blocking pool, not the event loop.
-        let (image, measures) = try await NIOThreadPool.singleton.runIfActive { () throws -> (DecodedImage, SkinAnalysisResult) in
-            try request.withUnsafeBytes { bytes in
-                let photo = UnsafeRawBufferPointer(rebasing: bytes[contentRange])
-                let image: DecodedImage
-                do throws(ImagingError) { image = try ImageDecoder.decode(photo, limits: limits, arena: arena) } catch {
-                    throw RequestFailure(code: error.code, message: error.message)
-                }
-                do throws(AnalysisError) {
-                    return (image, try SkinAnalyzer.analyze(image, configuration: analysisConfiguration, arena: arena))
-                } catch { throw RequestFailure(code: error.code, message: error.message) }
+        var settings = AnalysisSettings(
+            kind: route.kind, millimetresPerPixel: route.millimetresPerPixel, quality: configuration.skinAnalysis,
+            face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis)
+        if let name = route.profile {
+            let profiles: [String: DeviceProfile]
+            do throws(AnalysisError) { profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory) } catch {
+                throw RequestFailure(code: error.code, message: error.message)
+            }
+            guard let profile = profiles[name] else { throw RequestFailure.unknownProfile(name, known: Array(profiles.keys)) }
+            guard profile.kinds.contains(route.kind) else {
+                throw RequestFailure.profileKindMismatch(name, kind: route.kind, kinds: profile.kinds)
+            }
+            settings.profile = profile
+        }
+        if route.kind == "face" {
+            do throws(AnalysisError) { settings.models = try AnalysisModels.load(directory: configuration.modelsDirectory) } catch {
+                throw RequestFailure(code: error.code, message: error.message)
             }
         }
+        let analysisSettings = settings
+        // One photo as the body, or a session of several as multipart/form-data (RFC 7578); the
+        // parts are ranges inside the same wiped request buffer.
+        let parts: [MultipartPhotos.Part]
+        let boundary = MultipartPhotos.boundary(contentType: head.field("content-type"))
+        if let boundary {
+            parts = try request.withUnsafeBytes { bytes throws(RequestFailure) in
+                try MultipartPhotos.parts(of: bytes, content: contentRange, boundary: boundary)
+            }
+            guard !parts.isEmpty, parts.allSatisfy({ !$0.range.isEmpty }) else { throw RequestFailure.emptyBody }
+            guard parts.count <= configuration.maxPhotosPerSession else {
+                throw RequestFailure(
+                    code: "too_many_photos",
+                    message: "the session has \(parts.count) photos; at most \(configuration.maxPhotosPerSession) are analysed per request")
+            }
+        } else {
+            parts = [MultipartPhotos.Part(name: "photo", range: contentRange)]
+        }
+        // libvips and pixel loops are CPU-bound: run them on the blocking pool, not the event loop.
+        let results = try await NIOThreadPool.singleton.runIfActive { () throws -> [(String, AnalysisResponse.ImageInfo, PhotoAnalysisResult)] in
+            try request.withUnsafeBytes { bytes in
+                try parts.map { part in
+                    let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
+                    let image: DecodedImage
+                    do throws(ImagingError) { image = try ImageDecoder.decode(photo, limits: limits, arena: arena) } catch {
+                        throw RequestFailure(code: error.code, message: error.message)
+                    }
+                    // Each photo's pixels are wiped (and counted in the request's record) as soon as it is measured.
+                    defer { arena.release(image.pixels) }
+                    let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
+                    do throws(AnalysisError) {
+                        return (part.name, info, try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena))
+                    } catch { throw RequestFailure(code: error.code, message: error.message) }
+                }
+            }
+        }
+        let (_, info, result) = results[0]
+        guard boundary != nil else {
+            return AnalysisResponse(requestID: requestID, kind: route.kind, image: info, measures: result.measures, face: result.face, scalp: result.scalp)
+        }
         return AnalysisResponse(
-            requestID: requestID, kind: route.kind,
-            image: .init(width: image.width, height: image.height, format: image.format.rawValue),
-            measures: measures)
+            requestID: requestID, kind: route.kind, image: info,
+            measures: SessionCombination.combine(results.compactMap(\.2.measures)),
+            face: results.count == 1 ? result.face : nil,
+            scalp: SessionCombination.combine(results.compactMap(\.2.scalp)),
+            photos: results.map { SessionPhotoResult(name: $0.0, image: $0.1, measures: $0.2.measures, face: $0.2.face, scalp: $0.2.scalp) })
     }
 
     private static let encoder: JSONEncoder = {

@@ -4,29 +4,48 @@ import LetheEnvelope
 /// What the decrypted inner request asks for, after routing and query parsing (no photo bytes).
 struct InnerRoute: Equatable {
     /// Analysis kinds this worker measures.
-    static let supportedKinds = ["skin"]
+    static let supportedKinds = ["skin", "face", "scalp"]
 
     let kind: String
+    /// `profile=NAME`: a device profile from the profiles directory.
+    let profile: String?
+    /// `mm_per_pixel=…`: the device's scale, overriding the profile's.
+    let millimetresPerPixel: Double?
 
-    /// Routes `POST /v1/analyses?kind=…`; `kind` defaults to `skin`.
+    /// Routes `POST /v1/analyses?kind=…&profile=…&mm_per_pixel=…`; `kind` defaults to `skin`.
     init(_ head: BinaryHTTPRequestHead) throws(RequestFailure) {
         let parts = head.path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let path = String(parts.first ?? "")
         guard path == "/v1/analyses" else { throw .notFound(path) }
         guard head.method == "POST" else { throw .methodNotAllowed(head.method) }
         var kind = "skin"
+        var profile: String?
+        var scaleText: String?
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
                 let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                if keyValue.first == "kind" {
-                    kind = keyValue.count == 2 ? String(keyValue[1]).removingPercentEncodingOrSelf : ""
+                let value = keyValue.count == 2 ? String(keyValue[1]).removingPercentEncodingOrSelf : ""
+                switch keyValue.first {
+                case "kind": kind = value
+                case "profile": profile = value
+                case "mm_per_pixel": scaleText = value
+                default: break
                 }
             }
         }
         guard InnerRoute.supportedKinds.contains(kind) else {
             throw .unknownKind(kind, supported: InnerRoute.supportedKinds)
         }
+        var scale: Double?
+        if let scaleText {
+            guard let value = Double(scaleText), value.isFinite, value > 0, value <= 10 else {
+                throw .invalidParameter("mm_per_pixel", "must be a number of millimetres per pixel in (0, 10]")
+            }
+            scale = value
+        }
         self.kind = kind
+        self.profile = profile
+        self.millimetresPerPixel = scale
     }
 }
 

@@ -34,7 +34,12 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
         "unsupported_media_type": 415, "image_corrupt": 422,
         // Quality gate.
         "image_too_small": 422, "lighting_too_dark": 422, "lighting_too_bright": 422,
-        "image_blurry": 422, "no_skin_detected": 422,
+        "image_blurry": 422, "no_skin_detected": 422, "colour_cast": 422,
+        // Face and scalp analyses (issue 4).
+        "face_not_found": 422, "multiple_faces": 422, "face_too_small": 422, "face_out_of_bounds": 422,
+        "scale_required": 400, "invalid_parameter": 400, "unknown_profile": 400, "profile_kind_mismatch": 400,
+        "malformed_multipart": 400, "too_many_photos": 400,
+        "model_unreadable": 503, "profile_unreadable": 503, "analysis_unavailable": 503,
         // Worker-side.
         "imaging_unavailable": 503, "plaintext_allocation_failed": 503, "plaintext_arena_closed": 503,
         "ledger_unwritable": 503, "internal_error": 500,
@@ -57,6 +62,23 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
         return RequestFailure(
             code: "unknown_kind",
             message: "kind '\(shown)' is not supported; supported kinds: \(supported.joined(separator: ", "))")
+    }
+
+    static func invalidParameter(_ name: String, _ why: String) -> RequestFailure {
+        RequestFailure(code: "invalid_parameter", message: "query parameter \(name) \(why)")
+    }
+
+    static func unknownProfile(_ name: String, known: [String]) -> RequestFailure {
+        let shown = name.count > 40 ? String(name.prefix(40)) + "…" : name
+        return RequestFailure(
+            code: "unknown_profile",
+            message: "device profile '\(shown)' is not configured; configured: \(known.isEmpty ? "none" : known.sorted().joined(separator: ", "))")
+    }
+
+    static func profileKindMismatch(_ profile: String, kind: String, kinds: [String]) -> RequestFailure {
+        RequestFailure(
+            code: "profile_kind_mismatch",
+            message: "device profile '\(profile)' takes \(kinds.joined(separator: ", ")), not \(kind)")
     }
 
     static let emptyBody = RequestFailure(code: "empty_body", message: "the request carries no photo")

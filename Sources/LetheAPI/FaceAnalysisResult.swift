@@ -1,0 +1,23 @@
+/// The face-specific part of a `kind=face` result: where the face is and the measures of each
+/// region. Whole-face measures are in `AnalysisResponse.measures`.
+public struct FaceAnalysisResult: Sendable, Codable, Equatable {
+    /// The detected face (Haar cascade window, grouped), in input pixels.
+    public var box: PixelBox
+    /// Raw detector windows merged into this face; more = more certain.
+    public var detectorNeighbours: Int
+    /// Face box width / image width.
+    public var widthFraction: Double
+    /// forehead, left/right cheek, nose, chin, left/right under-eye (left/right = the subject's).
+    public var regions: [RegionMeasures]
+
+    public init(box: PixelBox, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures]) {
+        self.box = box
+        self.detectorNeighbours = detectorNeighbours
+        self.widthFraction = widthFraction
+        self.regions = regions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case box, detectorNeighbours = "detector_neighbours", widthFraction = "width_fraction", regions
+    }
+}

@@ -1,0 +1,181 @@
+/// Skin concerns of one region (or a whole close-up): redness area, pigmented spots, pores,
+/// wrinkles, shine, evenness and 0–100 scores. Pixel figures are in input pixels; millimetre
+/// figures appear when the scale is known (device profile, `mm_per_pixel`, or for faces an
+/// estimate from the face width — see `scale_source`).
+public struct SkinConcerns: Sendable, Codable, Equatable {
+    /// Dark marks larger than pores: lentigines, melasma patches, naevi.
+    public struct Spots: Sendable, Codable, Equatable {
+        public var count: Int
+        /// Spot pixels / region skin pixels.
+        public var areaFraction: Double
+        /// Mean L* of the background minus mean L* of the spots (positive = darker).
+        public var meanContrastDeltaLStar: Double
+        /// Mean equivalent-disc diameter in input pixels (0 without spots).
+        public var meanDiameterPixels: Double
+        public var meanDiameterMillimetres: Double?
+
+        public init(count: Int, areaFraction: Double, meanContrastDeltaLStar: Double, meanDiameterPixels: Double, meanDiameterMillimetres: Double?) {
+            self.count = count
+            self.areaFraction = areaFraction
+            self.meanContrastDeltaLStar = meanContrastDeltaLStar
+            self.meanDiameterPixels = meanDiameterPixels
+            self.meanDiameterMillimetres = meanDiameterMillimetres
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case count, areaFraction = "area_fraction", meanContrastDeltaLStar = "mean_contrast_delta_l_star"
+            case meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm"
+        }
+    }
+
+    /// Small round dark marks.
+    public struct Pores: Sendable, Codable, Equatable {
+        public var count: Int
+        /// Pores per cm² of region skin (with a known scale).
+        public var densityPerSquareCentimetre: Double?
+        /// Pores per 10,000 input pixels of region skin.
+        public var densityPer10kPixels: Double
+        /// Pore pixels / region skin pixels.
+        public var areaFraction: Double
+        public var meanDiameterPixels: Double
+        public var meanDiameterMillimetres: Double?
+
+        public init(count: Int, densityPerSquareCentimetre: Double?, densityPer10kPixels: Double, areaFraction: Double, meanDiameterPixels: Double, meanDiameterMillimetres: Double?) {
+            self.count = count
+            self.densityPerSquareCentimetre = densityPerSquareCentimetre
+            self.densityPer10kPixels = densityPer10kPixels
+            self.areaFraction = areaFraction
+            self.meanDiameterPixels = meanDiameterPixels
+            self.meanDiameterMillimetres = meanDiameterMillimetres
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case count, densityPerSquareCentimetre = "density_per_cm2", densityPer10kPixels = "density_per_10k_pixels"
+            case areaFraction = "area_fraction", meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm"
+        }
+    }
+
+    /// Lines and wrinkles as dark ridges (Hessian).
+    public struct Wrinkles: Sendable, Codable, Equatable {
+        /// Ridge pixels / region skin pixels.
+        public var ridgeFraction: Double
+
+        public init(ridgeFraction: Double) { self.ridgeFraction = ridgeFraction }
+
+        enum CodingKeys: String, CodingKey { case ridgeFraction = "ridge_fraction" }
+    }
+
+    /// Oiliness seen as specular highlights.
+    public struct Shine: Sendable, Codable, Equatable {
+        /// Specular pixels / (skin + specular pixels) of the region.
+        public var specularFraction: Double
+
+        public init(specularFraction: Double) { self.specularFraction = specularFraction }
+
+        enum CodingKeys: String, CodingKey { case specularFraction = "specular_fraction" }
+    }
+
+    /// Uniformity of colour over the clear skin of the region.
+    public struct Evenness: Sendable, Codable, Equatable {
+        /// Standard deviation of L* about the local background L* (box-filtered surroundings,
+        /// so that shading of the face's shape does not count).
+        public var lStarStandardDeviation: Double
+        /// Mean CIE76 ΔE*ab of each pixel to the region's mean colour.
+        public var meanDeltaE: Double
+
+        public init(lStarStandardDeviation: Double, meanDeltaE: Double) {
+            self.lStarStandardDeviation = lStarStandardDeviation
+            self.meanDeltaE = meanDeltaE
+        }
+
+        enum CodingKeys: String, CodingKey { case lStarStandardDeviation = "l_star_standard_deviation", meanDeltaE = "mean_delta_e" }
+    }
+
+    /// 0–100 per concern, higher = healthier; mappings in docs/analysis/skin.md.
+    public struct Scores: Sendable, Codable, Equatable {
+        public var spots: Int
+        public var pores: Int
+        public var redness: Int
+        public var wrinkles: Int
+        public var shine: Int
+        public var evenness: Int
+        /// Mean of the six.
+        public var overall: Int
+
+        public init(spots: Int, pores: Int, redness: Int, wrinkles: Int, shine: Int, evenness: Int, overall: Int) {
+            self.spots = spots
+            self.pores = pores
+            self.redness = redness
+            self.wrinkles = wrinkles
+            self.shine = shine
+            self.evenness = evenness
+            self.overall = overall
+        }
+    }
+
+    /// Fraction of region skin pixels whose a* exceeds the region's median a* by the red-area margin.
+    public var redAreaFraction: Double
+    public var spots: Spots
+    public var pores: Pores
+    public var wrinkles: Wrinkles
+    public var shine: Shine
+    public var evenness: Evenness
+    public var scores: Scores
+
+    public init(redAreaFraction: Double, spots: Spots, pores: Pores, wrinkles: Wrinkles, shine: Shine, evenness: Evenness, scores: Scores) {
+        self.redAreaFraction = redAreaFraction
+        self.spots = spots
+        self.pores = pores
+        self.wrinkles = wrinkles
+        self.shine = shine
+        self.evenness = evenness
+        self.scores = scores
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case redAreaFraction = "red_area_fraction", spots, pores, wrinkles, shine, evenness, scores
+    }
+}
+
+/// A rectangle in input pixels.
+public struct PixelBox: Sendable, Codable, Equatable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+}
+
+/// Everything measured in one region.
+public struct RegionMeasures: Sendable, Codable, Equatable {
+    /// `face`, `forehead`, `left_cheek`, `right_cheek`, `nose`, `chin`, `left_under_eye`,
+    /// `right_under_eye` (left/right = the subject's), or `image` for close-ups.
+    public var region: String
+    /// The region's rectangle in input pixels; measures use only its skin pixels.
+    public var box: PixelBox
+    /// Skin pixels of the region at the working scale, expressed in input pixels.
+    public var skinPixelCount: Int
+    /// Colour of the clear skin (without spots, pores and highlights).
+    public var skinTone: SkinAnalysisResult.SkinTone
+    public var redness: SkinAnalysisResult.Redness
+    public var concerns: SkinConcerns
+
+    public init(region: String, box: PixelBox, skinPixelCount: Int, skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, concerns: SkinConcerns) {
+        self.region = region
+        self.box = box
+        self.skinPixelCount = skinPixelCount
+        self.skinTone = skinTone
+        self.redness = redness
+        self.concerns = concerns
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case region, box, skinPixelCount = "skin_pixel_count", skinTone = "skin_tone", redness, concerns
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Synchronization
+
+/// A capture device as a request names it (`profile=NAME`): its scale, its light and the kinds it
+/// takes. One JSON file per profile in `Config/profiles/NAME.json`:
+///
+/// ```json
+/// {"name": "trichoscope-20x", "mm_per_pixel": 0.0065, "light": "polarised", "kinds": ["scalp", "skin"]}
+/// ```
+/// Instead of `mm_per_pixel` a profile may give `field_of_view_width_mm`: the scale is then that
+/// width divided by the photo's width in pixels.
+public struct DeviceProfile: Sendable, Codable, Equatable {
+    /// Light the device captures with.
+    public enum Light: String, Sendable, Codable { case normal, polarised, uv }
+
+    public var name: String
+    public var description: String?
+    public var millimetresPerPixel: Double?
+    public var fieldOfViewWidthMillimetres: Double?
+    public var light: Light
+    /// Analysis kinds this device takes (`face`, `skin`, `scalp`).
+    public var kinds: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, millimetresPerPixel = "mm_per_pixel", fieldOfViewWidthMillimetres = "field_of_view_width_mm", light, kinds
+    }
+
+    public init(name: String, description: String? = nil, millimetresPerPixel: Double? = nil, fieldOfViewWidthMillimetres: Double? = nil, light: Light = .normal, kinds: [String]) {
+        self.name = name
+        self.description = description
+        self.millimetresPerPixel = millimetresPerPixel
+        self.fieldOfViewWidthMillimetres = fieldOfViewWidthMillimetres
+        self.light = light
+        self.kinds = kinds
+    }
+
+    /// Millimetres per pixel for a photo `imageWidth` pixels wide, when the profile knows the scale.
+    public func millimetresPerPixel(imageWidth: Int) -> Double? {
+        if let millimetresPerPixel { return millimetresPerPixel }
+        if let fieldOfViewWidthMillimetres, imageWidth > 0 { return fieldOfViewWidthMillimetres / Double(imageWidth) }
+        return nil
+    }
+
+    private static let cache = Mutex<[String: [String: DeviceProfile]]>([:])
+
+    /// Every `*.json` profile of `directory`, by name (cached per directory). A missing
+    /// directory means no profiles.
+    /// - Throws: `profile_unreadable` for a malformed file, a scale that is not positive, or a
+    ///   duplicate name.
+    public static func loadAll(directory: String) throws(AnalysisError) -> [String: DeviceProfile] {
+        let key = URL(fileURLWithPath: directory).standardizedFileURL.path
+        if let cached = cache.withLock({ $0[key] }) { return cached }
+        var profiles: [String: DeviceProfile] = [:]
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: key)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        for file in files {
+            let path = URL(fileURLWithPath: key).appendingPathComponent(file).path
+            guard let data = FileManager.default.contents(atPath: path),
+                let profile = try? JSONDecoder().decode(DeviceProfile.self, from: data)
+            else { throw AnalysisError(code: "profile_unreadable", message: "device profile \(file) is not valid JSON of the documented form") }
+            let scales = [profile.millimetresPerPixel, profile.fieldOfViewWidthMillimetres].compactMap { $0 }
+            guard scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw AnalysisError(code: "profile_unreadable", message: "device profile \(file) has a scale that is not a positive number")
+            }
+            guard profiles[profile.name] == nil else {
+                throw AnalysisError(code: "profile_unreadable", message: "device profile name \(profile.name) appears twice")
+            }
+            profiles[profile.name] = profile
+        }
+        cache.withLock { $0[key] = profiles }
+        return profiles
+    }
+}

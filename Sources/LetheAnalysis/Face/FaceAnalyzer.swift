@@ -1,0 +1,101 @@
+import LetheAPI
+import LetheImaging
+import LetheMemory
+
+/// Face-photo settings on top of the shared quality gate.
+public struct FaceAnalysisConfiguration: Sendable, Equatable {
+    /// The face box must be at least this fraction of the image width (`face_too_small`).
+    public var minFaceWidthFraction: Double
+    /// Detections narrower than this fraction of the minimum are ignored (background faces, noise).
+    public var ignoreBelowFractionOfMinimum: Double
+    /// A region cut by the image border to less than this fraction of its area makes the face
+    /// `face_out_of_bounds`.
+    public var minRegionInsideFraction: Double
+    /// A further detection counts as a second face (`multiple_faces`) only when the detector
+    /// supports it with at least this fraction of the best face's window hits; weaker ones are
+    /// the cascade's false positives (on the fixture: a real face 25 hits, a false one 5).
+    public var secondaryFaceMinimumSupport: Double
+    /// The face box must keep this fraction of its width from every border.
+    public var minBorderMarginFraction: Double
+
+    public init(
+        minFaceWidthFraction: Double = 0.15, ignoreBelowFractionOfMinimum: Double = 0.5, minRegionInsideFraction: Double = 0.6,
+        secondaryFaceMinimumSupport: Double = 0.4, minBorderMarginFraction: Double = 0.1
+    ) {
+        self.minBorderMarginFraction = minBorderMarginFraction
+        self.secondaryFaceMinimumSupport = secondaryFaceMinimumSupport
+        self.minFaceWidthFraction = minFaceWidthFraction
+        self.ignoreBelowFractionOfMinimum = ignoreBelowFractionOfMinimum
+        self.minRegionInsideFraction = minRegionInsideFraction
+    }
+}
+
+/// `kind=face`: quality gate (with colour cast) → exactly one face → regions → measures.
+public enum FaceAnalyzer {
+    /// - Returns: the whole-face measures and the face box with per-region measures.
+    /// - Throws: the quality-gate codes, `colour_cast`, `face_not_found`, `multiple_faces`,
+    ///   `face_too_small`, `face_out_of_bounds`.
+    public static func analyze(
+        _ image: DecodedImage, detector: FaceDetector, configuration: SkinAnalysisConfiguration,
+        face faceConfiguration: FaceAnalysisConfiguration = FaceAnalysisConfiguration(),
+        measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
+        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, arena: PlaintextArena
+    ) throws(AnalysisError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult) {
+        let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: true, requireSkin: false, arena: arena)
+        arena.release(mask)
+
+        let face = try locateFace(image, detector: detector, configuration: faceConfiguration, arena: arena)
+        // The detector's box always lies inside the photo; a face cut by the border shows as a box
+        // pressed against it (the cascade still fires on the visible part).
+        let margin = Int((faceConfiguration.minBorderMarginFraction * Double(face.width)).rounded(.up))
+        if face.x < margin || face.y < margin || face.x + face.width > image.width - margin || face.y + face.height > image.height - margin {
+            throw .faceOutOfBounds("the face box \(face.x),\(face.y) \(face.width)×\(face.height) is within \(margin) pixels of the \(image.width)×\(image.height) border")
+        }
+        let regions = FaceRegions.regions(for: face)
+        for region in regions {
+            let inside = region.rect.clipped(width: image.width, height: image.height)
+            let fraction = Double(inside.width * inside.height) / Double(max(1, region.rect.width * region.rect.height))
+            if fraction < faceConfiguration.minRegionInsideFraction {
+                throw .faceOutOfBounds("only \(Int(fraction * 100))% of the \(region.name) is inside the photo")
+            }
+        }
+        let left = regions.map(\.rect.x).min()!, top = regions.map(\.rect.y).min()!
+        let right = regions.map { $0.rect.x + $0.rect.width }.max()!, bottom = regions.map { $0.rect.y + $0.rect.height }.max()!
+        let crop = PixelRect(x: left, y: top, width: right - left, height: bottom - top)
+        let factor = max(1, face.width / max(1, measures.faceWorkingWidthPixels))
+        let scale = millimetresPerPixel ?? measures.faceBoxWidthMillimetres / Double(face.width)
+        let source = millimetresPerPixel == nil ? "face_width_estimate" : (scaleSource ?? "query")
+
+        let measured = try SkinConcernMeasurer.measure(
+            image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, arena: arena)
+        let whole = RegionAggregate.combine(measured)
+        let boxArea = Double(face.width * face.height)
+        let result = SkinAnalysisResult(
+            skinTone: whole.skinTone, redness: whole.redness, quality: gate.quality,
+            skinPixelFraction: Double(whole.skinPixelCount) / boxArea, skinPixelCount: whole.skinPixelCount,
+            concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source)
+        let faceResult = FaceAnalysisResult(
+            box: PixelBox(x: face.x, y: face.y, width: face.width, height: face.height),
+            detectorNeighbours: face.neighbours, widthFraction: Double(face.width) / Double(image.width),
+            regions: measured)
+        return (result, faceResult)
+    }
+
+    /// Exactly one face of sufficient size, or the matching error.
+    static func locateFace(
+        _ image: DecodedImage, detector: FaceDetector, configuration: FaceAnalysisConfiguration, arena: PlaintextArena
+    ) throws(AnalysisError) -> FaceDetection {
+        let minimumWidth = configuration.minFaceWidthFraction * Double(image.width)
+        let candidates = try detector.detect(in: image, arena: arena).filter {
+            Double($0.width) >= minimumWidth * configuration.ignoreBelowFractionOfMinimum
+        }
+        let strongest = candidates.map(\.neighbours).max() ?? 0
+        let faces = candidates.filter { Double($0.neighbours) >= configuration.secondaryFaceMinimumSupport * Double(strongest) }
+        guard let face = faces.first else { throw .faceNotFound() }
+        guard faces.count == 1 else { throw .multipleFaces(faces.count) }
+        guard Double(face.width) >= minimumWidth else {
+            throw .faceTooSmall(widthFraction: Double(face.width) / Double(image.width), minimum: configuration.minFaceWidthFraction)
+        }
+        return face
+    }
+}

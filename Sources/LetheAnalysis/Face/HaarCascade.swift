@@ -1,0 +1,174 @@
+import Foundation
+
+/// A boosted cascade of Haar-like stump classifiers in OpenCV's "new" XML format
+/// (`opencv-cascade-classifier`, `stageType BOOST`, `featureType HAAR`), as shipped by Debian's
+/// `opencv-data`. Viola & Jones 2001 (CVPR, "Rapid object detection using a boosted cascade of
+/// simple features"); extended features by Lienhart & Maydt 2002 (ICIP).
+public struct HaarCascade: Sendable {
+    /// One weighted rectangle of a feature, in window coordinates.
+    struct Rectangle: Sendable {
+        var x: Int32, y: Int32, width: Int32, height: Int32
+        var weight: Float
+    }
+
+    /// A Haar-like feature: two or three weighted rectangles.
+    struct Feature: Sendable {
+        var rectangles: [Rectangle]
+    }
+
+    /// A depth-1 tree: `feature < threshold · σ-normalisation ? left : right`.
+    struct Stump: Sendable {
+        var featureIndex: Int
+        var threshold: Float
+        var leftValue: Float
+        var rightValue: Float
+    }
+
+    /// A stage passes when the sum of its stumps' values reaches `threshold`.
+    struct Stage: Sendable {
+        var threshold: Float
+        var stumps: [Stump]
+    }
+
+    /// Detector window width in pixels (24 for the frontal-face cascades).
+    public let windowWidth: Int
+    /// Detector window height in pixels.
+    public let windowHeight: Int
+    let stages: [Stage]
+    let features: [Feature]
+
+    /// Number of stages (25 for `haarcascade_frontalface_default.xml`).
+    public var stageCount: Int { stages.count }
+    /// Number of weak classifiers over all stages.
+    public var classifierCount: Int { stages.reduce(0) { $0 + $1.stumps.count } }
+
+    /// Reads a cascade file.
+    /// - Throws: `AnalysisError` `model_unreadable` when the file is missing or not a supported cascade.
+    public static func load(contentsOf url: URL) throws(AnalysisError) -> HaarCascade {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw AnalysisError(code: "model_unreadable", message: "cannot read the face model \(url.path)")
+        }
+        return try parse(data)
+    }
+
+    /// Parses the XML text of a cascade.
+    public static func parse(_ data: Data) throws(AnalysisError) -> HaarCascade {
+        func fail(_ why: String) -> AnalysisError {
+            AnalysisError(code: "model_unreadable", message: "face model: \(why)")
+        }
+        guard let root = MiniXML.parse(data), let cascade = root.child("opencv_storage")?.child("cascade") ?? root.child("cascade") else {
+            throw fail("not an OpenCV cascade XML file")
+        }
+        guard cascade.child("stageType")?.text == "BOOST", cascade.child("featureType")?.text == "HAAR" else {
+            throw fail("only BOOST/HAAR cascades are supported")
+        }
+        guard let width = cascade.child("width")?.text.flatMap({ Int($0) }),
+            let height = cascade.child("height")?.text.flatMap({ Int($0) }), width > 2, height > 2
+        else { throw fail("missing window size") }
+
+        var features: [Feature] = []
+        for node in cascade.child("features")?.children ?? [] {
+            if let tilted = node.child("tilted")?.text, tilted != "0" { throw fail("tilted features are not supported") }
+            var rectangles: [Rectangle] = []
+            for rect in node.child("rects")?.children ?? [] {
+                let numbers = (rect.text ?? "").split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+                guard numbers.count == 5 else { throw fail("malformed feature rectangle") }
+                let r = Rectangle(
+                    x: Int32(numbers[0]), y: Int32(numbers[1]), width: Int32(numbers[2]), height: Int32(numbers[3]),
+                    weight: Float(numbers[4]))
+                guard r.x >= 0, r.y >= 0, r.width > 0, r.height > 0, Int(r.x + r.width) <= width, Int(r.y + r.height) <= height else {
+                    throw fail("feature rectangle outside the window")
+                }
+                rectangles.append(r)
+            }
+            guard (2...3).contains(rectangles.count) else { throw fail("a feature needs 2 or 3 rectangles") }
+            features.append(Feature(rectangles: rectangles))
+        }
+
+        var stages: [Stage] = []
+        for node in cascade.child("stages")?.children ?? [] {
+            guard let threshold = node.child("stageThreshold")?.text.flatMap({ Float($0) }) else { throw fail("stage without threshold") }
+            var stumps: [Stump] = []
+            for weak in node.child("weakClassifiers")?.children ?? [] {
+                let nodes = (weak.child("internalNodes")?.text ?? "").split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+                let leaves = (weak.child("leafValues")?.text ?? "").split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+                // Stumps only: "left right featureIndex threshold" with left = right = leaf markers.
+                guard nodes.count == 4, leaves.count == 2 else { throw fail("only stump (depth-1) classifiers are supported") }
+                let featureIndex = Int(nodes[2])
+                guard features.indices.contains(featureIndex) else { throw fail("classifier names feature \(featureIndex), which does not exist") }
+                stumps.append(Stump(featureIndex: featureIndex, threshold: Float(nodes[3]), leftValue: Float(leaves[0]), rightValue: Float(leaves[1])))
+            }
+            guard !stumps.isEmpty else { throw fail("empty stage") }
+            stages.append(Stage(threshold: threshold, stumps: stumps))
+        }
+        guard !stages.isEmpty else { throw fail("no stages") }
+        return HaarCascade(windowWidth: width, windowHeight: height, stages: stages, features: features)
+    }
+}
+
+/// A minimal XML reader for OpenCV's storage files: elements and their text, no attributes
+/// values needed, comments and the prolog skipped. Not a general XML parser (no entities, CDATA
+/// or namespaces — the cascade files use none of them).
+struct MiniXML {
+    final class Node {
+        let name: String
+        var children: [Node] = []
+        var text: String?
+        init(name: String) { self.name = name }
+        func child(_ name: String) -> Node? { children.first { $0.name == name } }
+    }
+
+    static func parse(_ data: Data) -> Node? {
+        let bytes = [UInt8](data)
+        let root = Node(name: "#document")
+        var stack: [Node] = [root]
+        var index = 0
+        var textStart = 0
+        func isNameByte(_ byte: UInt8) -> Bool {
+            !(byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "/"))
+        }
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "<") else { index += 1; continue }
+            let pendingText = textStart < index ? String(decoding: bytes[textStart..<index], as: UTF8.self) : ""
+            if bytes[index..<min(bytes.count, index + 4)].elementsEqual("<!--".utf8) {
+                guard let end = find("-->", in: bytes, from: index + 4) else { return nil }
+                index = end + 3
+                textStart = index
+                continue
+            }
+            if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "?") || bytes[index + 1] == UInt8(ascii: "!") {
+                guard let end = find(">", in: bytes, from: index) else { return nil }
+                index = end + 1
+                textStart = index
+                continue
+            }
+            guard let end = find(">", in: bytes, from: index) else { return nil }
+            if bytes[index + 1] == UInt8(ascii: "/") {
+                // Closing tag: attach the text gathered since the last tag to the element it closes.
+                guard stack.count > 1 else { return nil }
+                let node = stack.removeLast()
+                let trimmed = pendingText.trimmingCharacters(in: .whitespacesAndNewlines)
+                if node.children.isEmpty, !trimmed.isEmpty { node.text = trimmed }
+            } else {
+                var nameEnd = index + 1
+                while nameEnd < end, isNameByte(bytes[nameEnd]) { nameEnd += 1 }
+                let node = Node(name: String(decoding: bytes[(index + 1)..<nameEnd], as: UTF8.self))
+                stack.last!.children.append(node)
+                if bytes[end - 1] != UInt8(ascii: "/") { stack.append(node) }
+            }
+            index = end + 1
+            textStart = index
+        }
+        return stack.count == 1 ? root : nil
+    }
+
+    private static func find(_ needle: String, in bytes: [UInt8], from start: Int) -> Int? {
+        let pattern = Array(needle.utf8)
+        var index = start
+        while index + pattern.count <= bytes.count {
+            if bytes[index] == pattern[0], bytes[index..<(index + pattern.count)].elementsEqual(pattern) { return index }
+            index += 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import LetheAPI
+
+/// Whole-face measures as the skin-pixel-weighted combination of the face regions, so that eyes,
+/// brows and lips inside the detector's box do not count as skin texture.
+enum RegionAggregate {
+    static func combine(_ regions: [RegionMeasures]) -> (skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, skinPixelCount: Int, concerns: SkinConcerns) {
+        let total = Double(max(1, regions.reduce(0) { $0 + $1.skinPixelCount }))
+        func weighted(_ value: (RegionMeasures) -> Double) -> Double {
+            regions.reduce(0) { $0 + value($1) * Double($1.skinPixelCount) } / total
+        }
+        func countWeighted(_ count: (RegionMeasures) -> Int, _ value: (RegionMeasures) -> Double) -> Double {
+            let n = regions.reduce(0) { $0 + count($1) }
+            return n == 0 ? 0 : regions.reduce(0) { $0 + value($1) * Double(count($1)) } / Double(n)
+        }
+        let l = weighted(\.skinTone.lStar), a = weighted(\.skinTone.aStar), b = weighted(\.skinTone.bStar)
+        let lab = CIELab(l: l, a: a, b: b)
+        // Pooled standard deviation of the local deviations (each region's are centred on its background).
+        let pooledVariance = weighted { region in
+            let sd = region.concerns.evenness.lStarStandardDeviation
+            return sd * sd
+        }
+        let spotCount = regions.reduce(0) { $0 + $1.concerns.spots.count }
+        let poreCount = regions.reduce(0) { $0 + $1.concerns.pores.count }
+        let poreDensities = regions.compactMap(\.concerns.pores.densityPerSquareCentimetre)
+        var concerns = SkinConcerns(
+            redAreaFraction: weighted(\.concerns.redAreaFraction),
+            spots: .init(
+                count: spotCount, areaFraction: weighted(\.concerns.spots.areaFraction),
+                meanContrastDeltaLStar: countWeighted(\.concerns.spots.count, \.concerns.spots.meanContrastDeltaLStar),
+                meanDiameterPixels: countWeighted(\.concerns.spots.count, \.concerns.spots.meanDiameterPixels),
+                meanDiameterMillimetres: regions.allSatisfy { $0.concerns.spots.meanDiameterMillimetres != nil }
+                    ? countWeighted(\.concerns.spots.count) { $0.concerns.spots.meanDiameterMillimetres ?? 0 } : nil),
+            pores: .init(
+                count: poreCount,
+                densityPerSquareCentimetre: poreDensities.count == regions.count ? weighted { $0.concerns.pores.densityPerSquareCentimetre ?? 0 } : nil,
+                densityPer10kPixels: Double(poreCount) / total * 10_000, areaFraction: weighted(\.concerns.pores.areaFraction),
+                meanDiameterPixels: countWeighted(\.concerns.pores.count, \.concerns.pores.meanDiameterPixels),
+                meanDiameterMillimetres: regions.allSatisfy { $0.concerns.pores.meanDiameterMillimetres != nil }
+                    ? countWeighted(\.concerns.pores.count) { $0.concerns.pores.meanDiameterMillimetres ?? 0 } : nil),
+            wrinkles: .init(ridgeFraction: weighted(\.concerns.wrinkles.ridgeFraction)),
+            shine: .init(specularFraction: weighted(\.concerns.shine.specularFraction)),
+            evenness: .init(lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE)),
+            scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
+        concerns.scores = ConcernScores.scores(for: concerns)
+        let ita = lab.itaDegrees
+        return (
+            .init(lStar: l, aStar: a, bStar: b, itaDegrees: ita, category: SkinToneCategory(itaDegrees: ita).rawValue),
+            .init(meanAStar: a, erythemaIndex: weighted(\.redness.erythemaIndex)),
+            Int(total), concerns)
+    }
+}

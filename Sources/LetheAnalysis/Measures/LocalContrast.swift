@@ -1,0 +1,86 @@
+import LetheMemory
+
+/// Local contrast of L* against the surrounding skin: a background L* by normalised convolution
+/// (Knutsson & Westin 1993, CVPR: blur(L·w) / blur(w)), where w is 1 on skin pixels that are not
+/// themselves unusually dark or bright, so spots, pores, hairs, flakes and non-skin pixels do not
+/// pull the background towards themselves. `contrast = L*(smoothed) − background`: negative
+/// for dark marks, positive for bright ones.
+///
+/// Planes (`.intermediate` arena buffers): smoothed L*, background L*, and two scratch planes.
+struct LocalContrast {
+    let width: Int, height: Int
+    /// L* after a 3×3 box (pixel noise suppressed).
+    let smoothed: SecureBuffer
+    /// Background L*.
+    let background: SecureBuffer
+    /// Free for later filters (ridge smoothing).
+    let scratchA: SecureBuffer
+    let scratchB: SecureBuffer
+
+    func release(_ arena: PlaintextArena) {
+        for buffer in [smoothed, background, scratchA, scratchB] { arena.release(buffer) }
+    }
+
+    /// - Parameters:
+    ///   - radius: box radius of the background (three passes); larger than the largest mark.
+    ///   - excludeAbove: |L* − first background| at which a pixel is left out of the second one.
+    ///   - useSkinMask: weight only skin pixels (faces, skin); scalp images weight every pixel.
+    static func compute(
+        _ work: WorkingImage, radius: Int, excludeAbove: Float, useSkinMask: Bool, arena: PlaintextArena
+    ) throws(AnalysisError) -> LocalContrast {
+        let count = work.pixelCount
+        var buffers: [SecureBuffer] = []
+        for _ in 0..<4 {
+            do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
+                for buffer in buffers { arena.release(buffer) }
+                throw .unavailable("could not allocate a contrast plane (\(error.code))")
+            }
+        }
+        let result = LocalContrast(
+            width: work.width, height: work.height, smoothed: buffers[0], background: buffers[1], scratchA: buffers[2], scratchB: buffers[3])
+        work.planes.withUnsafeBytes { planeBytes in
+            work.skin.withUnsafeBytes { skinBytes in
+                result.smoothed.withUnsafeMutableBytes { s in
+                    result.background.withUnsafeMutableBytes { bg in
+                        result.scratchA.withUnsafeMutableBytes { a in
+                            result.scratchB.withUnsafeMutableBytes { b in
+                                run(
+                                    lStar: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
+                                    smoothed: s.bindMemory(to: Float.self), background: bg.bindMemory(to: Float.self),
+                                    numerator: a.bindMemory(to: Float.self), scratch: b.bindMemory(to: Float.self),
+                                    width: work.width, height: work.height, radius: radius, excludeAbove: excludeAbove, useSkinMask: useSkinMask)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    private static func run(
+        lStar: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>,
+        smoothed: UnsafeMutableBufferPointer<Float>, background: UnsafeMutableBufferPointer<Float>,
+        numerator: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
+        width: Int, height: Int, radius: Int, excludeAbove: Float, useSkinMask: Bool
+    ) {
+        let count = width * height
+        for i in 0..<count { smoothed[i] = lStar[i] }
+        PlaneFilters.boxBlur(smoothed, scratch: scratch, width: width, height: height, radius: 1, passes: 1)
+        // Two rounds: the first background from all (skin) pixels, the second without outliers.
+        for round in 0..<2 {
+            for i in 0..<count {
+                var weight: Float = useSkinMask ? Float(skin[i]) : 1
+                if round == 1, abs(smoothed[i] - background[i]) >= excludeAbove { weight = 0 }
+                numerator[i] = smoothed[i] * weight
+                // `background` temporarily holds the weights of this round.
+                background[i] = weight
+            }
+            PlaneFilters.boxBlur(numerator, scratch: scratch, width: width, height: height, radius: radius, passes: 3)
+            PlaneFilters.boxBlur(background, scratch: scratch, width: width, height: height, radius: radius, passes: 3)
+            for i in 0..<count {
+                background[i] = background[i] > 0.02 ? numerator[i] / background[i] : smoothed[i]
+            }
+        }
+    }
+}

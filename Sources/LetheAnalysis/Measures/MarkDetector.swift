@@ -1,0 +1,158 @@
+import Foundation
+import LetheMemory
+
+/// A connected group of pixels whose local contrast passes a threshold: a spot, a pore, a
+/// line, a hair or a flake, told apart by size and shape. Only these per-mark sums are kept,
+/// never pixels.
+struct Mark: Sendable {
+    var area = 0
+    var sumX = 0.0, sumY = 0.0, sumXX = 0.0, sumYY = 0.0, sumXY = 0.0
+    /// Σ |contrast| over the mark's pixels (ΔL*).
+    var sumContrast = 0.0
+    var minX = Int.max, minY = Int.max, maxX = Int.min, maxY = Int.min
+    /// Fraction of skin pixels in the mark's bounding box grown by its size (context check).
+    var surroundingSkinFraction = 1.0
+    /// Σ of the per-pixel shortest chord (scalp hairs), in working pixels.
+    var sumChord = 0.0
+    /// Histogram of the per-pixel shortest chord in quarter-pixel bins (scalp hairs): its median
+    /// is the shaft width, robust to the wider junction where hairs of a unit leave together
+    /// and to the narrower tips. An aggregate of the mark, not pixels.
+    var chordHistogram: [Int32] = []
+    static let chordBinsPerPixel = 4.0
+    static let chordBins = 256
+
+    /// Median shortest chord in working pixels (0 without a histogram).
+    var medianChord: Double { chordPercentile(0.5) }
+
+    /// A percentile (0–1) of the shortest chord in working pixels (0 without a histogram).
+    func chordPercentile(_ fraction: Double) -> Double {
+        let total = chordHistogram.reduce(0) { $0 + Int($1) }
+        guard total > 0 else { return 0 }
+        var cumulative = 0
+        for (bin, value) in chordHistogram.enumerated() {
+            cumulative += Int(value)
+            if Double(cumulative) >= fraction * Double(total) { return (Double(bin) + 0.5) / Mark.chordBinsPerPixel }
+        }
+        return Double(Mark.chordBins) / Mark.chordBinsPerPixel
+    }
+
+    var centroidX: Double { sumX / Double(area) }
+    var centroidY: Double { sumY / Double(area) }
+    /// Diameter of the disc of the same area.
+    var equivalentDiameter: Double { 2 * (Double(area) / .pi).squareRoot() }
+    var meanContrast: Double { sumContrast / Double(area) }
+
+    /// Eigenvalues of the second central moments (pixel² units), larger first.
+    var principalVariances: (major: Double, minor: Double) {
+        let n = Double(area)
+        let cxx = sumXX / n - centroidX * centroidX + 1.0 / 12
+        let cyy = sumYY / n - centroidY * centroidY + 1.0 / 12
+        let cxy = sumXY / n - centroidX * centroidY
+        let mean = (cxx + cyy) / 2
+        let spread = (((cxx - cyy) / 2) * ((cxx - cyy) / 2) + cxy * cxy).squareRoot()
+        return (mean + spread, max(1e-9, mean - spread))
+    }
+
+    /// √(major / minor variance): 1 for a disc, ≈ length / width for a bar.
+    var elongation: Double {
+        let v = principalVariances
+        return (v.major / v.minor).squareRoot()
+    }
+
+    /// Length of the equivalent bar along the major axis (√(12 · major variance)).
+    var majorLength: Double { (12 * principalVariances.major).squareRoot() }
+}
+
+/// Finds 4-connected marks whose contrast passes a threshold, by flood fill with an explicit
+/// queue in an arena buffer (no recursion, no per-pixel Swift allocation).
+enum MarkDetector {
+    enum Polarity { case dark, bright }
+
+    /// Member mask: 1 for every pixel that passed the threshold (whatever mark it belongs to).
+    /// Returned to the caller, who releases it.
+    static func detect(
+        contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
+        skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, arena: PlaintextArena
+    ) throws(AnalysisError) -> (marks: [Mark], members: SecureBuffer) {
+        let width = contrast.width, height = contrast.height
+        let members: SecureBuffer, queue: SecureBuffer
+        do { members = try arena.allocate(count: width * height, bufferClass: .intermediate) } catch {
+            throw .unavailable("could not allocate the mark mask (\(error.code))")
+        }
+        do { queue = try arena.allocate(count: width * height * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
+            arena.release(members)
+            throw .unavailable("could not allocate the mark queue (\(error.code))")
+        }
+        defer { arena.release(queue) }
+        let sign: Float = polarity == .dark ? -1 : 1
+        var marks: [Mark] = []
+        // Without a chord plane, read the (already computed, unused) smoothed plane and ignore it.
+        let chordSource = chord ?? contrast.smoothed
+        let hasChord = chord != nil
+        chordSource.withUnsafeBytes { chordBytes in
+        let chords = chordBytes.bindMemory(to: Float.self)
+        contrast.smoothed.withUnsafeBytes { sBytes in
+            contrast.background.withUnsafeBytes { bBytes in
+                members.withUnsafeMutableBytes { mBytes in
+                    queue.withUnsafeMutableBytes { qBytes in
+                        let s = sBytes.bindMemory(to: Float.self), bg = bBytes.bindMemory(to: Float.self)
+                        let member = mBytes.bindMemory(to: UInt8.self), q = qBytes.bindMemory(to: Int32.self)
+                        @inline(__always) func passes(_ i: Int) -> Bool { sign * (s[i] - bg[i]) >= threshold }
+                        let x0 = area.x, y0 = area.y, x1 = area.x + area.width, y1 = area.y + area.height
+                        for y in y0..<y1 {
+                            for x in x0..<x1 where member[y * width + x] == 0 && passes(y * width + x) {
+                                var mark = Mark()
+                                if hasChord { mark.chordHistogram = [Int32](repeating: 0, count: Mark.chordBins) }
+                                var head = 0, tail = 0
+                                q[tail] = Int32(y * width + x); tail += 1
+                                member[y * width + x] = 1
+                                while head < tail {
+                                    let index = Int(q[head]); head += 1
+                                    let px = index % width, py = index / width
+                                    let fx = Double(px), fy = Double(py)
+                                    mark.area += 1
+                                    mark.sumX += fx; mark.sumY += fy
+                                    mark.sumXX += fx * fx; mark.sumYY += fy * fy; mark.sumXY += fx * fy
+                                    mark.sumContrast += Double(sign * (s[index] - bg[index]))
+                                    if hasChord {
+                                        mark.sumChord += Double(chords[index])
+                                        let bin = min(Mark.chordBins - 1, Int(Double(chords[index]) * Mark.chordBinsPerPixel))
+                                        mark.chordHistogram[bin] += 1
+                                    }
+                                    mark.minX = min(mark.minX, px); mark.maxX = max(mark.maxX, px)
+                                    mark.minY = min(mark.minY, py); mark.maxY = max(mark.maxY, py)
+                                    if px > x0, member[index - 1] == 0, passes(index - 1) { member[index - 1] = 1; q[tail] = Int32(index - 1); tail += 1 }
+                                    if px < x1 - 1, member[index + 1] == 0, passes(index + 1) { member[index + 1] = 1; q[tail] = Int32(index + 1); tail += 1 }
+                                    if py > y0, member[index - width] == 0, passes(index - width) { member[index - width] = 1; q[tail] = Int32(index - width); tail += 1 }
+                                    if py < y1 - 1, member[index + width] == 0, passes(index + width) { member[index + width] = 1; q[tail] = Int32(index + width); tail += 1 }
+                                }
+                                if mark.area >= minimumArea { marks.append(mark) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        }
+        if let skin {
+            skin.withUnsafeBytes { skinBytes in
+                let mask = skinBytes.bindMemory(to: UInt8.self)
+                for index in marks.indices {
+                    let grow = max(2, Int(marks[index].equivalentDiameter))
+                    let left = max(0, marks[index].minX - grow), right = min(width - 1, marks[index].maxX + grow)
+                    let top = max(0, marks[index].minY - grow), bottom = min(height - 1, marks[index].maxY + grow)
+                    var skinCount = 0, total = 0
+                    for y in top...bottom {
+                        for x in left...right {
+                            total += 1
+                            skinCount += Int(mask[y * width + x])
+                        }
+                    }
+                    // The mark's own pixels may fail the colour rule (a very dark spot); judge its surroundings.
+                    marks[index].surroundingSkinFraction = Double(skinCount) / Double(max(1, total - marks[index].area))
+                }
+            }
+        }
+        return (marks, members)
+    }
+}

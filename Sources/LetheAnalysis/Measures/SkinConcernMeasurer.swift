@@ -1,0 +1,236 @@
+import Foundation
+import LetheAPI
+import LetheImaging
+import LetheMemory
+
+/// A named rectangle of the photo, in input pixels.
+public struct NamedRegion: Sendable, Equatable {
+    public var name: String
+    public var rect: PixelRect
+
+    public init(name: String, rect: PixelRect) {
+        self.name = name
+        self.rect = rect
+    }
+}
+
+/// Measures tone, redness and the skin concerns of several regions of one photo in a few passes:
+/// working image (CIELAB planes, skin mask) → local contrast → dark marks (spots, pores) →
+/// ridge-smoothed L* → one pair of loops per region. Every plane is an arena buffer released
+/// before returning.
+enum SkinConcernMeasurer {
+    enum MarkKind { case pore, spot, other }
+
+    static func measure(
+        _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
+        configuration: SkinMeasureConfiguration, arena: PlaintextArena
+    ) throws(AnalysisError) -> [RegionMeasures] {
+        let work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
+        defer { work.release(arena) }
+        let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
+        let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / Double(factor)
+        let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / Double(factor)
+        let radius = min(max(6, Int(spotMax.rounded(.up))), max(2, min(work.width, work.height) / 2))
+
+        let threshold = Float(configuration.markContrastLStar)
+        let contrast = try LocalContrast.compute(work, radius: radius, excludeAbove: threshold * 0.8, useSkinMask: true, arena: arena)
+        defer { contrast.release(arena) }
+        let (marks, members) = try MarkDetector.detect(
+            contrast: contrast, polarity: .dark, threshold: threshold,
+            within: PixelRect(x: 0, y: 0, width: work.width, height: work.height), skin: work.skin,
+            minimumArea: configuration.minimumMarkAreaPixels, arena: arena)
+        defer { arena.release(members) }
+        let kinds: [MarkKind] = marks.map { mark in
+            guard mark.surroundingSkinFraction >= configuration.minSurroundingSkinFraction,
+                mark.elongation <= configuration.maxBlobElongation else { return .other }
+            let diameter = mark.equivalentDiameter
+            if diameter <= poreMax { return .pore }
+            if diameter <= spotMax { return .spot }
+            return .other
+        }
+
+        // Ridge scale: L* smoothed by a small box (twice) in scratch A.
+        contrast.scratchA.withUnsafeMutableBytes { a in
+            contrast.scratchB.withUnsafeMutableBytes { b in
+                work.planes.withUnsafeBytes { planes in
+                    let target = a.bindMemory(to: Float.self), lStar = planes.bindMemory(to: Float.self)
+                    for i in 0..<work.pixelCount { target[i] = lStar[i] }
+                    PlaneFilters.boxBlur(
+                        target, scratch: b.bindMemory(to: Float.self), width: work.width, height: work.height,
+                        radius: max(1, configuration.ridgeSmoothingRadiusPixels), passes: 2)
+                }
+            }
+        }
+
+        var results: [RegionMeasures] = []
+        for region in regions {
+            let rect = work.workingRect(region.rect)
+            guard rect.width > 2, rect.height > 2 else {
+                throw AnalysisError(code: "face_out_of_bounds", message: "the \(region.name) region lies outside the photo")
+            }
+            let regionMarks = zip(marks, kinds).filter { mark, _ in
+                let cx = mark.centroidX, cy = mark.centroidY
+                return cx >= Double(rect.x) && cx < Double(rect.x + rect.width) && cy >= Double(rect.y) && cy < Double(rect.y + rect.height)
+            }
+            let stats = work.planes.withUnsafeBytes { planes in
+                work.skin.withUnsafeBytes { skin in
+                    members.withUnsafeBytes { member in
+                        contrast.scratchA.withUnsafeBytes { ridge in
+                            contrast.background.withUnsafeBytes { background in
+                                RegionStatistics.measure(
+                                    planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
+                                    marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
+                                    background: background.bindMemory(to: Float.self),
+                                    width: work.width, height: work.height, rect: rect, configuration: configuration)
+                            }
+                        }
+                    }
+                }
+            }
+            results.append(makeResult(
+                region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks,
+                workingMillimetres: workingMillimetres))
+        }
+        return results
+    }
+
+    private static func makeResult(
+        region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
+        workingMillimetres: Double?
+    ) -> RegionMeasures {
+        let f = Double(work.factor)
+        let skinCount = Double(max(1, stats.skinCount))
+        let spots = marks.filter { $0.1 == .spot }.map(\.0)
+        let pores = marks.filter { $0.1 == .pore }.map(\.0)
+        func meanDiameter(_ list: [Mark]) -> Double { list.isEmpty ? 0 : list.reduce(0) { $0 + $1.equivalentDiameter } / Double(list.count) * f }
+        let spotArea = Double(spots.reduce(0) { $0 + $1.area })
+        let poreArea = Double(pores.reduce(0) { $0 + $1.area })
+        let spotContrast = spots.isEmpty ? 0 : spots.reduce(0) { $0 + $1.sumContrast } / spotArea
+        let inputMillimetres = workingMillimetres.map { $0 / f }
+        let skinSquareCentimetres = workingMillimetres.map { skinCount * $0 * $0 / 100 }
+
+        let spotsResult = SkinConcerns.Spots(
+            count: spots.count, areaFraction: spotArea / skinCount, meanContrastDeltaLStar: spotContrast,
+            meanDiameterPixels: meanDiameter(spots), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(spots) * $0 })
+        let poresResult = SkinConcerns.Pores(
+            count: pores.count, densityPerSquareCentimetre: skinSquareCentimetres.map { Double(pores.count) / max($0, 1e-9) },
+            densityPer10kPixels: Double(pores.count) / (skinCount * f * f) * 10_000, areaFraction: poreArea / skinCount,
+            meanDiameterPixels: meanDiameter(pores), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(pores) * $0 })
+        let lab = CIELab(l: stats.meanL, a: stats.meanA, b: stats.meanB)
+        let ita = lab.itaDegrees
+        let partial = SkinConcerns(
+            redAreaFraction: stats.redFraction, spots: spotsResult, pores: poresResult,
+            wrinkles: .init(ridgeFraction: stats.ridgeFraction), shine: .init(specularFraction: stats.specularFraction),
+            evenness: .init(lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE),
+            scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
+        var concerns = partial
+        concerns.scores = ConcernScores.scores(for: partial)
+        let box = PixelBox(
+            x: work.originX + rect.x * work.factor, y: work.originY + rect.y * work.factor,
+            width: rect.width * work.factor, height: rect.height * work.factor)
+        return RegionMeasures(
+            region: region, box: box, skinPixelCount: stats.skinCount * work.factor * work.factor,
+            skinTone: .init(lStar: lab.l, aStar: lab.a, bStar: lab.b, itaDegrees: ita, category: SkinToneCategory(itaDegrees: ita).rawValue),
+            redness: .init(meanAStar: lab.a, erythemaIndex: stats.meanErythema),
+            concerns: concerns)
+    }
+}
+
+/// The per-region loops: colour of the clear skin, red area, specular area, evenness, ridges.
+struct RegionStatistics {
+    var skinCount = 0
+    var clearCount = 0
+    var meanL = 0.0, meanA = 0.0, meanB = 0.0, meanErythema = 0.0
+    var redFraction = 0.0
+    var specularFraction = 0.0
+    /// Standard deviation of L* − background L* (local, shading removed).
+    var lStandardDeviation = 0.0
+    var meanDeltaE = 0.0
+    var ridgeFraction = 0.0
+
+    static let aStarBinsPerUnit = 4.0
+    static let aStarMinimum = -40.0
+    static let aStarBins = 480
+
+    static func measure(
+        planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>,
+        ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration
+    ) -> RegionStatistics {
+        let count = width * height
+        var stats = RegionStatistics()
+        var histogram = [Int](repeating: 0, count: aStarBins)
+        var sumL = 0.0, sumA = 0.0, sumB = 0.0, sumEI = 0.0, sumChroma = 0.0
+        // Pass 1: clear skin (skin, not part of a mark).
+        for y in rect.y..<(rect.y + rect.height) {
+            for x in rect.x..<(rect.x + rect.width) {
+                let i = y * width + x
+                guard skin[i] != 0 else { continue }
+                stats.skinCount += 1
+                guard marks[i] == 0 else { continue }
+                let l = Double(planes[i]), a = Double(planes[count + i]), b = Double(planes[2 * count + i])
+                sumL += l; sumA += a; sumB += b; sumEI += Double(planes[3 * count + i])
+                sumChroma += (a * a + b * b).squareRoot()
+                let bin = Int(((a - aStarMinimum) * aStarBinsPerUnit).rounded(.down))
+                histogram[min(aStarBins - 1, max(0, bin))] += 1
+                stats.clearCount += 1
+            }
+        }
+        guard stats.clearCount > 0 else { return stats }
+        let n = Double(stats.clearCount)
+        stats.meanL = sumL / n; stats.meanA = sumA / n; stats.meanB = sumB / n; stats.meanErythema = sumEI / n
+        let meanChroma = sumChroma / n
+        var cumulative = 0, medianBin = 0
+        for (bin, value) in histogram.enumerated() {
+            cumulative += value
+            if cumulative * 2 >= stats.clearCount { medianBin = bin; break }
+        }
+        let medianA = aStarMinimum + (Double(medianBin) + 0.5) / aStarBinsPerUnit
+        let redLimit = Float(medianA + configuration.redAreaMarginAStar)
+        let specularL = Float(stats.meanL + configuration.specularMarginLStar)
+        let specularChroma = Float(configuration.specularChromaFactor * meanChroma)
+        let meanL = Float(stats.meanL), meanA = Float(stats.meanA), meanB = Float(stats.meanB)
+        let curvature = Float(configuration.ridgeMinimumCurvature), anisotropy = Float(configuration.ridgeAnisotropy)
+
+        var red = 0, specular = 0, ridges = 0
+        var sumSquares = 0.0, sumDeltaE = 0.0
+        // Pass 2: deviations, red and specular pixels, ridges.
+        for y in rect.y..<(rect.y + rect.height) {
+            let up = max(0, y - 1) * width, down = min(height - 1, y + 1) * width, row = y * width
+            for x in rect.x..<(rect.x + rect.width) {
+                let i = row + x
+                let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
+                let isSkin = skin[i] != 0
+                if !isSkin {
+                    // Highlights fail the skin colour rule (they are nearly white): count them here.
+                    if l >= specularL, (a * a + b * b).squareRoot() <= specularChroma { specular += 1 }
+                    continue
+                }
+                if l >= specularL, (a * a + b * b).squareRoot() <= specularChroma { specular += 1; continue }
+                // Hessian of the smoothed L* (central differences): a dark line has a large positive
+                // curvature across it and little along it.
+                let left = max(0, x - 1), right = min(width - 1, x + 1)
+                let c = ridgePlane[i]
+                let dxx = ridgePlane[row + left] + ridgePlane[row + right] - 2 * c
+                let dyy = ridgePlane[up + x] + ridgePlane[down + x] - 2 * c
+                let dxy = (ridgePlane[down + right] - ridgePlane[down + left] - ridgePlane[up + right] + ridgePlane[up + left]) / 4
+                let half = (dxx + dyy) / 2, spread = (((dxx - dyy) / 2) * ((dxx - dyy) / 2) + dxy * dxy).squareRoot()
+                let major = half + spread, minor = half - spread
+                if major >= curvature, abs(minor) <= anisotropy * major { ridges += 1 }
+                guard marks[i] == 0 else { continue }
+                if a >= redLimit { red += 1 }
+                let dl = l - meanL, da = a - meanA, db = b - meanB
+                // Evenness against the local background: shading from the face's 3-D shape is not blotchiness.
+                let local = l - background[i]
+                sumSquares += Double(local * local)
+                sumDeltaE += Double((dl * dl + da * da + db * db).squareRoot())
+            }
+        }
+        let skinCount = Double(max(1, stats.skinCount))
+        stats.redFraction = Double(red) / n
+        stats.specularFraction = Double(specular) / (skinCount + Double(specular))
+        stats.lStandardDeviation = (sumSquares / n).squareRoot()
+        stats.meanDeltaE = sumDeltaE / n
+        stats.ridgeFraction = Double(ridges) / skinCount
+        return stats
+    }
+}

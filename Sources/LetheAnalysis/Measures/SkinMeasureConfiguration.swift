@@ -1,0 +1,64 @@
+/// Thresholds of the skin-concern measures (spots, pores, lines, shine, redness area). The
+/// defaults are the ones the ground-truth tests were run with (docs/analysis/skin.md).
+public struct SkinMeasureConfiguration: Sendable, Equatable {
+    /// |L* − background L*| from which a pixel belongs to a mark (ΔL*).
+    public var markContrastLStar: Double
+    /// Marks smaller than this many working pixels are noise.
+    public var minimumMarkAreaPixels: Int
+    /// Pores are marks up to this equivalent diameter when the scale is known…
+    public var poreMaxDiameterMillimetres: Double
+    /// …and spots up to this one; larger dark areas (shadows, hair) are not counted.
+    public var spotMaxDiameterMillimetres: Double
+    /// Without a scale, the same limits in input pixels.
+    public var poreMaxDiameterPixels: Double
+    public var spotMaxDiameterPixels: Double
+    /// Marks more elongated than this (√ of the moment ratio) are lines, not spots or pores.
+    public var maxBlobElongation: Double
+    /// A mark counts only when at least this fraction of its surroundings is skin.
+    public var minSurroundingSkinFraction: Double
+    /// A pixel is red when its a* exceeds the region's median a* by this margin.
+    public var redAreaMarginAStar: Double
+    /// A pixel is specular when its L* exceeds the region's mean by this margin and its chroma is
+    /// at most `specularChromaFactor` × the region's mean chroma.
+    public var specularMarginLStar: Double
+    public var specularChromaFactor: Double
+    /// Ridge (line) pixels: largest Hessian eigenvalue of L* smoothed by a box of this radius
+    /// (two passes) at least `ridgeMinimumCurvature` (L* per pixel²), and the other eigenvalue
+    /// at most `ridgeAnisotropy` times it in magnitude (Frangi et al. 1998's blob/line ratio).
+    public var ridgeSmoothingRadiusPixels: Int
+    public var ridgeMinimumCurvature: Double
+    public var ridgeAnisotropy: Double
+    /// Largest working-image side for close-ups; faces are resampled to `faceWorkingWidthPixels`.
+    public var workingLongSidePixels: Int
+    public var faceWorkingWidthPixels: Int
+    /// Assumed width of the face box in millimetres, for a scale estimate when none is given.
+    public var faceBoxWidthMillimetres: Double
+
+    public init(
+        markContrastLStar: Double = 5, minimumMarkAreaPixels: Int = 3,
+        poreMaxDiameterMillimetres: Double = 0.5, spotMaxDiameterMillimetres: Double = 12,
+        poreMaxDiameterPixels: Double = 8, spotMaxDiameterPixels: Double = 80,
+        maxBlobElongation: Double = 3, minSurroundingSkinFraction: Double = 0.5,
+        redAreaMarginAStar: Double = 5, specularMarginLStar: Double = 12, specularChromaFactor: Double = 0.5,
+        ridgeSmoothingRadiusPixels: Int = 1, ridgeMinimumCurvature: Double = 2, ridgeAnisotropy: Double = 0.5,
+        workingLongSidePixels: Int = 1024, faceWorkingWidthPixels: Int = 640, faceBoxWidthMillimetres: Double = 140
+    ) {
+        self.markContrastLStar = markContrastLStar
+        self.minimumMarkAreaPixels = minimumMarkAreaPixels
+        self.poreMaxDiameterMillimetres = poreMaxDiameterMillimetres
+        self.spotMaxDiameterMillimetres = spotMaxDiameterMillimetres
+        self.poreMaxDiameterPixels = poreMaxDiameterPixels
+        self.spotMaxDiameterPixels = spotMaxDiameterPixels
+        self.maxBlobElongation = maxBlobElongation
+        self.minSurroundingSkinFraction = minSurroundingSkinFraction
+        self.redAreaMarginAStar = redAreaMarginAStar
+        self.specularMarginLStar = specularMarginLStar
+        self.specularChromaFactor = specularChromaFactor
+        self.ridgeSmoothingRadiusPixels = ridgeSmoothingRadiusPixels
+        self.ridgeMinimumCurvature = ridgeMinimumCurvature
+        self.ridgeAnisotropy = ridgeAnisotropy
+        self.workingLongSidePixels = workingLongSidePixels
+        self.faceWorkingWidthPixels = faceWorkingWidthPixels
+        self.faceBoxWidthMillimetres = faceBoxWidthMillimetres
+    }
+}

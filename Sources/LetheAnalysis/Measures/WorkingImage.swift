@@ -1,0 +1,139 @@
+import Foundation
+import LetheImaging
+import LetheMemory
+
+/// A rectangle in input pixels.
+public struct PixelRect: Sendable, Equatable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    /// This rectangle clipped to `0..<width × 0..<height` (empty when outside).
+    func clipped(width limitWidth: Int, height limitHeight: Int) -> PixelRect {
+        let left = max(0, x), top = max(0, y)
+        let right = min(limitWidth, x + width), bottom = min(limitHeight, y + height)
+        return PixelRect(x: left, y: top, width: max(0, right - left), height: max(0, bottom - top))
+    }
+}
+
+/// A crop of the photo, box-averaged by an integer factor, as four `Float` planes (CIELAB L*, a*,
+/// b* and the erythema index) and a Chai & Ngan skin mask. Everything lives in `.intermediate`
+/// arena buffers; `release(_:)` wipes them.
+struct WorkingImage {
+    /// Crop origin in input pixels.
+    let originX: Int, originY: Int
+    /// Size in working pixels.
+    let width: Int, height: Int
+    /// Input pixels per working pixel (along each axis).
+    let factor: Int
+    /// `4 × width × height` floats: L*, then a*, then b*, then erythema index planes.
+    let planes: SecureBuffer
+    /// `width × height` bytes, 1 = skin.
+    let skin: SecureBuffer
+
+    var pixelCount: Int { width * height }
+
+    func release(_ arena: PlaintextArena) {
+        arena.release(planes)
+        arena.release(skin)
+    }
+
+    /// Input-pixel rectangle → working-pixel rectangle (clipped to the working image).
+    func workingRect(_ rect: PixelRect) -> PixelRect {
+        let x0 = Int((Double(rect.x - originX) / Double(factor)).rounded(.down))
+        let y0 = Int((Double(rect.y - originY) / Double(factor)).rounded(.down))
+        let x1 = Int((Double(rect.x + rect.width - originX) / Double(factor)).rounded(.up))
+        let y1 = Int((Double(rect.y + rect.height - originY) / Double(factor)).rounded(.up))
+        return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0).clipped(width: width, height: height)
+    }
+
+    /// Converts `crop` of `image`, averaging `factor × factor` blocks in linear light.
+    static func make(_ image: DecodedImage, crop requested: PixelRect, factor: Int, arena: PlaintextArena) throws(AnalysisError) -> WorkingImage {
+        let crop = requested.clipped(width: image.width, height: image.height)
+        let width = crop.width / factor, height = crop.height / factor
+        guard width >= 8, height >= 8 else {
+            throw AnalysisError(code: "image_too_small", message: "the analysed area is \(crop.width)×\(crop.height) pixels, too small to measure")
+        }
+        let planes: SecureBuffer, skin: SecureBuffer
+        do {
+            planes = try arena.allocate(count: 4 * width * height * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        } catch { throw .unavailable("could not allocate the CIELAB planes (\(error.code))") }
+        do {
+            skin = try arena.allocate(count: width * height, bufferClass: .intermediate)
+        } catch {
+            arena.release(planes)
+            throw .unavailable("could not allocate the skin mask (\(error.code))")
+        }
+        image.pixels.withUnsafeBytes { pixelBytes in
+            planes.withUnsafeMutableBytes { planeBytes in
+                skin.withUnsafeMutableBytes { skinBytes in
+                    SRGB.linearTable.withUnsafeBufferPointer { linear in
+                        SRGB.labFTable.withUnsafeBufferPointer { labF in
+                            fill(
+                                pixels: pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, crop: crop, factor: factor,
+                                width: width, height: height, planes: planeBytes.bindMemory(to: Float.self),
+                                skin: skinBytes.bindMemory(to: UInt8.self), linear: linear, labF: labF)
+                        }
+                    }
+                }
+            }
+        }
+        return WorkingImage(originX: crop.x, originY: crop.y, width: width, height: height, factor: factor, planes: planes, skin: skin)
+    }
+
+    private static func fill(
+        pixels: UnsafeBufferPointer<UInt8>, imageWidth: Int, crop: PixelRect, factor: Int, width: Int, height: Int,
+        planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>,
+        linear: UnsafeBufferPointer<Double>, labF: UnsafeBufferPointer<Double>
+    ) {
+        let m = SRGB.toXYZ
+        let count = width * height
+        let blockPixels = factor * factor
+        let inverse = 1 / Double(blockPixels)
+        let steps = Double(SRGB.labFTableSteps)
+        @inline(__always) func f(_ t: Double) -> Double {
+            let position = min(max(t, 0), 1) * steps
+            let index = min(Int(position), SRGB.labFTableSteps - 1)
+            let fraction = position - Double(index)
+            return labF[index] + fraction * (labF[index + 1] - labF[index])
+        }
+        let floor = 0.5 / 255 / 12.92
+        for wy in 0..<height {
+            for wx in 0..<width {
+                var red = 0.0, green = 0.0, blue = 0.0
+                var codeR = 0, codeG = 0, codeB = 0
+                for dy in 0..<factor {
+                    var offset = ((crop.y + wy * factor + dy) * imageWidth + crop.x + wx * factor) * 3
+                    for _ in 0..<factor {
+                        let r = Int(pixels[offset]), g = Int(pixels[offset + 1]), b = Int(pixels[offset + 2])
+                        red += linear[r]; green += linear[g]; blue += linear[b]
+                        codeR += r; codeG += g; codeB += b
+                        offset += 3
+                    }
+                }
+                red *= inverse; green *= inverse; blue *= inverse
+                // sRGB → XYZ (D65) → CIELAB (IEC 61966-2-1; CIE 15:2004), as `CIELab.fromLinear`.
+                let fx = f((m.0 * red + m.1 * green + m.2 * blue) / SRGB.whiteX)
+                let fy = f(m.3 * red + m.4 * green + m.5 * blue)
+                let fz = f((m.6 * red + m.7 * green + m.8 * blue) / SRGB.whiteZ)
+                let index = wy * width + wx
+                planes[index] = Float(116 * fy - 16)
+                planes[count + index] = Float(500 * (fx - fy))
+                planes[2 * count + index] = Float(200 * (fy - fz))
+                // Erythema index (Diffey, Oliver & Farr 1984): 100 · log10(R/G) on linear reflectances.
+                planes[3 * count + index] = Float(100 * (log10(max(red, floor)) - log10(max(green, floor))))
+                let half = blockPixels / 2
+                let r = Int32((codeR + half) / blockPixels), g = Int32((codeG + half) / blockPixels), b = Int32((codeB + half) / blockPixels)
+                skin[index] = SkinMask.isSkin(r, g, b, scaledLuma: SkinMask.scaledLuma(r, g, b)) ? 1 : 0
+            }
+        }
+    }
+}

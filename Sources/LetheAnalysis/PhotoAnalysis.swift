@@ -1,0 +1,67 @@
+import LetheAPI
+import LetheImaging
+import LetheMemory
+
+/// Everything one analysis needs besides the photo: the kind, the scale and the thresholds.
+public struct AnalysisSettings: Sendable {
+    public var kind: String
+    /// The device profile named by the request, if any.
+    public var profile: DeviceProfile?
+    /// `mm_per_pixel` from the request; wins over the profile.
+    public var millimetresPerPixel: Double?
+    public var quality: SkinAnalysisConfiguration
+    public var face: FaceAnalysisConfiguration
+    public var measures: SkinMeasureConfiguration
+    public var scalp: ScalpAnalysisConfiguration
+    /// Needed for `face`.
+    public var models: AnalysisModels?
+
+    public init(
+        kind: String, profile: DeviceProfile? = nil, millimetresPerPixel: Double? = nil,
+        quality: SkinAnalysisConfiguration = .init(), face: FaceAnalysisConfiguration = .init(),
+        measures: SkinMeasureConfiguration = .init(), scalp: ScalpAnalysisConfiguration = .init(), models: AnalysisModels? = nil
+    ) {
+        self.kind = kind
+        self.profile = profile
+        self.millimetresPerPixel = millimetresPerPixel
+        self.quality = quality
+        self.face = face
+        self.measures = measures
+        self.scalp = scalp
+        self.models = models
+    }
+}
+
+/// What one photo's analysis produced; exactly the parts of its kind are set.
+public struct PhotoAnalysisResult: Sendable {
+    public var measures: SkinAnalysisResult?
+    public var face: FaceAnalysisResult?
+    public var scalp: ScalpAnalysisResult?
+}
+
+/// Routes a decoded photo to the analysis of its kind.
+public enum PhotoAnalysis {
+    /// - Throws: the analysis' codes, or `analysis_unavailable` when `face` has no models.
+    public static func run(_ image: DecodedImage, settings: AnalysisSettings, arena: PlaintextArena) throws(AnalysisError) -> PhotoAnalysisResult {
+        let scale = settings.millimetresPerPixel ?? settings.profile?.millimetresPerPixel(imageWidth: image.width)
+        let source = settings.millimetresPerPixel != nil ? "query" : (scale != nil ? "profile" : nil)
+        switch settings.kind {
+        case "face":
+            guard let models = settings.models else { throw .unavailable("the face model is not loaded") }
+            let (measures, face) = try FaceAnalyzer.analyze(
+                image, detector: models.faceDetector, configuration: settings.quality, face: settings.face,
+                measures: settings.measures, millimetresPerPixel: scale, scaleSource: source, arena: arena)
+            return PhotoAnalysisResult(measures: measures, face: face)
+        case "scalp":
+            let result = try ScalpAnalyzer.analyze(
+                image, millimetresPerPixel: scale, scaleSource: source ?? "query", configuration: settings.quality,
+                scalp: settings.scalp, arena: arena)
+            return PhotoAnalysisResult(scalp: result)
+        default:
+            let measures = try SkinAnalyzer.analyze(
+                image, configuration: settings.quality, measures: settings.measures, millimetresPerPixel: scale,
+                scaleSource: source, arena: arena)
+            return PhotoAnalysisResult(measures: measures)
+        }
+    }
+}

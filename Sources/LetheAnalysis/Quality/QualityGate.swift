@@ -1,0 +1,86 @@
+import LetheAPI
+import LetheImaging
+import LetheMemory
+
+/// The photo checks shared by every kind: resolution → exposure → (colour cast) → sharpness →
+/// skin coverage, each with a stable code and the measured value in the message.
+struct QualityGate {
+    /// What the gate measured, for the result.
+    var quality: SkinAnalysisResult.Quality
+    var skinPixelCount: Int
+    var colourCastRatio: Double
+
+    /// Runs the gate. On success `mask` (1 = skin, full resolution) is returned to the caller, who
+    /// releases it; on every failure it is already released.
+    static func run(
+        _ image: DecodedImage, configuration: SkinAnalysisConfiguration, checkColourCast: Bool, requireSkin: Bool,
+        arena: PlaintextArena
+    ) throws(AnalysisError) -> (gate: QualityGate, mask: SecureBuffer) {
+        let width = image.width, height = image.height
+        let shortSide = min(width, height)
+        guard shortSide >= configuration.minShortSidePixels else {
+            throw .imageTooSmall(width: width, height: height, minimum: configuration.minShortSidePixels)
+        }
+        let pixelCount = width * height
+        let scale = max(1, shortSide / max(1, configuration.blurWorkingShortSidePixels))
+        let planeWidth = width / scale, planeHeight = height / scale
+        let mask: SecureBuffer
+        let plane: SecureBuffer
+        do {
+            mask = try arena.allocate(count: pixelCount, bufferClass: .intermediate)
+        } catch {
+            throw .unavailable("could not allocate the skin mask (\(error.code))")
+        }
+        var keepMask = false
+        defer { if !keepMask { arena.release(mask) } }
+        do {
+            plane = try arena.allocate(count: planeWidth * planeHeight * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        } catch {
+            throw .unavailable("could not allocate the luma plane (\(error.code))")
+        }
+        defer { arena.release(plane) }
+
+        let scan = image.pixels.withUnsafeBytes { pixels in
+            mask.withUnsafeMutableBytes { maskBytes in
+                plane.withUnsafeMutableBytes { planeBytes in
+                    ImageScan.run(
+                        pixels: pixels, width: width, height: height, mask: maskBytes,
+                        plane: planeBytes.bindMemory(to: Float.self), planeWidth: planeWidth, planeHeight: planeHeight, scale: scale
+                    )
+                }
+            }
+        }
+
+        guard scan.meanLuma >= configuration.minMeanLuma else {
+            throw .lightingTooDark(meanLuma: scan.meanLuma, minimum: configuration.minMeanLuma)
+        }
+        guard scan.meanLuma <= configuration.maxMeanLuma else {
+            throw .lightingTooBright(meanLuma: scan.meanLuma, maximum: configuration.maxMeanLuma)
+        }
+        guard scan.clippedHighlightFraction <= configuration.maxClippedHighlightFraction else {
+            throw .highlightsClipped(fraction: scan.clippedHighlightFraction, maximum: configuration.maxClippedHighlightFraction)
+        }
+        if checkColourCast, scan.colourCastRatio > configuration.maxColourCastRatio {
+            throw .colourCast(ratio: scan.colourCastRatio, maximum: configuration.maxColourCastRatio)
+        }
+
+        let laplacianVariance = plane.withUnsafeBytes { bytes in
+            LaplacianVariance.measure(bytes.bindMemory(to: Float.self), width: planeWidth, height: planeHeight)
+        }
+        guard laplacianVariance >= configuration.minLaplacianVariance else {
+            throw .imageBlurry(laplacianVariance: laplacianVariance, minimum: configuration.minLaplacianVariance)
+        }
+
+        let skinFraction = Double(scan.skinPixelCount) / Double(pixelCount)
+        if requireSkin {
+            guard scan.skinPixelCount > 0, skinFraction >= configuration.minSkinFraction else {
+                throw .noSkinDetected(fraction: skinFraction, minimum: configuration.minSkinFraction)
+            }
+        }
+        keepMask = true
+        let quality = SkinAnalysisResult.Quality(
+            width: width, height: height, meanLuma: scan.meanLuma,
+            laplacianVariance: laplacianVariance, clippedHighlightFraction: scan.clippedHighlightFraction)
+        return (QualityGate(quality: quality, skinPixelCount: scan.skinPixelCount, colourCastRatio: scan.colourCastRatio), mask)
+    }
+}

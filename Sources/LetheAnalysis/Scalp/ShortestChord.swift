@@ -1,0 +1,53 @@
+/// Hair shaft width without a skeleton: for every hair pixel, the shortest of the four runs
+/// (horizontal, vertical, both diagonals) of hair pixels through it. For a straight band of
+/// width w at any angle, the shortest of the four is w / cos φ with |φ| ≤ 22.5°, on average
+/// 1.026 w (the mean of 1/cos over φ uniform in [0, 22.5°]); callers divide by that.
+enum ShortestChord {
+    static let angularBias = 1.026
+
+    /// Writes the shortest chord (in pixels) of each pixel with `sign·(smoothed − background) ≥
+    /// threshold` into `chord`; other pixels get 0.
+    static func compute(
+        smoothed: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, sign: Float, threshold: Float,
+        chord: UnsafeMutableBufferPointer<Float>, width: Int, height: Int
+    ) {
+        let count = width * height
+        for i in 0..<count { chord[i] = sign * (smoothed[i] - background[i]) >= threshold ? .greatestFiniteMagnitude : 0 }
+        let directions: [(dx: Int, dy: Int, step: Float)] = [(1, 0, 1), (0, 1, 1), (1, 1, 1.414_213_6), (1, -1, 1.414_213_6)]
+        for direction in directions {
+            // Start every line at a pixel whose predecessor along the direction is outside the image.
+            for startY in 0..<height {
+                for startX in 0..<width {
+                    let px = startX - direction.dx, py = startY - direction.dy
+                    if px >= 0, px < width, py >= 0, py < height { continue }
+                    var x = startX, y = startY
+                    var runStart = -1, runLength = 0
+                    var runX = 0, runY = 0
+                    func close() {
+                        guard runLength > 0 else { return }
+                        let length = Float(runLength) * direction.step
+                        var cx = runX, cy = runY
+                        for _ in 0..<runLength {
+                            let i = cy * width + cx
+                            if length < chord[i] { chord[i] = length }
+                            cx += direction.dx; cy += direction.dy
+                        }
+                        runLength = 0
+                        runStart = -1
+                    }
+                    while x >= 0, x < width, y >= 0, y < height {
+                        let i = y * width + x
+                        if chord[i] > 0 {
+                            if runStart < 0 { runStart = i; runX = x; runY = y }
+                            runLength += 1
+                        } else {
+                            close()
+                        }
+                        x += direction.dx; y += direction.dy
+                    }
+                    close()
+                }
+            }
+        }
+    }
+}

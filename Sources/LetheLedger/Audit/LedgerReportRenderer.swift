@@ -1,0 +1,116 @@
+import Foundation
+
+/// Renders a `LedgerReport` as JSON, Markdown or self-contained HTML (inline SVG histogram).
+public enum LedgerReportRenderer {
+    public enum Format: String, Sendable, CaseIterable {
+        case json, md, html
+    }
+
+    public static func render(_ report: LedgerReport, as format: Format) throws -> String {
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+        case .md: return markdown(report)
+        case .html: return html(report)
+        }
+    }
+
+    static func milliseconds(_ microseconds: Int) -> String { String(format: "%.1f ms", Double(microseconds) / 1000) }
+
+    static func bucketLabel(_ report: LedgerReport, _ index: Int) -> String {
+        let bucket = report.histogram[index]
+        let lower = index == 0 ? 0 : report.histogram[index - 1].upToMilliseconds ?? 0
+        return bucket.upToMilliseconds.map { "\(lower)–\($0) ms" } ?? "> \(lower) ms"
+    }
+
+    static func period(_ report: LedgerReport) -> String {
+        "\(report.since ?? "beginning") to \(report.until ?? "now")"
+    }
+
+    static func markdown(_ report: LedgerReport) -> String {
+        var lines = [
+            "# Lethe deletion report", "",
+            "Generated \(report.generatedAt); period \(period(report)).", "",
+            "## Replicas", "", "| origin | directory | entries in period | verified |", "| --- | --- | --- | --- |",
+        ]
+        lines += report.replicas.map {
+            "| \($0.origin ?? "?") | \($0.directory) | \($0.entries) | \($0.verified.map { $0 ? "yes" : "**NO**" } ?? "not checked (no key)") |"
+        }
+        lines += ["", "## Requests", "", "| outcome | requests |", "| --- | --- |"]
+        lines += report.byOutcome.sorted { $0.key < $1.key }.map { "| \($0.key) | \($0.value) |" }
+        lines += ["| **total** | \(report.requests) |"]
+        if !report.byErrorCode.isEmpty {
+            lines += ["", "| error code | requests |", "| --- | --- |"]
+            lines += report.byErrorCode.sorted { $0.key < $1.key }.map { "| `\($0.key)` | \($0.value) |" }
+        }
+        lines += ["", "## Wiping", "",
+            "\(report.bytesWiped) plaintext bytes in \(report.buffersWiped) buffers wiped; \(report.wipesVerified) of \(report.requests) wipes verified by read-back.", "",
+            "| buffer class | bytes wiped |", "| --- | --- |"]
+        lines += report.bytesWipedByClass.sorted { $0.key < $1.key }.map { "| \($0.key) | \($0.value) |" }
+        lines += ["", "## Plaintext lifetime", "",
+            "p50 \(milliseconds(report.lifetimeP50Microseconds)), p99 \(milliseconds(report.lifetimeP99Microseconds)), max \(milliseconds(report.lifetimeMaxMicroseconds)).", "",
+            "| lifetime | requests |", "| --- | --- |"]
+        lines += report.histogram.indices.map { "| \(bucketLabel(report, $0)) | \(report.histogram[$0].count) |" }
+        lines += ["", "## Anomalies", ""]
+        lines += report.anomalies.isEmpty ? ["None."] : report.anomalies.map { "- \($0)" }
+        for replica in report.replicas where !replica.findings.isEmpty {
+            lines += ["", "### Findings for \(replica.origin ?? replica.directory)", ""] + replica.findings.map { "- \($0)" }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// A bar chart of the lifetime histogram as inline SVG.
+    static func histogramSVG(_ report: LedgerReport) -> String {
+        let barWidth = 44, gap = 8, height = 160, top = 20, bottom = 40
+        let maximum = max(1, report.histogram.map(\.count).max() ?? 1)
+        let width = report.histogram.count * (barWidth + gap) + gap
+        var svg = #"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Histogram of plaintext lifetimes" width="\#(width)" height="\#(height + top + bottom)" font-family="sans-serif" font-size="10">"#
+        for (index, bucket) in report.histogram.enumerated() {
+            let barHeight = bucket.count == 0 ? 0 : max(1, bucket.count * height / maximum)
+            let x = gap + index * (barWidth + gap)
+            let y = top + height - barHeight
+            svg += #"<rect x="\#(x)" y="\#(y)" width="\#(barWidth)" height="\#(barHeight)" fill="steelblue"><title>\#(escape(bucketLabel(report, index))): \#(bucket.count)</title></rect>"#
+            svg += #"<text x="\#(x + barWidth / 2)" y="\#(y - 4)" text-anchor="middle">\#(bucket.count)</text>"#
+            svg += #"<text x="\#(x + barWidth / 2)" y="\#(top + height + 14)" text-anchor="middle">\#(escape(bucketLabel(report, index).replacingOccurrences(of: " ms", with: "")))</text>"#
+        }
+        svg += #"<text x="\#(width / 2)" y="\#(top + height + 32)" text-anchor="middle">plaintext lifetime (ms)</text></svg>"#
+        return svg
+    }
+
+    static func html(_ report: LedgerReport) -> String {
+        func table(_ header: [String], _ rows: [[String]]) -> String {
+            "<table><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>"
+                + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</table>"
+        }
+        let replicas = table(["origin", "directory", "entries in period", "verified"], report.replicas.map {
+            [$0.origin ?? "?", $0.directory, String($0.entries), $0.verified.map { $0 ? "yes" : "NO" } ?? "not checked (no key)"]
+        })
+        let outcomes = table(["outcome", "requests"], report.byOutcome.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] } + [["total", String(report.requests)]])
+        let codes = report.byErrorCode.isEmpty ? "" : table(["error code", "requests"], report.byErrorCode.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
+        let classes = table(["buffer class", "bytes wiped"], report.bytesWipedByClass.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
+        let anomalies = report.anomalies.isEmpty ? "<p>None.</p>" : "<ul>" + report.anomalies.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Lethe deletion report</title>
+            <style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}</style>
+            </head><body>
+            <h1>Lethe deletion report</h1>
+            <p>Generated \(escape(report.generatedAt)); period \(escape(period(report))).</p>
+            <h2>Replicas</h2>\(replicas)
+            <h2>Requests</h2>\(outcomes)\(codes)
+            <h2>Wiping</h2><p>\(report.bytesWiped) plaintext bytes in \(report.buffersWiped) buffers wiped; \(report.wipesVerified) of \(report.requests) wipes verified by read-back.</p>\(classes)
+            <h2>Plaintext lifetime</h2><p>p50 \(milliseconds(report.lifetimeP50Microseconds)), p99 \(milliseconds(report.lifetimeP99Microseconds)), max \(milliseconds(report.lifetimeMaxMicroseconds)).</p>
+            \(histogramSVG(report))
+            <h2>Anomalies</h2>\(anomalies)
+            </body></html>
+
+            """
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// `GET /ledger/proof/inclusion?index=I&size=N`: RFC 9162 inclusion proof, hashes in base64.
+public struct InclusionProofDocument: Codable, Sendable, Equatable {
+    public var index: Int
+    public var size: Int
+    public var leafHash: String
+    public var rootHash: String
+    public var proof: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case index, size, proof
+        case leafHash = "leaf_hash"
+        case rootHash = "root_hash"
+    }
+
+    public init(index: Int, size: Int, leafHash: String, rootHash: String, proof: [String]) {
+        self.index = index
+        self.size = size
+        self.leafHash = leafHash
+        self.rootHash = rootHash
+        self.proof = proof
+    }
+
+    /// The proof hashes, nil when one is not base64 of 32 bytes.
+    public var proofHashes: [Data]? {
+        let hashes = proof.compactMap { Data(base64Encoded: $0) }.filter { $0.count == MerkleHash.byteCount }
+        return hashes.count == proof.count ? hashes : nil
+    }
+}
+
+/// `GET /ledger/proof/consistency?old=M&new=N`: RFC 9162 consistency proof, hashes in base64.
+public struct ConsistencyProofDocument: Codable, Sendable, Equatable {
+    public var oldSize: Int
+    public var newSize: Int
+    public var proof: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case proof
+        case oldSize = "old_size"
+        case newSize = "new_size"
+    }
+
+    public init(oldSize: Int, newSize: Int, proof: [String]) {
+        self.oldSize = oldSize
+        self.newSize = newSize
+        self.proof = proof
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import LetheAPI
+import LetheClient
+import LetheLedger
+import Testing
+
+/// `kind=face` and `kind=scalp` through the encrypted API, with profiles and explicit scales.
+@Suite("Face and scalp analyses end to end")
+struct AnalysisKindsTests {
+    @Test("kind=face finds the portrait's face, measures its regions and records one deletion")
+    func face() async throws {
+        try await WorkerHarness().run { session in
+            let response = try await session.client.analyze(photo: TestPhotos.portrait, kind: "face")
+            #expect(response.kind == "face")
+            let face = try #require(response.face)
+            // The box LetheAnalysisTests pins for the fixture (IoU ≥ 0.5 there): x 170, y 60, 105 × 105.
+            #expect(abs(face.box.x - 170) < 20 && abs(face.box.y - 60) < 20 && abs(face.box.width - 105) < 25)
+            #expect(face.regions.map(\.region) == ["forehead", "right_under_eye", "left_under_eye", "right_cheek", "left_cheek", "nose", "chin"])
+            let measures = try #require(response.measures)
+            #expect(measures.concerns != nil)
+            #expect(measures.scaleSource == "face_width_estimate")
+            #expect((20...60).contains(measures.skinTone.itaDegrees))
+            let entries = try session.ledgerEntries()
+            #expect(entries.count == 1)
+            #expect(entries.first?.kind == "face" && entries.first?.outcome == "ok" && entries.first?.wipeVerified == true)
+        }
+    }
+
+    @Test("kind=scalp takes its scale from a device profile or from mm_per_pixel")
+    func scalp() async throws {
+        try await WorkerHarness().run { session in
+            var client = session.client
+            client.analysisParameters = ["profile": "trichoscope-20x"]
+            let byProfile = try await client.analyze(photo: TestPhotos.portrait, kind: "scalp")
+            let scalp = try #require(byProfile.scalp)
+            #expect(byProfile.measures == nil)
+            #expect(scalp.scaleSource == "profile" && scalp.millimetresPerPixel == 0.0065)
+            #expect(abs(scalp.fieldOfViewSquareCentimetres - 512 * 512 * 0.0065 * 0.0065 / 100) < 1e-9)
+
+            client.analysisParameters = ["mm_per_pixel": "0.01", "profile": "trichoscope-20x"]
+            let byQuery = try await client.analyze(photo: TestPhotos.portrait, kind: "scalp")
+            #expect(byQuery.scalp?.scaleSource == "query" && byQuery.scalp?.millimetresPerPixel == 0.01)
+            #expect(try session.ledgerEntries().filter { $0.kind == "scalp" && $0.wipeVerified }.count == 2)
+        }
+    }
+}
+
+/// Several photos of one capture in one request (`multipart/form-data`).
+@Suite("Multi-photo sessions end to end")
+struct SessionTests {
+    @Test("a session of two photos gives results per photo, combined results, and one verified record")
+    func twoPhotos() async throws {
+        try await WorkerHarness().run { session in
+            let photos: [(name: String, photo: Data)] = [("normal", TestPhotos.portrait), ("polarised", TestPhotos.portraitJPEG)]
+            let response = try await session.client.analyzeSession(photos: photos, kind: "face")
+            let perPhoto = try #require(response.photos)
+            #expect(perPhoto.map(\.name) == ["normal", "polarised"])
+            #expect(perPhoto.allSatisfy { $0.face != nil && $0.measures != nil })
+            #expect(perPhoto.map(\.image.format) == ["png", "jpeg"])
+            let combined = try #require(response.measures)
+            let counts = perPhoto.compactMap { $0.measures?.skinPixelCount }
+            #expect(combined.skinPixelCount == counts.reduce(0, +))
+            let itas = perPhoto.compactMap { $0.measures?.skinTone.itaDegrees }
+            #expect(combined.skinTone.itaDegrees >= itas.min()! - 1 && combined.skinTone.itaDegrees <= itas.max()! + 1)
+            let entries = try session.ledgerEntries()
+            #expect(entries.count == 1)
+            let entry = try #require(entries.first)
+            #expect(entry.outcome == "ok" && entry.wipeVerified)
+            // Both photos' pixels were wiped and counted.
+            #expect(entry.bytesWiped["pixels"] == 2 * 512 * 512 * 3)
+        }
+    }
+
+    @Test("more photos than allowed are refused with too_many_photos")
+    func tooMany() async throws {
+        try await WorkerHarness().run { session in
+            let photos = (1...4).map { (name: "p\($0)", photo: TestPhotos.portrait) }
+            await #expect(throws: LetheClientError.self) { _ = try await session.client.analyzeSession(photos: photos) }
+            do {
+                _ = try await session.client.analyzeSession(photos: photos)
+            } catch let error as LetheClientError {
+                #expect(error.code == "too_many_photos" && error.status == 400)
+            }
+            #expect(try session.ledgerEntries().allSatisfy { $0.errorCode == "too_many_photos" && $0.wipeVerified })
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import LetheClient
+import LetheLedger
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real `lethe serve` binary under load, killed with SIGKILL, restarted: every acknowledged
+/// entry survives and verifies, a torn tail is reported and repaired, the tree continues.
+@Suite("Ledger crash safety (real lethe binary, kill -9)")
+struct LedgerCrashTests {
+    /// `lethe` next to the test bundle (built by `swift build` / `swift test`).
+    static var letheBinary: URL? {
+        var directory = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("lethe")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }
+
+    /// A `lethe serve` child process on a chosen port, output in a file, one device in a tokens file.
+    final class Server: @unchecked Sendable {  // Used only by the test's own task.
+        let process = Process()
+        let output: URL
+        let url: URL
+        static let token = "crash-test-token-0123456789abcdef"
+
+        init(binary: URL, ledger: URL, tokens: URL) throws {
+            output = URL(fileURLWithPath: "/tmp/lethe-crash-\(UUID().uuidString).out")
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            let port = try Self.freePort()
+            url = URL(string: "http://127.0.0.1:\(port)")!
+            process.executableURL = binary
+            process.arguments = [
+                "serve", "--port", String(port), "--ledger-dir", ledger.path, "--tokens-file", tokens.path,
+                "--checkpoint-entries", "8", "--checkpoint-interval", "0.5",
+            ]
+            let handle = try FileHandle(forWritingTo: output)
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+        }
+
+        /// A port the kernel just handed out (bound to 0, then released).
+        static func freePort() throws -> Int {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+            }
+            guard bound else { throw CocoaError(.fileWriteUnknown) }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        /// Polls `/healthz` until the worker answers.
+        func waitUntilListening() async throws {
+            for _ in 0..<600 {
+                if let (_, response) = try? await URLSession.shared.data(from: url.appendingPathComponent("healthz")),
+                    (response as? HTTPURLResponse)?.statusCode == 200 {
+                    return
+                }
+                guard process.isRunning else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: log]) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: log])
+        }
+
+        var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+        func kill9() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        func terminate() {
+            process.terminate()
+            process.waitUntilExit()
+        }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            try? FileManager.default.removeItem(at: output)
+        }
+    }
+
+    /// Runs `lethe` with arguments, returning exit status and output.
+    static func lethe(_ binary: URL, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Sends refused (cheap) requests from `clients` concurrent clients until cancelled; collects receipts.
+    actor Acknowledged {
+        var receipts: [DeletionReceipt] = []
+        func add(_ receipt: DeletionReceipt) { receipts.append(receipt) }
+    }
+
+    static func load(_ url: URL, verifier: NoteVerifier, into acknowledged: Acknowledged, until count: Int) async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let client = LetheClient(serverURL: url, token: "not-a-device")
+                    while await acknowledged.receipts.count < count {
+                        do {
+                            _ = try await client.analyzeWithReceipt(photo: Data([0xFF, 0xD8, 0xFF, 0xE0]), ledgerKey: verifier)
+                        } catch let error as LetheClientError {
+                            guard let receipt = error.receipt else { return }  // the server is gone
+                            await acknowledged.add(receipt)
+                        } catch {
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("kill -9 under load: acknowledged entries survive, torn tail repaired, tree continues, verify passes", .timeLimit(.minutes(5)))
+    func killNine() async throws {
+        let binary = try #require(Self.letheBinary, "build the lethe executable first (swift build)")
+        let ledger = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-crash-ledger-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: ledger) }
+
+        let tokens = URL(fileURLWithPath: "/tmp/lethe-crash-tokens-\(UUID().uuidString)")
+        try Data("camera-1 \(Server.token)\n".utf8).write(to: tokens)
+        defer { try? FileManager.default.removeItem(at: tokens) }
+
+        let first = try Server(binary: binary, ledger: ledger, tokens: tokens)
+        try await first.waitUntilListening()
+        let url = first.url
+        let (keyStatus, keyOutput) = try Self.lethe(binary, ["keys", "ledger", "--ledger-dir", ledger.path])
+        #expect(keyStatus == 0)
+        let verifier = try NoteVerifier(verifierKey: keyOutput.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(first.log.contains("ledger verifier key \(verifier.verifierKey)"))
+
+        // Load from four clients; SIGKILL while they are still sending.
+        let acknowledged = Acknowledged()
+        let loader = Task { await Self.load(url, verifier: verifier, into: acknowledged, until: 1_000_000) }
+        while await acknowledged.receipts.count < 60 { try await Task.sleep(for: .milliseconds(20)) }
+        first.kill9()
+        await loader.value
+        let before = await acknowledged.receipts
+        #expect(before.count >= 60)
+
+        // Simulate the write the kill interrupted: half a line at the end of the last segment.
+        let layout = LedgerLayout(directory: ledger)
+        let lastSegment = try #require(layout.segments().last).url
+        let handle = try FileHandle(forWritingTo: lastSegment)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"buffers_wiped":0,"bytes_wiped":{},"kin"#.utf8))
+        try handle.close()
+        let torn = LedgerAuditor.verify(ledger, verifier: verifier)
+        #expect(torn.passed, "\(torn.failures)")
+        #expect(torn.warnings.contains { $0.code == "torn_tail" })
+
+        // Every acknowledged receipt is an entry on disk, byte for byte.
+        let entriesAfterCrash = try DeletionLedger.readEntries(in: ledger)
+        for receipt in before {
+            #expect(receipt.index < entriesAfterCrash.count)
+            if receipt.index < entriesAfterCrash.count {
+                #expect(MerkleHash.leaf(try entriesAfterCrash[receipt.index].canonicalJSON()) == receipt.leafHash)
+            }
+        }
+
+        // Restart: the tail is cut off and reported; new entries continue the same tree.
+        let second = try Server(binary: binary, ledger: ledger, tokens: tokens)
+        try await second.waitUntilListening()
+        let (url2, token2) = (second.url, Server.token)
+        #expect(second.log.contains("ledger_recovered_bytes=40"), "\(second.log)")
+        let more = Acknowledged()
+        await Self.load(url2, verifier: verifier, into: more, until: 20)
+        let after = await more.receipts
+        #expect(after.allSatisfy { $0.index >= entriesAfterCrash.count })
+        #expect(Set(after.map(\.index)).count == after.count)
+        // One real analysis on the restarted worker, proven against its checkpoint.
+        let client = LetheClient(serverURL: url2, token: token2)
+        let (_, receipt) = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
+        _ = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(30))
+        second.terminate()
+
+        // After a graceful stop the final checkpoint covers everything; the CLI agrees.
+        let audit = LedgerAuditor.verify(ledger, verifier: verifier)
+        #expect(audit.passed, "\(audit.failures)")
+        #expect(audit.warnings.isEmpty, "\(audit.warnings)")
+        #expect(audit.checkpointedSize == audit.entryCount)
+        let (status, output) = try Self.lethe(binary, ["audit", "verify", ledger.path, "--key", verifier.verifierKey])
+        #expect(status == 0, "\(output)")
+        #expect(output.hasPrefix("OK: \(audit.entryCount) entries"))
+
+        // And the CLI fails, naming the entry, after an edit.
+        let segment = try #require(layout.segments().first).url
+        var lines = try Data(contentsOf: segment).split(separator: 0x0A, omittingEmptySubsequences: false).map { Data($0) }
+        lines.swapAt(2, 3)
+        try Data(lines.map { $0 }.joined(separator: [0x0A])).write(to: segment)
+        let (badStatus, badOutput) = try Self.lethe(binary, ["audit", "verify", ledger.path, "--key", verifier.verifierKey])
+        #expect(badStatus == 1)
+        #expect(badOutput.contains("FAILED: sequence_gap: entry #2 "), "\(badOutput)")
+    }
+}

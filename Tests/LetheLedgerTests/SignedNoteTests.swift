@@ -1,0 +1,76 @@
+import Crypto
+import Foundation
+import LetheLedger
+import Testing
+
+/// C2SP signed-note against the example of golang.org/x/mod/sumdb/note (note.go / note_test.go).
+@Suite("Signed notes and checkpoints (C2SP)")
+struct SignedNoteTests {
+    static let goPrivateKey = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+    static let goVerifierKey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+    static let goText = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+    static let goNote = goText + "\n\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+
+    @Test("the Go reference key parses, derives the published verifier key and key id")
+    func goKeys() throws {
+        let signer = try NoteSigner(privateKeyString: Self.goPrivateKey)
+        #expect(signer.verifier.verifierKey == Self.goVerifierKey)
+        #expect(signer.verifier.keyID == 0xc74f20a3)
+        #expect(signer.privateKeyString == Self.goPrivateKey)
+        #expect(try NoteVerifier(verifierKey: Self.goVerifierKey) == signer.verifier)
+        #expect(throws: LedgerError.self) { try NoteVerifier(verifierKey: "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW") }
+    }
+
+    @Test("the Go reference note opens, and an edited one does not")
+    func goNote() throws {
+        let verifier = try NoteVerifier(verifierKey: Self.goVerifierKey)
+        #expect(try SignedNote.open(Self.goNote, verifier: verifier) == Self.goText)
+        #expect(throws: LedgerError(code: "note_signature_invalid", message: "the Ed25519 signature of PeterNeumann does not verify")) {
+            try SignedNote.open(Self.goNote.replacingOccurrences(of: "cryptography", with: "cryptographY"), verifier: verifier)
+        }
+        let other = try NoteSigner.generate(name: "PeterNeumann").verifier
+        #expect(throws: LedgerError.self) { try SignedNote.open(Self.goNote, verifier: other) }
+    }
+
+    #if os(Linux)
+    @Test("signing reproduces the Go reference note byte for byte (BoringSSL Ed25519 is deterministic)")
+    func goSignature() throws {
+        let signer = try NoteSigner(privateKeyString: Self.goPrivateKey)
+        #expect(try SignedNote.sign(Self.goText, with: signer).encoded == Self.goNote)
+    }
+    #endif
+
+    @Test("checkpoints round-trip and are bound to the key's origin")
+    func checkpoint() throws {
+        let signer = try NoteSigner.generate(name: "lethe.local/test")
+        let checkpoint = Checkpoint(origin: "lethe.local/test", size: 8, rootHash: ReferenceTree.hex(ReferenceTree.roots[8]))
+        let note = try checkpoint.signed(by: signer)
+        #expect(note.hasPrefix("lethe.local/test\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n\u{2014} lethe.local/test "))
+        #expect(try Checkpoint.open(note, verifier: signer.verifier) == checkpoint)
+        let impostor = try NoteSigner.generate(name: "lethe.local/other")
+        let foreign = try Checkpoint(origin: "lethe.local/test", size: 8, rootHash: checkpoint.rootHash).signed(by: impostor)
+        #expect(throws: LedgerError.self) { try Checkpoint.open(foreign, verifier: impostor.verifier) }
+        #expect(throws: LedgerError.self) { try Checkpoint(body: "origin\n08\n\(checkpoint.rootHash.base64EncodedString())\n") }
+    }
+
+    @Test("receipts round-trip, verify, and cannot pass for checkpoints")
+    func receipt() throws {
+        let signer = try NoteSigner.generate(name: "lethe.local/test")
+        let receipt = DeletionReceipt(origin: "lethe.local/test", index: 41, leafHash: MerkleHash.leaf(Data("x".utf8)), requestID: "00ff", wipedAt: "2026-11-22T10:15:03.127Z", bytesWiped: 1234, wipeVerified: true)
+        let note = try receipt.signed(by: signer)
+        #expect(try DeletionReceipt.open(note, verifier: signer.verifier) == receipt)
+        #expect(throws: LedgerError.self) { try Checkpoint.open(note, verifier: signer.verifier) }
+        #expect(throws: LedgerError.self) { try DeletionReceipt.open(note.replacingOccurrences(of: "index 41", with: "index 42"), verifier: signer.verifier) }
+    }
+
+    @Test("tile paths encode and parse as C2SP tlog-tiles")
+    func tilePaths() {
+        #expect(TilePath(level: 0, index: 1_234_067).path == "tile/0/x001/x234/067")
+        #expect(TilePath(level: nil, index: 5, width: 7).path == "tile/entries/005.p/7")
+        #expect(TilePath(components: ["0", "x001", "x234", "067"]) == TilePath(level: 0, index: 1_234_067))
+        #expect(TilePath(components: ["entries", "005.p", "7"]) == TilePath(level: nil, index: 5, width: 7))
+        #expect(TilePath(components: ["1", "67"]) == nil)
+        #expect(TilePath(components: ["0", "000.p", "256"]) == nil)
+        #expect(TilePath(components: ["0", "001", "002"]) == nil)
+    }
+}
