@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
         // C boundary: libvips/glib (variadic calls wrapped in fixed-argument shims).
@@ -44,6 +45,8 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -64,6 +67,8 @@ let package = Package(
         .testTarget(name: "LetheResidueTests", dependencies: [
             "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory",
         ]),
+        // Config/deploy checked by promtool, the Kubernetes schemas and systemd-analyze.
+        .testTarget(name: "LetheDeploymentTests"),
         .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheServer", "LetheClient", "LetheImaging"]),
     ]
 )

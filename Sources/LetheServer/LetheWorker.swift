@@ -6,6 +6,7 @@ import LetheLedger
 import LetheMemory
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// The device-facing worker: hardening, libvips, keys, tokens and ledger set up once, then the
 /// Hummingbird server run under swift-service-lifecycle.
@@ -20,7 +21,12 @@ public struct LetheWorker: Sendable {
     public var keyConfigs: Data { pipeline.gateway.keyConfigs }
 
     let pipeline: AnalysisPipeline
+    private let admission: AdmissionControl
+    private let drain = DrainState()
     private let logger: Logger
+
+    /// The worker's Prometheus registry (also served on the admin listener's `/metrics`).
+    public var metrics: WorkerMetrics { pipeline.metrics }
 
     /// Prepares everything a request needs; nothing is listening yet.
     public init(configuration: ServerConfiguration, logger: Logger) async throws {
@@ -48,9 +54,13 @@ public struct LetheWorker: Sendable {
         let ledger = try DeletionLedger(directory: URL(fileURLWithPath: configuration.ledgerDirectory), configuration: configuration.ledger)
         self.configuration = configuration
         self.logger = logger
+        let metrics = WorkerMetrics()
         self.pipeline = AnalysisPipeline(
             gateway: OHTTPGateway(keys: keys), tokens: tokens, ledger: ledger,
-            configuration: configuration, logger: logger)
+            configuration: configuration, metrics: metrics, logger: logger)
+        self.admission = AdmissionControl(
+            maxConcurrent: configuration.maxConcurrentRequests, maxQueued: configuration.maxQueuedRequests,
+            queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics)
 
         logger.notice("hardening \(hardening.summary)")
         if !hardening.memoryProtected {
@@ -71,35 +81,40 @@ public struct LetheWorker: Sendable {
         ])
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains gracefully.
-    public func runUntilSignalled(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let group = ServiceGroup(
-            services: [checkpointService, makeApplication(onListening: onListening)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+    /// The ports the worker listens on once started.
+    public struct ListeningPorts: Sendable {
+        /// The device-facing OHTTP gateway.
+        public let gateway: Int
+        /// The operator listener: `/metrics`, `/healthz`, `/readyz`.
+        public let admin: Int
     }
 
-    /// Starts the server, runs `body` with the bound port, then shuts the server down gracefully.
+    /// Serves until SIGTERM or SIGINT, then drains gracefully: readiness fails first, in-flight
+    /// requests finish (wiped and recorded), then the listeners close.
+    public func runUntilSignalled(onListening: @escaping @Sendable (ListeningPorts) async -> Void = { _ in }) async throws {
+        try await makeServiceGroup(signals: [.sigterm, .sigint], announcer: ListeningAnnouncer(onListening)).run()
+    }
+
+    /// Starts the server, runs `body` with the bound ports, then shuts the server down gracefully.
     /// Used by `lethe analyze` without `--server` and by the end-to-end tests.
     public func withRunningServer<Result: Sendable>(
-        _ body: @escaping @Sendable (_ port: Int) async throws -> Result
+        _ body: @escaping @Sendable (_ ports: ListeningPorts) async throws -> Result
     ) async throws -> Result {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let group = ServiceGroup(
-            services: [checkpointService, makeApplication { continuation.yield($0); continuation.finish() }],
-            gracefulShutdownSignals: [], logger: logger)
+        let (bound, continuation) = AsyncStream.makeStream(of: ListeningPorts.self)
+        let group = makeServiceGroup(
+            signals: [], announcer: ListeningAnnouncer { continuation.yield($0); continuation.finish() })
         return try await withThrowingTaskGroup(of: Result?.self) { tasks in
             tasks.addTask {
                 try await group.run()
                 return nil
             }
             defer { tasks.cancelAll() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else {
+            var iterator = bound.makeAsyncIterator()
+            guard let listening = await iterator.next() else {
                 throw RequestFailure(code: "server_not_started", status: 500, message: "the worker did not start listening")
             }
             do {
-                let result = try await body(port)
+                let result = try await body(listening)
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
                 return result
@@ -110,23 +125,66 @@ public struct LetheWorker: Sendable {
         }
     }
 
-    /// Listed before the application: the group stops services in reverse order, so the final
-    /// checkpoint is signed after the server has drained.
-    private var checkpointService: LedgerCheckpointService {
-        LedgerCheckpointService(ledger: pipeline.ledger, logger: logger)
-    }
-
     /// The C2SP verifier key of this worker's deletion log.
     public var ledgerVerifierKey: String { pipeline.ledger.verifierKey }
 
-    private func makeApplication(onListening: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
-        let router = Router()
-        GatewayRoutes(pipeline: pipeline).register(on: router)
-        LedgerRoutes(ledger: pipeline.ledger).register(on: router)
-        return Application(
-            router: router,
+    /// The checkpoint signer, the gateway, the operator listener and the drain watcher. The group
+    /// stops services in reverse order: readiness flips to draining first, then the gateway
+    /// finishes its in-flight requests, the operator listener (probes, metrics) closes, and the
+    /// final checkpoint is signed once nothing can append any more.
+    private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer) -> ServiceGroup {
+        let gatewayRouter = Router()
+        GatewayRoutes(pipeline: pipeline, admission: admission).register(on: gatewayRouter)
+        LedgerRoutes(ledger: pipeline.ledger).register(on: gatewayRouter)
+        let gateway = Application(
+            router: gatewayRouter,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lethe"),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in await announcer.bound(gateway: channel.localAddress?.port ?? 0) },
             logger: logger)
+
+        let adminRouter = Router()
+        AdminRoutes(
+            metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, bearerToken: configuration.adminToken
+        ).register(on: adminRouter)
+        let admin = Application(
+            router: adminRouter,
+            configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "lethe-admin"),
+            onServerRunning: { channel in await announcer.bound(admin: channel.localAddress?.port ?? 0) },
+            logger: logger)
+
+        return ServiceGroup(configuration: .init(
+            services: [
+                .init(service: LedgerCheckpointService(ledger: pipeline.ledger, logger: logger)),
+                .init(service: admin),
+                .init(service: gateway),
+                .init(service: DrainWatcher(state: drain), successTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: signals, logger: logger))
+    }
+}
+
+/// Calls back once both listeners are bound, with both ports.
+private actor ListeningAnnouncer {
+    private let onListening: @Sendable (LetheWorker.ListeningPorts) async -> Void
+    private var gateway: Int?
+    private var admin: Int?
+
+    init(_ onListening: @escaping @Sendable (LetheWorker.ListeningPorts) async -> Void) {
+        self.onListening = onListening
+    }
+
+    func bound(gateway port: Int) async {
+        gateway = port
+        await announceWhenBoth()
+    }
+
+    func bound(admin port: Int) async {
+        admin = port
+        await announceWhenBoth()
+    }
+
+    private func announceWhenBoth() async {
+        guard let gateway, let admin else { return }
+        await onListening(LetheWorker.ListeningPorts(gateway: gateway, admin: admin))
     }
 }

@@ -35,6 +35,18 @@ public struct ServerConfiguration: Sendable {
     public var ledger = LedgerConfiguration()
     /// libvips start-up settings.
     public var vips = VipsConfiguration()
+    /// Operator listener (metrics, probes): loopback by default, separate from the device port.
+    public var adminHost: String = "127.0.0.1"
+    /// Operator listener port; 0 picks a free one.
+    public var adminPort: Int = 9090
+    /// When set, `/metrics` on the admin listener requires `Authorization: Bearer <token>`.
+    public var adminToken: String?
+    /// Requests processed at once (decryption to wipe); the rest queue. Default: the core count.
+    public var maxConcurrentRequests: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Requests allowed to wait for a slot; beyond that the device gets 503 with Retry-After.
+    public var maxQueuedRequests: Int = 2 * ProcessInfo.processInfo.activeProcessorCount
+    /// Longest wait for a slot before a queued request is refused with 503.
+    public var queueTimeoutSeconds: Double = 10
 
     public init() {}
 

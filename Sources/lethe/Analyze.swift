@@ -61,11 +61,13 @@ struct Analyze: AsyncParsableCommand {
             try report(outcome, deletion: deletion, ledgerDirectory: nil)
         } else {
             var configuration = try options.resolved()
+            // The embedded worker takes free ports unless told otherwise.
             if options.port == nil, ProcessInfo.processInfo.environment["LETHE_PORT"] == nil { configuration.port = 0 }
             // Interactive: sign a checkpoint right after the one entry so that its proof is at hand.
             if options.checkpointEntries == nil, ProcessInfo.processInfo.environment["LETHE_CHECKPOINT_ENTRIES"] == nil {
                 configuration.ledger.checkpointEveryEntries = 1
             }
+            if options.adminPort == nil, ProcessInfo.processInfo.environment["LETHE_ADMIN_PORT"] == nil { configuration.adminPort = 0 }
             var logger = Logger(label: "lethe")
             logger.logLevel = .warning
             let worker = try await LetheWorker(configuration: configuration, logger: logger)
@@ -75,8 +77,8 @@ struct Analyze: AsyncParsableCommand {
             let (host, kind, postQuantum, parameters, sessionPhotos) = (configuration.host, kind, postQuantum, analysisParameters, sessionPhotos)
             // The embedded worker's key comes from the same process: no need to trust a fetch.
             let workerKey = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
-            (outcome, deletion) = try await worker.withRunningServer { port in
-                var client = LetheClient(serverURL: URL(string: "http://\(host):\(port)")!, token: deviceToken)
+            (outcome, deletion) = try await worker.withRunningServer { ports in
+                var client = LetheClient(serverURL: URL(string: "http://\(host):\(ports.gateway)")!, token: deviceToken)
                 client.analysisParameters = parameters
                 return await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: workerKey, session: sessionPhotos)
             }

@@ -30,8 +30,13 @@ struct Serve: AsyncParsableCommand {
         }
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
         let demoToken = worker.demoToken
-        try await worker.runUntilSignalled { port in
-            var announcement = "lethe listening on http://\(configuration.host):\(port) (pid \(getpid()))\n"
+        try await worker.runUntilSignalled { ports in
+            let port = ports.gateway
+            var announcement = """
+                lethe listening on http://\(configuration.host):\(port) (pid \(getpid()))
+                operator endpoints (metrics, healthz, readyz) on http://\(configuration.adminHost):\(ports.admin)
+
+                """
             if let demoToken {
                 announcement += """
                     No --tokens-file: one demo device was created for this run.

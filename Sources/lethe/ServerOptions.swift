@@ -38,6 +38,18 @@ struct ServerOptions: ParsableArguments {
     var ledgerSegmentBytes: Int?
     @Option(help: "Remove ledger segments older than this many days, 0 = never (LETHE_LEDGER_RETENTION_DAYS). Default 183.")
     var ledgerRetentionDays: Int?
+    @Option(help: "Operator listener address for /metrics, /healthz, /readyz (LETHE_ADMIN_HOST). Default 127.0.0.1.")
+    var adminHost: String?
+    @Option(help: "Operator listener port (LETHE_ADMIN_PORT). Default 9090; 0 picks a free one.")
+    var adminPort: Int?
+    @Option(help: "Bearer token required for /metrics (LETHE_ADMIN_TOKEN). Default: none.")
+    var adminToken: String?
+    @Option(help: "Requests processed at once (LETHE_MAX_CONCURRENT). Default: the number of cores.")
+    var maxConcurrent: Int?
+    @Option(help: "Requests allowed to wait for a slot (LETHE_MAX_QUEUED). Default: twice the number of cores.")
+    var maxQueued: Int?
+    @Option(help: "Longest wait for a slot in seconds (LETHE_QUEUE_TIMEOUT). Default 10.")
+    var queueTimeout: Double?
 
     func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -81,7 +93,22 @@ struct ServerOptions: ParsableArguments {
         } catch {
             throw ValidationError("\(error.code): \(error.message) (see --models-dir / --profiles-dir)")
         }
-        guard (0...65535).contains(configuration.port) else { throw ValidationError("port must be 0…65535") }
+        configuration.adminHost = adminHost ?? environment["LETHE_ADMIN_HOST"] ?? configuration.adminHost
+        configuration.adminPort = try adminPort ?? integer("LETHE_ADMIN_PORT") ?? configuration.adminPort
+        configuration.adminToken = adminToken ?? environment["LETHE_ADMIN_TOKEN"]
+        configuration.maxConcurrentRequests = try maxConcurrent ?? integer("LETHE_MAX_CONCURRENT") ?? configuration.maxConcurrentRequests
+        configuration.maxQueuedRequests = try maxQueued ?? integer("LETHE_MAX_QUEUED") ?? configuration.maxQueuedRequests
+        if let text = environment["LETHE_QUEUE_TIMEOUT"], queueTimeout == nil {
+            guard let seconds = Double(text) else { throw ValidationError("LETHE_QUEUE_TIMEOUT must be a number, got '\(text)'") }
+            configuration.queueTimeoutSeconds = seconds
+        }
+        configuration.queueTimeoutSeconds = queueTimeout ?? configuration.queueTimeoutSeconds
+        guard (0...65535).contains(configuration.port), (0...65535).contains(configuration.adminPort) else {
+            throw ValidationError("ports must be 0…65535")
+        }
+        guard configuration.maxConcurrentRequests >= 1, configuration.maxQueuedRequests >= 0, configuration.queueTimeoutSeconds > 0 else {
+            throw ValidationError("--max-concurrent must be ≥ 1, --max-queued ≥ 0, --queue-timeout > 0")
+        }
         guard configuration.decodeLimits.maxPixels > 0, configuration.decodeLimits.maxBytes > 0 else {
             throw ValidationError("limits must be positive")
         }

@@ -40,7 +40,7 @@ struct LedgerCrashTests {
             url = URL(string: "http://127.0.0.1:\(port)")!
             process.executableURL = binary
             process.arguments = [
-                "serve", "--port", String(port), "--ledger-dir", ledger.path, "--tokens-file", tokens.path,
+                "serve", "--port", String(port), "--admin-port", "0", "--ledger-dir", ledger.path, "--tokens-file", tokens.path,
                 "--checkpoint-entries", "8", "--checkpoint-interval", "0.5",
             ]
             let handle = try FileHandle(forWritingTo: output)

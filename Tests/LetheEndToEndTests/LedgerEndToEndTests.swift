@@ -19,6 +19,7 @@ struct LedgerEndToEndTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = ServerConfiguration()
         configuration.port = 0
+        configuration.adminPort = 0
         configuration.ledgerDirectory = directory.path
         configuration.ledger.checkpointEveryEntries = 1
         var logger = Logger(label: "lethe-test")
@@ -26,8 +27,8 @@ struct LedgerEndToEndTests {
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
         let token = worker.demoToken!
         let verifier = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
-        return try await worker.withRunningServer { port in
-            try await body(URL(string: "http://127.0.0.1:\(port)")!, token, verifier, directory)
+        return try await worker.withRunningServer { ports in
+            try await body(URL(string: "http://127.0.0.1:\(ports.gateway)")!, token, verifier, directory)
         }
     }
 

@@ -17,10 +17,14 @@ struct WorkerHarness: Sendable {
     let ledgerDirectory: URL
     let configuration: ServerConfiguration
 
-    init(maxBytes: Int? = nil) {
+    init(maxBytes: Int? = nil, adminToken: String? = nil, maxConcurrent: Int? = nil, maxQueued: Int? = nil) {
         ledgerDirectory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-e2e-\(UUID().uuidString)")
         var configuration = ServerConfiguration()
         configuration.port = 0
+        configuration.adminPort = 0
+        configuration.adminToken = adminToken
+        if let maxConcurrent { configuration.maxConcurrentRequests = maxConcurrent }
+        if let maxQueued { configuration.maxQueuedRequests = maxQueued }
         configuration.ledgerDirectory = ledgerDirectory.path
         // The package's own models and profiles, wherever the tests run from.
         let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -38,14 +42,18 @@ struct WorkerHarness: Sendable {
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
         let token = worker.demoToken!
         let ledgerDirectory = ledgerDirectory
-        return try await worker.withRunningServer { port in
-            try await body(Session(baseURL: URL(string: "http://127.0.0.1:\(port)")!, token: token, ledgerDirectory: ledgerDirectory))
+        return try await worker.withRunningServer { ports in
+            try await body(Session(
+                baseURL: URL(string: "http://127.0.0.1:\(ports.gateway)")!, adminURL: URL(string: "http://127.0.0.1:\(ports.admin)")!,
+                token: token, ledgerDirectory: ledgerDirectory))
         }
     }
 
     /// A running worker as a test sees it.
     struct Session: Sendable {
         let baseURL: URL
+        /// The operator listener.
+        let adminURL: URL
         let token: String
         let ledgerDirectory: URL
 

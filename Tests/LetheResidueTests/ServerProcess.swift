@@ -38,7 +38,7 @@ final class ServerProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw HarnessError("\(executable) is missing: build the package (swift build) before these tests")
         }
-        let serve = [executable, "serve", "--port", "0", "--ledger-dir", directory.appendingPathComponent("ledger").path] + arguments
+        let serve = [executable, "serve", "--port", "0", "--admin-port", "0", "--ledger-dir", directory.appendingPathComponent("ledger").path] + arguments
         let commandLine = wrapper + serve
         process.executableURL = URL(fileURLWithPath: commandLine[0].hasPrefix("/") ? commandLine[0] : "/usr/bin/env")
         process.arguments = commandLine[0].hasPrefix("/") ? Array(commandLine.dropFirst()) : commandLine

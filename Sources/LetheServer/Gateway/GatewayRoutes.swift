@@ -8,6 +8,7 @@ import LetheLedger
 /// sees of a request is ciphertext and sizes.
 struct GatewayRoutes: Sendable {
     let pipeline: AnalysisPipeline
+    let admission: AdmissionControl
 
     /// RFC 9540 §4 / RFC 9458 §5 well-known path for both key discovery and requests.
     static let gatewayPath = "/.well-known/ohttp-gateway"
@@ -25,16 +26,33 @@ struct GatewayRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: pipeline.gateway.keyConfigs)))
         }
         router.post(RouterPath(Self.gatewayPath)) { request, _ in
-            await handleEncapsulated(request)
+            // Admission comes before the body is read, so waiting requests hold no buffers.
+            do {
+                return try await admission.withAdmission { await handleEncapsulated(request) }
+            } catch {
+                let reason = (error as? AdmissionControl.Refusal)?.rawValue ?? "cancelled"
+                var response = await refuse(.overloaded(reason: reason), reason: reason)
+                response.headers[.retryAfter] = String(Self.retryAfterSeconds)
+                return response
+            }
         }
+    }
+
+    /// What a refused device is told to wait before retrying.
+    static let retryAfterSeconds = 2
+
+    /// Answers a request refused before any plaintext existed: counted, recorded, no content.
+    private func refuse(_ failure: RequestFailure, reason: String? = nil) async -> Response {
+        pipeline.metrics.countRefusal(reason: reason ?? failure.code)
+        return Self.response(await pipeline.refuse(failure))
     }
 
     private func handleEncapsulated(_ request: Request) async -> Response {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         guard mediaType?.lowercased() == "message/ohttp-req" else {
-            return Self.response(await pipeline.refuse(RequestFailure(
+            return await refuse(RequestFailure(
                 code: "unsupported_envelope_media_type", status: 415,
-                message: "requests to the gateway must be message/ohttp-req (RFC 9458 §4.1)")))
+                message: "requests to the gateway must be message/ohttp-req (RFC 9458 §4.1)"))
         }
         let limit = pipeline.configuration.maxEnvelopeBytes
         let envelope: ByteBuffer
@@ -42,12 +60,12 @@ struct GatewayRoutes: Sendable {
             // Enforced while reading: nothing past the limit is buffered.
             envelope = try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            return Self.response(await pipeline.refuse(RequestFailure(
+            return await refuse(RequestFailure(
                 code: "payload_too_large", status: 413,
-                message: "the encapsulated request exceeds \(limit) bytes")))
+                message: "the encapsulated request exceeds \(limit) bytes"))
         } catch {
-            return Self.response(await pipeline.refuse(RequestFailure(
-                code: "request_aborted", status: 400, message: "the request body could not be read")))
+            return await refuse(RequestFailure(
+                code: "request_aborted", status: 400, message: "the request body could not be read"))
         }
         return Self.response(await pipeline.handle(Data(envelope.readableBytesView)))
     }

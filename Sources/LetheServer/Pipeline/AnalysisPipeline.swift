@@ -29,6 +29,7 @@ struct AnalysisPipeline: Sendable {
     let tokens: DeviceTokens
     let ledger: DeletionLedger
     let configuration: ServerConfiguration
+    let metrics: WorkerMetrics
     let logger: Logger
 
     /// Facts about a request that may go into the ledger and the log: no content.
@@ -50,12 +51,12 @@ struct AnalysisPipeline: Sendable {
         var receiptResponder: OHTTPResponder?
 
         do {
-            let (request, responder) = try gateway.decapsulate(encapsulatedRequest, into: arena)
+            let (request, responder) = try timed(.decapsulate) { try gateway.decapsulate(encapsulatedRequest, into: arena) }
             receiptResponder = responder
             let response = try await respond(to: request, requestID: requestID, arena: arena, trace: &trace)
             reply = GatewayReply(
                 status: 200, contentType: "message/ohttp-res",
-                body: try responder.encapsulate(response))
+                body: try timed(.encapsulate) { try responder.encapsulate(response) })
         } catch let error as EnvelopeError {
             trace.errorCode = error.code
             reply = .problem(RequestFailure(code: error.code, message: error.message))
@@ -67,7 +68,7 @@ struct AnalysisPipeline: Sendable {
             reply = .problem(RequestFailure(code: "internal_error", message: "the worker failed unexpectedly"))
         }
 
-        let report = arena.wipeAll()
+        let report = timed(.wipe) { arena.wipeAll() }
         let lifetime = report.bufferCount > 0 ? ContinuousClock.now - plaintextSince : .zero
         return await record(
             reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime,
@@ -99,8 +100,12 @@ struct AnalysisPipeline: Sendable {
         if !report.verified {
             logger.critical("wipe verify failed", metadata: ["request_id": "\(requestID)"])
         }
+        metrics.countRequest(kind: trace.kind, errorCode: trace.errorCode)
+        metrics.recordWipe(report, plaintextLifetime: plaintextLifetime)
         do {
+            let appendStarted = ContinuousClock.now
             let (entry, receipt) = try await ledger.appendWithReceipt(record)
+            metrics.observe(.ledgerAppend, .now - appendStarted)
             logger.info("request finished", metadata: [
                 "request_id": "\(requestID)", "outcome": "\(entry.outcome)", "error_code": "\(entry.errorCode ?? "-")",
                 "bytes_wiped": "\(report.totalBytes)", "wipe_verified": "\(report.verified)",
@@ -182,6 +187,7 @@ struct AnalysisPipeline: Sendable {
             }
         }
         let analysisSettings = settings
+        let metrics = metrics
         // One photo as the body, or a session of several as multipart/form-data (RFC 7578); the
         // parts are ranges inside the same wiped request buffer.
         let parts: [MultipartPhotos.Part]
@@ -205,12 +211,16 @@ struct AnalysisPipeline: Sendable {
                 try parts.map { part in
                     let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
                     let image: DecodedImage
+                    let decodeStarted = ContinuousClock.now
                     do throws(ImagingError) { image = try ImageDecoder.decode(photo, limits: limits, arena: arena) } catch {
                         throw RequestFailure(code: error.code, message: error.message)
                     }
+                    metrics.observe(.decode, .now - decodeStarted)
                     // Each photo's pixels are wiped (and counted in the request's record) as soon as it is measured.
                     defer { arena.release(image.pixels) }
                     let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
+                    let analyseStarted = ContinuousClock.now
+                    defer { metrics.observe(.analyse, .now - analyseStarted) }
                     do throws(AnalysisError) {
                         return (part.name, info, try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena))
                     } catch { throw RequestFailure(code: error.code, message: error.message) }
@@ -227,6 +237,13 @@ struct AnalysisPipeline: Sendable {
             face: results.count == 1 ? result.face : nil,
             scalp: SessionCombination.combine(results.compactMap(\.2.scalp)),
             photos: results.map { SessionPhotoResult(name: $0.0, image: $0.1, measures: $0.2.measures, face: $0.2.face, scalp: $0.2.scalp) })
+    }
+
+    /// Runs one stage and records its latency.
+    private func timed<T>(_ stage: WorkerMetrics.Stage, _ body: () throws -> T) rethrows -> T {
+        let started = ContinuousClock.now
+        defer { metrics.observe(stage, .now - started) }
+        return try body()
     }
 
     private static let encoder: JSONEncoder = {

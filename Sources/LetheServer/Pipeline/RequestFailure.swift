@@ -42,7 +42,7 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
         "model_unreadable": 503, "profile_unreadable": 503, "analysis_unavailable": 503,
         // Worker-side.
         "imaging_unavailable": 503, "plaintext_allocation_failed": 503, "plaintext_arena_closed": 503,
-        "ledger_unwritable": 503, "internal_error": 500,
+        "ledger_unwritable": 503, "overloaded": 503, "internal_error": 500,
     ]
 
     static func notFound(_ path: String) -> RequestFailure {
@@ -82,6 +82,14 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
     }
 
     static let emptyBody = RequestFailure(code: "empty_body", message: "the request carries no photo")
+
+    static func overloaded(reason: String) -> RequestFailure {
+        RequestFailure(
+            code: "overloaded",
+            message: reason == "queue_timeout"
+                ? "the worker could not start this request in time; retry later"
+                : "the worker is at capacity; retry later")
+    }
 
     static func payloadTooLarge(_ byteCount: Int, limit: Int) -> RequestFailure {
         RequestFailure(code: "payload_too_large", message: "the photo has \(byteCount) bytes; the limit is \(limit)")

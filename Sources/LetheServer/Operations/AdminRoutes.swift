@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import LetheLedger
+import LetheMemory
+import ServiceLifecycle
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Becomes true when graceful shutdown starts, so that readiness fails while the worker drains.
+final class DrainState: Sendable {
+    private let draining = Atomic<Bool>(false)
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+    func startDraining() { draining.store(true, ordering: .relaxed) }
+}
+
+/// Watches for graceful shutdown and flips `DrainState`; runs until the group is cancelled.
+struct DrainWatcher: Service {
+    let state: DrainState
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        state.startDraining()
+    }
+}
+
+/// The operator listener (loopback by default, separate from the device-facing port): metrics,
+/// liveness and readiness. Nothing here carries content.
+struct AdminRoutes: Sendable {
+    let metrics: WorkerMetrics
+    let drain: DrainState
+    let ledger: DeletionLedger
+    var ledgerDirectory: String { ledger.directory.path }
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`; probes stay open.
+    let bearerToken: String?
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in
+            Self.json(#"{"status":"ok"}"#)
+        }
+        router.get("/readyz") { _, _ in
+            let hardening = ProcessHardening.current()
+            let ledgerWritable = access(ledgerDirectory, W_OK) == 0
+            let readiness = Readiness(
+                ready: !drain.isDraining && ledgerWritable, draining: drain.isDraining, ledgerWritable: ledgerWritable,
+                hardening: hardening, hardeningSummary: hardening.summary)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return Response(
+                status: readiness.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(readiness)) ?? Data())))
+        }
+        router.get("/metrics") { request, _ in
+            if let bearerToken, request.headers[.authorization] != "Bearer \(bearerToken)" {
+                return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
+            }
+            let ledgerGauges = await ledgerGauges()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: ProcessHardening.current(), extraGauges: ledgerGauges))))
+        }
+    }
+
+    /// Ledger growth and how long entries have waited for a signed checkpoint: 0 when every
+    /// entry is covered, else the time since the last checkpoint (alerted on when it grows).
+    private func ledgerGauges() async -> [(name: String, help: String, value: Double)] {
+        let entries = await ledger.count
+        let covered = await ledger.checkpointedSize
+        var age = 0.0
+        if entries > covered {
+            let checkpoints = (try? FileManager.default.contentsOfDirectory(
+                at: ledger.layout.checkpointsDirectory, includingPropertiesForKeys: [.contentModificationDateKey])) ?? []
+            let latest = checkpoints.compactMap { try? $0.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate }.max()
+            age = latest.map { Date().timeIntervalSince($0) } ?? 0
+        }
+        return [
+            ("lethe_ledger_entries", "Entries in this replica's deletion ledger.", Double(entries)),
+            ("lethe_ledger_uncovered_entries", "Ledger entries not yet covered by a signed checkpoint.", Double(entries - covered)),
+            ("lethe_checkpoint_age_seconds", "0 when every entry is checkpointed, else seconds since the last checkpoint.", age),
+        ]
+    }
+
+    private static func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// The `/readyz` document: whether to send traffic here, why not, and which protections are active.
+struct Readiness: Encodable {
+    let ready: Bool
+    let draining: Bool
+    let ledgerWritable: Bool
+    let hardening: HardeningStatus
+    let hardeningSummary: String
+
+    enum CodingKeys: String, CodingKey {
+        case ready, draining, hardening
+        case ledgerWritable = "ledger_writable"
+        case hardeningSummary = "hardening_summary"
+    }
+}

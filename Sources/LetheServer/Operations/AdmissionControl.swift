@@ -1,0 +1,108 @@
+/// Bounded concurrency with a bounded, deadline-limited queue: at most `maxConcurrent` requests
+/// are processed at once and at most `maxQueued` wait, each at most `queueTimeout`. Past that a
+/// request is refused at once (503 with Retry-After) instead of piling up memory.
+actor AdmissionControl {
+    /// Why a request was not admitted.
+    enum Refusal: String, Error {
+        case queueFull = "queue_full"
+        case queueTimeout = "queue_timeout"
+    }
+
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+
+    let maxConcurrent: Int
+    let maxQueued: Int
+    let queueTimeout: Duration
+    private let metrics: WorkerMetrics
+    private var running = 0
+    private var waiters: [Waiter] = []
+    private var nextID = 0
+    /// Waiters whose deadline passed before they were queued, and waiters `leave()` admitted.
+    private var expiredBeforeWaiting: Set<Int> = []
+    private var admittedWaiters: Set<Int> = []
+
+    init(maxConcurrent: Int, maxQueued: Int, queueTimeout: Duration, metrics: WorkerMetrics) {
+        self.maxConcurrent = max(1, maxConcurrent)
+        self.maxQueued = max(0, maxQueued)
+        self.queueTimeout = queueTimeout
+        self.metrics = metrics
+    }
+
+    /// Runs `body` once admitted; throws `Refusal` when the queue is full or the wait times out
+    /// (or the waiting request is cancelled).
+    nonisolated func withAdmission<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await admit()
+        do {
+            let result = try await body()
+            await leave()
+            return result
+        } catch {
+            await leave()
+            throw error
+        }
+    }
+
+    private func admit() async throws(Refusal) {
+        if running < maxConcurrent {
+            running += 1
+            metrics.inFlight.set(to: Double(running))
+            return
+        }
+        guard waiters.count < maxQueued else { throw .queueFull }
+        let id = nextID
+        nextID += 1
+        let timeout = queueTimeout
+        // `leave()` hands this waiter a slot (true), or the deadline or a cancellation comes first
+        // (false). Both paths run on this actor, so exactly one of them decides.
+        let admitted = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.wait(id: id) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return await self.expire(id: id)
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        admittedWaiters.remove(id)
+        guard admitted else { throw .queueTimeout }
+    }
+
+    private func wait(id: Int) async -> Bool {
+        if expiredBeforeWaiting.remove(id) != nil { return false }
+        return await withCheckedContinuation { continuation in
+            waiters.append(Waiter(id: id, continuation: continuation))
+            metrics.queued.set(to: Double(waiters.count))
+        }
+    }
+
+    /// Ends a wait: false when the waiter was still queued (or not yet queued), true when
+    /// `leave()` had already handed it a slot.
+    private func expire(id: Int) -> Bool {
+        if admittedWaiters.contains(id) { return true }
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else {
+            expiredBeforeWaiting.insert(id)
+            return false
+        }
+        let waiter = waiters.remove(at: index)
+        metrics.queued.set(to: Double(waiters.count))
+        waiter.continuation.resume(returning: false)
+        return false
+    }
+
+    private func leave() {
+        if waiters.isEmpty {
+            running -= 1
+        } else {
+            // The slot passes straight to the oldest waiter: `running` stays the same.
+            let waiter = waiters.removeFirst()
+            admittedWaiters.insert(waiter.id)
+            waiter.continuation.resume(returning: true)
+        }
+        metrics.inFlight.set(to: Double(running))
+        metrics.queued.set(to: Double(waiters.count))
+    }
+}

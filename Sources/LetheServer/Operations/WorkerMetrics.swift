@@ -1,0 +1,104 @@
+import Foundation
+import LetheMemory
+import Prometheus
+
+/// Lethe's Prometheus metrics (names prefixed `lethe_`): counts, sizes, timings, error codes and
+/// hardening state — never image data, never results, never device identities.
+public final class WorkerMetrics: Sendable {
+    /// The stages of one request whose latency is measured.
+    public enum Stage: String, Sendable, CaseIterable {
+        case decapsulate, decode, analyse, encapsulate, wipe
+        case ledgerAppend = "ledger_append"
+    }
+
+    /// The registry `/metrics` renders; one per worker so that tests can run several.
+    public let registry = PrometheusCollectorRegistry()
+
+    let inFlight: Gauge
+    let queued: Gauge
+    private let wipes: Counter
+    private let wipeVerifyFailures: Counter
+    private let plaintextLifetime: DurationHistogram
+    private let plaintextBytes: Gauge
+    private let residentMemory: Gauge
+    private let cpuSeconds: Gauge
+
+    private static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    public init() {
+        inFlight = registry.makeGauge(name: "lethe_requests_in_flight", help: "Requests admitted and being processed.")
+        queued = registry.makeGauge(name: "lethe_requests_queued", help: "Requests waiting for admission.")
+        wipes = registry.makeCounter(name: "lethe_wipes_total", help: "Plaintext buffers wiped and read back.")
+        wipeVerifyFailures = registry.makeCounter(
+            name: "lethe_wipe_verify_failures_total", help: "Wiped buffers whose read-back found a non-zero byte.")
+        plaintextLifetime = registry.makeDurationHistogram(
+            name: "lethe_plaintext_lifetime_seconds", buckets: Self.latencyBuckets,
+            help: "Time from decryption to the wipe of a request's last plaintext buffer.")
+        plaintextBytes = registry.makeGauge(name: "lethe_plaintext_bytes", help: "Plaintext bytes held in wiped memory right now.")
+        residentMemory = registry.makeGauge(name: "lethe_process_resident_memory_bytes", help: "Resident set size of the worker process.")
+        cpuSeconds = registry.makeGauge(name: "lethe_process_cpu_seconds", help: "User and system CPU time the worker process has used.")
+        // Every stage histogram exists from the start, so dashboards and alerts see zeros, not gaps.
+        for stage in Stage.allCases { _ = stageHistogram(stage) }
+    }
+
+    /// Counts a finished request by kind, outcome and stable error code.
+    func countRequest(kind: String?, errorCode: String?) {
+        registry.makeCounter(
+            name: "lethe_requests_total",
+            labels: [("kind", kind ?? "unknown"), ("outcome", errorCode == nil ? "ok" : "error"), ("code", errorCode ?? "none")],
+            help: "Requests finished, by kind, outcome and error code."
+        ).increment()
+    }
+
+    /// Counts a request refused before processing (admission, size, media type).
+    func countRefusal(reason: String) {
+        registry.makeCounter(
+            name: "lethe_refusals_total", labels: [("reason", reason)],
+            help: "Requests refused before any plaintext existed, by reason.").increment()
+    }
+
+    /// Records how long a stage took.
+    func observe(_ stage: Stage, _ duration: Duration) {
+        stageHistogram(stage).record(duration)
+    }
+
+    /// Records a request's wipe.
+    func recordWipe(_ report: WipeReport, plaintextLifetime lifetime: Duration) {
+        wipes.increment(by: Int64(report.bufferCount))
+        if !report.verified { wipeVerifyFailures.increment() }
+        if report.bufferCount > 0 { plaintextLifetime.record(lifetime) }
+    }
+
+    /// The Prometheus text exposition, with the gauges that are read at scrape time refreshed.
+    func exposition(hardening: HardeningStatus, extraGauges: [(name: String, help: String, value: Double)] = []) -> String {
+        plaintextBytes.set(to: Double(PlaintextArena.bytesHeldNow.load(ordering: .relaxed)))
+        if let process = ProcessStatistics.current() {
+            residentMemory.set(to: Double(process.residentBytes))
+            cpuSeconds.set(to: process.cpuSeconds)
+        }
+        let mechanisms: [(String, Bool)] = [
+            ("non_dumpable", hardening.nonDumpable), ("core_limit_zero", hardening.coreLimitZero),
+            ("mlock", hardening.memoryLockAvailable), ("heap_scrub", hardening.heapScrub),
+            ("landlock", hardening.filesystem.isActive),
+        ]
+        for (mechanism, active) in mechanisms {
+            registry.makeGauge(
+                name: "lethe_hardening_active", labels: [("mechanism", mechanism)],
+                help: "1 when the protection mechanism is active, else 0.").set(to: active ? 1 : 0)
+        }
+        for gauge in extraGauges {
+            registry.makeGauge(name: gauge.name, help: gauge.help).set(to: gauge.value)
+        }
+        return registry.emitToString()
+    }
+
+    private func stageHistogram(_ stage: Stage) -> DurationHistogram {
+        registry.makeDurationHistogram(
+            name: "lethe_stage_duration_seconds", labels: [("stage", stage.rawValue)], buckets: Self.latencyBuckets,
+            help: "Latency of each request stage.")
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// The deployment files in Config/deploy are checked by the tools their ecosystems use:
+/// promtool for Prometheus, the Kubernetes OpenAPI schemas (kubernetes-validate) for the
+/// manifests, systemd-analyze for the unit. scripts/bootstrap installs the tools.
+@Suite("Deployment files")
+struct DeploymentFilesTests {
+    static let deploy = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Config/deploy")
+
+    /// Runs a tool and returns its exit status and combined output.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("Prometheus alert rules and scrape config pass promtool")
+    func prometheus() throws {
+        let rules = try Self.run(["promtool", "check", "rules", Self.deploy.appendingPathComponent("prometheus/alerts.yml").path])
+        #expect(rules.status == 0, "\(rules.output)")
+        #expect(rules.output.contains("SUCCESS: 5 rules found"))
+        let config = try Self.run(["promtool", "check", "config", Self.deploy.appendingPathComponent("prometheus/scrape.yml").path])
+        #expect(config.status == 0, "\(config.output)")
+    }
+
+    @Test("Kubernetes manifests validate against the Kubernetes schemas, strictly")
+    func kubernetes() throws {
+        let result = try Self.run(["kubernetes-validate", "--strict", Self.deploy.appendingPathComponent("kubernetes/lethe.yaml").path])
+        #expect(result.status == 0, "\(result.output)")
+        for kind in ["statefulset/lethe", "poddisruptionbudget/lethe", "horizontalpodautoscaler/lethe", "networkpolicy/lethe"] {
+            #expect(result.output.contains("passed for resource \(kind)"), "\(kind) missing from the manifests")
+        }
+    }
+
+    @Test("the Kubernetes pod is hardened: read-only root, non-root, no capabilities, RuntimeDefault seccomp")
+    func kubernetesHardening() throws {
+        let manifest = try String(contentsOf: Self.deploy.appendingPathComponent("kubernetes/lethe.yaml"), encoding: .utf8)
+        for setting in ["readOnlyRootFilesystem: true", "runAsNonRoot: true", #"capabilities: {drop: ["ALL"]}"#,
+                        "seccompProfile: {type: RuntimeDefault}", "allowPrivilegeEscalation: false", "path: /readyz, port: admin"] {
+            #expect(manifest.contains(setting), "missing: \(setting)")
+        }
+    }
+
+    @Test("the systemd unit passes systemd-analyze verify")
+    func systemd() throws {
+        // verify needs the ExecStart binary to exist: point it at an existing executable.
+        let unit = try String(contentsOf: Self.deploy.appendingPathComponent("systemd/lethe.service"), encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/bin/lethe", with: "/bin/true")
+        let directory = URL(fileURLWithPath: "/tmp/lethe-unit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("lethe.service")
+        try unit.write(to: path, atomically: true, encoding: .utf8)
+        let result = try Self.run(["systemd-analyze", "verify", path.path])
+        #expect(result.status == 0, "\(result.output)")
+        for setting in ["ProtectSystem=strict", "PrivateTmp=yes", "LimitCORE=0", "MemoryDenyWriteExecute=yes", "NoNewPrivileges=yes"] {
+            #expect(unit.contains(setting), "missing: \(setting)")
+        }
+    }
+
+    @Test("the Grafana dashboard is valid JSON whose queries use Lethe's metrics")
+    func grafana() throws {
+        let data = try Data(contentsOf: Self.deploy.appendingPathComponent("grafana/lethe-dashboard.json"))
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        #expect(panels.count >= 10)
+        let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        #expect(expressions.allSatisfy { $0.contains("lethe_") })
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import LetheClient
+import LetheEnvelope
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The operator's side: metrics that move, probes, and overload that degrades into refusals.
+@Suite("Operations: admin listener and admission control")
+struct OperationsTests {
+    static func get(_ url: URL, token: String? = nil) async throws -> (status: Int, body: String, headers: [AnyHashable: Any]) {
+        var request = URLRequest(url: url)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        return (http?.statusCode ?? 0, String(decoding: data, as: UTF8.self), http?.allHeaderFields ?? [:])
+    }
+
+    /// Lints an exposition with Prometheus' own checker (Debian's prometheus package).
+    static func promtoolCheckMetrics(_ exposition: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["promtool", "check", "metrics"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(exposition.utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    /// The value of one sample line of the Prometheus exposition, e.g. `lethe_wipes_total`.
+    static func sample(_ exposition: String, _ prefix: String) -> Double? {
+        exposition.split(separator: "\n").first { $0.hasPrefix(prefix + " ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test("metrics move with requests and carry no content")
+    func metricsMove() async throws {
+        try await WorkerHarness().run { session in
+            let metricsURL = session.adminURL.appendingPathComponent("metrics")
+            let before = try await Self.get(metricsURL)
+            #expect(before.status == 200)
+            #expect(Self.sample(before.body, "lethe_wipes_total") == 0)
+
+            let response = try await session.client.analyze(photo: TestPhotos.portrait)
+            let after = try await Self.get(metricsURL).body
+            #expect(Self.sample(after, #"lethe_requests_total{kind="skin",outcome="ok",code="none"}"#) == 1)
+            #expect((Self.sample(after, "lethe_wipes_total") ?? 0) >= 3)
+            #expect(Self.sample(after, "lethe_wipe_verify_failures_total") == 0)
+            #expect(Self.sample(after, #"lethe_stage_duration_seconds_count{stage="decode"}"#) == 1)
+            #expect(Self.sample(after, "lethe_plaintext_lifetime_seconds_count") == 1)
+            // Process-wide (tests run several workers in one process), so present rather than zero.
+            #expect(Self.sample(after, "lethe_plaintext_bytes") != nil)
+            #expect(Self.sample(after, #"lethe_hardening_active{mechanism="non_dumpable"}"#) == 1)
+            #expect((Self.sample(after, "lethe_process_resident_memory_bytes") ?? 0) > 0)
+            #expect(Self.sample(after, "lethe_ledger_entries") == 1)
+            #expect(Self.sample(after, "lethe_checkpoint_age_seconds") != nil)
+            let lint = try Self.promtoolCheckMetrics(after)
+            #expect(lint.status == 0, "promtool check metrics: \(lint.output)")
+            // Nothing from the request itself: not its id, not its measures.
+            #expect(!after.contains(response.requestID))
+            #expect(!after.contains(String(try #require(response.measures).skinTone.lStar)))
+        }
+    }
+
+    @Test("probes: liveness, and readiness with the hardening status")
+    func probes() async throws {
+        try await WorkerHarness().run { session in
+            let health = try await Self.get(session.adminURL.appendingPathComponent("healthz"))
+            #expect(health.status == 200)
+            let ready = try await Self.get(session.adminURL.appendingPathComponent("readyz"))
+            #expect(ready.status == 200)
+            let document = try JSONSerialization.jsonObject(with: Data(ready.body.utf8)) as? [String: Any]
+            #expect(document?["ready"] as? Bool == true)
+            #expect(document?["ledger_writable"] as? Bool == true)
+            #expect((document?["hardening_summary"] as? String)?.contains("heap_scrub=on") == true)
+        }
+    }
+
+    @Test("an admin token protects /metrics")
+    func adminToken() async throws {
+        try await WorkerHarness(adminToken: "operator-secret").run { session in
+            let url = session.adminURL.appendingPathComponent("metrics")
+            let anonymous = try await Self.get(url).status
+            let wrongToken = try await Self.get(url, token: "wrong").status
+            let operatorToken = try await Self.get(url, token: "operator-secret").status
+            #expect(anonymous == 401)
+            #expect(wrongToken == 401)
+            #expect(operatorToken == 200)
+        }
+    }
+
+    @Test("with K=1 and Q=1 the surplus gets 503 with Retry-After and admitted requests succeed")
+    func overload() async throws {
+        try await WorkerHarness(maxConcurrent: 1, maxQueued: 1).run { session in
+            let config = try await session.x25519Config()
+            let inner = session.innerRequest(photo: TestPhotos.portrait)
+            let gateway = session.baseURL.appendingPathComponent(".well-known/ohttp-gateway")
+            let outcomes = try await withThrowingTaskGroup(of: (status: Int, retryAfter: String?).self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var request = URLRequest(url: gateway)
+                        request.httpMethod = "POST"
+                        request.setValue("message/ohttp-req", forHTTPHeaderField: "Content-Type")
+                        request.httpBody = try OHTTPClient(keyConfig: config).encapsulate(inner).encapsulatedRequest
+                        let (_, response) = try await URLSession.shared.data(for: request)
+                        let http = response as? HTTPURLResponse
+                        return (http?.statusCode ?? 0, http?.value(forHTTPHeaderField: "Retry-After"))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let admitted = outcomes.filter { $0.status == 200 }
+            let refused = outcomes.filter { $0.status != 200 }
+            #expect(admitted.count >= 2)
+            #expect(!refused.isEmpty)
+            for refusal in refused {
+                #expect(refusal.status == 503)
+                #expect(refusal.retryAfter.flatMap(Int.init) ?? 0 >= 1)
+            }
+            // Every request, admitted or refused, left its ledger entry.
+            let entries = try session.ledgerEntries()
+            #expect(entries.count == 8)
+            #expect(entries.filter { $0.errorCode == "overloaded" }.count == refused.count)
+            let exposition = try await Self.get(session.adminURL.appendingPathComponent("metrics")).body
+            #expect(Self.sample(exposition, #"lethe_refusals_total{reason="queue_full"}"#) ?? 0 >= 1)
+        }
+    }
+}
