@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LetheAnalysis
 import LetheEnvelope
 import LetheImaging
 import LetheLedger
@@ -54,10 +55,13 @@ public struct LetheWorker: Sendable {
         let ledger = try DeletionLedger(directory: URL(fileURLWithPath: configuration.ledgerDirectory), configuration: configuration.ledger)
         self.configuration = configuration
         self.logger = logger
+        // A missing or broken model or profile stops the start rather than failing requests.
+        let models = try AnalysisModels.load(directory: configuration.modelsDirectory)
+        let profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
         let metrics = WorkerMetrics()
         self.pipeline = AnalysisPipeline(
-            gateway: OHTTPGateway(keys: keys), tokens: tokens, ledger: ledger,
-            configuration: configuration, metrics: metrics, logger: logger)
+            gateway: OHTTPGateway(keys: keys), tokens: tokens, ledger: ledger, configuration: configuration,
+            models: models, profiles: profiles, metrics: metrics, logger: logger)
         self.admission = AdmissionControl(
             maxConcurrent: configuration.maxConcurrentRequests, maxQueued: configuration.maxQueuedRequests,
             queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics)

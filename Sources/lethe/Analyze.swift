@@ -157,9 +157,10 @@ struct Analyze: AsyncParsableCommand {
         if let ledgerDirectory, !json {
             let entries = (try? DeletionLedger.readEntries(in: URL(fileURLWithPath: ledgerDirectory))) ?? []
             if let entry = entries.last(where: { $0.requestID == requestID }) ?? (requestID == nil ? entries.last : nil) {
+                // The receipt line below says what was deleted and proves it; this adds what only
+                // the local ledger shows: how many buffers and how long plaintext lived.
                 print("""
-                    Deleted: \(entry.totalBytesWiped) plaintext bytes in \(entry.buffersWiped) buffers wiped at \(entry.wipedAt), \
-                    verified \(entry.wipeVerified ? "yes" : "NO"), plaintext lifetime \(entry.plaintextLifetimeMicroseconds / 1000) ms; \
+                    Plaintext: \(entry.buffersWiped) buffers held for \(entry.plaintextLifetimeMicroseconds / 1000) ms; \
                     ledger entry #\(entry.sequence) in \(ledgerDirectory)/segments
                     """)
             }

@@ -86,13 +86,6 @@ struct ServerOptions: ParsableArguments {
         } else if let text = environment["LETHE_MIN_FACE_WIDTH_FRACTION"] {
             throw ValidationError("LETHE_MIN_FACE_WIDTH_FRACTION must be a number, got '\(text)'")
         }
-        // Models and profiles are loaded now, so that a missing or broken file stops the start.
-        do throws(AnalysisError) {
-            _ = try AnalysisModels.load(directory: configuration.modelsDirectory)
-            _ = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
-        } catch {
-            throw ValidationError("\(error.code): \(error.message) (see --models-dir / --profiles-dir)")
-        }
         configuration.adminHost = adminHost ?? environment["LETHE_ADMIN_HOST"] ?? configuration.adminHost
         configuration.adminPort = try adminPort ?? integer("LETHE_ADMIN_PORT") ?? configuration.adminPort
         configuration.adminToken = adminToken ?? environment["LETHE_ADMIN_TOKEN"]

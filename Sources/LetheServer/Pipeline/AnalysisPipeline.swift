@@ -29,6 +29,9 @@ struct AnalysisPipeline: Sendable {
     let tokens: DeviceTokens
     let ledger: DeletionLedger
     let configuration: ServerConfiguration
+    /// Trained models and device profiles, loaded once at start (`LetheWorker.init`).
+    let models: AnalysisModels
+    let profiles: [String: DeviceProfile]
     let metrics: WorkerMetrics
     let logger: Logger
 
@@ -171,21 +174,13 @@ struct AnalysisPipeline: Sendable {
             kind: route.kind, millimetresPerPixel: route.millimetresPerPixel, quality: configuration.skinAnalysis,
             face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis)
         if let name = route.profile {
-            let profiles: [String: DeviceProfile]
-            do throws(AnalysisError) { profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory) } catch {
-                throw RequestFailure(code: error.code, message: error.message)
-            }
             guard let profile = profiles[name] else { throw RequestFailure.unknownProfile(name, known: Array(profiles.keys)) }
             guard profile.kinds.contains(route.kind) else {
                 throw RequestFailure.profileKindMismatch(name, kind: route.kind, kinds: profile.kinds)
             }
             settings.profile = profile
         }
-        if route.kind == "face" {
-            do throws(AnalysisError) { settings.models = try AnalysisModels.load(directory: configuration.modelsDirectory) } catch {
-                throw RequestFailure(code: error.code, message: error.message)
-            }
-        }
+        if route.kind == "face" { settings.models = models }
         let analysisSettings = settings
         let metrics = metrics
         // One photo as the body, or a session of several as multipart/form-data (RFC 7578); the
