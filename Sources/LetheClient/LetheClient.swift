@@ -20,6 +20,8 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
     public let requestID: String?
     /// The verified deletion receipt of the refused request (with `analyzeWithReceipt`).
     public var receipt: DeletionReceipt?
+    /// The signed receipt note of a refused envelope, before verification.
+    var refusalReceiptNote: String?
 
     public var description: String { "\(code) (\(status)): \(message)" }
 
@@ -50,6 +52,9 @@ public struct LetheClient: Sendable {
     /// Extra query parameters of every analysis: the device's scale and profile,
     /// e.g. `["profile": "trichoscope-20x"]` or `["mm_per_pixel": "0.0065"]`.
     public var analysisParameters: [String: String] = [:]
+    /// A key configuration obtained out of band (RFC 9458 §7 wants clients to authenticate it);
+    /// when set, the client encrypts to it instead of fetching the worker's key configurations.
+    public var pinnedKeyConfig: OHTTPKeyConfig?
 
     /// - Parameters:
     ///   - serverURL: base URL of the worker (or of an OHTTP relay in front of it).
@@ -117,8 +122,9 @@ public struct LetheClient: Sendable {
     func analyzeUntyped(
         photo: Data, kind: String, postQuantum: Bool, ledgerKey: NoteVerifier?, contentType: String? = nil
     ) async throws -> (response: AnalysisResponse, receipt: DeletionReceipt?) {
-        let configs = try await fetchKeyConfigs()
         let wanted: UInt16 = postQuantum ? OHTTPKEM.xWing.kemID : OHTTPKEM.x25519.kemID
+        let configs: [OHTTPKeyConfig]
+        if let pinnedKeyConfig { configs = [pinnedKeyConfig] } else { configs = try await fetchKeyConfigs() }
         guard let config = configs.first(where: { $0.kemID == wanted }) else {
             throw LetheClientError(code: "no_usable_key", status: 0, message: "the worker publishes no key for KEM \(wanted)", requestID: nil)
         }
@@ -131,7 +137,16 @@ public struct LetheClient: Sendable {
                 BinaryHTTPField(name: "content-type", value: contentType ?? LetheClient.mediaType(of: photo)),
             ],
             content: photo)
-        let (head, content, receiptHeader, context) = try await exchange(inner, to: config)
+        let head: BinaryHTTPResponseHead, content: Data, receiptHeader: String?, context: OHTTPClientContext
+        do {
+            (head, content, receiptHeader, context) = try await exchange(inner, to: config)
+        } catch var error as LetheClientError {
+            // A refused envelope carries its receipt in the clear, in the problem document.
+            if let ledgerKey, let note = error.refusalReceiptNote {
+                error.receipt = try DeletionReceipt.open(note, verifier: ledgerKey)
+            }
+            throw error
+        }
         // The receipt is checked before the answer is used: a wrong signature is an error of its own.
         let receipt = try ledgerKey.map { try Self.openReceipt(receiptHeader, context: context, verifier: $0) }
         let decoder = JSONDecoder()
@@ -172,9 +187,11 @@ public struct LetheClient: Sendable {
         guard status == 200 else {
             // RFC 9458 §5.2: the envelope itself was refused; the body is a problem document.
             let problem = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-            throw LetheClientError(
+            var error = LetheClientError(
                 code: problem?["code"] as? String ?? "unexpected_response", status: status,
                 message: problem?["title"] as? String ?? "the gateway answered \(status)", requestID: nil)
+            error.refusalReceiptNote = problem?["receipt"] as? String
+            throw error
         }
         let (head, content) = try BinaryHTTPResponse.parse(try context.open(body))
         return (head, content, (response as? HTTPURLResponse)?.value(forHTTPHeaderField: ReceiptEnvelope.headerName), context)

@@ -41,6 +41,8 @@ public actor DeletionLedger {
     var latestCheckpoint: (size: Int, note: String)?
     /// When the oldest entry not yet covered by a checkpoint was appended.
     var uncoveredSince: ContinuousClock.Instant?
+    /// `wiped_at` of the newest entry, so that timestamps never go backwards in ledger order.
+    private var newestWipedAt: String?
     /// Entries 0..<removedSize were removed by retention.
     var removedSize: Int
 
@@ -155,6 +157,14 @@ public actor DeletionLedger {
     public func appendWithReceipt(_ record: DeletionRecord) throws -> (entry: DeletionRecord, receipt: String) {
         var entry = record
         entry.sequence = tree.size
+        // Concurrent requests take their wipe time before they queue here, so a later entry can
+        // carry an earlier time. Raising it to the newest one keeps the ledger's time order and
+        // still states a true bound ("wiped no later than").
+        if newestWipedAt == nil, tree.size > removedSize,
+            let newest = try? entryBytes((tree.size - 1)..<tree.size).first {
+            newestWipedAt = try? JSONDecoder().decode(DeletionRecord.self, from: newest).wipedAt
+        }
+        if let newestWipedAt, entry.wipedAt < newestWipedAt { entry.wipedAt = newestWipedAt }
         let json = try entry.canonicalJSON()
         try rollSegmentIfNeeded(day: String(entry.wipedAt.prefix(10)), adding: json.count + 1)
         var line = json
@@ -174,6 +184,7 @@ public actor DeletionLedger {
         segment.byteCount += line.count
         if segment.day == nil { segment.day = String(entry.wipedAt.prefix(10)) }
         if uncoveredSince == nil { uncoveredSince = .now }
+        newestWipedAt = entry.wipedAt
         let receipt = try DeletionReceipt(origin: origin, entry: entry, leafHash: leaf).signed(by: signer)
         return (entry, receipt)
     }

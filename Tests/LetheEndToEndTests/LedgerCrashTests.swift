@@ -36,32 +36,30 @@ struct LedgerCrashTests {
         init(binary: URL, ledger: URL, tokens: URL) throws {
             output = URL(fileURLWithPath: "/tmp/lethe-crash-\(UUID().uuidString).out")
             FileManager.default.createFile(atPath: output.path, contents: nil)
-            let port = try Self.freePort()
-            url = URL(string: "http://127.0.0.1:\(port)")!
             process.executableURL = binary
+            // Port 0 and the announced port: a port picked beforehand could be taken by another
+            // test's worker in between.
             process.arguments = [
-                "serve", "--port", String(port), "--admin-port", "0", "--ledger-dir", ledger.path, "--tokens-file", tokens.path,
+                "serve", "--port", "0", "--admin-port", "0", "--ledger-dir", ledger.path, "--tokens-file", tokens.path,
                 "--checkpoint-entries", "8", "--checkpoint-interval", "0.5",
             ]
             let handle = try FileHandle(forWritingTo: output)
             process.standardOutput = handle
             process.standardError = handle
             try process.run()
-        }
-
-        /// A port the kernel just handed out (bound to 0, then released).
-        static func freePort() throws -> Int {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(descriptor) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+            var announced: URL?
+            for _ in 0..<600 where announced == nil && process.isRunning {
+                let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+                if let range = text.range(of: #"listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
+                    announced = URL(string: String(text[range].dropFirst("listening on ".count)))
+                } else {
+                    usleep(100_000)
+                }
             }
-            guard bound else { throw CocoaError(.fileWriteUnknown) }
-            return Int(UInt16(bigEndian: address.sin_port))
+            guard let announced else {
+                throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: (try? String(contentsOf: output, encoding: .utf8)) ?? ""])
+            }
+            url = announced
         }
 
         /// Polls `/healthz` until the worker answers.

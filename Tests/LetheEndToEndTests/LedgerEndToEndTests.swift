@@ -37,6 +37,36 @@ struct LedgerEndToEndTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
+    @Test("a refused envelope still gets its signed receipt, in the problem document, and the client verifies it")
+    func refusedEnvelopeReceipt() async throws {
+        try await run { base, token, verifier, directory in
+            var request = URLRequest(url: base.appendingPathComponent(".well-known/ohttp-gateway"))
+            request.httpMethod = "POST"
+            request.setValue("message/ohttp-req", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data([0x07, 0x00, 0x20, 0x00, 0x01, 0x00, 0x01]) + Data(repeating: 0x42, count: 60)
+            let (body, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 400)
+            let problem = try #require(try JSONSerialization.jsonObject(with: body) as? [String: String])
+            #expect(problem["code"] == "unknown_key_id")
+            let receipt = try DeletionReceipt.open(try #require(problem["receipt"]), verifier: verifier)
+            #expect(receipt.index == 0)
+            #expect(receipt.bytesWiped == 0)
+            #expect(receipt.wipeVerified)
+            // The device library surfaces it on the error, verified against the pinned key.
+            let config = try #require(try await LetheClient(serverURL: base, token: token).fetchKeyConfigs().first)
+            let wrongKey = OHTTPKeyConfig(keyID: 99, kemID: config.kemID, publicKey: config.publicKey, suites: config.suites)
+            var client = LetheClient(serverURL: base, token: token)
+            client.pinnedKeyConfig = wrongKey
+            do {
+                _ = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
+                Issue.record("a request to an unknown key id must fail")
+            } catch let error as LetheClientError {
+                #expect(error.code == "unknown_key_id")
+                #expect(error.receipt?.index == 1)
+            }
+        }
+    }
+
     @Test("a successful analysis carries a verified receipt whose entry is proven in a signed checkpoint")
     func receiptAndProof() async throws {
         try await run { base, token, verifier, directory in

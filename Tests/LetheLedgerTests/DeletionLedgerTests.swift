@@ -62,6 +62,26 @@ struct DeletionLedgerTests {
         #expect(try DeletionLedger.readEntries(in: directory).count == 2)
     }
 
+    @Test("wipe times never go backwards in ledger order, also across a restart")
+    func monotonicWipeTimes() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var later = record()
+        later.wipedAt = "2026-09-21T14:13:21.000Z"
+        var earlier = record()
+        earlier.wipedAt = "2026-09-21T14:13:20.500Z"
+        do {
+            let ledger = try DeletionLedger(directory: directory)
+            try await ledger.append(later)
+            #expect(try await ledger.append(earlier).wipedAt == "2026-09-21T14:13:21.000Z")
+        }
+        let reopened = try DeletionLedger(directory: directory)
+        #expect(try await reopened.append(earlier).wipedAt == "2026-09-21T14:13:21.000Z")
+        var newest = record()
+        newest.wipedAt = "2026-09-21T14:13:22.000Z"
+        #expect(try await reopened.append(newest).wipedAt == "2026-09-21T14:13:22.000Z")
+    }
+
     @Test("files are private to the worker")
     func permissions() throws {
         let directory = temporaryDirectory()

@@ -132,11 +132,23 @@ struct TamperTests {
         defer { ledger.remove() }
         let log = try DeletionLedger(directory: ledger.directory)
         try await log.append(TemporaryLedger.record(0, wipedAt: Date(timeIntervalSince1970: 1_790_000_010)))
-        try await log.append(TemporaryLedger.record(1, wipedAt: Date(timeIntervalSince1970: 1_790_000_000)))
+        // The ledger itself keeps time order: an earlier wipe time is raised to the newest one.
+        let raised = try await log.append(TemporaryLedger.record(1, wipedAt: Date(timeIntervalSince1970: 1_790_000_000)))
+        #expect(raised.wipedAt == TemporaryLedger.record(0, wipedAt: Date(timeIntervalSince1970: 1_790_000_010)).wipedAt)
         var unverified = TemporaryLedger.record(2, wipedAt: Date(timeIntervalSince1970: 1_790_000_020))
         unverified.wipeVerified = false
         try await log.append(unverified)
-        try await log.writeCheckpoint()
+
+        // A history with time going backwards, signed with the real key (a buggy or forged
+        // worker): the audit must still refuse it.
+        var backwards = TemporaryLedger.record(1, wipedAt: Date(timeIntervalSince1970: 1_790_000_000))
+        backwards.sequence = 1
+        var lines = try ledger.segmentLines()
+        lines[1] = try backwards.canonicalJSON()
+        try ledger.writeSegment(lines)
+        let checkpoint = Checkpoint(origin: log.origin, size: 3, rootHash: MerkleTree(leafHashes: lines.map { MerkleHash.leaf($0) }).root())
+        try checkpoint.signed(by: log.signer).write(to: ledger.layout.checkpointFile(size: 3), atomically: true, encoding: .utf8)
+
         let audit = LedgerAuditor.verify(ledger.directory, verifier: log.signer.verifier)
         #expect(audit.failures.map(\.code) == ["time_backwards", "wipe_unverified"])
         #expect(audit.failures.first?.message.hasPrefix("entry #1 ") == true)

@@ -16,6 +16,8 @@ struct GatewayReply: Sendable {
     let body: Data
     /// The signed deletion receipt, encrypted to the request's OHTTP context (`Lethe-Receipt`).
     var sealedReceipt: String? = nil
+    /// Set on refusals of the envelope itself, so that the receipt can join the problem document.
+    var refusal: RequestFailure? = nil
 }
 
 /// One request's whole life, from ciphertext in to ciphertext out:
@@ -118,6 +120,10 @@ struct AnalysisPipeline: Sendable {
             if let responder {
                 let key = responder.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount)
                 answered.sealedReceipt = try? ReceiptEnvelope.seal(receipt, key: key)
+            } else if let refusal = reply.refusal {
+                // No OHTTP context to seal to: the receipt travels in the clear. It holds no
+                // content (a random id, the entry index, zero plaintext bytes).
+                answered = .problem(refusal, receipt: receipt)
             }
             return answered
         } catch {
@@ -250,15 +256,17 @@ struct AnalysisPipeline: Sendable {
 
 extension GatewayReply {
     /// An RFC 9457 problem document for a broken envelope (RFC 9458 §5.2/§5.3); carries no content.
-    static func problem(_ failure: RequestFailure) -> GatewayReply {
+    /// - Parameter receipt: the signed deletion receipt of the refused request, when recorded.
+    static func problem(_ failure: RequestFailure, receipt: String? = nil) -> GatewayReply {
         let type = ["unknown_key_id", "unsupported_suite"].contains(failure.code)
             ? "https://iana.org/assignments/http-problem-types#ohttp-key" : "about:blank"
-        let document: [String: String] = ["type": type, "title": failure.message, "code": failure.code]
+        var document: [String: String] = ["type": type, "title": failure.message, "code": failure.code]
+        document["receipt"] = receipt
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return GatewayReply(
             status: failure.status, contentType: "application/problem+json",
-            body: (try? encoder.encode(document)) ?? Data())
+            body: (try? encoder.encode(document)) ?? Data(), refusal: failure)
     }
 }
 
