@@ -27,9 +27,15 @@ public struct DevicePseudonymizer: Sendable {
         return DevicePseudonymizer(key: key)
     }
 
-    /// The pseudonym of `deviceID`: the first 128 bits of HMAC-SHA256(key, deviceID), hex.
-    public func pseudonym(for deviceID: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(deviceID.utf8), using: key)
+    /// The pseudonym of `deviceID` on the UTC day of `date`: the first 128 bits of
+    /// HMAC-SHA256(key, "YYYY-MM-DD" || 0x00 || deviceID), hex.
+    ///
+    /// The ledger's entries are published, so a pseudonym stable for ever would let anyone link
+    /// a device's requests across months. A daily pseudonym still lets the key holder find one
+    /// device's deletions (compute the day's pseudonym) while the public can link at most a day.
+    public func pseudonym(for deviceID: String, on date: Date) -> String {
+        let day = date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day())
+        let mac = HMAC<SHA256>.authenticationCode(for: Data((day + "\u{0}" + deviceID).utf8), using: key)
         return mac.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -93,7 +93,7 @@ struct DeletionLedgerTests {
         }
     }
 
-    @Test("pseudonyms are stable per key, differ between devices and between keys")
+    @Test("pseudonyms are stable per key and day, differ between devices, keys and days")
     func pseudonyms() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -101,10 +101,15 @@ struct DeletionLedgerTests {
         let first = try DevicePseudonymizer.loadOrCreate(in: directory)
         let again = try DevicePseudonymizer.loadOrCreate(in: directory)
         let other = DevicePseudonymizer(key: .init(size: .bits256))
-        #expect(first.pseudonym(for: "camera-7") == again.pseudonym(for: "camera-7"))
-        #expect(first.pseudonym(for: "camera-7") != first.pseudonym(for: "camera-8"))
-        #expect(first.pseudonym(for: "camera-7") != other.pseudonym(for: "camera-7"))
-        #expect(first.pseudonym(for: "camera-7").count == 32)
-        #expect(!first.pseudonym(for: "camera-7").contains("camera"))
+        let monday = Date(timeIntervalSince1970: 1_790_000_000)
+        let mondayEvening = monday.addingTimeInterval(3600)
+        let tuesday = monday.addingTimeInterval(86_400)
+        #expect(first.pseudonym(for: "camera-7", on: monday) == again.pseudonym(for: "camera-7", on: mondayEvening))
+        #expect(first.pseudonym(for: "camera-7", on: monday) != first.pseudonym(for: "camera-8", on: monday))
+        #expect(first.pseudonym(for: "camera-7", on: monday) != other.pseudonym(for: "camera-7", on: monday))
+        // A new day, a new pseudonym: published entries link a device's requests for a day at most.
+        #expect(first.pseudonym(for: "camera-7", on: monday) != first.pseudonym(for: "camera-7", on: tuesday))
+        #expect(first.pseudonym(for: "camera-7", on: monday).count == 32)
+        #expect(!first.pseudonym(for: "camera-7", on: monday).contains("camera"))
     }
 }

@@ -168,7 +168,7 @@ struct AnalysisPipeline: Sendable {
         }
         let route = try InnerRoute(head)
         let deviceID = try tokens.authenticate(authorization: head.field("authorization"))
-        trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID)
+        trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID, on: Date())
         trace.kind = route.kind
         guard !contentRange.isEmpty else { throw RequestFailure.emptyBody }
         let limits = configuration.decodeLimits
