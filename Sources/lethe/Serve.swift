@@ -9,6 +9,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the worker (OHTTP gateway, analysis, deletion ledger).")
 
     @OptionGroup var options: ServerOptions
+    @Option(help: "Log format: text, or json for one JSON object per line (LETHE_LOG_FORMAT). Default text.")
+    var logFormat: String?
 
     /// Forbids filesystem writes outside the ledger directory (Landlock). `main.swift` calls this
     /// before the concurrency runtime has started any thread: Landlock only confines the calling
@@ -22,7 +24,11 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.resolved()
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        switch logFormat ?? ProcessInfo.processInfo.environment["LETHE_LOG_FORMAT"] ?? "text" {
+        case "text": LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        case "json": LoggingSystem.bootstrap(JSONLogHandler.init)
+        case let other: throw ValidationError("--log-format must be text or json, not '\(other)'")
+        }
         let logger = Logger(label: "lethe")
         let confinement = ProcessHardening.current().filesystem
         if !confinement.isActive {
