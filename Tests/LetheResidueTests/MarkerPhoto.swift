@@ -50,6 +50,33 @@ struct MarkerPhoto: Sendable {
             resultMarker: Marker(name: "result#\(seed)", bytes: try expectedResultBytes(of: Data(encoded))))
     }
 
+    /// The fixture portrait (one face, for `kind=face`) with a random RGB stripe painted across
+    /// the suit at the bottom, where it does not disturb the face; the result marker is a
+    /// stripe-derived pattern that cannot occur (the face result is not recomputed here).
+    static func portrait(seed: UInt64) throws -> MarkerPhoto {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/astronaut.png")
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let file = try Data(contentsOf: fixture)
+        let image = try file.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+        var random = SplitMix64(seed: seed)
+        var pixelMarker: [UInt8] = []
+        let encoded = try image.pixels.withUnsafeMutableBytes { pixels in
+            let start = ((image.height - 20) * image.width + 200) * 3
+            for offset in 0..<(48 * 3) { pixels[start + offset] = UInt8(truncatingIfNeeded: random.next()) }
+            pixelMarker = Array(pixels[start..<(start + 48 * 3)])
+            return try ImageEncoder.encode(UnsafeRawBufferPointer(pixels), width: image.width, height: image.height, as: .png, quality: 100)
+        }
+        let uploaded = Data(encoded)
+        let middle = uploaded.count / 2 - 32
+        return MarkerPhoto(
+            file: uploaded,
+            fileMarker: Marker(name: "file#\(seed)", bytes: Array(uploaded[middle..<(middle + 64)])),
+            pixelMarker: Marker(name: "pixels#\(seed)", bytes: pixelMarker),
+            resultMarker: Marker(name: "result#\(seed)", bytes: pixelMarker.reversed()))
+    }
+
     /// The worker's measures for this photo, computed here with the same code and encoding.
     private static func expectedResultBytes(of file: Data) throws -> [UInt8] {
         let arena = PlaintextArena()

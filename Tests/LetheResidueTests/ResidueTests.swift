@@ -81,6 +81,19 @@ struct ResidueTests {
         try expectNoResidue(server, photos, "8 concurrent requests")
     }
 
+    @Test("after face analyses (detector, regions, every concern)")
+    func face() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let photos = try (0..<2).map { try MarkerPhoto.portrait(seed: 800 + UInt64($0)) }
+        for photo in photos {
+            let response = try await client(server).analyze(photo: photo.file, kind: "face")
+            #expect(response.face != nil)
+        }
+        try server.waitForLedgerEntries(photos.count)
+        try expectNoResidue(server, photos, "face analyses")
+    }
+
     @Test("after requests that fail: truncated file, bad token, oversized image")
     func failures() async throws {
         let server = try ServerProcess(arguments: ["--max-pixels", "100000"])
