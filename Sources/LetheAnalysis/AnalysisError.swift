@@ -1,3 +1,5 @@
+import LetheMemory
+
 /// Why an image cannot be analysed. Equality is by `code`; the message names the measured value
 /// and the threshold so that a user can fix the photo ("mean luminance 23.1 is below 40").
 public struct AnalysisError: Error, Equatable, CustomStringConvertible {
@@ -76,6 +78,14 @@ public struct AnalysisError: Error, Equatable, CustomStringConvertible {
 
     static func unavailable(_ detail: String) -> AnalysisError {
         AnalysisError(code: "analysis_unavailable", message: detail)
+    }
+
+    /// A working buffer could not be had: the memory budget's refusal keeps its own code (the
+    /// device should retry later), anything else is `analysis_unavailable`.
+    static func allocationFailed(_ error: MemoryError, _ what: String) -> AnalysisError {
+        error.code == "memory_budget_exceeded"
+            ? AnalysisError(code: error.code, message: error.message)
+            : .unavailable("could not allocate \(what) (\(error.code))")
     }
 
     static func twoDecimals(_ value: Double) -> String {

@@ -22,6 +22,8 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
     public var receipt: DeletionReceipt?
     /// The signed receipt note of a refused envelope, before verification.
     var refusalReceiptNote: String?
+    /// Seconds the worker asks the device to wait before retrying (`Retry-After`, on 429 and 503).
+    public var retryAfterSeconds: Int?
 
     public var description: String { "\(code) (\(status)): \(message)" }
 
@@ -156,6 +158,7 @@ public struct LetheClient: Sendable {
                 code: failure?.error.code ?? "unexpected_response", status: head.status,
                 message: failure?.error.message ?? "the worker answered \(head.status)", requestID: failure?.requestID)
             error.receipt = receipt
+            error.retryAfterSeconds = head.field("retry-after").flatMap { Int($0) }
             throw error
         }
         return (try decoder.decode(AnalysisResponse.self, from: content), receipt)
@@ -191,6 +194,7 @@ public struct LetheClient: Sendable {
                 code: problem?["code"] as? String ?? "unexpected_response", status: status,
                 message: problem?["title"] as? String ?? "the gateway answered \(status)", requestID: nil)
             error.refusalReceiptNote = problem?["receipt"] as? String
+            error.retryAfterSeconds = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0) }
             throw error
         }
         let (head, content) = try BinaryHTTPResponse.parse(try context.open(body))

@@ -45,8 +45,14 @@ public final class PlaintextArena: Sendable {
     public init() {}
 
     /// Allocates a zeroed buffer owned by this arena.
+    /// Its bytes are reserved in the process's `MemoryBudget` until the buffer is wiped.
     public func allocate(count: Int, bufferClass: BufferClass) throws(MemoryError) -> SecureBuffer {
-        let buffer = try SecureBuffer(count: count, bufferClass: bufferClass)
+        guard MemoryBudget.reserve(count) else { throw MemoryBudget.exceeded(count) }
+        let buffer: SecureBuffer
+        do { buffer = try SecureBuffer(count: count, bufferClass: bufferClass) } catch {
+            MemoryBudget.release(count)
+            throw error
+        }
         let accepted = state.withLock { state -> Bool in
             guard !state.closed else { return false }
             state.live[ObjectIdentifier(buffer)] = buffer
@@ -54,6 +60,7 @@ public final class PlaintextArena: Sendable {
         }
         guard accepted else {
             buffer.wipe()
+            MemoryBudget.release(count)
             throw MemoryError(code: "plaintext_arena_closed", message: "request memory was already wiped")
         }
         PlaintextArena.bytesHeldNow.add(count, ordering: .relaxed)
@@ -86,6 +93,7 @@ public final class PlaintextArena: Sendable {
         guard owned else { return }
         let result = buffer.wipe()
         PlaintextArena.bytesHeldNow.subtract(buffer.count, ordering: .relaxed)
+        MemoryBudget.release(buffer.count)
         state.withLock { $0.report.record(result, of: buffer.bufferClass) }
     }
 
@@ -107,6 +115,7 @@ public final class PlaintextArena: Sendable {
         for buffer in remaining {
             results.append((buffer.wipe(), buffer.bufferClass))
             PlaintextArena.bytesHeldNow.subtract(buffer.count, ordering: .relaxed)
+            MemoryBudget.release(buffer.count)
         }
         return state.withLock { state in
             for (result, bufferClass) in results { state.report.record(result, of: bufferClass) }

@@ -61,7 +61,11 @@ public struct LetheWorker: Sendable {
         let metrics = WorkerMetrics()
         self.pipeline = AnalysisPipeline(
             gateway: OHTTPGateway(keys: keys), tokens: tokens, ledger: ledger, configuration: configuration,
-            models: models, profiles: profiles, metrics: metrics, logger: logger)
+            models: models, profiles: profiles, metrics: metrics,
+            rateLimiter: DeviceRateLimiter(
+                requestsPerMinute: configuration.deviceRequestsPerMinute, burst: configuration.effectiveDeviceBurst),
+            logger: logger)
+        try Self.applyMemoryBudget(configuration.memoryBudgetMiB, logger: logger)
         self.admission = AdmissionControl(
             maxConcurrent: configuration.maxConcurrentRequests, maxQueued: configuration.maxQueuedRequests,
             queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics)
@@ -82,6 +86,28 @@ public struct LetheWorker: Sendable {
         let checkpointedSize = await ledger.checkpointedSize
         logger.notice("ledger verifier key \(ledger.verifierKey)", metadata: [
             "origin": "\(ledger.origin)", "checkpoint_size": "\(checkpointedSize)",
+        ])
+    }
+
+    /// Sets the process's `MemoryBudget` to the configured ceiling minus what the worker uses now
+    /// (everything loaded, nothing requested yet) minus the headroom; refuses a ceiling that
+    /// leaves requests nothing.
+    private static func applyMemoryBudget(_ mebibytes: Int?, logger: Logger) throws {
+        guard let mebibytes else {
+            MemoryBudget.setCapacity(.max)
+            return
+        }
+        let ceiling = mebibytes << 20
+        let atStart = ProcessStatistics.current()?.residentBytes ?? 0
+        let forRequests = ceiling - atStart - ServerConfiguration.memoryHeadroomBytes
+        guard forRequests >= 16 << 20 else {
+            throw RequestFailure(
+                code: "memory_budget_too_small", status: 500,
+                message: "a memory budget of \(mebibytes) MiB leaves requests \(max(0, forRequests) >> 20) MiB: the worker uses \(atStart >> 20) MiB at start plus \(ServerConfiguration.memoryHeadroomBytes >> 20) MiB headroom; at least 16 MiB must remain")
+        }
+        MemoryBudget.setCapacity(forRequests)
+        logger.notice("memory budget \(mebibytes) MiB", metadata: [
+            "resident_at_start_bytes": "\(atStart)", "request_budget_bytes": "\(forRequests)",
         ])
     }
 

@@ -47,10 +47,26 @@ public struct ServerConfiguration: Sendable {
     public var maxQueuedRequests: Int = 2 * ProcessInfo.processInfo.activeProcessorCount
     /// Longest wait for a slot before a queued request is refused with 503.
     public var queueTimeoutSeconds: Double = 10
+    /// The whole process's memory ceiling in MiB: what the worker uses at start plus a fixed
+    /// headroom is set aside, and requests reserve the rest (encrypted bodies, every plaintext
+    /// buffer); a request that does not fit is refused with 503 `memory_budget_exceeded`.
+    /// nil = no ceiling (only for embedding several workers in one process, e.g. tests).
+    public var memoryBudgetMiB: Int? = 2048
+    /// Analyses one device may start per minute; beyond that it gets 429 with Retry-After. 0 = no limit.
+    public var deviceRequestsPerMinute: Int = 0
+    /// Requests a device may send in a burst above its rate; nil = a tenth of a minute's rate (at least 1).
+    public var deviceBurst: Int?
 
     public init() {}
 
     /// Largest encapsulated request read from the socket: the photo limit plus room for the
     /// OHTTP header, BHTTP framing, fields and AEAD tag. Enforced while reading.
     public var maxEnvelopeBytes: Int { decodeLimits.maxBytes + 64 * 1024 }
+
+    /// Memory set aside beyond the worker's start-up footprint for what requests allocate outside
+    /// the budget's accounting (libvips' decoder state, HTTP and JSON buffers, thread stacks).
+    public static let memoryHeadroomBytes = 64 << 20
+
+    /// The burst in effect: `deviceBurst`, or a tenth of a minute's rate.
+    public var effectiveDeviceBurst: Int { deviceBurst ?? max(1, deviceRequestsPerMinute / 10) }
 }

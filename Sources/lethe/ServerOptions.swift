@@ -38,7 +38,7 @@ struct ServerOptions: ParsableArguments {
     var ledgerSegmentBytes: Int?
     @Option(help: "Remove ledger segments older than this many days, 0 = never (LETHE_LEDGER_RETENTION_DAYS). Default 183.")
     var ledgerRetentionDays: Int?
-    @Option(help: "Operator listener address for /metrics, /healthz, /readyz (LETHE_ADMIN_HOST). Default 127.0.0.1.")
+    @Option(help: "Operator listener address for /metrics, /healthz, /readyz, /dashboard (LETHE_ADMIN_HOST). Default 127.0.0.1.")
     var adminHost: String?
     @Option(help: "Operator listener port (LETHE_ADMIN_PORT). Default 9090; 0 picks a free one.")
     var adminPort: Int?
@@ -50,6 +50,12 @@ struct ServerOptions: ParsableArguments {
     var maxQueued: Int?
     @Option(help: "Longest wait for a slot in seconds (LETHE_QUEUE_TIMEOUT). Default 10.")
     var queueTimeout: Double?
+    @Option(help: "Memory ceiling of the whole process in MiB; requests that do not fit get 503 (LETHE_MEMORY_BUDGET_MIB). Default 2048; 0 = none.")
+    var memoryBudgetMib: Int?
+    @Option(help: "Analyses one device may start per minute, 429 beyond (LETHE_DEVICE_RATE). Default 0 = no limit.")
+    var deviceRate: Int?
+    @Option(help: "Requests a device may send in a burst above its rate (LETHE_DEVICE_BURST). Default: a tenth of --device-rate, at least 1.")
+    var deviceBurst: Int?
 
     func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -101,6 +107,15 @@ struct ServerOptions: ParsableArguments {
         }
         guard configuration.maxConcurrentRequests >= 1, configuration.maxQueuedRequests >= 0, configuration.queueTimeoutSeconds > 0 else {
             throw ValidationError("--max-concurrent must be ≥ 1, --max-queued ≥ 0, --queue-timeout > 0")
+        }
+        if let budget = try memoryBudgetMib ?? integer("LETHE_MEMORY_BUDGET_MIB") {
+            guard budget >= 0 else { throw ValidationError("--memory-budget-mib must be ≥ 0 (0 = no ceiling)") }
+            configuration.memoryBudgetMiB = budget == 0 ? nil : budget
+        }
+        configuration.deviceRequestsPerMinute = try deviceRate ?? integer("LETHE_DEVICE_RATE") ?? configuration.deviceRequestsPerMinute
+        configuration.deviceBurst = try deviceBurst ?? integer("LETHE_DEVICE_BURST")
+        guard configuration.deviceRequestsPerMinute >= 0, configuration.effectiveDeviceBurst >= 1 else {
+            throw ValidationError("--device-rate must be ≥ 0 and --device-burst ≥ 1")
         }
         guard configuration.decodeLimits.maxPixels > 0, configuration.decodeLimits.maxBytes > 0 else {
             throw ValidationError("limits must be positive")

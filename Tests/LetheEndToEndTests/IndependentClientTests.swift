@@ -12,21 +12,13 @@ struct IndependentClientTests {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("LetheEnvelopeTests/Vectors/rfc9458-appendix-a.json")
 
     /// Runs the Python client and returns its standard output.
-    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func python(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await ChildProcess.run("python3", [script.path] + arguments)
     }
 
     @Test("the independent client reproduces RFC 9458 Appendix A byte for byte")
-    func vector() throws {
-        let result = try Self.python(["vector", Self.vector.path])
+    func vector() async throws {
+        let result = try await Self.python(["vector", Self.vector.path])
         #expect(result.status == 0)
         #expect(result.output.contains("match byte for byte"))
     }
@@ -34,7 +26,7 @@ struct IndependentClientTests {
     @Test("the independent client analyses the portrait through the worker")
     func analyse() async throws {
         try await WorkerHarness().run { session in
-            let result = try Self.python(["analyze", session.baseURL.absoluteString, session.token, TestPhotos.fixtureURL.path])
+            let result = try await Self.python(["analyze", session.baseURL.absoluteString, session.token, TestPhotos.fixtureURL.path])
             #expect(result.status == 0)
             let answer = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
             #expect(answer?["status"] as? Int == 200)

@@ -18,6 +18,8 @@ struct LedgerEndToEndTests {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-ledger-e2e-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = ServerConfiguration()
+        // Several workers share the test process: no per-process memory ceiling.
+        configuration.memoryBudgetMiB = nil
         configuration.port = 0
         configuration.adminPort = 0
         configuration.ledgerDirectory = directory.path

@@ -100,7 +100,8 @@ struct OperationsTests {
 
     @Test("with K=1 and Q=1 the surplus gets 503 with Retry-After and admitted requests succeed")
     func overload() async throws {
-        try await WorkerHarness(maxConcurrent: 1, maxQueued: 1).run { session in
+        // A long queue deadline: on a loaded machine the queued request must still get its turn.
+        try await WorkerHarness(maxConcurrent: 1, maxQueued: 1, queueTimeoutSeconds: 120).run { session in
             let config = try await session.x25519Config()
             let inner = session.innerRequest(photo: TestPhotos.portrait)
             let gateway = session.baseURL.appendingPathComponent(".well-known/ohttp-gateway")
@@ -135,6 +136,26 @@ struct OperationsTests {
             let full = Self.sample(exposition, #"lethe_refusals_total{reason="queue_full"}"#) ?? 0
             let timedOut = Self.sample(exposition, #"lethe_refusals_total{reason="queue_timeout"}"#) ?? 0
             #expect(Int(full + timedOut) == refused.count)
+        }
+    }
+
+    @Test("a device over its rate gets 429 with Retry-After, inside the encrypted answer, and a wipe record")
+    func deviceRateLimit() async throws {
+        try await WorkerHarness(deviceRequestsPerMinute: 1, deviceBurst: 2).run { session in
+            let photo = TestPhotos.faceless
+            _ = try await session.client.analyze(photo: photo)
+            _ = try await session.client.analyze(photo: photo)
+            let refusal = await #expect(throws: LetheClientError.self) { try await session.client.analyze(photo: photo) }
+            #expect(refusal?.code == "rate_limited")
+            #expect(refusal?.status == 429)
+            // One a minute: the next token is up to a minute away.
+            #expect((1...60).contains(refusal?.retryAfterSeconds ?? 0))
+            let entries = try session.ledgerEntries()
+            let limited = try #require(entries.last)
+            #expect(limited.errorCode == "rate_limited")
+            #expect(limited.buffersWiped > 0 && limited.wipeVerified)
+            let exposition = try await Self.get(session.adminURL.appendingPathComponent("metrics")).body
+            #expect(Self.sample(exposition, #"lethe_requests_total{kind="skin",outcome="error",code="rate_limited"}"#) == 1)
         }
     }
 }

@@ -17,14 +17,22 @@ struct WorkerHarness: Sendable {
     let ledgerDirectory: URL
     let configuration: ServerConfiguration
 
-    init(maxBytes: Int? = nil, adminToken: String? = nil, maxConcurrent: Int? = nil, maxQueued: Int? = nil) {
+    init(
+        maxBytes: Int? = nil, adminToken: String? = nil, maxConcurrent: Int? = nil, maxQueued: Int? = nil,
+        queueTimeoutSeconds: Double? = nil, deviceRequestsPerMinute: Int = 0, deviceBurst: Int? = nil
+    ) {
         ledgerDirectory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-e2e-\(UUID().uuidString)")
         var configuration = ServerConfiguration()
+        // Several workers share the test process: no per-process memory ceiling.
+        configuration.memoryBudgetMiB = nil
         configuration.port = 0
         configuration.adminPort = 0
         configuration.adminToken = adminToken
         if let maxConcurrent { configuration.maxConcurrentRequests = maxConcurrent }
         if let maxQueued { configuration.maxQueuedRequests = maxQueued }
+        if let queueTimeoutSeconds { configuration.queueTimeoutSeconds = queueTimeoutSeconds }
+        configuration.deviceRequestsPerMinute = deviceRequestsPerMinute
+        configuration.deviceBurst = deviceBurst
         configuration.ledgerDirectory = ledgerDirectory.path
         // The package's own models and profiles, wherever the tests run from.
         let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

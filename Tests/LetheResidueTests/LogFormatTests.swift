@@ -24,6 +24,10 @@ struct LogFormatTests {
         #expect(finished["wipe_verified"] == "true")
         #expect(finished["level"] == "info")
         #expect(Int(finished["plaintext_lifetime_us"] ?? "") ?? 0 > 0)
+        // Stage timings, in milliseconds, for every stage the request went through.
+        for stage in ["decapsulate", "decode", "analyse", "encapsulate", "wipe", "ledger_append"] {
+            #expect(Double(finished["\(stage)_ms"] ?? "").map { $0 >= 0 } == true, "no \(stage)_ms in \(finished)")
+        }
         // Nothing from the photo or the result.
         let log = Data(server.log.utf8)
         for marker in photo.markers {

@@ -109,6 +109,15 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
+    /// A line of /proc/PID/status in bytes, e.g. "VmHWM" (peak resident set) or "VmRSS".
+    func statusBytes(_ field: String) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+              let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kibibytes * 1024
+    }
+
     /// Stops the server (if still running) and removes its files.
     func stop() {
         if process.isRunning {

@@ -130,13 +130,13 @@ public struct FaceDetector: Sendable {
 
     private func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(AnalysisError) -> SecureBuffer {
         do { return try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            throw .unavailable("could not allocate the \(what) (\(error.code))")
+            throw .allocationFailed(error, "the \(what)")
         }
     }
 
     private func allocate(_ arena: PlaintextArena, doubles: Int, what: String) throws(AnalysisError) -> SecureBuffer {
         do { return try arena.allocate(count: doubles * MemoryLayout<Double>.stride, bufferClass: .intermediate) } catch {
-            throw .unavailable("could not allocate the \(what) (\(error.code))")
+            throw .allocationFailed(error, "the \(what)")
         }
     }
 

@@ -33,7 +33,7 @@ struct LocalContrast {
         for _ in 0..<4 {
             do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
                 for buffer in buffers { arena.release(buffer) }
-                throw .unavailable("could not allocate a contrast plane (\(error.code))")
+                throw .allocationFailed(error, "a contrast plane")
             }
         }
         let result = LocalContrast(

@@ -77,11 +77,11 @@ enum MarkDetector {
         let width = contrast.width, height = contrast.height
         let members: SecureBuffer, queue: SecureBuffer
         do { members = try arena.allocate(count: width * height, bufferClass: .intermediate) } catch {
-            throw .unavailable("could not allocate the mark mask (\(error.code))")
+            throw .allocationFailed(error, "the mark mask")
         }
         do { queue = try arena.allocate(count: width * height * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
             arena.release(members)
-            throw .unavailable("could not allocate the mark queue (\(error.code))")
+            throw .allocationFailed(error, "the mark queue")
         }
         defer { arena.release(queue) }
         let sign: Float = polarity == .dark ? -1 : 1

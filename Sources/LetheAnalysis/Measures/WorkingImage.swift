@@ -65,12 +65,12 @@ struct WorkingImage {
         let planes: SecureBuffer, skin: SecureBuffer
         do {
             planes = try arena.allocate(count: 4 * width * height * MemoryLayout<Float>.stride, bufferClass: .intermediate)
-        } catch { throw .unavailable("could not allocate the CIELAB planes (\(error.code))") }
+        } catch { throw .allocationFailed(error, "the CIELAB planes") }
         do {
             skin = try arena.allocate(count: width * height, bufferClass: .intermediate)
         } catch {
             arena.release(planes)
-            throw .unavailable("could not allocate the skin mask (\(error.code))")
+            throw .allocationFailed(error, "the skin mask")
         }
         image.pixels.withUnsafeBytes { pixelBytes in
             planes.withUnsafeMutableBytes { planeBytes in

@@ -29,14 +29,14 @@ struct QualityGate {
         do {
             mask = try arena.allocate(count: pixelCount, bufferClass: .intermediate)
         } catch {
-            throw .unavailable("could not allocate the skin mask (\(error.code))")
+            throw .allocationFailed(error, "the skin mask")
         }
         var keepMask = false
         defer { if !keepMask { arena.release(mask) } }
         do {
             plane = try arena.allocate(count: planeWidth * planeHeight * MemoryLayout<Float>.stride, bufferClass: .intermediate)
         } catch {
-            throw .unavailable("could not allocate the luma plane (\(error.code))")
+            throw .allocationFailed(error, "the luma plane")
         }
         defer { arena.release(plane) }
 

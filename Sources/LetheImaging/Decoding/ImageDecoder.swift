@@ -15,7 +15,7 @@ public enum ImageDecoder {
     /// Callable from any thread. `bytes` must stay valid for the call (libvips reads it in place
     /// and does not copy); the caller wipes it afterwards.
     /// - Throws: `empty_body`, `payload_too_large`, `unsupported_media_type`, `image_too_large`,
-    ///   `image_corrupt`, `imaging_unavailable`.
+    ///   `image_corrupt`, `imaging_unavailable`, `memory_budget_exceeded`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena) throws(ImagingError) -> DecodedImage {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .emptyBody }
         guard bytes.count <= limits.maxBytes else {
@@ -50,6 +50,16 @@ public enum ImageDecoder {
             throw .imageTooLarge(width: width, height: height, limit: limits.maxPixels)
         }
 
+        // libvips decodes the whole image into its own memory first (the loaders are random
+        // access): reserve that much of the memory budget until the pixels are ours.
+        let sampleBytes = Int(vips_format_sizeof(loaded.bandFormat))
+        let decoderBytes = width * height * max(3, loaded.bands) * max(1, sampleBytes)
+        guard MemoryBudget.reserve(decoderBytes) else {
+            let exceeded = MemoryBudget.exceeded(decoderBytes)
+            throw ImagingError(code: exceeded.code, message: exceeded.message)
+        }
+        defer { MemoryBudget.release(decoderBytes) }
+
         guard let canonical = canonicalSRGB8(loaded) else { throw .imageCorrupt(format, stage: "colour conversion") }
         // The write below trusts these to size our buffer: check them exactly.
         guard canonical.width * canonical.height == width * height, canonical.bands == 3,
@@ -61,6 +71,8 @@ public enum ImageDecoder {
         let pixels: SecureBuffer
         do {
             pixels = try arena.allocate(count: byteCount, bufferClass: .pixels)
+        } catch where error.code == "memory_budget_exceeded" {
+            throw ImagingError(code: error.code, message: error.message)
         } catch {
             throw .imagingUnavailable("could not allocate \(byteCount) bytes for pixels (\(error.code))")
         }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LetheEnvelope
 import LetheLedger
+import LetheMemory
 
 /// The outer, plaintext HTTP surface: key discovery, the OHTTP gateway, liveness. Everything it
 /// sees of a request is ciphertext and sizes.
@@ -26,20 +27,17 @@ struct GatewayRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: pipeline.gateway.keyConfigs)))
         }
         router.post(RouterPath(Self.gatewayPath)) { request, _ in
+            let arrived = ContinuousClock.now
+            defer { pipeline.metrics.observeRequest(.now - arrived) }
             // Admission comes before the body is read, so waiting requests hold no buffers.
             do {
                 return try await admission.withAdmission { await handleEncapsulated(request) }
             } catch {
                 let reason = (error as? AdmissionControl.Refusal)?.rawValue ?? "cancelled"
-                var response = await refuse(.overloaded(reason: reason), reason: reason)
-                response.headers[.retryAfter] = String(Self.retryAfterSeconds)
-                return response
+                return await refuse(.overloaded(reason: reason), reason: reason)
             }
         }
     }
-
-    /// What a refused device is told to wait before retrying.
-    static let retryAfterSeconds = 2
 
     /// Answers a request refused before any plaintext existed: counted, recorded, no content.
     private func refuse(_ failure: RequestFailure, reason: String? = nil) async -> Response {
@@ -55,6 +53,16 @@ struct GatewayRoutes: Sendable {
                 message: "requests to the gateway must be message/ohttp-req (RFC 9458 §4.1)"))
         }
         let limit = pipeline.configuration.maxEnvelopeBytes
+        // Measured on a 28 MiB body: reading it (the buffer grows by doubling), its copy and its
+        // decryption take up to four times its size before the plaintext moves into the arena
+        // (which reserves its own bytes). Reserve that much for the declared size, or the limit.
+        let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min($0, limit) } ?? limit
+        let reservation = 4 * declared
+        guard MemoryBudget.reserve(reservation) else {
+            let exceeded = MemoryBudget.exceeded(reservation)
+            return await refuse(RequestFailure(code: exceeded.code, message: exceeded.message), reason: "memory_budget")
+        }
+        defer { MemoryBudget.release(reservation) }
         let envelope: ByteBuffer
         do {
             // Enforced while reading: nothing past the limit is buffered.
@@ -72,6 +80,7 @@ struct GatewayRoutes: Sendable {
 
     private static func response(_ reply: GatewayReply) -> Response {
         var headers: HTTPFields = [.contentType: reply.contentType, .cacheControl: "no-store"]
+        if let seconds = reply.refusal?.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         if let receipt = reply.sealedReceipt, let name = HTTPField.Name(ReceiptEnvelope.headerName) {
             headers[name] = receipt
         }

@@ -27,7 +27,7 @@ struct DrainWatcher: Service {
 }
 
 /// The operator listener (loopback by default, separate from the device-facing port): metrics,
-/// liveness and readiness. Nothing here carries content.
+/// liveness, readiness and the live dashboard. Nothing here carries content.
 struct AdminRoutes: Sendable {
     let metrics: WorkerMetrics
     let drain: DrainState
@@ -51,6 +51,16 @@ struct AdminRoutes: Sendable {
             return Response(
                 status: readiness.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(readiness)) ?? Data())))
+        }
+        router.get("/dashboard") { _, _ in
+            // The page is static and carries no numbers; it reads /metrics (with the token) itself.
+            Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                    .contentSecurityPolicy: "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html)))
         }
         router.get("/metrics") { request, _ in
             if let bearerToken, request.headers[.authorization] != "Bearer \(bearerToken)" {

@@ -19,6 +19,9 @@ public final class WorkerMetrics: Sendable {
     private let wipes: Counter
     private let wipeVerifyFailures: Counter
     private let plaintextLifetime: DurationHistogram
+    private let requestDuration: DurationHistogram
+    private let memoryBudget: Gauge
+    private let memoryReserved: Gauge
     private let plaintextBytes: Gauge
     private let residentMemory: Gauge
     private let cpuSeconds: Gauge
@@ -38,6 +41,12 @@ public final class WorkerMetrics: Sendable {
         plaintextLifetime = registry.makeDurationHistogram(
             name: "lethe_plaintext_lifetime_seconds", buckets: Self.latencyBuckets,
             help: "Time from decryption to the wipe of a request's last plaintext buffer.")
+        requestDuration = registry.makeDurationHistogram(
+            name: "lethe_request_duration_seconds", buckets: Self.latencyBuckets,
+            help: "Time from a request's arrival at the gateway to its answer, queueing included.")
+        memoryBudget = registry.makeGauge(
+            name: "lethe_memory_budget_bytes", help: "Memory requests may reserve (the budget minus the start-up footprint and headroom); 0 when no budget is set.")
+        memoryReserved = registry.makeGauge(name: "lethe_memory_reserved_bytes", help: "Memory reserved by requests right now.")
         plaintextBytes = registry.makeGauge(name: "lethe_plaintext_bytes", help: "Plaintext bytes held in wiped memory right now.")
         residentMemory = registry.makeGauge(name: "lethe_process_resident_memory_bytes", help: "Resident set size of the worker process.")
         cpuSeconds = registry.makeGauge(name: "lethe_process_cpu_seconds", help: "User and system CPU time the worker process has used.")
@@ -66,6 +75,11 @@ public final class WorkerMetrics: Sendable {
         stageHistogram(stage).record(duration)
     }
 
+    /// Records how long a gateway request took from arrival to answer.
+    func observeRequest(_ duration: Duration) {
+        requestDuration.record(duration)
+    }
+
     /// Records a request's wipe.
     func recordWipe(_ report: WipeReport, plaintextLifetime lifetime: Duration) {
         wipes.increment(by: Int64(report.bufferCount))
@@ -76,6 +90,9 @@ public final class WorkerMetrics: Sendable {
     /// The Prometheus text exposition, with the gauges that are read at scrape time refreshed.
     func exposition(hardening: HardeningStatus, extraGauges: [(name: String, help: String, value: Double)] = []) -> String {
         plaintextBytes.set(to: Double(PlaintextArena.bytesHeldNow.load(ordering: .relaxed)))
+        let capacity = MemoryBudget.capacityBytes
+        memoryBudget.set(to: capacity == .max ? 0 : Double(capacity))
+        memoryReserved.set(to: Double(MemoryBudget.reservedBytes))
         if let process = ProcessStatistics.current() {
             residentMemory.set(to: Double(process.residentBytes))
             cpuSeconds.set(to: process.cpuSeconds)

@@ -35,6 +35,8 @@ struct AnalysisPipeline: Sendable {
     let models: AnalysisModels
     let profiles: [String: DeviceProfile]
     let metrics: WorkerMetrics
+    /// Per-device request rates (429 beyond).
+    let rateLimiter: DeviceRateLimiter
     let logger: Logger
 
     /// Facts about a request that may go into the ledger and the log: no content.
@@ -48,6 +50,7 @@ struct AnalysisPipeline: Sendable {
         let requestID = RequestID.random()
         let receivedAt = Date()
         let arena = PlaintextArena()
+        let timings = StageTimings(metrics: metrics)
         var trace = Trace()
         // Measured from the start of decryption: an upper bound on how long plaintext existed.
         let plaintextSince = ContinuousClock.now
@@ -56,12 +59,12 @@ struct AnalysisPipeline: Sendable {
         var receiptResponder: OHTTPResponder?
 
         do {
-            let (request, responder) = try timed(.decapsulate) { try gateway.decapsulate(encapsulatedRequest, into: arena) }
+            let (request, responder) = try timings.measure(.decapsulate) { try gateway.decapsulate(encapsulatedRequest, into: arena) }
             receiptResponder = responder
-            let response = try await respond(to: request, requestID: requestID, arena: arena, trace: &trace)
+            let response = try await respond(to: request, requestID: requestID, arena: arena, timings: timings, trace: &trace)
             reply = GatewayReply(
                 status: 200, contentType: "message/ohttp-res",
-                body: try timed(.encapsulate) { try responder.encapsulate(response) })
+                body: try timings.measure(.encapsulate) { try responder.encapsulate(response) })
         } catch let error as EnvelopeError {
             trace.errorCode = error.code
             reply = .problem(RequestFailure(code: error.code, message: error.message))
@@ -73,11 +76,11 @@ struct AnalysisPipeline: Sendable {
             reply = .problem(RequestFailure(code: "internal_error", message: "the worker failed unexpectedly"))
         }
 
-        let report = timed(.wipe) { arena.wipeAll() }
+        let report = timings.measure(.wipe) { arena.wipeAll() }
         let lifetime = report.bufferCount > 0 ? ContinuousClock.now - plaintextSince : .zero
         return await record(
             reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime,
-            responder: reply.status == 200 ? receiptResponder : nil)
+            timings: timings, responder: reply.status == 200 ? receiptResponder : nil)
     }
 
     /// Answers a request refused before any plaintext existed (wrong media type, oversized or
@@ -85,7 +88,8 @@ struct AnalysisPipeline: Sendable {
     func refuse(_ failure: RequestFailure) async -> GatewayReply {
         await record(
             .problem(failure), requestID: RequestID.random(), receivedAt: Date(),
-            trace: Trace(errorCode: failure.code), report: WipeReport(), plaintextLifetime: .zero)
+            trace: Trace(errorCode: failure.code), report: WipeReport(), plaintextLifetime: .zero,
+            timings: StageTimings(metrics: metrics))
     }
 
     /// Appends the request's deletion record, after its buffers are wiped, and logs its outcome.
@@ -93,7 +97,7 @@ struct AnalysisPipeline: Sendable {
     /// reply, encrypted to the request's context.
     private func record(
         _ reply: GatewayReply, requestID: String, receivedAt: Date, trace: Trace, report: WipeReport,
-        plaintextLifetime: Duration, responder: OHTTPResponder? = nil
+        plaintextLifetime: Duration, timings: StageTimings, responder: OHTTPResponder? = nil
     ) async -> GatewayReply {
         let microseconds = plaintextLifetime.components.seconds * 1_000_000
             + plaintextLifetime.components.attoseconds / 1_000_000_000_000
@@ -110,12 +114,12 @@ struct AnalysisPipeline: Sendable {
         do {
             let appendStarted = ContinuousClock.now
             let (entry, receipt) = try await ledger.appendWithReceipt(record)
-            metrics.observe(.ledgerAppend, .now - appendStarted)
-            logger.info("request finished", metadata: [
+            timings.record(.ledgerAppend, .now - appendStarted)
+            logger.info("request finished", metadata: timings.logMetadata.merging([
                 "request_id": "\(requestID)", "outcome": "\(entry.outcome)", "error_code": "\(entry.errorCode ?? "-")",
                 "bytes_wiped": "\(report.totalBytes)", "wipe_verified": "\(report.verified)",
                 "plaintext_lifetime_us": "\(entry.plaintextLifetimeMicroseconds)", "ledger_sequence": "\(entry.sequence)",
-            ])
+            ]) { $1 })
             var answered = reply
             if let responder {
                 let key = responder.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount)
@@ -137,12 +141,13 @@ struct AnalysisPipeline: Sendable {
     /// Every request failure becomes an inner error response with a stable code; only running out
     /// of plaintext memory throws (`MemoryError`, or `EnvelopeError` carrying its code).
     private func respond(
-        to request: SecureBuffer, requestID: String, arena: PlaintextArena, trace: inout Trace
+        to request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace
     ) async throws -> SecureBuffer {
         let status: Int
         var json: Data
+        var fields = [BinaryHTTPField(name: "content-type", value: "application/json")]
         do {
-            let result = try await analyse(request, requestID: requestID, arena: arena, trace: &trace)
+            let result = try await analyse(request, requestID: requestID, arena: arena, timings: timings, trace: &trace)
             json = try Self.encoder.encode(result)
             status = 200
         } catch {
@@ -150,18 +155,20 @@ struct AnalysisPipeline: Sendable {
                 ?? RequestFailure(code: "internal_error", message: "the worker failed unexpectedly")
             trace.errorCode = failure.code
             status = failure.status
+            if let seconds = failure.retryAfterSeconds { fields.append(BinaryHTTPField(name: "retry-after", value: String(seconds))) }
             json = (try? Self.encoder.encode(
                 ErrorResponse(requestID: requestID, error: .init(code: failure.code, message: failure.message)))) ?? Data()
         }
         let body = try arena.adopt(&json, bufferClass: .response)
-        let fields = [BinaryHTTPField(name: "content-type", value: "application/json")]
         return try body.withUnsafeBytes { content throws(EnvelopeError) in
             try BinaryHTTPResponse.encode(status: status, headerFields: fields, content: content, in: arena)
         }
     }
 
     /// Parses, authenticates, routes, decodes and analyses. Throws `RequestFailure`.
-    private func analyse(_ request: SecureBuffer, requestID: String, arena: PlaintextArena, trace: inout Trace) async throws -> AnalysisResponse {
+    private func analyse(
+        _ request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace
+    ) async throws -> AnalysisResponse {
         // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
         let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(RequestFailure) in
             do throws(EnvelopeError) { return try BinaryHTTPRequest.parse(inPlace: bytes) } catch { throw RequestFailure(code: error.code, message: error.message) }
@@ -170,6 +177,7 @@ struct AnalysisPipeline: Sendable {
         let deviceID = try tokens.authenticate(authorization: head.field("authorization"))
         trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID, on: Date())
         trace.kind = route.kind
+        try rateLimiter.admit(deviceID)
         guard !contentRange.isEmpty else { throw RequestFailure.emptyBody }
         let limits = configuration.decodeLimits
         guard contentRange.count <= limits.maxBytes else {
@@ -188,7 +196,6 @@ struct AnalysisPipeline: Sendable {
         }
         if route.kind == "face" { settings.models = models }
         let analysisSettings = settings
-        let metrics = metrics
         // One photo as the body, or a session of several as multipart/form-data (RFC 7578); the
         // parts are ranges inside the same wiped request buffer.
         let parts: [MultipartPhotos.Part]
@@ -212,18 +219,19 @@ struct AnalysisPipeline: Sendable {
                 try parts.map { part in
                     let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
                     let image: DecodedImage
-                    let decodeStarted = ContinuousClock.now
-                    do throws(ImagingError) { image = try ImageDecoder.decode(photo, limits: limits, arena: arena) } catch {
+                    do throws(ImagingError) {
+                        image = try timings.measure(.decode) { () throws(ImagingError) in try ImageDecoder.decode(photo, limits: limits, arena: arena) }
+                    } catch {
                         throw RequestFailure(code: error.code, message: error.message)
                     }
-                    metrics.observe(.decode, .now - decodeStarted)
                     // Each photo's pixels are wiped (and counted in the request's record) as soon as it is measured.
                     defer { arena.release(image.pixels) }
                     let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
-                    let analyseStarted = ContinuousClock.now
-                    defer { metrics.observe(.analyse, .now - analyseStarted) }
                     do throws(AnalysisError) {
-                        return (part.name, info, try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena))
+                        let result = try timings.measure(.analyse) { () throws(AnalysisError) in
+                            try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena)
+                        }
+                        return (part.name, info, result)
                     } catch { throw RequestFailure(code: error.code, message: error.message) }
                 }
             }
@@ -238,13 +246,6 @@ struct AnalysisPipeline: Sendable {
             face: results.count == 1 ? result.face : nil,
             scalp: SessionCombination.combine(results.compactMap(\.2.scalp)),
             photos: results.map { SessionPhotoResult(name: $0.0, image: $0.1, measures: $0.2.measures, face: $0.2.face, scalp: $0.2.scalp) })
-    }
-
-    /// Runs one stage and records its latency.
-    private func timed<T>(_ stage: WorkerMetrics.Stage, _ body: () throws -> T) rethrows -> T {
-        let started = ContinuousClock.now
-        defer { metrics.observe(stage, .now - started) }
-        return try body()
     }
 
     private static let encoder: JSONEncoder = {

@@ -9,18 +9,24 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
     public let status: Int
     /// Human explanation.
     public let message: String
+    /// When set, the device is told to wait this long before retrying (`Retry-After`).
+    public var retryAfterSeconds: Int?
 
-    public init(code: String, status: Int, message: String) {
+    public init(code: String, status: Int, message: String, retryAfterSeconds: Int? = nil) {
         self.code = code
         self.status = status
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(status) \(code): \(message)" }
 
     /// Maps a code raised by a lower module (imaging, analysis, envelope, memory) to its HTTP status.
-    public init(code: String, message: String) {
-        self.init(code: code, status: RequestFailure.statusByCode[code] ?? 500, message: message)
+    /// Codes that mean "not now" rather than "never" carry a default Retry-After.
+    public init(code: String, message: String, retryAfterSeconds: Int? = nil) {
+        self.init(
+            code: code, status: RequestFailure.statusByCode[code] ?? 500, message: message,
+            retryAfterSeconds: retryAfterSeconds ?? RequestFailure.retryAfterByCode[code])
     }
 
     /// Status for each code that lower modules raise; anything unlisted is a 500.
@@ -42,8 +48,12 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
         "model_unreadable": 503, "profile_unreadable": 503, "analysis_unavailable": 503,
         // Worker-side.
         "imaging_unavailable": 503, "plaintext_allocation_failed": 503, "plaintext_arena_closed": 503,
-        "ledger_unwritable": 503, "overloaded": 503, "internal_error": 500,
+        "ledger_unwritable": 503, "overloaded": 503, "memory_budget_exceeded": 503, "rate_limited": 429,
+        "internal_error": 500,
     ]
+
+    /// Seconds a device should wait before retrying, for refusals caused by load.
+    static let retryAfterByCode: [String: Int] = ["overloaded": 2, "memory_budget_exceeded": 2]
 
     static func notFound(_ path: String) -> RequestFailure {
         RequestFailure(code: "not_found", message: "no resource at this path; analyses are posted to /v1/analyses")
@@ -89,6 +99,13 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
             message: reason == "queue_timeout"
                 ? "the worker could not start this request in time; retry later"
                 : "the worker is at capacity; retry later")
+    }
+
+    static func rateLimited(requestsPerMinute: Int, retryAfterSeconds: Int) -> RequestFailure {
+        RequestFailure(
+            code: "rate_limited",
+            message: "this device is over its rate of \(requestsPerMinute) analyses a minute; retry in \(retryAfterSeconds) s",
+            retryAfterSeconds: retryAfterSeconds)
     }
 
     static func payloadTooLarge(_ byteCount: Int, limit: Int) -> RequestFailure {

@@ -1,0 +1,149 @@
+import Foundation
+import LetheClient
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The live dashboard as an operator sees it: loaded in a real browser (Debian's headless
+/// Chromium), its numbers checked against `/metrics`, and a screenshot kept as an artefact.
+@Suite("Dashboard in headless Chromium", .serialized)
+struct DashboardTests {
+    /// Where the screenshot is kept (git-ignored), for a person to look at after the run.
+    static let artefacts = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("test-artefacts")
+
+    @Test("the dashboard loads, shows the numbers /metrics has, and is screenshotted")
+    func dashboardMatchesMetrics() async throws {
+        try await WorkerHarness().run { session in
+            // Traffic with successes and two kinds of error.
+            let photo = TestPhotos.faceless
+            for _ in 0..<3 { _ = try await session.client.analyze(photo: photo) }
+            await #expect(throws: LetheClientError.self) { try await session.client.analyze(photo: Data("not an image".utf8)) }
+            await #expect(throws: LetheClientError.self) {
+                try await LetheClient(serverURL: session.baseURL, token: "wrong-token").analyze(photo: photo)
+            }
+
+            let page = session.adminURL.appendingPathComponent("dashboard")
+            let dom = try await Chromium.dumpDOM(page)
+            let exposition = try await OperationsTests.get(session.adminURL.appendingPathComponent("metrics")).body
+            let shown = Self.dataValues(in: dom)
+
+            #expect(Double(shown["updated"] ?? "") ?? 0 >= 1, "the page never refreshed from /metrics")
+            #expect(shown["requests-total"] == "5")
+            #expect(shown["errors-total"] == "2")
+            #expect(shown["in-flight"] == "0")
+            #expect(shown["wipe-failures"] == "0")
+            #expect(Double(shown["wipes-total"] ?? "") == OperationsTests.sample(exposition, "lethe_wipes_total"))
+            #expect(Double(shown["ledger-entries"] ?? "") == OperationsTests.sample(exposition, "lethe_ledger_entries"))
+            #expect(Self.errorCounts(in: dom) == ["unsupported_media_type": "1", "invalid_token": "1"])
+            // Percentiles: the page's estimate equals PromQL's histogram_quantile over the same buckets.
+            for (id, q) in [("latency-p50", 0.5), ("latency-p95", 0.95), ("latency-p99", 0.99)] {
+                let expected = try #require(Self.histogramQuantile(q, exposition, "lethe_request_duration_seconds")) * 1000
+                let actual = try #require(Double(shown[id] ?? ""), "\(id) missing")
+                #expect(abs(actual - expected) <= 1e-6 * max(1, expected), "\(id): page \(actual) ms, /metrics \(expected) ms")
+            }
+            // Nothing of the requests themselves reaches the page.
+            #expect(!dom.contains("wrong-token") && !dom.contains(session.token))
+
+            try FileManager.default.createDirectory(at: Self.artefacts, withIntermediateDirectories: true)
+            let screenshot = Self.artefacts.appendingPathComponent("dashboard.png")
+            try await Chromium.screenshot(page, to: screenshot)
+            let png = try Data(contentsOf: screenshot)
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000, "screenshot at \(screenshot.path)")
+        }
+    }
+
+    @Test("with an admin token the page reads /metrics with the token from its URL fragment")
+    func dashboardWithAdminToken() async throws {
+        try await WorkerHarness(adminToken: "operator-secret").run { session in
+            _ = try await session.client.analyze(photo: TestPhotos.faceless)
+            var page = URLComponents(url: session.adminURL.appendingPathComponent("dashboard"), resolvingAgainstBaseURL: false)!
+            page.fragment = "token=operator-secret"
+            let domWithToken = try await Chromium.dumpDOM(page.url!)
+            let withToken = Self.dataValues(in: domWithToken)
+            #expect(withToken["requests-total"] == "1")
+            let withoutToken = try await Chromium.dumpDOM(session.adminURL.appendingPathComponent("dashboard"))
+            #expect(withoutToken.contains("open as /dashboard#token=ADMIN_TOKEN"))
+            #expect(Self.dataValues(in: withoutToken)["updated"] == "0")
+        }
+    }
+
+    /// `id → data-value` of every element that has both.
+    static func dataValues(in dom: String) -> [String: String] {
+        let pattern = try! NSRegularExpression(pattern: #"id="([a-z0-9-]+)"[^>]*data-value="([^"]*)""#)
+        var values: [String: String] = [:]
+        for match in pattern.matches(in: dom, range: NSRange(dom.startIndex..., in: dom)) {
+            values[String(dom[Range(match.range(at: 1), in: dom)!])] = String(dom[Range(match.range(at: 2), in: dom)!])
+        }
+        return values
+    }
+
+    /// The "errors by code" table: `code → count`.
+    static func errorCounts(in dom: String) -> [String: String] {
+        let pattern = try! NSRegularExpression(pattern: #"data-code="([a-z0-9_]+)" data-value="([^"]*)""#)
+        var counts: [String: String] = [:]
+        for match in pattern.matches(in: dom, range: NSRange(dom.startIndex..., in: dom)) {
+            counts[String(dom[Range(match.range(at: 1), in: dom)!])] = String(dom[Range(match.range(at: 2), in: dom)!])
+        }
+        return counts
+    }
+
+    /// PromQL's histogram_quantile over one histogram of an exposition, written independently of
+    /// the page's JavaScript.
+    static func histogramQuantile(_ q: Double, _ exposition: String, _ name: String) -> Double? {
+        var buckets: [(bound: Double, count: Double)] = []
+        for line in exposition.split(separator: "\n") where line.hasPrefix(name + "_bucket{") {
+            guard let leStart = line.range(of: #"le=""#), let leEnd = line[leStart.upperBound...].firstIndex(of: "\""),
+                  let count = Double(line.split(separator: " ").last ?? "") else { continue }
+            let bound = String(line[leStart.upperBound..<leEnd])
+            buckets.append((bound == "+Inf" ? .infinity : Double(bound) ?? .nan, count))
+        }
+        buckets.sort { $0.bound < $1.bound }
+        guard let total = buckets.last?.count, total > 0 else { return nil }
+        let rank = q * total
+        var (lowerBound, lowerCount) = (0.0, 0.0)
+        for bucket in buckets {
+            if bucket.count >= rank {
+                if bucket.bound.isInfinite { return lowerBound }
+                if bucket.count == lowerCount { return bucket.bound }
+                return lowerBound + (bucket.bound - lowerBound) * (rank - lowerCount) / (bucket.count - lowerCount)
+            }
+            (lowerBound, lowerCount) = (bucket.bound, bucket.count)
+        }
+        return lowerBound
+    }
+}
+
+/// Debian's Chromium, headless. Virtual time lets the page's fetches and first refresh finish
+/// before the DOM is dumped or the screenshot taken.
+enum Chromium {
+    static func dumpDOM(_ url: URL) async throws -> String {
+        try await run(["--dump-dom", url.absoluteString])
+    }
+
+    static func screenshot(_ url: URL, to file: URL) async throws {
+        _ = try await run(["--hide-scrollbars", "--window-size=1280,1000", "--screenshot=\(file.path)", url.absoluteString])
+    }
+
+    private static func run(_ arguments: [String]) async throws -> String {
+        let profile = "/tmp/lethe-chromium-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+        let result = try await ChildProcess.run("chromium", [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=5000",
+            "--user-data-dir=\(profile)",
+        ] + arguments)
+        guard result.status == 0 else {
+            throw ChromiumFailure(message: "chromium \(arguments.joined(separator: " ")) exited \(result.status)")
+        }
+        return result.output
+    }
+
+    struct ChromiumFailure: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import LetheClient
+import LetheImaging
+import Testing
+
+/// Overload and oversized work meet the memory budget: the real worker refuses what does not fit
+/// (503 with Retry-After, recorded) and its peak resident set stays under the configured ceiling.
+@Suite("Memory budget under overload")
+struct MemoryBudgetTests {
+    static let mebibyte = 1 << 20
+
+    /// Device calls whose refusals are expected: the code and the Retry-After the device was given.
+    static func analyse(_ client: LetheClient, _ photo: Data) async -> (code: String, retryAfter: Int?) {
+        do {
+            _ = try await client.analyze(photo: photo)
+            return ("ok", nil)
+        } catch let error as LetheClientError {
+            return (error.code, error.retryAfterSeconds)
+        } catch {
+            return ("\(error)", nil)
+        }
+    }
+
+    /// A large skin-coloured noise photo (no markers: only its size matters here).
+    static func skinTexture(width: Int, height: Int, format: ImageFormat) throws -> Data {
+        var random = SplitMix64(seed: UInt64(width * height))
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for index in stride(from: 0, to: pixels.count, by: 3) {
+            let noise = random.next()
+            pixels[index] = UInt8(185 + noise % 40)
+            pixels[index + 1] = UInt8(135 + (noise >> 8) % 30)
+            pixels[index + 2] = UInt8(105 + (noise >> 16) % 30)
+        }
+        return Data(try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: width, height: height, as: format, quality: 90) })
+    }
+
+    @Test("K=1, Q=1, many devices at once: the surplus gets 503 + Retry-After, the rest succeed, peak RSS within the budget")
+    func overloadStaysWithinBudget() async throws {
+        let budget = 300
+        let server = try ServerProcess(arguments: [
+            "--max-concurrent", "1", "--max-queued", "1", "--queue-timeout", "30", "--memory-budget-mib", "\(budget)",
+        ])
+        defer { server.stop() }
+        // 3 megapixels: its decode and analysis buffers are a good part of the budget.
+        let photo = try MarkerPhoto.make(seed: 960, width: 2000, height: 1500).file
+        let client = LetheClient(serverURL: server.baseURL, token: server.token)
+        let outcomes = await withTaskGroup(of: (code: String, retryAfter: Int?).self) { group in
+            for _ in 0..<12 { group.addTask { await Self.analyse(client, photo) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let refused = outcomes.filter { $0.code != "ok" }
+        #expect(outcomes.count - refused.count >= 2, "admitted requests must succeed: \(outcomes)")
+        #expect(!refused.isEmpty, "12 devices against K=1, Q=1 must see refusals")
+        for refusal in refused {
+            #expect(refusal.code == "overloaded", "\(refusal)")
+            #expect((refusal.retryAfter ?? 0) >= 1)
+        }
+        try server.waitForLedgerEntries(12)
+        let peak = try #require(server.statusBytes("VmHWM"))
+        #expect(peak <= budget * Self.mebibyte, "peak RSS \(peak / Self.mebibyte) MiB over the \(budget) MiB budget")
+    }
+
+    @Test("work larger than the budget is refused with memory_budget_exceeded, recorded, and the process stays under it")
+    func oversizedWorkIsRefused() async throws {
+        // Leaves ~30 MiB for requests. Without a budget the worker peaks near 175 MiB on the
+        // 12-megapixel JPEG below (measured), so staying under 160 MiB is the budget's doing.
+        let budget = 160
+        let server = try ServerProcess(arguments: ["--memory-budget-mib", "\(budget)"])
+        defer { server.stop() }
+        let client = LetheClient(serverURL: server.baseURL, token: server.token)
+        // A 12-megapixel JPEG is small on the wire but needs 36 MB for libvips to decode and 36 MB
+        // more of pixels: refused (inside the encrypted answer) before decoding.
+        let large = try Self.skinTexture(width: 4000, height: 3000, format: .jpeg)
+        let decoded = await Self.analyse(client, large)
+        #expect(decoded.code == "memory_budget_exceeded")
+        #expect((decoded.retryAfter ?? 0) >= 1)
+        // A 28 MB PNG is refused before its body is read: reading, copying and decrypting it would
+        // not fit.
+        let heavy = try Self.skinTexture(width: 4000, height: 3000, format: .png)
+        let read = await Self.analyse(client, heavy)
+        #expect(read.code == "memory_budget_exceeded")
+        #expect((read.retryAfter ?? 0) >= 1)
+        // The refused request's reservations were returned: a small photo still fits.
+        let small = try MarkerPhoto.make(seed: 962).file
+        #expect(await Self.analyse(client, small).code == "ok")
+
+        try server.waitForLedgerEntries(3)
+        let log = server.log
+        #expect(log.contains("memory budget \(budget) MiB"))
+        let peak = try #require(server.statusBytes("VmHWM"))
+        #expect(peak <= budget * Self.mebibyte, "peak RSS \(peak / Self.mebibyte) MiB over the \(budget) MiB budget")
+        let segments = server.ledgerDirectory.appendingPathComponent("segments")
+        let entries = try FileManager.default.contentsOfDirectory(at: segments, includingPropertiesForKeys: nil)
+            .map { try String(contentsOf: $0, encoding: .utf8) }.joined()
+        #expect(entries.contains(#""error_code":"memory_budget_exceeded""#))
+    }
+
+    @Test("a budget smaller than the worker itself is refused at start with a clear message")
+    func budgetTooSmallToStart() throws {
+        let refusal = #expect(throws: HarnessError.self) { _ = try ServerProcess(arguments: ["--memory-budget-mib", "64"]) }
+        #expect(refusal?.description.contains("a memory budget of 64 MiB leaves requests") == true, "\(String(describing: refusal))")
+    }
+}
