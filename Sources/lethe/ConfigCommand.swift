@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+
+/// `lethe config check`: validates a config file the way `lethe serve` would read it.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Check worker configuration files.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the config file (--config or LETHE_CONFIG) with the flags and environment, and say where each setting comes from.",
+            discussion: "Exit 0 when 'lethe serve' would accept the same flags, environment and file; otherwise the error names the file, line and key.")
+
+        @OptionGroup var options: ServerOptions
+
+        func run() async throws {
+            let process = ProcessInfo.processInfo.environment
+            _ = try options.resolved(environment: try options.environment(process: process))
+            guard let path = options.config ?? process["LETHE_CONFIG"] else {
+                print("no config file (--config, LETHE_CONFIG): flags, environment and defaults only; OK")
+                return
+            }
+            let file = try ConfigFile.load(path: path)
+            print("\(path): \(file.settings.count) settings")
+            for setting in file.settings {
+                let name = ConfigFile.environmentName(forKey: setting.key)
+                let source = process[name] == nil ? "from the file" : "overridden by the environment"
+                print("  line \(setting.line): \(setting.key) → \(name) (\(source))")
+            }
+            print("OK")
+        }
+    }
+}
