@@ -16,7 +16,9 @@ public enum OHTTPKeyRotation {
         _ keys: [OHTTPScheduledKey], now: Date = Date(), publishDelay: TimeInterval, gracePeriod: TimeInterval,
         kems: [OHTTPKEM]? = nil
     ) throws -> [OHTTPScheduledKey] {
-        let start = now.addingTimeInterval(publishDelay)
+        // Whole seconds, rounded up: the file keeps RFC 3339 times without fractions, and a
+        // publication must never start before the delay is over.
+        let start = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + publishDelay).rounded(.up))
         let end = start.addingTimeInterval(gracePeriod)
         var kept = keys.filter { $0.isAccepted(at: now) }
         let rotating = kems ?? OHTTPKEM.allCases.filter { kem in kept.contains { $0.key.kem == kem } }
