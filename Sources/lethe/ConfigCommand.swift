@@ -12,22 +12,30 @@ struct ConfigCommand: AsyncParsableCommand {
             discussion: "Exit 0 when 'lethe serve' would accept the same flags, environment and file; otherwise the error names the file, line and key.")
 
         @OptionGroup var options: ServerOptions
+        @Flag(help: "Also print the resolved worker configuration (the admin token masked).")
+        var showResolved = false
 
         func run() async throws {
             let process = ProcessInfo.processInfo.environment
-            _ = try options.resolved(environment: try options.environment(process: process))
-            guard let path = options.config ?? process["LETHE_CONFIG"] else {
-                print("no config file (--config, LETHE_CONFIG): flags, environment and defaults only; OK")
-                return
-            }
-            let file = try ConfigFile.load(path: path)
-            print("\(path): \(file.settings.count) settings")
-            for setting in file.settings {
-                let name = ConfigFile.environmentName(forKey: setting.key)
-                let source = process[name] == nil ? "from the file" : "overridden by the environment"
-                print("  line \(setting.line): \(setting.key) → \(name) (\(source))")
+            var configuration = try options.resolved(environment: try options.environment(process: process))
+            if let path = options.config ?? process["LETHE_CONFIG"] {
+                let file = try ConfigFile.load(path: path)
+                print("\(path): \(file.settings.count) settings")
+                for setting in file.settings {
+                    let name = ConfigFile.environmentName(forKey: setting.key)
+                    let source = process[name] == nil ? "from the file" : "overridden by the environment"
+                    print("  line \(setting.line): \(setting.key) → \(name) (\(source))")
+                }
+            } else {
+                print("no config file (--config, LETHE_CONFIG): flags, environment and defaults only")
             }
             print("OK")
+            if showResolved {
+                configuration.adminToken = configuration.adminToken.map { _ in "(set)" }
+                var text = ""
+                dump(configuration, to: &text)
+                print("resolved configuration:\n\(text)", terminator: "")
+            }
         }
     }
 }

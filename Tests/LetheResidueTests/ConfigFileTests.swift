@@ -34,11 +34,12 @@ struct ConfigFileTests {
         return rows
     }
 
-    /// A value the option accepts: the first plain literal of its documented default, else `1`
-    /// (a valid number, path or name alike).
+    /// A value the option accepts: the first plain literal of its documented default (an integer
+    /// plus one, so that it differs from the default), else `1` (a valid number, path or name).
     static func sampleValue(_ row: Row) -> String {
         let literals = row.defaultText.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
-        return literals.first { !$0.isEmpty && $0.allSatisfy { !" <>(),".contains($0) } } ?? "1"
+        let literal = literals.first { !$0.isEmpty && $0.allSatisfy { !" <>(),".contains($0) } } ?? "1"
+        return Int(literal).map { String($0 + 1) } ?? literal
     }
 
     /// Runs `lethe` with exactly `environment` plus PATH (no inherited `LETHE_*`).
@@ -67,11 +68,20 @@ struct ConfigFileTests {
         }
         let file = try Self.writeConfig(text)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try Self.lethe(["config", "check", "--config", file.path])
+        let result = try Self.lethe(["config", "check", "--show-resolved", "--config", file.path])
         #expect(result.status == 0, "\(result.output)")
         for (index, row) in settable.enumerated() {
             #expect(result.output.contains("line \(index + 2): \(row.flag) → \(row.environment) (from the file)"), "--\(row.flag): \(result.output)")
         }
+        // The same values as environment variables resolve to the same configuration: no option
+        // reads the process environment behind the file's back.
+        var environment: [String: String] = [:]
+        for row in settable { environment[row.environment] = Self.sampleValue(row) }
+        let fromEnvironment = try Self.lethe(["config", "check", "--show-resolved"], environment: environment)
+        #expect(fromEnvironment.status == 0, "\(fromEnvironment.output)")
+        let resolved = { (output: String) in output.components(separatedBy: "resolved configuration:").last ?? "" }
+        #expect(resolved(result.output) == resolved(fromEnvironment.output))
+        #expect(resolved(result.output).contains("maxConcurrentRequests: 2"))
     }
 
     static let badFiles: [(String, String, String)] = [
