@@ -84,6 +84,19 @@ struct ConfigFileTests {
         #expect(resolved(result.output).contains("maxConcurrentRequests: 2"))
     }
 
+    @Test("the README's example config file is valid")
+    func readmeExample() throws {
+        let text = try String(contentsOf: Self.readme, encoding: .utf8)
+        let start = try #require(text.range(of: "```ini\n"))
+        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
+        let example = String(text[start.upperBound..<end.lowerBound])
+        let file = try Self.writeConfig(example)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try Self.lethe(["config", "check", "--config", file.path])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("\(file.path): \(example.split(separator: "\n").filter { !$0.hasPrefix("#") }.count) settings"), "\(result.output)")
+    }
+
     static let badFiles: [(String, String, String)] = [
         ("unknown key", "host = 127.0.0.1\nmax-concurent = 4\n", "line 2: unknown key 'max-concurent'"),
         ("value the flag refuses", "# c\n\nmax-concurrent = four\n", "line 3: invalid value for 'max-concurrent'"),
