@@ -20,6 +20,9 @@ public final class OHTTPKeyRing: Sendable {
     /// Where the keys come from; nil for keys given directly (generated in memory).
     public let source: OHTTPKeySource?
     private let state: Mutex<State>
+    /// Serialises reloads (timer and SIGHUP), so that an older read never replaces a newer one;
+    /// requests only take `state`'s lock, briefly.
+    private let reloading = Mutex(())
 
     /// A ring of fixed keys without a source.
     public init(keys: [OHTTPScheduledKey]) {
@@ -46,15 +49,17 @@ public final class OHTTPKeyRing: Sendable {
     /// half-written or broken never leaves the gateway without keys.
     public func reload(force: Bool = false, gracePeriod: TimeInterval, now: Date = Date()) throws -> ReloadOutcome {
         guard let source else { return .unchanged }
-        let fingerprint = try source.fingerprint()
-        if !force, state.withLock({ $0.fingerprint == fingerprint }) { return .unchanged }
-        let keys = try source.load()
-        return state.withLock { state in
-            state.keys = state.keys.replacing(with: keys, at: now, gracePeriod: gracePeriod)
-            state.fingerprint = fingerprint
-            return .reloaded(
-                published: state.keys.published(at: now).map(\.keyID).sorted(),
-                accepted: state.keys.acceptedKeyIDs(at: now))
+        return try reloading.withLock { _ throws -> ReloadOutcome in
+            let fingerprint = try source.fingerprint()
+            if !force, state.withLock({ $0.fingerprint == fingerprint }) { return .unchanged }
+            let keys = try source.load()
+            return state.withLock { state in
+                state.keys = state.keys.replacing(with: keys, at: now, gracePeriod: gracePeriod)
+                state.fingerprint = fingerprint
+                return .reloaded(
+                    published: state.keys.published(at: now).map(\.keyID).sorted(),
+                    accepted: state.keys.acceptedKeyIDs(at: now))
+            }
         }
     }
 }
