@@ -35,11 +35,14 @@ public struct LetheWorker: Sendable {
         hardening = ProcessHardening.apply()
         try VipsRuntime.start(configuration.vips)
 
-        let keys: [OHTTPPrivateKey]
+        // Replicas share a key file or directory; rotated keys are picked up while running.
+        let keyRing: OHTTPKeyRing
         if let keyFile = configuration.keyFile {
-            keys = try OHTTPKeyFile.read(from: keyFile)
+            keyRing = try OHTTPKeyRing(source: OHTTPKeySource(path: keyFile))
         } else {
-            keys = [try .generate(keyID: 1, kem: .x25519), try .generate(keyID: 2, kem: .xWing)]
+            keyRing = OHTTPKeyRing(keys: [
+                OHTTPScheduledKey(try .generate(keyID: 1, kem: .x25519)), OHTTPScheduledKey(try .generate(keyID: 2, kem: .xWing)),
+            ])
         }
 
         let tokens: DeviceTokens
@@ -60,7 +63,7 @@ public struct LetheWorker: Sendable {
         let profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
         let metrics = WorkerMetrics()
         self.pipeline = AnalysisPipeline(
-            gateway: OHTTPGateway(keys: keys), tokens: tokens, ledger: ledger, configuration: configuration,
+            gateway: OHTTPGateway(keyRing: keyRing), tokens: tokens, ledger: ledger, configuration: configuration,
             models: models, profiles: profiles, metrics: metrics,
             rateLimiter: DeviceRateLimiter(
                 requestsPerMinute: configuration.deviceRequestsPerMinute, burst: configuration.effectiveDeviceBurst),
@@ -77,7 +80,8 @@ public struct LetheWorker: Sendable {
         let ledgerEntries = await ledger.count
         logger.notice("ready to serve", metadata: [
             "libvips": "\(VipsRuntime.version)", "heif": "\(VipsRuntime.heifAvailable)",
-            "key_ids": "\(keys.map { "\($0.keyID):\($0.kem.rawValue)" }.joined(separator: ","))",
+            "key_ids": "\(keyRing.keySet.published(at: Date()).map { "\($0.keyID):\($0.kem.rawValue)" }.joined(separator: ","))",
+            "accepted_key_ids": "\(keyRing.keySet.acceptedKeyIDs(at: Date()).map(String.init).joined(separator: ","))",
             "key_source": "\(configuration.keyFile ?? "generated in memory")",
             "devices": "\(tokens.count)", "ledger": "\(configuration.ledgerDirectory)",
             "ledger_entries": "\(ledgerEntries)", "ledger_recovered_bytes": "\(ledger.recoveredBytes)",
@@ -122,7 +126,7 @@ public struct LetheWorker: Sendable {
     /// Serves until SIGTERM or SIGINT, then drains gracefully: readiness fails first, in-flight
     /// requests finish (wiped and recorded), then the listeners close.
     public func runUntilSignalled(onListening: @escaping @Sendable (ListeningPorts) async -> Void = { _ in }) async throws {
-        try await makeServiceGroup(signals: [.sigterm, .sigint], announcer: ListeningAnnouncer(onListening)).run()
+        try await makeServiceGroup(signals: [.sigterm, .sigint], announcer: ListeningAnnouncer(onListening), reloadKeysOnHangup: true).run()
     }
 
     /// Starts the server, runs `body` with the bound ports, then shuts the server down gracefully.
@@ -158,11 +162,12 @@ public struct LetheWorker: Sendable {
     /// The C2SP verifier key of this worker's deletion log.
     public var ledgerVerifierKey: String { pipeline.ledger.verifierKey }
 
-    /// The checkpoint signer, the gateway, the operator listener and the drain watcher. The group
+    /// The checkpoint signer, the gateway, the operator listener, the drain watcher and the key
+    /// reloader. The group
     /// stops services in reverse order: readiness flips to draining first, then the gateway
     /// finishes its in-flight requests, the operator listener (probes, metrics) closes, and the
     /// final checkpoint is signed once nothing can append any more.
-    private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer) -> ServiceGroup {
+    private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
         let gatewayRouter = Router()
         GatewayRoutes(pipeline: pipeline, admission: admission).register(on: gatewayRouter)
         LedgerRoutes(ledger: pipeline.ledger).register(on: gatewayRouter)
@@ -188,6 +193,11 @@ public struct LetheWorker: Sendable {
                 .init(service: admin),
                 .init(service: gateway),
                 .init(service: DrainWatcher(state: drain), successTerminationBehavior: .ignore),
+                .init(
+                    service: KeyReloadService(
+                        keyRing: pipeline.gateway.keyRing, interval: .milliseconds(Int(configuration.keyReloadIntervalSeconds * 1000)),
+                        gracePeriodSeconds: configuration.keyGracePeriodSeconds, reloadOnHangup: reloadKeysOnHangup, logger: logger),
+                    successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: signals, logger: logger))
     }

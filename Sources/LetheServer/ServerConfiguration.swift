@@ -13,8 +13,14 @@ public struct ServerConfiguration: Sendable {
     public var ledgerDirectory: String = "lethe-ledger"
     /// Device tokens file (`device-id token` per line); nil = one demo device with a random token.
     public var tokensFile: String?
-    /// OHTTP private key file; nil = fresh X25519 and X-Wing keys generated in memory at start.
+    /// OHTTP private key file or directory of key files (a Kubernetes Secret mount); nil = fresh
+    /// X25519 and X-Wing keys generated in memory at start.
     public var keyFile: String?
+    /// How often the key file or directory is checked for rotated keys (also on SIGHUP).
+    public var keyReloadIntervalSeconds: Double = 10
+    /// How long a key that disappears from the key file stays accepted (not published). Keys
+    /// rotated with `lethe keys rotate` carry their own end in the file.
+    public var keyGracePeriodSeconds: Double = 7200
     /// Limits checked before any pixel is decoded.
     public var decodeLimits = DecodeLimits()
     /// Quality-gate thresholds.

@@ -60,14 +60,15 @@ struct Analyze: AsyncParsableCommand {
             (outcome, deletion) = await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: pinned, session: sessionPhotos)
             try report(outcome, deletion: deletion, ledgerDirectory: nil)
         } else {
-            var configuration = try options.resolved()
+            let environment = try options.environment()
+            var configuration = try options.resolved(environment: environment)
             // The embedded worker takes free ports unless told otherwise.
-            if options.port == nil, ProcessInfo.processInfo.environment["LETHE_PORT"] == nil { configuration.port = 0 }
+            if options.port == nil, environment["LETHE_PORT"] == nil { configuration.port = 0 }
             // Interactive: sign a checkpoint right after the one entry so that its proof is at hand.
-            if options.checkpointEntries == nil, ProcessInfo.processInfo.environment["LETHE_CHECKPOINT_ENTRIES"] == nil {
+            if options.checkpointEntries == nil, environment["LETHE_CHECKPOINT_ENTRIES"] == nil {
                 configuration.ledger.checkpointEveryEntries = 1
             }
-            if options.adminPort == nil, ProcessInfo.processInfo.environment["LETHE_ADMIN_PORT"] == nil { configuration.adminPort = 0 }
+            if options.adminPort == nil, environment["LETHE_ADMIN_PORT"] == nil { configuration.adminPort = 0 }
             var logger = Logger(label: "lethe")
             logger.logLevel = .warning
             let worker = try await LetheWorker(configuration: configuration, logger: logger)

@@ -24,7 +24,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.resolved()
-        switch logFormat ?? ProcessInfo.processInfo.environment["LETHE_LOG_FORMAT"] ?? "text" {
+        switch try logFormat ?? options.environment()["LETHE_LOG_FORMAT"] ?? "text" {
         case "text": LoggingSystem.bootstrap(StreamLogHandler.standardError)
         case "json": LoggingSystem.bootstrap(JSONLogHandler.init)
         case let other: throw ValidationError("--log-format must be text or json, not '\(other)'")

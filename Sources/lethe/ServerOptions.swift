@@ -4,8 +4,13 @@ import LetheAnalysis
 import LetheServer
 
 /// Worker options shared by `serve` and the embedded worker of `analyze`. Each flag falls back to
-/// its `LETHE_*` environment variable, then to the built-in default.
+/// its `LETHE_*` environment variable, then to the config file (`--config`, `LETHE_CONFIG`),
+/// then to the built-in default. The file needs no code per option: its keys are flag names and
+/// become the flags' environment variables (`ConfigFile`), so an option only has to read
+/// `environment` in `resolved` to work everywhere.
 struct ServerOptions: ParsableArguments {
+    @Option(help: "Config file of 'flag-name = value' lines (LETHE_CONFIG); flags and LETHE_* variables win over it. Default: none.")
+    var config: String?
     @Option(help: "Address to listen on (LETHE_HOST). Default 127.0.0.1.")
     var host: String?
     @Option(help: "Port to listen on (LETHE_PORT). Default 8080.")
@@ -14,8 +19,12 @@ struct ServerOptions: ParsableArguments {
     var ledgerDir: String?
     @Option(help: "Device tokens file, 'device-id token' per line (LETHE_TOKENS_FILE). Default: one demo device with a random token.")
     var tokensFile: String?
-    @Option(help: "OHTTP private key file from 'lethe keys generate' (LETHE_KEY_FILE). Default: fresh keys in memory.")
+    @Option(help: "OHTTP private key file from 'lethe keys generate', or a directory of them such as a Kubernetes Secret mount (LETHE_KEY_FILE). Default: fresh keys in memory.")
     var keyFile: String?
+    @Option(help: "Seconds between checks of the key file for rotated keys; SIGHUP checks at once (LETHE_KEY_RELOAD_INTERVAL). Default 10.")
+    var keyReloadInterval: Double?
+    @Option(help: "Seconds a key removed from the key file stays accepted, unpublished (LETHE_KEY_GRACE_PERIOD). Default 7200.")
+    var keyGracePeriod: Double?
     @Option(help: "Largest photo in pixels, checked before decoding (LETHE_MAX_PIXELS). Default 50000000.")
     var maxPixels: Int?
     @Option(help: "Largest photo in bytes (LETHE_MAX_BYTES). Default 31457280 (30 MiB).")
@@ -57,11 +66,27 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Requests a device may send in a burst above its rate (LETHE_DEVICE_BURST). Default: a tenth of --device-rate, at least 1.")
     var deviceBurst: Int?
 
-    func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
+    /// The process environment with the config file's settings beneath it (see `ConfigFile`).
+    func environment(process: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: String] {
+        guard let path = config ?? process["LETHE_CONFIG"] else { return process }
+        let file = try ConfigFile.load(path: path)
+        try file.validate(against: Serve.self)
+        return file.environment(over: process)
+    }
+
+    /// The worker configuration: flags, then `LETHE_*` variables and the config file
+    /// (`environment()` unless given), then defaults.
+    func resolved(environment given: [String: String]? = nil) throws -> ServerConfiguration {
+        let environment = try given ?? self.environment()
         var configuration = ServerConfiguration()
         func integer(_ name: String) throws -> Int? {
             guard let text = environment[name] else { return nil }
             guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, got '\(text)'") }
+            return value
+        }
+        func number(_ name: String) throws -> Double? {
+            guard let text = environment[name] else { return nil }
+            guard let value = Double(text) else { throw ValidationError("\(name) must be a number, got '\(text)'") }
             return value
         }
         configuration.host = host ?? environment["LETHE_HOST"] ?? configuration.host
@@ -69,6 +94,11 @@ struct ServerOptions: ParsableArguments {
         configuration.ledgerDirectory = ledgerDir ?? environment["LETHE_LEDGER_DIR"] ?? configuration.ledgerDirectory
         configuration.tokensFile = tokensFile ?? environment["LETHE_TOKENS_FILE"]
         configuration.keyFile = keyFile ?? environment["LETHE_KEY_FILE"]
+        configuration.keyReloadIntervalSeconds = try keyReloadInterval ?? number("LETHE_KEY_RELOAD_INTERVAL") ?? configuration.keyReloadIntervalSeconds
+        configuration.keyGracePeriodSeconds = try keyGracePeriod ?? number("LETHE_KEY_GRACE_PERIOD") ?? configuration.keyGracePeriodSeconds
+        guard configuration.keyReloadIntervalSeconds > 0, configuration.keyGracePeriodSeconds >= 0 else {
+            throw ValidationError("--key-reload-interval must be > 0 and --key-grace-period ≥ 0")
+        }
         configuration.decodeLimits.maxPixels = try maxPixels ?? integer("LETHE_MAX_PIXELS") ?? configuration.decodeLimits.maxPixels
         configuration.decodeLimits.maxBytes = try maxBytes ?? integer("LETHE_MAX_BYTES") ?? configuration.decodeLimits.maxBytes
         configuration.ledger.signingKeyFile = ledgerKeyFile ?? environment["LETHE_LEDGER_KEY_FILE"]

@@ -11,10 +11,12 @@ import Glibc
 @Suite("Graceful shutdown under load")
 struct GracefulShutdownTests {
     /// Runs the worker binary and returns its exit status and output.
-    static func lethe(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// - Parameter environment: the whole environment of the process; nil inherits this one's.
+    static func lethe(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = ServerProcess.executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -31,7 +31,9 @@ final class ServerProcess: @unchecked Sendable {
     ///   - arguments: extra `serve` options (e.g. `--max-pixels`).
     ///   - environment: extra environment variables.
     ///   - wrapper: a command line to run the server under (e.g. `strace -f -o FILE`).
-    init(arguments: [String] = [], environment: [String: String] = [:], wrapper: [String] = []) throws {
+    ///   - knownToken: a token from the `--tokens-file` given in `arguments`; without one the
+    ///     demo device's token is read from the start-up output.
+    init(arguments: [String] = [], environment: [String: String] = [:], wrapper: [String] = [], knownToken: String? = nil) throws {
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-residue-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let executable = Self.executable.path
@@ -55,13 +57,13 @@ final class ServerProcess: @unchecked Sendable {
 
         let deadline = Date().addingTimeInterval(60)
         var port: Int?
-        var token: String?
+        var token: String? = knownToken
         var pid: Int32?
         while Date() < deadline, port == nil || token == nil || pid == nil {
             let output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
             port = Self.capture(#"listening on http://127\.0\.0\.1:(\d+)"#, in: output).flatMap(Int.init)
             pid = Self.capture(#"\(pid (\d+)\)"#, in: output).flatMap(Int32.init)
-            token = Self.capture(#"--token (\S+)"#, in: output)
+            token = token ?? Self.capture(#"--token (\S+)"#, in: output)
             if !process.isRunning { break }
             usleep(50_000)
         }

@@ -6,25 +6,24 @@ import LetheMemory
 /// publishes their configs, and turns an encapsulated request into plaintext held in a
 /// `PlaintextArena`.
 public struct OHTTPGateway: Sendable {
-    private let keys: [OHTTPPrivateKey]
-    private let keysByID: [UInt8: OHTTPPrivateKey]
+    /// The keys, which may change while the gateway runs (rotation).
+    public let keyRing: OHTTPKeyRing
 
-    /// Creates a gateway for `keys`. When two keys share a key id, the first one is used and
-    /// the later one is neither published nor accepted.
+    /// Creates a gateway for fixed, unscheduled `keys`. When two keys share a key id, the first
+    /// one is used and the later one is neither published nor accepted.
     public init(keys: [OHTTPPrivateKey]) {
-        var byID: [UInt8: OHTTPPrivateKey] = [:]
-        var unique: [OHTTPPrivateKey] = []
-        for key in keys where byID[key.keyID] == nil {
-            byID[key.keyID] = key
-            unique.append(key)
-        }
-        self.keys = unique
-        self.keysByID = byID
+        self.init(keyRing: OHTTPKeyRing(keys: keys.map { OHTTPScheduledKey($0) }))
     }
 
-    /// The `application/ohttp-keys` body (RFC 9540 §3) listing every key's config.
+    /// Creates a gateway that publishes and accepts whatever `keyRing` holds at each request.
+    public init(keyRing: OHTTPKeyRing) {
+        self.keyRing = keyRing
+    }
+
+    /// The `application/ohttp-keys` body (RFC 9540 §3) listing the configs of the keys published
+    /// now: not keys in their grace period, nor keys whose publication has not started.
     public var keyConfigs: Data {
-        OHTTPKeyConfig.encodeList(keys.map(\.config))
+        OHTTPKeyConfig.encodeList(keyRing.keySet.published(at: Date()).map(\.config))
     }
 
     /// Decapsulates a request (RFC 9458 §4.3): reads `hdr || enc || ct`, sets up HPKE with
@@ -34,7 +33,7 @@ public struct OHTTPGateway: Sendable {
     /// - Returns: the binary HTTP request bytes, and the responder that encapsulates the
     ///   response to this request.
     /// - Throws: `malformed_envelope` (shorter than header, `enc` and AEAD tag),
-    ///   `unknown_key_id`, `unsupported_suite` (KEM does not match the key, or KDF/AEAD not
+    ///   `unknown_key_id` (no such key, or its grace period is over), `unsupported_suite` (KEM does not match the key, or KDF/AEAD not
     ///   offered), `decryption_failed` (any HPKE failure: tampered, truncated, wrong key), or the
     ///   `LetheMemory` code when the arena cannot take the plaintext.
     public func decapsulate(
@@ -46,7 +45,9 @@ public struct OHTTPGateway: Sendable {
         guard let header = OHTTPRequestHeader(&reader) else {
             throw .malformedEnvelope("encapsulated request is shorter than its \(OHTTPRequestHeader.byteCount)-byte header")
         }
-        guard let key = keysByID[header.keyID] else {
+        // Unknown and expired key ids get the same answer: a device learns nothing but "fetch
+        // the key configs again".
+        guard let key = keyRing.keySet.acceptedKey(id: header.keyID, at: Date()) else {
             throw .unknownKeyID(header.keyID)
         }
         guard header.kemID == key.kem.kemID else {

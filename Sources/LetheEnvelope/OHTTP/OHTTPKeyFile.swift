@@ -8,14 +8,20 @@ import Darwin
 #endif
 
 /// The gateway's private key file: JSON
-/// `{"format":"lethe-ohttp-keys-v1","keys":[{"key_id":1,"kem":"x25519","private_key":"<base64>"}]}`
-/// where `private_key` is the raw X25519 scalar or the X-Wing seed (32 bytes each).
+/// `{"format":"lethe-ohttp-keys-v2","keys":[{"key_id":1,"kem":"x25519","private_key":"<base64>",
+/// "not_before":"2026-11-22T10:00:00Z","accept_until":"2026-11-22T12:00:00Z"}]}`
+/// where `private_key` is the raw X25519 scalar or the X-Wing seed (32 bytes each), and the two
+/// optional RFC 3339 times schedule the key (`OHTTPScheduledKey`). Version 1
+/// (`lethe-ohttp-keys-v1`, no times) is still read, and written when no key has a schedule, so
+/// that workers which do not know schedules keep reading unscheduled files.
 ///
 /// Errors are `EnvelopeError`s: `key_file_error` (I/O, JSON, wrong format, duplicate or
-/// out-of-range key id) or `invalid_private_key`.
+/// out-of-range key id, bad time) or `invalid_private_key`.
 public enum OHTTPKeyFile {
-    /// The value of the `format` member this version reads and writes.
-    public static let format = "lethe-ohttp-keys-v1"
+    /// The value of the `format` member this version writes when a key carries a schedule.
+    public static let format = "lethe-ohttp-keys-v2"
+    /// The first version: keys without schedules. Read, and written for unscheduled keys.
+    public static let formatV1 = "lethe-ohttp-keys-v1"
 
     private struct Contents: Codable {
         var format: String
@@ -26,16 +32,26 @@ public enum OHTTPKeyFile {
         var keyID: Int
         var kem: OHTTPKEM
         var privateKey: String
+        var notBefore: String?
+        var acceptUntil: String?
 
         enum CodingKeys: String, CodingKey {
             case keyID = "key_id"
             case kem
             case privateKey = "private_key"
+            case notBefore = "not_before"
+            case acceptUntil = "accept_until"
         }
     }
 
-    /// Reads every key from the file at `path`; the raw bytes read are wiped afterwards.
+    /// Reads every key from the file at `path`, ignoring schedules.
     public static func read(from path: String) throws -> [OHTTPPrivateKey] {
+        try readScheduled(from: path).map(\.key)
+    }
+
+    /// Reads every key and its schedule from the file at `path`; the raw bytes read are wiped
+    /// afterwards.
+    public static func readScheduled(from path: String) throws -> [OHTTPScheduledKey] {
         var bytes: Data
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -49,11 +65,11 @@ public enum OHTTPKeyFile {
         } catch {
             throw EnvelopeError.keyFile("key file \(path) is not valid \(format) JSON")
         }
-        guard contents.format == format else {
-            throw EnvelopeError.keyFile("key file \(path) has format \"\(contents.format)\", expected \"\(format)\"")
+        guard contents.format == format || contents.format == formatV1 else {
+            throw EnvelopeError.keyFile("key file \(path) has format \"\(contents.format)\", expected \"\(format)\" or \"\(formatV1)\"")
         }
         var seen = Set<Int>()
-        var keys: [OHTTPPrivateKey] = []
+        var keys: [OHTTPScheduledKey] = []
         for entry in contents.keys {
             guard (0...255).contains(entry.keyID) else {
                 throw EnvelopeError.keyFile("key id \(entry.keyID) in \(path) is outside 0...255")
@@ -61,23 +77,55 @@ public enum OHTTPKeyFile {
             guard seen.insert(entry.keyID).inserted else {
                 throw EnvelopeError.keyFile("key id \(entry.keyID) appears twice in \(path)")
             }
+            if contents.format == formatV1, entry.notBefore != nil || entry.acceptUntil != nil {
+                throw EnvelopeError.keyFile("key id \(entry.keyID) in \(path): not_before/accept_until need format \(format)")
+            }
+            let notBefore = try entry.notBefore.map { try time($0, field: "not_before", keyID: entry.keyID, path: path) }
+            let acceptUntil = try entry.acceptUntil.map { try time($0, field: "accept_until", keyID: entry.keyID, path: path) }
+            if let notBefore, let acceptUntil, acceptUntil <= notBefore {
+                throw EnvelopeError.keyFile("key id \(entry.keyID) in \(path): accept_until is not after not_before")
+            }
             guard var raw = Data(base64Encoded: entry.privateKey) else {
                 throw EnvelopeError.invalidPrivateKey("private key for key id \(entry.keyID) is not base64")
             }
             defer { raw.wipeInPlace() }
-            keys.append(try OHTTPPrivateKey(keyID: UInt8(entry.keyID), kem: entry.kem, rawPrivateKey: raw))
+            let key = try OHTTPPrivateKey(keyID: UInt8(entry.keyID), kem: entry.kem, rawPrivateKey: raw)
+            keys.append(OHTTPScheduledKey(key, notBefore: notBefore, acceptUntil: acceptUntil))
         }
         return keys
     }
 
+    /// RFC 3339 UTC time as written in key files, e.g. `2026-11-22T10:00:00Z`.
+    public static func timestamp(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
+    }
+
+    private static func time(_ text: String, field: String, keyID: Int, path: String) throws -> Date {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions.insert(.withFractionalSeconds)
+        if let date = formatter.date(from: text) { return date }
+        throw EnvelopeError.keyFile("key id \(keyID) in \(path): \(field) \"\(text)\" is not an RFC 3339 time such as 2026-11-22T10:00:00Z")
+    }
+
+    /// Writes unscheduled `keys` to `path` (format v1); see `write(scheduled:to:)`.
+    public static func write(_ keys: [OHTTPPrivateKey], to path: String) throws {
+        try write(scheduled: keys.map { OHTTPScheduledKey($0) }, to: path)
+    }
+
     /// Writes `keys` to `path` with mode 0600: the JSON goes to a new file in the same folder
     /// created by `open(..., O_CREAT | O_EXCL, 0600)` (never readable by others, not even
-    /// briefly), is synced, and is renamed over `path`.
-    public static func write(_ keys: [OHTTPPrivateKey], to path: String) throws {
-        let contents = Contents(format: format, keys: keys.map { key in
-            var raw = key.rawPrivateKey
+    /// briefly), is synced, and is renamed over `path`, so that a worker reloading the file sees
+    /// either the old or the new keys, never half of them. Format v2 when any key has a
+    /// schedule, else v1.
+    public static func write(scheduled keys: [OHTTPScheduledKey], to path: String) throws {
+        let scheduled = keys.contains { $0.notBefore != nil || $0.acceptUntil != nil }
+        let contents = Contents(format: scheduled ? format : formatV1, keys: keys.map { entry in
+            var raw = entry.key.rawPrivateKey
             defer { raw.wipeInPlace() }
-            return Entry(keyID: Int(key.keyID), kem: key.kem, privateKey: raw.base64EncodedString())
+            return Entry(
+                keyID: Int(entry.key.keyID), kem: entry.key.kem, privateKey: raw.base64EncodedString(),
+                notBefore: entry.notBefore.map(timestamp), acceptUntil: entry.acceptUntil.map(timestamp))
         })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
