@@ -50,6 +50,8 @@ struct ServerOptions: ParsableArguments {
     var maxQueued: Int?
     @Option(help: "Longest wait for a slot in seconds (LETHE_QUEUE_TIMEOUT). Default 10.")
     var queueTimeout: Double?
+    @Option(help: "Largest max_dimension a simulation request may ask for, in pixels (LETHE_MAX_SIMULATION_DIMENSION). Default 2048.")
+    var maxSimulationDimension: Int?
 
     func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -101,6 +103,10 @@ struct ServerOptions: ParsableArguments {
         }
         guard configuration.maxConcurrentRequests >= 1, configuration.maxQueuedRequests >= 0, configuration.queueTimeoutSeconds > 0 else {
             throw ValidationError("--max-concurrent must be ≥ 1, --max-queued ≥ 0, --queue-timeout > 0")
+        }
+        configuration.simulation.maxDimension = try maxSimulationDimension ?? integer("LETHE_MAX_SIMULATION_DIMENSION") ?? configuration.simulation.maxDimension
+        guard configuration.simulation.maxDimension >= SimulationLimits.minDimension else {
+            throw ValidationError("--max-simulation-dimension must be at least \(SimulationLimits.minDimension)")
         }
         guard configuration.decodeLimits.maxPixels > 0, configuration.decodeLimits.maxBytes > 0 else {
             throw ValidationError("limits must be positive")

@@ -11,9 +11,11 @@ import LetheMemory
 ///    fine texture (variance ≪ ε) and keeps edges (variance ≫ ε) such as eyelids and lips;
 /// 2. spots and pores: L* and b* pulled toward the surrounding clear skin by s·α, α the mark's
 ///    feathered mask (1 on the mark, fading to 0 over a few pixels around it);
-/// 3. redness: a* above the surrounding clear skin's a* reduced by s·(a* − a*_background);
+/// 3. redness: a* above the surrounding clear skin's a* reduced by s·(a* − a*_background), fading
+///    out for excesses far beyond erythema (lips);
 /// 4. evenness: the mid-scale L* blotches (a local mean minus the clear-skin background)
-///    removed by s.
+///    removed by s, fading out for large deviations (eyes, brows: features, not blotches).
+/// The edit weight ramps to 0 toward crop edges inside the photo (face crops), so no seam shows.
 /// The surrounding clear skin is a normalised convolution of clear-skin pixels only (not marks,
 /// not red, not highlights) over the radius the marks were measured with.
 enum AfterCarePreview {
@@ -54,6 +56,7 @@ enum AfterCarePreview {
                     p[clear][i] = flags[i] & ConcernLabels.clear != 0 ? 1 : 0
                 }
             }
+            fadeAtCropEdges(p[editable], work: work, image: image, over: max(4, radius / 2))
             func mean(_ source: Int, weight: Int, into destination: Int, radius: Int, passes: Int = 3, fallback: Float? = nil) {
                 p.weightedMean(
                     source, weight: weight, into: destination, radius: radius, passes: passes, fallback: fallback,
@@ -81,7 +84,7 @@ enum AfterCarePreview {
                 mean(meanI, weight: editable, into: meanI, radius: textureRadius, passes: 1)
                 for i in 0..<n where e[i] > 0 {
                     let filtered = ca[i] * l[i] + m[i]
-                    l[i] += texture * (filtered - l[i])
+                    l[i] += texture * e[i] * (filtered - l[i])
                 }
             }
 
@@ -95,7 +98,7 @@ enum AfterCarePreview {
                 p.feather(work3, radius: feather, scratch: scratch)
                 let bgL = p[backgroundL], bgB = p[backgroundB]
                 for i in 0..<n where e[i] > 0 && alpha[i] > 0 {
-                    let weight = strength * alpha[i]
+                    let weight = strength * alpha[i] * e[i]
                     l[i] += weight * (bgL[i] - l[i])
                     b[i] += weight * (bgB[i] - b[i])
                 }
@@ -105,7 +108,8 @@ enum AfterCarePreview {
             if strengths.redness > 0 {
                 let bgA = p[backgroundA]
                 for i in 0..<n where e[i] > 0 && a[i] > bgA[i] {
-                    a[i] -= strengths.redness * (a[i] - bgA[i])
+                    let excess = a[i] - bgA[i]
+                    a[i] -= strengths.redness * e[i] * excess * fade(excess, from: rednessFadeAStar)
                 }
             }
 
@@ -114,7 +118,8 @@ enum AfterCarePreview {
                 mean(lStar, weight: editable, into: work1, radius: max(2, radius / 8), passes: 2)
                 let local = p[work1], bgL = p[backgroundL]
                 for i in 0..<n where e[i] > 0 {
-                    l[i] -= strengths.evenness * (local[i] - bgL[i])
+                    let blotch = local[i] - bgL[i]
+                    l[i] -= strengths.evenness * e[i] * blotch * fade(abs(blotch), from: evennessFadeLStar)
                 }
             }
 
@@ -126,6 +131,35 @@ enum AfterCarePreview {
                             source: original.bindMemory(to: UInt8.self), target: target.bindMemory(to: UInt8.self))
                     }
                 }
+            }
+        }
+    }
+
+    /// Redness above the surrounding skin by up to 12 a* (erythema) is reduced fully, the
+    /// reduction fades out by 24 a* (lips are red by nature, not a concern).
+    static let rednessFadeAStar: (full: Float, none: Float) = (12, 24)
+    /// L* blotches up to 3 L* are evened fully, fading out by 8 L* (eyes, brows, nostrils and
+    /// the face's shading are features, not unevenness).
+    static let evennessFadeLStar: (full: Float, none: Float) = (3, 8)
+
+    /// 1 up to `full`, 0 from `none`, linear between.
+    @inline(__always)
+    static func fade(_ value: Float, from limits: (full: Float, none: Float)) -> Float {
+        min(1, max(0, (limits.none - value) / (limits.none - limits.full)))
+    }
+
+    /// Ramps the edit weight down to 0 toward every crop edge that lies inside the photo (a face
+    /// crop ends in the hair or on the neck), so the preview has no seam there.
+    private static func fadeAtCropEdges(_ weight: UnsafeMutableBufferPointer<Float>, work: WorkingImage, image: DecodedImage, over distance: Int) {
+        let interiorLeft = work.originX > 0, interiorTop = work.originY > 0
+        let interiorRight = work.originX + work.width < image.width, interiorBottom = work.originY + work.height < image.height
+        guard interiorLeft || interiorTop || interiorRight || interiorBottom else { return }
+        let far = Int.max / 2
+        for y in 0..<work.height {
+            let vertical = min(interiorTop ? y : far, interiorBottom ? work.height - 1 - y : far)
+            for x in 0..<work.width {
+                let nearest = min(vertical, interiorLeft ? x : far, interiorRight ? work.width - 1 - x : far)
+                if nearest < distance { weight[y * work.width + x] *= Float(nearest) / Float(distance) }
             }
         }
     }
