@@ -36,7 +36,7 @@ struct EmbeddedImages {
         var found: [(offset: Int, index: Int)] = []
         json.withUnsafeBytes { bytes in
             for (index, entry) in entries.enumerated() {
-                if let offset = Self.find(entry.token, in: bytes) { found.append((offset, index)) }
+                if let offset = bytes.firstOffset(of: entry.token, in: 0..<bytes.count) { found.append((offset, index)) }
             }
         }
         found.sort { $0.offset < $1.offset }
@@ -87,19 +87,5 @@ struct EmbeddedImages {
             write += 4
         }
         return write
-    }
-
-    private static func find(_ pattern: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
-        guard !pattern.isEmpty, bytes.count >= pattern.count else { return nil }
-        var i = 0
-        while i <= bytes.count - pattern.count {
-            if bytes[i] == pattern[0] {
-                var j = 1
-                while j < pattern.count, bytes[i + j] == pattern[j] { j += 1 }
-                if j == pattern.count { return i }
-            }
-            i += 1
-        }
-        return nil
     }
 }
