@@ -48,6 +48,10 @@ struct SimulationEndToEndTests {
             #expect(summary.legend["redness"] == "#e6194b" && summary.legend["evenness"] == nil)
             #expect(summary.format == "webp" && summary.quality == 80 && summary.width == 256)
 
+            // The stage is timed, once.
+            let metrics = try await OperationsTests.get(session.adminURL.appendingPathComponent("metrics")).body
+            #expect(OperationsTests.sample(metrics, #"lethe_stage_duration_seconds_count{stage="simulate"}"#) == 1)
+
             let entries = try session.ledgerEntries()
             #expect(entries.count == 1)
             let entry = try #require(entries.first)
@@ -58,7 +62,7 @@ struct SimulationEndToEndTests {
         }
     }
 
-    @Test("defaults: JPEG at the photo's size (under 1024); scalp gives hair and flake masks and no preview")
+    @Test("defaults: JPEG at the photo's size (under 1024); sessions render their first photo; scalp gives hair and flake masks and no preview")
     func defaultsAndScalp() async throws {
         try await WorkerHarness().run { session in
             var client = session.client
@@ -70,13 +74,17 @@ struct SimulationEndToEndTests {
             #expect(previewFormat == .jpeg)
             #expect(skin.simulation?.strengths == ["redness": 0.5] && skin.simulation?.quality == 85)
 
+            // A session: rendered for its first photo.
+            let session2 = try await client.analyzeSession(photos: [("first", TestPhotos.faceless), ("second", TestPhotos.portrait)])
+            #expect(session2.photos?.count == 2 && session2.preview?.width == 384)
+
             client.analysisParameters = ["profile": "trichoscope-20x"]
             client.simulation = SimulationOptions(concerns: ["hair", "flakes"], format: "png")
             let scalp = try await client.analyze(photo: TestPhotos.portrait, kind: "scalp")
             #expect(scalp.preview == nil && scalp.overlay != nil)
             #expect(Set(scalp.masks?.keys.map { $0 } ?? []) == ["hair", "flakes"])
             let entries = try session.ledgerEntries()
-            #expect(entries.count == 2 && entries.allSatisfy { $0.outcome == "ok" && $0.wipeVerified && ($0.bytesWiped["rendering"] ?? 0) > 0 })
+            #expect(entries.count == 3 && entries.allSatisfy { $0.outcome == "ok" && $0.wipeVerified && ($0.bytesWiped["rendering"] ?? 0) > 0 })
         }
     }
 
