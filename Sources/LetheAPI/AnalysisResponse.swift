@@ -30,10 +30,18 @@ public struct AnalysisResponse: Codable, Sendable, Equatable {
     /// upload order. Then `image` is the first photo's, and `measures` / `scalp` are combined over
     /// the photos (see docs/analysis/sessions.md); `face` is absent (per photo only).
     public var photos: [SessionPhotoResult]?
+    /// `simulate=…` on a skin or face photo: the after-care preview.
+    public var preview: SimulationImage?
+    /// `simulate=…`: the photo with every requested mask blended in its legend colour.
+    public var overlay: SimulationImage?
+    /// `simulate=…`: one mask per requested concern that has one, by concern name.
+    public var masks: [String: ConcernMask]?
+    /// `simulate=…`: concerns, strengths, legend and output settings of the images above.
+    public var simulation: SimulationSummary?
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
-        case kind, image, measures, face, scalp, photos
+        case kind, image, measures, face, scalp, photos, preview, overlay, masks, simulation
     }
 
     public init(

@@ -54,6 +54,8 @@ public struct LetheClient: Sendable {
     /// Extra query parameters of every analysis: the device's scale and profile,
     /// e.g. `["profile": "trichoscope-20x"]` or `["mm_per_pixel": "0.0065"]`.
     public var analysisParameters: [String: String] = [:]
+    /// Masks, overlay and after-care preview to render with every analysis (nil: none).
+    public var simulation: SimulationOptions?
     /// A key configuration obtained out of band (RFC 9458 §7 wants clients to authenticate it);
     /// when set, the client encrypts to it instead of fetching the worker's key configurations.
     public var pinnedKeyConfig: OHTTPKeyConfig?
@@ -133,7 +135,7 @@ public struct LetheClient: Sendable {
         let inner = BinaryHTTPRequest.encode(
             method: "POST", scheme: serverURL.scheme ?? "https", authority: serverURL.host ?? "lethe",
             path: "/v1/analyses?kind=\(Self.queryEscaped(kind))"
-                + analysisParameters.sorted { $0.key < $1.key }.map { "&\(Self.queryEscaped($0.key))=\(Self.queryEscaped($0.value))" }.joined(),
+                + analysisParameters.merging(simulation?.queryParameters ?? [:]) { own, _ in own }.sorted { $0.key < $1.key }.map { "&\(Self.queryEscaped($0.key))=\(Self.queryEscaped($0.value))" }.joined(),
             headerFields: [
                 BinaryHTTPField(name: "authorization", value: "Bearer \(token)"),
                 BinaryHTTPField(name: "content-type", value: contentType ?? LetheClient.mediaType(of: photo)),

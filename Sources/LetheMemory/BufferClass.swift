@@ -6,6 +6,9 @@ public enum BufferClass: String, Sendable, Codable, CaseIterable {
     case pixels
     /// Masks, colour planes and other per-pixel intermediates of analysis.
     case intermediate
+    /// Simulation renderings: resampled photos, concern masks, overlays, previews and their
+    /// encoded (PNG/JPEG/WebP) bytes.
+    case rendering
     /// The plaintext response (JSON result and its BHTTP framing) before encryption.
     case response
 }

@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var skinMeasures = SkinMeasureConfiguration()
     /// Scalp (trichoscopy) thresholds.
     public var scalpAnalysis = ScalpAnalysisConfiguration()
+    /// Simulations: the largest output dimension a request may ask for.
+    public var simulation = SimulationLimits()
     /// Most photos in one multipart session (`too_many_photos` beyond).
     public var maxPhotosPerSession = 3
     /// Transparency log: signing key, origin, checkpoints, segments, retention.

@@ -30,6 +30,18 @@ struct Analyze: AsyncParsableCommand {
     var postQuantum = false
     @Flag(help: "Print the worker's JSON result instead of a table.")
     var json = false
+    @Option(help: "Render these concerns (comma-separated): spots, redness, pores, wrinkles, evenness (skin, face); hair, flakes (scalp). Masks, an overlay and, for skin and face, the after-care preview.")
+    var simulate: String?
+    @Option(help: "Preview strength 0–1: a number for every concern, or CONCERN=NUMBER for one (repeatable), e.g. --strength 0.6 --strength redness=0.9.")
+    var strength: [String] = []
+    @Option(help: "Longest side of the rendered images in pixels (worker default 1024).")
+    var maxOutputDimension: Int?
+    @Option(help: "Format of the preview and the overlay: jpeg, png or webp (masks are always PNG).")
+    var outputFormat: String?
+    @Option(help: "Quality 1–100 of JPEG and WebP renderings (worker default 85).")
+    var outputQuality: Int?
+    @Option(help: "Write the rendered images into this directory (created if missing): preview, overlay, mask-CONCERN.png.")
+    var out: String?
     @Option(help: "The worker's ledger verifier key (name+keyid+base64) to check the receipt with. Default with --server: fetched from the worker (trust on first use).")
     var ledgerKey: String?
     @OptionGroup(title: "Embedded worker (without --server)") var options: ServerOptions
@@ -57,6 +69,7 @@ struct Analyze: AsyncParsableCommand {
             }
             var client = LetheClient(serverURL: url, token: token)
             client.analysisParameters = analysisParameters
+            client.simulation = try simulation
             (outcome, deletion) = await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: pinned, session: sessionPhotos)
             try report(outcome, deletion: deletion, ledgerDirectory: nil)
         } else {
@@ -76,14 +89,59 @@ struct Analyze: AsyncParsableCommand {
                 throw ValidationError("--tokens-file given: pass --token for one of its devices")
             }
             let (host, kind, postQuantum, parameters, sessionPhotos) = (configuration.host, kind, postQuantum, analysisParameters, sessionPhotos)
+            let simulation = try simulation
             // The embedded worker's key comes from the same process: no need to trust a fetch.
             let workerKey = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
             (outcome, deletion) = try await worker.withRunningServer { ports in
                 var client = LetheClient(serverURL: URL(string: "http://\(host):\(ports.gateway)")!, token: deviceToken)
                 client.analysisParameters = parameters
+                client.simulation = simulation
                 return await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: workerKey, session: sessionPhotos)
             }
             try report(outcome, deletion: deletion, ledgerDirectory: configuration.ledgerDirectory)
+        }
+    }
+
+    /// The simulation options from `--simulate`, `--strength` and the output flags.
+    private var simulation: SimulationOptions? {
+        get throws {
+            guard let simulate else {
+                guard strength.isEmpty, out == nil, maxOutputDimension == nil, outputFormat == nil, outputQuality == nil else {
+                    throw ValidationError("--strength, --out and the output flags need --simulate")
+                }
+                return nil
+            }
+            var options = SimulationOptions(
+                concerns: simulate.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
+                maxDimension: maxOutputDimension, format: outputFormat, quality: outputQuality)
+            for text in strength {
+                let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+                guard let value = Double(parts.last ?? "") else { throw ValidationError("--strength takes NUMBER or CONCERN=NUMBER, got '\(text)'") }
+                if parts.count == 2 { options.strengths[parts[0]] = value } else { options.strength = value }
+            }
+            return options
+        }
+    }
+
+    /// Writes the rendered images of `response` into `--out` and lists them.
+    private func writeRenderings(_ response: AnalysisResponse) throws {
+        guard let out else { return }
+        let directory = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var files: [(String, SimulationImage)] = []
+        func suffix(_ image: SimulationImage) -> String { image.mediaType == "image/jpeg" ? "jpg" : String(image.mediaType.dropFirst("image/".count)) }
+        if let preview = response.preview { files.append(("preview.\(suffix(preview))", preview)) }
+        if let overlay = response.overlay { files.append(("overlay.\(suffix(overlay))", overlay)) }
+        for (concern, mask) in (response.masks ?? [:]).sorted(by: { $0.key < $1.key }) {
+            files.append(("mask-\(concern).png", mask.image))
+        }
+        for (name, image) in files {
+            let file = directory.appendingPathComponent(name)
+            try image.data.write(to: file)
+            if !json { print("Wrote \(file.path) (\(image.width)×\(image.height), \(image.data.count) bytes)") }
+        }
+        if let legend = response.simulation?.legend, !legend.isEmpty, !json {
+            print("Legend: " + legend.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
     }
 
@@ -151,6 +209,7 @@ struct Analyze: AsyncParsableCommand {
             } else {
                 print(ResultTable(response).text)
             }
+            try writeRenderings(response)
         case .failure(let error):
             requestID = error.requestID
             FileHandle.standardError.write(Data("error: \(error.code) (HTTP \(error.status)): \(error.message)\n".utf8))

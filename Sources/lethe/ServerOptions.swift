@@ -65,6 +65,8 @@ struct ServerOptions: ParsableArguments {
     var deviceRate: Int?
     @Option(help: "Requests a device may send in a burst above its rate (LETHE_DEVICE_BURST). Default: a tenth of --device-rate, at least 1.")
     var deviceBurst: Int?
+    @Option(help: "Largest max_dimension a simulation request may ask for, in pixels (LETHE_MAX_SIMULATION_DIMENSION). Default 2048.")
+    var maxSimulationDimension: Int?
 
     /// The process environment with the config file's settings beneath it (see `ConfigFile`).
     func environment(process: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: String] {
@@ -146,6 +148,10 @@ struct ServerOptions: ParsableArguments {
         configuration.deviceBurst = try deviceBurst ?? integer("LETHE_DEVICE_BURST")
         guard configuration.deviceRequestsPerMinute >= 0, configuration.effectiveDeviceBurst >= 1 else {
             throw ValidationError("--device-rate must be ≥ 0 and --device-burst ≥ 1")
+        }
+        configuration.simulation.maxDimension = try maxSimulationDimension ?? integer("LETHE_MAX_SIMULATION_DIMENSION") ?? configuration.simulation.maxDimension
+        guard configuration.simulation.maxDimension >= SimulationLimits.minDimension else {
+            throw ValidationError("--max-simulation-dimension must be at least \(SimulationLimits.minDimension)")
         }
         guard configuration.decodeLimits.maxPixels > 0, configuration.decodeLimits.maxBytes > 0 else {
             throw ValidationError("limits must be positive")

@@ -54,7 +54,7 @@ struct PlaintextArenaTests {
         #expect(arena.bytesHeld == 1000 + 12288)
 
         let report = arena.wipeAll()
-        #expect(report.bytesByClass == ["request_body": 1000, "pixels": 12288, "intermediate": 4096, "response": 0])
+        #expect(report.bytesByClass == ["request_body": 1000, "pixels": 12288, "intermediate": 4096, "rendering": 0, "response": 0])
         #expect(report.bufferCount == 3)
         #expect(report.verified)
         #expect(body.isWiped && pixels.isWiped)

@@ -94,6 +94,36 @@ struct ResidueTests {
         try expectNoResidue(server, photos, "face analyses")
     }
 
+    @Test("after requests with simulations (masks, overlay, after-care preview)")
+    func simulations() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let photos = try (0..<2).map { try MarkerPhoto.make(seed: 900 + UInt64($0)) }
+        var client = client(server)
+        // PNG: lossless, so the stripe (not skin) passes into the preview and the overlay unchanged.
+        client.simulation = SimulationOptions(concerns: ["spots", "redness", "pores", "wrinkles", "evenness"], strength: 1, format: "png")
+        var renderingMarkers: [Marker] = []
+        for (index, photo) in photos.enumerated() {
+            let response = try await client.analyze(photo: photo.file)
+            let preview = try #require(response.preview)
+            let mask = try #require(response.masks?["wrinkles"])
+            // The rendered files and their base64 text, as the worker held them before the wipe.
+            func middle(_ bytes: [UInt8], _ name: String) -> Marker {
+                let start = (bytes.count / 2 - 24) / 4 * 4
+                return Marker(name: "\(name)#\(index)", bytes: Array(bytes[start..<(start + 48)]))
+            }
+            renderingMarkers.append(middle(Array(preview.data), "preview file"))
+            renderingMarkers.append(middle(Array(preview.data.base64EncodedString().utf8), "preview base64"))
+            renderingMarkers.append(middle(Array(mask.image.data), "mask file"))
+            if let overlay = response.overlay { renderingMarkers.append(middle(Array(overlay.data), "overlay file")) }
+        }
+        try server.waitForLedgerEntries(photos.count)
+        try expectNoResidue(server, photos, "simulations")
+        let report = try ProcessMemoryScan.scan(pid: server.pid, for: renderingMarkers)
+        print("residue scan [simulation renderings]: \(report)")
+        #expect(report.totalHits == 0, "simulation renderings: \(report)")
+    }
+
     @Test("after requests that fail: truncated file, bad token, oversized image")
     func failures() async throws {
         let server = try ServerProcess(arguments: ["--max-pixels", "100000"])

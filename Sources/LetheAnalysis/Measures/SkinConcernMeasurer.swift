@@ -28,39 +28,10 @@ enum SkinConcernMeasurer {
         let work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
         defer { work.release(arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
-        let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / Double(factor)
-        let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / Double(factor)
-        let radius = min(max(6, Int(spotMax.rounded(.up))), max(2, min(work.width, work.height) / 2))
-
-        let threshold = Float(configuration.markContrastLStar)
-        let contrast = try LocalContrast.compute(work, radius: radius, excludeAbove: threshold * 0.8, useSkinMask: true, arena: arena)
-        defer { contrast.release(arena) }
-        let (marks, members) = try MarkDetector.detect(
-            contrast: contrast, polarity: .dark, threshold: threshold,
-            within: PixelRect(x: 0, y: 0, width: work.width, height: work.height), skin: work.skin,
-            minimumArea: configuration.minimumMarkAreaPixels, arena: arena)
-        defer { arena.release(members) }
-        let kinds: [MarkKind] = marks.map { mark in
-            guard mark.surroundingSkinFraction >= configuration.minSurroundingSkinFraction,
-                mark.elongation <= configuration.maxBlobElongation else { return .other }
-            let diameter = mark.equivalentDiameter
-            if diameter <= poreMax { return .pore }
-            if diameter <= spotMax { return .spot }
-            return .other
-        }
-
-        // Ridge scale: L* smoothed by a small box (twice) in scratch A.
-        contrast.scratchA.withUnsafeMutableBytes { a in
-            contrast.scratchB.withUnsafeMutableBytes { b in
-                work.planes.withUnsafeBytes { planes in
-                    let target = a.bindMemory(to: Float.self), lStar = planes.bindMemory(to: Float.self)
-                    for i in 0..<work.pixelCount { target[i] = lStar[i] }
-                    PlaneFilters.boxBlur(
-                        target, scratch: b.bindMemory(to: Float.self), width: work.width, height: work.height,
-                        radius: max(1, configuration.ridgeSmoothingRadiusPixels), passes: 2)
-                }
-            }
-        }
+        let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
+        defer { detected.release(arena) }
+        let (contrast, marks, members, kinds) = (detected.contrast, detected.marks, detected.members, detected.kinds)
+        smoothForRidges(work, into: contrast, configuration: configuration)
 
         var results: [RegionMeasures] = []
         for region in regions {
@@ -92,6 +63,67 @@ enum SkinConcernMeasurer {
                 workingMillimetres: workingMillimetres))
         }
         return results
+    }
+
+    /// The dark marks of a working image (local contrast → flood fill), each classified as spot,
+    /// pore or other by size, shape and surroundings. Shared by the measures and the simulations.
+    struct DetectedMarks {
+        let contrast: LocalContrast
+        let marks: [Mark]
+        /// 1 for every pixel that passed the contrast threshold (`.intermediate`).
+        let members: SecureBuffer
+        let kinds: [MarkKind]
+
+        func release(_ arena: PlaintextArena) {
+            arena.release(members)
+            contrast.release(arena)
+        }
+    }
+
+    static func detectMarks(
+        _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
+    ) throws(AnalysisError) -> DetectedMarks {
+        let factor = work.factor
+        let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / Double(factor)
+        let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / Double(factor)
+        let radius = min(max(6, Int(spotMax.rounded(.up))), max(2, min(work.width, work.height) / 2))
+
+        let threshold = Float(configuration.markContrastLStar)
+        let contrast = try LocalContrast.compute(work, radius: radius, excludeAbove: threshold * 0.8, useSkinMask: true, arena: arena)
+        let marks: [Mark], members: SecureBuffer
+        do {
+            (marks, members) = try MarkDetector.detect(
+                contrast: contrast, polarity: .dark, threshold: threshold,
+                within: PixelRect(x: 0, y: 0, width: work.width, height: work.height), skin: work.skin,
+                minimumArea: configuration.minimumMarkAreaPixels, arena: arena)
+        } catch {
+            contrast.release(arena)
+            throw error
+        }
+        let kinds: [MarkKind] = marks.map { mark in
+            guard mark.surroundingSkinFraction >= configuration.minSurroundingSkinFraction,
+                mark.elongation <= configuration.maxBlobElongation else { return .other }
+            let diameter = mark.equivalentDiameter
+            if diameter <= poreMax { return .pore }
+            if diameter <= spotMax { return .spot }
+            return .other
+        }
+        return DetectedMarks(contrast: contrast, marks: marks, members: members, kinds: kinds)
+    }
+
+    /// Ridge scale: L* smoothed by a small box (twice) into the contrast's scratch A.
+    static func smoothForRidges(_ work: WorkingImage, into contrast: LocalContrast, configuration: SkinMeasureConfiguration) {
+        contrast.scratchA.withUnsafeMutableBytes { a in
+            contrast.scratchB.withUnsafeMutableBytes { b in
+                work.planes.withUnsafeBytes { planes in
+                    let target = a.bindMemory(to: Float.self), lStar = planes.bindMemory(to: Float.self)
+                    for i in 0..<work.pixelCount { target[i] = lStar[i] }
+                    PlaneFilters.boxBlur(
+                        target, scratch: b.bindMemory(to: Float.self), width: work.width, height: work.height,
+                        radius: max(1, configuration.ridgeSmoothingRadiusPixels), passes: 2)
+                }
+            }
+        }
     }
 
     private static func makeResult(
@@ -147,10 +179,31 @@ struct RegionStatistics {
     var lStandardDeviation = 0.0
     var meanDeltaE = 0.0
     var ridgeFraction = 0.0
+    /// Thresholds found on the way (simulations draw the same pixels): red from this a*,
+    /// specular from this L* at chroma up to `specularChroma`.
+    var redLimitAStar: Float = .infinity
+    var specularL: Float = .infinity
+    var specularChroma: Float = 0
 
     static let aStarBinsPerUnit = 4.0
     static let aStarMinimum = -40.0
     static let aStarBins = 480
+
+    /// Hessian of the smoothed L* (central differences) at one pixel: a dark line has a large
+    /// positive curvature across it and little along it. `up`/`row`/`down` are row offsets.
+    @inline(__always)
+    static func isRidge(
+        _ ridgePlane: UnsafeBufferPointer<Float>, x: Int, row: Int, up: Int, down: Int, width: Int, curvature: Float, anisotropy: Float
+    ) -> Bool {
+        let left = max(0, x - 1), right = min(width - 1, x + 1)
+        let c = ridgePlane[row + x]
+        let dxx = ridgePlane[row + left] + ridgePlane[row + right] - 2 * c
+        let dyy = ridgePlane[up + x] + ridgePlane[down + x] - 2 * c
+        let dxy = (ridgePlane[down + right] - ridgePlane[down + left] - ridgePlane[up + right] + ridgePlane[up + left]) / 4
+        let half = (dxx + dyy) / 2, spread = (((dxx - dyy) / 2) * ((dxx - dyy) / 2) + dxy * dxy).squareRoot()
+        let major = half + spread, minor = half - spread
+        return major >= curvature && abs(minor) <= anisotropy * major
+    }
 
     static func measure(
         planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>,
@@ -189,6 +242,9 @@ struct RegionStatistics {
         let specularL = Float(stats.meanL + configuration.specularMarginLStar)
         let specularChroma = Float(configuration.specularChromaFactor * meanChroma)
         let meanL = Float(stats.meanL), meanA = Float(stats.meanA), meanB = Float(stats.meanB)
+        stats.redLimitAStar = redLimit
+        stats.specularL = specularL
+        stats.specularChroma = specularChroma
         let curvature = Float(configuration.ridgeMinimumCurvature), anisotropy = Float(configuration.ridgeAnisotropy)
 
         var red = 0, specular = 0, ridges = 0
@@ -206,16 +262,7 @@ struct RegionStatistics {
                     continue
                 }
                 if l >= specularL, (a * a + b * b).squareRoot() <= specularChroma { specular += 1; continue }
-                // Hessian of the smoothed L* (central differences): a dark line has a large positive
-                // curvature across it and little along it.
-                let left = max(0, x - 1), right = min(width - 1, x + 1)
-                let c = ridgePlane[i]
-                let dxx = ridgePlane[row + left] + ridgePlane[row + right] - 2 * c
-                let dyy = ridgePlane[up + x] + ridgePlane[down + x] - 2 * c
-                let dxy = (ridgePlane[down + right] - ridgePlane[down + left] - ridgePlane[up + right] + ridgePlane[up + left]) / 4
-                let half = (dxx + dyy) / 2, spread = (((dxx - dyy) / 2) * ((dxx - dyy) / 2) + dxy * dxy).squareRoot()
-                let major = half + spread, minor = half - spread
-                if major >= curvature, abs(minor) <= anisotropy * major { ridges += 1 }
+                if isRidge(ridgePlane, x: x, row: row, up: up, down: down, width: width, curvature: curvature, anisotropy: anisotropy) { ridges += 1 }
                 guard marks[i] == 0 else { continue }
                 if a >= redLimit { red += 1 }
                 let dl = l - meanL, da = a - meanA, db = b - meanB

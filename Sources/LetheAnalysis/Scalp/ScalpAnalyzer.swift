@@ -54,42 +54,9 @@ public enum ScalpAnalyzer {
         let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: image.width, height: image.height), factor: factor, arena: arena)
         defer { work.release(arena) }
         let mmPerWork = millimetresPerPixel * Double(factor)
-        let radius = min(max(4, Int((scalp.backgroundRadiusMillimetres / mmPerWork).rounded())), max(2, min(work.width, work.height) / 2))
-        let contrast = try LocalContrast.compute(
-            work, radius: radius, excludeAbove: Float(min(scalp.hairMinimumContrastLStar, scalp.flakeMinimumContrastLStar)) * 0.6,
-            useSkinMask: false, arena: arena)
-        defer { contrast.release(arena) }
-
-        // Half-maximum thresholds from the 90th percentile of the dark and bright contrast.
-        let (darkP90, brightP90) = contrast.smoothed.withUnsafeBytes { s in
-            contrast.background.withUnsafeBytes { b in
-                percentiles(smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), count: work.pixelCount,
-                            darkFloor: Float(scalp.hairMinimumContrastLStar), brightFloor: Float(scalp.flakeMinimumContrastLStar))
-            }
-        }
-        let hairThreshold = max(Float(scalp.hairMinimumContrastLStar), darkP90 / 2)
-        let flakeThreshold = max(Float(scalp.flakeMinimumContrastLStar), brightP90 / 2)
-
-        // Shortest chords of hair pixels into scratch A.
-        contrast.smoothed.withUnsafeBytes { s in
-            contrast.background.withUnsafeBytes { b in
-                contrast.scratchA.withUnsafeMutableBytes { c in
-                    ShortestChord.compute(
-                        smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), sign: -1,
-                        threshold: hairThreshold, chord: c.bindMemory(to: Float.self), width: work.width, height: work.height)
-                }
-            }
-        }
-        let everything = PixelRect(x: 0, y: 0, width: work.width, height: work.height)
-        let (hairMarks, hairMembers) = try MarkDetector.detect(
-            contrast: contrast, polarity: .dark, threshold: hairThreshold, within: everything, skin: nil,
-            minimumArea: 6, chord: contrast.scratchA, arena: arena)
-        defer { arena.release(hairMembers) }
-        let minimumFlakeArea = max(3, Int(scalp.flakeMinimumAreaSquareMillimetres / (mmPerWork * mmPerWork)))
-        let (flakeMarks, flakeMembers) = try MarkDetector.detect(
-            contrast: contrast, polarity: .bright, threshold: flakeThreshold, within: everything, skin: nil,
-            minimumArea: minimumFlakeArea, arena: arena)
-        defer { arena.release(flakeMembers) }
+        let detected = try detectMarks(work, millimetresPerWorkingPixel: mmPerWork, scalp: scalp, arena: arena)
+        defer { detected.release(arena) }
+        let (hairMarks, hairMembers, flakeMarks, flakeMembers) = (detected.hairMarks, detected.hairMembers, detected.flakeMarks, detected.flakeMembers)
 
         // Hairs: width = 40th percentile of the shortest chords (the shaft: the junction where a
         // unit's hairs leave together fills the upper tail, the tips the lowest bins; the median
@@ -150,6 +117,71 @@ public enum ScalpAnalyzer {
             redness: .init(meanAStar: scalpColour.meanA, erythemaIndex: scalpColour.meanErythema),
             specularFraction: scalpColour.specularFraction, fieldOfViewSquareCentimetres: areaSquareCentimetres,
             millimetresPerPixel: millimetresPerPixel, scaleSource: scaleSource, quality: gate.quality, scores: scores)
+    }
+
+    /// Hair and flake marks of a scalp working image, shared by the measures and the simulations.
+    struct ScalpMarks {
+        let contrast: LocalContrast
+        let hairMarks: [Mark]
+        /// 1 for every pixel dark enough to be hair (`.intermediate`).
+        let hairMembers: SecureBuffer
+        let flakeMarks: [Mark]
+        /// 1 for every pixel bright enough to be a flake (`.intermediate`).
+        let flakeMembers: SecureBuffer
+
+        func release(_ arena: PlaintextArena) {
+            arena.release(flakeMembers)
+            arena.release(hairMembers)
+            contrast.release(arena)
+        }
+    }
+
+    static func detectMarks(
+        _ work: WorkingImage, millimetresPerWorkingPixel mmPerWork: Double, scalp: ScalpAnalysisConfiguration, arena: PlaintextArena
+    ) throws(AnalysisError) -> ScalpMarks {
+        let radius = min(max(4, Int((scalp.backgroundRadiusMillimetres / mmPerWork).rounded())), max(2, min(work.width, work.height) / 2))
+        let contrast = try LocalContrast.compute(
+            work, radius: radius, excludeAbove: Float(min(scalp.hairMinimumContrastLStar, scalp.flakeMinimumContrastLStar)) * 0.6,
+            useSkinMask: false, arena: arena)
+        var keep: [SecureBuffer] = []
+        func releaseAll() { for buffer in keep { arena.release(buffer) }; contrast.release(arena) }
+
+        // Half-maximum thresholds from the 90th percentile of the dark and bright contrast.
+        let (darkP90, brightP90) = contrast.smoothed.withUnsafeBytes { s in
+            contrast.background.withUnsafeBytes { b in
+                percentiles(smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), count: work.pixelCount,
+                            darkFloor: Float(scalp.hairMinimumContrastLStar), brightFloor: Float(scalp.flakeMinimumContrastLStar))
+            }
+        }
+        let hairThreshold = max(Float(scalp.hairMinimumContrastLStar), darkP90 / 2)
+        let flakeThreshold = max(Float(scalp.flakeMinimumContrastLStar), brightP90 / 2)
+
+        // Shortest chords of hair pixels into scratch A.
+        contrast.smoothed.withUnsafeBytes { s in
+            contrast.background.withUnsafeBytes { b in
+                contrast.scratchA.withUnsafeMutableBytes { c in
+                    ShortestChord.compute(
+                        smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), sign: -1,
+                        threshold: hairThreshold, chord: c.bindMemory(to: Float.self), width: work.width, height: work.height)
+                }
+            }
+        }
+        let everything = PixelRect(x: 0, y: 0, width: work.width, height: work.height)
+        let hairMarks: [Mark], hairMembers: SecureBuffer, flakeMarks: [Mark], flakeMembers: SecureBuffer
+        do {
+            (hairMarks, hairMembers) = try MarkDetector.detect(
+                contrast: contrast, polarity: .dark, threshold: hairThreshold, within: everything, skin: nil,
+                minimumArea: 6, chord: contrast.scratchA, arena: arena)
+            keep.append(hairMembers)
+            let minimumFlakeArea = max(3, Int(scalp.flakeMinimumAreaSquareMillimetres / (mmPerWork * mmPerWork)))
+            (flakeMarks, flakeMembers) = try MarkDetector.detect(
+                contrast: contrast, polarity: .bright, threshold: flakeThreshold, within: everything, skin: nil,
+                minimumArea: minimumFlakeArea, arena: arena)
+        } catch {
+            releaseAll()
+            throw error
+        }
+        return ScalpMarks(contrast: contrast, hairMarks: hairMarks, hairMembers: hairMembers, flakeMarks: flakeMarks, flakeMembers: flakeMembers)
     }
 
     /// Scores (higher = healthier), linear between the two anchors and clamped:

@@ -16,9 +16,19 @@ public enum ImageEncoder {
     public static func encode(
         _ pixels: UnsafeRawBufferPointer, width: Int, height: Int, as format: ImageFormat, quality: Int = 90
     ) throws(ImagingError) -> [UInt8] {
-        guard width > 0, height > 0, let base = pixels.baseAddress,
-              pixels.count == width * height * DecodedImage.bytesPerPixel else {
-            throw ImagingError(code: "image_corrupt", message: "pixel buffer does not hold \(width)×\(height)×3 bytes")
+        try withEncoded(pixels, width: width, height: height, bands: 3, as: format, quality: quality) { [UInt8]($0) }
+    }
+
+    /// Encodes `width × height` interleaved 8-bit pixels of `bands` bands (3 = sRGB, 4 = sRGB with
+    /// alpha) and hands the encoded bytes to `body`. The encoder's own copy is zeroed before it
+    /// is freed, so the caller decides where the only surviving copy lives (e.g. an arena buffer).
+    public static func withEncoded<R>(
+        _ pixels: UnsafeRawBufferPointer, width: Int, height: Int, bands: Int, as format: ImageFormat, quality: Int = 90,
+        _ body: (UnsafeRawBufferPointer) throws(ImagingError) -> R
+    ) throws(ImagingError) -> R {
+        guard width > 0, height > 0, (3...4).contains(bands), let base = pixels.baseAddress,
+              pixels.count == width * height * bands else {
+            throw ImagingError(code: "image_corrupt", message: "pixel buffer does not hold \(width)×\(height)×\(bands) bytes")
         }
         try VipsRuntime.ensureStarted()
         defer {
@@ -26,7 +36,7 @@ public enum ImageEncoder {
             vips_thread_shutdown()
         }
         let quality = Int32(min(100, max(1, quality)))
-        guard let wrapped = vips_image_new_from_memory(base, pixels.count, Int32(width), Int32(height), 3, VIPS_FORMAT_UCHAR) else {
+        guard let wrapped = vips_image_new_from_memory(base, pixels.count, Int32(width), Int32(height), Int32(bands), VIPS_FORMAT_UCHAR) else {
             throw .imagingUnavailable("libvips could not wrap the pixel buffer")
         }
         let source = VipsImageHandle(wrapped)
@@ -46,10 +56,11 @@ public enum ImageEncoder {
             if let output { lethe_vips_g_free(output) }
             throw .imagingUnavailable("the \(format.rawValue) encoder failed")
         }
-        let encoded = [UInt8](UnsafeRawBufferPointer(start: output, count: length))
         // The g_malloc'd copy held image data: zero it before glib gets the block back.
-        explicit_bzero(output, length)
-        lethe_vips_g_free(output)
-        return encoded
+        defer {
+            explicit_bzero(output, length)
+            lethe_vips_g_free(output)
+        }
+        return try body(UnsafeRawBufferPointer(start: output, count: length))
     }
 }

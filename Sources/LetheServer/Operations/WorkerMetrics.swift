@@ -7,7 +7,7 @@ import Prometheus
 public final class WorkerMetrics: Sendable {
     /// The stages of one request whose latency is measured.
     public enum Stage: String, Sendable, CaseIterable {
-        case decapsulate, decode, analyse, encapsulate, wipe
+        case decapsulate, decode, analyse, simulate, encapsulate, wipe
         case ledgerAppend = "ledger_append"
     }
 

@@ -146,8 +146,9 @@ struct AnalysisPipeline: Sendable {
         let status: Int
         var json: Data
         var fields = [BinaryHTTPField(name: "content-type", value: "application/json")]
+        var images = EmbeddedImages()
         do {
-            let result = try await analyse(request, requestID: requestID, arena: arena, timings: timings, trace: &trace)
+            let result = try await analyse(request, requestID: requestID, arena: arena, timings: timings, trace: &trace, images: &images)
             json = try Self.encoder.encode(result)
             status = 200
         } catch {
@@ -159,7 +160,8 @@ struct AnalysisPipeline: Sendable {
             json = (try? Self.encoder.encode(
                 ErrorResponse(requestID: requestID, error: .init(code: failure.code, message: failure.message)))) ?? Data()
         }
-        let body = try arena.adopt(&json, bufferClass: .response)
+        var body = try arena.adopt(&json, bufferClass: .response)
+        if status == 200, !images.isEmpty { body = try images.splice(body, arena: arena) }
         return try body.withUnsafeBytes { content throws(EnvelopeError) in
             try BinaryHTTPResponse.encode(status: status, headerFields: fields, content: content, in: arena)
         }
@@ -167,13 +169,14 @@ struct AnalysisPipeline: Sendable {
 
     /// Parses, authenticates, routes, decodes and analyses. Throws `RequestFailure`.
     private func analyse(
-        _ request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace
+        _ request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace,
+        images: inout EmbeddedImages
     ) async throws -> AnalysisResponse {
         // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
         let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(RequestFailure) in
             do throws(EnvelopeError) { return try BinaryHTTPRequest.parse(inPlace: bytes) } catch { throw RequestFailure(code: error.code, message: error.message) }
         }
-        let route = try InnerRoute(head)
+        let route = try InnerRoute(head, simulationLimits: configuration.simulation)
         let deviceID = try tokens.authenticate(authorization: head.field("authorization"))
         trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID, on: Date())
         trace.kind = route.kind
@@ -213,10 +216,12 @@ struct AnalysisPipeline: Sendable {
         } else {
             parts = [MultipartPhotos.Part(name: "photo", range: contentRange)]
         }
+        let simulation = route.simulation
         // libvips and pixel loops are CPU-bound: run them on the blocking pool, not the event loop.
-        let results = try await NIOThreadPool.singleton.runIfActive { () throws -> [(String, AnalysisResponse.ImageInfo, PhotoAnalysisResult)] in
+        typealias Measured = (name: String, info: AnalysisResponse.ImageInfo, result: PhotoAnalysisResult, rendering: SimulationRendering?)
+        let results = try await NIOThreadPool.singleton.runIfActive { () throws -> [Measured] in
             try request.withUnsafeBytes { bytes in
-                try parts.map { part in
+                try parts.enumerated().map { index, part in
                     let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
                     let image: DecodedImage
                     do throws(ImagingError) {
@@ -227,25 +232,54 @@ struct AnalysisPipeline: Sendable {
                     // Each photo's pixels are wiped (and counted in the request's record) as soon as it is measured.
                     defer { arena.release(image.pixels) }
                     let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
+                    let result: PhotoAnalysisResult
                     do throws(AnalysisError) {
-                        let result = try timings.measure(.analyse) { () throws(AnalysisError) in
+                        result = try timings.measure(.analyse) { () throws(AnalysisError) in
                             try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena)
                         }
-                        return (part.name, info, result)
+                    } catch { throw RequestFailure(code: error.code, message: error.message) }
+                    // Simulations are rendered for the first photo (the only one, outside sessions).
+                    guard index == 0, let simulation else { return (part.name, info, result, nil) }
+                    do throws(AnalysisError) {
+                        let rendering = try timings.measure(.simulate) { () throws(AnalysisError) in
+                            try SimulationRenderer.render(image, analysis: result, settings: analysisSettings, request: simulation, arena: arena)
+                        }
+                        return (part.name, info, result, rendering)
                     } catch { throw RequestFailure(code: error.code, message: error.message) }
                 }
             }
         }
-        let (_, info, result) = results[0]
-        guard boundary != nil else {
-            return AnalysisResponse(requestID: requestID, kind: route.kind, image: info, measures: result.measures, face: result.face, scalp: result.scalp)
+        let (_, info, result, rendering) = results[0]
+        var response: AnalysisResponse
+        if boundary == nil {
+            response = AnalysisResponse(requestID: requestID, kind: route.kind, image: info, measures: result.measures, face: result.face, scalp: result.scalp)
+        } else {
+            response = AnalysisResponse(
+                requestID: requestID, kind: route.kind, image: info,
+                measures: SessionCombination.combine(results.compactMap(\.result.measures)),
+                face: results.count == 1 ? result.face : nil,
+                scalp: SessionCombination.combine(results.compactMap(\.result.scalp)),
+                photos: results.map { SessionPhotoResult(name: $0.name, image: $0.info, measures: $0.result.measures, face: $0.result.face, scalp: $0.result.scalp) })
         }
-        return AnalysisResponse(
-            requestID: requestID, kind: route.kind, image: info,
-            measures: SessionCombination.combine(results.compactMap(\.2.measures)),
-            face: results.count == 1 ? result.face : nil,
-            scalp: SessionCombination.combine(results.compactMap(\.2.scalp)),
-            photos: results.map { SessionPhotoResult(name: $0.0, image: $0.1, measures: $0.2.measures, face: $0.2.face, scalp: $0.2.scalp) })
+        if let rendering { Self.attach(rendering, to: &response, images: &images) }
+        return response
+    }
+
+    /// The simulation's images as placeholders in the response (spliced in after JSON encoding).
+    private static func attach(_ rendering: SimulationRendering, to response: inout AnalysisResponse, images: inout EmbeddedImages) {
+        response.preview = rendering.preview.map { images.wire($0) }
+        response.overlay = rendering.overlay.map { images.wire($0) }
+        if !rendering.masks.isEmpty {
+            response.masks = Dictionary(uniqueKeysWithValues: rendering.masks.map { mask in
+                (mask.concern.rawValue, ConcernMask(colour: mask.concern.legendHex, pixelFraction: mask.pixelFraction, image: images.wire(mask.image)))
+            })
+        }
+        let request = rendering.request
+        response.simulation = SimulationSummary(
+            concerns: request.concerns.map(\.rawValue),
+            strengths: Dictionary(uniqueKeysWithValues: request.concerns.map { ($0.rawValue, request.strength(of: $0)) }),
+            legend: Dictionary(uniqueKeysWithValues: request.concerns.filter(\.hasMask).map { ($0.rawValue, $0.legendHex) }),
+            format: request.output.format.rawValue, quality: request.output.quality, width: rendering.width, height: rendering.height)
     }
 
     private static let encoder: JSONEncoder = {

@@ -1,4 +1,5 @@
 import Foundation
+import LetheAnalysis
 import LetheEnvelope
 
 /// What the decrypted inner request asks for, after routing and query parsing (no photo bytes).
@@ -11,9 +12,11 @@ struct InnerRoute: Equatable {
     let profile: String?
     /// `mm_per_pixel=…`: the device's scale, overriding the profile's.
     let millimetresPerPixel: Double?
+    /// `simulate=…` and its strength and output options; nil without `simulate`.
+    let simulation: SimulationRequest?
 
-    /// Routes `POST /v1/analyses?kind=…&profile=…&mm_per_pixel=…`; `kind` defaults to `skin`.
-    init(_ head: BinaryHTTPRequestHead) throws(RequestFailure) {
+    /// Routes `POST /v1/analyses?kind=…&profile=…&mm_per_pixel=…&simulate=…`; `kind` defaults to `skin`.
+    init(_ head: BinaryHTTPRequestHead, simulationLimits: SimulationLimits = SimulationLimits()) throws(RequestFailure) {
         let parts = head.path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let path = String(parts.first ?? "")
         guard path == "/v1/analyses" else { throw .notFound(path) }
@@ -21,6 +24,7 @@ struct InnerRoute: Equatable {
         var kind = "skin"
         var profile: String?
         var scaleText: String?
+        var simulationPairs: [(name: String, value: String)] = []
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
                 let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -29,6 +33,8 @@ struct InnerRoute: Equatable {
                 case "kind": kind = value
                 case "profile": profile = value
                 case "mm_per_pixel": scaleText = value
+                case let name? where SimulationRequest.isSimulationParameter(String(name)):
+                    simulationPairs.append((String(name), value))
                 default: break
                 }
             }
@@ -46,6 +52,11 @@ struct InnerRoute: Equatable {
         self.kind = kind
         self.profile = profile
         self.millimetresPerPixel = scale
+        do throws(AnalysisError) {
+            simulation = try SimulationRequest.parse(simulationPairs, kind: kind, limits: simulationLimits)
+        } catch {
+            throw RequestFailure(code: error.code, message: error.message)
+        }
     }
 }
 

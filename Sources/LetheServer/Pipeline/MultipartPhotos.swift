@@ -28,17 +28,7 @@ struct MultipartPhotos {
         let delimiter = Array("--\(boundary)".utf8)
         let bytes = body.bindMemory(to: UInt8.self)
         func find(_ pattern: [UInt8], from start: Int) -> Int? {
-            guard !pattern.isEmpty, start <= content.upperBound - pattern.count else { return nil }
-            var i = start
-            while i <= content.upperBound - pattern.count {
-                if bytes[i] == pattern[0] {
-                    var j = 1
-                    while j < pattern.count, bytes[i + j] == pattern[j] { j += 1 }
-                    if j == pattern.count { return i }
-                }
-                i += 1
-            }
-            return nil
+            body.firstOffset(of: pattern, in: start..<content.upperBound)
         }
         let malformed = RequestFailure(code: "malformed_multipart", message: "the multipart/form-data body does not follow RFC 7578")
         guard var cursor = find(delimiter, from: content.lowerBound) else { throw malformed }
@@ -66,6 +56,23 @@ struct MultipartPhotos {
             let rest = line[start.upperBound...]
             guard let end = rest.firstIndex(of: "\"") else { continue }
             return String(rest[..<end].prefix(64))
+        }
+        return nil
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Offset of the first occurrence of `pattern` that lies wholly inside `range`, or nil.
+    func firstOffset(of pattern: [UInt8], in range: Range<Int>) -> Int? {
+        guard !pattern.isEmpty, range.lowerBound <= range.upperBound - pattern.count else { return nil }
+        var i = range.lowerBound
+        while i <= range.upperBound - pattern.count {
+            if self[i] == pattern[0] {
+                var j = 1
+                while j < pattern.count, self[i + j] == pattern[j] { j += 1 }
+                if j == pattern.count { return i }
+            }
+            i += 1
         }
         return nil
     }

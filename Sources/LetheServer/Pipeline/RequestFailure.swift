@@ -45,6 +45,9 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
         "face_not_found": 422, "multiple_faces": 422, "face_too_small": 422, "face_out_of_bounds": 422,
         "scale_required": 400, "invalid_parameter": 400, "unknown_profile": 400, "profile_kind_mismatch": 400,
         "malformed_multipart": 400, "too_many_photos": 400,
+        // Simulations (issue 6).
+        "unknown_concern": 400, "concern_kind_mismatch": 400, "invalid_strength": 400, "invalid_output_dimension": 400,
+        "unsupported_output_format": 400, "invalid_output_quality": 400, "simulate_required": 400,
         "model_unreadable": 503, "profile_unreadable": 503, "analysis_unavailable": 503,
         // Worker-side.
         "imaging_unavailable": 503, "plaintext_allocation_failed": 503, "plaintext_arena_closed": 503,

@@ -1,0 +1,195 @@
+import LetheImaging
+import LetheMemory
+
+/// The virtual "after" photo of a skin or face crop, edited in CIELAB and confined to the
+/// editable pixels (skin, spots and pores, `ConcernLabels.editable`); every other pixel of the
+/// photo is copied unchanged, and a strength of 0 changes nothing at all.
+///
+/// In order, each step scaled by its concern's strength s ∈ [0, 1]:
+/// 1. texture (pores, wrinkles): L* ← L* + s·(G − L*), G the guided filter of L* (He, Sun & Tang
+///    2013, IEEE TPAMI 35:1397) with weighted box means over editable pixels only: it smooths
+///    fine texture (variance ≪ ε) and keeps edges (variance ≫ ε) such as eyelids and lips;
+/// 2. spots and pores: L* and b* pulled toward the surrounding clear skin by s·α, α the mark's
+///    feathered mask (1 on the mark, fading to 0 over a few pixels around it);
+/// 3. redness: a* above the surrounding clear skin's a* reduced by s·(a* − a*_background), fading
+///    out for excesses far beyond erythema (lips);
+/// 4. evenness: the mid-scale L* blotches (a local mean minus the clear-skin background)
+///    removed by s, fading out for large deviations (eyes, brows: features, not blotches).
+/// The edit weight ramps to 0 toward crop edges inside the photo (face crops), so no seam shows.
+/// The surrounding clear skin is a normalised convolution of clear-skin pixels only (not marks,
+/// not red, not highlights) over the radius the marks were measured with.
+enum AfterCarePreview {
+    // Plane indices.
+    private static let lStar = 0, aStar = 1, bStar = 2, backgroundL = 3, backgroundA = 4, backgroundB = 5
+    private static let editable = 6, clear = 7, numerator = 8, denominator = 9, scratch = 10, work1 = 11, work2 = 12, work3 = 13
+    private static let planeCount = 14
+
+    /// Texture smoothing: ε of the guided filter, (ΔL*)²; variations well below 5 L* are texture.
+    static let guidedEpsilon: Float = 25
+
+    /// Edits `output` (a copy of `image`'s pixels) inside the working crop `work` (factor 1).
+    static func render(
+        _ image: DecodedImage, work: WorkingImage, labels: ConcernLabels, request: SimulationRequest, output: SecureBuffer,
+        arena: PlaintextArena
+    ) throws(AnalysisError) {
+        let strengths = (
+            spots: Float(request.strength(of: .spots)), pores: Float(request.strength(of: .pores)),
+            wrinkles: Float(request.strength(of: .wrinkles)), redness: Float(request.strength(of: .redness)),
+            evenness: Float(request.strength(of: .evenness)))
+        guard max(strengths.spots, strengths.pores, strengths.wrinkles, strengths.redness, strengths.evenness) > 0 else { return }
+        let planes = try FloatPlanes(count: planeCount, width: work.width, height: work.height, arena: arena)
+        defer { planes.release(arena) }
+        let radius = labels.backgroundRadius
+        let textureRadius = max(2, min(work.width, work.height) / 128)
+        let spotFeather = max(2, radius / 12)
+
+        planes.with { p in
+            let n = p.count
+            work.planes.withUnsafeBytes { bytes in
+                let source = bytes.bindMemory(to: Float.self)
+                for i in 0..<n { p[lStar][i] = source[i]; p[aStar][i] = source[n + i]; p[bStar][i] = source[2 * n + i] }
+            }
+            labels.labels.withUnsafeBytes { bytes in
+                let flags = bytes.bindMemory(to: UInt8.self)
+                for i in 0..<n {
+                    p[editable][i] = flags[i] & ConcernLabels.editable != 0 ? 1 : 0
+                    p[clear][i] = flags[i] & ConcernLabels.clear != 0 ? 1 : 0
+                }
+            }
+            fadeAtCropEdges(p[editable], work: work, image: image, over: max(4, radius / 2))
+            func mean(_ source: Int, weight: Int, into destination: Int, radius: Int, passes: Int = 3, fallback: Float? = nil) {
+                p.weightedMean(
+                    source, weight: weight, into: destination, radius: radius, passes: passes, fallback: fallback,
+                    numerator: numerator, denominator: denominator, scratch: scratch)
+            }
+            mean(lStar, weight: clear, into: backgroundL, radius: radius, fallback: labels.meanL)
+            mean(aStar, weight: clear, into: backgroundA, radius: radius, fallback: labels.meanA)
+            mean(bStar, weight: clear, into: backgroundB, radius: radius, fallback: labels.meanB)
+            let e = p[editable], l = p[lStar], a = p[aStar], b = p[bStar]
+
+            // 1. Texture: guided filter of L* with itself as guide, over editable pixels.
+            let texture = max(strengths.pores, strengths.wrinkles)
+            if texture > 0 {
+                let meanI = work1, coefficientA = work2
+                mean(lStar, weight: editable, into: meanI, radius: textureRadius, passes: 1)
+                for i in 0..<n { p[coefficientA][i] = l[i] * l[i] }
+                mean(coefficientA, weight: editable, into: coefficientA, radius: textureRadius, passes: 1)
+                let m = p[meanI], ca = p[coefficientA]
+                for i in 0..<n {
+                    let variance = max(0, ca[i] - m[i] * m[i])
+                    ca[i] = variance / (variance + guidedEpsilon)
+                    m[i] = m[i] * (1 - ca[i])  // the guided filter's b = mean − a·mean
+                }
+                mean(coefficientA, weight: editable, into: coefficientA, radius: textureRadius, passes: 1)
+                mean(meanI, weight: editable, into: meanI, radius: textureRadius, passes: 1)
+                for i in 0..<n where e[i] > 0 {
+                    let filtered = ca[i] * l[i] + m[i]
+                    l[i] += texture * e[i] * (filtered - l[i])
+                }
+            }
+
+            // 2. Spots and pores fade into the surrounding clear skin, with feathered edges.
+            for (flag, strength, feather) in [(ConcernLabels.spot, strengths.spots, spotFeather), (ConcernLabels.pore, strengths.pores, 1)] where strength > 0 {
+                let alpha = p[work3]
+                labels.labels.withUnsafeBytes { bytes in
+                    let flags = bytes.bindMemory(to: UInt8.self)
+                    for i in 0..<n { alpha[i] = flags[i] & flag != 0 ? 1 : 0 }
+                }
+                p.feather(work3, radius: feather, scratch: scratch)
+                let bgL = p[backgroundL], bgB = p[backgroundB]
+                for i in 0..<n where e[i] > 0 && alpha[i] > 0 {
+                    let weight = strength * alpha[i] * e[i]
+                    l[i] += weight * (bgL[i] - l[i])
+                    b[i] += weight * (bgB[i] - b[i])
+                }
+            }
+
+            // 3. Redness: a* pulled down toward the surrounding clear skin.
+            if strengths.redness > 0 {
+                let bgA = p[backgroundA]
+                for i in 0..<n where e[i] > 0 && a[i] > bgA[i] {
+                    let excess = a[i] - bgA[i]
+                    a[i] -= strengths.redness * e[i] * excess * fade(excess, from: rednessFadeAStar)
+                }
+            }
+
+            // 4. Evenness: mid-scale L* blotches removed.
+            if strengths.evenness > 0 {
+                mean(lStar, weight: editable, into: work1, radius: max(2, radius / 8), passes: 2)
+                let local = p[work1], bgL = p[backgroundL]
+                for i in 0..<n where e[i] > 0 {
+                    let blotch = local[i] - bgL[i]
+                    l[i] -= strengths.evenness * e[i] * blotch * fade(abs(blotch), from: evennessFadeLStar)
+                }
+            }
+
+            work.planes.withUnsafeBytes { bytes in
+                image.pixels.withUnsafeBytes { original in
+                    output.withUnsafeMutableBytes { target in
+                        write(
+                            original: bytes.bindMemory(to: Float.self), planes: p, image: image, work: work,
+                            source: original.bindMemory(to: UInt8.self), target: target.bindMemory(to: UInt8.self))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Redness above the surrounding skin by up to 12 a* (erythema) is reduced fully, the
+    /// reduction fades out by 24 a* (lips are red by nature, not a concern).
+    static let rednessFadeAStar: (full: Float, none: Float) = (12, 24)
+    /// L* blotches up to 3 L* are evened fully, fading out by 8 L* (eyes, brows, nostrils and
+    /// the face's shading are features, not unevenness).
+    static let evennessFadeLStar: (full: Float, none: Float) = (3, 8)
+
+    /// 1 up to `full`, 0 from `none`, linear between.
+    @inline(__always)
+    static func fade(_ value: Float, from limits: (full: Float, none: Float)) -> Float {
+        min(1, max(0, (limits.none - value) / (limits.none - limits.full)))
+    }
+
+    /// Ramps the edit weight down to 0 toward every crop edge that lies inside the photo (a face
+    /// crop ends in the hair or on the neck), so the preview has no seam there.
+    private static func fadeAtCropEdges(_ weight: UnsafeMutableBufferPointer<Float>, work: WorkingImage, image: DecodedImage, over distance: Int) {
+        let interiorLeft = work.originX > 0, interiorTop = work.originY > 0
+        let interiorRight = work.originX + work.width < image.width, interiorBottom = work.originY + work.height < image.height
+        guard interiorLeft || interiorTop || interiorRight || interiorBottom else { return }
+        let far = Int.max / 2
+        for y in 0..<work.height {
+            let vertical = min(interiorTop ? y : far, interiorBottom ? work.height - 1 - y : far)
+            for x in 0..<work.width {
+                let nearest = min(vertical, interiorLeft ? x : far, interiorRight ? work.width - 1 - x : far)
+                if nearest < distance { weight[y * work.width + x] *= Float(nearest) / Float(distance) }
+            }
+        }
+    }
+
+    /// Applies the CIELAB change of each edited pixel as a change of its sRGB code values
+    /// (target colour − original colour, both through the same conversion), so pixels the
+    /// preview did not change keep their exact bytes.
+    private static func write(
+        original: UnsafeBufferPointer<Float>, planes p: FloatPlanes.Planes, image: DecodedImage, work: WorkingImage,
+        source: UnsafeBufferPointer<UInt8>, target: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        let n = p.count
+        let e = p[editable], l = p[lStar], a = p[aStar], b = p[bStar]
+        for y in 0..<work.height {
+            for x in 0..<work.width {
+                let i = y * work.width + x
+                guard e[i] > 0 else { continue }
+                let l0 = original[i], a0 = original[n + i], b0 = original[2 * n + i]
+                guard abs(l[i] - l0) + abs(a[i] - a0) + abs(b[i] - b0) >= 0.02 else { continue }
+                let before = CIELab(l: Double(l0), a: Double(a0), b: Double(b0)).sRGBComponents()
+                let after = CIELab(l: Double(l[i]), a: Double(a[i]), b: Double(b[i])).sRGBComponents()
+                let offset = ((work.originY + y) * image.width + work.originX + x) * 3
+                @inline(__always) func set(_ channel: Int, _ delta: Double) {
+                    let value = Double(source[offset + channel]) + 255 * delta
+                    target[offset + channel] = UInt8(min(255, max(0, value.rounded())))
+                }
+                set(0, after.red - before.red)
+                set(1, after.green - before.green)
+                set(2, after.blue - before.blue)
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import LetheAPI
+import LetheImaging
+import LetheMemory
+
+/// Renders what a request asked to see — concern masks, an overlay and the after-care preview —
+/// from the photo and its analysis, at the requested output size and format. Masks come from
+/// the measuring code (the pixels a measure counted); every plane and every encoded image is a
+/// `.rendering` arena buffer, so the request's deletion record counts them.
+public enum SimulationRenderer {
+    /// Opacity of a mask's legend colour in the overlay.
+    static let overlayOpacity = 0.55
+
+    /// - Parameters:
+    ///   - image: the decoded photo (full resolution).
+    ///   - analysis: its analysis, for the face box and the scale.
+    /// - Throws: `analysis_unavailable` when memory or the encoder is not available.
+    public static func render(
+        _ image: DecodedImage, analysis: PhotoAnalysisResult, settings: AnalysisSettings, request: SimulationRequest,
+        arena: PlaintextArena
+    ) throws(AnalysisError) -> SimulationRendering {
+        let size = ImageResampler.fittedSize(width: image.width, height: image.height, maxDimension: request.output.maxDimension)
+        let source = size.scale < 1 ? try ImageResampler.resize(image, width: size.width, height: size.height, arena: arena) : image
+        defer { if size.scale < 1 { arena.release(source.pixels) } }
+
+        let planes: (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?)
+        if settings.kind == "scalp" {
+            let scale = (analysis.scalp?.millimetresPerPixel ?? settings.millimetresPerPixel ?? 0.01) / size.scale
+            planes = (try scalpMasks(source, millimetresPerPixel: scale, settings: settings, request: request, arena: arena), nil)
+        } else {
+            planes = try skinMasksAndPreview(source, analysis: analysis, scale: size.scale, settings: settings, request: request, arena: arena)
+        }
+        defer {
+            for (_, mask) in planes.masks { arena.release(mask) }
+            if let preview = planes.preview { arena.release(preview) }
+        }
+
+        var encoded: [SecureBuffer] = []
+        var completed = false
+        defer { if !completed { for buffer in encoded { arena.release(buffer) } } }
+        func encode(_ pixels: SecureBuffer, bands: Int, format: ImageFormat) throws(AnalysisError) -> SimulationRendering.Image {
+            let buffer = try Self.encode(pixels, width: source.width, height: source.height, bands: bands, format: format, quality: request.output.quality, arena: arena)
+            encoded.append(buffer)
+            return SimulationRendering.Image(encoded: buffer, format: format, width: source.width, height: source.height)
+        }
+
+        var masks: [SimulationRendering.Mask] = []
+        for (concern, alpha) in planes.masks {
+            let rgba = try colouredMask(alpha, concern: concern, arena: arena)
+            defer { arena.release(rgba.buffer) }
+            masks.append(.init(concern: concern, image: try encode(rgba.buffer, bands: 4, format: .png), pixelFraction: rgba.fraction))
+        }
+        var overlay: SimulationRendering.Image?
+        if !planes.masks.isEmpty {
+            let blended = try blend(source, masks: planes.masks, arena: arena)
+            defer { arena.release(blended) }
+            overlay = try encode(blended, bands: 3, format: request.output.format)
+        }
+        let preview = try planes.preview.map { buffer throws(AnalysisError) in try encode(buffer, bands: 3, format: request.output.format) }
+        completed = true
+        return SimulationRendering(
+            width: source.width, height: source.height, preview: preview, overlay: overlay, masks: masks, request: request)
+    }
+
+    /// Skin and face: labels of the measured crop (the whole close-up, or the face regions),
+    /// masks at the output size, and the preview when a preview concern was asked for.
+    private static func skinMasksAndPreview(
+        _ image: DecodedImage, analysis: PhotoAnalysisResult, scale: Double, settings: AnalysisSettings, request: SimulationRequest,
+        arena: PlaintextArena
+    ) throws(AnalysisError) -> (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?) {
+        var crop = PixelRect(x: 0, y: 0, width: image.width, height: image.height)
+        if let regions = analysis.face?.regions, !regions.isEmpty {
+            let left = regions.map(\.box.x).min()!, top = regions.map(\.box.y).min()!
+            let right = regions.map { $0.box.x + $0.box.width }.max()!, bottom = regions.map { $0.box.y + $0.box.height }.max()!
+            crop = PixelRect(
+                x: Int((Double(left) * scale).rounded(.down)), y: Int((Double(top) * scale).rounded(.down)),
+                width: Int((Double(right - left) * scale).rounded(.up)), height: Int((Double(bottom - top) * scale).rounded(.up))
+            ).clipped(width: image.width, height: image.height)
+        }
+        // The measures' pixel limits, in pixels of the scaled photo.
+        var configuration = settings.measures
+        configuration.poreMaxDiameterPixels *= scale
+        configuration.spotMaxDiameterPixels *= scale
+        let millimetres = (analysis.measures?.millimetresPerPixel ?? settings.millimetresPerPixel).map { $0 / scale }
+
+        let work = try WorkingImage.make(image, crop: crop, factor: 1, arena: arena)
+        defer { work.release(arena) }
+        let labels = try ConcernLabels.make(work, workingMillimetres: millimetres, configuration: configuration, arena: arena)
+        defer { labels.release(arena) }
+
+        var masks: [(SimulationConcern, SecureBuffer)] = []
+        var completed = false
+        defer { if !completed { for (_, mask) in masks { arena.release(mask) } } }
+        let flags: [SimulationConcern: UInt8] = [.spots: ConcernLabels.spot, .pores: ConcernLabels.pore, .wrinkles: ConcernLabels.wrinkle, .redness: ConcernLabels.red]
+        for concern in request.concerns {
+            guard let flag = flags[concern] else { continue }
+            let mask = try allocate(image.width * image.height, "mask", arena: arena)
+            masks.append((concern, mask))
+            labels.labels.withUnsafeBytes { labelBytes in
+                mask.withUnsafeMutableBytes { maskBytes in
+                    for y in 0..<work.height {
+                        for x in 0..<work.width where labelBytes[y * work.width + x] & flag != 0 {
+                            maskBytes[(work.originY + y) * image.width + work.originX + x] = 255
+                        }
+                    }
+                }
+            }
+        }
+        var preview: SecureBuffer?
+        if request.concerns.contains(where: \.changesPreview) {
+            let output = try allocate(image.width * image.height * 3, "preview", arena: arena)
+            preview = output
+            do {
+                image.pixels.withUnsafeBytes { source in output.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
+                try AfterCarePreview.render(image, work: work, labels: labels, request: request, output: output, arena: arena)
+            } catch {
+                arena.release(output)
+                throw error
+            }
+        }
+        completed = true
+        return (masks, preview)
+    }
+
+    /// Scalp: hair and flake masks from the scalp measures' own detection.
+    private static func scalpMasks(
+        _ image: DecodedImage, millimetresPerPixel: Double, settings: AnalysisSettings, request: SimulationRequest, arena: PlaintextArena
+    ) throws(AnalysisError) -> [(SimulationConcern, SecureBuffer)] {
+        let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: image.width, height: image.height), factor: 1, arena: arena)
+        defer { work.release(arena) }
+        let detected = try ScalpAnalyzer.detectMarks(work, millimetresPerWorkingPixel: millimetresPerPixel, scalp: settings.scalp, arena: arena)
+        defer { detected.release(arena) }
+        var masks: [(SimulationConcern, SecureBuffer)] = []
+        var completed = false
+        defer { if !completed { for (_, mask) in masks { arena.release(mask) } } }
+        for concern in request.concerns {
+            let members: SecureBuffer
+            switch concern {
+            case .hair: members = detected.hairMembers
+            case .flakes: members = detected.flakeMembers
+            default: continue
+            }
+            let mask = try allocate(image.width * image.height, "mask", arena: arena)
+            masks.append((concern, mask))
+            members.withUnsafeBytes { source in
+                mask.withUnsafeMutableBytes { target in
+                    for i in 0..<(work.width * work.height) where source[i] != 0 { target[i] = 255 }
+                }
+            }
+        }
+        completed = true
+        return masks
+    }
+
+    /// RGBA pixels: the legend colour everywhere, alpha = the mask.
+    private static func colouredMask(_ alpha: SecureBuffer, concern: SimulationConcern, arena: PlaintextArena) throws(AnalysisError) -> (buffer: SecureBuffer, fraction: Double) {
+        let rgba = try allocate(alpha.count * 4, "mask image", arena: arena)
+        let (r, g, b) = concern.legendColour
+        var covered = 0
+        alpha.withUnsafeBytes { source in
+            rgba.withUnsafeMutableBytes { target in
+                for i in 0..<alpha.count {
+                    target[4 * i] = r; target[4 * i + 1] = g; target[4 * i + 2] = b; target[4 * i + 3] = source[i]
+                    if source[i] != 0 { covered += 1 }
+                }
+            }
+        }
+        return (rgba, Double(covered) / Double(max(1, alpha.count)))
+    }
+
+    /// The photo with each mask blended in its legend colour, in request order.
+    private static func blend(_ image: DecodedImage, masks: [(SimulationConcern, SecureBuffer)], arena: PlaintextArena) throws(AnalysisError) -> SecureBuffer {
+        let output = try allocate(image.pixels.count, "overlay", arena: arena)
+        image.pixels.withUnsafeBytes { source in output.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
+        for (concern, mask) in masks {
+            let colour = concern.legendColour
+            let legend = [Double(colour.red), Double(colour.green), Double(colour.blue)]
+            mask.withUnsafeBytes { alpha in
+                output.withUnsafeMutableBytes { target in
+                    for i in 0..<mask.count where alpha[i] != 0 {
+                        let weight = overlayOpacity * Double(alpha[i]) / 255
+                        for channel in 0..<3 {
+                            let value = Double(target[3 * i + channel]) * (1 - weight) + legend[channel] * weight
+                            target[3 * i + channel] = UInt8(value.rounded())
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Encodes pixels with libvips; the encoded bytes go straight into a `.rendering` buffer.
+    static func encode(
+        _ pixels: SecureBuffer, width: Int, height: Int, bands: Int, format: ImageFormat, quality: Int, arena: PlaintextArena
+    ) throws(AnalysisError) -> SecureBuffer {
+        do {
+            return try pixels.withUnsafeBytes { bytes throws(ImagingError) in
+                try ImageEncoder.withEncoded(bytes, width: width, height: height, bands: bands, as: format, quality: quality) { encoded throws(ImagingError) in
+                    do { return try arena.copy(encoded, bufferClass: .rendering) } catch {
+                        throw ImagingError(code: "plaintext_allocation_failed", message: "\(error)")
+                    }
+                }
+            }
+        } catch {
+            throw .unavailable("the \(format.rawValue) rendering could not be encoded (\(error.code))")
+        }
+    }
+
+    private static func allocate(_ count: Int, _ what: String, arena: PlaintextArena) throws(AnalysisError) -> SecureBuffer {
+        do { return try arena.allocate(count: count, bufferClass: .rendering) } catch {
+            throw .unavailable("could not allocate the \(what) (\(error.code))")
+        }
+    }
+}

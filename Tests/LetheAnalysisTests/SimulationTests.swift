@@ -1,0 +1,216 @@
+import Foundation
+import LetheAPI
+import LetheAnalysis
+import LetheImaging
+import LetheMemory
+import Testing
+
+/// Simulations (issue 6) on generated skin with known truth: closed loops (the preview analysed
+/// again by the real analyzer), confinement to skin, mask alignment, request parsing.
+@Suite("Simulations")
+struct SimulationTests {
+    static let quality = SkinAnalysisConfiguration(minLaplacianVariance: 0)
+
+    /// Renders `request` for `image` (PNG output, so the test sees exact pixels) after analysing it.
+    static func render(_ image: DecodedImage, _ request: SimulationRequest, arena: PlaintextArena) throws -> SimulationRendering {
+        var request = request
+        request.output.format = .png
+        let settings = AnalysisSettings(kind: "skin", quality: quality)
+        let analysis = try PhotoAnalysis.run(image, settings: settings, arena: arena)
+        return try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)
+    }
+
+    static func decode(_ rendered: SimulationRendering.Image, arena: PlaintextArena) throws -> DecodedImage {
+        try rendered.encoded.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+    }
+
+    /// The analysis of a rendered preview.
+    static func analysePreview(_ image: DecodedImage, _ request: SimulationRequest) throws -> SkinConcerns {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let rendering = try render(image, request, arena: arena)
+        let preview = try decode(try #require(rendering.preview), arena: arena)
+        return try #require(try SkinAnalyzer.analyze(preview, configuration: quality, arena: arena).concerns)
+    }
+
+    static func seeds(where condition: (SkinPatch) -> Bool) -> [UInt64] {
+        (1...200).map { UInt64($0) * 7919 }.filter { condition(SkinPatch(seed: $0)) }
+    }
+
+    @Test("closed loop: spot area and spot contrast of the analysed preview shrink as the strength grows")
+    func spotsFade() throws {
+        for seed in Self.seeds(where: { $0.spots.count >= 4 }).prefix(2) {
+            let arena = PlaintextArena()
+            let image = try SkinPatch(seed: seed).render(seed: seed, arena: arena)
+            let spots = try [0.0, 0.5, 1.0].map { strength in
+                try Self.analysePreview(image, SimulationRequest(concerns: [.spots], strengths: [.spots: strength])).spots
+            }
+            let areas = spots.map(\.areaFraction), contrasts = spots.map(\.meanContrastDeltaLStar)
+            print("seed \(seed): spot area fraction at strength 0 / 0.5 / 1: \(areas); mean spot contrast ΔL*: \(contrasts)")
+            #expect(areas[0] > 0)
+            #expect(areas[1] < areas[0] && areas[2] < areas[1], "seed \(seed): \(areas)")
+            #expect(areas[2] <= areas[0] * 0.1, "seed \(seed): \(areas)")
+            // Halfway, the spots are still found but about half as dark.
+            #expect(contrasts[1] < contrasts[0] * 0.75, "seed \(seed): \(contrasts)")
+            #expect(arena.wipeAll().verified)
+        }
+    }
+
+    @Test("closed loop: redness (red area and mean a*) of the analysed preview falls as the strength grows")
+    func rednessReduces() throws {
+        for seed in Self.seeds(where: { !$0.redPatches.isEmpty }).prefix(2) {
+            let arena = PlaintextArena()
+            let image = try SkinPatch(seed: seed).render(seed: seed, arena: arena)
+            let measured = try [0.0, 0.5, 1.0].map { strength in
+                let arena = PlaintextArena()
+                defer { _ = arena.wipeAll() }
+                let rendering = try Self.render(image, SimulationRequest(concerns: [.redness], strengths: [.redness: strength]), arena: arena)
+                let preview = try Self.decode(try #require(rendering.preview), arena: arena)
+                let result = try SkinAnalyzer.analyze(preview, configuration: Self.quality, arena: arena)
+                return (red: try #require(result.concerns).redAreaFraction, aStar: result.redness.meanAStar)
+            }
+            print("seed \(seed): red area / mean a* at strength 0 / 0.5 / 1: \(measured)")
+            #expect(measured[0].red > 0.01)
+            #expect(measured[1].red < measured[0].red && measured[2].red < measured[1].red, "seed \(seed)")
+            #expect(measured[1].aStar < measured[0].aStar && measured[2].aStar < measured[1].aStar, "seed \(seed)")
+            #expect(measured[2].red < measured[0].red * 0.5)
+            #expect(arena.wipeAll().verified)
+        }
+    }
+
+    @Test("strength 0 returns the input unchanged, byte for byte")
+    func strengthZero() throws {
+        let seed = Self.seeds(where: { $0.spots.count >= 2 && !$0.redPatches.isEmpty })[0]
+        let arena = PlaintextArena()
+        let image = try SkinPatch(seed: seed).render(seed: seed, arena: arena)
+        let zero = Dictionary(uniqueKeysWithValues: SimulationConcern.allCases.map { ($0, 0.0) })
+        let rendering = try Self.render(image, SimulationRequest(concerns: [.spots, .redness, .pores, .wrinkles, .evenness], strengths: zero), arena: arena)
+        let preview = try Self.decode(try #require(rendering.preview), arena: arena)
+        let same = preview.pixels.withUnsafeBytes { a in image.pixels.withUnsafeBytes { b in a.elementsEqual(b) } }
+        #expect(same)
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("outside the skin the preview differs from the input by ΔE < 1, at full strength of every concern")
+    func confinedToSkin() throws {
+        let seed = Self.seeds(where: { $0.spots.count >= 3 && !$0.redPatches.isEmpty })[0]
+        let arena = PlaintextArena()
+        let patch = try SkinPatch(seed: seed).render(seed: seed, arena: arena)
+        // The patch in the middle of a blue-grey textured backdrop (not skin by the colour rule).
+        let size = 440, inset = (size - patch.width) / 2
+        var random = SeededGenerator(seed: seed)
+        var isSkin = [Bool](repeating: false, count: size * size)
+        let image = try patch.pixels.withUnsafeBytes { patchBytes in
+            try SyntheticImages.make(width: size, height: size, arena: arena) { x, y in
+                let px = x - inset, py = y - inset
+                if px >= 0, py >= 0, px < patch.width, py < patch.height {
+                    isSkin[y * size + x] = true
+                    let o = (py * patch.width + px) * 3
+                    return RGB(patchBytes[o], patchBytes[o + 1], patchBytes[o + 2])
+                }
+                let n = Int.random(in: -12...12, using: &random)
+                return RGB(SyntheticImages.clamp(70 + n), SyntheticImages.clamp(95 + n), SyntheticImages.clamp(150 + n))
+            }
+        }
+        let all = Dictionary(uniqueKeysWithValues: SimulationConcern.allCases.map { ($0, 1.0) })
+        let rendering = try Self.render(image, SimulationRequest(concerns: [.spots, .redness, .pores, .wrinkles, .evenness], strengths: all), arena: arena)
+        let preview = try Self.decode(try #require(rendering.preview), arena: arena)
+        var worstOutside = 0.0, changedInside = 0
+        preview.pixels.withUnsafeBytes { after in
+            image.pixels.withUnsafeBytes { before in
+                for i in 0..<(size * size) {
+                    let p = CIELab(sRGBRed: after[3 * i], green: after[3 * i + 1], blue: after[3 * i + 2])
+                    let q = CIELab(sRGBRed: before[3 * i], green: before[3 * i + 1], blue: before[3 * i + 2])
+                    let deltaE = ((p.l - q.l) * (p.l - q.l) + (p.a - q.a) * (p.a - q.a) + (p.b - q.b) * (p.b - q.b)).squareRoot()
+                    if isSkin[i] { if deltaE > 1 { changedInside += 1 } } else { worstOutside = max(worstOutside, deltaE) }
+                }
+            }
+        }
+        print("outside skin: largest ΔE \(worstOutside); inside: \(changedInside) pixels changed by ΔE > 1")
+        #expect(worstOutside < 1)
+        #expect(changedInside > 1000, "the preview should visibly change the skin")
+        #expect(arena.wipeAll().verified)
+    }
+
+    @Test("spot masks overlap the generated spots (IoU ≥ 0.7)")
+    func spotMaskOverlap() throws {
+        var overlaps: [Double] = []
+        for seed in Self.seeds(where: { $0.spots.count >= 3 }).prefix(4) {
+            let truth = SkinPatch(seed: seed)
+            let arena = PlaintextArena()
+            let image = try truth.render(seed: seed, arena: arena)
+            let rendering = try Self.render(image, SimulationRequest(concerns: [.spots]), arena: arena)
+            let mask = try #require(rendering.masks.first { $0.concern == .spots })
+            #expect(mask.image.format == .png && mask.image.width == image.width)
+            // Decoded over white: a mask pixel is one that is not white.
+            let decoded = try Self.decode(mask.image, arena: arena)
+            var intersection = 0, union = 0
+            decoded.pixels.withUnsafeBytes { pixels in
+                for y in 0..<truth.size {
+                    for x in 0..<truth.size {
+                        let i = (y * truth.size + x) * 3
+                        let inMask = !(pixels[i] == 255 && pixels[i + 1] == 255 && pixels[i + 2] == 255)
+                        let inTruth = truth.spots.contains { hypot(Double(x) + 0.5 - $0.x, Double(y) + 0.5 - $0.y) <= $0.radius }
+                        if inMask && inTruth { intersection += 1 }
+                        if inMask || inTruth { union += 1 }
+                    }
+                }
+            }
+            overlaps.append(Double(intersection) / Double(max(1, union)))
+            #expect(arena.wipeAll().verified)
+        }
+        print("spot mask IoU against the generated spots: \(overlaps)")
+        #expect(overlaps.allSatisfy { $0 >= 0.7 }, "\(overlaps)")
+    }
+
+    @Test("rendering buffers are wiped and counted as 'rendering' bytes; output fits max_dimension")
+    func renderingCounted() throws {
+        let seed = Self.seeds(where: { $0.spots.count >= 2 })[0]
+        let arena = PlaintextArena()
+        let image = try SkinPatch(seed: seed).render(seed: seed, arena: arena)
+        var request = SimulationRequest(concerns: [.spots, .pores, .wrinkles, .redness])
+        request.output.maxDimension = 200
+        let rendering = try Self.render(image, request, arena: arena)
+        #expect(rendering.width == 200 && rendering.height == 200)
+        #expect(rendering.masks.map(\.concern) == [.spots, .pores, .wrinkles, .redness])
+        let overlay = try Self.decode(try #require(rendering.overlay), arena: arena)
+        #expect(overlay.width == 200)
+        let report = arena.wipeAll()
+        #expect(report.verified)
+        #expect((report.bytesByClass[BufferClass.rendering.rawValue] ?? 0) > 200 * 200 * 3 * 2)
+    }
+
+    @Test("request parsing: defaults, per-concern strengths, output control")
+    func parsing() throws {
+        let request = try #require(try SimulationRequest.parse(
+            [("simulate", "spots,redness"), ("strength", "0.7"), ("strength.redness", "0.2"), ("max_dimension", "640"), ("format", "webp"), ("quality", "90")],
+            kind: "face"))
+        #expect(request.concerns == [.spots, .redness])
+        #expect(request.strength(of: .spots) == 0.7 && request.strength(of: .redness) == 0.2 && request.strength(of: .pores) == 0)
+        #expect(request.output == SimulationOutput(maxDimension: 640, format: .webp, quality: 90))
+        let defaults = try #require(try SimulationRequest.parse([("simulate", "hair")], kind: "scalp"))
+        #expect(defaults.output == SimulationOutput() && defaults.strength(of: .hair) == SimulationRequest.defaultStrength)
+        #expect(try SimulationRequest.parse([("kind", "skin")], kind: "skin") == nil)
+    }
+
+    @Test("bad simulation values get stable codes", arguments: [
+        ([("simulate", "wrinkels")], "unknown_concern"),
+        ([("simulate", "")], "unknown_concern"),
+        ([("simulate", "hair")], "concern_kind_mismatch"),
+        ([("simulate", "spots"), ("strength", "1.5")], "invalid_strength"),
+        ([("simulate", "spots"), ("strength.spots", "-0.1")], "invalid_strength"),
+        ([("simulate", "spots"), ("strength.moles", "0.5")], "unknown_concern"),
+        ([("simulate", "spots"), ("strength", "nan")], "invalid_strength"),
+        ([("simulate", "spots"), ("max_dimension", "10")], "invalid_output_dimension"),
+        ([("simulate", "spots"), ("max_dimension", "4096")], "invalid_output_dimension"),
+        ([("simulate", "spots"), ("format", "heif")], "unsupported_output_format"),
+        ([("simulate", "spots"), ("format", "gif")], "unsupported_output_format"),
+        ([("simulate", "spots"), ("quality", "0")], "invalid_output_quality"),
+        ([("strength", "0.5")], "simulate_required"),
+    ])
+    func badValues(query: [(String, String)], code: String) {
+        #expect(throws: AnalysisError(code: code, message: "")) {
+            _ = try SimulationRequest.parse(query.map { (name: $0.0, value: $0.1) }, kind: "skin")
+        }
+    }
+}
