@@ -179,7 +179,8 @@ public struct LetheWorker: Sendable {
 
         let adminRouter = Router()
         AdminRoutes(
-            metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, bearerToken: configuration.adminToken
+            metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
+            bearerToken: configuration.adminToken
         ).register(on: adminRouter)
         let admin = Application(
             router: adminRouter,

@@ -63,6 +63,7 @@ struct OperationsTests {
             #expect((Self.sample(after, "lethe_process_resident_memory_bytes") ?? 0) > 0)
             #expect(Self.sample(after, "lethe_ledger_entries") == 1)
             #expect(Self.sample(after, "lethe_checkpoint_age_seconds") != nil)
+            #expect(Self.sample(after, "lethe_ohttp_keys_published") == 2)
             let lint = try Self.promtoolCheckMetrics(after)
             #expect(lint.status == 0, "promtool check metrics: \(lint.output)")
             // Nothing from the request itself: not its id, not its measures.
@@ -81,6 +82,8 @@ struct OperationsTests {
             let document = try JSONSerialization.jsonObject(with: Data(ready.body.utf8)) as? [String: Any]
             #expect(document?["ready"] as? Bool == true)
             #expect(document?["ledger_writable"] as? Bool == true)
+            // X25519 and X-Wing are published.
+            #expect(document?["published_keys"] as? Int == 2)
             #expect((document?["hardening_summary"] as? String)?.contains("heap_scrub=on") == true)
         }
     }
@@ -105,19 +108,22 @@ struct OperationsTests {
             let config = try await session.x25519Config()
             let inner = session.innerRequest(photo: TestPhotos.portrait)
             let gateway = session.baseURL.appendingPathComponent(".well-known/ohttp-gateway")
-            let outcomes = try await withThrowingTaskGroup(of: (status: Int, retryAfter: String?).self) { group in
+            // Failures become status 0 instead of throwing: a throwing group would cancel the other
+            // requests, and cancelling URLSession tasks can deadlock FoundationNetworking on Linux.
+            let outcomes = await withTaskGroup(of: (status: Int, retryAfter: String?).self) { group in
                 for _ in 0..<8 {
                     group.addTask {
                         var request = URLRequest(url: gateway)
                         request.httpMethod = "POST"
                         request.setValue("message/ohttp-req", forHTTPHeaderField: "Content-Type")
-                        request.httpBody = try OHTTPClient(keyConfig: config).encapsulate(inner).encapsulatedRequest
-                        let (_, response) = try await URLSession.shared.data(for: request)
-                        let http = response as? HTTPURLResponse
+                        guard let envelope = try? OHTTPClient(keyConfig: config).encapsulate(inner).encapsulatedRequest,
+                              let answer = try? await URLSession.shared.data(for: request.with(body: envelope))
+                        else { return (0, nil) }
+                        let http = answer.1 as? HTTPURLResponse
                         return (http?.statusCode ?? 0, http?.value(forHTTPHeaderField: "Retry-After"))
                     }
                 }
-                return try await group.reduce(into: []) { $0.append($1) }
+                return await group.reduce(into: []) { $0.append($1) }
             }
             let admitted = outcomes.filter { $0.status == 200 }
             let refused = outcomes.filter { $0.status != 200 }
@@ -157,5 +163,14 @@ struct OperationsTests {
             let exposition = try await Self.get(session.adminURL.appendingPathComponent("metrics")).body
             #expect(Self.sample(exposition, #"lethe_requests_total{kind="skin",outcome="error",code="rate_limited"}"#) == 1)
         }
+    }
+}
+
+extension URLRequest {
+    /// This request with `body` as its body.
+    func with(body: Data) -> URLRequest {
+        var copy = self
+        copy.httpBody = body
+        return copy
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LetheEnvelope
 import LetheLedger
 import LetheMemory
 import ServiceLifecycle
@@ -32,6 +33,8 @@ struct AdminRoutes: Sendable {
     let metrics: WorkerMetrics
     let drain: DrainState
     let ledger: DeletionLedger
+    /// The gateway's OHTTP keys: ready only while at least one key is published.
+    let keyRing: OHTTPKeyRing
     var ledgerDirectory: String { ledger.directory.path }
     /// When set, `/metrics` requires `Authorization: Bearer <token>`; probes stay open.
     let bearerToken: String?
@@ -43,8 +46,10 @@ struct AdminRoutes: Sendable {
         router.get("/readyz") { _, _ in
             let hardening = ProcessHardening.current()
             let ledgerWritable = access(ledgerDirectory, W_OK) == 0
+            let publishedKeys = keyRing.keySet.published(at: Date()).count
             let readiness = Readiness(
-                ready: !drain.isDraining && ledgerWritable, draining: drain.isDraining, ledgerWritable: ledgerWritable,
+                ready: !drain.isDraining && ledgerWritable && publishedKeys > 0, draining: drain.isDraining,
+                ledgerWritable: ledgerWritable, publishedKeys: publishedKeys,
                 hardening: hardening, hardeningSummary: hardening.summary)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -66,10 +71,16 @@ struct AdminRoutes: Sendable {
             if let bearerToken, request.headers[.authorization] != "Bearer \(bearerToken)" {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
             }
-            let ledgerGauges = await ledgerGauges()
+            let now = Date()
+            let keys = keyRing.keySet
+            let gauges = await ledgerGauges() + [
+                ("lethe_ohttp_keys_published", "OHTTP key configurations published for discovery.", Double(keys.published(at: now).count)),
+                ("lethe_ohttp_keys_accepted", "OHTTP key ids accepted for decryption (published, new, or in their grace period).",
+                 Double(keys.acceptedKeyIDs(at: now).count)),
+            ]
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: ProcessHardening.current(), extraGauges: ledgerGauges))))
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: ProcessHardening.current(), extraGauges: gauges))))
         }
     }
 
@@ -102,12 +113,14 @@ struct Readiness: Encodable {
     let ready: Bool
     let draining: Bool
     let ledgerWritable: Bool
+    let publishedKeys: Int
     let hardening: HardeningStatus
     let hardeningSummary: String
 
     enum CodingKeys: String, CodingKey {
         case ready, draining, hardening
         case ledgerWritable = "ledger_writable"
+        case publishedKeys = "published_keys"
         case hardeningSummary = "hardening_summary"
     }
 }
