@@ -11,8 +11,10 @@ import Glibc
 /// sent one by one through the real `lethe serve` binary over loopback HTTP.
 @Suite("Hostile input through the real worker")
 struct HostileCorpusTests {
-    /// A request taking longer than this is a finding (a decoder doing unbounded work on a crafted
-    /// file), not a performance figure: the legitimate inputs take a small fraction of it.
+    /// A request costing the worker more CPU time than this is a finding (a decoder doing unbounded
+    /// work on a crafted file), not a performance figure: legitimate inputs take a small fraction of
+    /// it. CPU time of the worker process rather than wall time, so that a loaded CI machine does
+    /// not fail the test; wall times are printed next to it.
     static let slowRequestSeconds = 5.0
     /// Peak resident memory the worker may reach over the corpus. The largest accepted input
     /// (7000×7000 declared, within the 50-megapixel limit) needs a 147 MB pixel buffer plus the
@@ -23,7 +25,10 @@ struct HostileCorpusTests {
         let name: String
         let expected: String
         let outcome: String
+        /// Wall-clock time of the request as the client saw it.
         let seconds: Double
+        /// CPU time (user + system, all threads) the worker spent meanwhile.
+        let workerCPUSeconds: Double
     }
 
     @Test("every hostile input gets an analysis or a documented error code, quickly and in bounded memory; the worker survives")
@@ -45,6 +50,7 @@ struct HostileCorpusTests {
         for line in manifest {
             let (name, expected) = (line[0], line[1])
             let photo = try Data(contentsOf: corpus.appendingPathComponent(name))
+            let cpuBefore = try Self.cpuSeconds(pid: server.pid)
             let start = ContinuousClock.now
             let outcome: String
             do {
@@ -55,7 +61,8 @@ struct HostileCorpusTests {
             }
             let elapsed = ContinuousClock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            outcomes.append(Outcome(name: name, expected: expected, outcome: outcome, seconds: seconds))
+            let cpu = try Self.cpuSeconds(pid: server.pid) - cpuBefore
+            outcomes.append(Outcome(name: name, expected: expected, outcome: outcome, seconds: seconds, workerCPUSeconds: cpu))
         }
 
         // The worker is still there and still analyses a good photo.
@@ -72,8 +79,8 @@ struct HostileCorpusTests {
         #expect(undocumented.isEmpty, "codes missing from the README table: \(undocumented.map { "\($0.name): \($0.outcome)" })")
         let unexpected = outcomes.filter { $0.expected != "*" && $0.expected != $0.outcome }
         #expect(unexpected.isEmpty, "unexpected outcomes: \(unexpected.map { "\($0.name): \($0.outcome), expected \($0.expected)" })")
-        let slow = outcomes.filter { $0.seconds > Self.slowRequestSeconds }
-        #expect(slow.isEmpty, "requests over \(Self.slowRequestSeconds) s: \(slow.map { "\($0.name): \(String(format: "%.1f", $0.seconds)) s" })")
+        let slow = outcomes.filter { $0.workerCPUSeconds > Self.slowRequestSeconds }
+        #expect(slow.isEmpty, "requests over \(Self.slowRequestSeconds) s of worker CPU: \(slow.map { "\($0.name): \(String(format: "%.1f", $0.workerCPUSeconds)) s CPU, \(String(format: "%.1f", $0.seconds)) s wall" })")
         #expect(peakResidentBytes < Self.peakResidentBytesLimit,
                 "peak RSS \(peakResidentBytes / 1_048_576) MiB over the \(Self.peakResidentBytesLimit / 1_048_576) MiB bound")
     }
@@ -118,13 +125,28 @@ struct HostileCorpusTests {
         return kibibytes * 1024
     }
 
+    /// User + system CPU time of a process (all its threads), from /proc/PID/stat.
+    static func cpuSeconds(pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+        guard let close = stat.lastIndex(of: ")") else { throw HarnessError("unreadable /proc/\(pid)/stat") }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            throw HarnessError("unreadable /proc/\(pid)/stat")
+        }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Outcome counts, the slowest inputs and the peak RSS, for the test log.
     static func printSummary(_ outcomes: [Outcome], peakResidentBytes: Int) {
         let counts = Dictionary(grouping: outcomes, by: \.outcome).map { "\($0.key)=\($0.value.count)" }.sorted()
         print("hostile corpus: \(outcomes.count) inputs: \(counts.joined(separator: " "))")
-        for slowest in outcomes.sorted(by: { $0.seconds > $1.seconds }).prefix(8) {
-            print(String(format: "hostile corpus: %6.3f s  %@ -> %@", slowest.seconds, slowest.name, slowest.outcome))
+        for slowest in outcomes.sorted(by: { $0.workerCPUSeconds > $1.workerCPUSeconds }).prefix(8) {
+            print(String(format: "hostile corpus: %6.2f s CPU %6.2f s wall  %@ -> %@",
+                          slowest.workerCPUSeconds, slowest.seconds, slowest.name, slowest.outcome))
         }
+        let wall = outcomes.map(\.seconds).reduce(0, +)
+        print(String(format: "hostile corpus: %.1f s wall for all requests, slowest %.2f s", wall, outcomes.map(\.seconds).max() ?? 0))
         print("hostile corpus: worker peak RSS (VmHWM) \(peakResidentBytes / 1_048_576) MiB")
     }
 }
