@@ -36,7 +36,13 @@ struct HostileCorpusTests {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let corpus = URL(fileURLWithPath: "/tmp/lethe-hostile-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: corpus) }
-        try Self.generateCorpus(repository: repository, into: corpus)
+        // Python takes a few seconds: wait for it off Swift's cooperative pool, which the other
+        // suites running in parallel need.
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try Self.generateCorpus(repository: repository, into: corpus) })
+            }
+        }
         let manifest = try String(contentsOf: corpus.appendingPathComponent("manifest.tsv"), encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
         #expect(manifest.count >= 200, "the corpus has only \(manifest.count) inputs")
