@@ -1,6 +1,23 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// libFuzzer targets (Fuzz/), added only for `LETHE_FUZZ=1 swift build -Xswiftc -sanitize=fuzzer,address`
+/// as `scripts/fuzz` does, so the normal build and test never see them.
+let fuzzTargets: [Target] = Context.environment["LETHE_FUZZ"] == "1" ? [
+    // Each executable's `<module>_main` hands over to libFuzzer's driver (see the C file).
+    .target(name: "LetheFuzzDriver", path: "Fuzz/driver"),
+    .executableTarget(name: "fuzz-ohttp-header", dependencies: ["LetheFuzzDriver", "LetheEnvelope", "LetheMemory"], path: "Fuzz/ohttp-header"),
+    .executableTarget(name: "fuzz-key-config", dependencies: ["LetheFuzzDriver", "LetheEnvelope"], path: "Fuzz/key-config"),
+    .executableTarget(name: "fuzz-bhttp", dependencies: ["LetheFuzzDriver", "LetheEnvelope"], path: "Fuzz/bhttp"),
+    // The multipart parser is compiled from LetheServer's own source files (symlinks), so fuzzing it
+    // does not build Hummingbird and NIO with the sanitizer.
+    .executableTarget(name: "fuzz-multipart", dependencies: ["LetheFuzzDriver"], path: "Fuzz/multipart"),
+    .executableTarget(name: "fuzz-sniff", dependencies: ["LetheFuzzDriver", "LetheImaging"], path: "Fuzz/sniff"),
+    .executableTarget(
+        name: "fuzz-decode-analyse", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheAnalysis", "LetheMemory"],
+        path: "Fuzz/decode-analyse"),
+] : []
+
 let package = Package(
     name: "lethe",
     platforms: [.macOS(.v15)],
@@ -70,5 +87,5 @@ let package = Package(
         // Config/deploy checked by promtool, the Kubernetes schemas and systemd-analyze.
         .testTarget(name: "LetheDeploymentTests"),
         .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheServer", "LetheClient", "LetheImaging"]),
-    ]
+    ] + fuzzTargets
 )

@@ -20,6 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+// scripts/fuzz builds with AddressSanitizer, whose allocator owns malloc/free: handing its blocks
+// to glibc's __libc_free would crash, so fuzz builds (-DLETHE_NO_HEAP_SCRUB) leave free alone.
+#ifdef LETHE_NO_HEAP_SCRUB
+int lethe_heap_scrub_enabled(void) {
+    return 0;
+}
+#else
+
 extern void *__libc_malloc(size_t size);
 extern void *__libc_realloc(void *pointer, size_t size);
 extern void __libc_free(void *pointer);
@@ -81,3 +89,4 @@ void *reallocarray(void *pointer, size_t count, size_t size) {
     }
     return realloc(pointer, bytes);
 }
+#endif

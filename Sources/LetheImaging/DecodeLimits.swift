@@ -4,10 +4,15 @@ public struct DecodeLimits: Sendable, Equatable {
     public var maxPixels: Int
     /// Largest accepted encoded size in bytes.
     public var maxBytes: Int
+    /// Most scans a JPEG may have; beyond it the decoder refuses with `image_too_complex`
+    /// before libjpeg runs (see `JPEGScanCount`).
+    public var maxJPEGScans: Int
 
-    /// Defaults: 50 megapixels (a 150 MB RGB buffer) and 30 MiB of encoded bytes.
-    public init(maxPixels: Int = 50_000_000, maxBytes: Int = 30 * 1024 * 1024) {
+    /// Defaults: 50 megapixels (a 150 MB RGB buffer) and 30 MiB of encoded bytes; at most 100 JPEG scans.
+    /// Default `maxJPEGScans`: 100, five times what the most thorough encoders write.
+    public init(maxPixels: Int = 50_000_000, maxBytes: Int = 30 * 1024 * 1024, maxJPEGScans: Int = 100) {
         self.maxPixels = maxPixels
         self.maxBytes = maxBytes
+        self.maxJPEGScans = maxJPEGScans
     }
 }

@@ -38,6 +38,15 @@ public struct ImagingError: Error, Equatable, CustomStringConvertible {
         )
     }
 
+    /// The file would cost far more decoding work than its size suggests (a JPEG with thousands of
+    /// progressive scans).
+    public static func imageTooComplex(scanLimit: Int) -> ImagingError {
+        ImagingError(
+            code: "image_too_complex",
+            message: "the JPEG has more than \(scanLimit) scans; real encoders write a few dozen at most"
+        )
+    }
+
     /// The data is truncated, damaged or otherwise undecodable.
     public static func imageCorrupt(_ format: ImageFormat, stage: String) -> ImagingError {
         ImagingError(code: "image_corrupt", message: "the \(format.rawValue) decoder rejected the \(stage) (truncated or damaged data)")

@@ -15,13 +15,17 @@ public enum ImageDecoder {
     /// Callable from any thread. `bytes` must stay valid for the call (libvips reads it in place
     /// and does not copy); the caller wipes it afterwards.
     /// - Throws: `empty_body`, `payload_too_large`, `unsupported_media_type`, `image_too_large`,
-    ///   `image_corrupt`, `imaging_unavailable`, `memory_budget_exceeded`.
+    ///   `image_too_complex`, `image_corrupt`, `imaging_unavailable`, `memory_budget_exceeded`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena) throws(ImagingError) -> DecodedImage {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .emptyBody }
         guard bytes.count <= limits.maxBytes else {
             throw .payloadTooLarge(byteCount: bytes.count, limit: limits.maxBytes)
         }
         guard let format = ImageFormat.sniff(bytes) else { throw .unsupportedMediaType }
+        if format == .jpeg {
+            let scans = JPEGScanCount.scans(in: bytes, stoppingAfter: limits.maxJPEGScans)
+            guard scans <= limits.maxJPEGScans else { throw .imageTooComplex(scanLimit: limits.maxJPEGScans) }
+        }
         try VipsRuntime.ensureStarted()
         // libvips' error text may quote decoder internals; we never forward it, only clear it.
         // vips_thread_shutdown frees this thread's libvips pixel buffers now rather than at exit.

@@ -37,7 +37,7 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
         "malformed_bhttp": 400, "not_found": 404, "method_not_allowed": 405,
         "missing_token": 401, "invalid_token": 401, "unknown_kind": 400,
         "empty_body": 400, "payload_too_large": 413, "image_too_large": 413,
-        "unsupported_media_type": 415, "image_corrupt": 422,
+        "unsupported_media_type": 415, "image_corrupt": 422, "image_too_complex": 422,
         // Quality gate.
         "image_too_small": 422, "lighting_too_dark": 422, "lighting_too_bright": 422,
         "image_blurry": 422, "no_skin_detected": 422, "colour_cast": 422,

@@ -1,0 +1,1 @@
+../../Sources/LetheServer/Pipeline/RequestFailure.swift
