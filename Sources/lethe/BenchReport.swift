@@ -148,10 +148,17 @@ final class EmbeddedBenchWorker: Sendable {
         throw BenchError("the embedded worker did not start: \(log.suffix(2000))")
     }
 
-    /// SIGTERM (the worker drains and signs its final checkpoint), then removes the temporary ledger.
+    /// SIGTERM (the worker drains and signs its final checkpoint; SIGKILL after 30 s), then
+    /// removes the temporary ledger.
     func stop() {
         if process.isRunning {
             kill(pid, SIGTERM)
+            let deadline = Date().addingTimeInterval(30)
+            while process.isRunning, Date() < deadline { usleep(50_000) }
+            if process.isRunning {
+                FileHandle.standardError.write(Data("bench: the embedded worker did not drain within 30 s; killing it\n".utf8))
+                kill(pid, SIGKILL)
+            }
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
