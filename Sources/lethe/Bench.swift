@@ -1,0 +1,311 @@
+import ArgumentParser
+import Foundation
+import LetheClient
+import LetheEnvelope
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lethe bench PHOTO…`: load on a worker over real HTTP, with the figures an operator needs.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load a worker with N concurrent devices and print throughput, latency, errors, memory and wipe time.",
+        discussion: """
+            Without --server, the real worker binary is started as a child process (`lethe serve --port 0 \
+            --admin-port 0`, a temporary ledger, the environment's LETHE_* settings) so that its memory \
+            is measured apart from this client's: peak RSS is its VmHWM. With --server, give --admin to \
+            sample lethe_process_resident_memory_bytes and the stage histograms from /metrics.
+            """)
+
+    @Argument(help: "Photos to send, in turn (JPEG, PNG, WebP, HEIF).")
+    var photos: [String]
+    @Option(help: "Worker URL, e.g. http://127.0.0.1:8080. Default: an embedded worker (child process).")
+    var server: String?
+    @Option(help: "Device bearer token (required with --server).")
+    var token: String?
+    @Option(help: "The worker's operator listener URL, e.g. http://127.0.0.1:9090 (for RSS, lifetime and wipe figures).")
+    var admin: String?
+    @Option(help: "Bearer token for the operator's /metrics, when the worker requires one.")
+    var adminToken: String?
+    @Option(help: "Analysis kind: skin, face or scalp.")
+    var kind: String = "skin"
+    @Option(help: "Millimetres per pixel sent with every request (scalp needs it or a profile).")
+    var mmPerPixel: Double?
+    @Option(help: "Concurrent devices, each sending its next request as soon as the last is answered.")
+    var concurrency: Int = 4
+    @Option(help: "Seconds to run (ignored with --requests).")
+    var duration: Double = 30
+    @Option(help: "Run exactly this many requests instead of a fixed time.")
+    var requests: Int?
+    @Option(help: "Requests sent before measuring (not counted), to fill caches and thread pools.")
+    var warmup: Int = 2
+    @Flag(help: "Print the figures as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard !photos.isEmpty else { throw ValidationError("give at least one photo") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be ≥ 1") }
+        guard duration > 0, (requests ?? 1) >= 1, warmup >= 0 else { throw ValidationError("--duration, --requests must be positive, --warmup ≥ 0") }
+        if server != nil, token == nil { throw ValidationError("--server needs --token") }
+    }
+
+    func run() async throws {
+        let files = try photos.map { path in
+            guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+            return bytes
+        }
+        let target: BenchTarget
+        if let server, let token {
+            guard let url = URL(string: server) else { throw ValidationError("--server: not a URL") }
+            target = BenchTarget(serverURL: url, token: token, adminURL: try admin.map(Self.url), worker: nil)
+        } else {
+            let worker = try EmbeddedBenchWorker.start()
+            target = BenchTarget(serverURL: worker.serverURL, token: worker.token, adminURL: worker.adminURL, worker: worker)
+        }
+        defer { target.worker?.stop() }
+
+        var client = LetheClient(serverURL: target.serverURL, token: target.token)
+        if let mmPerPixel { client.analysisParameters["mm_per_pixel"] = "\(mmPerPixel)" }
+        // A device caches the key configuration; fetching it per request would measure discovery too.
+        let configs = try await client.fetchKeyConfigs()
+        guard let x25519 = configs.first(where: { $0.kemID == OHTTPKEM.x25519.kemID }) else {
+            throw ValidationError("the worker publishes no X25519 key configuration")
+        }
+        client.pinnedKeyConfig = x25519
+
+        let load = BenchLoad(client: client, photos: files, kind: kind)
+        if warmup > 0 { _ = await load.run(concurrency: min(concurrency, warmup), stop: .requests(warmup), progress: nil) }
+
+        let metrics = MetricsScraper(adminURL: target.adminURL, token: adminToken)
+        let before = await metrics.scrape()
+        let sampler = RSSSampler(pid: target.worker?.pid, metrics: metrics)
+        let samplingTask = Task { await sampler.sampleUntilCancelled() }
+        let stop: BenchLoad.Stop = requests.map { .requests($0) } ?? .seconds(duration)
+        let progress = BenchProgress(stop: stop, interactive: isatty(STDERR_FILENO) == 1)
+        let outcome = await load.run(concurrency: concurrency, stop: stop, progress: progress)
+        progress.finish()
+        samplingTask.cancel()
+        let peakRSS = await sampler.peak()
+        let after = await metrics.scrape()
+
+        let report = BenchReport(
+            server: server ?? "embedded (child pid \(target.worker.map { "\($0.pid)" } ?? "?"))", kind: kind, concurrency: concurrency,
+            photos: photos, outcome: outcome, peakServerRSS: peakRSS, before: before, after: after)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.text)
+        }
+    }
+
+    private static func url(_ text: String) throws -> URL {
+        guard let url = URL(string: text) else { throw ValidationError("not a URL: \(text)") }
+        return url
+    }
+}
+
+/// Where the load goes, and the child worker when the bench started one.
+struct BenchTarget {
+    let serverURL: URL
+    let token: String
+    let adminURL: URL?
+    let worker: EmbeddedBenchWorker?
+}
+
+/// N devices sending photos in turn, each as soon as its previous answer arrived.
+struct BenchLoad: Sendable {
+    enum Stop: Sendable {
+        case seconds(Double)
+        case requests(Int)
+    }
+
+    /// What the devices saw: every answered request's latency, and error counts by code.
+    struct Outcome: Sendable {
+        var okLatencies: [Duration] = []
+        var errorLatencies: [Duration] = []
+        var errors: [String: Int] = [:]
+        var elapsed: Duration = .zero
+        var completed: Int { okLatencies.count + errorLatencies.count }
+    }
+
+    let client: LetheClient
+    let photos: [Data]
+    let kind: String
+
+    func run(concurrency: Int, stop: Stop, progress: BenchProgress?) async -> Outcome {
+        let tally = BenchTally(stop: stop)
+        let started = ContinuousClock.now
+        let progressTask = progress.map { progress in Task { await progress.report(from: tally) } }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    while let index = await tally.claim() {
+                        let requestStarted = ContinuousClock.now
+                        var code: String?
+                        do throws(LetheClientError) {
+                            _ = try await client.analyze(photo: photos[index % photos.count], kind: kind)
+                        } catch {
+                            code = error.code
+                        }
+                        await tally.record(ContinuousClock.now - requestStarted, errorCode: code)
+                    }
+                }
+            }
+        }
+        progressTask?.cancel()
+        var outcome = await tally.outcome
+        outcome.elapsed = ContinuousClock.now - started
+        return outcome
+    }
+}
+
+/// Hands out request numbers until the stop condition and collects the results.
+actor BenchTally {
+    private let stop: BenchLoad.Stop
+    private let started = ContinuousClock.now
+    private var claimed = 0
+    private(set) var outcome = BenchLoad.Outcome()
+
+    init(stop: BenchLoad.Stop) { self.stop = stop }
+
+    /// The next request's number, or nil when the run is over.
+    func claim() -> Int? {
+        switch stop {
+        case .requests(let count) where claimed >= count: return nil
+        case .seconds(let seconds) where ContinuousClock.now - started >= .seconds(seconds): return nil
+        default:
+            claimed += 1
+            return claimed - 1
+        }
+    }
+
+    func record(_ latency: Duration, errorCode: String?) {
+        if let errorCode {
+            outcome.errorLatencies.append(latency)
+            outcome.errors[errorCode, default: 0] += 1
+        } else {
+            outcome.okLatencies.append(latency)
+        }
+    }
+
+    /// Completed requests, errors, and seconds since the start.
+    func snapshot() -> (completed: Int, errors: Int, elapsedSeconds: Double) {
+        (outcome.completed, outcome.errorLatencies.count, (ContinuousClock.now - started).inSeconds)
+    }
+}
+
+/// A progress bar on stderr when it is a terminal, otherwise a plain line every five seconds.
+final class BenchProgress: Sendable {
+    let stop: BenchLoad.Stop
+    let interactive: Bool
+
+    init(stop: BenchLoad.Stop, interactive: Bool) {
+        self.stop = stop
+        self.interactive = interactive
+    }
+
+    func report(from tally: BenchTally) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interactive ? .milliseconds(250) : .seconds(5))
+            if Task.isCancelled { break }
+            let (completed, errors, elapsed) = await tally.snapshot()
+            let fraction: Double
+            switch stop {
+            case .seconds(let seconds): fraction = min(1, elapsed / seconds)
+            case .requests(let count): fraction = min(1, Double(completed) / Double(count))
+            }
+            let rate = elapsed > 0 ? Double(completed) / elapsed : 0
+            let figures = "\(completed) requests, \(errors) errors, \(String(format: "%.1f", rate)) req/s, \(String(format: "%.0f", elapsed)) s"
+            if interactive {
+                let width = 30, filled = Int(fraction * Double(width))
+                let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+                FileHandle.standardError.write(Data("\r[\(bar)] \(String(format: "%3.0f", fraction * 100))% \(figures)\u{1B}[K".utf8))
+            } else {
+                FileHandle.standardError.write(Data("bench: \(String(format: "%.0f", fraction * 100))% \(figures)\n".utf8))
+            }
+        }
+    }
+
+    func finish() {
+        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// Reads the worker's Prometheus text from its operator listener.
+struct MetricsScraper: Sendable {
+    let adminURL: URL?
+    let token: String?
+
+    /// Every sample of the exposition keyed by its series (`name{labels}`), or nil without an admin URL.
+    func scrape() async -> [String: Double]? {
+        guard let adminURL else { return nil }
+        var request = URLRequest(url: adminURL.appendingPathComponent("metrics"))
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        guard let (body, response) = try? await URLSession.shared.data(for: request),
+              (response as? HTTPURLResponse)?.statusCode == 200
+        else { return nil }
+        return Self.parse(String(decoding: body, as: UTF8.self))
+    }
+
+    /// Prometheus text format: `series value` lines, `#` comments skipped.
+    static func parse(_ text: String) -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+}
+
+/// The worker's peak resident memory: VmHWM of the child process, or the maximum of the sampled
+/// `lethe_process_resident_memory_bytes` of a worker reached over the network.
+actor RSSSampler {
+    let pid: Int32?
+    let metrics: MetricsScraper
+    private var sampledPeak: Double?
+
+    init(pid: Int32?, metrics: MetricsScraper) {
+        self.pid = pid
+        self.metrics = metrics
+    }
+
+    func sampleUntilCancelled() async {
+        guard pid == nil else { return }  // the kernel keeps the child's peak for us
+        while !Task.isCancelled {
+            if let rss = await metrics.scrape()?["lethe_process_resident_memory_bytes"] {
+                sampledPeak = max(sampledPeak ?? 0, rss)
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Peak bytes and where the figure comes from.
+    func peak() async -> (bytes: Double, source: String)? {
+        if let pid, let kilobytes = Self.statusField("VmHWM", pid: pid) { return (kilobytes * 1024, "VmHWM of pid \(pid)") }
+        if let rss = await metrics.scrape()?["lethe_process_resident_memory_bytes"] { sampledPeak = max(sampledPeak ?? 0, rss) }
+        return sampledPeak.map { ($0, "lethe_process_resident_memory_bytes, sampled every 0.5 s") }
+    }
+
+    /// A `kB` field of /proc/PID/status.
+    static func statusField(_ name: String, pid: Int32) -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") })
+        else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var inSeconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lethe bench` against its own child worker and against a running one: the request count, the
+/// error counts by code and the server-side figures it reports are the ones the run produced.
+@Suite("lethe bench", .serialized)
+struct BenchCommandTests {
+    /// A good photo and a truncated one, written to /tmp for the command line.
+    static func photoFiles() throws -> (good: URL, corrupt: URL, directory: URL) {
+        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-bench-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let good = directory.appendingPathComponent("good.png"), corrupt = directory.appendingPathComponent("corrupt.png")
+        try MarkerPhoto.make(seed: 8_000, width: 256, height: 256).file.write(to: good)
+        try MarkerPhoto.make(seed: 8_001, width: 256, height: 256, truncatedTo: 0.5).file.write(to: corrupt)
+        return (good, corrupt, directory)
+    }
+
+    static func report(_ output: String) throws -> [String: Any] {
+        let start = try #require(output.firstIndex(of: "{"), "no JSON in: \(output)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any], "\(output)")
+    }
+
+    @Test("embedded: the real worker as a child process; errors counted by code; the child is gone afterwards")
+    func embedded() throws {
+        let (good, corrupt, directory) = try Self.photoFiles()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try GracefulShutdownTests.lethe(
+            ["bench", good.path, corrupt.path, "--requests", "6", "--concurrency", "2", "--warmup", "0", "--json"])
+        #expect(run.status == 0, "\(run.output)")
+        let report = try Self.report(run.output)
+        // Photos go in turn: three good, three truncated.
+        #expect(report["requests"] as? Int == 6)
+        #expect(report["ok"] as? Int == 3)
+        #expect(report["errors"] as? [String: Int] == ["image_corrupt": 3])
+        let latency = try #require(report["latencyMilliseconds"] as? [String: Double])
+        #expect(latency["p50"]! > 0 && latency["p50"]! <= latency["p95"]! && latency["p95"]! <= latency["p99"]!)
+        // The child's own peak RSS (a worker that decoded 256×256 photos: more than a few MB).
+        #expect((report["peakServerRSSBytes"] as? Double ?? 0) > 5_000_000)
+        #expect((report["peakServerRSSSource"] as? String ?? "").hasPrefix("VmHWM of pid"))
+        // Six requests' worth of histogram deltas: every request held plaintext and wiped it.
+        #expect((report["meanPlaintextLifetimeMilliseconds"] as? Double ?? 0) > 0)
+        #expect((report["meanWipeMilliseconds"] as? Double ?? 0) > 0)
+        let server = try #require(report["server"] as? String)
+        let pid = try #require(server.split(separator: " ").last.flatMap { Int32($0.dropLast()) }, "\(server)")
+        #expect(kill(pid, 0) != 0, "the embedded worker (pid \(pid)) is still running")
+    }
+
+    @Test("against a running worker: metrics sampled from its operator listener")
+    func running() throws {
+        let (good, _, directory) = try Self.photoFiles()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let stdout = (try? String(contentsOf: server.directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
+        let admin = try #require(stdout.split(separator: "\n").first { $0.contains("operator endpoints") }?.split(separator: " ").last.map(String.init))
+        let run = try GracefulShutdownTests.lethe(
+            ["bench", good.path, "--server", server.baseURL.absoluteString, "--token", server.token, "--admin", admin,
+             "--requests", "4", "--concurrency", "2", "--warmup", "1", "--json"])
+        #expect(run.status == 0, "\(run.output)")
+        let report = try Self.report(run.output)
+        #expect(report["requests"] as? Int == 4)
+        #expect(report["ok"] as? Int == 4)
+        #expect((report["peakServerRSSSource"] as? String ?? "").hasPrefix("lethe_process_resident_memory_bytes"))
+        #expect((report["meanWipeMilliseconds"] as? Double ?? 0) > 0)
+        // Warm-up plus measured requests all reached the worker and its ledger.
+        try server.waitForLedgerEntries(5)
+    }
+}
