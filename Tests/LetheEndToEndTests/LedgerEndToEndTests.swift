@@ -29,8 +29,10 @@ struct LedgerEndToEndTests {
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
         let token = worker.demoToken!
         let verifier = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
-        return try await worker.withRunningServer { ports in
-            try await body(URL(string: "http://127.0.0.1:\(ports.gateway)")!, token, verifier, directory)
+        return try await withTaskExecutorPreference(DedicatedExecutor.shared) {
+            try await worker.withRunningServer { ports in
+                try await body(URL(string: "http://127.0.0.1:\(ports.gateway)")!, token, verifier, directory)
+            }
         }
     }
 

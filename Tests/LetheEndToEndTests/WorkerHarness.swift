@@ -47,13 +47,17 @@ struct WorkerHarness: Sendable {
         defer { try? FileManager.default.removeItem(at: ledgerDirectory) }
         var logger = Logger(label: "lethe-test")
         logger.logLevel = .warning
-        let worker = try await LetheWorker(configuration: configuration, logger: logger)
-        let token = worker.demoToken!
+        let configuration = configuration
         let ledgerDirectory = ledgerDirectory
-        return try await worker.withRunningServer { ports in
-            try await body(Session(
-                baseURL: URL(string: "http://127.0.0.1:\(ports.gateway)")!, adminURL: URL(string: "http://127.0.0.1:\(ports.admin)")!,
-                token: token, ledgerDirectory: ledgerDirectory))
+        // The worker (and the test's own client calls) on threads no other test can block.
+        return try await withTaskExecutorPreference(DedicatedExecutor.shared) {
+            let worker = try await LetheWorker(configuration: configuration, logger: logger)
+            let token = worker.demoToken!
+            return try await worker.withRunningServer { ports in
+                try await body(Session(
+                    baseURL: URL(string: "http://127.0.0.1:\(ports.gateway)")!, adminURL: URL(string: "http://127.0.0.1:\(ports.admin)")!,
+                    token: token, ledgerDirectory: ledgerDirectory))
+            }
         }
     }
 

@@ -13,17 +13,7 @@ struct GracefulShutdownTests {
     /// Runs the worker binary and returns its exit status and output.
     /// - Parameter environment: the whole environment of the process; nil inherits this one's.
     static func lethe(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = ServerProcess.executable
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runToCompletion(ServerProcess.executable, arguments, environment: environment)
     }
 
     @Test("SIGTERM during load: exit 0, every request answered or refused, a final checkpoint, the ledger verifies")

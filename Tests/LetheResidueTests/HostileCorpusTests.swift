@@ -93,17 +93,11 @@ struct HostileCorpusTests {
 
     /// Runs `scripts/hostile-corpus DIR` (Python with Pillow and numpy, from scripts/bootstrap).
     static func generateCorpus(repository: URL, into directory: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repository.appendingPathComponent("scripts/hostile-corpus").path, directory.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw HarnessError("scripts/hostile-corpus failed (run scripts/bootstrap for Pillow and numpy): \(String(decoding: output, as: UTF8.self).suffix(2000))")
+        let result = try runToCompletion(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", repository.appendingPathComponent("scripts/hostile-corpus").path, directory.path])
+        guard result.status == 0 else {
+            throw HarnessError("scripts/hostile-corpus failed (run scripts/bootstrap for Pillow and numpy): \(result.output.suffix(2000))")
         }
     }
 

@@ -141,6 +141,22 @@ final class ServerProcess: @unchecked Sendable {
     }
 }
 
+/// Runs a program to completion: its exit status and its standard output and error, interleaved.
+/// - Parameter environment: the whole environment of the process; nil inherits this one's.
+func runToCompletion(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// A harness failure with a message.
 struct HarnessError: Error, CustomStringConvertible {
     let description: String

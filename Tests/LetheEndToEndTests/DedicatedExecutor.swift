@@ -1,0 +1,42 @@
+import Foundation
+
+/// A task executor with threads of its own, for the in-process workers of these tests.
+///
+/// Every test target runs in one process, and Swift concurrency's shared pool has one thread per
+/// core. Tests elsewhere in the process that wait synchronously (for a child process, a memory
+/// scan, a polling loop) occupy those threads; a worker whose request handling shared them would
+/// then answer late or not at all. Workers run under `withTaskExecutorPreference(.shared)`, so
+/// their handlers (structured child tasks) run here instead.
+final class DedicatedExecutor: TaskExecutor, @unchecked Sendable {
+    // @unchecked Sendable: `jobs` is only touched under `condition`.
+    static let shared = DedicatedExecutor(threads: 4)
+
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    private init(threads: Int) {
+        for index in 0..<threads {
+            let thread = Thread { [unowned self] in self.work() }
+            thread.name = "lethe-test-worker-\(index)"
+            thread.start()
+        }
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
+    }
+}
