@@ -43,7 +43,10 @@ struct GracefulShutdownTests {
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(800))
+                // Mid-load: once a few requests are recorded (so some are answered and more are in
+                // flight), however slow the machine is; a fixed delay was too short under full CI load.
+                let deadline = ContinuousClock.now + .seconds(120)
+                while server.ledgerEntryCount() < 3, .now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
                 server.signal(SIGTERM)
                 return []
             }
