@@ -28,9 +28,8 @@ final class DeviceRateLimiter: Sendable {
         let capacity = Double(burst)
         let wait: Double? = buckets.withLock { buckets in
             var bucket = buckets[deviceID] ?? Bucket(tokens: capacity, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(capacity, bucket.tokens + max(0, seconds) * perSecond)
+            let elapsed = (now - bucket.updated).secondsValue
+            bucket.tokens = min(capacity, bucket.tokens + max(0, elapsed) * perSecond)
             bucket.updated = now
             defer { buckets[deviceID] = bucket }
             guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / perSecond }

@@ -99,11 +99,9 @@ struct AnalysisPipeline: Sendable {
         _ reply: GatewayReply, requestID: String, receivedAt: Date, trace: Trace, report: WipeReport,
         plaintextLifetime: Duration, timings: StageTimings, responder: OHTTPResponder? = nil
     ) async -> GatewayReply {
-        let microseconds = plaintextLifetime.components.seconds * 1_000_000
-            + plaintextLifetime.components.attoseconds / 1_000_000_000_000
         let record = DeletionRecord(
             requestID: requestID, devicePseudonym: trace.devicePseudonym, kind: trace.kind,
-            receivedAt: receivedAt, wipedAt: Date(), plaintextLifetimeMicroseconds: Int(microseconds),
+            receivedAt: receivedAt, wipedAt: Date(), plaintextLifetimeMicroseconds: Int(plaintextLifetime.wholeMicroseconds),
             bytesWiped: report.bytesByClass, buffersWiped: report.bufferCount, wipeVerified: report.verified,
             errorCode: trace.errorCode)
         if !report.verified {

@@ -37,7 +37,6 @@ final class StageTimings: Sendable {
 
     /// Milliseconds with microsecond resolution, e.g. "12.345".
     static func milliseconds(_ duration: Duration) -> String {
-        let microseconds = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
-        return String(format: "%.3f", Double(microseconds) / 1000)
+        String(format: "%.3f", Double(duration.wholeMicroseconds) / 1000)
     }
 }
