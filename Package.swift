@@ -43,11 +43,19 @@ let package = Package(
         ),
         // C boundary: prctl/rlimit/mlock/madvise/explicit_bzero, which Swift cannot call directly.
         .target(name: "CLetheSystem"),
+        // C boundary: a request's deadline inside libvips (eval signal, kill flag) and libjpeg (an
+        // interposed jpeg_start_decompress that adds a progress monitor).
+        // Its jpeg_start_decompress must be in the dynamic symbol table of every executable that
+        // links it, or libvips keeps calling libjpeg's: the linker does not export it on its own
+        // (libjpeg is not on the link line).
+        .target(
+            name: "CLetheDeadline", dependencies: ["CVips"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=jpeg_start_decompress"])]),
 
         .target(name: "LetheMemory", dependencies: ["CLetheSystem"]),
         // Wire types shared by the worker and the device client (no dependencies: devices link it).
         .target(name: "LetheAPI"),
-        .target(name: "LetheImaging", dependencies: ["CVips", "LetheMemory"]),
+        .target(name: "LetheImaging", dependencies: ["CVips", "CLetheDeadline", "LetheMemory"]),
         .target(name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"]),
         .target(name: "LetheEnvelope", dependencies: [
             "LetheMemory",
