@@ -23,6 +23,7 @@ public struct LetheWorker: Sendable {
 
     let pipeline: AnalysisPipeline
     private let admission: AdmissionControl
+    private let uploads: UploadSlots
     private let drain = DrainState()
     private let logger: Logger
 
@@ -67,11 +68,17 @@ public struct LetheWorker: Sendable {
             models: models, profiles: profiles, metrics: metrics,
             rateLimiter: DeviceRateLimiter(
                 requestsPerMinute: configuration.deviceRequestsPerMinute, burst: configuration.effectiveDeviceBurst),
+            // Independent of the key ring: reloading keys never forgets a request seen.
+            replayGuard: ReplayGuard(window: configuration.replayWindowSeconds, capacity: configuration.replayCacheEntries),
             logger: logger)
         try Self.applyMemoryBudget(configuration.memoryBudgetMiB, logger: logger)
         self.admission = AdmissionControl(
             maxConcurrent: configuration.maxConcurrentRequests, maxQueued: configuration.maxQueuedRequests,
             queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics)
+        self.uploads = UploadSlots(capacity: configuration.maxConcurrentUploads, metrics: metrics)
+        // libjpeg's multi-scan pass cannot tell which request it decodes: no pass outlives the
+        // request deadline (see ProcessingDeadline).
+        ProcessingDeadline.setCodecPassLimit(configuration.processingLimits.wallClock)
 
         logger.notice("hardening \(hardening.summary)")
         if !hardening.memoryProtected {
@@ -169,10 +176,18 @@ public struct LetheWorker: Sendable {
     /// final checkpoint is signed once nothing can append any more.
     private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
         let gatewayRouter = Router()
-        GatewayRoutes(pipeline: pipeline, admission: admission).register(on: gatewayRouter)
+        GatewayRoutes(pipeline: pipeline, admission: admission, uploads: uploads).register(on: gatewayRouter)
         LedgerRoutes(ledger: pipeline.ledger).register(on: gatewayRouter)
+        let uploadLimits = UploadGuard.Limits(
+            uploadTimeout: .nanoseconds(Int64(configuration.uploadTimeoutSeconds * 1e9)),
+            minBytesPerSecond: configuration.minUploadBytesPerSecond, maxBodyBytes: configuration.maxEnvelopeBytes)
         let gateway = Application(
             router: gatewayRouter,
+            // Slow senders: the idle timeout closes connections whose headers never end or that
+            // sit idle between requests; UploadGuard bounds how long a body may take.
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [UploadGuard(limits: uploadLimits)],
+                idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lethe"),
             onServerRunning: { channel in await announcer.bound(gateway: channel.localAddress?.port ?? 0) },
             logger: logger)
