@@ -113,13 +113,24 @@ void lethe_deadline_bind_thread(lethe_deadline *deadline) {
 }
 
 void lethe_deadline_enter_codec(lethe_deadline *deadline) {
-    atomic_store(&deadline->codec_entered_ns, monotonic_ns());
+    int64_t now = monotonic_ns();
+    // While the call runs, CPU time is charged at the wall clock's pace: the CPU budget left is
+    // a wall-clock deadline, which libjpeg's monitor can see in the registry.
+    if (deadline->slot >= 0 && deadline->cpu_limit_ns > 0 && !atomic_load(&deadline->expired_early)) {
+        int64_t left = deadline->cpu_limit_ns - lethe_deadline_cpu_ns(deadline);
+        int64_t effective = left < deadline->wall_deadline_ns - now ? now + (left > 0 ? left : 0) : deadline->wall_deadline_ns;
+        atomic_store(&registered[deadline->slot], effective > 0 ? effective : 1);
+    }
+    atomic_store(&deadline->codec_entered_ns, now);
 }
 
 void lethe_deadline_leave_codec(lethe_deadline *deadline) {
     int64_t entered = atomic_exchange(&deadline->codec_entered_ns, 0);
     if (entered > 0) {
         atomic_fetch_add(&deadline->codec_charged_ns, monotonic_ns() - entered);
+    }
+    if (deadline->slot >= 0 && !atomic_load(&deadline->expired_early)) {
+        atomic_store(&registered[deadline->slot], deadline->wall_deadline_ns);
     }
 }
 

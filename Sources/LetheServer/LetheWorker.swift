@@ -180,7 +180,8 @@ public struct LetheWorker: Sendable {
         LedgerRoutes(ledger: pipeline.ledger).register(on: gatewayRouter)
         let uploadLimits = UploadGuard.Limits(
             uploadTimeout: .nanoseconds(Int64(configuration.uploadTimeoutSeconds * 1e9)),
-            minBytesPerSecond: configuration.minUploadBytesPerSecond, maxBodyBytes: configuration.maxEnvelopeBytes)
+            minBytesPerSecond: configuration.minUploadBytesPerSecond, maxBodyBytes: configuration.maxEnvelopeBytes,
+            drainTimeout: .nanoseconds(Int64(configuration.drainTimeoutSeconds * 1e9)))
         let gateway = Application(
             router: gatewayRouter,
             // Slow senders: the idle timeout closes connections whose headers never end or that

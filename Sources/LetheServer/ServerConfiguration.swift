@@ -72,6 +72,10 @@ public struct ServerConfiguration: Sendable {
     /// Every this many bytes received extend the body's deadline by one second; a body slower
     /// than that is refused with 408 `upload_too_slow` and its connection closed.
     public var minUploadBytesPerSecond: Int = 64 * 1024
+    /// At SIGTERM, the longest a request body still arriving may take to finish (within its own
+    /// deadline) before it is answered 503 `worker_draining`. Draining then takes at most this
+    /// plus `processingLimits.wallClock`.
+    public var drainTimeoutSeconds: Double = 5
     /// A connection that sends nothing for this long (an idle keep-alive connection, or request
     /// headers that never end) is closed.
     public var idleTimeoutSeconds: Double = 30

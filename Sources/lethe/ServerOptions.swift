@@ -74,6 +74,8 @@ struct ServerOptions: ParsableArguments {
     var uploadTimeout: Double?
     @Option(help: "Bytes per second that extend a body's deadline by a second each; slower bodies get 408 upload_too_slow (LETHE_MIN_UPLOAD_RATE). Default 65536.")
     var minUploadRate: Int?
+    @Option(help: "At SIGTERM, seconds a request body still arriving may take to finish before 503 worker_draining (LETHE_DRAIN_TIMEOUT). Default 5.")
+    var drainTimeout: Double?
     @Option(help: "Seconds a connection may stay silent (idle keep-alive, or headers that never end) before it is closed (LETHE_IDLE_TIMEOUT). Default 30.")
     var idleTimeout: Double?
     @Option(help: "Wall-clock seconds one request may spend from decryption to the end of its analysis; libvips and libjpeg stop at it (LETHE_REQUEST_DEADLINE). Default 30.")
@@ -182,10 +184,12 @@ struct ServerOptions: ParsableArguments {
         configuration.uploadTimeoutSeconds = try uploadTimeout ?? number("LETHE_UPLOAD_TIMEOUT") ?? configuration.uploadTimeoutSeconds
         configuration.minUploadBytesPerSecond = try minUploadRate ?? integer("LETHE_MIN_UPLOAD_RATE") ?? configuration.minUploadBytesPerSecond
         configuration.idleTimeoutSeconds = try idleTimeout ?? number("LETHE_IDLE_TIMEOUT") ?? configuration.idleTimeoutSeconds
+        configuration.drainTimeoutSeconds = try drainTimeout ?? number("LETHE_DRAIN_TIMEOUT") ?? configuration.drainTimeoutSeconds
         guard configuration.maxConcurrentUploads >= 1, configuration.minUploadBytesPerSecond >= 1,
               (0...86_400).contains(configuration.uploadTimeoutSeconds), configuration.uploadTimeoutSeconds > 0,
-              (0...86_400).contains(configuration.idleTimeoutSeconds), configuration.idleTimeoutSeconds > 0 else {
-            throw ValidationError("--max-uploads and --min-upload-rate must be ≥ 1, --upload-timeout and --idle-timeout in (0, 86400] seconds")
+              (0...86_400).contains(configuration.idleTimeoutSeconds), configuration.idleTimeoutSeconds > 0,
+              (0...86_400).contains(configuration.drainTimeoutSeconds) else {
+            throw ValidationError("--max-uploads and --min-upload-rate must be ≥ 1, --upload-timeout and --idle-timeout in (0, 86400] seconds, --drain-timeout in [0, 86400]")
         }
         let deadlineSeconds = try requestDeadline ?? number("LETHE_REQUEST_DEADLINE")
             ?? Self.seconds(configuration.processingLimits.wallClock)

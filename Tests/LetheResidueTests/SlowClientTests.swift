@@ -1,8 +1,12 @@
 import Foundation
 import LetheClient
+import LetheEnvelope
 import LetheLedger
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -97,9 +101,9 @@ struct SlowClientTests {
         #expect(try connection.waitUntilClosed())
     }
 
-    @Test("SIGTERM while 8 clients trickle: each gets 503 worker_draining and the worker exits 0 while they are still connected")
+    @Test("SIGTERM while 8 clients trickle: after the drain timeout each gets 503 worker_draining and the worker exits 0 while they are still connected")
     func drainsWithTricklersConnected() async throws {
-        let server = try ServerProcess()
+        let server = try ServerProcess(arguments: ["--drain-timeout", "1"])
         defer { server.stop() }
         let tricklers = try Self.tricklers(8, server: server)
         defer { tricklers.forEach { $0.abort() } }
@@ -115,34 +119,98 @@ struct SlowClientTests {
         }
     }
 
-    @Test("a decode that would run past the request deadline is stopped inside libjpeg, answered processing_deadline_exceeded and recorded")
-    func deadlineStopsDecode() async throws {
+    @Test("a body still arriving at SIGTERM is analysed when it finishes within the drain timeout")
+    func drainLetsHonestUploadFinish() async throws {
+        let server = try ServerProcess(arguments: ["--drain-timeout", "60"])
+        defer { server.stop() }
+        let photo = try MarkerPhoto.make(seed: 1202, width: 256, height: 256)
+        let config = try #require(try await LetheClient(serverURL: server.baseURL, token: server.token)
+            .fetchKeyConfigs().first { $0.kemID == OHTTPKEM.x25519.kemID })
+        let inner = BinaryHTTPRequest.encode(
+            method: "POST", scheme: "http", authority: "127.0.0.1", path: "/v1/analyses?kind=skin",
+            headerFields: [
+                BinaryHTTPField(name: "authorization", value: "Bearer \(server.token)"),
+                BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
+            ],
+            content: photo.file)
+        let envelope = try OHTTPClient(keyConfig: config).encapsulate(inner).encapsulatedRequest
+        let connection = try RawConnection(port: server.port)
+        defer { connection.closeGracefully() }
+        try connection.send(RawConnection.head(contentLength: envelope.count) + envelope.prefix(envelope.count / 2))
+        try await server.waitForMetric("lethe_uploads_in_progress", toBe: 1)
+
+        server.signal(SIGTERM)
+        // The event: the worker reports that it is draining.
+        let readiness = URL(string: "http://127.0.0.1:\(server.adminPort)/readyz")!
+        func ready() async -> Bool {
+            ((try? await URLSession.shared.data(from: readiness))?.1 as? HTTPURLResponse)?.statusCode == 200
+        }
+        let giveUp = Date().addingTimeInterval(60)
+        while await ready(), Date() < giveUp { try await Task.sleep(for: .milliseconds(20)) }
+        try connection.send(envelope.suffix(from: envelope.count / 2))
+        let response = try connection.readResponse()
+        #expect(response.status == 200)
+        #expect(response.headers.lowercased().contains("content-type: message/ohttp-res"))
+        #expect(try server.waitForExit() == 0)
+        #expect(server.ledgerEntryCount() == 1)
+    }
+
+    @Test("a decode that would run past the request deadline or CPU budget is stopped inside libjpeg's multi-scan pass, answered processing_deadline_exceeded and recorded",
+          arguments: [
+              (["--request-deadline", "0.5"], "wall-clock limit"),
+              (["--request-deadline", "600", "--request-cpu-limit", "0.5"], "CPU budget"),
+          ])
+    func deadlineStopsDecode(limits: [String], stoppedBy: String) async throws {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-deadline-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        // 49 megapixels of smooth noise as a progressive JPEG: libjpeg reads all ten scans into
-        // its coefficient buffer, inside one call, before libvips sees a pixel (about a second here).
+        // A 49-megapixel progressive JPEG of 90 scans (its own 10, then 80 of its AC scans again, a
+        // bogus progression libjpeg only warns about): libjpeg walks every block once per scan
+        // inside one jpeg_start_decompress call, before libvips sees a pixel — over a second here,
+        // from a 300 KB file that takes no time to upload, decrypt or sniff.
         let photoFile = directory.appendingPathComponent("progressive.jpg")
         let script = """
-            import sys
-            import numpy as np
+            import io, struct, sys
             from PIL import Image
-            small = np.random.default_rng(7).integers(0, 256, size=(700, 700, 3), dtype=np.uint8)
-            Image.fromarray(small, "RGB").resize((7000, 7000), Image.BILINEAR).save(sys.argv[1], "JPEG", quality=90, progressive=True)
+            def segments(data):
+                found, i = [], 2
+                while i < len(data) and data[i + 1] != 0xD9:
+                    end = i + 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+                    if data[i + 1] == 0xDA:
+                        while not (data[end] == 0xFF and data[end + 1] not in (0x00, *range(0xD0, 0xD8))):
+                            end += 1
+                    found.append((data[i + 1], data[i:end]))
+                    i = end
+                return found
+            out = io.BytesIO()
+            Image.new("RGB", (7000, 7000), (196, 146, 118)).save(out, "JPEG", quality=85, progressive=True)
+            header, scans, pending = b"", [], b""
+            for marker, segment in segments(out.getvalue()):
+                if marker == 0xDA:
+                    scans.append((segment[5 + 2 * segment[4]], pending + segment))
+                    pending = b""
+                elif scans:
+                    pending += segment
+                else:
+                    header += segment
+            ac = [unit for start, unit in scans if start > 0]
+            body = [unit for _, unit in scans] + [ac[i % len(ac)] for i in range(80)]
+            open(sys.argv[1], "wb").write(b"\\xff\\xd8" + header + b"".join(body) + b"\\xff\\xd9")
             """
         let made = try runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, photoFile.path])
         #expect(made.status == 0, "\(made.output)")
         let photo = try Data(contentsOf: photoFile)
 
-        let server = try ServerProcess(arguments: ["--request-deadline", "0.25"])
+        let server = try ServerProcess(arguments: limits)
         defer { server.stop() }
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         do {
             _ = try await client.analyze(photo: photo)
-            Issue.record("a 49-megapixel progressive JPEG was analysed within 0.25 s")
+            Issue.record("a 90-scan 49-megapixel progressive JPEG was analysed within 0.5 s")
         } catch {
             #expect(error.code == "processing_deadline_exceeded")
             #expect(error.status == 503)
+            #expect(error.message.contains(stoppedBy), "\(error.message)")
         }
         try server.waitForLedgerEntries(1)
         let entry = try #require(try DeletionLedger.readEntries(in: server.ledgerDirectory).last)

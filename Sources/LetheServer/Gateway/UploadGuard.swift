@@ -10,8 +10,9 @@ import NIOHTTPTypes
 ///   client that announces 30 MiB and sends a byte a second is cut off after `uploadTimeout`;
 /// - a body larger than `maxBodyBytes`, announced by `Content-Length` or found while counting a
 ///   chunked body, is refused at once rather than read to its end;
-/// - when the worker starts draining, a body still arriving is abandoned so that shutdown never
-///   waits on a client;
+/// - when the worker starts draining, a body still arriving may finish within `drainTimeout` (and
+///   its own deadline), so that an honest upload in progress is still analysed but shutdown never
+///   waits on a slow client for longer;
 /// - when the worker answers before the body has ended (a refusal), the rest is not read.
 ///
 /// In each case the route reading the body receives the `Violation` as its error, answers (408,
@@ -43,12 +44,16 @@ final class UploadGuard: ChannelDuplexHandler, RemovableChannelHandler {
         var minBytesPerSecond: Int
         /// Largest body accepted.
         var maxBodyBytes: Int
+        /// Once the worker drains, the longest a body still arriving may take to finish.
+        var drainTimeout: TimeAmount
     }
 
     private let limits: Limits
     /// Set between a request head and the end of its body.
     private var uploadStartedAt: NIODeadline?
     private var receivedBytes = 0
+    /// Set when the worker began draining during this body.
+    private var drainDeadline: NIODeadline?
     private var timer: Scheduled<Void>?
     /// Set once a violation was raised: the connection's remaining input is dropped.
     private var violated = false
@@ -95,7 +100,8 @@ final class UploadGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent, uploadStartedAt != nil, !violated {
-            raise(.draining, context: context)
+            drainDeadline = .now() + limits.drainTimeout
+            scheduleCheck(context: context)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -110,10 +116,17 @@ final class UploadGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The body's deadline: the start, plus the timeout, plus a second per `minBytesPerSecond`.
-    private var deadline: NIODeadline? {
+    private var rateDeadline: NIODeadline? {
         guard let uploadStartedAt else { return nil }
         let earnedSeconds = Int64(receivedBytes / max(1, limits.minBytesPerSecond))
         return uploadStartedAt + limits.uploadTimeout + .seconds(earnedSeconds)
+    }
+
+    /// The earlier of the rate deadline and, while draining, the drain deadline.
+    private var deadline: NIODeadline? {
+        guard let rateDeadline else { return nil }
+        guard let drainDeadline else { return rateDeadline }
+        return min(rateDeadline, drainDeadline)
     }
 
     private func scheduleCheck(context: ChannelHandlerContext) {
@@ -125,7 +138,8 @@ final class UploadGuard: ChannelDuplexHandler, RemovableChannelHandler {
             handler.timer = nil
             guard let current = handler.deadline, !handler.violated else { return }
             if NIODeadline.now() >= current {
-                handler.raise(.tooSlow, context: context)
+                let draining = handler.drainDeadline.map { $0 <= current } ?? false
+                handler.raise(draining ? .draining : .tooSlow, context: context)
             } else {
                 // Bytes arrived meanwhile and moved the deadline.
                 handler.scheduleCheck(context: context)
@@ -135,6 +149,7 @@ final class UploadGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func endUpload() {
         uploadStartedAt = nil
+        drainDeadline = nil
         timer?.cancel()
         timer = nil
     }
