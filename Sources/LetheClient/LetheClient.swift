@@ -196,6 +196,8 @@ public struct LetheClient: Sendable {
     }
 
     /// Encapsulates an inner Binary HTTP request to `config`, posts it, and decapsulates the answer.
+    /// The inner request must carry a `Date` field (`HTTPDate.format`) within the worker's replay
+    /// window (RFC 9458 §6.5); `analyze` adds it, and corrects the clock, by itself.
     public func send(_ innerRequest: Data, to config: OHTTPKeyConfig) async throws -> (head: BinaryHTTPResponseHead, content: Data) {
         let (head, content, _, _) = try await exchange(innerRequest, to: config)
         return (head, content)
