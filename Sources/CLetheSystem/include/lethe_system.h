@@ -44,6 +44,11 @@ int lethe_landlock_restrict_writes(const char *writable_directory);
 /// Number of threads in this process (entries of /proc/self/task), or -1.
 int lethe_thread_count(void);
 
+/// Zeroes `length` bytes of the calling thread's stack below the caller's frame: the dead frames
+/// in which codecs and filters left pieces of what they processed. `length` must fit the
+/// thread's stack with room to spare (the pipeline uses 256 KiB of stacks of 8 MiB or more).
+void lethe_wipe_stack_below(size_t length);
+
 /// The system page size.
 size_t lethe_page_size(void);
 
