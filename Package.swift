@@ -48,7 +48,12 @@ let package = Package(
         // Wire types shared by the worker and the device client (no dependencies: devices link it).
         .target(name: "LetheAPI"),
         .target(name: "LetheImaging", dependencies: ["CVips", "LetheMemory"]),
-        .target(name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"]),
+        // The pixel loops run ~20× slower unoptimised: `swift test` would then measure (and the
+        // hostile-corpus test bound) a worker far slower than the one that ships. Optimised in
+        // every configuration; overflow checks stay (-O, not -Ounchecked). Devices never link it.
+        .target(
+            name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "LetheEnvelope", dependencies: [
             "LetheMemory",
             .product(name: "Crypto", package: "swift-crypto"),
