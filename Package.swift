@@ -43,6 +43,9 @@ let package = Package(
         ),
         // C boundary: prctl/rlimit/mlock/madvise/explicit_bzero, which Swift cannot call directly.
         .target(name: "CLetheSystem"),
+        // C boundary, executable only: re-executes `lethe` once with G_SLICE=always-malloc, which
+        // glib reads in its own library constructor, before any code of ours could set it.
+        .target(name: "CLetheLaunch"),
 
         .target(name: "LetheMemory", dependencies: ["CLetheSystem"]),
         // Wire types shared by the worker and the device client (no dependencies: devices link it).
@@ -74,7 +77,7 @@ let package = Package(
         ]),
         .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope", "LetheLedger"]),
         .executableTarget(name: "lethe", dependencies: [
-            "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",
+            "CLetheLaunch", "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -87,7 +90,7 @@ let package = Package(
         ]),
         // Looks at the real `lethe serve` process from outside: memory scans, no-disk tracing.
         .testTarget(name: "LetheResidueTests", dependencies: [
-            "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory",
+            "CLetheSystem", "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory",
         ]),
         // Config/deploy checked by promtool, the Kubernetes schemas and systemd-analyze.
         .testTarget(name: "LetheDeploymentTests"),
