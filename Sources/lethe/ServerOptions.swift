@@ -31,6 +31,12 @@ struct ServerOptions: ParsableArguments {
     var maxBytes: Int?
     @Option(help: "Directory of the trained models, loaded at start (LETHE_MODELS_DIR). Default Config/models.")
     var modelsDir: String?
+    @Option(help: "true: serve the browser client under /web/ on the device port, with a strict CSP (LETHE_SERVE_WEB_CLIENT). Default false.")
+    var serveWebClient: Bool?
+    @Option(help: "Directory of the browser client's files, read at start (LETHE_WEB_CLIENT_DIR). Default Clients/web.")
+    var webClientDir: String?
+    @Option(help: "Origin (scheme://host[:port]) whose pages may call the gateway, exact match; repeatable (LETHE_CORS_ORIGIN, comma-separated). Default: none.")
+    var corsOrigin: [String] = []
     @Option(help: "Directory of the device profiles, NAME.json each (LETHE_PROFILES_DIR). Default Config/profiles.")
     var profilesDir: String?
     @Option(help: "Smallest face width as a fraction of the photo width for kind=face (LETHE_MIN_FACE_WIDTH_FRACTION). Default 0.15.")
@@ -120,6 +126,22 @@ struct ServerOptions: ParsableArguments {
         else { throw ValidationError("checkpoint entries/interval and segment bytes must be positive, retention days ≥ 0") }
         configuration.modelsDirectory = modelsDir ?? environment["LETHE_MODELS_DIR"] ?? configuration.modelsDirectory
         configuration.profilesDirectory = profilesDir ?? environment["LETHE_PROFILES_DIR"] ?? configuration.profilesDirectory
+        if let text = environment["LETHE_SERVE_WEB_CLIENT"], serveWebClient == nil {
+            guard let serve = Bool(text) else { throw ValidationError("LETHE_SERVE_WEB_CLIENT must be true or false, got '\(text)'") }
+            configuration.serveWebClient = serve
+        }
+        configuration.serveWebClient = serveWebClient ?? configuration.serveWebClient
+        configuration.webClientDirectory = webClientDir ?? environment["LETHE_WEB_CLIENT_DIR"] ?? configuration.webClientDirectory
+        let origins = corsOrigin.isEmpty
+            ? (environment["LETHE_CORS_ORIGIN"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : corsOrigin
+        for origin in origins {
+            // An origin is scheme://host[:port]: no path, no wildcard, so matching stays exact.
+            guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil,
+                url.path.isEmpty, url.query == nil, !origin.hasSuffix("/"), !origin.contains("*")
+            else { throw ValidationError("--cors-origin must be an origin such as https://kiosk.example, got '\(origin)'") }
+        }
+        configuration.corsOrigins = origins.isEmpty ? configuration.corsOrigins : origins
         if let fraction = minFaceWidthFraction ?? environment["LETHE_MIN_FACE_WIDTH_FRACTION"].flatMap(Double.init) {
             guard fraction > 0, fraction < 1 else { throw ValidationError("the minimum face width fraction must be in (0, 1)") }
             configuration.faceAnalysis.minFaceWidthFraction = fraction
