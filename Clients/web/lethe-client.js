@@ -519,15 +519,21 @@ export class LetheWebClient {
         fields: [['authorization', `Bearer ${this.token}`], ['content-type', photo.type || 'application/octet-stream'], ['date', imfFixdate(date)]],
         content: photo.bytes,
       });
-      const { status, head, content, receipt } = await this.exchange(config, inner, verifier);
-      inner.fill(0);
+      let exchanged;
+      try {
+        exchanged = await this.exchange(config, inner, verifier);
+      } finally {
+        // The inner request holds a copy of the photo: zero it whatever happened.
+        inner.fill(0);
+      }
+      const { status, head, content, receipt, outerDate } = exchanged;
       if (status === 200) return { response: JSON.parse(new TextDecoder().decode(content)), receipt };
       let failure = null;
       try { failure = JSON.parse(new TextDecoder().decode(content)); } catch { /* not the documented JSON */ }
       const code = failure?.error?.code ?? 'unexpected_response';
       // The worker refuses a request whose inner Date is far from its clock (replay protection):
       // retry once with the worker's own Date, so a device with a wrong clock still works.
-      const workerDate = head.field('date');
+      const workerDate = head.field('date') ?? outerDate;
       if (attempt === 0 && /date/.test(code) && workerDate && !Number.isNaN(Date.parse(workerDate))) {
         date = new Date(Date.parse(workerDate));
         continue;
@@ -559,7 +565,7 @@ export class LetheWebClient {
     receipt.note = note;
     const opened = await context.open(body);
     const head = decodeResponse(opened);
-    return { status: head.status, head, content: head.content, receipt };
+    return { status: head.status, head, content: head.content, receipt, outerDate: response.headers.get('date') };
   }
 
   /**

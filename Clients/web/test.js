@@ -5,7 +5,7 @@
 // results are written as JSON into #results, for `chromium --dump-dom`.
 import {
   LetheWebError, ResponseContext, concat, decodeResponse, encapsulateRequest, encodeRequest, fromHex, parseKeyConfig,
-  parseKeyConfigs, toHex, x25519KeyPair, LetheWebClient,
+  parseKeyConfigs, toHex, x25519KeyPair, LetheWebClient, imfFixdate,
 } from './lethe-client.js';
 import { chacha20Poly1305Open, poly1305 } from './chacha20poly1305.js';
 import { measuresOf, renderResult } from './view.js';
@@ -47,6 +47,9 @@ async function vectors() {
   results.truncated_key_config = await codeOf(Promise.resolve().then(() => parseKeyConfigs(fromHex(`0028${vector.key_config}`).subarray(0, 30))));
   const otherContext = new ResponseContext(new Uint8Array(16), ephemeral.publicKey);
   results.response_to_another_request = await codeOf(otherContext.open(fromHex(vector.encapsulated_response)));
+
+  // RFC 9110 §5.6.7's example of the inner request's `date` field.
+  results.imf_fixdate = imfFixdate(new Date(Date.UTC(1994, 10, 6, 8, 49, 37))) === 'Sun, 06 Nov 1994 08:49:37 GMT';
 
   // RFC 8439 §2.5.2 (Poly1305) and §2.8.2 (AEAD), the receipt header's cipher.
   results.poly1305 = toHex(poly1305(fromHex('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b'),

@@ -101,7 +101,7 @@ struct WebClientBrowserTests {
         #expect(results["key_config"] as? String == "1/32/1.1,1.3")
         for check in [
             "bhttp_request", "ephemeral_public_key", "hpke_info", "encapsulated_request", "exported_secret", "response_keys",
-            "bhttp_response", "poly1305", "chacha20_poly1305", "chacha20_poly1305_tampered",
+            "bhttp_response", "poly1305", "chacha20_poly1305", "chacha20_poly1305_tampered", "imf_fixdate",
         ] {
             #expect(results[check] as? Bool == true, "\(check)")
         }
