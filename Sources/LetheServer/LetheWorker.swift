@@ -180,7 +180,7 @@ public struct LetheWorker: Sendable {
         let adminRouter = Router()
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
-            bearerToken: configuration.adminToken
+            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening
         ).register(on: adminRouter)
         let admin = Application(
             router: adminRouter,
