@@ -100,6 +100,7 @@ public enum LedgerRequest: Sendable, Equatable {
         return parameters
     }
 
+    /// The count named `name`, which the request must carry.
     static func required(_ name: String, in parameters: [Substring: Substring]) throws(LedgerError) -> Int {
         guard let text = parameters[Substring(name)] else { throw .malformedLedgerRequest("query parameter \(name) is required") }
         guard let value = count(text) else {

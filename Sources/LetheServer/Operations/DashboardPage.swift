@@ -18,6 +18,7 @@ enum DashboardPage {
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
         + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+    /// `/dashboard`: the markup, with no inline script, style element or style attribute.
     static let html = #"""
 <!doctype html>
 <html lang="en">
@@ -80,6 +81,7 @@ enum DashboardPage {
 </html>
 """#
 
+    /// `/dashboard.css`: what the page's `<style>` element held.
     static let stylesheet = #"""
   :root { color-scheme: light dark; --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --muted: #6e7781; }
   body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem; background: Canvas; color: CanvasText; }
@@ -102,6 +104,7 @@ enum DashboardPage {
   .chart-label { margin-top: .8rem; }
 """#
 
+    /// `/dashboard.js`: what the page's inline `<script>` held, loaded as a same-origin file.
     static let script = #"""
 "use strict";
 const REFRESH_SECONDS = __REFRESH_SECONDS__;
