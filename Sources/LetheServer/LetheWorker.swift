@@ -181,7 +181,7 @@ public struct LetheWorker: Sendable {
         }
         GatewayRoutes(pipeline: pipeline, admission: admission).register(on: gatewayRouter)
         if let webClient { WebClientRoutes(files: webClient).register(on: gatewayRouter) }
-        LedgerRoutes(ledger: pipeline.ledger).register(on: gatewayRouter)
+        LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
         let gateway = Application(
             router: gatewayRouter,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lethe"),
