@@ -16,12 +16,16 @@ struct FaceLandmarkerTests {
     /// The 1405 outputs (1404 coordinates, then the presence logit) of MediaPipe's TFLite
     /// interpreter for 192×192 RGB8 `pixels`, from `reference_face_landmark.py`.
     static func reference(_ pixels: [UInt8]) throws -> [Float] {
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-landmark-\(UUID().uuidString).rgb")
+        // Under /tmp, not TMPDIR: decoding in this process points TMPDIR at a directory that does not exist.
+        let input = URL(fileURLWithPath: "/tmp/lethe-landmark-\(UUID().uuidString).rgb")
         try Data(pixels).write(to: input)
         defer { try? FileManager.default.removeItem(at: input) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", referenceScript.path, modelURL.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = "/tmp"
+        process.environment = environment
         process.standardInput = try FileHandle(forReadingFrom: input)
         let output = Pipe()
         process.standardOutput = output
@@ -176,7 +180,7 @@ struct FaceLandmarkerTests {
 
     @Test("the models directory without the landmark model is refused (the worker does not start)")
     func missingModelIsRefused() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-models-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: "/tmp/lethe-models-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.copyItem(
