@@ -16,6 +16,7 @@ let fuzzTargets: [Target] = Context.environment["LETHE_FUZZ"] == "1" ? [
     .executableTarget(
         name: "fuzz-decode-analyse", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheAnalysis", "LetheMemory"],
         path: "Fuzz/decode-analyse"),
+    .executableTarget(name: "fuzz-public-routes", dependencies: ["LetheFuzzDriver", "LetheLedger"], path: "Fuzz/public-routes"),
 ] : []
 
 let package = Package(

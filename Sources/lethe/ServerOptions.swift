@@ -47,7 +47,7 @@ struct ServerOptions: ParsableArguments {
     var ledgerSegmentBytes: Int?
     @Option(help: "Remove ledger segments older than this many days, 0 = never (LETHE_LEDGER_RETENTION_DAYS). Default 183.")
     var ledgerRetentionDays: Int?
-    @Option(help: "Operator listener address for /metrics, /healthz, /readyz, /dashboard (LETHE_ADMIN_HOST). Default 127.0.0.1.")
+    @Option(help: "Operator listener address for /metrics, /healthz, /readyz, /dashboard (LETHE_ADMIN_HOST); 'auto' = 0.0.0.0 when an admin token is set, else 127.0.0.1. Default 127.0.0.1.")
     var adminHost: String?
     @Option(help: "Operator listener port (LETHE_ADMIN_PORT). Default 9090; 0 picks a free one.")
     var adminPort: Int?
@@ -128,7 +128,12 @@ struct ServerOptions: ParsableArguments {
         }
         configuration.adminHost = adminHost ?? environment["LETHE_ADMIN_HOST"] ?? configuration.adminHost
         configuration.adminPort = try adminPort ?? integer("LETHE_ADMIN_PORT") ?? configuration.adminPort
-        configuration.adminToken = adminToken ?? environment["LETHE_ADMIN_TOKEN"]
+        configuration.adminToken = (adminToken ?? environment["LETHE_ADMIN_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+        // `auto` (the container image's default): reachable from other hosts only when /metrics
+        // asks for the token; the probes stay open, and a network cannot read unguarded metrics.
+        if configuration.adminHost == "auto" {
+            configuration.adminHost = configuration.adminToken == nil ? "127.0.0.1" : "0.0.0.0"
+        }
         if let text = environment["LETHE_REQUIRE_HARDENING"], requireHardening == nil {
             guard let required = Bool(text) else { throw ValidationError("LETHE_REQUIRE_HARDENING must be true or false, got '\(text)'") }
             configuration.requireHardening = required
