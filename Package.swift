@@ -16,6 +16,7 @@ let fuzzTargets: [Target] = Context.environment["LETHE_FUZZ"] == "1" ? [
     .executableTarget(
         name: "fuzz-decode-analyse", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheAnalysis", "LetheMemory"],
         path: "Fuzz/decode-analyse"),
+    .executableTarget(name: "fuzz-public-routes", dependencies: ["LetheFuzzDriver", "LetheLedger"], path: "Fuzz/public-routes"),
 ] : []
 
 let package = Package(
@@ -51,12 +52,20 @@ let package = Package(
         .target(
             name: "CLetheDeadline", dependencies: ["CVips"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=jpeg_start_decompress"])]),
+        // C boundary, executable only: re-executes `lethe` once with G_SLICE=always-malloc, which
+        // glib reads in its own library constructor, before any code of ours could set it.
+        .target(name: "CLetheLaunch"),
 
         .target(name: "LetheMemory", dependencies: ["CLetheSystem"]),
         // Wire types shared by the worker and the device client (no dependencies: devices link it).
         .target(name: "LetheAPI"),
         .target(name: "LetheImaging", dependencies: ["CVips", "CLetheDeadline", "LetheMemory"]),
-        .target(name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"]),
+        // The pixel loops run ~20× slower unoptimised: `swift test` would then measure (and the
+        // hostile-corpus test bound) a worker far slower than the one that ships. Optimised in
+        // every configuration; overflow checks stay (-O, not -Ounchecked). Devices never link it.
+        .target(
+            name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "LetheEnvelope", dependencies: [
             "LetheMemory",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -77,20 +86,23 @@ let package = Package(
         ]),
         .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope", "LetheLedger"]),
         .executableTarget(name: "lethe", dependencies: [
-            "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",
+            "CLetheLaunch", "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "LetheMemoryTests", dependencies: ["LetheMemory"]),
         .testTarget(name: "LetheImagingTests", dependencies: ["LetheImaging"]),
-        .testTarget(name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging"]),
+        // reference_face_landmark.py runs MediaPipe's own TFLite interpreter for FaceLandmarkerTests.
+        .testTarget(
+            name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging"],
+            exclude: ["reference_face_landmark.py"]),
         .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope"], resources: [.copy("Vectors")]),
         .testTarget(name: "LetheLedgerTests", dependencies: [
             "LetheLedger", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Looks at the real `lethe serve` process from outside: memory scans, no-disk tracing.
         .testTarget(name: "LetheResidueTests", dependencies: [
-            "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory",
+            "CLetheSystem", "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory",
         ]),
         // Config/deploy checked by promtool, the Kubernetes schemas and systemd-analyze.
         .testTarget(name: "LetheDeploymentTests"),

@@ -24,6 +24,8 @@ public struct LetheWorker: Sendable {
     let pipeline: AnalysisPipeline
     private let admission: AdmissionControl
     private let uploads: UploadSlots
+    /// The browser client's files when `serveWebClient` is on (read at start).
+    private let webClient: WebClientFiles?
     private let drain = DrainState()
     private let logger: Logger
 
@@ -62,6 +64,7 @@ public struct LetheWorker: Sendable {
         // A missing or broken model or profile stops the start rather than failing requests.
         let models = try AnalysisModels.load(directory: configuration.modelsDirectory)
         let profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
+        self.webClient = configuration.serveWebClient ? try WebClientFiles(directory: configuration.webClientDirectory) : nil
         let metrics = WorkerMetrics()
         self.pipeline = AnalysisPipeline(
             gateway: OHTTPGateway(keyRing: keyRing), tokens: tokens, ledger: ledger, configuration: configuration,
@@ -176,8 +179,16 @@ public struct LetheWorker: Sendable {
     /// final checkpoint is signed once nothing can append any more.
     private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
         let gatewayRouter = Router()
+        if !configuration.corsOrigins.isEmpty {
+            // Added before the routes: Hummingbird applies a middleware to routes registered after it.
+            gatewayRouter.add(middleware: GatewayCORSMiddleware(allowedOrigins: Set(configuration.corsOrigins), path: GatewayRoutes.gatewayPath))
+            gatewayRouter.on(RouterPath(GatewayRoutes.gatewayPath), method: .options) { _, _ in
+                Response(status: .noContent, headers: [.allow: "GET, POST, OPTIONS"])
+            }
+        }
         GatewayRoutes(pipeline: pipeline, admission: admission, uploads: uploads).register(on: gatewayRouter)
-        LedgerRoutes(ledger: pipeline.ledger).register(on: gatewayRouter)
+        if let webClient { WebClientRoutes(files: webClient).register(on: gatewayRouter) }
+        LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
         let uploadLimits = UploadGuard.Limits(
             uploadTimeout: .nanoseconds(Int64(configuration.uploadTimeoutSeconds * 1e9)),
             minBytesPerSecond: configuration.minUploadBytesPerSecond, maxBodyBytes: configuration.maxEnvelopeBytes,
@@ -196,7 +207,7 @@ public struct LetheWorker: Sendable {
         let adminRouter = Router()
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
-            bearerToken: configuration.adminToken
+            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening
         ).register(on: adminRouter)
         let admin = Application(
             router: adminRouter,

@@ -27,6 +27,12 @@ public struct ServerConfiguration: Sendable {
     public var skinAnalysis = SkinAnalysisConfiguration()
     /// Directory of the trained models (the face cascade), loaded at start.
     public var modelsDirectory: String = "Config/models"
+    /// Serve the browser client (`/web/`) on the device port, with a strict CSP. Off by default.
+    public var serveWebClient: Bool = false
+    /// Directory of the browser client's files, read at start when `serveWebClient` is on.
+    public var webClientDirectory: String = "Clients/web"
+    /// Origins (exact `scheme://host[:port]`) whose pages may call the gateway (CORS); none by default.
+    public var corsOrigins: [String] = []
     /// Directory of the device profiles (`NAME.json`), loaded at start; missing = no profiles.
     public var profilesDirectory: String = "Config/profiles"
     /// Face photos: minimum face size and region checks.
@@ -49,6 +55,11 @@ public struct ServerConfiguration: Sendable {
     public var adminPort: Int = 9090
     /// When set, `/metrics` on the admin listener requires `Authorization: Bearer <token>`.
     public var adminToken: String?
+    /// When true, `/readyz` fails while any protection is not in force (non-dumpable, core limit
+    /// 0, every plaintext buffer locked, heap scrubbing, glib slices scrubbed, Landlock): a
+    /// deployment that promises them never takes traffic without them. Off for development
+    /// machines without Landlock or memlock; on in the deploy files.
+    public var requireHardening: Bool = false
     /// Requests processed at once (decryption to wipe); the rest queue. Default: the core count.
     public var maxConcurrentRequests: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Requests allowed to wait for a slot; beyond that the device gets 503 with Retry-After.

@@ -21,6 +21,11 @@ final class ServerProcess: @unchecked Sendable {
     let pid: Int32
     var ledgerDirectory: URL { directory.appendingPathComponent("ledger") }
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    /// The operator listener (`/readyz`, `/metrics`), from the start-up line.
+    var adminURL: URL? {
+        let output = (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
+        return Self.capture(#"operator endpoints .* on (http://\S+)"#, in: output).flatMap(URL.init(string:))
+    }
 
     /// The `lethe` executable that `swift build`/`swift test` put next to the test bundle.
     static var executable: URL {
@@ -182,7 +187,11 @@ func runToCompletion(_ executable: URL, _ arguments: [String], environment: [Str
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    if let environment { process.environment = environment }
+    // Tests in this process that decode point TMPDIR at a directory that does not exist (libvips
+    // must not write temp files); a child such as Chromium given that TMPDIR fails to start.
+    var inherited = ProcessInfo.processInfo.environment
+    inherited["TMPDIR"] = "/tmp"
+    process.environment = environment ?? inherited
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

@@ -38,6 +38,8 @@ struct AdminRoutes: Sendable {
     var ledgerDirectory: String { ledger.directory.path }
     /// When set, `/metrics` requires `Authorization: Bearer <token>`; probes stay open.
     let bearerToken: String?
+    /// `--require-hardening`: not ready while a protection is missing.
+    let requireHardening: Bool
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -47,40 +49,52 @@ struct AdminRoutes: Sendable {
             let hardening = ProcessHardening.current()
             let ledgerWritable = access(ledgerDirectory, W_OK) == 0
             let publishedKeys = keyRing.keySet.published(at: Date()).count
+            let unmet = requireHardening ? hardening.unmet : []
             let readiness = Readiness(
-                ready: !drain.isDraining && ledgerWritable && publishedKeys > 0, draining: drain.isDraining,
+                ready: !drain.isDraining && ledgerWritable && publishedKeys > 0 && unmet.isEmpty, draining: drain.isDraining,
                 ledgerWritable: ledgerWritable, publishedKeys: publishedKeys,
-                hardening: hardening, hardeningSummary: hardening.summary)
+                hardening: hardening, hardeningSummary: hardening.summary, hardeningRequired: requireHardening,
+                hardeningMissing: unmet)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             return Response(
                 status: readiness.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(readiness)) ?? Data())))
         }
-        router.get("/dashboard") { _, _ in
-            // The page is static and carries no numbers; it reads /metrics (with the token) itself.
-            Response(
-                status: .ok,
-                headers: [
-                    .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                    .contentSecurityPolicy: "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-                ],
-                body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+        // The page is static and carries no numbers; its script reads /metrics (with the token).
+        for (path, type, body) in [
+            ("/dashboard", "text/html; charset=utf-8", DashboardPage.html),
+            ("/dashboard.css", "text/css; charset=utf-8", DashboardPage.stylesheet),
+            ("/dashboard.js", "text/javascript; charset=utf-8", DashboardPage.script),
+        ] {
+            router.get(RouterPath(path)) { _, _ in
+                Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: type, .cacheControl: "no-store", .xContentTypeOptions: "nosniff",
+                        .contentSecurityPolicy: DashboardPage.contentSecurityPolicy,
+                    ],
+                    body: .init(byteBuffer: ByteBuffer(string: body)))
+            }
         }
         router.get("/metrics") { request, _ in
-            if let bearerToken, request.headers[.authorization] != "Bearer \(bearerToken)" {
+            if let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
             }
             let now = Date()
             let keys = keyRing.keySet
+            let hardening = ProcessHardening.current()
             let gauges = await ledgerGauges() + [
+                ("lethe_plaintext_locked_bytes", "Bytes of plaintext buffers locked in RAM (mlock) now.", Double(hardening.lockedBytes)),
+                ("lethe_plaintext_mapped_bytes", "Bytes of plaintext buffers mapped now, locked or not.", Double(hardening.plaintextMappedBytes)),
+                ("lethe_mlock_failures", "Plaintext buffers whose mlock was refused since start (raise RLIMIT_MEMLOCK).", Double(hardening.lockFailures)),
                 ("lethe_ohttp_keys_published", "OHTTP key configurations published for discovery.", Double(keys.published(at: now).count)),
                 ("lethe_ohttp_keys_accepted", "OHTTP key ids accepted for decryption (published, new, or in their grace period).",
                  Double(keys.acceptedKeyIDs(at: now).count)),
             ]
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: ProcessHardening.current(), extraGauges: gauges))))
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: hardening, extraGauges: gauges))))
         }
     }
 
@@ -116,11 +130,17 @@ struct Readiness: Encodable {
     let publishedKeys: Int
     let hardening: HardeningStatus
     let hardeningSummary: String
+    /// `--require-hardening` is set.
+    let hardeningRequired: Bool
+    /// With `--require-hardening`, the protections that keep the worker unready.
+    let hardeningMissing: [String]
 
     enum CodingKeys: String, CodingKey {
         case ready, draining, hardening
         case ledgerWritable = "ledger_writable"
         case publishedKeys = "published_keys"
         case hardeningSummary = "hardening_summary"
+        case hardeningRequired = "hardening_required"
+        case hardeningMissing = "hardening_missing"
     }
 }

@@ -238,7 +238,8 @@ struct AnalysisPipeline: Sendable {
 
         var settings = AnalysisSettings(
             kind: route.kind, millimetresPerPixel: route.millimetresPerPixel, quality: configuration.skinAnalysis,
-            face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis)
+            face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis,
+            landmarks: route.landmarks)
         if let name = route.profile {
             guard let profile = profiles[name] else { throw RequestFailure.unknownProfile(name, known: Array(profiles.keys)) }
             guard profile.kinds.contains(route.kind) else {
@@ -272,6 +273,9 @@ struct AnalysisPipeline: Sendable {
             // This thread does the request's work from here on: its CPU clock is the request's.
             deadline.bindToCurrentThread()
             defer { ProcessingDeadline.unbindCurrentThread() }
+            // The codecs' and filters' dead frames on this pool thread hold pieces of the photo
+            // and its renderings once they return: zero them before the thread takes other work.
+            defer { ThreadStack.wipeBelowCaller() }
             return try request.withUnsafeBytes { bytes in
                 try parts.enumerated().map { index, part in
                     let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])

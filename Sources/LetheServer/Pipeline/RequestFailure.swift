@@ -57,6 +57,8 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
         "upload_too_slow": 408, "worker_draining": 503, "processing_deadline_exceeded": 503,
         // Replay protection (RFC 9458 §6.5; issue 12 §4).
         "date_required": 400, "request_stale": 400, "request_replayed": 400, "replay_cache_full": 503,
+        // Public ledger routes (outer, no envelope).
+        "malformed_ledger_request": 400, "not_in_ledger": 404, "ledger_unreadable": 503,
     ]
 
     /// Seconds a device should wait before retrying, for refusals caused by load.
