@@ -90,22 +90,21 @@ struct GatewayRoutes: Sendable {
         return Self.response(await pipeline.handle(Data(upload.envelope.readableBytesView)))
     }
 
+    /// The refusal for a body that could not be read.
     private func failure(for error: ReceivedEnvelope.Failure) -> RequestFailure {
         let configuration = pipeline.configuration
-        return switch error {
+        switch error {
         case .violation(.tooSlow):
-            .uploadTooSlow(timeoutSeconds: configuration.uploadTimeoutSeconds, minBytesPerSecond: configuration.minUploadBytesPerSecond)
+            return .uploadTooSlow(timeoutSeconds: configuration.uploadTimeoutSeconds, minBytesPerSecond: configuration.minUploadBytesPerSecond)
         case .violation(.tooLarge), .tooLarge:
-            .envelopeTooLarge(limit: configuration.maxEnvelopeBytes)
+            return .envelopeTooLarge(limit: configuration.maxEnvelopeBytes)
         case .violation(.draining):
-            .workerDraining
+            return .workerDraining
         case .violation(.answeredEarly), .aborted:
-            RequestFailure(code: "request_aborted", status: 400, message: "the request body could not be read")
+            return RequestFailure(code: "request_aborted", status: 400, message: "the request body could not be read")
         case .memoryBudget(let bytes):
-            {
-                let exceeded = MemoryBudget.exceeded(bytes)
-                return RequestFailure(code: exceeded.code, message: exceeded.message)
-            }()
+            let exceeded = MemoryBudget.exceeded(bytes)
+            return RequestFailure(code: exceeded.code, message: exceeded.message)
         }
     }
 

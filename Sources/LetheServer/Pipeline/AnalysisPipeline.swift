@@ -101,8 +101,8 @@ struct AnalysisPipeline: Sendable {
             let deadline = ProcessingDeadline(limits: configuration.processingLimits)
             let (request, responder) = try timings.measure(.decapsulate) { try gateway.decapsulate(encapsulatedRequest, into: arena) }
             receiptResponder = responder
-            let context = RequestScope(requestID: requestID, arena: arena, timings: timings, deadline: deadline, reservation: reservation)
-            let response = try await respond(to: request, context: context, trace: &trace)
+            let scope = RequestScope(requestID: requestID, arena: arena, timings: timings, deadline: deadline, reservation: reservation)
+            let response = try await respond(to: request, scope: scope, trace: &trace)
             reply = GatewayReply(
                 status: 200, contentType: "message/ohttp-res",
                 body: try timings.measure(.encapsulate) { try responder.encapsulate(response) })
@@ -179,8 +179,8 @@ struct AnalysisPipeline: Sendable {
     /// Produces the plaintext BHTTP response (in arena buffers) for a decrypted inner request.
     /// Every request failure becomes an inner error response with a stable code; only running out
     /// of plaintext memory throws (`MemoryError`, or `EnvelopeError` carrying its code).
-    private func respond(to request: SecureBuffer, context: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
-        let (requestID, arena) = (context.requestID, context.arena)
+    private func respond(to request: SecureBuffer, scope: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
+        let (requestID, arena) = (scope.requestID, scope.arena)
         let status: Int
         var json: Data
         // RFC 9110 §6.6.1, RFC 9458 §6.5.2: the gateway's clock, inside the encryption, so that a
@@ -191,7 +191,7 @@ struct AnalysisPipeline: Sendable {
         ]
         var images = EmbeddedImages()
         do {
-            let result = try await analyse(request, context: context, trace: &trace, images: &images)
+            let result = try await analyse(request, scope: scope, trace: &trace, images: &images)
             json = try Self.encoder.encode(result)
             status = 200
         } catch {
@@ -212,9 +212,9 @@ struct AnalysisPipeline: Sendable {
 
     /// Parses, checks freshness, authenticates, routes, decodes and analyses. Throws `RequestFailure`.
     private func analyse(
-        _ request: SecureBuffer, context: RequestScope, trace: inout Trace, images: inout EmbeddedImages
+        _ request: SecureBuffer, scope: RequestScope, trace: inout Trace, images: inout EmbeddedImages
     ) async throws -> AnalysisResponse {
-        let (requestID, arena, timings, deadline) = (context.requestID, context.arena, context.timings, context.deadline)
+        let (requestID, arena, timings, deadline) = (scope.requestID, scope.arena, scope.timings, scope.deadline)
         // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
         let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(RequestFailure) in
             do throws(EnvelopeError) { return try BinaryHTTPRequest.parse(inPlace: bytes) } catch { throw RequestFailure(code: error.code, message: error.message) }
@@ -226,7 +226,7 @@ struct AnalysisPipeline: Sendable {
         let deviceID = try tokens.authenticate(authorization: head.field("authorization"))
         // Fresh and authenticated: remember its enc for its window, so that no copy gets further
         // than this one did (not even to the rate limiter, whose allowance a copy would spend).
-        if let reservation = context.reservation { replayGuard.confirm(reservation, requestDate: requestDate) }
+        if let reservation = scope.reservation { replayGuard.confirm(reservation, requestDate: requestDate) }
         trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID, on: Date())
         trace.kind = route.kind
         try rateLimiter.admit(deviceID)
