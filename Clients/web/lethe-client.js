@@ -531,10 +531,11 @@ export class LetheWebClient {
       let failure = null;
       try { failure = JSON.parse(new TextDecoder().decode(content)); } catch { /* not the documented JSON */ }
       const code = failure?.error?.code ?? 'unexpected_response';
-      // The worker refuses a request whose inner Date is far from its clock (replay protection):
-      // retry once with the worker's own Date, so a device with a wrong clock still works.
+      // The worker refuses a request whose inner Date is far from its clock with request_stale
+      // (replay protection, RFC 9458 §6.5.2): retry once, newly encapsulated, with the worker's own
+      // Date (the inner one, which no relay can alter), so a device with a wrong clock still works.
       const workerDate = head.field('date') ?? outerDate;
-      if (attempt === 0 && /date/.test(code) && workerDate && !Number.isNaN(Date.parse(workerDate))) {
+      if (attempt === 0 && code === 'request_stale' && workerDate && !Number.isNaN(Date.parse(workerDate))) {
         date = new Date(Date.parse(workerDate));
         continue;
       }

@@ -19,7 +19,8 @@ struct WorkerHarness: Sendable {
 
     init(
         maxBytes: Int? = nil, adminToken: String? = nil, maxConcurrent: Int? = nil, maxQueued: Int? = nil,
-        queueTimeoutSeconds: Double? = nil, deviceRequestsPerMinute: Int = 0, deviceBurst: Int? = nil
+        queueTimeoutSeconds: Double? = nil, deviceRequestsPerMinute: Int = 0, deviceBurst: Int? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
     ) {
         ledgerDirectory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-e2e-\(UUID().uuidString)")
         var configuration = ServerConfiguration()
@@ -39,6 +40,7 @@ struct WorkerHarness: Sendable {
         configuration.modelsDirectory = packageRoot.appendingPathComponent("Config/models").path
         configuration.profilesDirectory = packageRoot.appendingPathComponent("Config/profiles").path
         if let maxBytes { configuration.decodeLimits.maxBytes = maxBytes }
+        configure(&configuration)
         self.configuration = configuration
     }
 
@@ -75,6 +77,18 @@ struct WorkerHarness: Sendable {
             try DeletionLedger.readEntries(in: ledgerDirectory)
         }
 
+        /// The operator listener's `/metrics` text.
+        func metrics() async throws -> String {
+            let (body, _) = try await URLSession.shared.data(from: adminURL.appendingPathComponent("metrics"))
+            return String(decoding: body, as: UTF8.self)
+        }
+
+        /// The value of an unlabelled metric, e.g. `lethe_replays_refused_total`.
+        func metric(_ name: String) async throws -> Double? {
+            try await metrics().split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+
         /// Posts raw bytes to the gateway and returns the outer status and body.
         func postEnvelope(_ body: Data, contentType: String = "message/ohttp-req") async throws -> (status: Int, body: Data) {
             var request = URLRequest(url: baseURL.appendingPathComponent(".well-known/ohttp-gateway"))
@@ -95,7 +109,10 @@ struct WorkerHarness: Sendable {
 
         /// A known-length BHTTP analysis request.
         func innerRequest(photo: Data, kind: String = "skin", authorization: Authorization = .deviceToken) -> Data {
-            var fields = [BinaryHTTPField(name: "content-type", value: "application/octet-stream")]
+            var fields = [
+                BinaryHTTPField(name: "content-type", value: "application/octet-stream"),
+                BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
+            ]
             switch authorization {
             case .deviceToken: fields.append(BinaryHTTPField(name: "authorization", value: "Bearer \(token)"))
             case .bearer(let other): fields.append(BinaryHTTPField(name: "authorization", value: "Bearer \(other)"))
