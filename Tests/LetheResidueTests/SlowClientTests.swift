@@ -216,8 +216,13 @@ struct SlowClientTests {
         let entry = try #require(try DeletionLedger.readEntries(in: server.ledgerDirectory).last)
         #expect(entry.errorCode == "processing_deadline_exceeded")
         #expect(entry.wipeVerified)
-        // libjpeg's multi-scan pass itself was stopped, not only the libvips pipeline after it.
-        #expect(try await server.metric("lethe_codec_passes_aborted") ?? 0 >= 1)
+        // libjpeg's multi-scan pass itself was stopped, not only the libvips pipeline after it. The
+        // CPU budget is spent only by the work itself, so it always runs out inside that pass; half
+        // a second of wall clock on a loaded machine can run out before the pass starts (a fresh
+        // CI run stopped it earlier), which is a correct refusal but not this proof.
+        if stoppedBy == "CPU budget" {
+            #expect(try await server.metric("lethe_codec_passes_aborted") ?? 0 >= 1)
+        }
         // The worker is still up and still analyses.
         let small = try MarkerPhoto.make(seed: 1201, width: 256, height: 256)
         #expect(try await client.analyze(photo: small.file).image.width == 256)
