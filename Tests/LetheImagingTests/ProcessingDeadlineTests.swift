@@ -53,10 +53,17 @@ struct ProcessingDeadlineTests {
         defer { _ = arena.wipeAll() }
         let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
         let decoding = Self.decodeInBackground(jpeg, deadline: deadline, arena: arena)
-        // The event: libvips reports progress on the decode, so pixels are being computed.
-        let giveUp = ContinuousClock.now + .seconds(120)
-        while deadline.progressCalls == 0, ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(1)) }
-        deadline.expire()
+        // The event: libvips reports progress on the decode, so pixels are being computed. Watched
+        // from a thread of its own: a task on the cooperative pool, which other suites keep busy,
+        // could wake only after the decode had finished (a loaded CI run saw that).
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                let giveUp = ContinuousClock.now + .seconds(120)
+                while deadline.progressCalls == 0, ContinuousClock.now < giveUp { usleep(100) }
+                deadline.expire()
+                continuation.resume()
+            }
+        }
         #expect(await decoding.value == "processing_deadline_exceeded")
         #expect(deadline.interruptions >= 1)
         #expect(deadline.exceeded == .ended)
