@@ -33,9 +33,12 @@ struct SlowClientTests {
     func tricklersDoNotHoldProcessingSlots() async throws {
         // Two processing slots and no queue: on a worker that admits before reading the body,
         // two tricklers would take every slot and the device would get 503.
-        // A long upload deadline: on a loaded machine the normal request can take longer than the
-        // default would let the tricklers live, and they must still be connected when it is answered.
-        let server = try ServerProcess(arguments: ["--max-concurrent", "2", "--max-queued", "0", "--upload-timeout", "600"])
+        // Long upload and idle deadlines: on a loaded machine the normal request can take longer
+        // than either default (30 s) would let the tricklers live — they send one byte and then
+        // nothing — and they must still be connected when it is answered.
+        let server = try ServerProcess(arguments: [
+            "--max-concurrent", "2", "--max-queued", "0", "--upload-timeout", "600", "--idle-timeout", "600",
+        ])
         defer { server.stop() }
         let tricklers = try Self.tricklers(8, server: server)
         defer { tricklers.forEach { $0.abort() } }
