@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 import LetheLedger
 
-/// Publication of the deletion log (outer, plaintext; entries carry no personal data), under
-/// `/ledger/`:
+/// Publication of the deletion log (outer, plaintext), under `/ledger/`. Only the public log is
+/// here: commitments and period summaries, nothing a relay could match with a request's time or
+/// size (docs/ledger.md §2). The private records are served on the operator listener only.
 ///
 /// | path | body |
 /// | --- | --- |
@@ -12,6 +13,7 @@ import LetheLedger
 /// | `checkpoints/<size>` | the kept checkpoint of exactly that size |
 /// | `key` | the C2SP verifier key (for convenience; pin it out of band) |
 /// | `entries?start=S&end=E` | entries S..<E (at most 1000) as canonical JSON lines |
+/// | `period?start=T` | where the published batches of the period starting at T (RFC 3339, as in a receipt) are |
 /// | `proof/inclusion?index=I&size=N` | RFC 9162 inclusion proof (JSON, base64 hashes) |
 /// | `proof/consistency?old=M&new=N` | RFC 9162 consistency proof (JSON, base64 hashes) |
 struct LedgerRoutes: Sendable {
@@ -56,6 +58,14 @@ struct LedgerRoutes: Sendable {
             } catch {
                 return Self.notFound("\(error)")
             }
+        }
+        router.get("\(Self.prefix)/period") { request, _ in
+            guard let start = request.uri.queryParameters.get("start"), start.count <= 64 else {
+                return Self.badRequest("start (the period start from the receipt) is required")
+            }
+            let batches = await ledger.batches(period: String(start))
+            guard !batches.isEmpty else { return Self.notFound("no batch of that period is published yet") }
+            return Self.json(PeriodDocument(period: String(start), batches: batches))
         }
         router.get("\(Self.prefix)/proof/inclusion") { request, _ in
             guard let index = request.uri.queryParameters.get("index", as: Int.self),
