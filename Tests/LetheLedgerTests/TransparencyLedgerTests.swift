@@ -256,6 +256,51 @@ struct TransparencyLedgerTests {
         #expect(LedgerAuditor.verify(ledger.directory, verifier: verifier).passed)
     }
 
+    @Test("docs/verify_ledger.py, written from docs/ledger.md alone, verifies what the worker wrote and finds tampering")
+    func independentVerifier() async throws {
+        let ledger = TemporaryLedger()
+        defer { ledger.remove() }
+        let verifier = try await ledger.fill(8)
+        let log = try ledger.open()
+        for _ in 0..<3 { await log.countRefusal(code: "payload_too_large") }
+        try await log.append(TemporaryLedger.record(8))
+        try await log.publish(closingOpenPeriod: true)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/verify_ledger.py").path
+        func run() throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script, ledger.directory.path, verifier.verifierKey]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
+        let (status, output) = try run()
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("3 periods, 3 refused before any plaintext, 9 records recomputed, 3 checkpoints verified"), "\(output)")
+
+        // A record edited after publication.
+        let records = try ledger.recordLines()
+        var edited = try JSONDecoder().decode(DeletionRecord.self, from: records[2])
+        edited.plaintextLifetimeMicroseconds = 1
+        try ledger.writeRecords(records.enumerated().map { $0.offset == 2 ? try edited.canonicalJSON() : $0.element })
+        let (editedStatus, editedOutput) = try run()
+        #expect(editedStatus == 1 && editedOutput.contains("commitments differ from its records"), "\(editedOutput)")
+
+        // The public log alone verifies; two commitments swapped do not.
+        try FileManager.default.removeItem(at: ledger.layout.segmentsDirectory)
+        #expect(try run().0 == 0)
+        var lines = try ledger.logLines()
+        lines.swapAt(1, 2)
+        try ledger.writeLog(lines)
+        let (swappedStatus, swappedOutput) = try run()
+        #expect(swappedStatus == 1 && swappedOutput.contains("carries sequence"), "\(swappedOutput)")
+    }
+
     @Test("tiles and entry bundles follow C2SP tlog-tiles and rebuild the checkpoint's root")
     func tiles() async throws {
         let ledger = TemporaryLedger()

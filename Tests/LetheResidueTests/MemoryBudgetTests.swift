@@ -3,6 +3,10 @@ import LetheClient
 import LetheImaging
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Overload and oversized work meet the memory budget: the real worker refuses what does not fit
 /// (503 with Retry-After, recorded) and its peak resident set stays under the configured ceiling.
 @Suite("Memory budget under overload")
@@ -84,7 +88,9 @@ struct MemoryBudgetTests {
         let small = try MarkerPhoto.make(seed: 962).file
         #expect(await Self.analyse(client, small).code == "ok")
 
-        try server.waitForLedgerEntries(3)
+        // Two records: the request refused inside its encrypted answer held plaintext; the one
+        // refused before its body was read held none and is counted in its period's summary.
+        try server.waitForLedgerEntries(2)
         let log = server.log
         #expect(log.contains("memory budget \(budget) MiB"))
         let peak = try #require(server.statusBytes("VmHWM"))
@@ -93,6 +99,12 @@ struct MemoryBudgetTests {
         let entries = try FileManager.default.contentsOfDirectory(at: segments, includingPropertiesForKeys: nil)
             .map { try String(contentsOf: $0, encoding: .utf8) }.joined()
         #expect(entries.contains(#""error_code":"memory_budget_exceeded""#))
+        // The drain publishes the open period: its summary counts the refusal.
+        server.signal(SIGTERM)
+        #expect(try server.waitForExit() == 0)
+        let published = try FileManager.default.contentsOfDirectory(at: server.ledgerDirectory.appendingPathComponent("log"), includingPropertiesForKeys: nil)
+            .map { try String(contentsOf: $0, encoding: .utf8) }.joined()
+        #expect(published.contains(#""refused":{"memory_budget_exceeded":1}"#))
     }
 
     @Test("a budget smaller than the worker itself is refused at start with a clear message")

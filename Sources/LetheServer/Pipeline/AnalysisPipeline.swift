@@ -48,7 +48,8 @@ struct AnalysisPipeline: Sendable {
 
     func handle(_ encapsulatedRequest: some DataProtocol & Sendable) async -> GatewayReply {
         let requestID = RequestID.random()
-        let receivedAt = Date()
+        // The ledger's clock, like the wipe time it is compared with.
+        let receivedAt = ledger.configuration.clock.wallTime()
         let arena = PlaintextArena()
         let timings = StageTimings(metrics: metrics)
         var trace = Trace()
