@@ -75,32 +75,33 @@ extension LetheClient {
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }
-            // 1. The period's batches, once published.
+            // 1–2. The period's batches, as they are published (a period can have several: one
+            // closed early at --checkpoint-entries, the rest at the period's end), until one holds
+            // the receipt's commitment.
             let period = Self.queryEscaped(receipt.period)
-            var batches: [PublishedBatch] = []
-            while batches.isEmpty {
-                if let data = try? await get("ledger/period?start=\(period)") {
-                    batches = try JSONDecoder().decode(PeriodDocument.self, from: data).batches
-                }
-                if batches.isEmpty { try await waitOrGiveUp("the period \(receipt.period) was not published") }
-            }
-            // 2. The entry whose commitment is the receipt's.
+            var scanned: Set<PublishedBatch> = []
             var found: (index: Int, line: Data)?
-            for batch in batches where found == nil {
-                var start = batch.first
-                while start <= batch.summary, found == nil {
-                    let end = min(batch.summary + 1, start + 1000)
-                    let lines = try await get("ledger/entries?start=\(start)&end=\(end)").split(separator: 0x0A)
-                    for (offset, line) in lines.enumerated() where (try? LogEntry.decode(Data(line))).map({
-                        if case .wipe(let entry) = $0 { entry.commitment == receipt.commitment } else { false }
-                    }) == true {
-                        found = (start + offset, Data(line))
+            while found == nil {
+                let data = try? await get("ledger/period?start=\(period)")
+                let batches = data.flatMap { try? JSONDecoder().decode(PeriodDocument.self, from: $0).batches } ?? []
+                for batch in batches where found == nil && !scanned.contains(batch) {
+                    var start = batch.first
+                    while start <= batch.summary, found == nil {
+                        let end = min(batch.summary + 1, start + 1000)
+                        let lines = try await get("ledger/entries?start=\(start)&end=\(end)").split(separator: 0x0A)
+                        for (offset, line) in lines.enumerated() where (try? LogEntry.decode(Data(line))).map({
+                            if case .wipe(let entry) = $0 { entry.commitment == receipt.commitment } else { false }
+                        }) == true {
+                            found = (start + offset, Data(line))
+                        }
+                        start = end
                     }
-                    start = end
+                    scanned.insert(batch)
                 }
+                if found == nil { try await waitOrGiveUp("the commitment of record #\(receipt.record.sequence) was not published in the period \(receipt.period)") }
             }
             guard let (index, line) = found, line == (try receipt.expectedEntry(sequence: index)) else {
-                throw LetheClientError(code: "inclusion_proof_invalid", status: 0, message: "the commitment of record #\(receipt.record.sequence) is not in the published batch of \(receipt.period)")
+                throw LetheClientError(code: "inclusion_proof_invalid", status: 0, message: "the published entry of record #\(receipt.record.sequence) is not the one its receipt promises")
             }
             // 3. A signed checkpoint that covers it, and the proof.
             var checkpoint: Checkpoint?

@@ -34,7 +34,7 @@ public struct ImagingError: Error, Equatable, CustomStringConvertible {
     public static func imageTooLarge(width: Int, height: Int, limit: Int) -> ImagingError {
         ImagingError(
             code: "image_too_large",
-            message: "image is \(width)×\(height) = \(width * height) pixels, the limit is \(limit)"
+            message: "image is \(width)×\(height) pixels, more than the limit of \(limit) pixels"
         )
     }
 

@@ -182,6 +182,9 @@ public actor DeletionLedger {
     /// Records already in the public log.
     public var publishedRecordCount: Int { publishedRecords }
 
+    /// Log entries 0..<removedSize were removed by retention.
+    var removedSize: Int { log.firstIndex }
+
     /// Groups records read back at start (not yet published) into batches: one per period, split
     /// where the clock stepped or a batch reached `everyEntries`.
     static func batches(of lines: [(Int, Data)], everyEntries: Int) throws -> [Batch] {
@@ -290,7 +293,7 @@ struct Batch: Sendable {
 }
 
 /// Where one published batch is in the log: its wipe entries `first..<summary`, then its summary.
-public struct PublishedBatch: Codable, Sendable, Equatable {
+public struct PublishedBatch: Codable, Sendable, Hashable {
     public var first: Int
     public var summary: Int
 

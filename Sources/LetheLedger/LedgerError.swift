@@ -11,4 +11,18 @@ public struct LedgerError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// `malformed_ledger_request`: a ledger request whose numbers are missing or not acceptable.
+    static func malformedLedgerRequest(_ why: String) -> LedgerError {
+        LedgerError(code: "malformed_ledger_request", message: why)
+    }
+
+    /// `not_found`: a path under `/ledger/` that names no resource.
+    static let ledgerResourceNotFound = LedgerError(
+        code: "not_found", message: "no ledger resource at this path; see the README's Publication section")
+
+    /// `not_in_ledger`: a well-formed request for something the log does not hold (yet, or any more).
+    public static func notInLedger(_ what: String) -> LedgerError {
+        LedgerError(code: "not_in_ledger", message: what)
+    }
 }

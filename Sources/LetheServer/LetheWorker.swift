@@ -170,7 +170,7 @@ public struct LetheWorker: Sendable {
     private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
         let gatewayRouter = Router()
         GatewayRoutes(pipeline: pipeline, admission: admission).register(on: gatewayRouter)
-        LedgerRoutes(ledger: pipeline.ledger).register(on: gatewayRouter)
+        LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
         let gateway = Application(
             router: gatewayRouter,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lethe"),
@@ -180,7 +180,8 @@ public struct LetheWorker: Sendable {
         let adminRouter = Router()
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
-            bearerToken: configuration.adminToken, ledgerMinFreeBytes: configuration.ledgerMinFreeBytes
+            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening,
+            ledgerMinFreeBytes: configuration.ledgerMinFreeBytes
         ).register(on: adminRouter)
         let admin = Application(
             router: adminRouter,

@@ -49,12 +49,14 @@ struct ServerOptions: ParsableArguments {
     var ledgerRetentionDays: Int?
     @Option(help: "Readiness fails while the ledger volume has less free space than this many bytes (LETHE_LEDGER_MIN_FREE_BYTES). Default 268435456.")
     var ledgerMinFreeBytes: Int?
-    @Option(help: "Operator listener address for /metrics, /healthz, /readyz, /dashboard (LETHE_ADMIN_HOST). Default 127.0.0.1.")
+    @Option(help: "Operator listener address for /metrics, /healthz, /readyz, /dashboard (LETHE_ADMIN_HOST); 'auto' = 0.0.0.0 when an admin token is set, else 127.0.0.1. Default 127.0.0.1.")
     var adminHost: String?
     @Option(help: "Operator listener port (LETHE_ADMIN_PORT). Default 9090; 0 picks a free one.")
     var adminPort: Int?
     @Option(help: "Bearer token required for /metrics (LETHE_ADMIN_TOKEN). Default: none.")
     var adminToken: String?
+    @Option(help: "true: not ready (/readyz 503) while non-dumpable, core limit 0, mlock of every plaintext buffer, heap scrubbing, glib slice scrubbing or Landlock is not in force (LETHE_REQUIRE_HARDENING). Default false; true in the deploy files.")
+    var requireHardening: Bool?
     @Option(help: "Requests processed at once (LETHE_MAX_CONCURRENT). Default: the number of cores.")
     var maxConcurrent: Int?
     @Option(help: "Requests allowed to wait for a slot (LETHE_MAX_QUEUED). Default: twice the number of cores.")
@@ -129,7 +131,17 @@ struct ServerOptions: ParsableArguments {
         }
         configuration.adminHost = adminHost ?? environment["LETHE_ADMIN_HOST"] ?? configuration.adminHost
         configuration.adminPort = try adminPort ?? integer("LETHE_ADMIN_PORT") ?? configuration.adminPort
-        configuration.adminToken = adminToken ?? environment["LETHE_ADMIN_TOKEN"]
+        configuration.adminToken = (adminToken ?? environment["LETHE_ADMIN_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+        // `auto` (the container image's default): reachable from other hosts only when /metrics
+        // asks for the token; the probes stay open, and a network cannot read unguarded metrics.
+        if configuration.adminHost == "auto" {
+            configuration.adminHost = configuration.adminToken == nil ? "127.0.0.1" : "0.0.0.0"
+        }
+        if let text = environment["LETHE_REQUIRE_HARDENING"], requireHardening == nil {
+            guard let required = Bool(text) else { throw ValidationError("LETHE_REQUIRE_HARDENING must be true or false, got '\(text)'") }
+            configuration.requireHardening = required
+        }
+        configuration.requireHardening = requireHardening ?? configuration.requireHardening
         configuration.maxConcurrentRequests = try maxConcurrent ?? integer("LETHE_MAX_CONCURRENT") ?? configuration.maxConcurrentRequests
         configuration.maxQueuedRequests = try maxQueued ?? integer("LETHE_MAX_QUEUED") ?? configuration.maxQueuedRequests
         if let text = environment["LETHE_QUEUE_TIMEOUT"], queueTimeout == nil {

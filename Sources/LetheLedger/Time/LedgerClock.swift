@@ -92,9 +92,9 @@ struct LedgerStamps {
 
 /// Millisecond timestamps and publication periods.
 public enum LedgerTime {
-    /// Milliseconds since 1970 (rounded down).
+    /// Milliseconds since 1970 (rounded down), clamped to years 0…9999.
     public static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        Int64(min(max((date.timeIntervalSince1970 * 1000).rounded(.down), -62_167_219_200_000), 253_402_300_799_999))
     }
 
     /// RFC 3339 UTC with exactly three fractional digits, e.g. `2026-11-22T10:15:03.042Z`, made
@@ -107,11 +107,18 @@ public enum LedgerTime {
         return String(text.dropLast()) + "." + String(format: "%03d", Int(rest)) + "Z"
     }
 
-    /// Parses what `timestamp` writes (and any RFC 3339 UTC time with fractional seconds).
+    /// Parses what `timestamp` writes: `YYYY-MM-DDTHH:MM:SS.f…Z` (1 to 9 fractional digits), and
+    /// nothing else (no offsets, no trailing bytes: Foundation's parser alone accepts some).
     public static func milliseconds(_ timestamp: String) -> Int64? {
-        guard let date = try? Date(timestamp, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)) else {
-            return nil
-        }
+        let bytes = Array(timestamp.utf8)
+        let digit = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        let shape = Array("dddd-dd-ddTdd:dd:dd.".utf8)
+        guard (22...30).contains(bytes.count), bytes.last == UInt8(ascii: "Z"),
+            zip(shape, bytes).allSatisfy({ $0 == UInt8(ascii: "d") ? digit($1) : $0 == $1 }),
+            bytes[shape.count..<(bytes.count - 1)].allSatisfy(digit),
+            let date = try? Date(timestamp, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)),
+            (-62_167_219_200.0...253_402_300_799.999).contains(date.timeIntervalSince1970)
+        else { return nil }
         return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 

@@ -1,96 +1,99 @@
 import Foundation
 import Hummingbird
 import LetheLedger
+import Logging
 
-/// Publication of the deletion log (outer, plaintext), under `/ledger/`. Only the public log is
-/// here: commitments and period summaries, nothing a relay could match with a request's time or
-/// size (docs/ledger.md §2). The private records are served on the operator listener only.
+/// Publication of the deletion log (outer, plaintext), under `/ledger/` (the resources are listed
+/// on `LedgerRequest`). Only the public log is here: commitments and period summaries, nothing a
+/// relay could match with a request's time or size (docs/ledger.md §1). The private records are
+/// served on the operator listener only.
 ///
-/// | path | body |
-/// | --- | --- |
-/// | `checkpoint` | latest signed checkpoint (C2SP tlog-checkpoint in a signed note) |
-/// | `tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]` | C2SP tlog-tiles hash tiles and entry bundles |
-/// | `checkpoints/<size>` | the kept checkpoint of exactly that size |
-/// | `key` | the C2SP verifier key (for convenience; pin it out of band) |
-/// | `entries?start=S&end=E` | entries S..<E (at most 1000) as canonical JSON lines |
-/// | `period?start=T` | where the published batches of the period starting at T (RFC 3339, as in a receipt) are |
-/// | `proof/inclusion?index=I&size=N` | RFC 9162 inclusion proof (JSON, base64 hashes) |
-/// | `proof/consistency?old=M&new=N` | RFC 9162 consistency proof (JSON, base64 hashes) |
+/// Every request is parsed by `LedgerRequest` from the raw request target, with checked
+/// arithmetic. Every failure is the gateway's problem document (`application/problem+json` with
+/// `code` and `title`, RFC 9457): `malformed_ledger_request` (400), `not_found` (404, no such
+/// resource), `not_in_ledger` (404, not in the log yet or any more), `ledger_unreadable` (503).
+/// A response never carries a Swift error description or a file path; the operator's log has
+/// the cause of a 503.
 struct LedgerRoutes: Sendable {
     let ledger: DeletionLedger
-
-    static let prefix = "/ledger"
+    let logger: Logger
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("\(Self.prefix)/checkpoint") { _, _ in
-            guard let note = await ledger.latestCheckpointNote else { return Self.notFound("no checkpoint yet") }
-            return Self.text(note, cache: "no-cache")
+        router.get("/ledger") { request, _ in await respond(to: request) }
+        router.get("/ledger/**") { request, _ in await respond(to: request) }
+    }
+
+    private func respond(to request: Request) async -> Response {
+        let query = request.uri.query.map { Substring($0) }
+        do {
+            return try await serve(try LedgerRequest(path: Substring(request.uri.path), query: query))
+        } catch let error as LedgerError {
+            return problem(error)
+        } catch {
+            return problem(LedgerError(code: "ledger_unreadable", message: "unexpected \(type(of: error))"))
         }
-        router.get("\(Self.prefix)/checkpoints/:size") { _, context in
-            guard let size = context.parameters.get("size", as: Int.self), let note = await ledger.checkpointNote(size: size) else {
-                return Self.notFound("no checkpoint of that size")
+    }
+
+    private func serve(_ request: LedgerRequest) async throws -> Response {
+        switch request {
+        case .checkpoint:
+            guard let note = await ledger.latestCheckpointNote else { throw LedgerError.notInLedger("no checkpoint has been signed yet") }
+            return Self.text(note, cache: "no-cache")
+        case .checkpointOfSize(let size):
+            guard let note = await ledger.checkpointNote(size: size) else {
+                throw LedgerError.notInLedger("no checkpoint of size \(size) is kept")
             }
             return Self.text(note, cache: "max-age=31536000, immutable")
-        }
-        router.get("\(Self.prefix)/key") { _, _ in
-            Self.text(ledger.verifierKey + "\n", cache: "max-age=3600")
-        }
-        router.get("\(Self.prefix)/tile/**") { _, context in
-            guard let tile = TilePath(components: context.parameters.getCatchAll()), let data = await ledger.tile(tile) else {
-                return Self.notFound("no such tile")
+        case .verifierKey:
+            return Self.text(ledger.verifierKey + "\n", cache: "max-age=3600")
+        case .tile(let tile):
+            guard let data = try await ledger.tileData(tile) else {
+                throw LedgerError.notInLedger("\(tile.path) is not in the log (yet, or any more)")
             }
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/octet-stream", .cacheControl: "max-age=31536000, immutable"],
                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
-        router.get("\(Self.prefix)/entries") { request, _ in
-            guard let start = request.uri.queryParameters.get("start", as: Int.self),
-                let end = request.uri.queryParameters.get("end", as: Int.self), start >= 0, end > start, end - start <= 1000
-            else { return Self.badRequest("start and end (at most 1000 apart) are required") }
-            do {
-                var body = Data()
-                for entry in try await ledger.entryBytes(start..<end) {
-                    body.append(entry)
-                    body.append(0x0A)
-                }
-                return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-            } catch {
-                return Self.notFound("\(error)")
+        case .entries(let range):
+            var body = Data()
+            for entry in try await ledger.entryBytes(range) {
+                body.append(entry)
+                body.append(0x0A)
             }
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        case .inclusionProof(let index, let size):
+            let proof = try await ledger.inclusionProof(index: index, size: size)
+            return Self.json(InclusionProofDocument(
+                index: index, size: size, leafHash: try await ledger.leafHash(index: index).base64EncodedString(),
+                rootHash: try await ledger.rootHash(size: size).base64EncodedString(), proof: proof.map { $0.base64EncodedString() }))
+        case .period(let start):
+            let batches = await ledger.batches(period: start)
+            guard !batches.isEmpty else { throw LedgerError.notInLedger("no batch of the period \(start) is published yet") }
+            return Self.json(PeriodDocument(period: start, batches: batches))
+        case .consistencyProof(let old, let new):
+            let proof = try await ledger.consistencyProof(oldSize: old, newSize: new)
+            return Self.json(ConsistencyProofDocument(oldSize: old, newSize: new, proof: proof.map { $0.base64EncodedString() }))
         }
-        router.get("\(Self.prefix)/period") { request, _ in
-            guard let start = request.uri.queryParameters.get("start"), start.count <= 64 else {
-                return Self.badRequest("start (the period start from the receipt) is required")
-            }
-            let batches = await ledger.batches(period: String(start))
-            guard !batches.isEmpty else { return Self.notFound("no batch of that period is published yet") }
-            return Self.json(PeriodDocument(period: String(start), batches: batches))
+    }
+
+    /// The gateway's problem document for a ledger failure. Codes about the request keep their
+    /// message (numbers and limits only); anything else is a read failure whose message may name
+    /// a file: it goes to the operator's log, and the response says only `ledger_unreadable`.
+    private func problem(_ error: LedgerError) -> Response {
+        let failure: RequestFailure
+        switch error.code {
+        case "malformed_ledger_request", "not_found", "not_in_ledger":
+            failure = RequestFailure(code: error.code, message: error.message)
+        case "proof_out_of_range":
+            failure = RequestFailure(code: "not_in_ledger", message: error.message)
+        default:
+            logger.error("ledger read failed", metadata: ["error_code": "\(error.code)", "error": "\(error.message)"])
+            failure = RequestFailure(code: "ledger_unreadable", message: "the ledger could not be read; the operator's log has the cause")
         }
-        router.get("\(Self.prefix)/proof/inclusion") { request, _ in
-            guard let index = request.uri.queryParameters.get("index", as: Int.self),
-                let size = request.uri.queryParameters.get("size", as: Int.self)
-            else { return Self.badRequest("index and size are required") }
-            do {
-                let proof = try await ledger.inclusionProof(index: index, size: size)
-                return Self.json(InclusionProofDocument(
-                    index: index, size: size, leafHash: try await ledger.leafHash(index: index).base64EncodedString(),
-                    rootHash: try await ledger.rootHash(size: size).base64EncodedString(), proof: proof.map { $0.base64EncodedString() }))
-            } catch {
-                return Self.notFound("\(error)")
-            }
-        }
-        router.get("\(Self.prefix)/proof/consistency") { request, _ in
-            guard let old = request.uri.queryParameters.get("old", as: Int.self),
-                let new = request.uri.queryParameters.get("new", as: Int.self)
-            else { return Self.badRequest("old and new are required") }
-            do {
-                let proof = try await ledger.consistencyProof(oldSize: old, newSize: new)
-                return Self.json(ConsistencyProofDocument(oldSize: old, newSize: new, proof: proof.map { $0.base64EncodedString() }))
-            } catch {
-                return Self.notFound("\(error)")
-            }
-        }
+        let reply = GatewayReply.problem(failure)
+        return Response(
+            status: .init(code: reply.status), headers: [.contentType: reply.contentType, .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 
     static func text(_ text: String, cache: String) -> Response {
@@ -105,13 +108,5 @@ struct LedgerRoutes: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(document)) ?? Data())))
-    }
-
-    static func notFound(_ message: String) -> Response {
-        Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
-    }
-
-    static func badRequest(_ message: String) -> Response {
-        Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
     }
 }

@@ -39,6 +39,8 @@ struct AdminRoutes: Sendable {
     var ledgerDirectory: String { ledger.directory.path }
     /// When set, `/metrics` and `/ledger/records` require `Authorization: Bearer <token>`; probes stay open.
     let bearerToken: String?
+    /// `--require-hardening`: not ready while a protection is missing.
+    let requireHardening: Bool
     /// Readiness fails when the ledger's volume has less free space than this.
     var ledgerMinFreeBytes: Int = 0
 
@@ -55,30 +57,38 @@ struct AdminRoutes: Sendable {
             let ledgerWritable = access(ledgerDirectory, W_OK) == 0 && ledgerHealthy
             let spaceLeft = freeBytes.map { $0 >= ledgerMinFreeBytes } ?? false
             let publishedKeys = keyRing.keySet.published(at: Date()).count
+            let unmet = requireHardening ? hardening.unmet : []
             let readiness = Readiness(
-                ready: !drain.isDraining && ledgerWritable && spaceLeft && publishedKeys > 0, draining: drain.isDraining,
+                ready: !drain.isDraining && ledgerWritable && spaceLeft && publishedKeys > 0 && unmet.isEmpty, draining: drain.isDraining,
                 ledgerWritable: ledgerWritable, ledgerFreeBytes: freeBytes ?? 0, ledgerMinFreeBytes: ledgerMinFreeBytes,
-                publishedKeys: publishedKeys, hardening: hardening, hardeningSummary: hardening.summary)
+                publishedKeys: publishedKeys, hardening: hardening, hardeningSummary: hardening.summary, hardeningRequired: requireHardening,
+                hardeningMissing: unmet)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             return Response(
                 status: readiness.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(readiness)) ?? Data())))
         }
-        router.get("/dashboard") { _, _ in
-            // The page is static and carries no numbers; it reads /metrics (with the token) itself.
-            Response(
-                status: .ok,
-                headers: [
-                    .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                    .contentSecurityPolicy: "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-                ],
-                body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+        // The page is static and carries no numbers; its script reads /metrics (with the token).
+        for (path, type, body) in [
+            ("/dashboard", "text/html; charset=utf-8", DashboardPage.html),
+            ("/dashboard.css", "text/css; charset=utf-8", DashboardPage.stylesheet),
+            ("/dashboard.js", "text/javascript; charset=utf-8", DashboardPage.script),
+        ] {
+            router.get(RouterPath(path)) { _, _ in
+                Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: type, .cacheControl: "no-store", .xContentTypeOptions: "nosniff",
+                        .contentSecurityPolicy: DashboardPage.contentSecurityPolicy,
+                    ],
+                    body: .init(byteBuffer: ByteBuffer(string: body)))
+            }
         }
         router.get("/ledger/records") { request, _ in
             // The private detail (exact times, sizes, lifetimes, device pseudonyms) for the
             // operator's own audit; never on the device-facing port.
-            if let bearerToken, request.headers[.authorization] != "Bearer \(bearerToken)" {
+            if let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
             }
             guard let start = request.uri.queryParameters.get("start", as: Int.self),
@@ -93,19 +103,23 @@ struct AdminRoutes: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("/metrics") { request, _ in
-            if let bearerToken, request.headers[.authorization] != "Bearer \(bearerToken)" {
+            if let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
             }
             let now = Date()
             let keys = keyRing.keySet
+            let hardening = ProcessHardening.current()
             let gauges = await ledgerGauges() + [
+                ("lethe_plaintext_locked_bytes", "Bytes of plaintext buffers locked in RAM (mlock) now.", Double(hardening.lockedBytes)),
+                ("lethe_plaintext_mapped_bytes", "Bytes of plaintext buffers mapped now, locked or not.", Double(hardening.plaintextMappedBytes)),
+                ("lethe_mlock_failures", "Plaintext buffers whose mlock was refused since start (raise RLIMIT_MEMLOCK).", Double(hardening.lockFailures)),
                 ("lethe_ohttp_keys_published", "OHTTP key configurations published for discovery.", Double(keys.published(at: now).count)),
                 ("lethe_ohttp_keys_accepted", "OHTTP key ids accepted for decryption (published, new, or in their grace period).",
                  Double(keys.acceptedKeyIDs(at: now).count)),
             ]
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: ProcessHardening.current(), extraGauges: gauges))))
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: hardening, extraGauges: gauges))))
         }
     }
 
@@ -160,6 +174,10 @@ struct Readiness: Encodable {
     let publishedKeys: Int
     let hardening: HardeningStatus
     let hardeningSummary: String
+    /// `--require-hardening` is set.
+    let hardeningRequired: Bool
+    /// With `--require-hardening`, the protections that keep the worker unready.
+    let hardeningMissing: [String]
 
     enum CodingKeys: String, CodingKey {
         case ready, draining, hardening
@@ -168,5 +186,7 @@ struct Readiness: Encodable {
         case ledgerMinFreeBytes = "ledger_min_free_bytes"
         case publishedKeys = "published_keys"
         case hardeningSummary = "hardening_summary"
+        case hardeningRequired = "hardening_required"
+        case hardeningMissing = "hardening_missing"
     }
 }

@@ -100,7 +100,7 @@ public final class WorkerMetrics: Sendable {
         let mechanisms: [(String, Bool)] = [
             ("non_dumpable", hardening.nonDumpable), ("core_limit_zero", hardening.coreLimitZero),
             ("mlock", hardening.memoryLockAvailable), ("heap_scrub", hardening.heapScrub),
-            ("landlock", hardening.filesystem.isActive),
+            ("glib_slices", hardening.glibSlicesScrubbed), ("landlock", hardening.filesystem.isActive),
         ]
         for (mechanism, active) in mechanisms {
             registry.makeGauge(

@@ -53,6 +53,8 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
         "imaging_unavailable": 503, "plaintext_allocation_failed": 503, "plaintext_arena_closed": 503,
         "ledger_unwritable": 503, "overloaded": 503, "memory_budget_exceeded": 503, "rate_limited": 429,
         "internal_error": 500,
+        // Public ledger routes (outer, no envelope).
+        "malformed_ledger_request": 400, "not_in_ledger": 404, "ledger_unreadable": 503,
     ]
 
     /// Seconds a device should wait before retrying, for refusals caused by load.
