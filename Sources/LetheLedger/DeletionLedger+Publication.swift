@@ -32,21 +32,16 @@ extension DeletionLedger {
     private func publish(_ batch: Batch) async throws {
         if let logBroken { throw logBroken }
         try await waitUntilDurable(batch.recordEnd)
-        let decoder = JSONDecoder()
-        let lines = try records.lines(batch.recordStart..<batch.recordEnd)
-        let batchRecords = try lines.map { try decoder.decode(DeletionRecord.self, from: $0) }
         let period = LedgerTime.timestamp(batch.period)
-        let commitments = zip(lines, batchRecords).map { (DeletionRecord.commitment(canonicalJSON: $0), $1.wipeVerified) }
-            .sorted { $0.0 < $1.0 }
         let first = tree.size
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var entries = try commitments.enumerated().map { offset, commitment in
-            try encoder.encode(WipeCommitment(sequence: first + offset, period: period, commitment: commitment.0, wipeVerified: commitment.1))
+        var entries = try batch.commitments.sorted { $0.commitment < $1.commitment }.enumerated().map { offset, record in
+            try encoder.encode(WipeCommitment(sequence: first + offset, period: period, commitment: record.commitment, wipeVerified: record.verified))
         }
         let summary = PeriodSummary(
             sequence: first + entries.count, period: period, periodEnd: LedgerTime.timestamp(batch.periodEnd),
-            journalStart: batch.recordStart, records: batchRecords, refused: batch.refused, clockStep: batch.clockStep)
+            journalStart: batch.recordStart, totals: batch.totals, refused: batch.refused, clockStep: batch.clockStep)
         entries.append(try encoder.encode(summary))
 
         let rolled = try log.append(entries, day: String(period.prefix(10)))

@@ -38,7 +38,7 @@ extension DeletionLedger {
             recordsSynced = max(recordsSynced, entry.sequence)
             _ = try? applyRetention()
         }
-        openBatch?.recordEnd = records.count
+        openBatch?.add(entry, canonicalJSON: json)
         if entry.clockStep != nil { openBatch?.stepInRecord = true }
         if configuration.checkpointEveryEntries > 0, let open = openBatch, open.recordCount >= configuration.checkpointEveryEntries {
             closeOpenBatch()

@@ -195,13 +195,10 @@ public actor DeletionLedger {
             guard let start = record.period.flatMap(LedgerTime.milliseconds), let end = record.periodEnd.flatMap(LedgerTime.milliseconds) else {
                 throw LedgerError(code: "ledger_corrupt", message: "record #\(index) has no period: run 'lethe audit verify'")
             }
-            if var last = batches.last, last.period == start, record.clockStep == nil,
-                everyEntries == 0 || last.recordCount < everyEntries {
-                last.recordEnd = index + 1
-                batches[batches.count - 1] = last
-            } else {
-                batches.append(Batch(period: start, periodEnd: end, recordStart: index, recordEnd: index + 1, clockStep: record.clockStep, stepInRecord: true))
+            if batches.last.map({ $0.period == start && record.clockStep == nil && (everyEntries == 0 || $0.recordCount < everyEntries) }) != true {
+                batches.append(Batch(period: start, periodEnd: end, recordStart: index, recordEnd: index, clockStep: record.clockStep, stepInRecord: true))
             }
+            batches[batches.count - 1].add(record, canonicalJSON: line)
         }
         return batches
     }
@@ -287,6 +284,16 @@ struct Batch: Sendable {
     var clockStep: ClockStep?
     /// The step is written in the batch's first record (so that it survives a crash).
     var stepInRecord = false
+    /// The records' commitments and read-back verifies, and their totals, as they were appended.
+    var commitments: [(commitment: String, verified: Bool)] = []
+    var totals = PeriodTotals()
+
+    /// Adds a record written at the end of the batch.
+    mutating func add(_ record: DeletionRecord, canonicalJSON: Data) {
+        recordEnd = record.sequence + 1
+        commitments.append((DeletionRecord.commitment(canonicalJSON: canonicalJSON), record.wipeVerified))
+        totals.add(record)
+    }
 
     var recordCount: Int { recordEnd - recordStart }
     var isEmpty: Bool { recordCount == 0 && refused.isEmpty }

@@ -86,23 +86,28 @@ public struct PeriodSummary: Codable, Sendable, Equatable {
         sequence: Int, period: String, periodEnd: String, journalStart: Int, records: [DeletionRecord],
         refused: [String: Int], clockStep: ClockStep?
     ) {
+        var totals = PeriodTotals()
+        for record in records { totals.add(record) }
+        self.init(sequence: sequence, period: period, periodEnd: periodEnd, journalStart: journalStart, totals: totals, refused: refused, clockStep: clockStep)
+    }
+
+    /// The summary of a batch whose records were added to `totals`.
+    init(sequence: Int, period: String, periodEnd: String, journalStart: Int, totals: PeriodTotals, refused: [String: Int], clockStep: ClockStep?) {
         self.sequence = sequence
         self.period = period
         self.periodEnd = periodEnd
         self.journalStart = journalStart
-        self.journalEnd = journalStart + records.count
-        self.requests = records.count
-        self.wipesVerified = records.filter(\.wipeVerified).count
-        self.byOutcome = Dictionary(grouping: records, by: \.outcome).mapValues(\.count)
-        self.byErrorCode = Dictionary(grouping: records.compactMap(\.errorCode), by: { $0 }).mapValues(\.count)
-        self.byKind = Dictionary(grouping: records.compactMap(\.kind), by: { $0 }).mapValues(\.count)
-        var bytes: [String: Int] = [:]
-        for record in records { bytes.merge(record.bytesWiped, uniquingKeysWith: +) }
-        self.bytesWiped = bytes
-        self.buffersWiped = records.map(\.buffersWiped).reduce(0, +)
-        self.plaintextLifetimeMaxMicroseconds = records.map(\.plaintextLifetimeMicroseconds).max() ?? 0
-        self.plaintextLifetimeSumMicroseconds = records.map(\.plaintextLifetimeMicroseconds).reduce(0, +)
-        self.lifetimeHistogram = Self.histogram(records.map(\.plaintextLifetimeMicroseconds))
+        self.journalEnd = journalStart + totals.requests
+        self.requests = totals.requests
+        self.wipesVerified = totals.wipesVerified
+        self.byOutcome = totals.byOutcome
+        self.byErrorCode = totals.byErrorCode
+        self.byKind = totals.byKind
+        self.bytesWiped = totals.bytesWiped
+        self.buffersWiped = totals.buffersWiped
+        self.plaintextLifetimeMaxMicroseconds = totals.lifetimeMaxMicroseconds
+        self.plaintextLifetimeSumMicroseconds = totals.lifetimeSumMicroseconds
+        self.lifetimeHistogram = totals.histogram
         self.refused = refused
         self.clockStep = clockStep
     }
@@ -119,6 +124,36 @@ public struct PeriodSummary: Codable, Sendable, Equatable {
 
     /// Requests refused before any plaintext existed, over all codes.
     public var refusedCount: Int { refused.values.reduce(0, +) }
+}
+
+/// Running totals of a batch's records, kept while the batch is open so that publishing it reads
+/// nothing back from disk; `PeriodSummary` is made from them (and an auditor makes the same from
+/// the records).
+struct PeriodTotals: Sendable {
+    var requests = 0
+    var wipesVerified = 0
+    var byOutcome: [String: Int] = [:]
+    var byErrorCode: [String: Int] = [:]
+    var byKind: [String: Int] = [:]
+    var bytesWiped: [String: Int] = [:]
+    var buffersWiped = 0
+    var lifetimeMaxMicroseconds = 0
+    var lifetimeSumMicroseconds = 0
+    var histogram = Array(repeating: 0, count: LedgerReport.bucketBoundsMilliseconds.count + 1)
+
+    mutating func add(_ record: DeletionRecord) {
+        requests += 1
+        if record.wipeVerified { wipesVerified += 1 }
+        byOutcome[record.outcome, default: 0] += 1
+        if let code = record.errorCode { byErrorCode[code, default: 0] += 1 }
+        if let kind = record.kind { byKind[kind, default: 0] += 1 }
+        bytesWiped.merge(record.bytesWiped, uniquingKeysWith: +)
+        buffersWiped += record.buffersWiped
+        lifetimeMaxMicroseconds = max(lifetimeMaxMicroseconds, record.plaintextLifetimeMicroseconds)
+        lifetimeSumMicroseconds += record.plaintextLifetimeMicroseconds
+        let bounds = LedgerReport.bucketBoundsMilliseconds
+        histogram[bounds.firstIndex { record.plaintextLifetimeMicroseconds <= $0 * 1000 } ?? bounds.count] += 1
+    }
 }
 
 /// One line of the public log.
