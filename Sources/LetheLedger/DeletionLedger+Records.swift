@@ -38,7 +38,7 @@ extension DeletionLedger {
             recordsSynced = max(recordsSynced, entry.sequence)
             _ = try? applyRetention()
         }
-        openBatch?.add(entry, canonicalJSON: json)
+        openBatch?.add(entry, at: entry.sequence, canonicalJSON: json)
         if entry.clockStep != nil { openBatch?.stepInRecord = true }
         if configuration.checkpointEveryEntries > 0, let open = openBatch, open.recordCount >= configuration.checkpointEveryEntries {
             closeOpenBatch()

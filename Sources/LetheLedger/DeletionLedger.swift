@@ -198,7 +198,7 @@ public actor DeletionLedger {
             if batches.last.map({ $0.period == start && record.clockStep == nil && (everyEntries == 0 || $0.recordCount < everyEntries) }) != true {
                 batches.append(Batch(period: start, periodEnd: end, recordStart: index, recordEnd: index, clockStep: record.clockStep, stepInRecord: true))
             }
-            batches[batches.count - 1].add(record, canonicalJSON: line)
+            batches[batches.count - 1].add(record, at: index, canonicalJSON: line)
         }
         return batches
     }
@@ -288,9 +288,9 @@ struct Batch: Sendable {
     var commitments: [(commitment: String, verified: Bool)] = []
     var totals = PeriodTotals()
 
-    /// Adds a record written at the end of the batch.
-    mutating func add(_ record: DeletionRecord, canonicalJSON: Data) {
-        recordEnd = record.sequence + 1
+    /// Adds record `index`, written at the end of the batch.
+    mutating func add(_ record: DeletionRecord, at index: Int, canonicalJSON: Data) {
+        recordEnd = index + 1
         commitments.append((DeletionRecord.commitment(canonicalJSON: canonicalJSON), record.wipeVerified))
         totals.add(record)
     }

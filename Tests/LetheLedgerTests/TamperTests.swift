@@ -178,6 +178,27 @@ struct TamperTests {
         #expect(audit.failures.first?.message.hasPrefix("record #7 ") == true)
     }
 
+    @Test("numbers at the edge of Int in the files are findings, never a trap of the auditor or the report")
+    func hostileNumbers() async throws {
+        let (ledger, verifier) = try await prepared()
+        defer { ledger.remove() }
+        var lines = try ledger.logLines()
+        lines[4] = edit(lines[4], #""refused":{}"#, #""refused":{"a":9223372036854775807,"b":9223372036854775807}"#)
+        lines[9] = edit(lines[9], #""journal_end":8"#, #""journal_end":-9223372036854775808"#)
+        try ledger.writeLog(lines)
+        var records = try ledger.recordLines()
+        var huge = try JSONDecoder().decode(DeletionRecord.self, from: records[1])
+        huge.bytesWiped = ["pixels": Int.max, "request_body": Int.max]
+        huge.plaintextLifetimeMicroseconds = Int.max
+        records[1] = try huge.canonicalJSON()
+        try ledger.writeRecords(records)
+        let audit = LedgerAuditor.verify(ledger.directory, verifier: verifier)
+        #expect(!audit.passed)
+        #expect(audit.failures.contains { $0.code == "summary_mismatch" })
+        let report = LedgerReport.make(directories: [ledger.directory], verifiers: [verifier], since: nil, until: nil)
+        #expect(report.replicas.first?.verified == false)
+    }
+
     @Test("a public entry standing for an unverified wipe fails even when the worker signed it")
     func unverifiedEntry() async throws {
         let ledger = TemporaryLedger()

@@ -160,7 +160,7 @@ public enum LedgerAuditor {
                             audit.fail("batch_order", "\(place) is not after entry #\(index - 1) in commitment order: a batch's order must not depend on arrival")
                         }
                     }
-                    if wipe.commitment.count != 64 || !wipe.commitment.allSatisfy(\.isHexDigit) {
+                    if wipe.commitment.utf8.count != 64 || !wipe.commitment.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
                         audit.fail("entry_malformed", "\(place): the commitment is not 64 hex digits")
                     }
                     if !wipe.wipeVerified { audit.fail("wipe_unverified", "\(place) stands for a wipe whose read-back verify failed") }
@@ -171,7 +171,7 @@ public enum LedgerAuditor {
                     checkSummary(summary, wipes: batch.wipes, previous: previousSummary, place: place, audit: &audit)
                     scan.batches.append(ScannedBatch(first: batch.first, wipes: batch.wipes, summary: summary))
                     audit.periodCount += 1
-                    audit.refusedCount += summary.refusedCount
+                    audit.refusedCount &+= summary.refusedCount
                     audit.recordsPublished = summary.journalEnd
                     previousSummary = summary
                     open = nil
@@ -192,12 +192,13 @@ public enum LedgerAuditor {
         if let other = wipes.first(where: { $0.period != summary.period }) {
             audit.fail("batch_malformed", "\(place) summarises period \(summary.period) but entry #\(other.sequence) of its batch is of \(other.period)")
         }
+        // Wrapping arithmetic: the numbers come from a file that may be hostile; a lie disagrees anyway.
         guard summary.requests == wipes.count, summary.wipesVerified == wipes.filter(\.wipeVerified).count,
-            summary.journalEnd - summary.journalStart == summary.requests,
-            summary.byOutcome.values.reduce(0, +) == summary.requests, summary.lifetimeHistogram.reduce(0, +) == summary.requests,
+            summary.journalStart >= 0, summary.journalEnd &- summary.journalStart == summary.requests,
+            summary.byOutcome.values.reduce(0, &+) == summary.requests, summary.lifetimeHistogram.reduce(0, &+) == summary.requests,
             summary.lifetimeHistogram.count == LedgerReport.bucketBoundsMilliseconds.count + 1
         else {
-            audit.fail("summary_mismatch", "\(place) counts \(summary.requests) requests (records #\(summary.journalStart)…#\(summary.journalEnd - 1)) but its batch has \(wipes.count) entries, or its totals disagree with each other")
+            audit.fail("summary_mismatch", "\(place) counts \(summary.requests) requests (records #\(summary.journalStart)…#\(summary.journalEnd &- 1)) but its batch has \(wipes.count) entries, or its totals disagree with each other")
             return
         }
         guard let start = LedgerTime.milliseconds(summary.period), let end = LedgerTime.milliseconds(summary.periodEnd), start < end else {

@@ -173,15 +173,15 @@ struct Totals {
     }
 
     private mutating func add(_ summary: PeriodSummary, records: [DeletionRecord]?, origin: String?, place: String, isPeriod: Bool) {
-        requests += summary.requests
-        byOutcome.merge(summary.byOutcome, uniquingKeysWith: +)
-        byErrorCode.merge(summary.byErrorCode, uniquingKeysWith: +)
-        refused.merge(summary.refused, uniquingKeysWith: +)
-        bytesByClass.merge(summary.bytesWiped, uniquingKeysWith: +)
-        buffers += summary.buffersWiped
-        verified += summary.wipesVerified
+        requests &+= summary.requests
+        byOutcome.merge(summary.byOutcome, uniquingKeysWith: &+)
+        byErrorCode.merge(summary.byErrorCode, uniquingKeysWith: &+)
+        refused.merge(summary.refused, uniquingKeysWith: &+)
+        bytesByClass.merge(summary.bytesWiped, uniquingKeysWith: &+)
+        buffers &+= summary.buffersWiped
+        verified &+= summary.wipesVerified
         lifetimeMax = max(lifetimeMax, summary.plaintextLifetimeMaxMicroseconds)
-        for (slot, count) in summary.lifetimeHistogram.enumerated() where slot < histogram.count { histogram[slot] += count }
+        for (slot, count) in summary.lifetimeHistogram.enumerated() where slot < histogram.count { histogram[slot] &+= count }
         if let records {
             exactLifetimes += records.map(\.plaintextLifetimeMicroseconds)
             unverified += records.filter { !$0.wipeVerified }.map { "#\($0.sequence)" }
@@ -194,7 +194,7 @@ struct Totals {
         if isPeriod {
             periods.append(LedgerReport.Period(
                 origin: origin, period: summary.period, periodEnd: summary.periodEnd, requests: summary.requests,
-                wipesVerified: summary.wipesVerified, refused: summary.refusedCount, bytesWiped: summary.bytesWiped.values.reduce(0, +),
+                wipesVerified: summary.wipesVerified, refused: summary.refusedCount, bytesWiped: summary.bytesWiped.values.reduce(0, &+),
                 plaintextLifetimeMaxMicroseconds: summary.plaintextLifetimeMaxMicroseconds))
         }
     }
@@ -210,7 +210,7 @@ struct Totals {
         }
         var seen = 0
         for (slot, count) in histogram.enumerated() {
-            seen += count
+            seen &+= count
             if seen >= rank { return slot < LedgerReport.bucketBoundsMilliseconds.count ? LedgerReport.bucketBoundsMilliseconds[slot] * 1000 : lifetimeMax }
         }
         return lifetimeMax
@@ -219,7 +219,7 @@ struct Totals {
     func report(replicas: [LedgerReport.Replica], anomalies: [String], since: String?, until: String?, now: Date) -> LedgerReport {
         var anomalies = anomalies
         if !unverified.isEmpty {
-            anomalies.append("\(requests - verified) wipe(s) failed the read-back verify: \(unverified.prefix(20).joined(separator: ", "))")
+            anomalies.append("\(requests &- verified) wipe(s) failed the read-back verify: \(unverified.prefix(20).joined(separator: ", "))")
         }
         if !slow.isEmpty {
             anomalies.append("request(s) held plaintext longer than \(LedgerReport.slowLifetimeMicroseconds / 1_000_000) s: \(slow.prefix(20).joined(separator: ", "))")
@@ -230,7 +230,7 @@ struct Totals {
         return LedgerReport(
             generatedAt: DeletionRecord.timestamp(now), since: since, until: until, replicas: replicas, requests: requests,
             byOutcome: byOutcome, byErrorCode: byErrorCode, refusedBeforePlaintext: refused,
-            bytesWiped: bytesByClass.values.reduce(0, +), bytesWipedByClass: bytesByClass, buffersWiped: buffers, wipesVerified: verified,
+            bytesWiped: bytesByClass.values.reduce(0, &+), bytesWipedByClass: bytesByClass, buffersWiped: buffers, wipesVerified: verified,
             lifetimesExact: allExact, lifetimeP50Microseconds: percentile(0.5), lifetimeP99Microseconds: percentile(0.99),
             lifetimeMaxMicroseconds: lifetimeMax, histogram: buckets, periods: periods, anomalies: anomalies)
     }

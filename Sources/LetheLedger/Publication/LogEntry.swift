@@ -123,7 +123,7 @@ public struct PeriodSummary: Codable, Sendable, Equatable {
     }
 
     /// Requests refused before any plaintext existed, over all codes.
-    public var refusedCount: Int { refused.values.reduce(0, +) }
+    public var refusedCount: Int { refused.values.reduce(0, &+) }
 }
 
 /// Running totals of a batch's records, kept while the batch is open so that publishing it reads
@@ -141,16 +141,18 @@ struct PeriodTotals: Sendable {
     var lifetimeSumMicroseconds = 0
     var histogram = Array(repeating: 0, count: LedgerReport.bucketBoundsMilliseconds.count + 1)
 
+    /// Wrapping sums: a record read from a hostile file must not trap the auditor (an honest
+    /// ledger is nowhere near 2^63; a wrapped sum then simply disagrees with the summary).
     mutating func add(_ record: DeletionRecord) {
         requests += 1
         if record.wipeVerified { wipesVerified += 1 }
         byOutcome[record.outcome, default: 0] += 1
         if let code = record.errorCode { byErrorCode[code, default: 0] += 1 }
         if let kind = record.kind { byKind[kind, default: 0] += 1 }
-        bytesWiped.merge(record.bytesWiped, uniquingKeysWith: +)
-        buffersWiped += record.buffersWiped
+        bytesWiped.merge(record.bytesWiped, uniquingKeysWith: &+)
+        buffersWiped &+= record.buffersWiped
         lifetimeMaxMicroseconds = max(lifetimeMaxMicroseconds, record.plaintextLifetimeMicroseconds)
-        lifetimeSumMicroseconds += record.plaintextLifetimeMicroseconds
+        lifetimeSumMicroseconds &+= record.plaintextLifetimeMicroseconds
         let bounds = LedgerReport.bucketBoundsMilliseconds
         histogram[bounds.firstIndex { record.plaintextLifetimeMicroseconds <= $0 * 1000 } ?? bounds.count] += 1
     }
