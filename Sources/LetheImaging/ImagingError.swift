@@ -56,4 +56,19 @@ public struct ImagingError: Error, Equatable, CustomStringConvertible {
     public static func imagingUnavailable(_ detail: String) -> ImagingError {
         ImagingError(code: "imaging_unavailable", message: detail)
     }
+
+    /// The request ran past its wall-clock limit or used up its CPU budget (or was ended early).
+    public static func processingDeadlineExceeded(_ reason: ProcessingDeadline.Reason, limits: ProcessingDeadline.Limits) -> ImagingError {
+        func seconds(_ duration: Duration) -> String {
+            let (whole, attoseconds) = duration.components
+            let milliseconds = attoseconds / 1_000_000_000_000_000
+            return milliseconds == 0 ? "\(whole)" : "\(Double(whole) + Double(milliseconds) / 1000)"
+        }
+        let message = switch reason {
+        case .wallClock: "processing was stopped at its wall-clock limit of \(seconds(limits.wallClock)) s"
+        case .cpu: "processing was stopped at its CPU budget of \(limits.cpu.map(seconds) ?? "-") s"
+        case .ended: "processing was stopped before it finished"
+        }
+        return ImagingError(code: "processing_deadline_exceeded", message: message)
+    }
 }

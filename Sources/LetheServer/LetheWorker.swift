@@ -23,6 +23,9 @@ public struct LetheWorker: Sendable {
 
     let pipeline: AnalysisPipeline
     private let admission: AdmissionControl
+    private let uploads: UploadSlots
+    /// The browser client's files when `serveWebClient` is on (read at start).
+    private let webClient: WebClientFiles?
     private let drain = DrainState()
     private let logger: Logger
 
@@ -61,17 +64,24 @@ public struct LetheWorker: Sendable {
         // A missing or broken model or profile stops the start rather than failing requests.
         let models = try AnalysisModels.load(directory: configuration.modelsDirectory)
         let profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
+        self.webClient = configuration.serveWebClient ? try WebClientFiles(directory: configuration.webClientDirectory) : nil
         let metrics = WorkerMetrics()
         self.pipeline = AnalysisPipeline(
             gateway: OHTTPGateway(keyRing: keyRing), tokens: tokens, ledger: ledger, configuration: configuration,
             models: models, profiles: profiles, metrics: metrics,
             rateLimiter: DeviceRateLimiter(
                 requestsPerMinute: configuration.deviceRequestsPerMinute, burst: configuration.effectiveDeviceBurst),
+            // Independent of the key ring: reloading keys never forgets a request seen.
+            replayGuard: ReplayGuard(window: configuration.replayWindowSeconds, capacity: configuration.replayCacheEntries),
             logger: logger)
         try Self.applyMemoryBudget(configuration.memoryBudgetMiB, logger: logger)
         self.admission = AdmissionControl(
             maxConcurrent: configuration.maxConcurrentRequests, maxQueued: configuration.maxQueuedRequests,
             queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics)
+        self.uploads = UploadSlots(capacity: configuration.maxConcurrentUploads, metrics: metrics)
+        // libjpeg's multi-scan pass cannot tell which request it decodes: no pass outlives the
+        // request deadline (see ProcessingDeadline).
+        ProcessingDeadline.setCodecPassLimit(configuration.processingLimits.wallClock)
 
         logger.notice("hardening \(hardening.summary)")
         if !hardening.memoryProtected {
@@ -169,10 +179,27 @@ public struct LetheWorker: Sendable {
     /// final checkpoint is signed once nothing can append any more.
     private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
         let gatewayRouter = Router()
-        GatewayRoutes(pipeline: pipeline, admission: admission).register(on: gatewayRouter)
+        if !configuration.corsOrigins.isEmpty {
+            // Added before the routes: Hummingbird applies a middleware to routes registered after it.
+            gatewayRouter.add(middleware: GatewayCORSMiddleware(allowedOrigins: Set(configuration.corsOrigins), path: GatewayRoutes.gatewayPath))
+            gatewayRouter.on(RouterPath(GatewayRoutes.gatewayPath), method: .options) { _, _ in
+                Response(status: .noContent, headers: [.allow: "GET, POST, OPTIONS"])
+            }
+        }
+        GatewayRoutes(pipeline: pipeline, admission: admission, uploads: uploads).register(on: gatewayRouter)
+        if let webClient { WebClientRoutes(files: webClient).register(on: gatewayRouter) }
         LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
+        let uploadLimits = UploadGuard.Limits(
+            uploadTimeout: .nanoseconds(Int64(configuration.uploadTimeoutSeconds * 1e9)),
+            minBytesPerSecond: configuration.minUploadBytesPerSecond, maxBodyBytes: configuration.maxEnvelopeBytes,
+            drainTimeout: .nanoseconds(Int64(configuration.drainTimeoutSeconds * 1e9)))
         let gateway = Application(
             router: gatewayRouter,
+            // Slow senders: the idle timeout closes connections whose headers never end or that
+            // sit idle between requests; UploadGuard bounds how long a body may take.
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [UploadGuard(limits: uploadLimits)],
+                idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lethe"),
             onServerRunning: { channel in await announcer.bound(gateway: channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -27,6 +27,12 @@ public struct ServerConfiguration: Sendable {
     public var skinAnalysis = SkinAnalysisConfiguration()
     /// Directory of the trained models (the face cascade), loaded at start.
     public var modelsDirectory: String = "Config/models"
+    /// Serve the browser client (`/web/`) on the device port, with a strict CSP. Off by default.
+    public var serveWebClient: Bool = false
+    /// Directory of the browser client's files, read at start when `serveWebClient` is on.
+    public var webClientDirectory: String = "Clients/web"
+    /// Origins (exact `scheme://host[:port]`) whose pages may call the gateway (CORS); none by default.
+    public var corsOrigins: [String] = []
     /// Directory of the device profiles (`NAME.json`), loaded at start; missing = no profiles.
     public var profilesDirectory: String = "Config/profiles"
     /// Face photos: minimum face size and region checks.
@@ -72,6 +78,30 @@ public struct ServerConfiguration: Sendable {
     public var deviceRequestsPerMinute: Int = 0
     /// Requests a device may send in a burst above its rate; nil = a tenth of a minute's rate (at least 1).
     public var deviceBurst: Int?
+    /// Request bodies received at once; each holds an upload slot, not a processing slot, until
+    /// it is complete. Beyond that a device gets 503 with Retry-After.
+    public var maxConcurrentUploads: Int = 64
+    /// Time a request body may take before the bytes it brings extend it (see `minUploadBytesPerSecond`).
+    public var uploadTimeoutSeconds: Double = 30
+    /// Every this many bytes received extend the body's deadline by one second; a body slower
+    /// than that is refused with 408 `upload_too_slow` and its connection closed.
+    public var minUploadBytesPerSecond: Int = 64 * 1024
+    /// At SIGTERM, the longest a request body still arriving may take to finish (within its own
+    /// deadline) before it is answered 503 `worker_draining`. Draining then takes at most this
+    /// plus `processingLimits.wallClock`.
+    public var drainTimeoutSeconds: Double = 5
+    /// A connection that sends nothing for this long (an idle keep-alive connection, or request
+    /// headers that never end) is closed.
+    public var idleTimeoutSeconds: Double = 30
+    /// Wall-clock time and CPU time one request may spend from decryption to the end of its
+    /// analysis; libvips and libjpeg stop at it (`processing_deadline_exceeded`).
+    public var processingLimits = ProcessingDeadline.Limits()
+    /// RFC 9458 §6.5: how far the inner request's `Date` may be from the worker's clock, either
+    /// way; encapsulated keys are remembered for as long (`request_stale`, `request_replayed`).
+    public var replayWindowSeconds: Double = 60
+    /// Most encapsulated keys the replay guard remembers; when all are inside their window new
+    /// requests get 503 `replay_cache_full` (see README, "Replayed requests").
+    public var replayCacheEntries: Int = 100_000
 
     public init() {}
 

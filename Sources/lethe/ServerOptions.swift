@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LetheAnalysis
+import LetheImaging
 import LetheServer
 
 /// Worker options shared by `serve` and the embedded worker of `analyze`. Each flag falls back to
@@ -31,6 +32,12 @@ struct ServerOptions: ParsableArguments {
     var maxBytes: Int?
     @Option(help: "Directory of the trained models, loaded at start (LETHE_MODELS_DIR). Default Config/models.")
     var modelsDir: String?
+    @Option(help: "true: serve the browser client under /web/ on the device port, with a strict CSP (LETHE_SERVE_WEB_CLIENT). Default false.")
+    var serveWebClient: Bool?
+    @Option(help: "Directory of the browser client's files, read at start (LETHE_WEB_CLIENT_DIR). Default Clients/web.")
+    var webClientDir: String?
+    @Option(help: "Origin (scheme://host[:port]) whose pages may call the gateway, exact match; repeatable (LETHE_CORS_ORIGIN, comma-separated). Default: none.")
+    var corsOrigin: [String] = []
     @Option(help: "Directory of the device profiles, NAME.json each (LETHE_PROFILES_DIR). Default Config/profiles.")
     var profilesDir: String?
     @Option(help: "Smallest face width as a fraction of the photo width for kind=face (LETHE_MIN_FACE_WIDTH_FRACTION). Default 0.15.")
@@ -71,6 +78,29 @@ struct ServerOptions: ParsableArguments {
     var deviceBurst: Int?
     @Option(help: "Largest max_dimension a simulation request may ask for, in pixels (LETHE_MAX_SIMULATION_DIMENSION). Default 2048.")
     var maxSimulationDimension: Int?
+    @Option(help: "Request bodies received at once, apart from the processing slots; 503 beyond (LETHE_MAX_UPLOADS). Default 64.")
+    var maxUploads: Int?
+    @Option(help: "Seconds a request body may take before the bytes it brings extend it (LETHE_UPLOAD_TIMEOUT). Default 30.")
+    var uploadTimeout: Double?
+    @Option(help: "Bytes per second that extend a body's deadline by a second each; slower bodies get 408 upload_too_slow (LETHE_MIN_UPLOAD_RATE). Default 65536.")
+    var minUploadRate: Int?
+    @Option(help: "At SIGTERM, seconds a request body still arriving may take to finish before 503 worker_draining (LETHE_DRAIN_TIMEOUT). Default 5.")
+    var drainTimeout: Double?
+    @Option(help: "Seconds a connection may stay silent (idle keep-alive, or headers that never end) before it is closed (LETHE_IDLE_TIMEOUT). Default 30.")
+    var idleTimeout: Double?
+    @Option(help: "Wall-clock seconds one request may spend from decryption to the end of its analysis; libvips and libjpeg stop at it (LETHE_REQUEST_DEADLINE). Default 30.")
+    var requestDeadline: Double?
+    @Option(help: "CPU seconds one request may use for decoding and analysis, 0 = only the wall clock (LETHE_REQUEST_CPU_LIMIT). Default 15.")
+    var requestCpuLimit: Double?
+    @Option(help: "Seconds the inner request's Date may be from the worker's clock, either way; encapsulated keys are remembered as long (LETHE_REPLAY_WINDOW). Default 60.")
+    var replayWindow: Double?
+    @Option(help: "Most encapsulated keys remembered for replay detection; when all are inside their window new requests get 503 (LETHE_REPLAY_CACHE_ENTRIES). Default 100000.")
+    var replayCacheEntries: Int?
+
+    /// A duration in seconds (for defaults shown as numbers).
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
 
     /// The process environment with the config file's settings beneath it (see `ConfigFile`).
     func environment(process: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: String] {
@@ -123,6 +153,22 @@ struct ServerOptions: ParsableArguments {
         else { throw ValidationError("the checkpoint interval and segment bytes must be positive; checkpoint entries, retention days and ledger free bytes ≥ 0") }
         configuration.modelsDirectory = modelsDir ?? environment["LETHE_MODELS_DIR"] ?? configuration.modelsDirectory
         configuration.profilesDirectory = profilesDir ?? environment["LETHE_PROFILES_DIR"] ?? configuration.profilesDirectory
+        if let text = environment["LETHE_SERVE_WEB_CLIENT"], serveWebClient == nil {
+            guard let serve = Bool(text) else { throw ValidationError("LETHE_SERVE_WEB_CLIENT must be true or false, got '\(text)'") }
+            configuration.serveWebClient = serve
+        }
+        configuration.serveWebClient = serveWebClient ?? configuration.serveWebClient
+        configuration.webClientDirectory = webClientDir ?? environment["LETHE_WEB_CLIENT_DIR"] ?? configuration.webClientDirectory
+        let origins = corsOrigin.isEmpty
+            ? (environment["LETHE_CORS_ORIGIN"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : corsOrigin
+        for origin in origins {
+            // An origin is scheme://host[:port]: no path, no wildcard, so matching stays exact.
+            guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil,
+                url.path.isEmpty, url.query == nil, !origin.hasSuffix("/"), !origin.contains("*")
+            else { throw ValidationError("--cors-origin must be an origin such as https://kiosk.example, got '\(origin)'") }
+        }
+        configuration.corsOrigins = origins.isEmpty ? configuration.corsOrigins : origins
         if let fraction = minFaceWidthFraction ?? environment["LETHE_MIN_FACE_WIDTH_FRACTION"].flatMap(Double.init) {
             guard fraction > 0, fraction < 1 else { throw ValidationError("the minimum face width fraction must be in (0, 1)") }
             configuration.faceAnalysis.minFaceWidthFraction = fraction
@@ -170,6 +216,31 @@ struct ServerOptions: ParsableArguments {
         }
         guard configuration.decodeLimits.maxPixels > 0, configuration.decodeLimits.maxBytes > 0 else {
             throw ValidationError("limits must be positive")
+        }
+        configuration.maxConcurrentUploads = try maxUploads ?? integer("LETHE_MAX_UPLOADS") ?? configuration.maxConcurrentUploads
+        configuration.uploadTimeoutSeconds = try uploadTimeout ?? number("LETHE_UPLOAD_TIMEOUT") ?? configuration.uploadTimeoutSeconds
+        configuration.minUploadBytesPerSecond = try minUploadRate ?? integer("LETHE_MIN_UPLOAD_RATE") ?? configuration.minUploadBytesPerSecond
+        configuration.idleTimeoutSeconds = try idleTimeout ?? number("LETHE_IDLE_TIMEOUT") ?? configuration.idleTimeoutSeconds
+        configuration.drainTimeoutSeconds = try drainTimeout ?? number("LETHE_DRAIN_TIMEOUT") ?? configuration.drainTimeoutSeconds
+        guard configuration.maxConcurrentUploads >= 1, configuration.minUploadBytesPerSecond >= 1,
+              (0...86_400).contains(configuration.uploadTimeoutSeconds), configuration.uploadTimeoutSeconds > 0,
+              (0...86_400).contains(configuration.idleTimeoutSeconds), configuration.idleTimeoutSeconds > 0,
+              (0...86_400).contains(configuration.drainTimeoutSeconds) else {
+            throw ValidationError("--max-uploads and --min-upload-rate must be ≥ 1, --upload-timeout and --idle-timeout in (0, 86400] seconds, --drain-timeout in [0, 86400]")
+        }
+        let deadlineSeconds = try requestDeadline ?? number("LETHE_REQUEST_DEADLINE")
+            ?? Self.seconds(configuration.processingLimits.wallClock)
+        let cpuSeconds = try requestCpuLimit ?? number("LETHE_REQUEST_CPU_LIMIT")
+            ?? configuration.processingLimits.cpu.map(Self.seconds) ?? 0
+        guard deadlineSeconds > 0, deadlineSeconds <= 86_400, cpuSeconds >= 0, cpuSeconds <= 86_400 else {
+            throw ValidationError("--request-deadline must be in (0, 86400] seconds and --request-cpu-limit in [0, 86400]")
+        }
+        configuration.processingLimits = .init(
+            wallClock: .nanoseconds(Int64(deadlineSeconds * 1e9)), cpu: cpuSeconds == 0 ? nil : .nanoseconds(Int64(cpuSeconds * 1e9)))
+        configuration.replayWindowSeconds = try replayWindow ?? number("LETHE_REPLAY_WINDOW") ?? configuration.replayWindowSeconds
+        configuration.replayCacheEntries = try replayCacheEntries ?? integer("LETHE_REPLAY_CACHE_ENTRIES") ?? configuration.replayCacheEntries
+        guard configuration.replayWindowSeconds >= 1, configuration.replayWindowSeconds <= 86_400, configuration.replayCacheEntries >= 1 else {
+            throw ValidationError("--replay-window must be in [1, 86400] seconds and --replay-cache-entries ≥ 1")
         }
         return configuration
     }

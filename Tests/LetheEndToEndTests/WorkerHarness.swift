@@ -95,6 +95,18 @@ struct WorkerHarness: Sendable {
             }
         }
 
+        /// The operator listener's `/metrics` text.
+        func metrics() async throws -> String {
+            let (body, _) = try await URLSession.shared.data(from: adminURL.appendingPathComponent("metrics"))
+            return String(decoding: body, as: UTF8.self)
+        }
+
+        /// The value of an unlabelled metric, e.g. `lethe_replays_refused_total`.
+        func metric(_ name: String) async throws -> Double? {
+            try await metrics().split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+
         /// Posts raw bytes to the gateway and returns the outer status and body.
         func postEnvelope(_ body: Data, contentType: String = "message/ohttp-req") async throws -> (status: Int, body: Data) {
             var request = URLRequest(url: baseURL.appendingPathComponent(".well-known/ohttp-gateway"))
@@ -115,7 +127,10 @@ struct WorkerHarness: Sendable {
 
         /// A known-length BHTTP analysis request.
         func innerRequest(photo: Data, kind: String = "skin", authorization: Authorization = .deviceToken) -> Data {
-            var fields = [BinaryHTTPField(name: "content-type", value: "application/octet-stream")]
+            var fields = [
+                BinaryHTTPField(name: "content-type", value: "application/octet-stream"),
+                BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
+            ]
             switch authorization {
             case .deviceToken: fields.append(BinaryHTTPField(name: "authorization", value: "Bearer \(token)"))
             case .bearer(let other): fields.append(BinaryHTTPField(name: "authorization", value: "Bearer \(other)"))

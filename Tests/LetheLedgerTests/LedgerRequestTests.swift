@@ -88,6 +88,7 @@ struct LedgerRequestTests {
         ("/ledger/proof/consistency?old=0&new=9223372036854775807", .consistencyProof(oldSize: 0, newSize: Int.max)),
         ("/ledger/period?start=2026-11-22T10:15:00.000Z", .period("2026-11-22T10:15:00.000Z")),
         ("/ledger/period?start=2026-11-22T10:15:00.5Z", .period("2026-11-22T10:15:00.500Z")),
+        ("/ledger/period?start=2026-11-22T10%3A15%3a00.000Z", .period("2026-11-22T10:15:00.000Z")),
     ])
     func routes(target: String, expected: LedgerRequest) throws {
         #expect(try Self.parse(target) == expected)

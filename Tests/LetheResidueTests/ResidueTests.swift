@@ -42,7 +42,10 @@ struct ResidueTests {
         let config = try await client(server).fetchKeyConfigs().first { $0.kemID == OHTTPKEM.x25519.kemID }!
         let inner = BinaryHTTPRequest.encode(
             method: "POST", scheme: "http", authority: "127.0.0.1", path: "/v1/analyses?kind=skin",
-            headerFields: [BinaryHTTPField(name: "authorization", value: "Bearer \(server.token)")],
+            headerFields: [
+                BinaryHTTPField(name: "authorization", value: "Bearer \(server.token)"),
+                BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
+            ],
             content: photo.file)
         return try OHTTPClient(keyConfig: config).encapsulate(inner).encapsulatedRequest
     }
@@ -55,7 +58,10 @@ struct ResidueTests {
         let (head, content) = try await client(server).send(
             BinaryHTTPRequest.encode(
                 method: "POST", scheme: "http", authority: "127.0.0.1", path: "/v1/analyses?kind=skin",
-                headerFields: [BinaryHTTPField(name: "authorization", value: "Bearer \(server.token)")],
+                headerFields: [
+                    BinaryHTTPField(name: "authorization", value: "Bearer \(server.token)"),
+                    BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
+                ],
                 content: photo.file),
             to: try await client(server).fetchKeyConfigs().first { $0.kemID == OHTTPKEM.x25519.kemID }!)
         #expect(head.status == 200)

@@ -69,9 +69,13 @@ public enum LedgerRequest: Sendable, Equatable {
         case ("proof", 2) where components[1] == "inclusion":
             self = .inclusionProof(index: try Self.required("index", in: parameters), size: try Self.required("size", in: parameters))
         case ("period", 1):
-            // An RFC 3339 time (ASCII, no escapes needed), canonicalised to the ledger's spelling.
-            guard let text = parameters["start"], text.utf8.count <= 40, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
-                let milliseconds = LedgerTime.milliseconds(String(text))
+            // An RFC 3339 time, canonicalised to the ledger's spelling. Its ':' needs no escape in a
+            // query, but a client that escapes it anyway (`%3A`) is understood.
+            guard let raw = parameters["start"], raw.utf8.count <= 64 else {
+                throw .malformedLedgerRequest("query parameter start must be an RFC 3339 time such as 2026-11-22T10:15:00.000Z")
+            }
+            let text = raw.replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%3a", with: ":")
+            guard text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), let milliseconds = LedgerTime.milliseconds(text)
             else {
                 throw .malformedLedgerRequest("query parameter start must be an RFC 3339 time such as 2026-11-22T10:15:00.000Z")
             }

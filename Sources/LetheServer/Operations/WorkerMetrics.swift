@@ -1,6 +1,8 @@
 import Foundation
+import LetheImaging
 import LetheMemory
 import Prometheus
+import Synchronization
 
 /// Lethe's Prometheus metrics (names prefixed `lethe_`): counts, sizes, timings, error codes and
 /// hardening state — never image data, never results, never device identities.
@@ -16,6 +18,14 @@ public final class WorkerMetrics: Sendable {
 
     let inFlight: Gauge
     let queued: Gauge
+    /// Request bodies being received right now (`UploadSlots`); the gauge reads it at scrape time.
+    let uploadsInProgress = Atomic<Int>(0)
+    /// Encapsulated keys the replay guard holds now; set at scrape time by the admin listener's owner.
+    let replayCacheEntries = Atomic<Int>(0)
+    private let uploads: Gauge
+    private let replayCache: Gauge
+    private let replaysRefused: Counter
+    private let codecPassesAborted: Gauge
     private let wipes: Counter
     private let wipeVerifyFailures: Counter
     private let plaintextLifetime: DurationHistogram
@@ -35,6 +45,14 @@ public final class WorkerMetrics: Sendable {
     public init() {
         inFlight = registry.makeGauge(name: "lethe_requests_in_flight", help: "Requests admitted and being processed.")
         queued = registry.makeGauge(name: "lethe_requests_queued", help: "Requests waiting for admission.")
+        uploads = registry.makeGauge(
+            name: "lethe_uploads_in_progress", help: "Request bodies being received (each holds an upload slot, not a processing slot).")
+        replayCache = registry.makeGauge(
+            name: "lethe_replay_cache_entries", help: "Encapsulated keys remembered for replay detection (RFC 9458 §6.5).")
+        replaysRefused = registry.makeCounter(
+            name: "lethe_replays_refused_total", help: "Copies of already received encapsulated requests, refused before decryption.")
+        codecPassesAborted = registry.makeGauge(
+            name: "lethe_codec_passes_aborted", help: "libjpeg passes stopped at a request deadline since the worker started.")
         wipes = registry.makeCounter(name: "lethe_wipes_total", help: "Plaintext buffers wiped and read back.")
         wipeVerifyFailures = registry.makeCounter(
             name: "lethe_wipe_verify_failures_total", help: "Wiped buffers whose read-back found a non-zero byte.")
@@ -70,6 +88,11 @@ public final class WorkerMetrics: Sendable {
             help: "Requests refused before any plaintext existed, by reason.").increment()
     }
 
+    /// Counts a replayed request (aggregated only: a replay leaves no ledger entry of its own).
+    func countReplay() {
+        replaysRefused.increment()
+    }
+
     /// Records how long a stage took.
     func observe(_ stage: Stage, _ duration: Duration) {
         stageHistogram(stage).record(duration)
@@ -90,6 +113,9 @@ public final class WorkerMetrics: Sendable {
     /// The Prometheus text exposition, with the gauges that are read at scrape time refreshed.
     func exposition(hardening: HardeningStatus, extraGauges: [(name: String, help: String, value: Double)] = []) -> String {
         plaintextBytes.set(to: Double(PlaintextArena.bytesHeldNow.load(ordering: .relaxed)))
+        uploads.set(to: Double(uploadsInProgress.load(ordering: .relaxed)))
+        replayCache.set(to: Double(replayCacheEntries.load(ordering: .relaxed)))
+        codecPassesAborted.set(to: Double(ProcessingDeadline.codecPassesAborted))
         let capacity = MemoryBudget.capacityBytes
         memoryBudget.set(to: capacity == .max ? 0 : Double(capacity))
         memoryReserved.set(to: Double(MemoryBudget.reservedBytes))

@@ -21,8 +21,8 @@ struct GatewayReply: Sendable {
 }
 
 /// One request's whole life, from ciphertext in to ciphertext out:
-/// decapsulate → parse BHTTP → authenticate → route → decode → analyse → encode JSON →
-/// encapsulate → wipe → ledger entry.
+/// replay check → decapsulate → parse BHTTP → freshness (`Date`) → authenticate → route → decode →
+/// analyse → encode JSON → encapsulate → wipe → ledger entry.
 ///
 /// Plaintext exists only between decapsulation and `arena.wipeAll()`, both in `handle(_:)`, and
 /// every buffer in between belongs to that request's `PlaintextArena`, on every path.
@@ -37,7 +37,22 @@ struct AnalysisPipeline: Sendable {
     let metrics: WorkerMetrics
     /// Per-device request rates (429 beyond).
     let rateLimiter: DeviceRateLimiter
+    /// Encapsulated keys seen within the freshness window (RFC 9458 §6.5).
+    let replayGuard: ReplayGuard
     let logger: Logger
+
+    /// The `Date` check that goes with `replayGuard` (same window).
+    var freshness: RequestFreshness { RequestFreshness(window: replayGuard.window) }
+
+    /// What every stage of one request shares.
+    private struct RequestScope: Sendable {
+        let requestID: String
+        let arena: PlaintextArena
+        let timings: StageTimings
+        let deadline: ProcessingDeadline
+        /// The request's claim on its enc, confirmed once it is fresh and authenticated.
+        let reservation: ReplayGuard.Reservation?
+    }
 
     /// Facts about a request that may go into the ledger and the log: no content.
     private struct Trace {
@@ -47,6 +62,31 @@ struct AnalysisPipeline: Sendable {
     }
 
     func handle(_ encapsulatedRequest: some DataProtocol & Sendable) async -> GatewayReply {
+        // RFC 9458 §6.5: a copy of a request accepted within its window is refused before it is
+        // decrypted, with no ledger record (nothing was decrypted, and a per-copy record would let
+        // whoever replays multiply them): it is only counted, in the metrics and in its period's
+        // ledger summary.
+        var reservation: ReplayGuard.Reservation?
+        if let enc = gateway.encapsulatedKey(of: encapsulatedRequest) {
+            do {
+                reservation = try replayGuard.reserve(enc)
+            } catch {
+                switch error {
+                case .replayed:
+                    metrics.countReplay()
+                    await ledger.countRefusal(code: RequestFailure.requestReplayed.code)
+                    return .problem(.requestReplayed)
+                case .full(let retryAfterSeconds):
+                    metrics.countRefusal(reason: "replay_cache_full")
+                    return await refuse(.replayCacheFull(retryAfterSeconds: retryAfterSeconds))
+                }
+            }
+        }
+        defer {
+            // Given back unless the request was confirmed fresh and authenticated.
+            if let reservation { replayGuard.release(reservation) }
+            metrics.replayCacheEntries.store(replayGuard.count(), ordering: .relaxed)
+        }
         let requestID = RequestID.random()
         // The ledger's clock, like the wipe time it is compared with.
         let receivedAt = ledger.configuration.clock.wallTime()
@@ -60,9 +100,12 @@ struct AnalysisPipeline: Sendable {
         var receiptResponder: OHTTPResponder?
 
         do {
+            // The processing deadline runs from decryption to the end of analysis.
+            let deadline = ProcessingDeadline(limits: configuration.processingLimits)
             let (request, responder) = try timings.measure(.decapsulate) { try gateway.decapsulate(encapsulatedRequest, into: arena) }
             receiptResponder = responder
-            let response = try await respond(to: request, requestID: requestID, arena: arena, timings: timings, trace: &trace)
+            let scope = RequestScope(requestID: requestID, arena: arena, timings: timings, deadline: deadline, reservation: reservation)
+            let response = try await respond(to: request, scope: scope, trace: &trace)
             reply = GatewayReply(
                 status: 200, contentType: "message/ohttp-res",
                 body: try timings.measure(.encapsulate) { try responder.encapsulate(response) })
@@ -148,15 +191,19 @@ struct AnalysisPipeline: Sendable {
     /// Produces the plaintext BHTTP response (in arena buffers) for a decrypted inner request.
     /// Every request failure becomes an inner error response with a stable code; only running out
     /// of plaintext memory throws (`MemoryError`, or `EnvelopeError` carrying its code).
-    private func respond(
-        to request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace
-    ) async throws -> SecureBuffer {
+    private func respond(to request: SecureBuffer, scope: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
+        let (requestID, arena) = (scope.requestID, scope.arena)
         let status: Int
         var json: Data
-        var fields = [BinaryHTTPField(name: "content-type", value: "application/json")]
+        // RFC 9110 §6.6.1, RFC 9458 §6.5.2: the gateway's clock, inside the encryption, so that a
+        // device refused as stale corrects its own and no relay can alter it.
+        var fields = [
+            BinaryHTTPField(name: "content-type", value: "application/json"),
+            BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
+        ]
         var images = EmbeddedImages()
         do {
-            let result = try await analyse(request, requestID: requestID, arena: arena, timings: timings, trace: &trace, images: &images)
+            let result = try await analyse(request, scope: scope, trace: &trace, images: &images)
             json = try Self.encoder.encode(result)
             status = 200
         } catch {
@@ -175,17 +222,23 @@ struct AnalysisPipeline: Sendable {
         }
     }
 
-    /// Parses, authenticates, routes, decodes and analyses. Throws `RequestFailure`.
+    /// Parses, checks freshness, authenticates, routes, decodes and analyses. Throws `RequestFailure`.
     private func analyse(
-        _ request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace,
-        images: inout EmbeddedImages
+        _ request: SecureBuffer, scope: RequestScope, trace: inout Trace, images: inout EmbeddedImages
     ) async throws -> AnalysisResponse {
+        let (requestID, arena, timings, deadline) = (scope.requestID, scope.arena, scope.timings, scope.deadline)
         // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
         let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(RequestFailure) in
             do throws(EnvelopeError) { return try BinaryHTTPRequest.parse(inPlace: bytes) } catch { throw RequestFailure(code: error.code, message: error.message) }
         }
+        // RFC 9458 §6.5.1: before anything else, and before authentication, so that a stale copy
+        // tells nothing about its device.
+        let requestDate = try freshness.check(dateField: head.field("date"))
         let route = try InnerRoute(head, simulationLimits: configuration.simulation)
         let deviceID = try tokens.authenticate(authorization: head.field("authorization"))
+        // Fresh and authenticated: remember its enc for its window, so that no copy gets further
+        // than this one did (not even to the rate limiter, whose allowance a copy would spend).
+        if let reservation = scope.reservation { replayGuard.confirm(reservation, requestDate: requestDate) }
         trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID, on: Date())
         trace.kind = route.kind
         try rateLimiter.admit(deviceID)
@@ -197,7 +250,8 @@ struct AnalysisPipeline: Sendable {
 
         var settings = AnalysisSettings(
             kind: route.kind, millimetresPerPixel: route.millimetresPerPixel, quality: configuration.skinAnalysis,
-            face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis)
+            face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis,
+            landmarks: route.landmarks)
         if let name = route.profile {
             guard let profile = profiles[name] else { throw RequestFailure.unknownProfile(name, known: Array(profiles.keys)) }
             guard profile.kinds.contains(route.kind) else {
@@ -228,6 +282,9 @@ struct AnalysisPipeline: Sendable {
         // libvips and pixel loops are CPU-bound: run them on the blocking pool, not the event loop.
         typealias Measured = (name: String, info: AnalysisResponse.ImageInfo, result: PhotoAnalysisResult, rendering: SimulationRendering?)
         let results = try await NIOThreadPool.singleton.runIfActive { () throws -> [Measured] in
+            // This thread does the request's work from here on: its CPU clock is the request's.
+            deadline.bindToCurrentThread()
+            defer { ProcessingDeadline.unbindCurrentThread() }
             // The codecs' and filters' dead frames on this pool thread hold pieces of the photo
             // and its renderings once they return: zero them before the thread takes other work.
             defer { ThreadStack.wipeBelowCaller() }
@@ -236,7 +293,11 @@ struct AnalysisPipeline: Sendable {
                     let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
                     let image: DecodedImage
                     do throws(ImagingError) {
-                        image = try timings.measure(.decode) { () throws(ImagingError) in try ImageDecoder.decode(photo, limits: limits, arena: arena) }
+                        image = try timings.measure(.decode) { () throws(ImagingError) in
+                            try ImageDecoder.decode(photo, limits: limits, arena: arena, deadline: deadline)
+                        }
+                        // Analysis runs in Swift between libvips calls: checked at each stage boundary.
+                        try deadline.check()
                     } catch {
                         throw RequestFailure(code: error.code, message: error.message)
                     }
@@ -248,15 +309,26 @@ struct AnalysisPipeline: Sendable {
                         result = try timings.measure(.analyse) { () throws(AnalysisError) in
                             try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena)
                         }
-                    } catch { throw RequestFailure(code: error.code, message: error.message) }
+                    } catch {
+                        // Loops that stopped at the deadline leave partial measures, which may
+                        // fail a quality check: the deadline is the reason.
+                        if let reason = deadline.exceeded {
+                            let exceeded = ImagingError.processingDeadlineExceeded(reason, limits: deadline.limits)
+                            throw RequestFailure(code: exceeded.code, message: exceeded.message)
+                        }
+                        throw RequestFailure(code: error.code, message: error.message)
+                    }
+                    do throws(ImagingError) { try deadline.check() } catch { throw RequestFailure(code: error.code, message: error.message) }
                     // Simulations are rendered for the first photo (the only one, outside sessions).
                     guard index == 0, let simulation else { return (part.name, info, result, nil) }
+                    let rendering: SimulationRendering
                     do throws(AnalysisError) {
-                        let rendering = try timings.measure(.simulate) { () throws(AnalysisError) in
+                        rendering = try timings.measure(.simulate) { () throws(AnalysisError) in
                             try SimulationRenderer.render(image, analysis: result, settings: analysisSettings, request: simulation, arena: arena)
                         }
-                        return (part.name, info, result, rendering)
                     } catch { throw RequestFailure(code: error.code, message: error.message) }
+                    do throws(ImagingError) { try deadline.check() } catch { throw RequestFailure(code: error.code, message: error.message) }
+                    return (part.name, info, result, rendering)
                 }
             }
         }

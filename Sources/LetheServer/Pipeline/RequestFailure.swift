@@ -53,12 +53,18 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
         "imaging_unavailable": 503, "plaintext_allocation_failed": 503, "plaintext_arena_closed": 503,
         "ledger_unwritable": 503, "overloaded": 503, "memory_budget_exceeded": 503, "rate_limited": 429,
         "internal_error": 500,
+        // Slow clients and runaway inputs (issue 12 §3).
+        "upload_too_slow": 408, "worker_draining": 503, "processing_deadline_exceeded": 503,
+        // Replay protection (RFC 9458 §6.5; issue 12 §4).
+        "date_required": 400, "request_stale": 400, "request_replayed": 400, "replay_cache_full": 503,
         // Public ledger routes (outer, no envelope).
         "malformed_ledger_request": 400, "not_in_ledger": 404, "ledger_unreadable": 503,
     ]
 
     /// Seconds a device should wait before retrying, for refusals caused by load.
-    static let retryAfterByCode: [String: Int] = ["overloaded": 2, "memory_budget_exceeded": 2]
+    static let retryAfterByCode: [String: Int] = [
+        "overloaded": 2, "memory_budget_exceeded": 2, "worker_draining": 1, "processing_deadline_exceeded": 2,
+    ]
 
     static func notFound(_ path: String) -> RequestFailure {
         RequestFailure(code: "not_found", message: "no resource at this path; analyses are posted to /v1/analyses")
@@ -115,5 +121,44 @@ public struct RequestFailure: Error, Equatable, CustomStringConvertible {
 
     static func payloadTooLarge(_ byteCount: Int, limit: Int) -> RequestFailure {
         RequestFailure(code: "payload_too_large", message: "the photo has \(byteCount) bytes; the limit is \(limit)")
+    }
+
+    /// The encapsulated request is (or is announced as) larger than the gateway reads.
+    static func envelopeTooLarge(limit: Int) -> RequestFailure {
+        RequestFailure(code: "payload_too_large", message: "the encapsulated request exceeds \(limit) bytes")
+    }
+
+    /// The body arrived slower than the upload deadline allows (`UploadGuard`).
+    static func uploadTooSlow(timeoutSeconds: Double, minBytesPerSecond: Int) -> RequestFailure {
+        RequestFailure(
+            code: "upload_too_slow",
+            message: "the request body did not arrive within \(timeoutSeconds) s plus 1 s per \(minBytesPerSecond) bytes received")
+    }
+
+    /// The worker began shutting down while the body was still arriving.
+    static let workerDraining = RequestFailure(
+        code: "worker_draining", message: "the worker is shutting down; send the request again (another replica will take it)")
+
+    /// The inner request has no usable `Date` field (RFC 9458 §6.5.1).
+    static let dateRequired = RequestFailure(
+        code: "date_required", message: "the inner request needs a Date field (an HTTP-date, RFC 9110 §5.6.7) for replay protection")
+
+    /// The inner request's `Date` is outside the freshness window (RFC 9458 §6.5.2).
+    static func requestStale(offsetSeconds: Double, windowSeconds: Double) -> RequestFailure {
+        let direction = offsetSeconds < 0 ? "behind" : "ahead of"
+        return RequestFailure(
+            code: "request_stale",
+            message: "the request's Date is \(Int(abs(offsetSeconds).rounded())) s \(direction) the gateway's clock, outside the ±\(Int(windowSeconds)) s window; correct the clock by the response's Date and retry once")
+    }
+
+    /// A copy of an encapsulated request already accepted within its freshness window.
+    static let requestReplayed = RequestFailure(
+        code: "request_replayed", message: "this encapsulated request was already received; encapsulate a new one to retry")
+
+    /// Every slot of the replay cache holds a request still inside its window.
+    static func replayCacheFull(retryAfterSeconds: Int) -> RequestFailure {
+        RequestFailure(
+            code: "replay_cache_full", message: "the worker is remembering as many recent requests as it can; retry later",
+            retryAfterSeconds: retryAfterSeconds)
     }
 }
