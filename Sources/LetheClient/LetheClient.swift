@@ -19,10 +19,10 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
     public let message: String
     /// The worker's request id when the worker got far enough to assign one.
     public let requestID: String?
-    /// The verified deletion receipt of the refused request (with `analyzeWithReceipt`).
+    /// The verified deletion receipt of a request refused after decryption (with
+    /// `analyzeWithReceipt`). A refused envelope held no plaintext and gets none: it is only
+    /// counted in its period's summary.
     public var receipt: DeletionReceipt?
-    /// The signed receipt note of a refused envelope, before verification.
-    var refusalReceiptNote: String?
     /// Seconds the worker asks the device to wait before retrying (`Retry-After`, on 429 and 503).
     public var retryAfterSeconds: Int?
 
@@ -155,16 +155,7 @@ public struct LetheClient: Sendable {
                     BinaryHTTPField(name: "date", value: HTTPDate.format(clock().addingTimeInterval(clockCorrection.offset))),
                 ],
                 content: photo)
-            let head: BinaryHTTPResponseHead, content: Data, receiptHeader: String?, context: OHTTPClientContext
-            do {
-                (head, content, receiptHeader, context) = try await exchange(inner, to: config)
-            } catch var error as LetheClientError {
-                // A refused envelope carries its receipt in the clear, in the problem document.
-                if let ledgerKey, let note = error.refusalReceiptNote {
-                    error.receipt = try DeletionReceipt.open(note, verifier: ledgerKey)
-                }
-                throw error
-            }
+            let (head, content, receiptHeader, context) = try await exchange(inner, to: config)
             // The receipt is checked before the answer is used: a wrong signature is an error of its own.
             let receipt = try ledgerKey.map { try Self.openReceipt(receiptHeader, context: context, verifier: $0) }
             let decoder = JSONDecoder()
@@ -219,7 +210,6 @@ public struct LetheClient: Sendable {
             var error = LetheClientError(
                 code: problem?["code"] as? String ?? "unexpected_response", status: status,
                 message: problem?["title"] as? String ?? "the gateway answered \(status)", requestID: nil)
-            error.refusalReceiptNote = problem?["receipt"] as? String
             error.retryAfterSeconds = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0) }
             throw error
         }

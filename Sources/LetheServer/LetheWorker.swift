@@ -87,7 +87,7 @@ public struct LetheWorker: Sendable {
         if !hardening.memoryProtected {
             logger.warning("hardening incomplete: plaintext may reach swap, a core dump or freed heap on this host")
         }
-        let ledgerEntries = await ledger.count
+        let ledgerEntries = await ledger.recordCount
         logger.notice("ready to serve", metadata: [
             "libvips": "\(VipsRuntime.version)", "heif": "\(VipsRuntime.heifAvailable)",
             "key_ids": "\(keyRing.keySet.published(at: Date()).map { "\($0.keyID):\($0.kem.rawValue)" }.joined(separator: ","))",
@@ -207,7 +207,8 @@ public struct LetheWorker: Sendable {
         let adminRouter = Router()
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
-            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening
+            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening,
+            ledgerMinFreeBytes: configuration.ledgerMinFreeBytes
         ).register(on: adminRouter)
         let admin = Application(
             router: adminRouter,

@@ -45,8 +45,11 @@ public struct ServerConfiguration: Sendable {
     public var simulation = SimulationLimits()
     /// Most photos in one multipart session (`too_many_photos` beyond).
     public var maxPhotosPerSession = 3
-    /// Transparency log: signing key, origin, checkpoints, segments, retention.
+    /// Transparency log: signing key, origin, publication period, segments, retention.
     public var ledger = LedgerConfiguration()
+    /// `/readyz` fails while the ledger's volume has less free space than this, so that traffic
+    /// moves elsewhere before a full volume makes every request fail with `ledger_unwritable`.
+    public var ledgerMinFreeBytes: Int = 256 << 20
     /// libvips start-up settings.
     public var vips = VipsConfiguration()
     /// Operator listener (metrics, probes): loopback by default, separate from the device port.

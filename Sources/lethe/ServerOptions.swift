@@ -46,14 +46,16 @@ struct ServerOptions: ParsableArguments {
     var ledgerKeyFile: String?
     @Option(help: "Origin (log name) for a newly created ledger key (LETHE_LEDGER_ORIGIN). Default lethe.local/<hostname>-<random>.")
     var ledgerOrigin: String?
-    @Option(help: "Sign a checkpoint once this many entries are uncovered (LETHE_CHECKPOINT_ENTRIES). Default 64.")
+    @Option(help: "Publish a batch before its period ends once it holds this many requests; smaller crowds to hide in (LETHE_CHECKPOINT_ENTRIES). Default 0 = only at the end of the period.")
     var checkpointEntries: Int?
-    @Option(help: "… or this many seconds after the first uncovered entry (LETHE_CHECKPOINT_INTERVAL). Default 10.")
+    @Option(help: "Publication period in seconds: each period's records are published together, in random order, with its summary and a checkpoint (LETHE_CHECKPOINT_INTERVAL). Default 60.")
     var checkpointInterval: Double?
     @Option(help: "Close a ledger segment file at this size in bytes, or at the UTC day change (LETHE_LEDGER_SEGMENT_BYTES). Default 67108864.")
     var ledgerSegmentBytes: Int?
     @Option(help: "Remove ledger segments older than this many days, 0 = never (LETHE_LEDGER_RETENTION_DAYS). Default 183.")
     var ledgerRetentionDays: Int?
+    @Option(help: "Readiness fails while the ledger volume has less free space than this many bytes (LETHE_LEDGER_MIN_FREE_BYTES). Default 268435456.")
+    var ledgerMinFreeBytes: Int?
     @Option(help: "Operator listener address for /metrics, /healthz, /readyz, /dashboard (LETHE_ADMIN_HOST); 'auto' = 0.0.0.0 when an admin token is set, else 127.0.0.1. Default 127.0.0.1.")
     var adminHost: String?
     @Option(help: "Operator listener port (LETHE_ADMIN_PORT). Default 9090; 0 picks a free one.")
@@ -145,9 +147,10 @@ struct ServerOptions: ParsableArguments {
         }
         configuration.ledger.maxSegmentBytes = try ledgerSegmentBytes ?? integer("LETHE_LEDGER_SEGMENT_BYTES") ?? configuration.ledger.maxSegmentBytes
         configuration.ledger.retentionDays = try ledgerRetentionDays ?? integer("LETHE_LEDGER_RETENTION_DAYS") ?? configuration.ledger.retentionDays
-        guard configuration.ledger.checkpointEveryEntries > 0, configuration.ledger.checkpointIntervalSeconds > 0,
-            configuration.ledger.maxSegmentBytes > 0, configuration.ledger.retentionDays >= 0
-        else { throw ValidationError("checkpoint entries/interval and segment bytes must be positive, retention days ≥ 0") }
+        configuration.ledgerMinFreeBytes = try ledgerMinFreeBytes ?? integer("LETHE_LEDGER_MIN_FREE_BYTES") ?? configuration.ledgerMinFreeBytes
+        guard configuration.ledger.checkpointEveryEntries >= 0, configuration.ledger.checkpointIntervalSeconds >= 0.001,
+            configuration.ledger.maxSegmentBytes > 0, configuration.ledger.retentionDays >= 0, configuration.ledgerMinFreeBytes >= 0
+        else { throw ValidationError("the checkpoint interval and segment bytes must be positive; checkpoint entries, retention days and ledger free bytes ≥ 0") }
         configuration.modelsDirectory = modelsDir ?? environment["LETHE_MODELS_DIR"] ?? configuration.modelsDirectory
         configuration.profilesDirectory = profilesDir ?? environment["LETHE_PROFILES_DIR"] ?? configuration.profilesDirectory
         if let text = environment["LETHE_SERVE_WEB_CLIENT"], serveWebClient == nil {

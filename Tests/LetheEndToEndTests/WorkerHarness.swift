@@ -17,6 +17,7 @@ struct WorkerHarness: Sendable {
     let ledgerDirectory: URL
     let configuration: ServerConfiguration
 
+    /// - Parameter configure: last changes to the configuration (ledger clock, thresholds).
     init(
         maxBytes: Int? = nil, adminToken: String? = nil, maxConcurrent: Int? = nil, maxQueued: Int? = nil,
         queueTimeoutSeconds: Double? = nil, deviceRequestsPerMinute: Int = 0, deviceBurst: Int? = nil,
@@ -40,6 +41,8 @@ struct WorkerHarness: Sendable {
         configuration.modelsDirectory = packageRoot.appendingPathComponent("Config/models").path
         configuration.profilesDirectory = packageRoot.appendingPathComponent("Config/profiles").path
         if let maxBytes { configuration.decodeLimits.maxBytes = maxBytes }
+        // Short publication periods: a test sees its period's summary (and refusal counts) soon.
+        configuration.ledger.checkpointIntervalSeconds = 0.25
         configure(&configuration)
         self.configuration = configuration
     }
@@ -73,8 +76,23 @@ struct WorkerHarness: Sendable {
 
         var client: LetheClient { LetheClient(serverURL: baseURL, token: token) }
 
+        /// The private deletion records (one per request that held plaintext).
         func ledgerEntries() throws -> [DeletionRecord] {
             try DeletionLedger.readEntries(in: ledgerDirectory)
+        }
+
+        /// Requests refused before any plaintext existed, by code, over the published period
+        /// summaries, once they reach `expected` (polls; returns what is there after 60 s).
+        func publishedRefusals(reaching expected: [String: Int]) async throws -> [String: Int] {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while true {
+                var counts: [String: Int] = [:]
+                for case .summary(let summary) in (try? DeletionLedger.readLog(in: ledgerDirectory)) ?? [] {
+                    counts.merge(summary.refused, uniquingKeysWith: +)
+                }
+                if expected.allSatisfy({ counts[$0.key, default: 0] >= $0.value }) || ContinuousClock.now > deadline { return counts }
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
 
         /// The operator listener's `/metrics` text.

@@ -28,7 +28,8 @@ struct DrainWatcher: Service {
 }
 
 /// The operator listener (loopback by default, separate from the device-facing port): metrics,
-/// liveness, readiness and the live dashboard. Nothing here carries content.
+/// liveness, readiness, the live dashboard and the ledger's private records. Nothing here
+/// carries content.
 struct AdminRoutes: Sendable {
     let metrics: WorkerMetrics
     let drain: DrainState
@@ -36,10 +37,12 @@ struct AdminRoutes: Sendable {
     /// The gateway's OHTTP keys: ready only while at least one key is published.
     let keyRing: OHTTPKeyRing
     var ledgerDirectory: String { ledger.directory.path }
-    /// When set, `/metrics` requires `Authorization: Bearer <token>`; probes stay open.
+    /// When set, `/metrics` and `/ledger/records` require `Authorization: Bearer <token>`; probes stay open.
     let bearerToken: String?
     /// `--require-hardening`: not ready while a protection is missing.
     let requireHardening: Bool
+    /// Readiness fails when the ledger's volume has less free space than this.
+    var ledgerMinFreeBytes: Int = 0
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -47,13 +50,18 @@ struct AdminRoutes: Sendable {
         }
         router.get("/readyz") { _, _ in
             let hardening = ProcessHardening.current()
-            let ledgerWritable = access(ledgerDirectory, W_OK) == 0
+            // Writable now, and with room left: unready before the volume is full, so that the
+            // load balancer moves traffic away while every request can still be recorded.
+            let freeBytes = Self.freeBytes(ledgerDirectory)
+            let ledgerHealthy = await ledger.isWritable
+            let ledgerWritable = access(ledgerDirectory, W_OK) == 0 && ledgerHealthy
+            let spaceLeft = freeBytes.map { $0 >= ledgerMinFreeBytes } ?? false
             let publishedKeys = keyRing.keySet.published(at: Date()).count
             let unmet = requireHardening ? hardening.unmet : []
             let readiness = Readiness(
-                ready: !drain.isDraining && ledgerWritable && publishedKeys > 0 && unmet.isEmpty, draining: drain.isDraining,
-                ledgerWritable: ledgerWritable, publishedKeys: publishedKeys,
-                hardening: hardening, hardeningSummary: hardening.summary, hardeningRequired: requireHardening,
+                ready: !drain.isDraining && ledgerWritable && spaceLeft && publishedKeys > 0 && unmet.isEmpty, draining: drain.isDraining,
+                ledgerWritable: ledgerWritable, ledgerFreeBytes: freeBytes ?? 0, ledgerMinFreeBytes: ledgerMinFreeBytes,
+                publishedKeys: publishedKeys, hardening: hardening, hardeningSummary: hardening.summary, hardeningRequired: requireHardening,
                 hardeningMissing: unmet)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -77,6 +85,23 @@ struct AdminRoutes: Sendable {
                     body: .init(byteBuffer: ByteBuffer(string: body)))
             }
         }
+        router.get("/ledger/records") { request, _ in
+            // The private detail (exact times, sizes, lifetimes, device pseudonyms) for the
+            // operator's own audit; never on the device-facing port.
+            if let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) {
+                return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
+            }
+            guard let start = request.uri.queryParameters.get("start", as: Int.self),
+                let end = request.uri.queryParameters.get("end", as: Int.self), start >= 0, end > start, end - start <= 1000
+            else { return Self.plain(.badRequest, "start and end (at most 1000 apart) are required") }
+            guard let lines = try? await ledger.recordBytes(start..<end) else { return Self.plain(.notFound, "those records are not kept") }
+            var body = Data()
+            for line in lines {
+                body.append(line)
+                body.append(0x0A)
+            }
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
         router.get("/metrics") { request, _ in
             if let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
@@ -98,11 +123,12 @@ struct AdminRoutes: Sendable {
         }
     }
 
-    /// Ledger growth and how long entries have waited for a signed checkpoint: 0 when every
-    /// entry is covered, else the time since the last checkpoint (alerted on when it grows).
+    /// Ledger growth and how long records have waited for a signed checkpoint: 0 when every
+    /// record is covered, else the time since the last checkpoint (alerted on when it grows).
     private func ledgerGauges() async -> [(name: String, help: String, value: Double)] {
-        let entries = await ledger.count
-        let covered = await ledger.checkpointedSize
+        let entries = await ledger.recordCount
+        let covered = await ledger.checkpointedRecords
+        let (logSize, syncs, steps) = (await ledger.logSize, await ledger.recordSyncCount, await ledger.clockStepCount)
         var age = 0.0
         if entries > covered {
             let checkpoints = (try? FileManager.default.contentsOfDirectory(
@@ -111,10 +137,26 @@ struct AdminRoutes: Sendable {
             age = latest.map { Date().timeIntervalSince($0) } ?? 0
         }
         return [
-            ("lethe_ledger_entries", "Entries in this replica's deletion ledger.", Double(entries)),
-            ("lethe_ledger_uncovered_entries", "Ledger entries not yet covered by a signed checkpoint.", Double(entries - covered)),
-            ("lethe_checkpoint_age_seconds", "0 when every entry is checkpointed, else seconds since the last checkpoint.", age),
+            ("lethe_ledger_entries", "Deletion records in this replica's ledger (one per request that held plaintext).", Double(entries)),
+            ("lethe_ledger_uncovered_entries", "Deletion records not yet published under a signed checkpoint.", Double(entries - covered)),
+            ("lethe_ledger_log_entries", "Entries in the public log (commitments and period summaries).", Double(logSize)),
+            ("lethe_checkpoint_age_seconds", "0 when every record is checkpointed, else seconds since the last checkpoint.", age),
+            ("lethe_ledger_fsyncs", "fsyncs of the deletion records since start (group commit: fewer than the records).", Double(syncs)),
+            ("lethe_ledger_clock_steps", "Steps of the wall clock the ledger saw and recorded since start.", Double(steps)),
+            ("lethe_ledger_free_bytes", "Free bytes on the ledger's volume.", Double(Self.freeBytes(ledgerDirectory) ?? 0)),
         ]
+    }
+
+    /// Bytes available to the worker on the volume holding `path` (statvfs), nil when unknown.
+    static func freeBytes(_ path: String) -> Int? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        let (bytes, overflow) = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+        return overflow ? Int.max : Int(clamping: bytes)
+    }
+
+    private static func plain(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
     }
 
     private static func json(_ text: String) -> Response {
@@ -127,6 +169,8 @@ struct Readiness: Encodable {
     let ready: Bool
     let draining: Bool
     let ledgerWritable: Bool
+    let ledgerFreeBytes: Int
+    let ledgerMinFreeBytes: Int
     let publishedKeys: Int
     let hardening: HardeningStatus
     let hardeningSummary: String
@@ -138,6 +182,8 @@ struct Readiness: Encodable {
     enum CodingKeys: String, CodingKey {
         case ready, draining, hardening
         case ledgerWritable = "ledger_writable"
+        case ledgerFreeBytes = "ledger_free_bytes"
+        case ledgerMinFreeBytes = "ledger_min_free_bytes"
         case publishedKeys = "published_keys"
         case hardeningSummary = "hardening_summary"
         case hardeningRequired = "hardening_required"

@@ -16,7 +16,7 @@ struct GatewayReply: Sendable {
     let body: Data
     /// The signed deletion receipt, encrypted to the request's OHTTP context (`Lethe-Receipt`).
     var sealedReceipt: String? = nil
-    /// Set on refusals of the envelope itself, so that the receipt can join the problem document.
+    /// Set on refusals of the envelope itself (for `Retry-After`).
     var refusal: RequestFailure? = nil
 }
 
@@ -63,8 +63,9 @@ struct AnalysisPipeline: Sendable {
 
     func handle(_ encapsulatedRequest: some DataProtocol & Sendable) async -> GatewayReply {
         // RFC 9458 §6.5: a copy of a request accepted within its window is refused before it is
-        // decrypted, with no ledger entry (nothing was decrypted, and a per-copy entry would let
-        // whoever replays multiply them): it is only counted.
+        // decrypted, with no ledger record (nothing was decrypted, and a per-copy record would let
+        // whoever replays multiply them): it is only counted, in the metrics and in its period's
+        // ledger summary.
         var reservation: ReplayGuard.Reservation?
         if let enc = gateway.encapsulatedKey(of: encapsulatedRequest) {
             do {
@@ -73,6 +74,7 @@ struct AnalysisPipeline: Sendable {
                 switch error {
                 case .replayed:
                     metrics.countReplay()
+                    await ledger.countRefusal(code: RequestFailure.requestReplayed.code)
                     return .problem(.requestReplayed)
                 case .full(let retryAfterSeconds):
                     metrics.countRefusal(reason: "replay_cache_full")
@@ -86,7 +88,8 @@ struct AnalysisPipeline: Sendable {
             metrics.replayCacheEntries.store(replayGuard.count(), ordering: .relaxed)
         }
         let requestID = RequestID.random()
-        let receivedAt = Date()
+        // The ledger's clock, like the wipe time it is compared with.
+        let receivedAt = ledger.configuration.clock.wallTime()
         let arena = PlaintextArena()
         let timings = StageTimings(metrics: metrics)
         var trace = Trace()
@@ -118,19 +121,30 @@ struct AnalysisPipeline: Sendable {
         }
 
         let report = timings.measure(.wipe) { arena.wipeAll() }
-        let lifetime = report.bufferCount > 0 ? ContinuousClock.now - plaintextSince : .zero
+        guard report.bufferCount > 0 else {
+            // The envelope was refused before decryption produced a byte: nothing to wipe.
+            return await countRefusal(reply, code: trace.errorCode ?? "internal_error")
+        }
+        let lifetime = ContinuousClock.now - plaintextSince
         return await record(
             reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime,
             timings: timings, responder: reply.status == 200 ? receiptResponder : nil)
     }
 
     /// Answers a request refused before any plaintext existed (wrong media type, oversized or
-    /// aborted body), still leaving its ledger entry.
+    /// aborted body, overload).
     func refuse(_ failure: RequestFailure) async -> GatewayReply {
-        await record(
-            .problem(failure), requestID: RequestID.random(), receivedAt: Date(),
-            trace: Trace(errorCode: failure.code), report: WipeReport(), plaintextLifetime: .zero,
-            timings: StageTimings(metrics: metrics))
+        await countRefusal(.problem(failure), code: failure.code)
+    }
+
+    /// A request that never held plaintext has nothing to wipe and nothing to prove one by one:
+    /// it is counted in its period's summary in the ledger (no disk write, no fsync, so that
+    /// unauthenticated traffic cannot grow the ledger), in the metrics and in the log.
+    private func countRefusal(_ reply: GatewayReply, code: String) async -> GatewayReply {
+        metrics.countRequest(kind: nil, errorCode: code)
+        await ledger.countRefusal(code: code)
+        logger.info("request refused", metadata: ["outcome": "error", "error_code": "\(code)", "bytes_wiped": "0"])
+        return reply
     }
 
     /// Appends the request's deletion record, after its buffers are wiped, and logs its outcome.
@@ -142,7 +156,7 @@ struct AnalysisPipeline: Sendable {
     ) async -> GatewayReply {
         let record = DeletionRecord(
             requestID: requestID, devicePseudonym: trace.devicePseudonym, kind: trace.kind,
-            receivedAt: receivedAt, wipedAt: Date(), plaintextLifetimeMicroseconds: Int(plaintextLifetime.wholeMicroseconds),
+            receivedAt: receivedAt, plaintextLifetimeMicroseconds: Int(plaintextLifetime.wholeMicroseconds),
             bytesWiped: report.bytesByClass, buffersWiped: report.bufferCount, wipeVerified: report.verified,
             errorCode: trace.errorCode)
         if !report.verified {
@@ -161,12 +175,10 @@ struct AnalysisPipeline: Sendable {
             ]) { $1 })
             var answered = reply
             if let responder {
+                // Sealed to the request's OHTTP context: a relay must not see it (it names the
+                // commitment, the one thing that ties the request to its public entry).
                 let key = responder.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount)
                 answered.sealedReceipt = try? ReceiptEnvelope.seal(receipt, key: key)
-            } else if let refusal = reply.refusal {
-                // No OHTTP context to seal to: the receipt travels in the clear. It holds no
-                // content (a random id, the entry index, zero plaintext bytes).
-                answered = .problem(refusal, receipt: receipt)
             }
             return answered
         } catch {
@@ -362,12 +374,10 @@ struct AnalysisPipeline: Sendable {
 
 extension GatewayReply {
     /// An RFC 9457 problem document for a broken envelope (RFC 9458 §5.2/§5.3); carries no content.
-    /// - Parameter receipt: the signed deletion receipt of the refused request, when recorded.
-    static func problem(_ failure: RequestFailure, receipt: String? = nil) -> GatewayReply {
+    static func problem(_ failure: RequestFailure) -> GatewayReply {
         let type = ["unknown_key_id", "unsupported_suite"].contains(failure.code)
             ? "https://iana.org/assignments/http-problem-types#ohttp-key" : "about:blank"
-        var document: [String: String] = ["type": type, "title": failure.message, "code": failure.code]
-        document["receipt"] = receipt
+        let document: [String: String] = ["type": type, "title": failure.message, "code": failure.code]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return GatewayReply(
