@@ -115,7 +115,9 @@ struct SlowClientTests {
 
     @Test("SIGTERM while 8 clients trickle: after the drain timeout each gets 503 worker_draining and the worker exits 0 while they are still connected")
     func drainsWithTricklersConnected() async throws {
-        let server = try ServerProcess(arguments: ["--drain-timeout", "1"])
+        // Only the drain may end these uploads: the upload and idle deadlines (30 s by default)
+        // are out of reach even when a loaded machine is slow to start the worker and count them.
+        let server = try ServerProcess(arguments: ["--drain-timeout", "1", "--upload-timeout", "600", "--idle-timeout", "600"])
         defer { server.stop() }
         let tricklers = try Self.tricklers(8, server: server)
         defer { tricklers.forEach { $0.abort() } }
