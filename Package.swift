@@ -98,7 +98,7 @@ let package = Package(
             exclude: ["reference_face_landmark.py"]),
         .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope"], resources: [.copy("Vectors")]),
         .testTarget(name: "LetheLedgerTests", dependencies: [
-            "LetheLedger", .product(name: "Crypto", package: "swift-crypto"),
+            "LetheLedger", "CLetheSystem", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Looks at the real `lethe serve` process from outside: memory scans, no-disk tracing.
         .testTarget(name: "LetheResidueTests", dependencies: [

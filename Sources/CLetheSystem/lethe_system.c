@@ -2,6 +2,7 @@
 #include "lethe_system.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -85,4 +86,13 @@ __attribute__((noinline)) void lethe_wipe_stack_below(size_t length) {
     explicit_bzero(region, length);
     // Keep the array (and so the wipe) even at high optimisation levels.
     __asm__ __volatile__("" : : "r"(region) : "memory");
+}
+
+size_t lethe_allocated_bytes(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+#else
+    return 0;
+#endif
 }

@@ -16,7 +16,7 @@ extension DeletionLedger {
     @discardableResult
     public func writeCheckpoint() throws -> Checkpoint? {
         guard tree.size > checkpointedSize || (latestCheckpoint == nil && tree.size > 0) else { return nil }
-        let checkpoint = Checkpoint(origin: origin, size: tree.size, rootHash: tree.root())
+        let checkpoint = Checkpoint(origin: origin, size: tree.size, rootHash: try tree.root())
         let note = try checkpoint.signed(by: signer)
         try LedgerFile.replace(layout.checkpointFile(size: checkpoint.size).path, with: Data(note.utf8))
         latestCheckpoint = (checkpoint.size, note, publishedRecords)
@@ -43,7 +43,7 @@ extension DeletionLedger {
         guard size <= tree.size, size == 0 || size >= tree.prunedSize else {
             throw LedgerError(code: "proof_out_of_range", message: "no root for size \(size) (log has \(tree.size), removed \(tree.prunedSize))")
         }
-        return tree.root(size: size)
+        return try tree.root(size: size)
     }
 
     /// Leaf hash of log entry `index`.
@@ -51,7 +51,7 @@ extension DeletionLedger {
         guard index >= tree.prunedSize, index < tree.size else {
             throw LedgerError(code: "proof_out_of_range", message: "no entry \(index)")
         }
-        return tree.leafHash(at: index)
+        return try tree.leafHash(at: index)
     }
 
     /// Canonical JSON bytes of the public log entries in `range` (not those removed by retention).

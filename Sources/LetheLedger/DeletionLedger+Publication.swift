@@ -53,6 +53,7 @@ extension DeletionLedger {
             throw error
         }
         for entry in entries { tree.append(leafHash: MerkleHash.leaf(entry)) }
+        publishedTreeSize.store(tree.size, ordering: .releasing)
         periods[period, default: []].append(PublishedBatch(first: first, summary: first + entries.count - 1))
         summaryEnds.append((tree.size, batch.recordEnd))
         publishedRecords = batch.recordEnd

@@ -41,7 +41,7 @@ extension DeletionLedger {
             proofs["\(kept.size)-\(checkpointSize)"] = try tree.consistencyProof(oldSize: kept.size, newSize: checkpointSize).map { $0.base64EncodedString() }
         }
         let pruned = PrunedPrefix(
-            size: cut, compactRange: tree.compactRange(size: cut).map { $0.base64EncodedString() }, consistencyProofs: proofs)
+            size: cut, compactRange: try tree.compactRange(size: cut).map { $0.base64EncodedString() }, consistencyProofs: proofs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try LedgerFile.replace(layout.prunedFile.path, with: try encoder.encode(pruned))

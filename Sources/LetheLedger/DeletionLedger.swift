@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -16,8 +17,10 @@ import Darwin
 ///   commit). Served only on the operator listener.
 /// - **Log** (`log/`, public): at the end of each publication period the period's records become
 ///   one `WipeCommitment` each, sorted by commitment (not by arrival), then one `PeriodSummary`
-///   with the totals and the requests refused before any plaintext existed; the RFC 9162 Merkle
-///   tree over the log is kept in memory and signed C2SP checkpoints commit to it.
+///   with the totals and the requests refused before any plaintext existed; signed C2SP
+///   checkpoints commit to the RFC 9162 Merkle tree over the log, whose full tiles are on disk
+///   (`tile/`, C2SP tlog-tiles) and whose right edge is in memory (`TiledMerkleTree`): memory
+///   does not grow with the log.
 ///
 /// A crash loses at most records whose receipts were never sent; on the next start a torn line is
 /// cut off (reported in `recoveredBytes`), a batch cut short in the log is rewritten from the
@@ -67,7 +70,10 @@ public actor DeletionLedger {
 
     // Public log.
     var log: SegmentStore
-    var tree: MerkleTree
+    var tree: TiledMerkleTree
+    /// The tree's size, readable without the actor: full tiles below it are served straight from
+    /// disk (`storedFullTile`), off the write path.
+    nonisolated let publishedTreeSize = Atomic<Int>(0)
     /// The latest signed checkpoint note, its size and the records it covers.
     var latestCheckpoint: (size: Int, note: String, records: Int)?
     /// Published batches by period start: where each one's wipe entries and summary are.
@@ -91,11 +97,14 @@ public actor DeletionLedger {
 
         // The public log: retention's compact range, then every line; a batch without its summary
         // (a crash inside the batch's write, never in the tree) is cut off and published again.
-        var tree = MerkleTree()
+        let tiles = TileStore(directory: directory)
+        var tree = TiledMerkleTree(store: tiles)
         if let data = FileManager.default.contents(atPath: layout.prunedFile.path) {
             let pruned = try JSONDecoder().decode(PrunedPrefix.self, from: data)
-            tree = try MerkleTree(prunedSize: pruned.size, compactRange: pruned.compactRange.compactMap { Data(base64Encoded: $0) })
+            tree = try TiledMerkleTree(prunedSize: pruned.size, compactRange: pruned.compactRange.compactMap { Data(base64Encoded: $0) }, store: tiles)
         }
+        // Leaves of the batch being read: they enter the tree at its summary, so that memory holds
+        // one batch, never the log; a batch without its summary stays out.
         var leaves: [Data] = []
         var complete = tree.size
         var periods: [String: [PublishedBatch]] = [:]
@@ -111,12 +120,16 @@ public actor DeletionLedger {
             case .wipe:
                 if batchStart == nil { batchStart = index }
             case .summary(let summary):
+                for leaf in leaves { tree.append(leafHash: leaf) }
+                leaves.removeAll(keepingCapacity: true)
                 periods[summary.period, default: []].append(PublishedBatch(first: batchStart ?? index, summary: index))
                 summaryEnds.append((index + 1, summary.journalEnd))
                 publishedRecords = summary.journalEnd
                 batchStart = nil
                 complete = index + 1
             case .legacy:
+                for leaf in leaves { tree.append(leafHash: leaf) }
+                leaves.removeAll(keepingCapacity: true)
                 batchStart = nil
                 complete = index + 1
             }
@@ -124,9 +137,7 @@ public actor DeletionLedger {
         var recovered = log.recoveredBytes
         if log.count > complete {
             try log.truncate(to: complete)
-            leaves.removeLast(leaves.count - (complete - tree.size))
         }
-        for leaf in leaves { tree.append(leafHash: leaf) }
 
         // The private records: the newest one's time, and those not yet published.
         var pending: [(Int, Data)] = []
@@ -147,6 +158,7 @@ public actor DeletionLedger {
         self.stamps = LedgerStamps(newest: newestTime)
         self.log = log
         self.tree = tree
+        self.publishedTreeSize.store(tree.size, ordering: .releasing)
         self.periods = periods
         self.summaryEnds = summaryEnds
         self.publishedRecords = publishedRecords
@@ -161,7 +173,8 @@ public actor DeletionLedger {
             guard checkpoint.size <= tree.size else {
                 throw LedgerError(code: "ledger_corrupt", message: "checkpoint \(checkpoint.size) covers log entries that are missing (log has \(tree.size)): run 'lethe audit verify'")
             }
-            guard checkpoint.size < tree.prunedSize || checkpoint.rootHash == tree.root(size: checkpoint.size) else {
+            let matches = try checkpoint.size < tree.prunedSize || checkpoint.rootHash == tree.root(size: checkpoint.size)
+            guard matches else {
                 throw LedgerError(code: "ledger_corrupt", message: "log entries differ from checkpoint \(checkpoint.size): run 'lethe audit verify'")
             }
             latestCheckpoint = (checkpoint.size, text, summaryEnds.last { $0.logEnd <= checkpoint.size }?.records ?? 0)

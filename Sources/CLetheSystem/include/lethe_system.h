@@ -65,4 +65,9 @@ void lethe_wipe_stack_below(size_t length);
 /// The system page size.
 size_t lethe_page_size(void);
 
+/// Bytes the allocator has handed out and not taken back (glibc `mallinfo2`: in-use arena
+/// bytes plus mmapped blocks, all arenas); 0 where that is not available. For tests that show
+/// memory does not grow.
+size_t lethe_allocated_bytes(void);
+
 #endif

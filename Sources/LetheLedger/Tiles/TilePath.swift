@@ -111,6 +111,18 @@ extension DeletionLedger {
         tile.level == nil ? try entryBundle(tile) : tree.tileHashes(tile)
     }
 
+    /// A full hash tile read straight from its file, without waiting for the ledger's actor (the
+    /// write path): full tiles never change once written. Nil for an entry bundle, a partial
+    /// tile, or a tile beyond the published tree (a stale file of an older log is never served).
+    public nonisolated func storedFullTile(_ tile: TilePath) -> Data? {
+        guard let level = tile.level, (0..<TiledMerkleTree.tileLevels).contains(level), tile.width == TilePath.width,
+            let range = tile.leafRange
+        else { return nil }
+        let available = publishedTreeSize.load(ordering: .acquiring) >> (level * TilePath.height)
+        guard range.upperBound <= available else { return nil }
+        return TileStore.readFullTile(in: directory, level: level, index: tile.index)
+    }
+
     /// An entry bundle: each entry's canonical JSON with a big-endian 16-bit length prefix.
     func entryBundle(_ tile: TilePath) throws -> Data? {
         guard let range = tile.leafRange, range.lowerBound >= removedSize, range.upperBound <= tree.size else { return nil }

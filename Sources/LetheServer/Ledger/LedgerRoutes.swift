@@ -43,17 +43,21 @@ struct LedgerRoutes: Sendable {
             guard let note = await ledger.checkpointNote(size: size) else {
                 throw LedgerError.notInLedger("no checkpoint of size \(size) is kept")
             }
-            return Self.text(note, cache: "max-age=31536000, immutable")
+            return Self.text(note, cache: Self.immutable)
         case .verifierKey:
             return Self.text(ledger.verifierKey + "\n", cache: "max-age=3600")
         case .tile(let tile):
+            // A full hash tile is a file that never changes: read without the ledger's actor, so
+            // that mirrors and monitors fetching tiles never queue behind appends and fsyncs.
+            if let data = ledger.storedFullTile(tile) {
+                return Self.tile(data, cache: Self.immutable)
+            }
             guard let data = try await ledger.tileData(tile) else {
                 throw LedgerError.notInLedger("\(tile.path) is not in the log (yet, or any more)")
             }
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/octet-stream", .cacheControl: "max-age=31536000, immutable"],
-                body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            // A partial tile (`.p/W`) is replaced by a wider one as the log grows; a full entry
+            // bundle is as immutable as a full hash tile.
+            return Self.tile(data, cache: tile.width == TilePath.width ? Self.immutable : "no-cache")
         case .entries(let range):
             var body = Data()
             for entry in try await ledger.entryBytes(range) {
@@ -94,6 +98,15 @@ struct LedgerRoutes: Sendable {
         return Response(
             status: .init(code: reply.status), headers: [.contentType: reply.contentType, .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+
+    /// For what never changes once published: full tiles and entry bundles, kept checkpoints.
+    static let immutable = "public, max-age=31536000, immutable"
+
+    static func tile(_ data: Data, cache: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/octet-stream", .cacheControl: cache],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func text(_ text: String, cache: String) -> Response {
