@@ -241,6 +241,9 @@ public actor DeletionLedger {
 
     static func loadOrCreateSigner(layout: LedgerLayout, configuration: LedgerConfiguration) throws -> NoteSigner {
         let path = configuration.signingKeyFile ?? layout.signingKeyFile.path
+        if configuration.signingKeyFile != nil, FileManager.default.fileExists(atPath: path) {
+            try checkKeyFilePlacement(path, ledgerDirectory: layout.directory)
+        }
         if let data = FileManager.default.contents(atPath: path) {
             let signer = try NoteSigner(privateKeyString: String(decoding: data, as: UTF8.self))
             if let origin = configuration.origin, origin != signer.name {
@@ -254,6 +257,29 @@ public actor DeletionLedger {
         let signer = try NoteSigner.generate(name: configuration.origin ?? defaultOrigin())
         try LedgerFile.writeNew(Data((signer.privateKeyString + "\n").utf8), to: path)
         return signer
+    }
+
+    /// A configured key file must not be where the ledger's writer (or anyone else) could replace
+    /// it: outside the ledger directory (after resolving symbolic links, as a Kubernetes secret
+    /// mount uses them), a regular file, writable by nobody but its owner and readable by no
+    /// "other". The ledger directory is the one place the worker writes; a key there could be
+    /// swapped by whoever can write the ledger, and the swapped key would sign a rewritten history.
+    /// The default key inside the ledger directory (no `signingKeyFile`) is still accepted: the
+    /// embedded, single-host configuration.
+    static func checkKeyFilePlacement(_ path: String, ledgerDirectory: URL) throws {
+        let key = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+        let ledger = ledgerDirectory.resolvingSymlinksInPath().standardizedFileURL.path
+        guard key != ledger, !key.hasPrefix(ledger.hasSuffix("/") ? ledger : ledger + "/") else {
+            throw LedgerError.ledgerKeyInsecure("the ledger key file is inside the ledger directory: keep it outside, on a read-only file or mount (docs/ledger.md §7)")
+        }
+        var status = stat()
+        guard stat(key, &status) == 0 else { throw LedgerFile.failure("stat", path) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw LedgerError.ledgerKeyInsecure("the ledger key file is not a regular file")
+        }
+        guard status.st_mode & 0o022 == 0, status.st_mode & 0o004 == 0 else {
+            throw LedgerError.ledgerKeyInsecure(String(format: "the ledger key file has mode %04o: it must be writable by its owner only and not readable by others (0400 or 0440)", Int(status.st_mode & 0o7777)))
+        }
     }
 
     /// `lethe.local/<hostname>-<8 random hex digits>`: unique per replica, fixed by the key file.

@@ -25,4 +25,10 @@ public struct LedgerError: Error, Equatable, CustomStringConvertible {
     public static func notInLedger(_ what: String) -> LedgerError {
         LedgerError(code: "not_in_ledger", message: what)
     }
+
+    /// `ledger_key_insecure`: a configured ledger signing key file that the ledger directory's
+    /// writer, or anyone else, could replace or read (docs/ledger.md §7). The worker does not start.
+    static func ledgerKeyInsecure(_ why: String) -> LedgerError {
+        LedgerError(code: "ledger_key_insecure", message: why)
+    }
 }

@@ -12,11 +12,18 @@ import Darwin
 /// one fsync among concurrent appends (group commit). Segments close at `maxSegmentBytes` or when
 /// the UTC day of the lines changes.
 struct SegmentStore {
-    struct Location: Sendable {
+    /// Where line `index` starts: in segment `segment` (its first index) at byte `offset`. There is
+    /// one for each segment's first line and each line whose index is a multiple of 256, so that
+    /// memory holds one anchor per 256 lines, not a location per line; a line is found by reading
+    /// at most the 256 lines from its anchor.
+    struct Anchor: Sendable {
+        let index: Int
         let segment: Int
         let offset: Int
-        let length: Int
     }
+
+    /// Lines between anchors.
+    static let anchorSpacing = 256
 
     struct OpenSegment {
         let firstIndex: Int
@@ -31,13 +38,13 @@ struct SegmentStore {
     let maxSegmentBytes: Int
     /// Lines before this index were removed (retention) or never here.
     private(set) var firstIndex: Int
-    private var locations: [Location]
+    private var anchors: [Anchor]
     private(set) var segment: OpenSegment
     /// Bytes of an incomplete last line cut off at open.
     let recoveredBytes: Int
 
     /// Number of lines, counting removed ones.
-    var count: Int { firstIndex + locations.count }
+    private(set) var count: Int
 
     /// Opens the store, creating the directory (0700) and a first segment starting at `start` when
     /// there is none. An incomplete last line of the last segment (a crash during its write, never
@@ -53,7 +60,7 @@ struct SegmentStore {
         let segments = Self.segments(in: directory)
         let first = start ?? segments.first?.firstIndex ?? 0
         var next = first
-        var locations: [Location] = []
+        var anchors: [Anchor] = []
         var recovered = 0
         var lastDay: String?
         for (position, (firstIndex, url)) in segments.enumerated() {
@@ -73,14 +80,15 @@ struct SegmentStore {
             var offset = 0
             for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
                 try visit(next, Data(line))
-                locations.append(Location(segment: firstIndex, offset: offset, length: line.count))
+                if next == firstIndex || next % Self.anchorSpacing == 0 { anchors.append(Anchor(index: next, segment: firstIndex, offset: offset)) }
                 offset += line.count + 1
                 next += 1
             }
             if position == segments.count - 1 { lastDay = Self.day(ofFirstLineIn: data) }
         }
         self.firstIndex = first
-        self.locations = locations
+        self.anchors = anchors
+        self.count = next
         self.recoveredBytes = recovered
         if let last = segments.last {
             segment = try Self.openSegment(in: directory, firstIndex: last.firstIndex, create: false)
@@ -128,8 +136,11 @@ struct SegmentStore {
         }
         var offset = segment.byteCount
         for line in lines {
-            locations.append(Location(segment: segment.firstIndex, offset: offset, length: line.count))
+            if count == segment.firstIndex || count % Self.anchorSpacing == 0 {
+                anchors.append(Anchor(index: count, segment: segment.firstIndex, offset: offset))
+            }
             offset += line.count + 1
+            count += 1
         }
         segment.byteCount = offset
         if segment.day == nil { segment.day = day }
@@ -159,10 +170,48 @@ struct SegmentStore {
         guard range.lowerBound >= firstIndex, range.upperBound <= count else {
             throw LedgerError(code: "proof_out_of_range", message: "lines \(range) are not in \(directory.lastPathComponent) (\(firstIndex)..<\(count))")
         }
-        return try range.map { index in
-            let location = locations[index - firstIndex]
-            return try LedgerFile.read(segmentFile(firstIndex: location.segment).path, offset: location.offset, length: location.length)
+        var lines: [Data] = []
+        lines.reserveCapacity(range.count)
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let (anchor, block) = try self.block(containing: index)
+            let wanted = block[(index - anchor.index)..<min(block.count, range.upperBound - anchor.index)]
+            guard !wanted.isEmpty else {
+                throw LedgerError(code: "ledger_corrupt", message: "\(directory.lastPathComponent) has fewer lines than counted at #\(index): run 'lethe audit verify'")
+            }
+            lines.append(contentsOf: wanted)
+            index += wanted.count
         }
+        return lines
+    }
+
+    /// The anchor at or before line `index`, and the lines from it to the next anchor (at most 256).
+    private func block(containing index: Int) throws -> (Anchor, [Data]) {
+        // The last anchor whose index is ≤ `index` (binary search: anchors ascend).
+        var low = 0
+        var high = anchors.count
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if anchors[middle].index <= index { low = middle } else { high = middle }
+        }
+        guard low < anchors.count, anchors[low].index <= index else {
+            throw LedgerError(code: "proof_out_of_range", message: "line \(index) is not in \(directory.lastPathComponent)")
+        }
+        let anchor = anchors[low]
+        let path = segmentFile(firstIndex: anchor.segment).path
+        let end: Int
+        if low + 1 < anchors.count, anchors[low + 1].segment == anchor.segment {
+            end = anchors[low + 1].offset
+        } else if anchor.segment == segment.firstIndex {
+            end = segment.byteCount
+        } else {
+            var status = stat()
+            guard stat(path, &status) == 0 else { throw LedgerFile.failure("stat", path) }
+            end = Int(status.st_size)
+        }
+        let data = try LedgerFile.read(path, offset: anchor.offset, length: end - anchor.offset)
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast().map { Data($0) }
+        return (anchor, Array(lines.prefix(Self.anchorSpacing)))
     }
 
     /// Cuts the store back to its first `newCount` lines, which must all be in the open segment's
@@ -172,12 +221,17 @@ struct SegmentStore {
         guard newCount >= segment.firstIndex else {
             throw LedgerError(code: "ledger_corrupt", message: "cannot cut \(directory.lastPathComponent) back to #\(newCount) across segments: run 'lethe audit verify'")
         }
-        let byteCount = newCount == segment.firstIndex ? 0 : locations[newCount - 1 - firstIndex].offset + locations[newCount - 1 - firstIndex].length + 1
+        var byteCount = 0
+        if newCount > segment.firstIndex {
+            let (anchor, block) = try self.block(containing: newCount)
+            byteCount = anchor.offset + block[0..<(newCount - anchor.index)].reduce(0) { $0 + $1.count + 1 }
+        }
         guard ftruncate(segment.descriptor, off_t(byteCount)) == 0, fsync(segment.descriptor) == 0 else {
             throw LedgerFile.failure("truncate", segment.path)
         }
         lseek(segment.descriptor, off_t(byteCount), SEEK_SET)
-        locations.removeLast(count - newCount)
+        anchors.removeAll { $0.index >= newCount }
+        count = newCount
         segment.byteCount = byteCount
     }
 
@@ -206,7 +260,7 @@ struct SegmentStore {
         guard cut > firstIndex, cut <= segment.firstIndex else { return }
         for file in closedSegments() where file.end <= cut { unlink(file.url.path) }
         try LedgerFile.syncDirectory(containing: segmentFile(firstIndex: 0).path)
-        locations.removeFirst(cut - firstIndex)
+        anchors.removeAll { $0.index < cut }
         firstIndex = cut
     }
 
