@@ -14,9 +14,13 @@ import FoundationNetworking
 @Suite("Ledger over loopback HTTP")
 struct LedgerEndToEndTests {
     /// A worker that publishes each record at once (and refusals every half second), on its own /tmp ledger.
-    func run<Result: Sendable>(_ body: @escaping @Sendable (URL, String, NoteVerifier, URL) async throws -> Result) async throws -> Result {
+    func run<Result: Sendable>(
+        prefill: (URL) async throws -> Void = { _ in },
+        _ body: @escaping @Sendable (URL, String, NoteVerifier, URL) async throws -> Result
+    ) async throws -> Result {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-ledger-e2e-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
+        try await prefill(directory)
         var configuration = ServerConfiguration()
         // Several workers share the test process: no per-process memory ceiling.
         configuration.memoryBudgetMiB = nil
@@ -35,6 +39,13 @@ struct LedgerEndToEndTests {
                 try await body(URL(string: "http://127.0.0.1:\(ports.gateway)")!, token, verifier, directory)
             }
         }
+    }
+
+    /// Status, body and `Cache-Control`.
+    static func getWithCache(_ base: URL, _ path: String) async throws -> (Int, Data, String?) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: base.absoluteString + path)!)
+        let http = response as? HTTPURLResponse
+        return (http?.statusCode ?? 0, data, http?.value(forHTTPHeaderField: "Cache-Control"))
     }
 
     static func get(_ base: URL, _ path: String) async throws -> (Int, Data) {
@@ -151,7 +162,9 @@ struct LedgerEndToEndTests {
             #expect(try await Self.get(base, "/ledger/period?start=1999-01-01T00:00:00.000Z").0 == 404)
 
             // tlog-tiles: the partial level-0 tile and entry bundle rebuild the signed root.
-            let (tileStatus, tile) = try await Self.get(base, "/ledger/tile/0/000.p/12")
+            let (tileStatus, tile, tileCache) = try await Self.getWithCache(base, "/ledger/tile/0/000.p/12")
+            #expect(tileCache == "no-cache")
+            #expect(try await Self.getWithCache(base, "/ledger/checkpoint").2 == "no-cache")
             let (bundleStatus, bundle) = try await Self.get(base, "/ledger/tile/entries/000.p/12")
             #expect(tileStatus == 200 && bundleStatus == 200 && tile.count == 12 * 32)
             let hashes = stride(from: 0, to: tile.count, by: 32).map { Data(tile[$0..<$0 + 32]) }
@@ -185,6 +198,40 @@ struct LedgerEndToEndTests {
                 oldSize: 2, newSize: 12, oldRoot: one.rootHash, newRoot: checkpoint.rootHash,
                 proof: proof.proof.compactMap { Data(base64Encoded: $0) }))
             #expect(try await Self.get(base, "/ledger/proof/inclusion?index=19&size=12").0 == 404)
+        }
+    }
+
+    @Test("full tiles come from disk marked immutable; partial tiles and the checkpoint are revalidated")
+    func fullTilesAreImmutable() async throws {
+        // 299 records and their summary: one full level-0 tile and 44 entries of the next.
+        try await run(prefill: { directory in
+            let ledger = try DeletionLedger(directory: directory)
+            for number in 0..<299 {
+                _ = try await ledger.append(DeletionRecord(
+                    requestID: String(format: "%032x", number), devicePseudonym: "abcd", kind: "skin",
+                    receivedAt: Date(), plaintextLifetimeMicroseconds: 1000, bytesWiped: ["pixels": 30], buffersWiped: 1,
+                    wipeVerified: true, errorCode: nil))
+            }
+            try await ledger.publish(closingOpenPeriod: true)
+        }) { base, _, verifier, directory in
+            let (noteStatus, note, noteCache) = try await Self.getWithCache(base, "/ledger/checkpoint")
+            #expect(noteStatus == 200 && noteCache == "no-cache")
+            let checkpoint = try Checkpoint.open(String(decoding: note, as: UTF8.self), verifier: verifier)
+            #expect(checkpoint.size == 300)
+            let (fullStatus, full, fullCache) = try await Self.getWithCache(base, "/ledger/tile/0/000")
+            #expect(fullStatus == 200 && fullCache == "public, max-age=31536000, immutable")
+            #expect(full == FileManager.default.contents(atPath: directory.appendingPathComponent("tile/0/000").path))
+            let (partialStatus, partial, partialCache) = try await Self.getWithCache(base, "/ledger/tile/0/001.p/44")
+            #expect(partialStatus == 200 && partialCache == "no-cache")
+            let hashes = [full, partial].flatMap { tile in stride(from: 0, to: tile.count, by: 32).map { Data(tile[$0..<$0 + 32]) } }
+            #expect(MerkleTree(leafHashes: hashes).root() == checkpoint.rootHash)
+            let (bundleStatus, _, bundleCache) = try await Self.getWithCache(base, "/ledger/tile/entries/000")
+            #expect(bundleStatus == 200 && bundleCache == "public, max-age=31536000, immutable")
+            #expect(try await Self.getWithCache(base, "/ledger/tile/entries/001.p/44").2 == "no-cache")
+            // A tile file beyond the published tree (left by an older log) is never served.
+            try FileManager.default.copyItem(
+                at: directory.appendingPathComponent("tile/0/000"), to: directory.appendingPathComponent("tile/0/005"))
+            #expect(try await Self.get(base, "/ledger/tile/0/005").0 == 404)
         }
     }
 }
