@@ -40,6 +40,55 @@ extension LetheClient {
         }
     }
 
+    /// `receipt` when it is bound to the answer it came with: its record names the answer's
+    /// request id. A receipt for any other request (another device's, or an earlier one of this
+    /// device) proves nothing about this request: it is treated as no receipt.
+    /// - Throws: `receipt_unbound`.
+    static func boundReceipt(_ receipt: DeletionReceipt, requestID: String?) throws(LetheClientError) -> DeletionReceipt {
+        guard let requestID, receipt.record.requestID == requestID else {
+            throw LetheClientError.receiptUnbound("the receipt is for request \(receipt.record.requestID), not for the answer's \(requestID ?? "(none)")")
+        }
+        return receipt
+    }
+
+    /// Accepts a checkpoint (signature already verified) only when it is consistent with the
+    /// newest checkpoint of its log persisted in `checkpointState`: equal roots at equal sizes, and
+    /// otherwise an RFC 9162 §2.1.4 consistency proof from the older to the newer of the two,
+    /// fetched from the worker and checked against both signed roots. A newer checkpoint is then
+    /// persisted. A worker that cannot prove consistency (a fork, or a log shorter than what the
+    /// device saw) is refused.
+    /// - Throws: `checkpoint_inconsistent`, `checkpoint_state_invalid`.
+    func acceptCheckpoint(_ checkpoint: Checkpoint, note: String, verifier: NoteVerifier) async throws(LetheClientError) {
+        guard let state = checkpointState else { return }
+        guard let known = try state.newest(verifier: verifier)?.checkpoint else {
+            try state.store(note: note, origin: verifier.name)
+            return
+        }
+        if checkpoint.size == known.size {
+            guard checkpoint.rootHash == known.rootHash else {
+                throw LetheClientError.checkpointInconsistent("checkpoint \(checkpoint.size) of \(verifier.name) has another root than the one this device verified before: a fork")
+            }
+            return
+        }
+        let (old, new) = checkpoint.size > known.size ? (known, checkpoint) : (checkpoint, known)
+        let proof: [Data]?
+        do {
+            let data = try await get("ledger/proof/consistency?old=\(old.size)&new=\(new.size)")
+            proof = try? JSONDecoder().decode(ConsistencyProofDocument.self, from: data).proof.map { encoded in
+                guard let hash = Data(base64Encoded: encoded) else { throw LetheClientError.checkpointInconsistent("bad hash") }
+                return hash
+            }
+        } catch let error as LetheClientError where error.code == "unexpected_response" {
+            proof = nil
+        } catch {
+            throw LetheClientError.wrapping(error)
+        }
+        guard let proof, MerkleProof.verifyConsistency(oldSize: old.size, newSize: new.size, oldRoot: old.rootHash, newRoot: new.rootHash, proof: proof) else {
+            throw LetheClientError.checkpointInconsistent("checkpoint \(checkpoint.size) of \(verifier.name) is not proven consistent with checkpoint \(known.size) this device verified before")
+        }
+        if checkpoint.size > known.size { try state.store(note: note, origin: verifier.name) }
+    }
+
     /// Decrypts and verifies the sealed receipt header of one exchange.
     static func openReceipt(_ header: String?, context: OHTTPClientContext, verifier: NoteVerifier) throws -> DeletionReceipt {
         guard let header else {
@@ -49,8 +98,8 @@ extension LetheClient {
         return try DeletionReceipt.open(try ReceiptEnvelope.open(header, key: key), verifier: verifier)
     }
 
-    /// The worker's ledger verifier key from `/ledger/key`. Trust on first use: pin the key you
-    /// got out of band instead where you can.
+    /// The worker's ledger verifier key from `/ledger/key`. Trust on first use, so for display
+    /// only: a device verifies receipts and checkpoints with a key pinned in its configuration.
     public func fetchLedgerKey() async throws(LetheClientError) -> NoteVerifier {
         do {
             return try NoteVerifier(verifierKey: String(decoding: try await get("ledger/key"), as: UTF8.self))
@@ -65,7 +114,9 @@ extension LetheClient {
     /// the worker sends is trusted beyond what the signatures and hashes prove. Reads the whole
     /// period's entries, not just its own, so that the fetches do not single the request out.
     /// - Parameter timeout: how long to wait; the period ends at `receipt.periodEnd`.
-    /// - Throws: `checkpoint_timeout`, `inclusion_proof_invalid`, signature errors.
+    /// - Throws: `checkpoint_timeout`, `inclusion_proof_invalid`, signature errors, and with
+    ///   `checkpointState`, `checkpoint_inconsistent` for a checkpoint not consistent with the
+    ///   newest one this device verified before.
     public func proveInclusion(of receipt: DeletionReceipt, verifier: NoteVerifier, timeout: Duration = .seconds(150)) async throws(LetheClientError) -> ProvenDeletion {
         do {
             let deadline = ContinuousClock.now + timeout
@@ -107,7 +158,10 @@ extension LetheClient {
             var checkpoint: Checkpoint?
             while checkpoint == nil {
                 if let note = try? await get("ledger/checkpoint") {
-                    let latest = try Checkpoint.open(String(decoding: note, as: UTF8.self), verifier: verifier)
+                    let text = String(decoding: note, as: UTF8.self)
+                    let latest = try Checkpoint.open(text, verifier: verifier)
+                    // Every checkpoint seen must extend (or be a prefix of) the one persisted.
+                    try await acceptCheckpoint(latest, note: text, verifier: verifier)
                     if latest.size > index { checkpoint = latest }
                 }
                 if checkpoint == nil { try await waitOrGiveUp("no checkpoint covered entry #\(index)") }

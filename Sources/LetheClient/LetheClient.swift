@@ -60,6 +60,10 @@ public struct LetheClient: Sendable {
     /// A key configuration obtained out of band (RFC 9458 §7 wants clients to authenticate it);
     /// when set, the client encrypts to it instead of fetching the worker's key configurations.
     public var pinnedKeyConfig: OHTTPKeyConfig?
+    /// Where the newest verified checkpoint of each log is persisted; with it, every newer
+    /// checkpoint must come with a consistency proof from it (`proveInclusion`). Nil: nothing is
+    /// remembered between calls (a device should always set it).
+    public var checkpointState: CheckpointState?
     /// The device's clock, which dates every request (RFC 9458 §6.5.1). Replaceable to play a
     /// device whose clock is wrong.
     public var clock: @Sendable () -> Date = { Date() }
@@ -157,10 +161,12 @@ public struct LetheClient: Sendable {
                 content: photo)
             let (head, content, receiptHeader, context) = try await exchange(inner, to: config)
             // The receipt is checked before the answer is used: a wrong signature is an error of its own.
-            let receipt = try ledgerKey.map { try Self.openReceipt(receiptHeader, context: context, verifier: $0) }
+            var receipt = try ledgerKey.map { try Self.openReceipt(receiptHeader, context: context, verifier: $0) }
             let decoder = JSONDecoder()
             guard head.status == 200 else {
                 let failure = try? decoder.decode(ErrorResponse.self, from: content)
+                // A refusal's receipt counts only when it is for the request the refusal names.
+                if let signed = receipt, (try? Self.boundReceipt(signed, requestID: failure?.requestID)) == nil { receipt = nil }
                 if failure?.error.code == "request_stale", attempt == 1,
                    let gatewayDate = head.field("date").flatMap({ HTTPDate.parse($0) }) {
                     // The gateway's Date came inside the encryption: no relay chose it.
@@ -174,7 +180,8 @@ public struct LetheClient: Sendable {
                 error.retryAfterSeconds = head.field("retry-after").flatMap { Int($0) }
                 throw error
             }
-            return (try decoder.decode(AnalysisResponse.self, from: content), receipt)
+            let response = try decoder.decode(AnalysisResponse.self, from: content)
+            return (response, try receipt.map { try Self.boundReceipt($0, requestID: response.requestID) })
         }
         throw LetheClientError(code: "unexpected_response", status: 0, message: "the worker refused the corrected request date")
     }

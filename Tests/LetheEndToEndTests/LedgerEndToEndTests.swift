@@ -15,6 +15,7 @@ import FoundationNetworking
 struct LedgerEndToEndTests {
     /// A worker that publishes each record at once (and refusals every half second), on its own /tmp ledger.
     func run<Result: Sendable>(
+        keyFile: URL? = nil,
         prefill: (URL) async throws -> Void = { _ in },
         _ body: @escaping @Sendable (URL, String, NoteVerifier, URL) async throws -> Result
     ) async throws -> Result {
@@ -29,6 +30,7 @@ struct LedgerEndToEndTests {
         configuration.ledgerDirectory = directory.path
         configuration.ledger.checkpointEveryEntries = 1
         configuration.ledger.checkpointIntervalSeconds = 0.5
+        configuration.ledger.signingKeyFile = keyFile?.path
         var logger = Logger(label: "lethe-test")
         logger.logLevel = .warning
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
