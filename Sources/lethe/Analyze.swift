@@ -44,8 +44,10 @@ struct Analyze: AsyncParsableCommand {
     var outputQuality: Int?
     @Option(help: "Write the rendered images into this directory (created if missing): preview, overlay, mask-CONCERN.png.")
     var out: String?
-    @Option(help: "The worker's ledger verifier key (name+keyid+base64) to check the receipt with. Default with --server: fetched from the worker (trust on first use).")
+    @Option(help: "The worker's ledger verifier key (name+keyid+base64), pinned: the receipt and every checkpoint are checked with it. With --server and no key the receipt is not checked (never trust on first use).")
     var ledgerKey: String?
+    @Option(help: "With --server: file keeping the newest verified checkpoint of each log (created if missing); every other checkpoint must be proven consistent with it, or the proof fails with checkpoint_inconsistent.")
+    var checkpointState: String?
     @OptionGroup(title: "Embedded worker (without --server)") var options: ServerOptions
 
     func run() async throws {
@@ -70,6 +72,7 @@ struct Analyze: AsyncParsableCommand {
                 do { return try NoteVerifier(verifierKey: key) } catch { throw ValidationError("--ledger-key: \(error)") }
             }
             var client = LetheClient(serverURL: url, token: token)
+            client.checkpointState = checkpointState.map { CheckpointState(file: URL(fileURLWithPath: $0)) }
             client.analysisParameters = analysisParameters
             client.simulation = try simulation
             (outcome, deletion) = await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: pinned, session: sessionPhotos)
@@ -173,22 +176,22 @@ struct Analyze: AsyncParsableCommand {
         }
         let outcome: Result<AnalysisResponse, LetheClientError>
         var receipt: DeletionReceipt?
-        var keyNote = ""
-        do {
-            let key: NoteVerifier
-            if let ledgerKey {
-                key = ledgerKey
-            } else {
-                key = try await client.fetchLedgerKey()
-                keyNote = " (ledger key \(key.verifierKey) fetched from the worker, not pinned)"
+        guard let key = ledgerKey else {
+            // A key fetched from the worker would prove only that the worker agrees with itself.
+            do {
+                return (.success(try await client.analyze(photo: photo, kind: kind, postQuantum: postQuantum)), "Receipt not checked: pin the worker's ledger key with --ledger-key")
+            } catch {
+                return (.failure(error), "")
             }
+        }
+        do {
             let (response, signed) = try await client.analyzeWithReceipt(photo: photo, kind: kind, postQuantum: postQuantum, ledgerKey: key)
             outcome = .success(response)
             receipt = signed
             guard let receipt else { return (outcome, "") }
             do {
                 let proven = try await client.proveInclusion(of: receipt, verifier: key)
-                return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified ? "yes" : "NO"), proof ok (log entry #\(proven.index), checkpoint \(proven.checkpoint.size))\(keyNote)")
+                return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified ? "yes" : "NO"), proof ok (log entry #\(proven.index), checkpoint \(proven.checkpoint.size))")
             } catch {
                 return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin): receipt signature ok, inclusion proof FAILED: \(error)")
             }
