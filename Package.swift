@@ -9,9 +9,9 @@ let fuzzTargets: [Target] = Context.environment["LETHE_FUZZ"] == "1" ? [
     .executableTarget(name: "fuzz-ohttp-header", dependencies: ["LetheFuzzDriver", "LetheEnvelope", "LetheMemory"], path: "Fuzz/ohttp-header"),
     .executableTarget(name: "fuzz-key-config", dependencies: ["LetheFuzzDriver", "LetheEnvelope"], path: "Fuzz/key-config"),
     .executableTarget(name: "fuzz-bhttp", dependencies: ["LetheFuzzDriver", "LetheEnvelope"], path: "Fuzz/bhttp"),
-    // The multipart parser is compiled from LetheServer's own source files (symlinks), so fuzzing it
-    // does not build Hummingbird and NIO with the sanitizer.
-    .executableTarget(name: "fuzz-multipart", dependencies: ["LetheFuzzDriver"], path: "Fuzz/multipart"),
+    // The multipart parser is compiled from LetheServer's own source files (symlinks: the parser
+    // and the server's error codes), so fuzzing it does not build Hummingbird and NIO with the sanitizer.
+    .executableTarget(name: "fuzz-multipart", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheMemory"], path: "Fuzz/multipart"),
     .executableTarget(name: "fuzz-sniff", dependencies: ["LetheFuzzDriver", "LetheImaging"], path: "Fuzz/sniff"),
     .executableTarget(
         name: "fuzz-decode-analyse", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheAnalysis", "LetheMemory"],

@@ -42,12 +42,12 @@ public struct PhotoAnalysisResult: Sendable {
 /// Routes a decoded photo to the analysis of its kind.
 public enum PhotoAnalysis {
     /// - Throws: the analysis' codes, or `analysis_unavailable` when `face` has no models.
-    public static func run(_ image: DecodedImage, settings: AnalysisSettings, arena: PlaintextArena) throws(AnalysisError) -> PhotoAnalysisResult {
+    public static func run(_ image: DecodedImage, settings: AnalysisSettings, arena: PlaintextArena) throws(LetheError) -> PhotoAnalysisResult {
         let scale = settings.millimetresPerPixel ?? settings.profile?.millimetresPerPixel(imageWidth: image.width)
         let source = settings.millimetresPerPixel != nil ? "query" : (scale != nil ? "profile" : nil)
         switch settings.kind {
         case "face":
-            guard let models = settings.models else { throw .unavailable("the face model is not loaded") }
+            guard let models = settings.models else { throw .analysisUnavailable("the face model is not loaded") }
             let (measures, face) = try FaceAnalyzer.analyze(
                 image, detector: models.faceDetector, configuration: settings.quality, face: settings.face,
                 measures: settings.measures, millimetresPerPixel: scale, scaleSource: source, arena: arena)

@@ -105,9 +105,9 @@ public struct LetheWorker: Sendable {
         let atStart = ProcessStatistics.current()?.residentBytes ?? 0
         let forRequests = ceiling - atStart - ServerConfiguration.memoryHeadroomBytes
         guard forRequests >= 16 << 20 else {
-            throw RequestFailure(
-                code: "memory_budget_too_small", status: 500,
-                message: "a memory budget of \(mebibytes) MiB leaves requests \(max(0, forRequests) >> 20) MiB: the worker uses \(atStart >> 20) MiB at start plus \(ServerConfiguration.memoryHeadroomBytes >> 20) MiB headroom; at least 16 MiB must remain")
+            throw LetheError(
+                .memoryBudgetTooSmall,
+                "a memory budget of \(mebibytes) MiB leaves requests \(max(0, forRequests) >> 20) MiB: the worker uses \(atStart >> 20) MiB at start plus \(ServerConfiguration.memoryHeadroomBytes >> 20) MiB headroom; at least 16 MiB must remain")
         }
         MemoryBudget.setCapacity(forRequests)
         logger.notice("memory budget \(mebibytes) MiB", metadata: [
@@ -145,7 +145,7 @@ public struct LetheWorker: Sendable {
             defer { tasks.cancelAll() }
             var iterator = bound.makeAsyncIterator()
             guard let listening = await iterator.next() else {
-                throw RequestFailure(code: "server_not_started", status: 500, message: "the worker did not start listening")
+                throw LetheError(.serverNotStarted, "the worker did not start listening")
             }
             do {
                 let result = try await body(listening)
@@ -169,6 +169,7 @@ public struct LetheWorker: Sendable {
     /// final checkpoint is signed once nothing can append any more.
     private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
         let gatewayRouter = Router()
+        gatewayRouter.add(middleware: ProblemMiddleware())
         GatewayRoutes(pipeline: pipeline, admission: admission).register(on: gatewayRouter)
         LedgerRoutes(ledger: pipeline.ledger).register(on: gatewayRouter)
         let gateway = Application(
@@ -178,6 +179,7 @@ public struct LetheWorker: Sendable {
             logger: logger)
 
         let adminRouter = Router()
+        adminRouter.add(middleware: ProblemMiddleware())
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
             bearerToken: configuration.adminToken

@@ -209,7 +209,7 @@ struct SimulationTests {
         ([("strength", "0.5")], "simulate_required"),
     ])
     func badValues(query: [(String, String)], code: String) {
-        #expect(throws: AnalysisError(code: code, message: "")) {
+        #expect(throws: analysisError(code)) {
             _ = try SimulationRequest.parse(query.map { (name: $0.0, value: $0.1) }, kind: "skin")
         }
     }

@@ -1,10 +1,17 @@
 import Foundation
+import LetheMemory
 import Testing
 @testable import LetheEnvelope
 
-/// An error to compare against: `EnvelopeError` equality is by code.
-func envelopeError(_ code: String) -> EnvelopeError {
-    EnvelopeError(code: code, message: "")
+/// The error a test expects, named by its documented code (equality is by code). Records an issue
+/// when the code is not one that LetheEnvelope or LetheMemory define.
+func envelopeError(_ code: String, sourceLocation: SourceLocation = #_sourceLocation) -> LetheError {
+    let known = LetheError.Code.envelopeCodes + LetheError.Code.memoryCodes
+    guard let match = LetheError.Code.named(code, in: known) else {
+        Issue.record("\(code) is not a code of LetheEnvelope or LetheMemory", sourceLocation: sourceLocation)
+        return LetheError(LetheError.Code(code, .internal), "")
+    }
+    return LetheError(match, "")
 }
 
 extension Data {

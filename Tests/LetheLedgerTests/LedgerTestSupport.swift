@@ -1,5 +1,7 @@
 import Foundation
 import LetheLedger
+import LetheMemory
+import Testing
 
 /// A ledger directory under /tmp (TMPDIR may point nowhere in the worker's tests).
 struct TemporaryLedger {
@@ -36,4 +38,15 @@ struct TemporaryLedger {
     func writeSegment(_ lines: [Data], firstIndex: Int = 0) throws {
         try Data(lines.map { $0 + Data([0x0A]) }.joined()).write(to: layout.segmentFile(firstIndex: firstIndex))
     }
+}
+
+/// The error a test expects, named by its documented code (equality is by code). Records an issue
+/// when the code is not one that LetheLedger defines.
+func ledgerError(_ code: String, sourceLocation: SourceLocation = #_sourceLocation) -> LetheError {
+    let known = LetheError.Code.ledgerCodes
+    guard let match = LetheError.Code.named(code, in: known) else {
+        Issue.record("\(code) is not a code of LetheLedger", sourceLocation: sourceLocation)
+        return LetheError(LetheError.Code(code, .internal), "")
+    }
+    return LetheError(match, "")
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LetheLedger
+import LetheMemory
 import Testing
 
 @Suite("Transparency ledger: checkpoints, receipts, segments, retention, recovery")
@@ -39,7 +40,7 @@ struct TransparencyLedgerTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         var other = LedgerConfiguration()
         other.origin = "lethe.test/another"
-        #expect(throws: LedgerError.self) { try DeletionLedger(directory: ledger.directory, configuration: other) }
+        #expect(throws: LetheError.self) { try DeletionLedger(directory: ledger.directory, configuration: other) }
     }
 
     @Test("a receipt verifies with the verifier key and its entry is provably in a later checkpoint")
@@ -62,7 +63,7 @@ struct TransparencyLedgerTests {
         // A receipt signed by someone else is refused.
         let forged = try DeletionReceipt.open(receipts[0], verifier: verifier)
         let impostor = try NoteSigner.generate(name: verifier.name)
-        #expect(throws: LedgerError.self) { try DeletionReceipt.open(try forged.signed(by: impostor), verifier: verifier) }
+        #expect(throws: LetheError.self) { try DeletionReceipt.open(try forged.signed(by: impostor), verifier: verifier) }
     }
 
     @Test("a torn tail is cut off on reopen, reported by verify before that, and the tree continues")

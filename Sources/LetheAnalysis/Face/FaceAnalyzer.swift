@@ -40,7 +40,7 @@ public enum FaceAnalyzer {
         face faceConfiguration: FaceAnalysisConfiguration = FaceAnalysisConfiguration(),
         measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, arena: PlaintextArena
-    ) throws(AnalysisError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult) {
+    ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult) {
         let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: true, requireSkin: false, arena: arena)
         arena.release(mask)
 
@@ -84,14 +84,14 @@ public enum FaceAnalyzer {
     /// Exactly one face of sufficient size, or the matching error.
     static func locateFace(
         _ image: DecodedImage, detector: FaceDetector, configuration: FaceAnalysisConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> FaceDetection {
+    ) throws(LetheError) -> FaceDetection {
         let minimumWidth = configuration.minFaceWidthFraction * Double(image.width)
         let candidates = try detector.detect(in: image, arena: arena).filter {
             Double($0.width) >= minimumWidth * configuration.ignoreBelowFractionOfMinimum
         }
         let strongest = candidates.map(\.neighbours).max() ?? 0
         let faces = candidates.filter { Double($0.neighbours) >= configuration.secondaryFaceMinimumSupport * Double(strongest) }
-        guard let face = faces.first else { throw .faceNotFound() }
+        guard let face = faces.first else { throw .faceNotFound }
         guard faces.count == 1 else { throw .multipleFaces(faces.count) }
         guard Double(face.width) >= minimumWidth else {
             throw .faceTooSmall(widthFraction: Double(face.width) / Double(image.width), minimum: configuration.minFaceWidthFraction)

@@ -65,7 +65,7 @@ public struct FaceDetector: Sendable {
     }
 
     /// Finds faces, largest first.
-    public func detect(in image: DecodedImage, arena: PlaintextArena) throws(AnalysisError) -> [FaceDetection] {
+    public func detect(in image: DecodedImage, arena: PlaintextArena) throws(LetheError) -> [FaceDetection] {
         let factor = max(1, min(image.width, image.height) / max(1, configuration.workingShortSidePixels))
         let workWidth = image.width / factor, workHeight = image.height / factor
         guard workWidth >= cascade.windowWidth, workHeight >= cascade.windowHeight else { return [] }
@@ -128,15 +128,15 @@ public struct FaceDetector: Sendable {
         }.sorted { $0.width > $1.width }
     }
 
-    private func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(AnalysisError) -> SecureBuffer {
+    private func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(LetheError) -> SecureBuffer {
         do { return try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            throw .allocationFailed(error, "the \(what)")
+            throw .analysisAllocationFailed(error, "the \(what)")
         }
     }
 
-    private func allocate(_ arena: PlaintextArena, doubles: Int, what: String) throws(AnalysisError) -> SecureBuffer {
+    private func allocate(_ arena: PlaintextArena, doubles: Int, what: String) throws(LetheError) -> SecureBuffer {
         do { return try arena.allocate(count: doubles * MemoryLayout<Double>.stride, bufferClass: .intermediate) } catch {
-            throw .allocationFailed(error, "the \(what)")
+            throw .analysisAllocationFailed(error, "the \(what)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// A boosted cascade of Haar-like stump classifiers in OpenCV's "new" XML format
 /// (`opencv-cascade-classifier`, `stageType BOOST`, `featureType HAAR`), as shipped by Debian's
@@ -43,18 +44,18 @@ public struct HaarCascade: Sendable {
     public var classifierCount: Int { stages.reduce(0) { $0 + $1.stumps.count } }
 
     /// Reads a cascade file.
-    /// - Throws: `AnalysisError` `model_unreadable` when the file is missing or not a supported cascade.
-    public static func load(contentsOf url: URL) throws(AnalysisError) -> HaarCascade {
+    /// - Throws: `model_unreadable` when the file is missing or not a supported cascade.
+    public static func load(contentsOf url: URL) throws(LetheError) -> HaarCascade {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw AnalysisError(code: "model_unreadable", message: "cannot read the face model \(url.path)")
+            throw .modelUnreadable("cannot read the face model \(url.path)")
         }
         return try parse(data)
     }
 
     /// Parses the XML text of a cascade.
-    public static func parse(_ data: Data) throws(AnalysisError) -> HaarCascade {
-        func fail(_ why: String) -> AnalysisError {
-            AnalysisError(code: "model_unreadable", message: "face model: \(why)")
+    public static func parse(_ data: Data) throws(LetheError) -> HaarCascade {
+        func fail(_ why: String) -> LetheError {
+            .modelUnreadable("face model: \(why)")
         }
         guard let root = MiniXML.parse(data), let cascade = root.child("opencv_storage")?.child("cascade") ?? root.child("cascade") else {
             throw fail("not an OpenCV cascade XML file")

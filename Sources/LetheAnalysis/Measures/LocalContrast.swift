@@ -27,13 +27,13 @@ struct LocalContrast {
     ///   - useSkinMask: weight only skin pixels (faces, skin); scalp images weight every pixel.
     static func compute(
         _ work: WorkingImage, radius: Int, excludeAbove: Float, useSkinMask: Bool, arena: PlaintextArena
-    ) throws(AnalysisError) -> LocalContrast {
+    ) throws(LetheError) -> LocalContrast {
         let count = work.pixelCount
         var buffers: [SecureBuffer] = []
         for _ in 0..<4 {
             do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
                 for buffer in buffers { arena.release(buffer) }
-                throw .allocationFailed(error, "a contrast plane")
+                throw .analysisAllocationFailed(error, "a contrast plane")
             }
         }
         let result = LocalContrast(

@@ -24,7 +24,7 @@ enum SkinConcernMeasurer {
     static func measure(
         _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> [RegionMeasures] {
+    ) throws(LetheError) -> [RegionMeasures] {
         let work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
         defer { work.release(arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
@@ -37,7 +37,7 @@ enum SkinConcernMeasurer {
         for region in regions {
             let rect = work.workingRect(region.rect)
             guard rect.width > 2, rect.height > 2 else {
-                throw AnalysisError(code: "face_out_of_bounds", message: "the \(region.name) region lies outside the photo")
+                throw .regionOutOfBounds(region.name)
             }
             let regionMarks = zip(marks, kinds).filter { mark, _ in
                 let cx = mark.centroidX, cy = mark.centroidY
@@ -82,7 +82,7 @@ enum SkinConcernMeasurer {
 
     static func detectMarks(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> DetectedMarks {
+    ) throws(LetheError) -> DetectedMarks {
         let factor = work.factor
         let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / Double(factor)
         let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / Double(factor)

@@ -56,21 +56,21 @@ struct WorkingImage {
     }
 
     /// Converts `crop` of `image`, averaging `factor × factor` blocks in linear light.
-    static func make(_ image: DecodedImage, crop requested: PixelRect, factor: Int, arena: PlaintextArena) throws(AnalysisError) -> WorkingImage {
+    static func make(_ image: DecodedImage, crop requested: PixelRect, factor: Int, arena: PlaintextArena) throws(LetheError) -> WorkingImage {
         let crop = requested.clipped(width: image.width, height: image.height)
         let width = crop.width / factor, height = crop.height / factor
         guard width >= 8, height >= 8 else {
-            throw AnalysisError(code: "image_too_small", message: "the analysed area is \(crop.width)×\(crop.height) pixels, too small to measure")
+            throw .analysedAreaTooSmall(width: crop.width, height: crop.height)
         }
         let planes: SecureBuffer, skin: SecureBuffer
         do {
             planes = try arena.allocate(count: 4 * width * height * MemoryLayout<Float>.stride, bufferClass: .intermediate)
-        } catch { throw .allocationFailed(error, "the CIELAB planes") }
+        } catch { throw .analysisAllocationFailed(error, "the CIELAB planes") }
         do {
             skin = try arena.allocate(count: width * height, bufferClass: .intermediate)
         } catch {
             arena.release(planes)
-            throw .allocationFailed(error, "the skin mask")
+            throw .analysisAllocationFailed(error, "the skin mask")
         }
         image.pixels.withUnsafeBytes { pixelBytes in
             planes.withUnsafeMutableBytes { planeBytes in

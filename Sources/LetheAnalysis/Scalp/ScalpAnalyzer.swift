@@ -44,8 +44,8 @@ public enum ScalpAnalyzer {
         _ image: DecodedImage, millimetresPerPixel: Double?, scaleSource: String = "query",
         configuration: SkinAnalysisConfiguration, scalp: ScalpAnalysisConfiguration = ScalpAnalysisConfiguration(),
         arena: PlaintextArena
-    ) throws(AnalysisError) -> ScalpAnalysisResult {
-        guard let millimetresPerPixel, millimetresPerPixel > 0, millimetresPerPixel.isFinite else { throw .missingScale() }
+    ) throws(LetheError) -> ScalpAnalysisResult {
+        guard let millimetresPerPixel, millimetresPerPixel > 0, millimetresPerPixel.isFinite else { throw .scaleRequired }
         let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: false, arena: arena)
         arena.release(mask)
 
@@ -138,7 +138,7 @@ public enum ScalpAnalyzer {
 
     static func detectMarks(
         _ work: WorkingImage, millimetresPerWorkingPixel mmPerWork: Double, scalp: ScalpAnalysisConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> ScalpMarks {
+    ) throws(LetheError) -> ScalpMarks {
         let radius = min(max(4, Int((scalp.backgroundRadiusMillimetres / mmPerWork).rounded())), max(2, min(work.width, work.height) / 2))
         let contrast = try LocalContrast.compute(
             work, radius: radius, excludeAbove: Float(min(scalp.hairMinimumContrastLStar, scalp.flakeMinimumContrastLStar)) * 0.6,

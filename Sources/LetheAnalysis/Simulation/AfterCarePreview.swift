@@ -31,7 +31,7 @@ enum AfterCarePreview {
     static func render(
         _ image: DecodedImage, work: WorkingImage, labels: ConcernLabels, request: SimulationRequest, output: SecureBuffer,
         arena: PlaintextArena
-    ) throws(AnalysisError) {
+    ) throws(LetheError) {
         let strengths = (
             spots: Float(request.strength(of: .spots)), pores: Float(request.strength(of: .pores)),
             wrinkles: Float(request.strength(of: .wrinkles)), redness: Float(request.strength(of: .redness)),

@@ -22,18 +22,18 @@ struct ConcernLabels {
     /// Labels the working image `work` (factor 1 in simulations).
     static func make(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> ConcernLabels {
+    ) throws(LetheError) -> ConcernLabels {
         let detected = try SkinConcernMeasurer.detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
         defer { detected.release(arena) }
         SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast, configuration: configuration)
         let count = work.pixelCount
         let labels: SecureBuffer, queue: SecureBuffer
         do { labels = try arena.allocate(count: count, bufferClass: .rendering) } catch {
-            throw .unavailable("could not allocate the concern labels (\(error.code))")
+            throw .analysisAllocationFailed(error, "the concern labels")
         }
         do { queue = try arena.allocate(count: count * MemoryLayout<Int32>.stride, bufferClass: .rendering) } catch {
             arena.release(labels)
-            throw .unavailable("could not allocate the label queue (\(error.code))")
+            throw .analysisAllocationFailed(error, "the label queue")
         }
         defer { arena.release(queue) }
         let whole = PixelRect(x: 0, y: 0, width: work.width, height: work.height)

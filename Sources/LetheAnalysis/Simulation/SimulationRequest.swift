@@ -1,4 +1,5 @@
 import LetheImaging
+import LetheMemory
 
 /// Output control of the rendered images: size, format, quality.
 public struct SimulationOutput: Sendable, Equatable {
@@ -67,11 +68,11 @@ public struct SimulationRequest: Sendable, Equatable {
     /// - Throws: `unknown_concern`, `concern_kind_mismatch`, `invalid_strength`,
     ///   `invalid_output_dimension`, `unsupported_output_format`, `invalid_output_quality`,
     ///   `simulate_required` (output or strength options without `simulate`).
-    public static func parse(_ query: [(name: String, value: String)], kind: String, limits: SimulationLimits = SimulationLimits()) throws(AnalysisError) -> SimulationRequest? {
+    public static func parse(_ query: [(name: String, value: String)], kind: String, limits: SimulationLimits = SimulationLimits()) throws(LetheError) -> SimulationRequest? {
         let relevant = query.filter { isSimulationParameter($0.name) }
         guard let list = relevant.last(where: { $0.name == "simulate" })?.value else {
             if let stray = relevant.first {
-                throw AnalysisError(code: "simulate_required", message: "\(shown(stray.name)) needs simulate=<concerns>")
+                throw LetheError(.simulateRequired, "\(shown(stray.name)) needs simulate=<concerns>")
             }
             return nil
         }
@@ -79,9 +80,7 @@ public struct SimulationRequest: Sendable, Equatable {
         for name in list.split(separator: ",", omittingEmptySubsequences: false).map({ String($0).trimmingWhitespace }) {
             let concern = try concern(named: name)
             guard concern.kinds.contains(kind) else {
-                throw AnalysisError(
-                    code: "concern_kind_mismatch",
-                    message: "\(concern.rawValue) cannot be simulated for kind=\(kind); it exists for \(concern.kinds.joined(separator: ", "))")
+                throw LetheError(.concernKindMismatch, "\(concern.rawValue) cannot be simulated for kind=\(kind); it exists for \(concern.kinds.joined(separator: ", "))")
             }
             if !concerns.contains(concern) { concerns.append(concern) }
         }
@@ -93,22 +92,18 @@ public struct SimulationRequest: Sendable, Equatable {
             case "strength": common = try strength(value, parameter: name)
             case "max_dimension":
                 guard let dimension = Int(value), (SimulationLimits.minDimension...limits.maxDimension).contains(dimension) else {
-                    throw AnalysisError(
-                        code: "invalid_output_dimension",
-                        message: "max_dimension must be a whole number of pixels from \(SimulationLimits.minDimension) to \(limits.maxDimension), got '\(shown(value))'")
+                    throw LetheError(.invalidOutputDimension, "max_dimension must be a whole number of pixels from \(SimulationLimits.minDimension) to \(limits.maxDimension), got '\(shown(value))'")
                 }
                 request.output.maxDimension = dimension
             case "format":
                 guard let format = ImageFormat(rawValue: value.lowercased() == "jpg" ? "jpeg" : value.lowercased()),
                       outputFormats.contains(format) else {
-                    throw AnalysisError(
-                        code: "unsupported_output_format",
-                        message: "format '\(shown(value))' is not offered; use \(outputFormats.map(\.rawValue).joined(separator: ", "))")
+                    throw LetheError(.unsupportedOutputFormat, "format '\(shown(value))' is not offered; use \(outputFormats.map(\.rawValue).joined(separator: ", "))")
                 }
                 request.output.format = format
             case "quality":
                 guard let quality = Int(value), (1...100).contains(quality) else {
-                    throw AnalysisError(code: "invalid_output_quality", message: "quality must be a whole number from 1 to 100, got '\(shown(value))'")
+                    throw LetheError(.invalidOutputQuality, "quality must be a whole number from 1 to 100, got '\(shown(value))'")
                 }
                 request.output.quality = quality
             default:
@@ -123,18 +118,16 @@ public struct SimulationRequest: Sendable, Equatable {
         return request
     }
 
-    private static func concern(named name: String) throws(AnalysisError) -> SimulationConcern {
+    private static func concern(named name: String) throws(LetheError) -> SimulationConcern {
         guard let concern = SimulationConcern(rawValue: name) else {
-            throw AnalysisError(
-                code: "unknown_concern",
-                message: "'\(shown(name))' is not a concern that can be simulated; known: \(SimulationConcern.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw LetheError(.unknownConcern, "'\(shown(name))' is not a concern that can be simulated; known: \(SimulationConcern.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return concern
     }
 
-    private static func strength(_ text: String, parameter: String) throws(AnalysisError) -> Double {
+    private static func strength(_ text: String, parameter: String) throws(LetheError) -> Double {
         guard let value = Double(text), value.isFinite, (0...1).contains(value) else {
-            throw AnalysisError(code: "invalid_strength", message: "\(shown(parameter)) must be a number from 0 to 1, got '\(shown(text))'")
+            throw LetheError(.invalidStrength, "\(shown(parameter)) must be a number from 0 to 1, got '\(shown(text))'")
         }
         return value
     }

@@ -15,7 +15,7 @@ public enum SkinAnalyzer {
     public static func analyze(
         _ image: DecodedImage, configuration: SkinAnalysisConfiguration, measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, arena: PlaintextArena
-    ) throws(AnalysisError) -> SkinAnalysisResult {
+    ) throws(LetheError) -> SkinAnalysisResult {
         let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: true, arena: arena)
         defer { arena.release(mask) }
         let pixelCount = image.width * image.height

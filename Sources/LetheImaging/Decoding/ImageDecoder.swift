@@ -16,7 +16,7 @@ public enum ImageDecoder {
     /// and does not copy); the caller wipes it afterwards.
     /// - Throws: `empty_body`, `payload_too_large`, `unsupported_media_type`, `image_too_large`,
     ///   `image_too_complex`, `image_corrupt`, `imaging_unavailable`, `memory_budget_exceeded`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena) throws(ImagingError) -> DecodedImage {
+    public static func decode(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena) throws(LetheError) -> DecodedImage {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .emptyBody }
         guard bytes.count <= limits.maxBytes else {
             throw .payloadTooLarge(byteCount: bytes.count, limit: limits.maxBytes)
@@ -38,7 +38,7 @@ public enum ImageDecoder {
 
     private static func decodePipeline(
         _ base: UnsafeRawPointer, count: Int, format: ImageFormat, limits: DecodeLimits, arena: PlaintextArena
-    ) throws(ImagingError) -> DecodedImage {
+    ) throws(LetheError) -> DecodedImage {
         // The load call only reads the header; pixels are decoded when the final write pulls them.
         guard let loaded = load(base, count: count, format: format) else {
             if format == .heif && !VipsRuntime.heifAvailable {
@@ -58,10 +58,7 @@ public enum ImageDecoder {
         // access): reserve that much of the memory budget until the pixels are ours.
         let sampleBytes = Int(vips_format_sizeof(loaded.bandFormat))
         let decoderBytes = width * height * max(3, loaded.bands) * max(1, sampleBytes)
-        guard MemoryBudget.reserve(decoderBytes) else {
-            let exceeded = MemoryBudget.exceeded(decoderBytes)
-            throw ImagingError(code: exceeded.code, message: exceeded.message)
-        }
+        guard MemoryBudget.reserve(decoderBytes) else { throw .memoryBudgetExceeded(byteCount: decoderBytes) }
         defer { MemoryBudget.release(decoderBytes) }
 
         guard let canonical = canonicalSRGB8(loaded) else { throw .imageCorrupt(format, stage: "colour conversion") }
@@ -75,10 +72,8 @@ public enum ImageDecoder {
         let pixels: SecureBuffer
         do {
             pixels = try arena.allocate(count: byteCount, bufferClass: .pixels)
-        } catch where error.code == "memory_budget_exceeded" {
-            throw ImagingError(code: error.code, message: error.message)
         } catch {
-            throw .imagingUnavailable("could not allocate \(byteCount) bytes for pixels (\(error.code))")
+            throw .allocationFailed(error, "\(byteCount) bytes for pixels", reportedAs: .imagingUnavailable)
         }
         let written = pixels.withUnsafeMutableBytes { target -> Bool in
             guard let target = target.baseAddress,

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// Recomputes a ledger directory from its files alone and a verifier key, as a third party
 /// would: every entry parsed and canonical, sequence numbers without gaps, timestamps never going
@@ -25,7 +26,7 @@ public enum LedgerAuditor {
             do {
                 let prefix = try JSONDecoder().decode(PrunedPrefix.self, from: data)
                 let range = prefix.compactRange.compactMap { Data(base64Encoded: $0) }
-                guard range.count == prefix.compactRange.count else { throw LedgerError(code: "", message: "") }
+                guard range.count == prefix.compactRange.count else { throw LetheError.ledgerCorrupt("the compact range is not base64") }
                 tree = try MerkleTree(prunedSize: prefix.size, compactRange: range)
                 pruned = prefix
                 audit.removedCount = prefix.size
@@ -115,8 +116,8 @@ public enum LedgerAuditor {
             let checkpoint: Checkpoint
             do {
                 checkpoint = try Checkpoint.open(text, verifier: verifier)
-            } catch let error as LedgerError {
-                audit.fail(error.code, "\(name): \(error.message)")
+            } catch let error as LetheError {
+                audit.fail(error.code.rawValue, "\(name): \(error.message)")
                 return audit
             } catch {
                 audit.fail("checkpoint_malformed", "\(name): \(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// A per-request receipt: the ledger's signed statement that entry `index` of log `origin`, with
 /// leaf hash `leafHash`, records this request's wipe. A C2SP signed note by the ledger key whose text is
@@ -63,7 +64,7 @@ public struct DeletionReceipt: Sendable, Equatable {
             let requestID = fields["request_id"], let wipedAt = fields["wiped_at"],
             let bytes = fields["bytes_wiped"].flatMap({ Int($0) }), let verified = fields["wipe_verified"].flatMap({ Bool($0) })
         else {
-            throw LedgerError(code: "receipt_malformed", message: "not a \(Self.header) receipt")
+            throw LetheError.receiptMalformed("not a \(Self.header) receipt")
         }
         self.init(origin: origin, index: index, leafHash: leaf, requestID: requestID, wipedAt: wipedAt, bytesWiped: bytes, wipeVerified: verified)
     }
@@ -84,7 +85,7 @@ public struct DeletionReceipt: Sendable, Equatable {
     public static func open(_ note: String, verifier: NoteVerifier) throws -> DeletionReceipt {
         let receipt = try DeletionReceipt(body: try SignedNote.open(note, verifier: verifier))
         guard receipt.origin == verifier.name else {
-            throw LedgerError(code: "receipt_malformed", message: "receipt origin '\(receipt.origin)' is not the key's '\(verifier.name)'")
+            throw LetheError.receiptMalformed("receipt origin '\(receipt.origin)' is not the key's '\(verifier.name)'")
         }
         return receipt
     }

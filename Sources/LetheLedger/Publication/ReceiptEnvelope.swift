@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LetheMemory
 
 /// Carries a signed receipt in the outer response header `Lethe-Receipt`, encrypted so that relays
 /// and load balancers learn nothing: `base64(nonce (12) || ChaCha20-Poly1305(receipt note) || tag (16))`
@@ -24,7 +25,7 @@ public enum ReceiptEnvelope {
             let box = try? ChaChaPoly.SealedBox(combined: data),
             let plaintext = try? ChaChaPoly.open(box, using: key)
         else {
-            throw LedgerError(code: "receipt_malformed", message: "the Lethe-Receipt header does not decrypt for this request")
+            throw LetheError.receiptMalformed("the Lethe-Receipt header does not decrypt for this request")
         }
         return String(decoding: plaintext, as: UTF8.self)
     }

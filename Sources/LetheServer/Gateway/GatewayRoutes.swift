@@ -40,17 +40,15 @@ struct GatewayRoutes: Sendable {
     }
 
     /// Answers a request refused before any plaintext existed: counted, recorded, no content.
-    private func refuse(_ failure: RequestFailure, reason: String? = nil) async -> Response {
-        pipeline.metrics.countRefusal(reason: reason ?? failure.code)
+    private func refuse(_ failure: LetheError, reason: String? = nil) async -> Response {
+        pipeline.metrics.countRefusal(reason: reason ?? failure.code.rawValue)
         return Self.response(await pipeline.refuse(failure))
     }
 
     private func handleEncapsulated(_ request: Request) async -> Response {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         guard mediaType?.lowercased() == "message/ohttp-req" else {
-            return await refuse(RequestFailure(
-                code: "unsupported_envelope_media_type", status: 415,
-                message: "requests to the gateway must be message/ohttp-req (RFC 9458 §4.1)"))
+            return await refuse(.unsupportedEnvelopeMediaType)
         }
         let limit = pipeline.configuration.maxEnvelopeBytes
         // Measured on a 28 MiB body: reading it (the buffer grows by doubling), its copy and its
@@ -59,8 +57,7 @@ struct GatewayRoutes: Sendable {
         let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min($0, limit) } ?? limit
         let reservation = 4 * declared
         guard MemoryBudget.reserve(reservation) else {
-            let exceeded = MemoryBudget.exceeded(reservation)
-            return await refuse(RequestFailure(code: exceeded.code, message: exceeded.message), reason: "memory_budget")
+            return await refuse(.memoryBudgetExceeded(byteCount: reservation), reason: "memory_budget")
         }
         defer { MemoryBudget.release(reservation) }
         let envelope: ByteBuffer
@@ -68,22 +65,21 @@ struct GatewayRoutes: Sendable {
             // Enforced while reading: nothing past the limit is buffered.
             envelope = try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            return await refuse(RequestFailure(
-                code: "payload_too_large", status: 413,
-                message: "the encapsulated request exceeds \(limit) bytes"))
+            return await refuse(.envelopeTooLarge(limit: limit))
         } catch {
-            return await refuse(RequestFailure(
-                code: "request_aborted", status: 400, message: "the request body could not be read"))
+            return await refuse(.requestAborted)
         }
         return Self.response(await pipeline.handle(Data(envelope.readableBytesView)))
     }
 
     private static func response(_ reply: GatewayReply) -> Response {
-        var headers: HTTPFields = [.contentType: reply.contentType, .cacheControl: "no-store"]
-        if let seconds = reply.refusal?.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
-        if let receipt = reply.sealedReceipt, let name = HTTPField.Name(ReceiptEnvelope.headerName) {
-            headers[name] = receipt
+        switch reply {
+        case .encapsulated(let body, let sealedReceipt):
+            var headers: HTTPFields = [.contentType: "message/ohttp-res", .cacheControl: "no-store"]
+            if let sealedReceipt, let name = HTTPField.Name(ReceiptEnvelope.headerName) { headers[name] = sealedReceipt }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        case .refused(let failure, let receipt):
+            return failure.problemResponse(receipt: receipt)
         }
-        return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import LetheLedger
+import LetheMemory
+import Logging
 
 /// Publication of the deletion log (outer, plaintext; entries carry no personal data), under
 /// `/ledger/`:
@@ -14,6 +16,9 @@ import LetheLedger
 /// | `entries?start=S&end=E` | entries S..<E (at most 1000) as canonical JSON lines |
 /// | `proof/inclusion?index=I&size=N` | RFC 9162 inclusion proof (JSON, base64 hashes) |
 /// | `proof/consistency?old=M&new=N` | RFC 9162 consistency proof (JSON, base64 hashes) |
+///
+/// Failures are problem documents like every other route's: `not_found` or `proof_out_of_range`
+/// (404) for what the log does not hold, `invalid_parameter` (400) for a query without its numbers.
 struct LedgerRoutes: Sendable {
     let ledger: DeletionLedger
 
@@ -21,12 +26,12 @@ struct LedgerRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("\(Self.prefix)/checkpoint") { _, _ in
-            guard let note = await ledger.latestCheckpointNote else { return Self.notFound("no checkpoint yet") }
+            guard let note = await ledger.latestCheckpointNote else { throw LetheError(.notFound, "no checkpoint yet") }
             return Self.text(note, cache: "no-cache")
         }
         router.get("\(Self.prefix)/checkpoints/:size") { _, context in
             guard let size = context.parameters.get("size", as: Int.self), let note = await ledger.checkpointNote(size: size) else {
-                return Self.notFound("no checkpoint of that size")
+                throw LetheError(.notFound, "no checkpoint of that size")
             }
             return Self.text(note, cache: "max-age=31536000, immutable")
         }
@@ -35,17 +40,17 @@ struct LedgerRoutes: Sendable {
         }
         router.get("\(Self.prefix)/tile/**") { _, context in
             guard let tile = TilePath(components: context.parameters.getCatchAll()), let data = await ledger.tile(tile) else {
-                return Self.notFound("no such tile")
+                throw LetheError(.notFound, "no such tile")
             }
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/octet-stream", .cacheControl: "max-age=31536000, immutable"],
                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
-        router.get("\(Self.prefix)/entries") { request, _ in
+        router.get("\(Self.prefix)/entries") { request, context in
             guard let start = request.uri.queryParameters.get("start", as: Int.self),
                 let end = request.uri.queryParameters.get("end", as: Int.self), start >= 0, end > start, end - start <= 1000
-            else { return Self.badRequest("start and end (at most 1000 apart) are required") }
+            else { throw LetheError(.invalidParameter, "start and end (at most 1000 apart) are required") }
             do {
                 var body = Data()
                 for entry in try await ledger.entryBytes(start..<end) {
@@ -54,31 +59,31 @@ struct LedgerRoutes: Sendable {
                 }
                 return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
             } catch {
-                return Self.notFound("\(error)")
+                throw Self.publicationFailure(error, logger: context.logger)
             }
         }
-        router.get("\(Self.prefix)/proof/inclusion") { request, _ in
+        router.get("\(Self.prefix)/proof/inclusion") { request, context in
             guard let index = request.uri.queryParameters.get("index", as: Int.self),
                 let size = request.uri.queryParameters.get("size", as: Int.self)
-            else { return Self.badRequest("index and size are required") }
+            else { throw LetheError(.invalidParameter, "index and size are required") }
             do {
                 let proof = try await ledger.inclusionProof(index: index, size: size)
                 return Self.json(InclusionProofDocument(
                     index: index, size: size, leafHash: try await ledger.leafHash(index: index).base64EncodedString(),
                     rootHash: try await ledger.rootHash(size: size).base64EncodedString(), proof: proof.map { $0.base64EncodedString() }))
             } catch {
-                return Self.notFound("\(error)")
+                throw Self.publicationFailure(error, logger: context.logger)
             }
         }
-        router.get("\(Self.prefix)/proof/consistency") { request, _ in
+        router.get("\(Self.prefix)/proof/consistency") { request, context in
             guard let old = request.uri.queryParameters.get("old", as: Int.self),
                 let new = request.uri.queryParameters.get("new", as: Int.self)
-            else { return Self.badRequest("old and new are required") }
+            else { throw LetheError(.invalidParameter, "old and new are required") }
             do {
                 let proof = try await ledger.consistencyProof(oldSize: old, newSize: new)
                 return Self.json(ConsistencyProofDocument(oldSize: old, newSize: new, proof: proof.map { $0.base64EncodedString() }))
             } catch {
-                return Self.notFound("\(error)")
+                throw Self.publicationFailure(error, logger: context.logger)
             }
         }
     }
@@ -97,11 +102,12 @@ struct LedgerRoutes: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(document)) ?? Data())))
     }
 
-    static func notFound(_ message: String) -> Response {
-        Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
-    }
-
-    static func badRequest(_ message: String) -> Response {
-        Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
+    /// What the public is told when the ledger cannot answer: sizes and indexes of what it does
+    /// not hold, as they are; anything else without its details (they may name the ledger's
+    /// files), which go to the log.
+    static func publicationFailure(_ error: any Error, logger: Logger) -> LetheError {
+        if let error = error as? LetheError, [.notFound, .malformed].contains(error.code.disposition) { return error }
+        logger.error("ledger publication failed", metadata: ["error": "\(error)"])
+        return LetheError((error as? LetheError)?.code ?? .internalError, "the deletion ledger could not answer this request")
     }
 }

@@ -28,7 +28,9 @@ struct DrainWatcher: Service {
 }
 
 /// The operator listener (loopback by default, separate from the device-facing port): metrics,
-/// liveness, readiness and the live dashboard. Nothing here carries content.
+/// liveness, readiness and the live dashboard. Nothing here carries content. Failures are problem
+/// documents (`missing_token`/`invalid_token` on `/metrics`, `not_found`); `/readyz` answers 503
+/// with its readiness document when the worker should get no traffic.
 struct AdminRoutes: Sendable {
     let metrics: WorkerMetrics
     let drain: DrainState
@@ -69,7 +71,9 @@ struct AdminRoutes: Sendable {
         }
         router.get("/metrics") { request, _ in
             if let bearerToken, request.headers[.authorization] != "Bearer \(bearerToken)" {
-                return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
+                throw request.headers[.authorization] == nil
+                    ? LetheError(.missingToken, "/metrics needs 'Authorization: Bearer <admin token>'")
+                    : LetheError(.invalidToken, "the admin token is not recognised")
             }
             let now = Date()
             let keys = keyRing.keySet

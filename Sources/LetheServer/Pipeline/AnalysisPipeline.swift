@@ -9,15 +9,14 @@ import Logging
 import NIOPosix
 
 /// What goes back on the outer HTTP connection: ciphertext, or a problem document when the
-/// envelope itself was broken. Never plaintext.
-struct GatewayReply: Sendable {
-    let status: Int
-    let contentType: String
-    let body: Data
-    /// The signed deletion receipt, encrypted to the request's OHTTP context (`Lethe-Receipt`).
-    var sealedReceipt: String? = nil
-    /// Set on refusals of the envelope itself, so that the receipt can join the problem document.
-    var refusal: RequestFailure? = nil
+/// envelope itself was broken or refused. Never plaintext.
+enum GatewayReply: Sendable {
+    /// `message/ohttp-res`, with the signed deletion receipt encrypted to the request's OHTTP
+    /// context (`Lethe-Receipt`) once the request is recorded.
+    case encapsulated(Data, sealedReceipt: String?)
+    /// An RFC 9458 §5.2 refusal as a problem document; with no OHTTP context to seal to, the
+    /// signed receipt joins the document in the clear (it holds no content).
+    case refused(LetheError, receipt: String?)
 }
 
 /// One request's whole life, from ciphertext in to ciphertext out:
@@ -43,7 +42,7 @@ struct AnalysisPipeline: Sendable {
     private struct Trace {
         var devicePseudonym: String?
         var kind: String?
-        var errorCode: String?
+        var errorCode: LetheError.Code?
     }
 
     func handle(_ encapsulatedRequest: some DataProtocol & Sendable) async -> GatewayReply {
@@ -62,39 +61,33 @@ struct AnalysisPipeline: Sendable {
             let (request, responder) = try timings.measure(.decapsulate) { try gateway.decapsulate(encapsulatedRequest, into: arena) }
             receiptResponder = responder
             let response = try await respond(to: request, requestID: requestID, arena: arena, timings: timings, trace: &trace)
-            reply = GatewayReply(
-                status: 200, contentType: "message/ohttp-res",
-                body: try timings.measure(.encapsulate) { try responder.encapsulate(response) })
-        } catch let error as EnvelopeError {
-            trace.errorCode = error.code
-            reply = .problem(RequestFailure(code: error.code, message: error.message))
-        } catch let error as MemoryError {
-            trace.errorCode = error.code
-            reply = .problem(RequestFailure(code: error.code, message: error.message))
+            reply = .encapsulated(try timings.measure(.encapsulate) { try responder.encapsulate(response) }, sealedReceipt: nil)
         } catch {
-            trace.errorCode = "internal_error"
-            reply = .problem(RequestFailure(code: "internal_error", message: "the worker failed unexpectedly"))
+            // Only the envelope and plaintext memory fail here; request failures are answered inside it.
+            let failure = error as? LetheError ?? .internalError
+            trace.errorCode = failure.code
+            reply = .refused(failure, receipt: nil)
         }
 
         let report = timings.measure(.wipe) { arena.wipeAll() }
         let lifetime = report.bufferCount > 0 ? ContinuousClock.now - plaintextSince : .zero
         return await record(
             reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime,
-            timings: timings, responder: reply.status == 200 ? receiptResponder : nil)
+            timings: timings, responder: receiptResponder)
     }
 
     /// Answers a request refused before any plaintext existed (wrong media type, oversized or
     /// aborted body), still leaving its ledger entry.
-    func refuse(_ failure: RequestFailure) async -> GatewayReply {
+    func refuse(_ failure: LetheError) async -> GatewayReply {
         await record(
-            .problem(failure), requestID: RequestID.random(), receivedAt: Date(),
+            .refused(failure, receipt: nil), requestID: RequestID.random(), receivedAt: Date(),
             trace: Trace(errorCode: failure.code), report: WipeReport(), plaintextLifetime: .zero,
             timings: StageTimings(metrics: metrics))
     }
 
     /// Appends the request's deletion record, after its buffers are wiped, and logs its outcome.
-    /// With a responder (an OHTTP response is going back), the signed receipt rides along in the
-    /// reply, encrypted to the request's context.
+    /// The signed receipt rides along in the reply: encrypted to the request's context when an
+    /// OHTTP response is going back, in the clear in a refusal's problem document.
     private func record(
         _ reply: GatewayReply, requestID: String, receivedAt: Date, trace: Trace, report: WipeReport,
         plaintextLifetime: Duration, timings: StageTimings, responder: OHTTPResponder? = nil
@@ -103,11 +96,11 @@ struct AnalysisPipeline: Sendable {
             requestID: requestID, devicePseudonym: trace.devicePseudonym, kind: trace.kind,
             receivedAt: receivedAt, wipedAt: Date(), plaintextLifetimeMicroseconds: Int(plaintextLifetime.wholeMicroseconds),
             bytesWiped: report.bytesByClass, buffersWiped: report.bufferCount, wipeVerified: report.verified,
-            errorCode: trace.errorCode)
+            errorCode: trace.errorCode?.rawValue)
         if !report.verified {
             logger.critical("wipe verify failed", metadata: ["request_id": "\(requestID)"])
         }
-        metrics.countRequest(kind: trace.kind, errorCode: trace.errorCode)
+        metrics.countRequest(kind: trace.kind, errorCode: trace.errorCode?.rawValue)
         metrics.recordWipe(report, plaintextLifetime: plaintextLifetime)
         do {
             let appendStarted = ContinuousClock.now
@@ -118,26 +111,24 @@ struct AnalysisPipeline: Sendable {
                 "bytes_wiped": "\(report.totalBytes)", "wipe_verified": "\(report.verified)",
                 "plaintext_lifetime_us": "\(entry.plaintextLifetimeMicroseconds)", "ledger_sequence": "\(entry.sequence)",
             ]) { $1 })
-            var answered = reply
-            if let responder {
-                let key = responder.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount)
-                answered.sealedReceipt = try? ReceiptEnvelope.seal(receipt, key: key)
-            } else if let refusal = reply.refusal {
-                // No OHTTP context to seal to: the receipt travels in the clear. It holds no
-                // content (a random id, the entry index, zero plaintext bytes).
-                answered = .problem(refusal, receipt: receipt)
+            switch reply {
+            case .encapsulated(let body, _):
+                let key = responder.map { $0.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount) }
+                return .encapsulated(body, sealedReceipt: key.flatMap { try? ReceiptEnvelope.seal(receipt, key: $0) })
+            case .refused(let failure, _):
+                // The receipt holds no content (a random id, the entry index, zero plaintext bytes).
+                return .refused(failure, receipt: receipt)
             }
-            return answered
         } catch {
             // The plaintext is gone, but without its record the deletion cannot be proven: fail closed.
             logger.critical("ledger append failed", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
-            return .problem(RequestFailure(code: "ledger_unwritable", message: "the deletion ledger could not record this request"))
+            return .refused(.ledgerNotRecorded, receipt: nil)
         }
     }
 
     /// Produces the plaintext BHTTP response (in arena buffers) for a decrypted inner request.
     /// Every request failure becomes an inner error response with a stable code; only running out
-    /// of plaintext memory throws (`MemoryError`, or `EnvelopeError` carrying its code).
+    /// of plaintext memory for the response throws.
     private func respond(
         to request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace
     ) async throws -> SecureBuffer {
@@ -150,48 +141,45 @@ struct AnalysisPipeline: Sendable {
             json = try Self.encoder.encode(result)
             status = 200
         } catch {
-            let failure = (error as? RequestFailure)
-                ?? RequestFailure(code: "internal_error", message: "the worker failed unexpectedly")
+            let failure = error as? LetheError ?? .internalError
             trace.errorCode = failure.code
-            status = failure.status
-            if let seconds = failure.retryAfterSeconds { fields.append(BinaryHTTPField(name: "retry-after", value: String(seconds))) }
+            status = Int(failure.status.code)
+            if let seconds = failure.retryAfter { fields.append(BinaryHTTPField(name: "retry-after", value: String(seconds))) }
             json = (try? Self.encoder.encode(
-                ErrorResponse(requestID: requestID, error: .init(code: failure.code, message: failure.message)))) ?? Data()
+                ErrorResponse(requestID: requestID, error: .init(code: failure.code.rawValue, message: failure.message)))) ?? Data()
         }
         var body = try arena.adopt(&json, bufferClass: .response)
         if status == 200, !images.isEmpty { body = try images.splice(body, arena: arena) }
-        return try body.withUnsafeBytes { content throws(EnvelopeError) in
+        return try body.withUnsafeBytes { content throws(LetheError) in
             try BinaryHTTPResponse.encode(status: status, headerFields: fields, content: content, in: arena)
         }
     }
 
-    /// Parses, authenticates, routes, decodes and analyses. Throws `RequestFailure`.
+    /// Parses, authenticates, routes, decodes and analyses. Throws `LetheError`.
     private func analyse(
         _ request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace,
         images: inout EmbeddedImages
     ) async throws -> AnalysisResponse {
         // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
-        let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(RequestFailure) in
-            do throws(EnvelopeError) { return try BinaryHTTPRequest.parse(inPlace: bytes) } catch { throw RequestFailure(code: error.code, message: error.message) }
-        }
+        let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(LetheError) in try BinaryHTTPRequest.parse(inPlace: bytes) }
         let route = try InnerRoute(head, simulationLimits: configuration.simulation)
         let deviceID = try tokens.authenticate(authorization: head.field("authorization"))
         trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID, on: Date())
         trace.kind = route.kind
         try rateLimiter.admit(deviceID)
-        guard !contentRange.isEmpty else { throw RequestFailure.emptyBody }
+        guard !contentRange.isEmpty else { throw LetheError.emptyPhoto }
         let limits = configuration.decodeLimits
         guard contentRange.count <= limits.maxBytes else {
-            throw RequestFailure.payloadTooLarge(contentRange.count, limit: limits.maxBytes)
+            throw LetheError.photoTooLarge(contentRange.count, limit: limits.maxBytes)
         }
 
         var settings = AnalysisSettings(
             kind: route.kind, millimetresPerPixel: route.millimetresPerPixel, quality: configuration.skinAnalysis,
             face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis)
         if let name = route.profile {
-            guard let profile = profiles[name] else { throw RequestFailure.unknownProfile(name, known: Array(profiles.keys)) }
+            guard let profile = profiles[name] else { throw LetheError.unknownProfile(name, known: Array(profiles.keys)) }
             guard profile.kinds.contains(route.kind) else {
-                throw RequestFailure.profileKindMismatch(name, kind: route.kind, kinds: profile.kinds)
+                throw LetheError.profileKindMismatch(name, kind: route.kind, kinds: profile.kinds)
             }
             settings.profile = profile
         }
@@ -202,14 +190,12 @@ struct AnalysisPipeline: Sendable {
         let parts: [MultipartPhotos.Part]
         let boundary = MultipartPhotos.boundary(contentType: head.field("content-type"))
         if let boundary {
-            parts = try request.withUnsafeBytes { bytes throws(RequestFailure) in
+            parts = try request.withUnsafeBytes { bytes throws(LetheError) in
                 try MultipartPhotos.parts(of: bytes, content: contentRange, boundary: boundary)
             }
-            guard !parts.isEmpty, parts.allSatisfy({ !$0.range.isEmpty }) else { throw RequestFailure.emptyBody }
+            guard !parts.isEmpty, parts.allSatisfy({ !$0.range.isEmpty }) else { throw LetheError.emptyPhoto }
             guard parts.count <= configuration.maxPhotosPerSession else {
-                throw RequestFailure(
-                    code: "too_many_photos",
-                    message: "the session has \(parts.count) photos; at most \(configuration.maxPhotosPerSession) are analysed per request")
+                throw LetheError.tooManyPhotos(parts.count, limit: configuration.maxPhotosPerSession)
             }
         } else {
             parts = [MultipartPhotos.Part(name: "photo", range: contentRange)]
@@ -221,29 +207,19 @@ struct AnalysisPipeline: Sendable {
             try request.withUnsafeBytes { bytes in
                 try parts.enumerated().map { index, part in
                     let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
-                    let image: DecodedImage
-                    do throws(ImagingError) {
-                        image = try timings.measure(.decode) { () throws(ImagingError) in try ImageDecoder.decode(photo, limits: limits, arena: arena) }
-                    } catch {
-                        throw RequestFailure(code: error.code, message: error.message)
-                    }
+                    let image = try timings.measure(.decode) { () throws(LetheError) in try ImageDecoder.decode(photo, limits: limits, arena: arena) }
                     // Each photo's pixels are wiped (and counted in the request's record) as soon as it is measured.
                     defer { arena.release(image.pixels) }
                     let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
-                    let result: PhotoAnalysisResult
-                    do throws(AnalysisError) {
-                        result = try timings.measure(.analyse) { () throws(AnalysisError) in
-                            try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena)
-                        }
-                    } catch { throw RequestFailure(code: error.code, message: error.message) }
+                    let result = try timings.measure(.analyse) { () throws(LetheError) in
+                        try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena)
+                    }
                     // Simulations are rendered for the first photo (the only one, outside sessions).
                     guard index == 0, let simulation else { return (part.name, info, result, nil) }
-                    do throws(AnalysisError) {
-                        let rendering = try timings.measure(.simulate) { () throws(AnalysisError) in
-                            try SimulationRenderer.render(image, analysis: result, settings: analysisSettings, request: simulation, arena: arena)
-                        }
-                        return (part.name, info, result, rendering)
-                    } catch { throw RequestFailure(code: error.code, message: error.message) }
+                    let rendering = try timings.measure(.simulate) { () throws(LetheError) in
+                        try SimulationRenderer.render(image, analysis: result, settings: analysisSettings, request: simulation, arena: arena)
+                    }
+                    return (part.name, info, result, rendering)
                 }
             }
         }
@@ -285,22 +261,6 @@ struct AnalysisPipeline: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
-}
-
-extension GatewayReply {
-    /// An RFC 9457 problem document for a broken envelope (RFC 9458 §5.2/§5.3); carries no content.
-    /// - Parameter receipt: the signed deletion receipt of the refused request, when recorded.
-    static func problem(_ failure: RequestFailure, receipt: String? = nil) -> GatewayReply {
-        let type = ["unknown_key_id", "unsupported_suite"].contains(failure.code)
-            ? "https://iana.org/assignments/http-problem-types#ohttp-key" : "about:blank"
-        var document: [String: String] = ["type": type, "title": failure.message, "code": failure.code]
-        document["receipt"] = receipt
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return GatewayReply(
-            status: failure.status, contentType: "application/problem+json",
-            body: (try? encoder.encode(document)) ?? Data(), refusal: failure)
-    }
 }
 
 /// Random 128-bit request identifiers.

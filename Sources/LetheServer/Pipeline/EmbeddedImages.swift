@@ -30,7 +30,7 @@ struct EmbeddedImages {
 
     /// The JSON of `json` with every placeholder replaced by its image in base64, in a new
     /// `.response` buffer; `json` itself is released (wiped).
-    func splice(_ json: SecureBuffer, arena: PlaintextArena) throws(MemoryError) -> SecureBuffer {
+    func splice(_ json: SecureBuffer, arena: PlaintextArena) throws(LetheError) -> SecureBuffer {
         defer { arena.release(json) }
         // Positions of the placeholders, in order of appearance.
         var found: [(offset: Int, index: Int)] = []

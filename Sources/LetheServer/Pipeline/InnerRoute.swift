@@ -1,6 +1,7 @@
 import Foundation
 import LetheAnalysis
 import LetheEnvelope
+import LetheMemory
 
 /// What the decrypted inner request asks for, after routing and query parsing (no photo bytes).
 struct InnerRoute: Equatable {
@@ -16,10 +17,10 @@ struct InnerRoute: Equatable {
     let simulation: SimulationRequest?
 
     /// Routes `POST /v1/analyses?kind=…&profile=…&mm_per_pixel=…&simulate=…`; `kind` defaults to `skin`.
-    init(_ head: BinaryHTTPRequestHead, simulationLimits: SimulationLimits = SimulationLimits()) throws(RequestFailure) {
+    init(_ head: BinaryHTTPRequestHead, simulationLimits: SimulationLimits = SimulationLimits()) throws(LetheError) {
         let parts = head.path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let path = String(parts.first ?? "")
-        guard path == "/v1/analyses" else { throw .notFound(path) }
+        guard path == "/v1/analyses" else { throw .notFound }
         guard head.method == "POST" else { throw .methodNotAllowed(head.method) }
         var kind = "skin"
         var profile: String?
@@ -52,11 +53,7 @@ struct InnerRoute: Equatable {
         self.kind = kind
         self.profile = profile
         self.millimetresPerPixel = scale
-        do throws(AnalysisError) {
-            simulation = try SimulationRequest.parse(simulationPairs, kind: kind, limits: simulationLimits)
-        } catch {
-            throw RequestFailure(code: error.code, message: error.message)
-        }
+        simulation = try SimulationRequest.parse(simulationPairs, kind: kind, limits: simulationLimits)
     }
 }
 

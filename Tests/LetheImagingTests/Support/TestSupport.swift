@@ -1,6 +1,7 @@
 import Foundation
 import LetheImaging
 import LetheMemory
+import Testing
 
 /// A small deterministic generator (SplitMix64) so that "random" test images are reproducible.
 struct SeededGenerator: RandomNumberGenerator {
@@ -47,10 +48,10 @@ enum TestImages {
 
 extension ImageDecoder {
     /// Test convenience: decode an array.
-    static func decode(_ bytes: [UInt8], limits: DecodeLimits = .init(), arena: PlaintextArena) throws(ImagingError) -> DecodedImage {
-        var result: Result<DecodedImage, ImagingError>!
+    static func decode(_ bytes: [UInt8], limits: DecodeLimits = .init(), arena: PlaintextArena) throws(LetheError) -> DecodedImage {
+        var result: Result<DecodedImage, LetheError>!
         bytes.withUnsafeBytes { raw in
-            do throws(ImagingError) { result = .success(try decode(raw, limits: limits, arena: arena)) } catch { result = .failure(error) }
+            do throws(LetheError) { result = .success(try decode(raw, limits: limits, arena: arena)) } catch { result = .failure(error) }
         }
         return try result.get()
     }
@@ -59,4 +60,15 @@ extension ImageDecoder {
 extension DecodedImage {
     /// Copies the pixels out for comparison (test-only; production code never does this).
     var pixelArray: [UInt8] { pixels.withUnsafeBytes { Array($0) } }
+}
+
+/// The error a test expects, named by its documented code (equality is by code). Records an issue
+/// when the code is not one that LetheImaging or LetheMemory define.
+func imagingError(_ code: String, sourceLocation: SourceLocation = #_sourceLocation) -> LetheError {
+    let known = LetheError.Code.imagingCodes + LetheError.Code.memoryCodes
+    guard let match = LetheError.Code.named(code, in: known) else {
+        Issue.record("\(code) is not a code of LetheImaging or LetheMemory", sourceLocation: sourceLocation)
+        return LetheError(LetheError.Code(code, .internal), "")
+    }
+    return LetheError(match, "")
 }

@@ -1,0 +1,132 @@
+import LetheImaging
+import LetheMemory
+
+// No Foundation, HTTP or Hummingbird here: the multipart fuzz target compiles this file on its own.
+
+extension LetheError.Code {
+    // The outer HTTP request, before any plaintext exists.
+    /// A gateway request whose body is not `message/ohttp-req` (RFC 9458 §4.1).
+    public static let unsupportedEnvelopeMediaType = Self("unsupported_envelope_media_type", .unsupportedType)
+    /// The client went away mid-upload.
+    public static let requestAborted = Self("request_aborted", .malformed)
+    /// No admission slot within the queue limit or the queue timeout.
+    public static let overloaded = Self("overloaded", .retryLater)
+
+    // The decrypted inner request.
+    /// Nothing at this path (inner: only `/v1/analyses`; outer: no such route or ledger object).
+    public static let notFound = Self("not_found", .notFound)
+    /// The path exists but not for this method.
+    public static let methodNotAllowed = Self("method_not_allowed", .methodNotAllowed)
+    /// No `Authorization: Bearer` token.
+    public static let missingToken = Self("missing_token", .unauthenticated)
+    /// A token that is not recognised.
+    public static let invalidToken = Self("invalid_token", .unauthenticated)
+    /// The device is over its request rate.
+    public static let rateLimited = Self("rate_limited", .rateLimited)
+    /// A `kind` other than skin, face, scalp.
+    public static let unknownKind = Self("unknown_kind", .malformed)
+    /// A query parameter out of its range.
+    public static let invalidParameter = Self("invalid_parameter", .malformed)
+    /// A device profile that is not configured.
+    public static let unknownProfile = Self("unknown_profile", .malformed)
+    /// A device profile that does not take this kind.
+    public static let profileKindMismatch = Self("profile_kind_mismatch", .malformed)
+    /// A session body that does not follow RFC 7578.
+    public static let malformedMultipart = Self("malformed_multipart", .malformed)
+    /// More photos in a session than the worker analyses per request.
+    public static let tooManyPhotos = Self("too_many_photos", .malformed)
+
+    // The worker itself.
+    /// A failure nothing more specific describes.
+    public static let internalError = Self("internal_error", .internal)
+    /// The device tokens file cannot be read.
+    public static let tokensFileUnreadable = Self("tokens_file_unreadable", .internal)
+    /// A line of the device tokens file is not `device-id token`.
+    public static let tokensFileInvalid = Self("tokens_file_invalid", .internal)
+    /// The configured memory budget leaves requests too little.
+    public static let memoryBudgetTooSmall = Self("memory_budget_too_small", .internal)
+    /// The listeners did not come up.
+    public static let serverNotStarted = Self("server_not_started", .internal)
+
+    /// Every code `LetheServer` raises (it also passes on those of the modules below it).
+    public static let serverCodes: [Self] = [
+        .unsupportedEnvelopeMediaType, .requestAborted, .overloaded,
+        .notFound, .methodNotAllowed, .missingToken, .invalidToken, .rateLimited, .unknownKind, .invalidParameter,
+        .unknownProfile, .profileKindMismatch, .malformedMultipart, .tooManyPhotos,
+        .internalError, .tokensFileUnreadable, .tokensFileInvalid, .memoryBudgetTooSmall, .serverNotStarted,
+    ]
+}
+
+/// Messages carry numbers, limits and names of parameters, never request content; a value echoed
+/// from a query is cut short.
+extension LetheError {
+    static let unsupportedEnvelopeMediaType = LetheError(
+        .unsupportedEnvelopeMediaType, "requests to the gateway must be message/ohttp-req (RFC 9458 §4.1)")
+
+    static let requestAborted = LetheError(.requestAborted, "the request body could not be read")
+
+    static func envelopeTooLarge(limit: Int) -> LetheError {
+        LetheError(.payloadTooLarge, "the encapsulated request exceeds \(limit) bytes")
+    }
+
+    static func overloaded(reason: String) -> LetheError {
+        LetheError(
+            .overloaded,
+            reason == "queue_timeout"
+                ? "the worker could not start this request in time; retry later"
+                : "the worker is at capacity; retry later")
+    }
+
+    static let notFound = LetheError(.notFound, "no resource at this path; analyses are posted to /v1/analyses")
+
+    static func methodNotAllowed(_ method: String) -> LetheError {
+        LetheError(.methodNotAllowed, "\(shown(method, limit: 16)) is not allowed on /v1/analyses; use POST")
+    }
+
+    static let missingToken = LetheError(.missingToken, "the inner request has no 'Authorization: Bearer <token>' field")
+    static let invalidToken = LetheError(.invalidToken, "the device token is not recognised")
+
+    static func rateLimited(requestsPerMinute: Int, retryAfterSeconds: Int) -> LetheError {
+        LetheError(
+            .rateLimited,
+            "this device is over its rate of \(requestsPerMinute) analyses a minute; retry in \(retryAfterSeconds) s",
+            retryAfterSeconds: retryAfterSeconds)
+    }
+
+    static func unknownKind(_ kind: String, supported: [String]) -> LetheError {
+        LetheError(.unknownKind, "kind '\(shown(kind, limit: 32))' is not supported; supported kinds: \(supported.joined(separator: ", "))")
+    }
+
+    static func invalidParameter(_ name: String, _ why: String) -> LetheError {
+        LetheError(.invalidParameter, "query parameter \(name) \(why)")
+    }
+
+    static func unknownProfile(_ name: String, known: [String]) -> LetheError {
+        LetheError(
+            .unknownProfile,
+            "device profile '\(shown(name, limit: 40))' is not configured; configured: \(known.isEmpty ? "none" : known.sorted().joined(separator: ", "))")
+    }
+
+    static func profileKindMismatch(_ profile: String, kind: String, kinds: [String]) -> LetheError {
+        LetheError(.profileKindMismatch, "device profile '\(profile)' takes \(kinds.joined(separator: ", ")), not \(kind)")
+    }
+
+    static let emptyPhoto = LetheError(.emptyBody, "the request carries no photo")
+
+    static func photoTooLarge(_ byteCount: Int, limit: Int) -> LetheError {
+        LetheError(.payloadTooLarge, "the photo has \(byteCount) bytes; the limit is \(limit)")
+    }
+
+    static let malformedMultipart = LetheError(.malformedMultipart, "the multipart/form-data body does not follow RFC 7578")
+
+    static func tooManyPhotos(_ count: Int, limit: Int) -> LetheError {
+        LetheError(.tooManyPhotos, "the session has \(count) photos; at most \(limit) are analysed per request")
+    }
+
+    static let internalError = LetheError(.internalError, "the worker failed unexpectedly")
+
+    /// Request text echoed in a message, cut short.
+    static func shown(_ text: String, limit: Int) -> String {
+        text.count > limit ? String(text.prefix(limit)) + "…" : text
+    }
+}
