@@ -75,22 +75,16 @@ struct AdminRoutes: Sendable {
                     ? LetheError(.missingToken, "/metrics needs 'Authorization: Bearer <admin token>'")
                     : LetheError(.invalidToken, "the admin token is not recognised")
             }
-            let now = Date()
-            let keys = keyRing.keySet
-            let gauges = await ledgerGauges() + [
-                ("lethe_ohttp_keys_published", "OHTTP key configurations published for discovery.", Double(keys.published(at: now).count)),
-                ("lethe_ohttp_keys_accepted", "OHTTP key ids accepted for decryption (published, new, or in their grace period).",
-                 Double(keys.acceptedKeyIDs(at: now).count)),
-            ]
+            let state = await scrapeState()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: ProcessHardening.current(), extraGauges: gauges))))
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: ProcessHardening.current(), state: state))))
         }
     }
 
-    /// Ledger growth and how long entries have waited for a signed checkpoint: 0 when every
-    /// entry is covered, else the time since the last checkpoint (alerted on when it grows).
-    private func ledgerGauges() async -> [(name: String, help: String, value: Double)] {
+    /// Ledger growth, how long entries have waited for a signed checkpoint (0 when every entry is
+    /// covered, else the time since the last checkpoint; alerted on when it grows), and the keys.
+    private func scrapeState() async -> WorkerMetrics.ScrapeState {
         let entries = await ledger.count
         let covered = await ledger.checkpointedSize
         var age = 0.0
@@ -100,11 +94,11 @@ struct AdminRoutes: Sendable {
             let latest = checkpoints.compactMap { try? $0.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate }.max()
             age = latest.map { Date().timeIntervalSince($0) } ?? 0
         }
-        return [
-            ("lethe_ledger_entries", "Entries in this replica's deletion ledger.", Double(entries)),
-            ("lethe_ledger_uncovered_entries", "Ledger entries not yet covered by a signed checkpoint.", Double(entries - covered)),
-            ("lethe_checkpoint_age_seconds", "0 when every entry is checkpointed, else seconds since the last checkpoint.", age),
-        ]
+        let now = Date()
+        let keys = keyRing.keySet
+        return WorkerMetrics.ScrapeState(
+            ledgerEntries: entries, ledgerUncoveredEntries: entries - covered, checkpointAgeSeconds: age,
+            keysPublished: keys.published(at: now).count, keysAccepted: keys.acceptedKeyIDs(at: now).count)
     }
 
     private static func json(_ text: String) -> Response {
