@@ -2,7 +2,7 @@
 /// region. Whole-face measures are in `AnalysisResponse.measures`.
 public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     /// The detected face (Haar cascade window, grouped), in input pixels.
-    public var box: PixelBox
+    public var box: PixelRect
     /// Raw detector windows merged into this face; more = more certain.
     public var detectorNeighbours: Int
     /// Face box width / image width.
@@ -10,7 +10,7 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     /// forehead, left/right cheek, nose, chin, left/right under-eye (left/right = the subject's).
     public var regions: [RegionMeasures]
 
-    public init(box: PixelBox, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures]) {
+    public init(box: PixelRect, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures]) {
         self.box = box
         self.detectorNeighbours = detectorNeighbours
         self.widthFraction = widthFraction

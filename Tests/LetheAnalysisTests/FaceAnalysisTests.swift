@@ -14,7 +14,7 @@ struct FaceAnalysisTests {
 
     /// Where the face of Fixtures/astronaut.png is, read off the photo by eye (brow to chin,
     /// temple to temple is roughly x 170–275, y 60–165).
-    static let expectedFace = FaceDetection(x: 170, y: 60, width: 105, height: 105, neighbours: 0)
+    static let expectedFace = PixelRect(x: 170, y: 60, width: 105, height: 105)
 
     static func detector() throws -> FaceDetector { try AnalysisModels.load(directory: modelsDirectory).faceDetector }
 
@@ -61,7 +61,7 @@ struct FaceAnalysisTests {
         print("fixture faces:", faces)
         #expect(faces.count == 1)
         let face = try #require(faces.first)
-        let iou = face.intersectionOverUnion(Self.expectedFace)
+        let iou = face.box.intersectionOverUnion(Self.expectedFace)
         print("fixture face IoU:", iou)
         #expect(iou >= 0.5, "IoU \(iou) for \(face)")
         #expect(arena.wipeAll().verified)

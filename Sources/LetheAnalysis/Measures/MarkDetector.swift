@@ -1,4 +1,5 @@
 import Foundation
+import LetheAPI
 import LetheMemory
 
 /// A connected group of pixels whose local contrast passes a threshold: a spot, a pore, a

@@ -46,7 +46,7 @@ enum SkinConcernMeasurer {
             let stats = work.planes.withUnsafeBytes { planes in
                 work.skin.withUnsafeBytes { skin in
                     members.withUnsafeBytes { member in
-                        contrast.scratchA.withUnsafeBytes { ridge in
+                        contrast.structure.withUnsafeBytes { ridge in
                             contrast.background.withUnsafeBytes { background in
                                 RegionStatistics.measure(
                                     planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
@@ -94,7 +94,7 @@ enum SkinConcernMeasurer {
         do {
             (marks, members) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: threshold,
-                within: PixelRect(x: 0, y: 0, width: work.width, height: work.height), skin: work.skin,
+                within: PixelRect(width: work.width, height: work.height), skin: work.skin,
                 minimumArea: configuration.minimumMarkAreaPixels, arena: arena)
         } catch {
             contrast.release(arena)
@@ -111,10 +111,10 @@ enum SkinConcernMeasurer {
         return DetectedMarks(contrast: contrast, marks: marks, members: members, kinds: kinds)
     }
 
-    /// Ridge scale: L* smoothed by a small box (twice) into the contrast's scratch A.
+    /// Ridge scale: L* smoothed by a small box (twice) into the contrast's structure plane.
     static func smoothForRidges(_ work: WorkingImage, into contrast: LocalContrast, configuration: SkinMeasureConfiguration) {
-        contrast.scratchA.withUnsafeMutableBytes { a in
-            contrast.scratchB.withUnsafeMutableBytes { b in
+        contrast.structure.withUnsafeMutableBytes { a in
+            contrast.boxFilterScratch.withUnsafeMutableBytes { b in
                 work.planes.withUnsafeBytes { planes in
                     let target = a.bindMemory(to: Float.self), lStar = planes.bindMemory(to: Float.self)
                     for i in 0..<work.pixelCount { target[i] = lStar[i] }
@@ -157,7 +157,7 @@ enum SkinConcernMeasurer {
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)
-        let box = PixelBox(
+        let box = PixelRect(
             x: work.originX + rect.x * work.factor, y: work.originY + rect.y * work.factor,
             width: rect.width * work.factor, height: rect.height * work.factor)
         return RegionMeasures(

@@ -1,28 +1,7 @@
 import Foundation
+import LetheAPI
 import LetheImaging
 import LetheMemory
-
-/// A rectangle in input pixels.
-public struct PixelRect: Sendable, Equatable {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-
-    /// This rectangle clipped to `0..<width × 0..<height` (empty when outside).
-    func clipped(width limitWidth: Int, height limitHeight: Int) -> PixelRect {
-        let left = max(0, x), top = max(0, y)
-        let right = min(limitWidth, x + width), bottom = min(limitHeight, y + height)
-        return PixelRect(x: left, y: top, width: max(0, right - left), height: max(0, bottom - top))
-    }
-}
 
 /// A crop of the photo, box-averaged by an integer factor, as four `Float` planes (CIELAB L*, a*,
 /// b* and the erythema index) and a Chai & Ngan skin mask. Everything lives in `.intermediate`

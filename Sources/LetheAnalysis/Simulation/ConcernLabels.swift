@@ -1,3 +1,4 @@
+import LetheAPI
 import LetheImaging
 import LetheMemory
 
@@ -36,11 +37,11 @@ struct ConcernLabels {
             throw .analysisAllocationFailed(error, "the label queue")
         }
         defer { arena.release(queue) }
-        let whole = PixelRect(x: 0, y: 0, width: work.width, height: work.height)
+        let whole = PixelRect(width: work.width, height: work.height)
         let stats = work.planes.withUnsafeBytes { planes in
             work.skin.withUnsafeBytes { skin in
                 detected.members.withUnsafeBytes { member in
-                    detected.contrast.scratchA.withUnsafeBytes { ridge in
+                    detected.contrast.structure.withUnsafeBytes { ridge in
                         detected.contrast.background.withUnsafeBytes { background in
                             RegionStatistics.measure(
                                 planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
@@ -66,7 +67,7 @@ struct ConcernLabels {
             work.planes.withUnsafeBytes { planeBytes in
                 work.skin.withUnsafeBytes { skinBytes in
                     detected.members.withUnsafeBytes { memberBytes in
-                        detected.contrast.scratchA.withUnsafeBytes { ridgeBytes in
+                        detected.contrast.structure.withUnsafeBytes { ridgeBytes in
                             pixelLabels(
                                 planes: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
                                 members: memberBytes.bindMemory(to: UInt8.self), ridge: ridgeBytes.bindMemory(to: Float.self),

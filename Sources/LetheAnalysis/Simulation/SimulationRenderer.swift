@@ -67,13 +67,11 @@ public enum SimulationRenderer {
         _ image: DecodedImage, analysis: PhotoAnalysisResult, scale: Double, settings: AnalysisSettings, request: SimulationRequest,
         arena: PlaintextArena
     ) throws(LetheError) -> (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?) {
-        var crop = PixelRect(x: 0, y: 0, width: image.width, height: image.height)
-        if let regions = analysis.face?.regions, !regions.isEmpty {
-            let left = regions.map(\.box.x).min()!, top = regions.map(\.box.y).min()!
-            let right = regions.map { $0.box.x + $0.box.width }.max()!, bottom = regions.map { $0.box.y + $0.box.height }.max()!
+        var crop = PixelRect(width: image.width, height: image.height)
+        if let regions = analysis.face?.regions, let face = PixelRect.enclosing(regions.map(\.box)) {
             crop = PixelRect(
-                x: Int((Double(left) * scale).rounded(.down)), y: Int((Double(top) * scale).rounded(.down)),
-                width: Int((Double(right - left) * scale).rounded(.up)), height: Int((Double(bottom - top) * scale).rounded(.up))
+                x: Int((Double(face.x) * scale).rounded(.down)), y: Int((Double(face.y) * scale).rounded(.down)),
+                width: Int((Double(face.width) * scale).rounded(.up)), height: Int((Double(face.height) * scale).rounded(.up))
             ).clipped(width: image.width, height: image.height)
         }
         // The measures' pixel limits, in pixels of the scaled photo.
@@ -125,7 +123,7 @@ public enum SimulationRenderer {
     private static func scalpMasks(
         _ image: DecodedImage, millimetresPerPixel: Double, settings: AnalysisSettings, request: SimulationRequest, arena: PlaintextArena
     ) throws(LetheError) -> [(SimulationConcern, SecureBuffer)] {
-        let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: image.width, height: image.height), factor: 1, arena: arena)
+        let work = try WorkingImage.make(image, crop: PixelRect(width: image.width, height: image.height), factor: 1, arena: arena)
         defer { work.release(arena) }
         let detected = try ScalpAnalyzer.detectMarks(work, millimetresPerWorkingPixel: millimetresPerPixel, scalp: settings.scalp, arena: arena)
         defer { detected.release(arena) }
