@@ -57,16 +57,21 @@ let package = Package(
             "LetheMemory",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "LetheServer", dependencies: [
-            "LetheAPI", "LetheAnalysis", "LetheEnvelope", "LetheLedger", "LetheImaging", "LetheMemory",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "LetheServer",
+            dependencies: [
+                "LetheAPI", "LetheAnalysis", "LetheEnvelope", "LetheLedger", "LetheImaging", "LetheMemory",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The dashboard's HTML, stylesheet and script (Bundle.module; installed next to the
+            // executable as lethe_LetheServer.resources, see Config/deploy/Dockerfile).
+            resources: [.copy("Operations/Dashboard")]),
         .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope", "LetheLedger"]),
         .executableTarget(name: "lethe", dependencies: [
             "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",

@@ -23,6 +23,7 @@ public struct LetheWorker: Sendable {
 
     let pipeline: AnalysisPipeline
     private let admission: AdmissionControl
+    private let dashboard: DashboardPage
     private let drain = DrainState()
     private let logger: Logger
 
@@ -62,6 +63,7 @@ public struct LetheWorker: Sendable {
         let models = try AnalysisModels.load(directory: configuration.modelsDirectory)
         let profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
         let metrics = WorkerMetrics()
+        dashboard = try DashboardPage.load()
         self.pipeline = AnalysisPipeline(
             gateway: OHTTPGateway(keyRing: keyRing), tokens: tokens, ledger: ledger, configuration: configuration,
             models: models, profiles: profiles, metrics: metrics,
@@ -182,7 +184,7 @@ public struct LetheWorker: Sendable {
         adminRouter.add(middleware: ProblemMiddleware())
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
-            bearerToken: configuration.adminToken
+            bearerToken: configuration.adminToken, dashboard: dashboard
         ).register(on: adminRouter)
         let admin = Application(
             router: adminRouter,

@@ -15,6 +15,21 @@ struct DashboardTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("test-artefacts")
 
+    @Test("the page is the resource files joined: stylesheet and script inline, refresh interval filled in")
+    func pageComesFromTheResourceFiles() async throws {
+        try await WorkerHarness().run { session in
+            let (status, page, _) = try await OperationsTests.get(session.adminURL.appendingPathComponent("dashboard"))
+            #expect(status == 200)
+            let directory = Self.artefacts.deletingLastPathComponent().appendingPathComponent("Sources/LetheServer/Operations/Dashboard")
+            let css = try String(contentsOf: directory.appendingPathComponent("dashboard.css"), encoding: .utf8)
+            let script = try String(contentsOf: directory.appendingPathComponent("dashboard.js"), encoding: .utf8)
+            #expect(page.hasPrefix("<!doctype html>"))
+            #expect(page.contains("<style>\n" + css + "</style>"))
+            #expect(page.contains(script.replacingOccurrences(of: "__REFRESH_SECONDS__", with: "2")))
+            #expect(!page.contains("__"), "a placeholder is left in the page")
+        }
+    }
+
     @Test("the dashboard loads, shows the numbers /metrics has, and is screenshotted")
     func dashboardMatchesMetrics() async throws {
         try await WorkerHarness().run { session in

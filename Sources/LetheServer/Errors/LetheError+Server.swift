@@ -47,13 +47,15 @@ extension LetheError.Code {
     public static let memoryBudgetTooSmall = Self("memory_budget_too_small", .internal)
     /// The listeners did not come up.
     public static let serverNotStarted = Self("server_not_started", .internal)
+    /// The dashboard's resource files are not where the executable looks for them.
+    public static let dashboardUnavailable = Self("dashboard_unavailable", .internal)
 
     /// Every code `LetheServer` raises (it also passes on those of the modules below it).
     public static let serverCodes: [Self] = [
         .unsupportedEnvelopeMediaType, .requestAborted, .overloaded,
         .notFound, .methodNotAllowed, .missingToken, .invalidToken, .rateLimited, .unknownKind, .invalidParameter,
         .unknownProfile, .profileKindMismatch, .malformedMultipart, .tooManyPhotos,
-        .internalError, .tokensFileUnreadable, .tokensFileInvalid, .memoryBudgetTooSmall, .serverNotStarted,
+        .internalError, .tokensFileUnreadable, .tokensFileInvalid, .memoryBudgetTooSmall, .serverNotStarted, .dashboardUnavailable,
     ]
 }
 

@@ -40,6 +40,8 @@ struct AdminRoutes: Sendable {
     var ledgerDirectory: String { ledger.directory.path }
     /// When set, `/metrics` requires `Authorization: Bearer <token>`; probes stay open.
     let bearerToken: String?
+    /// The page served at `/dashboard`, read from the resource bundle at start.
+    let dashboard: DashboardPage
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -67,7 +69,7 @@ struct AdminRoutes: Sendable {
                     .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                     .contentSecurityPolicy: "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
                 ],
-                body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+                body: .init(byteBuffer: ByteBuffer(string: dashboard.html)))
         }
         router.get("/metrics") { request, _ in
             if let bearerToken, request.headers[.authorization] != "Bearer \(bearerToken)" {
