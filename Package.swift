@@ -43,12 +43,20 @@ let package = Package(
         ),
         // C boundary: prctl/rlimit/mlock/madvise/explicit_bzero, which Swift cannot call directly.
         .target(name: "CLetheSystem"),
+        // C boundary, executable only: re-executes `lethe` once with G_SLICE=always-malloc, which
+        // glib reads in its own library constructor, before any code of ours could set it.
+        .target(name: "CLetheLaunch"),
 
         .target(name: "LetheMemory", dependencies: ["CLetheSystem"]),
         // Wire types shared by the worker and the device client (no dependencies: devices link it).
         .target(name: "LetheAPI"),
         .target(name: "LetheImaging", dependencies: ["CVips", "LetheMemory"]),
-        .target(name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"]),
+        // The pixel loops run ~20× slower unoptimised: `swift test` would then measure (and the
+        // hostile-corpus test bound) a worker far slower than the one that ships. Optimised in
+        // every configuration; overflow checks stay (-O, not -Ounchecked). Devices never link it.
+        .target(
+            name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "LetheEnvelope", dependencies: [
             "LetheMemory",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -74,7 +82,7 @@ let package = Package(
             resources: [.copy("Operations/Dashboard")]),
         .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope", "LetheLedger"]),
         .executableTarget(name: "lethe", dependencies: [
-            "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",
+            "CLetheLaunch", "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -87,7 +95,7 @@ let package = Package(
         ]),
         // Looks at the real `lethe serve` process from outside: memory scans, no-disk tracing.
         .testTarget(name: "LetheResidueTests", dependencies: [
-            "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory",
+            "CLetheSystem", "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory",
         ]),
         // Config/deploy checked by promtool, the Kubernetes schemas and systemd-analyze.
         .testTarget(name: "LetheDeploymentTests"),

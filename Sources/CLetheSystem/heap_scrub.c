@@ -20,10 +20,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+// glib's slice allocator, looked up weakly: processes without glib (a device app linking the
+// client) have no GSlice to worry about.
+extern void *g_slice_alloc(size_t size) __attribute__((weak));
+extern void g_slice_free1(size_t size, void *block) __attribute__((weak));
+
 // scripts/fuzz builds with AddressSanitizer, whose allocator owns malloc/free: handing its blocks
 // to glibc's __libc_free would crash, so fuzz builds (-DLETHE_NO_HEAP_SCRUB) leave free alone.
 #ifdef LETHE_NO_HEAP_SCRUB
 int lethe_heap_scrub_enabled(void) {
+    return 0;
+}
+
+int lethe_glib_slices_reach_free(void) {
     return 0;
 }
 #else
@@ -88,5 +97,29 @@ void *reallocarray(void *pointer, size_t count, size_t size) {
         return NULL;
     }
     return realloc(pointer, bytes);
+}
+
+// Frees one 240-byte slice filled with 0xA5 and reads it back. When GSlice hands it to `free`
+// (G_SLICE=always-malloc, or glib >= 2.76) the scrubbing free zeroes it and glibc reuses at most
+// its first 16 bytes for free-list links; when GSlice keeps it in a magazine, it keeps 0xA5.
+int lethe_glib_slices_reach_free(void) {
+    if (g_slice_alloc == NULL || g_slice_free1 == NULL) {
+        return 1;
+    }
+    const size_t size = 240;
+    volatile unsigned char *block = g_slice_alloc(size);
+    if (block == NULL) {
+        return 0;
+    }
+    for (size_t index = 0; index < size; index++) {
+        block[index] = 0xA5;
+    }
+    g_slice_free1(size, (void *)block);
+    for (size_t index = 32; index < size; index++) {
+        if (block[index] != 0) {
+            return 0;
+        }
+    }
+    return scrub_enabled;
 }
 #endif

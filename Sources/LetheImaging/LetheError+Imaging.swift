@@ -37,7 +37,7 @@ extension LetheError {
 
     /// The header declares more pixels than `DecodeLimits.maxPixels`.
     public static func imageTooLarge(width: Int, height: Int, limit: Int) -> LetheError {
-        LetheError(.imageTooLarge, "image is \(width)×\(height) = \(width * height) pixels, the limit is \(limit)")
+        LetheError(.imageTooLarge, "image is \(width)×\(height) pixels, more than the limit of \(limit) pixels")
     }
 
     /// A JPEG with more progressive scans than any real encoder writes.

@@ -39,6 +39,11 @@ public final class SecureBuffer: @unchecked Sendable {
 
     /// Buffers whose `mlock` was refused (RLIMIT_MEMLOCK); reported by the hardening status.
     public static let lockFailures = Atomic<Int>(0)
+    /// Bytes of live buffers that are locked in RAM now (whole pages).
+    public static let lockedBytesNow = Atomic<Int>(0)
+    /// Bytes of live buffers now, locked or not (whole pages): with `lockedBytesNow`, the truth
+    /// about how much plaintext could reach swap.
+    public static let mappedBytesNow = Atomic<Int>(0)
 
     /// Maps `count` bytes of zeroed, page-aligned memory.
     public init(count: Int, bufferClass: BufferClass) throws(LetheError) {
@@ -51,7 +56,12 @@ public final class SecureBuffer: @unchecked Sendable {
         }
         _ = lethe_madvise_dontdump(pointer, length)
         let locked = lethe_mlock(pointer, length) == 0
-        if !locked { SecureBuffer.lockFailures.add(1, ordering: .relaxed) }
+        if locked {
+            SecureBuffer.lockedBytesNow.add(length, ordering: .relaxed)
+        } else {
+            SecureBuffer.lockFailures.add(1, ordering: .relaxed)
+        }
+        SecureBuffer.mappedBytesNow.add(length, ordering: .relaxed)
         self.base = pointer
         self.mappedLength = length
         self.count = count
@@ -92,8 +102,12 @@ public final class SecureBuffer: @unchecked Sendable {
         if let result { return result }
         lethe_wipe(base, mappedLength)
         let verified = lethe_is_zero(base, mappedLength) == 1
-        if isLocked { _ = lethe_munlock(base, mappedLength) }
+        if isLocked {
+            _ = lethe_munlock(base, mappedLength)
+            SecureBuffer.lockedBytesNow.subtract(mappedLength, ordering: .relaxed)
+        }
         munmap(base, mappedLength)
+        SecureBuffer.mappedBytesNow.subtract(mappedLength, ordering: .relaxed)
         let outcome = WipeResult(byteCount: count, verified: verified)
         result = outcome
         return outcome

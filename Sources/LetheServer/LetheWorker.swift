@@ -184,7 +184,7 @@ public struct LetheWorker: Sendable {
         adminRouter.add(middleware: ProblemMiddleware())
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
-            bearerToken: configuration.adminToken, dashboard: dashboard
+            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening, dashboard: dashboard
         ).register(on: adminRouter)
         let admin = Application(
             router: adminRouter,

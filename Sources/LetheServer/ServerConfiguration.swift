@@ -50,6 +50,11 @@ public struct ServerConfiguration: Sendable {
     public var adminPort: Int = 9090
     /// When set, `/metrics` on the admin listener requires `Authorization: Bearer <token>`.
     public var adminToken: String?
+    /// When true, `/readyz` fails while any protection is not in force (non-dumpable, core limit
+    /// 0, every plaintext buffer locked, heap scrubbing, glib slices scrubbed, Landlock): a
+    /// deployment that promises them never takes traffic without them. Off for development
+    /// machines without Landlock or memlock; on in the deploy files.
+    public var requireHardening: Bool = false
     /// Requests processed at once (decryption to wipe); the rest queue. Default: the core count.
     public var maxConcurrentRequests: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Requests allowed to wait for a slot; beyond that the device gets 503 with Retry-After.

@@ -15,11 +15,13 @@ struct Serve: AsyncParsableCommand {
     /// Forbids filesystem writes outside the ledger directory (Landlock). `main.swift` calls this
     /// before the concurrency runtime has started any thread: Landlock only confines the calling
     /// thread and the threads created after it.
-    func confineWrites() throws {
-        let ledgerDirectory = try options.resolved().ledgerDirectory
+    func confine() throws {
+        let configuration = try options.resolved()
         try FileManager.default.createDirectory(
-            atPath: ledgerDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        ProcessHardening.confineWrites(to: URL(fileURLWithPath: ledgerDirectory).standardizedFileURL.path)
+            atPath: configuration.ledgerDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        ProcessHardening.confine(
+            writesTo: URL(fileURLWithPath: configuration.ledgerDirectory).standardizedFileURL.path,
+            bindPorts: [configuration.port, configuration.adminPort])
     }
 
     func run() async throws {
@@ -31,7 +33,12 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "lethe")
         let confinement = ProcessHardening.current().filesystem
-        if !confinement.isActive {
+        switch confinement {
+        case .active(let abi, _, _, _, _) where abi < 6:
+            logger.error("landlock \(confinement): this kernel's Landlock (ABI \(abi)) cannot also confine\(abi < 4 ? " TCP binds and connects," : "") abstract Unix sockets and signals")
+        case .active:
+            break
+        default:
             logger.error("landlock \(confinement): this process can write outside its ledger directory; nothing but the code stops plaintext reaching disk")
         }
         let worker = try await LetheWorker(configuration: configuration, logger: logger)

@@ -53,6 +53,8 @@ struct ServerOptions: ParsableArguments {
     var adminPort: Int?
     @Option(help: "Bearer token required for /metrics (LETHE_ADMIN_TOKEN). Default: none.")
     var adminToken: String?
+    @Option(help: "true: not ready (/readyz 503) while non-dumpable, core limit 0, mlock of every plaintext buffer, heap scrubbing, glib slice scrubbing or Landlock is not in force (LETHE_REQUIRE_HARDENING). Default false; true in the deploy files.")
+    var requireHardening: Bool?
     @Option(help: "Requests processed at once (LETHE_MAX_CONCURRENT). Default: the number of cores.")
     var maxConcurrent: Int?
     @Option(help: "Requests allowed to wait for a slot (LETHE_MAX_QUEUED). Default: twice the number of cores.")
@@ -127,6 +129,11 @@ struct ServerOptions: ParsableArguments {
         configuration.adminHost = adminHost ?? environment["LETHE_ADMIN_HOST"] ?? configuration.adminHost
         configuration.adminPort = try adminPort ?? integer("LETHE_ADMIN_PORT") ?? configuration.adminPort
         configuration.adminToken = adminToken ?? environment["LETHE_ADMIN_TOKEN"]
+        if let text = environment["LETHE_REQUIRE_HARDENING"], requireHardening == nil {
+            guard let required = Bool(text) else { throw ValidationError("LETHE_REQUIRE_HARDENING must be true or false, got '\(text)'") }
+            configuration.requireHardening = required
+        }
+        configuration.requireHardening = requireHardening ?? configuration.requireHardening
         configuration.maxConcurrentRequests = try maxConcurrent ?? integer("LETHE_MAX_CONCURRENT") ?? configuration.maxConcurrentRequests
         configuration.maxQueuedRequests = try maxQueued ?? integer("LETHE_MAX_QUEUED") ?? configuration.maxQueuedRequests
         if let text = environment["LETHE_QUEUE_TIMEOUT"], queueTimeout == nil {

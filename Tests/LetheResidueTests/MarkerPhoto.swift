@@ -9,11 +9,11 @@ import LetheMemory
 struct MarkerPhoto: Sendable {
     /// The file as uploaded.
     let file: Data
-    /// 64 bytes from the middle of the file.
+    /// 64 informative bytes from near the middle of the file.
     let fileMarker: Marker
     /// 48 stripe pixels as they lie in an interleaved 8-bit RGB buffer.
     let pixelMarker: Marker
-    /// 48 bytes from the middle of the JSON measures the worker answers with.
+    /// 48 informative bytes from near the middle of the JSON measures the worker answers with.
     let resultMarker: Marker
 
     var markers: [Marker] { [fileMarker, pixelMarker, resultMarker] }
@@ -42,12 +42,11 @@ struct MarkerPhoto: Sendable {
             try ImageEncoder.encode($0, width: width, height: height, as: format, quality: 100)
         }
         let uploaded = Data(encoded.prefix(Int(Double(encoded.count) * fraction)))
-        let middle = uploaded.count / 2 - 32
         return MarkerPhoto(
             file: uploaded,
-            fileMarker: Marker(name: "file#\(seed)", bytes: Array(uploaded[middle..<(middle + 64)])),
-            pixelMarker: Marker(name: "pixels#\(seed)", bytes: pixelMarker),
-            resultMarker: Marker(name: "result#\(seed)", bytes: try expectedResultBytes(of: Data(encoded))))
+            fileMarker: try Marker.informative(in: uploaded, length: 64, name: "file#\(seed)"),
+            pixelMarker: try Marker.informative(in: pixelMarker, length: pixelMarker.count, name: "pixels#\(seed)"),
+            resultMarker: try Marker.informative(in: try expectedResult(of: Data(encoded)), length: 48, name: "result#\(seed)"))
     }
 
     /// The fixture portrait (one face, for `kind=face`) with a random RGB stripe painted across
@@ -69,25 +68,22 @@ struct MarkerPhoto: Sendable {
             return try ImageEncoder.encode(UnsafeRawBufferPointer(pixels), width: image.width, height: image.height, as: .png, quality: 100)
         }
         let uploaded = Data(encoded)
-        let middle = uploaded.count / 2 - 32
         return MarkerPhoto(
             file: uploaded,
-            fileMarker: Marker(name: "file#\(seed)", bytes: Array(uploaded[middle..<(middle + 64)])),
-            pixelMarker: Marker(name: "pixels#\(seed)", bytes: pixelMarker),
+            fileMarker: try Marker.informative(in: uploaded, length: 64, name: "file#\(seed)"),
+            pixelMarker: try Marker.informative(in: pixelMarker, length: pixelMarker.count, name: "pixels#\(seed)"),
             resultMarker: Marker(name: "result#\(seed)", bytes: pixelMarker.reversed()))
     }
 
     /// The worker's measures for this photo, computed here with the same code and encoding.
-    private static func expectedResultBytes(of file: Data) throws -> [UInt8] {
+    private static func expectedResult(of file: Data) throws -> Data {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let image = try file.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
         let measures = try SkinAnalyzer.analyze(image, configuration: SkinAnalysisConfiguration(), arena: arena)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = try encoder.encode(measures)
-        let middle = json.count / 2 - 24
-        return Array(json[middle..<(middle + 48)])
+        return try encoder.encode(measures)
     }
 }
 

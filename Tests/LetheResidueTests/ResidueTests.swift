@@ -109,25 +109,37 @@ struct ResidueTests {
         // PNG: lossless, so the stripe (not skin) passes into the preview and the overlay unchanged.
         client.simulation = SimulationOptions(concerns: ["spots", "redness", "pores", "wrinkles", "evenness"], strength: 1, format: "png")
         var renderingMarkers: [Marker] = []
+        var encoderOutput: [Marker] = []
         for (index, photo) in photos.enumerated() {
             let response = try await client.analyze(photo: photo.file)
             let preview = try #require(response.preview)
             let mask = try #require(response.masks?["wrinkles"])
             // The rendered files and their base64 text, as the worker held them before the wipe.
-            func middle(_ bytes: [UInt8], _ name: String) -> Marker {
-                let start = (bytes.count / 2 - 24) / 4 * 4
-                return Marker(name: "\(name)#\(index)", bytes: Array(bytes[start..<(start + 48)]))
+            let base64 = Array(preview.data.base64EncodedString().utf8)
+            renderingMarkers.append(try Marker.informative(in: preview.data, length: 48, name: "preview file#\(index)"))
+            renderingMarkers.append(try Marker.informative(in: base64, length: 48, name: "preview base64#\(index)"))
+            renderingMarkers.append(try Marker.informative(in: mask.image.data, length: 48, name: "mask file#\(index)"))
+            if let overlay = response.overlay {
+                renderingMarkers.append(try Marker.informative(in: overlay.data, length: 48, name: "overlay file#\(index)"))
             }
-            renderingMarkers.append(middle(Array(preview.data), "preview file"))
-            renderingMarkers.append(middle(Array(preview.data.base64EncodedString().utf8), "preview base64"))
-            renderingMarkers.append(middle(Array(mask.image.data), "mask file"))
-            if let overlay = response.overlay { renderingMarkers.append(middle(Array(overlay.data), "overlay file")) }
+            // Any window of an encoded mask, informative or not, is the encoder's output.
+            for (concern, mask) in response.masks ?? [:] {
+                let bytes = Array(mask.image.data)
+                let start = bytes.count / 2 - 24
+                encoderOutput.append(Marker(name: "mask \(concern) encoding#\(index)", bytes: Array(bytes[start..<(start + 48)])))
+            }
         }
         try server.waitForLedgerEntries(photos.count)
         try expectNoResidue(server, photos, "simulations")
         let report = try ProcessMemoryScan.scan(pid: server.pid, for: renderingMarkers)
         print("residue scan [simulation renderings]: \(report)")
         #expect(report.totalHits == 0, "simulation renderings: \(report)")
+        // zlib and libpng leave pieces of their deflate output in dead frames of the thread that
+        // encoded the masks, unless the pipeline wipes its stack after each job.
+        let stacks = try ProcessMemoryScan.scanUnusedStacks(pid: server.pid, for: encoderOutput)
+        print("residue scan [unused thread stacks]: \(stacks)")
+        #expect(stacks.totalHits == 0, "encoder output on thread stacks: \(stacks)")
+        #expect(stacks.regionsRead > 0)
     }
 
     @Test("after requests that fail: truncated file, bad token, oversized image")
@@ -199,5 +211,26 @@ struct ResidueTests {
         let report = try ProcessMemoryScan.scan(pid: server.pid, for: photos.flatMap(\.markers))
         print("residue scan [heap scrubbing disabled]: \(report)")
         #expect(report.totalHits > 0, "without zero-on-free, freed codec buffers should still hold photo data")
+    }
+}
+
+@Suite("Residue markers")
+struct MarkerTests {
+    @Test("a periodic window (a mostly-empty PNG's deflate pattern) is refused; random bytes are accepted")
+    func informative() throws {
+        // The 31-byte period a mostly-transparent mask encodes to, as found in issue 12.
+        let period: [UInt8] = [0xe4, 0x01, 0x00, 0x34, 0xf2, 0x00, 0x00, 0x1a, 0x79, 0x00, 0x00, 0x8d, 0x3c, 0x00, 0x80, 0x46,
+                               0x1e, 0x00, 0x40, 0x23, 0x0f, 0x00, 0xa0, 0x91, 0x07, 0x00, 0xd0, 0xc8, 0x03, 0x00, 0x68]
+        let periodic = Array((0..<4).flatMap { _ in period })
+        #expect(!Marker.isInformative(periodic.prefix(48)))
+        #expect(throws: HarnessError.self) { try Marker.informative(in: periodic, length: 48, name: "periodic") }
+        #expect(!Marker.isInformative([UInt8](repeating: 7, count: 48)))
+        var random = SplitMix64(seed: 12)
+        let noise = (0..<4096).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        #expect(Marker.isInformative(noise.prefix(48)))
+        // A file that is periodic except for one informative stretch yields that stretch.
+        let mixed = periodic + noise.prefix(64) + periodic
+        let marker = try Marker.informative(in: mixed, length: 48, name: "mixed")
+        #expect(noise.prefix(64).withUnsafeBytes { Search.occurrences(of: marker.bytes, in: $0).count } == 1)
     }
 }

@@ -16,6 +16,11 @@ final class ServerProcess: @unchecked Sendable {
     let pid: Int32
     var ledgerDirectory: URL { directory.appendingPathComponent("ledger") }
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    /// The operator listener (`/readyz`, `/metrics`), from the start-up line.
+    var adminURL: URL? {
+        let output = (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
+        return Self.capture(#"operator endpoints .* on (http://\S+)"#, in: output).flatMap(URL.init(string:))
+    }
 
     /// The `lethe` executable that `swift build`/`swift test` put next to the test bundle.
     static var executable: URL {

@@ -35,14 +35,32 @@ int lethe_munlock(const void *pointer, size_t length);
 /// LETHE_UNSAFE_DISABLE_HEAP_SCRUB=1.
 int lethe_heap_scrub_enabled(void);
 
+/// 1 when blocks freed through glib's slice allocator reach the zero-on-free `free` (the
+/// `lethe` executable re-executes itself with G_SLICE=always-malloc; glib >= 2.76 always does),
+/// or when glib is not in the process; 0 when GSlice keeps freed blocks, contents intact.
+int lethe_glib_slices_reach_free(void);
+
 /// Applies a Landlock ruleset to the calling thread (and threads it creates later) that forbids
-/// every filesystem write except beneath `writable_directory`. Sets no_new_privs first.
-/// Returns the Landlock ABI version used (>= 1) on success, 0 when the kernel has no Landlock,
-/// or -errno on failure.
-int lethe_landlock_restrict_writes(const char *writable_directory);
+/// every filesystem write except beneath `writable_directory`; with ABI >= 4 every TCP bind except
+/// to `bind_ports` and every TCP connect; with ABI >= 6 abstract Unix sockets and signals outside
+/// the domain. Sets no_new_privs first. Returns the Landlock ABI version used (>= 1) on success,
+/// 0 when the kernel has no Landlock, or -errno on failure.
+int lethe_landlock_restrict(const char *writable_directory, const uint16_t *bind_ports, size_t bind_port_count);
+
+/// 1 when a TCP connect is refused by Landlock (EACCES), checked by trying one to loopback port 9.
+int lethe_landlock_verify_network(void);
+
+/// 1 when sending a signal outside the process is refused (EPERM), checked on pid 1 with signal 0.
+/// Also 1 for a non-root process without Landlock (it may not signal init anyway).
+int lethe_landlock_verify_signal_scope(void);
 
 /// Number of threads in this process (entries of /proc/self/task), or -1.
 int lethe_thread_count(void);
+
+/// Zeroes `length` bytes of the calling thread's stack below the caller's frame: the dead frames
+/// in which codecs and filters left pieces of what they processed. `length` must fit the
+/// thread's stack with room to spare (the pipeline uses 256 KiB of stacks of 8 MiB or more).
+void lethe_wipe_stack_below(size_t length);
 
 /// The system page size.
 size_t lethe_page_size(void);

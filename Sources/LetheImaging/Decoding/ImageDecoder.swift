@@ -26,6 +26,9 @@ public enum ImageDecoder {
             let scans = JPEGScanCount.scans(in: bytes, stoppingAfter: limits.maxJPEGScans)
             guard scans <= limits.maxJPEGScans else { throw .imageTooComplex(scanLimit: limits.maxJPEGScans) }
         }
+        if let declared = DeclaredSize.of(bytes, format: format) {
+            try checkPixelLimit(width: declared.width, height: declared.height, limits: limits)
+        }
         try VipsRuntime.ensureStarted()
         // libvips' error text may quote decoder internals; we never forward it, only clear it.
         // vips_thread_shutdown frees this thread's libvips pixel buffers now rather than at exit.
@@ -49,10 +52,7 @@ public enum ImageDecoder {
         let width = loaded.width
         let height = loaded.height
         guard width > 0, height > 0 else { throw .imageCorrupt(format, stage: "header") }
-        guard width.multipliedReportingOverflow(by: height).partialValue <= limits.maxPixels,
-              width <= limits.maxPixels, height <= limits.maxPixels else {
-            throw .imageTooLarge(width: width, height: height, limit: limits.maxPixels)
-        }
+        try checkPixelLimit(width: width, height: height, limits: limits)
 
         // libvips decodes the whole image into its own memory first (the loaders are random
         // access): reserve that much of the memory budget until the pixels are ours.
@@ -88,6 +88,14 @@ public enum ImageDecoder {
             throw .imageCorrupt(format, stage: "pixel data")
         }
         return DecodedImage(width: canonical.width, height: canonical.height, format: format, pixels: pixels)
+    }
+
+    /// Refuses a width × height beyond `limits.maxPixels` (overflow-safe).
+    private static func checkPixelLimit(width: Int, height: Int, limits: DecodeLimits) throws(LetheError) {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels <= limits.maxPixels else {
+            throw .imageTooLarge(width: width, height: height, limit: limits.maxPixels)
+        }
     }
 
     /// Calls exactly one loader, chosen by the sniffed format.

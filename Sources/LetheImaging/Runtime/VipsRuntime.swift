@@ -59,9 +59,6 @@ public enum VipsRuntime {
     }
 
     private static func initialise(_ configuration: VipsConfiguration) throws(LetheError) {
-        // GSlice (glib < 2.76) keeps its own free lists that bypass free(); route it through
-        // malloc so that the process-wide zero-on-free covers glib's allocations too.
-        setenv("G_SLICE", "always-malloc", 1)
         if !configuration.tempDirectory.isEmpty {
             guard lethe_vips_set_tmpdir(configuration.tempDirectory) == 0 else {
                 throw .imagingUnavailable("could not set TMPDIR for libvips")

@@ -40,6 +40,8 @@ struct AdminRoutes: Sendable {
     var ledgerDirectory: String { ledger.directory.path }
     /// When set, `/metrics` requires `Authorization: Bearer <token>`; probes stay open.
     let bearerToken: String?
+    /// `--require-hardening`: not ready while a protection is missing.
+    let requireHardening: Bool
     /// The page served at `/dashboard`, read from the resource bundle at start.
     let dashboard: DashboardPage
 
@@ -51,10 +53,12 @@ struct AdminRoutes: Sendable {
             let hardening = ProcessHardening.current()
             let ledgerWritable = access(ledgerDirectory, W_OK) == 0
             let publishedKeys = keyRing.keySet.published(at: Date()).count
+            let unmet = requireHardening ? hardening.unmet : []
             let readiness = Readiness(
-                ready: !drain.isDraining && ledgerWritable && publishedKeys > 0, draining: drain.isDraining,
+                ready: !drain.isDraining && ledgerWritable && publishedKeys > 0 && unmet.isEmpty, draining: drain.isDraining,
                 ledgerWritable: ledgerWritable, publishedKeys: publishedKeys,
-                hardening: hardening, hardeningSummary: hardening.summary)
+                hardening: hardening, hardeningSummary: hardening.summary, hardeningRequired: requireHardening,
+                hardeningMissing: unmet)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             return Response(
@@ -116,11 +120,17 @@ struct Readiness: Encodable {
     let publishedKeys: Int
     let hardening: HardeningStatus
     let hardeningSummary: String
+    /// `--require-hardening` is set.
+    let hardeningRequired: Bool
+    /// With `--require-hardening`, the protections that keep the worker unready.
+    let hardeningMissing: [String]
 
     enum CodingKeys: String, CodingKey {
         case ready, draining, hardening
         case ledgerWritable = "ledger_writable"
         case publishedKeys = "published_keys"
         case hardeningSummary = "hardening_summary"
+        case hardeningRequired = "hardening_required"
+        case hardeningMissing = "hardening_missing"
     }
 }

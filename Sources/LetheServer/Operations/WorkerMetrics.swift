@@ -27,6 +27,9 @@ public final class WorkerMetrics: Sendable {
     private let residentMemory: Gauge
     private let cpuSeconds: Gauge
     private let hardeningActive: [(mechanism: String, gauge: Gauge)]
+    private let plaintextLockedBytes: Gauge
+    private let plaintextMappedBytes: Gauge
+    private let mlockFailures: Gauge
     private let ledgerEntries: Gauge
     private let ledgerUncoveredEntries: Gauge
     private let checkpointAge: Gauge
@@ -83,9 +86,15 @@ public final class WorkerMetrics: Sendable {
         cpuSeconds = registry.makeGauge(descriptor: Self.descriptor(
             "process_cpu", unit: "seconds", "User and system CPU time the worker process has used."))
         let hardening = Self.descriptor("hardening_active", "1 when the protection mechanism is active, else 0.")
-        hardeningActive = ["non_dumpable", "core_limit_zero", "mlock", "heap_scrub", "landlock"].map { [registry] in
+        hardeningActive = ["non_dumpable", "core_limit_zero", "mlock", "heap_scrub", "glib_slices", "landlock"].map { [registry] in
             ($0, registry.makeGauge(descriptor: hardening, labels: [("mechanism", $0)]))
         }
+        plaintextLockedBytes = registry.makeGauge(descriptor: Self.descriptor(
+            "plaintext_locked", unit: "bytes", "Bytes of plaintext buffers locked in RAM (mlock) now."))
+        plaintextMappedBytes = registry.makeGauge(descriptor: Self.descriptor(
+            "plaintext_mapped", unit: "bytes", "Bytes of plaintext buffers mapped now, locked or not."))
+        mlockFailures = registry.makeGauge(descriptor: Self.descriptor(
+            "mlock_failures", "Plaintext buffers whose mlock was refused since start (raise RLIMIT_MEMLOCK)."))
         ledgerEntries = registry.makeGauge(descriptor: Self.descriptor("ledger_entries", "Entries in this replica's deletion ledger."))
         ledgerUncoveredEntries = registry.makeGauge(descriptor: Self.descriptor(
             "ledger_uncovered_entries", "Ledger entries not yet covered by a signed checkpoint."))
@@ -150,9 +159,13 @@ public final class WorkerMetrics: Sendable {
         }
         let active: [String: Bool] = [
             "non_dumpable": hardening.nonDumpable, "core_limit_zero": hardening.coreLimitZero,
-            "mlock": hardening.memoryLockAvailable, "heap_scrub": hardening.heapScrub, "landlock": hardening.filesystem.isActive,
+            "mlock": hardening.memoryLockAvailable, "heap_scrub": hardening.heapScrub,
+            "glib_slices": hardening.glibSlicesScrubbed, "landlock": hardening.filesystem.isActive,
         ]
         for (mechanism, gauge) in hardeningActive { gauge.set(to: active[mechanism] == true ? 1 : 0) }
+        plaintextLockedBytes.set(to: Double(hardening.lockedBytes))
+        plaintextMappedBytes.set(to: Double(hardening.plaintextMappedBytes))
+        mlockFailures.set(to: Double(hardening.lockFailures))
         ledgerEntries.set(to: Double(state.ledgerEntries))
         ledgerUncoveredEntries.set(to: Double(state.ledgerUncoveredEntries))
         checkpointAge.set(to: state.checkpointAgeSeconds)

@@ -204,7 +204,10 @@ struct AnalysisPipeline: Sendable {
         // libvips and pixel loops are CPU-bound: run them on the blocking pool, not the event loop.
         typealias Measured = (name: String, info: AnalysisResponse.ImageInfo, result: PhotoAnalysisResult, rendering: SimulationRendering?)
         let results = try await NIOThreadPool.singleton.runIfActive { () throws -> [Measured] in
-            try request.withUnsafeBytes { bytes in
+            // The codecs' and filters' dead frames on this pool thread hold pieces of the photo
+            // and its renderings once they return: zero them before the thread takes other work.
+            defer { ThreadStack.wipeBelowCaller() }
+            return try request.withUnsafeBytes { bytes in
                 try parts.enumerated().map { index, part in
                     let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
                     let image = try timings.measure(.decode) { () throws(LetheError) in try ImageDecoder.decode(photo, limits: limits, arena: arena) }
