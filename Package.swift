@@ -11,7 +11,7 @@ let fuzzTargets: [Target] = Context.environment["LETHE_FUZZ"] == "1" ? [
     .executableTarget(name: "fuzz-bhttp", dependencies: ["LetheFuzzDriver", "LetheEnvelope"], path: "Fuzz/bhttp"),
     // The multipart parser is compiled from LetheServer's own source files (symlinks: the parser
     // and the server's error codes), so fuzzing it does not build Hummingbird and NIO with the sanitizer.
-    .executableTarget(name: "fuzz-multipart", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheMemory"], path: "Fuzz/multipart"),
+    .executableTarget(name: "fuzz-multipart", dependencies: ["LetheFuzzDriver", "LetheAnalysis", "LetheImaging", "LetheMemory"], path: "Fuzz/multipart"),
     .executableTarget(name: "fuzz-sniff", dependencies: ["LetheFuzzDriver", "LetheImaging"], path: "Fuzz/sniff"),
     .executableTarget(
         name: "fuzz-decode-analyse", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheAnalysis", "LetheMemory"],
@@ -90,6 +90,8 @@ let package = Package(
         .testTarget(name: "LetheImagingTests", dependencies: ["LetheImaging"]),
         .testTarget(name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging"]),
         .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope"], resources: [.copy("Vectors")]),
+        // The server's own parsing and mapping, without a socket.
+        .testTarget(name: "LetheServerTests", dependencies: ["LetheServer", "LetheAnalysis", "LetheMemory"]),
         .testTarget(name: "LetheLedgerTests", dependencies: [
             "LetheLedger", .product(name: "Crypto", package: "swift-crypto"),
         ]),

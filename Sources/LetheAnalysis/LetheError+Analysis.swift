@@ -30,22 +30,6 @@ extension LetheError.Code {
     /// Scalp analysis without the device's scale.
     public static let scaleRequired = Self("scale_required", .malformed)
 
-    // Simulation parameters (`SimulationRequest.parse`).
-    /// Strength or output options without `simulate`.
-    public static let simulateRequired = Self("simulate_required", .malformed)
-    /// A concern name that is not known.
-    public static let unknownConcern = Self("unknown_concern", .malformed)
-    /// A concern of another kind (e.g. `hair` on a face).
-    public static let concernKindMismatch = Self("concern_kind_mismatch", .malformed)
-    /// `strength` or `strength.X` not a number in [0, 1].
-    public static let invalidStrength = Self("invalid_strength", .malformed)
-    /// `max_dimension` outside its range.
-    public static let invalidOutputDimension = Self("invalid_output_dimension", .malformed)
-    /// `format` not one of the offered output formats.
-    public static let unsupportedOutputFormat = Self("unsupported_output_format", .malformed)
-    /// `quality` not 1–100.
-    public static let invalidOutputQuality = Self("invalid_output_quality", .malformed)
-
     // What the analyses need.
     /// A trained model is missing or not a supported file.
     public static let modelUnreadable = Self("model_unreadable", .unavailable)
@@ -58,8 +42,6 @@ extension LetheError.Code {
     public static let analysisCodes: [Self] = [
         .imageTooSmall, .lightingTooDark, .lightingTooBright, .imageBlurry, .noSkinDetected, .colourCast,
         .faceNotFound, .multipleFaces, .faceTooSmall, .faceOutOfBounds, .scaleRequired,
-        .simulateRequired, .unknownConcern, .concernKindMismatch, .invalidStrength, .invalidOutputDimension,
-        .unsupportedOutputFormat, .invalidOutputQuality,
         .modelUnreadable, .profileUnreadable, .analysisUnavailable,
     ]
 }

@@ -222,7 +222,7 @@ public struct LetheClient: Sendable {
             throw error
         }
         let (head, content) = try BinaryHTTPResponse.parse(try context.open(body))
-        return (head, content, (response as? HTTPURLResponse)?.value(forHTTPHeaderField: ReceiptEnvelope.headerName), context)
+        return (head, content, (response as? HTTPURLResponse)?.value(forHTTPHeaderField: ReceiptHeader.name), context)
     }
 
     /// The media type a photo's magic bytes announce (the worker sniffs again; this is a courtesy).

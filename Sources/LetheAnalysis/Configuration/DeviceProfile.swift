@@ -19,14 +19,15 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
     public var millimetresPerPixel: Double?
     public var fieldOfViewWidthMillimetres: Double?
     public var light: Light
-    /// Analysis kinds this device takes (`face`, `skin`, `scalp`).
-    public var kinds: [String]
+    /// Analysis kinds this device takes (`face`, `skin`, `scalp`; another name makes the file
+    /// unreadable).
+    public var kinds: [AnalysisKind]
 
     enum CodingKeys: String, CodingKey {
         case name, description, millimetresPerPixel = "mm_per_pixel", fieldOfViewWidthMillimetres = "field_of_view_width_mm", light, kinds
     }
 
-    public init(name: String, description: String? = nil, millimetresPerPixel: Double? = nil, fieldOfViewWidthMillimetres: Double? = nil, light: Light = .normal, kinds: [String]) {
+    public init(name: String, description: String? = nil, millimetresPerPixel: Double? = nil, fieldOfViewWidthMillimetres: Double? = nil, light: Light = .normal, kinds: [AnalysisKind]) {
         self.name = name
         self.description = description
         self.millimetresPerPixel = millimetresPerPixel

@@ -23,7 +23,7 @@ public enum SimulationRenderer {
         defer { if size.scale < 1 { arena.release(source.pixels) } }
 
         let planes: (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?)
-        if settings.kind == "scalp" {
+        if settings.kind == .scalp {
             let scale = (analysis.scalp?.millimetresPerPixel ?? settings.millimetresPerPixel ?? 0.01) / size.scale
             planes = (try scalpMasks(source, millimetresPerPixel: scale, settings: settings, request: request, arena: arena), nil)
         } else {

@@ -59,8 +59,9 @@ public enum VipsRuntime {
     }
 
     private static func initialise(_ configuration: VipsConfiguration) throws(LetheError) {
+        // No disk: temp files go nowhere (ProcessHardening+NoDisk.swift lists the other measures).
         if !configuration.tempDirectory.isEmpty {
-            guard lethe_vips_set_tmpdir(configuration.tempDirectory) == 0 else {
+            guard ProcessHardening.redirectTemporaryFiles(to: configuration.tempDirectory) else {
                 throw .imagingUnavailable("could not set TMPDIR for libvips")
             }
         }

@@ -1,3 +1,4 @@
+import LetheAnalysis
 import LetheImaging
 import LetheMemory
 
@@ -36,6 +37,22 @@ extension LetheError.Code {
     /// More photos in a session than the worker analyses per request.
     public static let tooManyPhotos = Self("too_many_photos", .malformed)
 
+    // Simulation parameters (`SimulationQuery.parse`).
+    /// Strength or output options without `simulate`.
+    public static let simulateRequired = Self("simulate_required", .malformed)
+    /// A concern name that is not known.
+    public static let unknownConcern = Self("unknown_concern", .malformed)
+    /// A concern of another kind (e.g. `hair` on a face).
+    public static let concernKindMismatch = Self("concern_kind_mismatch", .malformed)
+    /// `strength` or `strength.X` not a number in [0, 1].
+    public static let invalidStrength = Self("invalid_strength", .malformed)
+    /// `max_dimension` outside its range.
+    public static let invalidOutputDimension = Self("invalid_output_dimension", .malformed)
+    /// `format` not one of the offered output formats.
+    public static let unsupportedOutputFormat = Self("unsupported_output_format", .malformed)
+    /// `quality` not 1–100.
+    public static let invalidOutputQuality = Self("invalid_output_quality", .malformed)
+
     // The worker itself.
     /// A failure nothing more specific describes.
     public static let internalError = Self("internal_error", .internal)
@@ -55,6 +72,8 @@ extension LetheError.Code {
         .unsupportedEnvelopeMediaType, .requestAborted, .overloaded,
         .notFound, .methodNotAllowed, .missingToken, .invalidToken, .rateLimited, .unknownKind, .invalidParameter,
         .unknownProfile, .profileKindMismatch, .malformedMultipart, .tooManyPhotos,
+        .simulateRequired, .unknownConcern, .concernKindMismatch, .invalidStrength, .invalidOutputDimension,
+        .unsupportedOutputFormat, .invalidOutputQuality,
         .internalError, .tokensFileUnreadable, .tokensFileInvalid, .memoryBudgetTooSmall, .serverNotStarted, .dashboardUnavailable,
     ]
 }
@@ -109,8 +128,8 @@ extension LetheError {
             "device profile '\(shown(name, limit: 40))' is not configured; configured: \(known.isEmpty ? "none" : known.sorted().joined(separator: ", "))")
     }
 
-    static func profileKindMismatch(_ profile: String, kind: String, kinds: [String]) -> LetheError {
-        LetheError(.profileKindMismatch, "device profile '\(profile)' takes \(kinds.joined(separator: ", ")), not \(kind)")
+    static func profileKindMismatch(_ profile: String, kind: AnalysisKind, kinds: [AnalysisKind]) -> LetheError {
+        LetheError(.profileKindMismatch, "device profile '\(profile)' takes \(kinds.map(\.rawValue).joined(separator: ", ")), not \(kind.rawValue)")
     }
 
     static let emptyPhoto = LetheError(.emptyBody, "the request carries no photo")
@@ -123,6 +142,42 @@ extension LetheError {
 
     static func tooManyPhotos(_ count: Int, limit: Int) -> LetheError {
         LetheError(.tooManyPhotos, "the session has \(count) photos; at most \(limit) are analysed per request")
+    }
+
+    static func simulateRequired(parameter: String) -> LetheError {
+        LetheError(.simulateRequired, "\(shown(parameter, limit: 32)) needs simulate=<concerns>")
+    }
+
+    static func unknownConcern(_ name: String) -> LetheError {
+        LetheError(
+            .unknownConcern,
+            "'\(shown(name, limit: 32))' is not a concern that can be simulated; known: \(SimulationConcern.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+
+    static func concernKindMismatch(_ concern: SimulationConcern, kind: AnalysisKind) -> LetheError {
+        LetheError(
+            .concernKindMismatch,
+            "\(concern.rawValue) cannot be simulated for kind=\(kind.rawValue); it exists for \(concern.kinds.map(\.rawValue).joined(separator: ", "))")
+    }
+
+    static func invalidStrength(_ text: String, parameter: String) -> LetheError {
+        LetheError(.invalidStrength, "\(shown(parameter, limit: 32)) must be a number from 0 to 1, got '\(shown(text, limit: 32))'")
+    }
+
+    static func invalidOutputDimension(_ text: String, range: ClosedRange<Int>) -> LetheError {
+        LetheError(
+            .invalidOutputDimension,
+            "max_dimension must be a whole number of pixels from \(range.lowerBound) to \(range.upperBound), got '\(shown(text, limit: 32))'")
+    }
+
+    static func unsupportedOutputFormat(_ text: String, offered: [ImageFormat]) -> LetheError {
+        LetheError(
+            .unsupportedOutputFormat,
+            "format '\(shown(text, limit: 32))' is not offered; use \(offered.map(\.rawValue).joined(separator: ", "))")
+    }
+
+    static func invalidOutputQuality(_ text: String) -> LetheError {
+        LetheError(.invalidOutputQuality, "quality must be a whole number from 1 to 100, got '\(shown(text, limit: 32))'")
     }
 
     static let internalError = LetheError(.internalError, "the worker failed unexpectedly")

@@ -1,4 +1,5 @@
 import Foundation
+import LetheAPI
 import HTTPTypes
 import Hummingbird
 import LetheEnvelope
@@ -76,10 +77,15 @@ struct GatewayRoutes: Sendable {
         switch reply {
         case .encapsulated(let body, let sealedReceipt):
             var headers: HTTPFields = [.contentType: "message/ohttp-res", .cacheControl: "no-store"]
-            if let sealedReceipt, let name = HTTPField.Name(ReceiptEnvelope.headerName) { headers[name] = sealedReceipt }
+            if let sealedReceipt { headers[.letheReceipt] = sealedReceipt }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         case .refused(let failure, let receipt):
             return failure.problemResponse(receipt: receipt)
         }
     }
+}
+
+extension HTTPField.Name {
+    /// The signed deletion receipt, sealed to the request's OHTTP context (`ReceiptHeader`).
+    static let letheReceipt = HTTPField.Name(ReceiptHeader.name)!
 }

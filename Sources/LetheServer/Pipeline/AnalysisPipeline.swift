@@ -165,7 +165,7 @@ struct AnalysisPipeline: Sendable {
         let route = try InnerRoute(head, simulationLimits: configuration.simulation)
         let deviceID = try tokens.authenticate(authorization: head.field("authorization"))
         trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID, on: Date())
-        trace.kind = route.kind
+        trace.kind = route.kind.rawValue
         try rateLimiter.admit(deviceID)
         guard !contentRange.isEmpty else { throw LetheError.emptyPhoto }
         let limits = configuration.decodeLimits
@@ -183,7 +183,7 @@ struct AnalysisPipeline: Sendable {
             }
             settings.profile = profile
         }
-        if route.kind == "face" { settings.models = models }
+        if route.kind == .face { settings.models = models }
         let analysisSettings = settings
         // One photo as the body, or a session of several as multipart/form-data (RFC 7578); the
         // parts are ranges inside the same wiped request buffer.
@@ -229,10 +229,10 @@ struct AnalysisPipeline: Sendable {
         let (_, info, result, rendering) = results[0]
         var response: AnalysisResponse
         if boundary == nil {
-            response = AnalysisResponse(requestID: requestID, kind: route.kind, image: info, measures: result.measures, face: result.face, scalp: result.scalp)
+            response = AnalysisResponse(requestID: requestID, kind: route.kind.rawValue, image: info, measures: result.measures, face: result.face, scalp: result.scalp)
         } else {
             response = AnalysisResponse(
-                requestID: requestID, kind: route.kind, image: info,
+                requestID: requestID, kind: route.kind.rawValue, image: info,
                 measures: SessionCombination.combine(results.compactMap(\.result.measures)),
                 face: results.count == 1 ? result.face : nil,
                 scalp: SessionCombination.combine(results.compactMap(\.result.scalp)),

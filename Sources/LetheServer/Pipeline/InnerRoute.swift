@@ -5,10 +5,7 @@ import LetheMemory
 
 /// What the decrypted inner request asks for, after routing and query parsing (no photo bytes).
 struct InnerRoute: Equatable {
-    /// Analysis kinds this worker measures.
-    static let supportedKinds = ["skin", "face", "scalp"]
-
-    let kind: String
+    let kind: AnalysisKind
     /// `profile=NAME`: a device profile from the profiles directory.
     let profile: String?
     /// `mm_per_pixel=…`: the device's scale, overriding the profile's.
@@ -22,7 +19,7 @@ struct InnerRoute: Equatable {
         let path = String(parts.first ?? "")
         guard path == "/v1/analyses" else { throw .notFound }
         guard head.method == "POST" else { throw .methodNotAllowed(head.method) }
-        var kind = "skin"
+        var kindText = AnalysisKind.skin.rawValue
         var profile: String?
         var scaleText: String?
         var simulationPairs: [(name: String, value: String)] = []
@@ -31,17 +28,17 @@ struct InnerRoute: Equatable {
                 let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let value = keyValue.count == 2 ? String(keyValue[1]).removingPercentEncodingOrSelf : ""
                 switch keyValue.first {
-                case "kind": kind = value
+                case "kind": kindText = value
                 case "profile": profile = value
                 case "mm_per_pixel": scaleText = value
-                case let name? where SimulationRequest.isSimulationParameter(String(name)):
+                case let name? where SimulationQuery.isParameter(String(name)):
                     simulationPairs.append((String(name), value))
                 default: break
                 }
             }
         }
-        guard InnerRoute.supportedKinds.contains(kind) else {
-            throw .unknownKind(kind, supported: InnerRoute.supportedKinds)
+        guard let kind = AnalysisKind(rawValue: kindText) else {
+            throw .unknownKind(kindText, supported: AnalysisKind.allCases.map(\.rawValue))
         }
         var scale: Double?
         if let scaleText {
@@ -53,7 +50,7 @@ struct InnerRoute: Equatable {
         self.kind = kind
         self.profile = profile
         self.millimetresPerPixel = scale
-        simulation = try SimulationRequest.parse(simulationPairs, kind: kind, limits: simulationLimits)
+        simulation = try SimulationQuery.parse(simulationPairs, kind: kind, limits: simulationLimits)
     }
 }
 
