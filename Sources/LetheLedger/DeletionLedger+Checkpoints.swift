@@ -48,7 +48,7 @@ extension DeletionLedger {
     /// Root of the first `size` entries.
     public func rootHash(size: Int) throws -> Data {
         guard size <= tree.size, size == 0 || size >= tree.prunedSize else {
-            throw LetheError.proofOutOfRange("no root for size \(size) (log has \(tree.size), removed \(tree.prunedSize))")
+            throw LetheError(.proofOutOfRange, "no root for size \(size) (log has \(tree.size), removed \(tree.prunedSize))")
         }
         return tree.root(size: size)
     }
@@ -56,7 +56,7 @@ extension DeletionLedger {
     /// Leaf hash of entry `index`.
     public func leafHash(index: Int) throws -> Data {
         guard index >= tree.prunedSize, index < tree.size else {
-            throw LetheError.proofOutOfRange("no entry \(index)")
+            throw LetheError(.proofOutOfRange, "no entry \(index)")
         }
         return tree.leafHash(at: index)
     }
@@ -64,7 +64,7 @@ extension DeletionLedger {
     /// Canonical JSON bytes of the entries in `range` (not those removed by retention).
     public func entryBytes(_ range: Range<Int>) throws -> [Data] {
         guard range.lowerBound >= removedSize, range.upperBound <= tree.size, !range.isEmpty else {
-            throw LetheError.proofOutOfRange("entries \(range) are not in the log (\(removedSize)..<\(tree.size))")
+            throw LetheError(.proofOutOfRange, "entries \(range) are not in the log (\(removedSize)..<\(tree.size))")
         }
         return try range.map { index in
             let location = locations[index]

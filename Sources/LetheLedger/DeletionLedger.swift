@@ -87,13 +87,13 @@ public actor DeletionLedger {
         var lastDay: String?
         for (position, (firstIndex, url)) in segments.enumerated() {
             guard firstIndex == tree.size else {
-                throw LetheError.ledgerCorrupt("\(url.lastPathComponent) should start at entry \(tree.size): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "\(url.lastPathComponent) should start at entry \(tree.size): run 'lethe audit verify'")
             }
             var data = FileManager.default.contents(atPath: url.path) ?? Data()
             let complete = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
             if complete < data.count {
                 guard position == segments.count - 1 else {
-                    throw LetheError.ledgerCorrupt("\(url.lastPathComponent) ends inside an entry: run 'lethe audit verify'")
+                    throw LetheError(.ledgerCorrupt, "\(url.lastPathComponent) ends inside an entry: run 'lethe audit verify'")
                 }
                 recovered = data.count - complete
                 try LedgerFile.truncate(url.path, to: complete)
@@ -129,10 +129,10 @@ public actor DeletionLedger {
             let text = try? String(contentsOf: newest.url, encoding: .utf8) {
             let checkpoint = try Checkpoint.open(text, verifier: signer.verifier)
             guard checkpoint.size <= tree.size else {
-                throw LetheError.ledgerCorrupt("checkpoint \(checkpoint.size) covers entries that are missing (log has \(tree.size)): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "checkpoint \(checkpoint.size) covers entries that are missing (log has \(tree.size)): run 'lethe audit verify'")
             }
             guard checkpoint.size < tree.prunedSize || checkpoint.rootHash == tree.root(size: checkpoint.size) else {
-                throw LetheError.ledgerCorrupt("entries differ from checkpoint \(checkpoint.size): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "entries differ from checkpoint \(checkpoint.size): run 'lethe audit verify'")
             }
             latestCheckpoint = (checkpoint.size, text)
         }
@@ -228,12 +228,12 @@ public actor DeletionLedger {
         if let data = FileManager.default.contents(atPath: path) {
             let signer = try NoteSigner(privateKeyString: String(decoding: data, as: UTF8.self))
             if let origin = configuration.origin, origin != signer.name {
-                throw LetheError.ledgerKeyInvalid("the ledger key in \(path) is for origin '\(signer.name)', not '\(origin)'")
+                throw LetheError(.ledgerKeyInvalid, "the ledger key in \(path) is for origin '\(signer.name)', not '\(origin)'")
             }
             return signer
         }
         guard configuration.signingKeyFile == nil else {
-            throw LetheError.ledgerKeyInvalid("ledger key file \(path) does not exist")
+            throw LetheError(.ledgerKeyInvalid, "ledger key file \(path) does not exist")
         }
         let signer = try NoteSigner.generate(name: configuration.origin ?? defaultOrigin())
         try LedgerFile.writeNew(Data((signer.privateKeyString + "\n").utf8), to: path)

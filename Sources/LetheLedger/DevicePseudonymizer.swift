@@ -17,7 +17,7 @@ public struct DevicePseudonymizer: Sendable {
         let path = directory.appendingPathComponent("pseudonym.key").path
         if let existing = FileManager.default.contents(atPath: path) {
             guard existing.count == 32 else {
-                throw LetheError.ledgerKeyInvalid("\(path) must hold exactly 32 bytes")
+                throw LetheError(.ledgerKeyInvalid, "\(path) must hold exactly 32 bytes")
             }
             return DevicePseudonymizer(key: SymmetricKey(data: existing))
         }

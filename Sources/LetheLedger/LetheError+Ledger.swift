@@ -35,34 +35,10 @@ extension LetheError.Code {
     ]
 }
 
-/// Messages name sizes, indexes, key names and, for the operator, the ledger's own files; never a
-/// device, never content.
+/// Messages (written where each error is thrown) name sizes, indexes, key names and, for the
+/// operator, the ledger's own files; never a device, never content.
 extension LetheError {
     /// What a request is told when its deletion record could not be appended (the details, with
     /// the ledger's paths, go to the operator's log).
     public static let ledgerNotRecorded = LetheError(.ledgerUnwritable, "the deletion ledger could not record this request")
-
-    static func proofOutOfRange(_ detail: String) -> LetheError {
-        LetheError(.proofOutOfRange, detail)
-    }
-
-    static func ledgerCorrupt(_ detail: String) -> LetheError {
-        LetheError(.ledgerCorrupt, detail)
-    }
-
-    static func noteMalformed(_ detail: String) -> LetheError {
-        LetheError(.noteMalformed, detail)
-    }
-
-    static func ledgerKeyInvalid(_ detail: String) -> LetheError {
-        LetheError(.ledgerKeyInvalid, detail)
-    }
-
-    static func verifierKeyInvalid(_ detail: String) -> LetheError {
-        LetheError(.verifierKeyInvalid, detail)
-    }
-
-    static func receiptMalformed(_ detail: String) -> LetheError {
-        LetheError(.receiptMalformed, detail)
-    }
 }

@@ -3,15 +3,10 @@ import LetheMemory
 import Testing
 @testable import LetheEnvelope
 
-/// The error a test expects, named by its documented code (equality is by code). Records an issue
-/// when the code is not one that LetheEnvelope or LetheMemory define.
-func envelopeError(_ code: String, sourceLocation: SourceLocation = #_sourceLocation) -> LetheError {
-    let known = LetheError.Code.envelopeCodes + LetheError.Code.memoryCodes
-    guard let match = LetheError.Code.named(code, in: known) else {
-        Issue.record("\(code) is not a code of LetheEnvelope or LetheMemory", sourceLocation: sourceLocation)
-        return LetheError(LetheError.Code(code, .internal), "")
-    }
-    return LetheError(match, "")
+/// The error a test expects, named by its documented code among the codes
+/// LetheEnvelope and LetheMemory define (equality is by code; another name matches nothing).
+func envelopeError(_ code: String) -> LetheError {
+    LetheError.expected(code, among: LetheError.Code.envelopeCodes + LetheError.Code.memoryCodes)
 }
 
 extension Data {

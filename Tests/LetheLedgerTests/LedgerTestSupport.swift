@@ -1,7 +1,6 @@
 import Foundation
 import LetheLedger
 import LetheMemory
-import Testing
 
 /// A ledger directory under /tmp (TMPDIR may point nowhere in the worker's tests).
 struct TemporaryLedger {
@@ -40,13 +39,8 @@ struct TemporaryLedger {
     }
 }
 
-/// The error a test expects, named by its documented code (equality is by code). Records an issue
-/// when the code is not one that LetheLedger defines.
-func ledgerError(_ code: String, sourceLocation: SourceLocation = #_sourceLocation) -> LetheError {
-    let known = LetheError.Code.ledgerCodes
-    guard let match = LetheError.Code.named(code, in: known) else {
-        Issue.record("\(code) is not a code of LetheLedger", sourceLocation: sourceLocation)
-        return LetheError(LetheError.Code(code, .internal), "")
-    }
-    return LetheError(match, "")
+/// The error a test expects, named by its documented code among the codes
+/// LetheLedger define (equality is by code; another name matches nothing).
+func ledgerError(_ code: String) -> LetheError {
+    LetheError.expected(code, among: LetheError.Code.ledgerCodes)
 }

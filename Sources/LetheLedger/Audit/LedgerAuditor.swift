@@ -26,7 +26,7 @@ public enum LedgerAuditor {
             do {
                 let prefix = try JSONDecoder().decode(PrunedPrefix.self, from: data)
                 let range = prefix.compactRange.compactMap { Data(base64Encoded: $0) }
-                guard range.count == prefix.compactRange.count else { throw LetheError.ledgerCorrupt("the compact range is not base64") }
+                guard range.count == prefix.compactRange.count else { throw LetheError(.ledgerCorrupt, "the compact range is not base64") }
                 tree = try MerkleTree(prunedSize: prefix.size, compactRange: range)
                 pruned = prefix
                 audit.removedCount = prefix.size

@@ -64,7 +64,7 @@ public struct DeletionReceipt: Sendable, Equatable {
             let requestID = fields["request_id"], let wipedAt = fields["wiped_at"],
             let bytes = fields["bytes_wiped"].flatMap({ Int($0) }), let verified = fields["wipe_verified"].flatMap({ Bool($0) })
         else {
-            throw LetheError.receiptMalformed("not a \(Self.header) receipt")
+            throw LetheError(.receiptMalformed, "not a \(Self.header) receipt")
         }
         self.init(origin: origin, index: index, leafHash: leaf, requestID: requestID, wipedAt: wipedAt, bytesWiped: bytes, wipeVerified: verified)
     }
@@ -85,7 +85,7 @@ public struct DeletionReceipt: Sendable, Equatable {
     public static func open(_ note: String, verifier: NoteVerifier) throws -> DeletionReceipt {
         let receipt = try DeletionReceipt(body: try SignedNote.open(note, verifier: verifier))
         guard receipt.origin == verifier.name else {
-            throw LetheError.receiptMalformed("receipt origin '\(receipt.origin)' is not the key's '\(verifier.name)'")
+            throw LetheError(.receiptMalformed, "receipt origin '\(receipt.origin)' is not the key's '\(verifier.name)'")
         }
         return receipt
     }

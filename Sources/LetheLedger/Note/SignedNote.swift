@@ -28,7 +28,7 @@ public struct SignedNote: Sendable, Equatable {
     /// Signs `text` (which must end in a newline and hold no blank line) with `signer`.
     public static func sign(_ text: String, with signer: NoteSigner) throws -> SignedNote {
         guard text.hasSuffix("\n"), !text.contains("\n\n"), !text.hasPrefix("\n") else {
-            throw LetheError.noteMalformed("note text must end in a newline and contain no blank line")
+            throw LetheError(.noteMalformed, "note text must end in a newline and contain no blank line")
         }
         let signature = try signer.signature(for: Data(text.utf8))
         return SignedNote(text: text, signatures: [.init(name: signer.name, keyID: signer.verifier.keyID, signature: signature)])
@@ -37,23 +37,23 @@ public struct SignedNote: Sendable, Equatable {
     /// Parses a note without checking signatures.
     public static func parse(_ note: String) throws -> SignedNote {
         guard let split = note.range(of: "\n\n", options: .backwards) else {
-            throw LetheError.noteMalformed("no blank line separates the text from the signatures")
+            throw LetheError(.noteMalformed, "no blank line separates the text from the signatures")
         }
         let text = String(note[..<split.lowerBound]) + "\n"
         let block = note[split.upperBound...]
         guard block.hasSuffix("\n"), !text.contains("\n\n") else {
-            throw LetheError.noteMalformed("signature block must end in a newline")
+            throw LetheError(.noteMalformed, "signature block must end in a newline")
         }
         var signatures: [Signature] = []
         for line in block.dropLast().split(separator: "\n", omittingEmptySubsequences: false) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0] == "\u{2014}", let blob = Data(base64Encoded: String(fields[2])), blob.count > 4 else {
-                throw LetheError.noteMalformed("malformed signature line '\(line.prefix(80))'")
+                throw LetheError(.noteMalformed, "malformed signature line '\(line.prefix(80))'")
             }
             let keyID = blob.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             signatures.append(Signature(name: String(fields[1]), keyID: keyID, signature: Data(blob.dropFirst(4))))
         }
-        guard !signatures.isEmpty else { throw LetheError.noteMalformed("the note has no signature") }
+        guard !signatures.isEmpty else { throw LetheError(.noteMalformed, "the note has no signature") }
         return SignedNote(text: text, signatures: signatures)
     }
 

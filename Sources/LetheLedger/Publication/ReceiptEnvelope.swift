@@ -23,7 +23,7 @@ public enum ReceiptEnvelope {
             let box = try? ChaChaPoly.SealedBox(combined: data),
             let plaintext = try? ChaChaPoly.open(box, using: key)
         else {
-            throw LetheError.receiptMalformed("the sealed receipt does not decrypt for this request")
+            throw LetheError(.receiptMalformed, "the sealed receipt does not decrypt for this request")
         }
         return String(decoding: plaintext, as: UTF8.self)
     }

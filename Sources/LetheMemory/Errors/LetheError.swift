@@ -90,6 +90,13 @@ public struct LetheError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 extension LetheError {
+    /// The error a caller that matches on codes compares against (tests, tools): the code spelled
+    /// `rawValue` among `codes`, with an empty message (equality is by code). A name that is not
+    /// among `codes` gives the code `unregistered:<name>`, which equals nothing a module throws.
+    public static func expected(_ rawValue: String, among codes: [Code]) -> LetheError {
+        LetheError(Code.named(rawValue, in: codes) ?? Code("unregistered:\(rawValue)", .internal), "")
+    }
+
     /// A failure to get working memory for `what`, as the module that needed it reports it: the
     /// memory budget's refusal keeps its code (the caller should retry later); anything else
     /// becomes `fallback` (e.g. `analysis_unavailable`), naming the memory failure's code.

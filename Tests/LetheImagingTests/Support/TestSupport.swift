@@ -1,7 +1,6 @@
 import Foundation
 import LetheImaging
 import LetheMemory
-import Testing
 
 /// A small deterministic generator (SplitMix64) so that "random" test images are reproducible.
 struct SeededGenerator: RandomNumberGenerator {
@@ -62,13 +61,8 @@ extension DecodedImage {
     var pixelArray: [UInt8] { pixels.withUnsafeBytes { Array($0) } }
 }
 
-/// The error a test expects, named by its documented code (equality is by code). Records an issue
-/// when the code is not one that LetheImaging or LetheMemory define.
-func imagingError(_ code: String, sourceLocation: SourceLocation = #_sourceLocation) -> LetheError {
-    let known = LetheError.Code.imagingCodes + LetheError.Code.memoryCodes
-    guard let match = LetheError.Code.named(code, in: known) else {
-        Issue.record("\(code) is not a code of LetheImaging or LetheMemory", sourceLocation: sourceLocation)
-        return LetheError(LetheError.Code(code, .internal), "")
-    }
-    return LetheError(match, "")
+/// The error a test expects, named by its documented code among the codes
+/// LetheImaging and LetheMemory define (equality is by code; another name matches nothing).
+func imagingError(_ code: String) -> LetheError {
+    LetheError.expected(code, among: LetheError.Code.imagingCodes + LetheError.Code.memoryCodes)
 }
