@@ -16,6 +16,7 @@ let fuzzTargets: [Target] = Context.environment["LETHE_FUZZ"] == "1" ? [
     .executableTarget(
         name: "fuzz-decode-analyse", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheAnalysis", "LetheMemory"],
         path: "Fuzz/decode-analyse"),
+    .executableTarget(name: "fuzz-public-routes", dependencies: ["LetheFuzzDriver", "LetheLedger", "LetheMemory"], path: "Fuzz/public-routes"),
 ] : []
 
 let package = Package(
@@ -88,7 +89,10 @@ let package = Package(
 
         .testTarget(name: "LetheMemoryTests", dependencies: ["LetheMemory"]),
         .testTarget(name: "LetheImagingTests", dependencies: ["LetheImaging"]),
-        .testTarget(name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging"]),
+        // reference_face_landmark.py runs MediaPipe's own TFLite interpreter for FaceLandmarkerTests.
+        .testTarget(
+            name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging"],
+            exclude: ["reference_face_landmark.py"]),
         .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope"], resources: [.copy("Vectors")]),
         // The server's own parsing and mapping, without a socket.
         .testTarget(name: "LetheServerTests", dependencies: ["LetheServer", "LetheAnalysis", "LetheMemory"]),

@@ -2,8 +2,9 @@
 """Writes the committed seed corpora under Fuzz/seeds/<target>/ (run from the repository root).
 
 Seeds are valid examples: the RFC 9458 Appendix A and RFC 9292 vectors from
-Tests/LetheEnvelopeTests/Vectors, a two-photo multipart session, and tiny images Pillow makes
-here (every format and pixel layout the decoder converts). Re-running rewrites the same files.
+Tests/LetheEnvelopeTests/Vectors, a two-photo multipart session, tiny images Pillow makes
+here (every format and pixel layout the decoder converts), and one request target for each public
+ledger route plus the overflowing ones of issue 12. Re-running rewrites the same files.
 """
 import io
 import json
@@ -100,4 +101,25 @@ for name, data in images.items():
     write("decode-analyse", name, data)
     write("sniff", name, data[:32])
 write("sniff", "heif-ftyp", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")
+
+# Public routes: a request target (path and raw query) per ledger resource (c2sp.org/tlog-tiles,
+# RFC 9162 proofs), and the targets near Int.max that once trapped the worker.
+routes = {
+    "checkpoint": "/ledger/checkpoint",
+    "checkpoint-of-size": "/ledger/checkpoints/00000000000000000001",
+    "key": "/ledger/key",
+    "tile-level0-full": "/ledger/tile/0/000",
+    "tile-level0-partial": "/ledger/tile/0/x001/x234/067.p/7",
+    "tile-level1-partial": "/ledger/tile/1/000.p/17",
+    "tile-entries": "/ledger/tile/entries/005.p/7",
+    "entries": "/ledger/entries?start=0&end=6",
+    "inclusion": "/ledger/proof/inclusion?index=1234&size=69999",
+    "consistency": "/ledger/proof/consistency?old=1000&new=65537",
+    "overflow-tile-issue-12": "/ledger/tile/0/x100/x000/x000/x000/x000/000",
+    "overflow-tile-int-max": "/ledger/tile/0/x009/x223/x372/x036/x854/x775/807",
+    "overflow-entries": "/ledger/entries?start=9223372036854775806&end=9223372036854775807",
+    "overflow-inclusion": "/ledger/proof/inclusion?index=9223372036854775807&size=9223372036854775808",
+}
+for name, target in routes.items():
+    write("public-routes", name, target.encode())
 sys.exit(0)

@@ -9,15 +9,19 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     public var widthFraction: Double
     /// forehead, left/right cheek, nose, chin, left/right under-eye (left/right = the subject's).
     public var regions: [RegionMeasures]
+    /// Only with `landmarks=true`: the 468 face-mesh points (MediaPipe's mesh order, e.g. 1 nose
+    /// tip, 61/291 mouth corners) as [x, y] in input pixels, to 0.1 px.
+    public var landmarks: [[Double]]?
 
-    public init(box: PixelRect, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures]) {
+    public init(box: PixelRect, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures], landmarks: [[Double]]? = nil) {
         self.box = box
         self.detectorNeighbours = detectorNeighbours
         self.widthFraction = widthFraction
         self.regions = regions
+        self.landmarks = landmarks
     }
 
     enum CodingKeys: String, CodingKey {
-        case box, detectorNeighbours = "detector_neighbours", widthFraction = "width_fraction", regions
+        case box, detectorNeighbours = "detector_neighbours", widthFraction = "width_fraction", regions, landmarks
     }
 }

@@ -33,6 +33,8 @@ extension LetheError.Code {
     // What the analyses need.
     /// A trained model is missing or not a supported file.
     public static let modelUnreadable = Self("model_unreadable", .unavailable)
+    /// The landmark model uses an operator, option or tensor type the interpreter does not evaluate.
+    public static let modelUnsupported = Self("model_unsupported", .internal)
     /// A device profile is missing or invalid.
     public static let profileUnreadable = Self("profile_unreadable", .unavailable)
     /// A model, the encoder or working memory is not available for this analysis.
@@ -42,7 +44,7 @@ extension LetheError.Code {
     public static let analysisCodes: [Self] = [
         .imageTooSmall, .lightingTooDark, .lightingTooBright, .imageBlurry, .noSkinDetected, .colourCast,
         .faceNotFound, .multipleFaces, .faceTooSmall, .faceOutOfBounds, .scaleRequired,
-        .modelUnreadable, .profileUnreadable, .analysisUnavailable,
+        .modelUnreadable, .modelUnsupported, .profileUnreadable, .analysisUnavailable,
     ]
 }
 

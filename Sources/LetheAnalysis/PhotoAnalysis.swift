@@ -15,11 +15,14 @@ public struct AnalysisSettings: Sendable {
     public var scalp: ScalpAnalysisConfiguration
     /// Needed for `face`.
     public var models: AnalysisModels?
+    /// `landmarks=true` (face): report the face-mesh points.
+    public var landmarks: Bool
 
     public init(
         kind: AnalysisKind, profile: DeviceProfile? = nil, millimetresPerPixel: Double? = nil,
         quality: SkinAnalysisConfiguration = .init(), face: FaceAnalysisConfiguration = .init(),
-        measures: SkinMeasureConfiguration = .init(), scalp: ScalpAnalysisConfiguration = .init(), models: AnalysisModels? = nil
+        measures: SkinMeasureConfiguration = .init(), scalp: ScalpAnalysisConfiguration = .init(), models: AnalysisModels? = nil,
+        landmarks: Bool = false
     ) {
         self.kind = kind
         self.profile = profile
@@ -29,6 +32,7 @@ public struct AnalysisSettings: Sendable {
         self.measures = measures
         self.scalp = scalp
         self.models = models
+        self.landmarks = landmarks
     }
 }
 
@@ -50,7 +54,8 @@ public enum PhotoAnalysis {
             guard let models = settings.models else { throw .analysisUnavailable("the face model is not loaded") }
             let (measures, face) = try FaceAnalyzer.analyze(
                 image, detector: models.faceDetector, configuration: settings.quality, face: settings.face,
-                measures: settings.measures, millimetresPerPixel: scale, scaleSource: source, arena: arena)
+                measures: settings.measures, millimetresPerPixel: scale, scaleSource: source,
+                landmarker: settings.landmarks ? models.faceLandmarker : nil, arena: arena)
             return PhotoAnalysisResult(measures: measures, face: face)
         case .scalp:
             let result = try ScalpAnalyzer.analyze(

@@ -11,6 +11,14 @@ extension LetheError.Code {
     /// A proof, root, leaf or entry range outside what the log holds.
     public static let proofOutOfRange = Self("proof_out_of_range", .notFound)
 
+    // The public `/ledger/` routes (`LedgerRequest`).
+    /// A ledger request whose numbers are missing or not acceptable.
+    public static let malformedLedgerRequest = Self("malformed_ledger_request", .malformed)
+    /// A well-formed request for something the log does not hold (yet, or any more).
+    public static let notInLedger = Self("not_in_ledger", .notFound)
+    /// The ledger could not be read to answer (the cause is in the operator's log).
+    public static let ledgerUnreadable = Self("ledger_unreadable", .unavailable)
+
     // Reading signed notes (clients, auditors).
     /// A C2SP verifier key that is not `name+keyid+base64`.
     public static let verifierKeyInvalid = Self("verifier_key_invalid", .malformed)
@@ -30,6 +38,7 @@ extension LetheError.Code {
     /// Every code `LetheLedger` raises.
     public static let ledgerCodes: [Self] = [
         .ledgerUnwritable, .ledgerCorrupt, .ledgerKeyInvalid, .proofOutOfRange,
+        .malformedLedgerRequest, .notInLedger, .ledgerUnreadable,
         .verifierKeyInvalid, .noteMalformed, .noteUnsigned, .noteSignatureInvalid,
         .checkpointMalformed, .checkpointOriginMismatch, .receiptMalformed,
     ]
@@ -41,4 +50,21 @@ extension LetheError {
     /// What a request is told when its deletion record could not be appended (the details, with
     /// the ledger's paths, go to the operator's log).
     public static let ledgerNotRecorded = LetheError(.ledgerUnwritable, "the deletion ledger could not record this request")
+
+    /// `malformed_ledger_request`: a ledger request whose numbers are missing or not acceptable.
+    static func malformedLedgerRequest(_ why: String) -> LetheError {
+        LetheError(.malformedLedgerRequest, why)
+    }
+
+    /// `not_found`: a path under `/ledger/` that names no resource.
+    static let ledgerResourceNotFound = LetheError(
+        .notFound, "no ledger resource at this path; see the README's Publication section")
+
+    /// `not_in_ledger`: a well-formed request for something the log does not hold (yet, or any more).
+    public static func notInLedger(_ what: String) -> LetheError {
+        LetheError(.notInLedger, what)
+    }
+
+    /// `ledger_unreadable`, for the public: the cause, which may name a file, goes to the log.
+    public static let ledgerUnreadable = LetheError(.ledgerUnreadable, "the ledger could not be read; the operator's log has the cause")
 }

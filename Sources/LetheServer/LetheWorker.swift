@@ -24,6 +24,8 @@ public struct LetheWorker: Sendable {
     let pipeline: AnalysisPipeline
     private let admission: AdmissionControl
     private let dashboard: DashboardPage
+    /// The browser client's files when `serveWebClient` is on (read at start).
+    private let webClient: WebClientFiles?
     private let drain = DrainState()
     private let logger: Logger
 
@@ -62,6 +64,7 @@ public struct LetheWorker: Sendable {
         // A missing or broken model or profile stops the start rather than failing requests.
         let models = try AnalysisModels.load(directory: configuration.modelsDirectory)
         let profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
+        self.webClient = configuration.serveWebClient ? try WebClientFiles(directory: configuration.webClientDirectory) : nil
         let metrics = WorkerMetrics()
         dashboard = try DashboardPage.load()
         self.pipeline = AnalysisPipeline(
@@ -171,9 +174,17 @@ public struct LetheWorker: Sendable {
     /// final checkpoint is signed once nothing can append any more.
     private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
         let gatewayRouter = Router()
+        if !configuration.corsOrigins.isEmpty {
+            // Added before the routes: Hummingbird applies a middleware to routes registered after it.
+            gatewayRouter.add(middleware: GatewayCORSMiddleware(allowedOrigins: Set(configuration.corsOrigins), path: GatewayRoutes.gatewayPath))
+            gatewayRouter.on(RouterPath(GatewayRoutes.gatewayPath), method: .options) { _, _ in
+                Response(status: .noContent, headers: [.allow: "GET, POST, OPTIONS"])
+            }
+        }
         gatewayRouter.add(middleware: ProblemMiddleware())
         GatewayRoutes(pipeline: pipeline, admission: admission).register(on: gatewayRouter)
-        LedgerRoutes(ledger: pipeline.ledger).register(on: gatewayRouter)
+        if let webClient { WebClientRoutes(files: webClient).register(on: gatewayRouter) }
+        LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
         let gateway = Application(
             router: gatewayRouter,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lethe"),

@@ -28,6 +28,12 @@ public struct ServerConfiguration: Sendable {
     public var skinAnalysis = SkinAnalysisConfiguration()
     /// Directory of the trained models (the face cascade), loaded at start.
     public var modelsDirectory: String = "Config/models"
+    /// Serve the browser client (`/web/`) on the device port, with a strict CSP. Off by default.
+    public var serveWebClient: Bool = false
+    /// Directory of the browser client's files, read at start when `serveWebClient` is on.
+    public var webClientDirectory: String = "Clients/web"
+    /// Origins (exact `scheme://host[:port]`) whose pages may call the gateway (CORS); none by default.
+    public var corsOrigins: [String] = []
     /// Directory of the device profiles (`NAME.json`), loaded at start; missing = no profiles.
     public var profilesDirectory: String = "Config/profiles"
     /// Face photos: minimum face size and region checks.

@@ -30,6 +30,8 @@ struct Analyze: AsyncParsableCommand {
     var postQuantum = false
     @Flag(help: "Print the worker's JSON result instead of a table.")
     var json = false
+    @Flag(help: "kind=face: add the 468 face-mesh points to the result (see them with --json).")
+    var landmarks = false
     @Option(help: "Render these concerns (comma-separated): spots, redness, pores, wrinkles, evenness (skin, face); hair, flakes (scalp). Masks, an overlay and, for skin and face, the after-care preview.")
     var simulate: String?
     @Option(help: "Preview strength 0–1: a number for every concern, or CONCERN=NUMBER for one (repeatable), e.g. --strength 0.6 --strength redness=0.9.")
@@ -145,11 +147,12 @@ struct Analyze: AsyncParsableCommand {
         }
     }
 
-    /// `profile` and `mm_per_pixel` query parameters from the options.
+    /// `profile`, `mm_per_pixel` and `landmarks` query parameters from the options.
     private var analysisParameters: [String: String] {
         var parameters: [String: String] = [:]
         if let profile { parameters["profile"] = profile }
         if let mmPerPixel { parameters["mm_per_pixel"] = "\(mmPerPixel)" }
+        if landmarks { parameters["landmarks"] = "true" }
         return parameters
     }
 

@@ -31,6 +31,12 @@ struct ServerOptions: ParsableArguments {
     var maxBytes: Int?
     @Option(help: "Directory of the trained models, loaded at start (LETHE_MODELS_DIR). Default Config/models.")
     var modelsDir: String?
+    @Option(help: "true: serve the browser client under /web/ on the device port, with a strict CSP (LETHE_SERVE_WEB_CLIENT). Default false.")
+    var serveWebClient: Bool?
+    @Option(help: "Directory of the browser client's files, read at start (LETHE_WEB_CLIENT_DIR). Default Clients/web.")
+    var webClientDir: String?
+    @Option(help: "Origin (scheme://host[:port]) whose pages may call the gateway, exact match; repeatable (LETHE_CORS_ORIGIN, comma-separated). Default: none.")
+    var corsOrigin: [String] = []
     @Option(help: "Directory of the device profiles, NAME.json each (LETHE_PROFILES_DIR). Default Config/profiles.")
     var profilesDir: String?
     @Option(help: "Smallest face width as a fraction of the photo width for kind=face (LETHE_MIN_FACE_WIDTH_FRACTION). Default 0.15.")
@@ -47,7 +53,7 @@ struct ServerOptions: ParsableArguments {
     var ledgerSegmentBytes: Int?
     @Option(help: "Remove ledger segments older than this many days, 0 = never (LETHE_LEDGER_RETENTION_DAYS). Default 183.")
     var ledgerRetentionDays: Int?
-    @Option(help: "Operator listener address for /metrics, /healthz, /readyz, /dashboard (LETHE_ADMIN_HOST). Default 127.0.0.1.")
+    @Option(help: "Operator listener address for /metrics, /healthz, /readyz, /dashboard (LETHE_ADMIN_HOST); 'auto' = 0.0.0.0 when an admin token is set, else 127.0.0.1. Default 127.0.0.1.")
     var adminHost: String?
     @Option(help: "Operator listener port (LETHE_ADMIN_PORT). Default 9090; 0 picks a free one.")
     var adminPort: Int?
@@ -120,6 +126,22 @@ struct ServerOptions: ParsableArguments {
         else { throw ValidationError("checkpoint entries/interval and segment bytes must be positive, retention days ≥ 0") }
         configuration.modelsDirectory = modelsDir ?? environment["LETHE_MODELS_DIR"] ?? configuration.modelsDirectory
         configuration.profilesDirectory = profilesDir ?? environment["LETHE_PROFILES_DIR"] ?? configuration.profilesDirectory
+        if let text = environment["LETHE_SERVE_WEB_CLIENT"], serveWebClient == nil {
+            guard let serve = Bool(text) else { throw ValidationError("LETHE_SERVE_WEB_CLIENT must be true or false, got '\(text)'") }
+            configuration.serveWebClient = serve
+        }
+        configuration.serveWebClient = serveWebClient ?? configuration.serveWebClient
+        configuration.webClientDirectory = webClientDir ?? environment["LETHE_WEB_CLIENT_DIR"] ?? configuration.webClientDirectory
+        let origins = corsOrigin.isEmpty
+            ? (environment["LETHE_CORS_ORIGIN"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : corsOrigin
+        for origin in origins {
+            // An origin is scheme://host[:port]: no path, no wildcard, so matching stays exact.
+            guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil,
+                url.path.isEmpty, url.query == nil, !origin.hasSuffix("/"), !origin.contains("*")
+            else { throw ValidationError("--cors-origin must be an origin such as https://kiosk.example, got '\(origin)'") }
+        }
+        configuration.corsOrigins = origins.isEmpty ? configuration.corsOrigins : origins
         if let fraction = minFaceWidthFraction ?? environment["LETHE_MIN_FACE_WIDTH_FRACTION"].flatMap(Double.init) {
             guard fraction > 0, fraction < 1 else { throw ValidationError("the minimum face width fraction must be in (0, 1)") }
             configuration.faceAnalysis.minFaceWidthFraction = fraction
@@ -128,7 +150,12 @@ struct ServerOptions: ParsableArguments {
         }
         configuration.adminHost = adminHost ?? environment["LETHE_ADMIN_HOST"] ?? configuration.adminHost
         configuration.adminPort = try adminPort ?? integer("LETHE_ADMIN_PORT") ?? configuration.adminPort
-        configuration.adminToken = adminToken ?? environment["LETHE_ADMIN_TOKEN"]
+        configuration.adminToken = (adminToken ?? environment["LETHE_ADMIN_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+        // `auto` (the container image's default): reachable from other hosts only when /metrics
+        // asks for the token; the probes stay open, and a network cannot read unguarded metrics.
+        if configuration.adminHost == "auto" {
+            configuration.adminHost = configuration.adminToken == nil ? "127.0.0.1" : "0.0.0.0"
+        }
         if let text = environment["LETHE_REQUIRE_HARDENING"], requireHardening == nil {
             guard let required = Bool(text) else { throw ValidationError("LETHE_REQUIRE_HARDENING must be true or false, got '\(text)'") }
             configuration.requireHardening = required

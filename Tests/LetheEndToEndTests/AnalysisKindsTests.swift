@@ -26,6 +26,31 @@ struct AnalysisKindsTests {
         }
     }
 
+    @Test("kind=face&landmarks=true adds the 468 face-mesh points; without it there are none; other kinds refuse it")
+    func faceLandmarks() async throws {
+        try await WorkerHarness().run { session in
+            let plain = try await session.client.analyze(photo: TestPhotos.portrait, kind: "face")
+            #expect(try #require(plain.face).landmarks == nil)
+            var client = session.client
+            client.analysisParameters = ["landmarks": "true"]
+            let face = try #require(try await client.analyze(photo: TestPhotos.portrait, kind: "face").face)
+            let points = try #require(face.landmarks)
+            #expect(points.count == 468 && points.allSatisfy { $0.count == 2 })
+            // The nose tip (mesh point 1) lies inside the detected face box.
+            #expect(Double(face.box.x) < points[1][0] && points[1][0] < Double(face.box.x + face.box.width))
+            #expect(Double(face.box.y) < points[1][1] && points[1][1] < Double(face.box.y + face.box.height))
+            for (value, kind) in [("true", "skin"), ("yes", "face")] {
+                client.analysisParameters = ["landmarks": value]
+                do {
+                    _ = try await client.analyze(photo: TestPhotos.portrait, kind: kind)
+                    Issue.record("landmarks=\(value) with kind=\(kind) was accepted")
+                } catch let error as LetheClientError {
+                    #expect(error.code == "invalid_parameter" && error.status == 400)
+                }
+            }
+        }
+    }
+
     @Test("kind=scalp takes its scale from a device profile or from mm_per_pixel")
     func scalp() async throws {
         try await WorkerHarness().run { session in

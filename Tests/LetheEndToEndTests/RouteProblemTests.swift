@@ -36,11 +36,12 @@ struct RouteProblemTests {
             let admin = session.adminURL.absoluteString
             let cases: [(url: String, token: String?, status: Int, code: String)] = [
                 (gateway + "/no/such/route", nil, 404, "not_found"),
-                (gateway + "/ledger/tile/0/000", nil, 404, "not_found"),
-                (gateway + "/ledger/entries", nil, 400, "invalid_parameter"),
-                (gateway + "/ledger/entries?start=5&end=9", nil, 404, "proof_out_of_range"),
-                (gateway + "/ledger/proof/inclusion?index=9&size=6", nil, 404, "proof_out_of_range"),
-                (gateway + "/ledger/proof/consistency?old=1", nil, 400, "invalid_parameter"),
+                (gateway + "/ledger/no-such-resource", nil, 404, "not_found"),
+                (gateway + "/ledger/tile/0/000", nil, 404, "not_in_ledger"),
+                (gateway + "/ledger/entries", nil, 400, "malformed_ledger_request"),
+                (gateway + "/ledger/entries?start=5&end=9", nil, 404, "not_in_ledger"),
+                (gateway + "/ledger/proof/inclusion?index=9&size=6", nil, 404, "not_in_ledger"),
+                (gateway + "/ledger/proof/consistency?old=1", nil, 400, "malformed_ledger_request"),
                 (admin + "/metrics", nil, 401, "missing_token"),
                 (admin + "/metrics", "wrong", 401, "invalid_token"),
                 (admin + "/no/such/route", nil, 404, "not_found"),

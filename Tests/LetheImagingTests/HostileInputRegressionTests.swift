@@ -44,9 +44,10 @@ struct HostileInputRegressionTests {
         let stream: [UInt8] = [0xFF, 0xD8] + comment + sos + [0xFF, 0xFF] + sos + sos + [0xFF, 0xD9] + sos
         #expect(stream.withUnsafeBytes { JPEGScanCount.scans(in: $0, stoppingAfter: 100) } == 3)
         #expect(stream.withUnsafeBytes { JPEGScanCount.scans(in: $0, stoppingAfter: 1) } == 2)
-        // A length of 0 or 1 is not a segment: counting stops there and libjpeg reports the damage.
+        // A length of 0 or 1 skips nothing past the length field (libjpeg's skip_variable): the
+        // scan after it still counts.
         let broken: [UInt8] = [0xFF, 0xD8] + sos + [0xFF, 0xE1, 0x00, 0x01] + sos
-        #expect(broken.withUnsafeBytes { JPEGScanCount.scans(in: $0, stoppingAfter: 100) } == 1)
+        #expect(broken.withUnsafeBytes { JPEGScanCount.scans(in: $0, stoppingAfter: 100) } == 2)
     }
 
     @Test("every committed finding decodes or is refused with a stable code, and the arena wipes")

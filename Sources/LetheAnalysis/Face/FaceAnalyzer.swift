@@ -39,7 +39,7 @@ public enum FaceAnalyzer {
         _ image: DecodedImage, detector: FaceDetector, configuration: SkinAnalysisConfiguration,
         face faceConfiguration: FaceAnalysisConfiguration = FaceAnalysisConfiguration(),
         measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
-        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, arena: PlaintextArena
+        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, landmarker: FaceLandmarker? = nil, arena: PlaintextArena
     ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult) {
         let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: true, requireSkin: false, arena: arena)
         arena.release(mask)
@@ -73,9 +73,13 @@ public enum FaceAnalyzer {
             skinTone: whole.skinTone, redness: whole.redness, quality: gate.quality,
             skinPixelFraction: Double(whole.skinPixelCount) / boxArea, skinPixelCount: whole.skinPixelCount,
             concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source)
+        // Opt-in: the points are derived from the photo and only leave the worker when asked for.
+        let landmarks = try landmarker?.landmarks(in: image, face: detection, arena: arena).points.map {
+            [($0.x * 10).rounded() / 10, ($0.y * 10).rounded() / 10]
+        }
         let faceResult = FaceAnalysisResult(
             box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(image.width),
-            regions: measured)
+            regions: measured, landmarks: landmarks)
         return (result, faceResult)
     }
 

@@ -166,6 +166,18 @@ public enum OHTTPKeyFile {
             unlink(temporaryPath)
             throw LetheError.keyFile("cannot rename the key file into \(path) (errno \(code))")
         }
+        // The rename lives in the folder's own data: until the folder is synced, a crash can bring
+        // back the old file (keys the workers already dropped) or lose a newly generated one.
+        try syncDirectory(containing: path)
+    }
+
+    /// fsyncs the directory holding `path`, so that a rename or a new entry in it is durable.
+    static func syncDirectory(containing path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let descriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw LetheError.keyFile("cannot open the folder of \(path) to sync it (errno \(errno))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw LetheError.keyFile("cannot sync the folder of \(path) (errno \(errno))") }
     }
 }
 

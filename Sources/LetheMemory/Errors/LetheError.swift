@@ -89,6 +89,15 @@ public struct LetheError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(code.rawValue): \(message)" }
 }
 
+extension LetheError.Code {
+    /// Nothing is published at the path or place named: the ledger's public routes and the
+    /// server's (inner and outer) routes both answer it.
+    public static let notFound = Self("not_found", .notFound)
+
+    /// The codes no single module owns.
+    public static let sharedCodes: [Self] = [.notFound]
+}
+
 extension LetheError {
     /// The error a caller that matches on codes compares against (tests, tools): the code spelled
     /// `rawValue` among `codes`, with an empty message (equality is by code). A name that is not

@@ -5,17 +5,18 @@ import LetheMemory
 /// The devices allowed to submit photos. Only SHA-256 hashes of their bearer tokens are kept in
 /// memory, so a memory dump of the worker does not reveal usable tokens.
 public struct DeviceTokens: Sendable {
-    private let deviceByTokenHash: [Data: String]
+    /// One entry per distinct token hash (a token given twice keeps its last device).
+    private let devices: [(tokenHash: Data, deviceID: String)]
 
     /// Builds the table from `(deviceID, token)` pairs.
     public init(_ pairs: [(deviceID: String, token: String)]) {
         var table: [Data: String] = [:]
         for pair in pairs { table[DeviceTokens.hash(pair.token)] = pair.deviceID }
-        deviceByTokenHash = table
+        devices = table.map { ($0.key, $0.value) }
     }
 
     /// Number of known devices.
-    public var count: Int { deviceByTokenHash.count }
+    public var count: Int { devices.count }
 
     /// Reads a tokens file: one `device-id token` pair per line; blank lines and `#` comments ignored.
     public static func load(from path: String) throws(LetheError) -> DeviceTokens {
@@ -46,8 +47,12 @@ public struct DeviceTokens: Sendable {
         guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { throw .missingToken }
         let token = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty else { throw .missingToken }
-        // Looking up the hash, not the token, keeps the comparison independent of token bytes.
-        guard let device = deviceByTokenHash[DeviceTokens.hash(token)] else { throw .invalidToken }
+        // Every known hash is compared, each in constant time and without stopping at a match, so
+        // the time taken says nothing about how close a guess came to any device's token.
+        let presented = DeviceTokens.hash(token)
+        var device: String?
+        for entry in devices where ConstantTime.equal(entry.tokenHash, presented) { device = entry.deviceID }
+        guard let device else { throw .invalidToken }
         return device
     }
 

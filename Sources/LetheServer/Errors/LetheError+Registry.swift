@@ -8,6 +8,6 @@ extension LetheError.Code {
     /// Every code the worker's modules define, each once: the list the README's error table is
     /// checked against (`ErrorCodeTableTests`).
     public static var all: [LetheError.Code] {
-        memoryCodes + imagingCodes + analysisCodes + envelopeCodes + ledgerCodes + serverCodes
+        sharedCodes + memoryCodes + imagingCodes + analysisCodes + envelopeCodes + ledgerCodes + serverCodes
     }
 }

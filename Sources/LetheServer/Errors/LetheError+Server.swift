@@ -14,8 +14,6 @@ extension LetheError.Code {
     public static let overloaded = Self("overloaded", .retryLater)
 
     // The decrypted inner request.
-    /// Nothing at this path (inner: only `/v1/analyses`; outer: no such route or ledger object).
-    public static let notFound = Self("not_found", .notFound)
     /// The path exists but not for this method.
     public static let methodNotAllowed = Self("method_not_allowed", .methodNotAllowed)
     /// No `Authorization: Bearer` token.
@@ -66,15 +64,18 @@ extension LetheError.Code {
     public static let serverNotStarted = Self("server_not_started", .internal)
     /// The dashboard's resource files are not where the executable looks for them.
     public static let dashboardUnavailable = Self("dashboard_unavailable", .internal)
+    /// `--serve-web-client`: the browser client's directory cannot be read or has no index.html.
+    public static let webClientUnreadable = Self("web_client_unreadable", .internal)
 
     /// Every code `LetheServer` raises (it also passes on those of the modules below it).
     public static let serverCodes: [Self] = [
         .unsupportedEnvelopeMediaType, .requestAborted, .overloaded,
-        .notFound, .methodNotAllowed, .missingToken, .invalidToken, .rateLimited, .unknownKind, .invalidParameter,
+        .methodNotAllowed, .missingToken, .invalidToken, .rateLimited, .unknownKind, .invalidParameter,
         .unknownProfile, .profileKindMismatch, .malformedMultipart, .tooManyPhotos,
         .simulateRequired, .unknownConcern, .concernKindMismatch, .invalidStrength, .invalidOutputDimension,
         .unsupportedOutputFormat, .invalidOutputQuality,
         .internalError, .tokensFileUnreadable, .tokensFileInvalid, .memoryBudgetTooSmall, .serverNotStarted, .dashboardUnavailable,
+        .webClientUnreadable,
     ]
 }
 
@@ -181,6 +182,10 @@ extension LetheError {
     }
 
     static let internalError = LetheError(.internalError, "the worker failed unexpectedly")
+
+    static func webClientUnreadable(_ detail: String) -> LetheError {
+        LetheError(.webClientUnreadable, detail)
+    }
 
     /// Request text echoed in a message, cut short.
     static func shown(_ text: String, limit: Int) -> String {

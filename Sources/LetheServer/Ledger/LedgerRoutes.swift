@@ -5,87 +5,87 @@ import LetheMemory
 import Logging
 
 /// Publication of the deletion log (outer, plaintext; entries carry no personal data), under
-/// `/ledger/`:
+/// `/ledger/` (the resources are listed on `LedgerRequest`).
 ///
-/// | path | body |
-/// | --- | --- |
-/// | `checkpoint` | latest signed checkpoint (C2SP tlog-checkpoint in a signed note) |
-/// | `tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]` | C2SP tlog-tiles hash tiles and entry bundles |
-/// | `checkpoints/<size>` | the kept checkpoint of exactly that size |
-/// | `key` | the C2SP verifier key (for convenience; pin it out of band) |
-/// | `entries?start=S&end=E` | entries S..<E (at most 1000) as canonical JSON lines |
-/// | `proof/inclusion?index=I&size=N` | RFC 9162 inclusion proof (JSON, base64 hashes) |
-/// | `proof/consistency?old=M&new=N` | RFC 9162 consistency proof (JSON, base64 hashes) |
-///
-/// Failures are problem documents like every other route's: `not_found` or `proof_out_of_range`
-/// (404) for what the log does not hold, `invalid_parameter` (400) for a query without its numbers.
+/// Every request is parsed by `LedgerRequest` from the raw request target, with checked
+/// arithmetic. Every failure is the gateway's problem document (`application/problem+json` with
+/// `code` and `title`, RFC 9457): `malformed_ledger_request` (400), `not_found` (404, no such
+/// resource), `not_in_ledger` (404, not in the log yet or any more), `ledger_unreadable` (503).
+/// A response never carries a Swift error description or a file path; the operator's log has
+/// the cause of a 503.
 struct LedgerRoutes: Sendable {
     let ledger: DeletionLedger
-
-    static let prefix = "/ledger"
+    let logger: Logger
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("\(Self.prefix)/checkpoint") { _, _ in
-            guard let note = await ledger.latestCheckpointNote else { throw LetheError(.notFound, "no checkpoint yet") }
-            return Self.text(note, cache: "no-cache")
+        router.get("/ledger") { request, _ in await respond(to: request) }
+        router.get("/ledger/**") { request, _ in await respond(to: request) }
+    }
+
+    private func respond(to request: Request) async -> Response {
+        let query = request.uri.query.map { Substring($0) }
+        do {
+            return try await serve(try LedgerRequest(path: Substring(request.uri.path), query: query))
+        } catch let error as LetheError {
+            return problem(error)
+        } catch {
+            return problem(LetheError(.ledgerUnreadable, "unexpected \(type(of: error))"))
         }
-        router.get("\(Self.prefix)/checkpoints/:size") { _, context in
-            guard let size = context.parameters.get("size", as: Int.self), let note = await ledger.checkpointNote(size: size) else {
-                throw LetheError(.notFound, "no checkpoint of that size")
+    }
+
+    private func serve(_ request: LedgerRequest) async throws -> Response {
+        switch request {
+        case .checkpoint:
+            guard let note = await ledger.latestCheckpointNote else { throw LetheError.notInLedger("no checkpoint has been signed yet") }
+            return Self.text(note, cache: "no-cache")
+        case .checkpointOfSize(let size):
+            guard let note = await ledger.checkpointNote(size: size) else {
+                throw LetheError.notInLedger("no checkpoint of size \(size) is kept")
             }
             return Self.text(note, cache: "max-age=31536000, immutable")
-        }
-        router.get("\(Self.prefix)/key") { _, _ in
-            Self.text(ledger.verifierKey + "\n", cache: "max-age=3600")
-        }
-        router.get("\(Self.prefix)/tile/**") { _, context in
-            guard let tile = TilePath(components: context.parameters.getCatchAll()), let data = await ledger.tile(tile) else {
-                throw LetheError(.notFound, "no such tile")
+        case .verifierKey:
+            return Self.text(ledger.verifierKey + "\n", cache: "max-age=3600")
+        case .tile(let tile):
+            guard let data = try await ledger.tileData(tile) else {
+                throw LetheError.notInLedger("\(tile.path) is not in the log (yet, or any more)")
             }
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/octet-stream", .cacheControl: "max-age=31536000, immutable"],
                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
-        router.get("\(Self.prefix)/entries") { request, context in
-            guard let start = request.uri.queryParameters.get("start", as: Int.self),
-                let end = request.uri.queryParameters.get("end", as: Int.self), start >= 0, end > start, end - start <= 1000
-            else { throw LetheError(.invalidParameter, "start and end (at most 1000 apart) are required") }
-            do {
-                var body = Data()
-                for entry in try await ledger.entryBytes(start..<end) {
-                    body.append(entry)
-                    body.append(0x0A)
-                }
-                return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-            } catch {
-                throw Self.publicationFailure(error, logger: context.logger)
+        case .entries(let range):
+            var body = Data()
+            for entry in try await ledger.entryBytes(range) {
+                body.append(entry)
+                body.append(0x0A)
             }
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        case .inclusionProof(let index, let size):
+            let proof = try await ledger.inclusionProof(index: index, size: size)
+            return Self.json(InclusionProofDocument(
+                index: index, size: size, leafHash: try await ledger.leafHash(index: index).base64EncodedString(),
+                rootHash: try await ledger.rootHash(size: size).base64EncodedString(), proof: proof.map { $0.base64EncodedString() }))
+        case .consistencyProof(let old, let new):
+            let proof = try await ledger.consistencyProof(oldSize: old, newSize: new)
+            return Self.json(ConsistencyProofDocument(oldSize: old, newSize: new, proof: proof.map { $0.base64EncodedString() }))
         }
-        router.get("\(Self.prefix)/proof/inclusion") { request, context in
-            guard let index = request.uri.queryParameters.get("index", as: Int.self),
-                let size = request.uri.queryParameters.get("size", as: Int.self)
-            else { throw LetheError(.invalidParameter, "index and size are required") }
-            do {
-                let proof = try await ledger.inclusionProof(index: index, size: size)
-                return Self.json(InclusionProofDocument(
-                    index: index, size: size, leafHash: try await ledger.leafHash(index: index).base64EncodedString(),
-                    rootHash: try await ledger.rootHash(size: size).base64EncodedString(), proof: proof.map { $0.base64EncodedString() }))
-            } catch {
-                throw Self.publicationFailure(error, logger: context.logger)
-            }
+    }
+
+    /// The gateway's problem document for a ledger failure. Codes about the request keep their
+    /// message (numbers and limits only); anything else is a read failure whose message may name
+    /// a file: it goes to the operator's log, and the response says only `ledger_unreadable`.
+    private func problem(_ error: LetheError) -> Response {
+        let failure: LetheError
+        switch error.code {
+        case .malformedLedgerRequest, .notFound, .notInLedger:
+            failure = error
+        case .proofOutOfRange:
+            failure = .notInLedger(error.message)
+        default:
+            logger.error("ledger read failed", metadata: ["error_code": "\(error.code)", "error": "\(error.message)"])
+            failure = .ledgerUnreadable
         }
-        router.get("\(Self.prefix)/proof/consistency") { request, context in
-            guard let old = request.uri.queryParameters.get("old", as: Int.self),
-                let new = request.uri.queryParameters.get("new", as: Int.self)
-            else { throw LetheError(.invalidParameter, "old and new are required") }
-            do {
-                let proof = try await ledger.consistencyProof(oldSize: old, newSize: new)
-                return Self.json(ConsistencyProofDocument(oldSize: old, newSize: new, proof: proof.map { $0.base64EncodedString() }))
-            } catch {
-                throw Self.publicationFailure(error, logger: context.logger)
-            }
-        }
+        return failure.problemResponse()
     }
 
     static func text(_ text: String, cache: String) -> Response {
@@ -100,14 +100,5 @@ struct LedgerRoutes: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(document)) ?? Data())))
-    }
-
-    /// What the public is told when the ledger cannot answer: sizes and indexes of what it does
-    /// not hold, as they are; anything else without its details (they may name the ledger's
-    /// files), which go to the log.
-    static func publicationFailure(_ error: any Error, logger: Logger) -> LetheError {
-        if let error = error as? LetheError, [.notFound, .malformed].contains(error.code.disposition) { return error }
-        logger.error("ledger publication failed", metadata: ["error": "\(error)"])
-        return LetheError((error as? LetheError)?.code ?? .internalError, "the deletion ledger could not answer this request")
     }
 }

@@ -65,18 +65,24 @@ struct AdminRoutes: Sendable {
                 status: readiness.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(readiness)) ?? Data())))
         }
-        router.get("/dashboard") { _, _ in
-            // The page is static and carries no numbers; it reads /metrics (with the token) itself.
-            Response(
-                status: .ok,
-                headers: [
-                    .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                    .contentSecurityPolicy: "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-                ],
-                body: .init(byteBuffer: ByteBuffer(string: dashboard.html)))
+        // The page is static and carries no numbers; its script reads /metrics (with the token).
+        for (path, type, body) in [
+            ("/dashboard", "text/html; charset=utf-8", dashboard.html),
+            ("/dashboard.css", "text/css; charset=utf-8", dashboard.stylesheet),
+            ("/dashboard.js", "text/javascript; charset=utf-8", dashboard.script),
+        ] {
+            router.get(RouterPath(path)) { _, _ in
+                Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: type, .cacheControl: "no-store", .xContentTypeOptions: "nosniff",
+                        .contentSecurityPolicy: DashboardPage.contentSecurityPolicy,
+                    ],
+                    body: .init(byteBuffer: ByteBuffer(string: body)))
+            }
         }
         router.get("/metrics") { request, _ in
-            if let bearerToken, request.headers[.authorization] != "Bearer \(bearerToken)" {
+            if let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) {
                 throw request.headers[.authorization] == nil
                     ? LetheError(.missingToken, "/metrics needs 'Authorization: Bearer <admin token>'")
                     : LetheError(.invalidToken, "the admin token is not recognised")

@@ -175,7 +175,8 @@ struct AnalysisPipeline: Sendable {
 
         var settings = AnalysisSettings(
             kind: route.kind, millimetresPerPixel: route.millimetresPerPixel, quality: configuration.skinAnalysis,
-            face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis)
+            face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis,
+            landmarks: route.landmarks)
         if let name = route.profile {
             guard let profile = profiles[name] else { throw LetheError.unknownProfile(name, known: Array(profiles.keys)) }
             guard profile.kinds.contains(route.kind) else {

@@ -12,6 +12,8 @@ struct InnerRoute: Equatable {
     let millimetresPerPixel: Double?
     /// `simulate=…` and its strength and output options; nil without `simulate`.
     let simulation: SimulationRequest?
+    /// `landmarks=true` (face only): report the 468 face-mesh points.
+    let landmarks: Bool
 
     /// Routes `POST /v1/analyses?kind=…&profile=…&mm_per_pixel=…&simulate=…`; `kind` defaults to `skin`.
     init(_ head: BinaryHTTPRequestHead, simulationLimits: SimulationLimits = SimulationLimits()) throws(LetheError) {
@@ -22,6 +24,7 @@ struct InnerRoute: Equatable {
         var kindText = AnalysisKind.skin.rawValue
         var profile: String?
         var scaleText: String?
+        var landmarksText: String?
         var simulationPairs: [(name: String, value: String)] = []
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
@@ -31,6 +34,7 @@ struct InnerRoute: Equatable {
                 case "kind": kindText = value
                 case "profile": profile = value
                 case "mm_per_pixel": scaleText = value
+                case "landmarks": landmarksText = value
                 case let name? where SimulationQuery.isParameter(String(name)):
                     simulationPairs.append((String(name), value))
                 default: break
@@ -46,6 +50,13 @@ struct InnerRoute: Equatable {
                 throw .invalidParameter("mm_per_pixel", "must be a number of millimetres per pixel in (0, 10]")
             }
             scale = value
+        }
+        switch landmarksText {
+        case nil, "false": landmarks = false
+        case "true":
+            guard kind == .face else { throw .invalidParameter("landmarks", "is only for kind=face") }
+            landmarks = true
+        default: throw .invalidParameter("landmarks", "must be true or false")
         }
         self.kind = kind
         self.profile = profile

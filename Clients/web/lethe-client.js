@@ -1,0 +1,596 @@
+// Lethe's browser client: Oblivious HTTP (RFC 9458) to the analysis worker on WebCrypto, with no
+// library. HPKE base mode DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM (RFC 9180);
+// Binary HTTP known-length messages (RFC 9292); key discovery (RFC 9540); the deletion receipt
+// (C2SP signed note, Ed25519) and its RFC 9162 inclusion proof against a signed checkpoint.
+import { chacha20Poly1305Open } from './chacha20poly1305.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A refused or failed exchange: a stable snake_case code (the contract) and a message for people. */
+export class LetheWebError extends Error {
+  constructor(code, message, status = 0, requestID = null) {
+    super(message);
+    this.name = 'LetheWebError';
+    this.code = code;
+    this.status = status;
+    this.requestID = requestID;
+    this.receipt = null;
+  }
+}
+
+// ---- bytes -------------------------------------------------------------------------------------
+
+/** Concatenates byte arrays. */
+export function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) { out.set(part, offset); offset += part.length; }
+  return out;
+}
+
+/** Lower-case hex of bytes. */
+export function toHex(bytes) {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** Bytes of a hex string. */
+export function fromHex(hex) {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i += 1) out[i] = parseInt(hex.substr(2 * i, 2), 16);
+  return out;
+}
+
+/** Standard base64 of bytes. */
+export function toBase64(bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+/** Bytes of standard base64, or null when it is not base64. */
+export function fromBase64(text) {
+  try {
+    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+function uint16(value) {
+  return new Uint8Array([(value >> 8) & 0xff, value & 0xff]);
+}
+
+function equalBytes(a, b) {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i += 1) difference |= a[i] ^ b[i];
+  return difference === 0;
+}
+
+/** A bounds-checked reader: every length read from the network is checked against what is left. */
+class ByteReader {
+  constructor(bytes, failure) { this.bytes = bytes; this.offset = 0; this.failure = failure; }
+  get isAtEnd() { return this.offset >= this.bytes.length; }
+  read(count) {
+    if (!Number.isSafeInteger(count) || count < 0 || count > this.bytes.length - this.offset) throw this.failure('runs past the end');
+    const out = this.bytes.subarray(this.offset, this.offset + count);
+    this.offset += count;
+    return out;
+  }
+  uint8() { return this.read(1)[0]; }
+  uint16() { const b = this.read(2); return (b[0] << 8) | b[1]; }
+  // RFC 9000 §16 variable-length integer, as RFC 9292 §3 uses it.
+  varint() {
+    const first = this.read(1)[0];
+    const length = 1 << (first >> 6);
+    let value = first & 0x3f;
+    for (const byte of this.read(length - 1)) value = value * 256 + byte;
+    if (!Number.isSafeInteger(value)) throw this.failure('holds an integer too large');
+    return value;
+  }
+  prefixed() { return this.read(this.varint()); }
+}
+
+function varint(value) {
+  if (value < 64) return new Uint8Array([value]);
+  if (value < 16384) return new Uint8Array([0x40 | (value >> 8), value & 0xff]);
+  if (value < 2 ** 30) return new Uint8Array([0x80 | (value >>> 24), (value >> 16) & 0xff, (value >> 8) & 0xff, value & 0xff]);
+  throw new LetheWebError('request_too_large', 'the request is larger than 1 GiB');
+}
+
+function prefixed(bytes) {
+  return concat(varint(bytes.length), bytes);
+}
+
+// ---- HKDF-SHA256 (RFC 5869) on WebCrypto HMAC -----------------------------------------------------
+
+async function hmac(keyBytes, data) {
+  // RFC 5869 §2.2: an absent salt is HashLen zeros (HMAC would pad an empty key the same way, but
+  // WebCrypto refuses empty HMAC keys).
+  const key = await crypto.subtle.importKey('raw', keyBytes.length ? keyBytes : new Uint8Array(32), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return new Uint8Array(await crypto.subtle.sign('HMAC', key, data));
+}
+
+/** HKDF-Extract(salt, ikm). */
+export function hkdfExtract(salt, ikm) {
+  return hmac(salt, ikm);
+}
+
+/** HKDF-Expand(prk, info, length). */
+export async function hkdfExpand(prk, info, length) {
+  const out = new Uint8Array(length);
+  let previous = new Uint8Array(0);
+  for (let counter = 1, offset = 0; offset < length; counter += 1) {
+    previous = await hmac(prk, concat(previous, info, new Uint8Array([counter])));
+    out.set(previous.subarray(0, Math.min(32, length - offset)), offset);
+    offset += 32;
+  }
+  return out;
+}
+
+// ---- HPKE base mode (RFC 9180) --------------------------------------------------------------------
+
+const KEM_X25519 = 0x0020;
+const KDF_HKDF_SHA256 = 0x0001;
+const AEAD_AES_128_GCM = 0x0001;
+const hpkeVersion = encoder.encode('HPKE-v1');
+
+// RFC 9180 §4: LabeledExtract and LabeledExpand, domain-separated by the suite id.
+function labeledExtract(suiteID, salt, label, ikm) {
+  return hkdfExtract(salt, concat(hpkeVersion, suiteID, encoder.encode(label), ikm));
+}
+
+function labeledExpand(suiteID, prk, label, info, length) {
+  return hkdfExpand(prk, concat(uint16(length), hpkeVersion, suiteID, encoder.encode(label), info), length);
+}
+
+/** A fresh X25519 key pair, or the one given as raw private bytes (tests: RFC 9458 Appendix A). */
+export async function x25519KeyPair(rawPrivateKey = null) {
+  if (!rawPrivateKey) {
+    const pair = await crypto.subtle.generateKey({ name: 'X25519' }, true, ['deriveBits']);
+    return { privateKey: pair.privateKey, publicKey: new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)) };
+  }
+  // RFC 8410 PKCS#8 wrapping of a raw X25519 private key.
+  const pkcs8 = concat(fromHex('302e020100300506032b656e04220420'), rawPrivateKey);
+  const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, true, ['deriveBits']);
+  const jwk = await crypto.subtle.exportKey('jwk', privateKey);
+  const publicKey = fromBase64(jwk.x.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (jwk.x.length % 4)) % 4));
+  return { privateKey, publicKey };
+}
+
+/**
+ * RFC 9180 §5.1 SetupBaseS with DHKEM(X25519, HKDF-SHA256) (§4.1), HKDF-SHA256, AES-128-GCM.
+ * Returns `enc` and a sender context that seals one message and exports secrets.
+ */
+export async function setupBaseSender(recipientPublicKey, info, ephemeral = null) {
+  const pair = ephemeral ?? await x25519KeyPair();
+  const recipient = await crypto.subtle.importKey('raw', recipientPublicKey, { name: 'X25519' }, false, []);
+  let dh;
+  try {
+    dh = new Uint8Array(await crypto.subtle.deriveBits({ name: 'X25519', public: recipient }, pair.privateKey, 256));
+  } catch {
+    // WebCrypto refuses an all-zero shared secret (a small-order key): RFC 9180 §7.1.4.
+    throw new LetheWebError('malformed_key_config', 'the worker\'s X25519 public key is unusable');
+  }
+  const enc = pair.publicKey;
+  const kemSuite = concat(encoder.encode('KEM'), uint16(KEM_X25519));
+  const eaePrk = await labeledExtract(kemSuite, new Uint8Array(0), 'eae_prk', dh);
+  const sharedSecret = await labeledExpand(kemSuite, eaePrk, 'shared_secret', concat(enc, recipientPublicKey), 32);
+
+  const suiteID = concat(encoder.encode('HPKE'), uint16(KEM_X25519), uint16(KDF_HKDF_SHA256), uint16(AEAD_AES_128_GCM));
+  const empty = new Uint8Array(0);
+  const pskIDHash = await labeledExtract(suiteID, empty, 'psk_id_hash', empty);
+  const infoHash = await labeledExtract(suiteID, empty, 'info_hash', info);
+  const context = concat(new Uint8Array([0x00]), pskIDHash, infoHash);
+  const secret = await labeledExtract(suiteID, sharedSecret, 'secret', empty);
+  const key = await labeledExpand(suiteID, secret, 'key', context, 16);
+  const baseNonce = await labeledExpand(suiteID, secret, 'base_nonce', context, 12);
+  const exporterSecret = await labeledExpand(suiteID, secret, 'exp', context, 32);
+  let sealed = false;
+  return {
+    enc,
+    /** Seals the one message of this context (sequence number 0: the nonce is the base nonce). */
+    async seal(plaintext, aad = empty) {
+      if (sealed) throw new LetheWebError('encapsulation_failed', 'an HPKE context seals one request only');
+      sealed = true;
+      const aesKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt']);
+      return new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: baseNonce, additionalData: aad }, aesKey, plaintext));
+    },
+    /** RFC 9180 §5.3 Export. */
+    exportSecret(exporterContext, length) {
+      return labeledExpand(suiteID, exporterSecret, 'sec', exporterContext, length);
+    },
+  };
+}
+
+// ---- key configuration (RFC 9458 §3) ----------------------------------------------------------------
+
+// Public key sizes (Npk) of the KEMs a Lethe worker publishes: X25519 (RFC 9180 §7.1) and
+// X-Wing (draft-connolly-cfrg-xwing-kem), which this client skips but must step over.
+const publicKeyByteCounts = new Map([[KEM_X25519, 32], [0x647a, 1216]]);
+
+/** Parses one key configuration; null for a KEM whose key size this client does not know. */
+function readKeyConfig(reader) {
+  const keyID = reader.uint8();
+  const kemID = reader.uint16();
+  const publicKeyByteCount = publicKeyByteCounts.get(kemID);
+  if (publicKeyByteCount === undefined) return null;
+  const publicKey = reader.read(publicKeyByteCount);
+  const suitesLength = reader.uint16();
+  if (suitesLength === 0 || suitesLength % 4 !== 0) throw reader.failure('has a symmetric suite list that is not a multiple of 4');
+  const suites = [];
+  const suiteReader = new ByteReader(reader.read(suitesLength), reader.failure);
+  while (!suiteReader.isAtEnd) suites.push({ kdfID: suiteReader.uint16(), aeadID: suiteReader.uint16() });
+  return { keyID, kemID, publicKey, suites };
+}
+
+/** Parses an `application/ohttp-keys` body (RFC 9458 §3.2: 2-byte length, then a key config). */
+export function parseKeyConfigs(bytes) {
+  const failure = (detail) => new LetheWebError('malformed_key_config', `the key configuration ${detail}`);
+  const reader = new ByteReader(bytes, failure);
+  if (reader.isAtEnd) throw failure('list is empty');
+  const configs = [];
+  while (!reader.isAtEnd) {
+    const inner = new ByteReader(reader.read(reader.uint16()), failure);
+    const config = readKeyConfig(inner);
+    if (config === null) continue;  // an unknown KEM: its entry is skipped whole
+    if (!inner.isAtEnd) throw failure('has bytes after its suites');
+    configs.push(config);
+  }
+  return configs;
+}
+
+/** Parses one bare key configuration (the form RFC 9458 Appendix A prints). */
+export function parseKeyConfig(bytes) {
+  const failure = (detail) => new LetheWebError('malformed_key_config', `the key configuration ${detail}`);
+  const reader = new ByteReader(bytes, failure);
+  const config = readKeyConfig(reader);
+  if (config === null) throw new LetheWebError('no_usable_key', 'the pinned key configuration uses a KEM this client does not know');
+  if (!reader.isAtEnd) throw failure('has bytes after its suites');
+  return config;
+}
+
+// ---- Oblivious HTTP (RFC 9458 §4.3, §4.4) -----------------------------------------------------------
+
+const requestLabel = encoder.encode('message/bhttp request');
+const responseLabel = encoder.encode('message/bhttp response');
+
+/**
+ * Encapsulates a Binary HTTP request to `config` (X25519, HKDF-SHA256, AES-128-GCM only).
+ * `ephemeral` (from `x25519KeyPair(raw)`) fixes the HPKE ephemeral key for vector tests.
+ * Returns the `message/ohttp-req` body and the context that opens the response.
+ */
+export async function encapsulateRequest(config, bhttpRequest, ephemeral = null) {
+  if (config.kemID !== KEM_X25519 || config.publicKey.length !== 32) {
+    throw new LetheWebError('no_usable_key', `key configuration ${config.keyID} is not an X25519 key`);
+  }
+  if (!config.suites.some((s) => s.kdfID === KDF_HKDF_SHA256 && s.aeadID === AEAD_AES_128_GCM)) {
+    throw new LetheWebError('unsupported_suite', `key configuration ${config.keyID} offers no HKDF-SHA256 with AES-128-GCM`);
+  }
+  const header = concat(new Uint8Array([config.keyID]), uint16(KEM_X25519), uint16(KDF_HKDF_SHA256), uint16(AEAD_AES_128_GCM));
+  const info = concat(requestLabel, new Uint8Array([0x00]), header);
+  const sender = await setupBaseSender(config.publicKey, info, ephemeral);
+  const ciphertext = await sender.seal(bhttpRequest);
+  // RFC 9458 §4.4: Nk = 16 for AES-128-GCM.
+  const secret = await sender.exportSecret(responseLabel, 16);
+  return {
+    encapsulated: concat(header, sender.enc, ciphertext),
+    context: new ResponseContext(secret, sender.enc),
+    hpkeInfo: info,
+  };
+}
+
+/** Opens the response of one request (RFC 9458 §4.4) and derives Lethe's receipt key. */
+export class ResponseContext {
+  constructor(secret, enc) { this.secret = secret; this.enc = enc; }
+
+  /** The response AEAD key and nonce for a response nonce: prk = Extract(enc || nonce, secret). */
+  async responseKeys(responseNonce) {
+    const prk = await hkdfExtract(concat(this.enc, responseNonce), this.secret);
+    return { prk, key: await hkdfExpand(prk, encoder.encode('key'), 16), nonce: await hkdfExpand(prk, encoder.encode('nonce'), 12) };
+  }
+
+  /** Decapsulates `response_nonce (16) || ct`; codes `malformed_response`, `response_decryption_failed`. */
+  async open(encapsulatedResponse) {
+    if (encapsulatedResponse.length < 16 + 16) {
+      throw new LetheWebError('malformed_response', `the encapsulated response has ${encapsulatedResponse.length} bytes; at least 32 are needed`);
+    }
+    const keys = await this.responseKeys(encapsulatedResponse.subarray(0, 16));
+    const aesKey = await crypto.subtle.importKey('raw', keys.key, 'AES-GCM', false, ['decrypt']);
+    try {
+      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: keys.nonce }, aesKey, encapsulatedResponse.subarray(16)));
+    } catch {
+      throw new LetheWebError('response_decryption_failed', 'the response does not decrypt: it was altered or is not the answer to this request');
+    }
+  }
+
+  /** Lethe's export for a response extension: HKDF(secret, salt = enc, "lethe export " + label). */
+  async exportSecret(label, length) {
+    const prk = await hkdfExtract(this.enc, this.secret);
+    return hkdfExpand(prk, encoder.encode(`lethe export ${label}`), length);
+  }
+}
+
+// ---- Binary HTTP (RFC 9292, known-length) -----------------------------------------------------------
+
+/**
+ * Encodes a known-length request (§3.1). `truncated` drops trailing empty sections (§3.8), as
+ * RFC 9458 Appendix A does; the worker reads either form.
+ */
+export function encodeRequest({ method, scheme, authority, path, fields = [], content = new Uint8Array(0) }, truncated = false) {
+  const text = (value) => prefixed(encoder.encode(value));
+  const fieldBytes = concat(...fields.map(([name, value]) => concat(text(name.toLowerCase()), text(value))));
+  const control = concat(varint(0), text(method), text(scheme), text(authority), text(path));
+  if (truncated && fields.length === 0 && content.length === 0) return control;
+  const head = concat(control, prefixed(fieldBytes), prefixed(content));
+  return truncated ? head : concat(head, varint(0));
+}
+
+/** Decodes a known-length response (§3.1), skipping informational responses; code `malformed_bhttp`. */
+export function decodeResponse(bytes) {
+  const failure = (detail) => new LetheWebError('malformed_bhttp', `the binary HTTP response ${detail}`);
+  const reader = new ByteReader(bytes, failure);
+  if (reader.varint() !== 1) throw failure('is not a known-length response');
+  const readFields = () => {
+    if (reader.isAtEnd) return [];
+    const section = new ByteReader(reader.prefixed(), failure);
+    const fields = [];
+    while (!section.isAtEnd) fields.push([decoder.decode(section.prefixed()).toLowerCase(), decoder.decode(section.prefixed())]);
+    return fields;
+  };
+  let status = reader.varint();
+  while (status >= 100 && status < 200) { readFields(); status = reader.varint(); }
+  if (status < 200 || status > 599) throw failure(`has status ${status}`);
+  const fields = readFields();
+  const content = reader.isAtEnd ? new Uint8Array(0) : reader.prefixed();
+  return { status, fields, content, field: (name) => fields.find(([n]) => n === name)?.[1] ?? null };
+}
+
+// ---- signed notes, receipts, Merkle proofs --------------------------------------------------------
+
+/** Parses a C2SP verifier key `name+hexid+base64(0x01 || key)` and checks its id; code `verifier_key_invalid`. */
+export async function parseVerifierKey(text) {
+  // Split at the first two '+' only: the base64 key may itself contain '+'.
+  const trimmed = text.trim();
+  const first = trimmed.indexOf('+');
+  const second = first < 0 ? -1 : trimmed.indexOf('+', first + 1);
+  const parts = second < 0 ? [] : [trimmed.slice(0, first), trimmed.slice(first + 1, second), trimmed.slice(second + 1)];
+  const invalid = new LetheWebError('verifier_key_invalid', 'the pinned ledger key is not an Ed25519 verifier key (name+keyid+base64)');
+  if (parts.length !== 3) throw invalid;
+  const material = fromBase64(parts[2]);
+  if (!material || material.length !== 33 || material[0] !== 0x01 || !parts[0]) throw invalid;
+  const publicKey = material.subarray(1);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', concat(encoder.encode(parts[0]), new Uint8Array([0x0a, 0x01]), publicKey)));
+  const keyID = toHex(digest.subarray(0, 4));
+  if (keyID !== parts[1]) throw new LetheWebError('verifier_key_invalid', 'the pinned ledger key\'s id does not match its key');
+  const key = await crypto.subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
+  return { name: parts[0], keyID, key };
+}
+
+/** Opens a C2SP signed note with `verifier`; returns its text. Codes `note_malformed`, `note_unsigned`, `note_signature_invalid`. */
+export async function openSignedNote(note, verifier) {
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0 || !note.endsWith('\n')) throw new LetheWebError('note_malformed', 'the note has no signature block');
+  const text = note.slice(0, split + 1);
+  const lines = note.slice(split + 2, -1).split('\n');
+  let mine = 0;
+  for (const line of lines) {
+    const fields = line.split(' ');
+    const blob = fields.length === 3 && fields[0] === '\u2014' ? fromBase64(fields[2]) : null;
+    if (!blob || blob.length <= 4) throw new LetheWebError('note_malformed', 'the note has a malformed signature line');
+    if (fields[1] !== verifier.name || toHex(blob.subarray(0, 4)) !== verifier.keyID) continue;
+    mine += 1;
+    const valid = await crypto.subtle.verify({ name: 'Ed25519' }, verifier.key, blob.subarray(4), encoder.encode(text));
+    if (!valid) throw new LetheWebError('note_signature_invalid', `the Ed25519 signature of ${verifier.name} does not verify`);
+  }
+  if (mine === 0) throw new LetheWebError('note_unsigned', `the note is not signed by the pinned key ${verifier.name}`);
+  return text;
+}
+
+/** Parses a `lethe.receipt/v1` note body; code `receipt_malformed`. */
+export function parseReceipt(text, verifier) {
+  const lines = text.split('\n');
+  const fields = new Map(lines.slice(1).filter((l) => l.includes(' ')).map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+  const index = Number(fields.get('index'));
+  const leafHash = fromBase64(fields.get('leaf') ?? '');
+  if (lines[0] !== 'lethe.receipt/v1' || !Number.isSafeInteger(index) || index < 0 || String(index) !== fields.get('index')
+      || !leafHash || leafHash.length !== 32 || !fields.has('request_id') || !fields.has('wiped_at')) {
+    throw new LetheWebError('receipt_malformed', 'not a lethe.receipt/v1 receipt');
+  }
+  if (fields.get('origin') !== verifier.name) throw new LetheWebError('receipt_malformed', 'the receipt names another log than the pinned key\'s');
+  return {
+    origin: fields.get('origin'), index, leafHash, requestID: fields.get('request_id'), wipedAt: fields.get('wiped_at'),
+    bytesWiped: Number(fields.get('bytes_wiped')), wipeVerified: fields.get('wipe_verified') === 'true',
+  };
+}
+
+/** Parses a tlog-checkpoint body (C2SP): origin, size, base64 root; code `checkpoint_malformed`. */
+export function parseCheckpoint(text, verifier) {
+  const lines = text.split('\n');
+  const size = Number(lines[1]);
+  const rootHash = fromBase64(lines[2] ?? '');
+  if (lines.length < 4 || !lines[0] || !Number.isSafeInteger(size) || size < 0 || String(size) !== lines[1] || !rootHash || rootHash.length !== 32) {
+    throw new LetheWebError('checkpoint_malformed', 'not a tlog-checkpoint body');
+  }
+  if (lines[0] !== verifier.name) throw new LetheWebError('checkpoint_origin_mismatch', 'the checkpoint names another log than the pinned key\'s');
+  return { origin: lines[0], size, rootHash };
+}
+
+async function nodeHash(left, right) {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', concat(new Uint8Array([0x01]), left, right)));
+}
+
+/** RFC 9162 §2.1.3.2: is `leafHash` leaf `index` of the tree of `size` leaves with root `root`? */
+export async function verifyInclusion(index, size, leafHash, proof, root) {
+  if (!(index >= 0 && index < size)) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leafHash;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+      }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && equalBytes(r, root);
+}
+
+/** Opens the `Lethe-Receipt` header: base64(nonce (12) || ChaCha20-Poly1305 ciphertext || tag). */
+export async function openReceiptHeader(header, context) {
+  if (!header) throw new LetheWebError('receipt_missing', 'the worker sent no Lethe-Receipt header');
+  const sealed = fromBase64(header);
+  const key = await context.exportSecret('receipt v1', 32);
+  const plaintext = sealed && sealed.length >= 28 ? chacha20Poly1305Open(key, sealed.subarray(0, 12), sealed.subarray(12)) : null;
+  if (!plaintext) throw new LetheWebError('receipt_malformed', 'the Lethe-Receipt header does not decrypt for this request');
+  return new TextDecoder().decode(plaintext);
+}
+
+// ---- the client ------------------------------------------------------------------------------
+
+/** RFC 9110 §5.6.7 IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. */
+export function imfFixdate(date) {
+  return date.toUTCString();
+}
+
+/**
+ * The device side in a page: discovers the worker's key, encrypts the photo to it, opens the
+ * answer and proves the deletion receipt against the ledger key the page pins.
+ */
+export class LetheWebClient {
+  /**
+   * @param {object} options
+   * @param {string} options.serverURL base URL of the worker (or an OHTTP relay); default: the page's origin.
+   * @param {string} options.token the device's bearer token (travels only inside the encrypted request).
+   * @param {string} options.ledgerKey the worker's C2SP verifier key, pinned (never fetched).
+   * @param {Uint8Array} [options.keyConfig] a pinned key configuration instead of key discovery.
+   */
+  constructor({ serverURL = globalThis.location?.origin, token, ledgerKey, keyConfig = null }) {
+    this.serverURL = new URL(serverURL);
+    this.token = token;
+    this.ledgerKey = ledgerKey;
+    this.pinnedKeyConfig = keyConfig;
+    /** Test hook: called with the encapsulated response bytes before they are opened. */
+    this.responseHook = null;
+    /** Test hook: called with the opened receipt note before its signature is checked. */
+    this.receiptHook = null;
+  }
+
+  url(path) { return new URL(path, this.serverURL); }
+
+  async fetchOrFail(input, init) {
+    try {
+      return await fetch(input, init);
+    } catch {
+      throw new LetheWebError('worker_unreachable', `no answer from ${this.serverURL.origin}: check the address and that the worker runs`);
+    }
+  }
+
+  /** RFC 9540 key discovery: the worker's X25519 key configuration. */
+  async keyConfig() {
+    if (this.pinnedKeyConfig) return parseKeyConfig(this.pinnedKeyConfig);
+    const response = await this.fetchOrFail(this.url('/.well-known/ohttp-gateway'), { headers: { accept: 'application/ohttp-keys' } });
+    if (response.status !== 200) throw new LetheWebError('unexpected_response', `key discovery answered ${response.status}`, response.status);
+    const configs = parseKeyConfigs(new Uint8Array(await response.arrayBuffer()));
+    const config = configs.find((c) => c.kemID === KEM_X25519);
+    if (!config) throw new LetheWebError('no_usable_key', 'the worker publishes no X25519 key');
+    return config;
+  }
+
+  /**
+   * Analyses one photo. `parameters` are the query (kind, profile, mm_per_pixel, simulate, strength…).
+   * Returns `{ response, receipt }` with the receipt's signature checked; throws `LetheWebError`.
+   */
+  async analyze(photo, parameters) {
+    const verifier = await parseVerifierKey(this.ledgerKey);
+    const config = await this.keyConfig();
+    const query = new URLSearchParams(Object.entries(parameters).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+    let date = new Date();
+    for (let attempt = 0; ; attempt += 1) {
+      const inner = encodeRequest({
+        method: 'POST', scheme: this.serverURL.protocol.replace(':', ''), authority: this.serverURL.host, path: `/v1/analyses?${query}`,
+        fields: [['authorization', `Bearer ${this.token}`], ['content-type', photo.type || 'application/octet-stream'], ['date', imfFixdate(date)]],
+        content: photo.bytes,
+      });
+      let exchanged;
+      try {
+        exchanged = await this.exchange(config, inner, verifier);
+      } finally {
+        // The inner request holds a copy of the photo: zero it whatever happened.
+        inner.fill(0);
+      }
+      const { status, head, content, receipt, outerDate } = exchanged;
+      if (status === 200) return { response: JSON.parse(new TextDecoder().decode(content)), receipt };
+      let failure = null;
+      try { failure = JSON.parse(new TextDecoder().decode(content)); } catch { /* not the documented JSON */ }
+      const code = failure?.error?.code ?? 'unexpected_response';
+      // The worker refuses a request whose inner Date is far from its clock (replay protection):
+      // retry once with the worker's own Date, so a device with a wrong clock still works.
+      const workerDate = head.field('date') ?? outerDate;
+      if (attempt === 0 && /date/.test(code) && workerDate && !Number.isNaN(Date.parse(workerDate))) {
+        date = new Date(Date.parse(workerDate));
+        continue;
+      }
+      const error = new LetheWebError(code, failure?.error?.message ?? `the worker answered ${status}`, status, failure?.request_id ?? null);
+      error.receipt = receipt;
+      throw error;
+    }
+  }
+
+  /** One OHTTP round trip: encapsulate, POST, check the receipt, open the answer. */
+  async exchange(config, inner, verifier) {
+    const { encapsulated, context } = await encapsulateRequest(config, inner);
+    const response = await this.fetchOrFail(this.url('/.well-known/ohttp-gateway'), {
+      method: 'POST', headers: { 'content-type': 'message/ohttp-req' }, body: encapsulated,
+    });
+    const body = new Uint8Array(await response.arrayBuffer());
+    if (response.status !== 200) {
+      // RFC 9458 §5.2: the envelope itself was refused; the body is a problem document.
+      let problem = null;
+      try { problem = JSON.parse(new TextDecoder().decode(body)); } catch { /* not JSON */ }
+      throw new LetheWebError(problem?.code ?? 'unexpected_response', problem?.title ?? `the gateway answered ${response.status}`, response.status);
+    }
+    if (this.responseHook) this.responseHook(body);
+    // The receipt is checked before the answer is used: a wrong signature is an error of its own.
+    let note = await openReceiptHeader(response.headers.get('lethe-receipt'), context);
+    if (this.receiptHook) note = this.receiptHook(note);
+    const receipt = parseReceipt(await openSignedNote(note, verifier), verifier);
+    receipt.note = note;
+    const opened = await context.open(body);
+    const head = decodeResponse(opened);
+    return { status: head.status, head, content: head.content, receipt, outerDate: response.headers.get('date') };
+  }
+
+  /**
+   * Waits for a signed checkpoint covering the receipt's entry and checks its RFC 9162 inclusion
+   * proof. Codes `checkpoint_timeout`, `inclusion_proof_invalid`, signature codes.
+   */
+  async proveInclusion(receipt, timeoutMilliseconds = 30000) {
+    const verifier = await parseVerifierKey(this.ledgerKey);
+    const deadline = Date.now() + timeoutMilliseconds;
+    let checkpoint = null;
+    while (!checkpoint) {
+      const response = await this.fetchOrFail(this.url('/ledger/checkpoint'), { cache: 'no-store' });
+      if (response.status === 200) {
+        const latest = parseCheckpoint(await openSignedNote(await response.text(), verifier), verifier);
+        if (latest.size > receipt.index) { checkpoint = latest; break; }
+      }
+      if (Date.now() > deadline) throw new LetheWebError('checkpoint_timeout', `no checkpoint covered entry #${receipt.index} in time`);
+      await new Promise((resolve) => { setTimeout(resolve, 200); });
+    }
+    const response = await this.fetchOrFail(this.url(`/ledger/proof/inclusion?index=${receipt.index}&size=${checkpoint.size}`));
+    const document = response.status === 200 ? await response.json() : null;
+    const proof = Array.isArray(document?.proof) ? document.proof.map(fromBase64) : null;
+    const ok = proof && proof.every((h) => h && h.length === 32)
+      && await verifyInclusion(receipt.index, checkpoint.size, receipt.leafHash, proof, checkpoint.rootHash);
+    if (!ok) throw new LetheWebError('inclusion_proof_invalid', `entry #${receipt.index} is not proven to be in checkpoint ${checkpoint.size}`);
+    return { receipt, checkpoint };
+  }
+}

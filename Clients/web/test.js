@@ -1,0 +1,112 @@
+// Self-tests of the browser client, run by Tests/LetheResidueTests/WebClientBrowserTests.swift in
+// headless Chromium against a real worker. `?suite=vectors` checks RFC 9458 Appendix A byte for
+// byte and RFC 8439's vectors; `?suite=e2e&token=…&ledger_key=…&photo=…` analyses a photo end to
+// end, proves the receipt and checks that tampering is refused with the right codes. The
+// results are written as JSON into #results, for `chromium --dump-dom`.
+import {
+  LetheWebError, ResponseContext, concat, decodeResponse, encapsulateRequest, encodeRequest, fromHex, parseKeyConfig,
+  parseKeyConfigs, toHex, x25519KeyPair, LetheWebClient, imfFixdate,
+} from './lethe-client.js';
+import { chacha20Poly1305Open, poly1305 } from './chacha20poly1305.js';
+import { measuresOf, renderResult } from './view.js';
+
+const query = new URLSearchParams(location.search);
+const results = {};
+
+async function codeOf(promise) {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (error) {
+    return error instanceof LetheWebError ? error.code : `unexpected:${error?.name}`;
+  }
+}
+
+async function vectors() {
+  const vector = await (await fetch(query.get('vectors') ?? 'rfc9458-appendix-a.json')).json();
+  const config = parseKeyConfig(fromHex(vector.key_config));
+  results.key_config = `${config.keyID}/${config.kemID}/${config.suites.map((s) => `${s.kdfID}.${s.aeadID}`).join(',')}`;
+  const bhttp = encodeRequest({ method: 'GET', scheme: 'https', authority: 'example.com', path: '/' }, true);
+  results.bhttp_request = toHex(bhttp) === vector.bhttp_request;
+  const ephemeral = await x25519KeyPair(fromHex(vector.client_ephemeral_private_key));
+  results.ephemeral_public_key = toHex(ephemeral.publicKey) === vector.client_ephemeral_public_key_enc;
+  const { encapsulated, context, hpkeInfo } = await encapsulateRequest(config, bhttp, ephemeral);
+  results.hpke_info = toHex(hpkeInfo) === vector.hpke_info;
+  results.encapsulated_request = toHex(encapsulated) === vector.encapsulated_request;
+  results.exported_secret = toHex(context.secret) === vector.exported_secret;
+  const keys = await context.responseKeys(fromHex(vector.response_nonce));
+  results.response_keys = toHex(keys.prk) === vector.response_prk && toHex(keys.key) === vector.response_aead_key
+    && toHex(keys.nonce) === vector.response_aead_nonce;
+  const opened = await context.open(fromHex(vector.encapsulated_response));
+  results.bhttp_response = toHex(opened) === vector.bhttp_response && decodeResponse(opened).status === 200;
+
+  const tampered = fromHex(vector.encapsulated_response);
+  tampered[tampered.length - 1] ^= 0x01;
+  results.tampered_response = await codeOf(context.open(tampered));
+  results.truncated_response = await codeOf(context.open(fromHex(vector.encapsulated_response).subarray(0, 20)));
+  results.truncated_key_config = await codeOf(Promise.resolve().then(() => parseKeyConfigs(fromHex(`0028${vector.key_config}`).subarray(0, 30))));
+  const otherContext = new ResponseContext(new Uint8Array(16), ephemeral.publicKey);
+  results.response_to_another_request = await codeOf(otherContext.open(fromHex(vector.encapsulated_response)));
+
+  // RFC 9110 §5.6.7's example of the inner request's `date` field.
+  results.imf_fixdate = imfFixdate(new Date(Date.UTC(1994, 10, 6, 8, 49, 37))) === 'Sun, 06 Nov 1994 08:49:37 GMT';
+
+  // RFC 8439 §2.5.2 (Poly1305) and §2.8.2 (AEAD), the receipt header's cipher.
+  results.poly1305 = toHex(poly1305(fromHex('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b'),
+    new TextEncoder().encode('Cryptographic Forum Research Group'))) === 'a8061dc1305136c6c22b8baf0c0127a9';
+  const sealed = fromHex('d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116'
+    + '1ae10b594f09e26a7e902ecbd0600691');
+  const key = fromHex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
+  const nonce = fromHex('070000004041424344454647');
+  const aad = fromHex('50515253c0c1c2c3c4c5c6c7');
+  const plaintext = chacha20Poly1305Open(key, nonce, sealed, aad);
+  results.chacha20_poly1305 = plaintext !== null && new TextDecoder().decode(plaintext).startsWith('Ladies and Gentlemen of the class of \'99');
+  sealed[3] ^= 0x01;
+  results.chacha20_poly1305_tampered = chacha20Poly1305Open(key, nonce, sealed, aad) === null;
+}
+
+function client(options = {}) {
+  return new LetheWebClient({ serverURL: location.origin, token: query.get('token'), ledgerKey: query.get('ledger_key'), ...options });
+}
+
+async function endToEnd() {
+  const photoResponse = await fetch(query.get('photo'));
+  const photo = { bytes: new Uint8Array(await photoResponse.arrayBuffer()), type: photoResponse.headers.get('content-type') };
+  const parameters = Object.fromEntries(['kind', 'simulate', 'strength', 'max_dimension'].filter((k) => query.has(k)).map((k) => [k, query.get(k)]));
+
+  const { response, receipt } = await client().analyze(photo, parameters);
+  results.measures = measuresOf(response);
+  results.receipt_index = receipt.index;
+  results.receipt_request_id = receipt.requestID === response.request_id;
+  const proven = await client().proveInclusion(receipt);
+  results.proof_checkpoint_size = proven.checkpoint.size;
+  renderResult(document.getElementById('result'), response, proven);
+
+  // A flipped byte of the encapsulated response: AES-GCM refuses it.
+  const tampering = client();
+  tampering.responseHook = (body) => { body[body.length - 5] ^= 0x01; };
+  results.tampered_response = await codeOf(tampering.analyze(photo, parameters));
+  // A receipt whose text was altered after signing: the Ed25519 signature fails.
+  const forging = client();
+  forging.receiptHook = (note) => note.replace(/^index (\d+)$/m, (_, index) => `index ${Number(index) + 1}`);
+  results.tampered_receipt = await codeOf(forging.analyze(photo, parameters));
+  // A receipt checked against another log's key: not signed by the pinned key.
+  if (query.has('other_ledger_key')) results.other_ledger_key = await codeOf(client({ ledgerKey: query.get('other_ledger_key') }).analyze(photo, parameters));
+  // A key configuration that is not the worker's (right form, other key): the worker cannot decrypt.
+  const stranger = await x25519KeyPair();
+  const wrongConfig = concat(new Uint8Array([1, 0x00, 0x20]), stranger.publicKey, new Uint8Array([0, 4, 0, 1, 0, 1]));
+  results.wrong_key_config = await codeOf(client({ keyConfig: wrongConfig }).analyze(photo, parameters));
+  results.malformed_key_config = await codeOf(client({ keyConfig: wrongConfig.subarray(0, 20) }).analyze(photo, parameters));
+  photo.bytes.fill(0);
+}
+
+try {
+  if (query.get('suite') === 'vectors') await vectors();
+  else await endToEnd();
+  results.status = 'done';
+} catch (error) {
+  results.status = 'failed';
+  results.error = `${error?.code ?? error?.name}: ${error?.message}`;
+}
+document.getElementById('results').textContent = JSON.stringify(results, null, 1);
+document.getElementById('summary').textContent = results.status === 'done' ? 'All steps ran; the checks are below.' : `Failed: ${results.error}`;

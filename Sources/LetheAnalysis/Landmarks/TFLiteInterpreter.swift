@@ -1,0 +1,199 @@
+import LetheMemory
+
+/// Evaluates a `TFLiteModel` on Float32, following TFLite's reference kernels
+/// (`tensorflow/lite/kernels/internal/reference/`): NHWC layout, SAME padding with the extra row
+/// or column after, fused activations applied after the bias. Every activation tensor lives in
+/// one arena buffer of class `.intermediate`, so what the photo turns into is wiped with it.
+public enum TFLiteInterpreter {
+    /// Runs the model on `input` (Float32, the input tensor's element count) and returns each
+    /// output tensor in its own arena buffer (Float32), in the model's output order.
+    /// - Throws: `allocation_failed` when the arena cannot hold the workspace.
+    public static func evaluate(_ model: TFLiteModel, input: SecureBuffer, arena: PlaintextArena) throws(LetheError) -> [SecureBuffer] {
+        let inputFloats = model.shapes[model.input].reduce(1, *)
+        precondition(input.count == inputFloats * MemoryLayout<Float>.stride, "input tensor size")
+        let workspace = try allocate(arena, floats: model.workspaceFloats, what: "landmark model workspace")
+        defer { arena.release(workspace) }
+        var outputs: [SecureBuffer] = []
+        do {
+            for output in model.outputs {
+                outputs.append(try allocate(arena, floats: model.shapes[output].reduce(1, *), what: "landmark model output"))
+            }
+        } catch {
+            outputs.forEach(arena.release)
+            throw error
+        }
+        workspace.withUnsafeMutableBytes { raw in
+            let memory = raw.bindMemory(to: Float.self)
+            input.withUnsafeBytes { source in
+                let values = source.bindMemory(to: Float.self)
+                let start = model.workspaceOffsets[model.input]!
+                for index in 0..<inputFloats { memory[start + index] = values[index] }
+            }
+            let kernels = Kernels(model: model, memory: memory)
+            for operation in model.operations { kernels.run(operation) }
+            for (tensor, buffer) in zip(model.outputs, outputs) {
+                let view = kernels.tensor(tensor)
+                buffer.withUnsafeMutableBytes { target in
+                    let floats = target.bindMemory(to: Float.self)
+                    for index in view.indices { floats[index] = view[index] }
+                }
+            }
+        }
+        return outputs
+    }
+
+    private static func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(LetheError) -> SecureBuffer {
+        do { return try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
+            throw .analysisAllocationFailed(error, "the \(what)")
+        }
+    }
+}
+
+/// The seven kernels over the workspace; shapes were checked when the model was loaded.
+private struct Kernels {
+    let model: TFLiteModel
+    let memory: UnsafeMutableBufferPointer<Float>
+
+    func tensor(_ index: Int) -> UnsafeMutableBufferPointer<Float> {
+        let start = model.workspaceOffsets[index]!
+        return UnsafeMutableBufferPointer(rebasing: memory[start..<(start + model.shapes[index].reduce(1, *))])
+    }
+
+    /// Height, width, channels of an NHWC tensor of batch 1.
+    func dimensions(_ index: Int) -> (height: Int, width: Int, channels: Int) {
+        let shape = model.shapes[index]
+        return (shape[1], shape[2], shape[3])
+    }
+
+    static func activate(_ value: Float, _ activation: TFLiteModel.Activation) -> Float {
+        switch activation {
+        case .none: value
+        case .relu: max(value, 0)
+        case .reluN1To1: min(max(value, -1), 1)
+        case .relu6: min(max(value, 0), 6)
+        }
+    }
+
+    /// TFLite's SAME padding puts ⌊total / 2⌋ before and the rest after.
+    static func padBefore(input: Int, output: Int, filter: Int, stride: Int, padding: TFLiteModel.Padding) -> Int {
+        guard padding == .same else { return 0 }
+        return max((output - 1) * stride + filter - input, 0) / 2
+    }
+
+    func run(_ operation: TFLiteModel.Operation) {
+        switch operation {
+        case let .conv2D(input, filter, bias, output, padding, strideX, strideY, activation):
+            convolve(input: input, filter: filter, bias: bias, output: output, padding: padding, strideX: strideX, strideY: strideY, activation: activation)
+        case let .depthwiseConv2D(input, filter, bias, output, padding, strideX, strideY, multiplier, activation):
+            depthwise(input: input, filter: filter, bias: bias, output: output, padding: padding, strideX: strideX, strideY: strideY, multiplier: multiplier, activation: activation)
+        case let .add(left, right, output, activation):
+            let a = tensor(left), b = tensor(right), c = tensor(output)
+            for index in c.indices { c[index] = Self.activate(a[index] + b[index], activation) }
+        case let .prelu(input, alpha, output):
+            let x = tensor(input), y = tensor(output), slopes = model.constants[alpha]!
+            let channels = slopes.count
+            for index in y.indices {
+                let value = x[index]
+                y[index] = value >= 0 ? value : value * slopes[index % channels]
+            }
+        case let .maxPool2D(input, output, padding, strideX, strideY, filterWidth, filterHeight, activation):
+            maxPool(input: input, output: output, padding: padding, strideX: strideX, strideY: strideY, filterWidth: filterWidth, filterHeight: filterHeight, activation: activation)
+        case let .pad(input, output, before, _):
+            let x = tensor(input), y = tensor(output)
+            let (inHeight, inWidth, inChannels) = dimensions(input), (_, outWidth, outChannels) = dimensions(output)
+            for index in y.indices { y[index] = 0 }
+            for row in 0..<inHeight {
+                for column in 0..<inWidth {
+                    let source = (row * inWidth + column) * inChannels
+                    let target = ((row + before[1]) * outWidth + column + before[2]) * outChannels + before[3]
+                    for channel in 0..<inChannels { y[target + channel] = x[source + channel] }
+                }
+            }
+        }
+    }
+
+    private func convolve(input: Int, filter: Int, bias: Int, output: Int, padding: TFLiteModel.Padding, strideX: Int, strideY: Int, activation: TFLiteModel.Activation) {
+        let x = tensor(input), y = tensor(output)
+        let weights = model.constants[filter]!, biases = model.constants[bias]!
+        let (inHeight, inWidth, inChannels) = dimensions(input), (outHeight, outWidth, outChannels) = dimensions(output)
+        let filterHeight = model.shapes[filter][1], filterWidth = model.shapes[filter][2]
+        let top = Self.padBefore(input: inHeight, output: outHeight, filter: filterHeight, stride: strideY, padding: padding)
+        let left = Self.padBefore(input: inWidth, output: outWidth, filter: filterWidth, stride: strideX, padding: padding)
+        weights.withUnsafeBufferPointer { w in
+            for outRow in 0..<outHeight {
+                for outColumn in 0..<outWidth {
+                    let target = (outRow * outWidth + outColumn) * outChannels
+                    for channel in 0..<outChannels { y[target + channel] = biases[channel] }
+                    for filterRow in 0..<filterHeight {
+                        let row = outRow * strideY - top + filterRow
+                        guard row >= 0, row < inHeight else { continue }
+                        for filterColumn in 0..<filterWidth {
+                            let column = outColumn * strideX - left + filterColumn
+                            guard column >= 0, column < inWidth else { continue }
+                            let source = (row * inWidth + column) * inChannels
+                            for channel in 0..<outChannels {
+                                // Filter layout [out][height][width][in].
+                                let weight = ((channel * filterHeight + filterRow) * filterWidth + filterColumn) * inChannels
+                                var sum: Float = 0
+                                for inChannel in 0..<inChannels { sum += x[source + inChannel] * w[weight + inChannel] }
+                                y[target + channel] += sum
+                            }
+                        }
+                    }
+                    for channel in 0..<outChannels { y[target + channel] = Self.activate(y[target + channel], activation) }
+                }
+            }
+        }
+    }
+
+    private func depthwise(input: Int, filter: Int, bias: Int, output: Int, padding: TFLiteModel.Padding, strideX: Int, strideY: Int, multiplier: Int, activation: TFLiteModel.Activation) {
+        let x = tensor(input), y = tensor(output)
+        let weights = model.constants[filter]!, biases = model.constants[bias]!
+        let (inHeight, inWidth, inChannels) = dimensions(input), (outHeight, outWidth, outChannels) = dimensions(output)
+        let filterHeight = model.shapes[filter][1], filterWidth = model.shapes[filter][2]
+        let top = Self.padBefore(input: inHeight, output: outHeight, filter: filterHeight, stride: strideY, padding: padding)
+        let left = Self.padBefore(input: inWidth, output: outWidth, filter: filterWidth, stride: strideX, padding: padding)
+        for outRow in 0..<outHeight {
+            for outColumn in 0..<outWidth {
+                let target = (outRow * outWidth + outColumn) * outChannels
+                for channel in 0..<outChannels { y[target + channel] = biases[channel] }
+                for filterRow in 0..<filterHeight {
+                    let row = outRow * strideY - top + filterRow
+                    guard row >= 0, row < inHeight else { continue }
+                    for filterColumn in 0..<filterWidth {
+                        let column = outColumn * strideX - left + filterColumn
+                        guard column >= 0, column < inWidth else { continue }
+                        let source = (row * inWidth + column) * inChannels
+                        // Filter layout [1][height][width][in × multiplier]; output channel = in × multiplier + m.
+                        let weight = (filterRow * filterWidth + filterColumn) * outChannels
+                        for channel in 0..<outChannels {
+                            y[target + channel] += x[source + channel / multiplier] * weights[weight + channel]
+                        }
+                    }
+                }
+                for channel in 0..<outChannels { y[target + channel] = Self.activate(y[target + channel], activation) }
+            }
+        }
+    }
+
+    private func maxPool(input: Int, output: Int, padding: TFLiteModel.Padding, strideX: Int, strideY: Int, filterWidth: Int, filterHeight: Int, activation: TFLiteModel.Activation) {
+        let x = tensor(input), y = tensor(output)
+        let (inHeight, inWidth, channels) = dimensions(input), (outHeight, outWidth, _) = dimensions(output)
+        let top = Self.padBefore(input: inHeight, output: outHeight, filter: filterHeight, stride: strideY, padding: padding)
+        let left = Self.padBefore(input: inWidth, output: outWidth, filter: filterWidth, stride: strideX, padding: padding)
+        for outRow in 0..<outHeight {
+            for outColumn in 0..<outWidth {
+                let target = (outRow * outWidth + outColumn) * channels
+                for channel in 0..<channels { y[target + channel] = -.greatestFiniteMagnitude }
+                // Padding cells are ignored, not zeros (TFLite reference MaxPool).
+                for row in max(outRow * strideY - top, 0)..<min(outRow * strideY - top + filterHeight, inHeight) {
+                    for column in max(outColumn * strideX - left, 0)..<min(outColumn * strideX - left + filterWidth, inWidth) {
+                        let source = (row * inWidth + column) * channels
+                        for channel in 0..<channels { y[target + channel] = max(y[target + channel], x[source + channel]) }
+                    }
+                }
+                for channel in 0..<channels { y[target + channel] = Self.activate(y[target + channel], activation) }
+            }
+        }
+    }
+}

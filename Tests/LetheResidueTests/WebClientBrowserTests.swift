@@ -1,0 +1,222 @@
+import Foundation
+import LetheAPI
+import LetheClient
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The browser client (`Clients/web`) in Debian's headless Chromium against the real worker
+/// started with `--serve-web-client true`: RFC 9458 Appendix A byte for byte in the browser, the
+/// fixture portrait analysed end to end with the same measures `LetheClient` gets, the receipt's
+/// signature and inclusion proof checked with the pinned ledger key, and tampering refused by code.
+@Suite("Browser client in Chromium", .serialized)
+struct WebClientBrowserTests {
+    /// The query that both clients send (face, every face concern simulated).
+    static let concerns = ["spots", "redness", "pores", "wrinkles", "evenness"]
+
+    /// A copy of `Clients/web` with the fixture photo and the Appendix A vectors beside it, served
+    /// through `--web-client-dir` (which the test thereby covers too).
+    static func webDirectory() throws -> URL {
+        let directory = URL(fileURLWithPath: "/tmp/lethe-web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: "Clients/web") {
+            try FileManager.default.copyItem(atPath: "Clients/web/\(name)", toPath: directory.appendingPathComponent(name).path)
+        }
+        try FileManager.default.copyItem(atPath: "Fixtures/astronaut.png", toPath: directory.appendingPathComponent("astronaut.png").path)
+        try FileManager.default.copyItem(
+            atPath: "Tests/LetheEnvelopeTests/Vectors/rfc9458-appendix-a.json",
+            toPath: directory.appendingPathComponent("rfc9458-appendix-a.json").path)
+        return directory
+    }
+
+    /// Runs Chromium headless on `url` with a fresh profile. Virtual time lets the page's fetches
+    /// and WebCrypto work finish (network waits pause it) before the DOM is dumped.
+    static func chromium(_ arguments: [String], _ url: String) throws -> String {
+        let profile = "/tmp/lethe-chromium-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+        let result = try runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), [
+            "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=120000",
+            "--user-data-dir=\(profile)",
+        ] + arguments + [url])
+        guard result.status == 0 else { throw HarnessError("chromium exited \(result.status)") }
+        return result.output
+    }
+
+    /// The JSON the test page wrote into `#results`.
+    static func results(_ dom: String) throws -> [String: Any] {
+        guard let start = dom.range(of: #"<pre id="results">"#), let end = dom.range(of: "</pre>", range: start.upperBound..<dom.endIndex) else {
+            throw HarnessError("the page wrote no results")
+        }
+        let text = String(dom[start.upperBound..<end.lowerBound])
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<")
+            .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw HarnessError("the results are not a JSON object")
+        }
+        return object
+    }
+
+    static func ledgerKey(_ server: ServerProcess) throws -> String {
+        let run = try runToCompletion(ServerProcess.executable, ["keys", "ledger", "--ledger-dir", server.ledgerDirectory.path])
+        // The verifier key line: name+8 hex+base64 (other output lines are logs).
+        let line = run.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.last {
+            $0.range(of: #"^[^ +]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$"#, options: .regularExpression) != nil
+        }
+        guard run.status == 0, let line else { throw HarnessError("lethe keys ledger printed no verifier key") }
+        return line
+    }
+
+    /// Another log's verifier key whose base64 holds a `+` (about half of them do): the page must
+    /// split the key at its first two `+` only (it split at every one and refused such keys as
+    /// `verifier_key_invalid`), then find the receipt `note_unsigned` by it.
+    static func otherLogKeyWithPlus() throws -> String {
+        let file = "/tmp/lethe-other-ledger-\(UUID().uuidString).key"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        for _ in 0..<40 {
+            try? FileManager.default.removeItem(atPath: file)
+            let run = try runToCompletion(ServerProcess.executable, ["keys", "ledger", "--generate", "--key-file", file, "--origin", "other.example/log"])
+            guard run.status == 0, let key = run.output.split(separator: "\n").first(where: { $0.hasPrefix("other.example/log+") }) else {
+                throw HarnessError("lethe keys ledger --generate failed")
+            }
+            if key.split(separator: "+").count > 3 { return String(key) }
+        }
+        throw HarnessError("40 generated keys without a '+' in their base64")
+    }
+
+    static func escaped(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+
+    @Test("RFC 9458 Appendix A and RFC 8439 byte for byte in Chromium's WebCrypto")
+    func appendixAInBrowser() throws {
+        let web = try Self.webDirectory()
+        defer { try? FileManager.default.removeItem(at: web) }
+        let server = try ServerProcess(arguments: ["--serve-web-client", "true", "--web-client-dir", web.path])
+        defer { server.stop() }
+        let results = try Self.results(try Self.chromium(["--dump-dom"], "\(server.baseURL)/web/test.html?suite=vectors"))
+        #expect(results["status"] as? String == "done", "\(results["error"] ?? "")")
+        #expect(results["key_config"] as? String == "1/32/1.1,1.3")
+        for check in [
+            "bhttp_request", "ephemeral_public_key", "hpke_info", "encapsulated_request", "exported_secret", "response_keys",
+            "bhttp_response", "poly1305", "chacha20_poly1305", "chacha20_poly1305_tampered", "imf_fixdate",
+        ] {
+            #expect(results[check] as? Bool == true, "\(check)")
+        }
+        #expect(results["tampered_response"] as? String == "response_decryption_failed")
+        #expect(results["response_to_another_request"] as? String == "response_decryption_failed")
+        #expect(results["truncated_response"] as? String == "malformed_response")
+        #expect(results["truncated_key_config"] as? String == "malformed_key_config")
+    }
+
+    @Test("the page analyses the portrait like LetheClient, proves the receipt and refuses tampering")
+    func endToEndInBrowser() async throws {
+        let web = try Self.webDirectory()
+        defer { try? FileManager.default.removeItem(at: web) }
+        let server = try ServerProcess(arguments: [
+            "--serve-web-client", "true", "--web-client-dir", web.path, "--checkpoint-entries", "1", "--checkpoint-interval", "0.1",
+        ])
+        defer { server.stop() }
+        let ledgerKey = try Self.ledgerKey(server)
+        let otherKey = try Self.otherLogKeyWithPlus()
+        let query = "suite=e2e&token=\(Self.escaped(server.token))&ledger_key=\(Self.escaped(ledgerKey))"
+            + "&other_ledger_key=\(Self.escaped(otherKey))&photo=astronaut.png&kind=face"
+            + "&simulate=\(Self.concerns.joined(separator: ","))&strength=0.5&max_dimension=512"
+        let url = "\(server.baseURL)/web/test.html?\(query)"
+        let results = try Self.results(try Self.chromium(["--dump-dom"], url))
+        #expect(results["status"] as? String == "done", "\(results["error"] ?? "")")
+        #expect(results["receipt_request_id"] as? Bool == true)
+        let index = try #require(results["receipt_index"] as? Int)
+        #expect(try #require(results["proof_checkpoint_size"] as? Int) > index)
+        #expect(results["tampered_response"] as? String == "response_decryption_failed")
+        #expect(results["tampered_receipt"] as? String == "note_signature_invalid")
+        #expect(results["other_ledger_key"] as? String == "note_unsigned")
+        #expect(results["wrong_key_config"] as? String == "decryption_failed")
+        #expect(results["malformed_key_config"] as? String == "malformed_key_config")
+
+        // The same photo and query through the Swift client: the measures are the same JSON.
+        var client = LetheClient(serverURL: server.baseURL, token: server.token)
+        client.simulation = SimulationOptions(concerns: Self.concerns, strength: 0.5, maxDimension: 512)
+        let swift = try await client.analyze(photo: try Data(contentsOf: URL(fileURLWithPath: "Fixtures/astronaut.png")), kind: "face")
+        let encoded = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(swift)) as? [String: Any] ?? [:]
+        let swiftMeasures = encoded.filter { ["face", "measures", "scalp"].contains($0.key) }
+        let browserMeasures = try #require(results["measures"] as? [String: Any])
+        #expect(!swiftMeasures.isEmpty && swiftMeasures["face"] != nil)
+        #expect(NSDictionary(dictionary: browserMeasures).isEqual(to: swiftMeasures))
+
+        // The result page as a person sees it, kept as a test artefact.
+        let artefacts = URL(fileURLWithPath: ".build/test-artefacts", isDirectory: true)
+        try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
+        let screenshot = artefacts.appendingPathComponent("web-client.png")
+        try? FileManager.default.removeItem(at: screenshot)
+        _ = try Self.chromium(["--hide-scrollbars", "--window-size=1280,1500", "--screenshot=\(screenshot.path)"], url)
+        let png = try Data(contentsOf: screenshot)
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 20_000)
+    }
+
+    @Test("the page is served only when asked, with the strict CSP, and never a file outside its directory")
+    func servingAndCSP() async throws {
+        let off = try ServerProcess()
+        defer { off.stop() }
+        #expect(try await Self.get(off.baseURL, "/web/index.html").status == 404)
+
+        let web = try Self.webDirectory()
+        defer { try? FileManager.default.removeItem(at: web) }
+        let server = try ServerProcess(environment: ["LETHE_SERVE_WEB_CLIENT": "true", "LETHE_WEB_CLIENT_DIR": web.path])
+        defer { server.stop() }
+        let page = try await Self.get(server.baseURL, "/web/index.html")
+        #expect(page.status == 200)
+        #expect(page.headers["Content-Security-Policy"] as? String
+            == "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+        #expect(page.headers["X-Content-Type-Options"] as? String == "nosniff")
+        #expect((page.headers["Content-Type"] as? String)?.hasPrefix("text/html") == true)
+        let module = try await Self.get(server.baseURL, "/web/lethe-client.js")
+        #expect(module.status == 200 && (module.headers["Content-Type"] as? String)?.hasPrefix("text/javascript") == true)
+        for path in ["/web/..%2FPackage.swift", "/web/%2E%2E%2FPackage.swift", "/web/.hidden", "/web/nothing.js", "/web/..%2F..%2Fetc%2Fpasswd"] {
+            #expect(try await Self.get(server.baseURL, path).status == 404, "\(path)")
+        }
+        // No inline script or style anywhere in the page: the CSP would block it.
+        let html = String(decoding: page.body, as: UTF8.self)
+        #expect(!html.contains("<script>") && !html.contains("style=") && !html.contains("<style"))
+    }
+
+    @Test("CORS: an exact origin gets its preflight answered and the receipt header exposed; others nothing")
+    func corsForGateway() async throws {
+        let server = try ServerProcess(arguments: ["--cors-origin", "https://kiosk.example"])
+        defer { server.stop() }
+        let allowed = try await Self.request(server.baseURL, "/.well-known/ohttp-gateway", method: "OPTIONS", headers: [
+            "Origin": "https://kiosk.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type",
+        ])
+        #expect(allowed.status == 204)
+        #expect(allowed.headers["Access-Control-Allow-Origin"] as? String == "https://kiosk.example")
+        #expect((allowed.headers["Access-Control-Allow-Methods"] as? String)?.contains("POST") == true)
+        let foreign = try await Self.request(server.baseURL, "/.well-known/ohttp-gateway", method: "OPTIONS", headers: [
+            "Origin": "https://kiosk.example.evil", "Access-Control-Request-Method": "POST",
+        ])
+        #expect(foreign.status == 403 && foreign.headers["Access-Control-Allow-Origin"] == nil)
+        let keys = try await Self.request(server.baseURL, "/.well-known/ohttp-gateway", headers: ["Origin": "https://kiosk.example"])
+        #expect(keys.status == 200 && keys.headers["Access-Control-Allow-Origin"] as? String == "https://kiosk.example")
+        #expect((keys.headers["Access-Control-Expose-Headers"] as? String)?.contains("Lethe-Receipt") == true)
+        // Only the gateway: the ledger and health routes stay same-origin.
+        let health = try await Self.request(server.baseURL, "/healthz", headers: ["Origin": "https://kiosk.example"])
+        #expect(health.status == 200 && health.headers["Access-Control-Allow-Origin"] == nil)
+
+        let invalid = try runToCompletion(ServerProcess.executable, ["config", "check", "--cors-origin", "https://kiosk.example/path"])
+        #expect(invalid.status != 0 && invalid.output.contains("--cors-origin must be an origin"))
+    }
+
+    static func get(_ base: URL, _ path: String) async throws -> (status: Int, headers: [AnyHashable: Any], body: Data) {
+        try await request(base, path)
+    }
+
+    static func request(_ base: URL, _ path: String, method: String = "GET", headers: [String: String] = [:]) async throws -> (status: Int, headers: [AnyHashable: Any], body: Data) {
+        var request = URLRequest(url: URL(string: base.absoluteString + path)!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (body, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        return (http?.statusCode ?? 0, http?.allHeaderFields ?? [:], body)
+    }
+}
