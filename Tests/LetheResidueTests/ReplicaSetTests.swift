@@ -77,6 +77,22 @@ struct ReplicaSetTests {
         try await URLSession.shared.data(from: baseURL.appendingPathComponent(".well-known/ohttp-gateway")).0
     }
 
+    /// Waits until `pid` is stopped (state T), then tells whether one of its analysis pool threads
+    /// (NIO's `SGLTN-TP-#n`) was caught outside its idle wait: parked pool threads sit in futex (202).
+    static func frozenWhileAnalysing(_ pid: Int32) throws -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while (try ProcFile.read("/proc/\(pid)/stat")).split(separator: ")").last?.split(separator: " ").first != "T" {
+            guard Date() < deadline else { throw HarnessError("replica \(pid) did not stop") }
+            usleep(1_000)
+        }
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+        return try threads.contains { thread in
+            let name = try ProcFile.read("/proc/\(pid)/task/\(thread)/comm")
+            guard name.hasPrefix("SGLTN-TP") else { return false }
+            return try ProcFile.read("/proc/\(pid)/task/\(thread)/syscall").split(separator: " ").first != "202"
+        }
+    }
+
     /// The replica's `lethe_requests_in_flight` from its operator listener.
     static func inFlight(_ replica: ServerProcess) async -> Int {
         let stdout = (try? String(contentsOf: replica.directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
@@ -149,8 +165,16 @@ struct ReplicaSetTests {
         // 1. The load spreads over all three replicas.
         try await Self.waitUntil("every replica to record 2 requests") { replicas.allSatisfy { $0.ledgerEntryCount() >= 2 } }
 
-        // 2. SIGKILL one replica while it is processing a request.
-        try await Self.waitUntil("a request in flight on replica 0") { await Self.inFlight(replicas[0]) > 0 }
+        // 2. SIGKILL one replica while it is processing a request. Seeing a request in flight and
+        // then killing races with the request finishing (a 512² analysis takes tens of ms), so the
+        // replica is frozen first and killed only if it was caught with a pool thread at work.
+        try await Self.waitUntil("replica 0 frozen in the middle of an analysis") {
+            guard await Self.inFlight(replicas[0]) > 0 else { return false }
+            replicas[0].signal(SIGSTOP)
+            if try Self.frozenWhileAnalysing(replicas[0].pid) { return true }
+            replicas[0].signal(SIGCONT)
+            return false
+        }
         replicas[0].signal(SIGKILL)
         _ = try replicas[0].waitForExit()
         let killedAt = ContinuousClock.now

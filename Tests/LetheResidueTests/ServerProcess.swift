@@ -152,7 +152,11 @@ func runToCompletion(_ executable: URL, _ arguments: [String], environment: [Str
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    if let environment { process.environment = environment }
+    // Tests in this process that decode point TMPDIR at a directory that does not exist (libvips
+    // must not write temp files); a child such as Chromium given that TMPDIR fails to start.
+    var inherited = ProcessInfo.processInfo.environment
+    inherited["TMPDIR"] = "/tmp"
+    process.environment = environment ?? inherited
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
