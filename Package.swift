@@ -44,6 +44,14 @@ let package = Package(
         ),
         // C boundary: prctl/rlimit/mlock/madvise/explicit_bzero, which Swift cannot call directly.
         .target(name: "CLetheSystem"),
+        // C boundary: a request's deadline inside libvips (eval signal, kill flag) and libjpeg (an
+        // interposed jpeg_start_decompress that adds a progress monitor).
+        // Its jpeg_start_decompress must be in the dynamic symbol table of every executable that
+        // links it, or libvips keeps calling libjpeg's: the linker does not export it on its own
+        // (libjpeg is not on the link line).
+        .target(
+            name: "CLetheDeadline", dependencies: ["CVips"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=jpeg_start_decompress"])]),
         // C boundary, executable only: re-executes `lethe` once with G_SLICE=always-malloc, which
         // glib reads in its own library constructor, before any code of ours could set it.
         .target(name: "CLetheLaunch"),
@@ -51,7 +59,7 @@ let package = Package(
         .target(name: "LetheMemory", dependencies: ["CLetheSystem"]),
         // Wire types shared by the worker and the device client (no dependencies: devices link it).
         .target(name: "LetheAPI"),
-        .target(name: "LetheImaging", dependencies: ["CVips", "LetheMemory"]),
+        .target(name: "LetheImaging", dependencies: ["CVips", "CLetheDeadline", "LetheMemory"]),
         // The pixel loops run ~20× slower unoptimised: `swift test` would then measure (and the
         // hostile-corpus test bound) a worker far slower than the one that ships. Optimised in
         // every configuration; overflow checks stay (-O, not -Ounchecked). Devices never link it.

@@ -115,6 +115,7 @@ routes = {
     "entries": "/ledger/entries?start=0&end=6",
     "inclusion": "/ledger/proof/inclusion?index=1234&size=69999",
     "consistency": "/ledger/proof/consistency?old=1000&new=65537",
+    "period": "/ledger/period?start=2026-11-22T10:15:00.000Z",
     "overflow-tile-issue-12": "/ledger/tile/0/x100/x000/x000/x000/x000/000",
     "overflow-tile-int-max": "/ledger/tile/0/x009/x223/x372/x036/x854/x775/807",
     "overflow-entries": "/ledger/entries?start=9223372036854775806&end=9223372036854775807",

@@ -388,21 +388,53 @@ export async function openSignedNote(note, verifier) {
   return text;
 }
 
-/** Parses a `lethe.receipt/v1` note body; code `receipt_malformed`. */
-export function parseReceipt(text, verifier) {
+/** Canonical JSON as the ledger writes it: keys sorted, no whitespace (docs/ledger.md §3). */
+export function canonicalJSON(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJSON).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJSON(value[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Parses a `lethe.receipt/v2` note body (docs/ledger.md §9) and checks that its record opens its
+ * commitment, hex(SHA-256("lethe.commitment/v2\n" || record)); code `receipt_malformed`.
+ */
+export async function parseReceipt(text, verifier) {
   const lines = text.split('\n');
   const fields = new Map(lines.slice(1).filter((l) => l.includes(' ')).map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
-  const index = Number(fields.get('index'));
-  const leafHash = fromBase64(fields.get('leaf') ?? '');
-  if (lines[0] !== 'lethe.receipt/v1' || !Number.isSafeInteger(index) || index < 0 || String(index) !== fields.get('index')
-      || !leafHash || leafHash.length !== 32 || !fields.has('request_id') || !fields.has('wiped_at')) {
-    throw new LetheWebError('receipt_malformed', 'not a lethe.receipt/v1 receipt');
+  const periods = (fields.get('period') ?? '').split(' ');
+  const commitment = fields.get('commitment') ?? '';
+  const recordBytes = fromBase64(fields.get('record') ?? '');
+  let recordText = null;
+  let record = null;
+  try {
+    recordText = recordBytes ? decoder.decode(recordBytes) : null;
+    record = recordText ? JSON.parse(recordText) : null;
+  } catch { record = null; }
+  const opened = recordBytes
+    ? toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', concat(encoder.encode('lethe.commitment/v2\n'), recordBytes))))
+    : '';
+  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+  if (lines[0] !== 'lethe.receipt/v2' || periods.length !== 2 || !periods.every((t) => time.test(t)) || record === null || typeof record !== 'object'
+      || canonicalJSON(record) !== recordText || opened !== commitment || record.period !== periods[0] || record.period_end !== periods[1]
+      || !Number.isSafeInteger(record.sequence) || typeof record.request_id !== 'string' || typeof record.wiped_at !== 'string') {
+    throw new LetheWebError('receipt_malformed', 'not a lethe.receipt/v2 receipt whose record opens its commitment');
   }
   if (fields.get('origin') !== verifier.name) throw new LetheWebError('receipt_malformed', 'the receipt names another log than the pinned key\'s');
   return {
-    origin: fields.get('origin'), index, leafHash, requestID: fields.get('request_id'), wipedAt: fields.get('wiped_at'),
-    bytesWiped: Number(fields.get('bytes_wiped')), wipeVerified: fields.get('wipe_verified') === 'true',
+    origin: fields.get('origin'), period: periods[0], periodEnd: periods[1], commitment, record, sequence: record.sequence,
+    requestID: record.request_id, wipedAt: record.wiped_at, wipeVerified: record.wipe_verified === true,
+    bytesWiped: Object.values(record.bytes_wiped ?? {}).reduce((sum, bytes) => sum + bytes, 0),
   };
+}
+
+/** The public log entry that stands for the receipt's request at place `sequence` (docs/ledger.md §5). */
+export function expectedEntry(receipt, sequence) {
+  return canonicalJSON({
+    commitment: receipt.commitment, period: receipt.period, sequence, type: 'wipe', version: 2, wipe_verified: receipt.wipeVerified,
+  });
 }
 
 /** Parses a tlog-checkpoint body (C2SP): origin, size, base64 root; code `checkpoint_malformed`. */
@@ -531,10 +563,11 @@ export class LetheWebClient {
       let failure = null;
       try { failure = JSON.parse(new TextDecoder().decode(content)); } catch { /* not the documented JSON */ }
       const code = failure?.error?.code ?? 'unexpected_response';
-      // The worker refuses a request whose inner Date is far from its clock (replay protection):
-      // retry once with the worker's own Date, so a device with a wrong clock still works.
+      // The worker refuses a request whose inner Date is far from its clock with request_stale
+      // (replay protection, RFC 9458 §6.5.2): retry once, newly encapsulated, with the worker's own
+      // Date (the inner one, which no relay can alter), so a device with a wrong clock still works.
       const workerDate = head.field('date') ?? outerDate;
-      if (attempt === 0 && /date/.test(code) && workerDate && !Number.isNaN(Date.parse(workerDate))) {
+      if (attempt === 0 && code === 'request_stale' && workerDate && !Number.isNaN(Date.parse(workerDate))) {
         date = new Date(Date.parse(workerDate));
         continue;
       }
@@ -561,7 +594,7 @@ export class LetheWebClient {
     // The receipt is checked before the answer is used: a wrong signature is an error of its own.
     let note = await openReceiptHeader(response.headers.get('lethe-receipt'), context);
     if (this.receiptHook) note = this.receiptHook(note);
-    const receipt = parseReceipt(await openSignedNote(note, verifier), verifier);
+    const receipt = await parseReceipt(await openSignedNote(note, verifier), verifier);
     receipt.note = note;
     const opened = await context.open(body);
     const head = decodeResponse(opened);
@@ -569,28 +602,58 @@ export class LetheWebClient {
   }
 
   /**
-   * Waits for a signed checkpoint covering the receipt's entry and checks its RFC 9162 inclusion
-   * proof. Codes `checkpoint_timeout`, `inclusion_proof_invalid`, signature codes.
+   * Waits for the receipt's period to be published, finds its commitment among the period's entries
+   * (reading them all, so that the reads do not single it out), checks that the entry is the one
+   * the receipt promises, waits for a signed checkpoint covering it and checks its RFC 9162
+   * inclusion proof. Codes `checkpoint_timeout`, `inclusion_proof_invalid`, signature codes.
    */
-  async proveInclusion(receipt, timeoutMilliseconds = 30000) {
+  async proveInclusion(receipt, timeoutMilliseconds = 150000) {
     const verifier = await parseVerifierKey(this.ledgerKey);
     const deadline = Date.now() + timeoutMilliseconds;
+    const waitOrGiveUp = async (what) => {
+      if (Date.now() > deadline) throw new LetheWebError('checkpoint_timeout', `${what} in time`);
+      await new Promise((resolve) => { setTimeout(resolve, 200); });
+    };
+    // A period can have several batches (one closed early, the rest at its end): look until found.
+    const scanned = new Set();
+    let found = null;
+    while (!found) {
+      // The period is checked to be plain RFC 3339 (digits, '-', ':', '.', 'T', 'Z'): sent as is, as the ledger spells it.
+      const response = await this.fetchOrFail(this.url(`/ledger/period?start=${receipt.period}`), { cache: 'no-store' });
+      const document = response.status === 200 ? await response.json() : null;
+      for (const batch of Array.isArray(document?.batches) ? document.batches : []) {
+        if (found || scanned.has(batch.first) || !Number.isSafeInteger(batch.first) || !Number.isSafeInteger(batch.summary)) continue;
+        for (let start = batch.first; start <= batch.summary && !found; start += 1000) {
+          const end = Math.min(batch.summary + 1, start + 1000);
+          const entries = await this.fetchOrFail(this.url(`/ledger/entries?start=${start}&end=${end}`), { cache: 'no-store' });
+          const lines = entries.status === 200 ? (await entries.text()).split('\n') : [];
+          lines.forEach((line, offset) => {
+            if (!found && line.includes(`"commitment":"${receipt.commitment}"`)) found = { index: start + offset, line };
+          });
+        }
+        scanned.add(batch.first);
+      }
+      if (!found) await waitOrGiveUp(`the commitment of record #${receipt.sequence} was not published`);
+    }
+    if (found.line !== expectedEntry(receipt, found.index)) {
+      throw new LetheWebError('inclusion_proof_invalid', `the published entry of record #${receipt.sequence} is not the one its receipt promises`);
+    }
+    const leafHash = new Uint8Array(await crypto.subtle.digest('SHA-256', concat(new Uint8Array([0x00]), encoder.encode(found.line))));
     let checkpoint = null;
     while (!checkpoint) {
       const response = await this.fetchOrFail(this.url('/ledger/checkpoint'), { cache: 'no-store' });
       if (response.status === 200) {
         const latest = parseCheckpoint(await openSignedNote(await response.text(), verifier), verifier);
-        if (latest.size > receipt.index) { checkpoint = latest; break; }
+        if (latest.size > found.index) { checkpoint = latest; break; }
       }
-      if (Date.now() > deadline) throw new LetheWebError('checkpoint_timeout', `no checkpoint covered entry #${receipt.index} in time`);
-      await new Promise((resolve) => { setTimeout(resolve, 200); });
+      await waitOrGiveUp(`no checkpoint covered entry #${found.index}`);
     }
-    const response = await this.fetchOrFail(this.url(`/ledger/proof/inclusion?index=${receipt.index}&size=${checkpoint.size}`));
+    const response = await this.fetchOrFail(this.url(`/ledger/proof/inclusion?index=${found.index}&size=${checkpoint.size}`));
     const document = response.status === 200 ? await response.json() : null;
     const proof = Array.isArray(document?.proof) ? document.proof.map(fromBase64) : null;
     const ok = proof && proof.every((h) => h && h.length === 32)
-      && await verifyInclusion(receipt.index, checkpoint.size, receipt.leafHash, proof, checkpoint.rootHash);
-    if (!ok) throw new LetheWebError('inclusion_proof_invalid', `entry #${receipt.index} is not proven to be in checkpoint ${checkpoint.size}`);
-    return { receipt, checkpoint };
+      && await verifyInclusion(found.index, checkpoint.size, leafHash, proof, checkpoint.rootHash);
+    if (!ok) throw new LetheWebError('inclusion_proof_invalid', `entry #${found.index} is not proven to be in checkpoint ${checkpoint.size}`);
+    return { receipt, index: found.index, checkpoint };
   }
 }

@@ -92,12 +92,12 @@ export function renderResult(container, response, proven, proofError = null) {
   }
 }
 
-/** "deleted at …, entry #…, proof ok" (or what failed). */
+/** "deleted at …, record #…, proof ok" (or what failed). */
 export function receiptLine(proven, proofError) {
   const receipt = proven.receipt;
   const wipe = receipt.wipeVerified ? 'wipe verified' : 'wipe not verified';
-  const proof = proofError ? `proof failed: ${proofError.code}` : `proof ok (checkpoint of ${proven.checkpoint.size} entries)`;
+  const proof = proofError ? `proof failed: ${proofError.code}` : `proof ok (log entry #${proven.index} in the checkpoint of ${proven.checkpoint.size} entries)`;
   const line = element('p', { class: proofError ? 'receipt failed' : 'receipt' });
-  line.textContent = `Deleted at ${receipt.wipedAt}, entry #${receipt.index} of ${receipt.origin}, ${receipt.bytesWiped} bytes wiped, ${wipe}, signature ok, ${proof}.`;
+  line.textContent = `Deleted at ${receipt.wipedAt}, record #${receipt.sequence} of ${receipt.origin}, ${receipt.bytesWiped} bytes wiped, ${wipe}, signature ok, ${proof}.`;
   return line;
 }

@@ -58,6 +58,10 @@ func resolve(_ request: LedgerRequest, in tree: MerkleTree) {
         }
     case .entries(let range):
         precondition(range.lowerBound >= 0 && !range.isEmpty && range.count <= LedgerRequest.maxEntries)
+    case .period(let start):
+        // Canonical: the ledger's own spelling of a time it can parse back to the same instant.
+        let milliseconds = LedgerTime.milliseconds(start)!
+        precondition(LedgerTime.timestamp(milliseconds) == start)
     case .inclusionProof(let index, let size):
         guard let proof = try? tree.inclusionProof(index: index, size: size) else { return }
         precondition(MerkleProof.verifyInclusion(

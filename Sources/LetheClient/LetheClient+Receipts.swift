@@ -7,11 +7,15 @@ import LetheLedger
 import FoundationNetworking
 #endif
 
-/// A deletion receipt whose signature was checked and whose entry was shown, with an RFC 9162
-/// inclusion proof, to be inside a signed checkpoint of the worker's log.
+/// A deletion receipt whose signature was checked, whose record opens its commitment, and whose
+/// commitment was found in its period's published batch and shown, with an RFC 9162 inclusion
+/// proof, to be inside a signed checkpoint of the worker's log.
 public struct ProvenDeletion: Sendable, Equatable {
     /// The signed receipt.
     public let receipt: DeletionReceipt
+    /// The log entry that stands for the request, and its place.
+    public let index: Int
+    public let leafHash: Data
     /// The checkpoint the inclusion proof was checked against (signature verified).
     public let checkpoint: Checkpoint
 }
@@ -53,35 +57,69 @@ extension LetheClient {
         }
     }
 
-    /// Waits (polling `/ledger/checkpoint`) for a signed checkpoint covering the receipt's entry,
-    /// fetches the inclusion proof, and checks it against the checkpoint's root and the receipt's
-    /// leaf hash. Nothing the worker sends is trusted beyond what the signatures and hashes prove.
+    /// Waits for the receipt's period to be published, finds the request's commitment among the
+    /// period's entries, waits for a signed checkpoint covering it, and checks the inclusion proof
+    /// against the checkpoint's root. The entry's bytes are rebuilt from the receipt, so nothing
+    /// the worker sends is trusted beyond what the signatures and hashes prove. Reads the whole
+    /// period's entries, not just its own, so that the fetches do not single the request out.
+    /// - Parameter timeout: how long to wait; the period ends at `receipt.periodEnd`.
     /// - Throws: `checkpoint_timeout`, `inclusion_proof_invalid`, signature errors.
-    public func proveInclusion(of receipt: DeletionReceipt, verifier: NoteVerifier, timeout: Duration = .seconds(30)) async throws(LetheClientError) -> ProvenDeletion {
+    public func proveInclusion(of receipt: DeletionReceipt, verifier: NoteVerifier, timeout: Duration = .seconds(150)) async throws(LetheClientError) -> ProvenDeletion {
         do {
             let deadline = ContinuousClock.now + timeout
+            func waitOrGiveUp(_ what: String) async throws {
+                guard ContinuousClock.now < deadline else {
+                    throw LetheClientError(code: "checkpoint_timeout", status: 0, message: "\(what) within \(timeout)")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            // 1–2. The period's batches, as they are published (a period can have several: one
+            // closed early at --checkpoint-entries, the rest at the period's end), until one holds
+            // the receipt's commitment.
+            let period = Self.queryEscaped(receipt.period)
+            var scanned: Set<PublishedBatch> = []
+            var found: (index: Int, line: Data)?
+            while found == nil {
+                let data = try? await get("ledger/period?start=\(period)")
+                let batches = data.flatMap { try? JSONDecoder().decode(PeriodDocument.self, from: $0).batches } ?? []
+                for batch in batches where found == nil && !scanned.contains(batch) {
+                    var start = batch.first
+                    while start <= batch.summary, found == nil {
+                        let end = min(batch.summary + 1, start + 1000)
+                        let lines = try await get("ledger/entries?start=\(start)&end=\(end)").split(separator: 0x0A)
+                        for (offset, line) in lines.enumerated() where (try? LogEntry.decode(Data(line))).map({
+                            if case .wipe(let entry) = $0 { entry.commitment == receipt.commitment } else { false }
+                        }) == true {
+                            found = (start + offset, Data(line))
+                        }
+                        start = end
+                    }
+                    scanned.insert(batch)
+                }
+                if found == nil { try await waitOrGiveUp("the commitment of record #\(receipt.record.sequence) was not published in the period \(receipt.period)") }
+            }
+            guard let (index, line) = found, line == (try receipt.expectedEntry(sequence: index)) else {
+                throw LetheClientError(code: "inclusion_proof_invalid", status: 0, message: "the published entry of record #\(receipt.record.sequence) is not the one its receipt promises")
+            }
+            // 3. A signed checkpoint that covers it, and the proof.
             var checkpoint: Checkpoint?
             while checkpoint == nil {
                 if let note = try? await get("ledger/checkpoint") {
                     let latest = try Checkpoint.open(String(decoding: note, as: UTF8.self), verifier: verifier)
-                    if latest.size > receipt.index { checkpoint = latest }
+                    if latest.size > index { checkpoint = latest }
                 }
-                if checkpoint == nil {
-                    guard ContinuousClock.now < deadline else {
-                        throw LetheClientError(code: "checkpoint_timeout", status: 0, message: "no checkpoint covered entry #\(receipt.index) within \(timeout)")
-                    }
-                    try await Task.sleep(for: .milliseconds(200))
-                }
+                if checkpoint == nil { try await waitOrGiveUp("no checkpoint covered entry #\(index)") }
             }
             let covering = checkpoint!
-            let data = try await get("ledger/proof/inclusion?index=\(receipt.index)&size=\(covering.size)")
+            let leaf = MerkleHash.leaf(line)
+            let data = try await get("ledger/proof/inclusion?index=\(index)&size=\(covering.size)")
             let document = try JSONDecoder().decode(InclusionProofDocument.self, from: data)
             guard let proof = document.proofHashes,
-                MerkleProof.verifyInclusion(index: receipt.index, size: covering.size, leafHash: receipt.leafHash, proof: proof, root: covering.rootHash)
+                MerkleProof.verifyInclusion(index: index, size: covering.size, leafHash: leaf, proof: proof, root: covering.rootHash)
             else {
-                throw LetheClientError(code: "inclusion_proof_invalid", status: 0, message: "entry #\(receipt.index) is not proven to be in checkpoint \(covering.size)")
+                throw LetheClientError(code: "inclusion_proof_invalid", status: 0, message: "entry #\(index) is not proven to be in checkpoint \(covering.size)")
             }
-            return ProvenDeletion(receipt: receipt, checkpoint: covering)
+            return ProvenDeletion(receipt: receipt, index: index, leafHash: leaf, checkpoint: covering)
         } catch {
             throw LetheClientError.wrapping(error)
         }

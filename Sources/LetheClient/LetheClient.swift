@@ -3,6 +3,7 @@ import LetheAPI
 import LetheEnvelope
 import LetheLedger
 import LetheMemory
+import Synchronization
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -19,10 +20,10 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
     public let message: String
     /// The worker's request id when the worker got far enough to assign one.
     public let requestID: String?
-    /// The verified deletion receipt of the refused request (with `analyzeWithReceipt`).
+    /// The verified deletion receipt of a request refused after decryption (with
+    /// `analyzeWithReceipt`). A refused envelope held no plaintext and gets none: it is only
+    /// counted in its period's summary.
     public var receipt: DeletionReceipt?
-    /// The signed receipt note of a refused envelope, before verification.
-    var refusalReceiptNote: String?
     /// Seconds the worker asks the device to wait before retrying (`Retry-After`, on 429 and 503).
     public var retryAfterSeconds: Int?
 
@@ -81,6 +82,15 @@ public struct LetheClient: Sendable {
     /// A key configuration obtained out of band (RFC 9458 §7 wants clients to authenticate it);
     /// when set, the client encrypts to it instead of fetching the worker's key configurations.
     public var pinnedKeyConfig: OHTTPKeyConfig?
+    /// The device's clock, which dates every request (RFC 9458 §6.5.1). Replaceable to play a
+    /// device whose clock is wrong.
+    public var clock: @Sendable () -> Date = { Date() }
+    /// What the gateway's `Date` taught about this device's clock (RFC 9458 §6.5.2), shared by
+    /// every copy of this client.
+    private let clockCorrection = ClockCorrection()
+
+    /// Seconds added to `clock` when dating a request, learnt from a `request_stale` refusal.
+    public var clockOffsetSeconds: TimeInterval { clockCorrection.offset }
 
     /// - Parameters:
     ///   - serverURL: base URL of the worker (or of an OHTTP relay in front of it).
@@ -154,38 +164,41 @@ public struct LetheClient: Sendable {
         guard let config = configs.first(where: { $0.kemID == wanted }) else {
             throw LetheClientError(code: "no_usable_key", status: 0, message: "the worker publishes no key for KEM \(wanted)", requestID: nil)
         }
-        let inner = BinaryHTTPRequest.encode(
-            method: "POST", scheme: serverURL.scheme ?? "https", authority: serverURL.host ?? "lethe",
-            path: "/v1/analyses?kind=\(Self.queryEscaped(kind))"
-                + analysisParameters.merging(simulation?.queryParameters ?? [:]) { own, _ in own }.sorted { $0.key < $1.key }.map { "&\(Self.queryEscaped($0.key))=\(Self.queryEscaped($0.value))" }.joined(),
-            headerFields: [
-                BinaryHTTPField(name: "authorization", value: "Bearer \(token)"),
-                BinaryHTTPField(name: "content-type", value: contentType ?? LetheClient.mediaType(of: photo)),
-            ],
-            content: photo)
-        let head: BinaryHTTPResponseHead, content: Data, receiptHeader: String?, context: OHTTPClientContext
-        do {
-            (head, content, receiptHeader, context) = try await exchange(inner, to: config)
-        } catch var error as LetheClientError {
-            // A refused envelope carries its receipt in the clear, in the problem document.
-            if let ledgerKey, let note = error.refusalReceiptNote {
-                error.receipt = try DeletionReceipt.open(note, verifier: ledgerKey)
+        let path = "/v1/analyses?kind=\(Self.queryEscaped(kind))"
+            + analysisParameters.merging(simulation?.queryParameters ?? [:]) { own, _ in own }.sorted { $0.key < $1.key }.map { "&\(Self.queryEscaped($0.key))=\(Self.queryEscaped($0.value))" }.joined()
+        // RFC 9458 §6.5.2: a request refused as stale is dated again with the gateway's clock and
+        // sent once more, as a new encapsulation (a resent copy would be refused as a replay).
+        for attempt in 1...2 {
+            let inner = BinaryHTTPRequest.encode(
+                method: "POST", scheme: serverURL.scheme ?? "https", authority: serverURL.host ?? "lethe", path: path,
+                headerFields: [
+                    BinaryHTTPField(name: "authorization", value: "Bearer \(token)"),
+                    BinaryHTTPField(name: "content-type", value: contentType ?? LetheClient.mediaType(of: photo)),
+                    BinaryHTTPField(name: "date", value: HTTPDate.format(clock().addingTimeInterval(clockCorrection.offset))),
+                ],
+                content: photo)
+            let (head, content, receiptHeader, context) = try await exchange(inner, to: config)
+            // The receipt is checked before the answer is used: a wrong signature is an error of its own.
+            let receipt = try ledgerKey.map { try Self.openReceipt(receiptHeader, context: context, verifier: $0) }
+            let decoder = JSONDecoder()
+            guard head.status == 200 else {
+                let failure = try? decoder.decode(ErrorResponse.self, from: content)
+                if failure?.error.code == "request_stale", attempt == 1,
+                   let gatewayDate = head.field("date").flatMap({ HTTPDate.parse($0) }) {
+                    // The gateway's Date came inside the encryption: no relay chose it.
+                    clockCorrection.offset = gatewayDate.timeIntervalSince(clock())
+                    continue
+                }
+                var error = LetheClientError(
+                    code: failure?.error.code ?? "unexpected_response", status: head.status,
+                    message: failure?.error.message ?? "the worker answered \(head.status)", requestID: failure?.requestID)
+                error.receipt = receipt
+                error.retryAfterSeconds = head.field("retry-after").flatMap { Int($0) }
+                throw error
             }
-            throw error
+            return (try decoder.decode(AnalysisResponse.self, from: content), receipt)
         }
-        // The receipt is checked before the answer is used: a wrong signature is an error of its own.
-        let receipt = try ledgerKey.map { try Self.openReceipt(receiptHeader, context: context, verifier: $0) }
-        let decoder = JSONDecoder()
-        guard head.status == 200 else {
-            let failure = try? decoder.decode(ErrorResponse.self, from: content)
-            var error = LetheClientError(
-                code: failure?.error.code ?? "unexpected_response", status: head.status,
-                message: failure?.error.message ?? "the worker answered \(head.status)", requestID: failure?.requestID)
-            error.receipt = receipt
-            error.retryAfterSeconds = head.field("retry-after").flatMap { Int($0) }
-            throw error
-        }
-        return (try decoder.decode(AnalysisResponse.self, from: content), receipt)
+        throw LetheClientError(code: "unexpected_response", status: 0, message: "the worker refused the corrected request date")
     }
 
     /// Percent-encodes a query component (also `&`, `=`, `+`, which `.urlQueryAllowed` keeps).
@@ -196,6 +209,8 @@ public struct LetheClient: Sendable {
     }
 
     /// Encapsulates an inner Binary HTTP request to `config`, posts it, and decapsulates the answer.
+    /// The inner request must carry a `Date` field (`HTTPDate.format`) within the worker's replay
+    /// window (RFC 9458 §6.5); `analyze` adds it, and corrects the clock, by itself.
     public func send(_ innerRequest: Data, to config: OHTTPKeyConfig) async throws -> (head: BinaryHTTPResponseHead, content: Data) {
         let (head, content, _, _) = try await exchange(innerRequest, to: config)
         return (head, content)
@@ -217,7 +232,6 @@ public struct LetheClient: Sendable {
             var error = LetheClientError(
                 code: problem?["code"] as? String ?? "unexpected_response", status: status,
                 message: problem?["title"] as? String ?? "the gateway answered \(status)", requestID: nil)
-            error.refusalReceiptNote = problem?["receipt"] as? String
             error.retryAfterSeconds = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0) }
             throw error
         }
@@ -233,5 +247,17 @@ public struct LetheClient: Sendable {
         if head.count >= 12, head[0..<4] == [0x52, 0x49, 0x46, 0x46], head[8..<12] == [0x57, 0x45, 0x42, 0x50] { return "image/webp" }
         if head.count >= 8, head[4..<8] == [0x66, 0x74, 0x79, 0x70] { return "image/heif" }
         return "application/octet-stream"
+    }
+}
+
+/// The offset between a device's clock and the gateway's, learnt from a `request_stale` refusal
+/// (RFC 9458 §6.5.2). A class so that every copy of a `LetheClient` shares what one learnt.
+final class ClockCorrection: Sendable {
+    private let seconds = Mutex<TimeInterval>(0)
+
+    /// Seconds to add to the device's clock.
+    var offset: TimeInterval {
+        get { seconds.withLock { $0 } }
+        set { seconds.withLock { $0 = newValue } }
     }
 }

@@ -15,10 +15,13 @@ extension LetheError.Code {
     public static let imageCorrupt = Self("image_corrupt", .unprocessable)
     /// libvips could not start, a codec is missing, or an encoder failed.
     public static let imagingUnavailable = Self("imaging_unavailable", .unavailable)
+    /// The request ran past its wall-clock limit or used up its CPU budget (`ProcessingDeadline`).
+    public static let processingDeadlineExceeded = Self("processing_deadline_exceeded", .retryLater)
 
     /// Every code `LetheImaging` raises (it also passes on `LetheMemory`'s).
     public static let imagingCodes: [Self] = [
         .emptyBody, .payloadTooLarge, .unsupportedMediaType, .imageTooLarge, .imageTooComplex, .imageCorrupt, .imagingUnavailable,
+        .processingDeadlineExceeded,
     ]
 }
 
@@ -58,5 +61,20 @@ extension LetheError {
     /// libvips could not start, a codec is missing, or an encoder failed.
     public static func imagingUnavailable(_ detail: String) -> LetheError {
         LetheError(.imagingUnavailable, detail)
+    }
+
+    /// The request ran past its wall-clock limit or used up its CPU budget (or was ended early).
+    public static func processingDeadlineExceeded(_ reason: ProcessingDeadline.Reason, limits: ProcessingDeadline.Limits) -> LetheError {
+        func seconds(_ duration: Duration) -> String {
+            let (whole, attoseconds) = duration.components
+            let milliseconds = attoseconds / 1_000_000_000_000_000
+            return milliseconds == 0 ? "\(whole)" : "\(Double(whole) + Double(milliseconds) / 1000)"
+        }
+        let message = switch reason {
+        case .wallClock: "processing was stopped at its wall-clock limit of \(seconds(limits.wallClock)) s"
+        case .cpu: "processing was stopped at its CPU budget of \(limits.cpu.map(seconds) ?? "-") s"
+        case .ended: "processing was stopped before it finished"
+        }
+        return LetheError(.processingDeadlineExceeded, message)
     }
 }

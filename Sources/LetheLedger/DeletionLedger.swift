@@ -8,23 +8,32 @@ import Glibc
 import Darwin
 #endif
 
-/// The deletion ledger: an append-only transparency log of deletion records. Entries are
-/// canonical-JSON lines in segment files, each fsynced before `append` returns; their RFC 9162
-/// Merkle tree is kept in memory; signed C2SP checkpoints commit to it (see `LedgerLayout`).
+/// The deletion ledger: a private, durable record of every request that held plaintext, and a
+/// public transparency log that proves, period by period, that those records exist and what
+/// they add up to — without letting anyone who saw a request's time and size find its entry.
 ///
-/// A crash can lose at most the entry being written; on the next start an incomplete last line is
-/// cut off (and reported in `recoveredBytes`), never the entries before it, and the tree continues.
+/// - **Records** (`segments/`, private): one `DeletionRecord` per request, appended and made
+///   durable before the request's receipt is signed. Concurrent appends share one fsync (group
+///   commit). Served only on the operator listener.
+/// - **Log** (`log/`, public): at the end of each publication period the period's records become
+///   one `WipeCommitment` each, sorted by commitment (not by arrival), then one `PeriodSummary`
+///   with the totals and the requests refused before any plaintext existed; the RFC 9162 Merkle
+///   tree over the log is kept in memory and signed C2SP checkpoints commit to it.
+///
+/// A crash loses at most records whose receipts were never sent; on the next start a torn line is
+/// cut off (reported in `recoveredBytes`), a batch cut short in the log is rewritten from the
+/// records, and records not yet published are published. See docs/ledger.md.
 public actor DeletionLedger {
-    /// Legacy single-file name (migrated into `segments/` on open).
+    /// Legacy single-file name (migrated into `log/`).
     public static let entriesFileName = LedgerLayout.legacyEntriesFileName
 
     /// The ledger directory.
     public nonisolated let directory: URL
     /// File layout inside `directory`.
     public nonisolated let layout: LedgerLayout
-    /// Pseudonymises device ids with the ledger's own HMAC key.
+    /// Pseudonymises device ids with the ledger's own HMAC key (for the private records).
     public nonisolated let pseudonymizer: DevicePseudonymizer
-    /// Bytes of an incomplete trailing entry removed when the ledger was opened (0 normally).
+    /// Bytes of incomplete trailing lines removed when the ledger was opened (0 normally).
     public nonisolated let recoveredBytes: Int
     /// Signs checkpoints and receipts; its name is the log's origin.
     public nonisolated let signer: NoteSigner
@@ -34,33 +43,40 @@ public actor DeletionLedger {
     public nonisolated var verifierKey: String { signer.verifier.verifierKey }
     public nonisolated let configuration: LedgerConfiguration
 
+    // Private records.
+    var records: SegmentStore
+    /// Records 0..<recordsSynced are durable.
+    var recordsSynced: Int
+    var syncInFlight = false
+    var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set when an fsync of the records failed: nothing is acknowledged any more (fail closed).
+    var recordsBroken: LetheError?
+    /// fsyncs of the records so far (group commit makes this smaller than the appends).
+    public internal(set) var recordSyncCount = 0
+    var stamps: LedgerStamps
+    /// Wall-clock steps seen since start, and the newest one.
+    public internal(set) var clockStepCount = 0
+    public internal(set) var latestClockStep: ClockStep?
+    var pendingStep: ClockStep?
+
+    // Batches waiting for publication.
+    var openBatch: Batch?
+    var closedBatches: [Batch] = []
+    /// Records 0..<publishedRecords are in the log.
+    var publishedRecords: Int
+    var publishing = false
+
+    // Public log.
+    var log: SegmentStore
     var tree: MerkleTree
-    /// Where each entry's line lives: segment first index, byte offset, length (without newline).
-    var locations: [EntryLocation]
-    var segment: OpenSegment
-    /// The latest signed checkpoint note and its size.
-    var latestCheckpoint: (size: Int, note: String)?
-    /// When the oldest entry not yet covered by a checkpoint was appended.
-    var uncoveredSince: ContinuousClock.Instant?
-    /// `wiped_at` of the newest entry, so that timestamps never go backwards in ledger order.
-    private var newestWipedAt: String?
-    /// Entries 0..<removedSize were removed by retention.
-    var removedSize: Int
-
-    struct EntryLocation: Sendable {
-        let segment: Int
-        let offset: Int
-        let length: Int
-    }
-
-    struct OpenSegment {
-        let firstIndex: Int
-        let descriptor: Int32
-        let path: String
-        var byteCount: Int
-        /// UTC day (`yyyy-mm-dd`) of the segment's first entry; a new day starts a new segment.
-        var day: String?
-    }
+    /// The latest signed checkpoint note, its size and the records it covers.
+    var latestCheckpoint: (size: Int, note: String, records: Int)?
+    /// Published batches by period start: where each one's wipe entries and summary are.
+    var periods: [String: [PublishedBatch]]
+    /// Log index after each summary, with the record count it brings the log to (ascending).
+    var summaryEnds: [(logEnd: Int, records: Int)]
+    /// Set when the log could not be cut back after a failed write.
+    var logBroken: LetheError?
 
     /// Opens (creating if needed, mode 0700) the ledger in `directory`.
     public init(directory: URL, configuration: LedgerConfiguration = .init()) throws {
@@ -72,56 +88,71 @@ public actor DeletionLedger {
         self.configuration = configuration
         self.pseudonymizer = try DevicePseudonymizer.loadOrCreate(in: directory)
         self.signer = try Self.loadOrCreateSigner(layout: layout, configuration: configuration)
-        try Self.migrateLegacyFile(layout)
+        try Self.migrateVersionOne(layout)
 
-        // Removed prefix (retention), then every segment in order.
+        // The public log: retention's compact range, then every line; a batch without its summary
+        // (a crash inside the batch's write, never in the tree) is cut off and published again.
         var tree = MerkleTree()
         if let data = FileManager.default.contents(atPath: layout.prunedFile.path) {
             let pruned = try JSONDecoder().decode(PrunedPrefix.self, from: data)
             tree = try MerkleTree(prunedSize: pruned.size, compactRange: pruned.compactRange.compactMap { Data(base64Encoded: $0) })
-            Self.removeSegmentsBeforeCut(layout, cut: pruned.size)
         }
-        var locations = Array(repeating: EntryLocation(segment: -1, offset: 0, length: 0), count: tree.size)
-        var recovered = 0
-        let segments = layout.segments()
-        var lastDay: String?
-        for (position, (firstIndex, url)) in segments.enumerated() {
-            guard firstIndex == tree.size else {
-                throw LetheError(.ledgerCorrupt, "\(url.lastPathComponent) should start at entry \(tree.size): run 'lethe audit verify'")
+        var leaves: [Data] = []
+        var complete = tree.size
+        var periods: [String: [PublishedBatch]] = [:]
+        var summaryEnds: [(logEnd: Int, records: Int)] = []
+        var publishedRecords = 0
+        var batchStart: Int?
+        var log = try SegmentStore(directory: layout.logDirectory, maxSegmentBytes: configuration.maxSegmentBytes, start: tree.size) { index, line in
+            leaves.append(MerkleHash.leaf(line))
+            guard let entry = try? LogEntry.decode(line) else {
+                throw LetheError(.ledgerCorrupt, "log entry #\(index) is not a log entry: run 'lethe audit verify'")
             }
-            var data = FileManager.default.contents(atPath: url.path) ?? Data()
-            let complete = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
-            if complete < data.count {
-                guard position == segments.count - 1 else {
-                    throw LetheError(.ledgerCorrupt, "\(url.lastPathComponent) ends inside an entry: run 'lethe audit verify'")
-                }
-                recovered = data.count - complete
-                try LedgerFile.truncate(url.path, to: complete)
-                data = data.prefix(complete)
-            }
-            var offset = 0
-            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
-                tree.append(leafHash: MerkleHash.leaf(line))
-                locations.append(EntryLocation(segment: firstIndex, offset: offset, length: line.count))
-                offset += line.count + 1
-            }
-            if position == segments.count - 1, let firstLine = data.split(separator: UInt8(ascii: "\n")).first,
-                let first = try? JSONDecoder().decode(DeletionRecord.self, from: Data(firstLine)) {
-                lastDay = String(first.wipedAt.prefix(10))
+            switch entry {
+            case .wipe:
+                if batchStart == nil { batchStart = index }
+            case .summary(let summary):
+                periods[summary.period, default: []].append(PublishedBatch(first: batchStart ?? index, summary: index))
+                summaryEnds.append((index + 1, summary.journalEnd))
+                publishedRecords = summary.journalEnd
+                batchStart = nil
+                complete = index + 1
+            case .legacy:
+                batchStart = nil
+                complete = index + 1
             }
         }
-        self.tree = tree
-        self.removedSize = tree.prunedSize
-        self.locations = locations
-        self.recoveredBytes = recovered
+        var recovered = log.recoveredBytes
+        if log.count > complete {
+            try log.truncate(to: complete)
+            leaves.removeLast(leaves.count - (complete - tree.size))
+        }
+        for leaf in leaves { tree.append(leafHash: leaf) }
 
-        // Continue the last segment, or start the first.
-        if let last = segments.last {
-            segment = try Self.openSegment(layout: layout, firstIndex: last.firstIndex, create: false)
-            segment.day = lastDay
-        } else {
-            segment = try Self.openSegment(layout: layout, firstIndex: tree.size, create: true)
+        // The private records: the newest one's time, and those not yet published.
+        var pending: [(Int, Data)] = []
+        var newest: Data?
+        let published = publishedRecords
+        let records = try SegmentStore(directory: layout.segmentsDirectory, maxSegmentBytes: configuration.maxSegmentBytes, start: nil) { index, line in
+            if index >= published { pending.append((index, line)) }
+            newest = line
         }
+        recovered += records.recoveredBytes
+        guard records.count >= publishedRecords else {
+            throw LetheError(.ledgerCorrupt, "the log covers \(publishedRecords) records but only \(records.count) exist: run 'lethe audit verify'")
+        }
+        let newestTime = try newest.map { try JSONDecoder().decode(DeletionRecord.self, from: $0).wipedAt }.flatMap(LedgerTime.milliseconds)
+
+        self.records = records
+        self.recordsSynced = records.count
+        self.stamps = LedgerStamps(newest: newestTime)
+        self.log = log
+        self.tree = tree
+        self.periods = periods
+        self.summaryEnds = summaryEnds
+        self.publishedRecords = publishedRecords
+        self.recoveredBytes = recovered
+        self.closedBatches = try Self.batches(of: pending, everyEntries: configuration.checkpointEveryEntries)
 
         // The latest checkpoint must describe a prefix of what is on disk.
         try FileManager.default.createDirectory(at: layout.checkpointsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -129,98 +160,71 @@ public actor DeletionLedger {
             let text = try? String(contentsOf: newest.url, encoding: .utf8) {
             let checkpoint = try Checkpoint.open(text, verifier: signer.verifier)
             guard checkpoint.size <= tree.size else {
-                throw LetheError(.ledgerCorrupt, "checkpoint \(checkpoint.size) covers entries that are missing (log has \(tree.size)): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "checkpoint \(checkpoint.size) covers log entries that are missing (log has \(tree.size)): run 'lethe audit verify'")
             }
             guard checkpoint.size < tree.prunedSize || checkpoint.rootHash == tree.root(size: checkpoint.size) else {
-                throw LetheError(.ledgerCorrupt, "entries differ from checkpoint \(checkpoint.size): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "log entries differ from checkpoint \(checkpoint.size): run 'lethe audit verify'")
             }
-            latestCheckpoint = (checkpoint.size, text)
+            latestCheckpoint = (checkpoint.size, text, summaryEnds.last { $0.logEnd <= checkpoint.size }?.records ?? 0)
         }
-        if tree.size > (latestCheckpoint?.size ?? 0) { uncoveredSince = .now }
     }
 
     deinit {
-        close(segment.descriptor)
+        records.closeFile()
+        log.closeFile()
     }
 
-    /// Number of entries in the ledger (including removed ones).
-    public var count: Int { tree.size }
+    /// Records appended so far (including removed ones): one per request that held plaintext.
+    public var recordCount: Int { records.count }
 
-    /// Assigns the next sequence number, appends the record as one line and fsyncs it.
-    /// - Returns: the record as written.
-    @discardableResult
-    public func append(_ record: DeletionRecord) throws -> DeletionRecord {
-        try appendWithReceipt(record).entry
-    }
+    /// Entries in the public log (including removed ones).
+    public var logSize: Int { tree.size }
 
-    /// Appends and fsyncs the record, then signs its receipt.
-    /// - Returns: the record as written and its signed receipt note.
-    public func appendWithReceipt(_ record: DeletionRecord) throws -> (entry: DeletionRecord, receipt: String) {
-        var entry = record
-        entry.sequence = tree.size
-        // Concurrent requests take their wipe time before they queue here, so a later entry can
-        // carry an earlier time. Raising it to the newest one keeps the ledger's time order and
-        // still states a true bound ("wiped no later than").
-        if newestWipedAt == nil, tree.size > removedSize,
-            let newest = try? entryBytes((tree.size - 1)..<tree.size).first {
-            newestWipedAt = try? JSONDecoder().decode(DeletionRecord.self, from: newest).wipedAt
+    /// Records already in the public log.
+    public var publishedRecordCount: Int { publishedRecords }
+
+    /// Log entries 0..<removedSize were removed by retention.
+    var removedSize: Int { log.firstIndex }
+
+    /// Groups records read back at start (not yet published) into batches: one per period, split
+    /// where the clock stepped or a batch reached `everyEntries`.
+    static func batches(of lines: [(Int, Data)], everyEntries: Int) throws -> [Batch] {
+        var batches: [Batch] = []
+        let decoder = JSONDecoder()
+        for (index, line) in lines {
+            let record = try decoder.decode(DeletionRecord.self, from: line)
+            guard let start = record.period.flatMap(LedgerTime.milliseconds), let end = record.periodEnd.flatMap(LedgerTime.milliseconds) else {
+                throw LetheError(.ledgerCorrupt, "record #\(index) has no period: run 'lethe audit verify'")
+            }
+            if batches.last.map({ $0.period == start && record.clockStep == nil && (everyEntries == 0 || $0.recordCount < everyEntries) }) != true {
+                batches.append(Batch(period: start, periodEnd: end, recordStart: index, recordEnd: index, clockStep: record.clockStep, stepInRecord: true))
+            }
+            batches[batches.count - 1].add(record, at: index, canonicalJSON: line)
         }
-        if let newestWipedAt, entry.wipedAt < newestWipedAt { entry.wipedAt = newestWipedAt }
-        let json = try entry.canonicalJSON()
-        try rollSegmentIfNeeded(day: String(entry.wipedAt.prefix(10)), adding: json.count + 1)
-        var line = json
-        line.append(UInt8(ascii: "\n"))
-        do {
-            try LedgerFile.writeAll(line, to: segment.descriptor, path: segment.path)
-            guard fsync(segment.descriptor) == 0 else { throw LedgerFile.failure("fsync", segment.path) }
-        } catch {
-            // Never leave half a line before the next entry: cut back to the last complete one.
-            _ = ftruncate(segment.descriptor, off_t(segment.byteCount))
-            lseek(segment.descriptor, off_t(segment.byteCount), SEEK_SET)
-            throw error
-        }
-        let leaf = MerkleHash.leaf(json)
-        tree.append(leafHash: leaf)
-        locations.append(EntryLocation(segment: segment.firstIndex, offset: segment.byteCount, length: json.count))
-        segment.byteCount += line.count
-        if segment.day == nil { segment.day = String(entry.wipedAt.prefix(10)) }
-        if uncoveredSince == nil { uncoveredSince = .now }
-        newestWipedAt = entry.wipedAt
-        let receipt = try DeletionReceipt(origin: origin, entry: entry, leafHash: leaf).signed(by: signer)
-        return (entry, receipt)
+        return batches
     }
 
-    private func rollSegmentIfNeeded(day: String, adding bytes: Int) throws {
-        guard segment.byteCount > 0 else { return }
-        let full = segment.byteCount + bytes > configuration.maxSegmentBytes
-        let newDay = segment.day.map { $0 != day } ?? false
-        guard full || newDay else { return }
-        let next = try Self.openSegment(layout: layout, firstIndex: tree.size, create: true)
-        close(segment.descriptor)
-        segment = next
-        // Retention must never cost a request its record: a failure here leaves old segments in
-        // place, and the checkpoint service retries (and logs) at the next start.
-        _ = try? applyRetention()
-    }
-
-    static func openSegment(layout: LedgerLayout, firstIndex: Int, create: Bool) throws -> OpenSegment {
-        try FileManager.default.createDirectory(at: layout.segmentsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = layout.segmentFile(firstIndex: firstIndex).path
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (create ? O_EXCL : 0), 0o600)
-        guard descriptor >= 0 else { throw LedgerFile.failure("open", path) }
-        let size = Int(lseek(descriptor, 0, SEEK_END))
-        if create { try LedgerFile.syncDirectory(containing: path) }
-        return OpenSegment(firstIndex: firstIndex, descriptor: descriptor, path: path, byteCount: size, day: nil)
-    }
-
-    static func migrateLegacyFile(_ layout: LedgerLayout) throws {
+    /// Moves version-1 entries (public by design) into `log/`, where their checkpoints keep
+    /// verifying: the legacy `deletions.jsonl`, or `segments/` when it holds version-1 entries.
+    static func migrateVersionOne(_ layout: LedgerLayout) throws {
+        guard layout.logSegments().isEmpty else { return }
+        let fileManager = FileManager.default
         let legacy = layout.legacyEntriesFile.path
-        guard FileManager.default.fileExists(atPath: legacy), layout.segments().isEmpty else { return }
-        try FileManager.default.createDirectory(at: layout.segmentsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let target = layout.segmentFile(firstIndex: 0).path
-        guard rename(legacy, target) == 0 else { throw LedgerFile.failure("move legacy ledger to", target) }
-        try LedgerFile.syncDirectory(containing: target)
-        try LedgerFile.syncDirectory(containing: legacy)
+        var moves: [(String, String)] = []
+        if fileManager.fileExists(atPath: legacy), layout.segments().isEmpty {
+            moves = [(legacy, layout.logFile(firstIndex: 0).path)]
+        } else if let first = layout.segments().first,
+            let line = (fileManager.contents(atPath: first.url.path) ?? Data()).split(separator: UInt8(ascii: "\n")).first,
+            (try? JSONDecoder().decode(DeletionRecord.self, from: Data(line)))?.version == 1 {
+            moves = layout.segments().map { ($0.url.path, layout.logDirectory.appendingPathComponent($0.url.lastPathComponent).path) }
+        }
+        guard !moves.isEmpty else { return }
+        try fileManager.createDirectory(at: layout.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for (source, target) in moves {
+            guard rename(source, target) == 0 else { throw LedgerFile.failure("move version-1 entries to", target) }
+        }
+        try LedgerFile.syncDirectory(containing: layout.logFile(firstIndex: 0).path)
+        try LedgerFile.syncDirectory(containing: moves[0].0)
     }
 
     static func loadOrCreateSigner(layout: LedgerLayout, configuration: LedgerConfiguration) throws -> NoteSigner {
@@ -247,16 +251,62 @@ public actor DeletionLedger {
         return "lethe.local/\(host.isEmpty ? "worker" : String(host.prefix(40)))-\(random)"
     }
 
-    /// Reads every complete entry of the ledger in `directory` (legacy file or segments).
+    /// Reads every complete private record of the ledger in `directory`.
     public static func readEntries(in directory: URL) throws -> [DeletionRecord] {
-        let layout = LedgerLayout(directory: directory)
-        let files = FileManager.default.fileExists(atPath: layout.legacyEntriesFile.path) && layout.segments().isEmpty
-            ? [layout.legacyEntriesFile] : layout.segments().map(\.url)
         let decoder = JSONDecoder()
-        return try files.flatMap { url -> [DeletionRecord] in
-            let data = FileManager.default.contents(atPath: url.path) ?? Data()
+        return try LedgerLayout(directory: directory).segments().flatMap { file -> [DeletionRecord] in
+            let data = FileManager.default.contents(atPath: file.url.path) ?? Data()
             let complete = data.prefix(data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0)
             return try complete.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(DeletionRecord.self, from: Data($0)) }
         }
+    }
+
+    /// Reads every complete public log entry of the ledger in `directory`.
+    public static func readLog(in directory: URL) throws -> [LogEntry] {
+        try LedgerLayout(directory: directory).logSegments().flatMap { file -> [LogEntry] in
+            let data = FileManager.default.contents(atPath: file.url.path) ?? Data()
+            let complete = data.prefix(data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0)
+            return try complete.split(separator: UInt8(ascii: "\n")).map { try LogEntry.decode(Data($0)) }
+        }
+    }
+}
+
+/// Records of one period (or part of one) on their way into the log.
+struct Batch: Sendable {
+    /// Period start and end, milliseconds since 1970.
+    var period: Int64
+    var periodEnd: Int64
+    /// Records recordStart..<recordEnd.
+    var recordStart: Int
+    var recordEnd: Int
+    /// Refusals before any plaintext existed, by code.
+    var refused: [String: Int] = [:]
+    /// The wall clock stepped just before the batch.
+    var clockStep: ClockStep?
+    /// The step is written in the batch's first record (so that it survives a crash).
+    var stepInRecord = false
+    /// The records' commitments and read-back verifies, and their totals, as they were appended.
+    var commitments: [(commitment: String, verified: Bool)] = []
+    var totals = PeriodTotals()
+
+    /// Adds record `index`, written at the end of the batch.
+    mutating func add(_ record: DeletionRecord, at index: Int, canonicalJSON: Data) {
+        recordEnd = index + 1
+        commitments.append((DeletionRecord.commitment(canonicalJSON: canonicalJSON), record.wipeVerified))
+        totals.add(record)
+    }
+
+    var recordCount: Int { recordEnd - recordStart }
+    var isEmpty: Bool { recordCount == 0 && refused.isEmpty }
+}
+
+/// Where one published batch is in the log: its wipe entries `first..<summary`, then its summary.
+public struct PublishedBatch: Codable, Sendable, Hashable {
+    public var first: Int
+    public var summary: Int
+
+    public init(first: Int, summary: Int) {
+        self.first = first
+        self.summary = summary
     }
 }

@@ -1,15 +1,21 @@
+import Crypto
 import Foundation
 
-/// One proof-of-deletion entry: what plaintext a request held, when it was wiped, and whether the
-/// read-back verify passed. It carries no personal data: no pixels, no plaintext hashes, no IP
-/// addresses; the device appears only as a keyed-HMAC pseudonym.
+/// One request's proof-of-deletion record: what plaintext it held, when it was wiped, whether the
+/// read-back verify passed. No pixels, no plaintext hashes, no IP addresses; the device appears
+/// only as a keyed-HMAC pseudonym.
 ///
-/// Encoded as canonical JSON (sorted keys, no insignificant whitespace, integers and strings only)
-/// so that the exact bytes can later become a Merkle-tree leaf.
+/// Records are the ledger's private detail (`LEDGER_DIR/segments/`, served only on the operator
+/// listener): their exact times and sizes would let an OHTTP relay, which sees each request's
+/// arrival time and size, find a request's record. The public log carries only a commitment to
+/// each record (`commitment()`) and per-period totals; the device gets its record in its receipt
+/// and can open its commitment. See docs/ledger.md §2.
+///
+/// Encoded as canonical JSON (sorted keys, no insignificant whitespace, integers and strings only).
 public struct DeletionRecord: Codable, Sendable, Equatable {
-    /// Entry format version.
-    public var version: Int = 1
-    /// Position in this ledger, starting at 0, without gaps.
+    /// Record format version: 2 (version 1 entries were public; they remain readable in old logs).
+    public var version: Int = 2
+    /// Position among the records, starting at 0, without gaps.
     public var sequence: Int
     /// Random 128-bit request id (hex), also returned to the device.
     public var requestID: String
@@ -19,11 +25,12 @@ public struct DeletionRecord: Codable, Sendable, Equatable {
     public var kind: String?
     /// When the encrypted request arrived (RFC 3339, UTC, milliseconds).
     public var receivedAt: String
-    /// When the last plaintext buffer was wiped (RFC 3339, UTC, milliseconds).
+    /// When the record was durably appended, after the wipe: a "wiped no later than" bound
+    /// (RFC 3339, UTC, milliseconds), from the ledger's clock (`LedgerStamps`).
     public var wipedAt: String
-    /// From the first plaintext byte (decapsulation) to the wipe, in microseconds; 0 when no plaintext existed.
+    /// From the first plaintext byte (decapsulation) to the wipe, in microseconds.
     public var plaintextLifetimeMicroseconds: Int
-    /// Bytes wiped per buffer class (`request_body`, `pixels`, `intermediate`, `response`).
+    /// Bytes wiped per buffer class (`request_body`, `pixels`, `intermediate`, `rendering`, `response`).
     public var bytesWiped: [String: Int]
     /// Number of buffers wiped.
     public var buffersWiped: Int
@@ -33,9 +40,17 @@ public struct DeletionRecord: Codable, Sendable, Equatable {
     public var outcome: String
     /// Stable error code when `outcome == "error"`.
     public var errorCode: String?
+    /// 128 random bits (hex) that make the commitment hiding: without them nobody can test a
+    /// guess of the record's fields against the public commitment. Version 2 only.
+    public var salt: String?
+    /// Start and end of the publication period holding `wipedAt` (RFC 3339). Version 2 only.
+    public var period: String?
+    public var periodEnd: String?
+    /// Set on the first record after the wall clock stepped (`LedgerStamps`).
+    public var clockStep: ClockStep?
 
     enum CodingKeys: String, CodingKey {
-        case version, sequence, kind, outcome
+        case version, sequence, kind, outcome, salt, period
         case requestID = "request_id"
         case devicePseudonym = "device_pseudonym"
         case receivedAt = "received_at"
@@ -45,20 +60,22 @@ public struct DeletionRecord: Codable, Sendable, Equatable {
         case buffersWiped = "buffers_wiped"
         case wipeVerified = "wipe_verified"
         case errorCode = "error_code"
+        case periodEnd = "period_end"
+        case clockStep = "clock_step"
     }
 
-    /// Creates a record; `sequence` is assigned by the ledger on append.
+    /// Creates a record of a finished request; the ledger assigns `sequence`, `wipedAt`, `salt`
+    /// and the period when it appends it.
     public init(
-        sequence: Int = -1, requestID: String, devicePseudonym: String?, kind: String?,
-        receivedAt: Date, wipedAt: Date, plaintextLifetimeMicroseconds: Int,
+        requestID: String, devicePseudonym: String?, kind: String?, receivedAt: Date, plaintextLifetimeMicroseconds: Int,
         bytesWiped: [String: Int], buffersWiped: Int, wipeVerified: Bool, errorCode: String?
     ) {
-        self.sequence = sequence
+        self.sequence = -1
         self.requestID = requestID
         self.devicePseudonym = devicePseudonym
         self.kind = kind
-        self.receivedAt = DeletionRecord.timestamp(receivedAt)
-        self.wipedAt = DeletionRecord.timestamp(wipedAt)
+        self.receivedAt = LedgerTime.timestamp(LedgerTime.milliseconds(receivedAt))
+        self.wipedAt = ""
         self.plaintextLifetimeMicroseconds = plaintextLifetimeMicroseconds
         self.bytesWiped = bytesWiped
         self.buffersWiped = buffersWiped
@@ -77,8 +94,31 @@ public struct DeletionRecord: Codable, Sendable, Equatable {
     /// Total bytes wiped over all classes.
     public var totalBytesWiped: Int { bytesWiped.values.reduce(0, +) }
 
+    /// Domain separation of commitments from every other hash in the ledger.
+    public static let commitmentDomain = Data("lethe.commitment/v2\n".utf8)
+
+    /// The public commitment to the canonical bytes of a record:
+    /// hex(SHA-256("lethe.commitment/v2\n" || canonical JSON)).
+    public static func commitment(canonicalJSON: Data) -> String {
+        var hasher = SHA256()
+        hasher.update(data: commitmentDomain)
+        hasher.update(data: canonicalJSON)
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The public commitment to this record (its canonical JSON).
+    public func commitment() throws -> String {
+        Self.commitment(canonicalJSON: try canonicalJSON())
+    }
+
+    /// 128 random bits in hex.
+    static func randomSalt() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-22T10:15:03.042Z`.
     static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+        LedgerTime.timestamp(LedgerTime.milliseconds(date))
     }
 }

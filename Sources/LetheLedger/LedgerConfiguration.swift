@@ -1,6 +1,6 @@
 import Foundation
 
-/// How the transparency log of deletions is kept: signing key, segments, retention, checkpoints.
+/// How the transparency log of deletions is kept: signing key, segments, retention, publication.
 public struct LedgerConfiguration: Sendable {
     /// Ledger signing key file (`PRIVATE+KEY+…`); nil = `LEDGER_DIR/ledger-signing.key`, generated on first start.
     public var signingKeyFile: String?
@@ -9,12 +9,21 @@ public struct LedgerConfiguration: Sendable {
     public var origin: String?
     /// A segment file is closed once it reaches this many bytes (or at the UTC day change).
     public var maxSegmentBytes: Int = 64 * 1024 * 1024
-    /// Segments whose newest entry is older than this are removed; 0 keeps everything.
+    /// Records, log segments and checkpoints older than this are removed; 0 keeps everything.
     public var retentionDays: Int = 183
-    /// A checkpoint is signed once this many entries are not yet covered by one.
-    public var checkpointEveryEntries: Int = 64
-    /// … or this many seconds after the first uncovered entry.
-    public var checkpointIntervalSeconds: Double = 10
+    /// A batch is published before its period ends once it holds this many requests; 0 = only at
+    /// the end of the period. Each early batch is a smaller crowd for a request to hide in (a relay
+    /// can count requests too), so keep it 0 unless receipts must be provable sooner.
+    public var checkpointEveryEntries: Int = 0
+    /// The publication period in seconds: the records of a period (aligned to 1970) are published
+    /// together at its end, in an order not tied to their arrival, with the period's summary, and a
+    /// checkpoint is signed. A relay can then tell a request only from the others of its period.
+    public var checkpointIntervalSeconds: Double = 60
+    /// The wall and monotonic clocks (injectable for tests).
+    public var clock: LedgerClock = .system
 
     public init() {}
+
+    /// The period in whole milliseconds (at least 1).
+    var periodMilliseconds: Int64 { max(1, Int64((checkpointIntervalSeconds * 1000).rounded())) }
 }

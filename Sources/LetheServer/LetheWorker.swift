@@ -24,6 +24,7 @@ public struct LetheWorker: Sendable {
     let pipeline: AnalysisPipeline
     private let admission: AdmissionControl
     private let dashboard: DashboardPage
+    private let uploads: UploadSlots
     /// The browser client's files when `serveWebClient` is on (read at start).
     private let webClient: WebClientFiles?
     private let drain = DrainState()
@@ -72,17 +73,23 @@ public struct LetheWorker: Sendable {
             models: models, profiles: profiles, metrics: metrics,
             rateLimiter: DeviceRateLimiter(
                 requestsPerMinute: configuration.deviceRequestsPerMinute, burst: configuration.effectiveDeviceBurst),
+            // Independent of the key ring: reloading keys never forgets a request seen.
+            replayGuard: ReplayGuard(window: configuration.replayWindowSeconds, capacity: configuration.replayCacheEntries),
             logger: logger)
         try Self.applyMemoryBudget(configuration.memoryBudgetMiB, logger: logger)
         self.admission = AdmissionControl(
             maxConcurrent: configuration.maxConcurrentRequests, maxQueued: configuration.maxQueuedRequests,
             queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics)
+        self.uploads = UploadSlots(capacity: configuration.maxConcurrentUploads, metrics: metrics)
+        // libjpeg's multi-scan pass cannot tell which request it decodes: no pass outlives the
+        // request deadline (see ProcessingDeadline).
+        ProcessingDeadline.setCodecPassLimit(configuration.processingLimits.wallClock)
 
         logger.notice("hardening \(hardening.summary)")
         if !hardening.memoryProtected {
             logger.warning("hardening incomplete: plaintext may reach swap, a core dump or freed heap on this host")
         }
-        let ledgerEntries = await ledger.count
+        let ledgerEntries = await ledger.recordCount
         logger.notice("ready to serve", metadata: [
             "libvips": "\(VipsRuntime.version)", "heif": "\(VipsRuntime.heifAvailable)",
             "key_ids": "\(keyRing.keySet.published(at: Date()).map { "\($0.keyID):\($0.kem.rawValue)" }.joined(separator: ","))",
@@ -182,11 +189,20 @@ public struct LetheWorker: Sendable {
             }
         }
         gatewayRouter.add(middleware: ProblemMiddleware())
-        GatewayRoutes(pipeline: pipeline, admission: admission).register(on: gatewayRouter)
+        GatewayRoutes(pipeline: pipeline, admission: admission, uploads: uploads).register(on: gatewayRouter)
         if let webClient { WebClientRoutes(files: webClient).register(on: gatewayRouter) }
         LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
+        let uploadLimits = UploadGuard.Limits(
+            uploadTimeout: .nanoseconds(Int64(configuration.uploadTimeoutSeconds * 1e9)),
+            minBytesPerSecond: configuration.minUploadBytesPerSecond, maxBodyBytes: configuration.maxEnvelopeBytes,
+            drainTimeout: .nanoseconds(Int64(configuration.drainTimeoutSeconds * 1e9)))
         let gateway = Application(
             router: gatewayRouter,
+            // Slow senders: the idle timeout closes connections whose headers never end or that
+            // sit idle between requests; UploadGuard bounds how long a body may take.
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [UploadGuard(limits: uploadLimits)],
+                idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lethe"),
             onServerRunning: { channel in await announcer.bound(gateway: channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -195,7 +211,8 @@ public struct LetheWorker: Sendable {
         adminRouter.add(middleware: ProblemMiddleware())
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
-            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening, dashboard: dashboard
+            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening,
+            ledgerMinFreeBytes: configuration.ledgerMinFreeBytes, dashboard: dashboard
         ).register(on: adminRouter)
         let admin = Application(
             router: adminRouter,

@@ -46,8 +46,11 @@ public struct ServerConfiguration: Sendable {
     public var simulation = SimulationLimits()
     /// Most photos in one multipart session (`too_many_photos` beyond).
     public var maxPhotosPerSession = 3
-    /// Transparency log: signing key, origin, checkpoints, segments, retention.
+    /// Transparency log: signing key, origin, publication period, segments, retention.
     public var ledger = LedgerConfiguration()
+    /// `/readyz` fails while the ledger's volume has less free space than this, so that traffic
+    /// moves elsewhere before a full volume makes every request fail with `ledger_unwritable`.
+    public var ledgerMinFreeBytes: Int = 256 << 20
     /// libvips start-up settings.
     public var vips = VipsConfiguration()
     /// Operator listener (metrics, probes): loopback by default, separate from the device port.
@@ -76,6 +79,30 @@ public struct ServerConfiguration: Sendable {
     public var deviceRequestsPerMinute: Int = 0
     /// Requests a device may send in a burst above its rate; nil = a tenth of a minute's rate (at least 1).
     public var deviceBurst: Int?
+    /// Request bodies received at once; each holds an upload slot, not a processing slot, until
+    /// it is complete. Beyond that a device gets 503 with Retry-After.
+    public var maxConcurrentUploads: Int = 64
+    /// Time a request body may take before the bytes it brings extend it (see `minUploadBytesPerSecond`).
+    public var uploadTimeoutSeconds: Double = 30
+    /// Every this many bytes received extend the body's deadline by one second; a body slower
+    /// than that is refused with 408 `upload_too_slow` and its connection closed.
+    public var minUploadBytesPerSecond: Int = 64 * 1024
+    /// At SIGTERM, the longest a request body still arriving may take to finish (within its own
+    /// deadline) before it is answered 503 `worker_draining`. Draining then takes at most this
+    /// plus `processingLimits.wallClock`.
+    public var drainTimeoutSeconds: Double = 5
+    /// A connection that sends nothing for this long (an idle keep-alive connection, or request
+    /// headers that never end) is closed.
+    public var idleTimeoutSeconds: Double = 30
+    /// Wall-clock time and CPU time one request may spend from decryption to the end of its
+    /// analysis; libvips and libjpeg stop at it (`processing_deadline_exceeded`).
+    public var processingLimits = ProcessingDeadline.Limits()
+    /// RFC 9458 §6.5: how far the inner request's `Date` may be from the worker's clock, either
+    /// way; encapsulated keys are remembered for as long (`request_stale`, `request_replayed`).
+    public var replayWindowSeconds: Double = 60
+    /// Most encapsulated keys the replay guard remembers; when all are inside their window new
+    /// requests get 503 `replay_cache_full` (see README, "Replayed requests").
+    public var replayCacheEntries: Int = 100_000
 
     public init() {}
 

@@ -79,7 +79,8 @@ struct Analyze: AsyncParsableCommand {
             var configuration = try options.resolved(environment: environment)
             // The embedded worker takes free ports unless told otherwise.
             if options.port == nil, environment["LETHE_PORT"] == nil { configuration.port = 0 }
-            // Interactive: sign a checkpoint right after the one entry so that its proof is at hand.
+            // Interactive: publish the one record at once so that its proof is at hand (a batch of
+            // one hides nothing, and needs not to: nobody else's request is in it).
             if options.checkpointEntries == nil, environment["LETHE_CHECKPOINT_ENTRIES"] == nil {
                 configuration.ledger.checkpointEveryEntries = 1
             }
@@ -187,14 +188,14 @@ struct Analyze: AsyncParsableCommand {
             guard let receipt else { return (outcome, "") }
             do {
                 let proven = try await client.proveInclusion(of: receipt, verifier: key)
-                return (outcome, "Deleted at \(receipt.wipedAt), entry #\(receipt.index) of \(receipt.origin), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified ? "yes" : "NO"), proof ok (checkpoint \(proven.checkpoint.size))\(keyNote)")
+                return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified ? "yes" : "NO"), proof ok (log entry #\(proven.index), checkpoint \(proven.checkpoint.size))\(keyNote)")
             } catch {
-                return (outcome, "Deleted at \(receipt.wipedAt), entry #\(receipt.index) of \(receipt.origin): receipt signature ok, inclusion proof FAILED: \(error)")
+                return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin): receipt signature ok, inclusion proof FAILED: \(error)")
             }
         } catch {
             outcome = .failure(error)
             if let refused = error.receipt {
-                return (outcome, "Deleted at \(refused.wipedAt), entry #\(refused.index) of \(refused.origin): receipt signature ok")
+                return (outcome, "Deleted at \(refused.wipedAt), record #\(refused.record.sequence) of \(refused.origin): receipt signature ok")
             }
             return (outcome, "")
         }
@@ -224,7 +225,7 @@ struct Analyze: AsyncParsableCommand {
                 // the local ledger shows: how many buffers and how long plaintext lived.
                 print("""
                     Plaintext: \(entry.buffersWiped) buffers held for \(entry.plaintextLifetimeMicroseconds / 1000) ms; \
-                    ledger entry #\(entry.sequence) in \(ledgerDirectory)/segments
+                    ledger record #\(entry.sequence) in \(ledgerDirectory)/segments
                     """)
             }
         }

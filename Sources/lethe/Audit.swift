@@ -9,8 +9,8 @@ struct Audit: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute a ledger's Merkle tree and check every entry, checkpoint signature and consistency.",
-            discussion: "Exit 0 only when everything holds; otherwise exit 1 and name the first bad entry or checkpoint and why.")
+            abstract: "Recompute a ledger's Merkle tree and check every entry, checkpoint signature and consistency, and every private record against its commitment and period summary.",
+            discussion: "Exit 0 only when everything holds; otherwise exit 1 and name the first bad entry, record or checkpoint and why. Without the private records (segments/) only the public log is checked.")
 
         @Argument(help: "Ledger directory (LEDGER_DIR of the worker).")
         var ledgerDirectory: String
@@ -35,9 +35,14 @@ struct Audit: AsyncParsableCommand {
                     print("FAILED: \(failure)")
                     for more in audit.failures.dropFirst().prefix(20) { print("  also: \(more)") }
                 } else {
+                    let records = audit.recordsPresent
+                        ? "\(audit.recordCount) records (\(audit.recordsRemoved) removed by retention), \(audit.recordsChecked) recomputed into their commitments and period summaries"
+                        : "\(audit.recordsPublished) records published (private records not present: summaries checked against their commitments only)"
                     print("""
-                        OK: \(audit.entryCount) entries (\(audit.removedCount) removed by retention), \(audit.checkpointCount) checkpoints \
-                        signed by \(verifier.name), latest covers \(audit.checkpointedSize); root \(audit.rootHash ?? "-")
+                        OK: \(records); \(audit.periodCount) periods, \(audit.refusedCount) requests refused before any plaintext; \
+                        log of \(audit.entryCount) entries (\(audit.removedCount) removed by retention), \(audit.checkpointCount) checkpoints \
+                        signed by \(verifier.name), latest covers \(audit.checkpointedRecords) records (\(audit.checkpointedSize) log entries); \
+                        root \(audit.rootHash ?? "-")
                         """)
                 }
             }
@@ -54,9 +59,9 @@ struct Audit: AsyncParsableCommand {
         var ledgerDirectories: [String]
         @Option(help: "Verifier keys (repeat for several replicas).")
         var key: [String] = []
-        @Option(help: "Only entries wiped at or after this RFC 3339 time (a prefix such as 2026-11-01 works).")
+        @Option(help: "Only periods starting at or after this RFC 3339 time (a prefix such as 2026-11-01 works).")
         var since: String?
-        @Option(help: "Only entries wiped before this RFC 3339 time.")
+        @Option(help: "Only periods starting before this RFC 3339 time.")
         var until: String?
         @Option(help: "html, md or json.")
         var format: String = "md"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LetheAnalysis
+import LetheImaging
 import LetheServer
 
 /// Worker options shared by `serve` and the embedded worker of `analyze`. Each flag falls back to
@@ -45,14 +46,16 @@ struct ServerOptions: ParsableArguments {
     var ledgerKeyFile: String?
     @Option(help: "Origin (log name) for a newly created ledger key (LETHE_LEDGER_ORIGIN). Default lethe.local/<hostname>-<random>.")
     var ledgerOrigin: String?
-    @Option(help: "Sign a checkpoint once this many entries are uncovered (LETHE_CHECKPOINT_ENTRIES). Default 64.")
+    @Option(help: "Publish a batch before its period ends once it holds this many requests; smaller crowds to hide in (LETHE_CHECKPOINT_ENTRIES). Default 0 = only at the end of the period.")
     var checkpointEntries: Int?
-    @Option(help: "… or this many seconds after the first uncovered entry (LETHE_CHECKPOINT_INTERVAL). Default 10.")
+    @Option(help: "Publication period in seconds: each period's records are published together, in random order, with its summary and a checkpoint (LETHE_CHECKPOINT_INTERVAL). Default 60.")
     var checkpointInterval: Double?
     @Option(help: "Close a ledger segment file at this size in bytes, or at the UTC day change (LETHE_LEDGER_SEGMENT_BYTES). Default 67108864.")
     var ledgerSegmentBytes: Int?
     @Option(help: "Remove ledger segments older than this many days, 0 = never (LETHE_LEDGER_RETENTION_DAYS). Default 183.")
     var ledgerRetentionDays: Int?
+    @Option(help: "Readiness fails while the ledger volume has less free space than this many bytes (LETHE_LEDGER_MIN_FREE_BYTES). Default 268435456.")
+    var ledgerMinFreeBytes: Int?
     @Option(help: "Operator listener address for /metrics, /healthz, /readyz, /dashboard (LETHE_ADMIN_HOST); 'auto' = 0.0.0.0 when an admin token is set, else 127.0.0.1. Default 127.0.0.1.")
     var adminHost: String?
     @Option(help: "Operator listener port (LETHE_ADMIN_PORT). Default 9090; 0 picks a free one.")
@@ -75,6 +78,29 @@ struct ServerOptions: ParsableArguments {
     var deviceBurst: Int?
     @Option(help: "Largest max_dimension a simulation request may ask for, in pixels (LETHE_MAX_SIMULATION_DIMENSION). Default 2048.")
     var maxSimulationDimension: Int?
+    @Option(help: "Request bodies received at once, apart from the processing slots; 503 beyond (LETHE_MAX_UPLOADS). Default 64.")
+    var maxUploads: Int?
+    @Option(help: "Seconds a request body may take before the bytes it brings extend it (LETHE_UPLOAD_TIMEOUT). Default 30.")
+    var uploadTimeout: Double?
+    @Option(help: "Bytes per second that extend a body's deadline by a second each; slower bodies get 408 upload_too_slow (LETHE_MIN_UPLOAD_RATE). Default 65536.")
+    var minUploadRate: Int?
+    @Option(help: "At SIGTERM, seconds a request body still arriving may take to finish before 503 worker_draining (LETHE_DRAIN_TIMEOUT). Default 5.")
+    var drainTimeout: Double?
+    @Option(help: "Seconds a connection may stay silent (idle keep-alive, or headers that never end) before it is closed (LETHE_IDLE_TIMEOUT). Default 30.")
+    var idleTimeout: Double?
+    @Option(help: "Wall-clock seconds one request may spend from decryption to the end of its analysis; libvips and libjpeg stop at it (LETHE_REQUEST_DEADLINE). Default 30.")
+    var requestDeadline: Double?
+    @Option(help: "CPU seconds one request may use for decoding and analysis, 0 = only the wall clock (LETHE_REQUEST_CPU_LIMIT). Default 15.")
+    var requestCpuLimit: Double?
+    @Option(help: "Seconds the inner request's Date may be from the worker's clock, either way; encapsulated keys are remembered as long (LETHE_REPLAY_WINDOW). Default 60.")
+    var replayWindow: Double?
+    @Option(help: "Most encapsulated keys remembered for replay detection; when all are inside their window new requests get 503 (LETHE_REPLAY_CACHE_ENTRIES). Default 100000.")
+    var replayCacheEntries: Int?
+
+    /// A duration in seconds (for defaults shown as numbers).
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
 
     /// The process environment with the config file's settings beneath it (see `ConfigFile`).
     func environment(process: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: String] {
@@ -121,9 +147,10 @@ struct ServerOptions: ParsableArguments {
         }
         configuration.ledger.maxSegmentBytes = try ledgerSegmentBytes ?? integer("LETHE_LEDGER_SEGMENT_BYTES") ?? configuration.ledger.maxSegmentBytes
         configuration.ledger.retentionDays = try ledgerRetentionDays ?? integer("LETHE_LEDGER_RETENTION_DAYS") ?? configuration.ledger.retentionDays
-        guard configuration.ledger.checkpointEveryEntries > 0, configuration.ledger.checkpointIntervalSeconds > 0,
-            configuration.ledger.maxSegmentBytes > 0, configuration.ledger.retentionDays >= 0
-        else { throw ValidationError("checkpoint entries/interval and segment bytes must be positive, retention days ≥ 0") }
+        configuration.ledgerMinFreeBytes = try ledgerMinFreeBytes ?? integer("LETHE_LEDGER_MIN_FREE_BYTES") ?? configuration.ledgerMinFreeBytes
+        guard configuration.ledger.checkpointEveryEntries >= 0, configuration.ledger.checkpointIntervalSeconds >= 0.001,
+            configuration.ledger.maxSegmentBytes > 0, configuration.ledger.retentionDays >= 0, configuration.ledgerMinFreeBytes >= 0
+        else { throw ValidationError("the checkpoint interval and segment bytes must be positive; checkpoint entries, retention days and ledger free bytes ≥ 0") }
         configuration.modelsDirectory = modelsDir ?? environment["LETHE_MODELS_DIR"] ?? configuration.modelsDirectory
         configuration.profilesDirectory = profilesDir ?? environment["LETHE_PROFILES_DIR"] ?? configuration.profilesDirectory
         if let text = environment["LETHE_SERVE_WEB_CLIENT"], serveWebClient == nil {
@@ -189,6 +216,31 @@ struct ServerOptions: ParsableArguments {
         }
         guard configuration.decodeLimits.maxPixels > 0, configuration.decodeLimits.maxBytes > 0 else {
             throw ValidationError("limits must be positive")
+        }
+        configuration.maxConcurrentUploads = try maxUploads ?? integer("LETHE_MAX_UPLOADS") ?? configuration.maxConcurrentUploads
+        configuration.uploadTimeoutSeconds = try uploadTimeout ?? number("LETHE_UPLOAD_TIMEOUT") ?? configuration.uploadTimeoutSeconds
+        configuration.minUploadBytesPerSecond = try minUploadRate ?? integer("LETHE_MIN_UPLOAD_RATE") ?? configuration.minUploadBytesPerSecond
+        configuration.idleTimeoutSeconds = try idleTimeout ?? number("LETHE_IDLE_TIMEOUT") ?? configuration.idleTimeoutSeconds
+        configuration.drainTimeoutSeconds = try drainTimeout ?? number("LETHE_DRAIN_TIMEOUT") ?? configuration.drainTimeoutSeconds
+        guard configuration.maxConcurrentUploads >= 1, configuration.minUploadBytesPerSecond >= 1,
+              (0...86_400).contains(configuration.uploadTimeoutSeconds), configuration.uploadTimeoutSeconds > 0,
+              (0...86_400).contains(configuration.idleTimeoutSeconds), configuration.idleTimeoutSeconds > 0,
+              (0...86_400).contains(configuration.drainTimeoutSeconds) else {
+            throw ValidationError("--max-uploads and --min-upload-rate must be ≥ 1, --upload-timeout and --idle-timeout in (0, 86400] seconds, --drain-timeout in [0, 86400]")
+        }
+        let deadlineSeconds = try requestDeadline ?? number("LETHE_REQUEST_DEADLINE")
+            ?? Self.seconds(configuration.processingLimits.wallClock)
+        let cpuSeconds = try requestCpuLimit ?? number("LETHE_REQUEST_CPU_LIMIT")
+            ?? configuration.processingLimits.cpu.map(Self.seconds) ?? 0
+        guard deadlineSeconds > 0, deadlineSeconds <= 86_400, cpuSeconds >= 0, cpuSeconds <= 86_400 else {
+            throw ValidationError("--request-deadline must be in (0, 86400] seconds and --request-cpu-limit in [0, 86400]")
+        }
+        configuration.processingLimits = .init(
+            wallClock: .nanoseconds(Int64(deadlineSeconds * 1e9)), cpu: cpuSeconds == 0 ? nil : .nanoseconds(Int64(cpuSeconds * 1e9)))
+        configuration.replayWindowSeconds = try replayWindow ?? number("LETHE_REPLAY_WINDOW") ?? configuration.replayWindowSeconds
+        configuration.replayCacheEntries = try replayCacheEntries ?? integer("LETHE_REPLAY_CACHE_ENTRIES") ?? configuration.replayCacheEntries
+        guard configuration.replayWindowSeconds >= 1, configuration.replayWindowSeconds <= 86_400, configuration.replayCacheEntries >= 1 else {
+            throw ValidationError("--replay-window must be in [1, 86400] seconds and --replay-cache-entries ≥ 1")
         }
         return configuration
     }

@@ -8,6 +8,7 @@ DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and AES-128-GCM; known-length Binary HTT
   ohttp_client.py vector FILE            check this client against RFC 9458 Appendix A
   ohttp_client.py analyze URL TOKEN PHOTO send PHOTO to a Lethe worker, print the inner JSON
 """
+import email.utils
 import hashlib
 import hmac
 import json
@@ -149,8 +150,10 @@ def analyze(url, token, photo_path):
             break
     assert config is not None, "the worker offers no X25519 key"
     photo = open(photo_path, "rb").read()
+    # RFC 9458 §6.5.1: the gateway refuses requests without a fresh Date (RFC 9110 §5.6.7).
+    date = email.utils.formatdate(usegmt=True).encode()
     inner = bhttp_request(b"POST", b"https", b"lethe", b"/v1/analyses?kind=skin",
-                          [(b"authorization", b"Bearer " + token.encode())], photo)
+                          [(b"authorization", b"Bearer " + token.encode()), (b"date", date)], photo)
     encapsulated, context = encapsulate(config, inner)
     request = urllib.request.Request(url + "/.well-known/ohttp-gateway", data=encapsulated,
                                      headers={"Content-Type": "message/ohttp-req"}, method="POST")

@@ -28,7 +28,7 @@ struct DeploymentFilesTests {
     func prometheus() throws {
         let rules = try Self.run(["promtool", "check", "rules", Self.deploy.appendingPathComponent("prometheus/alerts.yml").path])
         #expect(rules.status == 0, "\(rules.output)")
-        #expect(rules.output.contains("SUCCESS: 6 rules found"))
+        #expect(rules.output.contains("SUCCESS: 8 rules found"))
         let config = try Self.run(["promtool", "check", "config", Self.deploy.appendingPathComponent("prometheus/scrape.yml").path])
         #expect(config.status == 0, "\(config.output)")
     }

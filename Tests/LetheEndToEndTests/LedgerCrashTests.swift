@@ -12,7 +12,8 @@ import FoundationNetworking
 #endif
 
 /// The real `lethe serve` binary under load, killed with SIGKILL, restarted: every acknowledged
-/// entry survives and verifies, a torn tail is reported and repaired, the tree continues.
+/// record survives and verifies, a torn tail is reported and repaired, records left unpublished
+/// are published, the tree continues.
 @Suite("Ledger crash safety (real lethe binary, kill -9)")
 struct LedgerCrashTests {
     /// `lethe` next to the test bundle (built by `swift build` / `swift test`).
@@ -133,7 +134,7 @@ struct LedgerCrashTests {
         }
     }
 
-    @Test("kill -9 under load: acknowledged entries survive, torn tail repaired, tree continues, verify passes", .timeLimit(.minutes(5)))
+    @Test("kill -9 under load: acknowledged records survive, torn tail repaired, unpublished records published, verify passes", .timeLimit(.minutes(5)))
     func killNine() async throws {
         let binary = try #require(Self.letheBinary, "build the lethe executable first (swift build)")
         let ledger = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-crash-ledger-\(UUID().uuidString)")
@@ -160,7 +161,7 @@ struct LedgerCrashTests {
         let before = await acknowledged.receipts
         #expect(before.count >= 60)
 
-        // Simulate the write the kill interrupted: half a line at the end of the last segment.
+        // Simulate the write the kill interrupted: half a record at the end of the last segment.
         let layout = LedgerLayout(directory: ledger)
         let lastSegment = try #require(layout.segments().last).url
         let handle = try FileHandle(forWritingTo: lastSegment)
@@ -171,16 +172,18 @@ struct LedgerCrashTests {
         #expect(torn.passed, "\(torn.failures)")
         #expect(torn.warnings.contains { $0.code == "torn_tail" })
 
-        // Every acknowledged receipt is an entry on disk, byte for byte.
-        let entriesAfterCrash = try DeletionLedger.readEntries(in: ledger)
+        // Every acknowledged receipt is a record on disk, byte for byte: group commit never
+        // acknowledges before the fsync that covers the record.
+        let recordsAfterCrash = try DeletionLedger.readEntries(in: ledger)
         for receipt in before {
-            #expect(receipt.index < entriesAfterCrash.count)
-            if receipt.index < entriesAfterCrash.count {
-                #expect(MerkleHash.leaf(try entriesAfterCrash[receipt.index].canonicalJSON()) == receipt.leafHash)
+            #expect(receipt.record.sequence < recordsAfterCrash.count)
+            if receipt.record.sequence < recordsAfterCrash.count {
+                #expect(try recordsAfterCrash[receipt.record.sequence].canonicalJSON() == receipt.recordJSON)
             }
         }
 
-        // Restart: the tail is cut off and reported; new entries continue the same tree.
+        // Restart: the tail is cut off and reported; records left unpublished are published; new
+        // records continue the sequence and the same tree.
         let second = try Server(binary: binary, ledger: ledger, tokens: tokens)
         try await second.waitUntilListening()
         let (url2, token2) = (second.url, Server.token)
@@ -188,25 +191,33 @@ struct LedgerCrashTests {
         let more = Acknowledged()
         await Self.load(url2, verifier: verifier, into: more, until: 20)
         let after = await more.receipts
-        #expect(after.allSatisfy { $0.index >= entriesAfterCrash.count })
-        #expect(Set(after.map(\.index)).count == after.count)
-        // One real analysis on the restarted worker, proven against its checkpoint.
+        #expect(after.allSatisfy { $0.record.sequence >= recordsAfterCrash.count })
+        #expect(Set(after.map(\.record.sequence)).count == after.count)
+        // One real analysis on the restarted worker, proven against its checkpoint; and one
+        // acknowledged before the crash, published by the restarted worker.
         let client = LetheClient(serverURL: url2, token: token2)
         let (_, receipt) = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
         _ = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(30))
+        _ = try await client.proveInclusion(of: try #require(before.last), verifier: verifier, timeout: .seconds(30))
         second.terminate()
 
-        // After a graceful stop the final checkpoint covers everything; the CLI agrees.
+        // After a graceful stop every record is published and the final checkpoint covers it; the CLI agrees.
         let audit = LedgerAuditor.verify(ledger, verifier: verifier)
         #expect(audit.passed, "\(audit.failures)")
         #expect(audit.warnings.isEmpty, "\(audit.warnings)")
-        #expect(audit.checkpointedSize == audit.entryCount)
+        #expect(audit.checkpointedSize == audit.entryCount && audit.checkpointedRecords == audit.recordCount)
+        #expect(audit.recordsChecked == audit.recordCount)
+        let commitments = Set(try DeletionLedger.readLog(in: ledger).compactMap { entry -> String? in
+            if case .wipe(let wipe) = entry { wipe.commitment } else { nil }
+        })
+        #expect((before + after).allSatisfy { commitments.contains($0.commitment) })
         let (status, output) = try Self.lethe(binary, ["audit", "verify", ledger.path, "--key", verifier.verifierKey])
         #expect(status == 0, "\(output)")
-        #expect(output.hasPrefix("OK: \(audit.entryCount) entries"))
+        #expect(output.hasPrefix("OK: \(audit.recordCount) records"), "\(output)")
+        #expect(output.contains("latest covers \(audit.recordCount) records"), "\(output)")
 
         // And the CLI fails, naming the entry, after an edit.
-        let segment = try #require(layout.segments().first).url
+        let segment = try #require(layout.logSegments().first).url
         var lines = try Data(contentsOf: segment).split(separator: 0x0A, omittingEmptySubsequences: false).map { Data($0) }
         lines.swapAt(2, 3)
         try Data(lines.map { $0 }.joined(separator: [0x0A])).write(to: segment)

@@ -13,7 +13,7 @@ import FoundationNetworking
 /// Receipts, publication and proofs over a real loopback socket.
 @Suite("Ledger over loopback HTTP")
 struct LedgerEndToEndTests {
-    /// A worker that checkpoints after every entry, on its own /tmp ledger.
+    /// A worker that publishes each record at once (and refusals every half second), on its own /tmp ledger.
     func run<Result: Sendable>(_ body: @escaping @Sendable (URL, String, NoteVerifier, URL) async throws -> Result) async throws -> Result {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-ledger-e2e-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -24,6 +24,7 @@ struct LedgerEndToEndTests {
         configuration.adminPort = 0
         configuration.ledgerDirectory = directory.path
         configuration.ledger.checkpointEveryEntries = 1
+        configuration.ledger.checkpointIntervalSeconds = 0.5
         var logger = Logger(label: "lethe-test")
         logger.logLevel = .warning
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
@@ -41,8 +42,20 @@ struct LedgerEndToEndTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
-    @Test("a refused envelope still gets its signed receipt, in the problem document, and the client verifies it")
-    func refusedEnvelopeReceipt() async throws {
+    /// The published period summaries, once `condition` holds for them (polls the log files).
+    static func summaries(in directory: URL, until condition: ([PeriodSummary]) -> Bool) async throws -> [PeriodSummary] {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let summaries = ((try? DeletionLedger.readLog(in: directory)) ?? []).compactMap { entry -> PeriodSummary? in
+                if case .summary(let summary) = entry { summary } else { nil }
+            }
+            if condition(summaries) || ContinuousClock.now > deadline { return summaries }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test("a refused envelope held no plaintext: no record, no receipt, and its period's summary counts it")
+    func refusedEnvelopeIsCounted() async throws {
         try await run { base, token, verifier, directory in
             var request = URLRequest(url: base.appendingPathComponent(".well-known/ohttp-gateway"))
             request.httpMethod = "POST"
@@ -52,38 +65,36 @@ struct LedgerEndToEndTests {
             #expect((response as? HTTPURLResponse)?.statusCode == 400)
             let problem = try #require(try JSONSerialization.jsonObject(with: body) as? [String: String])
             #expect(problem["code"] == "unknown_key_id")
-            let receipt = try DeletionReceipt.open(try #require(problem["receipt"]), verifier: verifier)
-            #expect(receipt.index == 0)
-            #expect(receipt.bytesWiped == 0)
-            #expect(receipt.wipeVerified)
-            // The device library surfaces it on the error, verified against the pinned key.
+            #expect(problem["receipt"] == nil)
+            // The device library gets the code and no receipt.
             let config = try #require(try await LetheClient(serverURL: base, token: token).fetchKeyConfigs().first)
-            let wrongKey = OHTTPKeyConfig(keyID: 99, kemID: config.kemID, publicKey: config.publicKey, suites: config.suites)
             var client = LetheClient(serverURL: base, token: token)
-            client.pinnedKeyConfig = wrongKey
-            do {
+            client.pinnedKeyConfig = OHTTPKeyConfig(keyID: 99, kemID: config.kemID, publicKey: config.publicKey, suites: config.suites)
+            let error = await #expect(throws: LetheClientError.self) {
                 _ = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
-                Issue.record("a request to an unknown key id must fail")
-            } catch let error as LetheClientError {
-                #expect(error.code == "unknown_key_id")
-                #expect(error.receipt?.index == 1)
             }
+            #expect(error?.code == "unknown_key_id" && error?.receipt == nil)
+            #expect(try DeletionLedger.readEntries(in: directory).isEmpty)
+            let summaries = try await Self.summaries(in: directory) { $0.map { $0.refused["unknown_key_id"] ?? 0 }.reduce(0, +) == 2 }
+            #expect(summaries.map { $0.refused["unknown_key_id"] ?? 0 }.reduce(0, +) == 2)
+            #expect(summaries.allSatisfy { $0.requests == 0 })
         }
     }
 
-    @Test("a successful analysis carries a verified receipt whose entry is proven in a signed checkpoint")
+    @Test("a successful analysis carries a verified receipt whose record opens its commitment, proven in a signed checkpoint")
     func receiptAndProof() async throws {
         try await run { base, token, verifier, directory in
             let client = LetheClient(serverURL: base, token: token)
             #expect(try await client.fetchLedgerKey() == verifier)
             let (response, receipt) = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
             #expect(receipt.requestID == response.requestID)
-            #expect(receipt.index == 0 && receipt.wipeVerified && receipt.origin == verifier.name)
-            let entry = try #require(try DeletionLedger.readEntries(in: directory).first)
-            #expect(receipt.leafHash == MerkleHash.leaf(try entry.canonicalJSON()))
-            #expect(receipt.bytesWiped == entry.totalBytesWiped && receipt.wipedAt == entry.wipedAt)
-            let proven = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(20))
-            #expect(proven.checkpoint.size >= 1)
+            #expect(receipt.record.sequence == 0 && receipt.wipeVerified && receipt.origin == verifier.name)
+            let record = try #require(try DeletionLedger.readEntries(in: directory).first)
+            #expect(receipt.recordJSON == (try record.canonicalJSON()))
+            #expect(receipt.commitment == (try record.commitment()))
+            #expect(receipt.bytesWiped == record.totalBytesWiped && receipt.wipedAt == record.wipedAt)
+            let proven = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(30))
+            #expect(proven.checkpoint.size >= 2 && proven.index == 0)
 
             // The receipt does not open with another request's context or another key.
             let other = try NoteSigner.generate(name: verifier.name).verifier
@@ -91,7 +102,7 @@ struct LedgerEndToEndTests {
         }
     }
 
-    @Test("a refused request also gets a verified receipt, and relays see only ciphertext in the header")
+    @Test("a request refused after decryption also gets a verified receipt, and relays see only ciphertext in the header")
     func refusedReceipt() async throws {
         try await run { base, _, verifier, _ in
             let client = LetheClient(serverURL: base, token: "not-a-token")
@@ -101,16 +112,17 @@ struct LedgerEndToEndTests {
             } catch let error as LetheClientError {
                 #expect(error.code == "invalid_token")
                 let receipt = try #require(error.receipt)
-                #expect(receipt.index == 0 && receipt.wipeVerified)
+                #expect(receipt.record.sequence == 0 && receipt.wipeVerified && receipt.record.errorCode == "invalid_token")
+                _ = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(30))
             } catch {
                 Issue.record("unexpected \(error)")
             }
         }
     }
 
-    @Test("checkpoint, tiles, entries and proofs are published and agree with each other")
+    @Test("checkpoint, tiles, entries, periods and proofs are published and agree with each other")
     func publication() async throws {
-        try await run { base, token, verifier, _ in
+        try await run { base, token, verifier, directory in
             let client = LetheClient(serverURL: base, token: token)
             let bad = LetheClient(serverURL: base, token: "nope")
             _ = try? await bad.analyzeWithReceipt(photo: Data([0xFF, 0xD8, 0xFF]), ledgerKey: verifier)
@@ -120,49 +132,59 @@ struct LedgerEndToEndTests {
                 if status == 200 { early = try Checkpoint.open(String(decoding: note, as: UTF8.self), verifier: verifier) } else { try await Task.sleep(for: .milliseconds(100)) }
             }
             let one = try #require(early)
-            #expect(one.size == 1)
+            #expect(one.size == 2)
             for _ in 0..<4 { _ = try? await bad.analyzeWithReceipt(photo: Data([0xFF, 0xD8, 0xFF]), ledgerKey: verifier) }
             let (_, receipt) = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
-            let proven = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(20))
-            #expect(proven.checkpoint.size == 6)
+            let proven = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(30))
+            #expect(proven.checkpoint.size == 12 && proven.index == 10)
 
             let (status, note) = try await Self.get(base, "/ledger/checkpoint")
             #expect(status == 200)
             let checkpoint = try Checkpoint.open(String(decoding: note, as: UTF8.self), verifier: verifier)
             #expect(checkpoint == proven.checkpoint)
 
+            // The receipt's period names its batch.
+            let (periodStatus, periodData) = try await Self.get(base, "/ledger/period?start=\(receipt.period)")
+            #expect(periodStatus == 200)
+            let period = try JSONDecoder().decode(PeriodDocument.self, from: periodData)
+            #expect(period.batches.contains(PublishedBatch(first: 10, summary: 11)))
+            #expect(try await Self.get(base, "/ledger/period?start=1999-01-01T00:00:00.000Z").0 == 404)
+
             // tlog-tiles: the partial level-0 tile and entry bundle rebuild the signed root.
-            let (tileStatus, tile) = try await Self.get(base, "/ledger/tile/0/000.p/6")
-            let (bundleStatus, bundle) = try await Self.get(base, "/ledger/tile/entries/000.p/6")
-            #expect(tileStatus == 200 && bundleStatus == 200 && tile.count == 6 * 32)
+            let (tileStatus, tile) = try await Self.get(base, "/ledger/tile/0/000.p/12")
+            let (bundleStatus, bundle) = try await Self.get(base, "/ledger/tile/entries/000.p/12")
+            #expect(tileStatus == 200 && bundleStatus == 200 && tile.count == 12 * 32)
             let hashes = stride(from: 0, to: tile.count, by: 32).map { Data(tile[$0..<$0 + 32]) }
             #expect(MerkleTree(leafHashes: hashes).root() == checkpoint.rootHash)
             var offset = bundle.startIndex
             var leaves: [Data] = []
+            let records = try DeletionLedger.readEntries(in: directory)
             while offset < bundle.endIndex {
                 let length = Int(bundle[offset]) << 8 | Int(bundle[offset + 1])
                 let entry = bundle[(offset + 2)..<(offset + 2 + length)]
-                #expect(!String(decoding: entry, as: UTF8.self).contains("127.0.0.1"))
+                let text = String(decoding: entry, as: UTF8.self)
+                #expect(!text.contains("127.0.0.1") && !text.contains("wiped_at") && !text.contains("device"))
+                for record in records { #expect(!text.contains(record.requestID)) }
                 leaves.append(MerkleHash.leaf(entry))
                 offset += 2 + length
             }
             #expect(leaves == hashes)
-            #expect(try await Self.get(base, "/ledger/tile/0/000.p/7").0 == 404)
+            #expect(try await Self.get(base, "/ledger/tile/0/000.p/13").0 == 404)
             #expect(try await Self.get(base, "/ledger/tile/0/000").0 == 404)
 
             // Entries by range are the same bytes.
-            let (_, lines) = try await Self.get(base, "/ledger/entries?start=0&end=6")
+            let (_, lines) = try await Self.get(base, "/ledger/entries?start=0&end=12")
             #expect(lines.split(separator: 0x0A).map { MerkleHash.leaf($0) } == hashes)
 
             // Consistency between the first checkpoint and the latest.
-            let (keptStatus, kept) = try await Self.get(base, "/ledger/checkpoints/00000000000000000001")
+            let (keptStatus, kept) = try await Self.get(base, "/ledger/checkpoints/00000000000000000002")
             #expect(keptStatus == 200 && String(decoding: kept, as: UTF8.self).hasPrefix(one.body))
-            let (_, proofData) = try await Self.get(base, "/ledger/proof/consistency?old=1&new=6")
+            let (_, proofData) = try await Self.get(base, "/ledger/proof/consistency?old=2&new=12")
             let proof = try JSONDecoder().decode(ConsistencyProofDocument.self, from: proofData)
             #expect(MerkleProof.verifyConsistency(
-                oldSize: 1, newSize: 6, oldRoot: one.rootHash, newRoot: checkpoint.rootHash,
+                oldSize: 2, newSize: 12, oldRoot: one.rootHash, newRoot: checkpoint.rootHash,
                 proof: proof.proof.compactMap { Data(base64Encoded: $0) }))
-            #expect(try await Self.get(base, "/ledger/proof/inclusion?index=9&size=6").0 == 404)
+            #expect(try await Self.get(base, "/ledger/proof/inclusion?index=19&size=12").0 == 404)
         }
     }
 }

@@ -17,9 +17,11 @@ struct WorkerHarness: Sendable {
     let ledgerDirectory: URL
     let configuration: ServerConfiguration
 
+    /// - Parameter configure: last changes to the configuration (ledger clock, thresholds).
     init(
         maxBytes: Int? = nil, adminToken: String? = nil, maxConcurrent: Int? = nil, maxQueued: Int? = nil,
-        queueTimeoutSeconds: Double? = nil, deviceRequestsPerMinute: Int = 0, deviceBurst: Int? = nil
+        queueTimeoutSeconds: Double? = nil, deviceRequestsPerMinute: Int = 0, deviceBurst: Int? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
     ) {
         ledgerDirectory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-e2e-\(UUID().uuidString)")
         var configuration = ServerConfiguration()
@@ -39,6 +41,9 @@ struct WorkerHarness: Sendable {
         configuration.modelsDirectory = packageRoot.appendingPathComponent("Config/models").path
         configuration.profilesDirectory = packageRoot.appendingPathComponent("Config/profiles").path
         if let maxBytes { configuration.decodeLimits.maxBytes = maxBytes }
+        // Short publication periods: a test sees its period's summary (and refusal counts) soon.
+        configuration.ledger.checkpointIntervalSeconds = 0.25
+        configure(&configuration)
         self.configuration = configuration
     }
 
@@ -71,8 +76,35 @@ struct WorkerHarness: Sendable {
 
         var client: LetheClient { LetheClient(serverURL: baseURL, token: token) }
 
+        /// The private deletion records (one per request that held plaintext).
         func ledgerEntries() throws -> [DeletionRecord] {
             try DeletionLedger.readEntries(in: ledgerDirectory)
+        }
+
+        /// Requests refused before any plaintext existed, by code, over the published period
+        /// summaries, once they reach `expected` (polls; returns what is there after 60 s).
+        func publishedRefusals(reaching expected: [String: Int]) async throws -> [String: Int] {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while true {
+                var counts: [String: Int] = [:]
+                for case .summary(let summary) in (try? DeletionLedger.readLog(in: ledgerDirectory)) ?? [] {
+                    counts.merge(summary.refused, uniquingKeysWith: +)
+                }
+                if expected.allSatisfy({ counts[$0.key, default: 0] >= $0.value }) || ContinuousClock.now > deadline { return counts }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+
+        /// The operator listener's `/metrics` text.
+        func metrics() async throws -> String {
+            let (body, _) = try await URLSession.shared.data(from: adminURL.appendingPathComponent("metrics"))
+            return String(decoding: body, as: UTF8.self)
+        }
+
+        /// The value of an unlabelled metric, e.g. `lethe_replays_refused_total`.
+        func metric(_ name: String) async throws -> Double? {
+            try await metrics().split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }
         }
 
         /// Posts raw bytes to the gateway and returns the outer status and body.
@@ -95,7 +127,10 @@ struct WorkerHarness: Sendable {
 
         /// A known-length BHTTP analysis request.
         func innerRequest(photo: Data, kind: String = "skin", authorization: Authorization = .deviceToken) -> Data {
-            var fields = [BinaryHTTPField(name: "content-type", value: "application/octet-stream")]
+            var fields = [
+                BinaryHTTPField(name: "content-type", value: "application/octet-stream"),
+                BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
+            ]
             switch authorization {
             case .deviceToken: fields.append(BinaryHTTPField(name: "authorization", value: "Bearer \(token)"))
             case .bearer(let other): fields.append(BinaryHTTPField(name: "authorization", value: "Bearer \(other)"))

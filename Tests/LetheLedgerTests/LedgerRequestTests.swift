@@ -87,6 +87,9 @@ struct LedgerRequestTests {
         ("/ledger/entries?end=9223372036854775807&start=9223372036854775806&_=x", .entries(Int.max - 1..<Int.max)),
         ("/ledger/proof/inclusion?index=9223372036854775806&size=9223372036854775807", .inclusionProof(index: Int.max - 1, size: Int.max)),
         ("/ledger/proof/consistency?old=0&new=9223372036854775807", .consistencyProof(oldSize: 0, newSize: Int.max)),
+        ("/ledger/period?start=2026-11-22T10:15:00.000Z", .period("2026-11-22T10:15:00.000Z")),
+        ("/ledger/period?start=2026-11-22T10:15:00.5Z", .period("2026-11-22T10:15:00.500Z")),
+        ("/ledger/period?start=2026-11-22T10%3A15%3a00.000Z", .period("2026-11-22T10:15:00.000Z")),
     ])
     func routes(target: String, expected: LedgerRequest) throws {
         #expect(try Self.parse(target) == expected)
@@ -107,6 +110,10 @@ struct LedgerRequestTests {
         ("/ledger/proof/inclusion?index=%31&size=2", "malformed_ledger_request"),
         ("/ledger/proof/consistency?old=-9223372036854775808&new=0", "malformed_ledger_request"),
         ("/ledger/proof/consistency?new=3", "malformed_ledger_request"),
+        ("/ledger/period", "malformed_ledger_request"),
+        ("/ledger/period?start=yesterday", "malformed_ledger_request"),
+        ("/ledger/period?start=99999-01-01T00:00:00.000Z", "malformed_ledger_request"),
+        ("/ledger/period?start=2026-11-22T10:15:00.000Z%00", "malformed_ledger_request"),
         ("/ledger/" + String(repeating: "a", count: 600), "malformed_ledger_request"),
         ("/ledger/", "not_found"),
         ("/ledger", "not_found"),

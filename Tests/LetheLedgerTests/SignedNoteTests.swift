@@ -54,14 +54,24 @@ struct SignedNoteTests {
         #expect(throws: LetheError.self) { try Checkpoint(body: "origin\n08\n\(checkpoint.rootHash.base64EncodedString())\n") }
     }
 
-    @Test("receipts round-trip, verify, and cannot pass for checkpoints")
+    @Test("receipts round-trip, verify, open their commitment, and cannot pass for checkpoints")
     func receipt() throws {
         let signer = try NoteSigner.generate(name: "lethe.local/test")
-        let receipt = DeletionReceipt(origin: "lethe.local/test", index: 41, leafHash: MerkleHash.leaf(Data("x".utf8)), requestID: "00ff", wipedAt: "2026-11-22T10:15:03.127Z", bytesWiped: 1234, wipeVerified: true)
+        var record = DeletionRecord(
+            requestID: "00ff", devicePseudonym: nil, kind: "skin", receivedAt: Date(timeIntervalSince1970: 1_790_000_000),
+            plaintextLifetimeMicroseconds: 1000, bytesWiped: ["pixels": 1234], buffersWiped: 1, wipeVerified: true, errorCode: nil)
+        record.sequence = 41
+        record.wipedAt = "2026-09-21T14:13:20.127Z"
+        record.period = "2026-09-21T14:13:00.000Z"
+        record.periodEnd = "2026-09-21T14:14:00.000Z"
+        record.salt = "00112233445566778899aabbccddeeff"
+        let receipt = try DeletionReceipt(origin: "lethe.local/test", record: record, canonicalJSON: record.canonicalJSON())
         let note = try receipt.signed(by: signer)
-        #expect(try DeletionReceipt.open(note, verifier: signer.verifier) == receipt)
+        #expect(note.hasPrefix("lethe.receipt/v2\norigin lethe.local/test\nperiod 2026-09-21T14:13:00.000Z 2026-09-21T14:14:00.000Z\ncommitment \(try record.commitment())\nrecord "))
+        let opened = try DeletionReceipt.open(note, verifier: signer.verifier)
+        #expect(opened == receipt && opened.bytesWiped == 1234 && opened.record.sequence == 41)
         #expect(throws: LetheError.self) { try Checkpoint.open(note, verifier: signer.verifier) }
-        #expect(throws: LetheError.self) { try DeletionReceipt.open(note.replacingOccurrences(of: "index 41", with: "index 42"), verifier: signer.verifier) }
+        #expect(throws: LetheError.self) { try DeletionReceipt.open(note.replacingOccurrences(of: "period 2026-09-21T14:13", with: "period 2026-09-21T14:12"), verifier: signer.verifier) }
     }
 
     @Test("tile paths encode and parse as C2SP tlog-tiles")

@@ -82,13 +82,16 @@ struct PublicRouteTests {
 
     @Test("every ledger route answers its failures with the problem document, never an error description or a path")
     func ledgerFailuresAreProblemDocuments() async throws {
-        let server = try ServerProcess()
+        // Each record published at once (a commitment and a summary each), so that the log is known.
+        let server = try ServerProcess(arguments: ["--checkpoint-entries", "1"])
         defer { server.stop() }
         // An empty log never signs a checkpoint: the first failure is deterministic.
         try await Self.expectProblem(server, "/ledger/checkpoint", status: 404, code: "not_in_ledger")
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         for _ in 0..<2 { _ = try? await client.analyze(photo: Data("not a photo".utf8)) }
         try server.waitForLedgerEntries(2)
+        let deadline = Date().addingTimeInterval(30)
+        while try await Self.get(server, "/ledger/checkpoints/4").status != 200, Date() < deadline { usleep(50_000) }
 
         let failures: [(String, Int, String)] = [
             ("/ledger", 404, "not_found"),
@@ -96,7 +99,9 @@ struct PublicRouteTests {
             ("/ledger/checkpoints/5", 404, "not_in_ledger"),
             ("/ledger/checkpoints/five", 400, "malformed_ledger_request"),
             ("/ledger/tile/0/001", 404, "not_in_ledger"),
-            ("/ledger/tile/0/000.p/3", 404, "not_in_ledger"),
+            ("/ledger/tile/0/000.p/5", 404, "not_in_ledger"),
+            ("/ledger/period?start=1999-01-01T00:00:00.000Z", 404, "not_in_ledger"),
+            ("/ledger/period?start=never", 400, "malformed_ledger_request"),
             ("/ledger/tile/0/1", 400, "malformed_ledger_request"),
             ("/ledger/tile/entries/000.p/9", 404, "not_in_ledger"),
             ("/ledger/entries", 400, "malformed_ledger_request"),
@@ -115,8 +120,8 @@ struct PublicRouteTests {
         #expect(try await Self.get(server, "/ledger/entries?start=0&end=2").status == 200)
         #expect(try await Self.get(server, "/ledger/tile/entries/000.p/2").status == 200)
 
-        // A segment the worker cannot read any more: 503, and the path stays in the operator's log.
-        let segments = server.ledgerDirectory.appendingPathComponent("segments")
+        // A log segment the worker cannot read any more: 503, and the path stays in the operator's log.
+        let segments = server.ledgerDirectory.appendingPathComponent("log")
         for name in try FileManager.default.contentsOfDirectory(atPath: segments.path) {
             try FileManager.default.removeItem(at: segments.appendingPathComponent(name))
         }

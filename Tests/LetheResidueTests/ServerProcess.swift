@@ -1,5 +1,8 @@
 import Foundation
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,6 +14,8 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let directory: URL
     let port: Int
+    /// The operator listener (`/metrics`, `/readyz`).
+    let adminPort: Int
     let token: String
     /// The worker's own pid (not a wrapper's such as strace), from its start-up line.
     let pid: Int32
@@ -62,24 +67,54 @@ final class ServerProcess: @unchecked Sendable {
 
         let deadline = Date().addingTimeInterval(60)
         var port: Int?
+        var adminPort: Int?
         var token: String? = knownToken
         var pid: Int32?
-        while Date() < deadline, port == nil || token == nil || pid == nil {
+        while Date() < deadline, port == nil || adminPort == nil || token == nil || pid == nil {
             let output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
             port = Self.capture(#"listening on http://127\.0\.0\.1:(\d+)"#, in: output).flatMap(Int.init)
+            adminPort = Self.capture(#"operator endpoints \(metrics, healthz, readyz\) on http://[^:]+:(\d+)"#, in: output).flatMap(Int.init)
             pid = Self.capture(#"\(pid (\d+)\)"#, in: output).flatMap(Int32.init)
             token = token ?? Self.capture(#"--token (\S+)"#, in: output)
             if !process.isRunning { break }
             usleep(50_000)
         }
-        guard let port, let token, let pid else {
+        guard let port, let adminPort, let token, let pid else {
             let log = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
             if process.isRunning { process.terminate() }
             throw HarnessError("lethe serve did not start: \(log.suffix(2000))")
         }
         self.port = port
+        self.adminPort = adminPort
         self.token = token
         self.pid = pid
+    }
+
+    /// The operator listener's `/metrics` text.
+    func metrics() async throws -> String {
+        let url = URL(string: "http://127.0.0.1:\(adminPort)/metrics")!
+        let (body, _) = try await URLSession.shared.data(from: url)
+        return String(decoding: body, as: UTF8.self)
+    }
+
+    /// The value of an unlabelled metric, e.g. `lethe_uploads_in_progress`; nil when absent.
+    func metric(_ name: String) async throws -> Double? {
+        try await metrics().split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    /// Waits until `metric` has `value` (an event the worker reports), or throws after 60 s.
+    func waitForMetric(_ name: String, toBe value: Double) async throws {
+        let deadline = Date().addingTimeInterval(60)
+        var seen = try await metric(name)
+        while seen != value {
+            guard Date() < deadline else {
+                let shown = seen.map { "\($0)" } ?? "absent"
+                throw HarnessError("\(name) is \(shown), expected \(value)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            seen = try await metric(name)
+        }
     }
 
     /// The server's log so far.

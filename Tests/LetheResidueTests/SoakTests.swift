@@ -142,9 +142,11 @@ struct SoakTests {
         print(String(format: "soak: RSS after warm-up %.1f MiB, at the end %.1f MiB, growth %.1f %%", warm / 1_048_576, last / 1_048_576, growth * 100))
         #expect(growth < 0.10, "RSS grew \(growth * 100) % after warm-up: \(residentAfterBlock)")
 
-        // Every request left exactly one entry; no photo left anything in memory, logs or ledger.
-        try server.waitForLedgerEntries(requests, timeoutSeconds: 60)
-        #expect(server.ledgerEntryCount() == requests)
+        // Every request that held plaintext left exactly one record (the tampered envelopes were
+        // never decrypted: they are counted per period); no photo left anything in memory, logs or ledger.
+        let recorded = (0..<requests).filter { Case.pattern[$0 % Case.pattern.count] != .tampered }.count
+        try server.waitForLedgerEntries(recorded, timeoutSeconds: 60)
+        #expect(server.ledgerEntryCount() == recorded)
         try ResidueTests().expectNoResidue(server, photos.all, "after the soak")
 
         // Drain (final checkpoint), then the offline audit over all 10,000 entries.
@@ -154,7 +156,8 @@ struct SoakTests {
         let verifierKey = try #require(key.output.split(separator: "\n").last.map(String.init))
         let audit = try GracefulShutdownTests.lethe(["audit", "verify", server.ledgerDirectory.path, "--key", verifierKey])
         #expect(audit.status == 0, "\(audit.output)")
-        #expect(audit.output.contains("latest covers \(requests)"), "\(audit.output)")
+        #expect(audit.output.contains("latest covers \(recorded) records"), "\(audit.output)")
+        #expect(audit.output.contains("\(requests - recorded) requests refused before any plaintext"), "\(audit.output)")
         print("soak: load \(loadDone - started), scan and audit \(ContinuousClock.now - loadDone)")
     }
 }

@@ -55,6 +55,8 @@ public struct FaceDetector: Sendable {
                             Self.integrate(levelPlane, width: levelWidth, height: levelHeight, sums: sums, squares: squares)
                             let step = scale > 2 ? 1 : 2
                             for y in stride(from: 0, through: levelHeight - cascade.windowHeight, by: step) {
+                                // A request past its deadline stops here; the pipeline reports it.
+                                if ProcessingDeadline.currentThreadDeadlinePassed { break }
                                 for x in stride(from: 0, through: levelWidth - cascade.windowWidth, by: step)
                                 where CascadeEvaluation.passes(cascade, sums: sums, squares: squares, stride: levelWidth + 1, x: x, y: y) {
                                     hits.append((Double(x) * scale, Double(y) * scale, Double(cascade.windowWidth) * scale))

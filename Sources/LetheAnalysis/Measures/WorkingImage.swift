@@ -86,6 +86,8 @@ struct WorkingImage {
         }
         let floor = 0.5 / 255 / 12.92
         for wy in 0..<height {
+            // A request past its deadline stops here; the pipeline reports the deadline.
+            if wy & 15 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
             for wx in 0..<width {
                 var red = 0.0, green = 0.0, blue = 0.0
                 var codeR = 0, codeG = 0, codeB = 0

@@ -1,3 +1,5 @@
+import LetheImaging
+
 /// What one pass over the pixels measures: exposure, the skin mask (written to an arena buffer)
 /// and the box-averaged luma plane used for the blur measure.
 struct ImageScan {
@@ -35,6 +37,8 @@ struct ImageScan {
         let lumaToFloat = 1 / Float(SkinMask.one)
 
         for y in 0..<height {
+            // A request past its deadline stops here; the pipeline reports the deadline.
+            if y & 63 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
             let row = y * width
             let planeRow = y / scale
             let feedsPlane = planeRow < planeHeight

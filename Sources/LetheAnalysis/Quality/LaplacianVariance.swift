@@ -1,3 +1,5 @@
+import LetheImaging
+
 /// Sharpness as the variance of the Laplacian of luma (Pech-Pacheco, Cristóbal, Chamorro-Martínez
 /// & Fernández-Valdivia 2000, "Diatom autofocusing in brightfield microscopy: a comparative
 /// study", ICPR 2000, vol. 3, pp. 314–317). A sharp image has strong second derivatives at edges
@@ -10,6 +12,8 @@ enum LaplacianVariance {
         var sum = 0.0
         var sumOfSquares = 0.0
         for y in 1..<height - 1 {
+            // A request past its deadline stops here; the pipeline reports the deadline.
+            if y & 63 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
             let row = y * width
             var rowSum: Float = 0
             var rowSquares: Float = 0

@@ -26,6 +26,18 @@ public struct OHTTPGateway: Sendable {
         OHTTPKeyConfig.encodeList(keyRing.keySet.published(at: Date()).map(\.config))
     }
 
+    /// The HPKE encapsulated key (`enc`) of an encapsulated request, read without decrypting
+    /// anything, for replay detection (RFC 9458 §6.5): `enc` is fresh for every encapsulation, so
+    /// a copy of a request carries the same one. Nil when the envelope is too short or names a key
+    /// the gateway does not accept (`decapsulate` then says precisely why).
+    public func encapsulatedKey(of encapsulatedRequest: some DataProtocol) -> Data? {
+        var reader = NetworkByteReader(Array(encapsulatedRequest.prefix(OHTTPRequestHeader.byteCount + 2048)))
+        guard let header = OHTTPRequestHeader(&reader),
+              let key = keyRing.keySet.acceptedKey(id: header.keyID, at: Date()), header.kemID == key.kem.kemID,
+              let enc = reader.readBytes(key.kem.encapsulatedKeyByteCount) else { return nil }
+        return Data(enc)
+    }
+
     /// Decapsulates a request (RFC 9458 §4.3): reads `hdr || enc || ct`, sets up HPKE with
     /// `info = "message/bhttp request" || 0x00 || hdr`, opens `ct`, and moves the plaintext
     /// into `arena` as a `.requestBody` buffer (the `Data` HPKE returned is wiped in place).

@@ -14,9 +14,14 @@ public enum ImageDecoder {
     ///
     /// Callable from any thread. `bytes` must stay valid for the call (libvips reads it in place
     /// and does not copy); the caller wipes it afterwards.
+    /// - Parameter deadline: when given, checked before each step, and libvips and libjpeg stop
+    ///   decoding at their next tile or row once it has passed.
     /// - Throws: `empty_body`, `payload_too_large`, `unsupported_media_type`, `image_too_large`,
-    ///   `image_too_complex`, `image_corrupt`, `imaging_unavailable`, `memory_budget_exceeded`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena) throws(LetheError) -> DecodedImage {
+    ///   `image_too_complex`, `image_corrupt`, `imaging_unavailable`, `memory_budget_exceeded`,
+    ///   `processing_deadline_exceeded`.
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena, deadline: ProcessingDeadline? = nil
+    ) throws(LetheError) -> DecodedImage {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .emptyBody }
         guard bytes.count <= limits.maxBytes else {
             throw .payloadTooLarge(byteCount: bytes.count, limit: limits.maxBytes)
@@ -36,11 +41,13 @@ public enum ImageDecoder {
             vips_error_clear()
             vips_thread_shutdown()
         }
-        return try decodePipeline(base, count: bytes.count, format: format, limits: limits, arena: arena)
+        try deadline?.check()
+        return try decodePipeline(base, count: bytes.count, format: format, limits: limits, arena: arena, deadline: deadline)
     }
 
     private static func decodePipeline(
-        _ base: UnsafeRawPointer, count: Int, format: ImageFormat, limits: DecodeLimits, arena: PlaintextArena
+        _ base: UnsafeRawPointer, count: Int, format: ImageFormat, limits: DecodeLimits, arena: PlaintextArena,
+        deadline: ProcessingDeadline?
     ) throws(LetheError) -> DecodedImage {
         // The load call only reads the header; pixels are decoded when the final write pulls them.
         guard let loaded = load(base, count: count, format: format) else {
@@ -61,7 +68,16 @@ public enum ImageDecoder {
         guard MemoryBudget.reserve(decoderBytes) else { throw .memoryBudgetExceeded(byteCount: decoderBytes) }
         defer { MemoryBudget.release(decoderBytes) }
 
+        // libvips signals progress on the loaded image while the loader decodes into its own
+        // memory, and on the pipeline's output while the write below pulls it: both stop at the
+        // deadline. The handlers go before the images do.
+        deadline?.watch(loaded.pointer)
+        defer { deadline?.unwatch(loaded.pointer) }
+        try deadline?.check()
+
         guard let canonical = canonicalSRGB8(loaded) else { throw .imageCorrupt(format, stage: "colour conversion") }
+        deadline?.watch(canonical.pointer)
+        defer { deadline?.unwatch(canonical.pointer) }
         // The write below trusts these to size our buffer: check them exactly.
         guard canonical.width * canonical.height == width * height, canonical.bands == 3,
               canonical.bandFormat == VIPS_FORMAT_UCHAR else {
@@ -75,16 +91,24 @@ public enum ImageDecoder {
         } catch {
             throw .allocationFailed(error, "\(byteCount) bytes for pixels", reportedAs: .imagingUnavailable)
         }
+        // Allocating and locking the pixel buffer takes a while for a large photo.
+        do throws(LetheError) { try deadline?.check() } catch {
+            arena.release(pixels)
+            throw error
+        }
         let written = pixels.withUnsafeMutableBytes { target -> Bool in
             guard let target = target.baseAddress,
                   let wrapped = vips_image_new_from_memory(
                       target, byteCount, Int32(canonical.width), Int32(canonical.height), 3, VIPS_FORMAT_UCHAR
                   ) else { return false }
             let destination = VipsImageHandle(wrapped)
-            return vips_image_write(canonical.pointer, destination.pointer) == 0
+            guard let deadline else { return vips_image_write(canonical.pointer, destination.pointer) == 0 }
+            return deadline.chargingCodec { vips_image_write(canonical.pointer, destination.pointer) == 0 }
         }
         guard written else {
             arena.release(pixels)
+            // A computation stopped at the deadline fails like a broken file: say which it was.
+            if let deadline, let reason = deadline.exceeded { throw .processingDeadlineExceeded(reason, limits: deadline.limits) }
             throw .imageCorrupt(format, stage: "pixel data")
         }
         return DecodedImage(width: canonical.width, height: canonical.height, format: format, pixels: pixels)

@@ -1,17 +1,27 @@
 import Foundation
 
-/// A compliance report over one or more replicas' ledgers: requests by outcome, bytes wiped,
-/// plaintext lifetimes (p50/p99/max and a histogram) and anomalies. Encodable as JSON; rendered
-/// as Markdown or HTML (with an inline SVG chart) by `LedgerReportRenderer`.
+/// A compliance report over one or more replicas' ledgers, period by period: requests by outcome,
+/// bytes wiped per buffer class, plaintext lifetimes (p50/p99/max and a histogram), requests
+/// refused before any plaintext existed, and anomalies. Built from the public period summaries
+/// (verified against the signed log); where the private records are present too (the operator's
+/// own audit) every summary was recomputed from them and the lifetime percentiles are exact.
+/// Encodable as JSON; rendered as Markdown or HTML (with an inline SVG chart) by `LedgerReportRenderer`.
 public struct LedgerReport: Codable, Sendable {
     public struct Replica: Codable, Sendable {
         public var directory: String
         public var origin: String?
-        /// Entries in the period.
+        /// Requests (records) in the period.
         public var entries: Int
         /// nil when no verifier key was given for this origin.
         public var verified: Bool?
+        /// Whether the private records were present and every summary was recomputed from them.
+        public var recordsChecked: Bool
         public var findings: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case directory, origin, entries, verified, findings
+            case recordsChecked = "records_checked"
+        }
     }
 
     public struct Bucket: Codable, Sendable {
@@ -24,6 +34,25 @@ public struct LedgerReport: Codable, Sendable {
         }
     }
 
+    /// One published batch: what a compliance officer signs off period by period.
+    public struct Period: Codable, Sendable {
+        public var origin: String?
+        public var period: String
+        public var periodEnd: String
+        public var requests: Int
+        public var wipesVerified: Int
+        public var refused: Int
+        public var bytesWiped: Int
+        public var plaintextLifetimeMaxMicroseconds: Int
+        enum CodingKeys: String, CodingKey {
+            case origin, period, requests, refused
+            case periodEnd = "period_end"
+            case wipesVerified = "wipes_verified"
+            case bytesWiped = "bytes_wiped"
+            case plaintextLifetimeMaxMicroseconds = "plaintext_lifetime_max_us"
+        }
+    }
+
     public var generatedAt: String
     public var since: String?
     public var until: String?
@@ -31,25 +60,32 @@ public struct LedgerReport: Codable, Sendable {
     public var requests: Int
     public var byOutcome: [String: Int]
     public var byErrorCode: [String: Int]
+    /// Requests refused before any plaintext existed (nothing to wipe), by code.
+    public var refusedBeforePlaintext: [String: Int]
     public var bytesWiped: Int
     public var bytesWipedByClass: [String: Int]
     public var buffersWiped: Int
     public var wipesVerified: Int
+    /// True when every lifetime is known (records present); else p50/p99 are histogram bucket bounds.
+    public var lifetimesExact: Bool
     public var lifetimeP50Microseconds: Int
     public var lifetimeP99Microseconds: Int
     public var lifetimeMaxMicroseconds: Int
     public var histogram: [Bucket]
+    public var periods: [Period]
     public var anomalies: [String]
 
     enum CodingKeys: String, CodingKey {
-        case since, until, replicas, requests, histogram, anomalies
+        case since, until, replicas, requests, histogram, periods, anomalies
         case generatedAt = "generated_at"
         case byOutcome = "by_outcome"
         case byErrorCode = "by_error_code"
+        case refusedBeforePlaintext = "refused_before_plaintext"
         case bytesWiped = "bytes_wiped"
         case bytesWipedByClass = "bytes_wiped_by_class"
         case buffersWiped = "buffers_wiped"
         case wipesVerified = "wipes_verified"
+        case lifetimesExact = "lifetimes_exact"
         case lifetimeP50Microseconds = "plaintext_lifetime_p50_us"
         case lifetimeP99Microseconds = "plaintext_lifetime_p99_us"
         case lifetimeMaxMicroseconds = "plaintext_lifetime_max_us"
@@ -64,60 +100,28 @@ public struct LedgerReport: Codable, Sendable {
     /// - Parameters:
     ///   - directories: one ledger directory per replica.
     ///   - verifiers: verifier keys; each directory is verified with the key whose name is its origin.
-    ///   - since, until: RFC 3339 bounds on `wiped_at` (inclusive, exclusive); prefixes such as `2026-11-01` work.
+    ///   - since, until: RFC 3339 bounds on the period start (inclusive, exclusive); prefixes such as `2026-11-01` work.
     public static func make(directories: [URL], verifiers: [NoteVerifier], since: String?, until: String?, now: Date = Date()) -> LedgerReport {
+        var totals = Totals()
         var replicas: [Replica] = []
-        var entries: [DeletionRecord] = []
         var anomalies: [String] = []
         for directory in directories {
             let origin = Self.origin(of: directory)
             let verifier = verifiers.first { $0.name == origin } ?? (verifiers.count == 1 && directories.count == 1 ? verifiers.first : nil)
-            var count = 0
-            let audit = LedgerAuditor.verify(directory, verifier: verifier) { entry in
-                if let since, entry.wipedAt < since { return }
-                if let until, entry.wipedAt >= until { return }
-                entries.append(entry)
-                count += 1
+            let before = totals.requests
+            let audit = LedgerAuditor.verify(directory, verifier: verifier) { item in
+                totals.add(item, origin: origin, since: since, until: until)
             }
             let label = origin ?? directory.path
             let findings = audit.failures.map { "FAIL \($0)" } + audit.warnings.map { "warning \($0)" }
             anomalies += audit.failures.map { "\(label): verification failed: \($0)" }
-            anomalies += audit.warnings.filter { $0.code == "torn_tail" }.map { "\(label): \($0.message)" }
-            replicas.append(Replica(directory: directory.path, origin: origin, entries: count, verified: verifier == nil ? nil : audit.passed, findings: findings))
+            anomalies += audit.warnings.filter { ["torn_tail", "torn_batch", "unpublished_records"].contains($0.code) }.map { "\(label): \($0.message)" }
+            replicas.append(Replica(
+                directory: directory.path, origin: origin, entries: totals.requests - before, verified: verifier == nil ? nil : audit.passed,
+                recordsChecked: audit.recordsPresent && audit.passed, findings: findings))
             if verifier == nil { anomalies.append("\(label): not verified (no verifier key for origin \(origin ?? "unknown"))") }
         }
-        let lifetimes = entries.map(\.plaintextLifetimeMicroseconds).sorted()
-        func percentile(_ p: Double) -> Int {
-            guard !lifetimes.isEmpty else { return 0 }
-            let rank = Int((p * Double(lifetimes.count)).rounded(.up))
-            return lifetimes[max(0, min(lifetimes.count - 1, rank - 1))]
-        }
-        var buckets = Self.bucketBoundsMilliseconds.map { Bucket(upToMilliseconds: $0, count: 0) } + [Bucket(upToMilliseconds: nil, count: 0)]
-        for lifetime in lifetimes {
-            let slot = Self.bucketBoundsMilliseconds.firstIndex { lifetime <= $0 * 1000 } ?? Self.bucketBoundsMilliseconds.count
-            buckets[slot].count += 1
-        }
-        var byClass: [String: Int] = [:]
-        for entry in entries { byClass.merge(entry.bytesWiped, uniquingKeysWith: +) }
-        let unverified = entries.filter { !$0.wipeVerified }
-        if !unverified.isEmpty {
-            anomalies.append("\(unverified.count) wipe(s) failed the read-back verify: entries \(unverified.prefix(20).map { "#\($0.sequence)" }.joined(separator: ", "))")
-        }
-        let slow = entries.filter { $0.plaintextLifetimeMicroseconds > Self.slowLifetimeMicroseconds }
-        if !slow.isEmpty {
-            anomalies.append("\(slow.count) request(s) held plaintext longer than \(Self.slowLifetimeMicroseconds / 1_000_000) s: entries \(slow.prefix(20).map { "#\($0.sequence)" }.joined(separator: ", "))")
-        }
-        let internalErrors = entries.filter { $0.errorCode == "internal_error" }.count
-        if internalErrors > 0 { anomalies.append("\(internalErrors) request(s) ended in internal_error") }
-        return LedgerReport(
-            generatedAt: DeletionRecord.timestamp(now), since: since, until: until, replicas: replicas,
-            requests: entries.count,
-            byOutcome: Dictionary(grouping: entries, by: \.outcome).mapValues(\.count),
-            byErrorCode: Dictionary(grouping: entries.compactMap(\.errorCode), by: { $0 }).mapValues(\.count),
-            bytesWiped: entries.map(\.totalBytesWiped).reduce(0, +), bytesWipedByClass: byClass,
-            buffersWiped: entries.map(\.buffersWiped).reduce(0, +), wipesVerified: entries.count - unverified.count,
-            lifetimeP50Microseconds: percentile(0.5), lifetimeP99Microseconds: percentile(0.99),
-            lifetimeMaxMicroseconds: lifetimes.last ?? 0, histogram: buckets, anomalies: anomalies)
+        return totals.report(replicas: replicas, anomalies: anomalies, since: since, until: until, now: now)
     }
 
     /// The origin of a ledger directory, from its newest checkpoint's first line or its key file's name.
@@ -132,5 +136,102 @@ public struct LedgerReport: Codable, Sendable {
             if parts.count >= 3 { return String(parts[2]) }
         }
         return nil
+    }
+}
+
+/// Sums over the batches (and legacy entries) of every replica.
+struct Totals {
+    var requests = 0
+    var byOutcome: [String: Int] = [:]
+    var byErrorCode: [String: Int] = [:]
+    var refused: [String: Int] = [:]
+    var bytesByClass: [String: Int] = [:]
+    var buffers = 0
+    var verified = 0
+    var exactLifetimes: [Int] = []
+    var histogram = Array(repeating: 0, count: LedgerReport.bucketBoundsMilliseconds.count + 1)
+    var lifetimeMax = 0
+    var allExact = true
+    var periods: [LedgerReport.Period] = []
+    var unverified: [String] = []
+    var slow: [String] = []
+
+    mutating func add(_ item: LedgerAuditor.Item, origin: String?, since: String?, until: String?) {
+        switch item {
+        case .legacy(let record):
+            if let since, record.wipedAt < since { return }
+            if let until, record.wipedAt >= until { return }
+            let summary = PeriodSummary(
+                sequence: record.sequence, period: record.wipedAt, periodEnd: record.wipedAt, journalStart: 0, records: [record],
+                refused: [:], clockStep: nil)
+            add(summary, records: [record], origin: origin, place: "entry #\(record.sequence)", isPeriod: false)
+        case .batch(let summary, let records):
+            if let since, summary.period < since { return }
+            if let until, summary.period >= until { return }
+            add(summary, records: records, origin: origin, place: "period \(summary.period)", isPeriod: true)
+        }
+    }
+
+    private mutating func add(_ summary: PeriodSummary, records: [DeletionRecord]?, origin: String?, place: String, isPeriod: Bool) {
+        requests &+= summary.requests
+        byOutcome.merge(summary.byOutcome, uniquingKeysWith: &+)
+        byErrorCode.merge(summary.byErrorCode, uniquingKeysWith: &+)
+        refused.merge(summary.refused, uniquingKeysWith: &+)
+        bytesByClass.merge(summary.bytesWiped, uniquingKeysWith: &+)
+        buffers &+= summary.buffersWiped
+        verified &+= summary.wipesVerified
+        lifetimeMax = max(lifetimeMax, summary.plaintextLifetimeMaxMicroseconds)
+        for (slot, count) in summary.lifetimeHistogram.enumerated() where slot < histogram.count { histogram[slot] &+= count }
+        if let records {
+            exactLifetimes += records.map(\.plaintextLifetimeMicroseconds)
+            unverified += records.filter { !$0.wipeVerified }.map { "#\($0.sequence)" }
+            slow += records.filter { $0.plaintextLifetimeMicroseconds > LedgerReport.slowLifetimeMicroseconds }.map { "#\($0.sequence)" }
+        } else {
+            allExact = allExact && summary.requests == 0
+            if summary.wipesVerified < summary.requests { unverified.append(place) }
+            if summary.plaintextLifetimeMaxMicroseconds > LedgerReport.slowLifetimeMicroseconds { slow.append(place) }
+        }
+        if isPeriod {
+            periods.append(LedgerReport.Period(
+                origin: origin, period: summary.period, periodEnd: summary.periodEnd, requests: summary.requests,
+                wipesVerified: summary.wipesVerified, refused: summary.refusedCount, bytesWiped: summary.bytesWiped.values.reduce(0, &+),
+                plaintextLifetimeMaxMicroseconds: summary.plaintextLifetimeMaxMicroseconds))
+        }
+    }
+
+    /// p (0…1) of the lifetimes: exact when every record was read, else the upper bound of the
+    /// histogram bucket holding that rank.
+    func percentile(_ p: Double) -> Int {
+        guard requests > 0 else { return 0 }
+        let rank = max(1, Int((p * Double(requests)).rounded(.up)))
+        if allExact {
+            let sorted = exactLifetimes.sorted()
+            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, rank - 1)]
+        }
+        var seen = 0
+        for (slot, count) in histogram.enumerated() {
+            seen &+= count
+            if seen >= rank { return slot < LedgerReport.bucketBoundsMilliseconds.count ? LedgerReport.bucketBoundsMilliseconds[slot] * 1000 : lifetimeMax }
+        }
+        return lifetimeMax
+    }
+
+    func report(replicas: [LedgerReport.Replica], anomalies: [String], since: String?, until: String?, now: Date) -> LedgerReport {
+        var anomalies = anomalies
+        if !unverified.isEmpty {
+            anomalies.append("\(requests &- verified) wipe(s) failed the read-back verify: \(unverified.prefix(20).joined(separator: ", "))")
+        }
+        if !slow.isEmpty {
+            anomalies.append("request(s) held plaintext longer than \(LedgerReport.slowLifetimeMicroseconds / 1_000_000) s: \(slow.prefix(20).joined(separator: ", "))")
+        }
+        if let internalErrors = byErrorCode["internal_error"], internalErrors > 0 { anomalies.append("\(internalErrors) request(s) ended in internal_error") }
+        var buckets = LedgerReport.bucketBoundsMilliseconds.map { LedgerReport.Bucket(upToMilliseconds: $0, count: 0) } + [LedgerReport.Bucket(upToMilliseconds: nil, count: 0)]
+        for slot in buckets.indices { buckets[slot].count = histogram[slot] }
+        return LedgerReport(
+            generatedAt: DeletionRecord.timestamp(now), since: since, until: until, replicas: replicas, requests: requests,
+            byOutcome: byOutcome, byErrorCode: byErrorCode, refusedBeforePlaintext: refused,
+            bytesWiped: bytesByClass.values.reduce(0, &+), bytesWipedByClass: bytesByClass, buffersWiped: buffers, wipesVerified: verified,
+            lifetimesExact: allExact, lifetimeP50Microseconds: percentile(0.5), lifetimeP99Microseconds: percentile(0.99),
+            lifetimeMaxMicroseconds: lifetimeMax, histogram: buckets, periods: periods, anomalies: anomalies)
     }
 }

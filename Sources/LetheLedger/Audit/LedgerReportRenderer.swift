@@ -25,6 +25,15 @@ public enum LedgerReportRenderer {
         return bucket.upToMilliseconds.map { "\(lower)–\($0) ms" } ?? "> \(lower) ms"
     }
 
+    /// Periods shown in Markdown and HTML: all of them up to 200, else those with an unverified
+    /// wipe (the JSON always has every period).
+    static func shownPeriods(_ report: LedgerReport) -> [LedgerReport.Period] {
+        report.periods.count <= 200 ? report.periods : report.periods.filter { $0.wipesVerified < $0.requests }
+    }
+
+    /// "≤ " when percentiles come from histogram buckets (the private records were not read).
+    static func lifetimeBound(_ report: LedgerReport) -> String { report.lifetimesExact ? "" : "≤ " }
+
     static func period(_ report: LedgerReport) -> String {
         "\(report.since ?? "beginning") to \(report.until ?? "now")"
     }
@@ -45,14 +54,26 @@ public enum LedgerReportRenderer {
             lines += ["", "| error code | requests |", "| --- | --- |"]
             lines += report.byErrorCode.sorted { $0.key < $1.key }.map { "| `\($0.key)` | \($0.value) |" }
         }
+        if !report.refusedBeforePlaintext.isEmpty {
+            lines += ["", "Refused before any plaintext existed (nothing to wipe; counted per period, not recorded one by one):", "",
+                "| code | requests |", "| --- | --- |"]
+            lines += report.refusedBeforePlaintext.sorted { $0.key < $1.key }.map { "| `\($0.key)` | \($0.value) |" }
+        }
         lines += ["", "## Wiping", "",
             "\(report.bytesWiped) plaintext bytes in \(report.buffersWiped) buffers wiped; \(report.wipesVerified) of \(report.requests) wipes verified by read-back.", "",
             "| buffer class | bytes wiped |", "| --- | --- |"]
         lines += report.bytesWipedByClass.sorted { $0.key < $1.key }.map { "| \($0.key) | \($0.value) |" }
         lines += ["", "## Plaintext lifetime", "",
-            "p50 \(milliseconds(report.lifetimeP50Microseconds)), p99 \(milliseconds(report.lifetimeP99Microseconds)), max \(milliseconds(report.lifetimeMaxMicroseconds)).", "",
+            "p50 \(lifetimeBound(report))\(milliseconds(report.lifetimeP50Microseconds)), p99 \(lifetimeBound(report))\(milliseconds(report.lifetimeP99Microseconds)), max \(milliseconds(report.lifetimeMaxMicroseconds)).", "",
             "| lifetime | requests |", "| --- | --- |"]
         lines += report.histogram.indices.map { "| \(bucketLabel(report, $0)) | \(report.histogram[$0].count) |" }
+        if !report.periods.isEmpty {
+            lines += ["", "## Periods", "", "| origin | period | requests | wipes verified | refused | bytes wiped | longest plaintext lifetime |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+            lines += shownPeriods(report).map {
+                "| \($0.origin ?? "?") | \($0.period) – \($0.periodEnd) | \($0.requests) | \($0.wipesVerified) | \($0.refused) | \($0.bytesWiped) | \(milliseconds($0.plaintextLifetimeMaxMicroseconds)) |"
+            }
+        }
         lines += ["", "## Anomalies", ""]
         lines += report.anomalies.isEmpty ? ["None."] : report.anomalies.map { "- \($0)" }
         for replica in report.replicas where !replica.findings.isEmpty {
@@ -94,6 +115,11 @@ public enum LedgerReportRenderer {
         })
         let outcomes = table(["outcome", "requests"], report.byOutcome.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] } + [["total", String(report.requests)]])
         let codes = report.byErrorCode.isEmpty ? "" : table(["error code", "requests"], report.byErrorCode.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
+        let refused = report.refusedBeforePlaintext.isEmpty ? "" : "<p>Refused before any plaintext existed (counted per period):</p>"
+            + table(["code", "requests"], report.refusedBeforePlaintext.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
+        let periods = report.periods.isEmpty ? "" : "<h2>Periods</h2>" + table(
+            ["origin", "period", "requests", "wipes verified", "refused", "bytes wiped", "longest plaintext lifetime"],
+            shownPeriods(report).map { [$0.origin ?? "?", "\($0.period) – \($0.periodEnd)", String($0.requests), String($0.wipesVerified), String($0.refused), String($0.bytesWiped), milliseconds($0.plaintextLifetimeMaxMicroseconds)] })
         let classes = table(["buffer class", "bytes wiped"], report.bytesWipedByClass.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
         let anomalies = report.anomalies.isEmpty ? "<p>None.</p>" : "<ul>" + report.anomalies.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
         return """
@@ -104,10 +130,11 @@ public enum LedgerReportRenderer {
             <h1>Lethe deletion report</h1>
             <p>Generated \(escape(report.generatedAt)); period \(escape(period(report))).</p>
             <h2>Replicas</h2>\(replicas)
-            <h2>Requests</h2>\(outcomes)\(codes)
+            <h2>Requests</h2>\(outcomes)\(codes)\(refused)
             <h2>Wiping</h2><p>\(report.bytesWiped) plaintext bytes in \(report.buffersWiped) buffers wiped; \(report.wipesVerified) of \(report.requests) wipes verified by read-back.</p>\(classes)
-            <h2>Plaintext lifetime</h2><p>p50 \(milliseconds(report.lifetimeP50Microseconds)), p99 \(milliseconds(report.lifetimeP99Microseconds)), max \(milliseconds(report.lifetimeMaxMicroseconds)).</p>
+            <h2>Plaintext lifetime</h2><p>p50 \(escape(lifetimeBound(report)))\(milliseconds(report.lifetimeP50Microseconds)), p99 \(escape(lifetimeBound(report)))\(milliseconds(report.lifetimeP99Microseconds)), max \(milliseconds(report.lifetimeMaxMicroseconds)).</p>
             \(histogramSVG(report))
+            \(periods)
             <h2>Anomalies</h2>\(anomalies)
             </body></html>
 

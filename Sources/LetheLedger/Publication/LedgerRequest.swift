@@ -13,6 +13,7 @@ import LetheMemory
 /// | `/ledger/entries?start=S&end=E` | `.entries(S..<E)`, at most `maxEntries` |
 /// | `/ledger/proof/inclusion?index=I&size=N` | `.inclusionProof` (RFC 9162 §2.1.3) |
 /// | `/ledger/proof/consistency?old=M&new=N` | `.consistencyProof` (RFC 9162 §2.1.4) |
+/// | `/ledger/period?start=T` | `.period(T)`: the published batches of the period starting at T (RFC 3339, as in a receipt) |
 public enum LedgerRequest: Sendable, Equatable {
     case checkpoint
     case checkpointOfSize(Int)
@@ -21,6 +22,8 @@ public enum LedgerRequest: Sendable, Equatable {
     case entries(Range<Int>)
     case inclusionProof(index: Int, size: Int)
     case consistencyProof(oldSize: Int, newSize: Int)
+    /// A period start, written as the ledger writes it (`LedgerTime.timestamp`).
+    case period(String)
 
     /// Path prefix of every ledger resource.
     public static let prefix = "/ledger/"
@@ -66,6 +69,18 @@ public enum LedgerRequest: Sendable, Equatable {
             self = .entries(start..<end)
         case ("proof", 2) where components[1] == "inclusion":
             self = .inclusionProof(index: try Self.required("index", in: parameters), size: try Self.required("size", in: parameters))
+        case ("period", 1):
+            // An RFC 3339 time, canonicalised to the ledger's spelling. Its ':' needs no escape in a
+            // query, but a client that escapes it anyway (`%3A`) is understood.
+            guard let raw = parameters["start"], raw.utf8.count <= 64 else {
+                throw .malformedLedgerRequest("query parameter start must be an RFC 3339 time such as 2026-11-22T10:15:00.000Z")
+            }
+            let text = raw.replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%3a", with: ":")
+            guard text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), let milliseconds = LedgerTime.milliseconds(text)
+            else {
+                throw .malformedLedgerRequest("query parameter start must be an RFC 3339 time such as 2026-11-22T10:15:00.000Z")
+            }
+            self = .period(LedgerTime.timestamp(milliseconds))
         case ("proof", 2) where components[1] == "consistency":
             self = .consistencyProof(oldSize: try Self.required("old", in: parameters), newSize: try Self.required("new", in: parameters))
         default:

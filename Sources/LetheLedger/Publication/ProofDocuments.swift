@@ -47,3 +47,15 @@ public struct ConsistencyProofDocument: Codable, Sendable, Equatable {
         self.proof = proof
     }
 }
+
+/// `GET /ledger/period?start=T`: the published batches of one period, each as the range of its
+/// wipe entries (`first..<summary`) and the index of its summary.
+public struct PeriodDocument: Codable, Sendable, Equatable {
+    public var period: String
+    public var batches: [PublishedBatch]
+
+    public init(period: String, batches: [PublishedBatch]) {
+        self.period = period
+        self.batches = batches
+    }
+}

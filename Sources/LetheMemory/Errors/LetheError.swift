@@ -54,6 +54,8 @@ public struct LetheError: Error, Hashable, Sendable, CustomStringConvertible {
         case unsupportedType
         /// The input is larger than a configured limit.
         case tooLarge
+        /// The caller took longer to send the request than the worker waits.
+        case timedOut
         /// Well formed, but its content cannot be used (a dark photo, no face, a damaged file).
         case unprocessable
         /// This caller sent too many requests; `retryAfterSeconds` says when to try again.

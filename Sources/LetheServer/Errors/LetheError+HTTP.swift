@@ -15,6 +15,7 @@ extension LetheError.Disposition {
         case .methodNotAllowed: .methodNotAllowed
         case .unsupportedType: .unsupportedMediaType
         case .tooLarge: .contentTooLarge
+        case .timedOut: .requestTimeout
         case .unprocessable: .unprocessableContent
         case .rateLimited: .tooManyRequests
         case .retryLater, .unavailable: .serviceUnavailable

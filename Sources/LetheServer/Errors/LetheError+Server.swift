@@ -12,6 +12,20 @@ extension LetheError.Code {
     public static let requestAborted = Self("request_aborted", .malformed)
     /// No admission slot within the queue limit or the queue timeout.
     public static let overloaded = Self("overloaded", .retryLater)
+    /// The body arrived slower than the upload deadline allows (`UploadGuard`).
+    public static let uploadTooSlow = Self("upload_too_slow", .timedOut)
+    /// The worker began shutting down while the body was still arriving.
+    public static let workerDraining = Self("worker_draining", .retryLater)
+
+    // Replay protection (RFC 9458 §6.5), before any photo is looked at.
+    /// The inner request has no usable `Date` field.
+    public static let dateRequired = Self("date_required", .malformed)
+    /// The inner request's `Date` is outside the freshness window.
+    public static let requestStale = Self("request_stale", .malformed)
+    /// A copy of an encapsulated request already accepted within its window.
+    public static let requestReplayed = Self("request_replayed", .malformed)
+    /// Every slot of the replay cache holds a request still inside its window.
+    public static let replayCacheFull = Self("replay_cache_full", .retryLater)
 
     // The decrypted inner request.
     /// The path exists but not for this method.
@@ -69,7 +83,8 @@ extension LetheError.Code {
 
     /// Every code `LetheServer` raises (it also passes on those of the modules below it).
     public static let serverCodes: [Self] = [
-        .unsupportedEnvelopeMediaType, .requestAborted, .overloaded,
+        .unsupportedEnvelopeMediaType, .requestAborted, .overloaded, .uploadTooSlow, .workerDraining,
+        .dateRequired, .requestStale, .requestReplayed, .replayCacheFull,
         .methodNotAllowed, .missingToken, .invalidToken, .rateLimited, .unknownKind, .invalidParameter,
         .unknownProfile, .profileKindMismatch, .malformedMultipart, .tooManyPhotos,
         .simulateRequired, .unknownConcern, .concernKindMismatch, .invalidStrength, .invalidOutputDimension,
@@ -97,6 +112,34 @@ extension LetheError {
             reason == "queue_timeout"
                 ? "the worker could not start this request in time; retry later"
                 : "the worker is at capacity; retry later")
+    }
+
+    static func uploadTooSlow(timeoutSeconds: Double, minBytesPerSecond: Int) -> LetheError {
+        LetheError(
+            .uploadTooSlow,
+            "the request body did not arrive within \(timeoutSeconds) s plus 1 s per \(minBytesPerSecond) bytes received")
+    }
+
+    static let workerDraining = LetheError(
+        .workerDraining, "the worker is shutting down; send the request again (another replica will take it)", retryAfterSeconds: 1)
+
+    static let dateRequired = LetheError(
+        .dateRequired, "the inner request needs a Date field (an HTTP-date, RFC 9110 §5.6.7) for replay protection")
+
+    static func requestStale(offsetSeconds: Double, windowSeconds: Double) -> LetheError {
+        let direction = offsetSeconds < 0 ? "behind" : "ahead of"
+        return LetheError(
+            .requestStale,
+            "the request's Date is \(Int(abs(offsetSeconds).rounded())) s \(direction) the gateway's clock, outside the ±\(Int(windowSeconds)) s window; correct the clock by the response's Date and retry once")
+    }
+
+    static let requestReplayed = LetheError(
+        .requestReplayed, "this encapsulated request was already received; encapsulate a new one to retry")
+
+    static func replayCacheFull(retryAfterSeconds: Int) -> LetheError {
+        LetheError(
+            .replayCacheFull, "the worker is remembering as many recent requests as it can; retry later",
+            retryAfterSeconds: retryAfterSeconds)
     }
 
     static let notFound = LetheError(.notFound, "no resource at this path; analyses are posted to /v1/analyses")

@@ -10,7 +10,10 @@ import LetheMemory
 /// sees of a request is ciphertext and sizes.
 struct GatewayRoutes: Sendable {
     let pipeline: AnalysisPipeline
+    /// Processing slots: taken once a body is complete.
     let admission: AdmissionControl
+    /// Upload slots: taken while a body arrives.
+    let uploads: UploadSlots
 
     /// RFC 9540 §4 / RFC 9458 §5 well-known path for both key discovery and requests.
     static let gatewayPath = "/.well-known/ohttp-gateway"
@@ -30,13 +33,7 @@ struct GatewayRoutes: Sendable {
         router.post(RouterPath(Self.gatewayPath)) { request, _ in
             let arrived = ContinuousClock.now
             defer { pipeline.metrics.observeRequest(.now - arrived) }
-            // Admission comes before the body is read, so waiting requests hold no buffers.
-            do {
-                return try await admission.withAdmission { await handleEncapsulated(request) }
-            } catch {
-                let reason = (error as? AdmissionControl.Refusal)?.rawValue ?? "cancelled"
-                return await refuse(.overloaded(reason: reason), reason: reason)
-            }
+            return await receive(request)
         }
     }
 
@@ -46,31 +43,66 @@ struct GatewayRoutes: Sendable {
         return Self.response(await pipeline.refuse(failure))
     }
 
-    private func handleEncapsulated(_ request: Request) async -> Response {
+    /// Receives the body under an upload slot, then processes it under a processing slot: a slow
+    /// sender holds only the former, and waiting requests hold no processing buffers.
+    private func receive(_ request: Request) async -> Response {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         guard mediaType?.lowercased() == "message/ohttp-req" else {
             return await refuse(.unsupportedEnvelopeMediaType)
         }
         let limit = pipeline.configuration.maxEnvelopeBytes
-        // Measured on a 28 MiB body: reading it (the buffer grows by doubling), its copy and its
-        // decryption take up to four times its size before the plaintext moves into the arena
-        // (which reserves its own bytes). Reserve that much for the declared size, or the limit.
-        let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min($0, limit) } ?? limit
-        let reservation = 4 * declared
+        // Refused on the announcement, before a byte of the body is read (`UploadGuard` then
+        // closes the connection instead of reading the rest).
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            return await refuse(.envelopeTooLarge(limit: limit))
+        }
+        guard uploads.tryTake() else {
+            return await refuse(.overloaded(reason: "uploads_full"), reason: "uploads_full")
+        }
+        let upload: ReceivedEnvelope
+        do {
+            defer { uploads.release() }
+            upload = try await ReceivedEnvelope.read(request.body, limit: limit)
+        } catch {
+            return await refuse(failure(for: error))
+        }
+        defer { upload.releaseMemory() }
+        do {
+            return try await admission.withAdmission { await process(upload) }
+        } catch {
+            let reason = (error as? AdmissionControl.Refusal)?.rawValue ?? "cancelled"
+            return await refuse(.overloaded(reason: reason), reason: reason)
+        }
+    }
+
+    /// Decrypts, analyses and answers a complete envelope (holding a processing slot).
+    private func process(_ upload: ReceivedEnvelope) async -> Response {
+        // Measured on a 28 MiB body: its copy and its decryption take up to twice its size more
+        // than the received buffer (reserved while it arrived) before the plaintext moves into
+        // the arena (which reserves its own bytes).
+        let reservation = 2 * upload.envelope.readableBytes
         guard MemoryBudget.reserve(reservation) else {
             return await refuse(.memoryBudgetExceeded(byteCount: reservation), reason: "memory_budget")
         }
         defer { MemoryBudget.release(reservation) }
-        let envelope: ByteBuffer
-        do {
-            // Enforced while reading: nothing past the limit is buffered.
-            envelope = try await request.body.collect(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            return await refuse(.envelopeTooLarge(limit: limit))
-        } catch {
-            return await refuse(.requestAborted)
+        return Self.response(await pipeline.handle(Data(upload.envelope.readableBytesView)))
+    }
+
+    /// The refusal for a body that could not be read.
+    private func failure(for error: ReceivedEnvelope.Failure) -> LetheError {
+        let configuration = pipeline.configuration
+        switch error {
+        case .violation(.tooSlow):
+            return .uploadTooSlow(timeoutSeconds: configuration.uploadTimeoutSeconds, minBytesPerSecond: configuration.minUploadBytesPerSecond)
+        case .violation(.tooLarge), .tooLarge:
+            return .envelopeTooLarge(limit: configuration.maxEnvelopeBytes)
+        case .violation(.draining):
+            return .workerDraining
+        case .violation(.answeredEarly), .aborted:
+            return .requestAborted
+        case .memoryBudget(let bytes):
+            return .memoryBudgetExceeded(byteCount: bytes)
         }
-        return Self.response(await pipeline.handle(Data(envelope.readableBytesView)))
     }
 
     private static func response(_ reply: GatewayReply) -> Response {
@@ -79,8 +111,8 @@ struct GatewayRoutes: Sendable {
             var headers: HTTPFields = [.contentType: "message/ohttp-res", .cacheControl: "no-store"]
             if let sealedReceipt { headers[.letheReceipt] = sealedReceipt }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-        case .refused(let failure, let receipt):
-            return failure.problemResponse(receipt: receipt)
+        case .refused(let failure):
+            return failure.problemResponse()
         }
     }
 }

@@ -4,8 +4,10 @@ import LetheLedger
 import LetheMemory
 import Logging
 
-/// Publication of the deletion log (outer, plaintext; entries carry no personal data), under
-/// `/ledger/` (the resources are listed on `LedgerRequest`).
+/// Publication of the deletion log (outer, plaintext), under `/ledger/` (the resources are listed
+/// on `LedgerRequest`). Only the public log is here: commitments and period summaries, nothing a
+/// relay could match with a request's time or size (docs/ledger.md §1). The private records are
+/// served on the operator listener only.
 ///
 /// Every request is parsed by `LedgerRequest` from the raw request target, with checked
 /// arithmetic. Every failure is the gateway's problem document (`application/problem+json` with
@@ -65,6 +67,10 @@ struct LedgerRoutes: Sendable {
             return Self.json(InclusionProofDocument(
                 index: index, size: size, leafHash: try await ledger.leafHash(index: index).base64EncodedString(),
                 rootHash: try await ledger.rootHash(size: size).base64EncodedString(), proof: proof.map { $0.base64EncodedString() }))
+        case .period(let start):
+            let batches = await ledger.batches(period: start)
+            guard !batches.isEmpty else { throw LetheError.notInLedger("no batch of the period \(start) is published yet") }
+            return Self.json(PeriodDocument(period: start, batches: batches))
         case .consistencyProof(let old, let new):
             let proof = try await ledger.consistencyProof(oldSize: old, newSize: new)
             return Self.json(ConsistencyProofDocument(oldSize: old, newSize: new, proof: proof.map { $0.base64EncodedString() }))

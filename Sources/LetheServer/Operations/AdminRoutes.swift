@@ -28,9 +28,10 @@ struct DrainWatcher: Service {
 }
 
 /// The operator listener (loopback by default, separate from the device-facing port): metrics,
-/// liveness, readiness and the live dashboard. Nothing here carries content. Failures are problem
-/// documents (`missing_token`/`invalid_token` on `/metrics`, `not_found`); `/readyz` answers 503
-/// with its readiness document when the worker should get no traffic.
+/// liveness, readiness, the live dashboard and the ledger's private records. Nothing here carries
+/// content. Failures are problem documents (`missing_token`/`invalid_token` on `/metrics` and
+/// `/ledger/records`, `malformed_ledger_request`, `not_in_ledger`, `not_found`); `/readyz` answers
+/// 503 with its readiness document when the worker should get no traffic.
 struct AdminRoutes: Sendable {
     let metrics: WorkerMetrics
     let drain: DrainState
@@ -38,10 +39,12 @@ struct AdminRoutes: Sendable {
     /// The gateway's OHTTP keys: ready only while at least one key is published.
     let keyRing: OHTTPKeyRing
     var ledgerDirectory: String { ledger.directory.path }
-    /// When set, `/metrics` requires `Authorization: Bearer <token>`; probes stay open.
+    /// When set, `/metrics` and `/ledger/records` require `Authorization: Bearer <token>`; probes stay open.
     let bearerToken: String?
     /// `--require-hardening`: not ready while a protection is missing.
     let requireHardening: Bool
+    /// Readiness fails when the ledger's volume has less free space than this.
+    var ledgerMinFreeBytes: Int = 0
     /// The page served at `/dashboard`, read from the resource bundle at start.
     let dashboard: DashboardPage
 
@@ -51,13 +54,18 @@ struct AdminRoutes: Sendable {
         }
         router.get("/readyz") { _, _ in
             let hardening = ProcessHardening.current()
-            let ledgerWritable = access(ledgerDirectory, W_OK) == 0
+            // Writable now, and with room left: unready before the volume is full, so that the
+            // load balancer moves traffic away while every request can still be recorded.
+            let freeBytes = Self.freeBytes(ledgerDirectory)
+            let ledgerHealthy = await ledger.isWritable
+            let ledgerWritable = access(ledgerDirectory, W_OK) == 0 && ledgerHealthy
+            let spaceLeft = freeBytes.map { $0 >= ledgerMinFreeBytes } ?? false
             let publishedKeys = keyRing.keySet.published(at: Date()).count
             let unmet = requireHardening ? hardening.unmet : []
             let readiness = Readiness(
-                ready: !drain.isDraining && ledgerWritable && publishedKeys > 0 && unmet.isEmpty, draining: drain.isDraining,
-                ledgerWritable: ledgerWritable, publishedKeys: publishedKeys,
-                hardening: hardening, hardeningSummary: hardening.summary, hardeningRequired: requireHardening,
+                ready: !drain.isDraining && ledgerWritable && spaceLeft && publishedKeys > 0 && unmet.isEmpty, draining: drain.isDraining,
+                ledgerWritable: ledgerWritable, ledgerFreeBytes: freeBytes ?? 0, ledgerMinFreeBytes: ledgerMinFreeBytes,
+                publishedKeys: publishedKeys, hardening: hardening, hardeningSummary: hardening.summary, hardeningRequired: requireHardening,
                 hardeningMissing: unmet)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -81,12 +89,25 @@ struct AdminRoutes: Sendable {
                     body: .init(byteBuffer: ByteBuffer(string: body)))
             }
         }
-        router.get("/metrics") { request, _ in
-            if let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) {
-                throw request.headers[.authorization] == nil
-                    ? LetheError(.missingToken, "/metrics needs 'Authorization: Bearer <admin token>'")
-                    : LetheError(.invalidToken, "the admin token is not recognised")
+        router.get("/ledger/records") { request, _ in
+            // The private detail (exact times, sizes, lifetimes, device pseudonyms) for the
+            // operator's own audit; never on the device-facing port.
+            try authorize(request, "/ledger/records")
+            guard let start = request.uri.queryParameters.get("start", as: Int.self),
+                let end = request.uri.queryParameters.get("end", as: Int.self), start >= 0, end > start, end - start <= 1000
+            else { throw LetheError(.malformedLedgerRequest, "start and end (at most 1000 apart) are required") }
+            guard let lines = try? await ledger.recordBytes(start..<end) else {
+                throw LetheError(.notInLedger, "records \(start)..<\(end) are not kept")
             }
+            var body = Data()
+            for line in lines {
+                body.append(line)
+                body.append(0x0A)
+            }
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        router.get("/metrics") { request, _ in
+            try authorize(request, "/metrics")
             let state = await scrapeState()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -94,11 +115,19 @@ struct AdminRoutes: Sendable {
         }
     }
 
-    /// Ledger growth, how long entries have waited for a signed checkpoint (0 when every entry is
+    /// Admits a request for `route` that carries the admin token, when one is configured.
+    private func authorize(_ request: Request, _ route: String) throws(LetheError) {
+        guard let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) else { return }
+        throw request.headers[.authorization] == nil
+            ? LetheError(.missingToken, "\(route) needs 'Authorization: Bearer <admin token>'")
+            : LetheError(.invalidToken, "the admin token is not recognised")
+    }
+
+    /// Ledger growth, how long records have waited for a signed checkpoint (0 when every record is
     /// covered, else the time since the last checkpoint; alerted on when it grows), and the keys.
     private func scrapeState() async -> WorkerMetrics.ScrapeState {
-        let entries = await ledger.count
-        let covered = await ledger.checkpointedSize
+        let entries = await ledger.recordCount
+        let covered = await ledger.checkpointedRecords
         var age = 0.0
         if entries > covered {
             let checkpoints = (try? FileManager.default.contentsOfDirectory(
@@ -110,7 +139,17 @@ struct AdminRoutes: Sendable {
         let keys = keyRing.keySet
         return WorkerMetrics.ScrapeState(
             ledgerEntries: entries, ledgerUncoveredEntries: entries - covered, checkpointAgeSeconds: age,
+            ledgerLogEntries: await ledger.logSize, ledgerFsyncs: await ledger.recordSyncCount,
+            ledgerClockSteps: await ledger.clockStepCount, ledgerFreeBytes: Self.freeBytes(ledgerDirectory) ?? 0,
             keysPublished: keys.published(at: now).count, keysAccepted: keys.acceptedKeyIDs(at: now).count)
+    }
+
+    /// Bytes available to the worker on the volume holding `path` (statvfs), nil when unknown.
+    static func freeBytes(_ path: String) -> Int? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        let (bytes, overflow) = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+        return overflow ? Int.max : Int(clamping: bytes)
     }
 
     private static func json(_ text: String) -> Response {
@@ -123,6 +162,8 @@ struct Readiness: Encodable {
     let ready: Bool
     let draining: Bool
     let ledgerWritable: Bool
+    let ledgerFreeBytes: Int
+    let ledgerMinFreeBytes: Int
     let publishedKeys: Int
     let hardening: HardeningStatus
     let hardeningSummary: String
@@ -134,6 +175,8 @@ struct Readiness: Encodable {
     enum CodingKeys: String, CodingKey {
         case ready, draining, hardening
         case ledgerWritable = "ledger_writable"
+        case ledgerFreeBytes = "ledger_free_bytes"
+        case ledgerMinFreeBytes = "ledger_min_free_bytes"
         case publishedKeys = "published_keys"
         case hardeningSummary = "hardening_summary"
         case hardeningRequired = "hardening_required"

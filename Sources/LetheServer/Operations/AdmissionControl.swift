@@ -18,6 +18,10 @@ actor AdmissionControl {
     let queueTimeout: Duration
     private let metrics: WorkerMetrics
     private var running = 0
+    /// Queue places taken: counted when a request is let into the queue, before it suspends to
+    /// wait, so that requests arriving meanwhile see it (the bound is checked and reserved in one
+    /// step on this actor). `waiters` only holds those whose wait has begun.
+    private var queuePlacesTaken = 0
     private var waiters: [Waiter] = []
     private var nextID = 0
     /// Waiters whose deadline passed before they were queued, and waiters `leave()` admitted.
@@ -51,7 +55,13 @@ actor AdmissionControl {
             metrics.inFlight.set(to: Double(running))
             return
         }
-        guard waiters.count < maxQueued else { throw .queueFull }
+        guard queuePlacesTaken < maxQueued else { throw .queueFull }
+        queuePlacesTaken += 1
+        metrics.queued.set(to: Double(queuePlacesTaken))
+        defer {
+            queuePlacesTaken -= 1
+            metrics.queued.set(to: Double(queuePlacesTaken))
+        }
         let id = nextID
         nextID += 1
         let timeout = queueTimeout
@@ -73,9 +83,16 @@ actor AdmissionControl {
 
     private func wait(id: Int) async -> Bool {
         if expiredBeforeWaiting.remove(id) != nil { return false }
+        // A slot freed after this request took its queue place but before its wait began found no
+        // waiter to hand it to (`leave()`): take it now rather than wait for the next one.
+        if running < maxConcurrent {
+            running += 1
+            metrics.inFlight.set(to: Double(running))
+            admittedWaiters.insert(id)
+            return true
+        }
         return await withCheckedContinuation { continuation in
             waiters.append(Waiter(id: id, continuation: continuation))
-            metrics.queued.set(to: Double(waiters.count))
         }
     }
 
@@ -88,7 +105,6 @@ actor AdmissionControl {
             return false
         }
         let waiter = waiters.remove(at: index)
-        metrics.queued.set(to: Double(waiters.count))
         waiter.continuation.resume(returning: false)
         return false
     }
@@ -103,6 +119,8 @@ actor AdmissionControl {
             waiter.continuation.resume(returning: true)
         }
         metrics.inFlight.set(to: Double(running))
-        metrics.queued.set(to: Double(waiters.count))
     }
+
+    /// Requests holding a queue place now (for tests and the gauge).
+    var queued: Int { queuePlacesTaken }
 }

@@ -1,6 +1,8 @@
 import Foundation
+import LetheImaging
 import LetheMemory
 import Prometheus
+import Synchronization
 
 /// Lethe's Prometheus metrics (names prefixed `lethe_`): counts, sizes, timings, error codes and
 /// hardening state — never image data, never results, never device identities.
@@ -16,6 +18,14 @@ public final class WorkerMetrics: Sendable {
 
     let inFlight: Gauge
     let queued: Gauge
+    /// Request bodies being received right now (`UploadSlots`); the gauge reads it at scrape time.
+    let uploadsInProgress = Atomic<Int>(0)
+    /// Encapsulated keys the replay guard holds now; set at scrape time by the admin listener's owner.
+    let replayCacheEntries = Atomic<Int>(0)
+    private let uploads: Gauge
+    private let replayCache: Gauge
+    private let replaysRefused: Counter
+    private let codecPassesAborted: Gauge
     private let wipes: Counter
     private let wipeVerifyFailures: Counter
     private let plaintextLifetime: DurationHistogram
@@ -33,6 +43,10 @@ public final class WorkerMetrics: Sendable {
     private let ledgerEntries: Gauge
     private let ledgerUncoveredEntries: Gauge
     private let checkpointAge: Gauge
+    private let ledgerLogEntries: Gauge
+    private let ledgerFsyncs: Gauge
+    private let ledgerClockSteps: Gauge
+    private let ledgerFreeBytes: Gauge
     private let keysPublished: Gauge
     private let keysAccepted: Gauge
 
@@ -60,6 +74,14 @@ public final class WorkerMetrics: Sendable {
     public init() {
         inFlight = registry.makeGauge(descriptor: Self.descriptor("requests_in_flight", "Requests admitted and being processed."))
         queued = registry.makeGauge(descriptor: Self.descriptor("requests_queued", "Requests waiting for admission."))
+        uploads = registry.makeGauge(descriptor: Self.descriptor(
+            "uploads_in_progress", "Request bodies being received (each holds an upload slot, not a processing slot)."))
+        replayCache = registry.makeGauge(descriptor: Self.descriptor(
+            "replay_cache_entries", "Encapsulated keys remembered for replay detection (RFC 9458 §6.5)."))
+        replaysRefused = registry.makeCounter(descriptor: Self.descriptor(
+            "replays_refused", unit: "total", "Copies of already received encapsulated requests, refused before decryption."))
+        codecPassesAborted = registry.makeGauge(descriptor: Self.descriptor(
+            "codec_passes_aborted", "libjpeg passes stopped at a request deadline since the worker started."))
         wipes = registry.makeCounter(descriptor: Self.descriptor("wipes", unit: "total", "Plaintext buffers wiped and read back."))
         wipeVerifyFailures = registry.makeCounter(descriptor: Self.descriptor(
             "wipe_verify_failures", unit: "total", "Wiped buffers whose read-back found a non-zero byte."))
@@ -95,11 +117,20 @@ public final class WorkerMetrics: Sendable {
             "plaintext_mapped", unit: "bytes", "Bytes of plaintext buffers mapped now, locked or not."))
         mlockFailures = registry.makeGauge(descriptor: Self.descriptor(
             "mlock_failures", "Plaintext buffers whose mlock was refused since start (raise RLIMIT_MEMLOCK)."))
-        ledgerEntries = registry.makeGauge(descriptor: Self.descriptor("ledger_entries", "Entries in this replica's deletion ledger."))
+        ledgerEntries = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_entries", "Deletion records in this replica's ledger (one per request that held plaintext)."))
         ledgerUncoveredEntries = registry.makeGauge(descriptor: Self.descriptor(
-            "ledger_uncovered_entries", "Ledger entries not yet covered by a signed checkpoint."))
+            "ledger_uncovered_entries", "Deletion records not yet published under a signed checkpoint."))
+        ledgerLogEntries = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_log_entries", "Entries in the public log (commitments and period summaries)."))
         checkpointAge = registry.makeGauge(descriptor: Self.descriptor(
-            "checkpoint_age", unit: "seconds", "0 when every entry is checkpointed, else seconds since the last checkpoint."))
+            "checkpoint_age", unit: "seconds", "0 when every record is checkpointed, else seconds since the last checkpoint."))
+        ledgerFsyncs = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_fsyncs", "fsyncs of the deletion records since start (group commit: fewer than the records)."))
+        ledgerClockSteps = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_clock_steps", "Steps of the wall clock the ledger saw and recorded since start."))
+        ledgerFreeBytes = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_free", unit: "bytes", "Free bytes on the ledger's volume."))
         keysPublished = registry.makeGauge(descriptor: Self.descriptor(
             "ohttp_keys_published", "OHTTP key configurations published for discovery."))
         keysAccepted = registry.makeGauge(descriptor: Self.descriptor(
@@ -117,6 +148,11 @@ public final class WorkerMetrics: Sendable {
     /// Counts a request refused before processing (admission, size, media type).
     func countRefusal(reason: String) {
         registry.makeCounter(descriptor: Self.refusalsTotal, labels: [("reason", reason)]).increment()
+    }
+
+    /// Counts a replayed request (aggregated only: a replay leaves no ledger entry of its own).
+    func countReplay() {
+        replaysRefused.increment()
     }
 
     /// Records how long a stage took.
@@ -143,6 +179,10 @@ public final class WorkerMetrics: Sendable {
         var ledgerUncoveredEntries: Int
         /// 0 when every entry is covered by a checkpoint, else seconds since the last checkpoint.
         var checkpointAgeSeconds: Double
+        var ledgerLogEntries: Int
+        var ledgerFsyncs: Int
+        var ledgerClockSteps: Int
+        var ledgerFreeBytes: Int
         var keysPublished: Int
         var keysAccepted: Int
     }
@@ -150,6 +190,9 @@ public final class WorkerMetrics: Sendable {
     /// The Prometheus text exposition, with the gauges that are read at scrape time refreshed.
     func exposition(hardening: HardeningStatus, state: ScrapeState) -> String {
         plaintextBytes.set(to: Double(PlaintextArena.bytesHeldNow.load(ordering: .relaxed)))
+        uploads.set(to: Double(uploadsInProgress.load(ordering: .relaxed)))
+        replayCache.set(to: Double(replayCacheEntries.load(ordering: .relaxed)))
+        codecPassesAborted.set(to: Double(ProcessingDeadline.codecPassesAborted))
         let capacity = MemoryBudget.capacityBytes
         memoryBudget.set(to: capacity == .max ? 0 : Double(capacity))
         memoryReserved.set(to: Double(MemoryBudget.reservedBytes))
@@ -169,6 +212,10 @@ public final class WorkerMetrics: Sendable {
         ledgerEntries.set(to: Double(state.ledgerEntries))
         ledgerUncoveredEntries.set(to: Double(state.ledgerUncoveredEntries))
         checkpointAge.set(to: state.checkpointAgeSeconds)
+        ledgerLogEntries.set(to: Double(state.ledgerLogEntries))
+        ledgerFsyncs.set(to: Double(state.ledgerFsyncs))
+        ledgerClockSteps.set(to: Double(state.ledgerClockSteps))
+        ledgerFreeBytes.set(to: Double(state.ledgerFreeBytes))
         keysPublished.set(to: Double(state.keysPublished))
         keysAccepted.set(to: Double(state.keysAccepted))
         return registry.emitToString()

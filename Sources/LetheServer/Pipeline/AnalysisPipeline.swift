@@ -14,14 +14,15 @@ enum GatewayReply: Sendable {
     /// `message/ohttp-res`, with the signed deletion receipt encrypted to the request's OHTTP
     /// context (`Lethe-Receipt`) once the request is recorded.
     case encapsulated(Data, sealedReceipt: String?)
-    /// An RFC 9458 §5.2 refusal as a problem document; with no OHTTP context to seal to, the
-    /// signed receipt joins the document in the clear (it holds no content).
-    case refused(LetheError, receipt: String?)
+    /// An RFC 9458 §5.2 refusal as a problem document. It carries no receipt: with no OHTTP
+    /// context to seal it to, a relay would read the commitment that ties the request to its
+    /// public entry.
+    case refused(LetheError)
 }
 
 /// One request's whole life, from ciphertext in to ciphertext out:
-/// decapsulate → parse BHTTP → authenticate → route → decode → analyse → encode JSON →
-/// encapsulate → wipe → ledger entry.
+/// replay check → decapsulate → parse BHTTP → freshness (`Date`) → authenticate → route → decode →
+/// analyse → encode JSON → encapsulate → wipe → ledger entry.
 ///
 /// Plaintext exists only between decapsulation and `arena.wipeAll()`, both in `handle(_:)`, and
 /// every buffer in between belongs to that request's `PlaintextArena`, on every path.
@@ -36,7 +37,22 @@ struct AnalysisPipeline: Sendable {
     let metrics: WorkerMetrics
     /// Per-device request rates (429 beyond).
     let rateLimiter: DeviceRateLimiter
+    /// Encapsulated keys seen within the freshness window (RFC 9458 §6.5).
+    let replayGuard: ReplayGuard
     let logger: Logger
+
+    /// The `Date` check that goes with `replayGuard` (same window).
+    var freshness: RequestFreshness { RequestFreshness(window: replayGuard.window) }
+
+    /// What every stage of one request shares.
+    private struct RequestScope: Sendable {
+        let requestID: String
+        let arena: PlaintextArena
+        let timings: StageTimings
+        let deadline: ProcessingDeadline
+        /// The request's claim on its enc, confirmed once it is fresh and authenticated.
+        let reservation: ReplayGuard.Reservation?
+    }
 
     /// Facts about a request that may go into the ledger and the log: no content.
     private struct Trace {
@@ -46,8 +62,34 @@ struct AnalysisPipeline: Sendable {
     }
 
     func handle(_ encapsulatedRequest: some DataProtocol & Sendable) async -> GatewayReply {
+        // RFC 9458 §6.5: a copy of a request accepted within its window is refused before it is
+        // decrypted, with no ledger record (nothing was decrypted, and a per-copy record would let
+        // whoever replays multiply them): it is only counted, in the metrics and in its period's
+        // ledger summary.
+        var reservation: ReplayGuard.Reservation?
+        if let enc = gateway.encapsulatedKey(of: encapsulatedRequest) {
+            do {
+                reservation = try replayGuard.reserve(enc)
+            } catch {
+                switch error {
+                case .replayed:
+                    metrics.countReplay()
+                    await ledger.countRefusal(code: LetheError.Code.requestReplayed.rawValue)
+                    return .refused(.requestReplayed)
+                case .full(let retryAfterSeconds):
+                    metrics.countRefusal(reason: "replay_cache_full")
+                    return await refuse(.replayCacheFull(retryAfterSeconds: retryAfterSeconds))
+                }
+            }
+        }
+        defer {
+            // Given back unless the request was confirmed fresh and authenticated.
+            if let reservation { replayGuard.release(reservation) }
+            metrics.replayCacheEntries.store(replayGuard.count(), ordering: .relaxed)
+        }
         let requestID = RequestID.random()
-        let receivedAt = Date()
+        // The ledger's clock, like the wipe time it is compared with.
+        let receivedAt = ledger.configuration.clock.wallTime()
         let arena = PlaintextArena()
         let timings = StageTimings(metrics: metrics)
         var trace = Trace()
@@ -58,43 +100,57 @@ struct AnalysisPipeline: Sendable {
         var receiptResponder: OHTTPResponder?
 
         do {
+            // The processing deadline runs from decryption to the end of analysis.
+            let deadline = ProcessingDeadline(limits: configuration.processingLimits)
             let (request, responder) = try timings.measure(.decapsulate) { try gateway.decapsulate(encapsulatedRequest, into: arena) }
             receiptResponder = responder
-            let response = try await respond(to: request, requestID: requestID, arena: arena, timings: timings, trace: &trace)
+            let scope = RequestScope(requestID: requestID, arena: arena, timings: timings, deadline: deadline, reservation: reservation)
+            let response = try await respond(to: request, scope: scope, trace: &trace)
             reply = .encapsulated(try timings.measure(.encapsulate) { try responder.encapsulate(response) }, sealedReceipt: nil)
         } catch {
             // Only the envelope and plaintext memory fail here; request failures are answered inside it.
             let failure = error as? LetheError ?? .internalError
             trace.errorCode = failure.code
-            reply = .refused(failure, receipt: nil)
+            reply = .refused(failure)
         }
 
         let report = timings.measure(.wipe) { arena.wipeAll() }
-        let lifetime = report.bufferCount > 0 ? ContinuousClock.now - plaintextSince : .zero
+        guard report.bufferCount > 0 else {
+            // The envelope was refused before decryption produced a byte: nothing to wipe.
+            return await countRefusal(reply, code: trace.errorCode ?? .internalError)
+        }
+        let lifetime = ContinuousClock.now - plaintextSince
         return await record(
             reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime,
             timings: timings, responder: receiptResponder)
     }
 
     /// Answers a request refused before any plaintext existed (wrong media type, oversized or
-    /// aborted body), still leaving its ledger entry.
+    /// aborted body, overload).
     func refuse(_ failure: LetheError) async -> GatewayReply {
-        await record(
-            .refused(failure, receipt: nil), requestID: RequestID.random(), receivedAt: Date(),
-            trace: Trace(errorCode: failure.code), report: WipeReport(), plaintextLifetime: .zero,
-            timings: StageTimings(metrics: metrics))
+        await countRefusal(.refused(failure), code: failure.code)
+    }
+
+    /// A request that never held plaintext has nothing to wipe and nothing to prove one by one:
+    /// it is counted in its period's summary in the ledger (no disk write, no fsync, so that
+    /// unauthenticated traffic cannot grow the ledger), in the metrics and in the log.
+    private func countRefusal(_ reply: GatewayReply, code: LetheError.Code) async -> GatewayReply {
+        metrics.countRequest(kind: nil, errorCode: code.rawValue)
+        await ledger.countRefusal(code: code.rawValue)
+        logger.info("request refused", metadata: ["outcome": "error", "error_code": "\(code.rawValue)", "bytes_wiped": "0"])
+        return reply
     }
 
     /// Appends the request's deletion record, after its buffers are wiped, and logs its outcome.
-    /// The signed receipt rides along in the reply: encrypted to the request's context when an
-    /// OHTTP response is going back, in the clear in a refusal's problem document.
+    /// With a responder (an OHTTP response is going back), the signed receipt rides along in the
+    /// reply, encrypted to the request's context.
     private func record(
         _ reply: GatewayReply, requestID: String, receivedAt: Date, trace: Trace, report: WipeReport,
         plaintextLifetime: Duration, timings: StageTimings, responder: OHTTPResponder? = nil
     ) async -> GatewayReply {
         let record = DeletionRecord(
             requestID: requestID, devicePseudonym: trace.devicePseudonym, kind: trace.kind,
-            receivedAt: receivedAt, wipedAt: Date(), plaintextLifetimeMicroseconds: Int(plaintextLifetime.wholeMicroseconds),
+            receivedAt: receivedAt, plaintextLifetimeMicroseconds: Int(plaintextLifetime.wholeMicroseconds),
             bytesWiped: report.bytesByClass, buffersWiped: report.bufferCount, wipeVerified: report.verified,
             errorCode: trace.errorCode?.rawValue)
         if !report.verified {
@@ -111,33 +167,34 @@ struct AnalysisPipeline: Sendable {
                 "bytes_wiped": "\(report.totalBytes)", "wipe_verified": "\(report.verified)",
                 "plaintext_lifetime_us": "\(entry.plaintextLifetimeMicroseconds)", "ledger_sequence": "\(entry.sequence)",
             ]) { $1 })
-            switch reply {
-            case .encapsulated(let body, _):
-                let key = responder.map { $0.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount) }
-                return .encapsulated(body, sealedReceipt: key.flatMap { try? ReceiptEnvelope.seal(receipt, key: $0) })
-            case .refused(let failure, _):
-                // The receipt holds no content (a random id, the entry index, zero plaintext bytes).
-                return .refused(failure, receipt: receipt)
-            }
+            guard case .encapsulated(let body, _) = reply, let responder else { return reply }
+            // Sealed to the request's OHTTP context: a relay must not see it (it names the
+            // commitment, the one thing that ties the request to its public entry).
+            let key = responder.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount)
+            return .encapsulated(body, sealedReceipt: try? ReceiptEnvelope.seal(receipt, key: key))
         } catch {
             // The plaintext is gone, but without its record the deletion cannot be proven: fail closed.
             logger.critical("ledger append failed", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
-            return .refused(.ledgerNotRecorded, receipt: nil)
+            return .refused(.ledgerNotRecorded)
         }
     }
 
     /// Produces the plaintext BHTTP response (in arena buffers) for a decrypted inner request.
     /// Every request failure becomes an inner error response with a stable code; only running out
-    /// of plaintext memory for the response throws.
-    private func respond(
-        to request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace
-    ) async throws -> SecureBuffer {
+    /// of plaintext memory throws (a `LetheError`).
+    private func respond(to request: SecureBuffer, scope: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
+        let (requestID, arena) = (scope.requestID, scope.arena)
         let status: Int
         var json: Data
-        var fields = [BinaryHTTPField(name: "content-type", value: "application/json")]
+        // RFC 9110 §6.6.1, RFC 9458 §6.5.2: the gateway's clock, inside the encryption, so that a
+        // device refused as stale corrects its own and no relay can alter it.
+        var fields = [
+            BinaryHTTPField(name: "content-type", value: "application/json"),
+            BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
+        ]
         var images = EmbeddedImages()
         do {
-            let result = try await analyse(request, requestID: requestID, arena: arena, timings: timings, trace: &trace, images: &images)
+            let result = try await analyse(request, scope: scope, trace: &trace, images: &images)
             json = try Self.encoder.encode(result)
             status = 200
         } catch {
@@ -155,15 +212,21 @@ struct AnalysisPipeline: Sendable {
         }
     }
 
-    /// Parses, authenticates, routes, decodes and analyses. Throws `LetheError`.
+    /// Parses, checks freshness, authenticates, routes, decodes and analyses. Throws `LetheError`.
     private func analyse(
-        _ request: SecureBuffer, requestID: String, arena: PlaintextArena, timings: StageTimings, trace: inout Trace,
-        images: inout EmbeddedImages
+        _ request: SecureBuffer, scope: RequestScope, trace: inout Trace, images: inout EmbeddedImages
     ) async throws -> AnalysisResponse {
+        let (requestID, arena, timings, deadline) = (scope.requestID, scope.arena, scope.timings, scope.deadline)
         // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
         let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(LetheError) in try BinaryHTTPRequest.parse(inPlace: bytes) }
+        // RFC 9458 §6.5.1: before anything else, and before authentication, so that a stale copy
+        // tells nothing about its device.
+        let requestDate = try freshness.check(dateField: head.field("date"))
         let route = try InnerRoute(head, simulationLimits: configuration.simulation)
         let deviceID = try tokens.authenticate(authorization: head.field("authorization"))
+        // Fresh and authenticated: remember its enc for its window, so that no copy gets further
+        // than this one did (not even to the rate limiter, whose allowance a copy would spend).
+        if let reservation = scope.reservation { replayGuard.confirm(reservation, requestDate: requestDate) }
         trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID, on: Date())
         trace.kind = route.kind.rawValue
         try rateLimiter.admit(deviceID)
@@ -205,24 +268,41 @@ struct AnalysisPipeline: Sendable {
         // libvips and pixel loops are CPU-bound: run them on the blocking pool, not the event loop.
         typealias Measured = (name: String, info: AnalysisResponse.ImageInfo, result: PhotoAnalysisResult, rendering: SimulationRendering?)
         let results = try await NIOThreadPool.singleton.runIfActive { () throws -> [Measured] in
+            // This thread does the request's work from here on: its CPU clock is the request's.
+            deadline.bindToCurrentThread()
+            defer { ProcessingDeadline.unbindCurrentThread() }
             // The codecs' and filters' dead frames on this pool thread hold pieces of the photo
             // and its renderings once they return: zero them before the thread takes other work.
             defer { ThreadStack.wipeBelowCaller() }
             return try request.withUnsafeBytes { bytes in
                 try parts.enumerated().map { index, part in
                     let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
-                    let image = try timings.measure(.decode) { () throws(LetheError) in try ImageDecoder.decode(photo, limits: limits, arena: arena) }
+                    let image = try timings.measure(.decode) { () throws(LetheError) in
+                        try ImageDecoder.decode(photo, limits: limits, arena: arena, deadline: deadline)
+                    }
+                    // Analysis runs in Swift between libvips calls: checked at each stage boundary.
+                    try deadline.check()
                     // Each photo's pixels are wiped (and counted in the request's record) as soon as it is measured.
                     defer { arena.release(image.pixels) }
                     let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
-                    let result = try timings.measure(.analyse) { () throws(LetheError) in
-                        try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena)
+                    let result: PhotoAnalysisResult
+                    do throws(LetheError) {
+                        result = try timings.measure(.analyse) { () throws(LetheError) in
+                            try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena)
+                        }
+                    } catch {
+                        // Loops that stopped at the deadline leave partial measures, which may
+                        // fail a quality check: the deadline is the reason.
+                        if let reason = deadline.exceeded { throw LetheError.processingDeadlineExceeded(reason, limits: deadline.limits) }
+                        throw error
                     }
+                    try deadline.check()
                     // Simulations are rendered for the first photo (the only one, outside sessions).
                     guard index == 0, let simulation else { return (part.name, info, result, nil) }
                     let rendering = try timings.measure(.simulate) { () throws(LetheError) in
                         try SimulationRenderer.render(image, analysis: result, settings: analysisSettings, request: simulation, arena: arena)
                     }
+                    try deadline.check()
                     return (part.name, info, result, rendering)
                 }
             }

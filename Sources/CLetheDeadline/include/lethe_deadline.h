@@ -1,0 +1,74 @@
+#ifndef LETHE_DEADLINE_H
+#define LETHE_DEADLINE_H
+
+// A request's processing deadline, enforced inside libvips and libjpeg.
+//
+// libvips calls an image's "eval" signal between tiles of every pipeline it computes; the handler
+// installed by lethe_deadline_watch sets the image's kill flag once the deadline has passed, and
+// libvips then stops that computation with an error. libjpeg's multi-scan pass (progressive
+// files) runs inside one jpeg_start_decompress call before libvips sees a tile: the definition of
+// jpeg_start_decompress in this target interposes libjpeg's (like the scrubbing free in
+// CLetheSystem), adds a progress monitor and aborts the pass through libjpeg's own error exit.
+
+#include <stdint.h>
+
+typedef struct lethe_deadline lethe_deadline;
+
+/// A deadline `wall_limit_ns` from now (CLOCK_MONOTONIC) with a CPU budget of `cpu_limit_ns`
+/// (<= 0: none). NULL when out of memory. Registered process-wide until destroyed, so that
+/// libjpeg's monitor knows the latest deadline any request still has.
+lethe_deadline *lethe_deadline_create(int64_t wall_limit_ns, int64_t cpu_limit_ns);
+
+/// Unregisters and frees. The caller guarantees that no libvips computation watched with it runs.
+void lethe_deadline_destroy(lethe_deadline *deadline);
+
+/// Charges CPU time from now on to the calling thread's CPU clock (the thread doing the request's
+/// work). Until called, only the wall clock counts.
+void lethe_deadline_bind_thread(lethe_deadline *deadline);
+
+/// The calling thread's deadline for cooperative checks in pure-Swift loops (analysis), or NULL.
+/// Set by lethe_deadline_bind_thread, cleared by lethe_deadline_unbind_thread.
+void lethe_deadline_unbind_thread(void);
+
+/// lethe_deadline_state of the calling thread's deadline; 0 when it has none.
+int lethe_deadline_current_state(void);
+
+/// Marks the start and the end of a libvips call made by the bound thread. While it blocks in
+/// libvips, the thread uses no CPU of its own but libvips' worker does: the wall time of the call
+/// is charged instead, an upper bound because libvips runs one worker per pipeline (concurrency 1).
+void lethe_deadline_enter_codec(lethe_deadline *deadline);
+void lethe_deadline_leave_codec(lethe_deadline *deadline);
+
+/// 0 while within the deadline, 1 when the wall clock passed it, 2 when the CPU budget is spent,
+/// 3 when it was ended early with lethe_deadline_expire. Callable from any thread.
+int lethe_deadline_state(const lethe_deadline *deadline);
+
+/// Ends the deadline now (shutdown, or a test that waits for a computation to be under way).
+void lethe_deadline_expire(lethe_deadline *deadline);
+
+/// Computations libvips or libjpeg stopped for this deadline (kill flags set, passes aborted).
+int64_t lethe_deadline_interruptions(const lethe_deadline *deadline);
+
+/// Progress callbacks seen (libvips eval signals): evidence that a computation is under way.
+int64_t lethe_deadline_progress_calls(const lethe_deadline *deadline);
+
+/// CPU nanoseconds charged so far (see lethe_deadline_enter_codec).
+int64_t lethe_deadline_cpu_ns(const lethe_deadline *deadline);
+
+/// Makes libvips signal progress on `image` (a `VipsImage *`) and every image computed from it,
+/// and kill the computation in progress once `deadline` has passed. `deadline` must outlive the
+/// image's computations. Returns 0, or -1 when `image` is not an image.
+int lethe_deadline_watch(lethe_deadline *deadline, void *image);
+
+/// Removes the handler lethe_deadline_watch installed on `image`, so that an image outliving its
+/// request can never call into a freed deadline.
+void lethe_deadline_unwatch(lethe_deadline *deadline, void *image);
+
+/// The longest one libjpeg multi-scan pass may run when no registered deadline is later, in
+/// nanoseconds (<= 0: no such cap). Set once at start from the request deadline.
+void lethe_deadline_set_codec_pass_limit(int64_t limit_ns);
+
+/// libjpeg passes aborted by the monitor since the process started.
+int64_t lethe_deadline_codec_passes_aborted(void);
+
+#endif

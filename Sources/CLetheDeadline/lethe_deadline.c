@@ -1,0 +1,276 @@
+// See lethe_deadline.h for what this enforces and why.
+#define _GNU_SOURCE
+#include "lethe_deadline.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+#include <vips/vips.h>
+
+struct lethe_deadline {
+    int64_t wall_deadline_ns;      // CLOCK_MONOTONIC
+    int64_t cpu_limit_ns;          // <= 0: none
+    atomic_int expired_early;
+    // CPU accounting of the bound thread.
+    atomic_int bound;
+    clockid_t thread_clock;
+    int64_t thread_cpu_at_bind_ns;
+    atomic_llong codec_charged_ns;  // wall time of finished libvips calls
+    atomic_llong codec_entered_ns;  // start of the libvips call in progress, 0 when none
+    atomic_llong interruptions;
+    atomic_llong progress_calls;
+    int slot;                       // index in `registered`, -1 when not registered
+};
+
+static int64_t monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static int64_t clock_ns(clockid_t clock) {
+    struct timespec now;
+    if (clock_gettime(clock, &now) != 0) {
+        return 0;
+    }
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+// MARK: - Registry: the wall deadlines of every live request, for libjpeg's monitor, which cannot
+// tell which request a decompression belongs to (it runs on a libvips worker thread).
+
+#define LETHE_DEADLINE_SLOTS 256
+static atomic_llong registered[LETHE_DEADLINE_SLOTS];  // 0 = free
+static atomic_llong codec_pass_limit_ns;                // 0 = no cap
+static atomic_llong codec_passes_aborted;
+
+/// The latest wall deadline of a live request, or 0 when none is registered.
+static int64_t latest_registered_deadline(void) {
+    int64_t latest = 0;
+    for (int index = 0; index < LETHE_DEADLINE_SLOTS; index++) {
+        int64_t value = atomic_load_explicit(&registered[index], memory_order_relaxed);
+        if (value > latest) {
+            latest = value;
+        }
+    }
+    return latest;
+}
+
+lethe_deadline *lethe_deadline_create(int64_t wall_limit_ns, int64_t cpu_limit_ns) {
+    lethe_deadline *deadline = calloc(1, sizeof(lethe_deadline));
+    if (deadline == NULL) {
+        return NULL;
+    }
+    int64_t now = monotonic_ns();
+    deadline->wall_deadline_ns = wall_limit_ns > INT64_MAX - now ? INT64_MAX : now + wall_limit_ns;
+    deadline->cpu_limit_ns = cpu_limit_ns;
+    deadline->slot = -1;
+    for (int index = 0; index < LETHE_DEADLINE_SLOTS; index++) {
+        long long expected = 0;
+        if (atomic_compare_exchange_strong(&registered[index], &expected, deadline->wall_deadline_ns)) {
+            deadline->slot = index;
+            break;
+        }
+    }
+    return deadline;
+}
+
+void lethe_deadline_destroy(lethe_deadline *deadline) {
+    if (deadline == NULL) {
+        return;
+    }
+    if (deadline->slot >= 0) {
+        atomic_store(&registered[deadline->slot], 0);
+    }
+    free(deadline);
+}
+
+static _Thread_local lethe_deadline *current_deadline = NULL;
+
+void lethe_deadline_unbind_thread(void) {
+    current_deadline = NULL;
+}
+
+int lethe_deadline_current_state(void) {
+    return current_deadline == NULL ? 0 : lethe_deadline_state(current_deadline);
+}
+
+void lethe_deadline_bind_thread(lethe_deadline *deadline) {
+    current_deadline = deadline;
+    clockid_t clock;
+    if (pthread_getcpuclockid(pthread_self(), &clock) != 0) {
+        return;
+    }
+    deadline->thread_clock = clock;
+    deadline->thread_cpu_at_bind_ns = clock_ns(clock);
+    atomic_store(&deadline->bound, 1);
+}
+
+void lethe_deadline_enter_codec(lethe_deadline *deadline) {
+    int64_t now = monotonic_ns();
+    // While the call runs, CPU time is charged at the wall clock's pace: the CPU budget left is
+    // a wall-clock deadline, which libjpeg's monitor can see in the registry.
+    if (deadline->slot >= 0 && deadline->cpu_limit_ns > 0 && !atomic_load(&deadline->expired_early)) {
+        int64_t left = deadline->cpu_limit_ns - lethe_deadline_cpu_ns(deadline);
+        int64_t effective = left < deadline->wall_deadline_ns - now ? now + (left > 0 ? left : 0) : deadline->wall_deadline_ns;
+        atomic_store(&registered[deadline->slot], effective > 0 ? effective : 1);
+    }
+    atomic_store(&deadline->codec_entered_ns, now);
+}
+
+void lethe_deadline_leave_codec(lethe_deadline *deadline) {
+    int64_t entered = atomic_exchange(&deadline->codec_entered_ns, 0);
+    if (entered > 0) {
+        atomic_fetch_add(&deadline->codec_charged_ns, monotonic_ns() - entered);
+    }
+    if (deadline->slot >= 0 && !atomic_load(&deadline->expired_early)) {
+        atomic_store(&registered[deadline->slot], deadline->wall_deadline_ns);
+    }
+}
+
+int64_t lethe_deadline_cpu_ns(const lethe_deadline *deadline) {
+    lethe_deadline *mutable = (lethe_deadline *)deadline;
+    if (!atomic_load(&mutable->bound)) {
+        return 0;
+    }
+    int64_t charged = clock_ns(deadline->thread_clock) - deadline->thread_cpu_at_bind_ns;
+    charged += atomic_load(&mutable->codec_charged_ns);
+    int64_t entered = atomic_load(&mutable->codec_entered_ns);
+    if (entered > 0) {
+        charged += monotonic_ns() - entered;
+    }
+    return charged;
+}
+
+int lethe_deadline_state(const lethe_deadline *deadline) {
+    lethe_deadline *mutable = (lethe_deadline *)deadline;
+    if (atomic_load(&mutable->expired_early)) {
+        return 3;
+    }
+    if (monotonic_ns() >= deadline->wall_deadline_ns) {
+        return 1;
+    }
+    if (deadline->cpu_limit_ns > 0 && lethe_deadline_cpu_ns(deadline) >= deadline->cpu_limit_ns) {
+        return 2;
+    }
+    return 0;
+}
+
+void lethe_deadline_expire(lethe_deadline *deadline) {
+    atomic_store(&deadline->expired_early, 1);
+    if (deadline->slot >= 0) {
+        // No longer keeps other requests' libjpeg passes alive (see latest_registered_deadline).
+        atomic_store(&registered[deadline->slot], monotonic_ns());
+    }
+}
+
+int64_t lethe_deadline_interruptions(const lethe_deadline *deadline) {
+    return atomic_load(&((lethe_deadline *)deadline)->interruptions);
+}
+
+int64_t lethe_deadline_progress_calls(const lethe_deadline *deadline) {
+    return atomic_load(&((lethe_deadline *)deadline)->progress_calls);
+}
+
+// MARK: - libvips: kill the computation in progress at the deadline
+
+// "eval" is emitted on the image that asked for progress (and, through progress_signal, for every
+// image computed from it), on the thread that waits for the computation; `progress->im` is the
+// image being computed, whose kill flag the running threadpool checks between tiles.
+static void lethe_deadline_on_eval(VipsImage *image, VipsProgress *progress, void *user) {
+    (void)image;
+    lethe_deadline *deadline = user;
+    atomic_fetch_add(&deadline->progress_calls, 1);
+    if (progress != NULL && progress->im != NULL && lethe_deadline_state(deadline) != 0 && !progress->im->kill) {
+        vips_image_set_kill(progress->im, TRUE);
+        atomic_fetch_add(&deadline->interruptions, 1);
+    }
+}
+
+int lethe_deadline_watch(lethe_deadline *deadline, void *image) {
+    if (deadline == NULL || image == NULL || !VIPS_IS_IMAGE(image)) {
+        return -1;
+    }
+    vips_image_set_progress((VipsImage *)image, TRUE);
+    g_signal_connect(image, "eval", G_CALLBACK(lethe_deadline_on_eval), deadline);
+    return 0;
+}
+
+void lethe_deadline_unwatch(lethe_deadline *deadline, void *image) {
+    if (deadline == NULL || image == NULL || !VIPS_IS_IMAGE(image)) {
+        return;
+    }
+    g_signal_handlers_disconnect_by_func(image, G_CALLBACK(lethe_deadline_on_eval), deadline);
+}
+
+// MARK: - libjpeg: abort a multi-scan pass at the deadline
+
+void lethe_deadline_set_codec_pass_limit(int64_t limit_ns) {
+    atomic_store(&codec_pass_limit_ns, limit_ns > 0 ? limit_ns : 0);
+}
+
+int64_t lethe_deadline_codec_passes_aborted(void) {
+    return atomic_load(&codec_passes_aborted);
+}
+
+typedef struct {
+    struct jpeg_progress_mgr pub;
+    int64_t started_ns;
+} lethe_jpeg_monitor;
+
+// Called by libjpeg for every iMCU row of every scan it absorbs, and for every output row.
+// Aborts when no live request's deadline is later than now (the decompression cannot belong to a
+// request that may still run), or when this decompression alone has run longer than the cap.
+static void lethe_jpeg_progress(j_common_ptr cinfo) {
+    lethe_jpeg_monitor *monitor = (lethe_jpeg_monitor *)cinfo->progress;
+    int64_t now = monotonic_ns();
+    int64_t latest = latest_registered_deadline();
+    int64_t cap = atomic_load(&codec_pass_limit_ns);
+    int past_every_deadline = latest > 0 && now >= latest;
+    int past_cap = cap > 0 && now - monitor->started_ns >= cap;
+    if (past_every_deadline || past_cap) {
+        atomic_fetch_add(&codec_passes_aborted, 1);
+        // libvips' error exit longjmps back to read_jpeg_image (which set it up around
+        // jpeg_start_decompress) or read_jpeg_generate; the load then fails with an error.
+        cinfo->err->msg_code = JERR_INPUT_EMPTY;
+        (*cinfo->err->error_exit)(cinfo);
+    }
+}
+
+typedef boolean (*lethe_start_decompress_fn)(j_decompress_ptr);
+
+boolean jpeg_start_decompress(j_decompress_ptr cinfo) {
+    static _Atomic(lethe_start_decompress_fn) real = NULL;
+    lethe_start_decompress_fn function = atomic_load(&real);
+    if (function == NULL) {
+        function = (lethe_start_decompress_fn)dlsym(RTLD_NEXT, "jpeg_start_decompress");
+        if (function == NULL) {
+            // Without libjpeg nothing could have called this; fail the way libjpeg fails.
+            cinfo->err->msg_code = JERR_NOT_COMPILED;
+            (*cinfo->err->error_exit)((j_common_ptr)cinfo);
+            return FALSE;
+        }
+        atomic_store(&real, function);
+    }
+    if (cinfo->progress == NULL) {
+        // JPOOL_PERMANENT: lives as long as cinfo, so a reused cinfo never points at freed memory.
+        lethe_jpeg_monitor *monitor = (*cinfo->mem->alloc_small)(
+            (j_common_ptr)cinfo, JPOOL_PERMANENT, sizeof(lethe_jpeg_monitor));
+        monitor->pub.progress_monitor = lethe_jpeg_progress;
+        monitor->pub.pass_counter = 0;
+        monitor->pub.pass_limit = 0;
+        monitor->pub.completed_passes = 0;
+        monitor->pub.total_passes = 0;
+        cinfo->progress = &monitor->pub;
+    }
+    if (cinfo->progress->progress_monitor == lethe_jpeg_progress) {
+        ((lethe_jpeg_monitor *)cinfo->progress)->started_ns = monotonic_ns();
+    }
+    return function(cinfo);
+}

@@ -1,0 +1,53 @@
+import Synchronization
+import Testing
+
+@testable import LetheServer
+
+/// The processing slots' queue bound under concurrent arrivals.
+@Suite("Admission control")
+struct AdmissionControlTests {
+    @Test("the queue bound is checked and taken in one step: of 24 requests arriving together behind a busy slot, exactly maxQueued wait")
+    func queueBoundIsAtomic() async throws {
+        let admission = AdmissionControl(maxConcurrent: 1, maxQueued: 2, queueTimeout: .seconds(600), metrics: WorkerMetrics())
+        let (release, releaser) = AsyncStream.makeStream(of: Void.self)
+        let (started, starter) = AsyncStream.makeStream(of: Void.self)
+        // One request holds the only slot until the test releases it.
+        let holder = Task {
+            try await admission.withAdmission {
+                starter.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in started { break }
+
+        let refused = Counter()
+        let admitted = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<24 {
+                group.addTask {
+                    do {
+                        try await admission.withAdmission { admitted.increment() }
+                    } catch {
+                        refused.increment()
+                    }
+                }
+            }
+            // Wait until every arrival is refused or holds a queue place, then free the slot.
+            while refused.value + (await admission.queued) < 24 {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            releaser.yield()
+            releaser.finish()
+        }
+        try await holder.value
+        #expect(refused.value == 22)
+        #expect(admitted.value == 2)
+    }
+}
+
+/// A count shared by concurrent tasks.
+final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+    var value: Int { count.load(ordering: .relaxed) }
+    func increment() { count.add(1, ordering: .relaxed) }
+}
