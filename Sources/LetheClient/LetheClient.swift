@@ -39,6 +39,7 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
         case 401: .unauthenticated
         case 404: .notFound
         case 405: .methodNotAllowed
+        case 408: .timedOut
         case 413: .tooLarge
         case 415: .unsupportedType
         case 422: .unprocessable
