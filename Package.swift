@@ -66,6 +66,8 @@ let package = Package(
         .target(
             name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // The request's use case below the server: photos in, results out, pixels released.
+        .target(name: "LetheEngine", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging", "LetheMemory"]),
         .target(name: "LetheEnvelope", dependencies: [
             "LetheMemory",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -77,7 +79,7 @@ let package = Package(
         .target(
             name: "LetheServer",
             dependencies: [
-                "LetheAPI", "LetheAnalysis", "LetheEnvelope", "LetheLedger", "LetheImaging", "LetheMemory",
+                "LetheAPI", "LetheAnalysis", "LetheEngine", "LetheEnvelope", "LetheLedger", "LetheImaging", "LetheMemory",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,6 +103,7 @@ let package = Package(
         .testTarget(
             name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging"],
             exclude: ["reference_face_landmark.py"]),
+        .testTarget(name: "LetheEngineTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheEngine", "LetheImaging", "LetheMemory"]),
         .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope"], resources: [.copy("Vectors")]),
         // The server's own parsing and mapping, without a socket.
         .testTarget(name: "LetheServerTests", dependencies: ["LetheServer", "LetheAnalysis", "LetheMemory"]),

@@ -95,12 +95,17 @@ extension LetheError.Code {
     /// Nothing is published at the path or place named: the ledger's public routes and the
     /// server's (inner and outer) routes both answer it.
     public static let notFound = Self("not_found", .notFound)
+    /// A failure nothing more specific describes (a fault of the worker).
+    public static let internalError = Self("internal_error", .internal)
 
     /// The codes no single module owns.
-    public static let sharedCodes: [Self] = [.notFound]
+    public static let sharedCodes: [Self] = [.notFound, .internalError]
 }
 
 extension LetheError {
+    /// A failure nothing more specific describes; its details go to the operator's log only.
+    public static let internalError = LetheError(.internalError, "the worker failed unexpectedly")
+
     /// The error a caller that matches on codes compares against (tests, tools): the code spelled
     /// `rawValue` among `codes`, with an empty message (equality is by code). A name that is not
     /// among `codes` gives the code `unregistered:<name>`, which equals nothing a module throws.

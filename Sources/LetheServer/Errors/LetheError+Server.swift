@@ -66,8 +66,6 @@ extension LetheError.Code {
     public static let invalidOutputQuality = Self("invalid_output_quality", .malformed)
 
     // The worker itself.
-    /// A failure nothing more specific describes.
-    public static let internalError = Self("internal_error", .internal)
     /// The device tokens file cannot be read.
     public static let tokensFileUnreadable = Self("tokens_file_unreadable", .internal)
     /// A line of the device tokens file is not `device-id token`.
@@ -89,7 +87,7 @@ extension LetheError.Code {
         .unknownProfile, .profileKindMismatch, .malformedMultipart, .tooManyPhotos,
         .simulateRequired, .unknownConcern, .concernKindMismatch, .invalidStrength, .invalidOutputDimension,
         .unsupportedOutputFormat, .invalidOutputQuality,
-        .internalError, .tokensFileUnreadable, .tokensFileInvalid, .memoryBudgetTooSmall, .serverNotStarted, .dashboardUnavailable,
+        .tokensFileUnreadable, .tokensFileInvalid, .memoryBudgetTooSmall, .serverNotStarted, .dashboardUnavailable,
         .webClientUnreadable,
     ]
 }
@@ -223,8 +221,6 @@ extension LetheError {
     static func invalidOutputQuality(_ text: String) -> LetheError {
         LetheError(.invalidOutputQuality, "quality must be a whole number from 1 to 100, got '\(shown(text, limit: 32))'")
     }
-
-    static let internalError = LetheError(.internalError, "the worker failed unexpectedly")
 
     static func webClientUnreadable(_ detail: String) -> LetheError {
         LetheError(.webClientUnreadable, detail)

@@ -1,4 +1,5 @@
 import Foundation
+import LetheEngine
 import LetheImaging
 import LetheMemory
 import Prometheus
@@ -11,6 +12,15 @@ public final class WorkerMetrics: Sendable {
     public enum Stage: String, Sendable, CaseIterable {
         case decapsulate, decode, analyse, simulate, encapsulate, wipe
         case ledgerAppend = "ledger_append"
+
+        /// The engine's stages are the worker's middle three.
+        init(_ stage: AnalysisEngine.Stage) {
+            switch stage {
+            case .decode: self = .decode
+            case .analyse: self = .analyse
+            case .simulate: self = .simulate
+            }
+        }
     }
 
     /// The registry `/metrics` renders; one per worker so that tests can run several.

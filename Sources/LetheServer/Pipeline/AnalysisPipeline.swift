@@ -1,6 +1,7 @@
 import Foundation
 import LetheAPI
 import LetheAnalysis
+import LetheEngine
 import LetheEnvelope
 import LetheImaging
 import LetheLedger
@@ -185,37 +186,33 @@ struct AnalysisPipeline: Sendable {
     private func respond(to request: SecureBuffer, scope: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
         let (requestID, arena) = (scope.requestID, scope.arena)
         let status: Int
-        var json: Data
         // RFC 9110 §6.6.1, RFC 9458 §6.5.2: the gateway's clock, inside the encryption, so that a
         // device refused as stale corrects its own and no relay can alter it.
         var fields = [
             BinaryHTTPField(name: "content-type", value: "application/json"),
             BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
         ]
-        var images = EmbeddedImages()
+        let body: SecureBuffer
         do {
-            let result = try await analyse(request, scope: scope, trace: &trace, images: &images)
-            json = try Self.encoder.encode(result)
+            body = try await analyse(request, scope: scope, trace: &trace)
             status = 200
         } catch {
             let failure = error as? LetheError ?? .internalError
             trace.errorCode = failure.code
             status = Int(failure.status.code)
             if let seconds = failure.retryAfter { fields.append(BinaryHTTPField(name: "retry-after", value: String(seconds))) }
-            json = (try? Self.encoder.encode(
+            var json = (try? Self.encoder.encode(
                 ErrorResponse(requestID: requestID, error: .init(code: failure.code.rawValue, message: failure.message)))) ?? Data()
+            body = try arena.adopt(&json, bufferClass: .response)
         }
-        var body = try arena.adopt(&json, bufferClass: .response)
-        if status == 200, !images.isEmpty { body = try images.splice(body, arena: arena) }
         return try body.withUnsafeBytes { content throws(LetheError) in
             try BinaryHTTPResponse.encode(status: status, headerFields: fields, content: content, in: arena)
         }
     }
 
-    /// Parses, checks freshness, authenticates, routes, decodes and analyses. Throws `LetheError`.
-    private func analyse(
-        _ request: SecureBuffer, scope: RequestScope, trace: inout Trace, images: inout EmbeddedImages
-    ) async throws -> AnalysisResponse {
+    /// Parses, checks freshness, authenticates and routes the inner request, and has the engine
+    /// analyse its photos; returns the result's JSON (in the request's arena). Throws `LetheError`.
+    private func analyse(_ request: SecureBuffer, scope: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
         let (requestID, arena, timings, deadline) = (scope.requestID, scope.arena, scope.timings, scope.deadline)
         // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
         let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(LetheError) in try BinaryHTTPRequest.parse(inPlace: bytes) }
@@ -248,7 +245,6 @@ struct AnalysisPipeline: Sendable {
             settings.profile = profile
         }
         if route.kind == .face { settings.models = models }
-        let analysisSettings = settings
         // One photo as the body, or a session of several as multipart/form-data (RFC 7578); the
         // parts are ranges inside the same wiped request buffer.
         let parts: [MultipartPhotos.Part]
@@ -264,80 +260,16 @@ struct AnalysisPipeline: Sendable {
         } else {
             parts = [MultipartPhotos.Part(name: "photo", range: contentRange)]
         }
-        let simulation = route.simulation
-        // libvips and pixel loops are CPU-bound: run them on the blocking pool, not the event loop.
-        typealias Measured = (name: String, info: AnalysisResponse.ImageInfo, result: PhotoAnalysisResult, rendering: SimulationRendering?)
-        let results = try await NIOThreadPool.singleton.runIfActive { () throws -> [Measured] in
-            // This thread does the request's work from here on: its CPU clock is the request's.
-            deadline.bindToCurrentThread()
-            defer { ProcessingDeadline.unbindCurrentThread() }
-            // The codecs' and filters' dead frames on this pool thread hold pieces of the photo
-            // and its renderings once they return: zero them before the thread takes other work.
-            defer { ThreadStack.wipeBelowCaller() }
-            return try request.withUnsafeBytes { bytes in
-                try parts.enumerated().map { index, part in
-                    let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
-                    let image = try timings.measure(.decode) { () throws(LetheError) in
-                        try ImageDecoder.decode(photo, limits: limits, arena: arena, deadline: deadline)
-                    }
-                    // Analysis runs in Swift between libvips calls: checked at each stage boundary.
-                    try deadline.check()
-                    // Each photo's pixels are wiped (and counted in the request's record) as soon as it is measured.
-                    defer { arena.release(image.pixels) }
-                    let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
-                    let result: PhotoAnalysisResult
-                    do throws(LetheError) {
-                        result = try timings.measure(.analyse) { () throws(LetheError) in
-                            try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena)
-                        }
-                    } catch {
-                        // Loops that stopped at the deadline leave partial measures, which may
-                        // fail a quality check: the deadline is the reason.
-                        if let reason = deadline.exceeded { throw LetheError.processingDeadlineExceeded(reason, limits: deadline.limits) }
-                        throw error
-                    }
-                    try deadline.check()
-                    // Simulations are rendered for the first photo (the only one, outside sessions).
-                    guard index == 0, let simulation else { return (part.name, info, result, nil) }
-                    let rendering = try timings.measure(.simulate) { () throws(LetheError) in
-                        try SimulationRenderer.render(image, analysis: result, settings: analysisSettings, request: simulation, arena: arena)
-                    }
-                    try deadline.check()
-                    return (part.name, info, result, rendering)
-                }
+        let job = AnalysisJob(
+            requestID: requestID, settings: settings, photos: parts.map { AnalysisJob.Photo(name: $0.name, range: $0.range) },
+            isSession: boundary != nil, simulation: route.simulation, decodeLimits: limits)
+        // Pixels are the engine's: the server hands it the request buffer and gets the result's
+        // JSON back, in the same arena. It is CPU-bound: the blocking pool, not the event loop.
+        return try await NIOThreadPool.singleton.runIfActive {
+            try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline) { stage, duration in
+                timings.record(WorkerMetrics.Stage(stage), duration)
             }
         }
-        let (_, info, result, rendering) = results[0]
-        var response: AnalysisResponse
-        if boundary == nil {
-            response = AnalysisResponse(requestID: requestID, kind: route.kind.rawValue, image: info, measures: result.measures, face: result.face, scalp: result.scalp)
-        } else {
-            response = AnalysisResponse(
-                requestID: requestID, kind: route.kind.rawValue, image: info,
-                measures: SessionCombination.combine(results.compactMap(\.result.measures)),
-                face: results.count == 1 ? result.face : nil,
-                scalp: SessionCombination.combine(results.compactMap(\.result.scalp)),
-                photos: results.map { SessionPhotoResult(name: $0.name, image: $0.info, measures: $0.result.measures, face: $0.result.face, scalp: $0.result.scalp) })
-        }
-        if let rendering { Self.attach(rendering, to: &response, images: &images) }
-        return response
-    }
-
-    /// The simulation's images as placeholders in the response (spliced in after JSON encoding).
-    private static func attach(_ rendering: SimulationRendering, to response: inout AnalysisResponse, images: inout EmbeddedImages) {
-        response.preview = rendering.preview.map { images.wire($0) }
-        response.overlay = rendering.overlay.map { images.wire($0) }
-        if !rendering.masks.isEmpty {
-            response.masks = Dictionary(uniqueKeysWithValues: rendering.masks.map { mask in
-                (mask.concern.rawValue, ConcernMask(colour: mask.concern.legendHex, pixelFraction: mask.pixelFraction, image: images.wire(mask.image)))
-            })
-        }
-        let request = rendering.request
-        response.simulation = SimulationSummary(
-            concerns: request.concerns.map(\.rawValue),
-            strengths: Dictionary(uniqueKeysWithValues: request.concerns.map { ($0.rawValue, request.strength(of: $0)) }),
-            legend: Dictionary(uniqueKeysWithValues: request.concerns.filter(\.hasMask).map { ($0.rawValue, $0.legendHex) }),
-            format: request.output.format.rawValue, quality: request.output.quality, width: rendering.width, height: rendering.height)
     }
 
     private static let encoder: JSONEncoder = {

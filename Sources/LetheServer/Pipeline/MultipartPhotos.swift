@@ -61,20 +61,3 @@ struct MultipartPhotos {
         return nil
     }
 }
-
-extension UnsafeRawBufferPointer {
-    /// Offset of the first occurrence of `pattern` that lies wholly inside `range`, or nil.
-    func firstOffset(of pattern: [UInt8], in range: Range<Int>) -> Int? {
-        guard !pattern.isEmpty, range.lowerBound <= range.upperBound - pattern.count else { return nil }
-        var i = range.lowerBound
-        while i <= range.upperBound - pattern.count {
-            if self[i] == pattern[0] {
-                var j = 1
-                while j < pattern.count, self[i + j] == pattern[j] { j += 1 }
-                if j == pattern.count { return i }
-            }
-            i += 1
-        }
-        return nil
-    }
-}
