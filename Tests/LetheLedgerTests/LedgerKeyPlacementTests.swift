@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 import LetheLedger
 import Testing
 
@@ -39,8 +40,8 @@ struct LedgerKeyPlacementTests {
         do {
             try body()
             return nil
-        } catch let error as LedgerError {
-            return error.code
+        } catch let error as LetheError {
+            return error.code.rawValue
         } catch {
             return "\(type(of: error))"
         }

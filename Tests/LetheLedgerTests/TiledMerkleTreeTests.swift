@@ -1,5 +1,6 @@
 import CLetheSystem
 import Foundation
+import LetheMemory
 @testable import LetheLedger
 import Testing
 
@@ -95,7 +96,7 @@ struct TiledMerkleTreeTests {
             }
         }
         #expect(tiled.tileHashes(TilePath(level: 0, index: count / 256, width: count % 256 + 1)) == nil)
-        #expect(throws: LedgerError.self) { try tiled.inclusionProof(index: count, size: count + 1) }
+        #expect(throws: LetheError.self) { try tiled.inclusionProof(index: count, size: count + 1) }
     }
 
     @Test("after retention the tree continues from the compact range, and proofs after the cut equal the in-memory tree's")
@@ -125,7 +126,7 @@ struct TiledMerkleTreeTests {
                 #expect(try tiled.consistencyProof(oldSize: size, newSize: newer) == reference.consistencyProof(oldSize: size, newSize: newer), "cut \(cut): \(size) → \(newer)")
             }
             #expect(try tiled.compactRange(size: count) == reference.compactRange(size: count))
-            #expect(throws: LedgerError.self) { try tiled.inclusionProof(index: cut - 1, size: count) }
+            #expect(throws: LetheError.self) { try tiled.inclusionProof(index: cut - 1, size: count) }
         }
     }
 

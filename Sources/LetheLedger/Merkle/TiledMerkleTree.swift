@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// The worker's RFC 9162 Merkle tree, whose memory does not grow with the log: full C2SP
 /// tlog-tiles (8 levels × 256 hashes) go to disk (`TileStore`) the moment they fill; memory holds
@@ -44,7 +45,7 @@ struct TiledMerkleTree {
     /// the perfect subtrees covering 0..<size, largest first (one per set bit of `size`).
     init(prunedSize size: Int, compactRange: [Data], store: TileStore) throws {
         guard size >= 0, compactRange.count == size.nonzeroBitCount, compactRange.allSatisfy({ $0.count == MerkleHash.byteCount }) else {
-            throw LedgerError(code: "ledger_corrupt", message: "a compact range of \(size) leaves has \(size.nonzeroBitCount) hashes, not \(compactRange.count)")
+            throw LetheError(.ledgerCorrupt, "a compact range of \(size) leaves has \(size.nonzeroBitCount) hashes, not \(compactRange.count)")
         }
         self.store = store
         self.size = size
@@ -136,7 +137,7 @@ struct TiledMerkleTree {
             }
         }
         guard let hash, hash.count == MerkleHash.byteCount else {
-            throw LedgerError(code: "proof_out_of_range", message: "no hash at level \(level), index \(index) (tree has \(size), removed \(prunedSize))")
+            throw LetheError(.proofOutOfRange, "no hash at level \(level), index \(index) (tree has \(size), removed \(prunedSize))")
         }
         return hash
     }
@@ -144,7 +145,7 @@ struct TiledMerkleTree {
     /// The leaf hash at `index`.
     func leafHash(at index: Int) throws -> Data {
         guard index >= prunedSize, index < size else {
-            throw LedgerError(code: "proof_out_of_range", message: "no entry \(index)")
+            throw LetheError(.proofOutOfRange, "no entry \(index)")
         }
         return try node(level: 0, index: index)
     }
@@ -153,7 +154,7 @@ struct TiledMerkleTree {
     func root(size: Int? = nil) throws -> Data {
         let size = size ?? self.size
         guard size >= 0, size <= self.size, size == 0 || size >= prunedSize else {
-            throw LedgerError(code: "proof_out_of_range", message: "no root for size \(size) (tree has \(self.size), removed \(prunedSize))")
+            throw LetheError(.proofOutOfRange, "no root for size \(size) (tree has \(self.size), removed \(prunedSize))")
         }
         return size == 0 ? MerkleHash.emptyRoot : try hash(start: 0, count: size)
     }
@@ -181,7 +182,7 @@ struct TiledMerkleTree {
     /// The audit path of leaf `index` in the tree of the first `size` leaves (RFC 9162 §2.1.3.1).
     func inclusionProof(index: Int, size: Int) throws -> [Data] {
         guard index >= prunedSize, index < size, size <= self.size else {
-            throw LedgerError(code: "proof_out_of_range", message: "no leaf \(index) in a tree of size \(size) (log has \(self.size))")
+            throw LetheError(.proofOutOfRange, "no leaf \(index) in a tree of size \(size) (log has \(self.size))")
         }
         var proof: [Data] = []
         try path(index, start: 0, count: size, into: &proof)
@@ -204,7 +205,7 @@ struct TiledMerkleTree {
     /// (RFC 9162 §2.1.4.1). Empty when `oldSize` is 0 or equals `newSize`.
     func consistencyProof(oldSize: Int, newSize: Int) throws -> [Data] {
         guard oldSize >= 0, oldSize == 0 || oldSize >= prunedSize, oldSize <= newSize, newSize <= self.size else {
-            throw LedgerError(code: "proof_out_of_range", message: "no consistency proof from \(oldSize) to \(newSize) (log has \(self.size))")
+            throw LetheError(.proofOutOfRange, "no consistency proof from \(oldSize) to \(newSize) (log has \(self.size))")
         }
         guard oldSize > 0, oldSize < newSize else { return [] }
         var proof: [Data] = []

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -65,13 +66,13 @@ struct SegmentStore {
         var lastDay: String?
         for (position, (firstIndex, url)) in segments.enumerated() {
             guard firstIndex == next else {
-                throw LedgerError(code: "ledger_corrupt", message: "\(directory.lastPathComponent)/\(url.lastPathComponent) should start at #\(next): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "\(directory.lastPathComponent)/\(url.lastPathComponent) should start at #\(next): run 'lethe audit verify'")
             }
             var data = FileManager.default.contents(atPath: url.path) ?? Data()
             let complete = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
             if complete < data.count {
                 guard position == segments.count - 1 else {
-                    throw LedgerError(code: "ledger_corrupt", message: "\(directory.lastPathComponent)/\(url.lastPathComponent) ends inside a line: run 'lethe audit verify'")
+                    throw LetheError(.ledgerCorrupt, "\(directory.lastPathComponent)/\(url.lastPathComponent) ends inside a line: run 'lethe audit verify'")
                 }
                 recovered = data.count - complete
                 try LedgerFile.truncate(url.path, to: complete)
@@ -168,7 +169,7 @@ struct SegmentStore {
     /// The lines in `range` (not removed ones).
     func lines(_ range: Range<Int>) throws -> [Data] {
         guard range.lowerBound >= firstIndex, range.upperBound <= count else {
-            throw LedgerError(code: "proof_out_of_range", message: "lines \(range) are not in \(directory.lastPathComponent) (\(firstIndex)..<\(count))")
+            throw LetheError(.proofOutOfRange, "lines \(range) are not in \(directory.lastPathComponent) (\(firstIndex)..<\(count))")
         }
         var lines: [Data] = []
         lines.reserveCapacity(range.count)
@@ -177,7 +178,7 @@ struct SegmentStore {
             let (anchor, block) = try self.block(containing: index)
             let wanted = block[(index - anchor.index)..<min(block.count, range.upperBound - anchor.index)]
             guard !wanted.isEmpty else {
-                throw LedgerError(code: "ledger_corrupt", message: "\(directory.lastPathComponent) has fewer lines than counted at #\(index): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "\(directory.lastPathComponent) has fewer lines than counted at #\(index): run 'lethe audit verify'")
             }
             lines.append(contentsOf: wanted)
             index += wanted.count
@@ -195,7 +196,7 @@ struct SegmentStore {
             if anchors[middle].index <= index { low = middle } else { high = middle }
         }
         guard low < anchors.count, anchors[low].index <= index else {
-            throw LedgerError(code: "proof_out_of_range", message: "line \(index) is not in \(directory.lastPathComponent)")
+            throw LetheError(.proofOutOfRange, "line \(index) is not in \(directory.lastPathComponent)")
         }
         let anchor = anchors[low]
         let path = segmentFile(firstIndex: anchor.segment).path
@@ -219,7 +220,7 @@ struct SegmentStore {
     mutating func truncate(to newCount: Int) throws {
         guard newCount < count else { return }
         guard newCount >= segment.firstIndex else {
-            throw LedgerError(code: "ledger_corrupt", message: "cannot cut \(directory.lastPathComponent) back to #\(newCount) across segments: run 'lethe audit verify'")
+            throw LetheError(.ledgerCorrupt, "cannot cut \(directory.lastPathComponent) back to #\(newCount) across segments: run 'lethe audit verify'")
         }
         var byteCount = 0
         if newCount > segment.firstIndex {
