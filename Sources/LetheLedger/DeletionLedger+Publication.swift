@@ -56,7 +56,6 @@ extension DeletionLedger {
         for entry in entries { tree.append(leafHash: MerkleHash.leaf(entry)) }
         publishedTreeSize.store(tree.size, ordering: .releasing)
         periods[period, default: []].append(PublishedBatch(first: first, summary: first + entries.count - 1))
-        summaryEnds.append((tree.size, batch.recordEnd))
         publishedRecords = batch.recordEnd
         if rolled { _ = try? applyRetention() }
     }

@@ -46,6 +46,8 @@ extension DeletionLedger {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try LedgerFile.replace(layout.prunedFile.path, with: try encoder.encode(pruned))
         try log.removeSegments(before: cut)
+        // Periods whose batches are gone are no longer served (not_in_ledger), nor remembered.
+        periods = periods.filter { $0.value.contains { $0.summary >= cut } }
         // Checkpoints of removed entries only: their consistency proofs to the latest one are in
         // `pruned`, for anyone who kept a copy.
         for old in layout.checkpoints() where old.size >= 0 && old.size < cut {

@@ -77,10 +77,10 @@ public actor DeletionLedger {
     nonisolated let publishedTreeSize = Atomic<Int>(0)
     /// The latest signed checkpoint note, its size and the records it covers.
     var latestCheckpoint: (size: Int, note: String, records: Int)?
-    /// Published batches by period start: where each one's wipe entries and summary are.
+    /// Published batches by period start: where each one's wipe entries and summary are. One
+    /// entry per published batch (not per log entry, but per batch, so per request with
+    /// `--checkpoint-entries 1`); retention drops the periods it removes.
     var periods: [String: [PublishedBatch]]
-    /// Log index after each summary, with the record count it brings the log to (ascending).
-    var summaryEnds: [(logEnd: Int, records: Int)]
     /// Set when the log could not be cut back after a failed write.
     var logBroken: LetheError?
 
@@ -109,7 +109,9 @@ public actor DeletionLedger {
         var leaves: [Data] = []
         var complete = tree.size
         var periods: [String: [PublishedBatch]] = [:]
-        var summaryEnds: [(logEnd: Int, records: Int)] = []
+        // The records the newest checkpoint covers: those of the last summary inside it.
+        let newestCheckpoint = layout.checkpoints().last(where: { $0.size >= 0 })
+        var recordsAtCheckpoint = 0
         var publishedRecords = 0
         var batchStart: Int?
         var log = try SegmentStore(directory: layout.logDirectory, maxSegmentBytes: configuration.maxSegmentBytes, start: tree.size) { index, line in
@@ -124,7 +126,7 @@ public actor DeletionLedger {
                 for leaf in leaves { tree.append(leafHash: leaf) }
                 leaves.removeAll(keepingCapacity: true)
                 periods[summary.period, default: []].append(PublishedBatch(first: batchStart ?? index, summary: index))
-                summaryEnds.append((index + 1, summary.journalEnd))
+                if index + 1 <= newestCheckpoint?.size ?? 0 { recordsAtCheckpoint = summary.journalEnd }
                 publishedRecords = summary.journalEnd
                 batchStart = nil
                 complete = index + 1
@@ -161,16 +163,17 @@ public actor DeletionLedger {
         self.tree = tree
         self.publishedTreeSize.store(tree.size, ordering: .releasing)
         self.periods = periods
-        self.summaryEnds = summaryEnds
         self.publishedRecords = publishedRecords
         self.recoveredBytes = recovered
         self.closedBatches = try Self.batches(of: pending, everyEntries: configuration.checkpointEveryEntries)
 
         // The latest checkpoint must describe a prefix of what is on disk.
         try FileManager.default.createDirectory(at: layout.checkpointsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        if let newest = layout.checkpoints().last(where: { $0.size >= 0 }),
-            let text = try? String(contentsOf: newest.url, encoding: .utf8) {
+        if let newest = newestCheckpoint, let text = try? String(contentsOf: newest.url, encoding: .utf8) {
             let checkpoint = try Checkpoint.open(text, verifier: signer.verifier)
+            guard checkpoint.size == newest.size else {
+                throw LetheError(.ledgerCorrupt, "checkpoint file \(newest.url.lastPathComponent) holds a checkpoint of size \(checkpoint.size): run 'lethe audit verify'")
+            }
             guard checkpoint.size <= tree.size else {
                 throw LetheError(.ledgerCorrupt, "checkpoint \(checkpoint.size) covers log entries that are missing (log has \(tree.size)): run 'lethe audit verify'")
             }
@@ -178,7 +181,7 @@ public actor DeletionLedger {
             guard matches else {
                 throw LetheError(.ledgerCorrupt, "log entries differ from checkpoint \(checkpoint.size): run 'lethe audit verify'")
             }
-            latestCheckpoint = (checkpoint.size, text, summaryEnds.last { $0.logEnd <= checkpoint.size }?.records ?? 0)
+            latestCheckpoint = (checkpoint.size, text, recordsAtCheckpoint)
         }
     }
 
