@@ -174,12 +174,16 @@ public struct LetheClient: Sendable {
         // RFC 9458 §6.5.2: a request refused as stale is dated again with the gateway's clock and
         // sent once more, as a new encapsulation (a resent copy would be refused as a replay).
         for attempt in 1...2 {
+            // The device's own request id (128 random bits), sent inside the encryption: the
+            // worker records it, so that a receipt proves the deletion of this request only.
+            let requestID = Self.newRequestID()
             let inner = BinaryHTTPRequest.encode(
                 method: "POST", scheme: serverURL.scheme ?? "https", authority: serverURL.host ?? "lethe", path: path,
                 headerFields: [
                     BinaryHTTPField(name: "authorization", value: "Bearer \(token)"),
                     BinaryHTTPField(name: "content-type", value: contentType ?? LetheClient.mediaType(of: photo)),
                     BinaryHTTPField(name: "date", value: HTTPDate.format(clock().addingTimeInterval(clockCorrection.offset))),
+                    BinaryHTTPField(name: "lethe-request-id", value: requestID),
                 ],
                 content: photo)
             let (head, content, receiptHeader, context) = try await exchange(inner, to: config)
@@ -189,7 +193,7 @@ public struct LetheClient: Sendable {
             guard head.status == 200 else {
                 let failure = try? decoder.decode(ErrorResponse.self, from: content)
                 // A refusal's receipt counts only when it is for the request the refusal names.
-                if let signed = receipt, (try? Self.boundReceipt(signed, requestID: failure?.requestID)) == nil { receipt = nil }
+                if let signed = receipt, (try? Self.boundReceipt(signed, requestID: requestID)) == nil { receipt = nil }
                 if failure?.error.code == "request_stale", attempt == 1,
                    let gatewayDate = head.field("date").flatMap({ HTTPDate.parse($0) }) {
                     // The gateway's Date came inside the encryption: no relay chose it.
@@ -204,9 +208,18 @@ public struct LetheClient: Sendable {
                 throw error
             }
             let response = try decoder.decode(AnalysisResponse.self, from: content)
-            return (response, try receipt.map { try Self.boundReceipt($0, requestID: response.requestID) })
+            guard response.requestID == requestID else {
+                throw LetheClientError.receiptUnbound("the answer is for request \(response.requestID), not for this device's \(requestID)")
+            }
+            return (response, try receipt.map { try Self.boundReceipt($0, requestID: requestID) })
         }
         throw LetheClientError(code: "unexpected_response", status: 0, message: "the worker refused the corrected request date")
+    }
+
+    /// A new request id: 128 random bits as 32 lowercase hex digits.
+    static func newRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
     }
 
     /// Percent-encodes a query component (also `&`, `=`, `+`, which `.urlQueryAllowed` keeps).

@@ -1,5 +1,7 @@
 import Foundation
+import LetheAPI
 @testable import LetheClient
+import LetheEnvelope
 import LetheLedger
 import Testing
 
@@ -104,6 +106,46 @@ extension LedgerEndToEndTests {
             _ = try await Self.analyseAndProve(base, token: token, verifier: verifier, state: state)
             let invalid = #expect(throws: LetheClientError.self) { _ = try state.newest(verifier: impostor) }
             #expect(invalid?.code == "checkpoint_state_invalid")
+        }
+    }
+
+    @Test("the worker answers and records under the request id the device chose; a malformed one is replaced by its own")
+    func deviceChosenRequestID() async throws {
+        try await run { base, token, verifier, directory in
+            let client = LetheClient(serverURL: base, token: token)
+            let config = try #require(try await client.fetchKeyConfigs().first)
+            func send(requestID: String) async throws -> String {
+                let inner = BinaryHTTPRequest.encode(
+                    method: "POST", scheme: "http", authority: "lethe", path: "/v1/analyses?kind=skin",
+                    headerFields: [
+                        BinaryHTTPField(name: "authorization", value: "Bearer \(token)"),
+                        BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
+                        BinaryHTTPField(name: "lethe-request-id", value: requestID),
+                    ],
+                    content: Data())
+                let (head, content) = try await client.send(inner, to: config)
+                #expect(head.status == 400)
+                return try JSONDecoder().decode(ErrorResponse.self, from: content).requestID
+            }
+            let chosen = LetheClient.newRequestID()
+            #expect(try await send(requestID: chosen) == chosen)
+            let shouting = chosen.uppercased()
+            let replaced = try await send(requestID: shouting)
+            #expect(replaced != shouting && replaced.count == 32)
+            // Both refusals left a record, under the id each answer named.
+            let records = try await Self.records(in: directory, count: 2)
+            #expect(Set(records.map(\.requestID)) == [chosen, replaced])
+            _ = verifier
+        }
+    }
+
+    /// The private records, once `count` of them are on disk (the answer leaves after the record is durable).
+    static func records(in directory: URL, count: Int) async throws -> [DeletionRecord] {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let records = (try? DeletionLedger.readEntries(in: directory)) ?? []
+            if records.count >= count || ContinuousClock.now > deadline { return records }
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 }

@@ -57,6 +57,10 @@ struct AnalysisPipeline: Sendable {
 
     /// Facts about a request that may go into the ledger and the log: no content.
     private struct Trace {
+        /// The request id the device chose (`lethe-request-id`, inside the encryption), which the
+        /// record, the answer and so the receipt carry instead of the worker's: the device can
+        /// then tell its own receipt from any other (docs/ledger.md §9).
+        var deviceRequestID: String?
         var devicePseudonym: String?
         var kind: String?
         var errorCode: LetheError.Code?
@@ -122,7 +126,7 @@ struct AnalysisPipeline: Sendable {
         }
         let lifetime = ContinuousClock.now - plaintextSince
         return await record(
-            reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime,
+            reply, requestID: trace.deviceRequestID ?? requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime,
             timings: timings, responder: receiptResponder)
     }
 
@@ -184,7 +188,7 @@ struct AnalysisPipeline: Sendable {
     /// Every request failure becomes an inner error response with a stable code; only running out
     /// of plaintext memory throws (a `LetheError`).
     private func respond(to request: SecureBuffer, scope: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
-        let (requestID, arena) = (scope.requestID, scope.arena)
+        let arena = scope.arena
         let status: Int
         // RFC 9110 §6.6.1, RFC 9458 §6.5.2: the gateway's clock, inside the encryption, so that a
         // device refused as stale corrects its own and no relay can alter it.
@@ -202,7 +206,7 @@ struct AnalysisPipeline: Sendable {
             status = Int(failure.status.code)
             if let seconds = failure.retryAfter { fields.append(BinaryHTTPField(name: "retry-after", value: String(seconds))) }
             var json = (try? Self.encoder.encode(
-                ErrorResponse(requestID: requestID, error: .init(code: failure.code.rawValue, message: failure.message)))) ?? Data()
+                ErrorResponse(requestID: trace.deviceRequestID ?? scope.requestID, error: .init(code: failure.code.rawValue, message: failure.message)))) ?? Data()
             body = try arena.adopt(&json, bufferClass: .response)
         }
         return try body.withUnsafeBytes { content throws(LetheError) in
@@ -213,9 +217,12 @@ struct AnalysisPipeline: Sendable {
     /// Parses, checks freshness, authenticates and routes the inner request, and has the engine
     /// analyse its photos; returns the result's JSON (in the request's arena). Throws `LetheError`.
     private func analyse(_ request: SecureBuffer, scope: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
-        let (requestID, arena, timings, deadline) = (scope.requestID, scope.arena, scope.timings, scope.deadline)
+        let (arena, timings, deadline) = (scope.arena, scope.timings, scope.deadline)
         // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
         let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(LetheError) in try BinaryHTTPRequest.parse(inPlace: bytes) }
+        // Taken before any check, so that a refusal's receipt is bound to the device's request too.
+        if let chosen = head.field("lethe-request-id"), RequestID.isWellFormed(chosen) { trace.deviceRequestID = chosen }
+        let requestID = trace.deviceRequestID ?? scope.requestID
         // RFC 9458 §6.5.1: before anything else, and before authentication, so that a stale copy
         // tells nothing about its device.
         let requestDate = try freshness.check(dateField: head.field("date"))
@@ -284,5 +291,10 @@ enum RequestID {
     static func random() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+
+    /// 32 lowercase hex digits (128 bits), the only form a device's own request id may take.
+    static func isWellFormed(_ text: String) -> Bool {
+        text.utf8.count == 32 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }
