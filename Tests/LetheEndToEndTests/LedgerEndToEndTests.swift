@@ -219,17 +219,19 @@ struct LedgerEndToEndTests {
             let (noteStatus, note, noteCache) = try await Self.getWithCache(base, "/ledger/checkpoint")
             #expect(noteStatus == 200 && noteCache == "no-cache")
             let checkpoint = try Checkpoint.open(String(decoding: note, as: UTF8.self), verifier: verifier)
-            #expect(checkpoint.size == 300)
+            // 300 entries, or more if the worker published a period of its own since it started.
+            let width = checkpoint.size - 256
+            #expect((44..<256).contains(width), "checkpoint of \(checkpoint.size)")
             let (fullStatus, full, fullCache) = try await Self.getWithCache(base, "/ledger/tile/0/000")
             #expect(fullStatus == 200 && fullCache == "public, max-age=31536000, immutable")
             #expect(full == FileManager.default.contents(atPath: directory.appendingPathComponent("tile/0/000").path))
-            let (partialStatus, partial, partialCache) = try await Self.getWithCache(base, "/ledger/tile/0/001.p/44")
+            let (partialStatus, partial, partialCache) = try await Self.getWithCache(base, "/ledger/tile/0/001.p/\(width)")
             #expect(partialStatus == 200 && partialCache == "no-cache")
             let hashes = [full, partial].flatMap { tile in stride(from: 0, to: tile.count, by: 32).map { Data(tile[$0..<$0 + 32]) } }
             #expect(MerkleTree(leafHashes: hashes).root() == checkpoint.rootHash)
             let (bundleStatus, _, bundleCache) = try await Self.getWithCache(base, "/ledger/tile/entries/000")
             #expect(bundleStatus == 200 && bundleCache == "public, max-age=31536000, immutable")
-            #expect(try await Self.getWithCache(base, "/ledger/tile/entries/001.p/44").2 == "no-cache")
+            #expect(try await Self.getWithCache(base, "/ledger/tile/entries/001.p/\(width)").2 == "no-cache")
             // A tile file beyond the published tree (left by an older log) is never served.
             try FileManager.default.copyItem(
                 at: directory.appendingPathComponent("tile/0/000"), to: directory.appendingPathComponent("tile/0/005"))
