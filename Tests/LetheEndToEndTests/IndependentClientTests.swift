@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 
 /// Interoperability: an RFC 9458 client written independently (Python, pyca/cryptography,
@@ -12,8 +13,8 @@ struct IndependentClientTests {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("LetheEnvelopeTests/Vectors/rfc9458-appendix-a.json")
 
     /// Runs the Python client and returns its standard output.
-    static func python(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await ChildProcess.run("python3", [script.path] + arguments)
+    static func python(_ arguments: [String]) async throws -> Program.Run {
+        try await Program.run("python3", [script.path] + arguments, errorOutput: .discarded)
     }
 
     @Test("the independent client reproduces RFC 9458 Appendix A byte for byte")

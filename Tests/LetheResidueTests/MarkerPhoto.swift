@@ -3,6 +3,7 @@ import LetheAnalysis
 import LetheAPI
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 
 /// A photo made by the test with known markers: a random stripe of RGB pixels painted into a
 /// skin-coloured texture, encoded losslessly, plus the bytes the worker's answer will contain.
@@ -23,7 +24,7 @@ struct MarkerPhoto: Sendable {
     ///   - format: `.png` or `.webp` (lossless), so the pixel marker survives encoding exactly.
     ///   - truncatedTo: upload only this fraction of the file (the markers follow the uploaded bytes).
     static func make(seed: UInt64, width: Int = 384, height: Int = 384, format: ImageFormat = .png, truncatedTo fraction: Double = 1) throws -> MarkerPhoto {
-        var random = SplitMix64(seed: seed)
+        var random = SeededGenerator(seed: seed)
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         for index in stride(from: 0, to: pixels.count, by: 3) {
             // Skin-coloured texture: passes the skin mask, the exposure and the sharpness gate.
@@ -53,13 +54,12 @@ struct MarkerPhoto: Sendable {
     /// the suit at the bottom, where it does not disturb the face; the result marker is a
     /// stripe-derived pattern that cannot occur (the face result is not recomputed here).
     static func portrait(seed: UInt64) throws -> MarkerPhoto {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Fixtures/astronaut.png")
+        let fixture = Repository.root.appendingPathComponent("Fixtures/astronaut.png")
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let file = try Data(contentsOf: fixture)
         let image = try file.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
-        var random = SplitMix64(seed: seed)
+        var random = SeededGenerator(seed: seed)
         var pixelMarker: [UInt8] = []
         let encoded = try image.pixels.withUnsafeMutableBytes { pixels in
             let start = ((image.height - 20) * image.width + 200) * 3
@@ -87,15 +87,3 @@ struct MarkerPhoto: Sendable {
     }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64), so a failing photo can be rebuilt from its seed.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}

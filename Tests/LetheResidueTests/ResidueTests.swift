@@ -1,6 +1,7 @@
 import Foundation
 import LetheClient
 import LetheEnvelope
+import LetheTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -239,7 +240,7 @@ struct MarkerTests {
         #expect(!Marker.isInformative(periodic.prefix(48)))
         #expect(throws: HarnessError.self) { try Marker.informative(in: periodic, length: 48, name: "periodic") }
         #expect(!Marker.isInformative([UInt8](repeating: 7, count: 48)))
-        var random = SplitMix64(seed: 12)
+        var random = SeededGenerator(seed: 12)
         let noise = (0..<4096).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         #expect(Marker.isInformative(noise.prefix(48)))
         // A file that is periodic except for one informative stretch yields that stretch.
