@@ -119,6 +119,10 @@ let package = Package(
         ]),
         // Config/deploy checked by promtool, the Kubernetes schemas and systemd-analyze.
         .testTarget(name: "LetheDeploymentTests", dependencies: ["LetheTestSupport"]),
-        .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheServer", "LetheClient", "LetheImaging", "LetheTestSupport"]),
+        .testTarget(name: "LetheEndToEndTests", dependencies: [
+            "LetheServer", "LetheClient", "LetheImaging", "LetheTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ] + fuzzTargets
 )

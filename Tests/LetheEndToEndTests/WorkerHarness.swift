@@ -67,6 +67,18 @@ struct WorkerHarness: Sendable {
         }
     }
 
+    /// Builds the worker without starting it and runs `body` with it, for tests that drive its
+    /// routers directly (`app.test(.router)`), where a socket adds nothing.
+    func withWorker<Result: Sendable>(_ body: @escaping @Sendable (LetheWorker) async throws -> Result) async throws -> Result {
+        defer { try? FileManager.default.removeItem(at: ledgerDirectory) }
+        var logger = Logger(label: "lethe-test")
+        logger.logLevel = .warning
+        let configuration = configuration
+        return try await withTaskExecutorPreference(DedicatedExecutor.shared) {
+            try await body(try await LetheWorker(configuration: configuration, logger: logger))
+        }
+    }
+
     /// A running worker as a test sees it.
     struct Session: Sendable {
         let baseURL: URL
