@@ -94,14 +94,14 @@ enum LayoutMarkers {
         guard gateMask == (try byteRow(work.skin, width: width, stripe: stripe)) else {
             throw HarnessError("the gate's skin mask and the working image's differ at factor 1")
         }
-        markers.append(try Marker.sparse(gateMask, in: mask, name: "skin mask#\(seed)"))
+        markers += try maskMarker(gateMask, in: mask, stripe: stripe, name: "skin mask#\(seed)")
         // Not the background L* plane: a weighted box blur of radius ≥ 80 pixels, it changes so
         // little along a row that no 64-byte window of it is informative (a marker from it would
         // prove nothing). The contrast is computed from it and the smoothed plane on the fly.
         for (buffer, name) in [(detected.contrast.smoothed, "smoothed L* plane"), (detected.contrast.scratchA, "ridge plane")] {
             markers.append(try floatRow(buffer, plane: 0, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
         }
-        markers.append(try Marker.sparse(try byteRow(detected.members, width: width, stripe: stripe), in: detected.members, name: "mark mask#\(seed)"))
+        markers += try maskMarker(try byteRow(detected.members, width: width, stripe: stripe), in: detected.members, stripe: stripe, name: "mark mask#\(seed)")
 
         if format == .webp {
             // libwebp decodes lossless images into 32-bit ARGB words (VP8L), in memory B, G, R, A.
@@ -130,6 +130,23 @@ enum LayoutMarkers {
         let bytes = work.planes.withUnsafeBytes { Array($0.prefix(work.pixelCount * MemoryLayout<Float>.stride)) }
         return [try Marker.informative(in: bytes, length: 64, name: "face crop L* plane#\(seed)")]
     }
+
+    /// Stripes at least this wide must yield mask markers (the 384-pixel photos of the residue
+    /// scenarios and negative controls: 320 pixels, about a bit each); a narrower stripe (the
+    /// small photos of the soak and slow-client tests) may carry too few bits, and then its masks
+    /// are not searched.
+    static let maskStripeWidth = 256
+
+    private static func maskMarker(_ window: [UInt8], in source: SecureBuffer, stripe: PixelRect, name: String) throws -> [Marker] {
+        do { return [try Marker.sparse(window, in: source, name: name)] } catch where stripe.width < maskStripeWidth { return [] }
+    }
+
+    /// Every kind a 384 × 384 skin photo (lossless WebP) and the portrait must yield: the negative
+    /// control checks each is searched for and found, so that a kind cannot drop out unnoticed.
+    static let kinds: Set<String> = [
+        "file", "pixels", "result", "brightness plane", "lab L* plane", "lab a* plane", "lab b* plane", "erythema plane",
+        "skin mask", "smoothed L* plane", "ridge plane", "mark mask", "libwebp argb", "face crop L* plane",
+    ]
 
     /// The stripe's row of plane `plane` of a Float32 buffer, as bytes; an informative window of it.
     private static func floatRow(_ buffer: SecureBuffer, plane: Int, planeSize: Int, width: Int, stripe: PixelRect, name: String) throws -> Marker {

@@ -136,11 +136,15 @@ enum ProcessMemoryScan {
     /// Scans `pid` and every process descended from it (a worker's helpers, once it has any),
     /// and throws when a region that is not the kernel's own cannot be read: a scan that could
     /// not look everywhere proves nothing.
-    static func scan(pid: Int32, for markers: [Marker]) throws -> MemoryScanReport {
+    /// - Parameter includeDescendants: false scans `pid` alone (a test process, whose children
+    ///   are other tests' workers).
+    static func scan(pid: Int32, for markers: [Marker], includeDescendants: Bool = true) throws -> MemoryScanReport {
         let started = Date()
         var report = MemoryScanReport()
         for marker in markers { report.hits[marker.name] = [] }
-        for process in try processTree(of: pid) {
+        for process in includeDescendants ? try processTree(of: pid) : [pid] {
+            // A descendant that exited since it was listed holds no memory any more; the root must be there.
+            if process != pid, !FileManager.default.fileExists(atPath: "/proc/\(process)/maps") { continue }
             try scan(process: process, for: markers, into: &report)
             report.processes.append(process)
         }

@@ -21,6 +21,8 @@ struct ResidueTests {
         print("residue scan [\(scenario)]: \(markers.count) markers of \(Set(markers.map(\.kind)).count) kinds; \(report)")
         #expect(report.totalHits == 0, "\(scenario): \(report)")
         #expect(report.regionsRead > 0)
+        // The worker's own read-back agrees (the deletion record's wipe_verified).
+        #expect(!server.log.contains("wipe verify failed"), "\(scenario): the worker reported a failed wipe")
         try expectNoResidueInFiles(server, markers, scenario)
     }
 
@@ -250,15 +252,17 @@ struct ResidueTests {
         defer { server.stop() }
         #expect(server.log.contains("heap_scrub=OFF"))
         #expect(server.log.contains("wipe_fault=skip-all"))
-        let skin = try [MarkerPhoto.make(seed: 520, format: .png), MarkerPhoto.make(seed: 521, format: .webp)]
         let portrait = try MarkerPhoto.portrait(seed: 522)
-        for photo in skin { _ = try await client(server).analyze(photo: photo.file) }
+        // WebP last: libwebp's ARGB words lie in freed heap memory, which later requests reuse.
+        let skin = try [MarkerPhoto.make(seed: 520, format: .png), MarkerPhoto.make(seed: 521, format: .webp)]
         _ = try await client(server).analyze(photo: portrait.file, kind: "face")
+        for photo in skin { _ = try await client(server).analyze(photo: photo.file) }
         try server.waitForLedgerEntries(3)
         let markers = try (skin + [portrait]).flatMap { try $0.allMarkers() }
         let report = try ProcessMemoryScan.scan(pid: server.pid, for: markers)
         let perKind = hitsPerKind(markers, report)
         print("residue scan [arena wipes and heap scrubbing disabled]: per kind \(perKind.sorted { $0.key < $1.key }); \(report.description.prefix(400))")
+        #expect(Set(perKind.keys) == LayoutMarkers.kinds, "kinds searched")
         for (kind, count) in perKind.sorted(by: { $0.key < $1.key }) {
             #expect(count > 0, "\(kind): not found with every wipe disabled, so the harness could not find it either way")
         }
@@ -316,7 +320,7 @@ struct ResidueTests {
 }
 
 /// What the heap-scrubbing negative control expects the codecs to leave in freed heap memory:
-/// libvips' and libspng's RGB rows, and libwebp's ARGB words for the WebP uploads. Every other
+/// libvips' and the decoders' RGB rows, and libwebp's ARGB words for the WebP uploads. Every other
 /// kind lives only in arena buffers, which the wipe unmaps whatever the heap scrubbing (measured:
 /// 0 occurrences of them with scrubbing off; `harnessFindsEveryKind` shows them findable).
 enum HeapScrubControl {
