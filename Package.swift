@@ -9,14 +9,14 @@ let fuzzTargets: [Target] = Context.environment["LETHE_FUZZ"] == "1" ? [
     .executableTarget(name: "fuzz-ohttp-header", dependencies: ["LetheFuzzDriver", "LetheEnvelope", "LetheMemory"], path: "Fuzz/ohttp-header"),
     .executableTarget(name: "fuzz-key-config", dependencies: ["LetheFuzzDriver", "LetheEnvelope"], path: "Fuzz/key-config"),
     .executableTarget(name: "fuzz-bhttp", dependencies: ["LetheFuzzDriver", "LetheEnvelope"], path: "Fuzz/bhttp"),
-    // The multipart parser is compiled from LetheServer's own source files (symlinks), so fuzzing it
-    // does not build Hummingbird and NIO with the sanitizer.
-    .executableTarget(name: "fuzz-multipart", dependencies: ["LetheFuzzDriver"], path: "Fuzz/multipart"),
+    // The multipart parser is compiled from LetheServer's own source files (symlinks: the parser
+    // and the server's error codes), so fuzzing it does not build Hummingbird and NIO with the sanitizer.
+    .executableTarget(name: "fuzz-multipart", dependencies: ["LetheFuzzDriver", "LetheAnalysis", "LetheImaging", "LetheMemory"], path: "Fuzz/multipart"),
     .executableTarget(name: "fuzz-sniff", dependencies: ["LetheFuzzDriver", "LetheImaging"], path: "Fuzz/sniff"),
     .executableTarget(
         name: "fuzz-decode-analyse", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheAnalysis", "LetheMemory"],
         path: "Fuzz/decode-analyse"),
-    .executableTarget(name: "fuzz-public-routes", dependencies: ["LetheFuzzDriver", "LetheLedger"], path: "Fuzz/public-routes"),
+    .executableTarget(name: "fuzz-public-routes", dependencies: ["LetheFuzzDriver", "LetheLedger", "LetheMemory"], path: "Fuzz/public-routes"),
 ] : []
 
 let package = Package(
@@ -66,6 +66,8 @@ let package = Package(
         .target(
             name: "LetheAnalysis", dependencies: ["LetheAPI", "LetheImaging", "LetheMemory"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // The request's use case below the server: photos in, results out, pixels released.
+        .target(name: "LetheEngine", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging", "LetheMemory"]),
         .target(name: "LetheEnvelope", dependencies: [
             "LetheMemory",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -74,16 +76,21 @@ let package = Package(
             "LetheMemory",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "LetheServer", dependencies: [
-            "LetheAPI", "LetheAnalysis", "LetheEnvelope", "LetheLedger", "LetheImaging", "LetheMemory",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "LetheServer",
+            dependencies: [
+                "LetheAPI", "LetheAnalysis", "LetheEngine", "LetheEnvelope", "LetheLedger", "LetheImaging", "LetheMemory",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The dashboard's HTML, stylesheet and script (Bundle.module; installed next to the
+            // executable as lethe_LetheServer.resources, see Config/deploy/Dockerfile).
+            resources: [.copy("Operations/Dashboard")]),
         .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope", "LetheLedger"]),
         .executableTarget(name: "lethe", dependencies: [
             "CLetheLaunch", "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",
@@ -96,7 +103,10 @@ let package = Package(
         .testTarget(
             name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging"],
             exclude: ["reference_face_landmark.py"]),
+        .testTarget(name: "LetheEngineTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheEngine", "LetheImaging", "LetheMemory"]),
         .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope"], resources: [.copy("Vectors")]),
+        // The server's own parsing and mapping, without a socket.
+        .testTarget(name: "LetheServerTests", dependencies: ["LetheServer", "LetheAnalysis", "LetheMemory"]),
         .testTarget(name: "LetheLedgerTests", dependencies: [
             "LetheLedger", .product(name: "Crypto", package: "swift-crypto"),
         ]),

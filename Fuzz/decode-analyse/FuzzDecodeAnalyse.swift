@@ -28,17 +28,17 @@ public func fuzzDecodeAnalyse(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     do {
         image = try ImageDecoder.decode(bytes, limits: limits, arena: arena)
     } catch {
-        precondition(!error.code.isEmpty && error.code != "internal_error", "decode failed without a stable code")
+        precondition(!error.code.rawValue.isEmpty && error.code.disposition != .internal, "decode failed without a stable code")
         return 0
     }
     precondition(image.width > 0 && image.height > 0 && image.width * image.height <= limits.maxPixels)
-    let kinds = ["skin", "scalp", "face"]
+    let kinds: [AnalysisKind] = [.skin, .scalp, .face]
     let kind = kinds[count % kinds.count]
-    let settings = AnalysisSettings(kind: kind, millimetresPerPixel: kind == "scalp" ? 0.01 : nil, models: models)
+    let settings = AnalysisSettings(kind: kind, millimetresPerPixel: kind == .scalp ? 0.01 : nil, models: models)
     do {
         _ = try PhotoAnalysis.run(image, settings: settings, arena: arena)
     } catch {
-        precondition(!error.code.isEmpty, "analysis failed without a code")
+        precondition(!error.code.rawValue.isEmpty, "analysis failed without a code")
     }
     return 0
 }

@@ -1,5 +1,5 @@
 // libFuzzer target: the multipart/form-data session parser (RFC 7578), compiled from the
-// worker's own MultipartPhotos.swift and RequestFailure.swift (symlinked here).
+// worker's own MultipartPhotos.swift and LetheError+Server.swift (symlinked here).
 //
 // Input: a Content-Type value, a newline, then the body. When the content type carries no
 // usable boundary, the body is split with a fixed one so the splitter is always exercised.

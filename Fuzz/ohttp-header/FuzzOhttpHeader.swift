@@ -30,7 +30,7 @@ public func fuzzOHTTPHeader(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         let (request, _) = try gateway.decapsulate(bytes, into: arena)
         precondition(request.count <= count, "plaintext longer than the envelope")
     } catch {
-        precondition(!error.code.isEmpty, "error without a code")
+        precondition(!error.code.rawValue.isEmpty, "error without a code")
     }
     return 0
 }

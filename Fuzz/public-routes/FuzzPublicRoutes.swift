@@ -9,6 +9,7 @@
 // key list it serves is what fuzz-key-config parses.
 import Foundation
 import LetheLedger
+import LetheMemory
 
 /// Leaf hashes of entries 0..<70,000: two full level-1 tiles' worth of level-0 tiles and more.
 let leaves: [Data] = (0..<70_000).map { MerkleHash.leaf(Data("entry \($0)".utf8)) }
@@ -27,10 +28,10 @@ public func fuzzPublicRoutes(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let path = target[..<(question ?? target.endIndex)]
     let query = question.map { target[target.index(after: $0)...] }
     let request: LedgerRequest
-    do throws(LedgerError) {
+    do throws(LetheError) {
         request = try LedgerRequest(path: path, query: query)
     } catch {
-        precondition(["malformed_ledger_request", "not_found"].contains(error.code), "unexpected code \(error.code)")
+        precondition(["malformed_ledger_request", "not_found"].contains(error.code.rawValue), "unexpected code \(error.code)")
         precondition(!error.message.contains("/tmp") && error.message.utf8.count < 300)
         return 0
     }

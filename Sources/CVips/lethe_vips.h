@@ -13,11 +13,6 @@ static inline int lethe_vips_init(const char *argv0) {
     return VIPS_INIT(argv0);
 }
 
-/// setenv("TMPDIR", directory, 1): must run before vips/glib first read TMPDIR.
-static inline int lethe_vips_set_tmpdir(const char *directory) {
-    return setenv("TMPDIR", directory, 1);
-}
-
 static inline void lethe_vips_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
     (void)domain; (void)level; (void)message; (void)data;
 }

@@ -2,7 +2,7 @@
 /// region. Whole-face measures are in `AnalysisResponse.measures`.
 public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     /// The detected face (Haar cascade window, grouped), in input pixels.
-    public var box: PixelBox
+    public var box: PixelRect
     /// Raw detector windows merged into this face; more = more certain.
     public var detectorNeighbours: Int
     /// Face box width / image width.
@@ -13,7 +13,7 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     /// tip, 61/291 mouth corners) as [x, y] in input pixels, to 0.1 px.
     public var landmarks: [[Double]]?
 
-    public init(box: PixelBox, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures], landmarks: [[Double]]? = nil) {
+    public init(box: PixelRect, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures], landmarks: [[Double]]? = nil) {
         self.box = box
         self.detectorNeighbours = detectorNeighbours
         self.widthFraction = widthFraction

@@ -137,28 +137,13 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     }
 }
 
-/// A rectangle in input pixels.
-public struct PixelBox: Sendable, Codable, Equatable {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-}
-
 /// Everything measured in one region.
 public struct RegionMeasures: Sendable, Codable, Equatable {
     /// `face`, `forehead`, `left_cheek`, `right_cheek`, `nose`, `chin`, `left_under_eye`,
     /// `right_under_eye` (left/right = the subject's), or `image` for close-ups.
     public var region: String
     /// The region's rectangle in input pixels; measures use only its skin pixels.
-    public var box: PixelBox
+    public var box: PixelRect
     /// Skin pixels of the region at the working scale, expressed in input pixels.
     public var skinPixelCount: Int
     /// Colour of the clear skin (without spots, pores and highlights).
@@ -166,7 +151,7 @@ public struct RegionMeasures: Sendable, Codable, Equatable {
     public var redness: SkinAnalysisResult.Redness
     public var concerns: SkinConcerns
 
-    public init(region: String, box: PixelBox, skinPixelCount: Int, skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, concerns: SkinConcerns) {
+    public init(region: String, box: PixelRect, skinPixelCount: Int, skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, concerns: SkinConcerns) {
         self.region = region
         self.box = box
         self.skinPixelCount = skinPixelCount

@@ -4,7 +4,7 @@ import LetheMemory
 
 /// Everything one analysis needs besides the photo: the kind, the scale and the thresholds.
 public struct AnalysisSettings: Sendable {
-    public var kind: String
+    public var kind: AnalysisKind
     /// The device profile named by the request, if any.
     public var profile: DeviceProfile?
     /// `mm_per_pixel` from the request; wins over the profile.
@@ -19,7 +19,7 @@ public struct AnalysisSettings: Sendable {
     public var landmarks: Bool
 
     public init(
-        kind: String, profile: DeviceProfile? = nil, millimetresPerPixel: Double? = nil,
+        kind: AnalysisKind, profile: DeviceProfile? = nil, millimetresPerPixel: Double? = nil,
         quality: SkinAnalysisConfiguration = .init(), face: FaceAnalysisConfiguration = .init(),
         measures: SkinMeasureConfiguration = .init(), scalp: ScalpAnalysisConfiguration = .init(), models: AnalysisModels? = nil,
         landmarks: Bool = false
@@ -46,23 +46,23 @@ public struct PhotoAnalysisResult: Sendable {
 /// Routes a decoded photo to the analysis of its kind.
 public enum PhotoAnalysis {
     /// - Throws: the analysis' codes, or `analysis_unavailable` when `face` has no models.
-    public static func run(_ image: DecodedImage, settings: AnalysisSettings, arena: PlaintextArena) throws(AnalysisError) -> PhotoAnalysisResult {
+    public static func run(_ image: DecodedImage, settings: AnalysisSettings, arena: PlaintextArena) throws(LetheError) -> PhotoAnalysisResult {
         let scale = settings.millimetresPerPixel ?? settings.profile?.millimetresPerPixel(imageWidth: image.width)
         let source = settings.millimetresPerPixel != nil ? "query" : (scale != nil ? "profile" : nil)
         switch settings.kind {
-        case "face":
-            guard let models = settings.models else { throw .unavailable("the face model is not loaded") }
+        case .face:
+            guard let models = settings.models else { throw .analysisUnavailable("the face model is not loaded") }
             let (measures, face) = try FaceAnalyzer.analyze(
                 image, detector: models.faceDetector, configuration: settings.quality, face: settings.face,
                 measures: settings.measures, millimetresPerPixel: scale, scaleSource: source,
                 landmarker: settings.landmarks ? models.faceLandmarker : nil, arena: arena)
             return PhotoAnalysisResult(measures: measures, face: face)
-        case "scalp":
+        case .scalp:
             let result = try ScalpAnalyzer.analyze(
                 image, millimetresPerPixel: scale, scaleSource: source ?? "query", configuration: settings.quality,
                 scalp: settings.scalp, arena: arena)
             return PhotoAnalysisResult(scalp: result)
-        default:
+        case .skin:
             let measures = try SkinAnalyzer.analyze(
                 image, configuration: settings.quality, measures: settings.measures, millimetresPerPixel: scale,
                 scaleSource: source, arena: arena)

@@ -11,7 +11,7 @@ public enum SessionCombination {
         let regions = results.compactMap { result -> RegionMeasures? in
             guard let concerns = result.concerns else { return nil }
             return RegionMeasures(
-                region: "photo", box: PixelBox(x: 0, y: 0, width: result.quality.width, height: result.quality.height),
+                region: "photo", box: PixelRect(width: result.quality.width, height: result.quality.height),
                 skinPixelCount: result.skinPixelCount, skinTone: result.skinTone, redness: result.redness, concerns: concerns)
         }
         guard regions.count == results.count else { return first }

@@ -33,8 +33,6 @@ extension LetheClient {
             let (response, receipt) = try await analyzeUntyped(photo: photo, kind: kind, postQuantum: postQuantum, ledgerKey: ledgerKey)
             guard let receipt else { throw LetheClientError(code: "receipt_missing", status: 0, message: "the worker sent no receipt") }
             return (response, receipt)
-        } catch let error as LedgerError {
-            throw LetheClientError(code: error.code, status: 0, message: error.message)
         } catch {
             throw LetheClientError.wrapping(error)
         }
@@ -122,8 +120,6 @@ extension LetheClient {
                 throw LetheClientError(code: "inclusion_proof_invalid", status: 0, message: "entry #\(index) is not proven to be in checkpoint \(covering.size)")
             }
             return ProvenDeletion(receipt: receipt, index: index, leafHash: leaf, checkpoint: covering)
-        } catch let error as LedgerError {
-            throw LetheClientError(code: error.code, status: 0, message: error.message)
         } catch {
             throw LetheClientError.wrapping(error)
         }

@@ -2,6 +2,7 @@ import Foundation
 import LetheAPI
 import LetheEnvelope
 import LetheLedger
+import LetheMemory
 import Synchronization
 
 #if canImport(FoundationNetworking)
@@ -28,6 +29,27 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code) (\(status)): \(message)" }
 
+    /// What kind of failure the worker reported, read back from its status (and `Retry-After`,
+    /// which tells a 503 worth retrying from one that is not): whether to fix the request,
+    /// authenticate, or retry later. Nil for failures on this side (`status` 0) and for statuses
+    /// the worker does not send.
+    public var disposition: LetheError.Disposition? {
+        switch status {
+        case 400: .malformed
+        case 401: .unauthenticated
+        case 404: .notFound
+        case 405: .methodNotAllowed
+        case 408: .timedOut
+        case 413: .tooLarge
+        case 415: .unsupportedType
+        case 422: .unprocessable
+        case 429: .rateLimited
+        case 503: retryAfterSeconds == nil ? .unavailable : .retryLater
+        case 500: .internal
+        default: nil
+        }
+    }
+
     public init(code: String, status: Int, message: String, requestID: String? = nil) {
         self.code = code
         self.status = status
@@ -35,11 +57,12 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
         self.requestID = requestID
     }
 
-    /// Any failure below the client (transport, envelope, JSON) as a client error with a stable code.
+    /// Any failure below the client (transport, envelope, receipt verification, JSON) as a client
+    /// error with a stable code.
     static func wrapping(_ error: any Error) -> LetheClientError {
         switch error {
         case let error as LetheClientError: error
-        case let error as EnvelopeError: LetheClientError(code: error.code, status: 0, message: error.message)
+        case let error as LetheError: LetheClientError(code: error.code.rawValue, status: 0, message: error.message)
         case is DecodingError: LetheClientError(code: "unexpected_response", status: 0, message: "the worker's answer is not the documented JSON")
         default: LetheClientError(code: "worker_unreachable", status: 0, message: "\(error)")
         }
@@ -214,7 +237,7 @@ public struct LetheClient: Sendable {
             throw error
         }
         let (head, content) = try BinaryHTTPResponse.parse(try context.open(body))
-        return (head, content, (response as? HTTPURLResponse)?.value(forHTTPHeaderField: ReceiptEnvelope.headerName), context)
+        return (head, content, (response as? HTTPURLResponse)?.value(forHTTPHeaderField: ReceiptHeader.name), context)
     }
 
     /// The media type a photo's magic bytes announce (the worker sniffs again; this is a courtesy).

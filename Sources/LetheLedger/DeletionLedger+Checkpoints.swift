@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 extension DeletionLedger {
     /// The latest signed checkpoint note, if any.
@@ -41,7 +42,7 @@ extension DeletionLedger {
     /// Root of the first `size` log entries.
     public func rootHash(size: Int) throws -> Data {
         guard size <= tree.size, size == 0 || size >= tree.prunedSize else {
-            throw LedgerError(code: "proof_out_of_range", message: "no root for size \(size) (log has \(tree.size), removed \(tree.prunedSize))")
+            throw LetheError(.proofOutOfRange, "no root for size \(size) (log has \(tree.size), removed \(tree.prunedSize))")
         }
         return tree.root(size: size)
     }
@@ -49,7 +50,7 @@ extension DeletionLedger {
     /// Leaf hash of log entry `index`.
     public func leafHash(index: Int) throws -> Data {
         guard index >= tree.prunedSize, index < tree.size else {
-            throw LedgerError(code: "proof_out_of_range", message: "no entry \(index)")
+            throw LetheError(.proofOutOfRange, "no entry \(index)")
         }
         return tree.leafHash(at: index)
     }
@@ -57,7 +58,7 @@ extension DeletionLedger {
     /// Canonical JSON bytes of the public log entries in `range` (not those removed by retention).
     public func entryBytes(_ range: Range<Int>) throws -> [Data] {
         guard range.lowerBound >= log.firstIndex, range.upperBound <= tree.size, !range.isEmpty else {
-            throw LedgerError(code: "proof_out_of_range", message: "entries \(range) are not in the log (\(log.firstIndex)..<\(tree.size))")
+            throw LetheError(.proofOutOfRange, "entries \(range) are not in the log (\(log.firstIndex)..<\(tree.size))")
         }
         return try log.lines(range)
     }
@@ -65,7 +66,7 @@ extension DeletionLedger {
     /// Canonical JSON bytes of the private records in `range`, for the operator's own audit.
     public func recordBytes(_ range: Range<Int>) throws -> [Data] {
         guard range.lowerBound >= records.firstIndex, range.upperBound <= records.count, !range.isEmpty else {
-            throw LedgerError(code: "proof_out_of_range", message: "records \(range) are not kept (\(records.firstIndex)..<\(records.count))")
+            throw LetheError(.proofOutOfRange, "records \(range) are not kept (\(records.firstIndex)..<\(records.count))")
         }
         return try records.lines(range)
     }

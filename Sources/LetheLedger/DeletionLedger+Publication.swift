@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 extension DeletionLedger {
     /// Publishes every batch whose period has ended (or, with `closingOpenPeriod`, the open one
@@ -49,7 +50,7 @@ extension DeletionLedger {
             try log.sync()
         } catch {
             // Not in the tree yet: cut it off so that the retry does not write it twice.
-            do { try log.truncate(to: first) } catch { logBroken = LedgerError(code: "ledger_unwritable", message: "the log could not be cut back after a failed write: restart the worker") }
+            do { try log.truncate(to: first) } catch { logBroken = LetheError(.ledgerUnwritable, "the log could not be cut back after a failed write: restart the worker") }
             throw error
         }
         for entry in entries { tree.append(leafHash: MerkleHash.leaf(entry)) }

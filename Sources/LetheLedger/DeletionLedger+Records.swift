@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -87,7 +88,7 @@ extension DeletionLedger {
                 recordsSynced = max(recordsSynced, goal)
             } else {
                 // After a failed fsync the kernel may have dropped the pages: never trust this file again.
-                recordsBroken = LedgerError(code: "ledger_unwritable", message: "fsync \(path): \(String(cString: strerror(failure)))")
+                recordsBroken = LetheError(.ledgerUnwritable, "fsync \(path): \(String(cString: strerror(failure)))")
             }
             syncInFlight = false
             let waiters = syncWaiters

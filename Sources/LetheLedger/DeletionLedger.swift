@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LetheMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -49,7 +50,7 @@ public actor DeletionLedger {
     var syncInFlight = false
     var syncWaiters: [CheckedContinuation<Void, Never>] = []
     /// Set when an fsync of the records failed: nothing is acknowledged any more (fail closed).
-    var recordsBroken: LedgerError?
+    var recordsBroken: LetheError?
     /// fsyncs of the records so far (group commit makes this smaller than the appends).
     public internal(set) var recordSyncCount = 0
     var stamps: LedgerStamps
@@ -75,7 +76,7 @@ public actor DeletionLedger {
     /// Log index after each summary, with the record count it brings the log to (ascending).
     var summaryEnds: [(logEnd: Int, records: Int)]
     /// Set when the log could not be cut back after a failed write.
-    var logBroken: LedgerError?
+    var logBroken: LetheError?
 
     /// Opens (creating if needed, mode 0700) the ledger in `directory`.
     public init(directory: URL, configuration: LedgerConfiguration = .init()) throws {
@@ -105,7 +106,7 @@ public actor DeletionLedger {
         var log = try SegmentStore(directory: layout.logDirectory, maxSegmentBytes: configuration.maxSegmentBytes, start: tree.size) { index, line in
             leaves.append(MerkleHash.leaf(line))
             guard let entry = try? LogEntry.decode(line) else {
-                throw LedgerError(code: "ledger_corrupt", message: "log entry #\(index) is not a log entry: run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "log entry #\(index) is not a log entry: run 'lethe audit verify'")
             }
             switch entry {
             case .wipe:
@@ -138,7 +139,7 @@ public actor DeletionLedger {
         }
         recovered += records.recoveredBytes
         guard records.count >= publishedRecords else {
-            throw LedgerError(code: "ledger_corrupt", message: "the log covers \(publishedRecords) records but only \(records.count) exist: run 'lethe audit verify'")
+            throw LetheError(.ledgerCorrupt, "the log covers \(publishedRecords) records but only \(records.count) exist: run 'lethe audit verify'")
         }
         let newestTime = try newest.map { try JSONDecoder().decode(DeletionRecord.self, from: $0).wipedAt }.flatMap(LedgerTime.milliseconds)
 
@@ -159,10 +160,10 @@ public actor DeletionLedger {
             let text = try? String(contentsOf: newest.url, encoding: .utf8) {
             let checkpoint = try Checkpoint.open(text, verifier: signer.verifier)
             guard checkpoint.size <= tree.size else {
-                throw LedgerError(code: "ledger_corrupt", message: "checkpoint \(checkpoint.size) covers log entries that are missing (log has \(tree.size)): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "checkpoint \(checkpoint.size) covers log entries that are missing (log has \(tree.size)): run 'lethe audit verify'")
             }
             guard checkpoint.size < tree.prunedSize || checkpoint.rootHash == tree.root(size: checkpoint.size) else {
-                throw LedgerError(code: "ledger_corrupt", message: "log entries differ from checkpoint \(checkpoint.size): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "log entries differ from checkpoint \(checkpoint.size): run 'lethe audit verify'")
             }
             latestCheckpoint = (checkpoint.size, text, summaryEnds.last { $0.logEnd <= checkpoint.size }?.records ?? 0)
         }
@@ -193,7 +194,7 @@ public actor DeletionLedger {
         for (index, line) in lines {
             let record = try decoder.decode(DeletionRecord.self, from: line)
             guard let start = record.period.flatMap(LedgerTime.milliseconds), let end = record.periodEnd.flatMap(LedgerTime.milliseconds) else {
-                throw LedgerError(code: "ledger_corrupt", message: "record #\(index) has no period: run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "record #\(index) has no period: run 'lethe audit verify'")
             }
             if batches.last.map({ $0.period == start && record.clockStep == nil && (everyEntries == 0 || $0.recordCount < everyEntries) }) != true {
                 batches.append(Batch(period: start, periodEnd: end, recordStart: index, recordEnd: index, clockStep: record.clockStep, stepInRecord: true))
@@ -231,12 +232,12 @@ public actor DeletionLedger {
         if let data = FileManager.default.contents(atPath: path) {
             let signer = try NoteSigner(privateKeyString: String(decoding: data, as: UTF8.self))
             if let origin = configuration.origin, origin != signer.name {
-                throw LedgerError(code: "ledger_key_invalid", message: "the ledger key in \(path) is for origin '\(signer.name)', not '\(origin)'")
+                throw LetheError(.ledgerKeyInvalid, "the ledger key in \(path) is for origin '\(signer.name)', not '\(origin)'")
             }
             return signer
         }
         guard configuration.signingKeyFile == nil else {
-            throw LedgerError(code: "ledger_key_invalid", message: "ledger key file \(path) does not exist")
+            throw LetheError(.ledgerKeyInvalid, "ledger key file \(path) does not exist")
         }
         let signer = try NoteSigner.generate(name: configuration.origin ?? defaultOrigin())
         try LedgerFile.writeNew(Data((signer.privateKeyString + "\n").utf8), to: path)

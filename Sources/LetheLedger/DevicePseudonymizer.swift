@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LetheMemory
 
 /// Turns device ids into keyed pseudonyms (HMAC-SHA256) so that ledger entries can be grouped per
 /// device by whoever holds the key, and by nobody else.
@@ -16,7 +17,7 @@ public struct DevicePseudonymizer: Sendable {
         let path = directory.appendingPathComponent("pseudonym.key").path
         if let existing = FileManager.default.contents(atPath: path) {
             guard existing.count == 32 else {
-                throw LedgerError(code: "ledger_key_invalid", message: "\(path) must hold exactly 32 bytes")
+                throw LetheError(.ledgerKeyInvalid, "\(path) must hold exactly 32 bytes")
             }
             return DevicePseudonymizer(key: SymmetricKey(data: existing))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -42,8 +43,8 @@ enum LedgerFile {
         guard fsync(descriptor) == 0 else { throw failure("fsync directory", directory) }
     }
 
-    static func failure(_ operation: String, _ path: String) -> LedgerError {
-        LedgerError(code: "ledger_unwritable", message: "\(operation) \(path): \(String(cString: strerror(errno)))")
+    static func failure(_ operation: String, _ path: String) -> LetheError {
+        LetheError(.ledgerUnwritable, "\(operation) \(path): \(String(cString: strerror(errno)))")
     }
 }
 

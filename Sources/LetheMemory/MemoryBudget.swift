@@ -37,11 +37,4 @@ public enum MemoryBudget {
     public static func release(_ bytes: Int) {
         reserved.subtract(bytes, ordering: .relaxed)
     }
-
-    /// The refusal a request gets when its memory does not fit.
-    public static func exceeded(_ bytes: Int) -> MemoryError {
-        MemoryError(
-            code: "memory_budget_exceeded",
-            message: "the worker's memory budget has no room for \(bytes) more bytes now; retry later")
-    }
 }

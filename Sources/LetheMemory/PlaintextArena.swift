@@ -46,8 +46,8 @@ public final class PlaintextArena: Sendable {
 
     /// Allocates a zeroed buffer owned by this arena.
     /// Its bytes are reserved in the process's `MemoryBudget` until the buffer is wiped.
-    public func allocate(count: Int, bufferClass: BufferClass) throws(MemoryError) -> SecureBuffer {
-        guard MemoryBudget.reserve(count) else { throw MemoryBudget.exceeded(count) }
+    public func allocate(count: Int, bufferClass: BufferClass) throws(LetheError) -> SecureBuffer {
+        guard MemoryBudget.reserve(count) else { throw .memoryBudgetExceeded(byteCount: count) }
         let buffer: SecureBuffer
         do { buffer = try SecureBuffer(count: count, bufferClass: bufferClass) } catch {
             MemoryBudget.release(count)
@@ -61,14 +61,14 @@ public final class PlaintextArena: Sendable {
         guard accepted else {
             buffer.wipe()
             MemoryBudget.release(count)
-            throw MemoryError(code: "plaintext_arena_closed", message: "request memory was already wiped")
+            throw .plaintextArenaClosed
         }
         PlaintextArena.bytesHeldNow.add(count, ordering: .relaxed)
         return buffer
     }
 
     /// Copies `bytes` into an arena buffer.
-    public func copy(_ bytes: UnsafeRawBufferPointer, bufferClass: BufferClass) throws(MemoryError) -> SecureBuffer {
+    public func copy(_ bytes: UnsafeRawBufferPointer, bufferClass: BufferClass) throws(LetheError) -> SecureBuffer {
         let buffer = try allocate(count: bytes.count, bufferClass: bufferClass)
         buffer.withUnsafeMutableBytes { target in
             if let source = bytes.baseAddress, bytes.count > 0 {
@@ -80,7 +80,7 @@ public final class PlaintextArena: Sendable {
 
     /// Moves a `Data` (as returned by a library, e.g. HPKE open) into an arena buffer and zeroes
     /// the `Data`'s own storage in place.
-    public func adopt(_ data: inout Data, bufferClass: BufferClass) throws(MemoryError) -> SecureBuffer {
+    public func adopt(_ data: inout Data, bufferClass: BufferClass) throws(LetheError) -> SecureBuffer {
         defer { data.wipeInPlace() }
         let buffer = try allocate(count: data.count, bufferClass: bufferClass)
         buffer.withUnsafeMutableBytes { target in target.copyBytes(from: data) }

@@ -7,20 +7,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Errors from allocating plaintext memory.
-public struct MemoryError: Error, Equatable, CustomStringConvertible {
-    /// Stable machine code.
-    public let code: String
-    /// Human explanation.
-    public let message: String
-
-    public var description: String { "\(code): \(message)" }
-
-    static func allocationFailed(_ byteCount: Int) -> MemoryError {
-        MemoryError(code: "plaintext_allocation_failed", message: "could not map \(byteCount) bytes for plaintext")
-    }
-}
-
 /// The outcome of wiping one buffer: how many bytes were zeroed and whether reading them back found only zeros.
 public struct WipeResult: Sendable, Equatable {
     public let byteCount: Int
@@ -60,13 +46,13 @@ public final class SecureBuffer: @unchecked Sendable {
     public static let mappedBytesNow = Atomic<Int>(0)
 
     /// Maps `count` bytes of zeroed, page-aligned memory.
-    public init(count: Int, bufferClass: BufferClass) throws(MemoryError) {
+    public init(count: Int, bufferClass: BufferClass) throws(LetheError) {
         precondition(count >= 0, "negative buffer size")
         let page = Int(lethe_page_size())
         let length = max(page, (count + page - 1) / page * page)
         let pointer = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let pointer, pointer != UnsafeMutableRawPointer(bitPattern: -1) else {
-            throw .allocationFailed(count)
+            throw .plaintextAllocationFailed(byteCount: count)
         }
         _ = lethe_madvise_dontdump(pointer, length)
         let locked = lethe_mlock(pointer, length) == 0
@@ -84,7 +70,7 @@ public final class SecureBuffer: @unchecked Sendable {
     }
 
     /// Copies `bytes` into a new buffer.
-    public convenience init(copying bytes: UnsafeRawBufferPointer, bufferClass: BufferClass) throws(MemoryError) {
+    public convenience init(copying bytes: UnsafeRawBufferPointer, bufferClass: BufferClass) throws(LetheError) {
         try self.init(count: bytes.count, bufferClass: bufferClass)
         if let source = bytes.baseAddress, bytes.count > 0 {
             base.copyMemory(from: source, byteCount: bytes.count)

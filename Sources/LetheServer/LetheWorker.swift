@@ -23,6 +23,7 @@ public struct LetheWorker: Sendable {
 
     let pipeline: AnalysisPipeline
     private let admission: AdmissionControl
+    private let dashboard: DashboardPage
     private let uploads: UploadSlots
     /// The browser client's files when `serveWebClient` is on (read at start).
     private let webClient: WebClientFiles?
@@ -66,6 +67,7 @@ public struct LetheWorker: Sendable {
         let profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
         self.webClient = configuration.serveWebClient ? try WebClientFiles(directory: configuration.webClientDirectory) : nil
         let metrics = WorkerMetrics()
+        dashboard = try DashboardPage.load()
         self.pipeline = AnalysisPipeline(
             gateway: OHTTPGateway(keyRing: keyRing), tokens: tokens, ledger: ledger, configuration: configuration,
             models: models, profiles: profiles, metrics: metrics,
@@ -115,9 +117,9 @@ public struct LetheWorker: Sendable {
         let atStart = ProcessStatistics.current()?.residentBytes ?? 0
         let forRequests = ceiling - atStart - ServerConfiguration.memoryHeadroomBytes
         guard forRequests >= 16 << 20 else {
-            throw RequestFailure(
-                code: "memory_budget_too_small", status: 500,
-                message: "a memory budget of \(mebibytes) MiB leaves requests \(max(0, forRequests) >> 20) MiB: the worker uses \(atStart >> 20) MiB at start plus \(ServerConfiguration.memoryHeadroomBytes >> 20) MiB headroom; at least 16 MiB must remain")
+            throw LetheError(
+                .memoryBudgetTooSmall,
+                "a memory budget of \(mebibytes) MiB leaves requests \(max(0, forRequests) >> 20) MiB: the worker uses \(atStart >> 20) MiB at start plus \(ServerConfiguration.memoryHeadroomBytes >> 20) MiB headroom; at least 16 MiB must remain")
         }
         MemoryBudget.setCapacity(forRequests)
         logger.notice("memory budget \(mebibytes) MiB", metadata: [
@@ -155,7 +157,7 @@ public struct LetheWorker: Sendable {
             defer { tasks.cancelAll() }
             var iterator = bound.makeAsyncIterator()
             guard let listening = await iterator.next() else {
-                throw RequestFailure(code: "server_not_started", status: 500, message: "the worker did not start listening")
+                throw LetheError(.serverNotStarted, "the worker did not start listening")
             }
             do {
                 let result = try await body(listening)
@@ -186,6 +188,7 @@ public struct LetheWorker: Sendable {
                 Response(status: .noContent, headers: [.allow: "GET, POST, OPTIONS"])
             }
         }
+        gatewayRouter.add(middleware: ProblemMiddleware())
         GatewayRoutes(pipeline: pipeline, admission: admission, uploads: uploads).register(on: gatewayRouter)
         if let webClient { WebClientRoutes(files: webClient).register(on: gatewayRouter) }
         LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
@@ -205,10 +208,11 @@ public struct LetheWorker: Sendable {
             logger: logger)
 
         let adminRouter = Router()
+        adminRouter.add(middleware: ProblemMiddleware())
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
             bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening,
-            ledgerMinFreeBytes: configuration.ledgerMinFreeBytes
+            ledgerMinFreeBytes: configuration.ledgerMinFreeBytes, dashboard: dashboard
         ).register(on: adminRouter)
         let admin = Application(
             router: adminRouter,

@@ -7,7 +7,8 @@ import LetheLedger
 public struct ServerConfiguration: Sendable {
     /// Address to listen on; loopback unless told otherwise.
     public var host: String = "127.0.0.1"
-    /// TCP port; 0 picks a free one (see `LetheWorker.boundPort`).
+    /// TCP port; 0 picks a free one (the bound ports are passed to `runUntilSignalled`'s and
+    /// `withRunningServer`'s callbacks as `LetheWorker.ListeningPorts`).
     public var port: Int = 8080
     /// Directory of the deletion ledger (the only place the worker writes).
     public var ledgerDirectory: String = "lethe-ledger"

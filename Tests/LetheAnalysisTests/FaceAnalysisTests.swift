@@ -14,7 +14,7 @@ struct FaceAnalysisTests {
 
     /// Where the face of Fixtures/astronaut.png is, read off the photo by eye (brow to chin,
     /// temple to temple is roughly x 170–275, y 60–165).
-    static let expectedFace = FaceDetection(x: 170, y: 60, width: 105, height: 105, neighbours: 0)
+    static let expectedFace = PixelRect(x: 170, y: 60, width: 105, height: 105)
 
     static func detector() throws -> FaceDetector { try AnalysisModels.load(directory: modelsDirectory).faceDetector }
 
@@ -49,8 +49,8 @@ struct FaceAnalysisTests {
 
     @Test("a malformed model is refused with model_unreadable")
     func malformedModel() {
-        #expect(throws: AnalysisError(code: "model_unreadable", message: "")) { try HaarCascade.parse(Data("<opencv_storage></opencv_storage>".utf8)) }
-        #expect(throws: AnalysisError(code: "model_unreadable", message: "")) { try HaarCascade.parse(Data("not xml at all <".utf8)) }
+        #expect(throws: analysisError("model_unreadable")) { try HaarCascade.parse(Data("<opencv_storage></opencv_storage>".utf8)) }
+        #expect(throws: analysisError("model_unreadable")) { try HaarCascade.parse(Data("not xml at all <".utf8)) }
     }
 
     @Test("exactly one face on the fixture portrait, IoU ≥ 0.5 with the stated box")
@@ -61,7 +61,7 @@ struct FaceAnalysisTests {
         print("fixture faces:", faces)
         #expect(faces.count == 1)
         let face = try #require(faces.first)
-        let iou = face.intersectionOverUnion(Self.expectedFace)
+        let iou = face.box.intersectionOverUnion(Self.expectedFace)
         print("fixture face IoU:", iou)
         #expect(iou >= 0.5, "IoU \(iou) for \(face)")
         #expect(arena.wipeAll().verified)
@@ -95,7 +95,7 @@ struct FaceAnalysisTests {
             return RGB(SyntheticImages.clamp(180 + n + x / 20), SyntheticImages.clamp(140 + n), SyntheticImages.clamp(110 + n + y / 30))
         }
         #expect(try Self.detector().detect(in: image, arena: arena).isEmpty)
-        #expect(throws: AnalysisError(code: "face_not_found", message: "")) {
+        #expect(throws: analysisError("face_not_found")) {
             try FaceAnalyzer.analyze(image, detector: try Self.detector(), configuration: .init(minLaplacianVariance: 0), arena: arena)
         }
         #expect(arena.wipeAll().verified)
@@ -105,7 +105,7 @@ struct FaceAnalysisTests {
     func twoFaces() throws {
         let arena = PlaintextArena()
         let image = try Self.compose(canvasWidth: 1024, canvasHeight: 512, offsets: [0, 512], arena: arena)
-        #expect(throws: AnalysisError(code: "multiple_faces", message: "")) {
+        #expect(throws: analysisError("multiple_faces")) {
             try FaceAnalyzer.analyze(image, detector: try Self.detector(), configuration: .init(), arena: arena)
         }
         #expect(arena.wipeAll().verified)
@@ -118,8 +118,8 @@ struct FaceAnalysisTests {
         do {
             _ = try FaceAnalyzer.analyze(image, detector: try Self.detector(), configuration: .init(), arena: arena)
             Issue.record("expected face_too_small")
-        } catch let error as AnalysisError {
-            #expect(error.code == "face_too_small")
+        } catch let error as LetheError {
+            #expect(error.code.rawValue == "face_too_small")
             #expect(error.message.contains("10") && error.message.contains("15"), "message names the measured and required widths: \(error.message)")
         }
         #expect(arena.wipeAll().verified)
@@ -131,7 +131,7 @@ struct FaceAnalysisTests {
         // The portrait cut through the forehead (rows 70…511): the face box (found at y ≈ 3) is
         // pressed against the top border.
         let image = try Self.compose(canvasWidth: 512, canvasHeight: 442, offsets: [0], rows: 70..<512, arena: arena)
-        #expect(throws: AnalysisError(code: "face_out_of_bounds", message: "")) {
+        #expect(throws: analysisError("face_out_of_bounds")) {
             try FaceAnalyzer.analyze(image, detector: try Self.detector(), configuration: .init(), arena: arena)
         }
         #expect(arena.wipeAll().verified)
@@ -147,8 +147,8 @@ struct FaceAnalysisTests {
         do {
             _ = try FaceAnalyzer.analyze(portrait, detector: try Self.detector(), configuration: .init(), arena: arena)
             Issue.record("expected colour_cast")
-        } catch let error as AnalysisError {
-            #expect(error.code == "colour_cast")
+        } catch let error as LetheError {
+            #expect(error.code.rawValue == "colour_cast")
             #expect(error.message.contains("2.5"))
         }
         #expect(arena.wipeAll().verified)

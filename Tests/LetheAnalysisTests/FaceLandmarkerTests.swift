@@ -169,13 +169,13 @@ struct FaceLandmarkerTests {
         let position = Self.firstOperatorCodeByte(bytes)
         #expect(bytes[position] == 3, "the first operator code is CONV_2D")
         bytes[position] = 9  // FULLY_CONNECTED
-        #expect(throws: AnalysisError(code: "model_unsupported", message: "")) { try TFLiteModel.parse(bytes) }
+        #expect(throws: analysisError("model_unsupported")) { try TFLiteModel.parse(bytes) }
     }
 
     @Test("a truncated, empty or foreign model file is refused with model_unreadable", arguments: [0, 8, 1000, 600_000, 1_200_000])
     func truncatedModelIsRefused(length: Int) throws {
         let bytes = Array(try Data(contentsOf: Self.modelURL).prefix(length))
-        #expect(throws: AnalysisError(code: "model_unreadable", message: "")) { try TFLiteModel.parse(bytes) }
+        #expect(throws: analysisError("model_unreadable")) { try TFLiteModel.parse(bytes) }
     }
 
     @Test("the models directory without the landmark model is refused (the worker does not start)")
@@ -186,8 +186,8 @@ struct FaceLandmarkerTests {
         try FileManager.default.copyItem(
             at: URL(fileURLWithPath: FaceAnalysisTests.modelsDirectory).appendingPathComponent(AnalysisModels.faceCascadeFileName),
             to: directory.appendingPathComponent(AnalysisModels.faceCascadeFileName))
-        #expect(throws: AnalysisError(code: "model_unreadable", message: "")) { try AnalysisModels.load(directory: directory.path) }
+        #expect(throws: analysisError("model_unreadable")) { try AnalysisModels.load(directory: directory.path) }
         try Data("TFL3 but nothing else".utf8).write(to: directory.appendingPathComponent(FaceLandmarker.modelFileName))
-        #expect(throws: AnalysisError(code: "model_unreadable", message: "")) { try AnalysisModels.load(directory: directory.path) }
+        #expect(throws: analysisError("model_unreadable")) { try AnalysisModels.load(directory: directory.path) }
     }
 }

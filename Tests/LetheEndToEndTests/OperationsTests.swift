@@ -120,6 +120,15 @@ struct OperationsTests {
             #expect(try await Self.get(components.url!).status == 401)
             let records = try await Self.get(components.url!, token: "operator-secret")
             #expect(records.status == 200 && records.body.contains(response.requestID))
+            // Its failures are problem documents with their codes, like every other route's.
+            func code(_ answer: (status: Int, body: String, headers: [AnyHashable: Any])) -> String? {
+                (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["code"] as? String
+            }
+            #expect(code(try await Self.get(components.url!)) == "missing_token")
+            #expect(code(try await Self.get(url, token: "operator-secret")) == "malformed_ledger_request")
+            components.queryItems = [URLQueryItem(name: "start", value: "100"), URLQueryItem(name: "end", value: "101")]
+            let missing = try await Self.get(components.url!, token: "operator-secret")
+            #expect(missing.status == 404 && code(missing) == "not_in_ledger")
             let (_, publicAnswer) = try await URLSession.shared.data(from: session.baseURL.appendingPathComponent("ledger/records"))
             #expect((publicAnswer as? HTTPURLResponse)?.statusCode == 404)
         }

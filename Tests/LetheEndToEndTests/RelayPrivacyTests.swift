@@ -1,4 +1,5 @@
 import Foundation
+import LetheAPI
 import LetheClient
 import LetheEnvelope
 import LetheLedger
@@ -73,7 +74,7 @@ struct RelayPrivacyTests {
                 let (body, response) = try await URLSession.shared.data(for: request)
                 let http = try #require(response as? HTTPURLResponse)
                 #expect(http.statusCode == 200)
-                let header = try #require(http.value(forHTTPHeaderField: ReceiptEnvelope.headerName))
+                let header = try #require(http.value(forHTTPHeaderField: ReceiptHeader.name))
                 let key = context.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount)
                 let receipt = try DeletionReceipt.open(try ReceiptEnvelope.open(header, key: key), verifier: verifier)
                 observations.append(Observation(time: time, requestBytes: envelope.count, responseBytes: body.count, commitment: receipt.commitment, receipt: receipt))

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 import Testing
 @testable import LetheEnvelope
 
@@ -10,7 +11,7 @@ struct BinaryHTTPErrorTests {
         knownLength = Data(hex: try BinaryHTTPExamples.load().requestKnownLength)
     }
 
-    func parseRequest(_ data: Data) throws(EnvelopeError) -> (head: BinaryHTTPRequestHead, content: Range<Int>) {
+    func parseRequest(_ data: Data) throws(LetheError) -> (head: BinaryHTTPRequestHead, content: Range<Int>) {
         try BinaryHTTPExampleTests.parseRequest(data)
     }
 
@@ -59,8 +60,8 @@ struct BinaryHTTPErrorTests {
 
     @Test("malformed requests are refused", arguments: malformedRequests)
     func malformedRequest(name: String, rest: [UInt8], reason: String) {
-        let error = #expect(throws: EnvelopeError.self) { try parseRequest(request(rest)) }
-        #expect(error?.code == "malformed_bhttp")
+        let error = #expect(throws: LetheError.self) { try parseRequest(request(rest)) }
+        #expect(error?.code.rawValue == "malformed_bhttp")
         #expect(error?.message.contains(reason) == true, "\(error?.message ?? "no error")")
     }
 
@@ -126,7 +127,7 @@ struct BinaryHTTPErrorTests {
 
         var bytes = original
         let (head, content) = try bytes.withUnsafeMutableBytes { buffer in
-            try Result { () throws(EnvelopeError) in try BinaryHTTPRequest.parse(inPlace: buffer) }.get()
+            try Result { () throws(LetheError) in try BinaryHTTPRequest.parse(inPlace: buffer) }.get()
         }
         #expect(head.method == "GET")
         #expect(bytes[content] == Data("abcdef".utf8))
@@ -141,7 +142,7 @@ struct BinaryHTTPErrorTests {
         var bytes = original
         #expect(throws: envelopeError("malformed_bhttp")) {
             try bytes.withUnsafeMutableBytes { buffer in
-                try Result { () throws(EnvelopeError) in try BinaryHTTPRequest.parse(inPlace: buffer) }.get()
+                try Result { () throws(LetheError) in try BinaryHTTPRequest.parse(inPlace: buffer) }.get()
             }
         }
         #expect(bytes == original)
@@ -162,8 +163,8 @@ struct BinaryHTTPErrorTests {
 
     @Test("malformed responses are refused", arguments: malformedResponses)
     func malformedResponse(name: String, bytes: [UInt8], reason: String) {
-        let error = #expect(throws: EnvelopeError.self) { try BinaryHTTPResponse.parse(Data(bytes)) }
-        #expect(error?.code == "malformed_bhttp")
+        let error = #expect(throws: LetheError.self) { try BinaryHTTPResponse.parse(Data(bytes)) }
+        #expect(error?.code.rawValue == "malformed_bhttp")
         #expect(error?.message.contains(reason) == true, "\(error?.message ?? "no error")")
     }
 

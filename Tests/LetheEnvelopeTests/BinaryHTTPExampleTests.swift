@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 import Testing
 @testable import LetheEnvelope
 
@@ -21,9 +22,9 @@ struct BinaryHTTPExampleTests {
         ]
     )
 
-    static func parseRequest(_ data: Data) throws(EnvelopeError) -> (head: BinaryHTTPRequestHead, content: Range<Int>) {
+    static func parseRequest(_ data: Data) throws(LetheError) -> (head: BinaryHTTPRequestHead, content: Range<Int>) {
         let result = data.withUnsafeBytes { bytes in
-            Result { () throws(EnvelopeError) in try BinaryHTTPRequest.parse(bytes) }
+            Result { () throws(LetheError) in try BinaryHTTPRequest.parse(bytes) }
         }
         return try result.get()
     }

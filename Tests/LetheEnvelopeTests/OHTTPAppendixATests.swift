@@ -44,7 +44,7 @@ struct OHTTPAppendixATests {
         #expect(responder.exportedSecret.hex == vector.exportedSecret)
         #expect(responder.crypto.encapsulatedKey.hex == vector.clientEphemeralPublicKeyEnc)
 
-        let parsed = try request.withUnsafeBytes { bytes throws(EnvelopeError) in try BinaryHTTPRequest.parse(bytes) }
+        let parsed = try request.withUnsafeBytes { bytes throws(LetheError) in try BinaryHTTPRequest.parse(bytes) }
         #expect(parsed.head == BinaryHTTPRequestHead(method: "GET", scheme: "https", authority: "example.com", path: "/", headerFields: []))
         #expect(parsed.content.isEmpty)
         #expect(arena.wipeAll().bytesByClass["request_body"] == vector.bhttpRequest.count / 2)
@@ -66,7 +66,7 @@ struct OHTTPAppendixATests {
         #expect(keys.aeadNonce.hex == vector.responseAeadNonce)
 
         let response = Data(hex: vector.bhttpResponse)
-        let encapsulated = try response.withUnsafeBytes { bytes throws(EnvelopeError) in
+        let encapsulated = try response.withUnsafeBytes { bytes throws(LetheError) in
             try responder.encapsulate(bytes, responseNonce: nonce)
         }
         #expect(encapsulated.hex == vector.encapsulatedResponse)
@@ -90,8 +90,8 @@ struct OHTTPAppendixATests {
     func freshNonce() throws {
         let (_, responder) = try OHTTPGateway(keys: [key]).decapsulate(Data(hex: vector.encapsulatedRequest), into: PlaintextArena())
         let response = Data(hex: vector.bhttpResponse)
-        let first = try response.withUnsafeBytes { bytes throws(EnvelopeError) in try responder.encapsulate(bytes) }
-        let second = try response.withUnsafeBytes { bytes throws(EnvelopeError) in try responder.encapsulate(bytes) }
+        let first = try response.withUnsafeBytes { bytes throws(LetheError) in try responder.encapsulate(bytes) }
+        let second = try response.withUnsafeBytes { bytes throws(LetheError) in try responder.encapsulate(bytes) }
         #expect(first != second)
         #expect(first.count == vector.encapsulatedResponse.count / 2)
         let context = OHTTPClientContext(crypto: responder.crypto)

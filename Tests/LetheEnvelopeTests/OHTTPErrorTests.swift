@@ -137,13 +137,13 @@ struct OHTTPErrorTests {
     @Test("error messages carry codes, not payload")
     func messages() throws {
         let (encapsulated, _) = try envelope()
-        let error = #expect(throws: EnvelopeError.self) { try gateway.decapsulate(encapsulated.flippingBit(atByte: 45), into: PlaintextArena()) }
-        #expect(error?.code == "decryption_failed")
+        let error = #expect(throws: LetheError.self) { try gateway.decapsulate(encapsulated.flippingBit(atByte: 45), into: PlaintextArena()) }
+        #expect(error?.code.rawValue == "decryption_failed")
         #expect(error?.description.hasPrefix("decryption_failed: ") == true)
     }
 
     private func respond(to encapsulated: Data) throws -> Data {
         let (_, responder) = try gateway.decapsulate(encapsulated, into: PlaintextArena())
-        return try Data("response".utf8).withUnsafeBytes { bytes throws(EnvelopeError) in try responder.encapsulate(bytes) }
+        return try Data("response".utf8).withUnsafeBytes { bytes throws(LetheError) in try responder.encapsulate(bytes) }
     }
 }

@@ -27,7 +27,7 @@ struct OHTTPRoundTripTests {
         let arena = PlaintextArena()
         let (plaintext, responder) = try gateway.decapsulate(encapsulated, into: arena)
         #expect(plaintext.withUnsafeBytes { Data($0) } == request)
-        let (head, content) = try plaintext.withUnsafeBytes { bytes throws(EnvelopeError) in try BinaryHTTPRequest.parse(bytes) }
+        let (head, content) = try plaintext.withUnsafeBytes { bytes throws(LetheError) in try BinaryHTTPRequest.parse(bytes) }
         #expect(head.method == "POST")
         #expect(head.path == "/v1/analyse")
         #expect(head.field("content-type") == "image/jpeg")
@@ -41,7 +41,7 @@ struct OHTTPRoundTripTests {
         responseBuffer.withUnsafeMutableBytes { target in
             result.withUnsafeBytes { BinaryHTTPResponse.encode(status: 200, headerFields: responseFields, content: $0, into: target) }
         }
-        let encapsulatedResponse = try responseBuffer.withUnsafeBytes { bytes throws(EnvelopeError) in try responder.encapsulate(bytes) }
+        let encapsulatedResponse = try responseBuffer.withUnsafeBytes { bytes throws(LetheError) in try responder.encapsulate(bytes) }
         #expect(encapsulatedResponse.count == suite.responseNonceByteCount + count + 16)
 
         let report = arena.wipeAll()
@@ -63,7 +63,7 @@ struct OHTTPRoundTripTests {
         let (_, responder) = try OHTTPGateway(keys: [key]).decapsulate(encapsulated, into: arena)
         let json = Data(#"{"ok":true}"#.utf8)
         let fields = [BinaryHTTPField(name: "content-type", value: "application/json")]
-        let response = try json.withUnsafeBytes { bytes throws(EnvelopeError) in
+        let response = try json.withUnsafeBytes { bytes throws(LetheError) in
             try BinaryHTTPResponse.encode(status: 200, headerFields: fields, content: bytes, in: arena)
         }
         #expect(response.bufferClass == .response)
@@ -73,7 +73,7 @@ struct OHTTPRoundTripTests {
         #expect(head == BinaryHTTPResponseHead(status: 200, headerFields: fields))
         #expect(content == json)
         #expect(throws: envelopeError("plaintext_arena_closed")) {
-            try json.withUnsafeBytes { bytes throws(EnvelopeError) in
+            try json.withUnsafeBytes { bytes throws(LetheError) in
                 try BinaryHTTPResponse.encode(status: 200, headerFields: fields, content: bytes, in: arena)
             }
         }

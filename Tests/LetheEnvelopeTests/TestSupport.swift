@@ -1,10 +1,12 @@
 import Foundation
+import LetheMemory
 import Testing
 @testable import LetheEnvelope
 
-/// An error to compare against: `EnvelopeError` equality is by code.
-func envelopeError(_ code: String) -> EnvelopeError {
-    EnvelopeError(code: code, message: "")
+/// The error a test expects, named by its documented code among the codes
+/// LetheEnvelope and LetheMemory define (equality is by code; another name matches nothing).
+func envelopeError(_ code: String) -> LetheError {
+    LetheError.expected(code, among: LetheError.Code.envelopeCodes + LetheError.Code.memoryCodes)
 }
 
 extension Data {

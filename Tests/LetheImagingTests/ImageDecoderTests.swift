@@ -55,9 +55,9 @@ struct ImageDecoderTests {
         let encoded: [UInt8]
         do {
             encoded = try original.withUnsafeBytes { try ImageEncoder.encode($0, width: width, height: height, as: .heif, quality: 90) }
-        } catch let error as ImagingError {
+        } catch let error as LetheError {
             // No HEVC encoder in this build: the failure must say so, not pretend success.
-            #expect(error.code == "imaging_unavailable")
+            #expect(error.code.rawValue == "imaging_unavailable")
             return
         }
         #expect(encoded.withUnsafeBytes { ImageFormat.sniff($0) } == .heif)
@@ -85,7 +85,7 @@ struct ImageDecoderTests {
     @Test("empty body")
     func emptyBody() {
         let arena = PlaintextArena()
-        #expect(throws: ImagingError.emptyBody) { try ImageDecoder.decode([], arena: arena) }
+        #expect(throws: LetheError.emptyBody) { try ImageDecoder.decode([], arena: arena) }
     }
 
     @Test("random bytes are not a supported image")
@@ -94,7 +94,7 @@ struct ImageDecoderTests {
         var bytes = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
         bytes[0] = 0x00  // no signature starts with 0x00
         let arena = PlaintextArena()
-        #expect(throws: ImagingError.unsupportedMediaType) { try ImageDecoder.decode(bytes, arena: arena) }
+        #expect(throws: LetheError.unsupportedMediaType) { try ImageDecoder.decode(bytes, arena: arena) }
     }
 
     @Test("over maxBytes is rejected before sniffing")
@@ -102,10 +102,10 @@ struct ImageDecoderTests {
         let encoded = try TestImages.gradient(width: 32, height: 32, noise: 40)
             .withUnsafeBytes { try ImageEncoder.encode($0, width: 32, height: 32, as: .png) }
         let arena = PlaintextArena()
-        let error = #expect(throws: ImagingError.self) {
+        let error = #expect(throws: LetheError.self) {
             try ImageDecoder.decode(encoded, limits: DecodeLimits(maxBytes: encoded.count - 1), arena: arena)
         }
-        #expect(error?.code == "payload_too_large")
+        #expect(error?.code.rawValue == "payload_too_large")
         #expect(error?.message.contains("\(encoded.count - 1)") == true)
         // Exactly at the limit is fine.
         _ = try ImageDecoder.decode(encoded, limits: DecodeLimits(maxBytes: encoded.count), arena: arena)
@@ -118,8 +118,8 @@ struct ImageDecoderTests {
         let encoded = try original.withUnsafeBytes { try ImageEncoder.encode($0, width: 256, height: 256, as: .jpeg) }
         let half = Array(encoded.prefix(encoded.count / 2))
         let arena = PlaintextArena()
-        let error = #expect(throws: ImagingError.self) { try ImageDecoder.decode(half, arena: arena) }
-        #expect(error?.code == "image_corrupt")
+        let error = #expect(throws: LetheError.self) { try ImageDecoder.decode(half, arena: arena) }
+        #expect(error?.code.rawValue == "image_corrupt")
         // The pixel buffer allocated for the failed decode is released (wiped) at once.
         #expect(arena.bytesHeld == 0)
         #expect(arena.wipeAll().verified)
@@ -130,8 +130,8 @@ struct ImageDecoderTests {
         let original = TestImages.gradient(width: 128, height: 128, noise: 60)
         let encoded = try original.withUnsafeBytes { try ImageEncoder.encode($0, width: 128, height: 128, as: .png) }
         let arena = PlaintextArena()
-        let error = #expect(throws: ImagingError.self) { try ImageDecoder.decode(Array(encoded.prefix(encoded.count * 2 / 3)), arena: arena) }
-        #expect(error?.code == "image_corrupt")
+        let error = #expect(throws: LetheError.self) { try ImageDecoder.decode(Array(encoded.prefix(encoded.count * 2 / 3)), arena: arena) }
+        #expect(error?.code.rawValue == "image_corrupt")
     }
 
     @Test("a bit flip inside PNG pixel data is corrupt (CRC mismatch)")
@@ -140,8 +140,8 @@ struct ImageDecoderTests {
         var encoded = try original.withUnsafeBytes { try ImageEncoder.encode($0, width: 64, height: 64, as: .png) }
         encoded[encoded.count - 40] ^= 0x10  // inside the last IDAT chunk
         let arena = PlaintextArena()
-        let error = #expect(throws: ImagingError.self) { try ImageDecoder.decode(encoded, arena: arena) }
-        #expect(error?.code == "image_corrupt")
+        let error = #expect(throws: LetheError.self) { try ImageDecoder.decode(encoded, arena: arena) }
+        #expect(error?.code.rawValue == "image_corrupt")
     }
 
     @Test("a JPEG signature followed by garbage is corrupt")
@@ -149,18 +149,18 @@ struct ImageDecoderTests {
         var generator = SeededGenerator(seed: 3)
         let bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + (0..<2000).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let arena = PlaintextArena()
-        let error = #expect(throws: ImagingError.self) { try ImageDecoder.decode(bytes, arena: arena) }
-        #expect(error?.code == "image_corrupt")
+        let error = #expect(throws: LetheError.self) { try ImageDecoder.decode(bytes, arena: arena) }
+        #expect(error?.code.rawValue == "image_corrupt")
     }
 
     @Test("a PNG declaring 60000×60000 is refused from its header, before any pixel is decoded")
     func declaredDimensionsTooLarge() {
         let bytes = HandMadePNG.headerOnly(width: 60_000, height: 60_000)
         let arena = PlaintextArena()
-        let error = #expect(throws: ImagingError.self) { try ImageDecoder.decode(bytes, arena: arena) }
+        let error = #expect(throws: LetheError.self) { try ImageDecoder.decode(bytes, arena: arena) }
         // Decoding pixels would have failed with image_corrupt (the IDAT holds 4 bytes), and would
         // have needed a 10.8 GB buffer; neither happened.
-        #expect(error?.code == "image_too_large")
+        #expect(error?.code.rawValue == "image_too_large")
         #expect(error?.message.contains("60000×60000") == true)
         #expect(arena.wipeAll().bufferCount == 0)
     }
@@ -170,7 +170,7 @@ struct ImageDecoderTests {
         let encoded = try TestImages.gradient(width: 20, height: 10).withUnsafeBytes { try ImageEncoder.encode($0, width: 20, height: 10, as: .png) }
         let arena = PlaintextArena()
         _ = try ImageDecoder.decode(encoded, limits: DecodeLimits(maxPixels: 200), arena: arena)
-        #expect(throws: ImagingError(code: "image_too_large", message: "")) {
+        #expect(throws: imagingError("image_too_large")) {
             try ImageDecoder.decode(encoded, limits: DecodeLimits(maxPixels: 199), arena: arena)
         }
         #expect(arena.wipeAll().verified)
@@ -181,7 +181,7 @@ struct ImageDecoderTests {
         let marker = "LETHE-SECRET-MARKER"
         let bytes = [0xFF, 0xD8, 0xFF, 0xFE, 0x00, 0x17] + Array(marker.utf8) + [0xFF, 0xD9]
         let arena = PlaintextArena()
-        let error = #expect(throws: ImagingError.self) { try ImageDecoder.decode(bytes, arena: arena) }
+        let error = #expect(throws: LetheError.self) { try ImageDecoder.decode(bytes, arena: arena) }
         #expect(error?.message.contains(marker) == false)
         #expect(error?.description.contains(marker) == false)
     }

@@ -35,8 +35,8 @@ struct ProcessingDeadlineTests {
                         let image = try bytes.withUnsafeBytes { try ImageDecoder.decode($0, limits: limits, arena: arena, deadline: deadline) }
                         arena.release(image.pixels)
                         outcome = "decoded"
-                    } catch let error as ImagingError {
-                        outcome = error.code
+                    } catch let error as LetheError {
+                        outcome = error.code.rawValue
                     } catch {
                         outcome = "\(error)"
                     }
@@ -88,7 +88,7 @@ struct ProcessingDeadlineTests {
         let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
         deadline.expire()
         let photo = try TestImages.fixture("astronaut.png")
-        #expect(throws: ImagingError.processingDeadlineExceeded(.ended, limits: deadline.limits)) {
+        #expect(throws: LetheError.processingDeadlineExceeded(.ended, limits: deadline.limits)) {
             try photo.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena, deadline: deadline) }
         }
         #expect(deadline.progressCalls == 0)

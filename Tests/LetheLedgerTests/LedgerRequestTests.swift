@@ -1,22 +1,23 @@
 import Foundation
 import LetheLedger
+import LetheMemory
 import Testing
 
 /// The parsers of the public ledger routes at their boundaries: every number comes from an
 /// unauthenticated request, so overflow must be a refusal, never a trap (issue 12, point 2).
 @Suite("Ledger request parsing")
 struct LedgerRequestTests {
-    static func parse(_ target: String) throws(LedgerError) -> LedgerRequest {
+    static func parse(_ target: String) throws(LetheError) -> LedgerRequest {
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         return try LedgerRequest(path: parts[0], query: parts.count == 2 ? parts[1] : nil)
     }
 
     static func code(_ target: String) -> String? {
-        do throws(LedgerError) {
+        do throws(LetheError) {
             _ = try parse(target)
             return nil
         } catch {
-            return error.code
+            return error.code.rawValue
         }
     }
 
@@ -127,11 +128,11 @@ struct LedgerRequestTests {
 
     @Test("a refusal's message names no file and quotes at most a sanitised parameter name")
     func refusalMessages() {
-        do throws(LedgerError) {
+        do throws(LetheError) {
             _ = try Self.parse("/ledger/entries?<script>/tmp/x=1&<script>/tmp/x=2")
             Issue.record("a duplicate parameter must be refused")
         } catch {
-            #expect(error.code == "malformed_ledger_request")
+            #expect(error.code.rawValue == "malformed_ledger_request")
             #expect(!error.message.contains("/tmp") && !error.message.contains("<"))
         }
     }

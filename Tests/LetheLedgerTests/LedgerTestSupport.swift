@@ -1,5 +1,6 @@
 import Foundation
 import LetheLedger
+import LetheMemory
 import Synchronization
 
 /// A wall clock and a monotonic clock the test moves: together (time passing) or the wall clock
@@ -88,4 +89,10 @@ struct TemporaryLedger {
     func writeRecords(_ lines: [Data], firstIndex: Int = 0) throws {
         try Data(lines.map { $0 + Data([0x0A]) }.joined()).write(to: layout.segmentFile(firstIndex: firstIndex))
     }
+}
+
+/// The error a test expects, named by its documented code among the codes
+/// LetheLedger define (equality is by code; another name matches nothing).
+func ledgerError(_ code: String) -> LetheError {
+    LetheError.expected(code, among: LetheError.Code.ledgerCodes)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LetheLedger
+import LetheMemory
 import Testing
 
 /// The reference tree of the certificate-transparency / transparency-dev Merkle test data
@@ -146,7 +147,7 @@ struct MerkleTreeTests {
                 }
                 #expect(try pruned.consistencyProof(oldSize: cut, newSize: size) == full.consistencyProof(oldSize: cut, newSize: size))
             }
-            #expect(throws: LedgerError.self) { try pruned.inclusionProof(index: cut - 1, size: 45) }
+            #expect(throws: LetheError.self) { try pruned.inclusionProof(index: cut - 1, size: 45) }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LetheLedger
+import LetheMemory
 import Testing
 
 /// C2SP signed-note against the example of golang.org/x/mod/sumdb/note (note.go / note_test.go).
@@ -18,18 +19,18 @@ struct SignedNoteTests {
         #expect(signer.verifier.keyID == 0xc74f20a3)
         #expect(signer.privateKeyString == Self.goPrivateKey)
         #expect(try NoteVerifier(verifierKey: Self.goVerifierKey) == signer.verifier)
-        #expect(throws: LedgerError.self) { try NoteVerifier(verifierKey: "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW") }
+        #expect(throws: LetheError.self) { try NoteVerifier(verifierKey: "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW") }
     }
 
     @Test("the Go reference note opens, and an edited one does not")
     func goNote() throws {
         let verifier = try NoteVerifier(verifierKey: Self.goVerifierKey)
         #expect(try SignedNote.open(Self.goNote, verifier: verifier) == Self.goText)
-        #expect(throws: LedgerError(code: "note_signature_invalid", message: "the Ed25519 signature of PeterNeumann does not verify")) {
+        #expect(throws: ledgerError("note_signature_invalid")) {
             try SignedNote.open(Self.goNote.replacingOccurrences(of: "cryptography", with: "cryptographY"), verifier: verifier)
         }
         let other = try NoteSigner.generate(name: "PeterNeumann").verifier
-        #expect(throws: LedgerError.self) { try SignedNote.open(Self.goNote, verifier: other) }
+        #expect(throws: LetheError.self) { try SignedNote.open(Self.goNote, verifier: other) }
     }
 
     #if os(Linux)
@@ -49,8 +50,8 @@ struct SignedNoteTests {
         #expect(try Checkpoint.open(note, verifier: signer.verifier) == checkpoint)
         let impostor = try NoteSigner.generate(name: "lethe.local/other")
         let foreign = try Checkpoint(origin: "lethe.local/test", size: 8, rootHash: checkpoint.rootHash).signed(by: impostor)
-        #expect(throws: LedgerError.self) { try Checkpoint.open(foreign, verifier: impostor.verifier) }
-        #expect(throws: LedgerError.self) { try Checkpoint(body: "origin\n08\n\(checkpoint.rootHash.base64EncodedString())\n") }
+        #expect(throws: LetheError.self) { try Checkpoint.open(foreign, verifier: impostor.verifier) }
+        #expect(throws: LetheError.self) { try Checkpoint(body: "origin\n08\n\(checkpoint.rootHash.base64EncodedString())\n") }
     }
 
     @Test("receipts round-trip, verify, open their commitment, and cannot pass for checkpoints")
@@ -69,8 +70,8 @@ struct SignedNoteTests {
         #expect(note.hasPrefix("lethe.receipt/v2\norigin lethe.local/test\nperiod 2026-09-21T14:13:00.000Z 2026-09-21T14:14:00.000Z\ncommitment \(try record.commitment())\nrecord "))
         let opened = try DeletionReceipt.open(note, verifier: signer.verifier)
         #expect(opened == receipt && opened.bytesWiped == 1234 && opened.record.sequence == 41)
-        #expect(throws: LedgerError.self) { try Checkpoint.open(note, verifier: signer.verifier) }
-        #expect(throws: LedgerError.self) { try DeletionReceipt.open(note.replacingOccurrences(of: "period 2026-09-21T14:13", with: "period 2026-09-21T14:12"), verifier: signer.verifier) }
+        #expect(throws: LetheError.self) { try Checkpoint.open(note, verifier: signer.verifier) }
+        #expect(throws: LetheError.self) { try DeletionReceipt.open(note.replacingOccurrences(of: "period 2026-09-21T14:13", with: "period 2026-09-21T14:12"), verifier: signer.verifier) }
     }
 
     @Test("tile paths encode and parse as C2SP tlog-tiles")

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LetheLedger
+import LetheMemory
 import Testing
 
 @Suite("Transparency ledger: publication, checkpoints, receipts, segments, retention, recovery")
@@ -74,7 +75,7 @@ struct TransparencyLedgerTests {
         #expect(LedgerAuditor.verify(ledger.directory, verifier: first).passed)
         let attributes = try FileManager.default.attributesOfItem(atPath: ledger.layout.signingKeyFile.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        #expect(throws: LedgerError.self) { try ledger.open(ledger.configuration { $0.origin = "lethe.test/another" }) }
+        #expect(throws: LetheError.self) { try ledger.open(ledger.configuration { $0.origin = "lethe.test/another" }) }
     }
 
     @Test("a receipt verifies, its record opens its commitment, and the commitment is provably in a checkpoint")
@@ -103,12 +104,12 @@ struct TransparencyLedgerTests {
         // A receipt signed by someone else is refused; so is one whose record does not open its commitment.
         let genuine = try DeletionReceipt.open(receipts[0], verifier: verifier)
         let impostor = try NoteSigner.generate(name: verifier.name)
-        #expect(throws: LedgerError.self) { try DeletionReceipt.open(try genuine.signed(by: impostor), verifier: verifier) }
+        #expect(throws: LetheError.self) { try DeletionReceipt.open(try genuine.signed(by: impostor), verifier: verifier) }
         var edited = genuine.record
         edited.bytesWiped["pixels"] = 1
         var forged = genuine
         forged.recordJSON = try edited.canonicalJSON()
-        #expect(throws: LedgerError.self) { try DeletionReceipt.open(try forged.signed(by: log.signer), verifier: verifier) }
+        #expect(throws: LetheError.self) { try DeletionReceipt.open(try forged.signed(by: log.signer), verifier: verifier) }
     }
 
     @Test("torn tails are cut off on reopen, reported by verify before that, and the tree continues")

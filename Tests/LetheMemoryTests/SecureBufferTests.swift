@@ -121,7 +121,7 @@ struct PlaintextArenaTests {
     func closed() {
         let arena = PlaintextArena()
         _ = arena.wipeAll()
-        #expect(throws: MemoryError.self) { try arena.allocate(count: 10, bufferClass: .pixels) }
+        #expect(throws: LetheError.self) { try arena.allocate(count: 10, bufferClass: .pixels) }
     }
 }
 

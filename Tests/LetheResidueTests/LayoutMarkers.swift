@@ -98,7 +98,7 @@ enum LayoutMarkers {
         // Not the background L* plane: a weighted box blur of radius ≥ 80 pixels, it changes so
         // little along a row that no 64-byte window of it is informative (a marker from it would
         // prove nothing). The contrast is computed from it and the smoothed plane on the fly.
-        for (buffer, name) in [(detected.contrast.smoothed, "smoothed L* plane"), (detected.contrast.scratchA, "ridge plane")] {
+        for (buffer, name) in [(detected.contrast.smoothed, "smoothed L* plane"), (detected.contrast.structure, "ridge plane")] {
             markers.append(try floatRow(buffer, plane: 0, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
         }
         markers += try maskMarker(try byteRow(detected.members, width: width, stripe: stripe), in: detected.members, stripe: stripe, name: "mark mask#\(seed)")
@@ -119,11 +119,8 @@ enum LayoutMarkers {
 
     private static func faceLayouts(_ image: DecodedImage, seed: String, arena: PlaintextArena) throws -> [Marker] {
         // As `FaceAnalyzer.analyze`: the face, its regions, the crop that bounds them.
-        let face = try FaceAnalyzer.locateFace(image, detector: try models().faceDetector, configuration: FaceAnalysisConfiguration(), arena: arena)
-        let regions = FaceRegions.regions(for: face)
-        let left = regions.map(\.rect.x).min()!, top = regions.map(\.rect.y).min()!
-        let right = regions.map { $0.rect.x + $0.rect.width }.max()!, bottom = regions.map { $0.rect.y + $0.rect.height }.max()!
-        let crop = PixelRect(x: left, y: top, width: right - left, height: bottom - top)
+        let face = try FaceAnalyzer.locateFace(image, detector: try models().faceDetector, configuration: FaceAnalysisConfiguration(), arena: arena).box
+        let crop = PixelRect.enclosing(FaceRegions.regions(for: face).map(\.rect))!
         let factor = max(1, face.width / max(1, SkinMeasureConfiguration().faceWorkingWidthPixels))
         let work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
         // The whole photo is natural image data: the middle of the face crop is informative.

@@ -72,7 +72,10 @@ final class NginxProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: output)
         try process.run()
 
-        let deadline = Date().addingTimeInterval(20)
+        // Ready when a health check passes through it to a replica. The bound only keeps a
+        // broken nginx from hanging the suite: on a loaded machine the first proxied request can
+        // take tens of seconds, and it is the event, not the clock, that the test waits for.
+        let deadline = Date().addingTimeInterval(180)
         while Date() < deadline {
             if !process.isRunning { break }
             if let (_, response) = try? await URLSession.shared.data(from: baseURL.appendingPathComponent("healthz")),

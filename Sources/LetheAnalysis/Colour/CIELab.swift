@@ -74,8 +74,4 @@ enum SRGB {
     /// resolves — and several times faster than `cbrt`.
     static let labFTable: [Double] = (0...labFTableSteps).map { CIELab.labF(Double($0) / Double(labFTableSteps)) }
     static let labFTableSteps = 4096
-
-    /// log10 of linear reflectance per 8-bit code, floored at half a code step so that a zero
-    /// channel gives a large finite value instead of −∞ (erythema index guard).
-    static let log10LinearTable: [Double] = linearTable.map { log10(max($0, 0.5 / 255 / 12.92)) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 import Synchronization
 
 /// The trained models the analyses load from `Config/models` at start: the frontal-face Haar
@@ -21,7 +22,7 @@ public final class AnalysisModels: Sendable {
     /// Loads (or returns the already loaded) models of `directory`.
     /// - Throws: `model_unreadable` when a model file is missing or malformed, `model_unsupported`
     ///   when the landmark model uses an operator the interpreter does not evaluate.
-    public static func load(directory: String, detector configuration: FaceDetectorConfiguration = FaceDetectorConfiguration()) throws(AnalysisError) -> AnalysisModels {
+    public static func load(directory: String, detector configuration: FaceDetectorConfiguration = FaceDetectorConfiguration()) throws(LetheError) -> AnalysisModels {
         let key = URL(fileURLWithPath: directory).standardizedFileURL.path
         if let cached = cache.withLock({ $0[key] }), cached.faceDetector.configuration == configuration { return cached }
         let cascade = try HaarCascade.load(contentsOf: URL(fileURLWithPath: key).appendingPathComponent(faceCascadeFileName))

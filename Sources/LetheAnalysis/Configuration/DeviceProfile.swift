@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 import Synchronization
 
 /// A capture device as a request names it (`profile=NAME`): its scale, its light and the kinds it
@@ -18,14 +19,15 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
     public var millimetresPerPixel: Double?
     public var fieldOfViewWidthMillimetres: Double?
     public var light: Light
-    /// Analysis kinds this device takes (`face`, `skin`, `scalp`).
-    public var kinds: [String]
+    /// Analysis kinds this device takes (`face`, `skin`, `scalp`; another name makes the file
+    /// unreadable).
+    public var kinds: [AnalysisKind]
 
     enum CodingKeys: String, CodingKey {
         case name, description, millimetresPerPixel = "mm_per_pixel", fieldOfViewWidthMillimetres = "field_of_view_width_mm", light, kinds
     }
 
-    public init(name: String, description: String? = nil, millimetresPerPixel: Double? = nil, fieldOfViewWidthMillimetres: Double? = nil, light: Light = .normal, kinds: [String]) {
+    public init(name: String, description: String? = nil, millimetresPerPixel: Double? = nil, fieldOfViewWidthMillimetres: Double? = nil, light: Light = .normal, kinds: [AnalysisKind]) {
         self.name = name
         self.description = description
         self.millimetresPerPixel = millimetresPerPixel
@@ -47,7 +49,7 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
     /// directory means no profiles.
     /// - Throws: `profile_unreadable` for a malformed file, a scale that is not positive, or a
     ///   duplicate name.
-    public static func loadAll(directory: String) throws(AnalysisError) -> [String: DeviceProfile] {
+    public static func loadAll(directory: String) throws(LetheError) -> [String: DeviceProfile] {
         let key = URL(fileURLWithPath: directory).standardizedFileURL.path
         if let cached = cache.withLock({ $0[key] }) { return cached }
         var profiles: [String: DeviceProfile] = [:]
@@ -56,13 +58,13 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
             let path = URL(fileURLWithPath: key).appendingPathComponent(file).path
             guard let data = FileManager.default.contents(atPath: path),
                 let profile = try? JSONDecoder().decode(DeviceProfile.self, from: data)
-            else { throw AnalysisError(code: "profile_unreadable", message: "device profile \(file) is not valid JSON of the documented form") }
+            else { throw LetheError.profileUnreadable("device profile \(file) is not valid JSON of the documented form") }
             let scales = [profile.millimetresPerPixel, profile.fieldOfViewWidthMillimetres].compactMap { $0 }
             guard scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-                throw AnalysisError(code: "profile_unreadable", message: "device profile \(file) has a scale that is not a positive number")
+                throw LetheError.profileUnreadable("device profile \(file) has a scale that is not a positive number")
             }
             guard profiles[profile.name] == nil else {
-                throw AnalysisError(code: "profile_unreadable", message: "device profile name \(profile.name) appears twice")
+                throw LetheError.profileUnreadable("device profile name \(profile.name) appears twice")
             }
             profiles[profile.name] = profile
         }

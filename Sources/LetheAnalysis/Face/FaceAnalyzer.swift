@@ -40,11 +40,12 @@ public enum FaceAnalyzer {
         face faceConfiguration: FaceAnalysisConfiguration = FaceAnalysisConfiguration(),
         measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, landmarker: FaceLandmarker? = nil, arena: PlaintextArena
-    ) throws(AnalysisError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult) {
+    ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult) {
         let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: true, requireSkin: false, arena: arena)
         arena.release(mask)
 
-        let face = try locateFace(image, detector: detector, configuration: faceConfiguration, arena: arena)
+        let detection = try locateFace(image, detector: detector, configuration: faceConfiguration, arena: arena)
+        let face = detection.box
         // The detector's box always lies inside the photo; a face cut by the border shows as a box
         // pressed against it (the cascade still fires on the visible part).
         let margin = Int((faceConfiguration.minBorderMarginFraction * Double(face.width)).rounded(.up))
@@ -59,9 +60,7 @@ public enum FaceAnalyzer {
                 throw .faceOutOfBounds("only \(Int(fraction * 100))% of the \(region.name) is inside the photo")
             }
         }
-        let left = regions.map(\.rect.x).min()!, top = regions.map(\.rect.y).min()!
-        let right = regions.map { $0.rect.x + $0.rect.width }.max()!, bottom = regions.map { $0.rect.y + $0.rect.height }.max()!
-        let crop = PixelRect(x: left, y: top, width: right - left, height: bottom - top)
+        let crop = PixelRect.enclosing(regions.map(\.rect))!
         let factor = max(1, face.width / max(1, measures.faceWorkingWidthPixels))
         let scale = millimetresPerPixel ?? measures.faceBoxWidthMillimetres / Double(face.width)
         let source = millimetresPerPixel == nil ? "face_width_estimate" : (scaleSource ?? "query")
@@ -69,18 +68,17 @@ public enum FaceAnalyzer {
         let measured = try SkinConcernMeasurer.measure(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, arena: arena)
         let whole = RegionAggregate.combine(measured)
-        let boxArea = Double(face.width * face.height)
+        let boxArea = Double(face.area)
         let result = SkinAnalysisResult(
             skinTone: whole.skinTone, redness: whole.redness, quality: gate.quality,
             skinPixelFraction: Double(whole.skinPixelCount) / boxArea, skinPixelCount: whole.skinPixelCount,
             concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source)
         // Opt-in: the points are derived from the photo and only leave the worker when asked for.
-        let landmarks = try landmarker?.landmarks(in: image, face: face, arena: arena).points.map {
+        let landmarks = try landmarker?.landmarks(in: image, face: detection, arena: arena).points.map {
             [($0.x * 10).rounded() / 10, ($0.y * 10).rounded() / 10]
         }
         let faceResult = FaceAnalysisResult(
-            box: PixelBox(x: face.x, y: face.y, width: face.width, height: face.height),
-            detectorNeighbours: face.neighbours, widthFraction: Double(face.width) / Double(image.width),
+            box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(image.width),
             regions: measured, landmarks: landmarks)
         return (result, faceResult)
     }
@@ -88,17 +86,17 @@ public enum FaceAnalyzer {
     /// Exactly one face of sufficient size, or the matching error.
     static func locateFace(
         _ image: DecodedImage, detector: FaceDetector, configuration: FaceAnalysisConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> FaceDetection {
+    ) throws(LetheError) -> FaceDetection {
         let minimumWidth = configuration.minFaceWidthFraction * Double(image.width)
         let candidates = try detector.detect(in: image, arena: arena).filter {
-            Double($0.width) >= minimumWidth * configuration.ignoreBelowFractionOfMinimum
+            Double($0.box.width) >= minimumWidth * configuration.ignoreBelowFractionOfMinimum
         }
         let strongest = candidates.map(\.neighbours).max() ?? 0
         let faces = candidates.filter { Double($0.neighbours) >= configuration.secondaryFaceMinimumSupport * Double(strongest) }
-        guard let face = faces.first else { throw .faceNotFound() }
+        guard let face = faces.first else { throw .faceNotFound }
         guard faces.count == 1 else { throw .multipleFaces(faces.count) }
-        guard Double(face.width) >= minimumWidth else {
-            throw .faceTooSmall(widthFraction: Double(face.width) / Double(image.width), minimum: configuration.minFaceWidthFraction)
+        guard Double(face.box.width) >= minimumWidth else {
+            throw .faceTooSmall(widthFraction: Double(face.box.width) / Double(image.width), minimum: configuration.minFaceWidthFraction)
         }
         return face
     }

@@ -1,56 +1,7 @@
 import Foundation
+import LetheAPI
 import LetheImaging
 import LetheMemory
-
-/// A face found by the detector, in input pixels.
-public struct FaceDetection: Sendable, Equatable {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-    /// Raw window hits merged into this face (OpenCV's "neighbours"); more = more certain.
-    public var neighbours: Int
-
-    public init(x: Int, y: Int, width: Int, height: Int, neighbours: Int) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-        self.neighbours = neighbours
-    }
-
-    /// Intersection over union with another box.
-    public func intersectionOverUnion(_ other: FaceDetection) -> Double {
-        let left = max(x, other.x), top = max(y, other.y)
-        let right = min(x + width, other.x + other.width), bottom = min(y + height, other.y + other.height)
-        let intersection = Double(max(0, right - left) * max(0, bottom - top))
-        let union = Double(width * height + other.width * other.height) - intersection
-        return union > 0 ? intersection / union : 0
-    }
-}
-
-/// Settings of the sliding-window search.
-public struct FaceDetectorConfiguration: Sendable, Equatable {
-    /// The photo is box-averaged by an integer factor so that its shorter side is between this
-    /// and twice this before the search: detection cost is independent of the photo's size.
-    public var workingShortSidePixels: Int
-    /// Pyramid step between window scales (OpenCV's `scaleFactor`).
-    public var scaleFactor: Double
-    /// Raw hits a face needs beyond the first (OpenCV's `minNeighbors`).
-    public var minNeighbours: Int
-    /// Similarity of hits that are merged (OpenCV `groupRectangles` eps).
-    public var groupingEpsilon: Double
-
-    /// Defaults: 256 px working scale, ×1.1 pyramid, eps 0.2 (OpenCV's defaults for
-    /// `detectMultiScale` and `groupRectangles`), and 5 neighbours instead of OpenCV's 3: on the
-    /// fixture portrait the real face gathers 25 hits and the cascade's false positives 4–5.
-    public init(workingShortSidePixels: Int = 256, scaleFactor: Double = 1.1, minNeighbours: Int = 5, groupingEpsilon: Double = 0.2) {
-        self.workingShortSidePixels = workingShortSidePixels
-        self.scaleFactor = scaleFactor
-        self.minNeighbours = minNeighbours
-        self.groupingEpsilon = groupingEpsilon
-    }
-}
 
 /// Runs a `HaarCascade` over a photo: grey working image → image pyramid → integral and squared
 /// integral images → every window through the cascade → overlapping hits grouped.
@@ -65,7 +16,7 @@ public struct FaceDetector: Sendable {
     }
 
     /// Finds faces, largest first.
-    public func detect(in image: DecodedImage, arena: PlaintextArena) throws(AnalysisError) -> [FaceDetection] {
+    public func detect(in image: DecodedImage, arena: PlaintextArena) throws(LetheError) -> [FaceDetection] {
         let factor = max(1, min(image.width, image.height) / max(1, configuration.workingShortSidePixels))
         let workWidth = image.width / factor, workHeight = image.height / factor
         guard workWidth >= cascade.windowWidth, workHeight >= cascade.windowHeight else { return [] }
@@ -125,20 +76,22 @@ public struct FaceDetector: Sendable {
         let f = Double(factor)
         return grouped.map { box in
             FaceDetection(
-                x: Int((box.x * f).rounded()), y: Int((box.y * f).rounded()),
-                width: Int((box.width * f).rounded()), height: Int((box.height * f).rounded()), neighbours: box.count)
-        }.sorted { $0.width > $1.width }
+                box: PixelRect(
+                    x: Int((box.x * f).rounded()), y: Int((box.y * f).rounded()),
+                    width: Int((box.width * f).rounded()), height: Int((box.height * f).rounded())),
+                neighbours: box.count)
+        }.sorted { $0.box.width > $1.box.width }
     }
 
-    private func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(AnalysisError) -> SecureBuffer {
+    private func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(LetheError) -> SecureBuffer {
         do { return try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            throw .allocationFailed(error, "the \(what)")
+            throw .analysisAllocationFailed(error, "the \(what)")
         }
     }
 
-    private func allocate(_ arena: PlaintextArena, doubles: Int, what: String) throws(AnalysisError) -> SecureBuffer {
+    private func allocate(_ arena: PlaintextArena, doubles: Int, what: String) throws(LetheError) -> SecureBuffer {
         do { return try arena.allocate(count: doubles * MemoryLayout<Double>.stride, bufferClass: .intermediate) } catch {
-            throw .allocationFailed(error, "the \(what)")
+            throw .analysisAllocationFailed(error, "the \(what)")
         }
     }
 
@@ -201,95 +154,6 @@ public struct FaceDetector: Sendable {
                 rowSquares += value * value
                 sums[y * stride + x] = sums[(y - 1) * stride + x] + rowSum
                 squares[y * stride + x] = squares[(y - 1) * stride + x] + rowSquares
-            }
-        }
-    }
-}
-
-/// One window through the cascade, as OpenCV's `HaarEvaluator` does it.
-enum CascadeEvaluation {
-    @inline(__always)
-    static func rectangleSum(_ table: UnsafeMutableBufferPointer<Double>, stride: Int, x: Int, y: Int, width: Int, height: Int) -> Double {
-        table[(y + height) * stride + x + width] - table[y * stride + x + width] - table[(y + height) * stride + x] + table[y * stride + x]
-    }
-
-    static func passes(
-        _ cascade: HaarCascade, sums: UnsafeMutableBufferPointer<Double>, squares: UnsafeMutableBufferPointer<Double>,
-        stride: Int, x: Int, y: Int
-    ) -> Bool {
-        // Variance normalisation over the window shrunk by one pixel on each side (OpenCV's
-        // `normrect`): features are compared against threshold · area · σ.
-        let innerWidth = cascade.windowWidth - 2, innerHeight = cascade.windowHeight - 2
-        let area = Double(innerWidth * innerHeight)
-        let sum = rectangleSum(sums, stride: stride, x: x + 1, y: y + 1, width: innerWidth, height: innerHeight)
-        let sumOfSquares = rectangleSum(squares, stride: stride, x: x + 1, y: y + 1, width: innerWidth, height: innerHeight)
-        var normalisation = area * sumOfSquares - sum * sum
-        normalisation = normalisation > 0 ? normalisation.squareRoot() : 1
-        for stage in cascade.stages {
-            var stageSum: Float = 0
-            for stump in stage.stumps {
-                var value = 0.0
-                for rectangle in cascade.features[stump.featureIndex].rectangles {
-                    value += Double(rectangle.weight) * rectangleSum(
-                        sums, stride: stride, x: x + Int(rectangle.x), y: y + Int(rectangle.y),
-                        width: Int(rectangle.width), height: Int(rectangle.height))
-                }
-                stageSum += value < Double(stump.threshold) * normalisation ? stump.leftValue : stump.rightValue
-            }
-            if stageSum < stage.threshold { return false }
-        }
-        return true
-    }
-}
-
-/// OpenCV's `groupRectangles`: hits that overlap within `epsilon` form one class (union-find);
-/// classes with more than `minNeighbours` hits become faces (their mean box); a face inside a
-/// larger, better supported one is dropped.
-enum HitGrouping {
-    struct Box {
-        var x: Double, y: Double, width: Double, height: Double
-        var count = 1
-    }
-
-    static func group(_ boxes: [Box], minNeighbours: Int, epsilon: Double) -> [Box] {
-        var parent = Array(boxes.indices)
-        func root(_ i: Int) -> Int {
-            var i = i
-            while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }
-            return i
-        }
-        func similar(_ a: Box, _ b: Box) -> Bool {
-            let delta = epsilon * (min(a.width, b.width) + min(a.height, b.height)) * 0.5
-            return abs(a.x - b.x) <= delta && abs(a.y - b.y) <= delta
-                && abs(a.x + a.width - b.x - b.width) <= delta && abs(a.y + a.height - b.y - b.height) <= delta
-        }
-        for i in boxes.indices {
-            for j in boxes.indices where j > i && similar(boxes[i], boxes[j]) {
-                let ri = root(i), rj = root(j)
-                if ri != rj { parent[rj] = ri }
-            }
-        }
-        var classes: [Int: Box] = [:]
-        for (i, box) in boxes.enumerated() {
-            let r = root(i)
-            if var sum = classes[r] {
-                sum.x += box.x; sum.y += box.y; sum.width += box.width; sum.height += box.height; sum.count += 1
-                classes[r] = sum
-            } else {
-                classes[r] = box
-            }
-        }
-        let means = classes.values.map { sum in
-            let n = Double(sum.count)
-            return Box(x: sum.x / n, y: sum.y / n, width: sum.width / n, height: sum.height / n, count: sum.count)
-        }.filter { $0.count > minNeighbours }
-        return means.filter { inner in
-            !means.contains { outer in
-                guard outer.x != inner.x || outer.y != inner.y || outer.width != inner.width else { return false }
-                let dx = outer.width * epsilon, dy = outer.height * epsilon
-                return inner.x >= outer.x - dx && inner.y >= outer.y - dy
-                    && inner.x + inner.width <= outer.x + outer.width + dx && inner.y + inner.height <= outer.y + outer.height + dy
-                    && (outer.count > max(3, inner.count) || inner.count < 3)
             }
         }
     }

@@ -1,3 +1,4 @@
+import LetheAPI
 /// Regions of a face as fractions of the detector's box (x, y, width, height), from the typical
 /// geometry of OpenCV frontal-face boxes (checked on the fixture portrait): eyebrows at ≈ 0.29
 /// of the box height, eyes at ≈ 0.39, mouth at ≈ 0.82, chin at ≈ 1.1; the box spans roughly
@@ -15,7 +16,7 @@ public enum FaceRegions {
     ]
 
     /// The named regions, in input pixels.
-    static func regions(for face: FaceDetection) -> [NamedRegion] {
+    static func regions(for face: PixelRect) -> [NamedRegion] {
         let w = Double(face.width), h = Double(face.height)
         return layout.map { part in
             NamedRegion(name: part.name, rect: PixelRect(

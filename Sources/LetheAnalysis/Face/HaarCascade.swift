@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// A boosted cascade of Haar-like stump classifiers in OpenCV's "new" XML format
 /// (`opencv-cascade-classifier`, `stageType BOOST`, `featureType HAAR`), as shipped by Debian's
@@ -43,18 +44,18 @@ public struct HaarCascade: Sendable {
     public var classifierCount: Int { stages.reduce(0) { $0 + $1.stumps.count } }
 
     /// Reads a cascade file.
-    /// - Throws: `AnalysisError` `model_unreadable` when the file is missing or not a supported cascade.
-    public static func load(contentsOf url: URL) throws(AnalysisError) -> HaarCascade {
+    /// - Throws: `model_unreadable` when the file is missing or not a supported cascade.
+    public static func load(contentsOf url: URL) throws(LetheError) -> HaarCascade {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw AnalysisError(code: "model_unreadable", message: "cannot read the face model \(url.path)")
+            throw .modelUnreadable("cannot read the face model \(url.path)")
         }
         return try parse(data)
     }
 
     /// Parses the XML text of a cascade.
-    public static func parse(_ data: Data) throws(AnalysisError) -> HaarCascade {
-        func fail(_ why: String) -> AnalysisError {
-            AnalysisError(code: "model_unreadable", message: "face model: \(why)")
+    public static func parse(_ data: Data) throws(LetheError) -> HaarCascade {
+        func fail(_ why: String) -> LetheError {
+            .modelUnreadable("face model: \(why)")
         }
         guard let root = MiniXML.parse(data), let cascade = root.child("opencv_storage")?.child("cascade") ?? root.child("cascade") else {
             throw fail("not an OpenCV cascade XML file")
@@ -103,72 +104,5 @@ public struct HaarCascade: Sendable {
         }
         guard !stages.isEmpty else { throw fail("no stages") }
         return HaarCascade(windowWidth: width, windowHeight: height, stages: stages, features: features)
-    }
-}
-
-/// A minimal XML reader for OpenCV's storage files: elements and their text, no attributes
-/// values needed, comments and the prolog skipped. Not a general XML parser (no entities, CDATA
-/// or namespaces — the cascade files use none of them).
-struct MiniXML {
-    final class Node {
-        let name: String
-        var children: [Node] = []
-        var text: String?
-        init(name: String) { self.name = name }
-        func child(_ name: String) -> Node? { children.first { $0.name == name } }
-    }
-
-    static func parse(_ data: Data) -> Node? {
-        let bytes = [UInt8](data)
-        let root = Node(name: "#document")
-        var stack: [Node] = [root]
-        var index = 0
-        var textStart = 0
-        func isNameByte(_ byte: UInt8) -> Bool {
-            !(byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "/"))
-        }
-        while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "<") else { index += 1; continue }
-            let pendingText = textStart < index ? String(decoding: bytes[textStart..<index], as: UTF8.self) : ""
-            if bytes[index..<min(bytes.count, index + 4)].elementsEqual("<!--".utf8) {
-                guard let end = find("-->", in: bytes, from: index + 4) else { return nil }
-                index = end + 3
-                textStart = index
-                continue
-            }
-            if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "?") || bytes[index + 1] == UInt8(ascii: "!") {
-                guard let end = find(">", in: bytes, from: index) else { return nil }
-                index = end + 1
-                textStart = index
-                continue
-            }
-            guard let end = find(">", in: bytes, from: index) else { return nil }
-            if bytes[index + 1] == UInt8(ascii: "/") {
-                // Closing tag: attach the text gathered since the last tag to the element it closes.
-                guard stack.count > 1 else { return nil }
-                let node = stack.removeLast()
-                let trimmed = pendingText.trimmingCharacters(in: .whitespacesAndNewlines)
-                if node.children.isEmpty, !trimmed.isEmpty { node.text = trimmed }
-            } else {
-                var nameEnd = index + 1
-                while nameEnd < end, isNameByte(bytes[nameEnd]) { nameEnd += 1 }
-                let node = Node(name: String(decoding: bytes[(index + 1)..<nameEnd], as: UTF8.self))
-                stack.last!.children.append(node)
-                if bytes[end - 1] != UInt8(ascii: "/") { stack.append(node) }
-            }
-            index = end + 1
-            textStart = index
-        }
-        return stack.count == 1 ? root : nil
-    }
-
-    private static func find(_ needle: String, in bytes: [UInt8], from start: Int) -> Int? {
-        let pattern = Array(needle.utf8)
-        var index = start
-        while index + pattern.count <= bytes.count {
-            if bytes[index] == pattern[0], bytes[index..<(index + pattern.count)].elementsEqual(pattern) { return index }
-            index += 1
-        }
-        return nil
     }
 }

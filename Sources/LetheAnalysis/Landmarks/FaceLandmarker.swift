@@ -50,7 +50,7 @@ public struct FaceLandmarker: Sendable {
 
     /// Wraps a loaded model, checking it has the face mesh's input and outputs.
     /// - Throws: `model_unsupported` when the tensors are not [1, S, S, 3] → [1, 1, 1, 1404] and [1, 1, 1, 1].
-    public init(model: TFLiteModel) throws(AnalysisError) {
+    public init(model: TFLiteModel) throws(LetheError) {
         let shape = model.inputShape
         guard shape.count == 4, shape[1] == shape[2], shape[3] == 3, model.outputShapes.count == 2,
             model.outputShapes[0].reduce(1, *) == 468 * 3, model.outputShapes[1].reduce(1, *) == 1
@@ -61,7 +61,7 @@ public struct FaceLandmarker: Sendable {
 
     /// Loads `face_landmark.tflite`.
     /// - Throws: `model_unreadable`, `model_unsupported`.
-    public static func load(contentsOf url: URL) throws(AnalysisError) -> FaceLandmarker {
+    public static func load(contentsOf url: URL) throws(LetheError) -> FaceLandmarker {
         try FaceLandmarker(model: try TFLiteModel.load(contentsOf: url))
     }
 
@@ -82,13 +82,13 @@ public struct FaceLandmarker: Sendable {
     /// `face_detection_front_detection_to_roi`, without the roll its detector's eye keypoints give).
     public static func crop(for face: FaceDetection) -> Crop {
         Crop(
-            centreX: Double(face.x) + Double(face.width) / 2, centreY: Double(face.y) + Double(face.height) / 2,
-            side: cropScale * Double(max(face.width, face.height)))
+            centreX: Double(face.box.x) + Double(face.box.width) / 2, centreY: Double(face.box.y) + Double(face.box.height) / 2,
+            side: cropScale * Double(max(face.box.width, face.box.height)))
     }
 
     /// The model's input as RGB8 (`inputSide`² pixels): the crop resampled bilinearly, pixel
     /// centres aligned, edge pixels replicated outside the image. An arena buffer (`.intermediate`).
-    public func cropPixels(of image: DecodedImage, crop: Crop, arena: PlaintextArena) throws(AnalysisError) -> SecureBuffer {
+    public func cropPixels(of image: DecodedImage, crop: Crop, arena: PlaintextArena) throws(LetheError) -> SecureBuffer {
         let buffer = try allocate(arena, bytes: inputSide * inputSide * 3, what: "landmark crop")
         image.pixels.withUnsafeBytes { source in
             buffer.withUnsafeMutableBytes { target in
@@ -114,7 +114,7 @@ public struct FaceLandmarker: Sendable {
 
     /// Runs the model on RGB8 pixels of `inputSide`² (values scaled to [0, 1]) and returns the raw
     /// outputs: 1404 coordinates in crop pixels (x, y, z per point) and the face-presence logit.
-    public func evaluate(rgb: SecureBuffer, arena: PlaintextArena) throws(AnalysisError) -> (coordinates: [Float], presenceLogit: Float) {
+    public func evaluate(rgb: SecureBuffer, arena: PlaintextArena) throws(LetheError) -> (coordinates: [Float], presenceLogit: Float) {
         let floats = inputSide * inputSide * 3
         precondition(rgb.count == floats, "crop size")
         let tensor = try allocate(arena, bytes: floats * MemoryLayout<Float>.stride, what: "landmark input tensor")
@@ -134,12 +134,12 @@ public struct FaceLandmarker: Sendable {
 
     /// The face mesh of `face` in `image`, in input pixels: one pass on the face box's crop, as
     /// MediaPipe's face mesh does on a still image (`static_image_mode`).
-    public func landmarks(in image: DecodedImage, face: FaceDetection, arena: PlaintextArena) throws(AnalysisError) -> FaceLandmarks {
+    public func landmarks(in image: DecodedImage, face: FaceDetection, arena: PlaintextArena) throws(LetheError) -> FaceLandmarks {
         try landmarks(in: image, crop: Self.crop(for: face), arena: arena)
     }
 
     /// The face mesh seen in one crop of `image`.
-    public func landmarks(in image: DecodedImage, crop: Crop, arena: PlaintextArena) throws(AnalysisError) -> FaceLandmarks {
+    public func landmarks(in image: DecodedImage, crop: Crop, arena: PlaintextArena) throws(LetheError) -> FaceLandmarks {
         let pixels = try cropPixels(of: image, crop: crop, arena: arena)
         defer { arena.release(pixels) }
         let (coordinates, logit) = try evaluate(rgb: pixels, arena: arena)
@@ -151,9 +151,9 @@ public struct FaceLandmarker: Sendable {
         return FaceLandmarks(points: points, presence: 1 / (1 + exp(-Double(logit))), crop: crop)
     }
 
-    private func allocate(_ arena: PlaintextArena, bytes: Int, what: String) throws(AnalysisError) -> SecureBuffer {
+    private func allocate(_ arena: PlaintextArena, bytes: Int, what: String) throws(LetheError) -> SecureBuffer {
         do { return try arena.allocate(count: bytes, bufferClass: .intermediate) } catch {
-            throw .allocationFailed(error, "the \(what)")
+            throw .analysisAllocationFailed(error, "the \(what)")
         }
     }
 }

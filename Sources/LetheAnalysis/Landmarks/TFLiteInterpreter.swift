@@ -8,7 +8,7 @@ public enum TFLiteInterpreter {
     /// Runs the model on `input` (Float32, the input tensor's element count) and returns each
     /// output tensor in its own arena buffer (Float32), in the model's output order.
     /// - Throws: `allocation_failed` when the arena cannot hold the workspace.
-    public static func evaluate(_ model: TFLiteModel, input: SecureBuffer, arena: PlaintextArena) throws(AnalysisError) -> [SecureBuffer] {
+    public static func evaluate(_ model: TFLiteModel, input: SecureBuffer, arena: PlaintextArena) throws(LetheError) -> [SecureBuffer] {
         let inputFloats = model.shapes[model.input].reduce(1, *)
         precondition(input.count == inputFloats * MemoryLayout<Float>.stride, "input tensor size")
         let workspace = try allocate(arena, floats: model.workspaceFloats, what: "landmark model workspace")
@@ -42,9 +42,9 @@ public enum TFLiteInterpreter {
         return outputs
     }
 
-    private static func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(AnalysisError) -> SecureBuffer {
+    private static func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(LetheError) -> SecureBuffer {
         do { return try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            throw .allocationFailed(error, "the \(what)")
+            throw .analysisAllocationFailed(error, "the \(what)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import LetheMemory
 /// Builds `TFLiteModel.Operation`s from the file's operators, checking every tensor shape the
 /// interpreter will rely on, so that evaluation needs no checks and cannot index out of bounds.
 struct GraphBuilder {
@@ -17,39 +18,39 @@ struct GraphBuilder {
         self.constants = constants
     }
 
-    private func fail(_ why: String) -> AnalysisError { Model.unsupported(why) }
+    private func fail(_ why: String) -> LetheError { Model.unsupported(why) }
 
     /// A float activation tensor that is available (the graph input, or computed earlier).
-    private func activation(_ index: Int, rank: Int = 4) throws(AnalysisError) -> [Int] {
+    private func activation(_ index: Int, rank: Int = 4) throws(LetheError) -> [Int] {
         guard index == input || computed.contains(index), types[index] == 0, shapes[index].count == rank, shapes[index].first == 1 else {
             throw fail("an operator input is not a float NHWC activation")
         }
         return shapes[index]
     }
 
-    private func constant(_ index: Int, count: Int) throws(AnalysisError) -> [Float] {
+    private func constant(_ index: Int, count: Int) throws(LetheError) -> [Float] {
         guard let values = constants[index], values.count == count else { throw fail("a weight tensor has the wrong size") }
         return values
     }
 
-    private mutating func produce(_ index: Int, shape: [Int]) throws(AnalysisError) {
+    private mutating func produce(_ index: Int, shape: [Int]) throws(LetheError) {
         guard constants[index] == nil, !computed.contains(index), types[index] == 0 else { throw fail("an output tensor is written twice") }
         guard shapes[index] == shape else { throw fail("declared output shape \(shapes[index]) differs from computed \(shape)") }
         computed.insert(index)
     }
 
-    private func activationFunction(_ value: UInt8) throws(AnalysisError) -> Model.Activation {
+    private func activationFunction(_ value: UInt8) throws(LetheError) -> Model.Activation {
         guard let activation = Model.Activation(rawValue: value) else { throw fail("fused activation \(value)") }
         return activation
     }
 
-    private func padding(_ value: UInt8) throws(AnalysisError) -> Model.Padding {
+    private func padding(_ value: UInt8) throws(LetheError) -> Model.Padding {
         guard let padding = Model.Padding(rawValue: value) else { throw fail("padding \(value)") }
         return padding
     }
 
     /// Output length of a windowed operator (TFLite `ComputeOutSize`).
-    private func outputSize(_ input: Int, filter: Int, stride: Int, padding: Model.Padding) throws(AnalysisError) -> Int {
+    private func outputSize(_ input: Int, filter: Int, stride: Int, padding: Model.Padding) throws(LetheError) -> Int {
         guard stride >= 1, stride <= 16, filter >= 1, filter <= 64 else { throw fail("stride or filter size out of range") }
         switch padding {
         case .same: return (input + stride - 1) / stride
@@ -61,7 +62,7 @@ struct GraphBuilder {
 
     mutating func add(
         _ kind: Model.OperatorKind, inputs: [Int], outputs: [Int], options: FlatBufferReader.Table?, reader: FlatBufferReader
-    ) throws(AnalysisError) {
+    ) throws(LetheError) {
         guard outputs.count == 1, let output = outputs.first else { throw fail("an operator must have one output") }
         switch kind {
         case .dequantize:
@@ -110,7 +111,7 @@ struct GraphBuilder {
             guard inputs.count == 2 else { throw fail("ADD needs two operands") }
             let left = try activation(inputs[0]), right = try activation(inputs[1])
             guard left == right else { throw fail("ADD with broadcasting") }
-            let activation = try activationFunction(options.map { (table) throws(AnalysisError) in try reader.uint8(table, 0) } ?? 0)
+            let activation = try activationFunction(options.map { (table) throws(LetheError) in try reader.uint8(table, 0) } ?? 0)
             try produce(output, shape: left)
             operations.append(.add(left: inputs[0], right: inputs[1], output: output, activation: activation))
 

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// A float TFLite model (FlatBuffer, schema `tensorflow/lite/schema/schema.fbs`, identifier
 /// `TFL3`) parsed and checked at load: one subgraph, NHWC tensors of batch 1, and only the seven
@@ -48,22 +49,22 @@ public struct TFLiteModel: Sendable {
     /// Shapes of the output tensors in the model's order.
     public var outputShapes: [[Int]] { outputs.map { shapes[$0] } }
 
-    static func unsupported(_ why: String) -> AnalysisError {
-        AnalysisError(code: "model_unsupported", message: "landmark model: \(why)")
+    static func unsupported(_ why: String) -> LetheError {
+        LetheError(.modelUnsupported, "landmark model: \(why)")
     }
 
     /// Reads and checks a model file.
     /// - Throws: `model_unreadable` (missing, truncated or malformed file), `model_unsupported`
     ///   (an operator, option or tensor type the interpreter does not evaluate).
-    public static func load(contentsOf url: URL) throws(AnalysisError) -> TFLiteModel {
+    public static func load(contentsOf url: URL) throws(LetheError) -> TFLiteModel {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw AnalysisError(code: "model_unreadable", message: "cannot read the landmark model")
+            throw .modelUnreadable("cannot read the landmark model")
         }
         return try parse(Array(data))
     }
 
     /// Parses the bytes of a model file.
-    public static func parse(_ bytes: [UInt8]) throws(AnalysisError) -> TFLiteModel {
+    public static func parse(_ bytes: [UInt8]) throws(LetheError) -> TFLiteModel {
         let reader = FlatBufferReader(bytes: bytes)
         guard bytes.count >= 8, Array(bytes[4..<8]) == Array("TFL3".utf8) else {
             throw FlatBufferReader.malformed("not a TFLite file")
@@ -93,7 +94,7 @@ public struct TFLiteModel: Sendable {
             guard shape.count <= 4, shape.allSatisfy({ (1...65_536).contains($0) }) else { throw unsupported("tensor shape \(shape)") }
             let type = try reader.uint8(tensor, 1)
             guard [0, 1, 2].contains(type) else { throw unsupported("tensor type \(type)") }
-            let index = try reader.field(tensor, 2).map { (position) throws(AnalysisError) in Int(try reader.uint32(at: position)) } ?? 0
+            let index = try reader.field(tensor, 2).map { (position) throws(LetheError) in Int(try reader.uint32(at: position)) } ?? 0
             guard index < buffers.count else { throw FlatBufferReader.malformed("tensor buffer index out of range") }
             // Buffer: data 0; 1 and 2 (offset/size outside the FlatBuffer) are for files over 2 GB.
             let range = index == 0 ? nil : try reader.byteRange(buffers[index], 0)
@@ -107,7 +108,7 @@ public struct TFLiteModel: Sendable {
             shapes.append(shape)
             types.append(type)
         }
-        func tensorIndex(_ value: Int) throws(AnalysisError) -> Int {
+        func tensorIndex(_ value: Int) throws(LetheError) -> Int {
             guard value >= 0, value < shapes.count else { throw FlatBufferReader.malformed("tensor index out of range") }
             return value
         }
@@ -126,7 +127,7 @@ public struct TFLiteModel: Sendable {
         guard let inputs = try reader.int32s(graph, 1), inputs.count == 1, let outputList = try reader.int32s(graph, 2), !outputList.isEmpty else {
             throw unsupported("one input and at least one output are required")
         }
-        let input = try tensorIndex(inputs[0]), outputs = try outputList.map { (value) throws(AnalysisError) in try tensorIndex(value) }
+        let input = try tensorIndex(inputs[0]), outputs = try outputList.map { (value) throws(LetheError) in try tensorIndex(value) }
         guard shapes[input].count == 4, shapes[input][0] == 1, types[input] == 0, constants[input] == nil else {
             throw unsupported("the input must be a float NHWC tensor of batch 1")
         }
@@ -137,8 +138,8 @@ public struct TFLiteModel: Sendable {
         for op in try reader.tables(graph, 3) {
             let opcode = Int(try reader.int32(op, 0))
             guard opcode >= 0, opcode < kinds.count, let kind = kinds[opcode] else { throw FlatBufferReader.malformed("opcode index out of range") }
-            let ins = try (reader.int32s(op, 1) ?? []).map { (value) throws(AnalysisError) in try tensorIndex(value) }
-            let outs = try (reader.int32s(op, 2) ?? []).map { (value) throws(AnalysisError) in try tensorIndex(value) }
+            let ins = try (reader.int32s(op, 1) ?? []).map { (value) throws(LetheError) in try tensorIndex(value) }
+            let outs = try (reader.int32s(op, 2) ?? []).map { (value) throws(LetheError) in try tensorIndex(value) }
             let options = try reader.subtable(op, 4)
             counts[kind, default: 0] += 1
             try builder.add(kind, inputs: ins, outputs: outs, options: options, reader: reader)

@@ -6,19 +6,24 @@ import LetheMemory
 /// pull the background towards themselves. `contrast = L*(smoothed) − background`: negative
 /// for dark marks, positive for bright ones.
 ///
-/// Planes (`.intermediate` arena buffers): smoothed L*, background L*, and two scratch planes.
+/// Planes (`.intermediate` arena buffers): smoothed L*, background L*, the fine structure the
+/// analysis measures next, and the box filter's scratch.
 struct LocalContrast {
     let width: Int, height: Int
     /// L* after a 3×3 box (pixel noise suppressed).
     let smoothed: SecureBuffer
     /// Background L*.
     let background: SecureBuffer
-    /// Free for later filters (ridge smoothing).
-    let scratchA: SecureBuffer
-    let scratchB: SecureBuffer
+    /// Per-pixel fine structure, filled by the analysis once the contrast is computed: L*
+    /// smoothed at ridge scale (skin and face, for lines: `SkinConcernMeasurer.smoothForRidges`)
+    /// or the shortest chord through each hair pixel (scalp, for shaft widths). While the
+    /// contrast is computed it holds the normalised convolution's numerator.
+    let structure: SecureBuffer
+    /// Rows of a box filter in progress (`PlaneFilters.boxBlur`'s scratch); holds nothing after.
+    let boxFilterScratch: SecureBuffer
 
     func release(_ arena: PlaintextArena) {
-        for buffer in [smoothed, background, scratchA, scratchB] { arena.release(buffer) }
+        for buffer in [smoothed, background, structure, boxFilterScratch] { arena.release(buffer) }
     }
 
     /// - Parameters:
@@ -27,23 +32,23 @@ struct LocalContrast {
     ///   - useSkinMask: weight only skin pixels (faces, skin); scalp images weight every pixel.
     static func compute(
         _ work: WorkingImage, radius: Int, excludeAbove: Float, useSkinMask: Bool, arena: PlaintextArena
-    ) throws(AnalysisError) -> LocalContrast {
+    ) throws(LetheError) -> LocalContrast {
         let count = work.pixelCount
         var buffers: [SecureBuffer] = []
         for _ in 0..<4 {
             do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
                 for buffer in buffers { arena.release(buffer) }
-                throw .allocationFailed(error, "a contrast plane")
+                throw .analysisAllocationFailed(error, "a contrast plane")
             }
         }
         let result = LocalContrast(
-            width: work.width, height: work.height, smoothed: buffers[0], background: buffers[1], scratchA: buffers[2], scratchB: buffers[3])
+            width: work.width, height: work.height, smoothed: buffers[0], background: buffers[1], structure: buffers[2], boxFilterScratch: buffers[3])
         work.planes.withUnsafeBytes { planeBytes in
             work.skin.withUnsafeBytes { skinBytes in
                 result.smoothed.withUnsafeMutableBytes { s in
                     result.background.withUnsafeMutableBytes { bg in
-                        result.scratchA.withUnsafeMutableBytes { a in
-                            result.scratchB.withUnsafeMutableBytes { b in
+                        result.structure.withUnsafeMutableBytes { a in
+                            result.boxFilterScratch.withUnsafeMutableBytes { b in
                                 run(
                                     lStar: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
                                     smoothed: s.bindMemory(to: Float.self), background: bg.bindMemory(to: Float.self),

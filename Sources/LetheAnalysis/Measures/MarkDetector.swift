@@ -1,4 +1,5 @@
 import Foundation
+import LetheAPI
 import LetheMemory
 
 /// A connected group of pixels whose local contrast passes a threshold: a spot, a pore, a
@@ -73,15 +74,15 @@ enum MarkDetector {
     static func detect(
         contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
         skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, arena: PlaintextArena
-    ) throws(AnalysisError) -> (marks: [Mark], members: SecureBuffer) {
+    ) throws(LetheError) -> (marks: [Mark], members: SecureBuffer) {
         let width = contrast.width, height = contrast.height
         let members: SecureBuffer, queue: SecureBuffer
         do { members = try arena.allocate(count: width * height, bufferClass: .intermediate) } catch {
-            throw .allocationFailed(error, "the mark mask")
+            throw .analysisAllocationFailed(error, "the mark mask")
         }
         do { queue = try arena.allocate(count: width * height * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
             arena.release(members)
-            throw .allocationFailed(error, "the mark queue")
+            throw .analysisAllocationFailed(error, "the mark queue")
         }
         defer { arena.release(queue) }
         let sign: Float = polarity == .dark ? -1 : 1

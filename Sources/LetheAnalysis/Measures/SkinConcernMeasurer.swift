@@ -24,7 +24,7 @@ enum SkinConcernMeasurer {
     static func measure(
         _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> [RegionMeasures] {
+    ) throws(LetheError) -> [RegionMeasures] {
         let work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
         defer { work.release(arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
@@ -37,7 +37,7 @@ enum SkinConcernMeasurer {
         for region in regions {
             let rect = work.workingRect(region.rect)
             guard rect.width > 2, rect.height > 2 else {
-                throw AnalysisError(code: "face_out_of_bounds", message: "the \(region.name) region lies outside the photo")
+                throw .regionOutOfBounds(region.name)
             }
             let regionMarks = zip(marks, kinds).filter { mark, _ in
                 let cx = mark.centroidX, cy = mark.centroidY
@@ -46,7 +46,7 @@ enum SkinConcernMeasurer {
             let stats = work.planes.withUnsafeBytes { planes in
                 work.skin.withUnsafeBytes { skin in
                     members.withUnsafeBytes { member in
-                        contrast.scratchA.withUnsafeBytes { ridge in
+                        contrast.structure.withUnsafeBytes { ridge in
                             contrast.background.withUnsafeBytes { background in
                                 RegionStatistics.measure(
                                     planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
@@ -82,7 +82,7 @@ enum SkinConcernMeasurer {
 
     static func detectMarks(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> DetectedMarks {
+    ) throws(LetheError) -> DetectedMarks {
         let factor = work.factor
         let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / Double(factor)
         let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / Double(factor)
@@ -94,7 +94,7 @@ enum SkinConcernMeasurer {
         do {
             (marks, members) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: threshold,
-                within: PixelRect(x: 0, y: 0, width: work.width, height: work.height), skin: work.skin,
+                within: PixelRect(width: work.width, height: work.height), skin: work.skin,
                 minimumArea: configuration.minimumMarkAreaPixels, arena: arena)
         } catch {
             contrast.release(arena)
@@ -111,10 +111,10 @@ enum SkinConcernMeasurer {
         return DetectedMarks(contrast: contrast, marks: marks, members: members, kinds: kinds)
     }
 
-    /// Ridge scale: L* smoothed by a small box (twice) into the contrast's scratch A.
+    /// Ridge scale: L* smoothed by a small box (twice) into the contrast's structure plane.
     static func smoothForRidges(_ work: WorkingImage, into contrast: LocalContrast, configuration: SkinMeasureConfiguration) {
-        contrast.scratchA.withUnsafeMutableBytes { a in
-            contrast.scratchB.withUnsafeMutableBytes { b in
+        contrast.structure.withUnsafeMutableBytes { a in
+            contrast.boxFilterScratch.withUnsafeMutableBytes { b in
                 work.planes.withUnsafeBytes { planes in
                     let target = a.bindMemory(to: Float.self), lStar = planes.bindMemory(to: Float.self)
                     for i in 0..<work.pixelCount { target[i] = lStar[i] }
@@ -157,7 +157,7 @@ enum SkinConcernMeasurer {
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)
-        let box = PixelBox(
+        let box = PixelRect(
             x: work.originX + rect.x * work.factor, y: work.originY + rect.y * work.factor,
             width: rect.width * work.factor, height: rect.height * work.factor)
         return RegionMeasures(

@@ -1,28 +1,7 @@
 import Foundation
+import LetheAPI
 import LetheImaging
 import LetheMemory
-
-/// A rectangle in input pixels.
-public struct PixelRect: Sendable, Equatable {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-
-    /// This rectangle clipped to `0..<width × 0..<height` (empty when outside).
-    func clipped(width limitWidth: Int, height limitHeight: Int) -> PixelRect {
-        let left = max(0, x), top = max(0, y)
-        let right = min(limitWidth, x + width), bottom = min(limitHeight, y + height)
-        return PixelRect(x: left, y: top, width: max(0, right - left), height: max(0, bottom - top))
-    }
-}
 
 /// A crop of the photo, box-averaged by an integer factor, as four `Float` planes (CIELAB L*, a*,
 /// b* and the erythema index) and a Chai & Ngan skin mask. Everything lives in `.intermediate`
@@ -56,21 +35,21 @@ struct WorkingImage {
     }
 
     /// Converts `crop` of `image`, averaging `factor × factor` blocks in linear light.
-    static func make(_ image: DecodedImage, crop requested: PixelRect, factor: Int, arena: PlaintextArena) throws(AnalysisError) -> WorkingImage {
+    static func make(_ image: DecodedImage, crop requested: PixelRect, factor: Int, arena: PlaintextArena) throws(LetheError) -> WorkingImage {
         let crop = requested.clipped(width: image.width, height: image.height)
         let width = crop.width / factor, height = crop.height / factor
         guard width >= 8, height >= 8 else {
-            throw AnalysisError(code: "image_too_small", message: "the analysed area is \(crop.width)×\(crop.height) pixels, too small to measure")
+            throw .analysedAreaTooSmall(width: crop.width, height: crop.height)
         }
         let planes: SecureBuffer, skin: SecureBuffer
         do {
             planes = try arena.allocate(count: 4 * width * height * MemoryLayout<Float>.stride, bufferClass: .intermediate)
-        } catch { throw .allocationFailed(error, "the CIELAB planes") }
+        } catch { throw .analysisAllocationFailed(error, "the CIELAB planes") }
         do {
             skin = try arena.allocate(count: width * height, bufferClass: .intermediate)
         } catch {
             arena.release(planes)
-            throw .allocationFailed(error, "the skin mask")
+            throw .analysisAllocationFailed(error, "the skin mask")
         }
         image.pixels.withUnsafeBytes { pixelBytes in
             planes.withUnsafeMutableBytes { planeBytes in

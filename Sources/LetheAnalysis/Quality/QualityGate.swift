@@ -15,7 +15,7 @@ struct QualityGate {
     static func run(
         _ image: DecodedImage, configuration: SkinAnalysisConfiguration, checkColourCast: Bool, requireSkin: Bool,
         arena: PlaintextArena
-    ) throws(AnalysisError) -> (gate: QualityGate, mask: SecureBuffer) {
+    ) throws(LetheError) -> (gate: QualityGate, mask: SecureBuffer) {
         let width = image.width, height = image.height
         let shortSide = min(width, height)
         guard shortSide >= configuration.minShortSidePixels else {
@@ -29,14 +29,14 @@ struct QualityGate {
         do {
             mask = try arena.allocate(count: pixelCount, bufferClass: .intermediate)
         } catch {
-            throw .allocationFailed(error, "the skin mask")
+            throw .analysisAllocationFailed(error, "the skin mask")
         }
         var keepMask = false
         defer { if !keepMask { arena.release(mask) } }
         do {
             plane = try arena.allocate(count: planeWidth * planeHeight * MemoryLayout<Float>.stride, bufferClass: .intermediate)
         } catch {
-            throw .allocationFailed(error, "the luma plane")
+            throw .analysisAllocationFailed(error, "the luma plane")
         }
         defer { arena.release(plane) }
 

@@ -44,14 +44,14 @@ public enum ScalpAnalyzer {
         _ image: DecodedImage, millimetresPerPixel: Double?, scaleSource: String = "query",
         configuration: SkinAnalysisConfiguration, scalp: ScalpAnalysisConfiguration = ScalpAnalysisConfiguration(),
         arena: PlaintextArena
-    ) throws(AnalysisError) -> ScalpAnalysisResult {
-        guard let millimetresPerPixel, millimetresPerPixel > 0, millimetresPerPixel.isFinite else { throw .missingScale() }
+    ) throws(LetheError) -> ScalpAnalysisResult {
+        guard let millimetresPerPixel, millimetresPerPixel > 0, millimetresPerPixel.isFinite else { throw .scaleRequired }
         let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: false, arena: arena)
         arena.release(mask)
 
         let longSide = max(image.width, image.height)
         let factor = max(1, (longSide + scalp.workingLongSidePixels - 1) / scalp.workingLongSidePixels)
-        let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: image.width, height: image.height), factor: factor, arena: arena)
+        let work = try WorkingImage.make(image, crop: PixelRect(width: image.width, height: image.height), factor: factor, arena: arena)
         defer { work.release(arena) }
         let mmPerWork = millimetresPerPixel * Double(factor)
         let detected = try detectMarks(work, millimetresPerWorkingPixel: mmPerWork, scalp: scalp, arena: arena)
@@ -138,7 +138,7 @@ public enum ScalpAnalyzer {
 
     static func detectMarks(
         _ work: WorkingImage, millimetresPerWorkingPixel mmPerWork: Double, scalp: ScalpAnalysisConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> ScalpMarks {
+    ) throws(LetheError) -> ScalpMarks {
         let radius = min(max(4, Int((scalp.backgroundRadiusMillimetres / mmPerWork).rounded())), max(2, min(work.width, work.height) / 2))
         let contrast = try LocalContrast.compute(
             work, radius: radius, excludeAbove: Float(min(scalp.hairMinimumContrastLStar, scalp.flakeMinimumContrastLStar)) * 0.6,
@@ -156,22 +156,22 @@ public enum ScalpAnalyzer {
         let hairThreshold = max(Float(scalp.hairMinimumContrastLStar), darkP90 / 2)
         let flakeThreshold = max(Float(scalp.flakeMinimumContrastLStar), brightP90 / 2)
 
-        // Shortest chords of hair pixels into scratch A.
+        // Shortest chords of hair pixels into the contrast's structure plane.
         contrast.smoothed.withUnsafeBytes { s in
             contrast.background.withUnsafeBytes { b in
-                contrast.scratchA.withUnsafeMutableBytes { c in
+                contrast.structure.withUnsafeMutableBytes { c in
                     ShortestChord.compute(
                         smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), sign: -1,
                         threshold: hairThreshold, chord: c.bindMemory(to: Float.self), width: work.width, height: work.height)
                 }
             }
         }
-        let everything = PixelRect(x: 0, y: 0, width: work.width, height: work.height)
+        let everything = PixelRect(width: work.width, height: work.height)
         let hairMarks: [Mark], hairMembers: SecureBuffer, flakeMarks: [Mark], flakeMembers: SecureBuffer
         do {
             (hairMarks, hairMembers) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: hairThreshold, within: everything, skin: nil,
-                minimumArea: 6, chord: contrast.scratchA, arena: arena)
+                minimumArea: 6, chord: contrast.structure, arena: arena)
             keep.append(hairMembers)
             let minimumFlakeArea = max(3, Int(scalp.flakeMinimumAreaSquareMillimetres / (mmPerWork * mmPerWork)))
             (flakeMarks, flakeMembers) = try MarkDetector.detect(

@@ -19,9 +19,15 @@ import LetheMemory
 /// The surrounding clear skin is a normalised convolution of clear-skin pixels only (not marks,
 /// not red, not highlights) over the radius the marks were measured with.
 enum AfterCarePreview {
-    // Plane indices.
+    // Plane indices: the photo in CIELAB, the surrounding clear skin, the pixel weights, the
+    // weighted mean's numerator and denominator and the box filter's scratch, then
+    // - localMeanL: L* averaged over a small window (the guided filter's mean, then its offset b;
+    //   later the mid-scale mean of the evenness step),
+    // - guidedSlope: the guided filter's per-pixel slope a = σ² / (σ² + ε),
+    // - markAlpha: one concern's mark mask, feathered.
     private static let lStar = 0, aStar = 1, bStar = 2, backgroundL = 3, backgroundA = 4, backgroundB = 5
-    private static let editable = 6, clear = 7, numerator = 8, denominator = 9, scratch = 10, work1 = 11, work2 = 12, work3 = 13
+    private static let editable = 6, clear = 7, numerator = 8, denominator = 9, scratch = 10
+    private static let localMeanL = 11, guidedSlope = 12, markAlpha = 13
     private static let planeCount = 14
 
     /// Texture smoothing: ε of the guided filter, (ΔL*)²; variations well below 5 L* are texture.
@@ -31,7 +37,7 @@ enum AfterCarePreview {
     static func render(
         _ image: DecodedImage, work: WorkingImage, labels: ConcernLabels, request: SimulationRequest, output: SecureBuffer,
         arena: PlaintextArena
-    ) throws(AnalysisError) {
+    ) throws(LetheError) {
         let strengths = (
             spots: Float(request.strength(of: .spots)), pores: Float(request.strength(of: .pores)),
             wrinkles: Float(request.strength(of: .wrinkles)), redness: Float(request.strength(of: .redness)),
@@ -70,18 +76,18 @@ enum AfterCarePreview {
             // 1. Texture: guided filter of L* with itself as guide, over editable pixels.
             let texture = max(strengths.pores, strengths.wrinkles)
             if texture > 0 {
-                let meanI = work1, coefficientA = work2
-                mean(lStar, weight: editable, into: meanI, radius: textureRadius, passes: 1)
-                for i in 0..<n { p[coefficientA][i] = l[i] * l[i] }
-                mean(coefficientA, weight: editable, into: coefficientA, radius: textureRadius, passes: 1)
-                let m = p[meanI], ca = p[coefficientA]
+                mean(lStar, weight: editable, into: localMeanL, radius: textureRadius, passes: 1)
+                // The slope plane first holds L*², then its mean, then the slope.
+                for i in 0..<n { p[guidedSlope][i] = l[i] * l[i] }
+                mean(guidedSlope, weight: editable, into: guidedSlope, radius: textureRadius, passes: 1)
+                let m = p[localMeanL], ca = p[guidedSlope]
                 for i in 0..<n {
                     let variance = max(0, ca[i] - m[i] * m[i])
                     ca[i] = variance / (variance + guidedEpsilon)
                     m[i] = m[i] * (1 - ca[i])  // the guided filter's b = mean − a·mean
                 }
-                mean(coefficientA, weight: editable, into: coefficientA, radius: textureRadius, passes: 1)
-                mean(meanI, weight: editable, into: meanI, radius: textureRadius, passes: 1)
+                mean(guidedSlope, weight: editable, into: guidedSlope, radius: textureRadius, passes: 1)
+                mean(localMeanL, weight: editable, into: localMeanL, radius: textureRadius, passes: 1)
                 for i in 0..<n where e[i] > 0 {
                     let filtered = ca[i] * l[i] + m[i]
                     l[i] += texture * e[i] * (filtered - l[i])
@@ -90,12 +96,12 @@ enum AfterCarePreview {
 
             // 2. Spots and pores fade into the surrounding clear skin, with feathered edges.
             for (flag, strength, feather) in [(ConcernLabels.spot, strengths.spots, spotFeather), (ConcernLabels.pore, strengths.pores, 1)] where strength > 0 {
-                let alpha = p[work3]
+                let alpha = p[markAlpha]
                 labels.labels.withUnsafeBytes { bytes in
                     let flags = bytes.bindMemory(to: UInt8.self)
                     for i in 0..<n { alpha[i] = flags[i] & flag != 0 ? 1 : 0 }
                 }
-                p.feather(work3, radius: feather, scratch: scratch)
+                p.feather(markAlpha, radius: feather, scratch: scratch)
                 let bgL = p[backgroundL], bgB = p[backgroundB]
                 for i in 0..<n where e[i] > 0 && alpha[i] > 0 {
                     let weight = strength * alpha[i] * e[i]
@@ -115,8 +121,8 @@ enum AfterCarePreview {
 
             // 4. Evenness: mid-scale L* blotches removed.
             if strengths.evenness > 0 {
-                mean(lStar, weight: editable, into: work1, radius: max(2, radius / 8), passes: 2)
-                let local = p[work1], bgL = p[backgroundL]
+                mean(lStar, weight: editable, into: localMeanL, radius: max(2, radius / 8), passes: 2)
+                let local = p[localMeanL], bgL = p[backgroundL]
                 for i in 0..<n where e[i] > 0 {
                     let blotch = local[i] - bgL[i]
                     l[i] -= strengths.evenness * e[i] * blotch * fade(abs(blotch), from: evennessFadeLStar)

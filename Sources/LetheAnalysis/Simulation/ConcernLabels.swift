@@ -1,3 +1,4 @@
+import LetheAPI
 import LetheImaging
 import LetheMemory
 
@@ -22,25 +23,25 @@ struct ConcernLabels {
     /// Labels the working image `work` (factor 1 in simulations).
     static func make(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
-    ) throws(AnalysisError) -> ConcernLabels {
+    ) throws(LetheError) -> ConcernLabels {
         let detected = try SkinConcernMeasurer.detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
         defer { detected.release(arena) }
         SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast, configuration: configuration)
         let count = work.pixelCount
         let labels: SecureBuffer, queue: SecureBuffer
         do { labels = try arena.allocate(count: count, bufferClass: .rendering) } catch {
-            throw .unavailable("could not allocate the concern labels (\(error.code))")
+            throw .analysisAllocationFailed(error, "the concern labels")
         }
         do { queue = try arena.allocate(count: count * MemoryLayout<Int32>.stride, bufferClass: .rendering) } catch {
             arena.release(labels)
-            throw .unavailable("could not allocate the label queue (\(error.code))")
+            throw .analysisAllocationFailed(error, "the label queue")
         }
         defer { arena.release(queue) }
-        let whole = PixelRect(x: 0, y: 0, width: work.width, height: work.height)
+        let whole = PixelRect(width: work.width, height: work.height)
         let stats = work.planes.withUnsafeBytes { planes in
             work.skin.withUnsafeBytes { skin in
                 detected.members.withUnsafeBytes { member in
-                    detected.contrast.scratchA.withUnsafeBytes { ridge in
+                    detected.contrast.structure.withUnsafeBytes { ridge in
                         detected.contrast.background.withUnsafeBytes { background in
                             RegionStatistics.measure(
                                 planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
@@ -66,7 +67,7 @@ struct ConcernLabels {
             work.planes.withUnsafeBytes { planeBytes in
                 work.skin.withUnsafeBytes { skinBytes in
                     detected.members.withUnsafeBytes { memberBytes in
-                        detected.contrast.scratchA.withUnsafeBytes { ridgeBytes in
+                        detected.contrast.structure.withUnsafeBytes { ridgeBytes in
                             pixelLabels(
                                 planes: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
                                 members: memberBytes.bindMemory(to: UInt8.self), ridge: ridgeBytes.bindMemory(to: Float.self),

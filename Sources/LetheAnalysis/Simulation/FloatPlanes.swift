@@ -8,11 +8,11 @@ struct FloatPlanes {
 
     var pixelCount: Int { width * height }
 
-    init(count: Int, width: Int, height: Int, arena: PlaintextArena) throws(AnalysisError) {
+    init(count: Int, width: Int, height: Int, arena: PlaintextArena) throws(LetheError) {
         self.width = width
         self.height = height
         do { buffer = try arena.allocate(count: count * width * height * MemoryLayout<Float>.stride, bufferClass: .rendering) } catch {
-            throw .unavailable("could not allocate the simulation planes (\(error.code))")
+            throw .analysisAllocationFailed(error, "the simulation planes")
         }
     }
 

@@ -12,10 +12,10 @@ enum ImageResampler {
         return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())), scale)
     }
 
-    static func resize(_ image: DecodedImage, width: Int, height: Int, arena: PlaintextArena) throws(AnalysisError) -> DecodedImage {
+    static func resize(_ image: DecodedImage, width: Int, height: Int, arena: PlaintextArena) throws(LetheError) -> DecodedImage {
         let buffer: SecureBuffer
         do { buffer = try arena.allocate(count: width * height * 3, bufferClass: .rendering) } catch {
-            throw .unavailable("could not allocate the resized photo (\(error.code))")
+            throw .analysisAllocationFailed(error, "the resized photo")
         }
         func bounds(_ outputSize: Int, _ inputSize: Int) -> [(Int, Int)] {
             (0..<outputSize).map { index in

@@ -6,10 +6,10 @@ public enum SimulationConcern: String, Sendable, CaseIterable, Codable {
     case hair, flakes
 
     /// The analysis kinds the concern exists for.
-    public var kinds: [String] {
+    public var kinds: [AnalysisKind] {
         switch self {
-        case .hair, .flakes: ["scalp"]
-        default: ["skin", "face"]
+        case .hair, .flakes: [.scalp]
+        default: [.skin, .face]
         }
     }
 
@@ -17,7 +17,7 @@ public enum SimulationConcern: String, Sendable, CaseIterable, Codable {
     public var hasMask: Bool { self != .evenness }
 
     /// Whether the after-care preview changes with this concern's strength.
-    public var changesPreview: Bool { kinds.contains("skin") }
+    public var changesPreview: Bool { kinds.contains(.skin) }
 
     /// Legend colour of the mask and the overlay (sRGB), from Trubetskoy's 20 distinct colours
     /// (chosen to stay apart from skin tones and from each other).

@@ -17,13 +17,13 @@ public enum SimulationRenderer {
     public static func render(
         _ image: DecodedImage, analysis: PhotoAnalysisResult, settings: AnalysisSettings, request: SimulationRequest,
         arena: PlaintextArena
-    ) throws(AnalysisError) -> SimulationRendering {
+    ) throws(LetheError) -> SimulationRendering {
         let size = ImageResampler.fittedSize(width: image.width, height: image.height, maxDimension: request.output.maxDimension)
         let source = size.scale < 1 ? try ImageResampler.resize(image, width: size.width, height: size.height, arena: arena) : image
         defer { if size.scale < 1 { arena.release(source.pixels) } }
 
         let planes: (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?)
-        if settings.kind == "scalp" {
+        if settings.kind == .scalp {
             let scale = (analysis.scalp?.millimetresPerPixel ?? settings.millimetresPerPixel ?? 0.01) / size.scale
             planes = (try scalpMasks(source, millimetresPerPixel: scale, settings: settings, request: request, arena: arena), nil)
         } else {
@@ -37,7 +37,7 @@ public enum SimulationRenderer {
         var encoded: [SecureBuffer] = []
         var completed = false
         defer { if !completed { for buffer in encoded { arena.release(buffer) } } }
-        func encode(_ pixels: SecureBuffer, bands: Int, format: ImageFormat) throws(AnalysisError) -> SimulationRendering.Image {
+        func encode(_ pixels: SecureBuffer, bands: Int, format: ImageFormat) throws(LetheError) -> SimulationRendering.Image {
             let buffer = try Self.encode(pixels, width: source.width, height: source.height, bands: bands, format: format, quality: request.output.quality, arena: arena)
             encoded.append(buffer)
             return SimulationRendering.Image(encoded: buffer, format: format, width: source.width, height: source.height)
@@ -55,7 +55,7 @@ public enum SimulationRenderer {
             defer { arena.release(blended) }
             overlay = try encode(blended, bands: 3, format: request.output.format)
         }
-        let preview = try planes.preview.map { buffer throws(AnalysisError) in try encode(buffer, bands: 3, format: request.output.format) }
+        let preview = try planes.preview.map { buffer throws(LetheError) in try encode(buffer, bands: 3, format: request.output.format) }
         completed = true
         return SimulationRendering(
             width: source.width, height: source.height, preview: preview, overlay: overlay, masks: masks, request: request)
@@ -66,14 +66,12 @@ public enum SimulationRenderer {
     private static func skinMasksAndPreview(
         _ image: DecodedImage, analysis: PhotoAnalysisResult, scale: Double, settings: AnalysisSettings, request: SimulationRequest,
         arena: PlaintextArena
-    ) throws(AnalysisError) -> (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?) {
-        var crop = PixelRect(x: 0, y: 0, width: image.width, height: image.height)
-        if let regions = analysis.face?.regions, !regions.isEmpty {
-            let left = regions.map(\.box.x).min()!, top = regions.map(\.box.y).min()!
-            let right = regions.map { $0.box.x + $0.box.width }.max()!, bottom = regions.map { $0.box.y + $0.box.height }.max()!
+    ) throws(LetheError) -> (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?) {
+        var crop = PixelRect(width: image.width, height: image.height)
+        if let regions = analysis.face?.regions, let face = PixelRect.enclosing(regions.map(\.box)) {
             crop = PixelRect(
-                x: Int((Double(left) * scale).rounded(.down)), y: Int((Double(top) * scale).rounded(.down)),
-                width: Int((Double(right - left) * scale).rounded(.up)), height: Int((Double(bottom - top) * scale).rounded(.up))
+                x: Int((Double(face.x) * scale).rounded(.down)), y: Int((Double(face.y) * scale).rounded(.down)),
+                width: Int((Double(face.width) * scale).rounded(.up)), height: Int((Double(face.height) * scale).rounded(.up))
             ).clipped(width: image.width, height: image.height)
         }
         // The measures' pixel limits, in pixels of the scaled photo.
@@ -124,8 +122,8 @@ public enum SimulationRenderer {
     /// Scalp: hair and flake masks from the scalp measures' own detection.
     private static func scalpMasks(
         _ image: DecodedImage, millimetresPerPixel: Double, settings: AnalysisSettings, request: SimulationRequest, arena: PlaintextArena
-    ) throws(AnalysisError) -> [(SimulationConcern, SecureBuffer)] {
-        let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: image.width, height: image.height), factor: 1, arena: arena)
+    ) throws(LetheError) -> [(SimulationConcern, SecureBuffer)] {
+        let work = try WorkingImage.make(image, crop: PixelRect(width: image.width, height: image.height), factor: 1, arena: arena)
         defer { work.release(arena) }
         let detected = try ScalpAnalyzer.detectMarks(work, millimetresPerWorkingPixel: millimetresPerPixel, scalp: settings.scalp, arena: arena)
         defer { detected.release(arena) }
@@ -152,7 +150,7 @@ public enum SimulationRenderer {
     }
 
     /// RGBA pixels: the legend colour everywhere, alpha = the mask.
-    private static func colouredMask(_ alpha: SecureBuffer, concern: SimulationConcern, arena: PlaintextArena) throws(AnalysisError) -> (buffer: SecureBuffer, fraction: Double) {
+    private static func colouredMask(_ alpha: SecureBuffer, concern: SimulationConcern, arena: PlaintextArena) throws(LetheError) -> (buffer: SecureBuffer, fraction: Double) {
         let rgba = try allocate(alpha.count * 4, "mask image", arena: arena)
         let (r, g, b) = concern.legendColour
         var covered = 0
@@ -168,7 +166,7 @@ public enum SimulationRenderer {
     }
 
     /// The photo with each mask blended in its legend colour, in request order.
-    private static func blend(_ image: DecodedImage, masks: [(SimulationConcern, SecureBuffer)], arena: PlaintextArena) throws(AnalysisError) -> SecureBuffer {
+    private static func blend(_ image: DecodedImage, masks: [(SimulationConcern, SecureBuffer)], arena: PlaintextArena) throws(LetheError) -> SecureBuffer {
         let output = try allocate(image.pixels.count, "overlay", arena: arena)
         image.pixels.withUnsafeBytes { source in output.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
         for (concern, mask) in masks {
@@ -192,23 +190,21 @@ public enum SimulationRenderer {
     /// Encodes pixels with libvips; the encoded bytes go straight into a `.rendering` buffer.
     static func encode(
         _ pixels: SecureBuffer, width: Int, height: Int, bands: Int, format: ImageFormat, quality: Int, arena: PlaintextArena
-    ) throws(AnalysisError) -> SecureBuffer {
+    ) throws(LetheError) -> SecureBuffer {
         do {
-            return try pixels.withUnsafeBytes { bytes throws(ImagingError) in
-                try ImageEncoder.withEncoded(bytes, width: width, height: height, bands: bands, as: format, quality: quality) { encoded throws(ImagingError) in
-                    do { return try arena.copy(encoded, bufferClass: .rendering) } catch {
-                        throw ImagingError(code: "plaintext_allocation_failed", message: "\(error)")
-                    }
+            return try pixels.withUnsafeBytes { bytes throws(LetheError) in
+                try ImageEncoder.withEncoded(bytes, width: width, height: height, bands: bands, as: format, quality: quality) { encoded throws(LetheError) in
+                    try arena.copy(encoded, bufferClass: .rendering)
                 }
             }
         } catch {
-            throw .unavailable("the \(format.rawValue) rendering could not be encoded (\(error.code))")
+            throw .analysisUnavailable("the \(format.rawValue) rendering could not be encoded (\(error.code))")
         }
     }
 
-    private static func allocate(_ count: Int, _ what: String, arena: PlaintextArena) throws(AnalysisError) -> SecureBuffer {
+    private static func allocate(_ count: Int, _ what: String, arena: PlaintextArena) throws(LetheError) -> SecureBuffer {
         do { return try arena.allocate(count: count, bufferClass: .rendering) } catch {
-            throw .unavailable("could not allocate the \(what) (\(error.code))")
+            throw .analysisAllocationFailed(error, "the \(what)")
         }
     }
 }

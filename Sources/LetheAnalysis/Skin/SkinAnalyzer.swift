@@ -15,7 +15,7 @@ public enum SkinAnalyzer {
     public static func analyze(
         _ image: DecodedImage, configuration: SkinAnalysisConfiguration, measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, arena: PlaintextArena
-    ) throws(AnalysisError) -> SkinAnalysisResult {
+    ) throws(LetheError) -> SkinAnalysisResult {
         let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: true, arena: arena)
         defer { arena.release(mask) }
         let pixelCount = image.width * image.height
@@ -23,7 +23,7 @@ public enum SkinAnalyzer {
 
         let longSide = max(image.width, image.height)
         let factor = max(1, (longSide + measures.workingLongSidePixels - 1) / measures.workingLongSidePixels)
-        let whole = PixelRect(x: 0, y: 0, width: image.width, height: image.height)
+        let whole = PixelRect(width: image.width, height: image.height)
         let region = try SkinConcernMeasurer.measure(
             image, crop: whole, factor: factor, regions: [NamedRegion(name: "image", rect: whole)],
             millimetresPerPixel: millimetresPerPixel, configuration: measures, arena: arena)

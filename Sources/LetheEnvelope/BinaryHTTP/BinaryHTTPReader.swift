@@ -1,3 +1,5 @@
+import LetheMemory
+
 /// Bounds that no declared length can get past (RFC 9292 §8: resource exhaustion).
 enum BinaryHTTPLimits {
     /// Largest header or trailer section, in encoded bytes.
@@ -13,7 +15,7 @@ enum BinaryHTTPFraming {
 
     /// RFC 9292 §3.3: 0 known-length request, 1 known-length response, 2 indeterminate-length
     /// request, 3 indeterminate-length response.
-    init(indicator: UInt64, isRequest: Bool) throws(EnvelopeError) {
+    init(indicator: UInt64, isRequest: Bool) throws(LetheError) {
         switch (indicator, isRequest) {
         case (0, true), (1, false): self = .knownLength
         case (2, true), (3, false): self = .indeterminateLength
@@ -42,7 +44,7 @@ struct BinaryHTTPReader {
     var isAtEnd: Bool { offset == end }
     var remainingCount: Int { end - offset }
 
-    mutating func readVarint(_ what: String) throws(EnvelopeError) -> UInt64 {
+    mutating func readVarint(_ what: String) throws(LetheError) -> UInt64 {
         var cursor = offset
         guard let value = QUICVarint.read(from: UnsafeRawBufferPointer(rebasing: bytes[..<end]), at: &cursor) else {
             throw .malformedBinaryHTTP("message ends inside the \(what) at byte \(offset)")
@@ -52,7 +54,7 @@ struct BinaryHTTPReader {
     }
 
     /// Reads a length prefix and checks it against both `limit` and the bytes remaining.
-    mutating func readLength(_ what: String, limit: Int = .max) throws(EnvelopeError) -> Int {
+    mutating func readLength(_ what: String, limit: Int = .max) throws(LetheError) -> Int {
         let start = offset
         let value = try readVarint("\(what) length")
         guard value <= UInt64(limit) else {
@@ -79,7 +81,7 @@ struct BinaryHTTPReader {
 
     // MARK: Control data (RFC 9292 §3.4, §3.5)
 
-    mutating func readRequestControlData() throws(EnvelopeError) -> (method: String, scheme: String, authority: String, path: String) {
+    mutating func readRequestControlData() throws(LetheError) -> (method: String, scheme: String, authority: String, path: String) {
         let method = try readControlField("method", allowEmpty: false, isValid: HTTPSyntax.isTokenByte)
         let scheme = try readControlField("scheme", allowEmpty: true, isValid: HTTPSyntax.isSchemeByte)
         let authority = try readControlField("authority", allowEmpty: true, isValid: HTTPSyntax.isVisibleASCII)
@@ -87,7 +89,7 @@ struct BinaryHTTPReader {
         return (method, scheme, authority, path)
     }
 
-    private mutating func readControlField(_ what: String, allowEmpty: Bool, isValid: (UInt8) -> Bool) throws(EnvelopeError) -> String {
+    private mutating func readControlField(_ what: String, allowEmpty: Bool, isValid: (UInt8) -> Bool) throws(LetheError) -> String {
         let count = try readLength(what, limit: BinaryHTTPLimits.maxControlFieldByteCount)
         guard count > 0 || allowEmpty else { throw .malformedBinaryHTTP("\(what) is empty") }
         let range = take(count)
@@ -101,7 +103,7 @@ struct BinaryHTTPReader {
     // MARK: Field sections (RFC 9292 §3.6)
 
     /// Reads a header or trailer section in the given framing.
-    mutating func readFieldSection(_ framing: BinaryHTTPFraming, isTrailer: Bool) throws(EnvelopeError) -> [BinaryHTTPField] {
+    mutating func readFieldSection(_ framing: BinaryHTTPFraming, isTrailer: Bool) throws(LetheError) -> [BinaryHTTPField] {
         let what = isTrailer ? "trailer section" : "header section"
         var validator = FieldSectionValidator(isTrailer: isTrailer)
         var fields: [BinaryHTTPField] = []
@@ -127,7 +129,7 @@ struct BinaryHTTPReader {
         return fields
     }
 
-    private mutating func readFieldLine(nameCount: Int, validator: inout FieldSectionValidator) throws(EnvelopeError) -> BinaryHTTPField {
+    private mutating func readFieldLine(nameCount: Int, validator: inout FieldSectionValidator) throws(LetheError) -> BinaryHTTPField {
         guard nameCount > 0 else { throw .malformedBinaryHTTP("empty field name at byte \(offset)") }
         let nameRange = take(nameCount)
         let valueCount = try readLength("field value", limit: BinaryHTTPLimits.maxFieldSectionByteCount)
@@ -142,7 +144,7 @@ struct BinaryHTTPReader {
     /// Reads the content and reports each non-empty chunk's byte range, in order (known-length
     /// content is one chunk). Returns the number of chunks.
     @discardableResult
-    mutating func readContent(_ framing: BinaryHTTPFraming, onChunk: (Range<Int>) -> Void) throws(EnvelopeError) -> Int {
+    mutating func readContent(_ framing: BinaryHTTPFraming, onChunk: (Range<Int>) -> Void) throws(LetheError) -> Int {
         switch framing {
         case .knownLength:
             let count = try readLength("content")
@@ -162,7 +164,7 @@ struct BinaryHTTPReader {
     // MARK: Padding (RFC 9292 §3.8)
 
     /// Everything that remains must be zero-valued padding.
-    func requireZeroPadding() throws(EnvelopeError) {
+    func requireZeroPadding() throws(LetheError) {
         let padding = UnsafeRawBufferPointer(rebasing: bytes[offset..<end])
         guard padding.allSatisfy({ $0 == 0 }) else {
             throw .malformedBinaryHTTP("non-zero bytes after the end of the message at byte \(offset)")
@@ -180,7 +182,7 @@ struct FieldSectionValidator {
     }
 
     /// Validates a field name and returns it lower-cased.
-    mutating func name(_ bytes: UnsafeRawBufferPointer, at position: Int) throws(EnvelopeError) -> String {
+    mutating func name(_ bytes: UnsafeRawBufferPointer, at position: Int) throws(LetheError) -> String {
         let isPseudo = bytes.first == UInt8(ascii: ":")
         let body = isPseudo ? UnsafeRawBufferPointer(rebasing: bytes.dropFirst()) : bytes
         guard !body.isEmpty, body.allSatisfy(HTTPSyntax.isTokenByte) else {

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// Binary HTTP requests (RFC 9292): parsing of both framings, known-length encoding.
 public enum BinaryHTTPRequest {
@@ -16,7 +17,7 @@ public enum BinaryHTTPRequest {
     ///
     /// - Returns: the head, and the content's byte range within `bytes` (offsets from its
     ///   start; an empty range when there is no content).
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(EnvelopeError) -> (head: BinaryHTTPRequestHead, content: Range<Int>) {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(LetheError) -> (head: BinaryHTTPRequestHead, content: Range<Int>) {
         let parsed = try parseLayout(bytes)
         guard parsed.chunkCount <= 1 else {
             throw .malformedBinaryHTTP("content arrives in \(parsed.chunkCount) chunks; use parse(inPlace:) for chunked content")
@@ -29,7 +30,7 @@ public enum BinaryHTTPRequest {
     /// (overwriting the chunk length prefixes) and the bytes freed behind them are zeroed.
     /// Plaintext never leaves the buffer. `bytes` is modified only when the message is valid
     /// and has more than one chunk.
-    public static func parse(inPlace bytes: UnsafeMutableRawBufferPointer) throws(EnvelopeError) -> (head: BinaryHTTPRequestHead, content: Range<Int>) {
+    public static func parse(inPlace bytes: UnsafeMutableRawBufferPointer) throws(LetheError) -> (head: BinaryHTTPRequestHead, content: Range<Int>) {
         let readOnly = UnsafeRawBufferPointer(bytes)
         let parsed = try parseLayout(readOnly)
         guard parsed.chunkCount > 1 else { return (parsed.head, parsed.firstChunk) }
@@ -59,7 +60,7 @@ public enum BinaryHTTPRequest {
         var chunkCount: Int
     }
 
-    private static func parseLayout(_ bytes: UnsafeRawBufferPointer) throws(EnvelopeError) -> Layout {
+    private static func parseLayout(_ bytes: UnsafeRawBufferPointer) throws(LetheError) -> Layout {
         var reader = BinaryHTTPReader(bytes)
         let framing = try BinaryHTTPFraming(indicator: reader.readVarint("framing indicator"), isRequest: true)
         let control = try reader.readRequestControlData()

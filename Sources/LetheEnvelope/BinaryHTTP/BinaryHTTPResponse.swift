@@ -42,14 +42,9 @@ public enum BinaryHTTPResponse {
     public static func encode(
         status: Int, headerFields: [BinaryHTTPField], content: UnsafeRawBufferPointer,
         in arena: PlaintextArena
-    ) throws(EnvelopeError) -> SecureBuffer {
+    ) throws(LetheError) -> SecureBuffer {
         let count = encodedCount(status: status, headerFields: headerFields, contentCount: content.count)
-        let buffer: SecureBuffer
-        do throws(MemoryError) {
-            buffer = try arena.allocate(count: count, bufferClass: .response)
-        } catch {
-            throw .memory(code: error.code, message: error.message)
-        }
+        let buffer = try arena.allocate(count: count, bufferClass: .response)
         buffer.withUnsafeMutableBytes { target in
             encode(status: status, headerFields: headerFields, content: content, into: target)
         }
@@ -62,15 +57,15 @@ public enum BinaryHTTPResponse {
     /// Truncation after the final status or any later section and zero padding are accepted;
     /// trailers are parsed and ignored; chunked content is joined.
     /// - Throws: `malformed_bhttp`.
-    public static func parse(_ data: Data) throws(EnvelopeError) -> (head: BinaryHTTPResponseHead, content: Data) {
+    public static func parse(_ data: Data) throws(LetheError) -> (head: BinaryHTTPResponseHead, content: Data) {
         // `Data.withUnsafeBytes` rethrows untyped errors, so the typed result is carried out.
         let result = data.withUnsafeBytes { bytes in
-            Result { () throws(EnvelopeError) in try parse(bytes) }
+            Result { () throws(LetheError) in try parse(bytes) }
         }
         return try result.get()
     }
 
-    private static func parse(_ bytes: UnsafeRawBufferPointer) throws(EnvelopeError) -> (head: BinaryHTTPResponseHead, content: Data) {
+    private static func parse(_ bytes: UnsafeRawBufferPointer) throws(LetheError) -> (head: BinaryHTTPResponseHead, content: Data) {
         var reader = BinaryHTTPReader(bytes)
         let framing = try BinaryHTTPFraming(indicator: reader.readVarint("framing indicator"), isRequest: false)
 

@@ -1,3 +1,5 @@
+import LetheMemory
+
 /// Byte classes from RFC 9110 §5.1, §5.5 and RFC 9113 §8.2.1 that binary HTTP fields must obey.
 enum HTTPSyntax {
     static let reservedPseudoFields: Set<String> = [":method", ":scheme", ":authority", ":path", ":status"]
@@ -35,7 +37,7 @@ enum HTTPSyntax {
 
     /// RFC 9113 §8.2.1: no NUL, CR or LF, no leading or trailing space or tab. Values must also
     /// be UTF-8, since they become `String`s.
-    static func fieldValue(_ bytes: UnsafeRawBufferPointer, at position: Int) throws(EnvelopeError) -> String {
+    static func fieldValue(_ bytes: UnsafeRawBufferPointer, at position: Int) throws(LetheError) -> String {
         func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
         guard !bytes.contains(where: { $0 == 0x00 || $0 == 0x0A || $0 == 0x0D }) else {
             throw .malformedBinaryHTTP("field value at byte \(position) contains NUL, CR or LF")

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LetheMemory
 
 /// The device side of Oblivious HTTP (RFC 9458 §4.3): encapsulates binary HTTP requests for a
 /// gateway's key config and opens the matching responses.
@@ -24,7 +25,7 @@ public struct OHTTPClient: Sendable {
     ///     this module supports.
     /// - Throws: `unsupported_suite` (unknown KEM, suite not listed or not supported),
     ///   `malformed_key_config` (public key rejected).
-    public init(keyConfig: OHTTPKeyConfig, suite: OHTTPSymmetricSuite? = nil) throws(EnvelopeError) {
+    public init(keyConfig: OHTTPKeyConfig, suite: OHTTPSymmetricSuite? = nil) throws(LetheError) {
         guard let kem = OHTTPKEM(kemID: keyConfig.kemID) else {
             throw .unsupportedSuite("key config uses KEM 0x\(String(keyConfig.kemID, radix: 16)), which is not supported")
         }
@@ -62,7 +63,7 @@ public struct OHTTPClient: Sendable {
     /// `hdr || enc || Seal(SetupBaseS(pkR, "message/bhttp request" || 0x00 || hdr), "", request)`.
     /// - Returns: the `message/ohttp-req` body and the context that opens the response.
     /// - Throws: `encapsulation_failed` if HPKE refuses (not expected for a valid config).
-    public func encapsulate(_ request: some DataProtocol) throws(EnvelopeError) -> (encapsulatedRequest: Data, context: OHTTPClientContext) {
+    public func encapsulate(_ request: some DataProtocol) throws(LetheError) -> (encapsulatedRequest: Data, context: OHTTPClientContext) {
         let header = OHTTPRequestHeader(keyID: keyConfig.keyID, kemID: kem.kemID, suite: suite)
         // Both unwraps hold: `suite` was checked for support in init.
         guard let kdf = suite.hpkeKDF, let aead = suite.hpkeAEAD else {
@@ -88,7 +89,7 @@ public struct OHTTPClient: Sendable {
             )
             return (encapsulated, context)
         } catch {
-            throw EnvelopeError(code: "encapsulation_failed", message: "HPKE could not encapsulate the request")
+            throw .encapsulationFailed
         }
     }
 }

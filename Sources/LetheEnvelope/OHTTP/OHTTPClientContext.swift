@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LetheMemory
 
 /// What a client keeps from encapsulating one request so that it can open the response
 /// (RFC 9458 §4.4): the exported response secret and the request's `enc`.
@@ -19,7 +20,7 @@ public struct OHTTPClientContext: Sendable {
     /// - Returns: the binary HTTP response bytes.
     /// - Throws: `malformed_response` (shorter than nonce and tag), `response_decryption_failed`
     ///   (tampered, or not the response to this request).
-    public func open(_ encapsulatedResponse: some DataProtocol) throws(EnvelopeError) -> Data {
+    public func open(_ encapsulatedResponse: some DataProtocol) throws(LetheError) -> Data {
         try crypto.open(Data(encapsulatedResponse))
     }
 }

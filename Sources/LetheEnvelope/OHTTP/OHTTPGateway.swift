@@ -51,7 +51,7 @@ public struct OHTTPGateway: Sendable {
     public func decapsulate(
         _ encapsulatedRequest: some DataProtocol,
         into arena: PlaintextArena
-    ) throws(EnvelopeError) -> (request: SecureBuffer, responder: OHTTPResponder) {
+    ) throws(LetheError) -> (request: SecureBuffer, responder: OHTTPResponder) {
         // The envelope is ciphertext: copying it into an array exposes nothing.
         var reader = NetworkByteReader(Array(encapsulatedRequest))
         guard let header = OHTTPRequestHeader(&reader) else {
@@ -101,11 +101,11 @@ public struct OHTTPGateway: Sendable {
         }
 
         let request: SecureBuffer
-        do throws(MemoryError) {
+        do {
             request = try arena.adopt(&plaintext, bufferClass: .requestBody)
         } catch {
             plaintext.wipeInPlace()
-            throw .memory(code: error.code, message: error.message)
+            throw error
         }
         let responder = OHTTPResponder(crypto: OHTTPResponseCrypto(secret: secret, encapsulatedKey: enc, suite: header.suite))
         return (request, responder)

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// A public key configuration that clients use to encapsulate requests for a gateway
 /// (RFC 9458 §3.1), and its `application/ohttp-keys` list form (RFC 9540 §3).
@@ -40,7 +41,7 @@ public struct OHTTPKeyConfig: Sendable, Equatable {
     /// The public key length comes from the KEM, so a config for a KEM this module does not
     /// know throws `unsupported_suite`; a short, overlong or inconsistent config throws
     /// `malformed_key_config`.
-    public init(decoding data: Data) throws(EnvelopeError) {
+    public init(decoding data: Data) throws(LetheError) {
         var reader = NetworkByteReader(Array(data))
         self = try OHTTPKeyConfig.read(from: &reader)
         guard reader.isAtEnd else {
@@ -48,7 +49,7 @@ public struct OHTTPKeyConfig: Sendable, Equatable {
         }
     }
 
-    static func read(from reader: inout NetworkByteReader) throws(EnvelopeError) -> OHTTPKeyConfig {
+    static func read(from reader: inout NetworkByteReader) throws(LetheError) -> OHTTPKeyConfig {
         guard let keyID = reader.readUInt8(), let kemID = reader.readUInt16() else {
             throw .malformedKeyConfig("key config shorter than its header")
         }
@@ -97,7 +98,7 @@ public struct OHTTPKeyConfig: Sendable, Equatable {
     /// if every config was skipped the error is `unsupported_suite`. An empty body, a length
     /// prefix that runs past the end, or a config that does not fill its prefixed length exactly
     /// throws `malformed_key_config`.
-    public static func decodeList(_ data: Data) throws(EnvelopeError) -> [OHTTPKeyConfig] {
+    public static func decodeList(_ data: Data) throws(LetheError) -> [OHTTPKeyConfig] {
         var reader = NetworkByteReader(Array(data))
         guard !reader.isAtEnd else { throw .malformedKeyConfig("key config list is empty") }
         var configs: [OHTTPKeyConfig] = []
@@ -110,14 +111,14 @@ public struct OHTTPKeyConfig: Sendable, Equatable {
                 throw .malformedKeyConfig("key config length \(length) runs past the end of the list")
             }
             var inner = NetworkByteReader(Array(body))
-            do throws(EnvelopeError) {
+            do throws(LetheError) {
                 let config = try read(from: &inner)
                 guard inner.isAtEnd else {
-                    throw EnvelopeError.malformedKeyConfig("key config shorter than its length prefix \(length)")
+                    throw LetheError.malformedKeyConfig("key config shorter than its length prefix \(length)")
                 }
                 configs.append(config)
             } catch {
-                guard error.code == "unsupported_suite" else { throw error }
+                guard error.code == .unsupportedSuite else { throw error }
                 skipped += 1
             }
         }

@@ -15,7 +15,7 @@ import Darwin
 /// (`lethe-ohttp-keys-v1`, no times) is still read, and written when no key has a schedule, so
 /// that workers which do not know schedules keep reading unscheduled files.
 ///
-/// Errors are `EnvelopeError`s: `key_file_error` (I/O, JSON, wrong format, duplicate or
+/// Errors are `LetheError`s: `key_file_error` (I/O, JSON, wrong format, duplicate or
 /// out-of-range key id, bad time) or `invalid_private_key`.
 public enum OHTTPKeyFile {
     /// The value of the `format` member this version writes when a key carries a schedule.
@@ -56,37 +56,37 @@ public enum OHTTPKeyFile {
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw EnvelopeError.keyFile("cannot read key file \(path)")
+            throw LetheError.keyFile("cannot read key file \(path)")
         }
         defer { bytes.wipeInPlace() }
         let contents: Contents
         do {
             contents = try JSONDecoder().decode(Contents.self, from: bytes)
         } catch {
-            throw EnvelopeError.keyFile("key file \(path) is not valid \(format) JSON")
+            throw LetheError.keyFile("key file \(path) is not valid \(format) JSON")
         }
         guard contents.format == format || contents.format == formatV1 else {
-            throw EnvelopeError.keyFile("key file \(path) has format \"\(contents.format)\", expected \"\(format)\" or \"\(formatV1)\"")
+            throw LetheError.keyFile("key file \(path) has format \"\(contents.format)\", expected \"\(format)\" or \"\(formatV1)\"")
         }
         var seen = Set<Int>()
         var keys: [OHTTPScheduledKey] = []
         for entry in contents.keys {
             guard (0...255).contains(entry.keyID) else {
-                throw EnvelopeError.keyFile("key id \(entry.keyID) in \(path) is outside 0...255")
+                throw LetheError.keyFile("key id \(entry.keyID) in \(path) is outside 0...255")
             }
             guard seen.insert(entry.keyID).inserted else {
-                throw EnvelopeError.keyFile("key id \(entry.keyID) appears twice in \(path)")
+                throw LetheError.keyFile("key id \(entry.keyID) appears twice in \(path)")
             }
             if contents.format == formatV1, entry.notBefore != nil || entry.acceptUntil != nil {
-                throw EnvelopeError.keyFile("key id \(entry.keyID) in \(path): not_before/accept_until need format \(format)")
+                throw LetheError.keyFile("key id \(entry.keyID) in \(path): not_before/accept_until need format \(format)")
             }
             let notBefore = try entry.notBefore.map { try time($0, field: "not_before", keyID: entry.keyID, path: path) }
             let acceptUntil = try entry.acceptUntil.map { try time($0, field: "accept_until", keyID: entry.keyID, path: path) }
             if let notBefore, let acceptUntil, acceptUntil <= notBefore {
-                throw EnvelopeError.keyFile("key id \(entry.keyID) in \(path): accept_until is not after not_before")
+                throw LetheError.keyFile("key id \(entry.keyID) in \(path): accept_until is not after not_before")
             }
             guard var raw = Data(base64Encoded: entry.privateKey) else {
-                throw EnvelopeError.invalidPrivateKey("private key for key id \(entry.keyID) is not base64")
+                throw LetheError.invalidPrivateKey("private key for key id \(entry.keyID) is not base64")
             }
             defer { raw.wipeInPlace() }
             let key = try OHTTPPrivateKey(keyID: UInt8(entry.keyID), kem: entry.kem, rawPrivateKey: raw)
@@ -105,7 +105,7 @@ public enum OHTTPKeyFile {
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions.insert(.withFractionalSeconds)
         if let date = formatter.date(from: text) { return date }
-        throw EnvelopeError.keyFile("key id \(keyID) in \(path): \(field) \"\(text)\" is not an RFC 3339 time such as 2026-11-22T10:00:00Z")
+        throw LetheError.keyFile("key id \(keyID) in \(path): \(field) \"\(text)\" is not an RFC 3339 time such as 2026-11-22T10:00:00Z")
     }
 
     /// Writes unscheduled `keys` to `path` (format v1); see `write(scheduled:to:)`.
@@ -133,7 +133,7 @@ public enum OHTTPKeyFile {
         do {
             json = try encoder.encode(contents)
         } catch {
-            throw EnvelopeError.keyFile("cannot encode the key file")
+            throw LetheError.keyFile("cannot encode the key file")
         }
         json.append(0x0A)
         defer { json.wipeInPlace() }
@@ -141,7 +141,7 @@ public enum OHTTPKeyFile {
         let temporaryPath = path + ".tmp-\(UInt32.random(in: .min ... .max))"
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw EnvelopeError.keyFile("cannot create \(temporaryPath) (errno \(errno))")
+            throw LetheError.keyFile("cannot create \(temporaryPath) (errno \(errno))")
         }
         var written = 0
         let writeSucceeded = json.withUnsafeBytes { bytes -> Bool in
@@ -159,12 +159,12 @@ public enum OHTTPKeyFile {
         close(descriptor)
         guard writeSucceeded, synced else {
             unlink(temporaryPath)
-            throw EnvelopeError.keyFile("cannot write \(temporaryPath)")
+            throw LetheError.keyFile("cannot write \(temporaryPath)")
         }
         guard rename(temporaryPath, path) == 0 else {
             let code = errno
             unlink(temporaryPath)
-            throw EnvelopeError.keyFile("cannot rename the key file into \(path) (errno \(code))")
+            throw LetheError.keyFile("cannot rename the key file into \(path) (errno \(code))")
         }
         // The rename lives in the folder's own data: until the folder is synced, a crash can bring
         // back the old file (keys the workers already dropped) or lose a newly generated one.
@@ -175,9 +175,9 @@ public enum OHTTPKeyFile {
     static func syncDirectory(containing path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         let descriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw EnvelopeError.keyFile("cannot open the folder of \(path) to sync it (errno \(errno))") }
+        guard descriptor >= 0 else { throw LetheError.keyFile("cannot open the folder of \(path) to sync it (errno \(errno))") }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw EnvelopeError.keyFile("cannot sync the folder of \(path) (errno \(errno))") }
+        guard fsync(descriptor) == 0 else { throw LetheError.keyFile("cannot sync the folder of \(path) (errno \(errno))") }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// Key rotation over a key file's keys (what `lethe keys rotate` writes).
 ///
@@ -33,7 +34,7 @@ public enum OHTTPKeyRotation {
             while used.contains(UInt8(nextID % 256)) {
                 nextID += 1
                 attempts += 1
-                guard attempts < 256 else { throw EnvelopeError.keyFile("no free key id left for a new \(kem.rawValue) key") }
+                guard attempts < 256 else { throw LetheError.keyFile("no free key id left for a new \(kem.rawValue) key") }
             }
             let keyID = UInt8(nextID % 256)
             used.insert(keyID)

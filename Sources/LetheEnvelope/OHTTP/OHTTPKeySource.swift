@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -26,19 +27,19 @@ public struct OHTTPKeySource: Sendable, CustomStringConvertible {
     public func keyFiles() throws -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw EnvelopeError.keyFile("cannot read key file \(path)")
+            throw LetheError.keyFile("cannot read key file \(path)")
         }
         guard isDirectory.boolValue else { return [path] }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: path)
         } catch {
-            throw EnvelopeError.keyFile("cannot list key directory \(path)")
+            throw LetheError.keyFile("cannot list key directory \(path)")
         }
         let files = names.filter { !$0.hasPrefix(".") && $0.hasSuffix(".json") }.sorted()
             .map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
             .filter { Self.status(of: $0).map { $0.st_mode & S_IFMT == S_IFREG } ?? false }
-        guard !files.isEmpty else { throw EnvelopeError.keyFile("key directory \(path) holds no *.json key file") }
+        guard !files.isEmpty else { throw LetheError.keyFile("key directory \(path) holds no *.json key file") }
         return files
     }
 
@@ -47,7 +48,7 @@ public struct OHTTPKeySource: Sendable, CustomStringConvertible {
     /// changes the inode, an edit in place the size or time.
     public func fingerprint() throws -> String {
         try keyFiles().map { file in
-            guard let status = Self.status(of: file) else { throw EnvelopeError.keyFile("cannot read key file \(file)") }
+            guard let status = Self.status(of: file) else { throw LetheError.keyFile("cannot read key file \(file)") }
             return "\(file):\(status.st_dev):\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
         }.joined(separator: "\n")
     }
@@ -61,13 +62,13 @@ public struct OHTTPKeySource: Sendable, CustomStringConvertible {
         for file in try keyFiles() {
             for scheduled in try OHTTPKeyFile.readScheduled(from: file) {
                 if let other = origin[scheduled.key.keyID] {
-                    throw EnvelopeError.keyFile("key id \(scheduled.key.keyID) appears in both \(other) and \(file)")
+                    throw LetheError.keyFile("key id \(scheduled.key.keyID) appears in both \(other) and \(file)")
                 }
                 origin[scheduled.key.keyID] = file
                 keys.append(scheduled)
             }
         }
-        guard !keys.isEmpty else { throw EnvelopeError.keyFile("\(path) holds no key") }
+        guard !keys.isEmpty else { throw LetheError.keyFile("\(path) holds no key") }
         return keys
     }
 

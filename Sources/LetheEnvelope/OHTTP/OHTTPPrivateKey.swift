@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LetheMemory
 
 /// A gateway's private HPKE key with its key identifier (RFC 9458 §3).
 public struct OHTTPPrivateKey: Sendable {
@@ -40,16 +41,16 @@ public struct OHTTPPrivateKey: Sendable {
             do {
                 return OHTTPPrivateKey(keyID: keyID, material: .xWing(try XWingMLKEM768X25519.PrivateKey.generate()))
             } catch {
-                throw EnvelopeError.invalidPrivateKey("X-Wing key generation failed")
+                throw LetheError.invalidPrivateKey("X-Wing key generation failed")
             }
         }
     }
 
     /// Restores a key from its raw form: the 32-byte X25519 scalar, or the 32-byte X-Wing seed.
-    /// - Throws: `EnvelopeError` with code `invalid_private_key` when the bytes are not a key.
+    /// - Throws: `invalid_private_key` when the bytes are not a key.
     public init(keyID: UInt8, kem: OHTTPKEM, rawPrivateKey: Data) throws {
         guard rawPrivateKey.count == kem.privateKeyByteCount else {
-            throw EnvelopeError.invalidPrivateKey("a \(kem.rawValue) private key has \(kem.privateKeyByteCount) bytes, not \(rawPrivateKey.count)")
+            throw LetheError.invalidPrivateKey("a \(kem.rawValue) private key has \(kem.privateKeyByteCount) bytes, not \(rawPrivateKey.count)")
         }
         let material: Material
         do {
@@ -60,7 +61,7 @@ public struct OHTTPPrivateKey: Sendable {
                 material = .xWing(try XWingMLKEM768X25519.PrivateKey(seedRepresentation: rawPrivateKey, publicKey: nil))
             }
         } catch {
-            throw EnvelopeError.invalidPrivateKey("the \(kem.rawValue) private key bytes were rejected")
+            throw LetheError.invalidPrivateKey("the \(kem.rawValue) private key bytes were rejected")
         }
         self.init(keyID: keyID, material: material)
     }

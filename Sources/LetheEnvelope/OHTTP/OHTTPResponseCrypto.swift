@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LetheMemory
 
 /// The response half of RFC 9458 §4.4, shared by the gateway (seal) and the client (open).
 struct OHTTPResponseCrypto: Sendable {
@@ -55,7 +56,7 @@ struct OHTTPResponseCrypto: Sendable {
 
     /// Splits `enc_response` and opens it; throws `malformed_response` when it is too short to
     /// hold the nonce and tag, `response_decryption_failed` when authentication fails.
-    func open(_ encapsulatedResponse: Data) throws(EnvelopeError) -> Data {
+    func open(_ encapsulatedResponse: Data) throws(LetheError) -> Data {
         let nonceCount = suite.responseNonceByteCount
         let tagCount = suite.aeadTagByteCount
         guard encapsulatedResponse.count >= nonceCount + tagCount else {

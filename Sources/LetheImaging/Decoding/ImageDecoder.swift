@@ -21,7 +21,7 @@ public enum ImageDecoder {
     ///   `processing_deadline_exceeded`.
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena, deadline: ProcessingDeadline? = nil
-    ) throws(ImagingError) -> DecodedImage {
+    ) throws(LetheError) -> DecodedImage {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .emptyBody }
         guard bytes.count <= limits.maxBytes else {
             throw .payloadTooLarge(byteCount: bytes.count, limit: limits.maxBytes)
@@ -48,7 +48,7 @@ public enum ImageDecoder {
     private static func decodePipeline(
         _ base: UnsafeRawPointer, count: Int, format: ImageFormat, limits: DecodeLimits, arena: PlaintextArena,
         deadline: ProcessingDeadline?
-    ) throws(ImagingError) -> DecodedImage {
+    ) throws(LetheError) -> DecodedImage {
         // The load call only reads the header; pixels are decoded when the final write pulls them.
         guard let loaded = load(base, count: count, format: format) else {
             if format == .heif && !VipsRuntime.heifAvailable {
@@ -65,10 +65,7 @@ public enum ImageDecoder {
         // access): reserve that much of the memory budget until the pixels are ours.
         let sampleBytes = Int(vips_format_sizeof(loaded.bandFormat))
         let decoderBytes = width * height * max(3, loaded.bands) * max(1, sampleBytes)
-        guard MemoryBudget.reserve(decoderBytes) else {
-            let exceeded = MemoryBudget.exceeded(decoderBytes)
-            throw ImagingError(code: exceeded.code, message: exceeded.message)
-        }
+        guard MemoryBudget.reserve(decoderBytes) else { throw .memoryBudgetExceeded(byteCount: decoderBytes) }
         defer { MemoryBudget.release(decoderBytes) }
 
         // libvips signals progress on the loaded image while the loader decodes into its own
@@ -91,13 +88,11 @@ public enum ImageDecoder {
         let pixels: SecureBuffer
         do {
             pixels = try arena.allocate(count: byteCount, bufferClass: .pixels)
-        } catch where error.code == "memory_budget_exceeded" {
-            throw ImagingError(code: error.code, message: error.message)
         } catch {
-            throw .imagingUnavailable("could not allocate \(byteCount) bytes for pixels (\(error.code))")
+            throw .allocationFailed(error, "\(byteCount) bytes for pixels", reportedAs: .imagingUnavailable)
         }
         // Allocating and locking the pixel buffer takes a while for a large photo.
-        do throws(ImagingError) { try deadline?.check() } catch {
+        do throws(LetheError) { try deadline?.check() } catch {
             arena.release(pixels)
             throw error
         }
@@ -120,7 +115,7 @@ public enum ImageDecoder {
     }
 
     /// Refuses a width × height beyond `limits.maxPixels` (overflow-safe).
-    private static func checkPixelLimit(width: Int, height: Int, limits: DecodeLimits) throws(ImagingError) {
+    private static func checkPixelLimit(width: Int, height: Int, limits: DecodeLimits) throws(LetheError) {
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
         guard !overflow, pixels <= limits.maxPixels else {
             throw .imageTooLarge(width: width, height: height, limit: limits.maxPixels)

@@ -1,4 +1,5 @@
 import CVips
+import LetheMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,7 @@ public enum ImageEncoder {
     ///   `imaging_unavailable` when the encoder is missing or fails.
     public static func encode(
         _ pixels: UnsafeRawBufferPointer, width: Int, height: Int, as format: ImageFormat, quality: Int = 90
-    ) throws(ImagingError) -> [UInt8] {
+    ) throws(LetheError) -> [UInt8] {
         try withEncoded(pixels, width: width, height: height, bands: 3, as: format, quality: quality) { [UInt8]($0) }
     }
 
@@ -24,11 +25,11 @@ public enum ImageEncoder {
     /// is freed, so the caller decides where the only surviving copy lives (e.g. an arena buffer).
     public static func withEncoded<R>(
         _ pixels: UnsafeRawBufferPointer, width: Int, height: Int, bands: Int, as format: ImageFormat, quality: Int = 90,
-        _ body: (UnsafeRawBufferPointer) throws(ImagingError) -> R
-    ) throws(ImagingError) -> R {
+        _ body: (UnsafeRawBufferPointer) throws(LetheError) -> R
+    ) throws(LetheError) -> R {
         guard width > 0, height > 0, (3...4).contains(bands), let base = pixels.baseAddress,
               pixels.count == width * height * bands else {
-            throw ImagingError(code: "image_corrupt", message: "pixel buffer does not hold \(width)×\(height)×\(bands) bytes")
+            throw .pixelBufferMismatch(width: width, height: height, bands: bands)
         }
         try VipsRuntime.ensureStarted()
         defer {

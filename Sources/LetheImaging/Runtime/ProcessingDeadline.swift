@@ -1,5 +1,6 @@
 import CLetheDeadline
 import CVips
+import LetheMemory
 
 /// How long one request may compute: a wall-clock limit from the start of its processing and a
 /// CPU budget. Enforced between stages by `check()` and inside libvips (between tiles of every
@@ -82,7 +83,7 @@ public final class ProcessingDeadline: @unchecked Sendable {
     }
 
     /// Throws `processing_deadline_exceeded` once a limit has passed.
-    public func check() throws(ImagingError) {
+    public func check() throws(LetheError) {
         if let reason = exceeded { throw .processingDeadlineExceeded(reason, limits: limits) }
     }
 

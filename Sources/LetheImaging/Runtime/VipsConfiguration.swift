@@ -1,3 +1,5 @@
+import LetheMemory
+
 /// Process-wide libvips settings, applied once by `VipsRuntime.start(_:)`.
 public struct VipsConfiguration: Sendable, Equatable {
     /// libvips worker threads per image pipeline. 1 keeps per-thread pixel buffers to a minimum;
@@ -12,7 +14,7 @@ public struct VipsConfiguration: Sendable, Equatable {
     public var silenceWarnings: Bool
 
     /// Safe defaults: one thread, a temp directory that does not exist, warnings silenced.
-    public init(concurrency: Int = 1, tempDirectory: String = "/nonexistent/lethe-no-temp-files", silenceWarnings: Bool = true) {
+    public init(concurrency: Int = 1, tempDirectory: String = ProcessHardening.noTemporaryDirectory, silenceWarnings: Bool = true) {
         self.concurrency = concurrency
         self.tempDirectory = tempDirectory
         self.silenceWarnings = silenceWarnings

@@ -1,4 +1,5 @@
 import CVips
+import LetheMemory
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ public enum VipsRuntime {
     private enum State {
         case notStarted
         case started(VipsConfiguration)
-        case failed(ImagingError)
+        case failed(LetheError)
     }
 
     private static let state = Mutex<State>(.notStarted)
@@ -25,15 +26,15 @@ public enum VipsRuntime {
     /// operation cache is switched off and every loader except the allowed buffer loaders is
     /// blocked, so a crafted file can never reach e.g. the SVG, PDF or ImageMagick loaders.
     /// - Throws: `imaging_unavailable` when libvips fails to initialise (and on every later call).
-    public static func start(_ configuration: VipsConfiguration = .init()) throws(ImagingError) {
-        try state.withLock { (state: inout State) throws(ImagingError) -> Void in
+    public static func start(_ configuration: VipsConfiguration = .init()) throws(LetheError) {
+        try state.withLock { (state: inout State) throws(LetheError) -> Void in
             switch state {
             case .started:
                 return
             case .failed(let error):
                 throw error
             case .notStarted:
-                do throws(ImagingError) {
+                do throws(LetheError) {
                     try initialise(configuration)
                     state = .started(configuration)
                 } catch {
@@ -53,13 +54,14 @@ public enum VipsRuntime {
     }
 
     /// Starts with defaults if nobody has started libvips yet (decode and encode call this).
-    static func ensureStarted() throws(ImagingError) {
+    static func ensureStarted() throws(LetheError) {
         try start()
     }
 
-    private static func initialise(_ configuration: VipsConfiguration) throws(ImagingError) {
+    private static func initialise(_ configuration: VipsConfiguration) throws(LetheError) {
+        // No disk: temp files go nowhere (ProcessHardening+NoDisk.swift lists the other measures).
         if !configuration.tempDirectory.isEmpty {
-            guard lethe_vips_set_tmpdir(configuration.tempDirectory) == 0 else {
+            guard ProcessHardening.redirectTemporaryFiles(to: configuration.tempDirectory) else {
                 throw .imagingUnavailable("could not set TMPDIR for libvips")
             }
         }

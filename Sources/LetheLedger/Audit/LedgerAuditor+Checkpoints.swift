@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 extension LedgerAuditor {
     /// Checks the checkpoints against the recomputed tree and each other, and fills in the totals.
@@ -19,8 +20,8 @@ extension LedgerAuditor {
             let checkpoint: Checkpoint
             do {
                 checkpoint = try Checkpoint.open(text, verifier: verifier)
-            } catch let error as LedgerError {
-                audit.fail(error.code, "\(name): \(error.message)")
+            } catch let error as LetheError {
+                audit.fail(error.code.rawValue, "\(name): \(error.message)")
                 return
             } catch {
                 audit.fail("checkpoint_malformed", "\(name): the note does not parse")

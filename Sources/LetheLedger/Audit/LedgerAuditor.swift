@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// Recomputes a ledger directory from its files alone and a verifier key, as a third party would.
 ///
@@ -81,7 +82,7 @@ public enum LedgerAuditor {
             do {
                 let prefix = try JSONDecoder().decode(PrunedPrefix.self, from: data)
                 let range = prefix.compactRange.compactMap { Data(base64Encoded: $0) }
-                guard range.count == prefix.compactRange.count else { throw LedgerError(code: "", message: "") }
+                guard range.count == prefix.compactRange.count else { throw LetheError(.ledgerCorrupt, "the compact range is not base64") }
                 scan.tree = try MerkleTree(prunedSize: prefix.size, compactRange: range)
                 scan.pruned = prefix
                 audit.removedCount = prefix.size

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// An append-only RFC 9162 Merkle tree over leaf hashes, keeping every complete (perfect,
 /// aligned) subtree hash level by level, so that roots and proofs for any size cost O(log n)
@@ -28,7 +29,7 @@ public struct MerkleTree: Sendable {
     /// the perfect subtrees that cover 0..<size, largest first (one per set bit of `size`).
     public init(prunedSize size: Int, compactRange: [Data]) throws {
         guard size >= 0, compactRange.count == size.nonzeroBitCount else {
-            throw LedgerError(code: "ledger_corrupt", message: "a compact range of \(size) leaves has \(size.nonzeroBitCount) hashes, not \(compactRange.count)")
+            throw LetheError(.ledgerCorrupt, "a compact range of \(size) leaves has \(size.nonzeroBitCount) hashes, not \(compactRange.count)")
         }
         var start = 0
         var hashes = compactRange.makeIterator()
@@ -94,7 +95,7 @@ public struct MerkleTree: Sendable {
     /// The audit path of leaf `index` in the tree of the first `size` leaves (RFC 9162 §2.1.3.1).
     public func inclusionProof(index: Int, size: Int) throws -> [Data] {
         guard index >= prunedSize, index < size, size <= self.size else {
-            throw LedgerError(code: "proof_out_of_range", message: "no leaf \(index) in a tree of size \(size) (log has \(self.size))")
+            throw LetheError(.proofOutOfRange, "no leaf \(index) in a tree of size \(size) (log has \(self.size))")
         }
         var proof: [Data] = []
         path(index, start: 0, count: size, into: &proof)
@@ -117,7 +118,7 @@ public struct MerkleTree: Sendable {
     /// (RFC 9162 §2.1.4.1). Empty when `oldSize` is 0 or equals `newSize`.
     public func consistencyProof(oldSize: Int, newSize: Int) throws -> [Data] {
         guard oldSize == 0 || oldSize >= prunedSize, oldSize <= newSize, newSize <= self.size else {
-            throw LedgerError(code: "proof_out_of_range", message: "no consistency proof from \(oldSize) to \(newSize) (log has \(self.size))")
+            throw LetheError(.proofOutOfRange, "no consistency proof from \(oldSize) to \(newSize) (log has \(self.size))")
         }
         guard oldSize > 0, oldSize < newSize else { return [] }
         var proof: [Data] = []

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// A C2SP tlog-checkpoint body (https://c2sp.org/tlog-checkpoint):
 /// `<origin>\n<decimal tree size>\n<base64 root hash>\n`, signed as a C2SP signed note.
@@ -25,7 +26,7 @@ public struct Checkpoint: Sendable, Equatable {
         guard lines.count >= 4, let size = Int(lines[1]), size >= 0, String(size) == lines[1],
             let root = Data(base64Encoded: String(lines[2])), root.count == MerkleHash.byteCount, !lines[0].isEmpty
         else {
-            throw LedgerError(code: "checkpoint_malformed", message: "not a tlog-checkpoint body (origin, size, base64 root)")
+            throw LetheError(.checkpointMalformed, "not a tlog-checkpoint body (origin, size, base64 root)")
         }
         self.init(origin: String(lines[0]), size: size, rootHash: root)
     }
@@ -40,7 +41,7 @@ public struct Checkpoint: Sendable, Equatable {
     public static func open(_ note: String, verifier: NoteVerifier) throws -> Checkpoint {
         let checkpoint = try Checkpoint(body: try SignedNote.open(note, verifier: verifier))
         guard checkpoint.origin == verifier.name else {
-            throw LedgerError(code: "checkpoint_origin_mismatch", message: "origin '\(checkpoint.origin)' is not the key's name '\(verifier.name)'")
+            throw LetheError(.checkpointOriginMismatch, "origin '\(checkpoint.origin)' is not the key's name '\(verifier.name)'")
         }
         return checkpoint
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// A per-request receipt: the ledger's signed statement that this request's record is durably
 /// kept and that its commitment will be published in the log batch of `period`. A C2SP signed
@@ -42,7 +43,7 @@ public struct DeletionReceipt: Sendable, Equatable {
     /// The receipt of a record just written (`canonicalJSON` = its exact bytes).
     public init(origin: String, record: DeletionRecord, canonicalJSON: Data) throws {
         guard let period = record.period, let periodEnd = record.periodEnd else {
-            throw LedgerError(code: "receipt_malformed", message: "the record has no publication period")
+            throw LetheError(.receiptMalformed, "the record has no publication period")
         }
         self.origin = origin
         self.period = period
@@ -80,7 +81,7 @@ public struct DeletionReceipt: Sendable, Equatable {
             DeletionRecord.commitment(canonicalJSON: recordJSON) == commitment,
             record.period == periods[0], record.periodEnd == periods[1]
         else {
-            throw LedgerError(code: "receipt_malformed", message: "not a \(Self.header) receipt whose record opens its commitment")
+            throw LetheError(.receiptMalformed, "not a \(Self.header) receipt whose record opens its commitment")
         }
         self.origin = origin
         self.period = periods[0]
@@ -99,7 +100,7 @@ public struct DeletionReceipt: Sendable, Equatable {
     public static func open(_ note: String, verifier: NoteVerifier) throws -> DeletionReceipt {
         let receipt = try DeletionReceipt(body: try SignedNote.open(note, verifier: verifier))
         guard receipt.origin == verifier.name else {
-            throw LedgerError(code: "receipt_malformed", message: "receipt origin '\(receipt.origin)' is not the key's '\(verifier.name)'")
+            throw LetheError(.receiptMalformed, "receipt origin '\(receipt.origin)' is not the key's '\(verifier.name)'")
         }
         return receipt
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LetheMemory
 
 /// An Ed25519 key for C2SP signed notes (https://c2sp.org/signed-note): the ledger's signing key.
 ///
@@ -31,11 +32,11 @@ public struct NoteSigner: Sendable {
             let material = Data(base64Encoded: parts[4]), material.count == 33, material.first == 0x01,
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: material.dropFirst())
         else {
-            throw LedgerError(code: "ledger_key_invalid", message: "not an Ed25519 note private key (PRIVATE+KEY+name+id+key)")
+            throw LetheError(.ledgerKeyInvalid, "not an Ed25519 note private key (PRIVATE+KEY+name+id+key)")
         }
         try self.init(name: parts[2], privateKey: key)
         guard parts[3] == String(format: "%08x", verifier.keyID) else {
-            throw LedgerError(code: "ledger_key_invalid", message: "the key id \(parts[3]) does not match the key")
+            throw LetheError(.ledgerKeyInvalid, "the key id \(parts[3]) does not match the key")
         }
     }
 
@@ -73,13 +74,13 @@ public struct NoteVerifier: Sendable, Equatable {
         guard parts.count == 3, let material = Data(base64Encoded: parts[2]), material.count == 33, material.first == 0x01,
             (try? Curve25519.Signing.PublicKey(rawRepresentation: material.dropFirst())) != nil
         else {
-            throw LedgerError(code: "verifier_key_invalid", message: "not an Ed25519 verifier key (name+keyid+base64)")
+            throw LetheError(.verifierKeyInvalid, "not an Ed25519 verifier key (name+keyid+base64)")
         }
         try Self.checkName(parts[0])
         self.name = parts[0]
         self.publicKey = Data(material.dropFirst())
         guard parts[1] == String(format: "%08x", keyID) else {
-            throw LedgerError(code: "verifier_key_invalid", message: "the key id \(parts[1]) does not match the key")
+            throw LetheError(.verifierKeyInvalid, "the key id \(parts[1]) does not match the key")
         }
     }
 
@@ -105,7 +106,7 @@ public struct NoteVerifier: Sendable, Equatable {
 
     static func checkName(_ name: String) throws {
         guard !name.isEmpty, !name.contains(where: { $0 == "+" || $0.isWhitespace || $0.isNewline }) else {
-            throw LedgerError(code: "verifier_key_invalid", message: "a key name must be non-empty without spaces, newlines or '+'")
+            throw LetheError(.verifierKeyInvalid, "a key name must be non-empty without spaces, newlines or '+'")
         }
     }
 }

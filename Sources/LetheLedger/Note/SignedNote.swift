@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// A C2SP signed note (https://c2sp.org/signed-note): UTF-8 text ending in a newline, a blank
 /// line, then one line per signature: `— <key name> <base64(key id (4, big-endian) || signature)>`.
@@ -27,7 +28,7 @@ public struct SignedNote: Sendable, Equatable {
     /// Signs `text` (which must end in a newline and hold no blank line) with `signer`.
     public static func sign(_ text: String, with signer: NoteSigner) throws -> SignedNote {
         guard text.hasSuffix("\n"), !text.contains("\n\n"), !text.hasPrefix("\n") else {
-            throw LedgerError(code: "note_malformed", message: "note text must end in a newline and contain no blank line")
+            throw LetheError(.noteMalformed, "note text must end in a newline and contain no blank line")
         }
         let signature = try signer.signature(for: Data(text.utf8))
         return SignedNote(text: text, signatures: [.init(name: signer.name, keyID: signer.verifier.keyID, signature: signature)])
@@ -36,23 +37,23 @@ public struct SignedNote: Sendable, Equatable {
     /// Parses a note without checking signatures.
     public static func parse(_ note: String) throws -> SignedNote {
         guard let split = note.range(of: "\n\n", options: .backwards) else {
-            throw LedgerError(code: "note_malformed", message: "no blank line separates the text from the signatures")
+            throw LetheError(.noteMalformed, "no blank line separates the text from the signatures")
         }
         let text = String(note[..<split.lowerBound]) + "\n"
         let block = note[split.upperBound...]
         guard block.hasSuffix("\n"), !text.contains("\n\n") else {
-            throw LedgerError(code: "note_malformed", message: "signature block must end in a newline")
+            throw LetheError(.noteMalformed, "signature block must end in a newline")
         }
         var signatures: [Signature] = []
         for line in block.dropLast().split(separator: "\n", omittingEmptySubsequences: false) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0] == "\u{2014}", let blob = Data(base64Encoded: String(fields[2])), blob.count > 4 else {
-                throw LedgerError(code: "note_malformed", message: "malformed signature line '\(line.prefix(80))'")
+                throw LetheError(.noteMalformed, "malformed signature line '\(line.prefix(80))'")
             }
             let keyID = blob.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             signatures.append(Signature(name: String(fields[1]), keyID: keyID, signature: Data(blob.dropFirst(4))))
         }
-        guard !signatures.isEmpty else { throw LedgerError(code: "note_malformed", message: "the note has no signature") }
+        guard !signatures.isEmpty else { throw LetheError(.noteMalformed, "the note has no signature") }
         return SignedNote(text: text, signatures: signatures)
     }
 
@@ -64,10 +65,10 @@ public struct SignedNote: Sendable, Equatable {
         let mine = parsed.signatures.filter { $0.name == verifier.name && $0.keyID == verifier.keyID }
         guard !mine.isEmpty else {
             let names = parsed.signatures.map { "\($0.name)/\(String(format: "%08x", $0.keyID))" }.joined(separator: ", ")
-            throw LedgerError(code: "note_unsigned", message: "not signed by \(verifier.name)/\(String(format: "%08x", verifier.keyID)) (signed by \(names))")
+            throw LetheError(.noteUnsigned, "not signed by \(verifier.name)/\(String(format: "%08x", verifier.keyID)) (signed by \(names))")
         }
         for signature in mine where !verifier.isValidSignature(signature.signature, for: Data(parsed.text.utf8)) {
-            throw LedgerError(code: "note_signature_invalid", message: "the Ed25519 signature of \(verifier.name) does not verify")
+            throw LetheError(.noteSignatureInvalid, "the Ed25519 signature of \(verifier.name) does not verify")
         }
         return parsed.text
     }

@@ -1,3 +1,4 @@
+import LetheMemory
 /// A request for the published log, parsed from the request target as it came off the network
 /// (raw path under `/ledger/`, raw query): what `LedgerRoutes` serves and `Fuzz/public-routes`
 /// fuzzes. Every number in it is ASCII decimal, parsed with checked arithmetic; a request that
@@ -35,7 +36,7 @@ public enum LedgerRequest: Sendable, Equatable {
     /// Parses a raw path (starting with `/ledger/`) and the raw query after `?`, if any.
     /// - Throws: `not_found` for a path that names no ledger resource, `malformed_ledger_request`
     ///   for a resource whose numbers are missing, not decimal, negative, out of range or too large.
-    public init(path: Substring, query: Substring?) throws(LedgerError) {
+    public init(path: Substring, query: Substring?) throws(LetheError) {
         guard path.utf8.count <= Self.maxTargetBytes, (query?.utf8.count ?? 0) <= Self.maxTargetBytes else {
             throw .malformedLedgerRequest("the request target is longer than \(Self.maxTargetBytes) bytes")
         }
@@ -104,7 +105,7 @@ public enum LedgerRequest: Sendable, Equatable {
 
     /// The raw query's `name=value` pairs. Unknown names are ignored (caches add their own);
     /// a name given twice is refused, since which one counts would be a guess.
-    static func parameters(_ query: Substring?) throws(LedgerError) -> [Substring: Substring] {
+    static func parameters(_ query: Substring?) throws(LetheError) -> [Substring: Substring] {
         var parameters: [Substring: Substring] = [:]
         for pair in (query ?? "").split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -116,7 +117,7 @@ public enum LedgerRequest: Sendable, Equatable {
     }
 
     /// The count named `name`, which the request must carry.
-    static func required(_ name: String, in parameters: [Substring: Substring]) throws(LedgerError) -> Int {
+    static func required(_ name: String, in parameters: [Substring: Substring]) throws(LetheError) -> Int {
         guard let text = parameters[Substring(name)] else { throw .malformedLedgerRequest("query parameter \(name) is required") }
         guard let value = count(text) else {
             throw .malformedLedgerRequest("query parameter \(name) must be 1 to 20 decimal digits within 0…\(Int.max)")

@@ -1,13 +1,12 @@
 import Crypto
 import Foundation
+import LetheMemory
 
-/// Carries a signed receipt in the outer response header `Lethe-Receipt`, encrypted so that relays
+/// Seals a signed receipt for an outer response header (the server names it), so that relays
 /// and load balancers learn nothing: `base64(nonce (12) || ChaCha20-Poly1305(receipt note) || tag (16))`
 /// under a 32-byte key exported from the request's OHTTP context with label `receiptLabel`
 /// (`OHTTPResponder.exportSecret(label:length:)`). The AEAD's associated data is empty.
 public enum ReceiptEnvelope {
-    /// Outer HTTP response header.
-    public static let headerName = "Lethe-Receipt"
     /// Export label of the receipt key.
     public static let receiptLabel = "receipt v1"
     /// Key length in bytes.
@@ -24,7 +23,7 @@ public enum ReceiptEnvelope {
             let box = try? ChaChaPoly.SealedBox(combined: data),
             let plaintext = try? ChaChaPoly.open(box, using: key)
         else {
-            throw LedgerError(code: "receipt_malformed", message: "the Lethe-Receipt header does not decrypt for this request")
+            throw LetheError(.receiptMalformed, "the sealed receipt does not decrypt for this request")
         }
         return String(decoding: plaintext, as: UTF8.self)
     }

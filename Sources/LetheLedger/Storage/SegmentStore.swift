@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -58,13 +59,13 @@ struct SegmentStore {
         var lastDay: String?
         for (position, (firstIndex, url)) in segments.enumerated() {
             guard firstIndex == next else {
-                throw LedgerError(code: "ledger_corrupt", message: "\(directory.lastPathComponent)/\(url.lastPathComponent) should start at #\(next): run 'lethe audit verify'")
+                throw LetheError(.ledgerCorrupt, "\(directory.lastPathComponent)/\(url.lastPathComponent) should start at #\(next): run 'lethe audit verify'")
             }
             var data = FileManager.default.contents(atPath: url.path) ?? Data()
             let complete = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
             if complete < data.count {
                 guard position == segments.count - 1 else {
-                    throw LedgerError(code: "ledger_corrupt", message: "\(directory.lastPathComponent)/\(url.lastPathComponent) ends inside a line: run 'lethe audit verify'")
+                    throw LetheError(.ledgerCorrupt, "\(directory.lastPathComponent)/\(url.lastPathComponent) ends inside a line: run 'lethe audit verify'")
                 }
                 recovered = data.count - complete
                 try LedgerFile.truncate(url.path, to: complete)
@@ -157,7 +158,7 @@ struct SegmentStore {
     /// The lines in `range` (not removed ones).
     func lines(_ range: Range<Int>) throws -> [Data] {
         guard range.lowerBound >= firstIndex, range.upperBound <= count else {
-            throw LedgerError(code: "proof_out_of_range", message: "lines \(range) are not in \(directory.lastPathComponent) (\(firstIndex)..<\(count))")
+            throw LetheError(.proofOutOfRange, "lines \(range) are not in \(directory.lastPathComponent) (\(firstIndex)..<\(count))")
         }
         return try range.map { index in
             let location = locations[index - firstIndex]
@@ -170,7 +171,7 @@ struct SegmentStore {
     mutating func truncate(to newCount: Int) throws {
         guard newCount < count else { return }
         guard newCount >= segment.firstIndex else {
-            throw LedgerError(code: "ledger_corrupt", message: "cannot cut \(directory.lastPathComponent) back to #\(newCount) across segments: run 'lethe audit verify'")
+            throw LetheError(.ledgerCorrupt, "cannot cut \(directory.lastPathComponent) back to #\(newCount) across segments: run 'lethe audit verify'")
         }
         let byteCount = newCount == segment.firstIndex ? 0 : locations[newCount - 1 - firstIndex].offset + locations[newCount - 1 - firstIndex].length + 1
         guard ftruncate(segment.descriptor, off_t(byteCount)) == 0, fsync(segment.descriptor) == 0 else {

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 import Synchronization
 
 /// Per-device token buckets: each device may start `requestsPerMinute` analyses a minute, with
@@ -22,7 +23,7 @@ final class DeviceRateLimiter: Sendable {
     }
 
     /// Takes one token for `deviceID`, or throws `rate_limited` saying when the next one comes.
-    func admit(_ deviceID: String, now: ContinuousClock.Instant = .now) throws(RequestFailure) {
+    func admit(_ deviceID: String, now: ContinuousClock.Instant = .now) throws(LetheError) {
         guard requestsPerMinute > 0 else { return }
         let perSecond = Double(requestsPerMinute) / 60
         let capacity = Double(burst)

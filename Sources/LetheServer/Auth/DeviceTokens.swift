@@ -19,9 +19,9 @@ public struct DeviceTokens: Sendable {
     public var count: Int { devices.count }
 
     /// Reads a tokens file: one `device-id token` pair per line; blank lines and `#` comments ignored.
-    public static func load(from path: String) throws -> DeviceTokens {
+    public static func load(from path: String) throws(LetheError) -> DeviceTokens {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RequestFailure(code: "tokens_file_unreadable", status: 500, message: "cannot read tokens file \(path)")
+            throw LetheError(.tokensFileUnreadable, "cannot read tokens file \(path)")
         }
         var pairs: [(String, String)] = []
         for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -29,9 +29,7 @@ public struct DeviceTokens: Sendable {
             let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if words.isEmpty { continue }
             guard words.count == 2 else {
-                throw RequestFailure(
-                    code: "tokens_file_invalid", status: 500,
-                    message: "\(path) line \(number + 1): expected 'device-id token'")
+                throw LetheError(.tokensFileInvalid, "\(path) line \(number + 1): expected 'device-id token'")
             }
             pairs.append((String(words[0]), String(words[1])))
         }
@@ -45,7 +43,7 @@ public struct DeviceTokens: Sendable {
     }
 
     /// Returns the device id for an `Authorization: Bearer <token>` value.
-    func authenticate(authorization: String?) throws(RequestFailure) -> String {
+    func authenticate(authorization: String?) throws(LetheError) -> String {
         guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { throw .missingToken }
         let token = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty else { throw .missingToken }

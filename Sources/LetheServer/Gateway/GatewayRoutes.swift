@@ -1,4 +1,5 @@
 import Foundation
+import LetheAPI
 import HTTPTypes
 import Hummingbird
 import LetheEnvelope
@@ -37,8 +38,8 @@ struct GatewayRoutes: Sendable {
     }
 
     /// Answers a request refused before any plaintext existed: counted, recorded, no content.
-    private func refuse(_ failure: RequestFailure, reason: String? = nil) async -> Response {
-        pipeline.metrics.countRefusal(reason: reason ?? failure.code)
+    private func refuse(_ failure: LetheError, reason: String? = nil) async -> Response {
+        pipeline.metrics.countRefusal(reason: reason ?? failure.code.rawValue)
         return Self.response(await pipeline.refuse(failure))
     }
 
@@ -47,9 +48,7 @@ struct GatewayRoutes: Sendable {
     private func receive(_ request: Request) async -> Response {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         guard mediaType?.lowercased() == "message/ohttp-req" else {
-            return await refuse(RequestFailure(
-                code: "unsupported_envelope_media_type", status: 415,
-                message: "requests to the gateway must be message/ohttp-req (RFC 9458 §4.1)"))
+            return await refuse(.unsupportedEnvelopeMediaType)
         }
         let limit = pipeline.configuration.maxEnvelopeBytes
         // Refused on the announcement, before a byte of the body is read (`UploadGuard` then
@@ -83,15 +82,14 @@ struct GatewayRoutes: Sendable {
         // the arena (which reserves its own bytes).
         let reservation = 2 * upload.envelope.readableBytes
         guard MemoryBudget.reserve(reservation) else {
-            let exceeded = MemoryBudget.exceeded(reservation)
-            return await refuse(RequestFailure(code: exceeded.code, message: exceeded.message), reason: "memory_budget")
+            return await refuse(.memoryBudgetExceeded(byteCount: reservation), reason: "memory_budget")
         }
         defer { MemoryBudget.release(reservation) }
         return Self.response(await pipeline.handle(Data(upload.envelope.readableBytesView)))
     }
 
     /// The refusal for a body that could not be read.
-    private func failure(for error: ReceivedEnvelope.Failure) -> RequestFailure {
+    private func failure(for error: ReceivedEnvelope.Failure) -> LetheError {
         let configuration = pipeline.configuration
         switch error {
         case .violation(.tooSlow):
@@ -101,19 +99,25 @@ struct GatewayRoutes: Sendable {
         case .violation(.draining):
             return .workerDraining
         case .violation(.answeredEarly), .aborted:
-            return RequestFailure(code: "request_aborted", status: 400, message: "the request body could not be read")
+            return .requestAborted
         case .memoryBudget(let bytes):
-            let exceeded = MemoryBudget.exceeded(bytes)
-            return RequestFailure(code: exceeded.code, message: exceeded.message)
+            return .memoryBudgetExceeded(byteCount: bytes)
         }
     }
 
     private static func response(_ reply: GatewayReply) -> Response {
-        var headers: HTTPFields = [.contentType: reply.contentType, .cacheControl: "no-store"]
-        if let seconds = reply.refusal?.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
-        if let receipt = reply.sealedReceipt, let name = HTTPField.Name(ReceiptEnvelope.headerName) {
-            headers[name] = receipt
+        switch reply {
+        case .encapsulated(let body, let sealedReceipt):
+            var headers: HTTPFields = [.contentType: "message/ohttp-res", .cacheControl: "no-store"]
+            if let sealedReceipt { headers[.letheReceipt] = sealedReceipt }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        case .refused(let failure):
+            return failure.problemResponse()
         }
-        return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
+}
+
+extension HTTPField.Name {
+    /// The signed deletion receipt, sealed to the request's OHTTP context (`ReceiptHeader`).
+    static let letheReceipt = HTTPField.Name(ReceiptHeader.name)!
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 import LetheEnvelope
 
 /// The freshness check of RFC 9458 §6.5.1: an encapsulated request must carry a `Date` field
@@ -14,10 +15,10 @@ struct RequestFreshness: Sendable {
     /// The instant the request's `Date` names, when it is within the window.
     /// - Throws: `date_required` when the field is missing or not an HTTP-date, `request_stale`
     ///   when it is further than `window` from `now`.
-    func check(dateField: String?, now: Date = Date()) throws(RequestFailure) -> Date {
-        guard let dateField, let date = HTTPDate.parse(dateField, now: now) else { throw RequestFailure.dateRequired }
+    func check(dateField: String?, now: Date = Date()) throws(LetheError) -> Date {
+        guard let dateField, let date = HTTPDate.parse(dateField, now: now) else { throw LetheError.dateRequired }
         let offset = date.timeIntervalSince(now)
-        guard abs(offset) <= window else { throw RequestFailure.requestStale(offsetSeconds: offset, windowSeconds: window) }
+        guard abs(offset) <= window else { throw LetheError.requestStale(offsetSeconds: offset, windowSeconds: window) }
         return date
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LetheLedger
+import LetheMemory
 import Logging
 
 /// Publication of the deletion log (outer, plaintext), under `/ledger/` (the resources are listed
@@ -27,28 +28,28 @@ struct LedgerRoutes: Sendable {
         let query = request.uri.query.map { Substring($0) }
         do {
             return try await serve(try LedgerRequest(path: Substring(request.uri.path), query: query))
-        } catch let error as LedgerError {
+        } catch let error as LetheError {
             return problem(error)
         } catch {
-            return problem(LedgerError(code: "ledger_unreadable", message: "unexpected \(type(of: error))"))
+            return problem(LetheError(.ledgerUnreadable, "unexpected \(type(of: error))"))
         }
     }
 
     private func serve(_ request: LedgerRequest) async throws -> Response {
         switch request {
         case .checkpoint:
-            guard let note = await ledger.latestCheckpointNote else { throw LedgerError.notInLedger("no checkpoint has been signed yet") }
+            guard let note = await ledger.latestCheckpointNote else { throw LetheError.notInLedger("no checkpoint has been signed yet") }
             return Self.text(note, cache: "no-cache")
         case .checkpointOfSize(let size):
             guard let note = await ledger.checkpointNote(size: size) else {
-                throw LedgerError.notInLedger("no checkpoint of size \(size) is kept")
+                throw LetheError.notInLedger("no checkpoint of size \(size) is kept")
             }
             return Self.text(note, cache: "max-age=31536000, immutable")
         case .verifierKey:
             return Self.text(ledger.verifierKey + "\n", cache: "max-age=3600")
         case .tile(let tile):
             guard let data = try await ledger.tileData(tile) else {
-                throw LedgerError.notInLedger("\(tile.path) is not in the log (yet, or any more)")
+                throw LetheError.notInLedger("\(tile.path) is not in the log (yet, or any more)")
             }
             return Response(
                 status: .ok,
@@ -68,7 +69,7 @@ struct LedgerRoutes: Sendable {
                 rootHash: try await ledger.rootHash(size: size).base64EncodedString(), proof: proof.map { $0.base64EncodedString() }))
         case .period(let start):
             let batches = await ledger.batches(period: start)
-            guard !batches.isEmpty else { throw LedgerError.notInLedger("no batch of the period \(start) is published yet") }
+            guard !batches.isEmpty else { throw LetheError.notInLedger("no batch of the period \(start) is published yet") }
             return Self.json(PeriodDocument(period: start, batches: batches))
         case .consistencyProof(let old, let new):
             let proof = try await ledger.consistencyProof(oldSize: old, newSize: new)
@@ -79,21 +80,18 @@ struct LedgerRoutes: Sendable {
     /// The gateway's problem document for a ledger failure. Codes about the request keep their
     /// message (numbers and limits only); anything else is a read failure whose message may name
     /// a file: it goes to the operator's log, and the response says only `ledger_unreadable`.
-    private func problem(_ error: LedgerError) -> Response {
-        let failure: RequestFailure
+    private func problem(_ error: LetheError) -> Response {
+        let failure: LetheError
         switch error.code {
-        case "malformed_ledger_request", "not_found", "not_in_ledger":
-            failure = RequestFailure(code: error.code, message: error.message)
-        case "proof_out_of_range":
-            failure = RequestFailure(code: "not_in_ledger", message: error.message)
+        case .malformedLedgerRequest, .notFound, .notInLedger:
+            failure = error
+        case .proofOutOfRange:
+            failure = .notInLedger(error.message)
         default:
             logger.error("ledger read failed", metadata: ["error_code": "\(error.code)", "error": "\(error.message)"])
-            failure = RequestFailure(code: "ledger_unreadable", message: "the ledger could not be read; the operator's log has the cause")
+            failure = .ledgerUnreadable
         }
-        let reply = GatewayReply.problem(failure)
-        return Response(
-            status: .init(code: reply.status), headers: [.contentType: reply.contentType, .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+        return failure.problemResponse()
     }
 
     static func text(_ text: String, cache: String) -> Response {

@@ -28,8 +28,10 @@ struct DrainWatcher: Service {
 }
 
 /// The operator listener (loopback by default, separate from the device-facing port): metrics,
-/// liveness, readiness, the live dashboard and the ledger's private records. Nothing here
-/// carries content.
+/// liveness, readiness, the live dashboard and the ledger's private records. Nothing here carries
+/// content. Failures are problem documents (`missing_token`/`invalid_token` on `/metrics` and
+/// `/ledger/records`, `malformed_ledger_request`, `not_in_ledger`, `not_found`); `/readyz` answers
+/// 503 with its readiness document when the worker should get no traffic.
 struct AdminRoutes: Sendable {
     let metrics: WorkerMetrics
     let drain: DrainState
@@ -43,6 +45,8 @@ struct AdminRoutes: Sendable {
     let requireHardening: Bool
     /// Readiness fails when the ledger's volume has less free space than this.
     var ledgerMinFreeBytes: Int = 0
+    /// The page served at `/dashboard`, read from the resource bundle at start.
+    let dashboard: DashboardPage
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -71,9 +75,9 @@ struct AdminRoutes: Sendable {
         }
         // The page is static and carries no numbers; its script reads /metrics (with the token).
         for (path, type, body) in [
-            ("/dashboard", "text/html; charset=utf-8", DashboardPage.html),
-            ("/dashboard.css", "text/css; charset=utf-8", DashboardPage.stylesheet),
-            ("/dashboard.js", "text/javascript; charset=utf-8", DashboardPage.script),
+            ("/dashboard", "text/html; charset=utf-8", dashboard.html),
+            ("/dashboard.css", "text/css; charset=utf-8", dashboard.stylesheet),
+            ("/dashboard.js", "text/javascript; charset=utf-8", dashboard.script),
         ] {
             router.get(RouterPath(path)) { _, _ in
                 Response(
@@ -88,13 +92,13 @@ struct AdminRoutes: Sendable {
         router.get("/ledger/records") { request, _ in
             // The private detail (exact times, sizes, lifetimes, device pseudonyms) for the
             // operator's own audit; never on the device-facing port.
-            if let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) {
-                return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
-            }
+            try authorize(request, "/ledger/records")
             guard let start = request.uri.queryParameters.get("start", as: Int.self),
                 let end = request.uri.queryParameters.get("end", as: Int.self), start >= 0, end > start, end - start <= 1000
-            else { return Self.plain(.badRequest, "start and end (at most 1000 apart) are required") }
-            guard let lines = try? await ledger.recordBytes(start..<end) else { return Self.plain(.notFound, "those records are not kept") }
+            else { throw LetheError(.malformedLedgerRequest, "start and end (at most 1000 apart) are required") }
+            guard let lines = try? await ledger.recordBytes(start..<end) else {
+                throw LetheError(.notInLedger, "records \(start)..<\(end) are not kept")
+            }
             var body = Data()
             for line in lines {
                 body.append(line)
@@ -103,32 +107,27 @@ struct AdminRoutes: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("/metrics") { request, _ in
-            if let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) {
-                return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
-            }
-            let now = Date()
-            let keys = keyRing.keySet
-            let hardening = ProcessHardening.current()
-            let gauges = await ledgerGauges() + [
-                ("lethe_plaintext_locked_bytes", "Bytes of plaintext buffers locked in RAM (mlock) now.", Double(hardening.lockedBytes)),
-                ("lethe_plaintext_mapped_bytes", "Bytes of plaintext buffers mapped now, locked or not.", Double(hardening.plaintextMappedBytes)),
-                ("lethe_mlock_failures", "Plaintext buffers whose mlock was refused since start (raise RLIMIT_MEMLOCK).", Double(hardening.lockFailures)),
-                ("lethe_ohttp_keys_published", "OHTTP key configurations published for discovery.", Double(keys.published(at: now).count)),
-                ("lethe_ohttp_keys_accepted", "OHTTP key ids accepted for decryption (published, new, or in their grace period).",
-                 Double(keys.acceptedKeyIDs(at: now).count)),
-            ]
+            try authorize(request, "/metrics")
+            let state = await scrapeState()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: hardening, extraGauges: gauges))))
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(hardening: ProcessHardening.current(), state: state))))
         }
     }
 
-    /// Ledger growth and how long records have waited for a signed checkpoint: 0 when every
-    /// record is covered, else the time since the last checkpoint (alerted on when it grows).
-    private func ledgerGauges() async -> [(name: String, help: String, value: Double)] {
+    /// Admits a request for `route` that carries the admin token, when one is configured.
+    private func authorize(_ request: Request, _ route: String) throws(LetheError) {
+        guard let bearerToken, !BearerCredential(token: bearerToken).admits(request.headers[.authorization]) else { return }
+        throw request.headers[.authorization] == nil
+            ? LetheError(.missingToken, "\(route) needs 'Authorization: Bearer <admin token>'")
+            : LetheError(.invalidToken, "the admin token is not recognised")
+    }
+
+    /// Ledger growth, how long records have waited for a signed checkpoint (0 when every record is
+    /// covered, else the time since the last checkpoint; alerted on when it grows), and the keys.
+    private func scrapeState() async -> WorkerMetrics.ScrapeState {
         let entries = await ledger.recordCount
         let covered = await ledger.checkpointedRecords
-        let (logSize, syncs, steps) = (await ledger.logSize, await ledger.recordSyncCount, await ledger.clockStepCount)
         var age = 0.0
         if entries > covered {
             let checkpoints = (try? FileManager.default.contentsOfDirectory(
@@ -136,15 +135,13 @@ struct AdminRoutes: Sendable {
             let latest = checkpoints.compactMap { try? $0.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate }.max()
             age = latest.map { Date().timeIntervalSince($0) } ?? 0
         }
-        return [
-            ("lethe_ledger_entries", "Deletion records in this replica's ledger (one per request that held plaintext).", Double(entries)),
-            ("lethe_ledger_uncovered_entries", "Deletion records not yet published under a signed checkpoint.", Double(entries - covered)),
-            ("lethe_ledger_log_entries", "Entries in the public log (commitments and period summaries).", Double(logSize)),
-            ("lethe_checkpoint_age_seconds", "0 when every record is checkpointed, else seconds since the last checkpoint.", age),
-            ("lethe_ledger_fsyncs", "fsyncs of the deletion records since start (group commit: fewer than the records).", Double(syncs)),
-            ("lethe_ledger_clock_steps", "Steps of the wall clock the ledger saw and recorded since start.", Double(steps)),
-            ("lethe_ledger_free_bytes", "Free bytes on the ledger's volume.", Double(Self.freeBytes(ledgerDirectory) ?? 0)),
-        ]
+        let now = Date()
+        let keys = keyRing.keySet
+        return WorkerMetrics.ScrapeState(
+            ledgerEntries: entries, ledgerUncoveredEntries: entries - covered, checkpointAgeSeconds: age,
+            ledgerLogEntries: await ledger.logSize, ledgerFsyncs: await ledger.recordSyncCount,
+            ledgerClockSteps: await ledger.clockStepCount, ledgerFreeBytes: Self.freeBytes(ledgerDirectory) ?? 0,
+            keysPublished: keys.published(at: now).count, keysAccepted: keys.acceptedKeyIDs(at: now).count)
     }
 
     /// Bytes available to the worker on the volume holding `path` (statvfs), nil when unknown.
@@ -153,10 +150,6 @@ struct AdminRoutes: Sendable {
         guard statvfs(path, &info) == 0 else { return nil }
         let (bytes, overflow) = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
         return overflow ? Int.max : Int(clamping: bytes)
-    }
-
-    private static func plain(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
     }
 
     private static func json(_ text: String) -> Response {

@@ -1,4 +1,5 @@
 import Foundation
+import LetheEngine
 import LetheImaging
 import LetheMemory
 import Prometheus
@@ -11,6 +12,15 @@ public final class WorkerMetrics: Sendable {
     public enum Stage: String, Sendable, CaseIterable {
         case decapsulate, decode, analyse, simulate, encapsulate, wipe
         case ledgerAppend = "ledger_append"
+
+        /// The engine's stages are the worker's middle three.
+        init(_ stage: AnalysisEngine.Stage) {
+            switch stage {
+            case .decode: self = .decode
+            case .analyse: self = .analyse
+            case .simulate: self = .simulate
+            }
+        }
     }
 
     /// The registry `/metrics` renders; one per worker so that tests can run several.
@@ -30,11 +40,25 @@ public final class WorkerMetrics: Sendable {
     private let wipeVerifyFailures: Counter
     private let plaintextLifetime: DurationHistogram
     private let requestDuration: DurationHistogram
+    private let stageDurations: [Stage: DurationHistogram]
     private let memoryBudget: Gauge
     private let memoryReserved: Gauge
     private let plaintextBytes: Gauge
     private let residentMemory: Gauge
     private let cpuSeconds: Gauge
+    private let hardeningActive: [(mechanism: String, gauge: Gauge)]
+    private let plaintextLockedBytes: Gauge
+    private let plaintextMappedBytes: Gauge
+    private let mlockFailures: Gauge
+    private let ledgerEntries: Gauge
+    private let ledgerUncoveredEntries: Gauge
+    private let checkpointAge: Gauge
+    private let ledgerLogEntries: Gauge
+    private let ledgerFsyncs: Gauge
+    private let ledgerClockSteps: Gauge
+    private let ledgerFreeBytes: Gauge
+    private let keysPublished: Gauge
+    private let keysAccepted: Gauge
 
     private static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -42,50 +66,98 @@ public final class WorkerMetrics: Sendable {
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
 
+    /// `lethe_<name>_<unit>`; an empty unit is left out of the name.
+    private static func descriptor(_ name: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "lethe", metricName: name, unitName: unit, helpText: help)
+    }
+
+    // Labelled by values known only per event (kind, error code, refusal reason): the registry
+    // keeps one counter per label set and hands it back. (`MetricNameDescriptor` is not Sendable,
+    // so these are computed rather than stored statics; it is a few strings.)
+    private static var requestsTotal: MetricNameDescriptor {
+        descriptor("requests", unit: "total", "Requests finished, by kind, outcome and error code.")
+    }
+    private static var refusalsTotal: MetricNameDescriptor {
+        descriptor("refusals", unit: "total", "Requests refused before any plaintext existed, by reason.")
+    }
+
     public init() {
-        inFlight = registry.makeGauge(name: "lethe_requests_in_flight", help: "Requests admitted and being processed.")
-        queued = registry.makeGauge(name: "lethe_requests_queued", help: "Requests waiting for admission.")
-        uploads = registry.makeGauge(
-            name: "lethe_uploads_in_progress", help: "Request bodies being received (each holds an upload slot, not a processing slot).")
-        replayCache = registry.makeGauge(
-            name: "lethe_replay_cache_entries", help: "Encapsulated keys remembered for replay detection (RFC 9458 §6.5).")
-        replaysRefused = registry.makeCounter(
-            name: "lethe_replays_refused_total", help: "Copies of already received encapsulated requests, refused before decryption.")
-        codecPassesAborted = registry.makeGauge(
-            name: "lethe_codec_passes_aborted", help: "libjpeg passes stopped at a request deadline since the worker started.")
-        wipes = registry.makeCounter(name: "lethe_wipes_total", help: "Plaintext buffers wiped and read back.")
-        wipeVerifyFailures = registry.makeCounter(
-            name: "lethe_wipe_verify_failures_total", help: "Wiped buffers whose read-back found a non-zero byte.")
+        inFlight = registry.makeGauge(descriptor: Self.descriptor("requests_in_flight", "Requests admitted and being processed."))
+        queued = registry.makeGauge(descriptor: Self.descriptor("requests_queued", "Requests waiting for admission."))
+        uploads = registry.makeGauge(descriptor: Self.descriptor(
+            "uploads_in_progress", "Request bodies being received (each holds an upload slot, not a processing slot)."))
+        replayCache = registry.makeGauge(descriptor: Self.descriptor(
+            "replay_cache_entries", "Encapsulated keys remembered for replay detection (RFC 9458 §6.5)."))
+        replaysRefused = registry.makeCounter(descriptor: Self.descriptor(
+            "replays_refused", unit: "total", "Copies of already received encapsulated requests, refused before decryption."))
+        codecPassesAborted = registry.makeGauge(descriptor: Self.descriptor(
+            "codec_passes_aborted", "libjpeg passes stopped at a request deadline since the worker started."))
+        wipes = registry.makeCounter(descriptor: Self.descriptor("wipes", unit: "total", "Plaintext buffers wiped and read back."))
+        wipeVerifyFailures = registry.makeCounter(descriptor: Self.descriptor(
+            "wipe_verify_failures", unit: "total", "Wiped buffers whose read-back found a non-zero byte."))
         plaintextLifetime = registry.makeDurationHistogram(
-            name: "lethe_plaintext_lifetime_seconds", buckets: Self.latencyBuckets,
-            help: "Time from decryption to the wipe of a request's last plaintext buffer.")
+            descriptor: Self.descriptor(
+                "plaintext_lifetime", unit: "seconds", "Time from decryption to the wipe of a request's last plaintext buffer."),
+            buckets: Self.latencyBuckets)
         requestDuration = registry.makeDurationHistogram(
-            name: "lethe_request_duration_seconds", buckets: Self.latencyBuckets,
-            help: "Time from a request's arrival at the gateway to its answer, queueing included.")
-        memoryBudget = registry.makeGauge(
-            name: "lethe_memory_budget_bytes", help: "Memory requests may reserve (the budget minus the start-up footprint and headroom); 0 when no budget is set.")
-        memoryReserved = registry.makeGauge(name: "lethe_memory_reserved_bytes", help: "Memory reserved by requests right now.")
-        plaintextBytes = registry.makeGauge(name: "lethe_plaintext_bytes", help: "Plaintext bytes held in wiped memory right now.")
-        residentMemory = registry.makeGauge(name: "lethe_process_resident_memory_bytes", help: "Resident set size of the worker process.")
-        cpuSeconds = registry.makeGauge(name: "lethe_process_cpu_seconds", help: "User and system CPU time the worker process has used.")
+            descriptor: Self.descriptor(
+                "request_duration", unit: "seconds", "Time from a request's arrival at the gateway to its answer, queueing included."),
+            buckets: Self.latencyBuckets)
         // Every stage histogram exists from the start, so dashboards and alerts see zeros, not gaps.
-        for stage in Stage.allCases { _ = stageHistogram(stage) }
+        let stage = Self.descriptor("stage_duration", unit: "seconds", "Latency of each request stage.")
+        stageDurations = Dictionary(uniqueKeysWithValues: Stage.allCases.map { [registry] in
+            ($0, registry.makeDurationHistogram(descriptor: stage, labels: [("stage", $0.rawValue)], buckets: Self.latencyBuckets))
+        })
+        memoryBudget = registry.makeGauge(descriptor: Self.descriptor(
+            "memory_budget", unit: "bytes",
+            "Memory requests may reserve (the budget minus the start-up footprint and headroom); 0 when no budget is set."))
+        memoryReserved = registry.makeGauge(descriptor: Self.descriptor("memory_reserved", unit: "bytes", "Memory reserved by requests right now."))
+        plaintextBytes = registry.makeGauge(descriptor: Self.descriptor("plaintext", unit: "bytes", "Plaintext bytes held in wiped memory right now."))
+        residentMemory = registry.makeGauge(descriptor: Self.descriptor(
+            "process_resident_memory", unit: "bytes", "Resident set size of the worker process."))
+        cpuSeconds = registry.makeGauge(descriptor: Self.descriptor(
+            "process_cpu", unit: "seconds", "User and system CPU time the worker process has used."))
+        let hardening = Self.descriptor("hardening_active", "1 when the protection mechanism is active, else 0.")
+        hardeningActive = ["non_dumpable", "core_limit_zero", "mlock", "heap_scrub", "glib_slices", "landlock"].map { [registry] in
+            ($0, registry.makeGauge(descriptor: hardening, labels: [("mechanism", $0)]))
+        }
+        plaintextLockedBytes = registry.makeGauge(descriptor: Self.descriptor(
+            "plaintext_locked", unit: "bytes", "Bytes of plaintext buffers locked in RAM (mlock) now."))
+        plaintextMappedBytes = registry.makeGauge(descriptor: Self.descriptor(
+            "plaintext_mapped", unit: "bytes", "Bytes of plaintext buffers mapped now, locked or not."))
+        mlockFailures = registry.makeGauge(descriptor: Self.descriptor(
+            "mlock_failures", "Plaintext buffers whose mlock was refused since start (raise RLIMIT_MEMLOCK)."))
+        ledgerEntries = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_entries", "Deletion records in this replica's ledger (one per request that held plaintext)."))
+        ledgerUncoveredEntries = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_uncovered_entries", "Deletion records not yet published under a signed checkpoint."))
+        ledgerLogEntries = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_log_entries", "Entries in the public log (commitments and period summaries)."))
+        checkpointAge = registry.makeGauge(descriptor: Self.descriptor(
+            "checkpoint_age", unit: "seconds", "0 when every record is checkpointed, else seconds since the last checkpoint."))
+        ledgerFsyncs = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_fsyncs", "fsyncs of the deletion records since start (group commit: fewer than the records)."))
+        ledgerClockSteps = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_clock_steps", "Steps of the wall clock the ledger saw and recorded since start."))
+        ledgerFreeBytes = registry.makeGauge(descriptor: Self.descriptor(
+            "ledger_free", unit: "bytes", "Free bytes on the ledger's volume."))
+        keysPublished = registry.makeGauge(descriptor: Self.descriptor(
+            "ohttp_keys_published", "OHTTP key configurations published for discovery."))
+        keysAccepted = registry.makeGauge(descriptor: Self.descriptor(
+            "ohttp_keys_accepted", "OHTTP key ids accepted for decryption (published, new, or in their grace period)."))
     }
 
     /// Counts a finished request by kind, outcome and stable error code.
     func countRequest(kind: String?, errorCode: String?) {
         registry.makeCounter(
-            name: "lethe_requests_total",
-            labels: [("kind", kind ?? "unknown"), ("outcome", errorCode == nil ? "ok" : "error"), ("code", errorCode ?? "none")],
-            help: "Requests finished, by kind, outcome and error code."
+            descriptor: Self.requestsTotal,
+            labels: [("kind", kind ?? "unknown"), ("outcome", errorCode == nil ? "ok" : "error"), ("code", errorCode ?? "none")]
         ).increment()
     }
 
     /// Counts a request refused before processing (admission, size, media type).
     func countRefusal(reason: String) {
-        registry.makeCounter(
-            name: "lethe_refusals_total", labels: [("reason", reason)],
-            help: "Requests refused before any plaintext existed, by reason.").increment()
+        registry.makeCounter(descriptor: Self.refusalsTotal, labels: [("reason", reason)]).increment()
     }
 
     /// Counts a replayed request (aggregated only: a replay leaves no ledger entry of its own).
@@ -95,7 +167,7 @@ public final class WorkerMetrics: Sendable {
 
     /// Records how long a stage took.
     func observe(_ stage: Stage, _ duration: Duration) {
-        stageHistogram(stage).record(duration)
+        stageDurations[stage]?.record(duration)
     }
 
     /// Records how long a gateway request took from arrival to answer.
@@ -110,8 +182,23 @@ public final class WorkerMetrics: Sendable {
         if report.bufferCount > 0 { plaintextLifetime.record(lifetime) }
     }
 
+    /// What the admin listener reads at scrape time besides the process: the ledger's growth and
+    /// the OHTTP keys.
+    struct ScrapeState {
+        var ledgerEntries: Int
+        var ledgerUncoveredEntries: Int
+        /// 0 when every entry is covered by a checkpoint, else seconds since the last checkpoint.
+        var checkpointAgeSeconds: Double
+        var ledgerLogEntries: Int
+        var ledgerFsyncs: Int
+        var ledgerClockSteps: Int
+        var ledgerFreeBytes: Int
+        var keysPublished: Int
+        var keysAccepted: Int
+    }
+
     /// The Prometheus text exposition, with the gauges that are read at scrape time refreshed.
-    func exposition(hardening: HardeningStatus, extraGauges: [(name: String, help: String, value: Double)] = []) -> String {
+    func exposition(hardening: HardeningStatus, state: ScrapeState) -> String {
         plaintextBytes.set(to: Double(PlaintextArena.bytesHeldNow.load(ordering: .relaxed)))
         uploads.set(to: Double(uploadsInProgress.load(ordering: .relaxed)))
         replayCache.set(to: Double(replayCacheEntries.load(ordering: .relaxed)))
@@ -123,25 +210,24 @@ public final class WorkerMetrics: Sendable {
             residentMemory.set(to: Double(process.residentBytes))
             cpuSeconds.set(to: process.cpuSeconds)
         }
-        let mechanisms: [(String, Bool)] = [
-            ("non_dumpable", hardening.nonDumpable), ("core_limit_zero", hardening.coreLimitZero),
-            ("mlock", hardening.memoryLockAvailable), ("heap_scrub", hardening.heapScrub),
-            ("glib_slices", hardening.glibSlicesScrubbed), ("landlock", hardening.filesystem.isActive),
+        let active: [String: Bool] = [
+            "non_dumpable": hardening.nonDumpable, "core_limit_zero": hardening.coreLimitZero,
+            "mlock": hardening.memoryLockAvailable, "heap_scrub": hardening.heapScrub,
+            "glib_slices": hardening.glibSlicesScrubbed, "landlock": hardening.filesystem.isActive,
         ]
-        for (mechanism, active) in mechanisms {
-            registry.makeGauge(
-                name: "lethe_hardening_active", labels: [("mechanism", mechanism)],
-                help: "1 when the protection mechanism is active, else 0.").set(to: active ? 1 : 0)
-        }
-        for gauge in extraGauges {
-            registry.makeGauge(name: gauge.name, help: gauge.help).set(to: gauge.value)
-        }
+        for (mechanism, gauge) in hardeningActive { gauge.set(to: active[mechanism] == true ? 1 : 0) }
+        plaintextLockedBytes.set(to: Double(hardening.lockedBytes))
+        plaintextMappedBytes.set(to: Double(hardening.plaintextMappedBytes))
+        mlockFailures.set(to: Double(hardening.lockFailures))
+        ledgerEntries.set(to: Double(state.ledgerEntries))
+        ledgerUncoveredEntries.set(to: Double(state.ledgerUncoveredEntries))
+        checkpointAge.set(to: state.checkpointAgeSeconds)
+        ledgerLogEntries.set(to: Double(state.ledgerLogEntries))
+        ledgerFsyncs.set(to: Double(state.ledgerFsyncs))
+        ledgerClockSteps.set(to: Double(state.ledgerClockSteps))
+        ledgerFreeBytes.set(to: Double(state.ledgerFreeBytes))
+        keysPublished.set(to: Double(state.keysPublished))
+        keysAccepted.set(to: Double(state.keysAccepted))
         return registry.emitToString()
-    }
-
-    private func stageHistogram(_ stage: Stage) -> DurationHistogram {
-        registry.makeDurationHistogram(
-            name: "lethe_stage_duration_seconds", labels: [("stage", stage.rawValue)], buckets: Self.latencyBuckets,
-            help: "Latency of each request stage.")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LetheAPI
 import LetheAnalysis
+import LetheEngine
 import LetheEnvelope
 import LetheImaging
 import LetheLedger
@@ -9,15 +10,15 @@ import Logging
 import NIOPosix
 
 /// What goes back on the outer HTTP connection: ciphertext, or a problem document when the
-/// envelope itself was broken. Never plaintext.
-struct GatewayReply: Sendable {
-    let status: Int
-    let contentType: String
-    let body: Data
-    /// The signed deletion receipt, encrypted to the request's OHTTP context (`Lethe-Receipt`).
-    var sealedReceipt: String? = nil
-    /// Set on refusals of the envelope itself (for `Retry-After`).
-    var refusal: RequestFailure? = nil
+/// envelope itself was broken or refused. Never plaintext.
+enum GatewayReply: Sendable {
+    /// `message/ohttp-res`, with the signed deletion receipt encrypted to the request's OHTTP
+    /// context (`Lethe-Receipt`) once the request is recorded.
+    case encapsulated(Data, sealedReceipt: String?)
+    /// An RFC 9458 §5.2 refusal as a problem document. It carries no receipt: with no OHTTP
+    /// context to seal it to, a relay would read the commitment that ties the request to its
+    /// public entry.
+    case refused(LetheError)
 }
 
 /// One request's whole life, from ciphertext in to ciphertext out:
@@ -58,7 +59,7 @@ struct AnalysisPipeline: Sendable {
     private struct Trace {
         var devicePseudonym: String?
         var kind: String?
-        var errorCode: String?
+        var errorCode: LetheError.Code?
     }
 
     func handle(_ encapsulatedRequest: some DataProtocol & Sendable) async -> GatewayReply {
@@ -74,8 +75,8 @@ struct AnalysisPipeline: Sendable {
                 switch error {
                 case .replayed:
                     metrics.countReplay()
-                    await ledger.countRefusal(code: RequestFailure.requestReplayed.code)
-                    return .problem(.requestReplayed)
+                    await ledger.countRefusal(code: LetheError.Code.requestReplayed.rawValue)
+                    return .refused(.requestReplayed)
                 case .full(let retryAfterSeconds):
                     metrics.countRefusal(reason: "replay_cache_full")
                     return await refuse(.replayCacheFull(retryAfterSeconds: retryAfterSeconds))
@@ -106,44 +107,38 @@ struct AnalysisPipeline: Sendable {
             receiptResponder = responder
             let scope = RequestScope(requestID: requestID, arena: arena, timings: timings, deadline: deadline, reservation: reservation)
             let response = try await respond(to: request, scope: scope, trace: &trace)
-            reply = GatewayReply(
-                status: 200, contentType: "message/ohttp-res",
-                body: try timings.measure(.encapsulate) { try responder.encapsulate(response) })
-        } catch let error as EnvelopeError {
-            trace.errorCode = error.code
-            reply = .problem(RequestFailure(code: error.code, message: error.message))
-        } catch let error as MemoryError {
-            trace.errorCode = error.code
-            reply = .problem(RequestFailure(code: error.code, message: error.message))
+            reply = .encapsulated(try timings.measure(.encapsulate) { try responder.encapsulate(response) }, sealedReceipt: nil)
         } catch {
-            trace.errorCode = "internal_error"
-            reply = .problem(RequestFailure(code: "internal_error", message: "the worker failed unexpectedly"))
+            // Only the envelope and plaintext memory fail here; request failures are answered inside it.
+            let failure = error as? LetheError ?? .internalError
+            trace.errorCode = failure.code
+            reply = .refused(failure)
         }
 
         let report = timings.measure(.wipe) { arena.wipeAll() }
         guard report.bufferCount > 0 else {
             // The envelope was refused before decryption produced a byte: nothing to wipe.
-            return await countRefusal(reply, code: trace.errorCode ?? "internal_error")
+            return await countRefusal(reply, code: trace.errorCode ?? .internalError)
         }
         let lifetime = ContinuousClock.now - plaintextSince
         return await record(
             reply, requestID: requestID, receivedAt: receivedAt, trace: trace, report: report, plaintextLifetime: lifetime,
-            timings: timings, responder: reply.status == 200 ? receiptResponder : nil)
+            timings: timings, responder: receiptResponder)
     }
 
     /// Answers a request refused before any plaintext existed (wrong media type, oversized or
     /// aborted body, overload).
-    func refuse(_ failure: RequestFailure) async -> GatewayReply {
-        await countRefusal(.problem(failure), code: failure.code)
+    func refuse(_ failure: LetheError) async -> GatewayReply {
+        await countRefusal(.refused(failure), code: failure.code)
     }
 
     /// A request that never held plaintext has nothing to wipe and nothing to prove one by one:
     /// it is counted in its period's summary in the ledger (no disk write, no fsync, so that
     /// unauthenticated traffic cannot grow the ledger), in the metrics and in the log.
-    private func countRefusal(_ reply: GatewayReply, code: String) async -> GatewayReply {
-        metrics.countRequest(kind: nil, errorCode: code)
-        await ledger.countRefusal(code: code)
-        logger.info("request refused", metadata: ["outcome": "error", "error_code": "\(code)", "bytes_wiped": "0"])
+    private func countRefusal(_ reply: GatewayReply, code: LetheError.Code) async -> GatewayReply {
+        metrics.countRequest(kind: nil, errorCode: code.rawValue)
+        await ledger.countRefusal(code: code.rawValue)
+        logger.info("request refused", metadata: ["outcome": "error", "error_code": "\(code.rawValue)", "bytes_wiped": "0"])
         return reply
     }
 
@@ -158,11 +153,11 @@ struct AnalysisPipeline: Sendable {
             requestID: requestID, devicePseudonym: trace.devicePseudonym, kind: trace.kind,
             receivedAt: receivedAt, plaintextLifetimeMicroseconds: Int(plaintextLifetime.wholeMicroseconds),
             bytesWiped: report.bytesByClass, buffersWiped: report.bufferCount, wipeVerified: report.verified,
-            errorCode: trace.errorCode)
+            errorCode: trace.errorCode?.rawValue)
         if !report.verified {
             logger.critical("wipe verify failed", metadata: ["request_id": "\(requestID)"])
         }
-        metrics.countRequest(kind: trace.kind, errorCode: trace.errorCode)
+        metrics.countRequest(kind: trace.kind, errorCode: trace.errorCode?.rawValue)
         metrics.recordWipe(report, plaintextLifetime: plaintextLifetime)
         do {
             let appendStarted = ContinuousClock.now
@@ -173,64 +168,54 @@ struct AnalysisPipeline: Sendable {
                 "bytes_wiped": "\(report.totalBytes)", "wipe_verified": "\(report.verified)",
                 "plaintext_lifetime_us": "\(entry.plaintextLifetimeMicroseconds)", "ledger_sequence": "\(entry.sequence)",
             ]) { $1 })
-            var answered = reply
-            if let responder {
-                // Sealed to the request's OHTTP context: a relay must not see it (it names the
-                // commitment, the one thing that ties the request to its public entry).
-                let key = responder.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount)
-                answered.sealedReceipt = try? ReceiptEnvelope.seal(receipt, key: key)
-            }
-            return answered
+            guard case .encapsulated(let body, _) = reply, let responder else { return reply }
+            // Sealed to the request's OHTTP context: a relay must not see it (it names the
+            // commitment, the one thing that ties the request to its public entry).
+            let key = responder.exportSecret(label: ReceiptEnvelope.receiptLabel, length: ReceiptEnvelope.keyByteCount)
+            return .encapsulated(body, sealedReceipt: try? ReceiptEnvelope.seal(receipt, key: key))
         } catch {
             // The plaintext is gone, but without its record the deletion cannot be proven: fail closed.
             logger.critical("ledger append failed", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
-            return .problem(RequestFailure(code: "ledger_unwritable", message: "the deletion ledger could not record this request"))
+            return .refused(.ledgerNotRecorded)
         }
     }
 
     /// Produces the plaintext BHTTP response (in arena buffers) for a decrypted inner request.
     /// Every request failure becomes an inner error response with a stable code; only running out
-    /// of plaintext memory throws (`MemoryError`, or `EnvelopeError` carrying its code).
+    /// of plaintext memory throws (a `LetheError`).
     private func respond(to request: SecureBuffer, scope: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
         let (requestID, arena) = (scope.requestID, scope.arena)
         let status: Int
-        var json: Data
         // RFC 9110 §6.6.1, RFC 9458 §6.5.2: the gateway's clock, inside the encryption, so that a
         // device refused as stale corrects its own and no relay can alter it.
         var fields = [
             BinaryHTTPField(name: "content-type", value: "application/json"),
             BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
         ]
-        var images = EmbeddedImages()
+        let body: SecureBuffer
         do {
-            let result = try await analyse(request, scope: scope, trace: &trace, images: &images)
-            json = try Self.encoder.encode(result)
+            body = try await analyse(request, scope: scope, trace: &trace)
             status = 200
         } catch {
-            let failure = (error as? RequestFailure)
-                ?? RequestFailure(code: "internal_error", message: "the worker failed unexpectedly")
+            let failure = error as? LetheError ?? .internalError
             trace.errorCode = failure.code
-            status = failure.status
-            if let seconds = failure.retryAfterSeconds { fields.append(BinaryHTTPField(name: "retry-after", value: String(seconds))) }
-            json = (try? Self.encoder.encode(
-                ErrorResponse(requestID: requestID, error: .init(code: failure.code, message: failure.message)))) ?? Data()
+            status = Int(failure.status.code)
+            if let seconds = failure.retryAfter { fields.append(BinaryHTTPField(name: "retry-after", value: String(seconds))) }
+            var json = (try? Self.encoder.encode(
+                ErrorResponse(requestID: requestID, error: .init(code: failure.code.rawValue, message: failure.message)))) ?? Data()
+            body = try arena.adopt(&json, bufferClass: .response)
         }
-        var body = try arena.adopt(&json, bufferClass: .response)
-        if status == 200, !images.isEmpty { body = try images.splice(body, arena: arena) }
-        return try body.withUnsafeBytes { content throws(EnvelopeError) in
+        return try body.withUnsafeBytes { content throws(LetheError) in
             try BinaryHTTPResponse.encode(status: status, headerFields: fields, content: content, in: arena)
         }
     }
 
-    /// Parses, checks freshness, authenticates, routes, decodes and analyses. Throws `RequestFailure`.
-    private func analyse(
-        _ request: SecureBuffer, scope: RequestScope, trace: inout Trace, images: inout EmbeddedImages
-    ) async throws -> AnalysisResponse {
+    /// Parses, checks freshness, authenticates and routes the inner request, and has the engine
+    /// analyse its photos; returns the result's JSON (in the request's arena). Throws `LetheError`.
+    private func analyse(_ request: SecureBuffer, scope: RequestScope, trace: inout Trace) async throws -> SecureBuffer {
         let (requestID, arena, timings, deadline) = (scope.requestID, scope.arena, scope.timings, scope.deadline)
         // In place: chunked (indeterminate-length) content is joined inside the same wiped buffer.
-        let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(RequestFailure) in
-            do throws(EnvelopeError) { return try BinaryHTTPRequest.parse(inPlace: bytes) } catch { throw RequestFailure(code: error.code, message: error.message) }
-        }
+        let (head, contentRange) = try request.withUnsafeMutableBytes { bytes throws(LetheError) in try BinaryHTTPRequest.parse(inPlace: bytes) }
         // RFC 9458 §6.5.1: before anything else, and before authentication, so that a stale copy
         // tells nothing about its device.
         let requestDate = try freshness.check(dateField: head.field("date"))
@@ -240,12 +225,12 @@ struct AnalysisPipeline: Sendable {
         // than this one did (not even to the rate limiter, whose allowance a copy would spend).
         if let reservation = scope.reservation { replayGuard.confirm(reservation, requestDate: requestDate) }
         trace.devicePseudonym = ledger.pseudonymizer.pseudonym(for: deviceID, on: Date())
-        trace.kind = route.kind
+        trace.kind = route.kind.rawValue
         try rateLimiter.admit(deviceID)
-        guard !contentRange.isEmpty else { throw RequestFailure.emptyBody }
+        guard !contentRange.isEmpty else { throw LetheError.emptyPhoto }
         let limits = configuration.decodeLimits
         guard contentRange.count <= limits.maxBytes else {
-            throw RequestFailure.payloadTooLarge(contentRange.count, limit: limits.maxBytes)
+            throw LetheError.photoTooLarge(contentRange.count, limit: limits.maxBytes)
         }
 
         var settings = AnalysisSettings(
@@ -253,116 +238,38 @@ struct AnalysisPipeline: Sendable {
             face: configuration.faceAnalysis, measures: configuration.skinMeasures, scalp: configuration.scalpAnalysis,
             landmarks: route.landmarks)
         if let name = route.profile {
-            guard let profile = profiles[name] else { throw RequestFailure.unknownProfile(name, known: Array(profiles.keys)) }
+            guard let profile = profiles[name] else { throw LetheError.unknownProfile(name, known: Array(profiles.keys)) }
             guard profile.kinds.contains(route.kind) else {
-                throw RequestFailure.profileKindMismatch(name, kind: route.kind, kinds: profile.kinds)
+                throw LetheError.profileKindMismatch(name, kind: route.kind, kinds: profile.kinds)
             }
             settings.profile = profile
         }
-        if route.kind == "face" { settings.models = models }
-        let analysisSettings = settings
+        if route.kind == .face { settings.models = models }
         // One photo as the body, or a session of several as multipart/form-data (RFC 7578); the
         // parts are ranges inside the same wiped request buffer.
         let parts: [MultipartPhotos.Part]
         let boundary = MultipartPhotos.boundary(contentType: head.field("content-type"))
         if let boundary {
-            parts = try request.withUnsafeBytes { bytes throws(RequestFailure) in
+            parts = try request.withUnsafeBytes { bytes throws(LetheError) in
                 try MultipartPhotos.parts(of: bytes, content: contentRange, boundary: boundary)
             }
-            guard !parts.isEmpty, parts.allSatisfy({ !$0.range.isEmpty }) else { throw RequestFailure.emptyBody }
+            guard !parts.isEmpty, parts.allSatisfy({ !$0.range.isEmpty }) else { throw LetheError.emptyPhoto }
             guard parts.count <= configuration.maxPhotosPerSession else {
-                throw RequestFailure(
-                    code: "too_many_photos",
-                    message: "the session has \(parts.count) photos; at most \(configuration.maxPhotosPerSession) are analysed per request")
+                throw LetheError.tooManyPhotos(parts.count, limit: configuration.maxPhotosPerSession)
             }
         } else {
             parts = [MultipartPhotos.Part(name: "photo", range: contentRange)]
         }
-        let simulation = route.simulation
-        // libvips and pixel loops are CPU-bound: run them on the blocking pool, not the event loop.
-        typealias Measured = (name: String, info: AnalysisResponse.ImageInfo, result: PhotoAnalysisResult, rendering: SimulationRendering?)
-        let results = try await NIOThreadPool.singleton.runIfActive { () throws -> [Measured] in
-            // This thread does the request's work from here on: its CPU clock is the request's.
-            deadline.bindToCurrentThread()
-            defer { ProcessingDeadline.unbindCurrentThread() }
-            // The codecs' and filters' dead frames on this pool thread hold pieces of the photo
-            // and its renderings once they return: zero them before the thread takes other work.
-            defer { ThreadStack.wipeBelowCaller() }
-            return try request.withUnsafeBytes { bytes in
-                try parts.enumerated().map { index, part in
-                    let photo = UnsafeRawBufferPointer(rebasing: bytes[part.range])
-                    let image: DecodedImage
-                    do throws(ImagingError) {
-                        image = try timings.measure(.decode) { () throws(ImagingError) in
-                            try ImageDecoder.decode(photo, limits: limits, arena: arena, deadline: deadline)
-                        }
-                        // Analysis runs in Swift between libvips calls: checked at each stage boundary.
-                        try deadline.check()
-                    } catch {
-                        throw RequestFailure(code: error.code, message: error.message)
-                    }
-                    // Each photo's pixels are wiped (and counted in the request's record) as soon as it is measured.
-                    defer { arena.release(image.pixels) }
-                    let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
-                    let result: PhotoAnalysisResult
-                    do throws(AnalysisError) {
-                        result = try timings.measure(.analyse) { () throws(AnalysisError) in
-                            try PhotoAnalysis.run(image, settings: analysisSettings, arena: arena)
-                        }
-                    } catch {
-                        // Loops that stopped at the deadline leave partial measures, which may
-                        // fail a quality check: the deadline is the reason.
-                        if let reason = deadline.exceeded {
-                            let exceeded = ImagingError.processingDeadlineExceeded(reason, limits: deadline.limits)
-                            throw RequestFailure(code: exceeded.code, message: exceeded.message)
-                        }
-                        throw RequestFailure(code: error.code, message: error.message)
-                    }
-                    do throws(ImagingError) { try deadline.check() } catch { throw RequestFailure(code: error.code, message: error.message) }
-                    // Simulations are rendered for the first photo (the only one, outside sessions).
-                    guard index == 0, let simulation else { return (part.name, info, result, nil) }
-                    let rendering: SimulationRendering
-                    do throws(AnalysisError) {
-                        rendering = try timings.measure(.simulate) { () throws(AnalysisError) in
-                            try SimulationRenderer.render(image, analysis: result, settings: analysisSettings, request: simulation, arena: arena)
-                        }
-                    } catch { throw RequestFailure(code: error.code, message: error.message) }
-                    do throws(ImagingError) { try deadline.check() } catch { throw RequestFailure(code: error.code, message: error.message) }
-                    return (part.name, info, result, rendering)
-                }
+        let job = AnalysisJob(
+            requestID: requestID, settings: settings, photos: parts.map { AnalysisJob.Photo(name: $0.name, range: $0.range) },
+            isSession: boundary != nil, simulation: route.simulation, decodeLimits: limits)
+        // Pixels are the engine's: the server hands it the request buffer and gets the result's
+        // JSON back, in the same arena. It is CPU-bound: the blocking pool, not the event loop.
+        return try await NIOThreadPool.singleton.runIfActive {
+            try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline) { stage, duration in
+                timings.record(WorkerMetrics.Stage(stage), duration)
             }
         }
-        let (_, info, result, rendering) = results[0]
-        var response: AnalysisResponse
-        if boundary == nil {
-            response = AnalysisResponse(requestID: requestID, kind: route.kind, image: info, measures: result.measures, face: result.face, scalp: result.scalp)
-        } else {
-            response = AnalysisResponse(
-                requestID: requestID, kind: route.kind, image: info,
-                measures: SessionCombination.combine(results.compactMap(\.result.measures)),
-                face: results.count == 1 ? result.face : nil,
-                scalp: SessionCombination.combine(results.compactMap(\.result.scalp)),
-                photos: results.map { SessionPhotoResult(name: $0.name, image: $0.info, measures: $0.result.measures, face: $0.result.face, scalp: $0.result.scalp) })
-        }
-        if let rendering { Self.attach(rendering, to: &response, images: &images) }
-        return response
-    }
-
-    /// The simulation's images as placeholders in the response (spliced in after JSON encoding).
-    private static func attach(_ rendering: SimulationRendering, to response: inout AnalysisResponse, images: inout EmbeddedImages) {
-        response.preview = rendering.preview.map { images.wire($0) }
-        response.overlay = rendering.overlay.map { images.wire($0) }
-        if !rendering.masks.isEmpty {
-            response.masks = Dictionary(uniqueKeysWithValues: rendering.masks.map { mask in
-                (mask.concern.rawValue, ConcernMask(colour: mask.concern.legendHex, pixelFraction: mask.pixelFraction, image: images.wire(mask.image)))
-            })
-        }
-        let request = rendering.request
-        response.simulation = SimulationSummary(
-            concerns: request.concerns.map(\.rawValue),
-            strengths: Dictionary(uniqueKeysWithValues: request.concerns.map { ($0.rawValue, request.strength(of: $0)) }),
-            legend: Dictionary(uniqueKeysWithValues: request.concerns.filter(\.hasMask).map { ($0.rawValue, $0.legendHex) }),
-            format: request.output.format.rawValue, quality: request.output.quality, width: rendering.width, height: rendering.height)
     }
 
     private static let encoder: JSONEncoder = {
@@ -370,20 +277,6 @@ struct AnalysisPipeline: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
-}
-
-extension GatewayReply {
-    /// An RFC 9457 problem document for a broken envelope (RFC 9458 §5.2/§5.3); carries no content.
-    static func problem(_ failure: RequestFailure) -> GatewayReply {
-        let type = ["unknown_key_id", "unsupported_suite"].contains(failure.code)
-            ? "https://iana.org/assignments/http-problem-types#ohttp-key" : "about:blank"
-        let document: [String: String] = ["type": type, "title": failure.message, "code": failure.code]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return GatewayReply(
-            status: failure.status, contentType: "application/problem+json",
-            body: (try? encoder.encode(document)) ?? Data(), refusal: failure)
-    }
 }
 
 /// Random 128-bit request identifiers.

@@ -1,13 +1,11 @@
 import Foundation
 import LetheAnalysis
 import LetheEnvelope
+import LetheMemory
 
 /// What the decrypted inner request asks for, after routing and query parsing (no photo bytes).
 struct InnerRoute: Equatable {
-    /// Analysis kinds this worker measures.
-    static let supportedKinds = ["skin", "face", "scalp"]
-
-    let kind: String
+    let kind: AnalysisKind
     /// `profile=NAME`: a device profile from the profiles directory.
     let profile: String?
     /// `mm_per_pixel=…`: the device's scale, overriding the profile's.
@@ -18,12 +16,12 @@ struct InnerRoute: Equatable {
     let landmarks: Bool
 
     /// Routes `POST /v1/analyses?kind=…&profile=…&mm_per_pixel=…&simulate=…`; `kind` defaults to `skin`.
-    init(_ head: BinaryHTTPRequestHead, simulationLimits: SimulationLimits = SimulationLimits()) throws(RequestFailure) {
+    init(_ head: BinaryHTTPRequestHead, simulationLimits: SimulationLimits = SimulationLimits()) throws(LetheError) {
         let parts = head.path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let path = String(parts.first ?? "")
-        guard path == "/v1/analyses" else { throw .notFound(path) }
+        guard path == "/v1/analyses" else { throw .notFound }
         guard head.method == "POST" else { throw .methodNotAllowed(head.method) }
-        var kind = "skin"
+        var kindText = AnalysisKind.skin.rawValue
         var profile: String?
         var scaleText: String?
         var landmarksText: String?
@@ -33,18 +31,18 @@ struct InnerRoute: Equatable {
                 let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let value = keyValue.count == 2 ? String(keyValue[1]).removingPercentEncodingOrSelf : ""
                 switch keyValue.first {
-                case "kind": kind = value
+                case "kind": kindText = value
                 case "profile": profile = value
                 case "mm_per_pixel": scaleText = value
                 case "landmarks": landmarksText = value
-                case let name? where SimulationRequest.isSimulationParameter(String(name)):
+                case let name? where SimulationQuery.isParameter(String(name)):
                     simulationPairs.append((String(name), value))
                 default: break
                 }
             }
         }
-        guard InnerRoute.supportedKinds.contains(kind) else {
-            throw .unknownKind(kind, supported: InnerRoute.supportedKinds)
+        guard let kind = AnalysisKind(rawValue: kindText) else {
+            throw .unknownKind(kindText, supported: AnalysisKind.allCases.map(\.rawValue))
         }
         var scale: Double?
         if let scaleText {
@@ -56,18 +54,14 @@ struct InnerRoute: Equatable {
         switch landmarksText {
         case nil, "false": landmarks = false
         case "true":
-            guard kind == "face" else { throw .invalidParameter("landmarks", "is only for kind=face") }
+            guard kind == .face else { throw .invalidParameter("landmarks", "is only for kind=face") }
             landmarks = true
         default: throw .invalidParameter("landmarks", "must be true or false")
         }
         self.kind = kind
         self.profile = profile
         self.millimetresPerPixel = scale
-        do throws(AnalysisError) {
-            simulation = try SimulationRequest.parse(simulationPairs, kind: kind, limits: simulationLimits)
-        } catch {
-            throw RequestFailure(code: error.code, message: error.message)
-        }
+        simulation = try SimulationQuery.parse(simulationPairs, kind: kind, limits: simulationLimits)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// The photos of a `multipart/form-data` session (RFC 7578): each part's name and the byte range
 /// of its content inside the request buffer. Nothing is copied: the photos stay in the request's
@@ -24,13 +25,13 @@ struct MultipartPhotos {
 
     /// Splits `body[content]` at `--boundary` delimiters (RFC 2046 §5.1.1).
     /// - Throws: `malformed_multipart` for a missing delimiter, part header or closing delimiter.
-    static func parts(of body: UnsafeRawBufferPointer, content: Range<Int>, boundary: String) throws(RequestFailure) -> [Part] {
+    static func parts(of body: UnsafeRawBufferPointer, content: Range<Int>, boundary: String) throws(LetheError) -> [Part] {
         let delimiter = Array("--\(boundary)".utf8)
         let bytes = body.bindMemory(to: UInt8.self)
         func find(_ pattern: [UInt8], from start: Int) -> Int? {
             body.firstOffset(of: pattern, in: start..<content.upperBound)
         }
-        let malformed = RequestFailure(code: "malformed_multipart", message: "the multipart/form-data body does not follow RFC 7578")
+        let malformed = LetheError.malformedMultipart
         guard var cursor = find(delimiter, from: content.lowerBound) else { throw malformed }
         var parts: [Part] = []
         let headerEnd = Array("\r\n\r\n".utf8)
@@ -56,23 +57,6 @@ struct MultipartPhotos {
             let rest = line[start.upperBound...]
             guard let end = rest.firstIndex(of: "\"") else { continue }
             return String(rest[..<end].prefix(64))
-        }
-        return nil
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    /// Offset of the first occurrence of `pattern` that lies wholly inside `range`, or nil.
-    func firstOffset(of pattern: [UInt8], in range: Range<Int>) -> Int? {
-        guard !pattern.isEmpty, range.lowerBound <= range.upperBound - pattern.count else { return nil }
-        var i = range.lowerBound
-        while i <= range.upperBound - pattern.count {
-            if self[i] == pattern[0] {
-                var j = 1
-                while j < pattern.count, self[i + j] == pattern[j] { j += 1 }
-                if j == pattern.count { return i }
-            }
-            i += 1
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 /// The browser client's files (`Clients/web`), read once at start: requests are answered from
 /// memory by exact name, so no request path ever reaches the filesystem (no traversal to refuse
@@ -19,19 +20,25 @@ struct WebClientFiles: Sendable {
     let files: [String: File]
 
     /// Reads the directory's regular files with a known extension (not recursive, no hidden files).
-    /// - Throws: when the directory cannot be read, so a misconfigured worker does not start.
-    init(directory: String) throws {
+    /// - Throws: `web_client_unreadable` when the directory or a file cannot be read or there is
+    ///   no `index.html`, so a misconfigured worker does not start.
+    init(directory: String) throws(LetheError) {
         let url = URL(fileURLWithPath: directory, isDirectory: true)
-        let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: url.path) else {
+            throw .webClientUnreadable("cannot list the web client directory \(directory)")
+        }
         var files: [String: File] = [:]
         for name in names where Self.isServableName(name) {
             let file = url.appendingPathComponent(name)
-            let values = try file.resourceValues(forKeys: [.isRegularFileKey])
-            guard values.isRegularFile == true, let type = Self.contentTypes[file.pathExtension.lowercased()] else { continue }
-            files[name] = File(contentType: type, bytes: Array(try Data(contentsOf: file)))
+            guard (try? file.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true,
+                  let type = Self.contentTypes[file.pathExtension.lowercased()] else { continue }
+            guard let bytes = FileManager.default.contents(atPath: file.path) else {
+                throw .webClientUnreadable("cannot read \(name) in the web client directory \(directory)")
+            }
+            files[name] = File(contentType: type, bytes: Array(bytes))
         }
         guard files["index.html"] != nil else {
-            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "the web client directory has no index.html"])
+            throw .webClientUnreadable("the web client directory \(directory) has no index.html")
         }
         self.files = files
     }

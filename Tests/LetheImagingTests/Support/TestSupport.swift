@@ -47,10 +47,10 @@ enum TestImages {
 
 extension ImageDecoder {
     /// Test convenience: decode an array.
-    static func decode(_ bytes: [UInt8], limits: DecodeLimits = .init(), arena: PlaintextArena) throws(ImagingError) -> DecodedImage {
-        var result: Result<DecodedImage, ImagingError>!
+    static func decode(_ bytes: [UInt8], limits: DecodeLimits = .init(), arena: PlaintextArena) throws(LetheError) -> DecodedImage {
+        var result: Result<DecodedImage, LetheError>!
         bytes.withUnsafeBytes { raw in
-            do throws(ImagingError) { result = .success(try decode(raw, limits: limits, arena: arena)) } catch { result = .failure(error) }
+            do throws(LetheError) { result = .success(try decode(raw, limits: limits, arena: arena)) } catch { result = .failure(error) }
         }
         return try result.get()
     }
@@ -59,4 +59,10 @@ extension ImageDecoder {
 extension DecodedImage {
     /// Copies the pixels out for comparison (test-only; production code never does this).
     var pixelArray: [UInt8] { pixels.withUnsafeBytes { Array($0) } }
+}
+
+/// The error a test expects, named by its documented code among the codes
+/// LetheImaging and LetheMemory define (equality is by code; another name matches nothing).
+func imagingError(_ code: String) -> LetheError {
+    LetheError.expected(code, among: LetheError.Code.imagingCodes + LetheError.Code.memoryCodes)
 }

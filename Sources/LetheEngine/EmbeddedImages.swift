@@ -29,9 +29,12 @@ struct EmbeddedImages {
     }
 
     /// The JSON of `json` with every placeholder replaced by its image in base64, in a new
-    /// `.response` buffer; `json` itself is released (wiped).
-    func splice(_ json: SecureBuffer, arena: PlaintextArena) throws(MemoryError) -> SecureBuffer {
-        defer { arena.release(json) }
+    /// `.response` buffer; `json` and the encoded images, copied into it, are released (wiped).
+    func splice(_ json: SecureBuffer, arena: PlaintextArena) throws(LetheError) -> SecureBuffer {
+        defer {
+            arena.release(json)
+            for entry in entries { arena.release(entry.image) }
+        }
         // Positions of the placeholders, in order of appearance.
         var found: [(offset: Int, index: Int)] = []
         json.withUnsafeBytes { bytes in

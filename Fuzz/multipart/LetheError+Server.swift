@@ -1,0 +1,1 @@
+../../Sources/LetheServer/Errors/LetheError+Server.swift

@@ -1,1 +1,0 @@
-../../Sources/LetheServer/Pipeline/RequestFailure.swift

@@ -1,0 +1,14 @@
+import LetheAPI
+
+/// A face the detector found: its box in input pixels and how many raw window hits support it.
+public struct FaceDetection: Sendable, Equatable {
+    /// The face box, in input pixels.
+    public var box: PixelRect
+    /// Raw window hits merged into this face (OpenCV's "neighbours"); more = more certain.
+    public var neighbours: Int
+
+    public init(box: PixelRect, neighbours: Int) {
+        self.box = box
+        self.neighbours = neighbours
+    }
+}

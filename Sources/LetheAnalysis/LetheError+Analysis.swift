@@ -1,0 +1,137 @@
+import LetheImaging
+import LetheMemory
+
+extension LetheError.Code {
+    // Quality gate (`QualityGate`): the photo cannot be measured as it is.
+    /// The photo (or the analysed area) is smaller than the measures need.
+    public static let imageTooSmall = Self("image_too_small", .unprocessable)
+    /// Mean luminance under the minimum.
+    public static let lightingTooDark = Self("lighting_too_dark", .unprocessable)
+    /// Mean luminance over the maximum, or too many clipped highlights.
+    public static let lightingTooBright = Self("lighting_too_bright", .unprocessable)
+    /// Too little sharpness (variance of the Laplacian).
+    public static let imageBlurry = Self("image_blurry", .unprocessable)
+    /// Too few skin-coloured pixels.
+    public static let noSkinDetected = Self("no_skin_detected", .unprocessable)
+    /// One colour channel dominates (white balance).
+    public static let colourCast = Self("colour_cast", .unprocessable)
+
+    // Face analysis.
+    /// No frontal face in the photo.
+    public static let faceNotFound = Self("face_not_found", .unprocessable)
+    /// More than one face.
+    public static let multipleFaces = Self("multiple_faces", .unprocessable)
+    /// The face is too small a part of the photo.
+    public static let faceTooSmall = Self("face_too_small", .unprocessable)
+    /// The face, or one of its regions, is cut off by the border.
+    public static let faceOutOfBounds = Self("face_out_of_bounds", .unprocessable)
+
+    // Scalp analysis.
+    /// Scalp analysis without the device's scale.
+    public static let scaleRequired = Self("scale_required", .malformed)
+
+    // What the analyses need.
+    /// A trained model is missing or not a supported file.
+    public static let modelUnreadable = Self("model_unreadable", .unavailable)
+    /// The landmark model uses an operator, option or tensor type the interpreter does not evaluate.
+    public static let modelUnsupported = Self("model_unsupported", .internal)
+    /// A device profile is missing or invalid.
+    public static let profileUnreadable = Self("profile_unreadable", .unavailable)
+    /// A model, the encoder or working memory is not available for this analysis.
+    public static let analysisUnavailable = Self("analysis_unavailable", .unavailable)
+
+    /// Every code `LetheAnalysis` raises (it also passes on `LetheImaging`'s and `LetheMemory`'s).
+    public static let analysisCodes: [Self] = [
+        .imageTooSmall, .lightingTooDark, .lightingTooBright, .imageBlurry, .noSkinDetected, .colourCast,
+        .faceNotFound, .multipleFaces, .faceTooSmall, .faceOutOfBounds, .scaleRequired,
+        .modelUnreadable, .modelUnsupported, .profileUnreadable, .analysisUnavailable,
+    ]
+}
+
+/// Messages name the measured value and the threshold, so that a user can fix the photo ("mean
+/// luminance 23.1 is below 40"), or the parameter and its allowed range.
+extension LetheError {
+    static func imageTooSmall(width: Int, height: Int, minimum: Int) -> LetheError {
+        LetheError(.imageTooSmall, "image is \(width)×\(height); the shorter side must be at least \(minimum) pixels")
+    }
+
+    static func analysedAreaTooSmall(width: Int, height: Int) -> LetheError {
+        LetheError(.imageTooSmall, "the analysed area is \(width)×\(height) pixels, too small to measure")
+    }
+
+    static func lightingTooDark(meanLuma: Double, minimum: Double) -> LetheError {
+        LetheError(.lightingTooDark, "mean luminance \(oneDecimal(meanLuma)) is below \(oneDecimal(minimum))")
+    }
+
+    static func lightingTooBright(meanLuma: Double, maximum: Double) -> LetheError {
+        LetheError(.lightingTooBright, "mean luminance \(oneDecimal(meanLuma)) is above \(oneDecimal(maximum))")
+    }
+
+    static func highlightsClipped(fraction: Double, maximum: Double) -> LetheError {
+        LetheError(.lightingTooBright, "\(oneDecimal(fraction * 100))% of pixels are clipped highlights, above \(oneDecimal(maximum * 100))%")
+    }
+
+    static func imageBlurry(laplacianVariance: Double, minimum: Double) -> LetheError {
+        LetheError(.imageBlurry, "sharpness (Laplacian variance) \(oneDecimal(laplacianVariance)) is below \(oneDecimal(minimum))")
+    }
+
+    static func noSkinDetected(fraction: Double, minimum: Double) -> LetheError {
+        LetheError(.noSkinDetected, "skin covers \(oneDecimal(fraction * 100))% of the image, below the required \(oneDecimal(minimum * 100))%")
+    }
+
+    static func colourCast(ratio: Double, maximum: Double) -> LetheError {
+        LetheError(
+            .colourCast,
+            "the brightest colour channel averages \(twoDecimals(ratio))× the darkest, above \(twoDecimals(maximum))×; check the white balance")
+    }
+
+    static let faceNotFound = LetheError(.faceNotFound, "no frontal face was found in the photo")
+
+    static func multipleFaces(_ count: Int) -> LetheError {
+        LetheError(.multipleFaces, "\(count) faces were found; the photo must show exactly one")
+    }
+
+    static func faceTooSmall(widthFraction: Double, minimum: Double) -> LetheError {
+        LetheError(.faceTooSmall, "the face is \(oneDecimal(widthFraction * 100))% of the image width, below the required \(oneDecimal(minimum * 100))%")
+    }
+
+    static func faceOutOfBounds(_ detail: String) -> LetheError {
+        LetheError(.faceOutOfBounds, "the face is cut off by the image border (\(detail))")
+    }
+
+    static func regionOutOfBounds(_ region: String) -> LetheError {
+        LetheError(.faceOutOfBounds, "the \(region) region lies outside the photo")
+    }
+
+    static let scaleRequired = LetheError(.scaleRequired, "scalp analysis needs the scale: pass profile=NAME or mm_per_pixel=VALUE")
+
+    static func modelUnreadable(_ detail: String) -> LetheError {
+        LetheError(.modelUnreadable, detail)
+    }
+
+    static func profileUnreadable(_ detail: String) -> LetheError {
+        LetheError(.profileUnreadable, detail)
+    }
+
+    static func analysisUnavailable(_ detail: String) -> LetheError {
+        LetheError(.analysisUnavailable, detail)
+    }
+
+    /// A working buffer for `what` could not be had: the memory budget's refusal keeps its code,
+    /// anything else is `analysis_unavailable`.
+    static func analysisAllocationFailed(_ error: LetheError, _ what: String) -> LetheError {
+        .allocationFailed(error, what, reportedAs: .analysisUnavailable)
+    }
+
+    static func twoDecimals(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        return "\((value * 100).rounded() / 100)"
+    }
+
+    /// "23.1" rather than "23.123456789": messages are read by people.
+    static func oneDecimal(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        let rounded = (value * 10).rounded() / 10
+        return rounded == rounded.rounded() ? "\(Int(rounded))" : "\(rounded)"
+    }
+}

@@ -1,0 +1,70 @@
+import LetheMemory
+
+extension LetheError.Code {
+    // The worker's own log.
+    /// An entry or checkpoint could not be written durably; the deletion cannot be proven.
+    public static let ledgerUnwritable = Self("ledger_unwritable", .unavailable)
+    /// The files on disk disagree with themselves (`lethe audit verify` says where).
+    public static let ledgerCorrupt = Self("ledger_corrupt", .internal)
+    /// The ledger's signing or pseudonymisation key is missing or does not fit.
+    public static let ledgerKeyInvalid = Self("ledger_key_invalid", .internal)
+    /// A proof, root, leaf or entry range outside what the log holds.
+    public static let proofOutOfRange = Self("proof_out_of_range", .notFound)
+
+    // The public `/ledger/` routes (`LedgerRequest`).
+    /// A ledger request whose numbers are missing or not acceptable.
+    public static let malformedLedgerRequest = Self("malformed_ledger_request", .malformed)
+    /// A well-formed request for something the log does not hold (yet, or any more).
+    public static let notInLedger = Self("not_in_ledger", .notFound)
+    /// The ledger could not be read to answer (the cause is in the operator's log).
+    public static let ledgerUnreadable = Self("ledger_unreadable", .unavailable)
+
+    // Reading signed notes (clients, auditors).
+    /// A C2SP verifier key that is not `name+keyid+base64`.
+    public static let verifierKeyInvalid = Self("verifier_key_invalid", .malformed)
+    /// A signed note that does not follow the C2SP signed-note format.
+    public static let noteMalformed = Self("note_malformed", .malformed)
+    /// The note carries no signature of the expected key.
+    public static let noteUnsigned = Self("note_unsigned", .unprocessable)
+    /// The expected key's signature does not verify.
+    public static let noteSignatureInvalid = Self("note_signature_invalid", .unprocessable)
+    /// A checkpoint body that is not a C2SP tlog-checkpoint.
+    public static let checkpointMalformed = Self("checkpoint_malformed", .malformed)
+    /// A checkpoint of another log than the key's.
+    public static let checkpointOriginMismatch = Self("checkpoint_origin_mismatch", .unprocessable)
+    /// A deletion receipt that is not one, is of another log, or does not decrypt.
+    public static let receiptMalformed = Self("receipt_malformed", .malformed)
+
+    /// Every code `LetheLedger` raises.
+    public static let ledgerCodes: [Self] = [
+        .ledgerUnwritable, .ledgerCorrupt, .ledgerKeyInvalid, .proofOutOfRange,
+        .malformedLedgerRequest, .notInLedger, .ledgerUnreadable,
+        .verifierKeyInvalid, .noteMalformed, .noteUnsigned, .noteSignatureInvalid,
+        .checkpointMalformed, .checkpointOriginMismatch, .receiptMalformed,
+    ]
+}
+
+/// Messages (written where each error is thrown) name sizes, indexes, key names and, for the
+/// operator, the ledger's own files; never a device, never content.
+extension LetheError {
+    /// What a request is told when its deletion record could not be appended (the details, with
+    /// the ledger's paths, go to the operator's log).
+    public static let ledgerNotRecorded = LetheError(.ledgerUnwritable, "the deletion ledger could not record this request")
+
+    /// `malformed_ledger_request`: a ledger request whose numbers are missing or not acceptable.
+    static func malformedLedgerRequest(_ why: String) -> LetheError {
+        LetheError(.malformedLedgerRequest, why)
+    }
+
+    /// `not_found`: a path under `/ledger/` that names no resource.
+    static let ledgerResourceNotFound = LetheError(
+        .notFound, "no ledger resource at this path; see the README's Publication section")
+
+    /// `not_in_ledger`: a well-formed request for something the log does not hold (yet, or any more).
+    public static func notInLedger(_ what: String) -> LetheError {
+        LetheError(.notInLedger, what)
+    }
+
+    /// `ledger_unreadable`, for the public: the cause, which may name a file, goes to the log.
+    public static let ledgerUnreadable = LetheError(.ledgerUnreadable, "the ledger could not be read; the operator's log has the cause")
+}

@@ -1,0 +1,57 @@
+import CLetheSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The "no disk" promise (ARCHITECTURE.md, promise 3): nothing derived from a photo reaches a
+/// file. Its process-wide measures live here; the rest are noted where they are enforced:
+/// - writes confined to the ledger directory with Landlock (`confine(writesTo:bindPorts:)`,
+///   called by `lethe serve` before any thread exists);
+/// - temporary files pointed at a directory that does not exist, so that any attempt by libvips
+///   or glib fails loudly instead of writing (`redirectTemporaryFiles(to:)`, called by
+///   `VipsRuntime.start` before libvips first reads `TMPDIR`);
+/// - no core dumps (`apply()`) and plaintext locked out of swap (`SecureBuffer`);
+/// - in libvips itself (LetheImaging, which calls it): the operation cache off, loaders run with
+///   `memory=TRUE` so decoded pixels never spill to a temp file, untrusted loaders blocked.
+extension ProcessHardening {
+    /// The temporary directory libvips is given by default: it does not exist, and nothing may
+    /// create it (the worker's Landlock rules forbid writes outside the ledger directory).
+    public static let noTemporaryDirectory = "/nonexistent/lethe-no-temp-files"
+
+    /// Points `TMPDIR` at `directory` for the whole process. Must run before a library first
+    /// reads `TMPDIR` (glib caches it).
+    /// - Returns: false when the environment could not be changed.
+    @discardableResult
+    public static func redirectTemporaryFiles(to directory: String) -> Bool {
+        setenv("TMPDIR", directory, 1) == 0
+    }
+
+    /// Forbids with Landlock, for the rest of the process's life, every filesystem write outside
+    /// `directory`, and where the kernel can (ABI 4, 6) every TCP bind but to `bindPorts` (0 = a
+    /// free port), every TCP connect, and abstract Unix sockets and signals outside the process.
+    /// Must run while the process has a single thread: Landlock confines the calling thread and
+    /// the threads it creates afterwards, not threads that already exist.
+    @discardableResult
+    public static func confine(writesTo directory: String, bindPorts: [Int]) -> FilesystemConfinement {
+        let threads = Int(lethe_thread_count())
+        let ports = bindPorts.map { UInt16(clamping: $0) }
+        let result = Int(ports.withUnsafeBufferPointer { lethe_landlock_restrict(directory, $0.baseAddress, $0.count) })
+        let state: FilesystemConfinement
+        if result == 0 {
+            state = .unsupported
+        } else if result < 0 {
+            state = .failed(String(cString: strerror(Int32(-result))))
+        } else if threads != 1 {
+            state = .partial(threads: threads)
+        } else {
+            // Each restriction is tried once: an attempt the kernel refuses proves it in force.
+            state = .active(
+                abi: result, writableDirectory: directory, bindPorts: bindPorts,
+                networkVerified: result >= 4 && lethe_landlock_verify_network() == 1,
+                signalsVerified: result >= 6 && lethe_landlock_verify_signal_scope() == 1)
+        }
+        confinement.withLock { $0 = state }
+        return state
+    }
+}

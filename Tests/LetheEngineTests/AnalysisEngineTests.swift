@@ -1,0 +1,97 @@
+import Foundation
+import LetheAPI
+import LetheAnalysis
+import LetheEngine
+import LetheImaging
+import LetheMemory
+import Testing
+
+/// The use case without a socket, a key or a token: photos in a wiped request buffer, the
+/// result's JSON out, every pixel buffer released before the engine returns.
+@Suite("Analysis engine")
+struct AnalysisEngineTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let portrait = try! Data(contentsOf: repository.appendingPathComponent("Fixtures/astronaut.png"))
+    static let models = try! AnalysisModels.load(directory: repository.appendingPathComponent("Config/models").path)
+
+    /// The photos laid end to end in one `.requestBody` buffer, as a decrypted multipart body would
+    /// hold them, and the job that names them.
+    static func job(
+        _ photos: [Data], kind: AnalysisKind = .face, session: Bool = false, simulation: SimulationRequest? = nil, arena: PlaintextArena
+    ) throws -> (AnalysisJob, SecureBuffer) {
+        var joined = photos.reduce(Data(), +)
+        let request = try arena.adopt(&joined, bufferClass: .requestBody)
+        var offset = 0
+        let parts = photos.enumerated().map { index, photo in
+            defer { offset += photo.count }
+            return AnalysisJob.Photo(name: "p\(index)", range: offset..<(offset + photo.count))
+        }
+        let settings = AnalysisSettings(kind: kind, models: kind == .face ? models : nil)
+        let job = AnalysisJob(
+            requestID: "0123456789abcdef0123456789abcdef", settings: settings, photos: parts, isSession: session,
+            simulation: simulation, decodeLimits: DecodeLimits())
+        return (job, request)
+    }
+
+    static func decoded(_ body: SecureBuffer) throws -> AnalysisResponse {
+        try body.withUnsafeBytes { try JSONDecoder().decode(AnalysisResponse.self, from: Data($0)) }
+    }
+
+    @Test("a face with a preview: the result decodes, the preview is a JPEG of the stated size, and only the request and the result are held afterwards")
+    func faceWithPreview() throws {
+        let arena = PlaintextArena()
+        let (job, request) = try Self.job([Self.portrait], simulation: SimulationRequest(concerns: [.spots, .redness]), arena: arena)
+        var stages: [AnalysisEngine.Stage] = []
+        let body = try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: ProcessingDeadline(limits: .init())) { stage, _ in
+            stages.append(stage)
+        }
+        let response = try Self.decoded(body)
+        #expect(response.requestID == job.requestID && response.kind == "face")
+        #expect(response.face != nil && response.photos == nil)
+        let preview = try #require(response.preview)
+        #expect(preview.mediaType == "image/jpeg" && preview.data.starts(with: [0xFF, 0xD8, 0xFF]))
+        let decodedPreview = try preview.data.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+        #expect(decodedPreview.width == preview.width && decodedPreview.height == preview.height)
+        arena.release(decodedPreview.pixels)
+        #expect(stages == [.decode, .analyse, .simulate])
+        // Pixels, planes and renderings are gone; the request and the result's buffers remain.
+        #expect(arena.bytesHeld == request.count + body.count)
+        let report = arena.wipeAll()
+        #expect(report.verified && (report.bytesByClass["pixels"] ?? 0) >= 3 * response.image.width * response.image.height)
+    }
+
+    @Test("a session of two photos: each photo's result and the combined one, no renderings for the second")
+    func session() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let (job, request) = try Self.job([Self.portrait, Self.portrait], kind: .skin, session: true, arena: arena)
+        let response = try Self.decoded(try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: ProcessingDeadline(limits: .init())))
+        let photos = try #require(response.photos)
+        #expect(photos.map(\.name) == ["p0", "p1"])
+        #expect(photos[0].measures == photos[1].measures && response.measures != nil && response.preview == nil)
+    }
+
+    @Test("a photo that is not an image gets its decoding code, and nothing of it is held")
+    func notAnImage() throws {
+        let arena = PlaintextArena()
+        let (job, request) = try Self.job([Data("not a photo".utf8)], kind: .skin, arena: arena)
+        #expect(throws: LetheError.expected("unsupported_media_type", among: LetheError.Code.imagingCodes)) {
+            try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: ProcessingDeadline(limits: .init()))
+        }
+        #expect(arena.bytesHeld == request.count)
+        _ = arena.wipeAll()
+    }
+
+    @Test("a deadline that has passed stops the job with processing_deadline_exceeded and releases its pixels")
+    func deadline() throws {
+        let arena = PlaintextArena()
+        let (job, request) = try Self.job([Self.portrait], arena: arena)
+        let deadline = ProcessingDeadline(limits: .init())
+        deadline.expire()
+        #expect(throws: LetheError.expected("processing_deadline_exceeded", among: LetheError.Code.imagingCodes)) {
+            try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline)
+        }
+        #expect(arena.bytesHeld == request.count)
+        _ = arena.wipeAll()
+    }
+}
