@@ -24,6 +24,9 @@ import LetheMemory
 /// - `mark mask`: `MarkDetector`'s member mask, one byte 0/1 per pixel.
 /// - `libwebp argb` (lossless WebP uploads): libwebp's decoded ARGB words, bytes B, G, R, A.
 /// - `face crop L* plane` (`kind=face`): the face crop's working image, L* plane.
+/// - `concern labels`, `simulation mask`, `preview pixels` (simulations): `ConcernLabels`' flag
+///   per pixel, a concern's mask (255 per labelled pixel), the after-care preview's RGB pixels
+///   where the edit changed them.
 enum LayoutMarkers {
     /// The worker's JSON encoding of results (`AnalysisPipeline.encoder`).
     static let resultEncoder: JSONEncoder = {
@@ -103,6 +106,8 @@ enum LayoutMarkers {
         }
         markers += try maskMarker(try byteRow(detected.members, width: width, stripe: stripe), in: detected.members, stripe: stripe, name: "mark mask#\(seed)")
 
+        markers += try simulationLayouts(image, stripe: stripe, seed: seed, arena: arena)
+
         if format == .webp {
             // libwebp decodes lossless images into 32-bit ARGB words (VP8L), in memory B, G, R, A.
             let argb = try image.pixels.withUnsafeBytes { pixels -> [UInt8] in
@@ -113,6 +118,55 @@ enum LayoutMarkers {
                 }
             }
             markers.append(try Marker.informative(in: argb, length: 64, name: "libwebp argb#\(seed)"))
+        }
+        return markers
+    }
+
+    /// What the residue scenarios ask to see (`simulate=spots,redness,pores,wrinkles,evenness`,
+    /// strength 1, PNG): at the marker sizes no resizing, so the renderer works at factor 1.
+    static let simulation = SimulationRequest(
+        concerns: [.spots, .redness, .pores, .wrinkles, .evenness],
+        strengths: [.spots: 1, .redness: 1, .pores: 1, .wrinkles: 1, .evenness: 1], output: SimulationOutput(format: .png))
+
+    /// As `SimulationRenderer.skinMasksAndPreview` for a close-up: the concern labels, each
+    /// concern's mask (255 per labelled pixel) and the after-care preview's RGB pixels.
+    private static func simulationLayouts(_ image: DecodedImage, stripe: PixelRect, seed: String, arena: PlaintextArena) throws -> [Marker] {
+        let width = image.width
+        let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: width, height: image.height), factor: 1, arena: arena)
+        let labels = try ConcernLabels.make(work, workingMillimetres: nil, configuration: SkinMeasureConfiguration(), arena: arena)
+        var markers = try maskMarker(try byteRow(labels.labels, width: width, stripe: stripe), in: labels.labels, stripe: stripe, name: "concern labels#\(seed)")
+        let all = labels.labels.withUnsafeBytes { Array($0) }
+        var masks: [Marker] = []
+        for (concern, flag) in [("spots", ConcernLabels.spot), ("pores", ConcernLabels.pore), ("wrinkles", ConcernLabels.wrinkle), ("redness", ConcernLabels.red)] {
+            let mask = all.map { $0 & flag != 0 ? UInt8(255) : 0 }
+            let start = stripe.y * width + stripe.x
+            let source = try SecureBuffer(copying: UnsafeRawBufferPointer(start: mask, count: mask.count), bufferClass: .rendering)
+            defer { source.wipe() }
+            // Not every concern marks the stripe: a mask that carries too few bits there is not searched.
+            if let marker = try? Marker.sparse(Array(mask[start..<(start + stripe.width)]), in: source, name: "simulation mask#\(seed) \(concern)") {
+                masks.append(marker)
+            }
+        }
+        if masks.isEmpty, stripe.width >= maskStripeWidth { throw HarnessError("no simulation mask of photo \(seed) carries a marker") }
+        markers += masks
+
+        let preview = try arena.allocate(count: image.pixels.count, bufferClass: .rendering)
+        image.pixels.withUnsafeBytes { source in preview.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
+        try AfterCarePreview.render(image, work: work, labels: labels, request: simulation, output: preview, arena: arena)
+        // A window the edit changed: one the photo's own pixels also hold would be found in them.
+        let start = (stripe.y * width + stripe.x) * 3
+        let row = preview.withUnsafeBytes { Array($0[start..<(start + stripe.width * 3)]) }
+        let original = image.pixels.withUnsafeBytes { Array($0) }
+        let middle = (row.count - 64) / 2
+        let offsets: [Int] = (0...(row.count - 64)).sorted { abs($0 - middle) < abs($1 - middle) }
+        for offset in offsets {
+            let window = Array(row[offset..<(offset + 64)])
+            guard Marker.isInformative(window), original.withUnsafeBytes({ Search.occurrences(of: window, in: $0).isEmpty }) else { continue }
+            markers.append(Marker(name: "preview pixels#\(seed)", bytes: window))
+            break
+        }
+        if !markers.contains(where: { $0.kind == "preview pixels" }), stripe.width >= maskStripeWidth {
+            throw HarnessError("the preview of photo \(seed) does not change the stripe")
         }
         return markers
     }
@@ -143,6 +197,7 @@ enum LayoutMarkers {
     static let kinds: Set<String> = [
         "file", "pixels", "result", "brightness plane", "lab L* plane", "lab a* plane", "lab b* plane", "erythema plane",
         "skin mask", "smoothed L* plane", "ridge plane", "mark mask", "libwebp argb", "face crop L* plane",
+        "concern labels", "simulation mask", "preview pixels",
     ]
 
     /// The stripe's row of plane `plane` of a Float32 buffer, as bytes; an informative window of it.

@@ -256,7 +256,10 @@ struct ResidueTests {
         // WebP last: libwebp's ARGB words lie in freed heap memory, which later requests reuse.
         let skin = try [MarkerPhoto.make(seed: 520, format: .png), MarkerPhoto.make(seed: 521, format: .webp)]
         _ = try await client(server).analyze(photo: portrait.file, kind: "face")
-        for photo in skin { _ = try await client(server).analyze(photo: photo.file) }
+        var simulating = client(server)
+        simulating.simulation = SimulationOptions(concerns: ["spots", "redness", "pores", "wrinkles", "evenness"], strength: 1, format: "png")
+        _ = try await simulating.analyze(photo: skin[0].file)
+        _ = try await client(server).analyze(photo: skin[1].file)
         try server.waitForLedgerEntries(3)
         let markers = try (skin + [portrait]).flatMap { try $0.allMarkers() }
         let report = try ProcessMemoryScan.scan(pid: server.pid, for: markers)
