@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -44,7 +45,7 @@ struct ProcessMemoryScanTests {
 
     @Test("the scan covers every process under the given one: a marker held only by a child is found")
     func childProcessesAreScanned() throws {
-        var random = SplitMix64(seed: 77)
+        var random = SeededGenerator(seed: 77)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
         let secret = (0..<48).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
         let marker = try Marker.informative(in: secret, length: 48, name: "child secret")
