@@ -97,25 +97,32 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "LetheMemoryTests", dependencies: ["LetheMemory"]),
-        .testTarget(name: "LetheImagingTests", dependencies: ["LetheImaging"]),
+        // One test kit for every test target: fixtures, seeded randomness, running programs,
+        // reading /proc and Prometheus text.
+        .target(name: "LetheTestSupport", path: "Tests/LetheTestSupport"),
+        .testTarget(name: "LetheMemoryTests", dependencies: ["LetheMemory", "LetheTestSupport"]),
+        .testTarget(name: "LetheImagingTests", dependencies: ["LetheImaging", "LetheTestSupport"]),
         // reference_face_landmark.py runs MediaPipe's own TFLite interpreter for FaceLandmarkerTests.
         .testTarget(
-            name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging"],
+            name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging", "LetheTestSupport"],
             exclude: ["reference_face_landmark.py"]),
-        .testTarget(name: "LetheEngineTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheEngine", "LetheImaging", "LetheMemory"]),
-        .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope"], resources: [.copy("Vectors")]),
+        .testTarget(name: "LetheEngineTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheEngine", "LetheImaging", "LetheMemory", "LetheTestSupport"]),
+        .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope", "LetheTestSupport"], resources: [.copy("Vectors")]),
         // The server's own parsing and mapping, without a socket.
-        .testTarget(name: "LetheServerTests", dependencies: ["LetheServer", "LetheAnalysis", "LetheMemory"]),
+        .testTarget(name: "LetheServerTests", dependencies: ["LetheServer", "LetheAnalysis", "LetheMemory", "LetheTestSupport"]),
         .testTarget(name: "LetheLedgerTests", dependencies: [
-            "LetheLedger", "CLetheSystem", .product(name: "Crypto", package: "swift-crypto"),
+            "LetheLedger", "CLetheSystem", "LetheTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Looks at the real `lethe serve` process from outside: memory scans, no-disk tracing.
         .testTarget(name: "LetheResidueTests", dependencies: [
-            "CLetheSystem", "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory",
+            "CLetheSystem", "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory", "LetheTestSupport",
         ]),
         // Config/deploy checked by promtool, the Kubernetes schemas and systemd-analyze.
-        .testTarget(name: "LetheDeploymentTests"),
-        .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheServer", "LetheClient", "LetheImaging"]),
+        .testTarget(name: "LetheDeploymentTests", dependencies: ["LetheTestSupport"]),
+        .testTarget(name: "LetheEndToEndTests", dependencies: [
+            "LetheServer", "LetheClient", "LetheImaging", "LetheTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ] + fuzzTargets
 )

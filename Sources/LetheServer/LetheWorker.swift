@@ -174,12 +174,10 @@ public struct LetheWorker: Sendable {
     /// The C2SP verifier key of this worker's deletion log.
     public var ledgerVerifierKey: String { pipeline.ledger.verifierKey }
 
-    /// The checkpoint signer, the gateway, the operator listener, the drain watcher and the key
-    /// reloader. The group
-    /// stops services in reverse order: readiness flips to draining first, then the gateway
-    /// finishes its in-flight requests, the operator listener (probes, metrics) closes, and the
-    /// final checkpoint is signed once nothing can append any more.
-    private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
+    /// The device-facing routes: key discovery, the gateway, the public ledger, liveness and,
+    /// when configured, CORS and the browser client. Every failure is a problem document.
+    /// (Served by `makeServiceGroup`; tests drive it without a socket, `app.test(.router)`.)
+    public func makeGatewayRouter() -> Router<BasicRequestContext> {
         let gatewayRouter = Router()
         if !configuration.corsOrigins.isEmpty {
             // Added before the routes: Hummingbird applies a middleware to routes registered after it.
@@ -192,6 +190,27 @@ public struct LetheWorker: Sendable {
         GatewayRoutes(pipeline: pipeline, admission: admission, uploads: uploads).register(on: gatewayRouter)
         if let webClient { WebClientRoutes(files: webClient).register(on: gatewayRouter) }
         LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
+        return gatewayRouter
+    }
+
+    /// The operator's routes: probes, metrics, the dashboard and the private records.
+    public func makeAdminRouter() -> Router<BasicRequestContext> {
+        let adminRouter = Router()
+        adminRouter.add(middleware: ProblemMiddleware())
+        AdminRoutes(
+            metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
+            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening,
+            ledgerMinFreeBytes: configuration.ledgerMinFreeBytes, dashboard: dashboard
+        ).register(on: adminRouter)
+        return adminRouter
+    }
+
+    /// The checkpoint signer, the gateway, the operator listener, the drain watcher and the key
+    /// reloader. The group stops services in reverse order: readiness flips to draining first,
+    /// then the gateway finishes its in-flight requests, the operator listener (probes, metrics)
+    /// closes, and the final checkpoint is signed once nothing can append any more.
+    private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
+        let gatewayRouter = makeGatewayRouter()
         let uploadLimits = UploadGuard.Limits(
             uploadTimeout: .nanoseconds(Int64(configuration.uploadTimeoutSeconds * 1e9)),
             minBytesPerSecond: configuration.minUploadBytesPerSecond, maxBodyBytes: configuration.maxEnvelopeBytes,
@@ -207,13 +226,7 @@ public struct LetheWorker: Sendable {
             onServerRunning: { channel in await announcer.bound(gateway: channel.localAddress?.port ?? 0) },
             logger: logger)
 
-        let adminRouter = Router()
-        adminRouter.add(middleware: ProblemMiddleware())
-        AdminRoutes(
-            metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
-            bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening,
-            ledgerMinFreeBytes: configuration.ledgerMinFreeBytes, dashboard: dashboard
-        ).register(on: adminRouter)
+        let adminRouter = makeAdminRouter()
         let admin = Application(
             router: adminRouter,
             configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "lethe-admin"),

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import LetheAnalysis
 import LetheMemory
 import Testing
@@ -18,7 +19,7 @@ struct DeviceProfileTests {
 
     @Test("the repository's profiles load with typed kinds")
     func repositoryProfiles() throws {
-        let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = Repository.root
             .appendingPathComponent("Config/profiles")
         let profiles = try DeviceProfile.loadAll(directory: config.path)
         #expect(profiles["trichoscope-20x"]?.kinds == [.scalp, .skin])

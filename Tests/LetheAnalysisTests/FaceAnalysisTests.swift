@@ -3,13 +3,13 @@ import LetheAPI
 import LetheAnalysis
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 /// The Haar-cascade face detector and `kind=face` on the fixture portrait and images built from it.
 @Suite("Face detection and face analysis")
 struct FaceAnalysisTests {
-    static let modelsDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let modelsDirectory = Repository.root
         .appendingPathComponent("Config/models").path
 
     /// Where the face of Fixtures/astronaut.png is, read off the photo by eye (brow to chin,

@@ -2,6 +2,7 @@ import Foundation
 import LetheAnalysis
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 /// MediaPipe's face mesh evaluated by our TFLite interpreter: against MediaPipe's own interpreter,
@@ -20,21 +21,9 @@ struct FaceLandmarkerTests {
         let input = URL(fileURLWithPath: "/tmp/lethe-landmark-\(UUID().uuidString).rgb")
         try Data(pixels).write(to: input)
         defer { try? FileManager.default.removeItem(at: input) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", referenceScript.path, modelURL.path]
-        var environment = ProcessInfo.processInfo.environment
-        environment["TMPDIR"] = "/tmp"
-        process.environment = environment
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "reference_face_landmark.py failed (is mediapipe 0.10.21 installed? scripts/bootstrap)")
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { Float($0) }
+        let run = try Program.runBlocking("python3", [referenceScript.path, modelURL.path], input: input, errorOutput: .discarded)
+        try #require(run.status == 0, "reference_face_landmark.py failed (is mediapipe 0.10.21 installed? scripts/bootstrap)")
+        return run.output.split(separator: "\n").compactMap { Float($0) }
     }
 
     /// Runs our interpreter on the same pixels.

@@ -2,6 +2,7 @@ import Foundation
 import LetheAnalysis
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 @Suite("Quality gate")

@@ -3,6 +3,7 @@ import LetheAPI
 import LetheAnalysis
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 /// Simulations (issue 6) on generated skin with known truth: closed loops (the preview analysed

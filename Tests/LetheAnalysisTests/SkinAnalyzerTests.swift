@@ -3,6 +3,7 @@ import LetheAPI
 import LetheAnalysis
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 @Suite("Skin measures")

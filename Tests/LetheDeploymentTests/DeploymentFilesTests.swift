@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 
 /// The deployment files in Config/deploy are checked by the tools their ecosystems use:
@@ -6,36 +7,21 @@ import Testing
 /// manifests, systemd-analyze for the unit. scripts/bootstrap installs the tools.
 @Suite("Deployment files")
 struct DeploymentFilesTests {
-    static let deploy = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let deploy = Repository.root
         .appendingPathComponent("Config/deploy")
-
-    /// Runs a tool and returns its exit status and combined output.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 
     @Test("Prometheus alert rules and scrape config pass promtool")
     func prometheus() throws {
-        let rules = try Self.run(["promtool", "check", "rules", Self.deploy.appendingPathComponent("prometheus/alerts.yml").path])
+        let rules = try Program.runBlocking("promtool", ["check", "rules", Self.deploy.appendingPathComponent("prometheus/alerts.yml").path])
         #expect(rules.status == 0, "\(rules.output)")
         #expect(rules.output.contains("SUCCESS: 8 rules found"))
-        let config = try Self.run(["promtool", "check", "config", Self.deploy.appendingPathComponent("prometheus/scrape.yml").path])
+        let config = try Program.runBlocking("promtool", ["check", "config", Self.deploy.appendingPathComponent("prometheus/scrape.yml").path])
         #expect(config.status == 0, "\(config.output)")
     }
 
     @Test("Kubernetes manifests validate against the Kubernetes schemas, strictly")
     func kubernetes() throws {
-        let result = try Self.run(["kubernetes-validate", "--strict", Self.deploy.appendingPathComponent("kubernetes/lethe.yaml").path])
+        let result = try Program.runBlocking("kubernetes-validate", ["--strict", Self.deploy.appendingPathComponent("kubernetes/lethe.yaml").path])
         #expect(result.status == 0, "\(result.output)")
         for kind in ["statefulset/lethe", "poddisruptionbudget/lethe", "horizontalpodautoscaler/lethe", "networkpolicy/lethe"] {
             #expect(result.output.contains("passed for resource \(kind)"), "\(kind) missing from the manifests")
@@ -61,7 +47,7 @@ struct DeploymentFilesTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("lethe.service")
         try unit.write(to: path, atomically: true, encoding: .utf8)
-        let result = try Self.run(["systemd-analyze", "verify", path.path])
+        let result = try Program.runBlocking("systemd-analyze", ["verify", path.path])
         #expect(result.status == 0, "\(result.output)")
         for setting in ["ProtectSystem=strict", "PrivateTmp=yes", "LimitCORE=0", "MemoryDenyWriteExecute=yes", "NoNewPrivileges=yes"] {
             #expect(unit.contains(setting), "missing: \(setting)")

@@ -1,5 +1,6 @@
 import Foundation
 import LetheClient
+import LetheTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -11,8 +12,7 @@ import FoundationNetworking
 @Suite("Dashboard in headless Chromium", .serialized)
 struct DashboardTests {
     /// Where the screenshot is kept (git-ignored), for a person to look at after the run.
-    static let artefacts = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let artefacts = Repository.root
         .appendingPathComponent("test-artefacts")
 
     @Test("the page, its stylesheet and its script are the resource files, the refresh interval filled in")
@@ -177,10 +177,10 @@ enum Chromium {
         let profile = "/tmp/lethe-chromium-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: profile) }
         // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        let result = try await ChildProcess.run("chromium", [
+        let result = try await Program.run("chromium", [
             "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=5000",
             "--user-data-dir=\(profile)",
-        ] + arguments)
+        ] + arguments, errorOutput: .discarded)
         guard result.status == 0 else {
             throw ChromiumFailure(message: "chromium \(arguments.joined(separator: " ")) exited \(result.status)")
         }

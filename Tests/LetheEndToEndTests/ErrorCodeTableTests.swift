@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import LetheClient
 import LetheMemory
 @testable import LetheServer
@@ -8,7 +9,7 @@ import Testing
 /// both ways, and the registry against the sources.
 @Suite("Error code registry")
 struct ErrorCodeTableTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Repository.root
 
     /// Status of each code in the README's table: a row lists one or more codes and either one
     /// status for all of them or one status per code, in order (`404, 405`).

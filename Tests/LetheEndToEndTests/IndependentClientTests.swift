@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 
 /// Interoperability: an RFC 9458 client written independently (Python, pyca/cryptography,
@@ -12,8 +13,8 @@ struct IndependentClientTests {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("LetheEnvelopeTests/Vectors/rfc9458-appendix-a.json")
 
     /// Runs the Python client and returns its standard output.
-    static func python(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await ChildProcess.run("python3", [script.path] + arguments)
+    static func python(_ arguments: [String]) async throws -> Program.Run {
+        try await Program.run("python3", [script.path] + arguments, errorOutput: .discarded)
     }
 
     @Test("the independent client reproduces RFC 9458 Appendix A byte for byte")
@@ -21,6 +22,19 @@ struct IndependentClientTests {
         let result = try await Self.python(["vector", Self.vector.path])
         #expect(result.status == 0)
         #expect(result.output.contains("match byte for byte"))
+    }
+
+    @Test("its checks survive PYTHONOPTIMIZE: a vector with one changed byte fails under python -OO too")
+    func checksAreNotAsserts() async throws {
+        var vector = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.vector)) as! [String: Any]
+        let expected = vector["encapsulated_request"] as! String
+        vector["encapsulated_request"] = String(expected.dropLast(2)) + (expected.hasSuffix("00") ? "01" : "00")
+        let altered = URL(fileURLWithPath: "/tmp/lethe-vector-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: vector).write(to: altered)
+        defer { try? FileManager.default.removeItem(at: altered) }
+        let result = try await Program.run("python3", [Self.script.path, "vector", altered.path], environment: ["PYTHONOPTIMIZE": "2"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("encapsulated request differs"), "\(result.output.suffix(500))")
     }
 
     @Test("the independent client analyses the portrait through the worker")

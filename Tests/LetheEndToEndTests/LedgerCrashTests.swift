@@ -1,6 +1,7 @@
 import Foundation
 import LetheClient
 import LetheLedger
+import LetheTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -36,7 +37,7 @@ struct LedgerCrashTests {
 
         init(binary: URL, ledger: URL, tokens: URL) throws {
             output = URL(fileURLWithPath: "/tmp/lethe-crash-\(UUID().uuidString).out")
-            FileManager.default.createFile(atPath: output.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             process.executableURL = binary
             // Port 0 and the announced port: a port picked beforehand could be taken by another
             // test's worker in between.
@@ -96,16 +97,8 @@ struct LedgerCrashTests {
 
     /// Runs `lethe` with arguments, returning exit status and output.
     static func lethe(_ binary: URL, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try Program.runBlocking(binary.path, arguments)
+        return (run.status, run.output)
     }
 
     /// Sends refused (cheap) requests from `clients` concurrent clients until cancelled; collects receipts.

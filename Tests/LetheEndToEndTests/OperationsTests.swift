@@ -1,6 +1,7 @@
 import Foundation
 import LetheClient
 import LetheEnvelope
+import LetheTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -19,27 +20,16 @@ struct OperationsTests {
     }
 
     /// Lints an exposition with Prometheus' own checker (Debian's prometheus package).
-    static func promtoolCheckMetrics(_ exposition: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["promtool", "check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(exposition.utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+    static func promtoolCheckMetrics(_ exposition: String) throws -> Program.Run {
+        let input = URL(fileURLWithPath: "/tmp/lethe-metrics-\(UUID().uuidString).txt")
+        try Data(exposition.utf8).write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        return try Program.runBlocking("promtool", ["check", "metrics"], input: input)
     }
 
     /// The value of one sample line of the Prometheus exposition, e.g. `lethe_wipes_total`.
-    static func sample(_ exposition: String, _ prefix: String) -> Double? {
-        exposition.split(separator: "\n").first { $0.hasPrefix(prefix + " ") }
-            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    static func sample(_ exposition: String, _ sample: String) -> Double? {
+        PrometheusText(exposition).value(sample)
     }
 
     @Test("metrics move with requests and carry no content")

@@ -3,6 +3,7 @@ import LetheAPI
 import LetheClient
 import LetheEnvelope
 import LetheLedger
+import LetheTestSupport
 import Synchronization
 import Testing
 
@@ -60,7 +61,7 @@ struct RelayPrivacyTests {
             // Five sizes, analysed or refused after decryption: every one leaves a record.
             let photos = [TestPhotos.portrait, jpeg, TestPhotos.faceless, Data(jpeg.prefix(jpeg.count / 3)), Data("%PDF-1.7 not a photo".utf8)]
             // Gaps from 0.3 to 2.6 s: the 24 requests span four 10-second periods.
-            var generator = SplitMix(seed: 12)
+            var generator = SeededGenerator(seed: 12)
             var observations: [Observation] = []
             for index in 0..<24 {
                 clock.advance(seconds: 0.3 + Double(generator.next() % 24) / 10)
@@ -196,15 +197,3 @@ struct RelayPrivacyTests {
 /// The worker did not publish the periods within a minute.
 struct PublicationTimeout: Error {}
 
-/// A tiny seeded generator, so that the gaps between requests are varied yet the same every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

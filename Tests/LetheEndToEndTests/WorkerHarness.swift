@@ -5,6 +5,7 @@ import LetheImaging
 import LetheLedger
 import LetheMemory
 import LetheServer
+import LetheTestSupport
 import Logging
 
 #if canImport(FoundationNetworking)
@@ -37,7 +38,7 @@ struct WorkerHarness: Sendable {
         configuration.deviceBurst = deviceBurst
         configuration.ledgerDirectory = ledgerDirectory.path
         // The package's own models and profiles, wherever the tests run from.
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let packageRoot = Repository.root
         configuration.modelsDirectory = packageRoot.appendingPathComponent("Config/models").path
         configuration.profilesDirectory = packageRoot.appendingPathComponent("Config/profiles").path
         if let maxBytes { configuration.decodeLimits.maxBytes = maxBytes }
@@ -63,6 +64,18 @@ struct WorkerHarness: Sendable {
                     baseURL: URL(string: "http://127.0.0.1:\(ports.gateway)")!, adminURL: URL(string: "http://127.0.0.1:\(ports.admin)")!,
                     token: token, ledgerDirectory: ledgerDirectory))
             }
+        }
+    }
+
+    /// Builds the worker without starting it and runs `body` with it, for tests that drive its
+    /// routers directly (`app.test(.router)`), where a socket adds nothing.
+    func withWorker<Result: Sendable>(_ body: @escaping @Sendable (LetheWorker) async throws -> Result) async throws -> Result {
+        defer { try? FileManager.default.removeItem(at: ledgerDirectory) }
+        var logger = Logger(label: "lethe-test")
+        logger.logLevel = .warning
+        let configuration = configuration
+        return try await withTaskExecutorPreference(DedicatedExecutor.shared) {
+            try await body(try await LetheWorker(configuration: configuration, logger: logger))
         }
     }
 
@@ -103,8 +116,7 @@ struct WorkerHarness: Sendable {
 
         /// The value of an unlabelled metric, e.g. `lethe_replays_refused_total`.
         func metric(_ name: String) async throws -> Double? {
-            try await metrics().split(separator: "\n").first { $0.hasPrefix(name + " ") }
-                .flatMap { Double($0.split(separator: " ").last ?? "") }
+            PrometheusText(try await metrics()).value(name)
         }
 
         /// Posts raw bytes to the gateway and returns the outer status and body.
@@ -145,8 +157,7 @@ struct WorkerHarness: Sendable {
 
 /// Test photos derived from the fixture portrait, made by the test itself.
 enum TestPhotos {
-    static let fixtureURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtureURL = Repository.root
         .appendingPathComponent("Fixtures/astronaut.png")
 
     static var portrait: Data { try! Data(contentsOf: fixtureURL) }

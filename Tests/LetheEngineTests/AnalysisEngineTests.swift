@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import LetheAPI
 import LetheAnalysis
 import LetheEngine
@@ -10,7 +11,7 @@ import Testing
 /// result's JSON out, every pixel buffer released before the engine returns.
 @Suite("Analysis engine")
 struct AnalysisEngineTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Repository.root
     static let portrait = try! Data(contentsOf: repository.appendingPathComponent("Fixtures/astronaut.png"))
     static let models = try! AnalysisModels.load(directory: repository.appendingPathComponent("Config/models").path)
 

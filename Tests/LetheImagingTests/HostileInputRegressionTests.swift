@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 @testable import LetheImaging
 import LetheMemory
 import Testing
@@ -7,8 +8,7 @@ import Testing
 /// misbehave, kept as files under Fuzz/regressions/ and replayed on every `swift test`.
 @Suite("Hostile input regressions")
 struct HostileInputRegressionTests {
-    static let regressions = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let regressions = Repository.root
         .appendingPathComponent("Fuzz/regressions")
 
     /// The codes the decoder may answer a hostile file with (README error table).

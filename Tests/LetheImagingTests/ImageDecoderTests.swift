@@ -1,6 +1,7 @@
 import Foundation
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 @Suite("Decoding untrusted bytes")
@@ -71,7 +72,7 @@ struct ImageDecoderTests {
 
     @Test("the astronaut fixture decodes to 512×512")
     func fixtureDecodes() throws {
-        let data = try TestImages.fixture("astronaut.png")
+        let data = try Data(contentsOf: Repository.fixture("astronaut.png"))
         let arena = PlaintextArena()
         let image = try data.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
         #expect(image.width == 512 && image.height == 512 && image.format == .png)

@@ -1,6 +1,7 @@
 import Foundation
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 /// A request's processing deadline inside libvips: decoding stops at the next tile once it passes.
@@ -87,7 +88,7 @@ struct ProcessingDeadlineTests {
         defer { _ = arena.wipeAll() }
         let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
         deadline.expire()
-        let photo = try TestImages.fixture("astronaut.png")
+        let photo = try Data(contentsOf: Repository.fixture("astronaut.png"))
         #expect(throws: LetheError.processingDeadlineExceeded(.ended, limits: deadline.limits)) {
             try photo.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena, deadline: deadline) }
         }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import LetheLedger
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 @Suite("Transparency ledger: publication, checkpoints, receipts, segments, retention, recovery")
@@ -266,19 +267,10 @@ struct TransparencyLedgerTests {
         for _ in 0..<3 { await log.countRefusal(code: "payload_too_large") }
         try await log.append(TemporaryLedger.record(8))
         try await log.publish(closingOpenPeriod: true)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("docs/verify_ledger.py").path
+        let script = Repository.root.appendingPathComponent("docs/verify_ledger.py").path
         func run() throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script, ledger.directory.path, verifier.verifierKey]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
+            let run = try Program.runBlocking("python3", [script, ledger.directory.path, verifier.verifierKey])
+            return (run.status, run.output)
         }
         let (status, output) = try run()
         #expect(status == 0, "\(output)")

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -9,8 +10,7 @@ import FoundationNetworking
 /// admin token as a client guessing it meets it (issue 12, point 9).
 @Suite("Operator listener: bind address and admin token")
 struct AdminListenerTests {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Repository.root
 
     /// The Dockerfile's `CMD` arguments after `serve`, and its `ENV` settings.
     static func dockerfile() throws -> (arguments: [String], environment: [String: String]) {

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import LetheImaging
 import LetheMemory
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// files a person can open.
 @Suite("lethe analyze --simulate --out")
 struct AnalyzeSimulationCommandTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = Repository.root
 
     /// Runs `lethe analyze ARGUMENTS` from the package root; returns exit status, stdout, stderr.
     static func analyze(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 
 /// The config file, through the real `lethe` binary: every option in the README's Configuration
@@ -6,8 +7,7 @@ import Testing
 /// precedence is flag > environment > file > default.
 @Suite("Config file")
 struct ConfigFileTests {
-    static let readme = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let readme = Repository.root
         .appendingPathComponent("README.md")
 
     /// One row of the README's Configuration table.
@@ -43,7 +43,7 @@ struct ConfigFileTests {
     }
 
     /// Runs `lethe` with exactly `environment` plus PATH (no inherited `LETHE_*`).
-    static func lethe(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    static func lethe(_ arguments: [String], environment: [String: String] = [:]) throws -> Program.Run {
         try GracefulShutdownTests.lethe(
             arguments, environment: environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { $1 })
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LetheClient
+import LetheTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -12,8 +13,8 @@ import Glibc
 struct GracefulShutdownTests {
     /// Runs the worker binary and returns its exit status and output.
     /// - Parameter environment: the whole environment of the process; nil inherits this one's.
-    static func lethe(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        try runToCompletion(ServerProcess.executable, arguments, environment: environment)
+    static func lethe(_ arguments: [String], environment: [String: String]? = nil) throws -> Program.Run {
+        try Program.runBlocking(ServerProcess.executable.path, arguments, environment: environment ?? [:], inheritEnvironment: environment == nil)
     }
 
     @Test("SIGTERM during load: exit 0, every request answered or refused, a final checkpoint, the ledger verifies")

@@ -1,5 +1,6 @@
 import Foundation
 import LetheClient
+import LetheTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -35,7 +36,7 @@ struct HostileCorpusTests {
 
     @Test("every hostile input gets an analysis or a documented error code, quickly and in bounded memory; the worker survives")
     func hostileCorpus() async throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let repository = Repository.root
         let corpus = URL(fileURLWithPath: "/tmp/lethe-hostile-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: corpus) }
         // Python takes a few seconds: wait for it off Swift's cooperative pool, which the other
@@ -95,8 +96,7 @@ struct HostileCorpusTests {
 
     /// Runs `scripts/hostile-corpus DIR` (Python with Pillow and numpy, from scripts/bootstrap).
     static func generateCorpus(repository: URL, into directory: URL) throws {
-        let result = try runToCompletion(
-            URL(fileURLWithPath: "/usr/bin/env"),
+        let result = try Program.runBlocking("/usr/bin/env",
             ["python3", repository.appendingPathComponent("scripts/hostile-corpus").path, directory.path])
         guard result.status == 0 else {
             throw HarnessError("scripts/hostile-corpus failed (run scripts/bootstrap for Pillow and numpy): \(result.output.suffix(2000))")
@@ -119,12 +119,8 @@ struct HostileCorpusTests {
 
     /// `VmHWM` (peak resident set) of a process, from /proc.
     static func peakResidentBytes(pid: Int32) throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kibibytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else {
-            throw HarnessError("no VmHWM in /proc/\(pid)/status")
-        }
-        return kibibytes * 1024
+        guard let bytes = ProcessStatus.bytes("VmHWM", pid: pid) else { throw HarnessError("no VmHWM in /proc/\(pid)/status") }
+        return bytes
     }
 
     /// User + system CPU time of a process (all its threads), from /proc/PID/stat.

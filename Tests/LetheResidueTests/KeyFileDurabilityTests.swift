@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 
 /// `lethe keys generate` and `lethe keys rotate` make their key file durable, seen from outside
@@ -9,8 +10,7 @@ struct KeyFileDurabilityTests {
     /// The system calls of one `lethe` command that touch files: openat, rename*, fsync.
     static func trace(_ arguments: [String], in directory: URL) throws -> [String] {
         let log = directory.appendingPathComponent("strace.log")
-        let result = try runToCompletion(
-            URL(fileURLWithPath: "/usr/bin/strace"),
+        let result = try Program.runBlocking("/usr/bin/strace",
             ["-f", "-e", "trace=openat,rename,renameat,renameat2,fsync", "-o", log.path, ServerProcess.executable.path] + arguments)
         #expect(result.status == 0, "lethe \(arguments.joined(separator: " ")): \(result.output.suffix(1000))")
         return try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map(String.init)

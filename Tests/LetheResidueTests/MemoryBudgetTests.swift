@@ -1,6 +1,7 @@
 import Foundation
 import LetheClient
 import LetheImaging
+import LetheTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -27,7 +28,7 @@ struct MemoryBudgetTests {
 
     /// A large skin-coloured noise photo (no markers: only its size matters here).
     static func skinTexture(width: Int, height: Int, format: ImageFormat) throws -> Data {
-        var random = SplitMix64(seed: UInt64(width * height))
+        var random = SeededGenerator(seed: UInt64(width * height))
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         for index in stride(from: 0, to: pixels.count, by: 3) {
             let noise = random.next()

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -82,6 +83,8 @@ final class ServerProcess: @unchecked Sendable {
         guard let port, let adminPort, let token, let pid else {
             let log = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
             if process.isRunning { process.terminate() }
+            // Nothing left behind on this path either (a worker that refused its configuration).
+            try? FileManager.default.removeItem(at: directory)
             throw HarnessError("lethe serve did not start: \(log.suffix(2000))")
         }
         self.port = port
@@ -99,8 +102,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// The value of an unlabelled metric, e.g. `lethe_uploads_in_progress`; nil when absent.
     func metric(_ name: String) async throws -> Double? {
-        try await metrics().split(separator: "\n").first { $0.hasPrefix(name + " ") }
-            .flatMap { Double($0.split(separator: " ").last ?? "") }
+        PrometheusText(try await metrics()).value(name)
     }
 
     /// Waits until `metric` has `value` (an event the worker reports), or throws after 60 s.
@@ -153,11 +155,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// A line of /proc/PID/status in bytes, e.g. "VmHWM" (peak resident set) or "VmRSS".
     func statusBytes(_ field: String) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-              let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-        else { return nil }
-        return kibibytes * 1024
+        ProcessStatus.bytes(field, pid: pid)
     }
 
     /// Stops the server (if still running) and removes its files.
@@ -179,26 +177,6 @@ final class ServerProcess: @unchecked Sendable {
         else { return nil }
         return String(text[range])
     }
-}
-
-/// Runs a program to completion: its exit status and its standard output and error, interleaved.
-/// - Parameter environment: the whole environment of the process; nil inherits this one's.
-func runToCompletion(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    // Tests in this process that decode point TMPDIR at a directory that does not exist (libvips
-    // must not write temp files); a child such as Chromium given that TMPDIR fails to start.
-    var inherited = ProcessInfo.processInfo.environment
-    inherited["TMPDIR"] = "/tmp"
-    process.environment = environment ?? inherited
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// A harness failure with a message.

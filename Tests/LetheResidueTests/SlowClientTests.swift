@@ -2,6 +2,7 @@ import Foundation
 import LetheClient
 import LetheEnvelope
 import LetheLedger
+import LetheTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -211,7 +212,7 @@ struct SlowClientTests {
             body = [unit for _, unit in scans] + [ac[i % len(ac)] for i in range(80)]
             open(sys.argv[1], "wb").write(b"\\xff\\xd8" + header + b"".join(body) + b"\\xff\\xd9")
             """
-        let made = try runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, photoFile.path])
+        let made = try Program.runBlocking("/usr/bin/env", ["python3", "-c", script, photoFile.path])
         #expect(made.status == 0, "\(made.output)")
         let photo = try Data(contentsOf: photoFile)
 

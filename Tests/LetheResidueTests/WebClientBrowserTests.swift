@@ -1,6 +1,7 @@
 import Foundation
 import LetheAPI
 import LetheClient
+import LetheTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -37,7 +38,7 @@ struct WebClientBrowserTests {
         let profile = "/tmp/lethe-chromium-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: profile) }
         // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        let result = try runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), [
+        let result = try Program.runBlocking("/usr/bin/env", [
             "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=120000",
             "--user-data-dir=\(profile)",
         ] + arguments + [url])
@@ -60,7 +61,7 @@ struct WebClientBrowserTests {
     }
 
     static func ledgerKey(_ server: ServerProcess) throws -> String {
-        let run = try runToCompletion(ServerProcess.executable, ["keys", "ledger", "--ledger-dir", server.ledgerDirectory.path])
+        let run = try Program.runBlocking(ServerProcess.executable.path, ["keys", "ledger", "--ledger-dir", server.ledgerDirectory.path])
         // The verifier key line: name+8 hex+base64 (other output lines are logs).
         let line = run.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.last {
             $0.range(of: #"^[^ +]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$"#, options: .regularExpression) != nil
@@ -77,7 +78,7 @@ struct WebClientBrowserTests {
         defer { try? FileManager.default.removeItem(atPath: file) }
         for _ in 0..<40 {
             try? FileManager.default.removeItem(atPath: file)
-            let run = try runToCompletion(ServerProcess.executable, ["keys", "ledger", "--generate", "--key-file", file, "--origin", "other.example/log"])
+            let run = try Program.runBlocking(ServerProcess.executable.path, ["keys", "ledger", "--generate", "--key-file", file, "--origin", "other.example/log"])
             guard run.status == 0, let key = run.output.split(separator: "\n").first(where: { $0.hasPrefix("other.example/log+") }) else {
                 throw HarnessError("lethe keys ledger --generate failed")
             }
@@ -203,7 +204,7 @@ struct WebClientBrowserTests {
         let health = try await Self.request(server.baseURL, "/healthz", headers: ["Origin": "https://kiosk.example"])
         #expect(health.status == 200 && health.headers["Access-Control-Allow-Origin"] == nil)
 
-        let invalid = try runToCompletion(ServerProcess.executable, ["config", "check", "--cors-origin", "https://kiosk.example/path"])
+        let invalid = try Program.runBlocking(ServerProcess.executable.path, ["config", "check", "--cors-origin", "https://kiosk.example/path"])
         #expect(invalid.status != 0 && invalid.output.contains("--cors-origin must be an origin"))
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 
 /// CIELAB (D65) → 8-bit sRGB, the inverse of `ReferenceColour.lab` (CIE 15:2004, IEC 61966-2-1).
 enum LabToSRGB {

@@ -1,19 +1,7 @@
 import Foundation
 import LetheImaging
 import LetheMemory
-
-/// SplitMix64: reproducible "random" textures.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import LetheTestSupport
 
 struct RGB: Sendable, Equatable, CustomStringConvertible {
     var r: UInt8, g: UInt8, b: UInt8
@@ -105,18 +93,9 @@ enum SyntheticImages {
         return DecodedImage(width: width, height: height, format: image.format, pixels: output)
     }
 
-    /// The project's fixture, found relative to this source file (CI runs from a fresh clone).
-    static func fixture(_ name: String) throws -> Data {
-        let root = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // Support
-            .deletingLastPathComponent()  // LetheAnalysisTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // package root
-        return try Data(contentsOf: root.appendingPathComponent("Fixtures").appendingPathComponent(name))
-    }
-
+    /// `Fixtures/<name>`, decoded.
     static func decodeFixture(_ name: String, arena: PlaintextArena) throws -> DecodedImage {
-        let data = try fixture(name)
+        let data = try Data(contentsOf: Repository.fixture(name))
         return try data.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 
 /// Synthetic trichoscopy images with known truth (deterministic from the seed), modelled on a
 /// phototrichogram: clipped hairs as short dark shafts leaving follicular units of 1–3 hairs,

@@ -1,19 +1,7 @@
 import Foundation
 import LetheImaging
 import LetheMemory
-
-/// A small deterministic generator (SplitMix64) so that "random" test images are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import LetheTestSupport
 
 enum TestImages {
     /// A smooth RGB gradient with a little seeded noise: compresses realistically, survives JPEG.
@@ -34,15 +22,6 @@ enum TestImages {
 
     static func clamp(_ value: Int) -> UInt8 { UInt8(min(255, max(0, value))) }
 
-    /// The project's fixture, found relative to this source file (CI runs from a fresh clone).
-    static func fixture(_ name: String) throws -> Data {
-        let root = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // Support
-            .deletingLastPathComponent()  // LetheImagingTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // package root
-        return try Data(contentsOf: root.appendingPathComponent("Fixtures").appendingPathComponent(name))
-    }
 }
 
 extension ImageDecoder {
