@@ -21,7 +21,9 @@ let fuzzTargets: [Target] = Context.environment["LETHE_FUZZ"] == "1" ? [
 
 let package = Package(
     name: "lethe",
-    platforms: [.macOS(.v15)],
+    // LetheClient's platforms (the releases with Synchronization.Mutex and async URLSession); the
+    // worker itself runs on Linux (and builds on macOS for development).
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .executable(name: "lethe", targets: ["lethe"]),
         .library(name: "LetheClient", targets: ["LetheClient"]),
