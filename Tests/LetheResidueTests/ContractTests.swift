@@ -1,4 +1,5 @@
 import Foundation
+import LetheClient
 import LetheTestSupport
 import Testing
 
@@ -29,8 +30,19 @@ struct ContractTests {
         // A missing schemathesis fails the test: the contract is part of the normal test command.
         let version = try await Program.run("st", ["--version"], timeout: .seconds(60))
         try #require(version.status == 0, "schemathesis is missing (python3 -m pip install schemathesis, or scripts/bootstrap): \(version.output)")
-        let server = try ServerProcess()
+        // A log that holds entries and checkpoints, so that the ledger routes' 200 answers are
+        // checked against their schemas too, not only their refusals.
+        let server = try ServerProcess(arguments: ["--checkpoint-entries", "1"])
         defer { server.stop() }
+        let client = LetheClient(serverURL: server.baseURL, token: server.token)
+        _ = try await client.analyze(photo: try MarkerPhoto.make(seed: 1_900, width: 128, height: 128).file)
+        _ = try? await client.analyze(photo: Data("not a photo".utf8))
+        try server.waitForLedgerEntries(2)
+        let deadline = Date().addingTimeInterval(60)
+        while try await Self.status(server, "GET", "/ledger/checkpoints/4").status != 200 {
+            try #require(Date() < deadline, "no checkpoint of the two requests' entries")
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let contract = Repository.root.appendingPathComponent("Tests/LetheResidueTests/Contract")
         // Run from the server's temporary directory, removed by `stop()`: Hypothesis keeps a cache
         // in `.hypothesis` under the current directory.
