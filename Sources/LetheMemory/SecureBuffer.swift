@@ -100,13 +100,34 @@ public final class SecureBuffer: @unchecked Sendable {
     @discardableResult
     public func wipe() -> WipeResult {
         if let result { return result }
-        lethe_wipe(base, mappedLength)
+        let page = Int(lethe_page_size())
+        // The test-only fault (see `WipeFaultInjection`): the bytes it leaves must be caught by the
+        // read-back below and, since they stay mapped, by a scan of the process from outside.
+        var kept: Range<Int>? = nil
+        switch WipeFaultInjection.current {
+        case .none: break
+        case .skipAll: kept = 0..<mappedLength
+        case .skipPage(let index):
+            let (start, overflow) = index.multipliedReportingOverflow(by: page)
+            if !overflow, start + page <= mappedLength { kept = start..<(start + page) }
+        }
+        if let kept {
+            lethe_wipe(base, kept.lowerBound)
+            lethe_wipe(base + kept.upperBound, mappedLength - kept.upperBound)
+        } else {
+            lethe_wipe(base, mappedLength)
+        }
         let verified = lethe_is_zero(base, mappedLength) == 1
         if isLocked {
             _ = lethe_munlock(base, mappedLength)
             SecureBuffer.lockedBytesNow.subtract(mappedLength, ordering: .relaxed)
         }
-        munmap(base, mappedLength)
+        if let kept {
+            if kept.lowerBound > 0 { munmap(base, kept.lowerBound) }
+            if kept.upperBound < mappedLength { munmap(base + kept.upperBound, mappedLength - kept.upperBound) }
+        } else {
+            munmap(base, mappedLength)
+        }
         SecureBuffer.mappedBytesNow.subtract(mappedLength, ordering: .relaxed)
         let outcome = WipeResult(byteCount: count, verified: verified)
         result = outcome

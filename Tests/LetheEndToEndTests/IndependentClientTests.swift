@@ -24,6 +24,19 @@ struct IndependentClientTests {
         #expect(result.output.contains("match byte for byte"))
     }
 
+    @Test("its checks survive PYTHONOPTIMIZE: a vector with one changed byte fails under python -OO too")
+    func checksAreNotAsserts() async throws {
+        var vector = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.vector)) as! [String: Any]
+        let expected = vector["encapsulated_request"] as! String
+        vector["encapsulated_request"] = String(expected.dropLast(2)) + (expected.hasSuffix("00") ? "01" : "00")
+        let altered = URL(fileURLWithPath: "/tmp/lethe-vector-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: vector).write(to: altered)
+        defer { try? FileManager.default.removeItem(at: altered) }
+        let result = try await Program.run("python3", [Self.script.path, "vector", altered.path], environment: ["PYTHONOPTIMIZE": "2"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("encapsulated request differs"), "\(result.output.suffix(500))")
+    }
+
     @Test("the independent client analyses the portrait through the worker")
     func analyse() async throws {
         try await WorkerHarness().run { session in

@@ -37,7 +37,7 @@ struct LedgerCrashTests {
 
         init(binary: URL, ledger: URL, tokens: URL) throws {
             output = URL(fileURLWithPath: "/tmp/lethe-crash-\(UUID().uuidString).out")
-            FileManager.default.createFile(atPath: output.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             process.executableURL = binary
             // Port 0 and the announced port: a port picked beforehand could be taken by another
             // test's worker in between.

@@ -20,7 +20,7 @@ struct OHTTPKeyRotationTests {
         let request = BinaryHTTPRequest.encode(method: "GET", scheme: "https", authority: "lethe", path: "/", headerFields: [], content: Data("ping".utf8))
         let (encapsulated, _) = try OHTTPClient(keyConfig: config).encapsulate(request)
         let arena = PlaintextArena()
-        defer { arena.wipeAll() }
+        defer { _ = arena.wipeAll() }
         let (plaintext, _) = try gateway.decapsulate(encapsulated, into: arena)
         return plaintext.withUnsafeBytes { Data($0) }
     }

@@ -35,6 +35,47 @@ struct SecureBufferTests {
         data.wipeInPlace()
         #expect(data.allSatisfy { $0 == 0 })
         #expect(data.count == 21)
+        // Small enough to live inline in the value itself.
+        var inline = Data([1, 2, 3, 4, 5, 6, 7, 8])
+        inline.wipeInPlace()
+        #expect(inline == Data(count: 8))
+    }
+
+    /// Bytes that no zero can come from by accident.
+    static func plaintext(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) | 1 } }
+
+    @Test("wiping a Data zeroes the storage that held its bytes, where it lies")
+    func dataWipeStorage() {
+        var data = Data(Self.plaintext(8192))
+        let storage = data.withUnsafeBytes { $0.baseAddress! }
+        data.wipeInPlace()
+        // No copy was made and zeroed instead: the storage the bytes were in reads zeros.
+        #expect(data.withUnsafeBytes { $0.baseAddress! } == storage)
+        #expect(UnsafeRawBufferPointer(start: storage, count: 8192).allSatisfy { $0 == 0 })
+        withExtendedLifetime(data) {}
+    }
+
+    @Test("wiping a Data zeroes shared copy-on-write storage, not a fresh copy of it")
+    func dataWipeSharedStorage() {
+        var data = Data(Self.plaintext(8192))
+        let shared = data  // the same storage, until one of them is mutated
+        let storage = shared.withUnsafeBytes { $0.baseAddress! }
+        data.wipeInPlace()
+        #expect(UnsafeRawBufferPointer(start: storage, count: 8192).allSatisfy { $0 == 0 }, "the original storage still holds the bytes")
+        #expect(shared.allSatisfy { $0 == 0 })
+        #expect(data.allSatisfy { $0 == 0 })
+        withExtendedLifetime(shared) {}
+    }
+
+    @Test("wiping a byte array zeroes shared copy-on-write storage")
+    func arrayWipeSharedStorage() {
+        var bytes = Self.plaintext(8192)
+        let shared = bytes
+        let storage = shared.withUnsafeBytes { $0.baseAddress! }
+        bytes.wipeInPlace()
+        #expect(UnsafeRawBufferPointer(start: storage, count: 8192).allSatisfy { $0 == 0 })
+        #expect(bytes.allSatisfy { $0 == 0 })
+        withExtendedLifetime(shared) {}
     }
 }
 
@@ -66,8 +107,12 @@ struct PlaintextArenaTests {
     func adopt() throws {
         let arena = PlaintextArena()
         var data = Data(repeating: 0x7F, count: 5000)
+        let alias = data  // e.g. a library that kept a reference to what it returned
+        let storage = alias.withUnsafeBytes { $0.baseAddress! }
         let buffer = try arena.adopt(&data, bufferClass: .requestBody)
         #expect(data.allSatisfy { $0 == 0 })
+        #expect(UnsafeRawBufferPointer(start: storage, count: 5000).allSatisfy { $0 == 0 }, "the storage that held the bytes")
+        withExtendedLifetime(alias) {}
         buffer.withUnsafeBytes { #expect($0.allSatisfy { $0 == 0x7F }) }
         #expect(arena.wipeAll().bytesByClass["request_body"] == 5000)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LetheMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +14,8 @@ struct Marker: Sendable, CustomStringConvertible {
     let name: String
     let bytes: [UInt8]
     var description: String { "\(name) (\(bytes.count) bytes)" }
+    /// The layout the marker stands for: its name up to `#` (e.g. `lab L* plane`).
+    var kind: String { String(name.prefix { $0 != "#" }) }
 
     /// Whether `window` could only have come from the data it was taken from: many distinct byte
     /// values and no repetition inside it (no 6-byte sequence occurs twice, which rules out every
@@ -48,6 +51,40 @@ struct Marker: Sendable, CustomStringConvertible {
     }
 }
 
+extension Marker {
+    /// Information of `window` in bits: log2 of the number of distinct arrangements of its bytes
+    /// (n! / Π countᵥ!), i.e. what choosing which pixels are set, among all windows with the same
+    /// counts, tells. Exact for a random placement; a window made of a few long runs is judged by
+    /// `isPeriodic` as well.
+    static func informationBits(_ window: [UInt8]) -> Double {
+        var counts = [Int](repeating: 0, count: 256)
+        for byte in window { counts[Int(byte)] += 1 }
+        let logFactorial = { (n: Int) in lgamma(Double(n) + 1) / log(2) }
+        return counts.reduce(logFactorial(window.count)) { $0 - logFactorial($1) }
+    }
+
+    /// Whether `window` repeats itself with some period up to half its length.
+    static func isPeriodic(_ window: [UInt8]) -> Bool {
+        guard window.count >= 2 else { return true }
+        return (1...(window.count / 2)).contains { period in (period..<window.count).allSatisfy { window[$0] == window[$0 - period] } }
+    }
+
+    /// A marker for a mask (few distinct values, e.g. 0/1 per pixel), which `informative` would
+    /// refuse for its small alphabet: `window` must carry at least `minimumBits` of information,
+    /// not be periodic, and occur only once in `source`. With 64 bits or more, a chance match of
+    /// one window anywhere in a worker's few hundred MiB is below 10⁻¹⁰.
+    static func sparse(_ window: [UInt8], in source: SecureBuffer, name: String, minimumBits: Double = 64) throws -> Marker {
+        let bits = informationBits(window)
+        guard bits >= minimumBits else {
+            throw HarnessError("\(name): \(window.count) bytes carry \(Int(bits)) bits, fewer than \(Int(minimumBits))")
+        }
+        guard !isPeriodic(window) else { throw HarnessError("\(name): the window is periodic") }
+        let occurrences = source.withUnsafeBytes { Search.occurrences(of: window, in: $0).count }
+        guard occurrences == 1 else { throw HarnessError("\(name): the window occurs \(occurrences) times in its buffer") }
+        return Marker(name: name, bytes: window)
+    }
+}
+
 /// What a scan of a process's whole memory found.
 struct MemoryScanReport: CustomStringConvertible {
     struct Region: CustomStringConvertible {
@@ -58,9 +95,19 @@ struct MemoryScanReport: CustomStringConvertible {
         var description: String { "\(range) \(permissions) \(path.isEmpty ? "[anonymous]" : path): \(reason)" }
     }
 
+    /// The processes scanned: the worker and every descendant.
+    var processes: [Int32] = []
     var regionsRead = 0
     var bytesRead = 0
+    /// Regions that could not be read and are not the kernel's own (`[vvar]`, guard pages):
+    /// `scan` throws when there are any.
     var unreadable: [Region] = []
+    /// Kernel regions that cannot be read by design (not counted as failures).
+    var kernelRegionsSkipped = 0
+    /// Regions that were unmapped between listing and reading them (the process freed them).
+    var regionsVanished = 0
+    /// Wall-clock time of the scan.
+    var seconds = 0.0
     /// Occurrences per marker name, with the region each was found in.
     var hits: [String: [String]] = [:]
 
@@ -68,7 +115,9 @@ struct MemoryScanReport: CustomStringConvertible {
 
     var description: String {
         var lines = [
-            "read \(regionsRead) regions, \(bytesRead / (1 << 20)) MiB; unreadable regions: \(unreadable.count); marker occurrences: \(totalHits)"
+            "processes \(processes), read \(regionsRead) regions, \(bytesRead / (1 << 20)) MiB in \(String(format: "%.1f", seconds)) s; "
+                + "unreadable regions: \(unreadable.count) (kernel's own skipped: \(kernelRegionsSkipped), unmapped meanwhile: \(regionsVanished)); "
+                + "marker occurrences: \(totalHits)"
         ]
         lines += unreadable.map { "  unreadable: \($0)" }
         for (name, places) in hits.sorted(by: { $0.key < $1.key }) where !places.isEmpty {
@@ -84,7 +133,55 @@ struct MemoryScanReport: CustomStringConvertible {
 /// Needs ptrace access to the target (root or CAP_SYS_PTRACE: the worker makes itself
 /// non-dumpable). Regions that cannot be read are counted and reported, never skipped silently.
 enum ProcessMemoryScan {
-    static func scan(pid: Int32, for markers: [Marker]) throws -> MemoryScanReport {
+    /// Scans `pid` and every process descended from it (a worker's helpers, once it has any),
+    /// and throws when a region that is not the kernel's own cannot be read: a scan that could
+    /// not look everywhere proves nothing.
+    /// - Parameter includeDescendants: false scans `pid` alone (a test process, whose children
+    ///   are other tests' workers).
+    static func scan(pid: Int32, for markers: [Marker], includeDescendants: Bool = true) throws -> MemoryScanReport {
+        let started = Date()
+        var report = MemoryScanReport()
+        for marker in markers { report.hits[marker.name] = [] }
+        for process in includeDescendants ? try processTree(of: pid) : [pid] {
+            // A descendant that exited since it was listed holds no memory any more; the root must be there.
+            if process != pid, !FileManager.default.fileExists(atPath: "/proc/\(process)/maps") { continue }
+            try scan(process: process, for: markers, into: &report)
+            report.processes.append(process)
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        guard report.unreadable.isEmpty else {
+            throw HarnessError("the scan could not read every region:\n\(report)")
+        }
+        return report
+    }
+
+    /// `pid` and its descendants, from the parent pid field of every /proc/N/stat.
+    static func processTree(of pid: Int32) throws -> [Int32] {
+        var children: [Int32: [Int32]] = [:]
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
+            guard let process = Int32(entry), let stat = try? ProcFile.read("/proc/\(entry)/stat"),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, let parent = Int32(fields[1]) else { continue }
+            children[parent, default: []].append(process)
+        }
+        var tree = [pid]
+        var index = 0
+        while index < tree.count {
+            tree += (children[tree[index]] ?? []).sorted()
+            index += 1
+        }
+        return tree
+    }
+
+    /// Regions the kernel makes unreadable by design: the vDSO data pages and guard pages
+    /// (`---p`, e.g. below each thread stack and between malloc heaps).
+    static func isKernelUnreadable(path: String, permissions: String) -> Bool {
+        ["[vvar]", "[vvar_vclock]", "[vsyscall]"].contains(path) || permissions.hasPrefix("---")
+    }
+
+    private static func scan(process pid: Int32, for markers: [Marker], into report: inout MemoryScanReport) throws {
         let maps = try ProcFile.read("/proc/\(pid)/maps")
         let descriptor = open("/proc/\(pid)/mem", O_RDONLY)
         guard descriptor >= 0 else {
@@ -92,8 +189,7 @@ enum ProcessMemoryScan {
         }
         defer { close(descriptor) }
 
-        var report = MemoryScanReport()
-        for marker in markers { report.hits[marker.name] = [] }
+        var failed: [MemoryScanReport.Region] = []
         let longest = markers.map(\.bytes.count).max() ?? 1
         let chunkSize = 8 << 20
         var buffer = [UInt8](repeating: 0, count: chunkSize + longest)
@@ -105,7 +201,10 @@ enum ProcessMemoryScan {
             guard bounds.count == 2, let start = UInt64(bounds[0], radix: 16), let end = UInt64(bounds[1], radix: 16) else { continue }
             let permissions = String(fields[1])
             let path = fields.count == 6 ? fields[5].trimmingCharacters(in: .whitespaces) : ""
-            if path == "[vsyscall]" { continue }  // a fixed kernel page, identical in every process
+            if isKernelUnreadable(path: path, permissions: permissions) {
+                report.kernelRegionsSkipped += 1
+                continue
+            }
 
             var offset = start
             var carried = 0
@@ -123,7 +222,8 @@ enum ProcessMemoryScan {
                 buffer.withUnsafeBytes { bytes in
                     for marker in markers {
                         for _ in Search.occurrences(of: marker.bytes, in: UnsafeRawBufferPointer(rebasing: bytes[0..<available])) {
-                            report.hits[marker.name, default: []].append(path.isEmpty ? "[anonymous] \(permissions)" : "\(path) \(permissions)")
+                            report.hits[marker.name, default: []].append(
+                                "pid \(pid) " + (path.isEmpty ? "[anonymous] \(permissions)" : "\(path) \(permissions)"))
                         }
                     }
                 }
@@ -136,15 +236,21 @@ enum ProcessMemoryScan {
                 offset += UInt64(count)
             }
             if let failure, offset == start {
-                report.unreadable.append(.init(range: String(fields[0]), permissions: permissions, path: path, reason: failure))
+                failed.append(.init(range: String(fields[0]), permissions: permissions, path: path, reason: "pid \(pid): \(failure)"))
             } else if let failure {
-                report.unreadable.append(.init(range: String(fields[0]), permissions: permissions, path: path, reason: "partially read: \(failure)"))
+                failed.append(.init(range: String(fields[0]), permissions: permissions, path: path, reason: "pid \(pid): partially read: \(failure)"))
                 report.regionsRead += 1
             } else {
                 report.regionsRead += 1
             }
         }
-        return report
+        guard !failed.isEmpty else { return }
+        // A region the process unmapped while we read it is gone, not hidden: only a region that
+        // is still mapped, with the same bounds, and could not be read makes the scan fail.
+        let current = Set(try ProcFile.read("/proc/\(pid)/maps").split(separator: "\n").map { String($0.prefix { $0 != " " }) })
+        for region in failed {
+            if current.contains(region.range) { report.unreadable.append(region) } else { report.regionsVanished += 1 }
+        }
     }
 }
 
@@ -155,6 +261,19 @@ extension ProcessMemoryScan {
     /// on its own (a mostly-empty mask's deflate stream), because nothing else on a worker thread's
     /// stack produces it.
     static func scanUnusedStacks(pid: Int32, for markers: [Marker]) throws -> MemoryScanReport {
+        var report = MemoryScanReport()
+        for process in try processTree(of: pid) {
+            let part = try unusedStacks(pid: process, for: markers)
+            report.processes.append(process)
+            report.regionsRead += part.regionsRead
+            report.bytesRead += part.bytesRead
+            report.unreadable += part.unreadable
+            report.hits.merge(part.hits) { $0 + $1 }
+        }
+        return report
+    }
+
+    private static func unusedStacks(pid: Int32, for markers: [Marker]) throws -> MemoryScanReport {
         let maps = try ProcFile.read("/proc/\(pid)/maps")
         let regions: [(start: UInt64, end: UInt64)] = maps.split(separator: "\n").compactMap { line in
             let bounds = line.prefix(while: { $0 != " " }).split(separator: "-")

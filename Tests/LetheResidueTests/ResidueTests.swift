@@ -13,25 +13,47 @@ import Glibc
 /// pixels and the plaintext result.
 @Suite("Memory residue of the running worker", .serialized)
 struct ResidueTests {
-    /// Scans the worker's memory, its log and its ledger files, and records an issue for every
-    /// marker found; prints the scan summary.
+    /// Scans the worker's memory (every process of it), its log and its ledger files for every
+    /// form of the photos (`MarkerPhoto.allMarkers()`), and records an issue for every marker
+    /// found; prints the scan summary. A region or file that cannot be read fails the test.
     func expectNoResidue(_ server: ServerProcess, _ photos: [MarkerPhoto], _ scenario: String) throws {
-        let markers = photos.flatMap(\.markers)
+        let markers = try photos.flatMap { try $0.allMarkers() }
         let report = try ProcessMemoryScan.scan(pid: server.pid, for: markers)
-        print("residue scan [\(scenario)]: \(report)")
+        print("residue scan [\(scenario)]: \(markers.count) markers of \(Set(markers.map(\.kind)).count) kinds; \(report)")
         #expect(report.totalHits == 0, "\(scenario): \(report)")
         #expect(report.regionsRead > 0)
+        // The worker's own read-back agrees (the deletion record's wipe_verified).
+        #expect(!server.log.contains("wipe verify failed"), "\(scenario): the worker reported a failed wipe")
+        try expectNoResidueInFiles(server, markers, scenario)
+    }
 
+    /// The worker's log and every file of its ledger; one that cannot be read fails the test
+    /// instead of counting as empty (a file that was removed meanwhile, e.g. rotated, is gone).
+    func expectNoResidueInFiles(_ server: ServerProcess, _ markers: [Marker], _ scenario: String) throws {
         var files = [server.directory.appendingPathComponent("stderr"), server.directory.appendingPathComponent("stdout")]
-        let ledgerFiles = FileManager.default.enumerator(at: server.ledgerDirectory, includingPropertiesForKeys: nil)
-        files += (ledgerFiles?.allObjects as? [URL]) ?? []
+        for relative in try FileManager.default.subpathsOfDirectory(atPath: server.ledgerDirectory.path) {
+            let file = server.ledgerDirectory.appendingPathComponent(relative)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), !isDirectory.boolValue { files.append(file) }
+        }
         for file in files {
-            let bytes = (try? Data(contentsOf: file)) ?? Data()
+            let bytes: Data
+            do { bytes = try Data(contentsOf: file) } catch {
+                guard !FileManager.default.fileExists(atPath: file.path) else {
+                    throw HarnessError("\(scenario): \(file.path) cannot be read, so it cannot be shown free of residue: \(error)")
+                }
+                continue
+            }
             for marker in markers {
                 let hits = bytes.withUnsafeBytes { Search.occurrences(of: marker.bytes, in: $0) }
                 #expect(hits.isEmpty, "\(scenario): \(marker) found in \(file.lastPathComponent)")
             }
         }
+    }
+
+    /// Occurrences per marker kind in `report`.
+    func hitsPerKind(_ markers: [Marker], _ report: MemoryScanReport) -> [String: Int] {
+        markers.reduce(into: [:]) { counts, marker in counts[marker.kind, default: 0] += report.hits[marker.name]?.count ?? 0 }
     }
 
     func client(_ server: ServerProcess, token: String? = nil) -> LetheClient {
@@ -51,26 +73,32 @@ struct ResidueTests {
         return try OHTTPClient(keyConfig: config).encapsulate(inner).encapsulatedRequest
     }
 
-    @Test("after a single request")
-    func single() async throws {
-        let server = try ServerProcess()
-        defer { server.stop() }
-        let photo = try MarkerPhoto.make(seed: 1)
+    /// Sends `photo` for `kind` the way LetheClient does, and returns the inner response.
+    func send(_ photo: MarkerPhoto, kind: String, server: ServerProcess) async throws -> (status: Int, content: Data) {
         // The key configuration first, then the request with its Date: on a loaded machine the
         // fetch can take long enough to make a Date taken before it stale.
         let config = try await client(server).fetchKeyConfigs().first { $0.kemID == OHTTPKEM.x25519.kemID }!
         let (head, content) = try await client(server).send(
             BinaryHTTPRequest.encode(
-                method: "POST", scheme: "http", authority: "127.0.0.1", path: "/v1/analyses?kind=skin",
+                method: "POST", scheme: "http", authority: "127.0.0.1", path: "/v1/analyses?kind=\(kind)",
                 headerFields: [
                     BinaryHTTPField(name: "authorization", value: "Bearer \(server.token)"),
                     BinaryHTTPField(name: "date", value: HTTPDate.format(Date())),
                 ],
                 content: photo.file),
             to: config)
-        #expect(head.status == 200, "\(String(decoding: content.prefix(300), as: UTF8.self))")
+        return (head.status, content)
+    }
+
+    @Test("after a single request")
+    func single() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let photo = try MarkerPhoto.make(seed: 1)
+        let (status, content) = try await send(photo, kind: "skin", server: server)
+        #expect(status == 200, "\(String(decoding: content.prefix(300), as: UTF8.self))")
         // The result marker is real: the answer the device got contains it.
-        #expect(!Search.occurrences(of: photo.resultMarker.bytes, in: content.withUnsafeBytes { UnsafeRawBufferPointer($0) }).isEmpty)
+        #expect(!content.withUnsafeBytes { Search.occurrences(of: photo.resultMarker.bytes, in: $0) }.isEmpty)
         try server.waitForLedgerEntries(1)
         try expectNoResidue(server, [photo], "single request")
     }
@@ -103,8 +131,10 @@ struct ResidueTests {
         defer { server.stop() }
         let photos = try (0..<2).map { try MarkerPhoto.portrait(seed: 800 + UInt64($0)) }
         for photo in photos {
-            let response = try await client(server).analyze(photo: photo.file, kind: "face")
-            #expect(response.face != nil)
+            let (status, content) = try await send(photo, kind: "face", server: server)
+            #expect(status == 200, "\(String(decoding: content.prefix(300), as: UTF8.self))")
+            // The face result marker is real: the answer the device got contains it.
+            #expect(!content.withUnsafeBytes { Search.occurrences(of: photo.resultMarker.bytes, in: $0) }.isEmpty)
         }
         try server.waitForLedgerEntries(photos.count)
         try expectNoResidue(server, photos, "face analyses")
@@ -215,7 +245,36 @@ struct ResidueTests {
         #expect(try server.waitForExit() == 0)
     }
 
-    @Test("the harness finds residue when heap scrubbing is disabled (it can fail)")
+    @Test("negative control: with the arena's wipes and heap scrubbing disabled, the harness finds every kind of marker")
+    func harnessFindsEveryKind() async throws {
+        // The planes, masks and crops live in arena buffers, which are unmapped by their wipe
+        // whatever the heap scrubbing: only with the wipe itself disabled can they be shown findable.
+        let server = try ServerProcess(environment: ["LETHE_UNSAFE_DISABLE_HEAP_SCRUB": "1", "LETHE_TEST_FAULT_WIPE": "skip-all"])
+        defer { server.stop() }
+        #expect(server.log.contains("heap_scrub=OFF"))
+        #expect(server.log.contains("wipe_fault=skip-all"))
+        let portrait = try MarkerPhoto.portrait(seed: 522)
+        // WebP last: libwebp's ARGB words lie in freed heap memory, which later requests reuse.
+        let skin = try [MarkerPhoto.make(seed: 520, format: .png), MarkerPhoto.make(seed: 521, format: .webp)]
+        _ = try await client(server).analyze(photo: portrait.file, kind: "face")
+        var simulating = client(server)
+        simulating.simulation = SimulationOptions(concerns: ["spots", "redness", "pores", "wrinkles", "evenness"], strength: 1, format: "png")
+        _ = try await simulating.analyze(photo: skin[0].file)
+        _ = try await client(server).analyze(photo: skin[1].file)
+        try server.waitForLedgerEntries(3)
+        let markers = try (skin + [portrait]).flatMap { try $0.allMarkers() }
+        let report = try ProcessMemoryScan.scan(pid: server.pid, for: markers)
+        let perKind = hitsPerKind(markers, report)
+        print("residue scan [arena wipes and heap scrubbing disabled]: per kind \(perKind.sorted { $0.key < $1.key }); \(report.description.prefix(400))")
+        #expect(Set(perKind.keys) == LayoutMarkers.kinds, "kinds searched")
+        for (kind, count) in perKind.sorted(by: { $0.key < $1.key }) {
+            #expect(count > 0, "\(kind): not found with every wipe disabled, so the harness could not find it either way")
+        }
+        // The deletion record reports the broken wipes too.
+        #expect(server.log.contains("wipe verify failed"))
+    }
+
+    @Test("negative control: with heap scrubbing disabled, the harness finds what the codecs left (it can fail)")
     func harnessCanFail() async throws {
         let server = try ServerProcess(environment: ["LETHE_UNSAFE_DISABLE_HEAP_SCRUB": "1"])
         defer { server.stop() }
@@ -223,10 +282,53 @@ struct ResidueTests {
         let photos = try (0..<4).map { try MarkerPhoto.make(seed: 500 + UInt64($0), format: $0 % 2 == 0 ? .png : .webp) }
         for photo in photos { _ = try await client(server).analyze(photo: photo.file) }
         try server.waitForLedgerEntries(photos.count)
-        let report = try ProcessMemoryScan.scan(pid: server.pid, for: photos.flatMap(\.markers))
-        print("residue scan [heap scrubbing disabled]: \(report)")
-        #expect(report.totalHits > 0, "without zero-on-free, freed codec buffers should still hold photo data")
+        let markers = try photos.flatMap { try $0.allMarkers() }
+        let report = try ProcessMemoryScan.scan(pid: server.pid, for: markers)
+        let perKind = hitsPerKind(markers, report)
+        print("residue scan [heap scrubbing disabled]: per kind \(perKind.sorted { $0.key < $1.key }); \(report.description.prefix(400))")
+        // Only what libvips and the codecs hold in malloc'd memory can be left by freeing without
+        // zeroing; everything else is in arena buffers (see `harnessFindsEveryKind`).
+        for kind in HeapScrubControl.codecKinds {
+            #expect((perKind[kind] ?? 0) > 0, "\(kind): without zero-on-free, freed codec buffers should still hold it")
+        }
     }
+
+    @Test("a wipe that skips one page is caught by the outside scan and by the deletion record")
+    func skippedPageIsCaught() async throws {
+        let photo = try MarkerPhoto.make(seed: 1300)
+        // The decoded RGB buffer starts on a page boundary: the page that holds the pixel marker.
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = photo.pixelMarkerOffset / page
+        let last = (photo.pixelMarkerOffset + photo.pixelMarker.bytes.count - 1) / page
+        try #require(first == last, "the pixel marker straddles pages \(first) and \(last)")
+        let server = try ServerProcess(environment: ["LETHE_TEST_FAULT_WIPE": "skip-page:\(first)"])
+        defer { server.stop() }
+        #expect(server.log.contains("wipe_fault=skip-page:\(first)"))
+        let (status, _) = try await send(photo, kind: "skin", server: server)
+        #expect(status == 200)
+        try server.waitForLedgerEntries(1)
+
+        // From outside: the page's bytes are still in the worker.
+        let report = try ProcessMemoryScan.scan(pid: server.pid, for: [photo.pixelMarker])
+        print("residue scan [one page left unwiped]: \(report)")
+        #expect(report.hits[photo.pixelMarker.name]?.isEmpty == false, "the outside scan missed the page the wipe skipped")
+        // The deletion record: the read-back saw the page and the entry says the wipe failed.
+        let entries = try FileManager.default.subpathsOfDirectory(atPath: server.ledgerDirectory.path)
+            .filter { $0.hasSuffix(".jsonl") }
+            .map { try String(contentsOf: server.ledgerDirectory.appendingPathComponent($0), encoding: .utf8) }
+            .joined()
+        #expect(entries.contains(#""wipe_verified":false"#), "the deletion record did not report the failed wipe")
+        #expect(!entries.contains(#""wipe_verified":true"#))
+        #expect(server.log.contains("wipe verify failed"))
+    }
+}
+
+/// What the heap-scrubbing negative control expects the codecs to leave in freed heap memory:
+/// libvips' and the decoders' RGB rows, and libwebp's ARGB words for the WebP uploads. Every other
+/// kind lives only in arena buffers, which the wipe unmaps whatever the heap scrubbing (measured:
+/// 0 occurrences of them with scrubbing off; `harnessFindsEveryKind` shows them findable).
+enum HeapScrubControl {
+    static let codecKinds = ["pixels", "libwebp argb"]
 }
 
 @Suite("Residue markers")

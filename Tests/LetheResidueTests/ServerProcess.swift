@@ -83,6 +83,8 @@ final class ServerProcess: @unchecked Sendable {
         guard let port, let adminPort, let token, let pid else {
             let log = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
             if process.isRunning { process.terminate() }
+            // Nothing left behind on this path either (a worker that refused its configuration).
+            try? FileManager.default.removeItem(at: directory)
             throw HarnessError("lethe serve did not start: \(log.suffix(2000))")
         }
         self.port = port

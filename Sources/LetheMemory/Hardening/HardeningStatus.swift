@@ -28,6 +28,7 @@ public struct HardeningStatus: Sendable, Equatable, Codable {
         return "non_dumpable=\(flag(nonDumpable)) core_limit_zero=\(flag(coreLimitZero)) "
             + "mlock=\(flag(memoryLockAvailable))(locked \(lockedBytes) of \(plaintextMappedBytes) plaintext bytes, \(lockFailures) refused) "
             + "heap_scrub=\(flag(heapScrub)) glib_slices=\(flag(glibSlicesScrubbed)) landlock=\(filesystem)"
+            + (WipeFaultInjection.current == .none ? "" : " wipe_fault=\(WipeFaultInjection.current)(TEST ONLY: wipes deliberately broken)")
     }
 
     /// True when every memory mechanism is active (Landlock is judged separately: it is a
@@ -40,6 +41,7 @@ public struct HardeningStatus: Sendable, Equatable, Codable {
         [
             ("non_dumpable", nonDumpable), ("core_limit_zero", coreLimitZero), ("mlock", memoryLockAvailable),
             ("heap_scrub", heapScrub), ("glib_slices", glibSlicesScrubbed), ("landlock", filesystem.isActive),
+            ("wipe_intact", WipeFaultInjection.current == .none),
         ].filter { !$0.1 }.map(\.0)
     }
 }
