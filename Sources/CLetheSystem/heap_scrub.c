@@ -15,7 +15,9 @@
 #include "lethe_system.h"
 
 #include <errno.h>
+#if defined(__linux__)
 #include <malloc.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,9 @@ extern void g_slice_free1(size_t size, void *block) __attribute__((weak));
 
 // scripts/fuzz builds with AddressSanitizer, whose allocator owns malloc/free: handing its blocks
 // to glibc's __libc_free would crash, so fuzz builds (-DLETHE_NO_HEAP_SCRUB) leave free alone.
-#ifdef LETHE_NO_HEAP_SCRUB
+// The interposition relies on glibc (__libc_free, malloc_usable_size): other C libraries (an
+// Apple platform's, where a device app links LetheClient) keep their own free.
+#if defined(LETHE_NO_HEAP_SCRUB) || !defined(__linux__)
 int lethe_heap_scrub_enabled(void) {
     return 0;
 }

@@ -6,6 +6,10 @@
 #define _GNU_SOURCE
 #include "lethe_system.h"
 
+// Landlock and /proc are Linux: elsewhere (a device app on an Apple platform linking LetheClient)
+// the sandbox is unavailable and says so (-ENOSYS), which the worker treats as a loud degradation.
+#if defined(__linux__)
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -129,3 +133,24 @@ int lethe_landlock_verify_signal_scope(void) {
     // Signal 0 to init checks permission only: EPERM under the signal scope, allowed to root without it.
     return kill(1, 0) != 0 && errno == EPERM;
 }
+
+#else
+#include <errno.h>
+
+int lethe_landlock_restrict(const char *writable_directory, const uint16_t *bind_ports, size_t bind_port_count) {
+    (void)writable_directory; (void)bind_ports; (void)bind_port_count;
+    return -ENOSYS;
+}
+
+int lethe_thread_count(void) {
+    return -1;
+}
+
+int lethe_landlock_verify_network(void) {
+    return 0;
+}
+
+int lethe_landlock_verify_signal_scope(void) {
+    return 0;
+}
+#endif

@@ -1,17 +1,26 @@
 #define _GNU_SOURCE
+#define __STDC_WANT_LIB_EXT1__ 1  // memset_s where the C library has it (Apple platforms)
 #include "lethe_system.h"
 
 #include <errno.h>
 #include <malloc.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stdint.h>
+#if defined(__linux__)
 #include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <unistd.h>
 
 void lethe_wipe(void *pointer, size_t length) {
     if (pointer != NULL && length > 0) {
+#if defined(__linux__)
         explicit_bzero(pointer, length);
+#else
+        // C11 Annex K: a store the compiler may not remove (Apple's libc has no explicit_bzero).
+        memset_s(pointer, length, 0, length);
+#endif
     }
 }
 
@@ -38,13 +47,23 @@ int lethe_is_zero(const void *pointer, size_t length) {
     return accumulated == 0 && accumulatedWords == 0;
 }
 
+// prctl and MADV_DONTDUMP are Linux: elsewhere these hardenings are unavailable (-ENOSYS), and
+// core dumps are still turned off by the resource limit below.
 int lethe_set_non_dumpable(void) {
+#if defined(__linux__)
     return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : -errno;
+#else
+    return -ENOSYS;
+#endif
 }
 
 int lethe_get_dumpable(void) {
+#if defined(__linux__)
     int value = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     return value >= 0 ? value : -errno;
+#else
+    return -ENOSYS;
+#endif
 }
 
 int lethe_disable_core_dumps(void) {
@@ -61,7 +80,12 @@ long long lethe_core_limit(void) {
 }
 
 int lethe_madvise_dontdump(void *pointer, size_t length) {
+#if defined(__linux__)
     return madvise(pointer, length, MADV_DONTDUMP) == 0 ? 0 : -errno;
+#else
+    (void)pointer; (void)length;
+    return -ENOSYS;
+#endif
 }
 
 int lethe_mlock(const void *pointer, size_t length) {
@@ -83,7 +107,7 @@ size_t lethe_page_size(void) {
 // Claiming `length` bytes below this frame and zeroing them removes those pieces.
 __attribute__((noinline)) void lethe_wipe_stack_below(size_t length) {
     unsigned char region[length];
-    explicit_bzero(region, length);
+    lethe_wipe(region, length);
     // Keep the array (and so the wipe) even at high optimisation levels.
     __asm__ __volatile__("" : : "r"(region) : "memory");
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import LetheAnalysis
 import LetheEnvelope
@@ -178,20 +179,37 @@ public struct LetheWorker: Sendable {
     /// when configured, CORS and the browser client. Every failure is a problem document.
     /// (Served by `makeServiceGroup`; tests drive it without a socket, `app.test(.router)`.)
     public func makeGatewayRouter() -> Router<BasicRequestContext> {
-        let gatewayRouter = Router()
+        // HEAD answers wherever GET does (RFC 9110 §9.3.2).
+        let gatewayRouter = Router(options: .autoGenerateHeadEndpoints)
         if !configuration.corsOrigins.isEmpty {
             // Added before the routes: Hummingbird applies a middleware to routes registered after it.
             gatewayRouter.add(middleware: GatewayCORSMiddleware(allowedOrigins: Set(configuration.corsOrigins), path: GatewayRoutes.gatewayPath))
-            gatewayRouter.on(RouterPath(GatewayRoutes.gatewayPath), method: .options) { _, _ in
-                Response(status: .noContent, headers: [.allow: "GET, POST, OPTIONS"])
-            }
         }
-        gatewayRouter.add(middleware: ProblemMiddleware())
+        // A plain OPTIONS lists the gateway's methods with or without CORS (openapi.yaml declares it).
+        gatewayRouter.on(RouterPath(GatewayRoutes.gatewayPath), method: .options) { _, _ in
+            Response(status: .noContent, headers: [.allow: Self.gatewayMethods.map(\.rawValue).joined(separator: ", ")])
+        }
+        gatewayRouter.add(middleware: ProblemMiddleware(allowedMethods: Self.gatewayRouterMethods))
         GatewayRoutes(pipeline: pipeline, admission: admission, uploads: uploads).register(on: gatewayRouter)
         if let webClient { WebClientRoutes(files: webClient).register(on: gatewayRouter) }
         LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
         return gatewayRouter
     }
+
+    /// The methods of the OHTTP gateway's path (key discovery, requests, CORS preflight).
+    static let gatewayMethods: [HTTPRequest.Method] = [.get, .head, .post, .options]
+
+    /// Every path of the device port and its methods: any other method on these paths is 405
+    /// with `Allow`. `/web` is listed whether or not the browser client is served (openapi.yaml
+    /// declares it; unserved, its GET answers 404).
+    static let gatewayRouterMethods = AllowedMethods([
+        (GatewayRoutes.gatewayPath, gatewayMethods),
+        ("/healthz", [.get, .head]),
+        ("/ledger", [.get, .head]),
+        ("/ledger/**", [.get, .head]),
+        (WebClientRoutes.pathPrefix, [.get, .head]),
+        (WebClientRoutes.pathPrefix + "/:file", [.get, .head]),
+    ])
 
     /// The operator's routes: probes, metrics, the dashboard and the private records.
     public func makeAdminRouter() -> Router<BasicRequestContext> {

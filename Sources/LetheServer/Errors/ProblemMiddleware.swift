@@ -4,14 +4,27 @@ import LetheMemory
 
 /// Makes every failure of a router answer as a `LetheError` problem document: errors Hummingbird
 /// raises itself (no route, a body over its limit) get the matching Lethe code, anything else is
-/// `internal_error` — never a Swift error description.
+/// `internal_error` — never a Swift error description. A known path asked with a method none of
+/// its routes takes answers 405 `method_not_allowed` with `Allow` (RFC 9110 §15.5.6), not 404.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The router's paths and their methods; without it, every unrouted request is 404.
+    var allowedMethods = AllowedMethods([])
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as LetheError {
             throw error
         } catch let error as any HTTPResponseError {
+            // A path whose methods include this one and still went unrouted is absent (the web
+            // client when it is not served): 404 stays.
+            if error.status == .notFound, let methods = allowedMethods.methods(forPath: request.uri.path), !methods.contains(request.method),
+                let allow = allowedMethods.allowHeader(forPath: request.uri.path)
+            {
+                var response = LetheError(.methodNotAllowed, "this path does not take this method").problemResponse()
+                response.headers[.allow] = allow
+                return response
+            }
             throw LetheError(hummingbirdStatus: error.status)
         } catch {
             // The type, not the description: descriptions may quote what was being processed.

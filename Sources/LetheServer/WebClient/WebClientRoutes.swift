@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LetheMemory
 
 /// Serves the browser client (`--serve-web-client`) on the device port under `/web/`, with a
 /// strict Content-Security-Policy: scripts and styles only from this origin, images only from
@@ -22,10 +23,9 @@ struct WebClientRoutes: Sendable {
             Response(status: .seeOther, headers: [.location: Self.pathPrefix + "/index.html"])
         }
         router.get(RouterPath(Self.pathPrefix + "/:file")) { _, context in
+            // The same problem document as an unserved `/web/…` or any other unknown path.
             guard let name = context.parameters.get("file"), let file = files.file(named: name) else {
-                return Response(
-                    status: .notFound, headers: Self.headers(contentType: "application/json"),
-                    body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"code":"not_found","message":"no such web client file"}}"#)))
+                throw LetheError(.notFound, "no such web client file")
             }
             return Response(status: .ok, headers: Self.headers(contentType: file.contentType), body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
         }
