@@ -7,21 +7,32 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     public var detectorNeighbours: Int
     /// Face box width / image width.
     public var widthFraction: Double
-    /// forehead, left/right cheek, nose, chin, left/right under-eye (left/right = the subject's).
+    /// The zones drawn from the face mesh (forehead, glabella, crow's feet, under-eye, cheeks,
+    /// nose, nasolabial, perioral, chin; left/right = the subject's), each measured on its skin only.
+    /// `box` is the zone polygon's bounding box.
     public var regions: [RegionMeasures]
+    /// Head pose from the face mesh.
+    public var pose: FacePose?
     /// Only with `landmarks=true`: the 468 face-mesh points (MediaPipe's mesh order, e.g. 1 nose
     /// tip, 61/291 mouth corners) as [x, y] in input pixels, to 0.1 px.
     public var landmarks: [[Double]]?
+    /// Only with `landmarks=true`: the face oval, the excluded parts and the zone polygons.
+    public var zones: [FaceZone]?
 
-    public init(box: PixelRect, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures], landmarks: [[Double]]? = nil) {
+    public init(
+        box: PixelRect, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures], pose: FacePose? = nil,
+        landmarks: [[Double]]? = nil, zones: [FaceZone]? = nil
+    ) {
         self.box = box
         self.detectorNeighbours = detectorNeighbours
         self.widthFraction = widthFraction
         self.regions = regions
         self.landmarks = landmarks
+        self.pose = pose
+        self.zones = zones
     }
 
     enum CodingKeys: String, CodingKey {
-        case box, detectorNeighbours = "detector_neighbours", widthFraction = "width_fraction", regions, landmarks
+        case box, detectorNeighbours = "detector_neighbours", widthFraction = "width_fraction", regions, pose, landmarks, zones
     }
 }

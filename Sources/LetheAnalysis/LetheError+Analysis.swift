@@ -25,6 +25,12 @@ extension LetheError.Code {
     public static let faceTooSmall = Self("face_too_small", .unprocessable)
     /// The face, or one of its regions, is cut off by the border.
     public static let faceOutOfBounds = Self("face_out_of_bounds", .unprocessable)
+    /// The face is turned sideways (yaw from the face mesh) beyond the limit.
+    public static let faceYawOutOfRange = Self("face_yaw_out_of_range", .unprocessable)
+    /// The face is tilted up or down (pitch) beyond the limit.
+    public static let facePitchOutOfRange = Self("face_pitch_out_of_range", .unprocessable)
+    /// The head is tilted to a shoulder (roll, the eye line's angle) beyond the limit.
+    public static let faceRollOutOfRange = Self("face_roll_out_of_range", .unprocessable)
 
     // Scalp analysis.
     /// Scalp analysis without the device's scale.
@@ -43,7 +49,8 @@ extension LetheError.Code {
     /// Every code `LetheAnalysis` raises (it also passes on `LetheImaging`'s and `LetheMemory`'s).
     public static let analysisCodes: [Self] = [
         .imageTooSmall, .lightingTooDark, .lightingTooBright, .imageBlurry, .noSkinDetected, .colourCast,
-        .faceNotFound, .multipleFaces, .faceTooSmall, .faceOutOfBounds, .scaleRequired,
+        .faceNotFound, .multipleFaces, .faceTooSmall, .faceOutOfBounds, .faceYawOutOfRange, .facePitchOutOfRange,
+        .faceRollOutOfRange, .scaleRequired,
         .modelUnreadable, .modelUnsupported, .profileUnreadable, .analysisUnavailable,
     ]
 }
@@ -97,6 +104,10 @@ extension LetheError {
 
     static func faceOutOfBounds(_ detail: String) -> LetheError {
         LetheError(.faceOutOfBounds, "the face is cut off by the image border (\(detail))")
+    }
+
+    static func facePose(_ code: LetheError.Code, _ axis: String, _ degrees: Double, _ limit: Double) -> LetheError {
+        LetheError(code, "the face's \(axis) is \(oneDecimal(degrees))°, beyond the ±\(oneDecimal(limit))° the face zones are drawn for; face the camera")
     }
 
     static func regionOutOfBounds(_ region: String) -> LetheError {

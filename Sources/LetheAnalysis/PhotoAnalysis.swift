@@ -41,6 +41,8 @@ public struct PhotoAnalysisResult: Sendable {
     public var measures: SkinAnalysisResult?
     public var face: FaceAnalysisResult?
     public var scalp: ScalpAnalysisResult?
+    /// `kind=face`: the face's skin geometry (the simulations mask with it); never sent as such.
+    var faceGeometry: FaceGeometry?
 }
 
 /// Routes a decoded photo to the analysis of its kind.
@@ -52,11 +54,11 @@ public enum PhotoAnalysis {
         switch settings.kind {
         case .face:
             guard let models = settings.models else { throw .analysisUnavailable("the face model is not loaded") }
-            let (measures, face) = try FaceAnalyzer.analyze(
-                image, detector: models.faceDetector, configuration: settings.quality, face: settings.face,
+            let (measures, face, geometry) = try FaceAnalyzer.analyze(
+                image, models: models, configuration: settings.quality, face: settings.face,
                 measures: settings.measures, millimetresPerPixel: scale, scaleSource: source,
-                landmarker: settings.landmarks ? models.faceLandmarker : nil, arena: arena)
-            return PhotoAnalysisResult(measures: measures, face: face)
+                reportLandmarks: settings.landmarks, arena: arena)
+            return PhotoAnalysisResult(measures: measures, face: face, faceGeometry: geometry)
         case .scalp:
             let result = try ScalpAnalyzer.analyze(
                 image, millimetresPerPixel: scale, scaleSource: source ?? "query", configuration: settings.quality,

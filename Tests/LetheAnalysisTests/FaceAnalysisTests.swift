@@ -16,7 +16,8 @@ struct FaceAnalysisTests {
     /// temple to temple is roughly x 170–275, y 60–165).
     static let expectedFace = PixelRect(x: 170, y: 60, width: 105, height: 105)
 
-    static func detector() throws -> FaceDetector { try AnalysisModels.load(directory: modelsDirectory).faceDetector }
+    static func detector() throws -> FaceDetector { try models().faceDetector }
+    static func models() throws -> AnalysisModels { try AnalysisModels.load(directory: modelsDirectory) }
 
     /// `canvasWidth × canvasHeight` of a flat grey-beige, with the portrait's rows `rows` pasted at each x in `offsets`.
     static func compose(
@@ -67,12 +68,12 @@ struct FaceAnalysisTests {
         #expect(arena.wipeAll().verified)
     }
 
-    @Test("face analysis reports the box and seven regions restricted to skin")
+    @Test("face analysis reports the box and the thirteen mesh zones restricted to skin")
     func faceAnalysis() throws {
         let arena = PlaintextArena()
         let image = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
-        let (measures, face) = try FaceAnalyzer.analyze(image, detector: try Self.detector(), configuration: .init(), arena: arena)
-        #expect(face.regions.count == 7)
+        let (measures, face, _) = try FaceAnalyzer.analyze(image, models: try Self.models(), configuration: .init(), arena: arena)
+        #expect(face.regions.count == 13)
         #expect(face.regions.allSatisfy { $0.skinPixelCount > 0 && $0.skinPixelCount <= $0.box.width * $0.box.height })
         let forehead = try #require(face.regions.first { $0.region == "forehead" })
         let chin = try #require(face.regions.first { $0.region == "chin" })
@@ -96,7 +97,7 @@ struct FaceAnalysisTests {
         }
         #expect(try Self.detector().detect(in: image, arena: arena).isEmpty)
         #expect(throws: analysisError("face_not_found")) {
-            try FaceAnalyzer.analyze(image, detector: try Self.detector(), configuration: .init(minLaplacianVariance: 0), arena: arena)
+            try FaceAnalyzer.analyze(image, models: try Self.models(), configuration: .init(minLaplacianVariance: 0), arena: arena)
         }
         #expect(arena.wipeAll().verified)
     }
@@ -106,7 +107,7 @@ struct FaceAnalysisTests {
         let arena = PlaintextArena()
         let image = try Self.compose(canvasWidth: 1024, canvasHeight: 512, offsets: [0, 512], arena: arena)
         #expect(throws: analysisError("multiple_faces")) {
-            try FaceAnalyzer.analyze(image, detector: try Self.detector(), configuration: .init(), arena: arena)
+            try FaceAnalyzer.analyze(image, models: try Self.models(), configuration: .init(), arena: arena)
         }
         #expect(arena.wipeAll().verified)
     }
@@ -116,7 +117,7 @@ struct FaceAnalysisTests {
         let arena = PlaintextArena()
         let image = try Self.compose(canvasWidth: 1024, canvasHeight: 512, offsets: [0], arena: arena)
         do {
-            _ = try FaceAnalyzer.analyze(image, detector: try Self.detector(), configuration: .init(), arena: arena)
+            _ = try FaceAnalyzer.analyze(image, models: try Self.models(), configuration: .init(), arena: arena)
             Issue.record("expected face_too_small")
         } catch let error as LetheError {
             #expect(error.code.rawValue == "face_too_small")
@@ -132,7 +133,7 @@ struct FaceAnalysisTests {
         // pressed against the top border.
         let image = try Self.compose(canvasWidth: 512, canvasHeight: 442, offsets: [0], rows: 70..<512, arena: arena)
         #expect(throws: analysisError("face_out_of_bounds")) {
-            try FaceAnalyzer.analyze(image, detector: try Self.detector(), configuration: .init(), arena: arena)
+            try FaceAnalyzer.analyze(image, models: try Self.models(), configuration: .init(), arena: arena)
         }
         #expect(arena.wipeAll().verified)
     }
@@ -145,7 +146,7 @@ struct FaceAnalysisTests {
             for i in 0..<(512 * 512) { bytes[i * 3 + 2] = bytes[i * 3 + 2] / 4 }
         }
         do {
-            _ = try FaceAnalyzer.analyze(portrait, detector: try Self.detector(), configuration: .init(), arena: arena)
+            _ = try FaceAnalyzer.analyze(portrait, models: try Self.models(), configuration: .init(), arena: arena)
             Issue.record("expected colour_cast")
         } catch let error as LetheError {
             #expect(error.code.rawValue == "colour_cast")

@@ -51,7 +51,7 @@ enum LayoutMarkers {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let image = try file.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
-        let (_, face) = try FaceAnalyzer.analyze(image, detector: try models().faceDetector, configuration: SkinAnalysisConfiguration(), arena: arena)
+        let (_, face, _) = try FaceAnalyzer.analyze(image, models: try models(), configuration: SkinAnalysisConfiguration(), arena: arena)
         return try resultEncoder.encode(face)
     }
 

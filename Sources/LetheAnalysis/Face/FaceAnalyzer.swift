@@ -17,11 +17,14 @@ public struct FaceAnalysisConfiguration: Sendable, Equatable {
     public var secondaryFaceMinimumSupport: Double
     /// The face box must keep this fraction of its width from every border.
     public var minBorderMarginFraction: Double
+    /// The largest yaw, pitch and roll the face zones are drawn for.
+    public var pose: FacePose.Limits
 
     public init(
         minFaceWidthFraction: Double = 0.15, ignoreBelowFractionOfMinimum: Double = 0.5, minRegionInsideFraction: Double = 0.6,
-        secondaryFaceMinimumSupport: Double = 0.4, minBorderMarginFraction: Double = 0.1
+        secondaryFaceMinimumSupport: Double = 0.4, minBorderMarginFraction: Double = 0.1, pose: FacePose.Limits = FacePose.Limits()
     ) {
+        self.pose = pose
         self.minBorderMarginFraction = minBorderMarginFraction
         self.secondaryFaceMinimumSupport = secondaryFaceMinimumSupport
         self.minFaceWidthFraction = minFaceWidthFraction
@@ -30,17 +33,21 @@ public struct FaceAnalysisConfiguration: Sendable, Equatable {
     }
 }
 
-/// `kind=face`: quality gate (with colour cast) → exactly one face → regions → measures.
+/// `kind=face`: quality gate (with colour cast) → exactly one face (Haar cascade) → face mesh →
+/// pose check → skin mask and zones from the mesh → measures per zone.
 public enum FaceAnalyzer {
-    /// - Returns: the whole-face measures and the face box with per-region measures.
+    /// - Parameter reportLandmarks: include the mesh points and the zone polygons in the result (opt-in).
+    /// - Returns: the whole-face measures, the face box with per-zone measures, and the face's geometry.
     /// - Throws: the quality-gate codes, `colour_cast`, `face_not_found`, `multiple_faces`,
-    ///   `face_too_small`, `face_out_of_bounds`.
+    ///   `face_too_small`, `face_out_of_bounds`, `face_yaw_out_of_range`, `face_pitch_out_of_range`,
+    ///   `face_roll_out_of_range`.
     public static func analyze(
-        _ image: DecodedImage, detector: FaceDetector, configuration: SkinAnalysisConfiguration,
+        _ image: DecodedImage, models: AnalysisModels, configuration: SkinAnalysisConfiguration,
         face faceConfiguration: FaceAnalysisConfiguration = FaceAnalysisConfiguration(),
         measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
-        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, landmarker: FaceLandmarker? = nil, arena: PlaintextArena
-    ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult) {
+        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, reportLandmarks: Bool = false, arena: PlaintextArena
+    ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult, geometry: FaceGeometry) {
+        let detector = models.faceDetector
         let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: true, requireSkin: false, arena: arena)
         arena.release(mask)
 
@@ -52,21 +59,28 @@ public enum FaceAnalyzer {
         if face.x < margin || face.y < margin || face.x + face.width > image.width - margin || face.y + face.height > image.height - margin {
             throw .faceOutOfBounds("the face box \(face.x),\(face.y) \(face.width)×\(face.height) is within \(margin) pixels of the \(image.width)×\(image.height) border")
         }
-        let regions = FaceRegions.regions(for: face)
-        for region in regions {
+        let mesh = try models.faceLandmarker.landmarks(in: image, face: detection, arena: arena)
+        let geometry = FaceGeometry(landmarks: mesh)
+        try geometry.pose.check(faceConfiguration.pose)
+        // The measured crop stays the box's fixed layout (brow to chin, temple to temple); the zones
+        // inside it come from the mesh.
+        let layout = FaceRegions.regions(for: face)
+        for region in layout {
             let inside = region.rect.clipped(width: image.width, height: image.height)
             let fraction = Double(inside.width * inside.height) / Double(max(1, region.rect.width * region.rect.height))
             if fraction < faceConfiguration.minRegionInsideFraction {
                 throw .faceOutOfBounds("only \(Int(fraction * 100))% of the \(region.name) is inside the photo")
             }
         }
-        let crop = PixelRect.enclosing(regions.map(\.rect))!
+        let crop = PixelRect.enclosing(layout.map(\.rect))!
+        let regions = geometry.regions()
         let factor = max(1, face.width / max(1, measures.faceWorkingWidthPixels))
         let scale = millimetresPerPixel ?? measures.faceBoxWidthMillimetres / Double(face.width)
         let source = millimetresPerPixel == nil ? "face_width_estimate" : (scaleSource ?? "query")
 
         let measured = try SkinConcernMeasurer.measure(
-            image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, arena: arena)
+            image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
+            arena: arena)
         let whole = RegionAggregate.combine(measured)
         let boxArea = Double(face.area)
         let result = SkinAnalysisResult(
@@ -74,13 +88,11 @@ public enum FaceAnalyzer {
             skinPixelFraction: Double(whole.skinPixelCount) / boxArea, skinPixelCount: whole.skinPixelCount,
             concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source)
         // Opt-in: the points are derived from the photo and only leave the worker when asked for.
-        let landmarks = try landmarker?.landmarks(in: image, face: detection, arena: arena).points.map {
-            [($0.x * 10).rounded() / 10, ($0.y * 10).rounded() / 10]
-        }
+        let landmarks = reportLandmarks ? mesh.points.map { [($0.x * 10).rounded() / 10, ($0.y * 10).rounded() / 10] } : nil
         let faceResult = FaceAnalysisResult(
             box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(image.width),
-            regions: measured, landmarks: landmarks)
-        return (result, faceResult)
+            regions: measured, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil)
+        return (result, faceResult, geometry)
     }
 
     /// Exactly one face of sufficient size, or the matching error.

@@ -75,7 +75,7 @@ struct LocalContrast {
         // Two rounds: the first background from all (skin) pixels, the second without outliers.
         for round in 0..<2 {
             for i in 0..<count {
-                var weight: Float = useSkinMask ? Float(skin[i]) : 1
+                var weight: Float = useSkinMask ? Float(skin[i] & WorkingImage.skinBit) : 1
                 if round == 1, abs(smoothed[i] - background[i]) >= excludeAbove { weight = 0 }
                 numerator[i] = smoothed[i] * weight
                 // `background` temporarily holds the weights of this round.

@@ -146,7 +146,7 @@ enum MarkDetector {
                     for y in top...bottom {
                         for x in left...right {
                             total += 1
-                            skinCount += Int(mask[y * width + x])
+                            skinCount += Int(mask[y * width + x] & WorkingImage.skinBit)
                         }
                     }
                     // The mark's own pixels may fail the colour rule (a very dark spot); judge its surroundings.

@@ -7,10 +7,13 @@ import LetheMemory
 public struct NamedRegion: Sendable, Equatable {
     public var name: String
     public var rect: PixelRect
+    /// Faces: the zone label the region's pixels carry (`WorkingImage.zones`); 0 = every pixel of `rect`.
+    public var zone: UInt8
 
-    public init(name: String, rect: PixelRect) {
+    public init(name: String, rect: PixelRect, zone: UInt8 = 0) {
         self.name = name
         self.rect = rect
+        self.zone = zone
     }
 }
 
@@ -21,12 +24,15 @@ public struct NamedRegion: Sendable, Equatable {
 enum SkinConcernMeasurer {
     enum MarkKind { case pore, spot, other }
 
+    /// - Parameter face: the face's geometry (`kind=face`): the skin mask and the regions become
+    ///   the face zones'; without it, highlights enclosed by skin count as skin surface.
     static func measure(
         _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
-        configuration: SkinMeasureConfiguration, arena: PlaintextArena
+        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, arena: PlaintextArena
     ) throws(LetheError) -> [RegionMeasures] {
-        let work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
+        var work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
         defer { work.release(arena) }
+        if let face { try work.applyFaceZones(face, arena: arena) } else { try work.markEnclosedSurface(arena: arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
         let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
         defer { detected.release(arena) }
@@ -41,9 +47,10 @@ enum SkinConcernMeasurer {
             }
             let regionMarks = zip(marks, kinds).filter { mark, _ in
                 let cx = mark.centroidX, cy = mark.centroidY
-                return cx >= Double(rect.x) && cx < Double(rect.x + rect.width) && cy >= Double(rect.y) && cy < Double(rect.y + rect.height)
+                guard cx >= Double(rect.x) && cx < Double(rect.x + rect.width) && cy >= Double(rect.y) && cy < Double(rect.y + rect.height) else { return false }
+                return region.zone == 0 || work.zoneLabel(x: Int(cx), y: Int(cy)) == region.zone
             }
-            let stats = work.planes.withUnsafeBytes { planes in
+            let stats = work.withZones { zones in work.planes.withUnsafeBytes { planes in
                 work.skin.withUnsafeBytes { skin in
                     members.withUnsafeBytes { member in
                         contrast.structure.withUnsafeBytes { ridge in
@@ -51,13 +58,13 @@ enum SkinConcernMeasurer {
                                 RegionStatistics.measure(
                                     planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
                                     marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
-                                    background: background.bindMemory(to: Float.self),
+                                    background: background.bindMemory(to: Float.self), zones: region.zone == 0 ? nil : zones, zone: region.zone,
                                     width: work.width, height: work.height, rect: rect, configuration: configuration)
                             }
                         }
                     }
                 }
-            }
+            } }
             results.append(makeResult(
                 region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks,
                 workingMillimetres: workingMillimetres))
@@ -101,6 +108,8 @@ enum SkinConcernMeasurer {
             throw error
         }
         let kinds: [MarkKind] = marks.map { mark in
+            // Faces: a mark centred on no zone (a nostril, a brow, an eye, the lips) is not a skin mark.
+            if work.zones != nil, work.zoneLabel(x: Int(mark.centroidX), y: Int(mark.centroidY)) == 0 { return .other }
             guard mark.surroundingSkinFraction >= configuration.minSurroundingSkinFraction,
                 mark.elongation <= configuration.maxBlobElongation else { return .other }
             let diameter = mark.equivalentDiameter
@@ -207,7 +216,8 @@ struct RegionStatistics {
 
     static func measure(
         planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>,
-        ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration
+        ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, zones: UnsafeBufferPointer<UInt8>? = nil,
+        zone: UInt8 = 0, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration
     ) -> RegionStatistics {
         let count = width * height
         var stats = RegionStatistics()
@@ -217,7 +227,7 @@ struct RegionStatistics {
         for y in rect.y..<(rect.y + rect.height) {
             for x in rect.x..<(rect.x + rect.width) {
                 let i = y * width + x
-                guard skin[i] != 0 else { continue }
+                guard skin[i] & WorkingImage.skinBit != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
                 stats.skinCount += 1
                 guard marks[i] == 0 else { continue }
                 let l = Double(planes[i]), a = Double(planes[count + i]), b = Double(planes[2 * count + i])
@@ -247,21 +257,25 @@ struct RegionStatistics {
         stats.specularChroma = specularChroma
         let curvature = Float(configuration.ridgeMinimumCurvature), anisotropy = Float(configuration.ridgeAnisotropy)
 
-        var red = 0, specular = 0, ridges = 0
+        var red = 0, specular = 0, surfaceSpecular = 0, ridges = 0
+        let specularMargin = Float(configuration.specularMarginLStar)
         var sumSquares = 0.0, sumDeltaE = 0.0
         // Pass 2: deviations, red and specular pixels, ridges.
         for y in rect.y..<(rect.y + rect.height) {
             let up = max(0, y - 1) * width, down = min(height - 1, y + 1) * width, row = y * width
             for x in rect.x..<(rect.x + rect.width) {
                 let i = row + x
+                guard skin[i] != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
                 let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
-                let isSkin = skin[i] != 0
-                if !isSkin {
-                    // Highlights fail the skin colour rule (they are nearly white): count them here.
-                    if l >= specularL, (a * a + b * b).squareRoot() <= specularChroma { specular += 1 }
+                // Shine: brighter than the surrounding skin (the normalised-convolution background,
+                // which leaves highlights out) by the margin, and nearly colourless.
+                let isSpecular = l >= background[i] + specularMargin && (a * a + b * b).squareRoot() <= specularChroma
+                guard skin[i] & WorkingImage.skinBit != 0 else {
+                    // On the skin surface but not skin-coloured (a highlight enclosed by skin, or a face-zone pixel).
+                    if isSpecular { surfaceSpecular += 1 }
                     continue
                 }
-                if l >= specularL, (a * a + b * b).squareRoot() <= specularChroma { specular += 1; continue }
+                if isSpecular { specular += 1; continue }
                 if isRidge(ridgePlane, x: x, row: row, up: up, down: down, width: width, curvature: curvature, anisotropy: anisotropy) { ridges += 1 }
                 guard marks[i] == 0 else { continue }
                 if a >= redLimit { red += 1 }
@@ -274,7 +288,8 @@ struct RegionStatistics {
         }
         let skinCount = Double(max(1, stats.skinCount))
         stats.redFraction = Double(red) / n
-        stats.specularFraction = Double(specular) / (skinCount + Double(specular))
+        // Every pixel once: skin pixels (specular or not) and the specular surface pixels that are not skin-coloured.
+        stats.specularFraction = Double(specular + surfaceSpecular) / (skinCount + Double(surfaceSpecular))
         stats.lStandardDeviation = (sumSquares / n).squareRoot()
         stats.meanDeltaE = sumDeltaE / n
         stats.ridgeFraction = Double(ridges) / skinCount

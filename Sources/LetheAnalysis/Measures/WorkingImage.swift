@@ -15,14 +15,22 @@ struct WorkingImage {
     let factor: Int
     /// `4 × width × height` floats: L*, then a*, then b*, then erythema index planes.
     let planes: SecureBuffer
-    /// `width × height` bytes, 1 = skin.
+    /// `width × height` bytes: `skinBit` = skin; `surfaceBit` = not skin-coloured but on the skin
+    /// surface (a highlight enclosed by skin, or a face-zone pixel that fails the colour check):
+    /// counted by shine only; 0 = elsewhere.
     let skin: SecureBuffer
+    /// Faces: the zone label of each working pixel (`applyFaceZones`), 0 = no zone.
+    var zones: SecureBuffer?
+
+    static let skinBit: UInt8 = 1
+    static let surfaceBit: UInt8 = 2
 
     var pixelCount: Int { width * height }
 
     func release(_ arena: PlaintextArena) {
         arena.release(planes)
         arena.release(skin)
+        if let zones { arena.release(zones) }
     }
 
     /// Input-pixel rectangle → working-pixel rectangle (clipped to the working image).

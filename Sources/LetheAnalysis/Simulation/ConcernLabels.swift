@@ -78,6 +78,13 @@ struct ConcernLabels {
                 }
             }
         }
+        // Faces: nothing outside the zones (eyes, brows, lips, nostrils, hair, background) is labelled or edited.
+        work.withZones { zones in
+            guard let zones else { return }
+            labels.withUnsafeMutableBytes { labelBytes in
+                for i in 0..<count where zones[i] == 0 { labelBytes[i] = 0 }
+            }
+        }
         let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels
         let radius = min(max(6, Int(spotMax.rounded(.up))), max(2, min(work.width, work.height) / 2))
         return ConcernLabels(labels: labels, meanL: Float(stats.meanL), meanA: Float(stats.meanA), meanB: Float(stats.meanB), backgroundRadius: radius)
@@ -133,7 +140,7 @@ struct ConcernLabels {
             for x in 0..<width {
                 let i = row + x
                 if labels[i] & (spot | pore) != 0 { labels[i] |= editable }
-                guard skin[i] != 0 else { continue }
+                guard skin[i] & WorkingImage.skinBit != 0 else { continue }
                 labels[i] |= editable
                 let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
                 if l >= stats.specularL, (a * a + b * b).squareRoot() <= stats.specularChroma { continue }

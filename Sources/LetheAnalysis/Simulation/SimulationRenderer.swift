@@ -80,8 +80,10 @@ public enum SimulationRenderer {
         configuration.spotMaxDiameterPixels *= scale
         let millimetres = (analysis.measures?.millimetresPerPixel ?? settings.millimetresPerPixel).map { $0 / scale }
 
-        let work = try WorkingImage.make(image, crop: crop, factor: 1, arena: arena)
+        var work = try WorkingImage.make(image, crop: crop, factor: 1, arena: arena)
         defer { work.release(arena) }
+        // Faces: the same skin and zones as the measures, so no mask falls on eyes, brows or lips.
+        if let geometry = analysis.faceGeometry { try work.applyFaceZones(geometry.scaled(by: scale), arena: arena) }
         let labels = try ConcernLabels.make(work, workingMillimetres: millimetres, configuration: configuration, arena: arena)
         defer { labels.release(arena) }
 

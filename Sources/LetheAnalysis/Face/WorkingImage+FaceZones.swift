@@ -1,0 +1,108 @@
+import LetheMemory
+
+extension WorkingImage {
+    /// Largest chroma distance √(Δa*² + Δb*²) from the face's median skin colour of a pixel
+    /// that counts as skin, and the largest L* below the median: hair, shadowed background and
+    /// the dark lip line fail, a pink or a brown face passes as itself (no fixed colour rule).
+    static let faceSkinChromaDistance: Float = 14
+    static let faceSkinDarkerLStar: Float = 25
+
+    /// Restricts the skin mask to the face's skin: labels each working pixel with its zone
+    /// (`zones`, 0 = none: outside the oval, inside an eye, brow, lip or nostril part, or outside
+    /// every zone), then keeps as skin (`skinBit`) only labelled pixels near the face's own median
+    /// colour; labelled pixels that fail the colour check are `surfaceBit` (highlights stay
+    /// measurable as shine).
+    mutating func applyFaceZones(_ geometry: FaceGeometry, arena: PlaintextArena) throws(LetheError) {
+        let labels: SecureBuffer
+        do { labels = try arena.allocate(count: pixelCount, bufferClass: .intermediate) } catch {
+            throw .analysisAllocationFailed(error, "the face zone labels")
+        }
+        zones = labels
+        let unassigned: UInt8 = 255
+        let order = FaceGeometry.zonePriority.compactMap { name in geometry.zones.firstIndex { $0.name == name } }
+        labels.withUnsafeMutableBytes { bytes in
+            let label = bytes.bindMemory(to: UInt8.self)
+            for i in 0..<pixelCount { label[i] = 0 }
+            fill(geometry.oval, into: label) { _ in unassigned }
+            for index in order {
+                fill(geometry.zones[index].polygon, into: label) { $0 == unassigned ? UInt8(index + 1) : $0 }
+            }
+            for i in 0..<pixelCount where label[i] == unassigned { label[i] = 0 }
+            for part in geometry.exclusions { fill(part.polygon, into: label) { _ in 0 } }
+        }
+        labels.withUnsafeBytes { labelBytes in
+            planes.withUnsafeBytes { planeBytes in
+                skin.withUnsafeMutableBytes { skinBytes in
+                    Self.keepFaceSkin(
+                        labels: labelBytes.bindMemory(to: UInt8.self), planes: planeBytes.bindMemory(to: Float.self),
+                        skin: skinBytes.bindMemory(to: UInt8.self), count: pixelCount)
+                }
+            }
+        }
+    }
+
+    private static func keepFaceSkin(labels: UnsafeBufferPointer<UInt8>, planes: UnsafeBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>, count: Int) {
+        // Medians from half-unit histograms (aggregates, not pixels).
+        var lHistogram = [Int](repeating: 0, count: 201), aHistogram = [Int](repeating: 0, count: 321), bHistogram = [Int](repeating: 0, count: 321)
+        var labelled = 0
+        @inline(__always) func bin(_ value: Float, offset: Float, bins: Int) -> Int { min(bins - 1, max(0, Int(((value + offset) * 2).rounded()))) }
+        for i in 0..<count where labels[i] != 0 {
+            labelled += 1
+            lHistogram[bin(planes[i], offset: 0, bins: 201)] += 1
+            aHistogram[bin(planes[count + i], offset: 80, bins: 321)] += 1
+            bHistogram[bin(planes[2 * count + i], offset: 80, bins: 321)] += 1
+        }
+        func median(_ histogram: [Int], offset: Float) -> Float {
+            var cumulative = 0
+            for (index, value) in histogram.enumerated() {
+                cumulative += value
+                if cumulative * 2 >= labelled { return Float(index) / 2 - offset }
+            }
+            return 0
+        }
+        let medianL = median(lHistogram, offset: 0), medianA = median(aHistogram, offset: 80), medianB = median(bHistogram, offset: 80)
+        let chromaLimit = faceSkinChromaDistance * faceSkinChromaDistance
+        for i in 0..<count {
+            guard labels[i] != 0 else { skin[i] = 0; continue }
+            let da = planes[count + i] - medianA, db = planes[2 * count + i] - medianB
+            let isSkin = da * da + db * db <= chromaLimit && planes[i] >= medianL - faceSkinDarkerLStar
+            skin[i] = isSkin ? skinBit : surfaceBit
+        }
+    }
+
+    /// Sets `label[i] = value(label[i])` for every working pixel whose centre lies inside
+    /// `polygon` (input pixels; even-odd rule, one scanline per working row).
+    private func fill(_ polygon: [FaceGeometry.Point], into label: UnsafeMutableBufferPointer<UInt8>, value: (UInt8) -> UInt8) {
+        let f = Double(factor)
+        var crossings: [Double] = []
+        for wy in 0..<height {
+            let y = Double(originY) + (Double(wy) + 0.5) * f
+            crossings.removeAll(keepingCapacity: true)
+            var j = polygon.count - 1
+            for i in polygon.indices {
+                let a = polygon[i], b = polygon[j]
+                if (a.y > y) != (b.y > y) { crossings.append(a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y)) }
+                j = i
+            }
+            crossings.sort()
+            var k = 0
+            while k + 1 < crossings.count {
+                let start = max(0, Int(((crossings[k] - Double(originX)) / f - 0.5).rounded(.up)))
+                let end = min(width, Int(((crossings[k + 1] - Double(originX)) / f - 0.5).rounded(.up)))
+                if start < end { for wx in start..<end { label[wy * width + wx] = value(label[wy * width + wx]) } }
+                k += 2
+            }
+        }
+    }
+}
+
+extension FaceGeometry {
+    /// The same geometry in a photo scaled by `factor` (simulations work on a resized photo).
+    func scaled(by factor: Double) -> FaceGeometry {
+        var copy = self
+        copy.oval = oval.map { $0 * factor }
+        copy.exclusions = exclusions.map { Part(name: $0.name, polygon: $0.polygon.map { $0 * factor }) }
+        copy.zones = zones.map { Part(name: $0.name, polygon: $0.polygon.map { $0 * factor }) }
+        return copy
+    }
+}

@@ -1,0 +1,58 @@
+import LetheMemory
+
+extension WorkingImage {
+    /// The zone label at a working pixel (0 without face zones or outside the image).
+    func zoneLabel(x: Int, y: Int) -> UInt8 {
+        guard let zones, x >= 0, y >= 0, x < width, y < height else { return 0 }
+        return zones.withUnsafeBytes { $0[y * width + x] }
+    }
+
+    /// Runs `body` with the zone labels (nil without face zones).
+    func withZones<T>(_ body: (UnsafeBufferPointer<UInt8>?) -> T) -> T {
+        guard let zones else { return body(nil) }
+        return zones.withUnsafeBytes { body($0.bindMemory(to: UInt8.self)) }
+    }
+
+    /// Close-ups: marks the holes of the skin mask — non-skin pixels not connected (4-neighbours,
+    /// through non-skin pixels) to the crop's border — as `surfaceBit`. A highlight on the forehead
+    /// fails the skin colour rule but is enclosed by skin; a white collar, a helmet's glare or a
+    /// pale wall reach the border through other non-skin pixels and stay outside the skin surface.
+    mutating func markEnclosedSurface(arena: PlaintextArena) throws(LetheError) {
+        let queue: SecureBuffer
+        do { queue = try arena.allocate(count: pixelCount * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
+            throw .analysisAllocationFailed(error, "the skin surface queue")
+        }
+        defer { arena.release(queue) }
+        let outside: UInt8 = 4
+        let (width, height) = (self.width, self.height)
+        skin.withUnsafeMutableBytes { skinBytes in
+            queue.withUnsafeMutableBytes { queueBytes in
+                let mask = skinBytes.bindMemory(to: UInt8.self), q = queueBytes.bindMemory(to: Int32.self)
+                var tail = 0
+                func visit(_ i: Int) {
+                    guard mask[i] == 0 else { return }
+                    mask[i] = outside
+                    q[tail] = Int32(i); tail += 1
+                }
+                for x in 0..<width { visit(x); visit((height - 1) * width + x) }
+                for y in 0..<height { visit(y * width); visit(y * width + width - 1) }
+                var head = 0
+                while head < tail {
+                    let i = Int(q[head]); head += 1
+                    let x = i % width, y = i / width
+                    if x > 0 { visit(i - 1) }
+                    if x < width - 1 { visit(i + 1) }
+                    if y > 0 { visit(i - width) }
+                    if y < height - 1 { visit(i + width) }
+                }
+                for i in 0..<(width * height) {
+                    switch mask[i] {
+                    case outside: mask[i] = 0
+                    case 0: mask[i] = Self.surfaceBit
+                    default: break
+                    }
+                }
+            }
+        }
+    }
+}
