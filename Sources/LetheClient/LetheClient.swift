@@ -87,6 +87,10 @@ public struct LetheClient: Sendable {
     /// checkpoint must come with a consistency proof from it (`proveInclusion`). Nil: nothing is
     /// remembered between calls (a device should always set it).
     public var checkpointState: CheckpointState?
+    /// The witnesses whose cosignatures a checkpoint needs ("k of these n", C2SP
+    /// tlog-cosignature) before `proveInclusion` trusts a proof against it. Nil: the log's own
+    /// signature suffices (the operator alone could then show this device a fork).
+    public var witnessPolicy: WitnessPolicy?
     /// The device's clock, which dates every request (RFC 9458 §6.5.1). Replaceable to play a
     /// device whose clock is wrong.
     public var clock: @Sendable () -> Date = { Date() }

@@ -48,6 +48,10 @@ struct Analyze: AsyncParsableCommand {
     var ledgerKey: String?
     @Option(help: "With --server: file keeping the newest verified checkpoint of each log (created if missing); every other checkpoint must be proven consistent with it, or the proof fails with checkpoint_inconsistent.")
     var checkpointState: String?
+    @Option(help: "With --server: a witness's cosigner vkey (name+keyid+base64, from 'lethe witness key'); repeat for several. The checkpoint proving the receipt must carry --witness-quorum of their cosignatures, or the proof fails with witness_quorum_missing.")
+    var witnessKey: [String] = []
+    @Option(help: "With --witness-key: how many of those witnesses must have cosigned. Default all of them.")
+    var witnessQuorum: Int?
     @OptionGroup(title: "Embedded worker (without --server)") var options: ServerOptions
 
     func run() async throws {
@@ -73,6 +77,9 @@ struct Analyze: AsyncParsableCommand {
             }
             var client = LetheClient(serverURL: url, token: token)
             client.checkpointState = checkpointState.map { CheckpointState(file: URL(fileURLWithPath: $0)) }
+            if !witnessKey.isEmpty {
+                do { client.witnessPolicy = try WitnessPolicy(verifierKeys: witnessKey, quorum: witnessQuorum) } catch { throw ValidationError("--witness-key: \(error)") }
+            }
             client.analysisParameters = analysisParameters
             client.simulation = try simulation
             (outcome, deletion) = await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: pinned, session: sessionPhotos)
@@ -98,8 +105,11 @@ struct Analyze: AsyncParsableCommand {
             let simulation = try simulation
             // The embedded worker's key comes from the same process: no need to trust a fetch.
             let workerKey = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
+            // Its witnesses (--witness), all of them required: the proof line names those that cosigned.
+            let policy = try configuration.witnesses.isEmpty ? nil : WitnessPolicy(witnesses: configuration.witnesses.map(\.verifier), quorum: configuration.witnesses.count)
             (outcome, deletion) = try await worker.withRunningServer { ports in
                 var client = LetheClient(serverURL: URL(string: "http://\(host):\(ports.gateway)")!, token: deviceToken)
+                client.witnessPolicy = policy
                 client.analysisParameters = parameters
                 client.simulation = simulation
                 return await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: workerKey, session: sessionPhotos)
@@ -191,7 +201,7 @@ struct Analyze: AsyncParsableCommand {
             guard let receipt else { return (outcome, "") }
             do {
                 let proven = try await client.proveInclusion(of: receipt, verifier: key)
-                return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified ? "yes" : "NO"), proof ok (log entry #\(proven.index), checkpoint \(proven.checkpoint.size))")
+                return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified ? "yes" : "NO"), proof ok (log entry #\(proven.index), checkpoint \(proven.checkpoint.size)\(Self.witnessed(proven, policy: client.witnessPolicy)))")
             } catch {
                 return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin): receipt signature ok, inclusion proof FAILED: \(error)")
             }
@@ -202,6 +212,12 @@ struct Analyze: AsyncParsableCommand {
             }
             return (outcome, "")
         }
+    }
+
+    /// ", cosigned by w1, w2 (2 of 3 required)", or nothing without a witness policy.
+    static func witnessed(_ proven: ProvenDeletion, policy: WitnessPolicy?) -> String {
+        guard let policy else { return "" }
+        return ", cosigned by \(proven.cosigners.joined(separator: ", ")) (\(policy.quorum) of \(policy.witnesses.count) required)"
     }
 
     private func report(_ outcome: Result<AnalysisResponse, LetheClientError>, deletion: String, ledgerDirectory: String?) throws {
