@@ -66,6 +66,31 @@ public struct WitnessServer: Sendable {
             services: [application(onListening: onListening)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }
 
+    /// Starts the witness on its port, runs `body` with the bound port, then stops it.
+    public func withRunning<Result: Sendable>(_ body: @escaping @Sendable (_ port: Int) async throws -> Result) async throws -> Result {
+        let (bound, continuation) = AsyncStream.makeStream(of: Int.self)
+        let group = ServiceGroup(configuration: .init(
+            services: [application { continuation.yield($0); continuation.finish() }], gracefulShutdownSignals: [], logger: logger))
+        return try await withThrowingTaskGroup(of: Result?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            defer { tasks.cancelAll() }
+            var iterator = bound.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw LetheError(.witnessStateUnavailable, "the witness did not start listening") }
+            do {
+                let result = try await body(port)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
     /// The tlog-witness status of each refusal (the spec fixes 403 and 409, which the general
     /// disposition mapping does not produce), with the gateway's problem document.
     static func refusal(_ error: LetheError) -> Response {
