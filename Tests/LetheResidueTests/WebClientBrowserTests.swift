@@ -126,9 +126,22 @@ struct WebClientBrowserTests {
             + "&other_ledger_key=\(Self.escaped(otherKey))&photo=astronaut.png&kind=face"
             + "&simulate=\(Self.concerns.joined(separator: ","))&strength=0.5&max_dimension=512"
         let url = "\(server.baseURL)/web/test.html?\(query)"
-        let results = try Self.results(try Self.chromium(["--dump-dom"], url))
+        let dom = try Self.chromium(["--dump-dom"], url)
+        let results = try Self.results(dom)
         #expect(results["status"] as? String == "done", "\(results["error"] ?? "")")
         #expect(results["receipt_request_id"] as? Bool == true)
+        #expect(results["request_id_is_the_pages"] as? Bool == true)
+        #expect(results["truncated_response"] as? String == "malformed_response")
+        // Each failure is shown in the page as one line: code, what happened, what to check.
+        for (name, start, advice) in [
+            ("wrong_key_config", "decryption_failed (HTTP 400): ", "; check the key configuration: it is not this worker's key"),
+            ("truncated_response", "malformed_response: ", "; check any proxy or relay between the device and the worker"),
+            ("tampered_receipt", "note_signature_invalid: ", "; check the worker and any relay: a signature does not verify"),
+        ] {
+            let line = results["\(name)_line"] as? String ?? ""
+            #expect(line.hasPrefix(start) && line.contains(advice) && !line.contains("\n"), "\(name): \(line)")
+            #expect(dom.contains("id=\"message-\(name)\">\(start)"), "\(name) is not shown in the page")
+        }
         let index = try #require(results["receipt_index"] as? Int)
         #expect(try #require(results["proof_checkpoint_size"] as? Int) > index)
         #expect(results["tampered_response"] as? String == "response_decryption_failed")
