@@ -12,7 +12,7 @@ import FoundationNetworking
 /// started with `--serve-web-client true`: RFC 9458 Appendix A byte for byte in the browser, the
 /// fixture portrait analysed end to end with the same measures `LetheClient` gets, the receipt's
 /// signature and inclusion proof checked with the pinned ledger key, and tampering refused by code.
-@Suite("Browser client in Chromium", .serialized)
+@Suite("Browser client in Chromium", .serialized, .tags(.needsChromium))
 struct WebClientBrowserTests {
     /// The query that both clients send (face, every face concern simulated).
     static let concerns = ["spots", "redness", "pores", "wrinkles", "evenness"]
@@ -35,6 +35,7 @@ struct WebClientBrowserTests {
     /// Runs Chromium headless on `url` with a fresh profile. Virtual time lets the page's fetches
     /// and WebCrypto work finish (network waits pause it) before the DOM is dumped.
     static func chromium(_ arguments: [String], _ url: String) throws -> String {
+        guard RequiredTool.installed("chromium") else { throw HarnessError("chromium is not installed") }
         let profile = "/tmp/lethe-chromium-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: profile) }
         // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
