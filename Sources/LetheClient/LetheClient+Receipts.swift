@@ -79,7 +79,7 @@ extension LetheClient {
                 guard let hash = Data(base64Encoded: encoded) else { throw LetheClientError.checkpointInconsistent("bad hash") }
                 return hash
             }
-        } catch let error as LetheClientError where error.code == "unexpected_response" {
+        } catch let error as LetheClientError where error.status != 0 {
             proof = nil
         } catch {
             throw LetheClientError.wrapping(error)
@@ -199,11 +199,8 @@ extension LetheClient {
         guard let url = URL(string: path, relativeTo: serverURL.appendingPathComponent("/")) else {
             throw LetheClientError(code: "unexpected_response", status: 0, message: "bad path \(path)")
         }
-        let (body, response) = try await URLSession.shared.data(from: url)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            throw LetheClientError(code: "unexpected_response", status: status, message: "\(path) answered \(status)")
-        }
+        let (body, response) = try await load(URLRequest(url: url))
+        guard response.statusCode == 200 else { throw Self.refusal(response, body: body, what: path) }
         return body
     }
 }

@@ -52,7 +52,23 @@ struct Analyze: AsyncParsableCommand {
     var witnessKey: [String] = []
     @Option(help: "With --witness-key: how many of those witnesses must have cosigned. Default all of them.")
     var witnessQuorum: Int?
+    @Option(help: "With --server: seconds each exchange with the worker may take before it fails with worker_timeout (1–3600).")
+    var timeoutSeconds: Int = 60
     @OptionGroup(title: "Embedded worker (without --server)") var options: ServerOptions
+
+    /// Exit statuses besides 0 (done) and ArgumentParser's 64 (usage): what a script can act on.
+    enum Exit {
+        /// The worker refused the request with one of its codes (HTTP status in the message).
+        static let refused: Int32 = 2
+        /// The worker was not reached or its answer did not arrive whole: nothing was decided.
+        static let unreachable: Int32 = 3
+        /// The answer, its receipt or a key did not verify on this side.
+        static let unverified: Int32 = 4
+
+        static func status(of error: LetheClientError) -> Int32 {
+            error.status != 0 ? refused : error.isTransport ? unreachable : unverified
+        }
+    }
 
     func run() async throws {
         guard let photoBytes = FileManager.default.contents(atPath: photo) else {
@@ -69,13 +85,15 @@ struct Analyze: AsyncParsableCommand {
         let outcome: Result<AnalysisResponse, LetheClientError>
         let deletion: String
         if let server {
-            guard let token, let url = URL(string: server) else {
-                throw ValidationError("--server needs a URL and --token")
+            guard let token, let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ValidationError("--server needs an http or https URL and --token")
             }
+            guard (1...3600).contains(timeoutSeconds) else { throw ValidationError("--timeout-seconds must be 1–3600, got \(timeoutSeconds)") }
             let pinned = try ledgerKey.map { key in
                 do { return try NoteVerifier(verifierKey: key) } catch { throw ValidationError("--ledger-key: \(error)") }
             }
             var client = LetheClient(serverURL: url, token: token)
+            client.timeoutSeconds = TimeInterval(timeoutSeconds)
             client.checkpointState = checkpointState.map { CheckpointState(file: URL(fileURLWithPath: $0)) }
             if !witnessKey.isEmpty {
                 do { client.witnessPolicy = try WitnessPolicy(verifierKeys: witnessKey, quorum: witnessQuorum) } catch { throw ValidationError("--witness-key: \(error)") }
@@ -235,7 +253,8 @@ struct Analyze: AsyncParsableCommand {
             try writeRenderings(response)
         case .failure(let error):
             requestID = error.requestID
-            FileHandle.standardError.write(Data("error: \(error.code) (HTTP \(error.status)): \(error.message)\n".utf8))
+            // One line a person can act on: the code, what happened, what to check.
+            FileHandle.standardError.write(Data("error: \(error.line)\n".utf8))
         }
         if let ledgerDirectory, !json {
             let entries = (try? DeletionLedger.readEntries(in: URL(fileURLWithPath: ledgerDirectory))) ?? []
@@ -249,6 +268,6 @@ struct Analyze: AsyncParsableCommand {
             }
         }
         if !deletion.isEmpty, !json { print(deletion) }
-        if case .failure = outcome { throw ExitCode(2) }
+        if case .failure(let error) = outcome { throw ExitCode(Exit.status(of: error)) }
     }
 }

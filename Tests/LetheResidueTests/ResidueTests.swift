@@ -11,7 +11,7 @@ import Glibc
 /// Zero residue, proven from outside: the real `lethe serve` binary handles marker photos, then
 /// its whole memory is read through /proc/PID/mem and searched for the photo file's bytes, its
 /// pixels and the plaintext result.
-@Suite("Memory residue of the running worker", .serialized)
+@Suite("Memory residue of the running worker", .serialized, .tags(.needsRoot, .needsPtrace))
 struct ResidueTests {
     /// Scans the worker's memory (every process of it), its log and its ledger files for every
     /// form of the photos (`MarkerPhoto.allMarkers()`), and records an issue for every marker
