@@ -51,7 +51,7 @@ def main():
         body = format_add_checkpoint_request(step["old"], [base64.b64decode(h) for h in step["proof"]], step["note"].encode())
         request = urllib.request.Request(plan["url"].rstrip("/") + "/add-checkpoint", data=body, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=300) as response:
                 status, content_type, answer = response.status, response.headers.get("Content-Type"), response.read()
         except urllib.error.HTTPError as error:
             status, content_type, answer = error.code, error.headers.get("Content-Type"), error.read()

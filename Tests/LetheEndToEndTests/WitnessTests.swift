@@ -47,8 +47,11 @@ extension LedgerEndToEndTests {
         var logger = Logger(label: "lethe-witness-test")
         logger.logLevel = .critical
         let witness = try Witness(signer: signer, logs: logs, stateDirectory: stateDirectory)
-        return try await WitnessServer(witness: witness, port: 0, logger: logger).withRunning { port in
-            try await body(URL(string: "http://127.0.0.1:\(port)")!)
+        // On threads no other test can block, like the workers (WorkerHarness).
+        return try await withTaskExecutorPreference(DedicatedExecutor.shared) {
+            try await WitnessServer(witness: witness, port: 0, logger: logger).withRunning { port in
+                try await body(URL(string: "http://127.0.0.1:\(port)")!)
+            }
         }
     }
 

@@ -36,3 +36,11 @@ public struct WitnessEndpoint: Sendable, Equatable {
         return URL(string: text + "/add-checkpoint")!
     }
 }
+
+/// Shown as its two strings (`lethe config check --show-resolved` dumps the configuration; a
+/// `URL` would dump its storage's address).
+extension WitnessEndpoint: CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(self, children: ["verifier": verifier.verifierKey, "submissionPrefix": submissionPrefix.absoluteString])
+    }
+}
