@@ -207,7 +207,8 @@ struct ResidueTests {
         let partial = try await envelope(for: midUpload, server: server)
         let uploading = try RawConnection(port: server.port)
         try uploading.send(RawConnection.head(contentLength: partial.count) + partial.prefix(partial.count / 2))
-        usleep(200_000)
+        // The worker is receiving the body (an event, not a guess at how long that takes).
+        try await server.waitForMetric("lethe_uploads_in_progress", toBe: 1)
         uploading.abort()
 
         let complete = try await envelope(for: midResponse, server: server)
@@ -235,7 +236,8 @@ struct ResidueTests {
         // A slow upload keeps the worker draining after SIGTERM.
         let slow = try RawConnection(port: server.port)
         try slow.send(RawConnection.head(contentLength: 10_000) + Data(repeating: 0, count: 100))
-        usleep(100_000)
+        // SIGTERM only once the worker holds the upload: before, it has nothing to drain and exits.
+        try await server.waitForMetric("lethe_uploads_in_progress", toBe: 1)
         server.signal(SIGTERM)
         usleep(500_000)
         #expect(server.process.isRunning, "the worker should still be draining the slow upload")

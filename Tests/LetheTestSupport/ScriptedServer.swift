@@ -155,9 +155,17 @@ public final class ScriptedServer: @unchecked Sendable {  // mutable state only 
 
     /// Sends `request` to the worker on `port` and reads its one answer.
     private static func forward(_ request: Data, toPort port: Int) -> Data? {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
+        guard let descriptor = try? connectToLoopback(port: port) else { return nil }
         defer { close(descriptor) }
+        writeAll(descriptor, request)
+        var pending = Data()
+        return readMessage(descriptor, pending: &pending)?.raw
+    }
+
+    /// A TCP socket connected to 127.0.0.1:`port`; the caller closes it.
+    public static func connectToLoopback(port: Int) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw ScriptedServerError("socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -165,10 +173,12 @@ public final class ScriptedServer: @unchecked Sendable {  // mutable state only 
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return nil }
-        writeAll(descriptor, request)
-        var pending = Data()
-        return readMessage(descriptor, pending: &pending)?.raw
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw ScriptedServerError("connect: \(reason)")
+        }
+        return descriptor
     }
 
     private static func writeAll(_ descriptor: Int32, _ data: Data) {
