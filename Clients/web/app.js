@@ -2,7 +2,7 @@
 // The photo's bytes live only in this module's variables (no form, no storage) and are zeroed
 // when cleared or replaced; result images are object URLs revoked on clear.
 import { LetheWebClient } from './lethe-client.js';
-import { renderResult, revokeImages } from './view.js';
+import { errorLine, renderResult, revokeImages } from './view.js';
 
 const $ = (id) => document.getElementById(id);
 const fragment = new URLSearchParams(location.hash.slice(1));
@@ -49,9 +49,9 @@ async function analyse() {
     let proofError = null;
     try { proven = await client.proveInclusion(receipt); } catch (error) { proofError = error; }
     renderResult($('result'), response, proven, proofError);
-    status(proofError ? `Analysed; the deletion proof failed (${proofError.code}).` : 'Analysed; deletion proven.', Boolean(proofError));
+    status(proofError ? `Analysed; the deletion proof failed: ${errorLine(proofError)}` : 'Analysed; deletion proven.', Boolean(proofError));
   } catch (error) {
-    status(`${error.code ?? 'client_error'}: ${error.message}`, true);
+    status(errorLine(error), true);
   } finally {
     $('analyse').disabled = !photo;
   }

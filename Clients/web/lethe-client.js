@@ -7,6 +7,58 @@ import { chacha20Poly1305Open } from './chacha20poly1305.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * What to check, by code: the client's own codes, the envelope and ledger codes it raises, and the
+ * worker's codes whose cause is on the device (the same advice as LetheClient's).
+ */
+const CHECKS = {
+  worker_unreachable: 'that the worker runs and that the page\'s server URL names its host and port (and that no firewall is in between)',
+  worker_timeout: 'that the worker is up and not overloaded (its /healthz and metrics), or allow more time (timeoutMilliseconds)',
+  response_truncated: 'the network and any proxy or relay between the device and the worker: the answer was cut off',
+  unexpected_response: 'that the URL is a Lethe worker\'s (or its OHTTP relay\'s), not another service or a captive portal',
+  no_usable_key: 'the worker\'s key configurations (/.well-known/ohttp-gateway): this client needs an X25519 key',
+  malformed_key_config: 'the key configuration: the pinned one, or what the URL serves at /.well-known/ohttp-gateway, is not RFC 9458 §3',
+  malformed_response: 'any proxy or relay between the device and the worker: the encrypted answer is cut short or not OHTTP',
+  response_decryption_failed: 'any proxy or relay between the device and the worker: the encrypted answer was altered, or is another request\'s',
+  malformed_bhttp: 'the worker\'s version and any relay: the decrypted answer is not Binary HTTP',
+  encapsulation_failed: 'the key configuration: its public key is not usable for HPKE',
+  unsupported_suite: 'the key configuration\'s KDF and AEAD against what the worker offers',
+  receipt_missing: 'the worker\'s version and any relay that drops headers: the Lethe-Receipt header did not arrive',
+  receipt_unbound: 'the worker and any relay: the receipt (or answer) is for another request than this one',
+  receipt_malformed: 'any relay between the device and the worker: the receipt does not decrypt or is not a receipt',
+  verifier_key_invalid: 'the pinned ledger key (lethe-ledger-key): it should be what `lethe keys ledger` prints, name+keyid+base64',
+  note_malformed: 'the worker URL and any relay: the signed note is not of its documented form',
+  note_unsigned: 'the pinned ledger key (lethe-ledger-key): it is not the key of this worker\'s log',
+  note_signature_invalid: 'the worker and any relay: a signature does not verify, so the receipt or checkpoint was altered',
+  checkpoint_malformed: 'the worker URL and any relay: the checkpoint is not of its documented form',
+  checkpoint_origin_mismatch: 'the pinned ledger key (lethe-ledger-key): the checkpoint is of another log',
+  checkpoint_timeout: 'the worker\'s checkpoint period and its /ledger routes: no checkpoint covered the receipt in time',
+  inclusion_proof_invalid: 'the worker\'s log: the published entry or its proof does not match the receipt',
+  request_too_large: 'the photo\'s size',
+  unknown_key_id: 'the pinned key configuration: the worker rotated its keys, fetch /.well-known/ohttp-gateway again',
+  decryption_failed: 'the key configuration: it is not this worker\'s key (a wrong pin, or a relay that alters requests)',
+  request_stale: 'the device\'s clock: it is further from the worker\'s than its replay window',
+  missing_token: 'the device token: none was sent',
+  invalid_token: 'the device token: the worker does not know it',
+  request_replayed: 'nothing on the device: send the request again, newly encrypted',
+};
+
+/** Advice by the worker's status, for its codes without advice of their own. */
+function checkForStatus(status) {
+  switch (status) {
+    case 400: return 'the request (photo, kind and parameters): the message says which part the worker refused';
+    case 401: return 'the device token';
+    case 404: case 405: return 'the worker URL: it should be the worker\'s base URL, without a path';
+    case 408: return 'the network\'s upload speed: the worker closes uploads slower than its minimum rate';
+    case 413: return 'the photo\'s size against the worker\'s limits';
+    case 415: return 'the photo\'s format: JPEG, PNG, WebP or HEIF';
+    case 422: return 'the photo itself (framing, focus, lighting): the message gives the measured value';
+    case 429: case 503: return 'nothing on the device: the worker is busy or not ready, retry later';
+    case 500: return 'the worker\'s log: this is a fault of the worker, not of the request';
+    default: return 'the worker\'s log and version: it answered a status this client does not know';
+  }
+}
+
 /** A refused or failed exchange: a stable snake_case code (the contract) and a message for people. */
 export class LetheWebError extends Error {
   constructor(code, message, status = 0, requestID = null) {
@@ -17,6 +69,19 @@ export class LetheWebError extends Error {
     this.requestID = requestID;
     this.receipt = null;
   }
+
+  /** What a person should check about this failure. */
+  get check() { return CHECKS[this.code] ?? checkForStatus(this.status); }
+
+  /** The whole failure on one line: code, status when the worker answered, message, what to check. */
+  get line() {
+    return `${this.code}${this.status ? ` (HTTP ${this.status})` : ''}: ${String(this.message).replace(/\s*\n\s*/g, ' ')}; check ${this.check}`;
+  }
+}
+
+/** A new request id: 128 random bits as 32 lowercase hex digits (the worker records it). */
+export function newRequestID() {
+  return toHex(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 // ---- bytes -------------------------------------------------------------------------------------
@@ -493,6 +558,16 @@ export function imfFixdate(date) {
 }
 
 /**
+ * A non-200 answer as an error: the RFC 9457 problem document's code and title when the body is
+ * one (the worker's routes answer their failures so), `unexpected_response` otherwise.
+ */
+function refusal(response, body, what) {
+  let problem = null;
+  try { problem = JSON.parse(new TextDecoder().decode(body)); } catch { /* not JSON */ }
+  return new LetheWebError(problem?.code ?? 'unexpected_response', problem?.title ?? `${what} answered ${response.status}`, response.status);
+}
+
+/**
  * The device side in a page: discovers the worker's key, encrypts the photo to it, opens the
  * answer and proves the deletion receipt against the ledger key the page pins.
  */
@@ -503,13 +578,16 @@ export class LetheWebClient {
    * @param {string} options.token the device's bearer token (travels only inside the encrypted request).
    * @param {string} options.ledgerKey the worker's C2SP verifier key, pinned (never fetched).
    * @param {Uint8Array} [options.keyConfig] a pinned key configuration instead of key discovery.
+   * @param {number} [options.timeoutMilliseconds] bound of each exchange (default one minute).
    */
-  constructor({ serverURL = globalThis.location?.origin, token, ledgerKey, keyConfig = null }) {
+  constructor({ serverURL = globalThis.location?.origin, token, ledgerKey, keyConfig = null, timeoutMilliseconds = 60000 }) {
     this.serverURL = new URL(serverURL);
     this.token = token;
     this.ledgerKey = ledgerKey;
     this.pinnedKeyConfig = keyConfig;
-    /** Test hook: called with the encapsulated response bytes before they are opened. */
+    /** How long each exchange with the worker may take before it fails with `worker_timeout`. */
+    this.timeoutMilliseconds = timeoutMilliseconds;
+    /** Test hook: called with the encapsulated response bytes before they are opened; may return others. */
     this.responseHook = null;
     /** Test hook: called with the opened receipt note before its signature is checked. */
     this.receiptHook = null;
@@ -517,11 +595,24 @@ export class LetheWebClient {
 
   url(path) { return new URL(path, this.serverURL); }
 
-  async fetchOrFail(input, init) {
+  /** `fetch` with the client's timeout; a failure to connect or to answer in time as its code. */
+  async fetchOrFail(input, init = {}) {
     try {
-      return await fetch(input, init);
-    } catch {
-      throw new LetheWebError('worker_unreachable', `no answer from ${this.serverURL.origin}: check the address and that the worker runs`);
+      return await fetch(input, { ...init, signal: AbortSignal.timeout(this.timeoutMilliseconds) });
+    } catch (error) {
+      // A page learns no more than this: fetch hides refused, DNS and TLS failures alike.
+      if (error?.name === 'TimeoutError') throw new LetheWebError('worker_timeout', `${this.serverURL.host} did not answer in time`);
+      throw new LetheWebError('worker_unreachable', `${this.serverURL.host} could not be reached`);
+    }
+  }
+
+  /** The body of `response`; an answer cut off on the way is `response_truncated`. */
+  async bodyOf(response) {
+    try {
+      return new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      if (error?.name === 'TimeoutError') throw new LetheWebError('worker_timeout', `${this.serverURL.host} did not finish its answer in time`);
+      throw new LetheWebError('response_truncated', `the connection to ${this.serverURL.host} ended before the whole answer arrived`);
     }
   }
 
@@ -529,8 +620,9 @@ export class LetheWebClient {
   async keyConfig() {
     if (this.pinnedKeyConfig) return parseKeyConfig(this.pinnedKeyConfig);
     const response = await this.fetchOrFail(this.url('/.well-known/ohttp-gateway'), { headers: { accept: 'application/ohttp-keys' } });
-    if (response.status !== 200) throw new LetheWebError('unexpected_response', `key discovery answered ${response.status}`, response.status);
-    const configs = parseKeyConfigs(new Uint8Array(await response.arrayBuffer()));
+    const body = await this.bodyOf(response);
+    if (response.status !== 200) throw refusal(response, body, 'key discovery');
+    const configs = parseKeyConfigs(body);
     const config = configs.find((c) => c.kemID === KEM_X25519);
     if (!config) throw new LetheWebError('no_usable_key', 'the worker publishes no X25519 key');
     return config;
@@ -546,9 +638,13 @@ export class LetheWebClient {
     const query = new URLSearchParams(Object.entries(parameters).filter(([, v]) => v !== undefined && v !== null && v !== ''));
     let date = new Date();
     for (let attempt = 0; ; attempt += 1) {
+      // The device's own request id, sent inside the encryption: the worker records it, so that
+      // the receipt proves the deletion of this request only (as LetheClient does).
+      const requestID = newRequestID();
       const inner = encodeRequest({
         method: 'POST', scheme: this.serverURL.protocol.replace(':', ''), authority: this.serverURL.host, path: `/v1/analyses?${query}`,
-        fields: [['authorization', `Bearer ${this.token}`], ['content-type', photo.type || 'application/octet-stream'], ['date', imfFixdate(date)]],
+        fields: [['authorization', `Bearer ${this.token}`], ['content-type', photo.type || 'application/octet-stream'], ['date', imfFixdate(date)],
+          ['lethe-request-id', requestID]],
         content: photo.bytes,
       });
       let exchanged;
@@ -558,8 +654,22 @@ export class LetheWebClient {
         // The inner request holds a copy of the photo: zero it whatever happened.
         inner.fill(0);
       }
-      const { status, head, content, receipt, outerDate } = exchanged;
-      if (status === 200) return { response: JSON.parse(new TextDecoder().decode(content)), receipt };
+      const { status, head, content, outerDate } = exchanged;
+      // A receipt counts only when its record names this request.
+      const receipt = exchanged.receipt?.requestID === requestID ? exchanged.receipt : null;
+      if (status === 200) {
+        let response;
+        try { response = JSON.parse(new TextDecoder().decode(content)); } catch {
+          throw new LetheWebError('unexpected_response', 'the worker\'s answer is not the documented JSON');
+        }
+        if (response.request_id !== requestID) {
+          throw new LetheWebError('receipt_unbound', `the answer is for request ${response.request_id}, not for this page's ${requestID}`);
+        }
+        if (!receipt) {
+          throw new LetheWebError('receipt_unbound', `the receipt is for request ${exchanged.receipt?.requestID}, not for this page's ${requestID}`);
+        }
+        return { response, receipt };
+      }
       let failure = null;
       try { failure = JSON.parse(new TextDecoder().decode(content)); } catch { /* not the documented JSON */ }
       const code = failure?.error?.code ?? 'unexpected_response';
@@ -583,14 +693,10 @@ export class LetheWebClient {
     const response = await this.fetchOrFail(this.url('/.well-known/ohttp-gateway'), {
       method: 'POST', headers: { 'content-type': 'message/ohttp-req' }, body: encapsulated,
     });
-    const body = new Uint8Array(await response.arrayBuffer());
-    if (response.status !== 200) {
-      // RFC 9458 §5.2: the envelope itself was refused; the body is a problem document.
-      let problem = null;
-      try { problem = JSON.parse(new TextDecoder().decode(body)); } catch { /* not JSON */ }
-      throw new LetheWebError(problem?.code ?? 'unexpected_response', problem?.title ?? `the gateway answered ${response.status}`, response.status);
-    }
-    if (this.responseHook) this.responseHook(body);
+    let body = await this.bodyOf(response);
+    // RFC 9458 §5.2: the envelope itself was refused; the body is a problem document.
+    if (response.status !== 200) throw refusal(response, body, 'the gateway');
+    if (this.responseHook) body = this.responseHook(body) ?? body;
     // The receipt is checked before the answer is used: a wrong signature is an error of its own.
     let note = await openReceiptHeader(response.headers.get('lethe-receipt'), context);
     if (this.receiptHook) note = this.receiptHook(note);

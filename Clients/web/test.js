@@ -8,7 +8,7 @@ import {
   parseKeyConfigs, toHex, x25519KeyPair, LetheWebClient, imfFixdate,
 } from './lethe-client.js';
 import { chacha20Poly1305Open, poly1305 } from './chacha20poly1305.js';
-import { measuresOf, renderResult } from './view.js';
+import { errorLine, measuresOf, renderResult } from './view.js';
 
 const query = new URLSearchParams(location.search);
 const results = {};
@@ -18,6 +18,21 @@ async function codeOf(promise) {
     await promise;
     return 'accepted';
   } catch (error) {
+    return error instanceof LetheWebError ? error.code : `unexpected:${error?.name}`;
+  }
+}
+
+/** Like `codeOf`, and shows the failure's one line in the page (as the demo page shows it). */
+async function shownCodeOf(name, promise) {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (error) {
+    const item = document.createElement('li');
+    item.id = `message-${name}`;
+    item.textContent = errorLine(error);
+    document.getElementById('messages').append(item);
+    results[`${name}_line`] = item.textContent;
     return error instanceof LetheWebError ? error.code : `unexpected:${error?.name}`;
   }
 }
@@ -90,14 +105,20 @@ async function endToEnd() {
   // A receipt whose text was altered after signing: the Ed25519 signature fails.
   const forging = client();
   forging.receiptHook = (note) => note.replace(/^period (\S+) /m, (_, start) => `period ${start.replace(/.$/, 'z')} `);
-  results.tampered_receipt = await codeOf(forging.analyze(photo, parameters));
+  results.tampered_receipt = await shownCodeOf('tampered_receipt', forging.analyze(photo, parameters));
+  // An encapsulated response cut short on the way: too short to hold its nonce and tag.
+  const truncating = client();
+  truncating.responseHook = (body) => body.subarray(0, 20);
+  results.truncated_response = await shownCodeOf('truncated_response', truncating.analyze(photo, parameters));
+  // The worker's own request id in the answer is the page's (the receipt is bound to it).
+  results.request_id_is_the_pages = /^[0-9a-f]{32}$/.test(response.request_id);
   // A receipt checked against another log's key: not signed by the pinned key.
   if (query.has('other_ledger_key')) results.other_ledger_key = await codeOf(client({ ledgerKey: query.get('other_ledger_key') }).analyze(photo, parameters));
   // A key configuration that is not the worker's (right form, other key): the worker cannot decrypt.
   const stranger = await x25519KeyPair();
   const wrongConfig = concat(new Uint8Array([1, 0x00, 0x20]), stranger.publicKey, new Uint8Array([0, 4, 0, 1, 0, 1]));
-  results.wrong_key_config = await codeOf(client({ keyConfig: wrongConfig }).analyze(photo, parameters));
-  results.malformed_key_config = await codeOf(client({ keyConfig: wrongConfig.subarray(0, 20) }).analyze(photo, parameters));
+  results.wrong_key_config = await shownCodeOf('wrong_key_config', client({ keyConfig: wrongConfig }).analyze(photo, parameters));
+  results.malformed_key_config = await shownCodeOf('malformed_key_config', client({ keyConfig: wrongConfig.subarray(0, 20) }).analyze(photo, parameters));
   photo.bytes.fill(0);
 }
 

@@ -101,3 +101,11 @@ export function receiptLine(proven, proofError) {
   line.textContent = `Deleted at ${receipt.wipedAt}, record #${receipt.sequence} of ${receipt.origin}, ${receipt.bytesWiped} bytes wiped, ${wipe}, signature ok, ${proof}.`;
   return line;
 }
+
+/**
+ * The one line a person sees for a failure: code, what happened, what to check
+ * (`LetheWebError.line`); any other exception (a bug of the page) by its name only.
+ */
+export function errorLine(error) {
+  return error?.line ?? `client_error: ${error?.name ?? 'an unexpected failure'} in the page; check the browser console`;
+}

@@ -43,6 +43,12 @@ struct lethe_landlock_net_port_attr {
 #define LETHE_LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
 
 int lethe_landlock_restrict(const char *writable_directory, const uint16_t *bind_ports, size_t bind_port_count) {
+    return lethe_landlock_restrict_ports(writable_directory, bind_ports, bind_port_count, NULL, 0);
+}
+
+int lethe_landlock_restrict_ports(
+    const char *writable_directory, const uint16_t *bind_ports, size_t bind_port_count,
+    const uint16_t *connect_ports, size_t connect_port_count) {
     int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
     if (abi < 0) {
         return (errno == ENOSYS || errno == EOPNOTSUPP) ? 0 : -errno;
@@ -58,7 +64,7 @@ int lethe_landlock_restrict(const char *writable_directory, const uint16_t *bind
     struct lethe_landlock_ruleset_attr ruleset_attr = { .handled_access_fs = writes };
     size_t attr_size = sizeof(uint64_t);
     if (abi >= 4) {
-        // The worker only listens; it connects nowhere.
+        // The worker listens, and connects only to its witnesses' ports (connect_ports).
         ruleset_attr.handled_access_net = LETHE_LANDLOCK_ACCESS_NET_BIND_TCP | LETHE_LANDLOCK_ACCESS_NET_CONNECT_TCP;
         attr_size = 2 * sizeof(uint64_t);
     }
@@ -83,6 +89,13 @@ int lethe_landlock_restrict(const char *writable_directory, const uint16_t *bind
     for (size_t index = 0; abi >= 4 && index < bind_port_count; index++) {
         // Port 0 (a free port chosen by the kernel) is allowed by a rule for port 0.
         struct lethe_landlock_net_port_attr port = { .allowed_access = LETHE_LANDLOCK_ACCESS_NET_BIND_TCP, .port = bind_ports[index] };
+        if (syscall(SYS_landlock_add_rule, ruleset, LETHE_LANDLOCK_RULE_NET_PORT, &port, 0) != 0) {
+            result = -errno;
+            goto close_directory;
+        }
+    }
+    for (size_t index = 0; abi >= 4 && index < connect_port_count; index++) {
+        struct lethe_landlock_net_port_attr port = { .allowed_access = LETHE_LANDLOCK_ACCESS_NET_CONNECT_TCP, .port = connect_ports[index] };
         if (syscall(SYS_landlock_add_rule, ruleset, LETHE_LANDLOCK_RULE_NET_PORT, &port, 0) != 0) {
             result = -errno;
             goto close_directory;

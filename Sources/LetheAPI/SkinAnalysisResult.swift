@@ -55,21 +55,24 @@ public struct SkinAnalysisResult: Sendable, Codable, Equatable {
         public var meanLuma: Double
         /// Variance of the Laplacian of luma at the blur working scale.
         public var laplacianVariance: Double
+        /// Blur index at the blur working scale (Crété-Roffet et al. 2007): 0 sharp … 1 no detail.
+        public var blurIndex: Double
         /// Fraction of pixels with luma ≥ 250.
         public var clippedHighlightFraction: Double
 
         /// Creates a quality record.
-        public init(width: Int, height: Int, meanLuma: Double, laplacianVariance: Double, clippedHighlightFraction: Double) {
+        public init(width: Int, height: Int, meanLuma: Double, laplacianVariance: Double, blurIndex: Double, clippedHighlightFraction: Double) {
             self.width = width
             self.height = height
             self.meanLuma = meanLuma
             self.laplacianVariance = laplacianVariance
+            self.blurIndex = blurIndex
             self.clippedHighlightFraction = clippedHighlightFraction
         }
 
         enum CodingKeys: String, CodingKey {
             case width = "width_pixels", height = "height_pixels", meanLuma = "mean_luma"
-            case laplacianVariance = "laplacian_variance", clippedHighlightFraction = "clipped_highlight_fraction"
+            case laplacianVariance = "laplacian_variance", blurIndex = "blur_index", clippedHighlightFraction = "clipped_highlight_fraction"
         }
     }
 

@@ -82,6 +82,10 @@ extension LetheError {
         LetheError(.imageBlurry, "sharpness (Laplacian variance) \(oneDecimal(laplacianVariance)) is below \(oneDecimal(minimum))")
     }
 
+    static func imageBlurry(blurIndex: Double, maximum: Double) -> LetheError {
+        LetheError(.imageBlurry, "blur index \(twoDecimals(blurIndex)) is above \(twoDecimals(maximum)) (0 sharp, 1 no detail)")
+    }
+
     static func noSkinDetected(fraction: Double, minimum: Double) -> LetheError {
         LetheError(.noSkinDetected, "skin covers \(oneDecimal(fraction * 100))% of the image, below the required \(oneDecimal(minimum * 100))%")
     }

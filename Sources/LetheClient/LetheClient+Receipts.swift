@@ -18,6 +18,9 @@ public struct ProvenDeletion: Sendable, Equatable {
     public let leafHash: Data
     /// The checkpoint the inclusion proof was checked against (signature verified).
     public let checkpoint: Checkpoint
+    /// The witnesses of the client's `witnessPolicy` whose cosignatures of that checkpoint
+    /// verify (at least its quorum); empty without a policy.
+    public var cosigners: [String] = []
 }
 
 extension LetheClient {
@@ -76,7 +79,7 @@ extension LetheClient {
                 guard let hash = Data(base64Encoded: encoded) else { throw LetheClientError.checkpointInconsistent("bad hash") }
                 return hash
             }
-        } catch let error as LetheClientError where error.code == "unexpected_response" {
+        } catch let error as LetheClientError where error.status != 0 {
             proof = nil
         } catch {
             throw LetheClientError.wrapping(error)
@@ -112,8 +115,9 @@ extension LetheClient {
     /// the worker sends is trusted beyond what the signatures and hashes prove. Reads the whole
     /// period's entries, not just its own, so that the fetches do not single the request out.
     /// - Parameter timeout: how long to wait; the period ends at `receipt.periodEnd`.
-    /// - Throws: `checkpoint_timeout`, `inclusion_proof_invalid`, signature errors, and with
-    ///   `checkpointState`, `checkpoint_inconsistent` for a checkpoint not consistent with the
+    /// - Throws: `checkpoint_timeout`, `inclusion_proof_invalid`, signature errors; with
+    ///   `witnessPolicy`, `witness_quorum_missing` when the covering checkpoint lacks the quorum's
+    ///   cosignatures; with `checkpointState`, `checkpoint_inconsistent` for a checkpoint not consistent with the
     ///   newest one this device verified before.
     public func proveInclusion(of receipt: DeletionReceipt, verifier: NoteVerifier, timeout: Duration = .seconds(150)) async throws(LetheClientError) -> ProvenDeletion {
         do {
@@ -154,13 +158,25 @@ extension LetheClient {
             }
             // 3. A signed checkpoint that covers it, and the proof.
             var checkpoint: Checkpoint?
+            var cosigners: [String] = []
             while checkpoint == nil {
                 if let note = try? await get("ledger/checkpoint") {
                     let text = String(decoding: note, as: UTF8.self)
                     let latest = try Checkpoint.open(text, verifier: verifier)
-                    // Every checkpoint seen must extend (or be a prefix of) the one persisted.
-                    try await acceptCheckpoint(latest, note: text, verifier: verifier)
-                    if latest.size > index { checkpoint = latest }
+                    // The covering checkpoint must meet the witness policy (an earlier one that
+                    // does not is neither used nor persisted); every checkpoint used must extend
+                    // (or be a prefix of) the one persisted.
+                    var witnessed: [String]?
+                    if let witnessPolicy {
+                        witnessed = latest.size > index ? try witnessPolicy.check(text) : try? witnessPolicy.check(text)
+                    }
+                    if witnessPolicy == nil || witnessed != nil {
+                        try await acceptCheckpoint(latest, note: text, verifier: verifier)
+                    }
+                    if latest.size > index {
+                        checkpoint = latest
+                        cosigners = witnessed ?? []
+                    }
                 }
                 if checkpoint == nil { try await waitOrGiveUp("no checkpoint covered entry #\(index)") }
             }
@@ -173,7 +189,7 @@ extension LetheClient {
             else {
                 throw LetheClientError(code: "inclusion_proof_invalid", status: 0, message: "entry #\(index) is not proven to be in checkpoint \(covering.size)")
             }
-            return ProvenDeletion(receipt: receipt, index: index, leafHash: leaf, checkpoint: covering)
+            return ProvenDeletion(receipt: receipt, index: index, leafHash: leaf, checkpoint: covering, cosigners: cosigners)
         } catch {
             throw LetheClientError.wrapping(error)
         }
@@ -183,11 +199,8 @@ extension LetheClient {
         guard let url = URL(string: path, relativeTo: serverURL.appendingPathComponent("/")) else {
             throw LetheClientError(code: "unexpected_response", status: 0, message: "bad path \(path)")
         }
-        let (body, response) = try await URLSession.shared.data(from: url)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            throw LetheClientError(code: "unexpected_response", status: status, message: "\(path) answered \(status)")
-        }
+        let (body, response) = try await load(URLRequest(url: url))
+        guard response.statusCode == 200 else { throw Self.refusal(response, body: body, what: path) }
         return body
     }
 }

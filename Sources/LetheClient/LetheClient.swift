@@ -9,66 +9,6 @@ import Synchronization
 import FoundationNetworking
 #endif
 
-/// A refused or failed analysis as the device sees it: the worker's stable code and message.
-public struct LetheClientError: Error, Equatable, CustomStringConvertible {
-    /// Stable code from the worker (`image_corrupt`, `invalid_token`, `unknown_key_id`, …) or from
-    /// this client (`unexpected_response`, `no_usable_key`).
-    public let code: String
-    /// HTTP status: inner for analysis errors, outer for envelope errors.
-    public let status: Int
-    /// Human explanation.
-    public let message: String
-    /// The worker's request id when the worker got far enough to assign one.
-    public let requestID: String?
-    /// The verified deletion receipt of a request refused after decryption (with
-    /// `analyzeWithReceipt`). A refused envelope held no plaintext and gets none: it is only
-    /// counted in its period's summary.
-    public var receipt: DeletionReceipt?
-    /// Seconds the worker asks the device to wait before retrying (`Retry-After`, on 429 and 503).
-    public var retryAfterSeconds: Int?
-
-    public var description: String { "\(code) (\(status)): \(message)" }
-
-    /// What kind of failure the worker reported, read back from its status (and `Retry-After`,
-    /// which tells a 503 worth retrying from one that is not): whether to fix the request,
-    /// authenticate, or retry later. Nil for failures on this side (`status` 0) and for statuses
-    /// the worker does not send.
-    public var disposition: LetheError.Disposition? {
-        switch status {
-        case 400: .malformed
-        case 401: .unauthenticated
-        case 404: .notFound
-        case 405: .methodNotAllowed
-        case 408: .timedOut
-        case 413: .tooLarge
-        case 415: .unsupportedType
-        case 422: .unprocessable
-        case 429: .rateLimited
-        case 503: retryAfterSeconds == nil ? .unavailable : .retryLater
-        case 500: .internal
-        default: nil
-        }
-    }
-
-    public init(code: String, status: Int, message: String, requestID: String? = nil) {
-        self.code = code
-        self.status = status
-        self.message = message
-        self.requestID = requestID
-    }
-
-    /// Any failure below the client (transport, envelope, receipt verification, JSON) as a client
-    /// error with a stable code.
-    static func wrapping(_ error: any Error) -> LetheClientError {
-        switch error {
-        case let error as LetheClientError: error
-        case let error as LetheError: LetheClientError(code: error.code.rawValue, status: 0, message: error.message)
-        case is DecodingError: LetheClientError(code: "unexpected_response", status: 0, message: "the worker's answer is not the documented JSON")
-        default: LetheClientError(code: "worker_unreachable", status: 0, message: "\(error)")
-        }
-    }
-}
-
 /// The device side of Lethe: fetches the worker's key configuration, encrypts the photo to it
 /// (Oblivious HTTP, RFC 9458), sends it, and opens the encrypted result.
 public struct LetheClient: Sendable {
@@ -87,12 +27,19 @@ public struct LetheClient: Sendable {
     /// checkpoint must come with a consistency proof from it (`proveInclusion`). Nil: nothing is
     /// remembered between calls (a device should always set it).
     public var checkpointState: CheckpointState?
+    /// The witnesses whose cosignatures a checkpoint needs ("k of these n", C2SP
+    /// tlog-cosignature) before `proveInclusion` trusts a proof against it. Nil: the log's own
+    /// signature suffices (the operator alone could then show this device a fork).
+    public var witnessPolicy: WitnessPolicy?
     /// The device's clock, which dates every request (RFC 9458 §6.5.1). Replaceable to play a
     /// device whose clock is wrong.
     public var clock: @Sendable () -> Date = { Date() }
     /// What the gateway's `Date` taught about this device's clock (RFC 9458 §6.5.2), shared by
     /// every copy of this client.
     private let clockCorrection = ClockCorrection()
+
+    /// Seconds every exchange with the worker may take before it fails with `worker_timeout`.
+    public var timeoutSeconds: TimeInterval = 60
 
     /// Seconds added to `clock` when dating a request, learnt from a `request_stale` refusal.
     public var clockOffsetSeconds: TimeInterval { clockCorrection.offset }
@@ -111,12 +58,36 @@ public struct LetheClient: Sendable {
     public func fetchKeyConfigs() async throws -> [OHTTPKeyConfig] {
         var request = URLRequest(url: gatewayURL)
         request.setValue("application/ohttp-keys", forHTTPHeaderField: "Accept")
-        let (body, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            throw LetheClientError(code: "unexpected_response", status: status, message: "key discovery answered \(status)", requestID: nil)
-        }
+        let (body, response) = try await load(request)
+        guard response.statusCode == 200 else { throw Self.refusal(response, body: body, what: "key discovery") }
         return try OHTTPKeyConfig.decodeList(body)
+    }
+
+    /// Sends `request` with this client's timeout. Transport failures become client errors
+    /// (`worker_unreachable`, `worker_timeout`, …) naming the worker's host and port.
+    func load(_ request: URLRequest) async throws(LetheClientError) -> (body: Data, response: HTTPURLResponse) {
+        var request = request
+        request.timeoutInterval = timeoutSeconds
+        do {
+            let (body, response) = try await URLSession.shared.data(for: request)
+            guard let response = response as? HTTPURLResponse else {
+                throw LetheClientError(code: "unexpected_response", status: 0, message: "the answer is not HTTP")
+            }
+            return (body, response)
+        } catch {
+            throw LetheClientError.wrapping(error, url: request.url)
+        }
+    }
+
+    /// A non-200 answer as an error: the RFC 9457 problem document's code and title when the
+    /// body is one (the worker's routes answer their failures so), `unexpected_response` otherwise.
+    static func refusal(_ response: HTTPURLResponse, body: Data, what: String) -> LetheClientError {
+        let problem = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        var error = LetheClientError(
+            code: problem?["code"] as? String ?? "unexpected_response", status: response.statusCode,
+            message: problem?["title"] as? String ?? "\(what) answered \(response.statusCode)", requestID: nil)
+        error.retryAfterSeconds = response.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0) }
+        return error
     }
 
     /// Analyses one photo end to end.
@@ -245,19 +216,11 @@ public struct LetheClient: Sendable {
         request.httpMethod = "POST"
         request.setValue("message/ohttp-req", forHTTPHeaderField: "Content-Type")
         request.httpBody = encapsulated
-        let (body, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            // RFC 9458 §5.2: the envelope itself was refused; the body is a problem document.
-            let problem = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-            var error = LetheClientError(
-                code: problem?["code"] as? String ?? "unexpected_response", status: status,
-                message: problem?["title"] as? String ?? "the gateway answered \(status)", requestID: nil)
-            error.retryAfterSeconds = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0) }
-            throw error
-        }
+        let (body, response) = try await load(request)
+        // RFC 9458 §5.2: the envelope itself was refused; the body is a problem document.
+        guard response.statusCode == 200 else { throw Self.refusal(response, body: body, what: "the gateway") }
         let (head, content) = try BinaryHTTPResponse.parse(try context.open(body))
-        return (head, content, (response as? HTTPURLResponse)?.value(forHTTPHeaderField: ReceiptHeader.name), context)
+        return (head, content, response.value(forHTTPHeaderField: ReceiptHeader.name), context)
     }
 
     /// The media type a photo's magic bytes announce (the worker sniffs again; this is a courtesy).

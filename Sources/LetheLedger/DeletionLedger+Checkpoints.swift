@@ -14,11 +14,21 @@ extension DeletionLedger {
     /// Signs and durably writes a checkpoint of the whole log when it has grown since the last one.
     /// The log only ever grows by whole batches (`publish`), so a checkpoint never splits one.
     /// - Returns: the new checkpoint, or nil when nothing was uncovered.
+    /// With witnesses configured (`LedgerConfiguration.cosigning`), their cosignature lines are
+    /// appended to the note before it is written and published (C2SP tlog-witness): the note
+    /// served at `/ledger/checkpoint` is the cosigned one.
     @discardableResult
-    public func writeCheckpoint() throws -> Checkpoint? {
+    public func writeCheckpoint() async throws -> Checkpoint? {
         guard tree.size > checkpointedSize || (latestCheckpoint == nil && tree.size > 0) else { return nil }
         let checkpoint = Checkpoint(origin: origin, size: tree.size, rootHash: try tree.root())
-        let note = try checkpoint.signed(by: signer)
+        var note = try checkpoint.signed(by: signer)
+        if let cosigning = configuration.cosigning {
+            // `publish` holds `publishing`, so the tree does not grow while the witnesses answer.
+            let lines = await cosigning.cosign(note: note, checkpoint: checkpoint) { [self] oldSize in
+                try await self.consistencyProof(oldSize: oldSize, newSize: checkpoint.size)
+            }
+            note += lines.map(\.line).joined()
+        }
         try LedgerFile.replace(layout.checkpointFile(size: checkpoint.size).path, with: Data(note.utf8))
         latestCheckpoint = (checkpoint.size, note, publishedRecords)
         return checkpoint

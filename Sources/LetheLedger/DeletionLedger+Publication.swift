@@ -27,7 +27,7 @@ extension DeletionLedger {
             closedBatches.removeFirst()
             published = true
         }
-        return published || latestCheckpoint?.size != tree.size ? try writeCheckpoint() : nil
+        return published || latestCheckpoint?.size != tree.size ? try await writeCheckpoint() : nil
     }
 
     private func publish(_ batch: Batch) async throws {

@@ -19,6 +19,9 @@ public struct LedgerConfiguration: Sendable {
     /// together at its end, in an order not tied to their arrival, with the period's summary, and a
     /// checkpoint is signed. A relay can then tell a request only from the others of its period.
     public var checkpointIntervalSeconds: Double = 60
+    /// Witnesses that cosign each checkpoint before it is published (nil: checkpoints carry the
+    /// ledger's signature only).
+    public var cosigning: (any CheckpointCosigning)?
     /// The wall and monotonic clocks (injectable for tests).
     public var clock: LedgerClock = .system
 

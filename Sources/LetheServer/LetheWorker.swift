@@ -60,7 +60,11 @@ public struct LetheWorker: Sendable {
             demoToken = demo.token
         }
 
-        let ledger = try DeletionLedger(directory: URL(fileURLWithPath: configuration.ledgerDirectory), configuration: configuration.ledger)
+        var ledgerConfiguration = configuration.ledger
+        if !configuration.witnesses.isEmpty {
+            ledgerConfiguration.cosigning = WitnessSubmitter(witnesses: configuration.witnesses, logger: logger)
+        }
+        let ledger = try DeletionLedger(directory: URL(fileURLWithPath: configuration.ledgerDirectory), configuration: ledgerConfiguration)
         self.configuration = configuration
         self.logger = logger
         // A missing or broken model or profile stops the start rather than failing requests.

@@ -48,6 +48,8 @@ public struct ServerConfiguration: Sendable {
     public var maxPhotosPerSession = 3
     /// Transparency log: signing key, origin, publication period, segments, retention.
     public var ledger = LedgerConfiguration()
+    /// C2SP witnesses each checkpoint is submitted to before it is published (`--witness`).
+    public var witnesses: [WitnessEndpoint] = []
     /// `/readyz` fails while the ledger's volume has less free space than this, so that traffic
     /// moves elsewhere before a full volume makes every request fail with `ledger_unwritable`.
     public var ledgerMinFreeBytes: Int = 256 << 20

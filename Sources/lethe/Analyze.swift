@@ -48,7 +48,27 @@ struct Analyze: AsyncParsableCommand {
     var ledgerKey: String?
     @Option(help: "With --server: file keeping the newest verified checkpoint of each log (created if missing); every other checkpoint must be proven consistent with it, or the proof fails with checkpoint_inconsistent.")
     var checkpointState: String?
+    @Option(help: "With --server: a witness's cosigner vkey (name+keyid+base64, from 'lethe witness key'); repeat for several. The checkpoint proving the receipt must carry --witness-quorum of their cosignatures, or the proof fails with witness_quorum_missing.")
+    var witnessKey: [String] = []
+    @Option(help: "With --witness-key: how many of those witnesses must have cosigned. Default all of them.")
+    var witnessQuorum: Int?
+    @Option(help: "With --server: seconds each exchange with the worker may take before it fails with worker_timeout (1–3600).")
+    var timeoutSeconds: Int = 60
     @OptionGroup(title: "Embedded worker (without --server)") var options: ServerOptions
+
+    /// Exit statuses besides 0 (done) and ArgumentParser's 64 (usage): what a script can act on.
+    enum Exit {
+        /// The worker refused the request with one of its codes (HTTP status in the message).
+        static let refused: Int32 = 2
+        /// The worker was not reached or its answer did not arrive whole: nothing was decided.
+        static let unreachable: Int32 = 3
+        /// The answer, its receipt or a key did not verify on this side.
+        static let unverified: Int32 = 4
+
+        static func status(of error: LetheClientError) -> Int32 {
+            error.status != 0 ? refused : error.isTransport ? unreachable : unverified
+        }
+    }
 
     func run() async throws {
         guard let photoBytes = FileManager.default.contents(atPath: photo) else {
@@ -65,14 +85,19 @@ struct Analyze: AsyncParsableCommand {
         let outcome: Result<AnalysisResponse, LetheClientError>
         let deletion: String
         if let server {
-            guard let token, let url = URL(string: server) else {
-                throw ValidationError("--server needs a URL and --token")
+            guard let token, let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ValidationError("--server needs an http or https URL and --token")
             }
+            guard (1...3600).contains(timeoutSeconds) else { throw ValidationError("--timeout-seconds must be 1–3600, got \(timeoutSeconds)") }
             let pinned = try ledgerKey.map { key in
                 do { return try NoteVerifier(verifierKey: key) } catch { throw ValidationError("--ledger-key: \(error)") }
             }
             var client = LetheClient(serverURL: url, token: token)
+            client.timeoutSeconds = TimeInterval(timeoutSeconds)
             client.checkpointState = checkpointState.map { CheckpointState(file: URL(fileURLWithPath: $0)) }
+            if !witnessKey.isEmpty {
+                do { client.witnessPolicy = try WitnessPolicy(verifierKeys: witnessKey, quorum: witnessQuorum) } catch { throw ValidationError("--witness-key: \(error)") }
+            }
             client.analysisParameters = analysisParameters
             client.simulation = try simulation
             (outcome, deletion) = await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: pinned, session: sessionPhotos)
@@ -98,8 +123,11 @@ struct Analyze: AsyncParsableCommand {
             let simulation = try simulation
             // The embedded worker's key comes from the same process: no need to trust a fetch.
             let workerKey = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
+            // Its witnesses (--witness), all of them required: the proof line names those that cosigned.
+            let policy = try configuration.witnesses.isEmpty ? nil : WitnessPolicy(witnesses: configuration.witnesses.map(\.verifier), quorum: configuration.witnesses.count)
             (outcome, deletion) = try await worker.withRunningServer { ports in
                 var client = LetheClient(serverURL: URL(string: "http://\(host):\(ports.gateway)")!, token: deviceToken)
+                client.witnessPolicy = policy
                 client.analysisParameters = parameters
                 client.simulation = simulation
                 return await Self.analyze(photoBytes, client: client, kind: kind, postQuantum: postQuantum, ledgerKey: workerKey, session: sessionPhotos)
@@ -191,7 +219,7 @@ struct Analyze: AsyncParsableCommand {
             guard let receipt else { return (outcome, "") }
             do {
                 let proven = try await client.proveInclusion(of: receipt, verifier: key)
-                return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified ? "yes" : "NO"), proof ok (log entry #\(proven.index), checkpoint \(proven.checkpoint.size))")
+                return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified ? "yes" : "NO"), proof ok (log entry #\(proven.index), checkpoint \(proven.checkpoint.size)\(Self.witnessed(proven, policy: client.witnessPolicy)))")
             } catch {
                 return (outcome, "Deleted at \(receipt.wipedAt), record #\(receipt.record.sequence) of \(receipt.origin): receipt signature ok, inclusion proof FAILED: \(error)")
             }
@@ -202,6 +230,12 @@ struct Analyze: AsyncParsableCommand {
             }
             return (outcome, "")
         }
+    }
+
+    /// ", cosigned by w1, w2 (2 of 3 required)", or nothing without a witness policy.
+    static func witnessed(_ proven: ProvenDeletion, policy: WitnessPolicy?) -> String {
+        guard let policy else { return "" }
+        return ", cosigned by \(proven.cosigners.joined(separator: ", ")) (\(policy.quorum) of \(policy.witnesses.count) required)"
     }
 
     private func report(_ outcome: Result<AnalysisResponse, LetheClientError>, deletion: String, ledgerDirectory: String?) throws {
@@ -219,7 +253,8 @@ struct Analyze: AsyncParsableCommand {
             try writeRenderings(response)
         case .failure(let error):
             requestID = error.requestID
-            FileHandle.standardError.write(Data("error: \(error.code) (HTTP \(error.status)): \(error.message)\n".utf8))
+            // One line a person can act on: the code, what happened, what to check.
+            FileHandle.standardError.write(Data("error: \(error.line)\n".utf8))
         }
         if let ledgerDirectory, !json {
             let entries = (try? DeletionLedger.readEntries(in: URL(fileURLWithPath: ledgerDirectory))) ?? []
@@ -233,6 +268,6 @@ struct Analyze: AsyncParsableCommand {
             }
         }
         if !deletion.isEmpty, !json { print(deletion) }
-        if case .failure = outcome { throw ExitCode(2) }
+        if case .failure(let error) = outcome { throw ExitCode(Exit.status(of: error)) }
     }
 }

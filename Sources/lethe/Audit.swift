@@ -16,15 +16,24 @@ struct Audit: AsyncParsableCommand {
         var ledgerDirectory: String
         @Option(help: "The worker's C2SP verifier key, name+keyid+base64 (from 'lethe keys ledger' or the worker's start log).")
         var key: String
+        @Option(help: "A witness's cosigner vkey (from 'lethe witness key'); repeat for several. The latest checkpoint must carry --quorum of their cosignatures.")
+        var witness: [String] = []
+        @Option(help: "With --witness: how many of those witnesses must have cosigned the latest checkpoint. Default all of them.")
+        var quorum: Int?
         @Flag(help: "Print the result as JSON.")
         var json = false
 
         func run() async throws {
             let verifier: NoteVerifier
             do { verifier = try NoteVerifier(verifierKey: key) } catch { throw ValidationError("\(error)") }
+            let policy: WitnessPolicy?
+            do { policy = witness.isEmpty ? nil : try WitnessPolicy(verifierKeys: witness, quorum: quorum) } catch { throw ValidationError("--witness: \(error)") }
             let directory = URL(fileURLWithPath: ledgerDirectory)
             guard FileManager.default.fileExists(atPath: directory.path) else { throw ValidationError("no ledger directory at \(ledgerDirectory)") }
-            let audit = LedgerAuditor.verify(directory, verifier: verifier)
+            var audit = LedgerAuditor.verify(directory, verifier: verifier)
+            if let policy {
+                LedgerAuditor.checkWitnesses(&audit, directory: directory, policy: policy)
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -44,6 +53,9 @@ struct Audit: AsyncParsableCommand {
                         signed by \(verifier.name), latest covers \(audit.checkpointedRecords) records (\(audit.checkpointedSize) log entries); \
                         root \(audit.rootHash ?? "-")
                         """)
+                    if let witnessing = audit.witnessing {
+                        print("Witnessed: checkpoint \(witnessing.checkpointSize) cosigned by \(witnessing.cosigners.joined(separator: ", ")) (\(witnessing.quorum) of \(witnessing.witnesses) required)")
+                    }
                 }
             }
             if !audit.passed { throw ExitCode(1) }

@@ -21,7 +21,7 @@ struct Serve: AsyncParsableCommand {
             atPath: configuration.ledgerDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         ProcessHardening.confine(
             writesTo: URL(fileURLWithPath: configuration.ledgerDirectory).standardizedFileURL.path,
-            bindPorts: [configuration.port, configuration.adminPort])
+            bindPorts: [configuration.port, configuration.adminPort], connectPorts: configuration.witnesses.map(\.port))
     }
 
     func run() async throws {

@@ -50,6 +50,8 @@ struct ServerOptions: ParsableArguments {
     var checkpointEntries: Int?
     @Option(help: "Publication period in seconds: each period's records are published together, in random order, with its summary and a checkpoint (LETHE_CHECKPOINT_INTERVAL). Default 60.")
     var checkpointInterval: Double?
+    @Option(help: "A C2SP witness that cosigns each checkpoint before it is published: NAME+KEYID+KEY=URL, its cosigner key (from 'lethe witness key') and submission prefix; repeat for several (LETHE_WITNESS, space-separated). Default none.")
+    var witness: [String] = []
     @Option(help: "Close a ledger segment file at this size in bytes, or at the UTC day change (LETHE_LEDGER_SEGMENT_BYTES). Default 67108864.")
     var ledgerSegmentBytes: Int?
     @Option(help: "Remove ledger segments older than this many days, 0 = never (LETHE_LEDGER_RETENTION_DAYS). Default 183.")
@@ -147,6 +149,10 @@ struct ServerOptions: ParsableArguments {
         }
         configuration.ledger.maxSegmentBytes = try ledgerSegmentBytes ?? integer("LETHE_LEDGER_SEGMENT_BYTES") ?? configuration.ledger.maxSegmentBytes
         configuration.ledger.retentionDays = try ledgerRetentionDays ?? integer("LETHE_LEDGER_RETENTION_DAYS") ?? configuration.ledger.retentionDays
+        let witnesses = witness.isEmpty ? (environment["LETHE_WITNESS"]?.split(separator: " ").map(String.init) ?? []) : witness
+        configuration.witnesses = try witnesses.map { text in
+            do { return try WitnessEndpoint(configuration: text) } catch { throw ValidationError("--witness: \(error)") }
+        }
         configuration.ledgerMinFreeBytes = try ledgerMinFreeBytes ?? integer("LETHE_LEDGER_MIN_FREE_BYTES") ?? configuration.ledgerMinFreeBytes
         guard configuration.ledger.checkpointEveryEntries >= 0, configuration.ledger.checkpointIntervalSeconds >= 0.001,
             configuration.ledger.maxSegmentBytes > 0, configuration.ledger.retentionDays >= 0, configuration.ledgerMinFreeBytes >= 0

@@ -15,8 +15,9 @@ struct FixtureAnalysisTests {
         print("astronaut:", result)
         #expect(result.quality.width == 512 && result.quality.height == 512)
         #expect(result.quality.meanLuma > 60 && result.quality.meanLuma < 160)
-        // Comfortably above the blur threshold (100).
+        // Comfortably inside the focus limits (blur index ≤ 0.42, Laplacian variance ≥ 2).
         #expect(result.quality.laplacianVariance > 300)
+        #expect(result.quality.blurIndex < 0.4)
         #expect(result.skinPixelFraction > 0.05 && result.skinPixelFraction < 0.6)
         // A light-skinned subject under studio light: ITA° in the light / intermediate band.
         #expect(result.skinTone.itaDegrees > 20 && result.skinTone.itaDegrees < 55, "ITA \(result.skinTone.itaDegrees)")

@@ -16,6 +16,7 @@ struct LedgerEndToEndTests {
     /// A worker that publishes each record at once (and refusals every half second), on its own /tmp ledger.
     func run<Result: Sendable>(
         keyFile: URL? = nil,
+        witnesses: [WitnessEndpoint] = [],
         prefill: (URL) async throws -> Void = { _ in },
         _ body: @escaping @Sendable (URL, String, NoteVerifier, URL) async throws -> Result
     ) async throws -> Result {
@@ -31,6 +32,7 @@ struct LedgerEndToEndTests {
         configuration.ledger.checkpointEveryEntries = 1
         configuration.ledger.checkpointIntervalSeconds = 0.5
         configuration.ledger.signingKeyFile = keyFile?.path
+        configuration.witnesses = witnesses
         var logger = Logger(label: "lethe-test")
         logger.logLevel = .warning
         let worker = try await LetheWorker(configuration: configuration, logger: logger)

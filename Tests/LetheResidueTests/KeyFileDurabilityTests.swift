@@ -5,7 +5,7 @@ import Testing
 /// `lethe keys generate` and `lethe keys rotate` make their key file durable, seen from outside
 /// with strace (issue 12, point 9): the new file is synced, renamed over the old one, and then
 /// the folder is synced, without which a crash can undo the rename.
-@Suite("Key file durability")
+@Suite("Key file durability", .tags(.needsStrace))
 struct KeyFileDurabilityTests {
     /// The system calls of one `lethe` command that touch files: openat, rename*, fsync.
     static func trace(_ arguments: [String], in directory: URL) throws -> [String] {
@@ -31,10 +31,7 @@ struct KeyFileDurabilityTests {
 
     @Test("generate and rotate fsync the key file's folder after renaming the new file into place")
     func folderIsSyncedAfterRename() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else {
-            Issue.record("strace is not installed; scripts/bootstrap installs it")
-            return
-        }
+        guard RequiredTool.installed("/usr/bin/strace") else { return }
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-keyfile-sync-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

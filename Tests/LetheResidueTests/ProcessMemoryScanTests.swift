@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// The scan itself: it must look everywhere it claims to, and say so when it cannot.
-@Suite("Process memory scan")
+@Suite("Process memory scan", .tags(.needsRoot, .needsPtrace))
 struct ProcessMemoryScanTests {
     @Test("a region that cannot be read (a file mapping past the file's end) fails the scan, with its reason")
     func unreadableRegionFails() throws {

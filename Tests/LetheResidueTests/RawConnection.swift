@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -10,18 +11,10 @@ final class RawConnection {
     private let descriptor: Int32
 
     init(port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw HarnessError("socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(descriptor)
-            throw HarnessError("connect: \(String(cString: strerror(errno)))")
+        do {
+            descriptor = try ScriptedServer.connectToLoopback(port: port)
+        } catch {
+            throw HarnessError("\(error)")
         }
     }
 

@@ -11,7 +11,7 @@ import Glibc
 /// Zero residue, proven from outside: the real `lethe serve` binary handles marker photos, then
 /// its whole memory is read through /proc/PID/mem and searched for the photo file's bytes, its
 /// pixels and the plaintext result.
-@Suite("Memory residue of the running worker", .serialized)
+@Suite("Memory residue of the running worker", .serialized, .tags(.needsRoot, .needsPtrace))
 struct ResidueTests {
     /// Scans the worker's memory (every process of it), its log and its ledger files for every
     /// form of the photos (`MarkerPhoto.allMarkers()`), and records an issue for every marker
@@ -207,7 +207,8 @@ struct ResidueTests {
         let partial = try await envelope(for: midUpload, server: server)
         let uploading = try RawConnection(port: server.port)
         try uploading.send(RawConnection.head(contentLength: partial.count) + partial.prefix(partial.count / 2))
-        usleep(200_000)
+        // The worker is receiving the body (an event, not a guess at how long that takes).
+        try await server.waitForMetric("lethe_uploads_in_progress", toBe: 1)
         uploading.abort()
 
         let complete = try await envelope(for: midResponse, server: server)
@@ -235,7 +236,8 @@ struct ResidueTests {
         // A slow upload keeps the worker draining after SIGTERM.
         let slow = try RawConnection(port: server.port)
         try slow.send(RawConnection.head(contentLength: 10_000) + Data(repeating: 0, count: 100))
-        usleep(100_000)
+        // SIGTERM only once the worker holds the upload: before, it has nothing to drain and exits.
+        try await server.waitForMetric("lethe_uploads_in_progress", toBe: 1)
         server.signal(SIGTERM)
         usleep(500_000)
         #expect(server.process.isRunning, "the worker should still be draining the slow upload")

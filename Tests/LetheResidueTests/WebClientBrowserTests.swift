@@ -12,7 +12,7 @@ import FoundationNetworking
 /// started with `--serve-web-client true`: RFC 9458 Appendix A byte for byte in the browser, the
 /// fixture portrait analysed end to end with the same measures `LetheClient` gets, the receipt's
 /// signature and inclusion proof checked with the pinned ledger key, and tampering refused by code.
-@Suite("Browser client in Chromium", .serialized)
+@Suite("Browser client in Chromium", .serialized, .tags(.needsChromium))
 struct WebClientBrowserTests {
     /// The query that both clients send (face, every face concern simulated).
     static let concerns = ["spots", "redness", "pores", "wrinkles", "evenness"]
@@ -35,6 +35,7 @@ struct WebClientBrowserTests {
     /// Runs Chromium headless on `url` with a fresh profile. Virtual time lets the page's fetches
     /// and WebCrypto work finish (network waits pause it) before the DOM is dumped.
     static func chromium(_ arguments: [String], _ url: String) throws -> String {
+        guard RequiredTool.installed("chromium") else { throw HarnessError("chromium is not installed") }
         let profile = "/tmp/lethe-chromium-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: profile) }
         // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
@@ -126,9 +127,22 @@ struct WebClientBrowserTests {
             + "&other_ledger_key=\(Self.escaped(otherKey))&photo=astronaut.png&kind=face"
             + "&simulate=\(Self.concerns.joined(separator: ","))&strength=0.5&max_dimension=512"
         let url = "\(server.baseURL)/web/test.html?\(query)"
-        let results = try Self.results(try Self.chromium(["--dump-dom"], url))
+        let dom = try Self.chromium(["--dump-dom"], url)
+        let results = try Self.results(dom)
         #expect(results["status"] as? String == "done", "\(results["error"] ?? "")")
         #expect(results["receipt_request_id"] as? Bool == true)
+        #expect(results["request_id_is_the_pages"] as? Bool == true)
+        #expect(results["truncated_response"] as? String == "malformed_response")
+        // Each failure is shown in the page as one line: code, what happened, what to check.
+        for (name, start, advice) in [
+            ("wrong_key_config", "decryption_failed (HTTP 400): ", "; check the key configuration: it is not this worker's key"),
+            ("truncated_response", "malformed_response: ", "; check any proxy or relay between the device and the worker"),
+            ("tampered_receipt", "note_signature_invalid: ", "; check the worker and any relay: a signature does not verify"),
+        ] {
+            let line = results["\(name)_line"] as? String ?? ""
+            #expect(line.hasPrefix(start) && line.contains(advice) && !line.contains("\n"), "\(name): \(line)")
+            #expect(dom.contains("id=\"message-\(name)\">\(start)"), "\(name) is not shown in the page")
+        }
         let index = try #require(results["receipt_index"] as? Int)
         #expect(try #require(results["proof_checkpoint_size"] as? Int) > index)
         #expect(results["tampered_response"] as? String == "response_decryption_failed")

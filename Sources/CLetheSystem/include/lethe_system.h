@@ -46,6 +46,10 @@ int lethe_glib_slices_reach_free(void);
 /// the domain. Sets no_new_privs first. Returns the Landlock ABI version used (>= 1) on success,
 /// 0 when the kernel has no Landlock, or -errno on failure.
 int lethe_landlock_restrict(const char *writable_directory, const uint16_t *bind_ports, size_t bind_port_count);
+// As above, and TCP connects allowed to `connect_ports` only (the worker's witnesses).
+int lethe_landlock_restrict_ports(
+    const char *writable_directory, const uint16_t *bind_ports, size_t bind_port_count,
+    const uint16_t *connect_ports, size_t connect_port_count);
 
 /// 1 when a TCP connect is refused by Landlock (EACCES), checked by trying one to loopback port 9.
 int lethe_landlock_verify_network(void);

@@ -2,7 +2,7 @@ import LetheAPI
 import LetheImaging
 import LetheMemory
 
-/// The photo checks shared by every kind: resolution → exposure → (colour cast) → sharpness →
+/// The photo checks shared by every kind: resolution → exposure → (colour cast) → focus →
 /// skin coverage, each with a stable code and the measured value in the message.
 struct QualityGate {
     /// What the gate measured, for the result.
@@ -64,11 +64,20 @@ struct QualityGate {
             throw .colourCast(ratio: scan.colourCastRatio, maximum: configuration.maxColourCastRatio)
         }
 
-        let laplacianVariance = plane.withUnsafeBytes { bytes in
-            LaplacianVariance.measure(bytes.bindMemory(to: Float.self), width: planeWidth, height: planeHeight)
+        let (laplacianVariance, blurIndex) = plane.withUnsafeBytes { bytes in
+            let luma = bytes.bindMemory(to: Float.self)
+            return (LaplacianVariance.measure(luma, width: planeWidth, height: planeHeight),
+                    BlurIndex.measure(luma, width: planeWidth, height: planeHeight))
         }
-        guard laplacianVariance >= configuration.minLaplacianVariance else {
-            throw .imageBlurry(laplacianVariance: laplacianVariance, minimum: configuration.minLaplacianVariance)
+        // The focus check proper is relative (the blur index); the Laplacian floor refuses only a
+        // picture with no detail at all. A zero floor turns both off (tests of the measures).
+        if configuration.minLaplacianVariance > 0 {
+            guard laplacianVariance >= configuration.minLaplacianVariance else {
+                throw .imageBlurry(laplacianVariance: laplacianVariance, minimum: configuration.minLaplacianVariance)
+            }
+            guard blurIndex <= configuration.maxBlurIndex else {
+                throw .imageBlurry(blurIndex: blurIndex, maximum: configuration.maxBlurIndex)
+            }
         }
 
         let skinFraction = Double(scan.skinPixelCount) / Double(pixelCount)
@@ -80,7 +89,7 @@ struct QualityGate {
         keepMask = true
         let quality = SkinAnalysisResult.Quality(
             width: width, height: height, meanLuma: scan.meanLuma,
-            laplacianVariance: laplacianVariance, clippedHighlightFraction: scan.clippedHighlightFraction)
+            laplacianVariance: laplacianVariance, blurIndex: blurIndex, clippedHighlightFraction: scan.clippedHighlightFraction)
         return (QualityGate(quality: quality, skinPixelCount: scan.skinPixelCount, colourCastRatio: scan.colourCastRatio), mask)
     }
 }

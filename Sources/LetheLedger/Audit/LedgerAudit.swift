@@ -46,11 +46,13 @@ public struct LedgerAudit: Sendable, Codable {
     /// Failures, first one first; verify passes only when this is empty.
     public var failures: [Finding] = []
     public var warnings: [Finding] = []
+    /// With a witness policy (`LedgerAuditor.checkWitnesses`): the latest checkpoint's cosigners.
+    public var witnessing: Witnessing?
 
     public var passed: Bool { failures.isEmpty }
 
     enum CodingKeys: String, CodingKey {
-        case directory, origin, failures, warnings
+        case directory, origin, failures, warnings, witnessing
         case entryCount = "entry_count"
         case removedCount = "removed_count"
         case checkpointCount = "checkpoint_count"

@@ -9,6 +9,13 @@ public struct SignedNote: Sendable, Equatable {
         public let name: String
         public let keyID: UInt32
         public let signature: Data
+
+        /// The signature line, `— <name> <base64(key id || signature)>` and its newline.
+        public var line: String {
+            var blob = withUnsafeBytes(of: keyID.bigEndian) { Data($0) }
+            blob.append(signature)
+            return "\u{2014} \(name) \(blob.base64EncodedString())\n"
+        }
     }
 
     /// The signed text, including its final newline.
@@ -18,11 +25,7 @@ public struct SignedNote: Sendable, Equatable {
 
     /// The note's bytes: text, blank line, signature lines.
     public var encoded: String {
-        text + "\n" + signatures.map { signature in
-            var blob = withUnsafeBytes(of: signature.keyID.bigEndian) { Data($0) }
-            blob.append(signature.signature)
-            return "\u{2014} \(signature.name) \(blob.base64EncodedString())\n"
-        }.joined()
+        text + "\n" + signatures.map(\.line).joined()
     }
 
     /// Signs `text` (which must end in a newline and hold no blank line) with `signer`.

@@ -29,14 +29,18 @@ extension ProcessHardening {
 
     /// Forbids with Landlock, for the rest of the process's life, every filesystem write outside
     /// `directory`, and where the kernel can (ABI 4, 6) every TCP bind but to `bindPorts` (0 = a
-    /// free port), every TCP connect, and abstract Unix sockets and signals outside the process.
+    /// free port), every TCP connect but to `connectPorts` (the witnesses), and abstract Unix
+    /// sockets and signals outside the process.
     /// Must run while the process has a single thread: Landlock confines the calling thread and
     /// the threads it creates afterwards, not threads that already exist.
     @discardableResult
-    public static func confine(writesTo directory: String, bindPorts: [Int]) -> FilesystemConfinement {
+    public static func confine(writesTo directory: String, bindPorts: [Int], connectPorts: [Int] = []) -> FilesystemConfinement {
         let threads = Int(lethe_thread_count())
         let ports = bindPorts.map { UInt16(clamping: $0) }
-        let result = Int(ports.withUnsafeBufferPointer { lethe_landlock_restrict(directory, $0.baseAddress, $0.count) })
+        let connects = connectPorts.map { UInt16(clamping: $0) }
+        let result = Int(ports.withUnsafeBufferPointer { binds in
+            connects.withUnsafeBufferPointer { lethe_landlock_restrict_ports(directory, binds.baseAddress, binds.count, $0.baseAddress, $0.count) }
+        })
         let state: FilesystemConfinement
         if result == 0 {
             state = .unsupported

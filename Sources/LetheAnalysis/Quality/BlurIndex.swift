@@ -1,0 +1,65 @@
+import LetheImaging
+
+/// Focus as a ratio, not an absolute: the no-reference blur metric of Crété-Roffet, Dolmière,
+/// Ladret & Nicolas (2007), "The blur effect: perception and estimation with a new no-reference
+/// perceptual blur metric", Proc. SPIE 6492, Human Vision and Electronic Imaging XII, 64920I.
+///
+/// The image is blurred again by a 9-tap box along each axis; the neighbour differences that
+/// the re-blur removes are the detail the image had. A sharp image loses most of its variation
+/// to the re-blur, an already blurred one almost none. Per axis,
+/// `blur = (Σ D_F − Σ max(0, D_F − D_B)) / Σ D_F` with `D` the absolute neighbour difference of
+/// the image `F` and of its re-blur `B`; the index is the larger of the two axes, 0 (sharp) to 1
+/// (no detail at all). Scaling the contrast scales both sums, so a smooth, faint, sharp skin
+/// close-up reads as sharp as a contrasty one — unlike the variance of the Laplacian, which
+/// grows with the square of the contrast.
+///
+/// One change to the paper: the image's differences lose a dead zone of one luma level first.
+/// Without it the 8-bit quantisation steps of a faint blurred image — one level, and perfectly
+/// sharp — make it read sharp (measured: a close-up of 1.5 ΔL* detail blurred by σ = 2 px gave
+/// 0.29, against 0.15 sharp and 0.57 for the same at 12 ΔL*).
+enum BlurIndex {
+    /// Half the re-blur's box: 9 taps, as in the paper.
+    static let radius = 4
+    /// Neighbour differences up to one luma level are quantisation or noise, not detail.
+    static let deadZoneLuma: Float = 1
+
+    /// Blur index of a `width × height` plane; 1 when the plane is too small or has no variation.
+    static func measure(_ plane: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Double {
+        guard width > 2 * radius + 1, height > 2 * radius + 1 else { return 1 }
+        let horizontal = axis(plane, step: 1, along: width, across: height, acrossStep: width)
+        let vertical = axis(plane, step: width, along: height, across: width, acrossStep: 1)
+        return max(horizontal, vertical)
+    }
+
+    /// One axis: `along` samples `step` apart on each of `across` lines `acrossStep` apart.
+    /// Edges are clamped for the box, as the paper's filter leaves them undefined.
+    private static func axis(_ plane: UnsafeBufferPointer<Float>, step: Int, along: Int, across: Int, acrossStep: Int) -> Double {
+        var sumImage = 0.0, sumKept = 0.0
+        let taps = Float(2 * radius + 1)
+        for line in 0..<across {
+            // A request past its deadline stops here; the pipeline reports the deadline.
+            if line & 63 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
+            let base = line * acrossStep
+            func sample(_ index: Int) -> Float { plane[base + min(along - 1, max(0, index)) * step] }
+            // Running 9-tap box sum at position 0.
+            var box: Float = 0
+            for k in -radius...radius { box += sample(k) }
+            var previousValue = sample(0), previousBlurred = box / taps
+            var lineImage: Float = 0, lineKept: Float = 0
+            for index in 1..<along {
+                box += sample(index + radius) - sample(index - radius - 1)
+                let value = sample(index), blurred = box / taps
+                let differenceImage = max(0, abs(value - previousValue) - deadZoneLuma)
+                let differenceBlurred = abs(blurred - previousBlurred)
+                lineImage += differenceImage
+                lineKept += max(0, differenceImage - differenceBlurred)
+                previousValue = value
+                previousBlurred = blurred
+            }
+            sumImage += Double(lineImage)
+            sumKept += Double(lineKept)
+        }
+        guard sumImage > 0 else { return 1 }
+        return (sumImage - sumKept) / sumImage
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import LetheTestSupport
+import Testing
+
+/// `lethe analyze --server …` on the real binary against real failures (issue 19, point 5): one
+/// line on standard error, `error: CODE…; check …`, and the documented exit status (2 the worker
+/// refused, 3 not reached or cut off, 4 did not verify, 64 usage).
+@Suite("lethe analyze: errors a person can act on")
+struct AnalyzeErrorCommandTests {
+    /// Runs `lethe analyze` with `--server URL`; standard output and error merged (a failure
+    /// prints nothing else).
+    static func analyze(server: String, _ extra: [String] = []) async throws -> Program.Run {
+        let run = try await Program.run(
+            ServerProcess.executable.path,
+            ["analyze", Repository.root.appendingPathComponent("Fixtures/astronaut.png").path, "--kind", "face", "--server", server, "--token", "device-token"] + extra,
+            timeout: .seconds(120))
+        #expect(!run.timedOut, "lethe analyze did not finish: \(run.output)")
+        return run
+    }
+
+    /// Asserts a single `error: CODE…; check …` line with the words, and no platform dump.
+    static func expectLine(_ run: Program.Run, status: Int32, code: String, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        let lines = run.output.split(separator: "\n")
+        #expect(run.status == status, "exit \(run.status): \(run.output)", sourceLocation: sourceLocation)
+        #expect(lines.count == 1, "\(run.output)", sourceLocation: sourceLocation)
+        let line = String(lines.first ?? "")
+        #expect(line.hasPrefix("error: \(code)") && line.contains("; check "), "\(line)", sourceLocation: sourceLocation)
+        #expect(!line.contains("NSURLErrorDomain") && !line.contains("UserInfo"), "\(line)", sourceLocation: sourceLocation)
+        for word in words { #expect(line.contains(word), "\(line) should say \(word)", sourceLocation: sourceLocation) }
+    }
+
+    static func answer(_ status: String, type: String, body: Data) -> ScriptedServer.Behaviour {
+        .answer(Data("HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body)
+    }
+
+    @Test("a closed port: worker_unreachable, exit 3 (was a raw NSURLErrorDomain Code=-1004 dump)")
+    func closedPort() async throws {
+        let port = try ScriptedServer.closedPort()
+        let run = try await Self.analyze(server: "http://127.0.0.1:\(port)")
+        Self.expectLine(run, status: 3, code: "worker_unreachable", saying: ["127.0.0.1:\(port) refused the connection", "that the worker runs"])
+    }
+
+    @Test("a worker that never answers: worker_timeout after --timeout-seconds, exit 3")
+    func hangingWorker() async throws {
+        let run = try await ScriptedServer.with(.hang) { port in
+            try await Self.analyze(server: "http://127.0.0.1:\(port)", ["--timeout-seconds", "1"])
+        }
+        Self.expectLine(run, status: 3, code: "worker_timeout", saying: ["did not answer in time"])
+    }
+
+    @Test("an answer cut off before its announced length: response_truncated, exit 3")
+    func truncatedAnswer() async throws {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/ohttp-keys\r\nContent-Length: 41\r\nConnection: close\r\n\r\n"
+        let run = try await ScriptedServer.with(.answer(Data(head.utf8) + Data([0x00, 0x27, 0x01]))) { port in
+            try await Self.analyze(server: "http://127.0.0.1:\(port)")
+        }
+        Self.expectLine(run, status: 3, code: "response_truncated", saying: ["proxy or relay"])
+    }
+
+    @Test("key discovery serving something else: malformed_key_config, exit 4")
+    func malformedKeyConfig() async throws {
+        let run = try await ScriptedServer.with(Self.answer("200 OK", type: "application/ohttp-keys", body: Data("<html>portal</html>".utf8))) { port in
+            try await Self.analyze(server: "http://127.0.0.1:\(port)")
+        }
+        Self.expectLine(run, status: 4, code: "malformed_key_config", saying: ["/.well-known/ohttp-gateway"])
+    }
+
+    @Test("a problem document: the server's code and status, exit 2")
+    func problemDocument() async throws {
+        let problem = Data(#"{"type":"about:blank","title":"the ledger could not be read","code":"ledger_unreadable"}"#.utf8)
+        let run = try await ScriptedServer.with(Self.answer("503 Service Unavailable", type: "application/problem+json", body: problem)) { port in
+            try await Self.analyze(server: "http://127.0.0.1:\(port)")
+        }
+        Self.expectLine(run, status: 2, code: "ledger_unreadable (HTTP 503)", saying: ["the ledger could not be read", "retry later"])
+    }
+
+    @Test("a real worker's answer altered on the way: response_decryption_failed, exit 4")
+    func tamperedAnswer() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let run = try await ScriptedServer.with(.relay(port: server.port) { head, response in
+            guard head.hasPrefix("POST "), response.starts(with: Data("HTTP/1.1 200".utf8)) else { return response }
+            var altered = response
+            altered[altered.count - 3] ^= 0x01
+            return altered
+        }) { relay in
+            try await Program.run(
+                ServerProcess.executable.path,
+                ["analyze", Repository.root.appendingPathComponent("Fixtures/astronaut.png").path, "--kind", "face",
+                 "--server", "http://127.0.0.1:\(relay)", "--token", server.token],
+                timeout: .seconds(120))
+        }
+        Self.expectLine(run, status: 4, code: "response_decryption_failed", saying: ["altered"])
+    }
+
+    @Test("a timeout out of range or a URL that is not http(s): usage error 64")
+    func usage() async throws {
+        let zero = try await Self.analyze(server: "http://127.0.0.1:1", ["--timeout-seconds", "0"])
+        #expect(zero.status == 64 && zero.output.contains("--timeout-seconds must be 1–3600"), "\(zero.output)")
+        let path = try await Self.analyze(server: "127.0.0.1:8080")
+        #expect(path.status == 64 && path.output.contains("http or https URL"), "\(path.output)")
+    }
+}
