@@ -18,7 +18,8 @@ import LetheMemory
 /// - `brightness plane`: the quality gate's luma plane (`ImageScan`, Float32, box-averaged by
 ///   the gate's own `scale`, 1 at the marker sizes).
 /// - `skin mask`: the quality gate's full-resolution mask and `WorkingImage.skin` (identical at
-///   factor 1: one marker stands for both), one byte 0/1 per pixel.
+///   factor 1 until the skin surface is marked: one marker stands for both, and a second one when
+///   the stripe crosses a hole enclosed by skin, `surfaceBit` = 2), one byte per pixel.
 /// - `smoothed L* plane`, `ridge plane`: `LocalContrast`'s planes as the measures leave them
 ///   (Float32); not its background plane (see below).
 /// - `mark mask`: `MarkDetector`'s member mask, one byte 0/1 per pixel.
@@ -89,15 +90,24 @@ enum LayoutMarkers {
         let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: width, height: height), factor: 1, arena: arena)
         let detected = try SkinConcernMeasurer.detectMarks(work, workingMillimetres: nil, configuration: measures, arena: arena)
         SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast, configuration: measures)
+        let gateMaskOfWork = try byteRow(work.skin, width: width, stripe: stripe)
+        // Then the skin surface (highlights enclosed by skin) is marked in `WorkingImage.skin`.
+        work.markEnclosedSurface(queue: detected.contrast.boxFilterScratch)
         let count = width * height
         for (index, name) in ["lab L* plane", "lab a* plane", "lab b* plane", "erythema plane"].enumerated() {
             markers.append(try floatRow(work.planes, plane: index, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
         }
         let gateMask = try byteRow(mask, width: width, stripe: stripe)
-        guard gateMask == (try byteRow(work.skin, width: width, stripe: stripe)) else {
+        guard gateMask == gateMaskOfWork else {
             throw HarnessError("the gate's skin mask and the working image's differ at factor 1")
         }
         markers += try maskMarker(gateMask, in: mask, stripe: stripe, name: "skin mask#\(seed)")
+        // Where the stripe crosses a hole of the skin mask enclosed by skin, the working mask
+        // holds `surfaceBit` there when it is wiped: a marker of its own.
+        let surfaceMask = try byteRow(work.skin, width: width, stripe: stripe)
+        if surfaceMask != gateMask {
+            markers += try maskMarker(surfaceMask, in: work.skin, stripe: stripe, name: "skin mask#\(seed) surface")
+        }
         // Not the background L* plane: a weighted box blur of radius ≥ 80 pixels, it changes so
         // little along a row that no 64-byte window of it is informative (a marker from it would
         // prove nothing). The contrast is computed from it and the smoothed plane on the fly.

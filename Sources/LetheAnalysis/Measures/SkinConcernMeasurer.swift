@@ -32,12 +32,14 @@ enum SkinConcernMeasurer {
     ) throws(LetheError) -> [RegionMeasures] {
         var work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
         defer { work.release(arena) }
-        if let face { try work.applyFaceZones(face, arena: arena) } else { try work.markEnclosedSurface(arena: arena) }
+        if let face { try work.applyFaceZones(face, arena: arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
         let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
         defer { detected.release(arena) }
         let (contrast, marks, members, kinds) = (detected.contrast, detected.marks, detected.members, detected.kinds)
         smoothForRidges(work, into: contrast, configuration: configuration)
+        // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
+        if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
 
         var results: [RegionMeasures] = []
         for region in regions {

@@ -17,12 +17,13 @@ extension WorkingImage {
     /// through non-skin pixels) to the crop's border — as `surfaceBit`. A highlight on the forehead
     /// fails the skin colour rule but is enclosed by skin; a white collar, a helmet's glare or a
     /// pale wall reach the border through other non-skin pixels and stay outside the skin surface.
-    mutating func markEnclosedSurface(arena: PlaintextArena) throws(LetheError) {
-        let queue: SecureBuffer
-        do { queue = try arena.allocate(count: pixelCount * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the skin surface queue")
-        }
-        defer { arena.release(queue) }
+    ///
+    /// - Parameter queue: `pixelCount` Int32s of scratch for the flood fill. The caller lends the
+    ///   local contrast's box-filter scratch once the ridge smoothing is done with it, so the fill
+    ///   needs no buffer of its own (the local contrast and the mark detector read `skinBit` only,
+    ///   so marking the surface after them changes nothing they computed).
+    func markEnclosedSurface(queue: SecureBuffer) {
+        precondition(queue.count >= pixelCount * MemoryLayout<Int32>.stride, "the surface queue is too small")
         let outside: UInt8 = 4
         let (width, height) = (self.width, self.height)
         skin.withUnsafeMutableBytes { skinBytes in
