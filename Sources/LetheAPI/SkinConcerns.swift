@@ -28,30 +28,58 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         }
     }
 
-    /// Small round dark marks.
+    /// Small round dark marks, measured only where the resolution shows them: otherwise
+    /// `status` is `not_measurable`, the figures are absent (never a 0 that would score 100) and
+    /// `required_mm_per_pixel` says what scale would do.
     public struct Pores: Sendable, Codable, Equatable {
-        public var count: Int
+        /// `measured` or `not_measurable` (the photo's pixels are too coarse for pores).
+        public var status: String
+        /// Absent when not measurable (so are the other figures).
+        public var count: Int?
         /// Pores per cm² of region skin (with a known scale).
         public var densityPerSquareCentimetre: Double?
         /// Pores per 10,000 input pixels of region skin.
-        public var densityPer10kPixels: Double
+        public var densityPer10kPixels: Double?
         /// Pore pixels / region skin pixels.
-        public var areaFraction: Double
-        public var meanDiameterPixels: Double
+        public var areaFraction: Double?
+        public var meanDiameterPixels: Double?
         public var meanDiameterMillimetres: Double?
+        /// With a scale: the coarsest scale (mm per input pixel, at this photo's working
+        /// resolution) at which pores are measured.
+        public var requiredMillimetresPerPixel: Double?
 
-        public init(count: Int, densityPerSquareCentimetre: Double?, densityPer10kPixels: Double, areaFraction: Double, meanDiameterPixels: Double, meanDiameterMillimetres: Double?) {
+        public static let measured = "measured"
+        public static let notMeasurable = "not_measurable"
+
+        public init(
+            count: Int, densityPerSquareCentimetre: Double?, densityPer10kPixels: Double, areaFraction: Double, meanDiameterPixels: Double,
+            meanDiameterMillimetres: Double?, requiredMillimetresPerPixel: Double? = nil
+        ) {
+            self.status = Self.measured
             self.count = count
             self.densityPerSquareCentimetre = densityPerSquareCentimetre
             self.densityPer10kPixels = densityPer10kPixels
             self.areaFraction = areaFraction
             self.meanDiameterPixels = meanDiameterPixels
             self.meanDiameterMillimetres = meanDiameterMillimetres
+            self.requiredMillimetresPerPixel = requiredMillimetresPerPixel
         }
 
+        /// Pores the resolution cannot show: no figures, only the scale that would.
+        public static func notMeasurable(requiredMillimetresPerPixel: Double?) -> Pores {
+            var pores = Pores(count: 0, densityPerSquareCentimetre: nil, densityPer10kPixels: 0, areaFraction: 0, meanDiameterPixels: 0, meanDiameterMillimetres: nil)
+            pores.status = Self.notMeasurable
+            (pores.count, pores.densityPer10kPixels, pores.areaFraction, pores.meanDiameterPixels) = (nil, nil, nil, nil)
+            pores.requiredMillimetresPerPixel = requiredMillimetresPerPixel
+            return pores
+        }
+
+        public var isMeasured: Bool { status == Self.measured }
+
         enum CodingKeys: String, CodingKey {
-            case count, densityPerSquareCentimetre = "density_per_cm2", densityPer10kPixels = "density_per_10k_pixels"
+            case status, count, densityPerSquareCentimetre = "density_per_cm2", densityPer10kPixels = "density_per_10k_pixels"
             case areaFraction = "area_fraction", meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm"
+            case requiredMillimetresPerPixel = "required_mm_per_pixel"
         }
     }
 
@@ -82,27 +110,34 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         public var lStarStandardDeviation: Double
         /// Mean CIE76 ΔE*ab of each pixel to the region's mean colour.
         public var meanDeltaE: Double
+        /// Faces: CIE76 ΔE*ab of the zone's mean clear-skin colour from the face's median skin
+        /// colour (the whole face: the skin-pixel-weighted mean over the zones).
+        public var zoneDeltaE: Double?
 
-        public init(lStarStandardDeviation: Double, meanDeltaE: Double) {
+        public init(lStarStandardDeviation: Double, meanDeltaE: Double, zoneDeltaE: Double? = nil) {
             self.lStarStandardDeviation = lStarStandardDeviation
             self.meanDeltaE = meanDeltaE
+            self.zoneDeltaE = zoneDeltaE
         }
 
-        enum CodingKeys: String, CodingKey { case lStarStandardDeviation = "l_star_standard_deviation", meanDeltaE = "mean_delta_e" }
+        enum CodingKeys: String, CodingKey {
+            case lStarStandardDeviation = "l_star_standard_deviation", meanDeltaE = "mean_delta_e", zoneDeltaE = "zone_delta_e"
+        }
     }
 
     /// 0–100 per concern, higher = healthier; mappings in docs/analysis/skin.md.
     public struct Scores: Sendable, Codable, Equatable {
         public var spots: Int
-        public var pores: Int
+        /// Absent when pores are not measurable.
+        public var pores: Int?
         public var redness: Int
         public var wrinkles: Int
         public var shine: Int
         public var evenness: Int
-        /// Mean of the six.
+        /// Mean of the six, or of the five others when pores are not measurable.
         public var overall: Int
 
-        public init(spots: Int, pores: Int, redness: Int, wrinkles: Int, shine: Int, evenness: Int, overall: Int) {
+        public init(spots: Int, pores: Int?, redness: Int, wrinkles: Int, shine: Int, evenness: Int, overall: Int) {
             self.spots = spots
             self.pores = pores
             self.redness = redness

@@ -33,7 +33,7 @@ struct ResultTable {
                 let s = region.concerns.scores
                 rows.append((
                     "  " + region.region.replacingOccurrences(of: "_", with: " "),
-                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count)  pores \(region.concerns.pores.count)  scores: spots \(s.spots) pores \(s.pores) redness \(s.redness) wrinkles \(s.wrinkles) shine \(s.shine) evenness \(s.evenness)"))
+                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count)  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots) pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles) shine \(s.shine) evenness \(s.evenness)"))
             }
         }
         if let scalp = response.scalp {
@@ -68,12 +68,19 @@ struct ResultTable {
         let s = concerns.scores
         return [
             ("Spots", "\(concerns.spots.count)  area \(percent(concerns.spots.areaFraction))  contrast ΔL* \(number(concerns.spots.meanContrastDeltaLStar, 1))"),
-            ("Pores", "\(concerns.pores.count)  \(concerns.pores.densityPerSquareCentimetre.map { number($0, 0) + " per cm²" } ?? number(concerns.pores.densityPer10kPixels, 1) + " per 10k px")"),
+            ("Pores", poreRow(concerns.pores, number: number)),
             ("Red area", percent(concerns.redAreaFraction)),
             ("Lines", "ridge fraction \(percent(concerns.wrinkles.ridgeFraction))"),
             ("Shine", "specular \(percent(concerns.shine.specularFraction))"),
             ("Evenness", "local L* s.d. \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
-            ("Scores", "spots \(s.spots)  pores \(s.pores)  redness \(s.redness)  wrinkles \(s.wrinkles)  shine \(s.shine)  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
+            ("Scores", "spots \(s.spots)  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles)  shine \(s.shine)  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
         ]
+    }
+
+    private static func poreRow(_ pores: SkinConcerns.Pores, number: (Double, Int) -> String) -> String {
+        guard let count = pores.count, let per10k = pores.densityPer10kPixels else {
+            return "not measurable at this resolution" + (pores.requiredMillimetresPerPixel.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
+        }
+        return "\(count)  \(pores.densityPerSquareCentimetre.map { number($0, 0) + " per cm²" } ?? number(per10k, 1) + " per 10k px")"
     }
 }

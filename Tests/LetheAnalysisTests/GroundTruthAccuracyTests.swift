@@ -25,7 +25,7 @@ struct GroundTruthAccuracyTests {
             let concerns = try #require(result.concerns)
             itaErrors.append(abs(result.skinTone.itaDegrees - patch.itaDegrees))
             spotTruth.append(Double(patch.spots.count)); spotMeasured.append(Double(concerns.spots.count))
-            poreTruth.append(Double(patch.pores.count)); poreMeasured.append(Double(concerns.pores.count))
+            poreTruth.append(Double(patch.pores.count)); poreMeasured.append(Double(try #require(concerns.pores.count)))
             #expect(arena.wipeAll().verified)
         }
         let mae = itaErrors.reduce(0, +) / Double(itaErrors.count)

@@ -15,9 +15,16 @@ struct AnalysisKindsTests {
             let face = try #require(response.face)
             // The box LetheAnalysisTests pins for the fixture (IoU ≥ 0.5 there): x 170, y 60, 105 × 105.
             #expect(abs(face.box.x - 170) < 20 && abs(face.box.y - 60) < 20 && abs(face.box.width - 105) < 25)
-            #expect(face.regions.map(\.region) == ["forehead", "right_under_eye", "left_under_eye", "right_cheek", "left_cheek", "nose", "chin"])
+            // The thirteen zones from the face mesh (docs/analysis/face.md).
+            #expect(face.regions.map(\.region) == [
+                "forehead", "glabella", "right_crows_feet", "left_crows_feet", "right_under_eye", "left_under_eye",
+                "right_cheek", "left_cheek", "nose", "right_nasolabial", "left_nasolabial", "perioral", "chin",
+            ])
             let measures = try #require(response.measures)
-            #expect(measures.concerns != nil)
+            // At the portrait's ≈ 1.4 mm per pixel pores cannot be seen: not measured, not scored.
+            let concerns = try #require(measures.concerns)
+            #expect(concerns.pores.status == "not_measurable" && concerns.pores.count == nil && concerns.scores.pores == nil)
+            #expect(concerns.pores.requiredMillimetresPerPixel == 0.25)
             #expect(measures.scaleSource == "face_width_estimate")
             #expect((20...60).contains(measures.skinTone.itaDegrees))
             let entries = try session.ledgerEntries()

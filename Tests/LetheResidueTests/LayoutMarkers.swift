@@ -182,9 +182,13 @@ enum LayoutMarkers {
     }
 
     private static func faceLayouts(_ image: DecodedImage, seed: String, arena: PlaintextArena) throws -> [Marker] {
-        // As `FaceAnalyzer.analyze`: the face, its regions, the crop that bounds them.
-        let face = try FaceAnalyzer.locateFace(image, detector: try models().faceDetector, configuration: FaceAnalysisConfiguration(), arena: arena).box
-        let crop = PixelRect.enclosing(FaceRegions.regions(for: face).map(\.rect))!
+        // As `FaceAnalyzer.analyze`: the face, its mesh and zones, the crop that bounds them.
+        let models = try models()
+        let detection = try FaceAnalyzer.locateFace(image, detector: models.faceDetector, configuration: FaceAnalysisConfiguration(), arena: arena)
+        let face = detection.box
+        let geometry = FaceGeometry(landmarks: try models.faceLandmarker.landmarks(in: image, face: detection, arena: arena))
+        let crop = FaceAnalyzer.measuredCrop(
+            layout: FaceRegions.regions(for: face), zones: geometry.regions(), width: image.width, height: image.height)
         let factor = max(1, face.width / max(1, SkinMeasureConfiguration().faceWorkingWidthPixels))
         let work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
         // The whole photo is natural image data: the middle of the face crop is informative.

@@ -25,6 +25,12 @@ public struct CIELab: Sendable, Equatable, Codable {
 
     /// CIELAB of linear-light sRGB components (0–1).
     @inline(__always)
+    /// CIE76 colour difference ΔE*ab: the Euclidean distance in CIELAB (CIE 15:2004).
+    public static func deltaE76(_ first: CIELab, _ second: CIELab) -> Double {
+        let dl = first.l - second.l, da = first.a - second.a, db = first.b - second.b
+        return (dl * dl + da * da + db * db).squareRoot()
+    }
+
     static func fromLinear(red: Double, green: Double, blue: Double) -> CIELab {
         let m = SRGB.toXYZ
         let x = (m.0 * red + m.1 * green + m.2 * blue) / SRGB.whiteX

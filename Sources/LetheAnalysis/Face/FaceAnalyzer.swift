@@ -62,8 +62,8 @@ public enum FaceAnalyzer {
         let mesh = try models.faceLandmarker.landmarks(in: image, face: detection, arena: arena)
         let geometry = FaceGeometry(landmarks: mesh)
         try geometry.pose.check(faceConfiguration.pose)
-        // The measured crop stays the box's fixed layout (brow to chin, temple to temple); the zones
-        // inside it come from the mesh.
+        // The box's fixed layout (brow to chin, temple to temple) must be in the photo; the zones
+        // come from the mesh, and the measured crop holds both.
         let layout = FaceRegions.regions(for: face)
         for region in layout {
             let inside = region.rect.clipped(width: image.width, height: image.height)
@@ -72,8 +72,8 @@ public enum FaceAnalyzer {
                 throw .faceOutOfBounds("only \(Int(fraction * 100))% of the \(region.name) is inside the photo")
             }
         }
-        let crop = PixelRect.enclosing(layout.map(\.rect))!
         let regions = geometry.regions()
+        let crop = measuredCrop(layout: layout, zones: regions, width: image.width, height: image.height)
         let factor = max(1, face.width / max(1, measures.faceWorkingWidthPixels))
         let scale = millimetresPerPixel ?? measures.faceBoxWidthMillimetres / Double(face.width)
         let source = millimetresPerPixel == nil ? "face_width_estimate" : (scaleSource ?? "query")
@@ -93,6 +93,13 @@ public enum FaceAnalyzer {
             box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(image.width),
             regions: measured, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil)
         return (result, faceResult, geometry)
+    }
+
+    /// The measured crop: the box's fixed layout (brow to chin, temple to temple) grown to hold
+    /// every zone's bounding box, inside the photo — so that a zone the mesh places beyond the
+    /// box's layout (the crow's feet of a face the box sits off-centre on) is still measured.
+    static func measuredCrop(layout: [NamedRegion], zones: [NamedRegion], width: Int, height: Int) -> PixelRect {
+        PixelRect.enclosing(layout.map(\.rect) + zones.map(\.rect))!.clipped(width: width, height: height)
     }
 
     /// Exactly one face of sufficient size, or the matching error.

@@ -21,8 +21,21 @@ enum RegionAggregate {
             return sd * sd
         }
         let spotCount = regions.reduce(0) { $0 + $1.concerns.spots.count }
-        let poreCount = regions.reduce(0) { $0 + $1.concerns.pores.count }
+        let poreCount = regions.reduce(0) { $0 + ($1.concerns.pores.count ?? 0) }
         let poreDensities = regions.compactMap(\.concerns.pores.densityPerSquareCentimetre)
+        let poreRequirement = regions.compactMap(\.concerns.pores.requiredMillimetresPerPixel).min()
+        let poreCountOf: (RegionMeasures) -> Int = { $0.concerns.pores.count ?? 0 }
+        // Pores of the whole only when every part measured them (the same scale gives the same answer).
+        let pores: SkinConcerns.Pores = regions.allSatisfy(\.concerns.pores.isMeasured)
+            ? .init(
+                count: poreCount,
+                densityPerSquareCentimetre: poreDensities.count == regions.count ? weighted { $0.concerns.pores.densityPerSquareCentimetre ?? 0 } : nil,
+                densityPer10kPixels: Double(poreCount) / total * 10_000, areaFraction: weighted { $0.concerns.pores.areaFraction ?? 0 },
+                meanDiameterPixels: countWeighted(poreCountOf) { $0.concerns.pores.meanDiameterPixels ?? 0 },
+                meanDiameterMillimetres: regions.allSatisfy { $0.concerns.pores.meanDiameterMillimetres != nil }
+                    ? countWeighted(poreCountOf) { $0.concerns.pores.meanDiameterMillimetres ?? 0 } : nil,
+                requiredMillimetresPerPixel: poreRequirement)
+            : .notMeasurable(requiredMillimetresPerPixel: poreRequirement)
         var concerns = SkinConcerns(
             redAreaFraction: weighted(\.concerns.redAreaFraction),
             spots: .init(
@@ -31,16 +44,12 @@ enum RegionAggregate {
                 meanDiameterPixels: countWeighted(\.concerns.spots.count, \.concerns.spots.meanDiameterPixels),
                 meanDiameterMillimetres: regions.allSatisfy { $0.concerns.spots.meanDiameterMillimetres != nil }
                     ? countWeighted(\.concerns.spots.count) { $0.concerns.spots.meanDiameterMillimetres ?? 0 } : nil),
-            pores: .init(
-                count: poreCount,
-                densityPerSquareCentimetre: poreDensities.count == regions.count ? weighted { $0.concerns.pores.densityPerSquareCentimetre ?? 0 } : nil,
-                densityPer10kPixels: Double(poreCount) / total * 10_000, areaFraction: weighted(\.concerns.pores.areaFraction),
-                meanDiameterPixels: countWeighted(\.concerns.pores.count, \.concerns.pores.meanDiameterPixels),
-                meanDiameterMillimetres: regions.allSatisfy { $0.concerns.pores.meanDiameterMillimetres != nil }
-                    ? countWeighted(\.concerns.pores.count) { $0.concerns.pores.meanDiameterMillimetres ?? 0 } : nil),
+            pores: pores,
             wrinkles: .init(ridgeFraction: weighted(\.concerns.wrinkles.ridgeFraction)),
             shine: .init(specularFraction: weighted(\.concerns.shine.specularFraction)),
-            evenness: .init(lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE)),
+            evenness: .init(
+                lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),
+                zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         concerns.scores = ConcernScores.scores(for: concerns)
         let ita = lab.itaDegrees

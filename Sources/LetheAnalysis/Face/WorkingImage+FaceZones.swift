@@ -30,7 +30,7 @@ extension WorkingImage {
             for i in 0..<pixelCount where label[i] == unassigned { label[i] = 0 }
             for part in geometry.exclusions { fill(part.polygon, into: label) { _ in 0 } }
         }
-        labels.withUnsafeBytes { labelBytes in
+        faceMedianLab = labels.withUnsafeBytes { labelBytes in
             planes.withUnsafeBytes { planeBytes in
                 skin.withUnsafeMutableBytes { skinBytes in
                     Self.keepFaceSkin(
@@ -41,7 +41,10 @@ extension WorkingImage {
         }
     }
 
-    private static func keepFaceSkin(labels: UnsafeBufferPointer<UInt8>, planes: UnsafeBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>, count: Int) {
+    /// - Returns: the median L*, a*, b* of the labelled pixels.
+    private static func keepFaceSkin(
+        labels: UnsafeBufferPointer<UInt8>, planes: UnsafeBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>, count: Int
+    ) -> SIMD3<Float> {
         // Medians from half-unit histograms (aggregates, not pixels).
         var lHistogram = [Int](repeating: 0, count: 201), aHistogram = [Int](repeating: 0, count: 321), bHistogram = [Int](repeating: 0, count: 321)
         var labelled = 0
@@ -68,6 +71,7 @@ extension WorkingImage {
             let isSkin = da * da + db * db <= chromaLimit && planes[i] >= medianL - faceSkinDarkerLStar
             skin[i] = isSkin ? skinBit : surfaceBit
         }
+        return SIMD3(medianL, medianA, medianB)
     }
 
     /// Sets `label[i] = value(label[i])` for every working pixel whose centre lies inside

@@ -11,6 +11,9 @@ struct Mark: Sendable {
     /// Σ |contrast| over the mark's pixels (ΔL*).
     var sumContrast = 0.0
     var minX = Int.max, minY = Int.max, maxX = Int.min, maxY = Int.min
+    /// Faces: the mark's pixels that lie in no face zone (label 0: an eye, brow, lip or nostril
+    /// part, or outside the oval).
+    var pixelsOutsideZones = 0
     /// Fraction of skin pixels in the mark's bounding box grown by its size (context check).
     var surroundingSkinFraction = 1.0
     /// Σ of the per-pixel shortest chord (scalp hairs), in working pixels.
@@ -73,7 +76,7 @@ enum MarkDetector {
     /// Returned to the caller, who releases it.
     static func detect(
         contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
-        skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, arena: PlaintextArena
+        skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, zones: SecureBuffer? = nil, arena: PlaintextArena
     ) throws(LetheError) -> (marks: [Mark], members: SecureBuffer) {
         let width = contrast.width, height = contrast.height
         let members: SecureBuffer, queue: SecureBuffer
@@ -90,6 +93,11 @@ enum MarkDetector {
         // Without a chord plane, read the (already computed, unused) smoothed plane and ignore it.
         let chordSource = chord ?? contrast.smoothed
         let hasChord = chord != nil
+        // Likewise without zone labels: read the smoothed plane and ignore it.
+        let zoneSource = zones ?? contrast.smoothed
+        let hasZones = zones != nil
+        zoneSource.withUnsafeBytes { zoneBytes in
+        let zoneLabels = zoneBytes.bindMemory(to: UInt8.self)
         chordSource.withUnsafeBytes { chordBytes in
         let chords = chordBytes.bindMemory(to: Float.self)
         contrast.smoothed.withUnsafeBytes { sBytes in
@@ -115,6 +123,7 @@ enum MarkDetector {
                                     mark.sumX += fx; mark.sumY += fy
                                     mark.sumXX += fx * fx; mark.sumYY += fy * fy; mark.sumXY += fx * fy
                                     mark.sumContrast += Double(sign * (s[index] - bg[index]))
+                                    if hasZones, zoneLabels[index] == 0 { mark.pixelsOutsideZones += 1 }
                                     if hasChord {
                                         mark.sumChord += Double(chords[index])
                                         let bin = min(Mark.chordBins - 1, Int(Double(chords[index]) * Mark.chordBinsPerPixel))
@@ -133,6 +142,7 @@ enum MarkDetector {
                     }
                 }
             }
+        }
         }
         }
         if let skin {

@@ -69,7 +69,7 @@ enum SkinConcernMeasurer {
             } }
             results.append(makeResult(
                 region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks,
-                workingMillimetres: workingMillimetres))
+                workingMillimetres: workingMillimetres, configuration: configuration))
         }
         return results
     }
@@ -89,6 +89,19 @@ enum SkinConcernMeasurer {
         }
     }
 
+    /// Whether the working pixels resolve pores: with a scale, a pore at the pore limit must be
+    /// `poreMinimumPixelsAcross` working pixels across; without one, pores are defined in pixels
+    /// (close-ups) and always measured.
+    static func poresMeasurable(workingMillimetres: Double?, configuration: SkinMeasureConfiguration) -> Bool {
+        guard let workingMillimetres else { return true }
+        return configuration.poreMaxDiameterMillimetres / workingMillimetres >= configuration.poreMinimumPixelsAcross
+    }
+
+    /// The coarsest input scale (mm per input pixel) at which pores are measured at `factor`.
+    static func poreRequiredMillimetresPerPixel(factor: Int, configuration: SkinMeasureConfiguration) -> Double {
+        configuration.poreMaxDiameterMillimetres / configuration.poreMinimumPixelsAcross / Double(factor)
+    }
+
     static func detectMarks(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> DetectedMarks {
@@ -104,18 +117,21 @@ enum SkinConcernMeasurer {
             (marks, members) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: threshold,
                 within: PixelRect(width: work.width, height: work.height), skin: work.skin,
-                minimumArea: configuration.minimumMarkAreaPixels, arena: arena)
+                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, arena: arena)
         } catch {
             contrast.release(arena)
             throw error
         }
+        let poresMeasurable = poresMeasurable(workingMillimetres: workingMillimetres, configuration: configuration)
         let kinds: [MarkKind] = marks.map { mark in
-            // Faces: a mark centred on no zone (a nostril, a brow, an eye, the lips) is not a skin mark.
-            if work.zones != nil, work.zoneLabel(x: Int(mark.centroidX), y: Int(mark.centroidY)) == 0 { return .other }
+            // Faces: a mark reaching into no zone (a nostril, a brow, an eye, the lips, beyond the
+            // oval) is their shadow or edge, not a skin mark.
+            if work.zones != nil, mark.pixelsOutsideZones > 0 { return .other }
             guard mark.surroundingSkinFraction >= configuration.minSurroundingSkinFraction,
                 mark.elongation <= configuration.maxBlobElongation else { return .other }
             let diameter = mark.equivalentDiameter
-            if diameter <= poreMax { return .pore }
+            // Pore-sized marks where pores are not resolved are neither pores nor spots.
+            if diameter <= poreMax { return poresMeasurable ? .pore : .other }
             if diameter <= spotMax { return .spot }
             return .other
         }
@@ -139,7 +155,7 @@ enum SkinConcernMeasurer {
 
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
-        workingMillimetres: Double?
+        workingMillimetres: Double?, configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
         let f = Double(work.factor)
         let skinCount = Double(max(1, stats.skinCount))
@@ -155,16 +171,22 @@ enum SkinConcernMeasurer {
         let spotsResult = SkinConcerns.Spots(
             count: spots.count, areaFraction: spotArea / skinCount, meanContrastDeltaLStar: spotContrast,
             meanDiameterPixels: meanDiameter(spots), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(spots) * $0 })
-        let poresResult = SkinConcerns.Pores(
-            count: pores.count, densityPerSquareCentimetre: skinSquareCentimetres.map { Double(pores.count) / max($0, 1e-9) },
-            densityPer10kPixels: Double(pores.count) / (skinCount * f * f) * 10_000, areaFraction: poreArea / skinCount,
-            meanDiameterPixels: meanDiameter(pores), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(pores) * $0 })
+        let required = workingMillimetres.map { _ in poreRequiredMillimetresPerPixel(factor: work.factor, configuration: configuration) }
+        let poresResult = poresMeasurable(workingMillimetres: workingMillimetres, configuration: configuration)
+            ? SkinConcerns.Pores(
+                count: pores.count, densityPerSquareCentimetre: skinSquareCentimetres.map { Double(pores.count) / max($0, 1e-9) },
+                densityPer10kPixels: Double(pores.count) / (skinCount * f * f) * 10_000, areaFraction: poreArea / skinCount,
+                meanDiameterPixels: meanDiameter(pores), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(pores) * $0 },
+                requiredMillimetresPerPixel: required)
+            : .notMeasurable(requiredMillimetresPerPixel: required)
         let lab = CIELab(l: stats.meanL, a: stats.meanA, b: stats.meanB)
         let ita = lab.itaDegrees
         let partial = SkinConcerns(
             redAreaFraction: stats.redFraction, spots: spotsResult, pores: poresResult,
             wrinkles: .init(ridgeFraction: stats.ridgeFraction), shine: .init(specularFraction: stats.specularFraction),
-            evenness: .init(lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE),
+            evenness: .init(
+                lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE,
+                zoneDeltaE: work.faceMedianLab.map { median in CIELab.deltaE76(lab, CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))) }),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)

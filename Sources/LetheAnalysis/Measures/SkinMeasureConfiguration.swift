@@ -9,6 +9,10 @@ public struct SkinMeasureConfiguration: Sendable, Equatable {
     public var poreMaxDiameterMillimetres: Double
     /// …and spots up to this one; larger dark areas (shadows, hair) are not counted.
     public var spotMaxDiameterMillimetres: Double
+    /// With a scale, pores are measured only when a pore at `poreMaxDiameterMillimetres` is at
+    /// least this many working pixels across (smaller, it is below the mark detector's minimum
+    /// area of 3 pixels or indistinguishable from pixel noise); otherwise `not_measurable`.
+    public var poreMinimumPixelsAcross: Double
     /// Without a scale, the same limits in input pixels.
     public var poreMaxDiameterPixels: Double
     public var spotMaxDiameterPixels: Double
@@ -37,7 +41,7 @@ public struct SkinMeasureConfiguration: Sendable, Equatable {
     public init(
         markContrastLStar: Double = 5, minimumMarkAreaPixels: Int = 3,
         poreMaxDiameterMillimetres: Double = 0.5, spotMaxDiameterMillimetres: Double = 12,
-        poreMaxDiameterPixels: Double = 8, spotMaxDiameterPixels: Double = 80,
+        poreMaxDiameterPixels: Double = 8, spotMaxDiameterPixels: Double = 80, poreMinimumPixelsAcross: Double = 2,
         maxBlobElongation: Double = 3, minSurroundingSkinFraction: Double = 0.5,
         redAreaMarginAStar: Double = 5, specularMarginLStar: Double = 12, specularChromaFactor: Double = 0.5,
         ridgeSmoothingRadiusPixels: Int = 1, ridgeMinimumCurvature: Double = 2, ridgeAnisotropy: Double = 0.5,
@@ -48,6 +52,7 @@ public struct SkinMeasureConfiguration: Sendable, Equatable {
         self.poreMaxDiameterMillimetres = poreMaxDiameterMillimetres
         self.spotMaxDiameterMillimetres = spotMaxDiameterMillimetres
         self.poreMaxDiameterPixels = poreMaxDiameterPixels
+        self.poreMinimumPixelsAcross = poreMinimumPixelsAcross
         self.spotMaxDiameterPixels = spotMaxDiameterPixels
         self.maxBlobElongation = maxBlobElongation
         self.minSurroundingSkinFraction = minSurroundingSkinFraction

@@ -21,6 +21,9 @@ struct WorkingImage {
     let skin: SecureBuffer
     /// Faces: the zone label of each working pixel (`applyFaceZones`), 0 = no zone.
     var zones: SecureBuffer?
+    /// Faces: the median CIELAB (L*, a*, b*) of the zones' pixels, the reference colour of the
+    /// skin mask and of the zones' colour evenness (`applyFaceZones`).
+    var faceMedianLab: SIMD3<Float>?
 
     static let skinBit: UInt8 = 1
     static let surfaceBit: UInt8 = 2
