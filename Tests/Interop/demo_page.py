@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -181,6 +182,12 @@ def run(url, photo, screenshot, kinds):
 def main():
     if len(sys.argv) < 5:
         sys.exit(__doc__)
+    # A bound of its own below the test's, so that Chromium is killed and its profile removed
+    # (the `finally` in `run`) before anyone kills this script.
+    def expired(*_):
+        raise CheckFailed("the page did not finish within 180 s")
+    signal.signal(signal.SIGALRM, expired)
+    signal.alarm(180)
     try:
         print(json.dumps(run(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:])))
     except CheckFailed as failure:
