@@ -103,6 +103,12 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
             if error.code == .unknown, error.localizedDescription.hasPrefix("transfer closed with") {
                 return transport(.networkConnectionLost, url: error.failingURL ?? url)
             }
+            // Likewise a certificate it does not trust or a failed handshake, as curl's text
+            // ("SSL certificate problem: …", "OpenSSL SSL_connect: …"); Apple's as the
+            // `serverCertificate…` and `secureConnectionFailed` codes.
+            if error.code == .unknown, ["SSL", "TLS", "certificate"].contains(where: { error.localizedDescription.contains($0) }) {
+                return transport(.secureConnectionFailed, url: error.failingURL ?? url)
+            }
             return transport(error.code, url: error.failingURL ?? url)
         }
         // Foundation on Linux reports some transport failures as plain NSErrors.

@@ -92,7 +92,7 @@ public actor DeletionLedger {
         self.directory = directory
         self.layout = layout
         self.configuration = configuration
-        self.pseudonymizer = try DevicePseudonymizer.loadOrCreate(in: directory)
+        self.pseudonymizer = try DevicePseudonymizer.loadOrCreate(in: directory, file: configuration.pseudonymKeyFile)
         self.signer = try Self.loadOrCreateSigner(layout: layout, configuration: configuration)
         try Self.migrateVersionOne(layout)
 
@@ -263,26 +263,26 @@ public actor DeletionLedger {
         return signer
     }
 
-    /// A configured key file must not be where the ledger's writer (or anyone else) could replace
+    /// A configured key file (signing or pseudonym key, `name` in messages) must not be where the ledger's writer (or anyone else) could replace
     /// it: outside the ledger directory (after resolving symbolic links, as a Kubernetes secret
     /// mount uses them), a regular file, writable by nobody but its owner and readable by no
     /// "other". The ledger directory is the one place the worker writes; a key there could be
     /// swapped by whoever can write the ledger, and the swapped key would sign a rewritten history.
     /// The default key inside the ledger directory (no `signingKeyFile`) is still accepted: the
     /// embedded, single-host configuration.
-    static func checkKeyFilePlacement(_ path: String, ledgerDirectory: URL) throws {
+    static func checkKeyFilePlacement(_ path: String, ledgerDirectory: URL, name: String = "the ledger key file") throws {
         let key = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
         let ledger = ledgerDirectory.resolvingSymlinksInPath().standardizedFileURL.path
         guard key != ledger, !key.hasPrefix(ledger.hasSuffix("/") ? ledger : ledger + "/") else {
-            throw LetheError.ledgerKeyInsecure("the ledger key file is inside the ledger directory: keep it outside, on a read-only file or mount (docs/ledger.md §7)")
+            throw LetheError.ledgerKeyInsecure("\(name) is inside the ledger directory: keep it outside, on a read-only file or mount (docs/ledger.md §7)")
         }
         var status = stat()
         guard stat(key, &status) == 0 else { throw LedgerFile.failure("stat", path) }
         guard status.st_mode & S_IFMT == S_IFREG else {
-            throw LetheError.ledgerKeyInsecure("the ledger key file is not a regular file")
+            throw LetheError.ledgerKeyInsecure("\(name) is not a regular file")
         }
         guard status.st_mode & 0o022 == 0, status.st_mode & 0o004 == 0 else {
-            throw LetheError.ledgerKeyInsecure(String(format: "the ledger key file has mode %04o: it must be writable by its owner only and not readable by others (0400 or 0440)", Int(status.st_mode & 0o7777)))
+            throw LetheError.ledgerKeyInsecure(String(format: "\(name) has mode %04o: it must be writable by its owner only and not readable by others (0400 or 0440)", Int(status.st_mode & 0o7777)))
         }
     }
 

@@ -12,9 +12,17 @@ public struct DevicePseudonymizer: Sendable {
         self.key = key
     }
 
-    /// Reads the key from `directory/pseudonym.key`, creating it (32 random bytes, mode 0600) on first use.
-    public static func loadOrCreate(in directory: URL) throws -> DevicePseudonymizer {
-        let path = directory.appendingPathComponent("pseudonym.key").path
+    /// Reads the key from the configured `file`, which must exist outside the ledger `directory`
+    /// and be read-only (as the signing key file, docs/ledger.md §7); without one, from
+    /// `directory/pseudonym.key`, creating it (32 random bytes, mode 0600) on first use.
+    public static func loadOrCreate(in directory: URL, file: String? = nil) throws -> DevicePseudonymizer {
+        let path = file ?? directory.appendingPathComponent(LedgerLayout.pseudonymKeyFileName).path
+        if let file {
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw LetheError(.ledgerKeyInvalid, "pseudonym key file \(file) does not exist")
+            }
+            try DeletionLedger.checkKeyFilePlacement(file, ledgerDirectory: directory, name: "the pseudonym key file")
+        }
         if let existing = FileManager.default.contents(atPath: path) {
             guard existing.count == 32 else {
                 throw LetheError(.ledgerKeyInvalid, "\(path) must hold exactly 32 bytes")

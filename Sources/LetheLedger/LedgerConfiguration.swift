@@ -4,6 +4,9 @@ import Foundation
 public struct LedgerConfiguration: Sendable {
     /// Ledger signing key file (`PRIVATE+KEY+…`); nil = `LEDGER_DIR/ledger-signing.key`, generated on first start.
     public var signingKeyFile: String?
+    /// Device pseudonym key file (32 random bytes); nil = `LEDGER_DIR/pseudonym.key`, generated
+    /// on first start. A configured file must exist, outside the ledger directory, read-only.
+    public var pseudonymKeyFile: String?
     /// Origin (and key name) for a newly generated key; nil = `lethe.local/<hostname>-<random>`.
     /// Ignored when the key exists: the origin is always the key's name.
     public var origin: String?
@@ -26,6 +29,12 @@ public struct LedgerConfiguration: Sendable {
     public var clock: LedgerClock = .system
 
     public init() {}
+
+    /// The secret keys kept in the ledger directory, the one place the worker writes (no key file
+    /// configured for them): whoever can write the ledger could replace or read them there.
+    public var keysInLedgerDirectory: [String] {
+        (signingKeyFile == nil ? [LedgerLayout.signingKeyFileName] : []) + (pseudonymKeyFile == nil ? [LedgerLayout.pseudonymKeyFileName] : [])
+    }
 
     /// The period in whole milliseconds (at least 1).
     var periodMilliseconds: Int64 { max(1, Int64((checkpointIntervalSeconds * 1000).rounded())) }

@@ -94,6 +94,10 @@ public struct LetheWorker: Sendable {
         if !hardening.memoryProtected {
             logger.warning("hardening incomplete: plaintext may reach swap, a core dump or freed heap on this host")
         }
+        let writableKeys = configuration.ledger.keysInLedgerDirectory
+        if !writableKeys.isEmpty {
+            logger.warning("keys in the writable ledger directory: whoever can write \(configuration.ledgerDirectory) can read or replace \(writableKeys.joined(separator: " and ")); give --ledger-key-file and --pseudonym-key-file, read-only files outside it (docs/ledger.md §7)")
+        }
         let ledgerEntries = await ledger.recordCount
         logger.notice("ready to serve", metadata: [
             "libvips": "\(VipsRuntime.version)", "heif": "\(VipsRuntime.heifAvailable)",
@@ -101,7 +105,7 @@ public struct LetheWorker: Sendable {
             "accepted_key_ids": "\(keyRing.keySet.acceptedKeyIDs(at: Date()).map(String.init).joined(separator: ","))",
             "key_source": "\(configuration.keyFile ?? "generated in memory")",
             "devices": "\(tokens.count)", "ledger": "\(configuration.ledgerDirectory)",
-            "ledger_entries": "\(ledgerEntries)", "ledger_recovered_bytes": "\(ledger.recoveredBytes)",
+            "ledger_entries": "\(ledgerEntries)", "keys_in_ledger_dir": "\(writableKeys.isEmpty ? "none" : writableKeys.joined(separator: ","))", "ledger_recovered_bytes": "\(ledger.recoveredBytes)",
         ])
         // Auditors and devices pin this key to verify checkpoints and receipts.
         let checkpointedSize = await ledger.checkpointedSize

@@ -44,6 +44,8 @@ struct ServerOptions: ParsableArguments {
     var minFaceWidthFraction: Double?
     @Option(help: "Ledger signing key (PRIVATE+KEY+… from 'lethe keys ledger --generate') (LETHE_LEDGER_KEY_FILE). Default: LEDGER_DIR/ledger-signing.key, created on first start.")
     var ledgerKeyFile: String?
+    @Option(help: "Device pseudonym key: 32 random bytes (e.g. head -c 32 /dev/urandom), read-only, outside the ledger directory (LETHE_PSEUDONYM_KEY_FILE). Default: LEDGER_DIR/pseudonym.key, created on first start.")
+    var pseudonymKeyFile: String?
     @Option(help: "Origin (log name) for a newly created ledger key (LETHE_LEDGER_ORIGIN). Default lethe.local/<hostname>-<random>.")
     var ledgerOrigin: String?
     @Option(help: "Publish a batch before its period ends once it holds this many requests; smaller crowds to hide in (LETHE_CHECKPOINT_ENTRIES). Default 0 = only at the end of the period.")
@@ -140,6 +142,7 @@ struct ServerOptions: ParsableArguments {
         configuration.decodeLimits.maxPixels = try maxPixels ?? integer("LETHE_MAX_PIXELS") ?? configuration.decodeLimits.maxPixels
         configuration.decodeLimits.maxBytes = try maxBytes ?? integer("LETHE_MAX_BYTES") ?? configuration.decodeLimits.maxBytes
         configuration.ledger.signingKeyFile = ledgerKeyFile ?? environment["LETHE_LEDGER_KEY_FILE"]
+        configuration.ledger.pseudonymKeyFile = pseudonymKeyFile ?? environment["LETHE_PSEUDONYM_KEY_FILE"]
         configuration.ledger.origin = ledgerOrigin ?? environment["LETHE_LEDGER_ORIGIN"]
         configuration.ledger.checkpointEveryEntries = try checkpointEntries ?? integer("LETHE_CHECKPOINT_ENTRIES") ?? configuration.ledger.checkpointEveryEntries
         if let interval = checkpointInterval ?? environment["LETHE_CHECKPOINT_INTERVAL"].flatMap(Double.init) {

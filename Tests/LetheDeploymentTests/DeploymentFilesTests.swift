@@ -54,18 +54,24 @@ struct DeploymentFilesTests {
         }
     }
 
-    @Test("the ledger signing key is a read-only mount outside the writable ledger volume")
+    @Test("the ledger signing and pseudonym keys are read-only mounts outside the writable ledger volume")
     func ledgerKeyOutsideLedger() throws {
         let manifest = try String(contentsOf: Self.deploy.appendingPathComponent("kubernetes/lethe.yaml"), encoding: .utf8)
         #expect(manifest.contains("{name: LETHE_LEDGER_KEY_FILE, value: /etc/lethe/ledger-keys/$(POD_NAME).key}"))
         #expect(manifest.contains("{name: ledger-keys, mountPath: /etc/lethe/ledger-keys, readOnly: true}"))
         #expect(manifest.contains("secret: {secretName: lethe-ledger-keys, defaultMode: 0400}"))
+        #expect(manifest.contains("{name: LETHE_PSEUDONYM_KEY_FILE, value: /etc/lethe/pseudonym-key/pseudonym.key}"))
+        #expect(manifest.contains("{name: pseudonym-key, mountPath: /etc/lethe/pseudonym-key, readOnly: true}"))
+        #expect(manifest.contains("secret: {secretName: lethe-pseudonym-key, defaultMode: 0400}"))
         #expect(manifest.contains("{name: ledger, mountPath: /var/lib/lethe}"))
         let unit = try String(contentsOf: Self.deploy.appendingPathComponent("systemd/lethe.service"), encoding: .utf8)
         #expect(unit.contains("LoadCredential=ledger-signing.key:/etc/lethe/ledger-signing.key"))
         #expect(unit.contains("--ledger-key-file %d/ledger-signing.key"))
+        #expect(unit.contains("LoadCredential=pseudonym.key:/etc/lethe/pseudonym.key"))
+        #expect(unit.contains("--pseudonym-key-file %d/pseudonym.key"))
         let dockerfile = try String(contentsOf: Self.deploy.appendingPathComponent("Dockerfile"), encoding: .utf8)
         #expect(dockerfile.contains("/run/secrets/lethe-ledger.key:ro"))
+        #expect(dockerfile.contains("/run/secrets/lethe-pseudonym.key:ro") && dockerfile.contains("LETHE_PSEUDONYM_KEY_FILE="))
     }
 
     @Test("the Grafana dashboard is valid JSON whose queries use Lethe's metrics")

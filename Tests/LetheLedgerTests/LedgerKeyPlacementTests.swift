@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LetheMemory
 import LetheLedger
@@ -86,5 +87,63 @@ struct LedgerKeyPlacementTests {
         let file = place.ledger.appendingPathComponent(LedgerLayout.signingKeyFileName).path
         #expect(FileManager.default.fileExists(atPath: file))
         #expect(try place.open(keyFile: nil).verifierKey == ledger.verifierKey)
+    }
+
+    /// Opens the ledger with the pseudonym key in `pseudonymFile` (and the default signing key).
+    static func open(_ place: Place, pseudonymFile: URL?) throws -> DeletionLedger {
+        var configuration = LedgerConfiguration()
+        configuration.pseudonymKeyFile = pseudonymFile?.path
+        return try DeletionLedger(directory: place.ledger, configuration: configuration)
+    }
+
+    /// Writes `bytes` as a pseudonym key at `url` with permissions `mode`.
+    static func writePseudonymKey(_ bytes: [UInt8], at url: URL, mode: Int) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+    }
+
+    @Test("a read-only pseudonym key outside the ledger directory makes the pseudonyms; none is created inside", arguments: [0o400, 0o440])
+    func pseudonymKeyOutside(mode: Int) throws {
+        let place = try Place()
+        defer { place.remove() }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let file = place.keys.appendingPathComponent("pseudonym.key")
+        try Self.writePseudonymKey(bytes, at: file, mode: mode)
+        let ledger = try Self.open(place, pseudonymFile: file)
+        let day = Date(timeIntervalSince1970: 1_795_000_000)
+        #expect(ledger.pseudonymizer.pseudonym(for: "device-1", on: day) == DevicePseudonymizer(key: SymmetricKey(data: bytes)).pseudonym(for: "device-1", on: day))
+        #expect(!FileManager.default.fileExists(atPath: place.ledger.appendingPathComponent(LedgerLayout.pseudonymKeyFileName).path))
+    }
+
+    @Test("a pseudonym key file inside the ledger directory, loose, missing or not 32 bytes stops the ledger")
+    func pseudonymKeyRefused() throws {
+        let place = try Place()
+        defer { place.remove() }
+        let key = [UInt8](repeating: 7, count: 32)
+        let inside = place.ledger.appendingPathComponent("secrets/pseudonym.key")
+        try Self.writePseudonymKey(key, at: inside, mode: 0o400)
+        #expect(Self.code { _ = try Self.open(place, pseudonymFile: inside) } == "ledger_key_insecure")
+        let link = place.keys.appendingPathComponent("link.key")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: inside)
+        #expect(Self.code { _ = try Self.open(place, pseudonymFile: link) } == "ledger_key_insecure")
+        let loose = place.keys.appendingPathComponent("loose.key")
+        try Self.writePseudonymKey(key, at: loose, mode: 0o644)
+        #expect(Self.code { _ = try Self.open(place, pseudonymFile: loose) } == "ledger_key_insecure")
+        #expect(Self.code { _ = try Self.open(place, pseudonymFile: place.keys.appendingPathComponent("missing.key")) } == "ledger_key_invalid")
+        let short = place.keys.appendingPathComponent("short.key")
+        try Self.writePseudonymKey(Array(key.prefix(31)), at: short, mode: 0o400)
+        #expect(Self.code { _ = try Self.open(place, pseudonymFile: short) } == "ledger_key_invalid")
+    }
+
+    @Test("the keys left in the writable ledger directory are named, none once both are files outside")
+    func keysInLedgerDirectory() {
+        var configuration = LedgerConfiguration()
+        #expect(configuration.keysInLedgerDirectory == [LedgerLayout.signingKeyFileName, LedgerLayout.pseudonymKeyFileName])
+        configuration.signingKeyFile = "/run/secrets/ledger.key"
+        #expect(configuration.keysInLedgerDirectory == [LedgerLayout.pseudonymKeyFileName])
+        configuration.pseudonymKeyFile = "/run/secrets/pseudonym.key"
+        #expect(configuration.keysInLedgerDirectory.isEmpty)
     }
 }

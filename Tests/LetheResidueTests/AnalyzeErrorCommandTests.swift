@@ -20,9 +20,14 @@ struct AnalyzeErrorCommandTests {
 
     /// Asserts a single `error: CODE…; check …` line with the words, and no platform dump.
     static func expectLine(_ run: Program.Run, status: Int32, code: String, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
-        let lines = run.output.split(separator: "\n")
-        #expect(run.status == status, "exit \(run.status): \(run.output)", sourceLocation: sourceLocation)
-        #expect(lines.count == 1, "\(run.output)", sourceLocation: sourceLocation)
+        expectLine(run.output, exit: run.status, status: status, code: code, saying: words, sourceLocation: sourceLocation)
+    }
+
+    /// `expectLine` for the output and exit status of a run inside another program.
+    static func expectLine(_ output: String, exit: Int32, status: Int32, code: String, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        let lines = output.split(separator: "\n")
+        #expect(exit == status, "exit \(exit): \(output)", sourceLocation: sourceLocation)
+        #expect(lines.count == 1, "\(output)", sourceLocation: sourceLocation)
         let line = String(lines.first ?? "")
         #expect(line.hasPrefix("error: \(code)") && line.contains("; check "), "\(line)", sourceLocation: sourceLocation)
         #expect(!line.contains("NSURLErrorDomain") && !line.contains("UserInfo"), "\(line)", sourceLocation: sourceLocation)
@@ -91,6 +96,74 @@ struct AnalyzeErrorCommandTests {
                 timeout: .seconds(120))
         }
         Self.expectLine(run, status: 4, code: "response_decryption_failed", saying: ["altered"])
+    }
+
+    @Test("a TLS worker whose certificate the device does not trust: tls_failed, exit 3")
+    func untrustedCertificate() async throws {
+        // A real TLS listener on loopback (Python's ssl, a fresh self-signed certificate) around
+        // one `lethe analyze` run; the script kills the run at 60 s and removes the certificate.
+        let script = Repository.root.appendingPathComponent("Tests/Interop/untrusted_tls.py")
+        let run = try await Program.run("python3", [
+            script.path, ServerProcess.executable.path, "analyze", Repository.root.appendingPathComponent("Fixtures/astronaut.png").path,
+            "--kind", "face", "--server", "https://127.0.0.1:{port}", "--token", "device-token", "--timeout-seconds", "30",
+        ], timeout: .seconds(120))
+        #expect(!run.timedOut)
+        var lines = run.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        // The client did reach the TLS server: the failure is the handshake, not the connection.
+        let handshakes = lines.popLast() ?? ""
+        #expect(handshakes.hasPrefix("handshakes attempted: ") && handshakes != "handshakes attempted: 0", "\(run.output)")
+        Self.expectLine(lines.joined(separator: "\n"), exit: run.status, status: 3, code: "tls_failed", saying: ["TLS connection to 127.0.0.1:", "trusted roots"])
+    }
+
+    /// `lethe analyze` with the worker's ledger key pinned, through a relay that changes the
+    /// worker's answers with `transform`.
+    static func analyzeThroughRelay(_ server: ServerProcess, ledgerKey: String, transform: @escaping @Sendable (String, Data) -> Data) async throws -> Program.Run {
+        try await ScriptedServer.with(.relay(port: server.port) { head, response in
+            head.hasPrefix("POST ") ? transform(head, response) : response
+        }) { relay in
+            try await Program.run(
+                ServerProcess.executable.path,
+                ["analyze", Repository.root.appendingPathComponent("Fixtures/astronaut.png").path, "--kind", "face",
+                 "--server", "http://127.0.0.1:\(relay)", "--token", server.token, "--ledger-key", ledgerKey],
+                timeout: .seconds(120))
+        }
+    }
+
+    /// `response` with its `Lethe-Receipt` header changed by `change` (the whole line, or nil to drop it).
+    static func receiptHeader(of response: Data, _ change: (String) -> String?) -> Data {
+        let text = String(decoding: response, as: UTF8.self)
+        guard let headEnd = text.range(of: "\r\n\r\n") else { return response }
+        let lines = text[..<headEnd.lowerBound].components(separatedBy: "\r\n").compactMap { line in
+            line.lowercased().hasPrefix("lethe-receipt:") ? change(line) : line
+        }
+        let body = response.suffix(from: response.startIndex + text[..<headEnd.upperBound].utf8.count)
+        return Data((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8) + body
+    }
+
+    @Test("a receipt altered, dropped or signed by another log than the pinned key's: one line, exit 4")
+    func badReceipts() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let ledgerKey = try WebClientBrowserTests.ledgerKey(server)
+        // One character of the sealed receipt changed on the way (the relay cannot forge its seal).
+        let altered = try await Self.analyzeThroughRelay(server, ledgerKey: ledgerKey) { _, response in
+            Self.receiptHeader(of: response) { line in
+                var characters = Array(line)
+                let middle = line.count - 20
+                characters[middle] = characters[middle] == "A" ? "B" : "A"
+                return String(characters)
+            }
+        }
+        Self.expectLine(altered, status: 4, code: "receipt_malformed", saying: ["any relay"])
+        let dropped = try await Self.analyzeThroughRelay(server, ledgerKey: ledgerKey) { _, response in
+            Self.receiptHeader(of: response) { _ in nil }
+        }
+        Self.expectLine(dropped, status: 4, code: "receipt_missing", saying: ["Lethe-Receipt header"])
+        // The worker's genuine receipt, checked against another log's key.
+        let otherKey = try WebClientBrowserTests.otherLogKeyWithPlus()
+        let other = try await Self.analyzeThroughRelay(server, ledgerKey: otherKey) { _, response in response }
+        Self.expectLine(other, status: 4, code: "note_unsigned", saying: ["--ledger-key"])
     }
 
     @Test("a timeout out of range or a URL that is not http(s): usage error 64")

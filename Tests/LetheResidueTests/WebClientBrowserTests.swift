@@ -161,12 +161,119 @@ struct WebClientBrowserTests {
         #expect(!swiftMeasures.isEmpty && swiftMeasures["face"] != nil)
         #expect(NSDictionary(dictionary: browserMeasures).isEqual(to: swiftMeasures))
 
-        // The result page as a person sees it, kept as a test artefact.
+        // The test page's result, kept as a test artefact (the demo page's is `demoPageInBrowser`'s).
+        let artefacts = URL(fileURLWithPath: ".build/test-artefacts", isDirectory: true)
+        try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
+        let screenshot = artefacts.appendingPathComponent("web-client-test-page.png")
+        try? FileManager.default.removeItem(at: screenshot)
+        _ = try Self.chromium(["--hide-scrollbars", "--window-size=1280,1500", "--screenshot=\(screenshot.path)"], url)
+        let png = try Data(contentsOf: screenshot)
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 20_000)
+    }
+
+    /// The demo page's query for `kind` (app.js `parameters()`), sent through `LetheClient`.
+    static func demoPageClient(_ server: ServerProcess) -> LetheClient {
+        var client = LetheClient(serverURL: server.baseURL, token: server.token)
+        client.simulation = SimulationOptions(concerns: Self.concerns, strength: 0.5, maxDimension: 1024)
+        return client
+    }
+
+    /// The rows of the measures table the demo page shows (view.js `rows`): one per leaf, named by
+    /// its path, pixel boxes left out, regions named by their `region` field, arrays of numbers in
+    /// one cell. Written again here from the rules, so that the page's table is checked, not copied.
+    static func tableRows(_ object: [String: Any], _ prefix: String = "") -> [(name: String, value: Any)] {
+        var rows: [(name: String, value: Any)] = []
+        for (key, value) in object where !["box", "detector_neighbours", "region"].contains(key) && !(value is NSNull) {
+            let label = key.replacingOccurrences(of: "_", with: " ")
+            let name = prefix.isEmpty ? label : "\(prefix) › \(label)"
+            if let items = value as? [Any] {
+                if items.allSatisfy({ !($0 is [String: Any]) && !($0 is [Any]) }) {
+                    rows.append((name, items))
+                } else {
+                    for (index, item) in items.enumerated() {
+                        let item = item as? [String: Any] ?? [:]
+                        let region = (item["region"]).map { "\($0)".replacingOccurrences(of: "_", with: " ") } ?? "\(index + 1)"
+                        rows += tableRows(item, "\(name) › \(region)")
+                    }
+                }
+            } else if let nested = value as? [String: Any] {
+                rows += tableRows(nested, name)
+            } else {
+                rows.append((name, value))
+            }
+        }
+        return rows
+    }
+
+    /// Whether a table cell shows `value`: a string as is, a yes/no a boolean, a number to the page's
+    /// three decimals (integers without), a list of them joined by ", ".
+    static func cell(_ text: String, shows value: Any) -> Bool {
+        if let items = value as? [Any] {
+            let parts = text.components(separatedBy: ", ")
+            return parts.count == items.count && zip(parts, items).allSatisfy { cell($0, shows: $1) }
+        }
+        if let string = value as? String { return text == string }
+        if text == "yes" || text == "no" { return (value as? Bool) == (text == "yes") }
+        guard let number = value as? Double, let shown = Double(text) else { return false }
+        return number == number.rounded() ? shown == number && !text.contains(".") : abs(shown - number) <= 0.0005 + 1e-9
+    }
+
+    @Test("the demo page a person uses: the photo through its file input, face and skin, LetheClient's table, the proven receipt, images revoked when done")
+    func demoPageInBrowser() async throws {
+        guard RequiredTool.installed("chromium") else { throw HarnessError("chromium is not installed") }
+        // The shipped page from its default directory (`Clients/web`), nothing added beside it.
+        let server = try ServerProcess(arguments: ["--serve-web-client", "true", "--checkpoint-entries", "1", "--checkpoint-interval", "0.1"])
+        defer { server.stop() }
+        let ledgerKey = try Self.ledgerKey(server)
+        let origin = String(ledgerKey.prefix { $0 != "+" })
         let artefacts = URL(fileURLWithPath: ".build/test-artefacts", isDirectory: true)
         try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
         let screenshot = artefacts.appendingPathComponent("web-client.png")
         try? FileManager.default.removeItem(at: screenshot)
-        _ = try Self.chromium(["--hide-scrollbars", "--window-size=1280,1500", "--screenshot=\(screenshot.path)"], url)
+        // The deployment configuration in the fragment, as the page documents it.
+        let url = "\(server.baseURL)/web/index.html#token=\(Self.escaped(server.token))&ledger_key=\(Self.escaped(ledgerKey))"
+        let driver = Repository.root.appendingPathComponent("Tests/Interop/demo_page.py")
+        let run = try await Program.run(
+            "python3", [driver.path, url, Repository.fixture("astronaut.png").path, screenshot.path, "face", "skin"], errorOutput: .discarded, timeout: .seconds(240))
+        let output = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any] ?? [:]
+        #expect(run.status == 0 && !run.timedOut, "\(output["error"] ?? run.output)")
+        let runs = try #require(output["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["kind"] as? String } == ["face", "skin"])
+
+        let photo = try Data(contentsOf: Repository.fixture("astronaut.png"))
+        for page in runs {
+            let kind = try #require(page["kind"] as? String)
+            let ready = page["ready"] as? [String: Any] ?? [:]
+            // The input let go of the file: only the page's own buffer holds the photo.
+            #expect(ready["input_empty"] as? Bool == true && (ready["status"] as? String)?.hasPrefix("Photo ready (\(photo.count) bytes)") == true)
+            #expect(page["status"] as? String == "Analysed; deletion proven.", "\(kind): \(page["status"] ?? "")")
+            let receipt = page["receipt"] as? String ?? ""
+            let pattern = #"^Deleted at \d{4}-\d\d-\d\dT[0-9:.]+Z, record #\d+ of "# + NSRegularExpression.escapedPattern(for: origin)
+                + #", \d+ bytes wiped, wipe verified, signature ok, proof ok \(log entry #\d+ in the checkpoint of \d+ entries\)\.$"#
+            #expect(receipt.range(of: pattern, options: .regularExpression) != nil, "\(kind): \(receipt)")
+            #expect((page["caption"] as? String)?.hasPrefix("\(kind) analysis of a ") == true)
+            let images = page["images"] as? [[String: Any]] ?? []
+            #expect(images.map { $0["alt"] as? String } == ["overlay: where each concern was measured", "after-care preview"])
+            for image in images {
+                #expect(image["scheme"] as? String == "blob:" && image["loads"] as? Bool == true && (image["width"] as? Int ?? 0) > 0)
+            }
+            // Done (Clear, then the page going away): every object URL it showed is revoked.
+            let cleared = page["cleared"] as? [String: Any] ?? [:]
+            #expect(cleared["urls"] as? Int == 2 && cleared["still_loading"] as? Int == 0, "\(kind) after \(page["after"] ?? ""): \(cleared)")
+            #expect(cleared["analyse_disabled"] as? Bool == true)
+            if page["after"] as? String == "clear" { #expect(cleared["result_children"] as? Int == 0) }
+
+            // The table shows exactly LetheClient's measures for the same photo and query.
+            let swift = try await Self.demoPageClient(server).analyze(photo: photo, kind: kind)
+            let encoded = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(swift)) as? [String: Any] ?? [:]
+            let expected = Self.tableRows(encoded.filter { ["face", "measures", "scalp"].contains($0.key) })
+            let shown = (page["rows"] as? [[String]] ?? []).map { ($0.first ?? "", $0.last ?? "") }
+            #expect(expected.count > 20 && shown.count == expected.count, "\(kind): \(shown.count) rows shown, \(expected.count) expected")
+            let cells = Dictionary(shown, uniquingKeysWith: { first, _ in first })
+            for row in expected {
+                #expect(cells[row.name].map { Self.cell($0, shows: row.value) } == true, "\(kind) \(row.name): \(cells[row.name] ?? "missing") ≠ \(row.value)")
+            }
+        }
         let png = try Data(contentsOf: screenshot)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 20_000)
     }

@@ -3,8 +3,8 @@ import Foundation
 /// Where everything lives inside a ledger directory:
 ///
 /// ```
-/// LEDGER_DIR/pseudonym.key           HMAC key for device pseudonyms (32 bytes, 0600)
-/// LEDGER_DIR/ledger-signing.key      PRIVATE+KEY+<origin>+<id>+<base64> (0600)
+/// LEDGER_DIR/pseudonym.key           HMAC key for device pseudonyms (32 bytes, 0600); only without a pseudonym key file
+/// LEDGER_DIR/ledger-signing.key      PRIVATE+KEY+<origin>+<id>+<base64> (0600); only without a signing key file
 /// LEDGER_DIR/segments/<first>.jsonl  private: deletion records <first>, <first>+1, … one canonical JSON line each
 /// LEDGER_DIR/log/<first>.jsonl       public: the transparency log's entries (commitments, period summaries)
 /// LEDGER_DIR/checkpoints/<size>      signed tlog-checkpoint note covering log entries 0..<size
@@ -23,6 +23,7 @@ public struct LedgerLayout: Sendable {
 
     public static let legacyEntriesFileName = "deletions.jsonl"
     public static let signingKeyFileName = "ledger-signing.key"
+    public static let pseudonymKeyFileName = "pseudonym.key"
 
     /// The private records (`DeletionRecord`), one per request that held plaintext.
     public var segmentsDirectory: URL { directory.appendingPathComponent("segments") }
