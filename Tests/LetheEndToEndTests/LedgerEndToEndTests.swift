@@ -18,7 +18,21 @@ struct LedgerEndToEndTests {
         keyFile: URL? = nil,
         witnesses: [WitnessEndpoint] = [],
         prefill: (URL) async throws -> Void = { _ in },
+        configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (URL, String, NoteVerifier, URL) async throws -> Result
+    ) async throws -> Result {
+        try await runWorker(keyFile: keyFile, witnesses: witnesses, prefill: prefill, configure: configure) { worker, base, directory in
+            try await body(base, worker.demoToken!, try NoteVerifier(verifierKey: worker.ledgerVerifierKey), directory)
+        }
+    }
+
+    /// `run`, handing `body` the worker itself.
+    func runWorker<Result: Sendable>(
+        keyFile: URL? = nil,
+        witnesses: [WitnessEndpoint] = [],
+        prefill: (URL) async throws -> Void = { _ in },
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (LetheWorker, URL, URL) async throws -> Result
     ) async throws -> Result {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-ledger-e2e-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -33,14 +47,13 @@ struct LedgerEndToEndTests {
         configuration.ledger.checkpointIntervalSeconds = 0.5
         configuration.ledger.signingKeyFile = keyFile?.path
         configuration.witnesses = witnesses
+        configure(&configuration)
         var logger = Logger(label: "lethe-test")
         logger.logLevel = .warning
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
-        let token = worker.demoToken!
-        let verifier = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
         return try await withTaskExecutorPreference(DedicatedExecutor.shared) {
             try await worker.withRunningServer { ports in
-                try await body(URL(string: "http://127.0.0.1:\(ports.gateway)")!, token, verifier, directory)
+                try await body(worker, URL(string: "http://127.0.0.1:\(ports.gateway)")!, directory)
             }
         }
     }
