@@ -16,6 +16,20 @@ extension LedgerEndToEndTests {
         return keys
     }
 
+    /// Runs a worker whose OHTTP keys come from a key file (ids 1 and 2) and whose ledger key is
+    /// `files`' own; `body` gets the worker, its URL, its ledger directory and the key file's path.
+    func runWithKeyFile<Result: Sendable>(
+        _ files: DeviceFiles, reloadIntervalSeconds: Double = 10,
+        _ body: @escaping @Sendable (LetheWorker, URL, URL, String) async throws -> Result
+    ) async throws -> Result {
+        let keyFile = files.directory.appendingPathComponent("ohttp-keys.json").path
+        _ = try Self.writeKeyFile(keyFile, first: 1)
+        return try await runWorker(keyFile: files.keyFile, configure: {
+            $0.keyFile = keyFile
+            $0.keyReloadIntervalSeconds = reloadIntervalSeconds
+        }) { worker, base, directory in try await body(worker, base, directory, keyFile) }
+    }
+
     /// The `ohttp_key` entries of the ledger in `directory`.
     static func loggedKeys(_ directory: URL) throws -> [KeyConfigEntry] {
         try DeletionLedger.readLog(in: directory).compactMap { if case .key(let key) = $0 { key } else { nil } }
@@ -25,9 +39,8 @@ extension LedgerEndToEndTests {
     func keysAreLoggedAndProven() async throws {
         let files = try DeviceFiles(origin: "lethe.test/keys")
         defer { files.remove() }
-        let keyFile = files.directory.appendingPathComponent("ohttp-keys.json").path
-        let keys = try Self.writeKeyFile(keyFile, first: 1)
-        try await runWorker(keyFile: files.keyFile, configure: { $0.keyFile = keyFile }) { worker, base, directory in
+        try await runWithKeyFile(files) { worker, base, directory, keyFile in
+            let keys = try OHTTPKeyFile.read(from: keyFile)
             let verifier = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
             // Logged at start, first in the log, and covered by the checkpoint served.
             let logged = try Self.loggedKeys(directory)
@@ -60,9 +73,7 @@ extension LedgerEndToEndTests {
     func targetedKeyIsRefused() async throws {
         let files = try DeviceFiles(origin: "lethe.test/targeted")
         defer { files.remove() }
-        let keyFile = files.directory.appendingPathComponent("ohttp-keys.json").path
-        _ = try Self.writeKeyFile(keyFile, first: 1)
-        try await runWorker(keyFile: files.keyFile, configure: { $0.keyFile = keyFile }) { worker, base, directory in
+        try await runWithKeyFile(files) { worker, base, directory, keyFile in
             let verifier = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
             // The operator turns: key 3 is put in use and served by the discovery route without
             // being logged (the reload path that skips the log, as a modified worker would).
@@ -97,12 +108,7 @@ extension LedgerEndToEndTests {
     func reloadLogsBeforeServing() async throws {
         let files = try DeviceFiles(origin: "lethe.test/reload")
         defer { files.remove() }
-        let keyFile = files.directory.appendingPathComponent("ohttp-keys.json").path
-        _ = try Self.writeKeyFile(keyFile, first: 1)
-        try await runWorker(keyFile: files.keyFile, configure: {
-            $0.keyFile = keyFile
-            $0.keyReloadIntervalSeconds = 0.05
-        }) { worker, base, directory in
+        try await runWithKeyFile(files, reloadIntervalSeconds: 0.05) { worker, base, directory, keyFile in
             let verifier = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
             var device = LetheClient(serverURL: base, token: worker.demoToken!)
             device.ledgerKey = verifier

@@ -31,8 +31,5 @@ public struct LoggedKeyConfig: Codable, Sendable, Equatable {
     }
 
     /// The proof hashes, nil when one is not base64 of 32 bytes.
-    public var proofHashes: [Data]? {
-        let hashes = proof.compactMap { Data(base64Encoded: $0) }.filter { $0.count == MerkleHash.byteCount }
-        return hashes.count == proof.count ? hashes : nil
-    }
+    public var proofHashes: [Data]? { MerkleProof.hashes(base64: proof) }
 }
