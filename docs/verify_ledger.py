@@ -131,7 +131,7 @@ def main(directory, verifier_key):
     log = read_lines(log_files, cut, "entry")
 
     # Batches: commitments of one period, strictly ascending, verified, closed by a summary.
-    batches, wipes, previous = [], [], None
+    batches, wipes, previous, keys = [], [], None, []
     for index, line, entry in log:
         kind = entry.get("type")
         if entry["version"] == 1 and kind is None:
@@ -158,6 +158,16 @@ def main(directory, verifier_key):
                     fail(f"entry #{index}: period before the previous one with no clock step")
             batches.append((entry, [w["commitment"] for w in wipes]))
             previous, wipes = entry, []
+        elif kind == "ohttp_key":
+            # A logged OHTTP key configuration (docs/ledger.md §17): outside any batch.
+            if wipes:
+                fail(f"entry #{index}: a key entry inside a batch, before its summary")
+            try:
+                if not base64.b64decode(entry["config"], validate=True):
+                    fail(f"entry #{index}: empty key configuration")
+            except ValueError:
+                fail(f"entry #{index}: the key configuration is not base64")
+            keys.append((index, entry["period"], entry["config"]))
         else:
             fail(f"entry #{index} is not a log entry")
     if wipes:
@@ -222,7 +232,7 @@ def main(directory, verifier_key):
         verified += 1
     refused = sum(sum(s["refused"].values()) for s, _ in batches)
     print(f"OK: log of {size_read} entries ({cut} removed), {len(batches)} periods, {refused} refused before any plaintext, "
-          f"{checked} records recomputed, {verified} checkpoints verified")
+          f"{checked} records recomputed, {verified} checkpoints verified, {len(keys)} key configurations logged")
 
 
 if __name__ == "__main__":

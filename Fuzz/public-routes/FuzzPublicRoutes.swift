@@ -43,7 +43,7 @@ public func fuzzPublicRoutes(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 
 func resolve(_ request: LedgerRequest, in tree: MerkleTree) {
     switch request {
-    case .checkpoint, .verifierKey:
+    case .checkpoint, .verifierKey, .ohttpKeys:
         break
     case .checkpointOfSize(let size):
         precondition(size >= 0 && LedgerLayout.paddedName(size).utf8.count == 20)

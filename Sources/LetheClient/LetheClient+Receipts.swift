@@ -195,7 +195,7 @@ extension LetheClient {
         }
     }
 
-    private func get(_ path: String) async throws -> Data {
+    func get(_ path: String) async throws -> Data {
         guard let url = URL(string: path, relativeTo: serverURL.appendingPathComponent("/")) else {
             throw LetheClientError(code: "unexpected_response", status: 0, message: "bad path \(path)")
         }

@@ -31,6 +31,11 @@ public struct LetheClient: Sendable {
     /// tlog-cosignature) before `proveInclusion` trusts a proof against it. Nil: the log's own
     /// signature suffices (the operator alone could then show this device a fork).
     public var witnessPolicy: WitnessPolicy?
+    /// The ledger verifier key pinned in the device's configuration. When set (or given to
+    /// `analyzeWithReceipt`), the client encrypts only to a key configuration proven to be in the
+    /// log signed with it (`proveKeyConfig`, docs/ledger.md §17), under `witnessPolicy` and
+    /// consistent with `checkpointState`; otherwise `key_config_unlogged`.
+    public var ledgerKey: NoteVerifier?
     /// The device's clock, which dates every request (RFC 9458 §6.5.1). Replaceable to play a
     /// device whose clock is wrong.
     public var clock: @Sendable () -> Date = { Date() }
@@ -140,6 +145,8 @@ public struct LetheClient: Sendable {
         guard let config = configs.first(where: { $0.kemID == wanted }) else {
             throw LetheClientError(code: "no_usable_key", status: 0, message: "the worker publishes no key for KEM \(wanted)", requestID: nil)
         }
+        // RFC 9458 §7: a key given to this device alone would single it out; encrypt only to a logged one.
+        if let verifier = ledgerKey ?? self.ledgerKey { _ = try await proveKeyConfig(config, verifier: verifier) }
         let path = "/v1/analyses?kind=\(Self.queryEscaped(kind))"
             + analysisParameters.merging(simulation?.queryParameters ?? [:]) { own, _ in own }.sorted { $0.key < $1.key }.map { "&\(Self.queryEscaped($0.key))=\(Self.queryEscaped($0.value))" }.joined()
         // RFC 9458 §6.5.2: a request refused as stale is dated again with the gateway's clock and

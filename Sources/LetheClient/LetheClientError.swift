@@ -144,7 +144,7 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
     public static let clientCodes: [String] = [
         "worker_unreachable", "worker_host_unknown", "worker_timeout", "tls_failed", "response_truncated",
         "unexpected_response", "no_usable_key", "receipt_missing", "receipt_unbound", "checkpoint_inconsistent",
-        "checkpoint_state_invalid", "checkpoint_timeout", "inclusion_proof_invalid",
+        "checkpoint_state_invalid", "checkpoint_timeout", "inclusion_proof_invalid", "key_config_unlogged",
     ]
 
     /// The codes of failures to reach the worker or to receive its whole answer.
@@ -177,6 +177,7 @@ public struct LetheClientError: Error, Equatable, CustomStringConvertible {
         "checkpoint_state_invalid": "the checkpoint state file (--checkpoint-state): it must be readable, writable and of this ledger key",
         "checkpoint_timeout": "the worker's checkpoint period and its /ledger routes: no checkpoint covered the receipt in time",
         "inclusion_proof_invalid": "the worker's log: the published entry or its proof does not match the receipt",
+        "key_config_unlogged": "the worker's key configuration: it is not proven to be in the worker's log (a key given to this device alone, or a worker older than key logging)",
         "proof_out_of_range": "the worker's log: it does not hold the proof asked for",
         "unknown_key_id": "the pinned key configuration: the worker rotated its keys, fetch /.well-known/ohttp-gateway again",
         "decryption_failed": "the key configuration: it is not this worker's key (a wrong pin, or a relay that alters requests)",

@@ -73,6 +73,7 @@ extension DeletionLedger {
         switch entry {
         case .wipe(let wipe): wipe.period
         case .summary(let summary): summary.periodEnd
+        case .key(let key): key.period
         case .legacy(let record): record.wipedAt
         }
     }

@@ -81,6 +81,8 @@ public actor DeletionLedger {
     /// entry per published batch (not per log entry, but per batch, so per request with
     /// `--checkpoint-entries 1`); retention drops the periods it removes.
     var periods: [String: [PublishedBatch]]
+    /// Logged OHTTP key configurations (their bytes) and their entries' indexes (§17).
+    var keyEntries: [Data: Int]
     /// Set when the log could not be cut back after a failed write.
     var logBroken: LetheError?
 
@@ -114,6 +116,7 @@ public actor DeletionLedger {
         var recordsAtCheckpoint = 0
         var publishedRecords = 0
         var batchStart: Int?
+        var keyEntries: [Data: Int] = [:]
         var log = try SegmentStore(directory: layout.logDirectory, maxSegmentBytes: configuration.maxSegmentBytes, start: tree.size) { index, line in
             leaves.append(MerkleHash.leaf(line))
             guard let entry = try? LogEntry.decode(line) else {
@@ -128,6 +131,12 @@ public actor DeletionLedger {
                 periods[summary.period, default: []].append(PublishedBatch(first: batchStart ?? index, summary: index))
                 if index + 1 <= newestCheckpoint?.size ?? 0 { recordsAtCheckpoint = summary.journalEnd }
                 publishedRecords = summary.journalEnd
+                batchStart = nil
+                complete = index + 1
+            case .key(let key):
+                if let config = key.configBytes { keyEntries[config] = index }
+                for leaf in leaves { tree.append(leafHash: leaf) }
+                leaves.removeAll(keepingCapacity: true)
                 batchStart = nil
                 complete = index + 1
             case .legacy:
@@ -163,6 +172,7 @@ public actor DeletionLedger {
         self.tree = tree
         self.publishedTreeSize.store(tree.size, ordering: .releasing)
         self.periods = periods
+        self.keyEntries = keyEntries
         self.publishedRecords = publishedRecords
         self.recoveredBytes = recovered
         self.closedBatches = try Self.batches(of: pending, everyEntries: configuration.checkpointEveryEntries)

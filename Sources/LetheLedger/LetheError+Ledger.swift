@@ -43,7 +43,7 @@ extension LetheError.Code {
         .malformedLedgerRequest, .notInLedger, .ledgerUnreadable,
         .verifierKeyInvalid, .noteMalformed, .noteUnsigned, .noteSignatureInvalid,
         .checkpointMalformed, .checkpointOriginMismatch, .receiptMalformed,
-    ] + witnessCodes
+    ] + witnessCodes + [.monitorStateInvalid]
 }
 
 /// Messages (written where each error is thrown) name sizes, indexes, key names and, for the

@@ -65,6 +65,9 @@ public struct LetheWorker: Sendable {
             ledgerConfiguration.cosigning = WitnessSubmitter(witnesses: configuration.witnesses, logger: logger)
         }
         let ledger = try DeletionLedger(directory: URL(fileURLWithPath: configuration.ledgerDirectory), configuration: ledgerConfiguration)
+        // Every key the worker accepts is in the log, under a signed checkpoint, before a request
+        // can reach it (docs/ledger.md §17); reloads log theirs before the swap (KeyReloadService).
+        try await ledger.logKeyConfigs(keyRing.keySet.acceptedConfigs(at: Date()).map { $0.encoded() })
         self.configuration = configuration
         self.logger = logger
         // A missing or broken model or profile stops the start rather than failing requests.
@@ -200,7 +203,10 @@ public struct LetheWorker: Sendable {
         gatewayRouter.add(middleware: ProblemMiddleware(allowedMethods: Self.gatewayRouterMethods))
         GatewayRoutes(pipeline: pipeline, admission: admission, uploads: uploads).register(on: gatewayRouter)
         if let webClient { WebClientRoutes(files: webClient).register(on: gatewayRouter) }
-        LedgerRoutes(ledger: pipeline.ledger, logger: logger).register(on: gatewayRouter)
+        LedgerRoutes(
+            ledger: pipeline.ledger, keyConfigs: { [keyRing = pipeline.gateway.keyRing] in keyRing.keySet.acceptedConfigs(at: Date()).map { $0.encoded() } },
+            logger: logger
+        ).register(on: gatewayRouter)
         return gatewayRouter
     }
 
@@ -268,7 +274,9 @@ public struct LetheWorker: Sendable {
                 .init(
                     service: KeyReloadService(
                         keyRing: pipeline.gateway.keyRing, interval: .milliseconds(Int(configuration.keyReloadIntervalSeconds * 1000)),
-                        gracePeriodSeconds: configuration.keyGracePeriodSeconds, reloadOnHangup: reloadKeysOnHangup, logger: logger),
+                        gracePeriodSeconds: configuration.keyGracePeriodSeconds, reloadOnHangup: reloadKeysOnHangup,
+                        logKeys: { [ledger = pipeline.ledger] configs in try await ledger.logKeyConfigs(configs.map { $0.encoded() }) },
+                        logger: logger),
                     successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: signals, logger: logger))

@@ -5,7 +5,7 @@ import LetheLedger
 /// `lethe audit`: offline verification and reporting over ledger directories.
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify deletion ledgers and report on them, offline.", subcommands: [Verify.self, Report.self])
+        abstract: "Verify deletion ledgers and report on them, offline.", subcommands: [Verify.self, Report.self, Monitor.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -18,7 +18,21 @@ struct LedgerEndToEndTests {
         keyFile: URL? = nil,
         witnesses: [WitnessEndpoint] = [],
         prefill: (URL) async throws -> Void = { _ in },
+        configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (URL, String, NoteVerifier, URL) async throws -> Result
+    ) async throws -> Result {
+        try await runWorker(keyFile: keyFile, witnesses: witnesses, prefill: prefill, configure: configure) { worker, base, directory in
+            try await body(base, worker.demoToken!, try NoteVerifier(verifierKey: worker.ledgerVerifierKey), directory)
+        }
+    }
+
+    /// `run`, handing `body` the worker itself.
+    func runWorker<Result: Sendable>(
+        keyFile: URL? = nil,
+        witnesses: [WitnessEndpoint] = [],
+        prefill: (URL) async throws -> Void = { _ in },
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (LetheWorker, URL, URL) async throws -> Result
     ) async throws -> Result {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-ledger-e2e-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -33,14 +47,13 @@ struct LedgerEndToEndTests {
         configuration.ledger.checkpointIntervalSeconds = 0.5
         configuration.ledger.signingKeyFile = keyFile?.path
         configuration.witnesses = witnesses
+        configure(&configuration)
         var logger = Logger(label: "lethe-test")
         logger.logLevel = .warning
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
-        let token = worker.demoToken!
-        let verifier = try NoteVerifier(verifierKey: worker.ledgerVerifierKey)
         return try await withTaskExecutorPreference(DedicatedExecutor.shared) {
             try await worker.withRunningServer { ports in
-                try await body(URL(string: "http://127.0.0.1:\(ports.gateway)")!, token, verifier, directory)
+                try await body(worker, URL(string: "http://127.0.0.1:\(ports.gateway)")!, directory)
             }
         }
     }
@@ -81,14 +94,19 @@ struct LedgerEndToEndTests {
             let problem = try #require(try JSONSerialization.jsonObject(with: body) as? [String: String])
             #expect(problem["code"] == "unknown_key_id")
             #expect(problem["receipt"] == nil)
-            // The device library gets the code and no receipt.
+            // The device library gets the code and no receipt (a device that checks logged keys
+            // would not send to this unlogged config at all: key_config_unlogged, KeyLogTests).
             let config = try #require(try await LetheClient(serverURL: base, token: token).fetchKeyConfigs().first)
             var client = LetheClient(serverURL: base, token: token)
             client.pinnedKeyConfig = OHTTPKeyConfig(keyID: 99, kemID: config.kemID, publicKey: config.publicKey, suites: config.suites)
             let error = await #expect(throws: LetheClientError.self) {
-                _ = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
+                _ = try await client.analyze(photo: TestPhotos.portrait)
             }
             #expect(error?.code == "unknown_key_id" && error?.receipt == nil)
+            let unlogged = await #expect(throws: LetheClientError.self) {
+                _ = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
+            }
+            #expect(unlogged?.code == "key_config_unlogged")
             #expect(try DeletionLedger.readEntries(in: directory).isEmpty)
             let summaries = try await Self.summaries(in: directory) { $0.map { $0.refused["unknown_key_id"] ?? 0 }.reduce(0, +) == 2 }
             #expect(summaries.map { $0.refused["unknown_key_id"] ?? 0 }.reduce(0, +) == 2)
@@ -109,7 +127,7 @@ struct LedgerEndToEndTests {
             #expect(receipt.commitment == (try record.commitment()))
             #expect(receipt.bytesWiped == record.totalBytesWiped && receipt.wipedAt == record.wipedAt)
             let proven = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(30))
-            #expect(proven.checkpoint.size >= 2 && proven.index == 0)
+            #expect(proven.checkpoint.size >= 4 && proven.index == 2)
 
             // The receipt does not open with another request's context or another key.
             let other = try NoteSigner.generate(name: verifier.name).verifier
@@ -146,12 +164,14 @@ struct LedgerEndToEndTests {
                 let (status, note) = try await Self.get(base, "/ledger/checkpoint")
                 if status == 200 { early = try Checkpoint.open(String(decoding: note, as: UTF8.self), verifier: verifier) } else { try await Task.sleep(for: .milliseconds(100)) }
             }
-            let one = try #require(early)
+            _ = try #require(early)
+            let one = try Checkpoint.open(String(decoding: try await Self.get(base, "/ledger/checkpoints/2").1, as: UTF8.self), verifier: verifier)
+            // The worker's two OHTTP key entries (docs/ledger.md §17) are signed at start.
             #expect(one.size == 2)
             for _ in 0..<4 { _ = try? await bad.analyzeWithReceipt(photo: Data([0xFF, 0xD8, 0xFF]), ledgerKey: verifier) }
             let (_, receipt) = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
             let proven = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(30))
-            #expect(proven.checkpoint.size == 12 && proven.index == 10)
+            #expect(proven.checkpoint.size == 14 && proven.index == 12)
 
             let (status, note) = try await Self.get(base, "/ledger/checkpoint")
             #expect(status == 200)
@@ -162,15 +182,15 @@ struct LedgerEndToEndTests {
             let (periodStatus, periodData) = try await Self.get(base, "/ledger/period?start=\(receipt.period)")
             #expect(periodStatus == 200)
             let period = try JSONDecoder().decode(PeriodDocument.self, from: periodData)
-            #expect(period.batches.contains(PublishedBatch(first: 10, summary: 11)))
+            #expect(period.batches.contains(PublishedBatch(first: 12, summary: 13)))
             #expect(try await Self.get(base, "/ledger/period?start=1999-01-01T00:00:00.000Z").0 == 404)
 
             // tlog-tiles: the partial level-0 tile and entry bundle rebuild the signed root.
-            let (tileStatus, tile, tileCache) = try await Self.getWithCache(base, "/ledger/tile/0/000.p/12")
+            let (tileStatus, tile, tileCache) = try await Self.getWithCache(base, "/ledger/tile/0/000.p/14")
             #expect(tileCache == "no-cache")
             #expect(try await Self.getWithCache(base, "/ledger/checkpoint").2 == "no-cache")
-            let (bundleStatus, bundle) = try await Self.get(base, "/ledger/tile/entries/000.p/12")
-            #expect(tileStatus == 200 && bundleStatus == 200 && tile.count == 12 * 32)
+            let (bundleStatus, bundle) = try await Self.get(base, "/ledger/tile/entries/000.p/14")
+            #expect(tileStatus == 200 && bundleStatus == 200 && tile.count == 14 * 32)
             let hashes = stride(from: 0, to: tile.count, by: 32).map { Data(tile[$0..<$0 + 32]) }
             #expect(MerkleTree(leafHashes: hashes).root() == checkpoint.rootHash)
             var offset = bundle.startIndex
@@ -186,20 +206,20 @@ struct LedgerEndToEndTests {
                 offset += 2 + length
             }
             #expect(leaves == hashes)
-            #expect(try await Self.get(base, "/ledger/tile/0/000.p/13").0 == 404)
+            #expect(try await Self.get(base, "/ledger/tile/0/000.p/15").0 == 404)
             #expect(try await Self.get(base, "/ledger/tile/0/000").0 == 404)
 
             // Entries by range are the same bytes.
-            let (_, lines) = try await Self.get(base, "/ledger/entries?start=0&end=12")
+            let (_, lines) = try await Self.get(base, "/ledger/entries?start=0&end=14")
             #expect(lines.split(separator: 0x0A).map { MerkleHash.leaf($0) } == hashes)
 
             // Consistency between the first checkpoint and the latest.
             let (keptStatus, kept) = try await Self.get(base, "/ledger/checkpoints/00000000000000000002")
             #expect(keptStatus == 200 && String(decoding: kept, as: UTF8.self).hasPrefix(one.body))
-            let (_, proofData) = try await Self.get(base, "/ledger/proof/consistency?old=2&new=12")
+            let (_, proofData) = try await Self.get(base, "/ledger/proof/consistency?old=2&new=14")
             let proof = try JSONDecoder().decode(ConsistencyProofDocument.self, from: proofData)
             #expect(MerkleProof.verifyConsistency(
-                oldSize: 2, newSize: 12, oldRoot: one.rootHash, newRoot: checkpoint.rootHash,
+                oldSize: 2, newSize: 14, oldRoot: one.rootHash, newRoot: checkpoint.rootHash,
                 proof: proof.proof.compactMap { Data(base64Encoded: $0) }))
             #expect(try await Self.get(base, "/ledger/proof/inclusion?index=19&size=12").0 == 404)
         }

@@ -182,9 +182,15 @@ extension LedgerEndToEndTests {
                     let text = String(decoding: note, as: UTF8.self)
                     #expect(try SignedNote.parse(text).signatures.map(\.name) == [verifier.name, "witness.test/a", "witness.test/b"])
                     #expect(try both.check(text) == ["witness.test/a", "witness.test/b"])
-                    // Below quorum: the client refuses the receipt's proof.
-                    client.witnessPolicy = unmet
+                    // Below quorum: the client refuses the receipt's proof (the receipt is taken under
+                    // the met policy: under the unmet one the client would not even encrypt to the
+                    // key, whose proof is against the same checkpoints, docs/ledger.md §17).
                     let (_, receipt) = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
+                    client.witnessPolicy = unmet
+                    let unlogged = await #expect(throws: LetheClientError.self) {
+                        _ = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
+                    }
+                    #expect(unlogged?.code == "witness_quorum_missing", "\(String(describing: unlogged))")
                     let refused = await #expect(throws: LetheClientError.self) {
                         _ = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(60))
                     }

@@ -265,8 +265,11 @@ struct TransparencyLedgerTests {
         let verifier = try await ledger.fill(8)
         let log = try ledger.open()
         for _ in 0..<3 { await log.countRefusal(code: "payload_too_large") }
+        // A logged OHTTP key configuration (§17) between two batches.
+        let keyEntry = try await log.logKeyConfigs([Data([1, 0, 0x20]) + Data(repeating: 7, count: 32) + Data([0, 4, 0, 1, 0, 1])])
         try await log.append(TemporaryLedger.record(8))
         try await log.publish(closingOpenPeriod: true)
+        #expect(keyEntry.count == 1)
         let script = Repository.root.appendingPathComponent("docs/verify_ledger.py").path
         func run() throws -> (Int32, String) {
             let run = try Program.runBlocking("python3", [script, ledger.directory.path, verifier.verifierKey])
@@ -274,7 +277,7 @@ struct TransparencyLedgerTests {
         }
         let (status, output) = try run()
         #expect(status == 0, "\(output)")
-        #expect(output.contains("3 periods, 3 refused before any plaintext, 9 records recomputed, 3 checkpoints verified"), "\(output)")
+        #expect(output.contains("3 periods, 3 refused before any plaintext, 9 records recomputed, 4 checkpoints verified, 1 key configurations logged"), "\(output)")
 
         // A record edited after publication.
         let records = try ledger.recordLines()

@@ -85,21 +85,22 @@ struct PublicRouteTests {
         // Each record published at once (a commitment and a summary each), so that the log is known.
         let server = try ServerProcess(arguments: ["--checkpoint-entries", "1"])
         defer { server.stop() }
-        // An empty log never signs a checkpoint: the first failure is deterministic.
-        try await Self.expectProblem(server, "/ledger/checkpoint", status: 404, code: "not_in_ledger")
+        // The log starts with the worker's two OHTTP key entries, signed together (docs/ledger.md
+        // §17): there is never a checkpoint of size 1, so the first failure is deterministic.
+        try await Self.expectProblem(server, "/ledger/checkpoints/1", status: 404, code: "not_in_ledger")
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         for _ in 0..<2 { _ = try? await client.analyze(photo: Data("not a photo".utf8)) }
         try server.waitForLedgerEntries(2)
         let deadline = Date().addingTimeInterval(30)
-        while try await Self.get(server, "/ledger/checkpoints/4").status != 200, Date() < deadline { usleep(50_000) }
+        while try await Self.get(server, "/ledger/checkpoints/6").status != 200, Date() < deadline { usleep(50_000) }
 
         let failures: [(String, Int, String)] = [
             ("/ledger", 404, "not_found"),
             ("/ledger/keys", 404, "not_found"),
-            ("/ledger/checkpoints/5", 404, "not_in_ledger"),
+            ("/ledger/checkpoints/7", 404, "not_in_ledger"),
             ("/ledger/checkpoints/five", 400, "malformed_ledger_request"),
             ("/ledger/tile/0/001", 404, "not_in_ledger"),
-            ("/ledger/tile/0/000.p/5", 404, "not_in_ledger"),
+            ("/ledger/tile/0/000.p/7", 404, "not_in_ledger"),
             ("/ledger/period?start=1999-01-01T00:00:00.000Z", 404, "not_in_ledger"),
             ("/ledger/period?start=never", 400, "malformed_ledger_request"),
             ("/ledger/tile/0/1", 400, "malformed_ledger_request"),

@@ -48,18 +48,40 @@ public final class OHTTPKeyRing: Sendable {
     /// On any error the keys in use stay as they were and the error is thrown: a key file caught
     /// half-written or broken never leaves the gateway without keys.
     public func reload(force: Bool = false, gracePeriod: TimeInterval, now: Date = Date()) throws -> ReloadOutcome {
-        guard let source else { return .unchanged }
-        return try reloading.withLock { _ throws -> ReloadOutcome in
-            let fingerprint = try source.fingerprint()
-            if !force, state.withLock({ $0.fingerprint == fingerprint }) { return .unchanged }
-            let keys = try source.load()
-            return state.withLock { state in
-                state.keys = state.keys.replacing(with: keys, at: now, gracePeriod: gracePeriod)
-                state.fingerprint = fingerprint
-                return .reloaded(
-                    published: state.keys.published(at: now).map(\.keyID).sorted(),
-                    accepted: state.keys.acceptedKeyIDs(at: now))
-            }
+        try reloading.withLock { _ throws -> ReloadOutcome in
+            guard let candidate = try changedKeys(force: force) else { return .unchanged }
+            return install(candidate, gracePeriod: gracePeriod, now: now)
+        }
+    }
+
+    /// Keys read from the source but not yet in use: `install` puts them in use, after the caller
+    /// did what must come first (the worker logs their configs, docs/ledger.md §17).
+    public struct Candidate: Sendable {
+        /// The keys as read from the source.
+        public let keys: [OHTTPScheduledKey]
+        let fingerprint: String
+    }
+
+    /// The first half of a reload: the source's keys when its fingerprint changed (or always with
+    /// `force`), nil when it did not change or there is no source. Calls must be serialised by
+    /// the caller together with `install` (the worker has one reload loop).
+    /// - Throws: what `OHTTPKeySource.load` throws; nothing changes then.
+    public func changedKeys(force: Bool) throws -> Candidate? {
+        guard let source else { return nil }
+        let fingerprint = try source.fingerprint()
+        if !force, state.withLock({ $0.fingerprint == fingerprint }) { return nil }
+        return Candidate(keys: try source.load(), fingerprint: fingerprint)
+    }
+
+    /// The second half of a reload: puts `candidate`'s keys in use at `now`; keys that left the
+    /// source stay accepted for `gracePeriod` seconds.
+    public func install(_ candidate: Candidate, gracePeriod: TimeInterval, now: Date = Date()) -> ReloadOutcome {
+        state.withLock { state in
+            state.keys = state.keys.replacing(with: candidate.keys, at: now, gracePeriod: gracePeriod)
+            state.fingerprint = candidate.fingerprint
+            return .reloaded(
+                published: state.keys.published(at: now).map(\.keyID).sorted(),
+                accepted: state.keys.acceptedKeyIDs(at: now))
         }
     }
 }

@@ -37,6 +37,12 @@ public struct OHTTPKeySet: Sendable {
             .flatMap { $0.isAccepted(at: now) ? $0.key : nil }
     }
 
+    /// The configurations of every key accepted at `now` (published, not yet published, or in a
+    /// grace period), in ascending key-id order: what the worker logs and proves (docs/ledger.md §17).
+    public func acceptedConfigs(at now: Date) -> [OHTTPKeyConfig] {
+        (keys + retired).filter { $0.isAccepted(at: now) }.sorted { $0.key.keyID < $1.key.keyID }.map(\.key.config)
+    }
+
     /// Every key id accepted at `now`, in ascending order.
     public func acceptedKeyIDs(at now: Date) -> [UInt8] {
         (keys + retired).filter { $0.isAccepted(at: now) }.map(\.key.keyID).sorted()

@@ -21,6 +21,8 @@ public enum LedgerAuditor {
         case batch(PeriodSummary, records: [DeletionRecord]?)
         /// A version-1 entry (public per-request detail from before records became private).
         case legacy(DeletionRecord)
+        /// A logged OHTTP key configuration (docs/ledger.md §17).
+        case key(KeyConfigEntry)
     }
 
     /// One batch as read from the log.
@@ -36,6 +38,8 @@ public enum LedgerAuditor {
         var pruned: PrunedPrefix?
         var batches: [ScannedBatch] = []
         var legacy: [DeletionRecord] = []
+        /// The logged OHTTP key configurations, in log order.
+        var keys: [KeyConfigEntry] = []
         /// A version-1 ledger not yet migrated: its `segments/` are the log, there are no records.
         var legacyOnly = false
         /// False when a structural failure stopped the scan (the records are then not compared).
@@ -56,6 +60,7 @@ public enum LedgerAuditor {
         if scan.complete {
             for record in scan.legacy { visit(.legacy(record)) }
             for batch in scan.batches { visit(.batch(batch.summary, records: checked[batch.summary.sequence])) }
+            for key in scan.keys { visit(.key(key)) }
         }
         finish(&audit, scan: scan, layout: layout, verifier: verifier)
         return audit
@@ -167,6 +172,14 @@ public enum LedgerAuditor {
                     if !wipe.wipeVerified { audit.fail("wipe_unverified", "\(place) stands for a wipe whose read-back verify failed") }
                     batch.wipes.append(wipe)
                     open = batch
+                case .key(let key):
+                    if let open {
+                        audit.fail("batch_malformed", "\(place) logs a key inside the batch of entries from #\(open.first), before its summary")
+                    }
+                    if key.configBytes?.isEmpty != false {
+                        audit.fail("entry_malformed", "\(place): the key configuration is not base64")
+                    }
+                    scan.keys.append(key)
                 case .summary(let summary):
                     let batch = open ?? (index, [])
                     checkSummary(summary, wipes: batch.wipes, previous: previousSummary, place: place, audit: &audit)

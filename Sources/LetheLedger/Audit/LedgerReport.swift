@@ -53,6 +53,26 @@ public struct LedgerReport: Codable, Sendable {
         }
     }
 
+    /// One logged OHTTP key configuration: which keys devices could encrypt to, and since when.
+    public struct LoggedKey: Codable, Sendable {
+        public var origin: String?
+        /// The log entry's index.
+        public var sequence: Int
+        /// The period in which it was logged: it was not in force before.
+        public var loggedIn: String
+        public var keyID: Int
+        public var kemID: Int
+        /// The period in which the next key of the same KEM was logged (nil: none since).
+        public var supersededIn: String?
+        enum CodingKeys: String, CodingKey {
+            case origin, sequence
+            case loggedIn = "logged_in"
+            case keyID = "key_id"
+            case kemID = "kem_id"
+            case supersededIn = "superseded_in"
+        }
+    }
+
     public var generatedAt: String
     public var since: String?
     public var until: String?
@@ -74,9 +94,12 @@ public struct LedgerReport: Codable, Sendable {
     public var histogram: [Bucket]
     public var periods: [Period]
     public var anomalies: [String]
+    /// The key log of every replica (docs/ledger.md §17), in log order per replica.
+    public var keys: [LoggedKey]
 
     enum CodingKeys: String, CodingKey {
         case since, until, replicas, requests, histogram, periods, anomalies
+        case keys = "key_log"
         case generatedAt = "generated_at"
         case byOutcome = "by_outcome"
         case byErrorCode = "by_error_code"
@@ -155,9 +178,18 @@ struct Totals {
     var periods: [LedgerReport.Period] = []
     var unverified: [String] = []
     var slow: [String] = []
+    var keys: [LedgerReport.LoggedKey] = []
 
     mutating func add(_ item: LedgerAuditor.Item, origin: String?, since: String?, until: String?) {
         switch item {
+        case .key(let key):
+            guard let config = key.configBytes, config.count >= 3, until.map({ key.period < $0 }) ?? true else { return }
+            let kemID = Int(config[config.startIndex + 1]) << 8 | Int(config[config.startIndex + 2])
+            if let previous = keys.lastIndex(where: { $0.origin == origin && $0.kemID == kemID && $0.supersededIn == nil }) {
+                keys[previous].supersededIn = key.period
+            }
+            keys.append(LedgerReport.LoggedKey(
+                origin: origin, sequence: key.sequence, loggedIn: key.period, keyID: Int(config[config.startIndex]), kemID: kemID, supersededIn: nil))
         case .legacy(let record):
             if let since, record.wipedAt < since { return }
             if let until, record.wipedAt >= until { return }
@@ -232,6 +264,6 @@ struct Totals {
             byOutcome: byOutcome, byErrorCode: byErrorCode, refusedBeforePlaintext: refused,
             bytesWiped: bytesByClass.values.reduce(0, &+), bytesWipedByClass: bytesByClass, buffersWiped: buffers, wipesVerified: verified,
             lifetimesExact: allExact, lifetimeP50Microseconds: percentile(0.5), lifetimeP99Microseconds: percentile(0.99),
-            lifetimeMaxMicroseconds: lifetimeMax, histogram: buckets, periods: periods, anomalies: anomalies)
+            lifetimeMaxMicroseconds: lifetimeMax, histogram: buckets, periods: periods, anomalies: anomalies, keys: keys)
     }
 }

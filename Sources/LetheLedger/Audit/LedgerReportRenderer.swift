@@ -74,6 +74,10 @@ public enum LedgerReportRenderer {
                 "| \($0.origin ?? "?") | \($0.period) – \($0.periodEnd) | \($0.requests) | \($0.wipesVerified) | \($0.refused) | \($0.bytesWiped) | \(milliseconds($0.plaintextLifetimeMaxMicroseconds)) |"
             }
         }
+        if !report.keys.isEmpty {
+            lines += ["", "## OHTTP key log", "", "| origin | log entry | key id | KEM | logged in period | superseded in period |", "| --- | --- | --- | --- | --- | --- |"]
+            lines += report.keys.map { "| \($0.origin ?? "?") | #\($0.sequence) | \($0.keyID) | 0x\(String(format: "%04x", $0.kemID)) | \($0.loggedIn) | \($0.supersededIn ?? "in force") |" }
+        }
         lines += ["", "## Anomalies", ""]
         lines += report.anomalies.isEmpty ? ["None."] : report.anomalies.map { "- \($0)" }
         for replica in report.replicas where !replica.findings.isEmpty {
@@ -121,6 +125,9 @@ public enum LedgerReportRenderer {
             ["origin", "period", "requests", "wipes verified", "refused", "bytes wiped", "longest plaintext lifetime"],
             shownPeriods(report).map { [$0.origin ?? "?", "\($0.period) – \($0.periodEnd)", String($0.requests), String($0.wipesVerified), String($0.refused), String($0.bytesWiped), milliseconds($0.plaintextLifetimeMaxMicroseconds)] })
         let classes = table(["buffer class", "bytes wiped"], report.bytesWipedByClass.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
+        let keys = report.keys.isEmpty ? "" : "<h2>OHTTP key log</h2>" + table(
+            ["origin", "log entry", "key id", "KEM", "logged in period", "superseded in period"],
+            report.keys.map { [$0.origin ?? "?", "#\($0.sequence)", String($0.keyID), "0x" + String(format: "%04x", $0.kemID), $0.loggedIn, $0.supersededIn ?? "in force"] })
         let anomalies = report.anomalies.isEmpty ? "<p>None.</p>" : "<ul>" + report.anomalies.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
         return """
             <!DOCTYPE html>
@@ -135,6 +142,7 @@ public enum LedgerReportRenderer {
             <h2>Plaintext lifetime</h2><p>p50 \(escape(lifetimeBound(report)))\(milliseconds(report.lifetimeP50Microseconds)), p99 \(escape(lifetimeBound(report)))\(milliseconds(report.lifetimeP99Microseconds)), max \(milliseconds(report.lifetimeMaxMicroseconds)).</p>
             \(histogramSVG(report))
             \(periods)
+            \(keys)
             <h2>Anomalies</h2>\(anomalies)
             </body></html>
 

@@ -65,4 +65,11 @@ public enum MerkleProof {
         }
         return fr == oldRoot && sr == newRoot && sn == 0
     }
+
+    /// Proof hashes sent as base64 strings (the `/ledger/` proof documents), nil when one is not
+    /// base64 of 32 bytes.
+    public static func hashes(base64 proof: [String]) -> [Data]? {
+        let hashes = proof.compactMap { Data(base64Encoded: $0) }.filter { $0.count == MerkleHash.byteCount }
+        return hashes.count == proof.count ? hashes : nil
+    }
 }

@@ -14,6 +14,7 @@ import LetheMemory
 /// | `/ledger/proof/inclusion?index=I&size=N` | `.inclusionProof` (RFC 9162 §2.1.3) |
 /// | `/ledger/proof/consistency?old=M&new=N` | `.consistencyProof` (RFC 9162 §2.1.4) |
 /// | `/ledger/period?start=T` | `.period(T)`: the published batches of the period starting at T (RFC 3339, as in a receipt) |
+/// | `/ledger/ohttp-keys` | `.ohttpKeys`: the accepted OHTTP key configurations with their inclusion proofs (`KeyConfigProofDocument`) |
 public enum LedgerRequest: Sendable, Equatable {
     case checkpoint
     case checkpointOfSize(Int)
@@ -24,6 +25,7 @@ public enum LedgerRequest: Sendable, Equatable {
     case consistencyProof(oldSize: Int, newSize: Int)
     /// A period start, written as the ledger writes it (`LedgerTime.timestamp`).
     case period(String)
+    case ohttpKeys
 
     /// Path prefix of every ledger resource.
     public static let prefix = "/ledger/"
@@ -48,6 +50,8 @@ public enum LedgerRequest: Sendable, Equatable {
             self = .checkpoint
         case ("key", 1):
             self = .verifierKey
+        case ("ohttp-keys", 1):
+            self = .ohttpKeys
         case ("checkpoints", 2):
             // Checkpoint files are named with 20 zero-padded digits; both forms are accepted.
             guard let size = Self.count(components[1]) else {

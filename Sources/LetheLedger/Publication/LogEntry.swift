@@ -162,6 +162,8 @@ struct PeriodTotals: Sendable {
 public enum LogEntry: Sendable, Equatable {
     case wipe(WipeCommitment)
     case summary(PeriodSummary)
+    /// An OHTTP key configuration the worker accepts, logged before it is published (§17).
+    case key(KeyConfigEntry)
     /// A version-1 entry from before records became private: it was public already and stays.
     case legacy(DeletionRecord)
 
@@ -176,6 +178,7 @@ public enum LogEntry: Sendable, Equatable {
         switch (head.version, head.type) {
         case (2, WipeCommitment.type?): return .wipe(try decoder.decode(WipeCommitment.self, from: line))
         case (2, PeriodSummary.type?): return .summary(try decoder.decode(PeriodSummary.self, from: line))
+        case (2, KeyConfigEntry.type?): return .key(try decoder.decode(KeyConfigEntry.self, from: line))
         case (1, nil): return .legacy(try decoder.decode(DeletionRecord.self, from: line))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown log entry version \(head.version) type \(head.type ?? "-")"))
@@ -187,6 +190,7 @@ public enum LogEntry: Sendable, Equatable {
         switch self {
         case .wipe(let entry): entry.sequence
         case .summary(let entry): entry.sequence
+        case .key(let entry): entry.sequence
         case .legacy(let entry): entry.sequence
         }
     }
@@ -198,6 +202,7 @@ public enum LogEntry: Sendable, Equatable {
         switch self {
         case .wipe(let entry): return try encoder.encode(entry)
         case .summary(let entry): return try encoder.encode(entry)
+        case .key(let entry): return try encoder.encode(entry)
         case .legacy(let entry): return try entry.canonicalJSON()
         }
     }

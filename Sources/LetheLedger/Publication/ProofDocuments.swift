@@ -23,10 +23,7 @@ public struct InclusionProofDocument: Codable, Sendable, Equatable {
     }
 
     /// The proof hashes, nil when one is not base64 of 32 bytes.
-    public var proofHashes: [Data]? {
-        let hashes = proof.compactMap { Data(base64Encoded: $0) }.filter { $0.count == MerkleHash.byteCount }
-        return hashes.count == proof.count ? hashes : nil
-    }
+    public var proofHashes: [Data]? { MerkleProof.hashes(base64: proof) }
 }
 
 /// `GET /ledger/proof/consistency?old=M&new=N`: RFC 9162 consistency proof, hashes in base64.

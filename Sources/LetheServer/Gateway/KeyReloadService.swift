@@ -6,8 +6,10 @@ import UnixSignals
 
 /// Picks up rotated OHTTP keys without a restart: checks the key file or directory every
 /// `interval` (by inode, size and time, without reading secrets) and at once on SIGHUP, and
-/// swaps the gateway's key set when it changed. A broken or half-written file is logged and the
-/// keys in use are kept.
+/// swaps the gateway's key set when it changed. The new keys' configurations are logged in the
+/// ledger (and a checkpoint covering them signed) before the swap, so that no key is accepted or
+/// published before it is in the log (docs/ledger.md §17). A broken or half-written file, or a
+/// log that cannot be written, is logged and the keys in use are kept.
 struct KeyReloadService: Service {
     let keyRing: OHTTPKeyRing
     let interval: Duration
@@ -15,32 +17,43 @@ struct KeyReloadService: Service {
     let gracePeriodSeconds: Double
     /// Reload on SIGHUP (only for the real process: tests share theirs).
     let reloadOnHangup: Bool
+    /// Logs key configurations durably and returns once a checkpoint covers them.
+    let logKeys: @Sendable ([OHTTPKeyConfig]) async throws -> Void
     let logger: Logger
 
     func run() async throws {
         guard keyRing.source != nil else { return }
         let hangups = reloadOnHangup ? await UnixSignalsSequence(trapping: .sighup) : nil
+        // One loop performs every reload, so that an older read never replaces a newer one.
+        let (triggers, trigger) = AsyncStream.makeStream(of: (force: Bool, reason: String).self, bufferingPolicy: .bufferingNewest(4))
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { tasks in
                 if let hangups {
                     tasks.addTask {
-                        for await _ in hangups { reload(force: true, reason: "SIGHUP") }
+                        for await _ in hangups { trigger.yield((true, "SIGHUP")) }
                     }
                 }
                 tasks.addTask {
                     while !Task.isCancelled {
-                        do { try await Task.sleep(for: interval) } catch { return }
-                        reload(force: false, reason: "changed")
+                        do { try await Task.sleep(for: interval) } catch { break }
+                        trigger.yield((false, "changed"))
                     }
+                    trigger.finish()
+                }
+                tasks.addTask {
+                    for await request in triggers { await reload(force: request.force, reason: request.reason) }
                 }
                 await tasks.waitForAll()
             }
         }
     }
 
-    private func reload(force: Bool, reason: String) {
+    private func reload(force: Bool, reason: String) async {
         do {
-            switch try keyRing.reload(force: force, gracePeriod: gracePeriodSeconds) {
+            guard let candidate = try keyRing.changedKeys(force: force) else { return }
+            let now = Date()
+            try await logKeys(candidate.keys.filter { $0.isAccepted(at: now) }.map(\.key.config))
+            switch keyRing.install(candidate, gracePeriod: gracePeriodSeconds, now: now) {
             case .unchanged:
                 break
             case .reloaded(let published, let accepted):

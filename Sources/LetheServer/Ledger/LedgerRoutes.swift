@@ -17,6 +17,8 @@ import Logging
 /// the cause of a 503.
 struct LedgerRoutes: Sendable {
     let ledger: DeletionLedger
+    /// The encoded OHTTP key configurations the gateway accepts now (`/ledger/ohttp-keys`).
+    let keyConfigs: @Sendable () -> [Data]
     let logger: Logger
 
     func register(on router: Router<BasicRequestContext>) {
@@ -75,6 +77,8 @@ struct LedgerRoutes: Sendable {
             let batches = await ledger.batches(period: start)
             guard !batches.isEmpty else { throw LetheError.notInLedger("no batch of the period \(start) is published yet") }
             return Self.json(PeriodDocument(period: start, batches: batches))
+        case .ohttpKeys:
+            return Self.json(try await ledger.keyConfigProofs(keyConfigs()))
         case .consistencyProof(let old, let new):
             let proof = try await ledger.consistencyProof(oldSize: old, newSize: new)
             return Self.json(ConsistencyProofDocument(oldSize: old, newSize: new, proof: proof.map { $0.base64EncodedString() }))
