@@ -15,9 +15,18 @@ extension URLSession {
     /// for the status lock. Apple's URLSession cancels safely, so there it is `data(for:)`.
     public func dataCompletingDespiteCancellation(for request: URLRequest) async throws -> (Data, URLResponse) {
         #if canImport(FoundationNetworking)
-        // An unstructured task: cancelling the caller does not cancel it (awaiting `value` does
-        // not propagate cancellation), so URLSession's cancellation path is never taken.
-        try await Task { try await self.data(for: request) }.value
+        // The completion-handler task: nothing registers a cancellation handler, so URLSession's
+        // cancellation path is never taken, and the caller resumes on its own executor (an
+        // unstructured `Task` would run on the shared pool instead, which tests keep busy).
+        try await withCheckedThrowingContinuation { continuation in
+            dataTask(with: request) { data, response, error in
+                if let data, let response {
+                    continuation.resume(returning: (data, response))
+                } else {
+                    continuation.resume(throwing: error ?? URLError(.badServerResponse))
+                }
+            }.resume()
+        }
         #else
         try await data(for: request)
         #endif

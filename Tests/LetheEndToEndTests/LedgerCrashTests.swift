@@ -15,7 +15,7 @@ import FoundationNetworking
 /// The real `lethe serve` binary under load, killed with SIGKILL, restarted: every acknowledged
 /// record survives and verifies, a torn tail is reported and repaired, records left unpublished
 /// are published, the tree continues.
-@Suite("Ledger crash safety (real lethe binary, kill -9)", .loadsTheMachine)
+@Suite("Ledger crash safety (real lethe binary, kill -9)")
 struct LedgerCrashTests {
     /// `lethe` next to the test bundle (built by `swift build` / `swift test`).
     static var letheBinary: URL? {

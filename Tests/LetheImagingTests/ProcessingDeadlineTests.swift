@@ -5,7 +5,7 @@ import LetheTestSupport
 import Testing
 
 /// A request's processing deadline inside libvips: decoding stops at the next tile once it passes.
-@Suite("Processing deadline", .sensitiveToLoad)
+@Suite("Processing deadline")
 struct ProcessingDeadlineTests {
     /// A 7000×7000 baseline JPEG of noise (about a second of decoding here), built from 97
     /// shifted copies of one random row so that the test spends no time on per-pixel loops.

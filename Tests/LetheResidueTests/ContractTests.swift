@@ -12,7 +12,7 @@ import FoundationNetworking
 /// ones, invalid ones, undeclared methods — and checks every answer against it: documented
 /// statuses, media types and schemas, 405 with `Allow` for undeclared methods, schema-valid
 /// requests accepted. The inner API travels encrypted and is outside its reach (tag `inner`).
-@Suite("The OpenAPI contract through the real worker", .tags(.needsSchemathesis), .loadsTheMachine)
+@Suite("The OpenAPI contract through the real worker", .tags(.needsSchemathesis))
 struct ContractTests {
     /// Deterministic generation (no seed, no example database) and a bounded number of examples per
     /// operation: the same requests on every run, so that a failure reproduces and CI time stays

@@ -10,7 +10,7 @@ import Glibc
 
 /// Overload and oversized work meet the memory budget: the real worker refuses what does not fit
 /// (503 with Retry-After, recorded) and its peak resident set stays under the configured ceiling.
-@Suite("Memory budget under overload", .sensitiveToLoad)
+@Suite("Memory budget under overload")
 struct MemoryBudgetTests {
     static let mebibyte = 1 << 20
 

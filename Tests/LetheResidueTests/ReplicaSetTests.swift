@@ -13,7 +13,7 @@ import Glibc
 
 /// Three real `lethe serve` processes behind a real nginx on loopback, sharing one key file,
 /// one tokens file and one config file, each with its own ledger.
-@Suite("Replicas behind nginx", .tags(.needsNginx), .loadsTheMachine)
+@Suite("Replicas behind nginx", .tags(.needsNginx))
 struct ReplicaSetTests {
     /// One device attempt: key discovery and an analysis, each through nginx.
     struct Attempt: Sendable {

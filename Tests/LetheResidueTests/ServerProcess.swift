@@ -178,6 +178,27 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
+    /// The largest peak resident set (`VmHWM`) of the worker or any process under it.
+    func largestPeakResidentBytes() throws -> Int {
+        try ProcessMemoryScan.processTree(of: pid).compactMap { ProcessStatus.bytes("VmHWM", pid: $0) }.max() ?? 0
+    }
+
+    /// User and system CPU time of the worker and every process under it, those it has reaped
+    /// included (`/proc/PID/stat` utime, stime, cutime, cstime): the engine processes do the
+    /// decoding, so the gateway's own time alone would not show what an input costs.
+    func cpuSeconds() throws -> Double {
+        try ProcessMemoryScan.processTree(of: pid).reduce(0) { total, process in
+            // Fields after the parenthesised command name; utime … cstime are fields 14 to 17.
+            guard let stat = try? ProcFile.read("/proc/\(process)/stat"), let close = stat.lastIndex(of: ")") else {
+                return total  // exited since it was listed: its parent has reaped it or will
+            }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 15 else { throw HarnessError("unreadable /proc/\(process)/stat") }
+            let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
+            return total + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+    }
+
     /// The peak resident sets (`VmHWM`) of the worker and every process under it, summed: what
     /// the worker has held at most, wherever its work runs (an upper bound: peaks of different
     /// processes need not coincide).

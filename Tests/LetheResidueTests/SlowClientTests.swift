@@ -14,7 +14,7 @@ import Glibc
 
 /// Clients that send slowly, announce too much, or never finish their headers, and inputs that
 /// would compute for too long, against the real `lethe serve` over loopback sockets.
-@Suite("Slow clients and runaway inputs", .sensitiveToLoad)
+@Suite("Slow clients and runaway inputs")
 struct SlowClientTests {
     /// `count` connections that announce a 30 MiB body and send its first byte.
     static func tricklers(_ count: Int, server: ServerProcess) throws -> [RawConnection] {

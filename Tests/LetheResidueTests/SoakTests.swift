@@ -11,7 +11,7 @@ import FoundationNetworking
 /// Hours of traffic in minutes: 10,000 requests, a third good and the rest bad in six ways, from four
 /// devices against the real `lethe serve`. Afterwards the worker's memory has not grown, holds no
 /// residue of any photo, and its ledger verifies with one entry per request.
-@Suite("Soak: 10,000 mixed requests against the real worker", .serialized, .loadsTheMachine)
+@Suite("Soak: 10,000 mixed requests against the real worker", .serialized)
 struct SoakTests {
     /// One kind of request of the mix, with the outcome the worker must give it.
     enum Case: CaseIterable {
