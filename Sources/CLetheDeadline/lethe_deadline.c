@@ -25,6 +25,7 @@ struct lethe_deadline {
     atomic_llong codec_entered_ns;  // start of the libvips call in progress, 0 when none
     atomic_llong interruptions;
     atomic_llong progress_calls;
+    atomic_llong expire_at_progress_call;  // 0 = never (see lethe_deadline_expire_at_progress_call)
     int slot;                       // index in `registered`, -1 when not registered
 };
 
@@ -170,6 +171,10 @@ void lethe_deadline_expire(lethe_deadline *deadline) {
     }
 }
 
+void lethe_deadline_expire_at_progress_call(lethe_deadline *deadline, int64_t call) {
+    atomic_store(&deadline->expire_at_progress_call, call > 0 ? call : 0);
+}
+
 int64_t lethe_deadline_interruptions(const lethe_deadline *deadline) {
     return atomic_load(&((lethe_deadline *)deadline)->interruptions);
 }
@@ -186,7 +191,11 @@ int64_t lethe_deadline_progress_calls(const lethe_deadline *deadline) {
 static void lethe_deadline_on_eval(VipsImage *image, VipsProgress *progress, void *user) {
     (void)image;
     lethe_deadline *deadline = user;
-    atomic_fetch_add(&deadline->progress_calls, 1);
+    long long calls = atomic_fetch_add(&deadline->progress_calls, 1) + 1;
+    long long expire_at = atomic_load(&deadline->expire_at_progress_call);
+    if (expire_at > 0 && calls >= expire_at) {
+        lethe_deadline_expire(deadline);
+    }
     if (progress != NULL && progress->im != NULL && lethe_deadline_state(deadline) != 0 && !progress->im->kill) {
         vips_image_set_kill(progress->im, TRUE);
         atomic_fetch_add(&deadline->interruptions, 1);

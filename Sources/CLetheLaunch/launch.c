@@ -6,6 +6,13 @@
 // runs, so a setenv at start-up is too late: it made the flag appear set while every slice
 // kept its contents. The only reliable way is an environment that has it from exec on, so the
 // process re-executes itself once with it. /proc/self/exe is the binary that is running now.
+//
+// The same environment points TMPDIR at a directory that does not exist (the "no disk" promise:
+// a temp-file attempt by libvips or glib fails loudly instead of writing photo data). It holds
+// from exec on, before any library can read or cache it, for every lethe process (the worker,
+// its engine processes, the embedded worker of `lethe analyze`), and /proc/PID/environ shows it.
+// Only the executable does this: a process that merely links the libraries (the test bundle)
+// keeps its own TMPDIR.
 
 #define _GNU_SOURCE
 #include "lethe_launch.h"
@@ -16,15 +23,19 @@
 
 static int relaunch_failed = 0;
 
+static int environment_has(const char *name, const char *value) {
+    const char *current = getenv(name);
+    return current != NULL && strcmp(current, value) == 0;
+}
+
 __attribute__((constructor(101)))
 static void lethe_launch_with_glib_on_malloc(int argc, char **argv, char **envp) {
     (void)argc;
     (void)envp;
-    const char *slice = getenv("G_SLICE");
-    if (slice != NULL && strcmp(slice, "always-malloc") == 0) {
+    if (environment_has("G_SLICE", "always-malloc") && environment_has("TMPDIR", LETHE_NO_TEMPORARY_DIRECTORY)) {
         return;
     }
-    if (setenv("G_SLICE", "always-malloc", 1) != 0) {
+    if (setenv("G_SLICE", "always-malloc", 1) != 0 || setenv("TMPDIR", LETHE_NO_TEMPORARY_DIRECTORY, 1) != 0) {
         relaunch_failed = 1;
         return;
     }

@@ -74,7 +74,7 @@ public struct LetheClient: Sendable {
         var request = request
         request.timeoutInterval = timeoutSeconds
         do {
-            let (body, response) = try await URLSession.shared.data(for: request)
+            let (body, response) = try await URLSession.shared.dataCompletingDespiteCancellation(for: request)
             guard let response = response as? HTTPURLResponse else {
                 throw LetheClientError(code: "unexpected_response", status: 0, message: "the answer is not HTTP")
             }

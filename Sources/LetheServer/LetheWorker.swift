@@ -34,10 +34,20 @@ public struct LetheWorker: Sendable {
     /// The worker's Prometheus registry (also served on the admin listener's `/metrics`).
     public var metrics: WorkerMetrics { pipeline.metrics }
 
+    /// The process-wide settings a program that serves `configuration` makes once, before its
+    /// worker starts (`lethe serve`, the embedded worker of `lethe analyze`): no libjpeg pass
+    /// outlives the request deadline, since libjpeg's multi-scan pass cannot tell which request it
+    /// decodes (see `ProcessingDeadline`). Not done by `init`: a process that runs workers beside
+    /// other work (the tests) keeps its own settings.
+    public static func configureProcess(for configuration: ServerConfiguration) {
+        ProcessingDeadline.setCodecPassLimit(configuration.processingLimits.wallClock)
+    }
+
     /// Prepares everything a request needs; nothing is listening yet.
     public init(configuration: ServerConfiguration, logger: Logger) async throws {
-        // Before any plaintext can exist: no core dumps, not ptrace-able by same-uid processes.
-        hardening = ProcessHardening.apply()
+        // What the program applied before any plaintext can exist (no core dumps, not ptrace-able
+        // by same-uid processes: `lethe`'s main.swift); a library changes no process-wide state.
+        hardening = ProcessHardening.current()
         try VipsRuntime.start(configuration.vips)
 
         // Replicas share a key file or directory; rotated keys are picked up while running.
@@ -89,10 +99,6 @@ public struct LetheWorker: Sendable {
             maxConcurrent: configuration.maxConcurrentRequests, maxQueued: configuration.maxQueuedRequests,
             queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics)
         self.uploads = UploadSlots(capacity: configuration.maxConcurrentUploads, metrics: metrics)
-        // libjpeg's multi-scan pass cannot tell which request it decodes: no pass outlives the
-        // request deadline (see ProcessingDeadline).
-        ProcessingDeadline.setCodecPassLimit(configuration.processingLimits.wallClock)
-
         logger.notice("hardening \(hardening.summary)")
         if !hardening.memoryProtected {
             logger.warning("hardening incomplete: plaintext may reach swap, a core dump or freed heap on this host")

@@ -115,6 +115,7 @@ struct Analyze: AsyncParsableCommand {
             if options.adminPort == nil, environment["LETHE_ADMIN_PORT"] == nil { configuration.adminPort = 0 }
             var logger = Logger(label: "lethe")
             logger.logLevel = .warning
+            LetheWorker.configureProcess(for: configuration)
             let worker = try await LetheWorker(configuration: configuration, logger: logger)
             guard let deviceToken = token ?? worker.demoToken else {
                 throw ValidationError("--tokens-file given: pass --token for one of its devices")

@@ -247,7 +247,7 @@ struct MetricsScraper: Sendable {
         guard let adminURL else { return nil }
         var request = URLRequest(url: adminURL.appendingPathComponent("metrics"))
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        guard let (body, response) = try? await URLSession.shared.data(for: request),
+        guard let (body, response) = try? await URLSession.shared.dataCompletingDespiteCancellation(for: request),
               (response as? HTTPURLResponse)?.statusCode == 200
         else { return nil }
         return Self.parse(String(decoding: body, as: UTF8.self))

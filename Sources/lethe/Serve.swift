@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
         if configuration.adminToken == nil, !["127.0.0.1", "::1", "localhost"].contains(configuration.adminHost) {
             logger.warning("the operator listener on \(configuration.adminHost) serves /metrics without a token: set LETHE_ADMIN_TOKEN, or LETHE_ADMIN_HOST=auto")
         }
+        LetheWorker.configureProcess(for: configuration)
         let worker = try await LetheWorker(configuration: configuration, logger: logger)
         let demoToken = worker.demoToken
         try await worker.runUntilSignalled { ports in

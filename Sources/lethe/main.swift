@@ -1,15 +1,21 @@
 import ArgumentParser
 import CLetheLaunch
 import Foundation
+import LetheMemory
 
 // The entry point is written out rather than `@main`, so that `lethe serve` can confine its
 // filesystem writes (Landlock) synchronously, while the process still has a single thread,
 // before any task starts the concurrency runtime's threads. Then the command runs as usual.
-// CLetheLaunch has already re-executed this process with G_SLICE=always-malloc (see launch.c);
-// the hardening status reports whether glib's slices reach the zeroing free as a result.
+// CLetheLaunch has already re-executed this process with G_SLICE=always-malloc and TMPDIR
+// pointing nowhere (see launch.c); the hardening status reports whether glib's slices reach the
+// zeroing free as a result.
 if lethe_launch_relaunch_failed() == 1 {
     FileHandle.standardError.write(Data("lethe: could not re-execute with G_SLICE=always-malloc; glib slices are not scrubbed\n".utf8))
 }
+// Process-wide, so done here by the program, never by the libraries (a test process that links
+// them keeps its core dumps): no core dumps, not ptrace-able by same-uid processes, before any
+// plaintext can exist.
+_ = ProcessHardening.apply()
 if let serve = try? Lethe.parseAsRoot() as? Serve {
     do {
         try serve.confine()

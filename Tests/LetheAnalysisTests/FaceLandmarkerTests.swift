@@ -17,7 +17,6 @@ struct FaceLandmarkerTests {
     /// The 1405 outputs (1404 coordinates, then the presence logit) of MediaPipe's TFLite
     /// interpreter for 192×192 RGB8 `pixels`, from `reference_face_landmark.py`.
     static func reference(_ pixels: [UInt8]) throws -> [Float] {
-        // Under /tmp, not TMPDIR: decoding in this process points TMPDIR at a directory that does not exist.
         let input = URL(fileURLWithPath: "/tmp/lethe-landmark-\(UUID().uuidString).rgb")
         try Data(pixels).write(to: input)
         defer { try? FileManager.default.removeItem(at: input) }

@@ -1,6 +1,7 @@
 import Foundation
 import LetheClient
 import LetheEnvelope
+import LetheMemory
 import LetheTestSupport
 import Testing
 
@@ -32,6 +33,17 @@ struct OperationsTests {
         PrometheusText(exposition).value(sample)
     }
 
+    @Test("an in-process worker leaves this test process dumpable, with its own TMPDIR: process-wide measures are the program's")
+    func noProcessWideSideEffects() async throws {
+        try await WorkerHarness().run { session in
+            _ = try await session.client.analyze(photo: TestPhotos.portrait)
+        }
+        // A process starts dumpable; only `ProcessHardening.apply()` (the `lethe` program's
+        // main.swift) and CLetheLaunch (the executable's TMPDIR) change that, never the libraries.
+        #expect(!ProcessHardening.current().nonDumpable)
+        #expect(ProcessInfo.processInfo.environment["TMPDIR"] != ProcessHardening.noTemporaryDirectory)
+    }
+
     @Test("metrics move with requests and carry no content")
     func metricsMove() async throws {
         try await WorkerHarness().run { session in
@@ -49,7 +61,9 @@ struct OperationsTests {
             #expect(Self.sample(after, "lethe_plaintext_lifetime_seconds_count") == 1)
             // Process-wide (tests run several workers in one process), so present rather than zero.
             #expect(Self.sample(after, "lethe_plaintext_bytes") != nil)
-            #expect(Self.sample(after, #"lethe_hardening_active{mechanism="non_dumpable"}"#) == 1)
+            // What is in force in this process (the program, not the library, applies it: the
+            // real binary's 1 is checked by HardeningTests).
+            #expect(Self.sample(after, #"lethe_hardening_active{mechanism="non_dumpable"}"#) == (ProcessHardening.current().nonDumpable ? 1 : 0))
             #expect((Self.sample(after, "lethe_process_resident_memory_bytes") ?? 0) > 0)
             #expect(Self.sample(after, "lethe_ledger_entries") == 1)
             #expect(Self.sample(after, "lethe_checkpoint_age_seconds") != nil)

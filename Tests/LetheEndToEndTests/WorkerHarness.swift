@@ -12,8 +12,7 @@ import Logging
 import FoundationNetworking
 #endif
 
-/// Runs a real worker on a free loopback port with its own ledger directory, for one test.
-/// (Under /tmp, not TMPDIR: the worker points TMPDIR at a non-existent directory for libvips.)
+/// Runs a real worker on a free loopback port with its own ledger directory (under /tmp), for one test.
 struct WorkerHarness: Sendable {
     let ledgerDirectory: URL
     let configuration: ServerConfiguration

@@ -12,14 +12,6 @@ struct VipsRuntimeTests {
         #expect(VipsRuntime.configuration != nil)
     }
 
-    @Test("TMPDIR points at a directory that does not exist")
-    func tempDirectoryDoesNotExist() throws {
-        try VipsRuntime.start()
-        let directory = try #require(ProcessInfo.processInfo.environment["TMPDIR"])
-        #expect(directory == VipsRuntime.configuration?.tempDirectory)
-        #expect(!FileManager.default.fileExists(atPath: directory))
-    }
-
     @Test("only the four buffer loaders are unblocked")
     func loadersAreBlocked() throws {
         try VipsRuntime.start()

@@ -29,7 +29,7 @@ final class ManualClock: Sendable {
     }
 }
 
-/// A ledger directory under /tmp (TMPDIR may point nowhere in the worker's tests).
+/// A ledger directory under /tmp, removed by `remove()`.
 struct TemporaryLedger {
     let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-ledger-\(UUID().uuidString)")
     let clock = ManualClock()

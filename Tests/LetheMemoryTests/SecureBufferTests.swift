@@ -124,14 +124,3 @@ struct PlaintextArenaTests {
         #expect(throws: LetheError.self) { try arena.allocate(count: 10, bufferClass: .pixels) }
     }
 }
-
-@Suite("ProcessHardening")
-struct ProcessHardeningTests {
-    @Test("applying makes the process non-dumpable with a zero core limit")
-    func apply() {
-        let status = ProcessHardening.apply()
-        #expect(status.nonDumpable)
-        #expect(status.coreLimitZero)
-        #expect(status.summary.contains("non_dumpable=on"))
-    }
-}

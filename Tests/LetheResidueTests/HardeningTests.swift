@@ -1,6 +1,7 @@
 import CLetheSystem
 import Foundation
 import LetheClient
+import LetheMemory
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -13,19 +14,6 @@ import Glibc
 /// What the worker says about its own protections is what is in force (issue 12, point 8).
 @Suite("Hardening that reports what it does")
 struct HardeningTests {
-    /// `/readyz` of a running worker, decoded.
-    struct Readiness: Decodable {
-        let ready: Bool
-        let hardening_summary: String
-        let hardening_missing: [String]
-    }
-
-    static func readiness(_ server: ServerProcess) async throws -> (status: Int, readiness: Readiness) {
-        let url = try #require(server.adminURL).appendingPathComponent("readyz")
-        let (body, response) = try await URLSession.shared.data(from: url)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, try JSONDecoder().decode(Readiness.self, from: body))
-    }
-
     @Test("glib slices reach the zeroing free in the worker (re-executed with G_SLICE) and not in a process glib started without it")
     func glibSlices() async throws {
         // The control: this test process's glib initialised without G_SLICE, so GSlice keeps
@@ -40,17 +28,34 @@ struct HardeningTests {
         #expect(environment.contains("G_SLICE=always-malloc"))
     }
 
+    @Test("the program makes the worker non-dumpable with core limit 0, and TMPDIR points nowhere from exec on")
+    func processWideMeasures() async throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        // In the environment the process was executed with (CLetheLaunch re-executes with it), so
+        // no library can have read another value first.
+        let environment = try ProcFile.read("/proc/\(server.pid)/environ").split(separator: "\0").map(String.init)
+        #expect(environment.contains("TMPDIR=\(ProcessHardening.noTemporaryDirectory)"), "\(environment.filter { $0.hasPrefix("TMPDIR") })")
+        #expect(!FileManager.default.fileExists(atPath: ProcessHardening.noTemporaryDirectory))
+        // Seen from outside: "Max core file size  0  0  bytes".
+        let limits = try ProcFile.read("/proc/\(server.pid)/limits").split(separator: "\n")
+        let core = try #require(limits.first { $0.hasPrefix("Max core file size") })
+        #expect(Array(core.split(separator: " ").dropFirst(4).prefix(2)) == ["0", "0"], "\(core)")
+        let summary = try await server.readiness().readiness.hardening_summary
+        #expect(summary.contains("non_dumpable=on") && summary.contains("core_limit_zero=on"), "\(summary)")
+    }
+
     @Test("--require-hardening true: ready with everything in force, 503 naming heap_scrub when it is off")
     func requireHardening() async throws {
         let hardened = try ServerProcess(arguments: ["--require-hardening", "true"])
         defer { hardened.stop() }
-        let (status, readiness) = try await Self.readiness(hardened)
+        let (status, readiness) = try await hardened.readiness()
         #expect(status == 200 && readiness.ready && readiness.hardening_missing.isEmpty, "\(readiness)")
 
         let weakened = try ServerProcess(
             arguments: ["--require-hardening", "true"], environment: ["LETHE_UNSAFE_DISABLE_HEAP_SCRUB": "1"])
         defer { weakened.stop() }
-        let (weakStatus, weakReadiness) = try await Self.readiness(weakened)
+        let (weakStatus, weakReadiness) = try await weakened.readiness()
         #expect(weakStatus == 503 && !weakReadiness.ready)
         #expect(weakReadiness.hardening_missing.contains("heap_scrub"))
     }
@@ -67,7 +72,7 @@ struct HardeningTests {
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         _ = try await client.analyze(photo: try MarkerPhoto.make(seed: 1200).file)
         try server.waitForLedgerEntries(1)
-        let (status, readiness) = try await Self.readiness(server)
+        let (status, readiness) = try await server.readiness()
         #expect(status == 503 && readiness.hardening_missing.contains("mlock"), "\(readiness)")
         #expect(readiness.hardening_summary.contains("mlock=OFF"))
         let metricsURL = try #require(server.adminURL).appendingPathComponent("metrics")

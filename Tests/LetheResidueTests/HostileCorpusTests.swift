@@ -10,7 +10,7 @@ import Glibc
 /// The hostile corpus (`scripts/hostile-corpus`: truncations, bit flips, decompression and CPU
 /// bombs, odd colour layouts, EXIF orientations, ICC profiles, polyglots, empty and 1×1 files)
 /// sent one by one through the real `lethe serve` binary over loopback HTTP.
-@Suite("Hostile input through the real worker")
+@Suite("Hostile input through the real worker", .loadsTheMachine)
 struct HostileCorpusTests {
     /// A request costing the worker more CPU time than this is a finding (a decoder doing unbounded
     /// work on a crafted file), not a performance figure: legitimate inputs take a small fraction of
@@ -59,7 +59,7 @@ struct HostileCorpusTests {
         for line in manifest {
             let (name, expected) = (line[0], line[1])
             let photo = try Data(contentsOf: corpus.appendingPathComponent(name))
-            let cpuBefore = try Self.cpuSeconds(pid: server.pid)
+            let cpuBefore = try server.cpuSeconds()
             let start = ContinuousClock.now
             let outcome: String
             do {
@@ -70,7 +70,7 @@ struct HostileCorpusTests {
             }
             let elapsed = ContinuousClock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let cpu = try Self.cpuSeconds(pid: server.pid) - cpuBefore
+            let cpu = try server.cpuSeconds() - cpuBefore
             outcomes.append(Outcome(name: name, expected: expected, outcome: outcome, seconds: seconds, workerCPUSeconds: cpu))
         }
 
@@ -79,7 +79,8 @@ struct HostileCorpusTests {
         let good = try Data(contentsOf: corpus.appendingPathComponent("valid-astronaut.png"))
         let afterwards = try await client.analyze(photo: good)
         #expect(afterwards.measures != nil)
-        let peakResidentBytes = try Self.peakResidentBytes(pid: server.pid)
+        // The largest peak of any process of the worker (the gateway or an engine process).
+        let peakResidentBytes = try server.largestPeakResidentBytes()
         // One deletion record per request, refused or not (plus the final good one).
         try server.waitForLedgerEntries(outcomes.count + 1)
 
@@ -115,24 +116,6 @@ struct HostileCorpusTests {
             }
         }
         return codes
-    }
-
-    /// `VmHWM` (peak resident set) of a process, from /proc.
-    static func peakResidentBytes(pid: Int32) throws -> Int {
-        guard let bytes = ProcessStatus.bytes("VmHWM", pid: pid) else { throw HarnessError("no VmHWM in /proc/\(pid)/status") }
-        return bytes
-    }
-
-    /// User + system CPU time of a process (all its threads), from /proc/PID/stat.
-    static func cpuSeconds(pid: Int32) throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-        guard let close = stat.lastIndex(of: ")") else { throw HarnessError("unreadable /proc/\(pid)/stat") }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
-            throw HarnessError("unreadable /proc/\(pid)/stat")
-        }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Outcome counts, the slowest inputs and the peak RSS, for the test log.

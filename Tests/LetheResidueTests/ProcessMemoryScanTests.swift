@@ -11,7 +11,6 @@ import Glibc
 struct ProcessMemoryScanTests {
     @Test("a region that cannot be read (a file mapping past the file's end) fails the scan, with its reason")
     func unreadableRegionFails() throws {
-        // Not TMPDIR: tests in this process point it at a directory that does not exist.
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-scan-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import LetheClient
 import LetheEnvelope
 import Testing

@@ -119,6 +119,31 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
+    /// The `/readyz` document, decoded (the fields the tests read).
+    struct Readiness: Decodable {
+        let ready: Bool
+        let draining: Bool
+        let hardening_summary: String
+        let hardening_missing: [String]
+    }
+
+    /// `/readyz`: its status (200 ready, 503 not) and its document.
+    func readiness() async throws -> (status: Int, readiness: Readiness) {
+        let url = URL(string: "http://127.0.0.1:\(adminPort)/readyz")!
+        let (body, response) = try await URLSession.shared.data(from: url)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, try JSONDecoder().decode(Readiness.self, from: body))
+    }
+
+    /// Waits until `/readyz` says the worker is draining (it has begun its graceful shutdown and
+    /// still serves what it holds), or throws after 60 s.
+    func waitUntilDraining() async throws {
+        let deadline = Date().addingTimeInterval(60)
+        while try await !readiness().readiness.draining {
+            guard Date() < deadline else { throw HarnessError("/readyz never reported draining") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// The server's log so far.
     var log: String { (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
 
@@ -151,6 +176,34 @@ final class ServerProcess: @unchecked Sendable {
             guard Date() < deadline else { throw HarnessError("ledger has \(ledgerEntryCount()) entries, expected \(count)") }
             usleep(20_000)
         }
+    }
+
+    /// The largest peak resident set (`VmHWM`) of the worker or any process under it.
+    func largestPeakResidentBytes() throws -> Int {
+        try ProcessMemoryScan.processTree(of: pid).compactMap { ProcessStatus.bytes("VmHWM", pid: $0) }.max() ?? 0
+    }
+
+    /// User and system CPU time of the worker and every process under it, those it has reaped
+    /// included (`/proc/PID/stat` utime, stime, cutime, cstime): the engine processes do the
+    /// decoding, so the gateway's own time alone would not show what an input costs.
+    func cpuSeconds() throws -> Double {
+        try ProcessMemoryScan.processTree(of: pid).reduce(0) { total, process in
+            // Fields after the parenthesised command name; utime … cstime are fields 14 to 17.
+            guard let stat = try? ProcFile.read("/proc/\(process)/stat"), let close = stat.lastIndex(of: ")") else {
+                return total  // exited since it was listed: its parent has reaped it or will
+            }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 15 else { throw HarnessError("unreadable /proc/\(process)/stat") }
+            let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
+            return total + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+    }
+
+    /// The peak resident sets (`VmHWM`) of the worker and every process under it, summed: what
+    /// the worker has held at most, wherever its work runs (an upper bound: peaks of different
+    /// processes need not coincide).
+    func peakResidentBytes() throws -> Int {
+        try ProcessMemoryScan.processTree(of: pid).reduce(0) { $0 + (ProcessStatus.bytes("VmHWM", pid: $1) ?? 0) }
     }
 
     /// A line of /proc/PID/status in bytes, e.g. "VmHWM" (peak resident set) or "VmRSS".

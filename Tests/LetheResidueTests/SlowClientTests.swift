@@ -156,12 +156,7 @@ struct SlowClientTests {
 
         server.signal(SIGTERM)
         // The event: the worker reports that it is draining.
-        let readiness = URL(string: "http://127.0.0.1:\(server.adminPort)/readyz")!
-        func ready() async -> Bool {
-            ((try? await URLSession.shared.data(from: readiness))?.1 as? HTTPURLResponse)?.statusCode == 200
-        }
-        let giveUp = Date().addingTimeInterval(60)
-        while await ready(), Date() < giveUp { try await Task.sleep(for: .milliseconds(20)) }
+        try await server.waitUntilDraining()
         try connection.send(envelope.suffix(from: envelope.count / 2))
         let response = try connection.readResponse()
         #expect(response.status == 200)

@@ -24,9 +24,8 @@ public enum Program {
     /// thread: blocking one of Swift concurrency's few threads could starve an in-process worker
     /// the program is talking to.
     /// - Parameters:
-    ///   - environment: added to this process's environment (in which `TMPDIR` is `/tmp`: tests that
-    ///     decode point this process's `TMPDIR` at a directory that does not exist, and a child such
-    ///     as Chromium given it fails to start); with `inheritEnvironment: false`, the whole environment.
+    ///   - environment: added to this process's environment; with `inheritEnvironment: false`, the
+    ///     whole environment.
     ///   - input: a file for standard input; nil gives none.
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], inheritEnvironment: Bool = true,
@@ -56,9 +55,7 @@ public enum Program {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [executable] + arguments
         }
-        var inherited = ProcessInfo.processInfo.environment
-        inherited["TMPDIR"] = "/tmp"
-        process.environment = inheritEnvironment ? inherited.merging(environment) { $1 } : environment
+        process.environment = inheritEnvironment ? ProcessInfo.processInfo.environment.merging(environment) { $1 } : environment
         let output = Pipe()
         process.standardOutput = output
         process.standardError = errorOutput == .merged ? output : FileHandle.nullDevice

@@ -46,6 +46,10 @@ int lethe_deadline_state(const lethe_deadline *deadline);
 /// Ends the deadline now (shutdown, or a test that waits for a computation to be under way).
 void lethe_deadline_expire(lethe_deadline *deadline);
 
+/// Ends the deadline from inside libvips' `call`-th progress report on a watched computation
+/// (<= 0: never), so the computation is certainly still running when it is told to stop.
+void lethe_deadline_expire_at_progress_call(lethe_deadline *deadline, int64_t call);
+
 /// Computations libvips or libjpeg stopped for this deadline (kill flags set, passes aborted).
 int64_t lethe_deadline_interruptions(const lethe_deadline *deadline);
 

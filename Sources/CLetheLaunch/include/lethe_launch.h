@@ -1,8 +1,14 @@
 #ifndef LETHE_LAUNCH_H
 #define LETHE_LAUNCH_H
 
-/// 1 when the `lethe` executable could not re-execute itself with G_SLICE=always-malloc in its
-/// environment (so glib's slice allocator may keep freed blocks unscrubbed), else 0.
+/// The TMPDIR every lethe process runs with: it does not exist, and nothing may create it (the
+/// worker's Landlock rules forbid writes outside the ledger directory). The same path as
+/// `ProcessHardening.noTemporaryDirectory`, which the tests compare with a worker's environment.
+#define LETHE_NO_TEMPORARY_DIRECTORY "/nonexistent/lethe-no-temp-files"
+
+/// 1 when the `lethe` executable could not re-execute itself with G_SLICE=always-malloc and
+/// TMPDIR=LETHE_NO_TEMPORARY_DIRECTORY in its environment (so glib's slice allocator may keep
+/// freed blocks unscrubbed), else 0.
 int lethe_launch_relaunch_failed(void);
 
 #endif

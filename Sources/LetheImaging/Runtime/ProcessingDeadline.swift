@@ -92,6 +92,13 @@ public final class ProcessingDeadline: @unchecked Sendable {
         lethe_deadline_expire(pointer)
     }
 
+    /// Ends the deadline from inside libvips' `call`-th progress report on a computation watched
+    /// with it: the computation is then certainly in progress when it is told to stop (a thread
+    /// that waits for progress and then calls `expire()` may be scheduled after it has finished).
+    public func expire(atProgressReport call: Int) {
+        lethe_deadline_expire_at_progress_call(pointer, Int64(call))
+    }
+
     /// Computations libvips or libjpeg stopped because of this deadline.
     public var interruptions: Int { Int(lethe_deadline_interruptions(pointer)) }
 

@@ -22,8 +22,7 @@ public enum VipsRuntime {
     /// Starts libvips once per process, before any decode. Later calls return at once (a later
     /// call's configuration is ignored; the first one wins). Thread-safe.
     ///
-    /// Order matters: `TMPDIR` is set before glib first reads it, then `VIPS_INIT`, then the
-    /// operation cache is switched off and every loader except the allowed buffer loaders is
+    /// Order matters: `VIPS_INIT`, then the operation cache is switched off and every loader except the allowed buffer loaders is
     /// blocked, so a crafted file can never reach e.g. the SVG, PDF or ImageMagick loaders.
     /// - Throws: `imaging_unavailable` when libvips fails to initialise (and on every later call).
     public static func start(_ configuration: VipsConfiguration = .init()) throws(LetheError) {
@@ -59,12 +58,6 @@ public enum VipsRuntime {
     }
 
     private static func initialise(_ configuration: VipsConfiguration) throws(LetheError) {
-        // No disk: temp files go nowhere (ProcessHardening+NoDisk.swift lists the other measures).
-        if !configuration.tempDirectory.isEmpty {
-            guard ProcessHardening.redirectTemporaryFiles(to: configuration.tempDirectory) else {
-                throw .imagingUnavailable("could not set TMPDIR for libvips")
-            }
-        }
         guard lethe_vips_init("lethe") == 0 else {
             vips_error_clear()
             throw .imagingUnavailable("libvips failed to initialise")

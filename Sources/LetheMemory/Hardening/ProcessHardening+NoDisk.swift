@@ -8,24 +8,18 @@ import Glibc
 /// file. Its process-wide measures live here; the rest are noted where they are enforced:
 /// - writes confined to the ledger directory with Landlock (`confine(writesTo:bindPorts:)`,
 ///   called by `lethe serve` before any thread exists);
-/// - temporary files pointed at a directory that does not exist, so that any attempt by libvips
-///   or glib fails loudly instead of writing (`redirectTemporaryFiles(to:)`, called by
-///   `VipsRuntime.start` before libvips first reads `TMPDIR`);
-/// - no core dumps (`apply()`) and plaintext locked out of swap (`SecureBuffer`);
+/// - temporary files pointed at a directory that does not exist (`noTemporaryDirectory`), so that
+///   any attempt by libvips or glib fails loudly instead of writing: the `lethe` executable runs
+///   with it in `TMPDIR` from exec on (`CLetheLaunch`), before any library reads or caches it;
+/// - no core dumps (`apply()`, called by the program at start) and plaintext locked out of swap
+///   (`SecureBuffer`);
 /// - in libvips itself (LetheImaging, which calls it): the operation cache off, loaders run with
 ///   `memory=TRUE` so decoded pixels never spill to a temp file, untrusted loaders blocked.
 extension ProcessHardening {
-    /// The temporary directory libvips is given by default: it does not exist, and nothing may
-    /// create it (the worker's Landlock rules forbid writes outside the ledger directory).
+    /// The `TMPDIR` of every lethe process (`LETHE_NO_TEMPORARY_DIRECTORY` in `CLetheLaunch`): it
+    /// does not exist, and nothing may create it (the worker's Landlock rules forbid writes
+    /// outside the ledger directory).
     public static let noTemporaryDirectory = "/nonexistent/lethe-no-temp-files"
-
-    /// Points `TMPDIR` at `directory` for the whole process. Must run before a library first
-    /// reads `TMPDIR` (glib caches it).
-    /// - Returns: false when the environment could not be changed.
-    @discardableResult
-    public static func redirectTemporaryFiles(to directory: String) -> Bool {
-        setenv("TMPDIR", directory, 1) == 0
-    }
 
     /// Forbids with Landlock, for the rest of the process's life, every filesystem write outside
     /// `directory`, and where the kernel can (ABI 4, 6) every TCP bind but to `bindPorts` (0 = a

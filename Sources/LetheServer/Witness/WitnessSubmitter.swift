@@ -1,4 +1,5 @@
 import Foundation
+import LetheAPI
 import LetheLedger
 import Logging
 import Synchronization
@@ -81,7 +82,7 @@ public final class WitnessSubmitter: CheckpointCosigning {
         request.httpMethod = "POST"
         request.httpBody = Data(body.utf8)
         request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await URLSession.shared.dataCompletingDespiteCancellation(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data.prefix(64 * 1024), as: UTF8.self))
     }
 }

@@ -38,6 +38,8 @@ struct SkinPatch {
     var pores: [Mark] = []
     var redPatches: [Mark] = []
     var shinePatches: [Mark] = []
+    /// Per-pixel luminance noise, uniform in ±noise L*.
+    var noise = 1.5
     let size: Int
 
     var itaDegrees: Double { atan2(baseL - 50, baseB) * 180 / .pi }
@@ -104,7 +106,7 @@ struct SkinPatch {
                         let c = discCoverage(distance: hypot(px - shine.x, py - shine.y), radius: shine.radius)
                         if c > 0 { l += (96 - l) * c; a *= 1 - 0.9 * c; b *= 1 - 0.85 * c }
                     }
-                    l += Double.random(in: -1.5...1.5, using: &random)
+                    l += Double.random(in: -noise...noise, using: &random)
                     let (r, g, bl) = LabToSRGB.convert(l: l, a: a, b: b)
                     let offset = (y * size + x) * 3
                     bytes[offset] = r; bytes[offset + 1] = g; bytes[offset + 2] = bl
