@@ -40,9 +40,11 @@ struct HeldOutAccuracyTests {
             _ = arena.wipeAll()
             let concerns = try #require(result.concerns)
             spotErrors.append(concerns.spots.count - patch.spots.count)
-            poreErrors.append(concerns.pores.count - patch.pores.count)
+            // No scale given: pores are measured in pixels (never `not_measurable`).
+            let pores = try #require(concerns.pores.count)
+            poreErrors.append(pores - patch.pores.count)
             spotTotals.truth += patch.spots.count; spotTotals.measured += concerns.spots.count
-            poreTotals.truth += patch.pores.count; poreTotals.measured += concerns.pores.count
+            poreTotals.truth += patch.pores.count; poreTotals.measured += pores
             itaErrors.append(abs(result.skinTone.itaDegrees - patch.itaDegrees))
         }
         print("held-out skin: spot errors \(spotErrors) (totals \(spotTotals)), pore errors \(poreErrors) (totals \(poreTotals)), ITA° max error \(itaErrors.max()!)")

@@ -74,7 +74,8 @@ struct ClientExampleTests {
         }
         #expect(summary.hasPrefix("2 keys; face "), "\(summary)")
         #expect(summary.contains("face regions: "), "\(summary)")
-        #expect(summary.contains("wipe verified true, entry #0 in checkpoint"), "\(summary)")
+        // Entries 0 and 1 are the worker's two logged OHTTP key configurations (docs/ledger.md §17).
+        #expect(summary.contains("wipe verified true, entry #2 in checkpoint"), "\(summary)")
     }
 
     /// The text between two markers (the first occurrence of each), or nil.
