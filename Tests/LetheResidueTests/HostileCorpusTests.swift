@@ -10,7 +10,7 @@ import Glibc
 /// The hostile corpus (`scripts/hostile-corpus`: truncations, bit flips, decompression and CPU
 /// bombs, odd colour layouts, EXIF orientations, ICC profiles, polyglots, empty and 1×1 files)
 /// sent one by one through the real `lethe serve` binary over loopback HTTP.
-@Suite("Hostile input through the real worker", .loadsTheMachine)
+@Suite("Hostile input through the real worker")
 struct HostileCorpusTests {
     /// A request costing the worker more CPU time than this is a finding (a decoder doing unbounded
     /// work on a crafted file), not a performance figure: legitimate inputs take a small fraction of
