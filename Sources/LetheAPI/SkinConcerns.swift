@@ -110,18 +110,33 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         public var lStarStandardDeviation: Double
         /// Mean CIE76 ΔE*ab of each pixel to the region's mean colour.
         public var meanDeltaE: Double
+        /// Brown (melanin) unevenness: standard deviation over the clear skin of the melanin index
+        /// 100·log10(1/R) (Diffey, Oliver & Farr 1984, on linear red reflectance) about the index of
+        /// the local background, so that shading does not count. Index units; ≈ 1 on even skin.
+        public var melaninIndexStandardDeviation: Double
+        /// Red (haemoglobin) unevenness: standard deviation over the clear skin of the erythema index
+        /// 100·log10(R/G) (the same paper), about the region's mean. Index units.
+        public var erythemaIndexStandardDeviation: Double
         /// Faces: CIE76 ΔE*ab of the zone's mean clear-skin colour from the face's median skin
         /// colour (the whole face: the skin-pixel-weighted mean over the zones).
         public var zoneDeltaE: Double?
 
-        public init(lStarStandardDeviation: Double, meanDeltaE: Double, zoneDeltaE: Double? = nil) {
+        public init(
+            lStarStandardDeviation: Double, meanDeltaE: Double, melaninIndexStandardDeviation: Double,
+            erythemaIndexStandardDeviation: Double, zoneDeltaE: Double? = nil
+        ) {
             self.lStarStandardDeviation = lStarStandardDeviation
             self.meanDeltaE = meanDeltaE
+            self.melaninIndexStandardDeviation = melaninIndexStandardDeviation
+            self.erythemaIndexStandardDeviation = erythemaIndexStandardDeviation
             self.zoneDeltaE = zoneDeltaE
         }
 
         enum CodingKeys: String, CodingKey {
-            case lStarStandardDeviation = "l_star_standard_deviation", meanDeltaE = "mean_delta_e", zoneDeltaE = "zone_delta_e"
+            case lStarStandardDeviation = "l_star_standard_deviation", meanDeltaE = "mean_delta_e"
+            case melaninIndexStandardDeviation = "melanin_index_standard_deviation"
+            case erythemaIndexStandardDeviation = "erythema_index_standard_deviation"
+            case zoneDeltaE = "zone_delta_e"
         }
     }
 

@@ -23,14 +23,14 @@ public struct CIELab: Sendable, Equatable, Codable {
         self = CIELab.fromLinear(red: table[Int(red)], green: table[Int(green)], blue: table[Int(blue)])
     }
 
-    /// CIELAB of linear-light sRGB components (0–1).
-    @inline(__always)
     /// CIE76 colour difference ΔE*ab: the Euclidean distance in CIELAB (CIE 15:2004).
     public static func deltaE76(_ first: CIELab, _ second: CIELab) -> Double {
         let dl = first.l - second.l, da = first.a - second.a, db = first.b - second.b
         return (dl * dl + da * da + db * db).squareRoot()
     }
 
+    /// CIELAB of linear-light sRGB components (0–1).
+    @inline(__always)
     static func fromLinear(red: Double, green: Double, blue: Double) -> CIELab {
         let m = SRGB.toXYZ
         let x = (m.0 * red + m.1 * green + m.2 * blue) / SRGB.whiteX
@@ -44,6 +44,29 @@ public struct CIELab: Sendable, Equatable, Codable {
     @inline(__always)
     static func labF(_ t: Double) -> Double {
         t > 216.0 / 24_389.0 ? cbrt(t) : t * (24_389.0 / 27.0 / 116.0) + 16.0 / 116.0
+    }
+
+    /// The inverse of `labF`: t³ above 6/29, else 3·(6/29)²·(t − 4/29).
+    @inline(__always)
+    static func labFInverse(_ t: Double) -> Double {
+        let delta = 6.0 / 29.0
+        return t > delta ? t * t * t : 3 * delta * delta * (t - 4.0 / 29.0)
+    }
+
+    /// Relative luminance Y (0–1, D65 white = 1) of a lightness L*.
+    @inline(__always)
+    static func relativeLuminance(lStar: Double) -> Double { labFInverse((lStar + 16) / 116) }
+
+    /// Linear-light sRGB components (0–1 inside the gamut, not clipped): CIE 15:2004 §8.2.1
+    /// inverted, then XYZ → linear sRGB with the inverse of IEC 61966-2-1's matrix.
+    @inline(__always)
+    func linearSRGB() -> (red: Double, green: Double, blue: Double) {
+        let fy = (l + 16) / 116, fx = fy + a / 500, fz = fy - b / 200
+        let x = SRGB.whiteX * CIELab.labFInverse(fx), y = CIELab.labFInverse(fy), z = SRGB.whiteZ * CIELab.labFInverse(fz)
+        return (
+            3.240_454_2 * x - 1.537_138_5 * y - 0.498_531_4 * z,
+            -0.969_266_0 * x + 1.876_010_8 * y + 0.041_556_0 * z,
+            0.055_643_4 * x - 0.204_025_9 * y + 1.057_225_2 * z)
     }
 
     /// Individual Typology Angle in degrees: atan2(L* − 50, b*) · 180/π (Chardon, Cretois &

@@ -20,6 +20,17 @@ enum RegionAggregate {
             let sd = region.concerns.evenness.lStarStandardDeviation
             return sd * sd
         }
+        // Brown: pooled like L* (each region's melanin deviations are centred on its background).
+        // Red: the whole face's spread, within the regions and between their mean erythema indices.
+        let pooledMelaninVariance = weighted { region in
+            let sd = region.concerns.evenness.melaninIndexStandardDeviation
+            return sd * sd
+        }
+        let meanErythema = weighted(\.redness.erythemaIndex)
+        let pooledErythemaVariance = weighted { region in
+            let sd = region.concerns.evenness.erythemaIndexStandardDeviation, between = region.redness.erythemaIndex - meanErythema
+            return sd * sd + between * between
+        }
         let spotCount = regions.reduce(0) { $0 + $1.concerns.spots.count }
         let poreCount = regions.reduce(0) { $0 + ($1.concerns.pores.count ?? 0) }
         let poreDensities = regions.compactMap(\.concerns.pores.densityPerSquareCentimetre)
@@ -49,13 +60,15 @@ enum RegionAggregate {
             shine: .init(specularFraction: weighted(\.concerns.shine.specularFraction)),
             evenness: .init(
                 lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),
+                melaninIndexStandardDeviation: pooledMelaninVariance.squareRoot(),
+                erythemaIndexStandardDeviation: pooledErythemaVariance.squareRoot(),
                 zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         concerns.scores = ConcernScores.scores(for: concerns)
         let ita = lab.itaDegrees
         return (
             .init(lStar: l, aStar: a, bStar: b, itaDegrees: ita, category: SkinToneCategory(itaDegrees: ita).rawValue),
-            .init(meanAStar: a, erythemaIndex: weighted(\.redness.erythemaIndex)),
+            .init(meanAStar: a, erythemaIndex: meanErythema),
             Int(total), concerns)
     }
 }

@@ -186,6 +186,8 @@ enum SkinConcernMeasurer {
             wrinkles: .init(ridgeFraction: stats.ridgeFraction), shine: .init(specularFraction: stats.specularFraction),
             evenness: .init(
                 lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE,
+                melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
+                erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
                 zoneDeltaE: work.faceMedianLab.map { median in CIELab.deltaE76(lab, CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))) }),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
@@ -211,6 +213,10 @@ struct RegionStatistics {
     /// Standard deviation of L* − background L* (local, shading removed).
     var lStandardDeviation = 0.0
     var meanDeltaE = 0.0
+    /// Brown and red unevenness of the clear skin: standard deviations of the melanin index
+    /// about its local background and of the erythema index (`SkinConcerns.Evenness`).
+    var melaninIndexStandardDeviation = 0.0
+    var erythemaIndexStandardDeviation = 0.0
     var ridgeFraction = 0.0
     /// Thresholds found on the way (simulations draw the same pixels): red from this a*,
     /// specular from this L* at chroma up to `specularChroma`.
@@ -284,6 +290,8 @@ struct RegionStatistics {
         var red = 0, specular = 0, surfaceSpecular = 0, ridges = 0
         let specularMargin = Float(configuration.specularMarginLStar)
         var sumSquares = 0.0, sumDeltaE = 0.0
+        var melanin = RunningVariance(), erythema = RunningVariance()
+        let floor = WorkingImage.reflectanceFloor
         // Pass 2: deviations, red and specular pixels, ridges.
         for y in rect.y..<(rect.y + rect.height) {
             let up = max(0, y - 1) * width, down = min(height - 1, y + 1) * width, row = y * width
@@ -308,6 +316,14 @@ struct RegionStatistics {
                 let local = l - background[i]
                 sumSquares += Double(local * local)
                 sumDeltaE += Double((dl * dl + da * da + db * db).squareRoot())
+                // Brown: the melanin index 100·log10(1/R) (Diffey, Oliver & Farr 1984) against the
+                // same index of the local background's grey (its L* as luminance), which takes out
+                // shading, a factor on every channel; the red reflectance is the pixel's own.
+                let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
+                let shading = CIELab.relativeLuminance(lStar: Double(background[i]))
+                melanin.add(100 * (log10(max(shading, floor)) - log10(max(reflectance, floor))))
+                // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
+                erythema.add(Double(planes[3 * count + i]))
             }
         }
         let skinCount = Double(max(1, stats.skinCount))
@@ -316,7 +332,26 @@ struct RegionStatistics {
         stats.specularFraction = Double(specular + surfaceSpecular) / (skinCount + Double(surfaceSpecular))
         stats.lStandardDeviation = (sumSquares / n).squareRoot()
         stats.meanDeltaE = sumDeltaE / n
+        stats.melaninIndexStandardDeviation = melanin.standardDeviation
+        stats.erythemaIndexStandardDeviation = erythema.standardDeviation
         stats.ridgeFraction = Double(ridges) / skinCount
         return stats
     }
+}
+
+/// Mean and population standard deviation of a stream of values (Welford 1962: no cancellation
+/// when the values sit far from zero, as log indices do).
+struct RunningVariance {
+    private(set) var count = 0
+    private(set) var mean = 0.0
+    private var squares = 0.0
+
+    mutating func add(_ value: Double) {
+        count += 1
+        let delta = value - mean
+        mean += delta / Double(count)
+        squares += delta * (value - mean)
+    }
+
+    var standardDeviation: Double { count == 0 ? 0 : (squares / Double(count)).squareRoot() }
 }

@@ -29,6 +29,9 @@ struct WorkingImage {
     static let surfaceBit: UInt8 = 2
 
     var pixelCount: Int { width * height }
+    /// Half an 8-bit code step in linear light: the darkest reflectance the log-ratio indices
+    /// (erythema, melanin) take, so that a black pixel gives a finite index.
+    static let reflectanceFloor = 0.5 / 255 / 12.92
 
     func release(_ arena: PlaintextArena) {
         arena.release(planes)
@@ -95,7 +98,7 @@ struct WorkingImage {
             let fraction = position - Double(index)
             return labF[index] + fraction * (labF[index + 1] - labF[index])
         }
-        let floor = 0.5 / 255 / 12.92
+        let floor = WorkingImage.reflectanceFloor
         for wy in 0..<height {
             // A request past its deadline stops here; the pipeline reports the deadline.
             if wy & 15 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
