@@ -16,14 +16,16 @@ let fuzzTargets: [Target] = Context.environment["LETHE_FUZZ"] == "1" ? [
     .executableTarget(
         name: "fuzz-decode-analyse", dependencies: ["LetheFuzzDriver", "LetheImaging", "LetheAnalysis", "LetheMemory"],
         path: "Fuzz/decode-analyse"),
-    .executableTarget(name: "fuzz-public-routes", dependencies: ["LetheFuzzDriver", "LetheLedger", "LetheMemory"], path: "Fuzz/public-routes"),
+    .executableTarget(name: "fuzz-public-routes", dependencies: ["LetheFuzzDriver", "LetheLedger", "LetheTransparency", "LetheMemory"], path: "Fuzz/public-routes"),
 ] : []
 
 let package = Package(
     name: "lethe",
-    // LetheClient's platforms (the releases with Synchronization.Mutex and async URLSession); the
-    // worker itself runs on Linux (and builds on macOS for development).
-    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
+    // LetheClient's Apple platforms, next to Linux: the 26 releases, whose CryptoKit (which
+    // swift-crypto re-exports there) has X-Wing (`XWingMLKEM768X25519`, HPKE KEM 0x647a) besides
+    // Synchronization.Mutex and async URLSession. The worker itself runs on Linux (and builds on
+    // macOS for development).
+    platforms: [.macOS("26.0"), .iOS("26.0"), .tvOS("26.0"), .watchOS("26.0"), .visionOS("26.0")],
     products: [
         .executable(name: "lethe", targets: ["lethe"]),
         .library(name: "LetheClient", targets: ["LetheClient"]),
@@ -74,14 +76,23 @@ let package = Package(
             "LetheMemory",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "LetheLedger", dependencies: [
+        // What a device (or an auditor) needs to check a receipt and a logged key: Merkle hashes and
+        // proofs, signed notes and checkpoints, receipts, cosigner keys and witness policies, the
+        // public log's entries and the `/ledger/` proof documents. No storage, no server: devices link it.
+        .target(name: "LetheTransparency", dependencies: [
             "LetheMemory",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The worker's ledger: storage, segment files, retention, publication, witnesses, audit.
+        .target(name: "LetheLedger", dependencies: [
+            "LetheMemory", "LetheTransparency",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(
             name: "LetheServer",
             dependencies: [
-                "LetheAPI", "LetheAnalysis", "LetheEngine", "LetheEnvelope", "LetheLedger", "LetheImaging", "LetheMemory",
+                "LetheAPI", "LetheAnalysis", "LetheEngine", "LetheEnvelope", "LetheLedger", "LetheTransparency", "LetheImaging",
+                "LetheMemory",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,15 +104,19 @@ let package = Package(
             // The dashboard's HTML, stylesheet and script (Bundle.module; installed next to the
             // executable as lethe_LetheServer.resources, see Config/deploy/Dockerfile).
             resources: [.copy("Operations/Dashboard")]),
-        .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope", "LetheLedger"]),
+        // The device SDK: nothing server-side (ClientDependencyTests keeps it so).
+        .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope", "LetheTransparency", "LetheMemory"]),
+        // The README's app-side example, built as an app builds it: on the LetheClient library alone.
+        .target(name: "LetheClientExample", dependencies: ["LetheClient"], path: "Examples/LetheClientExample"),
         .executableTarget(name: "lethe", dependencies: [
-            "CLetheLaunch", "LetheServer", "LetheClient", "LetheMemory", "LetheAnalysis",
+            "CLetheLaunch", "LetheServer", "LetheClient", "LetheLedger", "LetheTransparency", "LetheMemory", "LetheAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // One test kit for every test target: fixtures, seeded randomness, running programs,
-        // reading /proc and Prometheus text.
-        .target(name: "LetheTestSupport", path: "Tests/LetheTestSupport"),
+        // One test kit for every test target: fixtures, seeded randomness, running programs, the
+        // real `lethe serve` as a child process (`ServerProcess`), the memory scanner, reading /proc
+        // and Prometheus text.
+        .target(name: "LetheTestSupport", dependencies: ["LetheMemory"], path: "Tests/LetheTestSupport"),
         .testTarget(name: "LetheMemoryTests", dependencies: ["LetheMemory", "LetheTestSupport"]),
         .testTarget(name: "LetheImagingTests", dependencies: ["LetheImaging", "LetheTestSupport"]),
         // reference_face_landmark.py runs MediaPipe's own TFLite interpreter for FaceLandmarkerTests.
@@ -113,17 +128,18 @@ let package = Package(
         // The server's own parsing and mapping, without a socket.
         .testTarget(name: "LetheServerTests", dependencies: ["LetheServer", "LetheAnalysis", "LetheMemory", "LetheTestSupport"]),
         .testTarget(name: "LetheLedgerTests", dependencies: [
-            "LetheLedger", "CLetheSystem", "LetheTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            "LetheLedger", "LetheTransparency", "CLetheSystem", "LetheTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Looks at the real `lethe serve` process from outside: memory scans, no-disk tracing.
         // Contract/ holds the schemathesis hooks ContractTests hands to `st`.
         .testTarget(name: "LetheResidueTests", dependencies: [
-            "CLetheSystem", "LetheClient", "LetheEnvelope", "LetheImaging", "LetheAnalysis", "LetheAPI", "LetheMemory", "LetheTestSupport",
+            "CLetheSystem", "LetheClient", "LetheEnvelope", "LetheLedger", "LetheTransparency", "LetheImaging", "LetheAnalysis", "LetheAPI",
+            "LetheMemory", "LetheTestSupport",
         ], exclude: ["Contract"]),
         // Config/deploy checked by promtool, the Kubernetes schemas and systemd-analyze.
         .testTarget(name: "LetheDeploymentTests", dependencies: ["LetheTestSupport"]),
         .testTarget(name: "LetheEndToEndTests", dependencies: [
-            "LetheServer", "LetheClient", "LetheImaging", "LetheTestSupport",
+            "LetheServer", "LetheClient", "LetheClientExample", "LetheLedger", "LetheTransparency", "LetheImaging", "LetheTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

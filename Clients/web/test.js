@@ -119,6 +119,10 @@ async function endToEnd() {
   const wrongConfig = concat(new Uint8Array([1, 0x00, 0x20]), stranger.publicKey, new Uint8Array([0, 4, 0, 1, 0, 1]));
   results.wrong_key_config = await shownCodeOf('wrong_key_config', client({ keyConfig: wrongConfig }).analyze(photo, parameters));
   results.malformed_key_config = await shownCodeOf('malformed_key_config', client({ keyConfig: wrongConfig.subarray(0, 20) }).analyze(photo, parameters));
+  // A photo of 1 GiB: more than a Binary HTTP length this client encodes, refused before anything
+  // is encrypted or sent (the array's pages are never written, so it costs no memory).
+  const huge = { bytes: new Uint8Array(2 ** 30), type: 'image/jpeg' };
+  results.request_too_large = await shownCodeOf('request_too_large', client().analyze(huge, parameters));
   photo.bytes.fill(0);
 }
 

@@ -10,6 +10,7 @@
 import Foundation
 import LetheLedger
 import LetheMemory
+import LetheTransparency
 
 /// Leaf hashes of entries 0..<70,000: two full level-1 tiles' worth of level-0 tiles and more.
 let leaves: [Data] = (0..<70_000).map { MerkleHash.leaf(Data("entry \($0)".utf8)) }

@@ -155,6 +155,13 @@ int lethe_landlock_restrict(const char *writable_directory, const uint16_t *bind
     return -ENOSYS;
 }
 
+int lethe_landlock_restrict_ports(
+    const char *writable_directory, const uint16_t *bind_ports, size_t bind_port_count,
+    const uint16_t *connect_ports, size_t connect_port_count) {
+    (void)writable_directory; (void)bind_ports; (void)bind_port_count; (void)connect_ports; (void)connect_port_count;
+    return -ENOSYS;
+}
+
 int lethe_thread_count(void) {
     return -1;
 }

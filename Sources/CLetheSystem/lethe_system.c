@@ -3,11 +3,11 @@
 #include "lethe_system.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <stdint.h>
 #if defined(__linux__)
+#include <malloc.h>  // mallinfo2 (glibc); Apple platforms have no <malloc.h>
 #include <sys/prctl.h>
 #endif
 #include <sys/resource.h>

@@ -1,5 +1,5 @@
 import Foundation
-import LetheLedger
+import LetheTransparency
 import Synchronization
 
 #if canImport(Glibc)

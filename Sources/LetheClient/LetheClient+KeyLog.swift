@@ -1,6 +1,6 @@
 import Foundation
 import LetheEnvelope
-import LetheLedger
+import LetheTransparency
 
 /// An OHTTP key configuration shown to be in the worker's log: its entry's place, and the
 /// checkpoint (signed with the pinned ledger key, meeting the witness policy, consistent with the

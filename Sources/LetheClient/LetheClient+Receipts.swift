@@ -1,7 +1,7 @@
 import Foundation
 import LetheAPI
 import LetheEnvelope
-import LetheLedger
+import LetheTransparency
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,8 +1,8 @@
 import Foundation
 import LetheAPI
 import LetheEnvelope
-import LetheLedger
 import LetheMemory
+import LetheTransparency
 import Synchronization
 
 #if canImport(FoundationNetworking)
@@ -172,7 +172,7 @@ public struct LetheClient: Sendable {
                 let failure = try? decoder.decode(ErrorResponse.self, from: content)
                 // A refusal's receipt counts only when it is for the request the refusal names.
                 if let signed = receipt, (try? Self.boundReceipt(signed, requestID: requestID)) == nil { receipt = nil }
-                if failure?.error.code == "request_stale", attempt == 1,
+                if failure?.error.code == LetheError.Code.requestStale.rawValue, attempt == 1,
                    let gatewayDate = head.field("date").flatMap({ HTTPDate.parse($0) }) {
                     // The gateway's Date came inside the encryption: no relay chose it.
                     clockCorrection.offset = gatewayDate.timeIntervalSince(clock())

@@ -1,7 +1,7 @@
 import Foundation
 import LetheEnvelope
-import LetheLedger
 import LetheMemory
+import LetheTransparency
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -15,6 +15,13 @@ extension LetheError.Code {
     /// The response could not be encrypted.
     public static let responseEncryptionFailed = Self("response_encryption_failed", .internal)
 
+    // The inner request's `Date` (RFC 9458 §6.5.1, `RequestFreshness`): the gateway checks it, a
+    // client corrects its clock by the answer to `request_stale` (§6.5.2).
+    /// The inner request has no usable `Date` field.
+    public static let dateRequired = Self("date_required", .malformed)
+    /// The inner request's `Date` is outside the freshness window.
+    public static let requestStale = Self("request_stale", .malformed)
+
     // What a client meets (RFC 9540 key configurations, encapsulated responses).
     /// A key configuration list that does not follow RFC 9458 §3.
     public static let malformedKeyConfig = Self("malformed_key_config", .malformed)
@@ -34,13 +41,23 @@ extension LetheError.Code {
     /// Every code `LetheEnvelope` raises (it also passes on `LetheMemory`'s).
     public static let envelopeCodes: [Self] = [
         .unknownKeyID, .unsupportedSuite, .malformedEnvelope, .decryptionFailed, .malformedBinaryHTTP, .responseEncryptionFailed,
-        .malformedKeyConfig, .malformedResponse, .responseDecryptionFailed, .encapsulationFailed,
+        .dateRequired, .requestStale, .malformedKeyConfig, .malformedResponse, .responseDecryptionFailed, .encapsulationFailed,
         .invalidPrivateKey, .keyFileError,
     ]
 }
 
 /// Messages never contain payload bytes; key-file messages name the operator's files.
 extension LetheError {
+    static let dateRequired = LetheError(
+        .dateRequired, "the inner request needs a Date field (an HTTP-date, RFC 9110 §5.6.7) for replay protection")
+
+    static func requestStale(offsetSeconds: Double, windowSeconds: Double) -> LetheError {
+        let direction = offsetSeconds < 0 ? "behind" : "ahead of"
+        return LetheError(
+            .requestStale,
+            "the request's Date is \(Int(abs(offsetSeconds).rounded())) s \(direction) the gateway's clock, outside the ±\(Int(windowSeconds)) s window; correct the clock by the response's Date and retry once")
+    }
+
     static func unknownKeyID(_ keyID: UInt8) -> LetheError {
         LetheError(.unknownKeyID, "no key with key id \(keyID)")
     }

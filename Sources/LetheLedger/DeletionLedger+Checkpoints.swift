@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 extension DeletionLedger {
     /// The latest signed checkpoint note, if any.

@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 extension DeletionLedger {
     /// Logs OHTTP key configurations before the worker accepts or publishes them: one

@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 extension DeletionLedger {
     /// Publishes every batch whose period has ended (or, with `closingOpenPeriod`, the open one

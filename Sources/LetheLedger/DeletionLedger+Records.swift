@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 #if canImport(Glibc)
 import Glibc

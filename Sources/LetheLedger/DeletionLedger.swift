@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LetheMemory
+import LetheTransparency
 import Synchronization
 
 #if canImport(Glibc)
@@ -350,15 +351,4 @@ struct Batch: Sendable {
 
     var recordCount: Int { recordEnd - recordStart }
     var isEmpty: Bool { recordCount == 0 && refused.isEmpty }
-}
-
-/// Where one published batch is in the log: its wipe entries `first..<summary`, then its summary.
-public struct PublishedBatch: Codable, Sendable, Hashable {
-    public var first: Int
-    public var summary: Int
-
-    public init(first: Int, summary: Int) {
-        self.first = first
-        self.summary = summary
-    }
 }

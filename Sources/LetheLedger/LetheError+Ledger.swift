@@ -1,4 +1,5 @@
 import LetheMemory
+import LetheTransparency
 
 extension LetheError.Code {
     // The worker's own log.
@@ -6,8 +7,6 @@ extension LetheError.Code {
     public static let ledgerUnwritable = Self("ledger_unwritable", .unavailable)
     /// The files on disk disagree with themselves (`lethe audit verify` says where).
     public static let ledgerCorrupt = Self("ledger_corrupt", .internal)
-    /// The ledger's signing or pseudonymisation key is missing or does not fit.
-    public static let ledgerKeyInvalid = Self("ledger_key_invalid", .internal)
     /// A configured ledger signing key file inside the ledger directory, or open to others.
     public static let ledgerKeyInsecure = Self("ledger_key_insecure", .internal)
     /// A proof, root, leaf or entry range outside what the log holds.
@@ -21,29 +20,12 @@ extension LetheError.Code {
     /// The ledger could not be read to answer (the cause is in the operator's log).
     public static let ledgerUnreadable = Self("ledger_unreadable", .unavailable)
 
-    // Reading signed notes (clients, auditors).
-    /// A C2SP verifier key that is not `name+keyid+base64`.
-    public static let verifierKeyInvalid = Self("verifier_key_invalid", .malformed)
-    /// A signed note that does not follow the C2SP signed-note format.
-    public static let noteMalformed = Self("note_malformed", .malformed)
-    /// The note carries no signature of the expected key.
-    public static let noteUnsigned = Self("note_unsigned", .unprocessable)
-    /// The expected key's signature does not verify.
-    public static let noteSignatureInvalid = Self("note_signature_invalid", .unprocessable)
-    /// A checkpoint body that is not a C2SP tlog-checkpoint.
-    public static let checkpointMalformed = Self("checkpoint_malformed", .malformed)
-    /// A checkpoint of another log than the key's.
-    public static let checkpointOriginMismatch = Self("checkpoint_origin_mismatch", .unprocessable)
-    /// A deletion receipt that is not one, is of another log, or does not decrypt.
-    public static let receiptMalformed = Self("receipt_malformed", .malformed)
-
-    /// Every code `LetheLedger` raises.
+    /// Every code `LetheLedger` and `LetheTransparency` (whose checks the ledger and its auditor
+    /// run) raise.
     public static let ledgerCodes: [Self] = [
-        .ledgerUnwritable, .ledgerCorrupt, .ledgerKeyInvalid, .ledgerKeyInsecure, .proofOutOfRange,
+        .ledgerUnwritable, .ledgerCorrupt, .ledgerKeyInsecure, .proofOutOfRange,
         .malformedLedgerRequest, .notInLedger, .ledgerUnreadable,
-        .verifierKeyInvalid, .noteMalformed, .noteUnsigned, .noteSignatureInvalid,
-        .checkpointMalformed, .checkpointOriginMismatch, .receiptMalformed,
-    ] + witnessCodes + [.monitorStateInvalid]
+    ] + transparencyCodes + witnessCodes + [.monitorStateInvalid]
 }
 
 /// Messages (written where each error is thrown) name sizes, indexes, key names and, for the

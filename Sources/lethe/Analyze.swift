@@ -4,6 +4,7 @@ import LetheAPI
 import LetheClient
 import LetheLedger
 import LetheServer
+import LetheTransparency
 import Logging
 
 /// `lethe analyze PHOTO`: the device side, against a running worker or an embedded one.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LetheLedger
+import LetheTransparency
 
 /// `lethe audit`: offline verification and reporting over ledger directories.
 struct Audit: AsyncParsableCommand {

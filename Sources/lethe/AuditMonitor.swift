@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LetheLedger
+import LetheTransparency
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

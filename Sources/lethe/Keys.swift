@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LetheEnvelope
 import LetheLedger
+import LetheTransparency
 
 /// `lethe keys`: OHTTP key management.
 struct Keys: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LetheLedger
 import LetheServer
+import LetheTransparency
 import Logging
 
 /// `lethe witness`: a C2SP tlog-witness that cosigns the checkpoints of the logs it is given.

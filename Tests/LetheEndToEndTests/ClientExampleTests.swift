@@ -1,52 +1,24 @@
 import Foundation
 import LetheClient
-import LetheLedger
+import LetheClientExample
 import LetheServer
 import LetheTestSupport
 import Logging
 import Testing
 
-// README-EXAMPLE-BEGIN
-// An app's whole use of LetheClient: key discovery, one encrypted analysis, the results, and the
-// proof that the worker deleted the photo. `ledgerKey` is the worker's C2SP verifier key, shipped
-// with the app (pinned), e.g. "lethe.example+2771f138+Afvg…".
-func analyseAndProveDeletion(photo: Data, server: URL, token: String, ledgerKey: String) async throws -> String {
-    let client = LetheClient(serverURL: server, token: token)
-    let verifier = try NoteVerifier(verifierKey: ledgerKey)
-
-    // 1. Key discovery (RFC 9540): the worker's HPKE keys. analyze… fetches them itself when
-    //    needed; an app can also pin one (client.pinnedKeyConfig) instead of trusting discovery.
-    let keys = try await client.fetchKeyConfigs()
-
-    // 2. One request, encrypted to the worker (RFC 9458); the sealed receipt is checked on arrival.
-    let (result, receipt) = try await client.analyzeWithReceipt(photo: photo, kind: "face", ledgerKey: verifier)
-
-    // 3. The results: JSON documented in openapi.yaml, decoded into LetheAPI types.
-    var lines = ["\(keys.count) keys; \(result.kind) \(result.image.width)×\(result.image.height) \(result.image.format)"]
-    if let measures = result.measures {
-        lines.append("skin tone ITA \(measures.skinTone.itaDegrees)° (\(measures.skinTone.category)), erythema \(measures.redness.erythemaIndex)")
-    }
-    if let face = result.face { lines.append("face regions: \(face.regions.count)") }
-
-    // 4. The deletion receipt: signed by the ledger key, then proven in the public log (waits for
-    //    the receipt's period to be published and a checkpoint to cover it).
-    let proof = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(120))
-    lines.append("deleted at \(receipt.wipedAt), \(receipt.bytesWiped) bytes, wipe verified \(receipt.wipeVerified), entry #\(proof.index) in checkpoint of size \(proof.checkpoint.size)")
-    return lines.joined(separator: "\n")
-}
-// README-EXAMPLE-END
-
-/// The README's app-side example (issue 19, point 6) is this file's code, compiled with the tests
-/// and run against a real worker on loopback.
+/// The README's app-side example (issue 19, point 6) is `Examples/LetheClientExample`, a target
+/// that depends on the `LetheClient` library alone, as an app does; it is compiled with the tests
+/// and run here against a real worker on loopback.
 @Suite("The README's LetheClient example")
 struct ClientExampleTests {
-    @Test("the README quotes the example exactly as it is compiled here")
+    static let examplePath = "Examples/LetheClientExample/AnalyseAndProveDeletion.swift"
+
+    @Test("the README quotes the example exactly as it is compiled")
     func readmeQuotesTheExample() throws {
-        let source = try String(contentsOf: Repository.root.appendingPathComponent("Tests/LetheEndToEndTests/ClientExampleTests.swift"), encoding: .utf8)
+        let source = try String(contentsOf: Repository.root.appendingPathComponent(Self.examplePath), encoding: .utf8)
         let readme = try String(contentsOf: Repository.root.appendingPathComponent("README.md"), encoding: .utf8)
-        let example = try #require(Self.section(of: source, from: "// README-EXAMPLE-BEGIN\n", to: "// README-EXAMPLE-END\n"))
-        let quoted = try #require(Self.section(of: readme, from: "<!-- client-example: Tests/LetheEndToEndTests/ClientExampleTests.swift -->\n```swift\n", to: "```\n"))
-        #expect(quoted == "import Foundation\nimport LetheClient\nimport LetheLedger\n\n" + example)
+        let quoted = try #require(Self.section(of: readme, from: "<!-- client-example: \(Self.examplePath) -->\n```swift\n", to: "```\n"))
+        #expect(quoted == source)
     }
 
     @Test("the example analyses the portrait and proves its deletion against a real worker")

@@ -3,6 +3,7 @@ import LetheAPI
 @testable import LetheClient
 import LetheEnvelope
 import LetheLedger
+import LetheTransparency
 import Testing
 
 /// Clients that verify (issue 17, point 3): the device keeps the newest checkpoint it verified,

@@ -3,6 +3,7 @@ import Foundation
 import LetheEnvelope
 import LetheLedger
 @testable import LetheServer
+import LetheTransparency
 import Testing
 
 /// Logged keys (issue 17, point 2; docs/ledger.md §17): every OHTTP key configuration the worker

@@ -2,14 +2,11 @@ import Foundation
 import LetheClient
 import LetheLedger
 import LetheTestSupport
+import LetheTransparency
 import Testing
 
 #if canImport(Glibc)
 import Glibc
-#endif
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
 #endif
 
 /// The real `lethe serve` binary under load, killed with SIGKILL, restarted: every acknowledged
@@ -17,87 +14,18 @@ import FoundationNetworking
 /// are published, the tree continues.
 @Suite("Ledger crash safety (real lethe binary, kill -9)")
 struct LedgerCrashTests {
-    /// `lethe` next to the test bundle (built by `swift build` / `swift test`).
-    static var letheBinary: URL? {
-        var directory = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("lethe")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return nil
-    }
+    static let token = "crash-test-token-0123456789abcdef"
 
-    /// A `lethe serve` child process on a chosen port, output in a file, one device in a tokens file.
-    final class Server: @unchecked Sendable {  // Used only by the test's own task.
-        let process = Process()
-        let output: URL
-        let url: URL
-        static let token = "crash-test-token-0123456789abcdef"
-
-        init(binary: URL, ledger: URL, tokens: URL) throws {
-            output = URL(fileURLWithPath: "/tmp/lethe-crash-\(UUID().uuidString).out")
-            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-            process.executableURL = binary
-            // Port 0 and the announced port: a port picked beforehand could be taken by another
-            // test's worker in between.
-            process.arguments = [
-                "serve", "--port", "0", "--admin-port", "0", "--ledger-dir", ledger.path, "--tokens-file", tokens.path,
-                "--checkpoint-entries", "8", "--checkpoint-interval", "0.5",
-            ]
-            let handle = try FileHandle(forWritingTo: output)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
-            var announced: URL?
-            for _ in 0..<600 where announced == nil && process.isRunning {
-                let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-                if let range = text.range(of: #"listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
-                    announced = URL(string: String(text[range].dropFirst("listening on ".count)))
-                } else {
-                    usleep(100_000)
-                }
-            }
-            guard let announced else {
-                throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: (try? String(contentsOf: output, encoding: .utf8)) ?? ""])
-            }
-            url = announced
-        }
-
-        /// Polls `/healthz` until the worker answers.
-        func waitUntilListening() async throws {
-            for _ in 0..<600 {
-                if let (_, response) = try? await URLSession.shared.data(from: url.appendingPathComponent("healthz")),
-                    (response as? HTTPURLResponse)?.statusCode == 200 {
-                    return
-                }
-                guard process.isRunning else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: log]) }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: log])
-        }
-
-        var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
-
-        func kill9() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-
-        func terminate() {
-            process.terminate()
-            process.waitUntilExit()
-        }
-
-        deinit {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            try? FileManager.default.removeItem(at: output)
-        }
+    /// `lethe serve` on `ledger`, one device in `tokens`, a checkpoint every 8 entries or 0.5 s.
+    static func serve(ledger: URL, tokens: URL) throws -> ServerProcess {
+        try ServerProcess(
+            arguments: ["--tokens-file", tokens.path, "--checkpoint-entries", "8", "--checkpoint-interval", "0.5"],
+            knownToken: token, ledgerDirectory: ledger)
     }
 
     /// Runs `lethe` with arguments, returning exit status and output.
-    static func lethe(_ binary: URL, _ arguments: [String]) throws -> (Int32, String) {
-        let run = try Program.runBlocking(binary.path, arguments)
+    static func lethe(_ arguments: [String]) throws -> (Int32, String) {
+        let run = try Program.runBlocking(ServerProcess.executable.path, arguments)
         return (run.status, run.output)
     }
 
@@ -129,18 +57,17 @@ struct LedgerCrashTests {
 
     @Test("kill -9 under load: acknowledged records survive, torn tail repaired, unpublished records published, verify passes", .timeLimit(.minutes(5)))
     func killNine() async throws {
-        let binary = try #require(Self.letheBinary, "build the lethe executable first (swift build)")
         let ledger = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-crash-ledger-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: ledger) }
 
         let tokens = URL(fileURLWithPath: "/tmp/lethe-crash-tokens-\(UUID().uuidString)")
-        try Data("camera-1 \(Server.token)\n".utf8).write(to: tokens)
+        try Data("camera-1 \(Self.token)\n".utf8).write(to: tokens)
         defer { try? FileManager.default.removeItem(at: tokens) }
 
-        let first = try Server(binary: binary, ledger: ledger, tokens: tokens)
-        try await first.waitUntilListening()
-        let url = first.url
-        let (keyStatus, keyOutput) = try Self.lethe(binary, ["keys", "ledger", "--ledger-dir", ledger.path])
+        let first = try Self.serve(ledger: ledger, tokens: tokens)
+        defer { first.stop() }
+        let url = first.baseURL
+        let (keyStatus, keyOutput) = try Self.lethe(["keys", "ledger", "--ledger-dir", ledger.path])
         #expect(keyStatus == 0)
         let verifier = try NoteVerifier(verifierKey: keyOutput.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(first.log.contains("ledger verifier key \(verifier.verifierKey)"))
@@ -149,7 +76,8 @@ struct LedgerCrashTests {
         let acknowledged = Acknowledged()
         let loader = Task { await Self.load(url, verifier: verifier, into: acknowledged, until: 1_000_000) }
         while await acknowledged.receipts.count < 60 { try await Task.sleep(for: .milliseconds(20)) }
-        first.kill9()
+        first.signal(SIGKILL)
+        _ = try first.waitForExit()
         await loader.value
         let before = await acknowledged.receipts
         #expect(before.count >= 60)
@@ -177,9 +105,9 @@ struct LedgerCrashTests {
 
         // Restart: the tail is cut off and reported; records left unpublished are published; new
         // records continue the sequence and the same tree.
-        let second = try Server(binary: binary, ledger: ledger, tokens: tokens)
-        try await second.waitUntilListening()
-        let (url2, token2) = (second.url, Server.token)
+        let second = try Self.serve(ledger: ledger, tokens: tokens)
+        defer { second.stop() }
+        let (url2, token2) = (second.baseURL, Self.token)
         #expect(second.log.contains("ledger_recovered_bytes=40"), "\(second.log)")
         let more = Acknowledged()
         await Self.load(url2, verifier: verifier, into: more, until: 20)
@@ -192,7 +120,8 @@ struct LedgerCrashTests {
         let (_, receipt) = try await client.analyzeWithReceipt(photo: TestPhotos.portrait, ledgerKey: verifier)
         _ = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(30))
         _ = try await client.proveInclusion(of: try #require(before.last), verifier: verifier, timeout: .seconds(30))
-        second.terminate()
+        second.signal(SIGTERM)
+        #expect(try second.waitForExit() == 0, "\(second.log.suffix(2000))")
 
         // After a graceful stop every record is published and the final checkpoint covers it; the CLI agrees.
         let audit = LedgerAuditor.verify(ledger, verifier: verifier)
@@ -204,7 +133,7 @@ struct LedgerCrashTests {
             if case .wipe(let wipe) = entry { wipe.commitment } else { nil }
         })
         #expect((before + after).allSatisfy { commitments.contains($0.commitment) })
-        let (status, output) = try Self.lethe(binary, ["audit", "verify", ledger.path, "--key", verifier.verifierKey])
+        let (status, output) = try Self.lethe(["audit", "verify", ledger.path, "--key", verifier.verifierKey])
         #expect(status == 0, "\(output)")
         #expect(output.hasPrefix("OK: \(audit.recordCount) records"), "\(output)")
         #expect(output.contains("latest covers \(audit.recordCount) records"), "\(output)")
@@ -214,7 +143,7 @@ struct LedgerCrashTests {
         var lines = try Data(contentsOf: segment).split(separator: 0x0A, omittingEmptySubsequences: false).map { Data($0) }
         lines.swapAt(2, 3)
         try Data(lines.map { $0 }.joined(separator: [0x0A])).write(to: segment)
-        let (badStatus, badOutput) = try Self.lethe(binary, ["audit", "verify", ledger.path, "--key", verifier.verifierKey])
+        let (badStatus, badOutput) = try Self.lethe(["audit", "verify", ledger.path, "--key", verifier.verifierKey])
         #expect(badStatus == 1)
         #expect(badOutput.contains("FAILED: sequence_gap: entry #2 "), "\(badOutput)")
     }

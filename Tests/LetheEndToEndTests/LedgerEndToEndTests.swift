@@ -3,6 +3,7 @@ import LetheClient
 import LetheEnvelope
 import LetheLedger
 import LetheServer
+import LetheTransparency
 import Logging
 import Testing
 

@@ -3,6 +3,7 @@ import LetheClient
 import LetheEnvelope
 import LetheLedger
 import LetheTestSupport
+import LetheTransparency
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -36,13 +37,12 @@ extension LedgerEndToEndTests {
 
     @Test("the monitor passes a clean log and alerts a fork, a stale checkpoint and an unverified wipe by their codes")
     func monitorAlerts() async throws {
-        let binary = try #require(LedgerCrashTests.letheBinary, "build the lethe executable first (swift build)")
         let files = try DeviceFiles(origin: "lethe.test/monitored")
         defer { files.remove() }
         let statePath = files.directory.appendingPathComponent("monitor-state.json").path
         let metricsPath = files.directory.appendingPathComponent("monitor.prom").path
         @Sendable func monitorCommand(_ base: URL, _ key: String, _ more: [String] = []) throws -> (Int32, String) {
-            try LedgerCrashTests.lethe(binary, ["audit", "monitor", base.absoluteString, "--key", key, "--state", statePath, "--once"] + more)
+            try LedgerCrashTests.lethe(["audit", "monitor", base.absoluteString, "--key", key, "--state", statePath, "--once"] + more)
         }
 
         // A clean log: two key entries, one wipe and its summary.

@@ -4,6 +4,7 @@ import LetheClient
 import LetheEnvelope
 import LetheLedger
 import LetheTestSupport
+import LetheTransparency
 import Synchronization
 import Testing
 

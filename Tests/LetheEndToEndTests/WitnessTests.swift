@@ -5,6 +5,7 @@ import LetheLedger
 import LetheMemory
 import LetheServer
 import LetheTestSupport
+import LetheTransparency
 import Logging
 import Testing
 

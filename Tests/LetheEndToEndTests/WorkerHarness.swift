@@ -6,6 +6,7 @@ import LetheLedger
 import LetheMemory
 import LetheServer
 import LetheTestSupport
+import LetheTransparency
 import Logging
 
 #if canImport(FoundationNetworking)

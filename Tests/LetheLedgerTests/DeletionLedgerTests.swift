@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LetheLedger
+import LetheTransparency
 import Testing
 
 @Suite("DeletionLedger: records, group commit, refusals, clock")

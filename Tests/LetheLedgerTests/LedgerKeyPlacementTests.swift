@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import LetheMemory
 import LetheLedger
+import LetheTransparency
 import Testing
 
 /// The signing key must live where the ledger's writer cannot replace it (docs/ledger.md §7): a

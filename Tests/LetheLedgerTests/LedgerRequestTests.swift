@@ -1,6 +1,7 @@
 import Foundation
 import LetheLedger
 import LetheMemory
+import LetheTransparency
 import Testing
 
 /// The parsers of the public ledger routes at their boundaries: every number comes from an

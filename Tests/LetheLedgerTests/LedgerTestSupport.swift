@@ -1,6 +1,7 @@
 import Foundation
 import LetheLedger
 import LetheMemory
+import LetheTransparency
 import Synchronization
 
 /// A wall clock and a monotonic clock the test moves: together (time passing) or the wall clock

@@ -1,6 +1,7 @@
 import Foundation
 import LetheLedger
 import LetheMemory
+import LetheTransparency
 import Testing
 
 /// The reference tree of the certificate-transparency / transparency-dev Merkle test data

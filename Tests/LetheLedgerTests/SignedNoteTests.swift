@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import LetheLedger
 import LetheMemory
+import LetheTransparency
 import Testing
 
 /// C2SP signed-note against the example of golang.org/x/mod/sumdb/note (note.go / note_test.go).

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LetheLedger
+import LetheTransparency
 import Testing
 
 /// Each kind of tampering is detected by `LedgerAuditor.verify` with a precise finding.

@@ -2,6 +2,7 @@ import CLetheSystem
 import Foundation
 import LetheMemory
 @testable import LetheLedger
+import LetheTransparency
 import Testing
 
 /// The worker's tree keeps only its right edge and partial tiles in memory and reads full tiles

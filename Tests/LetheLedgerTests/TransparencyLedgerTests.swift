@@ -3,6 +3,7 @@ import Foundation
 import LetheLedger
 import LetheMemory
 import LetheTestSupport
+import LetheTransparency
 import Testing
 
 @Suite("Transparency ledger: publication, checkpoints, receipts, segments, retention, recovery")

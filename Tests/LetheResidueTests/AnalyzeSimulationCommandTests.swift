@@ -8,25 +8,13 @@ import Testing
 /// files a person can open.
 @Suite("lethe analyze --simulate --out")
 struct AnalyzeSimulationCommandTests {
-    static let packageRoot = Repository.root
-
-    /// Runs `lethe analyze ARGUMENTS` from the package root; returns exit status, stdout, stderr.
-    static func analyze(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    /// Runs `lethe analyze ARGUMENTS` with a ledger of its own; returns exit status, stdout, stderr.
+    static func analyze(_ arguments: [String]) throws -> Program.Run {
         let scratch = URL(fileURLWithPath: "/tmp/lethe-analyze-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let process = Process()
-        process.executableURL = ServerProcess.executable
-        process.arguments = ["analyze"] + arguments + ["--ledger-dir", scratch.appendingPathComponent("ledger").path]
-        process.currentDirectoryURL = packageRoot
-        let output = scratch.appendingPathComponent("stdout"), error = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: error.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: error)
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8), try String(contentsOf: error, encoding: .utf8))
+        return try Program.runBlocking(
+            ServerProcess.executable.path, ["analyze"] + arguments + ["--ledger-dir", scratch.appendingPathComponent("ledger").path],
+            errorOutput: .separate)
     }
 
     @Test("the portrait's preview, overlay and masks are written as PNG files of the photo's size")
@@ -34,7 +22,7 @@ struct AnalyzeSimulationCommandTests {
         let out = URL(fileURLWithPath: "/tmp/lethe-simulate-out-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let run = try Self.analyze([
-            "Fixtures/astronaut.png", "--kind", "face", "--simulate", "spots,redness,wrinkles,evenness",
+            Repository.fixture("astronaut.png").path, "--kind", "face", "--simulate", "spots,redness,wrinkles,evenness",
             "--strength", "0.8", "--strength", "redness=1", "--output-format", "png", "--out", out.path,
         ])
         #expect(run.status == 0, "\(run.error)")
@@ -52,7 +40,7 @@ struct AnalyzeSimulationCommandTests {
 
     @Test("a concern that does not exist is refused with its code and exit status 2")
     func refusesUnknownConcern() throws {
-        let run = try Self.analyze(["Fixtures/astronaut.png", "--simulate", "teeth"])
+        let run = try Self.analyze([Repository.fixture("astronaut.png").path, "--simulate", "teeth"])
         #expect(run.status == 2)
         #expect(run.error.contains("error: unknown_concern (HTTP 400)"), "\(run.error)")
     }

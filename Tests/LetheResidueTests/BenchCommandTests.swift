@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 
 #if canImport(Glibc)

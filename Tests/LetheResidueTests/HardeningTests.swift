@@ -2,6 +2,7 @@ import CLetheSystem
 import Foundation
 import LetheClient
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)

@@ -1,5 +1,6 @@
 import Foundation
 import LetheEnvelope
+import LetheTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)

@@ -3,6 +3,7 @@ import Foundation
 import LetheAPI
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 
 /// Markers for the layouts the worker's analysis holds a photo in, besides its file and its 8-bit
 /// RGB pixels (issue 18): computed here by running the worker's own code (the same internal

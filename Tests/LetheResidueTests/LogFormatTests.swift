@@ -1,5 +1,6 @@
 import Foundation
 import LetheClient
+import LetheTestSupport
 import Testing
 
 /// The real binary's JSON log lines: parseable, with the request's facts, never its content.

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,6 +1,7 @@
 import Foundation
 import LetheClient
 import LetheEnvelope
+import LetheTestSupport
 import Testing
 
 #if canImport(Glibc)

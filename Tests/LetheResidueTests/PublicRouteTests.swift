@@ -1,5 +1,6 @@
 import Foundation
 import LetheClient
+import LetheTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)

@@ -2,6 +2,7 @@ import Foundation
 import LetheClient
 import LetheEnvelope
 import LetheLedger
+import LetheTransparency
 import LetheTestSupport
 import Testing
 

@@ -138,6 +138,7 @@ struct WebClientBrowserTests {
             ("wrong_key_config", "decryption_failed (HTTP 400): ", "; check the key configuration: it is not this worker's key"),
             ("truncated_response", "malformed_response: ", "; check any proxy or relay between the device and the worker"),
             ("tampered_receipt", "note_signature_invalid: ", "; check the worker and any relay: a signature does not verify"),
+            ("request_too_large", "request_too_large: the request is larger than 1 GiB", "; check the photo's size"),
         ] {
             let line = results["\(name)_line"] as? String ?? ""
             #expect(line.hasPrefix(start) && line.contains(advice) && !line.contains("\n"), "\(name): \(line)")
@@ -150,6 +151,9 @@ struct WebClientBrowserTests {
         #expect(results["other_ledger_key"] as? String == "note_unsigned")
         #expect(results["wrong_key_config"] as? String == "decryption_failed")
         #expect(results["malformed_key_config"] as? String == "malformed_key_config")
+        // A 1 GiB photo is refused on the page (`request_too_large`, the README's client table):
+        // the worker never sees it, and answers the Swift client below.
+        #expect(results["request_too_large"] as? String == "request_too_large")
 
         // The same photo and query through the Swift client: the measures are the same JSON.
         var client = LetheClient(serverURL: server.baseURL, token: server.token)

@@ -5,7 +5,7 @@ public enum ProcessStatus {
     /// The field `name` of `/proc/<pid>/status` in bytes (the kernel writes kB), or nil when the
     /// process or the field does not exist.
     public static func bytes(_ name: String, pid: Int32) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+        guard let text = try? ProcFile.read("/proc/\(pid)/status"),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("\(name):") }),
             let kilobytes = line.split(separator: " ").dropFirst().first(where: { Int($0) != nil }).flatMap({ Int($0) })
         else { return nil }

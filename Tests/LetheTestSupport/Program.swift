@@ -8,6 +8,8 @@ public enum Program {
     public struct Run: Sendable {
         public let status: Int32
         public let output: String
+        /// Standard error, with `ErrorOutput.separate` (else empty).
+        public let error: String
         /// True when the program was killed at its timeout.
         public let timedOut: Bool
     }
@@ -18,6 +20,8 @@ public enum Program {
         case merged
         /// Discarded (the output is data to parse, e.g. numbers).
         case discarded
+        /// Apart, in `Run.error` (to tell what a command prints from what it complains about).
+        case separate
     }
 
     /// Runs `executable` (a path, or a name looked up in `PATH`) with `arguments`, on a Dispatch
@@ -58,7 +62,17 @@ public enum Program {
         process.environment = inheritEnvironment ? ProcessInfo.processInfo.environment.merging(environment) { $1 } : environment
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = errorOutput == .merged ? output : FileHandle.nullDevice
+        // Standard error apart goes to a file, read after the exit: two pipes read one after the
+        // other could block on the second filling up.
+        let errorFile = URL(fileURLWithPath: "/tmp/lethe-program-\(UUID().uuidString).stderr")
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        switch errorOutput {
+        case .merged: process.standardError = output
+        case .discarded: process.standardError = FileHandle.nullDevice
+        case .separate:
+            _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errorFile)
+        }
         process.standardInput = try input.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
         try process.run()
         let killed = TimeoutFlag()
@@ -72,7 +86,8 @@ public enum Program {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         timer.cancel()
-        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self), timedOut: killed.isSet)
+        let error = errorOutput == .separate ? (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" : ""
+        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self), error: error, timedOut: killed.isSet)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Files of the repository the tests read: fixtures, models, deploy files, the built binary.
+/// Files of the repository the tests read: fixtures, models, deploy files (the built `lethe` is
+/// `ServerProcess.executable`).
 public enum Repository {
     /// The repository's root (this file is `Tests/LetheTestSupport/Repository.swift`).
     public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -49,7 +49,12 @@ public struct OHTTPKeySource: Sendable, CustomStringConvertible {
     public func fingerprint() throws -> String {
         try keyFiles().map { file in
             guard let status = Self.status(of: file) else { throw LetheError.keyFile("cannot read key file \(file)") }
-            return "\(file):\(status.st_dev):\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+            #if canImport(Darwin)
+            let modified = status.st_mtimespec  // Apple's name of POSIX's st_mtim
+            #else
+            let modified = status.st_mtim
+            #endif
+            return "\(file):\(status.st_dev):\(status.st_ino):\(status.st_size):\(modified.tv_sec).\(modified.tv_nsec)"
         }.joined(separator: "\n")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 extension LedgerAuditor {
     /// Checks the checkpoints against the recomputed tree and each other, and fills in the totals.

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTransparency
 
 extension LedgerAuditor {
     /// Checks the private records and recomputes every published batch from them.

@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 extension LedgerAudit {
     /// The latest checkpoint's witness cosignatures, checked against a policy.

@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 /// Recomputes a ledger directory from its files alone and a verifier key, as a third party would.
 ///
@@ -210,7 +211,7 @@ public enum LedgerAuditor {
         guard summary.requests == wipes.count, summary.wipesVerified == wipes.filter(\.wipeVerified).count,
             summary.journalStart >= 0, summary.journalEnd &- summary.journalStart == summary.requests,
             summary.byOutcome.values.reduce(0, &+) == summary.requests, summary.lifetimeHistogram.reduce(0, &+) == summary.requests,
-            summary.lifetimeHistogram.count == LedgerReport.bucketBoundsMilliseconds.count + 1
+            summary.lifetimeHistogram.count == PeriodSummary.bucketBoundsMilliseconds.count + 1
         else {
             audit.fail("summary_mismatch", "\(place) counts \(summary.requests) requests (records #\(summary.journalStart)…#\(summary.journalEnd &- 1)) but its batch has \(wipes.count) entries, or its totals disagree with each other")
             return

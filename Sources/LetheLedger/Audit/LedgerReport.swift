@@ -1,4 +1,5 @@
 import Foundation
+import LetheTransparency
 
 /// A compliance report over one or more replicas' ledgers, period by period: requests by outcome,
 /// bytes wiped per buffer class, plaintext lifetimes (p50/p99/max and a histogram), requests
@@ -114,8 +115,6 @@ public struct LedgerReport: Codable, Sendable {
         case lifetimeMaxMicroseconds = "plaintext_lifetime_max_us"
     }
 
-    /// Histogram bucket bounds in milliseconds; the last bucket is open.
-    public static let bucketBoundsMilliseconds = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
     /// A plaintext lifetime above this is reported as an anomaly.
     public static let slowLifetimeMicroseconds = 30_000_000
 
@@ -172,7 +171,7 @@ struct Totals {
     var buffers = 0
     var verified = 0
     var exactLifetimes: [Int] = []
-    var histogram = Array(repeating: 0, count: LedgerReport.bucketBoundsMilliseconds.count + 1)
+    var histogram = Array(repeating: 0, count: PeriodSummary.bucketBoundsMilliseconds.count + 1)
     var lifetimeMax = 0
     var allExact = true
     var periods: [LedgerReport.Period] = []
@@ -243,7 +242,7 @@ struct Totals {
         var seen = 0
         for (slot, count) in histogram.enumerated() {
             seen &+= count
-            if seen >= rank { return slot < LedgerReport.bucketBoundsMilliseconds.count ? LedgerReport.bucketBoundsMilliseconds[slot] * 1000 : lifetimeMax }
+            if seen >= rank { return slot < PeriodSummary.bucketBoundsMilliseconds.count ? PeriodSummary.bucketBoundsMilliseconds[slot] * 1000 : lifetimeMax }
         }
         return lifetimeMax
     }
@@ -257,7 +256,7 @@ struct Totals {
             anomalies.append("request(s) held plaintext longer than \(LedgerReport.slowLifetimeMicroseconds / 1_000_000) s: \(slow.prefix(20).joined(separator: ", "))")
         }
         if let internalErrors = byErrorCode["internal_error"], internalErrors > 0 { anomalies.append("\(internalErrors) request(s) ended in internal_error") }
-        var buckets = LedgerReport.bucketBoundsMilliseconds.map { LedgerReport.Bucket(upToMilliseconds: $0, count: 0) } + [LedgerReport.Bucket(upToMilliseconds: nil, count: 0)]
+        var buckets = PeriodSummary.bucketBoundsMilliseconds.map { LedgerReport.Bucket(upToMilliseconds: $0, count: 0) } + [LedgerReport.Bucket(upToMilliseconds: nil, count: 0)]
         for slot in buckets.indices { buckets[slot].count = histogram[slot] }
         return LedgerReport(
             generatedAt: DeletionRecord.timestamp(now), since: since, until: until, replicas: replicas, requests: requests,

@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 /// An append-only RFC 9162 Merkle tree over leaf hashes, keeping every complete (perfect,
 /// aligned) subtree hash level by level, so that roots and proofs for any size cost O(log n)

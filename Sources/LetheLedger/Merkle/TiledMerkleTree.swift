@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 /// The worker's RFC 9162 Merkle tree, whose memory does not grow with the log: full C2SP
 /// tlog-tiles (8 levels × 256 hashes) go to disk (`TileStore`) the moment they fill; memory holds

@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 /// Follows one live log over HTTP, reading only its checkpoint and C2SP tlog-tiles entry bundles
 /// (`lethe audit monitor`, docs/ledger.md §18): each round it verifies the latest checkpoint's

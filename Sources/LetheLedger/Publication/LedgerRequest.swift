@@ -1,4 +1,5 @@
 import LetheMemory
+import LetheTransparency
 /// A request for the published log, parsed from the request target as it came off the network
 /// (raw path under `/ledger/`, raw query): what `LedgerRoutes` serves and `Fuzz/public-routes`
 /// fuzzes. Every number in it is ASCII decimal, parsed with checked arithmetic; a request that

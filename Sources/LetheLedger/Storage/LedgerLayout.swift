@@ -1,4 +1,5 @@
 import Foundation
+import LetheTransparency
 
 /// Where everything lives inside a ledger directory:
 ///

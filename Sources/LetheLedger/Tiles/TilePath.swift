@@ -1,4 +1,5 @@
 import Foundation
+import LetheTransparency
 
 /// A C2SP tlog-tiles resource (https://c2sp.org/tlog-tiles): a hash tile `tile/<L>/<N>[.p/<W>]`
 /// or an entry bundle `tile/entries/<N>[.p/<W>]`. Tiles are 8 levels high and 256 hashes wide.

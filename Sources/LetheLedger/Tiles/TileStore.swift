@@ -1,4 +1,5 @@
 import Foundation
+import LetheTransparency
 
 #if canImport(Glibc)
 import Glibc

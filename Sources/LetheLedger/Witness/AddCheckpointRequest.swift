@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 /// The body of a C2SP tlog-witness `add-checkpoint` request (https://c2sp.org/tlog-witness):
 ///

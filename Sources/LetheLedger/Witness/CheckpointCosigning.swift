@@ -1,4 +1,5 @@
 import Foundation
+import LetheTransparency
 
 /// Gathers witness cosignatures for each checkpoint the ledger signs, before it is published
 /// (`LetheServer`'s `WitnessSubmitter` speaks tlog-witness over HTTP).

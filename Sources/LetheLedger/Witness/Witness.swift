@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LetheMemory
+import LetheTransparency
 
 /// A C2SP transparency-log witness (https://c2sp.org/tlog-witness): for each log it knows, it
 /// keeps the latest checkpoint it cosigned, and cosigns a new one only when it is signed by the

@@ -2,6 +2,8 @@ import CLetheSystem
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The "no disk" promise (ARCHITECTURE.md, promise 3): nothing derived from a photo reaches a

@@ -17,11 +17,8 @@ extension LetheError.Code {
     /// The worker began shutting down while the body was still arriving.
     public static let workerDraining = Self("worker_draining", .retryLater)
 
-    // Replay protection (RFC 9458 §6.5), before any photo is looked at.
-    /// The inner request has no usable `Date` field.
-    public static let dateRequired = Self("date_required", .malformed)
-    /// The inner request's `Date` is outside the freshness window.
-    public static let requestStale = Self("request_stale", .malformed)
+    // Replay protection (RFC 9458 §6.5), before any photo is looked at (the `Date` checks,
+    // `date_required` and `request_stale`, are `LetheEnvelope`'s `RequestFreshness`).
     /// A copy of an encapsulated request already accepted within its window.
     public static let requestReplayed = Self("request_replayed", .malformed)
     /// Every slot of the replay cache holds a request still inside its window.
@@ -82,7 +79,7 @@ extension LetheError.Code {
     /// Every code `LetheServer` raises (it also passes on those of the modules below it).
     public static let serverCodes: [Self] = [
         .unsupportedEnvelopeMediaType, .requestAborted, .overloaded, .uploadTooSlow, .workerDraining,
-        .dateRequired, .requestStale, .requestReplayed, .replayCacheFull,
+        .requestReplayed, .replayCacheFull,
         .methodNotAllowed, .missingToken, .invalidToken, .rateLimited, .unknownKind, .invalidParameter,
         .unknownProfile, .profileKindMismatch, .malformedMultipart, .tooManyPhotos,
         .simulateRequired, .unknownConcern, .concernKindMismatch, .invalidStrength, .invalidOutputDimension,
@@ -120,16 +117,6 @@ extension LetheError {
 
     static let workerDraining = LetheError(
         .workerDraining, "the worker is shutting down; send the request again (another replica will take it)", retryAfterSeconds: 1)
-
-    static let dateRequired = LetheError(
-        .dateRequired, "the inner request needs a Date field (an HTTP-date, RFC 9110 §5.6.7) for replay protection")
-
-    static func requestStale(offsetSeconds: Double, windowSeconds: Double) -> LetheError {
-        let direction = offsetSeconds < 0 ? "behind" : "ahead of"
-        return LetheError(
-            .requestStale,
-            "the request's Date is \(Int(abs(offsetSeconds).rounded())) s \(direction) the gateway's clock, outside the ±\(Int(windowSeconds)) s window; correct the clock by the response's Date and retry once")
-    }
 
     static let requestReplayed = LetheError(
         .requestReplayed, "this encapsulated request was already received; encapsulate a new one to retry")

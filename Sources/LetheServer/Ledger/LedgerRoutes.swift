@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import LetheLedger
 import LetheMemory
+import LetheTransparency
 import Logging
 
 /// Publication of the deletion log (outer, plaintext), under `/ledger/` (the resources are listed

@@ -6,6 +6,7 @@ import LetheEnvelope
 import LetheImaging
 import LetheLedger
 import LetheMemory
+import LetheTransparency
 import Logging
 import NIOPosix
 

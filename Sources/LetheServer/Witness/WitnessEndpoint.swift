@@ -1,6 +1,7 @@
 import Foundation
 import LetheLedger
 import LetheMemory
+import LetheTransparency
 
 /// A witness the worker submits its checkpoints to: its cosigner vkey and its submission prefix,
 /// configured as `<name>+<hex key id>+<base64(0x04 || key)>=<URL prefix>` (`--witness`).

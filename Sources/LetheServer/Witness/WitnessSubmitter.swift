@@ -1,6 +1,7 @@
 import Foundation
 import LetheAPI
 import LetheLedger
+import LetheTransparency
 import Logging
 import Synchronization
 

@@ -1,5 +1,4 @@
 import Foundation
-import LetheTestSupport
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -9,27 +8,29 @@ import Glibc
 #endif
 
 /// The real `lethe serve` binary, started as a child process on a free loopback port with its
-/// own ledger directory. Its stdout and stderr go to files so that the test can read them.
-final class ServerProcess: @unchecked Sendable {
+/// own ledger directory (or a given one, to restart a worker on its ledger). Its stdout and stderr
+/// go to files so that the test can read them. The one way tests start a worker process.
+public final class ServerProcess: @unchecked Sendable {
     // @unchecked Sendable: all mutable state is the Foundation `Process`, used from one test at a time.
-    let process = Process()
-    let directory: URL
-    let port: Int
+    public let process = Process()
+    /// The worker's files: stdout, stderr and (unless one was given) the ledger.
+    public let directory: URL
+    public let port: Int
     /// The operator listener (`/metrics`, `/readyz`).
-    let adminPort: Int
-    let token: String
+    public let adminPort: Int
+    public let token: String
     /// The worker's own pid (not a wrapper's such as strace), from its start-up line.
-    let pid: Int32
-    var ledgerDirectory: URL { directory.appendingPathComponent("ledger") }
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public let pid: Int32
+    public let ledgerDirectory: URL
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
     /// The operator listener (`/readyz`, `/metrics`), from the start-up line.
-    var adminURL: URL? {
+    public var adminURL: URL? {
         let output = (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
         return Self.capture(#"operator endpoints .* on (http://\S+)"#, in: output).flatMap(URL.init(string:))
     }
 
     /// The `lethe` executable that `swift build`/`swift test` put next to the test bundle.
-    static var executable: URL {
+    public static var executable: URL {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = bundle.deletingLastPathComponent()
         // On Linux the test binary is `<build>/debug/lethePackageTests.xctest`.
@@ -44,14 +45,19 @@ final class ServerProcess: @unchecked Sendable {
     ///   - wrapper: a command line to run the server under (e.g. `strace -f -o FILE`).
     ///   - knownToken: a token from the `--tokens-file` given in `arguments`; without one the
     ///     demo device's token is read from the start-up output.
-    init(arguments: [String] = [], environment: [String: String] = [:], wrapper: [String] = [], knownToken: String? = nil) throws {
+    ///   - ledgerDirectory: the ledger to serve (kept by `stop()`); nil for a new one of its own.
+    public init(
+        arguments: [String] = [], environment: [String: String] = [:], wrapper: [String] = [], knownToken: String? = nil,
+        ledgerDirectory: URL? = nil
+    ) throws {
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-residue-\(UUID().uuidString)")
+        self.ledgerDirectory = ledgerDirectory ?? directory.appendingPathComponent("ledger")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let executable = Self.executable.path
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw HarnessError("\(executable) is missing: build the package (swift build) before these tests")
         }
-        let serve = [executable, "serve", "--port", "0", "--admin-port", "0", "--ledger-dir", directory.appendingPathComponent("ledger").path] + arguments
+        let serve = [executable, "serve", "--port", "0", "--admin-port", "0", "--ledger-dir", self.ledgerDirectory.path] + arguments
         let commandLine = wrapper + serve
         process.executableURL = URL(fileURLWithPath: commandLine[0].hasPrefix("/") ? commandLine[0] : "/usr/bin/env")
         process.arguments = commandLine[0].hasPrefix("/") ? Array(commandLine.dropFirst()) : commandLine
@@ -94,19 +100,19 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// The operator listener's `/metrics` text.
-    func metrics() async throws -> String {
+    public func metrics() async throws -> String {
         let url = URL(string: "http://127.0.0.1:\(adminPort)/metrics")!
         let (body, _) = try await URLSession.shared.data(from: url)
         return String(decoding: body, as: UTF8.self)
     }
 
     /// The value of an unlabelled metric, e.g. `lethe_uploads_in_progress`; nil when absent.
-    func metric(_ name: String) async throws -> Double? {
+    public func metric(_ name: String) async throws -> Double? {
         PrometheusText(try await metrics()).value(name)
     }
 
     /// Waits until `metric` has `value` (an event the worker reports), or throws after 60 s.
-    func waitForMetric(_ name: String, toBe value: Double) async throws {
+    public func waitForMetric(_ name: String, toBe value: Double) async throws {
         let deadline = Date().addingTimeInterval(60)
         var seen = try await metric(name)
         while seen != value {
@@ -120,15 +126,15 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// The `/readyz` document, decoded (the fields the tests read).
-    struct Readiness: Decodable {
-        let ready: Bool
-        let draining: Bool
-        let hardening_summary: String
-        let hardening_missing: [String]
+    public struct Readiness: Decodable {
+        public let ready: Bool
+        public let draining: Bool
+        public let hardening_summary: String
+        public let hardening_missing: [String]
     }
 
     /// `/readyz`: its status (200 ready, 503 not) and its document.
-    func readiness() async throws -> (status: Int, readiness: Readiness) {
+    public func readiness() async throws -> (status: Int, readiness: Readiness) {
         let url = URL(string: "http://127.0.0.1:\(adminPort)/readyz")!
         let (body, response) = try await URLSession.shared.data(from: url)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, try JSONDecoder().decode(Readiness.self, from: body))
@@ -136,7 +142,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Waits until `/readyz` says the worker is draining (it has begun its graceful shutdown and
     /// still serves what it holds), or throws after 60 s.
-    func waitUntilDraining() async throws {
+    public func waitUntilDraining() async throws {
         let deadline = Date().addingTimeInterval(60)
         while try await !readiness().readiness.draining {
             guard Date() < deadline else { throw HarnessError("/readyz never reported draining") }
@@ -145,15 +151,15 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// The server's log so far.
-    var log: String { (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
 
     /// Sends a signal (SIGTERM to drain).
-    func signal(_ signal: Int32) {
+    public func signal(_ signal: Int32) {
         kill(pid, signal)
     }
 
     /// Waits for the process to exit and returns its status.
-    func waitForExit(timeoutSeconds: Double = 30) throws -> Int32 {
+    public func waitForExit(timeoutSeconds: Double = 30) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning, Date() < deadline { usleep(50_000) }
         guard !process.isRunning else { throw HarnessError("lethe serve did not exit within \(timeoutSeconds) s") }
@@ -161,7 +167,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Number of complete ledger entries written so far (over all segment files).
-    func ledgerEntryCount() -> Int {
+    public func ledgerEntryCount() -> Int {
         let segments = ledgerDirectory.appendingPathComponent("segments")
         let files = (try? FileManager.default.contentsOfDirectory(at: segments, includingPropertiesForKeys: nil)) ?? []
         return files.filter { $0.pathExtension == "jsonl" }.reduce(0) { count, file in
@@ -170,7 +176,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Waits until the ledger holds `count` entries (requests are recorded after their wipe).
-    func waitForLedgerEntries(_ count: Int, timeoutSeconds: Double = 30) throws {
+    public func waitForLedgerEntries(_ count: Int, timeoutSeconds: Double = 30) throws {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while ledgerEntryCount() < count {
             guard Date() < deadline else { throw HarnessError("ledger has \(ledgerEntryCount()) entries, expected \(count)") }
@@ -179,14 +185,14 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// The largest peak resident set (`VmHWM`) of the worker or any process under it.
-    func largestPeakResidentBytes() throws -> Int {
+    public func largestPeakResidentBytes() throws -> Int {
         try ProcessMemoryScan.processTree(of: pid).compactMap { ProcessStatus.bytes("VmHWM", pid: $0) }.max() ?? 0
     }
 
     /// User and system CPU time of the worker and every process under it, those it has reaped
     /// included (`/proc/PID/stat` utime, stime, cutime, cstime): the engine processes do the
     /// decoding, so the gateway's own time alone would not show what an input costs.
-    func cpuSeconds() throws -> Double {
+    public func cpuSeconds() throws -> Double {
         try ProcessMemoryScan.processTree(of: pid).reduce(0) { total, process in
             // Fields after the parenthesised command name; utime … cstime are fields 14 to 17.
             guard let stat = try? ProcFile.read("/proc/\(process)/stat"), let close = stat.lastIndex(of: ")") else {
@@ -202,17 +208,17 @@ final class ServerProcess: @unchecked Sendable {
     /// The peak resident sets (`VmHWM`) of the worker and every process under it, summed: what
     /// the worker has held at most, wherever its work runs (an upper bound: peaks of different
     /// processes need not coincide).
-    func peakResidentBytes() throws -> Int {
+    public func peakResidentBytes() throws -> Int {
         try ProcessMemoryScan.processTree(of: pid).reduce(0) { $0 + (ProcessStatus.bytes("VmHWM", pid: $1) ?? 0) }
     }
 
     /// A line of /proc/PID/status in bytes, e.g. "VmHWM" (peak resident set) or "VmRSS".
-    func statusBytes(_ field: String) -> Int? {
+    public func statusBytes(_ field: String) -> Int? {
         ProcessStatus.bytes(field, pid: pid)
     }
 
     /// Stops the server (if still running) and removes its files.
-    func stop() {
+    public func stop() {
         if process.isRunning {
             kill(pid, SIGTERM)
             if (try? waitForExit(timeoutSeconds: 10)) == nil {
@@ -233,7 +239,7 @@ final class ServerProcess: @unchecked Sendable {
 }
 
 /// A harness failure with a message.
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

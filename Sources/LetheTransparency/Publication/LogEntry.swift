@@ -55,7 +55,7 @@ public struct PeriodSummary: Codable, Sendable, Equatable {
     public var buffersWiped: Int
     public var plaintextLifetimeMaxMicroseconds: Int
     public var plaintextLifetimeSumMicroseconds: Int
-    /// Requests per lifetime bucket: bounds `LedgerReport.bucketBoundsMilliseconds`, then the rest.
+    /// Requests per lifetime bucket: bounds `PeriodSummary.bucketBoundsMilliseconds`, then the rest.
     public var lifetimeHistogram: [Int]
     /// Requests refused before any plaintext existed, by code: counted, not recorded one by one.
     public var refused: [String: Int]
@@ -63,6 +63,8 @@ public struct PeriodSummary: Codable, Sendable, Equatable {
     public var clockStep: ClockStep?
 
     public static let type = "period"
+    /// Lifetime histogram bucket bounds in milliseconds (upper bounds, inclusive); the last bucket is open.
+    public static let bucketBoundsMilliseconds = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
 
     enum CodingKeys: String, CodingKey {
         case version, type, sequence, period, requests, refused
@@ -92,7 +94,7 @@ public struct PeriodSummary: Codable, Sendable, Equatable {
     }
 
     /// The summary of a batch whose records were added to `totals`.
-    init(sequence: Int, period: String, periodEnd: String, journalStart: Int, totals: PeriodTotals, refused: [String: Int], clockStep: ClockStep?) {
+    package init(sequence: Int, period: String, periodEnd: String, journalStart: Int, totals: PeriodTotals, refused: [String: Int], clockStep: ClockStep?) {
         self.sequence = sequence
         self.period = period
         self.periodEnd = periodEnd
@@ -112,9 +114,9 @@ public struct PeriodSummary: Codable, Sendable, Equatable {
         self.clockStep = clockStep
     }
 
-    /// Counts per bucket of `LedgerReport.bucketBoundsMilliseconds` (upper bounds, inclusive), plus the rest.
+    /// Counts per bucket of `PeriodSummary.bucketBoundsMilliseconds` (upper bounds, inclusive), plus the rest.
     public static func histogram(_ lifetimesMicroseconds: [Int]) -> [Int] {
-        let bounds = LedgerReport.bucketBoundsMilliseconds
+        let bounds = PeriodSummary.bucketBoundsMilliseconds
         var counts = Array(repeating: 0, count: bounds.count + 1)
         for lifetime in lifetimesMicroseconds {
             counts[bounds.firstIndex { lifetime <= $0 * 1000 } ?? bounds.count] += 1
@@ -129,7 +131,7 @@ public struct PeriodSummary: Codable, Sendable, Equatable {
 /// Running totals of a batch's records, kept while the batch is open so that publishing it reads
 /// nothing back from disk; `PeriodSummary` is made from them (and an auditor makes the same from
 /// the records).
-struct PeriodTotals: Sendable {
+package struct PeriodTotals: Sendable {
     var requests = 0
     var wipesVerified = 0
     var byOutcome: [String: Int] = [:]
@@ -139,11 +141,13 @@ struct PeriodTotals: Sendable {
     var buffersWiped = 0
     var lifetimeMaxMicroseconds = 0
     var lifetimeSumMicroseconds = 0
-    var histogram = Array(repeating: 0, count: LedgerReport.bucketBoundsMilliseconds.count + 1)
+    var histogram = Array(repeating: 0, count: PeriodSummary.bucketBoundsMilliseconds.count + 1)
 
     /// Wrapping sums: a record read from a hostile file must not trap the auditor (an honest
     /// ledger is nowhere near 2^63; a wrapped sum then simply disagrees with the summary).
-    mutating func add(_ record: DeletionRecord) {
+    package init() {}
+
+    package mutating func add(_ record: DeletionRecord) {
         requests += 1
         if record.wipeVerified { wipesVerified += 1 }
         byOutcome[record.outcome, default: 0] += 1
@@ -153,7 +157,7 @@ struct PeriodTotals: Sendable {
         buffersWiped &+= record.buffersWiped
         lifetimeMaxMicroseconds = max(lifetimeMaxMicroseconds, record.plaintextLifetimeMicroseconds)
         lifetimeSumMicroseconds &+= record.plaintextLifetimeMicroseconds
-        let bounds = LedgerReport.bucketBoundsMilliseconds
+        let bounds = PeriodSummary.bucketBoundsMilliseconds
         histogram[bounds.firstIndex { record.plaintextLifetimeMicroseconds <= $0 * 1000 } ?? bounds.count] += 1
     }
 }

@@ -56,3 +56,14 @@ public struct PeriodDocument: Codable, Sendable, Equatable {
         self.batches = batches
     }
 }
+
+/// Where one published batch is in the log: its wipe entries `first..<summary`, then its summary.
+public struct PublishedBatch: Codable, Sendable, Hashable {
+    public var first: Int
+    public var summary: Int
+
+    public init(first: Int, summary: Int) {
+        self.first = first
+        self.summary = summary
+    }
+}

@@ -25,25 +25,17 @@ public struct NoteSigner: Sendable {
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`, checking the id.
     public init(privateKeyString: String) throws {
-        let text = privateKeyString.trimmingCharacters(in: .whitespacesAndNewlines)
-        // The base64 part can itself contain '+': split off exactly four fields.
-        let parts = text.split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY",
-            let material = Data(base64Encoded: parts[4]), material.count == 33, material.first == 0x01,
-            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: material.dropFirst())
-        else {
+        guard let (name, keyID, key) = NoteKeyText.parsePrivate(privateKeyString, type: NoteVerifier.keyType) else {
             throw LetheError(.ledgerKeyInvalid, "not an Ed25519 note private key (PRIVATE+KEY+name+id+key)")
         }
-        try self.init(name: parts[2], privateKey: key)
-        guard parts[3] == String(format: "%08x", verifier.keyID) else {
-            throw LetheError(.ledgerKeyInvalid, "the key id \(parts[3]) does not match the key")
+        try self.init(name: name, privateKey: key)
+        guard keyID == String(format: "%08x", verifier.keyID) else {
+            throw LetheError(.ledgerKeyInvalid, "the key id \(keyID) does not match the key")
         }
     }
 
     /// The private key string (keep it secret).
-    public var privateKeyString: String {
-        "PRIVATE+KEY+\(name)+\(String(format: "%08x", verifier.keyID))+\((Data([0x01]) + privateKey.rawRepresentation).base64EncodedString())"
-    }
+    public var privateKeyString: String { NoteKeyText.privateKey(name: name, type: NoteVerifier.keyType, key: privateKey) }
 
     /// The matching verifier.
     public var verifier: NoteVerifier { NoteVerifier(name: name, publicKey: privateKey.publicKey) }
@@ -56,6 +48,8 @@ public struct NoteSigner: Sendable {
 
 /// The public half: verifier key string `<name>+<hex key id>+<base64(0x01 || public key)>`.
 public struct NoteVerifier: Sendable, Equatable {
+    /// The signature type byte of Ed25519 signed notes.
+    static let keyType: UInt8 = 0x01
     /// Key name (the origin).
     public let name: String
     /// Raw 32-byte Ed25519 public key.
@@ -69,34 +63,22 @@ public struct NoteVerifier: Sendable, Equatable {
 
     /// Parses a C2SP verifier key `<name>+<hex id>+<base64(0x01 || key)>`, checking the id.
     public init(verifierKey: String) throws {
-        let text = verifierKey.trimmingCharacters(in: .whitespacesAndNewlines)
-        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, let material = Data(base64Encoded: parts[2]), material.count == 33, material.first == 0x01,
-            (try? Curve25519.Signing.PublicKey(rawRepresentation: material.dropFirst())) != nil
-        else {
+        guard let (name, keyID, publicKey) = NoteKeyText.parsePublic(verifierKey, type: Self.keyType) else {
             throw LetheError(.verifierKeyInvalid, "not an Ed25519 verifier key (name+keyid+base64)")
         }
-        try Self.checkName(parts[0])
-        self.name = parts[0]
-        self.publicKey = Data(material.dropFirst())
-        guard parts[1] == String(format: "%08x", keyID) else {
-            throw LetheError(.verifierKeyInvalid, "the key id \(parts[1]) does not match the key")
+        try Self.checkName(name)
+        self.name = name
+        self.publicKey = publicKey
+        guard keyID == String(format: "%08x", self.keyID) else {
+            throw LetheError(.verifierKeyInvalid, "the key id \(keyID) does not match the key")
         }
     }
 
     /// C2SP signed-note key id: the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key), big-endian.
-    public var keyID: UInt32 {
-        var hasher = SHA256()
-        hasher.update(data: Data(name.utf8))
-        hasher.update(data: [0x0A, 0x01])
-        hasher.update(data: publicKey)
-        return Data(hasher.finalize()).prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
-    }
+    public var keyID: UInt32 { NoteKeyText.keyID(name: name, type: Self.keyType, publicKey: publicKey) }
 
     /// The verifier key string.
-    public var verifierKey: String {
-        "\(name)+\(String(format: "%08x", keyID))+\((Data([0x01]) + publicKey).base64EncodedString())"
-    }
+    public var verifierKey: String { NoteKeyText.publicKey(name: name, type: Self.keyType, publicKey: publicKey) }
 
     /// Checks an Ed25519 signature of `text`.
     public func isValidSignature(_ signature: Data, for text: Data) -> Bool {

@@ -26,24 +26,17 @@ public struct CosignerSigner: Sendable {
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x04 || seed)>`, checking the id.
     public init(privateKeyString: String) throws {
-        let text = privateKeyString.trimmingCharacters(in: .whitespacesAndNewlines)
-        let parts = text.split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY",
-            let material = Data(base64Encoded: parts[4]), material.count == 33, material.first == CosignerVerifier.keyType,
-            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: material.dropFirst())
-        else {
+        guard let (name, keyID, key) = NoteKeyText.parsePrivate(privateKeyString, type: CosignerVerifier.keyType) else {
             throw LetheError(.witnessKeyInvalid, "not an Ed25519 cosigner private key (PRIVATE+KEY+name+id+base64(0x04||seed))")
         }
-        try self.init(name: parts[2], privateKey: key)
-        guard parts[3] == String(format: "%08x", verifier.keyID) else {
-            throw LetheError(.witnessKeyInvalid, "the key id \(parts[3]) does not match the key")
+        try self.init(name: name, privateKey: key)
+        guard keyID == String(format: "%08x", verifier.keyID) else {
+            throw LetheError(.witnessKeyInvalid, "the key id \(keyID) does not match the key")
         }
     }
 
     /// The private key string (keep it secret).
-    public var privateKeyString: String {
-        "PRIVATE+KEY+\(name)+\(String(format: "%08x", verifier.keyID))+\((Data([CosignerVerifier.keyType]) + privateKey.rawRepresentation).base64EncodedString())"
-    }
+    public var privateKeyString: String { NoteKeyText.privateKey(name: name, type: CosignerVerifier.keyType, key: privateKey) }
 
     /// The matching verifier.
     public var verifier: CosignerVerifier { CosignerVerifier(name: name, publicKey: privateKey.publicKey.rawRepresentation) }
@@ -72,33 +65,21 @@ public struct CosignerVerifier: Sendable, Equatable, Hashable {
 
     /// Parses a cosigner vkey, checking the type byte and the key id.
     public init(verifierKey: String) throws {
-        let text = verifierKey.trimmingCharacters(in: .whitespacesAndNewlines)
-        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, let material = Data(base64Encoded: parts[2]), material.count == 33, material.first == Self.keyType,
-            (try? Curve25519.Signing.PublicKey(rawRepresentation: material.dropFirst())) != nil
-        else {
+        guard let (name, keyID, publicKey) = NoteKeyText.parsePublic(verifierKey, type: Self.keyType) else {
             throw LetheError(.witnessKeyInvalid, "not an Ed25519 cosigner verifier key (name+keyid+base64(0x04||key))")
         }
-        try NoteVerifier.checkName(parts[0])
-        self.init(name: parts[0], publicKey: Data(material.dropFirst()))
-        guard parts[1] == String(format: "%08x", keyID) else {
-            throw LetheError(.witnessKeyInvalid, "the key id \(parts[1]) does not match the key")
+        try NoteVerifier.checkName(name)
+        self.init(name: name, publicKey: publicKey)
+        guard keyID == String(format: "%08x", self.keyID) else {
+            throw LetheError(.witnessKeyInvalid, "the key id \(keyID) does not match the key")
         }
     }
 
     /// tlog-cosignature key id: `SHA-256(<name> || "\n" || 0x04 || public key)[:4]`, big-endian.
-    public var keyID: UInt32 {
-        var hasher = SHA256()
-        hasher.update(data: Data(name.utf8))
-        hasher.update(data: [0x0A, Self.keyType])
-        hasher.update(data: publicKey)
-        return Data(hasher.finalize()).prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
-    }
+    public var keyID: UInt32 { NoteKeyText.keyID(name: name, type: Self.keyType, publicKey: publicKey) }
 
     /// The vkey string.
-    public var verifierKey: String {
-        "\(name)+\(String(format: "%08x", keyID))+\((Data([Self.keyType]) + publicKey).base64EncodedString())"
-    }
+    public var verifierKey: String { NoteKeyText.publicKey(name: name, type: Self.keyType, publicKey: publicKey) }
 
     /// The cosignature/v1 signed message (tlog-cosignature §"Ed25519 signed message"):
     /// `cosignature/v1\ntime <decimal>\n` followed by the whole checkpoint body.

@@ -112,13 +112,13 @@ public struct DeletionRecord: Codable, Sendable, Equatable {
     }
 
     /// 128 random bits in hex.
-    static func randomSalt() -> String {
+    package static func randomSalt() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
     }
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-22T10:15:03.042Z`.
-    static func timestamp(_ date: Date) -> String {
+    package static func timestamp(_ date: Date) -> String {
         LedgerTime.timestamp(LedgerTime.milliseconds(date))
     }
 }

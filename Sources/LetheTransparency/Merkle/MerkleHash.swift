@@ -28,7 +28,7 @@ public enum MerkleHash {
     public static let emptyRoot = Data(SHA256.hash(data: Data()))
 
     /// The largest power of two strictly smaller than `n` (n ≥ 2): RFC 9162's `k`.
-    static func split(_ n: Int) -> Int {
+    package static func split(_ n: Int) -> Int {
         precondition(n >= 2)
         var k = 1
         while k << 1 < n { k <<= 1 }

@@ -10,17 +10,22 @@ import Glibc
 /// A marker proves something only if it carries information: a window of a mostly-empty PNG is a
 /// periodic deflate pattern that every such image encodes the same way, so finding it says
 /// nothing about this photo. Markers are therefore made with `informative(in:length:name:)`.
-struct Marker: Sendable, CustomStringConvertible {
-    let name: String
-    let bytes: [UInt8]
-    var description: String { "\(name) (\(bytes.count) bytes)" }
+public struct Marker: Sendable, CustomStringConvertible {
+    public let name: String
+    public let bytes: [UInt8]
+    public var description: String { "\(name) (\(bytes.count) bytes)" }
+
+    public init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+    }
     /// The layout the marker stands for: its name up to `#` (e.g. `lab L* plane`).
-    var kind: String { String(name.prefix { $0 != "#" }) }
+    public var kind: String { String(name.prefix { $0 != "#" }) }
 
     /// Whether `window` could only have come from the data it was taken from: many distinct byte
     /// values and no repetition inside it (no 6-byte sequence occurs twice, which rules out every
     /// period shorter than the window and runs of one value).
-    static func isInformative(_ window: some Collection<UInt8>) -> Bool {
+    public static func isInformative(_ window: some Collection<UInt8>) -> Bool {
         let bytes = Array(window)
         guard bytes.count >= 16, Set(bytes).count >= bytes.count / 3 else { return false }
         var seen = Set<UInt64>()
@@ -35,7 +40,7 @@ struct Marker: Sendable, CustomStringConvertible {
     /// The informative window of `length` bytes nearest the middle of `source` that occurs in it
     /// only once. Throws when `source` has none: a test must not search for a pattern that
     /// proves nothing.
-    static func informative(in source: some Collection<UInt8>, length: Int, name: String) throws -> Marker {
+    public static func informative(in source: some Collection<UInt8>, length: Int, name: String) throws -> Marker {
         let bytes = Array(source)
         guard bytes.count >= length else { throw HarnessError("\(name): \(bytes.count) bytes hold no \(length)-byte marker") }
         let middle = (bytes.count - length) / 2
@@ -56,7 +61,7 @@ extension Marker {
     /// (n! / Π countᵥ!), i.e. what choosing which pixels are set, among all windows with the same
     /// counts, tells. Exact for a random placement; a window made of a few long runs is judged by
     /// `isPeriodic` as well.
-    static func informationBits(_ window: [UInt8]) -> Double {
+    public static func informationBits(_ window: [UInt8]) -> Double {
         var counts = [Int](repeating: 0, count: 256)
         for byte in window { counts[Int(byte)] += 1 }
         let logFactorial = { (n: Int) in lgamma(Double(n) + 1) / log(2) }
@@ -64,7 +69,7 @@ extension Marker {
     }
 
     /// Whether `window` repeats itself with some period up to half its length.
-    static func isPeriodic(_ window: [UInt8]) -> Bool {
+    public static func isPeriodic(_ window: [UInt8]) -> Bool {
         guard window.count >= 2 else { return true }
         return (1...(window.count / 2)).contains { period in (period..<window.count).allSatisfy { window[$0] == window[$0 - period] } }
     }
@@ -73,7 +78,7 @@ extension Marker {
     /// refuse for its small alphabet: `window` must carry at least `minimumBits` of information,
     /// not be periodic, and occur only once in `source`. With 64 bits or more, a chance match of
     /// one window anywhere in a worker's few hundred MiB is below 10⁻¹⁰.
-    static func sparse(_ window: [UInt8], in source: SecureBuffer, name: String, minimumBits: Double = 64) throws -> Marker {
+    public static func sparse(_ window: [UInt8], in source: SecureBuffer, name: String, minimumBits: Double = 64) throws -> Marker {
         let bits = informationBits(window)
         guard bits >= minimumBits else {
             throw HarnessError("\(name): \(window.count) bytes carry \(Int(bits)) bits, fewer than \(Int(minimumBits))")
@@ -86,34 +91,34 @@ extension Marker {
 }
 
 /// What a scan of a process's whole memory found.
-struct MemoryScanReport: CustomStringConvertible {
-    struct Region: CustomStringConvertible {
-        let range: String
-        let permissions: String
-        let path: String
-        let reason: String
-        var description: String { "\(range) \(permissions) \(path.isEmpty ? "[anonymous]" : path): \(reason)" }
+public struct MemoryScanReport: CustomStringConvertible {
+    public struct Region: CustomStringConvertible {
+        public let range: String
+        public let permissions: String
+        public let path: String
+        public let reason: String
+        public var description: String { "\(range) \(permissions) \(path.isEmpty ? "[anonymous]" : path): \(reason)" }
     }
 
     /// The processes scanned: the worker and every descendant.
-    var processes: [Int32] = []
-    var regionsRead = 0
-    var bytesRead = 0
+    public var processes: [Int32] = []
+    public var regionsRead = 0
+    public var bytesRead = 0
     /// Regions that could not be read and are not the kernel's own (`[vvar]`, guard pages):
     /// `scan` throws when there are any.
-    var unreadable: [Region] = []
+    public var unreadable: [Region] = []
     /// Kernel regions that cannot be read by design (not counted as failures).
-    var kernelRegionsSkipped = 0
+    public var kernelRegionsSkipped = 0
     /// Regions that were unmapped between listing and reading them (the process freed them).
-    var regionsVanished = 0
+    public var regionsVanished = 0
     /// Wall-clock time of the scan.
-    var seconds = 0.0
+    public var seconds = 0.0
     /// Occurrences per marker name, with the region each was found in.
-    var hits: [String: [String]] = [:]
+    public var hits: [String: [String]] = [:]
 
-    var totalHits: Int { hits.values.reduce(0) { $0 + $1.count } }
+    public var totalHits: Int { hits.values.reduce(0) { $0 + $1.count } }
 
-    var description: String {
+    public var description: String {
         var lines = [
             "processes \(processes), read \(regionsRead) regions, \(bytesRead / (1 << 20)) MiB in \(String(format: "%.1f", seconds)) s; "
                 + "unreadable regions: \(unreadable.count) (kernel's own skipped: \(kernelRegionsSkipped), unmapped meanwhile: \(regionsVanished)); "
@@ -132,13 +137,13 @@ struct MemoryScanReport: CustomStringConvertible {
 ///
 /// Needs ptrace access to the target (root or CAP_SYS_PTRACE: the worker makes itself
 /// non-dumpable). Regions that cannot be read are counted and reported, never skipped silently.
-enum ProcessMemoryScan {
+public enum ProcessMemoryScan {
     /// Scans `pid` and every process descended from it (a worker's helpers, once it has any),
     /// and throws when a region that is not the kernel's own cannot be read: a scan that could
     /// not look everywhere proves nothing.
     /// - Parameter includeDescendants: false scans `pid` alone (a test process, whose children
     ///   are other tests' workers).
-    static func scan(pid: Int32, for markers: [Marker], includeDescendants: Bool = true) throws -> MemoryScanReport {
+    public static func scan(pid: Int32, for markers: [Marker], includeDescendants: Bool = true) throws -> MemoryScanReport {
         let started = Date()
         var report = MemoryScanReport()
         for marker in markers { report.hits[marker.name] = [] }
@@ -156,7 +161,7 @@ enum ProcessMemoryScan {
     }
 
     /// `pid` and its descendants, from the parent pid field of every /proc/N/stat.
-    static func processTree(of pid: Int32) throws -> [Int32] {
+    public static func processTree(of pid: Int32) throws -> [Int32] {
         var children: [Int32: [Int32]] = [:]
         for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
             guard let process = Int32(entry), let stat = try? ProcFile.read("/proc/\(entry)/stat"),
@@ -177,7 +182,7 @@ enum ProcessMemoryScan {
 
     /// Regions the kernel makes unreadable by design: the vDSO data pages and guard pages
     /// (`---p`, e.g. below each thread stack and between malloc heaps).
-    static func isKernelUnreadable(path: String, permissions: String) -> Bool {
+    public static func isKernelUnreadable(path: String, permissions: String) -> Bool {
         ["[vvar]", "[vvar_vclock]", "[vsyscall]"].contains(path) || permissions.hasPrefix("---")
     }
 
@@ -260,7 +265,7 @@ extension ProcessMemoryScan {
     /// returned; what a codec left in them is found here even when it carries little information
     /// on its own (a mostly-empty mask's deflate stream), because nothing else on a worker thread's
     /// stack produces it.
-    static func scanUnusedStacks(pid: Int32, for markers: [Marker]) throws -> MemoryScanReport {
+    public static func scanUnusedStacks(pid: Int32, for markers: [Marker]) throws -> MemoryScanReport {
         var report = MemoryScanReport()
         for process in try processTree(of: pid) {
             let part = try unusedStacks(pid: process, for: markers)
@@ -322,8 +327,8 @@ extension ProcessMemoryScan {
 /// reports (0 for /proc files) and stops after its first read: of a worker's /proc/PID/maps (800
 /// lines, 90 KB) it returned the first 47 mappings, so the scan never saw thread stacks, most
 /// malloc arenas or the libraries' data. Read until end of file instead.
-enum ProcFile {
-    static func read(_ path: String) throws -> String {
+public enum ProcFile {
+    public static func read(_ path: String) throws -> String {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw HarnessError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
@@ -340,7 +345,7 @@ enum ProcFile {
 }
 
 /// Substring search with glibc's memmem (two-way algorithm), which Swift's Glibc module does not import.
-enum Search {
+public enum Search {
     private typealias MemmemFunction = @convention(c) (UnsafeRawPointer?, Int, UnsafeRawPointer?, Int) -> UnsafeMutableRawPointer?
 
     private static let memmem: MemmemFunction = {
@@ -349,7 +354,7 @@ enum Search {
     }()
 
     /// Offsets of every occurrence of `needle` in `haystack`.
-    static func occurrences(of needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> [Int] {
+    public static func occurrences(of needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> [Int] {
         guard let base = haystack.baseAddress, !needle.isEmpty else { return [] }
         var found: [Int] = []
         var offset = 0
