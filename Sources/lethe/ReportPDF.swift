@@ -4,12 +4,14 @@ import Foundation
 /// `lethe audit report --format pdf`: the HTML report printed to PDF by headless Chromium. The
 /// page has no script and fetches nothing, so what prints is what the HTML shows.
 enum ReportPDF {
-    /// Writes `html` beside `path` in a directory of its own (not TMPDIR, which a hardened
-    /// environment may point nowhere), prints it to `path` and removes the directory.
+    /// Writes `html` into a private directory of its own under /tmp (mkdtemp, 0700; not TMPDIR,
+    /// which lethe points nowhere, and short: Chromium's socket path must fit 108 bytes), prints
+    /// it to `path` and removes the directory.
     static func render(html: String, to path: String, chromium: String) throws {
         let output = URL(fileURLWithPath: path).standardizedFileURL
-        let work = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).render-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        var template = Array("/tmp/lethe-pdf-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else { throw ValidationError("--format pdf: cannot create a directory under /tmp") }
+        let work = URL(fileURLWithPath: String(cString: created))
         defer { try? FileManager.default.removeItem(at: work) }
         let page = work.appendingPathComponent("report.html")
         try Data(html.utf8).write(to: page)
