@@ -51,6 +51,7 @@ extension LedgerEndToEndTests {
                     #expect(text.contains(#"<section class="promise" id="promise-\#(id)"><h3>\#(promise)</h3><p class="status">MET</p>"#), "\(id)")
                 }
                 #expect(text.contains("2 of 2 requests' plaintext buffers were wiped and verified by read-back"))
+                #expect(text.range(of: #"plaintext lifetime from decryption to wipe: p50 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms"#, options: .regularExpression) != nil)
                 #expect(text.contains("checkpoints cosigned by witness.test/compliance"))
                 #expect(text.contains("2 OHTTP key configurations logged"))
                 #expect(text.contains("lethe audit verify \(directory.path) --key \(verifier.verifierKey) --witness \(witness.verifier.verifierKey) --quorum 1"))

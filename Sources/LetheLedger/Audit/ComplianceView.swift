@@ -87,7 +87,8 @@ public struct ComplianceView: Codable, Sendable {
             : "NOT every replica verified: " + facts.filter { $0.verified != true }.map { "\($0.origin ?? $0.directory.path) (\($0.verified == nil ? "no key" : "verification failed"))" }.joined(separator: ", ")
 
         // (a) Destruction immediately after the analysis.
-        let unverifiedWipes = report.requests - report.wipesVerified
+        // Wrapping arithmetic: the numbers come from files an attacker may have written (TamperTests).
+        let unverifiedWipes = report.requests &- report.wipesVerified
         let slow = report.lifetimeMaxMicroseconds > LedgerReport.slowLifetimeMicroseconds
         let bound = report.lifetimesExact ? "" : "≤ "
         let destruction = Promise(
@@ -98,10 +99,10 @@ public struct ComplianceView: Codable, Sendable {
                     + (unverifiedWipes > 0 ? "; \(unverifiedWipes) wipe(s) did NOT verify" : ""),
                 "\(report.bytesWiped) bytes in \(report.buffersWiped) buffers wiped: "
                     + report.bytesWipedByClass.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
-                String(format: "plaintext lifetime from decryption to wipe: p50 %@%.1f ms, p99 %@%.1f ms, max %.1f ms", bound, Double(report.lifetimeP50Microseconds) / 1000,
-                       bound, Double(report.lifetimeP99Microseconds) / 1000, Double(report.lifetimeMaxMicroseconds) / 1000)
+                "plaintext lifetime from decryption to wipe: p50 \(bound)\(LedgerReportRenderer.milliseconds(report.lifetimeP50Microseconds)), "
+                    + "p99 \(bound)\(LedgerReportRenderer.milliseconds(report.lifetimeP99Microseconds)), max \(LedgerReportRenderer.milliseconds(report.lifetimeMaxMicroseconds))"
                     + (slow ? " — longer than \(LedgerReport.slowLifetimeMicroseconds / 1_000_000) s" : ""),
-                "\(report.refusedBeforePlaintext.values.reduce(0, +)) requests refused before any plaintext existed (nothing to destroy)",
+                "\(report.refusedBeforePlaintext.values.reduce(0, &+)) requests refused before any plaintext existed (nothing to destroy)",
                 signature,
             ],
             verification: "Each request's record names the buffers wiped and the read-back result; the auditor recomputed every record into its commitment "
@@ -159,7 +160,7 @@ public struct ComplianceView: Codable, Sendable {
             commands: facts.map(verify) + facts.map { "find \(shellQuoted($0.directory.path)) -type f" })
 
         var days: [String: Int] = [:]
-        for period in report.periods { days[String(period.period.prefix(10)), default: 0] += period.requests }
+        for period in report.periods { days[String(period.period.prefix(10)), default: 0] &+= period.requests }
         return ComplianceView(
             promises: [destruction, accessRecords, noRetention],
             requestsPerDay: days.sorted { $0.key < $1.key }.map { Day(date: $0.key, requests: $0.value) },
