@@ -10,6 +10,12 @@ const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content |
 
 $('ledger-key').value = fragment.get('ledger_key') || meta('lethe-ledger-key');
 $('token').value = fragment.get('token') || '';
+// The witness policy, as configured for the deployment: space-separated cosigner vkeys and how many
+// of them must have cosigned every checkpoint (default all). Without it, the ledger key alone.
+const witnessPolicy = {
+  witnesses: (fragment.get('witnesses') || meta('lethe-witnesses')).split(' ').filter(Boolean),
+  quorum: Number(fragment.get('witness_quorum') || meta('lethe-witness-quorum')) || undefined,
+};
 // The fragment is not sent to servers, but should not stay in the history either.
 if (location.hash) history.replaceState(null, '', location.pathname + location.search);
 
@@ -41,7 +47,7 @@ async function analyse() {
   if (!photo) return;
   $('analyse').disabled = true;
   status('Encrypting and analysing…');
-  const client = new LetheWebClient({ serverURL: meta('lethe-server') || location.origin, token: $('token').value, ledgerKey: $('ledger-key').value });
+  const client = new LetheWebClient({ serverURL: meta('lethe-server') || location.origin, token: $('token').value, ledgerKey: $('ledger-key').value, witnessPolicy });
   try {
     const { response, receipt } = await client.analyze(photo, parameters());
     status('Proving the deletion…');

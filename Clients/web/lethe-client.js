@@ -34,6 +34,9 @@ const CHECKS = {
   checkpoint_origin_mismatch: 'the pinned ledger key (lethe-ledger-key): the checkpoint is of another log',
   checkpoint_timeout: 'the worker\'s checkpoint period and its /ledger routes: no checkpoint covered the receipt in time',
   inclusion_proof_invalid: 'the worker\'s log: the published entry or its proof does not match the receipt',
+  key_config_unlogged: 'the worker\'s key log (/ledger/ohttp-keys) and any relay: this key is not proven to be in the public log, so it may single this device out',
+  witness_key_invalid: 'the page\'s witness keys (lethe-witnesses): each should be a witness\'s vkey, name+keyid+base64',
+  witness_quorum_missing: 'the worker\'s witnesses: fewer of the page\'s witnesses cosigned the checkpoint than its quorum',
   request_too_large: 'the photo\'s size',
   unknown_key_id: 'the pinned key configuration: the worker rotated its keys, fetch /.well-known/ohttp-gateway again',
   decryption_failed: 'the key configuration: it is not this worker\'s key (a wrong pin, or a relay that alters requests)',
@@ -550,6 +553,58 @@ export async function openReceiptHeader(header, context) {
   return new TextDecoder().decode(plaintext);
 }
 
+// ---- logged key configurations (docs/ledger.md §17) and witnesses (§16) ------------------------------
+
+/** The RFC 9458 §3 bytes of a parsed key configuration: key_id, kem_id, public key, suites. */
+export function encodeKeyConfig(config) {
+  const suites = concat(...config.suites.map((suite) => concat(uint16(suite.kdfID), uint16(suite.aeadID))));
+  return concat(new Uint8Array([config.keyID]), uint16(config.kemID), config.publicKey, uint16(suites.length), suites);
+}
+
+/** Parses a C2SP tlog-cosignature vkey `name+hexid+base64(0x04 || key)` and checks its id; code `witness_key_invalid`. */
+export async function parseCosignerKey(text) {
+  const trimmed = text.trim();
+  const first = trimmed.indexOf('+');
+  const second = first < 0 ? -1 : trimmed.indexOf('+', first + 1);
+  const invalid = new LetheWebError('witness_key_invalid', 'a witness key is not an Ed25519 cosigner vkey (name+keyid+base64(0x04||key))');
+  if (second < 0 || first === 0) throw invalid;
+  const [name, keyID, material] = [trimmed.slice(0, first), trimmed.slice(first + 1, second), fromBase64(trimmed.slice(second + 1))];
+  if (!material || material.length !== 33 || material[0] !== 0x04) throw invalid;
+  const publicKey = material.subarray(1);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', concat(encoder.encode(name), new Uint8Array([0x0a, 0x04]), publicKey)));
+  if (toHex(digest.subarray(0, 4)) !== keyID) throw invalid;
+  return { name, keyID, key: await crypto.subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']) };
+}
+
+/**
+ * The witnesses of `policy` ({ witnesses: [vkey…], quorum }) whose cosignature/v1 of the checkpoint
+ * `note` verifies (C2SP tlog-cosignature: Ed25519 over `cosignature/v1\ntime T\n` || body, the
+ * signature blob being key id (4) || T (8, big-endian) || signature (64)); fewer than the quorum
+ * (default: all) is `witness_quorum_missing`, as LetheClient's WitnessPolicy.
+ */
+export async function checkWitnessPolicy(note, policy) {
+  const witnesses = await Promise.all(policy.witnesses.map(parseCosignerKey));
+  const quorum = policy.quorum ?? witnesses.length;
+  const split = note.lastIndexOf('\n\n');
+  const body = note.slice(0, split + 1);
+  const cosigners = [];
+  for (const witness of witnesses) {
+    for (const line of note.slice(split + 2, -1).split('\n')) {
+      const fields = line.split(' ');
+      const blob = fields.length === 3 && fields[0] === '\u2014' && fields[1] === witness.name ? fromBase64(fields[2]) : null;
+      if (!blob || blob.length !== 4 + 8 + 64 || toHex(blob.subarray(0, 4)) !== witness.keyID) continue;
+      const time = new DataView(blob.buffer, blob.byteOffset + 4, 8).getBigUint64(0);
+      if (time > 2n ** 63n - 1n) continue;
+      const message = encoder.encode(`cosignature/v1\ntime ${time}\n${body}`);
+      if (await crypto.subtle.verify({ name: 'Ed25519' }, witness.key, blob.subarray(12), message)) { cosigners.push(witness.name); break; }
+    }
+  }
+  if (cosigners.length < quorum) {
+    throw new LetheWebError('witness_quorum_missing', `${cosigners.length} of the ${quorum} required witness cosignatures (of ${witnesses.length} witnesses) verify`);
+  }
+  return cosigners;
+}
+
 // ---- the client ------------------------------------------------------------------------------
 
 /** RFC 9110 §5.6.7 IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. */
@@ -579,11 +634,14 @@ export class LetheWebClient {
    * @param {string} options.ledgerKey the worker's C2SP verifier key, pinned (never fetched).
    * @param {Uint8Array} [options.keyConfig] a pinned key configuration instead of key discovery.
    * @param {number} [options.timeoutMilliseconds] bound of each exchange (default one minute).
+   * @param {{witnesses: string[], quorum?: number}} [options.witnessPolicy] witnesses' vkeys and how many of them
+   *   (default all) must have cosigned every checkpoint the page relies on.
    */
-  constructor({ serverURL = globalThis.location?.origin, token, ledgerKey, keyConfig = null, timeoutMilliseconds = 60000 }) {
+  constructor({ serverURL = globalThis.location?.origin, token, ledgerKey, keyConfig = null, timeoutMilliseconds = 60000, witnessPolicy = null }) {
     this.serverURL = new URL(serverURL);
     this.token = token;
     this.ledgerKey = ledgerKey;
+    this.witnessPolicy = witnessPolicy?.witnesses?.length ? witnessPolicy : null;
     this.pinnedKeyConfig = keyConfig;
     /** How long each exchange with the worker may take before it fails with `worker_timeout`. */
     this.timeoutMilliseconds = timeoutMilliseconds;
@@ -591,6 +649,8 @@ export class LetheWebClient {
     this.responseHook = null;
     /** Test hook: called with the opened receipt note before its signature is checked. */
     this.receiptHook = null;
+    /** Test hook: called with the key discovery body (RFC 9540 list); may return another (a worker that targets this device). */
+    this.keyDiscoveryHook = null;
   }
 
   url(path) { return new URL(path, this.serverURL); }
@@ -622,7 +682,7 @@ export class LetheWebClient {
     const response = await this.fetchOrFail(this.url('/.well-known/ohttp-gateway'), { headers: { accept: 'application/ohttp-keys' } });
     const body = await this.bodyOf(response);
     if (response.status !== 200) throw refusal(response, body, 'key discovery');
-    const configs = parseKeyConfigs(body);
+    const configs = parseKeyConfigs(this.keyDiscoveryHook?.(body) ?? body);
     const config = configs.find((c) => c.kemID === KEM_X25519);
     if (!config) throw new LetheWebError('no_usable_key', 'the worker publishes no X25519 key');
     return config;
@@ -635,6 +695,8 @@ export class LetheWebClient {
   async analyze(photo, parameters) {
     const verifier = await parseVerifierKey(this.ledgerKey);
     const config = await this.keyConfig();
+    // Never encrypt to a key configuration that is not in the public log (key targeting, RFC 9458 §7).
+    await this.proveKeyConfig(config, verifier);
     const query = new URLSearchParams(Object.entries(parameters).filter(([, v]) => v !== undefined && v !== null && v !== ''));
     let date = new Date();
     for (let attempt = 0; ; attempt += 1) {
@@ -685,6 +747,38 @@ export class LetheWebClient {
       error.receipt = receipt;
       throw error;
     }
+  }
+
+  /**
+   * Proves that `config` is logged before the page encrypts to it, as LetheClient.proveKeyConfig
+   * (docs/ledger.md §17): reads `/ledger/ohttp-keys`, opens its checkpoint with the pinned ledger
+   * key, requires the witness policy's quorum, finds the `ohttp_key` entry holding exactly the
+   * config's bytes at its own index and checks its RFC 9162 inclusion proof against the
+   * checkpoint's root. Codes `key_config_unlogged`, signature and `witness_quorum_missing` codes.
+   */
+  async proveKeyConfig(config, verifier) {
+    const unlogged = (why) => new LetheWebError('key_config_unlogged', why);
+    const response = await this.fetchOrFail(this.url('/ledger/ohttp-keys'), { cache: 'no-store' });
+    const body = await this.bodyOf(response);
+    if (response.status !== 200) throw unlogged(`the worker serves no proof for its key configurations (HTTP ${response.status})`);
+    let document = null;
+    try { document = JSON.parse(decoder.decode(body)); } catch { /* not the documented JSON */ }
+    if (typeof document?.checkpoint !== 'string' || !Array.isArray(document?.keys)) throw unlogged('the key log document is not of its documented form');
+    const checkpoint = parseCheckpoint(await openSignedNote(document.checkpoint, verifier), verifier);
+    const cosigners = this.witnessPolicy ? await checkWitnessPolicy(document.checkpoint, this.witnessPolicy) : [];
+    const encoded = toBase64(encodeKeyConfig(config));
+    const logged = document.keys.find((item) => {
+      let entry = null;
+      try { entry = typeof item?.entry === 'string' ? JSON.parse(item.entry) : null; } catch { return false; }
+      return entry?.type === 'ohttp_key' && canonicalJSON(entry) === item.entry && entry.config === encoded && entry.sequence === item.index;
+    });
+    if (!logged) throw unlogged(`key configuration ${config.keyID} is not among the worker's logged key configurations`);
+    const proof = Array.isArray(logged.proof) ? logged.proof.map(fromBase64) : null;
+    const leafHash = new Uint8Array(await crypto.subtle.digest('SHA-256', concat(new Uint8Array([0x00]), encoder.encode(logged.entry))));
+    const proven = proof && proof.every((hash) => hash && hash.length === 32)
+      && await verifyInclusion(logged.index, checkpoint.size, leafHash, proof, checkpoint.rootHash);
+    if (!proven) throw unlogged(`the entry of key configuration ${config.keyID} is not proven to be in checkpoint ${checkpoint.size}`);
+    return { index: logged.index, checkpoint, cosigners };
   }
 
   /** One OHTTP round trip: encapsulate, POST, check the receipt, open the answer. */

@@ -5,7 +5,7 @@
 // results are written as JSON into #results, for `chromium --dump-dom`.
 import {
   LetheWebError, ResponseContext, concat, decodeResponse, encapsulateRequest, encodeRequest, fromHex, parseKeyConfig,
-  parseKeyConfigs, toHex, x25519KeyPair, LetheWebClient, imfFixdate,
+  parseKeyConfigs, toHex, x25519KeyPair, LetheWebClient, imfFixdate, parseVerifierKey, checkWitnessPolicy, encodeKeyConfig,
 } from './lethe-client.js';
 import { chacha20Poly1305Open, poly1305 } from './chacha20poly1305.js';
 import { errorLine, measuresOf, renderResult } from './view.js';
@@ -78,6 +78,14 @@ async function vectors() {
   results.chacha20_poly1305 = plaintext !== null && new TextDecoder().decode(plaintext).startsWith('Ladies and Gentlemen of the class of \'99');
   sealed[3] ^= 0x01;
   results.chacha20_poly1305_tampered = chacha20Poly1305Open(key, nonce, sealed, aad) === null;
+
+  // A checkpoint cosigned by Lethe's witness code (Swift): the page's tlog-cosignature check.
+  if (query.has('cosigned_note')) {
+    const policy = { witnesses: [query.get('witness_key')] };
+    results.cosigners = await checkWitnessPolicy(query.get('cosigned_note'), policy);
+    results.cosignature_tampered = await codeOf(checkWitnessPolicy(query.get('cosigned_note').replace(/^(\d+)$/m, (size) => `${Number(size) + 1}`), policy));
+    results.cosignature_other_witness = await codeOf(checkWitnessPolicy(query.get('cosigned_note'), { witnesses: [query.get('other_witness_key')] }));
+  }
 }
 
 function client(options = {}) {
@@ -88,6 +96,11 @@ async function endToEnd() {
   const photoResponse = await fetch(query.get('photo'));
   const photo = { bytes: new Uint8Array(await photoResponse.arrayBuffer()), type: photoResponse.headers.get('content-type') };
   const parameters = Object.fromEntries(['kind', 'simulate', 'strength', 'max_dimension'].filter((k) => query.has(k)).map((k) => [k, query.get(k)]));
+
+  // The worker's key configuration is in its log: proven under the pinned ledger key.
+  const logged = await client().proveKeyConfig(await client().keyConfig(), await parseVerifierKey(query.get('ledger_key')));
+  results.logged_key_index = logged.index;
+  results.logged_key_checkpoint_size = logged.checkpoint.size;
 
   const { response, receipt } = await client().analyze(photo, parameters);
   results.measures = measuresOf(response);
@@ -114,11 +127,18 @@ async function endToEnd() {
   results.request_id_is_the_pages = /^[0-9a-f]{32}$/.test(response.request_id);
   // A receipt checked against another log's key: not signed by the pinned key.
   if (query.has('other_ledger_key')) results.other_ledger_key = await codeOf(client({ ledgerKey: query.get('other_ledger_key') }).analyze(photo, parameters));
-  // A key configuration that is not the worker's (right form, other key): the worker cannot decrypt.
+  // A key configuration that is not in the log (right form, a key for this device alone), pinned
+  // out of band or served by key discovery: the page refuses to encrypt to it.
   const stranger = await x25519KeyPair();
-  const wrongConfig = concat(new Uint8Array([1, 0x00, 0x20]), stranger.publicKey, new Uint8Array([0, 4, 0, 1, 0, 1]));
-  results.wrong_key_config = await shownCodeOf('wrong_key_config', client({ keyConfig: wrongConfig }).analyze(photo, parameters));
-  results.malformed_key_config = await shownCodeOf('malformed_key_config', client({ keyConfig: wrongConfig.subarray(0, 20) }).analyze(photo, parameters));
+  const targetedConfig = concat(new Uint8Array([1, 0x00, 0x20]), stranger.publicKey, new Uint8Array([0, 4, 0, 1, 0, 1]));
+  results.unlogged_key_config = await shownCodeOf('unlogged_key_config', client({ keyConfig: targetedConfig }).analyze(photo, parameters));
+  const targeting = client();
+  targeting.keyDiscoveryHook = () => concat(new Uint8Array([0, targetedConfig.length]), targetedConfig);
+  results.targeted_key_config = await codeOf(targeting.analyze(photo, parameters));
+  results.targeted_key_config_is_served = toHex(encodeKeyConfig(await targeting.keyConfig())) === toHex(targetedConfig);
+  // A witness policy the worker's checkpoints do not meet: nothing is encrypted.
+  if (query.has('witness_key')) results.witness_policy_unmet = await codeOf(client({ witnessPolicy: { witnesses: [query.get('witness_key')] } }).analyze(photo, parameters));
+  results.malformed_key_config = await shownCodeOf('malformed_key_config', client({ keyConfig: targetedConfig.subarray(0, 20) }).analyze(photo, parameters));
   // A photo of 1 GiB: more than a Binary HTTP length this client encodes, refused before anything
   // is encrypted or sent (the array's pages are never written, so it costs no memory).
   const huge = { bytes: new Uint8Array(2 ** 30), type: 'image/jpeg' };

@@ -76,20 +76,32 @@ struct Audit: AsyncParsableCommand {
         var since: String?
         @Option(help: "Only periods starting before this RFC 3339 time.")
         var until: String?
-        @Option(help: "html, md or json.")
+        @Option(help: "A witness's cosigner vkey; repeat for several. Each replica's latest checkpoint must carry --quorum of their cosignatures, and the compliance view counts the checkpoints each cosigned.")
+        var witness: [String] = []
+        @Option(help: "With --witness: how many of them must have cosigned. Default all.")
+        var quorum: Int?
+        @Option(help: "html, md, json, or pdf (the HTML printed by headless Chromium; needs --out).")
         var format: String = "md"
         @Option(help: "Write to this file instead of standard output.")
         var out: String?
+        @Option(help: "With --format pdf: the Chromium executable (a name in PATH or a path).")
+        var chromium: String = "chromium"
 
         func run() async throws {
-            guard let format = LedgerReportRenderer.Format(rawValue: format) else { throw ValidationError("--format must be html, md or json") }
+            let pdf = format == "pdf"
+            guard let format = pdf ? .html : LedgerReportRenderer.Format(rawValue: format) else { throw ValidationError("--format must be html, md, json or pdf") }
+            if pdf && out == nil { throw ValidationError("--format pdf needs --out FILE") }
             let verifiers = try key.map { key in
                 do { return try NoteVerifier(verifierKey: key) } catch { throw ValidationError("\(error)") }
             }
+            let policy: WitnessPolicy?
+            do { policy = witness.isEmpty ? nil : try WitnessPolicy(verifierKeys: witness, quorum: quorum) } catch { throw ValidationError("--witness: \(error)") }
             let report = LedgerReport.make(
-                directories: ledgerDirectories.map { URL(fileURLWithPath: $0) }, verifiers: verifiers, since: since, until: until)
+                directories: ledgerDirectories.map { URL(fileURLWithPath: $0) }, verifiers: verifiers, since: since, until: until, witnesses: policy)
             let text = try LedgerReportRenderer.render(report, as: format)
-            if let out {
+            if let out, pdf {
+                try ReportPDF.render(html: text, to: out, chromium: chromium)
+            } else if let out {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: out))
             } else {
                 print(text, terminator: "")

@@ -53,11 +53,13 @@ extension Audit {
                     let base = URL(string: url)!
                     let fetch: @Sendable (String) async throws -> Data = { path in try await Self.get(base, path) }
                     // The log's origin is the checkpoint's first line; its key must be pinned.
-                    let origin = (try? await fetch("ledger/checkpoint")).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first.map(String.init) }
+                    let served = try? await fetch("ledger/checkpoint")
+                    let origin = served.flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first.map(String.init) }
                     guard let verifier = verifiers.first(where: { $0.name == origin }) ?? (verifiers.count == 1 ? verifiers[0] : nil) else {
-                        print("ALERT note_unsigned \(url): no --key is named after the log's origin \(origin ?? "(unreadable)")")
+                        let code = served == nil ? "log_unreachable" : "note_unsigned"
+                        print("ALERT \(code) \(url): " + (served == nil ? "the checkpoint could not be read" : "no --key is named after the log's origin \(origin ?? "")"))
                         raised += 1
-                        alertCounts["note_unsigned", default: 0] += 1
+                        alertCounts[code, default: 0] += 1
                         continue
                     }
                     let monitor = LogMonitor(verifier: verifier, policy: policy, maxAgeSeconds: maxAge.map(Int64.init), fetch: fetch)
@@ -88,12 +90,28 @@ extension Audit {
             return body
         }
 
-        /// Prometheus text format, replaced atomically (temporary file, rename).
-        static func writeMetrics(_ path: String, alerts: [String: Int], sizes: [String: Int]) throws {
+        /// The alert codes always present in the metrics (at 0 until raised), so that a rate or an
+        /// increase over them is defined from the first scrape.
+        static let alertCodes = [
+            "checkpoint_inconsistent", "checkpoint_stale", "entries_missing", "log_unreachable", "sequence_gap", "wipe_unverified",
+            "witness_quorum_missing",
+        ]
+
+        /// A Prometheus label value: backslash, double quote and newline escaped (text format 0.0.4).
+        static func labelValue(_ text: String) -> String {
+            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        }
+
+        /// Prometheus text format (0.0.4), replaced atomically (temporary file, rename), for
+        /// node_exporter's textfile collector (docs/ledger.md §18).
+        static func writeMetrics(_ path: String, alerts: [String: Int], sizes: [String: Int], now: Date = Date()) throws {
+            let counts = alerts.merging(alertCodes.map { ($0, 0) }) { raised, _ in raised }
             var text = "# HELP lethe_monitor_alerts_total Alerts raised by lethe audit monitor since it started, by code.\n# TYPE lethe_monitor_alerts_total counter\n"
-            for (code, count) in alerts.sorted(by: { $0.key < $1.key }) { text += "lethe_monitor_alerts_total{code=\"\(code)\"} \(count)\n" }
+            for (code, count) in counts.sorted(by: { $0.key < $1.key }) { text += "lethe_monitor_alerts_total{code=\"\(labelValue(code))\"} \(count)\n" }
             text += "# HELP lethe_monitor_verified_size Entries of each log verified so far.\n# TYPE lethe_monitor_verified_size gauge\n"
-            for (origin, size) in sizes.sorted(by: { $0.key < $1.key }) { text += "lethe_monitor_verified_size{origin=\"\(origin)\"} \(size)\n" }
+            for (origin, size) in sizes.sorted(by: { $0.key < $1.key }) { text += "lethe_monitor_verified_size{origin=\"\(labelValue(origin))\"} \(size)\n" }
+            text += "# HELP lethe_monitor_last_round_timestamp_seconds When the monitor finished its last round (POSIX seconds): alert when it stops advancing.\n"
+            text += "# TYPE lethe_monitor_last_round_timestamp_seconds gauge\nlethe_monitor_last_round_timestamp_seconds \(Int64(now.timeIntervalSince1970))\n"
             let temporary = path + ".tmp"
             try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
             guard rename(temporary, path) == 0 else { throw ValidationError("--metrics: cannot write \(path)") }

@@ -183,6 +183,12 @@ extension LedgerEndToEndTests {
                     let text = String(decoding: note, as: UTF8.self)
                     #expect(try SignedNote.parse(text).signatures.map(\.name) == [verifier.name, "witness.test/a", "witness.test/b"])
                     #expect(try both.check(text) == ["witness.test/a", "witness.test/b"])
+                    // The monitor holds the live log to the same policies.
+                    let fetch = Self.monitor(base, verifier: verifier).fetch
+                    let watched = await LogMonitor(verifier: verifier, policy: both, maxAgeSeconds: nil, fetch: fetch).check(from: nil)
+                    #expect(watched.alerts.isEmpty && watched.entriesVerified > 0, "\(watched.alerts)")
+                    let below = await LogMonitor(verifier: verifier, policy: unmet, maxAgeSeconds: nil, fetch: fetch).check(from: nil)
+                    #expect(below.alerts.map(\.code) == ["witness_quorum_missing"], "\(below.alerts)")
                     // Below quorum: the client refuses the receipt's proof (the receipt is taken under
                     // the met policy: under the unmet one the client would not even encrypt to the
                     // key, whose proof is against the same checkpoints, docs/ledger.md §17).

@@ -88,6 +88,17 @@ struct WebClientBrowserTests {
         throw HarnessError("40 generated keys without a '+' in their base64")
     }
 
+    /// A fresh witness's cosigner vkey (`lethe witness key --generate`), a witness no worker here asks.
+    static func witnessKey(name: String) throws -> String {
+        let file = "/tmp/lethe-witness-\(UUID().uuidString).key"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let run = try Program.runBlocking(ServerProcess.executable.path, ["witness", "key", "--generate", "--key-file", file, "--name", name], errorOutput: .discarded)
+        guard run.status == 0, let key = run.output.split(separator: "\n").first(where: { $0.hasPrefix("\(name)+") }) else {
+            throw HarnessError("lethe witness key --generate failed")
+        }
+        return String(key)
+    }
+
     static func escaped(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
     }
@@ -123,8 +134,9 @@ struct WebClientBrowserTests {
         defer { server.stop() }
         let ledgerKey = try Self.ledgerKey(server)
         let otherKey = try Self.otherLogKeyWithPlus()
+        let witnessKey = try Self.witnessKey(name: "witness.test/absent")
         let query = "suite=e2e&token=\(Self.escaped(server.token))&ledger_key=\(Self.escaped(ledgerKey))"
-            + "&other_ledger_key=\(Self.escaped(otherKey))&photo=astronaut.png&kind=face"
+            + "&other_ledger_key=\(Self.escaped(otherKey))&witness_key=\(Self.escaped(witnessKey))&photo=astronaut.png&kind=face"
             + "&simulate=\(Self.concerns.joined(separator: ","))&strength=0.5&max_dimension=512"
         let url = "\(server.baseURL)/web/test.html?\(query)"
         let dom = try Self.chromium(["--dump-dom"], url)
@@ -135,7 +147,8 @@ struct WebClientBrowserTests {
         #expect(results["truncated_response"] as? String == "malformed_response")
         // Each failure is shown in the page as one line: code, what happened, what to check.
         for (name, start, advice) in [
-            ("wrong_key_config", "decryption_failed (HTTP 400): ", "; check the key configuration: it is not this worker's key"),
+            ("unlogged_key_config", "key_config_unlogged: key configuration 1 is not among the ",
+             "; check the worker's key log (/ledger/ohttp-keys) and any relay"),
             ("truncated_response", "malformed_response: ", "; check any proxy or relay between the device and the worker"),
             ("tampered_receipt", "note_signature_invalid: ", "; check the worker and any relay: a signature does not verify"),
             ("request_too_large", "request_too_large: the request is larger than 1 GiB", "; check the photo's size"),
@@ -149,7 +162,15 @@ struct WebClientBrowserTests {
         #expect(results["tampered_response"] as? String == "response_decryption_failed")
         #expect(results["tampered_receipt"] as? String == "note_signature_invalid")
         #expect(results["other_ledger_key"] as? String == "note_unsigned")
-        #expect(results["wrong_key_config"] as? String == "decryption_failed")
+        // Key targeting (docs/ledger.md §17): the worker's own key is proven in its log; a key that
+        // is not logged, pinned out of band or served by key discovery, is refused before any
+        // encryption, as is a checkpoint without the page's witness quorum.
+        let loggedIndex = try #require(results["logged_key_index"] as? Int)
+        #expect(try #require(results["logged_key_checkpoint_size"] as? Int) > loggedIndex)
+        #expect(results["unlogged_key_config"] as? String == "key_config_unlogged")
+        #expect(results["targeted_key_config"] as? String == "key_config_unlogged")
+        #expect(results["targeted_key_config_is_served"] as? Bool == true)
+        #expect(results["witness_policy_unmet"] as? String == "witness_quorum_missing")
         #expect(results["malformed_key_config"] as? String == "malformed_key_config")
         // A 1 GiB photo is refused on the page (`request_too_large`, the README's client table):
         // the worker never sees it, and answers the Swift client below.

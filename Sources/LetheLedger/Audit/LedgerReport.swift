@@ -97,10 +97,13 @@ public struct LedgerReport: Codable, Sendable {
     public var anomalies: [String]
     /// The key log of every replica (docs/ledger.md §17), in log order per replica.
     public var keys: [LoggedKey]
+    /// The evidence mapped to the privacy-policy promises (docs/ledger.md §19).
+    public var compliance: ComplianceView?
 
     enum CodingKeys: String, CodingKey {
         case since, until, replicas, requests, histogram, periods, anomalies
         case keys = "key_log"
+        case compliance
         case generatedAt = "generated_at"
         case byOutcome = "by_outcome"
         case byErrorCode = "by_error_code"
@@ -123,27 +126,43 @@ public struct LedgerReport: Codable, Sendable {
     ///   - directories: one ledger directory per replica.
     ///   - verifiers: verifier keys; each directory is verified with the key whose name is its origin.
     ///   - since, until: RFC 3339 bounds on the period start (inclusive, exclusive); prefixes such as `2026-11-01` work.
-    public static func make(directories: [URL], verifiers: [NoteVerifier], since: String?, until: String?, now: Date = Date()) -> LedgerReport {
+    ///   - witnesses: the witness policy; each replica's latest checkpoint must meet it, and its
+    ///     witnesses' cosignatures are verified for the compliance view's coverage.
+    public static func make(
+        directories: [URL], verifiers: [NoteVerifier], since: String?, until: String?, witnesses: WitnessPolicy? = nil, now: Date = Date()
+    ) -> LedgerReport {
         var totals = Totals()
         var replicas: [Replica] = []
         var anomalies: [String] = []
+        var facts: [ComplianceView.DirectoryFacts] = []
         for directory in directories {
             let origin = Self.origin(of: directory)
             let verifier = verifiers.first { $0.name == origin } ?? (verifiers.count == 1 && directories.count == 1 ? verifiers.first : nil)
             let before = totals.requests
-            let audit = LedgerAuditor.verify(directory, verifier: verifier) { item in
+            var oldestPeriod: String?
+            var audit = LedgerAuditor.verify(directory, verifier: verifier) { item in
+                if oldestPeriod == nil { oldestPeriod = item.period }
                 totals.add(item, origin: origin, since: since, until: until)
             }
+            if let witnesses { LedgerAuditor.checkWitnesses(&audit, directory: directory, policy: witnesses) }
             let label = origin ?? directory.path
             let findings = audit.failures.map { "FAIL \($0)" } + audit.warnings.map { "warning \($0)" }
             anomalies += audit.failures.map { "\(label): verification failed: \($0)" }
             anomalies += audit.warnings.filter { ["torn_tail", "torn_batch", "unpublished_records"].contains($0.code) }.map { "\(label): \($0.message)" }
+            let verified = verifier == nil ? nil : audit.passed
             replicas.append(Replica(
-                directory: directory.path, origin: origin, entries: totals.requests - before, verified: verifier == nil ? nil : audit.passed,
+                directory: directory.path, origin: origin, entries: totals.requests - before, verified: verified,
                 recordsChecked: audit.recordsPresent && audit.passed, findings: findings))
             if verifier == nil { anomalies.append("\(label): not verified (no verifier key for origin \(origin ?? "unknown"))") }
+            // The log's integrity (signatures, tree, consistency, witnesses): a wipe that did not
+            // verify is the destruction promise's finding, not a forged record.
+            let intact = verifier == nil ? nil : audit.failures.allSatisfy { $0.code == "wipe_unverified" }
+            facts.append(ComplianceView.facts(
+                of: directory, origin: origin, verifier: verifier, verified: intact, oldestPeriod: oldestPeriod, policy: witnesses))
         }
-        return totals.report(replicas: replicas, anomalies: anomalies, since: since, until: until, now: now)
+        var report = totals.report(replicas: replicas, anomalies: anomalies, since: since, until: until, now: now)
+        report.compliance = ComplianceView.make(report: report, facts: facts, policy: witnesses, now: now)
+        return report
     }
 
     /// The origin of a ledger directory, from its newest checkpoint's first line or its key file's name.

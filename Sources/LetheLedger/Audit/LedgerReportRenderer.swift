@@ -42,6 +42,7 @@ public enum LedgerReportRenderer {
         var lines = [
             "# Lethe deletion report", "",
             "Generated \(report.generatedAt); period \(period(report)).", "",
+        ] + complianceMarkdown(report) + [
             "## Replicas", "", "| origin | directory | entries in period | verified |", "| --- | --- | --- | --- |",
         ]
         lines += report.replicas.map {
@@ -91,23 +92,36 @@ public enum LedgerReportRenderer {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    /// A bar chart of the lifetime histogram as inline SVG.
-    static func histogramSVG(_ report: LedgerReport) -> String {
+    /// A bar chart as inline SVG (no script): one bar per item, its value above it, its label
+    /// below, a tooltip title; bars scaled to `maximum` (default the largest value).
+    static func barChartSVG(_ ariaLabel: String, axis: String, bars: [(label: String, value: Int, shown: String)], maximum: Int? = nil) -> String {
         let barWidth = 44, gap = 8, height = 160, top = 20, bottom = 40
-        let maximum = max(1, report.histogram.map(\.count).max() ?? 1)
-        let width = report.histogram.count * (barWidth + gap) + gap
-        var svg = #"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Histogram of plaintext lifetimes" width="\#(width)" height="\#(height + top + bottom)" font-family="sans-serif" font-size="10">"#
-        for (index, bucket) in report.histogram.enumerated() {
-            let barHeight = bucket.count == 0 ? 0 : max(1, bucket.count * height / maximum)
+        let scale = max(1, maximum ?? bars.map(\.value).max() ?? 1)
+        let width = max(1, bars.count) * (barWidth + gap) + gap
+        var svg = #"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="\#(escape(ariaLabel))" width="\#(width)" height="\#(height + top + bottom)" font-family="sans-serif" font-size="10">"#
+        for (index, bar) in bars.enumerated() {
+            let barHeight = bar.value <= 0 ? 0 : max(1, min(bar.value, scale) * height / scale)
             let x = gap + index * (barWidth + gap)
             let y = top + height - barHeight
-            svg += #"<rect x="\#(x)" y="\#(y)" width="\#(barWidth)" height="\#(barHeight)" fill="steelblue"><title>\#(escape(bucketLabel(report, index))): \#(bucket.count)</title></rect>"#
-            svg += #"<text x="\#(x + barWidth / 2)" y="\#(y - 4)" text-anchor="middle">\#(bucket.count)</text>"#
-            svg += #"<text x="\#(x + barWidth / 2)" y="\#(top + height + 14)" text-anchor="middle">\#(escape(bucketLabel(report, index).replacingOccurrences(of: " ms", with: "")))</text>"#
+            svg += #"<rect x="\#(x)" y="\#(y)" width="\#(barWidth)" height="\#(barHeight)" fill="steelblue"><title>\#(escape(bar.label)): \#(escape(bar.shown))</title></rect>"#
+            svg += #"<text x="\#(x + barWidth / 2)" y="\#(y - 4)" text-anchor="middle">\#(escape(bar.shown))</text>"#
+            svg += #"<text x="\#(x + barWidth / 2)" y="\#(top + height + 14)" text-anchor="middle">\#(escape(bar.label))</text>"#
         }
-        svg += #"<text x="\#(width / 2)" y="\#(top + height + 32)" text-anchor="middle">plaintext lifetime (ms)</text></svg>"#
+        svg += #"<text x="\#(width / 2)" y="\#(top + height + 32)" text-anchor="middle">\#(escape(axis))</text></svg>"#
         return svg
     }
+
+    /// The lifetime histogram as a bar chart.
+    static func histogramSVG(_ report: LedgerReport) -> String {
+        barChartSVG("Histogram of plaintext lifetimes", axis: "plaintext lifetime (ms)", bars: report.histogram.indices.map { index in
+            (bucketLabel(report, index).replacingOccurrences(of: " ms", with: ""), report.histogram[index].count, String(report.histogram[index].count))
+        })
+    }
+
+    /// The page's only style (no external resource, nothing to fetch: it prints as it shows).
+    static let style = "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}"
+        + "td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}section.promise{border:1px solid #bbb;border-left:.5em solid #2a7;padding:0 1em;margin:1em 0;break-inside:avoid}"
+        + "section.promise.not-met{border-left-color:#c22}.status{font-weight:bold}pre{white-space:pre-wrap;background:#f4f4f4;padding:.5em}figure{margin:1em 0;break-inside:avoid}"
 
     static func html(_ report: LedgerReport) -> String {
         func table(_ header: [String], _ rows: [[String]]) -> String {
@@ -132,15 +146,16 @@ public enum LedgerReportRenderer {
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Lethe deletion report</title>
-            <style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}</style>
+            <style>\(style)</style>
             </head><body>
             <h1>Lethe deletion report</h1>
             <p>Generated \(escape(report.generatedAt)); period \(escape(period(report))).</p>
+            \(complianceHTML(report))
             <h2>Replicas</h2>\(replicas)
             <h2>Requests</h2>\(outcomes)\(codes)\(refused)
             <h2>Wiping</h2><p>\(report.bytesWiped) plaintext bytes in \(report.buffersWiped) buffers wiped; \(report.wipesVerified) of \(report.requests) wipes verified by read-back.</p>\(classes)
             <h2>Plaintext lifetime</h2><p>p50 \(escape(lifetimeBound(report)))\(milliseconds(report.lifetimeP50Microseconds)), p99 \(escape(lifetimeBound(report)))\(milliseconds(report.lifetimeP99Microseconds)), max \(milliseconds(report.lifetimeMaxMicroseconds)).</p>
-            \(histogramSVG(report))
+            \(report.compliance == nil ? histogramSVG(report) : "")
             \(periods)
             \(keys)
             <h2>Anomalies</h2>\(anomalies)

@@ -149,7 +149,7 @@ public struct LogMonitor: Sendable {
 
     /// The entries of a C2SP tlog-tiles entry bundle (`uint16 big-endian length || bytes`, repeated);
     /// nil when it does not parse.
-    static func entries(of bundle: Data) -> [Data]? {
+    public static func entries(of bundle: Data) -> [Data]? {
         var entries: [Data] = []
         var offset = bundle.startIndex
         while offset < bundle.endIndex {
