@@ -162,7 +162,7 @@ public enum ScalpAnalyzer {
     ) throws(LetheError) -> ScalpMarks {
         // A round trichoscope field: only its pixels weigh in the background, and outside it
         // (and along its edge) the contrast is zero, so the dark border is neither hair nor
-        // darkens the scalp next to it. Without a dark corner the field is the whole image.
+        // darkens the scalp next to it. Unless all four corners are dark the field is the whole image.
         // Hair pixels (far below the field's median) do not weigh in the background either.
         let fieldPixels = try TrichoscopeField.mark(
             work, borderMaximumLStar: Float(scalp.fieldBorderMaximumLStar), marginPixels: 2,

@@ -2,8 +2,9 @@ import LetheAPI
 import LetheMemory
 
 /// The round field of a trichoscope: many dermatoscopes image a disc and leave the image's corners
-/// dark. The dark border is every pixel no lighter than a limit that is connected (4-neighbours) to
-/// a dark image corner; the field is the rest. The scalp analysis has no use for the skin-colour
+/// dark. When all four corners are dark, the dark border is every pixel no lighter than a limit
+/// that is connected (4-neighbours) to a corner; the field is the rest (a photo with one dark
+/// corner, such as a portrait's shadow, has no field). The scalp analysis has no use for the skin-colour
 /// rule, so the working image's mask holds instead: `fieldBit` for the field without a margin along
 /// the border (where the 3×3 smoothing mixes border into field), so that the marks see only the
 /// field; `WorkingImage.skinBit` (the background's weight) for field pixels that are not much
@@ -12,7 +13,7 @@ enum TrichoscopeField {
     static let fieldBit: UInt8 = 2
 
     /// Marks the field and the background's weights in `work.skin`; returns the field's pixel
-    /// count (margin included: it is imaged scalp). Without a dark corner the whole image is the field.
+    /// count (margin included: it is imaged scalp). Unless all four corners are dark the whole image is the field.
     static func mark(
         _ work: WorkingImage, borderMaximumLStar: Float, marginPixels: Int, backgroundBelowMedianLStar: Float, arena: PlaintextArena
     ) throws(LetheError) -> Int {
@@ -44,14 +45,14 @@ enum TrichoscopeField {
     private static func markField(_ work: WorkingImage, borderMaximumLStar: Float, marginPixels: Int, arena: PlaintextArena) throws(LetheError) -> Int {
         let width = work.width, height = work.height, count = work.pixelCount
         let corners = [0, width - 1, (height - 1) * width, count - 1]
-        let darkCorner = work.planes.withUnsafeBytes { p in
+        let darkCorners = work.planes.withUnsafeBytes { p in
             let lStar = p.bindMemory(to: Float.self)
-            return corners.contains { lStar[$0] <= borderMaximumLStar }
+            return corners.allSatisfy { lStar[$0] <= borderMaximumLStar }
         }
         work.skin.withUnsafeMutableBytes { m in
-            for i in 0..<count { m[i] = darkCorner ? 1 : fieldBit }
+            for i in 0..<count { m[i] = darkCorners ? 1 : fieldBit }
         }
-        guard darkCorner else { return count }
+        guard darkCorners else { return count }
         let queue: SecureBuffer
         do { queue = try arena.allocate(count: count * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
             throw .analysisAllocationFailed(error, "the field queue")
