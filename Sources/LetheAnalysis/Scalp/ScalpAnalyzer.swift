@@ -284,23 +284,11 @@ public enum ScalpAnalyzer {
         source.withUnsafeMutableBytes { s in
             target.withUnsafeMutableBytes { t in
                 queue.withUnsafeMutableBytes { q in
-                    let from = s.bindMemory(to: UInt8.self), to = t.bindMemory(to: UInt8.self), pending = q.bindMemory(to: Int32.self)
-                    for seed in seeds where from[seed] != 0 {
-                        var head = 0, tail = 0
-                        func take(_ i: Int) {
-                            guard from[i] != 0 else { return }
-                            from[i] = 0; to[i] = 1
-                            pending[tail] = Int32(i); tail += 1
-                        }
-                        take(seed)
-                        while head < tail {
-                            let i = Int(pending[head]); head += 1
-                            let x = i % width, y = i / width
-                            if x > 0 { take(i - 1) }
-                            if x < width - 1 { take(i + 1) }
-                            if y > 0 { take(i - width) }
-                            if y < height - 1 { take(i + width) }
-                        }
+                    let from = s.bindMemory(to: UInt8.self), to = t.bindMemory(to: UInt8.self)
+                    FloodFill.fill(from: seeds, width: width, height: height, queue: q.bindMemory(to: Int32.self)) { i in
+                        guard from[i] != 0 else { return false }
+                        from[i] = 0; to[i] = 1
+                        return true
                     }
                 }
             }

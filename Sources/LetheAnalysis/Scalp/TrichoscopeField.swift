@@ -77,22 +77,11 @@ enum TrichoscopeField {
         lStar: UnsafeBufferPointer<Float>, mask: UnsafeMutableBufferPointer<UInt8>, queue: UnsafeMutableBufferPointer<Int32>,
         corners: [Int], limit: Float, width: Int, height: Int
     ) -> Int {
-        var head = 0, tail = 0
-        func visit(_ i: Int) {
-            guard mask[i] != 0, lStar[i] <= limit else { return }
+        FloodFill.fill(from: corners, width: width, height: height, queue: queue) { i in
+            guard mask[i] != 0, lStar[i] <= limit else { return false }
             mask[i] = 0
-            queue[tail] = Int32(i); tail += 1
+            return true
         }
-        for corner in corners { visit(corner) }
-        while head < tail {
-            let i = Int(queue[head]); head += 1
-            let x = i % width, y = i / width
-            if x > 0 { visit(i - 1) }
-            if x < width - 1 { visit(i + 1) }
-            if y > 0 { visit(i - width) }
-            if y < height - 1 { visit(i + width) }
-        }
-        return tail
     }
 
     /// Clears field pixels within `margin` (chessboard distance) of the border, row by row: a
