@@ -60,6 +60,9 @@ public struct ScalpAnalysisResult: Sendable, Codable, Equatable {
     public var follicularUnits: FollicularUnits
     /// Flake (dandruff) pixels / all pixels.
     public var flakeAreaFraction: Double
+    /// White and grey hairs (shafts brighter than the scalp), part of `hairCount`; nil in results
+    /// from before they were told from flakes.
+    public var whiteHairCount: Int?
     /// Scalp (not hair, not flake) colour.
     public var redness: SkinAnalysisResult.Redness
     /// Fraction of pixels that are near-white highlights (L* ≥ 95).
@@ -74,7 +77,7 @@ public struct ScalpAnalysisResult: Sendable, Codable, Equatable {
 
     public init(
         hairCount: Int, densityPerSquareCentimetre: Double, meanWidthMicrometres: Double, widthDistribution: WidthDistribution,
-        follicularUnits: FollicularUnits, flakeAreaFraction: Double, redness: SkinAnalysisResult.Redness, specularFraction: Double,
+        follicularUnits: FollicularUnits, flakeAreaFraction: Double, whiteHairCount: Int? = nil, redness: SkinAnalysisResult.Redness, specularFraction: Double,
         fieldOfViewSquareCentimetres: Double, millimetresPerPixel: Double, scaleSource: String, quality: SkinAnalysisResult.Quality, scores: Scores
     ) {
         self.hairCount = hairCount
@@ -83,6 +86,7 @@ public struct ScalpAnalysisResult: Sendable, Codable, Equatable {
         self.widthDistribution = widthDistribution
         self.follicularUnits = follicularUnits
         self.flakeAreaFraction = flakeAreaFraction
+        self.whiteHairCount = whiteHairCount
         self.redness = redness
         self.specularFraction = specularFraction
         self.fieldOfViewSquareCentimetres = fieldOfViewSquareCentimetres
@@ -95,6 +99,7 @@ public struct ScalpAnalysisResult: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case hairCount = "hair_count", densityPerSquareCentimetre = "density_per_cm2", meanWidthMicrometres = "mean_width_um"
         case widthDistribution = "width_distribution", follicularUnits = "follicular_units", flakeAreaFraction = "flake_area_fraction"
+        case whiteHairCount = "white_hair_count"
         case redness, specularFraction = "specular_fraction", fieldOfViewSquareCentimetres = "field_of_view_cm2"
         case millimetresPerPixel = "mm_per_pixel", scaleSource = "scale_source", quality, scores
     }

@@ -52,6 +52,7 @@ public enum SessionCombination {
                 threeOrMoreHairs: results.reduce(0) { $0 + $1.follicularUnits.threeOrMoreHairs },
                 meanHairsPerUnit: units > 0 ? Double(hairs) / Double(units) : 0),
             flakeAreaFraction: flakes,
+            whiteHairCount: results.contains { $0.whiteHairCount == nil } ? nil : results.reduce(0) { $0 + ($1.whiteHairCount ?? 0) },
             redness: .init(meanAStar: aStar, erythemaIndex: results.reduce(0) { $0 + $1.redness.erythemaIndex } / Double(results.count)),
             specularFraction: areaWeighted(\.specularFraction), fieldOfViewSquareCentimetres: area,
             millimetresPerPixel: scales.count == 1 ? first.millimetresPerPixel : 0, scaleSource: first.scaleSource,

@@ -39,7 +39,7 @@ struct ResultTable {
         if let scalp = response.scalp {
             let w = scalp.widthDistribution, units = scalp.follicularUnits
             rows += [
-                ("Hairs", "\(scalp.hairCount) in \(number(scalp.fieldOfViewSquareCentimetres, 3)) cm²  →  \(number(scalp.densityPerSquareCentimetre, 0)) per cm²"),
+                ("Hairs", "\(scalp.hairCount)\(scalp.whiteHairCount.map { " (\($0) white or grey)" } ?? "") in \(number(scalp.fieldOfViewSquareCentimetres, 3)) cm²  →  \(number(scalp.densityPerSquareCentimetre, 0)) per cm²"),
                 ("Hair width", "mean \(number(scalp.meanWidthMicrometres, 0)) µm  thin \(w.thin)  medium \(w.medium)  thick \(w.thick)"),
                 ("Follicular units", "\(units.count): 1 hair \(units.oneHair), 2 hairs \(units.twoHairs), 3+ hairs \(units.threeOrMoreHairs) (mean \(number(units.meanHairsPerUnit, 2)))"),
                 ("Flakes", "\(percent(scalp.flakeAreaFraction)) of the area"),

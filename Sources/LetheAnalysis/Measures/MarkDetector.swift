@@ -11,6 +11,8 @@ struct Mark: Sendable {
     /// Σ |contrast| over the mark's pixels (ΔL*).
     var sumContrast = 0.0
     var minX = Int.max, minY = Int.max, maxX = Int.min, maxY = Int.min
+    /// Index of the pixel the mark was grown from (to find the mark again in the member mask).
+    var firstPixel = 0
     /// Faces: the mark's pixels that lie in no face zone (label 0: an eye, brow, lip or nostril
     /// part, or outside the oval).
     var pixelsOutsideZones = 0
@@ -111,6 +113,7 @@ enum MarkDetector {
                         for y in y0..<y1 {
                             for x in x0..<x1 where member[y * width + x] == 0 && passes(y * width + x) {
                                 var mark = Mark()
+                                mark.firstPixel = y * width + x
                                 if hasChord { mark.chordHistogram = [Int32](repeating: 0, count: Mark.chordBins) }
                                 var head = 0, tail = 0
                                 q[tail] = Int32(y * width + x); tail += 1

@@ -13,26 +13,39 @@ public struct ScalpAnalysisConfiguration: Sendable, Equatable {
     /// A hair is at least this long (millimetres) and this many times as long as it is wide.
     public var hairMinimumLengthMillimetres: Double
     public var hairMinimumAspect: Double
+    /// A bright mark is a white or grey hair (not a flake) when it is this many times as long as
+    /// it is wide (and at least `hairMinimumLengthMillimetres` long); flakes are blobs.
+    public var lightHairMinimumAspect: Double
     /// Flakes smaller than this (mm²) are ignored.
     public var flakeMinimumAreaSquareMillimetres: Double
     /// Radius of the background L* (mm): larger than the largest flake and hair segment.
     public var backgroundRadiusMillimetres: Double
     /// Largest working-image side.
     public var workingLongSidePixels: Int
+    /// Pixels no lighter than this (L*) connected to an image corner are the dark border of a
+    /// round trichoscope field, outside the imaged scalp.
+    public var fieldBorderMaximumLStar: Double
+    /// Pixels darker than the field's median L* by more than this (hair) are left out of the
+    /// background, so that dense dark hair does not pull it down.
+    public var backgroundBelowMedianLStar: Double
 
     public init(
         hairMinimumContrastLStar: Double = 8, flakeMinimumContrastLStar: Double = 8,
-        hairMinimumLengthMillimetres: Double = 0.1, hairMinimumAspect: Double = 2.5,
+        hairMinimumLengthMillimetres: Double = 0.1, hairMinimumAspect: Double = 2.5, lightHairMinimumAspect: Double = 5,
         flakeMinimumAreaSquareMillimetres: Double = 0.0005, backgroundRadiusMillimetres: Double = 0.4,
-        workingLongSidePixels: Int = 1280
+        workingLongSidePixels: Int = 1280, fieldBorderMaximumLStar: Double = 12,
+        backgroundBelowMedianLStar: Double = 10
     ) {
         self.hairMinimumContrastLStar = hairMinimumContrastLStar
         self.flakeMinimumContrastLStar = flakeMinimumContrastLStar
         self.hairMinimumLengthMillimetres = hairMinimumLengthMillimetres
         self.hairMinimumAspect = hairMinimumAspect
+        self.lightHairMinimumAspect = lightHairMinimumAspect
         self.flakeMinimumAreaSquareMillimetres = flakeMinimumAreaSquareMillimetres
         self.backgroundRadiusMillimetres = backgroundRadiusMillimetres
         self.workingLongSidePixels = workingLongSidePixels
+        self.fieldBorderMaximumLStar = fieldBorderMaximumLStar
+        self.backgroundBelowMedianLStar = backgroundBelowMedianLStar
     }
 }
 
@@ -56,34 +69,18 @@ public enum ScalpAnalyzer {
         let mmPerWork = millimetresPerPixel * Double(factor)
         let detected = try detectMarks(work, millimetresPerWorkingPixel: mmPerWork, scalp: scalp, arena: arena)
         defer { detected.release(arena) }
-        let (hairMarks, hairMembers, flakeMarks, flakeMembers) = (detected.hairMarks, detected.hairMembers, detected.flakeMarks, detected.flakeMembers)
+        let (hairMembers, flakeMembers) = (detected.hairMembers, detected.flakeMembers)
 
-        // Hairs: width = 40th percentile of the shortest chords (the shaft: the junction where a
-        // unit's hairs leave together fills the upper tail, the tips the lowest bins; the median
-        // read 8 % wide on the generated set, the 40th percentile 3 %). Length = area / the 25th-percentile chord: the
-        // shafts without the wide junction where a unit's hairs leave together, so that the
-        // hairs of a unit add up (singles are measured the same way, so the bias cancels).
-        let minimumLength = scalp.hairMinimumLengthMillimetres / mmPerWork
-        let hairs = hairMarks.compactMap { mark -> (width: Double, length: Double, single: Bool)? in
-            let width = mark.chordPercentile(0.4) / ShortestChord.angularBias
-            let shaft = mark.chordPercentile(0.25) / ShortestChord.angularBias
-            guard width > 0, shaft > 0 else { return nil }
-            let length = Double(mark.area) / shaft
-            guard length >= minimumLength, length >= scalp.hairMinimumAspect * width else { return nil }
-            // A single straight hair: the moment length of the equivalent bar matches area / width.
-            let single = abs(mark.majorLength - Double(mark.area) / width) <= 0.15 * Double(mark.area) / width && mark.elongation >= scalp.hairMinimumAspect
-            return (width, length, single)
-        }
-        let singles = hairs.filter(\.single).map(\.length).sorted()
-        let all = hairs.map(\.length).sorted()
+        let singles = detected.units.filter(\.single).map(\.lengthPixels).sorted()
+        let all = detected.units.map(\.lengthPixels).sorted()
         let referenceLength = (singles.isEmpty ? all : singles).median ?? 1
-
-        var hairCount = 0, thin = 0, medium = 0, thick = 0, one = 0, two = 0, threePlus = 0
+        var hairCount = 0, lightHairs = 0, thin = 0, medium = 0, thick = 0, one = 0, two = 0, threePlus = 0
         var widthSum = 0.0
-        for hair in hairs {
-            let k = max(1, Int((hair.length / referenceLength).rounded()))
+        for unit in detected.units {
+            let k = max(1, Int((unit.lengthPixels / referenceLength).rounded()))
             hairCount += k
-            let micrometres = hair.width * mmPerWork * 1000
+            if unit.light { lightHairs += k }
+            let micrometres = unit.widthPixels * mmPerWork * 1000
             widthSum += micrometres * Double(k)
             if micrometres < 60 { thin += k } else if micrometres <= 80 { medium += k } else { thick += k }
             switch k {
@@ -93,41 +90,65 @@ public enum ScalpAnalyzer {
             }
         }
 
-        let flakePixels = flakeMarks.reduce(0) { $0 + $1.area }
         let scalpColour = work.planes.withUnsafeBytes { p in
             hairMembers.withUnsafeBytes { h in
                 flakeMembers.withUnsafeBytes { f in
-                    scalpStatistics(planes: p.bindMemory(to: Float.self), hair: h.bindMemory(to: UInt8.self), flake: f.bindMemory(to: UInt8.self), count: work.pixelCount)
+                    work.skin.withUnsafeBytes { m in
+                        scalpStatistics(
+                            planes: p.bindMemory(to: Float.self), hair: h.bindMemory(to: UInt8.self), flake: f.bindMemory(to: UInt8.self),
+                            field: m.bindMemory(to: UInt8.self), count: work.pixelCount)
+                    }
                 }
             }
         }
 
-        let areaSquareCentimetres = Double(image.width * image.height) * millimetresPerPixel * millimetresPerPixel / 100
+        // Imaged scalp: the whole photo, or the round field's share of it.
+        let fieldShare = Double(detected.fieldPixelCount) / Double(work.pixelCount)
+        let areaSquareCentimetres = Double(image.width * image.height) * millimetresPerPixel * millimetresPerPixel / 100 * fieldShare
         let density = Double(hairCount) / areaSquareCentimetres
         let meanWidth = hairCount > 0 ? widthSum / Double(hairCount) : 0
-        let flakeFraction = Double(flakePixels) / Double(work.pixelCount)
-        let units = hairs.count
+        let flakeFraction = Double(detected.flakePixelCount) / Double(detected.fieldPixelCount)
+        let units = detected.units.count
         let scores = scalpScores(density: density, meanWidth: meanWidth, flakes: flakeFraction, aStar: scalpColour.meanA)
         return ScalpAnalysisResult(
             hairCount: hairCount, densityPerSquareCentimetre: density, meanWidthMicrometres: meanWidth,
             widthDistribution: .init(thin: thin, medium: medium, thick: thick),
             follicularUnits: .init(count: units, oneHair: one, twoHairs: two, threeOrMoreHairs: threePlus,
                                    meanHairsPerUnit: units > 0 ? Double(hairCount) / Double(units) : 0),
-            flakeAreaFraction: flakeFraction,
+            flakeAreaFraction: flakeFraction, whiteHairCount: lightHairs,
             redness: .init(meanAStar: scalpColour.meanA, erythemaIndex: scalpColour.meanErythema),
             specularFraction: scalpColour.specularFraction, fieldOfViewSquareCentimetres: areaSquareCentimetres,
             millimetresPerPixel: millimetresPerPixel, scaleSource: scaleSource, quality: gate.quality, scores: scores)
     }
 
+    /// A hair-shaped mark: one follicular unit of one or more hairs (working pixels).
+    struct UnitMark {
+        /// Shaft width: the 40th percentile of the shortest chords (the shaft, without the wider
+        /// junction where a unit's hairs leave together in the upper tail or the tips in the
+        /// lowest bins; the median read 8 % wide on the tuning set, the 40th percentile 3 %).
+        let widthPixels: Double
+        /// Area / the 25th-percentile chord: the shafts without the junction, so that the hairs
+        /// of a unit add up (singles are measured the same way, so the bias cancels).
+        let lengthPixels: Double
+        /// A single straight hair: the moment length of the equivalent bar matches area / width.
+        let single: Bool
+        /// Brighter than the scalp: white or grey hair.
+        let light: Bool
+    }
+
     /// Hair and flake marks of a scalp working image, shared by the measures and the simulations.
     struct ScalpMarks {
         let contrast: LocalContrast
-        let hairMarks: [Mark]
-        /// 1 for every pixel dark enough to be hair (`.intermediate`).
+        /// Dark and bright hair-shaped marks.
+        let units: [UnitMark]
+        /// 1 for every pixel of hair, dark or light (`.intermediate`).
         let hairMembers: SecureBuffer
-        let flakeMarks: [Mark]
-        /// 1 for every pixel bright enough to be a flake (`.intermediate`).
+        /// 1 for every flake pixel: bright, of no light hair, at half the flakes' maximum (`.intermediate`).
         let flakeMembers: SecureBuffer
+        /// Flake pixels (of marks of at least the minimum flake area).
+        let flakePixelCount: Int
+        /// Pixels of imaged scalp: the whole image, or the round field inside a dark border.
+        let fieldPixelCount: Int
 
         func release(_ arena: PlaintextArena) {
             arena.release(flakeMembers)
@@ -139,10 +160,27 @@ public enum ScalpAnalyzer {
     static func detectMarks(
         _ work: WorkingImage, millimetresPerWorkingPixel mmPerWork: Double, scalp: ScalpAnalysisConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> ScalpMarks {
+        // A round trichoscope field: only its pixels weigh in the background, and outside it
+        // (and along its edge) the contrast is zero, so the dark border is neither hair nor
+        // darkens the scalp next to it. Unless all four corners are dark the field is the whole image.
+        // Hair pixels (far below the field's median) do not weigh in the background either.
+        let fieldPixels = try TrichoscopeField.mark(
+            work, borderMaximumLStar: Float(scalp.fieldBorderMaximumLStar), marginPixels: 2,
+            backgroundBelowMedianLStar: Float(scalp.backgroundBelowMedianLStar), arena: arena)
         let radius = min(max(4, Int((scalp.backgroundRadiusMillimetres / mmPerWork).rounded())), max(2, min(work.width, work.height) / 2))
         let contrast = try LocalContrast.compute(
             work, radius: radius, excludeAbove: Float(min(scalp.hairMinimumContrastLStar, scalp.flakeMinimumContrastLStar)) * 0.6,
-            useSkinMask: false, arena: arena)
+            useSkinMask: true, arena: arena)
+        if fieldPixels < work.pixelCount {
+            work.skin.withUnsafeBytes { m in
+                contrast.background.withUnsafeBytes { b in
+                    contrast.smoothed.withUnsafeMutableBytes { s in
+                        let field = m.bindMemory(to: UInt8.self), background = b.bindMemory(to: Float.self), smoothed = s.bindMemory(to: Float.self)
+                        for i in 0..<work.pixelCount where field[i] & TrichoscopeField.fieldBit == 0 { smoothed[i] = background[i] }
+                    }
+                }
+            }
+        }
         var keep: [SecureBuffer] = []
         func releaseAll() { for buffer in keep { arena.release(buffer) }; contrast.release(arena) }
 
@@ -154,34 +192,107 @@ public enum ScalpAnalyzer {
             }
         }
         let hairThreshold = max(Float(scalp.hairMinimumContrastLStar), darkP90 / 2)
-        let flakeThreshold = max(Float(scalp.flakeMinimumContrastLStar), brightP90 / 2)
+        // Bright marks are found at the floor, so that grey hairs (a third of a white hair's
+        // contrast) are whole; a flake's area is its pixels at half maximum.
+        let brightThreshold = Float(scalp.flakeMinimumContrastLStar)
+        let flakeHalfMaximum = max(brightThreshold, brightP90 / 2)
 
-        // Shortest chords of hair pixels into the contrast's structure plane.
+        // Shortest chords of dark and bright pixels into the contrast's structure plane.
         contrast.smoothed.withUnsafeBytes { s in
             contrast.background.withUnsafeBytes { b in
                 contrast.structure.withUnsafeMutableBytes { c in
                     ShortestChord.compute(
-                        smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), sign: -1,
-                        threshold: hairThreshold, chord: c.bindMemory(to: Float.self), width: work.width, height: work.height)
+                        smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), darkThreshold: hairThreshold,
+                        brightThreshold: brightThreshold, chord: c.bindMemory(to: Float.self), width: work.width, height: work.height)
                 }
             }
         }
         let everything = PixelRect(width: work.width, height: work.height)
-        let hairMarks: [Mark], hairMembers: SecureBuffer, flakeMarks: [Mark], flakeMembers: SecureBuffer
+        let darkMarks: [Mark], hairMembers: SecureBuffer, brightMarks: [Mark], flakeMembers: SecureBuffer
         do {
-            (hairMarks, hairMembers) = try MarkDetector.detect(
+            (darkMarks, hairMembers) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: hairThreshold, within: everything, skin: nil,
                 minimumArea: 6, chord: contrast.structure, arena: arena)
             keep.append(hairMembers)
             let minimumFlakeArea = max(3, Int(scalp.flakeMinimumAreaSquareMillimetres / (mmPerWork * mmPerWork)))
-            (flakeMarks, flakeMembers) = try MarkDetector.detect(
-                contrast: contrast, polarity: .bright, threshold: flakeThreshold, within: everything, skin: nil,
-                minimumArea: minimumFlakeArea, arena: arena)
+            (brightMarks, flakeMembers) = try MarkDetector.detect(
+                contrast: contrast, polarity: .bright, threshold: brightThreshold, within: everything, skin: nil,
+                minimumArea: minimumFlakeArea, chord: contrast.structure, arena: arena)
+            keep.append(flakeMembers)
         } catch {
             releaseAll()
             throw error
         }
-        return ScalpMarks(contrast: contrast, hairMarks: hairMarks, hairMembers: hairMembers, flakeMarks: flakeMarks, flakeMembers: flakeMembers)
+
+        // Hairs are long and narrow, dark or (white, grey) bright; bright blobs are flakes. A dark
+        // mark must also average 1.25× the threshold (hysteresis in the spirit of Canny 1986):
+        // the pieces a hair barely above the threshold breaks into under noise are not hairs.
+        let minimumLength = scalp.hairMinimumLengthMillimetres / mmPerWork
+        func unit(_ mark: Mark, light: Bool) -> UnitMark? {
+            if !light, mark.meanContrast < 1.25 * Double(hairThreshold) { return nil }
+            let width = mark.chordPercentile(0.4) / ShortestChord.angularBias
+            let shaft = mark.chordPercentile(0.25) / ShortestChord.angularBias
+            guard width > 0, shaft > 0 else { return nil }
+            let length = Double(mark.area) / shaft
+            let aspect = light ? scalp.lightHairMinimumAspect : scalp.hairMinimumAspect
+            guard length >= minimumLength, length >= aspect * width else { return nil }
+            let single = abs(mark.majorLength - Double(mark.area) / width) <= 0.15 * Double(mark.area) / width && mark.elongation >= scalp.hairMinimumAspect
+            return UnitMark(widthPixels: width, lengthPixels: length, single: single, light: light)
+        }
+        var units = darkMarks.compactMap { unit($0, light: false) }
+        var lightHairSeeds: [Int] = []
+        for mark in brightMarks {
+            if let light = unit(mark, light: true) {
+                units.append(light)
+                lightHairSeeds.append(mark.firstPixel)
+            }
+        }
+        do {
+            try moveMarks(at: lightHairSeeds, from: flakeMembers, to: hairMembers, width: work.width, height: work.height, arena: arena)
+        } catch {
+            releaseAll()
+            throw error
+        }
+        // Flake area: the flakes' pixels at half maximum (the mask keeps only those).
+        var flakePixels = 0
+        contrast.smoothed.withUnsafeBytes { sBytes in
+            contrast.background.withUnsafeBytes { bBytes in
+                flakeMembers.withUnsafeMutableBytes { mBytes in
+                    let smoothed = sBytes.bindMemory(to: Float.self), background = bBytes.bindMemory(to: Float.self)
+                    let members = mBytes.bindMemory(to: UInt8.self)
+                    for i in 0..<work.pixelCount where members[i] != 0 {
+                        if smoothed[i] - background[i] >= flakeHalfMaximum { flakePixels += 1 } else { members[i] = 0 }
+                    }
+                }
+            }
+        }
+        return ScalpMarks(
+            contrast: contrast, units: units, hairMembers: hairMembers, flakeMembers: flakeMembers, flakePixelCount: flakePixels,
+            fieldPixelCount: fieldPixels)
+    }
+
+    /// Moves the marks grown from `seeds` (4-connected 1s of `source`) into `target`.
+    private static func moveMarks(
+        at seeds: [Int], from source: SecureBuffer, to target: SecureBuffer, width: Int, height: Int, arena: PlaintextArena
+    ) throws(LetheError) {
+        guard !seeds.isEmpty else { return }
+        let queue: SecureBuffer
+        do { queue = try arena.allocate(count: width * height * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
+            throw .analysisAllocationFailed(error, "the mark queue")
+        }
+        defer { arena.release(queue) }
+        source.withUnsafeMutableBytes { s in
+            target.withUnsafeMutableBytes { t in
+                queue.withUnsafeMutableBytes { q in
+                    let from = s.bindMemory(to: UInt8.self), to = t.bindMemory(to: UInt8.self)
+                    FloodFill.fill(from: seeds, width: width, height: height, queue: q.bindMemory(to: Int32.self)) { i in
+                        guard from[i] != 0 else { return false }
+                        from[i] = 0; to[i] = 1
+                        return true
+                    }
+                }
+            }
+        }
     }
 
     /// Scores (higher = healthier), linear between the two anchors and clamped:
@@ -218,16 +329,18 @@ public enum ScalpAnalyzer {
     }
 
     private static func scalpStatistics(
-        planes: UnsafeBufferPointer<Float>, hair: UnsafeBufferPointer<UInt8>, flake: UnsafeBufferPointer<UInt8>, count: Int
+        planes: UnsafeBufferPointer<Float>, hair: UnsafeBufferPointer<UInt8>, flake: UnsafeBufferPointer<UInt8>,
+        field: UnsafeBufferPointer<UInt8>, count: Int
     ) -> (meanA: Double, meanErythema: Double, specularFraction: Double) {
-        var sumA = 0.0, sumEI = 0.0, n = 0, specular = 0
-        for i in 0..<count {
+        var sumA = 0.0, sumEI = 0.0, n = 0, specular = 0, fieldPixels = 0
+        for i in 0..<count where field[i] & TrichoscopeField.fieldBit != 0 {
+            fieldPixels += 1
             if planes[i] >= 95 { specular += 1 }
             guard hair[i] == 0, flake[i] == 0 else { continue }
             sumA += Double(planes[count + i]); sumEI += Double(planes[3 * count + i]); n += 1
         }
         let divisor = Double(max(1, n))
-        return (sumA / divisor, sumEI / divisor, Double(specular) / Double(max(1, count)))
+        return (sumA / divisor, sumEI / divisor, Double(specular) / Double(max(1, fieldPixels)))
     }
 }
 

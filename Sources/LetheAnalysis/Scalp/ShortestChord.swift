@@ -5,14 +5,20 @@
 enum ShortestChord {
     static let angularBias = 1.026
 
-    /// Writes the shortest chord (in pixels) of each pixel with `sign·(smoothed − background) ≥
-    /// threshold` into `chord`; other pixels get 0.
+    /// Writes the shortest chord (in pixels) of each dark pixel (`background − smoothed ≥
+    /// darkThreshold`) and each bright pixel (`smoothed − background ≥ brightThreshold`) into
+    /// `chord`, runs staying within one polarity (dark hairs, white hairs and flakes are measured
+    /// alike); other pixels get 0.
     static func compute(
-        smoothed: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, sign: Float, threshold: Float,
+        smoothed: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, darkThreshold: Float, brightThreshold: Float,
         chord: UnsafeMutableBufferPointer<Float>, width: Int, height: Int
     ) {
         let count = width * height
-        for i in 0..<count { chord[i] = sign * (smoothed[i] - background[i]) >= threshold ? .greatestFiniteMagnitude : 0 }
+        @inline(__always) func polarity(_ i: Int) -> Int {
+            let c = smoothed[i] - background[i]
+            return -c >= darkThreshold ? -1 : (c >= brightThreshold ? 1 : 0)
+        }
+        for i in 0..<count { chord[i] = polarity(i) != 0 ? .greatestFiniteMagnitude : 0 }
         let directions: [(dx: Int, dy: Int, step: Float)] = [(1, 0, 1), (0, 1, 1), (1, 1, 1.414_213_6), (1, -1, 1.414_213_6)]
         for direction in directions {
             // Start every line at a pixel whose predecessor along the direction is outside the image.
@@ -21,7 +27,7 @@ enum ShortestChord {
                     let px = startX - direction.dx, py = startY - direction.dy
                     if px >= 0, px < width, py >= 0, py < height { continue }
                     var x = startX, y = startY
-                    var runStart = -1, runLength = 0
+                    var runLength = 0, runPolarity = 0
                     var runX = 0, runY = 0
                     func close() {
                         guard runLength > 0 else { return }
@@ -33,15 +39,15 @@ enum ShortestChord {
                             cx += direction.dx; cy += direction.dy
                         }
                         runLength = 0
-                        runStart = -1
+                        runPolarity = 0
                     }
                     while x >= 0, x < width, y >= 0, y < height {
                         let i = y * width + x
-                        if chord[i] > 0 {
-                            if runStart < 0 { runStart = i; runX = x; runY = y }
+                        let p = chord[i] > 0 ? polarity(i) : 0
+                        if p != runPolarity { close() }
+                        if p != 0 {
+                            if runLength == 0 { runX = x; runY = y; runPolarity = p }
                             runLength += 1
-                        } else {
-                            close()
                         }
                         x += direction.dx; y += direction.dy
                     }

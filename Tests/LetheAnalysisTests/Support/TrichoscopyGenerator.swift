@@ -6,31 +6,72 @@ import LetheTestSupport
 /// Synthetic trichoscopy images with known truth (deterministic from the seed), modelled on a
 /// phototrichogram: clipped hairs as short dark shafts leaving follicular units of 1–3 hairs,
 /// scalp background with noise, white flakes; the scale (mm per pixel) is part of the truth.
+/// `Variation` moves a set towards the analyser's limits; its default draws the tuning images.
 struct TrichoscopyImage {
-    struct Hair { var x0, y0, x1, y1: Double; var widthPixels: Double; var widthMicrometres: Double }
+    struct Hair {
+        var x0, y0, x1, y1: Double; var widthPixels: Double; var widthMicrometres: Double
+        /// Shaft L*: 24 (dark), lower contrast for faint hairs, above the scalp for white and grey hairs.
+        var lStar = 24.0
+        var light = false
+    }
     struct Flake { var x, y, semiMajor, semiMinor, angle: Double }
+
+    /// What a set varies beyond the tuning set. The default changes nothing (same random draws,
+    /// same pixels); extra draws come from a second generator so the others stay put.
+    struct Variation {
+        /// Each hair's contrast below the scalp (ΔL*) drawn from this range instead of hair L* 24.
+        var faintContrast: ClosedRange<Double>?
+        /// Smallest gap between units' shafts (pixels); ≤ 1 lets units touch.
+        var minimumGapPixels = 8.0
+        /// Share of units placed beside an earlier unit's shaft, 0.3–1.2 px from it (touching once smoothed).
+        var touchingShare = 0.0
+        var unitCount: ClosedRange<Int> = 10...24
+        /// Pixel noise: L* ± this.
+        var noise = 1.5
+        /// Share of follicular units whose hairs are white (L* 86–94) or grey (12–20 above the scalp), half each.
+        var lightUnitShare = 0.0
+        /// A round trichoscope field of this radius (share of the shorter side) centred in the
+        /// image; outside it L* 4 (the dark corners). Units lie inside it.
+        var roundFieldRadius: Double?
+    }
 
     let width: Int, height: Int
     let millimetresPerPixel: Double
     var hairs: [Hair] = []
     var unitSizes: [Int] = []
     var flakes: [Flake] = []
+    var fieldRadiusPixels: Double?
+    /// Σ rendered field coverage (pixels; set by `render`): the round field clipped by the image.
+    var fieldPixels: Double
     var scalpL: Double, scalpA: Double, scalpB: Double
     /// Σ rendered flake coverage / pixels (set by `render`).
     var flakeAreaFraction = 0.0
 
     var hairCount: Int { hairs.count }
+    var lightHairCount: Int { hairs.filter(\.light).count }
+    /// The imaged scalp (mm²): the round field or the whole image.
+    var fieldSquareMillimetres: Double {
+        fieldPixels * millimetresPerPixel * millimetresPerPixel
+    }
+    var densityPerSquareCentimetre: Double { Double(hairCount) / (fieldSquareMillimetres / 100) }
     var meanWidthMicrometres: Double { hairs.map(\.widthMicrometres).reduce(0, +) / Double(max(1, hairs.count)) }
 
-    init(seed: UInt64, width: Int = 720, height: Int = 540) {
+    let noise: Double
+
+    init(seed: UInt64, width: Int = 720, height: Int = 540, variation: Variation = Variation()) {
         var random = SeededGenerator(seed: seed)
+        var extra = SeededGenerator(seed: seed &+ 0x9E37_79B9)
+        noise = variation.noise
+        fieldRadiusPixels = variation.roundFieldRadius.map { $0 * Double(min(width, height)) }
+        let centreX = Double(width) / 2, centreY = Double(height) / 2
+        fieldPixels = Double(width * height)
         self.width = width
         self.height = height
         millimetresPerPixel = Double.random(in: 0.006...0.008, using: &random)
         scalpL = Double.random(in: 60...72, using: &random)
         scalpA = Double.random(in: 8...16, using: &random)
         scalpB = Double.random(in: 10...18, using: &random)
-        let unitTarget = Int.random(in: 10...24, using: &random)
+        let unitTarget = Int.random(in: variation.unitCount, using: &random)
         let hairLengthMillimetres = Double.random(in: 0.6...0.8, using: &random)
         func distance(_ px: Double, _ py: Double, _ h: Hair) -> Double {
             let dx = h.x1 - h.x0, dy = h.y1 - h.y0
@@ -55,16 +96,42 @@ struct TrichoscopyImage {
             let fy = Double.random(in: 30...(Double(height) - 30), using: &random)
             let direction = Double.random(in: 0..<(2 * .pi), using: &random)
             var unit: [Hair] = []
+            let lightRoll = variation.lightUnitShare > 0 ? Double.random(in: 0..<1, using: &extra) : 1
+            let light = lightRoll < variation.lightUnitShare
+            let white = lightRoll < variation.lightUnitShare / 2
             for index in 0..<k {
                 let angle = direction + (Double(index) - Double(k - 1) / 2) * Double.random(in: 0.35...0.55, using: &random)
                 let length = hairLengthMillimetres * Double.random(in: 0.85...1.15, using: &random) / millimetresPerPixel
                 let micrometres = Double.random(in: 40...110, using: &random)
-                unit.append(Hair(
+                var hair = Hair(
                     x0: fx, y0: fy, x1: fx + cos(angle) * length, y1: fy + sin(angle) * length,
-                    widthPixels: micrometres / 1000 / millimetresPerPixel, widthMicrometres: micrometres))
+                    widthPixels: micrometres / 1000 / millimetresPerPixel, widthMicrometres: micrometres)
+                if let faint = variation.faintContrast { hair.lStar = scalpL - Double.random(in: faint, using: &extra) }
+                if light {
+                    hair.light = true
+                    hair.lStar = white ? Double.random(in: 86...94, using: &extra) : min(94, scalpL + Double.random(in: 12...20, using: &extra))
+                }
+                unit.append(hair)
             }
-            let inside = unit.allSatisfy { $0.x1 > 8 && $0.x1 < Double(width) - 8 && $0.y1 > 8 && $0.y1 < Double(height) - 8 }
-            let apart = unit.allSatisfy { hair in hairs.allSatisfy { segmentGap(hair, $0) > 8 } }
+            if variation.touchingShare > 0, !hairs.isEmpty, Double.random(in: 0..<1, using: &extra) < variation.touchingShare {
+                // Move the follicle beside a random point of an earlier shaft.
+                let neighbour = hairs[Int.random(in: 0..<hairs.count, using: &extra)]
+                let t = Double.random(in: 0.2...0.8, using: &extra), side: Double = Bool.random(using: &extra) ? 1 : -1
+                let dx = neighbour.x1 - neighbour.x0, dy = neighbour.y1 - neighbour.y0, length = hypot(dx, dy)
+                let offset = (neighbour.widthPixels + unit[0].widthPixels) / 2 + Double.random(in: 0.3...1.2, using: &extra)
+                let shiftX = neighbour.x0 + t * dx - dy / length * side * offset - fx, shiftY = neighbour.y0 + t * dy + dx / length * side * offset - fy
+                for index in unit.indices {
+                    unit[index].x0 += shiftX; unit[index].x1 += shiftX; unit[index].y0 += shiftY; unit[index].y1 += shiftY
+                }
+            }
+            let inside = unit.allSatisfy { hair in
+                guard let radius = fieldRadiusPixels else {
+                    return hair.x1 > 8 && hair.x1 < Double(width) - 8 && hair.y1 > 8 && hair.y1 < Double(height) - 8
+                    && hair.x0 > 8 && hair.x0 < Double(width) - 8 && hair.y0 > 8 && hair.y0 < Double(height) - 8
+                }
+                return hypot(hair.x0 - centreX, hair.y0 - centreY) < radius - 12 && hypot(hair.x1 - centreX, hair.y1 - centreY) < radius - 12
+            }
+            let apart = unit.allSatisfy { hair in hairs.allSatisfy { segmentGap(hair, $0) > variation.minimumGapPixels } }
             if inside, apart {
                 hairs += unit
                 unitSizes.append(k)
@@ -77,7 +144,8 @@ struct TrichoscopyImage {
                     semiMajor: Double.random(in: 0.04...0.12, using: &random) / millimetresPerPixel,
                     semiMinor: Double.random(in: 0.03...0.06, using: &random) / millimetresPerPixel,
                     angle: Double.random(in: 0..<(.pi), using: &random))
-                let clear = hairs.allSatisfy { distance(flake.x, flake.y, $0) > flake.semiMajor + $0.widthPixels + 8 }
+                let inField = fieldRadiusPixels.map { hypot(flake.x - centreX, flake.y - centreY) < $0 - flake.semiMajor - 12 } ?? true
+                let clear = inField && hairs.allSatisfy { distance(flake.x, flake.y, $0) > flake.semiMajor + $0.widthPixels + 8 }
                     && flakes.allSatisfy { hypot($0.x - flake.x, $0.y - flake.y) > $0.semiMajor + flake.semiMajor + 8 }
                 if clear { flakes.append(flake); break }
             }
@@ -87,10 +155,11 @@ struct TrichoscopyImage {
     /// Renders into an arena buffer and records the flake coverage truth.
     mutating func render(seed: UInt64, arena: PlaintextArena) throws -> DecodedImage {
         var random = SeededGenerator(seed: seed ^ 0x5A5A)
-        let coverage = try arena.allocate(count: width * height * 2 * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        // Planes: hair coverage, flake coverage, L* of the hair that covers most, 1 where that hair is light.
+        let coverage = try arena.allocate(count: width * height * 4 * MemoryLayout<Float>.stride, bufferClass: .intermediate)
         defer { arena.release(coverage) }
         let buffer = try arena.allocate(count: width * height * 3, bufferClass: .pixels)
-        var flakeSum = 0.0
+        var flakeSum = 0.0, fieldSum = 0.0
         coverage.withUnsafeMutableBytes { raw in
             let planes = raw.bindMemory(to: Float.self)
             let count = width * height
@@ -104,7 +173,11 @@ struct TrichoscopyImage {
                         let px = Double(x) + 0.5, py = Double(y) + 0.5
                         let t = max(0, min(1, ((px - hair.x0) * dx + (py - hair.y0) * dy) / (dx * dx + dy * dy)))
                         let c = Float(discCoverage(distance: hypot(px - hair.x0 - t * dx, py - hair.y0 - t * dy), radius: r))
-                        planes[y * width + x] = max(planes[y * width + x], c)
+                        if c > planes[y * width + x] {
+                            planes[y * width + x] = c
+                            planes[2 * count + y * width + x] = Float(hair.lStar)
+                            planes[3 * count + y * width + x] = hair.light ? 1 : 0
+                        }
                     }
                 }
             }
@@ -128,14 +201,23 @@ struct TrichoscopyImage {
                     flakeSum += flake
                     var l = scalpL, a = scalpA, b = scalpB
                     l += (90 - l) * flake; a += (1 - a) * flake; b += (5 - b) * flake
-                    l += (24 - l) * hair; a += (3 - a) * hair; b += (6 - b) * hair
-                    l += Double.random(in: -1.5...1.5, using: &random)
+                    let light = planes[3 * count + i] > 0
+                    l += (Double(planes[2 * count + i]) - l) * hair
+                    a += ((light ? 1 : 3) - a) * hair; b += ((light ? 4 : 6) - b) * hair
+                    if let radius = fieldRadiusPixels {
+                        let x = Double(i % width) + 0.5, y = Double(i / width) + 0.5
+                        let inside = discCoverage(distance: hypot(x - Double(width) / 2, y - Double(height) / 2) - radius, radius: 0)
+                        l = 4 + (l - 4) * inside; a *= inside; b *= inside
+                        fieldSum += inside
+                    }
+                    l += Double.random(in: -noise...noise, using: &random)
                     let (r, g, bl) = LabToSRGB.convert(l: l, a: a, b: b)
                     bytes[i * 3] = r; bytes[i * 3 + 1] = g; bytes[i * 3 + 2] = bl
                 }
             }
         }
-        flakeAreaFraction = flakeSum / Double(width * height)
+        if fieldRadiusPixels != nil { fieldPixels = fieldSum }
+        flakeAreaFraction = flakeSum / fieldPixels
         return DecodedImage(width: width, height: height, format: .png, pixels: buffer)
     }
 }

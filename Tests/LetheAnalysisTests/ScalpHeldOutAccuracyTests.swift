@@ -1,0 +1,139 @@
+import Foundation
+import LetheAPI
+import LetheAnalysis
+import LetheImaging
+import LetheMemory
+import Testing
+
+/// Scalp accuracy that is not the code agreeing with itself (issues 16 and 18). The sets
+/// (docs/analysis/scalp.md): the width percentile, the length rule and the light-hair aspect were
+/// chosen on `TrichoscopyImage` seeds 7919·k, k = 1…24 (`GroundTruthAccuracyTests`, kept as a
+/// regression check); this suite uses 104729·k + 2, k = 1…24, drawn after those choices and never
+/// used to change them. Errors are absolute per image (a detector that doubles every count fails),
+/// with bounds close to what was measured (printed; documented in docs/analysis/scalp.md).
+@Suite("Held-out scalp accuracy")
+struct ScalpHeldOutAccuracyTests {
+    static let testSeeds: [UInt64] = (1...24).map { UInt64($0) * 104_729 + 2 }
+    static let quality = SkinAnalysisConfiguration(minLaplacianVariance: 0)
+
+    static func analyse(_ variation: TrichoscopyImage.Variation, seed: UInt64) throws -> (truth: TrichoscopyImage, result: ScalpAnalysisResult) {
+        var truth = TrichoscopyImage(seed: seed, variation: variation)
+        let arena = PlaintextArena()
+        let image = try truth.render(seed: seed, arena: arena)
+        let result = try ScalpAnalyzer.analyze(image, millimetresPerPixel: truth.millimetresPerPixel, configuration: quality, arena: arena)
+        #expect(arena.wipeAll().verified)
+        return (truth, result)
+    }
+
+    /// Per-image errors of one set.
+    struct Errors: CustomStringConvertible {
+        var hairs: [Int] = [], units: [Int] = [], width: [Double] = [], flakes: [Double] = [], whiteHairs: [Int] = [], density: [Double] = []
+
+        mutating func add(_ truth: TrichoscopyImage, _ result: ScalpAnalysisResult) {
+            hairs.append(result.hairCount - truth.hairCount)
+            units.append(result.follicularUnits.count - truth.unitSizes.count)
+            width.append((result.meanWidthMicrometres - truth.meanWidthMicrometres) / truth.meanWidthMicrometres)
+            if truth.flakeAreaFraction > 0 { flakes.append((result.flakeAreaFraction - truth.flakeAreaFraction) / truth.flakeAreaFraction) }
+            whiteHairs.append((result.whiteHairCount ?? -1) - truth.lightHairCount)
+            density.append((result.densityPerSquareCentimetre - truth.densityPerSquareCentimetre) / truth.densityPerSquareCentimetre)
+        }
+
+        static func largest(_ values: [Int]) -> Int { values.map(abs).max() ?? 0 }
+        static func largest(_ values: [Double]) -> Double { values.map(abs).max() ?? 0 }
+        static func percent(_ value: Double) -> String { String(format: "%.1f %%", 100 * value) }
+
+        var description: String {
+            "hairs \(hairs) (max |error| \(Self.largest(hairs))), units \(units), width max \(Self.percent(Self.largest(width))), "
+                + "flakes max \(Self.percent(Self.largest(flakes))), white hairs \(whiteHairs), density max \(Self.percent(Self.largest(density)))"
+        }
+    }
+
+    @Test("held-out images: hairs within 3, units exact, width within 12 %, flakes within 5 %, no white hairs made up")
+    func heldOut() throws {
+        var errors = Errors()
+        for seed in Self.testSeeds {
+            let (truth, result) = try Self.analyse(.init(), seed: seed)
+            errors.add(truth, result)
+        }
+        print("held-out scalp: \(errors)")
+        // Measured: hairs within 3 (mean |error| 1.0), units exact, width 11.0 %, flakes 2.9 %, density 9.5 %.
+        #expect(Errors.largest(errors.hairs) <= 3, "\(errors.hairs)")
+        #expect(abs(errors.hairs.reduce(0, +)) <= 10, "the errors must not all lean one way: \(errors.hairs)")
+        #expect(Errors.largest(errors.units) == 0, "\(errors.units)")
+        #expect(Errors.largest(errors.width) <= 0.12, "\(errors.width)")
+        #expect(Errors.largest(errors.flakes) <= 0.05, "\(errors.flakes)")
+        #expect(errors.whiteHairs.allSatisfy { $0 == 0 }, "\(errors.whiteHairs)")
+    }
+
+    @Test("near the threshold: hairs of 12 ΔL* or more are counted, hairs under 5 ΔL* are not (noise ±3 L*)")
+    func faintHairs() throws {
+        var outsideBracket: [String] = [], clear = 0, measuredTotal = 0
+        for seed in Self.testSeeds {
+            let (truth, result) = try Self.analyse(.init(faintContrast: 3...16, noise: 3), seed: seed)
+            let contrasts = truth.hairs.map { truth.scalpL - $0.lStar }
+            let strong = contrasts.filter { $0 >= 12 }.count, visible = contrasts.filter { $0 >= 5 }.count
+            clear += strong
+            measuredTotal += result.hairCount
+            if result.hairCount < strong || result.hairCount > visible { outsideBracket.append("seed \(seed): \(result.hairCount) not in \(strong)…\(visible)") }
+        }
+        print("faint hairs: \(clear) hairs of ≥ 12 ΔL*, \(measuredTotal) counted; outside bracket: \(outsideBracket)")
+        #expect(clear >= 100, "the set must hold enough clear hairs to mean something: \(clear)")
+        #expect(outsideBracket.isEmpty, "\(outsideBracket)")
+    }
+
+    @Test("touching units: hairs within 3, width within 10 %; units that touch merge (never more units than the truth)")
+    func touchingUnits() throws {
+        var errors = Errors()
+        for seed in Self.testSeeds {
+            let (truth, result) = try Self.analyse(.init(minimumGapPixels: 0.2, touchingShare: 0.5), seed: seed)
+            errors.add(truth, result)
+        }
+        print("touching units: \(errors)")
+        // Measured: hairs within 3, width 9.3 %, flakes 4.4 %, density 12.5 %; 1–8 units fewer per image.
+        #expect(Errors.largest(errors.hairs) <= 3, "\(errors.hairs)")
+        #expect(Errors.largest(errors.width) <= 0.10, "\(errors.width)")
+        #expect(Errors.largest(errors.density) <= 0.13, "\(errors.density)")
+        #expect(errors.units.allSatisfy { $0 <= 0 } && errors.units.contains { $0 < 0 }, "touching units merge: \(errors.units)")
+        #expect(errors.whiteHairs.allSatisfy { $0 == 0 }, "\(errors.whiteHairs)")
+    }
+
+    @Test("white and grey hairs: counted as hairs (within 3) and as white hairs (within 2), not as flake area (within 10 %)")
+    func whiteHairs() throws {
+        var errors = Errors()
+        var lightTotal = 0
+        for seed in Self.testSeeds {
+            let (truth, result) = try Self.analyse(.init(lightUnitShare: 0.4), seed: seed)
+            errors.add(truth, result)
+            lightTotal += truth.lightHairCount
+        }
+        print("white and grey hairs (\(lightTotal) in the set): \(errors)")
+        #expect(lightTotal >= 50, "the set must hold enough white and grey hairs: \(lightTotal)")
+        // Measured: white hairs within 2, hairs within 3, units exact, flakes 9.5 %, width 13.3 %.
+        #expect(Errors.largest(errors.whiteHairs) <= 2, "\(errors.whiteHairs)")
+        #expect(Errors.largest(errors.hairs) <= 3, "\(errors.hairs)")
+        #expect(Errors.largest(errors.units) == 0, "\(errors.units)")
+        #expect(Errors.largest(errors.flakes) <= 0.10, "\(errors.flakes)")
+        #expect(Errors.largest(errors.width) <= 0.14, "\(errors.width)")
+    }
+
+    @Test("round trichoscope field: field area within 1 %, density within 12 %, dark corners are not hairs")
+    func roundField() throws {
+        var errors = Errors()
+        var areaErrors: [Double] = []
+        for (index, seed) in Self.testSeeds.enumerated() {
+            // Inscribed (0.46 of the shorter side) and clipped by the image's long edges (0.6).
+            let (truth, result) = try Self.analyse(.init(roundFieldRadius: index.isMultiple(of: 2) ? 0.46 : 0.6), seed: seed)
+            errors.add(truth, result)
+            areaErrors.append((result.fieldOfViewSquareCentimetres * 100 - truth.fieldSquareMillimetres) / truth.fieldSquareMillimetres)
+        }
+        print("round field: \(errors); field area max error \(Errors.percent(Errors.largest(areaErrors)))")
+        // Measured: field area 0.3 %, density 11.0 % (the whole image would read 0.59–0.8× the truth),
+        // hairs within 2, units exact, flakes 2.9 %, no white hairs.
+        #expect(Errors.largest(areaErrors) <= 0.01, "\(areaErrors)")
+        #expect(Errors.largest(errors.density) <= 0.12, "\(errors.density)")
+        #expect(Errors.largest(errors.hairs) <= 2, "\(errors.hairs)")
+        #expect(Errors.largest(errors.units) == 0, "\(errors.units)")
+        #expect(Errors.largest(errors.flakes) <= 0.05, "\(errors.flakes)")
+        #expect(errors.whiteHairs.allSatisfy { $0 == 0 }, "dark corners or the field's edge read as hairs: \(errors.whiteHairs)")
+    }
+}
