@@ -1,4 +1,5 @@
 import Foundation
+import LetheTransparency
 
 /// The compliance officer's view of a `LedgerReport` (docs/ledger.md §19): the promises that
 /// customers' privacy policies make about face, skin and scalp photos, each with the evidence the
