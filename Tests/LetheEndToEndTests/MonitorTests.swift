@@ -154,12 +154,11 @@ extension LedgerEndToEndTests {
 
     @Test("the monitor alerts a gap in an edited ledger, entries a mirror leaves out, a missing witness quorum and an unreachable log; its metrics pass promtool")
     func monitorAlertsGapQuorumAndUnreachable() async throws {
-        let binary = try #require(LedgerCrashTests.letheBinary, "build the lethe executable first (swift build)")
         let files = try DeviceFiles(origin: "lethe.test/edited")
         defer { files.remove() }
         let metricsPath = files.directory.appendingPathComponent("monitor.prom").path
         @Sendable func monitorCommand(_ base: URL, _ key: String, _ more: [String]) throws -> (Int32, String) {
-            try LedgerCrashTests.lethe(binary, ["audit", "monitor", base.absoluteString, "--key", key, "--once", "--metrics", metricsPath] + more)
+            try LedgerCrashTests.lethe(["audit", "monitor", base.absoluteString, "--key", key, "--once", "--metrics", metricsPath] + more)
         }
         @Sendable func lintMetrics() throws -> String {
             let metrics = try String(contentsOfFile: metricsPath, encoding: .utf8)
