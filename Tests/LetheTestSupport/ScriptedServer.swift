@@ -55,13 +55,17 @@ public final class ScriptedServer: @unchecked Sendable {  // mutable state only 
     }
 
     /// Closes the listener and every connection, and waits for the accept loop to end.
+    ///
+    /// A descriptor is in `connections` exactly while it is open: connections are shut down and
+    /// closed only under `lock`. (Shutting down a snapshot after the lock let a connection's own
+    /// close, and another test's new socket reusing its number, come in between: the other test's
+    /// connection was cut. Every test shares this process's descriptor table.)
     public func stop() {
-        let open: Set<Int32> = lock.withLock {
+        lock.withLock {
             stopped = true
-            return connections
+            for descriptor in connections { shutdown(descriptor, Int32(SHUT_RDWR)) }
         }
         shutdown(listener, Int32(SHUT_RDWR))
-        for descriptor in open { shutdown(descriptor, Int32(SHUT_RDWR)) }
         finished.wait()
         close(listener)
     }
@@ -101,8 +105,10 @@ public final class ScriptedServer: @unchecked Sendable {  // mutable state only 
             finished.enter()
             DispatchQueue.global().async { [self] in
                 serve(connection)
-                lock.withLock { _ = connections.remove(connection) }
-                close(connection)
+                lock.withLock {
+                    connections.remove(connection)
+                    close(connection)
+                }
                 finished.leave()
             }
         }
