@@ -29,22 +29,13 @@ extension WorkingImage {
         skin.withUnsafeMutableBytes { skinBytes in
             queue.withUnsafeMutableBytes { queueBytes in
                 let mask = skinBytes.bindMemory(to: UInt8.self), q = queueBytes.bindMemory(to: Int32.self)
-                var tail = 0
-                func visit(_ i: Int) {
-                    guard mask[i] == 0 else { return }
+                var border: [Int] = []
+                for x in 0..<width { border += [x, (height - 1) * width + x] }
+                for y in 0..<height { border += [y * width, y * width + width - 1] }
+                FloodFill.fill(from: border, width: width, height: height, queue: q) { i in
+                    guard mask[i] == 0 else { return false }
                     mask[i] = outside
-                    q[tail] = Int32(i); tail += 1
-                }
-                for x in 0..<width { visit(x); visit((height - 1) * width + x) }
-                for y in 0..<height { visit(y * width); visit(y * width + width - 1) }
-                var head = 0
-                while head < tail {
-                    let i = Int(q[head]); head += 1
-                    let x = i % width, y = i / width
-                    if x > 0 { visit(i - 1) }
-                    if x < width - 1 { visit(i + 1) }
-                    if y > 0 { visit(i - width) }
-                    if y < height - 1 { visit(i + width) }
+                    return true
                 }
                 for i in 0..<(width * height) {
                     switch mask[i] {

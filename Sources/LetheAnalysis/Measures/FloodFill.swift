@@ -1,5 +1,6 @@
 /// Breadth-first 4-connected flood fill with an explicit queue (no recursion, no per-pixel
-/// allocation), for the trichoscope field's border and for moving marks between masks.
+/// allocation): the skin surface enclosed by skin, the trichoscope field's border, moving marks
+/// between masks.
 enum FloodFill {
     /// Grows regions from `seeds`: `claim(i)` takes pixel i into the region and returns true, or
     /// returns false when i is not part of it (or already taken). Returns how many were claimed.
