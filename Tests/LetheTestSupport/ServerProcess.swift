@@ -77,13 +77,16 @@ public final class ServerProcess: @unchecked Sendable {
         var adminPort: Int?
         var token: String? = knownToken
         var pid: Int32?
-        while Date() < deadline, port == nil || adminPort == nil || token == nil || pid == nil {
+        // The output is read after every wake-up, the last one past the deadline included: a
+        // wake-up that came late (a busy machine) must not fail a worker that has started.
+        while true {
             let output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
             port = Self.capture(#"listening on http://127\.0\.0\.1:(\d+)"#, in: output).flatMap(Int.init)
             adminPort = Self.capture(#"operator endpoints \(metrics, healthz, readyz\) on http://[^:]+:(\d+)"#, in: output).flatMap(Int.init)
             pid = Self.capture(#"\(pid (\d+)\)"#, in: output).flatMap(Int32.init)
             token = token ?? Self.capture(#"--token (\S+)"#, in: output)
-            if !process.isRunning { break }
+            let started = port != nil && adminPort != nil && token != nil && pid != nil
+            if started || !process.isRunning || Date() >= deadline { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         guard let port, let adminPort, let token, let pid else {
