@@ -16,11 +16,11 @@ struct FaceLandmarkerTests {
 
     /// The 1405 outputs (1404 coordinates, then the presence logit) of MediaPipe's TFLite
     /// interpreter for 192×192 RGB8 `pixels`, from `reference_face_landmark.py`.
-    static func reference(_ pixels: [UInt8]) throws -> [Float] {
+    static func reference(_ pixels: [UInt8]) async throws -> [Float] {
         let input = URL(fileURLWithPath: "/tmp/lethe-landmark-\(UUID().uuidString).rgb")
         try Data(pixels).write(to: input)
         defer { try? FileManager.default.removeItem(at: input) }
-        let run = try Program.runBlocking("python3", [referenceScript.path, modelURL.path], input: input, errorOutput: .discarded)
+        let run = try await Program.run("python3", [referenceScript.path, modelURL.path], input: input, errorOutput: .discarded)
         try #require(run.status == 0, "reference_face_landmark.py failed (is mediapipe 0.10.21 installed? scripts/bootstrap)")
         return run.output.split(separator: "\n").compactMap { Float($0) }
     }
@@ -57,7 +57,7 @@ struct FaceLandmarkerTests {
     }
 
     @Test("a deterministic input: every output within 1e-3 of MediaPipe's TFLite interpreter")
-    func matchesReferenceOnSyntheticInput() throws {
+    func matchesReferenceOnSyntheticInput() async throws {
         // A smooth gradient plus a linear-congruential texture: exercises every channel and value range.
         var state: UInt32 = 0x1234_5678
         let pixels = (0..<(192 * 192 * 3)).map { index -> UInt8 in
@@ -68,7 +68,7 @@ struct FaceLandmarkerTests {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let ours = try Self.ours(pixels, landmarker: try Self.landmarker(), arena: arena)
-        let reference = try Self.reference(pixels)
+        let reference = try await Self.reference(pixels)
         try #require(reference.count == 1405 && ours.count == 1405)
         let worst = Self.worstRelativeError(ours, reference)
         print("landmarks: synthetic input, worst relative difference to MediaPipe \(worst)")
@@ -76,13 +76,13 @@ struct FaceLandmarkerTests {
     }
 
     @Test("the portrait's face crop: every output within 1e-3 of MediaPipe's TFLite interpreter")
-    func matchesReferenceOnPortraitCrop() throws {
+    func matchesReferenceOnPortraitCrop() async throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let landmarker = try Self.landmarker()
         let crop = try Self.portraitCrop(landmarker: landmarker, arena: arena).crop
         let ours = try Self.ours(crop, landmarker: landmarker, arena: arena)
-        let reference = try Self.reference(crop)
+        let reference = try await Self.reference(crop)
         try #require(reference.count == 1405 && ours.count == 1405)
         let worst = Self.worstRelativeError(ours, reference)
         print("landmarks: portrait crop, worst relative difference to MediaPipe \(worst), presence logit \(reference[1404])")

@@ -11,17 +11,17 @@ struct DeploymentFilesTests {
         .appendingPathComponent("Config/deploy")
 
     @Test("Prometheus alert rules and scrape config pass promtool")
-    func prometheus() throws {
-        let rules = try Program.runBlocking("promtool", ["check", "rules", Self.deploy.appendingPathComponent("prometheus/alerts.yml").path])
+    func prometheus() async throws {
+        let rules = try await Program.run("promtool", ["check", "rules", Self.deploy.appendingPathComponent("prometheus/alerts.yml").path])
         #expect(rules.status == 0, "\(rules.output)")
         #expect(rules.output.contains("SUCCESS: 8 rules found"))
-        let config = try Program.runBlocking("promtool", ["check", "config", Self.deploy.appendingPathComponent("prometheus/scrape.yml").path])
+        let config = try await Program.run("promtool", ["check", "config", Self.deploy.appendingPathComponent("prometheus/scrape.yml").path])
         #expect(config.status == 0, "\(config.output)")
     }
 
     @Test("Kubernetes manifests validate against the Kubernetes schemas, strictly")
-    func kubernetes() throws {
-        let result = try Program.runBlocking("kubernetes-validate", ["--strict", Self.deploy.appendingPathComponent("kubernetes/lethe.yaml").path])
+    func kubernetes() async throws {
+        let result = try await Program.run("kubernetes-validate", ["--strict", Self.deploy.appendingPathComponent("kubernetes/lethe.yaml").path])
         #expect(result.status == 0, "\(result.output)")
         for kind in ["statefulset/lethe", "poddisruptionbudget/lethe", "horizontalpodautoscaler/lethe", "networkpolicy/lethe"] {
             #expect(result.output.contains("passed for resource \(kind)"), "\(kind) missing from the manifests")
@@ -38,7 +38,7 @@ struct DeploymentFilesTests {
     }
 
     @Test("the systemd unit passes systemd-analyze verify")
-    func systemd() throws {
+    func systemd() async throws {
         // verify needs the ExecStart binary to exist: point it at an existing executable.
         let unit = try String(contentsOf: Self.deploy.appendingPathComponent("systemd/lethe.service"), encoding: .utf8)
             .replacingOccurrences(of: "/usr/local/bin/lethe", with: "/bin/true")
@@ -47,7 +47,7 @@ struct DeploymentFilesTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("lethe.service")
         try unit.write(to: path, atomically: true, encoding: .utf8)
-        let result = try Program.runBlocking("systemd-analyze", ["verify", path.path])
+        let result = try await Program.run("systemd-analyze", ["verify", path.path])
         #expect(result.status == 0, "\(result.output)")
         for setting in ["ProtectSystem=strict", "PrivateTmp=yes", "LimitCORE=0", "MemoryDenyWriteExecute=yes", "NoNewPrivileges=yes"] {
             #expect(unit.contains(setting), "missing: \(setting)")

@@ -3,9 +3,9 @@ import Foundation
 /// A task executor with threads of its own, for the in-process workers of these tests.
 ///
 /// Every test target runs in one process, and Swift concurrency's shared pool has one thread per
-/// core. Tests elsewhere in the process that wait synchronously (for a child process, a memory
-/// scan, a polling loop) occupy those threads; a worker whose request handling shared them would
-/// then answer late or not at all. Workers run under `withTaskExecutorPreference(.shared)`, so
+/// core. The kit's waits no longer hold those threads (`offThePool`, `Task.sleep`), but tests
+/// elsewhere in the process that compute for minutes (analysis accuracy, imaging) still do; a
+/// worker whose request handling shared them would then answer late or not at all. Workers run under `withTaskExecutorPreference(.shared)`, so
 /// their handlers (structured child tasks) run here instead.
 final class DedicatedExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked Sendable: `jobs` is only touched under `condition`.

@@ -17,15 +17,15 @@ struct LedgerCrashTests {
     static let token = "crash-test-token-0123456789abcdef"
 
     /// `lethe serve` on `ledger`, one device in `tokens`, a checkpoint every 8 entries or 0.5 s.
-    static func serve(ledger: URL, tokens: URL) throws -> ServerProcess {
-        try ServerProcess(
+    static func serve(ledger: URL, tokens: URL) async throws -> ServerProcess {
+        try await ServerProcess(
             arguments: ["--tokens-file", tokens.path, "--checkpoint-entries", "8", "--checkpoint-interval", "0.5"],
             knownToken: token, ledgerDirectory: ledger)
     }
 
     /// Runs `lethe` with arguments, returning exit status and output.
-    static func lethe(_ arguments: [String]) throws -> (Int32, String) {
-        let run = try Program.runBlocking(ServerProcess.executable.path, arguments)
+    static func lethe(_ arguments: [String]) async throws -> (Int32, String) {
+        let run = try await Program.run(ServerProcess.executable.path, arguments)
         return (run.status, run.output)
     }
 
@@ -64,10 +64,10 @@ struct LedgerCrashTests {
         try Data("camera-1 \(Self.token)\n".utf8).write(to: tokens)
         defer { try? FileManager.default.removeItem(at: tokens) }
 
-        let first = try Self.serve(ledger: ledger, tokens: tokens)
+        let first = try await Self.serve(ledger: ledger, tokens: tokens)
         defer { first.stop() }
         let url = first.baseURL
-        let (keyStatus, keyOutput) = try Self.lethe(["keys", "ledger", "--ledger-dir", ledger.path])
+        let (keyStatus, keyOutput) = try await Self.lethe(["keys", "ledger", "--ledger-dir", ledger.path])
         #expect(keyStatus == 0)
         let verifier = try NoteVerifier(verifierKey: keyOutput.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(first.log.contains("ledger verifier key \(verifier.verifierKey)"))
@@ -77,7 +77,7 @@ struct LedgerCrashTests {
         let loader = Task { await Self.load(url, verifier: verifier, into: acknowledged, until: 1_000_000) }
         while await acknowledged.receipts.count < 60 { try await Task.sleep(for: .milliseconds(20)) }
         first.signal(SIGKILL)
-        _ = try first.waitForExit()
+        _ = try await first.waitForExit()
         await loader.value
         let before = await acknowledged.receipts
         #expect(before.count >= 60)
@@ -105,7 +105,7 @@ struct LedgerCrashTests {
 
         // Restart: the tail is cut off and reported; records left unpublished are published; new
         // records continue the sequence and the same tree.
-        let second = try Self.serve(ledger: ledger, tokens: tokens)
+        let second = try await Self.serve(ledger: ledger, tokens: tokens)
         defer { second.stop() }
         let (url2, token2) = (second.baseURL, Self.token)
         #expect(second.log.contains("ledger_recovered_bytes=40"), "\(second.log)")
@@ -121,7 +121,7 @@ struct LedgerCrashTests {
         _ = try await client.proveInclusion(of: receipt, verifier: verifier, timeout: .seconds(30))
         _ = try await client.proveInclusion(of: try #require(before.last), verifier: verifier, timeout: .seconds(30))
         second.signal(SIGTERM)
-        #expect(try second.waitForExit() == 0, "\(second.log.suffix(2000))")
+        #expect(try await second.waitForExit() == 0, "\(second.log.suffix(2000))")
 
         // After a graceful stop every record is published and the final checkpoint covers it; the CLI agrees.
         let audit = LedgerAuditor.verify(ledger, verifier: verifier)
@@ -133,7 +133,7 @@ struct LedgerCrashTests {
             if case .wipe(let wipe) = entry { wipe.commitment } else { nil }
         })
         #expect((before + after).allSatisfy { commitments.contains($0.commitment) })
-        let (status, output) = try Self.lethe(["audit", "verify", ledger.path, "--key", verifier.verifierKey])
+        let (status, output) = try await Self.lethe(["audit", "verify", ledger.path, "--key", verifier.verifierKey])
         #expect(status == 0, "\(output)")
         #expect(output.hasPrefix("OK: \(audit.recordCount) records"), "\(output)")
         #expect(output.contains("latest covers \(audit.recordCount) records"), "\(output)")
@@ -143,7 +143,7 @@ struct LedgerCrashTests {
         var lines = try Data(contentsOf: segment).split(separator: 0x0A, omittingEmptySubsequences: false).map { Data($0) }
         lines.swapAt(2, 3)
         try Data(lines.map { $0 }.joined(separator: [0x0A])).write(to: segment)
-        let (badStatus, badOutput) = try Self.lethe(["audit", "verify", ledger.path, "--key", verifier.verifierKey])
+        let (badStatus, badOutput) = try await Self.lethe(["audit", "verify", ledger.path, "--key", verifier.verifierKey])
         #expect(badStatus == 1)
         #expect(badOutput.contains("FAILED: sequence_gap: entry #2 "), "\(badOutput)")
     }

@@ -41,8 +41,8 @@ extension LedgerEndToEndTests {
         defer { files.remove() }
         let statePath = files.directory.appendingPathComponent("monitor-state.json").path
         let metricsPath = files.directory.appendingPathComponent("monitor.prom").path
-        @Sendable func monitorCommand(_ base: URL, _ key: String, _ more: [String] = []) throws -> (Int32, String) {
-            try LedgerCrashTests.lethe(["audit", "monitor", base.absoluteString, "--key", key, "--state", statePath, "--once"] + more)
+        @Sendable func monitorCommand(_ base: URL, _ key: String, _ more: [String] = []) async throws -> (Int32, String) {
+            try await LedgerCrashTests.lethe(["audit", "monitor", base.absoluteString, "--key", key, "--state", statePath, "--once"] + more)
         }
 
         // A clean log: two key entries, one wipe and its summary.
@@ -51,24 +51,24 @@ extension LedgerEndToEndTests {
             let round = await Self.monitor(base, verifier: verifier).check(from: nil)
             #expect(round.alerts.isEmpty, "\(round.alerts)")
             #expect(round.entriesVerified == size && round.keysLogged == 2)
-            let (status, output) = try monitorCommand(base, verifier.verifierKey, ["--metrics", metricsPath])
+            let (status, output) = try await monitorCommand(base, verifier.verifierKey, ["--metrics", metricsPath])
             #expect(status == 0 && output.contains("OK lethe.test/monitored: checkpoint \(size), \(size) new entries verified"), "\(output)")
             #expect(try String(contentsOfFile: metricsPath, encoding: .utf8).contains("lethe_monitor_verified_size{origin=\"lethe.test/monitored\"} \(size)"))
             // Nothing new: still clean.
-            let (again, againOutput) = try monitorCommand(base, verifier.verifierKey, ["--max-age", "3600"])
+            let (again, againOutput) = try await monitorCommand(base, verifier.verifierKey, ["--max-age", "3600"])
             #expect(again == 0, "\(againOutput)")
             // The same checkpoint, first seen two hours ago: stale.
             var state = try MonitorState.load(statePath)
             state.logs[verifier.name]?.seenAt -= 7200
             try state.store(statePath)
-            let (stale, staleOutput) = try monitorCommand(base, verifier.verifierKey, ["--max-age", "3600"])
+            let (stale, staleOutput) = try await monitorCommand(base, verifier.verifierKey, ["--max-age", "3600"])
             #expect(stale == 1 && staleOutput.contains("ALERT checkpoint_stale"), "\(staleOutput)")
         }
 
         // Another ledger directory, the same signing key, another history of the same size: a fork.
         try await run(keyFile: files.keyFile) { base, token, verifier, _ in
             _ = try await Self.analyseAndWait(base, token: token, verifier: verifier, size: 4)
-            let (status, output) = try monitorCommand(base, verifier.verifierKey)
+            let (status, output) = try await monitorCommand(base, verifier.verifierKey)
             #expect(status == 1 && output.contains("ALERT checkpoint_inconsistent"), "\(output)")
             // Control: a monitor without the kept state finds this log clean.
             #expect(await Self.monitor(base, verifier: verifier).check(from: nil).alerts.isEmpty)

@@ -21,11 +21,11 @@ struct OperationsTests {
     }
 
     /// Lints an exposition with Prometheus' own checker (Debian's prometheus package).
-    static func promtoolCheckMetrics(_ exposition: String) throws -> Program.Run {
+    static func promtoolCheckMetrics(_ exposition: String) async throws -> Program.Run {
         let input = URL(fileURLWithPath: "/tmp/lethe-metrics-\(UUID().uuidString).txt")
         try Data(exposition.utf8).write(to: input)
         defer { try? FileManager.default.removeItem(at: input) }
-        return try Program.runBlocking("promtool", ["check", "metrics"], input: input)
+        return try await Program.run("promtool", ["check", "metrics"], input: input)
     }
 
     /// The value of one sample line of the Prometheus exposition, e.g. `lethe_wipes_total`.
@@ -68,7 +68,7 @@ struct OperationsTests {
             #expect(Self.sample(after, "lethe_ledger_entries") == 1)
             #expect(Self.sample(after, "lethe_checkpoint_age_seconds") != nil)
             #expect(Self.sample(after, "lethe_ohttp_keys_published") == 2)
-            let lint = try Self.promtoolCheckMetrics(after)
+            let lint = try await Self.promtoolCheckMetrics(after)
             #expect(lint.status == 0, "promtool check metrics: \(lint.output)")
             // Nothing from the request itself: not its id, not its measures.
             #expect(!after.contains(response.requestID))

@@ -272,11 +272,11 @@ struct TransparencyLedgerTests {
         try await log.publish(closingOpenPeriod: true)
         #expect(keyEntry.count == 1)
         let script = Repository.root.appendingPathComponent("docs/verify_ledger.py").path
-        func run() throws -> (Int32, String) {
-            let run = try Program.runBlocking("python3", [script, ledger.directory.path, verifier.verifierKey])
+        func run() async throws -> (Int32, String) {
+            let run = try await Program.run("python3", [script, ledger.directory.path, verifier.verifierKey])
             return (run.status, run.output)
         }
-        let (status, output) = try run()
+        let (status, output) = try await run()
         #expect(status == 0, "\(output)")
         #expect(output.contains("3 periods, 3 refused before any plaintext, 9 records recomputed, 4 checkpoints verified, 1 key configurations logged"), "\(output)")
 
@@ -285,16 +285,16 @@ struct TransparencyLedgerTests {
         var edited = try JSONDecoder().decode(DeletionRecord.self, from: records[2])
         edited.plaintextLifetimeMicroseconds = 1
         try ledger.writeRecords(records.enumerated().map { $0.offset == 2 ? try edited.canonicalJSON() : $0.element })
-        let (editedStatus, editedOutput) = try run()
+        let (editedStatus, editedOutput) = try await run()
         #expect(editedStatus == 1 && editedOutput.contains("commitments differ from its records"), "\(editedOutput)")
 
         // The public log alone verifies; two commitments swapped do not.
         try FileManager.default.removeItem(at: ledger.layout.segmentsDirectory)
-        #expect(try run().0 == 0)
+        #expect(try await run().0 == 0)
         var lines = try ledger.logLines()
         lines.swapAt(1, 2)
         try ledger.writeLog(lines)
-        let (swappedStatus, swappedOutput) = try run()
+        let (swappedStatus, swappedOutput) = try await run()
         #expect(swappedStatus == 1 && swappedOutput.contains("carries sequence"), "\(swappedOutput)")
     }
 

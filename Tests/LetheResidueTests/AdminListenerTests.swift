@@ -54,7 +54,7 @@ struct AdminListenerTests {
     }
 
     @Test("the container image binds the operator listener to loopback without an admin token, to all interfaces with one")
-    func containerImageBindsLoopbackWithoutToken() throws {
+    func containerImageBindsLoopbackWithoutToken() async throws {
         let image = try Self.dockerfile()
         // Only the settings that choose the operator listener: the image's paths do not exist
         // here, and the harness finds the gateway on loopback.
@@ -63,12 +63,12 @@ struct AdminListenerTests {
         #expect(image.arguments == ["--host", "0.0.0.0"])
         let arguments = Array(image.arguments.drop { $0 == "--host" }.dropFirst())
 
-        let open = try ServerProcess(arguments: arguments, environment: chosen)
+        let open = try await ServerProcess(arguments: arguments, environment: chosen)
         defer { open.stop() }
         let openAddresses = try Self.listeningAddresses(pid: open.pid, port: Self.adminPort(open))
         #expect(openAddresses == ["127.0.0.1"])
 
-        let guarded = try ServerProcess(arguments: arguments, environment: chosen.merging(["LETHE_ADMIN_TOKEN": "operator-secret"]) { $1 })
+        let guarded = try await ServerProcess(arguments: arguments, environment: chosen.merging(["LETHE_ADMIN_TOKEN": "operator-secret"]) { $1 })
         defer { guarded.stop() }
         let guardedAddresses = try Self.listeningAddresses(pid: guarded.pid, port: Self.adminPort(guarded))
         #expect(guardedAddresses == ["0.0.0.0"])
@@ -77,7 +77,7 @@ struct AdminListenerTests {
     @Test("/metrics admits exactly the admin token, with the Bearer scheme in any case; every other credential gets 401")
     func adminToken() async throws {
         let token = "operator-secret-4f1c"
-        let server = try ServerProcess(environment: ["LETHE_ADMIN_TOKEN": token])
+        let server = try await ServerProcess(environment: ["LETHE_ADMIN_TOKEN": token])
         defer { server.stop() }
         let metrics = try #require(URL(string: "http://127.0.0.1:\(try Self.adminPort(server))/metrics"))
         func status(_ authorization: String?) async throws -> Int {

@@ -81,7 +81,7 @@ struct AnalyzeErrorCommandTests {
 
     @Test("a real worker's answer altered on the way: response_decryption_failed, exit 4")
     func tamperedAnswer() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         let run = try await ScriptedServer.with(.relay(port: server.port) { head, response in
             guard head.hasPrefix("POST "), response.starts(with: Data("HTTP/1.1 200".utf8)) else { return response }
@@ -143,9 +143,9 @@ struct AnalyzeErrorCommandTests {
 
     @Test("a receipt altered, dropped or signed by another log than the pinned key's: one line, exit 4")
     func badReceipts() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
-        let ledgerKey = try WebClientBrowserTests.ledgerKey(server)
+        let ledgerKey = try await WebClientBrowserTests.ledgerKey(server)
         // One character of the sealed receipt changed on the way (the relay cannot forge its seal).
         let altered = try await Self.analyzeThroughRelay(server, ledgerKey: ledgerKey) { _, response in
             Self.receiptHeader(of: response) { line in
@@ -161,7 +161,7 @@ struct AnalyzeErrorCommandTests {
         }
         Self.expectLine(dropped, status: 4, code: "receipt_missing", saying: ["Lethe-Receipt header"])
         // The worker's genuine receipt, checked against another log's key.
-        let otherKey = try WebClientBrowserTests.otherLogKeyWithPlus()
+        let otherKey = try await WebClientBrowserTests.otherLogKeyWithPlus()
         let other = try await Self.analyzeThroughRelay(server, ledgerKey: otherKey) { _, response in response }
         Self.expectLine(other, status: 4, code: "note_unsigned", saying: ["--ledger-key"])
     }

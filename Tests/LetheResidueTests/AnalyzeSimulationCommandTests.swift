@@ -9,19 +9,19 @@ import Testing
 @Suite("lethe analyze --simulate --out")
 struct AnalyzeSimulationCommandTests {
     /// Runs `lethe analyze ARGUMENTS` with a ledger of its own; returns exit status, stdout, stderr.
-    static func analyze(_ arguments: [String]) throws -> Program.Run {
+    static func analyze(_ arguments: [String]) async throws -> Program.Run {
         let scratch = URL(fileURLWithPath: "/tmp/lethe-analyze-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        return try Program.runBlocking(
+        return try await Program.run(
             ServerProcess.executable.path, ["analyze"] + arguments + ["--ledger-dir", scratch.appendingPathComponent("ledger").path],
             errorOutput: .separate)
     }
 
     @Test("the portrait's preview, overlay and masks are written as PNG files of the photo's size")
-    func writesImages() throws {
+    func writesImages() async throws {
         let out = URL(fileURLWithPath: "/tmp/lethe-simulate-out-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        let run = try Self.analyze([
+        let run = try await Self.analyze([
             Repository.fixture("astronaut.png").path, "--kind", "face", "--simulate", "spots,redness,wrinkles,evenness",
             "--strength", "0.8", "--strength", "redness=1", "--output-format", "png", "--out", out.path,
         ])
@@ -39,8 +39,8 @@ struct AnalyzeSimulationCommandTests {
     }
 
     @Test("a concern that does not exist is refused with its code and exit status 2")
-    func refusesUnknownConcern() throws {
-        let run = try Self.analyze([Repository.fixture("astronaut.png").path, "--simulate", "teeth"])
+    func refusesUnknownConcern() async throws {
+        let run = try await Self.analyze([Repository.fixture("astronaut.png").path, "--simulate", "teeth"])
         #expect(run.status == 2)
         #expect(run.error.contains("error: unknown_concern (HTTP 400)"), "\(run.error)")
     }

@@ -26,10 +26,10 @@ struct BenchCommandTests {
     }
 
     @Test("embedded: the real worker as a child process; errors counted by code; the child is gone afterwards")
-    func embedded() throws {
+    func embedded() async throws {
         let (good, corrupt, directory) = try Self.photoFiles()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let run = try GracefulShutdownTests.lethe(
+        let run = try await GracefulShutdownTests.lethe(
             ["bench", good.path, corrupt.path, "--requests", "6", "--concurrency", "2", "--warmup", "0", "--json"])
         #expect(run.status == 0, "\(run.output)")
         let report = try Self.report(run.output)
@@ -51,14 +51,14 @@ struct BenchCommandTests {
     }
 
     @Test("against a running worker: metrics sampled from its operator listener")
-    func running() throws {
+    func running() async throws {
         let (good, _, directory) = try Self.photoFiles()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         let stdout = (try? String(contentsOf: server.directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
         let admin = try #require(stdout.split(separator: "\n").first { $0.contains("operator endpoints") }?.split(separator: " ").last.map(String.init))
-        let run = try GracefulShutdownTests.lethe(
+        let run = try await GracefulShutdownTests.lethe(
             ["bench", good.path, "--server", server.baseURL.absoluteString, "--token", server.token, "--admin", admin,
              "--requests", "4", "--concurrency", "2", "--warmup", "1", "--json"])
         #expect(run.status == 0, "\(run.output)")
@@ -68,6 +68,6 @@ struct BenchCommandTests {
         #expect((report["peakServerRSSSource"] as? String ?? "").hasPrefix("lethe_process_resident_memory_bytes"))
         #expect((report["meanWipeMilliseconds"] as? Double ?? 0) > 0)
         // Warm-up plus measured requests all reached the worker and its ledger.
-        try server.waitForLedgerEntries(5)
+        try await server.waitForLedgerEntries(5)
     }
 }

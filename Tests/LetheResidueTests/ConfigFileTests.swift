@@ -43,8 +43,8 @@ struct ConfigFileTests {
     }
 
     /// Runs `lethe` with exactly `environment` plus PATH (no inherited `LETHE_*`).
-    static func lethe(_ arguments: [String], environment: [String: String] = [:]) throws -> Program.Run {
-        try GracefulShutdownTests.lethe(
+    static func lethe(_ arguments: [String], environment: [String: String] = [:]) async throws -> Program.Run {
+        try await GracefulShutdownTests.lethe(
             arguments, environment: environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { $1 })
     }
 
@@ -55,7 +55,7 @@ struct ConfigFileTests {
     }
 
     @Test("every flag of the README's Configuration table is accepted from the file under its documented variable")
-    func everyDocumentedFlag() throws {
+    func everyDocumentedFlag() async throws {
         let rows = try Self.configurationTable()
         #expect(rows.count >= 25, "the Configuration table was not found or lost rows")
         let settable = rows.filter { $0.flag != "config" }
@@ -68,7 +68,7 @@ struct ConfigFileTests {
         }
         let file = try Self.writeConfig(text)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try Self.lethe(["config", "check", "--show-resolved", "--config", file.path])
+        let result = try await Self.lethe(["config", "check", "--show-resolved", "--config", file.path])
         #expect(result.status == 0, "\(result.output)")
         for (index, row) in settable.enumerated() {
             #expect(result.output.contains("line \(index + 2): \(row.flag) → \(row.environment) (from the file)"), "--\(row.flag): \(result.output)")
@@ -77,7 +77,7 @@ struct ConfigFileTests {
         // reads the process environment behind the file's back.
         var environment: [String: String] = [:]
         for row in settable { environment[row.environment] = Self.sampleValue(row) }
-        let fromEnvironment = try Self.lethe(["config", "check", "--show-resolved"], environment: environment)
+        let fromEnvironment = try await Self.lethe(["config", "check", "--show-resolved"], environment: environment)
         #expect(fromEnvironment.status == 0, "\(fromEnvironment.output)")
         let resolved = { (output: String) in output.components(separatedBy: "resolved configuration:").last ?? "" }
         #expect(resolved(result.output) == resolved(fromEnvironment.output))
@@ -85,14 +85,14 @@ struct ConfigFileTests {
     }
 
     @Test("the README's example config file is valid")
-    func readmeExample() throws {
+    func readmeExample() async throws {
         let text = try String(contentsOf: Self.readme, encoding: .utf8)
         let start = try #require(text.range(of: "```ini\n"))
         let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
         let example = String(text[start.upperBound..<end.lowerBound])
         let file = try Self.writeConfig(example)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try Self.lethe(["config", "check", "--config", file.path])
+        let result = try await Self.lethe(["config", "check", "--config", file.path])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("\(file.path): \(example.split(separator: "\n").filter { !$0.hasPrefix("#") }.count) settings"), "\(result.output)")
     }
@@ -108,34 +108,34 @@ struct ConfigFileTests {
     ]
 
     @Test("bad config files stop the worker with file, line and key named", arguments: badFiles)
-    func badFile(name: String, contents: String, message: String) throws {
+    func badFile(name: String, contents: String, message: String) async throws {
         let file = try Self.writeConfig(contents)
         defer { try? FileManager.default.removeItem(at: file) }
-        let check = try Self.lethe(["config", "check", "--config", file.path])
+        let check = try await Self.lethe(["config", "check", "--config", file.path])
         #expect(check.status != 0)
         #expect(check.output.contains("\(file.path) \(message)"), "\(check.output)")
         // `serve` reads the same file the same way, before it listens.
-        let serve = try Self.lethe(["serve", "--port", "0", "--admin-port", "0", "--ledger-dir", "/tmp/lethe-config-never-\(UUID().uuidString)"],
+        let serve = try await Self.lethe(["serve", "--port", "0", "--admin-port", "0", "--ledger-dir", "/tmp/lethe-config-never-\(UUID().uuidString)"],
                                    environment: ["LETHE_CONFIG": file.path])
         #expect(serve.status != 0)
         #expect(serve.output.contains(message), "\(serve.output)")
     }
 
     @Test("precedence: flag > environment > file > default")
-    func precedence() throws {
+    func precedence() async throws {
         // max-concurrent 0 is refused when resolved, so which source won shows in the exit status.
         let zero = try Self.writeConfig("max-concurrent = 0 # refused\n")
         let two = try Self.writeConfig("max-concurrent = \"2\"\n")
         defer { [zero, two].forEach { try? FileManager.default.removeItem(at: $0) } }
-        #expect(try Self.lethe(["config", "check", "--config", two.path]).status == 0)
-        #expect(try Self.lethe(["config", "check", "--config", zero.path]).status != 0, "the file beats the default")
-        #expect(try Self.lethe(["config", "check"], environment: ["LETHE_CONFIG": zero.path]).status != 0, "LETHE_CONFIG names the file")
-        let environmentWins = try Self.lethe(["config", "check", "--config", zero.path], environment: ["LETHE_MAX_CONCURRENT": "2"])
+        #expect(try await Self.lethe(["config", "check", "--config", two.path]).status == 0)
+        #expect(try await Self.lethe(["config", "check", "--config", zero.path]).status != 0, "the file beats the default")
+        #expect(try await Self.lethe(["config", "check"], environment: ["LETHE_CONFIG": zero.path]).status != 0, "LETHE_CONFIG names the file")
+        let environmentWins = try await Self.lethe(["config", "check", "--config", zero.path], environment: ["LETHE_MAX_CONCURRENT": "2"])
         #expect(environmentWins.status == 0, "\(environmentWins.output)")
         #expect(environmentWins.output.contains("max-concurrent → LETHE_MAX_CONCURRENT (overridden by the environment)"))
-        #expect(try Self.lethe(["config", "check", "--config", two.path], environment: ["LETHE_MAX_CONCURRENT": "0"]).status != 0,
+        #expect(try await Self.lethe(["config", "check", "--config", two.path], environment: ["LETHE_MAX_CONCURRENT": "0"]).status != 0,
                 "the environment beats the file")
-        #expect(try Self.lethe(["config", "check", "--config", two.path, "--max-concurrent", "3"], environment: ["LETHE_MAX_CONCURRENT": "0"]).status == 0,
+        #expect(try await Self.lethe(["config", "check", "--config", two.path, "--max-concurrent", "3"], environment: ["LETHE_MAX_CONCURRENT": "0"]).status == 0,
                 "the flag beats the environment")
     }
 }

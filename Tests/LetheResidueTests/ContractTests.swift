@@ -32,12 +32,12 @@ struct ContractTests {
         try #require(version.status == 0, "schemathesis is missing (python3 -m pip install schemathesis, or scripts/bootstrap): \(version.output)")
         // A log that holds entries and checkpoints, so that the ledger routes' 200 answers are
         // checked against their schemas too, not only their refusals.
-        let server = try ServerProcess(arguments: ["--checkpoint-entries", "1"])
+        let server = try await ServerProcess(arguments: ["--checkpoint-entries", "1"])
         defer { server.stop() }
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         _ = try await client.analyze(photo: try MarkerPhoto.make(seed: 1_900, width: 128, height: 128).file)
         _ = try? await client.analyze(photo: Data("not a photo".utf8))
-        try server.waitForLedgerEntries(2)
+        try await server.waitForLedgerEntries(2)
         let deadline = Date().addingTimeInterval(60)
         // Entries 0–1 are the worker's two logged OHTTP key configurations (docs/ledger.md §17),
         // then one wipe entry and one summary per request.
@@ -77,7 +77,7 @@ struct ContractTests {
 
     @Test("an undeclared method on a declared path is 405 method_not_allowed with Allow; an unknown path stays 404")
     func undeclaredMethodIsNotAllowed() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         for (method, target, allow) in Self.undeclaredMethods {
             let answer = try await Self.status(server, method, target)
@@ -92,7 +92,7 @@ struct ContractTests {
 
     @Test("OPTIONS on the gateway lists its methods without --cors-origin; HEAD answers where GET does")
     func optionsAndHead() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         let options = try await Self.status(server, "OPTIONS", "/.well-known/ohttp-gateway")
         #expect(options.status == 204)
@@ -105,7 +105,7 @@ struct ContractTests {
     func webClientNotFoundIsProblem() async throws {
         let web = Repository.root.appendingPathComponent("Clients/web").path
         for arguments in [[], ["--serve-web-client", "true", "--web-client-dir", web]] {
-            let server = try ServerProcess(arguments: arguments)
+            let server = try await ServerProcess(arguments: arguments)
             defer { server.stop() }
             for target in (arguments.isEmpty ? ["/web", "/web/index.html"] : []) + ["/web/no-such-module.js", "/web/%C2%84"] {
                 let answer = try await Self.status(server, "GET", target)

@@ -13,13 +13,13 @@ import Glibc
 struct GracefulShutdownTests {
     /// Runs the worker binary and returns its exit status and output.
     /// - Parameter environment: the whole environment of the process; nil inherits this one's.
-    static func lethe(_ arguments: [String], environment: [String: String]? = nil) throws -> Program.Run {
-        try Program.runBlocking(ServerProcess.executable.path, arguments, environment: environment ?? [:], inheritEnvironment: environment == nil)
+    static func lethe(_ arguments: [String], environment: [String: String]? = nil) async throws -> Program.Run {
+        try await Program.run(ServerProcess.executable.path, arguments, environment: environment ?? [:], inheritEnvironment: environment == nil)
     }
 
     @Test("SIGTERM during load: exit 0, every request answered or refused, a final checkpoint, the ledger verifies")
     func sigtermUnderLoad() async throws {
-        let server = try ServerProcess(arguments: ["--checkpoint-entries", "1000", "--checkpoint-interval", "3600"])
+        let server = try await ServerProcess(arguments: ["--checkpoint-entries", "1000", "--checkpoint-interval", "3600"])
         defer { server.stop() }
         let photo = try MarkerPhoto.make(seed: 900, width: 256, height: 256)
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
@@ -53,7 +53,7 @@ struct GracefulShutdownTests {
             }
             return await group.reduce(into: []) { $0 += $1 }
         }
-        #expect(try server.waitForExit() == 0)
+        #expect(try await server.waitForExit() == 0)
 
         let answered = outcomes.filter { $0 == "ok" }.count
         let unexpected = outcomes.filter { !["ok", "overloaded", "worker_unreachable"].contains($0) }
@@ -66,9 +66,9 @@ struct GracefulShutdownTests {
 
         // The final checkpoint at shutdown covers every entry, although the interval and count
         // settings would not have signed one yet.
-        let key = try Self.lethe(["keys", "ledger", "--ledger-dir", server.ledgerDirectory.path])
+        let key = try await Self.lethe(["keys", "ledger", "--ledger-dir", server.ledgerDirectory.path])
         let verifierKey = try #require(key.output.split(separator: "\n").last.map(String.init))
-        let audit = try Self.lethe(["audit", "verify", server.ledgerDirectory.path, "--key", verifierKey])
+        let audit = try await Self.lethe(["audit", "verify", server.ledgerDirectory.path, "--key", verifierKey])
         #expect(audit.status == 0, "\(audit.output)")
         #expect(audit.output.contains("latest covers \(entries)"), "\(audit.output)")
     }

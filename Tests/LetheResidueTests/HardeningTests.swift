@@ -22,7 +22,7 @@ struct HardeningTests {
         if ProcessInfo.processInfo.environment["G_SLICE"] == nil {
             #expect(lethe_glib_slices_reach_free() == 0, "the probe cannot tell: a slice freed without G_SLICE was zeroed")
         }
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         #expect(server.log.contains("glib_slices=on"), "\(server.log.prefix(2000))")
         let environment = try ProcFile.read("/proc/\(server.pid)/environ").split(separator: "\0")
@@ -31,7 +31,7 @@ struct HardeningTests {
 
     @Test("the program makes the worker non-dumpable with core limit 0, and TMPDIR points nowhere from exec on")
     func processWideMeasures() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         // In the environment the process was executed with (CLetheLaunch re-executes with it), so
         // no library can have read another value first.
@@ -48,12 +48,12 @@ struct HardeningTests {
 
     @Test("--require-hardening true: ready with everything in force, 503 naming heap_scrub when it is off")
     func requireHardening() async throws {
-        let hardened = try ServerProcess(arguments: ["--require-hardening", "true"])
+        let hardened = try await ServerProcess(arguments: ["--require-hardening", "true"])
         defer { hardened.stop() }
         let (status, readiness) = try await hardened.readiness()
         #expect(status == 200 && readiness.ready && readiness.hardening_missing.isEmpty, "\(readiness)")
 
-        let weakened = try ServerProcess(
+        let weakened = try await ServerProcess(
             arguments: ["--require-hardening", "true"], environment: ["LETHE_UNSAFE_DISABLE_HEAP_SCRUB": "1"])
         defer { weakened.stop() }
         let (weakStatus, weakReadiness) = try await weakened.readiness()
@@ -66,13 +66,13 @@ struct HardeningTests {
     /// a photo's buffers cannot be locked and the worker must say so everywhere.
     @Test("mlock refusals are reported in /readyz, the metrics and by --require-hardening (needs root for setpriv)")
     func memoryLockTruth() async throws {
-        let server = try ServerProcess(
+        let server = try await ServerProcess(
             arguments: ["--require-hardening", "true"],
             wrapper: ["setpriv", "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock", "prlimit", "--memlock=65536:65536"])
         defer { server.stop() }
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         _ = try await client.analyze(photo: try MarkerPhoto.make(seed: 1200).file)
-        try server.waitForLedgerEntries(1)
+        try await server.waitForLedgerEntries(1)
         let (status, readiness) = try await server.readiness()
         #expect(status == 503 && readiness.hardening_missing.contains("mlock"), "\(readiness)")
         #expect(readiness.hardening_summary.contains("mlock=OFF"))
@@ -83,8 +83,8 @@ struct HardeningTests {
     }
 
     @Test("Landlock confines TCP and signals where the kernel can, verified by attempts the kernel refuses")
-    func landlockNetworkAndScopes() throws {
-        let server = try ServerProcess()
+    func landlockNetworkAndScopes() async throws {
+        let server = try await ServerProcess()
         defer { server.stop() }
         let line = try #require(server.log.split(separator: "\n").first { $0.contains("hardening ") })
         // This machine's kernel has Landlock ABI 7; where a kernel lacks ABI 4 or 6 the line says

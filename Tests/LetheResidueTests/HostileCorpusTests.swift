@@ -39,20 +39,14 @@ struct HostileCorpusTests {
         let repository = Repository.root
         let corpus = URL(fileURLWithPath: "/tmp/lethe-hostile-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: corpus) }
-        // Python takes a few seconds: wait for it off Swift's cooperative pool, which the other
-        // suites running in parallel need.
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.generateCorpus(repository: repository, into: corpus) })
-            }
-        }
+        try await Self.generateCorpus(repository: repository, into: corpus)
         let manifest = try String(contentsOf: corpus.appendingPathComponent("manifest.tsv"), encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
         #expect(manifest.count >= 200, "the corpus has only \(manifest.count) inputs")
         let documented = try Self.documentedErrorCodes(readme: repository.appendingPathComponent("README.md"))
         #expect(documented.contains("image_corrupt") && documented.contains("image_too_large"), "README error table not found")
 
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         var outcomes: [Outcome] = []
@@ -82,7 +76,7 @@ struct HostileCorpusTests {
         // The largest peak of any process of the worker (the gateway or an engine process).
         let peakResidentBytes = try server.largestPeakResidentBytes()
         // One deletion record per request, refused or not (plus the final good one).
-        try server.waitForLedgerEntries(outcomes.count + 1)
+        try await server.waitForLedgerEntries(outcomes.count + 1)
 
         Self.printSummary(outcomes, peakResidentBytes: peakResidentBytes)
         let undocumented = outcomes.filter { $0.outcome != "ok" && !documented.contains($0.outcome) }
@@ -96,8 +90,8 @@ struct HostileCorpusTests {
     }
 
     /// Runs `scripts/hostile-corpus DIR` (Python with Pillow and numpy, from scripts/bootstrap).
-    static func generateCorpus(repository: URL, into directory: URL) throws {
-        let result = try Program.runBlocking("/usr/bin/env",
+    static func generateCorpus(repository: URL, into directory: URL) async throws {
+        let result = try await Program.run("/usr/bin/env",
             ["python3", repository.appendingPathComponent("scripts/hostile-corpus").path, directory.path])
         guard result.status == 0 else {
             throw HarnessError("scripts/hostile-corpus failed (run scripts/bootstrap for Pillow and numpy): \(result.output.suffix(2000))")

@@ -8,9 +8,9 @@ import Testing
 @Suite("Key file durability", .tags(.needsStrace))
 struct KeyFileDurabilityTests {
     /// The system calls of one `lethe` command that touch files: openat, rename*, fsync.
-    static func trace(_ arguments: [String], in directory: URL) throws -> [String] {
+    static func trace(_ arguments: [String], in directory: URL) async throws -> [String] {
         let log = directory.appendingPathComponent("strace.log")
-        let result = try Program.runBlocking("/usr/bin/strace",
+        let result = try await Program.run("/usr/bin/strace",
             ["-f", "-e", "trace=openat,rename,renameat,renameat2,fsync", "-o", log.path, ServerProcess.executable.path] + arguments)
         #expect(result.status == 0, "lethe \(arguments.joined(separator: " ")): \(result.output.suffix(1000))")
         return try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -30,17 +30,17 @@ struct KeyFileDurabilityTests {
     }
 
     @Test("generate and rotate fsync the key file's folder after renaming the new file into place")
-    func folderIsSyncedAfterRename() throws {
+    func folderIsSyncedAfterRename() async throws {
         guard RequiredTool.installed("/usr/bin/strace") else { return }
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-keyfile-sync-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let keyFile = directory.appendingPathComponent("ohttp-keys.json").path
 
-        let generated = try Self.trace(["keys", "generate", "--out", keyFile], in: directory)
+        let generated = try await Self.trace(["keys", "generate", "--out", keyFile], in: directory)
         #expect(Self.folderSyncedAfterRename(generated, file: keyFile), "generate: \(generated.filter { $0.contains(directory.path) || $0.contains("fsync") })")
 
-        let rotated = try Self.trace(["keys", "rotate", "--key-file", keyFile], in: directory)
+        let rotated = try await Self.trace(["keys", "rotate", "--key-file", keyFile], in: directory)
         #expect(Self.folderSyncedAfterRename(rotated, file: keyFile), "rotate: \(rotated.filter { $0.contains(directory.path) || $0.contains("fsync") })")
         // The rotated file holds the old keys and the new ones.
         let text = try String(contentsOfFile: keyFile, encoding: .utf8)

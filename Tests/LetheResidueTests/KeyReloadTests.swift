@@ -25,13 +25,13 @@ struct KeyReloadTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let keyFile = directory.appendingPathComponent("ohttp-keys.json").path
-        #expect(try GracefulShutdownTests.lethe(["keys", "generate", "--out", keyFile]).status == 0)
+        #expect(try await GracefulShutdownTests.lethe(["keys", "generate", "--out", keyFile]).status == 0)
         // The periodic check would take an hour: only SIGHUP can explain a change.
-        let server = try ServerProcess(arguments: ["--key-file", keyFile, "--key-reload-interval", "3600"])
+        let server = try await ServerProcess(arguments: ["--key-file", keyFile, "--key-reload-interval", "3600"])
         defer { server.stop() }
         #expect(try await Self.publishedKeyIDs(server) == [1, 2])
 
-        let rotation = try GracefulShutdownTests.lethe(["keys", "rotate", "--key-file", keyFile, "--publish-delay", "0", "--grace-period", "600"])
+        let rotation = try await GracefulShutdownTests.lethe(["keys", "rotate", "--key-file", keyFile, "--publish-delay", "0", "--grace-period", "600"])
         #expect(rotation.status == 0, "\(rotation.output)")
         #expect(try await Self.publishedKeyIDs(server) == [1, 2])
         server.signal(SIGHUP)
@@ -52,7 +52,7 @@ struct KeyReloadTests {
         #expect(server.log.contains("ohttp key reload failed"))
         #expect(try await Self.publishedKeyIDs(server) == [3, 4])
         server.signal(SIGTERM)
-        let status = try server.waitForExit()
+        let status = try await server.waitForExit()
         #expect(status == 0)
     }
 }

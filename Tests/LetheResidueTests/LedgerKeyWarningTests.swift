@@ -14,8 +14,8 @@ struct LedgerKeyWarningTests {
     }
 
     @Test("without key files: a warning naming both keys and the directory")
-    func warnsWithoutKeyFiles() throws {
-        let server = try ServerProcess()
+    func warnsWithoutKeyFiles() async throws {
+        let server = try await ServerProcess()
         defer { server.stop() }
         let log = Self.log(server)
         #expect(log.contains("keys in the writable ledger directory: whoever can write \(server.ledgerDirectory.path) can read or replace ledger-signing.key and pseudonym.key"), "\(log)")
@@ -23,19 +23,19 @@ struct LedgerKeyWarningTests {
     }
 
     @Test("with both keys read-only outside the ledger directory: no warning, none inside")
-    func quietWithKeyFiles() throws {
+    func quietWithKeyFiles() async throws {
         let keys = URL(fileURLWithPath: "/tmp/lethe-keys-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: keys) }
         let signing = keys.appendingPathComponent("ledger.key").path
-        let generated = try Program.runBlocking(ServerProcess.executable.path, ["keys", "ledger", "--generate", "--key-file", signing, "--origin", "lethe.test/keys"])
+        let generated = try await Program.run(ServerProcess.executable.path, ["keys", "ledger", "--generate", "--key-file", signing, "--origin", "lethe.test/keys"])
         #expect(generated.status == 0, "\(generated.output)")
         let pseudonym = keys.appendingPathComponent("pseudonym.key").path
         var generator = SystemRandomNumberGenerator()
         try Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: pseudonym))
         for file in [signing, pseudonym] { try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: file) }
 
-        let server = try ServerProcess(arguments: ["--ledger-key-file", signing], environment: ["LETHE_PSEUDONYM_KEY_FILE": pseudonym])
+        let server = try await ServerProcess(arguments: ["--ledger-key-file", signing], environment: ["LETHE_PSEUDONYM_KEY_FILE": pseudonym])
         defer { server.stop() }
         let log = Self.log(server)
         #expect(!log.contains("keys in the writable ledger directory"), "\(log)")

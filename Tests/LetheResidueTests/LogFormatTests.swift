@@ -8,11 +8,11 @@ import Testing
 struct LogFormatTests {
     @Test("--log-format json writes one JSON object per line with request id, outcome and wipe facts")
     func jsonLines() async throws {
-        let server = try ServerProcess(arguments: ["--log-format", "json"])
+        let server = try await ServerProcess(arguments: ["--log-format", "json"])
         defer { server.stop() }
         let photo = try MarkerPhoto.make(seed: 700)
         let response = try await LetheClient(serverURL: server.baseURL, token: server.token).analyze(photo: photo.file)
-        try server.waitForLedgerEntries(1)
+        try await server.waitForLedgerEntries(1)
 
         let lines = server.log.split(separator: "\n").map(String.init)
         let objects = try lines.map { line in

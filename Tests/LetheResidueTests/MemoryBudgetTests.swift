@@ -42,7 +42,7 @@ struct MemoryBudgetTests {
     @Test("K=1, Q=1, many devices at once: the surplus gets 503 + Retry-After, the rest succeed, peak RSS within the budget")
     func overloadStaysWithinBudget() async throws {
         let budget = 300
-        let server = try ServerProcess(arguments: [
+        let server = try await ServerProcess(arguments: [
             "--max-concurrent", "1", "--max-queued", "1", "--queue-timeout", "30", "--memory-budget-mib", "\(budget)",
         ])
         defer { server.stop() }
@@ -61,7 +61,7 @@ struct MemoryBudgetTests {
             #expect((refusal.retryAfter ?? 0) >= 1)
         }
         // A record for each answered request; the refused ones held no plaintext (counted, not recorded).
-        try server.waitForLedgerEntries(outcomes.count - refused.count)
+        try await server.waitForLedgerEntries(outcomes.count - refused.count)
         let peak = try server.peakResidentBytes()
         #expect(peak <= budget * Self.mebibyte, "peak RSS \(peak / Self.mebibyte) MiB over the \(budget) MiB budget")
     }
@@ -69,7 +69,7 @@ struct MemoryBudgetTests {
     /// The worker's peak resident set after analysing `photo` with no budget: the baseline the
     /// budgeted worker is held against, measured in this run on this machine.
     static func unbudgetedPeak(analysing photo: Data) async throws -> Int {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         let outcome = await analyse(LetheClient(serverURL: server.baseURL, token: server.token), photo)
         try #require(outcome.code == "ok", "without a budget the photo must be served: \(outcome)")
@@ -85,7 +85,7 @@ struct MemoryBudgetTests {
         let large = try Self.skinTexture(width: 4000, height: 3000, format: .jpeg)
         let baseline = try await Self.unbudgetedPeak(analysing: large)
         let budget = baseline / Self.mebibyte - 16
-        let server = try ServerProcess(arguments: ["--memory-budget-mib", "\(budget)"])
+        let server = try await ServerProcess(arguments: ["--memory-budget-mib", "\(budget)"])
         defer { server.stop() }
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         // Refused (inside the encrypted answer) before decoding.
@@ -104,14 +104,14 @@ struct MemoryBudgetTests {
 
         // The small photo's record at least: a refusal that came after decryption is a record too,
         // one that came before (the body's reservation, or the plaintext's) is only counted.
-        try server.waitForLedgerEntries(1)
+        try await server.waitForLedgerEntries(1)
         let log = server.log
         #expect(log.contains("memory budget \(budget) MiB"))
         let peak = try server.peakResidentBytes()
         #expect(peak <= budget * Self.mebibyte, "peak RSS \(peak / Self.mebibyte) MiB over the \(budget) MiB budget")
         // The drain publishes the open period: both refusals are in the ledger, as records or counts.
         server.signal(SIGTERM)
-        #expect(try server.waitForExit() == 0)
+        #expect(try await server.waitForExit() == 0)
         func lines(_ directory: String) throws -> [[String: Any]] {
             try FileManager.default.contentsOfDirectory(at: server.ledgerDirectory.appendingPathComponent(directory), includingPropertiesForKeys: nil)
                 .flatMap { try Data(contentsOf: $0).split(separator: 0x0A) }
@@ -123,8 +123,8 @@ struct MemoryBudgetTests {
     }
 
     @Test("a budget smaller than the worker itself is refused at start with a clear message")
-    func budgetTooSmallToStart() throws {
-        let refusal = #expect(throws: HarnessError.self) { _ = try ServerProcess(arguments: ["--memory-budget-mib", "64"]) }
+    func budgetTooSmallToStart() async throws {
+        let refusal = await #expect(throws: HarnessError.self) { _ = try await ServerProcess(arguments: ["--memory-budget-mib", "64"]) }
         #expect(refusal?.description.contains("a memory budget of 64 MiB leaves requests") == true, "\(String(describing: refusal))")
     }
 }

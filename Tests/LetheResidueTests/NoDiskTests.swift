@@ -24,7 +24,7 @@ struct NoDiskTests {
         guard RequiredTool.installed("/usr/bin/strace") else { return }
         let trace = URL(fileURLWithPath: "/tmp/lethe-strace-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: trace) }
-        let server = try ServerProcess(
+        let server = try await ServerProcess(
             arguments: ["--max-pixels", "100000"],
             wrapper: ["/usr/bin/strace", "-f", "-qq", "-o", trace.path, "-e", "trace=" + Self.tracedCalls.joined(separator: ",")])
         defer { server.stop() }
@@ -41,9 +41,9 @@ struct NoDiskTests {
         await #expect(throws: LetheClientError.self) {
             _ = try await LetheClient(serverURL: server.baseURL, token: "wrong").analyze(photo: good[0].file)
         }
-        try server.waitForLedgerEntries(good.count + bad.count + 1)
+        try await server.waitForLedgerEntries(good.count + bad.count + 1)
         server.signal(SIGTERM)
-        _ = try server.waitForExit()
+        _ = try await server.waitForExit()
 
         let ledger = server.ledgerDirectory.standardizedFileURL.path
         let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n").map(String.init)

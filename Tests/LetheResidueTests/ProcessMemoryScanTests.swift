@@ -10,7 +10,7 @@ import Glibc
 @Suite("Process memory scan", .tags(.needsRoot, .needsPtrace))
 struct ProcessMemoryScanTests {
     @Test("a region that cannot be read (a file mapping past the file's end) fails the scan, with its reason")
-    func unreadableRegionFails() throws {
+    func unreadableRegionFails() async throws {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-scan-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -27,7 +27,7 @@ struct ProcessMemoryScanTests {
         try #require(ftruncate(descriptor, 0) == 0)
 
         let marker = Marker(name: "absent", bytes: Array("no such bytes anywhere, 0123456789abcdef".utf8))
-        let error = try #require(throws: HarnessError.self) { try ProcessMemoryScan.scan(pid: getpid(), for: [marker], includeDescendants: false) }
+        let error = try await #require(throws: HarnessError.self) { try await ProcessMemoryScan.scan(pid: getpid(), for: [marker], includeDescendants: false) }
         #expect(error.description.contains(path), "\(error.description.prefix(2000))")
         #expect(error.description.contains(String(cString: strerror(EIO))))
     }
@@ -43,7 +43,7 @@ struct ProcessMemoryScanTests {
     }
 
     @Test("the scan covers every process under the given one: a marker held only by a child is found")
-    func childProcessesAreScanned() throws {
+    func childProcessesAreScanned() async throws {
         var random = SeededGenerator(seed: 77)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
         let secret = (0..<48).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
@@ -70,7 +70,7 @@ struct ProcessMemoryScanTests {
 
         let tree = try ProcessMemoryScan.processTree(of: parent.processIdentifier)
         #expect(tree.count == 2, "\(tree)")
-        let report = try ProcessMemoryScan.scan(pid: parent.processIdentifier, for: [marker])
+        let report = try await ProcessMemoryScan.scan(pid: parent.processIdentifier, for: [marker])
         #expect(report.processes == tree)
         let places = report.hits[marker.name] ?? []
         #expect(!places.isEmpty, "\(report)")

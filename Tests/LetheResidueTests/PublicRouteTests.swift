@@ -62,7 +62,7 @@ struct PublicRouteTests {
 
     @Test("numbers that overflow get a 4xx problem document and the worker stays up")
     func overflowingNumbers() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         for target in Self.overflowing {
             let answer = try await Self.get(server, target)
@@ -77,23 +77,23 @@ struct PublicRouteTests {
         await #expect(throws: LetheClientError.self) {
             try await LetheClient(serverURL: server.baseURL, token: server.token).analyze(photo: Data("not a photo".utf8))
         }
-        try server.waitForLedgerEntries(1)
+        try await server.waitForLedgerEntries(1)
         #expect(server.process.isRunning)
     }
 
     @Test("every ledger route answers its failures with the problem document, never an error description or a path")
     func ledgerFailuresAreProblemDocuments() async throws {
         // Each record published at once (a commitment and a summary each), so that the log is known.
-        let server = try ServerProcess(arguments: ["--checkpoint-entries", "1"])
+        let server = try await ServerProcess(arguments: ["--checkpoint-entries", "1"])
         defer { server.stop() }
         // The log starts with the worker's two OHTTP key entries, signed together (docs/ledger.md
         // §17): there is never a checkpoint of size 1, so the first failure is deterministic.
         try await Self.expectProblem(server, "/ledger/checkpoints/1", status: 404, code: "not_in_ledger")
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         for _ in 0..<2 { _ = try? await client.analyze(photo: Data("not a photo".utf8)) }
-        try server.waitForLedgerEntries(2)
+        try await server.waitForLedgerEntries(2)
         let deadline = Date().addingTimeInterval(30)
-        while try await Self.get(server, "/ledger/checkpoints/6").status != 200, Date() < deadline { usleep(50_000) }
+        while try await Self.get(server, "/ledger/checkpoints/6").status != 200, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
 
         let failures: [(String, Int, String)] = [
             ("/ledger", 404, "not_found"),

@@ -83,11 +83,11 @@ struct ReplicaSetTests {
     /// in the memory calls the arena makes (mmap 9, munmap 11, madvise 28, mlock 149, munlock 150).
     /// Parked threads sit in futex (202); the pool's other jobs (key-file checks, ledger files)
     /// are in file system calls, and catching one of those would kill no request.
-    static func frozenWhileAnalysing(_ pid: Int32) throws -> Bool {
+    static func frozenWhileAnalysing(_ pid: Int32) async throws -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while (try ProcFile.read("/proc/\(pid)/stat")).split(separator: ")").last?.split(separator: " ").first != "T" {
             guard Date() < deadline else { throw HarnessError("replica \(pid) did not stop") }
-            usleep(1_000)
+            try await Task.sleep(for: .milliseconds(1))
         }
         let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
         return try threads.contains { thread in
@@ -118,7 +118,7 @@ struct ReplicaSetTests {
 
         // Shared by every replica: keys, device tokens, and a config file naming them.
         let keyFile = work.appendingPathComponent("ohttp-keys.json")
-        let generated = try GracefulShutdownTests.lethe(["keys", "generate", "--out", keyFile.path])
+        let generated = try await GracefulShutdownTests.lethe(["keys", "generate", "--out", keyFile.path])
         try #require(generated.status == 0, "\(generated.output)")
         let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max)) }.joined()
         let tokensFile = work.appendingPathComponent("tokens.txt")
@@ -137,7 +137,7 @@ struct ReplicaSetTests {
         var replicas: [ServerProcess] = []
         defer { replicas.forEach { $0.stop() } }
         for _ in 0..<3 {
-            replicas.append(try ServerProcess(arguments: ["--config", configFile.path], knownToken: token))
+            replicas.append(try await ServerProcess(arguments: ["--config", configFile.path], knownToken: token))
         }
         let nginx = try await NginxProcess(upstreamPorts: replicas.map(\.port), directory: work.appendingPathComponent("nginx"))
         defer { nginx.stop() }
@@ -176,17 +176,17 @@ struct ReplicaSetTests {
         try await Self.waitUntil("replica 0 frozen in the middle of an analysis") {
             guard await Self.inFlight(replicas[0]) > 0 else { return false }
             replicas[0].signal(SIGSTOP)
-            if try Self.frozenWhileAnalysing(replicas[0].pid) { return true }
+            if try await Self.frozenWhileAnalysing(replicas[0].pid) { return true }
             replicas[0].signal(SIGCONT)
             return false
         }
         replicas[0].signal(SIGKILL)
-        _ = try replicas[0].waitForExit()
+        _ = try await replicas[0].waitForExit()
         let killedAt = ContinuousClock.now
         try await Self.waitUntil("6 requests after the kill") { await load.successes(startedAfter: killedAt) >= 6 }
 
         // 3. Rotate the shared key file while requests flow.
-        let rotation = try GracefulShutdownTests.lethe(["keys", "rotate", "--key-file", keyFile.path, "--publish-delay", "2", "--grace-period", "600"])
+        let rotation = try await GracefulShutdownTests.lethe(["keys", "rotate", "--key-file", keyFile.path, "--publish-delay", "2", "--grace-period", "600"])
         try #require(rotation.status == 0, "\(rotation.output)")
         let rotatedAt = ContinuousClock.now
         try await Self.waitUntil("4 requests encrypted to the new key") { await load.successes(startedAfter: rotatedAt, keyIDs: [3]) >= 4 }
@@ -226,16 +226,16 @@ struct ReplicaSetTests {
         // 4. Drain the survivors; every ledger, the killed one's too, verifies under its own key.
         for replica in replicas.dropFirst() {
             replica.signal(SIGTERM)
-            let status = try replica.waitForExit()
+            let status = try await replica.waitForExit()
             #expect(status == 0)
         }
         var verifierKeys: [String] = []
         for replica in replicas {
             #expect(replica.ledgerEntryCount() > 0)
-            let key = try GracefulShutdownTests.lethe(["keys", "ledger", "--ledger-dir", replica.ledgerDirectory.path])
+            let key = try await GracefulShutdownTests.lethe(["keys", "ledger", "--ledger-dir", replica.ledgerDirectory.path])
             let verifierKey = try #require(key.output.split(separator: "\n").last.map(String.init))
             verifierKeys.append(verifierKey)
-            let audit = try GracefulShutdownTests.lethe(["audit", "verify", replica.ledgerDirectory.path, "--key", verifierKey])
+            let audit = try await GracefulShutdownTests.lethe(["audit", "verify", replica.ledgerDirectory.path, "--key", verifierKey])
             #expect(audit.status == 0, "\(audit.output)")
         }
         // Each replica signs its own log under its own origin.

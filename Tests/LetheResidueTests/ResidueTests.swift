@@ -16,9 +16,9 @@ struct ResidueTests {
     /// Scans the worker's memory (every process of it), its log and its ledger files for every
     /// form of the photos (`MarkerPhoto.allMarkers()`), and records an issue for every marker
     /// found; prints the scan summary. A region or file that cannot be read fails the test.
-    func expectNoResidue(_ server: ServerProcess, _ photos: [MarkerPhoto], _ scenario: String) throws {
+    func expectNoResidue(_ server: ServerProcess, _ photos: [MarkerPhoto], _ scenario: String) async throws {
         let markers = try photos.flatMap { try $0.allMarkers() }
-        let report = try ProcessMemoryScan.scan(pid: server.pid, for: markers)
+        let report = try await ProcessMemoryScan.scan(pid: server.pid, for: markers)
         print("residue scan [\(scenario)]: \(markers.count) markers of \(Set(markers.map(\.kind)).count) kinds; \(report)")
         #expect(report.totalHits == 0, "\(scenario): \(report)")
         #expect(report.regionsRead > 0)
@@ -92,21 +92,21 @@ struct ResidueTests {
 
     @Test("after a single request")
     func single() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         let photo = try MarkerPhoto.make(seed: 1)
         let (status, content) = try await send(photo, kind: "skin", server: server)
         #expect(status == 200, "\(String(decoding: content.prefix(300), as: UTF8.self))")
         // The result marker is real: the answer the device got contains it.
         #expect(!content.withUnsafeBytes { Search.occurrences(of: photo.resultMarker.bytes, in: $0) }.isEmpty)
-        try server.waitForLedgerEntries(1)
-        try expectNoResidue(server, [photo], "single request")
+        try await server.waitForLedgerEntries(1)
+        try await expectNoResidue(server, [photo], "single request")
     }
 
     @Test("after 8 concurrent requests (PNG and lossless WebP)")
     func concurrent() async throws {
         // Room for all eight at once, so that none is refused for capacity.
-        let server = try ServerProcess(arguments: ["--max-queued", "8", "--queue-timeout", "120"])
+        let server = try await ServerProcess(arguments: ["--max-queued", "8", "--queue-timeout", "120"])
         defer { server.stop() }
         let photos = try (0..<8).map { try MarkerPhoto.make(seed: 100 + UInt64($0), format: $0 % 2 == 0 ? .png : .webp) }
         let client = client(server)
@@ -121,13 +121,13 @@ struct ResidueTests {
             return await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
         }
         #expect(failures.isEmpty, "\(failures)")
-        try server.waitForLedgerEntries(8)
-        try expectNoResidue(server, photos, "8 concurrent requests")
+        try await server.waitForLedgerEntries(8)
+        try await expectNoResidue(server, photos, "8 concurrent requests")
     }
 
     @Test("after face analyses (detector, regions, every concern)")
     func face() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         let photos = try (0..<2).map { try MarkerPhoto.portrait(seed: 800 + UInt64($0)) }
         for photo in photos {
@@ -136,13 +136,13 @@ struct ResidueTests {
             // The face result marker is real: the answer the device got contains it.
             #expect(!content.withUnsafeBytes { Search.occurrences(of: photo.resultMarker.bytes, in: $0) }.isEmpty)
         }
-        try server.waitForLedgerEntries(photos.count)
-        try expectNoResidue(server, photos, "face analyses")
+        try await server.waitForLedgerEntries(photos.count)
+        try await expectNoResidue(server, photos, "face analyses")
     }
 
     @Test("after requests with simulations (masks, overlay, after-care preview)")
     func simulations() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         let photos = try (0..<2).map { try MarkerPhoto.make(seed: 900 + UInt64($0)) }
         var client = client(server)
@@ -169,14 +169,14 @@ struct ResidueTests {
                 encoderOutput.append(Marker(name: "mask \(concern) encoding#\(index)", bytes: Array(bytes[start..<(start + 48)])))
             }
         }
-        try server.waitForLedgerEntries(photos.count)
-        try expectNoResidue(server, photos, "simulations")
-        let report = try ProcessMemoryScan.scan(pid: server.pid, for: renderingMarkers)
+        try await server.waitForLedgerEntries(photos.count)
+        try await expectNoResidue(server, photos, "simulations")
+        let report = try await ProcessMemoryScan.scan(pid: server.pid, for: renderingMarkers)
         print("residue scan [simulation renderings]: \(report)")
         #expect(report.totalHits == 0, "simulation renderings: \(report)")
         // zlib and libpng leave pieces of their deflate output in dead frames of the thread that
         // encoded the masks, unless the pipeline wipes its stack after each job.
-        let stacks = try ProcessMemoryScan.scanUnusedStacks(pid: server.pid, for: encoderOutput)
+        let stacks = try await ProcessMemoryScan.scanUnusedStacks(pid: server.pid, for: encoderOutput)
         print("residue scan [unused thread stacks]: \(stacks)")
         #expect(stacks.totalHits == 0, "encoder output on thread stacks: \(stacks)")
         #expect(stacks.regionsRead > 0)
@@ -184,7 +184,7 @@ struct ResidueTests {
 
     @Test("after requests that fail: truncated file, bad token, oversized image")
     func failures() async throws {
-        let server = try ServerProcess(arguments: ["--max-pixels", "100000"])
+        let server = try await ServerProcess(arguments: ["--max-pixels", "100000"])
         defer { server.stop() }
         let truncated = try MarkerPhoto.make(seed: 200, width: 256, height: 256, truncatedTo: 0.6)
         let badToken = try MarkerPhoto.make(seed: 201, width: 256, height: 256)
@@ -192,14 +192,14 @@ struct ResidueTests {
         await #expect(throws: LetheClientError.self) { _ = try await client(server).analyze(photo: truncated.file) }
         await #expect(throws: LetheClientError.self) { _ = try await client(server, token: "stolen").analyze(photo: badToken.file) }
         await #expect(throws: LetheClientError.self) { _ = try await client(server).analyze(photo: oversized.file) }
-        try server.waitForLedgerEntries(3)
+        try await server.waitForLedgerEntries(3)
         // The result markers cannot appear (no result was made); the file and pixel markers must not.
-        try expectNoResidue(server, [truncated, badToken, oversized], "failed requests")
+        try await expectNoResidue(server, [truncated, badToken, oversized], "failed requests")
     }
 
     @Test("after clients that disconnect mid-upload and mid-response")
     func disconnects() async throws {
-        let server = try ServerProcess()
+        let server = try await ServerProcess()
         defer { server.stop() }
         let midUpload = try MarkerPhoto.make(seed: 300)
         let midResponse = try MarkerPhoto.make(seed: 301)
@@ -220,9 +220,9 @@ struct ResidueTests {
         // logged refusal that the ledger only counts (issue 12, point 6).
         let deadline = Date().addingTimeInterval(30)
         while server.ledgerEntryCount() + server.log.components(separatedBy: "request refused").count - 1 < 2, Date() < deadline {
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
-        try expectNoResidue(server, [midUpload, midResponse], "client disconnects")
+        try await expectNoResidue(server, [midUpload, midResponse], "client disconnects")
     }
 
     @Test("while shutdown is draining")
@@ -230,11 +230,11 @@ struct ResidueTests {
         // The drain lasts as long as the test holds the upload (up to 10 minutes), not the default
         // 5 s drain or 30 s upload timeout, which a scan of the whole memory on a loaded machine
         // could outlast.
-        let server = try ServerProcess(arguments: ["--drain-timeout", "600", "--upload-timeout", "600"])
+        let server = try await ServerProcess(arguments: ["--drain-timeout", "600", "--upload-timeout", "600"])
         defer { server.stop() }
         let photo = try MarkerPhoto.make(seed: 400)
         _ = try await client(server).analyze(photo: photo.file)
-        try server.waitForLedgerEntries(1)
+        try await server.waitForLedgerEntries(1)
 
         // A slow upload keeps the worker draining after SIGTERM.
         let slow = try RawConnection(port: server.port)
@@ -244,17 +244,17 @@ struct ResidueTests {
         server.signal(SIGTERM)
         // The event: the worker says it is draining (it holds the upload until the test drops it).
         try await server.waitUntilDraining()
-        try expectNoResidue(server, [photo], "draining after SIGTERM")
+        try await expectNoResidue(server, [photo], "draining after SIGTERM")
 
         slow.abort()
-        #expect(try server.waitForExit() == 0)
+        #expect(try await server.waitForExit() == 0)
     }
 
     @Test("negative control: with the arena's wipes and heap scrubbing disabled, the harness finds every kind of marker")
     func harnessFindsEveryKind() async throws {
         // The planes, masks and crops live in arena buffers, which are unmapped by their wipe
         // whatever the heap scrubbing: only with the wipe itself disabled can they be shown findable.
-        let server = try ServerProcess(environment: ["LETHE_UNSAFE_DISABLE_HEAP_SCRUB": "1", "LETHE_TEST_FAULT_WIPE": "skip-all"])
+        let server = try await ServerProcess(environment: ["LETHE_UNSAFE_DISABLE_HEAP_SCRUB": "1", "LETHE_TEST_FAULT_WIPE": "skip-all"])
         defer { server.stop() }
         #expect(server.log.contains("heap_scrub=OFF"))
         #expect(server.log.contains("wipe_fault=skip-all"))
@@ -266,9 +266,9 @@ struct ResidueTests {
         simulating.simulation = SimulationOptions(concerns: ["spots", "redness", "pores", "wrinkles", "evenness"], strength: 1, format: "png")
         _ = try await simulating.analyze(photo: skin[0].file)
         _ = try await client(server).analyze(photo: skin[1].file)
-        try server.waitForLedgerEntries(3)
+        try await server.waitForLedgerEntries(3)
         let markers = try (skin + [portrait]).flatMap { try $0.allMarkers() }
-        let report = try ProcessMemoryScan.scan(pid: server.pid, for: markers)
+        let report = try await ProcessMemoryScan.scan(pid: server.pid, for: markers)
         let perKind = hitsPerKind(markers, report)
         print("residue scan [arena wipes and heap scrubbing disabled]: per kind \(perKind.sorted { $0.key < $1.key }); \(report.description.prefix(400))")
         #expect(Set(perKind.keys) == LayoutMarkers.kinds, "kinds searched")
@@ -281,14 +281,14 @@ struct ResidueTests {
 
     @Test("negative control: with heap scrubbing disabled, the harness finds what the codecs left (it can fail)")
     func harnessCanFail() async throws {
-        let server = try ServerProcess(environment: ["LETHE_UNSAFE_DISABLE_HEAP_SCRUB": "1"])
+        let server = try await ServerProcess(environment: ["LETHE_UNSAFE_DISABLE_HEAP_SCRUB": "1"])
         defer { server.stop() }
         #expect(server.log.contains("heap_scrub=OFF"))
         let photos = try (0..<4).map { try MarkerPhoto.make(seed: 500 + UInt64($0), format: $0 % 2 == 0 ? .png : .webp) }
         for photo in photos { _ = try await client(server).analyze(photo: photo.file) }
-        try server.waitForLedgerEntries(photos.count)
+        try await server.waitForLedgerEntries(photos.count)
         let markers = try photos.flatMap { try $0.allMarkers() }
-        let report = try ProcessMemoryScan.scan(pid: server.pid, for: markers)
+        let report = try await ProcessMemoryScan.scan(pid: server.pid, for: markers)
         let perKind = hitsPerKind(markers, report)
         print("residue scan [heap scrubbing disabled]: per kind \(perKind.sorted { $0.key < $1.key }); \(report.description.prefix(400))")
         // Only what libvips and the codecs hold in malloc'd memory can be left by freeing without
@@ -306,15 +306,15 @@ struct ResidueTests {
         let first = photo.pixelMarkerOffset / page
         let last = (photo.pixelMarkerOffset + photo.pixelMarker.bytes.count - 1) / page
         try #require(first == last, "the pixel marker straddles pages \(first) and \(last)")
-        let server = try ServerProcess(environment: ["LETHE_TEST_FAULT_WIPE": "skip-page:\(first)"])
+        let server = try await ServerProcess(environment: ["LETHE_TEST_FAULT_WIPE": "skip-page:\(first)"])
         defer { server.stop() }
         #expect(server.log.contains("wipe_fault=skip-page:\(first)"))
         let (status, _) = try await send(photo, kind: "skin", server: server)
         #expect(status == 200)
-        try server.waitForLedgerEntries(1)
+        try await server.waitForLedgerEntries(1)
 
         // From outside: the page's bytes are still in the worker.
-        let report = try ProcessMemoryScan.scan(pid: server.pid, for: [photo.pixelMarker])
+        let report = try await ProcessMemoryScan.scan(pid: server.pid, for: [photo.pixelMarker])
         print("residue scan [one page left unwiped]: \(report)")
         #expect(report.hits[photo.pixelMarker.name]?.isEmpty == false, "the outside scan missed the page the wipe skipped")
         // The deletion record: the read-back saw the page and the entry says the wipe failed.

@@ -38,7 +38,7 @@ struct SlowClientTests {
         // Long upload and idle deadlines: on a loaded machine the normal request can take longer
         // than either default (30 s) would let the tricklers live — they send one byte and then
         // nothing — and they must still be connected when it is answered.
-        let server = try ServerProcess(arguments: [
+        let server = try await ServerProcess(arguments: [
             "--max-concurrent", "2", "--max-queued", "0", "--upload-timeout", "600", "--idle-timeout", "600",
         ])
         defer { server.stop() }
@@ -56,7 +56,7 @@ struct SlowClientTests {
 
     @Test("a body slower than the minimum rate gets 408 upload_too_slow, a count in its period's ledger summary, and its connection closed")
     func slowBodyIsCutOff() async throws {
-        let server = try ServerProcess(arguments: ["--upload-timeout", "1", "--min-upload-rate", "1048576"])
+        let server = try await ServerProcess(arguments: ["--upload-timeout", "1", "--min-upload-rate", "1048576"])
         defer { server.stop() }
         let connection = try RawConnection(port: server.port)
         defer { connection.closeGracefully() }
@@ -68,7 +68,7 @@ struct SlowClientTests {
         // Nothing was decrypted: no record to write and fsync, a count in the period's summary,
         // which the drain publishes.
         server.signal(SIGTERM)
-        #expect(try server.waitForExit() == 0)
+        #expect(try await server.waitForExit() == 0)
         #expect(try DeletionLedger.readEntries(in: server.ledgerDirectory).isEmpty)
         let refused = try DeletionLedger.readLog(in: server.ledgerDirectory).compactMap { entry -> Int? in
             if case .summary(let summary) = entry { summary.refused["upload_too_slow"] } else { nil }
@@ -78,7 +78,7 @@ struct SlowClientTests {
 
     @Test("a body announced over the limit gets 413 at once, while the client is still sending")
     func announcedTooLarge() async throws {
-        let server = try ServerProcess(arguments: ["--max-bytes", "100000"])
+        let server = try await ServerProcess(arguments: ["--max-bytes", "100000"])
         defer { server.stop() }
         let connection = try RawConnection(port: server.port)
         defer { connection.closeGracefully() }
@@ -92,7 +92,7 @@ struct SlowClientTests {
 
     @Test("a chunked body that grows past the limit gets 413 before it ends")
     func chunkedTooLarge() async throws {
-        let server = try ServerProcess(arguments: ["--max-bytes", "100000"])
+        let server = try await ServerProcess(arguments: ["--max-bytes", "100000"])
         defer { server.stop() }
         let connection = try RawConnection(port: server.port)
         defer { connection.closeGracefully() }
@@ -107,7 +107,7 @@ struct SlowClientTests {
 
     @Test("request headers that never end are cut off by the idle timeout")
     func endlessHeaders() async throws {
-        let server = try ServerProcess(arguments: ["--idle-timeout", "1"])
+        let server = try await ServerProcess(arguments: ["--idle-timeout", "1"])
         defer { server.stop() }
         let connection = try RawConnection(port: server.port)
         defer { connection.closeGracefully() }
@@ -119,7 +119,7 @@ struct SlowClientTests {
     func drainsWithTricklersConnected() async throws {
         // Only the drain may end these uploads: the upload and idle deadlines (30 s by default)
         // are out of reach even when a loaded machine is slow to start the worker and count them.
-        let server = try ServerProcess(arguments: ["--drain-timeout", "1", "--upload-timeout", "600", "--idle-timeout", "600"])
+        let server = try await ServerProcess(arguments: ["--drain-timeout", "1", "--upload-timeout", "600", "--idle-timeout", "600"])
         defer { server.stop() }
         let tricklers = try Self.tricklers(8, server: server)
         defer { tricklers.forEach { $0.abort() } }
@@ -127,7 +127,7 @@ struct SlowClientTests {
 
         server.signal(SIGTERM)
         // Nothing here closes a trickler: only the worker can end these uploads.
-        #expect(try server.waitForExit() == 0)
+        #expect(try await server.waitForExit() == 0)
         for trickler in tricklers {
             let response = try trickler.readResponse()
             #expect(response.status == 503)
@@ -137,7 +137,7 @@ struct SlowClientTests {
 
     @Test("a body still arriving at SIGTERM is analysed when it finishes within the drain timeout")
     func drainLetsHonestUploadFinish() async throws {
-        let server = try ServerProcess(arguments: ["--drain-timeout", "60"])
+        let server = try await ServerProcess(arguments: ["--drain-timeout", "60"])
         defer { server.stop() }
         let photo = try MarkerPhoto.make(seed: 1202, width: 256, height: 256)
         let config = try #require(try await LetheClient(serverURL: server.baseURL, token: server.token)
@@ -162,7 +162,7 @@ struct SlowClientTests {
         let response = try connection.readResponse()
         #expect(response.status == 200)
         #expect(response.headers.lowercased().contains("content-type: message/ohttp-res"))
-        #expect(try server.waitForExit() == 0)
+        #expect(try await server.waitForExit() == 0)
         #expect(server.ledgerEntryCount() == 1)
     }
 
@@ -208,11 +208,11 @@ struct SlowClientTests {
             body = [unit for _, unit in scans] + [ac[i % len(ac)] for i in range(80)]
             open(sys.argv[1], "wb").write(b"\\xff\\xd8" + header + b"".join(body) + b"\\xff\\xd9")
             """
-        let made = try Program.runBlocking("/usr/bin/env", ["python3", "-c", script, photoFile.path])
+        let made = try await Program.run("/usr/bin/env", ["python3", "-c", script, photoFile.path])
         #expect(made.status == 0, "\(made.output)")
         let photo = try Data(contentsOf: photoFile)
 
-        let server = try ServerProcess(arguments: limits)
+        let server = try await ServerProcess(arguments: limits)
         defer { server.stop() }
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         do {
@@ -223,7 +223,7 @@ struct SlowClientTests {
             #expect(error.status == 503)
             #expect(error.message.contains(stoppedBy), "\(error.message)")
         }
-        try server.waitForLedgerEntries(1)
+        try await server.waitForLedgerEntries(1)
         let entry = try #require(try DeletionLedger.readEntries(in: server.ledgerDirectory).last)
         #expect(entry.errorCode == "processing_deadline_exceeded")
         #expect(entry.wipeVerified)

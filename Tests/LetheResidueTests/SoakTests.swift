@@ -98,7 +98,7 @@ struct SoakTests {
     func soak() async throws {
         let started = ContinuousClock.now
         let requests = 10_000, blocks = 10, devices = 4
-        let server = try ServerProcess(arguments: ["--max-pixels", "20000", "--checkpoint-entries", "1000"])
+        let server = try await ServerProcess(arguments: ["--max-pixels", "20000", "--checkpoint-entries", "1000"])
         defer { server.stop() }
         let photos = try Photos.make()
         var client = LetheClient(serverURL: server.baseURL, token: server.token)
@@ -146,16 +146,16 @@ struct SoakTests {
         // Every request that held plaintext left exactly one record (the tampered envelopes were
         // never decrypted: they are counted per period); no photo left anything in memory, logs or ledger.
         let recorded = (0..<requests).filter { Case.pattern[$0 % Case.pattern.count] != .tampered }.count
-        try server.waitForLedgerEntries(recorded, timeoutSeconds: 60)
+        try await server.waitForLedgerEntries(recorded, timeoutSeconds: 60)
         #expect(server.ledgerEntryCount() == recorded)
-        try ResidueTests().expectNoResidue(server, photos.all, "after the soak")
+        try await ResidueTests().expectNoResidue(server, photos.all, "after the soak")
 
         // Drain (final checkpoint), then the offline audit over all 10,000 entries.
         server.signal(SIGTERM)
-        #expect(try server.waitForExit() == 0)
-        let key = try GracefulShutdownTests.lethe(["keys", "ledger", "--ledger-dir", server.ledgerDirectory.path])
+        #expect(try await server.waitForExit() == 0)
+        let key = try await GracefulShutdownTests.lethe(["keys", "ledger", "--ledger-dir", server.ledgerDirectory.path])
         let verifierKey = try #require(key.output.split(separator: "\n").last.map(String.init))
-        let audit = try GracefulShutdownTests.lethe(["audit", "verify", server.ledgerDirectory.path, "--key", verifierKey])
+        let audit = try await GracefulShutdownTests.lethe(["audit", "verify", server.ledgerDirectory.path, "--key", verifierKey])
         #expect(audit.status == 0, "\(audit.output)")
         #expect(audit.output.contains("latest covers \(recorded) records"), "\(audit.output)")
         #expect(audit.output.contains("\(requests - recorded) requests refused before any plaintext"), "\(audit.output)")

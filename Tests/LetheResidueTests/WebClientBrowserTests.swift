@@ -34,12 +34,12 @@ struct WebClientBrowserTests {
 
     /// Runs Chromium headless on `url` with a fresh profile. Virtual time lets the page's fetches
     /// and WebCrypto work finish (network waits pause it) before the DOM is dumped.
-    static func chromium(_ arguments: [String], _ url: String) throws -> String {
+    static func chromium(_ arguments: [String], _ url: String) async throws -> String {
         guard RequiredTool.installed("chromium") else { throw HarnessError("chromium is not installed") }
         let profile = "/tmp/lethe-chromium-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: profile) }
         // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        let result = try Program.runBlocking("/usr/bin/env", [
+        let result = try await Program.run("/usr/bin/env", [
             "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=120000",
             "--user-data-dir=\(profile)",
         ] + arguments + [url])
@@ -61,8 +61,8 @@ struct WebClientBrowserTests {
         return object
     }
 
-    static func ledgerKey(_ server: ServerProcess) throws -> String {
-        let run = try Program.runBlocking(ServerProcess.executable.path, ["keys", "ledger", "--ledger-dir", server.ledgerDirectory.path])
+    static func ledgerKey(_ server: ServerProcess) async throws -> String {
+        let run = try await Program.run(ServerProcess.executable.path, ["keys", "ledger", "--ledger-dir", server.ledgerDirectory.path])
         // The verifier key line: name+8 hex+base64 (other output lines are logs).
         let line = run.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.last {
             $0.range(of: #"^[^ +]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$"#, options: .regularExpression) != nil
@@ -74,12 +74,12 @@ struct WebClientBrowserTests {
     /// Another log's verifier key whose base64 holds a `+` (about half of them do): the page must
     /// split the key at its first two `+` only (it split at every one and refused such keys as
     /// `verifier_key_invalid`), then find the receipt `note_unsigned` by it.
-    static func otherLogKeyWithPlus() throws -> String {
+    static func otherLogKeyWithPlus() async throws -> String {
         let file = "/tmp/lethe-other-ledger-\(UUID().uuidString).key"
         defer { try? FileManager.default.removeItem(atPath: file) }
         for _ in 0..<40 {
             try? FileManager.default.removeItem(atPath: file)
-            let run = try Program.runBlocking(ServerProcess.executable.path, ["keys", "ledger", "--generate", "--key-file", file, "--origin", "other.example/log"])
+            let run = try await Program.run(ServerProcess.executable.path, ["keys", "ledger", "--generate", "--key-file", file, "--origin", "other.example/log"])
             guard run.status == 0, let key = run.output.split(separator: "\n").first(where: { $0.hasPrefix("other.example/log+") }) else {
                 throw HarnessError("lethe keys ledger --generate failed")
             }
@@ -89,10 +89,10 @@ struct WebClientBrowserTests {
     }
 
     /// A fresh witness's cosigner vkey (`lethe witness key --generate`), a witness no worker here asks.
-    static func witnessKey(name: String) throws -> String {
+    static func witnessKey(name: String) async throws -> String {
         let file = "/tmp/lethe-witness-\(UUID().uuidString).key"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let run = try Program.runBlocking(ServerProcess.executable.path, ["witness", "key", "--generate", "--key-file", file, "--name", name], errorOutput: .discarded)
+        let run = try await Program.run(ServerProcess.executable.path, ["witness", "key", "--generate", "--key-file", file, "--name", name], errorOutput: .discarded)
         guard run.status == 0, let key = run.output.split(separator: "\n").first(where: { $0.hasPrefix("\(name)+") }) else {
             throw HarnessError("lethe witness key --generate failed")
         }
@@ -104,12 +104,12 @@ struct WebClientBrowserTests {
     }
 
     @Test("RFC 9458 Appendix A and RFC 8439 byte for byte in Chromium's WebCrypto")
-    func appendixAInBrowser() throws {
+    func appendixAInBrowser() async throws {
         let web = try Self.webDirectory()
         defer { try? FileManager.default.removeItem(at: web) }
-        let server = try ServerProcess(arguments: ["--serve-web-client", "true", "--web-client-dir", web.path])
+        let server = try await ServerProcess(arguments: ["--serve-web-client", "true", "--web-client-dir", web.path])
         defer { server.stop() }
-        let results = try Self.results(try Self.chromium(["--dump-dom"], "\(server.baseURL)/web/test.html?suite=vectors"))
+        let results = try Self.results(try await Self.chromium(["--dump-dom"], "\(server.baseURL)/web/test.html?suite=vectors"))
         #expect(results["status"] as? String == "done", "\(results["error"] ?? "")")
         #expect(results["key_config"] as? String == "1/32/1.1,1.3")
         for check in [
@@ -128,18 +128,18 @@ struct WebClientBrowserTests {
     func endToEndInBrowser() async throws {
         let web = try Self.webDirectory()
         defer { try? FileManager.default.removeItem(at: web) }
-        let server = try ServerProcess(arguments: [
+        let server = try await ServerProcess(arguments: [
             "--serve-web-client", "true", "--web-client-dir", web.path, "--checkpoint-entries", "1", "--checkpoint-interval", "0.1",
         ])
         defer { server.stop() }
-        let ledgerKey = try Self.ledgerKey(server)
-        let otherKey = try Self.otherLogKeyWithPlus()
-        let witnessKey = try Self.witnessKey(name: "witness.test/absent")
+        let ledgerKey = try await Self.ledgerKey(server)
+        let otherKey = try await Self.otherLogKeyWithPlus()
+        let witnessKey = try await Self.witnessKey(name: "witness.test/absent")
         let query = "suite=e2e&token=\(Self.escaped(server.token))&ledger_key=\(Self.escaped(ledgerKey))"
             + "&other_ledger_key=\(Self.escaped(otherKey))&witness_key=\(Self.escaped(witnessKey))&photo=astronaut.png&kind=face"
             + "&simulate=\(Self.concerns.joined(separator: ","))&strength=0.5&max_dimension=512"
         let url = "\(server.baseURL)/web/test.html?\(query)"
-        let dom = try Self.chromium(["--dump-dom"], url)
+        let dom = try await Self.chromium(["--dump-dom"], url)
         let results = try Self.results(dom)
         #expect(results["status"] as? String == "done", "\(results["error"] ?? "")")
         #expect(results["receipt_request_id"] as? Bool == true)
@@ -191,7 +191,7 @@ struct WebClientBrowserTests {
         try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
         let screenshot = artefacts.appendingPathComponent("web-client-test-page.png")
         try? FileManager.default.removeItem(at: screenshot)
-        _ = try Self.chromium(["--hide-scrollbars", "--window-size=1280,1500", "--screenshot=\(screenshot.path)"], url)
+        _ = try await Self.chromium(["--hide-scrollbars", "--window-size=1280,1500", "--screenshot=\(screenshot.path)"], url)
         let png = try Data(contentsOf: screenshot)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 20_000)
     }
@@ -247,9 +247,9 @@ struct WebClientBrowserTests {
     func demoPageInBrowser() async throws {
         guard RequiredTool.installed("chromium") else { throw HarnessError("chromium is not installed") }
         // The shipped page from its default directory (`Clients/web`), nothing added beside it.
-        let server = try ServerProcess(arguments: ["--serve-web-client", "true", "--checkpoint-entries", "1", "--checkpoint-interval", "0.1"])
+        let server = try await ServerProcess(arguments: ["--serve-web-client", "true", "--checkpoint-entries", "1", "--checkpoint-interval", "0.1"])
         defer { server.stop() }
-        let ledgerKey = try Self.ledgerKey(server)
+        let ledgerKey = try await Self.ledgerKey(server)
         let origin = String(ledgerKey.prefix { $0 != "+" })
         let artefacts = URL(fileURLWithPath: ".build/test-artefacts", isDirectory: true)
         try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
@@ -305,13 +305,13 @@ struct WebClientBrowserTests {
 
     @Test("the page is served only when asked, with the strict CSP, and never a file outside its directory")
     func servingAndCSP() async throws {
-        let off = try ServerProcess()
+        let off = try await ServerProcess()
         defer { off.stop() }
         #expect(try await Self.get(off.baseURL, "/web/index.html").status == 404)
 
         let web = try Self.webDirectory()
         defer { try? FileManager.default.removeItem(at: web) }
-        let server = try ServerProcess(environment: ["LETHE_SERVE_WEB_CLIENT": "true", "LETHE_WEB_CLIENT_DIR": web.path])
+        let server = try await ServerProcess(environment: ["LETHE_SERVE_WEB_CLIENT": "true", "LETHE_WEB_CLIENT_DIR": web.path])
         defer { server.stop() }
         let page = try await Self.get(server.baseURL, "/web/index.html")
         #expect(page.status == 200)
@@ -331,7 +331,7 @@ struct WebClientBrowserTests {
 
     @Test("CORS: an exact origin gets its preflight answered and the receipt header exposed; others nothing")
     func corsForGateway() async throws {
-        let server = try ServerProcess(arguments: ["--cors-origin", "https://kiosk.example"])
+        let server = try await ServerProcess(arguments: ["--cors-origin", "https://kiosk.example"])
         defer { server.stop() }
         let allowed = try await Self.request(server.baseURL, "/.well-known/ohttp-gateway", method: "OPTIONS", headers: [
             "Origin": "https://kiosk.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type",
@@ -350,7 +350,7 @@ struct WebClientBrowserTests {
         let health = try await Self.request(server.baseURL, "/healthz", headers: ["Origin": "https://kiosk.example"])
         #expect(health.status == 200 && health.headers["Access-Control-Allow-Origin"] == nil)
 
-        let invalid = try Program.runBlocking(ServerProcess.executable.path, ["config", "check", "--cors-origin", "https://kiosk.example/path"])
+        let invalid = try await Program.run(ServerProcess.executable.path, ["config", "check", "--cors-origin", "https://kiosk.example/path"])
         #expect(invalid.status != 0 && invalid.output.contains("--cors-origin must be an origin"))
     }
 

@@ -91,8 +91,8 @@ extension Marker {
 }
 
 /// What a scan of a process's whole memory found.
-public struct MemoryScanReport: CustomStringConvertible {
-    public struct Region: CustomStringConvertible {
+public struct MemoryScanReport: Sendable, CustomStringConvertible {
+    public struct Region: Sendable, CustomStringConvertible {
         public let range: String
         public let permissions: String
         public let path: String
@@ -143,7 +143,12 @@ public enum ProcessMemoryScan {
     /// not look everywhere proves nothing.
     /// - Parameter includeDescendants: false scans `pid` alone (a test process, whose children
     ///   are other tests' workers).
-    public static func scan(pid: Int32, for markers: [Marker], includeDescendants: Bool = true) throws -> MemoryScanReport {
+    /// The scan reads for seconds, so it runs off Swift concurrency's pool (`offThePool`).
+    public static func scan(pid: Int32, for markers: [Marker], includeDescendants: Bool = true) async throws -> MemoryScanReport {
+        try await offThePool { try scanBlocking(pid: pid, for: markers, includeDescendants: includeDescendants) }
+    }
+
+    private static func scanBlocking(pid: Int32, for markers: [Marker], includeDescendants: Bool) throws -> MemoryScanReport {
         let started = Date()
         var report = MemoryScanReport()
         for marker in markers { report.hits[marker.name] = [] }
@@ -265,7 +270,12 @@ extension ProcessMemoryScan {
     /// returned; what a codec left in them is found here even when it carries little information
     /// on its own (a mostly-empty mask's deflate stream), because nothing else on a worker thread's
     /// stack produces it.
-    public static func scanUnusedStacks(pid: Int32, for markers: [Marker]) throws -> MemoryScanReport {
+    /// Off Swift concurrency's pool, as `scan`.
+    public static func scanUnusedStacks(pid: Int32, for markers: [Marker]) async throws -> MemoryScanReport {
+        try await offThePool { try scanUnusedStacksBlocking(pid: pid, for: markers) }
+    }
+
+    private static func scanUnusedStacksBlocking(pid: Int32, for markers: [Marker]) throws -> MemoryScanReport {
         var report = MemoryScanReport()
         for process in try processTree(of: pid) {
             let part = try unusedStacks(pid: process, for: markers)

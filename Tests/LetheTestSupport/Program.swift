@@ -24,9 +24,9 @@ public enum Program {
         case separate
     }
 
-    /// Runs `executable` (a path, or a name looked up in `PATH`) with `arguments`, on a Dispatch
-    /// thread: blocking one of Swift concurrency's few threads could starve an in-process worker
-    /// the program is talking to.
+    /// Runs `executable` (a path, or a name looked up in `PATH`) with `arguments`, off Swift
+    /// concurrency's pool (`offThePool`): blocking one of its few threads could starve an
+    /// in-process worker the program is talking to, or any other test.
     /// - Parameters:
     ///   - environment: added to this process's environment; with `inheritEnvironment: false`, the
     ///     whole environment.
@@ -35,19 +35,15 @@ public enum Program {
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], inheritEnvironment: Bool = true,
         input: URL? = nil, errorOutput: ErrorOutput = .merged, timeout: Duration = .seconds(300)
     ) async throws -> Run {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    try runBlocking(
-                        executable, arguments, environment: environment, inheritEnvironment: inheritEnvironment, input: input,
-                        errorOutput: errorOutput, timeout: timeout)
-                })
-            }
+        try await offThePool {
+            try runBlocking(
+                executable, arguments, environment: environment, inheritEnvironment: inheritEnvironment, input: input,
+                errorOutput: errorOutput, timeout: timeout)
         }
     }
 
-    /// `run` on the calling thread, for tests that are not async.
-    public static func runBlocking(
+    /// `run` on the calling thread (a Dispatch thread, from `run`).
+    private static func runBlocking(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], inheritEnvironment: Bool = true,
         input: URL? = nil, errorOutput: ErrorOutput = .merged, timeout: Duration = .seconds(300)
     ) throws -> Run {

@@ -38,7 +38,7 @@ public final class ServerProcess: @unchecked Sendable {
         return directory.appendingPathComponent("lethe")
     }
 
-    /// Starts `lethe serve` and waits until it listens.
+    /// Starts `lethe serve` and waits until it listens (with `Task.sleep`: no pool thread held).
     /// - Parameters:
     ///   - arguments: extra `serve` options (e.g. `--max-pixels`).
     ///   - environment: extra environment variables.
@@ -49,7 +49,7 @@ public final class ServerProcess: @unchecked Sendable {
     public init(
         arguments: [String] = [], environment: [String: String] = [:], wrapper: [String] = [], knownToken: String? = nil,
         ledgerDirectory: URL? = nil
-    ) throws {
+    ) async throws {
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-residue-\(UUID().uuidString)")
         self.ledgerDirectory = ledgerDirectory ?? directory.appendingPathComponent("ledger")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -77,14 +77,17 @@ public final class ServerProcess: @unchecked Sendable {
         var adminPort: Int?
         var token: String? = knownToken
         var pid: Int32?
-        while Date() < deadline, port == nil || adminPort == nil || token == nil || pid == nil {
+        // The output is read after every wake-up, the last one past the deadline included: a
+        // wake-up that came late (a busy machine) must not fail a worker that has started.
+        while true {
             let output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
             port = Self.capture(#"listening on http://127\.0\.0\.1:(\d+)"#, in: output).flatMap(Int.init)
             adminPort = Self.capture(#"operator endpoints \(metrics, healthz, readyz\) on http://[^:]+:(\d+)"#, in: output).flatMap(Int.init)
             pid = Self.capture(#"\(pid (\d+)\)"#, in: output).flatMap(Int32.init)
             token = token ?? Self.capture(#"--token (\S+)"#, in: output)
-            if !process.isRunning { break }
-            usleep(50_000)
+            let started = port != nil && adminPort != nil && token != nil && pid != nil
+            if started || !process.isRunning || Date() >= deadline { break }
+            try await Task.sleep(for: .milliseconds(50))
         }
         guard let port, let adminPort, let token, let pid else {
             let log = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
@@ -159,9 +162,9 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     /// Waits for the process to exit and returns its status.
-    public func waitForExit(timeoutSeconds: Double = 30) throws -> Int32 {
+    public func waitForExit(timeoutSeconds: Double = 30) async throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning, Date() < deadline { usleep(50_000) }
+        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         guard !process.isRunning else { throw HarnessError("lethe serve did not exit within \(timeoutSeconds) s") }
         return process.terminationStatus
     }
@@ -176,11 +179,11 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     /// Waits until the ledger holds `count` entries (requests are recorded after their wipe).
-    public func waitForLedgerEntries(_ count: Int, timeoutSeconds: Double = 30) throws {
+    public func waitForLedgerEntries(_ count: Int, timeoutSeconds: Double = 30) async throws {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while ledgerEntryCount() < count {
             guard Date() < deadline else { throw HarnessError("ledger has \(ledgerEntryCount()) entries, expected \(count)") }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -217,11 +220,14 @@ public final class ServerProcess: @unchecked Sendable {
         ProcessStatus.bytes(field, pid: pid)
     }
 
-    /// Stops the server (if still running) and removes its files.
+    /// Stops the server (if still running) and removes its files. Synchronous, for `defer`: it
+    /// blocks only while a worker that was sent SIGTERM exits (at most 10 s, then SIGKILL).
     public func stop() {
         if process.isRunning {
             kill(pid, SIGTERM)
-            if (try? waitForExit(timeoutSeconds: 10)) == nil {
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning {
                 kill(pid, SIGKILL)
                 process.terminate()
             }
