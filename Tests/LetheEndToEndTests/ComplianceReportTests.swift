@@ -11,8 +11,8 @@ import Testing
 /// headless Chromium and read back with pdftotext; a wipe that did not verify is a promise not met.
 extension LedgerEndToEndTests {
     /// `lethe audit report` with `arguments`; the status and what it wrote to `out`.
-    static func report(_ arguments: [String], out: URL) throws -> (Int32, Data) {
-        let (status, output) = try LedgerCrashTests.lethe(["audit", "report"] + arguments + ["--out", out.path])
+    static func report(_ arguments: [String], out: URL) async throws -> (Int32, Data) {
+        let (status, output) = try await LedgerCrashTests.lethe(["audit", "report"] + arguments + ["--out", out.path])
         #expect(status == 0, "\(output)")
         return (status, (try? Data(contentsOf: out)) ?? Data())
     }
@@ -44,7 +44,7 @@ extension LedgerEndToEndTests {
                 #expect(summaries.map(\.requests).reduce(0, +) == 2)
                 let arguments = [directory.path, "--key", verifier.verifierKey, "--witness", witness.verifier.verifierKey]
 
-                let (_, page) = try Self.report(arguments + ["--format", "html"], out: html)
+                let (_, page) = try await Self.report(arguments + ["--format", "html"], out: html)
                 let text = String(decoding: page, as: UTF8.self)
                 for (id, promise) in zip(["destruction", "access_records", "no_retention"], promises) {
                     #expect(text.contains(#"<section class="promise" id="promise-\#(id)"><h3>\#(promise)</h3><p class="status">MET</p>"#), "\(id)")
@@ -60,15 +60,15 @@ extension LedgerEndToEndTests {
                 #expect(!text.contains("<script") && !text.contains("src=") && !text.contains("<link"), "the page loads nothing")
                 #expect(!text.contains("NOT MET"))
                 // The regulator's command, run as printed, passes.
-                let (verified, verifyOutput) = try LedgerCrashTests.lethe(["audit", "verify"] + arguments + ["--quorum", "1"])
+                let (verified, verifyOutput) = try await LedgerCrashTests.lethe(["audit", "verify"] + arguments + ["--quorum", "1"])
                 #expect(verified == 0 && verifyOutput.contains("Witnessed: "), "\(verifyOutput)")
 
-                let (_, document) = try Self.report(arguments + ["--format", "pdf"], out: pdf)
+                let (_, document) = try await Self.report(arguments + ["--format", "pdf"], out: pdf)
                 #expect(document.starts(with: Data("%PDF-".utf8)))
-                let info = try Program.runBlocking("pdfinfo", [pdf.path])
+                let info = try await Program.run("pdfinfo", [pdf.path])
                 let pages = info.output.split(separator: "\n").first { $0.hasPrefix("Pages:") }.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) }
                 #expect(info.status == 0 && (pages ?? 0) >= 1, "\(info.output)")
-                let extracted = try Program.runBlocking("pdftotext", ["-layout", pdf.path, "-"], errorOutput: .discarded)
+                let extracted = try await Program.run("pdftotext", ["-layout", pdf.path, "-"], errorOutput: .discarded)
                 #expect(extracted.status == 0)
                 let printed = Self.words(extracted.output)
                 for promise in promises { #expect(printed.contains(Self.words(promise)), "the PDF lacks: \(promise)") }
@@ -78,12 +78,12 @@ extension LedgerEndToEndTests {
 
         // A ledger holding a wipe whose read-back verify failed: destruction is not met.
         try await run(keyFile: files.keyFile, prefill: { try await Self.ledgerWithUnverifiedWipe($0, keyFile: files.keyFile) }) { _, _, verifier, directory in
-            let (_, page) = try Self.report([directory.path, "--key", verifier.verifierKey, "--format", "html"], out: html)
+            let (_, page) = try await Self.report([directory.path, "--key", verifier.verifierKey, "--format", "html"], out: html)
             let text = String(decoding: page, as: UTF8.self)
             #expect(text.contains(#"<section class="promise not-met" id="promise-destruction"><h3>\#(ComplianceView.destructionPromise)</h3><p class="status">NOT MET</p>"#))
             #expect(text.contains("0 of 1 requests' plaintext buffers were wiped and verified by read-back (every byte read back as zero); 1 wipe(s) did NOT verify"))
             #expect(text.contains(#"<section class="promise not-met" id="promise-no_retention">"#))
-            let (_, json) = try Self.report([directory.path, "--key", verifier.verifierKey, "--format", "json"], out: html)
+            let (_, json) = try await Self.report([directory.path, "--key", verifier.verifierKey, "--format", "json"], out: html)
             let report = try JSONDecoder().decode(LedgerReport.self, from: json)
             #expect(report.compliance?.promises.map(\.met) == [false, true, false], "\(report.compliance?.promises.map(\.id) ?? [])")
         }

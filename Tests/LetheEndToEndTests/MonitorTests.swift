@@ -157,12 +157,12 @@ extension LedgerEndToEndTests {
         let files = try DeviceFiles(origin: "lethe.test/edited")
         defer { files.remove() }
         let metricsPath = files.directory.appendingPathComponent("monitor.prom").path
-        @Sendable func monitorCommand(_ base: URL, _ key: String, _ more: [String]) throws -> (Int32, String) {
-            try LedgerCrashTests.lethe(["audit", "monitor", base.absoluteString, "--key", key, "--once", "--metrics", metricsPath] + more)
+        @Sendable func monitorCommand(_ base: URL, _ key: String, _ more: [String]) async throws -> (Int32, String) {
+            try await LedgerCrashTests.lethe(["audit", "monitor", base.absoluteString, "--key", key, "--once", "--metrics", metricsPath] + more)
         }
-        @Sendable func lintMetrics() throws -> String {
+        @Sendable func lintMetrics() async throws -> String {
             let metrics = try String(contentsOfFile: metricsPath, encoding: .utf8)
-            let lint = try OperationsTests.promtoolCheckMetrics(metrics)
+            let lint = try await OperationsTests.promtoolCheckMetrics(metrics)
             #expect(lint.status == 0, "promtool check metrics: \(lint.output)\n\(metrics)")
             return metrics
         }
@@ -173,9 +173,9 @@ extension LedgerEndToEndTests {
             #expect(round.alerts.map(\.code) == ["sequence_gap"], "\(round.alerts)")
             #expect(round.alerts.first?.message.contains("entry #1 carries sequence 2") == true, "\(round.alerts)")
             #expect(round.state == nil, "a log with a gap is never kept as verified")
-            let (status, output) = try monitorCommand(base, verifier.verifierKey, [])
+            let (status, output) = try await monitorCommand(base, verifier.verifierKey, [])
             #expect(status == 1 && output.contains("ALERT sequence_gap lethe.test/edited: entry #1 carries sequence 2"), "\(output)")
-            let metrics = try lintMetrics()
+            let metrics = try await lintMetrics()
             #expect(metrics.contains("lethe_monitor_alerts_total{code=\"sequence_gap\"} 1") && metrics.contains("lethe_monitor_alerts_total{code=\"entries_missing\"} 0"))
         }
 
@@ -187,9 +187,9 @@ extension LedgerEndToEndTests {
             let fetch = Self.monitor(base, verifier: verifier).fetch
             let round = await LogMonitor(verifier: verifier, policy: policy, maxAgeSeconds: nil, fetch: fetch).check(from: nil)
             #expect(round.alerts.map(\.code) == ["witness_quorum_missing"], "\(round.alerts)")
-            let (status, output) = try monitorCommand(base, verifier.verifierKey, ["--witness", absent.verifier.verifierKey])
+            let (status, output) = try await monitorCommand(base, verifier.verifierKey, ["--witness", absent.verifier.verifierKey])
             #expect(status == 1 && output.contains("ALERT witness_quorum_missing lethe.test/edited: checkpoint "), "\(output)")
-            #expect(try lintMetrics().contains("lethe_monitor_alerts_total{code=\"witness_quorum_missing\"} 1"))
+            #expect(try await lintMetrics().contains("lethe_monitor_alerts_total{code=\"witness_quorum_missing\"} 1"))
 
             // A mirror of this log that serves its signed checkpoint but leaves the last entry out of the bundle.
             let mirror = Self.temporaryDirectory("mirror")
@@ -220,8 +220,8 @@ extension LedgerEndToEndTests {
         let verifier = try NoteSigner(privateKeyString: String(contentsOf: files.keyFile, encoding: .utf8)).verifier
         let round = await Self.monitor(nowhere, verifier: verifier).check(from: nil)
         #expect(round.alerts.map(\.code) == ["log_unreachable"], "\(round.alerts)")
-        let (status, output) = try monitorCommand(nowhere, verifier.verifierKey, [])
+        let (status, output) = try await monitorCommand(nowhere, verifier.verifierKey, [])
         #expect(status == 1 && output.contains("ALERT log_unreachable"), "\(output)")
-        #expect(try lintMetrics().contains("lethe_monitor_alerts_total{code=\"log_unreachable\"} 1"))
+        #expect(try await lintMetrics().contains("lethe_monitor_alerts_total{code=\"log_unreachable\"} 1"))
     }
 }
