@@ -98,6 +98,10 @@ struct ServerOptions: ParsableArguments {
     var requestCpuLimit: Double?
     @Option(help: "Seconds the inner request's Date may be from the worker's clock, either way; encapsulated keys are remembered as long (LETHE_REPLAY_WINDOW). Default 60.")
     var replayWindow: Double?
+    @Option(help: "Engine processes that decode and analyse photos without the keys; 0 = inside the gateway, UNSAFE, for comparison only (LETHE_ENGINE_PROCESSES). Default: the number of cores.")
+    var engineProcesses: Int?
+    @Option(help: "Requests an engine process serves before it is replaced; one that fails is replaced at once (LETHE_ENGINE_REQUESTS). Default 100.")
+    var engineRequests: Int?
     @Option(help: "Most encapsulated keys remembered for replay detection; when all are inside their window new requests get 503 (LETHE_REPLAY_CACHE_ENTRIES). Default 100000.")
     var replayCacheEntries: Int?
 
@@ -250,6 +254,11 @@ struct ServerOptions: ParsableArguments {
         configuration.replayCacheEntries = try replayCacheEntries ?? integer("LETHE_REPLAY_CACHE_ENTRIES") ?? configuration.replayCacheEntries
         guard configuration.replayWindowSeconds >= 1, configuration.replayWindowSeconds <= 86_400, configuration.replayCacheEntries >= 1 else {
             throw ValidationError("--replay-window must be in [1, 86400] seconds and --replay-cache-entries ≥ 1")
+        }
+        configuration.engineProcesses = try engineProcesses ?? integer("LETHE_ENGINE_PROCESSES") ?? configuration.engineProcesses
+        configuration.engineRequests = try engineRequests ?? integer("LETHE_ENGINE_REQUESTS") ?? configuration.engineRequests
+        guard (0...256).contains(configuration.engineProcesses), configuration.engineRequests >= 1 else {
+            throw ValidationError("--engine-processes must be in [0, 256] (0 = in the gateway, unsafe) and --engine-requests ≥ 1")
         }
         return configuration
     }
