@@ -139,15 +139,12 @@ int lethe_spawn_engine(const char *path, char *const argv[], char *const envp[],
     posix_spawnattr_setsigmask(&attributes, &none);
     posix_spawnattr_setsigdefault(&attributes, &all);
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    // fd 0 and 1 are /dev/null, 2 the gateway's log (or /dev/null), 3 the channel, and nothing
-    // else: every key file, socket and ledger descriptor of the gateway stays behind.
+    // fd 0 is /dev/null, 1 and 2 the gateway's log (`log_fd`), 3 the channel, and nothing else:
+    // every key file, socket and ledger descriptor of the gateway stays behind. (/dev/null is not
+    // opened for writing: the gateway's Landlock rules forbid writes outside its ledger directory.)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    if (log_fd >= 0) {
-        posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
-    } else {
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    }
+    posix_spawn_file_actions_adddup2(&actions, log_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
     posix_spawn_file_actions_adddup2(&actions, channel, 3);
     posix_spawn_file_actions_addclosefrom_np(&actions, 4);
     pid_t child = 0;

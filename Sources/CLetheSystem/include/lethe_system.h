@@ -98,8 +98,8 @@ long lethe_send_frame(int socket, const void *bytes, size_t length, int fd);
 /// -ETIMEDOUT, -EMSGSIZE for a frame or descriptor list cut short, or -errno.
 long lethe_receive_frame(int socket, void *bytes, size_t capacity, int *fd, int timeout_ms);
 
-/// Starts `path` with `argv` and exactly `envp`, with /dev/null on fd 0 and 1, `log_fd` (or
-/// /dev/null when -1) on 2, `channel` on 3 and no other descriptor. Returns 0 and the pid, or -errno.
+/// Starts `path` with `argv` and exactly `envp`, with /dev/null on fd 0, `log_fd` on 1 and 2,
+/// `channel` on 3 and no other descriptor. Returns 0 and the pid, or -errno.
 int lethe_spawn_engine(const char *path, char *const argv[], char *const envp[], int channel, int log_fd, int *pid);
 
 /// SIGKILLs `pid` and waits for it. Returns its wait status or -errno.
