@@ -10,12 +10,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <time.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,7 +32,7 @@ int lethe_plaintext_memfd(size_t length, int *is_secret) {
     // memfd_secret: pages removed from the kernel's direct map, unreachable by other processes
     // (even root through /proc/PID/mem) and never swapped. Off on kernels without it, or with
     // secretmem disabled (ENOSYS, EINVAL, EPERM, ENOMEM): then a sealed memfd, mapped and mlocked.
-    int fd = (int)syscall(SYS_memfd_secret, (unsigned long)FD_CLOEXEC);
+    int fd = (int)syscall(SYS_memfd_secret, (unsigned long)O_CLOEXEC);
     if (fd >= 0) {
         if (ftruncate(fd, (off_t)length) == 0) {
             *is_secret = 1;
@@ -49,8 +52,10 @@ int lethe_plaintext_memfd(size_t length, int *is_secret) {
 }
 
 long long lethe_fd_size(int fd) {
-    off_t end = lseek(fd, 0, SEEK_END);
-    return end < 0 ? -errno : (long long)end;
+    // fstat itself, not glibc's wrapper (newfstatat with a path): the engine's filter allows only
+    // the call on a descriptor. lseek does not work on memfd_secret files.
+    struct stat status;
+    return syscall(SYS_fstat, fd, &status) != 0 ? -errno : (long long)status.st_size;
 }
 
 void *lethe_map_shared(int fd, size_t length) {
@@ -166,12 +171,19 @@ int lethe_kill_and_reap(int pid) {
     return reaped < 0 ? -errno : status;
 }
 
-int lethe_engine_detach_signals(void) {
+int lethe_engine_prepare(void) {
     // The gateway drains on SIGTERM/SIGINT and stops its engines last: a signal sent to the whole
     // group (a terminal's Ctrl-C, a container runtime) must not end an engine mid-request. An
     // engine ends when its channel closes, which the kernel does when the gateway dies.
     // (PR_SET_PDEATHSIG would follow the gateway *thread* that spawned it, not the process.)
     if (signal(SIGTERM, SIG_IGN) == SIG_ERR || signal(SIGINT, SIG_IGN) == SIG_ERR || signal(SIGPIPE, SIG_IGN) == SIG_ERR) return -errno;
+    // One malloc arena: glibc shrinks the heaps of other arenas after large frees and reads
+    // /proc/sys/vm/overcommit_memory the first time it does, which the sandbox would punish
+    // (a 12-megapixel photo did). The engine runs one request at a time; the main arena serves.
+    if (mallopt(M_ARENA_MAX, 1) != 1) return -EINVAL;
+    // The time zone (TZ from the gateway: UTC) is read now; with TZ fixed, glibc never looks at
+    // a zone file again (without TZ it checks /etc/localtime at every localtime()).
+    tzset();
     return 0;
 }
 
@@ -185,5 +197,5 @@ long lethe_send_frame(int socket, const void *bytes, size_t length, int fd) { (v
 long lethe_receive_frame(int socket, void *bytes, size_t capacity, int *fd, int timeout_ms) { (void)socket; (void)bytes; (void)capacity; (void)timeout_ms; *fd = -1; return -ENOSYS; }
 int lethe_spawn_engine(const char *path, char *const argv[], char *const envp[], int channel, int log_fd, int *pid) { (void)path; (void)argv; (void)envp; (void)channel; (void)log_fd; (void)pid; return -ENOSYS; }
 int lethe_kill_and_reap(int pid) { (void)pid; return -ENOSYS; }
-int lethe_engine_detach_signals(void) { return -ENOSYS; }
+int lethe_engine_prepare(void) { return -ENOSYS; }
 #endif

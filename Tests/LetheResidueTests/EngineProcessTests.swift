@@ -66,7 +66,8 @@ struct EngineProcessTests {
         async let killed = Self.outcome(client, Self.largePhoto)
         try await Self.waitUntilBusy(engine)
         kill(engine, SIGKILL)
-        #expect(await killed == "engine_failed")
+        let answer = await killed
+        #expect(answer == "engine_failed", "\(server.log)")
         #expect(await Self.outcome(client, try MarkerPhoto.make(seed: 1401).file) == "ok")
         // A new engine took the dead one's place.
         let replacement = try #require(try Self.engines(of: server).first)
@@ -134,7 +135,7 @@ struct EngineProcessTests {
             }
             let environment = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(engine)/environ")).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             let names = Set(environment.map { String($0.prefix { $0 != "=" }) })
-            #expect(names.isSubset(of: ["G_SLICE", "TMPDIR", "LETHE_TEST_FAULT_WIPE", "LETHE_UNSAFE_DISABLE_HEAP_SCRUB"]), "\(environment)")
+            #expect(names.isSubset(of: ["G_SLICE", "TMPDIR", "TZ", "LETHE_TEST_FAULT_WIPE", "LETHE_UNSAFE_DISABLE_HEAP_SCRUB"]), "\(environment)")
             let commandLine = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(engine)/cmdline")).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             #expect(commandLine.dropFirst() == ["engine"])
         }
@@ -154,5 +155,27 @@ struct EngineProcessTests {
         #expect(await slow == "ok")
         #expect(try server.waitForExit() == 0)
         #expect(kill(engine, 0) != 0, "the engine outlived its gateway")
+    }
+
+    @Test("every engine runs under its seccomp filter (Seccomp: 2, NoNewPrivs: 1)")
+    func enginesAreFiltered() async throws {
+        let server = try ServerProcess(arguments: ["--engine-processes", "2"])
+        defer { server.stop() }
+        for engine in try await Self.waitForEngines(2, of: server) {
+            let status = try String(contentsOfFile: "/proc/\(engine)/status", encoding: .utf8)
+            #expect(status.contains("Seccomp:\t2"), "\(status)")
+            #expect(status.contains("NoNewPrivs:\t1"), "\(status)")
+        }
+        #expect(server.log.contains("seccomp=allow-list(kill)"), "\(server.log)")
+    }
+
+    @Test("a locked-down engine that calls openat or socket is killed by SIGSYS", arguments: ["openat", "socket"])
+    func forbiddenCallKills(_ call: String) throws {
+        let run = try Program.runBlocking(
+            ServerProcess.executable.path, ["engine", "--self-test-forbidden", call, "--models-dir", Repository.models.path])
+        // The control: it did lock down and reached the call.
+        #expect(run.output.contains("locked down: seccomp=allow-list(kill)"), "\(run.output)")
+        #expect(!run.output.contains("survived"), "\(run.output)")
+        #expect(run.status == SIGSYS, "status \(run.status): \(run.output)")
     }
 }

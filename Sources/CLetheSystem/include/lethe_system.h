@@ -105,8 +105,21 @@ int lethe_spawn_engine(const char *path, char *const argv[], char *const envp[],
 /// SIGKILLs `pid` and waits for it. Returns its wait status or -errno.
 int lethe_kill_and_reap(int pid);
 
-/// In an engine process: SIGTERM, SIGINT and SIGPIPE ignored (the gateway stops it by closing its
-/// channel, or SIGKILL). Returns 0 or -errno.
-int lethe_engine_detach_signals(void);
+/// At the start of an engine process: SIGTERM, SIGINT and SIGPIPE ignored (the gateway stops it by
+/// closing its channel, or SIGKILL), one malloc arena, the time zone loaded. Returns 0 or -errno.
+int lethe_engine_prepare(void);
+
+/// Locks the calling engine process down for good: PR_SET_NO_NEW_PRIVS, Landlock handling every
+/// filesystem and TCP right with none granted (`*landlock_abi` = the ABI, 0 without Landlock), and
+/// a seccomp-bpf allow-list on every thread (TSYNC); any other call kills the process (SIGSYS).
+/// Returns 0 or -errno (-ENOSYS on an architecture without a list: x86_64 and aarch64 have one).
+int lethe_engine_lock_down(int *landlock_abi);
+
+/// The calling thread's seccomp mode (PR_GET_SECCOMP: 0 none, 2 filter), or -errno.
+int lethe_seccomp_mode(void);
+
+/// Makes the system call named ("openat" or "socket") for the lock-down's test; returns its
+/// result if the process survives it.
+int lethe_engine_forbidden_call(const char *name);
 
 #endif

@@ -72,7 +72,8 @@ public struct EngineChannel: Sendable {
     public func receiveUnlessClosed<Payload: Decodable>(_ kind: Kind, as type: Payload.Type, timeout: Duration?) throws(LetheError) -> (Payload, attachment: Int32?)? {
         var buffer = [UInt8](repeating: 0, count: Self.maxFrameBytes)
         var attachment: Int32 = -1
-        let milliseconds = timeout.map { Int32(clamping: $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? 0
+        // -1 leaves the socket as it is: an engine waits for its next job without a timeout (and without a setsockopt call its sandbox would have to allow).
+        let milliseconds = timeout.map { Int32(clamping: max(1, $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)) } ?? -1
         let received = buffer.withUnsafeMutableBytes { lethe_receive_frame(fd, $0.baseAddress, $0.count, &attachment, milliseconds) }
         let descriptor: Int32? = attachment >= 0 ? attachment : nil
         func broken(_ reason: String) -> LetheError {

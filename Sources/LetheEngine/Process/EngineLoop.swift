@@ -22,13 +22,15 @@ public enum EngineLoop {
 
     /// Serves until the channel closes (exit status 0) or breaks (1).
     public static func run(channel: EngineChannel = EngineChannel(fd: channelDescriptor)) -> Int32 {
-        guard lethe_engine_detach_signals() == 0 else { return 1 }
+        guard lethe_engine_prepare() == 0 else { return 1 }
         do {
             let (setup, _) = try channel.receive(.setup, as: EngineSetup.self, timeout: nil)
             try VipsRuntime.start(setup.vips)
             ProcessingDeadline.setCodecPassLimit(setup.codecPassLimit)
             let models = try AnalysisModels.load(directory: setup.modelsDirectory)
-            let sandbox = setup.lockDown ? EngineSandbox.lockDown() : EngineSandbox.Status.notApplied
+            let sandbox = setup.lockDown ? EngineSandbox.lockDown(models: models) : EngineSandbox.Status.notApplied
+            // An engine that could not lock itself down never serves: the gateway sees it fail to start.
+            if case .failed = sandbox { throw LetheError.engineFailed("lock-down \(sandbox.summary)") }
             try channel.send(.ready, EngineReady(sandbox: sandbox.summary))
             // Until the gateway closes the channel (it stops or recycles this engine).
             while let (job, file) = try channel.receiveUnlessClosed(.job, as: EngineJob.self, timeout: nil) {

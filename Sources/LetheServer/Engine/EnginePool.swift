@@ -23,10 +23,11 @@ actor EnginePool {
         var processingLimits: ProcessingDeadline.Limits
 
         /// The engine's whole environment: glib on malloc (scrubbed frees) and no temporary
-        /// directory, as for every lethe process (CLetheLaunch), plus the test-only switches of
-        /// a debug build. Nothing else of the gateway's (no LETHE_* secrets or paths).
+        /// directory, as for every lethe process (CLetheLaunch); a fixed time zone, so that glibc
+        /// reads no zone file after lock-down; the test-only switches of a debug build. Nothing
+        /// else of the gateway's (no LETHE_* secrets or paths).
         var environment: [String] {
-            var variables = ["G_SLICE=always-malloc", "TMPDIR=\(ProcessHardening.noTemporaryDirectory)"]
+            var variables = ["G_SLICE=always-malloc", "TMPDIR=\(ProcessHardening.noTemporaryDirectory)", "TZ=UTC"]
             #if DEBUG
             for name in ["LETHE_TEST_FAULT_WIPE", "LETHE_UNSAFE_DISABLE_HEAP_SCRUB"] {
                 if let value = ProcessInfo.processInfo.environment[name] { variables.append("\(name)=\(value)") }
