@@ -27,12 +27,12 @@
 #define SYS_memfd_secret 447
 #endif
 
-int lethe_plaintext_memfd(size_t length, int *is_secret) {
+int lethe_plaintext_memfd(size_t length, int prefer_secret, int *is_secret) {
     *is_secret = 0;
     // memfd_secret: pages removed from the kernel's direct map, unreachable by other processes
     // (even root through /proc/PID/mem) and never swapped. Off on kernels without it, or with
     // secretmem disabled (ENOSYS, EINVAL, EPERM, ENOMEM): then a sealed memfd, mapped and mlocked.
-    int fd = (int)syscall(SYS_memfd_secret, (unsigned long)O_CLOEXEC);
+    int fd = prefer_secret ? (int)syscall(SYS_memfd_secret, (unsigned long)O_CLOEXEC) : -1;
     if (fd >= 0) {
         if (ftruncate(fd, (off_t)length) == 0) {
             *is_secret = 1;
@@ -189,7 +189,7 @@ int lethe_engine_prepare(void) {
 
 #else
 #include <errno.h>
-int lethe_plaintext_memfd(size_t length, int *is_secret) { (void)length; *is_secret = 0; return -ENOSYS; }
+int lethe_plaintext_memfd(size_t length, int prefer_secret, int *is_secret) { (void)length; (void)prefer_secret; *is_secret = 0; return -ENOSYS; }
 long long lethe_fd_size(int fd) { (void)fd; return -ENOSYS; }
 void *lethe_map_shared(int fd, size_t length) { (void)fd; (void)length; return 0; }
 int lethe_socketpair(int fds[2]) { (void)fds; return -ENOSYS; }

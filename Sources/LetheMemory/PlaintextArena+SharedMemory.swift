@@ -7,8 +7,10 @@ import Glibc
 
 /// Plaintext that crosses to another process (the gateway's engines): a memory file instead of
 /// anonymous memory, so that both processes map the same pages and nothing is copied through a
-/// socket. `memfd_secret` where the kernel has it (the pages leave the kernel's direct map), else
-/// a memfd sealed against resizing; mapped, locked and wiped on each side like every buffer.
+/// socket. A memfd sealed against resizing, or with `secret` a `memfd_secret` file where the
+/// kernel has it (its pages leave the kernel's direct map; measured here it made a 12-megapixel
+/// request about 0.8 s slower, so it is opt-in: `--engine-secret-memory`); mapped, locked and
+/// wiped on each side like every buffer.
 extension PlaintextArena {
     /// Memory files made so far that were `memfd_secret` / plain sealed memfds (for the hardening
     /// status: which one this kernel gives).
@@ -17,9 +19,9 @@ extension PlaintextArena {
 
     /// A zeroed buffer of `count` bytes in a new memory file, and the file's descriptor to pass
     /// to the other process (close-on-exec; the caller closes it once it is sent).
-    public func allocateShared(count: Int, bufferClass: BufferClass) throws(LetheError) -> (buffer: SecureBuffer, fd: Int32) {
+    public func allocateShared(count: Int, bufferClass: BufferClass, secret preferSecret: Bool) throws(LetheError) -> (buffer: SecureBuffer, fd: Int32) {
         var secret: Int32 = 0
-        let fd = lethe_plaintext_memfd(SecureBuffer.pageRounded(count), &secret)
+        let fd = lethe_plaintext_memfd(SecureBuffer.pageRounded(count), preferSecret ? 1 : 0, &secret)
         guard fd >= 0 else { throw .plaintextAllocationFailed(byteCount: count) }
         if secret == 1 {
             Self.secretMemoryFiles.add(1, ordering: .relaxed)

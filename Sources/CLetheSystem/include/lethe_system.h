@@ -77,9 +77,9 @@ size_t lethe_allocated_bytes(void);
 // The gateway <-> engine boundary (engine_channel.c).
 
 /// A memory file for plaintext that crosses to an engine process, `length` bytes, close-on-exec:
-/// memfd_secret where the kernel has it (`*is_secret` = 1), else a memfd sealed against growing
-/// and shrinking. Returns the descriptor or -errno.
-int lethe_plaintext_memfd(size_t length, int *is_secret);
+/// with `prefer_secret`, memfd_secret where the kernel has it (`*is_secret` = 1), else a memfd
+/// sealed against growing and shrinking. Returns the descriptor or -errno.
+int lethe_plaintext_memfd(size_t length, int prefer_secret, int *is_secret);
 
 /// The size of the file behind `fd`, or -errno.
 long long lethe_fd_size(int fd);

@@ -35,7 +35,7 @@ public enum EngineLoop {
             // Until the gateway closes the channel (it stops or recycles this engine).
             while let (job, file) = try channel.receiveUnlessClosed(.job, as: EngineJob.self, timeout: nil) {
                 guard let file else { throw LetheError.engineFailed("a job came without its photos") }
-                try serve(job, photosIn: file, models: models, channel: channel)
+                try serve(job, photosIn: file, models: models, secretMemory: setup.secretMemory, channel: channel)
             }
             return 0
         } catch {
@@ -45,7 +45,9 @@ public enum EngineLoop {
     }
 
     /// One job: result or error back, then the wipe once the gateway has the result.
-    private static func serve(_ wire: EngineJob, photosIn file: Int32, models: AnalysisModels, channel: EngineChannel) throws(LetheError) {
+    private static func serve(
+        _ wire: EngineJob, photosIn file: Int32, models: AnalysisModels, secretMemory: Bool, channel: EngineChannel
+    ) throws(LetheError) {
         let arena = PlaintextArena()
         MemoryBudget.setCapacity(wire.memoryBudgetBytes)
         var stageSeconds: [String: Double] = [:]
@@ -66,7 +68,7 @@ public enum EngineLoop {
             let response = try AnalysisEngine.run(job, photosIn: photos, arena: arena, deadline: deadline) { stage, duration in
                 stageSeconds[stage.rawValue, default: 0] += Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
             }
-            let (shared, fd) = try arena.allocateShared(count: response.count, bufferClass: .response)
+            let (shared, fd) = try arena.allocateShared(count: response.count, bufferClass: .response, secret: secretMemory)
             resultFile = fd
             response.withUnsafeBytes { source in shared.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
             arena.release(response)

@@ -9,12 +9,15 @@ public struct EngineSetup: Codable, Sendable {
     public var modelsDirectory: String
     /// The longest libjpeg pass (the request deadline), see `ProcessingDeadline.setCodecPassLimit`.
     public var codecPassLimit: Duration?
+    /// Results cross in `memfd_secret` memory (`--engine-secret-memory`).
+    public var secretMemory: Bool
     /// Lock down after warm-up (seccomp, Landlock, no new privileges). Off only for the test of
     /// the lock-down itself.
     public var lockDown: Bool
 
-    public init(vips: VipsConfiguration, modelsDirectory: String, codecPassLimit: Duration?, lockDown: Bool = true) {
+    public init(vips: VipsConfiguration, modelsDirectory: String, codecPassLimit: Duration?, secretMemory: Bool, lockDown: Bool = true) {
         self.vips = vips
+        self.secretMemory = secretMemory
         self.modelsDirectory = modelsDirectory
         self.codecPassLimit = codecPassLimit
         self.lockDown = lockDown

@@ -73,10 +73,10 @@ final class EngineConnection: @unchecked Sendable {
     ///   kills it); memory codes when the photos do not fit in the gateway's budget.
     func exchange(
         _ job: AnalysisJob, photosIn request: SecureBuffer, arena: PlaintextArena, limits: ProcessingDeadline.Limits,
-        engineBudgetBytes: Int, timeout: Duration
+        engineBudgetBytes: Int, secretMemory: Bool, timeout: Duration
     ) throws(LetheError) -> Outcome {
         let wire = EngineJob(job, processingLimits: limits, memoryBudgetBytes: engineBudgetBytes)
-        let (photos, photosFile) = try arena.allocateShared(count: wire.photoBytes, bufferClass: .requestBody)
+        let (photos, photosFile) = try arena.allocateShared(count: wire.photoBytes, bufferClass: .requestBody, secret: secretMemory)
         defer { arena.release(photos) }
         request.withUnsafeBytes { source in
             photos.withUnsafeMutableBytes { target in

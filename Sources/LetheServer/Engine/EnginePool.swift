@@ -86,13 +86,15 @@ actor EnginePool {
         _ job: AnalysisJob, photosIn request: SecureBuffer, arena: PlaintextArena, timings: StageTimings
     ) async throws(LetheError) -> (response: Result<SecureBuffer, LetheError>, engineWipe: WipeReport) {
         let engine = try await checkOut()
-        let (limits, budget) = (configuration.processingLimits, engineBudgetBytes)
+        let (limits, budget, configuration) = (configuration.processingLimits, engineBudgetBytes, configuration)
         // The engine stops itself at the deadline; past it and a margin, it is hung.
         let timeout = limits.wallClock + .seconds(5)
         let outcome: EngineConnection.Outcome
         do {
             outcome = try await NIOThreadPool.singleton.runIfActive {
-                try engine.exchange(job, photosIn: request, arena: arena, limits: limits, engineBudgetBytes: budget, timeout: timeout)
+                try engine.exchange(
+                    job, photosIn: request, arena: arena, limits: limits, engineBudgetBytes: budget,
+                    secretMemory: configuration.setup.secretMemory, timeout: timeout)
             }
         } catch {
             let failure = error as? LetheError ?? .engineFailed("the blocking pool is shut down")

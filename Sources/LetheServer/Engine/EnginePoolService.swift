@@ -21,7 +21,7 @@ extension EnginePool.Configuration {
             executable: configuration.engineExecutable,
             setup: EngineSetup(
                 vips: configuration.vips, modelsDirectory: configuration.modelsDirectory,
-                codecPassLimit: configuration.processingLimits.wallClock),
+                codecPassLimit: configuration.processingLimits.wallClock, secretMemory: configuration.engineSecretMemory),
             processingLimits: configuration.processingLimits)
     }
 }
