@@ -131,8 +131,10 @@ public struct LetheWorker: Sendable {
 
     /// Sets the memory budget: the configured ceiling minus what the worker (gateway and engines)
     /// uses now (everything loaded, nothing requested yet) minus the headroom, for requests;
-    /// refuses a ceiling that leaves requests nothing. With engines, the gateway and each engine
-    /// that can hold a request at once (at most `min(engines, max-concurrent)`) get equal shares.
+    /// refuses a ceiling that leaves requests nothing. With engines, each engine that can hold a
+    /// request at once (at most `min(engines, max-concurrent)`) gets an equal share of it; the
+    /// gateway, whose plaintext is the compressed photo and the result, keeps the whole as its
+    /// ceiling (its reservations are a few times the photo's encoded size).
     private static func applyMemoryBudget(_ configuration: ServerConfiguration, engines: EnginePool?, logger: Logger) async throws {
         guard let mebibytes = configuration.memoryBudgetMiB else {
             MemoryBudget.setCapacity(.max)
@@ -148,8 +150,8 @@ public struct LetheWorker: Sendable {
                 .memoryBudgetTooSmall,
                 "a memory budget of \(mebibytes) MiB leaves requests \(max(0, forRequests) >> 20) MiB: the worker uses \(atStart >> 20) MiB at start plus \(ServerConfiguration.memoryHeadroomBytes >> 20) MiB headroom; at least 16 MiB must remain")
         }
-        let shares = engines == nil ? 1 : min(configuration.engineProcesses, configuration.maxConcurrentRequests) + 1
-        MemoryBudget.setCapacity(forRequests / shares)
+        let shares = engines == nil ? 1 : min(configuration.engineProcesses, configuration.maxConcurrentRequests)
+        MemoryBudget.setCapacity(forRequests)
         await engines?.setEngineBudget(forRequests / shares)
         logger.notice("memory budget \(mebibytes) MiB", metadata: [
             "resident_at_start_bytes": "\(atStart)", "request_budget_bytes": "\(forRequests)", "budget_shares": "\(shares)",

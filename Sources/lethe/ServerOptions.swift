@@ -130,6 +130,11 @@ struct ServerOptions: ParsableArguments {
             guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, got '\(text)'") }
             return value
         }
+        func boolean(_ name: String) throws -> Bool? {
+            guard let text = environment[name] else { return nil }
+            guard let value = Bool(text) else { throw ValidationError("\(name) must be true or false, got '\(text)'") }
+            return value
+        }
         func number(_ name: String) throws -> Double? {
             guard let text = environment[name] else { return nil }
             guard let value = Double(text) else { throw ValidationError("\(name) must be a number, got '\(text)'") }
@@ -168,11 +173,7 @@ struct ServerOptions: ParsableArguments {
         else { throw ValidationError("the checkpoint interval and segment bytes must be positive; checkpoint entries, retention days and ledger free bytes ≥ 0") }
         configuration.modelsDirectory = modelsDir ?? environment["LETHE_MODELS_DIR"] ?? configuration.modelsDirectory
         configuration.profilesDirectory = profilesDir ?? environment["LETHE_PROFILES_DIR"] ?? configuration.profilesDirectory
-        if let text = environment["LETHE_SERVE_WEB_CLIENT"], serveWebClient == nil {
-            guard let serve = Bool(text) else { throw ValidationError("LETHE_SERVE_WEB_CLIENT must be true or false, got '\(text)'") }
-            configuration.serveWebClient = serve
-        }
-        configuration.serveWebClient = serveWebClient ?? configuration.serveWebClient
+        configuration.serveWebClient = try serveWebClient ?? boolean("LETHE_SERVE_WEB_CLIENT") ?? configuration.serveWebClient
         configuration.webClientDirectory = webClientDir ?? environment["LETHE_WEB_CLIENT_DIR"] ?? configuration.webClientDirectory
         let origins = corsOrigin.isEmpty
             ? (environment["LETHE_CORS_ORIGIN"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -198,11 +199,7 @@ struct ServerOptions: ParsableArguments {
         if configuration.adminHost == "auto" {
             configuration.adminHost = configuration.adminToken == nil ? "127.0.0.1" : "0.0.0.0"
         }
-        if let text = environment["LETHE_REQUIRE_HARDENING"], requireHardening == nil {
-            guard let required = Bool(text) else { throw ValidationError("LETHE_REQUIRE_HARDENING must be true or false, got '\(text)'") }
-            configuration.requireHardening = required
-        }
-        configuration.requireHardening = requireHardening ?? configuration.requireHardening
+        configuration.requireHardening = try requireHardening ?? boolean("LETHE_REQUIRE_HARDENING") ?? configuration.requireHardening
         configuration.maxConcurrentRequests = try maxConcurrent ?? integer("LETHE_MAX_CONCURRENT") ?? configuration.maxConcurrentRequests
         configuration.maxQueuedRequests = try maxQueued ?? integer("LETHE_MAX_QUEUED") ?? configuration.maxQueuedRequests
         if let text = environment["LETHE_QUEUE_TIMEOUT"], queueTimeout == nil {
@@ -259,11 +256,7 @@ struct ServerOptions: ParsableArguments {
         }
         configuration.engineProcesses = try engineProcesses ?? integer("LETHE_ENGINE_PROCESSES") ?? configuration.engineProcesses
         configuration.engineRequests = try engineRequests ?? integer("LETHE_ENGINE_REQUESTS") ?? configuration.engineRequests
-        if let text = environment["LETHE_ENGINE_SECRET_MEMORY"], engineSecretMemory == nil {
-            guard let secret = Bool(text) else { throw ValidationError("LETHE_ENGINE_SECRET_MEMORY must be true or false, got '\(text)'") }
-            configuration.engineSecretMemory = secret
-        }
-        configuration.engineSecretMemory = engineSecretMemory ?? configuration.engineSecretMemory
+        configuration.engineSecretMemory = try engineSecretMemory ?? boolean("LETHE_ENGINE_SECRET_MEMORY") ?? configuration.engineSecretMemory
         guard (0...256).contains(configuration.engineProcesses), configuration.engineRequests >= 1 else {
             throw ValidationError("--engine-processes must be in [0, 256] (0 = in the gateway, unsafe) and --engine-requests ≥ 1")
         }

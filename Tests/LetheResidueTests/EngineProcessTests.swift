@@ -46,6 +46,17 @@ struct EngineProcessTests {
     /// A 12-megapixel JPEG: long enough in an engine to be caught there.
     static let largePhoto: Data = { (try? MemoryBudgetTests.skinTexture(width: 4000, height: 3000, format: .jpeg)) ?? Data() }()
 
+    /// Sends the 12-megapixel photo to the worker's only engine and returns once the engine has it.
+    static func largeRequestInEngine(of server: ServerProcess) async throws -> (engine: Int32, answer: Task<String, Never>) {
+        let client = LetheClient(serverURL: server.baseURL, token: server.token)
+        let engine = try #require(try await waitForEngines(1, of: server).first)
+        // Made first: generating it takes seconds on a loaded machine, which is no engine's doing.
+        let photo = largePhoto
+        let answer = Task { await outcome(client, photo) }
+        try await waitUntilBusy(engine)
+        return (engine, answer)
+    }
+
     static func outcome(_ client: LetheClient, _ photo: Data) async -> String {
         do {
             _ = try await client.analyze(photo: photo)
@@ -62,12 +73,9 @@ struct EngineProcessTests {
         let server = try ServerProcess(arguments: ["--engine-processes", "1"])
         defer { server.stop() }
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
-        let engine = try #require(try await Self.waitForEngines(1, of: server).first)
-        async let killed = Self.outcome(client, Self.largePhoto)
-        try await Self.waitUntilBusy(engine)
+        let (engine, killed) = try await Self.largeRequestInEngine(of: server)
         kill(engine, SIGKILL)
-        let answer = await killed
-        #expect(answer == "engine_failed", "\(server.log)")
+        #expect(await killed.value == "engine_failed", "\(server.log)")
         #expect(await Self.outcome(client, try MarkerPhoto.make(seed: 1401).file) == "ok")
         // A new engine took the dead one's place.
         let replacement = try #require(try Self.engines(of: server).first)
@@ -145,14 +153,11 @@ struct EngineProcessTests {
     func drainKeepsEngines() async throws {
         let server = try ServerProcess(arguments: ["--engine-processes", "1"])
         defer { server.stop() }
-        let client = LetheClient(serverURL: server.baseURL, token: server.token)
-        let engine = try #require(try await Self.waitForEngines(1, of: server).first)
-        async let slow = Self.outcome(client, Self.largePhoto)
-        try await Self.waitUntilBusy(engine)
+        let (engine, slow) = try await Self.largeRequestInEngine(of: server)
         // As a container runtime or a terminal would: the whole group gets SIGTERM.
         kill(engine, SIGTERM)
         server.signal(SIGTERM)
-        #expect(await slow == "ok")
+        #expect(await slow.value == "ok", "\(server.log)")
         #expect(try server.waitForExit() == 0)
         #expect(kill(engine, 0) != 0, "the engine outlived its gateway")
     }

@@ -30,28 +30,11 @@ public struct EngineReady: Codable, Sendable {
     public var sandbox: String
 }
 
-/// Gateway → engine: one request's `AnalysisJob` on the wire. Its photos lie in the memory file
-/// that comes with it, at `photos[i].range`; nothing else of the request (headers, token) crosses.
+/// Gateway → engine: one request's `AnalysisJob`, its photos at `job.photos[i].range` of the memory
+/// file that comes with it; nothing else of the request (headers, token) crosses.
 public struct EngineJob: Codable, Sendable {
-    public struct Photo: Codable, Sendable {
-        public var name: String
-        public var start: Int
-        public var end: Int
-    }
-
-    public var requestID: String
-    public var kind: AnalysisKind
-    public var profile: DeviceProfile?
-    public var millimetresPerPixel: Double?
-    public var quality: SkinAnalysisConfiguration
-    public var face: FaceAnalysisConfiguration
-    public var measures: SkinMeasureConfiguration
-    public var scalp: ScalpAnalysisConfiguration
-    public var landmarks: Bool
-    public var photos: [Photo]
-    public var isSession: Bool
-    public var simulation: SimulationRequest?
-    public var decodeLimits: DecodeLimits
+    /// The job, without models, its photo ranges within the memory file.
+    public var job: AnalysisJob
     public var processingLimits: ProcessingDeadline.Limits
     /// Bytes of plaintext the engine may hold for this request (its share of the memory budget).
     public var memoryBudgetBytes: Int
@@ -60,24 +43,14 @@ public struct EngineJob: Codable, Sendable {
 
     /// The wire form of `job`, whose photos are laid out one after another from offset 0.
     public init(_ job: AnalysisJob, processingLimits: ProcessingDeadline.Limits, memoryBudgetBytes: Int) {
-        requestID = job.requestID
-        kind = job.settings.kind
-        profile = job.settings.profile
-        millimetresPerPixel = job.settings.millimetresPerPixel
-        quality = job.settings.quality
-        face = job.settings.face
-        measures = job.settings.measures
-        scalp = job.settings.scalp
-        landmarks = job.settings.landmarks
+        var placed = job
         var offset = 0
-        photos = job.photos.map { photo in
+        placed.photos = job.photos.map { photo in
             defer { offset += photo.range.count }
-            return Photo(name: photo.name, start: offset, end: offset + photo.range.count)
+            return AnalysisJob.Photo(name: photo.name, range: offset..<(offset + photo.range.count))
         }
-        photoBytes = offset
-        isSession = job.isSession
-        simulation = job.simulation
-        decodeLimits = job.decodeLimits
+        self.job = placed
+        self.photoBytes = offset
         self.processingLimits = processingLimits
         self.memoryBudgetBytes = memoryBudgetBytes
     }
@@ -85,15 +58,12 @@ public struct EngineJob: Codable, Sendable {
     /// The job again, with the engine's own models for a face analysis.
     /// - Throws: `engine_failed` when a photo's range lies outside the file (a broken gateway).
     public func analysisJob(models: AnalysisModels?) throws(LetheError) -> AnalysisJob {
-        guard !photos.isEmpty, photoBytes >= 0, photos.allSatisfy({ 0 <= $0.start && $0.start <= $0.end && $0.end <= photoBytes }) else {
+        guard !job.photos.isEmpty, job.photos.allSatisfy({ $0.range.lowerBound >= 0 && $0.range.upperBound <= photoBytes }) else {
             throw .engineFailed("a job's photo ranges do not fit its \(photoBytes) bytes")
         }
-        let settings = AnalysisSettings(
-            kind: kind, profile: profile, millimetresPerPixel: millimetresPerPixel, quality: quality, face: face, measures: measures,
-            scalp: scalp, models: kind == .face ? models : nil, landmarks: landmarks)
-        return AnalysisJob(
-            requestID: requestID, settings: settings, photos: photos.map { .init(name: $0.name, range: $0.start..<$0.end) },
-            isSession: isSession, simulation: simulation, decodeLimits: decodeLimits)
+        var local = job
+        local.settings.models = job.settings.kind == .face ? models : nil
+        return local
     }
 }
 

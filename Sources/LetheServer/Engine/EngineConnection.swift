@@ -80,8 +80,8 @@ final class EngineConnection: @unchecked Sendable {
         defer { arena.release(photos) }
         request.withUnsafeBytes { source in
             photos.withUnsafeMutableBytes { target in
-                for (photo, placed) in zip(job.photos, wire.photos) where !photo.range.isEmpty {
-                    target.baseAddress!.advanced(by: placed.start).copyMemory(from: source.baseAddress!.advanced(by: photo.range.lowerBound), byteCount: photo.range.count)
+                for (photo, placed) in zip(job.photos, wire.job.photos) where !photo.range.isEmpty {
+                    target.baseAddress!.advanced(by: placed.range.lowerBound).copyMemory(from: source.baseAddress!.advanced(by: photo.range.lowerBound), byteCount: photo.range.count)
                 }
             }
         }

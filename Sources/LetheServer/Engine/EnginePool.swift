@@ -3,7 +3,7 @@ import LetheEngine
 import LetheImaging
 import LetheMemory
 import Logging
-import NIOPosix
+import Dispatch
 
 /// The gateway's engine processes (issue 14): up to `processes` keyless, locked-down `lethe
 /// engine` children, each serving one request at a time. A request checks one out, exchanges its
@@ -90,14 +90,14 @@ actor EnginePool {
         // The engine stops itself at the deadline; past it and a margin, it is hung.
         let timeout = limits.wallClock + .seconds(5)
         let outcome: EngineConnection.Outcome
-        do {
-            outcome = try await NIOThreadPool.singleton.runIfActive {
+        do throws(LetheError) {
+            outcome = try await Self.blocking { () throws(LetheError) in
                 try engine.exchange(
                     job, photosIn: request, arena: arena, limits: limits, engineBudgetBytes: budget,
                     secretMemory: configuration.setup.secretMemory, timeout: timeout)
             }
         } catch {
-            let failure = error as? LetheError ?? .engineFailed("the blocking pool is shut down")
+            let failure = error
             guard failure.code == .engineFailed else {
                 // The gateway's own memory refused the photos' copy: the engine never saw the job.
                 checkIn(engine, failed: false, served: false)
@@ -122,6 +122,18 @@ actor EnginePool {
         idle.removeAll()
         for waiter in waiters { waiter.resume() }
         waiters.removeAll()
+    }
+
+    /// Runs `body` on a Dispatch thread: it blocks for a whole request (or an engine's warm-up)
+    /// waiting on a socket, which must not hold one of NIO's few blocking-pool threads, shared by
+    /// every worker of the process.
+    private static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(LetheError) -> T) async throws(LetheError) -> T {
+        let result: Result<T, LetheError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                do throws(LetheError) { continuation.resume(returning: .success(try body())) } catch { continuation.resume(returning: .failure(error)) }
+            }
+        }
+        return try result.get()
     }
 
     private func checkOut() async throws(LetheError) -> EngineConnection {
@@ -154,8 +166,8 @@ actor EnginePool {
     private func spawn() async throws(LetheError) -> EngineConnection {
         live += 1
         let configuration = configuration
-        do {
-            let engine = try await NIOThreadPool.singleton.runIfActive {
+        do throws(LetheError) {
+            let engine = try await Self.blocking { () throws(LetheError) in
                 try EngineConnection.spawn(
                     executable: configuration.executable, environment: configuration.environment, setup: configuration.setup,
                     readyTimeout: .seconds(60))
@@ -168,7 +180,7 @@ actor EnginePool {
             return engine
         } catch {
             live -= 1
-            let failure = error as? LetheError ?? .engineFailed("the blocking pool is shut down")
+            let failure = error
             startFailure = failure.message
             logger.error("engine could not start", metadata: ["reason": "\(failure.message)"])
             if !waiters.isEmpty { waiters.removeFirst().resume() }
