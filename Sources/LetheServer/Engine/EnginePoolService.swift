@@ -17,7 +17,8 @@ extension EnginePool.Configuration {
     /// The pool of a worker serving `configuration`.
     init(_ configuration: ServerConfiguration) {
         self.init(
-            processes: configuration.engineProcesses, requestsPerEngine: configuration.engineRequests,
+            // No more engines than requests processed at once: more would never all be busy.
+            processes: min(configuration.engineProcesses, configuration.maxConcurrentRequests), requestsPerEngine: configuration.engineRequests,
             executable: configuration.engineExecutable,
             setup: EngineSetup(
                 vips: configuration.vips, modelsDirectory: configuration.modelsDirectory,
