@@ -50,6 +50,7 @@ public enum EngineLoop {
     ) throws(LetheError) {
         let arena = PlaintextArena()
         MemoryBudget.setCapacity(wire.memoryBudgetBytes)
+        let abortedBefore = ProcessingDeadline.codecPassesAborted
         var stageSeconds: [String: Double] = [:]
         var resultFile: Int32?
         defer { if let resultFile { close(resultFile) } }
@@ -72,9 +73,12 @@ public enum EngineLoop {
             resultFile = fd
             response.withUnsafeBytes { source in shared.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
             arena.release(response)
-            result = EngineResult(byteCount: response.count, error: nil, stageSeconds: stageSeconds)
+            result = EngineResult(
+                byteCount: response.count, error: nil, stageSeconds: stageSeconds,
+                codecPassesAborted: ProcessingDeadline.codecPassesAborted - abortedBefore)
         } catch {
-            result = EngineResult(byteCount: nil, error: error, stageSeconds: stageSeconds)
+            result = EngineResult(
+                byteCount: nil, error: error, stageSeconds: stageSeconds, codecPassesAborted: ProcessingDeadline.codecPassesAborted - abortedBefore)
         }
         try channel.send(.result, result, attaching: resultFile)
         _ = try channel.receive(.release, as: EngineNothing.self, timeout: nil)

@@ -81,8 +81,11 @@ public struct EngineResult: Codable, Sendable {
     public var error: Failure?
     /// Seconds per `AnalysisEngine.Stage`, summed over the photos.
     public var stageSeconds: [String: Double]
+    /// libjpeg passes the job's deadline stopped (`ProcessingDeadline.codecPassesAborted`).
+    public var codecPassesAborted: Int
 
-    public init(byteCount: Int?, error: LetheError?, stageSeconds: [String: Double]) {
+    public init(byteCount: Int?, error: LetheError?, stageSeconds: [String: Double], codecPassesAborted: Int) {
+        self.codecPassesAborted = codecPassesAborted
         self.byteCount = byteCount
         self.error = error.map {
             Failure(code: $0.code.rawValue, disposition: $0.code.disposition.rawValue, message: $0.message, retryAfterSeconds: $0.retryAfterSeconds)

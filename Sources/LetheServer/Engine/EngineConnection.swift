@@ -33,6 +33,7 @@ final class EngineConnection: @unchecked Sendable {
         let response: Result<SecureBuffer, LetheError>
         let engineWipe: WipeReport
         let stageSeconds: [String: Double]
+        let codecPassesAborted: Int
     }
 
     /// Starts `lethe engine` from `executable` with exactly `environment` and nothing but its
@@ -107,7 +108,8 @@ final class EngineConnection: @unchecked Sendable {
         try channel.send(.release, EngineNothing())
         let (wiped, stray) = try channel.receive(.wiped, as: EngineWipe.self, timeout: .seconds(30))
         if let stray { close(stray) }
-        return Outcome(response: response, engineWipe: wiped.report, stageSeconds: result.stageSeconds)
+        return Outcome(
+            response: response, engineWipe: wiped.report, stageSeconds: result.stageSeconds, codecPassesAborted: max(0, result.codecPassesAborted))
     }
 
     /// The largest result an engine may return (JSON with base64 renderings of at most

@@ -4,6 +4,7 @@ import LetheImaging
 import LetheMemory
 import Logging
 import Dispatch
+import Synchronization
 
 /// The gateway's engine processes (issue 14): up to `processes` keyless, locked-down `lethe
 /// engine` children, each serving one request at a time. A request checks one out, exchanges its
@@ -38,6 +39,8 @@ actor EnginePool {
     }
 
     let configuration: Configuration
+    /// libjpeg passes stopped at a deadline in the engines (the gateway's metric adds its own).
+    static let codecPassesAborted = Atomic<Int>(0)
     private let logger: Logger
     private var idle: [EngineConnection] = []
     /// Engines running or starting (idle + checked out + starting).
@@ -108,6 +111,7 @@ actor EnginePool {
             throw failure
         }
         checkIn(engine, failed: false)
+        EnginePool.codecPassesAborted.add(outcome.codecPassesAborted, ordering: .relaxed)
         for (name, seconds) in outcome.stageSeconds {
             guard let stage = AnalysisEngine.Stage(rawValue: name) else { continue }
             timings.record(WorkerMetrics.Stage(stage), .nanoseconds(Int64(seconds * 1e9)))
