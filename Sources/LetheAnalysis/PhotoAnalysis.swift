@@ -3,7 +3,8 @@ import LetheImaging
 import LetheMemory
 
 /// Everything one analysis needs besides the photo: the kind, the scale and the thresholds.
-public struct AnalysisSettings: Sendable {
+/// Codable without `models` (an engine process has its own, loaded at its start).
+public struct AnalysisSettings: Sendable, Codable {
     public var kind: AnalysisKind
     /// The device profile named by the request, if any.
     public var profile: DeviceProfile?
@@ -17,6 +18,10 @@ public struct AnalysisSettings: Sendable {
     public var models: AnalysisModels?
     /// `landmarks=true` (face): report the face-mesh points.
     public var landmarks: Bool
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, profile, millimetresPerPixel, quality, face, measures, scalp, landmarks
+    }
 
     public init(
         kind: AnalysisKind, profile: DeviceProfile? = nil, millimetresPerPixel: Double? = nil,

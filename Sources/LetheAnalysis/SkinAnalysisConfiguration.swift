@@ -1,6 +1,6 @@
 /// Thresholds of the skin quality gate and measures. Defaults are safe and tuned on the
 /// project's fixture (see README / the report of the tests that pin them).
-public struct SkinAnalysisConfiguration: Sendable, Equatable {
+public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
     /// Shorter image side, in pixels, below which the photo is refused (`image_too_small`).
     public var minShortSidePixels: Int
     /// Mean Rec. 601 luma (0–255, whole image) below which the photo is `lighting_too_dark`.

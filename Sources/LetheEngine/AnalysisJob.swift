@@ -4,10 +4,10 @@ import LetheImaging
 /// One request's work as the engine takes it: which photos (ranges of the request's wiped
 /// buffer), how to analyse them and what to render. The server builds it from the decrypted
 /// request (route, token, profile, multipart parts) and never looks at the photos itself.
-public struct AnalysisJob: Sendable {
+public struct AnalysisJob: Sendable, Codable {
     /// A photo of the request: its form-data name (`photo` for a single body) and where its bytes
     /// lie in the request buffer.
-    public struct Photo: Sendable {
+    public struct Photo: Sendable, Codable {
         public let name: String
         public let range: Range<Int>
 

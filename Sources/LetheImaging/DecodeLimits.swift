@@ -1,5 +1,5 @@
 /// Limits applied to untrusted image input before any pixel is decoded.
-public struct DecodeLimits: Sendable, Equatable {
+public struct DecodeLimits: Sendable, Equatable, Codable {
     /// Largest accepted width × height, checked from the header.
     public var maxPixels: Int
     /// Largest accepted encoded size in bytes.

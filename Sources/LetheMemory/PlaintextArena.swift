@@ -21,6 +21,13 @@ public struct WipeReport: Sendable, Equatable, Codable {
     /// Sum over all classes.
     public var totalBytes: Int { bytesByClass.values.reduce(0, +) }
 
+    /// Adds another process's wipes of the same request (the engine's).
+    public mutating func add(_ other: WipeReport) {
+        for (name, bytes) in other.bytesByClass { bytesByClass[name, default: 0] += bytes }
+        bufferCount += other.bufferCount
+        verified = verified && other.verified
+    }
+
     mutating func record(_ result: WipeResult, of bufferClass: BufferClass) {
         bytesByClass[bufferClass.rawValue, default: 0] += result.byteCount
         bufferCount += 1
@@ -47,9 +54,21 @@ public final class PlaintextArena: Sendable {
     /// Allocates a zeroed buffer owned by this arena.
     /// Its bytes are reserved in the process's `MemoryBudget` until the buffer is wiped.
     public func allocate(count: Int, bufferClass: BufferClass) throws(LetheError) -> SecureBuffer {
+        try own(count: count) { () throws(LetheError) in try SecureBuffer(count: count, bufferClass: bufferClass) }
+    }
+
+    /// Maps `count` bytes of the shared memory file `fd` (from the other end of an engine channel)
+    /// as a buffer owned by this arena, reserved and wiped like any other.
+    public func share(_ fd: Int32, count: Int, bufferClass: BufferClass) throws(LetheError) -> SecureBuffer {
+        try own(count: count) { () throws(LetheError) in try SecureBuffer(sharing: fd, count: count, bufferClass: bufferClass) }
+    }
+
+    /// Reserves `count` bytes, makes the buffer and registers it, or wipes it and gives the
+    /// reservation back.
+    private func own(count: Int, _ make: () throws(LetheError) -> SecureBuffer) throws(LetheError) -> SecureBuffer {
         guard MemoryBudget.reserve(count) else { throw .memoryBudgetExceeded(byteCount: count) }
         let buffer: SecureBuffer
-        do { buffer = try SecureBuffer(count: count, bufferClass: bufferClass) } catch {
+        do { buffer = try make() } catch {
             MemoryBudget.release(count)
             throw error
         }

@@ -46,14 +46,37 @@ public final class SecureBuffer: @unchecked Sendable {
     public static let mappedBytesNow = Atomic<Int>(0)
 
     /// Maps `count` bytes of zeroed, page-aligned memory.
-    public init(count: Int, bufferClass: BufferClass) throws(LetheError) {
+    public convenience init(count: Int, bufferClass: BufferClass) throws(LetheError) {
         precondition(count >= 0, "negative buffer size")
-        let page = Int(lethe_page_size())
-        let length = max(page, (count + page - 1) / page * page)
+        let length = Self.pageRounded(count)
         let pointer = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let pointer, pointer != UnsafeMutableRawPointer(bitPattern: -1) else {
             throw .plaintextAllocationFailed(byteCount: count)
         }
+        self.init(mapping: pointer, length: length, count: count, bufferClass: bufferClass)
+    }
+
+    /// Maps the first `count` bytes of the memory file `fd`, shared with the process at the other
+    /// end of an engine channel (`SharedPlaintext`): locked, excluded from dumps, wiped and read
+    /// back like any other buffer. Wiping zeroes the pages for both processes.
+    /// - Throws: `plaintext_allocation_failed` when the file is smaller than `count` (rounded up to
+    ///   pages) or cannot be mapped.
+    public convenience init(sharing fd: Int32, count: Int, bufferClass: BufferClass) throws(LetheError) {
+        guard count >= 0 else { throw .plaintextAllocationFailed(byteCount: count) }
+        let length = Self.pageRounded(count)
+        guard lethe_fd_size(fd) >= Int64(length), let pointer = lethe_map_shared(fd, length) else {
+            throw .plaintextAllocationFailed(byteCount: count)
+        }
+        self.init(mapping: pointer, length: length, count: count, bufferClass: bufferClass)
+    }
+
+    /// Whole pages for `count` bytes (at least one).
+    static func pageRounded(_ count: Int) -> Int {
+        let page = Int(lethe_page_size())
+        return max(page, (count + page - 1) / page * page)
+    }
+
+    private init(mapping pointer: UnsafeMutableRawPointer, length: Int, count: Int, bufferClass: BufferClass) {
         _ = lethe_madvise_dontdump(pointer, length)
         let locked = lethe_mlock(pointer, length) == 0
         if locked {

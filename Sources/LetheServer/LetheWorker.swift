@@ -86,15 +86,21 @@ public struct LetheWorker: Sendable {
         self.webClient = configuration.serveWebClient ? try WebClientFiles(directory: configuration.webClientDirectory) : nil
         let metrics = WorkerMetrics()
         dashboard = try DashboardPage.load()
+        // The engines start now, so that the memory budget sees what they use at start.
+        let engines = configuration.engineProcesses > 0 ? EnginePool(configuration: .init(configuration), logger: logger) : nil
+        await engines?.start()
+        if engines == nil {
+            logger.warning("--engine-processes 0: photos are decoded inside the gateway, next to its keys (UNSAFE, for comparison only)")
+        }
         self.pipeline = AnalysisPipeline(
-            gateway: OHTTPGateway(keyRing: keyRing), tokens: tokens, ledger: ledger, configuration: configuration,
+            gateway: OHTTPGateway(keyRing: keyRing), tokens: tokens, ledger: ledger, configuration: configuration, engines: engines,
             models: models, profiles: profiles, metrics: metrics,
             rateLimiter: DeviceRateLimiter(
                 requestsPerMinute: configuration.deviceRequestsPerMinute, burst: configuration.effectiveDeviceBurst),
             // Independent of the key ring: reloading keys never forgets a request seen.
             replayGuard: ReplayGuard(window: configuration.replayWindowSeconds, capacity: configuration.replayCacheEntries),
             logger: logger)
-        try Self.applyMemoryBudget(configuration.memoryBudgetMiB, logger: logger)
+        try await Self.applyMemoryBudget(configuration, engines: engines, logger: logger)
         self.admission = AdmissionControl(
             maxConcurrent: configuration.maxConcurrentRequests, maxQueued: configuration.maxQueuedRequests,
             queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics)
@@ -123,25 +129,32 @@ public struct LetheWorker: Sendable {
         ])
     }
 
-    /// Sets the process's `MemoryBudget` to the configured ceiling minus what the worker uses now
-    /// (everything loaded, nothing requested yet) minus the headroom; refuses a ceiling that
-    /// leaves requests nothing.
-    private static func applyMemoryBudget(_ mebibytes: Int?, logger: Logger) throws {
-        guard let mebibytes else {
+    /// Sets the memory budget: the configured ceiling minus what the worker (gateway and engines)
+    /// uses now (everything loaded, nothing requested yet) minus the headroom, for requests;
+    /// refuses a ceiling that leaves requests nothing. With engines, each engine that can hold a
+    /// request at once (at most `min(engines, max-concurrent)`) gets an equal share of it; the
+    /// gateway, whose plaintext is the compressed photo and the result, keeps the whole as its
+    /// ceiling (its reservations are a few times the photo's encoded size).
+    private static func applyMemoryBudget(_ configuration: ServerConfiguration, engines: EnginePool?, logger: Logger) async throws {
+        guard let mebibytes = configuration.memoryBudgetMiB else {
             MemoryBudget.setCapacity(.max)
+            await engines?.setEngineBudget(.max)
             return
         }
         let ceiling = mebibytes << 20
-        let atStart = ProcessStatistics.current()?.residentBytes ?? 0
+        let enginePids = await engines?.pids ?? []
+        let atStart = (["self"] + enginePids.map(String.init)).reduce(0) { $0 + (ProcessStatistics.current(process: $1)?.residentBytes ?? 0) }
         let forRequests = ceiling - atStart - ServerConfiguration.memoryHeadroomBytes
         guard forRequests >= 16 << 20 else {
             throw LetheError(
                 .memoryBudgetTooSmall,
                 "a memory budget of \(mebibytes) MiB leaves requests \(max(0, forRequests) >> 20) MiB: the worker uses \(atStart >> 20) MiB at start plus \(ServerConfiguration.memoryHeadroomBytes >> 20) MiB headroom; at least 16 MiB must remain")
         }
+        let shares = engines == nil ? 1 : min(configuration.engineProcesses, configuration.maxConcurrentRequests)
         MemoryBudget.setCapacity(forRequests)
+        await engines?.setEngineBudget(forRequests / shares)
         logger.notice("memory budget \(mebibytes) MiB", metadata: [
-            "resident_at_start_bytes": "\(atStart)", "request_budget_bytes": "\(forRequests)",
+            "resident_at_start_bytes": "\(atStart)", "request_budget_bytes": "\(forRequests)", "budget_shares": "\(shares)",
         ])
     }
 
@@ -238,15 +251,16 @@ public struct LetheWorker: Sendable {
         AdminRoutes(
             metrics: pipeline.metrics, drain: drain, ledger: pipeline.ledger, keyRing: pipeline.gateway.keyRing,
             bearerToken: configuration.adminToken, requireHardening: configuration.requireHardening,
-            ledgerMinFreeBytes: configuration.ledgerMinFreeBytes, dashboard: dashboard
+            ledgerMinFreeBytes: configuration.ledgerMinFreeBytes, dashboard: dashboard, engines: pipeline.engines
         ).register(on: adminRouter)
         return adminRouter
     }
 
-    /// The checkpoint signer, the gateway, the operator listener, the drain watcher and the key
-    /// reloader. The group stops services in reverse order: readiness flips to draining first,
-    /// then the gateway finishes its in-flight requests, the operator listener (probes, metrics)
-    /// closes, and the final checkpoint is signed once nothing can append any more.
+    /// The checkpoint signer, the engine pool, the gateway, the operator listener, the drain
+    /// watcher and the key reloader. The group stops services in reverse order: readiness flips to
+    /// draining first, then the gateway finishes its in-flight requests, the operator listener
+    /// (probes, metrics) closes, the engines stop, and the final checkpoint is signed once nothing
+    /// can append any more.
     private func makeServiceGroup(signals: [UnixSignal], announcer: ListeningAnnouncer, reloadKeysOnHangup: Bool = false) -> ServiceGroup {
         let gatewayRouter = makeGatewayRouter()
         let uploadLimits = UploadGuard.Limits(
@@ -274,6 +288,8 @@ public struct LetheWorker: Sendable {
         return ServiceGroup(configuration: .init(
             services: [
                 .init(service: LedgerCheckpointService(ledger: pipeline.ledger, logger: logger)),
+                // Stopped after the gateway has drained: in-flight requests keep their engines.
+                .init(service: EnginePoolService(pool: pipeline.engines)),
                 .init(service: admin),
                 .init(service: gateway),
                 .init(service: DrainWatcher(state: drain), successTerminationBehavior: .ignore),

@@ -105,6 +105,20 @@ public struct ServerConfiguration: Sendable {
     /// Most encapsulated keys the replay guard remembers; when all are inside their window new
     /// requests get 503 `replay_cache_full` (see README, "Replayed requests").
     public var replayCacheEntries: Int = 100_000
+    /// Engine processes that decode and analyse photos, apart from the keys (README, "Decoders
+    /// without keys"). 0 runs them inside the gateway, next to the keys: unsafe, for comparison
+    /// only (`bench/run`). Default: the core count.
+    public var engineProcesses: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Requests an engine process serves before it is replaced by a fresh one (an engine that
+    /// fails is replaced at once).
+    public var engineRequests: Int = 100
+    /// The `lethe` executable started as `lethe engine`: the running one. A process that embeds
+    /// the worker but is not `lethe` (the tests) points it at the built `lethe`.
+    public var engineExecutable: String = "/proc/self/exe"
+    /// Photos and results cross to and from engines in `memfd_secret` memory (pages removed from
+    /// the kernel's direct map) where the kernel has it, instead of sealed, mlocked memfds.
+    /// Off by default: measured here, it made a 12-megapixel request about 0.8 s slower.
+    public var engineSecretMemory: Bool = false
 
     public init() {}
 

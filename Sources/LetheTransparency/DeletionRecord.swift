@@ -32,6 +32,11 @@ public struct DeletionRecord: Codable, Sendable, Equatable {
     public var plaintextLifetimeMicroseconds: Int
     /// Bytes wiped per buffer class (`request_body`, `pixels`, `intermediate`, `rendering`, `response`).
     public var bytesWiped: [String: Int]
+    /// The part of `bytesWiped` wiped in the engine process that decoded and analysed the photos,
+    /// per buffer class (the rest was wiped in the gateway). Absent when no engine reported a wipe:
+    /// the in-process path, a request refused before analysis, or an engine that failed (its
+    /// memory went with its process).
+    public var engineBytesWiped: [String: Int]?
     /// Number of buffers wiped.
     public var buffersWiped: Int
     /// True when every wiped buffer read back as zeros.
@@ -57,6 +62,7 @@ public struct DeletionRecord: Codable, Sendable, Equatable {
         case wipedAt = "wiped_at"
         case plaintextLifetimeMicroseconds = "plaintext_lifetime_us"
         case bytesWiped = "bytes_wiped"
+        case engineBytesWiped = "engine_bytes_wiped"
         case buffersWiped = "buffers_wiped"
         case wipeVerified = "wipe_verified"
         case errorCode = "error_code"
@@ -68,8 +74,9 @@ public struct DeletionRecord: Codable, Sendable, Equatable {
     /// and the period when it appends it.
     public init(
         requestID: String, devicePseudonym: String?, kind: String?, receivedAt: Date, plaintextLifetimeMicroseconds: Int,
-        bytesWiped: [String: Int], buffersWiped: Int, wipeVerified: Bool, errorCode: String?
+        bytesWiped: [String: Int], buffersWiped: Int, wipeVerified: Bool, errorCode: String?, engineBytesWiped: [String: Int]? = nil
     ) {
+        self.engineBytesWiped = engineBytesWiped
         self.sequence = -1
         self.requestID = requestID
         self.devicePseudonym = devicePseudonym

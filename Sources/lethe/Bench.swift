@@ -25,6 +25,8 @@ struct Bench: AsyncParsableCommand {
     var photos: [String]
     @Option(help: "Worker URL, e.g. http://127.0.0.1:8080. Default: an embedded worker (child process).")
     var server: String?
+    @Option(help: "The embedded worker's --engine-processes; 0 decodes in the gateway (unsafe), to measure the process boundary's cost. Default: the worker's (the number of cores).")
+    var engineProcesses: Int?
     @Option(help: "Device bearer token (required with --server).")
     var token: String?
     @Option(help: "The worker's operator listener URL, e.g. http://127.0.0.1:9090 (for RSS, lifetime and wipe figures).")
@@ -63,7 +65,7 @@ struct Bench: AsyncParsableCommand {
             guard let url = URL(string: server) else { throw ValidationError("--server: not a URL") }
             target = BenchTarget(serverURL: url, token: token, adminURL: try admin.map(Self.url), worker: nil)
         } else {
-            let worker = try EmbeddedBenchWorker.start()
+            let worker = try EmbeddedBenchWorker.start(engineProcesses: engineProcesses)
             target = BenchTarget(serverURL: worker.serverURL, token: worker.token, adminURL: worker.adminURL, worker: worker)
         }
         defer { target.worker?.stop() }
@@ -288,7 +290,13 @@ actor RSSSampler {
 
     /// Peak bytes and where the figure comes from.
     func peak() async -> (bytes: Double, source: String)? {
-        if let pid, let kilobytes = Self.statusField("VmHWM", pid: pid) { return (kilobytes * 1024, "VmHWM of pid \(pid)") }
+        if let pid, let kilobytes = Self.statusField("VmHWM", pid: pid) {
+            // The gateway and its engine processes (its children), each at its own peak.
+            let engines = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").compactMap { Int32($0) }
+            let total = engines.reduce(kilobytes) { $0 + (Self.statusField("VmHWM", pid: $1) ?? 0) }
+            return (total * 1024, engines.isEmpty ? "VmHWM of pid \(pid)" : "VmHWM of pid \(pid) and its \(engines.count) engines")
+        }
         if let rss = await metrics.scrape()?["lethe_process_resident_memory_bytes"] { sampledPeak = max(sampledPeak ?? 0, rss) }
         return sampledPeak.map { ($0, "lethe_process_resident_memory_bytes, sampled every 0.5 s") }
     }

@@ -117,7 +117,7 @@ final class EmbeddedBenchWorker: Sendable {
     }
 
     /// Starts `lethe serve` from this very executable and waits until it listens (60 s at most).
-    static func start() throws -> EmbeddedBenchWorker {
+    static func start(engineProcesses: Int? = nil) throws -> EmbeddedBenchWorker {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stdout = directory.appendingPathComponent("stdout"), stderr = directory.appendingPathComponent("stderr")
@@ -127,6 +127,7 @@ final class EmbeddedBenchWorker: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["serve", "--port", "0", "--admin-port", "0", "--ledger-dir", directory.appendingPathComponent("ledger").path]
+            + (engineProcesses.map { ["--engine-processes", String($0)] } ?? [])
         process.standardOutput = try FileHandle(forWritingTo: stdout)
         process.standardError = try FileHandle(forWritingTo: stderr)
         try process.run()

@@ -5,5 +5,5 @@ struct Lethe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lethe",
         abstract: "Ephemeral, encrypted skin-image analysis that wipes every buffer and proves it.",
-        subcommands: [Serve.self, Analyze.self, Keys.self, Audit.self, WitnessCommand.self, ConfigCommand.self, Bench.self])
+        subcommands: [Serve.self, Analyze.self, Keys.self, Audit.self, WitnessCommand.self, ConfigCommand.self, Bench.self, EngineCommand.self])
 }

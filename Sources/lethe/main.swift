@@ -16,12 +16,18 @@ if lethe_launch_relaunch_failed() == 1 {
 // them keeps its core dumps): no core dumps, not ptrace-able by same-uid processes, before any
 // plaintext can exist.
 _ = ProcessHardening.apply()
-if let serve = try? Lethe.parseAsRoot() as? Serve {
+switch try? Lethe.parseAsRoot() {
+case let serve as Serve:
     do {
         try serve.confine()
     } catch {
         Lethe.exit(withError: error)
     }
+case let engine as EngineCommand:
+    // An engine process of the gateway: synchronous, single-threaded until libvips starts its own.
+    engine.runEngine()
+default:
+    break
 }
 
 /// In an `async` function the compiler picks ArgumentParser's asynchronous `main()`; at top

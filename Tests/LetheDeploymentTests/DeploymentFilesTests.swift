@@ -52,6 +52,10 @@ struct DeploymentFilesTests {
         for setting in ["ProtectSystem=strict", "PrivateTmp=yes", "LimitCORE=0", "MemoryDenyWriteExecute=yes", "NoNewPrivileges=yes"] {
             #expect(unit.contains(setting), "missing: \(setting)")
         }
+        // The sandboxed engines by default: the unit's filter lets them lock themselves down.
+        let filter = try #require(unit.split(separator: "\n").first { $0.hasPrefix("SystemCallFilter=") })
+        #expect(filter.contains(" seccomp") && filter.contains(" memfd_secret"), "\(filter)")
+        #expect(!unit.contains("LETHE_ENGINE_PROCESSES=0"))
     }
 
     @Test("the ledger signing and pseudonym keys are read-only mounts outside the writable ledger volume")

@@ -27,6 +27,9 @@ struct ClientExampleTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = ServerConfiguration()
         configuration.memoryBudgetMiB = nil
+        // Engines are started from the built `lethe` (this process is the test binary); one each.
+        configuration.engineExecutable = Repository.letheExecutable.path
+        configuration.engineProcesses = 1
         configuration.port = 0
         configuration.adminPort = 0
         configuration.ledgerDirectory = directory.path

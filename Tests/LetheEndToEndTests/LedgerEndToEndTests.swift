@@ -4,6 +4,7 @@ import LetheEnvelope
 import LetheLedger
 import LetheServer
 import LetheTransparency
+import LetheTestSupport
 import Logging
 import Testing
 
@@ -41,6 +42,9 @@ struct LedgerEndToEndTests {
         var configuration = ServerConfiguration()
         // Several workers share the test process: no per-process memory ceiling.
         configuration.memoryBudgetMiB = nil
+        // Engines are started from the built `lethe` (this process is the test binary); one each.
+        configuration.engineExecutable = Repository.letheExecutable.path
+        configuration.engineProcesses = 1
         configuration.port = 0
         configuration.adminPort = 0
         configuration.ledgerDirectory = directory.path

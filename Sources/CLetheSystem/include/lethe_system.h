@@ -74,4 +74,52 @@ size_t lethe_page_size(void);
 /// memory does not grow.
 size_t lethe_allocated_bytes(void);
 
+// The gateway <-> engine boundary (engine_channel.c).
+
+/// A memory file for plaintext that crosses to an engine process, `length` bytes, close-on-exec:
+/// with `prefer_secret`, memfd_secret where the kernel has it (`*is_secret` = 1), else a memfd
+/// sealed against growing and shrinking. Returns the descriptor or -errno.
+int lethe_plaintext_memfd(size_t length, int prefer_secret, int *is_secret);
+
+/// The size of the file behind `fd`, or -errno.
+long long lethe_fd_size(int fd);
+
+/// Maps `length` bytes of `fd` shared and writable; NULL on failure.
+void *lethe_map_shared(int fd, size_t length);
+
+/// A close-on-exec AF_UNIX SOCK_SEQPACKET pair. Returns 0 or -errno.
+int lethe_socketpair(int fds[2]);
+
+/// Sends one frame, with `fd` attached (SCM_RIGHTS) unless it is -1. Returns bytes sent or -errno.
+long lethe_send_frame(int socket, const void *bytes, size_t length, int fd);
+
+/// Receives one frame of at most `capacity` bytes and the descriptor attached to it (or -1), waiting
+/// at most `timeout_ms` (-1: the timeout set last). Returns bytes received (0 at end of stream),
+/// -ETIMEDOUT, -EMSGSIZE for a frame or descriptor list cut short, or -errno.
+long lethe_receive_frame(int socket, void *bytes, size_t capacity, int *fd, int timeout_ms);
+
+/// Starts `path` with `argv` and exactly `envp`, with /dev/null on fd 0, `log_fd` on 1 and 2,
+/// `channel` on 3 and no other descriptor. Returns 0 and the pid, or -errno.
+int lethe_spawn_engine(const char *path, char *const argv[], char *const envp[], int channel, int log_fd, int *pid);
+
+/// SIGKILLs `pid` and waits for it. Returns its wait status or -errno.
+int lethe_kill_and_reap(int pid);
+
+/// At the start of an engine process: SIGTERM, SIGINT and SIGPIPE ignored (the gateway stops it by
+/// closing its channel, or SIGKILL), one malloc arena, the time zone loaded. Returns 0 or -errno.
+int lethe_engine_prepare(void);
+
+/// Locks the calling engine process down for good: PR_SET_NO_NEW_PRIVS, Landlock handling every
+/// filesystem and TCP right with none granted (`*landlock_abi` = the ABI, 0 without Landlock), and
+/// a seccomp-bpf allow-list on every thread (TSYNC); any other call kills the process (SIGSYS).
+/// Returns 0 or -errno (-ENOSYS on an architecture without a list: x86_64 and aarch64 have one).
+int lethe_engine_lock_down(int *landlock_abi);
+
+/// The calling thread's seccomp mode (PR_GET_SECCOMP: 0 none, 2 filter), or -errno.
+int lethe_seccomp_mode(void);
+
+/// Makes the system call named ("openat" or "socket") for the lock-down's test; returns its
+/// result if the process survives it.
+int lethe_engine_forbidden_call(const char *name);
+
 #endif

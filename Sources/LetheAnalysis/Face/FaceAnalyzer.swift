@@ -3,7 +3,7 @@ import LetheImaging
 import LetheMemory
 
 /// Face-photo settings on top of the shared quality gate.
-public struct FaceAnalysisConfiguration: Sendable, Equatable {
+public struct FaceAnalysisConfiguration: Sendable, Equatable, Codable {
     /// The face box must be at least this fraction of the image width (`face_too_small`).
     public var minFaceWidthFraction: Double
     /// Detections narrower than this fraction of the minimum are ignored (background faces, noise).

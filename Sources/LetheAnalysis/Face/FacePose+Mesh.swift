@@ -4,7 +4,7 @@ import LetheMemory
 
 extension FacePose {
     /// The largest pose the zones are drawn for; a face turned further is refused.
-    public struct Limits: Sendable, Equatable {
+    public struct Limits: Sendable, Equatable, Codable {
         public var maxYawDegrees: Double
         public var maxPitchDegrees: Double
         public var maxRollDegrees: Double

@@ -1,6 +1,6 @@
 /// Thresholds of the skin-concern measures (spots, pores, lines, shine, redness area). The
 /// defaults are the ones the ground-truth tests were run with (docs/analysis/skin.md).
-public struct SkinMeasureConfiguration: Sendable, Equatable {
+public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
     /// |L* − background L*| from which a pixel belongs to a mark (ΔL*).
     public var markContrastLStar: Double
     /// Marks smaller than this many working pixels are noise.

@@ -4,7 +4,7 @@ import LetheImaging
 import LetheMemory
 
 /// Thresholds of the scalp measures.
-public struct ScalpAnalysisConfiguration: Sendable, Equatable {
+public struct ScalpAnalysisConfiguration: Sendable, Equatable, Codable {
     /// Dark contrast (ΔL*) from which a pixel may be hair; the final threshold is half the hairs'
     /// typical contrast (full width at half maximum) when that is higher.
     public var hairMinimumContrastLStar: Double

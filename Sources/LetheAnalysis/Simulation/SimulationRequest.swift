@@ -1,7 +1,7 @@
 import LetheImaging
 
 /// Output control of the rendered images: size, format, quality.
-public struct SimulationOutput: Sendable, Equatable {
+public struct SimulationOutput: Sendable, Equatable, Codable {
     /// The longer side of every rendered image, at most; photos are only ever scaled down.
     public var maxDimension: Int
     /// Format of the preview and the overlay (masks are always PNG, for their alpha channel).
@@ -21,7 +21,7 @@ public struct SimulationOutput: Sendable, Equatable {
 
 /// What a request asks to be rendered: `simulate=spots,redness&strength=0.6&strength.redness=0.9
 /// &max_dimension=800&format=png&quality=90`.
-public struct SimulationRequest: Sendable, Equatable {
+public struct SimulationRequest: Sendable, Equatable, Codable {
     /// Requested concerns, in request order, without repeats.
     public var concerns: [SimulationConcern]
     /// Strength 0–1 of each requested concern in the preview.

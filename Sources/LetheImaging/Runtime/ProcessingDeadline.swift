@@ -15,7 +15,7 @@ public final class ProcessingDeadline: @unchecked Sendable {
     // immutable, and the pointer lives as long as this object.
 
     /// The two limits of one request.
-    public struct Limits: Sendable, Equatable {
+    public struct Limits: Sendable, Equatable, Codable {
         /// Wall-clock time from the start of processing (decryption) to the end of analysis.
         public var wallClock: Duration
         /// CPU time the request may use; nil = only the wall clock counts.

@@ -1,5 +1,5 @@
 /// Process-wide libvips settings, applied once by `VipsRuntime.start(_:)`.
-public struct VipsConfiguration: Sendable, Equatable {
+public struct VipsConfiguration: Sendable, Equatable, Codable {
     /// libvips worker threads per image pipeline. 1 keeps per-thread pixel buffers to a minimum;
     /// the server gets parallelism from concurrent requests instead.
     public var concurrency: Int

@@ -1,4 +1,5 @@
 import LetheAnalysis
+import LetheEngine
 import LetheEnvelope
 import LetheImaging
 import LetheLedger
@@ -8,6 +9,6 @@ extension LetheError.Code {
     /// Every code the worker's modules define, each once: the list the README's error table is
     /// checked against (`ErrorCodeTableTests`).
     public static var all: [LetheError.Code] {
-        sharedCodes + memoryCodes + imagingCodes + analysisCodes + envelopeCodes + ledgerCodes + serverCodes
+        sharedCodes + memoryCodes + imagingCodes + analysisCodes + engineCodes + envelopeCodes + ledgerCodes + serverCodes
     }
 }

@@ -47,6 +47,9 @@ struct AdminRoutes: Sendable {
     var ledgerMinFreeBytes: Int = 0
     /// The page served at `/dashboard`, read from the resource bundle at start.
     let dashboard: DashboardPage
+    /// The engine processes (nil: analysis in the gateway, `--engine-processes 0`): not ready
+    /// while the last engine start failed.
+    var engines: EnginePool? = nil
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -62,8 +65,10 @@ struct AdminRoutes: Sendable {
             let spaceLeft = freeBytes.map { $0 >= ledgerMinFreeBytes } ?? false
             let publishedKeys = keyRing.keySet.published(at: Date()).count
             let unmet = requireHardening ? hardening.unmet : []
+            let engineFailure = await engines?.startFailure
             let readiness = Readiness(
-                ready: !drain.isDraining && ledgerWritable && spaceLeft && publishedKeys > 0 && unmet.isEmpty, draining: drain.isDraining,
+                ready: !drain.isDraining && ledgerWritable && spaceLeft && publishedKeys > 0 && unmet.isEmpty && engineFailure == nil,
+                draining: drain.isDraining, engineProcesses: await engines?.pids.count ?? 0, engineFailure: engineFailure,
                 ledgerWritable: ledgerWritable, ledgerFreeBytes: freeBytes ?? 0, ledgerMinFreeBytes: ledgerMinFreeBytes,
                 publishedKeys: publishedKeys, hardening: hardening, hardeningSummary: hardening.summary, hardeningRequired: requireHardening,
                 hardeningMissing: unmet)
@@ -161,6 +166,10 @@ struct AdminRoutes: Sendable {
 struct Readiness: Encodable {
     let ready: Bool
     let draining: Bool
+    /// Engine processes running now (0 with `--engine-processes 0`).
+    let engineProcesses: Int
+    /// Why the last engine could not start; the worker is not ready until one starts.
+    let engineFailure: String?
     let ledgerWritable: Bool
     let ledgerFreeBytes: Int
     let ledgerMinFreeBytes: Int
@@ -174,6 +183,8 @@ struct Readiness: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case ready, draining, hardening
+        case engineProcesses = "engine_processes"
+        case engineFailure = "engine_failure"
         case ledgerWritable = "ledger_writable"
         case ledgerFreeBytes = "ledger_free_bytes"
         case ledgerMinFreeBytes = "ledger_min_free_bytes"

@@ -4,13 +4,13 @@ import Foundation
 import Glibc
 #endif
 
-/// Memory and CPU of this process, read from /proc/self/stat (Linux).
+/// Memory and CPU of this process (or of one of its engines), read from /proc/PID/stat (Linux).
 struct ProcessStatistics {
     let residentBytes: Int
     let cpuSeconds: Double
 
-    static func current() -> ProcessStatistics? {
-        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+    static func current(process: String = "self") -> ProcessStatistics? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
               let afterName = stat.range(of: ") ")
         else { return nil }
         // Fields after "pid (comm) ": state is field 3; utime 14, stime 15, rss 24 (proc(5)).

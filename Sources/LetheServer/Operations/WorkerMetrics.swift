@@ -202,7 +202,7 @@ public final class WorkerMetrics: Sendable {
         plaintextBytes.set(to: Double(PlaintextArena.bytesHeldNow.load(ordering: .relaxed)))
         uploads.set(to: Double(uploadsInProgress.load(ordering: .relaxed)))
         replayCache.set(to: Double(replayCacheEntries.load(ordering: .relaxed)))
-        codecPassesAborted.set(to: Double(ProcessingDeadline.codecPassesAborted))
+        codecPassesAborted.set(to: Double(ProcessingDeadline.codecPassesAborted + EnginePool.codecPassesAborted.load(ordering: .relaxed)))
         let capacity = MemoryBudget.capacityBytes
         memoryBudget.set(to: capacity == .max ? 0 : Double(capacity))
         memoryReserved.set(to: Double(MemoryBudget.reservedBytes))

@@ -33,6 +33,9 @@ struct AnalysisPipeline: Sendable {
     let tokens: DeviceTokens
     let ledger: DeletionLedger
     let configuration: ServerConfiguration
+    /// The engine processes that decode and analyse; nil with `--engine-processes 0` (the unsafe
+    /// in-process path, for comparison only).
+    let engines: EnginePool?
     /// Trained models and device profiles, loaded once at start (`LetheWorker.init`).
     let models: AnalysisModels
     let profiles: [String: DeviceProfile]
@@ -65,6 +68,8 @@ struct AnalysisPipeline: Sendable {
         var devicePseudonym: String?
         var kind: String?
         var errorCode: LetheError.Code?
+        /// What the engine process wiped of the request in its own memory.
+        var engineWipe: WipeReport?
     }
 
     func handle(_ encapsulatedRequest: some DataProtocol & Sendable) async -> GatewayReply {
@@ -154,11 +159,14 @@ struct AnalysisPipeline: Sendable {
         _ reply: GatewayReply, requestID: String, receivedAt: Date, trace: Trace, report: WipeReport,
         plaintextLifetime: Duration, timings: StageTimings, responder: OHTTPResponder? = nil
     ) async -> GatewayReply {
+        // Each process's wipes count: the gateway's and, when an engine had the photos, the engine's.
+        var report = report
+        if let engineWipe = trace.engineWipe { report.add(engineWipe) }
         let record = DeletionRecord(
             requestID: requestID, devicePseudonym: trace.devicePseudonym, kind: trace.kind,
             receivedAt: receivedAt, plaintextLifetimeMicroseconds: Int(plaintextLifetime.wholeMicroseconds),
             bytesWiped: report.bytesByClass, buffersWiped: report.bufferCount, wipeVerified: report.verified,
-            errorCode: trace.errorCode?.rawValue)
+            errorCode: trace.errorCode?.rawValue, engineBytesWiped: trace.engineWipe?.bytesByClass)
         if !report.verified {
             logger.critical("wipe verify failed", metadata: ["request_id": "\(requestID)"])
         }
@@ -271,8 +279,14 @@ struct AnalysisPipeline: Sendable {
         let job = AnalysisJob(
             requestID: requestID, settings: settings, photos: parts.map { AnalysisJob.Photo(name: $0.name, range: $0.range) },
             isSession: boundary != nil, simulation: route.simulation, decodeLimits: limits)
-        // Pixels are the engine's: the server hands it the request buffer and gets the result's
-        // JSON back, in the same arena. It is CPU-bound: the blocking pool, not the event loop.
+        // Pixels are the engine's: the server hands it the photos and gets the result's JSON back,
+        // in the request's arena. In an engine process (keyless, locked down) unless configured
+        // off; in process, it is CPU-bound: the blocking pool, not the event loop.
+        if let engines {
+            let (response, engineWipe) = try await engines.run(job, photosIn: request, arena: arena, timings: timings)
+            trace.engineWipe = engineWipe
+            return try response.get()
+        }
         return try await NIOThreadPool.singleton.runIfActive {
             try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline) { stage, duration in
                 timings.record(WorkerMetrics.Stage(stage), duration)

@@ -1,0 +1,86 @@
+import CLetheSystem
+import Foundation
+import LetheAnalysis
+import LetheImaging
+import LetheMemory
+
+/// What an engine forbids itself once it has loaded everything it needs: no new privileges,
+/// Landlock with no filesystem or network rights, and a seccomp-bpf allow-list of the calls its
+/// request loop makes (`engine_sandbox.c`); any other call (openat, socket, connect, execve, …)
+/// kills the process with SIGSYS. It is already non-dumpable with core limit 0 and zero-on-free,
+/// like every lethe process (`ProcessHardening`, the interposed `free`).
+///
+/// Lock-down comes after a warm-up that makes every lazy initialisation happen first (dlopen of
+/// codec plugins, libvips' worker threads, the time zone a PNG encoder reads): afterwards the
+/// engine could not open the files they need.
+public enum EngineSandbox {
+    /// The lock-down in force.
+    public enum Status: Sendable, Equatable {
+        /// Not asked for (only the lock-down's own test runs an engine this way).
+        case notApplied
+        /// seccomp filter on every thread; Landlock at this ABI (0: the kernel has none) on the
+        /// engine's main thread and the threads started after it, `threads` threads existing
+        /// before it (libvips' workers from the warm-up, held by the filter and no-new-privs).
+        case lockedDown(landlockABI: Int, threadsBefore: Int)
+        /// The kernel refused (errno text): the engine must not serve.
+        case failed(String)
+
+        /// One line for the gateway's log.
+        public var summary: String {
+            switch self {
+            case .notApplied: "not-applied"
+            case .lockedDown(let abi, let threads):
+                "seccomp=allow-list(kill) no_new_privs=on landlock=" + (abi > 0 ? "abi\(abi):no-fs,no-net" : "UNSUPPORTED")
+                    + " threads_before_lock_down=\(threads)"
+            case .failed(let reason): "FAILED(\(reason))"
+            }
+        }
+    }
+
+    /// Warms up (every decoder and encoder once, one analysis of each kind) and locks the calling
+    /// process down for the rest of its life.
+    public static func lockDown(models: AnalysisModels) -> Status {
+        warmUp(models: models)
+        let threads = Int(lethe_thread_count())
+        var abi: Int32 = 0
+        let result = lethe_engine_lock_down(&abi)
+        guard result == 0 else { return .failed(String(cString: strerror(-result))) }
+        return .lockedDown(landlockABI: Int(abi), threadsBefore: threads)
+    }
+
+    /// Decodes a small photo of every format it can encode and analyses one of each kind with
+    /// renderings in every output format; results and errors are thrown away.
+    static func warmUp(models: AnalysisModels) {
+        let (width, height) = (256, 192)
+        var random = SystemRandomNumberGenerator()
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for index in stride(from: 0, to: pixels.count, by: 3) {
+            let noise = random.next() as UInt64
+            pixels[index] = UInt8(185 + noise % 40)
+            pixels[index + 1] = UInt8(135 + (noise >> 8) % 30)
+            pixels[index + 2] = UInt8(105 + (noise >> 16) % 30)
+        }
+        let formats = ImageFormat.allCases.filter { $0 != .heif || VipsRuntime.heifAvailable }
+        let files = formats.compactMap { format in pixels.withUnsafeBytes { try? ImageEncoder.encode($0, width: width, height: height, as: format) } }
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        for file in files {
+            file.withUnsafeBytes { bytes in
+                if let image = try? ImageDecoder.decode(bytes, limits: DecodeLimits(), arena: arena) { arena.release(image.pixels) }
+            }
+        }
+        guard let photo = files.first, let request = try? arena.copy(photo.withUnsafeBytes { $0 }, bufferClass: .requestBody) else { return }
+        let jobs: [(AnalysisKind, [SimulationConcern], ImageFormat)] = [
+            (.skin, SimulationConcern.allCases.filter { $0.kinds.contains(.skin) }, .png),
+            (.face, SimulationConcern.allCases.filter { $0.kinds.contains(.face) }, .jpeg),
+            (.scalp, SimulationConcern.allCases.filter { $0.kinds.contains(.scalp) }, .webp),
+        ]
+        for (kind, concerns, output) in jobs {
+            let settings = AnalysisSettings(kind: kind, millimetresPerPixel: 0.02, models: models)
+            let job = AnalysisJob(
+                requestID: "warm-up", settings: settings, photos: [.init(name: "photo", range: 0..<photo.count)], isSession: false,
+                simulation: SimulationRequest(concerns: concerns, output: SimulationOutput(format: output)), decodeLimits: DecodeLimits())
+            _ = try? AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: ProcessingDeadline(limits: .init()))
+        }
+    }
+}
