@@ -28,7 +28,7 @@ struct ClientExampleTests {
         var configuration = ServerConfiguration()
         configuration.memoryBudgetMiB = nil
         // Engines are started from the built `lethe` (this process is the test binary); one each.
-        configuration.engineExecutable = Repository.letheExecutable.path
+        configuration.engineExecutable = ServerProcess.executable.path
         configuration.engineProcesses = 1
         configuration.port = 0
         configuration.adminPort = 0

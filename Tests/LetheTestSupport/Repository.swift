@@ -19,14 +19,4 @@ public enum Repository {
 
     /// `Config/deploy`: the deployment files.
     public static let deploy = root.appendingPathComponent("Config/deploy")
-
-    /// The `lethe` executable that `swift build`/`swift test` put next to the test bundle (on Linux
-    /// the test binary is `<build>/debug/lethePackageTests.xctest`): what a worker embedded in a
-    /// test starts its engine processes from, since the test binary is not `lethe`.
-    public static var letheExecutable: URL {
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = bundle.deletingLastPathComponent()
-        if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
-        return directory.appendingPathComponent("lethe")
-    }
 }

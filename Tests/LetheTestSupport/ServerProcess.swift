@@ -29,7 +29,8 @@ public final class ServerProcess: @unchecked Sendable {
         return Self.capture(#"operator endpoints .* on (http://\S+)"#, in: output).flatMap(URL.init(string:))
     }
 
-    /// The `lethe` executable that `swift build`/`swift test` put next to the test bundle.
+    /// The `lethe` executable that `swift build`/`swift test` put next to the test bundle: what
+    /// tests run, and what a worker embedded in a test starts its engine processes from.
     public static var executable: URL {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = bundle.deletingLastPathComponent()
