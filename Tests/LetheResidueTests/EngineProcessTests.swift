@@ -94,6 +94,26 @@ struct EngineProcessTests {
         #expect(((succeeded["engine_bytes_wiped"] as? [String: Int])?["pixels"] ?? 0) > 0, "the engine's wipes are counted: \(succeeded)")
     }
 
+    @Test("an engine is replaced after --engine-requests requests, and its replacement starts before a request needs it")
+    func recycledEngine() async throws {
+        let server = try await ServerProcess(arguments: ["--engine-processes", "1", "--engine-requests", "2"])
+        defer { server.stop() }
+        let client = LetheClient(serverURL: server.baseURL, token: server.token)
+        let first = try #require(try await Self.waitForEngines(1, of: server).first)
+        #expect(await Self.outcome(client, try MarkerPhoto.make(seed: 1501).file) == "ok")
+        #expect(try Self.engines(of: server) == [first], "one request: the engine stays")
+        #expect(await Self.outcome(client, try MarkerPhoto.make(seed: 1502).file) == "ok")
+        // The second request retired it; the replacement starts with no request waiting for it.
+        let deadline = ContinuousClock.now + .seconds(60)
+        var engines = try Self.engines(of: server)
+        while engines.count != 1 || engines == [first], .now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            engines = try Self.engines(of: server)
+        }
+        #expect(engines.count == 1 && engines != [first], "engines \(engines), the first \(first)")
+        #expect(await Self.outcome(client, try MarkerPhoto.make(seed: 1503).file) == "ok")
+    }
+
     @Test("the OHTTP private key from --key-file is in the gateway's memory and in no engine's")
     func keysStayInTheGateway() async throws {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-engine-keys-\(UUID().uuidString)")

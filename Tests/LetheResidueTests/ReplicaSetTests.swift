@@ -90,12 +90,23 @@ struct ReplicaSetTests {
             try await Task.sleep(for: .milliseconds(1))
         }
         let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
-        return try threads.contains { thread in
+        let analysingInGateway = try threads.contains { thread in
             let name = try ProcFile.read("/proc/\(pid)/task/\(thread)/comm")
             guard name.hasPrefix("SGLTN-TP") else { return false }
             let call = try ProcFile.read("/proc/\(pid)/task/\(thread)/syscall").split(separator: " ").first ?? ""
             return ["-1", "9", "11", "28", "149", "150"].contains(call)
         }
+        // With engine processes the analysis runs in a child, which the gateway's stop does not
+        // freeze: an engine busy with a job is not waiting for its next frame (recvmsg, 47), and
+        // its answer cannot leave the frozen gateway.
+        let engines = threads.flatMap { thread in
+            ((try? ProcFile.read("/proc/\(pid)/task/\(thread)/children")) ?? "").split(separator: " ").map(String.init)
+        }
+        let analysingInEngine = engines.contains { engine in
+            guard let call = (try? ProcFile.read("/proc/\(engine)/syscall"))?.split(separator: " ").first else { return false }
+            return call != "47"
+        }
+        return analysingInGateway || analysingInEngine
     }
 
     /// The replica's `lethe_requests_in_flight` from its operator listener.

@@ -11,7 +11,8 @@ import Synchronization
 /// photos for a result over the engine's channel, and gives it back; an engine that fails in any
 /// way (crash, hang past the deadline, broken protocol) is killed on the spot and its request
 /// answered `engine_failed`, and one that has served `requestsPerEngine` requests is recycled.
-/// Missing engines are started when a request needs one, so the pool refills itself.
+/// A retired engine's replacement starts at once; an engine missing for another reason (one that
+/// could not start) is started when a request needs one, so the pool refills itself.
 actor EnginePool {
     struct Configuration: Sendable {
         /// Engine processes at most (`--engine-processes`, ≥ 1).
@@ -154,10 +155,20 @@ actor EnginePool {
         if served { engine.requestsServed += 1 }
         if failed || stopped || engine.requestsServed >= configuration.requestsPerEngine {
             retire(engine)
+            // The replacement warms up now, not when the next request needs it: a request that had
+            // to wait for a warm-up (seconds under load) could outlast its queue timeout.
+            if !stopped { Task { await refill() } }
         } else {
             idle.append(engine)
         }
         if !waiters.isEmpty { waiters.removeFirst().resume() }
+    }
+
+    /// Starts a replacement for a retired engine and makes it idle (or retires it, if the pool
+    /// stopped meanwhile).
+    private func refill() async {
+        guard !stopped, live < configuration.processes, let engine = try? await spawn() else { return }
+        checkIn(engine, failed: false, served: false)
     }
 
     private func retire(_ engine: EngineConnection) {
