@@ -66,6 +66,10 @@ extension LetheError {
         LetheError(.imageTooSmall, "the analysed area is \(width)×\(height) pixels, too small to measure")
     }
 
+    static func scalpFieldTooSmall(fieldPixels: Int, pixels: Int) -> LetheError {
+        LetheError(.imageTooSmall, "the trichoscope's round field is \(fieldPixels * 100 / max(1, pixels)) % of the photo (dark corners and border around it), too little scalp to measure; at least 10 % is needed")
+    }
+
     static func lightingTooDark(meanLuma: Double, minimum: Double) -> LetheError {
         LetheError(.lightingTooDark, "mean luminance \(oneDecimal(meanLuma)) is below \(oneDecimal(minimum))")
     }

@@ -120,6 +120,30 @@ struct ScalpHeldOutAccuracyTests {
         #expect(Errors.largest(errors.width) <= 0.14, "\(errors.width)")
     }
 
+    @Test("a round field under a tenth of the photo is refused as image_too_small, with the share in the message")
+    func tinyFieldIsRefused() throws {
+        // Dark corners and border (sRGB 30, L* 11) around a bright disc of 7 % of the photo: light
+        // enough for the exposure gate (mean luma 45), too little scalp to count.
+        let (width, height) = (400, 300)
+        let arena = PlaintextArena()
+        defer { #expect(arena.wipeAll().verified) }
+        let buffer = try arena.allocate(count: width * height * 3, bufferClass: .pixels)
+        let radius = (0.07 * Double(width * height) / .pi).squareRoot()
+        buffer.withUnsafeMutableBytes { bytes in
+            for y in 0..<height {
+                for x in 0..<width {
+                    let inside = hypot(Double(x) + 0.5 - Double(width) / 2, Double(y) + 0.5 - Double(height) / 2) <= radius
+                    for c in 0..<3 { bytes[(y * width + x) * 3 + c] = inside ? 250 : 30 }
+                }
+            }
+        }
+        let image = DecodedImage(width: width, height: height, format: .png, pixels: buffer)
+        let refusal = #expect(throws: analysisError("image_too_small")) {
+            _ = try ScalpAnalyzer.analyze(image, millimetresPerPixel: 0.007, configuration: Self.quality, arena: arena)
+        }
+        #expect(refusal?.message.contains("round field is 7 % of the photo") == true, "\(String(describing: refusal))")
+    }
+
     @Test("round trichoscope field: field area within 1 %, density within 13 %, dark corners are not hairs")
     func roundField() throws {
         var errors = Errors()

@@ -69,6 +69,11 @@ public enum ScalpAnalyzer {
         let mmPerWork = millimetresPerPixel * Double(factor)
         let detected = try detectMarks(work, millimetresPerWorkingPixel: mmPerWork, scalp: scalp, arena: arena)
         defer { detected.release(arena) }
+        // A round field is at least a tenth of the photo (a disc inscribed in a 4:3 photo is 59 %):
+        // a smaller one is too little scalp to count, and none would divide by zero.
+        guard detected.fieldPixelCount * 10 >= work.pixelCount else {
+            throw .scalpFieldTooSmall(fieldPixels: detected.fieldPixelCount, pixels: work.pixelCount)
+        }
         let (hairMembers, flakeMembers) = (detected.hairMembers, detected.flakeMembers)
 
         let singles = detected.units.filter(\.single).map(\.lengthPixels).sorted()
