@@ -1,15 +1,17 @@
 import Foundation
 
-/// A task executor with threads of its own, for the in-process workers of these tests.
+/// A task executor with threads of its own, for the in-process workers of the tests and for the
+/// devices of tests that must catch a worker in the middle of a request.
 ///
 /// Every test target runs in one process, and Swift concurrency's shared pool has one thread per
 /// core. The kit's waits no longer hold those threads (`offThePool`, `Task.sleep`), but tests
 /// elsewhere in the process that compute for minutes (analysis accuracy, imaging) still do; a
-/// worker whose request handling shared them would then answer late or not at all. Workers run under `withTaskExecutorPreference(.shared)`, so
-/// their handlers (structured child tasks) run here instead.
-final class DedicatedExecutor: TaskExecutor, @unchecked Sendable {
+/// worker whose request handling shared them would then answer late or not at all. Workers run
+/// under `withTaskExecutorPreference(.shared)`, so their handlers (structured child tasks) run
+/// here instead; a device task is started with `Task(executorPreference: .shared)`.
+public final class DedicatedExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked Sendable: `jobs` is only touched under `condition`.
-    static let shared = DedicatedExecutor(threads: 4)
+    public static let shared = DedicatedExecutor(threads: 4)
 
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
@@ -22,7 +24,7 @@ final class DedicatedExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)
