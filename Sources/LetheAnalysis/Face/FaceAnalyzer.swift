@@ -48,8 +48,7 @@ public enum FaceAnalyzer {
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, reportLandmarks: Bool = false, arena: PlaintextArena
     ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult, geometry: FaceGeometry) {
         let detector = models.faceDetector
-        let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: true, requireSkin: false, arena: arena)
-        arena.release(mask)
+        let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: true, requireSkin: false, arena: arena)
 
         let detection = try locateFace(image, detector: detector, configuration: faceConfiguration, arena: arena)
         let face = detection.box

@@ -96,23 +96,29 @@ public struct FaceDetector: Sendable {
     }
 
     /// Rec. 601 luma (as OpenCV's RGB→GRAY), box-averaged over `factor × factor` pixels.
+    /// `grey` must be zeroed (a fresh arena buffer). The photo is read row by row (each cell's row
+    /// segment added to its running sum in `grey`), in the same order of additions per cell as a
+    /// cell-by-cell loop, so the sums are bit-identical; a cell-by-cell loop would jump `factor`
+    /// rows of the full-resolution photo for every working pixel.
     static func boxGrey(
         pixels: UnsafeBufferPointer<UInt8>, width: Int, factor: Int,
         into grey: UnsafeMutableBufferPointer<Float>, workWidth: Int, workHeight: Int
     ) {
         let norm = 1 / Float(factor * factor)
         for wy in 0..<workHeight {
-            for wx in 0..<workWidth {
-                var sum: Float = 0
-                for dy in 0..<factor {
-                    var offset = ((wy * factor + dy) * width + wx * factor) * 3
+            let cells = wy * workWidth
+            for dy in 0..<factor {
+                var offset = (wy * factor + dy) * width * 3
+                for wx in 0..<workWidth {
+                    var sum = grey[cells + wx]
                     for _ in 0..<factor {
                         sum += 0.299 * Float(pixels[offset]) + 0.587 * Float(pixels[offset + 1]) + 0.114 * Float(pixels[offset + 2])
                         offset += 3
                     }
+                    grey[cells + wx] = sum
                 }
-                grey[wy * workWidth + wx] = sum * norm
             }
+            for wx in 0..<workWidth { grey[cells + wx] *= norm }
         }
     }
 

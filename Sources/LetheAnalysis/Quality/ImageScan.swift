@@ -1,7 +1,7 @@
 import LetheImaging
 
-/// What one pass over the pixels measures: exposure, the skin mask (written to an arena buffer)
-/// and the box-averaged luma plane used for the blur measure.
+/// What one pass over the pixels measures: exposure, skin coverage (optionally the skin mask,
+/// written to an arena buffer) and the box-averaged luma plane used for the blur measure.
 struct ImageScan {
     var meanLuma: Double
     var clippedHighlightFraction: Double
@@ -18,17 +18,17 @@ struct ImageScan {
     /// Luma ≥ 250 counts as a clipped highlight.
     static let clippedLuma = 250 * SkinMask.one
 
-    /// One pass, no allocation: reads RGB8 `pixels`, writes `mask` (1 = skin, one byte per pixel)
-    /// and accumulates luma into `plane` (`planeWidth × planeHeight` cells of `scale × scale`
-    /// pixels, then divided to a mean). Pixels beyond the last full cell count for everything but
+    /// One pass, no allocation: reads RGB8 `pixels`, writes `mask` when given (1 = skin, one byte
+    /// per pixel; the gate only counts) and accumulates luma into `plane` (`planeWidth ×
+    /// planeHeight` cells of `scale × scale` pixels, then divided to a mean). Pixels beyond the last full cell count for everything but
     /// the plane.
     static func run(
         pixels: UnsafeRawBufferPointer, width: Int, height: Int,
-        mask: UnsafeMutableRawBufferPointer,
+        mask: UnsafeMutableRawBufferPointer?,
         plane: UnsafeMutableBufferPointer<Float>, planeWidth: Int, planeHeight: Int, scale: Int
     ) -> ImageScan {
         let source = pixels.bindMemory(to: UInt8.self)
-        let maskBytes = mask.bindMemory(to: UInt8.self)
+        let maskBytes = mask?.bindMemory(to: UInt8.self)
         var lumaSum: Int64 = 0
         var clipped = 0
         var skin = 0
@@ -59,7 +59,7 @@ struct ImageScan {
                     cellLuma += Int64(luma)
                     if luma >= clippedLuma { clipped += 1 }
                     let isSkin = SkinMask.isSkin(r, g, b, scaledLuma: luma)
-                    maskBytes[row + x] = isSkin ? 1 : 0
+                    maskBytes?[row + x] = isSkin ? 1 : 0
                     if isSkin { skin += 1 }
                     x += 1
                 }

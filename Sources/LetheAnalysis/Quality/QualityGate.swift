@@ -10,12 +10,12 @@ struct QualityGate {
     var skinPixelCount: Int
     var colourCastRatio: Double
 
-    /// Runs the gate. On success `mask` (1 = skin, full resolution) is returned to the caller, who
-    /// releases it; on every failure it is already released.
+    /// Runs the gate. It only counts skin pixels: no full-resolution mask is written (the measures
+    /// make their own at working resolution).
     static func run(
         _ image: DecodedImage, configuration: SkinAnalysisConfiguration, checkColourCast: Bool, requireSkin: Bool,
         arena: PlaintextArena
-    ) throws(LetheError) -> (gate: QualityGate, mask: SecureBuffer) {
+    ) throws(LetheError) -> QualityGate {
         let width = image.width, height = image.height
         let shortSide = min(width, height)
         guard shortSide >= configuration.minShortSidePixels else {
@@ -24,15 +24,7 @@ struct QualityGate {
         let pixelCount = width * height
         let scale = max(1, shortSide / max(1, configuration.blurWorkingShortSidePixels))
         let planeWidth = width / scale, planeHeight = height / scale
-        let mask: SecureBuffer
         let plane: SecureBuffer
-        do {
-            mask = try arena.allocate(count: pixelCount, bufferClass: .intermediate)
-        } catch {
-            throw .analysisAllocationFailed(error, "the skin mask")
-        }
-        var keepMask = false
-        defer { if !keepMask { arena.release(mask) } }
         do {
             plane = try arena.allocate(count: planeWidth * planeHeight * MemoryLayout<Float>.stride, bufferClass: .intermediate)
         } catch {
@@ -41,13 +33,11 @@ struct QualityGate {
         defer { arena.release(plane) }
 
         let scan = image.pixels.withUnsafeBytes { pixels in
-            mask.withUnsafeMutableBytes { maskBytes in
-                plane.withUnsafeMutableBytes { planeBytes in
-                    ImageScan.run(
-                        pixels: pixels, width: width, height: height, mask: maskBytes,
-                        plane: planeBytes.bindMemory(to: Float.self), planeWidth: planeWidth, planeHeight: planeHeight, scale: scale
-                    )
-                }
+            plane.withUnsafeMutableBytes { planeBytes in
+                ImageScan.run(
+                    pixels: pixels, width: width, height: height, mask: nil,
+                    plane: planeBytes.bindMemory(to: Float.self), planeWidth: planeWidth, planeHeight: planeHeight, scale: scale
+                )
             }
         }
 
@@ -86,10 +76,9 @@ struct QualityGate {
                 throw .noSkinDetected(fraction: skinFraction, minimum: configuration.minSkinFraction)
             }
         }
-        keepMask = true
         let quality = SkinAnalysisResult.Quality(
             width: width, height: height, meanLuma: scan.meanLuma,
             laplacianVariance: laplacianVariance, blurIndex: blurIndex, clippedHighlightFraction: scan.clippedHighlightFraction)
-        return (QualityGate(quality: quality, skinPixelCount: scan.skinPixelCount, colourCastRatio: scan.colourCastRatio), mask)
+        return QualityGate(quality: quality, skinPixelCount: scan.skinPixelCount, colourCastRatio: scan.colourCastRatio)
     }
 }

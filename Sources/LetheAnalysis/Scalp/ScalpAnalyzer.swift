@@ -59,8 +59,7 @@ public enum ScalpAnalyzer {
         arena: PlaintextArena
     ) throws(LetheError) -> ScalpAnalysisResult {
         guard let millimetresPerPixel, millimetresPerPixel > 0, millimetresPerPixel.isFinite else { throw .scaleRequired }
-        let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: false, arena: arena)
-        arena.release(mask)
+        let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: false, arena: arena)
 
         let longSide = max(image.width, image.height)
         let factor = max(1, (longSide + scalp.workingLongSidePixels - 1) / scalp.workingLongSidePixels)

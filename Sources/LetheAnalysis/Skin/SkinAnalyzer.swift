@@ -16,10 +16,8 @@ public enum SkinAnalyzer {
         _ image: DecodedImage, configuration: SkinAnalysisConfiguration, measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, arena: PlaintextArena
     ) throws(LetheError) -> SkinAnalysisResult {
-        let (gate, mask) = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: true, arena: arena)
-        defer { arena.release(mask) }
+        let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: true, arena: arena)
         let pixelCount = image.width * image.height
-        arena.release(mask)
 
         let longSide = max(image.width, image.height)
         let factor = max(1, (longSide + measures.workingLongSidePixels - 1) / measures.workingLongSidePixels)
