@@ -7,7 +7,7 @@ enum PlaneFilters {
         _ plane: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
         width: Int, height: Int, radius: Int, passes: Int
     ) {
-        guard radius > 0 else { return }
+        guard radius > 0, width > 0, height > 0 else { return }
         for _ in 0..<passes {
             // Horizontal: plane → scratch.
             for y in 0..<height {
@@ -22,18 +22,42 @@ enum PlaneFilters {
                     scratch[row + x] = sum / Float(count)
                 }
             }
-            // Vertical: scratch → plane, column by column.
-            for x in 0..<width {
-                var sum: Float = 0
-                var count = 0
-                for y in 0..<min(radius, height) { sum += scratch[y * width + x]; count += 1 }
-                for y in 0..<height {
-                    let enter = y + radius, leave = y - radius - 1
-                    if enter < height { sum += scratch[enter * width + x]; count += 1 }
-                    if leave >= 0 { sum -= scratch[leave * width + x]; count -= 1 }
-                    plane[y * width + x] = sum / Float(count)
-                }
+            // Vertical: scratch → plane, row by row (a column-by-column walk strides a whole row
+            // per pixel). Each column's running sum is kept in `plane` itself: row y holds the
+            // sum until row y + 1 has been derived from it, then becomes the mean. Every column
+            // sees the same additions in the same order as a column walk: bit-identical means.
+            var count = 0
+            for x in 0..<width { plane[x] = 0 }
+            for y in 0..<min(radius, height) {
+                let row = y * width
+                for x in 0..<width { plane[x] += scratch[row + x] }
+                count += 1
             }
+            var previousCount = 0
+            for y in 0..<height {
+                let enter = y + radius, leave = y - radius - 1
+                let row = y * width, above = row - width
+                if y > 0 {
+                    for x in 0..<width { plane[row + x] = plane[above + x] }
+                }
+                if enter < height {
+                    let entering = enter * width
+                    for x in 0..<width { plane[row + x] += scratch[entering + x] }
+                    count += 1
+                }
+                if leave >= 0 {
+                    let leaving = leave * width
+                    for x in 0..<width { plane[row + x] -= scratch[leaving + x] }
+                    count -= 1
+                }
+                if y > 0 {
+                    let divisor = Float(previousCount)
+                    for x in 0..<width { plane[above + x] /= divisor }
+                }
+                previousCount = count
+            }
+            let last = (height - 1) * width, divisor = Float(previousCount)
+            for x in 0..<width { plane[last + x] /= divisor }
         }
     }
 }
