@@ -69,17 +69,17 @@ struct SkinAnalyzerTests {
         let arena = PlaintextArena()
         let image = try SyntheticImages.texture(Self.skin, width: 300, height: 200, arena: arena)
         _ = try SkinAnalyzer.analyze(image, configuration: .init(), arena: arena)
-        // Every intermediate was released already: the gate's mask (1 byte per pixel) and luma
-        // plane (4), the working image's four CIELAB/EI planes (16) and skin mask (1), the local
+        // Every intermediate was released already: the gate's luma plane (4 bytes per pixel; the
+        // gate counts skin without a mask of its own), the working image's four CIELAB/EI planes (16) and skin mask (1), the local
         // contrast's four planes (16), the mark mask (1) and flood-fill queue (4). The skin-surface
         // fill (highlights enclosed by skin count as shine) borrows the contrast's box-filter
         // scratch instead of a queue of its own, so it adds no buffer here.
         #expect(arena.bytesHeld == 300 * 200 * 3)
         let report = arena.wipeAll()
         #expect(report.verified)
-        #expect(report.bytesByClass[BufferClass.intermediate.rawValue] == 300 * 200 * (1 + 4 + 16 + 1 + 16 + 1 + 4))
+        #expect(report.bytesByClass[BufferClass.intermediate.rawValue] == 300 * 200 * (4 + 16 + 1 + 16 + 1 + 4))
         #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
-        #expect(report.bufferCount == 1 + 2 + 2 + 4 + 2)
+        #expect(report.bufferCount == 1 + 1 + 2 + 4 + 2)
         #expect(image.pixels.isWiped && arena.bytesHeld == 0)
     }
 
