@@ -144,6 +144,18 @@ enum LineDetector {
         var fine: UnsafeMutableBufferPointer<Float>
     }
 
+    /// Bilinear interpolation of a plane at (x, y), clamped to the plane (NaN in, NaN out).
+    @inline(__always)
+    static func bilinear(_ plane: UnsafeMutableBufferPointer<Float>, _ x: Float, _ y: Float, width: Int, height: Int) -> Float {
+        let cx = min(max(x, 0), Float(width - 1)), cy = min(max(y, 0), Float(height - 1))
+        let x0 = min(Int(cx), width - 2), y0 = min(Int(cy), height - 2)
+        let fx = cx - Float(x0), fy = cy - Float(y0)
+        let i = y0 * width + x0
+        let top = plane[i] * (1 - fx) + plane[i + 1] * fx
+        let bottom = plane[i + width] * (1 - fx) + plane[i + width + 1] * fx
+        return top * (1 - fy) + bottom * fy
+    }
+
     /// Below this blurred skin weight a pixel has no skin around it: no smoothed value.
     static let minimumWeight: Float = 0.05
 
@@ -180,13 +192,7 @@ enum LineDetector {
         let rise = Float(configuration.minimumFlankRiseLStar), symmetry = Float(configuration.flankSymmetry)
         let smoothed = planes.smoothed, fine = planes.fine
         @inline(__always) func sample(_ x: Float, _ y: Float) -> Float? {
-            let cx = min(max(x, 0), Float(width - 1)), cy = min(max(y, 0), Float(height - 1))
-            let x0 = min(Int(cx), width - 2), y0 = min(Int(cy), height - 2)
-            let fx = cx - Float(x0), fy = cy - Float(y0)
-            let i = y0 * width + x0
-            let top = fine[i] * (1 - fx) + fine[i + 1] * fx
-            let bottom = fine[i + width] * (1 - fx) + fine[i + width + 1] * fx
-            let value = top * (1 - fy) + bottom * fy
+            let value = bilinear(fine, x, y, width: width, height: height)
             return value.isNaN ? nil : value
         }
         for y in 0..<height {
@@ -233,15 +239,7 @@ enum LineDetector {
         let count = width * height
         let low = Float(configuration.lowVesselness), high = Float(configuration.highVesselness)
         let vesselness = planes.vesselness, direction = planes.direction, curvature = planes.curvature
-        @inline(__always) func sample(_ x: Float, _ y: Float) -> Float {
-            let cx = min(max(x, 0), Float(width - 1)), cy = min(max(y, 0), Float(height - 1))
-            let x0 = min(Int(cx), width - 2), y0 = min(Int(cy), height - 2)
-            let fx = cx - Float(x0), fy = cy - Float(y0)
-            let i = y0 * width + x0
-            let top = curvature[i] * (1 - fx) + curvature[i + 1] * fx
-            let bottom = curvature[i + width] * (1 - fx) + curvature[i + width + 1] * fx
-            return top * (1 - fy) + bottom * fy
-        }
+        @inline(__always) func sample(_ x: Float, _ y: Float) -> Float { bilinear(curvature, x, y, width: width, height: height) }
         // The smoothed and weight planes are free now: flags (bytes) and the flood fill's queue.
         let flags = UnsafeMutableRawBufferPointer(planes.weights).bindMemory(to: UInt8.self)
         let queue = UnsafeMutableRawBufferPointer(planes.smoothed).bindMemory(to: Int32.self)
