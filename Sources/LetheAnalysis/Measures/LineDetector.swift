@@ -49,13 +49,18 @@ enum LineDetector {
     static let sigmaPerWidth = 2.0.squareRoot() / 2.3548
     static let responsePerDepth = 2 / (3 * 3.0.squareRoot())
 
+    /// The largest box radius (σ 16.5 working px, lines ≈ 27 px wide): at high magnification
+    /// (a dermatoscope at 0.02 mm/px makes a 3 mm furrow 150 px wide) the scales stop here, so the
+    /// cost stays at most eight scales; wider lines are missed.
+    static let maximumRadius = 16
+
     /// The box radii (three passes) whose σ covers the configured widths, about √2 apart.
     static func radii(workingMillimetres: Double?, factor: Int, width: Int, height: Int, configuration: LineDetectionConfiguration) -> [Int] {
         let (narrow, wide) = workingMillimetres.map {
             (configuration.minimumWidthMillimetres / $0, configuration.maximumWidthMillimetres / $0)
         } ?? (configuration.minimumWidthPixels / Double(factor), configuration.maximumWidthPixels / Double(factor))
         let low = sigmaPerWidth * narrow, high = sigmaPerWidth * wide
-        let largest = max(1, min(width, height) / 4)
+        let largest = max(1, min(min(width, height) / 4, maximumRadius))
         var radii: [Int] = []
         for radius in 1...largest {
             let s = sigma(radius: radius)
