@@ -17,16 +17,20 @@ enum LineDetector {
         var sumX = 0.0, sumY = 0.0, sumXX = 0.0, sumYY = 0.0, sumXY = 0.0, pixelCount = 0
         var peakVesselness: Float = 0
 
-        /// The centreline's extent along its principal axis: √(12 × the larger variance of its
-        /// pixels' positions), exact for a straight segment (uniform along its length) and blind to
-        /// a centreline's wiggles and short spurs, which a pixel count would add; a curved line
-        /// reads short (a quarter circle by 6 %).
-        var lengthPixels: Double {
+        /// The centreline's extent along its principal axis (the larger eigenvector of its pixels'
+        /// position moments), from the first pixel's centre to the last's plus one: exact for a
+        /// straight line, blind to the centreline's wiggles and to spurs and small forks (at the
+        /// ends of wide lines), which a pixel count or a variance would add; a curved line reads as
+        /// its chord (a quarter circle 10 % short). Set by `trace` once the line is complete.
+        var lengthPixels = 0.0
+
+        /// Unit vector of the principal axis of the pixels' positions.
+        var principalAxis: (x: Double, y: Double) {
             let n = Double(max(1, pixelCount))
-            let cxx = sumXX / n - centroidX * centroidX + 1.0 / 12, cyy = sumYY / n - centroidY * centroidY + 1.0 / 12
+            let cxx = sumXX / n - centroidX * centroidX, cyy = sumYY / n - centroidY * centroidY
             let cxy = sumXY / n - centroidX * centroidY
-            let major = (cxx + cyy) / 2 + (((cxx - cyy) / 2) * ((cxx - cyy) / 2) + cxy * cxy).squareRoot()
-            return (12 * major).squareRoot()
+            let angle = 0.5 * atan2(2 * cxy, cxx - cyy)
+            return (cos(angle), sin(angle))
         }
 
         /// The line's length in one zone: its share of the centreline pixels.
@@ -242,7 +246,7 @@ enum LineDetector {
         configuration: LineDetectionConfiguration
     ) -> [Line] {
         let count = width * height
-        let low = Float(configuration.lowVesselness), high = Float(configuration.highVesselness)
+        let low = Float(configuration.lowVesselness), highVesselness = Float(configuration.highVesselness)
         let vesselness = planes.vesselness, direction = planes.direction, curvature = planes.curvature
         @inline(__always) func sample(_ x: Float, _ y: Float) -> Float { bilinear(curvature, x, y, width: width, height: height) }
         // The smoothed and weight planes are free now: flags (bytes) and the flood fill's queue.
@@ -287,7 +291,15 @@ enum LineDetector {
                     }
                 }
             }
-            if line.lengthPixels >= minimumLength, line.peakVesselness >= high { lines.append(line) }
+            let axis = line.principalAxis
+            var first = Double.infinity, last = -Double.infinity
+            for k in 0..<tail {
+                let index = Int(queue[k])
+                let along = (Double(index % width) + 0.5) * axis.x + (Double(index / width) + 0.5) * axis.y
+                first = min(first, along); last = max(last, along)
+            }
+            line.lengthPixels = last - first + 1
+            if line.lengthPixels >= minimumLength, line.peakVesselness >= highVesselness { lines.append(line) }
         }
         return lines
     }
