@@ -24,15 +24,22 @@ struct FaceProductMeasureTests {
         }
     }
 
+    /// The face models, the fixture portrait's RGB bytes and its analysis.
+    static func portrait(
+        arena: PlaintextArena
+    ) throws -> (AnalysisModels, [UInt8], (measures: SkinAnalysisResult, face: FaceAnalysisResult, geometry: FaceGeometry)) {
+        let models = try FaceAnalysisTests.models()
+        let portrait = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        let analysis = try FaceAnalyzer.analyze(portrait, models: models, configuration: .init(), arena: arena)
+        return (models, portrait.pixels.withUnsafeBytes { Array($0) }, analysis)
+    }
+
     @Test("the portrait's under-eye zones darkened by 3 and 6 L*: the dark-circle ΔL* rises by as much, ΔE follows")
     func darkCircles() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let models = try FaceAnalysisTests.models()
-        let portrait = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
-        let before = try FaceAnalyzer.analyze(portrait, models: models, configuration: .init(), arena: arena)
+        let (models, pixels, before) = try Self.portrait(arena: arena)
         let circles = try #require(before.face.darkCircles)
-        let pixels = portrait.pixels.withUnsafeBytes { Array($0) }
         print("dark circles: portrait ΔL* right \(circles.right.deltaLStar) left \(circles.left.deltaLStar), ΔE right \(circles.right.deltaE) left \(circles.left.deltaE)")
         let sides: [(zone: String, side: KeyPath<DarkCircles, DarkCircles.Side>)] = [("right_under_eye", \.right), ("left_under_eye", \.left)]
         for darkening in [3.0, 6.0] {
@@ -59,11 +66,8 @@ struct FaceProductMeasureTests {
     func oiliness() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let models = try FaceAnalysisTests.models()
-        let portrait = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
-        let before = try FaceAnalyzer.analyze(portrait, models: models, configuration: .init(), arena: arena)
+        let (models, pixels, before) = try Self.portrait(arena: arena)
         let oiliness = try #require(before.face.oiliness)
-        let pixels = portrait.pixels.withUnsafeBytes { Array($0) }
         // Near-white discs (r 2.5 px) on the nose bridge and the forehead strip (points stated for FaceZoneTests).
         let discs: [(x: Double, y: Double)] = [(224, 112), (222, 84), (226, 120)]
         var painted = 0
@@ -90,9 +94,7 @@ struct FaceProductMeasureTests {
     func portraitLines() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let models = try FaceAnalysisTests.models()
-        let portrait = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
-        let before = try FaceAnalyzer.analyze(portrait, models: models, configuration: .init(), arena: arena)
+        let (models, pixels, before) = try Self.portrait(arena: arena)
         for region in before.face.regions {
             let w = region.concerns.wrinkles
             print("lines: portrait \(region.region): \(w.lineCount) lines \(String(format: "%.1f", w.lineLengthMillimetres ?? -1)) mm, ridge fraction \(String(format: "%.3f", w.ridgeFraction))")
@@ -108,7 +110,6 @@ struct FaceProductMeasureTests {
                 #expect(before.geometry.zone(at: FaceGeometry.Point(line.x, y)) == line.zone, "\(line.zone) line at y \(y)")
             }
         }
-        let pixels = portrait.pixels.withUnsafeBytes { Array($0) }
         let s = 2 / 2.3548
         let image = try SyntheticImages.make(width: 512, height: 512, arena: arena) { x, y in
             let offset = (y * 512 + x) * 3
