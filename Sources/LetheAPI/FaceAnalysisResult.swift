@@ -13,6 +13,10 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     public var regions: [RegionMeasures]
     /// Head pose from the face mesh.
     public var pose: FacePose?
+    /// Under-eye against cheek colour, per side (absent when a zone has no clear skin).
+    public var darkCircles: DarkCircles?
+    /// Shine of the T-zone against the U-zone.
+    public var oiliness: Oiliness?
     /// Only with `landmarks=true`: the 468 face-mesh points (MediaPipe's mesh order, e.g. 1 nose
     /// tip, 61/291 mouth corners) as [x, y] in input pixels, to 0.1 px.
     public var landmarks: [[Double]]?
@@ -21,8 +25,10 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
 
     public init(
         box: PixelRect, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures], pose: FacePose? = nil,
-        landmarks: [[Double]]? = nil, zones: [FaceZone]? = nil
+        landmarks: [[Double]]? = nil, zones: [FaceZone]? = nil, darkCircles: DarkCircles? = nil, oiliness: Oiliness? = nil
     ) {
+        self.oiliness = oiliness
+        self.darkCircles = darkCircles
         self.box = box
         self.detectorNeighbours = detectorNeighbours
         self.widthFraction = widthFraction
@@ -34,5 +40,6 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case box, detectorNeighbours = "detector_neighbours", widthFraction = "width_fraction", regions, pose, landmarks, zones
+        case darkCircles = "dark_circles", oiliness
     }
 }

@@ -83,14 +83,37 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         }
     }
 
-    /// Lines and wrinkles as dark ridges (Hessian).
+    /// Lines and wrinkles: the single-scale ridge fraction (the score's measure) and the lines of
+    /// the multi-scale detector (Frangi vesselness at the scale of 0.3–3 mm lines, step edges
+    /// suppressed): how many and how long.
     public struct Wrinkles: Sendable, Codable, Equatable {
-        /// Ridge pixels / region skin pixels.
+        /// Ridge pixels / region skin pixels (single-scale Hessian; step edges count too).
         public var ridgeFraction: Double
+        /// Lines of at least the minimum length (3 mm, or 15 px without a scale); a line crossing
+        /// zones counts in the zone that holds most of it.
+        public var lineCount: Int
+        /// Total centreline length of the lines in the region, input pixels…
+        public var lineLengthPixels: Double
+        /// …and millimetres (with a scale).
+        public var lineLengthMillimetres: Double?
+        /// Line length per skin area, mm per cm² (with a scale).
+        public var lineLengthMillimetresPerSquareCentimetre: Double?
 
-        public init(ridgeFraction: Double) { self.ridgeFraction = ridgeFraction }
+        public init(
+            ridgeFraction: Double, lineCount: Int, lineLengthPixels: Double, lineLengthMillimetres: Double?,
+            lineLengthMillimetresPerSquareCentimetre: Double?
+        ) {
+            self.ridgeFraction = ridgeFraction
+            self.lineCount = lineCount
+            self.lineLengthPixels = lineLengthPixels
+            self.lineLengthMillimetres = lineLengthMillimetres
+            self.lineLengthMillimetresPerSquareCentimetre = lineLengthMillimetresPerSquareCentimetre
+        }
 
-        enum CodingKeys: String, CodingKey { case ridgeFraction = "ridge_fraction" }
+        enum CodingKeys: String, CodingKey {
+            case ridgeFraction = "ridge_fraction", lineCount = "line_count", lineLengthPixels = "line_length_pixels"
+            case lineLengthMillimetres = "line_length_mm", lineLengthMillimetresPerSquareCentimetre = "line_length_mm_per_cm2"
+        }
     }
 
     /// Oiliness seen as specular highlights.

@@ -77,7 +77,7 @@ public enum FaceAnalyzer {
         let scale = millimetresPerPixel ?? measures.faceBoxWidthMillimetres / Double(face.width)
         let source = millimetresPerPixel == nil ? "face_width_estimate" : (scaleSource ?? "query")
 
-        let measured = try SkinConcernMeasurer.measure(
+        let (measured, skinColours) = try SkinConcernMeasurer.measureWithSkinColours(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
             arena: arena)
         let whole = RegionAggregate.combine(measured)
@@ -90,8 +90,37 @@ public enum FaceAnalyzer {
         let landmarks = reportLandmarks ? mesh.points.map { [($0.x * 10).rounded() / 10, ($0.y * 10).rounded() / 10] } : nil
         let faceResult = FaceAnalysisResult(
             box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(image.width),
-            regions: measured, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil)
+            regions: measured, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil,
+            darkCircles: darkCircles(zip(measured.map(\.region), skinColours).map { (name: $0, colour: $1) }), oiliness: oiliness(measured))
         return (result, faceResult, geometry)
+    }
+
+    static let tZone = ["forehead", "glabella", "nose", "chin"], uZone = ["right_cheek", "left_cheek"]
+
+    /// The T-zone's and the U-zone's specular fractions, each skin-pixel-weighted over its zones
+    /// (the per-zone shine is already relative to the local skin brightness). Nil without skin in either.
+    static func oiliness(_ regions: [RegionMeasures]) -> Oiliness? {
+        func shine(_ names: [String]) -> Double? {
+            let zones = regions.filter { names.contains($0.region) }
+            let skin = zones.reduce(0) { $0 + $1.skinPixelCount }
+            guard skin > 0 else { return nil }
+            return zones.reduce(0.0) { $0 + $1.concerns.shine.specularFraction * Double($1.skinPixelCount) } / Double(skin)
+        }
+        guard let t = shine(tZone), let u = shine(uZone) else { return nil }
+        return Oiliness(tZoneSpecularFraction: t, uZoneSpecularFraction: u)
+    }
+
+    /// Each under-eye zone's mean skin colour (marks included: a dark circle is itself darker than
+    /// the mark threshold) against its side's cheek zone: ΔL* (cheek − under-eye) and CIE76 ΔE*ab.
+    /// Nil when one of the four zones has no skin.
+    static func darkCircles(_ zones: [(name: String, colour: CIELab?)]) -> DarkCircles? {
+        let colours = Dictionary(zones.compactMap { name, colour in colour.map { (name, $0) } }, uniquingKeysWith: { first, _ in first })
+        func side(_ underEye: String, _ cheek: String) -> DarkCircles.Side? {
+            guard let eye = colours[underEye], let below = colours[cheek] else { return nil }
+            return .init(deltaLStar: below.l - eye.l, deltaE: CIELab.deltaE76(below, eye))
+        }
+        guard let right = side("right_under_eye", "right_cheek"), let left = side("left_under_eye", "left_cheek") else { return nil }
+        return DarkCircles(right: right, left: left)
     }
 
     /// The measured crop: the box's fixed layout (brow to chin, temple to temple) grown to hold

@@ -31,6 +31,9 @@ enum RegionAggregate {
             let sd = region.concerns.evenness.erythemaIndexStandardDeviation, between = region.redness.erythemaIndex - meanErythema
             return sd * sd + between * between
         }
+        let lineLengthPixels = regions.reduce(0) { $0 + $1.concerns.wrinkles.lineLengthPixels }
+        let lineLengthMillimetres: Double? = regions.allSatisfy { $0.concerns.wrinkles.lineLengthMillimetres != nil }
+            ? regions.reduce(0) { $0 + ($1.concerns.wrinkles.lineLengthMillimetres ?? 0) } : nil
         let spotCount = regions.reduce(0) { $0 + $1.concerns.spots.count }
         let poreCount = regions.reduce(0) { $0 + ($1.concerns.pores.count ?? 0) }
         let poreDensities = regions.compactMap(\.concerns.pores.densityPerSquareCentimetre)
@@ -56,7 +59,12 @@ enum RegionAggregate {
                 meanDiameterMillimetres: regions.allSatisfy { $0.concerns.spots.meanDiameterMillimetres != nil }
                     ? countWeighted(\.concerns.spots.count) { $0.concerns.spots.meanDiameterMillimetres ?? 0 } : nil),
             pores: pores,
-            wrinkles: .init(ridgeFraction: weighted(\.concerns.wrinkles.ridgeFraction)),
+            wrinkles: .init(
+                ridgeFraction: weighted(\.concerns.wrinkles.ridgeFraction), lineCount: regions.reduce(0) { $0 + $1.concerns.wrinkles.lineCount },
+                lineLengthPixels: lineLengthPixels, lineLengthMillimetres: lineLengthMillimetres,
+                // Skin-weighted densities: Σ length / Σ area when the zones share one scale.
+                lineLengthMillimetresPerSquareCentimetre: regions.allSatisfy { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre != nil }
+                    ? weighted { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre ?? 0 } : nil),
             shine: .init(specularFraction: weighted(\.concerns.shine.specularFraction)),
             evenness: .init(
                 lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),

@@ -30,6 +30,17 @@ enum SkinConcernMeasurer {
         _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, arena: PlaintextArena
     ) throws(LetheError) -> [RegionMeasures] {
+        try measureWithSkinColours(
+            image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: millimetresPerPixel, configuration: configuration,
+            face: face, arena: arena).measures
+    }
+
+    /// `measure`, and each region's mean CIELAB over all its skin pixels, marks included (a dark
+    /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out).
+    static func measureWithSkinColours(
+        _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
+        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, arena: PlaintextArena
+    ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?]) {
         var work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
         defer { work.release(arena) }
         if let face { try work.applyFaceZones(face, arena: arena) }
@@ -38,10 +49,13 @@ enum SkinConcernMeasurer {
         defer { detected.release(arena) }
         let (contrast, marks, members, kinds) = (detected.contrast, detected.marks, detected.members, detected.kinds)
         smoothForRidges(work, into: contrast, configuration: configuration)
+        let lines = try LineDetector.detect(
+            work, workingMillimetres: workingMillimetres, configuration: configuration.lines, scratch: contrast.boxFilterScratch, arena: arena)
         // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
 
         var results: [RegionMeasures] = []
+        var skinColours: [CIELab?] = []
         for region in regions {
             let rect = work.workingRect(region.rect)
             guard rect.width > 2, rect.height > 2 else {
@@ -67,11 +81,21 @@ enum SkinConcernMeasurer {
                     }
                 }
             } }
+            let regionLines = lines.filter { line in
+                region.zone == 0
+                    ? line.centroidX >= Double(rect.x) && line.centroidX < Double(rect.x + rect.width)
+                        && line.centroidY >= Double(rect.y) && line.centroidY < Double(rect.y + rect.height)
+                    : line.zone == region.zone
+            }
+            // Length: every line's part inside the zone (additive over zones); count: the lines the zone holds most of.
+            let lineLength = region.zone == 0
+                ? regionLines.reduce(0) { $0 + $1.lengthPixels } : lines.reduce(0) { $0 + $1.lengthPixels(inZone: region.zone) }
+            skinColours.append(stats.skinCount > 0 ? CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB) : nil)
             results.append(makeResult(
-                region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks,
+                region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks, lines: (regionLines.count, lineLength),
                 workingMillimetres: workingMillimetres, configuration: configuration))
         }
-        return results
+        return (results, skinColours)
     }
 
     /// The dark marks of a working image (local contrast → flood fill), each classified as spot,
@@ -155,7 +179,7 @@ enum SkinConcernMeasurer {
 
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
-        workingMillimetres: Double?, configuration: SkinMeasureConfiguration
+        lines: (count: Int, lengthWorkingPixels: Double), workingMillimetres: Double?, configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
         let f = Double(work.factor)
         let skinCount = Double(max(1, stats.skinCount))
@@ -183,7 +207,11 @@ enum SkinConcernMeasurer {
         let ita = lab.itaDegrees
         let partial = SkinConcerns(
             redAreaFraction: stats.redFraction, spots: spotsResult, pores: poresResult,
-            wrinkles: .init(ridgeFraction: stats.ridgeFraction), shine: .init(specularFraction: stats.specularFraction),
+            wrinkles: .init(
+                ridgeFraction: stats.ridgeFraction, lineCount: lines.count, lineLengthPixels: lines.lengthWorkingPixels * f,
+                lineLengthMillimetres: workingMillimetres.map { lines.lengthWorkingPixels * $0 },
+                lineLengthMillimetresPerSquareCentimetre: workingMillimetres.map { lines.lengthWorkingPixels * $0 / max(skinCount * $0 * $0 / 100, 1e-9) }),
+            shine: .init(specularFraction: stats.specularFraction),
             evenness: .init(
                 lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE,
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
@@ -208,6 +236,8 @@ struct RegionStatistics {
     var skinCount = 0
     var clearCount = 0
     var meanL = 0.0, meanA = 0.0, meanB = 0.0, meanErythema = 0.0
+    /// Mean CIELAB of every skin pixel, marks included.
+    var skinMeanL = 0.0, skinMeanA = 0.0, skinMeanB = 0.0
     var redFraction = 0.0
     var specularFraction = 0.0
     /// Standard deviation of L* − background L* (local, shading removed).
@@ -259,14 +289,19 @@ struct RegionStatistics {
                 let i = y * width + x
                 guard skin[i] & WorkingImage.skinBit != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
                 stats.skinCount += 1
-                guard marks[i] == 0 else { continue }
                 let l = Double(planes[i]), a = Double(planes[count + i]), b = Double(planes[2 * count + i])
+                stats.skinMeanL += l; stats.skinMeanA += a; stats.skinMeanB += b
+                guard marks[i] == 0 else { continue }
                 sumL += l; sumA += a; sumB += b; sumEI += Double(planes[3 * count + i])
                 sumChroma += (a * a + b * b).squareRoot()
                 let bin = Int(((a - aStarMinimum) * aStarBinsPerUnit).rounded(.down))
                 histogram[min(aStarBins - 1, max(0, bin))] += 1
                 stats.clearCount += 1
             }
+        }
+        if stats.skinCount > 0 {
+            let n = Double(stats.skinCount)
+            stats.skinMeanL /= n; stats.skinMeanA /= n; stats.skinMeanB /= n
         }
         guard stats.clearCount > 0 else { return stats }
         let n = Double(stats.clearCount)

@@ -37,6 +37,8 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
     public var faceWorkingWidthPixels: Int
     /// Assumed width of the face box in millimetres, for a scale estimate when none is given.
     public var faceBoxWidthMillimetres: Double
+    /// The multi-scale line (wrinkle) detector.
+    public var lines: LineDetectionConfiguration
 
     public init(
         markContrastLStar: Double = 5, minimumMarkAreaPixels: Int = 3,
@@ -45,8 +47,10 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         maxBlobElongation: Double = 3, minSurroundingSkinFraction: Double = 0.5,
         redAreaMarginAStar: Double = 5, specularMarginLStar: Double = 12, specularChromaFactor: Double = 0.5,
         ridgeSmoothingRadiusPixels: Int = 1, ridgeMinimumCurvature: Double = 2, ridgeAnisotropy: Double = 0.5,
-        workingLongSidePixels: Int = 1024, faceWorkingWidthPixels: Int = 640, faceBoxWidthMillimetres: Double = 140
+        workingLongSidePixels: Int = 1024, faceWorkingWidthPixels: Int = 640, faceBoxWidthMillimetres: Double = 140,
+        lines: LineDetectionConfiguration = LineDetectionConfiguration()
     ) {
+        self.lines = lines
         self.markContrastLStar = markContrastLStar
         self.minimumMarkAreaPixels = minimumMarkAreaPixels
         self.poreMaxDiameterMillimetres = poreMaxDiameterMillimetres

@@ -1,0 +1,336 @@
+import Foundation
+import LetheAPI
+import LetheMemory
+
+/// Wrinkles as dark lines, found at the scale of their width: Frangi et al. 1998's vesselness
+/// (MICCAI, LNCS 1496: eigenvalues of the Hessian, blob/line ratio and structure terms) on the
+/// skin's L*, over a range of scales that matches line widths in millimetres, with Lindeberg's
+/// σ² normalisation (1998, IJCV 30:117) so that one threshold holds at every scale. A ridge
+/// found at a scale must have both flanks brighter than its centre and nearly alike (a step
+/// edge — the side of the nose, the face against hair — has one flank at its own level);
+/// centrelines by non-maximum suppression across the line, thinned; a line is a centreline
+/// (gaps of a pixel bridged) of at least a minimum length. Only per-line sums are kept, never pixels.
+enum LineDetector {
+    /// One line: its centreline length in working pixels, overall and per face-zone label.
+    struct Line: Sendable {
+        var pixelsByZone: [UInt8: Int] = [:]
+        var sumX = 0.0, sumY = 0.0, sumXX = 0.0, sumYY = 0.0, sumXY = 0.0, pixelCount = 0
+        var peakVesselness: Float = 0
+
+        /// The centreline's extent along its principal axis (the larger eigenvector of its pixels'
+        /// position moments), from the first pixel's centre to the last's plus one: exact for a
+        /// straight line, blind to the centreline's wiggles and to spurs and small forks (at the
+        /// ends of wide lines), which a pixel count or a variance would add; a curved line reads as
+        /// its chord (a quarter circle 10 % short). Set by `trace` once the line is complete.
+        var lengthPixels = 0.0
+
+        /// Unit vector of the principal axis of the pixels' positions.
+        var principalAxis: (x: Double, y: Double) {
+            let n = Double(max(1, pixelCount))
+            let cxx = sumXX / n - centroidX * centroidX, cyy = sumYY / n - centroidY * centroidY
+            let cxy = sumXY / n - centroidX * centroidY
+            let angle = 0.5 * atan2(2 * cxy, cxx - cyy)
+            return (cos(angle), sin(angle))
+        }
+
+        /// The line's length in one zone: its share of the centreline pixels.
+        func lengthPixels(inZone zone: UInt8) -> Double {
+            lengthPixels * Double(pixelsByZone[zone] ?? 0) / Double(max(1, pixelCount))
+        }
+
+        /// The zone holding most of the line's length (a line crossing a zone border is counted once).
+        var zone: UInt8 { pixelsByZone.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0 }
+        var centroidX: Double { sumX / Double(max(1, pixelCount)) }
+        var centroidY: Double { sumY / Double(max(1, pixelCount)) }
+    }
+
+    /// σ of three passes of a box of radius r: each pass adds the box's variance r(r+1)/3.
+    static func sigma(radius: Int) -> Double { (Double(radius * (radius + 1))).squareRoot() }
+
+    /// A line whose profile is a Gaussian of full width at half depth w answers most strongly at
+    /// σ = √2 · w / 2.355 ≈ 0.6 w (the σ²-normalised second derivative of the smoothed profile
+    /// peaks where σ² = 2 s²), where the normalised response is 2 / (3√3) ≈ 0.385 × its depth.
+    static let sigmaPerWidth = 2.0.squareRoot() / 2.3548
+    static let responsePerDepth = 2 / (3 * 3.0.squareRoot())
+
+    /// The largest box radius (σ 16.5 working px, lines ≈ 27 px wide): at high magnification
+    /// (a dermatoscope at 0.02 mm/px makes a 3 mm furrow 150 px wide) the scales stop here, so the
+    /// cost stays at most eight scales; wider lines are missed.
+    static let maximumRadius = 16
+
+    /// The box radii (three passes) whose σ covers the configured widths, about √2 apart.
+    static func radii(workingMillimetres: Double?, factor: Int, width: Int, height: Int, configuration: LineDetectionConfiguration) -> [Int] {
+        let (narrow, wide) = workingMillimetres.map {
+            (configuration.minimumWidthMillimetres / $0, configuration.maximumWidthMillimetres / $0)
+        } ?? (configuration.minimumWidthPixels / Double(factor), configuration.maximumWidthPixels / Double(factor))
+        let low = sigmaPerWidth * narrow, high = sigmaPerWidth * wide
+        let largest = max(1, min(min(width, height) / 4, maximumRadius))
+        var radii: [Int] = []
+        for radius in 1...largest {
+            let s = sigma(radius: radius)
+            // The smallest radius stands for every narrower line (the pixels set the finest scale).
+            guard s <= high * 1.15 || radius == 1 else { break }
+            guard s * 1.15 >= low || radius == 1 else { continue }
+            if let last = radii.last, s / sigma(radius: last) < 1.3 { continue }
+            radii.append(radius)
+        }
+        return radii
+    }
+
+    /// - Parameters:
+    ///   - lStar: the working image's L* plane; `skin`: its skin mask (`WorkingImage.skinBit`).
+    ///   - zones: faces' zone labels, or nil.
+    /// - Returns: the lines, in working pixels.
+    /// - Parameter scratch: `pixelCount` floats the caller lends for the box filter's rows (the
+    ///   local contrast's box-filter scratch, free between filters): one plane fewer to allocate.
+    static func detect(
+        _ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration, scratch: SecureBuffer,
+        arena: PlaintextArena
+    ) throws(LetheError) -> [Line] {
+        let radii = radii(workingMillimetres: workingMillimetres, factor: work.factor, width: work.width, height: work.height, configuration: configuration)
+        let count = work.pixelCount
+        var buffers: [SecureBuffer] = []
+        defer { for buffer in buffers { arena.release(buffer) } }
+        for _ in 0..<6 {
+            do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
+                throw .analysisAllocationFailed(error, "a line detector plane")
+            }
+        }
+        let minimumLength = workingMillimetres.map { configuration.minimumLengthMillimetres / $0 }
+            ?? configuration.minimumLengthPixels / Double(work.factor)
+        return work.withZones { zones in
+            work.planes.withUnsafeBytes { planeBytes in
+                work.skin.withUnsafeBytes { skinBytes in
+                    buffers[0].withUnsafeMutableBytes { a in
+                        buffers[1].withUnsafeMutableBytes { b in
+                            scratch.withUnsafeMutableBytes { c in
+                                buffers[3].withUnsafeMutableBytes { d in
+                                    buffers[4].withUnsafeMutableBytes { e in
+                                      buffers[5].withUnsafeMutableBytes { f in
+                                       buffers[2].withUnsafeMutableBytes { g in
+                                        var planes = Planes(
+                                            smoothed: a.bindMemory(to: Float.self), weights: b.bindMemory(to: Float.self),
+                                            scratch: c.bindMemory(to: Float.self), vesselness: d.bindMemory(to: Float.self),
+                                            direction: e.bindMemory(to: Float.self), curvature: f.bindMemory(to: Float.self),
+                                            fine: g.bindMemory(to: Float.self))
+                                        let lStar = UnsafeBufferPointer(rebasing: planeBytes.bindMemory(to: Float.self)[0..<count])
+                                        let skin = skinBytes.bindMemory(to: UInt8.self)
+                                        for i in 0..<count { planes.vesselness[i] = 0; planes.curvature[i] = 0 }
+                                        smoothOverSkin(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: 1, passes: 1)
+                                        for i in 0..<count { planes.fine[i] = planes.weights[i] >= minimumWeight ? planes.smoothed[i] : .nan }
+                                        for radius in radii {
+                                            respond(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: radius, configuration: configuration)
+                                        }
+                                        return trace(
+                                            planes: planes, zones: zones, width: work.width, height: work.height,
+                                            minimumLength: minimumLength, configuration: configuration)
+                                       }
+                                      }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    struct Planes {
+        /// L* by normalised convolution over the skin at the current scale.
+        var smoothed: UnsafeMutableBufferPointer<Float>
+        /// The blurred skin weights (the normalised convolution's denominator).
+        var weights: UnsafeMutableBufferPointer<Float>
+        var scratch: UnsafeMutableBufferPointer<Float>
+        /// The best vesselness over the scales so far, and the angle of the normal across the line there.
+        var vesselness: UnsafeMutableBufferPointer<Float>
+        var direction: UnsafeMutableBufferPointer<Float>
+        /// The σ²-normalised curvature across the line at that scale: peaked at the centre where the
+        /// vesselness saturates (a deep line's is ≈ 1 over its whole width), so the centreline follows it.
+        var curvature: UnsafeMutableBufferPointer<Float>
+        /// L* over the skin at the finest scale (3×3, normalised), NaN off the skin: the flank test's
+        /// plane, so that a line's response, which reaches σ beyond its ends, ends where the line does.
+        var fine: UnsafeMutableBufferPointer<Float>
+    }
+
+    /// Bilinear interpolation of a plane at (x, y), clamped to the plane (NaN in, NaN out).
+    @inline(__always)
+    static func bilinear(_ plane: UnsafeMutableBufferPointer<Float>, _ x: Float, _ y: Float, width: Int, height: Int) -> Float {
+        let cx = min(max(x, 0), Float(width - 1)), cy = min(max(y, 0), Float(height - 1))
+        let x0 = min(Int(cx), width - 2), y0 = min(Int(cy), height - 2)
+        let fx = cx - Float(x0), fy = cy - Float(y0)
+        let i = y0 * width + x0
+        let top = plane[i] * (1 - fx) + plane[i + 1] * fx
+        let bottom = plane[i + width] * (1 - fx) + plane[i + width + 1] * fx
+        return top * (1 - fy) + bottom * fy
+    }
+
+    /// Below this blurred skin weight a pixel has no skin around it: no smoothed value.
+    static let minimumWeight: Float = 0.05
+
+    /// Knutsson & Westin 1993's normalised convolution over the skin: blur(L*·w) / blur(w) into
+    /// `smoothed`, blur(w) into `weights`.
+    static func smoothOverSkin(
+        lStar: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, planes: inout Planes, width: Int, height: Int, radius: Int, passes: Int
+    ) {
+        let count = width * height
+        for i in 0..<count {
+            let weight = Float(skin[i] & WorkingImage.skinBit)
+            planes.smoothed[i] = lStar[i] * weight
+            planes.weights[i] = weight
+        }
+        PlaneFilters.boxBlur(planes.smoothed, scratch: planes.scratch, width: width, height: height, radius: radius, passes: passes)
+        PlaneFilters.boxBlur(planes.weights, scratch: planes.scratch, width: width, height: height, radius: radius, passes: passes)
+        for i in 0..<count where planes.weights[i] >= minimumWeight { planes.smoothed[i] /= planes.weights[i] }
+    }
+
+    /// One scale: L* smoothed over the skin only (Knutsson & Westin 1993's normalised
+    /// convolution, so eyes, brows, hair and background leave no edge), σ²-normalised Hessian,
+    /// Frangi's vesselness of dark lines (λ2 > 0), the flank test; the passing scale of the largest
+    /// normalised curvature wins.
+    private static func respond(
+        lStar: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, planes: inout Planes, width: Int, height: Int, radius: Int,
+        configuration: LineDetectionConfiguration
+    ) {
+        smoothOverSkin(lStar: lStar, skin: skin, planes: &planes, width: width, height: height, radius: radius, passes: 3)
+
+        let s = Float(sigma(radius: radius)), normalisation = s * s
+        let beta = Float(configuration.frangiBeta)
+        let c = Float(configuration.frangiDepthLStar * responsePerDepth)
+        let flank = Float(configuration.flankDistanceSigmas) * s
+        let rise = Float(configuration.minimumFlankRiseLStar), symmetry = Float(configuration.flankSymmetry)
+        let smoothed = planes.smoothed, fine = planes.fine
+        @inline(__always) func sample(_ x: Float, _ y: Float) -> Float? {
+            let value = bilinear(fine, x, y, width: width, height: height)
+            return value.isNaN ? nil : value
+        }
+        for y in 0..<height {
+            let up = max(0, y - 1) * width, row = y * width, down = min(height - 1, y + 1) * width
+            for x in 0..<width {
+                let i = row + x
+                guard skin[i] & WorkingImage.skinBit != 0 else { continue }
+                let left = max(0, x - 1), right = min(width - 1, x + 1)
+                let centre = smoothed[i]
+                let dxx = (smoothed[row + left] + smoothed[row + right] - 2 * centre) * normalisation
+                let dyy = (smoothed[up + x] + smoothed[down + x] - 2 * centre) * normalisation
+                let dxy = (smoothed[down + right] - smoothed[down + left] - smoothed[up + right] + smoothed[up + left]) / 4 * normalisation
+                let half = (dxx + dyy) / 2, spread = (((dxx - dyy) / 2) * ((dxx - dyy) / 2) + dxy * dxy).squareRoot()
+                let major = half + spread, minor = half - spread
+                // A dark line: strong positive curvature across it (L* rises on both sides).
+                guard major > 0 else { continue }
+                let ratio = minor / major, structure = major * major + minor * minor
+                let vesselness = exp(-ratio * ratio / (2 * beta * beta)) * (1 - exp(-structure / (2 * c * c)))
+                // Scale selection by the largest normalised curvature (Lindeberg 1998), not by the
+                // vesselness, which saturates for deep lines and would pick a scale at random.
+                guard major > planes.curvature[i] else { continue }
+                // The normal across the line: the major eigenvector's angle.
+                let angle = 0.5 * atan2(2 * dxy, dxx - dyy)
+                let nx = cos(angle) * flank, ny = sin(angle) * flank
+                guard let ahead = sample(Float(x) + nx, Float(y) + ny), let behind = sample(Float(x) - nx, Float(y) - ny) else { continue }
+                // The flanks against the pixel's own (finest-scale) L*: beyond a line's end there is no valley.
+                let riseAhead = ahead - fine[i], riseBehind = behind - fine[i]
+                let lower = min(riseAhead, riseBehind), higher = max(riseAhead, riseBehind)
+                guard lower >= rise, lower >= symmetry * higher else { continue }
+                planes.vesselness[i] = vesselness
+                planes.direction[i] = angle
+                planes.curvature[i] = major
+            }
+        }
+    }
+
+    /// Centrelines (non-maximum suppression of the curvature across the line, as Canny 1986
+    /// does for edges), thinned, grouped into lines (pixels up to 2 apart); hysteresis by line: every pixel at the
+    /// low threshold, one at the high one.
+    private static func trace(
+        planes: Planes, zones: UnsafeBufferPointer<UInt8>?, width: Int, height: Int, minimumLength: Double,
+        configuration: LineDetectionConfiguration
+    ) -> [Line] {
+        let count = width * height
+        let low = Float(configuration.lowVesselness), highVesselness = Float(configuration.highVesselness)
+        let vesselness = planes.vesselness, direction = planes.direction, curvature = planes.curvature
+        @inline(__always) func sample(_ x: Float, _ y: Float) -> Float { bilinear(curvature, x, y, width: width, height: height) }
+        // The smoothed and weight planes are free now: flags (bytes) and the flood fill's queue.
+        let flags = UnsafeMutableRawBufferPointer(planes.weights).bindMemory(to: UInt8.self)
+        let queue = UnsafeMutableRawBufferPointer(planes.smoothed).bindMemory(to: Int32.self)
+        let centreline: UInt8 = 1, visited: UInt8 = 2
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = y * width + x
+                flags[i] = 0
+                guard vesselness[i] >= low else { continue }
+                let v = curvature[i], nx = cos(direction[i]), ny = sin(direction[i])
+                if v >= sample(Float(x) + nx, Float(y) + ny), v > sample(Float(x) - nx, Float(y) - ny) { flags[i] = centreline }
+            }
+        }
+        thin(flags, bit: centreline, width: width, height: height)
+        var lines: [Line] = []
+        for start in 0..<count where flags[start] == centreline {
+            var head = 0, tail = 0
+            queue[tail] = Int32(start); tail += 1
+            flags[start] |= visited
+            var line = Line()
+            while head < tail {
+                let index = Int(queue[head]); head += 1
+                let x = index % width, y = index / width
+                line.pixelsByZone[zones?[index] ?? 0, default: 0] += 1
+                let px = Double(x) + 0.5, py = Double(y) + 0.5
+                line.sumX += px; line.sumY += py; line.sumXX += px * px; line.sumYY += py * py; line.sumXY += px * py
+                line.pixelCount += 1
+                line.peakVesselness = max(line.peakVesselness, vesselness[index])
+                // Neighbours up to 2 pixels away: a one-pixel gap in a centreline does not split the line.
+                for dy in -2...2 {
+                    let ny = y + dy
+                    guard ny >= 0, ny < height else { continue }
+                    for dx in -2...2 {
+                        let nx = x + dx
+                        guard nx >= 0, nx < width else { continue }
+                        let neighbour = ny * width + nx
+                        guard flags[neighbour] == centreline else { continue }
+                        flags[neighbour] |= visited
+                        queue[tail] = Int32(neighbour); tail += 1
+                    }
+                }
+            }
+            let axis = line.principalAxis
+            var first = Double.infinity, last = -Double.infinity
+            for k in 0..<tail {
+                let index = Int(queue[k])
+                let along = (Double(index % width) + 0.5) * axis.x + (Double(index / width) + 0.5) * axis.y
+                first = min(first, along); last = max(last, along)
+            }
+            line.lengthPixels = last - first + 1
+            if line.lengthPixels >= minimumLength, line.peakVesselness >= highVesselness { lines.append(line) }
+        }
+        return lines
+    }
+
+    /// Thins the pixels carrying `bit` to 8-connected curves one pixel wide: removes, in raster
+    /// order until nothing changes, every pixel that is not a line end (one neighbour) and whose
+    /// removal keeps its neighbours 8-connected (Yokoi, Toriwaki & Fukumura 1975's connectivity
+    /// number N8 = 1, a "simple" pixel). The suppression leaves diagonal centrelines as
+    /// 4-connected staircases in places, which per-pixel lengths would count up to √2 × too long.
+    static func thin(_ flags: UnsafeMutableBufferPointer<UInt8>, bit: UInt8, width: Int, height: Int) {
+        guard width >= 3, height >= 3 else { return }
+        var changed = true
+        while changed {
+            changed = false
+            for y in 1..<(height - 1) {
+                for x in 1..<(width - 1) {
+                    let i = y * width + x
+                    guard flags[i] & bit != 0 else { continue }
+                    // Ring: east, north-east, north, north-west, west, south-west, south, south-east.
+                    let ring = [i + 1, i - width + 1, i - width, i - width - 1, i - 1, i + width - 1, i + width, i + width + 1]
+                    var on = [Int](repeating: 0, count: 8)
+                    for k in 0..<8 where flags[ring[k]] & bit != 0 { on[k] = 1 }
+                    guard on.reduce(0, +) >= 2 else { continue }
+                    var components = 0
+                    for k in stride(from: 0, to: 8, by: 2) {
+                        let a = 1 - on[k], b = 1 - on[k + 1], c = 1 - on[(k + 2) % 8]
+                        components += a - a * b * c
+                    }
+                    if components == 1 { flags[i] &= ~bit; changed = true }
+                }
+            }
+        }
+    }
+}
