@@ -45,12 +45,6 @@ extension Bench {
             if interactive { FileHandle.standardError.write(Data("\r\(done)/\(total) captures analysed".utf8)) }
         }
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report.text)
-        }
+        try printReport(report, text: report.text)
     }
 }

@@ -106,12 +106,17 @@ struct Bench: AsyncParsableCommand {
         let report = BenchReport(
             server: server ?? "embedded (child pid \(target.worker.map { "\($0.pid)" } ?? "?"))", kind: kind, concurrency: concurrency,
             photos: photos, outcome: outcome, peakServerRSS: peakRSS, before: before, after: after)
+        try printReport(report, text: report.text)
+    }
+
+    /// Prints `report` as sorted, indented JSON with --json, else its text.
+    func printReport(_ report: some Encodable, text: @autoclosure () -> String) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print(report.text)
+            print(text())
         }
     }
 
