@@ -109,7 +109,7 @@ let package = Package(
         // The README's app-side example, built as an app builds it: on the LetheClient library alone.
         .target(name: "LetheClientExample", dependencies: ["LetheClient"], path: "Examples/LetheClientExample"),
         .executableTarget(name: "lethe", dependencies: [
-            "CLetheLaunch", "LetheServer", "LetheClient", "LetheLedger", "LetheTransparency", "LetheMemory", "LetheAnalysis",
+            "CLetheLaunch", "LetheServer", "LetheClient", "LetheLedger", "LetheTransparency", "LetheMemory", "LetheAnalysis", "LetheImaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -104,6 +104,34 @@ static inline int lethe_vips_set_srgb(VipsImage *in, VipsImage **out) {
     return vips_copy(in, out, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
 }
 
+// MARK: - Re-capture (lethe bench --repeatability)
+
+/// Per-band `out = in * a[i] + b[i]` (exposure and white balance in linear light).
+static inline int lethe_vips_linear(VipsImage *in, VipsImage **out, const double *a, const double *b, int n) {
+    return vips_linear(in, out, a, b, n, NULL);
+}
+
+/// Affine resampling into a `width × height` output: a point (x, y) of `in` lands at
+/// (a·(x + idx) + b·(y + idy) + odx, c·(x + idx) + d·(y + idy) + ody). Bicubic. Outside the
+/// input its edge pixels continue (as the scene would, roughly): vips_affine's own `extend`
+/// covers only the interpolator's window and paints the rest black, so the input is first
+/// embedded in a margin of `margin` copied-edge pixels on every side.
+static inline int lethe_vips_affine_view(VipsImage *in, VipsImage **out, double a, double b, double c, double d,
+    double idx, double idy, double odx, double ody, int width, int height, int margin) {
+    VipsImage *extended = NULL;
+    if (vips_embed(in, &extended, margin, margin, vips_image_get_width(in) + 2 * margin,
+            vips_image_get_height(in) + 2 * margin, "extend", VIPS_EXTEND_COPY, NULL)) return -1;
+    int area[4] = { 0, 0, width, height };
+    VipsArrayInt *oarea = vips_array_int_new(area, 4);
+    VipsInterpolate *bicubic = vips_interpolate_new("bicubic");
+    int result = vips_affine(extended, out, a, b, c, d, "oarea", oarea, "idx", idx - margin, "idy", idy - margin,
+        "odx", odx, "ody", ody, "interpolate", bicubic, "extend", VIPS_EXTEND_COPY, NULL);
+    g_object_unref(bicubic);
+    vips_area_unref(VIPS_AREA(oarea));
+    g_object_unref(extended);
+    return result;
+}
+
 // MARK: - Savers (output is g_malloc'd: the caller copies, wipes and g_frees it)
 
 static inline int lethe_vips_pngsave_buffer(VipsImage *in, void **buffer, size_t *length, int compression) {

@@ -21,8 +21,8 @@ struct Bench: AsyncParsableCommand {
             sample lethe_process_resident_memory_bytes and the stage histograms from /metrics.
             """)
 
-    @Argument(help: "Photos to send, in turn (JPEG, PNG, WebP, HEIF).")
-    var photos: [String]
+    @Argument(help: "Photos to send, in turn (JPEG, PNG, WebP, HEIF). With --repeatability: the subjects (default Fixtures/astronaut.png).")
+    var photos: [String] = []
     @Option(help: "Worker URL, e.g. http://127.0.0.1:8080. Default: an embedded worker (child process).")
     var server: String?
     @Option(help: "The embedded worker's --engine-processes; 0 decodes in the gateway (unsafe), to measure the process boundary's cost. Default: the worker's (the number of cores).")
@@ -33,8 +33,8 @@ struct Bench: AsyncParsableCommand {
     var admin: String?
     @Option(help: "Bearer token for the operator's /metrics, when the worker requires one.")
     var adminToken: String?
-    @Option(help: "Analysis kind: skin, face or scalp.")
-    var kind: String = "skin"
+    @Option(name: .customLong("kind"), help: "Analysis kind: skin, face or scalp (default skin; face with --repeatability).")
+    var kindOption: String?
     @Option(help: "Millimetres per pixel sent with every request (scalp needs it or a profile).")
     var mmPerPixel: Double?
     @Option(help: "Concurrent devices, each sending its next request as soon as the last is answered.")
@@ -47,8 +47,16 @@ struct Bench: AsyncParsableCommand {
     var warmup: Int = 2
     @Flag(help: "Print the figures as JSON on stdout.")
     var json = false
+    @OptionGroup(title: "Repeatability (--repeatability)") var repeatabilityOptions: RepeatabilityOptions
+
+    var kind: String { kindOption ?? (repeatabilityOptions.repeatability ? "face" : "skin") }
 
     func validate() throws {
+        if repeatabilityOptions.repeatability {
+            guard server == nil else { throw ValidationError("--repeatability analyses in process: no --server") }
+            guard repeatabilityOptions.recaptures >= 2 else { throw ValidationError("--recaptures must be ≥ 2") }
+            return
+        }
         guard !photos.isEmpty else { throw ValidationError("give at least one photo") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be ≥ 1") }
         guard duration > 0, (requests ?? 1) >= 1, warmup >= 0 else { throw ValidationError("--duration, --requests must be positive, --warmup ≥ 0") }
@@ -56,6 +64,7 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if repeatabilityOptions.repeatability { return try runRepeatability() }
         let files = try photos.map { path in
             guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
             return bytes
@@ -97,12 +106,17 @@ struct Bench: AsyncParsableCommand {
         let report = BenchReport(
             server: server ?? "embedded (child pid \(target.worker.map { "\($0.pid)" } ?? "?"))", kind: kind, concurrency: concurrency,
             photos: photos, outcome: outcome, peakServerRSS: peakRSS, before: before, after: after)
+        try printReport(report, text: report.text)
+    }
+
+    /// Prints `report` as sorted, indented JSON with --json, else its text.
+    func printReport(_ report: some Encodable, text: @autoclosure () -> String) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print(report.text)
+            print(text())
         }
     }
 

@@ -25,6 +25,18 @@ struct BenchCommandTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any], "\(output)")
     }
 
+    @Test("--repeatability: two portraits, 2 re-captures each, analysed in process; the table names every whole-face measure and the zones")
+    func repeatability() async throws {
+        let photos = ["astronaut.png", "grace_hopper.jpg"].map { Repository.fixture($0).path }
+        let run = try await GracefulShutdownTests.lethe(
+            ["bench", "--repeatability", "--recaptures", "2", "--seed", "3", "--models-dir", Repository.models.path] + photos)
+        #expect(run.status == 0, "\(run.output)")
+        for expected in ["2 subject(s) (astronaut.png, grace_hopper.jpg) × 2 re-captures, seed 3", "ICC(2,1)", "skin_tone.ita_degrees ",
+                         "redness.erythema_index ", "concerns.scores.overall ", "concerns.wrinkles.ridge_fraction ", "forehead", "right_cheek"] {
+            #expect(run.output.contains(expected), "\(expected) not in: \(run.output)")
+        }
+    }
+
     @Test("embedded: the real worker as a child process; errors counted by code; the child is gone afterwards")
     func embedded() async throws {
         let (good, corrupt, directory) = try Self.photoFiles()

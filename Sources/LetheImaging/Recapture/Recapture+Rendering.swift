@@ -1,0 +1,59 @@
+import CVips
+import LetheMemory
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Recapture {
+    /// Renders this re-capture of `image` with libvips, in the order a camera would: light on the
+    /// scene (exposure and white balance, in linear light), then the optics (scale, rotation,
+    /// shift into a frame of the same size, bicubic), then the camera's JPEG at `jpegQuality`,
+    /// decoded again into the arena as the worker would decode it.
+    /// - Throws: `imaging_unavailable` when a libvips step fails; the decoder's codes.
+    public func render(_ image: DecodedImage, arena: PlaintextArena) throws(LetheError) -> DecodedImage {
+        try VipsRuntime.ensureStarted()
+        defer {
+            vips_error_clear()
+            vips_thread_shutdown()
+        }
+        let affine = self.affine(width: image.width, height: image.height)
+        let gains = linearGains, offsets = [0.0, 0.0, 0.0]
+        let (width, height) = (Int32(image.width), Int32(image.height))
+        // Enough copied edge for any frame corner: zoomed out, rotated and shifted, a corner looks
+        // at most (half diagonal / scale + shift) from the centre, well within one image size.
+        let margin = Int32(max(image.width, image.height))
+        return try image.pixels.withUnsafeBytes { (pixels) throws(LetheError) -> DecodedImage in
+            guard let base = pixels.baseAddress,
+                  let wrapped = vips_image_new_from_memory(base, pixels.count, width, height, 3, VIPS_FORMAT_UCHAR) else {
+                throw .imagingUnavailable("libvips could not wrap the pixel buffer")
+            }
+            let source = VipsImageHandle(wrapped)
+            guard let srgb = source.then(lethe_vips_set_srgb),
+                  let linear = srgb.then({ lethe_vips_colourspace($0, $1, VIPS_INTERPRETATION_scRGB) }),
+                  let lit = linear.then({ lethe_vips_linear($0, $1, gains, offsets, 3) }),
+                  let framed = lit.then({
+                      lethe_vips_affine_view(
+                          $0, $1, affine.a, affine.b, affine.c, affine.d, affine.inputOffsetX, affine.inputOffsetY,
+                          affine.outputOffsetX, affine.outputOffsetY, width, height, margin)
+                  }),
+                  let encoded = framed.then({ lethe_vips_colourspace($0, $1, VIPS_INTERPRETATION_sRGB) }),
+                  let bytes = encoded.then(lethe_vips_cast_uchar) else {
+                throw .imagingUnavailable("libvips could not render the re-capture")
+            }
+            var output: UnsafeMutableRawPointer?
+            var length = 0
+            guard lethe_vips_jpegsave_buffer(bytes.pointer, &output, &length, Int32(min(100, max(1, jpegQuality)))) == 0, let output else {
+                if let output { lethe_vips_g_free(output) }
+                throw .imagingUnavailable("the JPEG encoder failed")
+            }
+            defer {
+                explicit_bzero(output, length)
+                lethe_vips_g_free(output)
+            }
+            return try ImageDecoder.decode(UnsafeRawBufferPointer(start: output, count: length), limits: DecodeLimits(), arena: arena)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import LetheAnalysis
+import LetheImaging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lethe bench --repeatability`: the options of the repeatability measurement.
+struct RepeatabilityOptions: ParsableArguments {
+    @Flag(help: """
+        Instead of load: re-capture each photo (scale ±20 %, shift ±5 %, rotation ±5°, exposure ±⅓ EV, white balance \
+        ±4 %, JPEG quality 75–95; seeded), analyse every capture in process and print each measure's spread and \
+        ICC(2,1) across the photos (docs/analysis/repeatability.md).
+        """)
+    var repeatability = false
+    @Option(help: "Re-captures per photo (the same ones for every photo).")
+    var recaptures: Int = 20
+    @Option(help: "Seed of the re-captures: the same seed draws the same re-captures.")
+    var seed: UInt64 = 1
+    @Option(help: "Directory of the trained models (kind=face).")
+    var modelsDir: String = "Config/models"
+}
+
+extension Bench {
+    static let defaultRepeatabilityPhoto = "Fixtures/astronaut.png"
+
+    func runRepeatability() throws {
+        let options = repeatabilityOptions
+        guard let analysisKind = AnalysisKind(rawValue: kind) else { throw ValidationError("--kind must be skin, face or scalp") }
+        let paths = photos.isEmpty ? [Self.defaultRepeatabilityPhoto] : photos
+        let subjects = try paths.map { path in
+            guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+            return (name: URL(fileURLWithPath: path).lastPathComponent, photo: [UInt8](bytes))
+        }
+        if subjects.count < 2 {
+            FileHandle.standardError.write(Data("note: ICC needs ≥ 2 photos (subjects); with one, only the spread is measured\n".utf8))
+        }
+        let models = analysisKind == .face ? try AnalysisModels.load(directory: options.modelsDir) : nil
+        let settings = AnalysisSettings(kind: analysisKind, millimetresPerPixel: mmPerPixel, models: models)
+        let bench = RepeatabilityBench(settings: settings, recaptureCount: options.recaptures, seed: options.seed)
+        let interactive = isatty(STDERR_FILENO) == 1
+        let report = try bench.run(subjects: subjects) { done, total in
+            if interactive { FileHandle.standardError.write(Data("\r\(done)/\(total) captures analysed".utf8)) }
+        }
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        try printReport(report, text: report.text)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import LetheAnalysis
+import LetheImaging
+import LetheMemory
+import LetheTestSupport
+import Testing
+
+/// `lethe bench --repeatability` end to end on the two real portraits: every capture analysed,
+/// every reported measure summarised and printed.
+@Suite("Repeatability bench")
+struct RepeatabilityBenchTests {
+    static func photo(_ name: String) throws -> (name: String, photo: [UInt8]) {
+        (name, [UInt8](try Data(contentsOf: Repository.fixture(name))))
+    }
+
+    @Test("two portraits × 3 re-captures: no refusal, every whole-face and zone measure of a direct analysis is in the report and the table")
+    func portraits() throws {
+        let models = try AnalysisModels.load(directory: FaceAnalysisTests.modelsDirectory)
+        let settings = AnalysisSettings(kind: .face, models: models)
+        let bench = RepeatabilityBench(settings: settings, recaptureCount: 3, seed: 5)
+        let report = try bench.run(subjects: [try Self.photo("astronaut.png"), try Self.photo("grace_hopper.jpg")])
+        #expect(report.refusals.isEmpty, "refused: \(report.refusals)")
+        #expect(report.subjects == ["astronaut.png", "grace_hopper.jpg"] && report.recaptures.count == 3)
+
+        // What the analysis reports directly on the portrait, by the same JSON paths.
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let direct = try PhotoAnalysis.run(SyntheticImages.decodeFixture("astronaut.png", arena: arena), settings: settings, arena: arena)
+        let concerns = try #require(direct.measures?.concerns)
+        let zones = try #require(direct.face?.regions.map(\.region))
+        let reported = Set(report.measures.map(\.measure))
+        for expected in ["skin_tone.ita_degrees", "redness.erythema_index", "concerns.scores.overall", "concerns.scores.wrinkles",
+                         "concerns.spots.count", "concerns.wrinkles.ridge_fraction", "concerns.shine.specular_fraction",
+                         "concerns.evenness.melanin_index_standard_deviation"] {
+            #expect(reported.contains(expected), "\(expected) missing")
+        }
+        // Pores are not measurable at the portrait's resolution: they must not appear as a 0.
+        #expect(!concerns.pores.isMeasured && !reported.contains("concerns.scores.pores"))
+        for zone in zones {
+            #expect(reported.contains("zones.\(zone).concerns.scores.overall"), "zone \(zone) missing")
+        }
+        // Framing figures are left out: they move with a re-capture by design.
+        #expect(!reported.contains { $0.contains("box") || $0.contains("quality") || $0.hasSuffix("_pixels") })
+
+        for row in report.measures {
+            #expect(row.captured == 6 && row.attempted == 6, "\(row.measure): \(row.captured)/\(row.attempted)")
+            #expect(row.mean.isFinite && row.withinSubjectSD >= 0 && row.largestRange >= 0)
+            if row.isScore { #expect((0...100).contains(row.mean) && row.largestRange <= 100) }
+        }
+        let text = report.text
+        for row in report.measures where !row.measure.hasPrefix("zones.") {
+            #expect(text.contains(row.measure + " "), "\(row.measure) not printed")
+        }
+        for zone in zones { #expect(text.contains(zone)) }
+        let json = try JSONEncoder().encode(report)
+        #expect(try JSONDecoder().decode(RepeatabilityReport.self, from: json) == report)
+    }
+}

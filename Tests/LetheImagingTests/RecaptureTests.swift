@@ -1,0 +1,119 @@
+import Foundation
+import LetheImaging
+import LetheMemory
+import Testing
+
+/// The re-capture generator of `lethe bench --repeatability`: its geometry, light and draws.
+@Suite("Re-captures")
+struct RecaptureTests {
+    /// A mid-grey `width × height` image (sRGB code 150) with a black square of side 5 centred on `marker`.
+    static func greyWithMarker(width: Int, height: Int, marker: (x: Int, y: Int), arena: PlaintextArena) throws -> DecodedImage {
+        let buffer = try arena.allocate(count: width * height * 3, bufferClass: .pixels)
+        buffer.withUnsafeMutableBytes { bytes in
+            for y in 0..<height {
+                for x in 0..<width {
+                    let inMarker = abs(x - marker.x) <= 2 && abs(y - marker.y) <= 2
+                    for c in 0..<3 { bytes[(y * width + x) * 3 + c] = inMarker ? 0 : 150 }
+                }
+            }
+        }
+        return DecodedImage(width: width, height: height, format: .png, pixels: buffer)
+    }
+
+    /// Darkness-weighted centroid of the pixels clearly darker than the grey.
+    static func markerCentroid(_ image: DecodedImage, grey: Double = 150) -> (x: Double, y: Double) {
+        image.pixels.withUnsafeBytes { bytes in
+            var (sumX, sumY, total) = (0.0, 0.0, 0.0)
+            for y in 0..<image.height {
+                for x in 0..<image.width {
+                    let darkness = grey - Double(bytes[(y * image.width + x) * 3 + 1])
+                    guard darkness > 20 else { continue }
+                    sumX += darkness * Double(x)
+                    sumY += darkness * Double(y)
+                    total += darkness
+                }
+            }
+            return (sumX / total, sumY / total)
+        }
+    }
+
+    static func linear(_ code: Double) -> Double {
+        let v = code / 255
+        return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4)
+    }
+
+    /// Mean linear light of each channel over the image's central quarter.
+    static func centralLinearMeans(_ image: DecodedImage) -> [Double] {
+        image.pixels.withUnsafeBytes { bytes in
+            var sums = [0.0, 0.0, 0.0], count = 0.0
+            for y in (image.height / 4)..<(3 * image.height / 4) {
+                for x in (image.width / 4)..<(3 * image.width / 4) {
+                    for c in 0..<3 { sums[c] += linear(Double(bytes[(y * image.width + x) * 3 + c])) }
+                    count += 1
+                }
+            }
+            return sums.map { $0 / count }
+        }
+    }
+
+    @Test(
+        "a marker lands where scale, rotation and shift about the centre put it",
+        arguments: [
+            Recapture(scale: 1.2, rotationDegrees: 5, shiftXFraction: 0.05, shiftYFraction: -0.03, exposureEV: 0, whiteBalanceShift: 0, jpegQuality: 95),
+            Recapture(scale: 0.8, rotationDegrees: -5, shiftXFraction: -0.04, shiftYFraction: 0.05, exposureEV: 0, whiteBalanceShift: 0, jpegQuality: 75),
+            Recapture(scale: 1, rotationDegrees: 90, shiftXFraction: 0, shiftYFraction: 0, exposureEV: 0, whiteBalanceShift: 0, jpegQuality: 95),
+        ])
+    func markerGeometry(recapture: Recapture) throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let (width, height, marker) = (240, 180, (x: 60, y: 50))
+        let image = try Self.greyWithMarker(width: width, height: height, marker: marker, arena: arena)
+        let captured = try recapture.render(image, arena: arena)
+        #expect(captured.width == width && captured.height == height)
+        let expected = recapture.map(x: Double(marker.x), y: Double(marker.y), width: width, height: height)
+        let found = Self.markerCentroid(captured)
+        #expect(abs(found.x - expected.x) < 1 && abs(found.y - expected.y) < 1, "marker at \(found), expected \(expected)")
+        if recapture.rotationDegrees == 90 {
+            // By hand: centre (119.5, 89.5); (60, 50) is (−59.5, −39.5) from it; +90° in image axes
+            // (x → y) turns that into (39.5, −59.5): (159, 30).
+            #expect(abs(expected.x - 159) < 1e-9 && abs(expected.y - 30) < 1e-9)
+        }
+    }
+
+    /// A grey ramp (codes 60–179 across) rather than one grey: 8-bit rounding of a single level moves a
+    /// channel by up to 1 % of linear light, while over a ramp the roundings average out. The camera's
+    /// JPEG (chroma quantised) still leaves under 1 % on red and blue.
+    @Test("exposure and white balance scale linear light: +⅓ EV is ×2^⅓, a +4 % shift is red ×1.04, blue ×0.96")
+    func light() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let (width, height) = (120, 120)
+        let buffer = try arena.allocate(count: width * height * 3, bufferClass: .pixels)
+        buffer.withUnsafeMutableBytes { bytes in
+            for i in 0..<(width * height) { for c in 0..<3 { bytes[i * 3 + c] = UInt8(60 + i % width) } }
+        }
+        let image = DecodedImage(width: width, height: height, format: .png, pixels: buffer)
+        let recapture = Recapture(scale: 1, rotationDegrees: 0, shiftXFraction: 0, shiftYFraction: 0, exposureEV: 1.0 / 3, whiteBalanceShift: 0.04, jpegQuality: 95)
+        let before = Self.centralLinearMeans(image)[1]
+        let means = Self.centralLinearMeans(try recapture.render(image, arena: arena))
+        #expect(abs(means[1] / before - pow(2, 1.0 / 3)) < 0.01, "green ×\(means[1] / before)")
+        #expect(abs(means[0] / means[1] - 1.04) < 0.01, "red/green \(means[0] / means[1])")
+        #expect(abs(means[2] / means[1] - 0.96) < 0.01, "blue/green \(means[2] / means[1])")
+    }
+
+    @Test("draws are reproducible from the seed and stay inside the issue's ranges")
+    func draws() {
+        let ranges = RecaptureRanges()
+        let first = ranges.draw(count: 50, seed: 7), again = ranges.draw(count: 50, seed: 7), other = ranges.draw(count: 50, seed: 8)
+        #expect(first == again)
+        #expect(first != other)
+        for r in first {
+            #expect((0.8...1.2).contains(r.scale) && (-5...5).contains(r.rotationDegrees) && (75...95).contains(r.jpegQuality))
+            #expect(abs(r.exposureEV) <= 1.0 / 3 && abs(r.whiteBalanceShift) <= 0.04)
+            #expect(abs(r.shiftXFraction) <= 0.05 && abs(r.shiftYFraction) <= 0.05)
+        }
+        // The draws spread over the ranges rather than sitting in one corner.
+        #expect(first.map(\.scale).max()! > 1.1 && first.map(\.scale).min()! < 0.9)
+        #expect(Set(first.map(\.jpegQuality)).count > 10)
+    }
+}
