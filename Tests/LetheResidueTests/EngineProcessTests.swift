@@ -31,27 +31,34 @@ struct EngineProcessTests {
         return found
     }
 
-    /// Waits until `engine` holds a request's photos: a shared plaintext memory file is mapped
-    /// (it is mapped only while the engine has a job).
-    static func waitUntilBusy(_ engine: Int32) async throws {
-        func busy() -> Bool {
-            let maps = (try? String(contentsOfFile: "/proc/\(engine)/maps", encoding: .utf8)) ?? ""
-            return maps.contains("memfd:lethe-plaintext") || maps.contains("secretmem")
+    /// Waits until `engine` holds a request's photos (a shared plaintext memory file is mapped; it
+    /// is mapped only while the engine has a job), then does `act` to it at once.
+    ///
+    /// Watched from a Dispatch thread, not from Swift concurrency's shared pool: tests elsewhere in
+    /// the process that compute for minutes can hold that pool long enough for the engine to finish
+    /// before a wait there wakes up (CI saw "never received a job" for a request that answered ok).
+    static func waitUntilBusy(_ engine: Int32, then act: @escaping @Sendable (Int32) -> Void = { _ in }) async throws {
+        let caught = try await offThePool {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while .now < deadline {
+                let maps = (try? String(contentsOfFile: "/proc/\(engine)/maps", encoding: .utf8)) ?? ""
+                if maps.contains("memfd:lethe-plaintext") || maps.contains("secretmem") {
+                    act(engine)
+                    return true
+                }
+                usleep(5_000)
+            }
+            return false
         }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while .now < deadline {
-            if busy() { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        // Once more after the deadline: a wake-up that came late is not the engine's doing.
-        if !busy() { Issue.record("engine \(engine) never received a job") }
+        if !caught { Issue.record("engine \(engine) never received a job") }
     }
 
     /// A 12-megapixel JPEG: long enough in an engine to be caught there.
     static let largePhoto: Data = { (try? MemoryBudgetTests.skinTexture(width: 4000, height: 3000, format: .jpeg)) ?? Data() }()
 
-    /// Sends the 12-megapixel photo to the worker's only engine and returns once the engine has it.
-    static func largeRequestInEngine(of server: ServerProcess) async throws -> (engine: Int32, answer: Task<String, Never>) {
+    /// Sends the 12-megapixel photo to the worker's only engine and, the moment the engine has it,
+    /// does `act` to the engine; returns the engine and the request's outcome to come.
+    static func largeRequestInEngine(of server: ServerProcess, then act: @escaping @Sendable (Int32) -> Void) async throws -> (engine: Int32, answer: Task<String, Never>) {
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
         let engine = try #require(try await waitForEngines(1, of: server).first)
         // Made first: generating it takes seconds on a loaded machine, which is no engine's doing.
@@ -59,7 +66,7 @@ struct EngineProcessTests {
         // On threads of its own: the shared pool may be busy with tests that compute for minutes,
         // and the request must reach the engine while the test watches for it.
         let answer = Task(executorPreference: DedicatedExecutor.shared) { await outcome(client, photo) }
-        try await waitUntilBusy(engine)
+        try await waitUntilBusy(engine, then: act)
         return (engine, answer)
     }
 
@@ -79,8 +86,7 @@ struct EngineProcessTests {
         let server = try await ServerProcess(arguments: ["--engine-processes", "1"])
         defer { server.stop() }
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
-        let (engine, killed) = try await Self.largeRequestInEngine(of: server)
-        kill(engine, SIGKILL)
+        let (engine, killed) = try await Self.largeRequestInEngine(of: server) { kill($0, SIGKILL) }
         #expect(await killed.value == "engine_failed", "\(server.log)")
         #expect(await Self.outcome(client, try MarkerPhoto.make(seed: 1401).file) == "ok")
         // A new engine took the dead one's place.
@@ -179,10 +185,11 @@ struct EngineProcessTests {
     func drainKeepsEngines() async throws {
         let server = try await ServerProcess(arguments: ["--engine-processes", "1"])
         defer { server.stop() }
-        let (engine, slow) = try await Self.largeRequestInEngine(of: server)
-        // As a container runtime or a terminal would: the whole group gets SIGTERM.
-        kill(engine, SIGTERM)
-        server.signal(SIGTERM)
+        let (engine, slow) = try await Self.largeRequestInEngine(of: server) { engine in
+            // As a container runtime or a terminal would: the whole group gets SIGTERM.
+            kill(engine, SIGTERM)
+            server.signal(SIGTERM)
+        }
         #expect(await slow.value == "ok", "\(server.log)")
         #expect(try await server.waitForExit() == 0)
         #expect(kill(engine, 0) != 0, "the engine outlived its gateway")
