@@ -92,7 +92,11 @@ public final class ServerProcess: @unchecked Sendable {
         }
         guard let port, let adminPort, let token, let pid else {
             let log = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
-            if process.isRunning { process.terminate() }
+            // The whole tree, not only the child: a wrapper such as strace exits on SIGTERM and
+            // leaves the worker it traced (and its engines) running.
+            let tree = (try? ProcessMemoryScan.processTree(of: process.processIdentifier)) ?? [process.processIdentifier]
+            for member in tree { kill(member, SIGKILL) }
+            process.waitUntilExit()
             // Nothing left behind on this path either (a worker that refused its configuration).
             try? FileManager.default.removeItem(at: directory)
             throw HarnessError("lethe serve did not start: \(log.suffix(2000))")
