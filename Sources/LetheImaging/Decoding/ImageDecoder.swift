@@ -50,7 +50,7 @@ public enum ImageDecoder {
         deadline: ProcessingDeadline?
     ) throws(LetheError) -> DecodedImage {
         // The load call only reads the header; pixels are decoded when the final write pulls them.
-        guard case let (loaded, sequential)? = load(base, count: count, format: format) else {
+        guard let loaded = load(base, count: count, format: format) else {
             if format == .heif && !VipsRuntime.heifAvailable {
                 throw .imagingUnavailable("this libvips build cannot decode HEIF")
             }
@@ -61,11 +61,13 @@ public enum ImageDecoder {
         guard width > 0, height > 0 else { throw .imageCorrupt(format, stage: "header") }
         try checkPixelLimit(width: width, height: height, limits: limits)
 
-        // A random-access loader decodes the whole image into libvips' own memory first: reserve
-        // that much of the memory budget until the pixels are ours. A sequential load holds a few
-        // strips only.
+        // A random-access loader decodes the whole image into libvips' own memory first, and a
+        // sequential load of a progressive (multi-scan) JPEG keeps every DCT coefficient of the
+        // image in libjpeg until its last scan (two bytes per sample of each component): reserve
+        // the decoded size of the memory budget until the pixels are ours, for every load (a
+        // baseline JPEG, which holds a few strips only, is counted as the worst case).
         let sampleBytes = Int(vips_format_sizeof(loaded.bandFormat))
-        let decoderBytes = sequential ? 0 : width * height * max(3, loaded.bands) * max(1, sampleBytes)
+        let decoderBytes = width * height * max(3, loaded.bands) * max(1, sampleBytes)
         guard MemoryBudget.reserve(decoderBytes) else { throw .memoryBudgetExceeded(byteCount: decoderBytes) }
         defer { MemoryBudget.release(decoderBytes) }
 
@@ -126,12 +128,12 @@ public enum ImageDecoder {
     /// Calls the sniffed format's loader. A JPEG is loaded sequentially (decoded once, strip by
     /// strip, into our buffer by the final write) unless its EXIF orientation asks for a rotation
     /// or flip, which reads out of order: then, like the other formats, it is loaded random access
-    /// into libvips' memory (`memory=TRUE`). Returns whether the load is sequential.
-    private static func load(_ base: UnsafeRawPointer, count: Int, format: ImageFormat) -> (VipsImageHandle, Bool)? {
+    /// into libvips' memory (`memory=TRUE`).
+    private static func load(_ base: UnsafeRawPointer, count: Int, format: ImageFormat) -> VipsImageHandle? {
         if format == .jpeg, let streamed = VipsImageHandle.make({ lethe_vips_jpegload_buffer_sequential(base, count, $0, failOn) }) {
-            if vips_image_get_orientation(streamed.pointer) <= 1 { return (streamed, true) }
+            if vips_image_get_orientation(streamed.pointer) <= 1 { return streamed }
         }
-        let loaded = VipsImageHandle.make { output in
+        return VipsImageHandle.make { output in
             switch format {
             case .jpeg: lethe_vips_jpegload_buffer(base, count, output, failOn)
             case .png: lethe_vips_pngload_buffer(base, count, output, failOn)
@@ -139,7 +141,6 @@ public enum ImageDecoder {
             case .heif: lethe_vips_heifload_buffer(base, count, output, failOn)
             }
         }
-        return loaded.map { ($0, false) }
     }
 
     /// Builds (lazily) the pipeline to 3-band 8-bit sRGB. Intermediate handles unref as they go
