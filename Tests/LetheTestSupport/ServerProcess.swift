@@ -71,6 +71,9 @@ public final class ServerProcess: @unchecked Sendable {
         FileManager.default.createFile(atPath: stderr.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdout)
         process.standardError = try FileHandle(forWritingTo: stderr)
+        // One start-up per core (StartupSlots); the deadline runs from this worker's turn.
+        await StartupSlots.workers.acquire()
+        defer { StartupSlots.workers.release() }
         try process.run()
 
         let deadline = Date().addingTimeInterval(60)
