@@ -12,68 +12,29 @@ import Testing
 /// the tone is uncalibrated and its category is withheld when the uncertainty spans two.
 @Suite("Colour calibration")
 struct ColourCalibrationTests {
-    /// How the scene reaches the 8-bit sRGB file: light × 2^stops, red × (1 + shift), blue × (1 − shift)
-    /// (the repeatability bench's re-capture model), then the device's matrix on linear RGB.
-    struct Capture: Sendable, CustomStringConvertible {
-        var exposureStops = 0.0
-        var whiteBalanceShift = 0.0
-        var device: [[Double]]? = nil
-
-        func apply(_ rgb: (Double, Double, Double)) -> (Double, Double, Double) {
-            let gain = pow(2, exposureStops)
-            var (r, g, b) = (rgb.0 * gain * (1 + whiteBalanceShift), rgb.1 * gain, rgb.2 * gain * (1 - whiteBalanceShift))
-            if let m = device {
-                (r, g, b) = (m[0][0] * r + m[0][1] * g + m[0][2] * b, m[1][0] * r + m[1][1] * g + m[1][2] * b, m[2][0] * r + m[2][1] * g + m[2][2] * b)
-            }
-            return (r, g, b)
-        }
-
-        var description: String { "\(exposureStops) EV, white balance \(whiteBalanceShift), device \(device == nil ? "sRGB" : "crosstalk")" }
-    }
-
-    /// CIELAB → linear sRGB, textbook (CIE 15:2004 inverted, IEC 61966-2-1's inverse matrix), written
-    /// here rather than taken from the analyser.
-    static func linear(l: Double, a: Double, b: Double) -> (Double, Double, Double) {
-        let fy = (l + 16) / 116, fx = fy + a / 500, fz = fy - b / 200
-        func inverse(_ t: Double) -> Double { t > 6.0 / 29.0 ? t * t * t : 3 * (6.0 / 29.0) * (6.0 / 29.0) * (t - 4.0 / 29.0) }
-        let x = 0.95047 * inverse(fx), y = inverse(fy), z = 1.08883 * inverse(fz)
-        return (
-            3.2404542 * x - 1.5371385 * y - 0.4985314 * z, -0.9692660 * x + 1.8760108 * y + 0.0415560 * z,
-            0.0556434 * x - 0.2040259 * y + 1.0572252 * z)
-    }
-
-    static func encode(_ value: Double) -> UInt8 {
-        let v = min(max(value, 0), 1)
-        let code = v <= 0.0031308 ? 12.92 * v : 1.055 * pow(v, 1 / 2.4) - 0.055
-        return UInt8((code * 255).rounded())
-    }
+    typealias Capture = CalibrationScene.Capture
 
     /// The quality gate without its focus checks: the test's texture is a few code values.
     static let gate = SkinAnalysisConfiguration(minLaplacianVariance: 0)
 
-    /// The grey card's place: the top-right tenth of the frame.
-    static let greyRegion = DeviceProfile.FrameRegion(x: 0.85, y: 0, width: 0.15, height: 0.15)
+    /// The grey card's place (`CalibrationScene.greyRegion`) as a profile states it.
+    static let greyRegion = DeviceProfile.FrameRegion(
+        x: CalibrationScene.greyRegion.x, y: CalibrationScene.greyRegion.y, width: CalibrationScene.greyRegion.width,
+        height: CalibrationScene.greyRegion.height)
 
-    /// 240×240 skin of `skin` with ±2 % luminance texture (one factor on all three channels: the
-    /// chromaticity stays the truth's), a grey card of L* `greyL` in `greyRegion`, all through `capture`.
+    /// The scene of `CalibrationScene.pixels` as a decoded photo.
     static func photograph(
         skin: (l: Double, a: Double, b: Double), greyL: Double = 50, capture: Capture, occludeGrey: Bool = false, arena: PlaintextArena
     ) throws -> DecodedImage {
-        let skinLinear = linear(l: skin.l, a: skin.a, b: skin.b), greyLinear = linear(l: greyL, a: 0, b: 0)
-        var generator = SeededGenerator(seed: 16)
         let size = 240
+        let bytes = CalibrationScene.pixels(size: size, skin: skin, greyL: greyL, capture: capture, occludeGrey: occludeGrey)
         return try SyntheticImages.make(width: size, height: size, arena: arena) { x, y in
-            let inGrey = Double(x) >= greyRegion.x * Double(size) && Double(y) < greyRegion.height * Double(size)
-            let covered = occludeGrey && inGrey && x < size - 18
-            let texture = 1 + Double.random(in: -0.02...0.02, using: &generator)
-            let scene = inGrey && !covered
-                ? greyLinear : (skinLinear.0 * texture, skinLinear.1 * texture, skinLinear.2 * texture)
-            let captured = capture.apply(scene)
-            return RGB(encode(captured.0), encode(captured.1), encode(captured.2))
+            let offset = (y * size + x) * 3
+            return RGB(bytes[offset], bytes[offset + 1], bytes[offset + 2])
         }
     }
 
-    static func ita(_ lab: (l: Double, a: Double, b: Double)) -> Double { atan2(lab.l - 50, lab.b) * 180 / .pi }
+    static func ita(_ lab: (l: Double, a: Double, b: Double)) -> Double { CalibrationScene.ita(lab) }
 
     static func profile(matrix: [[Double]]? = nil, grey: Bool = false, greyL: Double = 50) -> DeviceProfile {
         DeviceProfile(
