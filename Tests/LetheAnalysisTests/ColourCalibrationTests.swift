@@ -100,6 +100,8 @@ struct ColourCalibrationTests {
             // The card as the photo showed it: its L* moved with the exposure.
             let measured = try #require(corrected.colourCalibration?.greyReferenceMeasured)
             #expect(abs(measured.lStar - 50) > 3)
+            // The card is not skin: its edge against the skin is no spot (without the profile it is one).
+            #expect(corrected.concerns?.spots.count == 0 && raw.concerns?.spots.count == 1)
         }
         #expect(arena.wipeAll().verified)
     }

@@ -16,12 +16,18 @@ struct PhotoColour: Sendable {
     var correction: ColourMatrix?
     var report: ColourCalibration
     var tone: ToneCalibration
+    /// The profile's grey reference patch, used or not: it is not skin, and a mark found on it
+    /// (its edge against the skin) is no spot.
+    var referenceRegion: DeviceProfile.FrameRegion? = nil
 
-    static func uncalibrated(_ model: ColourCalibration.UncertaintyModel, correction: ColourMatrix? = nil, problem: String? = nil, measured: ColourCalibration.GreyReferenceReading? = nil) -> PhotoColour {
+    static func uncalibrated(
+        _ model: ColourCalibration.UncertaintyModel, correction: ColourMatrix? = nil, problem: String? = nil,
+        measured: ColourCalibration.GreyReferenceReading? = nil, referenceRegion: DeviceProfile.FrameRegion? = nil
+    ) -> PhotoColour {
         PhotoColour(
             correction: correction,
             report: ColourCalibration(status: "uncalibrated", greyReferenceMeasured: measured, greyReferenceProblem: problem, uncertaintyModel: model),
-            tone: .uncalibrated(model))
+            tone: .uncalibrated(model), referenceRegion: referenceRegion)
     }
 }
 
@@ -56,17 +62,14 @@ enum ColourCalibrator {
             return ColourCalibration.GreyReferenceReading(lStar: lab.l, aStar: lab.a, bStar: lab.b)
         }
         let base = matrix ?? .identity
-        guard let patch else { return .uncalibrated(model, correction: matrix, problem: "grey_reference_too_small") }
-        if patch.clippedFraction > maximumClippedFraction {
-            return .uncalibrated(model, correction: matrix, problem: "grey_reference_clipped", measured: measured)
+        func unusable(_ problem: String) -> PhotoColour {
+            .uncalibrated(model, correction: matrix, problem: problem, measured: measured, referenceRegion: grey.region)
         }
+        guard let patch else { return unusable("grey_reference_too_small") }
+        if patch.clippedFraction > maximumClippedFraction { return unusable("grey_reference_clipped") }
         let corrected = base.apply(patch.mean.red, patch.mean.green, patch.mean.blue)
-        if min(corrected.red, corrected.green, corrected.blue) < minimumLinearLevel {
-            return .uncalibrated(model, correction: matrix, problem: "grey_reference_too_dark", measured: measured)
-        }
-        if patch.luminanceVariation > maximumLuminanceVariation {
-            return .uncalibrated(model, correction: matrix, problem: "grey_reference_not_uniform", measured: measured)
-        }
+        if min(corrected.red, corrected.green, corrected.blue) < minimumLinearLevel { return unusable("grey_reference_too_dark") }
+        if patch.luminanceVariation > maximumLuminanceVariation { return unusable("grey_reference_not_uniform") }
         // One gain per channel (a von Kries-type diagonal, here in linear sRGB) maps the patch as
         // captured to the patch as it is: exposure and the light's colour at once. Exact for a
         // change that is itself per channel (exposure, a camera's white-balance gains); a light
@@ -77,7 +80,7 @@ enum ColourCalibrator {
         return PhotoColour(
             correction: gains * base,
             report: ColourCalibration(status: "calibrated", method: method, greyReferenceMeasured: measured),
-            tone: .calibrated(method: method))
+            tone: .calibrated(method: method), referenceRegion: grey.region)
     }
 
     struct PatchReading {

@@ -57,6 +57,11 @@ enum SkinConcernMeasurer {
         // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
 
+        // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
+        let reference = colour.referenceRegion.map { region in
+            let r = region.pixelRect(imageWidth: image.width, imageHeight: image.height)
+            return work.workingRect(PixelRect(x: r.x0, y: r.y0, width: r.x1 - r.x0, height: r.y1 - r.y0))
+        }
         var results: [RegionMeasures] = []
         var skinColours: [CIELab?] = []
         for region in regions {
@@ -67,6 +72,8 @@ enum SkinConcernMeasurer {
             let regionMarks = zip(marks, kinds).filter { mark, _ in
                 let cx = mark.centroidX, cy = mark.centroidY
                 guard cx >= Double(rect.x) && cx < Double(rect.x + rect.width) && cy >= Double(rect.y) && cy < Double(rect.y + rect.height) else { return false }
+                if let reference, cx >= Double(reference.x) && cx < Double(reference.x + reference.width)
+                    && cy >= Double(reference.y) && cy < Double(reference.y + reference.height) { return false }
                 return region.zone == 0 || work.zoneLabel(x: Int(cx), y: Int(cy)) == region.zone
             }
             let stats = work.withZones { zones in work.planes.withUnsafeBytes { planes in
