@@ -180,6 +180,44 @@ struct ColourCalibrationTests {
     }
 }
 
+/// The face path: a cast the profile's matrix undoes gives the face's tone of the photo without the cast.
+@Suite("Colour calibration of faces")
+struct FaceColourCalibrationTests {
+    /// The portrait through a cast that only darkens channels (nothing clips): green × 0.8, blue × 0.6.
+    static func castPortrait(arena: PlaintextArena) throws -> DecodedImage {
+        let portrait = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        let gains = [1.0, 0.8, 0.6]
+        return try portrait.pixels.withUnsafeBytes { source in
+            try SyntheticImages.make(width: portrait.width, height: portrait.height, arena: arena) { x, y in
+                let offset = (y * portrait.width + x) * 3
+                let channels = (0..<3).map { CalibrationScene.encode(ReferenceColour.linear(source[offset + $0]) * gains[$0]) }
+                return RGB(channels[0], channels[1], channels[2])
+            }
+        }
+    }
+
+    @Test("kind=face: the cast portrait with the inverse matrix as profile gives the original's ITA° and a* within 2")
+    func castFace() throws {
+        let arena = PlaintextArena()
+        let models = try FaceAnalysisTests.models()
+        let original = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        let cast = try Self.castPortrait(arena: arena)
+        let profile = DeviceProfile(name: "cast-camera", kinds: [.face], colourCorrectionMatrix: [[1, 0, 0], [0, 1.25, 0], [0, 0, 1 / 0.6]])
+        try profile.validateColour()
+        let truth = try FaceAnalyzer.analyze(original, models: models, configuration: .init(), arena: arena).measures.skinTone
+        let corrected = try FaceAnalyzer.analyze(cast, models: models, configuration: .init(), profile: profile, arena: arena).measures
+        let raw = try FaceAnalyzer.analyze(
+            cast, models: models, configuration: SkinAnalysisConfiguration(maxColourCastRatio: 100), arena: arena).measures.skinTone
+        let tone = corrected.skinTone
+        print("face: original ITA \(truth.itaDegrees) a* \(truth.aStar); cast uncalibrated \(raw.itaDegrees) a* \(raw.aStar); calibrated \(tone.itaDegrees) a* \(tone.aStar)")
+        #expect(abs(raw.itaDegrees - truth.itaDegrees) > 5 || abs(raw.aStar - truth.aStar) > 5)
+        #expect(abs(tone.itaDegrees - truth.itaDegrees) <= 2 && abs(tone.aStar - truth.aStar) <= 2)
+        #expect(tone.calibration == "calibrated" && tone.calibrationMethod == "colour_matrix" && tone.category != nil)
+        #expect(corrected.colourCalibration?.method == "colour_matrix")
+        #expect(arena.wipeAll().verified)
+    }
+}
+
 /// Bad colour fields of a device profile stop the worker with a code that names the fault.
 @Suite("Device profile colour fields")
 struct DeviceProfileColourTests {
