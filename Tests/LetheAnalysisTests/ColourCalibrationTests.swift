@@ -163,6 +163,36 @@ struct ColourCalibrationTests {
         #expect(arena.wipeAll().verified)
     }
 
+    @Test("re-captures within the model (±⅓ EV, white balance ±4 %): a grey reference makes L* and ITA° repeatable")
+    func repeatableWithGreyReference() throws {
+        let arena = PlaintextArena()
+        var generator = SeededGenerator(seed: 5)
+        var uncalibrated: [(l: Double, ita: Double)] = [], calibrated: [(l: Double, ita: Double)] = []
+        for _ in 0..<20 {
+            let capture = Capture(
+                exposureStops: Double.random(in: -1.0 / 3.0...1.0 / 3.0, using: &generator),
+                whiteBalanceShift: Double.random(in: -0.04...0.04, using: &generator))
+            let image = try Self.photograph(skin: Self.intermediate, capture: capture, arena: arena)
+            let raw = try SkinAnalyzer.analyze(image, configuration: Self.gate, arena: arena).skinTone
+            let corrected = try SkinAnalyzer.analyze(image, configuration: Self.gate, profile: Self.profile(grey: true), arena: arena).skinTone
+            uncalibrated.append((raw.lStar, raw.itaDegrees))
+            calibrated.append((corrected.lStar, corrected.itaDegrees))
+            arena.release(image.pixels)
+        }
+        func sd(_ values: [Double]) -> Double {
+            let mean = values.reduce(0, +) / Double(values.count)
+            return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+        }
+        let spread = (
+            uncalibratedL: sd(uncalibrated.map(\.l)), uncalibratedITA: sd(uncalibrated.map(\.ita)),
+            calibratedL: sd(calibrated.map(\.l)), calibratedITA: sd(calibrated.map(\.ita)))
+        let worstITA = calibrated.map { abs($0.ita - Self.ita(Self.intermediate)) }.max()!
+        print("20 re-captures: L* SD \(spread.uncalibratedL) → \(spread.calibratedL), ITA° SD \(spread.uncalibratedITA) → \(spread.calibratedITA), calibrated ITA° worst error \(worstITA)")
+        #expect(spread.uncalibratedL > 2 && spread.uncalibratedITA > 2)
+        #expect(spread.calibratedL < 0.5 && spread.calibratedITA < 0.5 && worstITA <= 1)
+        #expect(arena.wipeAll().verified)
+    }
+
     @Test("the interval's ends are the model's extremes: ±⅓ EV and ±4 % white balance move L* 75 by −7.1…+7.7")
     func uncertaintyModelMatchesPhysics() throws {
         let arena = PlaintextArena()
