@@ -193,6 +193,22 @@ struct ColourCalibrationTests {
         #expect(arena.wipeAll().verified)
     }
 
+    @Test("a session is calibrated only when every photo is, by one method; otherwise its combined tone gets an interval")
+    func sessionCombination() throws {
+        let arena = PlaintextArena()
+        let image = try Self.photograph(skin: Self.intermediate, capture: .init(exposureStops: -0.3, whiteBalanceShift: 0.05), arena: arena)
+        let calibrated = try SkinAnalyzer.analyze(image, configuration: Self.gate, profile: Self.profile(grey: true), arena: arena)
+        let uncalibrated = try SkinAnalyzer.analyze(image, configuration: Self.gate, arena: arena)
+        let both = try #require(SessionCombination.combine([calibrated, calibrated]))
+        #expect(both.skinTone.calibration == "calibrated" && both.skinTone.calibrationMethod == "grey_reference")
+        #expect(both.colourCalibration?.status == "calibrated" && both.skinTone.category == "intermediate")
+        let mixed = try #require(SessionCombination.combine([calibrated, uncalibrated]))
+        #expect(mixed.skinTone.calibration == "uncalibrated" && mixed.colourCalibration?.status == "uncalibrated")
+        let range = try #require(mixed.skinTone.uncertainty)
+        #expect(range.itaDegreesLow < mixed.skinTone.itaDegrees && mixed.skinTone.itaDegrees < range.itaDegreesHigh)
+        #expect(arena.wipeAll().verified)
+    }
+
     @Test("the interval's ends are the model's extremes: ±⅓ EV and ±4 % white balance move L* 75 by −7.1…+7.7")
     func uncertaintyModelMatchesPhysics() throws {
         let arena = PlaintextArena()
