@@ -43,6 +43,18 @@ extension LetheError.Code {
     public static let modelUnsupported = Self("model_unsupported", .internal)
     /// A device profile is missing or invalid.
     public static let profileUnreadable = Self("profile_unreadable", .unavailable)
+    /// A device profile's `colour_correction_matrix` is not three rows of three numbers.
+    public static let profileColourMatrixShape = Self("profile_colour_matrix_shape", .unavailable)
+    /// A device profile's colour-correction matrix has an entry that is not a finite number.
+    public static let profileColourMatrixNotFinite = Self("profile_colour_matrix_not_finite", .unavailable)
+    /// A device profile's colour-correction matrix has an entry or a row sum beyond the bounds.
+    public static let profileColourMatrixOutOfBounds = Self("profile_colour_matrix_out_of_bounds", .unavailable)
+    /// A device profile's colour-correction matrix is not invertible or nearly so.
+    public static let profileColourMatrixSingular = Self("profile_colour_matrix_singular", .unavailable)
+    /// A device profile's grey reference region is not inside the frame, or too small.
+    public static let profileGreyReferenceRegion = Self("profile_grey_reference_region", .unavailable)
+    /// A device profile's grey reference colour is not a neutral of usable lightness.
+    public static let profileGreyReferenceColour = Self("profile_grey_reference_colour", .unavailable)
     /// A model, the encoder or working memory is not available for this analysis.
     public static let analysisUnavailable = Self("analysis_unavailable", .unavailable)
 
@@ -52,6 +64,8 @@ extension LetheError.Code {
         .faceNotFound, .multipleFaces, .faceTooSmall, .faceOutOfBounds, .faceYawOutOfRange, .facePitchOutOfRange,
         .faceRollOutOfRange, .scaleRequired,
         .modelUnreadable, .modelUnsupported, .profileUnreadable, .analysisUnavailable,
+        .profileColourMatrixShape, .profileColourMatrixNotFinite, .profileColourMatrixOutOfBounds, .profileColourMatrixSingular,
+        .profileGreyReferenceRegion, .profileGreyReferenceColour,
     ]
 }
 

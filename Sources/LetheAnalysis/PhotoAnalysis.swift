@@ -62,7 +62,7 @@ public enum PhotoAnalysis {
             let (measures, face, geometry) = try FaceAnalyzer.analyze(
                 image, models: models, configuration: settings.quality, face: settings.face,
                 measures: settings.measures, millimetresPerPixel: scale, scaleSource: source,
-                reportLandmarks: settings.landmarks, arena: arena)
+                reportLandmarks: settings.landmarks, profile: settings.profile, arena: arena)
             return PhotoAnalysisResult(measures: measures, face: face, faceGeometry: geometry)
         case .scalp:
             let result = try ScalpAnalyzer.analyze(
@@ -72,7 +72,7 @@ public enum PhotoAnalysis {
         case .skin:
             let measures = try SkinAnalyzer.analyze(
                 image, configuration: settings.quality, measures: settings.measures, millimetresPerPixel: scale,
-                scaleSource: source, arena: arena)
+                scaleSource: source, profile: settings.profile, arena: arena)
             return PhotoAnalysisResult(measures: measures)
         }
     }

@@ -15,14 +15,27 @@ public enum SessionCombination {
                 skinPixelCount: result.skinPixelCount, skinTone: result.skinTone, redness: result.redness, concerns: concerns)
         }
         guard regions.count == results.count else { return first }
-        let whole = RegionAggregate.combine(regions)
+        // Calibrated only when every photo was, by one method: otherwise the mix is not.
+        let reports = results.map(\.colourCalibration)
+        let methods = Set(reports.map { $0?.status == "calibrated" ? $0?.method : nil })
+        let model = reports.compactMap { $0?.uncertaintyModel }.first ?? SkinMeasureConfiguration().uncalibratedTone
+        let calibration: ToneCalibration
+        let report: ColourCalibration
+        if methods.count == 1, let method = methods.first ?? nil {
+            calibration = .calibrated(method: method)
+            report = ColourCalibration(status: "calibrated", method: method)
+        } else {
+            calibration = .uncalibrated(model)
+            report = ColourCalibration(status: "uncalibrated", uncertaintyModel: model)
+        }
+        let whole = RegionAggregate.combine(regions, calibration: calibration)
         let pixels = results.reduce(0) { $0 + $1.quality.width * $1.quality.height }
         let scales = Set(results.map { $0.millimetresPerPixel })
         return SkinAnalysisResult(
             skinTone: whole.skinTone, redness: whole.redness, quality: first.quality,
             skinPixelFraction: Double(whole.skinPixelCount) / Double(max(1, pixels)), skinPixelCount: whole.skinPixelCount,
             concerns: whole.concerns, millimetresPerPixel: scales.count == 1 ? first.millimetresPerPixel : nil,
-            scaleSource: scales.count == 1 ? first.scaleSource : nil)
+            scaleSource: scales.count == 1 ? first.scaleSource : nil, colourCalibration: report)
     }
 
     /// Scalp results of several fields of view: counts and areas add up, density and mean width

@@ -16,7 +16,8 @@ struct ResultTable {
             let tone = measures.skinTone
             rows += [
                 ("Skin tone", "L* \(number(tone.lStar))  a* \(number(tone.aStar))  b* \(number(tone.bStar))  (CIELAB, D65)"),
-                ("ITA°", "\(number(tone.itaDegrees))°  \(tone.category.replacingOccurrences(of: "_", with: " "))"),
+                ("ITA°", Self.itaSummary(tone, number: number)),
+                ("Colour", Self.calibrationSummary(tone, measures.colourCalibration)),
                 ("Redness", "mean a* \(number(measures.redness.meanAStar))  erythema index \(number(measures.redness.erythemaIndex))"),
                 ("Skin area", "\(percent(measures.skinPixelFraction)) (\(measures.skinPixelCount) pixels)"),
             ]
@@ -60,6 +61,29 @@ struct ResultTable {
         let width = rows.map(\.0.count).max() ?? 0
         let header = "Lethe \(response.kind) analysis — \(response.image.width)×\(response.image.height) \(response.image.format), request \(response.requestID)"
         text = ([header] + rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }).joined(separator: "\n")
+    }
+
+    /// "46.1°  light" when calibrated or certain; "46.1° (38.0–53.2°)  light or intermediate, not
+    /// determinable uncalibrated" when the interval spans categories.
+    static func itaSummary(_ tone: SkinAnalysisResult.SkinTone, number: (Double, Int) -> String) -> String {
+        func name(_ category: String) -> String { category.replacingOccurrences(of: "_", with: " ") }
+        var text = "\(number(tone.itaDegrees, 1))°"
+        if let range = tone.uncertainty { text += " (\(number(range.itaDegreesLow, 1))–\(number(range.itaDegreesHigh, 1))°)" }
+        if let category = tone.category { return text + "  " + name(category) }
+        let spanned = (tone.spannedCategories ?? []).map(name).joined(separator: " or ")
+        return text + "  \(spanned): no category while uncalibrated"
+    }
+
+    static func calibrationSummary(_ tone: SkinAnalysisResult.SkinTone, _ calibration: ColourCalibration?) -> String {
+        if tone.calibration == "calibrated" {
+            return "calibrated (\((tone.calibrationMethod ?? "").replacingOccurrences(of: "_", with: " ")))"
+        }
+        var text = "uncalibrated"
+        if let model = calibration?.uncertaintyModel {
+            text += ": ITA°, L*, a* ranges for exposure ±\(String(format: "%.2f", model.exposureStops)) EV, white balance ±\(String(format: "%.0f", model.whiteBalanceShift * 100)) %"
+        }
+        if let problem = calibration?.greyReferenceProblem { text += "  (\(problem.replacingOccurrences(of: "_", with: " ")))" }
+        return text
     }
 
     private static func concernRows(

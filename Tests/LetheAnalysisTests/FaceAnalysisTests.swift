@@ -82,7 +82,8 @@ struct FaceAnalysisTests {
         let right = try #require(face.regions.first { $0.region == "right_cheek" })
         #expect(left.box.x > right.box.x, "the subject's left cheek is on the image's right")
         #expect(measures.scaleSource == "face_width_estimate")
-        #expect(["light", "intermediate", "very_light"].contains(measures.skinTone.category))
+        #expect(["light", "intermediate", "very_light"].contains(SkinToneCategory(itaDegrees: measures.skinTone.itaDegrees).rawValue))
+        #expect(measures.skinTone.calibration == "uncalibrated" && measures.colourCalibration?.status == "uncalibrated")
         #expect((0...100).contains(measures.concerns?.scores.overall ?? -1))
         #expect(arena.wipeAll().verified)
     }

@@ -21,7 +21,11 @@ struct FixtureAnalysisTests {
         #expect(result.skinPixelFraction > 0.05 && result.skinPixelFraction < 0.6)
         // A light-skinned subject under studio light: ITA° in the light / intermediate band.
         #expect(result.skinTone.itaDegrees > 20 && result.skinTone.itaDegrees < 55, "ITA \(result.skinTone.itaDegrees)")
-        #expect(["light", "intermediate"].contains(result.skinTone.category))
+        #expect(["light", "intermediate"].contains(SkinToneCategory(itaDegrees: result.skinTone.itaDegrees).rawValue))
+        // No device profile: uncalibrated, so an ITA° interval, and a category only when it falls in one.
+        let tone = result.skinTone, range = try #require(tone.uncertainty)
+        #expect(tone.calibration == "uncalibrated" && range.itaDegreesLow < tone.itaDegrees && tone.itaDegrees < range.itaDegreesHigh)
+        #expect(tone.category != nil || (tone.spannedCategories ?? []).contains(SkinToneCategory(itaDegrees: tone.itaDegrees).rawValue))
         #expect(result.skinTone.lStar > 50 && result.skinTone.lStar < 80)
         #expect(result.skinTone.aStar > 5 && result.skinTone.aStar < 30)
         #expect(result.redness.erythemaIndex > 0)

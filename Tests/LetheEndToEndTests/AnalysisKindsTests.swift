@@ -1,7 +1,9 @@
 import Foundation
 import LetheAPI
 import LetheClient
+import LetheImaging
 import LetheLedger
+import LetheTestSupport
 import Testing
 
 /// `kind=face` and `kind=scalp` through the encrypted API, with profiles and explicit scales.
@@ -73,6 +75,29 @@ struct AnalysisKindsTests {
             let byQuery = try await client.analyze(photo: TestPhotos.portrait, kind: "scalp")
             #expect(byQuery.scalp?.scaleSource == "query" && byQuery.scalp?.millimetresPerPixel == 0.01)
             #expect(try session.ledgerEntries().filter { $0.kind == "scalp" && $0.wipeVerified }.count == 2)
+        }
+    }
+    @Test("kind=skin with a grey-reference profile: the cast photo's ITA° within 1° of the scene's, calibrated; without the profile uncalibrated, with an interval")
+    func calibratedColour() async throws {
+        // Intermediate skin (ITA° 33.0) beside the profile's grey card, half a stop under, warm light.
+        let truth = (l: 62.0, a: 13.0, b: 18.48)
+        let pixels = CalibrationScene.pixels(skin: truth, capture: .init(exposureStops: -0.5, whiteBalanceShift: 0.1))
+        let photo = Data(try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 240, height: 240, as: .png) })
+        try await WorkerHarness().run { session in
+            var client = session.client
+            client.analysisParameters = ["profile": "skin-booth-grey"]
+            let calibrated = try #require(try await client.analyze(photo: photo, kind: "skin").measures)
+            let tone = calibrated.skinTone
+            #expect(tone.calibration == "calibrated" && tone.calibrationMethod == "grey_reference" && tone.category == "intermediate")
+            #expect(abs(tone.itaDegrees - CalibrationScene.ita(truth)) <= 1 && abs(tone.lStar - truth.l) <= 1 && abs(tone.aStar - truth.a) <= 1)
+            #expect(calibrated.colourCalibration?.greyReferenceMeasured.map { $0.lStar < 45 } == true)
+
+            client.analysisParameters = [:]
+            let plain = try #require(try await client.analyze(photo: photo, kind: "skin").measures)
+            #expect(plain.skinTone.calibration == "uncalibrated" && plain.colourCalibration?.uncertaintyModel != nil)
+            let range = try #require(plain.skinTone.uncertainty)
+            #expect(range.itaDegreesLow < plain.skinTone.itaDegrees && plain.skinTone.itaDegrees < range.itaDegreesHigh)
+            #expect(abs(plain.skinTone.itaDegrees - CalibrationScene.ita(truth)) > 5)
         }
     }
 }

@@ -9,7 +9,9 @@ import Synchronization
 /// {"name": "trichoscope-20x", "mm_per_pixel": 0.0065, "light": "polarised", "kinds": ["scalp", "skin"]}
 /// ```
 /// Instead of `mm_per_pixel` a profile may give `field_of_view_width_mm`: the scale is then that
-/// width divided by the photo's width in pixels.
+/// width divided by the photo's width in pixels. For colour that compares between photos and
+/// devices it may carry a `colour_correction_matrix` and/or a `grey_reference`
+/// (`DeviceProfile+Colour.swift`, docs/analysis/devices.md).
 public struct DeviceProfile: Sendable, Codable, Equatable {
     /// Light the device captures with.
     public enum Light: String, Sendable, Codable { case normal, polarised, uv }
@@ -22,12 +24,23 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
     /// Analysis kinds this device takes (`face`, `skin`, `scalp`; another name makes the file
     /// unreadable).
     public var kinds: [AnalysisKind]
+    /// Linear sRGB → corrected linear sRGB, three rows of three (row-major), measured for this
+    /// device under its own light and exposure (e.g. fitted to a colour chart).
+    public var colourCorrectionMatrix: [[Double]]?
+    /// A known neutral patch in every photo of the device, whose colour fixes exposure and white balance.
+    public var greyReference: GreyReference?
 
     enum CodingKeys: String, CodingKey {
         case name, description, millimetresPerPixel = "mm_per_pixel", fieldOfViewWidthMillimetres = "field_of_view_width_mm", light, kinds
+        case colourCorrectionMatrix = "colour_correction_matrix", greyReference = "grey_reference"
     }
 
-    public init(name: String, description: String? = nil, millimetresPerPixel: Double? = nil, fieldOfViewWidthMillimetres: Double? = nil, light: Light = .normal, kinds: [AnalysisKind]) {
+    public init(
+        name: String, description: String? = nil, millimetresPerPixel: Double? = nil, fieldOfViewWidthMillimetres: Double? = nil,
+        light: Light = .normal, kinds: [AnalysisKind], colourCorrectionMatrix: [[Double]]? = nil, greyReference: GreyReference? = nil
+    ) {
+        self.colourCorrectionMatrix = colourCorrectionMatrix
+        self.greyReference = greyReference
         self.name = name
         self.description = description
         self.millimetresPerPixel = millimetresPerPixel
@@ -48,7 +61,7 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
     /// Every `*.json` profile of `directory`, by name (cached per directory). A missing
     /// directory means no profiles.
     /// - Throws: `profile_unreadable` for a malformed file, a scale that is not positive, or a
-    ///   duplicate name.
+    ///   duplicate name; the colour codes of `validateColour()` for a bad matrix or grey reference.
     public static func loadAll(directory: String) throws(LetheError) -> [String: DeviceProfile] {
         let key = URL(fileURLWithPath: directory).standardizedFileURL.path
         if let cached = cache.withLock({ $0[key] }) { return cached }
@@ -63,6 +76,7 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
             guard scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
                 throw LetheError.profileUnreadable("device profile \(file) has a scale that is not a positive number")
             }
+            try profile.validateColour()
             guard profiles[profile.name] == nil else {
                 throw LetheError.profileUnreadable("device profile name \(profile.name) appears twice")
             }

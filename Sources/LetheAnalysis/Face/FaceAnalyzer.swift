@@ -36,7 +36,10 @@ public struct FaceAnalysisConfiguration: Sendable, Equatable, Codable {
 /// `kind=face`: quality gate (with colour cast) → exactly one face (Haar cascade) → face mesh →
 /// pose check → skin mask and zones from the mesh → measures per zone.
 public enum FaceAnalyzer {
-    /// - Parameter reportLandmarks: include the mesh points and the zone polygons in the result (opt-in).
+    /// - Parameters:
+    ///   - reportLandmarks: include the mesh points and the zone polygons in the result (opt-in).
+    ///   - profile: the capture device; its colour-correction matrix or grey reference calibrate
+    ///     the colour (and the colour-cast check is then left to the calibration).
     /// - Returns: the whole-face measures, the face box with per-zone measures, and the face's geometry.
     /// - Throws: the quality-gate codes, `colour_cast`, `face_not_found`, `multiple_faces`,
     ///   `face_too_small`, `face_out_of_bounds`, `face_yaw_out_of_range`, `face_pitch_out_of_range`,
@@ -45,10 +48,14 @@ public enum FaceAnalyzer {
         _ image: DecodedImage, models: AnalysisModels, configuration: SkinAnalysisConfiguration,
         face faceConfiguration: FaceAnalysisConfiguration = FaceAnalysisConfiguration(),
         measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
-        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, reportLandmarks: Bool = false, arena: PlaintextArena
+        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, reportLandmarks: Bool = false, profile: DeviceProfile? = nil,
+        arena: PlaintextArena
     ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult, geometry: FaceGeometry) {
         let detector = models.faceDetector
-        let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: true, requireSkin: false, arena: arena)
+        let colour = ColourCalibrator.calibrate(image, profile: profile, model: measures.uncalibratedTone)
+        // A calibrated photo's cast is what the correction removes; an uncalibrated one is refused.
+        let checkCast = colour.report.status != "calibrated"
+        let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: checkCast, requireSkin: false, arena: arena)
 
         let detection = try locateFace(image, detector: detector, configuration: faceConfiguration, arena: arena)
         let face = detection.box
@@ -79,13 +86,13 @@ public enum FaceAnalyzer {
 
         let (measured, skinColours) = try SkinConcernMeasurer.measureWithSkinColours(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
-            arena: arena)
-        let whole = RegionAggregate.combine(measured)
+            colour: colour, arena: arena)
+        let whole = RegionAggregate.combine(measured, calibration: colour.tone)
         let boxArea = Double(face.area)
         let result = SkinAnalysisResult(
             skinTone: whole.skinTone, redness: whole.redness, quality: gate.quality,
             skinPixelFraction: Double(whole.skinPixelCount) / boxArea, skinPixelCount: whole.skinPixelCount,
-            concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source)
+            concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source, colourCalibration: colour.report)
         // Opt-in: the points are derived from the photo and only leave the worker when asked for.
         let landmarks = reportLandmarks ? mesh.points.map { [($0.x * 10).rounded() / 10, ($0.y * 10).rounded() / 10] } : nil
         let faceResult = FaceAnalysisResult(

@@ -4,7 +4,8 @@ import LetheAPI
 /// Whole-face measures as the skin-pixel-weighted combination of the face regions, so that eyes,
 /// brows and lips inside the detector's box do not count as skin texture.
 enum RegionAggregate {
-    static func combine(_ regions: [RegionMeasures]) -> (skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, skinPixelCount: Int, concerns: SkinConcerns) {
+    /// - Parameter calibration: how the combined colour is reported (the regions' calibration).
+    static func combine(_ regions: [RegionMeasures], calibration: ToneCalibration) -> (skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, skinPixelCount: Int, concerns: SkinConcerns) {
         let total = Double(max(1, regions.reduce(0) { $0 + $1.skinPixelCount }))
         func weighted(_ value: (RegionMeasures) -> Double) -> Double {
             regions.reduce(0) { $0 + value($1) * Double($1.skinPixelCount) } / total
@@ -73,9 +74,8 @@ enum RegionAggregate {
                 zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         concerns.scores = ConcernScores.scores(for: concerns)
-        let ita = lab.itaDegrees
         return (
-            .init(lStar: l, aStar: a, bStar: b, itaDegrees: ita, category: SkinToneCategory(itaDegrees: ita).rawValue),
+            .assessed(lab, calibration: calibration),
             .init(meanAStar: a, erythemaIndex: meanErythema),
             Int(total), concerns)
     }

@@ -24,24 +24,27 @@ public struct NamedRegion: Sendable, Equatable {
 enum SkinConcernMeasurer {
     enum MarkKind { case pore, spot, other }
 
-    /// - Parameter face: the face's geometry (`kind=face`): the skin mask and the regions become
-    ///   the face zones'; without it, highlights enclosed by skin count as skin surface.
+    /// - Parameters:
+    ///   - face: the face's geometry (`kind=face`): the skin mask and the regions become the face
+    ///     zones'; without it, highlights enclosed by skin count as skin surface.
+    ///   - colour: the photo's colour correction and how its tone is reported; nil = uncalibrated.
     static func measure(
         _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
-        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, arena: PlaintextArena
+        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, arena: PlaintextArena
     ) throws(LetheError) -> [RegionMeasures] {
         try measureWithSkinColours(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: millimetresPerPixel, configuration: configuration,
-            face: face, arena: arena).measures
+            face: face, colour: colour, arena: arena).measures
     }
 
     /// `measure`, and each region's mean CIELAB over all its skin pixels, marks included (a dark
     /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out).
     static func measureWithSkinColours(
         _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
-        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, arena: PlaintextArena
+        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, arena: PlaintextArena
     ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?]) {
-        var work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
+        let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
+        var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, arena: arena)
         defer { work.release(arena) }
         if let face { try work.applyFaceZones(face, arena: arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
@@ -54,6 +57,11 @@ enum SkinConcernMeasurer {
         // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
 
+        // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
+        let reference = colour.referenceRegion.map { region in
+            let r = region.pixelRect(imageWidth: image.width, imageHeight: image.height)
+            return work.workingRect(PixelRect(x: r.x0, y: r.y0, width: r.x1 - r.x0, height: r.y1 - r.y0))
+        }
         var results: [RegionMeasures] = []
         var skinColours: [CIELab?] = []
         for region in regions {
@@ -64,6 +72,8 @@ enum SkinConcernMeasurer {
             let regionMarks = zip(marks, kinds).filter { mark, _ in
                 let cx = mark.centroidX, cy = mark.centroidY
                 guard cx >= Double(rect.x) && cx < Double(rect.x + rect.width) && cy >= Double(rect.y) && cy < Double(rect.y + rect.height) else { return false }
+                if let reference, cx >= Double(reference.x) && cx < Double(reference.x + reference.width)
+                    && cy >= Double(reference.y) && cy < Double(reference.y + reference.height) { return false }
                 return region.zone == 0 || work.zoneLabel(x: Int(cx), y: Int(cy)) == region.zone
             }
             let stats = work.withZones { zones in work.planes.withUnsafeBytes { planes in
@@ -93,7 +103,7 @@ enum SkinConcernMeasurer {
             skinColours.append(stats.skinCount > 0 ? CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB) : nil)
             results.append(makeResult(
                 region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks, lines: (regionLines.count, lineLength),
-                workingMillimetres: workingMillimetres, configuration: configuration))
+                workingMillimetres: workingMillimetres, tone: colour.tone, configuration: configuration))
         }
         return (results, skinColours)
     }
@@ -179,7 +189,8 @@ enum SkinConcernMeasurer {
 
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
-        lines: (count: Int, lengthWorkingPixels: Double), workingMillimetres: Double?, configuration: SkinMeasureConfiguration
+        lines: (count: Int, lengthWorkingPixels: Double), workingMillimetres: Double?, tone: ToneCalibration,
+        configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
         let f = Double(work.factor)
         let skinCount = Double(max(1, stats.skinCount))
@@ -204,7 +215,6 @@ enum SkinConcernMeasurer {
                 requiredMillimetresPerPixel: required)
             : .notMeasurable(requiredMillimetresPerPixel: required)
         let lab = CIELab(l: stats.meanL, a: stats.meanA, b: stats.meanB)
-        let ita = lab.itaDegrees
         let partial = SkinConcerns(
             redAreaFraction: stats.redFraction, spots: spotsResult, pores: poresResult,
             wrinkles: .init(
@@ -225,7 +235,7 @@ enum SkinConcernMeasurer {
             width: rect.width * work.factor, height: rect.height * work.factor)
         return RegionMeasures(
             region: region, box: box, skinPixelCount: stats.skinCount * work.factor * work.factor,
-            skinTone: .init(lStar: lab.l, aStar: lab.a, bStar: lab.b, itaDegrees: ita, category: SkinToneCategory(itaDegrees: ita).rawValue),
+            skinTone: .assessed(lab, calibration: tone),
             redness: .init(meanAStar: lab.a, erythemaIndex: stats.meanErythema),
             concerns: concerns)
     }

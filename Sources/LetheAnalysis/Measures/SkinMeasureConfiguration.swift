@@ -1,3 +1,4 @@
+import LetheAPI
 /// Thresholds of the skin-concern measures (spots, pores, lines, shine, redness area). The
 /// defaults are the ones the ground-truth tests were run with (docs/analysis/skin.md).
 public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
@@ -39,6 +40,10 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
     public var faceBoxWidthMillimetres: Double
     /// The multi-scale line (wrinkle) detector.
     public var lines: LineDetectionConfiguration
+    /// The capture variation an uncalibrated photo's skin tone is held uncertain by: the
+    /// re-capture model of the repeatability bench (±⅓ EV, white balance ±4 %), which explains its
+    /// measured L* spread (docs/analysis/skin.md, "Calibrated and uncalibrated colour").
+    public var uncalibratedTone: ColourCalibration.UncertaintyModel
 
     public init(
         markContrastLStar: Double = 5, minimumMarkAreaPixels: Int = 3,
@@ -48,8 +53,10 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         redAreaMarginAStar: Double = 5, specularMarginLStar: Double = 12, specularChromaFactor: Double = 0.5,
         ridgeSmoothingRadiusPixels: Int = 1, ridgeMinimumCurvature: Double = 2, ridgeAnisotropy: Double = 0.5,
         workingLongSidePixels: Int = 1024, faceWorkingWidthPixels: Int = 640, faceBoxWidthMillimetres: Double = 140,
-        lines: LineDetectionConfiguration = LineDetectionConfiguration()
+        lines: LineDetectionConfiguration = LineDetectionConfiguration(),
+        uncalibratedTone: ColourCalibration.UncertaintyModel = .init(exposureStops: 1.0 / 3.0, whiteBalanceShift: 0.04)
     ) {
+        self.uncalibratedTone = uncalibratedTone
         self.lines = lines
         self.markContrastLStar = markContrastLStar
         self.minimumMarkAreaPixels = minimumMarkAreaPixels

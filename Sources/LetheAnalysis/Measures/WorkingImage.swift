@@ -49,7 +49,11 @@ struct WorkingImage {
     }
 
     /// Converts `crop` of `image`, averaging `factor × factor` blocks in linear light.
-    static func make(_ image: DecodedImage, crop requested: PixelRect, factor: Int, arena: PlaintextArena) throws(LetheError) -> WorkingImage {
+    /// - Parameter correction: the device's colour correction, applied to each block's linear RGB
+    ///   before CIELAB and the erythema index (the skin mask keeps the photo's own codes).
+    static func make(
+        _ image: DecodedImage, crop requested: PixelRect, factor: Int, correction: ColourMatrix? = nil, arena: PlaintextArena
+    ) throws(LetheError) -> WorkingImage {
         let crop = requested.clipped(width: image.width, height: image.height)
         let width = crop.width / factor, height = crop.height / factor
         guard width >= 8, height >= 8 else {
@@ -73,7 +77,7 @@ struct WorkingImage {
                             fill(
                                 pixels: pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, crop: crop, factor: factor,
                                 width: width, height: height, planes: planeBytes.bindMemory(to: Float.self),
-                                skin: skinBytes.bindMemory(to: UInt8.self), linear: linear, labF: labF)
+                                skin: skinBytes.bindMemory(to: UInt8.self), linear: linear, labF: labF, correction: correction)
                         }
                     }
                 }
@@ -85,7 +89,7 @@ struct WorkingImage {
     private static func fill(
         pixels: UnsafeBufferPointer<UInt8>, imageWidth: Int, crop: PixelRect, factor: Int, width: Int, height: Int,
         planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>,
-        linear: UnsafeBufferPointer<Double>, labF: UnsafeBufferPointer<Double>
+        linear: UnsafeBufferPointer<Double>, labF: UnsafeBufferPointer<Double>, correction: ColourMatrix?
     ) {
         let m = SRGB.toXYZ
         let count = width * height
@@ -99,6 +103,10 @@ struct WorkingImage {
             return labF[index] + fraction * (labF[index + 1] - labF[index])
         }
         let floor = WorkingImage.reflectanceFloor
+        // The correction as a tuple: no array access in the per-pixel loop.
+        let corrected = correction.map { c in
+            (c.entries[0], c.entries[1], c.entries[2], c.entries[3], c.entries[4], c.entries[5], c.entries[6], c.entries[7], c.entries[8])
+        }
         for wy in 0..<height {
             // A request past its deadline stops here; the pipeline reports the deadline.
             if wy & 15 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
@@ -115,6 +123,11 @@ struct WorkingImage {
                     }
                 }
                 red *= inverse; green *= inverse; blue *= inverse
+                // Linear, so correcting the block's mean is correcting each pixel and averaging.
+                if let c = corrected {
+                    (red, green, blue) = (
+                        c.0 * red + c.1 * green + c.2 * blue, c.3 * red + c.4 * green + c.5 * blue, c.6 * red + c.7 * green + c.8 * blue)
+                }
                 // sRGB → XYZ (D65) → CIELAB (IEC 61966-2-1; CIE 15:2004), as `CIELab.fromLinear`.
                 let fx = f((m.0 * red + m.1 * green + m.2 * blue) / SRGB.whiteX)
                 let fy = f(m.3 * red + m.4 * green + m.5 * blue)

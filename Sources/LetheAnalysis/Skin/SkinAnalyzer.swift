@@ -10,12 +10,14 @@ public enum SkinAnalyzer {
     /// on every path.
     /// - Parameters:
     ///   - millimetresPerPixel: the device's scale, when known (profile or query).
+    ///   - profile: the capture device; its colour-correction matrix or grey reference calibrate the colour.
     /// - Throws: `image_too_small`, `lighting_too_dark`, `lighting_too_bright`, `image_blurry`,
     ///   `no_skin_detected`, or `analysis_unavailable` when intermediate memory cannot be had.
     public static func analyze(
         _ image: DecodedImage, configuration: SkinAnalysisConfiguration, measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
-        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, arena: PlaintextArena
+        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, profile: DeviceProfile? = nil, arena: PlaintextArena
     ) throws(LetheError) -> SkinAnalysisResult {
+        let colour = ColourCalibrator.calibrate(image, profile: profile, model: measures.uncalibratedTone)
         let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: true, arena: arena)
         let pixelCount = image.width * image.height
 
@@ -24,7 +26,7 @@ public enum SkinAnalyzer {
         let whole = PixelRect(width: image.width, height: image.height)
         let region = try SkinConcernMeasurer.measure(
             image, crop: whole, factor: factor, regions: [NamedRegion(name: "image", rect: whole)],
-            millimetresPerPixel: millimetresPerPixel, configuration: measures, arena: arena)
+            millimetresPerPixel: millimetresPerPixel, configuration: measures, colour: colour, arena: arena)
 
         // Tone and redness of the clear skin: spots, pores and highlights would bias the base colour.
         guard let measured = region.first, measured.skinPixelCount > 0 else {
@@ -38,6 +40,6 @@ public enum SkinAnalyzer {
             skinPixelCount: gate.skinPixelCount,
             concerns: measured.concerns,
             millimetresPerPixel: millimetresPerPixel,
-            scaleSource: millimetresPerPixel == nil ? nil : (scaleSource ?? "query"))
+            scaleSource: millimetresPerPixel == nil ? nil : (scaleSource ?? "query"), colourCalibration: colour.report)
     }
 }
