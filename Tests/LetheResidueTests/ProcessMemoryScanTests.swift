@@ -63,9 +63,9 @@ struct ProcessMemoryScanTests {
             if parent.isRunning { parent.terminate() }
             parent.waitUntilExit()
         }
-        input.fileHandleForWriting.write(Data(secret + [UInt8(ascii: "\n")]))
+        try input.fileHandleForWriting.write(contentsOf: Data(secret + [UInt8(ascii: "\n")]))
         // The event: the child has read the line (its acknowledgement arrives).
-        let acknowledgement = output.fileHandleForReading.availableData
+        let acknowledgement = try InterruptSafeRead.some(output.fileHandleForReading) ?? Data()
         #expect(String(decoding: acknowledgement, as: UTF8.self).hasPrefix("read"))
 
         let tree = try ProcessMemoryScan.processTree(of: parent.processIdentifier)

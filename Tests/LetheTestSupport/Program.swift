@@ -79,7 +79,15 @@ public enum Program {
         }
         let (seconds, attoseconds) = timeout.components
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)), execute: timer)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data: Data
+        do {
+            data = try InterruptSafeRead.toEnd(output.fileHandleForReading)
+        } catch {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            timer.cancel()
+            throw error
+        }
         process.waitUntilExit()
         timer.cancel()
         let error = errorOutput == .separate ? (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" : ""
