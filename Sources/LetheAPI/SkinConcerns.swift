@@ -83,11 +83,12 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         }
     }
 
-    /// Lines and wrinkles: the single-scale ridge fraction (the score's measure) and the lines of
-    /// the multi-scale detector (Frangi vesselness at the scale of 0.3–3 mm lines, step edges
-    /// suppressed): how many and how long.
+    /// Lines and wrinkles: the lines of the multi-scale detector (Frangi vesselness at the scale of
+    /// 0.3–3 mm lines, step edges suppressed) — how many, how long, how dense (the score's measure)
+    /// — and the former single-scale ridge fraction.
     public struct Wrinkles: Sendable, Codable, Equatable {
-        /// Ridge pixels / region skin pixels (single-scale Hessian; step edges count too).
+        /// Ridge pixels / region skin pixels (single-scale Hessian; step edges count too). No longer
+        /// scored: kept for comparison with earlier results.
         public var ridgeFraction: Double
         /// Lines of at least the minimum length (3 mm, or 15 px without a scale); a line crossing
         /// zones counts in the zone that holds most of it.
@@ -96,13 +97,17 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         public var lineLengthPixels: Double
         /// …and millimetres (with a scale).
         public var lineLengthMillimetres: Double?
-        /// Line length per skin area, mm per cm² (with a scale).
+        /// Line length per skin area, mm per cm² (with a scale): the wrinkles score's measure.
         public var lineLengthMillimetresPerSquareCentimetre: Double?
+        /// Line length in input pixels per 10,000 input pixels of skin (scale-free; the score's
+        /// measure without a scale).
+        public var lineLengthPer10kPixels: Double
 
         public init(
             ridgeFraction: Double, lineCount: Int, lineLengthPixels: Double, lineLengthMillimetres: Double?,
-            lineLengthMillimetresPerSquareCentimetre: Double?
+            lineLengthMillimetresPerSquareCentimetre: Double?, lineLengthPer10kPixels: Double
         ) {
+            self.lineLengthPer10kPixels = lineLengthPer10kPixels
             self.ridgeFraction = ridgeFraction
             self.lineCount = lineCount
             self.lineLengthPixels = lineLengthPixels
@@ -113,6 +118,7 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey {
             case ridgeFraction = "ridge_fraction", lineCount = "line_count", lineLengthPixels = "line_length_pixels"
             case lineLengthMillimetres = "line_length_mm", lineLengthMillimetresPerSquareCentimetre = "line_length_mm_per_cm2"
+            case lineLengthPer10kPixels = "line_length_per_10k_pixels"
         }
     }
 
@@ -212,8 +218,9 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
 
 /// Everything measured in one region.
 public struct RegionMeasures: Sendable, Codable, Equatable {
-    /// `face`, `forehead`, `left_cheek`, `right_cheek`, `nose`, `chin`, `left_under_eye`,
-    /// `right_under_eye` (left/right = the subject's), or `image` for close-ups.
+    /// Faces: a face-mesh zone — `forehead`, `glabella`, `right_crows_feet`, `left_crows_feet`,
+    /// `right_under_eye`, `left_under_eye`, `right_cheek`, `left_cheek`, `nose`, `right_nasolabial`,
+    /// `left_nasolabial`, `perioral`, `chin` (left/right = the subject's); `image` for close-ups.
     public var region: String
     /// The region's rectangle in input pixels; measures use only its skin pixels.
     public var box: PixelRect

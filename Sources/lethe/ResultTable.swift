@@ -70,7 +70,7 @@ struct ResultTable {
             ("Spots", "\(concerns.spots.count)  area \(percent(concerns.spots.areaFraction))  contrast ΔL* \(number(concerns.spots.meanContrastDeltaLStar, 1))"),
             ("Pores", poreRow(concerns.pores, number: number)),
             ("Red area", percent(concerns.redAreaFraction)),
-            ("Lines", "\(concerns.wrinkles.lineCount)  length \(concerns.wrinkles.lineLengthMillimetres.map { number($0, 1) + " mm" } ?? number(concerns.wrinkles.lineLengthPixels, 0) + " px")  ridge fraction \(percent(concerns.wrinkles.ridgeFraction))"),
+            ("Lines", "\(concerns.wrinkles.lineCount)  length \(concerns.wrinkles.lineLengthMillimetres.map { number($0, 1) + " mm" } ?? number(concerns.wrinkles.lineLengthPixels, 0) + " px")\(concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre.map { "  " + number($0, 2) + " mm/cm²" } ?? "")  ridge fraction \(percent(concerns.wrinkles.ridgeFraction)) (not scored)"),
             ("Shine", "specular \(percent(concerns.shine.specularFraction))"),
             ("Evenness", "local L* s.d. \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
             ("Scores", "spots \(s.spots)  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles)  shine \(s.shine)  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),

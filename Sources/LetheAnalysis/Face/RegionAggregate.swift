@@ -64,7 +64,8 @@ enum RegionAggregate {
                 lineLengthPixels: lineLengthPixels, lineLengthMillimetres: lineLengthMillimetres,
                 // Skin-weighted densities: Σ length / Σ area when the zones share one scale.
                 lineLengthMillimetresPerSquareCentimetre: regions.allSatisfy { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre != nil }
-                    ? weighted { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre ?? 0 } : nil),
+                    ? weighted { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre ?? 0 } : nil,
+                lineLengthPer10kPixels: lineLengthPixels / total * 10_000),
             shine: .init(specularFraction: weighted(\.concerns.shine.specularFraction)),
             evenness: .init(
                 lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),

@@ -210,7 +210,8 @@ enum SkinConcernMeasurer {
             wrinkles: .init(
                 ridgeFraction: stats.ridgeFraction, lineCount: lines.count, lineLengthPixels: lines.lengthWorkingPixels * f,
                 lineLengthMillimetres: workingMillimetres.map { lines.lengthWorkingPixels * $0 },
-                lineLengthMillimetresPerSquareCentimetre: workingMillimetres.map { lines.lengthWorkingPixels * $0 / max(skinCount * $0 * $0 / 100, 1e-9) }),
+                lineLengthMillimetresPerSquareCentimetre: workingMillimetres.map { lines.lengthWorkingPixels * $0 / max(skinCount * $0 * $0 / 100, 1e-9) },
+                lineLengthPer10kPixels: lines.lengthWorkingPixels / skinCount / f * 10_000),
             shine: .init(specularFraction: stats.specularFraction),
             evenness: .init(
                 lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE,
