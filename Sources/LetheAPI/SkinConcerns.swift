@@ -199,9 +199,15 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     public var wrinkles: Wrinkles
     public var shine: Shine
     public var evenness: Evenness
+    /// Red papules (acne blemishes); a measure, not scored.
+    public var blemishes: Blemishes?
     public var scores: Scores
 
-    public init(redAreaFraction: Double, spots: Spots, pores: Pores, wrinkles: Wrinkles, shine: Shine, evenness: Evenness, scores: Scores) {
+    public init(
+        redAreaFraction: Double, spots: Spots, pores: Pores, wrinkles: Wrinkles, shine: Shine, evenness: Evenness, blemishes: Blemishes? = nil,
+        scores: Scores
+    ) {
+        self.blemishes = blemishes
         self.redAreaFraction = redAreaFraction
         self.spots = spots
         self.pores = pores
@@ -212,7 +218,7 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case redAreaFraction = "red_area_fraction", spots, pores, wrinkles, shine, evenness, scores
+        case redAreaFraction = "red_area_fraction", spots, pores, wrinkles, shine, evenness, blemishes, scores
     }
 }
 

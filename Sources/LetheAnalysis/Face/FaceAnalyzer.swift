@@ -80,7 +80,7 @@ public enum FaceAnalyzer {
         let (measured, skinColours) = try SkinConcernMeasurer.measureWithSkinColours(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
             arena: arena)
-        let whole = RegionAggregate.combine(measured)
+        let whole = RegionAggregate.combine(measured, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
         let result = SkinAnalysisResult(
             skinTone: whole.skinTone, redness: whole.redness, quality: gate.quality,

@@ -4,7 +4,8 @@ import LetheAPI
 /// Whole-face measures as the skin-pixel-weighted combination of the face regions, so that eyes,
 /// brows and lips inside the detector's box do not count as skin texture.
 enum RegionAggregate {
-    static func combine(_ regions: [RegionMeasures]) -> (skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, skinPixelCount: Int, concerns: SkinConcerns) {
+    /// - Parameter millimetresPerPixel: the input scale, for the whole face's densities per cm².
+    static func combine(_ regions: [RegionMeasures], millimetresPerPixel: Double? = nil) -> (skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, skinPixelCount: Int, concerns: SkinConcerns) {
         let total = Double(max(1, regions.reduce(0) { $0 + $1.skinPixelCount }))
         func weighted(_ value: (RegionMeasures) -> Double) -> Double {
             regions.reduce(0) { $0 + value($1) * Double($1.skinPixelCount) } / total
@@ -72,6 +73,7 @@ enum RegionAggregate {
                 melaninIndexStandardDeviation: pooledMelaninVariance.squareRoot(),
                 erythemaIndexStandardDeviation: pooledErythemaVariance.squareRoot(),
                 zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil),
+            blemishes: combinedBlemishes(regions, skinPixels: total, millimetresPerPixel: millimetresPerPixel),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         concerns.scores = ConcernScores.scores(for: concerns)
         let ita = lab.itaDegrees
@@ -79,5 +81,24 @@ enum RegionAggregate {
             .init(lStar: l, aStar: a, bStar: b, itaDegrees: ita, category: SkinToneCategory(itaDegrees: ita).rawValue),
             .init(meanAStar: a, erythemaIndex: meanErythema),
             Int(total), concerns)
+    }
+
+    /// The zones' papules together: counts add, density over the zones' skin (input pixels at the
+    /// input scale), diameters weighted by count, contrast by area (as within a zone). Nil when a
+    /// zone reports none.
+    static func combinedBlemishes(_ regions: [RegionMeasures], skinPixels: Double, millimetresPerPixel: Double?) -> SkinConcerns.Blemishes? {
+        let parts = regions.compactMap(\.concerns.blemishes)
+        guard parts.count == regions.count, !parts.isEmpty else { return nil }
+        let count = parts.reduce(0) { $0 + $1.count }
+        let area = zip(regions, parts).reduce(0.0) { $0 + $1.1.areaFraction * Double($1.0.skinPixelCount) }
+        func countWeighted(_ value: (SkinConcerns.Blemishes) -> Double) -> Double {
+            count == 0 ? 0 : parts.reduce(0) { $0 + value($1) * Double($1.count) } / Double(count)
+        }
+        return SkinConcerns.Blemishes(
+            count: count, densityPerSquareCentimetre: millimetresPerPixel.map { Double(count) / max(skinPixels * $0 * $0 / 100, 1e-9) },
+            areaFraction: area / max(1, skinPixels),
+            meanDiameterPixels: countWeighted(\.meanDiameterPixels),
+            meanDiameterMillimetres: parts.allSatisfy { $0.meanDiameterMillimetres != nil } ? countWeighted { $0.meanDiameterMillimetres ?? 0 } : nil,
+            meanContrastDeltaAStar: area == 0 ? 0 : zip(regions, parts).reduce(0.0) { $0 + $1.1.meanContrastDeltaAStar * $1.1.areaFraction * Double($1.0.skinPixelCount) } / area)
     }
 }

@@ -53,6 +53,7 @@ enum SkinConcernMeasurer {
             work, workingMillimetres: workingMillimetres, configuration: configuration.lines, scratch: contrast.boxFilterScratch, arena: arena)
         // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
+        let papules = try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
 
         var results: [RegionMeasures] = []
         var skinColours: [CIELab?] = []
@@ -61,11 +62,12 @@ enum SkinConcernMeasurer {
             guard rect.width > 2, rect.height > 2 else {
                 throw .regionOutOfBounds(region.name)
             }
-            let regionMarks = zip(marks, kinds).filter { mark, _ in
+            func holds(_ mark: Mark) -> Bool {
                 let cx = mark.centroidX, cy = mark.centroidY
                 guard cx >= Double(rect.x) && cx < Double(rect.x + rect.width) && cy >= Double(rect.y) && cy < Double(rect.y + rect.height) else { return false }
                 return region.zone == 0 || work.zoneLabel(x: Int(cx), y: Int(cy)) == region.zone
             }
+            let regionMarks = zip(marks, kinds).filter { mark, _ in holds(mark) }
             let stats = work.withZones { zones in work.planes.withUnsafeBytes { planes in
                 work.skin.withUnsafeBytes { skin in
                     members.withUnsafeBytes { member in
@@ -93,6 +95,7 @@ enum SkinConcernMeasurer {
             skinColours.append(stats.skinCount > 0 ? CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB) : nil)
             results.append(makeResult(
                 region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks, lines: (regionLines.count, lineLength),
+                papules: papules.filter(holds),
                 workingMillimetres: workingMillimetres, configuration: configuration))
         }
         return (results, skinColours)
@@ -179,7 +182,7 @@ enum SkinConcernMeasurer {
 
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
-        lines: (count: Int, lengthWorkingPixels: Double), workingMillimetres: Double?, configuration: SkinMeasureConfiguration
+        lines: (count: Int, lengthWorkingPixels: Double), papules: [Mark], workingMillimetres: Double?, configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
         let f = Double(work.factor)
         let skinCount = Double(max(1, stats.skinCount))
@@ -203,6 +206,12 @@ enum SkinConcernMeasurer {
                 meanDiameterPixels: meanDiameter(pores), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(pores) * $0 },
                 requiredMillimetresPerPixel: required)
             : .notMeasurable(requiredMillimetresPerPixel: required)
+        let papuleArea = Double(papules.reduce(0) { $0 + $1.area })
+        let blemishes = SkinConcerns.Blemishes(
+            count: papules.count, densityPerSquareCentimetre: skinSquareCentimetres.map { Double(papules.count) / max($0, 1e-9) },
+            areaFraction: papuleArea / skinCount, meanDiameterPixels: meanDiameter(papules),
+            meanDiameterMillimetres: inputMillimetres.map { meanDiameter(papules) * $0 },
+            meanContrastDeltaAStar: papules.isEmpty ? 0 : papules.reduce(0) { $0 + $1.sumContrast } / papuleArea)
         let lab = CIELab(l: stats.meanL, a: stats.meanA, b: stats.meanB)
         let ita = lab.itaDegrees
         let partial = SkinConcerns(
@@ -218,6 +227,7 @@ enum SkinConcernMeasurer {
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
                 zoneDeltaE: work.faceMedianLab.map { median in CIELab.deltaE76(lab, CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))) }),
+            blemishes: blemishes,
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)

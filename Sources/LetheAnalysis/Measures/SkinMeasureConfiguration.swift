@@ -39,6 +39,8 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
     public var faceBoxWidthMillimetres: Double
     /// The multi-scale line (wrinkle) detector.
     public var lines: LineDetectionConfiguration
+    /// The red-papule (blemish) detector.
+    public var blemishes: BlemishDetectionConfiguration
 
     public init(
         markContrastLStar: Double = 5, minimumMarkAreaPixels: Int = 3,
@@ -48,8 +50,10 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         redAreaMarginAStar: Double = 5, specularMarginLStar: Double = 12, specularChromaFactor: Double = 0.5,
         ridgeSmoothingRadiusPixels: Int = 1, ridgeMinimumCurvature: Double = 2, ridgeAnisotropy: Double = 0.5,
         workingLongSidePixels: Int = 1024, faceWorkingWidthPixels: Int = 640, faceBoxWidthMillimetres: Double = 140,
-        lines: LineDetectionConfiguration = LineDetectionConfiguration()
+        lines: LineDetectionConfiguration = LineDetectionConfiguration(),
+        blemishes: BlemishDetectionConfiguration = BlemishDetectionConfiguration()
     ) {
+        self.blemishes = blemishes
         self.lines = lines
         self.markContrastLStar = markContrastLStar
         self.minimumMarkAreaPixels = minimumMarkAreaPixels
