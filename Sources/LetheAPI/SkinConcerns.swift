@@ -13,6 +13,25 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         /// Mean equivalent-disc diameter in input pixels (0 without spots).
         public var meanDiameterPixels: Double
         public var meanDiameterMillimetres: Double?
+        /// The spots split by pigment (Diffey, Oliver & Farr 1984's melanin and erythema indices,
+        /// the decomposition of the brown and red unevenness): brown (melanin: lentigines,
+        /// melasma) and red (haemoglobin: vascular marks, post-inflammatory erythema).
+        public var brown: PigmentGroup?
+        public var red: PigmentGroup?
+
+        /// The spots of one pigment.
+        public struct PigmentGroup: Sendable, Codable, Equatable {
+            public var count: Int
+            /// Their pixels / region skin pixels.
+            public var areaFraction: Double
+
+            public init(count: Int, areaFraction: Double) {
+                self.count = count
+                self.areaFraction = areaFraction
+            }
+
+            enum CodingKeys: String, CodingKey { case count, areaFraction = "area_fraction" }
+        }
 
         public init(count: Int, areaFraction: Double, meanContrastDeltaLStar: Double, meanDiameterPixels: Double, meanDiameterMillimetres: Double?) {
             self.count = count
@@ -24,7 +43,7 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case count, areaFraction = "area_fraction", meanContrastDeltaLStar = "mean_contrast_delta_l_star"
-            case meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm"
+            case meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm", brown, red
         }
     }
 

@@ -67,7 +67,7 @@ struct ResultTable {
     ) -> [(String, String)] {
         let s = concerns.scores
         return [
-            ("Spots", "\(concerns.spots.count)  area \(percent(concerns.spots.areaFraction))  contrast ΔL* \(number(concerns.spots.meanContrastDeltaLStar, 1))"),
+            ("Spots", "\(concerns.spots.count)\(concerns.spots.brown.map { " (brown \($0.count)" } ?? "")\(concerns.spots.red.map { ", red \($0.count))" } ?? "")  area \(percent(concerns.spots.areaFraction))  contrast ΔL* \(number(concerns.spots.meanContrastDeltaLStar, 1))"),
             ("Pores", poreRow(concerns.pores, number: number)),
             ("Red area", percent(concerns.redAreaFraction)),
             ("Lines", "\(concerns.wrinkles.lineCount)  length \(concerns.wrinkles.lineLengthMillimetres.map { number($0, 1) + " mm" } ?? number(concerns.wrinkles.lineLengthPixels, 0) + " px")\(concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre.map { "  " + number($0, 2) + " mm/cm²" } ?? "")  ridge fraction \(percent(concerns.wrinkles.ridgeFraction)) (not scored)"),

@@ -75,6 +75,14 @@ enum RegionAggregate {
                 zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil),
             blemishes: combinedBlemishes(regions, skinPixels: total, millimetresPerPixel: millimetresPerPixel),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
+        // Brown and red spots of the whole: counts add, areas weighted by skin.
+        func group(_ pick: (SkinConcerns.Spots) -> SkinConcerns.Spots.PigmentGroup?) -> SkinConcerns.Spots.PigmentGroup? {
+            let parts = regions.compactMap { pick($0.concerns.spots) }
+            guard parts.count == regions.count, !parts.isEmpty else { return nil }
+            return .init(count: parts.reduce(0) { $0 + $1.count }, areaFraction: weighted { pick($0.concerns.spots)?.areaFraction ?? 0 })
+        }
+        concerns.spots.brown = group(\.brown)
+        concerns.spots.red = group(\.red)
         concerns.scores = ConcernScores.scores(for: concerns)
         let ita = lab.itaDegrees
         return (

@@ -144,7 +144,7 @@ enum SkinConcernMeasurer {
             (marks, members) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: threshold,
                 within: PixelRect(width: work.width, height: work.height), skin: work.skin,
-                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, arena: arena)
+                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, colour: work.planes, arena: arena)
         } catch {
             contrast.release(arena)
             throw error
@@ -180,6 +180,19 @@ enum SkinConcernMeasurer {
         }
     }
 
+    /// Haemoglobin over melanin: melanin raises the erythema index by 0.48 × its melanin index
+    /// (its absorption ∝ λ^−3.46 at 610 and 545 nm), oxyhaemoglobin raises the erythema index about
+    /// 25 × the melanin index (weak in red, strong in green); a spot is red above the geometric mean.
+    static let redSpotErythemaPerMelanin = (0.48 * 25.0).squareRoot()
+
+    /// Whether a spot's colour is haemoglobin's rather than melanin's: its erythema index above the
+    /// clear skin's by more than `redSpotErythemaPerMelanin` × its melanin index above the clear skin's.
+    static func isRedSpot(_ mark: Mark, stats: RegionStatistics) -> Bool {
+        let area = Double(max(1, mark.area))
+        let melanin = mark.sumMelaninIndex / area - stats.meanMelaninIndex, erythema = mark.sumErythemaIndex / area - stats.meanErythema
+        return erythema > max(0, redSpotErythemaPerMelanin * melanin)
+    }
+
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
         lines: (count: Int, lengthWorkingPixels: Double), papules: [Mark], workingMillimetres: Double?, configuration: SkinMeasureConfiguration
@@ -195,9 +208,12 @@ enum SkinConcernMeasurer {
         let inputMillimetres = workingMillimetres.map { $0 / f }
         let skinSquareCentimetres = workingMillimetres.map { skinCount * $0 * $0 / 100 }
 
-        let spotsResult = SkinConcerns.Spots(
+        var spotsResult = SkinConcerns.Spots(
             count: spots.count, areaFraction: spotArea / skinCount, meanContrastDeltaLStar: spotContrast,
             meanDiameterPixels: meanDiameter(spots), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(spots) * $0 })
+        let redSpots = spots.filter { isRedSpot($0, stats: stats) }, brownSpots = spots.filter { !isRedSpot($0, stats: stats) }
+        spotsResult.brown = .init(count: brownSpots.count, areaFraction: Double(brownSpots.reduce(0) { $0 + $1.area }) / skinCount)
+        spotsResult.red = .init(count: redSpots.count, areaFraction: Double(redSpots.reduce(0) { $0 + $1.area }) / skinCount)
         let required = workingMillimetres.map { _ in poreRequiredMillimetresPerPixel(factor: work.factor, configuration: configuration) }
         let poresResult = poresMeasurable(workingMillimetres: workingMillimetres, configuration: configuration)
             ? SkinConcerns.Pores(
@@ -247,6 +263,9 @@ struct RegionStatistics {
     var skinCount = 0
     var clearCount = 0
     var meanL = 0.0, meanA = 0.0, meanB = 0.0, meanErythema = 0.0
+    /// Mean over the clear skin of the melanin index against the local background's grey (the
+    /// reference brown and red spots are told apart from).
+    var meanMelaninIndex = 0.0
     /// Mean CIELAB of every skin pixel, marks included.
     var skinMeanL = 0.0, skinMeanA = 0.0, skinMeanB = 0.0
     var redFraction = 0.0
@@ -379,6 +398,7 @@ struct RegionStatistics {
         stats.lStandardDeviation = (sumSquares / n).squareRoot()
         stats.meanDeltaE = sumDeltaE / n
         stats.melaninIndexStandardDeviation = melanin.standardDeviation
+        stats.meanMelaninIndex = melanin.mean
         stats.erythemaIndexStandardDeviation = erythema.standardDeviation
         stats.ridgeFraction = Double(ridges) / skinCount
         return stats
