@@ -220,12 +220,15 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     public var evenness: Evenness
     /// Red papules (acne blemishes); a measure, not scored.
     public var blemishes: Blemishes?
+    /// Roughness of the skin's relief; a measure, not scored.
+    public var texture: Texture?
     public var scores: Scores
 
     public init(
         redAreaFraction: Double, spots: Spots, pores: Pores, wrinkles: Wrinkles, shine: Shine, evenness: Evenness, blemishes: Blemishes? = nil,
-        scores: Scores
+        texture: Texture? = nil, scores: Scores
     ) {
+        self.texture = texture
         self.blemishes = blemishes
         self.redAreaFraction = redAreaFraction
         self.spots = spots
@@ -237,7 +240,7 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case redAreaFraction = "red_area_fraction", spots, pores, wrinkles, shine, evenness, blemishes, scores
+        case redAreaFraction = "red_area_fraction", spots, pores, wrinkles, shine, evenness, blemishes, texture, scores
     }
 }
 

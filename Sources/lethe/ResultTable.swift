@@ -74,6 +74,10 @@ struct ResultTable {
             ("Blemishes", concerns.blemishes.map { blemishes in
                 "\(blemishes.count) red papules\(blemishes.densityPerSquareCentimetre.map { "  " + number($0, 2) + " per cm²" } ?? "")  mean ⌀ \(blemishes.meanDiameterMillimetres.map { number($0, 1) + " mm" } ?? number(blemishes.meanDiameterPixels, 1) + " px")  Δa* \(number(blemishes.meanContrastDeltaAStar, 1))"
             } ?? "–"),
+            ("Texture", concerns.texture.map { texture in
+                texture.roughnessLStar.map { "roughness ΔL* " + number($0, 2) + " (0.5–2 mm band)" }
+                    ?? "not measurable at this resolution" + (texture.requiredMillimetresPerPixel.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
+            } ?? "–"),
             ("Shine", "specular \(percent(concerns.shine.specularFraction))"),
             ("Evenness", "local L* s.d. \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
             ("Scores", "spots \(s.spots)  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles)  shine \(s.shine)  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),

@@ -74,6 +74,7 @@ enum RegionAggregate {
                 erythemaIndexStandardDeviation: pooledErythemaVariance.squareRoot(),
                 zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil),
             blemishes: combinedBlemishes(regions, skinPixels: total, millimetresPerPixel: millimetresPerPixel),
+            texture: combinedTexture(regions, weighted: weighted),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         // Brown and red spots of the whole: counts add, areas weighted by skin.
         func group(_ pick: (SkinConcerns.Spots) -> SkinConcerns.Spots.PigmentGroup?) -> SkinConcerns.Spots.PigmentGroup? {
@@ -108,5 +109,19 @@ enum RegionAggregate {
             meanDiameterPixels: countWeighted(\.meanDiameterPixels),
             meanDiameterMillimetres: parts.allSatisfy { $0.meanDiameterMillimetres != nil } ? countWeighted { $0.meanDiameterMillimetres ?? 0 } : nil,
             meanContrastDeltaAStar: area == 0 ? 0 : zip(regions, parts).reduce(0.0) { $0 + $1.1.meanContrastDeltaAStar * $1.1.areaFraction * Double($1.0.skinPixelCount) } / area)
+    }
+
+    /// Pooled roughness (each zone's band is centred on zero: the coarse scale is subtracted) when
+    /// every zone measured it; otherwise not measurable, with the finest requirement.
+    static func combinedTexture(_ regions: [RegionMeasures], weighted: ((RegionMeasures) -> Double) -> Double) -> SkinConcerns.Texture? {
+        let parts = regions.compactMap(\.concerns.texture)
+        guard parts.count == regions.count, !parts.isEmpty else { return nil }
+        let requirement = parts.compactMap(\.requiredMillimetresPerPixel).min()
+        guard parts.allSatisfy(\.isMeasured) else { return .init(roughnessLStar: nil, requiredMillimetresPerPixel: requirement) }
+        let variance = weighted { region in
+            let sd = region.concerns.texture?.roughnessLStar ?? 0
+            return sd * sd
+        }
+        return .init(roughnessLStar: variance.squareRoot(), requiredMillimetresPerPixel: requirement)
     }
 }

@@ -54,6 +54,11 @@ enum SkinConcernMeasurer {
         // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
         let papules = try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
+        let band = try TextureRoughness.bandPass(
+            work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor),
+            scratch: contrast.boxFilterScratch, arena: arena)
+        defer { if let band { arena.release(band) } }
+        let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: work.factor) }
 
         var results: [RegionMeasures] = []
         var skinColours: [CIELab?] = []
@@ -96,6 +101,13 @@ enum SkinConcernMeasurer {
             results.append(makeResult(
                 region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks, lines: (regionLines.count, lineLength),
                 papules: papules.filter(holds),
+                texture: SkinConcerns.Texture(
+                    roughnessLStar: band.map { band in
+                        TextureRoughness.roughness(
+                            band: band, work: work, rect: rect, zone: region.zone, background: contrast.background,
+                            specularMarginLStar: Float(configuration.specularMarginLStar))
+                    },
+                    requiredMillimetresPerPixel: textureRequirement),
                 workingMillimetres: workingMillimetres, configuration: configuration))
         }
         return (results, skinColours)
@@ -195,7 +207,8 @@ enum SkinConcernMeasurer {
 
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
-        lines: (count: Int, lengthWorkingPixels: Double), papules: [Mark], workingMillimetres: Double?, configuration: SkinMeasureConfiguration
+        lines: (count: Int, lengthWorkingPixels: Double), papules: [Mark], texture: SkinConcerns.Texture, workingMillimetres: Double?,
+        configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
         let f = Double(work.factor)
         let skinCount = Double(max(1, stats.skinCount))
@@ -243,7 +256,7 @@ enum SkinConcernMeasurer {
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
                 zoneDeltaE: work.faceMedianLab.map { median in CIELab.deltaE76(lab, CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))) }),
-            blemishes: blemishes,
+            blemishes: blemishes, texture: texture,
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)
