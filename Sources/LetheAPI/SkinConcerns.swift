@@ -222,12 +222,15 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     public var blemishes: Blemishes?
     /// Roughness of the skin's relief; a measure, not scored.
     public var texture: Texture?
+    /// Luminance of the clear skin and its uniformity; a measure, not scored.
+    public var radiance: Radiance?
     public var scores: Scores
 
     public init(
         redAreaFraction: Double, spots: Spots, pores: Pores, wrinkles: Wrinkles, shine: Shine, evenness: Evenness, blemishes: Blemishes? = nil,
-        texture: Texture? = nil, scores: Scores
+        texture: Texture? = nil, radiance: Radiance? = nil, scores: Scores
     ) {
+        self.radiance = radiance
         self.texture = texture
         self.blemishes = blemishes
         self.redAreaFraction = redAreaFraction
@@ -240,7 +243,7 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case redAreaFraction = "red_area_fraction", spots, pores, wrinkles, shine, evenness, blemishes, texture, scores
+        case redAreaFraction = "red_area_fraction", spots, pores, wrinkles, shine, evenness, blemishes, texture, radiance, scores
     }
 }
 

@@ -75,6 +75,7 @@ enum RegionAggregate {
                 zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil),
             blemishes: combinedBlemishes(regions, skinPixels: total, millimetresPerPixel: millimetresPerPixel),
             texture: combinedTexture(regions, weighted: weighted),
+            radiance: combinedRadiance(regions, weighted: weighted),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         // Brown and red spots of the whole: counts add, areas weighted by skin.
         func group(_ pick: (SkinConcerns.Spots) -> SkinConcerns.Spots.PigmentGroup?) -> SkinConcerns.Spots.PigmentGroup? {
@@ -123,5 +124,18 @@ enum RegionAggregate {
             return sd * sd
         }
         return .init(roughnessLStar: variance.squareRoot(), requiredMillimetresPerPixel: requirement)
+    }
+
+    /// Luminance skin-weighted; uniformity from the pooled deviation (each zone's about its own
+    /// background) over that mean.
+    static func combinedRadiance(_ regions: [RegionMeasures], weighted: ((RegionMeasures) -> Double) -> Double) -> SkinConcerns.Radiance? {
+        guard !regions.isEmpty, regions.allSatisfy({ $0.concerns.radiance != nil }) else { return nil }
+        let luminance = weighted { $0.concerns.radiance?.luminance ?? 0 }
+        let variance = weighted { region in
+            let r = region.concerns.radiance!
+            let sd = (1 - r.uniformity) * r.luminance
+            return sd * sd
+        }
+        return .init(luminance: luminance, uniformity: luminance > 0 ? 1 - variance.squareRoot() / luminance : 0)
     }
 }

@@ -257,6 +257,9 @@ enum SkinConcernMeasurer {
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
                 zoneDeltaE: work.faceMedianLab.map { median in CIELab.deltaE76(lab, CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))) }),
             blemishes: blemishes, texture: texture,
+            radiance: .init(
+                luminance: stats.meanLuminance,
+                uniformity: stats.meanLuminance > 0 ? 1 - stats.luminanceStandardDeviation / stats.meanLuminance : 0),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)
@@ -279,6 +282,8 @@ struct RegionStatistics {
     /// Mean over the clear skin of the melanin index against the local background's grey (the
     /// reference brown and red spots are told apart from).
     var meanMelaninIndex = 0.0
+    /// Radiance: mean relative luminance of the clear skin, and the s.d. of Y − the local background's Y.
+    var meanLuminance = 0.0, luminanceStandardDeviation = 0.0
     /// Mean CIELAB of every skin pixel, marks included.
     var skinMeanL = 0.0, skinMeanA = 0.0, skinMeanB = 0.0
     var redFraction = 0.0
@@ -368,7 +373,7 @@ struct RegionStatistics {
         var red = 0, specular = 0, surfaceSpecular = 0, ridges = 0
         let specularMargin = Float(configuration.specularMarginLStar)
         var sumSquares = 0.0, sumDeltaE = 0.0
-        var melanin = RunningVariance(), erythema = RunningVariance()
+        var melanin = RunningVariance(), erythema = RunningVariance(), luminance = RunningVariance(), luminanceDeviation = RunningVariance()
         let floor = WorkingImage.reflectanceFloor
         // Pass 2: deviations, red and specular pixels, ridges.
         for y in rect.y..<(rect.y + rect.height) {
@@ -400,6 +405,10 @@ struct RegionStatistics {
                 let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
                 let shading = CIELab.relativeLuminance(lStar: Double(background[i]))
                 melanin.add(100 * (log10(max(shading, floor)) - log10(max(reflectance, floor))))
+                // Radiance: luminance, and its deviation from the background's (the face's shading is not dullness).
+                let y = CIELab.relativeLuminance(lStar: Double(l))
+                luminance.add(y)
+                luminanceDeviation.add(y - shading)
                 // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
                 erythema.add(Double(planes[3 * count + i]))
             }
@@ -412,6 +421,8 @@ struct RegionStatistics {
         stats.meanDeltaE = sumDeltaE / n
         stats.melaninIndexStandardDeviation = melanin.standardDeviation
         stats.meanMelaninIndex = melanin.mean
+        stats.meanLuminance = luminance.mean
+        stats.luminanceStandardDeviation = luminanceDeviation.standardDeviation
         stats.erythemaIndexStandardDeviation = erythema.standardDeviation
         stats.ridgeFraction = Double(ridges) / skinCount
         return stats
