@@ -13,6 +13,25 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         /// Mean equivalent-disc diameter in input pixels (0 without spots).
         public var meanDiameterPixels: Double
         public var meanDiameterMillimetres: Double?
+        /// The spots split by pigment (Diffey, Oliver & Farr 1984's melanin and erythema indices,
+        /// the decomposition of the brown and red unevenness): brown (melanin: lentigines,
+        /// melasma) and red (haemoglobin: vascular marks, post-inflammatory erythema).
+        public var brown: PigmentGroup?
+        public var red: PigmentGroup?
+
+        /// The spots of one pigment.
+        public struct PigmentGroup: Sendable, Codable, Equatable {
+            public var count: Int
+            /// Their pixels / region skin pixels.
+            public var areaFraction: Double
+
+            public init(count: Int, areaFraction: Double) {
+                self.count = count
+                self.areaFraction = areaFraction
+            }
+
+            enum CodingKeys: String, CodingKey { case count, areaFraction = "area_fraction" }
+        }
 
         public init(count: Int, areaFraction: Double, meanContrastDeltaLStar: Double, meanDiameterPixels: Double, meanDiameterMillimetres: Double?) {
             self.count = count
@@ -24,7 +43,7 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case count, areaFraction = "area_fraction", meanContrastDeltaLStar = "mean_contrast_delta_l_star"
-            case meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm"
+            case meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm", brown, red
         }
     }
 
@@ -83,11 +102,12 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         }
     }
 
-    /// Lines and wrinkles: the single-scale ridge fraction (the score's measure) and the lines of
-    /// the multi-scale detector (Frangi vesselness at the scale of 0.3–3 mm lines, step edges
-    /// suppressed): how many and how long.
+    /// Lines and wrinkles: the lines of the multi-scale detector (Frangi vesselness at the scale of
+    /// 0.3–3 mm lines, step edges suppressed) — how many, how long, how dense (the score's measure)
+    /// — and the former single-scale ridge fraction.
     public struct Wrinkles: Sendable, Codable, Equatable {
-        /// Ridge pixels / region skin pixels (single-scale Hessian; step edges count too).
+        /// Ridge pixels / region skin pixels (single-scale Hessian; step edges count too). No longer
+        /// scored: kept for comparison with earlier results.
         public var ridgeFraction: Double
         /// Lines of at least the minimum length (3 mm, or 15 px without a scale); a line crossing
         /// zones counts in the zone that holds most of it.
@@ -96,13 +116,17 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         public var lineLengthPixels: Double
         /// …and millimetres (with a scale).
         public var lineLengthMillimetres: Double?
-        /// Line length per skin area, mm per cm² (with a scale).
+        /// Line length per skin area, mm per cm² (with a scale): the wrinkles score's measure.
         public var lineLengthMillimetresPerSquareCentimetre: Double?
+        /// Line length in input pixels per 10,000 input pixels of skin (scale-free; the score's
+        /// measure without a scale).
+        public var lineLengthPer10kPixels: Double
 
         public init(
             ridgeFraction: Double, lineCount: Int, lineLengthPixels: Double, lineLengthMillimetres: Double?,
-            lineLengthMillimetresPerSquareCentimetre: Double?
+            lineLengthMillimetresPerSquareCentimetre: Double?, lineLengthPer10kPixels: Double
         ) {
+            self.lineLengthPer10kPixels = lineLengthPer10kPixels
             self.ridgeFraction = ridgeFraction
             self.lineCount = lineCount
             self.lineLengthPixels = lineLengthPixels
@@ -113,6 +137,7 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey {
             case ridgeFraction = "ridge_fraction", lineCount = "line_count", lineLengthPixels = "line_length_pixels"
             case lineLengthMillimetres = "line_length_mm", lineLengthMillimetresPerSquareCentimetre = "line_length_mm_per_cm2"
+            case lineLengthPer10kPixels = "line_length_per_10k_pixels"
         }
     }
 
@@ -193,9 +218,21 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     public var wrinkles: Wrinkles
     public var shine: Shine
     public var evenness: Evenness
+    /// Red papules (acne blemishes); a measure, not scored.
+    public var blemishes: Blemishes?
+    /// Roughness of the skin's relief; a measure, not scored.
+    public var texture: Texture?
+    /// Luminance of the clear skin and its uniformity; a measure, not scored.
+    public var radiance: Radiance?
     public var scores: Scores
 
-    public init(redAreaFraction: Double, spots: Spots, pores: Pores, wrinkles: Wrinkles, shine: Shine, evenness: Evenness, scores: Scores) {
+    public init(
+        redAreaFraction: Double, spots: Spots, pores: Pores, wrinkles: Wrinkles, shine: Shine, evenness: Evenness, blemishes: Blemishes? = nil,
+        texture: Texture? = nil, radiance: Radiance? = nil, scores: Scores
+    ) {
+        self.radiance = radiance
+        self.texture = texture
+        self.blemishes = blemishes
         self.redAreaFraction = redAreaFraction
         self.spots = spots
         self.pores = pores
@@ -206,14 +243,15 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case redAreaFraction = "red_area_fraction", spots, pores, wrinkles, shine, evenness, scores
+        case redAreaFraction = "red_area_fraction", spots, pores, wrinkles, shine, evenness, blemishes, texture, radiance, scores
     }
 }
 
 /// Everything measured in one region.
 public struct RegionMeasures: Sendable, Codable, Equatable {
-    /// `face`, `forehead`, `left_cheek`, `right_cheek`, `nose`, `chin`, `left_under_eye`,
-    /// `right_under_eye` (left/right = the subject's), or `image` for close-ups.
+    /// Faces: a face-mesh zone — `forehead`, `glabella`, `right_crows_feet`, `left_crows_feet`,
+    /// `right_under_eye`, `left_under_eye`, `right_cheek`, `left_cheek`, `nose`, `right_nasolabial`,
+    /// `left_nasolabial`, `perioral`, `chin` (left/right = the subject's); `image` for close-ups.
     public var region: String
     /// The region's rectangle in input pixels; measures use only its skin pixels.
     public var box: PixelRect

@@ -91,10 +91,18 @@ struct ResultTable {
     ) -> [(String, String)] {
         let s = concerns.scores
         return [
-            ("Spots", "\(concerns.spots.count)  area \(percent(concerns.spots.areaFraction))  contrast ΔL* \(number(concerns.spots.meanContrastDeltaLStar, 1))"),
+            ("Spots", "\(concerns.spots.count)\(concerns.spots.brown.map { " (brown \($0.count)" } ?? "")\(concerns.spots.red.map { ", red \($0.count))" } ?? "")  area \(percent(concerns.spots.areaFraction))  contrast ΔL* \(number(concerns.spots.meanContrastDeltaLStar, 1))"),
             ("Pores", poreRow(concerns.pores, number: number)),
             ("Red area", percent(concerns.redAreaFraction)),
-            ("Lines", "\(concerns.wrinkles.lineCount)  length \(concerns.wrinkles.lineLengthMillimetres.map { number($0, 1) + " mm" } ?? number(concerns.wrinkles.lineLengthPixels, 0) + " px")  ridge fraction \(percent(concerns.wrinkles.ridgeFraction))"),
+            ("Lines", "\(concerns.wrinkles.lineCount)  length \(concerns.wrinkles.lineLengthMillimetres.map { number($0, 1) + " mm" } ?? number(concerns.wrinkles.lineLengthPixels, 0) + " px")\(concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre.map { "  " + number($0, 2) + " mm/cm²" } ?? "")  ridge fraction \(percent(concerns.wrinkles.ridgeFraction)) (not scored)"),
+            ("Blemishes", concerns.blemishes.map { blemishes in
+                "\(blemishes.count) red papules\(blemishes.densityPerSquareCentimetre.map { "  " + number($0, 2) + " per cm²" } ?? "")  mean ⌀ \(blemishes.meanDiameterMillimetres.map { number($0, 1) + " mm" } ?? number(blemishes.meanDiameterPixels, 1) + " px")  Δa* \(number(blemishes.meanContrastDeltaAStar, 1))"
+            } ?? "–"),
+            ("Texture", concerns.texture.map { texture in
+                texture.roughnessLStar.map { "roughness ΔL* " + number($0, 2) + " (0.5–2 mm band)" }
+                    ?? "not measurable at this resolution" + (texture.requiredMillimetresPerPixel.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
+            } ?? "–"),
+            ("Radiance", concerns.radiance.map { "luminance Y \(number($0.luminance, 3))  uniformity \(number($0.uniformity, 3))" } ?? "–"),
             ("Shine", "specular \(percent(concerns.shine.specularFraction))"),
             ("Evenness", "local L* s.d. \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
             ("Scores", "spots \(s.spots)  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles)  shine \(s.shine)  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),

@@ -29,6 +29,12 @@ struct AnalysisKindsTests {
             #expect(concerns.pores.requiredMillimetresPerPixel == 0.25)
             #expect(measures.scaleSource == "face_width_estimate")
             #expect((20...60).contains(measures.skinTone.itaDegrees))
+            // Issue 16.4's measures come through the encrypted API: lines scored by their density,
+            // blemishes and brown/red spots for the face and every zone (the portrait has none).
+            let density = try #require(concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre)
+            #expect(concerns.scores.wrinkles == Int((100 * (1 - min(1, density / 10))).rounded()))
+            #expect(concerns.blemishes?.count == 0 && concerns.spots.brown?.count == 0 && concerns.spots.red?.count == 0)
+            #expect(face.regions.allSatisfy { $0.concerns.blemishes != nil && $0.concerns.spots.brown != nil })
             let entries = try session.ledgerEntries()
             #expect(entries.count == 1)
             #expect(entries.first?.kind == "face" && entries.first?.outcome == "ok" && entries.first?.wipeVerified == true)

@@ -87,7 +87,7 @@ public enum FaceAnalyzer {
         let (measured, skinColours) = try SkinConcernMeasurer.measureWithSkinColours(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
             colour: colour, arena: arena)
-        let whole = RegionAggregate.combine(measured, calibration: colour.tone)
+        let whole = RegionAggregate.combine(measured, calibration: colour.tone, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
         let result = SkinAnalysisResult(
             skinTone: whole.skinTone, redness: whole.redness, quality: gate.quality,

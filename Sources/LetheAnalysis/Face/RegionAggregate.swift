@@ -4,8 +4,10 @@ import LetheAPI
 /// Whole-face measures as the skin-pixel-weighted combination of the face regions, so that eyes,
 /// brows and lips inside the detector's box do not count as skin texture.
 enum RegionAggregate {
-    /// - Parameter calibration: how the combined colour is reported (the regions' calibration).
-    static func combine(_ regions: [RegionMeasures], calibration: ToneCalibration) -> (skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, skinPixelCount: Int, concerns: SkinConcerns) {
+    /// - Parameters:
+    ///   - calibration: how the combined colour is reported (the regions' calibration).
+    ///   - millimetresPerPixel: the input scale, for the whole face's densities per cm².
+    static func combine(_ regions: [RegionMeasures], calibration: ToneCalibration, millimetresPerPixel: Double? = nil) -> (skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, skinPixelCount: Int, concerns: SkinConcerns) {
         let total = Double(max(1, regions.reduce(0) { $0 + $1.skinPixelCount }))
         func weighted(_ value: (RegionMeasures) -> Double) -> Double {
             regions.reduce(0) { $0 + value($1) * Double($1.skinPixelCount) } / total
@@ -65,18 +67,76 @@ enum RegionAggregate {
                 lineLengthPixels: lineLengthPixels, lineLengthMillimetres: lineLengthMillimetres,
                 // Skin-weighted densities: Σ length / Σ area when the zones share one scale.
                 lineLengthMillimetresPerSquareCentimetre: regions.allSatisfy { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre != nil }
-                    ? weighted { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre ?? 0 } : nil),
+                    ? weighted { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre ?? 0 } : nil,
+                lineLengthPer10kPixels: lineLengthPixels / total * 10_000),
             shine: .init(specularFraction: weighted(\.concerns.shine.specularFraction)),
             evenness: .init(
                 lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),
                 melaninIndexStandardDeviation: pooledMelaninVariance.squareRoot(),
                 erythemaIndexStandardDeviation: pooledErythemaVariance.squareRoot(),
                 zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil),
+            blemishes: combinedBlemishes(regions, skinPixels: total, millimetresPerPixel: millimetresPerPixel),
+            texture: combinedTexture(regions, weighted: weighted),
+            radiance: combinedRadiance(regions, weighted: weighted),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
+        // Brown and red spots of the whole: counts add, areas weighted by skin.
+        func group(_ pick: (SkinConcerns.Spots) -> SkinConcerns.Spots.PigmentGroup?) -> SkinConcerns.Spots.PigmentGroup? {
+            let parts = regions.compactMap { pick($0.concerns.spots) }
+            guard parts.count == regions.count, !parts.isEmpty else { return nil }
+            return .init(count: parts.reduce(0) { $0 + $1.count }, areaFraction: weighted { pick($0.concerns.spots)?.areaFraction ?? 0 })
+        }
+        concerns.spots.brown = group(\.brown)
+        concerns.spots.red = group(\.red)
         concerns.scores = ConcernScores.scores(for: concerns)
         return (
             .assessed(lab, calibration: calibration),
             .init(meanAStar: a, erythemaIndex: meanErythema),
             Int(total), concerns)
+    }
+
+    /// The zones' papules together: counts add, density over the zones' skin (input pixels at the
+    /// input scale), diameters weighted by count, contrast by area (as within a zone). Nil when a
+    /// zone reports none.
+    static func combinedBlemishes(_ regions: [RegionMeasures], skinPixels: Double, millimetresPerPixel: Double?) -> SkinConcerns.Blemishes? {
+        let parts = regions.compactMap(\.concerns.blemishes)
+        guard parts.count == regions.count, !parts.isEmpty else { return nil }
+        let count = parts.reduce(0) { $0 + $1.count }
+        let area = zip(regions, parts).reduce(0.0) { $0 + $1.1.areaFraction * Double($1.0.skinPixelCount) }
+        func countWeighted(_ value: (SkinConcerns.Blemishes) -> Double) -> Double {
+            count == 0 ? 0 : parts.reduce(0) { $0 + value($1) * Double($1.count) } / Double(count)
+        }
+        return SkinConcerns.Blemishes(
+            count: count, densityPerSquareCentimetre: millimetresPerPixel.map { Double(count) / max(skinPixels * $0 * $0 / 100, 1e-9) },
+            areaFraction: area / max(1, skinPixels),
+            meanDiameterPixels: countWeighted(\.meanDiameterPixels),
+            meanDiameterMillimetres: parts.allSatisfy { $0.meanDiameterMillimetres != nil } ? countWeighted { $0.meanDiameterMillimetres ?? 0 } : nil,
+            meanContrastDeltaAStar: area == 0 ? 0 : zip(regions, parts).reduce(0.0) { $0 + $1.1.meanContrastDeltaAStar * $1.1.areaFraction * Double($1.0.skinPixelCount) } / area)
+    }
+
+    /// Pooled roughness (each zone's band is centred on zero: the coarse scale is subtracted) when
+    /// every zone measured it; otherwise not measurable, with the finest requirement.
+    static func combinedTexture(_ regions: [RegionMeasures], weighted: ((RegionMeasures) -> Double) -> Double) -> SkinConcerns.Texture? {
+        let parts = regions.compactMap(\.concerns.texture)
+        guard parts.count == regions.count, !parts.isEmpty else { return nil }
+        let requirement = parts.compactMap(\.requiredMillimetresPerPixel).min()
+        guard parts.allSatisfy(\.isMeasured) else { return .init(roughnessLStar: nil, requiredMillimetresPerPixel: requirement) }
+        let variance = weighted { region in
+            let sd = region.concerns.texture?.roughnessLStar ?? 0
+            return sd * sd
+        }
+        return .init(roughnessLStar: variance.squareRoot(), requiredMillimetresPerPixel: requirement)
+    }
+
+    /// Luminance skin-weighted; uniformity from the pooled deviation (each zone's about its own
+    /// background) over that mean.
+    static func combinedRadiance(_ regions: [RegionMeasures], weighted: ((RegionMeasures) -> Double) -> Double) -> SkinConcerns.Radiance? {
+        guard !regions.isEmpty, regions.allSatisfy({ $0.concerns.radiance != nil }) else { return nil }
+        let luminance = weighted { $0.concerns.radiance?.luminance ?? 0 }
+        let variance = weighted { region in
+            let r = region.concerns.radiance!
+            let sd = (1 - r.uniformity) * r.luminance
+            return sd * sd
+        }
+        return .init(luminance: luminance, uniformity: luminance > 0 ? 1 - variance.squareRoot() / luminance : 0)
     }
 }

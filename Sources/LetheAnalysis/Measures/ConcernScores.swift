@@ -8,7 +8,7 @@ import LetheAPI
 /// | spots | spot area fraction | 0 | 0.10 |
 /// | pores | pore area fraction | 0 | 0.04 |
 /// | redness | red area fraction | 0 | 0.30 |
-/// | wrinkles | ridge fraction | 0.01 | 0.15 |
+/// | wrinkles | line length per skin area (mm/cm²) | 0 | 10 |
 /// | shine | specular fraction | 0 | 0.15 |
 /// | evenness | standard deviation of L* − local background L* | 1 | 6 |
 ///
@@ -20,11 +20,25 @@ public enum ConcernScores {
         return Int((100 * (1 - min(1, max(0, t)))).rounded())
     }
 
+    /// Wrinkle lines 10 mm per cm² of skin score 0: parallel lines 1 cm apart across the whole
+    /// region (a convention, not a clinical grade; see docs/analysis/face.md).
+    public static let severeLineMillimetresPerSquareCentimetre = 10.0
+    /// Without a scale the line detector's pixel widths (2–12 px for 0.3–3 mm lines) and minimum
+    /// length (15 px for 3 mm) stand for about 0.2 mm per input pixel; the score assumes it.
+    static let nominalMillimetresPerPixel = 0.2
+
+    /// The wrinkles score's measure: line length per skin area, mm/cm² (with a scale), or the
+    /// scale-free density at the detector's nominal 0.2 mm per pixel.
+    public static func lineDensity(_ wrinkles: SkinConcerns.Wrinkles) -> Double {
+        // length·s / (area·s² / 100) = 100 · (length / area) / s, and per 10k pixels = 10⁴ · length / area.
+        wrinkles.lineLengthMillimetresPerSquareCentimetre ?? wrinkles.lineLengthPer10kPixels / 100 / nominalMillimetresPerPixel
+    }
+
     public static func scores(for concerns: SkinConcerns) -> SkinConcerns.Scores {
         let spots = linear(concerns.spots.areaFraction, clear: 0, severe: 0.10)
         let pores = concerns.pores.isMeasured ? concerns.pores.areaFraction.map { linear($0, clear: 0, severe: 0.04) } : nil
         let redness = linear(concerns.redAreaFraction, clear: 0, severe: 0.30)
-        let wrinkles = linear(concerns.wrinkles.ridgeFraction, clear: 0.01, severe: 0.15)
+        let wrinkles = linear(lineDensity(concerns.wrinkles), clear: 0, severe: severeLineMillimetresPerSquareCentimetre)
         let shine = linear(concerns.shine.specularFraction, clear: 0, severe: 0.15)
         let evenness = linear(concerns.evenness.lStarStandardDeviation, clear: 1, severe: 6)
         let scored = [spots, redness, wrinkles, shine, evenness] + (pores.map { [$0] } ?? [])

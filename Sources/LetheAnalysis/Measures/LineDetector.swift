@@ -9,7 +9,8 @@ import LetheMemory
 /// found at a scale must have both flanks brighter than its centre and nearly alike (a step
 /// edge — the side of the nose, the face against hair — has one flank at its own level);
 /// centrelines by non-maximum suppression across the line, thinned; a line is a centreline
-/// (gaps of a pixel bridged) of at least a minimum length. Only per-line sums are kept, never pixels.
+/// (gaps of a pixel bridged) of at least a minimum length. Only per-line sums are kept, never pixels
+/// (except, for a simulation's mask, the centrelines in the caller's rendering buffer).
 enum LineDetector {
     /// One line: its centreline length in working pixels, overall and per face-zone label.
     struct Line: Sendable {
@@ -83,9 +84,11 @@ enum LineDetector {
     /// - Returns: the lines, in working pixels.
     /// - Parameter scratch: `pixelCount` floats the caller lends for the box filter's rows (the
     ///   local contrast's box-filter scratch, free between filters): one plane fewer to allocate.
+    /// - Parameter centrelines: one byte per working pixel; when given, `centrelineBit` is set on
+    ///   every centreline pixel of every line returned (the simulations' wrinkle mask).
     static func detect(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration, scratch: SecureBuffer,
-        arena: PlaintextArena
+        centrelines: SecureBuffer? = nil, centrelineBit: UInt8 = 1, arena: PlaintextArena
     ) throws(LetheError) -> [Line] {
         let radii = radii(workingMillimetres: workingMillimetres, factor: work.factor, width: work.width, height: work.height, configuration: configuration)
         let count = work.pixelCount
@@ -121,9 +124,13 @@ enum LineDetector {
                                         for radius in radii {
                                             respond(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: radius, configuration: configuration)
                                         }
-                                        return trace(
-                                            planes: planes, zones: zones, width: work.width, height: work.height,
-                                            minimumLength: minimumLength, configuration: configuration)
+                                        func traced(_ mark: UnsafeMutableBufferPointer<UInt8>?) -> [Line] {
+                                            trace(
+                                                planes: planes, zones: zones, width: work.width, height: work.height,
+                                                minimumLength: minimumLength, configuration: configuration, mark: mark, markBit: centrelineBit)
+                                        }
+                                        guard let centrelines else { return traced(nil) }
+                                        return centrelines.withUnsafeMutableBytes { traced($0.bindMemory(to: UInt8.self)) }
                                        }
                                       }
                                     }
@@ -243,7 +250,7 @@ enum LineDetector {
     /// low threshold, one at the high one.
     private static func trace(
         planes: Planes, zones: UnsafeBufferPointer<UInt8>?, width: Int, height: Int, minimumLength: Double,
-        configuration: LineDetectionConfiguration
+        configuration: LineDetectionConfiguration, mark: UnsafeMutableBufferPointer<UInt8>?, markBit: UInt8
     ) -> [Line] {
         let count = width * height
         let low = Float(configuration.lowVesselness), highVesselness = Float(configuration.highVesselness)
@@ -299,7 +306,10 @@ enum LineDetector {
                 first = min(first, along); last = max(last, along)
             }
             line.lengthPixels = last - first + 1
-            if line.lengthPixels >= minimumLength, line.peakVesselness >= highVesselness { lines.append(line) }
+            if line.lengthPixels >= minimumLength, line.peakVesselness >= highVesselness {
+                lines.append(line)
+                if let mark { for k in 0..<tail { mark[Int(queue[k])] |= markBit } }
+            }
         }
         return lines
     }

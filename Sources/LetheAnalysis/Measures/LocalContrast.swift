@@ -30,8 +30,9 @@ struct LocalContrast {
     ///   - radius: box radius of the background (three passes); larger than the largest mark.
     ///   - excludeAbove: |L* − first background| at which a pixel is left out of the second one.
     ///   - useSkinMask: weight only skin pixels (faces, skin); scalp images weight every pixel.
+    ///   - plane: the working plane compared, 0 = L* (marks, hairs, flakes), 1 = a* (red papules).
     static func compute(
-        _ work: WorkingImage, radius: Int, excludeAbove: Float, useSkinMask: Bool, arena: PlaintextArena
+        _ work: WorkingImage, radius: Int, excludeAbove: Float, useSkinMask: Bool, plane: Int = 0, arena: PlaintextArena
     ) throws(LetheError) -> LocalContrast {
         let count = work.pixelCount
         var buffers: [SecureBuffer] = []
@@ -49,8 +50,9 @@ struct LocalContrast {
                     result.background.withUnsafeMutableBytes { bg in
                         result.structure.withUnsafeMutableBytes { a in
                             result.boxFilterScratch.withUnsafeMutableBytes { b in
+                                let values = planeBytes.bindMemory(to: Float.self)
                                 run(
-                                    lStar: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
+                                    lStar: UnsafeBufferPointer(rebasing: values[(plane * count)..<((plane + 1) * count)]), skin: skinBytes.bindMemory(to: UInt8.self),
                                     smoothed: s.bindMemory(to: Float.self), background: bg.bindMemory(to: Float.self),
                                     numerator: a.bindMemory(to: Float.self), scratch: b.bindMemory(to: Float.self),
                                     width: work.width, height: work.height, radius: radius, excludeAbove: excludeAbove, useSkinMask: useSkinMask)

@@ -18,6 +18,10 @@ struct Mark: Sendable {
     var pixelsOutsideZones = 0
     /// Fraction of skin pixels in the mark's bounding box grown by its size (context check).
     var surroundingSkinFraction = 1.0
+    /// Σ over the mark's pixels of the melanin index 100·log10(1/R) against the local background's
+    /// grey, and of the erythema index 100·log10(R/G) (Diffey, Oliver & Farr 1984), when the
+    /// detector was given the colour planes (dark skin marks: brown or red).
+    var sumMelaninIndex = 0.0, sumErythemaIndex = 0.0
     /// Σ of the per-pixel shortest chord (scalp hairs), in working pixels.
     var sumChord = 0.0
     /// Histogram of the per-pixel shortest chord in quarter-pixel bins (scalp hairs): its median
@@ -78,7 +82,8 @@ enum MarkDetector {
     /// Returned to the caller, who releases it.
     static func detect(
         contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
-        skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, zones: SecureBuffer? = nil, arena: PlaintextArena
+        skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, zones: SecureBuffer? = nil, colour: SecureBuffer? = nil,
+        arena: PlaintextArena
     ) throws(LetheError) -> (marks: [Mark], members: SecureBuffer) {
         let width = contrast.width, height = contrast.height
         let members: SecureBuffer, queue: SecureBuffer
@@ -98,6 +103,12 @@ enum MarkDetector {
         // Likewise without zone labels: read the smoothed plane and ignore it.
         let zoneSource = zones ?? contrast.smoothed
         let hasZones = zones != nil
+        // Likewise without colour planes (the working image's L*, a*, b*, erythema index).
+        let colourSource = colour ?? contrast.smoothed
+        let hasColour = colour != nil
+        let count = width * height, floor = WorkingImage.reflectanceFloor
+        colourSource.withUnsafeBytes { colourBytes in
+        let colourPlanes = colourBytes.bindMemory(to: Float.self)
         zoneSource.withUnsafeBytes { zoneBytes in
         let zoneLabels = zoneBytes.bindMemory(to: UInt8.self)
         chordSource.withUnsafeBytes { chordBytes in
@@ -127,6 +138,14 @@ enum MarkDetector {
                                     mark.sumXX += fx * fx; mark.sumYY += fy * fy; mark.sumXY += fx * fy
                                     mark.sumContrast += Double(sign * (s[index] - bg[index]))
                                     if hasZones, zoneLabels[index] == 0 { mark.pixelsOutsideZones += 1 }
+                                    if hasColour {
+                                        let lab = CIELab(
+                                            l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
+                                        // As the brown unevenness: the background's L* as a grey takes out shading.
+                                        let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
+                                        mark.sumMelaninIndex += 100 * (log10(max(shading, floor)) - log10(max(lab.linearSRGB().red, floor)))
+                                        mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
+                                    }
                                     if hasChord {
                                         mark.sumChord += Double(chords[index])
                                         let bin = min(Mark.chordBins - 1, Int(Double(chords[index]) * Mark.chordBinsPerPixel))
@@ -145,6 +164,7 @@ enum MarkDetector {
                     }
                 }
             }
+        }
         }
         }
         }

@@ -56,6 +56,12 @@ enum SkinConcernMeasurer {
             work, workingMillimetres: workingMillimetres, configuration: configuration.lines, scratch: contrast.boxFilterScratch, arena: arena)
         // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
+        let papules = try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
+        let band = try TextureRoughness.bandPass(
+            work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor),
+            scratch: contrast.boxFilterScratch, arena: arena)
+        defer { if let band { arena.release(band) } }
+        let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: work.factor) }
 
         // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
         let reference = colour.referenceRegion.map { region in
@@ -69,13 +75,14 @@ enum SkinConcernMeasurer {
             guard rect.width > 2, rect.height > 2 else {
                 throw .regionOutOfBounds(region.name)
             }
-            let regionMarks = zip(marks, kinds).filter { mark, _ in
+            func holds(_ mark: Mark) -> Bool {
                 let cx = mark.centroidX, cy = mark.centroidY
                 guard cx >= Double(rect.x) && cx < Double(rect.x + rect.width) && cy >= Double(rect.y) && cy < Double(rect.y + rect.height) else { return false }
                 if let reference, cx >= Double(reference.x) && cx < Double(reference.x + reference.width)
                     && cy >= Double(reference.y) && cy < Double(reference.y + reference.height) { return false }
                 return region.zone == 0 || work.zoneLabel(x: Int(cx), y: Int(cy)) == region.zone
             }
+            let regionMarks = zip(marks, kinds).filter { mark, _ in holds(mark) }
             let stats = work.withZones { zones in work.planes.withUnsafeBytes { planes in
                 work.skin.withUnsafeBytes { skin in
                     members.withUnsafeBytes { member in
@@ -103,6 +110,14 @@ enum SkinConcernMeasurer {
             skinColours.append(stats.skinCount > 0 ? CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB) : nil)
             results.append(makeResult(
                 region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks, lines: (regionLines.count, lineLength),
+                papules: papules.filter(holds),
+                texture: SkinConcerns.Texture(
+                    roughnessLStar: band.map { band in
+                        TextureRoughness.roughness(
+                            band: band, work: work, rect: rect, zone: region.zone, background: contrast.background,
+                            specularMarginLStar: Float(configuration.specularMarginLStar))
+                    },
+                    requiredMillimetresPerPixel: textureRequirement),
                 workingMillimetres: workingMillimetres, tone: colour.tone, configuration: configuration))
         }
         return (results, skinColours)
@@ -151,7 +166,7 @@ enum SkinConcernMeasurer {
             (marks, members) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: threshold,
                 within: PixelRect(width: work.width, height: work.height), skin: work.skin,
-                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, arena: arena)
+                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, colour: work.planes, arena: arena)
         } catch {
             contrast.release(arena)
             throw error
@@ -187,9 +202,23 @@ enum SkinConcernMeasurer {
         }
     }
 
+    /// Haemoglobin over melanin: melanin raises the erythema index by 0.48 × its melanin index
+    /// (its absorption ∝ λ^−3.46 at 610 and 545 nm), oxyhaemoglobin raises the erythema index about
+    /// 25 × the melanin index (weak in red, strong in green); a spot is red above the geometric mean.
+    static let redSpotErythemaPerMelanin = (0.48 * 25.0).squareRoot()
+
+    /// Whether a spot's colour is haemoglobin's rather than melanin's: its erythema index above the
+    /// clear skin's by more than `redSpotErythemaPerMelanin` × its melanin index above the clear skin's.
+    static func isRedSpot(_ mark: Mark, stats: RegionStatistics) -> Bool {
+        let area = Double(max(1, mark.area))
+        let melanin = mark.sumMelaninIndex / area - stats.meanMelaninIndex, erythema = mark.sumErythemaIndex / area - stats.meanErythema
+        return erythema > max(0, redSpotErythemaPerMelanin * melanin)
+    }
+
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
-        lines: (count: Int, lengthWorkingPixels: Double), workingMillimetres: Double?, tone: ToneCalibration,
+        lines: (count: Int, lengthWorkingPixels: Double), papules: [Mark], texture: SkinConcerns.Texture, workingMillimetres: Double?,
+        tone: ToneCalibration,
         configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
         let f = Double(work.factor)
@@ -203,9 +232,12 @@ enum SkinConcernMeasurer {
         let inputMillimetres = workingMillimetres.map { $0 / f }
         let skinSquareCentimetres = workingMillimetres.map { skinCount * $0 * $0 / 100 }
 
-        let spotsResult = SkinConcerns.Spots(
+        var spotsResult = SkinConcerns.Spots(
             count: spots.count, areaFraction: spotArea / skinCount, meanContrastDeltaLStar: spotContrast,
             meanDiameterPixels: meanDiameter(spots), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(spots) * $0 })
+        let redSpots = spots.filter { isRedSpot($0, stats: stats) }, brownSpots = spots.filter { !isRedSpot($0, stats: stats) }
+        spotsResult.brown = .init(count: brownSpots.count, areaFraction: Double(brownSpots.reduce(0) { $0 + $1.area }) / skinCount)
+        spotsResult.red = .init(count: redSpots.count, areaFraction: Double(redSpots.reduce(0) { $0 + $1.area }) / skinCount)
         let required = workingMillimetres.map { _ in poreRequiredMillimetresPerPixel(factor: work.factor, configuration: configuration) }
         let poresResult = poresMeasurable(workingMillimetres: workingMillimetres, configuration: configuration)
             ? SkinConcerns.Pores(
@@ -214,19 +246,30 @@ enum SkinConcernMeasurer {
                 meanDiameterPixels: meanDiameter(pores), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(pores) * $0 },
                 requiredMillimetresPerPixel: required)
             : .notMeasurable(requiredMillimetresPerPixel: required)
+        let papuleArea = Double(papules.reduce(0) { $0 + $1.area })
+        let blemishes = SkinConcerns.Blemishes(
+            count: papules.count, densityPerSquareCentimetre: skinSquareCentimetres.map { Double(papules.count) / max($0, 1e-9) },
+            areaFraction: papuleArea / skinCount, meanDiameterPixels: meanDiameter(papules),
+            meanDiameterMillimetres: inputMillimetres.map { meanDiameter(papules) * $0 },
+            meanContrastDeltaAStar: papules.isEmpty ? 0 : papules.reduce(0) { $0 + $1.sumContrast } / papuleArea)
         let lab = CIELab(l: stats.meanL, a: stats.meanA, b: stats.meanB)
         let partial = SkinConcerns(
             redAreaFraction: stats.redFraction, spots: spotsResult, pores: poresResult,
             wrinkles: .init(
                 ridgeFraction: stats.ridgeFraction, lineCount: lines.count, lineLengthPixels: lines.lengthWorkingPixels * f,
                 lineLengthMillimetres: workingMillimetres.map { lines.lengthWorkingPixels * $0 },
-                lineLengthMillimetresPerSquareCentimetre: workingMillimetres.map { lines.lengthWorkingPixels * $0 / max(skinCount * $0 * $0 / 100, 1e-9) }),
+                lineLengthMillimetresPerSquareCentimetre: workingMillimetres.map { lines.lengthWorkingPixels * $0 / max(skinCount * $0 * $0 / 100, 1e-9) },
+                lineLengthPer10kPixels: lines.lengthWorkingPixels / skinCount / f * 10_000),
             shine: .init(specularFraction: stats.specularFraction),
             evenness: .init(
                 lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE,
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
                 zoneDeltaE: work.faceMedianLab.map { median in CIELab.deltaE76(lab, CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))) }),
+            blemishes: blemishes, texture: texture,
+            radiance: .init(
+                luminance: stats.meanLuminance,
+                uniformity: stats.meanLuminance > 0 ? 1 - stats.luminanceStandardDeviation / stats.meanLuminance : 0),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)
@@ -246,6 +289,11 @@ struct RegionStatistics {
     var skinCount = 0
     var clearCount = 0
     var meanL = 0.0, meanA = 0.0, meanB = 0.0, meanErythema = 0.0
+    /// Mean over the clear skin of the melanin index against the local background's grey (the
+    /// reference brown and red spots are told apart from).
+    var meanMelaninIndex = 0.0
+    /// Radiance: mean relative luminance of the clear skin, and the s.d. of Y − the local background's Y.
+    var meanLuminance = 0.0, luminanceStandardDeviation = 0.0
     /// Mean CIELAB of every skin pixel, marks included.
     var skinMeanL = 0.0, skinMeanA = 0.0, skinMeanB = 0.0
     var redFraction = 0.0
@@ -335,7 +383,7 @@ struct RegionStatistics {
         var red = 0, specular = 0, surfaceSpecular = 0, ridges = 0
         let specularMargin = Float(configuration.specularMarginLStar)
         var sumSquares = 0.0, sumDeltaE = 0.0
-        var melanin = RunningVariance(), erythema = RunningVariance()
+        var melanin = RunningVariance(), erythema = RunningVariance(), luminance = RunningVariance(), luminanceDeviation = RunningVariance()
         let floor = WorkingImage.reflectanceFloor
         // Pass 2: deviations, red and specular pixels, ridges.
         for y in rect.y..<(rect.y + rect.height) {
@@ -367,6 +415,10 @@ struct RegionStatistics {
                 let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
                 let shading = CIELab.relativeLuminance(lStar: Double(background[i]))
                 melanin.add(100 * (log10(max(shading, floor)) - log10(max(reflectance, floor))))
+                // Radiance: luminance, and its deviation from the background's (the face's shading is not dullness).
+                let y = CIELab.relativeLuminance(lStar: Double(l))
+                luminance.add(y)
+                luminanceDeviation.add(y - shading)
                 // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
                 erythema.add(Double(planes[3 * count + i]))
             }
@@ -378,6 +430,9 @@ struct RegionStatistics {
         stats.lStandardDeviation = (sumSquares / n).squareRoot()
         stats.meanDeltaE = sumDeltaE / n
         stats.melaninIndexStandardDeviation = melanin.standardDeviation
+        stats.meanMelaninIndex = melanin.mean
+        stats.meanLuminance = luminance.mean
+        stats.luminanceStandardDeviation = luminanceDeviation.standardDeviation
         stats.erythemaIndexStandardDeviation = erythema.standardDeviation
         stats.ridgeFraction = Double(ridges) / skinCount
         return stats

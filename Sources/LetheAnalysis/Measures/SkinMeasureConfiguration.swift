@@ -44,6 +44,8 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
     /// re-capture model of the repeatability bench (±⅓ EV, white balance ±4 %), which explains its
     /// measured L* spread (docs/analysis/skin.md, "Calibrated and uncalibrated colour").
     public var uncalibratedTone: ColourCalibration.UncertaintyModel
+    /// The red-papule (blemish) detector.
+    public var blemishes: BlemishDetectionConfiguration
 
     public init(
         markContrastLStar: Double = 5, minimumMarkAreaPixels: Int = 3,
@@ -54,9 +56,11 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         ridgeSmoothingRadiusPixels: Int = 1, ridgeMinimumCurvature: Double = 2, ridgeAnisotropy: Double = 0.5,
         workingLongSidePixels: Int = 1024, faceWorkingWidthPixels: Int = 640, faceBoxWidthMillimetres: Double = 140,
         lines: LineDetectionConfiguration = LineDetectionConfiguration(),
-        uncalibratedTone: ColourCalibration.UncertaintyModel = .init(exposureStops: 1.0 / 3.0, whiteBalanceShift: 0.04)
+        uncalibratedTone: ColourCalibration.UncertaintyModel = .init(exposureStops: 1.0 / 3.0, whiteBalanceShift: 0.04),
+        blemishes: BlemishDetectionConfiguration = BlemishDetectionConfiguration()
     ) {
         self.uncalibratedTone = uncalibratedTone
+        self.blemishes = blemishes
         self.lines = lines
         self.markContrastLStar = markContrastLStar
         self.minimumMarkAreaPixels = minimumMarkAreaPixels

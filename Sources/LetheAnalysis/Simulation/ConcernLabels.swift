@@ -3,12 +3,15 @@ import LetheImaging
 import LetheMemory
 
 /// Per-pixel concern labels of a skin or face crop, drawn by the measuring code itself
-/// (`SkinConcernMeasurer.detectMarks`, the ridge test and the red-area threshold of
-/// `RegionStatistics`), so that a mask shows exactly the pixels a measure counted.
+/// (`SkinConcernMeasurer.detectMarks`, `LineDetector` and the red-area threshold of
+/// `RegionStatistics`), so that a mask shows exactly the pixels a measure counted (wrinkles: the
+/// counted lines' centrelines, widened by one pixel on each side so that they show).
 ///
 /// One byte per working pixel (`.rendering`): bit flags below.
 struct ConcernLabels {
     static let spot: UInt8 = 1, pore: UInt8 = 2, wrinkle: UInt8 = 4, red: UInt8 = 8
+    /// A centreline pixel of a counted line (transient: widened into `wrinkle`, then cleared).
+    static let centreline: UInt8 = 64
     /// The preview may change this pixel: skin, or a spot or pore (a dark mark can fail the skin
     /// colour rule itself).
     static let editable: UInt8 = 16
@@ -63,17 +66,23 @@ struct ConcernLabels {
                 }
             }
         }
+        // The lines the wrinkle measures count; the box filter's scratch is free after the ridge smoothing.
+        do {
+            _ = try LineDetector.detect(
+                work, workingMillimetres: workingMillimetres, configuration: configuration.lines, scratch: detected.contrast.boxFilterScratch,
+                centrelines: labels, centrelineBit: centreline, arena: arena)
+        } catch {
+            arena.release(labels)
+            throw error
+        }
         labels.withUnsafeMutableBytes { labelBytes in
             work.planes.withUnsafeBytes { planeBytes in
                 work.skin.withUnsafeBytes { skinBytes in
                     detected.members.withUnsafeBytes { memberBytes in
-                        detected.contrast.structure.withUnsafeBytes { ridgeBytes in
-                            pixelLabels(
-                                planes: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
-                                members: memberBytes.bindMemory(to: UInt8.self), ridge: ridgeBytes.bindMemory(to: Float.self),
-                                width: work.width, height: work.height, stats: stats, configuration: configuration,
-                                labels: labelBytes.bindMemory(to: UInt8.self))
-                        }
+                        pixelLabels(
+                            planes: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
+                            members: memberBytes.bindMemory(to: UInt8.self), width: work.width, height: work.height, stats: stats,
+                            labels: labelBytes.bindMemory(to: UInt8.self))
                     }
                 }
             }
@@ -127,30 +136,32 @@ struct ConcernLabels {
         for i in 0..<(width * height) { labels[i] &= ~visited }
     }
 
-    /// Wrinkle, red, editable and clear flags, with the thresholds of `RegionStatistics`.
+    /// Wrinkle (a line's centreline or a skin pixel next to it), red, editable and clear flags, with
+    /// the thresholds of `RegionStatistics`; the transient centreline flag is cleared.
     private static func pixelLabels(
         planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, members: UnsafeBufferPointer<UInt8>,
-        ridge: UnsafeBufferPointer<Float>, width: Int, height: Int, stats: RegionStatistics, configuration: SkinMeasureConfiguration,
-        labels: UnsafeMutableBufferPointer<UInt8>
+        width: Int, height: Int, stats: RegionStatistics, labels: UnsafeMutableBufferPointer<UInt8>
     ) {
         let count = width * height
-        let curvature = Float(configuration.ridgeMinimumCurvature), anisotropy = Float(configuration.ridgeAnisotropy)
         for y in 0..<height {
-            let up = max(0, y - 1) * width, row = y * width, down = min(height - 1, y + 1) * width
             for x in 0..<width {
-                let i = row + x
+                let i = y * width + x
                 if labels[i] & (spot | pore) != 0 { labels[i] |= editable }
                 guard skin[i] & WorkingImage.skinBit != 0 else { continue }
                 labels[i] |= editable
+                nearLine: for ny in max(0, y - 1)...min(height - 1, y + 1) {
+                    for nx in max(0, x - 1)...min(width - 1, x + 1) where labels[ny * width + nx] & centreline != 0 {
+                        labels[i] |= wrinkle
+                        break nearLine
+                    }
+                }
                 let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
                 if l >= stats.specularL, (a * a + b * b).squareRoot() <= stats.specularChroma { continue }
-                if RegionStatistics.isRidge(ridge, x: x, row: row, up: up, down: down, width: width, curvature: curvature, anisotropy: anisotropy) {
-                    labels[i] |= wrinkle
-                }
                 guard members[i] == 0 else { continue }
                 if a >= stats.redLimitAStar { labels[i] |= red } else { labels[i] |= clear }
             }
         }
+        for i in 0..<count { labels[i] &= ~centreline }
     }
 
     func release(_ arena: PlaintextArena) {

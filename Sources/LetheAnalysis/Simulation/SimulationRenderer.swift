@@ -78,6 +78,9 @@ public enum SimulationRenderer {
         var configuration = settings.measures
         configuration.poreMaxDiameterPixels *= scale
         configuration.spotMaxDiameterPixels *= scale
+        configuration.lines.minimumWidthPixels *= scale
+        configuration.lines.maximumWidthPixels *= scale
+        configuration.lines.minimumLengthPixels *= scale
         let millimetres = (analysis.measures?.millimetresPerPixel ?? settings.millimetresPerPixel).map { $0 / scale }
 
         var work = try WorkingImage.make(image, crop: crop, factor: 1, arena: arena)

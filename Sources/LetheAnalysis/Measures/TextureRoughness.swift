@@ -1,0 +1,108 @@
+import Foundation
+import LetheAPI
+import LetheMemory
+
+/// Skin texture as roughness: L* band-passed to the scale of skin relief (furrows, fine lines,
+/// enlarged pores: 0.5–2 mm) by a difference of two normalised convolutions over the skin
+/// (Knutsson & Westin 1993, so eyes, brows, hair and background leave no edge), σ 0.25 mm minus
+/// σ 1 mm (three box passes each). The finer one removes pixel noise, the coarser one shading and
+/// the face's shape. Roughness is the band's standard deviation over a region's skin, as surface
+/// roughness from images is read as the spread of a band-passed height or intensity (e.g. the
+/// Visioscan's SEr "skin roughness", Tronnier et al. 1999, Skin Res Technol 5:39).
+enum TextureRoughness {
+    static let fineSigmaMillimetres = 0.25, coarseSigmaMillimetres = 1.0
+    /// The finest three-pass box (radius 1) has σ 1.41 px: the fine scale needs σ ≥ 1 working
+    /// pixel, i.e. ≤ 0.25 mm per working pixel.
+    static let minimumFineSigmaPixels = 1.0
+    /// Close-ups without a scale: the detector's nominal 0.2 mm per input pixel.
+    static let nominalMillimetresPerPixel = 0.2
+
+    static func workingMillimetres(_ workingMillimetres: Double?, factor: Int) -> Double {
+        workingMillimetres ?? nominalMillimetresPerPixel * Double(factor)
+    }
+
+    static func measurable(workingMillimetres: Double) -> Bool { fineSigmaMillimetres / workingMillimetres >= minimumFineSigmaPixels }
+
+    /// The coarsest input scale at which texture is measured at working factor `factor`.
+    static func requiredMillimetresPerPixel(factor: Int) -> Double { fineSigmaMillimetres / minimumFineSigmaPixels / Double(factor) }
+
+    /// The three-pass box radius whose σ = √(r(r+1)) is nearest `sigma`.
+    static func radius(sigma: Double) -> Int { max(1, Int(((1 + 4 * sigma * sigma).squareRoot() - 1) / 2 + 0.5)) }
+
+    /// The band-passed L* (NaN where no skin is near), an `.intermediate` buffer the caller
+    /// releases; nil when the working pixels are too coarse.
+    /// - Parameter scratch: `pixelCount` floats lent for the box filter's rows.
+    static func bandPass(_ work: WorkingImage, workingMillimetres: Double, scratch: SecureBuffer, arena: PlaintextArena) throws(LetheError) -> SecureBuffer? {
+        guard measurable(workingMillimetres: workingMillimetres) else { return nil }
+        let count = work.pixelCount
+        var buffers: [SecureBuffer] = []
+        for _ in 0..<3 {
+            do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
+                for buffer in buffers { arena.release(buffer) }
+                throw .analysisAllocationFailed(error, "a texture plane")
+            }
+        }
+        let fine = radius(sigma: fineSigmaMillimetres / workingMillimetres)
+        let coarse = min(radius(sigma: coarseSigmaMillimetres / workingMillimetres), max(1, min(work.width, work.height) / 4))
+        buffers[0].withUnsafeMutableBytes { bandBytes in
+            buffers[1].withUnsafeMutableBytes { coarseBytes in
+                buffers[2].withUnsafeMutableBytes { weightBytes in
+                    scratch.withUnsafeMutableBytes { scratchBytes in
+                        work.planes.withUnsafeBytes { planeBytes in
+                            work.skin.withUnsafeBytes { skinBytes in
+                                let band = bandBytes.bindMemory(to: Float.self), coarsePlane = coarseBytes.bindMemory(to: Float.self)
+                                let weights = weightBytes.bindMemory(to: Float.self), rows = scratchBytes.bindMemory(to: Float.self)
+                                let lStar = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
+                                func smooth(into plane: UnsafeMutableBufferPointer<Float>, radius: Int) {
+                                    for i in 0..<count {
+                                        let weight = Float(skin[i] & WorkingImage.skinBit)
+                                        plane[i] = lStar[i] * weight
+                                        weights[i] = weight
+                                    }
+                                    PlaneFilters.boxBlur(plane, scratch: rows, width: work.width, height: work.height, radius: radius, passes: 3)
+                                    PlaneFilters.boxBlur(weights, scratch: rows, width: work.width, height: work.height, radius: radius, passes: 3)
+                                    for i in 0..<count { plane[i] = weights[i] >= LineDetector.minimumWeight ? plane[i] / weights[i] : .nan }
+                                }
+                                smooth(into: coarsePlane, radius: coarse)
+                                smooth(into: band, radius: fine)
+                                for i in 0..<count { band[i] -= coarsePlane[i] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        arena.release(buffers[1])
+        arena.release(buffers[2])
+        return buffers[0]
+    }
+
+    /// The band's standard deviation over a region's skin pixels (`zone` 0: every skin pixel of
+    /// `rect`), highlights (L* ≥ the local background + `specularMarginLStar`) left out: shine is not relief.
+    static func roughness(
+        band: SecureBuffer, work: WorkingImage, rect: PixelRect, zone: UInt8, background: SecureBuffer, specularMarginLStar: Float
+    ) -> Double {
+        var spread = RunningVariance()
+        work.withZones { zones in
+            band.withUnsafeBytes { bandBytes in
+                background.withUnsafeBytes { backgroundBytes in
+                    work.planes.withUnsafeBytes { planeBytes in
+                        work.skin.withUnsafeBytes { skin in
+                            let values = bandBytes.bindMemory(to: Float.self), local = backgroundBytes.bindMemory(to: Float.self)
+                            let lStar = planeBytes.bindMemory(to: Float.self)
+                            for y in rect.y..<(rect.y + rect.height) {
+                                for x in rect.x..<(rect.x + rect.width) {
+                                    let i = y * work.width + x
+                                    guard skin[i] & WorkingImage.skinBit != 0, zone == 0 || zones?[i] == zone, !values[i].isNaN,
+                                        lStar[i] < local[i] + specularMarginLStar else { continue }
+                                    spread.add(Double(values[i]))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return spread.standardDeviation
+    }
+}
