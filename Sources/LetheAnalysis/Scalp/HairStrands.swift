@@ -29,24 +29,12 @@ enum HairStrands {
 
     /// Number of hairs in the 4-connected mark of `members` grown from `seed` (at least 1).
     static func count(seed: Int, members: UnsafeBufferPointer<UInt8>, rules: Rules, scratch: Scratch) -> Int {
-        let width = scratch.width, height = scratch.height
         let skeleton = scratch.skeleton, list = scratch.list
-        // The mark's pixels, by flood fill (the queue is the pixel list).
-        var area = 0
-        if members[seed] != 0, skeleton[seed] == 0 {
-            skeleton[seed] = 1; list[0] = Int32(seed); area = 1
-            var head = 0
-            while head < area {
-                let i = Int(list[head]); head += 1
-                let x = i % width, y = i / width
-                @inline(__always) func visit(_ n: Int) {
-                    if members[n] != 0, skeleton[n] == 0 { skeleton[n] = 1; list[area] = Int32(n); area += 1 }
-                }
-                if x > 0 { visit(i - 1) }
-                if x < width - 1 { visit(i + 1) }
-                if y > 0 { visit(i - width) }
-                if y < height - 1 { visit(i + width) }
-            }
+        // The mark's pixels, by flood fill: its queue is the pixel list.
+        let area = FloodFill.fill(from: [seed], width: scratch.width, height: scratch.height, queue: list) { i in
+            guard members[i] != 0, skeleton[i] == 0 else { return false }
+            skeleton[i] = 1
+            return true
         }
         guard area > 0 else { return 1 }
         var pixels = thin(count: area, scratch: scratch)

@@ -371,11 +371,3 @@ public enum ScalpAnalyzer {
         return (sumA / divisor, sumEI / divisor, Double(specular) / Double(max(1, fieldPixels)))
     }
 }
-
-extension Array where Element == Double {
-    /// Median of a sorted array.
-    var median: Double? {
-        guard !isEmpty else { return nil }
-        return count % 2 == 1 ? self[count / 2] : (self[count / 2 - 1] + self[count / 2]) / 2
-    }
-}
