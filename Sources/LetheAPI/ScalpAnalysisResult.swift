@@ -13,6 +13,21 @@ public struct ScalpAnalysisResult: Sendable, Codable, Equatable {
         }
     }
 
+    /// Hairs by type from their shaft width: vellus thinner than 30 µm, terminal the rest (the
+    /// "thin hairs < 0.03 mm" of Rakowska et al. 2009, Int J Trichology 1:123; length, the other
+    /// half of the definition, is not seen when a hair leaves the image).
+    public struct HairTypes: Sendable, Codable, Equatable {
+        /// Upper shaft width of a vellus hair, micrometres.
+        public static let vellusMaximumWidthMicrometres = 30.0
+        public var vellus: Int
+        public var terminal: Int
+
+        public init(vellus: Int, terminal: Int) {
+            self.vellus = vellus
+            self.terminal = terminal
+        }
+    }
+
     /// Follicular units by the number of hairs that leave them.
     public struct FollicularUnits: Sendable, Codable, Equatable {
         public var count: Int
@@ -57,6 +72,8 @@ public struct ScalpAnalysisResult: Sendable, Codable, Equatable {
     /// Mean shaft width over hairs, in micrometres.
     public var meanWidthMicrometres: Double
     public var widthDistribution: WidthDistribution
+    /// Vellus and terminal hairs (they add up to `hairCount`); nil in results from before they were reported.
+    public var hairTypes: HairTypes?
     public var follicularUnits: FollicularUnits
     /// Flake (dandruff) pixels / all pixels.
     public var flakeAreaFraction: Double
@@ -77,13 +94,14 @@ public struct ScalpAnalysisResult: Sendable, Codable, Equatable {
 
     public init(
         hairCount: Int, densityPerSquareCentimetre: Double, meanWidthMicrometres: Double, widthDistribution: WidthDistribution,
-        follicularUnits: FollicularUnits, flakeAreaFraction: Double, whiteHairCount: Int? = nil, redness: SkinAnalysisResult.Redness, specularFraction: Double,
+        hairTypes: HairTypes? = nil, follicularUnits: FollicularUnits, flakeAreaFraction: Double, whiteHairCount: Int? = nil, redness: SkinAnalysisResult.Redness, specularFraction: Double,
         fieldOfViewSquareCentimetres: Double, millimetresPerPixel: Double, scaleSource: String, quality: SkinAnalysisResult.Quality, scores: Scores
     ) {
         self.hairCount = hairCount
         self.densityPerSquareCentimetre = densityPerSquareCentimetre
         self.meanWidthMicrometres = meanWidthMicrometres
         self.widthDistribution = widthDistribution
+        self.hairTypes = hairTypes
         self.follicularUnits = follicularUnits
         self.flakeAreaFraction = flakeAreaFraction
         self.whiteHairCount = whiteHairCount
@@ -98,7 +116,7 @@ public struct ScalpAnalysisResult: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case hairCount = "hair_count", densityPerSquareCentimetre = "density_per_cm2", meanWidthMicrometres = "mean_width_um"
-        case widthDistribution = "width_distribution", follicularUnits = "follicular_units", flakeAreaFraction = "flake_area_fraction"
+        case widthDistribution = "width_distribution", hairTypes = "hair_types", follicularUnits = "follicular_units", flakeAreaFraction = "flake_area_fraction"
         case whiteHairCount = "white_hair_count"
         case redness, specularFraction = "specular_fraction", fieldOfViewSquareCentimetres = "field_of_view_cm2"
         case millimetresPerPixel = "mm_per_pixel", scaleSource = "scale_source", quality, scores

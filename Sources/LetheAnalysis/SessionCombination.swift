@@ -59,6 +59,8 @@ public enum SessionCombination {
             widthDistribution: .init(
                 thin: results.reduce(0) { $0 + $1.widthDistribution.thin }, medium: results.reduce(0) { $0 + $1.widthDistribution.medium },
                 thick: results.reduce(0) { $0 + $1.widthDistribution.thick }),
+            hairTypes: results.contains { $0.hairTypes == nil } ? nil : .init(
+                vellus: results.reduce(0) { $0 + ($1.hairTypes?.vellus ?? 0) }, terminal: results.reduce(0) { $0 + ($1.hairTypes?.terminal ?? 0) }),
             follicularUnits: .init(
                 count: units, oneHair: results.reduce(0) { $0 + $1.follicularUnits.oneHair },
                 twoHairs: results.reduce(0) { $0 + $1.follicularUnits.twoHairs },

@@ -42,6 +42,7 @@ struct ResultTable {
             rows += [
                 ("Hairs", "\(scalp.hairCount)\(scalp.whiteHairCount.map { " (\($0) white or grey)" } ?? "") in \(number(scalp.fieldOfViewSquareCentimetres, 3)) cm²  →  \(number(scalp.densityPerSquareCentimetre, 0)) per cm²"),
                 ("Hair width", "mean \(number(scalp.meanWidthMicrometres, 0)) µm  thin \(w.thin)  medium \(w.medium)  thick \(w.thick)"),
+                ("Hair types", scalp.hairTypes.map { "vellus \($0.vellus) (< 30 µm)  terminal \($0.terminal)" } ?? "not reported"),
                 ("Follicular units", "\(units.count): 1 hair \(units.oneHair), 2 hairs \(units.twoHairs), 3+ hairs \(units.threeOrMoreHairs) (mean \(number(units.meanHairsPerUnit, 2)))"),
                 ("Flakes", "\(percent(scalp.flakeAreaFraction)) of the area"),
                 ("Scalp redness", "mean a* \(number(scalp.redness.meanAStar))  erythema index \(number(scalp.redness.erythemaIndex))  shine \(percent(scalp.specularFraction))"),

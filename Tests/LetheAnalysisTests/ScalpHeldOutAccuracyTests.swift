@@ -50,7 +50,7 @@ struct ScalpHeldOutAccuracyTests {
         }
     }
 
-    @Test("held-out images: hairs within 3, units exact, width within 10 %, flakes within 5 %, no white hairs made up")
+    @Test("held-out images: hairs within 2, units exact, width within 10 %, flakes within 5 %, no white hairs made up")
     func heldOut() throws {
         var errors = Errors()
         for seed in Self.testSeeds {
@@ -58,12 +58,13 @@ struct ScalpHeldOutAccuracyTests {
             errors.add(truth, result)
         }
         print("held-out scalp: \(errors)")
-        // Measured: hairs within 2 (Σ +11 over 24 images), units exact, width 8.6 %, flakes 2.8 %, density 11.8 %.
-        #expect(Errors.largest(errors.hairs) <= 3, "\(errors.hairs)")
-        #expect(abs(errors.hairs.reduce(0, +)) <= 12, "the errors must not all lean one way: \(errors.hairs)")
+        // Measured with hairs counted along strands: hairs within 2 (one image +2, the others exact;
+        // by length ÷ reference within 2, Σ +11), units exact, width 8.6 %, flakes 2.8 %, density 5.9 % (was 11.8 %).
+        #expect(Errors.largest(errors.hairs) <= 2, "\(errors.hairs)")
+        #expect(abs(errors.hairs.reduce(0, +)) <= 3, "the errors must not all lean one way: \(errors.hairs)")
         #expect(Errors.largest(errors.units) == 0, "\(errors.units)")
         #expect(Errors.largest(errors.width) <= 0.10, "\(errors.width)")
-        #expect(Errors.largest(errors.density) <= 0.13, "\(errors.density)")
+        #expect(Errors.largest(errors.density) <= 0.07, "\(errors.density)")
         #expect(Errors.largest(errors.flakes) <= 0.05, "\(errors.flakes)")
         #expect(errors.whiteHairs.allSatisfy { $0 == 0 }, "\(errors.whiteHairs)")
     }
@@ -85,7 +86,7 @@ struct ScalpHeldOutAccuracyTests {
         #expect(outsideBracket.isEmpty, "\(outsideBracket)")
     }
 
-    @Test("touching units: hairs within 4, width within 10 %; units that touch merge (never more units than the truth)")
+    @Test("touching units: hairs within 3, width within 10 %; units that touch merge (never more units than the truth)")
     func touchingUnits() throws {
         var errors = Errors()
         for seed in Self.testSeeds {
@@ -93,15 +94,16 @@ struct ScalpHeldOutAccuracyTests {
             errors.add(truth, result)
         }
         print("touching units: \(errors)")
-        // Measured: hairs within 4, width 9.3 %, flakes 3.3 %, density 16.7 %; 0–10 units fewer per image.
-        #expect(Errors.largest(errors.hairs) <= 4, "\(errors.hairs)")
+        // Measured along strands: hairs within 3 (by length ÷ reference within 4), width 8.5 %, flakes 3.3 %,
+        // density 11.1 % (was 16.7 %); 0–10 units fewer per image.
+        #expect(Errors.largest(errors.hairs) <= 3, "\(errors.hairs)")
         #expect(Errors.largest(errors.width) <= 0.10, "\(errors.width)")
-        #expect(Errors.largest(errors.density) <= 0.17, "\(errors.density)")
+        #expect(Errors.largest(errors.density) <= 0.12, "\(errors.density)")
         #expect(errors.units.allSatisfy { $0 <= 0 } && errors.units.contains { $0 < 0 }, "touching units merge: \(errors.units)")
         #expect(errors.whiteHairs.allSatisfy { $0 == 0 }, "\(errors.whiteHairs)")
     }
 
-    @Test("white and grey hairs: counted as hairs (within 3) and as white hairs (within 2), not as flake area (within 10 %)")
+    @Test("white and grey hairs: counted as hairs (within 2) and as white hairs (within 1), not as flake area (within 10 %), width within 11 %")
     func whiteHairs() throws {
         var errors = Errors()
         var lightTotal = 0
@@ -112,12 +114,12 @@ struct ScalpHeldOutAccuracyTests {
         }
         print("white and grey hairs (\(lightTotal) in the set): \(errors)")
         #expect(lightTotal >= 50, "the set must hold enough white and grey hairs: \(lightTotal)")
-        // Measured: white hairs within 2, hairs within 2, units exact, flakes 7.5 %, width 11.0 %.
-        #expect(Errors.largest(errors.whiteHairs) <= 2, "\(errors.whiteHairs)")
-        #expect(Errors.largest(errors.hairs) <= 3, "\(errors.hairs)")
+        // Measured: white hairs exact, hairs within 2, units exact, flakes 7.5 %, width 9.8 % (11.0 % by length ÷ reference).
+        #expect(Errors.largest(errors.whiteHairs) <= 1, "\(errors.whiteHairs)")
+        #expect(Errors.largest(errors.hairs) <= 2, "\(errors.hairs)")
         #expect(Errors.largest(errors.units) == 0, "\(errors.units)")
         #expect(Errors.largest(errors.flakes) <= 0.10, "\(errors.flakes)")
-        #expect(Errors.largest(errors.width) <= 0.14, "\(errors.width)")
+        #expect(Errors.largest(errors.width) <= 0.11, "\(errors.width)")
     }
 
     @Test("a round field under a tenth of the photo is refused as image_too_small, with the share in the message")
@@ -144,7 +146,7 @@ struct ScalpHeldOutAccuracyTests {
         #expect(refusal?.message.contains("round field is 7 % of the photo") == true, "\(String(describing: refusal))")
     }
 
-    @Test("round trichoscope field: field area within 1 %, density within 13 %, dark corners are not hairs")
+    @Test("round trichoscope field: field area within 1 %, density within 4 %, dark corners are not hairs")
     func roundField() throws {
         var errors = Errors()
         var areaErrors: [Double] = []
@@ -155,11 +157,11 @@ struct ScalpHeldOutAccuracyTests {
             areaErrors.append((result.fieldOfViewSquareCentimetres * 100 - truth.fieldSquareMillimetres) / truth.fieldSquareMillimetres)
         }
         print("round field: \(errors); field area max error \(Errors.percent(Errors.largest(areaErrors)))")
-        // Measured: field area 0.3 %, density 12.2 % (the whole image would read 0.59–0.8× the truth),
-        // hairs within 3, units exact, flakes 4.9 %, no white hairs.
+        // Measured: field area 0.3 %, density 3.2 % (12.2 % by length ÷ reference; the whole image would
+        // read 0.59–0.8× the truth), hairs within 1, units exact, flakes 4.9 %, no white hairs.
         #expect(Errors.largest(areaErrors) <= 0.01, "\(areaErrors)")
-        #expect(Errors.largest(errors.density) <= 0.13, "\(errors.density)")
-        #expect(Errors.largest(errors.hairs) <= 3, "\(errors.hairs)")
+        #expect(Errors.largest(errors.density) <= 0.04, "\(errors.density)")
+        #expect(Errors.largest(errors.hairs) <= 2, "\(errors.hairs)")
         #expect(Errors.largest(errors.units) == 0, "\(errors.units)")
         #expect(Errors.largest(errors.flakes) <= 0.05, "\(errors.flakes)")
         #expect(errors.whiteHairs.allSatisfy { $0 == 0 }, "dark corners or the field's edge read as hairs: \(errors.whiteHairs)")

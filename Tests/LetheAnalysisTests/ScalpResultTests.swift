@@ -4,7 +4,7 @@ import LetheAnalysis
 import LetheMemory
 import Testing
 
-/// `white_hair_count` is optional: results from before it decode, sessions add it up.
+/// `white_hair_count` and `hair_types` are optional: results from before them decode, sessions add them up.
 @Suite("Scalp result fields")
 struct ScalpResultTests {
     static func result(seed: UInt64) throws -> ScalpAnalysisResult {
@@ -31,5 +31,23 @@ struct ScalpResultTests {
         let session = try #require(SessionCombination.combine([first, second]))
         #expect(session.whiteHairCount == white + (second.whiteHairCount ?? -1000))
         #expect(SessionCombination.combine([first, decoded])?.whiteHairCount == nil)
+    }
+
+    @Test("hair_types (vellus < 30 µm, terminal) add up to hair_count, decode as nil when absent, and a session adds them up")
+    func hairTypes() throws {
+        let first = try Self.result(seed: 11), second = try Self.result(seed: 12)
+        let types = try #require(first.hairTypes)
+        #expect(types.vellus + types.terminal == first.hairCount)
+        let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(first)) as? [String: Any])
+        let encoded = try #require(json["hair_types"] as? [String: Int])
+        #expect(encoded == ["vellus": types.vellus, "terminal": types.terminal])
+        var older = json
+        older["hair_types"] = nil
+        let decoded = try JSONDecoder().decode(ScalpAnalysisResult.self, from: JSONSerialization.data(withJSONObject: older))
+        #expect(decoded.hairTypes == nil)
+        let session = try #require(SessionCombination.combine([first, second]))
+        #expect(session.hairTypes?.terminal == types.terminal + (second.hairTypes?.terminal ?? -1000))
+        #expect(session.hairTypes.map { $0.vellus + $0.terminal } == session.hairCount)
+        #expect(SessionCombination.combine([first, decoded])?.hairTypes == nil)
     }
 }

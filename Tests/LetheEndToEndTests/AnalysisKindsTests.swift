@@ -76,6 +76,9 @@ struct AnalysisKindsTests {
             #expect(byProfile.measures == nil)
             #expect(scalp.scaleSource == "profile" && scalp.millimetresPerPixel == 0.0065)
             #expect(abs(scalp.fieldOfViewSquareCentimetres - 512 * 512 * 0.0065 * 0.0065 / 100) < 1e-9)
+            // Hairs counted along strands arrive with their vellus / terminal split, which adds up.
+            let types = try #require(scalp.hairTypes)
+            #expect(types.vellus + types.terminal == scalp.hairCount)
 
             client.analysisParameters = ["mm_per_pixel": "0.01", "profile": "trichoscope-20x"]
             let byQuery = try await client.analyze(photo: TestPhotos.portrait, kind: "scalp")

@@ -68,9 +68,6 @@ struct Mark: Sendable {
         let v = principalVariances
         return (v.major / v.minor).squareRoot()
     }
-
-    /// Length of the equivalent bar along the major axis (√(12 · major variance)).
-    var majorLength: Double { (12 * principalVariances.major).squareRoot() }
 }
 
 /// Finds 4-connected marks whose contrast passes a threshold, by flood fill with an explicit

@@ -75,17 +75,15 @@ public enum ScalpAnalyzer {
         }
         let (hairMembers, flakeMembers) = (detected.hairMembers, detected.flakeMembers)
 
-        let singles = detected.units.filter(\.single).map(\.lengthPixels).sorted()
-        let all = detected.units.map(\.lengthPixels).sorted()
-        let referenceLength = (singles.isEmpty ? all : singles).median ?? 1
-        var hairCount = 0, lightHairs = 0, thin = 0, medium = 0, thick = 0, one = 0, two = 0, threePlus = 0
+        var hairCount = 0, lightHairs = 0, vellus = 0, thin = 0, medium = 0, thick = 0, one = 0, two = 0, threePlus = 0
         var widthSum = 0.0
         for unit in detected.units {
-            let k = max(1, Int((unit.lengthPixels / referenceLength).rounded()))
+            let k = unit.hairs
             hairCount += k
             if unit.light { lightHairs += k }
             let micrometres = unit.widthPixels * mmPerWork * 1000
             widthSum += micrometres * Double(k)
+            if micrometres < ScalpAnalysisResult.HairTypes.vellusMaximumWidthMicrometres { vellus += k }
             if micrometres < 60 { thin += k } else if micrometres <= 80 { medium += k } else { thick += k }
             switch k {
             case 1: one += 1
@@ -117,6 +115,7 @@ public enum ScalpAnalyzer {
         return ScalpAnalysisResult(
             hairCount: hairCount, densityPerSquareCentimetre: density, meanWidthMicrometres: meanWidth,
             widthDistribution: .init(thin: thin, medium: medium, thick: thick),
+            hairTypes: .init(vellus: vellus, terminal: hairCount - vellus),
             follicularUnits: .init(count: units, oneHair: one, twoHairs: two, threeOrMoreHairs: threePlus,
                                    meanHairsPerUnit: units > 0 ? Double(hairCount) / Double(units) : 0),
             flakeAreaFraction: flakeFraction, whiteHairCount: lightHairs,
@@ -131,11 +130,8 @@ public enum ScalpAnalyzer {
         /// junction where a unit's hairs leave together in the upper tail or the tips in the
         /// lowest bins; the median read 8 % wide on the tuning set, the 40th percentile 3 %).
         let widthPixels: Double
-        /// Area / the 25th-percentile chord: the shafts without the junction, so that the hairs
-        /// of a unit add up (singles are measured the same way, so the bias cancels).
-        let lengthPixels: Double
-        /// A single straight hair: the moment length of the equivalent bar matches area / width.
-        let single: Bool
+        /// Hairs of the mark: its strands (`HairStrands`), at least 1.
+        let hairs: Int
         /// Brighter than the scalp: white or grey hair.
         let light: Bool
     }
@@ -232,7 +228,7 @@ public enum ScalpAnalyzer {
         // mark must also average 1.25× the threshold (hysteresis in the spirit of Canny 1986):
         // the pieces a hair barely above the threshold breaks into under noise are not hairs.
         let minimumLength = scalp.hairMinimumLengthMillimetres / mmPerWork
-        func unit(_ mark: Mark, light: Bool) -> UnitMark? {
+        func unit(_ mark: Mark, light: Bool, members: UnsafeBufferPointer<UInt8>, scratch: HairStrands.Scratch) -> UnitMark? {
             if !light, mark.meanContrast < 1.25 * Double(hairThreshold) { return nil }
             let width = mark.chordPercentile(0.4) / ShortestChord.angularBias
             let shaft = mark.chordPercentile(0.25) / ShortestChord.angularBias
@@ -240,16 +236,44 @@ public enum ScalpAnalyzer {
             let length = Double(mark.area) / shaft
             let aspect = light ? scalp.lightHairMinimumAspect : scalp.hairMinimumAspect
             guard length >= minimumLength, length >= aspect * width else { return nil }
-            let single = abs(mark.majorLength - Double(mark.area) / width) <= 0.15 * Double(mark.area) / width && mark.elongation >= scalp.hairMinimumAspect
-            return UnitMark(widthPixels: width, lengthPixels: length, single: single, light: light)
+            let rules = HairStrands.Rules(shaftWidthPixels: width, minimumStrandPixels: max(width, minimumLength / 2))
+            let hairs = HairStrands.count(seed: mark.firstPixel, members: members, rules: rules, scratch: scratch)
+            return UnitMark(widthPixels: width, hairs: hairs, light: light)
         }
-        var units = darkMarks.compactMap { unit($0, light: false) }
+        var units: [UnitMark] = []
         var lightHairSeeds: [Int] = []
-        for mark in brightMarks {
-            if let light = unit(mark, light: true) {
-                units.append(light)
-                lightHairSeeds.append(mark.firstPixel)
+        do throws(LetheError) {
+            // Skeleton and branch list of one mark at a time (the skeleton is zero between marks).
+            let skeleton: SecureBuffer, list: SecureBuffer
+            do { skeleton = try arena.allocate(count: work.pixelCount, bufferClass: .intermediate) } catch {
+                throw LetheError.analysisAllocationFailed(error, "the hair skeleton")
             }
+            defer { arena.release(skeleton) }
+            do { list = try arena.allocate(count: (2 * work.pixelCount + 2) * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
+                throw LetheError.analysisAllocationFailed(error, "the hair branches")
+            }
+            defer { arena.release(list) }
+            skeleton.withUnsafeMutableBytes { s in
+                list.withUnsafeMutableBytes { l in
+                    hairMembers.withUnsafeBytes { h in
+                        flakeMembers.withUnsafeBytes { f in
+                            let scratch = HairStrands.Scratch(
+                                skeleton: s.bindMemory(to: UInt8.self), list: l.bindMemory(to: Int32.self), width: work.width, height: work.height)
+                            let dark = h.bindMemory(to: UInt8.self), bright = f.bindMemory(to: UInt8.self)
+                            units = darkMarks.compactMap { unit($0, light: false, members: dark, scratch: scratch) }
+                            for mark in brightMarks {
+                                if let light = unit(mark, light: true, members: bright, scratch: scratch) {
+                                    units.append(light)
+                                    lightHairSeeds.append(mark.firstPixel)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } catch {
+            releaseAll()
+            throw error
         }
         do {
             try moveMarks(at: lightHairSeeds, from: flakeMembers, to: hairMembers, width: work.width, height: work.height, arena: arena)
@@ -345,13 +369,5 @@ public enum ScalpAnalyzer {
         }
         let divisor = Double(max(1, n))
         return (sumA / divisor, sumEI / divisor, Double(specular) / Double(max(1, fieldPixels)))
-    }
-}
-
-extension Array where Element == Double {
-    /// Median of a sorted array.
-    var median: Double? {
-        guard !isEmpty else { return nil }
-        return count % 2 == 1 ? self[count / 2] : (self[count / 2 - 1] + self[count / 2]) / 2
     }
 }

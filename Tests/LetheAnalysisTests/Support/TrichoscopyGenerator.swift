@@ -13,6 +13,22 @@ struct TrichoscopyImage {
         /// Shaft L*: 24 (dark), lower contrast for faint hairs, above the scalp for white and grey hairs.
         var lStar = 24.0
         var light = false
+        /// Curvature: the control point of a quadratic Bézier from follicle to tip lies this far
+        /// (pixels) to the side of the straight line's midpoint; 0 is a straight (clipped) hair.
+        var bend = 0.0
+        /// Unclipped: long, may cross other hairs and leave the image.
+        var long = false
+
+        /// The shaft's centre line: its two ends, or 24 segments along the curve.
+        var path: [(x: Double, y: Double)] {
+            guard bend != 0 else { return [(x0, y0), (x1, y1)] }
+            let dx = x1 - x0, dy = y1 - y0, length = hypot(dx, dy)
+            let cx = (x0 + x1) / 2 - dy / length * bend, cy = (y0 + y1) / 2 + dx / length * bend
+            return (0...24).map { step in
+                let t = Double(step) / 24, u = 1 - t
+                return (u * u * x0 + 2 * u * t * cx + t * t * x1, u * u * y0 + 2 * u * t * cy + t * t * y1)
+            }
+        }
     }
     struct Flake { var x, y, semiMajor, semiMinor, angle: Double }
 
@@ -33,6 +49,13 @@ struct TrichoscopyImage {
         /// A round trichoscope field of this radius (share of the shorter side) centred in the
         /// image; outside it L* 4 (the dark corners). Units lie inside it.
         var roundFieldRadius: Double?
+        /// Share of follicular units whose hairs are unclipped: `longHairMillimetres` long, curved
+        /// (bend up to a fifth of the length), free to cross any hair and to leave the image (the
+        /// follicle stays 60 px inside it, so at least 0.36 mm of every hair is seen).
+        var longHairShare = 0.0
+        var longHairMillimetres: ClosedRange<Double> = 1.5...5
+        /// Each clipped hair's length drawn from this range (mm) instead of the image's one length ±15 %.
+        var mixedLengthMillimetres: ClosedRange<Double>?
     }
 
     let width: Int, height: Int
@@ -74,9 +97,14 @@ struct TrichoscopyImage {
         let unitTarget = Int.random(in: variation.unitCount, using: &random)
         let hairLengthMillimetres = Double.random(in: 0.6...0.8, using: &random)
         func distance(_ px: Double, _ py: Double, _ h: Hair) -> Double {
-            let dx = h.x1 - h.x0, dy = h.y1 - h.y0
-            let t = max(0, min(1, ((px - h.x0) * dx + (py - h.y0) * dy) / (dx * dx + dy * dy)))
-            return hypot(px - h.x0 - t * dx, py - h.y0 - t * dy)
+            let path = h.path
+            var best = Double.infinity
+            for k in 1..<path.count {
+                let (ax, ay) = path[k - 1], dx = path[k].x - ax, dy = path[k].y - ay
+                let t = max(0, min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+                best = min(best, hypot(px - ax - t * dx, py - ay - t * dy))
+            }
+            return best
         }
         func segmentGap(_ a: Hair, _ b: Hair) -> Double {
             var best = Double.infinity
@@ -99,13 +127,21 @@ struct TrichoscopyImage {
             let lightRoll = variation.lightUnitShare > 0 ? Double.random(in: 0..<1, using: &extra) : 1
             let light = lightRoll < variation.lightUnitShare
             let white = lightRoll < variation.lightUnitShare / 2
+            let long = variation.longHairShare > 0 && Double.random(in: 0..<1, using: &extra) < variation.longHairShare
             for index in 0..<k {
                 let angle = direction + (Double(index) - Double(k - 1) / 2) * Double.random(in: 0.35...0.55, using: &random)
-                let length = hairLengthMillimetres * Double.random(in: 0.85...1.15, using: &random) / millimetresPerPixel
+                var length = hairLengthMillimetres * Double.random(in: 0.85...1.15, using: &random) / millimetresPerPixel
                 let micrometres = Double.random(in: 40...110, using: &random)
+                var bend = 0.0
+                if long {
+                    length = Double.random(in: variation.longHairMillimetres, using: &extra) / millimetresPerPixel
+                    bend = length * Double.random(in: -0.2...0.2, using: &extra)
+                } else if let mixed = variation.mixedLengthMillimetres {
+                    length = Double.random(in: mixed, using: &extra) / millimetresPerPixel
+                }
                 var hair = Hair(
                     x0: fx, y0: fy, x1: fx + cos(angle) * length, y1: fy + sin(angle) * length,
-                    widthPixels: micrometres / 1000 / millimetresPerPixel, widthMicrometres: micrometres)
+                    widthPixels: micrometres / 1000 / millimetresPerPixel, widthMicrometres: micrometres, bend: bend, long: long)
                 if let faint = variation.faintContrast { hair.lStar = scalpL - Double.random(in: faint, using: &extra) }
                 if light {
                     hair.light = true
@@ -125,13 +161,22 @@ struct TrichoscopyImage {
                 }
             }
             let inside = unit.allSatisfy { hair in
+                if hair.long {
+                    // The follicle well inside; once the shaft leaves the image it does not come back.
+                    let margin = 60.0
+                    guard hair.x0 > margin, hair.x0 < Double(width) - margin, hair.y0 > margin, hair.y0 < Double(height) - margin else { return false }
+                    let outside = hair.path.map { $0.x < 0 || $0.x > Double(width) || $0.y < 0 || $0.y > Double(height) }
+                    guard let firstOut = outside.firstIndex(of: true) else { return true }
+                    return outside[firstOut...].allSatisfy { $0 }
+                }
                 guard let radius = fieldRadiusPixels else {
                     return hair.x1 > 8 && hair.x1 < Double(width) - 8 && hair.y1 > 8 && hair.y1 < Double(height) - 8
                     && hair.x0 > 8 && hair.x0 < Double(width) - 8 && hair.y0 > 8 && hair.y0 < Double(height) - 8
                 }
                 return hypot(hair.x0 - centreX, hair.y0 - centreY) < radius - 12 && hypot(hair.x1 - centreX, hair.y1 - centreY) < radius - 12
             }
-            let apart = unit.allSatisfy { hair in hairs.allSatisfy { segmentGap(hair, $0) > variation.minimumGapPixels } }
+            // Unclipped hairs cross whatever lies in their way; clipped units keep apart from each other.
+            let apart = unit.allSatisfy { hair in hair.long || hairs.allSatisfy { $0.long || segmentGap(hair, $0) > variation.minimumGapPixels } }
             if inside, apart {
                 hairs += unit
                 unitSizes.append(k)
@@ -163,16 +208,21 @@ struct TrichoscopyImage {
         coverage.withUnsafeMutableBytes { raw in
             let planes = raw.bindMemory(to: Float.self)
             let count = width * height
+            // Each segment of the centre line in turn; a pixel keeps its largest coverage.
             for hair in hairs {
+              let path = hair.path
+              for k in 1..<path.count {
+                let (sx0, sy0) = path[k - 1], (sx1, sy1) = path[k]
                 let r = hair.widthPixels / 2
-                let x0 = max(0, Int(min(hair.x0, hair.x1) - r - 2)), x1 = min(width - 1, Int(max(hair.x0, hair.x1) + r + 2))
-                let y0 = max(0, Int(min(hair.y0, hair.y1) - r - 2)), y1 = min(height - 1, Int(max(hair.y0, hair.y1) + r + 2))
-                let dx = hair.x1 - hair.x0, dy = hair.y1 - hair.y0
+                let x0 = max(0, Int(min(sx0, sx1) - r - 2)), x1 = min(width - 1, Int(max(sx0, sx1) + r + 2))
+                let y0 = max(0, Int(min(sy0, sy1) - r - 2)), y1 = min(height - 1, Int(max(sy0, sy1) + r + 2))
+                guard x0 <= x1, y0 <= y1 else { continue }
+                let dx = sx1 - sx0, dy = sy1 - sy0
                 for y in y0...y1 {
                     for x in x0...x1 {
                         let px = Double(x) + 0.5, py = Double(y) + 0.5
-                        let t = max(0, min(1, ((px - hair.x0) * dx + (py - hair.y0) * dy) / (dx * dx + dy * dy)))
-                        let c = Float(discCoverage(distance: hypot(px - hair.x0 - t * dx, py - hair.y0 - t * dy), radius: r))
+                        let t = max(0, min(1, ((px - sx0) * dx + (py - sy0) * dy) / (dx * dx + dy * dy)))
+                        let c = Float(discCoverage(distance: hypot(px - sx0 - t * dx, py - sy0 - t * dy), radius: r))
                         if c > planes[y * width + x] {
                             planes[y * width + x] = c
                             planes[2 * count + y * width + x] = Float(hair.lStar)
@@ -180,6 +230,7 @@ struct TrichoscopyImage {
                         }
                     }
                 }
+              }
             }
             for flake in flakes {
                 let reach = Int(flake.semiMajor + 2)
