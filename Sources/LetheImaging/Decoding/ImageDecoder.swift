@@ -149,8 +149,12 @@ public enum ImageDecoder {
         guard var image = loaded.then(lethe_vips_autorot) else { return nil }
 
         // Colour: the embedded profile when there is one (phones shoot Display P3), else the
-        // interpretation libvips derived from the header (grey, CMYK, 16-bit RGB...).
-        if lethe_vips_has_icc_profile(image.pointer) == 1, let converted = image.then(lethe_vips_icc_to_srgb) {
+        // interpretation libvips derived from the header (grey, CMYK, 16-bit RGB...). An 8-bit
+        // RGB photo tagged with an sRGB profile is already what the transform would make, to
+        // within its own rounding: it is not transformed (the transform of every pixel cost more
+        // than the decode itself).
+        if lethe_vips_has_icc_profile(image.pointer) == 1, !isEightBitRGB(image) || !EmbeddedProfile.isSRGB(image),
+           let converted = image.then(lethe_vips_icc_to_srgb) {
             image = converted
         } else {
             vips_error_clear()
@@ -180,5 +184,11 @@ public enum ImageDecoder {
             image = cast
         }
         return image
+    }
+
+    /// 8-bit RGB, with or without alpha: the layout an sRGB profile may be skipped for.
+    private static func isEightBitRGB(_ image: VipsImageHandle) -> Bool {
+        image.bandFormat == VIPS_FORMAT_UCHAR && image.interpretation == VIPS_INTERPRETATION_sRGB
+            && (image.bands == 3 || (image.bands == 4 && image.hasAlpha))
     }
 }
