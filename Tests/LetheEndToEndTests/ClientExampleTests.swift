@@ -25,14 +25,7 @@ struct ClientExampleTests {
     func exampleRuns() async throws {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-client-example-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        var configuration = ServerConfiguration()
-        configuration.memoryBudgetMiB = nil
-        // Engines are started from the built `lethe` (this process is the test binary); one each.
-        configuration.engineExecutable = ServerProcess.executable.path
-        configuration.engineProcesses = 1
-        configuration.port = 0
-        configuration.adminPort = 0
-        configuration.ledgerDirectory = directory.path
+        var configuration = WorkerHarness.testConfiguration(ledgerDirectory: directory)
         // A checkpoint per entry, so that the inclusion proof is there in seconds.
         configuration.ledger.checkpointEveryEntries = 1
         configuration.ledger.checkpointIntervalSeconds = 0.5

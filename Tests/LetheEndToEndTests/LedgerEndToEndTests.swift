@@ -39,15 +39,7 @@ struct LedgerEndToEndTests {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-ledger-e2e-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         try await prefill(directory)
-        var configuration = ServerConfiguration()
-        // Several workers share the test process: no per-process memory ceiling.
-        configuration.memoryBudgetMiB = nil
-        // Engines are started from the built `lethe` (this process is the test binary); one each.
-        configuration.engineExecutable = ServerProcess.executable.path
-        configuration.engineProcesses = 1
-        configuration.port = 0
-        configuration.adminPort = 0
-        configuration.ledgerDirectory = directory.path
+        var configuration = WorkerHarness.testConfiguration(ledgerDirectory: directory)
         configuration.ledger.checkpointEveryEntries = 1
         configuration.ledger.checkpointIntervalSeconds = 0.5
         configuration.ledger.signingKeyFile = keyFile?.path

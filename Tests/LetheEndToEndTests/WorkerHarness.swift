@@ -25,6 +25,23 @@ struct WorkerHarness: Sendable {
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) {
         ledgerDirectory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-e2e-\(UUID().uuidString)")
+        var configuration = Self.testConfiguration(ledgerDirectory: ledgerDirectory)
+        configuration.adminToken = adminToken
+        if let maxConcurrent { configuration.maxConcurrentRequests = maxConcurrent }
+        if let maxQueued { configuration.maxQueuedRequests = maxQueued }
+        if let queueTimeoutSeconds { configuration.queueTimeoutSeconds = queueTimeoutSeconds }
+        configuration.deviceRequestsPerMinute = deviceRequestsPerMinute
+        configuration.deviceBurst = deviceBurst
+        if let maxBytes { configuration.decodeLimits.maxBytes = maxBytes }
+        // Short publication periods: a test sees its period's summary (and refusal counts) soon.
+        configuration.ledger.checkpointIntervalSeconds = 0.25
+        configure(&configuration)
+        self.configuration = configuration
+    }
+
+    /// An in-process worker's configuration for a test: free loopback ports, its own ledger, one
+    /// engine started from the built `lethe`, the package's models and profiles.
+    static func testConfiguration(ledgerDirectory: URL) -> ServerConfiguration {
         var configuration = ServerConfiguration()
         // Several workers share the test process: no per-process memory ceiling.
         configuration.memoryBudgetMiB = nil
@@ -33,22 +50,11 @@ struct WorkerHarness: Sendable {
         configuration.engineProcesses = 1
         configuration.port = 0
         configuration.adminPort = 0
-        configuration.adminToken = adminToken
-        if let maxConcurrent { configuration.maxConcurrentRequests = maxConcurrent }
-        if let maxQueued { configuration.maxQueuedRequests = maxQueued }
-        if let queueTimeoutSeconds { configuration.queueTimeoutSeconds = queueTimeoutSeconds }
-        configuration.deviceRequestsPerMinute = deviceRequestsPerMinute
-        configuration.deviceBurst = deviceBurst
         configuration.ledgerDirectory = ledgerDirectory.path
         // The package's own models and profiles, wherever the tests run from.
-        let packageRoot = Repository.root
-        configuration.modelsDirectory = packageRoot.appendingPathComponent("Config/models").path
-        configuration.profilesDirectory = packageRoot.appendingPathComponent("Config/profiles").path
-        if let maxBytes { configuration.decodeLimits.maxBytes = maxBytes }
-        // Short publication periods: a test sees its period's summary (and refusal counts) soon.
-        configuration.ledger.checkpointIntervalSeconds = 0.25
-        configure(&configuration)
-        self.configuration = configuration
+        configuration.modelsDirectory = Repository.root.appendingPathComponent("Config/models").path
+        configuration.profilesDirectory = Repository.root.appendingPathComponent("Config/profiles").path
+        return configuration
     }
 
     /// Starts the worker, runs `body` against it over real HTTP, stops it, removes the ledger.
