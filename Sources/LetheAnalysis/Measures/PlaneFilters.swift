@@ -7,20 +7,23 @@ enum PlaneFilters {
         _ plane: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
         width: Int, height: Int, radius: Int, passes: Int
     ) {
-        guard radius > 0, width > 0, height > 0 else { return }
+        guard radius > 0, width > 0, height > 0,
+              let source = UnsafePointer(plane.baseAddress), let destination = scratch.baseAddress
+        else { return }
         for _ in 0..<passes {
-            // Horizontal: plane → scratch.
-            for y in 0..<height {
-                let row = y * width
-                var sum: Float = 0
-                var count = 0
-                for x in 0..<min(radius, width) { sum += plane[row + x]; count += 1 }
-                for x in 0..<width {
-                    let enter = x + radius, leave = x - radius - 1
-                    if enter < width { sum += plane[row + enter]; count += 1 }
-                    if leave >= 0 { sum -= plane[row + leave]; count -= 1 }
-                    scratch[row + x] = sum / Float(count)
-                }
+            // Horizontal: plane → scratch. One row's running sum is a serial chain (an add and a
+            // subtract wait on the previous pixel's sum), so eight rows run side by side, one per
+            // SIMD lane: each lane does its row's additions in the scalar order, so the means are
+            // bit-identical, while the chains overlap and the division is one vector divide.
+            var y = 0
+            while y + 8 <= height {
+                horizontalMeansOfEightRows(
+                    source + y * width, into: destination + y * width, width: width, radius: radius)
+                y += 8
+            }
+            while y < height {
+                horizontalMeans(source + y * width, into: destination + y * width, width: width, radius: radius)
+                y += 1
             }
             // Vertical: scratch → plane, row by row (a column-by-column walk strides a whole row
             // per pixel). Each column's running sum is kept in `plane` itself: row y holds the
@@ -58,6 +61,46 @@ enum PlaneFilters {
             }
             let last = (height - 1) * width, divisor = Float(previousCount)
             for x in 0..<width { plane[last + x] /= divisor }
+        }
+    }
+    /// The running mean of one row over `(2·radius + 1)` columns, over the columns that exist.
+    private static func horizontalMeans(
+        _ row: UnsafePointer<Float>, into means: UnsafeMutablePointer<Float>, width: Int, radius: Int
+    ) {
+        var sum: Float = 0
+        var count = 0
+        for x in 0..<min(radius, width) { sum += row[x]; count += 1 }
+        for x in 0..<width {
+            let enter = x + radius, leave = x - radius - 1
+            if enter < width { sum += row[enter]; count += 1 }
+            if leave >= 0 { sum -= row[leave]; count -= 1 }
+            means[x] = sum / Float(count)
+        }
+    }
+
+    /// `horizontalMeans` of eight consecutive rows, row `k` in lane `k`: the same additions,
+    /// subtractions and division per row in the same order (lane-wise IEEE arithmetic), so the
+    /// same bits. The lanes are gathered one column at a time; the rows stay in cache.
+    private static func horizontalMeansOfEightRows(
+        _ rows: UnsafePointer<Float>, into means: UnsafeMutablePointer<Float>, width: Int, radius: Int
+    ) {
+        let r0 = rows, r1 = r0 + width, r2 = r1 + width, r3 = r2 + width
+        let r4 = r3 + width, r5 = r4 + width, r6 = r5 + width, r7 = r6 + width
+        let m0 = means, m1 = m0 + width, m2 = m1 + width, m3 = m2 + width
+        let m4 = m3 + width, m5 = m4 + width, m6 = m5 + width, m7 = m6 + width
+        @inline(__always) func column(_ x: Int) -> SIMD8<Float> {
+            SIMD8(r0[x], r1[x], r2[x], r3[x], r4[x], r5[x], r6[x], r7[x])
+        }
+        var sum = SIMD8<Float>(repeating: 0)
+        var count = 0
+        for x in 0..<min(radius, width) { sum += column(x); count += 1 }
+        for x in 0..<width {
+            let enter = x + radius, leave = x - radius - 1
+            if enter < width { sum += column(enter); count += 1 }
+            if leave >= 0 { sum -= column(leave); count -= 1 }
+            let mean = sum / SIMD8(repeating: Float(count))
+            m0[x] = mean[0]; m1[x] = mean[1]; m2[x] = mean[2]; m3[x] = mean[3]
+            m4[x] = mean[4]; m5[x] = mean[5]; m6[x] = mean[6]; m7[x] = mean[7]
         }
     }
 }
