@@ -8,7 +8,7 @@ enum PlaneFilters {
         width: Int, height: Int, radius: Int, passes: Int
     ) {
         guard radius > 0, width > 0, height > 0,
-              let source = UnsafePointer(plane.baseAddress), let destination = scratch.baseAddress
+              let planePixels = plane.baseAddress, let rowMeans = scratch.baseAddress
         else { return }
         for _ in 0..<passes {
             // Horizontal: plane → scratch. One row's running sum is a serial chain (an add and a
@@ -18,51 +18,104 @@ enum PlaneFilters {
             var y = 0
             while y + 8 <= height {
                 horizontalMeansOfEightRows(
-                    source + y * width, into: destination + y * width, width: width, radius: radius)
+                    UnsafePointer(planePixels + y * width), into: rowMeans + y * width, width: width, radius: radius)
                 y += 8
             }
             while y < height {
-                horizontalMeans(source + y * width, into: destination + y * width, width: width, radius: radius)
+                horizontalMeans(UnsafePointer(planePixels + y * width), into: rowMeans + y * width, width: width, radius: radius)
                 y += 1
             }
             // Vertical: scratch → plane, row by row (a column-by-column walk strides a whole row
             // per pixel). Each column's running sum is kept in `plane` itself: row y holds the
             // sum until row y + 1 has been derived from it, then becomes the mean. Every column
             // sees the same additions in the same order as a column walk: bit-identical means.
+            let rows = UnsafePointer(rowMeans)
+            planePixels.update(repeating: 0, count: width)
             var count = 0
-            for x in 0..<width { plane[x] = 0 }
             for y in 0..<min(radius, height) {
-                let row = y * width
-                for x in 0..<width { plane[x] += scratch[row + x] }
+                add(rows + y * width, to: planePixels, width: width)
                 count += 1
             }
-            var previousCount = 0
-            for y in 0..<height {
+            if radius < height {
+                add(rows + radius * width, to: planePixels, width: width)
+                count += 1
+            }
+            var previousCount = count
+            for y in 1..<height {
                 let enter = y + radius, leave = y - radius - 1
-                let row = y * width, above = row - width
-                if y > 0 {
-                    for x in 0..<width { plane[row + x] = plane[above + x] }
-                }
-                if enter < height {
-                    let entering = enter * width
-                    for x in 0..<width { plane[row + x] += scratch[entering + x] }
-                    count += 1
-                }
-                if leave >= 0 {
-                    let leaving = leave * width
-                    for x in 0..<width { plane[row + x] -= scratch[leaving + x] }
-                    count -= 1
-                }
-                if y > 0 {
-                    let divisor = Float(previousCount)
-                    for x in 0..<width { plane[above + x] /= divisor }
-                }
+                let entering = enter < height ? rows + enter * width : nil
+                let leaving = leave >= 0 ? rows + leave * width : nil
+                advanceColumnSums(
+                    above: planePixels + (y - 1) * width, into: planePixels + y * width,
+                    entering: entering, leaving: leaving, aboveCount: previousCount, width: width)
+                if entering != nil { count += 1 }
+                if leaving != nil { count -= 1 }
                 previousCount = count
             }
-            let last = (height - 1) * width, divisor = Float(previousCount)
-            for x in 0..<width { plane[last + x] /= divisor }
+            divide(planePixels + (height - 1) * width, by: Float(previousCount), width: width)
         }
     }
+
+    /// Eight floats at a time; the planes carry no alignment beyond `Float`'s.
+    private typealias Lanes = SIMD8<Float>
+
+    private static func lanes(at pointer: UnsafePointer<Float>) -> Lanes {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self)
+    }
+
+    private static func store(_ values: Lanes, at pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: values, as: Lanes.self)
+    }
+
+    /// `sums[x] += row[x]` for every column.
+    private static func add(_ row: UnsafePointer<Float>, to sums: UnsafeMutablePointer<Float>, width: Int) {
+        var x = 0
+        while x + Lanes.scalarCount <= width {
+            store(lanes(at: sums + x) + lanes(at: row + x), at: sums + x)
+            x += Lanes.scalarCount
+        }
+        while x < width { sums[x] += row[x]; x += 1 }
+    }
+
+    /// `sums[x] /= divisor` for every column.
+    private static func divide(_ sums: UnsafeMutablePointer<Float>, by divisor: Float, width: Int) {
+        var x = 0
+        while x + Lanes.scalarCount <= width {
+            store(lanes(at: sums + x) / Lanes(repeating: divisor), at: sums + x)
+            x += Lanes.scalarCount
+        }
+        while x < width { sums[x] /= divisor; x += 1 }
+    }
+
+    /// One step of the vertical pass in a single sweep: row y's column sums are row y − 1's
+    /// (`above`) plus the entering row minus the leaving one, and `above` becomes row y − 1's
+    /// means. Per column the same copy, add, subtract and divide as four separate sweeps.
+    private static func advanceColumnSums(
+        above: UnsafeMutablePointer<Float>, into sums: UnsafeMutablePointer<Float>,
+        entering: UnsafePointer<Float>?, leaving: UnsafePointer<Float>?, aboveCount: Int, width: Int
+    ) {
+        let divisor = Float(aboveCount)
+        var x = 0
+        while x + Lanes.scalarCount <= width {
+            let previous = lanes(at: above + x)
+            var sum = previous
+            if let entering { sum += lanes(at: entering + x) }
+            if let leaving { sum -= lanes(at: leaving + x) }
+            store(sum, at: sums + x)
+            store(previous / Lanes(repeating: divisor), at: above + x)
+            x += Lanes.scalarCount
+        }
+        while x < width {
+            let previous = above[x]
+            var sum = previous
+            if let entering { sum += entering[x] }
+            if let leaving { sum -= leaving[x] }
+            sums[x] = sum
+            above[x] = previous / divisor
+            x += 1
+        }
+    }
+
     /// The running mean of one row over `(2·radius + 1)` columns, over the columns that exist.
     private static func horizontalMeans(
         _ row: UnsafePointer<Float>, into means: UnsafeMutablePointer<Float>, width: Int, radius: Int
