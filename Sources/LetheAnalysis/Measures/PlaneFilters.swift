@@ -133,7 +133,9 @@ enum PlaneFilters {
 
     /// `horizontalMeans` of eight consecutive rows, row `k` in lane `k`: the same additions,
     /// subtractions and division per row in the same order (lane-wise IEEE arithmetic), so the
-    /// same bits. The lanes are gathered one column at a time; the rows stay in cache.
+    /// same bits. Where eight columns in a row have both an entering and a leaving column, the
+    /// rows are read and written eight columns at a time through 8 × 8 transposes; near the
+    /// borders one column is gathered at a time.
     private static func horizontalMeansOfEightRows(
         _ rows: UnsafePointer<Float>, into means: UnsafeMutablePointer<Float>, width: Int, radius: Int
     ) {
@@ -141,19 +143,67 @@ enum PlaneFilters {
         let r4 = r3 + width, r5 = r4 + width, r6 = r5 + width, r7 = r6 + width
         let m0 = means, m1 = m0 + width, m2 = m1 + width, m3 = m2 + width
         let m4 = m3 + width, m5 = m4 + width, m6 = m5 + width, m7 = m6 + width
-        @inline(__always) func column(_ x: Int) -> SIMD8<Float> {
-            SIMD8(r0[x], r1[x], r2[x], r3[x], r4[x], r5[x], r6[x], r7[x])
+        @inline(__always) func column(_ x: Int) -> Lanes {
+            Lanes(r0[x], r1[x], r2[x], r3[x], r4[x], r5[x], r6[x], r7[x])
         }
-        var sum = SIMD8<Float>(repeating: 0)
+        @inline(__always) func columns(from x: Int) -> LaneBlock {
+            transposed((
+                lanes(at: r0 + x), lanes(at: r1 + x), lanes(at: r2 + x), lanes(at: r3 + x),
+                lanes(at: r4 + x), lanes(at: r5 + x), lanes(at: r6 + x), lanes(at: r7 + x)))
+        }
+        var sum = Lanes(repeating: 0)
         var count = 0
         for x in 0..<min(radius, width) { sum += column(x); count += 1 }
-        for x in 0..<width {
+        var x = 0
+        while x < width {
+            if x > radius && x + Lanes.scalarCount + radius <= width {
+                // Eight interior columns: each adds one column and drops one, count stays 2r + 1.
+                let entering = columns(from: x + radius), leaving = columns(from: x - radius - 1)
+                let divisors = Lanes(repeating: Float(count))
+                sum += entering.0; sum -= leaving.0; let mean0 = sum / divisors
+                sum += entering.1; sum -= leaving.1; let mean1 = sum / divisors
+                sum += entering.2; sum -= leaving.2; let mean2 = sum / divisors
+                sum += entering.3; sum -= leaving.3; let mean3 = sum / divisors
+                sum += entering.4; sum -= leaving.4; let mean4 = sum / divisors
+                sum += entering.5; sum -= leaving.5; let mean5 = sum / divisors
+                sum += entering.6; sum -= leaving.6; let mean6 = sum / divisors
+                sum += entering.7; sum -= leaving.7; let mean7 = sum / divisors
+                let rowMeans = transposed((mean0, mean1, mean2, mean3, mean4, mean5, mean6, mean7))
+                store(rowMeans.0, at: m0 + x); store(rowMeans.1, at: m1 + x)
+                store(rowMeans.2, at: m2 + x); store(rowMeans.3, at: m3 + x)
+                store(rowMeans.4, at: m4 + x); store(rowMeans.5, at: m5 + x)
+                store(rowMeans.6, at: m6 + x); store(rowMeans.7, at: m7 + x)
+                x += Lanes.scalarCount
+                continue
+            }
             let enter = x + radius, leave = x - radius - 1
             if enter < width { sum += column(enter); count += 1 }
             if leave >= 0 { sum -= column(leave); count -= 1 }
-            let mean = sum / SIMD8(repeating: Float(count))
+            let mean = sum / Lanes(repeating: Float(count))
             m0[x] = mean[0]; m1[x] = mean[1]; m2[x] = mean[2]; m3[x] = mean[3]
             m4[x] = mean[4]; m5[x] = mean[5]; m6[x] = mean[6]; m7[x] = mean[7]
+            x += 1
         }
+    }
+
+    /// Eight rows of eight lanes.
+    private typealias LaneBlock = (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes)
+
+    /// The 8 × 8 transpose: three rounds of splitting each pair of rows into its even and odd
+    /// elements. Seen as one 64-element vector, a round rotates the 6-bit index right by one, so
+    /// three rounds map row r, column c (8r + c) to 8c + r. Moves only; no arithmetic.
+    @inline(__always)
+    private static func transposed(_ block: LaneBlock) -> LaneBlock {
+        @inline(__always) func split(_ first: Lanes, _ second: Lanes) -> (even: Lanes, odd: Lanes) {
+            let pair = SIMD16(lowHalf: first, highHalf: second)
+            return (pair.evenHalf, pair.oddHalf)
+        }
+        var rows = block
+        for _ in 0..<3 {
+            let a = split(rows.0, rows.1), b = split(rows.2, rows.3)
+            let c = split(rows.4, rows.5), d = split(rows.6, rows.7)
+            rows = (a.even, b.even, c.even, d.even, a.odd, b.odd, c.odd, d.odd)
+        }
+        return rows
     }
 }
