@@ -7,57 +7,203 @@ enum PlaneFilters {
         _ plane: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
         width: Int, height: Int, radius: Int, passes: Int
     ) {
-        guard radius > 0, width > 0, height > 0 else { return }
+        guard radius > 0, width > 0, height > 0,
+              let planePixels = plane.baseAddress, let rowMeans = scratch.baseAddress
+        else { return }
         for _ in 0..<passes {
-            // Horizontal: plane → scratch.
-            for y in 0..<height {
-                let row = y * width
-                var sum: Float = 0
-                var count = 0
-                for x in 0..<min(radius, width) { sum += plane[row + x]; count += 1 }
-                for x in 0..<width {
-                    let enter = x + radius, leave = x - radius - 1
-                    if enter < width { sum += plane[row + enter]; count += 1 }
-                    if leave >= 0 { sum -= plane[row + leave]; count -= 1 }
-                    scratch[row + x] = sum / Float(count)
-                }
+            // Horizontal: plane → scratch. One row's running sum is a serial chain (an add and a
+            // subtract wait on the previous pixel's sum), so eight rows run side by side, one per
+            // SIMD lane: each lane does its row's additions in the scalar order, so the means are
+            // bit-identical, while the chains overlap and the division is one vector divide.
+            var y = 0
+            while y + 8 <= height {
+                horizontalMeansOfEightRows(
+                    UnsafePointer(planePixels + y * width), into: rowMeans + y * width, width: width, radius: radius)
+                y += 8
+            }
+            while y < height {
+                horizontalMeans(UnsafePointer(planePixels + y * width), into: rowMeans + y * width, width: width, radius: radius)
+                y += 1
             }
             // Vertical: scratch → plane, row by row (a column-by-column walk strides a whole row
             // per pixel). Each column's running sum is kept in `plane` itself: row y holds the
             // sum until row y + 1 has been derived from it, then becomes the mean. Every column
             // sees the same additions in the same order as a column walk: bit-identical means.
+            let rows = UnsafePointer(rowMeans)
+            planePixels.update(repeating: 0, count: width)
             var count = 0
-            for x in 0..<width { plane[x] = 0 }
             for y in 0..<min(radius, height) {
-                let row = y * width
-                for x in 0..<width { plane[x] += scratch[row + x] }
+                add(rows + y * width, to: planePixels, width: width)
                 count += 1
             }
-            var previousCount = 0
-            for y in 0..<height {
+            if radius < height {
+                add(rows + radius * width, to: planePixels, width: width)
+                count += 1
+            }
+            var previousCount = count
+            for y in 1..<height {
                 let enter = y + radius, leave = y - radius - 1
-                let row = y * width, above = row - width
-                if y > 0 {
-                    for x in 0..<width { plane[row + x] = plane[above + x] }
-                }
-                if enter < height {
-                    let entering = enter * width
-                    for x in 0..<width { plane[row + x] += scratch[entering + x] }
-                    count += 1
-                }
-                if leave >= 0 {
-                    let leaving = leave * width
-                    for x in 0..<width { plane[row + x] -= scratch[leaving + x] }
-                    count -= 1
-                }
-                if y > 0 {
-                    let divisor = Float(previousCount)
-                    for x in 0..<width { plane[above + x] /= divisor }
-                }
+                let entering = enter < height ? rows + enter * width : nil
+                let leaving = leave >= 0 ? rows + leave * width : nil
+                advanceColumnSums(
+                    above: planePixels + (y - 1) * width, into: planePixels + y * width,
+                    entering: entering, leaving: leaving, aboveCount: previousCount, width: width)
+                if entering != nil { count += 1 }
+                if leaving != nil { count -= 1 }
                 previousCount = count
             }
-            let last = (height - 1) * width, divisor = Float(previousCount)
-            for x in 0..<width { plane[last + x] /= divisor }
+            divide(planePixels + (height - 1) * width, by: Float(previousCount), width: width)
         }
+    }
+
+    /// Eight floats at a time; the planes carry no alignment beyond `Float`'s.
+    private typealias Lanes = SIMD8<Float>
+
+    private static func lanes(at pointer: UnsafePointer<Float>) -> Lanes {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self)
+    }
+
+    private static func store(_ values: Lanes, at pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: values, as: Lanes.self)
+    }
+
+    /// `sums[x] += row[x]` for every column.
+    private static func add(_ row: UnsafePointer<Float>, to sums: UnsafeMutablePointer<Float>, width: Int) {
+        var x = 0
+        while x + Lanes.scalarCount <= width {
+            store(lanes(at: sums + x) + lanes(at: row + x), at: sums + x)
+            x += Lanes.scalarCount
+        }
+        while x < width { sums[x] += row[x]; x += 1 }
+    }
+
+    /// `sums[x] /= divisor` for every column.
+    private static func divide(_ sums: UnsafeMutablePointer<Float>, by divisor: Float, width: Int) {
+        var x = 0
+        while x + Lanes.scalarCount <= width {
+            store(lanes(at: sums + x) / Lanes(repeating: divisor), at: sums + x)
+            x += Lanes.scalarCount
+        }
+        while x < width { sums[x] /= divisor; x += 1 }
+    }
+
+    /// One step of the vertical pass in a single sweep: row y's column sums are row y − 1's
+    /// (`above`) plus the entering row minus the leaving one, and `above` becomes row y − 1's
+    /// means. Per column the same copy, add, subtract and divide as four separate sweeps.
+    private static func advanceColumnSums(
+        above: UnsafeMutablePointer<Float>, into sums: UnsafeMutablePointer<Float>,
+        entering: UnsafePointer<Float>?, leaving: UnsafePointer<Float>?, aboveCount: Int, width: Int
+    ) {
+        let divisor = Float(aboveCount)
+        var x = 0
+        while x + Lanes.scalarCount <= width {
+            let previous = lanes(at: above + x)
+            var sum = previous
+            if let entering { sum += lanes(at: entering + x) }
+            if let leaving { sum -= lanes(at: leaving + x) }
+            store(sum, at: sums + x)
+            store(previous / Lanes(repeating: divisor), at: above + x)
+            x += Lanes.scalarCount
+        }
+        while x < width {
+            let previous = above[x]
+            var sum = previous
+            if let entering { sum += entering[x] }
+            if let leaving { sum -= leaving[x] }
+            sums[x] = sum
+            above[x] = previous / divisor
+            x += 1
+        }
+    }
+
+    /// The running mean of one row over `(2·radius + 1)` columns, over the columns that exist.
+    private static func horizontalMeans(
+        _ row: UnsafePointer<Float>, into means: UnsafeMutablePointer<Float>, width: Int, radius: Int
+    ) {
+        var sum: Float = 0
+        var count = 0
+        for x in 0..<min(radius, width) { sum += row[x]; count += 1 }
+        for x in 0..<width {
+            let enter = x + radius, leave = x - radius - 1
+            if enter < width { sum += row[enter]; count += 1 }
+            if leave >= 0 { sum -= row[leave]; count -= 1 }
+            means[x] = sum / Float(count)
+        }
+    }
+
+    /// `horizontalMeans` of eight consecutive rows, row `k` in lane `k`: the same additions,
+    /// subtractions and division per row in the same order (lane-wise IEEE arithmetic), so the
+    /// same bits. Where eight columns in a row have both an entering and a leaving column, the
+    /// rows are read and written eight columns at a time through 8 × 8 transposes; near the
+    /// borders one column is gathered at a time.
+    private static func horizontalMeansOfEightRows(
+        _ rows: UnsafePointer<Float>, into means: UnsafeMutablePointer<Float>, width: Int, radius: Int
+    ) {
+        let r0 = rows, r1 = r0 + width, r2 = r1 + width, r3 = r2 + width
+        let r4 = r3 + width, r5 = r4 + width, r6 = r5 + width, r7 = r6 + width
+        let m0 = means, m1 = m0 + width, m2 = m1 + width, m3 = m2 + width
+        let m4 = m3 + width, m5 = m4 + width, m6 = m5 + width, m7 = m6 + width
+        @inline(__always) func column(_ x: Int) -> Lanes {
+            Lanes(r0[x], r1[x], r2[x], r3[x], r4[x], r5[x], r6[x], r7[x])
+        }
+        @inline(__always) func columns(from x: Int) -> LaneBlock {
+            transposed((
+                lanes(at: r0 + x), lanes(at: r1 + x), lanes(at: r2 + x), lanes(at: r3 + x),
+                lanes(at: r4 + x), lanes(at: r5 + x), lanes(at: r6 + x), lanes(at: r7 + x)))
+        }
+        var sum = Lanes(repeating: 0)
+        var count = 0
+        for x in 0..<min(radius, width) { sum += column(x); count += 1 }
+        var x = 0
+        while x < width {
+            if x > radius && x + Lanes.scalarCount + radius <= width {
+                // Eight interior columns: each adds one column and drops one, count stays 2r + 1.
+                let entering = columns(from: x + radius), leaving = columns(from: x - radius - 1)
+                let divisors = Lanes(repeating: Float(count))
+                sum += entering.0; sum -= leaving.0; let mean0 = sum / divisors
+                sum += entering.1; sum -= leaving.1; let mean1 = sum / divisors
+                sum += entering.2; sum -= leaving.2; let mean2 = sum / divisors
+                sum += entering.3; sum -= leaving.3; let mean3 = sum / divisors
+                sum += entering.4; sum -= leaving.4; let mean4 = sum / divisors
+                sum += entering.5; sum -= leaving.5; let mean5 = sum / divisors
+                sum += entering.6; sum -= leaving.6; let mean6 = sum / divisors
+                sum += entering.7; sum -= leaving.7; let mean7 = sum / divisors
+                let rowMeans = transposed((mean0, mean1, mean2, mean3, mean4, mean5, mean6, mean7))
+                store(rowMeans.0, at: m0 + x); store(rowMeans.1, at: m1 + x)
+                store(rowMeans.2, at: m2 + x); store(rowMeans.3, at: m3 + x)
+                store(rowMeans.4, at: m4 + x); store(rowMeans.5, at: m5 + x)
+                store(rowMeans.6, at: m6 + x); store(rowMeans.7, at: m7 + x)
+                x += Lanes.scalarCount
+                continue
+            }
+            let enter = x + radius, leave = x - radius - 1
+            if enter < width { sum += column(enter); count += 1 }
+            if leave >= 0 { sum -= column(leave); count -= 1 }
+            let mean = sum / Lanes(repeating: Float(count))
+            m0[x] = mean[0]; m1[x] = mean[1]; m2[x] = mean[2]; m3[x] = mean[3]
+            m4[x] = mean[4]; m5[x] = mean[5]; m6[x] = mean[6]; m7[x] = mean[7]
+            x += 1
+        }
+    }
+
+    /// Eight rows of eight lanes.
+    private typealias LaneBlock = (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes)
+
+    /// The 8 × 8 transpose: three rounds of splitting each pair of rows into its even and odd
+    /// elements. Seen as one 64-element vector, a round rotates the 6-bit index right by one, so
+    /// three rounds map row r, column c (8r + c) to 8c + r. Moves only; no arithmetic.
+    @inline(__always)
+    private static func transposed(_ block: LaneBlock) -> LaneBlock {
+        @inline(__always) func split(_ first: Lanes, _ second: Lanes) -> (even: Lanes, odd: Lanes) {
+            let pair = SIMD16(lowHalf: first, highHalf: second)
+            return (pair.evenHalf, pair.oddHalf)
+        }
+        var rows = block
+        for _ in 0..<3 {
+            let a = split(rows.0, rows.1), b = split(rows.2, rows.3)
+            let c = split(rows.4, rows.5), d = split(rows.6, rows.7)
+            rows = (a.even, b.even, c.even, d.even, a.odd, b.odd, c.odd, d.odd)
+        }
+        return rows
     }
 }
