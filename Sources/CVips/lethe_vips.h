@@ -40,14 +40,6 @@ static inline void lethe_vips_g_free(void *pointer) {
 
 // MARK: - Loaders (never spill decoded pixels to a temp file)
 
-/// Sequential (streaming) JPEG load: libjpeg decodes strip by strip as the pipeline's write pulls
-/// them, straight into the caller's buffer; there is no whole-image copy in libvips' memory and,
-/// as nothing is random access, no temp file either. Cannot feed a rotation (out-of-order reads).
-static inline int lethe_vips_jpegload_buffer_sequential(const void *data, size_t length, VipsImage **out, int fail_on) {
-    return vips_jpegload_buffer((void *)data, length, out,
-        "fail_on", (VipsFailOn)fail_on, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
-}
-
 // memory=TRUE: random access, decoded whole into libvips' memory, never into a temp file.
 static inline int lethe_vips_jpegload_buffer(const void *data, size_t length, VipsImage **out, int fail_on) {
     return vips_jpegload_buffer((void *)data, length, out,

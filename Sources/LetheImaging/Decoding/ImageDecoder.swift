@@ -61,11 +61,8 @@ public enum ImageDecoder {
         guard width > 0, height > 0 else { throw .imageCorrupt(format, stage: "header") }
         try checkPixelLimit(width: width, height: height, limits: limits)
 
-        // A random-access loader decodes the whole image into libvips' own memory first, and a
-        // sequential load of a progressive (multi-scan) JPEG keeps every DCT coefficient of the
-        // image in libjpeg until its last scan (two bytes per sample of each component): reserve
-        // the decoded size of the memory budget until the pixels are ours, for every load (a
-        // baseline JPEG, which holds a few strips only, is counted as the worst case).
+        // The loader decodes the whole image into libvips' own memory first: reserve the decoded
+        // size of the memory budget until the pixels are ours.
         let sampleBytes = Int(vips_format_sizeof(loaded.bandFormat))
         let decoderBytes = width * height * max(3, loaded.bands) * max(1, sampleBytes)
         guard MemoryBudget.reserve(decoderBytes) else { throw .memoryBudgetExceeded(byteCount: decoderBytes) }
@@ -125,14 +122,14 @@ public enum ImageDecoder {
         }
     }
 
-    /// Calls the sniffed format's loader. A JPEG is loaded sequentially (decoded once, strip by
-    /// strip, into our buffer by the final write) unless its EXIF orientation asks for a rotation
-    /// or flip, which reads out of order: then, like the other formats, it is loaded random access
-    /// into libvips' memory (`memory=TRUE`).
+    /// Calls the sniffed format's loader, random access into libvips' memory (`memory=TRUE`).
+    ///
+    /// Not `access=sequential`, although it would save the whole-image copy: libvips serves a
+    /// sequential load to the write's worker threads from a small line cache, and a worker that
+    /// the scheduler holds back long enough asks for lines the loader has passed and fails the
+    /// write. On a loaded machine that refused a valid progressive JPEG as `image_corrupt` (a
+    /// fresh CI run, HostileInputRegressionTests); a photo must not be refused for the load.
     private static func load(_ base: UnsafeRawPointer, count: Int, format: ImageFormat) -> VipsImageHandle? {
-        if format == .jpeg, let streamed = VipsImageHandle.make({ lethe_vips_jpegload_buffer_sequential(base, count, $0, failOn) }) {
-            if vips_image_get_orientation(streamed.pointer) <= 1 { return streamed }
-        }
         return VipsImageHandle.make { output in
             switch format {
             case .jpeg: lethe_vips_jpegload_buffer(base, count, output, failOn)
