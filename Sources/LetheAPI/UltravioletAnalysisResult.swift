@@ -3,24 +3,29 @@
 /// fluorescence of porphyrins made by *Cutibacterium acnes* in the follicles. Measured only on
 /// photos whose device profile says `uv` (docs/analysis/devices.md#light).
 public struct UltravioletAnalysisResult: Sendable, Codable, Equatable {
-    /// Dark spots under UV: melanin absorbs UV-A far more than visible light, so epidermal
-    /// pigment (including pigment not yet visible in normal light) stands out against the
-    /// skin's blue-violet remission.
-    public struct UVSpots: Sendable, Codable, Equatable {
+    /// Marks of one kind in a UV photo: dark UV spots or fluorescent porphyrin dots.
+    ///
+    /// UV spots: melanin absorbs UV-A far more than visible light, so epidermal pigment
+    /// (including pigment not yet visible in normal light) stands out dark against the skin's
+    /// blue-violet remission. Porphyrins: orange-red fluorescent dots (emission ≈ 600–640 nm),
+    /// small bright points whose red share of the light is far above the blue-violet skin's.
+    public struct Marks: Sendable, Codable, Equatable {
         public var count: Int
-        /// Spot pixels / analysed pixels.
+        /// The marks' pixels / analysed pixels.
         public var areaFraction: Double
-        /// Spots per cm² of analysed skin (with a scale).
+        /// Marks per cm² of analysed skin (with a scale).
         public var densityPerSquareCentimetre: Double?
-        /// Mean equivalent-disc diameter in input pixels (0 without spots) and in mm (with a scale).
+        /// Mean equivalent-disc diameter in input pixels (0 without marks) and in mm (with a scale).
         public var meanDiameterPixels: Double
         public var meanDiameterMillimetres: Double?
-        /// Mean of 1 − Y / Y(background) over the spots' pixels: how much darker than the skin around.
-        public var meanDarkening: Double
+        /// UV spots: mean of 1 − Y / Y(background) over their pixels (how much darker than the skin around).
+        public var meanDarkening: Double?
+        /// Porphyrins: mean red chromaticity R / (R + G + B) (linear light) over their pixels.
+        public var meanRedChromaticity: Double?
 
         public init(
             count: Int, areaFraction: Double, densityPerSquareCentimetre: Double?, meanDiameterPixels: Double,
-            meanDiameterMillimetres: Double?, meanDarkening: Double
+            meanDiameterMillimetres: Double?, meanDarkening: Double? = nil, meanRedChromaticity: Double? = nil
         ) {
             self.count = count
             self.areaFraction = areaFraction
@@ -28,48 +33,20 @@ public struct UltravioletAnalysisResult: Sendable, Codable, Equatable {
             self.meanDiameterPixels = meanDiameterPixels
             self.meanDiameterMillimetres = meanDiameterMillimetres
             self.meanDarkening = meanDarkening
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case count, areaFraction = "area_fraction", densityPerSquareCentimetre = "density_per_cm2"
-            case meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm", meanDarkening = "mean_darkening"
-        }
-    }
-
-    /// Orange-red fluorescent dots (porphyrins, emission ≈ 600–640 nm): small bright points
-    /// whose red share of the light is far above the blue-violet skin's.
-    public struct Porphyrins: Sendable, Codable, Equatable {
-        public var count: Int
-        /// Fluorescent pixels / analysed pixels.
-        public var areaFraction: Double
-        /// Dots per cm² of analysed skin (with a scale).
-        public var densityPerSquareCentimetre: Double?
-        public var meanDiameterPixels: Double
-        public var meanDiameterMillimetres: Double?
-        /// Mean red chromaticity R / (R + G + B) (linear light) over the dots' pixels.
-        public var meanRedChromaticity: Double
-
-        public init(
-            count: Int, areaFraction: Double, densityPerSquareCentimetre: Double?, meanDiameterPixels: Double,
-            meanDiameterMillimetres: Double?, meanRedChromaticity: Double
-        ) {
-            self.count = count
-            self.areaFraction = areaFraction
-            self.densityPerSquareCentimetre = densityPerSquareCentimetre
-            self.meanDiameterPixels = meanDiameterPixels
-            self.meanDiameterMillimetres = meanDiameterMillimetres
             self.meanRedChromaticity = meanRedChromaticity
         }
 
         enum CodingKeys: String, CodingKey {
             case count, areaFraction = "area_fraction", densityPerSquareCentimetre = "density_per_cm2"
-            case meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm"
+            case meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm", meanDarkening = "mean_darkening"
             case meanRedChromaticity = "mean_red_chromaticity"
         }
     }
 
-    public var uvSpots: UVSpots
-    public var porphyrins: Porphyrins
+    /// Dark spots under UV (pigment), with `mean_darkening`.
+    public var uvSpots: Marks
+    /// Porphyrin fluorescence, with `mean_red_chromaticity`.
+    public var porphyrins: Marks
     /// Pixels measured (input pixels): the lit field, without the dark vignette or background.
     public var analysedPixelCount: Int
     /// Analysed pixels / all pixels.
@@ -81,7 +58,7 @@ public struct UltravioletAnalysisResult: Sendable, Codable, Equatable {
     public var quality: SkinAnalysisResult.Quality
 
     public init(
-        uvSpots: UVSpots, porphyrins: Porphyrins, analysedPixelCount: Int, analysedPixelFraction: Double,
+        uvSpots: Marks, porphyrins: Marks, analysedPixelCount: Int, analysedPixelFraction: Double,
         millimetresPerPixel: Double?, scaleSource: String?, quality: SkinAnalysisResult.Quality
     ) {
         self.uvSpots = uvSpots

@@ -88,20 +88,20 @@ extension SessionCombination {
         func millimetres(_ count: (UltravioletAnalysisResult) -> Int, _ value: (UltravioletAnalysisResult) -> Double?) -> Double? {
             results.allSatisfy { value($0) != nil } ? countWeighted(count) { value($0) ?? 0 } : nil
         }
-        let spotCount = results.reduce(0) { $0 + $1.uvSpots.count }, dotCount = results.reduce(0) { $0 + $1.porphyrins.count }
-        let spotArea = areaWeighted(\.uvSpots.areaFraction), dotArea = areaWeighted(\.porphyrins.areaFraction)
+        func marks(_ pick: (UltravioletAnalysisResult) -> UltravioletAnalysisResult.Marks) -> UltravioletAnalysisResult.Marks {
+            let count = results.reduce(0) { $0 + pick($1).count }, area = areaWeighted { pick($0).areaFraction }
+            func areaMean(_ value: (UltravioletAnalysisResult.Marks) -> Double?) -> Double? {
+                results.allSatisfy({ value(pick($0)) != nil }) ? (area > 0 ? areaWeighted { (value(pick($0)) ?? 0) * pick($0).areaFraction } / area : 0) : nil
+            }
+            return .init(
+                count: count, areaFraction: area, densityPerSquareCentimetre: squareCentimetres.map { Double(count) / max($0, 1e-9) },
+                meanDiameterPixels: countWeighted({ pick($0).count }, { pick($0).meanDiameterPixels }),
+                meanDiameterMillimetres: millimetres({ pick($0).count }, { pick($0).meanDiameterMillimetres }),
+                meanDarkening: areaMean(\.meanDarkening), meanRedChromaticity: areaMean(\.meanRedChromaticity))
+        }
         let scales = Set(results.map(\.millimetresPerPixel))
         return UltravioletAnalysisResult(
-            uvSpots: .init(
-                count: spotCount, areaFraction: spotArea, densityPerSquareCentimetre: squareCentimetres.map { Double(spotCount) / max($0, 1e-9) },
-                meanDiameterPixels: countWeighted(\.uvSpots.count, \.uvSpots.meanDiameterPixels),
-                meanDiameterMillimetres: millimetres(\.uvSpots.count, \.uvSpots.meanDiameterMillimetres),
-                meanDarkening: spotArea > 0 ? areaWeighted { $0.uvSpots.meanDarkening * $0.uvSpots.areaFraction } / spotArea : 0),
-            porphyrins: .init(
-                count: dotCount, areaFraction: dotArea, densityPerSquareCentimetre: squareCentimetres.map { Double(dotCount) / max($0, 1e-9) },
-                meanDiameterPixels: countWeighted(\.porphyrins.count, \.porphyrins.meanDiameterPixels),
-                meanDiameterMillimetres: millimetres(\.porphyrins.count, \.porphyrins.meanDiameterMillimetres),
-                meanRedChromaticity: dotArea > 0 ? areaWeighted { $0.porphyrins.meanRedChromaticity * $0.porphyrins.areaFraction } / dotArea : 0),
+            uvSpots: marks(\.uvSpots), porphyrins: marks(\.porphyrins),
             analysedPixelCount: Int(pixels), analysedPixelFraction: pixels / Double(max(1, results.reduce(0) { $0 + $1.quality.width * $1.quality.height })),
             millimetresPerPixel: scales.count == 1 ? first.millimetresPerPixel : nil, scaleSource: scales.count == 1 ? first.scaleSource : nil,
             quality: first.quality)

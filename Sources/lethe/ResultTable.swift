@@ -135,7 +135,7 @@ struct ResultTable {
         func density(_ value: Double?) -> String { value.map { "  " + number($0, 1) + " per cm²" } ?? "" }
         func diameter(_ millimetres: Double?, _ pixels: Double) -> String { millimetres.map { number($0, 2) + " mm" } ?? number(pixels, 1) + " px" }
         return [
-            ("UV spots", "\(uv.uvSpots.count)  area \(percent(uv.uvSpots.areaFraction))\(density(uv.uvSpots.densityPerSquareCentimetre))  mean ⌀ \(diameter(uv.uvSpots.meanDiameterMillimetres, uv.uvSpots.meanDiameterPixels))  \(number(uv.uvSpots.meanDarkening * 100, 0)) % darker"),
+            ("UV spots", "\(uv.uvSpots.count)  area \(percent(uv.uvSpots.areaFraction))\(density(uv.uvSpots.densityPerSquareCentimetre))  mean ⌀ \(diameter(uv.uvSpots.meanDiameterMillimetres, uv.uvSpots.meanDiameterPixels))  \(number((uv.uvSpots.meanDarkening ?? 0) * 100, 0)) % darker"),
             ("Porphyrins", "\(uv.porphyrins.count) fluorescent dots  area \(percent(uv.porphyrins.areaFraction))\(density(uv.porphyrins.densityPerSquareCentimetre))  mean ⌀ \(diameter(uv.porphyrins.meanDiameterMillimetres, uv.porphyrins.meanDiameterPixels))"),
             ("UV field", "\(percent(uv.analysedPixelFraction)) of the photo (\(uv.analysedPixelCount) pixels)"),
         ]

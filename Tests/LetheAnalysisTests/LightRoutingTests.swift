@@ -30,12 +30,19 @@ struct LightRoutingTests {
 
     static func format(_ value: Double) -> String { String(format: "%.4f", value) }
 
-    @Test("normal light: shine measured near the glossy patches' area; cross-polarised: shine not_measurable with the reason, spots and their pigment counted")
-    func shineAndPigmentByLight() throws {
-        for seed in Self.seeds {
-            let scene = LitSkinScene(seed: seed, brown: 3, red: 2, hidden: 2, shine: 4, porphyrins: 12)
+    /// Each seed's scene (three brown, two red, two hidden spots, four glossy patches, twelve
+    /// porphyrin dots) with an arena wiped afterwards.
+    static func forEachScene(_ body: (UInt64, LitSkinScene, PlaintextArena) throws -> Void) rethrows {
+        for seed in seeds {
             let arena = PlaintextArena()
             defer { _ = arena.wipeAll() }
+            try body(seed, LitSkinScene(seed: seed, brown: 3, red: 2, hidden: 2, shine: 4, porphyrins: 12), arena)
+        }
+    }
+
+    @Test("normal light: shine measured near the glossy patches' area; cross-polarised: shine not_measurable with the reason, spots and their pigment counted")
+    func shineAndPigmentByLight() throws {
+        try Self.forEachScene { seed, scene, arena in
             let normal = try #require(try Self.analyse(scene, .normal, as: .normal, arena: arena).measures?.concerns)
             let cross = try #require(try Self.analyse(scene, .crossPolarised, as: .crossPolarised, arena: arena).measures?.concerns)
             let shine = try #require(normal.shine.specularFraction)
@@ -53,15 +60,12 @@ struct LightRoutingTests {
 
     @Test("UV light: brown and hidden pigment counted as UV spots, porphyrin dots counted with their area and density per cm²")
     func ultravioletMeasures() throws {
-        for seed in Self.seeds {
-            let scene = LitSkinScene(seed: seed, brown: 3, red: 2, hidden: 2, shine: 4, porphyrins: 12)
-            let arena = PlaintextArena()
-            defer { _ = arena.wipeAll() }
+        try Self.forEachScene { seed, scene, arena in
             let result = try Self.analyse(scene, .uv, as: .uv, arena: arena)
             #expect(result.measures == nil)
             let uv = try #require(result.ultraviolet)
             let squareCentimetres = Double(uv.analysedPixelCount) * Self.millimetresPerPixel * Self.millimetresPerPixel / 100
-            print("light: seed \(seed) UV spots truth \(scene.brownSpots.count + scene.hiddenSpots.count) area \(Self.format(scene.uvSpotAreaFraction)) → \(uv.uvSpots.count) area \(Self.format(uv.uvSpots.areaFraction)) darkening \(Self.format(uv.uvSpots.meanDarkening)); porphyrins truth \(scene.porphyrins.count) area \(Self.format(scene.porphyrinAreaFraction)) → \(uv.porphyrins.count) area \(Self.format(uv.porphyrins.areaFraction)) r \(Self.format(uv.porphyrins.meanRedChromaticity)) per cm² \(Self.format(uv.porphyrins.densityPerSquareCentimetre ?? -1)); field \(Self.format(uv.analysedPixelFraction))")
+            print("light: seed \(seed) UV spots truth \(scene.brownSpots.count + scene.hiddenSpots.count) area \(Self.format(scene.uvSpotAreaFraction)) → \(uv.uvSpots.count) area \(Self.format(uv.uvSpots.areaFraction)) darkening \(Self.format(uv.uvSpots.meanDarkening ?? -1)); porphyrins truth \(scene.porphyrins.count) area \(Self.format(scene.porphyrinAreaFraction)) → \(uv.porphyrins.count) area \(Self.format(uv.porphyrins.areaFraction)) r \(Self.format(uv.porphyrins.meanRedChromaticity ?? -1)) per cm² \(Self.format(uv.porphyrins.densityPerSquareCentimetre ?? -1)); field \(Self.format(uv.analysedPixelFraction))")
             #expect(uv.uvSpots.count == scene.brownSpots.count + scene.hiddenSpots.count, "seed \(seed)")
             #expect(uv.porphyrins.count == scene.porphyrins.count, "seed \(seed)")
             // Measured: UV spots +0.0007 … +0.0011 over 0.0207–0.0324 (the anti-aliased rim passes the
@@ -89,7 +93,7 @@ struct LightRoutingTests {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let uv = try #require(try Self.analyse(scene, .uv, as: .uv, arena: arena).ultraviolet)
-        print("light: near thresholds → porphyrins \(uv.porphyrins.count) r \(Self.format(uv.porphyrins.meanRedChromaticity)), UV spots \(uv.uvSpots.count) darkening \(Self.format(uv.uvSpots.meanDarkening))")
+        print("light: near thresholds → porphyrins \(uv.porphyrins.count) r \(Self.format(uv.porphyrins.meanRedChromaticity ?? -1)), UV spots \(uv.uvSpots.count) darkening \(Self.format(uv.uvSpots.meanDarkening ?? -1))")
         #expect(uv.porphyrins.count == 3)
         #expect(uv.uvSpots.count == 2)
     }
@@ -116,6 +120,15 @@ struct LightRoutingTests {
         #expect(session.sources["shine"] == ["standard"] && session.sources["spots"] == ["cross"] && session.sources["redness"] == ["cross"])
         #expect(session.sources["wrinkles"] == ["standard", "cross"] && session.sources["porphyrins"] == ["uv"])
         #expect(concerns.scores == ConcernScores.scores(for: concerns) && concerns.scores.shine != nil)
+
+        // Two UV photos (here the same one twice): counts add up, fractions and densities stay.
+        let ultraviolet = try #require(uv.ultraviolet)
+        let twice = try #require(SessionCombination.combine([ultraviolet, ultraviolet]))
+        #expect(twice.porphyrins.count == 2 * ultraviolet.porphyrins.count && twice.uvSpots.count == 2 * ultraviolet.uvSpots.count)
+        #expect(abs(twice.porphyrins.areaFraction - ultraviolet.porphyrins.areaFraction) < 1e-12)
+        #expect(abs((twice.porphyrins.densityPerSquareCentimetre ?? 0) - (ultraviolet.porphyrins.densityPerSquareCentimetre ?? 1)) < 1e-9)
+        #expect(abs((twice.uvSpots.meanDarkening ?? 0) - (ultraviolet.uvSpots.meanDarkening ?? 1)) < 1e-9)
+        #expect(twice.analysedPixelCount == 2 * ultraviolet.analysedPixelCount && abs(twice.analysedPixelFraction - ultraviolet.analysedPixelFraction) < 1e-12)
 
         // Without a normal photo, shine is not measurable in the combination either.
         let noSurface = SessionCombination.combine([SessionPhoto(name: "cross", light: .crossPolarised, measures: cross.measures)])

@@ -76,17 +76,17 @@ public enum UltravioletAnalyzer {
         let f = Double(factor), field = Double(max(1, measured.fieldCount))
         let fieldSquareCentimetres = working.map { field * $0 * $0 / 100 }
         func meanDiameter(_ marks: [Mark]) -> Double { marks.isEmpty ? 0 : marks.reduce(0) { $0 + $1.equivalentDiameter } / Double(marks.count) * f }
-        let spotArea = Double(measured.spots.reduce(0) { $0 + $1.area }), dotArea = Double(measured.dots.reduce(0) { $0 + $1.area })
-        let spots = UltravioletAnalysisResult.UVSpots(
-            count: measured.spots.count, areaFraction: spotArea / field,
-            densityPerSquareCentimetre: fieldSquareCentimetres.map { Double(measured.spots.count) / max($0, 1e-9) },
-            meanDiameterPixels: meanDiameter(measured.spots), meanDiameterMillimetres: millimetresPerPixel.map { meanDiameter(measured.spots) * $0 },
-            meanDarkening: spotArea > 0 ? measured.spots.reduce(0) { $0 + $1.sumContrast } / spotArea : 0)
-        let porphyrins = UltravioletAnalysisResult.Porphyrins(
-            count: measured.dots.count, areaFraction: dotArea / field,
-            densityPerSquareCentimetre: fieldSquareCentimetres.map { Double(measured.dots.count) / max($0, 1e-9) },
-            meanDiameterPixels: meanDiameter(measured.dots), meanDiameterMillimetres: millimetresPerPixel.map { meanDiameter(measured.dots) * $0 },
-            meanRedChromaticity: dotArea > 0 ? measured.dots.reduce(0) { $0 + $1.sumContrast } / dotArea : 0)
+        func marks(_ list: [Mark]) -> UltravioletAnalysisResult.Marks {
+            let area = Double(list.reduce(0) { $0 + $1.area })
+            return .init(
+                count: list.count, areaFraction: area / field,
+                densityPerSquareCentimetre: fieldSquareCentimetres.map { Double(list.count) / max($0, 1e-9) },
+                meanDiameterPixels: meanDiameter(list), meanDiameterMillimetres: millimetresPerPixel.map { meanDiameter(list) * $0 })
+        }
+        // A spot's `sumContrast` sums its darkening, a dot's its red chromaticity.
+        var spots = marks(measured.spots), porphyrins = marks(measured.dots)
+        spots.meanDarkening = measured.spots.isEmpty ? 0 : measured.spots.reduce(0) { $0 + $1.sumContrast } / Double(measured.spots.reduce(0) { $0 + $1.area })
+        porphyrins.meanRedChromaticity = measured.dots.isEmpty ? 0 : measured.dots.reduce(0) { $0 + $1.sumContrast } / Double(measured.dots.reduce(0) { $0 + $1.area })
         return UltravioletAnalysisResult(
             uvSpots: spots, porphyrins: porphyrins, analysedPixelCount: measured.fieldCount * factor * factor,
             analysedPixelFraction: Double(measured.fieldCount) / Double(max(1, count)),
