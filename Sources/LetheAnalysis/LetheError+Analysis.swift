@@ -143,6 +143,9 @@ extension LetheError {
         LetheError(.lightNotSupported, "kind=\(kind.rawValue) photos under \(light.rawValue) light are not analysed; UV photos are measured as kind=skin close-ups")
     }
 
+    static let simulationNeedsVisibleLight = LetheError(
+        .lightNotSupported, "simulations render photos under visible light; send the UV photo without simulate, or a normal or cross-polarised photo first in the session")
+
     static let scaleRequired = LetheError(.scaleRequired, "scalp analysis needs the scale: pass profile=NAME or mm_per_pixel=VALUE")
 
     static func modelUnreadable(_ detail: String) -> LetheError {

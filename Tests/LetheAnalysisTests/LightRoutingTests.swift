@@ -154,7 +154,7 @@ struct LightRoutingTests {
         do { _ = try DeviceProfile.loadAll(directory: directory.path) } catch { #expect(error.code == .profileUnreadable) }
     }
 
-    @Test("UV photos of kind face or scalp are refused with light_not_supported")
+    @Test("UV photos of kind face or scalp, and simulations of a UV photo, are refused with light_not_supported")
     func uvNeedsSkin() throws {
         let scene = LitSkinScene(seed: 5, brown: 1, red: 0, hidden: 0, shine: 0, porphyrins: 2)
         let arena = PlaintextArena()
@@ -167,6 +167,15 @@ struct LightRoutingTests {
             } catch {
                 #expect(error.code == .lightNotSupported)
             }
+        }
+        let image = try Self.photo(scene, .uv, arena: arena)
+        let settings = AnalysisSettings(kind: .skin, millimetresPerPixel: 0.075, quality: Self.gate)
+        let analysis = try PhotoAnalysis.run(image, settings: settings, light: .uv, arena: arena)
+        do {
+            _ = try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: SimulationRequest(concerns: [.spots]), arena: arena)
+            Issue.record("a UV photo was rendered")
+        } catch {
+            #expect(error.code == .lightNotSupported)
         }
     }
 }
