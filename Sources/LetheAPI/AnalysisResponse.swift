@@ -30,6 +30,14 @@ public struct AnalysisResponse: Codable, Sendable, Equatable {
     /// upload order. Then `image` is the first photo's, and `measures` / `scalp` are combined over
     /// the photos (see docs/analysis/sessions.md); `face` is absent (per photo only).
     public var photos: [SessionPhotoResult]?
+    /// One photo: its light, when the request names a device profile (sessions: per photo).
+    public var light: String?
+    /// `kind=skin` under UV light: UV spots and porphyrins (a session: combined over its UV photos).
+    public var ultraviolet: UltravioletAnalysisResult?
+    /// Sessions: for each measure, the names of the photos it was taken from — shine from normal
+    /// or parallel-polarised photos, colour and pigment from cross-polarised ones when there are,
+    /// UV measures from UV photos (docs/analysis/sessions.md).
+    public var measureSources: [String: [String]]?
     /// `simulate=…` on a skin or face photo: the after-care preview.
     public var preview: SimulationImage?
     /// `simulate=…`: the photo with every requested mask blended in its legend colour.
@@ -41,7 +49,7 @@ public struct AnalysisResponse: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
-        case kind, image, measures, face, scalp, photos, preview, overlay, masks, simulation
+        case kind, image, measures, face, scalp, photos, light, ultraviolet, measureSources = "measure_sources", preview, overlay, masks, simulation
     }
 
     public init(

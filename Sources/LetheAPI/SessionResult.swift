@@ -6,6 +6,11 @@ public struct SessionPhotoResult: Codable, Sendable, Equatable {
     public var measures: SkinAnalysisResult?
     public var face: FaceAnalysisResult?
     public var scalp: ScalpAnalysisResult?
+    /// The photo's light (`normal`, `parallel_polarised`, `cross_polarised`, `uv`), when the
+    /// request names a device profile.
+    public var light: String?
+    /// A skin photo under UV light: its UV measures (it has no `measures`).
+    public var ultraviolet: UltravioletAnalysisResult?
 
     public init(name: String, image: AnalysisResponse.ImageInfo, measures: SkinAnalysisResult?, face: FaceAnalysisResult?, scalp: ScalpAnalysisResult?) {
         self.name = name

@@ -141,14 +141,35 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         }
     }
 
-    /// Oiliness seen as specular highlights.
+    /// Oiliness seen as specular highlights: measured only where the photo shows the surface's
+    /// reflection (normal or parallel-polarised light); under cross-polarised light `status` is
+    /// `not_measurable`, with the reason, and there is no fraction and no score.
     public struct Shine: Sendable, Codable, Equatable {
-        /// Specular pixels / (skin + specular pixels) of the region.
-        public var specularFraction: Double
+        /// `measured` or `not_measurable`.
+        public var status: String
+        /// Specular pixels / (skin + specular pixels) of the region; absent when not measurable.
+        public var specularFraction: Double?
+        /// Why shine is not measurable (absent when it is).
+        public var reason: String?
 
-        public init(specularFraction: Double) { self.specularFraction = specularFraction }
+        public static let measured = "measured"
+        public static let notMeasurable = "not_measurable"
 
-        enum CodingKeys: String, CodingKey { case specularFraction = "specular_fraction" }
+        public init(specularFraction: Double) {
+            self.status = Self.measured
+            self.specularFraction = specularFraction
+        }
+
+        /// Shine the photo cannot show, and why.
+        public static func notMeasurable(reason: String) -> Shine {
+            var shine = Shine(specularFraction: 0)
+            (shine.status, shine.specularFraction, shine.reason) = (Self.notMeasurable, nil, reason)
+            return shine
+        }
+
+        public var isMeasured: Bool { status == Self.measured }
+
+        enum CodingKeys: String, CodingKey { case status, specularFraction = "specular_fraction", reason }
     }
 
     /// Uniformity of colour over the clear skin of the region.
@@ -195,12 +216,13 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         public var pores: Int?
         public var redness: Int
         public var wrinkles: Int
-        public var shine: Int
+        /// Absent when shine is not measurable (a cross-polarised photo).
+        public var shine: Int?
         public var evenness: Int
-        /// Mean of the six, or of the five others when pores are not measurable.
+        /// Mean of the six, or of those measured when pores or shine are not measurable.
         public var overall: Int
 
-        public init(spots: Int, pores: Int?, redness: Int, wrinkles: Int, shine: Int, evenness: Int, overall: Int) {
+        public init(spots: Int, pores: Int?, redness: Int, wrinkles: Int, shine: Int?, evenness: Int, overall: Int) {
             self.spots = spots
             self.pores = pores
             self.redness = redness

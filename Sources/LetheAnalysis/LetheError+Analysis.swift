@@ -32,6 +32,9 @@ extension LetheError.Code {
     /// The head is tilted to a shoulder (roll, the eye line's angle) beyond the limit.
     public static let faceRollOutOfRange = Self("face_roll_out_of_range", .unprocessable)
 
+    /// A photo's light that this kind is not analysed under (UV photos: `skin` close-ups only).
+    public static let lightNotSupported = Self("light_not_supported", .unprocessable)
+
     // Scalp analysis.
     /// Scalp analysis without the device's scale.
     public static let scaleRequired = Self("scale_required", .malformed)
@@ -62,7 +65,7 @@ extension LetheError.Code {
     public static let analysisCodes: [Self] = [
         .imageTooSmall, .lightingTooDark, .lightingTooBright, .imageBlurry, .noSkinDetected, .colourCast,
         .faceNotFound, .multipleFaces, .faceTooSmall, .faceOutOfBounds, .faceYawOutOfRange, .facePitchOutOfRange,
-        .faceRollOutOfRange, .scaleRequired,
+        .faceRollOutOfRange, .scaleRequired, .lightNotSupported,
         .modelUnreadable, .modelUnsupported, .profileUnreadable, .analysisUnavailable,
         .profileColourMatrixShape, .profileColourMatrixNotFinite, .profileColourMatrixOutOfBounds, .profileColourMatrixSingular,
         .profileGreyReferenceRegion, .profileGreyReferenceColour,
@@ -135,6 +138,13 @@ extension LetheError {
     static func regionOutOfBounds(_ region: String) -> LetheError {
         LetheError(.faceOutOfBounds, "the \(region) region lies outside the photo")
     }
+
+    static func lightNotSupported(_ light: DeviceProfile.Light, kind: AnalysisKind) -> LetheError {
+        LetheError(.lightNotSupported, "kind=\(kind.rawValue) photos under \(light.rawValue) light are not analysed; UV photos are measured as kind=skin close-ups")
+    }
+
+    static let simulationNeedsVisibleLight = LetheError(
+        .lightNotSupported, "simulations render photos under visible light; send the UV photo without simulate, or a normal or cross-polarised photo first in the session")
 
     static let scaleRequired = LetheError(.scaleRequired, "scalp analysis needs the scale: pass profile=NAME or mm_per_pixel=VALUE")
 

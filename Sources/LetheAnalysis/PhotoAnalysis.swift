@@ -14,21 +14,24 @@ public struct AnalysisSettings: Sendable, Codable {
     public var face: FaceAnalysisConfiguration
     public var measures: SkinMeasureConfiguration
     public var scalp: ScalpAnalysisConfiguration
+    /// Thresholds of the UV measures (photos under `uv` light).
+    public var ultraviolet: UltravioletConfiguration
     /// Needed for `face`.
     public var models: AnalysisModels?
     /// `landmarks=true` (face): report the face-mesh points.
     public var landmarks: Bool
 
     private enum CodingKeys: String, CodingKey {
-        case kind, profile, millimetresPerPixel, quality, face, measures, scalp, landmarks
+        case kind, profile, millimetresPerPixel, quality, face, measures, scalp, ultraviolet, landmarks
     }
 
     public init(
         kind: AnalysisKind, profile: DeviceProfile? = nil, millimetresPerPixel: Double? = nil,
         quality: SkinAnalysisConfiguration = .init(), face: FaceAnalysisConfiguration = .init(),
         measures: SkinMeasureConfiguration = .init(), scalp: ScalpAnalysisConfiguration = .init(), models: AnalysisModels? = nil,
-        landmarks: Bool = false
+        landmarks: Bool = false, ultraviolet: UltravioletConfiguration = .init()
     ) {
+        self.ultraviolet = ultraviolet
         self.kind = kind
         self.profile = profile
         self.millimetresPerPixel = millimetresPerPixel
@@ -46,14 +49,25 @@ public struct PhotoAnalysisResult: Sendable {
     public var measures: SkinAnalysisResult?
     public var face: FaceAnalysisResult?
     public var scalp: ScalpAnalysisResult?
+    /// A `kind=skin` photo under UV light: its UV measures (then `measures` is absent).
+    public var ultraviolet: UltravioletAnalysisResult?
     /// `kind=face`: the face's skin geometry (the simulations mask with it); never sent as such.
     var faceGeometry: FaceGeometry?
 }
 
 /// Routes a decoded photo to the analysis of its kind.
 public enum PhotoAnalysis {
-    /// - Throws: the analysis' codes, or `analysis_unavailable` when `face` has no models.
-    public static func run(_ image: DecodedImage, settings: AnalysisSettings, arena: PlaintextArena) throws(LetheError) -> PhotoAnalysisResult {
+    /// - Parameters:
+    ///   - light: the photo's light (`DeviceProfile.light(ofPart:)`); without one, the profile's,
+    ///     or normal. UV photos get the UV measures, cross-polarised ones no shine.
+    /// - Throws: the analysis' codes, `analysis_unavailable` when `face` has no models,
+    ///   `light_not_supported` for a UV photo of kind face or scalp.
+    public static func run(
+        _ image: DecodedImage, settings: AnalysisSettings, light: DeviceProfile.Light? = nil, arena: PlaintextArena
+    ) throws(LetheError) -> PhotoAnalysisResult {
+        let light = light ?? settings.profile?.light ?? .normal
+        // UV photos show neither the skin's colour nor its zones: only the close-up measures of UV apply.
+        guard light != .uv || settings.kind == .skin else { throw .lightNotSupported(light, kind: settings.kind) }
         let scale = settings.millimetresPerPixel ?? settings.profile?.millimetresPerPixel(imageWidth: image.width)
         let source = settings.millimetresPerPixel != nil ? "query" : (scale != nil ? "profile" : nil)
         switch settings.kind {
@@ -69,10 +83,20 @@ public enum PhotoAnalysis {
                 image, millimetresPerPixel: scale, scaleSource: source ?? "query", configuration: settings.quality,
                 scalp: settings.scalp, arena: arena)
             return PhotoAnalysisResult(scalp: result)
+        case .skin where light == .uv:
+            return PhotoAnalysisResult(ultraviolet: try UltravioletAnalyzer.analyze(
+                image, configuration: settings.quality, ultraviolet: settings.ultraviolet, millimetresPerPixel: scale,
+                scaleSource: source, arena: arena))
         case .skin:
-            let measures = try SkinAnalyzer.analyze(
+            var measures = try SkinAnalyzer.analyze(
                 image, configuration: settings.quality, measures: settings.measures, millimetresPerPixel: scale,
                 scaleSource: source, profile: settings.profile, arena: arena)
+            // Crossed polarisers block the surface reflection: whatever highlight remains is no shine.
+            if !light.showsSurfaceReflection, var concerns = measures.concerns {
+                concerns.shine = .notMeasurable(reason: DeviceProfile.Light.crossPolarisedShineReason)
+                concerns.scores = ConcernScores.scores(for: concerns)
+                measures.concerns = concerns
+            }
             return PhotoAnalysisResult(measures: measures)
         }
     }

@@ -44,7 +44,7 @@ public enum AnalysisEngine {
             var measured: [Measured] = []
             for (index, photo) in job.photos.enumerated() {
                 let file = UnsafeRawBufferPointer(rebasing: bytes[photo.range])
-                measured.append(try measure(file, named: photo.name, job: job, renders: index == 0, arena: arena, deadline: deadline, observe: observe))
+                measured.append(try measure(file, photo: photo, job: job, renders: index == 0, arena: arena, deadline: deadline, observe: observe))
             }
             return measured
         }
@@ -59,6 +59,7 @@ public enum AnalysisEngine {
     /// One photo's measures and, for the first photo of a job that asks, its renderings.
     private struct Measured {
         let name: String
+        let light: DeviceProfile.Light
         let image: AnalysisResponse.ImageInfo
         let result: PhotoAnalysisResult
         let rendering: SimulationRendering?
@@ -66,7 +67,7 @@ public enum AnalysisEngine {
 
     /// Decodes, analyses and renders one photo; its pixels are wiped before this returns.
     private static func measure(
-        _ file: UnsafeRawBufferPointer, named name: String, job: AnalysisJob, renders: Bool, arena: PlaintextArena,
+        _ file: UnsafeRawBufferPointer, photo: AnalysisJob.Photo, job: AnalysisJob, renders: Bool, arena: PlaintextArena,
         deadline: ProcessingDeadline, observe: StageObserver
     ) throws(LetheError) -> Measured {
         let image = try timed(.decode, observe) { () throws(LetheError) in
@@ -80,7 +81,7 @@ public enum AnalysisEngine {
         let result: PhotoAnalysisResult
         do throws(LetheError) {
             result = try timed(.analyse, observe) { () throws(LetheError) in
-                try PhotoAnalysis.run(image, settings: job.settings, arena: arena)
+                try PhotoAnalysis.run(image, settings: job.settings, light: photo.light, arena: arena)
             }
         } catch {
             // Loops that stopped at the deadline leave partial measures, which may fail a
@@ -89,12 +90,12 @@ public enum AnalysisEngine {
             throw error
         }
         try deadline.check()
-        guard renders, let simulation = job.simulation else { return Measured(name: name, image: info, result: result, rendering: nil) }
+        guard renders, let simulation = job.simulation else { return Measured(name: photo.name, light: photo.light, image: info, result: result, rendering: nil) }
         let rendering = try timed(.simulate, observe) { () throws(LetheError) in
             try SimulationRenderer.render(image, analysis: result, settings: job.settings, request: simulation, arena: arena)
         }
         try deadline.check()
-        return Measured(name: name, image: info, result: result, rendering: rendering)
+        return Measured(name: photo.name, light: photo.light, image: info, result: result, rendering: rendering)
     }
 
     /// The wire result: the photo's measures, or for a session each photo's and the combined
@@ -103,19 +104,30 @@ public enum AnalysisEngine {
         let first = measured[0]
         let kind = job.settings.kind.rawValue
         var response: AnalysisResponse
+        // The light is reported when a profile says it (without one every photo counts as normal).
+        let reportsLight = job.settings.profile != nil
         if job.isSession {
+            let combined = SessionCombination.combine(measured.map {
+                SessionPhoto(name: $0.name, light: $0.light, measures: $0.result.measures, ultraviolet: $0.result.ultraviolet)
+            })
             response = AnalysisResponse(
-                requestID: job.requestID, kind: kind, image: first.image,
-                measures: SessionCombination.combine(measured.compactMap(\.result.measures)),
+                requestID: job.requestID, kind: kind, image: first.image, measures: combined.measures,
                 face: measured.count == 1 ? first.result.face : nil,
                 scalp: SessionCombination.combine(measured.compactMap(\.result.scalp)),
                 photos: measured.map {
-                    SessionPhotoResult(name: $0.name, image: $0.image, measures: $0.result.measures, face: $0.result.face, scalp: $0.result.scalp)
+                    var photo = SessionPhotoResult(name: $0.name, image: $0.image, measures: $0.result.measures, face: $0.result.face, scalp: $0.result.scalp)
+                    photo.light = reportsLight ? $0.light.rawValue : nil
+                    photo.ultraviolet = $0.result.ultraviolet
+                    return photo
                 })
+            response.ultraviolet = combined.ultraviolet
+            response.measureSources = combined.sources.isEmpty || job.settings.kind == .scalp ? nil : combined.sources
         } else {
             response = AnalysisResponse(
                 requestID: job.requestID, kind: kind, image: first.image, measures: first.result.measures, face: first.result.face,
                 scalp: first.result.scalp)
+            response.ultraviolet = first.result.ultraviolet
+            response.light = reportsLight ? first.light.rawValue : nil
         }
         if let rendering = first.rendering { attach(rendering, to: &response, images: &images) }
         return response

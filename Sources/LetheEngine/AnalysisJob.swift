@@ -5,15 +5,17 @@ import LetheImaging
 /// buffer), how to analyse them and what to render. The server builds it from the decrypted
 /// request (route, token, profile, multipart parts) and never looks at the photos itself.
 public struct AnalysisJob: Sendable, Codable {
-    /// A photo of the request: its form-data name (`photo` for a single body) and where its bytes
-    /// lie in the request buffer.
+    /// A photo of the request: its form-data name (`photo` for a single body), where its bytes
+    /// lie in the request buffer, and its light (from the device profile).
     public struct Photo: Sendable, Codable {
         public let name: String
         public let range: Range<Int>
+        public let light: DeviceProfile.Light
 
-        public init(name: String, range: Range<Int>) {
+        public init(name: String, range: Range<Int>, light: DeviceProfile.Light = .normal) {
             self.name = name
             self.range = range
+            self.light = light
         }
     }
 

@@ -34,9 +34,10 @@ struct ResultTable {
                 let s = region.concerns.scores
                 rows.append((
                     "  " + region.region.replacingOccurrences(of: "_", with: " "),
-                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count)  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots) pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles) shine \(s.shine) evenness \(s.evenness)"))
+                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count)  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots) pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles) shine \(s.shine.map(String.init) ?? "–") evenness \(s.evenness)"))
             }
         }
+        if let uv = response.ultraviolet { rows += Self.ultravioletRows(uv, number: number, percent: percent) }
         if let scalp = response.scalp {
             let w = scalp.widthDistribution, units = scalp.follicularUnits
             rows += [
@@ -57,7 +58,17 @@ struct ResultTable {
                 summary += "  ITA \(number(measures.skinTone.itaDegrees))°  overall score \(measures.concerns?.scores.overall ?? 0)"
             }
             if let scalp = photo.scalp { summary += "  \(scalp.hairCount) hairs, \(number(scalp.meanWidthMicrometres, 0)) µm" }
+            if let uv = photo.ultraviolet { summary += "  \(uv.uvSpots.count) UV spots, \(uv.porphyrins.count) porphyrin dots" }
+            if let light = photo.light { summary += "  (\(light.replacingOccurrences(of: "_", with: "-")) light)" }
             rows.append(("Photo " + photo.name, summary))
+        }
+        if let light = response.light { rows.append(("Light", light.replacingOccurrences(of: "_", with: "-"))) }
+        if let sources = response.measureSources {
+            // One line per set of photos: "shine ← standard", "spots, evenness, … ← cross".
+            let grouped = Dictionary(grouping: sources.keys.sorted()) { sources[$0]!.joined(separator: ", ") }
+            for (photos, measures) in grouped.sorted(by: { $0.key < $1.key }) {
+                rows.append(("From " + photos, measures.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")))
+            }
         }
         let width = rows.map(\.0.count).max() ?? 0
         let header = "Lethe \(response.kind) analysis — \(response.image.width)×\(response.image.height) \(response.image.format), request \(response.requestID)"
@@ -104,9 +115,9 @@ struct ResultTable {
                     ?? "not measurable at this resolution" + (texture.requiredMillimetresPerPixel.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
             } ?? "–"),
             ("Radiance", concerns.radiance.map { "luminance Y \(number($0.luminance, 3))  uniformity \(number($0.uniformity, 3))" } ?? "–"),
-            ("Shine", "specular \(percent(concerns.shine.specularFraction))"),
+            ("Shine", concerns.shine.specularFraction.map { "specular \(percent($0))" } ?? "not measurable: \(concerns.shine.reason ?? "")"),
             ("Evenness", "local L* s.d. \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
-            ("Scores", "spots \(s.spots)  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles)  shine \(s.shine)  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
+            ("Scores", "spots \(s.spots)  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles)  shine \(s.shine.map(String.init) ?? "–")  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
         ]
     }
 
@@ -115,5 +126,18 @@ struct ResultTable {
             return "not measurable at this resolution" + (pores.requiredMillimetresPerPixel.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
         }
         return "\(count)  \(pores.densityPerSquareCentimetre.map { number($0, 0) + " per cm²" } ?? number(per10k, 1) + " per 10k px")"
+    }
+
+    /// UV spots and porphyrin dots of a UV photo.
+    private static func ultravioletRows(
+        _ uv: UltravioletAnalysisResult, number: (Double, Int) -> String, percent: (Double) -> String
+    ) -> [(String, String)] {
+        func density(_ value: Double?) -> String { value.map { "  " + number($0, 1) + " per cm²" } ?? "" }
+        func diameter(_ millimetres: Double?, _ pixels: Double) -> String { millimetres.map { number($0, 2) + " mm" } ?? number(pixels, 1) + " px" }
+        return [
+            ("UV spots", "\(uv.uvSpots.count)  area \(percent(uv.uvSpots.areaFraction))\(density(uv.uvSpots.densityPerSquareCentimetre))  mean ⌀ \(diameter(uv.uvSpots.meanDiameterMillimetres, uv.uvSpots.meanDiameterPixels))  \(number((uv.uvSpots.meanDarkening ?? 0) * 100, 0)) % darker"),
+            ("Porphyrins", "\(uv.porphyrins.count) fluorescent dots  area \(percent(uv.porphyrins.areaFraction))\(density(uv.porphyrins.densityPerSquareCentimetre))  mean ⌀ \(diameter(uv.porphyrins.meanDiameterMillimetres, uv.porphyrins.meanDiameterPixels))"),
+            ("UV field", "\(percent(uv.analysedPixelFraction)) of the photo (\(uv.analysedPixelCount) pixels)"),
+        ]
     }
 }

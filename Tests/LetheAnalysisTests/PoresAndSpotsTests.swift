@@ -44,7 +44,7 @@ struct PoresAndSpotsTests {
         #expect(coarse.pores.requiredMillimetresPerPixel == 0.25)
         #expect(coarse.scores.pores == nil)
         let s = coarse.scores
-        #expect(s.overall == Int((Double(s.spots + s.redness + s.wrinkles + s.shine + s.evenness) / 5).rounded()))
+        #expect(s.overall == Int((Double(s.spots + s.redness + s.wrinkles + (s.shine ?? 0) + s.evenness) / 5).rounded()))
 
         // In JSON: a status and the scale needed, no count, no score.
         let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(coarse)) as! [String: Any]

@@ -3,7 +3,8 @@ import LetheMemory
 import Synchronization
 
 /// A capture device as a request names it (`profile=NAME`): its scale, its light and the kinds it
-/// takes. One JSON file per profile in `Config/profiles/NAME.json`:
+/// takes, and for a device that photographs each capture under several lights, the light of each
+/// capture (`captures`, `DeviceProfile+Light.swift`). One JSON file per profile in `Config/profiles/NAME.json`:
 ///
 /// ```json
 /// {"name": "trichoscope-20x", "mm_per_pixel": 0.0065, "light": "polarised", "kinds": ["scalp", "skin"]}
@@ -13,14 +14,39 @@ import Synchronization
 /// devices it may carry a `colour_correction_matrix` and/or a `grey_reference`
 /// (`DeviceProfile+Colour.swift`, docs/analysis/devices.md).
 public struct DeviceProfile: Sendable, Codable, Equatable {
-    /// Light the device captures with.
-    public enum Light: String, Sendable, Codable { case normal, polarised, uv }
+    /// Light the device captures with (docs/analysis/devices.md#light).
+    public enum Light: String, Sendable, Codable, CaseIterable {
+        /// Unpolarised white light: the skin's colour and its surface reflection (shine).
+        case normal
+        /// Polarisers in front of the light and the lens aligned: the surface reflection is kept
+        /// (shine, surface texture).
+        case parallelPolarised = "parallel_polarised"
+        /// Polarisers crossed: the surface reflection, which keeps the light's polarisation, is
+        /// blocked; what passes was scattered inside the skin (pigment, redness, no shine).
+        case crossPolarised = "cross_polarised"
+        /// UV-A (a Wood's lamp, ≈ 365 nm): pigment absorbs strongly, porphyrins fluoresce.
+        case uv
+
+        /// `polarised` alone reads as `cross_polarised`: polarised dermoscopy and skin cameras
+        /// mean crossed polarisers, and the earlier profiles used the word so.
+        public init(from decoder: any Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let light = text == "polarised" ? .crossPolarised : Light(rawValue: text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown light"))
+            }
+            self = light
+        }
+    }
 
     public var name: String
     public var description: String?
     public var millimetresPerPixel: Double?
     public var fieldOfViewWidthMillimetres: Double?
     public var light: Light
+    /// A device that takes each capture under several lights: the multipart part name of each
+    /// capture → its light, e.g. `{"standard": "normal", "cross": "cross_polarised", "uv": "uv"}`.
+    /// A session's parts must carry these names (`unknown_capture` otherwise).
+    public var captures: [String: Light]?
     /// Analysis kinds this device takes (`face`, `skin`, `scalp`; another name makes the file
     /// unreadable).
     public var kinds: [AnalysisKind]
@@ -31,14 +57,16 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
     public var greyReference: GreyReference?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, millimetresPerPixel = "mm_per_pixel", fieldOfViewWidthMillimetres = "field_of_view_width_mm", light, kinds
+        case name, description, millimetresPerPixel = "mm_per_pixel", fieldOfViewWidthMillimetres = "field_of_view_width_mm", light, kinds, captures
         case colourCorrectionMatrix = "colour_correction_matrix", greyReference = "grey_reference"
     }
 
     public init(
         name: String, description: String? = nil, millimetresPerPixel: Double? = nil, fieldOfViewWidthMillimetres: Double? = nil,
-        light: Light = .normal, kinds: [AnalysisKind], colourCorrectionMatrix: [[Double]]? = nil, greyReference: GreyReference? = nil
+        light: Light = .normal, kinds: [AnalysisKind], colourCorrectionMatrix: [[Double]]? = nil, greyReference: GreyReference? = nil,
+        captures: [String: Light]? = nil
     ) {
+        self.captures = captures
         self.colourCorrectionMatrix = colourCorrectionMatrix
         self.greyReference = greyReference
         self.name = name
@@ -77,6 +105,7 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
                 throw LetheError.profileUnreadable("device profile \(file) has a scale that is not a positive number")
             }
             try profile.validateColour()
+            try profile.validateCaptures(file: file)
             guard profiles[profile.name] == nil else {
                 throw LetheError.profileUnreadable("device profile name \(profile.name) appears twice")
             }

@@ -111,7 +111,7 @@ public enum FaceAnalyzer {
             let zones = regions.filter { names.contains($0.region) }
             let skin = zones.reduce(0) { $0 + $1.skinPixelCount }
             guard skin > 0 else { return nil }
-            return zones.reduce(0.0) { $0 + $1.concerns.shine.specularFraction * Double($1.skinPixelCount) } / Double(skin)
+            return zones.reduce(0.0) { $0 + ($1.concerns.shine.specularFraction ?? 0) * Double($1.skinPixelCount) } / Double(skin)
         }
         guard let t = shine(tZone), let u = shine(uZone) else { return nil }
         return Oiliness(tZoneSpecularFraction: t, uZoneSpecularFraction: u)

@@ -69,7 +69,7 @@ enum RegionAggregate {
                 lineLengthMillimetresPerSquareCentimetre: regions.allSatisfy { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre != nil }
                     ? weighted { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre ?? 0 } : nil,
                 lineLengthPer10kPixels: lineLengthPixels / total * 10_000),
-            shine: .init(specularFraction: weighted(\.concerns.shine.specularFraction)),
+            shine: combinedShine(regions),
             evenness: .init(
                 lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),
                 melaninIndexStandardDeviation: pooledMelaninVariance.squareRoot(),
@@ -138,5 +138,16 @@ enum RegionAggregate {
             return sd * sd
         }
         return .init(luminance: luminance, uniformity: luminance > 0 ? 1 - variance.squareRoot() / luminance : 0)
+    }
+
+    /// Skin-weighted over the regions whose shine was measured; not measurable when none was
+    /// (cross-polarised photos only), with their reason.
+    static func combinedShine(_ regions: [RegionMeasures]) -> SkinConcerns.Shine {
+        let measured = regions.filter(\.concerns.shine.isMeasured)
+        let skin = measured.reduce(0) { $0 + $1.skinPixelCount }
+        guard !measured.isEmpty else {
+            return .notMeasurable(reason: regions.compactMap(\.concerns.shine.reason).first ?? DeviceProfile.Light.crossPolarisedShineReason)
+        }
+        return .init(specularFraction: measured.reduce(0) { $0 + ($1.concerns.shine.specularFraction ?? 0) * Double($1.skinPixelCount) } / Double(max(1, skin)))
     }
 }

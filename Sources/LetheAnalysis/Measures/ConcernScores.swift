@@ -12,7 +12,7 @@ import LetheAPI
 /// | shine | specular fraction | 0 | 0.15 |
 /// | evenness | standard deviation of L* − local background L* | 1 | 6 |
 ///
-/// The overall score is the rounded mean of the six, or of the five others when pores are not
+/// The overall score is the rounded mean of the six, or of the others when pores or shine are not
 /// measurable (they are left out, not scored as clear).
 public enum ConcernScores {
     static func linear(_ value: Double, clear: Double, severe: Double) -> Int {
@@ -39,9 +39,9 @@ public enum ConcernScores {
         let pores = concerns.pores.isMeasured ? concerns.pores.areaFraction.map { linear($0, clear: 0, severe: 0.04) } : nil
         let redness = linear(concerns.redAreaFraction, clear: 0, severe: 0.30)
         let wrinkles = linear(lineDensity(concerns.wrinkles), clear: 0, severe: severeLineMillimetresPerSquareCentimetre)
-        let shine = linear(concerns.shine.specularFraction, clear: 0, severe: 0.15)
+        let shine = concerns.shine.specularFraction.map { linear($0, clear: 0, severe: 0.15) }
         let evenness = linear(concerns.evenness.lStarStandardDeviation, clear: 1, severe: 6)
-        let scored = [spots, redness, wrinkles, shine, evenness] + (pores.map { [$0] } ?? [])
+        let scored = [spots, redness, wrinkles, evenness] + [shine, pores].compactMap { $0 }
         let overall = Int((Double(scored.reduce(0, +)) / Double(scored.count)).rounded())
         return .init(spots: spots, pores: pores, redness: redness, wrinkles: wrinkles, shine: shine, evenness: evenness, overall: overall)
     }

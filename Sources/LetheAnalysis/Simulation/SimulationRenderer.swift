@@ -13,11 +13,14 @@ public enum SimulationRenderer {
     /// - Parameters:
     ///   - image: the decoded photo (full resolution).
     ///   - analysis: its analysis, for the face box and the scale.
-    /// - Throws: `analysis_unavailable` when memory or the encoder is not available.
+    /// - Throws: `analysis_unavailable` when memory or the encoder is not available;
+    ///   `light_not_supported` for a UV photo.
     public static func render(
         _ image: DecodedImage, analysis: PhotoAnalysisResult, settings: AnalysisSettings, request: SimulationRequest,
         arena: PlaintextArena
     ) throws(LetheError) -> SimulationRendering {
+        // The masks and the preview are of skin in visible light; a UV photo shows the lamp's colour.
+        guard analysis.ultraviolet == nil else { throw .simulationNeedsVisibleLight }
         let size = ImageResampler.fittedSize(width: image.width, height: image.height, maxDimension: request.output.maxDimension)
         let source = size.scale < 1 ? try ImageResampler.resize(image, width: size.width, height: size.height, arena: arena) : image
         defer { if size.scale < 1 { arena.release(source.pixels) } }

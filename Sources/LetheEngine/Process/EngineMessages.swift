@@ -47,7 +47,7 @@ public struct EngineJob: Codable, Sendable {
         var offset = 0
         placed.photos = job.photos.map { photo in
             defer { offset += photo.range.count }
-            return AnalysisJob.Photo(name: photo.name, range: offset..<(offset + photo.range.count))
+            return AnalysisJob.Photo(name: photo.name, range: offset..<(offset + photo.range.count), light: photo.light)
         }
         self.job = placed
         self.photoBytes = offset

@@ -45,6 +45,8 @@ extension LetheError.Code {
     public static let malformedMultipart = Self("malformed_multipart", .malformed)
     /// More photos in a session than the worker analyses per request.
     public static let tooManyPhotos = Self("too_many_photos", .malformed)
+    /// A session part whose name is not one of the device profile's captures.
+    public static let unknownCapture = Self("unknown_capture", .malformed)
 
     // Simulation parameters (`SimulationQuery.parse`).
     /// Strength or output options without `simulate`.
@@ -81,7 +83,7 @@ extension LetheError.Code {
         .unsupportedEnvelopeMediaType, .requestAborted, .overloaded, .uploadTooSlow, .workerDraining,
         .requestReplayed, .replayCacheFull,
         .methodNotAllowed, .missingToken, .invalidToken, .rateLimited, .unknownKind, .invalidParameter,
-        .unknownProfile, .profileKindMismatch, .malformedMultipart, .tooManyPhotos,
+        .unknownProfile, .profileKindMismatch, .malformedMultipart, .tooManyPhotos, .unknownCapture,
         .simulateRequired, .unknownConcern, .concernKindMismatch, .invalidStrength, .invalidOutputDimension,
         .unsupportedOutputFormat, .invalidOutputQuality,
         .tokensFileUnreadable, .tokensFileInvalid, .memoryBudgetTooSmall, .serverNotStarted, .dashboardUnavailable,
@@ -171,6 +173,12 @@ extension LetheError {
 
     static func tooManyPhotos(_ count: Int, limit: Int) -> LetheError {
         LetheError(.tooManyPhotos, "the session has \(count) photos; at most \(limit) are analysed per request")
+    }
+
+    static func unknownCapture(_ part: String, profile: String, captures: [String]) -> LetheError {
+        LetheError(
+            .unknownCapture,
+            "session part '\(shown(part, limit: 40))' is not a capture of device profile '\(profile)'; its captures: \(captures.sorted().joined(separator: ", "))")
     }
 
     static func simulateRequired(parameter: String) -> LetheError {

@@ -276,8 +276,17 @@ struct AnalysisPipeline: Sendable {
         } else {
             parts = [MultipartPhotos.Part(name: "photo", range: contentRange)]
         }
+        // Each photo's light: a session's part by its name among the profile's captures, a single
+        // photo the profile's light; without a profile, normal.
+        let photos = try parts.map { part throws(LetheError) in
+            guard let profile = settings.profile else { return AnalysisJob.Photo(name: part.name, range: part.range) }
+            guard let light = profile.light(ofPart: boundary == nil ? nil : part.name) else {
+                throw LetheError.unknownCapture(part.name, profile: profile.name, captures: Array((profile.captures ?? [:]).keys))
+            }
+            return AnalysisJob.Photo(name: part.name, range: part.range, light: light)
+        }
         let job = AnalysisJob(
-            requestID: requestID, settings: settings, photos: parts.map { AnalysisJob.Photo(name: $0.name, range: $0.range) },
+            requestID: requestID, settings: settings, photos: photos,
             isSession: boundary != nil, simulation: route.simulation, decodeLimits: limits)
         // Pixels are the engine's: the server hands it the photos and gets the result's JSON back,
         // in the request's arena. In an engine process (keyless, locked down) unless configured
