@@ -321,9 +321,9 @@ actor RSSSampler {
     /// Peak bytes and where the figure comes from.
     func peak() async -> (bytes: Double, source: String)? {
         if let pid, let kilobytes = Self.statusField("VmHWM", pid: pid) {
-            // The gateway and its engine processes (its children), each at its own peak.
-            let engines = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
-                .split(separator: " ").compactMap { Int32($0) }
+            // The gateway and its engine processes (its children, started from whichever of its
+            // threads: /proc/PID/task/PID/children lists only the main thread's), each at its own peak.
+            let engines = ProcessCPU.children(of: pid)
             let total = engines.reduce(kilobytes) { $0 + (Self.statusField("VmHWM", pid: $1) ?? 0) }
             return (total * 1024, engines.isEmpty ? "VmHWM of pid \(pid)" : "VmHWM of pid \(pid) and its \(engines.count) engines")
         }
