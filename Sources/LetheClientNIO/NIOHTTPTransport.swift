@@ -39,7 +39,8 @@ public final class NIOHTTPTransport: LetheTransport {
     public func send(_ request: LetheHTTPRequest) async throws -> LetheHTTPResponse {
         guard request.url.scheme?.lowercased() == "http", let host = request.url.host else { throw URLError(.unsupportedURL) }
         let port = request.url.port ?? 80
-        let place = "\(host):\(port)"
+        // RFC 9110 §7.2: an IPv6 literal keeps its brackets in Host.
+        let place = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         let deadline = NIODeadline.now() + .nanoseconds(Int64(request.timeoutSeconds * 1e9))
         let channel = try await connection(to: host, port: port, place: place, deadline: deadline)
 
