@@ -106,10 +106,17 @@ let package = Package(
             resources: [.copy("Operations/Dashboard")]),
         // The device SDK: nothing server-side (ClientDependencyTests keeps it so).
         .target(name: "LetheClient", dependencies: ["LetheAPI", "LetheEnvelope", "LetheTransparency", "LetheMemory"]),
+        // LetheClient over plain HTTP/1.1 on SwiftNIO, for load from `lethe bench` (devices keep URLSession).
+        .target(name: "LetheClientNIO", dependencies: [
+            "LetheClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // The README's app-side example, built as an app builds it: on the LetheClient library alone.
         .target(name: "LetheClientExample", dependencies: ["LetheClient"], path: "Examples/LetheClientExample"),
         .executableTarget(name: "lethe", dependencies: [
-            "CLetheLaunch", "LetheServer", "LetheClient", "LetheLedger", "LetheTransparency", "LetheMemory", "LetheAnalysis", "LetheImaging",
+            "CLetheLaunch", "LetheServer", "LetheClient", "LetheClientNIO", "LetheLedger", "LetheTransparency", "LetheMemory", "LetheAnalysis", "LetheImaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -133,7 +140,7 @@ let package = Package(
         // Looks at the real `lethe serve` process from outside: memory scans, no-disk tracing.
         // Contract/ holds the schemathesis hooks ContractTests hands to `st`.
         .testTarget(name: "LetheResidueTests", dependencies: [
-            "CLetheSystem", "LetheClient", "LetheEnvelope", "LetheLedger", "LetheTransparency", "LetheImaging", "LetheAnalysis", "LetheAPI",
+            "CLetheSystem", "LetheClient", "LetheClientNIO", "LetheEnvelope", "LetheLedger", "LetheTransparency", "LetheImaging", "LetheAnalysis", "LetheAPI",
             "LetheMemory", "LetheTestSupport",
         ], exclude: ["Contract"]),
         // Config/deploy checked by promtool, the Kubernetes schemas and systemd-analyze.

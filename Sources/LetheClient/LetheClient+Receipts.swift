@@ -3,10 +3,6 @@ import LetheAPI
 import LetheEnvelope
 import LetheTransparency
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// A deletion receipt whose signature was checked, whose record opens its commitment, and whose
 /// commitment was found in its period's published batch and shown, with an RFC 9162 inclusion
 /// proof, to be inside a signed checkpoint of the worker's log.
@@ -199,8 +195,8 @@ extension LetheClient {
         guard let url = URL(string: path, relativeTo: serverURL.appendingPathComponent("/")) else {
             throw LetheClientError(code: "unexpected_response", status: 0, message: "bad path \(path)")
         }
-        let (body, response) = try await load(URLRequest(url: url))
-        guard response.statusCode == 200 else { throw Self.refusal(response, body: body, what: path) }
-        return body
+        let response = try await load(LetheHTTPRequest(url: url))
+        guard response.status == 200 else { throw Self.refusal(response, what: path) }
+        return response.body
     }
 }

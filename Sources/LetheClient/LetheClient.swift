@@ -5,10 +5,6 @@ import LetheMemory
 import LetheTransparency
 import Synchronization
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// The device side of Lethe: fetches the worker's key configuration, encrypts the photo to it
 /// (Oblivious HTTP, RFC 9458), sends it, and opens the encrypted result.
 public struct LetheClient: Sendable {
@@ -46,6 +42,9 @@ public struct LetheClient: Sendable {
     /// Seconds every exchange with the worker may take before it fails with `worker_timeout`.
     public var timeoutSeconds: TimeInterval = 60
 
+    /// What carries the client's HTTP exchanges: the platform's URLSession unless replaced.
+    public var transport: any LetheTransport = URLSessionTransport()
+
     /// Seconds added to `clock` when dating a request, learnt from a `request_stale` refusal.
     public var clockOffsetSeconds: TimeInterval { clockCorrection.offset }
 
@@ -61,24 +60,18 @@ public struct LetheClient: Sendable {
 
     /// Fetches the worker's key configurations (RFC 9540).
     public func fetchKeyConfigs() async throws -> [OHTTPKeyConfig] {
-        var request = URLRequest(url: gatewayURL)
-        request.setValue("application/ohttp-keys", forHTTPHeaderField: "Accept")
-        let (body, response) = try await load(request)
-        guard response.statusCode == 200 else { throw Self.refusal(response, body: body, what: "key discovery") }
-        return try OHTTPKeyConfig.decodeList(body)
+        let response = try await load(LetheHTTPRequest(url: gatewayURL, headerFields: [("Accept", "application/ohttp-keys")]))
+        guard response.status == 200 else { throw Self.refusal(response, what: "key discovery") }
+        return try OHTTPKeyConfig.decodeList(response.body)
     }
 
-    /// Sends `request` with this client's timeout. Transport failures become client errors
-    /// (`worker_unreachable`, `worker_timeout`, …) naming the worker's host and port.
-    func load(_ request: URLRequest) async throws(LetheClientError) -> (body: Data, response: HTTPURLResponse) {
+    /// Sends `request` through `transport` with this client's timeout. Transport failures become
+    /// client errors (`worker_unreachable`, `worker_timeout`, …) naming the worker's host and port.
+    func load(_ request: LetheHTTPRequest) async throws(LetheClientError) -> LetheHTTPResponse {
         var request = request
-        request.timeoutInterval = timeoutSeconds
+        request.timeoutSeconds = timeoutSeconds
         do {
-            let (body, response) = try await URLSession.shared.dataCompletingDespiteCancellation(for: request)
-            guard let response = response as? HTTPURLResponse else {
-                throw LetheClientError(code: "unexpected_response", status: 0, message: "the answer is not HTTP")
-            }
-            return (body, response)
+            return try await transport.send(request)
         } catch {
             throw LetheClientError.wrapping(error, url: request.url)
         }
@@ -86,12 +79,12 @@ public struct LetheClient: Sendable {
 
     /// A non-200 answer as an error: the RFC 9457 problem document's code and title when the
     /// body is one (the worker's routes answer their failures so), `unexpected_response` otherwise.
-    static func refusal(_ response: HTTPURLResponse, body: Data, what: String) -> LetheClientError {
-        let problem = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+    static func refusal(_ response: LetheHTTPResponse, what: String) -> LetheClientError {
+        let problem = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
         var error = LetheClientError(
-            code: problem?["code"] as? String ?? "unexpected_response", status: response.statusCode,
-            message: problem?["title"] as? String ?? "\(what) answered \(response.statusCode)", requestID: nil)
-        error.retryAfterSeconds = response.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0) }
+            code: problem?["code"] as? String ?? "unexpected_response", status: response.status,
+            message: problem?["title"] as? String ?? "\(what) answered \(response.status)", requestID: nil)
+        error.retryAfterSeconds = response.value(of: "Retry-After").flatMap { Int($0) }
         return error
     }
 
@@ -219,15 +212,12 @@ public struct LetheClient: Sendable {
     func exchange(_ innerRequest: Data, to config: OHTTPKeyConfig) async throws -> (head: BinaryHTTPResponseHead, content: Data, receipt: String?, context: OHTTPClientContext) {
         let client = try OHTTPClient(keyConfig: config)
         let (encapsulated, context) = try client.encapsulate(innerRequest)
-        var request = URLRequest(url: gatewayURL)
-        request.httpMethod = "POST"
-        request.setValue("message/ohttp-req", forHTTPHeaderField: "Content-Type")
-        request.httpBody = encapsulated
-        let (body, response) = try await load(request)
+        let response = try await load(LetheHTTPRequest(
+            method: "POST", url: gatewayURL, headerFields: [("Content-Type", "message/ohttp-req")], body: encapsulated))
         // RFC 9458 §5.2: the envelope itself was refused; the body is a problem document.
-        guard response.statusCode == 200 else { throw Self.refusal(response, body: body, what: "the gateway") }
-        let (head, content) = try BinaryHTTPResponse.parse(try context.open(body))
-        return (head, content, response.value(forHTTPHeaderField: ReceiptHeader.name), context)
+        guard response.status == 200 else { throw Self.refusal(response, what: "the gateway") }
+        let (head, content) = try BinaryHTTPResponse.parse(try context.open(response.body))
+        return (head, content, response.value(of: ReceiptHeader.name), context)
     }
 
     /// The media type a photo's magic bytes announce (the worker sniffs again; this is a courtesy).

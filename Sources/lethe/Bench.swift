@@ -1,11 +1,8 @@
 import ArgumentParser
 import Foundation
 import LetheClient
+import LetheClientNIO
 import LetheEnvelope
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,6 +44,8 @@ struct Bench: AsyncParsableCommand {
     var warmup: Int = 2
     @Flag(help: "Print the figures as JSON on stdout.")
     var json = false
+    @Flag(help: "Send through Foundation's URLSession, as a device does, instead of the bench's own HTTP/1.1 client (to see what that client costs: 'CPU/request client').")
+    var urlSession = false
     @OptionGroup(title: "Repeatability (--repeatability)") var repeatabilityOptions: RepeatabilityOptions
 
     var kind: String { kindOption ?? (repeatabilityOptions.repeatability ? "face" : "skin") }
@@ -79,7 +78,23 @@ struct Bench: AsyncParsableCommand {
         }
         defer { target.worker?.stop() }
 
+        // Not URLSession: on Linux it cost more CPU per request than the worker being measured.
+        let transport = NIOHTTPTransport()
+        let report: BenchReport
+        do {
+            report = try await measure(target, files: files, transport: transport)
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        try? await transport.shutdown()
+        try printReport(report, text: report.text)
+    }
+
+    /// Warms up, then loads `target` and gathers the report's figures.
+    private func measure(_ target: BenchTarget, files: [Data], transport: NIOHTTPTransport) async throws -> BenchReport {
         var client = LetheClient(serverURL: target.serverURL, token: target.token)
+        if !urlSession { client.transport = transport }
         if let mmPerPixel { client.analysisParameters["mm_per_pixel"] = "\(mmPerPixel)" }
         // A device caches the key configuration; fetching it per request would measure discovery too.
         let configs = try await client.fetchKeyConfigs()
@@ -91,22 +106,23 @@ struct Bench: AsyncParsableCommand {
         let load = BenchLoad(client: client, photos: files, kind: kind)
         if warmup > 0 { _ = await load.run(concurrency: min(concurrency, warmup), stop: .requests(warmup), progress: nil) }
 
-        let metrics = MetricsScraper(adminURL: target.adminURL, token: adminToken)
+        let metrics = MetricsScraper(adminURL: target.adminURL, token: adminToken, transport: transport)
         let before = await metrics.scrape()
+        let cpuBefore = BenchCPU.now(worker: target.worker?.pid)
         let sampler = RSSSampler(pid: target.worker?.pid, metrics: metrics)
         let samplingTask = Task { await sampler.sampleUntilCancelled() }
         let stop: BenchLoad.Stop = requests.map { .requests($0) } ?? .seconds(duration)
         let progress = BenchProgress(stop: stop, interactive: isatty(STDERR_FILENO) == 1)
         let outcome = await load.run(concurrency: concurrency, stop: stop, progress: progress)
         progress.finish()
+        let cpu = BenchCPU.now(worker: target.worker?.pid) - cpuBefore
         samplingTask.cancel()
         let peakRSS = await sampler.peak()
         let after = await metrics.scrape()
 
-        let report = BenchReport(
+        return BenchReport(
             server: server ?? "embedded (child pid \(target.worker.map { "\($0.pid)" } ?? "?"))", kind: kind, concurrency: concurrency,
-            photos: photos, outcome: outcome, peakServerRSS: peakRSS, before: before, after: after)
-        try printReport(report, text: report.text)
+            photos: photos, outcome: outcome, peakServerRSS: peakRSS, cpu: cpu, before: before, after: after)
     }
 
     /// Prints `report` as sorted, indented JSON with --json, else its text.
@@ -257,16 +273,16 @@ final class BenchProgress: Sendable {
 struct MetricsScraper: Sendable {
     let adminURL: URL?
     let token: String?
+    let transport: any LetheTransport
 
     /// Every sample of the exposition keyed by its series (`name{labels}`), or nil without an admin URL.
     func scrape() async -> [String: Double]? {
         guard let adminURL else { return nil }
-        var request = URLRequest(url: adminURL.appendingPathComponent("metrics"))
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        guard let (body, response) = try? await URLSession.shared.dataCompletingDespiteCancellation(for: request),
-              (response as? HTTPURLResponse)?.statusCode == 200
-        else { return nil }
-        return Self.parse(String(decoding: body, as: UTF8.self))
+        let request = LetheHTTPRequest(
+            url: adminURL.appendingPathComponent("metrics"), headerFields: token.map { [("Authorization", "Bearer \($0)")] } ?? [],
+            timeoutSeconds: 10)
+        guard let response = try? await transport.send(request), response.status == 200 else { return nil }
+        return Self.parse(String(decoding: response.body, as: UTF8.self))
     }
 
     /// Prometheus text format: `series value` lines, `#` comments skipped.
@@ -305,9 +321,9 @@ actor RSSSampler {
     /// Peak bytes and where the figure comes from.
     func peak() async -> (bytes: Double, source: String)? {
         if let pid, let kilobytes = Self.statusField("VmHWM", pid: pid) {
-            // The gateway and its engine processes (its children), each at its own peak.
-            let engines = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
-                .split(separator: " ").compactMap { Int32($0) }
+            // The gateway and its engine processes (its children, started from whichever of its
+            // threads: /proc/PID/task/PID/children lists only the main thread's), each at its own peak.
+            let engines = ProcessCPU.children(of: pid)
             let total = engines.reduce(kilobytes) { $0 + (Self.statusField("VmHWM", pid: $1) ?? 0) }
             return (total * 1024, engines.isEmpty ? "VmHWM of pid \(pid)" : "VmHWM of pid \(pid) and its \(engines.count) engines")
         }

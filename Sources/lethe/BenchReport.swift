@@ -28,10 +28,17 @@ struct BenchReport: Encodable {
     let meanStageMilliseconds: [String: Double]
     /// Mean wipe time as a fraction of the mean client-side latency.
     let wipeShareOfRequest: Double?
+    /// CPU time (user + system) per completed request of this bench process itself: what the
+    /// load generator took from a machine it shares with the worker, ms.
+    let clientCPUMillisecondsPerRequest: Double?
+    /// CPU time per completed request of an embedded worker's gateway and of its engine
+    /// processes (/proc/PID/stat), ms; nil for a worker given with --server.
+    let gatewayCPUMillisecondsPerRequest: Double?
+    let engineCPUMillisecondsPerRequest: Double?
 
     init(
         server: String, kind: String, concurrency: Int, photos: [String], outcome: BenchLoad.Outcome,
-        peakServerRSS: (bytes: Double, source: String)?, before: [String: Double]?, after: [String: Double]?
+        peakServerRSS: (bytes: Double, source: String)?, cpu: BenchCPU, before: [String: Double]?, after: [String: Double]?
     ) {
         self.server = server
         self.kind = kind
@@ -46,6 +53,10 @@ struct BenchReport: Encodable {
         latencyMilliseconds = sorted.isEmpty ? nil : Latency(
             p50: Self.percentile(sorted, 0.50), p95: Self.percentile(sorted, 0.95), p99: Self.percentile(sorted, 0.99),
             mean: sorted.reduce(0, +) / Double(sorted.count), max: sorted.last!)
+        let perRequest = requests > 0 ? 1000 / Double(requests) : nil
+        clientCPUMillisecondsPerRequest = perRequest.map { cpu.clientSeconds * $0 }
+        gatewayCPUMillisecondsPerRequest = perRequest.flatMap { perRequest in cpu.worker.map { $0.gatewaySeconds * perRequest } }
+        engineCPUMillisecondsPerRequest = perRequest.flatMap { perRequest in cpu.worker.map { $0.engineSeconds * perRequest } }
         peakServerRSSBytes = peakServerRSS?.bytes
         peakServerRSSSource = peakServerRSS?.source
         /// Mean of a histogram over the run: Δsum / Δcount.
@@ -91,9 +102,31 @@ struct BenchReport: Encodable {
         lines.append("peak RSS       " + (peakServerRSSBytes.map { String(format: "%.1f MB (%@)", $0 / 1_000_000, peakServerRSSSource ?? "") } ?? "n/a (no --admin)"))
         lines.append("plaintext      mean lifetime \(ms(meanPlaintextLifetimeMilliseconds)), mean wipe \(ms(meanWipeMilliseconds))"
             + (wipeShareOfRequest.map { String(format: " (%.2f%% of the mean request)", $0 * 100) } ?? ""))
+        lines.append("CPU/request    client \(ms(clientCPUMillisecondsPerRequest))"
+            + (gatewayCPUMillisecondsPerRequest.map { gateway in
+                ", worker \(ms(gateway + (engineCPUMillisecondsPerRequest ?? 0))) (gateway \(ms(gateway)), engines \(ms(engineCPUMillisecondsPerRequest)))"
+            } ?? ", worker n/a (--server)"))
         let stages = WorkerMetrics.Stage.allCases.compactMap { stage in meanStageMilliseconds[stage.rawValue].map { "\(stage.rawValue) \(ms($0))" } }
         if !stages.isEmpty { lines.append("stage means    " + stages.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// CPU seconds of the bench process and of its embedded worker at one moment, or between two.
+struct BenchCPU: Sendable {
+    var clientSeconds: Double
+    var worker: ProcessCPU.Worker?
+
+    static func now(worker pid: Int32?) -> BenchCPU {
+        BenchCPU(clientSeconds: ProcessCPU.ownSeconds(), worker: pid.flatMap { ProcessCPU.worker(pid: $0) })
+    }
+
+    static func - (after: BenchCPU, before: BenchCPU) -> BenchCPU {
+        var worker: ProcessCPU.Worker?
+        if let late = after.worker, let early = before.worker {
+            worker = ProcessCPU.Worker(gatewaySeconds: late.gatewaySeconds - early.gatewaySeconds, engineSeconds: late.engineSeconds - early.engineSeconds)
+        }
+        return BenchCPU(clientSeconds: after.clientSeconds - before.clientSeconds, worker: worker)
     }
 }
 
