@@ -21,6 +21,22 @@ struct RepeatabilityOptions: ParsableArguments {
     var seed: UInt64 = 1
     @Option(help: "Directory of the trained models (kind=face).")
     var modelsDir: String = "Config/models"
+    @Option(
+        help: """
+            The perturbations re-captures apply, comma-separated, of scale, rotation, shift, exposure, white-balance, jpeg \
+            (default all); the others are held at no change, to find which one moves a measure.
+            """)
+    var vary: String?
+
+    func perturbations() throws -> Set<Recapture.Perturbation> {
+        guard let vary else { return Set(Recapture.Perturbation.allCases) }
+        return Set(try vary.split(separator: ",").map { name in
+            guard let perturbation = Recapture.Perturbation(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--vary: unknown perturbation \(name)")
+            }
+            return perturbation
+        })
+    }
 }
 
 extension Bench {
@@ -39,7 +55,8 @@ extension Bench {
         }
         let models = analysisKind == .face ? try AnalysisModels.load(directory: options.modelsDir) : nil
         let settings = AnalysisSettings(kind: analysisKind, millimetresPerPixel: mmPerPixel, models: models)
-        let bench = RepeatabilityBench(settings: settings, recaptureCount: options.recaptures, seed: options.seed)
+        let bench = RepeatabilityBench(
+            settings: settings, recaptureCount: options.recaptures, seed: options.seed, varying: try options.perturbations())
         let interactive = isatty(STDERR_FILENO) == 1
         let report = try bench.run(subjects: subjects) { done, total in
             if interactive { FileHandle.standardError.write(Data("\r\(done)/\(total) captures analysed".utf8)) }

@@ -116,4 +116,17 @@ struct RecaptureTests {
         #expect(first.map(\.scale).max()! > 1.1 && first.map(\.scale).min()! < 0.9)
         #expect(Set(first.map(\.jpegQuality)).count > 10)
     }
+
+    @Test("varying only exposure (`--vary exposure`): each capture keeps the full draw's exposure, everything else is no change and JPEG 95")
+    func varyingOne() {
+        let ranges = RecaptureRanges()
+        let full = ranges.draw(count: 20, seed: 3), exposureOnly = ranges.draw(count: 20, seed: 3, varying: [.exposure])
+        for (all, one) in zip(full, exposureOnly) {
+            #expect(one.exposureEV == all.exposureEV)
+            #expect(one.scale == 1 && one.rotationDegrees == 0 && one.shiftXFraction == 0 && one.shiftYFraction == 0)
+            #expect(one.whiteBalanceShift == 0 && one.jpegQuality == 95)
+        }
+        #expect(Set(exposureOnly.map(\.exposureEV)).count == 20)
+        #expect(ranges.draw(count: 20, seed: 3, varying: Set(Recapture.Perturbation.allCases)) == full)
+    }
 }

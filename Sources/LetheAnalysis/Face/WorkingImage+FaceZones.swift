@@ -7,12 +7,22 @@ extension WorkingImage {
     static let faceSkinChromaDistance: Float = 14
     static let faceSkinDarkerLStar: Float = 25
 
+    /// The lightness the face's median skin is normalised to: Y = 0.36, one stop above the 18 %
+    /// middle grey a meter exposes for, where the zone system places average light skin (zone VI;
+    /// Adams, *The Negative*, 1981). L* = 116 · 0.36^⅓ − 16.
+    static let referenceSkinLStar: Float = 66.5
+
     /// Restricts the skin mask to the face's skin: labels each working pixel with its zone
     /// (`zones`, 0 = none: outside the oval, inside an eye, brow, lip or nostril part, or outside
     /// every zone), then keeps as skin (`skinBit`) only labelled pixels near the face's own median
     /// colour; labelled pixels that fail the colour check are `surfaceBit` (highlights stay
     /// measurable as shine).
-    mutating func applyFaceZones(_ geometry: FaceGeometry, arena: PlaintextArena) throws(LetheError) {
+    /// - Parameter normaliseExposure: scale the planes as a change of exposure that brings the
+    ///   face's median skin to `referenceSkinLStar` before the skin is chosen (the measures: every
+    ///   threshold in ΔL* or Δa* then means the same contrast ratio whatever the exposure);
+    ///   `lightnessScale` records it. Simulations keep the photo's exposure (their preview edits
+    ///   the planes and writes them back).
+    mutating func applyFaceZones(_ geometry: FaceGeometry, normaliseExposure: Bool = false, arena: PlaintextArena) throws(LetheError) {
         let labels: SecureBuffer
         do { labels = try arena.allocate(count: pixelCount, bufferClass: .intermediate) } catch {
             throw .analysisAllocationFailed(error, "the face zone labels")
@@ -30,21 +40,26 @@ extension WorkingImage {
             for i in 0..<pixelCount where label[i] == unassigned { label[i] = 0 }
             for part in geometry.exclusions { fill(part.polygon, into: label) { _ in 0 } }
         }
-        faceMedianLab = labels.withUnsafeBytes { labelBytes in
-            planes.withUnsafeBytes { planeBytes in
+        let count = pixelCount
+        let (median, gamma) = labels.withUnsafeBytes { labelBytes in
+            planes.withUnsafeMutableBytes { planeBytes in
                 skin.withUnsafeMutableBytes { skinBytes in
                     Self.keepFaceSkin(
                         labels: labelBytes.bindMemory(to: UInt8.self), planes: planeBytes.bindMemory(to: Float.self),
-                        skin: skinBytes.bindMemory(to: UInt8.self), count: pixelCount)
+                        skin: skinBytes.bindMemory(to: UInt8.self), count: count, normaliseExposure: normaliseExposure)
                 }
             }
         }
+        faceMedianLab = median
+        lightnessScale = gamma
     }
 
-    /// - Returns: the median L*, a*, b* of the labelled pixels.
+    /// - Returns: the median L*, a*, b* of the labelled pixels (after the normalisation) and the
+    ///   normalisation's γ (1 without).
     private static func keepFaceSkin(
-        labels: UnsafeBufferPointer<UInt8>, planes: UnsafeBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>, count: Int
-    ) -> SIMD3<Float> {
+        labels: UnsafeBufferPointer<UInt8>, planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>, count: Int,
+        normaliseExposure: Bool
+    ) -> (median: SIMD3<Float>, lightnessScale: Float) {
         // Medians from half-unit histograms (aggregates, not pixels).
         var lHistogram = [Int](repeating: 0, count: 201), aHistogram = [Int](repeating: 0, count: 321), bHistogram = [Int](repeating: 0, count: 321)
         var labelled = 0
@@ -63,7 +78,20 @@ extension WorkingImage {
             }
             return 0
         }
-        let medianL = median(lHistogram, offset: 0), medianA = median(aHistogram, offset: 80), medianB = median(bHistogram, offset: 80)
+        var medianL = median(lHistogram, offset: 0), medianA = median(aHistogram, offset: 80), medianB = median(bHistogram, offset: 80)
+        // Exposure × k multiplies X, Y, Z by k, so CIELAB's cube root multiplies L* + 16, a* and b*
+        // by γ = k^⅓ (CIE 15:2004; exact above L* 8): normalising is that scaling, with the k that
+        // brings the median to the reference. The erythema index, a ratio R/G, does not change.
+        var gamma: Float = 1
+        if normaliseExposure, labelled > 0 {
+            gamma = (referenceSkinLStar + 16) / max(medianL + 16, 1)
+            for i in 0..<count {
+                planes[i] = (planes[i] + 16) * gamma - 16
+                planes[count + i] *= gamma
+                planes[2 * count + i] *= gamma
+            }
+            (medianL, medianA, medianB) = ((medianL + 16) * gamma - 16, medianA * gamma, medianB * gamma)
+        }
         let chromaLimit = faceSkinChromaDistance * faceSkinChromaDistance
         for i in 0..<count {
             guard labels[i] != 0 else { skin[i] = 0; continue }
@@ -71,7 +99,7 @@ extension WorkingImage {
             let isSkin = da * da + db * db <= chromaLimit && planes[i] >= medianL - faceSkinDarkerLStar
             skin[i] = isSkin ? skinBit : surfaceBit
         }
-        return SIMD3(medianL, medianA, medianB)
+        return (SIMD3(medianL, medianA, medianB), gamma)
     }
 
     /// Sets `label[i] = value(label[i])` for every working pixel whose centre lies inside

@@ -46,7 +46,7 @@ enum SkinConcernMeasurer {
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
         var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, arena: arena)
         defer { work.release(arena) }
-        if let face { try work.applyFaceZones(face, arena: arena) }
+        if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
         let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
         defer { detected.release(arena) }
@@ -107,7 +107,7 @@ enum SkinConcernMeasurer {
             // Length: every line's part inside the zone (additive over zones); count: the lines the zone holds most of.
             let lineLength = region.zone == 0
                 ? regionLines.reduce(0) { $0 + $1.lengthPixels } : lines.reduce(0) { $0 + $1.lengthPixels(inZone: region.zone) }
-            skinColours.append(stats.skinCount > 0 ? CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB) : nil)
+            skinColours.append(stats.skinCount > 0 ? work.photoColour(CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB)) : nil)
             results.append(makeResult(
                 region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks, lines: (regionLines.count, lineLength),
                 papules: papules.filter(holds),
@@ -252,7 +252,9 @@ enum SkinConcernMeasurer {
             areaFraction: papuleArea / skinCount, meanDiameterPixels: meanDiameter(papules),
             meanDiameterMillimetres: inputMillimetres.map { meanDiameter(papules) * $0 },
             meanContrastDeltaAStar: papules.isEmpty ? 0 : papules.reduce(0) { $0 + $1.sumContrast } / papuleArea)
-        let lab = CIELab(l: stats.meanL, a: stats.meanA, b: stats.meanB)
+        // Colour as the photo shows it; the concerns at the face's normalised exposure.
+        let lab = work.photoColour(CIELab(l: stats.meanL, a: stats.meanA, b: stats.meanB))
+        let gammaCubed = pow(Double(work.lightnessScale), 3)
         let partial = SkinConcerns(
             redAreaFraction: stats.redFraction, spots: spotsResult, pores: poresResult,
             wrinkles: .init(
@@ -265,10 +267,14 @@ enum SkinConcernMeasurer {
                 lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE,
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
-                zoneDeltaE: work.faceMedianLab.map { median in CIELab.deltaE76(lab, CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))) }),
+                // A colour difference as the photo shows it, like the tone.
+                zoneDeltaE: work.faceMedianLab.map { median in
+                    CIELab.deltaE76(lab, work.photoColour(CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))))
+                }),
             blemishes: blemishes, texture: texture,
             radiance: .init(
-                luminance: stats.meanLuminance,
+                // Luminance as the photo shows it (Y scales by γ³); the uniformity is a ratio.
+                luminance: stats.meanLuminance / gammaCubed,
                 uniformity: stats.meanLuminance > 0 ? 1 - stats.luminanceStandardDeviation / stats.meanLuminance : 0),
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial

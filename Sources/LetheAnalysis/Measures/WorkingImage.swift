@@ -24,6 +24,9 @@ struct WorkingImage {
     /// Faces: the median CIELAB (L*, a*, b*) of the zones' pixels, the reference colour of the
     /// skin mask and of the zones' colour evenness (`applyFaceZones`).
     var faceMedianLab: SIMD3<Float>?
+    /// Faces: γ of the exposure normalisation (`applyFaceZones(_:normaliseExposure:)`): the
+    /// planes hold L* + 16, a* and b* × γ, as if the photo had been exposed by γ³ (1 = as taken).
+    var lightnessScale: Float = 1
 
     static let skinBit: UInt8 = 1
     static let surfaceBit: UInt8 = 2
@@ -37,6 +40,13 @@ struct WorkingImage {
         arena.release(planes)
         arena.release(skin)
         if let zones { arena.release(zones) }
+    }
+
+    /// A colour measured on the (exposure-normalised) planes, as the photo shows it: the
+    /// normalisation undone, exactly for L* > 8 (where CIELAB's cube root applies).
+    func photoColour(_ lab: CIELab) -> CIELab {
+        let gamma = Double(lightnessScale)
+        return CIELab(l: (lab.l + 16) / gamma - 16, a: lab.a / gamma, b: lab.b / gamma)
     }
 
     /// Input-pixel rectangle → working-pixel rectangle (clipped to the working image).

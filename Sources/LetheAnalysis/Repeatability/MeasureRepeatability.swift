@@ -21,6 +21,9 @@ public struct MeasureRepeatability: Sendable, Codable, Equatable {
     /// Captures that produced this measure / captures attempted.
     public var captured: Int
     public var attempted: Int
+    /// Per subject, the measure of each capture (nil where the capture was refused or did not
+    /// report it), capture j being `RepeatabilityReport.recaptures[j]`: which re-capture moved it.
+    public var values: [[Double?]]
 
     /// Issue 16's target: ICC ≥ 0.9, and for scores no move above 5 points.
     public var meetsTarget: Bool {
@@ -38,6 +41,7 @@ public struct MeasureRepeatability: Sendable, Codable, Equatable {
         let spreads = present.compactMap(CaptureSpread.init)
         guard !spreads.isEmpty else { return nil }
         self.measure = measure
+        self.values = values
         isScore = measure.split(separator: ".").contains("scores")
         let all = present.joined()
         mean = all.reduce(0, +) / Double(all.count)

@@ -10,10 +10,15 @@ public struct RepeatabilityBench: Sendable {
     public var recaptures: [Recapture]
     public var seed: UInt64
 
-    public init(settings: AnalysisSettings, recaptureCount: Int, seed: UInt64, ranges: RecaptureRanges = RecaptureRanges()) {
+    /// - Parameter varying: the perturbations re-captures apply (default all); the others are held
+    ///   at no change, to find which one moves a measure.
+    public init(
+        settings: AnalysisSettings, recaptureCount: Int, seed: UInt64, ranges: RecaptureRanges = RecaptureRanges(),
+        varying: Set<Recapture.Perturbation> = Set(Recapture.Perturbation.allCases)
+    ) {
         self.settings = settings
         self.seed = seed
-        recaptures = ranges.draw(count: recaptureCount, seed: seed)
+        recaptures = ranges.draw(count: recaptureCount, seed: seed, varying: varying)
     }
 
     /// Keys left out of the table: where the photo put the face and how it was framed or exposed

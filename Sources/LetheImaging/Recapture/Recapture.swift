@@ -38,6 +38,25 @@ public struct Recapture: Sendable, Codable, Equatable {
         self.jpegQuality = jpegQuality
     }
 
+    /// What a re-capture changes; `keeping(only:)` holds the others at no change, to find which of
+    /// them moves a measure.
+    public enum Perturbation: String, Sendable, Codable, CaseIterable {
+        case scale, rotation, shift, exposure, whiteBalance = "white-balance", jpeg
+    }
+
+    /// This re-capture with every perturbation not in `perturbations` undone; JPEG quality then
+    /// `unchangedJPEGQuality` (every capture is still saved once, as a camera would).
+    public func keeping(only perturbations: Set<Perturbation>, unchangedJPEGQuality: Int = 95) -> Recapture {
+        var kept = self
+        if !perturbations.contains(.scale) { kept.scale = 1 }
+        if !perturbations.contains(.rotation) { kept.rotationDegrees = 0 }
+        if !perturbations.contains(.shift) { (kept.shiftXFraction, kept.shiftYFraction) = (0, 0) }
+        if !perturbations.contains(.exposure) { kept.exposureEV = 0 }
+        if !perturbations.contains(.whiteBalance) { kept.whiteBalanceShift = 0 }
+        if !perturbations.contains(.jpeg) { kept.jpegQuality = unchangedJPEGQuality }
+        return kept
+    }
+
     /// Where a point of the original (pixel centres, input pixels) lands in a `width × height`
     /// re-capture: centre + shift + scale · rotation · (point − centre).
     public func map(x: Double, y: Double, width: Int, height: Int) -> (x: Double, y: Double) {
@@ -81,6 +100,13 @@ public struct RecaptureRanges: Sendable, Codable, Equatable {
     public var jpegQuality: ClosedRange<Int> = 75...95
 
     public init() {}
+
+    /// `count` re-captures drawn from the ranges; the same `seed` gives the same list.
+    /// - Parameter perturbations: the ones that vary; the others are held at no change (JPEG at
+    ///   the range's best quality). Each kept one has the values the full draw gives it.
+    public func draw(count: Int, seed: UInt64, varying perturbations: Set<Recapture.Perturbation>) -> [Recapture] {
+        draw(count: count, seed: seed).map { $0.keeping(only: perturbations, unchangedJPEGQuality: jpegQuality.upperBound) }
+    }
 
     /// `count` re-captures drawn from the ranges; the same `seed` gives the same list.
     public func draw(count: Int, seed: UInt64) -> [Recapture] {

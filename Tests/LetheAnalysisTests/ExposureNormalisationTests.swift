@@ -1,0 +1,54 @@
+import Foundation
+import LetheAPI
+@testable import LetheAnalysis
+import LetheImaging
+import LetheMemory
+import LetheTestSupport
+import Testing
+
+/// Face measures read at a normalised exposure (docs/analysis/face.md, step 6): the same face
+/// photographed ⅓ stop darker finds the same concerns, and its colour still reads as the photo shows it.
+@Suite("Face exposure normalisation")
+struct ExposureNormalisationTests {
+    static func linear(_ code: UInt8) -> Double {
+        let v = Double(code) / 255
+        return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4)
+    }
+
+    static func code(_ linear: Double) -> UInt8 {
+        let v = linear <= 0.0031308 ? 12.92 * linear : 1.055 * pow(linear, 1 / 2.4) - 0.055
+        return UInt8(max(0, min(255, (v * 255).rounded())))
+    }
+
+    @Test("Grace Hopper's portrait ⅓ stop darker (linear light × 2^−⅓, no clipping): spots, red area and evenness within noise; L* lower as CIELAB says")
+    func darkerPortrait() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let models = try FaceAnalysisTests.models()
+        let photo = try SyntheticImages.decodeFixture("grace_hopper.jpg", arena: arena)
+        let pixels = photo.pixels.withUnsafeBytes { Array($0) }
+        let gain = pow(2, -1.0 / 3)
+        let darker = try SyntheticImages.make(width: photo.width, height: photo.height, arena: arena) { x, y in
+            let offset = (y * photo.width + x) * 3
+            return RGB(
+                Self.code(Self.linear(pixels[offset]) * gain), Self.code(Self.linear(pixels[offset + 1]) * gain),
+                Self.code(Self.linear(pixels[offset + 2]) * gain))
+        }
+        let before = try FaceAnalyzer.analyze(photo, models: models, configuration: .init(), arena: arena).measures
+        let after = try FaceAnalyzer.analyze(darker, models: models, configuration: .init(), arena: arena).measures
+        let a = try #require(before.concerns), b = try #require(after.concerns)
+        print("""
+            exposure −⅓ EV: L* \(before.skinTone.lStar) → \(after.skinTone.lStar); spots \(a.spots.areaFraction) → \(b.spots.areaFraction) \
+            (score \(a.scores.spots) → \(b.scores.spots)); red area \(a.redAreaFraction) → \(b.redAreaFraction) (score \(a.scores.redness) → \
+            \(b.scores.redness)); evenness L* s.d. \(a.evenness.lStarStandardDeviation) → \(b.evenness.lStarStandardDeviation); \
+            shine \(a.shine.specularFraction) → \(b.shine.specularFraction)
+            """)
+        // CIELAB: exposure × k multiplies L* + 16 by k^⅓ (above L* 8).
+        let expectedL = (before.skinTone.lStar + 16) * pow(gain, 1.0 / 3) - 16
+        #expect(abs(after.skinTone.lStar - expectedL) < 0.5, "L* \(after.skinTone.lStar), expected \(expectedL)")
+        #expect(abs(b.spots.areaFraction - a.spots.areaFraction) < 0.002)
+        #expect(abs(b.redAreaFraction - a.redAreaFraction) < 0.005)
+        #expect(abs(b.evenness.lStarStandardDeviation - a.evenness.lStarStandardDeviation) < 0.15)
+        #expect(abs(b.scores.spots - a.scores.spots) <= 2 && abs(b.scores.redness - a.scores.redness) <= 2)
+    }
+}
