@@ -191,7 +191,10 @@ enum LayoutMarkers {
         let crop = FaceAnalyzer.measuredCrop(
             layout: FaceRegions.regions(for: face), zones: geometry.regions(), width: image.width, height: image.height)
         let factor = max(1, face.width / max(1, SkinMeasureConfiguration().faceWorkingWidthPixels))
-        let work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
+        var work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
+        // The measures see the planes at the face's normalised exposure, rescaled in place: the
+        // photo's own L* values are gone from the buffer by then, so the marker is the rescaled form.
+        try work.applyFaceZones(geometry, normaliseExposure: true, arena: arena)
         // The whole photo is natural image data: the middle of the face crop is informative.
         let bytes = work.planes.withUnsafeBytes { Array($0.prefix(work.pixelCount * MemoryLayout<Float>.stride)) }
         return [try Marker.informative(in: bytes, length: 64, name: "face crop L* plane#\(seed)")]
