@@ -73,10 +73,16 @@ public enum PhotoAnalysis {
         switch settings.kind {
         case .face:
             guard let models = settings.models else { throw .analysisUnavailable("the face model is not loaded") }
-            let (measures, face, geometry) = try FaceAnalyzer.analyze(
+            var (measures, face, geometry) = try FaceAnalyzer.analyze(
                 image, models: models, configuration: settings.quality, face: settings.face,
                 measures: settings.measures, millimetresPerPixel: scale, scaleSource: source,
                 reportLandmarks: settings.landmarks, profile: settings.profile, arena: arena)
+            if !light.showsSurfaceReflection {
+                measures.concerns = measures.concerns.map(Self.withoutSurfaceReflection)
+                for index in face.regions.indices { face.regions[index].concerns = Self.withoutSurfaceReflection(face.regions[index].concerns) }
+                // Oiliness compares the T-zone's shine with the U-zone's: no shine, no oiliness.
+                face.oiliness = nil
+            }
             return PhotoAnalysisResult(measures: measures, face: face, faceGeometry: geometry)
         case .scalp:
             let result = try ScalpAnalyzer.analyze(
@@ -91,13 +97,17 @@ public enum PhotoAnalysis {
             var measures = try SkinAnalyzer.analyze(
                 image, configuration: settings.quality, measures: settings.measures, millimetresPerPixel: scale,
                 scaleSource: source, profile: settings.profile, arena: arena)
-            // Crossed polarisers block the surface reflection: whatever highlight remains is no shine.
-            if !light.showsSurfaceReflection, var concerns = measures.concerns {
-                concerns.shine = .notMeasurable(reason: DeviceProfile.Light.crossPolarisedShineReason)
-                concerns.scores = ConcernScores.scores(for: concerns)
-                measures.concerns = concerns
-            }
+            if !light.showsSurfaceReflection { measures.concerns = measures.concerns.map(Self.withoutSurfaceReflection) }
             return PhotoAnalysisResult(measures: measures)
         }
+    }
+
+    /// Crossed polarisers block the surface reflection: whatever highlight remains is no shine, so
+    /// shine is not measurable and the scores are those of the other measures.
+    private static func withoutSurfaceReflection(_ concerns: SkinConcerns) -> SkinConcerns {
+        var concerns = concerns
+        concerns.shine = .notMeasurable(reason: DeviceProfile.Light.crossPolarisedShineReason)
+        concerns.scores = ConcernScores.scores(for: concerns)
+        return concerns
     }
 }

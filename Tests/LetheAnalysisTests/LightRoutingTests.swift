@@ -178,4 +178,26 @@ struct LightRoutingTests {
             #expect(error.code == .lightNotSupported)
         }
     }
+
+    @Test("a cross-polarised face photo: shine not_measurable on the whole face and in every zone, no oiliness, no shine score; the same photo as normal light keeps them")
+    func crossPolarisedFace() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let portrait = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        let settings = AnalysisSettings(kind: .face, models: try FaceAnalysisTests.models())
+        let normal = try PhotoAnalysis.run(portrait, settings: settings, light: .normal, arena: arena)
+        let cross = try PhotoAnalysis.run(portrait, settings: settings, light: .crossPolarised, arena: arena)
+        let normalFace = try #require(normal.face), crossFace = try #require(cross.face)
+        #expect(normal.measures?.concerns?.shine.isMeasured == true && normal.measures?.concerns?.scores.shine != nil)
+        #expect(normalFace.oiliness != nil && normalFace.regions.allSatisfy { $0.concerns.shine.isMeasured })
+        let concerns = try #require(cross.measures?.concerns)
+        #expect(concerns.shine.reason == DeviceProfile.Light.crossPolarisedShineReason && concerns.scores.shine == nil)
+        #expect(crossFace.oiliness == nil)
+        #expect(crossFace.regions.count == normalFace.regions.count)
+        for region in crossFace.regions {
+            #expect(!region.concerns.shine.isMeasured && region.concerns.scores.shine == nil, "\(region.region)")
+        }
+        // Everything but shine is the same measurement of the same pixels.
+        #expect(concerns.spots == normal.measures?.concerns?.spots && concerns.wrinkles == normal.measures?.concerns?.wrinkles)
+    }
 }
