@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <limits.h>
 #include <stdint.h>
 #if defined(__linux__)
 #include <malloc.h>  // mallinfo2 (glibc); Apple platforms have no <malloc.h>
@@ -118,5 +119,17 @@ size_t lethe_allocated_bytes(void) {
     return info.uordblks + info.hblkhd;
 #else
     return 0;
+#endif
+}
+
+int lethe_return_large_blocks(size_t threshold, size_t trim) {
+#if defined(__GLIBC__)
+    if (threshold > INT_MAX || trim > INT_MAX) return -EINVAL;
+    if (mallopt(M_MMAP_THRESHOLD, (int)threshold) != 1 || mallopt(M_TRIM_THRESHOLD, (int)trim) != 1) return -EINVAL;
+    return 0;
+#else
+    (void)threshold;
+    (void)trim;
+    return -EINVAL;
 #endif
 }

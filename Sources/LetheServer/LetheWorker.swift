@@ -37,10 +37,12 @@ public struct LetheWorker: Sendable {
     /// The process-wide settings a program that serves `configuration` makes once, before its
     /// worker starts (`lethe serve`, the embedded worker of `lethe analyze`): no libjpeg pass
     /// outlives the request deadline, since libjpeg's multi-scan pass cannot tell which request it
-    /// decodes (see `ProcessingDeadline`). Not done by `init`: a process that runs workers beside
-    /// other work (the tests) keeps its own settings.
+    /// decodes (see `ProcessingDeadline`); and a request's freed bodies go back to the kernel
+    /// instead of staying resident in the heap (`MemoryBudget.returnLargeBlocksToKernel`). Not
+    /// done by `init`: a process that runs workers beside other work (the tests) keeps its own settings.
     public static func configureProcess(for configuration: ServerConfiguration) {
         ProcessingDeadline.setCodecPassLimit(configuration.processingLimits.wallClock)
+        MemoryBudget.returnLargeBlocksToKernel()
     }
 
     /// Prepares everything a request needs; nothing is listening yet.

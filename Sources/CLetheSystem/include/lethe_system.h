@@ -74,6 +74,12 @@ size_t lethe_page_size(void);
 /// memory does not grow.
 size_t lethe_allocated_bytes(void);
 
+/// Makes glibc map every block of at least `threshold` bytes on its own and unmap it at free, and
+/// give the heap's free top back above `trim` bytes; fixing the threshold also stops glibc from
+/// raising it after each large free (up to 32 MiB), which kept freed request-sized blocks
+/// resident. Returns 0, or -EINVAL where mallopt refused or is not glibc's.
+int lethe_return_large_blocks(size_t threshold, size_t trim);
+
 // The gateway <-> engine boundary (engine_channel.c).
 
 /// A memory file for plaintext that crosses to an engine process, `length` bytes, close-on-exec:
