@@ -114,10 +114,7 @@ public enum UltravioletAnalyzer {
         /// Box-averages the photo by `factor` into linear luminance (IEC 61966-2-1 decoding,
         /// Rec. 709 weights) and red chromaticity R / (R + G + B) of linear light.
         mutating func load(_ pixels: UnsafeBufferPointer<UInt8>, imageWidth: Int, factor: Int) {
-            let linear = (0..<256).map { code -> Float in
-                let c = Double(code) / 255
-                return Float(c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4))
-            }
+            let linear = SRGB.linearTable.map(Float.init)
             let weight = 1 / Float(factor * factor)
             for y in 0..<height {
                 for x in 0..<width {
