@@ -22,29 +22,10 @@ struct Mark: Sendable {
     /// grey, and of the erythema index 100·log10(R/G) (Diffey, Oliver & Farr 1984), when the
     /// detector was given the colour planes (dark skin marks: brown or red).
     var sumMelaninIndex = 0.0, sumErythemaIndex = 0.0
-    /// Σ of the per-pixel shortest chord (scalp hairs), in working pixels.
-    var sumChord = 0.0
-    /// Histogram of the per-pixel shortest chord in quarter-pixel bins (scalp hairs): its median
-    /// is the shaft width, robust to the wider junction where hairs of a unit leave together
-    /// and to the narrower tips. An aggregate of the mark, not pixels.
-    var chordHistogram: [Int32] = []
-    static let chordBinsPerPixel = 4.0
-    static let chordBins = 256
-
-    /// Median shortest chord in working pixels (0 without a histogram).
-    var medianChord: Double { chordPercentile(0.5) }
-
-    /// A percentile (0–1) of the shortest chord in working pixels (0 without a histogram).
-    func chordPercentile(_ fraction: Double) -> Double {
-        let total = chordHistogram.reduce(0) { $0 + Int($1) }
-        guard total > 0 else { return 0 }
-        var cumulative = 0
-        for (bin, value) in chordHistogram.enumerated() {
-            cumulative += Int(value)
-            if Double(cumulative) >= fraction * Double(total) { return (Double(bin) + 0.5) / Mark.chordBinsPerPixel }
-        }
-        return Double(Mark.chordBins) / Mark.chordBinsPerPixel
-    }
+    /// The per-pixel shortest chords (scalp hairs): their 40th percentile is the shaft width,
+    /// robust to the wider junction where hairs of a unit leave together and to the narrower
+    /// tips. An aggregate of the mark, not pixels; nil when the detector was given no chords.
+    var chords: ChordHistogram?
 
     var centroidX: Double { sumX / Double(area) }
     var centroidY: Double { sumY / Double(area) }
@@ -122,7 +103,7 @@ enum MarkDetector {
                             for x in x0..<x1 where member[y * width + x] == 0 && passes(y * width + x) {
                                 var mark = Mark()
                                 mark.firstPixel = y * width + x
-                                if hasChord { mark.chordHistogram = [Int32](repeating: 0, count: Mark.chordBins) }
+                                if hasChord { mark.chords = ChordHistogram() }
                                 var head = 0, tail = 0
                                 q[tail] = Int32(y * width + x); tail += 1
                                 member[y * width + x] = 1
@@ -143,11 +124,7 @@ enum MarkDetector {
                                         mark.sumMelaninIndex += 100 * (log10(max(shading, floor)) - log10(max(lab.linearSRGB().red, floor)))
                                         mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
                                     }
-                                    if hasChord {
-                                        mark.sumChord += Double(chords[index])
-                                        let bin = min(Mark.chordBins - 1, Int(Double(chords[index]) * Mark.chordBinsPerPixel))
-                                        mark.chordHistogram[bin] += 1
-                                    }
+                                    if hasChord { mark.chords?.add(chords[index]) }
                                     mark.minX = min(mark.minX, px); mark.maxX = max(mark.maxX, px)
                                     mark.minY = min(mark.minY, py); mark.maxY = max(mark.maxY, py)
                                     if px > x0, member[index - 1] == 0, passes(index - 1) { member[index - 1] = 1; q[tail] = Int32(index - 1); tail += 1 }

@@ -3,7 +3,9 @@
 /// that continue each other in direction are paired (a hair crossing another runs straight through,
 /// Steger 1998, IEEE PAMI 20:113, links line points across junctions the same way). A chain of
 /// paired branches is one strand, and a strand is one hair, however long, curved or crossed.
-/// Branches that end unpaired at one junction are hairs that leave a follicle together.
+/// Branches that end unpaired at one junction are hairs that leave a follicle together. Each
+/// strand's width is read from the shortest chords along its own skeleton, so the hairs of one
+/// unit (a vellus hair beside a terminal one) and hairs that cross are not given one width.
 ///
 /// Thinning: Zhang & Suen 1984 (CACM 27:236), then one sequential pass that removes the staircase
 /// pixels it leaves (a pixel whose neighbours stay 8-connected without it), so that every path
@@ -20,15 +22,19 @@ enum HairStrands {
     }
 
     /// Working memory for every mark of one image: `skeleton` (one byte a pixel, all zero
-    /// between marks) and `list` (Int32, twice the pixels), both `.intermediate` arena buffers.
+    /// between marks) and `list` (Int32, twice the pixels), both `.intermediate` arena buffers;
+    /// `chord` is the shortest chord of every hair pixel (`ShortestChord`).
     struct Scratch {
         let skeleton: UnsafeMutableBufferPointer<UInt8>
         let list: UnsafeMutableBufferPointer<Int32>
+        let chord: UnsafeBufferPointer<Float>
         let width: Int, height: Int
     }
 
-    /// Number of hairs in the 4-connected mark of `members` grown from `seed` (at least 1).
-    static func count(seed: Int, members: UnsafeBufferPointer<UInt8>, rules: Rules, scratch: Scratch) -> Int {
+    /// The hairs in the 4-connected mark of `members` grown from `seed`: per strand, the shortest
+    /// chords of its skeleton's path pixels (junctions left out). At least one; a mark without a
+    /// strand long enough is one hair with an empty histogram (its width is the mark's).
+    static func hairs(seed: Int, members: UnsafeBufferPointer<UInt8>, rules: Rules, scratch: Scratch) -> [ChordHistogram] {
         let skeleton = scratch.skeleton, list = scratch.list
         // The mark's pixels, by flood fill: its queue is the pixel list.
         let area = FloodFill.fill(from: [seed], width: scratch.width, height: scratch.height, queue: list) { i in
@@ -36,12 +42,13 @@ enum HairStrands {
             skeleton[i] = 1
             return true
         }
-        guard area > 0 else { return 1 }
+        guard area > 0 else { return [ChordHistogram()] }
         var pixels = thin(count: area, scratch: scratch)
         defer { for k in 0..<pixels { skeleton[Int(list[k])] = 0 } }
         pixels = removeStaircases(count: pixels, scratch: scratch)
         let graph = SkeletonGraph.trace(count: pixels, scratch: scratch, rules: rules)
-        return max(1, graph.strandCount(rules: rules))
+        let strands = graph.strands(rules: rules)
+        return strands.isEmpty ? [ChordHistogram()] : strands
     }
 
     // MARK: - Neighbourhoods
@@ -128,6 +135,8 @@ struct SkeletonGraph {
     struct Branch {
         var from: Int, to: Int
         var lengthPixels: Double
+        /// Shortest chords of the branch's path pixels (its end nodes left out).
+        var chords: ChordHistogram
         /// Unit directions leaving `from` and leaving `to`.
         var fromDirection: (x: Double, y: Double), toDirection: (x: Double, y: Double)
     }
@@ -171,6 +180,7 @@ struct SkeletonGraph {
             let from = cluster[Int32(node)]!
             for first in neighbours(of: node, scratch) {
                 var length = 0
+                var chords = ChordHistogram()
                 list[count] = Int32(node)
                 var steps = 0.0
                 var previous = node, current = first
@@ -182,6 +192,7 @@ struct SkeletonGraph {
                     if skeleton[current] >= 3 { to = cluster[Int32(current)]; break }
                     guard skeleton[current] == 1 else { break }
                     skeleton[current] = 2
+                    chords.add(scratch.chord[current])
                     guard let next = firstNeighbour(of: current, scratch, where: { $0 != previous && skeleton[$0] != 2 }) else { break }
                     previous = current; current = next
                 }
@@ -197,7 +208,7 @@ struct SkeletonGraph {
                 let near = min(length, skip), far = min(length, skip + span)
                 let fromDirection = near < far ? direction(near, far) : direction(0, length)
                 let toDirection = near < far ? direction(length - near, length - far) : direction(length, 0)
-                graph.branches.append(Branch(from: from, to: to, lengthPixels: steps, fromDirection: fromDirection, toDirection: toDirection))
+                graph.branches.append(Branch(from: from, to: to, lengthPixels: steps, chords: chords, fromDirection: fromDirection, toDirection: toDirection))
             }
         }
         for node in nodes { skeleton[node] = 1 }
@@ -235,8 +246,8 @@ struct SkeletonGraph {
     /// a unit's hairs parting one after the other do not (one pair at most). Small loops (a hole in
     /// the mark) are dropped. Then at each junction the branches that continue each other best are
     /// paired, straightest first; a chain of paired branches at least the minimum strand length
-    /// long is one hair.
-    func strandCount(rules: HairStrands.Rules) -> Int {
+    /// long is one hair. Returns the chords along each hair.
+    func strands(rules: HairStrands.Rules) -> [ChordHistogram] {
         var clusterRoot = Array(isEnd.indices)
         func root(_ c: Int) -> Int {
             var c = c
@@ -314,9 +325,12 @@ struct SkeletonGraph {
                 if a != b { strandRoot[a] = b }
             }
         }
-        var lengths: [Int: Double] = [:]
-        for (index, branch) in branches.enumerated() where alive[index] { lengths[strand(index), default: 0] += branch.lengthPixels }
-        return lengths.values.filter { $0 >= rules.minimumStrandPixels }.count
+        var lengths: [Int: Double] = [:], chords: [Int: ChordHistogram] = [:]
+        for (index, branch) in branches.enumerated() where alive[index] {
+            lengths[strand(index), default: 0] += branch.lengthPixels
+            chords[strand(index), default: ChordHistogram()].add(branch.chords)
+        }
+        return lengths.filter { $0.value >= rules.minimumStrandPixels }.keys.sorted().map { chords[$0]! }
     }
 }
 

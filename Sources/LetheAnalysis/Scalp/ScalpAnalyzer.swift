@@ -78,13 +78,15 @@ public enum ScalpAnalyzer {
         var hairCount = 0, lightHairs = 0, vellus = 0, thin = 0, medium = 0, thick = 0, one = 0, two = 0, threePlus = 0
         var widthSum = 0.0
         for unit in detected.units {
-            let k = unit.hairs
+            let k = unit.hairWidthsPixels.count
             hairCount += k
             if unit.light { lightHairs += k }
-            let micrometres = unit.widthPixels * mmPerWork * 1000
-            widthSum += micrometres * Double(k)
-            if micrometres < ScalpAnalysisResult.HairTypes.vellusMaximumWidthMicrometres { vellus += k }
-            if micrometres < 60 { thin += k } else if micrometres <= 80 { medium += k } else { thick += k }
+            for widthPixels in unit.hairWidthsPixels {
+                let micrometres = widthPixels * mmPerWork * 1000
+                widthSum += micrometres
+                if micrometres < ScalpAnalysisResult.HairTypes.vellusMaximumWidthMicrometres { vellus += 1 }
+                if micrometres < 60 { thin += 1 } else if micrometres <= 80 { medium += 1 } else { thick += 1 }
+            }
             switch k {
             case 1: one += 1
             case 2: two += 1
@@ -126,12 +128,12 @@ public enum ScalpAnalyzer {
 
     /// A hair-shaped mark: one follicular unit of one or more hairs (working pixels).
     struct UnitMark {
-        /// Shaft width: the 40th percentile of the shortest chords (the shaft, without the wider
-        /// junction where a unit's hairs leave together in the upper tail or the tips in the
-        /// lowest bins; the median read 8 % wide on the tuning set, the 40th percentile 3 %).
-        let widthPixels: Double
-        /// Hairs of the mark: its strands (`HairStrands`), at least 1.
-        let hairs: Int
+        /// Shaft width of each hair of the mark (its strands, `HairStrands`; at least one): the
+        /// 40th percentile of the shortest chords along the strand's skeleton (without the wider
+        /// junctions and crossings in the upper tail or the tips in the lowest bins; for a whole
+        /// mark the median read 8 % wide on the tuning set, the 40th percentile 3 %), or the
+        /// mark's own when the strand has no path pixels.
+        let hairWidthsPixels: [Double]
         /// Brighter than the scalp: white or grey hair.
         let light: Bool
     }
@@ -230,15 +232,15 @@ public enum ScalpAnalyzer {
         let minimumLength = scalp.hairMinimumLengthMillimetres / mmPerWork
         func unit(_ mark: Mark, light: Bool, members: UnsafeBufferPointer<UInt8>, scratch: HairStrands.Scratch) -> UnitMark? {
             if !light, mark.meanContrast < 1.25 * Double(hairThreshold) { return nil }
-            let width = mark.chordPercentile(0.4) / ShortestChord.angularBias
-            let shaft = mark.chordPercentile(0.25) / ShortestChord.angularBias
-            guard width > 0, shaft > 0 else { return nil }
+            guard let markChords = mark.chords, let p40 = markChords.percentile(0.4), let p25 = markChords.percentile(0.25) else { return nil }
+            let width = p40 / ShortestChord.angularBias, shaft = p25 / ShortestChord.angularBias
             let length = Double(mark.area) / shaft
             let aspect = light ? scalp.lightHairMinimumAspect : scalp.hairMinimumAspect
             guard length >= minimumLength, length >= aspect * width else { return nil }
             let rules = HairStrands.Rules(shaftWidthPixels: width, minimumStrandPixels: max(width, minimumLength / 2))
-            let hairs = HairStrands.count(seed: mark.firstPixel, members: members, rules: rules, scratch: scratch)
-            return UnitMark(widthPixels: width, hairs: hairs, light: light)
+            let hairs = HairStrands.hairs(seed: mark.firstPixel, members: members, rules: rules, scratch: scratch)
+            let widths = hairs.map { strand in strand.percentile(0.4).map { $0 / ShortestChord.angularBias } ?? width }
+            return UnitMark(hairWidthsPixels: widths, light: light)
         }
         var units: [UnitMark] = []
         var lightHairSeeds: [Int] = []
@@ -255,16 +257,19 @@ public enum ScalpAnalyzer {
             defer { arena.release(list) }
             skeleton.withUnsafeMutableBytes { s in
                 list.withUnsafeMutableBytes { l in
-                    hairMembers.withUnsafeBytes { h in
-                        flakeMembers.withUnsafeBytes { f in
-                            let scratch = HairStrands.Scratch(
-                                skeleton: s.bindMemory(to: UInt8.self), list: l.bindMemory(to: Int32.self), width: work.width, height: work.height)
-                            let dark = h.bindMemory(to: UInt8.self), bright = f.bindMemory(to: UInt8.self)
-                            units = darkMarks.compactMap { unit($0, light: false, members: dark, scratch: scratch) }
-                            for mark in brightMarks {
-                                if let light = unit(mark, light: true, members: bright, scratch: scratch) {
-                                    units.append(light)
-                                    lightHairSeeds.append(mark.firstPixel)
+                    contrast.structure.withUnsafeBytes { c in
+                        hairMembers.withUnsafeBytes { h in
+                            flakeMembers.withUnsafeBytes { f in
+                                let scratch = HairStrands.Scratch(
+                                    skeleton: s.bindMemory(to: UInt8.self), list: l.bindMemory(to: Int32.self), chord: c.bindMemory(to: Float.self),
+                                    width: work.width, height: work.height)
+                                let dark = h.bindMemory(to: UInt8.self), bright = f.bindMemory(to: UInt8.self)
+                                units = darkMarks.compactMap { unit($0, light: false, members: dark, scratch: scratch) }
+                                for mark in brightMarks {
+                                    if let light = unit(mark, light: true, members: bright, scratch: scratch) {
+                                        units.append(light)
+                                        lightHairSeeds.append(mark.firstPixel)
+                                    }
                                 }
                             }
                         }

@@ -57,3 +57,33 @@ enum ShortestChord {
         }
     }
 }
+
+/// Shortest chords in quarter-pixel bins: an aggregate of a hair mark or strand (never pixels),
+/// whose percentiles are shaft widths.
+struct ChordHistogram: Sendable {
+    static let binsPerPixel = 4.0
+    static let bins = 256
+    private(set) var counts = [Int32](repeating: 0, count: bins)
+    private(set) var total = 0
+
+    mutating func add(_ chord: Float) {
+        counts[min(Self.bins - 1, Int(Double(chord) * Self.binsPerPixel))] += 1
+        total += 1
+    }
+
+    mutating func add(_ other: ChordHistogram) {
+        for bin in counts.indices { counts[bin] += other.counts[bin] }
+        total += other.total
+    }
+
+    /// A percentile (0–1) of the chords in pixels; nil when empty.
+    func percentile(_ fraction: Double) -> Double? {
+        guard total > 0 else { return nil }
+        var cumulative = 0
+        for (bin, value) in counts.enumerated() {
+            cumulative += Int(value)
+            if Double(cumulative) >= fraction * Double(total) { return (Double(bin) + 0.5) / Self.binsPerPixel }
+        }
+        return Double(Self.bins) / Self.binsPerPixel
+    }
+}

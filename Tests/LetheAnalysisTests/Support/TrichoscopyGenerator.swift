@@ -56,6 +56,8 @@ struct TrichoscopyImage {
         var longHairMillimetres: ClosedRange<Double> = 1.5...5
         /// Each clipped hair's length drawn from this range (mm) instead of the image's one length ±15 %.
         var mixedLengthMillimetres: ClosedRange<Double>?
+        /// Each hair's shaft width (µm), drawn independently for every hair of a unit.
+        var hairWidthMicrometres: ClosedRange<Double> = 40...110
     }
 
     let width: Int, height: Int
@@ -131,7 +133,7 @@ struct TrichoscopyImage {
             for index in 0..<k {
                 let angle = direction + (Double(index) - Double(k - 1) / 2) * Double.random(in: 0.35...0.55, using: &random)
                 var length = hairLengthMillimetres * Double.random(in: 0.85...1.15, using: &random) / millimetresPerPixel
-                let micrometres = Double.random(in: 40...110, using: &random)
+                let micrometres = Double.random(in: variation.hairWidthMicrometres, using: &random)
                 var bend = 0.0
                 if long {
                     length = Double.random(in: variation.longHairMillimetres, using: &extra) / millimetresPerPixel
