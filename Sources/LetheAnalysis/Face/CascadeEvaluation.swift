@@ -1,35 +1,146 @@
-/// One window through the cascade, as OpenCV's `HaarEvaluator` does it.
-enum CascadeEvaluation {
-    @inline(__always)
-    static func rectangleSum(_ table: UnsafeMutableBufferPointer<Double>, stride: Int, x: Int, y: Int, width: Int, height: Int) -> Double {
-        table[(y + height) * stride + x + width] - table[y * stride + x + width] - table[(y + height) * stride + x] + table[y * stride + x]
+/// One window through the cascade, as OpenCV's `HaarEvaluator` does it: for one pyramid level
+/// (one integral-image stride) every rectangle corner is an offset from the window's top-left
+/// entry, precomputed into flat arrays, so a window is index arithmetic over contiguous memory
+/// with no per-window lookups through the cascade's nested arrays. The sums are formed in the same
+/// order as a rectangle-by-rectangle evaluation (`bottomRight − topRight − bottomLeft + topLeft`,
+/// weighted rectangles added in file order), so every comparison, and so every detection, is the same.
+struct CascadeEvaluation {
+    /// Rectangles per stump in the flat tables; a feature with fewer has weight-0 rectangles of zero size.
+    private static let rectanglesPerStump = 3
+    private static let cornersPerRectangle = 4
+
+    private let stageEnds: [Int]
+    private let stageThresholds: [Float]
+    /// Per stump, `rectanglesPerStump × cornersPerRectangle` offsets: top-left, top-right, bottom-left, bottom-right.
+    private let cornerOffsets: [Int]
+    private let weights: [Double]
+    private let thresholds: [Float]
+    private let leftValues: [Float]
+    private let rightValues: [Float]
+    /// The variance-normalisation rectangle's corners (OpenCV's `normrect`: the window shrunk by
+    /// one pixel on each side) and its area.
+    private let normalisationCorners: (Int, Int, Int, Int)
+    private let normalisationArea: Double
+    private let stride: Int
+
+    init(_ cascade: HaarCascade, stride: Int) {
+        func corners(x: Int, y: Int, width: Int, height: Int) -> (Int, Int, Int, Int) {
+            (y * stride + x, y * stride + x + width, (y + height) * stride + x, (y + height) * stride + x + width)
+        }
+        var stageEnds: [Int] = [], stageThresholds: [Float] = []
+        var cornerOffsets: [Int] = [], weights: [Double] = []
+        var thresholds: [Float] = [], leftValues: [Float] = [], rightValues: [Float] = []
+        for stage in cascade.stages {
+            for stump in stage.stumps {
+                let rectangles = cascade.features[stump.featureIndex].rectangles
+                for slot in 0..<Self.rectanglesPerStump {
+                    if slot < rectangles.count {
+                        let r = rectangles[slot]
+                        let c = corners(x: Int(r.x), y: Int(r.y), width: Int(r.width), height: Int(r.height))
+                        cornerOffsets += [c.0, c.1, c.2, c.3]
+                        weights.append(Double(r.weight))
+                    } else {
+                        cornerOffsets += [0, 0, 0, 0]
+                        weights.append(0)
+                    }
+                }
+                thresholds.append(stump.threshold)
+                leftValues.append(stump.leftValue)
+                rightValues.append(stump.rightValue)
+            }
+            stageEnds.append(thresholds.count)
+            stageThresholds.append(stage.threshold)
+        }
+        self.stageEnds = stageEnds
+        self.stageThresholds = stageThresholds
+        self.cornerOffsets = cornerOffsets
+        self.weights = weights
+        self.thresholds = thresholds
+        self.leftValues = leftValues
+        self.rightValues = rightValues
+        let innerWidth = cascade.windowWidth - 2, innerHeight = cascade.windowHeight - 2
+        normalisationCorners = corners(x: 1, y: 1, width: innerWidth, height: innerHeight)
+        normalisationArea = Double(innerWidth * innerHeight)
+        self.stride = stride
     }
 
-    static func passes(
-        _ cascade: HaarCascade, sums: UnsafeMutableBufferPointer<Double>, squares: UnsafeMutableBufferPointer<Double>,
-        stride: Int, x: Int, y: Int
-    ) -> Bool {
-        // Variance normalisation over the window shrunk by one pixel on each side (OpenCV's
-        // `normrect`): features are compared against threshold · area · σ.
-        let innerWidth = cascade.windowWidth - 2, innerHeight = cascade.windowHeight - 2
-        let area = Double(innerWidth * innerHeight)
-        let sum = rectangleSum(sums, stride: stride, x: x + 1, y: y + 1, width: innerWidth, height: innerHeight)
-        let sumOfSquares = rectangleSum(squares, stride: stride, x: x + 1, y: y + 1, width: innerWidth, height: innerHeight)
-        var normalisation = area * sumOfSquares - sum * sum
-        normalisation = normalisation > 0 ? normalisation.squareRoot() : 1
-        for stage in cascade.stages {
-            var stageSum: Float = 0
-            for stump in stage.stumps {
-                var value = 0.0
-                for rectangle in cascade.features[stump.featureIndex].rectangles {
-                    value += Double(rectangle.weight) * rectangleSum(
-                        sums, stride: stride, x: x + Int(rectangle.x), y: y + Int(rectangle.y),
-                        width: Int(rectangle.width), height: Int(rectangle.height))
+    /// Calls `body` with the test of the window at (`x`, `y`) of the level whose summed-area tables
+    /// (stride as given to `init`) are `sums` and `squares`.
+    func withWindowTest<Result>(
+        sums: UnsafeMutableBufferPointer<Double>, squares: UnsafeMutableBufferPointer<Double>,
+        _ body: (_ passes: (_ x: Int, _ y: Int) -> Bool) -> Result
+    ) -> Result {
+        let stride = stride
+        return stageEnds.withUnsafeBufferPointer { stageEnds in
+            stageThresholds.withUnsafeBufferPointer { stageThresholds in
+                cornerOffsets.withUnsafeBufferPointer { corners in
+                    weights.withUnsafeBufferPointer { weights in
+                        thresholds.withUnsafeBufferPointer { thresholds in
+                            leftValues.withUnsafeBufferPointer { leftValues in
+                                rightValues.withUnsafeBufferPointer { rightValues in
+                                    let flat = Flat(
+                                        stageEnds: stageEnds, stageThresholds: stageThresholds, corners: corners, weights: weights,
+                                        thresholds: thresholds, leftValues: leftValues, rightValues: rightValues,
+                                        normalisationCorners: normalisationCorners, normalisationArea: normalisationArea)
+                                    return body { x, y in
+                                        flat.passes(sums: UnsafePointer(sums.baseAddress!), squares: UnsafePointer(squares.baseAddress!), base: y * stride + x)
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-                stageSum += value < Double(stump.threshold) * normalisation ? stump.leftValue : stump.rightValue
             }
-            if stageSum < stage.threshold { return false }
         }
-        return true
+    }
+
+    /// The tables as raw pointers, for the inner loop.
+    private struct Flat {
+        let stageEnds: UnsafeBufferPointer<Int>
+        let stageThresholds: UnsafeBufferPointer<Float>
+        let corners: UnsafeBufferPointer<Int>
+        let weights: UnsafeBufferPointer<Double>
+        let thresholds: UnsafeBufferPointer<Float>
+        let leftValues: UnsafeBufferPointer<Float>
+        let rightValues: UnsafeBufferPointer<Float>
+        let normalisationCorners: (Int, Int, Int, Int)
+        let normalisationArea: Double
+
+        @inline(__always)
+        private static func rectangleSum(_ table: UnsafePointer<Double>, _ c: UnsafePointer<Int>) -> Double {
+            table[c[3]] - table[c[1]] - table[c[2]] + table[c[0]]
+        }
+
+        @inline(__always)
+        func passes(sums: UnsafePointer<Double>, squares: UnsafePointer<Double>, base: Int) -> Bool {
+            let windowSums = sums + base, windowSquares = squares + base
+            let n = normalisationCorners
+            let sum = windowSums[n.3] - windowSums[n.1] - windowSums[n.2] + windowSums[n.0]
+            let sumOfSquares = windowSquares[n.3] - windowSquares[n.1] - windowSquares[n.2] + windowSquares[n.0]
+            // Features are compared against threshold · area · σ.
+            var normalisation = normalisationArea * sumOfSquares - sum * sum
+            normalisation = normalisation > 0 ? normalisation.squareRoot() : 1
+            let corners = corners.baseAddress!, weights = weights.baseAddress!
+            let thresholds = thresholds.baseAddress!, leftValues = leftValues.baseAddress!, rightValues = rightValues.baseAddress!
+            var stump = 0
+            for stage in 0..<stageEnds.count {
+                var stageSum: Float = 0
+                let end = stageEnds[stage]
+                while stump < end {
+                    let c = corners + stump * CascadeEvaluation.rectanglesPerStump * CascadeEvaluation.cornersPerRectangle
+                    let w = weights + stump * CascadeEvaluation.rectanglesPerStump
+                    // value = 0 + w0·r0 + w1·r1 (+ w2·r2): as the rectangle-by-rectangle loop; a
+                    // missing third rectangle adds 0 · 0, which leaves the value (and its comparison) as it was.
+                    var value = 0.0
+                    value += w[0] * Self.rectangleSum(windowSums, c)
+                    value += w[1] * Self.rectangleSum(windowSums, c + 4)
+                    value += w[2] * Self.rectangleSum(windowSums, c + 8)
+                    stageSum += value < Double(thresholds[stump]) * normalisation ? leftValues[stump] : rightValues[stump]
+                    stump += 1
+                }
+                if stageSum < stageThresholds[stage] { return false }
+            }
+            return true
+        }
     }
 }

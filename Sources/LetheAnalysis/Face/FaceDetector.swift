@@ -54,12 +54,13 @@ public struct FaceDetector: Sendable {
                             let sums = integralBytes.bindMemory(to: Double.self), squares = squaredBytes.bindMemory(to: Double.self)
                             Self.integrate(levelPlane, width: levelWidth, height: levelHeight, sums: sums, squares: squares)
                             let step = scale > 2 ? 1 : 2
-                            for y in stride(from: 0, through: levelHeight - cascade.windowHeight, by: step) {
-                                // A request past its deadline stops here; the pipeline reports it.
-                                if ProcessingDeadline.currentThreadDeadlinePassed { break }
-                                for x in stride(from: 0, through: levelWidth - cascade.windowWidth, by: step)
-                                where CascadeEvaluation.passes(cascade, sums: sums, squares: squares, stride: levelWidth + 1, x: x, y: y) {
-                                    hits.append((Double(x) * scale, Double(y) * scale, Double(cascade.windowWidth) * scale))
+                            CascadeEvaluation(cascade, stride: levelWidth + 1).withWindowTest(sums: sums, squares: squares) { passes in
+                                for y in stride(from: 0, through: levelHeight - cascade.windowHeight, by: step) {
+                                    // A request past its deadline stops here; the pipeline reports it.
+                                    if ProcessingDeadline.currentThreadDeadlinePassed { break }
+                                    for x in stride(from: 0, through: levelWidth - cascade.windowWidth, by: step) where passes(x, y) {
+                                        hits.append((Double(x) * scale, Double(y) * scale, Double(cascade.windowWidth) * scale))
+                                    }
                                 }
                             }
                         }

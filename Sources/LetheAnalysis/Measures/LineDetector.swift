@@ -225,8 +225,6 @@ enum LineDetector {
                 let major = half + spread, minor = half - spread
                 // A dark line: strong positive curvature across it (L* rises on both sides).
                 guard major > 0 else { continue }
-                let ratio = minor / major, structure = major * major + minor * minor
-                let vesselness = exp(-ratio * ratio / (2 * beta * beta)) * (1 - exp(-structure / (2 * c * c)))
                 // Scale selection by the largest normalised curvature (Lindeberg 1998), not by the
                 // vesselness, which saturates for deep lines and would pick a scale at random.
                 guard major > planes.curvature[i] else { continue }
@@ -238,7 +236,10 @@ enum LineDetector {
                 let riseAhead = ahead - fine[i], riseBehind = behind - fine[i]
                 let lower = min(riseAhead, riseBehind), higher = max(riseAhead, riseBehind)
                 guard lower >= rise, lower >= symmetry * higher else { continue }
-                planes.vesselness[i] = vesselness
+                // Only for the pixels that keep this scale: computed before the tests above, the two
+                // `exp` ran for every pixel curved the right way, most of which the tests discard.
+                let ratio = minor / major, structure = major * major + minor * minor
+                planes.vesselness[i] = exp(-ratio * ratio / (2 * beta * beta)) * (1 - exp(-structure / (2 * c * c)))
                 planes.direction[i] = angle
                 planes.curvature[i] = major
             }
