@@ -80,9 +80,9 @@ public enum FaceAnalyzer {
         }
         let regions = geometry.regions()
         let crop = measuredCrop(layout: layout, zones: regions, width: image.width, height: image.height)
-        let factor = max(1, face.width / max(1, measures.faceWorkingWidthPixels))
-        let scale = millimetresPerPixel ?? measures.faceBoxWidthMillimetres / Double(face.width)
-        let source = millimetresPerPixel == nil ? "face_width_estimate" : (scaleSource ?? "query")
+        let factor = canonicalFactor(geometry, configuration: measures)
+        let scale = millimetresPerPixel ?? measures.interOcularMillimetres / geometry.interOcularPixels
+        let source = millimetresPerPixel == nil ? "inter_ocular_estimate" : (scaleSource ?? "query")
 
         let (measured, skinColours) = try SkinConcernMeasurer.measureWithSkinColours(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
@@ -100,6 +100,15 @@ public enum FaceAnalyzer {
             regions: measured, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil,
             darkCircles: darkCircles(zip(measured.map(\.region), skinColours).map { (name: $0, colour: $1) }), oiliness: oiliness(measured))
         return (result, faceResult, geometry)
+    }
+
+    /// Input pixels per working pixel of the face's canonical frame: the inter-ocular distance
+    /// brought down to `faceCanonicalInterOcularPixels`, so that a face photographed larger is
+    /// measured at the same working scale (lines, spots and papules are found at a scale fixed in
+    /// units of the face, not of the photo). A smaller face is measured at its own resolution:
+    /// enlarging it would add no detail, only pixels.
+    static func canonicalFactor(_ geometry: FaceGeometry, configuration: SkinMeasureConfiguration) -> Double {
+        max(1, geometry.interOcularPixels / configuration.faceCanonicalInterOcularPixels)
     }
 
     static let tZone = ["forehead", "glabella", "nose", "chin"], uZone = ["right_cheek", "left_cheek"]

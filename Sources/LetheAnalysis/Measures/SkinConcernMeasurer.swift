@@ -29,7 +29,7 @@ enum SkinConcernMeasurer {
     ///     zones'; without it, highlights enclosed by skin count as skin surface.
     ///   - colour: the photo's colour correction and how its tone is reported; nil = uncalibrated.
     static func measure(
-        _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
+        _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, arena: PlaintextArena
     ) throws(LetheError) -> [RegionMeasures] {
         try measureWithSkinColours(
@@ -40,14 +40,14 @@ enum SkinConcernMeasurer {
     /// `measure`, and each region's mean CIELAB over all its skin pixels, marks included (a dark
     /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out).
     static func measureWithSkinColours(
-        _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
+        _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, arena: PlaintextArena
     ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?]) {
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
         var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, arena: arena)
         defer { work.release(arena) }
         if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
-        let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
+        let workingMillimetres = millimetresPerPixel.map { $0 * work.factor }
         let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
         defer { detected.release(arena) }
         let (contrast, marks, members, kinds) = (detected.contrast, detected.marks, detected.members, detected.kinds)
@@ -147,16 +147,16 @@ enum SkinConcernMeasurer {
     }
 
     /// The coarsest input scale (mm per input pixel) at which pores are measured at `factor`.
-    static func poreRequiredMillimetresPerPixel(factor: Int, configuration: SkinMeasureConfiguration) -> Double {
-        configuration.poreMaxDiameterMillimetres / configuration.poreMinimumPixelsAcross / Double(factor)
+    static func poreRequiredMillimetresPerPixel(factor: Double, configuration: SkinMeasureConfiguration) -> Double {
+        configuration.poreMaxDiameterMillimetres / configuration.poreMinimumPixelsAcross / factor
     }
 
     static func detectMarks(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> DetectedMarks {
         let factor = work.factor
-        let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / Double(factor)
-        let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / Double(factor)
+        let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / factor
+        let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / factor
         let radius = min(max(6, Int(spotMax.rounded(.up))), max(2, min(work.width, work.height) / 2))
 
         let threshold = Float(configuration.markContrastLStar)
@@ -221,7 +221,7 @@ enum SkinConcernMeasurer {
         tone: ToneCalibration,
         configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
-        let f = Double(work.factor)
+        let f = work.factor
         let skinCount = Double(max(1, stats.skinCount))
         let spots = marks.filter { $0.1 == .spot }.map(\.0)
         let pores = marks.filter { $0.1 == .pore }.map(\.0)
@@ -279,11 +279,14 @@ enum SkinConcernMeasurer {
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)
+        // In input pixels: the working rectangle's edges mapped back (rounded outward in a
+        // fractional canonical frame), and the skin as the input pixels its working pixels cover.
         let box = PixelRect(
-            x: work.originX + rect.x * work.factor, y: work.originY + rect.y * work.factor,
-            width: rect.width * work.factor, height: rect.height * work.factor)
+            x: work.originX + Int((Double(rect.x) * f).rounded(.down)), y: work.originY + Int((Double(rect.y) * f).rounded(.down)),
+            width: Int((Double(rect.x + rect.width) * f).rounded(.up)) - Int((Double(rect.x) * f).rounded(.down)),
+            height: Int((Double(rect.y + rect.height) * f).rounded(.up)) - Int((Double(rect.y) * f).rounded(.down)))
         return RegionMeasures(
-            region: region, box: box, skinPixelCount: stats.skinCount * work.factor * work.factor,
+            region: region, box: box, skinPixelCount: Int((Double(stats.skinCount) * f * f).rounded()),
             skinTone: .assessed(lab, calibration: tone),
             redness: .init(meanAStar: lab.a, erythemaIndex: stats.meanErythema),
             concerns: concerns)
