@@ -150,7 +150,7 @@ public struct SkinAnalysisResult: Sendable, Codable, Equatable {
     public var concerns: SkinConcerns?
     /// Millimetres per input pixel used for mm figures, when known.
     public var millimetresPerPixel: Double?
-    /// Where the scale came from: `profile`, `query`, `inter_ocular_estimate`; absent without a scale.
+    /// Where the scale came from: `profile`, `query`, `face_width_estimate`; absent without a scale.
     public var scaleSource: String?
     /// How the colour was calibrated, or the model of an uncalibrated colour's uncertainty.
     public var colourCalibration: ColourCalibration?

@@ -81,7 +81,7 @@ struct FaceAnalysisTests {
         let left = try #require(face.regions.first { $0.region == "left_cheek" })
         let right = try #require(face.regions.first { $0.region == "right_cheek" })
         #expect(left.box.x > right.box.x, "the subject's left cheek is on the image's right")
-        #expect(measures.scaleSource == "inter_ocular_estimate")
+        #expect(measures.scaleSource == "face_width_estimate")
         #expect(["light", "intermediate", "very_light"].contains(SkinToneCategory(itaDegrees: measures.skinTone.itaDegrees).rawValue))
         #expect(measures.skinTone.calibration == "uncalibrated" && measures.colourCalibration?.status == "uncalibrated")
         #expect((0...100).contains(measures.concerns?.scores.overall ?? -1))

@@ -27,7 +27,7 @@ struct AnalysisKindsTests {
             let concerns = try #require(measures.concerns)
             #expect(concerns.pores.status == "not_measurable" && concerns.pores.count == nil && concerns.scores.pores == nil)
             #expect(concerns.pores.requiredMillimetresPerPixel == 0.25)
-            #expect(measures.scaleSource == "inter_ocular_estimate")
+            #expect(measures.scaleSource == "face_width_estimate")
             #expect((20...60).contains(measures.skinTone.itaDegrees))
             // Issue 16.4's measures come through the encrypted API: lines scored by their density,
             // blemishes and brown/red spots for the face and every zone (the portrait has none).

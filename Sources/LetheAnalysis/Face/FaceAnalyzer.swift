@@ -81,8 +81,8 @@ public enum FaceAnalyzer {
         let regions = geometry.regions()
         let crop = measuredCrop(layout: layout, zones: regions, width: image.width, height: image.height)
         let factor = canonicalFactor(geometry, configuration: measures)
-        let scale = millimetresPerPixel ?? measures.interOcularMillimetres / geometry.interOcularPixels
-        let source = millimetresPerPixel == nil ? "inter_ocular_estimate" : (scaleSource ?? "query")
+        let scale = millimetresPerPixel ?? measures.faceBoxWidthMillimetres / Double(face.width)
+        let source = millimetresPerPixel == nil ? "face_width_estimate" : (scaleSource ?? "query")
 
         let (measured, skinColours) = try SkinConcernMeasurer.measureWithSkinColours(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
@@ -103,12 +103,15 @@ public enum FaceAnalyzer {
     }
 
     /// Input pixels per working pixel of the face's canonical frame: the inter-ocular distance
-    /// brought down to `faceCanonicalInterOcularPixels`, so that a face photographed larger is
-    /// measured at the same working scale (lines, spots and papules are found at a scale fixed in
-    /// units of the face, not of the photo). A smaller face is measured at its own resolution:
-    /// enlarging it would add no detail, only pixels.
+    /// brought into `faceCanonicalInterOcularPixels`, so that the same face photographed larger or
+    /// smaller is measured at the same working scale (lines, spots and papules are found with
+    /// filters fixed in units of the face, not of the photo). A face above the range is shrunk (it
+    /// loses detail finer than the finest lines looked for); one below a lower bound above 0 is
+    /// enlarged, which adds no detail but keeps the detectors' pixel minimums (the finest filter,
+    /// 3-pixel marks) at one size on the face; in the range a face is measured as it is.
     static func canonicalFactor(_ geometry: FaceGeometry, configuration: SkinMeasureConfiguration) -> Double {
-        max(1, geometry.interOcularPixels / configuration.faceCanonicalInterOcularPixels)
+        let range = configuration.faceCanonicalInterOcularPixels
+        return geometry.interOcularPixels / min(max(geometry.interOcularPixels, range.lowerBound), range.upperBound)
     }
 
     static let tZone = ["forehead", "glabella", "nose", "chin"], uZone = ["right_cheek", "left_cheek"]

@@ -57,11 +57,14 @@ enum SkinConcernMeasurer {
         // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
         let papules = try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
-        let band = try TextureRoughness.bandPass(
-            work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor),
-            scratch: contrast.boxFilterScratch, arena: arena)
+        let band = TextureRoughness.measurable(workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor))
+            ? try TextureRoughness.bandPass(
+                work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor),
+                scratch: contrast.boxFilterScratch, arena: arena)
+            : nil
         defer { if let band { arena.release(band) } }
-        let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: work.factor) }
+        // In input pixels: an enlarged face needs the same photo resolution as one taken as it is.
+        let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: max(1, work.factor)) }
 
         // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
         let reference = colour.referenceRegion.map { region in
@@ -171,7 +174,7 @@ enum SkinConcernMeasurer {
             contrast.release(arena)
             throw error
         }
-        let poresMeasurable = poresMeasurable(workingMillimetres: workingMillimetres, configuration: configuration)
+        let poresMeasurable = poresMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration)
         let kinds: [MarkKind] = marks.map { mark in
             // Faces: a mark reaching into no zone (a nostril, a brow, an eye, the lips, beyond the
             // oval) is their shadow or edge, not a skin mark.
@@ -238,8 +241,8 @@ enum SkinConcernMeasurer {
         let redSpots = spots.filter { isRedSpot($0, stats: stats) }, brownSpots = spots.filter { !isRedSpot($0, stats: stats) }
         spotsResult.brown = .init(count: brownSpots.count, areaFraction: Double(brownSpots.reduce(0) { $0 + $1.area }) / skinCount)
         spotsResult.red = .init(count: redSpots.count, areaFraction: Double(redSpots.reduce(0) { $0 + $1.area }) / skinCount)
-        let required = workingMillimetres.map { _ in poreRequiredMillimetresPerPixel(factor: work.factor, configuration: configuration) }
-        let poresResult = poresMeasurable(workingMillimetres: workingMillimetres, configuration: configuration)
+        let required = workingMillimetres.map { _ in poreRequiredMillimetresPerPixel(factor: max(1, work.factor), configuration: configuration) }
+        let poresResult = poresMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration)
             ? SkinConcerns.Pores(
                 count: pores.count, densityPerSquareCentimetre: skinSquareCentimetres.map { Double(pores.count) / max($0, 1e-9) },
                 densityPer10kPixels: Double(pores.count) / (skinCount * f * f) * 10_000, areaFraction: poreArea / skinCount,

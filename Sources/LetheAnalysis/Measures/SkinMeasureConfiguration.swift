@@ -35,16 +35,17 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
     public var ridgeAnisotropy: Double
     /// Largest working-image side for close-ups.
     public var workingLongSidePixels: Int
-    /// Faces are measured in a canonical frame: resampled (area average, only ever shrunk) so that
-    /// the inter-ocular distance is at most this many working pixels, whatever the capture's zoom.
-    /// 512 px is 0.123 mm per working pixel at the mean 63 mm: the finest lines looked for (0.3 mm,
-    /// σ 0.18 mm) still reach the line detector's finest scale (σ 1.41 px), and the face-camera
-    /// profile (0.12 mm/px) is measured at its own resolution (docs/analysis/face.md, step 8).
-    public var faceCanonicalInterOcularPixels: Double
-    /// Assumed inter-ocular distance (eye centre to eye centre) in millimetres, for a scale
-    /// estimate when none is given: the adult mean interpupillary distance, 63 mm (Dodgson 2004,
-    /// SPIE 5291; s.d. ≈ 3.6 mm, so an estimate is good to about ±6 %).
-    public var interOcularMillimetres: Double
+    /// Faces are measured in a canonical frame: resampled so that the inter-ocular distance lies in
+    /// this range of working pixels (docs/analysis/face.md, step 8). 512 px is 0.123 mm per
+    /// working pixel at the adult mean of 63 mm (Dodgson 2004): the finest lines looked for
+    /// (0.3 mm, σ 0.18 mm) still reach the line detector's finest scale (σ 1.41 px), and the
+    /// face-camera profile (0.12 mm/px) is measured at its own resolution. Smaller faces are
+    /// measured as they are: a lower bound (128 was measured: docs/analysis/repeatability.md)
+    /// enlarges them, which steadies the wrinkles but moves the accuracy of marks a few pixels
+    /// across on the fixture portrait, so it is off (0) by default.
+    public var faceCanonicalInterOcularPixels: ClosedRange<Double>
+    /// Assumed width of the face box in millimetres, for a scale estimate when none is given.
+    public var faceBoxWidthMillimetres: Double
     /// The multi-scale line (wrinkle) detector.
     public var lines: LineDetectionConfiguration
     /// The capture variation an uncalibrated photo's skin tone is held uncertain by: the
@@ -61,7 +62,7 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         maxBlobElongation: Double = 3, minSurroundingSkinFraction: Double = 0.5,
         redAreaMarginAStar: Double = 5, specularMarginLStar: Double = 12, specularChromaFactor: Double = 0.5,
         ridgeSmoothingRadiusPixels: Int = 1, ridgeMinimumCurvature: Double = 2, ridgeAnisotropy: Double = 0.5,
-        workingLongSidePixels: Int = 1024, faceCanonicalInterOcularPixels: Double = 512, interOcularMillimetres: Double = 63,
+        workingLongSidePixels: Int = 1024, faceCanonicalInterOcularPixels: ClosedRange<Double> = 0...512, faceBoxWidthMillimetres: Double = 140,
         lines: LineDetectionConfiguration = LineDetectionConfiguration(),
         uncalibratedTone: ColourCalibration.UncertaintyModel = .init(exposureStops: 1.0 / 3.0, whiteBalanceShift: 0.04),
         blemishes: BlemishDetectionConfiguration = BlemishDetectionConfiguration()
@@ -86,6 +87,6 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         self.ridgeAnisotropy = ridgeAnisotropy
         self.workingLongSidePixels = workingLongSidePixels
         self.faceCanonicalInterOcularPixels = faceCanonicalInterOcularPixels
-        self.interOcularMillimetres = interOcularMillimetres
+        self.faceBoxWidthMillimetres = faceBoxWidthMillimetres
     }
 }

@@ -4,7 +4,7 @@ import LetheImaging
 import LetheMemory
 
 /// A crop of the photo, averaged over each working pixel's footprint (`factor` input pixels across:
-/// whole blocks for close-ups, any factor ≥ 1 for a face's canonical frame), as four `Float` planes
+/// whole blocks for close-ups, any factor for a face's canonical frame), as four `Float` planes
 /// (CIELAB L*, a*, b* and the erythema index) and a Chai & Ngan skin mask. Everything lives in `.intermediate`
 /// arena buffers; `release(_:)` wipes them.
 struct WorkingImage {
@@ -12,8 +12,8 @@ struct WorkingImage {
     let originX: Int, originY: Int
     /// Size in working pixels.
     let width: Int, height: Int
-    /// Input pixels per working pixel (along each axis): whole for block averages, any value ≥ 1
-    /// in a face's canonical frame.
+    /// Input pixels per working pixel (along each axis): whole for block averages, any value in a
+    /// face's canonical frame (below 1 where a small face is enlarged).
     let factor: Double
     /// `4 × width × height` floats: L*, then a*, then b*, then erythema index planes.
     let planes: SecureBuffer
@@ -51,6 +51,10 @@ struct WorkingImage {
         return CIELab(l: (lab.l + 16) / gamma - 16, a: lab.a / gamma, b: lab.b / gamma)
     }
 
+    /// The scale the working pixels resolve, given `workingMillimetres` per working pixel: an
+    /// enlarged face (factor below 1) shows no more than its photo, so the coarser of the two.
+    func resolvedMillimetres(_ workingMillimetres: Double?) -> Double? { workingMillimetres.map { $0 / min(1, factor) } }
+
     /// Input-pixel rectangle → working-pixel rectangle (clipped to the working image).
     func workingRect(_ rect: PixelRect) -> PixelRect {
         let x0 = Int((Double(rect.x - originX) / factor).rounded(.down))
@@ -69,14 +73,13 @@ struct WorkingImage {
         try make(image, crop: requested, factor: Double(factor), correction: correction, arena: arena)
     }
 
-    /// Converts `crop` of `image` at `factor` (≥ 1) input pixels per working pixel, each working
-    /// pixel the mean in linear light of the input pixels under its footprint, weighted by the
-    /// overlap (a whole factor is the plain block average; a fractional one is the same area
-    /// average, so a face resampled to its canonical frame loses nothing a block average keeps).
+    /// Converts `crop` of `image` at `factor` input pixels per working pixel, each working pixel
+    /// the mean in linear light of the input pixels under its footprint, weighted by the overlap:
+    /// a whole factor is the plain block average, a fractional one above 1 the same area average;
+    /// below 1 (enlarging) the footprint is one input pixel wide, which is bilinear interpolation.
     static func make(
         _ image: DecodedImage, crop requested: PixelRect, factor: Double, correction: ColourMatrix? = nil, arena: PlaintextArena
     ) throws(LetheError) -> WorkingImage {
-        let factor = max(1, factor)
         let crop = requested.clipped(width: image.width, height: image.height)
         let width = Int(Double(crop.width) / factor), height = Int(Double(crop.height) / factor)
         guard width >= 8, height >= 8 else {
@@ -99,7 +102,7 @@ struct WorkingImage {
                         SRGB.labFTable.withUnsafeBufferPointer { labF in
                             fill(
                                 pixels: pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, crop: crop,
-                                footprint: Footprint(factor: factor, width: width, height: height),
+                                footprint: Footprint(factor: factor, width: width, height: height, cropWidth: crop.width, cropHeight: crop.height),
                                 planes: planeBytes.bindMemory(to: Float.self),
                                 skin: skinBytes.bindMemory(to: UInt8.self), linear: linear, labF: labF, correction: correction)
                         }
@@ -110,28 +113,29 @@ struct WorkingImage {
         return WorkingImage(originX: crop.x, originY: crop.y, width: width, height: height, factor: factor, planes: planes, skin: skin)
     }
 
-    /// The input pixels under each working column and row, with their overlap (in input pixels,
-    /// summing to `factor`): working pixel i covers [i·factor, (i + 1)·factor) of the crop.
+    /// The input pixels under each working column and row, with their overlap in input pixels:
+    /// working pixel i is centred at (i + ½)·factor of the crop and covers max(factor, 1) input
+    /// pixels (for a factor ≥ 1, exactly [i·factor, (i + 1)·factor)), clipped to the crop.
     struct Footprint {
-        let factor: Double
         let width: Int, height: Int
         let columns: [[(index: Int, weight: Double)]], rows: [[(index: Int, weight: Double)]]
 
-        init(factor: Double, width: Int, height: Int) {
-            self.factor = factor
+        init(factor: Double, width: Int, height: Int, cropWidth: Int, cropHeight: Int) {
             self.width = width
             self.height = height
-            func spans(_ count: Int) -> [[(index: Int, weight: Double)]] {
+            let span = max(factor, 1)
+            func spans(_ count: Int, limit: Int) -> [[(index: Int, weight: Double)]] {
                 (0..<count).map { i in
-                    let start = Double(i) * factor, end = Double(i + 1) * factor
+                    let centre = (Double(i) + 0.5) * factor
+                    let start = max(0, centre - span / 2), end = min(Double(limit), centre + span / 2)
                     return (Int(start.rounded(.down))..<Int(end.rounded(.up))).compactMap { p in
                         let overlap = min(end, Double(p + 1)) - max(start, Double(p))
                         return overlap > 1e-9 ? (p, overlap) : nil
                     }
                 }
             }
-            columns = spans(width)
-            rows = spans(height)
+            columns = spans(width, limit: cropWidth)
+            rows = spans(height, limit: cropHeight)
         }
     }
 
@@ -143,8 +147,6 @@ struct WorkingImage {
         let m = SRGB.toXYZ
         let (width, height) = (footprint.width, footprint.height)
         let count = width * height
-        let area = footprint.factor * footprint.factor
-        let inverse = 1 / area
         let steps = Double(SRGB.labFTableSteps)
         @inline(__always) func f(_ t: Double) -> Double {
             let position = min(max(t, 0), 1) * steps
@@ -162,17 +164,19 @@ struct WorkingImage {
             if wy & 15 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
             for wx in 0..<width {
                 var red = 0.0, green = 0.0, blue = 0.0
-                var codeR = 0.0, codeG = 0.0, codeB = 0.0
+                var codeR = 0.0, codeG = 0.0, codeB = 0.0, area = 0.0
                 for row in footprint.rows[wy] {
                     let rowStart = ((crop.y + row.index) * imageWidth + crop.x) * 3
                     for column in footprint.columns[wx] {
                         let offset = rowStart + column.index * 3
                         let r = Int(pixels[offset]), g = Int(pixels[offset + 1]), b = Int(pixels[offset + 2])
                         let weight = row.weight * column.weight
+                        area += weight
                         red += weight * linear[r]; green += weight * linear[g]; blue += weight * linear[b]
                         codeR += weight * Double(r); codeG += weight * Double(g); codeB += weight * Double(b)
                     }
                 }
+                let inverse = 1 / area
                 red *= inverse; green *= inverse; blue *= inverse
                 // Linear, so correcting the block's mean is correcting each pixel and averaging.
                 if let c = corrected {
