@@ -17,6 +17,11 @@ struct CanonicalFrameTests {
         }
     }
 
+    /// The ramp's working image at `factor`.
+    static func rampWorkingImage(factor: Double, arena: PlaintextArena) throws -> WorkingImage {
+        try WorkingImage.make(try ramp(arena: arena), crop: PixelRect(width: 60, height: 30), factor: factor, arena: arena)
+    }
+
     static func linear(column: Int) -> Double {
         let v = Double(40 + 3 * column) / 255
         return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4)
@@ -33,8 +38,7 @@ struct CanonicalFrameTests {
     func fractionalShrink() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let image = try Self.ramp(arena: arena)
-        let work = try WorkingImage.make(image, crop: PixelRect(width: 60, height: 30), factor: 2.5, arena: arena)
+        let work = try Self.rampWorkingImage(factor: 2.5, arena: arena)
         defer { work.release(arena) }
         #expect(work.width == 24 && work.height == 12)
         let measured = Self.lStar(row: 1, of: work)
@@ -56,8 +60,7 @@ struct CanonicalFrameTests {
     func enlargement() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let image = try Self.ramp(arena: arena)
-        let work = try WorkingImage.make(image, crop: PixelRect(width: 60, height: 30), factor: 0.5, arena: arena)
+        let work = try Self.rampWorkingImage(factor: 0.5, arena: arena)
         defer { work.release(arena) }
         #expect(work.width == 120 && work.height == 60)
         let measured = Self.lStar(row: 10, of: work)
