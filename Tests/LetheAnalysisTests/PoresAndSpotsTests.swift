@@ -143,7 +143,7 @@ struct FaceEvennessTests {
     static func faceMedian(_ image: DecodedImage, box: PixelRect, geometry: FaceGeometry, arena: PlaintextArena) throws -> CIELab {
         let crop = FaceAnalyzer.measuredCrop(
             layout: FaceRegions.regions(for: box), zones: geometry.regions(), width: image.width, height: image.height)
-        var work = try WorkingImage.make(image, crop: crop, factor: max(1, box.width / SkinMeasureConfiguration().faceWorkingWidthPixels), arena: arena)
+        var work = try WorkingImage.make(image, crop: crop, factor: FaceAnalyzer.canonicalFactor(geometry, configuration: SkinMeasureConfiguration()), arena: arena)
         defer { work.release(arena) }
         try work.applyFaceZones(geometry, arena: arena)
         let median = try #require(work.faceMedianLab)

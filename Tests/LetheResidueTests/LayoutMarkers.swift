@@ -190,7 +190,7 @@ enum LayoutMarkers {
         let geometry = FaceGeometry(landmarks: try models.faceLandmarker.landmarks(in: image, face: detection, arena: arena))
         let crop = FaceAnalyzer.measuredCrop(
             layout: FaceRegions.regions(for: face), zones: geometry.regions(), width: image.width, height: image.height)
-        let factor = max(1, face.width / max(1, SkinMeasureConfiguration().faceWorkingWidthPixels))
+        let factor = FaceAnalyzer.canonicalFactor(geometry, configuration: SkinMeasureConfiguration())
         var work = try WorkingImage.make(image, crop: crop, factor: factor, arena: arena)
         // The measures see the planes at the face's normalised exposure, rescaled in place: the
         // photo's own L* values are gone from the buffer by then, so the marker is the rescaled form.

@@ -80,7 +80,7 @@ public enum FaceAnalyzer {
         }
         let regions = geometry.regions()
         let crop = measuredCrop(layout: layout, zones: regions, width: image.width, height: image.height)
-        let factor = max(1, face.width / max(1, measures.faceWorkingWidthPixels))
+        let factor = canonicalFactor(geometry, configuration: measures)
         let scale = millimetresPerPixel ?? measures.faceBoxWidthMillimetres / Double(face.width)
         let source = millimetresPerPixel == nil ? "face_width_estimate" : (scaleSource ?? "query")
 
@@ -100,6 +100,18 @@ public enum FaceAnalyzer {
             regions: measured, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil,
             darkCircles: darkCircles(zip(measured.map(\.region), skinColours).map { (name: $0, colour: $1) }), oiliness: oiliness(measured))
         return (result, faceResult, geometry)
+    }
+
+    /// Input pixels per working pixel of the face's canonical frame: the inter-ocular distance
+    /// brought into `faceCanonicalInterOcularPixels`, so that the same face photographed larger or
+    /// smaller is measured at the same working scale (lines, spots and papules are found with
+    /// filters fixed in units of the face, not of the photo). A face above the range is shrunk (it
+    /// loses detail finer than the finest lines looked for); one below a lower bound above 0 is
+    /// enlarged, which adds no detail but keeps the detectors' pixel minimums (the finest filter,
+    /// 3-pixel marks) at one size on the face; in the range a face is measured as it is.
+    static func canonicalFactor(_ geometry: FaceGeometry, configuration: SkinMeasureConfiguration) -> Double {
+        let range = configuration.faceCanonicalInterOcularPixels
+        return geometry.interOcularPixels / min(max(geometry.interOcularPixels, range.lowerBound), range.upperBound)
     }
 
     static let tZone = ["forehead", "glabella", "nose", "chin"], uZone = ["right_cheek", "left_cheek"]

@@ -26,6 +26,9 @@ public struct FaceGeometry: Sendable, Equatable {
     /// The measured zones, in reporting order.
     public var zones: [Part]
     public var pose: FacePose
+    /// The distance between the eye centres (each the midpoint of its corners), in input pixels:
+    /// the face's own length unit, which sets its canonical frame and its scale estimate.
+    public var interOcularPixels: Double
 
     // Mesh indices (MediaPipe `face_mesh_connections.py`): contours in drawing order.
     static let ovalIndices = [
@@ -61,6 +64,7 @@ public struct FaceGeometry: Sendable, Equatable {
         func centroid(_ indices: [Int]) -> Point { indices.reduce(Point(0, 0)) { $0 + points[$1] } / Double(indices.count) }
         let rightEye = centroid([33, 133]), leftEye = centroid([362, 263])
         let frame = FaceFrame(rightEye: rightEye, leftEye: leftEye)
+        interOcularPixels = frame.interOcular
         func st(_ index: Int) -> Point { frame.local(points[index]) }
         func grown(_ indices: [Int], by factor: Double) -> [Point] {
             let centre = centroid(indices)

@@ -105,7 +105,7 @@ extension WorkingImage {
     /// Sets `label[i] = value(label[i])` for every working pixel whose centre lies inside
     /// `polygon` (input pixels; even-odd rule, one scanline per working row).
     private func fill(_ polygon: [FaceGeometry.Point], into label: UnsafeMutableBufferPointer<UInt8>, value: (UInt8) -> UInt8) {
-        let f = Double(factor)
+        let f = factor
         var crossings: [Double] = []
         for wy in 0..<height {
             let y = Double(originY) + (Double(wy) + 0.5) * f
@@ -132,6 +132,7 @@ extension FaceGeometry {
     /// The same geometry in a photo scaled by `factor` (simulations work on a resized photo).
     func scaled(by factor: Double) -> FaceGeometry {
         var copy = self
+        copy.interOcularPixels = interOcularPixels * factor
         copy.oval = oval.map { $0 * factor }
         copy.exclusions = exclusions.map { Part(name: $0.name, polygon: $0.polygon.map { $0 * factor }) }
         copy.zones = zones.map { Part(name: $0.name, polygon: $0.polygon.map { $0 * factor }) }

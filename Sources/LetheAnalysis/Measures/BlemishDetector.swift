@@ -15,7 +15,7 @@ enum BlemishDetector {
     ) throws(LetheError) -> [Mark] {
         let (smallest, largest) = workingMillimetres.map {
             (configuration.minimumDiameterMillimetres / $0, configuration.maximumDiameterMillimetres / $0)
-        } ?? (configuration.minimumDiameterPixels / Double(work.factor), configuration.maximumDiameterPixels / Double(work.factor))
+        } ?? (configuration.minimumDiameterPixels / work.factor, configuration.maximumDiameterPixels / work.factor)
         // The background reaches beyond the largest papule, as the dark marks' does beyond the largest spot.
         let radius = min(max(4, Int(largest.rounded(.up))), max(2, min(work.width, work.height) / 2))
         let threshold = Float(configuration.contrastAStar)

@@ -60,10 +60,10 @@ enum LineDetector {
     static let maximumRadius = 16
 
     /// The box radii (three passes) whose σ covers the configured widths, about √2 apart.
-    static func radii(workingMillimetres: Double?, factor: Int, width: Int, height: Int, configuration: LineDetectionConfiguration) -> [Int] {
+    static func radii(workingMillimetres: Double?, factor: Double, width: Int, height: Int, configuration: LineDetectionConfiguration) -> [Int] {
         let (narrow, wide) = workingMillimetres.map {
             (configuration.minimumWidthMillimetres / $0, configuration.maximumWidthMillimetres / $0)
-        } ?? (configuration.minimumWidthPixels / Double(factor), configuration.maximumWidthPixels / Double(factor))
+        } ?? (configuration.minimumWidthPixels / factor, configuration.maximumWidthPixels / factor)
         let low = sigmaPerWidth * narrow, high = sigmaPerWidth * wide
         let largest = max(1, min(min(width, height) / 4, maximumRadius))
         var radii: [Int] = []
@@ -100,7 +100,7 @@ enum LineDetector {
             }
         }
         let minimumLength = workingMillimetres.map { configuration.minimumLengthMillimetres / $0 }
-            ?? configuration.minimumLengthPixels / Double(work.factor)
+            ?? configuration.minimumLengthPixels / work.factor
         return work.withZones { zones in
             work.planes.withUnsafeBytes { planeBytes in
                 work.skin.withUnsafeBytes { skinBytes in

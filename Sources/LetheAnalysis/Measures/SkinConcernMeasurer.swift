@@ -29,7 +29,7 @@ enum SkinConcernMeasurer {
     ///     zones'; without it, highlights enclosed by skin count as skin surface.
     ///   - colour: the photo's colour correction and how its tone is reported; nil = uncalibrated.
     static func measure(
-        _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
+        _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, arena: PlaintextArena
     ) throws(LetheError) -> [RegionMeasures] {
         try measureWithSkinColours(
@@ -40,14 +40,14 @@ enum SkinConcernMeasurer {
     /// `measure`, and each region's mean CIELAB over all its skin pixels, marks included (a dark
     /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out).
     static func measureWithSkinColours(
-        _ image: DecodedImage, crop: PixelRect, factor: Int, regions: [NamedRegion], millimetresPerPixel: Double?,
+        _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, arena: PlaintextArena
     ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?]) {
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
         var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, arena: arena)
         defer { work.release(arena) }
         if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
-        let workingMillimetres = millimetresPerPixel.map { $0 * Double(factor) }
+        let workingMillimetres = millimetresPerPixel.map { $0 * work.factor }
         let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
         defer { detected.release(arena) }
         let (contrast, marks, members, kinds) = (detected.contrast, detected.marks, detected.members, detected.kinds)
@@ -57,11 +57,14 @@ enum SkinConcernMeasurer {
         // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
         let papules = try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
-        let band = try TextureRoughness.bandPass(
-            work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor),
-            scratch: contrast.boxFilterScratch, arena: arena)
+        let band = TextureRoughness.measurable(workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor))
+            ? try TextureRoughness.bandPass(
+                work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor),
+                scratch: contrast.boxFilterScratch, arena: arena)
+            : nil
         defer { if let band { arena.release(band) } }
-        let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: work.factor) }
+        // In input pixels: an enlarged face needs the same photo resolution as one taken as it is.
+        let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: max(1, work.factor)) }
 
         // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
         let reference = colour.referenceRegion.map { region in
@@ -147,16 +150,16 @@ enum SkinConcernMeasurer {
     }
 
     /// The coarsest input scale (mm per input pixel) at which pores are measured at `factor`.
-    static func poreRequiredMillimetresPerPixel(factor: Int, configuration: SkinMeasureConfiguration) -> Double {
-        configuration.poreMaxDiameterMillimetres / configuration.poreMinimumPixelsAcross / Double(factor)
+    static func poreRequiredMillimetresPerPixel(factor: Double, configuration: SkinMeasureConfiguration) -> Double {
+        configuration.poreMaxDiameterMillimetres / configuration.poreMinimumPixelsAcross / factor
     }
 
     static func detectMarks(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> DetectedMarks {
         let factor = work.factor
-        let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / Double(factor)
-        let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / Double(factor)
+        let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / factor
+        let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / factor
         let radius = min(max(6, Int(spotMax.rounded(.up))), max(2, min(work.width, work.height) / 2))
 
         let threshold = Float(configuration.markContrastLStar)
@@ -171,7 +174,7 @@ enum SkinConcernMeasurer {
             contrast.release(arena)
             throw error
         }
-        let poresMeasurable = poresMeasurable(workingMillimetres: workingMillimetres, configuration: configuration)
+        let poresMeasurable = poresMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration)
         let kinds: [MarkKind] = marks.map { mark in
             // Faces: a mark reaching into no zone (a nostril, a brow, an eye, the lips, beyond the
             // oval) is their shadow or edge, not a skin mark.
@@ -221,7 +224,7 @@ enum SkinConcernMeasurer {
         tone: ToneCalibration,
         configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
-        let f = Double(work.factor)
+        let f = work.factor
         let skinCount = Double(max(1, stats.skinCount))
         let spots = marks.filter { $0.1 == .spot }.map(\.0)
         let pores = marks.filter { $0.1 == .pore }.map(\.0)
@@ -238,8 +241,8 @@ enum SkinConcernMeasurer {
         let redSpots = spots.filter { isRedSpot($0, stats: stats) }, brownSpots = spots.filter { !isRedSpot($0, stats: stats) }
         spotsResult.brown = .init(count: brownSpots.count, areaFraction: Double(brownSpots.reduce(0) { $0 + $1.area }) / skinCount)
         spotsResult.red = .init(count: redSpots.count, areaFraction: Double(redSpots.reduce(0) { $0 + $1.area }) / skinCount)
-        let required = workingMillimetres.map { _ in poreRequiredMillimetresPerPixel(factor: work.factor, configuration: configuration) }
-        let poresResult = poresMeasurable(workingMillimetres: workingMillimetres, configuration: configuration)
+        let required = workingMillimetres.map { _ in poreRequiredMillimetresPerPixel(factor: max(1, work.factor), configuration: configuration) }
+        let poresResult = poresMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration)
             ? SkinConcerns.Pores(
                 count: pores.count, densityPerSquareCentimetre: skinSquareCentimetres.map { Double(pores.count) / max($0, 1e-9) },
                 densityPer10kPixels: Double(pores.count) / (skinCount * f * f) * 10_000, areaFraction: poreArea / skinCount,
@@ -279,11 +282,14 @@ enum SkinConcernMeasurer {
             scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)
+        // In input pixels: the working rectangle's edges mapped back (rounded outward in a
+        // fractional canonical frame), and the skin as the input pixels its working pixels cover.
         let box = PixelRect(
-            x: work.originX + rect.x * work.factor, y: work.originY + rect.y * work.factor,
-            width: rect.width * work.factor, height: rect.height * work.factor)
+            x: work.originX + Int((Double(rect.x) * f).rounded(.down)), y: work.originY + Int((Double(rect.y) * f).rounded(.down)),
+            width: Int((Double(rect.x + rect.width) * f).rounded(.up)) - Int((Double(rect.x) * f).rounded(.down)),
+            height: Int((Double(rect.y + rect.height) * f).rounded(.up)) - Int((Double(rect.y) * f).rounded(.down)))
         return RegionMeasures(
-            region: region, box: box, skinPixelCount: stats.skinCount * work.factor * work.factor,
+            region: region, box: box, skinPixelCount: Int((Double(stats.skinCount) * f * f).rounded()),
             skinTone: .assessed(lab, calibration: tone),
             redness: .init(meanAStar: lab.a, erythemaIndex: stats.meanErythema),
             concerns: concerns)

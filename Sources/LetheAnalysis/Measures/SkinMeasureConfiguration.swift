@@ -33,9 +33,17 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
     public var ridgeSmoothingRadiusPixels: Int
     public var ridgeMinimumCurvature: Double
     public var ridgeAnisotropy: Double
-    /// Largest working-image side for close-ups; faces are resampled to `faceWorkingWidthPixels`.
+    /// Largest working-image side for close-ups.
     public var workingLongSidePixels: Int
-    public var faceWorkingWidthPixels: Int
+    /// Faces are measured in a canonical frame: resampled so that the inter-ocular distance lies in
+    /// this range of working pixels (docs/analysis/face.md, step 8). 512 px is 0.123 mm per
+    /// working pixel at the adult mean of 63 mm (Dodgson 2004): the finest lines looked for
+    /// (0.3 mm, σ 0.18 mm) still reach the line detector's finest scale (σ 1.41 px), and the
+    /// face-camera profile (0.12 mm/px) is measured at its own resolution. Smaller faces are
+    /// measured as they are: a lower bound (128 was measured: docs/analysis/repeatability.md)
+    /// enlarges them, which steadies the wrinkles but moves the accuracy of marks a few pixels
+    /// across on the fixture portrait, so it is off (0) by default.
+    public var faceCanonicalInterOcularPixels: ClosedRange<Double>
     /// Assumed width of the face box in millimetres, for a scale estimate when none is given.
     public var faceBoxWidthMillimetres: Double
     /// The multi-scale line (wrinkle) detector.
@@ -54,7 +62,7 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         maxBlobElongation: Double = 3, minSurroundingSkinFraction: Double = 0.5,
         redAreaMarginAStar: Double = 5, specularMarginLStar: Double = 12, specularChromaFactor: Double = 0.5,
         ridgeSmoothingRadiusPixels: Int = 1, ridgeMinimumCurvature: Double = 2, ridgeAnisotropy: Double = 0.5,
-        workingLongSidePixels: Int = 1024, faceWorkingWidthPixels: Int = 640, faceBoxWidthMillimetres: Double = 140,
+        workingLongSidePixels: Int = 1024, faceCanonicalInterOcularPixels: ClosedRange<Double> = 0...512, faceBoxWidthMillimetres: Double = 140,
         lines: LineDetectionConfiguration = LineDetectionConfiguration(),
         uncalibratedTone: ColourCalibration.UncertaintyModel = .init(exposureStops: 1.0 / 3.0, whiteBalanceShift: 0.04),
         blemishes: BlemishDetectionConfiguration = BlemishDetectionConfiguration()
@@ -78,7 +86,7 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         self.ridgeMinimumCurvature = ridgeMinimumCurvature
         self.ridgeAnisotropy = ridgeAnisotropy
         self.workingLongSidePixels = workingLongSidePixels
-        self.faceWorkingWidthPixels = faceWorkingWidthPixels
+        self.faceCanonicalInterOcularPixels = faceCanonicalInterOcularPixels
         self.faceBoxWidthMillimetres = faceBoxWidthMillimetres
     }
 }

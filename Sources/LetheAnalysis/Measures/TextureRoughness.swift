@@ -17,14 +17,14 @@ enum TextureRoughness {
     /// Close-ups without a scale: the detector's nominal 0.2 mm per input pixel.
     static let nominalMillimetresPerPixel = 0.2
 
-    static func workingMillimetres(_ workingMillimetres: Double?, factor: Int) -> Double {
-        workingMillimetres ?? nominalMillimetresPerPixel * Double(factor)
+    static func workingMillimetres(_ workingMillimetres: Double?, factor: Double) -> Double {
+        workingMillimetres ?? nominalMillimetresPerPixel * factor
     }
 
     static func measurable(workingMillimetres: Double) -> Bool { fineSigmaMillimetres / workingMillimetres >= minimumFineSigmaPixels }
 
     /// The coarsest input scale at which texture is measured at working factor `factor`.
-    static func requiredMillimetresPerPixel(factor: Int) -> Double { fineSigmaMillimetres / minimumFineSigmaPixels / Double(factor) }
+    static func requiredMillimetresPerPixel(factor: Double) -> Double { fineSigmaMillimetres / minimumFineSigmaPixels / factor }
 
     /// The three-pass box radius whose σ = √(r(r+1)) is nearest `sigma`.
     static func radius(sigma: Double) -> Int { max(1, Int(((1 + 4 * sigma * sigma).squareRoot() - 1) / 2 + 0.5)) }

@@ -3,16 +3,18 @@ import LetheAPI
 import LetheImaging
 import LetheMemory
 
-/// A crop of the photo, box-averaged by an integer factor, as four `Float` planes (CIELAB L*, a*,
-/// b* and the erythema index) and a Chai & Ngan skin mask. Everything lives in `.intermediate`
+/// A crop of the photo, averaged over each working pixel's footprint (`factor` input pixels across:
+/// whole blocks for close-ups, any factor for a face's canonical frame), as four `Float` planes
+/// (CIELAB L*, a*, b* and the erythema index) and a Chai & Ngan skin mask. Everything lives in `.intermediate`
 /// arena buffers; `release(_:)` wipes them.
 struct WorkingImage {
     /// Crop origin in input pixels.
     let originX: Int, originY: Int
     /// Size in working pixels.
     let width: Int, height: Int
-    /// Input pixels per working pixel (along each axis).
-    let factor: Int
+    /// Input pixels per working pixel (along each axis): whole for block averages, any value in a
+    /// face's canonical frame (below 1 where a small face is enlarged).
+    let factor: Double
     /// `4 × width × height` floats: L*, then a*, then b*, then erythema index planes.
     let planes: SecureBuffer
     /// `width × height` bytes: `skinBit` = skin; `surfaceBit` = not skin-coloured but on the skin
@@ -49,12 +51,16 @@ struct WorkingImage {
         return CIELab(l: (lab.l + 16) / gamma - 16, a: lab.a / gamma, b: lab.b / gamma)
     }
 
+    /// The scale the working pixels resolve, given `workingMillimetres` per working pixel: an
+    /// enlarged face (factor below 1) shows no more than its photo, so the coarser of the two.
+    func resolvedMillimetres(_ workingMillimetres: Double?) -> Double? { workingMillimetres.map { $0 / min(1, factor) } }
+
     /// Input-pixel rectangle → working-pixel rectangle (clipped to the working image).
     func workingRect(_ rect: PixelRect) -> PixelRect {
-        let x0 = Int((Double(rect.x - originX) / Double(factor)).rounded(.down))
-        let y0 = Int((Double(rect.y - originY) / Double(factor)).rounded(.down))
-        let x1 = Int((Double(rect.x + rect.width - originX) / Double(factor)).rounded(.up))
-        let y1 = Int((Double(rect.y + rect.height - originY) / Double(factor)).rounded(.up))
+        let x0 = Int((Double(rect.x - originX) / factor).rounded(.down))
+        let y0 = Int((Double(rect.y - originY) / factor).rounded(.down))
+        let x1 = Int((Double(rect.x + rect.width - originX) / factor).rounded(.up))
+        let y1 = Int((Double(rect.y + rect.height - originY) / factor).rounded(.up))
         return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0).clipped(width: width, height: height)
     }
 
@@ -64,8 +70,18 @@ struct WorkingImage {
     static func make(
         _ image: DecodedImage, crop requested: PixelRect, factor: Int, correction: ColourMatrix? = nil, arena: PlaintextArena
     ) throws(LetheError) -> WorkingImage {
+        try make(image, crop: requested, factor: Double(factor), correction: correction, arena: arena)
+    }
+
+    /// Converts `crop` of `image` at `factor` input pixels per working pixel, each working pixel
+    /// the mean in linear light of the input pixels under its footprint, weighted by the overlap:
+    /// a whole factor is the plain block average, a fractional one above 1 the same area average;
+    /// below 1 (enlarging) the footprint is one input pixel wide, which is bilinear interpolation.
+    static func make(
+        _ image: DecodedImage, crop requested: PixelRect, factor: Double, correction: ColourMatrix? = nil, arena: PlaintextArena
+    ) throws(LetheError) -> WorkingImage {
         let crop = requested.clipped(width: image.width, height: image.height)
-        let width = crop.width / factor, height = crop.height / factor
+        let width = Int(Double(crop.width) / factor), height = Int(Double(crop.height) / factor)
         guard width >= 8, height >= 8 else {
             throw .analysedAreaTooSmall(width: crop.width, height: crop.height)
         }
@@ -85,8 +101,9 @@ struct WorkingImage {
                     SRGB.linearTable.withUnsafeBufferPointer { linear in
                         SRGB.labFTable.withUnsafeBufferPointer { labF in
                             fill(
-                                pixels: pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, crop: crop, factor: factor,
-                                width: width, height: height, planes: planeBytes.bindMemory(to: Float.self),
+                                pixels: pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, crop: crop,
+                                footprint: Footprint(factor: factor, width: width, height: height, cropWidth: crop.width, cropHeight: crop.height),
+                                planes: planeBytes.bindMemory(to: Float.self),
                                 skin: skinBytes.bindMemory(to: UInt8.self), linear: linear, labF: labF, correction: correction)
                         }
                     }
@@ -96,15 +113,40 @@ struct WorkingImage {
         return WorkingImage(originX: crop.x, originY: crop.y, width: width, height: height, factor: factor, planes: planes, skin: skin)
     }
 
+    /// The input pixels under each working column and row, with their overlap in input pixels:
+    /// working pixel i is centred at (i + ½)·factor of the crop and covers max(factor, 1) input
+    /// pixels (for a factor ≥ 1, exactly [i·factor, (i + 1)·factor)), clipped to the crop.
+    struct Footprint {
+        let width: Int, height: Int
+        let columns: [[(index: Int, weight: Double)]], rows: [[(index: Int, weight: Double)]]
+
+        init(factor: Double, width: Int, height: Int, cropWidth: Int, cropHeight: Int) {
+            self.width = width
+            self.height = height
+            let span = max(factor, 1)
+            func spans(_ count: Int, limit: Int) -> [[(index: Int, weight: Double)]] {
+                (0..<count).map { i in
+                    let centre = (Double(i) + 0.5) * factor
+                    let start = max(0, centre - span / 2), end = min(Double(limit), centre + span / 2)
+                    return (Int(start.rounded(.down))..<Int(end.rounded(.up))).compactMap { p in
+                        let overlap = min(end, Double(p + 1)) - max(start, Double(p))
+                        return overlap > 1e-9 ? (p, overlap) : nil
+                    }
+                }
+            }
+            columns = spans(width, limit: cropWidth)
+            rows = spans(height, limit: cropHeight)
+        }
+    }
+
     private static func fill(
-        pixels: UnsafeBufferPointer<UInt8>, imageWidth: Int, crop: PixelRect, factor: Int, width: Int, height: Int,
+        pixels: UnsafeBufferPointer<UInt8>, imageWidth: Int, crop: PixelRect, footprint: Footprint,
         planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>,
         linear: UnsafeBufferPointer<Double>, labF: UnsafeBufferPointer<Double>, correction: ColourMatrix?
     ) {
         let m = SRGB.toXYZ
+        let (width, height) = (footprint.width, footprint.height)
         let count = width * height
-        let blockPixels = factor * factor
-        let inverse = 1 / Double(blockPixels)
         let steps = Double(SRGB.labFTableSteps)
         @inline(__always) func f(_ t: Double) -> Double {
             let position = min(max(t, 0), 1) * steps
@@ -122,16 +164,19 @@ struct WorkingImage {
             if wy & 15 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
             for wx in 0..<width {
                 var red = 0.0, green = 0.0, blue = 0.0
-                var codeR = 0, codeG = 0, codeB = 0
-                for dy in 0..<factor {
-                    var offset = ((crop.y + wy * factor + dy) * imageWidth + crop.x + wx * factor) * 3
-                    for _ in 0..<factor {
+                var codeR = 0.0, codeG = 0.0, codeB = 0.0, area = 0.0
+                for row in footprint.rows[wy] {
+                    let rowStart = ((crop.y + row.index) * imageWidth + crop.x) * 3
+                    for column in footprint.columns[wx] {
+                        let offset = rowStart + column.index * 3
                         let r = Int(pixels[offset]), g = Int(pixels[offset + 1]), b = Int(pixels[offset + 2])
-                        red += linear[r]; green += linear[g]; blue += linear[b]
-                        codeR += r; codeG += g; codeB += b
-                        offset += 3
+                        let weight = row.weight * column.weight
+                        area += weight
+                        red += weight * linear[r]; green += weight * linear[g]; blue += weight * linear[b]
+                        codeR += weight * Double(r); codeG += weight * Double(g); codeB += weight * Double(b)
                     }
                 }
+                let inverse = 1 / area
                 red *= inverse; green *= inverse; blue *= inverse
                 // Linear, so correcting the block's mean is correcting each pixel and averaging.
                 if let c = corrected {
@@ -148,8 +193,9 @@ struct WorkingImage {
                 planes[2 * count + index] = Float(200 * (fy - fz))
                 // Erythema index (Diffey, Oliver & Farr 1984): 100 · log10(R/G) on linear reflectances.
                 planes[3 * count + index] = Float(100 * (log10(max(red, floor)) - log10(max(green, floor))))
-                let half = blockPixels / 2
-                let r = Int32((codeR + half) / blockPixels), g = Int32((codeG + half) / blockPixels), b = Int32((codeB + half) / blockPixels)
+                // The mean code rounded half up: (sum + n/2) / n, exact for whole blocks' integer sums.
+                @inline(__always) func code(_ sum: Double) -> Int32 { Int32(((sum + area / 2) / area).rounded(.down)) }
+                let r = code(codeR), g = code(codeG), b = code(codeB)
                 skin[index] = SkinMask.isSkin(r, g, b, scaledLuma: SkinMask.scaledLuma(r, g, b)) ? 1 : 0
             }
         }

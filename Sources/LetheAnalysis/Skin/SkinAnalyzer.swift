@@ -25,7 +25,7 @@ public enum SkinAnalyzer {
         let factor = max(1, (longSide + measures.workingLongSidePixels - 1) / measures.workingLongSidePixels)
         let whole = PixelRect(width: image.width, height: image.height)
         let region = try SkinConcernMeasurer.measure(
-            image, crop: whole, factor: factor, regions: [NamedRegion(name: "image", rect: whole)],
+            image, crop: whole, factor: Double(factor), regions: [NamedRegion(name: "image", rect: whole)],
             millimetresPerPixel: millimetresPerPixel, configuration: measures, colour: colour, arena: arena)
 
         // Tone and redness of the clear skin: spots, pores and highlights would bias the base colour.
