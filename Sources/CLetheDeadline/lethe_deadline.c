@@ -113,8 +113,7 @@ void lethe_deadline_bind_thread(lethe_deadline *deadline) {
     atomic_store(&deadline->bound, 1);
 }
 
-void lethe_deadline_enter_codec(lethe_deadline *deadline) {
-    int64_t now = monotonic_ns();
+static void register_cpu_budget_as_wall_deadline(lethe_deadline *deadline, int64_t now) {
     // While the call runs, CPU time is charged at the wall clock's pace: the CPU budget left is
     // a wall-clock deadline, which libjpeg's monitor can see in the registry.
     if (deadline->slot >= 0 && deadline->cpu_limit_ns > 0 && !atomic_load(&deadline->expired_early)) {
@@ -122,7 +121,16 @@ void lethe_deadline_enter_codec(lethe_deadline *deadline) {
         int64_t effective = left < deadline->wall_deadline_ns - now ? now + (left > 0 ? left : 0) : deadline->wall_deadline_ns;
         atomic_store(&registered[deadline->slot], effective > 0 ? effective : 1);
     }
+}
+
+void lethe_deadline_enter_codec(lethe_deadline *deadline) {
+    int64_t now = monotonic_ns();
+    register_cpu_budget_as_wall_deadline(deadline, now);
     atomic_store(&deadline->codec_entered_ns, now);
+}
+
+void lethe_deadline_enter_codec_on_calling_thread(lethe_deadline *deadline) {
+    register_cpu_budget_as_wall_deadline(deadline, monotonic_ns());
 }
 
 void lethe_deadline_leave_codec(lethe_deadline *deadline) {
@@ -200,6 +208,19 @@ static void lethe_deadline_on_eval(VipsImage *image, VipsProgress *progress, voi
         vips_image_set_kill(progress->im, TRUE);
         atomic_fetch_add(&deadline->interruptions, 1);
     }
+}
+
+int lethe_deadline_report_progress(lethe_deadline *deadline) {
+    long long calls = atomic_fetch_add(&deadline->progress_calls, 1) + 1;
+    long long expire_at = atomic_load(&deadline->expire_at_progress_call);
+    if (expire_at > 0 && calls >= expire_at) {
+        lethe_deadline_expire(deadline);
+    }
+    int state = lethe_deadline_state(deadline);
+    if (state != 0) {
+        atomic_fetch_add(&deadline->interruptions, 1);
+    }
+    return state;
 }
 
 int lethe_deadline_watch(lethe_deadline *deadline, void *image) {
