@@ -23,6 +23,9 @@ struct lethe_deadline {
     int64_t thread_cpu_at_bind_ns;
     atomic_llong codec_charged_ns;  // wall time of finished libvips calls
     atomic_llong codec_entered_ns;  // start of the libvips call in progress, 0 when none
+    // The bound thread's CPU clock at the start of a libvips call it runs itself, 0 when none:
+    // that call's wall time is charged in place of the thread's CPU meanwhile (not both).
+    atomic_llong codec_thread_cpu_at_entry_ns;
     atomic_llong interruptions;
     atomic_llong progress_calls;
     atomic_llong expire_at_progress_call;  // 0 = never (see lethe_deadline_expire_at_progress_call)
@@ -130,13 +133,26 @@ void lethe_deadline_enter_codec(lethe_deadline *deadline) {
 }
 
 void lethe_deadline_enter_codec_on_calling_thread(lethe_deadline *deadline) {
-    register_cpu_budget_as_wall_deadline(deadline, monotonic_ns());
+    int64_t now = monotonic_ns();
+    register_cpu_budget_as_wall_deadline(deadline, now);
+    if (atomic_load(&deadline->bound)) {
+        atomic_store(&deadline->codec_thread_cpu_at_entry_ns, clock_ns(deadline->thread_clock));
+    }
+    atomic_store(&deadline->codec_entered_ns, now);
+}
+
+/// CPU the bound thread used since it entered a libvips call it runs itself (0 when none).
+static int64_t thread_cpu_inside_codec(lethe_deadline *deadline) {
+    int64_t at_entry = atomic_load(&deadline->codec_thread_cpu_at_entry_ns);
+    return at_entry > 0 ? clock_ns(deadline->thread_clock) - at_entry : 0;
 }
 
 void lethe_deadline_leave_codec(lethe_deadline *deadline) {
+    int64_t inside = thread_cpu_inside_codec(deadline);
+    atomic_store(&deadline->codec_thread_cpu_at_entry_ns, 0);
     int64_t entered = atomic_exchange(&deadline->codec_entered_ns, 0);
     if (entered > 0) {
-        atomic_fetch_add(&deadline->codec_charged_ns, monotonic_ns() - entered);
+        atomic_fetch_add(&deadline->codec_charged_ns, monotonic_ns() - entered - inside);
     }
     if (deadline->slot >= 0 && !atomic_load(&deadline->expired_early)) {
         atomic_store(&registered[deadline->slot], deadline->wall_deadline_ns);
@@ -152,7 +168,7 @@ int64_t lethe_deadline_cpu_ns(const lethe_deadline *deadline) {
     charged += atomic_load(&mutable->codec_charged_ns);
     int64_t entered = atomic_load(&mutable->codec_entered_ns);
     if (entered > 0) {
-        charged += monotonic_ns() - entered;
+        charged += monotonic_ns() - entered - thread_cpu_inside_codec(mutable);
     }
     return charged;
 }

@@ -40,9 +40,10 @@ void lethe_deadline_enter_codec(lethe_deadline *deadline);
 void lethe_deadline_leave_codec(lethe_deadline *deadline);
 
 /// Marks the start of a libvips computation that the bound thread runs itself (a strip pull, no
-/// worker thread): its CPU clock already counts the work, so no wall time is charged, but libjpeg's
-/// monitor sees the CPU budget left as a wall deadline, as with lethe_deadline_enter_codec. Ended
-/// with lethe_deadline_leave_codec.
+/// worker thread). Charged like lethe_deadline_enter_codec, its wall time in place of the
+/// thread's own CPU meanwhile (not both): libjpeg's monitor, which sees the CPU budget left as a
+/// wall deadline, and lethe_deadline_state then agree when the monitor stops a pass. Ended with
+/// lethe_deadline_leave_codec.
 void lethe_deadline_enter_codec_on_calling_thread(lethe_deadline *deadline);
 
 /// One step (a strip) of a computation the caller drives itself, which libvips does not report:

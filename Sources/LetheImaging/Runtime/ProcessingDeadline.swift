@@ -8,9 +8,9 @@ import LetheMemory
 /// computation in progress once the deadline has passed (see `CLetheDeadline`).
 ///
 /// CPU time is the CPU clock of the thread bound with `bindToCurrentThread()` plus the wall time
-/// of the libvips calls it makes that run on libvips' worker (an upper bound of what libvips'
-/// single worker per pipeline uses while that thread waits); the decode's strip pull runs on the
-/// bound thread and is counted by its clock.
+/// of the libvips calls it makes (an upper bound of what libvips' single worker per pipeline uses
+/// while that thread waits; for the decode's strip pull, which runs on the bound thread, its wall
+/// time in place of the thread's clock).
 public final class ProcessingDeadline: @unchecked Sendable {
     // @unchecked Sendable: the C state is read and written through atomics only; `limits` is
     // immutable, and the pointer lives as long as this object.
@@ -135,8 +135,9 @@ public final class ProcessingDeadline: @unchecked Sendable {
         return body()
     }
 
-    /// Runs a libvips computation that the calling thread does itself (a strip pull): its CPU
-    /// clock already counts the work, and libjpeg's monitor sees the CPU budget left meanwhile.
+    /// Runs a libvips computation that the calling thread does itself (a strip pull), charging its
+    /// wall time in place of the thread's CPU meanwhile: libjpeg's monitor stops a pass when the
+    /// CPU budget left has passed on the wall clock, and `exceeded` then says the budget is spent.
     func chargingCodecOnCallingThread<T>(_ body: () -> T) -> T {
         lethe_deadline_enter_codec_on_calling_thread(pointer)
         defer { lethe_deadline_leave_codec(pointer) }
