@@ -23,6 +23,9 @@ struct lethe_deadline {
     int64_t thread_cpu_at_bind_ns;
     atomic_llong codec_charged_ns;  // wall time of finished libvips calls
     atomic_llong codec_entered_ns;  // start of the libvips call in progress, 0 when none
+    // The bound thread's CPU clock at the start of a libvips call it runs itself, 0 when none:
+    // that call's wall time is charged in place of the thread's CPU meanwhile (not both).
+    atomic_llong codec_thread_cpu_at_entry_ns;
     atomic_llong interruptions;
     atomic_llong progress_calls;
     atomic_llong expire_at_progress_call;  // 0 = never (see lethe_deadline_expire_at_progress_call)
@@ -113,8 +116,7 @@ void lethe_deadline_bind_thread(lethe_deadline *deadline) {
     atomic_store(&deadline->bound, 1);
 }
 
-void lethe_deadline_enter_codec(lethe_deadline *deadline) {
-    int64_t now = monotonic_ns();
+static void register_cpu_budget_as_wall_deadline(lethe_deadline *deadline, int64_t now) {
     // While the call runs, CPU time is charged at the wall clock's pace: the CPU budget left is
     // a wall-clock deadline, which libjpeg's monitor can see in the registry.
     if (deadline->slot >= 0 && deadline->cpu_limit_ns > 0 && !atomic_load(&deadline->expired_early)) {
@@ -122,13 +124,35 @@ void lethe_deadline_enter_codec(lethe_deadline *deadline) {
         int64_t effective = left < deadline->wall_deadline_ns - now ? now + (left > 0 ? left : 0) : deadline->wall_deadline_ns;
         atomic_store(&registered[deadline->slot], effective > 0 ? effective : 1);
     }
+}
+
+void lethe_deadline_enter_codec(lethe_deadline *deadline) {
+    int64_t now = monotonic_ns();
+    register_cpu_budget_as_wall_deadline(deadline, now);
     atomic_store(&deadline->codec_entered_ns, now);
 }
 
+void lethe_deadline_enter_codec_on_calling_thread(lethe_deadline *deadline) {
+    int64_t now = monotonic_ns();
+    register_cpu_budget_as_wall_deadline(deadline, now);
+    if (atomic_load(&deadline->bound)) {
+        atomic_store(&deadline->codec_thread_cpu_at_entry_ns, clock_ns(deadline->thread_clock));
+    }
+    atomic_store(&deadline->codec_entered_ns, now);
+}
+
+/// CPU the bound thread used since it entered a libvips call it runs itself (0 when none).
+static int64_t thread_cpu_inside_codec(lethe_deadline *deadline) {
+    int64_t at_entry = atomic_load(&deadline->codec_thread_cpu_at_entry_ns);
+    return at_entry > 0 ? clock_ns(deadline->thread_clock) - at_entry : 0;
+}
+
 void lethe_deadline_leave_codec(lethe_deadline *deadline) {
+    int64_t inside = thread_cpu_inside_codec(deadline);
+    atomic_store(&deadline->codec_thread_cpu_at_entry_ns, 0);
     int64_t entered = atomic_exchange(&deadline->codec_entered_ns, 0);
     if (entered > 0) {
-        atomic_fetch_add(&deadline->codec_charged_ns, monotonic_ns() - entered);
+        atomic_fetch_add(&deadline->codec_charged_ns, monotonic_ns() - entered - inside);
     }
     if (deadline->slot >= 0 && !atomic_load(&deadline->expired_early)) {
         atomic_store(&registered[deadline->slot], deadline->wall_deadline_ns);
@@ -144,7 +168,7 @@ int64_t lethe_deadline_cpu_ns(const lethe_deadline *deadline) {
     charged += atomic_load(&mutable->codec_charged_ns);
     int64_t entered = atomic_load(&mutable->codec_entered_ns);
     if (entered > 0) {
-        charged += monotonic_ns() - entered;
+        charged += monotonic_ns() - entered - thread_cpu_inside_codec(mutable);
     }
     return charged;
 }
@@ -200,6 +224,19 @@ static void lethe_deadline_on_eval(VipsImage *image, VipsProgress *progress, voi
         vips_image_set_kill(progress->im, TRUE);
         atomic_fetch_add(&deadline->interruptions, 1);
     }
+}
+
+int lethe_deadline_report_progress(lethe_deadline *deadline) {
+    long long calls = atomic_fetch_add(&deadline->progress_calls, 1) + 1;
+    long long expire_at = atomic_load(&deadline->expire_at_progress_call);
+    if (expire_at > 0 && calls >= expire_at) {
+        lethe_deadline_expire(deadline);
+    }
+    int state = lethe_deadline_state(deadline);
+    if (state != 0) {
+        atomic_fetch_add(&deadline->interruptions, 1);
+    }
+    return state;
 }
 
 int lethe_deadline_watch(lethe_deadline *deadline, void *image) {

@@ -40,25 +40,67 @@ static inline void lethe_vips_g_free(void *pointer) {
 
 // MARK: - Loaders (never spill decoded pixels to a temp file)
 
-// memory=TRUE: random access, decoded whole into libvips' memory, never into a temp file.
-static inline int lethe_vips_jpegload_buffer(const void *data, size_t length, VipsImage **out, int fail_on) {
-    return vips_jpegload_buffer((void *)data, length, out,
-        "fail_on", (VipsFailOn)fail_on, "memory", TRUE, NULL);
+// sequential != 0: access=sequential, decoded strip by strip as the pixels are pulled, with no
+// whole-image copy in libvips' memory and, as nothing is random access, no temp file either; the
+// rows must then be asked for top to bottom (lethe_vips_prepare_rows_to on one thread).
+// sequential == 0: memory=TRUE, random access (for rotations), decoded whole into libvips'
+// memory, never into a temp file.
+#define LETHE_VIPS_LOAD_BUFFER(loader, data, length, out, fail_on, sequential) \
+    ((sequential) \
+        ? loader((void *)(data), (length), (out), "fail_on", (VipsFailOn)(fail_on), "access", VIPS_ACCESS_SEQUENTIAL, NULL) \
+        : loader((void *)(data), (length), (out), "fail_on", (VipsFailOn)(fail_on), "memory", TRUE, NULL))
+
+static inline int lethe_vips_jpegload_buffer(const void *data, size_t length, VipsImage **out, int fail_on, int sequential) {
+    return LETHE_VIPS_LOAD_BUFFER(vips_jpegload_buffer, data, length, out, fail_on, sequential);
 }
 
-static inline int lethe_vips_pngload_buffer(const void *data, size_t length, VipsImage **out, int fail_on) {
-    return vips_pngload_buffer((void *)data, length, out,
-        "fail_on", (VipsFailOn)fail_on, "memory", TRUE, NULL);
+static inline int lethe_vips_pngload_buffer(const void *data, size_t length, VipsImage **out, int fail_on, int sequential) {
+    return LETHE_VIPS_LOAD_BUFFER(vips_pngload_buffer, data, length, out, fail_on, sequential);
 }
 
-static inline int lethe_vips_webpload_buffer(const void *data, size_t length, VipsImage **out, int fail_on) {
-    return vips_webpload_buffer((void *)data, length, out,
-        "fail_on", (VipsFailOn)fail_on, "memory", TRUE, NULL);
+static inline int lethe_vips_webpload_buffer(const void *data, size_t length, VipsImage **out, int fail_on, int sequential) {
+    return LETHE_VIPS_LOAD_BUFFER(vips_webpload_buffer, data, length, out, fail_on, sequential);
 }
 
-static inline int lethe_vips_heifload_buffer(const void *data, size_t length, VipsImage **out, int fail_on) {
-    return vips_heifload_buffer((void *)data, length, out,
-        "fail_on", (VipsFailOn)fail_on, "memory", TRUE, NULL);
+static inline int lethe_vips_heifload_buffer(const void *data, size_t length, VipsImage **out, int fail_on, int sequential) {
+    return LETHE_VIPS_LOAD_BUFFER(vips_heifload_buffer, data, length, out, fail_on, sequential);
+}
+
+/// The EXIF orientation libvips read from the header (1 = as stored).
+static inline int lethe_vips_orientation(VipsImage *image) {
+    return vips_image_get_orientation(image);
+}
+
+// MARK: - Strip pull on the calling thread
+
+/// Drops a region (NULL is ignored). Regions belong to the thread that made them.
+static inline void lethe_vips_region_unref(VipsRegion *region) {
+    if (region != NULL) {
+        g_object_unref(region);
+    }
+}
+
+/// Attaches `region` to the whole of its image's own memory (an image made with
+/// vips_image_new_from_memory), so that lethe_vips_prepare_rows_to computes into that memory.
+static inline int lethe_vips_region_attach_memory(VipsRegion *region) {
+    VipsRect whole = { 0, 0, vips_image_get_width(region->im), vips_image_get_height(region->im) };
+    return vips_region_image(region, &whole);
+}
+
+/// Computes rows [top, top + height) of `source`'s image straight into the same rows of
+/// `destination` (attached with lethe_vips_region_attach_memory), on the calling thread: no
+/// libvips worker thread takes part, so a sequential loader sees its rows asked for in order and
+/// none is asked for after the loader has passed it. Returns 0, or -1 on a decode error.
+static inline int lethe_vips_prepare_rows_to(VipsRegion *source, VipsRegion *destination, int top, int height) {
+    VipsRect rows = { 0, top, vips_image_get_width(source->im), height };
+    return vips_region_prepare_to(source, destination, &rows, 0, top);
+}
+
+/// The strip height libvips' own sinks would ask `image` for (its demand hint's line count).
+static inline int lethe_vips_strip_height(VipsImage *image) {
+    int tile_width = 0, tile_height = 0, lines = 0;
+    vips_get_tile_size(image, &tile_width, &tile_height, &lines);
+    return lines > 0 ? lines : 16;
 }
 
 // MARK: - Conversions

@@ -60,10 +60,15 @@ public enum PhotoAnalysis {
     /// - Parameters:
     ///   - light: the photo's light (`DeviceProfile.light(ofPart:)`); without one, the profile's,
     ///     or normal. UV photos get the UV measures, cross-polarised ones no shine.
+    ///   - releasingPixels: the caller renders nothing from `image` after the analysis: a face or
+    ///     close-up analysis wipes its pixels through `arena` as soon as it has cut its working
+    ///     image, so the full resolution is not alive through the measures (other kinds leave
+    ///     them to the caller).
     /// - Throws: the analysis' codes, `analysis_unavailable` when `face` has no models,
     ///   `light_not_supported` for a UV photo of kind face or scalp.
     public static func run(
-        _ image: DecodedImage, settings: AnalysisSettings, light: DeviceProfile.Light? = nil, arena: PlaintextArena
+        _ image: DecodedImage, settings: AnalysisSettings, light: DeviceProfile.Light? = nil, releasingPixels: Bool = false,
+        arena: PlaintextArena
     ) throws(LetheError) -> PhotoAnalysisResult {
         let light = light ?? settings.profile?.light ?? .normal
         // UV photos show neither the skin's colour nor its zones: only the close-up measures of UV apply.
@@ -76,7 +81,7 @@ public enum PhotoAnalysis {
             var (measures, face, geometry) = try FaceAnalyzer.analyze(
                 image, models: models, configuration: settings.quality, face: settings.face,
                 measures: settings.measures, millimetresPerPixel: scale, scaleSource: source,
-                reportLandmarks: settings.landmarks, profile: settings.profile, arena: arena)
+                reportLandmarks: settings.landmarks, profile: settings.profile, releasingPixels: releasingPixels, arena: arena)
             if !light.showsSurfaceReflection {
                 measures.concerns = measures.concerns.map(Self.withoutSurfaceReflection)
                 for index in face.regions.indices { face.regions[index].concerns = Self.withoutSurfaceReflection(face.regions[index].concerns) }
@@ -96,7 +101,7 @@ public enum PhotoAnalysis {
         case .skin:
             var measures = try SkinAnalyzer.analyze(
                 image, configuration: settings.quality, measures: settings.measures, millimetresPerPixel: scale,
-                scaleSource: source, profile: settings.profile, arena: arena)
+                scaleSource: source, profile: settings.profile, releasingPixels: releasingPixels, arena: arena)
             if !light.showsSurfaceReflection { measures.concerns = measures.concerns.map(Self.withoutSurfaceReflection) }
             return PhotoAnalysisResult(measures: measures)
         }

@@ -73,15 +73,18 @@ public enum AnalysisEngine {
         let image = try timed(.decode, observe) { () throws(LetheError) in
             try ImageDecoder.decode(file, limits: job.decodeLimits, arena: arena, deadline: deadline)
         }
-        // Each photo's pixels are wiped (and counted in the request's record) as soon as it is measured.
+        // Each photo's pixels are wiped (and counted in the request's record) as soon as it is
+        // measured; when no simulation renders from them, as soon as the analysis has cut its
+        // working image from them (the release is once: whichever comes first).
         defer { arena.release(image.pixels) }
+        let simulates = renders && job.simulation != nil
         // Analysis runs in Swift between libvips calls: checked at each stage boundary.
         try deadline.check()
         let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
         let result: PhotoAnalysisResult
         do throws(LetheError) {
             result = try timed(.analyse, observe) { () throws(LetheError) in
-                try PhotoAnalysis.run(image, settings: job.settings, light: photo.light, arena: arena)
+                try PhotoAnalysis.run(image, settings: job.settings, light: photo.light, releasingPixels: !simulates, arena: arena)
             }
         } catch {
             // Loops that stopped at the deadline leave partial measures, which may fail a

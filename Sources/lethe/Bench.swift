@@ -118,11 +118,12 @@ struct Bench: AsyncParsableCommand {
         let cpu = BenchCPU.now(worker: target.worker?.pid) - cpuBefore
         samplingTask.cancel()
         let peakRSS = await sampler.peak()
+        let peakPSS = await sampler.peakProportionalSet
         let after = await metrics.scrape()
 
         return BenchReport(
             server: server ?? "embedded (child pid \(target.worker.map { "\($0.pid)" } ?? "?"))", kind: kind, concurrency: concurrency,
-            photos: photos, outcome: outcome, peakServerRSS: peakRSS, cpu: cpu, before: before, after: after)
+            photos: photos, outcome: outcome, peakServerRSS: peakRSS, peakServerPSSBytes: peakPSS, cpu: cpu, before: before, after: after)
     }
 
     /// Prints `report` as sorted, indented JSON with --json, else its text.
@@ -297,11 +298,15 @@ struct MetricsScraper: Sendable {
 }
 
 /// The worker's peak resident memory: VmHWM of the child process, or the maximum of the sampled
-/// `lethe_process_resident_memory_bytes` of a worker reached over the network.
+/// `lethe_process_resident_memory_bytes` of a worker reached over the network. For a child, also
+/// the peak of its processes' summed PSS, sampled: the VmHWM sum counts the pages of the libraries
+/// the gateway and its engines share once per process, PSS divides them among the sharers.
 actor RSSSampler {
     let pid: Int32?
     let metrics: MetricsScraper
     private var sampledPeak: Double?
+    /// Bytes: the highest sum of `Pss` (/proc/PID/smaps_rollup) of the child and its engines seen.
+    private(set) var peakProportionalSet: Double?
 
     init(pid: Int32?, metrics: MetricsScraper) {
         self.pid = pid
@@ -309,7 +314,15 @@ actor RSSSampler {
     }
 
     func sampleUntilCancelled() async {
-        guard pid == nil else { return }  // the kernel keeps the child's peak for us
+        if let pid {
+            // The kernel keeps each process's VmHWM for us, not a peak of PSS.
+            while !Task.isCancelled {
+                let kilobytes = ([pid] + ProcessCPU.children(of: pid)).compactMap { Self.rollupField("Pss", pid: $0) }.reduce(0, +)
+                peakProportionalSet = max(peakProportionalSet ?? 0, kilobytes * 1024)
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+            return
+        }
         while !Task.isCancelled {
             if let rss = await metrics.scrape()?["lethe_process_resident_memory_bytes"] {
                 sampledPeak = max(sampledPeak ?? 0, rss)
@@ -324,11 +337,21 @@ actor RSSSampler {
             // The gateway and its engine processes (its children, started from whichever of its
             // threads: /proc/PID/task/PID/children lists only the main thread's), each at its own peak.
             let engines = ProcessCPU.children(of: pid)
-            let total = engines.reduce(kilobytes) { $0 + (Self.statusField("VmHWM", pid: $1) ?? 0) }
-            return (total * 1024, engines.isEmpty ? "VmHWM of pid \(pid)" : "VmHWM of pid \(pid) and its \(engines.count) engines")
+            let each = [kilobytes] + engines.map { Self.statusField("VmHWM", pid: $0) ?? 0 }
+            let total = each.reduce(0, +)
+            let parts = each.map { String(format: "%.0f", $0 * 1024 / 1_000_000) }.joined(separator: " + ")
+            return (total * 1024, engines.isEmpty ? "VmHWM of pid \(pid)" : "VmHWM of pid \(pid) and its \(engines.count) engines: \(parts) MB")
         }
         if let rss = await metrics.scrape()?["lethe_process_resident_memory_bytes"] { sampledPeak = max(sampledPeak ?? 0, rss) }
         return sampledPeak.map { ($0, "lethe_process_resident_memory_bytes, sampled every 0.5 s") }
+    }
+
+    /// A `kB` field of /proc/PID/smaps_rollup (the sums over every mapping).
+    static func rollupField(_ name: String, pid: Int32) -> Double? {
+        guard let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
+              let line = rollup.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") })
+        else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }
     }
 
     /// A `kB` field of /proc/PID/status.

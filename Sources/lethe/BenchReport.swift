@@ -22,6 +22,9 @@ struct BenchReport: Encodable {
     let latencyMilliseconds: Latency?
     let peakServerRSSBytes: Double?
     let peakServerRSSSource: String?
+    /// Highest summed PSS of an embedded worker's gateway and engines (shared library pages
+    /// counted once), sampled every 0.25 s; nil for a worker given with --server.
+    let peakServerPSSBytes: Double?
     /// Server-side means over this run (deltas of the /metrics histograms), ms.
     let meanPlaintextLifetimeMilliseconds: Double?
     let meanWipeMilliseconds: Double?
@@ -38,7 +41,7 @@ struct BenchReport: Encodable {
 
     init(
         server: String, kind: String, concurrency: Int, photos: [String], outcome: BenchLoad.Outcome,
-        peakServerRSS: (bytes: Double, source: String)?, cpu: BenchCPU, before: [String: Double]?, after: [String: Double]?
+        peakServerRSS: (bytes: Double, source: String)?, peakServerPSSBytes: Double? = nil, cpu: BenchCPU, before: [String: Double]?, after: [String: Double]?
     ) {
         self.server = server
         self.kind = kind
@@ -59,6 +62,7 @@ struct BenchReport: Encodable {
         engineCPUMillisecondsPerRequest = perRequest.flatMap { perRequest in cpu.worker.map { $0.engineSeconds * perRequest } }
         peakServerRSSBytes = peakServerRSS?.bytes
         peakServerRSSSource = peakServerRSS?.source
+        self.peakServerPSSBytes = peakServerPSSBytes
         /// Mean of a histogram over the run: Δsum / Δcount.
         func meanMilliseconds(_ name: String, labels: String = "") -> Double? {
             let countSeries = name + "_count" + labels, sumSeries = name + "_sum" + labels
@@ -100,6 +104,9 @@ struct BenchReport: Encodable {
             lines.append("errors         " + errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
         }
         lines.append("peak RSS       " + (peakServerRSSBytes.map { String(format: "%.1f MB (%@)", $0 / 1_000_000, peakServerRSSSource ?? "") } ?? "n/a (no --admin)"))
+        if let peakServerPSSBytes {
+            lines.append("peak PSS       " + String(format: "%.1f MB (summed Pss of the same processes, /proc/PID/smaps_rollup every 0.25 s)", peakServerPSSBytes / 1_000_000))
+        }
         lines.append("plaintext      mean lifetime \(ms(meanPlaintextLifetimeMilliseconds)), mean wipe \(ms(meanWipeMilliseconds))"
             + (wipeShareOfRequest.map { String(format: " (%.2f%% of the mean request)", $0 * 100) } ?? ""))
         lines.append("CPU/request    client \(ms(clientCPUMillisecondsPerRequest))"

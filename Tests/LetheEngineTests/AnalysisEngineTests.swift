@@ -95,4 +95,24 @@ struct AnalysisEngineTests {
         #expect(arena.bytesHeld == request.count)
         _ = arena.wipeAll()
     }
+
+    @Test("without a simulation the full-resolution pixels are wiped inside the analysis, once its working image is cut; with one they live until the rendering")
+    func pixelsWipedBeforeTheAnalysisEnds() throws {
+        for simulation in [nil, SimulationRequest(concerns: [.spots])] {
+            let arena = PlaintextArena()
+            let (job, request) = try Self.job([Self.portrait], simulation: simulation, arena: arena)
+            var heldWhenAnalysed: Int?
+            var pixelBytes = 0
+            _ = try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: ProcessingDeadline(limits: .init())) { stage, _ in
+                // Called as the analysis stage ends, before the engine's own release of the pixels.
+                if stage == .decode { pixelBytes = arena.bytesHeld - request.count }
+                if stage == .analyse { heldWhenAnalysed = arena.bytesHeld }
+            }
+            #expect(pixelBytes == 512 * 512 * 3)
+            // Every plane of the analysis is released by then; the pixels only when nothing renders from them.
+            #expect(heldWhenAnalysed == request.count + (simulation == nil ? 0 : pixelBytes))
+            let report = arena.wipeAll()
+            #expect(report.verified && (report.bytesByClass["pixels"] ?? 0) >= pixelBytes)
+        }
+    }
 }

@@ -1,5 +1,8 @@
+import Foundation
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
+import Synchronization
 import Testing
 
 @Suite("Decoding from many threads")
@@ -25,5 +28,58 @@ struct ConcurrentDecodeTests {
                 #expect(exact)
             }
         }
+    }
+
+    /// Threads that spin until stopped, so that every core is taken while a decode runs.
+    final class BusyCores: Sendable {
+        private let running = Atomic<Bool>(true)
+        private let spins = Atomic<Int>(0)
+
+        init(threads: Int) {
+            for _ in 0..<threads {
+                Thread { [self] in
+                    var counter = 0
+                    while running.load(ordering: .relaxed) { counter &+= 1 }
+                    spins.add(counter, ordering: .relaxed)
+                }.start()
+            }
+        }
+
+        func stop() { running.store(false, ordering: .relaxed) }
+    }
+
+    @Test("a progressive JPEG decodes to the same pixels while every core is busy: one thread pulls the sequential load's strips in order")
+    func progressiveUnderContention() async throws {
+        // Valid and progressive (160 scans; the scan limit is raised for it): libjpeg holds every
+        // coefficient until the last scan, then the pull asks for the rows strip by strip.
+        let file = Array(try Data(contentsOf: Repository.root.appendingPathComponent("Fuzz/regressions/decode-analyse/progressive-160-scans.jpg")))
+        let limits = DecodeLimits(maxJPEGScans: 200)
+        let referenceArena = PlaintextArena()
+        let reference = try ImageDecoder.decode(file, limits: limits, arena: referenceArena).pixelArray
+        #expect(referenceArena.wipeAll().verified)
+
+        // Twice as many spinning threads as cores, and as many decodes as cores beside them: a
+        // thread of libvips' own that the scheduler held back would be left behind the loader.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let busy = BusyCores(threads: 2 * cores)
+        defer { busy.stop() }
+        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<max(2, cores) {
+                group.addTask {
+                    try await offThePool {
+                        let arena = PlaintextArena()
+                        defer { _ = arena.wipeAll() }
+                        do throws(LetheError) {
+                            let image = try ImageDecoder.decode(file, limits: limits, arena: arena)
+                            return image.width == 1024 && image.height == 768 && image.pixelArray == reference ? "same pixels" : "other pixels"
+                        } catch {
+                            return error.code.rawValue
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes == Array(repeating: "same pixels", count: max(2, cores)))
     }
 }

@@ -39,6 +39,18 @@ int lethe_deadline_current_state(void);
 void lethe_deadline_enter_codec(lethe_deadline *deadline);
 void lethe_deadline_leave_codec(lethe_deadline *deadline);
 
+/// Marks the start of a libvips computation that the bound thread runs itself (a strip pull, no
+/// worker thread). Charged like lethe_deadline_enter_codec, its wall time in place of the
+/// thread's own CPU meanwhile (not both): libjpeg's monitor, which sees the CPU budget left as a
+/// wall deadline, and lethe_deadline_state then agree when the monitor stops a pass. Ended with
+/// lethe_deadline_leave_codec.
+void lethe_deadline_enter_codec_on_calling_thread(lethe_deadline *deadline);
+
+/// One step (a strip) of a computation the caller drives itself, which libvips does not report:
+/// counted as a progress report (lethe_deadline_expire_at_progress_call applies), and, when the
+/// deadline has passed, as an interruption. Returns lethe_deadline_state; the caller stops on != 0.
+int lethe_deadline_report_progress(lethe_deadline *deadline);
+
 /// 0 while within the deadline, 1 when the wall clock passed it, 2 when the CPU budget is spent,
 /// 3 when it was ended early with lethe_deadline_expire. Callable from any thread.
 int lethe_deadline_state(const lethe_deadline *deadline);
@@ -50,10 +62,10 @@ void lethe_deadline_expire(lethe_deadline *deadline);
 /// (<= 0: never), so the computation is certainly still running when it is told to stop.
 void lethe_deadline_expire_at_progress_call(lethe_deadline *deadline, int64_t call);
 
-/// Computations libvips or libjpeg stopped for this deadline (kill flags set, passes aborted).
+/// Computations libvips, libjpeg or a strip pull stopped for this deadline.
 int64_t lethe_deadline_interruptions(const lethe_deadline *deadline);
 
-/// Progress callbacks seen (libvips eval signals): evidence that a computation is under way.
+/// Progress reports seen (libvips eval signals, strips pulled): evidence that a computation is under way.
 int64_t lethe_deadline_progress_calls(const lethe_deadline *deadline);
 
 /// CPU nanoseconds charged so far (see lethe_deadline_enter_codec).

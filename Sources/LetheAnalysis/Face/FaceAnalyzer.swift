@@ -40,6 +40,9 @@ public enum FaceAnalyzer {
     ///   - reportLandmarks: include the mesh points and the zone polygons in the result (opt-in).
     ///   - profile: the capture device; its colour-correction matrix or grey reference calibrate
     ///     the colour (and the colour-cast check is then left to the calibration).
+    ///   - releasingPixels: wipe `image`'s pixels through `arena` once the face's working image is
+    ///     cut from them (nothing after the analysis renders from them): the 12 MP of a phone photo
+    ///     are then not alive next to the measures' planes.
     /// - Returns: the whole-face measures, the face box with per-zone measures, and the face's geometry.
     /// - Throws: the quality-gate codes, `colour_cast`, `face_not_found`, `multiple_faces`,
     ///   `face_too_small`, `face_out_of_bounds`, `face_yaw_out_of_range`, `face_pitch_out_of_range`,
@@ -49,7 +52,7 @@ public enum FaceAnalyzer {
         face faceConfiguration: FaceAnalysisConfiguration = FaceAnalysisConfiguration(),
         measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, reportLandmarks: Bool = false, profile: DeviceProfile? = nil,
-        arena: PlaintextArena
+        releasingPixels: Bool = false, arena: PlaintextArena
     ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult, geometry: FaceGeometry) {
         let detector = models.faceDetector
         let colour = ColourCalibrator.calibrate(image, profile: profile, model: measures.uncalibratedTone)
@@ -86,7 +89,7 @@ public enum FaceAnalyzer {
 
         let (measured, skinColours) = try SkinConcernMeasurer.measureWithSkinColours(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
-            colour: colour, arena: arena)
+            colour: colour, releasingPixels: releasingPixels, arena: arena)
         let whole = RegionAggregate.combine(measured, calibration: colour.tone, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
         let result = SkinAnalysisResult(

@@ -28,24 +28,31 @@ enum SkinConcernMeasurer {
     ///   - face: the face's geometry (`kind=face`): the skin mask and the regions become the face
     ///     zones'; without it, highlights enclosed by skin count as skin surface.
     ///   - colour: the photo's colour correction and how its tone is reported; nil = uncalibrated.
+    ///   - releasingPixels: wipe `image`'s pixels through `arena` as soon as the working image is
+    ///     cut from them (the caller needs them no more), so they are not alive through the measures.
     static func measure(
         _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
-        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, arena: PlaintextArena
+        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, releasingPixels: Bool = false,
+        arena: PlaintextArena
     ) throws(LetheError) -> [RegionMeasures] {
         try measureWithSkinColours(
             image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: millimetresPerPixel, configuration: configuration,
-            face: face, colour: colour, arena: arena).measures
+            face: face, colour: colour, releasingPixels: releasingPixels, arena: arena).measures
     }
 
     /// `measure`, and each region's mean CIELAB over all its skin pixels, marks included (a dark
     /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out).
     static func measureWithSkinColours(
         _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
-        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, arena: PlaintextArena
+        configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, releasingPixels: Bool = false,
+        arena: PlaintextArena
     ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?]) {
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
         var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, arena: arena)
         defer { work.release(arena) }
+        // The last read of the full-resolution pixels: from here on only the working image's
+        // planes (a fraction of their size for a face) are needed.
+        if releasingPixels { arena.release(image.pixels) }
         if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * work.factor }
         let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)

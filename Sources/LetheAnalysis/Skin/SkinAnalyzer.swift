@@ -11,11 +11,14 @@ public enum SkinAnalyzer {
     /// - Parameters:
     ///   - millimetresPerPixel: the device's scale, when known (profile or query).
     ///   - profile: the capture device; its colour-correction matrix or grey reference calibrate the colour.
+    ///   - releasingPixels: wipe `image`'s pixels through `arena` once the working image is cut
+    ///     from them (nothing after the analysis renders from them).
     /// - Throws: `image_too_small`, `lighting_too_dark`, `lighting_too_bright`, `image_blurry`,
     ///   `no_skin_detected`, or `analysis_unavailable` when intermediate memory cannot be had.
     public static func analyze(
         _ image: DecodedImage, configuration: SkinAnalysisConfiguration, measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
-        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, profile: DeviceProfile? = nil, arena: PlaintextArena
+        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, profile: DeviceProfile? = nil, releasingPixels: Bool = false,
+        arena: PlaintextArena
     ) throws(LetheError) -> SkinAnalysisResult {
         let colour = ColourCalibrator.calibrate(image, profile: profile, model: measures.uncalibratedTone)
         let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: true, arena: arena)
@@ -26,7 +29,7 @@ public enum SkinAnalyzer {
         let whole = PixelRect(width: image.width, height: image.height)
         let region = try SkinConcernMeasurer.measure(
             image, crop: whole, factor: Double(factor), regions: [NamedRegion(name: "image", rect: whole)],
-            millimetresPerPixel: millimetresPerPixel, configuration: measures, colour: colour, arena: arena)
+            millimetresPerPixel: millimetresPerPixel, configuration: measures, colour: colour, releasingPixels: releasingPixels, arena: arena)
 
         // Tone and redness of the clear skin: spots, pores and highlights would bias the base colour.
         guard let measured = region.first, measured.skinPixelCount > 0 else {

@@ -14,8 +14,8 @@ public enum ImageDecoder {
     ///
     /// Callable from any thread. `bytes` must stay valid for the call (libvips reads it in place
     /// and does not copy); the caller wipes it afterwards.
-    /// - Parameter deadline: when given, checked before each step, and libvips and libjpeg stop
-    ///   decoding at their next tile or row once it has passed.
+    /// - Parameter deadline: when given, checked before each step and between strips of the decode,
+    ///   and libjpeg stops a progressive file's multi-scan pass at its next row once it has passed.
     /// - Throws: `empty_body`, `payload_too_large`, `unsupported_media_type`, `image_too_large`,
     ///   `image_too_complex`, `image_corrupt`, `imaging_unavailable`, `memory_budget_exceeded`,
     ///   `processing_deadline_exceeded`.
@@ -49,7 +49,7 @@ public enum ImageDecoder {
         _ base: UnsafeRawPointer, count: Int, format: ImageFormat, limits: DecodeLimits, arena: PlaintextArena,
         deadline: ProcessingDeadline?
     ) throws(LetheError) -> DecodedImage {
-        // The load call only reads the header; pixels are decoded when the final write pulls them.
+        // The load call only reads the header; pixels are decoded when the strip pull asks for them.
         guard let loaded = load(base, count: count, format: format) else {
             if format == .heif && !VipsRuntime.heifAvailable {
                 throw .imagingUnavailable("this libvips build cannot decode HEIF")
@@ -61,24 +61,23 @@ public enum ImageDecoder {
         guard width > 0, height > 0 else { throw .imageCorrupt(format, stage: "header") }
         try checkPixelLimit(width: width, height: height, limits: limits)
 
-        // The loader decodes the whole image into libvips' own memory first: reserve the decoded
-        // size of the memory budget until the pixels are ours.
+        // A memory=TRUE load (rotations) decodes the whole image into libvips' own memory first,
+        // and a sequential progressive JPEG keeps every DCT coefficient in libjpeg until its last
+        // scan: reserve the decoded size of the memory budget until the pixels are ours.
         let sampleBytes = Int(vips_format_sizeof(loaded.bandFormat))
         let decoderBytes = width * height * max(3, loaded.bands) * max(1, sampleBytes)
         guard MemoryBudget.reserve(decoderBytes) else { throw .memoryBudgetExceeded(byteCount: decoderBytes) }
         defer { MemoryBudget.release(decoderBytes) }
 
-        // libvips signals progress on the loaded image while the loader decodes into its own
-        // memory, and on the pipeline's output while the write below pulls it: both stop at the
-        // deadline. The handlers go before the images do.
+        // libvips signals progress on the loaded image while a memory=TRUE loader decodes into
+        // its own memory: that stops at the deadline. The strip pull below checks it per strip.
+        // The handlers go before the images do.
         deadline?.watch(loaded.pointer)
         defer { deadline?.unwatch(loaded.pointer) }
         try deadline?.check()
 
         guard let canonical = canonicalSRGB8(loaded) else { throw .imageCorrupt(format, stage: "colour conversion") }
-        deadline?.watch(canonical.pointer)
-        defer { deadline?.unwatch(canonical.pointer) }
-        // The write below trusts these to size our buffer: check them exactly.
+        // The strip pull below trusts these to size our buffer: check them exactly.
         guard canonical.width * canonical.height == width * height, canonical.bands == 3,
               canonical.bandFormat == VIPS_FORMAT_UCHAR else {
             throw .imageCorrupt(format, stage: "colour conversion")
@@ -97,13 +96,11 @@ public enum ImageDecoder {
             throw error
         }
         let written = pixels.withUnsafeMutableBytes { target -> Bool in
-            guard let target = target.baseAddress,
-                  let wrapped = vips_image_new_from_memory(
-                      target, byteCount, Int32(canonical.width), Int32(canonical.height), 3, VIPS_FORMAT_UCHAR
-                  ) else { return false }
-            let destination = VipsImageHandle(wrapped)
-            guard let deadline else { return vips_image_write(canonical.pointer, destination.pointer) == 0 }
-            return deadline.chargingCodec { vips_image_write(canonical.pointer, destination.pointer) == 0 }
+            guard let target = target.baseAddress else { return false }
+            guard let deadline else { return pullStrips(of: canonical, into: target, byteCount: byteCount, deadline: nil) }
+            return deadline.chargingCodecOnCallingThread {
+                pullStrips(of: canonical, into: target, byteCount: byteCount, deadline: deadline)
+            }
         }
         guard written else {
             arena.release(pixels)
@@ -122,22 +119,58 @@ public enum ImageDecoder {
         }
     }
 
-    /// Calls the sniffed format's loader, random access into libvips' memory (`memory=TRUE`).
+    /// Computes `image` (3-band 8-bit) into `target` strip by strip, top to bottom, on the calling
+    /// thread, checking the deadline between strips (the caller checks it before the first).
     ///
-    /// Not `access=sequential`, although it would save the whole-image copy: libvips serves a
-    /// sequential load to the write's worker threads from a small line cache, and a worker that
-    /// the scheduler holds back long enough asks for lines the loader has passed and fails the
-    /// write. On a loaded machine that refused a valid progressive JPEG as `image_corrupt` (a
-    /// fresh CI run, HostileInputRegressionTests); a photo must not be refused for the load.
+    /// Not `vips_image_write`: its worker threads are served a sequential load from a small line
+    /// cache, and a worker that the scheduler holds back long enough asks for lines the loader has
+    /// passed and fails the write (on a loaded machine that refused a valid progressive JPEG as
+    /// `image_corrupt`). Here one thread asks for every row once, in order.
+    private static func pullStrips(
+        of image: VipsImageHandle, into target: UnsafeMutableRawPointer, byteCount: Int, deadline: ProcessingDeadline?
+    ) -> Bool {
+        guard let wrapped = vips_image_new_from_memory(
+            target, byteCount, Int32(image.width), Int32(image.height), 3, VIPS_FORMAT_UCHAR
+        ) else { return false }
+        let destinationImage = VipsImageHandle(wrapped)
+        guard let source = vips_region_new(image.pointer) else { return false }
+        defer { lethe_vips_region_unref(source) }
+        guard let destination = vips_region_new(destinationImage.pointer) else { return false }
+        defer { lethe_vips_region_unref(destination) }
+        guard lethe_vips_region_attach_memory(destination) == 0 else { return false }
+
+        let height = Int32(image.height)
+        let stripHeight = max(8, lethe_vips_strip_height(image.pointer))
+        var top: Int32 = 0
+        while top < height {
+            let rows = min(stripHeight, height - top)
+            guard lethe_vips_prepare_rows_to(source, destination, top, rows) == 0 else { return false }
+            top += rows
+            // Between strips, so that a deadline ended at a progress report stops a decode under way.
+            if top < height, let deadline, deadline.reportProgressAndCheckPassed() { return false }
+        }
+        return true
+    }
+
+    /// Calls the sniffed format's loader: `access=sequential` (decoded once, strip by strip, into
+    /// our buffer by the strip pull; no whole-image copy in libvips' memory) unless the header's
+    /// EXIF orientation asks for a rotation or flip, which reads out of order: then random access
+    /// into libvips' memory (`memory=TRUE`). Neither ever spills to a temp file.
     private static func load(_ base: UnsafeRawPointer, count: Int, format: ImageFormat) -> VipsImageHandle? {
-        return VipsImageHandle.make { output in
-            switch format {
-            case .jpeg: lethe_vips_jpegload_buffer(base, count, output, failOn)
-            case .png: lethe_vips_pngload_buffer(base, count, output, failOn)
-            case .webp: lethe_vips_webpload_buffer(base, count, output, failOn)
-            case .heif: lethe_vips_heifload_buffer(base, count, output, failOn)
+        func load(sequential: Bool) -> VipsImageHandle? {
+            let access: Int32 = sequential ? 1 : 0
+            return VipsImageHandle.make { output in
+                switch format {
+                case .jpeg: lethe_vips_jpegload_buffer(base, count, output, failOn, access)
+                case .png: lethe_vips_pngload_buffer(base, count, output, failOn, access)
+                case .webp: lethe_vips_webpload_buffer(base, count, output, failOn, access)
+                case .heif: lethe_vips_heifload_buffer(base, count, output, failOn, access)
+                }
             }
         }
+        guard let streamed = load(sequential: true) else { return nil }
+        if lethe_vips_orientation(streamed.pointer) <= 1 { return streamed }
+        return load(sequential: false)
     }
 
     /// Builds (lazily) the pipeline to 3-band 8-bit sRGB. Intermediate handles unref as they go

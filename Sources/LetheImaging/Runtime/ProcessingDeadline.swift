@@ -8,8 +8,9 @@ import LetheMemory
 /// computation in progress once the deadline has passed (see `CLetheDeadline`).
 ///
 /// CPU time is the CPU clock of the thread bound with `bindToCurrentThread()` plus the wall time
-/// of the libvips calls it makes (an upper bound of what libvips' single worker per pipeline
-/// uses while that thread waits).
+/// of the libvips calls it makes (an upper bound of what libvips' single worker per pipeline uses
+/// while that thread waits; for the decode's strip pull, which runs on the bound thread, its wall
+/// time in place of the thread's clock).
 public final class ProcessingDeadline: @unchecked Sendable {
     // @unchecked Sendable: the C state is read and written through atomics only; `limits` is
     // immutable, and the pointer lives as long as this object.
@@ -132,6 +133,21 @@ public final class ProcessingDeadline: @unchecked Sendable {
         lethe_deadline_enter_codec(pointer)
         defer { lethe_deadline_leave_codec(pointer) }
         return body()
+    }
+
+    /// Runs a libvips computation that the calling thread does itself (a strip pull), charging its
+    /// wall time in place of the thread's CPU meanwhile: libjpeg's monitor stops a pass when the
+    /// CPU budget left has passed on the wall clock, and `exceeded` then says the budget is spent.
+    func chargingCodecOnCallingThread<T>(_ body: () -> T) -> T {
+        lethe_deadline_enter_codec_on_calling_thread(pointer)
+        defer { lethe_deadline_leave_codec(pointer) }
+        return body()
+    }
+
+    /// Reports one step (a strip) of a computation the caller drives; true once the deadline has
+    /// passed and the computation must stop (then counted as an interruption).
+    func reportProgressAndCheckPassed() -> Bool {
+        lethe_deadline_report_progress(pointer) != 0
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
