@@ -117,6 +117,15 @@ extension LetheError {
             "the request body did not arrive within \(timeoutSeconds) s plus 1 s per \(minBytesPerSecond) bytes received")
     }
 
+    static func photoOverDecodeBudget(pixels: Int, budgetPixels: Int) -> LetheError {
+        LetheError(
+            .imageTooLarge,
+            "the photo declares \(pixels) pixels; this worker decodes at most \(budgetPixels) at once (--decode-budget-megapixels)")
+    }
+
+    static let decodeBudgetTimedOut = LetheError(
+        .overloaded, "the worker had no room to decode this photo in time; retry later")
+
     static let workerDraining = LetheError(
         .workerDraining, "the worker is shutting down; send the request again (another replica will take it)", retryAfterSeconds: 1)
 
