@@ -123,8 +123,13 @@ extension LetheError {
             "the photo declares \(pixels) pixels; this worker decodes at most \(budgetPixels) at once (--decode-budget-megapixels)")
     }
 
-    static let decodeBudgetTimedOut = LetheError(
-        .overloaded, "the worker had no room to decode this photo in time; retry later")
+    /// The queue timeout passed before the decode budget had room: the same condition as a
+    /// memory reservation that fails, only after waiting for it.
+    static func decodeBudgetTimedOut(pixels: Int) -> LetheError {
+        LetheError(
+            .memoryBudgetExceeded,
+            "the worker's decode budget had no room for \(pixels) more pixels within the queue timeout; retry later")
+    }
 
     static let workerDraining = LetheError(
         .workerDraining, "the worker is shutting down; send the request again (another replica will take it)", retryAfterSeconds: 1)

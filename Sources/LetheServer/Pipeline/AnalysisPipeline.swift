@@ -313,8 +313,8 @@ struct AnalysisPipeline: Sendable {
 
     /// Runs `body` holding room in the decode budget for the largest of `photos` (they are decoded
     /// one after the other, each wiped before the next), by the size their headers declare.
-    /// - Throws: `image_too_large` when it exceeds the whole budget, `overloaded` when no room
-    ///   came within the queue timeout.
+    /// - Throws: `image_too_large` when it exceeds the whole budget, `memory_budget_exceeded` when
+    ///   no room came within the queue timeout.
     private func withDecodeRoom<Result: Sendable>(
         for photos: [AnalysisJob.Photo], in request: SecureBuffer, limits: DecodeLimits, _ body: () async throws -> Result
     ) async throws -> Result {
@@ -328,7 +328,7 @@ struct AnalysisPipeline: Sendable {
         } catch let refusal as DecodeBudget.Refusal {
             switch refusal {
             case .tooLarge: throw LetheError.photoOverDecodeBudget(pixels: pixels, budgetPixels: budget)
-            case .timedOut: throw LetheError.decodeBudgetTimedOut
+            case .timedOut: throw LetheError.decodeBudgetTimedOut(pixels: pixels)
             }
         }
     }
