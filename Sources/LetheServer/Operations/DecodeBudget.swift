@@ -69,19 +69,10 @@ actor DecodeBudget {
         metrics.decodeBudgetWaits.increment()
         let id = nextID
         nextID += 1
-        let timeout = timeout
         // A release gives this waiter room (true), or the deadline or a cancellation comes first
         // (false). Both paths run on this actor, so exactly one of them decides.
-        let granted = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.wait(id: id, pixels: pixels) }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return await self.expire(id: id)
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        let granted = await waitOrExpire(
+            after: timeout, wait: { await self.wait(id: id, pixels: pixels) }, expire: { await self.expire(id: id) })
         grantedWaiters.remove(id)
         guard granted else { throw .timedOut }
     }
