@@ -16,3 +16,13 @@ public struct DecodeLimits: Sendable, Equatable, Codable {
         self.maxJPEGScans = maxJPEGScans
     }
 }
+
+extension DecodeLimits {
+    /// The most pixels decoding `photo` can produce, read from its header before any decoder
+    /// runs: its declared width × height, at most `maxPixels` (the decoder refuses a larger one
+    /// before decoding). Nil when the header cannot be read without a decoder (HEIF, a damaged
+    /// file): then only `maxPixels` bounds it.
+    public func declaredPixels(_ photo: UnsafeRawBufferPointer) -> Int? {
+        DeclaredSize.pixels(of: photo).map { min($0, maxPixels) }
+    }
+}

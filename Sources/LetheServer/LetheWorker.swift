@@ -101,6 +101,9 @@ public struct LetheWorker: Sendable {
                 requestsPerMinute: configuration.deviceRequestsPerMinute, burst: configuration.effectiveDeviceBurst),
             // Independent of the key ring: reloading keys never forgets a request seen.
             replayGuard: ReplayGuard(window: configuration.replayWindowSeconds, capacity: configuration.replayCacheEntries),
+            decodeBudget: DecodeBudget(
+                capacityPixels: configuration.decodeBudgetMegapixels * 1_000_000,
+                timeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics),
             logger: logger)
         try await Self.applyMemoryBudget(configuration, engines: engines, logger: logger)
         self.admission = AdmissionControl(

@@ -24,6 +24,11 @@ public struct ServerConfiguration: Sendable {
     public var keyGracePeriodSeconds: Double = 7200
     /// Limits checked before any pixel is decoded.
     public var decodeLimits = DecodeLimits()
+    /// Megapixels (declared width × height) the engines may hold decoded at once: a job waits for
+    /// room (at most `queueTimeoutSeconds`, then 503 `memory_budget_exceeded`), and a photo larger than the
+    /// whole budget is refused with 413 `image_too_large`. Default 64: one photo at the default
+    /// `--max-pixels` (50 MP), or a 12 MP photo in each of several engines, at once.
+    public var decodeBudgetMegapixels: Int = 64
     /// Quality-gate thresholds.
     public var skinAnalysis = SkinAnalysisConfiguration()
     /// Directory of the trained models (the face cascade), loaded at start.

@@ -28,6 +28,9 @@ struct ServerOptions: ParsableArguments {
     var keyGracePeriod: Double?
     @Option(help: "Largest photo in pixels, checked before decoding (LETHE_MAX_PIXELS). Default 50000000.")
     var maxPixels: Int?
+
+    @Option(help: "Megapixels the engines may hold decoded at once; a photo waits for room, and one larger than this is refused (LETHE_DECODE_BUDGET_MEGAPIXELS). Default 64.")
+    var decodeBudgetMegapixels: Int?
     @Option(help: "Largest photo in bytes (LETHE_MAX_BYTES). Default 31457280 (30 MiB).")
     var maxBytes: Int?
     @Option(help: "Directory of the trained models, loaded at start (LETHE_MODELS_DIR). Default Config/models.")
@@ -152,6 +155,7 @@ struct ServerOptions: ParsableArguments {
         }
         configuration.decodeLimits.maxPixels = try maxPixels ?? integer("LETHE_MAX_PIXELS") ?? configuration.decodeLimits.maxPixels
         configuration.decodeLimits.maxBytes = try maxBytes ?? integer("LETHE_MAX_BYTES") ?? configuration.decodeLimits.maxBytes
+        configuration.decodeBudgetMegapixels = try decodeBudgetMegapixels ?? integer("LETHE_DECODE_BUDGET_MEGAPIXELS") ?? configuration.decodeBudgetMegapixels
         configuration.ledger.signingKeyFile = ledgerKeyFile ?? environment["LETHE_LEDGER_KEY_FILE"]
         configuration.ledger.pseudonymKeyFile = pseudonymKeyFile ?? environment["LETHE_PSEUDONYM_KEY_FILE"]
         configuration.ledger.origin = ledgerOrigin ?? environment["LETHE_LEDGER_ORIGIN"]
@@ -226,7 +230,7 @@ struct ServerOptions: ParsableArguments {
         guard configuration.simulation.maxDimension >= SimulationLimits.minDimension else {
             throw ValidationError("--max-simulation-dimension must be at least \(SimulationLimits.minDimension)")
         }
-        guard configuration.decodeLimits.maxPixels > 0, configuration.decodeLimits.maxBytes > 0 else {
+        guard configuration.decodeLimits.maxPixels > 0, configuration.decodeLimits.maxBytes > 0, configuration.decodeBudgetMegapixels > 0 else {
             throw ValidationError("limits must be positive")
         }
         configuration.maxConcurrentUploads = try maxUploads ?? integer("LETHE_MAX_UPLOADS") ?? configuration.maxConcurrentUploads

@@ -3,12 +3,12 @@ import Foundation
 import LetheMemory
 import Testing
 
-/// The declared size read from PNG and WebP headers before libvips runs.
+/// The declared size read from JPEG, PNG and WebP headers before libvips runs.
 @Suite("Declared image size")
 struct DeclaredSizeTests {
-    /// Every encoder libvips has for the two formats writes a header this reader understands.
+    /// Every encoder libvips has for the three formats writes a header this reader understands.
     @Test("matches the size of real encoded files", arguments: [
-        (ImageFormat.png, 100), (ImageFormat.webp, 100), (ImageFormat.webp, 80),
+        (ImageFormat.jpeg, 90), (ImageFormat.png, 100), (ImageFormat.webp, 100), (ImageFormat.webp, 80),
     ])
     func realFiles(format: ImageFormat, quality: Int) throws {
         let (width, height) = (37, 23)
@@ -35,6 +35,17 @@ struct DeclaredSizeTests {
         let error = refusal(of: file)
         #expect(error?.code.rawValue == "image_too_large")
         #expect(error?.message.contains("4294967295×4294967295") == true)
+    }
+
+    /// What the gateway reserves of its decode budget (`DecodeLimits.declaredPixels`).
+    @Test("declared pixels are width × height, capped at maxPixels; nil without a readable header")
+    func declaredPixels() throws {
+        let pixels = [UInt8](repeating: 128, count: 37 * 23 * 3)
+        let jpeg = try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 37, height: 23, as: .jpeg, quality: 90) }
+        #expect(jpeg.withUnsafeBytes { DecodeLimits().declaredPixels($0) } == 37 * 23)
+        #expect(jpeg.withUnsafeBytes { DecodeLimits(maxPixels: 100).declaredPixels($0) } == 100)
+        // A JPEG cut before its frame header.
+        #expect(jpeg.prefix(4).withUnsafeBytes { DecodeLimits().declaredPixels($0) } == nil)
     }
 
     /// The decoder's refusal of `file`, or nil when it decoded.

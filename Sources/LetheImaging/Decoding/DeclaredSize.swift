@@ -1,19 +1,57 @@
-/// The width and height a PNG or WebP file declares in its first header, read from the bytes
+/// The width and height a JPEG, PNG or WebP file declares in its header, read from the bytes
 /// themselves before any decoder sees them.
 ///
 /// libvips' WebP loader does not stop at the header: on a 280-byte lossless WebP declaring
 /// 16383 × 16383 it spent 3.5 s and 1.1 GB before the worker could compare the size with
 /// `--max-pixels`. Reading the declared size here lets the worker refuse such a file for the
 /// cost of a few byte reads. libvips' own header values are still checked afterwards; a file
-/// whose header cannot be read here is left to libvips.
+/// whose header cannot be read here is left to libvips. The gateway reads the same size to
+/// reserve a photo's decoded bytes before an engine decodes it (`DecodeBudget`).
 enum DeclaredSize {
     /// `(width, height)` as declared, or nil when the header is not where the format puts it.
     static func of(_ bytes: UnsafeRawBufferPointer, format: ImageFormat) -> (width: Int, height: Int)? {
         switch format {
+        case .jpeg: jpeg(bytes)
         case .png: png(bytes)
         case .webp: webp(bytes)
-        case .jpeg, .heif: nil
+        case .heif: nil
         }
+    }
+
+    /// ITU-T T.81 §B.2.2: the first SOFn segment holds precision (1 byte), then height and width,
+    /// 2 bytes each, big-endian. Markers are found as libjpeg finds them (`JPEGScanCount`). A
+    /// height of 0 (defined later by a DNL segment) or a scan before any frame header is nil.
+    private static func jpeg(_ bytes: UnsafeRawBufferPointer) -> (width: Int, height: Int)? {
+        guard bytes.count >= 2, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return nil }
+        var index = 2
+        while let (marker, next) = JPEGScanCount.nextMarker(in: bytes, from: index) {
+            index = next
+            switch marker {
+            case 0xD9, 0xDA:  // EOI or SOS before a frame header
+                return nil
+            case 0x01...0xBF, 0xD0...0xD8:  // no length (T.81 §B.1.1.3)
+                continue
+            default:
+                guard index + 7 <= bytes.count else { return nil }
+                // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+                if (0xC0...0xCF).contains(marker), ![0xC4, 0xC8, 0xCC].contains(marker) {
+                    let height = Int(bytes[index + 3]) << 8 | Int(bytes[index + 4])
+                    let width = Int(bytes[index + 5]) << 8 | Int(bytes[index + 6])
+                    return height > 0 && width > 0 ? (width, height) : nil
+                }
+                let length = Int(bytes[index]) << 8 | Int(bytes[index + 1])
+                index += 2 + max(0, length - 2)
+            }
+        }
+        return nil
+    }
+
+    /// Width × height as declared (saturating at `Int.max`), or nil when the format is not
+    /// recognised or its header cannot be read here (HEIF always).
+    static func pixels(of bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let format = ImageFormat.sniff(bytes), let size = of(bytes, format: format) else { return nil }
+        let (pixels, overflow) = size.width.multipliedReportingOverflow(by: size.height)
+        return overflow ? .max : pixels
     }
 
     /// PNG spec §11.2.2: the first chunk is IHDR; width and height are 4-byte big-endian.

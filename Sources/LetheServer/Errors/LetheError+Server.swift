@@ -117,6 +117,20 @@ extension LetheError {
             "the request body did not arrive within \(timeoutSeconds) s plus 1 s per \(minBytesPerSecond) bytes received")
     }
 
+    static func photoOverDecodeBudget(pixels: Int, budgetPixels: Int) -> LetheError {
+        LetheError(
+            .imageTooLarge,
+            "the photo declares \(pixels) pixels; this worker decodes at most \(budgetPixels) at once (--decode-budget-megapixels)")
+    }
+
+    /// The queue timeout passed before the decode budget had room: the same condition as a
+    /// memory reservation that fails, only after waiting for it.
+    static func decodeBudgetTimedOut(pixels: Int) -> LetheError {
+        LetheError(
+            .memoryBudgetExceeded,
+            "the worker's decode budget had no room for \(pixels) more pixels within the queue timeout; retry later")
+    }
+
     static let workerDraining = LetheError(
         .workerDraining, "the worker is shutting down; send the request again (another replica will take it)", retryAfterSeconds: 1)
 

@@ -64,19 +64,9 @@ actor AdmissionControl {
         }
         let id = nextID
         nextID += 1
-        let timeout = queueTimeout
         // `leave()` hands this waiter a slot (true), or the deadline or a cancellation comes first
         // (false). Both paths run on this actor, so exactly one of them decides.
-        let admitted = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.wait(id: id) }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return await self.expire(id: id)
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        let admitted = await waitOrExpire(after: queueTimeout, wait: { await self.wait(id: id) }, expire: { await self.expire(id: id) })
         admittedWaiters.remove(id)
         guard admitted else { throw .queueTimeout }
     }

@@ -28,6 +28,12 @@ public final class WorkerMetrics: Sendable {
 
     let inFlight: Gauge
     let queued: Gauge
+    /// `DecodeBudget`'s figures: pixels (declared width × height, never anything of the content).
+    let decodeBudgetCapacity: Gauge
+    let decodeBudgetReserved: Gauge
+    let decodeBudgetPeak: Gauge
+    let decodeBudgetWaiting: Gauge
+    let decodeBudgetWaits: Counter
     /// Request bodies being received right now (`UploadSlots`); the gauge reads it at scrape time.
     let uploadsInProgress = Atomic<Int>(0)
     /// Encapsulated keys the replay guard holds now; set at scrape time by the admin listener's owner.
@@ -84,6 +90,16 @@ public final class WorkerMetrics: Sendable {
     public init() {
         inFlight = registry.makeGauge(descriptor: Self.descriptor("requests_in_flight", "Requests admitted and being processed."))
         queued = registry.makeGauge(descriptor: Self.descriptor("requests_queued", "Requests waiting for admission."))
+        decodeBudgetCapacity = registry.makeGauge(descriptor: Self.descriptor(
+            "decode_budget", unit: "pixels", "Pixels the engines may hold decoded at once (--decode-budget-megapixels)."))
+        decodeBudgetReserved = registry.makeGauge(descriptor: Self.descriptor(
+            "decode_budget_reserved", unit: "pixels", "Declared pixels of the photos being analysed now."))
+        decodeBudgetPeak = registry.makeGauge(descriptor: Self.descriptor(
+            "decode_budget_reserved_peak", unit: "pixels", "Most declared pixels reserved at once since the worker started."))
+        decodeBudgetWaiting = registry.makeGauge(descriptor: Self.descriptor(
+            "decode_budget_waiting", "Requests waiting for room in the decode budget."))
+        decodeBudgetWaits = registry.makeCounter(descriptor: Self.descriptor(
+            "decode_budget_waits", unit: "total", "Requests that had to wait for room in the decode budget."))
         uploads = registry.makeGauge(descriptor: Self.descriptor(
             "uploads_in_progress", "Request bodies being received (each holds an upload slot, not a processing slot)."))
         replayCache = registry.makeGauge(descriptor: Self.descriptor(

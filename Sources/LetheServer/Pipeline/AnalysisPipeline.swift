@@ -44,6 +44,8 @@ struct AnalysisPipeline: Sendable {
     let rateLimiter: DeviceRateLimiter
     /// Encapsulated keys seen within the freshness window (RFC 9458 §6.5).
     let replayGuard: ReplayGuard
+    /// Pixels the engines may hold decoded at once; a job reserves its largest photo's.
+    let decodeBudget: DecodeBudget
     let logger: Logger
 
     /// The `Date` check that goes with `replayGuard` (same window).
@@ -291,14 +293,42 @@ struct AnalysisPipeline: Sendable {
         // Pixels are the engine's: the server hands it the photos and gets the result's JSON back,
         // in the request's arena. In an engine process (keyless, locked down) unless configured
         // off; in process, it is CPU-bound: the blocking pool, not the event loop.
-        if let engines {
-            let (response, engineWipe) = try await engines.run(job, photosIn: request, arena: arena, timings: timings)
-            trace.engineWipe = engineWipe
-            return try response.get()
+        let engineWipe: WipeReport?
+        let response: Result<SecureBuffer, LetheError>
+        (response, engineWipe) = try await withDecodeRoom(for: photos, in: request, limits: limits) {
+            if let engines {
+                let (response, engineWipe) = try await engines.run(job, photosIn: request, arena: arena, timings: timings)
+                return (response, engineWipe)
+            }
+            let response = try await NIOThreadPool.singleton.runIfActive {
+                try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline) { stage, duration in
+                    timings.record(WorkerMetrics.Stage(stage), duration)
+                }
+            }
+            return (.success(response), nil)
         }
-        return try await NIOThreadPool.singleton.runIfActive {
-            try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline) { stage, duration in
-                timings.record(WorkerMetrics.Stage(stage), duration)
+        trace.engineWipe = engineWipe
+        return try response.get()
+    }
+
+    /// Runs `body` holding room in the decode budget for the largest of `photos` (they are decoded
+    /// one after the other, each wiped before the next), by the size their headers declare.
+    /// - Throws: `image_too_large` when it exceeds the whole budget, `memory_budget_exceeded` when
+    ///   no room came within the queue timeout.
+    private func withDecodeRoom<Result: Sendable>(
+        for photos: [AnalysisJob.Photo], in request: SecureBuffer, limits: DecodeLimits, _ body: () async throws -> Result
+    ) async throws -> Result {
+        let budget = decodeBudget.capacityPixels
+        // A header read without a decoder (HEIF) is bounded only by --max-pixels.
+        let pixels = request.withUnsafeBytes { bytes in
+            photos.map { limits.declaredPixels(UnsafeRawBufferPointer(rebasing: bytes[$0.range])) ?? min(limits.maxPixels, budget) }.max() ?? 0
+        }
+        do {
+            return try await decodeBudget.withReservation(pixels: pixels, body)
+        } catch let refusal as DecodeBudget.Refusal {
+            switch refusal {
+            case .tooLarge: throw LetheError.photoOverDecodeBudget(pixels: pixels, budgetPixels: budget)
+            case .timedOut: throw LetheError.decodeBudgetTimedOut(pixels: pixels)
             }
         }
     }
