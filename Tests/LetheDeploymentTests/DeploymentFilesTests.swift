@@ -19,6 +19,15 @@ struct DeploymentFilesTests {
         #expect(config.status == 0, "\(config.output)")
     }
 
+    /// What the alerts mean, evaluated by Prometheus: the worker's own faults page and a bad photo
+    /// or token does not; refusals alone or decode-budget timeouts alone saturate.
+    @Test("the alert rules fire, and stay quiet, on the series alerts.test.yml gives them")
+    func prometheusAlertUnitTests() async throws {
+        let run = try await Program.run("promtool", ["test", "rules", Self.deploy.appendingPathComponent("prometheus/alerts.test.yml").path])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("SUCCESS"))
+    }
+
     @Test("Kubernetes manifests validate against the Kubernetes schemas, strictly")
     func kubernetes() async throws {
         let result = try await Program.run("kubernetes-validate", ["--strict", Self.deploy.appendingPathComponent("kubernetes/lethe.yaml").path])

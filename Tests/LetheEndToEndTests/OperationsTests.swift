@@ -54,7 +54,7 @@ struct OperationsTests {
 
             let response = try await session.client.analyze(photo: TestPhotos.portrait)
             let after = try await Self.get(metricsURL).body
-            #expect(Self.sample(after, #"lethe_requests_total{kind="skin",outcome="ok",code="none"}"#) == 1)
+            #expect(Self.sample(after, #"lethe_requests_total{kind="skin",outcome="ok",code="none",disposition="none"}"#) == 1)
             #expect((Self.sample(after, "lethe_wipes_total") ?? 0) >= 3)
             #expect(Self.sample(after, "lethe_wipe_verify_failures_total") == 0)
             #expect(Self.sample(after, #"lethe_stage_duration_seconds_count{stage="decode"}"#) == 1)
@@ -212,7 +212,7 @@ struct OperationsTests {
             #expect(limited.errorCode == "rate_limited")
             #expect(limited.buffersWiped > 0 && limited.wipeVerified)
             let exposition = try await Self.get(session.adminURL.appendingPathComponent("metrics")).body
-            #expect(Self.sample(exposition, #"lethe_requests_total{kind="skin",outcome="error",code="rate_limited"}"#) == 1)
+            #expect(Self.sample(exposition, #"lethe_requests_total{kind="skin",outcome="error",code="rate_limited",disposition="rate_limited"}"#) == 1)
         }
     }
 }

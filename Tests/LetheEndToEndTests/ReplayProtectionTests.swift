@@ -43,7 +43,7 @@ struct ReplayProtectionTests {
             // One analysis, one ledger entry: the copy left no record an attacker could multiply.
             #expect(try session.ledgerEntries().count == 1)
             #expect(try await session.metric("lethe_replays_refused_total") == 1)
-            #expect(try await session.metrics().contains(#"lethe_requests_total{kind="skin",outcome="ok",code="none"} 1"#))
+            #expect(try await session.metrics().contains(#"lethe_requests_total{kind="skin",outcome="ok",code="none",disposition="none"} 1"#))
         }
     }
 

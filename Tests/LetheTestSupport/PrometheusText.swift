@@ -5,7 +5,7 @@ public struct PrometheusText: Sendable {
     public init(_ text: String) { self.text = text }
 
     /// The value of the sample written exactly `sample` — a name, with its labels when it has
-    /// any, e.g. `lethe_wipes_total` or `lethe_requests_total{kind="skin",outcome="ok",code="none"}` —
+    /// any, e.g. `lethe_wipes_total` or `lethe_requests_total{kind="skin",outcome="ok",code="none",disposition="none"}` —
     /// or nil when there is none.
     public func value(_ sample: String) -> Double? {
         text.split(separator: "\n").first { $0.hasPrefix(sample + " ") }

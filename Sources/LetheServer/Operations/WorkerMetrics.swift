@@ -81,7 +81,7 @@ public final class WorkerMetrics: Sendable {
     // keeps one counter per label set and hands it back. (`MetricNameDescriptor` is not Sendable,
     // so these are computed rather than stored statics; it is a few strings.)
     private static var requestsTotal: MetricNameDescriptor {
-        descriptor("requests", unit: "total", "Requests finished, by kind, outcome and error code.")
+        descriptor("requests", unit: "total", "Requests finished, by kind, outcome, error code and its disposition.")
     }
     private static var refusalsTotal: MetricNameDescriptor {
         descriptor("refusals", unit: "total", "Requests refused before any plaintext existed, by reason.")
@@ -163,12 +163,24 @@ public final class WorkerMetrics: Sendable {
             "ohttp_keys_accepted", "OHTTP key ids accepted for decryption (published, new, or in their grace period)."))
     }
 
-    /// Counts a finished request by kind, outcome and stable error code.
-    func countRequest(kind: String?, errorCode: String?) {
+    /// Counts a finished request by kind, outcome, stable error code and the code's disposition,
+    /// so that an alert can select the worker's own faults (`internal`, `unavailable`) without a
+    /// list of codes that goes stale when one is added.
+    func countRequest(kind: String?, error: LetheError.Code?) {
         registry.makeCounter(
             descriptor: Self.requestsTotal,
-            labels: [("kind", kind ?? "unknown"), ("outcome", errorCode == nil ? "ok" : "error"), ("code", errorCode ?? "none")]
+            labels: [
+                ("kind", kind ?? "unknown"), ("outcome", error == nil ? "ok" : "error"),
+                ("code", error?.rawValue ?? "none"), ("disposition", error.map { Self.label($0.disposition) } ?? "none"),
+            ]
         ).increment()
+    }
+
+    /// A disposition as a label value: snake_case like every other label value (`retry_later`).
+    static func label(_ disposition: LetheError.Disposition) -> String {
+        disposition.rawValue.reduce(into: "") { label, character in
+            if character.isUppercase { label += "_" + character.lowercased() } else { label.append(character) }
+        }
     }
 
     /// Counts a request refused before processing (admission, size, media type).

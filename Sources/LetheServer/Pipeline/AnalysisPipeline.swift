@@ -148,7 +148,7 @@ struct AnalysisPipeline: Sendable {
     /// it is counted in its period's summary in the ledger (no disk write, no fsync, so that
     /// unauthenticated traffic cannot grow the ledger), in the metrics and in the log.
     private func countRefusal(_ reply: GatewayReply, code: LetheError.Code) async -> GatewayReply {
-        metrics.countRequest(kind: nil, errorCode: code.rawValue)
+        metrics.countRequest(kind: nil, error: code)
         await ledger.countRefusal(code: code.rawValue)
         logger.info("request refused", metadata: ["outcome": "error", "error_code": "\(code.rawValue)", "bytes_wiped": "0"])
         return reply
@@ -172,7 +172,7 @@ struct AnalysisPipeline: Sendable {
         if !report.verified {
             logger.critical("wipe verify failed", metadata: ["request_id": "\(requestID)"])
         }
-        metrics.countRequest(kind: trace.kind, errorCode: trace.errorCode?.rawValue)
+        metrics.countRequest(kind: trace.kind, error: trace.errorCode)
         metrics.recordWipe(report, plaintextLifetime: plaintextLifetime)
         do {
             let appendStarted = ContinuousClock.now
