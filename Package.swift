@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "LetheEngineTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheEngine", "LetheImaging", "LetheMemory", "LetheTestSupport"]),
         .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope", "LetheTestSupport"], resources: [.copy("Vectors")]),
         // The server's own parsing and mapping, without a socket.
-        .testTarget(name: "LetheServerTests", dependencies: ["LetheServer", "LetheAnalysis", "LetheMemory", "LetheTestSupport"]),
+        .testTarget(name: "LetheServerTests", dependencies: ["CLetheSystem", "LetheServer", "LetheAnalysis", "LetheMemory", "LetheTestSupport"]),
         .testTarget(name: "LetheLedgerTests", dependencies: [
             "LetheLedger", "LetheTransparency", "CLetheSystem", "LetheTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
