@@ -23,9 +23,10 @@ func waitOrExpire(
 /// Waits `duration`, or until the task is cancelled; a cancelled wait gives its timer back at once.
 ///
 /// `Task.sleep` does not: cancelled, it returns at once but leaves its wake-up job queued in
-/// Dispatch until the deadline (swiftlang/swift#89075). As the deadline of every queued request
-/// that meant ~500 bytes held for the whole queue timeout after the request had been let in —
-/// the soak's steady growth (+4.5 MiB over 10,000 requests with `--queue-timeout 120`).
+/// Dispatch until the deadline (swiftlang/swift#60441; a fix is proposed in #89075). As the
+/// deadline of every queued request that meant ~720 bytes held for the whole queue timeout after
+/// the request had been let in — the soak's steady growth (+4.5 MiB over 10,000 requests with
+/// `--queue-timeout 120`).
 func sleepUnlessCancelled(for duration: Duration) async {
     let wake = SleepWake()
     let timer = DispatchSource.makeTimerSource(queue: .global())
