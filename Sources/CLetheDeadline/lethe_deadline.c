@@ -7,11 +7,16 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <errno.h>
 #include <time.h>
 
 #include <jpeglib.h>
 #include <jerror.h>
 #include <vips/vips.h>
+
+#define LETHE_HELPERS 16
 
 struct lethe_deadline {
     int64_t wall_deadline_ns;      // CLOCK_MONOTONIC
@@ -30,6 +35,21 @@ struct lethe_deadline {
     atomic_llong progress_calls;
     atomic_llong expire_at_progress_call;  // 0 = never (see lethe_deadline_expire_at_progress_call)
     int slot;                       // index in `registered`, -1 when not registered
+    // The request's cores (lethe_deadline_use_cores): the ledger, the bound thread's slot in it
+    // (-1 when none), the threads it may run and runs now, and its helpers' CPU clocks.
+    atomic_int *cores;
+    int32_t core_count;
+    int32_t core_owner;
+    int32_t max_threads;
+    int main_core;
+    atomic_int threads;
+    struct lethe_helper {
+        atomic_int state;          // 0 free, 1 taken, 2 running (clock and start valid)
+        int core;
+        clockid_t clock;
+        int64_t cpu_at_start_ns;
+    } helpers[LETHE_HELPERS];
+    atomic_llong helpers_charged_ns;  // CPU of helpers that have finished
 };
 
 static int64_t monotonic_ns(void) {
@@ -75,6 +95,7 @@ lethe_deadline *lethe_deadline_create(int64_t wall_limit_ns, int64_t cpu_limit_n
     deadline->wall_deadline_ns = wall_limit_ns > INT64_MAX - now ? INT64_MAX : now + wall_limit_ns;
     deadline->cpu_limit_ns = cpu_limit_ns;
     deadline->slot = -1;
+    deadline->main_core = -1;
     for (int index = 0; index < LETHE_DEADLINE_SLOTS; index++) {
         long long expected = 0;
         if (atomic_compare_exchange_strong(&registered[index], &expected, deadline->wall_deadline_ns)) {
@@ -97,8 +118,28 @@ void lethe_deadline_destroy(lethe_deadline *deadline) {
 
 static _Thread_local lethe_deadline *current_deadline = NULL;
 
+static int take_core(atomic_int *ledger, int32_t cores, int32_t owner) {
+    for (int32_t index = 0; index < cores; index++) {
+        int expected = 0;
+        if (atomic_load_explicit(&ledger[index], memory_order_relaxed) == 0
+            && atomic_compare_exchange_strong(&ledger[index], &expected, owner)) {
+            return index;
+        }
+    }
+    return -1;
+}
+
 void lethe_deadline_unbind_thread(void) {
+    lethe_deadline *deadline = current_deadline;
+    if (deadline != NULL && deadline->main_core >= 0) {
+        atomic_store(&deadline->cores[deadline->main_core], 0);
+        deadline->main_core = -1;
+    }
     current_deadline = NULL;
+}
+
+lethe_deadline *lethe_deadline_current(void) {
+    return current_deadline;
 }
 
 int lethe_deadline_current_state(void) {
@@ -107,6 +148,9 @@ int lethe_deadline_current_state(void) {
 
 void lethe_deadline_bind_thread(lethe_deadline *deadline) {
     current_deadline = deadline;
+    if (deadline->cores != NULL && deadline->main_core < 0) {
+        deadline->main_core = take_core(deadline->cores, deadline->core_count, deadline->core_owner);
+    }
     clockid_t clock;
     if (pthread_getcpuclockid(pthread_self(), &clock) != 0) {
         return;
@@ -166,6 +210,15 @@ int64_t lethe_deadline_cpu_ns(const lethe_deadline *deadline) {
     }
     int64_t charged = clock_ns(deadline->thread_clock) - deadline->thread_cpu_at_bind_ns;
     charged += atomic_load(&mutable->codec_charged_ns);
+    charged += atomic_load(&mutable->helpers_charged_ns);
+    for (int index = 0; index < LETHE_HELPERS; index++) {
+        struct lethe_helper *helper = &mutable->helpers[index];
+        if (atomic_load(&helper->state) == 2) {
+            // A helper finishing meanwhile may be counted twice for an instant: an upper bound.
+            int64_t used = clock_ns(helper->clock) - helper->cpu_at_start_ns;
+            charged += used > 0 ? used : 0;
+        }
+    }
     int64_t entered = atomic_load(&mutable->codec_entered_ns);
     if (entered > 0) {
         charged += monotonic_ns() - entered - thread_cpu_inside_codec(mutable);
@@ -319,4 +372,116 @@ boolean jpeg_start_decompress(j_decompress_ptr cinfo) {
         ((lethe_jpeg_monitor *)cinfo->progress)->started_ns = monotonic_ns();
     }
     return function(cinfo);
+}
+
+// MARK: - Cores and helper threads
+
+enum { ledger_bytes_per_slot = sizeof(int32_t) };
+
+static size_t ledger_size(int32_t cores) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t bytes = (size_t)(cores > 0 ? cores : 1) * ledger_bytes_per_slot;
+    return (bytes + page - 1) / page * page;
+}
+
+int lethe_cores_create(int32_t cores) {
+    int fd = memfd_create("lethe-cores", MFD_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    if (ftruncate(fd, (off_t)ledger_size(cores)) != 0) {
+        int error = errno;
+        close(fd);
+        return -error;
+    }
+    return fd;
+}
+
+int32_t *lethe_cores_map(int fd, int32_t cores) {
+    void *ledger = mmap(NULL, ledger_size(cores), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    return ledger == MAP_FAILED ? NULL : ledger;
+}
+
+int32_t *lethe_cores_map_private(int32_t cores) {
+    void *ledger = mmap(NULL, ledger_size(cores), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return ledger == MAP_FAILED ? NULL : ledger;
+}
+
+void lethe_cores_unmap(int32_t *ledger, int32_t cores) {
+    if (ledger != NULL) {
+        munmap(ledger, ledger_size(cores));
+    }
+}
+
+void lethe_cores_reclaim(int32_t *ledger, int32_t cores, int32_t owner) {
+    atomic_int *slots = (atomic_int *)ledger;
+    for (int32_t index = 0; index < cores; index++) {
+        int expected = owner;
+        atomic_compare_exchange_strong(&slots[index], &expected, 0);
+    }
+}
+
+int32_t lethe_cores_held(const int32_t *ledger, int32_t cores) {
+    atomic_int *slots = (atomic_int *)ledger;
+    int32_t held = 0;
+    for (int32_t index = 0; index < cores; index++) {
+        held += atomic_load(&slots[index]) != 0;
+    }
+    return held;
+}
+
+void lethe_deadline_use_cores(lethe_deadline *deadline, int32_t *ledger, int32_t cores, int32_t owner, int32_t threads) {
+    deadline->cores = (atomic_int *)ledger;
+    deadline->core_count = cores;
+    deadline->core_owner = owner;
+    deadline->max_threads = threads;
+    atomic_store(&deadline->threads, 1);
+}
+
+int lethe_deadline_take_helper(lethe_deadline *deadline) {
+    if (deadline == NULL || deadline->cores == NULL) {
+        return -1;
+    }
+    if (atomic_fetch_add(&deadline->threads, 1) >= deadline->max_threads) {
+        atomic_fetch_sub(&deadline->threads, 1);
+        return -1;
+    }
+    int core = take_core(deadline->cores, deadline->core_count, deadline->core_owner);
+    if (core >= 0) {
+        for (int index = 0; index < LETHE_HELPERS; index++) {
+            int expected = 0;
+            if (atomic_compare_exchange_strong(&deadline->helpers[index].state, &expected, 1)) {
+                deadline->helpers[index].core = core;
+                return index;
+            }
+        }
+        atomic_store(&deadline->cores[core], 0);
+    }
+    atomic_fetch_sub(&deadline->threads, 1);
+    return -1;
+}
+
+void lethe_deadline_start_helper(lethe_deadline *deadline, int ticket) {
+    current_deadline = deadline;
+    struct lethe_helper *helper = &deadline->helpers[ticket];
+    if (pthread_getcpuclockid(pthread_self(), &helper->clock) == 0) {
+        helper->cpu_at_start_ns = clock_ns(helper->clock);
+        atomic_store(&helper->state, 2);
+    }
+}
+
+void lethe_deadline_finish_helper(lethe_deadline *deadline, int ticket) {
+    struct lethe_helper *helper = &deadline->helpers[ticket];
+    if (atomic_load(&helper->state) == 2) {
+        atomic_fetch_add(&deadline->helpers_charged_ns, clock_ns(helper->clock) - helper->cpu_at_start_ns);
+        atomic_store(&helper->state, 1);
+    }
+    current_deadline = NULL;
+}
+
+void lethe_deadline_give_helper(lethe_deadline *deadline, int ticket) {
+    struct lethe_helper *helper = &deadline->helpers[ticket];
+    atomic_store(&deadline->cores[helper->core], 0);
+    atomic_store(&helper->state, 0);
+    atomic_fetch_sub(&deadline->threads, 1);
 }

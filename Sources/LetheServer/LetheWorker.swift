@@ -89,7 +89,7 @@ public struct LetheWorker: Sendable {
         let metrics = WorkerMetrics()
         dashboard = try DashboardPage.load()
         // The engines start now, so that the memory budget sees what they use at start.
-        let engines = configuration.engineProcesses > 0 ? EnginePool(configuration: .init(configuration), logger: logger) : nil
+        let engines = configuration.engineProcesses > 0 ? try EnginePool(configuration: .init(configuration), logger: logger) : nil
         await engines?.start()
         if engines == nil {
             logger.warning("--engine-processes 0: photos are decoded inside the gateway, next to its keys (UNSAFE, for comparison only)")

@@ -117,6 +117,9 @@ public struct ServerConfiguration: Sendable {
     /// Requests an engine process serves before it is replaced by a fresh one (an engine that
     /// fails is replaced at once).
     public var engineRequests: Int = 100
+    /// Threads one request may compute on at once (`RequestThreads`), each on a core no other
+    /// request's thread holds; 1 = every request on its own thread alone. Default: the core count.
+    public var requestThreads: Int = ProcessInfo.processInfo.activeProcessorCount
     /// The `lethe` executable started as `lethe engine`: the running one. A process that embeds
     /// the worker but is not `lethe` (the tests) points it at the built `lethe`.
     public var engineExecutable: String = "/proc/self/exe"

@@ -105,6 +105,8 @@ struct ServerOptions: ParsableArguments {
     var engineProcesses: Int?
     @Option(help: "Requests an engine process serves before it is replaced; one that fails is replaced at once (LETHE_ENGINE_REQUESTS). Default 100.")
     var engineRequests: Int?
+    @Option(help: "Threads one request may compute on at once, each on an idle core; 1 = one thread per request (LETHE_REQUEST_THREADS). Default: the number of cores.")
+    var requestThreads: Int?
     @Option(help: "true: photos and results cross to engines in memfd_secret memory (out of the kernel's direct map) where the kernel has it; measured ~0.8 s slower on a 12 MP photo (LETHE_ENGINE_SECRET_MEMORY). Default false: sealed, mlocked memfds.")
     var engineSecretMemory: Bool?
     @Option(help: "Most encapsulated keys remembered for replay detection; when all are inside their window new requests get 503 (LETHE_REPLAY_CACHE_ENTRIES). Default 100000.")
@@ -261,6 +263,8 @@ struct ServerOptions: ParsableArguments {
         configuration.engineProcesses = try engineProcesses ?? integer("LETHE_ENGINE_PROCESSES") ?? configuration.engineProcesses
         configuration.engineRequests = try engineRequests ?? integer("LETHE_ENGINE_REQUESTS") ?? configuration.engineRequests
         configuration.engineSecretMemory = try engineSecretMemory ?? boolean("LETHE_ENGINE_SECRET_MEMORY") ?? configuration.engineSecretMemory
+        configuration.requestThreads = try requestThreads ?? integer("LETHE_REQUEST_THREADS") ?? configuration.requestThreads
+        guard (1...256).contains(configuration.requestThreads) else { throw ValidationError("--request-threads must be in [1, 256]") }
         guard (0...256).contains(configuration.engineProcesses), configuration.engineRequests >= 1 else {
             throw ValidationError("--engine-processes must be in [0, 256] (0 = in the gateway, unsafe) and --engine-requests ≥ 1")
         }

@@ -75,17 +75,18 @@ struct SkinAnalyzerTests {
         // gate counts skin without a mask of its own), the working image's four CIELAB/EI planes (16) and skin mask (1), the local
         // contrast's four planes (16), the mark mask (1) and flood-fill queue (4). The skin-surface
         // fill (highlights enclosed by skin count as shine) borrows the contrast's box-filter
-        // scratch instead of a queue of its own, so it adds no buffer here. The line detector's six
-        // planes (24): smoothed L*, weights, vesselness, direction, curvature, finest-scale L*
-        // (it borrows the same scratch for its box filter). The blemish detector's a* contrast: four
+        // scratch instead of a queue of its own, so it adds no buffer here. The line detector's
+        // seven planes (28): smoothed L*, weights, vesselness, direction, curvature, finest-scale
+        // L* and its box filter's scratch (its own: it may run beside the marks, whose scratch is
+        // busy then; `RequestThreads`). The blemish detector's a* contrast: four
         // planes (16), its mark mask (1) and queue (4). The texture band-pass: three planes (12; it
         // borrows the contrast's scratch).
         #expect(arena.bytesHeld == 300 * 200 * 3)
         let report = arena.wipeAll()
         #expect(report.verified)
-        #expect(report.bytesByClass[BufferClass.intermediate.rawValue] == 300 * 200 * (4 + 16 + 1 + 16 + 1 + 4 + 24 + 16 + 1 + 4 + 12))
+        #expect(report.bytesByClass[BufferClass.intermediate.rawValue] == 300 * 200 * (4 + 16 + 1 + 16 + 1 + 4 + 28 + 16 + 1 + 4 + 12))
         #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
-        #expect(report.bufferCount == 1 + 1 + 2 + 4 + 2 + 6 + 4 + 2 + 3)
+        #expect(report.bufferCount == 1 + 1 + 2 + 4 + 2 + 7 + 4 + 2 + 3)
         #expect(image.pixels.isWiped && arena.bytesHeld == 0)
     }
 

@@ -38,6 +38,26 @@ struct AnalysisEngineTests {
         try body.withUnsafeBytes { try JSONDecoder().decode(AnalysisResponse.self, from: Data($0)) }
     }
 
+    @Test("a face analysed with a second core gives the same result, byte for byte, as on one thread, and holds no core afterwards")
+    func sameResultOnTwoCores() throws {
+        let cores = CoreLedger(cores: 2)
+        func analysed(threads: Int) throws -> Data {
+            let arena = PlaintextArena()
+            defer { _ = arena.wipeAll() }
+            let (job, request) = try Self.job([Self.portrait], arena: arena)
+            let deadline = ProcessingDeadline(limits: .init())
+            deadline.useCores(cores, threads: threads)
+            let body = try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline)
+            // Every plane of the split parts is released too: only the request and the result remain.
+            #expect(arena.bytesHeld == request.count + body.count)
+            return body.withUnsafeBytes { Data($0) }
+        }
+        let split = try analysed(threads: 2), serial = try analysed(threads: 1)
+        #expect(split == serial)
+        #expect(try JSONDecoder().decode(AnalysisResponse.self, from: split).face != nil)
+        #expect(cores.held == 0)
+    }
+
     @Test("a face with a preview: the result decodes, the preview is a JPEG of the stated size, and only the request and the result are held afterwards")
     func faceWithPreview() throws {
         let arena = PlaintextArena()

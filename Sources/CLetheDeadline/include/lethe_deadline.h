@@ -87,4 +87,49 @@ void lethe_deadline_set_codec_pass_limit(int64_t limit_ns);
 /// libjpeg passes aborted by the monitor since the process started.
 int64_t lethe_deadline_codec_passes_aborted(void);
 
+// MARK: - The worker's cores, and a request's helper threads
+//
+// A core ledger is `cores` int32 slots, each free (0) or held by an owner (a process id): a
+// request's thread holds one while it computes. Shared by the gateway and its engines (a memory
+// file), so that together they never start a helper thread while every core is held; a dead
+// engine's cores are freed by the gateway (lethe_cores_reclaim).
+
+/// A new ledger of `cores` free slots in a memory file (close-on-exec); its descriptor or -errno.
+int lethe_cores_create(int32_t cores);
+
+/// Maps the ledger of `cores` slots in `fd` (NULL on failure). The descriptor may be closed after.
+int32_t *lethe_cores_map(int fd, int32_t cores);
+
+/// A ledger of `cores` slots for this process alone (in-process analysis, tests); NULL on failure.
+int32_t *lethe_cores_map_private(int32_t cores);
+
+void lethe_cores_unmap(int32_t *ledger, int32_t cores);
+
+/// Frees every slot `owner` holds (an engine that died while computing).
+void lethe_cores_reclaim(int32_t *ledger, int32_t cores, int32_t owner);
+
+/// Slots held now.
+int32_t lethe_cores_held(const int32_t *ledger, int32_t cores);
+
+/// Lets the request of `deadline` run up to `threads` threads at once on cores of `ledger`, held
+/// as `owner`. Call before lethe_deadline_bind_thread: the bound thread then holds a core (when
+/// one is free; it runs either way) until lethe_deadline_unbind_thread.
+void lethe_deadline_use_cores(lethe_deadline *deadline, int32_t *ledger, int32_t cores, int32_t owner, int32_t threads);
+
+/// The calling thread's deadline, or NULL.
+lethe_deadline *lethe_deadline_current(void);
+
+/// Takes a free core for one more thread of the request: a ticket (>= 0), or -1 when the request
+/// runs its most threads already, has no ledger, or every core is held.
+int lethe_deadline_take_helper(lethe_deadline *deadline);
+
+/// On the helper thread, first: binds `deadline` to it and charges its CPU clock to the request.
+void lethe_deadline_start_helper(lethe_deadline *deadline, int ticket);
+
+/// On the helper thread, last: charges the CPU it used and unbinds it.
+void lethe_deadline_finish_helper(lethe_deadline *deadline, int ticket);
+
+/// On the thread that took the ticket, once the helper has ended: frees its core.
+void lethe_deadline_give_helper(lethe_deadline *deadline, int ticket);
+
 #endif

@@ -58,9 +58,17 @@ public enum FaceAnalyzer {
         let colour = ColourCalibrator.calibrate(image, profile: profile, model: measures.uncalibratedTone)
         // A calibrated photo's cast is what the correction removes; an uncalibrated one is refused.
         let checkCast = colour.report.status != "calibrated"
-        let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: checkCast, requireSkin: false, arena: arena)
-
-        let detection = try locateFace(image, detector: detector, configuration: faceConfiguration, arena: arena)
+        // The gate and the detector read the photo independently: side by side when the request
+        // has a second core (`RequestThreads`); the gate's refusal still comes first.
+        let (gated, located) = RequestThreads.fork(
+            { Result { () throws(LetheError) in
+                try QualityGate.run(image, configuration: configuration, checkColourCast: checkCast, requireSkin: false, arena: arena)
+            } },
+            { Result { () throws(LetheError) in
+                try locateFace(image, detector: detector, configuration: faceConfiguration, arena: arena)
+            } })
+        let gate = try gated.get()
+        let detection = try located.get()
         let face = detection.box
         // The detector's box always lies inside the photo; a face cut by the border shows as a box
         // pressed against it (the cascade still fires on the visible part).

@@ -55,20 +55,43 @@ enum SkinConcernMeasurer {
         if releasingPixels { arena.release(image.pixels) }
         if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * work.factor }
-        let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
+        // The marks and the lines read the working image and write planes of their own: side by
+        // side when the request has a second core (`RequestThreads`), the lines then with a
+        // box-filter scratch of their own instead of the marks' (free only once the marks are found).
+        let (marksFound, linesFound) = RequestThreads.fork(
+            { Result { () throws(LetheError) in
+                let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
+                smoothForRidges(work, into: detected.contrast, configuration: configuration)
+                return detected
+            } },
+            { Result { () throws(LetheError) in
+                let scratch = try allocatePlane(work, arena: arena, what: "a line detector plane")
+                defer { arena.release(scratch) }
+                return try LineDetector.detect(
+                    work, workingMillimetres: workingMillimetres, configuration: configuration.lines, scratch: scratch, arena: arena)
+            } })
+        if case .success(let detected) = marksFound, case .failure = linesFound { detected.release(arena) }
+        let detected = try marksFound.get()
         defer { detected.release(arena) }
+        let lines = try linesFound.get()
         let (contrast, marks, members, kinds) = (detected.contrast, detected.marks, detected.members, detected.kinds)
-        smoothForRidges(work, into: contrast, configuration: configuration)
-        let lines = try LineDetector.detect(
-            work, workingMillimetres: workingMillimetres, configuration: configuration.lines, scratch: contrast.boxFilterScratch, arena: arena)
         // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
-        let papules = try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
-        let band = TextureRoughness.measurable(workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor))
-            ? try TextureRoughness.bandPass(
-                work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor),
-                scratch: contrast.boxFilterScratch, arena: arena)
-            : nil
+        // Papules (their own local contrast) and the texture band (the marks' scratch), likewise.
+        let (papulesFound, bandFound) = RequestThreads.fork(
+            { Result { () throws(LetheError) in
+                try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
+            } },
+            { Result { () throws(LetheError) -> SecureBuffer? in
+                TextureRoughness.measurable(workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor))
+                    ? try TextureRoughness.bandPass(
+                        work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor),
+                        scratch: contrast.boxFilterScratch, arena: arena)
+                    : nil
+            } })
+        if case .success(let band?) = bandFound, case .failure = papulesFound { arena.release(band) }
+        let papules = try papulesFound.get()
+        let band = try bandFound.get()
         defer { if let band { arena.release(band) } }
         // In input pixels: an enlarged face needs the same photo resolution as one taken as it is.
         let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: max(1, work.factor)) }
@@ -195,6 +218,13 @@ enum SkinConcernMeasurer {
             return .other
         }
         return DetectedMarks(contrast: contrast, marks: marks, members: members, kinds: kinds)
+    }
+
+    /// One float per working pixel, from the arena.
+    private static func allocatePlane(_ work: WorkingImage, arena: PlaintextArena, what: String) throws(LetheError) -> SecureBuffer {
+        do { return try arena.allocate(count: work.pixelCount * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
+            throw .analysisAllocationFailed(error, what)
+        }
     }
 
     /// Ridge scale: L* smoothed by a small box (twice) into the contrast's structure plane.

@@ -24,7 +24,13 @@ public enum EngineLoop {
     public static func run(channel: EngineChannel = EngineChannel(fd: channelDescriptor)) -> Int32 {
         guard lethe_engine_prepare() == 0 else { return 1 }
         do {
-            let (setup, _) = try channel.receive(.setup, as: EngineSetup.self, timeout: nil)
+            let (setup, ledgerFile) = try channel.receive(.setup, as: EngineSetup.self, timeout: nil)
+            // The worker's cores, shared with the gateway and the other engines (none: one thread per request).
+            let cores = try ledgerFile.map { file throws(LetheError) in
+                defer { close(file) }
+                guard let ledger = CoreLedger(mapping: file, cores: setup.cores) else { throw LetheError.engineFailed("the core ledger cannot be mapped") }
+                return ledger
+            }
             try VipsRuntime.start(setup.vips)
             ProcessingDeadline.setCodecPassLimit(setup.codecPassLimit)
             let models = try AnalysisModels.load(directory: setup.modelsDirectory)
@@ -35,7 +41,7 @@ public enum EngineLoop {
             // Until the gateway closes the channel (it stops or recycles this engine).
             while let (job, file) = try channel.receiveUnlessClosed(.job, as: EngineJob.self, timeout: nil) {
                 guard let file else { throw LetheError.engineFailed("a job came without its photos") }
-                try serve(job, photosIn: file, models: models, secretMemory: setup.secretMemory, channel: channel)
+                try serve(job, photosIn: file, models: models, setup: setup, cores: cores, channel: channel)
             }
             return 0
         } catch {
@@ -46,7 +52,7 @@ public enum EngineLoop {
 
     /// One job: result or error back, then the wipe once the gateway has the result.
     private static func serve(
-        _ wire: EngineJob, photosIn file: Int32, models: AnalysisModels, secretMemory: Bool, channel: EngineChannel
+        _ wire: EngineJob, photosIn file: Int32, models: AnalysisModels, setup: EngineSetup, cores: CoreLedger?, channel: EngineChannel
     ) throws(LetheError) {
         let arena = PlaintextArena()
         MemoryBudget.setCapacity(wire.memoryBudgetBytes)
@@ -66,10 +72,11 @@ public enum EngineLoop {
             }
             let job = try wire.analysisJob(models: models)
             let deadline = ProcessingDeadline(limits: wire.processingLimits)
+            if let cores { deadline.useCores(cores, threads: setup.requestThreads) }
             let response = try AnalysisEngine.run(job, photosIn: photos, arena: arena, deadline: deadline) { stage, duration in
                 stageSeconds[stage.rawValue, default: 0] += Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
             }
-            let (shared, fd) = try arena.allocateShared(count: response.count, bufferClass: .response, secret: secretMemory)
+            let (shared, fd) = try arena.allocateShared(count: response.count, bufferClass: .response, secret: setup.secretMemory)
             resultFile = fd
             response.withUnsafeBytes { source in shared.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
             arena.release(response)

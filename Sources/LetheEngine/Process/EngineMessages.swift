@@ -14,8 +14,18 @@ public struct EngineSetup: Codable, Sendable {
     /// Lock down after warm-up (seccomp, Landlock, no new privileges). Off only for the test of
     /// the lock-down itself.
     public var lockDown: Bool
+    /// Threads one request may compute on (`--request-threads`), on cores of the worker's
+    /// `CoreLedger`, whose memory file comes with this message.
+    public var requestThreads: Int
+    /// The ledger's slots: the worker's cores.
+    public var cores: Int
 
-    public init(vips: VipsConfiguration, modelsDirectory: String, codecPassLimit: Duration?, secretMemory: Bool, lockDown: Bool = true) {
+    public init(
+        vips: VipsConfiguration, modelsDirectory: String, codecPassLimit: Duration?, secretMemory: Bool, lockDown: Bool = true,
+        requestThreads: Int = 1, cores: Int = 1
+    ) {
+        self.requestThreads = requestThreads
+        self.cores = cores
         self.vips = vips
         self.secretMemory = secretMemory
         self.modelsDirectory = modelsDirectory

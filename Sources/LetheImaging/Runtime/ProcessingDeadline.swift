@@ -40,6 +40,8 @@ public final class ProcessingDeadline: @unchecked Sendable {
     /// The limits this deadline enforces.
     public let limits: Limits
     let pointer: OpaquePointer
+    /// The cores the request may use (`useCores`), kept mapped while the C state points into them.
+    var cores: CoreLedger?
 
     /// Starts the wall clock now. Traps when the process is out of memory for 100 bytes.
     public init(limits: Limits) {

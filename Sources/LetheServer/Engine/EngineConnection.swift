@@ -39,7 +39,10 @@ final class EngineConnection: @unchecked Sendable {
     /// Starts `lethe engine` from `executable` with exactly `environment` and nothing but its
     /// channel open, sends it `setup` and waits until it is warmed up and locked down.
     /// - Throws: `engine_failed` when it cannot be started or does not report ready in `readyTimeout`.
-    static func spawn(executable: String, environment: [String], setup: EngineSetup, readyTimeout: Duration) throws(LetheError) -> EngineConnection {
+    /// - Parameter cores: the worker's core ledger's memory file, handed to the engine with `setup`.
+    static func spawn(
+        executable: String, environment: [String], setup: EngineSetup, cores: Int32, readyTimeout: Duration
+    ) throws(LetheError) -> EngineConnection {
         var ends: [Int32] = [-1, -1]
         guard lethe_socketpair(&ends) == 0 else { throw .engineFailed("no socket pair for its channel") }
         let (ours, theirs) = (ends[0], ends[1])
@@ -55,7 +58,7 @@ final class EngineConnection: @unchecked Sendable {
         }
         let channel = EngineChannel(fd: ours)
         do {
-            try channel.send(.setup, setup)
+            try channel.send(.setup, setup, attaching: cores)
             let (ready, stray) = try channel.receive(.ready, as: EngineReady.self, timeout: readyTimeout)
             if let stray { close(stray) }
             return EngineConnection(pid: pid, channel: channel, sandbox: ready.sandbox)

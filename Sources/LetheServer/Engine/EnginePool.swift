@@ -54,15 +54,24 @@ actor EnginePool {
     private var engineBudgetBytes = Int.max
     /// Pids of the engines running now, checked out or idle.
     private var running: [Int32: EngineConnection] = [:]
+    /// The worker's cores, shared with every engine (`RequestThreads`), and its memory file.
+    private let cores: CoreLedger
+    private let coresFile: Int32
 
-    init(configuration: Configuration, logger: Logger) {
+    /// - Throws: `engine_failed` when the core ledger's memory file cannot be made.
+    init(configuration: Configuration, logger: Logger) throws(LetheError) {
         self.configuration = configuration
         self.logger = logger
+        guard let (cores, coresFile) = CoreLedger.makeShared(cores: configuration.setup.cores) else {
+            throw .engineFailed("no memory file for the core ledger")
+        }
+        (self.cores, self.coresFile) = (cores, coresFile)
     }
 
     deinit {
         // A worker dropped without its service group running (router tests): no engine outlives it.
         for engine in running.values { engine.terminate() }
+        close(coresFile)
     }
 
     /// Starts every engine and waits until each is ready (or failed, noted in `startFailure`).
@@ -173,6 +182,8 @@ actor EnginePool {
 
     private func retire(_ engine: EngineConnection) {
         engine.terminate()
+        // An engine killed while it computed held cores that no one would free.
+        cores.reclaim(heldBy: engine.pid)
         running[engine.pid] = nil
         live -= 1
     }
@@ -180,12 +191,12 @@ actor EnginePool {
     /// Starts one engine (counted in `live` while it starts).
     private func spawn() async throws(LetheError) -> EngineConnection {
         live += 1
-        let configuration = configuration
+        let (configuration, coresFile) = (configuration, coresFile)
         do throws(LetheError) {
             let engine = try await Self.blocking { () throws(LetheError) in
                 try EngineConnection.spawn(
                     executable: configuration.executable, environment: configuration.environment, setup: configuration.setup,
-                    readyTimeout: .seconds(60))
+                    cores: coresFile, readyTimeout: .seconds(60))
             }
             running[engine.pid] = engine
             if startFailure != nil || running.count == 1 {

@@ -1,3 +1,4 @@
+import Foundation
 import LetheEngine
 import ServiceLifecycle
 
@@ -22,7 +23,8 @@ extension EnginePool.Configuration {
             executable: configuration.engineExecutable,
             setup: EngineSetup(
                 vips: configuration.vips, modelsDirectory: configuration.modelsDirectory,
-                codecPassLimit: configuration.processingLimits.wallClock, secretMemory: configuration.engineSecretMemory),
+                codecPassLimit: configuration.processingLimits.wallClock, secretMemory: configuration.engineSecretMemory,
+                requestThreads: configuration.requestThreads, cores: ProcessInfo.processInfo.activeProcessorCount),
             processingLimits: configuration.processingLimits)
     }
 }

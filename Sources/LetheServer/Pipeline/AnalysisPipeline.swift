@@ -51,6 +51,9 @@ struct AnalysisPipeline: Sendable {
     /// The `Date` check that goes with `replayGuard` (same window).
     var freshness: RequestFreshness { RequestFreshness(window: replayGuard.window) }
 
+    /// The cores of in-process analysis (`--engine-processes 0`), shared by its requests.
+    private static let inProcessCores = CoreLedger()
+
     /// What every stage of one request shares.
     private struct RequestScope: Sendable {
         let requestID: String
@@ -300,6 +303,7 @@ struct AnalysisPipeline: Sendable {
                 let (response, engineWipe) = try await engines.run(job, photosIn: request, arena: arena, timings: timings)
                 return (response, engineWipe)
             }
+            deadline.useCores(Self.inProcessCores, threads: configuration.requestThreads)
             let response = try await NIOThreadPool.singleton.runIfActive {
                 try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline) { stage, duration in
                     timings.record(WorkerMetrics.Stage(stage), duration)

@@ -1,0 +1,92 @@
+import CLetheDeadline
+import LetheMemory
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A request's second core: independent parts of one analysis side by side.
+///
+/// `fork` runs its second part on a helper thread only when the request bound to the calling
+/// thread may run another thread (`--request-threads`) and a core is free in its `CoreLedger`;
+/// otherwise both parts run here, one after the other. Either way each part computes the same
+/// operations in the same order, so the results are bit-identical. The helper is the request's
+/// while it runs: it is bound to the request's deadline (its loops stop at it) and its CPU clock
+/// counts against the request's CPU budget; before it ends, it zeroes its dead stack frames, which
+/// hold pieces of the photo like the request thread's (`ThreadStack`).
+///
+/// Blocking threads of our own, not Swift concurrency's pool: the analysis is synchronous and
+/// CPU-bound, and a fork lasts tens of milliseconds, against ~0.1 ms to start and end a thread.
+public enum RequestThreads {
+    /// The helper thread's stack: glibc's default for the main thread's limit, far above the
+    /// deepest analysis call chain and `ThreadStack.wipedBytes`.
+    static let helperStackBytes = 8 << 20
+
+    /// Runs `first` on this thread and `second` beside it on a helper thread when the request may
+    /// use another core and one is free (otherwise after `first`, here); returns both results.
+    public static func fork<First, Second>(_ first: () -> First, _ second: () -> Second) -> (First, Second) {
+        guard let deadline = lethe_deadline_current() else { return (first(), second()) }
+        let ticket = lethe_deadline_take_helper(deadline)
+        guard ticket >= 0 else { return (first(), second()) }
+        defer { lethe_deadline_give_helper(deadline, ticket) }
+        return withoutActuallyEscaping(second) { second in
+            let helper = Helper(deadline: deadline, ticket: ticket, body: second)
+            guard let thread = helper.start() else { return (first(), second()) }
+            let firstResult = first()
+            pthread_join(thread, nil)
+            return (firstResult, helper.result!)
+        }
+    }
+
+    /// One helper run: what it computes and where its result goes.
+    // @unchecked Sendable: the helper thread writes `result` before it ends, and the forking
+    // thread reads it only after `pthread_join`, which orders the two.
+    fileprivate final class Helper<Result>: @unchecked Sendable {
+        let deadline: OpaquePointer
+        let ticket: Int32
+        let body: () -> Result
+        var result: Result?
+
+        init(deadline: OpaquePointer, ticket: Int32, body: @escaping () -> Result) {
+            self.deadline = deadline
+            self.ticket = ticket
+            self.body = body
+        }
+
+        /// Starts the thread; nil when the system refuses one (the caller then runs `body` itself).
+        func start() -> pthread_t? {
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            defer { pthread_attr_destroy(&attributes) }
+            pthread_attr_setstacksize(&attributes, RequestThreads.helperStackBytes)
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(self as AnyObject).toOpaque()
+            guard pthread_create(&thread, &attributes, { context in
+                let helper = Unmanaged<AnyObject>.fromOpaque(context!).takeRetainedValue() as! any HelperRun
+                helper.run()
+                return nil
+            }, context) == 0 else {
+                Unmanaged<AnyObject>.fromOpaque(context).release()
+                return nil
+            }
+            return thread
+        }
+    }
+}
+
+/// The helper thread's whole life, type-erased for the C entry point.
+private protocol HelperRun: AnyObject {
+    func run()
+}
+
+extension RequestThreads.Helper: HelperRun {
+    func run() {
+        lethe_deadline_start_helper(deadline, ticket)
+        result = body()
+        // Called from this frame, above every frame `body` used: zeroes all of them. (glibc also
+        // gives the pages below an ending thread's frame back with MADV_DONTNEED, which frees them
+        // unzeroed; and the thread is alive until then.)
+        ThreadStack.wipeBelowCaller()
+        lethe_deadline_finish_helper(deadline, ticket)
+    }
+}

@@ -1,0 +1,104 @@
+import Dispatch
+import Foundation
+import LetheImaging
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A request's helper thread: taken only on a free core, bound to the request's deadline, its CPU
+/// charged to the request. (Its stack wipe is not observable here: glibc hands an ended thread's
+/// dead frames back to the kernel, so after the join they read as zero either way; the residue
+/// suite scans the engines' memory after face analyses, which run helpers.)
+@Suite("Request threads")
+struct RequestThreadsTests {
+    /// Runs `body` on a Dispatch thread bound to `deadline` (as the engine binds its request thread).
+    static func onRequestThread<T: Sendable>(_ deadline: ProcessingDeadline, _ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                deadline.bindToCurrentThread()
+                let result = body()
+                ProcessingDeadline.unbindCurrentThread()
+                continuation.resume(returning: result)
+            }
+        }
+    }
+
+    static func threadID() -> pthread_t { pthread_self() }
+
+    @Test("the second part runs on another thread only when the request may use another thread and a core is free", arguments: [
+        (cores: 2, threads: 2, split: true), (cores: 1, threads: 2, split: false), (cores: 2, threads: 1, split: false), (cores: 4, threads: 4, split: true),
+    ])
+    func splitsOnFreeCore(cores: Int, threads: Int, split: Bool) async {
+        let ledger = CoreLedger(cores: cores)
+        let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
+        deadline.useCores(ledger, threads: threads)
+        let (ids, heldInside) = await Self.onRequestThread(deadline) { () -> ((pthread_t, pthread_t), Int) in
+            let ((first, heldInside), second) = RequestThreads.fork({ (Self.threadID(), ledger.held) }, { Self.threadID() })
+            return ((first, second), heldInside)
+        }
+        #expect((ids.0 != ids.1) == split)
+        // The request thread holds a core, and the helper one more while it runs.
+        #expect(heldInside == (split ? 2 : 1))
+        #expect(ledger.held == 0)
+    }
+
+    @Test("without a core ledger, or on an unbound thread, both parts run here in order")
+    func serialWithoutLedger() async {
+        let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
+        let order = await Self.onRequestThread(deadline) {
+            let first = Self.threadID()
+            let (a, b) = RequestThreads.fork({ Self.threadID() }, { Self.threadID() })
+            return [first, a, b]
+        }
+        #expect(Set(order).count == 1)
+        let (a, b) = RequestThreads.fork({ 1 }, { 2 })
+        #expect(a == 1 && b == 2)
+    }
+
+    @Test("the gateway's and an engine's mappings of a shared ledger see the same cores, and reclaiming an engine's frees them")
+    func sharedLedger() async {
+        let (gateway, descriptor) = CoreLedger.makeShared(cores: 2)!
+        defer { close(descriptor) }
+        let engine = CoreLedger(mapping: descriptor, cores: 2)!
+        let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
+        deadline.useCores(engine, threads: 2)
+        // An engine killed while its request thread held a core: it never unbinds.
+        let held = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                deadline.bindToCurrentThread()
+                continuation.resume(returning: gateway.held)
+            }
+        }
+        #expect(held == 1)
+        gateway.reclaim(heldBy: getpid())
+        #expect(engine.held == 0)
+    }
+
+    @Test("the helper's CPU counts against the request's budget, and its loop stops at it while the request thread only waits")
+    func helperChargesBudget() async {
+        let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: .milliseconds(300)))
+        deadline.useCores(CoreLedger(cores: 2), threads: 2)
+        let (stopped, helperCPU) = await Self.onRequestThread(deadline) {
+            RequestThreads.fork({ () }, { () -> (Bool, Duration) in
+                // Spins until the deadline says stop (or 20 s of its own CPU, far past the budget).
+                var spins: UInt64 = 0
+                while !ProcessingDeadline.currentThreadDeadlinePassed && Self.threadCPU() < .seconds(20) {
+                    for _ in 0..<10_000 { spins &+= 1 }
+                }
+                return (ProcessingDeadline.currentThreadDeadlinePassed && spins > 0, Self.threadCPU())
+            }).1
+        }
+        #expect(stopped)
+        #expect(deadline.exceeded == .cpu)
+        #expect(helperCPU < .seconds(20))
+        #expect(deadline.cpuTime >= .milliseconds(300))
+    }
+
+    static func threadCPU() -> Duration {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
+    }
+}
