@@ -27,6 +27,7 @@ public enum EngineLoop {
             let (setup, _) = try channel.receive(.setup, as: EngineSetup.self, timeout: nil)
             try VipsRuntime.start(setup.vips)
             ProcessingDeadline.setCodecPassLimit(setup.codecPassLimit)
+            WipedPagePool.shared.setCapacity(setup.pagePoolBytes)
             let models = try AnalysisModels.load(directory: setup.modelsDirectory)
             let sandbox = setup.lockDown ? EngineSandbox.lockDown(models: models) : EngineSandbox.Status.notApplied
             // An engine that could not lock itself down never serves: the gateway sees it fail to start.

@@ -14,9 +14,15 @@ public struct EngineSetup: Codable, Sendable {
     /// Lock down after warm-up (seccomp, Landlock, no new privileges). Off only for the test of
     /// the lock-down itself.
     public var lockDown: Bool
+    /// The engine's `WipedPagePool` capacity (`--page-pool-megabytes`).
+    public var pagePoolBytes: Int
 
-    public init(vips: VipsConfiguration, modelsDirectory: String, codecPassLimit: Duration?, secretMemory: Bool, lockDown: Bool = true) {
+    public init(
+        vips: VipsConfiguration, modelsDirectory: String, codecPassLimit: Duration?, secretMemory: Bool,
+        pagePoolBytes: Int = WipedPagePool.defaultCapacityBytes, lockDown: Bool = true
+    ) {
         self.vips = vips
+        self.pagePoolBytes = pagePoolBytes
         self.secretMemory = secretMemory
         self.modelsDirectory = modelsDirectory
         self.codecPassLimit = codecPassLimit

@@ -22,7 +22,8 @@ extension EnginePool.Configuration {
             executable: configuration.engineExecutable,
             setup: EngineSetup(
                 vips: configuration.vips, modelsDirectory: configuration.modelsDirectory,
-                codecPassLimit: configuration.processingLimits.wallClock, secretMemory: configuration.engineSecretMemory),
+                codecPassLimit: configuration.processingLimits.wallClock, secretMemory: configuration.engineSecretMemory,
+                pagePoolBytes: configuration.pagePoolBytes),
             processingLimits: configuration.processingLimits)
     }
 }

@@ -1,0 +1,148 @@
+import CLetheSystem
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Pages that `SecureBuffer`s gave back after their verified wipe, kept mapped, locked and
+/// excluded from core dumps, so that the next buffers are carved out of them instead of new
+/// mappings: a steady process stops paying per buffer for `mmap`, `mlock` (which faults every
+/// page in and has the kernel zero it) and `munmap`. Measured on a 12-megapixel face request, that
+/// kernel work was ~10 % of the worker's CPU (README, "Performance").
+///
+/// Only pages that read back as zeros after the wipe are ever kept (`keep` is called by
+/// `SecureBuffer.wipe()` on that path alone), and nothing writes them while they are here, so a
+/// buffer carved from them starts zeroed like a fresh mapping. Whatever does not fit under
+/// `capacityBytes` is unlocked and unmapped at once, as every buffer was before: a process keeps
+/// at most that much beyond its live buffers, whatever the largest photo it served.
+public final class WipedPagePool: Sendable {
+    /// A page-aligned run of kept pages; the address as an integer so that the state is Sendable.
+    fileprivate struct Run {
+        var start: UInt
+        var length: Int
+        var end: UInt { start + UInt(length) }
+    }
+
+    fileprivate struct State {
+        /// Free runs in address order, adjacent runs merged, so that a buffer released in parts
+        /// can be carved whole again.
+        var runs: [Run] = []
+        var keptBytes = 0
+        var capacityBytes: Int
+        var reusedBuffers = 0
+    }
+
+    private let state: Mutex<State>
+
+    /// The pool every arena uses unless given another (tests make their own).
+    public static let shared = WipedPagePool(capacityBytes: defaultCapacityBytes)
+
+    /// 64 MiB: a 12-megapixel request's largest buffers (its 36 MB of pixels, then the face
+    /// crop's working planes carved from the same pages) with room to spare, and under half of
+    /// what a busy engine holds anyway at its peak; a 50-megapixel photo's 150 MB of pixels are
+    /// not kept beyond it.
+    public static let defaultCapacityBytes = 64 << 20
+
+    /// A pool that keeps at most `capacityBytes` (0: none; every buffer is unmapped at release).
+    public init(capacityBytes: Int) {
+        state = Mutex(State(capacityBytes: max(0, capacityBytes)))
+    }
+
+    /// Bytes of wiped pages kept now (resident and locked, holding only zeros).
+    public var keptBytes: Int { state.withLock { $0.keptBytes } }
+
+    /// The most this pool keeps.
+    public var capacityBytes: Int { state.withLock { $0.capacityBytes } }
+
+    /// Buffers carved from kept pages so far (instead of a new mapping).
+    public var reusedBuffers: Int { state.withLock { $0.reusedBuffers } }
+
+    /// Changes the ceiling; pages kept above it are unmapped now.
+    public func setCapacity(_ bytes: Int) {
+        let dropped = state.withLock { state -> [Run] in
+            state.capacityBytes = max(0, bytes)
+            var dropped: [Run] = []
+            while state.keptBytes > state.capacityBytes, let last = state.runs.popLast() {
+                state.keptBytes -= last.length
+                dropped.append(last)
+            }
+            return dropped
+        }
+        for run in dropped { Self.unmap(run) }
+    }
+
+    /// Unmaps every kept page (the process's footprint back to its live buffers).
+    public func trim() {
+        let capacity = capacityBytes
+        setCapacity(0)
+        setCapacity(capacity)
+    }
+
+    /// `length` bytes (whole pages) of kept, zeroed, locked pages, or nil when no run is long
+    /// enough. The smallest run that fits is used, from its start, and the rest stays kept.
+    func take(length: Int) -> UnsafeMutableRawPointer? {
+        let start = state.withLock { state -> UInt? in
+            var best: Int? = nil
+            for (index, run) in state.runs.enumerated() where run.length >= length {
+                if let current = best, state.runs[current].length <= run.length { continue }
+                best = index
+            }
+            guard let best else { return nil }
+            let run = state.runs[best]
+            if run.length == length {
+                state.runs.remove(at: best)
+            } else {
+                state.runs[best] = Run(start: run.start + UInt(length), length: run.length - length)
+            }
+            state.keptBytes -= length
+            state.reusedBuffers += 1
+            return run.start
+        }
+        return start.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
+    }
+
+    /// Takes back `length` bytes at `pointer`: pages of a buffer that were zeroed and read back
+    /// as zeros, still locked and excluded from dumps. What exceeds the capacity is unlocked and
+    /// unmapped.
+    func keep(_ pointer: UnsafeMutableRawPointer, length: Int) {
+        let start = UInt(bitPattern: pointer)
+        let kept = state.withLock { state -> Int in
+            let page = Int(lethe_page_size())
+            let room = max(0, state.capacityBytes - state.keptBytes) / page * page
+            let kept = min(length, room)
+            guard kept > 0 else { return 0 }
+            state.insert(Run(start: start, length: kept))
+            state.keptBytes += kept
+            return kept
+        }
+        if kept < length { Self.unmap(Run(start: start + UInt(kept), length: length - kept)) }
+    }
+
+    private static func unmap(_ run: Run) {
+        guard let pointer = UnsafeMutableRawPointer(bitPattern: run.start) else { return }
+        _ = lethe_munlock(pointer, run.length)
+        munmap(pointer, run.length)
+    }
+}
+
+extension WipedPagePool.State {
+    /// Inserts `run` in address order, merged with the runs it touches.
+    fileprivate mutating func insert(_ run: WipedPagePool.Run) {
+        var merged = run
+        let index = runs.firstIndex { $0.start > run.start } ?? runs.endIndex
+        var after = index
+        if after < runs.endIndex, runs[after].start == merged.end {
+            merged.length += runs[after].length
+            after += 1
+        }
+        var before = index
+        if before > runs.startIndex, runs[before - 1].end == merged.start {
+            before -= 1
+            merged = .init(start: runs[before].start, length: runs[before].length + merged.length)
+        }
+        runs.replaceSubrange(before..<after, with: [merged])
+    }
+}
