@@ -17,7 +17,9 @@ import Darwin
 /// `SecureBuffer.wipe()` on that path alone), and nothing writes them while they are here, so a
 /// buffer carved from them starts zeroed like a fresh mapping. Whatever does not fit under
 /// `capacityBytes` is unlocked and unmapped at once, as every buffer was before: a process keeps
-/// at most that much beyond its live buffers, whatever the largest photo it served.
+/// at most that much beyond its live buffers, whatever the largest photo it served. Kept pages
+/// hold their bytes in the process's `MemoryBudget`, as the buffers did, so that a budgeted worker
+/// stays under its ceiling; a reservation that does not fit has the shared pool unmap them first.
 public final class WipedPagePool: Sendable {
     /// A page-aligned run of kept pages; the address as an integer so that the state is Sendable.
     fileprivate struct Run {
@@ -67,6 +69,7 @@ public final class WipedPagePool: Sendable {
             var dropped: [Run] = []
             while state.keptBytes > state.capacityBytes, let last = state.runs.popLast() {
                 state.keptBytes -= last.length
+                MemoryBudget.release(last.length)
                 dropped.append(last)
             }
             return dropped
@@ -99,6 +102,8 @@ public final class WipedPagePool: Sendable {
             }
             state.keptBytes -= length
             state.reusedBuffers += 1
+            // The buffer's own reservation (its arena's) takes over.
+            MemoryBudget.release(length)
             return run.start
         }
         return start.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
@@ -113,7 +118,7 @@ public final class WipedPagePool: Sendable {
             let page = Int(lethe_page_size())
             let room = max(0, state.capacityBytes - state.keptBytes) / page * page
             let kept = min(length, room)
-            guard kept > 0 else { return 0 }
+            guard kept > 0, MemoryBudget.reserveIfRoom(kept) else { return 0 }
             state.insert(Run(start: start, length: kept))
             state.keptBytes += kept
             return kept
