@@ -90,9 +90,11 @@ struct WipedPagePoolTests {
         #expect(large.wipe().verified)
         #expect(pool.keptBytes == 2 * page)
 
-        // Too large for what is kept: a new mapping, and on release only the room left is kept.
+        // Too large for what is kept: the kept pages are unmapped before a new mapping is made, and
+        // on release only the room left is kept.
         let other = try SecureBuffer(count: 3 * page, bufferClass: .pixels, pool: pool)
         #expect(pool.reusedBuffers == 0)
+        #expect(pool.keptBytes == 0)
         _ = fill(other)
         other.wipe()
         #expect(pool.keptBytes == 2 * page)
