@@ -81,8 +81,8 @@ public final class WipedPagePool: Sendable {
     /// enough. The smallest run that fits is used, from its start, and the rest stays kept.
     ///
     /// When none fits, every kept page is unmapped before the caller maps new ones: a process
-    /// never holds idle kept pages next to a new mapping, so its peak stays what it was without
-    /// the pool (measured: +10 MB of VmHWM per engine at 12 megapixels when misses kept them).
+    /// never holds idle kept pages next to a new mapping. (What still raises a busy engine's peak,
+    /// 8–9 MB at 12 megapixels, is kept pages overlapping the libraries' heap peak.)
     func take(length: Int) -> UnsafeMutableRawPointer? {
         var dropped: [Run] = []
         defer { for run in dropped { Self.unmap(run) } }
