@@ -21,7 +21,17 @@ public enum MemoryBudget {
     }
 
     /// Reserves `bytes` if they fit under the ceiling; false (and nothing reserved) otherwise.
+    /// Wiped pages kept for reuse (`WipedPagePool.shared`) hold reservations too, since they are
+    /// resident; they are unmapped before a reservation is refused.
     public static func reserve(_ bytes: Int) -> Bool {
+        if reserveIfRoom(bytes) { return true }
+        guard WipedPagePool.shared.keptBytes > 0 else { return false }
+        WipedPagePool.shared.trim()
+        return reserveIfRoom(bytes)
+    }
+
+    /// `reserve` without giving back kept pages (the pool's own reservations).
+    static func reserveIfRoom(_ bytes: Int) -> Bool {
         precondition(bytes >= 0, "negative reservation")
         let limit = capacity.load(ordering: .relaxed)
         var current = reserved.load(ordering: .relaxed)

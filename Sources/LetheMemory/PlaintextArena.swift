@@ -45,16 +45,21 @@ public final class PlaintextArena: Sendable {
     }
 
     private let state = Mutex(State())
+    private let pool: WipedPagePool
 
     /// Process-wide plaintext bytes held by all live arenas (for operators: a size, never content).
     public static let bytesHeldNow = Atomic<Int>(0)
 
-    public init() {}
+    /// An arena whose buffers are carved from `pool`'s wiped pages where it has them, and go back
+    /// to it after their verified wipe.
+    public init(pool: WipedPagePool = .shared) {
+        self.pool = pool
+    }
 
     /// Allocates a zeroed buffer owned by this arena.
     /// Its bytes are reserved in the process's `MemoryBudget` until the buffer is wiped.
     public func allocate(count: Int, bufferClass: BufferClass) throws(LetheError) -> SecureBuffer {
-        try own(count: count) { () throws(LetheError) in try SecureBuffer(count: count, bufferClass: bufferClass) }
+        try own(count: count) { () throws(LetheError) in try SecureBuffer(count: count, bufferClass: bufferClass, pool: pool) }
     }
 
     /// Maps `count` bytes of the shared memory file `fd` (from the other end of an engine channel)

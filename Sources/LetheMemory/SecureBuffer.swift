@@ -36,6 +36,8 @@ public final class SecureBuffer: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer
     private let mappedLength: Int
     private var result: WipeResult?
+    /// Where the pages go after a verified wipe; nil for a shared memory file's pages.
+    private let pool: WipedPagePool?
 
     /// Buffers whose `mlock` was refused (RLIMIT_MEMLOCK); reported by the hardening status.
     public static let lockFailures = Atomic<Int>(0)
@@ -45,15 +47,21 @@ public final class SecureBuffer: @unchecked Sendable {
     /// about how much plaintext could reach swap.
     public static let mappedBytesNow = Atomic<Int>(0)
 
-    /// Maps `count` bytes of zeroed, page-aligned memory.
-    public convenience init(count: Int, bufferClass: BufferClass) throws(LetheError) {
+    /// `count` bytes of zeroed, page-aligned memory: pages `pool` kept from earlier buffers after
+    /// their verified wipe, or a new mapping when it has no run long enough. Once wiped and read
+    /// back as zeros, the pages go back to `pool` (up to its capacity) instead of being unmapped.
+    public convenience init(count: Int, bufferClass: BufferClass, pool: WipedPagePool = .shared) throws(LetheError) {
         precondition(count >= 0, "negative buffer size")
         let length = Self.pageRounded(count)
+        if let reused = pool.take(length: length) {
+            self.init(keptPages: reused, length: length, count: count, bufferClass: bufferClass, pool: pool)
+            return
+        }
         let pointer = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let pointer, pointer != UnsafeMutableRawPointer(bitPattern: -1) else {
             throw .plaintextAllocationFailed(byteCount: count)
         }
-        self.init(mapping: pointer, length: length, count: count, bufferClass: bufferClass)
+        self.init(mapping: pointer, length: length, count: count, bufferClass: bufferClass, pool: pool)
     }
 
     /// Maps the first `count` bytes of the memory file `fd`, shared with the process at the other
@@ -67,7 +75,8 @@ public final class SecureBuffer: @unchecked Sendable {
         guard lethe_fd_size(fd) >= Int64(length), let pointer = lethe_map_shared(fd, length) else {
             throw .plaintextAllocationFailed(byteCount: count)
         }
-        self.init(mapping: pointer, length: length, count: count, bufferClass: bufferClass)
+        // Not pooled: the pages belong to the memory file, which the other process maps too.
+        self.init(mapping: pointer, length: length, count: count, bufferClass: bufferClass, pool: nil)
     }
 
     /// Whole pages for `count` bytes (at least one).
@@ -76,20 +85,27 @@ public final class SecureBuffer: @unchecked Sendable {
         return max(page, (count + page - 1) / page * page)
     }
 
-    private init(mapping pointer: UnsafeMutableRawPointer, length: Int, count: Int, bufferClass: BufferClass) {
+    private convenience init(mapping pointer: UnsafeMutableRawPointer, length: Int, count: Int, bufferClass: BufferClass, pool: WipedPagePool?) {
         _ = lethe_madvise_dontdump(pointer, length)
         let locked = lethe_mlock(pointer, length) == 0
-        if locked {
-            SecureBuffer.lockedBytesNow.add(length, ordering: .relaxed)
-        } else {
-            SecureBuffer.lockFailures.add(1, ordering: .relaxed)
-        }
+        if !locked { SecureBuffer.lockFailures.add(1, ordering: .relaxed) }
+        self.init(pages: pointer, length: length, count: count, bufferClass: bufferClass, locked: locked, pool: pool)
+    }
+
+    /// Pages from `pool`: already excluded from dumps and locked (the pool keeps no other).
+    private convenience init(keptPages pointer: UnsafeMutableRawPointer, length: Int, count: Int, bufferClass: BufferClass, pool: WipedPagePool) {
+        self.init(pages: pointer, length: length, count: count, bufferClass: bufferClass, locked: true, pool: pool)
+    }
+
+    private init(pages pointer: UnsafeMutableRawPointer, length: Int, count: Int, bufferClass: BufferClass, locked: Bool, pool: WipedPagePool?) {
+        if locked { SecureBuffer.lockedBytesNow.add(length, ordering: .relaxed) }
         SecureBuffer.mappedBytesNow.add(length, ordering: .relaxed)
         self.base = pointer
         self.mappedLength = length
         self.count = count
         self.bufferClass = bufferClass
         self.isLocked = locked
+        self.pool = pool
     }
 
     /// Copies `bytes` into a new buffer.
@@ -119,37 +135,41 @@ public final class SecureBuffer: @unchecked Sendable {
         return try body(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 
-    /// Zeroes the whole mapping, reads it back, unlocks and unmaps it. Idempotent.
+    /// Zeroes the whole mapping and reads it back; then hands the pages, if they read back as
+    /// zeros and are locked, to the pool, which keeps them for the next buffers or unlocks and
+    /// unmaps them; any other pages are unlocked and unmapped here. Idempotent.
     @discardableResult
     public func wipe() -> WipeResult {
         if let result { return result }
         let page = Int(lethe_page_size())
-        // The test-only fault (see `WipeFaultInjection`): the bytes it leaves must be caught by the
+        // The test-only fault (see `WipeFaultInjection`): the bytes it spares must be caught by the
         // read-back below and, since they stay mapped, by a scan of the process from outside.
-        var kept: Range<Int>? = nil
+        var spared: Range<Int>? = nil
         switch WipeFaultInjection.current {
         case .none: break
-        case .skipAll: kept = 0..<mappedLength
+        case .skipAll: spared = 0..<mappedLength
         case .skipPage(let index):
             let (start, overflow) = index.multipliedReportingOverflow(by: page)
-            if !overflow, start + page <= mappedLength { kept = start..<(start + page) }
+            if !overflow, start + page <= mappedLength { spared = start..<(start + page) }
         }
-        if let kept {
-            lethe_wipe(base, kept.lowerBound)
-            lethe_wipe(base + kept.upperBound, mappedLength - kept.upperBound)
+        if let spared {
+            lethe_wipe(base, spared.lowerBound)
+            lethe_wipe(base + spared.upperBound, mappedLength - spared.upperBound)
         } else {
             lethe_wipe(base, mappedLength)
         }
         let verified = lethe_is_zero(base, mappedLength) == 1
-        if isLocked {
-            _ = lethe_munlock(base, mappedLength)
-            SecureBuffer.lockedBytesNow.subtract(mappedLength, ordering: .relaxed)
-        }
-        if let kept {
-            if kept.lowerBound > 0 { munmap(base, kept.lowerBound) }
-            if kept.upperBound < mappedLength { munmap(base + kept.upperBound, mappedLength - kept.upperBound) }
+        if isLocked { SecureBuffer.lockedBytesNow.subtract(mappedLength, ordering: .relaxed) }
+        if let pool, verified, isLocked, spared == nil {
+            pool.keep(base, length: mappedLength)
         } else {
-            munmap(base, mappedLength)
+            if isLocked { _ = lethe_munlock(base, mappedLength) }
+            if let spared {
+                if spared.lowerBound > 0 { munmap(base, spared.lowerBound) }
+                if spared.upperBound < mappedLength { munmap(base + spared.upperBound, mappedLength - spared.upperBound) }
+            } else {
+                munmap(base, mappedLength)
+            }
         }
         SecureBuffer.mappedBytesNow.subtract(mappedLength, ordering: .relaxed)
         let outcome = WipeResult(byteCount: count, verified: verified)

@@ -43,6 +43,7 @@ public struct LetheWorker: Sendable {
     public static func configureProcess(for configuration: ServerConfiguration) {
         ProcessingDeadline.setCodecPassLimit(configuration.processingLimits.wallClock)
         MemoryBudget.returnLargeBlocksToKernel()
+        WipedPagePool.shared.setCapacity(configuration.pagePoolBytes)
     }
 
     /// Prepares everything a request needs; nothing is listening yet.

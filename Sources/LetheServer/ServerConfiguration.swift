@@ -2,6 +2,7 @@ import Foundation
 import LetheAnalysis
 import LetheImaging
 import LetheLedger
+import LetheMemory
 
 /// Everything `lethe serve` can be told. Defaults are safe and work out of the box.
 public struct ServerConfiguration: Sendable {
@@ -127,6 +128,11 @@ public struct ServerConfiguration: Sendable {
     /// the kernel's direct map) where the kernel has it, instead of sealed, mlocked memfds.
     /// Off by default: measured here, it made a 12-megapixel request about 0.8 s slower.
     public var engineSecretMemory: Bool = false
+    /// Wiped, still-locked pages each process (gateway and every engine) keeps for the next
+    /// request's buffers instead of unmapping them (`WipedPagePool`); 0 unmaps every buffer at
+    /// release. Bytes above it are unmapped, so an engine that served one 50-megapixel photo does
+    /// not keep its 150 MB of pixel pages.
+    public var pagePoolBytes: Int = WipedPagePool.defaultCapacityBytes
 
     public init() {}
 

@@ -109,6 +109,8 @@ struct ServerOptions: ParsableArguments {
     var requestThreads: Int?
     @Option(help: "true: photos and results cross to engines in memfd_secret memory (out of the kernel's direct map) where the kernel has it; measured ~0.8 s slower on a 12 MP photo (LETHE_ENGINE_SECRET_MEMORY). Default false: sealed, mlocked memfds.")
     var engineSecretMemory: Bool?
+    @Option(help: "Megabytes of wiped, locked pages each process keeps for the next requests' buffers instead of unmapping them; 0 = unmap every buffer at release (LETHE_PAGE_POOL_MEGABYTES). Default 64.")
+    var pagePoolMegabytes: Int?
     @Option(help: "Most encapsulated keys remembered for replay detection; when all are inside their window new requests get 503 (LETHE_REPLAY_CACHE_ENTRIES). Default 100000.")
     var replayCacheEntries: Int?
 
@@ -265,6 +267,9 @@ struct ServerOptions: ParsableArguments {
         configuration.engineSecretMemory = try engineSecretMemory ?? boolean("LETHE_ENGINE_SECRET_MEMORY") ?? configuration.engineSecretMemory
         configuration.requestThreads = try requestThreads ?? integer("LETHE_REQUEST_THREADS") ?? configuration.requestThreads
         guard (1...256).contains(configuration.requestThreads) else { throw ValidationError("--request-threads must be in [1, 256]") }
+        let pagePoolMegabytes = try pagePoolMegabytes ?? integer("LETHE_PAGE_POOL_MEGABYTES") ?? configuration.pagePoolBytes >> 20
+        guard (0...1 << 20).contains(pagePoolMegabytes) else { throw ValidationError("--page-pool-megabytes must be in [0, 1048576]") }
+        configuration.pagePoolBytes = pagePoolMegabytes << 20
         guard (0...256).contains(configuration.engineProcesses), configuration.engineRequests >= 1 else {
             throw ValidationError("--engine-processes must be in [0, 256] (0 = in the gateway, unsafe) and --engine-requests ≥ 1")
         }

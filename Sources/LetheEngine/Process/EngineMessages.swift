@@ -19,14 +19,18 @@ public struct EngineSetup: Codable, Sendable {
     public var requestThreads: Int
     /// The ledger's slots: the worker's cores.
     public var cores: Int
+    /// The engine's `WipedPagePool` capacity (`--page-pool-megabytes`).
+    public var pagePoolBytes: Int
 
     public init(
-        vips: VipsConfiguration, modelsDirectory: String, codecPassLimit: Duration?, secretMemory: Bool, lockDown: Bool = true,
+        vips: VipsConfiguration, modelsDirectory: String, codecPassLimit: Duration?, secretMemory: Bool,
+        pagePoolBytes: Int = WipedPagePool.defaultCapacityBytes, lockDown: Bool = true,
         requestThreads: Int = 1, cores: Int = 1
     ) {
         self.requestThreads = requestThreads
         self.cores = cores
         self.vips = vips
+        self.pagePoolBytes = pagePoolBytes
         self.secretMemory = secretMemory
         self.modelsDirectory = modelsDirectory
         self.codecPassLimit = codecPassLimit

@@ -24,6 +24,7 @@ extension EnginePool.Configuration {
             setup: EngineSetup(
                 vips: configuration.vips, modelsDirectory: configuration.modelsDirectory,
                 codecPassLimit: configuration.processingLimits.wallClock, secretMemory: configuration.engineSecretMemory,
+                pagePoolBytes: configuration.pagePoolBytes,
                 requestThreads: configuration.requestThreads, cores: ProcessInfo.processInfo.activeProcessorCount),
             processingLimits: configuration.processingLimits)
     }

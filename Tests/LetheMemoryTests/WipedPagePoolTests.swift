@@ -1,0 +1,128 @@
+import LetheMemory
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Each test has its own pool, so that buffers of tests running alongside (the shared pool) do not
+/// take or return its pages.
+@Suite("WipedPagePool")
+struct WipedPagePoolTests {
+    let page = Int(getpagesize())
+
+    /// Fills `buffer` with bytes no zero comes from by accident and returns its address.
+    func fill(_ buffer: SecureBuffer) -> UInt {
+        buffer.withUnsafeMutableBytes { bytes in
+            for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 37 &+ 1) | 1 }
+            return UInt(bitPattern: bytes.baseAddress)
+        }
+    }
+
+    func address(_ buffer: SecureBuffer) -> UInt {
+        buffer.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+    }
+
+    func isZero(_ buffer: SecureBuffer) -> Bool {
+        buffer.withUnsafeBytes { $0.allSatisfy { $0 == 0 } }
+    }
+
+    @Test("the next request's buffer is carved from the last request's wiped pages: zero, and the last wipe record unchanged")
+    func reuseAcrossRequests() throws {
+        let pool = WipedPagePool(capacityBytes: 1 << 20)
+        let first = PlaintextArena(pool: pool)
+        let photo = try first.allocate(count: 3 * page + 5, bufferClass: .pixels)
+        try #require(photo.isLocked, "the pool keeps only locked pages; this test needs mlock")
+        let photoAddress = fill(photo)
+        let record = first.wipeAll()
+        #expect(record.verified)
+        #expect(record.bufferCount == 1)
+        #expect(record.bytesByClass["pixels"] == 3 * page + 5)
+        #expect(pool.keptBytes == 4 * page)
+
+        let second = PlaintextArena(pool: pool)
+        let plane = try second.allocate(count: 4 * page, bufferClass: .intermediate)
+        #expect(address(plane) == photoAddress, "the kept pages were not reused")
+        #expect(pool.reusedBuffers == 1)
+        #expect(pool.keptBytes == 0)
+        #expect(plane.isLocked)
+        #expect(isZero(plane))
+        _ = fill(plane)
+        #expect(first.wipeAll() == record)
+        let secondRecord = second.wipeAll()
+        #expect(secondRecord.verified)
+        #expect(secondRecord.bytesByClass["intermediate"] == 4 * page)
+        #expect(first.wipeAll() == record)
+        #expect(pool.keptBytes == 4 * page)
+    }
+
+    @Test("a smaller buffer takes the front of a kept run, and released parts merge back into one run")
+    func carveAndMerge() throws {
+        let pool = WipedPagePool(capacityBytes: 1 << 20)
+        let whole = try SecureBuffer(count: 4 * page, bufferClass: .pixels, pool: pool)
+        try #require(whole.isLocked, "the pool keeps only locked pages; this test needs mlock")
+        let start = fill(whole)
+        whole.wipe()
+        let front = try SecureBuffer(count: 2 * page, bufferClass: .intermediate, pool: pool)
+        let back = try SecureBuffer(count: page + 1, bufferClass: .intermediate, pool: pool)
+        #expect(address(front) == start)
+        #expect(address(back) == start + UInt(2 * page))
+        #expect(isZero(front) && isZero(back))
+        #expect(pool.keptBytes == 0)
+        _ = fill(front)
+        _ = fill(back)
+        #expect(back.wipe().verified)
+        #expect(front.wipe().verified)
+        #expect(pool.keptBytes == 4 * page)
+        let again = try SecureBuffer(count: 4 * page, bufferClass: .pixels, pool: pool)
+        #expect(address(again) == start, "the two released parts were not merged into one run")
+        #expect(isZero(again))
+        #expect(pool.reusedBuffers == 3)
+        again.wipe()
+    }
+
+    @Test("the pool keeps at most its capacity, unmaps the rest, and gives everything back when trimmed")
+    func capacity() throws {
+        let pool = WipedPagePool(capacityBytes: 2 * page)
+        let large = try SecureBuffer(count: 5 * page, bufferClass: .pixels, pool: pool)
+        try #require(large.isLocked, "the pool keeps only locked pages; this test needs mlock")
+        _ = fill(large)
+        #expect(large.wipe().verified)
+        #expect(pool.keptBytes == 2 * page)
+
+        // Too large for what is kept: the kept pages are unmapped before a new mapping is made, and
+        // on release only the room left is kept.
+        let other = try SecureBuffer(count: 3 * page, bufferClass: .pixels, pool: pool)
+        #expect(pool.reusedBuffers == 0)
+        #expect(pool.keptBytes == 0)
+        _ = fill(other)
+        other.wipe()
+        #expect(pool.keptBytes == 2 * page)
+
+        let small = try SecureBuffer(count: page, bufferClass: .intermediate, pool: pool)
+        #expect(pool.reusedBuffers == 1)
+        #expect(pool.keptBytes == page)
+        small.wipe()
+        #expect(pool.keptBytes == 2 * page)
+
+        pool.trim()
+        #expect(pool.keptBytes == 0)
+        #expect(pool.capacityBytes == 2 * page)
+        pool.setCapacity(0)
+        let unpooled = try SecureBuffer(count: page, bufferClass: .intermediate, pool: pool)
+        unpooled.wipe()
+        #expect(pool.keptBytes == 0)
+        #expect(pool.reusedBuffers == 1)
+    }
+
+    @Test("a shared memory file's pages are never kept")
+    func sharedPagesAreNotKept() throws {
+        let pool = WipedPagePool(capacityBytes: 1 << 20)
+        let arena = PlaintextArena(pool: pool)
+        let (buffer, fd) = try arena.allocateShared(count: 2 * page, bufferClass: .response, secret: false)
+        close(fd)
+        _ = fill(buffer)
+        #expect(arena.wipeAll().verified)
+        #expect(pool.keptBytes == 0)
+    }
+}
