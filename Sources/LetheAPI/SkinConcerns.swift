@@ -104,28 +104,41 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
 
     /// Lines and wrinkles: the lines of the multi-scale detector (Frangi vesselness at the scale of
     /// 0.3–3 mm lines, step edges suppressed) — how many, how long, how dense (the score's measure)
-    /// — and the former single-scale ridge fraction.
+    /// — and the former single-scale ridge fraction. Measured only where the pixels resolve the
+    /// finest lines looked for (with a scale): otherwise `status` is `not_measurable`, the figures
+    /// are absent (never a count of whichever lines the pixels happen to show) and
+    /// `required_mm_per_pixel` says what scale would do, as for pores.
     public struct Wrinkles: Sendable, Codable, Equatable {
+        /// `measured` or `not_measurable` (the photo's pixels are too coarse for the finest lines).
+        public var status: String
         /// Ridge pixels / region skin pixels (single-scale Hessian; step edges count too). No longer
         /// scored: kept for comparison with earlier results.
-        public var ridgeFraction: Double
+        public var ridgeFraction: Double?
         /// Lines of at least the minimum length (3 mm, or 15 px without a scale); a line crossing
         /// zones counts in the zone that holds most of it.
-        public var lineCount: Int
+        public var lineCount: Int?
         /// Total centreline length of the lines in the region, input pixels…
-        public var lineLengthPixels: Double
+        public var lineLengthPixels: Double?
         /// …and millimetres (with a scale).
         public var lineLengthMillimetres: Double?
         /// Line length per skin area, mm per cm² (with a scale): the wrinkles score's measure.
         public var lineLengthMillimetresPerSquareCentimetre: Double?
         /// Line length in input pixels per 10,000 input pixels of skin (scale-free; the score's
         /// measure without a scale).
-        public var lineLengthPer10kPixels: Double
+        public var lineLengthPer10kPixels: Double?
+        /// With a scale: the coarsest scale (mm per input pixel, at this photo's working
+        /// resolution) at which lines are measured.
+        public var requiredMillimetresPerPixel: Double?
+
+        public static let measured = "measured"
+        public static let notMeasurable = "not_measurable"
 
         public init(
             ridgeFraction: Double, lineCount: Int, lineLengthPixels: Double, lineLengthMillimetres: Double?,
-            lineLengthMillimetresPerSquareCentimetre: Double?, lineLengthPer10kPixels: Double
+            lineLengthMillimetresPerSquareCentimetre: Double?, lineLengthPer10kPixels: Double, requiredMillimetresPerPixel: Double? = nil
         ) {
+            self.status = Self.measured
+            self.requiredMillimetresPerPixel = requiredMillimetresPerPixel
             self.lineLengthPer10kPixels = lineLengthPer10kPixels
             self.ridgeFraction = ridgeFraction
             self.lineCount = lineCount
@@ -134,7 +147,20 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
             self.lineLengthMillimetresPerSquareCentimetre = lineLengthMillimetresPerSquareCentimetre
         }
 
+        /// Lines the resolution cannot show: no figures, only the scale that would.
+        public static func notMeasurable(requiredMillimetresPerPixel: Double?) -> Wrinkles {
+            var wrinkles = Wrinkles(
+                ridgeFraction: 0, lineCount: 0, lineLengthPixels: 0, lineLengthMillimetres: nil, lineLengthMillimetresPerSquareCentimetre: nil,
+                lineLengthPer10kPixels: 0, requiredMillimetresPerPixel: requiredMillimetresPerPixel)
+            wrinkles.status = Self.notMeasurable
+            (wrinkles.ridgeFraction, wrinkles.lineCount, wrinkles.lineLengthPixels, wrinkles.lineLengthPer10kPixels) = (nil, nil, nil, nil)
+            return wrinkles
+        }
+
+        public var isMeasured: Bool { status == Self.measured }
+
         enum CodingKeys: String, CodingKey {
+            case status, requiredMillimetresPerPixel = "required_mm_per_pixel"
             case ridgeFraction = "ridge_fraction", lineCount = "line_count", lineLengthPixels = "line_length_pixels"
             case lineLengthMillimetres = "line_length_mm", lineLengthMillimetresPerSquareCentimetre = "line_length_mm_per_cm2"
             case lineLengthPer10kPixels = "line_length_per_10k_pixels"
@@ -215,14 +241,15 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         /// Absent when pores are not measurable.
         public var pores: Int?
         public var redness: Int
-        public var wrinkles: Int
+        /// Absent when wrinkles are not measurable.
+        public var wrinkles: Int?
         /// Absent when shine is not measurable (a cross-polarised photo).
         public var shine: Int?
         public var evenness: Int
-        /// Mean of the six, or of those measured when pores or shine are not measurable.
+        /// Mean of the six, or of those measured when pores, wrinkles or shine are not measurable.
         public var overall: Int
 
-        public init(spots: Int, pores: Int?, redness: Int, wrinkles: Int, shine: Int?, evenness: Int, overall: Int) {
+        public init(spots: Int, pores: Int?, redness: Int, wrinkles: Int?, shine: Int?, evenness: Int, overall: Int) {
             self.spots = spots
             self.pores = pores
             self.redness = redness

@@ -34,7 +34,7 @@ struct ResultTable {
                 let s = region.concerns.scores
                 rows.append((
                     "  " + region.region.replacingOccurrences(of: "_", with: " "),
-                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count)  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots) pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles) shine \(s.shine.map(String.init) ?? "–") evenness \(s.evenness)"))
+                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count)  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots) pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles.map(String.init) ?? "–") shine \(s.shine.map(String.init) ?? "–") evenness \(s.evenness)"))
             }
         }
         if let uv = response.ultraviolet { rows += Self.ultravioletRows(uv, number: number, percent: percent) }
@@ -106,7 +106,9 @@ struct ResultTable {
             ("Spots", "\(concerns.spots.count)\(concerns.spots.brown.map { " (brown \($0.count)" } ?? "")\(concerns.spots.red.map { ", red \($0.count))" } ?? "")  area \(percent(concerns.spots.areaFraction))  contrast ΔL* \(number(concerns.spots.meanContrastDeltaLStar, 1))"),
             ("Pores", poreRow(concerns.pores, number: number)),
             ("Red area", percent(concerns.redAreaFraction)),
-            ("Lines", "\(concerns.wrinkles.lineCount)  length \(concerns.wrinkles.lineLengthMillimetres.map { number($0, 1) + " mm" } ?? number(concerns.wrinkles.lineLengthPixels, 0) + " px")\(concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre.map { "  " + number($0, 2) + " mm/cm²" } ?? "")  ridge fraction \(percent(concerns.wrinkles.ridgeFraction)) (not scored)"),
+            ("Lines", concerns.wrinkles.isMeasured
+                ? "\(concerns.wrinkles.lineCount ?? 0)  length \(concerns.wrinkles.lineLengthMillimetres.map { number($0, 1) + " mm" } ?? number(concerns.wrinkles.lineLengthPixels ?? 0, 0) + " px")\(concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre.map { "  " + number($0, 2) + " mm/cm²" } ?? "")  ridge fraction \(percent(concerns.wrinkles.ridgeFraction ?? 0)) (not scored)"
+                : "not measurable\(concerns.wrinkles.requiredMillimetresPerPixel.map { " (needs ≤ " + number($0, 3) + " mm/px)" } ?? "")"),
             ("Blemishes", concerns.blemishes.map { blemishes in
                 "\(blemishes.count) red papules\(blemishes.densityPerSquareCentimetre.map { "  " + number($0, 2) + " per cm²" } ?? "")  mean ⌀ \(blemishes.meanDiameterMillimetres.map { number($0, 1) + " mm" } ?? number(blemishes.meanDiameterPixels, 1) + " px")  Δa* \(number(blemishes.meanContrastDeltaAStar, 1))"
             } ?? "–"),
@@ -117,7 +119,7 @@ struct ResultTable {
             ("Radiance", concerns.radiance.map { "luminance Y \(number($0.luminance, 3))  uniformity \(number($0.uniformity, 3))" } ?? "–"),
             ("Shine", concerns.shine.specularFraction.map { "specular \(percent($0))" } ?? "not measurable: \(concerns.shine.reason ?? "")"),
             ("Evenness", "local L* s.d. \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
-            ("Scores", "spots \(s.spots)  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles)  shine \(s.shine.map(String.init) ?? "–")  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
+            ("Scores", "spots \(s.spots)  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles.map(String.init) ?? "–")  shine \(s.shine.map(String.init) ?? "–")  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
         ]
     }
 

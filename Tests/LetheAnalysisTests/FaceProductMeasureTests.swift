@@ -90,50 +90,32 @@ struct FaceProductMeasureTests {
         #expect(abs(shiny.tMinusU - (shiny.tZoneSpecularFraction - shiny.uZoneSpecularFraction)) < 1e-12)
     }
 
-    @Test("a dark line painted on each cheek of the portrait adds one line of its length to that zone")
+    /// Before the resolution gate this test painted 2-px lines on the portrait's cheeks and found
+    /// them; at the portrait's 1.5 mm per pixel (42 px between the eyes) the lines looked for,
+    /// 0.3–3 mm wide, are mostly below the pixels, so the measure is now not reported there (line
+    /// accuracy is tested at 0.1 mm per pixel in `WrinkleLineTests`).
+    @Test("at the portrait's resolution lines are not measurable: no figures, no score, the scale that would do")
     func portraitLines() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let (models, pixels, before) = try Self.portrait(arena: arena)
-        for region in before.face.regions {
-            let w = region.concerns.wrinkles
-            print("lines: portrait \(region.region): \(w.lineCount) lines \(String(format: "%.1f", w.lineLengthMillimetres ?? -1)) mm, ridge fraction \(String(format: "%.3f", w.ridgeFraction))")
+        let (_, _, before) = try Self.portrait(arena: arena)
+        let scale = try #require(before.measures.millimetresPerPixel)
+        // The finest scale (σ √2 px) answers most to a line 2.3548 px wide: 0.3 mm must be that wide.
+        let required = 0.3 / 2.3548
+        let whole = try #require(before.measures.concerns)
+        print("lines: portrait at \(scale) mm/px → \(whole.wrinkles.status), needs \(whole.wrinkles.requiredMillimetresPerPixel ?? -1) mm/px")
+        #expect(scale > required)
+        for wrinkles in [whole.wrinkles] + before.face.regions.map(\.concerns.wrinkles) {
+            #expect(!wrinkles.isMeasured)
+            #expect(wrinkles.lineCount == nil && wrinkles.lineLengthPixels == nil && wrinkles.lineLengthMillimetres == nil)
+            #expect(abs((wrinkles.requiredMillimetresPerPixel ?? 0) - required) < 1e-9)
         }
-        let whole = try #require(before.measures.concerns).wrinkles
-        print("lines: portrait whole face \(whole.lineCount) lines \(whole.lineLengthMillimetres ?? -1) mm, \(whole.lineLengthMillimetresPerSquareCentimetre ?? -1) mm/cm²")
-        #expect(whole.lineCount == before.face.regions.reduce(0) { $0 + $1.concerns.wrinkles.lineCount })
-
-        // Vertical lines 12 px long (≈ 16 mm at the face-width estimate), 2 px wide at half depth, 12 L* deep.
-        let lines: [(zone: String, x: Double, y0: Double, y1: Double)] = [("right_cheek", 193, 116, 128), ("left_cheek", 254, 126, 138)]
-        for line in lines {
-            for y in stride(from: line.y0, through: line.y1, by: 2) {
-                #expect(before.geometry.zone(at: FaceGeometry.Point(line.x, y)) == line.zone, "\(line.zone) line at y \(y)")
-            }
-        }
-        let s = 2 / 2.3548
-        let image = try SyntheticImages.make(width: 512, height: 512, arena: arena) { x, y in
-            let offset = (y * 512 + x) * 3
-            let rgb = RGB(pixels[offset], pixels[offset + 1], pixels[offset + 2])
-            let px = Double(x) + 0.5, py = Double(y) + 0.5
-            let depth = lines.map { line -> Double in
-                let d = hypot(px - line.x, py - min(max(py, line.y0), line.y1))
-                return 12 * exp(-d * d / (2 * s * s))
-            }.max() ?? 0
-            guard depth > 0.05 else { return rgb }
-            let lab = CIELab(sRGBRed: rgb.r, green: rgb.g, blue: rgb.b)
-            let (r, g, b) = LabToSRGB.convert(l: lab.l - depth, a: lab.a, b: lab.b)
-            return RGB(r, g, b)
-        }
-        let after = try FaceAnalyzer.analyze(image, models: models, configuration: .init(), arena: arena)
-        let scale = try #require(after.measures.millimetresPerPixel)
-        for line in lines {
-            let old = try #require(before.face.regions.first { $0.region == line.zone }).concerns.wrinkles
-            let new = try #require(after.face.regions.first { $0.region == line.zone }).concerns.wrinkles
-            let added = (new.lineLengthMillimetres ?? 0) - (old.lineLengthMillimetres ?? 0)
-            let truth = (line.y1 - line.y0) * scale
-            print("lines: \(line.zone) painted \(String(format: "%.1f", truth)) mm → lines \(old.lineCount) → \(new.lineCount), length +\(String(format: "%.1f", added)) mm")
-            #expect(new.lineCount == old.lineCount + 1, "\(line.zone)")
-            #expect(abs(added - truth) <= 0.3 * truth, "\(line.zone)")
-        }
+        #expect(whole.scores.wrinkles == nil && before.face.regions.allSatisfy { $0.concerns.scores.wrinkles == nil })
+        // The overall score is the mean of the measured ones.
+        let s = whole.scores
+        let measured = [s.spots, s.redness, s.evenness] + [s.shine, s.pores].compactMap { $0 }
+        #expect(s.overall == Int((Double(measured.reduce(0, +)) / Double(measured.count)).rounded()))
+        let json = String(decoding: try JSONEncoder().encode(whole.wrinkles), as: UTF8.self)
+        #expect(json.contains("\"not_measurable\"") && !json.contains("line_count"))
     }
 }

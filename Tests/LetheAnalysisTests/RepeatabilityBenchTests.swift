@@ -29,13 +29,16 @@ struct RepeatabilityBenchTests {
         let concerns = try #require(direct.measures?.concerns)
         let zones = try #require(direct.face?.regions.map(\.region))
         let reported = Set(report.measures.map(\.measure))
-        for expected in ["skin_tone.ita_degrees", "redness.erythema_index", "concerns.scores.overall", "concerns.scores.wrinkles",
-                         "concerns.spots.count", "concerns.wrinkles.ridge_fraction", "concerns.shine.specular_fraction",
+        for expected in ["skin_tone.ita_degrees", "redness.erythema_index", "concerns.scores.overall", "concerns.scores.redness",
+                         "concerns.spots.count", "concerns.red_area_fraction", "concerns.shine.specular_fraction",
                          "concerns.evenness.melanin_index_standard_deviation"] {
             #expect(reported.contains(expected), "\(expected) missing")
         }
         // Pores are not measurable at the portrait's resolution: they must not appear as a 0.
         #expect(!concerns.pores.isMeasured && !reported.contains("concerns.scores.pores"))
+        // Nor are lines (0.3 mm wide at the finest, the portrait has 1.5 mm per pixel).
+        #expect(!concerns.wrinkles.isMeasured && !reported.contains("concerns.scores.wrinkles"))
+        #expect(!reported.contains { $0.contains("wrinkles") })
         for zone in zones {
             #expect(reported.contains("zones.\(zone).concerns.scores.overall"), "zone \(zone) missing")
         }

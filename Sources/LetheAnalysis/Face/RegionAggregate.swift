@@ -34,9 +34,6 @@ enum RegionAggregate {
             let sd = region.concerns.evenness.erythemaIndexStandardDeviation, between = region.redness.erythemaIndex - meanErythema
             return sd * sd + between * between
         }
-        let lineLengthPixels = regions.reduce(0) { $0 + $1.concerns.wrinkles.lineLengthPixels }
-        let lineLengthMillimetres: Double? = regions.allSatisfy { $0.concerns.wrinkles.lineLengthMillimetres != nil }
-            ? regions.reduce(0) { $0 + ($1.concerns.wrinkles.lineLengthMillimetres ?? 0) } : nil
         let spotCount = regions.reduce(0) { $0 + $1.concerns.spots.count }
         let poreCount = regions.reduce(0) { $0 + ($1.concerns.pores.count ?? 0) }
         let poreDensities = regions.compactMap(\.concerns.pores.densityPerSquareCentimetre)
@@ -62,13 +59,7 @@ enum RegionAggregate {
                 meanDiameterMillimetres: regions.allSatisfy { $0.concerns.spots.meanDiameterMillimetres != nil }
                     ? countWeighted(\.concerns.spots.count) { $0.concerns.spots.meanDiameterMillimetres ?? 0 } : nil),
             pores: pores,
-            wrinkles: .init(
-                ridgeFraction: weighted(\.concerns.wrinkles.ridgeFraction), lineCount: regions.reduce(0) { $0 + $1.concerns.wrinkles.lineCount },
-                lineLengthPixels: lineLengthPixels, lineLengthMillimetres: lineLengthMillimetres,
-                // Skin-weighted densities: Σ length / Σ area when the zones share one scale.
-                lineLengthMillimetresPerSquareCentimetre: regions.allSatisfy { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre != nil }
-                    ? weighted { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre ?? 0 } : nil,
-                lineLengthPer10kPixels: lineLengthPixels / total * 10_000),
+            wrinkles: combinedWrinkles(regions, skinPixels: total, weighted: weighted),
             shine: combinedShine(regions),
             evenness: .init(
                 lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),
@@ -92,6 +83,25 @@ enum RegionAggregate {
             .assessed(lab, calibration: calibration),
             .init(meanAStar: a, erythemaIndex: meanErythema),
             Int(total), concerns)
+    }
+
+    /// The zones' lines together: counts and lengths add, densities skin-weighted (Σ length / Σ area
+    /// when the zones share one scale); measured only when every zone measured them (one scale
+    /// gives one answer), otherwise not measurable with the finest requirement.
+    static func combinedWrinkles(
+        _ regions: [RegionMeasures], skinPixels: Double, weighted: ((RegionMeasures) -> Double) -> Double
+    ) -> SkinConcerns.Wrinkles {
+        let parts = regions.map(\.concerns.wrinkles)
+        let requirement = parts.compactMap(\.requiredMillimetresPerPixel).min()
+        guard !parts.isEmpty, parts.allSatisfy(\.isMeasured) else { return .notMeasurable(requiredMillimetresPerPixel: requirement) }
+        let lineLengthPixels = parts.reduce(0) { $0 + ($1.lineLengthPixels ?? 0) }
+        return .init(
+            ridgeFraction: weighted { $0.concerns.wrinkles.ridgeFraction ?? 0 }, lineCount: parts.reduce(0) { $0 + ($1.lineCount ?? 0) },
+            lineLengthPixels: lineLengthPixels,
+            lineLengthMillimetres: parts.allSatisfy { $0.lineLengthMillimetres != nil } ? parts.reduce(0) { $0 + ($1.lineLengthMillimetres ?? 0) } : nil,
+            lineLengthMillimetresPerSquareCentimetre: parts.allSatisfy { $0.lineLengthMillimetresPerSquareCentimetre != nil }
+                ? weighted { $0.concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre ?? 0 } : nil,
+            lineLengthPer10kPixels: lineLengthPixels / skinPixels * 10_000, requiredMillimetresPerPixel: requirement)
     }
 
     /// The zones' papules together: counts add, density over the zones' skin (input pixels at the

@@ -94,10 +94,11 @@ extension WorkingImage {
         }
         let chromaLimit = faceSkinChromaDistance * faceSkinChromaDistance
         for i in 0..<count {
-            guard labels[i] != 0 else { skin[i] = 0; continue }
+            let clipping = skin[i] & (clippedBit | whiteClippedBit)
+            guard labels[i] != 0 else { skin[i] = clipping; continue }
             let da = planes[count + i] - medianA, db = planes[2 * count + i] - medianB
             let isSkin = da * da + db * db <= chromaLimit && planes[i] >= medianL - faceSkinDarkerLStar
-            skin[i] = isSkin ? skinBit : surfaceBit
+            skin[i] = (isSkin ? skinBit : surfaceBit) | clipping
         }
         return (SIMD3(medianL, medianA, medianB), gamma)
     }

@@ -54,6 +54,29 @@ enum LineDetector {
     static let sigmaPerWidth = 2.0.squareRoot() / 2.3548
     static let responsePerDepth = 2 / (3 * 3.0.squareRoot())
 
+    /// The narrowest line the pixels resolve, in working pixels: the finest scale is a three-pass
+    /// box of radius 1 (σ √2 px), which answers most to a line σ / `sigmaPerWidth` ≈ 2.35 px wide;
+    /// a narrower line is blurred into that scale, its depth diluted by its width, so whether it is
+    /// found depends on where the pixel grid falls — and a line narrower than 2 px is below the
+    /// sampling theorem's limit (Shannon 1949) anyway. The measure is the density of every line
+    /// from the narrowest width looked for: if those are not resolved, the count is of whichever
+    /// lines the capture's scale happens to show (measured: +60 % from ×0.8 to ×1.2 on a portrait
+    /// at 0.7 mm/px, docs/analysis/repeatability.md), so the measure is not reported.
+    static let finestResolvedWidthPixels = sigma(radius: 1) / sigmaPerWidth
+
+    /// Whether the working pixels (`resolvedMillimetres` each; nil = no scale, widths in pixels,
+    /// always measured) resolve the narrowest lines looked for.
+    static func measurable(resolvedMillimetres: Double?, configuration: LineDetectionConfiguration) -> Bool {
+        guard let resolvedMillimetres else { return true }
+        return configuration.minimumWidthMillimetres / resolvedMillimetres >= finestResolvedWidthPixels * (1 - 1e-9)
+    }
+
+    /// The coarsest input scale (mm per input pixel) at which lines are measured at working `factor`
+    /// (0.3 mm / 2.35 = 0.127 mm per working pixel).
+    static func requiredMillimetresPerPixel(factor: Double, configuration: LineDetectionConfiguration) -> Double {
+        configuration.minimumWidthMillimetres / finestResolvedWidthPixels / factor
+    }
+
     /// The largest box radius (σ 16.5 working px, lines ≈ 27 px wide): at high magnification
     /// (a dermatoscope at 0.02 mm/px makes a 3 mm furrow 150 px wide) the scales stop here, so the
     /// cost stays at most eight scales; wider lines are missed.

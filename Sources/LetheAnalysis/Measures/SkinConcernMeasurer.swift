@@ -48,13 +48,14 @@ enum SkinConcernMeasurer {
         arena: PlaintextArena
     ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?]) {
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
-        var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, arena: arena)
+        var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, markClipped: true, arena: arena)
         defer { work.release(arena) }
         // The last read of the full-resolution pixels: from here on only the working image's
         // planes (a fraction of their size for a face) are needed.
         if releasingPixels { arena.release(image.pixels) }
         if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * work.factor }
+        let linesMeasurable = LineDetector.measurable(resolvedMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration.lines)
         // The marks and the lines read the working image and write planes of their own: side by
         // side when the request has a second core (`RequestThreads`), the lines then with a
         // box-filter scratch of their own instead of the marks' (free only once the marks are found).
@@ -64,7 +65,9 @@ enum SkinConcernMeasurer {
                 smoothForRidges(work, into: detected.contrast, configuration: configuration)
                 return detected
             } },
-            { Result { () throws(LetheError) in
+            { Result { () throws(LetheError) -> [LineDetector.Line] in
+                // Lines finer than the pixels resolve are not looked for (`Wrinkles.notMeasurable`).
+                guard linesMeasurable else { return [] }
                 let scratch = try allocatePlane(work, arena: arena, what: "a line detector plane")
                 defer { arena.release(scratch) }
                 return try LineDetector.detect(
@@ -95,6 +98,9 @@ enum SkinConcernMeasurer {
         defer { if let band { arena.release(band) } }
         // In input pixels: an enlarged face needs the same photo resolution as one taken as it is.
         let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: max(1, work.factor)) }
+        let lineRequirement = workingMillimetres.map { _ in
+            LineDetector.requiredMillimetresPerPixel(factor: max(1, work.factor), configuration: configuration.lines)
+        }
 
         // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
         let reference = colour.referenceRegion.map { region in
@@ -140,9 +146,10 @@ enum SkinConcernMeasurer {
             // Length: every line's part inside the zone (additive over zones); count: the lines the zone holds most of.
             let lineLength = region.zone == 0
                 ? regionLines.reduce(0) { $0 + $1.lengthPixels } : lines.reduce(0) { $0 + $1.lengthPixels(inZone: region.zone) }
-            skinColours.append(stats.skinCount > 0 ? work.photoColour(CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB)) : nil)
+            skinColours.append(stats.skinCount > stats.clippedCount ? work.photoColour(CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB)) : nil)
             results.append(makeResult(
-                region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks, lines: (regionLines.count, lineLength),
+                region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks,
+                lines: linesMeasurable ? (regionLines.count, lineLength) : nil, lineRequirement: lineRequirement,
                 papules: papules.filter(holds),
                 texture: SkinConcerns.Texture(
                     roughnessLStar: band.map { band in
@@ -257,7 +264,7 @@ enum SkinConcernMeasurer {
 
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
-        lines: (count: Int, lengthWorkingPixels: Double), papules: [Mark], texture: SkinConcerns.Texture, workingMillimetres: Double?,
+        lines: (count: Int, lengthWorkingPixels: Double)?, lineRequirement: Double?, papules: [Mark], texture: SkinConcerns.Texture, workingMillimetres: Double?,
         tone: ToneCalibration,
         configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
@@ -297,11 +304,13 @@ enum SkinConcernMeasurer {
         let gammaCubed = pow(Double(work.lightnessScale), 3)
         let partial = SkinConcerns(
             redAreaFraction: stats.redFraction, spots: spotsResult, pores: poresResult,
-            wrinkles: .init(
-                ridgeFraction: stats.ridgeFraction, lineCount: lines.count, lineLengthPixels: lines.lengthWorkingPixels * f,
-                lineLengthMillimetres: workingMillimetres.map { lines.lengthWorkingPixels * $0 },
-                lineLengthMillimetresPerSquareCentimetre: workingMillimetres.map { lines.lengthWorkingPixels * $0 / max(skinCount * $0 * $0 / 100, 1e-9) },
-                lineLengthPer10kPixels: lines.lengthWorkingPixels / skinCount / f * 10_000),
+            wrinkles: lines.map { lines in
+                .init(
+                    ridgeFraction: stats.ridgeFraction, lineCount: lines.count, lineLengthPixels: lines.lengthWorkingPixels * f,
+                    lineLengthMillimetres: workingMillimetres.map { lines.lengthWorkingPixels * $0 },
+                    lineLengthMillimetresPerSquareCentimetre: workingMillimetres.map { lines.lengthWorkingPixels * $0 / max(skinCount * $0 * $0 / 100, 1e-9) },
+                    lineLengthPer10kPixels: lines.lengthWorkingPixels / skinCount / f * 10_000, requiredMillimetresPerPixel: lineRequirement)
+            } ?? .notMeasurable(requiredMillimetresPerPixel: lineRequirement),
             shine: .init(specularFraction: stats.specularFraction),
             evenness: .init(
                 lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE,
@@ -343,8 +352,10 @@ struct RegionStatistics {
     var meanMelaninIndex = 0.0
     /// Radiance: mean relative luminance of the clear skin, and the s.d. of Y − the local background's Y.
     var meanLuminance = 0.0, luminanceStandardDeviation = 0.0
-    /// Mean CIELAB of every skin pixel, marks included.
+    /// Mean CIELAB of every skin pixel with its colour (not clipped), marks included.
     var skinMeanL = 0.0, skinMeanA = 0.0, skinMeanB = 0.0
+    /// Skin pixels left out of the colour measures: a channel at the camera's saturation.
+    var clippedCount = 0, clippedClearCount = 0
     var redFraction = 0.0
     var specularFraction = 0.0
     /// Standard deviation of L* − background L* (local, shading removed).
@@ -390,12 +401,18 @@ struct RegionStatistics {
         var stats = RegionStatistics()
         var histogram = [Int](repeating: 0, count: aStarBins)
         var sumL = 0.0, sumA = 0.0, sumB = 0.0, sumEI = 0.0, sumChroma = 0.0
-        // Pass 1: clear skin (skin, not part of a mark).
+        // Pass 1: clear skin (skin, not part of a mark, its colour not clipped: a saturated channel
+        // holds no ratio to the others, Klinker, Shafer & Kanade 1988, IJCV 2:7).
         for y in rect.y..<(rect.y + rect.height) {
             for x in rect.x..<(rect.x + rect.width) {
                 let i = y * width + x
                 guard skin[i] & WorkingImage.skinBit != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
                 stats.skinCount += 1
+                guard !WorkingImage.isClipped(skin[i]) else {
+                    stats.clippedCount += 1
+                    if marks[i] == 0 { stats.clippedClearCount += 1 }
+                    continue
+                }
                 let l = Double(planes[i]), a = Double(planes[count + i]), b = Double(planes[2 * count + i])
                 stats.skinMeanL += l; stats.skinMeanA += a; stats.skinMeanB += b
                 guard marks[i] == 0 else { continue }
@@ -406,8 +423,8 @@ struct RegionStatistics {
                 stats.clearCount += 1
             }
         }
-        if stats.skinCount > 0 {
-            let n = Double(stats.skinCount)
+        if stats.skinCount > stats.clippedCount {
+            let n = Double(stats.skinCount - stats.clippedCount)
             stats.skinMeanL /= n; stats.skinMeanA /= n; stats.skinMeanB /= n
         }
         guard stats.clearCount > 0 else { return stats }
@@ -439,12 +456,22 @@ struct RegionStatistics {
             let up = max(0, y - 1) * width, down = min(height - 1, y + 1) * width, row = y * width
             for x in rect.x..<(rect.x + rect.width) {
                 let i = row + x
-                guard skin[i] != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
+                let mask = skin[i]
+                guard mask & (WorkingImage.skinBit | WorkingImage.surfaceBit) != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
                 let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
                 // Shine: brighter than the surrounding skin (the normalised-convolution background,
-                // which leaves highlights out) by the margin, and nearly colourless.
-                let isSpecular = l >= background[i] + specularMargin && (a * a + b * b).squareRoot() <= specularChroma
-                guard skin[i] & WorkingImage.skinBit != 0 else {
+                // which leaves highlights out) by the margin, and nearly colourless (the dichromatic
+                // model: a specular reflection has the light's colour, Shafer 1985). A clipped pixel
+                // has lost its colour — the saturated channel no longer holds its ratio to the others
+                // (Klinker, Shafer & Kanade 1988) — so its chroma says nothing; it is a highlight when
+                // bright by the margin and near white in every channel (`whiteClippedBit`: only the
+                // light's colour added lifts skin's blue that high), else overexposed diffuse skin.
+                let clipped = WorkingImage.isClipped(mask)
+                let bright = l >= background[i] + specularMargin
+                let isSpecular = clipped
+                    ? bright && mask & WorkingImage.whiteClippedBit != 0
+                    : bright && (a * a + b * b).squareRoot() <= specularChroma
+                guard mask & WorkingImage.skinBit != 0 else {
                     // On the skin surface but not skin-coloured (a highlight enclosed by skin, or a face-zone pixel).
                     if isSpecular { surfaceSpecular += 1 }
                     continue
@@ -452,22 +479,27 @@ struct RegionStatistics {
                 if isSpecular { specular += 1; continue }
                 if isRidge(ridgePlane, x: x, row: row, up: up, down: down, width: width, curvature: curvature, anisotropy: anisotropy) { ridges += 1 }
                 guard marks[i] == 0 else { continue }
-                if a >= redLimit { red += 1 }
                 let dl = l - meanL, da = a - meanA, db = b - meanB
                 // Evenness against the local background: shading from the face's 3-D shape is not blotchiness.
+                // Lightness measures keep the clipped pixels: L* is mostly green, which the red
+                // channel's saturation barely touches, and leaving the bright tail out only when it
+                // clips would move a spread with the exposure (measured: the evenness score by 43).
                 let local = l - background[i]
                 sumSquares += Double(local * local)
                 sumDeltaE += Double((dl * dl + da * da + db * db).squareRoot())
-                // Brown: the melanin index 100·log10(1/R) (Diffey, Oliver & Farr 1984) against the
-                // same index of the local background's grey (its L* as luminance), which takes out
-                // shading, a factor on every channel; the red reflectance is the pixel's own.
-                let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
                 let shading = CIELab.relativeLuminance(lStar: Double(background[i]))
-                melanin.add(100 * (log10(max(shading, floor)) - log10(max(reflectance, floor))))
                 // Radiance: luminance, and its deviation from the background's (the face's shading is not dullness).
                 let y = CIELab.relativeLuminance(lStar: Double(l))
                 luminance.add(y)
                 luminanceDeviation.add(y - shading)
+                // Colour ratios (red area, melanin, erythema) leave a clipped pixel out.
+                guard !clipped else { continue }
+                if a >= redLimit { red += 1 }
+                // Brown: the melanin index 100·log10(1/R) (Diffey, Oliver & Farr 1984) against the
+                // same index of the local background's grey (its L* as luminance), which takes out
+                // shading, a factor on every channel; the red reflectance is the pixel's own.
+                let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
+                melanin.add(100 * (log10(max(shading, floor)) - log10(max(reflectance, floor))))
                 // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
                 erythema.add(Double(planes[3 * count + i]))
             }
@@ -476,8 +508,9 @@ struct RegionStatistics {
         stats.redFraction = Double(red) / n
         // Every pixel once: skin pixels (specular or not) and the specular surface pixels that are not skin-coloured.
         stats.specularFraction = Double(specular + surfaceSpecular) / (skinCount + Double(surfaceSpecular))
-        stats.lStandardDeviation = (sumSquares / n).squareRoot()
-        stats.meanDeltaE = sumDeltaE / n
+        let lightnessN = Double(stats.clearCount + stats.clippedClearCount)
+        stats.lStandardDeviation = (sumSquares / lightnessN).squareRoot()
+        stats.meanDeltaE = sumDeltaE / lightnessN
         stats.melaninIndexStandardDeviation = melanin.standardDeviation
         stats.meanMelaninIndex = melanin.mean
         stats.meanLuminance = luminance.mean

@@ -32,17 +32,14 @@ extension WorkingImage {
                 var border: [Int] = []
                 for x in 0..<width { border += [x, (height - 1) * width + x] }
                 for y in 0..<height { border += [y * width, y * width + width - 1] }
+                // The clipping bits ride along: only skin and surface decide.
                 FloodFill.fill(from: border, width: width, height: height, queue: q) { i in
-                    guard mask[i] == 0 else { return false }
-                    mask[i] = outside
+                    guard mask[i] & (Self.skinBit | outside) == 0 else { return false }
+                    mask[i] |= outside
                     return true
                 }
                 for i in 0..<(width * height) {
-                    switch mask[i] {
-                    case outside: mask[i] = 0
-                    case 0: mask[i] = Self.surfaceBit
-                    default: break
-                    }
+                    if mask[i] & outside != 0 { mask[i] &= ~outside } else if mask[i] & Self.skinBit == 0 { mask[i] |= Self.surfaceBit }
                 }
             }
         }

@@ -19,7 +19,8 @@ struct WorkingImage {
     let planes: SecureBuffer
     /// `width × height` bytes: `skinBit` = skin; `surfaceBit` = not skin-coloured but on the skin
     /// surface (a highlight enclosed by skin, or a face-zone pixel that fails the colour check):
-    /// counted by shine only; 0 = elsewhere.
+    /// counted by shine only; 0 = elsewhere. With `markClipped`, also `clippedBit` and
+    /// `whiteClippedBit` (the camera's saturation, whatever the pixel is).
     let skin: SecureBuffer
     /// Faces: the zone label of each working pixel (`applyFaceZones`), 0 = no zone.
     var zones: SecureBuffer?
@@ -32,6 +33,21 @@ struct WorkingImage {
 
     static let skinBit: UInt8 = 1
     static let surfaceBit: UInt8 = 2
+    /// An input pixel under the working pixel has a channel at or near saturation
+    /// (`saturationCode`): its colour is lost (the clipped channel's ratio to the others is not
+    /// the scene's), so colour measures leave it out (docs/analysis/repeatability.md, "Clipping").
+    static let clippedBit: UInt8 = 8
+    /// 8-bit code from which a channel counts as saturated: 255 less JPEG's ringing at a clipped
+    /// edge (a few codes at quality 75–95) and a camera's highlight roll-off; 250 is 0.956 of full
+    /// scale in linear light.
+    static let saturationCode = 250
+    /// A clipped working pixel whose darkest channel is still at least 0.8 of full scale in
+    /// linear light (code 231): near the light's white. Diffuse skin's blue reflectance is at most
+    /// about 0.6 of its red (Anderson & Parrish 1981, J Invest Dermatol 77:13: 450 vs 650 nm),
+    /// so overexposing skin clips red with blue far below; only the light's own colour added —
+    /// a specular reflection — lifts every channel that near saturation.
+    static let whiteClippedBit: UInt8 = 16
+    static let nearWhiteCode: Int32 = 231
 
     var pixelCount: Int { width * height }
     /// Half an 8-bit code step in linear light: the darkest reflectance the log-ratio indices
@@ -73,12 +89,18 @@ struct WorkingImage {
         try make(image, crop: requested, factor: Double(factor), correction: correction, arena: arena)
     }
 
+    /// Whether the working pixel at `index` of a skin mask lost its colour to the camera's saturation.
+    @inline(__always)
+    static func isClipped(_ mask: UInt8) -> Bool { mask & clippedBit != 0 }
+
     /// Converts `crop` of `image` at `factor` input pixels per working pixel, each working pixel
     /// the mean in linear light of the input pixels under its footprint, weighted by the overlap:
     /// a whole factor is the plain block average, a fractional one above 1 the same area average;
     /// below 1 (enlarging) the footprint is one input pixel wide, which is bilinear interpolation.
+    /// - Parameter markClipped: set `clippedBit` and `whiteClippedBit` in the skin mask (skin and face measures).
     static func make(
-        _ image: DecodedImage, crop requested: PixelRect, factor: Double, correction: ColourMatrix? = nil, arena: PlaintextArena
+        _ image: DecodedImage, crop requested: PixelRect, factor: Double, correction: ColourMatrix? = nil, markClipped: Bool = false,
+        arena: PlaintextArena
     ) throws(LetheError) -> WorkingImage {
         let crop = requested.clipped(width: image.width, height: image.height)
         let width = Int(Double(crop.width) / factor), height = Int(Double(crop.height) / factor)
@@ -104,7 +126,8 @@ struct WorkingImage {
                                 pixels: pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, crop: crop,
                                 footprint: Footprint(factor: factor, width: width, height: height, cropWidth: crop.width, cropHeight: crop.height),
                                 planes: planeBytes.bindMemory(to: Float.self),
-                                skin: skinBytes.bindMemory(to: UInt8.self), linear: linear, labF: labF, correction: correction)
+                                skin: skinBytes.bindMemory(to: UInt8.self), linear: linear, labF: labF, correction: correction,
+                                markClipped: markClipped)
                         }
                     }
                 }
@@ -142,7 +165,7 @@ struct WorkingImage {
     private static func fill(
         pixels: UnsafeBufferPointer<UInt8>, imageWidth: Int, crop: PixelRect, footprint: Footprint,
         planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>,
-        linear: UnsafeBufferPointer<Double>, labF: UnsafeBufferPointer<Double>, correction: ColourMatrix?
+        linear: UnsafeBufferPointer<Double>, labF: UnsafeBufferPointer<Double>, correction: ColourMatrix?, markClipped: Bool
     ) {
         let m = SRGB.toXYZ
         let (width, height) = (footprint.width, footprint.height)
@@ -165,6 +188,7 @@ struct WorkingImage {
             for wx in 0..<width {
                 var red = 0.0, green = 0.0, blue = 0.0
                 var codeR = 0.0, codeG = 0.0, codeB = 0.0, area = 0.0
+                var brightestChannel = 0
                 for row in footprint.rows[wy] {
                     let rowStart = ((crop.y + row.index) * imageWidth + crop.x) * 3
                     for column in footprint.columns[wx] {
@@ -174,6 +198,7 @@ struct WorkingImage {
                         area += weight
                         red += weight * linear[r]; green += weight * linear[g]; blue += weight * linear[b]
                         codeR += weight * Double(r); codeG += weight * Double(g); codeB += weight * Double(b)
+                        brightestChannel = max(brightestChannel, r, g, b)
                     }
                 }
                 let inverse = 1 / area
@@ -197,6 +222,10 @@ struct WorkingImage {
                 @inline(__always) func code(_ sum: Double) -> Int32 { Int32(((sum + area / 2) / area).rounded(.down)) }
                 let r = code(codeR), g = code(codeG), b = code(codeB)
                 skin[index] = SkinMask.isSkin(r, g, b, scaledLuma: SkinMask.scaledLuma(r, g, b)) ? 1 : 0
+                if markClipped, brightestChannel >= saturationCode {
+                    skin[index] |= clippedBit
+                    if min(r, g, b) >= nearWhiteCode { skin[index] |= whiteClippedBit }
+                }
             }
         }
     }

@@ -157,7 +157,8 @@ struct ConcernLabels {
                 }
                 let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
                 if l >= stats.specularL, (a * a + b * b).squareRoot() <= stats.specularChroma { continue }
-                guard members[i] == 0 else { continue }
+                // A clipped pixel is neither red nor clear skin: its colour is lost (`RegionStatistics`).
+                guard members[i] == 0, !WorkingImage.isClipped(skin[i]) else { continue }
                 if a >= stats.redLimitAStar { labels[i] |= red } else { labels[i] |= clear }
             }
         }

@@ -86,7 +86,7 @@ public enum SimulationRenderer {
         configuration.lines.minimumLengthPixels *= scale
         let millimetres = (analysis.measures?.millimetresPerPixel ?? settings.millimetresPerPixel).map { $0 / scale }
 
-        var work = try WorkingImage.make(image, crop: crop, factor: 1, arena: arena)
+        var work = try WorkingImage.make(image, crop: crop, factor: 1, markClipped: true, arena: arena)
         defer { work.release(arena) }
         // Faces: the same skin and zones as the measures, so no mask falls on eyes, brows or lips.
         if let geometry = analysis.faceGeometry { try work.applyFaceZones(geometry.scaled(by: scale), arena: arena) }
