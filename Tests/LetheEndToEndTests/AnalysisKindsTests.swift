@@ -29,10 +29,11 @@ struct AnalysisKindsTests {
             #expect(concerns.pores.requiredMillimetresPerPixel == 0.25)
             #expect(measures.scaleSource == "face_width_estimate")
             #expect((20...60).contains(measures.skinTone.itaDegrees))
-            // Issue 16.4's measures come through the encrypted API: lines scored by their density,
+            // Issue 16.4's measures come through the encrypted API: lines (not measurable at this
+            // scale since step 7: the 0.3 mm lines need 0.127 mm per pixel, no figures, no score),
             // blemishes and brown/red spots for the face and every zone (the portrait has none).
-            let density = try #require(concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre)
-            #expect((concerns.scores.wrinkles ?? -1000) == Int((100 * (1 - min(1, density / 10))).rounded()))
+            #expect(!concerns.wrinkles.isMeasured && concerns.wrinkles.lineCount == nil && concerns.scores.wrinkles == nil)
+            #expect(abs((concerns.wrinkles.requiredMillimetresPerPixel ?? 0) - 0.3 / 2.3548) < 1e-6)
             #expect(concerns.blemishes?.count == 0 && concerns.spots.brown?.count == 0 && concerns.spots.red?.count == 0)
             #expect(face.regions.allSatisfy { $0.concerns.blemishes != nil && $0.concerns.spots.brown != nil })
             let entries = try session.ledgerEntries()

@@ -32,7 +32,7 @@ struct BenchCommandTests {
             ["bench", "--repeatability", "--recaptures", "2", "--seed", "3", "--models-dir", Repository.models.path] + photos)
         #expect(run.status == 0, "\(run.output)")
         for expected in ["2 subject(s) (astronaut.png, grace_hopper.jpg) × 2 re-captures, seed 3", "ICC(2,1)", "skin_tone.ita_degrees ",
-                         "redness.erythema_index ", "concerns.scores.overall ", "concerns.wrinkles.ridge_fraction ", "forehead", "right_cheek"] {
+                         "redness.erythema_index ", "concerns.scores.overall ", "concerns.red_area_fraction ", "forehead", "right_cheek"] {
             #expect(run.output.contains(expected), "\(expected) not in: \(run.output)")
         }
     }
