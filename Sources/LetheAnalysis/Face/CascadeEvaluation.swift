@@ -12,7 +12,10 @@ struct CascadeEvaluation {
     private let stageEnds: [Int]
     private let stageThresholds: [Float]
     /// Per stump, `rectanglesPerStump × cornersPerRectangle` offsets: top-left, top-right, bottom-left, bottom-right.
-    private let cornerOffsets: [Int]
+    /// (`Int32`: a level's integral image is far below 2³¹ entries; half the bytes of `Int` in the inner loop.)
+    private let cornerOffsets: [Int32]
+    /// Per stump: a three-rectangle feature (most are two-rectangle, and skip the third's lookups).
+    private let hasThirdRectangle: [Bool]
     private let weights: [Double]
     private let thresholds: [Float]
     private let leftValues: [Float]
@@ -28,7 +31,7 @@ struct CascadeEvaluation {
             (y * stride + x, y * stride + x + width, (y + height) * stride + x, (y + height) * stride + x + width)
         }
         var stageEnds: [Int] = [], stageThresholds: [Float] = []
-        var cornerOffsets: [Int] = [], weights: [Double] = []
+        var cornerOffsets: [Int32] = [], weights: [Double] = [], hasThirdRectangle: [Bool] = []
         var thresholds: [Float] = [], leftValues: [Float] = [], rightValues: [Float] = []
         for stage in cascade.stages {
             for stump in stage.stumps {
@@ -37,13 +40,14 @@ struct CascadeEvaluation {
                     if slot < rectangles.count {
                         let r = rectangles[slot]
                         let c = corners(x: Int(r.x), y: Int(r.y), width: Int(r.width), height: Int(r.height))
-                        cornerOffsets += [c.0, c.1, c.2, c.3]
+                        cornerOffsets += [Int32(c.0), Int32(c.1), Int32(c.2), Int32(c.3)]
                         weights.append(Double(r.weight))
                     } else {
                         cornerOffsets += [0, 0, 0, 0]
                         weights.append(0)
                     }
                 }
+                hasThirdRectangle.append(rectangles.count > 2)
                 thresholds.append(stump.threshold)
                 leftValues.append(stump.leftValue)
                 rightValues.append(stump.rightValue)
@@ -54,6 +58,7 @@ struct CascadeEvaluation {
         self.stageEnds = stageEnds
         self.stageThresholds = stageThresholds
         self.cornerOffsets = cornerOffsets
+        self.hasThirdRectangle = hasThirdRectangle
         self.weights = weights
         self.thresholds = thresholds
         self.leftValues = leftValues
@@ -74,16 +79,19 @@ struct CascadeEvaluation {
         return stageEnds.withUnsafeBufferPointer { stageEnds in
             stageThresholds.withUnsafeBufferPointer { stageThresholds in
                 cornerOffsets.withUnsafeBufferPointer { corners in
-                    weights.withUnsafeBufferPointer { weights in
-                        thresholds.withUnsafeBufferPointer { thresholds in
-                            leftValues.withUnsafeBufferPointer { leftValues in
-                                rightValues.withUnsafeBufferPointer { rightValues in
-                                    let flat = Flat(
-                                        stageEnds: stageEnds, stageThresholds: stageThresholds, corners: corners, weights: weights,
-                                        thresholds: thresholds, leftValues: leftValues, rightValues: rightValues,
-                                        normalisationCorners: normalisationCorners, normalisationArea: normalisationArea)
-                                    return body { x, y in
-                                        flat.passes(sums: UnsafePointer(sums.baseAddress!), squares: UnsafePointer(squares.baseAddress!), base: y * stride + x)
+                    hasThirdRectangle.withUnsafeBufferPointer { hasThirdRectangle in
+                        weights.withUnsafeBufferPointer { weights in
+                            thresholds.withUnsafeBufferPointer { thresholds in
+                                leftValues.withUnsafeBufferPointer { leftValues in
+                                    rightValues.withUnsafeBufferPointer { rightValues in
+                                        let flat = Flat(
+                                            stageEnds: stageEnds, stageThresholds: stageThresholds, corners: corners,
+                                            hasThirdRectangle: hasThirdRectangle, weights: weights,
+                                            thresholds: thresholds, leftValues: leftValues, rightValues: rightValues,
+                                            normalisationCorners: normalisationCorners, normalisationArea: normalisationArea)
+                                        return body { x, y in
+                                            flat.passes(sums: UnsafePointer(sums.baseAddress!), squares: UnsafePointer(squares.baseAddress!), base: y * stride + x)
+                                        }
                                     }
                                 }
                             }
@@ -98,7 +106,8 @@ struct CascadeEvaluation {
     private struct Flat {
         let stageEnds: UnsafeBufferPointer<Int>
         let stageThresholds: UnsafeBufferPointer<Float>
-        let corners: UnsafeBufferPointer<Int>
+        let corners: UnsafeBufferPointer<Int32>
+        let hasThirdRectangle: UnsafeBufferPointer<Bool>
         let weights: UnsafeBufferPointer<Double>
         let thresholds: UnsafeBufferPointer<Float>
         let leftValues: UnsafeBufferPointer<Float>
@@ -107,8 +116,8 @@ struct CascadeEvaluation {
         let normalisationArea: Double
 
         @inline(__always)
-        private static func rectangleSum(_ table: UnsafePointer<Double>, _ c: UnsafePointer<Int>) -> Double {
-            table[c[3]] - table[c[1]] - table[c[2]] + table[c[0]]
+        private static func rectangleSum(_ table: UnsafePointer<Double>, _ c: UnsafePointer<Int32>) -> Double {
+            table[Int(c[3])] - table[Int(c[1])] - table[Int(c[2])] + table[Int(c[0])]
         }
 
         @inline(__always)
@@ -120,7 +129,7 @@ struct CascadeEvaluation {
             // Features are compared against threshold · area · σ.
             var normalisation = normalisationArea * sumOfSquares - sum * sum
             normalisation = normalisation > 0 ? normalisation.squareRoot() : 1
-            let corners = corners.baseAddress!, weights = weights.baseAddress!
+            let corners = corners.baseAddress!, weights = weights.baseAddress!, hasThirdRectangle = hasThirdRectangle.baseAddress!
             let thresholds = thresholds.baseAddress!, leftValues = leftValues.baseAddress!, rightValues = rightValues.baseAddress!
             var stump = 0
             for stage in 0..<stageEnds.count {
@@ -129,12 +138,13 @@ struct CascadeEvaluation {
                 while stump < end {
                     let c = corners + stump * CascadeEvaluation.rectanglesPerStump * CascadeEvaluation.cornersPerRectangle
                     let w = weights + stump * CascadeEvaluation.rectanglesPerStump
-                    // value = 0 + w0·r0 + w1·r1 (+ w2·r2): as the rectangle-by-rectangle loop; a
-                    // missing third rectangle adds 0 · 0, which leaves the value (and its comparison) as it was.
+                    // value = 0 + w0·r0 + w1·r1 (+ w2·r2): as the rectangle-by-rectangle loop. A
+                    // two-rectangle feature stops there (adding its placeholder's 0 · 0 would leave
+                    // the value, and so its comparison, as it is).
                     var value = 0.0
                     value += w[0] * Self.rectangleSum(windowSums, c)
                     value += w[1] * Self.rectangleSum(windowSums, c + 4)
-                    value += w[2] * Self.rectangleSum(windowSums, c + 8)
+                    if hasThirdRectangle[stump] { value += w[2] * Self.rectangleSum(windowSums, c + 8) }
                     stageSum += value < Double(thresholds[stump]) * normalisation ? leftValues[stump] : rightValues[stump]
                     stump += 1
                 }

@@ -36,6 +36,7 @@ struct ImageScan {
         let cellPixels = Float(scale * scale)
         let lumaToFloat = 1 / Float(SkinMask.one)
 
+        let chroma = ChromaTable.packed.baseAddress!, luma = ChromaTable.luma.baseAddress!
         for y in 0..<height {
             // A request past its deadline stops here; the pipeline reports the deadline.
             if y & 63 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
@@ -53,12 +54,12 @@ struct ImageScan {
                 var cellLuma: Int64 = 0
                 while x < runEnd {
                     let offset = (row + x) * 3
-                    let r = Int32(source[offset]), g = Int32(source[offset + 1]), b = Int32(source[offset + 2])
-                    let luma = SkinMask.scaledLuma(r, g, b)
-                    rowRed &+= Int(r); rowGreen &+= Int(g); rowBlue &+= Int(b)
-                    cellLuma += Int64(luma)
-                    if luma >= clippedLuma { clipped += 1 }
-                    let isSkin = SkinMask.isSkin(r, g, b, scaledLuma: luma)
+                    let r = Int(source[offset]), g = Int(source[offset + 1]), b = Int(source[offset + 2])
+                    let scaledLuma = luma[r] + luma[256 + g] + luma[512 + b]
+                    rowRed &+= r; rowGreen &+= g; rowBlue &+= b
+                    cellLuma += Int64(scaledLuma)
+                    if scaledLuma >= clippedLuma { clipped += 1 }
+                    let isSkin = ChromaTable.isSkin(chroma[r] &+ chroma[256 + g] &+ chroma[512 + b], scaledLuma: scaledLuma)
                     maskBytes?[row + x] = isSkin ? 1 : 0
                     if isSkin { skin += 1 }
                     x += 1
@@ -81,5 +82,44 @@ struct ImageScan {
             skinPixelCount: skin,
             meanRed: Double(sumRed) / count, meanGreen: Double(sumGreen) / count, meanBlue: Double(sumBlue) / count
         )
+    }
+}
+
+/// `SkinMask`'s rule from per-channel tables, for the gate's pass over every pixel of the photo:
+/// the same integer sums, so the same decisions (test: every 8-bit colour), without the nine
+/// multiplications per pixel. Per channel and code: the luma term, and the Cb and Cr terms packed
+/// in one `UInt64` (Cb in the high half, Cr in the low), each raised by `bias` so that it is not
+/// negative; three such terms add lane by lane without a carry across (each below 2²⁵, their
+/// sum below 2²⁷), and the ranges are tested on the raised sums.
+enum ChromaTable {
+    private static let bias: Int64 = 1 << 23
+
+    /// Red's 256 entries, then green's, then blue's.
+    nonisolated(unsafe) static let packed: UnsafeBufferPointer<UInt64> = {
+        func channel(_ cb: Int32, _ cr: Int32) -> [UInt64] {
+            (0..<256).map { UInt64(Int64(cb) * Int64($0) + bias) << 32 | UInt64(Int64(cr) * Int64($0) + bias) }
+        }
+        return permanent(channel(SkinMask.cbR, SkinMask.crR) + channel(SkinMask.cbG, SkinMask.crG) + channel(SkinMask.cbB, SkinMask.crB))
+    }()
+
+    /// Luma × 65536 per channel and code, in the same layout.
+    nonisolated(unsafe) static let luma: UnsafeBufferPointer<Int32> = permanent(
+        [SkinMask.lumaR, SkinMask.lumaG, SkinMask.lumaB].flatMap { weight in (0..<256).map { weight * Int32($0) } })
+
+    private static let cbLow = UInt64(Int64(SkinMask.cbMin) + 3 * bias), cbSpan = UInt64(SkinMask.cbMax - SkinMask.cbMin)
+    private static let crLow = UInt64(Int64(SkinMask.crMin) + 3 * bias), crSpan = UInt64(SkinMask.crMax - SkinMask.crMin)
+
+    /// The rule on a pixel's summed `packed` entries and its luma × 65536.
+    @inline(__always)
+    static func isSkin(_ chroma: UInt64, scaledLuma: Int32) -> Bool {
+        (chroma >> 32) &- cbLow <= cbSpan && (chroma & 0xFFFF_FFFF) &- crLow <= crSpan
+            && scaledLuma >= SkinMask.lumaMin && scaledLuma <= SkinMask.lumaMax
+    }
+
+    /// A table that lives as long as the process (read through a raw pointer in the inner loop).
+    private static func permanent<Element>(_ values: [Element]) -> UnsafeBufferPointer<Element> {
+        let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: values.count)
+        _ = buffer.initialize(from: values)
+        return UnsafeBufferPointer(buffer)
     }
 }
