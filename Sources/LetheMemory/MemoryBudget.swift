@@ -61,6 +61,14 @@ extension MemoryBudget {
     /// stay resident, zeroed, after the requests: measured 25–40 MB more peak resident memory in a
     /// gateway at 4 concurrent 12-megapixel requests. A process-wide setting: programs call it
     /// once at start (`LetheWorker.configureProcess`).
+    /// Gives the heap's free pages back to the kernel now (glibc: `malloc_trim`), e.g. between an
+    /// engine's requests: the blocks were wiped when freed (zero-on-free), so what goes back holds
+    /// no residue. A no-op returning false elsewhere or when nothing was freed.
+    @discardableResult
+    public static func returnFreeHeapToKernel() -> Bool {
+        lethe_trim_heap() == 1
+    }
+
     @discardableResult
     public static func returnLargeBlocksToKernel() -> Bool {
         lethe_return_large_blocks(separatelyMappedBlockBytes, 4 * separatelyMappedBlockBytes) == 0
