@@ -63,10 +63,12 @@ extension MemoryBudget {
     /// once at start (`LetheWorker.configureProcess`).
     /// Gives the heap's free pages back to the kernel now (glibc: `malloc_trim`), e.g. between an
     /// engine's requests: the blocks were wiped when freed (zero-on-free), so what goes back holds
-    /// no residue. A no-op returning false elsewhere or when nothing was freed.
+    /// no residue. Not while zero-on-free is off (`LETHE_UNSAFE_DISABLE_HEAP_SCRUB`, the residue
+    /// harness's negative controls): that heap is left as freeing without zeroing leaves it, for
+    /// the harness to show what it holds. A no-op returning false elsewhere or when nothing was freed.
     @discardableResult
     public static func returnFreeHeapToKernel() -> Bool {
-        lethe_trim_heap() == 1
+        lethe_heap_scrub_enabled() == 1 && lethe_trim_heap() == 1
     }
 
     @discardableResult
