@@ -55,12 +55,6 @@ extension MemoryBudget {
     /// request's bodies, JSON and decoded copies are megabytes; the many small blocks stay in the heap).
     public static let separatelyMappedBlockBytes = 256 << 10
 
-    /// Makes the allocator give request-sized blocks back to the kernel when they are freed
-    /// (glibc; a no-op returning false elsewhere). Without it glibc raises its mapping threshold
-    /// to the size of each large block freed, so the next photos' bodies come from the heap and
-    /// stay resident, zeroed, after the requests: measured 25–40 MB more peak resident memory in a
-    /// gateway at 4 concurrent 12-megapixel requests. A process-wide setting: programs call it
-    /// once at start (`LetheWorker.configureProcess`).
     /// Gives the heap's free pages back to the kernel now (glibc: `malloc_trim`), e.g. between an
     /// engine's requests: the blocks were wiped when freed (zero-on-free), so what goes back holds
     /// no residue. Not while zero-on-free is off (`LETHE_UNSAFE_DISABLE_HEAP_SCRUB`, the residue
@@ -71,6 +65,12 @@ extension MemoryBudget {
         lethe_heap_scrub_enabled() == 1 && lethe_trim_heap() == 1
     }
 
+    /// Makes the allocator give request-sized blocks back to the kernel when they are freed
+    /// (glibc; a no-op returning false elsewhere). Without it glibc raises its mapping threshold
+    /// to the size of each large block freed, so the next photos' bodies come from the heap and
+    /// stay resident, zeroed, after the requests: measured 25–40 MB more peak resident memory in a
+    /// gateway at 4 concurrent 12-megapixel requests. A process-wide setting: programs call it
+    /// once at start (`LetheWorker.configureProcess`).
     @discardableResult
     public static func returnLargeBlocksToKernel() -> Bool {
         lethe_return_large_blocks(separatelyMappedBlockBytes, 4 * separatelyMappedBlockBytes) == 0

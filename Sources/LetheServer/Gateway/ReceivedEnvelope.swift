@@ -22,7 +22,7 @@ struct ReceivedEnvelope: Sendable {
 
     /// The ciphertext as received.
     let envelope: ByteBuffer
-    /// Memory budget held for it; given back by `releaseMemory()`.
+    /// Memory budget held for it; given back by `PendingEnvelope.releaseMemory()`.
     let reservedBytes: Int
 
     /// Reads `body` to its end, refusing more than `limit` bytes.
@@ -51,11 +51,6 @@ struct ReceivedEnvelope: Sendable {
             }
         }
         return ReceivedEnvelope(envelope: buffer, reservedBytes: reserved)
-    }
-
-    /// Gives the memory budget back (once the response is sent).
-    func releaseMemory() {
-        MemoryBudget.release(reservedBytes)
     }
 }
 
