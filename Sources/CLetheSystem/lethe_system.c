@@ -122,6 +122,14 @@ size_t lethe_allocated_bytes(void) {
 #endif
 }
 
+int lethe_trim_heap(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return -EINVAL;
+#endif
+}
+
 int lethe_return_large_blocks(size_t threshold, size_t trim) {
 #if defined(__GLIBC__)
     if (threshold > INT_MAX || trim > INT_MAX) return -EINVAL;

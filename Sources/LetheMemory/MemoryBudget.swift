@@ -55,6 +55,16 @@ extension MemoryBudget {
     /// request's bodies, JSON and decoded copies are megabytes; the many small blocks stay in the heap).
     public static let separatelyMappedBlockBytes = 256 << 10
 
+    /// Gives the heap's free pages back to the kernel now (glibc: `malloc_trim`), e.g. between an
+    /// engine's requests: the blocks were wiped when freed (zero-on-free), so what goes back holds
+    /// no residue. Not while zero-on-free is off (`LETHE_UNSAFE_DISABLE_HEAP_SCRUB`, the residue
+    /// harness's negative controls): that heap is left as freeing without zeroing leaves it, for
+    /// the harness to show what it holds. A no-op returning false elsewhere or when nothing was freed.
+    @discardableResult
+    public static func returnFreeHeapToKernel() -> Bool {
+        lethe_heap_scrub_enabled() == 1 && lethe_trim_heap() == 1
+    }
+
     /// Makes the allocator give request-sized blocks back to the kernel when they are freed
     /// (glibc; a no-op returning false elsewhere). Without it glibc raises its mapping threshold
     /// to the size of each large block freed, so the next photos' bodies come from the heap and

@@ -17,7 +17,9 @@ import Darwin
 /// `SecureBuffer.wipe()` on that path alone), and nothing writes them while they are here, so a
 /// buffer carved from them starts zeroed like a fresh mapping. Whatever does not fit under
 /// `capacityBytes` is unlocked and unmapped at once, as every buffer was before: a process keeps
-/// at most that much beyond its live buffers, whatever the largest photo it served. Kept pages
+/// at most that much beyond its live buffers, whatever the largest photo it served; and between
+/// requests `trimAfterRequest()` unmaps all but the longest buffer the last request asked for, so
+/// that idle kept pages do not sit beside the next request's library heap at its peak. Kept pages
 /// hold their bytes in the process's `MemoryBudget`, as the buffers did, so that a budgeted worker
 /// stays under its ceiling; a reservation that does not fit has the shared pool unmap them first.
 public final class WipedPagePool: Sendable {
@@ -35,6 +37,10 @@ public final class WipedPagePool: Sendable {
         var keptBytes = 0
         var capacityBytes: Int
         var reusedBuffers = 0
+        /// The longest buffer asked of the pool since the last `trimAfterRequest()`.
+        var longestAskedBytes = 0
+        /// Bytes of kept pages given back to the kernel by `trimAfterRequest()` so far.
+        var trimmedBytes = 0
     }
 
     private let state: Mutex<State>
@@ -71,22 +77,57 @@ public final class WipedPagePool: Sendable {
         for run in dropped { Self.unmap(run) }
     }
 
+    /// Bytes of kept pages that `trimAfterRequest()` has given back to the kernel so far.
+    public var trimmedBytes: Int { state.withLock { $0.trimmedBytes } }
+
     /// Unmaps every kept page (the process's footprint back to its live buffers).
     public func trim() {
         let dropped = state.withLock { $0.dropAll() }
         for run in dropped { Self.unmap(run) }
     }
 
+    /// Unmaps kept pages until at most `bytes` (rounded down to whole pages) are kept: the longest
+    /// runs stay, the first one that does not fit keeps its front part, the others go. Kept pages
+    /// hold only zeros (verified when their buffer was wiped, and nothing writes them here), so
+    /// what goes back to the kernel is wiped memory. Returns the bytes unmapped.
+    @discardableResult
+    public func trim(keepingAtMost bytes: Int) -> Int {
+        let dropped = state.withLock { $0.drop(beyond: bytes) }
+        for run in dropped { Self.unmap(run) }
+        return dropped.reduce(0) { $0 + $1.length }
+    }
+
+    /// The end of a request (with none other of this process in flight, in an engine): keeps at
+    /// most the longest buffer asked for since the last call, which is what a request like the last
+    /// one asks for first (a photo's pixels), and unmaps the rest. Within a request the pool still
+    /// keeps up to its capacity, so the working planes are carved from the pixels' pages once those
+    /// are wiped; between requests it no longer holds pages that would sit idle beside the next
+    /// request's decoder and library heap at its peak, nor an idle engine's extra tens of
+    /// megabytes. Returns the bytes unmapped.
+    @discardableResult
+    public func trimAfterRequest() -> Int {
+        let dropped = state.withLock { state -> [Run] in
+            let longest = state.longestAskedBytes
+            state.longestAskedBytes = 0
+            let dropped = state.drop(beyond: longest)
+            state.trimmedBytes += dropped.reduce(0) { $0 + $1.length }
+            return dropped
+        }
+        for run in dropped { Self.unmap(run) }
+        return dropped.reduce(0) { $0 + $1.length }
+    }
+
     /// `length` bytes (whole pages) of kept, zeroed, locked pages, or nil when no run is long
     /// enough. The smallest run that fits is used, from its start, and the rest stays kept.
     ///
     /// When none fits, every kept page is unmapped before the caller maps new ones: a process
-    /// never holds idle kept pages next to a new mapping. (What still raises a busy engine's peak,
-    /// 8–9 MB at 12 megapixels, is kept pages overlapping the libraries' heap peak.)
+    /// never holds idle kept pages next to a new mapping. (Kept pages that overlapped the libraries'
+    /// heap peak raised a busy engine's peak by 8–9 MB at 12 megapixels: `trimAfterRequest()`.)
     func take(length: Int) -> UnsafeMutableRawPointer? {
         var dropped: [Run] = []
         defer { for run in dropped { Self.unmap(run) } }
         let start = state.withLock { state -> UInt? in
+            state.longestAskedBytes = max(state.longestAskedBytes, length)
             var best: Int? = nil
             for (index, run) in state.runs.enumerated() where run.length >= length {
                 if let current = best, state.runs[current].length <= run.length { continue }
@@ -142,6 +183,34 @@ extension WipedPagePool.State {
         MemoryBudget.release(keptBytes)
         keptBytes = 0
         return runs
+    }
+
+    /// Keeps the longest runs up to `bytes` (whole pages), the first run that does not fit cut to
+    /// the room left; returns what no longer is kept, with its reservation released, for the
+    /// caller to unmap outside the lock.
+    fileprivate mutating func drop(beyond bytes: Int) -> [WipedPagePool.Run] {
+        guard keptBytes > max(0, bytes) else { return [] }
+        let page = Int(lethe_page_size())
+        var room = max(0, bytes) / page * page
+        var kept: [WipedPagePool.Run] = []
+        var dropped: [WipedPagePool.Run] = []
+        for run in runs.sorted(by: { $0.length > $1.length }) {
+            if run.length <= room {
+                kept.append(run)
+                room -= run.length
+            } else if room > 0 {
+                kept.append(.init(start: run.start, length: room))
+                dropped.append(.init(start: run.start + UInt(room), length: run.length - room))
+                room = 0
+            } else {
+                dropped.append(run)
+            }
+        }
+        let droppedBytes = dropped.reduce(0) { $0 + $1.length }
+        MemoryBudget.release(droppedBytes)
+        keptBytes -= droppedBytes
+        runs = kept.sorted { $0.start < $1.start }
+        return dropped
     }
 
     /// Inserts `run` in address order, merged with the runs it touches.

@@ -27,6 +27,13 @@ struct WipedPagePoolTests {
         buffer.withUnsafeBytes { $0.allSatisfy { $0 == 0 } }
     }
 
+    /// A buffer of `pages` whole pages from `pool`, which must be locked for the pool to keep it.
+    func lockedBuffer(pages: Int, from pool: WipedPagePool) throws -> SecureBuffer {
+        let buffer = try SecureBuffer(count: pages * page, bufferClass: .pixels, pool: pool)
+        try #require(buffer.isLocked, "the pool keeps only locked pages; this test needs mlock")
+        return buffer
+    }
+
     @Test("the next request's buffer is carved from the last request's wiped pages: zero, and the last wipe record unchanged")
     func reuseAcrossRequests() throws {
         let pool = WipedPagePool(capacityBytes: 1 << 20)
@@ -113,6 +120,71 @@ struct WipedPagePoolTests {
         unpooled.wipe()
         #expect(pool.keptBytes == 0)
         #expect(pool.reusedBuffers == 1)
+    }
+
+    @Test("after a request the pool keeps only the longest buffer it was asked for, and serves it from those zeroed pages")
+    func trimAfterRequest() throws {
+        let pool = WipedPagePool(capacityBytes: 1 << 20)
+        let first = PlaintextArena(pool: pool)
+        let pixels = try first.allocate(count: 4 * page - 3, bufferClass: .pixels)
+        try #require(pixels.isLocked, "the pool keeps only locked pages; this test needs mlock")
+        let planes = [try first.allocate(count: 2 * page, bufferClass: .intermediate), try first.allocate(count: 3 * page, bufferClass: .intermediate)]
+        for buffer in [pixels] + planes { _ = fill(buffer) }
+        #expect(first.wipeAll().verified)
+        #expect(pool.keptBytes == 9 * page)
+
+        #expect(pool.trimAfterRequest() == 5 * page)
+        #expect(pool.keptBytes == 4 * page)
+        #expect(pool.trimmedBytes == 5 * page)
+
+        // The next request's largest buffer comes from the kept pages, zeroed.
+        let second = PlaintextArena(pool: pool)
+        let reused = try second.allocate(count: 4 * page, bufferClass: .pixels)
+        #expect(pool.reusedBuffers == 1)
+        #expect(pool.keptBytes == 0)
+        #expect(isZero(reused))
+        _ = fill(reused)
+        #expect(second.wipeAll().verified)
+        #expect(pool.keptBytes == 4 * page)
+        #expect(pool.trimAfterRequest() == 0)
+
+        // A request that asked for one page leaves one page kept: the longest is per request.
+        let third = PlaintextArena(pool: pool)
+        _ = fill(try third.allocate(count: page, bufferClass: .response))
+        #expect(third.wipeAll().verified)
+        #expect(pool.keptBytes == 4 * page)
+        #expect(pool.trimAfterRequest() == 3 * page)
+        #expect(pool.keptBytes == page)
+        #expect(pool.trimAfterRequest() == page, "a request that asked for nothing keeps nothing")
+        #expect(pool.keptBytes == 0)
+        #expect(pool.trimmedBytes == 9 * page)
+    }
+
+    @Test("trimming to a bound keeps whole pages of the longest runs, and what stays serves buffers zeroed")
+    func trimToBound() throws {
+        let pool = WipedPagePool(capacityBytes: 1 << 20)
+        let long = try lockedBuffer(pages: 5, from: pool)
+        let short = try lockedBuffer(pages: 1, from: pool)
+        let longAddress = fill(long)
+        _ = fill(short)
+        #expect(long.wipe().verified && short.wipe().verified)
+        #expect(pool.keptBytes == 6 * page)
+
+        #expect(pool.trim(keepingAtMost: 7 * page) == 0)
+        #expect(pool.keptBytes == 6 * page)
+        // Rounded down to whole pages; the longest run stays first.
+        #expect(pool.trim(keepingAtMost: 3 * page + page / 2) == 3 * page)
+        #expect(pool.keptBytes == 3 * page)
+        let front = try SecureBuffer(count: 3 * page, bufferClass: .pixels, pool: pool)
+        #expect(pool.reusedBuffers == 1)
+        if address(front) != longAddress {
+            // The two buffers' pages were adjacent and merged into one run, which starts lower.
+            #expect(address(front) + UInt(page) == longAddress)
+        }
+        #expect(isZero(front))
+        front.wipe()
+        #expect(pool.trim(keepingAtMost: 0) == 3 * page)
+        #expect(pool.keptBytes == 0)
     }
 
     @Test("a shared memory file's pages are never kept")

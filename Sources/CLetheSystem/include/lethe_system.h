@@ -80,6 +80,11 @@ size_t lethe_allocated_bytes(void);
 /// resident. Returns 0, or -EINVAL where mallopt refused or is not glibc's.
 int lethe_return_large_blocks(size_t threshold, size_t trim);
 
+/// Gives the heap's free pages back to the kernel (glibc's malloc_trim(0): the free top with
+/// `brk`, free pages inside it with madvise(MADV_DONTNEED)). Returns 1 when memory was released,
+/// 0 when none was, -EINVAL where the allocator is not glibc's.
+int lethe_trim_heap(void);
+
 // The gateway <-> engine boundary (engine_channel.c).
 
 /// A memory file for plaintext that crosses to an engine process, `length` bytes, close-on-exec:

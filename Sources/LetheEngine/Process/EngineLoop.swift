@@ -93,5 +93,9 @@ public enum EngineLoop {
         try channel.send(.result, result, attaching: resultFile)
         _ = try channel.receive(.release, as: EngineNothing.self, timeout: nil)
         try channel.send(.wiped, EngineWipe(report: arena.wipeAll()))
+        // While the engine waits for its next job: no more kept pages than that job's pixels need.
+        WipedPagePool.shared.trimAfterRequest()
+        // And no freed heap pages either (`brk` and `madvise`, which the lock-down allows).
+        MemoryBudget.returnFreeHeapToKernel()
     }
 }

@@ -66,9 +66,10 @@ struct GatewayRoutes: Sendable {
         } catch {
             return await refuse(failure(for: error))
         }
-        defer { upload.releaseMemory() }
+        let pending = PendingEnvelope(consume upload)
+        defer { pending.releaseMemory() }
         do {
-            return try await admission.withAdmission { await process(upload) }
+            return try await admission.withAdmission { await process(pending) }
         } catch {
             let reason = (error as? AdmissionControl.Refusal)?.rawValue ?? "cancelled"
             return await refuse(.overloaded(reason: reason), reason: reason)
@@ -76,16 +77,19 @@ struct GatewayRoutes: Sendable {
     }
 
     /// Decrypts, analyses and answers a complete envelope (holding a processing slot).
-    private func process(_ upload: ReceivedEnvelope) async -> Response {
+    private func process(_ pending: PendingEnvelope) async -> Response {
+        guard let ciphertext = pending.take() else { return await refuse(.internalError) }
         // Measured on a 28 MiB body: its copy and its decryption take up to twice its size more
         // than the received buffer (reserved while it arrived) before the plaintext moves into
         // the arena (which reserves its own bytes).
-        let reservation = 2 * upload.envelope.readableBytes
+        let reservation = 2 * ciphertext.readableBytes
         guard MemoryBudget.reserve(reservation) else {
             return await refuse(.memoryBudgetExceeded(byteCount: reservation), reason: "memory_budget")
         }
         defer { MemoryBudget.release(reservation) }
-        return Self.response(await pipeline.handle(Data(upload.envelope.readableBytesView)))
+        // The received buffer goes once copied, the copy once decrypted (`handle` consumes it).
+        let envelope = Data((consume ciphertext).readableBytesView)
+        return Self.response(await pipeline.handle(consume envelope))
     }
 
     /// The refusal for a body that could not be read.

@@ -1,4 +1,5 @@
 import Hummingbird
+import Synchronization
 import LetheMemory
 
 /// An encapsulated request body read to its end, with the memory budget it holds.
@@ -21,7 +22,7 @@ struct ReceivedEnvelope: Sendable {
 
     /// The ciphertext as received.
     let envelope: ByteBuffer
-    /// Memory budget held for it; given back by `releaseMemory()`.
+    /// Memory budget held for it; given back by `PendingEnvelope.releaseMemory()`.
     let reservedBytes: Int
 
     /// Reads `body` to its end, refusing more than `limit` bytes.
@@ -50,6 +51,29 @@ struct ReceivedEnvelope: Sendable {
             }
         }
         return ReceivedEnvelope(envelope: buffer, reservedBytes: reserved)
+    }
+}
+
+/// A received envelope that its request lets go of once it starts processing: a request waiting
+/// for a processing slot holds its ciphertext, one being processed does not (the pipeline keeps
+/// its own copy only until decryption), so the gateway holds no ciphertext beside a photo's
+/// plaintext and its engine's memory file for the whole analysis.
+final class PendingEnvelope: Sendable {
+    private let ciphertext: Mutex<ByteBuffer?>
+    /// Memory budget held for the received bytes; given back by `releaseMemory()`.
+    private let reservedBytes: Int
+
+    init(_ received: consuming ReceivedEnvelope) {
+        reservedBytes = received.reservedBytes
+        ciphertext = Mutex(received.envelope)
+    }
+
+    /// The ciphertext, once; nil after.
+    func take() -> ByteBuffer? {
+        ciphertext.withLock { bytes in
+            defer { bytes = nil }
+            return bytes
+        }
     }
 
     /// Gives the memory budget back (once the response is sent).

@@ -77,7 +77,8 @@ struct AnalysisPipeline: Sendable {
         var engineWipe: WipeReport?
     }
 
-    func handle(_ encapsulatedRequest: some DataProtocol & Sendable) async -> GatewayReply {
+    /// Answers one encapsulated request; the ciphertext is let go of once decrypted.
+    func handle(_ encapsulatedRequest: consuming some DataProtocol & Sendable) async -> GatewayReply {
         // RFC 9458 §6.5: a copy of a request accepted within its window is refused before it is
         // decrypted, with no ledger record (nothing was decrypted, and a per-copy record would let
         // whoever replays multiply them): it is only counted, in the metrics and in its period's
@@ -119,6 +120,8 @@ struct AnalysisPipeline: Sendable {
             // The processing deadline runs from decryption to the end of analysis.
             let deadline = ProcessingDeadline(limits: configuration.processingLimits)
             let (request, responder) = try timings.measure(.decapsulate) { try gateway.decapsulate(encapsulatedRequest, into: arena) }
+            // Not held beside the plaintext and the engine's memory file for the whole analysis.
+            _ = consume encapsulatedRequest
             receiptResponder = responder
             let scope = RequestScope(requestID: requestID, arena: arena, timings: timings, deadline: deadline, reservation: reservation)
             let response = try await respond(to: request, scope: scope, trace: &trace)
@@ -131,6 +134,7 @@ struct AnalysisPipeline: Sendable {
         }
 
         let report = timings.measure(.wipe) { arena.wipeAll() }
+        WipedPagePool.shared.trimAfterRequest()
         guard report.bufferCount > 0 else {
             // The envelope was refused before decryption produced a byte: nothing to wipe.
             return await countRefusal(reply, code: trace.errorCode ?? .internalError)
