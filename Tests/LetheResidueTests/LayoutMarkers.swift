@@ -18,9 +18,9 @@ import LetheTestSupport
 ///   (four Float32 planes, plane-major).
 /// - `brightness plane`: the quality gate's luma plane (`ImageScan`, Float32, box-averaged by
 ///   the gate's own `scale`, 1 at the marker sizes).
-/// - `skin mask`: the quality gate's full-resolution mask and `WorkingImage.skin` (identical at
-///   factor 1 until the skin surface is marked: one marker stands for both, and a second one when
-///   the stripe crosses a hole enclosed by skin, `surfaceBit` = 2), one byte per pixel.
+/// - `skin mask`: `WorkingImage.skin` as the measures leave it, one byte per pixel (the quality
+///   gate's rule at factor 1, checked against the gate's mask, plus the saturation bits
+///   `clippedBit`/`whiteClippedBit` and `surfaceBit` where the stripe crosses a hole enclosed by skin).
 /// - `smoothed L* plane`, `ridge plane`: `LocalContrast`'s planes as the measures leave them
 ///   (Float32); not its background plane (see below).
 /// - `mark mask`: `MarkDetector`'s member mask, one byte 0/1 per pixel.
@@ -88,10 +88,13 @@ enum LayoutMarkers {
         let measures = SkinMeasureConfiguration()
         let factor = max(1, (max(width, height) + measures.workingLongSidePixels - 1) / measures.workingLongSidePixels)
         guard factor == 1 else { throw HarnessError("marker photos must be analysed without averaging (working factor \(factor))") }
-        let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: width, height: height), factor: 1, arena: arena)
+        // As `SkinConcernMeasurer` makes it: saturated pixels flagged in the skin mask.
+        let work = try WorkingImage.make(
+            image, crop: PixelRect(x: 0, y: 0, width: width, height: height), factor: 1, markClipped: true, arena: arena)
         let detected = try SkinConcernMeasurer.detectMarks(work, workingMillimetres: nil, configuration: measures, arena: arena)
         SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast, configuration: measures)
-        let gateMaskOfWork = try byteRow(work.skin, width: width, stripe: stripe)
+        // Without the clipping bits the working image's mask is the gate's (same rule, factor 1).
+        let gateMaskOfWork = try byteRow(work.skin, width: width, stripe: stripe).map { $0 & (WorkingImage.skinBit | WorkingImage.surfaceBit) }
         // Then the skin surface (highlights enclosed by skin) is marked in `WorkingImage.skin`.
         work.markEnclosedSurface(queue: detected.contrast.boxFilterScratch)
         let count = width * height
@@ -102,13 +105,9 @@ enum LayoutMarkers {
         guard gateMask == gateMaskOfWork else {
             throw HarnessError("the gate's skin mask and the working image's differ at factor 1")
         }
-        markers += try maskMarker(gateMask, in: mask, stripe: stripe, name: "skin mask#\(seed)")
-        // Where the stripe crosses a hole of the skin mask enclosed by skin, the working mask
-        // holds `surfaceBit` there when it is wiped: a marker of its own.
-        let surfaceMask = try byteRow(work.skin, width: width, stripe: stripe)
-        if surfaceMask != gateMask {
-            markers += try maskMarker(surfaceMask, in: work.skin, stripe: stripe, name: "skin mask#\(seed) surface")
-        }
+        // The mask as the worker holds it until the wipe: the clipping bits, and `surfaceBit` where
+        // the stripe crosses a hole of the skin mask enclosed by skin.
+        markers += try maskMarker(try byteRow(work.skin, width: width, stripe: stripe), in: work.skin, stripe: stripe, name: "skin mask#\(seed)")
         // Not the background L* plane: a weighted box blur of radius ≥ 80 pixels, it changes so
         // little along a row that no 64-byte window of it is informative (a marker from it would
         // prove nothing). The contrast is computed from it and the smoothed plane on the fly.

@@ -81,11 +81,13 @@ struct MemoryBudgetTests {
 
     @Test("work larger than the budget is refused with memory_budget_exceeded, recorded, and the process stays under it")
     func oversizedWorkIsRefused() async throws {
-        // A 12-megapixel JPEG is small on the wire but needs 36 MB for libvips to decode and 36 MB
-        // more of pixels. The budget is 16 MiB below what the worker peaks at when it serves it
-        // without one (this run, this machine: about 175 MiB here), so a peak under the budget
-        // is the budget's doing; what is left still serves a small photo.
-        let large = try Self.skinTexture(width: 4000, height: 3000, format: .jpeg)
+        // A 24-megapixel JPEG is small on the wire but needs 72 MB of decoded pixels and the
+        // analysis's planes besides. The budget is 16 MiB below what the worker peaks at when it
+        // serves it without one (this run, this machine), so a peak under the budget is the
+        // budget's doing; what is left still serves a small photo. (At 12 megapixels the leaner
+        // engines peak only ~87 MiB above their size at start, less than the smallest budget a
+        // worker starts with: its size at start + 64 MiB headroom + 16 MiB for requests.)
+        let large = try Self.skinTexture(width: 6000, height: 4000, format: .jpeg)
         let (atStart, baseline) = try await Self.unbudgetedPeak(analysing: large)
         // At least what the worker needs to start (its resident set, the 64 MiB headroom of
         // `ServerConfiguration.memoryHeadroomBytes` and 16 MiB for requests, plus slack for a few
