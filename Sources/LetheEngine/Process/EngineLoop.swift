@@ -91,6 +91,11 @@ public enum EngineLoop {
                 byteCount: nil, error: error, stageSeconds: stageSeconds, codecPassesAborted: ProcessingDeadline.codecPassesAborted - abortedBefore)
         }
         try channel.send(.result, result, attaching: resultFile)
+        // The gateway holds its own reference now; an idle engine keeps no descriptor but its channel.
+        if let sent = resultFile {
+            close(sent)
+            resultFile = nil
+        }
         _ = try channel.receive(.release, as: EngineNothing.self, timeout: nil)
         try channel.send(.wiped, EngineWipe(report: arena.wipeAll()))
         // While the engine waits for its next job: no more kept pages than that job's pixels need.
