@@ -71,7 +71,7 @@ struct WorkerHarness: Sendable {
             return try await worker.withRunningServer { ports in
                 try await body(Session(
                     baseURL: URL(string: "http://127.0.0.1:\(ports.gateway)")!, adminURL: URL(string: "http://127.0.0.1:\(ports.admin)")!,
-                    token: token, ledgerDirectory: ledgerDirectory))
+                    token: token, ledgerDirectory: ledgerDirectory, worker: worker))
             }
         }
     }
@@ -95,6 +95,9 @@ struct WorkerHarness: Sendable {
         let adminURL: URL
         let token: String
         let ledgerDirectory: URL
+        /// The worker itself, for a test that must hold one of its resources (the decode budget)
+        /// to make an overlap certain instead of hoping for one.
+        let worker: LetheWorker
 
         var client: LetheClient { LetheClient(serverURL: baseURL, token: token) }
 
