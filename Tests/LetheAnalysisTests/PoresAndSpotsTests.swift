@@ -19,7 +19,11 @@ struct PoresAndSpotsTests {
     static func analyse(_ patch: SkinPatch, millimetresPerPixel: Double?) throws -> SkinConcerns {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let image = try patch.render(seed: 0, arena: arena)
+        return try concerns(try patch.render(seed: 0, arena: arena), millimetresPerPixel: millimetresPerPixel, arena: arena)
+    }
+
+    /// A close-up's concerns (no focus check: generated skin is smooth).
+    static func concerns(_ image: DecodedImage, millimetresPerPixel: Double?, arena: PlaintextArena) throws -> SkinConcerns {
         let result = try SkinAnalyzer.analyze(
             image, configuration: SkinAnalysisConfiguration(minLaplacianVariance: 0), millimetresPerPixel: millimetresPerPixel, arena: arena)
         return try #require(result.concerns)

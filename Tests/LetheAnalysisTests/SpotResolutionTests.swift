@@ -11,22 +11,16 @@ import Testing
 /// and where they are measured, their count and area do not depend on the pixel scale.
 @Suite("Spots by resolution")
 struct SpotResolutionTests {
-    static func concerns(_ image: DecodedImage, millimetresPerPixel: Double?, arena: PlaintextArena) throws -> SkinConcerns {
-        let result = try SkinAnalyzer.analyze(
-            image, configuration: SkinAnalysisConfiguration(minLaplacianVariance: 0), millimetresPerPixel: millimetresPerPixel, arena: arena)
-        return try #require(result.concerns)
-    }
-
     @Test("at 0.25 mm/px spots are measured; at 0.26 mm/px they are not_measurable, unscored and out of the overall score; without a scale they are measured in pixels")
     func gate() throws {
         let patch = PoresAndSpotsTests.patch()
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let image = try patch.render(seed: 0, arena: arena)
-        let edge = try Self.concerns(image, millimetresPerPixel: 0.25, arena: arena)
+        let edge = try PoresAndSpotsTests.concerns(image, millimetresPerPixel: 0.25, arena: arena)
         #expect(edge.spots.status == "measured" && edge.spots.count != nil && edge.scores.spots != nil)
         #expect(edge.spots.requiredMillimetresPerPixel == 0.25)
-        let coarse = try Self.concerns(image, millimetresPerPixel: 0.26, arena: arena)
+        let coarse = try PoresAndSpotsTests.concerns(image, millimetresPerPixel: 0.26, arena: arena)
         #expect(coarse.spots.status == "not_measurable")
         #expect(coarse.spots.count == nil && coarse.spots.areaFraction == nil && coarse.spots.meanContrastDeltaLStar == nil)
         #expect(coarse.spots.brown == nil && coarse.spots.red == nil)
@@ -42,7 +36,7 @@ struct SpotResolutionTests {
         let scoresJSON = String(decoding: try JSONEncoder().encode(coarse.scores), as: UTF8.self)
         #expect(!scoresJSON.contains("spots"))
         // Without a scale (a close-up defined in pixels) spots are always measured.
-        let unscaled = try Self.concerns(image, millimetresPerPixel: nil, arena: arena)
+        let unscaled = try PoresAndSpotsTests.concerns(image, millimetresPerPixel: nil, arena: arena)
         #expect(unscaled.spots.isMeasured && unscaled.spots.count != nil && unscaled.scores.spots != nil && unscaled.spots.requiredMillimetresPerPixel == nil)
     }
 
@@ -57,7 +51,7 @@ struct SpotResolutionTests {
             for magnification in [0.8, 1.0, 1.2] {
                 let arena = PlaintextArena()
                 let image = try skin.render(arena: arena, magnification: magnification)
-                let spots = try Self.concerns(image, millimetresPerPixel: 0.15 / magnification, arena: arena).spots
+                let spots = try PoresAndSpotsTests.concerns(image, millimetresPerPixel: 0.15 / magnification, arena: arena).spots
                 _ = arena.wipeAll()
                 counts.append(try #require(spots.count))
                 areas.append(try #require(spots.areaFraction))
