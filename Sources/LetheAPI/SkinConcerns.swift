@@ -3,21 +3,34 @@
 /// figures appear when the scale is known (device profile, `mm_per_pixel`, or for faces an
 /// estimate from the face width — see `scale_source`).
 public struct SkinConcerns: Sendable, Codable, Equatable {
-    /// Dark marks larger than pores: lentigines, melasma patches, naevi.
+    /// Dark marks larger than pores: lentigines, melasma patches, naevi. Measured only where the
+    /// resolution shows the smallest spot looked for (with a scale: a mark just larger than a pore,
+    /// 0.5 mm, at least 2 working pixels across): otherwise `status` is `not_measurable`, the
+    /// figures are absent (never a count of whichever marks the pixels happen to show) and
+    /// `required_mm_per_pixel` says what scale would do, as for pores and lines.
     public struct Spots: Sendable, Codable, Equatable {
-        public var count: Int
+        /// `measured` or `not_measurable` (the photo's pixels are too coarse for the smallest spots).
+        public var status: String
+        /// Absent when not measurable (so are the other figures).
+        public var count: Int?
         /// Spot pixels / region skin pixels.
-        public var areaFraction: Double
+        public var areaFraction: Double?
         /// Mean L* of the background minus mean L* of the spots (positive = darker).
-        public var meanContrastDeltaLStar: Double
+        public var meanContrastDeltaLStar: Double?
         /// Mean equivalent-disc diameter in input pixels (0 without spots).
-        public var meanDiameterPixels: Double
+        public var meanDiameterPixels: Double?
         public var meanDiameterMillimetres: Double?
         /// The spots split by pigment (Diffey, Oliver & Farr 1984's melanin and erythema indices,
         /// the decomposition of the brown and red unevenness): brown (melanin: lentigines,
         /// melasma) and red (haemoglobin: vascular marks, post-inflammatory erythema).
         public var brown: PigmentGroup?
         public var red: PigmentGroup?
+        /// With a scale: the coarsest scale (mm per input pixel, at this photo's working
+        /// resolution) at which spots are measured.
+        public var requiredMillimetresPerPixel: Double?
+
+        public static let measured = "measured"
+        public static let notMeasurable = "not_measurable"
 
         /// The spots of one pigment.
         public struct PigmentGroup: Sendable, Codable, Equatable {
@@ -33,17 +46,34 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
             enum CodingKeys: String, CodingKey { case count, areaFraction = "area_fraction" }
         }
 
-        public init(count: Int, areaFraction: Double, meanContrastDeltaLStar: Double, meanDiameterPixels: Double, meanDiameterMillimetres: Double?) {
+        public init(
+            count: Int, areaFraction: Double, meanContrastDeltaLStar: Double, meanDiameterPixels: Double, meanDiameterMillimetres: Double?,
+            requiredMillimetresPerPixel: Double? = nil
+        ) {
+            self.status = Self.measured
             self.count = count
             self.areaFraction = areaFraction
             self.meanContrastDeltaLStar = meanContrastDeltaLStar
             self.meanDiameterPixels = meanDiameterPixels
             self.meanDiameterMillimetres = meanDiameterMillimetres
+            self.requiredMillimetresPerPixel = requiredMillimetresPerPixel
         }
 
+        /// Spots the resolution cannot show: no figures, only the scale that would.
+        public static func notMeasurable(requiredMillimetresPerPixel: Double?) -> Spots {
+            var spots = Spots(count: 0, areaFraction: 0, meanContrastDeltaLStar: 0, meanDiameterPixels: 0, meanDiameterMillimetres: nil)
+            spots.status = Self.notMeasurable
+            (spots.count, spots.areaFraction, spots.meanContrastDeltaLStar, spots.meanDiameterPixels) = (nil, nil, nil, nil)
+            spots.requiredMillimetresPerPixel = requiredMillimetresPerPixel
+            return spots
+        }
+
+        public var isMeasured: Bool { status == Self.measured }
+
         enum CodingKeys: String, CodingKey {
-            case count, areaFraction = "area_fraction", meanContrastDeltaLStar = "mean_contrast_delta_l_star"
+            case status, count, areaFraction = "area_fraction", meanContrastDeltaLStar = "mean_contrast_delta_l_star"
             case meanDiameterPixels = "mean_diameter_pixels", meanDiameterMillimetres = "mean_diameter_mm", brown, red
+            case requiredMillimetresPerPixel = "required_mm_per_pixel"
         }
     }
 
@@ -237,7 +267,8 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
 
     /// 0–100 per concern, higher = healthier; mappings in docs/analysis/skin.md.
     public struct Scores: Sendable, Codable, Equatable {
-        public var spots: Int
+        /// Absent when spots are not measurable.
+        public var spots: Int?
         /// Absent when pores are not measurable.
         public var pores: Int?
         public var redness: Int
@@ -246,10 +277,10 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         /// Absent when shine is not measurable (a cross-polarised photo).
         public var shine: Int?
         public var evenness: Int
-        /// Mean of the six, or of those measured when pores, wrinkles or shine are not measurable.
+        /// Mean of the six, or of those measured when spots, pores, wrinkles or shine are not measurable.
         public var overall: Int
 
-        public init(spots: Int, pores: Int?, redness: Int, wrinkles: Int?, shine: Int?, evenness: Int, overall: Int) {
+        public init(spots: Int?, pores: Int?, redness: Int, wrinkles: Int?, shine: Int?, evenness: Int, overall: Int) {
             self.spots = spots
             self.pores = pores
             self.redness = redness

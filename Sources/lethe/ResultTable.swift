@@ -34,7 +34,7 @@ struct ResultTable {
                 let s = region.concerns.scores
                 rows.append((
                     "  " + region.region.replacingOccurrences(of: "_", with: " "),
-                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count)  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots) pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles.map(String.init) ?? "–") shine \(s.shine.map(String.init) ?? "–") evenness \(s.evenness)"))
+                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count.map(String.init) ?? "not measurable")  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots.map(String.init) ?? "–") pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles.map(String.init) ?? "–") shine \(s.shine.map(String.init) ?? "–") evenness \(s.evenness)"))
             }
         }
         if let uv = response.ultraviolet { rows += Self.ultravioletRows(uv, number: number, percent: percent) }
@@ -103,7 +103,7 @@ struct ResultTable {
     ) -> [(String, String)] {
         let s = concerns.scores
         return [
-            ("Spots", "\(concerns.spots.count)\(concerns.spots.brown.map { " (brown \($0.count)" } ?? "")\(concerns.spots.red.map { ", red \($0.count))" } ?? "")  area \(percent(concerns.spots.areaFraction))  contrast ΔL* \(number(concerns.spots.meanContrastDeltaLStar, 1))"),
+            ("Spots", spotRow(concerns.spots, number: number, percent: percent)),
             ("Pores", poreRow(concerns.pores, number: number)),
             ("Red area", percent(concerns.redAreaFraction)),
             ("Lines", concerns.wrinkles.isMeasured
@@ -119,8 +119,16 @@ struct ResultTable {
             ("Radiance", concerns.radiance.map { "luminance Y \(number($0.luminance, 3))  uniformity \(number($0.uniformity, 3))" } ?? "–"),
             ("Shine", concerns.shine.specularFraction.map { "specular \(percent($0))" } ?? "not measurable: \(concerns.shine.reason ?? "")"),
             ("Evenness", "local L* s.d. \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
-            ("Scores", "spots \(s.spots)  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles.map(String.init) ?? "–")  shine \(s.shine.map(String.init) ?? "–")  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
+            ("Scores", "spots \(s.spots.map(String.init) ?? "–")  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles.map(String.init) ?? "–")  shine \(s.shine.map(String.init) ?? "–")  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
         ]
+    }
+
+    private static func spotRow(_ spots: SkinConcerns.Spots, number: (Double, Int) -> String, percent: (Double) -> String) -> String {
+        guard let count = spots.count, let area = spots.areaFraction, let contrast = spots.meanContrastDeltaLStar else {
+            return "not measurable at this resolution" + (spots.requiredMillimetresPerPixel.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
+        }
+        let pigments = "\(spots.brown.map { " (brown \($0.count)" } ?? "")\(spots.red.map { ", red \($0.count))" } ?? "")"
+        return "\(count)\(pigments)  area \(percent(area))  contrast ΔL* \(number(contrast, 1))"
     }
 
     private static func poreRow(_ pores: SkinConcerns.Pores, number: (Double, Int) -> String) -> String {

@@ -41,9 +41,14 @@ struct ExposureNormalisationTests {
             }
         }
         let darker = try exposed(gain)
-        let before = try FaceAnalyzer.analyze(original, models: models, configuration: .init(), arena: arena).measures
-        let after = try FaceAnalyzer.analyze(darker, models: models, configuration: .init(), arena: arena).measures
-        let darkest = try FaceAnalyzer.analyze(try exposed(gain * gain), models: models, configuration: .init(), arena: arena).measures
+        // A stated 0.25 mm per pixel: at the face-width estimate (≈ 0.7 mm/px) spots are not
+        // measurable; the marks' contrast threshold, what this test is about, is the same at any scale.
+        func analyze(_ image: DecodedImage) throws -> SkinAnalysisResult {
+            try FaceAnalyzer.analyze(image, models: models, configuration: .init(), millimetresPerPixel: 0.25, arena: arena).measures
+        }
+        let before = try analyze(original)
+        let after = try analyze(darker)
+        let darkest = try analyze(try exposed(gain * gain))
         let c = try #require(darkest.concerns)
         let a = try #require(before.concerns), b = try #require(after.concerns)
         print("""
@@ -55,9 +60,10 @@ struct ExposureNormalisationTests {
         // CIELAB: exposure × k multiplies L* + 16 by k^⅓ (above L* 8).
         let expectedL = (after.skinTone.lStar + 16) * pow(gain, 1.0 / 3) - 16
         #expect(abs(darkest.skinTone.lStar - expectedL) < 0.5, "L* \(darkest.skinTone.lStar), expected \(expectedL)")
-        #expect(abs(b.spots.areaFraction - a.spots.areaFraction) < 0.002)
+        #expect(a.spots.isMeasured && b.spots.isMeasured)
+        #expect(abs((b.spots.areaFraction ?? 1) - (a.spots.areaFraction ?? 0)) < 0.002)
         #expect(abs(c.redAreaFraction - b.redAreaFraction) < 0.005)
         #expect(abs(b.evenness.lStarStandardDeviation - a.evenness.lStarStandardDeviation) < 0.15)
-        #expect(abs(b.scores.spots - a.scores.spots) <= 2 && abs(c.scores.redness - b.scores.redness) <= 2)
+        #expect(abs((b.scores.spots ?? 100) - (a.scores.spots ?? 0)) <= 2 && abs(c.scores.redness - b.scores.redness) <= 2)
     }
 }

@@ -24,7 +24,7 @@ struct GroundTruthAccuracyTests {
             let result = try SkinAnalyzer.analyze(image, configuration: SkinAnalysisConfiguration(minLaplacianVariance: 0), arena: arena)
             let concerns = try #require(result.concerns)
             itaErrors.append(abs(result.skinTone.itaDegrees - patch.itaDegrees))
-            spotTruth.append(Double(patch.spots.count)); spotMeasured.append(Double(concerns.spots.count))
+            spotTruth.append(Double(patch.spots.count)); spotMeasured.append(Double(try #require(concerns.spots.count)))
             poreTruth.append(Double(patch.pores.count)); poreMeasured.append(Double(try #require(concerns.pores.count)))
             #expect(arena.wipeAll().verified)
         }

@@ -39,11 +39,13 @@ struct HeldOutAccuracyTests {
             let result = try SkinAnalyzer.analyze(image, configuration: Self.quality, arena: arena)
             _ = arena.wipeAll()
             let concerns = try #require(result.concerns)
-            spotErrors.append(concerns.spots.count - patch.spots.count)
+            // No scale given: spots too are measured in pixels.
+            let spotCount = try #require(concerns.spots.count)
+            spotErrors.append(spotCount - patch.spots.count)
             // No scale given: pores are measured in pixels (never `not_measurable`).
             let pores = try #require(concerns.pores.count)
             poreErrors.append(pores - patch.pores.count)
-            spotTotals.truth += patch.spots.count; spotTotals.measured += concerns.spots.count
+            spotTotals.truth += patch.spots.count; spotTotals.measured += spotCount
             poreTotals.truth += patch.pores.count; poreTotals.measured += pores
             itaErrors.append(abs(result.skinTone.itaDegrees - patch.itaDegrees))
         }
@@ -71,7 +73,7 @@ struct HeldOutAccuracyTests {
         var found = 0, clear = 0, countedFaint = 0, faint = 0, outsideBracket: [String] = []
         for seed in Self.testSeeds {
             let patch = Self.faintPatch(seed: seed)
-            let measured = try Self.concerns(patch, seed: seed).spots.count
+            let measured = try #require(try Self.concerns(patch, seed: seed).spots.count)
             let strong = patch.spots.filter { $0.contrast >= 7 }.count
             let visible = patch.spots.filter { $0.contrast >= 3.5 }.count
             clear += strong

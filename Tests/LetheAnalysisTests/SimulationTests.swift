@@ -46,7 +46,7 @@ struct SimulationTests {
             let spots = try [0.0, 0.5, 1.0].map { strength in
                 try Self.analysePreview(image, SimulationRequest(concerns: [.spots], strengths: [.spots: strength])).spots
             }
-            let areas = spots.map(\.areaFraction), contrasts = spots.map(\.meanContrastDeltaLStar)
+            let areas = try spots.map { try #require($0.areaFraction) }, contrasts = try spots.map { try #require($0.meanContrastDeltaLStar) }
             print("seed \(seed): spot area fraction at strength 0 / 0.5 / 1: \(areas); mean spot contrast ΔL*: \(contrasts)")
             #expect(areas[0] > 0)
             #expect(areas[1] < areas[0] && areas[2] < areas[1], "seed \(seed): \(areas)")

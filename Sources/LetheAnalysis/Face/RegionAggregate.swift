@@ -34,7 +34,6 @@ enum RegionAggregate {
             let sd = region.concerns.evenness.erythemaIndexStandardDeviation, between = region.redness.erythemaIndex - meanErythema
             return sd * sd + between * between
         }
-        let spotCount = regions.reduce(0) { $0 + $1.concerns.spots.count }
         let poreCount = regions.reduce(0) { $0 + ($1.concerns.pores.count ?? 0) }
         let poreDensities = regions.compactMap(\.concerns.pores.densityPerSquareCentimetre)
         let poreRequirement = regions.compactMap(\.concerns.pores.requiredMillimetresPerPixel).min()
@@ -52,12 +51,7 @@ enum RegionAggregate {
             : .notMeasurable(requiredMillimetresPerPixel: poreRequirement)
         var concerns = SkinConcerns(
             redAreaFraction: weighted(\.concerns.redAreaFraction),
-            spots: .init(
-                count: spotCount, areaFraction: weighted(\.concerns.spots.areaFraction),
-                meanContrastDeltaLStar: countWeighted(\.concerns.spots.count, \.concerns.spots.meanContrastDeltaLStar),
-                meanDiameterPixels: countWeighted(\.concerns.spots.count, \.concerns.spots.meanDiameterPixels),
-                meanDiameterMillimetres: regions.allSatisfy { $0.concerns.spots.meanDiameterMillimetres != nil }
-                    ? countWeighted(\.concerns.spots.count) { $0.concerns.spots.meanDiameterMillimetres ?? 0 } : nil),
+            spots: combinedSpots(regions, weighted: weighted, countWeighted: countWeighted),
             pores: pores,
             wrinkles: combinedWrinkles(regions, skinPixels: total, weighted: weighted),
             shine: combinedShine(regions),
@@ -69,20 +63,40 @@ enum RegionAggregate {
             blemishes: combinedBlemishes(regions, skinPixels: total, millimetresPerPixel: millimetresPerPixel),
             texture: combinedTexture(regions, weighted: weighted),
             radiance: combinedRadiance(regions, weighted: weighted),
-            scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
-        // Brown and red spots of the whole: counts add, areas weighted by skin.
-        func group(_ pick: (SkinConcerns.Spots) -> SkinConcerns.Spots.PigmentGroup?) -> SkinConcerns.Spots.PigmentGroup? {
-            let parts = regions.compactMap { pick($0.concerns.spots) }
-            guard parts.count == regions.count, !parts.isEmpty else { return nil }
-            return .init(count: parts.reduce(0) { $0 + $1.count }, areaFraction: weighted { pick($0.concerns.spots)?.areaFraction ?? 0 })
-        }
-        concerns.spots.brown = group(\.brown)
-        concerns.spots.red = group(\.red)
+            scores: .init(spots: nil, pores: nil, redness: 0, wrinkles: nil, shine: nil, evenness: 0, overall: 0))
         concerns.scores = ConcernScores.scores(for: concerns)
         return (
             .assessed(lab, calibration: calibration),
             .init(meanAStar: a, erythemaIndex: meanErythema),
             Int(total), concerns)
+    }
+
+    /// The zones' spots together: counts add, areas skin-weighted, contrast and size count-weighted;
+    /// brown and red spots likewise. Measured only when every zone measured them (one scale gives
+    /// one answer), otherwise not measurable with the finest requirement, as the lines.
+    static func combinedSpots(
+        _ regions: [RegionMeasures], weighted: ((RegionMeasures) -> Double) -> Double,
+        countWeighted: ((RegionMeasures) -> Int, (RegionMeasures) -> Double) -> Double
+    ) -> SkinConcerns.Spots {
+        let requirement = regions.compactMap(\.concerns.spots.requiredMillimetresPerPixel).min()
+        guard regions.allSatisfy(\.concerns.spots.isMeasured) else { return .notMeasurable(requiredMillimetresPerPixel: requirement) }
+        let countOf: (RegionMeasures) -> Int = { $0.concerns.spots.count ?? 0 }
+        var spots = SkinConcerns.Spots(
+            count: regions.reduce(0) { $0 + countOf($1) }, areaFraction: weighted { $0.concerns.spots.areaFraction ?? 0 },
+            meanContrastDeltaLStar: countWeighted(countOf) { $0.concerns.spots.meanContrastDeltaLStar ?? 0 },
+            meanDiameterPixels: countWeighted(countOf) { $0.concerns.spots.meanDiameterPixels ?? 0 },
+            meanDiameterMillimetres: regions.allSatisfy { $0.concerns.spots.meanDiameterMillimetres != nil }
+                ? countWeighted(countOf) { $0.concerns.spots.meanDiameterMillimetres ?? 0 } : nil,
+            requiredMillimetresPerPixel: requirement)
+        // Brown and red spots of the whole: counts add, areas weighted by skin.
+        func group(_ pick: KeyPath<SkinConcerns.Spots, SkinConcerns.Spots.PigmentGroup?>) -> SkinConcerns.Spots.PigmentGroup? {
+            let parts = regions.compactMap { $0.concerns.spots[keyPath: pick] }
+            guard parts.count == regions.count, !parts.isEmpty else { return nil }
+            return .init(count: parts.reduce(0) { $0 + $1.count }, areaFraction: weighted { $0.concerns.spots[keyPath: pick]?.areaFraction ?? 0 })
+        }
+        spots.brown = group(\.brown)
+        spots.red = group(\.red)
+        return spots
     }
 
     /// The zones' lines together: counts and lengths add, densities skin-weighted (Σ length / Σ area

@@ -12,8 +12,8 @@ import LetheAPI
 /// | shine | specular fraction | 0 | 0.15 |
 /// | evenness | standard deviation of L* − local background L* | 1 | 6 |
 ///
-/// The overall score is the rounded mean of the six, or of the others when pores, wrinkles or shine
-/// are not measurable (they are left out, not scored as clear).
+/// The overall score is the rounded mean of the six, or of the others when spots, pores, wrinkles or
+/// shine are not measurable (they are left out, not scored as clear).
 public enum ConcernScores {
     static func linear(_ value: Double, clear: Double, severe: Double) -> Int {
         let t = (value - clear) / (severe - clear)
@@ -36,13 +36,13 @@ public enum ConcernScores {
     }
 
     public static func scores(for concerns: SkinConcerns) -> SkinConcerns.Scores {
-        let spots = linear(concerns.spots.areaFraction, clear: 0, severe: 0.10)
+        let spots = concerns.spots.isMeasured ? concerns.spots.areaFraction.map { linear($0, clear: 0, severe: 0.10) } : nil
         let pores = concerns.pores.isMeasured ? concerns.pores.areaFraction.map { linear($0, clear: 0, severe: 0.04) } : nil
         let redness = linear(concerns.redAreaFraction, clear: 0, severe: 0.30)
         let wrinkles = lineDensity(concerns.wrinkles).map { linear($0, clear: 0, severe: severeLineMillimetresPerSquareCentimetre) }
         let shine = concerns.shine.specularFraction.map { linear($0, clear: 0, severe: 0.15) }
         let evenness = linear(concerns.evenness.lStarStandardDeviation, clear: 1, severe: 6)
-        let scored = [spots, redness, evenness] + [wrinkles, shine, pores].compactMap { $0 }
+        let scored = [redness, evenness] + [spots, wrinkles, shine, pores].compactMap { $0 }
         let overall = Int((Double(scored.reduce(0, +)) / Double(scored.count)).rounded())
         return .init(spots: spots, pores: pores, redness: redness, wrinkles: wrinkles, shine: shine, evenness: evenness, overall: overall)
     }

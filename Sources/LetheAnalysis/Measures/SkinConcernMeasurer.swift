@@ -191,6 +191,29 @@ enum SkinConcernMeasurer {
         configuration.poreMaxDiameterMillimetres / configuration.poreMinimumPixelsAcross / factor
     }
 
+    /// Whether the working pixels resolve the smallest spot: spots are the marks larger than a pore
+    /// (`poreMaxDiameterMillimetres`, 0.5 mm), so a spot at that size must be as many working pixels
+    /// across as the larger of `poreMinimumPixelsAcross` (2) and the disc of the mark detector's
+    /// minimum area (3 px: 1.95 px across) — 0.25 mm per working pixel by default. Coarser, a
+    /// 3-pixel mark is several millimetres across and whether it passes the threshold depends on
+    /// how the pixel grid falls on it (the repeatability bench's spots moved 7–10 points with
+    /// scale, rotation, shift or JPEG alone). Without a scale spots are defined in pixels
+    /// (close-ups) and always measured.
+    static func spotsMeasurable(workingMillimetres: Double?, configuration: SkinMeasureConfiguration) -> Bool {
+        guard let workingMillimetres else { return true }
+        return configuration.poreMaxDiameterMillimetres / workingMillimetres >= spotMinimumPixelsAcross(configuration)
+    }
+
+    /// The coarsest input scale (mm per input pixel) at which spots are measured at `factor`.
+    static func spotRequiredMillimetresPerPixel(factor: Double, configuration: SkinMeasureConfiguration) -> Double {
+        configuration.poreMaxDiameterMillimetres / spotMinimumPixelsAcross(configuration) / factor
+    }
+
+    /// Working pixels across that the smallest spot needs (see `spotsMeasurable`).
+    private static func spotMinimumPixelsAcross(_ configuration: SkinMeasureConfiguration) -> Double {
+        max(configuration.poreMinimumPixelsAcross, 2 * (Double(configuration.minimumMarkAreaPixels) / .pi).squareRoot())
+    }
+
     static func detectMarks(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> DetectedMarks {
@@ -212,6 +235,7 @@ enum SkinConcernMeasurer {
             throw error
         }
         let poresMeasurable = poresMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration)
+        let spotsMeasurable = spotsMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration)
         let kinds: [MarkKind] = marks.map { mark in
             // Faces: a mark reaching into no zone (a nostril, a brow, an eye, the lips, beyond the
             // oval) is their shadow or edge, not a skin mark.
@@ -221,7 +245,8 @@ enum SkinConcernMeasurer {
             let diameter = mark.equivalentDiameter
             // Pore-sized marks where pores are not resolved are neither pores nor spots.
             if diameter <= poreMax { return poresMeasurable ? .pore : .other }
-            if diameter <= spotMax { return .spot }
+            // Likewise spots where the smallest spot is not resolved (`Spots.notMeasurable`).
+            if diameter <= spotMax { return spotsMeasurable ? .spot : .other }
             return .other
         }
         return DetectedMarks(contrast: contrast, marks: marks, members: members, kinds: kinds)
@@ -279,12 +304,17 @@ enum SkinConcernMeasurer {
         let inputMillimetres = workingMillimetres.map { $0 / f }
         let skinSquareCentimetres = workingMillimetres.map { skinCount * $0 * $0 / 100 }
 
-        var spotsResult = SkinConcerns.Spots(
-            count: spots.count, areaFraction: spotArea / skinCount, meanContrastDeltaLStar: spotContrast,
-            meanDiameterPixels: meanDiameter(spots), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(spots) * $0 })
-        let redSpots = spots.filter { isRedSpot($0, stats: stats) }, brownSpots = spots.filter { !isRedSpot($0, stats: stats) }
-        spotsResult.brown = .init(count: brownSpots.count, areaFraction: Double(brownSpots.reduce(0) { $0 + $1.area }) / skinCount)
-        spotsResult.red = .init(count: redSpots.count, areaFraction: Double(redSpots.reduce(0) { $0 + $1.area }) / skinCount)
+        let spotRequirement = workingMillimetres.map { _ in spotRequiredMillimetresPerPixel(factor: max(1, work.factor), configuration: configuration) }
+        var spotsResult = SkinConcerns.Spots.notMeasurable(requiredMillimetresPerPixel: spotRequirement)
+        if spotsMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration) {
+            spotsResult = SkinConcerns.Spots(
+                count: spots.count, areaFraction: spotArea / skinCount, meanContrastDeltaLStar: spotContrast,
+                meanDiameterPixels: meanDiameter(spots), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(spots) * $0 },
+                requiredMillimetresPerPixel: spotRequirement)
+            let redSpots = spots.filter { isRedSpot($0, stats: stats) }, brownSpots = spots.filter { !isRedSpot($0, stats: stats) }
+            spotsResult.brown = .init(count: brownSpots.count, areaFraction: Double(brownSpots.reduce(0) { $0 + $1.area }) / skinCount)
+            spotsResult.red = .init(count: redSpots.count, areaFraction: Double(redSpots.reduce(0) { $0 + $1.area }) / skinCount)
+        }
         let required = workingMillimetres.map { _ in poreRequiredMillimetresPerPixel(factor: max(1, work.factor), configuration: configuration) }
         let poresResult = poresMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration)
             ? SkinConcerns.Pores(
@@ -325,7 +355,7 @@ enum SkinConcernMeasurer {
                 // Luminance as the photo shows it (Y scales by γ³); the uniformity is a ratio.
                 luminance: stats.meanLuminance / gammaCubed,
                 uniformity: stats.meanLuminance > 0 ? 1 - stats.luminanceStandardDeviation / stats.meanLuminance : 0),
-            scores: .init(spots: 0, pores: 0, redness: 0, wrinkles: 0, shine: 0, evenness: 0, overall: 0))
+            scores: .init(spots: nil, pores: nil, redness: 0, wrinkles: nil, shine: nil, evenness: 0, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)
         // In input pixels: the working rectangle's edges mapped back (rounded outward in a

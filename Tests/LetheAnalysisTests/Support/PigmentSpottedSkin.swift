@@ -14,15 +14,15 @@ struct PigmentSpottedSkin {
     var brownCount: Int { spots.filter { $0.melanin > 0 }.count }
     var redCount: Int { spots.filter { $0.haemoglobin > 0 }.count }
 
-    init(seed: UInt64, brown: Int, red: Int, size: Int = 400) {
+    /// - Parameter radiusPixels: the spots' radii (default 10–30 px: 2–6 mm across at 0.1 mm/px).
+    init(seed: UInt64, brown: Int, red: Int, size: Int = 400, radiusPixels: ClosedRange<Double> = 10...30) {
         var random = SeededGenerator(seed: seed)
         self.size = size
         var wanted = Array(repeating: true, count: brown) + Array(repeating: false, count: red)
         var attempts = 0
         while !wanted.isEmpty, attempts < 5000 {
             attempts += 1
-            // 2–6 mm across.
-            let radius = Double.random(in: 10...30, using: &random)
+            let radius = Double.random(in: radiusPixels, using: &random)
             let x = Double.random(in: 40...(Double(size) - 40), using: &random), y = Double.random(in: 40...(Double(size) - 40), using: &random)
             guard spots.allSatisfy({ hypot($0.x - x, $0.y - y) >= $0.radiusPixels + radius + 30 }) else { continue }
             let isBrown = wanted.removeLast()
@@ -33,14 +33,19 @@ struct PigmentSpottedSkin {
         }
     }
 
-    func render(arena: PlaintextArena) throws -> DecodedImage {
+    /// - Parameter magnification: the same skin photographed with this many pixels per pixel of
+    ///   the nominal 0.1 mm/px (0.8: 0.125 mm/px, a `size`·0.8-pixel square); each pixel integrates
+    ///   the spots it covers, as a sensor does.
+    func render(arena: PlaintextArena, magnification: Double = 1) throws -> DecodedImage {
         var random = SeededGenerator(seed: UInt64(size) &* 31 &+ UInt64(spots.count))
         let base = (PigmentedSkin.linear(PigmentedSkin.base.red), PigmentedSkin.linear(PigmentedSkin.base.green), PigmentedSkin.linear(PigmentedSkin.base.blue))
-        return try SyntheticImages.make(width: size, height: size, arena: arena) { x, y in
-            let px = Double(x) + 0.5, py = Double(y) + 0.5
+        let side = Int((Double(size) * magnification).rounded())
+        return try SyntheticImages.make(width: side, height: side, arena: arena) { x, y in
+            let px = (Double(x) + 0.5) / magnification, py = (Double(y) + 0.5) / magnification
             var m = 0.0, h = 0.0
             for spot in spots {
-                let cover = discCoverage(distance: hypot(px - spot.x, py - spot.y), radius: spot.radiusPixels)
+                // Coverage of this pixel in the magnified grid: distances in its own pixels.
+                let cover = discCoverage(distance: hypot(px - spot.x, py - spot.y) * magnification, radius: spot.radiusPixels * magnification)
                 m += cover * spot.melanin
                 h += cover * spot.haemoglobin
             }
