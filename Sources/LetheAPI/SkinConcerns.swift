@@ -200,8 +200,10 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
 
     /// Uniformity of colour over the clear skin of the region.
     public struct Evenness: Sendable, Codable, Equatable {
-        /// Standard deviation of L* about the local background L* (box-filtered surroundings,
-        /// so that shading of the face's shape does not count).
+        /// Lightness unevenness: standard deviation over the clear skin of the green channel's
+        /// lightness (116·G^⅓ − 16, L* on a grey: skin's red clips first) band-passed to 2–12 mm,
+        /// so that neither the face's shading nor noise, JPEG or the pixel grid counts
+        /// (docs/analysis/skin.md, "Evenness band").
         public var lStarStandardDeviation: Double
         /// Mean CIE76 ΔE*ab of each pixel to the region's mean colour.
         public var meanDeltaE: Double

@@ -78,7 +78,14 @@ enum SkinConcernMeasurer {
         defer { detected.release(arena) }
         let lines = try linesFound.get()
         let (contrast, marks, members, kinds) = (detected.contrast, detected.marks, detected.members, detected.kinds)
-        // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
+        // Evenness reads the green lightness band-passed at fixed physical scales (`EvennessBand`): a face's from its mesh.
+        let evenness = try EvennessBand.bandPass(
+            work, members: members,
+            workingMillimetres: EvennessBand.workingMillimetres(
+                interOcularPixels: face?.interOcularPixels, workingMillimetres: workingMillimetres, factor: work.factor),
+            scratch: contrast.boxFilterScratch, arena: arena)
+        defer { arena.release(evenness) }
+        // The box filter's scratch is free from here on (the evenness band above borrowed it): the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
         // Papules (their own local contrast) and the texture band (the marks' scratch), likewise.
         let (papulesFound, bandFound) = RequestThreads.fork(
@@ -127,11 +134,14 @@ enum SkinConcernMeasurer {
                     members.withUnsafeBytes { member in
                         contrast.structure.withUnsafeBytes { ridge in
                             contrast.background.withUnsafeBytes { background in
-                                RegionStatistics.measure(
-                                    planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
-                                    marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
-                                    background: background.bindMemory(to: Float.self), zones: region.zone == 0 ? nil : zones, zone: region.zone,
-                                    width: work.width, height: work.height, rect: rect, configuration: configuration)
+                                evenness.withUnsafeBytes { lowPassed in
+                                    RegionStatistics.measure(
+                                        planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
+                                        marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
+                                        background: background.bindMemory(to: Float.self), evennessBand: lowPassed.bindMemory(to: Float.self),
+                                        zones: region.zone == 0 ? nil : zones, zone: region.zone,
+                                        width: work.width, height: work.height, rect: rect, configuration: configuration)
+                                }
                             }
                         }
                     }
@@ -358,7 +368,8 @@ struct RegionStatistics {
     var clippedCount = 0, clippedClearCount = 0
     var redFraction = 0.0
     var specularFraction = 0.0
-    /// Standard deviation of L* − background L* (local, shading removed).
+    /// Evenness: the s.d. of the green lightness band-passed to 2–12 mm (`EvennessBand`), or
+    /// without the band of L* − background L* (local, shading removed).
     var lStandardDeviation = 0.0
     var meanDeltaE = 0.0
     /// Brown and red unevenness of the clear skin: standard deviations of the melanin index
@@ -394,7 +405,8 @@ struct RegionStatistics {
 
     static func measure(
         planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>,
-        ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, zones: UnsafeBufferPointer<UInt8>? = nil,
+        ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, evennessBand: UnsafeBufferPointer<Float>? = nil,
+        zones: UnsafeBufferPointer<UInt8>? = nil,
         zone: UInt8 = 0, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration
     ) -> RegionStatistics {
         let count = width * height
@@ -449,6 +461,7 @@ struct RegionStatistics {
         var red = 0, specular = 0, surfaceSpecular = 0, ridges = 0
         let specularMargin = Float(configuration.specularMarginLStar)
         var sumSquares = 0.0, sumDeltaE = 0.0
+        var lightnessCount = 0
         var melanin = RunningVariance(), erythema = RunningVariance(), luminance = RunningVariance(), luminanceDeviation = RunningVariance()
         let floor = WorkingImage.reflectanceFloor
         // Pass 2: deviations, red and specular pixels, ridges.
@@ -481,11 +494,15 @@ struct RegionStatistics {
                 guard marks[i] == 0 else { continue }
                 let dl = l - meanL, da = a - meanA, db = b - meanB
                 // Evenness against the local background: shading from the face's 3-D shape is not blotchiness.
-                // Lightness measures keep the clipped pixels: L* is mostly green, which the red
-                // channel's saturation barely touches, and leaving the bright tail out only when it
+                // Lightness measures keep the clipped pixels: leaving the bright tail out only when it
                 // clips would move a spread with the exposure (measured: the evenness score by 43).
-                let local = l - background[i]
-                sumSquares += Double(local * local)
+                // The evenness band is of the green lightness, which a clipped red does not touch;
+                // without it (the simulations' thresholds), L* against the marks' background.
+                let local = evennessBand.map { $0[i] } ?? (l - background[i])
+                if !local.isNaN {
+                    sumSquares += Double(local * local)
+                    lightnessCount += 1
+                }
                 sumDeltaE += Double((dl * dl + da * da + db * db).squareRoot())
                 let shading = CIELab.relativeLuminance(lStar: Double(background[i]))
                 // Radiance: luminance, and its deviation from the background's (the face's shading is not dullness).
@@ -509,7 +526,7 @@ struct RegionStatistics {
         // Every pixel once: skin pixels (specular or not) and the specular surface pixels that are not skin-coloured.
         stats.specularFraction = Double(specular + surfaceSpecular) / (skinCount + Double(surfaceSpecular))
         let lightnessN = Double(stats.clearCount + stats.clippedClearCount)
-        stats.lStandardDeviation = (sumSquares / lightnessN).squareRoot()
+        stats.lStandardDeviation = (sumSquares / Double(max(1, lightnessCount))).squareRoot()
         stats.meanDeltaE = sumDeltaE / lightnessN
         stats.melaninIndexStandardDeviation = melanin.standardDeviation
         stats.meanMelaninIndex = melanin.mean
