@@ -214,8 +214,9 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         /// Red (haemoglobin) unevenness: standard deviation over the clear skin of the erythema index
         /// 100·log10(R/G) (the same paper), about the region's mean. Index units.
         public var erythemaIndexStandardDeviation: Double
-        /// Faces: CIE76 ΔE*ab of the zone's mean clear-skin colour from the face's median skin
-        /// colour (the whole face: the skin-pixel-weighted mean over the zones).
+        /// Faces: CIE76 ΔE*ab of the zone's mean clear-skin colour from the median colour of the
+        /// face's clear skin, the same kind of pixels (the whole face: the skin-pixel-weighted mean
+        /// over the zones).
         public var zoneDeltaE: Double?
 
         public init(

@@ -85,6 +85,8 @@ enum SkinConcernMeasurer {
                 interOcularPixels: face?.interOcularPixels, workingMillimetres: workingMillimetres, factor: work.factor),
             scratch: contrast.boxFilterScratch, arena: arena)
         defer { arena.release(evenness) }
+        // Faces: the reference of the zones' colour differences, over the pixels the zone means are of.
+        let clearSkinMedian = face == nil ? nil : Self.clearSkinMedian(work, members: members)
         // The box filter's scratch is free from here on (the evenness band above borrowed it): the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
         // Papules (their own local contrast) and the texture band (the marks' scratch), likewise.
@@ -168,7 +170,7 @@ enum SkinConcernMeasurer {
                             specularMarginLStar: Float(configuration.specularMarginLStar))
                     },
                     requiredMillimetresPerPixel: textureRequirement),
-                workingMillimetres: workingMillimetres, tone: colour.tone, configuration: configuration))
+                workingMillimetres: workingMillimetres, tone: colour.tone, zoneReference: clearSkinMedian, configuration: configuration))
         }
         return (results, skinColours)
     }
@@ -244,6 +246,46 @@ enum SkinConcernMeasurer {
         }
     }
 
+    /// The median CIELAB (normalised exposure) of the face's clear skin — zone pixels that are skin,
+    /// not a mark and not clipped: the pixels each zone's mean colour is taken over, so the zones'
+    /// ΔE compares like with like. (The skin mask's own reference, `faceMedianLab`, is over every
+    /// zone pixel, clipped ones included, whose colour a brighter capture changes.) Half-unit
+    /// histograms, as `faceMedianLab`. Nil without such pixels.
+    static func clearSkinMedian(_ work: WorkingImage, members: SecureBuffer) -> SIMD3<Float>? {
+        let count = work.pixelCount
+        var histograms = [[Int]](repeating: [Int](repeating: 0, count: 321), count: 3)
+        var total = 0
+        work.withZones { zones in
+            guard let zones else { return }
+            work.planes.withUnsafeBytes { planeBytes in
+                work.skin.withUnsafeBytes { skinBytes in
+                    members.withUnsafeBytes { memberBytes in
+                        let planes = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
+                        let member = memberBytes.bindMemory(to: UInt8.self)
+                        for i in 0..<count where zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0 {
+                            total += 1
+                            for k in 0..<3 {
+                                // L* 0…160 and a*, b* −80…80 in half units.
+                                let offset: Float = k == 0 ? 0 : 80
+                                histograms[k][min(320, max(0, Int(((planes[k * count + i] + offset) * 2).rounded())))] += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard total > 0 else { return nil }
+        func median(_ histogram: [Int], offset: Float) -> Float {
+            var cumulative = 0
+            for (index, value) in histogram.enumerated() {
+                cumulative += value
+                if cumulative * 2 >= total { return Float(index) / 2 - offset }
+            }
+            return 0
+        }
+        return SIMD3(median(histograms[0], offset: 0), median(histograms[1], offset: 80), median(histograms[2], offset: 80))
+    }
+
     /// Ridge scale: L* smoothed by a small box (twice) into the contrast's structure plane.
     static func smoothForRidges(_ work: WorkingImage, into contrast: LocalContrast, configuration: SkinMeasureConfiguration) {
         contrast.structure.withUnsafeMutableBytes { a in
@@ -275,7 +317,7 @@ enum SkinConcernMeasurer {
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
         lines: (count: Int, lengthWorkingPixels: Double)?, lineRequirement: Double?, papules: [Mark], texture: SkinConcerns.Texture, workingMillimetres: Double?,
-        tone: ToneCalibration,
+        tone: ToneCalibration, zoneReference: SIMD3<Float>?,
         configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
         let f = work.factor
@@ -327,7 +369,7 @@ enum SkinConcernMeasurer {
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
                 // A colour difference as the photo shows it, like the tone.
-                zoneDeltaE: work.faceMedianLab.map { median in
+                zoneDeltaE: zoneReference.map { median in
                     CIELab.deltaE76(lab, work.photoColour(CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))))
                 }),
             blemishes: blemishes, texture: texture,
