@@ -108,6 +108,21 @@ struct EvennessRepeatabilityTests {
         #expect(abs(varianceY / (sigma * sigma) - 1) < 0.005)
     }
 
+    /// A σ wider than the plane (a small crop's 12 mm): every pass still runs, and what stays
+    /// inside is a spread-out impulse, none of it gained.
+    @Test("the extended-box filter on a plane narrower than its kernel: the impulse spreads flat, none of it gained")
+    func extendedBoxWiderThanPlane() {
+        let (width, height) = (9, 7)
+        var plane = [Float](repeating: 0, count: width * height), scratch = [Float](repeating: 0, count: width * height)
+        plane[3 * width + 4] = 1
+        plane.withUnsafeMutableBufferPointer { p in
+            scratch.withUnsafeMutableBufferPointer { s in EvennessBand.extendedBox(p, sigma: 40, scratch: s, width: width, height: height) }
+        }
+        let total = plane.reduce(0, +)
+        #expect(total > 0 && total <= 1)
+        #expect((plane.max() ?? 0) - (plane.min() ?? 0) < 0.01 * total)
+    }
+
     /// Tolerance: ±12 % of the capture as taken. Exposure alone moves a close-up's lightness
     /// spread by 2^(±⅓·⅓) − 1 = ±8 % (CIELAB's cube root; faces are read at a normalised exposure,
     /// close-ups as taken), the rest is sampling and noise.

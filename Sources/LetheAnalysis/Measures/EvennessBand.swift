@@ -33,11 +33,18 @@ enum EvennessBand {
         return workingMillimetres ?? nominalMillimetresPerPixel * factor
     }
 
-    /// The green lightness of a working pixel from its CIELAB (which holds the mean linear RGB exactly).
+    /// The green lightness of a working pixel from its CIELAB (which holds the mean linear RGB
+    /// exactly): green from XYZ (CIE 15:2004 inverted, IEC 61966-2-1's inverse matrix, as
+    /// `CIELab.linearSRGB`), then 116·f(G) − 16 with the working image's own f table (as its L*).
     @inline(__always)
-    static func greenLightness(l: Float, a: Float, b: Float) -> Float {
-        let green = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().green
-        return Float(116 * Foundation.cbrt(max(green, 0)) - 16)
+    static func greenLightness(l: Float, a: Float, b: Float, labF: UnsafeBufferPointer<Double>) -> Float {
+        let fy = (Double(l) + 16) / 116, fx = fy + Double(a) / 500, fz = fy - Double(b) / 200
+        let green = -0.969_266_0 * SRGB.whiteX * CIELab.labFInverse(fx) + 1.876_010_8 * CIELab.labFInverse(fy)
+            + 0.041_556_0 * SRGB.whiteZ * CIELab.labFInverse(fz)
+        let position = min(max(green, 0), 1) * Double(SRGB.labFTableSteps)
+        let index = min(Int(position), SRGB.labFTableSteps - 1)
+        let f = labF[index] + (position - Double(index)) * (labF[index + 1] - labF[index])
+        return Float(116 * f - 16)
     }
 
     /// The band-passed green lightness (NaN where no clear skin is near), an `.intermediate`
@@ -70,9 +77,11 @@ enum EvennessBand {
                                     let lab = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
                                     let member = memberBytes.bindMemory(to: UInt8.self)
                                     // The green lightness of the clear skin, once.
-                                    for i in 0..<count {
-                                        let clear = skin[i] & WorkingImage.skinBit != 0 && member[i] == 0
-                                        band[i] = clear ? greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i]) : 0
+                                    SRGB.labFTable.withUnsafeBufferPointer { labF in
+                                        for i in 0..<count {
+                                            let clear = skin[i] & WorkingImage.skinBit != 0 && member[i] == 0
+                                            band[i] = clear ? greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF) : 0
+                                        }
                                     }
                                     /// `plane` = the normalised convolution of `band` at `sigma` (`plane` may be `band`).
                                     func smooth(_ plane: UnsafeMutableBufferPointer<Float>, sigma: Double) {
@@ -113,20 +122,27 @@ enum EvennessBand {
         while Double((r + 1) * (r + 2)) / 3 <= variance { r += 1 }
         let alpha = Double(2 * r + 1) * (variance - Double(r * (r + 1)) / 3) / (2 * (Double((r + 1) * (r + 1)) - variance))
         let edge = Float(alpha), norm = Float(1 / (Double(2 * r + 1) + 2 * alpha))
-        @inline(__always) func pass(_ read: (Int) -> Float, _ write: (Int, Float) -> Void, length: Int) {
-            var sum: Float = 0
-            for t in 0...min(r, length - 1) { sum += read(t) }
-            for x in 0..<length {
-                let outer = (x - r - 1 >= 0 ? read(x - r - 1) : 0) + (x + r + 1 < length ? read(x + r + 1) : 0)
-                write(x, (sum + edge * outer) * norm)
-                if x + r + 1 < length { sum += read(x + r + 1) }
-                if x - r >= 0 { sum -= read(x - r) }
-            }
-        }
         for _ in 0..<3 {
+            // Rows: plane → scratch, a running sum along each row.
             for y in 0..<height {
                 let row = y * width
-                pass({ plane[row + $0] }, { scratch[row + $0] = $1 }, length: width)
+                var sum: Float = 0
+                for t in 0...min(r, width - 1) { sum += plane[row + t] }
+                // Near the ends with bounds checks; between them (both neighbours inside) without.
+                let interior = (r + 1)..<max(r + 1, width - r - 1)
+                func step(_ x: Int) {
+                    let outer = (x - r - 1 >= 0 ? plane[row + x - r - 1] : 0) + (x + r + 1 < width ? plane[row + x + r + 1] : 0)
+                    scratch[row + x] = (sum + edge * outer) * norm
+                    if x + r + 1 < width { sum += plane[row + x + r + 1] }
+                    if x - r >= 0 { sum -= plane[row + x - r] }
+                }
+                for x in 0..<min(interior.lowerBound, width) { step(x) }
+                for x in interior {
+                    let entering = plane[row + x + r + 1], leaving = plane[row + x - r - 1]
+                    scratch[row + x] = (sum + edge * (leaving + entering)) * norm
+                    sum += entering - plane[row + x - r]
+                }
+                for x in min(max(interior.upperBound, interior.lowerBound), width)..<width { step(x) }
             }
             // Columns, walking rows (not columns): row y of `plane` holds column sums over rows
             // y − r … y + r until row y + 1's are derived from them, then becomes row y's result.
