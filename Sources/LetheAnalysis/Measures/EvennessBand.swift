@@ -56,13 +56,7 @@ enum EvennessBand {
         _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, scratch scratchBuffer: SecureBuffer, arena: PlaintextArena
     ) throws(LetheError) -> SecureBuffer {
         let count = work.pixelCount
-        var buffers: [SecureBuffer] = []
-        for _ in 0..<3 {
-            do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
-                for buffer in buffers { arena.release(buffer) }
-                throw .analysisAllocationFailed(error, "an evenness plane")
-            }
-        }
+        let buffers = try work.allocateFloatPlanes(3, what: "an evenness plane", arena: arena)
         defer { for buffer in buffers.dropFirst() { arena.release(buffer) } }
         let (width, height) = (work.width, work.height)
         buffers[0].withUnsafeMutableBytes { bandBytes in
@@ -169,5 +163,20 @@ enum EvennessBand {
             }
             finish(height - 1)
         }
+    }
+}
+
+extension WorkingImage {
+    /// `planes` `.intermediate` buffers of one float per working pixel; none is left allocated
+    /// when one fails.
+    func allocateFloatPlanes(_ planes: Int, what: String, arena: PlaintextArena) throws(LetheError) -> [SecureBuffer] {
+        var buffers: [SecureBuffer] = []
+        for _ in 0..<planes {
+            do { buffers.append(try arena.allocate(count: pixelCount * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
+                for buffer in buffers { arena.release(buffer) }
+                throw .analysisAllocationFailed(error, what)
+            }
+        }
+        return buffers
     }
 }

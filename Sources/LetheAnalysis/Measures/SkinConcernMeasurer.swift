@@ -253,7 +253,7 @@ enum SkinConcernMeasurer {
     /// histograms, as `faceMedianLab`. Nil without such pixels.
     static func clearSkinMedian(_ work: WorkingImage, members: SecureBuffer) -> SIMD3<Float>? {
         let count = work.pixelCount
-        var histograms = [[Int]](repeating: [Int](repeating: 0, count: 321), count: 3)
+        var histograms = [[Int](repeating: 0, count: 201), [Int](repeating: 0, count: 321), [Int](repeating: 0, count: 321)]
         var total = 0
         work.withZones { zones in
             guard let zones else { return }
@@ -265,9 +265,9 @@ enum SkinConcernMeasurer {
                         for i in 0..<count where zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0 {
                             total += 1
                             for k in 0..<3 {
-                                // L* 0…160 and a*, b* −80…80 in half units.
+                                // L* 0…100 and a*, b* −80…80 in half units, as the skin mask's median.
                                 let offset: Float = k == 0 ? 0 : 80
-                                histograms[k][min(320, max(0, Int(((planes[k * count + i] + offset) * 2).rounded())))] += 1
+                                histograms[k][min(histograms[k].count - 1, max(0, Int(((planes[k * count + i] + offset) * 2).rounded())))] += 1
                             }
                         }
                     }
@@ -275,14 +275,7 @@ enum SkinConcernMeasurer {
             }
         }
         guard total > 0 else { return nil }
-        func median(_ histogram: [Int], offset: Float) -> Float {
-            var cumulative = 0
-            for (index, value) in histogram.enumerated() {
-                cumulative += value
-                if cumulative * 2 >= total { return Float(index) / 2 - offset }
-            }
-            return 0
-        }
+        func median(_ histogram: [Int], offset: Float) -> Float { WorkingImage.halfUnitMedian(histogram, count: total, offset: offset) }
         return SIMD3(median(histograms[0], offset: 0), median(histograms[1], offset: 80), median(histograms[2], offset: 80))
     }
 
