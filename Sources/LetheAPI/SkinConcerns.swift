@@ -230,8 +230,10 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
 
     /// Uniformity of colour over the clear skin of the region.
     public struct Evenness: Sendable, Codable, Equatable {
-        /// Standard deviation of L* about the local background L* (box-filtered surroundings,
-        /// so that shading of the face's shape does not count).
+        /// Lightness unevenness: standard deviation over the clear skin of the green channel's
+        /// lightness (116·G^⅓ − 16, L* on a grey: skin's red clips first) band-passed to 2–12 mm,
+        /// so that neither the face's shading nor noise, JPEG or the pixel grid counts
+        /// (docs/analysis/skin.md, "Evenness band").
         public var lStarStandardDeviation: Double
         /// Mean CIE76 ΔE*ab of each pixel to the region's mean colour.
         public var meanDeltaE: Double
@@ -242,8 +244,9 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         /// Red (haemoglobin) unevenness: standard deviation over the clear skin of the erythema index
         /// 100·log10(R/G) (the same paper), about the region's mean. Index units.
         public var erythemaIndexStandardDeviation: Double
-        /// Faces: CIE76 ΔE*ab of the zone's mean clear-skin colour from the face's median skin
-        /// colour (the whole face: the skin-pixel-weighted mean over the zones).
+        /// Faces: CIE76 ΔE*ab of the zone's mean clear-skin colour from the median colour of the
+        /// face's clear skin, the same kind of pixels (the whole face: the skin-pixel-weighted mean
+        /// over the zones).
         public var zoneDeltaE: Double?
 
         public init(

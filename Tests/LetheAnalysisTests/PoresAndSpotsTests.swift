@@ -150,15 +150,22 @@ struct PoresAndSpotsTests {
 /// face's median skin colour (`evenness.zone_delta_e`).
 @Suite("Face evenness as zone ΔE*ab")
 struct FaceEvennessTests {
-    /// The face's median CIELAB as the measures take it (the analyser's crop and factor).
+    /// The face's reference colour as the measures take it (the analyser's crop, factor and
+    /// exposure normalisation): the median of the clear skin — zone pixels that are skin, not a
+    /// dark mark, not clipped, the pixels the zone means are of — as the photo shows it.
     static func faceMedian(_ image: DecodedImage, box: PixelRect, geometry: FaceGeometry, arena: PlaintextArena) throws -> CIELab {
         let crop = FaceAnalyzer.measuredCrop(
             layout: FaceRegions.regions(for: box), zones: geometry.regions(), width: image.width, height: image.height)
-        var work = try WorkingImage.make(image, crop: crop, factor: FaceAnalyzer.canonicalFactor(geometry, configuration: SkinMeasureConfiguration()), arena: arena)
+        let configuration = SkinMeasureConfiguration()
+        var work = try WorkingImage.make(
+            image, crop: crop, factor: FaceAnalyzer.canonicalFactor(geometry, configuration: configuration), markClipped: true, arena: arena)
         defer { work.release(arena) }
-        try work.applyFaceZones(geometry, arena: arena)
-        let median = try #require(work.faceMedianLab)
-        return CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))
+        try work.applyFaceZones(geometry, normaliseExposure: true, arena: arena)
+        let marks = try SkinConcernMeasurer.detectMarks(
+            work, workingMillimetres: configuration.faceBoxWidthMillimetres / Double(box.width) * work.factor, configuration: configuration, arena: arena)
+        defer { marks.release(arena) }
+        let median = try #require(SkinConcernMeasurer.clearSkinMedian(work, members: marks.members))
+        return work.photoColour(CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z)))
     }
 
     /// −6 a* (before step 7, +6): on the bright cheek +6 a* drove the red channel to saturation,

@@ -54,6 +54,16 @@ extension WorkingImage {
         lightnessScale = gamma
     }
 
+    /// The median of `count` values binned in half units from −`offset` (bin i holds i/2 − offset).
+    static func halfUnitMedian(_ histogram: [Int], count: Int, offset: Float) -> Float {
+        var cumulative = 0
+        for (index, value) in histogram.enumerated() {
+            cumulative += value
+            if cumulative * 2 >= count { return Float(index) / 2 - offset }
+        }
+        return 0
+    }
+
     /// - Returns: the median L*, a*, b* of the labelled pixels (after the normalisation) and the
     ///   normalisation's γ (1 without).
     private static func keepFaceSkin(
@@ -70,14 +80,7 @@ extension WorkingImage {
             aHistogram[bin(planes[count + i], offset: 80, bins: 321)] += 1
             bHistogram[bin(planes[2 * count + i], offset: 80, bins: 321)] += 1
         }
-        func median(_ histogram: [Int], offset: Float) -> Float {
-            var cumulative = 0
-            for (index, value) in histogram.enumerated() {
-                cumulative += value
-                if cumulative * 2 >= labelled { return Float(index) / 2 - offset }
-            }
-            return 0
-        }
+        func median(_ histogram: [Int], offset: Float) -> Float { halfUnitMedian(histogram, count: labelled, offset: offset) }
         var medianL = median(lHistogram, offset: 0), medianA = median(aHistogram, offset: 80), medianB = median(bHistogram, offset: 80)
         // Exposure × k multiplies X, Y, Z by k, so CIELAB's cube root multiplies L* + 16, a* and b*
         // by γ = k^⅓ (CIE 15:2004; exact above L* 8): normalising is that scaling, with the k that

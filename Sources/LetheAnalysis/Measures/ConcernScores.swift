@@ -10,7 +10,7 @@ import LetheAPI
 /// | redness | red area fraction | 0 | 0.30 |
 /// | wrinkles | line length per skin area (mm/cm²) | 0 | 10 |
 /// | shine | specular fraction | 0 | 0.15 |
-/// | evenness | standard deviation of L* − local background L* | 1 | 6 |
+/// | evenness | s.d. of the green lightness band-passed to 2–12 mm (`EvennessBand`) | 1 | 6 |
 ///
 /// The overall score is the rounded mean of the six, or of the others when spots, pores, wrinkles or
 /// shine are not measurable (they are left out, not scored as clear).

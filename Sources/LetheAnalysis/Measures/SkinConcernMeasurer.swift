@@ -78,7 +78,16 @@ enum SkinConcernMeasurer {
         defer { detected.release(arena) }
         let lines = try linesFound.get()
         let (contrast, marks, members, kinds) = (detected.contrast, detected.marks, detected.members, detected.kinds)
-        // The box filter's scratch is free from here on: the enclosed-surface fill borrows it.
+        // Evenness reads the green lightness band-passed at fixed physical scales (`EvennessBand`): a face's from its mesh.
+        let evenness = try EvennessBand.bandPass(
+            work, members: members,
+            workingMillimetres: EvennessBand.workingMillimetres(
+                interOcularPixels: face?.interOcularPixels, workingMillimetres: workingMillimetres, factor: work.factor),
+            scratch: contrast.boxFilterScratch, arena: arena)
+        defer { arena.release(evenness) }
+        // Faces: the reference of the zones' colour differences, over the pixels the zone means are of.
+        let clearSkinMedian = face == nil ? nil : Self.clearSkinMedian(work, members: members)
+        // The box filter's scratch is free from here on (the evenness band above borrowed it): the enclosed-surface fill borrows it.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
         // Papules (their own local contrast) and the texture band (the marks' scratch), likewise.
         let (papulesFound, bandFound) = RequestThreads.fork(
@@ -127,11 +136,14 @@ enum SkinConcernMeasurer {
                     members.withUnsafeBytes { member in
                         contrast.structure.withUnsafeBytes { ridge in
                             contrast.background.withUnsafeBytes { background in
-                                RegionStatistics.measure(
-                                    planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
-                                    marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
-                                    background: background.bindMemory(to: Float.self), zones: region.zone == 0 ? nil : zones, zone: region.zone,
-                                    width: work.width, height: work.height, rect: rect, configuration: configuration)
+                                evenness.withUnsafeBytes { lowPassed in
+                                    RegionStatistics.measure(
+                                        planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
+                                        marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
+                                        background: background.bindMemory(to: Float.self), evennessBand: lowPassed.bindMemory(to: Float.self),
+                                        zones: region.zone == 0 ? nil : zones, zone: region.zone,
+                                        width: work.width, height: work.height, rect: rect, configuration: configuration)
+                                }
                             }
                         }
                     }
@@ -158,7 +170,7 @@ enum SkinConcernMeasurer {
                             specularMarginLStar: Float(configuration.specularMarginLStar))
                     },
                     requiredMillimetresPerPixel: textureRequirement),
-                workingMillimetres: workingMillimetres, tone: colour.tone, configuration: configuration))
+                workingMillimetres: workingMillimetres, tone: colour.tone, zoneReference: clearSkinMedian, configuration: configuration))
         }
         return (results, skinColours)
     }
@@ -259,6 +271,39 @@ enum SkinConcernMeasurer {
         }
     }
 
+    /// The median CIELAB (normalised exposure) of the face's clear skin — zone pixels that are skin,
+    /// not a mark and not clipped: the pixels each zone's mean colour is taken over, so the zones'
+    /// ΔE compares like with like. (The skin mask's own reference, `faceMedianLab`, is over every
+    /// zone pixel, clipped ones included, whose colour a brighter capture changes.) Half-unit
+    /// histograms, as `faceMedianLab`. Nil without such pixels.
+    static func clearSkinMedian(_ work: WorkingImage, members: SecureBuffer) -> SIMD3<Float>? {
+        let count = work.pixelCount
+        var histograms = [[Int](repeating: 0, count: 201), [Int](repeating: 0, count: 321), [Int](repeating: 0, count: 321)]
+        var total = 0
+        work.withZones { zones in
+            guard let zones else { return }
+            work.planes.withUnsafeBytes { planeBytes in
+                work.skin.withUnsafeBytes { skinBytes in
+                    members.withUnsafeBytes { memberBytes in
+                        let planes = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
+                        let member = memberBytes.bindMemory(to: UInt8.self)
+                        for i in 0..<count where zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0 {
+                            total += 1
+                            for k in 0..<3 {
+                                // L* 0…100 and a*, b* −80…80 in half units, as the skin mask's median.
+                                let offset: Float = k == 0 ? 0 : 80
+                                histograms[k][min(histograms[k].count - 1, max(0, Int(((planes[k * count + i] + offset) * 2).rounded())))] += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard total > 0 else { return nil }
+        func median(_ histogram: [Int], offset: Float) -> Float { WorkingImage.halfUnitMedian(histogram, count: total, offset: offset) }
+        return SIMD3(median(histograms[0], offset: 0), median(histograms[1], offset: 80), median(histograms[2], offset: 80))
+    }
+
     /// Ridge scale: L* smoothed by a small box (twice) into the contrast's structure plane.
     static func smoothForRidges(_ work: WorkingImage, into contrast: LocalContrast, configuration: SkinMeasureConfiguration) {
         contrast.structure.withUnsafeMutableBytes { a in
@@ -290,7 +335,7 @@ enum SkinConcernMeasurer {
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
         lines: (count: Int, lengthWorkingPixels: Double)?, lineRequirement: Double?, papules: [Mark], texture: SkinConcerns.Texture, workingMillimetres: Double?,
-        tone: ToneCalibration,
+        tone: ToneCalibration, zoneReference: SIMD3<Float>?,
         configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
         let f = work.factor
@@ -347,7 +392,7 @@ enum SkinConcernMeasurer {
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
                 // A colour difference as the photo shows it, like the tone.
-                zoneDeltaE: work.faceMedianLab.map { median in
+                zoneDeltaE: zoneReference.map { median in
                     CIELab.deltaE76(lab, work.photoColour(CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))))
                 }),
             blemishes: blemishes, texture: texture,
@@ -388,7 +433,8 @@ struct RegionStatistics {
     var clippedCount = 0, clippedClearCount = 0
     var redFraction = 0.0
     var specularFraction = 0.0
-    /// Standard deviation of L* − background L* (local, shading removed).
+    /// Evenness: the s.d. of the green lightness band-passed to 2–12 mm (`EvennessBand`), or
+    /// without the band of L* − background L* (local, shading removed).
     var lStandardDeviation = 0.0
     var meanDeltaE = 0.0
     /// Brown and red unevenness of the clear skin: standard deviations of the melanin index
@@ -424,7 +470,8 @@ struct RegionStatistics {
 
     static func measure(
         planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>,
-        ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, zones: UnsafeBufferPointer<UInt8>? = nil,
+        ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, evennessBand: UnsafeBufferPointer<Float>? = nil,
+        zones: UnsafeBufferPointer<UInt8>? = nil,
         zone: UInt8 = 0, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration
     ) -> RegionStatistics {
         let count = width * height
@@ -479,6 +526,7 @@ struct RegionStatistics {
         var red = 0, specular = 0, surfaceSpecular = 0, ridges = 0
         let specularMargin = Float(configuration.specularMarginLStar)
         var sumSquares = 0.0, sumDeltaE = 0.0
+        var lightnessCount = 0
         var melanin = RunningVariance(), erythema = RunningVariance(), luminance = RunningVariance(), luminanceDeviation = RunningVariance()
         let floor = WorkingImage.reflectanceFloor
         // Pass 2: deviations, red and specular pixels, ridges.
@@ -511,11 +559,15 @@ struct RegionStatistics {
                 guard marks[i] == 0 else { continue }
                 let dl = l - meanL, da = a - meanA, db = b - meanB
                 // Evenness against the local background: shading from the face's 3-D shape is not blotchiness.
-                // Lightness measures keep the clipped pixels: L* is mostly green, which the red
-                // channel's saturation barely touches, and leaving the bright tail out only when it
+                // Lightness measures keep the clipped pixels: leaving the bright tail out only when it
                 // clips would move a spread with the exposure (measured: the evenness score by 43).
-                let local = l - background[i]
-                sumSquares += Double(local * local)
+                // The evenness band is of the green lightness, which a clipped red does not touch;
+                // without it (the simulations' thresholds), L* against the marks' background.
+                let local = evennessBand.map { $0[i] } ?? (l - background[i])
+                if !local.isNaN {
+                    sumSquares += Double(local * local)
+                    lightnessCount += 1
+                }
                 sumDeltaE += Double((dl * dl + da * da + db * db).squareRoot())
                 let shading = CIELab.relativeLuminance(lStar: Double(background[i]))
                 // Radiance: luminance, and its deviation from the background's (the face's shading is not dullness).
@@ -539,7 +591,7 @@ struct RegionStatistics {
         // Every pixel once: skin pixels (specular or not) and the specular surface pixels that are not skin-coloured.
         stats.specularFraction = Double(specular + surfaceSpecular) / (skinCount + Double(surfaceSpecular))
         let lightnessN = Double(stats.clearCount + stats.clippedClearCount)
-        stats.lStandardDeviation = (sumSquares / lightnessN).squareRoot()
+        stats.lStandardDeviation = (sumSquares / Double(max(1, lightnessCount))).squareRoot()
         stats.meanDeltaE = sumDeltaE / lightnessN
         stats.melaninIndexStandardDeviation = melanin.standardDeviation
         stats.meanMelaninIndex = melanin.mean

@@ -1,0 +1,148 @@
+import Foundation
+import LetheAPI
+@testable import LetheAnalysis
+import LetheImaging
+import LetheMemory
+import LetheTestSupport
+import Testing
+
+/// One patch of skin, defined in millimetres, photographed again: the same blotches rendered at
+/// another scale, turned, and exposed brighter or darker, each capture with sensor noise of its own.
+/// Blotches are melanin (Beer–Lambert, `PigmentedSkin`'s densities) in Gaussian discs 1.5–5 mm in
+/// radius; the photo is the skin's reflectance × 2^EV, sRGB-encoded, with ±1 code of noise.
+struct BlotchySkin {
+    struct Blotch { var x: Double, y: Double, radius: Double, density: Double }
+
+    /// Side of the patch in millimetres.
+    static let sideMillimetres = 60.0
+    var blotches: [Blotch] = []
+
+    init(count: Int, peakDensity: Double, seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        blotches = (0..<count).map { _ in
+            Blotch(
+                x: Double.random(in: 0...Self.sideMillimetres, using: &random), y: Double.random(in: 0...Self.sideMillimetres, using: &random),
+                radius: Double.random(in: 1.5...5, using: &random), density: peakDensity * Double.random(in: -1...1, using: &random))
+        }
+    }
+
+    func melaninDensity(x: Double, y: Double) -> Double {
+        blotches.reduce(0) { sum, b in
+            let dx = x - b.x, dy = y - b.y
+            return sum + b.density * exp(-(dx * dx + dy * dy) / (2 * b.radius * b.radius))
+        }
+    }
+
+    /// The central `sideMillimetres / 1.5` square of the patch at `millimetresPerPixel`, turned by
+    /// `rotationDegrees` about its centre, exposed by 2^`exposureEV`.
+    func photograph(millimetresPerPixel: Double, rotationDegrees: Double, exposureEV: Double, noiseSeed: UInt64, arena: PlaintextArena) throws -> DecodedImage {
+        let side = Int((Self.sideMillimetres / 1.5 / millimetresPerPixel).rounded())
+        let angle = rotationDegrees * .pi / 180, (c, s) = (cos(angle), sin(angle))
+        let base = (PigmentedSkin.linear(PigmentedSkin.base.red), PigmentedSkin.linear(PigmentedSkin.base.green), PigmentedSkin.linear(PigmentedSkin.base.blue))
+        let gain = pow(2, exposureEV)
+        var random = SeededGenerator(seed: noiseSeed)
+        let buffer = try arena.allocate(count: side * side * 3, bufferClass: .pixels)
+        buffer.withUnsafeMutableBytes { bytes in
+            for py in 0..<side {
+                for px in 0..<side {
+                    // Pixel centre relative to the frame's centre, in millimetres, turned into the skin's frame.
+                    let u = (Double(px) + 0.5 - Double(side) / 2) * millimetresPerPixel, v = (Double(py) + 0.5 - Double(side) / 2) * millimetresPerPixel
+                    let m = melaninDensity(x: Self.sideMillimetres / 2 + c * u - s * v, y: Self.sideMillimetres / 2 + s * u + c * v)
+                    let i = (py * side + px) * 3
+                    for (k, (reflectance, absorption)) in [(base.0, PigmentedSkin.melanin.red), (base.1, PigmentedSkin.melanin.green), (base.2, PigmentedSkin.melanin.blue)].enumerated() {
+                        let code = Int(PigmentedSkin.encode(reflectance * gain * pow(10, -m * absorption))) + Int.random(in: -1...1, using: &random)
+                        bytes[i + k] = UInt8(max(0, min(255, code)))
+                    }
+                }
+            }
+        }
+        return DecodedImage(width: side, height: side, format: .png, pixels: buffer)
+    }
+}
+
+/// Issue 16 step 7: evenness is a property of the skin, not of the capture. The band it is read
+/// from is fixed in millimetres (`EvennessBand`), so the same skin photographed larger, smaller,
+/// turned or at another exposure reads the same; and it still tells blotchy skin from even skin.
+@Suite("Evenness under re-capture")
+struct EvennessRepeatabilityTests {
+    /// Captures of one skin: as taken at 0.1 mm/px, ×0.8 and ×1.25 the magnification, turned 5°
+    /// and 30°, ±⅓ EV.
+    static let captures: [(name: String, millimetresPerPixel: Double, rotationDegrees: Double, exposureEV: Double)] = [
+        ("as taken", 0.1, 0, 0), ("×0.8", 0.125, 0, 0), ("×1.25", 0.08, 0, 0), ("turned 5°", 0.1, 5, 0), ("turned 30°", 0.1, 30, 0),
+        ("+⅓ EV", 0.1, 0, 1.0 / 3), ("−⅓ EV", 0.1, 0, -1.0 / 3),
+    ]
+
+    static func evenness(_ skin: BlotchySkin, millimetresPerPixel: Double, rotationDegrees: Double, exposureEV: Double, noiseSeed: UInt64) throws -> SkinConcerns.Evenness {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let image = try skin.photograph(
+            millimetresPerPixel: millimetresPerPixel, rotationDegrees: rotationDegrees, exposureEV: exposureEV, noiseSeed: noiseSeed, arena: arena)
+        let result = try SkinAnalyzer.analyze(
+            image, configuration: SkinAnalysisConfiguration(minLaplacianVariance: 0), millimetresPerPixel: millimetresPerPixel, arena: arena)
+        return try #require(result.concerns).evenness
+    }
+
+    /// The band's filter has the σ it is asked for, whatever it is: an impulse's response sums to 1
+    /// and its variance along each axis is σ² (three passes of a box of variance σ²/3), within 0.5 %.
+    @Test("the extended-box filter: an impulse spreads to exactly σ² along each axis, for σ 0.7 … 9.3 px", arguments: [0.7, 1.13, 1.41, 2.5, 4.0, 9.3])
+    func extendedBoxSigma(sigma: Double) throws {
+        let (width, height) = (81, 75)
+        var plane = [Float](repeating: 0, count: width * height), scratch = [Float](repeating: 0, count: width * height)
+        let (cx, cy) = (40, 37)
+        plane[cy * width + cx] = 1
+        plane.withUnsafeMutableBufferPointer { p in
+            scratch.withUnsafeMutableBufferPointer { s in EvennessBand.extendedBox(p, sigma: sigma, scratch: s, width: width, height: height) }
+        }
+        var total = 0.0, varianceX = 0.0, varianceY = 0.0
+        for y in 0..<height {
+            for x in 0..<width {
+                let w = Double(plane[y * width + x])
+                total += w
+                varianceX += w * Double((x - cx) * (x - cx))
+                varianceY += w * Double((y - cy) * (y - cy))
+            }
+        }
+        print("extended box σ \(sigma): sum \(total), σx² \(varianceX), σy² \(varianceY) (expected \(sigma * sigma))")
+        #expect(abs(total - 1) < 1e-4)
+        #expect(abs(varianceX / (sigma * sigma) - 1) < 0.005)
+        #expect(abs(varianceY / (sigma * sigma) - 1) < 0.005)
+    }
+
+    /// A σ wider than the plane (a small crop's 12 mm): every pass still runs, and what stays
+    /// inside is a spread-out impulse, none of it gained.
+    @Test("the extended-box filter on a plane narrower than its kernel: the impulse spreads flat, none of it gained")
+    func extendedBoxWiderThanPlane() {
+        let (width, height) = (9, 7)
+        var plane = [Float](repeating: 0, count: width * height), scratch = [Float](repeating: 0, count: width * height)
+        plane[3 * width + 4] = 1
+        plane.withUnsafeMutableBufferPointer { p in
+            scratch.withUnsafeMutableBufferPointer { s in EvennessBand.extendedBox(p, sigma: 40, scratch: s, width: width, height: height) }
+        }
+        let total = plane.reduce(0, +)
+        #expect(total > 0 && total <= 1)
+        #expect((plane.max() ?? 0) - (plane.min() ?? 0) < 0.01 * total)
+    }
+
+    /// Tolerance: ±12 % of the capture as taken. Exposure alone moves a close-up's lightness
+    /// spread by 2^(±⅓·⅓) − 1 = ±8 % (CIELAB's cube root; faces are read at a normalised exposure,
+    /// close-ups as taken), the rest is sampling and noise.
+    @Test("the same blotchy skin photographed at ×0.8 … ×1.25, turned 5° and 30°, ±⅓ EV: evenness within 12 % of the capture as taken; even skin reads under a third of it")
+    func sameSkinAgain() throws {
+        let blotchy = BlotchySkin(count: 60, peakDensity: 0.06, seed: 17), even = BlotchySkin(count: 0, peakDensity: 0, seed: 17)
+        var reference: Double?
+        for (index, capture) in Self.captures.enumerated() {
+            let uneven = try Self.evenness(
+                blotchy, millimetresPerPixel: capture.millimetresPerPixel, rotationDegrees: capture.rotationDegrees, exposureEV: capture.exposureEV,
+                noiseSeed: UInt64(100 + index))
+            let flat = try Self.evenness(
+                even, millimetresPerPixel: capture.millimetresPerPixel, rotationDegrees: capture.rotationDegrees, exposureEV: capture.exposureEV,
+                noiseSeed: UInt64(200 + index))
+            let value = uneven.lStarStandardDeviation
+            let first = reference ?? value
+            reference = first
+            print("evenness \(capture.name): blotchy \(value) (\(String(format: "%+.1f", 100 * (value / first - 1))) %), even \(flat.lStarStandardDeviation)")
+            #expect(abs(value / first - 1) <= 0.12, "\(capture.name): \(value) against \(first)")
+            #expect(flat.lStarStandardDeviation < value / 3, "\(capture.name): even skin \(flat.lStarStandardDeviation), blotchy \(value)")
+        }
+    }
+}
