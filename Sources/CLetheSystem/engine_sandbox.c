@@ -48,6 +48,10 @@ static const int allowed_calls[] = {
     // Memory: buffers (mmap, mlock, MADV_DONTDUMP), malloc (brk: not in the trace, the main arena
     // grows with it; mremap: not in the trace, glibc's realloc of large blocks uses it).
     __NR_mmap, __NR_munmap, __NR_mprotect, __NR_madvise, __NR_mlock, __NR_munlock, __NR_brk, __NR_mremap,
+    // mincore: the zero-on-free `free` asks which pages of a large freed block are resident, to
+    // skip the ones never written (heap_scrub.c); it reads the residency of the caller's own
+    // mappings and nothing else.
+    __NR_mincore,
     // Threads (libvips workers): futexes, glibc's thread start-up, CPU clocks of the deadline.
     __NR_futex, __NR_set_robust_list, __NR_rseq, __NR_gettid, __NR_getpid, __NR_sched_yield, __NR_sched_getaffinity,
     __NR_clock_gettime, __NR_rt_sigprocmask, __NR_rt_sigaction, __NR_rt_sigreturn, __NR_getrandom,

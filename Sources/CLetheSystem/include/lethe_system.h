@@ -35,6 +35,11 @@ int lethe_munlock(const void *pointer, size_t length);
 /// LETHE_UNSAFE_DISABLE_HEAP_SCRUB=1.
 int lethe_heap_scrub_enabled(void);
 
+/// Zeroes `size` bytes at `pointer` as the zero-on-free `free` does: whole below 256 KiB; from
+/// there on the partial pages at either end whole and, in between, only the pages resident in
+/// RAM (`mincore`): a page never written holds nothing. Everything when residency is unknown.
+void lethe_scrub_block(void *pointer, size_t size);
+
 /// 1 when blocks freed through glib's slice allocator reach the zero-on-free `free` (the
 /// `lethe` executable re-executes itself with G_SLICE=always-malloc; glib >= 2.76 always does),
 /// or when glib is not in the process; 0 when GSlice keeps freed blocks, contents intact.

@@ -38,6 +38,11 @@ public struct FaceDetector: Sendable {
             }
         }
 
+        // Every level's summed-area tables use the working plane's stride, so the cascade's corner
+        // offsets are computed once per request, not once per level (~25 levels); a level only
+        // fills and reads the first `levelWidth + 1` entries of each row.
+        let tableStride = workWidth + 1
+        let evaluation = CascadeEvaluation(cascade, stride: tableStride)
         var hits: [(x: Double, y: Double, size: Double)] = []
         var scale = 1.0
         while true {
@@ -52,9 +57,9 @@ public struct FaceDetector: Sendable {
                                 greyBytes.bindMemory(to: Float.self), width: workWidth, height: workHeight,
                                 into: levelPlane, width: levelWidth, height: levelHeight)
                             let sums = integralBytes.bindMemory(to: Double.self), squares = squaredBytes.bindMemory(to: Double.self)
-                            Self.integrate(levelPlane, width: levelWidth, height: levelHeight, sums: sums, squares: squares)
+                            Self.integrate(levelPlane, width: levelWidth, height: levelHeight, stride: tableStride, sums: sums, squares: squares)
                             let step = scale > 2 ? 1 : 2
-                            CascadeEvaluation(cascade, stride: levelWidth + 1).withWindowTest(sums: sums, squares: squares) { passes in
+                            evaluation.withWindowTest(sums: sums, squares: squares) { passes in
                                 for y in stride(from: 0, through: levelHeight - cascade.windowHeight, by: step) {
                                     // A request past its deadline stops here; the pipeline reports it.
                                     if ProcessingDeadline.currentThreadDeadlinePassed { break }
@@ -154,12 +159,12 @@ public struct FaceDetector: Sendable {
         }
     }
 
-    /// Summed-area tables with a zero first row and column (stride `width + 1`).
+    /// Summed-area tables with a zero first row and column, `stride` (at least `width + 1`) entries
+    /// from one row to the next.
     static func integrate(
-        _ plane: UnsafeMutableBufferPointer<Float>, width: Int, height: Int,
+        _ plane: UnsafeMutableBufferPointer<Float>, width: Int, height: Int, stride: Int,
         sums: UnsafeMutableBufferPointer<Double>, squares: UnsafeMutableBufferPointer<Double>
     ) {
-        let stride = width + 1
         for x in 0...width { sums[x] = 0; squares[x] = 0 }
         for y in 1...height {
             var rowSum = 0.0, rowSquares = 0.0

@@ -251,9 +251,10 @@ enum LineDetector {
                 // Scale selection by the largest normalised curvature (Lindeberg 1998), not by the
                 // vesselness, which saturates for deep lines and would pick a scale at random.
                 guard major > planes.curvature[i] else { continue }
-                // The normal across the line: the major eigenvector's angle.
-                let angle = 0.5 * atan2(2 * dxy, dxx - dyy)
-                let nx = cos(angle) * flank, ny = sin(angle) * flank
+                // The normal across the line: the major eigenvector, in closed form (no `atan2`,
+                // `cos`, `sin` for the many pixels the flank test discards).
+                let normal = majorEigenvector(dxx: dxx, dyy: dyy, dxy: dxy)
+                let nx = normal.x * flank, ny = normal.y * flank
                 guard let ahead = sample(Float(x) + nx, Float(y) + ny), let behind = sample(Float(x) - nx, Float(y) - ny) else { continue }
                 // The flanks against the pixel's own (finest-scale) L*: beyond a line's end there is no valley.
                 let riseAhead = ahead - fine[i], riseBehind = behind - fine[i]
@@ -263,7 +264,8 @@ enum LineDetector {
                 // `exp` ran for every pixel curved the right way, most of which the tests discard.
                 let ratio = minor / major, structure = major * major + minor * minor
                 planes.vesselness[i] = exp(-ratio * ratio / (2 * beta * beta)) * (1 - exp(-structure / (2 * c * c)))
-                planes.direction[i] = angle
+                // The angle as before (the trace reads it back through `cos` and `sin`).
+                planes.direction[i] = 0.5 * atan2(2 * dxy, dxx - dyy)
                 planes.curvature[i] = major
             }
         }

@@ -1,0 +1,46 @@
+@testable import LetheAnalysis
+import LetheTestSupport
+import Testing
+
+/// The face detector's pyramid levels share one summed-area-table stride (the working plane's), so
+/// that the cascade's corner offsets are built once per request: a level's tables and window
+/// decisions must be those of tables laid out at the level's own width.
+@Suite("Face detector tables")
+struct FaceDetectorTableTests {
+    @Test("a wider stride gives every level the same sums and the same windows", arguments: [(24, 24), (40, 31), (57, 44)])
+    func widerStrideSameWindows(width: Int, height: Int) throws {
+        let cascade = try FaceAnalysisTests.detector().cascade
+        var random = SeededGenerator(seed: UInt64(width * 100 + height))
+        var plane = (0..<(width * height)).map { _ in Float.random(in: 0...255, using: &random) }
+        let wideStride = width + 1 + 37
+        var tight = [Double](repeating: .nan, count: (width + 1) * (height + 1)), tightSquares = tight
+        var wide = [Double](repeating: .nan, count: wideStride * (height + 1)), wideSquares = wide
+        var passesTight: [Bool] = [], passesWide: [Bool] = []
+        plane.withUnsafeMutableBufferPointer { plane in
+            tight.withUnsafeMutableBufferPointer { sums in
+                tightSquares.withUnsafeMutableBufferPointer { squares in
+                    FaceDetector.integrate(plane, width: width, height: height, stride: width + 1, sums: sums, squares: squares)
+                    CascadeEvaluation(cascade, stride: width + 1).withWindowTest(sums: sums, squares: squares) { passes in
+                        for y in 0...(height - cascade.windowHeight) { for x in 0...(width - cascade.windowWidth) { passesTight.append(passes(x, y)) } }
+                    }
+                }
+            }
+            wide.withUnsafeMutableBufferPointer { sums in
+                wideSquares.withUnsafeMutableBufferPointer { squares in
+                    FaceDetector.integrate(plane, width: width, height: height, stride: wideStride, sums: sums, squares: squares)
+                    CascadeEvaluation(cascade, stride: wideStride).withWindowTest(sums: sums, squares: squares) { passes in
+                        for y in 0...(height - cascade.windowHeight) { for x in 0...(width - cascade.windowWidth) { passesWide.append(passes(x, y)) } }
+                    }
+                }
+            }
+        }
+        for y in 0...height {
+            #expect(tight[(y * (width + 1))..<((y + 1) * (width + 1))].map(\.bitPattern)
+                == wide[(y * wideStride)..<(y * wideStride + width + 1)].map(\.bitPattern))
+            #expect(tightSquares[(y * (width + 1))..<((y + 1) * (width + 1))].map(\.bitPattern)
+                == wideSquares[(y * wideStride)..<(y * wideStride + width + 1)].map(\.bitPattern))
+        }
+        #expect(passesTight == passesWide)
+        #expect(passesTight.count == (width - cascade.windowWidth + 1) * (height - cascade.windowHeight + 1))
+    }
+}
