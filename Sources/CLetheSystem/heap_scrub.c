@@ -17,6 +17,7 @@
 #include <errno.h>
 #if defined(__linux__)
 #include <malloc.h>
+#include <sys/sysinfo.h>
 #endif
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@ int lethe_glib_slices_reach_free(void) {
 
 void lethe_scrub_block(void *pointer, size_t size) {
     explicit_bzero(pointer, size);
+}
+
+int lethe_scrub_skips_untouched_pages(void) {
+    return 0;
 }
 #else
 
@@ -77,16 +82,29 @@ int lethe_heap_scrub_enabled(void) {
 
 static size_t scrub_page_size = 4096;
 
+// `mincore` reports a page that was written and then swapped out as not resident, like a page
+// never written: on a host with swap it cannot tell the two apart, so there every block is wiped
+// whole, as before. Swap is read once, before main (and before an engine's sandbox); a swap
+// device switched on later is not seen (library memory can then reach swap anyway: the README's
+// threat model asks for hosts without swap).
+static int scrub_by_residency = 0;
+
 __attribute__((constructor(101)))
 static void lethe_heap_scrub_page_size(void) {
     long size = sysconf(_SC_PAGESIZE);
     if (size > 0 && (size & (size - 1)) == 0) {
         scrub_page_size = (size_t)size;
     }
+    struct sysinfo memory;
+    scrub_by_residency = sysinfo(&memory) == 0 && memory.totalswap == 0;
+}
+
+int lethe_scrub_skips_untouched_pages(void) {
+    return scrub_by_residency;
 }
 
 void lethe_scrub_block(void *pointer, size_t size) {
-    if (size < SCRUB_BY_RESIDENCY_MINIMUM) {
+    if (size < SCRUB_BY_RESIDENCY_MINIMUM || !scrub_by_residency) {
         explicit_bzero(pointer, size);
         return;
     }

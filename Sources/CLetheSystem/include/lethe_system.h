@@ -37,8 +37,13 @@ int lethe_heap_scrub_enabled(void);
 
 /// Zeroes `size` bytes at `pointer` as the zero-on-free `free` does: whole below 256 KiB; from
 /// there on the partial pages at either end whole and, in between, only the pages resident in
-/// RAM (`mincore`): a page never written holds nothing. Everything when residency is unknown.
+/// RAM (`mincore`): a page never written holds nothing. Everything when residency is unknown
+/// or the host has swap.
 void lethe_scrub_block(void *pointer, size_t size);
+
+/// 1 when `lethe_scrub_block` skips a large block's non-resident pages: on a host without swap,
+/// where such a page was never written. With swap (read before main) every block is wiped whole.
+int lethe_scrub_skips_untouched_pages(void);
 
 /// 1 when blocks freed through glib's slice allocator reach the zero-on-free `free` (the
 /// `lethe` executable re-executes itself with G_SLICE=always-malloc; glib >= 2.76 always does),
