@@ -118,6 +118,14 @@ void lethe_deadline_destroy(lethe_deadline *deadline) {
 
 static _Thread_local lethe_deadline *current_deadline = NULL;
 
+// The libvips computation the calling thread runs itself (a strip pull), for libjpeg's monitor:
+// the request's deadline, or `codec_without_deadline` for one its caller runs with none; NULL
+// while the thread runs none (a libvips worker thread), when the monitor falls back to the
+// registry. A pass is then judged by its own request's deadline, not by every live request's.
+static lethe_deadline codec_without_deadline_marker;
+#define codec_without_deadline (&codec_without_deadline_marker)
+static _Thread_local lethe_deadline *codec_on_this_thread = NULL;
+
 static int take_core(atomic_int *ledger, int32_t cores, int32_t owner) {
     for (int32_t index = 0; index < cores; index++) {
         int expected = 0;
@@ -178,6 +186,7 @@ void lethe_deadline_enter_codec(lethe_deadline *deadline) {
 
 void lethe_deadline_enter_codec_on_calling_thread(lethe_deadline *deadline) {
     int64_t now = monotonic_ns();
+    codec_on_this_thread = deadline;
     register_cpu_budget_as_wall_deadline(deadline, now);
     if (atomic_load(&deadline->bound)) {
         atomic_store(&deadline->codec_thread_cpu_at_entry_ns, clock_ns(deadline->thread_clock));
@@ -192,6 +201,9 @@ static int64_t thread_cpu_inside_codec(lethe_deadline *deadline) {
 }
 
 void lethe_deadline_leave_codec(lethe_deadline *deadline) {
+    if (codec_on_this_thread == deadline) {
+        codec_on_this_thread = NULL;
+    }
     int64_t inside = thread_cpu_inside_codec(deadline);
     atomic_store(&deadline->codec_thread_cpu_at_entry_ns, 0);
     int64_t entered = atomic_exchange(&deadline->codec_entered_ns, 0);
@@ -323,17 +335,38 @@ typedef struct {
     int64_t started_ns;
 } lethe_jpeg_monitor;
 
+void lethe_deadline_enter_codec_without_deadline(void) {
+    codec_on_this_thread = codec_without_deadline;
+}
+
+void lethe_deadline_leave_codec_without_deadline(void) {
+    if (codec_on_this_thread == codec_without_deadline) {
+        codec_on_this_thread = NULL;
+    }
+}
+
 // Called by libjpeg for every iMCU row of every scan it absorbs, and for every output row.
-// Aborts when no live request's deadline is later than now (the decompression cannot belong to a
-// request that may still run), or when this decompression alone has run longer than the cap.
+// Aborts when the decompression's deadline has passed, or when this decompression alone has run
+// longer than the cap. Its deadline: the request's, when the thread that runs it pulls it for a
+// request (the strip pull); none, when that thread pulls it without one; otherwise (a libvips
+// worker thread, which cannot tell whose decompression it runs) the latest of every live
+// request's: past it, the decompression cannot belong to a request that may still run.
 static void lethe_jpeg_progress(j_common_ptr cinfo) {
     lethe_jpeg_monitor *monitor = (lethe_jpeg_monitor *)cinfo->progress;
     int64_t now = monotonic_ns();
-    int64_t latest = latest_registered_deadline();
+    lethe_deadline *owner = codec_on_this_thread;
+    int past_deadline;
+    if (owner == codec_without_deadline) {
+        past_deadline = 0;
+    } else if (owner != NULL) {
+        past_deadline = lethe_deadline_state(owner) != 0;
+    } else {
+        int64_t latest = latest_registered_deadline();
+        past_deadline = latest > 0 && now >= latest;
+    }
     int64_t cap = atomic_load(&codec_pass_limit_ns);
-    int past_every_deadline = latest > 0 && now >= latest;
     int past_cap = cap > 0 && now - monitor->started_ns >= cap;
-    if (past_every_deadline || past_cap) {
+    if (past_deadline || past_cap) {
         atomic_fetch_add(&codec_passes_aborted, 1);
         // libvips' error exit longjmps back to read_jpeg_image (which set it up around
         // jpeg_start_decompress) or read_jpeg_generate; the load then fails with an error.

@@ -5,7 +5,9 @@ import LetheTestSupport
 import Testing
 
 /// A request's processing deadline inside libvips: decoding stops at the next tile once it passes.
-@Suite("Processing deadline")
+/// Serialized: one test's live deadline would keep another's passed one from being seen by
+/// libjpeg's monitor on a thread without a request (it takes the latest of every live request's).
+@Suite("Processing deadline", .serialized)
 struct ProcessingDeadlineTests {
     /// A 7000×7000 baseline JPEG of noise (about a second of decoding here), built from 97
     /// shifted copies of one random row so that the test spends no time on per-pixel loops.
@@ -24,40 +26,44 @@ struct ProcessingDeadlineTests {
 
     static let limits = DecodeLimits(maxPixels: 50_000_000, maxBytes: 200 << 20)
 
-    /// Decodes on a thread of its own and returns the outcome: "decoded" or the error code.
-    static func decodeInBackground(_ bytes: [UInt8], deadline: ProcessingDeadline, arena: PlaintextArena) -> Task<String, Never> {
-        Task {
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    deadline.bindToCurrentThread()
-                    defer { ProcessingDeadline.unbindCurrentThread() }
-                    let outcome: String
-                    do {
-                        let image = try bytes.withUnsafeBytes { try ImageDecoder.decode($0, limits: limits, arena: arena, deadline: deadline) }
-                        arena.release(image.pixels)
-                        outcome = "decoded"
-                    } catch let error as LetheError {
-                        outcome = error.code.rawValue
-                    } catch {
-                        outcome = "\(error)"
-                    }
-                    continuation.resume(returning: outcome)
+    /// Decodes on a thread of its own under a deadline with `limits`, started on that thread just
+    /// before the decode (a test that waits for a thread must not spend its deadline waiting), and
+    /// returns the outcome ("decoded" or the error code) and the deadline.
+    static func decodeInBackground(
+        _ bytes: [UInt8], limits deadlineLimits: ProcessingDeadline.Limits, decodeLimits: DecodeLimits = limits, arena: PlaintextArena,
+        prepare: @escaping @Sendable (ProcessingDeadline) -> Void = { _ in }
+    ) async -> (outcome: String, deadline: ProcessingDeadline) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = ProcessingDeadline(limits: deadlineLimits)
+                prepare(deadline)
+                deadline.bindToCurrentThread()
+                defer { ProcessingDeadline.unbindCurrentThread() }
+                let outcome: String
+                do {
+                    let image = try bytes.withUnsafeBytes { try ImageDecoder.decode($0, limits: decodeLimits, arena: arena, deadline: deadline) }
+                    arena.release(image.pixels)
+                    outcome = "decoded"
+                } catch let error as LetheError {
+                    outcome = error.code.rawValue
+                } catch {
+                    outcome = "\(error)"
                 }
+                continuation.resume(returning: (outcome, deadline))
             }
         }
     }
 
     @Test("libvips stops a decode in progress when its deadline passes, and the decoder reports the deadline")
     func stopsDecodeInProgress() async throws {
-        let jpeg = Self.largeNoisyJPEG
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
         // Ended from inside libvips' first progress report, while the decode is certainly running
         // (a watcher thread that waits for progress could be scheduled after the decode finished).
-        deadline.expire(atProgressReport: 1)
-        let decoding = Self.decodeInBackground(jpeg, deadline: deadline, arena: arena)
-        #expect(await decoding.value == "processing_deadline_exceeded")
+        let (outcome, deadline) = await Self.decodeInBackground(
+            Self.largeNoisyJPEG, limits: .init(wallClock: .seconds(600), cpu: nil), arena: arena
+        ) { $0.expire(atProgressReport: 1) }
+        #expect(outcome == "processing_deadline_exceeded")
         #expect(deadline.interruptions >= 1)
         #expect(deadline.exceeded == .ended)
     }
@@ -66,13 +72,34 @@ struct ProcessingDeadlineTests {
     func completesWithinDeadline() async throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: .seconds(600)))
-        let outcome = await Self.decodeInBackground(Self.largeNoisyJPEG, deadline: deadline, arena: arena).value
+        let (outcome, deadline) = await Self.decodeInBackground(
+            Self.largeNoisyJPEG, limits: .init(wallClock: .seconds(600), cpu: .seconds(600)), arena: arena)
         #expect(outcome == "decoded")
         #expect(deadline.progressCalls > 0)
         #expect(deadline.interruptions == 0)
         // The decode's libvips time was charged as CPU time.
         #expect(deadline.cpuTime > .zero)
+    }
+
+    @Test("another request's passed deadline stops neither a decode without a deadline nor one within its own")
+    func passedDeadlineElsewhere() async throws {
+        // A request whose deadline has passed, still alive: libjpeg's monitor used to stop every
+        // decompression in the process once no live deadline was later than now, a decode with
+        // no deadline of its own included (a tool's, or a test's beside another test's request).
+        let elsewhere = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
+        elsewhere.expire()
+        defer { withExtendedLifetime(elsewhere) {} }
+        let jpeg = try Array(Data(contentsOf: Repository.root.appendingPathComponent("Fuzz/regressions/decode-analyse/progressive-160-scans.jpg")))
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let alone = try jpeg.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(maxJPEGScans: 200), arena: arena) }
+        #expect(alone.width == 1024)
+        arena.release(alone.pixels)
+        let (outcome, own) = await Self.decodeInBackground(
+            jpeg, limits: .init(wallClock: .seconds(600), cpu: nil), decodeLimits: DecodeLimits(maxJPEGScans: 200), arena: arena)
+        #expect(outcome == "decoded")
+        #expect(own.interruptions == 0)
+        #expect(elsewhere.exceeded == .ended)
     }
 
     @Test("a deadline that has passed refuses before any pixel is decoded")

@@ -13,14 +13,21 @@ import Glibc
 /// suite scans the engines' memory after face analyses, which run helpers.)
 @Suite("Request threads")
 struct RequestThreadsTests {
-    /// Runs `body` on a Dispatch thread bound to `deadline` (as the engine binds its request thread).
-    static func onRequestThread<T: Sendable>(_ deadline: ProcessingDeadline, _ body: @escaping @Sendable () -> T) async -> T {
+    /// Runs `body` on a Dispatch thread bound to a deadline with `limits` (as the engine binds its
+    /// request thread), made on that thread just before `body` and set up by `prepare` (a test that
+    /// waits for a thread must not spend its deadline waiting); returns `body`'s result and the deadline.
+    static func onRequestThread<T: Sendable>(
+        limits: ProcessingDeadline.Limits = .init(wallClock: .seconds(600), cpu: nil),
+        prepare: @escaping @Sendable (ProcessingDeadline) -> Void = { _ in }, _ body: @escaping @Sendable () -> T
+    ) async -> (result: T, deadline: ProcessingDeadline) {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
+                let deadline = ProcessingDeadline(limits: limits)
+                prepare(deadline)
                 deadline.bindToCurrentThread()
                 let result = body()
                 ProcessingDeadline.unbindCurrentThread()
-                continuation.resume(returning: result)
+                continuation.resume(returning: (result, deadline))
             }
         }
     }
@@ -32,12 +39,10 @@ struct RequestThreadsTests {
     ])
     func splitsOnFreeCore(cores: Int, threads: Int, split: Bool) async {
         let ledger = CoreLedger(cores: cores)
-        let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
-        deadline.useCores(ledger, threads: threads)
-        let (ids, heldInside) = await Self.onRequestThread(deadline) { () -> ((pthread_t, pthread_t), Int) in
+        let (ids, heldInside) = await Self.onRequestThread(prepare: { $0.useCores(ledger, threads: threads) }) { () -> ((pthread_t, pthread_t), Int) in
             let ((first, heldInside), second) = RequestThreads.fork({ (Self.threadID(), ledger.held) }, { Self.threadID() })
             return ((first, second), heldInside)
-        }
+        }.result
         #expect((ids.0 != ids.1) == split)
         // The request thread holds a core, and the helper one more while it runs.
         #expect(heldInside == (split ? 2 : 1))
@@ -46,12 +51,11 @@ struct RequestThreadsTests {
 
     @Test("without a core ledger, or on an unbound thread, both parts run here in order")
     func serialWithoutLedger() async {
-        let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
-        let order = await Self.onRequestThread(deadline) {
+        let order = await Self.onRequestThread {
             let first = Self.threadID()
             let (a, b) = RequestThreads.fork({ Self.threadID() }, { Self.threadID() })
             return [first, a, b]
-        }
+        }.result
         #expect(Set(order).count == 1)
         let (a, b) = RequestThreads.fork({ 1 }, { 2 })
         #expect(a == 1 && b == 2)
@@ -78,9 +82,9 @@ struct RequestThreadsTests {
 
     @Test("the helper's CPU counts against the request's budget, and its loop stops at it while the request thread only waits")
     func helperChargesBudget() async {
-        let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: .milliseconds(300)))
-        deadline.useCores(CoreLedger(cores: 2), threads: 2)
-        let (stopped, helperCPU) = await Self.onRequestThread(deadline) {
+        let ((stopped, helperCPU), deadline) = await Self.onRequestThread(
+            limits: .init(wallClock: .seconds(600), cpu: .milliseconds(300)), prepare: { $0.useCores(CoreLedger(cores: 2), threads: 2) }
+        ) {
             RequestThreads.fork({ () }, { () -> (Bool, Duration) in
                 // Spins until the deadline says stop (or 20 s of its own CPU, far past the budget).
                 var spins: UInt64 = 0

@@ -43,8 +43,15 @@ void lethe_deadline_leave_codec(lethe_deadline *deadline);
 /// worker thread). Charged like lethe_deadline_enter_codec, its wall time in place of the
 /// thread's own CPU meanwhile (not both): libjpeg's monitor, which sees the CPU budget left as a
 /// wall deadline, and lethe_deadline_state then agree when the monitor stops a pass. Ended with
-/// lethe_deadline_leave_codec.
+/// lethe_deadline_leave_codec. libjpeg's monitor judges a pass the thread runs meanwhile by this
+/// deadline alone (not by the latest of every live request's, as on a libvips worker thread).
 void lethe_deadline_enter_codec_on_calling_thread(lethe_deadline *deadline);
+
+/// Marks the start and the end of a libvips computation that the calling thread runs itself for
+/// a caller without a deadline (a tool's or a test's decode): libjpeg's monitor stops its passes
+/// only at the codec pass cap, never because other requests' deadlines have passed.
+void lethe_deadline_enter_codec_without_deadline(void);
+void lethe_deadline_leave_codec_without_deadline(void);
 
 /// One step (a strip) of a computation the caller drives itself, which libvips does not report:
 /// counted as a progress report (lethe_deadline_expire_at_progress_call applies), and, when the

@@ -97,7 +97,9 @@ public enum ImageDecoder {
         }
         let written = pixels.withUnsafeMutableBytes { target -> Bool in
             guard let target = target.baseAddress else { return false }
-            guard let deadline else { return pullStrips(of: canonical, into: target, byteCount: byteCount, deadline: nil) }
+            guard let deadline else {
+                return ProcessingDeadline.runningCodecWithoutDeadline { pullStrips(of: canonical, into: target, byteCount: byteCount, deadline: nil) }
+            }
             return deadline.chargingCodecOnCallingThread {
                 pullStrips(of: canonical, into: target, byteCount: byteCount, deadline: deadline)
             }

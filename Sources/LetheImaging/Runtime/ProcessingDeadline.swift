@@ -146,6 +146,15 @@ public final class ProcessingDeadline: @unchecked Sendable {
         return body()
     }
 
+    /// Runs a libvips computation that the calling thread does itself for a caller with no
+    /// deadline (a tool's or a test's decode): libjpeg's monitor then never stops its passes
+    /// because other requests' deadlines in the process have passed (only at the codec pass cap).
+    static func runningCodecWithoutDeadline<T>(_ body: () -> T) -> T {
+        lethe_deadline_enter_codec_without_deadline()
+        defer { lethe_deadline_leave_codec_without_deadline() }
+        return body()
+    }
+
     /// Reports one step (a strip) of a computation the caller drives; true once the deadline has
     /// passed and the computation must stop (then counted as an interruption).
     func reportProgressAndCheckPassed() -> Bool {
