@@ -114,15 +114,19 @@ struct PoresAndSpotsTests {
         // On skin, in three zones (points stated for FaceZoneTests). Not the forehead: in this
         // portrait it is a strip of skin under the fringe, and a spot there is not counted.
         let onSkin: [(x: Double, y: Double, radius: Double)] = [(195, 124, 2.5), (253, 128, 2.5), (221, 163, 2.5)]
-        // Against an excluded part: centred 1 px outside the middle of the part's lowest edge
-        // (below a brow is the lid's skin, below the nostrils the upper lip's), so the centre is
-        // in a zone and a rule by the centre alone would count it; the disc reaches 1.5 px into the part.
+        // Against an excluded part: centred 1 px outside the middle of the brow's lowest edge (below
+        // a brow is the lid's skin) or of the nostrils' image-left edge (the ala's side, against the
+        // nasolabial skin; below them, the upper lip's skin is inside the 3 mm margins of the
+        // nostrils and lips on this face, 42 px between the eyes), so the centre is in a zone and a
+        // rule by the centre alone would count it; the disc reaches 1.5 px into the part.
         var against: [(x: Double, y: Double, radius: Double)] = []
         for name in ["nostrils", "right_brow", "left_brow"] {
             let part = FaceZoneTests.polygon(try #require(zones.first { $0.kind == "excluded" && $0.name == name }))
             let centre = part.reduce(FaceGeometry.Point(0, 0)) { $0 + $1 } / Double(part.count)
             let edges = part.indices.map { (part[$0], part[($0 + 1) % part.count]) }
-            let (a, b) = edges.max { ($0.0.y + $0.1.y) < ($1.0.y + $1.1.y) }!
+            let (a, b) = name == "nostrils"
+                ? edges.min { ($0.0.x + $0.1.x) < ($1.0.x + $1.1.x) }!
+                : edges.max { ($0.0.y + $0.1.y) < ($1.0.y + $1.1.y) }!
             let middle = (a + b) / 2, along = b - a
             var normal = FaceGeometry.Point(-along.y, along.x) / (along.x * along.x + along.y * along.y).squareRoot()
             if ((middle - centre) * normal).sum() < 0 { normal = -normal }

@@ -21,7 +21,8 @@ public struct FaceGeometry: Sendable, Equatable {
     }
 
     public var oval: [Point]
-    /// Eyes, brows, lips and nostrils (grown a little: lashes, brow hairs, the lip line).
+    /// Eyes, brows, lips and nostrils (grown a little: lashes, brow hairs, the lip line; eyes,
+    /// lips and nostrils then widened by `marginMillimetres`).
     public var exclusions: [Part]
     /// The measured zones, in reporting order.
     public var zones: [Part]
@@ -46,6 +47,15 @@ public struct FaceGeometry: Sendable, Equatable {
 
     /// Growth of each excluded part about its centroid.
     static let eyeGrowth = 1.35, browGrowth = 1.3, lipsGrowth = 1.1, nostrilGrowth = 1.15
+    /// Skin kept this far (in millimetres of the face, from its mesh) from the grown eyes, lips
+    /// and nostrils, whose excluded parts are the convex hulls of the grown outlines widened by it.
+    /// Growth about a centroid scales with the part, so a thin part grows little across it (the
+    /// lips 1.1 × a half-height of a few mm): the lip line, the lid margins and the alar edges
+    /// are redder than skin and lie within a pixel or two of the mesh's outline, so the skin mask
+    /// took them in or left them out as the landmarks moved. 3 mm: the astronaut's red area range
+    /// over 30 re-captures 0.0149 → 0.0057 (2 mm 0.0104, 4 mm 0.0054; docs/analysis/repeatability.md,
+    /// "A margin in millimetres").
+    static let marginMillimetres = 3.0
 
     /// Zones in the order that decides overlaps (small, specific zones first).
     public static let zonePriority = [
@@ -71,13 +81,15 @@ public struct FaceGeometry: Sendable, Equatable {
             return indices.map { centre + (points[$0] - centre) * factor }
         }
         oval = Self.ovalIndices.map { points[$0] }
+        // The margin in this face's pixels: its millimetres from the mesh (63 mm between the eyes).
+        let margin = Self.marginMillimetres * interOcularPixels / EvennessBand.interOcularMillimetres
         exclusions = [
-            Part(name: "right_eye", polygon: grown(Self.rightEyeIndices, by: Self.eyeGrowth)),
-            Part(name: "left_eye", polygon: grown(Self.leftEyeIndices, by: Self.eyeGrowth)),
+            Part(name: "right_eye", polygon: Self.convexHull(grown(Self.rightEyeIndices, by: Self.eyeGrowth), margin: margin)),
+            Part(name: "left_eye", polygon: Self.convexHull(grown(Self.leftEyeIndices, by: Self.eyeGrowth), margin: margin)),
             Part(name: "right_brow", polygon: grown(Self.rightBrowIndices, by: Self.browGrowth)),
             Part(name: "left_brow", polygon: grown(Self.leftBrowIndices, by: Self.browGrowth)),
-            Part(name: "lips", polygon: grown(Self.lipsIndices, by: Self.lipsGrowth)),
-            Part(name: "nostrils", polygon: Self.convexHull(grown(Self.nostrilIndices, by: Self.nostrilGrowth))),
+            Part(name: "lips", polygon: Self.convexHull(grown(Self.lipsIndices, by: Self.lipsGrowth), margin: margin)),
+            Part(name: "nostrils", polygon: Self.convexHull(grown(Self.nostrilIndices, by: Self.nostrilGrowth), margin: margin)),
         ]
         pose = FacePose(frame: frame, noseTip: st(1), mouth: (st(61) + st(291)) / 2)
 
@@ -114,6 +126,18 @@ public struct FaceGeometry: Sendable, Equatable {
             "left_cheek": box(leftAla.x + 0.04, 0.3, leftSide + 0.1, leftCorner.y + 0.1),
         ]
         zones = Self.zoneNames.map { name in Part(name: name, polygon: local[name]!.map(frame.image)) }
+    }
+
+    /// The convex hull of `points` grown outward by `margin`: the Minkowski sum with a 16-gon
+    /// circumscribing the disc of that radius (so every point within `margin` of the hull is inside).
+    static func convexHull(_ points: [Point], margin: Double) -> [Point] {
+        guard margin > 0 else { return convexHull(points) }
+        let sides = 16, radius = margin / cos(Double.pi / Double(sides))
+        let disc = (0..<sides).map { k in
+            let angle = 2 * Double.pi * Double(k) / Double(sides)
+            return Point(cos(angle), sin(angle)) * radius
+        }
+        return convexHull(points.flatMap { point in disc.map { point + $0 } })
     }
 
     /// Convex hull (Andrew's monotone chain), counter-clockwise.
