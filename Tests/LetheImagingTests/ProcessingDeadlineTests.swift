@@ -26,30 +26,21 @@ struct ProcessingDeadlineTests {
 
     static let limits = DecodeLimits(maxPixels: 50_000_000, maxBytes: 200 << 20)
 
-    /// Decodes on a thread of its own under a deadline with `limits`, started on that thread just
-    /// before the decode (a test that waits for a thread must not spend its deadline waiting), and
-    /// returns the outcome ("decoded" or the error code) and the deadline.
+    /// Decodes on a request thread (`onRequestThread`) under a deadline with `limits` and returns
+    /// the outcome ("decoded" or the error code) and the deadline.
     static func decodeInBackground(
         _ bytes: [UInt8], limits deadlineLimits: ProcessingDeadline.Limits, decodeLimits: DecodeLimits = limits, arena: PlaintextArena,
         prepare: @escaping @Sendable (ProcessingDeadline) -> Void = { _ in }
-    ) async -> (outcome: String, deadline: ProcessingDeadline) {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = ProcessingDeadline(limits: deadlineLimits)
-                prepare(deadline)
-                deadline.bindToCurrentThread()
-                defer { ProcessingDeadline.unbindCurrentThread() }
-                let outcome: String
-                do {
-                    let image = try bytes.withUnsafeBytes { try ImageDecoder.decode($0, limits: decodeLimits, arena: arena, deadline: deadline) }
-                    arena.release(image.pixels)
-                    outcome = "decoded"
-                } catch let error as LetheError {
-                    outcome = error.code.rawValue
-                } catch {
-                    outcome = "\(error)"
-                }
-                continuation.resume(returning: (outcome, deadline))
+    ) async -> (result: String, deadline: ProcessingDeadline) {
+        await onRequestThread(limits: deadlineLimits, prepare: prepare) { deadline -> String in
+            do {
+                let image = try bytes.withUnsafeBytes { try ImageDecoder.decode($0, limits: decodeLimits, arena: arena, deadline: deadline) }
+                arena.release(image.pixels)
+                return "decoded"
+            } catch let error as LetheError {
+                return error.code.rawValue
+            } catch {
+                return "\(error)"
             }
         }
     }

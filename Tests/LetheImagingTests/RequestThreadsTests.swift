@@ -13,25 +13,6 @@ import Glibc
 /// suite scans the engines' memory after face analyses, which run helpers.)
 @Suite("Request threads")
 struct RequestThreadsTests {
-    /// Runs `body` on a Dispatch thread bound to a deadline with `limits` (as the engine binds its
-    /// request thread), made on that thread just before `body` and set up by `prepare` (a test that
-    /// waits for a thread must not spend its deadline waiting); returns `body`'s result and the deadline.
-    static func onRequestThread<T: Sendable>(
-        limits: ProcessingDeadline.Limits = .init(wallClock: .seconds(600), cpu: nil),
-        prepare: @escaping @Sendable (ProcessingDeadline) -> Void = { _ in }, _ body: @escaping @Sendable () -> T
-    ) async -> (result: T, deadline: ProcessingDeadline) {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = ProcessingDeadline(limits: limits)
-                prepare(deadline)
-                deadline.bindToCurrentThread()
-                let result = body()
-                ProcessingDeadline.unbindCurrentThread()
-                continuation.resume(returning: (result, deadline))
-            }
-        }
-    }
-
     static func threadID() -> pthread_t { pthread_self() }
 
     @Test("the second part runs on another thread only when the request may use another thread and a core is free", arguments: [
@@ -39,7 +20,7 @@ struct RequestThreadsTests {
     ])
     func splitsOnFreeCore(cores: Int, threads: Int, split: Bool) async {
         let ledger = CoreLedger(cores: cores)
-        let (ids, heldInside) = await Self.onRequestThread(prepare: { $0.useCores(ledger, threads: threads) }) { () -> ((pthread_t, pthread_t), Int) in
+        let (ids, heldInside) = await onRequestThread(prepare: { $0.useCores(ledger, threads: threads) }) { _ -> ((pthread_t, pthread_t), Int) in
             let ((first, heldInside), second) = RequestThreads.fork({ (Self.threadID(), ledger.held) }, { Self.threadID() })
             return ((first, second), heldInside)
         }.result
@@ -51,7 +32,7 @@ struct RequestThreadsTests {
 
     @Test("without a core ledger, or on an unbound thread, both parts run here in order")
     func serialWithoutLedger() async {
-        let order = await Self.onRequestThread {
+        let order = await onRequestThread { _ in
             let first = Self.threadID()
             let (a, b) = RequestThreads.fork({ Self.threadID() }, { Self.threadID() })
             return [first, a, b]
@@ -82,9 +63,9 @@ struct RequestThreadsTests {
 
     @Test("the helper's CPU counts against the request's budget, and its loop stops at it while the request thread only waits")
     func helperChargesBudget() async {
-        let ((stopped, helperCPU), deadline) = await Self.onRequestThread(
+        let ((stopped, helperCPU), deadline) = await onRequestThread(
             limits: .init(wallClock: .seconds(600), cpu: .milliseconds(300)), prepare: { $0.useCores(CoreLedger(cores: 2), threads: 2) }
-        ) {
+        ) { _ in
             RequestThreads.fork({ () }, { () -> (Bool, Duration) in
                 // Spins until the deadline says stop (or 20 s of its own CPU, far past the budget).
                 var spins: UInt64 = 0

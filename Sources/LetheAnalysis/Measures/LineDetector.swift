@@ -115,13 +115,8 @@ enum LineDetector {
     ) throws(LetheError) -> [Line] {
         let radii = radii(workingMillimetres: workingMillimetres, factor: work.factor, width: work.width, height: work.height, configuration: configuration)
         let count = work.pixelCount
-        var buffers: [SecureBuffer] = []
+        let buffers = try work.allocateFloatPlanes(6, what: "a line detector plane", arena: arena)
         defer { for buffer in buffers { arena.release(buffer) } }
-        for _ in 0..<6 {
-            do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
-                throw .analysisAllocationFailed(error, "a line detector plane")
-            }
-        }
         let minimumLength = workingMillimetres.map { configuration.minimumLengthMillimetres / $0 }
             ?? configuration.minimumLengthPixels / work.factor
         return work.withZones { zones in

@@ -35,13 +35,7 @@ struct LocalContrast {
         _ work: WorkingImage, radius: Int, excludeAbove: Float, useSkinMask: Bool, plane: Int = 0, arena: PlaintextArena
     ) throws(LetheError) -> LocalContrast {
         let count = work.pixelCount
-        var buffers: [SecureBuffer] = []
-        for _ in 0..<4 {
-            do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
-                for buffer in buffers { arena.release(buffer) }
-                throw .analysisAllocationFailed(error, "a contrast plane")
-            }
-        }
+        let buffers = try work.allocateFloatPlanes(4, what: "a contrast plane", arena: arena)
         let result = LocalContrast(
             width: work.width, height: work.height, smoothed: buffers[0], background: buffers[1], structure: buffers[2], boxFilterScratch: buffers[3])
         work.planes.withUnsafeBytes { planeBytes in

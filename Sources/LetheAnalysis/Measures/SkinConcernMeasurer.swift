@@ -68,7 +68,7 @@ enum SkinConcernMeasurer {
             { Result { () throws(LetheError) -> [LineDetector.Line] in
                 // Lines finer than the pixels resolve are not looked for (`Wrinkles.notMeasurable`).
                 guard linesMeasurable else { return [] }
-                let scratch = try allocatePlane(work, arena: arena, what: "a line detector plane")
+                let scratch = try work.allocateFloatPlanes(1, what: "a line detector plane", arena: arena)[0]
                 defer { arena.release(scratch) }
                 return try LineDetector.detect(
                     work, workingMillimetres: workingMillimetres, configuration: configuration.lines, scratch: scratch, arena: arena)
@@ -262,13 +262,6 @@ enum SkinConcernMeasurer {
             return .other
         }
         return DetectedMarks(contrast: contrast, marks: marks, members: members, kinds: kinds)
-    }
-
-    /// One float per working pixel, from the arena.
-    private static func allocatePlane(_ work: WorkingImage, arena: PlaintextArena, what: String) throws(LetheError) -> SecureBuffer {
-        do { return try arena.allocate(count: work.pixelCount * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, what)
-        }
     }
 
     /// The median CIELAB (normalised exposure) of the face's clear skin — zone pixels that are skin,

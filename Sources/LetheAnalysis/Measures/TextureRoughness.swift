@@ -35,13 +35,7 @@ enum TextureRoughness {
     static func bandPass(_ work: WorkingImage, workingMillimetres: Double, scratch: SecureBuffer, arena: PlaintextArena) throws(LetheError) -> SecureBuffer? {
         guard measurable(workingMillimetres: workingMillimetres) else { return nil }
         let count = work.pixelCount
-        var buffers: [SecureBuffer] = []
-        for _ in 0..<3 {
-            do { buffers.append(try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
-                for buffer in buffers { arena.release(buffer) }
-                throw .analysisAllocationFailed(error, "a texture plane")
-            }
-        }
+        let buffers = try work.allocateFloatPlanes(3, what: "a texture plane", arena: arena)
         let fine = radius(sigma: fineSigmaMillimetres / workingMillimetres)
         let coarse = min(radius(sigma: coarseSigmaMillimetres / workingMillimetres), max(1, min(work.width, work.height) / 4))
         buffers[0].withUnsafeMutableBytes { bandBytes in

@@ -230,3 +230,18 @@ struct WorkingImage {
         }
     }
 }
+
+extension WorkingImage {
+    /// `planes` `.intermediate` buffers of one float per working pixel; none is left allocated
+    /// when one fails.
+    func allocateFloatPlanes(_ planes: Int, what: String, arena: PlaintextArena) throws(LetheError) -> [SecureBuffer] {
+        var buffers: [SecureBuffer] = []
+        for _ in 0..<planes {
+            do { buffers.append(try arena.allocate(count: pixelCount * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
+                for buffer in buffers { arena.release(buffer) }
+                throw .analysisAllocationFailed(error, what)
+            }
+        }
+        return buffers
+    }
+}
