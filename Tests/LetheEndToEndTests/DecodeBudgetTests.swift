@@ -2,6 +2,7 @@ import Foundation
 import LetheAPI
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 @testable import LetheServer
@@ -64,13 +65,18 @@ struct DecodeBudgetTests {
         #expect(await budget.peakPixels == 80)
     }
 
-    @Test("more than the whole budget is refused at once; a wait past the timeout is refused; neither keeps room")
+    @Test("more than the whole budget is refused at once; a wait past the timeout is refused and counted as a timeout; neither keeps room")
     func refusals() async throws {
-        let budget = DecodeBudget(capacityPixels: 100, timeout: .zero, metrics: WorkerMetrics())
+        let metrics = WorkerMetrics()
+        let budget = DecodeBudget(capacityPixels: 100, timeout: .zero, metrics: metrics)
         await #expect(throws: DecodeBudget.Refusal.tooLarge) { try await budget.withReservation(pixels: 101) {} }
+        #expect(PrometheusText(metrics.registry.emitToString()).value("lethe_decode_budget_timeouts_total") == 0)
         try await budget.withReservation(pixels: 60) {
             await #expect(throws: DecodeBudget.Refusal.timedOut) { try await budget.withReservation(pixels: 60) {} }
         }
+        // Answered memory_budget_exceeded like a refused memory reservation: the counter tells them apart.
+        #expect(PrometheusText(metrics.registry.emitToString()).value("lethe_decode_budget_timeouts_total") == 1)
+        #expect(PrometheusText(metrics.registry.emitToString()).value("lethe_decode_budget_waits_total") == 1)
         struct Failure: Error {}
         await #expect(throws: Failure.self) { try await budget.withReservation(pixels: 100) { throw Failure() } }
         #expect(await budget.reservedPixels == 0)

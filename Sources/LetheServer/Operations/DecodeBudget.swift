@@ -74,7 +74,10 @@ actor DecodeBudget {
         let granted = await waitOrExpire(
             after: timeout, wait: { await self.wait(id: id, pixels: pixels) }, expire: { await self.expire(id: id) })
         grantedWaiters.remove(id)
-        guard granted else { throw .timedOut }
+        guard granted else {
+            metrics.decodeBudgetTimeouts.increment()
+            throw .timedOut
+        }
     }
 
     private func wait(id: Int, pixels: Int) async -> Bool {

@@ -34,6 +34,9 @@ public final class WorkerMetrics: Sendable {
     let decodeBudgetPeak: Gauge
     let decodeBudgetWaiting: Gauge
     let decodeBudgetWaits: Counter
+    /// Waits that ended without room (answered 503 `memory_budget_exceeded`, the code of a
+    /// refused memory reservation too): tells a decode-budget queue timeout from a memory refusal.
+    let decodeBudgetTimeouts: Counter
     /// Request bodies being received right now (`UploadSlots`); the gauge reads it at scrape time.
     let uploadsInProgress = Atomic<Int>(0)
     /// Encapsulated keys the replay guard holds now; set at scrape time by the admin listener's owner.
@@ -100,6 +103,9 @@ public final class WorkerMetrics: Sendable {
             "decode_budget_waiting", "Requests waiting for room in the decode budget."))
         decodeBudgetWaits = registry.makeCounter(descriptor: Self.descriptor(
             "decode_budget_waits", unit: "total", "Requests that had to wait for room in the decode budget."))
+        decodeBudgetTimeouts = registry.makeCounter(descriptor: Self.descriptor(
+            "decode_budget_timeouts", unit: "total",
+            "Waits for room in the decode budget that ended without it (queue timeout or cancellation), answered 503 memory_budget_exceeded."))
         uploads = registry.makeGauge(descriptor: Self.descriptor(
             "uploads_in_progress", "Request bodies being received (each holds an upload slot, not a processing slot)."))
         replayCache = registry.makeGauge(descriptor: Self.descriptor(
