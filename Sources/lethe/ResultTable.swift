@@ -108,32 +108,38 @@ struct ResultTable {
             ("Red area", percent(concerns.redAreaFraction)),
             ("Lines", concerns.wrinkles.isMeasured
                 ? "\(concerns.wrinkles.lineCount ?? 0)  length \(concerns.wrinkles.lineLengthMillimetres.map { number($0, 1) + " mm" } ?? number(concerns.wrinkles.lineLengthPixels ?? 0, 0) + " px")\(concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre.map { "  " + number($0, 2) + " mm/cm²" } ?? "")  ridge fraction \(percent(concerns.wrinkles.ridgeFraction ?? 0)) (not scored)"
-                : "not measurable\(concerns.wrinkles.requiredMillimetresPerPixel.map { " (needs ≤ " + number($0, 3) + " mm/px)" } ?? "")"),
+                : notMeasurable(needing: concerns.wrinkles.requiredMillimetresPerPixel, number: number)),
             ("Blemishes", concerns.blemishes.map { blemishes in
                 "\(blemishes.count) red papules\(blemishes.densityPerSquareCentimetre.map { "  " + number($0, 2) + " per cm²" } ?? "")  mean ⌀ \(blemishes.meanDiameterMillimetres.map { number($0, 1) + " mm" } ?? number(blemishes.meanDiameterPixels, 1) + " px")  Δa* \(number(blemishes.meanContrastDeltaAStar, 1))"
             } ?? "–"),
             ("Texture", concerns.texture.map { texture in
                 texture.roughnessLStar.map { "roughness ΔL* " + number($0, 2) + " (0.5–2 mm band)" }
-                    ?? "not measurable at this resolution" + (texture.requiredMillimetresPerPixel.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
+                    ?? notMeasurable(needing: texture.requiredMillimetresPerPixel, number: number)
             } ?? "–"),
             ("Radiance", concerns.radiance.map { "luminance Y \(number($0.luminance, 3))  uniformity \(number($0.uniformity, 3))" } ?? "–"),
             ("Shine", concerns.shine.specularFraction.map { "specular \(percent($0))" } ?? "not measurable: \(concerns.shine.reason ?? "")"),
-            ("Evenness", "local L* s.d. \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
+            ("Evenness", "L* s.d. (2–12 mm band) \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
             ("Scores", "spots \(s.spots.map(String.init) ?? "–")  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles.map(String.init) ?? "–")  shine \(s.shine.map(String.init) ?? "–")  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
         ]
     }
 
     private static func spotRow(_ spots: SkinConcerns.Spots, number: (Double, Int) -> String, percent: (Double) -> String) -> String {
         guard let count = spots.count, let area = spots.areaFraction, let contrast = spots.meanContrastDeltaLStar else {
-            return "not measurable at this resolution" + (spots.requiredMillimetresPerPixel.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
+            return notMeasurable(needing: spots.requiredMillimetresPerPixel, number: number)
         }
-        let pigments = "\(spots.brown.map { " (brown \($0.count)" } ?? "")\(spots.red.map { ", red \($0.count))" } ?? "")"
+        let groups = [spots.brown.map { "brown \($0.count)" }, spots.red.map { "red \($0.count)" }].compactMap { $0 }
+        let pigments = groups.isEmpty ? "" : " (" + groups.joined(separator: ", ") + ")"
         return "\(count)\(pigments)  area \(percent(area))  contrast ΔL* \(number(contrast, 1))"
+    }
+
+    /// A concern the photo's resolution cannot show, and the scale that would.
+    private static func notMeasurable(needing required: Double?, number: (Double, Int) -> String) -> String {
+        "not measurable at this resolution" + (required.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
     }
 
     private static func poreRow(_ pores: SkinConcerns.Pores, number: (Double, Int) -> String) -> String {
         guard let count = pores.count, let per10k = pores.densityPer10kPixels else {
-            return "not measurable at this resolution" + (pores.requiredMillimetresPerPixel.map { " (needs ≤ \(number($0, 3)) mm/pixel)" } ?? "")
+            return notMeasurable(needing: pores.requiredMillimetresPerPixel, number: number)
         }
         return "\(count)  \(pores.densityPerSquareCentimetre.map { number($0, 0) + " per cm²" } ?? number(per10k, 1) + " per 10k px")"
     }
