@@ -125,6 +125,10 @@ static _Thread_local lethe_deadline *current_deadline = NULL;
 static lethe_deadline codec_without_deadline_marker;
 #define codec_without_deadline (&codec_without_deadline_marker)
 static _Thread_local lethe_deadline *codec_on_this_thread = NULL;
+// Decodes without a deadline in progress in the process: their libvips worker threads (an
+// EXIF-rotated load) cannot be told from a request's, so the registry rule waits while any runs.
+// Only tools and tests run such decodes beside requests; an engine's warm-up decode runs before any.
+static atomic_int codecs_without_deadline = 0;
 
 static int take_core(atomic_int *ledger, int32_t cores, int32_t owner) {
     for (int32_t index = 0; index < cores; index++) {
@@ -337,11 +341,13 @@ typedef struct {
 
 void lethe_deadline_enter_codec_without_deadline(void) {
     codec_on_this_thread = codec_without_deadline;
+    atomic_fetch_add(&codecs_without_deadline, 1);
 }
 
 void lethe_deadline_leave_codec_without_deadline(void) {
     if (codec_on_this_thread == codec_without_deadline) {
         codec_on_this_thread = NULL;
+        atomic_fetch_sub(&codecs_without_deadline, 1);
     }
 }
 
@@ -362,7 +368,7 @@ static void lethe_jpeg_progress(j_common_ptr cinfo) {
         past_deadline = lethe_deadline_state(owner) != 0;
     } else {
         int64_t latest = latest_registered_deadline();
-        past_deadline = latest > 0 && now >= latest;
+        past_deadline = latest > 0 && now >= latest && atomic_load(&codecs_without_deadline) == 0;
     }
     int64_t cap = atomic_load(&codec_pass_limit_ns);
     int past_cap = cap > 0 && now - monitor->started_ns >= cap;
