@@ -91,7 +91,7 @@ struct EvennessRepeatabilityTests {
         let (cx, cy) = (40, 37)
         plane[cy * width + cx] = 1
         plane.withUnsafeMutableBufferPointer { p in
-            scratch.withUnsafeMutableBufferPointer { s in EvennessBand.extendedBox(p, sigma: sigma, scratch: s, width: width, height: height) }
+            scratch.withUnsafeMutableBufferPointer { s in PlaneFilters.extendedBox(p, sigma: sigma, scratch: s, width: width, height: height) }
         }
         var total = 0.0, varianceX = 0.0, varianceY = 0.0
         for y in 0..<height {
@@ -116,7 +116,7 @@ struct EvennessRepeatabilityTests {
         var plane = [Float](repeating: 0, count: width * height), scratch = [Float](repeating: 0, count: width * height)
         plane[3 * width + 4] = 1
         plane.withUnsafeMutableBufferPointer { p in
-            scratch.withUnsafeMutableBufferPointer { s in EvennessBand.extendedBox(p, sigma: 40, scratch: s, width: width, height: height) }
+            scratch.withUnsafeMutableBufferPointer { s in PlaneFilters.extendedBox(p, sigma: 40, scratch: s, width: width, height: height) }
         }
         let total = plane.reduce(0, +)
         #expect(total > 0 && total <= 1)

@@ -7,7 +7,9 @@ import LetheMemory
 /// over the clear skin (skin, not a mark) to σ `fineSigmaMillimetres` … `coarseSigmaMillimetres`
 /// by a difference of two normalised convolutions (Knutsson & Westin 1993: marks, eyes, hair and
 /// background leave no edge). Evenness is the band's spread: tone variation from 2 mm to the
-/// largest spot (12 mm), with the face's shading above that taken out.
+/// largest spot (12 mm), with the face's shading above that taken out. Nothing finer than 2 mm
+/// passes, so the filters run on blocks of d × d working pixels (d = ¼ of the fine σ: 4 in a
+/// face's canonical frame) and the band is interpolated back (`bandPass`).
 ///
 /// Why each part (docs/analysis/repeatability.md, "Evenness"): the spread of the raw pixels also
 /// holds what the pixels add — sensor and JPEG noise, the resampling of a photo taken larger or
@@ -47,8 +49,20 @@ enum EvennessBand {
         return Float(116 * f - 16)
     }
 
-    /// The band-passed green lightness (NaN where no clear skin is near), an `.intermediate`
-    /// buffer the caller releases.
+    /// Working pixels per sample of the filtered planes: the fine σ spans at least
+    /// `minimumSigmaSamples` samples, so the two Gaussians (σ 2 and 12 mm: 16 and 98 working px in
+    /// a face's canonical frame) are filtered at 1/d² of the pixels; 1 where the fine σ is smaller.
+    static func decimation(fineSigmaPixels: Double) -> Int { max(1, Int(fineSigmaPixels / minimumSigmaSamples)) }
+    static let minimumSigmaSamples = 4.0
+
+    /// The band-passed green lightness (NaN where no clear skin is near, or the pixel is not clear
+    /// skin: the only pixels evenness reads), an `.intermediate` buffer the caller releases.
+    ///
+    /// Both normalised convolutions run on d × d block sums (`decimation`) of the clear skin's
+    /// lightness and of its weight; each pixel's value is the ratio of the two sums interpolated
+    /// bilinearly at its position (numerator and denominator are smooth, their ratio is not where
+    /// the skin ends): two passes over the working pixels, and the filters' 24 passes (three per
+    /// axis, on the lightness and on its weight, at two σ) over 1/d² of them.
     /// - Parameters:
     ///   - members: 1 where a pixel belongs to a dark mark (left out: a spot is not tone).
     ///   - scratch: `pixelCount` floats lent for the filter's rows (holds nothing after).
@@ -56,42 +70,71 @@ enum EvennessBand {
         _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, scratch scratchBuffer: SecureBuffer, arena: PlaintextArena
     ) throws(LetheError) -> SecureBuffer {
         let count = work.pixelCount
-        let buffers = try work.allocateFloatPlanes(3, what: "an evenness plane", arena: arena)
-        defer { for buffer in buffers.dropFirst() { arena.release(buffer) } }
         let (width, height) = (work.width, work.height)
-        buffers[0].withUnsafeMutableBytes { bandBytes in
-            buffers[1].withUnsafeMutableBytes { coarseBytes in
-                buffers[2].withUnsafeMutableBytes { weightBytes in
-                    scratchBuffer.withUnsafeMutableBytes { scratchBytes in
-                        work.planes.withUnsafeBytes { planeBytes in
-                            work.skin.withUnsafeBytes { skinBytes in
-                                members.withUnsafeBytes { memberBytes in
-                                    let band = bandBytes.bindMemory(to: Float.self), coarse = coarseBytes.bindMemory(to: Float.self)
-                                    let weights = weightBytes.bindMemory(to: Float.self), scratch = scratchBytes.bindMemory(to: Float.self)
-                                    let lab = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
-                                    let member = memberBytes.bindMemory(to: UInt8.self)
-                                    // The green lightness of the clear skin, once.
-                                    SRGB.labFTable.withUnsafeBufferPointer { labF in
-                                        for i in 0..<count {
-                                            let clear = skin[i] & WorkingImage.skinBit != 0 && member[i] == 0
-                                            band[i] = clear ? greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF) : 0
+        let fineSigma = fineSigmaMillimetres / workingMillimetres, coarseSigma = coarseSigmaMillimetres / workingMillimetres
+        let d = decimation(fineSigmaPixels: fineSigma)
+        let (columns, rows) = ((width + d - 1) / d, (height + d - 1) / d)
+        let samples = columns * rows
+        let band = try work.allocateFloatPlanes(1, what: "the evenness band", arena: arena)[0]
+        // Lightness and weight sums at the fine and at the coarse scale.
+        let sums: SecureBuffer
+        do { sums = try arena.allocate(count: 4 * samples * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
+            arena.release(band)
+            throw .analysisAllocationFailed(error, "the evenness band's sums")
+        }
+        defer { arena.release(sums) }
+        band.withUnsafeMutableBytes { bandBytes in
+            sums.withUnsafeMutableBytes { sumBytes in
+                scratchBuffer.withUnsafeMutableBytes { scratchBytes in
+                    work.planes.withUnsafeBytes { planeBytes in
+                        work.skin.withUnsafeBytes { skinBytes in
+                            members.withUnsafeBytes { memberBytes in
+                                let band = bandBytes.bindMemory(to: Float.self), all = sumBytes.bindMemory(to: Float.self)
+                                func plane(_ k: Int) -> UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(rebasing: all[(k * samples)..<((k + 1) * samples)]) }
+                                let (fineLight, fineWeight, coarseLight, coarseWeight) = (plane(0), plane(1), plane(2), plane(3))
+                                let scratch = UnsafeMutableBufferPointer(rebasing: scratchBytes.bindMemory(to: Float.self)[0..<samples])
+                                let lab = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
+                                let member = memberBytes.bindMemory(to: UInt8.self)
+                                @inline(__always) func isClear(_ i: Int) -> Bool { skin[i] & WorkingImage.skinBit != 0 && member[i] == 0 }
+                                // The clear skin's green lightness and weight, summed over each block.
+                                for i in 0..<(4 * samples) { all[i] = 0 }
+                                SRGB.labFTable.withUnsafeBufferPointer { labF in
+                                    for y in 0..<height {
+                                        let sampleRow = (y / d) * columns
+                                        for x in 0..<width {
+                                            let i = y * width + x
+                                            guard isClear(i) else { continue }
+                                            let s = sampleRow + x / d
+                                            fineLight[s] += greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF)
+                                            fineWeight[s] += 1
                                         }
                                     }
-                                    /// `plane` = the normalised convolution of `band` at `sigma` (`plane` may be `band`).
-                                    func smooth(_ plane: UnsafeMutableBufferPointer<Float>, sigma: Double) {
-                                        for i in 0..<count {
-                                            let weight: Float = skin[i] & WorkingImage.skinBit != 0 && member[i] == 0 ? 1 : 0
-                                            plane[i] = band[i] * weight
-                                            weights[i] = weight
+                                }
+                                for s in 0..<samples { coarseLight[s] = fineLight[s]; coarseWeight[s] = fineWeight[s] }
+                                for (plane, sigma) in [(fineLight, fineSigma), (fineWeight, fineSigma), (coarseLight, coarseSigma), (coarseWeight, coarseSigma)] {
+                                    PlaneFilters.extendedBox(
+                                        plane, sigma: PlaneFilters.blockSigma(sigma, step: d, interpolatedBack: true), scratch: scratch,
+                                        width: columns, height: rows)
+                                }
+                                // Each clear pixel: the two smoothed lightnesses at its position, their difference.
+                                let minimumWeight = LineDetector.minimumWeight * Float(d * d)
+                                let scale = 1 / Float(d), offset = 0.5 / Float(d) - 0.5
+                                for y in 0..<height {
+                                    let v = min(max(Float(y) * scale + offset, 0), Float(rows - 1))
+                                    let y0 = min(Int(v), max(0, rows - 2)), fy = v - Float(y0), y1 = min(y0 + 1, rows - 1)
+                                    for x in 0..<width {
+                                        let i = y * width + x
+                                        guard isClear(i) else { band[i] = .nan; continue }
+                                        let u = min(max(Float(x) * scale + offset, 0), Float(columns - 1))
+                                        let x0 = min(Int(u), max(0, columns - 2)), fx = u - Float(x0), x1 = min(x0 + 1, columns - 1)
+                                        @inline(__always) func at(_ p: UnsafeMutableBufferPointer<Float>) -> Float {
+                                            let top = p[y0 * columns + x0] * (1 - fx) + p[y0 * columns + x1] * fx
+                                            let bottom = p[y1 * columns + x0] * (1 - fx) + p[y1 * columns + x1] * fx
+                                            return top * (1 - fy) + bottom * fy
                                         }
-                                        extendedBox(plane, sigma: sigma, scratch: scratch, width: width, height: height)
-                                        extendedBox(weights, sigma: sigma, scratch: scratch, width: width, height: height)
-                                        for i in 0..<count { plane[i] = weights[i] >= LineDetector.minimumWeight ? plane[i] / weights[i] : .nan }
+                                        let fw = at(fineWeight), cw = at(coarseWeight)
+                                        band[i] = fw >= minimumWeight && cw >= minimumWeight ? at(fineLight) / fw - at(coarseLight) / cw : .nan
                                     }
-                                    // The coarse plane first: the fine one is smoothed in place over the lightness both read.
-                                    smooth(coarse, sigma: coarseSigmaMillimetres / workingMillimetres)
-                                    smooth(band, sigma: fineSigmaMillimetres / workingMillimetres)
-                                    for i in 0..<count { band[i] -= coarse[i] }
                                 }
                             }
                         }
@@ -99,69 +142,6 @@ enum EvennessBand {
                 }
             }
         }
-        return buffers[0]
-    }
-
-    /// Three passes of an extended box along each axis (Gwosdek, Grewenig, Bruhn & Weickert 2011,
-    /// "Theoretical foundations of Gaussian convolution by extended box filtering", SSVM): a box of
-    /// radius r with weight α on the next sample each side has any variance, so three passes give
-    /// a near-Gaussian kernel of exactly `sigma` pixels (no rounding of the radius: a σ that moves
-    /// with the face's size moves the kernel continuously) at a cost independent of it. Zero
-    /// beyond the borders (the normalised convolution divides by the weights filtered alike).
-    static func extendedBox(
-        _ plane: UnsafeMutableBufferPointer<Float>, sigma: Double, scratch: UnsafeMutableBufferPointer<Float>, width: Int, height: Int
-    ) {
-        let variance = sigma * sigma / 3
-        var r = 0
-        while Double((r + 1) * (r + 2)) / 3 <= variance { r += 1 }
-        let alpha = Double(2 * r + 1) * (variance - Double(r * (r + 1)) / 3) / (2 * (Double((r + 1) * (r + 1)) - variance))
-        let edge = Float(alpha), norm = Float(1 / (Double(2 * r + 1) + 2 * alpha))
-        for _ in 0..<3 {
-            // Rows: plane → scratch, a running sum along each row.
-            for y in 0..<height {
-                let row = y * width
-                var sum: Float = 0
-                for t in 0...min(r, width - 1) { sum += plane[row + t] }
-                // Near the ends with bounds checks; between them (both neighbours inside) without.
-                let interior = (r + 1)..<max(r + 1, width - r - 1)
-                func step(_ x: Int) {
-                    let outer = (x - r - 1 >= 0 ? plane[row + x - r - 1] : 0) + (x + r + 1 < width ? plane[row + x + r + 1] : 0)
-                    scratch[row + x] = (sum + edge * outer) * norm
-                    if x + r + 1 < width { sum += plane[row + x + r + 1] }
-                    if x - r >= 0 { sum -= plane[row + x - r] }
-                }
-                for x in 0..<min(interior.lowerBound, width) { step(x) }
-                for x in interior {
-                    let entering = plane[row + x + r + 1], leaving = plane[row + x - r - 1]
-                    scratch[row + x] = (sum + edge * (leaving + entering)) * norm
-                    sum += entering - plane[row + x - r]
-                }
-                for x in min(max(interior.upperBound, interior.lowerBound), width)..<width { step(x) }
-            }
-            // Columns, walking rows (not columns): row y of `plane` holds column sums over rows
-            // y − r … y + r until row y + 1's are derived from them, then becomes row y's result.
-            func finish(_ y: Int) {
-                let row = y * width, above = y - r - 1, below = y + r + 1
-                for x in 0..<width {
-                    let outer = (above >= 0 ? scratch[above * width + x] : 0) + (below < height ? scratch[below * width + x] : 0)
-                    plane[row + x] = (plane[row + x] + edge * outer) * norm
-                }
-            }
-            for x in 0..<width { plane[x] = 0 }
-            for t in 0...min(r, height - 1) {
-                for x in 0..<width { plane[x] += scratch[t * width + x] }
-            }
-            for y in 1..<max(1, height) {
-                let row = y * width, entering = y + r, leaving = y - r - 1
-                for x in 0..<width {
-                    var sum = plane[row - width + x]
-                    if entering < height { sum += scratch[entering * width + x] }
-                    if leaving >= 0 { sum -= scratch[leaving * width + x] }
-                    plane[row + x] = sum
-                }
-                finish(y - 1)
-            }
-            finish(height - 1)
-        }
+        return band
     }
 }

@@ -206,4 +206,76 @@ enum PlaneFilters {
         }
         return rows
     }
+
+    /// σ, in samples of a plane of d × d block sums (`step` d), of the Gaussian that makes a
+    /// kernel of variance `sigma`² working pixels: the block's own sum adds (d² − 1)/12 per axis
+    /// and, when the filtered plane is interpolated back bilinearly, the interpolation's triangle
+    /// (d² − 1)/6 more. (At most ¾ of σ² is taken by them: σ ≥ 2 samples × d keeps it well under.)
+    static func blockSigma(_ sigma: Double, step d: Int, interpolatedBack: Bool) -> Double {
+        let added = Double(d * d - 1) * (interpolatedBack ? 1.0 / 4 : 1.0 / 12)
+        return max(sigma * sigma - added, sigma * sigma / 4).squareRoot() / Double(d)
+    }
+
+    /// Three passes of an extended box along each axis (Gwosdek, Grewenig, Bruhn & Weickert 2011,
+    /// "Theoretical foundations of Gaussian convolution by extended box filtering", SSVM): a box of
+    /// radius r with weight α on the next sample each side has any variance, so three passes give
+    /// a near-Gaussian kernel of exactly `sigma` pixels (no rounding of the radius: a σ that moves
+    /// with the face's size moves the kernel continuously) at a cost independent of it. Zero
+    /// beyond the borders (the normalised convolution divides by the weights filtered alike).
+    static func extendedBox(
+        _ plane: UnsafeMutableBufferPointer<Float>, sigma: Double, scratch: UnsafeMutableBufferPointer<Float>, width: Int, height: Int
+    ) {
+        let variance = sigma * sigma / 3
+        var r = 0
+        while Double((r + 1) * (r + 2)) / 3 <= variance { r += 1 }
+        let alpha = Double(2 * r + 1) * (variance - Double(r * (r + 1)) / 3) / (2 * (Double((r + 1) * (r + 1)) - variance))
+        let edge = Float(alpha), norm = Float(1 / (Double(2 * r + 1) + 2 * alpha))
+        for _ in 0..<3 {
+            // Rows: plane → scratch, a running sum along each row.
+            for y in 0..<height {
+                let row = y * width
+                var sum: Float = 0
+                for t in 0...min(r, width - 1) { sum += plane[row + t] }
+                // Near the ends with bounds checks; between them (both neighbours inside) without.
+                let interior = (r + 1)..<max(r + 1, width - r - 1)
+                func step(_ x: Int) {
+                    let outer = (x - r - 1 >= 0 ? plane[row + x - r - 1] : 0) + (x + r + 1 < width ? plane[row + x + r + 1] : 0)
+                    scratch[row + x] = (sum + edge * outer) * norm
+                    if x + r + 1 < width { sum += plane[row + x + r + 1] }
+                    if x - r >= 0 { sum -= plane[row + x - r] }
+                }
+                for x in 0..<min(interior.lowerBound, width) { step(x) }
+                for x in interior {
+                    let entering = plane[row + x + r + 1], leaving = plane[row + x - r - 1]
+                    scratch[row + x] = (sum + edge * (leaving + entering)) * norm
+                    sum += entering - plane[row + x - r]
+                }
+                for x in min(max(interior.upperBound, interior.lowerBound), width)..<width { step(x) }
+            }
+            // Columns, walking rows (not columns): row y of `plane` holds column sums over rows
+            // y − r … y + r until row y + 1's are derived from them, then becomes row y's result.
+            func finish(_ y: Int) {
+                let row = y * width, above = y - r - 1, below = y + r + 1
+                for x in 0..<width {
+                    let outer = (above >= 0 ? scratch[above * width + x] : 0) + (below < height ? scratch[below * width + x] : 0)
+                    plane[row + x] = (plane[row + x] + edge * outer) * norm
+                }
+            }
+            for x in 0..<width { plane[x] = 0 }
+            for t in 0...min(r, height - 1) {
+                for x in 0..<width { plane[x] += scratch[t * width + x] }
+            }
+            for y in 1..<max(1, height) {
+                let row = y * width, entering = y + r, leaving = y - r - 1
+                for x in 0..<width {
+                    var sum = plane[row - width + x]
+                    if entering < height { sum += scratch[entering * width + x] }
+                    if leaving >= 0 { sum -= scratch[leaving * width + x] }
+                    plane[row + x] = sum
+                }
+                finish(y - 1)
+            }
+            finish(height - 1)
+        }
+    }
 }
