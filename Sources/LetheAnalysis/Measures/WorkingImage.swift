@@ -122,12 +122,16 @@ struct WorkingImage {
                 skin.withUnsafeMutableBytes { skinBytes in
                     SRGB.linearTable.withUnsafeBufferPointer { linear in
                         SRGB.labFTable.withUnsafeBufferPointer { labF in
-                            fill(
-                                pixels: pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, crop: crop,
-                                footprint: Footprint(factor: factor, width: width, height: height, cropWidth: crop.width, cropHeight: crop.height),
-                                planes: planeBytes.bindMemory(to: Float.self),
-                                skin: skinBytes.bindMemory(to: UInt8.self), linear: linear, labF: labF, correction: correction,
-                                markClipped: markClipped)
+                            let footprint = Footprint(factor: factor, width: width, height: height, cropWidth: crop.width, cropHeight: crop.height)
+                            func fill(rows: Range<Int>) {
+                                Self.fill(
+                                    pixels: pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, crop: crop, footprint: footprint,
+                                    rows: rows, planes: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
+                                    linear: linear, labF: labF, correction: correction, markClipped: markClipped)
+                            }
+                            // Each working row is its own: the two halves side by side when the request
+                            // has a second core (`RequestThreads`), the same values either way.
+                            _ = RequestThreads.fork({ fill(rows: 0..<(height / 2)) }, { fill(rows: (height / 2)..<height) })
                         }
                     }
                 }
@@ -162,8 +166,9 @@ struct WorkingImage {
         }
     }
 
+    /// Working rows `rows` of the planes and the skin mask.
     private static func fill(
-        pixels: UnsafeBufferPointer<UInt8>, imageWidth: Int, crop: PixelRect, footprint: Footprint,
+        pixels: UnsafeBufferPointer<UInt8>, imageWidth: Int, crop: PixelRect, footprint: Footprint, rows: Range<Int>,
         planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>,
         linear: UnsafeBufferPointer<Double>, labF: UnsafeBufferPointer<Double>, correction: ColourMatrix?, markClipped: Bool
     ) {
@@ -182,7 +187,7 @@ struct WorkingImage {
         let corrected = correction.map { c in
             (c.entries[0], c.entries[1], c.entries[2], c.entries[3], c.entries[4], c.entries[5], c.entries[6], c.entries[7], c.entries[8])
         }
-        for wy in 0..<height {
+        for wy in rows {
             // A request past its deadline stops here; the pipeline reports the deadline.
             if wy & 15 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
             for wx in 0..<width {
