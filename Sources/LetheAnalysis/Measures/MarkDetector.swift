@@ -84,7 +84,7 @@ enum MarkDetector {
         // Likewise without colour planes (the working image's L*, a*, b*, erythema index).
         let colourSource = colour ?? contrast.smoothed
         let hasColour = colour != nil
-        let count = width * height, floor = WorkingImage.reflectanceFloor
+        let count = width * height
         colourSource.withUnsafeBytes { colourBytes in
         let colourPlanes = colourBytes.bindMemory(to: Float.self)
         zoneSource.withUnsafeBytes { zoneBytes in
@@ -121,7 +121,7 @@ enum MarkDetector {
                                             l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
                                         // As the brown unevenness: the background's L* as a grey takes out shading.
                                         let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
-                                        mark.sumMelaninIndex += 100 * (log10(max(shading, floor)) - log10(max(lab.linearSRGB().red, floor)))
+                                        mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading)
                                         mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
                                     }
                                     if hasChord { mark.chords?.add(chords[index]) }

@@ -521,7 +521,6 @@ struct RegionStatistics {
         var sumSquares = 0.0, sumDeltaE = 0.0
         var lightnessCount = 0
         var melanin = RunningVariance(), erythema = RunningVariance(), luminance = RunningVariance(), luminanceDeviation = RunningVariance()
-        let floor = WorkingImage.reflectanceFloor
         // Pass 2: deviations, red and specular pixels, ridges.
         for y in rect.y..<(rect.y + rect.height) {
             let up = max(0, y - 1) * width, down = min(height - 1, y + 1) * width, row = y * width
@@ -574,7 +573,7 @@ struct RegionStatistics {
                 // same index of the local background's grey (its L* as luminance), which takes out
                 // shading, a factor on every channel; the red reflectance is the pixel's own.
                 let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
-                melanin.add(100 * (log10(max(shading, floor)) - log10(max(reflectance, floor))))
+                melanin.add(WorkingImage.melaninIndex(red: reflectance, againstGrey: shading))
                 // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
                 erythema.add(Double(planes[3 * count + i]))
             }

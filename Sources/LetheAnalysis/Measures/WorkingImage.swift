@@ -54,6 +54,21 @@ struct WorkingImage {
     /// (erythema, melanin) take, so that a black pixel gives a finite index.
     static let reflectanceFloor = 0.5 / 255 / 12.92
 
+    /// The erythema index 100·log10(R/G) of linear reflectances (Diffey, Oliver & Farr 1984), each
+    /// at least `reflectanceFloor`: one logarithm of the ratio.
+    @inline(__always)
+    static func erythemaIndex(red: Double, green: Double) -> Double {
+        100 * log10(max(red, reflectanceFloor) / max(green, reflectanceFloor))
+    }
+
+    /// The melanin index 100·log10(1/R) (Diffey, Oliver & Farr 1984) of a red reflectance against
+    /// the same index of a grey of luminance `shading` (the local background's L* as luminance),
+    /// which takes out shading, a factor on every channel: 100·log10(shading / R).
+    @inline(__always)
+    static func melaninIndex(red: Double, againstGrey shading: Double) -> Double {
+        100 * log10(max(shading, reflectanceFloor) / max(red, reflectanceFloor))
+    }
+
     func release(_ arena: PlaintextArena) {
         arena.release(planes)
         arena.release(skin)
@@ -182,7 +197,6 @@ struct WorkingImage {
             let fraction = position - Double(index)
             return labF[index] + fraction * (labF[index + 1] - labF[index])
         }
-        let floor = WorkingImage.reflectanceFloor
         // The correction as a tuple: no array access in the per-pixel loop.
         let corrected = correction.map { c in
             (c.entries[0], c.entries[1], c.entries[2], c.entries[3], c.entries[4], c.entries[5], c.entries[6], c.entries[7], c.entries[8])
@@ -222,7 +236,7 @@ struct WorkingImage {
                 planes[count + index] = Float(500 * (fx - fy))
                 planes[2 * count + index] = Float(200 * (fy - fz))
                 // Erythema index (Diffey, Oliver & Farr 1984): 100 · log10(R/G) on linear reflectances.
-                planes[3 * count + index] = Float(100 * (log10(max(red, floor)) - log10(max(green, floor))))
+                planes[3 * count + index] = Float(erythemaIndex(red: red, green: green))
                 // The mean code rounded half up: (sum + n/2) / n, exact for whole blocks' integer sums.
                 @inline(__always) func code(_ sum: Double) -> Int32 { Int32(((sum + area / 2) / area).rounded(.down)) }
                 let r = code(codeR), g = code(codeG), b = code(codeB)
