@@ -49,16 +49,10 @@ enum EvennessBand {
         return Float(116 * f - 16)
     }
 
-    /// Working pixels per sample of the filtered planes: the fine σ spans at least
-    /// `minimumSigmaSamples` samples, so the two Gaussians (σ 2 and 12 mm: 16 and 98 working px in
-    /// a face's canonical frame) are filtered at 1/d² of the pixels; 1 where the fine σ is smaller.
-    static func decimation(fineSigmaPixels: Double) -> Int { max(1, Int(fineSigmaPixels / minimumSigmaSamples)) }
-    static let minimumSigmaSamples = 4.0
-
     /// The band-passed green lightness (NaN where no clear skin is near, or the pixel is not clear
     /// skin: the only pixels evenness reads), an `.intermediate` buffer the caller releases.
     ///
-    /// Both normalised convolutions run on d × d block sums (`decimation`) of the clear skin's
+    /// Both normalised convolutions run on d × d block sums (`PlaneFilters.blockStep`) of the clear skin's
     /// lightness and of its weight; each pixel's value is the ratio of the two sums interpolated
     /// bilinearly at its position (numerator and denominator are smooth, their ratio is not where
     /// the skin ends): two passes over the working pixels, and the filters' 24 passes (three per
@@ -72,9 +66,10 @@ enum EvennessBand {
         let count = work.pixelCount
         let (width, height) = (work.width, work.height)
         let fineSigma = fineSigmaMillimetres / workingMillimetres, coarseSigma = coarseSigmaMillimetres / workingMillimetres
-        let d = decimation(fineSigmaPixels: fineSigma)
-        let (columns, rows) = ((width + d - 1) / d, (height + d - 1) / d)
-        let samples = columns * rows
+        // The two Gaussians (σ 2 and 12 mm: 16 and 98 working px in a face's canonical frame) on
+        // blocks of a quarter of the fine σ.
+        let grid = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: fineSigma), width: width, height: height)
+        let (d, samples) = (grid.step, grid.count)
         let band = try work.allocateFloatPlanes(1, what: "the evenness band", arena: arena)[0]
         // Lightness and weight sums at the fine and at the coarse scale.
         let sums: SecureBuffer
@@ -100,11 +95,10 @@ enum EvennessBand {
                                 for i in 0..<(4 * samples) { all[i] = 0 }
                                 SRGB.labFTable.withUnsafeBufferPointer { labF in
                                     for y in 0..<height {
-                                        let sampleRow = (y / d) * columns
                                         for x in 0..<width {
                                             let i = y * width + x
                                             guard isClear(i) else { continue }
-                                            let s = sampleRow + x / d
+                                            let s = grid.block(x: x, y: y)
                                             fineLight[s] += greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF)
                                             fineWeight[s] += 1
                                         }
@@ -114,26 +108,18 @@ enum EvennessBand {
                                 for (plane, sigma) in [(fineLight, fineSigma), (fineWeight, fineSigma), (coarseLight, coarseSigma), (coarseWeight, coarseSigma)] {
                                     PlaneFilters.extendedBox(
                                         plane, sigma: PlaneFilters.blockSigma(sigma, step: d, interpolatedBack: true), scratch: scratch,
-                                        width: columns, height: rows)
+                                        width: grid.columns, height: grid.rows)
                                 }
                                 // Each clear pixel: the two smoothed lightnesses at its position, their difference.
                                 let minimumWeight = LineDetector.minimumWeight * Float(d * d)
-                                let scale = 1 / Float(d), offset = 0.5 / Float(d) - 0.5
                                 for y in 0..<height {
-                                    let v = min(max(Float(y) * scale + offset, 0), Float(rows - 1))
-                                    let y0 = min(Int(v), max(0, rows - 2)), fy = v - Float(y0), y1 = min(y0 + 1, rows - 1)
                                     for x in 0..<width {
                                         let i = y * width + x
                                         guard isClear(i) else { band[i] = .nan; continue }
-                                        let u = min(max(Float(x) * scale + offset, 0), Float(columns - 1))
-                                        let x0 = min(Int(u), max(0, columns - 2)), fx = u - Float(x0), x1 = min(x0 + 1, columns - 1)
-                                        @inline(__always) func at(_ p: UnsafeMutableBufferPointer<Float>) -> Float {
-                                            let top = p[y0 * columns + x0] * (1 - fx) + p[y0 * columns + x1] * fx
-                                            let bottom = p[y1 * columns + x0] * (1 - fx) + p[y1 * columns + x1] * fx
-                                            return top * (1 - fy) + bottom * fy
-                                        }
-                                        let fw = at(fineWeight), cw = at(coarseWeight)
-                                        band[i] = fw >= minimumWeight && cw >= minimumWeight ? at(fineLight) / fw - at(coarseLight) / cw : .nan
+                                        let corners = grid.corners(x: x, y: y)
+                                        let fw = grid.read(fineWeight, at: corners), cw = grid.read(coarseWeight, at: corners)
+                                        band[i] = fw >= minimumWeight && cw >= minimumWeight
+                                            ? grid.read(fineLight, at: corners) / fw - grid.read(coarseLight, at: corners) / cw : .nan
                                     }
                                 }
                             }

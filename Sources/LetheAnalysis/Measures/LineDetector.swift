@@ -247,7 +247,8 @@ enum LineDetector {
         lStar: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, planes: Planes, width: Int, height: Int, step d: Int,
         radii: [Int], configuration: LineDetectionConfiguration
     ) {
-        let columns = (width + d - 1) / d, rows = (height + d - 1) / d, n = columns * rows
+        let grid = PlaneFilters.BlockGrid(step: d, width: width, height: height)
+        let (columns, rows, n) = (grid.columns, grid.rows, grid.count)
         precondition(3 * n <= width * height, "a working image too small for blocks of \(d)")
         func carve(_ plane: UnsafeMutableBufferPointer<Float>, _ k: Int) -> UnsafeMutableBufferPointer<Float> {
             UnsafeMutableBufferPointer(rebasing: plane[(k * n)..<((k + 1) * n)])
@@ -258,11 +259,10 @@ enum LineDetector {
         let blockSkin = UnsafeMutableRawBufferPointer(carve(planes.scratch, 2)).bindMemory(to: UInt8.self)
         for s in 0..<n { lightSums[s] = 0; skinSums[s] = 0; best.vesselness[s] = 0; best.direction[s] = 0; best.curvature[s] = 0 }
         for y in 0..<height {
-            let blockRow = (y / d) * columns
             for x in 0..<width {
-                let i = y * width + x, weight = Float(skin[i] & WorkingImage.skinBit)
-                lightSums[blockRow + x / d] += lStar[i] * weight
-                skinSums[blockRow + x / d] += weight
+                let i = y * width + x, weight = Float(skin[i] & WorkingImage.skinBit), block = grid.block(x: x, y: y)
+                lightSums[block] += lStar[i] * weight
+                skinSums[block] += weight
             }
         }
         for by in 0..<rows {
@@ -298,23 +298,18 @@ enum LineDetector {
             }
         }
         for y in 0..<height {
-            let v = min(max((Float(y) + 0.5) / spacing - 0.5, 0), Float(rows - 1))
-            let y0 = min(Int(v), max(0, rows - 2)), y1 = min(y0 + 1, rows - 1), fy = v - Float(y0)
             for x in 0..<width {
                 let i = y * width + x
                 guard skin[i] & WorkingImage.skinBit != 0 else { continue }
-                let u = min(max((Float(x) + 0.5) / spacing - 0.5, 0), Float(columns - 1))
-                let x0 = min(Int(u), max(0, columns - 2)), x1 = min(x0 + 1, columns - 1), fx = u - Float(x0)
-                let corners = (y0 * columns + x0, y0 * columns + x1, y1 * columns + x0, y1 * columns + x1)
-                @inline(__always) func interpolated(_ plane: UnsafeMutableBufferPointer<Float>) -> Float {
-                    (plane[corners.0] * (1 - fx) + plane[corners.1] * fx) * (1 - fy) + (plane[corners.2] * (1 - fx) + plane[corners.3] * fx) * fy
-                }
-                let curvature = interpolated(best.curvature)
+                let corners = grid.corners(x: x, y: y)
+                let curvature = grid.read(best.curvature, at: corners)
                 guard curvature > planes.curvature[i] else { continue }
-                var strongest = corners.0
-                for corner in [corners.1, corners.2, corners.3] where best.curvature[corner] > best.curvature[strongest] { strongest = corner }
+                var strongest = corners.topLeft
+                for corner in [corners.topRight, corners.bottomLeft, corners.bottomRight] where best.curvature[corner] > best.curvature[strongest] {
+                    strongest = corner
+                }
                 planes.curvature[i] = curvature
-                planes.vesselness[i] = interpolated(best.vesselness)
+                planes.vesselness[i] = grid.read(best.vesselness, at: corners)
                 planes.direction[i] = best.direction[strongest]
             }
         }

@@ -207,6 +207,43 @@ enum PlaneFilters {
         return rows
     }
 
+    /// A plane of `width` × `height` pixels seen as d × d blocks (`step` d; the last row and column
+    /// of blocks may be partial): block sums, then a filter on the blocks, then each pixel read
+    /// back by bilinear interpolation between the block centres ((u + ½)·d − ½ in pixels).
+    struct BlockGrid {
+        let step: Int, width: Int, height: Int, columns: Int, rows: Int
+        var count: Int { columns * rows }
+
+        init(step: Int, width: Int, height: Int) {
+            (self.step, self.width, self.height) = (step, width, height)
+            (columns, rows) = ((width + step - 1) / step, (height + step - 1) / step)
+        }
+
+        /// The block holding pixel (x, y).
+        @inline(__always) func block(x: Int, y: Int) -> Int { (y / step) * columns + x / step }
+
+        /// The four blocks around pixel (x, y) and its bilinear weights between their centres.
+        struct Corners { let topLeft: Int, topRight: Int, bottomLeft: Int, bottomRight: Int, fx: Float, fy: Float }
+
+        @inline(__always) func corners(x: Int, y: Int) -> Corners {
+            let d = Float(step)
+            let u = min(max((Float(x) + 0.5) / d - 0.5, 0), Float(columns - 1)), v = min(max((Float(y) + 0.5) / d - 0.5, 0), Float(rows - 1))
+            let x0 = min(Int(u), max(0, columns - 2)), y0 = min(Int(v), max(0, rows - 2))
+            let x1 = min(x0 + 1, columns - 1), y1 = min(y0 + 1, rows - 1)
+            return Corners(
+                topLeft: y0 * columns + x0, topRight: y0 * columns + x1, bottomLeft: y1 * columns + x0, bottomRight: y1 * columns + x1,
+                fx: u - Float(x0), fy: v - Float(y0))
+        }
+
+        @inline(__always) func read(_ plane: UnsafeMutableBufferPointer<Float>, at c: Corners) -> Float {
+            (plane[c.topLeft] * (1 - c.fx) + plane[c.topRight] * c.fx) * (1 - c.fy) + (plane[c.bottomLeft] * (1 - c.fx) + plane[c.bottomRight] * c.fx) * c.fy
+        }
+    }
+
+    /// The block step for a Gaussian of `sigma` working pixels read back by interpolation: σ spans
+    /// at least 4 blocks (so the kernel is still a Gaussian on the blocks), 1 below 8 px.
+    static func blockStep(sigma: Double) -> Int { max(1, Int(sigma / 4)) }
+
     /// σ, in samples of a plane of d × d block sums (`step` d), of the Gaussian that makes a
     /// kernel of variance `sigma`² working pixels: the block's own sum adds (d² − 1)/12 per axis
     /// and, when the filtered plane is interpolated back bilinearly, the interpolation's triangle
