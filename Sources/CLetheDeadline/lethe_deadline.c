@@ -26,6 +26,9 @@ struct lethe_deadline {
     atomic_int bound;
     clockid_t thread_clock;
     int64_t thread_cpu_at_bind_ns;
+    // The bound thread's CPU up to its last unbind: a thread that moves on (a pooled thread) or
+    // ends, whose clock then runs for other work or no longer reads, is charged no more.
+    atomic_llong thread_charged_ns;
     atomic_llong codec_charged_ns;  // wall time of finished libvips calls
     atomic_llong codec_entered_ns;  // start of the libvips call in progress, 0 when none
     // The bound thread's CPU clock at the start of a libvips call it runs itself, 0 when none:
@@ -143,6 +146,12 @@ static int take_core(atomic_int *ledger, int32_t cores, int32_t owner) {
 
 void lethe_deadline_unbind_thread(void) {
     lethe_deadline *deadline = current_deadline;
+    if (deadline != NULL && atomic_load(&deadline->bound)) {
+        // Charged first, unbound second: a reader in between counts the thread twice for an
+        // instant (an upper bound), never not at all.
+        atomic_fetch_add(&deadline->thread_charged_ns, clock_ns(deadline->thread_clock) - deadline->thread_cpu_at_bind_ns);
+        atomic_store(&deadline->bound, 0);
+    }
     if (deadline != NULL && deadline->main_core >= 0) {
         atomic_store(&deadline->cores[deadline->main_core], 0);
         deadline->main_core = -1;
@@ -221,10 +230,10 @@ void lethe_deadline_leave_codec(lethe_deadline *deadline) {
 
 int64_t lethe_deadline_cpu_ns(const lethe_deadline *deadline) {
     lethe_deadline *mutable = (lethe_deadline *)deadline;
-    if (!atomic_load(&mutable->bound)) {
-        return 0;
+    int64_t charged = atomic_load(&mutable->thread_charged_ns);
+    if (atomic_load(&mutable->bound)) {
+        charged += clock_ns(deadline->thread_clock) - deadline->thread_cpu_at_bind_ns;
     }
-    int64_t charged = clock_ns(deadline->thread_clock) - deadline->thread_cpu_at_bind_ns;
     charged += atomic_load(&mutable->codec_charged_ns);
     charged += atomic_load(&mutable->helpers_charged_ns);
     for (int index = 0; index < LETHE_HELPERS; index++) {

@@ -122,4 +122,30 @@ struct ProcessingDeadlineTests {
         }
         #expect(passed == [false, false, true, false])
     }
+
+    /// A pooled thread serves other work after its request, and an ended thread's clock no longer
+    /// reads: either way the request's CPU must be what its thread used while bound (the CPU-budget
+    /// test of `RequestThreadsTests` read it after the pool thread had moved on, and failed once).
+    @Test("a request thread's CPU is charged up to its unbind: the work it does afterwards is not the request's")
+    func threadChargedUntilUnbind() async {
+        let (atUnbind, later) = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                func spin(_ duration: Duration) {
+                    let start = ContinuousClock.now
+                    var spins: UInt64 = 0
+                    while ContinuousClock.now - start < duration { for _ in 0..<1_000 { spins &+= 1 } }
+                    precondition(spins > 0)
+                }
+                let deadline = ProcessingDeadline(limits: .init(wallClock: .seconds(600), cpu: nil))
+                deadline.bindToCurrentThread()
+                spin(.milliseconds(50))
+                ProcessingDeadline.unbindCurrentThread()
+                let atUnbind = deadline.cpuTime
+                spin(.milliseconds(100))
+                continuation.resume(returning: (atUnbind, deadline.cpuTime))
+            }
+        }
+        #expect(atUnbind > .zero)
+        #expect(later == atUnbind)
+    }
 }

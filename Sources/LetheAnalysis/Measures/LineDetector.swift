@@ -185,7 +185,6 @@ enum LineDetector {
         /// L* over the skin at the finest scale (3×3, normalised), NaN off the skin: the flank test's
         /// plane, so that a line's response, which reaches σ beyond its ends, ends where the line does.
         var fine: UnsafeMutableBufferPointer<Float>
-
     }
 
     /// Working pixels per sample of a scale: a coarse scale is smoothed, tested and kept on 2 × 2
