@@ -12,15 +12,18 @@ struct QualityGate {
 
     /// Runs the gate. It only counts skin pixels: no full-resolution mask is written (the measures
     /// make their own at working resolution).
+    /// - Parameter photoSize: the full-resolution size when `image` is the photo reduced
+    ///   (`ReducedPhoto.overview`): the resolution is checked and reported at it.
     static func run(
-        _ image: DecodedImage, configuration: SkinAnalysisConfiguration, checkColourCast: Bool, requireSkin: Bool,
-        arena: PlaintextArena
+        _ image: DecodedImage, photoSize: (width: Int, height: Int)? = nil, configuration: SkinAnalysisConfiguration,
+        checkColourCast: Bool, requireSkin: Bool, arena: PlaintextArena
     ) throws(LetheError) -> QualityGate {
+        let photoSize = photoSize ?? (image.width, image.height)
+        guard min(photoSize.width, photoSize.height) >= configuration.minShortSidePixels else {
+            throw .imageTooSmall(width: photoSize.width, height: photoSize.height, minimum: configuration.minShortSidePixels)
+        }
         let width = image.width, height = image.height
         let shortSide = min(width, height)
-        guard shortSide >= configuration.minShortSidePixels else {
-            throw .imageTooSmall(width: width, height: height, minimum: configuration.minShortSidePixels)
-        }
         let pixelCount = width * height
         let scale = max(1, shortSide / max(1, configuration.blurWorkingShortSidePixels))
         let planeWidth = width / scale, planeHeight = height / scale
@@ -77,7 +80,7 @@ struct QualityGate {
             }
         }
         let quality = SkinAnalysisResult.Quality(
-            width: width, height: height, meanLuma: scan.meanLuma,
+            width: photoSize.width, height: photoSize.height, meanLuma: scan.meanLuma,
             laplacianVariance: laplacianVariance, blurIndex: blurIndex, clippedHighlightFraction: scan.clippedHighlightFraction)
         return QualityGate(quality: quality, skinPixelCount: scan.skinPixelCount, colourCastRatio: scan.colourCastRatio)
     }
