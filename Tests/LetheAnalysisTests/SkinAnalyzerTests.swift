@@ -73,22 +73,23 @@ struct SkinAnalyzerTests {
         _ = try SkinAnalyzer.analyze(image, configuration: .init(), arena: arena)
         // Every intermediate was released already: the gate's luma plane (4 bytes per pixel; the
         // gate counts skin without a mask of its own), the working image's four CIELAB/EI planes (16) and skin mask (1), the local
-        // contrast's four planes (16), the mark mask (1) and flood-fill queue (4). The skin-surface
-        // fill (highlights enclosed by skin count as shine) borrows the contrast's box-filter
-        // scratch instead of a queue of its own, so it adds no buffer here. The line detector's
+        // contrast's four planes (16) and the mark mask (1); the flood fill's queue is the
+        // contrast's box-filter scratch, free between filters, so it adds no buffer. The skin-surface
+        // fill (highlights enclosed by skin count as shine) borrows the same scratch. The line detector's
         // seven planes (28): smoothed L*, weights, vesselness, direction, curvature, finest-scale
         // L* and its box filter's scratch (its own: it may run beside the marks, whose scratch is
         // busy then; `RequestThreads`). The blemish detector's a* contrast: four
-        // planes (16), its mark mask (1) and queue (4). The texture band-pass: three planes (12; it
-        // borrows the contrast's scratch). The evenness band: its plane (4) and one buffer of its two
+        // planes (16) and its mark mask (1; its queue in that contrast's scratch). The texture band-pass:
+        // three planes (12; it borrows the contrast's scratch). The evenness band: written into the
+        // contrast's smoothed L* (free once the marks are found), and one buffer of its two
         // Gaussians' block sums, four planes of 2 × 2 blocks (σ 2 mm is 10 px at the nominal 0.2 mm
         // per pixel: blocks of 2), a quarter of the pixels each (4; the filter borrows the same scratch).
         #expect(arena.bytesHeld == 300 * 200 * 3)
         let report = arena.wipeAll()
         #expect(report.verified)
-        #expect(report.bytesByClass[BufferClass.intermediate.rawValue] == 300 * 200 * (4 + 16 + 1 + 16 + 1 + 4 + 28 + 16 + 1 + 4 + 12 + 4 + 4))
+        #expect(report.bytesByClass[BufferClass.intermediate.rawValue] == 300 * 200 * (4 + 16 + 1 + 16 + 1 + 28 + 16 + 1 + 12 + 4))
         #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
-        #expect(report.bufferCount == 1 + 1 + 2 + 4 + 2 + 7 + 4 + 2 + 3 + 2)
+        #expect(report.bufferCount == 1 + 1 + 2 + 4 + 1 + 7 + 4 + 1 + 3 + 1)
         #expect(image.pixels.isWiped && arena.bytesHeld == 0)
     }
 

@@ -60,9 +60,12 @@ enum EvennessBand {
     /// - Parameters:
     ///   - members: 1 where a pixel belongs to a dark mark (left out: a spot is not tone).
     ///   - scratch: `pixelCount` floats lent for the filter's rows (holds nothing after).
+    ///   - band: `pixelCount` floats the band is written into, every pixel (NaN off the clear skin);
+    ///     the caller lends a plane it reads no more (the marks' smoothed L*): one plane fewer alive.
     static func bandPass(
-        _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, scratch scratchBuffer: SecureBuffer, arena: PlaintextArena
-    ) throws(LetheError) -> SecureBuffer {
+        _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, scratch scratchBuffer: SecureBuffer,
+        into band: SecureBuffer, arena: PlaintextArena
+    ) throws(LetheError) {
         let count = work.pixelCount
         let (width, height) = (work.width, work.height)
         let fineSigma = fineSigmaMillimetres / workingMillimetres, coarseSigma = coarseSigmaMillimetres / workingMillimetres
@@ -70,11 +73,10 @@ enum EvennessBand {
         // blocks of a quarter of the fine σ.
         let grid = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: fineSigma), width: width, height: height)
         let (d, samples) = (grid.step, grid.count)
-        let band = try work.allocateFloatPlanes(1, what: "the evenness band", arena: arena)[0]
+        precondition(band.count >= count * MemoryLayout<Float>.stride)
         // Lightness and weight sums at the fine and at the coarse scale.
         let sums: SecureBuffer
         do { sums = try arena.allocate(count: 4 * samples * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            arena.release(band)
             throw .analysisAllocationFailed(error, "the evenness band's sums")
         }
         defer { arena.release(sums) }
@@ -128,6 +130,5 @@ enum EvennessBand {
                 }
             }
         }
-        return band
     }
 }

@@ -10,7 +10,8 @@ import LetheMemory
 /// analysis measures next, and the box filter's scratch.
 struct LocalContrast {
     let width: Int, height: Int
-    /// L* after a 3×3 box (pixel noise suppressed).
+    /// L* after a 3×3 box (pixel noise suppressed). Free once the marks are found: the skin
+    /// measures then write the evenness band into it (`SkinConcernMeasurer`).
     let smoothed: SecureBuffer
     /// Background L*.
     let background: SecureBuffer

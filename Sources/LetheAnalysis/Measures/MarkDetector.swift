@@ -52,27 +52,27 @@ struct Mark: Sendable {
 }
 
 /// Finds 4-connected marks whose contrast passes a threshold, by flood fill with an explicit
-/// queue in an arena buffer (no recursion, no per-pixel Swift allocation).
+/// queue in the contrast's box-filter scratch (no recursion, no per-pixel Swift allocation, no
+/// plane of its own: one `Int32` per pixel fits the scratch's one `Float` per pixel).
 enum MarkDetector {
     enum Polarity { case dark, bright }
 
     /// Member mask: 1 for every pixel that passed the threshold (whatever mark it belongs to).
-    /// Returned to the caller, who releases it.
+    /// Returned to the caller, who releases it. The flood fill's queue overwrites
+    /// `contrast.boxFilterScratch` (free between filters, holds nothing after).
     static func detect(
         contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
         skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, zones: SecureBuffer? = nil, colour: SecureBuffer? = nil,
         arena: PlaintextArena
     ) throws(LetheError) -> (marks: [Mark], members: SecureBuffer) {
         let width = contrast.width, height = contrast.height
-        let members: SecureBuffer, queue: SecureBuffer
+        let members: SecureBuffer
         do { members = try arena.allocate(count: width * height, bufferClass: .intermediate) } catch {
             throw .analysisAllocationFailed(error, "the mark mask")
         }
-        do { queue = try arena.allocate(count: width * height * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
-            arena.release(members)
-            throw .analysisAllocationFailed(error, "the mark queue")
-        }
-        defer { arena.release(queue) }
+        // A mark's pixels are queued once each: at most one `Int32` per pixel.
+        let queue = contrast.boxFilterScratch
+        precondition(MemoryLayout<Int32>.stride == MemoryLayout<Float>.stride && queue.count >= width * height * MemoryLayout<Int32>.stride)
         let sign: Float = polarity == .dark ? -1 : 1
         var marks: [Mark] = []
         // Without a chord plane, read the (already computed, unused) smoothed plane and ignore it.

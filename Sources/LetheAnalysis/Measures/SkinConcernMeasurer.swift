@@ -81,12 +81,13 @@ enum SkinConcernMeasurer {
         let lines = try linesFound.get()
         let (contrast, marks, members, kinds) = (detected.contrast, detected.marks, detected.members, detected.kinds)
         // Evenness reads the green lightness band-passed at fixed physical scales (`EvennessBand`): a face's from its mesh.
-        let evenness = try EvennessBand.bandPass(
+        // The band goes into the contrast's smoothed L*, which nothing reads once the marks are found.
+        let evenness = contrast.smoothed
+        try EvennessBand.bandPass(
             work, members: members,
             workingMillimetres: EvennessBand.workingMillimetres(
                 interOcularPixels: face?.interOcularPixels, workingMillimetres: workingMillimetres, factor: work.factor),
-            scratch: contrast.boxFilterScratch, arena: arena)
-        defer { arena.release(evenness) }
+            scratch: contrast.boxFilterScratch, into: evenness, arena: arena)
         // Faces: the reference of the zones' colour differences, over the pixels the zone means are of.
         let clearSkinMedian = face == nil ? nil : Self.clearSkinMedian(work, members: members)
         // The box filter's scratch is free from here on (the evenness band above borrowed it): the enclosed-surface fill borrows it.
