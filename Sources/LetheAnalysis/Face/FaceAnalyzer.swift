@@ -58,17 +58,16 @@ public enum FaceAnalyzer {
         let colour = ColourCalibrator.calibrate(image, profile: profile, model: measures.uncalibratedTone)
         // A calibrated photo's cast is what the correction removes; an uncalibrated one is refused.
         let checkCast = colour.report.status != "calibrated"
-        // The gate and the detector read the photo independently: side by side when the request
-        // has a second core (`RequestThreads`); the gate's refusal still comes first.
-        let (gated, located) = RequestThreads.fork(
-            { Result { () throws(LetheError) in
-                try QualityGate.run(image, configuration: configuration, checkColourCast: checkCast, requireSkin: false, arena: arena)
-            } },
+        // The frame's gate and the detector read the photo independently: side by side when the
+        // request has a second core (`RequestThreads`). The frame's refusals come first; its
+        // exposure and focus only when there is no face (`QualityGate.checkFrameForFace`).
+        let (framed, located) = RequestThreads.fork(
+            { Result { () throws(LetheError) in try QualityGate.measureFrame(image, configuration: configuration, arena: arena) } },
             { Result { () throws(LetheError) in
                 try locateFace(image, detector: detector, configuration: faceConfiguration, arena: arena)
             } })
-        let gate = try gated.get()
-        let detection = try located.get()
+        let detection = try QualityGate.checkFrameForFace(
+            framed.get(), located: located, configuration: configuration, checkColourCast: checkCast)
         let face = detection.box
         // The detector's box always lies inside the photo; a face cut by the border shows as a box
         // pressed against it (the cascade still fires on the visible part).
@@ -76,7 +75,17 @@ public enum FaceAnalyzer {
         if face.x < margin || face.y < margin || face.x + face.width > image.width - margin || face.y + face.height > image.height - margin {
             throw .faceOutOfBounds("the face box \(face.x),\(face.y) \(face.width)×\(face.height) is within \(margin) pixels of the \(image.width)×\(image.height) border")
         }
-        let mesh = try models.faceLandmarker.landmarks(in: image, face: detection, arena: arena)
+        // The face's exposure and focus decide, not the backdrop's: measured on the face box at a
+        // fixed working width, beside the face mesh; the gate's refusal comes first.
+        let (faceGated, meshed) = RequestThreads.fork(
+            { Result { () throws(LetheError) in
+                try QualityGate.measureRegion(image, region: face, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
+            } },
+            { Result { () throws(LetheError) in try models.faceLandmarker.landmarks(in: image, face: detection, arena: arena) } })
+        let faceQuality = try faceGated.get()
+        try faceQuality.checkExposure(configuration)
+        try faceQuality.checkFocus(configuration, maxBlurIndex: configuration.maxFaceBlurIndex)
+        let mesh = try meshed.get()
         let geometry = FaceGeometry(landmarks: mesh)
         try geometry.pose.check(faceConfiguration.pose)
         // The box's fixed layout (brow to chin, temple to temple) must be in the photo; the zones
@@ -101,7 +110,7 @@ public enum FaceAnalyzer {
         let whole = RegionAggregate.combine(measured, calibration: colour.tone, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
         let result = SkinAnalysisResult(
-            skinTone: whole.skinTone, redness: whole.redness, quality: gate.quality,
+            skinTone: whole.skinTone, redness: whole.redness, quality: faceQuality.quality(width: image.width, height: image.height),
             skinPixelFraction: Double(whole.skinPixelCount) / boxArea, skinPixelCount: whole.skinPixelCount,
             concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source, colourCalibration: colour.report)
         // Opt-in: the points are derived from the photo and only leave the worker when asked for.

@@ -1,0 +1,41 @@
+import LetheAPI
+import LetheImaging
+import LetheMemory
+
+extension QualityGate {
+    /// Exposure and focus of one region of a photo (for `kind=face`, the detector's face box):
+    /// mean luma and clipped highlights over the region's own pixels, the Laplacian variance and
+    /// the blur index on its luma area-averaged to `workingWidth` (`RegionLumaPlane`), so that the
+    /// figures do not depend on how large the region is in the photo, nor on the photo's resolution.
+    /// Measures only; the caller judges (`QualityFigures.checkExposure`, `checkFocus`).
+    static func measureRegion(
+        _ image: DecodedImage, region: PixelRect, workingWidth: Int, arena: PlaintextArena
+    ) throws(LetheError) -> QualityFigures {
+        let inside = region.clipped(width: image.width, height: image.height)
+        let (planeWidth, planeHeight, _) = RegionLumaPlane.size(of: inside, workingWidth: workingWidth)
+        guard planeWidth > 0, planeHeight > 0 else {
+            return QualityFigures(meanLuma: 0, clippedHighlightFraction: 0, laplacianVariance: 0, blurIndex: 1)
+        }
+        let buffer: SecureBuffer
+        do {
+            buffer = try arena.allocate(count: (planeWidth * planeHeight + planeWidth) * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        } catch {
+            throw .analysisAllocationFailed(error, "the face's luma plane")
+        }
+        defer { arena.release(buffer) }
+        return image.pixels.withUnsafeBytes { pixels in
+            buffer.withUnsafeMutableBytes { bytes in
+                let floats = bytes.bindMemory(to: Float.self)
+                let plane = UnsafeMutableBufferPointer(rebasing: floats[0..<planeWidth * planeHeight])
+                let row = UnsafeMutableBufferPointer(rebasing: floats[planeWidth * planeHeight..<floats.count])
+                let exposure = RegionLumaPlane.fill(
+                    plane, row: row, from: pixels, imageWidth: image.width, region: inside, workingWidth: workingWidth)
+                let luma = UnsafeBufferPointer(plane)
+                return QualityFigures(
+                    meanLuma: exposure.meanLuma, clippedHighlightFraction: exposure.clippedHighlightFraction,
+                    laplacianVariance: LaplacianVariance.measure(luma, width: planeWidth, height: planeHeight),
+                    blurIndex: BlurIndex.measure(luma, width: planeWidth, height: planeHeight))
+            }
+        }
+    }
+}
