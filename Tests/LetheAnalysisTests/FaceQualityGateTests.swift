@@ -53,7 +53,18 @@ struct FaceQualityGateTests {
         let frame = try QualityGate.measureFrame(image, configuration: Self.configuration, arena: arena).figures
         let sharp = try Self.faceFigures(image, box: box, arena: arena)
         let limit = Self.configuration.maxFaceBlurIndex
-        var line = "face gate calibration: \(name) box \(box.width) px; frame blur index \(frame.blurIndex); face sharp \(sharp.blurIndex)"
+        // The grey-world ratio of the face box alone (brightest over darkest channel mean), to show
+        // why the colour cast stays a frame figure.
+        var channels = [0.0, 0.0, 0.0]
+        image.pixels.withUnsafeBytes { pixels in
+            for y in box.y..<(box.y + box.height) {
+                for x in box.x..<(box.x + box.width) {
+                    for c in 0..<3 { channels[c] += Double(pixels[(y * image.width + x) * 3 + c]) }
+                }
+            }
+        }
+        let faceCast = channels.max()! / channels.min()!
+        var line = "face gate calibration: \(name) box \(box.width) px; frame blur index \(frame.blurIndex); face cast ratio \(faceCast); face sharp \(sharp.blurIndex)"
         #expect(sharp.blurIndex <= limit - 0.05, "\(name): sharp face \(sharp.blurIndex)")
         #expect(sharp.laplacianVariance >= 100 * Self.configuration.minLaplacianVariance, "\(name): \(sharp.laplacianVariance)")
         var previous = sharp.blurIndex
