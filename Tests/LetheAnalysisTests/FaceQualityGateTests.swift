@@ -34,6 +34,17 @@ struct FaceQualityGateTests {
         max(1, Double(box.width) / Double(configuration.faceGateWorkingWidthPixels))
     }
 
+    /// Portrait `name` changed by `change` (given the photo, its face box grown by `growth` of its
+    /// width on every side, and the box), with the changed photo's whole-frame figures.
+    static func composite(
+        _ name: String, growth: Double, arena: PlaintextArena, _ change: (DecodedImage, PixelRect, PixelRect) throws -> DecodedImage
+    ) throws -> (photo: DecodedImage, frame: QualityFigures) {
+        let image = try SyntheticImages.decodeFixture(name, arena: arena)
+        let box = try faceBox(image, arena: arena)
+        let photo = try change(image, FaceComposites.grown(box, by: growth, width: image.width, height: image.height), box)
+        return (photo, try QualityGate.measureFrame(photo, configuration: configuration, arena: arena).figures)
+    }
+
     /// The result of `kind=face` on `image`: nil when accepted, else the refusal.
     static func refusal(_ image: DecodedImage, arena: PlaintextArena) throws -> LetheError? {
         do {
@@ -85,12 +96,10 @@ struct FaceQualityGateTests {
     func sharpFaceOnBlurredBackdrop(name: String) throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let image = try SyntheticImages.decodeFixture(name, arena: arena)
-        let box = try Self.faceBox(image, arena: arena)
-        let kept = FaceComposites.grown(box, by: 0.25, width: image.width, height: image.height)
-        let backdrop = try SyntheticImages.gaussianBlur(image, sigma: 4 * Self.workingScale(box), arena: arena)
-        let photo = try FaceComposites.paste(FaceComposites.crop(image, kept, arena: arena), into: backdrop, at: (kept.x, kept.y), arena: arena)
-        let frame = try QualityGate.measureFrame(photo, configuration: Self.configuration, arena: arena).figures
+        let (photo, frame) = try Self.composite(name, growth: 0.25, arena: arena) { image, kept, box in
+            let backdrop = try SyntheticImages.gaussianBlur(image, sigma: 4 * Self.workingScale(box), arena: arena)
+            return try FaceComposites.paste(FaceComposites.crop(image, kept, arena: arena), into: backdrop, at: (kept.x, kept.y), arena: arena)
+        }
         // The whole frame is what the gate judged before: it would have refused this photo.
         if name == Self.fixturePortrait { #expect(frame.blurIndex > Self.configuration.maxBlurIndex, "\(name): frame \(frame.blurIndex)") }
         let (measures, _, _) = try FaceAnalyzer.analyze(photo, models: FaceAnalysisTests.models(), configuration: Self.configuration, arena: arena)
@@ -104,11 +113,9 @@ struct FaceQualityGateTests {
     func blurredFaceOnSharpBackdrop(name: String) throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let image = try SyntheticImages.decodeFixture(name, arena: arena)
-        let box = try Self.faceBox(image, arena: arena)
-        let region = FaceComposites.grown(box, by: 0.1, width: image.width, height: image.height)
-        let photo = try FaceComposites.blur(image, inside: region, sigma: 2 * Self.workingScale(box), arena: arena)
-        let frame = try QualityGate.measureFrame(photo, configuration: Self.configuration, arena: arena).figures
+        let (photo, frame) = try Self.composite(name, growth: 0.1, arena: arena) { image, region, box in
+            try FaceComposites.blur(image, inside: region, sigma: 2 * Self.workingScale(box), arena: arena)
+        }
         if name == Self.fixturePortrait { #expect(frame.blurIndex <= Self.configuration.maxBlurIndex, "\(name): frame \(frame.blurIndex)") }
         let error = try Self.refusal(photo, arena: arena)
         print("face gate: \(name) blurred face on a sharp backdrop: frame \(frame.blurIndex), \(String(describing: error))")
@@ -121,11 +128,9 @@ struct FaceQualityGateTests {
     func faceOnPlainBackdrop(name: String, backdrop: (colour: RGB, frameCode: String)) throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let image = try SyntheticImages.decodeFixture(name, arena: arena)
-        let box = try Self.faceBox(image, arena: arena)
-        let kept = FaceComposites.grown(box, by: 0.3, width: image.width, height: image.height)
-        let photo = try FaceComposites.map(image, region: kept, arena: arena, outside: { _ in backdrop.colour })
-        let frame = try QualityGate.measureFrame(photo, configuration: Self.configuration, arena: arena).figures
+        let (photo, frame) = try Self.composite(name, growth: 0.3, arena: arena) { image, kept, _ in
+            try FaceComposites.map(image, region: kept, arena: arena, outside: { _ in backdrop.colour })
+        }
         if name == Self.fixturePortrait {
             #expect(throws: analysisError(backdrop.frameCode)) { try frame.checkExposure(Self.configuration) }
         }
@@ -138,12 +143,10 @@ struct FaceQualityGateTests {
     func darkFaceOnNormalBackdrop(name: String) throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let image = try SyntheticImages.decodeFixture(name, arena: arena)
-        let box = try Self.faceBox(image, arena: arena)
-        let region = FaceComposites.grown(box, by: 0.1, width: image.width, height: image.height)
         func darker(_ code: UInt8) -> UInt8 { UInt8((Double(code) * 0.22).rounded()) }
-        let photo = try FaceComposites.map(image, region: region, arena: arena, inside: { RGB(darker($0.r), darker($0.g), darker($0.b)) })
-        let frame = try QualityGate.measureFrame(photo, configuration: Self.configuration, arena: arena).figures
+        let (photo, frame) = try Self.composite(name, growth: 0.1, arena: arena) { image, region, _ in
+            try FaceComposites.map(image, region: region, arena: arena, inside: { RGB(darker($0.r), darker($0.g), darker($0.b)) })
+        }
         try frame.checkExposure(Self.configuration)
         let error = try Self.refusal(photo, arena: arena)
         print("face gate: \(name) dark face: frame luma \(frame.meanLuma), \(String(describing: error))")

@@ -33,8 +33,9 @@ public struct FaceAnalysisConfiguration: Sendable, Equatable, Codable {
     }
 }
 
-/// `kind=face`: quality gate (with colour cast) → exactly one face (Haar cascade) → face mesh →
-/// pose check → skin mask and zones from the mesh → measures per zone.
+/// `kind=face`: the frame's quality gate (resolution, colour cast; exposure and focus only when no
+/// face is found) → exactly one face (Haar cascade) → the face box's exposure and focus, beside the
+/// face mesh → pose check → skin mask and zones from the mesh → measures per zone.
 public enum FaceAnalyzer {
     /// - Parameters:
     ///   - reportLandmarks: include the mesh points and the zone polygons in the result (opt-in).
