@@ -29,9 +29,10 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
     /// Laplacian variance depends on resolution; a common scale keeps one threshold meaningful
     /// for 0.5 and 12 megapixel photos alike.
     public var blurWorkingShortSidePixels: Int
-    /// `kind=face`: the face box's luma is area-averaged to this width (never enlarged: a narrower
-    /// box is read as it is) for its Laplacian variance and blur index, so that the face's focus
-    /// reads the same whether it fills the photo or a fifth of it. See docs/analysis/face.md.
+    /// `kind=face`: the face box's luma is box-averaged by a whole factor to between this width and
+    /// twice it (never enlarged: a narrower box is read as it is) for its Laplacian variance and
+    /// blur index, so that a face filling a 12 MP photo is read at about the scale of one in a
+    /// small photo. See docs/analysis/face.md.
     public var faceGateWorkingWidthPixels: Int
     /// `kind=face`: blur index of the face box (at `faceGateWorkingWidthPixels`) above which the
     /// photo is `image_blurry`. See docs/analysis/face.md for the calibration.
@@ -55,7 +56,7 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
         minSkinFraction: Double = 0.02,
         maxColourCastRatio: Double = 2.5,
         faceGateWorkingWidthPixels: Int = 256,
-        maxFaceBlurIndex: Double = 0.46
+        maxFaceBlurIndex: Double = 0.43
     ) {
         self.faceGateWorkingWidthPixels = faceGateWorkingWidthPixels
         self.maxFaceBlurIndex = maxFaceBlurIndex

@@ -24,14 +24,9 @@ struct FaceQualityGateTests {
         try FaceAnalyzer.locateFace(image, detector: FaceAnalysisTests.detector(), configuration: .init(), arena: arena).box
     }
 
-    /// The face box's figures at the working width.
-    static func faceFigures(_ image: DecodedImage, box: PixelRect, arena: PlaintextArena) throws -> QualityFigures {
-        try QualityGate.measureRegion(image, region: box, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
-    }
-
     /// Source pixels per working pixel for a face box.
     static func workingScale(_ box: PixelRect) -> Double {
-        max(1, Double(box.width) / Double(configuration.faceGateWorkingWidthPixels))
+        Double(RegionLumaPlane.size(of: box, workingWidth: configuration.faceGateWorkingWidthPixels).scale)
     }
 
     /// Portrait `name` changed by `change` (given the photo, its face box grown by `growth` of its
@@ -55,14 +50,23 @@ struct FaceQualityGateTests {
         }
     }
 
-    @Test("calibration: each portrait's face sharp is below the face limit, blurred by σ ≥ 1 working pixel above it", arguments: portraits)
-    func calibration(name: String) throws {
+    @Test("calibration: each portrait's face sharp is below the face limit, blurred by σ ≥ 1 working pixel above it, as it is and read at half its width",
+          arguments: portraits, [1, 2])
+    func calibration(name: String, factor: Int) throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let image = try SyntheticImages.decodeFixture(name, arena: arena)
         let box = try Self.faceBox(image, arena: arena)
         let frame = try QualityGate.measureFrame(image, configuration: Self.configuration, arena: arena).figures
-        let sharp = try Self.faceFigures(image, box: box, arena: arena)
+        // Factor 1: the working width as configured (the portraits' boxes, 103–303 px, are all read
+        // as they are); factor 2: the box read at half its width, as a face twice as large would be.
+        let workingWidth = factor == 1 ? Self.configuration.faceGateWorkingWidthPixels : box.width / 2
+        let scale = Double(RegionLumaPlane.size(of: box, workingWidth: workingWidth).scale)
+        #expect(scale == Double(factor))
+        func figures(_ photo: DecodedImage) throws -> QualityFigures {
+            try QualityGate.measureRegion(photo, region: box, workingWidth: workingWidth, arena: arena)
+        }
+        let sharp = try figures(image)
         let limit = Self.configuration.maxFaceBlurIndex
         // The grey-world ratio of the face box alone (brightest over darkest channel mean), to show
         // why the colour cast stays a frame figure.
@@ -75,18 +79,18 @@ struct FaceQualityGateTests {
             }
         }
         let faceCast = channels.max()! / channels.min()!
-        var line = "face gate calibration: \(name) box \(box.width) px; frame blur index \(frame.blurIndex); face cast ratio \(faceCast); face sharp \(sharp.blurIndex)"
+        var line = "face gate calibration: \(name) box \(box.width) px, factor \(factor); frame blur index \(frame.blurIndex); face cast ratio \(faceCast); face sharp \(sharp.blurIndex)"
         #expect(sharp.blurIndex <= limit - 0.05, "\(name): sharp face \(sharp.blurIndex)")
         #expect(sharp.laplacianVariance >= 100 * Self.configuration.minLaplacianVariance, "\(name): \(sharp.laplacianVariance)")
         var previous = sharp.blurIndex
         for sigma in [0.5, 1, 2, 3] {
             // σ in working pixels: the face box is blurred by σ × (box width ÷ working width) of its own.
-            let blurred = try FaceComposites.blur(image, inside: box, sigma: sigma * Self.workingScale(box), arena: arena)
-            let figures = try Self.faceFigures(blurred, box: box, arena: arena)
-            line += "; σ \(sigma): \(figures.blurIndex) (Laplacian \(figures.laplacianVariance))"
-            #expect(figures.blurIndex > previous, "\(name) σ \(sigma): \(figures.blurIndex) after \(previous)")
-            if sigma >= 1 { #expect(figures.blurIndex > limit + 0.05, "\(name) σ \(sigma): \(figures.blurIndex)") }
-            previous = figures.blurIndex
+            let blurred = try FaceComposites.blur(image, inside: box, sigma: sigma * scale, arena: arena)
+            let read = try figures(blurred)
+            line += "; σ \(sigma): \(read.blurIndex) (Laplacian \(read.laplacianVariance))"
+            #expect(read.blurIndex > previous, "\(name) σ \(sigma): \(read.blurIndex) after \(previous)")
+            if sigma >= 1 { #expect(read.blurIndex > limit + 0.05, "\(name) σ \(sigma): \(read.blurIndex)") }
+            previous = read.blurIndex
             arena.release(blurred.pixels)
         }
         print(line)
@@ -173,38 +177,33 @@ struct FaceQualityGateTests {
         #expect(try Self.refusal(white, arena: arena)?.code.rawValue == "lighting_too_bright")
     }
 
-    @Test("the face box is area-averaged to the working width: a plane of known cells, and never enlarged")
+    @Test("the face box is box-averaged by a whole factor to the working width: a plane of known cells, and never enlarged")
     func regionPlane() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        // Vertical stripes 3 pixels wide, grey 60 and 180, measured 2.5 source pixels per cell:
-        // each cell's luma is the covered mean, which the test computes by hand.
-        let image = try SyntheticImages.make(width: 100, height: 50, arena: arena) { x, _ in (x / 3) % 2 == 0 ? RGB(60, 60, 60) : RGB(180, 180, 180) }
+        // Grey levels that differ in every pixel, a region of 80 × 40 at working width 25: factor
+        // 3, a plane of 26 × 13 cells; the last 2 columns and the last row only count for exposure.
+        func grey(_ x: Int, _ y: Int) -> UInt8 { UInt8((x * 7 + y * 13) % 200 + 20) }
+        let image = try SyntheticImages.make(width: 100, height: 50, arena: arena) { x, y in RGB(grey(x, y), grey(x, y), grey(x, y)) }
         let region = PixelRect(x: 10, y: 5, width: 80, height: 40)
-        let size = RegionLumaPlane.size(of: region, workingWidth: 32)
-        #expect(size.width == 32 && size.height == 16 && size.scale == 2.5)
-        var plane = [Float](repeating: -1, count: size.width * size.height), row = [Float](repeating: 0, count: size.width)
+        let size = RegionLumaPlane.size(of: region, workingWidth: 25)
+        #expect(size.width == 26 && size.height == 13 && size.scale == 3)
+        var plane = [Float](repeating: -1, count: size.width * size.height)
         let exposure = image.pixels.withUnsafeBytes { pixels in
-            plane.withUnsafeMutableBufferPointer { planeBuffer in
-                row.withUnsafeMutableBufferPointer { rowBuffer in
-                    RegionLumaPlane.fill(planeBuffer, row: rowBuffer, from: pixels, imageWidth: 100, region: region, workingWidth: 32)
-                }
+            plane.withUnsafeMutableBufferPointer { RegionLumaPlane.fill($0, from: pixels, imageWidth: 100, region: region, workingWidth: 25) }
+        }
+        for row in 0..<size.height {
+            for column in 0..<size.width {
+                var sum = 0.0
+                for y in 0..<3 { for x in 0..<3 { sum += Double(grey(region.x + 3 * column + x, region.y + 3 * row + y)) } }
+                #expect(abs(Double(plane[row * size.width + column]) - sum / 9) < 0.001, "cell \(column), \(row)")
             }
         }
-        func luma(_ x: Int) -> Double { ((region.x + x) / 3) % 2 == 0 ? 60 : 180 }
-        for cell in 0..<size.width {
-            // Source columns [2.5 cell, 2.5 cell + 2.5) of the region, by the part of each covered.
-            let start = 2.5 * Double(cell), end = start + 2.5
-            var sum = 0.0
-            for x in Int(start.rounded(.down))..<Int(end.rounded(.up)) {
-                sum += luma(x) * (min(end, Double(x + 1)) - max(start, Double(x)))
-            }
-            for y in 0..<size.height { #expect(abs(Double(plane[y * size.width + cell]) - sum / 2.5) < 0.01, "cell \(cell), row \(y)") }
-        }
-        let stripes = (0..<80).map(luma).reduce(0, +) / 80
-        #expect(abs(exposure.meanLuma - stripes) < 0.01 && exposure.clippedHighlightFraction == 0)
-        // A region narrower than the working width is read as it is.
-        let small = RegionLumaPlane.size(of: PixelRect(x: 0, y: 0, width: 30, height: 20), workingWidth: 32)
-        #expect(small.width == 30 && small.height == 20 && small.scale == 1)
+        var all = 0.0
+        for y in 0..<region.height { for x in 0..<region.width { all += Double(grey(region.x + x, region.y + y)) } }
+        #expect(abs(exposure.meanLuma - all / Double(region.area)) < 0.001 && exposure.clippedHighlightFraction == 0)
+        // A region narrower than twice the working width is read as it is.
+        let small = RegionLumaPlane.size(of: PixelRect(x: 0, y: 0, width: 49, height: 20), workingWidth: 25)
+        #expect(small.width == 49 && small.height == 20 && small.scale == 1)
     }
 }

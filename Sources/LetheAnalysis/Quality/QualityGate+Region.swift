@@ -5,8 +5,9 @@ import LetheMemory
 extension QualityGate {
     /// Exposure and focus of one region of a photo (for `kind=face`, the detector's face box):
     /// mean luma and clipped highlights over the region's own pixels, the Laplacian variance and
-    /// the blur index on its luma area-averaged to `workingWidth` (`RegionLumaPlane`), so that the
-    /// figures do not depend on how large the region is in the photo, nor on the photo's resolution.
+    /// the blur index on its luma box-averaged by a whole factor to between `workingWidth` and
+    /// twice it (`RegionLumaPlane`), so that a large face is read at the scale of a small one,
+    /// whatever the photo's resolution.
     /// Measures only; the caller judges (`QualityFigures.checkExposure`, `checkFocus`).
     static func measureRegion(
         _ image: DecodedImage, region: PixelRect, workingWidth: Int, arena: PlaintextArena
@@ -18,18 +19,15 @@ extension QualityGate {
         }
         let buffer: SecureBuffer
         do {
-            buffer = try arena.allocate(count: (planeWidth * planeHeight + planeWidth) * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+            buffer = try arena.allocate(count: planeWidth * planeHeight * MemoryLayout<Float>.stride, bufferClass: .intermediate)
         } catch {
             throw .analysisAllocationFailed(error, "the face's luma plane")
         }
         defer { arena.release(buffer) }
         return image.pixels.withUnsafeBytes { pixels in
             buffer.withUnsafeMutableBytes { bytes in
-                let floats = bytes.bindMemory(to: Float.self)
-                let plane = UnsafeMutableBufferPointer(rebasing: floats[0..<planeWidth * planeHeight])
-                let row = UnsafeMutableBufferPointer(rebasing: floats[planeWidth * planeHeight..<floats.count])
-                let exposure = RegionLumaPlane.fill(
-                    plane, row: row, from: pixels, imageWidth: image.width, region: inside, workingWidth: workingWidth)
+                let plane = bytes.bindMemory(to: Float.self)
+                let exposure = RegionLumaPlane.fill(plane, from: pixels, imageWidth: image.width, region: inside, workingWidth: workingWidth)
                 let luma = UnsafeBufferPointer(plane)
                 return QualityFigures(
                     meanLuma: exposure.meanLuma, clippedHighlightFraction: exposure.clippedHighlightFraction,
