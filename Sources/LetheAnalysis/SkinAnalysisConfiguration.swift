@@ -56,7 +56,7 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
         minSkinFraction: Double = 0.02,
         maxColourCastRatio: Double = 2.5,
         faceGateWorkingWidthPixels: Int = 256,
-        maxFaceBlurIndex: Double = 0.43
+        maxFaceBlurIndex: Double = 0.47
     ) {
         self.faceGateWorkingWidthPixels = faceGateWorkingWidthPixels
         self.maxFaceBlurIndex = maxFaceBlurIndex

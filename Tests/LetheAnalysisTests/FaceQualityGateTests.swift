@@ -89,11 +89,28 @@ struct FaceQualityGateTests {
             let read = try figures(blurred)
             line += "; σ \(sigma): \(read.blurIndex) (Laplacian \(read.laplacianVariance))"
             #expect(read.blurIndex > previous, "\(name) σ \(sigma): \(read.blurIndex) after \(previous)")
-            if sigma >= 1 { #expect(read.blurIndex > limit + 0.05, "\(name) σ \(sigma): \(read.blurIndex)") }
+            // Half a working pixel is what one resampling of a photo softens it by: accepted.
+            if sigma == 0.5 { #expect(read.blurIndex <= limit, "\(name) σ \(sigma): \(read.blurIndex)") }
+            if sigma >= 1 { #expect(read.blurIndex > limit + 0.02, "\(name) σ \(sigma): \(read.blurIndex)") }
             previous = read.blurIndex
             arena.release(blurred.pixels)
         }
         print(line)
+    }
+
+    @Test("the fixture portrait rotated by 10° with bilinear interpolation (one resampling of a 103 px face, read as it is) is accepted")
+    func resampledFace() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let angle = 10 * Double.pi / 180
+        let (cx, cy) = FaceZoneTests.faceCentre
+        let image = try FaceZoneTests.warpedPortrait(arena: arena) { x, y in
+            let dx = x - cx, dy = y - cy
+            return (cx + dx * cos(angle) + dy * sin(angle), cy - dx * sin(angle) + dy * cos(angle))
+        }
+        let (measures, _, _) = try FaceAnalyzer.analyze(image, models: FaceAnalysisTests.models(), configuration: Self.configuration, arena: arena)
+        print("face gate: the fixture portrait rotated by 10° (bilinear): face blur index \(measures.quality.blurIndex)")
+        #expect(measures.quality.blurIndex > 0.373, "softer than the portrait as it is")
     }
 
     @Test("a sharp face on a strongly blurred backdrop is accepted (the fixture portrait's whole frame reads blurred)", arguments: portraits)
