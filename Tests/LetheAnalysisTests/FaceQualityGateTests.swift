@@ -102,12 +102,7 @@ struct FaceQualityGateTests {
     func resampledFace() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let angle = 10 * Double.pi / 180
-        let (cx, cy) = FaceZoneTests.faceCentre
-        let image = try FaceZoneTests.warpedPortrait(arena: arena) { x, y in
-            let dx = x - cx, dy = y - cy
-            return (cx + dx * cos(angle) + dy * sin(angle), cy - dx * sin(angle) + dy * cos(angle))
-        }
+        let image = try FaceZoneTests.rolledPortrait(degrees: 10, arena: arena)
         let (measures, _, _) = try FaceAnalyzer.analyze(image, models: FaceAnalysisTests.models(), configuration: Self.configuration, arena: arena)
         print("face gate: the fixture portrait rotated by 10° (bilinear): face blur index \(measures.quality.blurIndex)")
         #expect(measures.quality.blurIndex > 0.373, "softer than the portrait as it is")

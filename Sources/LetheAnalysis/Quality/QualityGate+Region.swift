@@ -17,23 +17,15 @@ extension QualityGate {
         guard planeWidth > 0, planeHeight > 0 else {
             return QualityFigures(meanLuma: 0, clippedHighlightFraction: 0, laplacianVariance: 0, blurIndex: 1)
         }
-        let buffer: SecureBuffer
-        do {
-            buffer = try arena.allocate(count: planeWidth * planeHeight * MemoryLayout<Float>.stride, bufferClass: .intermediate)
-        } catch {
-            throw .analysisAllocationFailed(error, "the face's luma plane")
-        }
-        defer { arena.release(buffer) }
-        return image.pixels.withUnsafeBytes { pixels in
-            buffer.withUnsafeMutableBytes { bytes in
-                let plane = bytes.bindMemory(to: Float.self)
-                let exposure = RegionLumaPlane.fill(plane, from: pixels, imageWidth: image.width, region: inside, workingWidth: workingWidth)
-                let luma = UnsafeBufferPointer(plane)
-                return QualityFigures(
-                    meanLuma: exposure.meanLuma, clippedHighlightFraction: exposure.clippedHighlightFraction,
-                    laplacianVariance: LaplacianVariance.measure(luma, width: planeWidth, height: planeHeight),
-                    blurIndex: BlurIndex.measure(luma, width: planeWidth, height: planeHeight))
+        let (exposure, laplacianVariance, blurIndex) = try withLumaPlane(
+            width: planeWidth, height: planeHeight, what: "the face's luma plane", arena: arena
+        ) { plane in
+            image.pixels.withUnsafeBytes { pixels in
+                RegionLumaPlane.fill(plane, from: pixels, imageWidth: image.width, region: inside, workingWidth: workingWidth)
             }
         }
+        return QualityFigures(
+            meanLuma: exposure.meanLuma, clippedHighlightFraction: exposure.clippedHighlightFraction,
+            laplacianVariance: laplacianVariance, blurIndex: blurIndex)
     }
 }

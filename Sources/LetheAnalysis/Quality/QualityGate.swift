@@ -45,31 +45,38 @@ struct QualityGate {
         }
         let scale = max(1, shortSide / max(1, configuration.blurWorkingShortSidePixels))
         let planeWidth = width / scale, planeHeight = height / scale
-        let plane: SecureBuffer
-        do {
-            plane = try arena.allocate(count: planeWidth * planeHeight * MemoryLayout<Float>.stride, bufferClass: .intermediate)
-        } catch {
-            throw .analysisAllocationFailed(error, "the luma plane")
-        }
-        defer { arena.release(plane) }
-
-        let scan = image.pixels.withUnsafeBytes { pixels in
-            plane.withUnsafeMutableBytes { planeBytes in
+        let (scan, laplacianVariance, blurIndex) = try withLumaPlane(width: planeWidth, height: planeHeight, what: "the luma plane", arena: arena) { plane in
+            image.pixels.withUnsafeBytes { pixels in
                 ImageScan.run(
                     pixels: pixels, width: width, height: height, mask: nil,
-                    plane: planeBytes.bindMemory(to: Float.self), planeWidth: planeWidth, planeHeight: planeHeight, scale: scale
-                )
+                    plane: plane, planeWidth: planeWidth, planeHeight: planeHeight, scale: scale)
             }
-        }
-        let (laplacianVariance, blurIndex) = plane.withUnsafeBytes { bytes in
-            let luma = bytes.bindMemory(to: Float.self)
-            return (LaplacianVariance.measure(luma, width: planeWidth, height: planeHeight),
-                    BlurIndex.measure(luma, width: planeWidth, height: planeHeight))
         }
         let figures = QualityFigures(
             meanLuma: scan.meanLuma, clippedHighlightFraction: scan.clippedHighlightFraction,
             laplacianVariance: laplacianVariance, blurIndex: blurIndex)
         return FrameQuality(figures: figures, skinPixelCount: scan.skinPixelCount, colourCastRatio: scan.colourCastRatio)
+    }
+
+    /// A `width × height` luma plane from the arena, filled by `fill`, then its focus measures:
+    /// the Laplacian variance and the blur index. The plane is released (wiped) before returning.
+    static func withLumaPlane<Filled>(
+        width: Int, height: Int, what: String, arena: PlaintextArena, _ fill: (UnsafeMutableBufferPointer<Float>) -> Filled
+    ) throws(LetheError) -> (Filled, laplacianVariance: Double, blurIndex: Double) {
+        let plane: SecureBuffer
+        do {
+            plane = try arena.allocate(count: width * height * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        } catch {
+            throw .analysisAllocationFailed(error, what)
+        }
+        defer { arena.release(plane) }
+        return plane.withUnsafeMutableBytes { bytes in
+            let luma = bytes.bindMemory(to: Float.self)
+            let filled = fill(luma)
+            let measured = UnsafeBufferPointer(luma)
+            return (filled, LaplacianVariance.measure(measured, width: width, height: height),
+                    BlurIndex.measure(measured, width: width, height: height))
+        }
     }
 }
 
