@@ -35,8 +35,8 @@ struct PortraitFixtureTests {
             #expect(Double(face.box.width) / Double(image.width) >= FaceAnalysisConfiguration().minFaceWidthFraction)
             // The quality figures are the face box's (an 85 mm f/1.2 portrait: the face sharp, the
             // flags and curtains behind it not): obama.jpg's whole frame reads 0.413 against the
-            // frame's 0.42, its face 0.288 against the face's 0.47.
-            #expect(measures.quality.blurIndex <= SkinAnalysisConfiguration().maxFaceBlurIndex - 0.05, "\(name): \(measures.quality)")
+            // frame's 0.42, its face 0.288 against the face's 0.47 (obama_face.png: 0.347, 0.291).
+            #expect(measures.quality.blurIndex < 0.33, "\(name): \(measures.quality)")
             boxes.append(face.box)
         }
         // The crop's face is the original's, moved by the crop's origin (within the detector's steps).
