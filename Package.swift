@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "LetheMemory", dependencies: ["CLetheSystem"]),
         // Wire types shared by the worker and the device client (no dependencies: devices link it).
         .target(name: "LetheAPI"),
-        .target(name: "LetheImaging", dependencies: ["CVips", "CLetheDeadline", "LetheMemory"]),
+        .target(name: "LetheImaging", dependencies: ["CVips", "CLetheDeadline", "LetheAPI", "LetheMemory"]),
         // The pixel loops run ~20× slower unoptimised: `swift test` would then measure (and the
         // hostile-corpus test bound) a worker far slower than the one that ships. Optimised in
         // every configuration; overflow checks stay (-O, not -Ounchecked). Devices never link it.

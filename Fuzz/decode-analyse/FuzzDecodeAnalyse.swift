@@ -1,5 +1,6 @@
 // libFuzzer target: the whole decode-and-analyse path the worker runs on a decrypted photo:
-// sniff → libvips decode with limits into a PlaintextArena → the analysis of one kind → wipe.
+// sniff → libvips decode with limits into a PlaintextArena (a face reduced, its crop decoded again
+// at full resolution) → the analysis of one kind → wipe.
 //
 // The kind follows from the input length (skin, scalp, face in turn) so every seed reaches all
 // three analyses over a run without a prefix byte that would make the seeds unlike real files.
@@ -24,21 +25,26 @@ public func fuzzDecodeAnalyse(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         let report = arena.wipeAll()
         precondition(report.verified, "wipe read-back failed")
     }
-    let image: DecodedImage
+    let kinds: [AnalysisKind] = [.skin, .scalp, .face]
+    let kind = kinds[count % kinds.count]
+    var settings = AnalysisSettings(kind: kind, millimetresPerPixel: kind == .scalp ? 0.01 : nil, models: models)
+    // A face JPEG of 128 pixels or more on its short side is decoded reduced, as the worker decodes
+    // a large one, so that the window decode of the measured crop meets hostile files too.
+    settings.face.overviewShortSidePixels = 64
+    let photo: ReducedPhoto
     do {
-        image = try ImageDecoder.decode(bytes, limits: limits, arena: arena)
+        photo = try ImageDecoder.decodeReduced(
+            bytes, keepingShortSide: PhotoAnalysis.overviewShortSide(for: settings), limits: limits, arena: arena)
     } catch {
         precondition(!error.code.rawValue.isEmpty && error.code.disposition != .internal, "decode failed without a stable code")
         return 0
     }
-    precondition(image.width > 0 && image.height > 0 && image.width * image.height <= limits.maxPixels)
-    let kinds: [AnalysisKind] = [.skin, .scalp, .face]
-    let kind = kinds[count % kinds.count]
-    let settings = AnalysisSettings(kind: kind, millimetresPerPixel: kind == .scalp ? 0.01 : nil, models: models)
+    let image = photo.overview
+    precondition(image.width > 0 && image.height > 0 && photo.width * photo.height <= limits.maxPixels)
     do {
-        _ = try PhotoAnalysis.run(image, settings: settings, arena: arena)
+        _ = try PhotoAnalysis.run(photo, settings: settings, arena: arena)
     } catch {
-        precondition(!error.code.rawValue.isEmpty, "analysis failed without a code")
+        precondition(!error.code.rawValue.isEmpty && error.code.disposition != .internal, "analysis failed without a stable code")
     }
     return 0
 }

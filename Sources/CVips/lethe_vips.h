@@ -54,6 +54,14 @@ static inline int lethe_vips_jpegload_buffer(const void *data, size_t length, Vi
     return LETHE_VIPS_LOAD_BUFFER(vips_jpegload_buffer, data, length, out, fail_on, sequential);
 }
 
+/// A JPEG scaled by 1/`shrink` (2, 4 or 8) in libjpeg's inverse DCT: the reduced image without
+/// decoding the full resolution (each output pixel from one 8/shrink-pixel block's coefficients).
+static inline int lethe_vips_jpegload_buffer_shrunk(const void *data, size_t length, VipsImage **out, int fail_on, int sequential, int shrink) {
+    return (sequential)
+        ? vips_jpegload_buffer((void *)(data), (length), (out), "fail_on", (VipsFailOn)(fail_on), "access", VIPS_ACCESS_SEQUENTIAL, "shrink", shrink, NULL)
+        : vips_jpegload_buffer((void *)(data), (length), (out), "fail_on", (VipsFailOn)(fail_on), "memory", TRUE, "shrink", shrink, NULL);
+}
+
 static inline int lethe_vips_pngload_buffer(const void *data, size_t length, VipsImage **out, int fail_on, int sequential) {
     return LETHE_VIPS_LOAD_BUFFER(vips_pngload_buffer, data, length, out, fail_on, sequential);
 }
@@ -120,6 +128,10 @@ static inline int lethe_vips_flatten_white(VipsImage *in, VipsImage **out, doubl
     int result = vips_flatten(in, out, "background", array, "max_alpha", max_alpha, NULL);
     vips_area_unref(VIPS_AREA(array));
     return result;
+}
+
+static inline int lethe_vips_extract_area(VipsImage *in, VipsImage **out, int left, int top, int width, int height) {
+    return vips_extract_area(in, out, left, top, width, height, NULL);
 }
 
 static inline int lethe_vips_extract_bands(VipsImage *in, VipsImage **out, int first, int count) {

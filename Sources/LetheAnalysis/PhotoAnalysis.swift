@@ -70,16 +70,32 @@ public enum PhotoAnalysis {
         _ image: DecodedImage, settings: AnalysisSettings, light: DeviceProfile.Light? = nil, releasingPixels: Bool = false,
         arena: PlaintextArena
     ) throws(LetheError) -> PhotoAnalysisResult {
+        try run(ReducedPhoto(whole: image), settings: settings, light: light, releasingPixels: releasingPixels, arena: arena)
+    }
+
+    /// The short side to decode a photo of these settings reduced to (`ImageDecoder.decodeReduced`),
+    /// nil for whole: only a face is read at full resolution in one rectangle.
+    public static func overviewShortSide(for settings: AnalysisSettings) -> Int? {
+        settings.kind == .face ? settings.face.overviewShortSidePixels : nil
+    }
+
+    /// - Parameter photo: decoded as `overviewShortSide(for:)` says; a reduced one only for `face`.
+    public static func run(
+        _ photo: ReducedPhoto, settings: AnalysisSettings, light: DeviceProfile.Light? = nil, releasingPixels: Bool = false,
+        arena: PlaintextArena
+    ) throws(LetheError) -> PhotoAnalysisResult {
+        precondition(!photo.isReduced || settings.kind == .face, "only a face is analysed from a reduced photo")
+        let image = photo.overview
         let light = light ?? settings.profile?.light ?? .normal
         // UV photos show neither the skin's colour nor its zones: only the close-up measures of UV apply.
         guard light != .uv || settings.kind == .skin else { throw .lightNotSupported(light, kind: settings.kind) }
-        let scale = settings.millimetresPerPixel ?? settings.profile?.millimetresPerPixel(imageWidth: image.width)
+        let scale = settings.millimetresPerPixel ?? settings.profile?.millimetresPerPixel(imageWidth: photo.width)
         let source = settings.millimetresPerPixel != nil ? "query" : (scale != nil ? "profile" : nil)
         switch settings.kind {
         case .face:
             guard let models = settings.models else { throw .analysisUnavailable("the face model is not loaded") }
             var (measures, face, geometry) = try FaceAnalyzer.analyze(
-                image, models: models, configuration: settings.quality, face: settings.face,
+                photo, models: models, configuration: settings.quality, face: settings.face,
                 measures: settings.measures, millimetresPerPixel: scale, scaleSource: source,
                 reportLandmarks: settings.landmarks, profile: settings.profile, releasingPixels: releasingPixels, arena: arena)
             if !light.showsSurfaceReflection {

@@ -70,21 +70,25 @@ public enum AnalysisEngine {
         _ file: UnsafeRawBufferPointer, photo: AnalysisJob.Photo, job: AnalysisJob, renders: Bool, arena: PlaintextArena,
         deadline: ProcessingDeadline, observe: StageObserver
     ) throws(LetheError) -> Measured {
-        let image = try timed(.decode, observe) { () throws(LetheError) in
-            try ImageDecoder.decode(file, limits: job.decodeLimits, arena: arena, deadline: deadline)
+        // A face is decoded reduced, its full resolution only inside the measured crop (decoded
+        // again from the file by the analysis); other kinds whole.
+        let decoded = try timed(.decode, observe) { () throws(LetheError) in
+            try ImageDecoder.decodeReduced(
+                file, keepingShortSide: PhotoAnalysis.overviewShortSide(for: job.settings), limits: job.decodeLimits, arena: arena,
+                deadline: deadline)
         }
         // Each photo's pixels are wiped (and counted in the request's record) as soon as it is
         // measured; when no simulation renders from them, as soon as the analysis has cut its
         // working image from them (the release is once: whichever comes first).
-        defer { arena.release(image.pixels) }
+        defer { arena.release(decoded.overview.pixels) }
         let simulates = renders && job.simulation != nil
         // Analysis runs in Swift between libvips calls: checked at each stage boundary.
         try deadline.check()
-        let info = AnalysisResponse.ImageInfo(width: image.width, height: image.height, format: image.format.rawValue)
+        let info = AnalysisResponse.ImageInfo(width: decoded.width, height: decoded.height, format: decoded.overview.format.rawValue)
         let result: PhotoAnalysisResult
         do throws(LetheError) {
             result = try timed(.analyse, observe) { () throws(LetheError) in
-                try PhotoAnalysis.run(image, settings: job.settings, light: photo.light, releasingPixels: !simulates, arena: arena)
+                try PhotoAnalysis.run(decoded, settings: job.settings, light: photo.light, releasingPixels: !simulates, arena: arena)
             }
         } catch {
             // Loops that stopped at the deadline leave partial measures, which may fail a
@@ -94,6 +98,13 @@ public enum AnalysisEngine {
         }
         try deadline.check()
         guard renders, let simulation = job.simulation else { return Measured(name: photo.name, light: photo.light, image: info, result: result, rendering: nil) }
+        // The renderings are of the whole photo at full resolution, which a reduced decode never held.
+        let image = decoded.isReduced
+            ? try timed(.decode, observe) { () throws(LetheError) in
+                try ImageDecoder.decode(file, limits: job.decodeLimits, arena: arena, deadline: deadline)
+            }
+            : decoded.overview
+        defer { arena.release(image.pixels) }
         let rendering = try timed(.simulate, observe) { () throws(LetheError) in
             try SimulationRenderer.render(image, analysis: result, settings: job.settings, request: simulation, arena: arena)
         }

@@ -135,4 +135,38 @@ struct AnalysisEngineTests {
             #expect(report.verified && (report.bytesByClass["pixels"] ?? 0) >= pixelBytes)
         }
     }
+
+    @Test("a JPEG face above the overview's short side is decoded reduced and its crop at full resolution, never whole unless a simulation renders it; the measures stay those of the whole decode")
+    func reducedDecodeOfALargeFace() throws {
+        let jpeg: Data = try {
+            let arena = PlaintextArena()
+            defer { _ = arena.wipeAll() }
+            let image = try Self.portrait.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+            return Data(try image.pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 512, height: 512, as: .jpeg, quality: 95) })
+        }()
+        let photoBytes = 512 * 512 * 3
+        func analysed(overview: Int, simulation: SimulationRequest? = nil) throws -> (response: AnalysisResponse, pixelBytes: Int) {
+            let arena = PlaintextArena()
+            var (job, request) = try Self.job([jpeg], simulation: simulation, arena: arena)
+            job.settings.face.overviewShortSidePixels = overview
+            let response = try Self.decoded(try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: ProcessingDeadline(limits: .init())))
+            let report = arena.wipeAll()
+            #expect(report.verified)
+            return (response, report.bytesByClass[BufferClass.pixels.rawValue] ?? 0)
+        }
+        let whole = try analysed(overview: 512), reduced = try analysed(overview: 256)
+        #expect(whole.pixelBytes == photoBytes)
+        // The overview (256 × 256) and the measured crop: less than the photo.
+        #expect(reduced.pixelBytes > 256 * 256 * 3 && reduced.pixelBytes < photoBytes)
+        #expect(reduced.response.image.width == 512 && reduced.response.image.height == 512)
+        let wholeFace = try #require(whole.response.face), reducedFace = try #require(reduced.response.face)
+        // In photo pixels, within the overview's resolution (2 photo pixels) and the detector's scale step.
+        #expect(abs(wholeFace.box.x - reducedFace.box.x) <= 6 && 10 * abs(wholeFace.box.width - reducedFace.box.width) <= wholeFace.box.width)
+        let wholeTone = try #require(whole.response.measures?.skinTone), reducedTone = try #require(reduced.response.measures?.skinTone)
+        #expect(abs(wholeTone.lStar - reducedTone.lStar) < 1 && abs(wholeTone.aStar - reducedTone.aStar) < 1)
+        // A simulation renders the whole photo at full resolution: decoded whole for it, after the analysis.
+        let rendered = try analysed(overview: 256, simulation: SimulationRequest(concerns: [.spots]))
+        #expect(rendered.pixelBytes > photoBytes)
+        #expect(rendered.response.simulation?.width == 512 && rendered.response.simulation?.height == 512)
+    }
 }

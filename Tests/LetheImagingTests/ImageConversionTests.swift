@@ -77,15 +77,7 @@ struct ImageConversionTests {
             }
         }
         let jpeg = try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: width, height: height, as: .jpeg, quality: 95) }
-        // APP1 "Exif\0\0" + little-endian TIFF with one IFD0 entry: Orientation (0x0112) SHORT = 6
-        // (JEITA CP-3451 Exif 2.3 §4.6.4, TIFF 6.0 §2).
-        let tiff: [UInt8] = [0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00,
-                             0x01, 0x00,
-                             0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00,
-                             0x00, 0x00, 0x00, 0x00]
-        let payload = Array("Exif".utf8) + [0, 0] + tiff
-        let app1: [UInt8] = [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
-        let oriented = Array(jpeg.prefix(2)) + app1 + Array(jpeg.dropFirst(2))
+        let oriented = TestImages.oriented(jpeg, 6)
 
         let arena = PlaintextArena()
         let image = try ImageDecoder.decode(oriented, arena: arena)

@@ -19,11 +19,19 @@ public struct FaceAnalysisConfiguration: Sendable, Equatable, Codable {
     public var minBorderMarginFraction: Double
     /// The largest yaw, pitch and roll the face zones are drawn for.
     public var pose: FacePose.Limits
+    /// The short side a JPEG face photo is decoded reduced to for the gate, the detector and the
+    /// mesh (`ImageDecoder.decodeReduced`; the measured crop is decoded at full resolution): their
+    /// working planes (512 and 256 pixels) are reduced from it, and a face of the smallest accepted
+    /// width (15 % of the frame) spans ≥ 154 of its pixels, its mesh crop (1.5 × the box) ≥ 230,
+    /// more than the mesh model's 192-pixel input.
+    public var overviewShortSidePixels: Int
 
     public init(
         minFaceWidthFraction: Double = 0.15, ignoreBelowFractionOfMinimum: Double = 0.5, minRegionInsideFraction: Double = 0.6,
-        secondaryFaceMinimumSupport: Double = 0.4, minBorderMarginFraction: Double = 0.1, pose: FacePose.Limits = FacePose.Limits()
+        secondaryFaceMinimumSupport: Double = 0.4, minBorderMarginFraction: Double = 0.1, pose: FacePose.Limits = FacePose.Limits(),
+        overviewShortSidePixels: Int = 1024
     ) {
+        self.overviewShortSidePixels = overviewShortSidePixels
         self.pose = pose
         self.minBorderMarginFraction = minBorderMarginFraction
         self.secondaryFaceMinimumSupport = secondaryFaceMinimumSupport
@@ -55,34 +63,59 @@ public enum FaceAnalyzer {
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, reportLandmarks: Bool = false, profile: DeviceProfile? = nil,
         releasingPixels: Bool = false, arena: PlaintextArena
     ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult, geometry: FaceGeometry) {
+        try analyze(
+            ReducedPhoto(whole: image), models: models, configuration: configuration, face: faceConfiguration, measures: measures,
+            millimetresPerPixel: millimetresPerPixel, scaleSource: scaleSource, reportLandmarks: reportLandmarks, profile: profile,
+            releasingPixels: releasingPixels, arena: arena)
+    }
+
+    /// The face of a photo decoded reduced (`ImageDecoder.decodeReduced`): the gate, the detector
+    /// and the mesh read the overview (the mesh's 192-pixel input needs no more), and only the
+    /// measured crop is read at full resolution, decoded once the crop is known. Results are in
+    /// photo pixels. A reduced photo's overview and window are the analysis' own and wiped as soon
+    /// as they are read (`releasingPixels` is about a photo decoded whole, which the caller may
+    /// still render from).
+    public static func analyze(
+        _ photo: ReducedPhoto, models: AnalysisModels, configuration: SkinAnalysisConfiguration,
+        face faceConfiguration: FaceAnalysisConfiguration = FaceAnalysisConfiguration(),
+        measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),
+        millimetresPerPixel: Double? = nil, scaleSource: String? = nil, reportLandmarks: Bool = false, profile: DeviceProfile? = nil,
+        releasingPixels: Bool = false, arena: PlaintextArena
+    ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult, geometry: FaceGeometry) {
         let detector = models.faceDetector
-        let colour = ColourCalibrator.calibrate(image, profile: profile, model: measures.uncalibratedTone)
+        let overview = photo.overview, reduction = photo.reduction
+        let colour = ColourCalibrator.calibrate(overview, profile: profile, model: measures.uncalibratedTone)
         // A calibrated photo's cast is what the correction removes; an uncalibrated one is refused.
         let checkCast = colour.report.status != "calibrated"
         // The frame's gate and the detector read the photo independently: side by side when the
         // request has a second core (`RequestThreads`). The frame's refusals come first; its
         // exposure and focus only when there is no face (`QualityGate.checkFrameForFace`).
         let (framed, located) = RequestThreads.fork(
-            { Result { () throws(LetheError) in try QualityGate.measureFrame(image, configuration: configuration, arena: arena) } },
             { Result { () throws(LetheError) in
-                try locateFace(image, detector: detector, configuration: faceConfiguration, arena: arena)
+                try QualityGate.measureFrame(overview, photoSize: (photo.width, photo.height), configuration: configuration, arena: arena)
+            } },
+            { Result { () throws(LetheError) in
+                try locateFace(overview, detector: detector, configuration: faceConfiguration, arena: arena)
             } })
-        let detection = try QualityGate.checkFrameForFace(
+        let found = try QualityGate.checkFrameForFace(
             framed.get(), located: located, configuration: configuration, checkColourCast: checkCast)
+        let detection = found.scaled(by: reduction)
         let face = detection.box
         // The detector's box always lies inside the photo; a face cut by the border shows as a box
         // pressed against it (the cascade still fires on the visible part).
         let margin = Int((faceConfiguration.minBorderMarginFraction * Double(face.width)).rounded(.up))
-        if face.x < margin || face.y < margin || face.x + face.width > image.width - margin || face.y + face.height > image.height - margin {
-            throw .faceOutOfBounds("the face box \(face.x),\(face.y) \(face.width)×\(face.height) is within \(margin) pixels of the \(image.width)×\(image.height) border")
+        if face.x < margin || face.y < margin || face.x + face.width > photo.width - margin || face.y + face.height > photo.height - margin {
+            throw .faceOutOfBounds("the face box \(face.x),\(face.y) \(face.width)×\(face.height) is within \(margin) pixels of the \(photo.width)×\(photo.height) border")
         }
         // The face's exposure and focus decide, not the backdrop's: measured on the face box at a
         // fixed working width, beside the face mesh; the gate's refusal comes first.
         let (faceGated, meshed) = RequestThreads.fork(
             { Result { () throws(LetheError) in
-                try QualityGate.measureRegion(image, region: face, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
+                try QualityGate.measureRegion(overview, region: found.box, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
             } },
-            { Result { () throws(LetheError) in try models.faceLandmarker.landmarks(in: image, face: detection, arena: arena) } })
+            { Result { () throws(LetheError) in
+                try models.faceLandmarker.landmarks(in: overview, face: found, arena: arena).scaled(by: Double(reduction))
+            } })
         let faceQuality = try faceGated.get()
         try faceQuality.checkExposure(configuration)
         try faceQuality.checkFocus(configuration, maxBlurIndex: configuration.maxFaceBlurIndex)
@@ -93,31 +126,34 @@ public enum FaceAnalyzer {
         // come from the mesh, and the measured crop holds both.
         let layout = FaceRegions.regions(for: face)
         for region in layout {
-            let inside = region.rect.clipped(width: image.width, height: image.height)
+            let inside = region.rect.clipped(width: photo.width, height: photo.height)
             let fraction = Double(inside.width * inside.height) / Double(max(1, region.rect.width * region.rect.height))
             if fraction < faceConfiguration.minRegionInsideFraction {
                 throw .faceOutOfBounds("only \(Int(fraction * 100))% of the \(region.name) is inside the photo")
             }
         }
         let regions = geometry.regions()
-        let crop = measuredCrop(layout: layout, zones: regions, width: image.width, height: image.height)
+        let crop = measuredCrop(layout: layout, zones: regions, width: photo.width, height: photo.height)
         let factor = canonicalFactor(geometry, configuration: measures)
         let scale = millimetresPerPixel ?? measures.faceBoxWidthMillimetres / Double(face.width)
         let source = millimetresPerPixel == nil ? "face_width_estimate" : (scaleSource ?? "query")
 
+        // A reduced photo's overview is read no more: wiped before the crop is decoded beside it.
+        if photo.isReduced { arena.release(overview.pixels) }
+        let window = try photo.window(crop)
         let (measured, skinColours) = try SkinConcernMeasurer.measureWithSkinColours(
-            image, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
-            colour: colour, releasingPixels: releasingPixels, arena: arena)
+            window, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
+            colour: colour, releasingPixels: releasingPixels || photo.isReduced, photoSize: (photo.width, photo.height), arena: arena)
         let whole = RegionAggregate.combine(measured, calibration: colour.tone, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
         let result = SkinAnalysisResult(
-            skinTone: whole.skinTone, redness: whole.redness, quality: faceQuality.quality(width: image.width, height: image.height),
+            skinTone: whole.skinTone, redness: whole.redness, quality: faceQuality.quality(width: photo.width, height: photo.height),
             skinPixelFraction: Double(whole.skinPixelCount) / boxArea, skinPixelCount: whole.skinPixelCount,
             concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source, colourCalibration: colour.report)
         // Opt-in: the points are derived from the photo and only leave the worker when asked for.
         let landmarks = reportLandmarks ? mesh.points.map { [($0.x * 10).rounded() / 10, ($0.y * 10).rounded() / 10] } : nil
         let faceResult = FaceAnalysisResult(
-            box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(image.width),
+            box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(photo.width),
             regions: measured, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil,
             darkCircles: darkCircles(zip(measured.map(\.region), skinColours).map { (name: $0, colour: $1) }), oiliness: oiliness(measured))
         return (result, faceResult, geometry)

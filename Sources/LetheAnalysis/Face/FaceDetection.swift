@@ -12,3 +12,12 @@ public struct FaceDetection: Sendable, Equatable {
         self.neighbours = neighbours
     }
 }
+
+extension FaceDetection {
+    /// The same detection in a photo `factor` times larger (a reduced photo's overview to the photo).
+    func scaled(by factor: Int) -> FaceDetection {
+        guard factor != 1 else { return self }
+        return FaceDetection(
+            box: PixelRect(x: box.x * factor, y: box.y * factor, width: box.width * factor, height: box.height * factor), neighbours: neighbours)
+    }
+}

@@ -26,6 +26,15 @@ public struct FaceLandmarks: Sendable, Equatable {
     /// The square the model saw, in input pixels (may extend past the image; outside is replicated edge).
     public var crop: FaceLandmarker.Crop
 
+    /// The same mesh in a photo `factor` times larger (a reduced photo's overview to the photo):
+    /// positions and depth scale alike, the presence is the model's.
+    func scaled(by factor: Double) -> FaceLandmarks {
+        guard factor != 1 else { return self }
+        return FaceLandmarks(
+            points: points.map { LandmarkPoint(x: $0.x * factor, y: $0.y * factor, z: $0.z * factor) }, presence: presence,
+            crop: FaceLandmarker.Crop(centreX: crop.centreX * factor, centreY: crop.centreY * factor, side: crop.side * factor))
+    }
+
     /// Mean of the given mesh points (e.g. an eye centre from its contour corners).
     public func centre(of indices: [Int]) -> (x: Double, y: Double) {
         let sum = indices.reduce((x: 0.0, y: 0.0)) { ($0.x + points[$1].x, $0.y + points[$1].y) }

@@ -42,11 +42,13 @@ enum SkinConcernMeasurer {
 
     /// `measure`, and each region's mean CIELAB over all its skin pixels, marks included (a dark
     /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out).
+    /// `photoSize`: the whole photo's, when `image` is a window of it (`DecodedImage.frame`).
     static func measureWithSkinColours(
         _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, releasingPixels: Bool = false,
-        arena: PlaintextArena
+        photoSize: (width: Int, height: Int)? = nil, arena: PlaintextArena
     ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?]) {
+        let photoSize = photoSize ?? (image.width, image.height)
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
         var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, markClipped: true, arena: arena)
         defer { work.release(arena) }
@@ -113,7 +115,7 @@ enum SkinConcernMeasurer {
 
         // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
         let reference = colour.referenceRegion.map { region in
-            let r = region.pixelRect(imageWidth: image.width, imageHeight: image.height)
+            let r = region.pixelRect(imageWidth: photoSize.width, imageHeight: photoSize.height)
             return work.workingRect(PixelRect(x: r.x0, y: r.y0, width: r.x1 - r.x0, height: r.y1 - r.y0))
         }
         var results: [RegionMeasures] = []

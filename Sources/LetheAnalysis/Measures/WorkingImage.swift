@@ -117,7 +117,9 @@ struct WorkingImage {
         _ image: DecodedImage, crop requested: PixelRect, factor: Double, correction: ColourMatrix? = nil, markClipped: Bool = false,
         arena: PlaintextArena
     ) throws(LetheError) -> WorkingImage {
-        let crop = requested.clipped(width: image.width, height: image.height)
+        // `requested` is in photo pixels; the image may be a window of the photo (`DecodedImage.frame`).
+        let crop = PixelRect(x: requested.x - image.originX, y: requested.y - image.originY, width: requested.width, height: requested.height)
+            .clipped(width: image.width, height: image.height)
         let width = Int(Double(crop.width) / factor), height = Int(Double(crop.height) / factor)
         guard width >= 8, height >= 8 else {
             throw .analysedAreaTooSmall(width: crop.width, height: crop.height)
@@ -152,7 +154,8 @@ struct WorkingImage {
                 }
             }
         }
-        return WorkingImage(originX: crop.x, originY: crop.y, width: width, height: height, factor: factor, planes: planes, skin: skin)
+        return WorkingImage(
+            originX: image.originX + crop.x, originY: image.originY + crop.y, width: width, height: height, factor: factor, planes: planes, skin: skin)
     }
 
     /// The input pixels under each working column and row, with their overlap in input pixels:

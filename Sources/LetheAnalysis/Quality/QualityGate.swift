@@ -12,11 +12,14 @@ struct QualityGate {
 
     /// Runs the gate. It only counts skin pixels: no full-resolution mask is written (the measures
     /// make their own at working resolution).
+    /// - Parameter photoSize: the full-resolution size when `image` is the photo reduced
+    ///   (`ReducedPhoto.overview`): the resolution is checked and reported at it.
     static func run(
-        _ image: DecodedImage, configuration: SkinAnalysisConfiguration, checkColourCast: Bool, requireSkin: Bool,
-        arena: PlaintextArena
+        _ image: DecodedImage, photoSize: (width: Int, height: Int)? = nil, configuration: SkinAnalysisConfiguration,
+        checkColourCast: Bool, requireSkin: Bool, arena: PlaintextArena
     ) throws(LetheError) -> QualityGate {
-        let frame = try measureFrame(image, configuration: configuration, arena: arena)
+        let photoSize = photoSize ?? (image.width, image.height)
+        let frame = try measureFrame(image, photoSize: photoSize, configuration: configuration, arena: arena)
         try frame.figures.checkExposure(configuration)
         if checkColourCast { try frame.checkColourCast(configuration) }
         try frame.figures.checkFocus(configuration)
@@ -28,21 +31,25 @@ struct QualityGate {
             }
         }
         return QualityGate(
-            quality: frame.figures.quality(width: image.width, height: image.height),
+            quality: frame.figures.quality(width: photoSize.width, height: photoSize.height),
             skinPixelCount: frame.skinPixelCount, colourCastRatio: frame.colourCastRatio)
     }
 
     /// The whole frame's figures, judged on nothing but its resolution (`image_too_small`): one
     /// pass over the pixels (`ImageScan`) and the focus measures on its luma plane, box-averaged by
     /// an integer factor to `blurWorkingShortSidePixels`.
+    /// - Parameter photoSize: the full-resolution size when `image` is the photo reduced
+    ///   (`ReducedPhoto.overview`): the resolution is checked at it.
     static func measureFrame(
-        _ image: DecodedImage, configuration: SkinAnalysisConfiguration, arena: PlaintextArena
+        _ image: DecodedImage, photoSize: (width: Int, height: Int)? = nil, configuration: SkinAnalysisConfiguration,
+        arena: PlaintextArena
     ) throws(LetheError) -> FrameQuality {
+        let photoSize = photoSize ?? (image.width, image.height)
+        guard min(photoSize.width, photoSize.height) >= configuration.minShortSidePixels else {
+            throw .imageTooSmall(width: photoSize.width, height: photoSize.height, minimum: configuration.minShortSidePixels)
+        }
         let width = image.width, height = image.height
         let shortSide = min(width, height)
-        guard shortSide >= configuration.minShortSidePixels else {
-            throw .imageTooSmall(width: width, height: height, minimum: configuration.minShortSidePixels)
-        }
         let scale = max(1, shortSide / max(1, configuration.blurWorkingShortSidePixels))
         let planeWidth = width / scale, planeHeight = height / scale
         let (scan, laplacianVariance, blurIndex) = try withLumaPlane(width: planeWidth, height: planeHeight, what: "the luma plane", arena: arena) { plane in

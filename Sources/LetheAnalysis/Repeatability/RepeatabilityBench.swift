@@ -49,8 +49,12 @@ public struct RepeatabilityBench: Sendable {
                 let captureArena = PlaintextArena()
                 defer { _ = captureArena.wipeAll() }
                 do {
-                    let image = try recapture.render(original, arena: captureArena)
-                    let result = try PhotoAnalysis.run(image, settings: settings, arena: captureArena)
+                    // Decoded from the camera's file as the worker decodes it (a face reduced, its crop at full resolution).
+                    let result = try recapture.withRendered(original) { (file) throws(LetheError) in
+                        let photo = try ImageDecoder.decodeReduced(
+                            file, keepingShortSide: PhotoAnalysis.overviewShortSide(for: settings), limits: DecodeLimits(), arena: captureArena)
+                        return try PhotoAnalysis.run(photo, settings: settings, arena: captureArena)
+                    }
                     for (measure, value) in Self.measures(of: result) {
                         if values[measure] == nil {
                             order.append(measure)

@@ -1,4 +1,5 @@
 import CVips
+import LetheAPI
 import LetheMemory
 
 /// Decodes untrusted image bytes with libvips, entirely in memory, into an arena buffer.
@@ -22,6 +23,36 @@ public enum ImageDecoder {
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena, deadline: ProcessingDeadline? = nil
     ) throws(LetheError) -> DecodedImage {
+        try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: nil, region: nil).image
+    }
+
+    /// Decodes the whole frame reduced, for an analysis that reads full resolution only inside one
+    /// rectangle it finds on the reduced frame (a face): a JPEG is scaled in libjpeg's inverse DCT
+    /// by the largest of 1/2, 1/4, 1/8 that keeps its short side at least `minimumShortSide`, so
+    /// that its full resolution is never decoded whole; other formats, JPEGs that small, and every
+    /// photo when `minimumShortSide` is nil are decoded whole (reduction 1), their own full resolution.
+    ///
+    /// The returned photo reads its windows from `bytes` (`ReducedPhoto.window(_:)`): they must
+    /// stay valid while it is used. Throws as `decode(_:limits:arena:deadline:)`.
+    public static func decodeReduced(
+        _ bytes: UnsafeRawBufferPointer, keepingShortSide minimumShortSide: Int?, limits: DecodeLimits, arena: PlaintextArena,
+        deadline: ProcessingDeadline? = nil
+    ) throws(LetheError) -> ReducedPhoto {
+        let decoded = try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: minimumShortSide, region: nil)
+        guard decoded.reduction > 1 else { return ReducedPhoto(whole: decoded.image) }
+        return ReducedPhoto(overview: decoded.image, reduction: decoded.reduction, width: decoded.photoWidth, height: decoded.photoHeight) {
+            (region) throws(LetheError) in
+            try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: nil, region: region).image
+        }
+    }
+
+    /// One decode: the whole photo, reduced to keep a short side (JPEG only), or a window of it at
+    /// full resolution (`region`, photo pixels after orientation, inside the photo): a sequential
+    /// load then decodes the rows down to the window's last and keeps only the window's pixels.
+    private static func decode(
+        _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena, deadline: ProcessingDeadline?,
+        keepingShortSide: Int?, region: PixelRect?
+    ) throws(LetheError) -> Decoded {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .emptyBody }
         guard bytes.count <= limits.maxBytes else {
             throw .payloadTooLarge(byteCount: bytes.count, limit: limits.maxBytes)
@@ -42,30 +73,55 @@ public enum ImageDecoder {
             vips_thread_shutdown()
         }
         try deadline?.check()
-        return try decodePipeline(base, count: bytes.count, format: format, limits: limits, arena: arena, deadline: deadline)
+        return try decodePipeline(
+            base, count: bytes.count, format: format, limits: limits, arena: arena, deadline: deadline,
+            keepingShortSide: keepingShortSide, region: region)
+    }
+
+    /// What one decode made: the pixels, and the photo they are of.
+    private struct Decoded {
+        var image: DecodedImage
+        /// Photo pixels per decoded pixel (1 unless reduced).
+        var reduction: Int
+        /// The photo's full-resolution size, after orientation.
+        var photoWidth: Int, photoHeight: Int
+    }
+
+    /// The reduction of a JPEG whose short side is `shortSide`: the largest DCT scaling that keeps
+    /// it at least `minimum`.
+    static func reduction(shortSide: Int, keeping minimum: Int) -> Int {
+        [8, 4, 2].first { shortSide / $0 >= minimum } ?? 1
     }
 
     private static func decodePipeline(
         _ base: UnsafeRawPointer, count: Int, format: ImageFormat, limits: DecodeLimits, arena: PlaintextArena,
-        deadline: ProcessingDeadline?
-    ) throws(LetheError) -> DecodedImage {
+        deadline: ProcessingDeadline?, keepingShortSide: Int?, region: PixelRect?
+    ) throws(LetheError) -> Decoded {
         // The load call only reads the header; pixels are decoded when the strip pull asks for them.
-        guard let loaded = load(base, count: count, format: format) else {
+        guard let header = load(base, count: count, format: format, shrink: 1) else {
             if format == .heif && !VipsRuntime.heifAvailable {
                 throw .imagingUnavailable("this libvips build cannot decode HEIF")
             }
             throw .imageCorrupt(format, stage: "header")
         }
-        let width = loaded.width
-        let height = loaded.height
+        let width = header.width
+        let height = header.height
         guard width > 0, height > 0 else { throw .imageCorrupt(format, stage: "header") }
         try checkPixelLimit(width: width, height: height, limits: limits)
+        // Orientations 5–8 turn the photo a quarter: its width is the stored height.
+        let turned = lethe_vips_orientation(header.pointer) >= 5
+        let photoWidth = turned ? height : width, photoHeight = turned ? width : height
+        let reduction = format == .jpeg ? keepingShortSide.map { Self.reduction(shortSide: min(width, height), keeping: $0) } ?? 1 : 1
+        guard let loaded = reduction == 1 ? header : load(base, count: count, format: format, shrink: reduction) else {
+            throw .imageCorrupt(format, stage: "header")
+        }
 
         // A memory=TRUE load (rotations) decodes the whole image into libvips' own memory first,
         // and a sequential progressive JPEG keeps every DCT coefficient in libjpeg until its last
-        // scan: reserve the decoded size of the memory budget until the pixels are ours.
-        let sampleBytes = Int(vips_format_sizeof(loaded.bandFormat))
-        let decoderBytes = width * height * max(3, loaded.bands) * max(1, sampleBytes)
+        // scan, whatever the scaling: reserve the full decoded size of the memory budget until the
+        // pixels are ours.
+        let sampleBytes = Int(vips_format_sizeof(header.bandFormat))
+        let decoderBytes = width * height * max(3, header.bands) * max(1, sampleBytes)
         guard MemoryBudget.reserve(decoderBytes) else { throw .memoryBudgetExceeded(byteCount: decoderBytes) }
         defer { MemoryBudget.release(decoderBytes) }
 
@@ -76,11 +132,20 @@ public enum ImageDecoder {
         defer { deadline?.unwatch(loaded.pointer) }
         try deadline?.check()
 
-        guard let canonical = canonicalSRGB8(loaded) else { throw .imageCorrupt(format, stage: "colour conversion") }
+        guard let whole = canonicalSRGB8(loaded) else { throw .imageCorrupt(format, stage: "colour conversion") }
         // The strip pull below trusts these to size our buffer: check them exactly.
-        guard canonical.width * canonical.height == width * height, canonical.bands == 3,
-              canonical.bandFormat == VIPS_FORMAT_UCHAR else {
+        guard whole.width * whole.height == loaded.width * loaded.height, whole.bands == 3,
+              whole.bandFormat == VIPS_FORMAT_UCHAR else {
             throw .imageCorrupt(format, stage: "colour conversion")
+        }
+        var canonical = whole
+        if let region {
+            // Ours, not the file's: the analysis asks for a rectangle of the photo it measured.
+            guard reduction == 1, region.width > 0, region.height > 0, region.x >= 0, region.y >= 0,
+                  region.x + region.width <= whole.width, region.y + region.height <= whole.height,
+                  let window = whole.then({ lethe_vips_extract_area($0, $1, Int32(region.x), Int32(region.y), Int32(region.width), Int32(region.height)) })
+            else { throw .internalError }
+            canonical = window
         }
 
         let byteCount = canonical.width * canonical.height * DecodedImage.bytesPerPixel
@@ -110,7 +175,9 @@ public enum ImageDecoder {
             if let deadline, let reason = deadline.exceeded { throw .processingDeadlineExceeded(reason, limits: deadline.limits) }
             throw .imageCorrupt(format, stage: "pixel data")
         }
-        return DecodedImage(width: canonical.width, height: canonical.height, format: format, pixels: pixels)
+        let image = DecodedImage(
+            width: canonical.width, height: canonical.height, format: format, pixels: pixels, originX: region?.x ?? 0, originY: region?.y ?? 0)
+        return Decoded(image: image, reduction: reduction, photoWidth: photoWidth, photoHeight: photoHeight)
     }
 
     /// Refuses a width × height beyond `limits.maxPixels` (overflow-safe).
@@ -158,11 +225,13 @@ public enum ImageDecoder {
     /// our buffer by the strip pull; no whole-image copy in libvips' memory) unless the header's
     /// EXIF orientation asks for a rotation or flip, which reads out of order: then random access
     /// into libvips' memory (`memory=TRUE`). Neither ever spills to a temp file.
-    private static func load(_ base: UnsafeRawPointer, count: Int, format: ImageFormat) -> VipsImageHandle? {
+    /// `shrink` (JPEG only): libjpeg's DCT scaling, 1, 2, 4 or 8.
+    private static func load(_ base: UnsafeRawPointer, count: Int, format: ImageFormat, shrink: Int) -> VipsImageHandle? {
         func load(sequential: Bool) -> VipsImageHandle? {
             let access: Int32 = sequential ? 1 : 0
             return VipsImageHandle.make { output in
                 switch format {
+                case .jpeg where shrink > 1: lethe_vips_jpegload_buffer_shrunk(base, count, output, failOn, access, Int32(shrink))
                 case .jpeg: lethe_vips_jpegload_buffer(base, count, output, failOn, access)
                 case .png: lethe_vips_pngload_buffer(base, count, output, failOn, access)
                 case .webp: lethe_vips_webpload_buffer(base, count, output, failOn, access)

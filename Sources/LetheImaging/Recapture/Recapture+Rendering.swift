@@ -11,9 +11,15 @@ extension Recapture {
     /// Renders this re-capture of `image` with libvips, in the order a camera would: light on the
     /// scene (exposure and white balance, in linear light), then the optics (scale, rotation,
     /// shift into a frame of the same size, bicubic), then the camera's JPEG at `jpegQuality`,
-    /// decoded again into the arena as the worker would decode it.
+    /// decoded again into the arena.
     /// - Throws: `imaging_unavailable` when a libvips step fails; the decoder's codes.
     public func render(_ image: DecodedImage, arena: PlaintextArena) throws(LetheError) -> DecodedImage {
+        try withRendered(image) { (file) throws(LetheError) in try ImageDecoder.decode(file, limits: DecodeLimits(), arena: arena) }
+    }
+
+    /// Renders this re-capture as `render(_:arena:)` does and hands `body` the camera's JPEG file,
+    /// to decode as the worker would; libvips' copy is zeroed and freed when `body` returns.
+    public func withRendered<R>(_ image: DecodedImage, _ body: (UnsafeRawBufferPointer) throws(LetheError) -> R) throws(LetheError) -> R {
         try VipsRuntime.ensureStarted()
         defer {
             vips_error_clear()
@@ -25,7 +31,7 @@ extension Recapture {
         // Enough copied edge for any frame corner: zoomed out, rotated and shifted, a corner looks
         // at most (half diagonal / scale + shift) from the centre, well within one image size.
         let margin = Int32(max(image.width, image.height))
-        return try image.pixels.withUnsafeBytes { (pixels) throws(LetheError) -> DecodedImage in
+        return try image.pixels.withUnsafeBytes { (pixels) throws(LetheError) -> R in
             guard let base = pixels.baseAddress,
                   let wrapped = vips_image_new_from_memory(base, pixels.count, width, height, 3, VIPS_FORMAT_UCHAR) else {
                 throw .imagingUnavailable("libvips could not wrap the pixel buffer")
@@ -53,7 +59,7 @@ extension Recapture {
                 explicit_bzero(output, length)
                 lethe_vips_g_free(output)
             }
-            return try ImageDecoder.decode(UnsafeRawBufferPointer(start: output, count: length), limits: DecodeLimits(), arena: arena)
+            return try body(UnsafeRawBufferPointer(start: output, count: length))
         }
     }
 }

@@ -1,0 +1,45 @@
+import LetheAPI
+import LetheMemory
+
+/// A photo as an analysis that needs full resolution only inside one rectangle reads it: the whole
+/// frame reduced (`overview`), on which the rectangle is found, and the full resolution of that
+/// rectangle on demand (`window(_:)`). From `ImageDecoder.decodeReduced`, a large JPEG is never
+/// decoded whole at full resolution: its overview is scaled in the decoder and its window decoded
+/// again from the file, keeping only the window's rows and columns. A photo already decoded whole
+/// (`init(whole:)`) is its own overview and windows (reduction 1).
+///
+/// Coordinates: overview pixel (i, j) covers photo pixels [i·r, (i + 1)·r) × [j·r, (j + 1)·r) for
+/// the reduction r, so a position in the overview times r is the same position in the photo.
+public struct ReducedPhoto {
+    /// The whole frame, reduced by `reduction`; its pixels are the caller's to release.
+    public let overview: DecodedImage
+    /// Photo pixels per overview pixel along each axis: 1, 2, 4 or 8.
+    public let reduction: Int
+    /// The photo's full-resolution size.
+    public let width: Int, height: Int
+    private let decodeWindow: (PixelRect) throws(LetheError) -> DecodedImage
+
+    init(overview: DecodedImage, reduction: Int, width: Int, height: Int, decodeWindow: @escaping (PixelRect) throws(LetheError) -> DecodedImage) {
+        self.overview = overview
+        self.reduction = reduction
+        self.width = width
+        self.height = height
+        self.decodeWindow = decodeWindow
+    }
+
+    /// A photo decoded whole: its own overview, and every window a view of it.
+    public init(whole image: DecodedImage) {
+        self.init(overview: image, reduction: 1, width: image.width, height: image.height) { _ throws(LetheError) in image }
+    }
+
+    /// The full resolution of `rect` (photo pixels, inside the photo): a new arena buffer the
+    /// caller releases when the photo is reduced, the overview itself (not to be released
+    /// separately) when not.
+    /// - Throws: the decoder's codes (the file is decoded again).
+    public func window(_ rect: PixelRect) throws(LetheError) -> DecodedImage {
+        try decodeWindow(rect)
+    }
+
+    /// Whether `window(_:)` decodes (and the window is the caller's) rather than viewing the overview.
+    public var isReduced: Bool { reduction > 1 }
+}
