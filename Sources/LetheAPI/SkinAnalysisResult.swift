@@ -110,13 +110,15 @@ public struct SkinAnalysisResult: Sendable, Codable, Equatable {
         public var width: Int
         /// Image height in pixels.
         public var height: Int
-        /// Mean Rec. 601 luma, 0–255, over the whole image.
+        /// Mean Rec. 601 luma, 0–255, over the whole image (`kind=face`: over the face box).
         public var meanLuma: Double
-        /// Variance of the Laplacian of luma at the blur working scale.
+        /// Variance of the Laplacian of luma at the blur working scale (`kind=face`: of the face box
+        /// at its working width).
         public var laplacianVariance: Double
-        /// Blur index at the blur working scale (Crété-Roffet et al. 2007): 0 sharp … 1 no detail.
+        /// Blur index at the blur working scale (Crété-Roffet et al. 2007): 0 sharp … 1 no detail
+        /// (`kind=face`: of the face box at its working width).
         public var blurIndex: Double
-        /// Fraction of pixels with luma ≥ 250.
+        /// Fraction of pixels with luma ≥ 250 (`kind=face`: of the face box's pixels).
         public var clippedHighlightFraction: Double
 
         /// Creates a quality record.

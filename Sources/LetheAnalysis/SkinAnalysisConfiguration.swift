@@ -29,6 +29,14 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
     /// Laplacian variance depends on resolution; a common scale keeps one threshold meaningful
     /// for 0.5 and 12 megapixel photos alike.
     public var blurWorkingShortSidePixels: Int
+    /// `kind=face`: the face box's luma is box-averaged by a whole factor to between this width and
+    /// twice it (never enlarged: a narrower box is read as it is) for its Laplacian variance and
+    /// blur index, so that a face filling a 12 MP photo is read at about the scale of one in a
+    /// small photo. See docs/analysis/face.md.
+    public var faceGateWorkingWidthPixels: Int
+    /// `kind=face`: blur index of the face box (at `faceGateWorkingWidthPixels`) above which the
+    /// photo is `image_blurry`. See docs/analysis/face.md for the calibration.
+    public var maxFaceBlurIndex: Double
     /// Fraction of pixels classified as skin below which the photo is `no_skin_detected`.
     public var minSkinFraction: Double
     /// Face photos: largest ratio of the brightest to the darkest mean sRGB channel (grey-world
@@ -46,8 +54,12 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
         maxBlurIndex: Double = 0.42,
         blurWorkingShortSidePixels: Int = 512,
         minSkinFraction: Double = 0.02,
-        maxColourCastRatio: Double = 2.5
+        maxColourCastRatio: Double = 2.5,
+        faceGateWorkingWidthPixels: Int = 256,
+        maxFaceBlurIndex: Double = 0.47
     ) {
+        self.faceGateWorkingWidthPixels = faceGateWorkingWidthPixels
+        self.maxFaceBlurIndex = maxFaceBlurIndex
         self.maxColourCastRatio = maxColourCastRatio
         self.minShortSidePixels = minShortSidePixels
         self.minMeanLuma = minMeanLuma

@@ -120,6 +120,17 @@ struct FaceZoneTests {
     /// Centre of the portrait's face (between the stated eyes and mouth).
     static let faceCentre = (x: 224.0, y: 120.0)
 
+    /// The portrait with its face turned clockwise by `degrees` about the face centre (bilinear).
+    static func rolledPortrait(degrees: Double, arena: PlaintextArena) throws -> DecodedImage {
+        let angle = degrees * Double.pi / 180
+        let (cx, cy) = faceCentre
+        // Output (x, y) shows the input point rotated back by −angle about the face centre.
+        return try warpedPortrait(arena: arena) { x, y in
+            let dx = x - cx, dy = y - cy
+            return (cx + dx * cos(angle) + dy * sin(angle), cy - dx * sin(angle) + dy * cos(angle))
+        }
+    }
+
     @Test("on the portrait, the pose is near frontal")
     func portraitPose() throws {
         let arena = PlaintextArena()
@@ -133,13 +144,7 @@ struct FaceZoneTests {
     func rolledFace() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
-        let angle = 10 * Double.pi / 180
-        let (cx, cy) = Self.faceCentre
-        // Output (x, y) shows the input point rotated back by −angle about the face centre: the face turns clockwise by `angle`.
-        let image = try Self.warpedPortrait(arena: arena) { x, y in
-            let dx = x - cx, dy = y - cy
-            return (cx + dx * cos(angle) + dy * sin(angle), cy - dx * sin(angle) + dy * cos(angle))
-        }
+        let image = try Self.rolledPortrait(degrees: 10, arena: arena)
         let models = try FaceAnalysisTests.models()
         let baseline = try #require(try Self.portraitGeometry(arena: arena).1.pose)
         let (_, face, _) = try FaceAnalyzer.analyze(image, models: models, configuration: .init(), arena: arena)

@@ -41,8 +41,9 @@ public struct FaceAnalysisConfiguration: Sendable, Equatable, Codable {
     }
 }
 
-/// `kind=face`: quality gate (with colour cast) → exactly one face (Haar cascade) → face mesh →
-/// pose check → skin mask and zones from the mesh → measures per zone.
+/// `kind=face`: the frame's quality gate (resolution, colour cast; exposure and focus only when no
+/// face is found) → exactly one face (Haar cascade) → the face box's exposure and focus, beside the
+/// face mesh → pose check → skin mask and zones from the mesh → measures per zone.
 public enum FaceAnalyzer {
     /// - Parameters:
     ///   - reportLandmarks: include the mesh points and the zone polygons in the result (opt-in).
@@ -86,19 +87,18 @@ public enum FaceAnalyzer {
         let colour = ColourCalibrator.calibrate(overview, profile: profile, model: measures.uncalibratedTone)
         // A calibrated photo's cast is what the correction removes; an uncalibrated one is refused.
         let checkCast = colour.report.status != "calibrated"
-        // The gate and the detector read the photo independently: side by side when the request
-        // has a second core (`RequestThreads`); the gate's refusal still comes first.
-        let (gated, located) = RequestThreads.fork(
+        // The frame's gate and the detector read the photo independently: side by side when the
+        // request has a second core (`RequestThreads`). The frame's refusals come first; its
+        // exposure and focus only when there is no face (`QualityGate.checkFrameForFace`).
+        let (framed, located) = RequestThreads.fork(
             { Result { () throws(LetheError) in
-                try QualityGate.run(
-                    overview, photoSize: (photo.width, photo.height), configuration: configuration, checkColourCast: checkCast,
-                    requireSkin: false, arena: arena)
+                try QualityGate.measureFrame(overview, photoSize: (photo.width, photo.height), configuration: configuration, arena: arena)
             } },
             { Result { () throws(LetheError) in
                 try locateFace(overview, detector: detector, configuration: faceConfiguration, arena: arena)
             } })
-        let gate = try gated.get()
-        let found = try located.get()
+        let found = try QualityGate.checkFrameForFace(
+            framed.get(), located: located, configuration: configuration, checkColourCast: checkCast)
         let detection = found.scaled(by: reduction)
         let face = detection.box
         // The detector's box always lies inside the photo; a face cut by the border shows as a box
@@ -107,7 +107,19 @@ public enum FaceAnalyzer {
         if face.x < margin || face.y < margin || face.x + face.width > photo.width - margin || face.y + face.height > photo.height - margin {
             throw .faceOutOfBounds("the face box \(face.x),\(face.y) \(face.width)×\(face.height) is within \(margin) pixels of the \(photo.width)×\(photo.height) border")
         }
-        let mesh = try models.faceLandmarker.landmarks(in: overview, face: found, arena: arena).scaled(by: Double(reduction))
+        // The face's exposure and focus decide, not the backdrop's: measured on the face box at a
+        // fixed working width, beside the face mesh; the gate's refusal comes first.
+        let (faceGated, meshed) = RequestThreads.fork(
+            { Result { () throws(LetheError) in
+                try QualityGate.measureRegion(overview, region: found.box, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
+            } },
+            { Result { () throws(LetheError) in
+                try models.faceLandmarker.landmarks(in: overview, face: found, arena: arena).scaled(by: Double(reduction))
+            } })
+        let faceQuality = try faceGated.get()
+        try faceQuality.checkExposure(configuration)
+        try faceQuality.checkFocus(configuration, maxBlurIndex: configuration.maxFaceBlurIndex)
+        let mesh = try meshed.get()
         let geometry = FaceGeometry(landmarks: mesh)
         try geometry.pose.check(faceConfiguration.pose)
         // The box's fixed layout (brow to chin, temple to temple) must be in the photo; the zones
@@ -135,7 +147,7 @@ public enum FaceAnalyzer {
         let whole = RegionAggregate.combine(measured, calibration: colour.tone, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
         let result = SkinAnalysisResult(
-            skinTone: whole.skinTone, redness: whole.redness, quality: gate.quality,
+            skinTone: whole.skinTone, redness: whole.redness, quality: faceQuality.quality(width: photo.width, height: photo.height),
             skinPixelFraction: Double(whole.skinPixelCount) / boxArea, skinPixelCount: whole.skinPixelCount,
             concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source, colourCalibration: colour.report)
         // Opt-in: the points are derived from the photo and only leave the worker when asked for.
