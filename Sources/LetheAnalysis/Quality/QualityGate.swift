@@ -12,14 +12,11 @@ struct QualityGate {
 
     /// Runs the gate. It only counts skin pixels: no full-resolution mask is written (the measures
     /// make their own at working resolution).
-    /// - Parameter photoSize: the full-resolution size when `image` is the photo reduced
-    ///   (`ReducedPhoto.overview`): the resolution is checked and reported at it.
     static func run(
-        _ image: DecodedImage, photoSize: (width: Int, height: Int)? = nil, configuration: SkinAnalysisConfiguration,
-        checkColourCast: Bool, requireSkin: Bool, arena: PlaintextArena
+        _ image: DecodedImage, configuration: SkinAnalysisConfiguration, checkColourCast: Bool, requireSkin: Bool,
+        arena: PlaintextArena
     ) throws(LetheError) -> QualityGate {
-        let photoSize = photoSize ?? (image.width, image.height)
-        let frame = try measureFrame(image, photoSize: photoSize, configuration: configuration, arena: arena)
+        let frame = try measureFrame(image, configuration: configuration, arena: arena)
         try frame.figures.checkExposure(configuration)
         if checkColourCast { try frame.checkColourCast(configuration) }
         try frame.figures.checkFocus(configuration)
@@ -31,7 +28,7 @@ struct QualityGate {
             }
         }
         return QualityGate(
-            quality: frame.figures.quality(width: photoSize.width, height: photoSize.height),
+            quality: frame.figures.quality(width: image.width, height: image.height),
             skinPixelCount: frame.skinPixelCount, colourCastRatio: frame.colourCastRatio)
     }
 
