@@ -426,9 +426,10 @@ boolean jpeg_start_decompress(j_decompress_ptr cinfo) {
 
 enum { ledger_bytes_per_slot = sizeof(int32_t) };
 
+// The cores' slots, then the requests' count.
 static size_t ledger_size(int32_t cores) {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t bytes = (size_t)(cores > 0 ? cores : 1) * ledger_bytes_per_slot;
+    size_t bytes = (size_t)((cores > 0 ? cores : 1) + 1) * ledger_bytes_per_slot;
     return (bytes + page - 1) / page * page;
 }
 
@@ -478,6 +479,14 @@ int32_t lethe_cores_held(const int32_t *ledger, int32_t cores) {
     return held;
 }
 
+void lethe_cores_set_requests(int32_t *ledger, int32_t cores, int32_t requests) {
+    atomic_store(&((atomic_int *)ledger)[cores], requests);
+}
+
+int32_t lethe_cores_requests(const int32_t *ledger, int32_t cores) {
+    return atomic_load(&((atomic_int *)ledger)[cores]);
+}
+
 void lethe_deadline_use_cores(lethe_deadline *deadline, int32_t *ledger, int32_t cores, int32_t owner, int32_t threads) {
     deadline->cores = (atomic_int *)ledger;
     deadline->core_count = cores;
@@ -488,6 +497,10 @@ void lethe_deadline_use_cores(lethe_deadline *deadline, int32_t *ledger, int32_t
 
 int lethe_deadline_take_helper(lethe_deadline *deadline) {
     if (deadline == NULL || deadline->cores == NULL) {
+        return -1;
+    }
+    // As many requests as cores: every core is some request's, now or as soon as it is admitted.
+    if (lethe_cores_requests((const int32_t *)deadline->cores, deadline->core_count) >= deadline->core_count) {
         return -1;
     }
     if (atomic_fetch_add(&deadline->threads, 1) >= deadline->max_threads) {

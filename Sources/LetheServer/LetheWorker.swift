@@ -95,8 +95,10 @@ public struct LetheWorker: Sendable {
         if engines == nil {
             logger.warning("--engine-processes 0: photos are decoded inside the gateway, next to its keys (UNSAFE, for comparison only)")
         }
+        // The engines' ledger, shared with them through a memory file; in process, the worker's own.
+        let cores = engines?.cores ?? CoreLedger()
         self.pipeline = AnalysisPipeline(
-            gateway: OHTTPGateway(keyRing: keyRing), tokens: tokens, ledger: ledger, configuration: configuration, engines: engines,
+            gateway: OHTTPGateway(keyRing: keyRing), tokens: tokens, ledger: ledger, configuration: configuration, engines: engines, cores: cores,
             models: models, profiles: profiles, metrics: metrics,
             rateLimiter: DeviceRateLimiter(
                 requestsPerMinute: configuration.deviceRequestsPerMinute, burst: configuration.effectiveDeviceBurst),
@@ -109,7 +111,7 @@ public struct LetheWorker: Sendable {
         try await Self.applyMemoryBudget(configuration, engines: engines, logger: logger)
         self.admission = AdmissionControl(
             maxConcurrent: configuration.maxConcurrentRequests, maxQueued: configuration.maxQueuedRequests,
-            queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics)
+            queueTimeout: .milliseconds(Int(configuration.queueTimeoutSeconds * 1000)), metrics: metrics, cores: cores)
         self.uploads = UploadSlots(capacity: configuration.maxConcurrentUploads, metrics: metrics)
         logger.notice("hardening \(hardening.summary)")
         if !hardening.memoryProtected {

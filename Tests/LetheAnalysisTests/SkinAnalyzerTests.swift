@@ -1,6 +1,6 @@
 import Foundation
 import LetheAPI
-import LetheAnalysis
+@testable import LetheAnalysis
 import LetheImaging
 import LetheMemory
 import LetheTestSupport
@@ -91,6 +91,18 @@ struct SkinAnalyzerTests {
         #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
         #expect(report.bufferCount == 1 + 1 + 2 + 4 + 1 + 7 + 4 + 1 + 3 + 1)
         #expect(image.pixels.isWiped && arena.bytesHeld == 0)
+    }
+
+    @Test("the regions are measured in two runs of about equal area, each non-empty, or in one")
+    func regionsSplitByArea() {
+        #expect(SkinConcernMeasurer.balancedSplit([]) == 0)
+        #expect(SkinConcernMeasurer.balancedSplit([10]) == 1)
+        #expect(SkinConcernMeasurer.balancedSplit([5, 5]) == 1)
+        #expect(SkinConcernMeasurer.balancedSplit([1, 1, 8]) == 2)
+        #expect(SkinConcernMeasurer.balancedSplit([8, 1, 1]) == 1)
+        #expect(SkinConcernMeasurer.balancedSplit([3, 3, 3, 3]) == 2)
+        #expect(SkinConcernMeasurer.balancedSplit([4, 4, 1, 1]) == 1)
+        #expect(SkinConcernMeasurer.balancedSplit([2, 2, 2, 1, 1]) == 2)
     }
 
     @Test("JSON uses snake_case keys with units")

@@ -1,3 +1,4 @@
+import LetheImaging
 import Synchronization
 import Testing
 
@@ -42,6 +43,32 @@ struct AdmissionControlTests {
         try await holder.value
         #expect(refused.value == 22)
         #expect(admitted.value == 2)
+    }
+
+    @Test("the core ledger is told the requests held, processed and queued, as they come and go")
+    func requestsRecordedInCoreLedger() async throws {
+        let cores = CoreLedger(cores: 2)
+        let admission = AdmissionControl(maxConcurrent: 1, maxQueued: 2, queueTimeout: .seconds(600), metrics: WorkerMetrics(), cores: cores)
+        let (release, releaser) = AsyncStream.makeStream(of: Void.self)
+        let (started, starter) = AsyncStream.makeStream(of: Void.self)
+        #expect(cores.requests == 0)
+        let holder = Task {
+            try await admission.withAdmission {
+                starter.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in started { break }
+        #expect(cores.requests == 1)
+        let queued = Task { try await admission.withAdmission { cores.requests } }
+        while await admission.queued < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(cores.requests == 2)
+        releaser.yield()
+        releaser.finish()
+        try await holder.value
+        // The queued request, admitted: the only one left while it runs.
+        #expect(try await queued.value == 1)
+        #expect(cores.requests == 0)
     }
 }
 

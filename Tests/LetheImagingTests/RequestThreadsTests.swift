@@ -30,6 +30,19 @@ struct RequestThreadsTests {
         #expect(ledger.held == 0)
     }
 
+    @Test("no helper while the worker has as many requests as cores: each has a core to itself", arguments: [
+        (requests: 0, split: true), (requests: 1, split: true), (requests: 2, split: false), (requests: 5, split: false),
+    ])
+    func noHelperWhenEveryCoreIsSomeRequests(requests: Int, split: Bool) async {
+        let ledger = CoreLedger(cores: 2)
+        ledger.requests = requests
+        let ids = await onRequestThread(prepare: { $0.useCores(ledger, threads: 2) }) { _ in
+            RequestThreads.fork({ Self.threadID() }, { Self.threadID() })
+        }.result
+        #expect((ids.0 != ids.1) == split)
+        #expect(ledger.held == 0)
+    }
+
     @Test("without a core ledger, or on an unbound thread, both parts run here in order")
     func serialWithoutLedger() async {
         let order = await onRequestThread { _ in

@@ -99,7 +99,9 @@ int64_t lethe_deadline_codec_passes_aborted(void);
 // A core ledger is `cores` int32 slots, each free (0) or held by an owner (a process id): a
 // request's thread holds one while it computes. Shared by the gateway and its engines (a memory
 // file), so that together they never start a helper thread while every core is held; a dead
-// engine's cores are freed by the gateway (lethe_cores_reclaim).
+// engine's cores are freed by the gateway (lethe_cores_reclaim). One more slot after them holds
+// the requests the worker has (being processed or queued), which the gateway keeps up to date:
+// while they are as many as the cores, each request has a core to itself and starts no helper.
 
 /// A new ledger of `cores` free slots in a memory file (close-on-exec); its descriptor or -errno.
 int lethe_cores_create(int32_t cores);
@@ -118,6 +120,12 @@ void lethe_cores_reclaim(int32_t *ledger, int32_t cores, int32_t owner);
 /// Slots held now.
 int32_t lethe_cores_held(const int32_t *ledger, int32_t cores);
 
+/// Records the requests the worker has now (processed or queued).
+void lethe_cores_set_requests(int32_t *ledger, int32_t cores, int32_t requests);
+
+/// The requests last recorded.
+int32_t lethe_cores_requests(const int32_t *ledger, int32_t cores);
+
 /// Lets the request of `deadline` run up to `threads` threads at once on cores of `ledger`, held
 /// as `owner`. Call before lethe_deadline_bind_thread: the bound thread then holds a core (when
 /// one is free; it runs either way) until lethe_deadline_unbind_thread.
@@ -127,7 +135,8 @@ void lethe_deadline_use_cores(lethe_deadline *deadline, int32_t *ledger, int32_t
 lethe_deadline *lethe_deadline_current(void);
 
 /// Takes a free core for one more thread of the request: a ticket (>= 0), or -1 when the request
-/// runs its most threads already, has no ledger, or every core is held.
+/// runs its most threads already, has no ledger, the worker has as many requests as cores, or
+/// every core is held.
 int lethe_deadline_take_helper(lethe_deadline *deadline);
 
 /// On the helper thread, first: binds `deadline` to it and charges its CPU clock to the request.

@@ -47,6 +47,14 @@ public final class CoreLedger: @unchecked Sendable {
     /// Cores held now by some request's thread.
     public var held: Int { Int(lethe_cores_held(slots, Int32(cores))) }
 
+    /// The requests the worker has now, processed or queued (the gateway's admission keeps it): a
+    /// request starts no helper thread while they are at least as many as the cores — each has a
+    /// core to itself, or will have one as soon as it is admitted. 0 until someone records it.
+    public var requests: Int {
+        get { Int(lethe_cores_requests(slots, Int32(cores))) }
+        set { lethe_cores_set_requests(slots, Int32(cores), Int32(clamping: newValue)) }
+    }
+
     /// Frees the cores a process held (an engine killed while it computed).
     public func reclaim(heldBy process: Int32) {
         lethe_cores_reclaim(slots, Int32(cores), process)

@@ -55,7 +55,7 @@ actor EnginePool {
     /// Pids of the engines running now, checked out or idle.
     private var running: [Int32: EngineConnection] = [:]
     /// The worker's cores, shared with every engine (`RequestThreads`), and its memory file.
-    private let cores: CoreLedger
+    nonisolated let cores: CoreLedger
     private let coresFile: Int32
 
     /// - Throws: `engine_failed` when the core ledger's memory file cannot be made.

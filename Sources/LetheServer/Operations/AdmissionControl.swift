@@ -1,6 +1,9 @@
+import LetheImaging
+
 /// Bounded concurrency with a bounded, deadline-limited queue: at most `maxConcurrent` requests
 /// are processed at once and at most `maxQueued` wait, each at most `queueTimeout`. Past that a
-/// request is refused at once (503 with Retry-After) instead of piling up memory.
+/// request is refused at once (503 with Retry-After) instead of piling up memory. The requests it
+/// holds are recorded in the worker's core ledger (`RequestThreads`).
 actor AdmissionControl {
     /// Why a request was not admitted.
     enum Refusal: String, Error {
@@ -17,22 +20,32 @@ actor AdmissionControl {
     let maxQueued: Int
     let queueTimeout: Duration
     private let metrics: WorkerMetrics
-    private var running = 0
+    /// Where the requests held are recorded (nil: nowhere).
+    private let cores: CoreLedger?
+    private var running = 0 { didSet { record() } }
     /// Queue places taken: counted when a request is let into the queue, before it suspends to
     /// wait, so that requests arriving meanwhile see it (the bound is checked and reserved in one
     /// step on this actor). `waiters` only holds those whose wait has begun.
-    private var queuePlacesTaken = 0
+    private var queuePlacesTaken = 0 { didSet { record() } }
     private var waiters: [Waiter] = []
     private var nextID = 0
     /// Waiters whose deadline passed before they were queued, and waiters `leave()` admitted.
     private var expiredBeforeWaiting: Set<Int> = []
     private var admittedWaiters: Set<Int> = []
 
-    init(maxConcurrent: Int, maxQueued: Int, queueTimeout: Duration, metrics: WorkerMetrics) {
+    /// - Parameter cores: the worker's core ledger, which is told how many requests the worker
+    ///   holds (processed and queued): while they are as many as the cores, each has a core to
+    ///   itself and none starts a helper thread (`RequestThreads`).
+    init(maxConcurrent: Int, maxQueued: Int, queueTimeout: Duration, metrics: WorkerMetrics, cores: CoreLedger? = nil) {
         self.maxConcurrent = max(1, maxConcurrent)
         self.maxQueued = max(0, maxQueued)
         self.queueTimeout = queueTimeout
         self.metrics = metrics
+        self.cores = cores
+    }
+
+    private func record() {
+        cores?.requests = running + queuePlacesTaken
     }
 
     /// Runs `body` once admitted; throws `Refusal` when the queue is full or the wait times out

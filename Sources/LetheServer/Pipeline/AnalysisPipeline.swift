@@ -36,6 +36,9 @@ struct AnalysisPipeline: Sendable {
     /// The engine processes that decode and analyse; nil with `--engine-processes 0` (the unsafe
     /// in-process path, for comparison only).
     let engines: EnginePool?
+    /// The worker's cores (the engines', or in process its own), whose requests' count the
+    /// admission keeps (`RequestThreads`).
+    let cores: CoreLedger
     /// Trained models and device profiles, loaded once at start (`LetheWorker.init`).
     let models: AnalysisModels
     let profiles: [String: DeviceProfile]
@@ -50,9 +53,6 @@ struct AnalysisPipeline: Sendable {
 
     /// The `Date` check that goes with `replayGuard` (same window).
     var freshness: RequestFreshness { RequestFreshness(window: replayGuard.window) }
-
-    /// The cores of in-process analysis (`--engine-processes 0`), shared by its requests.
-    private static let inProcessCores = CoreLedger()
 
     /// What every stage of one request shares.
     private struct RequestScope: Sendable {
@@ -307,7 +307,7 @@ struct AnalysisPipeline: Sendable {
                 let (response, engineWipe) = try await engines.run(job, photosIn: request, arena: arena, timings: timings)
                 return (response, engineWipe)
             }
-            deadline.useCores(Self.inProcessCores, threads: configuration.requestThreads)
+            deadline.useCores(cores, threads: configuration.requestThreads)
             let response = try await NIOThreadPool.singleton.runIfActive {
                 try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline) { stage, duration in
                     timings.record(WorkerMetrics.Stage(stage), duration)
