@@ -1,4 +1,6 @@
 @testable import LetheAnalysis
+import LetheImaging
+import LetheMemory
 import LetheTestSupport
 import Testing
 
@@ -43,4 +45,25 @@ struct FaceDetectorTableTests {
         #expect(passesTight == passesWide)
         #expect(passesTight.count == (width - cascade.windowWidth + 1) * (height - cascade.windowHeight + 1))
     }
+
+    @Test("two threads sharing one search find the detections one thread finds, and every plane is wiped")
+    func sharedSearchSameFaces() async throws {
+        let detector = try FaceAnalysisTests.detector()
+        let arena = PlaintextArena()
+        let image = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        let alone = try detector.detect(in: image, arena: arena)
+        for _ in 0..<5 {
+            let search = try #require(try detector.search(in: image, arena: arena))
+            // The second thread starts while the first is scanning: each takes levels as they come.
+            async let other: Void = Task.detached { try search.scan() }.value
+            try search.scan()
+            try await other
+            #expect(search.faces() == alone)
+            search.release()
+        }
+        #expect(alone.count == 1)
+        #expect(arena.bytesHeld == image.pixels.count)
+        #expect(arena.wipeAll().verified)
+    }
 }
+

@@ -88,17 +88,26 @@ public enum FaceAnalyzer {
         // A calibrated photo's cast is what the correction removes; an uncalibrated one is refused.
         let checkCast = colour.report.status != "calibrated"
         // The frame's gate and the detector read the photo independently: side by side when the
-        // request has a second core (`RequestThreads`). The frame's refusals come first; its
-        // exposure and focus only when there is no face (`QualityGate.checkFrameForFace`).
-        let (framed, located) = RequestThreads.fork(
-            { Result { () throws(LetheError) in
-                try QualityGate.measureFrame(overview, photoSize: (photo.width, photo.height), configuration: configuration, arena: arena)
-            } },
-            { Result { () throws(LetheError) in
-                try locateFace(overview, detector: detector, configuration: faceConfiguration, arena: arena)
-            } })
-        let found = try QualityGate.checkFrameForFace(
-            framed.get(), located: located, configuration: configuration, checkColourCast: checkCast)
+        // request has a second core (`RequestThreads`), the gate's thread joining the detector's
+        // window search once the gate is measured (they share its pyramid levels: the gate takes
+        // ~70 ms, the search ~110). The frame's refusals come first; its exposure and focus only
+        // when there is no face (`QualityGate.checkFrameForFace`).
+        let search = try detector.search(in: overview, arena: arena)
+        let ((framed, helped), scanned) = RequestThreads.fork(
+            { () -> (Result<FrameQuality, LetheError>, Result<Void, LetheError>) in
+                let framed = Result { () throws(LetheError) -> FrameQuality in
+                    try QualityGate.measureFrame(overview, photoSize: (photo.width, photo.height), configuration: configuration, arena: arena)
+                }
+                return (framed, Result { () throws(LetheError) -> Void in try search?.scan() })
+            },
+            { Result { () throws(LetheError) -> Void in try search?.scan() } })
+        let located = Result { () throws(LetheError) in
+            try scanned.get()
+            try helped.get()
+            return try locateFace(in: search?.faces() ?? [], imageWidth: overview.width, configuration: faceConfiguration)
+        }
+        search?.release()
+        let found = try QualityGate.checkFrameForFace(framed.get(), located: located, configuration: configuration, checkColourCast: checkCast)
         let detection = found.scaled(by: reduction)
         let face = detection.box
         // The detector's box always lies inside the photo; a face cut by the border shows as a box
@@ -210,8 +219,13 @@ public enum FaceAnalyzer {
     static func locateFace(
         _ image: DecodedImage, detector: FaceDetector, configuration: FaceAnalysisConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> FaceDetection {
-        let minimumWidth = configuration.minFaceWidthFraction * Double(image.width)
-        let candidates = try detector.detect(in: image, arena: arena).filter {
+        try locateFace(in: detector.detect(in: image, arena: arena), imageWidth: image.width, configuration: configuration)
+    }
+
+    /// Exactly one face of sufficient size among `detections` of an image `imageWidth` wide, or the matching error.
+    static func locateFace(in detections: [FaceDetection], imageWidth: Int, configuration: FaceAnalysisConfiguration) throws(LetheError) -> FaceDetection {
+        let minimumWidth = configuration.minFaceWidthFraction * Double(imageWidth)
+        let candidates = detections.filter {
             Double($0.box.width) >= minimumWidth * configuration.ignoreBelowFractionOfMinimum
         }
         let strongest = candidates.map(\.neighbours).max() ?? 0
@@ -219,7 +233,7 @@ public enum FaceAnalyzer {
         guard let face = faces.first else { throw .faceNotFound }
         guard faces.count == 1 else { throw .multipleFaces(faces.count) }
         guard Double(face.box.width) >= minimumWidth else {
-            throw .faceTooSmall(widthFraction: Double(face.box.width) / Double(image.width), minimum: configuration.minFaceWidthFraction)
+            throw .faceTooSmall(widthFraction: Double(face.box.width) / Double(imageWidth), minimum: configuration.minFaceWidthFraction)
         }
         return face
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LetheAPI
 import LetheImaging
 import LetheMemory
@@ -17,19 +18,19 @@ public struct FaceDetector: Sendable {
 
     /// Finds faces, largest first.
     public func detect(in image: DecodedImage, arena: PlaintextArena) throws(LetheError) -> [FaceDetection] {
+        guard let search = try search(in: image, arena: arena) else { return [] }
+        defer { search.release() }
+        try search.scan()
+        return search.faces()
+    }
+
+    /// A search of `image` that two threads can share (`Search`), its grey working plane made;
+    /// nil when the image is smaller than one window.
+    func search(in image: DecodedImage, arena: PlaintextArena) throws(LetheError) -> Search? {
         let factor = max(1, min(image.width, image.height) / max(1, configuration.workingShortSidePixels))
         let workWidth = image.width / factor, workHeight = image.height / factor
-        guard workWidth >= cascade.windowWidth, workHeight >= cascade.windowHeight else { return [] }
-
+        guard workWidth >= cascade.windowWidth, workHeight >= cascade.windowHeight else { return nil }
         let grey = try allocate(arena, floats: workWidth * workHeight, what: "detector grey plane")
-        defer { arena.release(grey) }
-        let level = try allocate(arena, floats: workWidth * workHeight, what: "detector pyramid level")
-        defer { arena.release(level) }
-        let integral = try allocate(arena, doubles: (workWidth + 1) * (workHeight + 1), what: "integral image")
-        defer { arena.release(integral) }
-        let squared = try allocate(arena, doubles: (workWidth + 1) * (workHeight + 1), what: "squared integral image")
-        defer { arena.release(squared) }
-
         image.pixels.withUnsafeBytes { pixels in
             grey.withUnsafeMutableBytes { greyBytes in
                 Self.boxGrey(
@@ -37,65 +38,128 @@ public struct FaceDetector: Sendable {
                     into: greyBytes.bindMemory(to: Float.self), workWidth: workWidth, workHeight: workHeight)
             }
         }
+        return Search(detector: self, grey: grey, factor: factor, workWidth: workWidth, workHeight: workHeight, arena: arena)
+    }
 
-        // Every level's summed-area tables use the working plane's stride, so the cascade's corner
-        // offsets are computed once per request, not once per level (~25 levels); a level only
-        // fills and reads the first `levelWidth + 1` entries of each row.
-        let tableStride = workWidth + 1
-        let evaluation = CascadeEvaluation(cascade, stride: tableStride)
-        var hits: [(x: Double, y: Double, size: Double)] = []
-        var scale = 1.0
-        while true {
-            let levelWidth = Int(Double(workWidth) / scale), levelHeight = Int(Double(workHeight) / scale)
-            guard levelWidth >= cascade.windowWidth, levelHeight >= cascade.windowHeight else { break }
+    /// The window search over one photo's pyramid, level by level: every thread that calls `scan()`
+    /// takes the next level not yet taken until none is left, each with a level plane and
+    /// summed-area tables of its own, and keeps that level's hits in the level's place; `faces()`
+    /// groups them in level order, so the detections are the same however the levels were shared.
+    /// The face analysis lets the thread that runs the frame's quality gate join in once the gate
+    /// is done (`FaceAnalyzer`). Release with `release()` after the last `scan()` has returned.
+    // @unchecked Sendable: `nextLevel` is atomic; a level's hits are written only by the thread
+    // that took the level, and read by `faces()` after every `scan()` has returned (joined).
+    final class Search: @unchecked Sendable {
+        typealias Hit = (x: Double, y: Double, size: Double)
+        let detector: FaceDetector
+        let grey: SecureBuffer
+        let factor: Int, workWidth: Int, workHeight: Int
+        let arena: PlaintextArena
+        /// Every level's scale and size, smallest scale first (the scales multiplied in turn, as OpenCV does).
+        let levels: [(scale: Double, width: Int, height: Int)]
+        let evaluation: CascadeEvaluation
+        private let nextLevel = Atomic<Int>(0)
+        private let hits: UnsafeMutableBufferPointer<[Hit]>
+
+        init(detector: FaceDetector, grey: SecureBuffer, factor: Int, workWidth: Int, workHeight: Int, arena: PlaintextArena) {
+            (self.detector, self.grey, self.factor, self.workWidth, self.workHeight, self.arena) = (detector, grey, factor, workWidth, workHeight, arena)
+            var levels: [(scale: Double, width: Int, height: Int)] = []
+            var scale = 1.0
+            while true {
+                let levelWidth = Int(Double(workWidth) / scale), levelHeight = Int(Double(workHeight) / scale)
+                guard levelWidth >= detector.cascade.windowWidth, levelHeight >= detector.cascade.windowHeight else { break }
+                levels.append((scale, levelWidth, levelHeight))
+                scale *= detector.configuration.scaleFactor
+            }
+            self.levels = levels
+            // Every level's summed-area tables use the working plane's stride, so the cascade's corner
+            // offsets are computed once per request, not once per level (~25 levels); a level only
+            // fills and reads the first `levelWidth + 1` entries of each row.
+            evaluation = CascadeEvaluation(detector.cascade, stride: workWidth + 1)
+            hits = .allocate(capacity: levels.count)
+            hits.initialize(repeating: [])
+        }
+
+        deinit {
+            hits.deinitialize()
+            hits.deallocate()
+        }
+
+        /// Scans levels until none is left untaken (none at all when other threads took them all).
+        /// - Throws: `analysis_allocation_failed` when its level plane or tables cannot be had.
+        func scan() throws(LetheError) {
+            var index = nextLevel.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard index < levels.count else { return }
+            let tableStride = workWidth + 1
+            let level = try detector.allocate(arena, floats: workWidth * workHeight, what: "detector pyramid level")
+            defer { arena.release(level) }
+            let integral = try detector.allocate(arena, doubles: tableStride * (workHeight + 1), what: "integral image")
+            defer { arena.release(integral) }
+            let squared = try detector.allocate(arena, doubles: tableStride * (workHeight + 1), what: "squared integral image")
+            defer { arena.release(squared) }
+            let window = (width: detector.cascade.windowWidth, height: detector.cascade.windowHeight)
             grey.withUnsafeBytes { greyBytes in
                 level.withUnsafeMutableBytes { levelBytes in
                     integral.withUnsafeMutableBytes { integralBytes in
                         squared.withUnsafeMutableBytes { squaredBytes in
                             let levelPlane = levelBytes.bindMemory(to: Float.self)
-                            Self.resample(
-                                greyBytes.bindMemory(to: Float.self), width: workWidth, height: workHeight,
-                                into: levelPlane, width: levelWidth, height: levelHeight)
                             let sums = integralBytes.bindMemory(to: Double.self), squares = squaredBytes.bindMemory(to: Double.self)
-                            Self.integrate(levelPlane, width: levelWidth, height: levelHeight, stride: tableStride, sums: sums, squares: squares)
-                            let step = scale > 2 ? 1 : 2
-                            evaluation.withWindowTest(sums: sums, squares: squares) { passes in
-                                for y in stride(from: 0, through: levelHeight - cascade.windowHeight, by: step) {
-                                    // A request past its deadline stops here; the pipeline reports it.
-                                    if ProcessingDeadline.currentThreadDeadlinePassed { break }
-                                    for x in stride(from: 0, through: levelWidth - cascade.windowWidth, by: step) where passes(x, y) {
-                                        hits.append((Double(x) * scale, Double(y) * scale, Double(cascade.windowWidth) * scale))
+                            while index < levels.count {
+                                let (scale, levelWidth, levelHeight) = levels[index]
+                                FaceDetector.resample(
+                                    greyBytes.bindMemory(to: Float.self), width: workWidth, height: workHeight,
+                                    into: levelPlane, width: levelWidth, height: levelHeight)
+                                FaceDetector.integrate(levelPlane, width: levelWidth, height: levelHeight, stride: tableStride, sums: sums, squares: squares)
+                                let step = scale > 2 ? 1 : 2
+                                var found: [Hit] = []
+                                evaluation.withWindowTest(sums: sums, squares: squares) { passes in
+                                    for y in stride(from: 0, through: levelHeight - window.height, by: step) {
+                                        // A request past its deadline stops here; the pipeline reports it.
+                                        if ProcessingDeadline.currentThreadDeadlinePassed { break }
+                                        for x in stride(from: 0, through: levelWidth - window.width, by: step) where passes(x, y) {
+                                            found.append((Double(x) * scale, Double(y) * scale, Double(window.width) * scale))
+                                        }
                                     }
                                 }
+                                hits[index] = found
+                                index = nextLevel.wrappingAdd(1, ordering: .relaxed).oldValue
                             }
                         }
                     }
                 }
             }
-            scale *= configuration.scaleFactor
         }
 
-        let aspect = Double(cascade.windowHeight) / Double(cascade.windowWidth)
-        let grouped = HitGrouping.group(
-            hits.map { HitGrouping.Box(x: $0.x, y: $0.y, width: $0.size, height: $0.size * aspect) },
-            minNeighbours: configuration.minNeighbours, epsilon: configuration.groupingEpsilon)
-        let f = Double(factor)
-        return grouped.map { box in
-            FaceDetection(
-                box: PixelRect(
-                    x: Int((box.x * f).rounded()), y: Int((box.y * f).rounded()),
-                    width: Int((box.width * f).rounded()), height: Int((box.height * f).rounded())),
-                neighbours: box.count)
-        }.sorted { $0.box.width > $1.box.width }
+        /// The grouped detections of every level's hits, in photo pixels, largest first.
+        func faces() -> [FaceDetection] {
+            let cascade = detector.cascade
+            let aspect = Double(cascade.windowHeight) / Double(cascade.windowWidth)
+            let grouped = HitGrouping.group(
+                hits.flatMap { $0 }.map { HitGrouping.Box(x: $0.x, y: $0.y, width: $0.size, height: $0.size * aspect) },
+                minNeighbours: detector.configuration.minNeighbours, epsilon: detector.configuration.groupingEpsilon)
+            let f = Double(factor)
+            return grouped.map { box in
+                FaceDetection(
+                    box: PixelRect(
+                        x: Int((box.x * f).rounded()), y: Int((box.y * f).rounded()),
+                        width: Int((box.width * f).rounded()), height: Int((box.height * f).rounded())),
+                    neighbours: box.count)
+            }.sorted { $0.box.width > $1.box.width }
+        }
+
+        /// Wipes the grey plane.
+        func release() {
+            arena.release(grey)
+        }
     }
 
-    private func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(LetheError) -> SecureBuffer {
+    fileprivate func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(LetheError) -> SecureBuffer {
         do { return try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
             throw .analysisAllocationFailed(error, "the \(what)")
         }
     }
 
-    private func allocate(_ arena: PlaintextArena, doubles: Int, what: String) throws(LetheError) -> SecureBuffer {
+    fileprivate func allocate(_ arena: PlaintextArena, doubles: Int, what: String) throws(LetheError) -> SecureBuffer {
         do { return try arena.allocate(count: doubles * MemoryLayout<Double>.stride, bufferClass: .intermediate) } catch {
             throw .analysisAllocationFailed(error, "the \(what)")
         }
