@@ -110,6 +110,8 @@ struct Bench: AsyncParsableCommand {
         let before = await metrics.scrape()
         let cpuBefore = BenchCPU.now(worker: target.worker?.pid)
         let sampler = RSSSampler(pid: target.worker?.pid, metrics: metrics)
+        // The peak of the measured run, not of the warm-up's (whose last request ran alone).
+        await sampler.resetPeaks()
         let samplingTask = Task { await sampler.sampleUntilCancelled() }
         let stop: BenchLoad.Stop = requests.map { .requests($0) } ?? .seconds(duration)
         let progress = BenchProgress(stop: stop, interactive: isatty(STDERR_FILENO) == 1)
@@ -328,6 +330,19 @@ actor RSSSampler {
                 sampledPeak = max(sampledPeak ?? 0, rss)
             }
             try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Sets each process's VmHWM back to its present RSS (`5` into /proc/PID/clear_refs, Linux
+    /// 4.0 on), so that `peak()` is the peak from here on; a process it cannot reset keeps its
+    /// lifetime peak.
+    func resetPeaks() {
+        guard let pid else { return }
+        for process in [pid] + ProcessCPU.children(of: pid) {
+            let file = open("/proc/\(process)/clear_refs", O_WRONLY)
+            guard file >= 0 else { continue }
+            _ = write(file, "5", 1)
+            close(file)
         }
     }
 
