@@ -21,6 +21,11 @@ public struct PixelRect: Sendable, Codable, Hashable {
     /// Pixels covered (0 for an empty rectangle).
     public var area: Int { max(0, width) * max(0, height) }
 
+    /// Whether every pixel of `other` is one of this rectangle's.
+    public func contains(_ other: PixelRect) -> Bool {
+        other.x >= x && other.y >= y && other.x + other.width <= x + width && other.y + other.height <= y + height
+    }
+
     /// This rectangle clipped to `0..<width × 0..<height` (empty when outside).
     public func clipped(width limitWidth: Int, height limitHeight: Int) -> PixelRect {
         let left = max(0, x), top = max(0, y)

@@ -169,4 +169,39 @@ struct AnalysisEngineTests {
         #expect(rendered.pixelBytes > photoBytes)
         #expect(rendered.response.simulation?.width == 512 && rendered.response.simulation?.height == 512)
     }
+
+    @Test("a reduced face with a second core, whose face window is then decoded beside the mesh, gives the result of one thread byte for byte")
+    func reducedFaceOnTwoCores() throws {
+        let jpeg: Data = try {
+            let arena = PlaintextArena()
+            defer { _ = arena.wipeAll() }
+            let image = try Self.portrait.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+            return Data(try image.pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 512, height: 512, as: .jpeg, quality: 95) })
+        }()
+        let cores = CoreLedger(cores: 2)
+        func analysed(threads: Int) throws -> (body: Data, pixelBytes: Int) {
+            let arena = PlaintextArena()
+            var (job, request) = try Self.job([jpeg], arena: arena)
+            job.settings.face.overviewShortSidePixels = 256
+            let deadline = ProcessingDeadline(limits: .init())
+            deadline.useCores(cores, threads: threads)
+            let body = try AnalysisEngine.run(job, photosIn: request, arena: arena, deadline: deadline)
+            #expect(arena.bytesHeld == request.count + body.count)
+            let data = body.withUnsafeBytes { Data($0) }
+            let report = arena.wipeAll()
+            #expect(report.verified)
+            return (data, report.bytesByClass[BufferClass.pixels.rawValue] ?? 0)
+        }
+        let serial = try analysed(threads: 1)
+        // The test's own ledger has a free core at every fork: every run should decode the window early.
+        var earlyWindows = 0
+        for _ in 0..<4 {
+            let split = try analysed(threads: 2)
+            #expect(split.body == serial.body)
+            if split.pixelBytes > serial.pixelBytes { earlyWindows += 1 }
+        }
+        #expect(earlyWindows > 0, "no run decoded the face window beside the mesh")
+        #expect(try JSONDecoder().decode(AnalysisResponse.self, from: serial.body).face != nil)
+        #expect(cores.held == 0)
+    }
 }

@@ -25,14 +25,20 @@ public enum RequestThreads {
     /// Runs `first` on this thread and `second` beside it on a helper thread when the request may
     /// use another core and one is free (otherwise after `first`, here); returns both results.
     public static func fork<First, Second>(_ first: () -> First, _ second: () -> Second) -> (First, Second) {
-        guard let deadline = lethe_deadline_current() else { return (first(), second()) }
+        forkTelling({ _ in first() }, second)
+    }
+
+    /// `fork`, telling `first` whether `second` runs beside it on a helper thread (true) or after
+    /// it on this thread (false): for work worth doing only while another core is free.
+    public static func forkTelling<First, Second>(_ first: (_ besideSecond: Bool) -> First, _ second: () -> Second) -> (First, Second) {
+        guard let deadline = lethe_deadline_current() else { return (first(false), second()) }
         let ticket = lethe_deadline_take_helper(deadline)
-        guard ticket >= 0 else { return (first(), second()) }
+        guard ticket >= 0 else { return (first(false), second()) }
         defer { lethe_deadline_give_helper(deadline, ticket) }
         return withoutActuallyEscaping(second) { second in
             let helper = Helper(deadline: deadline, ticket: ticket, body: second)
-            guard let thread = helper.start() else { return (first(), second()) }
-            let firstResult = first()
+            guard let thread = helper.start() else { return (first(false), second()) }
+            let firstResult = first(true)
             pthread_join(thread, nil)
             return (firstResult, helper.result!)
         }
