@@ -34,6 +34,14 @@ struct AnalysisEngineTests {
         return (job, request)
     }
 
+    /// The fixture portrait (512 × 512) as a JPEG: a face a reduced decode applies to.
+    static func portraitJPEG() throws -> Data {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let image = try portrait.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+        return Data(try image.pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 512, height: 512, as: .jpeg, quality: 95) })
+    }
+
     static func decoded(_ body: SecureBuffer) throws -> AnalysisResponse {
         try body.withUnsafeBytes { try JSONDecoder().decode(AnalysisResponse.self, from: Data($0)) }
     }
@@ -138,12 +146,7 @@ struct AnalysisEngineTests {
 
     @Test("a JPEG face above the overview's short side is decoded reduced and its crop at full resolution, never whole unless a simulation renders it; the measures stay those of the whole decode")
     func reducedDecodeOfALargeFace() throws {
-        let jpeg: Data = try {
-            let arena = PlaintextArena()
-            defer { _ = arena.wipeAll() }
-            let image = try Self.portrait.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
-            return Data(try image.pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 512, height: 512, as: .jpeg, quality: 95) })
-        }()
+        let jpeg = try Self.portraitJPEG()
         let photoBytes = 512 * 512 * 3
         func analysed(overview: Int, simulation: SimulationRequest? = nil) throws -> (response: AnalysisResponse, pixelBytes: Int) {
             let arena = PlaintextArena()
@@ -172,12 +175,7 @@ struct AnalysisEngineTests {
 
     @Test("a reduced face with a second core, whose face window is then decoded beside the mesh, gives the result of one thread byte for byte")
     func reducedFaceOnTwoCores() throws {
-        let jpeg: Data = try {
-            let arena = PlaintextArena()
-            defer { _ = arena.wipeAll() }
-            let image = try Self.portrait.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
-            return Data(try image.pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 512, height: 512, as: .jpeg, quality: 95) })
-        }()
+        let jpeg = try Self.portraitJPEG()
         let cores = CoreLedger(cores: 2)
         func analysed(threads: Int) throws -> (body: Data, pixelBytes: Int) {
             let arena = PlaintextArena()
