@@ -223,9 +223,6 @@ public enum FaceAnalyzer {
         return DarkCircles(right: right, left: left)
     }
 
-    /// The measured crop: the box's fixed layout (brow to chin, temple to temple) grown to hold
-    /// every zone's bounding box, inside the photo — so that a zone the mesh places beyond the
-    /// box's layout (the crow's feet of a face the box sits off-centre on) is still measured.
     /// Where the measured crop will most likely be, before the mesh has said it: the face box
     /// widened by a quarter of its width on each side, 0.3 of its height above and 0.4 below
     /// (the mesh's zones reach at most 0.04 of the box beyond its sides, 0.09 above and 0.18 below
@@ -236,6 +233,9 @@ public enum FaceAnalyzer {
             .clipped(width: width, height: height)
     }
 
+    /// The measured crop: the box's fixed layout (brow to chin, temple to temple) grown to hold
+    /// every zone's bounding box, inside the photo — so that a zone the mesh places beyond the
+    /// box's layout (the crow's feet of a face the box sits off-centre on) is still measured.
     static func measuredCrop(layout: [NamedRegion], zones: [NamedRegion], width: Int, height: Int) -> PixelRect {
         PixelRect.enclosing(layout.map(\.rect) + zones.map(\.rect))!.clipped(width: width, height: height)
     }
