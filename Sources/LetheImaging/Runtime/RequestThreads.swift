@@ -8,8 +8,9 @@ import Glibc
 /// A request's second core: independent parts of one analysis side by side.
 ///
 /// `fork` runs its second part on a helper thread only when the request bound to the calling
-/// thread may run another thread (`--request-threads`) and a core is free in its `CoreLedger`;
-/// otherwise both parts run here, one after the other. Either way each part computes the same
+/// thread may run another thread (`--request-threads`), the worker holds fewer requests than
+/// cores (`CoreLedger.requests`) and a core is free in its `CoreLedger`; otherwise both parts run
+/// here, one after the other. Either way each part computes the same
 /// operations in the same order, so the results are bit-identical. The helper is the request's
 /// while it runs: it is bound to the request's deadline (its loops stop at it) and its CPU clock
 /// counts against the request's CPU budget; before it ends, it zeroes its dead stack frames, which
@@ -23,7 +24,7 @@ public enum RequestThreads {
     static let helperStackBytes = 8 << 20
 
     /// Runs `first` on this thread and `second` beside it on a helper thread when the request may
-    /// use another core and one is free (otherwise after `first`, here); returns both results.
+    /// use another core and one is free (otherwise after `first`, here; see the type); returns both results.
     public static func fork<First, Second>(_ first: () -> First, _ second: () -> Second) -> (First, Second) {
         forkTelling({ _ in first() }, second)
     }
