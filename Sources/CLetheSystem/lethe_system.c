@@ -89,6 +89,39 @@ int lethe_madvise_dontdump(void *pointer, size_t length) {
 #endif
 }
 
+// Transparent huge pages: 2 MiB on x86-64 and arm64 (4 KiB base pages).
+#define LETHE_HUGE_PAGE ((size_t)2 << 20)
+
+void *lethe_map_private(size_t length) {
+    if (length == 0) {
+        return 0;
+    }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (length >= LETHE_HUGE_PAGE) {
+        // Map a huge page more than asked, keep the part that starts on a huge-page boundary and
+        // give the rest back: nothing of it was touched, so nothing was resident.
+        size_t reserved = length + LETHE_HUGE_PAGE;
+        char *mapping = mmap(0, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mapping == MAP_FAILED) {
+            return 0;
+        }
+        char *start = (char *)(((uintptr_t)mapping + LETHE_HUGE_PAGE - 1) & ~(uintptr_t)(LETHE_HUGE_PAGE - 1));
+        if (start > mapping) {
+            munmap(mapping, (size_t)(start - mapping));
+        }
+        size_t tail = (size_t)((mapping + reserved) - (start + length));
+        if (tail > 0) {
+            munmap(start + length, tail);
+        }
+        // A hint: where huge pages are disabled the pages stay small, as before.
+        (void)madvise(start, length, MADV_HUGEPAGE);
+        return start;
+    }
+#endif
+    void *mapping = mmap(0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return mapping == MAP_FAILED ? 0 : mapping;
+}
+
 int lethe_mlock(const void *pointer, size_t length) {
     return mlock(pointer, length) == 0 ? 0 : -errno;
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 @Suite("SecureBuffer")
@@ -18,6 +19,41 @@ struct SecureBufferTests {
         let result = buffer.wipe()
         #expect(result == WipeResult(byteCount: count, verified: true))
         #expect(buffer.isWiped)
+    }
+
+    @Test("a buffer of 2 MiB or more starts on a huge-page boundary and gets huge pages where the kernel offers them")
+    func hugePages() throws {
+        let count = (5 << 20) + 12_345
+        // A pool that keeps nothing: the buffer is a fresh mapping.
+        let buffer = try SecureBuffer(count: count, bufferClass: .intermediate, pool: WipedPagePool(capacityBytes: 0))
+        let base = buffer.withUnsafeMutableBytes { bytes in
+            for index in stride(from: 0, to: bytes.count, by: 4096) { bytes[index] = 0xA5 }
+            return UInt(bitPattern: bytes.baseAddress!)
+        }
+        #expect(base % (2 << 20) == 0)
+        #if os(Linux)
+        let policy = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? "[never]"
+        if !policy.contains("[never]") {
+            #expect(try anonymousHugePageKilobytes(containing: base) >= 2048)
+        }
+        #endif
+        #expect(buffer.wipe() == WipeResult(byteCount: count, verified: true))
+    }
+
+    /// `AnonHugePages` of the mapping holding `address`, from /proc/self/smaps.
+    private func anonymousHugePageKilobytes(containing address: UInt) throws -> Int {
+        let smaps = try ProcFile.read("/proc/self/smaps")
+        var inside = false
+        for line in smaps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let range = fields.first, range.contains("-"), !range.hasSuffix(":") {
+                let bounds = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
+                inside = bounds.count == 2 && bounds[0] <= address && address < bounds[1]
+            } else if inside, fields.first == "AnonHugePages:", fields.count >= 2 {
+                return Int(fields[1]) ?? 0
+            }
+        }
+        return 0
     }
 
     @Test("wipe is idempotent and reports the same result")

@@ -41,7 +41,9 @@ struct EngineProcessTests {
         let caught = try await offThePool {
             let deadline = ContinuousClock.now + .seconds(60)
             while .now < deadline {
-                let maps = (try? String(contentsOfFile: "/proc/\(engine)/maps", encoding: .utf8)) ?? ""
+                // Read whole: `String(contentsOfFile:)` stops after the first 4 KiB of a /proc file,
+                // before the mappings of a process with many libraries.
+                let maps = (try? ProcFile.read("/proc/\(engine)/maps")) ?? ""
                 if maps.contains("memfd:lethe-plaintext") || maps.contains("secretmem") {
                     act(engine)
                     return true
