@@ -2,8 +2,8 @@
 import LetheTestSupport
 import Testing
 
-/// The box filter's horizontal pass runs eight rows in SIMD lanes; every measure's accuracy was
-/// established with the one-row-at-a-time filter, so the lanes must give the very same bits.
+/// The box filters' horizontal passes run eight rows in SIMD lanes; every measure's accuracy was
+/// established with the one-row-at-a-time filters, so the lanes must give the very same bits.
 @Suite("Plane filters")
 struct PlaneFilterTests {
     /// Plane sizes around the eight-row blocks (fewer rows than a block, exact blocks, blocks plus
@@ -60,6 +60,73 @@ struct PlaneFilterTests {
                     if y + radius < height { sum += rows[(y + radius) * width + x]; count += 1 }
                     if y - radius - 1 >= 0 { sum -= rows[(y - radius - 1) * width + x]; count -= 1 }
                     plane[y * width + x] = sum / Float(count)
+                }
+            }
+        }
+        return plane
+    }
+
+    /// Plane sizes as above, with σ from below one sample (radius 0, the weight α alone) past the
+    /// plane's extent.
+    static let extendedCases: [(width: Int, height: Int, sigma: Double)] = [
+        (1, 1, 1), (1, 9, 2), (9, 1, 2), (1, 17, 20), (17, 1, 20), (5, 7, 0.6), (13, 8, 1.7), (31, 9, 2.5),
+        (23, 16, 6.2), (37, 25, 40), (64, 23, 3.3), (101, 67, 5.9), (7, 41, 1.2), (50, 19, 0.9), (26, 16, 4.4),
+        (27, 16, 4.4), (200, 24, 2.45), (203, 31, 9.49),
+    ]
+
+    @Test("extendedBox gives the bits of a scalar row walk", arguments: extendedCases.indices)
+    func extendedBoxMatchesScalarReference(index: Int) {
+        let (width, height, sigma) = Self.extendedCases[index]
+        var random = SeededGenerator(seed: UInt64(2_000 + index))
+        let input = (0..<(width * height)).map { _ in
+            Float.random(in: -1...1, using: &random) * [Float(0.01), 1, 255, 1e4].randomElement(using: &random)!
+        }
+        let expected = Self.extendedReference(input, width: width, height: height, sigma: sigma)
+        var plane = input
+        var scratch = [Float](repeating: .nan, count: width * height)
+        plane.withUnsafeMutableBufferPointer { plane in
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                PlaneFilters.extendedBox(plane, sigma: sigma, scratch: scratch, width: width, height: height)
+            }
+        }
+        #expect(plane.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+
+    /// The extended box as first written: per row a running sum from the left with the weighted
+    /// samples just outside the box, then per column the same from the top.
+    static func extendedReference(_ input: [Float], width: Int, height: Int, sigma: Double) -> [Float] {
+        let variance = sigma * sigma / 3
+        var r = 0
+        while Double((r + 1) * (r + 2)) / 3 <= variance { r += 1 }
+        let alpha = Double(2 * r + 1) * (variance - Double(r * (r + 1)) / 3) / (2 * (Double((r + 1) * (r + 1)) - variance))
+        let edge = Float(alpha), norm = Float(1 / (Double(2 * r + 1) + 2 * alpha))
+        var plane = input
+        var rows = [Float](repeating: 0, count: width * height)
+        for _ in 0..<3 {
+            for y in 0..<height {
+                let row = y * width
+                var sum: Float = 0
+                for t in 0...min(r, width - 1) { sum += plane[row + t] }
+                for x in 0..<width {
+                    let outer = (x - r - 1 >= 0 ? plane[row + x - r - 1] : 0) + (x + r + 1 < width ? plane[row + x + r + 1] : 0)
+                    rows[row + x] = (sum + edge * outer) * norm
+                    if x > r, x + r + 1 < width {
+                        // Both neighbours inside: the entering sample less the leaving one, as one step.
+                        sum += plane[row + x + r + 1] - plane[row + x - r]
+                    } else {
+                        if x + r + 1 < width { sum += plane[row + x + r + 1] }
+                        if x - r >= 0 { sum -= plane[row + x - r] }
+                    }
+                }
+            }
+            for x in 0..<width {
+                var sum: Float = 0
+                for t in 0...min(r, height - 1) { sum += rows[t * width + x] }
+                for y in 0..<height {
+                    let outer = (y - r - 1 >= 0 ? rows[(y - r - 1) * width + x] : 0) + (y + r + 1 < height ? rows[(y + r + 1) * width + x] : 0)
+                    plane[y * width + x] = (sum + edge * outer) * norm
+                    if y + r + 1 < height { sum += rows[(y + r + 1) * width + x] }
+                    if y - r >= 0 { sum -= rows[(y - r) * width + x] }
                 }
             }
         }

@@ -268,51 +268,136 @@ enum PlaneFilters {
         let alpha = Double(2 * r + 1) * (variance - Double(r * (r + 1)) / 3) / (2 * (Double((r + 1) * (r + 1)) - variance))
         let edge = Float(alpha), norm = Float(1 / (Double(2 * r + 1) + 2 * alpha))
         for _ in 0..<3 {
-            // Rows: plane → scratch, a running sum along each row.
-            for y in 0..<height {
-                let row = y * width
-                var sum: Float = 0
-                for t in 0...min(r, width - 1) { sum += plane[row + t] }
-                // Near the ends with bounds checks; between them (both neighbours inside) without.
-                let interior = (r + 1)..<max(r + 1, width - r - 1)
-                func step(_ x: Int) {
-                    let outer = (x - r - 1 >= 0 ? plane[row + x - r - 1] : 0) + (x + r + 1 < width ? plane[row + x + r + 1] : 0)
-                    scratch[row + x] = (sum + edge * outer) * norm
-                    if x + r + 1 < width { sum += plane[row + x + r + 1] }
-                    if x - r >= 0 { sum -= plane[row + x - r] }
-                }
-                for x in 0..<min(interior.lowerBound, width) { step(x) }
-                for x in interior {
-                    let entering = plane[row + x + r + 1], leaving = plane[row + x - r - 1]
-                    scratch[row + x] = (sum + edge * (leaving + entering)) * norm
-                    sum += entering - plane[row + x - r]
-                }
-                for x in min(max(interior.upperBound, interior.lowerBound), width)..<width { step(x) }
+            // Rows: plane → scratch, a running sum along each row; eight rows side by side in SIMD
+            // lanes, as in `boxBlur`.
+            var y = 0
+            while y < height {
+                let rowCount = min(Lanes.scalarCount, height - y)
+                extendedBoxRows(
+                    UnsafePointer(plane.baseAddress! + y * width), into: scratch.baseAddress! + y * width, rowCount: rowCount,
+                    width: width, radius: r, edge: edge, norm: norm)
+                y += rowCount
             }
             // Columns, walking rows (not columns): row y of `plane` holds column sums over rows
             // y − r … y + r until row y + 1's are derived from them, then becomes row y's result.
-            func finish(_ y: Int) {
-                let row = y * width, above = y - r - 1, below = y + r + 1
-                for x in 0..<width {
-                    let outer = (above >= 0 ? scratch[above * width + x] : 0) + (below < height ? scratch[below * width + x] : 0)
-                    plane[row + x] = (plane[row + x] + edge * outer) * norm
-                }
-            }
-            for x in 0..<width { plane[x] = 0 }
-            for t in 0...min(r, height - 1) {
-                for x in 0..<width { plane[x] += scratch[t * width + x] }
-            }
+            let rows = UnsafePointer(scratch.baseAddress!), sums = plane.baseAddress!
+            @inline(__always) func row(_ y: Int) -> UnsafePointer<Float>? { y >= 0 && y < height ? rows + y * width : nil }
+            sums.update(repeating: 0, count: width)
+            for t in 0...min(r, height - 1) { add(rows + t * width, to: sums, width: width) }
             for y in 1..<max(1, height) {
-                let row = y * width, entering = y + r, leaving = y - r - 1
-                for x in 0..<width {
-                    var sum = plane[row - width + x]
-                    if entering < height { sum += scratch[entering * width + x] }
-                    if leaving >= 0 { sum -= scratch[leaving * width + x] }
-                    plane[row + x] = sum
-                }
-                finish(y - 1)
+                advanceExtendedSums(
+                    above: sums + (y - 1) * width, into: sums + y * width, entering: row(y + r), leaving: row(y - r - 1),
+                    outerAbove: row(y - r - 2), outerBelow: row(y + r), edge: edge, norm: norm, width: width)
             }
-            finish(height - 1)
+            finishExtendedSums(sums + (height - 1) * width, outerAbove: row(height - r - 2), outerBelow: row(height + r), edge: edge, norm: norm, width: width)
         }
+    }
+
+    /// One step of the extended box's column pass in a single sweep: row y's column sums are row
+    /// y − 1's (`above`) plus the entering row less the leaving one, and `above` becomes row y − 1's
+    /// result, its sums plus α × the two rows just outside its box (`outerAbove`, `outerBelow`;
+    /// nil beyond the plane), normalised. Per column the same operations in the same order as
+    /// a column walk.
+    private static func advanceExtendedSums(
+        above: UnsafeMutablePointer<Float>, into sums: UnsafeMutablePointer<Float>, entering: UnsafePointer<Float>?,
+        leaving: UnsafePointer<Float>?, outerAbove: UnsafePointer<Float>?, outerBelow: UnsafePointer<Float>?, edge: Float, norm: Float,
+        width: Int
+    ) {
+        let edges = Lanes(repeating: edge), norms = Lanes(repeating: norm), zero = Lanes(repeating: 0)
+        var x = 0
+        while x + Lanes.scalarCount <= width {
+            let previous = lanes(at: above + x)
+            var sum = previous
+            if let entering { sum += lanes(at: entering + x) }
+            if let leaving { sum -= lanes(at: leaving + x) }
+            store(sum, at: sums + x)
+            let outer = (outerAbove.map { lanes(at: $0 + x) } ?? zero) + (outerBelow.map { lanes(at: $0 + x) } ?? zero)
+            store((previous + edges * outer) * norms, at: above + x)
+            x += Lanes.scalarCount
+        }
+        while x < width {
+            let previous = above[x]
+            var sum = previous
+            if let entering { sum += entering[x] }
+            if let leaving { sum -= leaving[x] }
+            sums[x] = sum
+            let outer = (outerAbove?[x] ?? 0) + (outerBelow?[x] ?? 0)
+            above[x] = (previous + edge * outer) * norm
+            x += 1
+        }
+    }
+
+    /// The last row's result of the extended box's column pass (`advanceExtendedSums` without a next row).
+    private static func finishExtendedSums(
+        _ sums: UnsafeMutablePointer<Float>, outerAbove: UnsafePointer<Float>?, outerBelow: UnsafePointer<Float>?, edge: Float, norm: Float,
+        width: Int
+    ) {
+        for x in 0..<width {
+            let outer = (outerAbove?[x] ?? 0) + (outerBelow?[x] ?? 0)
+            sums[x] = (sums[x] + edge * outer) * norm
+        }
+    }
+
+    /// The extended box's row pass over `rowCount` (1…8) consecutive rows, row k in lane k: per row
+    /// the additions, subtractions and products of a one-row walk, in its order (lane-wise IEEE
+    /// arithmetic), so the same bits; the chains of eight rows overlap. With eight rows, the
+    /// interior (both neighbours inside) runs eight columns at a time through 8 × 8 transposes;
+    /// elsewhere one column is gathered at a time.
+    private static func extendedBoxRows(
+        _ rows: UnsafePointer<Float>, into means: UnsafeMutablePointer<Float>, rowCount: Int, width: Int, radius r: Int, edge: Float, norm: Float
+    ) {
+        @inline(__always) func column(_ x: Int) -> Lanes {
+            var values = Lanes(repeating: 0)
+            for k in 0..<rowCount { values[k] = rows[k * width + x] }
+            return values
+        }
+        @inline(__always) func write(_ values: Lanes, at x: Int) {
+            for k in 0..<rowCount { means[k * width + x] = values[k] }
+        }
+        let zero = Lanes(repeating: 0), edges = Lanes(repeating: edge), norms = Lanes(repeating: norm)
+        var sum = zero
+        for t in 0...min(r, width - 1) { sum += column(t) }
+        // Near the ends with bounds checks; between them (both neighbours inside) without.
+        let interior = (r + 1)..<max(r + 1, width - r - 1)
+        @inline(__always) func step(_ x: Int) {
+            let outer = (x - r - 1 >= 0 ? column(x - r - 1) : zero) + (x + r + 1 < width ? column(x + r + 1) : zero)
+            write((sum + edges * outer) * norms, at: x)
+            if x + r + 1 < width { sum += column(x + r + 1) }
+            if x - r >= 0 { sum -= column(x - r) }
+        }
+        for x in 0..<min(interior.lowerBound, width) { step(x) }
+        var x = interior.lowerBound
+        if rowCount == Lanes.scalarCount {
+            @inline(__always) func columns(from x: Int) -> LaneBlock {
+                transposed((
+                    lanes(at: rows + x), lanes(at: rows + width + x), lanes(at: rows + 2 * width + x), lanes(at: rows + 3 * width + x),
+                    lanes(at: rows + 4 * width + x), lanes(at: rows + 5 * width + x), lanes(at: rows + 6 * width + x),
+                    lanes(at: rows + 7 * width + x)))
+            }
+            while x + Lanes.scalarCount <= interior.upperBound {
+                let entering = columns(from: x + r + 1), leaving = columns(from: x - r - 1), dropped = columns(from: x - r)
+                let mean0 = (sum + edges * (leaving.0 + entering.0)) * norms; sum += entering.0 - dropped.0
+                let mean1 = (sum + edges * (leaving.1 + entering.1)) * norms; sum += entering.1 - dropped.1
+                let mean2 = (sum + edges * (leaving.2 + entering.2)) * norms; sum += entering.2 - dropped.2
+                let mean3 = (sum + edges * (leaving.3 + entering.3)) * norms; sum += entering.3 - dropped.3
+                let mean4 = (sum + edges * (leaving.4 + entering.4)) * norms; sum += entering.4 - dropped.4
+                let mean5 = (sum + edges * (leaving.5 + entering.5)) * norms; sum += entering.5 - dropped.5
+                let mean6 = (sum + edges * (leaving.6 + entering.6)) * norms; sum += entering.6 - dropped.6
+                let mean7 = (sum + edges * (leaving.7 + entering.7)) * norms; sum += entering.7 - dropped.7
+                let rowMeans = transposed((mean0, mean1, mean2, mean3, mean4, mean5, mean6, mean7))
+                store(rowMeans.0, at: means + x); store(rowMeans.1, at: means + width + x)
+                store(rowMeans.2, at: means + 2 * width + x); store(rowMeans.3, at: means + 3 * width + x)
+                store(rowMeans.4, at: means + 4 * width + x); store(rowMeans.5, at: means + 5 * width + x)
+                store(rowMeans.6, at: means + 6 * width + x); store(rowMeans.7, at: means + 7 * width + x)
+                x += Lanes.scalarCount
+            }
+        }
+        while x < interior.upperBound {
+            let entering = column(x + r + 1), leaving = column(x - r - 1)
+            write((sum + edges * (leaving + entering)) * norms, at: x)
+            sum += entering - column(x - r)
+            x += 1
+        }
+        for x in min(max(interior.upperBound, interior.lowerBound), width)..<width { step(x) }
     }
 }
