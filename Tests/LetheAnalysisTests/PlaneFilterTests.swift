@@ -7,13 +7,17 @@ import Testing
 @Suite("Plane filters")
 struct PlaneFilterTests {
     /// Plane sizes around the eight-row blocks (fewer rows than a block, exact blocks, blocks plus
-    /// a remainder), single rows and columns, radii up to and past the plane's extent, and rows
-    /// wide enough for the eight-column interior path, with and without a column left over.
+    /// a remainder), single rows and columns, radii up to and past the plane's extent, rows
+    /// wide enough for the eight-column interior path, with and without a column left over, and
+    /// planes taller than the ring of row means.
     static let cases: [(width: Int, height: Int, radius: Int, passes: Int)] = [
         (1, 1, 1, 1), (1, 9, 2, 3), (9, 1, 2, 3), (1, 17, 20, 2), (17, 1, 20, 2),
         (5, 7, 1, 3), (13, 8, 3, 3), (31, 9, 4, 3), (23, 16, 11, 1), (23, 16, 12, 2),
         (37, 25, 40, 3), (64, 23, 7, 3), (101, 67, 9, 3), (7, 41, 3, 2), (3, 33, 5, 3),
         (50, 19, 1, 3), (45, 8, 2, 1), (26, 16, 8, 2), (27, 16, 8, 2), (200, 24, 3, 3),
+        // Taller than the ring of row means (2·radius + 18 rows, to a multiple of eight): it wraps,
+        // also in the middle of the last rows made one at a time.
+        (45, 130, 2, 3), (9, 101, 1, 1), (33, 77, 5, 2),
     ]
 
     @Test("boxBlur gives the bits of a scalar row and column walk", arguments: cases.indices)

@@ -10,41 +10,54 @@ enum PlaneFilters {
         guard radius > 0, width > 0, height > 0,
               let planePixels = plane.baseAddress, let rowMeans = scratch.baseAddress
         else { return }
+        // The row means the column pass still needs — rows y − radius − 1 … y + radius, and the
+        // eight rows made at once ahead of them — in a ring of scratch rows: they are read back
+        // from the cache, and the plane is read once and written once per pass. (A ring of the
+        // plane's height or more is the plane's own layout.)
+        let ringRows = min(height, (2 * radius + 2 + 2 * Lanes.scalarCount + 7) / 8 * 8)
+        @inline(__always) func ringRow(_ y: Int) -> UnsafeMutablePointer<Float> { rowMeans + (y % ringRows) * width }
         for _ in 0..<passes {
-            // Horizontal: plane → scratch. One row's running sum is a serial chain (an add and a
-            // subtract wait on the previous pixel's sum), so eight rows run side by side, one per
-            // SIMD lane: each lane does its row's additions in the scalar order, so the means are
-            // bit-identical, while the chains overlap and the division is one vector divide.
-            var y = 0
-            while y + 8 <= height {
-                horizontalMeansOfEightRows(
-                    UnsafePointer(planePixels + y * width), into: rowMeans + y * width, width: width, radius: radius)
-                y += 8
+            // Horizontal: plane → ring, made on demand up to the row the column pass asks for.
+            // One row's running sum is a serial chain (an add and a subtract wait on the previous
+            // pixel's sum), so eight rows run side by side, one per SIMD lane: each lane does its
+            // row's additions in the scalar order, so the means are bit-identical, while the
+            // chains overlap and the division is one vector divide. Groups of eight start at
+            // multiples of eight, so a group never wraps around the ring.
+            var made = 0
+            func makeRows(through y: Int) {
+                while made <= y {
+                    if made + Lanes.scalarCount <= height && made % ringRows + Lanes.scalarCount <= ringRows {
+                        horizontalMeansOfEightRows(
+                            UnsafePointer(planePixels + made * width), into: ringRow(made), width: width, radius: radius)
+                        made += Lanes.scalarCount
+                    } else {
+                        horizontalMeans(UnsafePointer(planePixels + made * width), into: ringRow(made), width: width, radius: radius)
+                        made += 1
+                    }
+                }
             }
-            while y < height {
-                horizontalMeans(UnsafePointer(planePixels + y * width), into: rowMeans + y * width, width: width, radius: radius)
-                y += 1
-            }
-            // Vertical: scratch → plane, row by row (a column-by-column walk strides a whole row
+            // Vertical: ring → plane, row by row (a column-by-column walk strides a whole row
             // per pixel). Each column's running sum is kept in `plane` itself: row y holds the
-            // sum until row y + 1 has been derived from it, then becomes the mean. Every column
-            // sees the same additions in the same order as a column walk: bit-identical means.
-            let rows = UnsafePointer(rowMeans)
+            // sum until row y + 1 has been derived from it, then becomes the mean (its own row
+            // means were made before). Every column sees the same additions in the same order as
+            // a column walk: bit-identical means.
+            makeRows(through: min(radius, height - 1))
             planePixels.update(repeating: 0, count: width)
             var count = 0
             for y in 0..<min(radius, height) {
-                add(rows + y * width, to: planePixels, width: width)
+                add(ringRow(y), to: planePixels, width: width)
                 count += 1
             }
             if radius < height {
-                add(rows + radius * width, to: planePixels, width: width)
+                add(ringRow(radius), to: planePixels, width: width)
                 count += 1
             }
             var previousCount = count
             for y in 1..<height {
                 let enter = y + radius, leave = y - radius - 1
-                let entering = enter < height ? rows + enter * width : nil
-                let leaving = leave >= 0 ? rows + leave * width : nil
+                makeRows(through: min(enter, height - 1))
+                let entering = enter < height ? UnsafePointer(ringRow(enter)) : nil
+                let leaving = leave >= 0 ? UnsafePointer(ringRow(leave)) : nil
                 advanceColumnSums(
                     above: planePixels + (y - 1) * width, into: planePixels + y * width,
                     entering: entering, leaving: leaving, aboveCount: previousCount, width: width)
