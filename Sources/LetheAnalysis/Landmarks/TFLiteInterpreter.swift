@@ -112,7 +112,63 @@ private struct Kernels {
         }
     }
 
+    /// Eight output channels side by side in SIMD lanes: each lane sums its channel's products
+    /// over the input channels in TFLite's order and adds them filter position by filter
+    /// position after the bias, as the one-channel loop does, so the same bits; the channels
+    /// left over after the last eight run one at a time.
     private func convolve(input: Int, filter: Int, bias: Int, output: Int, padding: TFLiteModel.Padding, strideX: Int, strideY: Int, activation: TFLiteModel.Activation) {
+        typealias Lanes = SIMD8<Float>
+        let x = tensor(input), y = tensor(output)
+        let weights = model.outputChannelLastFilters[filter]!, biases = model.constants[bias]!
+        let (inHeight, inWidth, inChannels) = dimensions(input), (outHeight, outWidth, outChannels) = dimensions(output)
+        let filterHeight = model.shapes[filter][1], filterWidth = model.shapes[filter][2]
+        let top = Self.padBefore(input: inHeight, output: outHeight, filter: filterHeight, stride: strideY, padding: padding)
+        let left = Self.padBefore(input: inWidth, output: outWidth, filter: filterWidth, stride: strideX, padding: padding)
+        let vectorChannels = outChannels / Lanes.scalarCount * Lanes.scalarCount
+        weights.withUnsafeBufferPointer { w in
+            biases.withUnsafeBufferPointer { b in
+                let filters = UnsafeRawPointer(w.baseAddress!)
+                @inline(__always) func weightLanes(_ index: Int) -> Lanes {
+                    filters.loadUnaligned(fromByteOffset: index * MemoryLayout<Float>.stride, as: Lanes.self)
+                }
+                for outRow in 0..<outHeight {
+                    for outColumn in 0..<outWidth {
+                        let target = (outRow * outWidth + outColumn) * outChannels
+                        var channel = 0
+                        while channel < outChannels {
+                            let lanes = channel < vectorChannels ? Lanes.scalarCount : 1
+                            var values = Lanes(repeating: 0)
+                            for lane in 0..<lanes { values[lane] = b[channel + lane] }
+                            for filterRow in 0..<filterHeight {
+                                let row = outRow * strideY - top + filterRow
+                                guard row >= 0, row < inHeight else { continue }
+                                for filterColumn in 0..<filterWidth {
+                                    let column = outColumn * strideX - left + filterColumn
+                                    guard column >= 0, column < inWidth else { continue }
+                                    let source = (row * inWidth + column) * inChannels
+                                    // Layout [height][width][in][out] (`outputChannelLastFilters`).
+                                    let weight = (filterRow * filterWidth + filterColumn) * inChannels * outChannels + channel
+                                    var sum = Lanes(repeating: 0)
+                                    if lanes == Lanes.scalarCount {
+                                        for inChannel in 0..<inChannels {
+                                            sum += Lanes(repeating: x[source + inChannel]) * weightLanes(weight + inChannel * outChannels)
+                                        }
+                                    } else {
+                                        for inChannel in 0..<inChannels { sum[0] += x[source + inChannel] * w[weight + inChannel * outChannels] }
+                                    }
+                                    values += sum
+                                }
+                            }
+                            for lane in 0..<lanes { y[target + channel + lane] = Self.activate(values[lane], activation) }
+                            channel += lanes
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func depthwise(input: Int, filter: Int, bias: Int, output: Int, padding: TFLiteModel.Padding, strideX: Int, strideY: Int, multiplier: Int, activation: TFLiteModel.Activation) {
         let x = tensor(input), y = tensor(output)
         let weights = model.constants[filter]!, biases = model.constants[bias]!
         let (inHeight, inWidth, inChannels) = dimensions(input), (outHeight, outWidth, outChannels) = dimensions(output)
@@ -131,47 +187,18 @@ private struct Kernels {
                             let column = outColumn * strideX - left + filterColumn
                             guard column >= 0, column < inWidth else { continue }
                             let source = (row * inWidth + column) * inChannels
-                            for channel in 0..<outChannels {
-                                // Filter layout [out][height][width][in].
-                                let weight = ((channel * filterHeight + filterRow) * filterWidth + filterColumn) * inChannels
-                                var sum: Float = 0
-                                for inChannel in 0..<inChannels { sum += x[source + inChannel] * w[weight + inChannel] }
-                                y[target + channel] += sum
+                            // Filter layout [1][height][width][in × multiplier]; output channel = in × multiplier + m.
+                            let weight = (filterRow * filterWidth + filterColumn) * outChannels
+                            if multiplier == 1 {
+                                // Channel for channel: a loop the compiler vectorises (no division per element).
+                                for channel in 0..<outChannels { y[target + channel] += x[source + channel] * w[weight + channel] }
+                            } else {
+                                for channel in 0..<outChannels { y[target + channel] += x[source + channel / multiplier] * w[weight + channel] }
                             }
                         }
                     }
                     for channel in 0..<outChannels { y[target + channel] = Self.activate(y[target + channel], activation) }
                 }
-            }
-        }
-    }
-
-    private func depthwise(input: Int, filter: Int, bias: Int, output: Int, padding: TFLiteModel.Padding, strideX: Int, strideY: Int, multiplier: Int, activation: TFLiteModel.Activation) {
-        let x = tensor(input), y = tensor(output)
-        let weights = model.constants[filter]!, biases = model.constants[bias]!
-        let (inHeight, inWidth, inChannels) = dimensions(input), (outHeight, outWidth, outChannels) = dimensions(output)
-        let filterHeight = model.shapes[filter][1], filterWidth = model.shapes[filter][2]
-        let top = Self.padBefore(input: inHeight, output: outHeight, filter: filterHeight, stride: strideY, padding: padding)
-        let left = Self.padBefore(input: inWidth, output: outWidth, filter: filterWidth, stride: strideX, padding: padding)
-        for outRow in 0..<outHeight {
-            for outColumn in 0..<outWidth {
-                let target = (outRow * outWidth + outColumn) * outChannels
-                for channel in 0..<outChannels { y[target + channel] = biases[channel] }
-                for filterRow in 0..<filterHeight {
-                    let row = outRow * strideY - top + filterRow
-                    guard row >= 0, row < inHeight else { continue }
-                    for filterColumn in 0..<filterWidth {
-                        let column = outColumn * strideX - left + filterColumn
-                        guard column >= 0, column < inWidth else { continue }
-                        let source = (row * inWidth + column) * inChannels
-                        // Filter layout [1][height][width][in × multiplier]; output channel = in × multiplier + m.
-                        let weight = (filterRow * filterWidth + filterColumn) * outChannels
-                        for channel in 0..<outChannels {
-                            y[target + channel] += x[source + channel / multiplier] * weights[weight + channel]
-                        }
-                    }
-                }
-                for channel in 0..<outChannels { y[target + channel] = Self.activate(y[target + channel], activation) }
             }
         }
     }

@@ -31,10 +31,15 @@ public struct TFLiteModel: Sendable {
     /// Shapes of every tensor (NHWC for 4-D ones).
     let shapes: [[Int]]
     /// Constant tensors (weights, biases, PReLU slopes) as Float32; float16 weights are
-    /// dequantised once here, which is what the model's DEQUANTIZE operators do.
+    /// dequantised once here, which is what the model's DEQUANTIZE operators do. Conv2D filters
+    /// are in `outputChannelLastFilters` instead.
     let constants: [Int: [Float]]
     /// Operators in execution order (DEQUANTIZE of constants already folded away).
     let operations: [Operation]
+    /// Each Conv2D filter rearranged from TFLite's [out][height][width][in] to
+    /// [height][width][in][out], so that the interpreter reads eight output channels' weights for
+    /// one input channel at once (`TFLiteInterpreter`'s convolution, eight channels in SIMD lanes).
+    let outputChannelLastFilters: [Int: [Float]]
     /// The input tensor and the output tensors, in the model's order.
     let input: Int
     let outputs: [Int]
@@ -153,9 +158,33 @@ public struct TFLiteModel: Sendable {
             offsets[tensor] = total
             total += builder.shapes[tensor].reduce(1, *)
         }
+        // Conv2D filters are kept only rearranged (no second copy of the weights), unless another
+        // kind of operator reads the same tensor.
+        var kept = builder.constants, outputChannelLast: [Int: [Float]] = [:]
+        var readElsewhere = Set<Int>()
+        for case let .depthwiseConv2D(_, filter, _, _, _, _, _, _, _) in builder.operations { readElsewhere.insert(filter) }
+        for case let .conv2D(_, filter, _, _, _, _, _, _) in builder.operations where outputChannelLast[filter] == nil {
+            outputChannelLast[filter] = Self.outputChannelLast(kept[filter]!, shape: builder.shapes[filter])
+            if !readElsewhere.contains(filter) { kept[filter] = nil }
+        }
         return TFLiteModel(
-            shapes: builder.shapes, constants: builder.constants, operations: builder.operations,
+            shapes: builder.shapes, constants: kept, operations: builder.operations,
+            outputChannelLastFilters: outputChannelLast,
             input: input, outputs: outputs, workspaceOffsets: offsets, workspaceFloats: total, operatorCounts: counts)
+    }
+
+    /// A [out][height][width][in] filter as [height][width][in][out].
+    static func outputChannelLast(_ filter: [Float], shape: [Int]) -> [Float] {
+        let (outputs, rows, columns, inputs) = (shape[0], shape[1], shape[2], shape[3])
+        var rearranged = [Float](repeating: 0, count: filter.count)
+        for output in 0..<outputs {
+            for position in 0..<(rows * columns) {
+                for input in 0..<inputs {
+                    rearranged[(position * inputs + input) * outputs + output] = filter[(output * rows * columns + position) * inputs + input]
+                }
+            }
+        }
+        return rearranged
     }
 
     private static func float32s(_ slice: ArraySlice<UInt8>) -> [Float] {
