@@ -487,12 +487,14 @@ enum LineDetector {
                 for x in 1..<(width - 1) {
                     let i = y * width + x
                     guard flags[i] & bit != 0 else { continue }
-                    // Ring: east, north-east, north, north-west, west, south-west, south, south-east.
-                    let ring = [i + 1, i - width + 1, i - width, i - width - 1, i - 1, i + width - 1, i + width, i + width + 1]
-                    var on = [Int](repeating: 0, count: 8)
-                    for k in 0..<8 where flags[ring[k]] & bit != 0 { on[k] = 1 }
-                    guard on.reduce(0, +) >= 2 else { continue }
-                    var components = 0
+                    // Ring: east, north-east, north, north-west, west, south-west, south, south-east
+                    // (in SIMD lanes: no array allocated per pixel).
+                    @inline(__always) func set(_ j: Int) -> Int32 { flags[j] & bit != 0 ? 1 : 0 }
+                    let on = SIMD8<Int32>(
+                        set(i + 1), set(i - width + 1), set(i - width), set(i - width - 1),
+                        set(i - 1), set(i + width - 1), set(i + width), set(i + width + 1))
+                    guard on.wrappedSum() >= 2 else { continue }
+                    var components: Int32 = 0
                     for k in stride(from: 0, to: 8, by: 2) {
                         let a = 1 - on[k], b = 1 - on[k + 1], c = 1 - on[(k + 2) % 8]
                         components += a - a * b * c
