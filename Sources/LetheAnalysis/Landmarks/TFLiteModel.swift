@@ -31,8 +31,8 @@ public struct TFLiteModel: Sendable {
     /// Shapes of every tensor (NHWC for 4-D ones).
     let shapes: [[Int]]
     /// Constant tensors (weights, biases, PReLU slopes) as Float32; float16 weights are
-    /// dequantised once here, which is what the model's DEQUANTIZE operators do. Conv2D filters
-    /// are in `outputChannelLastFilters` instead.
+    /// dequantised once here, which is what the model's DEQUANTIZE operators do. Only those the
+    /// kernels read: Conv2D filters are in `outputChannelLastFilters` instead.
     let constants: [Int: [Float]]
     /// Operators in execution order (DEQUANTIZE of constants already folded away).
     let operations: [Operation]
@@ -158,14 +158,24 @@ public struct TFLiteModel: Sendable {
             offsets[tensor] = total
             total += builder.shapes[tensor].reduce(1, *)
         }
-        // Conv2D filters are kept only rearranged (no second copy of the weights), unless another
-        // kind of operator reads the same tensor.
-        var kept = builder.constants, outputChannelLast: [Int: [Float]] = [:]
-        var readElsewhere = Set<Int>()
-        for case let .depthwiseConv2D(_, filter, _, _, _, _, _, _, _) in builder.operations { readElsewhere.insert(filter) }
-        for case let .conv2D(_, filter, _, _, _, _, _, _) in builder.operations where outputChannelLast[filter] == nil {
-            outputChannelLast[filter] = Self.outputChannelLast(kept[filter]!, shape: builder.shapes[filter])
-            if !readElsewhere.contains(filter) { kept[filter] = nil }
+        // Only the constants the kernels read are kept: Conv2D filters rearranged (not also as
+        // read), and no float16 source of a folded DEQUANTIZE, whose values its output shares.
+        var kept: [Int: [Float]] = [:], outputChannelLast: [Int: [Float]] = [:]
+        for operation in builder.operations {
+            switch operation {
+            case let .conv2D(_, filter, bias, _, _, _, _, _):
+                if outputChannelLast[filter] == nil {
+                    outputChannelLast[filter] = Self.outputChannelLast(builder.constants[filter]!, shape: builder.shapes[filter])
+                }
+                kept[bias] = builder.constants[bias]
+            case let .depthwiseConv2D(_, filter, bias, _, _, _, _, _, _):
+                kept[filter] = builder.constants[filter]
+                kept[bias] = builder.constants[bias]
+            case let .prelu(_, alpha, _):
+                kept[alpha] = builder.constants[alpha]
+            case .add, .maxPool2D, .pad:
+                break
+            }
         }
         return TFLiteModel(
             shapes: builder.shapes, constants: kept, operations: builder.operations,
