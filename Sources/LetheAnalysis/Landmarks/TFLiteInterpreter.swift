@@ -80,6 +80,39 @@ private struct Kernels {
         return max((output - 1) * stride + filter - input, 0) / 2
     }
 
+    /// Where a filter lies on the input for each output pixel: input and filter sizes, strides and
+    /// the padding before (`padBefore`).
+    struct Window {
+        let inHeight: Int, inWidth: Int, inChannels: Int, filterHeight: Int, filterWidth: Int
+        let strideX: Int, strideY: Int, top: Int, left: Int
+
+        /// Calls `body` with each filter position of output pixel (`outRow`, `outColumn`) that lies
+        /// on the input, row by row: the position's index (filter row × filter width + filter
+        /// column) and the input offset of the pixel under it.
+        @inline(__always)
+        func forEachTap(outRow: Int, outColumn: Int, _ body: (_ position: Int, _ source: Int) -> Void) {
+            for filterRow in 0..<filterHeight {
+                let row = outRow * strideY - top + filterRow
+                guard row >= 0, row < inHeight else { continue }
+                for filterColumn in 0..<filterWidth {
+                    let column = outColumn * strideX - left + filterColumn
+                    guard column >= 0, column < inWidth else { continue }
+                    body(filterRow * filterWidth + filterColumn, (row * inWidth + column) * inChannels)
+                }
+            }
+        }
+    }
+
+    func filterWindow(input: Int, output: Int, filter: Int, padding: TFLiteModel.Padding, strideX: Int, strideY: Int) -> Window {
+        let (inHeight, inWidth, inChannels) = dimensions(input), (outHeight, outWidth, _) = dimensions(output)
+        let filterHeight = model.shapes[filter][1], filterWidth = model.shapes[filter][2]
+        return Window(
+            inHeight: inHeight, inWidth: inWidth, inChannels: inChannels, filterHeight: filterHeight, filterWidth: filterWidth,
+            strideX: strideX, strideY: strideY,
+            top: Self.padBefore(input: inHeight, output: outHeight, filter: filterHeight, stride: strideY, padding: padding),
+            left: Self.padBefore(input: inWidth, output: outWidth, filter: filterWidth, stride: strideX, padding: padding))
+    }
+
     func run(_ operation: TFLiteModel.Operation) {
         switch operation {
         case let .conv2D(input, filter, bias, output, padding, strideX, strideY, activation):
@@ -120,10 +153,8 @@ private struct Kernels {
         typealias Lanes = SIMD8<Float>
         let x = tensor(input), y = tensor(output)
         let weights = model.outputChannelLastFilters[filter]!, biases = model.constants[bias]!
-        let (inHeight, inWidth, inChannels) = dimensions(input), (outHeight, outWidth, outChannels) = dimensions(output)
-        let filterHeight = model.shapes[filter][1], filterWidth = model.shapes[filter][2]
-        let top = Self.padBefore(input: inHeight, output: outHeight, filter: filterHeight, stride: strideY, padding: padding)
-        let left = Self.padBefore(input: inWidth, output: outWidth, filter: filterWidth, stride: strideX, padding: padding)
+        let (outHeight, outWidth, outChannels) = dimensions(output), inChannels = dimensions(input).channels
+        let window = filterWindow(input: input, output: output, filter: filter, padding: padding, strideX: strideX, strideY: strideY)
         let vectorChannels = outChannels / Lanes.scalarCount * Lanes.scalarCount
         weights.withUnsafeBufferPointer { w in
             biases.withUnsafeBufferPointer { b in
@@ -139,25 +170,18 @@ private struct Kernels {
                             let lanes = channel < vectorChannels ? Lanes.scalarCount : 1
                             var values = Lanes(repeating: 0)
                             for lane in 0..<lanes { values[lane] = b[channel + lane] }
-                            for filterRow in 0..<filterHeight {
-                                let row = outRow * strideY - top + filterRow
-                                guard row >= 0, row < inHeight else { continue }
-                                for filterColumn in 0..<filterWidth {
-                                    let column = outColumn * strideX - left + filterColumn
-                                    guard column >= 0, column < inWidth else { continue }
-                                    let source = (row * inWidth + column) * inChannels
-                                    // Layout [height][width][in][out] (`outputChannelLastFilters`).
-                                    let weight = (filterRow * filterWidth + filterColumn) * inChannels * outChannels + channel
-                                    var sum = Lanes(repeating: 0)
-                                    if lanes == Lanes.scalarCount {
-                                        for inChannel in 0..<inChannels {
-                                            sum += Lanes(repeating: x[source + inChannel]) * weightLanes(weight + inChannel * outChannels)
-                                        }
-                                    } else {
-                                        for inChannel in 0..<inChannels { sum[0] += x[source + inChannel] * w[weight + inChannel * outChannels] }
+                            window.forEachTap(outRow: outRow, outColumn: outColumn) { position, source in
+                                // Layout [height][width][in][out] (`outputChannelLastFilters`).
+                                let weight = position * inChannels * outChannels + channel
+                                var sum = Lanes(repeating: 0)
+                                if lanes == Lanes.scalarCount {
+                                    for inChannel in 0..<inChannels {
+                                        sum += Lanes(repeating: x[source + inChannel]) * weightLanes(weight + inChannel * outChannels)
                                     }
-                                    values += sum
+                                } else {
+                                    for inChannel in 0..<inChannels { sum[0] += x[source + inChannel] * w[weight + inChannel * outChannels] }
                                 }
+                                values += sum
                             }
                             for lane in 0..<lanes { y[target + channel + lane] = Self.activate(values[lane], activation) }
                             channel += lanes
@@ -171,30 +195,21 @@ private struct Kernels {
     private func depthwise(input: Int, filter: Int, bias: Int, output: Int, padding: TFLiteModel.Padding, strideX: Int, strideY: Int, multiplier: Int, activation: TFLiteModel.Activation) {
         let x = tensor(input), y = tensor(output)
         let weights = model.constants[filter]!, biases = model.constants[bias]!
-        let (inHeight, inWidth, inChannels) = dimensions(input), (outHeight, outWidth, outChannels) = dimensions(output)
-        let filterHeight = model.shapes[filter][1], filterWidth = model.shapes[filter][2]
-        let top = Self.padBefore(input: inHeight, output: outHeight, filter: filterHeight, stride: strideY, padding: padding)
-        let left = Self.padBefore(input: inWidth, output: outWidth, filter: filterWidth, stride: strideX, padding: padding)
+        let (outHeight, outWidth, outChannels) = dimensions(output)
+        let window = filterWindow(input: input, output: output, filter: filter, padding: padding, strideX: strideX, strideY: strideY)
         weights.withUnsafeBufferPointer { w in
             for outRow in 0..<outHeight {
                 for outColumn in 0..<outWidth {
                     let target = (outRow * outWidth + outColumn) * outChannels
                     for channel in 0..<outChannels { y[target + channel] = biases[channel] }
-                    for filterRow in 0..<filterHeight {
-                        let row = outRow * strideY - top + filterRow
-                        guard row >= 0, row < inHeight else { continue }
-                        for filterColumn in 0..<filterWidth {
-                            let column = outColumn * strideX - left + filterColumn
-                            guard column >= 0, column < inWidth else { continue }
-                            let source = (row * inWidth + column) * inChannels
-                            // Filter layout [1][height][width][in × multiplier]; output channel = in × multiplier + m.
-                            let weight = (filterRow * filterWidth + filterColumn) * outChannels
-                            if multiplier == 1 {
-                                // Channel for channel: a loop the compiler vectorises (no division per element).
-                                for channel in 0..<outChannels { y[target + channel] += x[source + channel] * w[weight + channel] }
-                            } else {
-                                for channel in 0..<outChannels { y[target + channel] += x[source + channel / multiplier] * w[weight + channel] }
-                            }
+                    window.forEachTap(outRow: outRow, outColumn: outColumn) { position, source in
+                        // Filter layout [1][height][width][in × multiplier]; output channel = in × multiplier + m.
+                        let weight = position * outChannels
+                        if multiplier == 1 {
+                            // Channel for channel: a loop the compiler vectorises (no division per element).
+                            for channel in 0..<outChannels { y[target + channel] += x[source + channel] * w[weight + channel] }
+                        } else {
+                            for channel in 0..<outChannels { y[target + channel] += x[source + channel / multiplier] * w[weight + channel] }
                         }
                     }
                     for channel in 0..<outChannels { y[target + channel] = Self.activate(y[target + channel], activation) }

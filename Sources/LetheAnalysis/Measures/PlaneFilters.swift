@@ -58,9 +58,11 @@ enum PlaneFilters {
                 makeRows(through: min(enter, height - 1))
                 let entering = enter < height ? UnsafePointer(ringRow(enter)) : nil
                 let leaving = leave >= 0 ? UnsafePointer(ringRow(leave)) : nil
+                // Row y − 1's means: its sums over the rows it had.
+                let divisor = Float(previousCount), divisors = Lanes(repeating: divisor)
                 advanceColumnSums(
-                    above: planePixels + (y - 1) * width, into: planePixels + y * width,
-                    entering: entering, leaving: leaving, aboveCount: previousCount, width: width)
+                    above: planePixels + (y - 1) * width, into: planePixels + y * width, entering: entering, leaving: leaving, width: width,
+                    result: { sums, _ in sums / divisors }, resultOfOne: { sum, _ in sum / divisor })
                 if entering != nil { count += 1 }
                 if leaving != nil { count -= 1 }
                 previousCount = count
@@ -100,14 +102,16 @@ enum PlaneFilters {
         while x < width { sums[x] /= divisor; x += 1 }
     }
 
-    /// One step of the vertical pass in a single sweep: row y's column sums are row y − 1's
-    /// (`above`) plus the entering row minus the leaving one, and `above` becomes row y − 1's
-    /// means. Per column the same copy, add, subtract and divide as four separate sweeps.
+    /// One step of a column pass in a single sweep: row y's column sums are row y − 1's (`above`)
+    /// plus the entering row minus the leaving one, and `above` becomes row y − 1's result,
+    /// `result` of its sums and its column (eight columns at a time; `resultOfOne` for the columns
+    /// left over). Per column the same operations in the same order as a column walk.
+    @inline(__always)
     private static func advanceColumnSums(
         above: UnsafeMutablePointer<Float>, into sums: UnsafeMutablePointer<Float>,
-        entering: UnsafePointer<Float>?, leaving: UnsafePointer<Float>?, aboveCount: Int, width: Int
+        entering: UnsafePointer<Float>?, leaving: UnsafePointer<Float>?, width: Int,
+        result: (_ sums: Lanes, _ x: Int) -> Lanes, resultOfOne: (_ sum: Float, _ x: Int) -> Float
     ) {
-        let divisor = Float(aboveCount)
         var x = 0
         while x + Lanes.scalarCount <= width {
             let previous = lanes(at: above + x)
@@ -115,7 +119,7 @@ enum PlaneFilters {
             if let entering { sum += lanes(at: entering + x) }
             if let leaving { sum -= lanes(at: leaving + x) }
             store(sum, at: sums + x)
-            store(previous / Lanes(repeating: divisor), at: above + x)
+            store(result(previous, x), at: above + x)
             x += Lanes.scalarCount
         }
         while x < width {
@@ -124,7 +128,7 @@ enum PlaneFilters {
             if let entering { sum += entering[x] }
             if let leaving { sum -= leaving[x] }
             sums[x] = sum
-            above[x] = previous / divisor
+            above[x] = resultOfOne(previous, x)
             x += 1
         }
     }
@@ -280,6 +284,7 @@ enum PlaneFilters {
         while Double((r + 1) * (r + 2)) / 3 <= variance { r += 1 }
         let alpha = Double(2 * r + 1) * (variance - Double(r * (r + 1)) / 3) / (2 * (Double((r + 1) * (r + 1)) - variance))
         let edge = Float(alpha), norm = Float(1 / (Double(2 * r + 1) + 2 * alpha))
+        let edges = Lanes(repeating: edge), norms = Lanes(repeating: norm), zero = Lanes(repeating: 0)
         for _ in 0..<3 {
             // Rows: plane → scratch, a running sum along each row; eight rows side by side in SIMD
             // lanes, as in `boxBlur`.
@@ -298,49 +303,21 @@ enum PlaneFilters {
             sums.update(repeating: 0, count: width)
             for t in 0...min(r, height - 1) { add(rows + t * width, to: sums, width: width) }
             for y in 1..<max(1, height) {
-                advanceExtendedSums(
-                    above: sums + (y - 1) * width, into: sums + y * width, entering: row(y + r), leaving: row(y - r - 1),
-                    outerAbove: row(y - r - 2), outerBelow: row(y + r), edge: edge, norm: norm, width: width)
+                // Row y − 1's result: its sums plus α × the two rows just outside its box (none
+                // beyond the plane), normalised.
+                let outerAbove = row(y - r - 2), outerBelow = row(y + r)
+                advanceColumnSums(
+                    above: sums + (y - 1) * width, into: sums + y * width, entering: row(y + r), leaving: row(y - r - 1), width: width,
+                    result: { sums, x in
+                        (sums + edges * ((outerAbove.map { lanes(at: $0 + x) } ?? zero) + (outerBelow.map { lanes(at: $0 + x) } ?? zero))) * norms
+                    },
+                    resultOfOne: { sum, x in (sum + edge * ((outerAbove?[x] ?? 0) + (outerBelow?[x] ?? 0))) * norm })
             }
             finishExtendedSums(sums + (height - 1) * width, outerAbove: row(height - r - 2), outerBelow: row(height + r), edge: edge, norm: norm, width: width)
         }
     }
 
-    /// One step of the extended box's column pass in a single sweep: row y's column sums are row
-    /// y − 1's (`above`) plus the entering row less the leaving one, and `above` becomes row y − 1's
-    /// result, its sums plus α × the two rows just outside its box (`outerAbove`, `outerBelow`;
-    /// nil beyond the plane), normalised. Per column the same operations in the same order as
-    /// a column walk.
-    private static func advanceExtendedSums(
-        above: UnsafeMutablePointer<Float>, into sums: UnsafeMutablePointer<Float>, entering: UnsafePointer<Float>?,
-        leaving: UnsafePointer<Float>?, outerAbove: UnsafePointer<Float>?, outerBelow: UnsafePointer<Float>?, edge: Float, norm: Float,
-        width: Int
-    ) {
-        let edges = Lanes(repeating: edge), norms = Lanes(repeating: norm), zero = Lanes(repeating: 0)
-        var x = 0
-        while x + Lanes.scalarCount <= width {
-            let previous = lanes(at: above + x)
-            var sum = previous
-            if let entering { sum += lanes(at: entering + x) }
-            if let leaving { sum -= lanes(at: leaving + x) }
-            store(sum, at: sums + x)
-            let outer = (outerAbove.map { lanes(at: $0 + x) } ?? zero) + (outerBelow.map { lanes(at: $0 + x) } ?? zero)
-            store((previous + edges * outer) * norms, at: above + x)
-            x += Lanes.scalarCount
-        }
-        while x < width {
-            let previous = above[x]
-            var sum = previous
-            if let entering { sum += entering[x] }
-            if let leaving { sum -= leaving[x] }
-            sums[x] = sum
-            let outer = (outerAbove?[x] ?? 0) + (outerBelow?[x] ?? 0)
-            above[x] = (previous + edge * outer) * norm
-            x += 1
-        }
-    }
-
-    /// The last row's result of the extended box's column pass (`advanceExtendedSums` without a next row).
+    /// The last row's result of the extended box's column pass (`advanceColumnSums` without a next row).
     private static func finishExtendedSums(
         _ sums: UnsafeMutablePointer<Float>, outerAbove: UnsafePointer<Float>?, outerBelow: UnsafePointer<Float>?, edge: Float, norm: Float,
         width: Int
