@@ -57,7 +57,8 @@ public final class SecureBuffer: @unchecked Sendable {
             self.init(keptPages: reused, length: length, count: count, bufferClass: bufferClass, pool: pool)
             return
         }
-        // From 2 MiB on, huge-page aligned and advised: locking faults it in a fraction of the time.
+        // From 2 MiB on, huge-page aligned and advised: locking takes a few 2 MiB faults, not
+        // hundreds of 4 KiB ones (the kernel still zeroes every byte).
         guard let pointer = lethe_map_private(length) else {
             throw .plaintextAllocationFailed(byteCount: count)
         }

@@ -28,7 +28,8 @@ int lethe_madvise_dontdump(void *pointer, size_t length);
 /// Maps `length` bytes (whole pages) of private anonymous memory, or returns NULL. From 2 MiB
 /// on, the mapping starts on a huge-page boundary and is marked MADV_HUGEPAGE, so that the
 /// mlock that follows faults it in 2 MiB at a time instead of 4 KiB (a fraction of the page-fault
-/// work); `munmap(pointer, length)` releases it like any mapping.
+/// handling; the kernel zeroes the same bytes either way); `munmap(pointer, length)` releases it
+/// like any mapping.
 void *lethe_map_private(size_t length);
 
 /// Locks the range in RAM so that it is never swapped. Returns 0 or -errno.
