@@ -42,6 +42,8 @@ public final class PlaintextArena: Sendable {
         var live: [ObjectIdentifier: SecureBuffer] = [:]
         var report = WipeReport()
         var closed = false
+        var bytesHeld = 0
+        var peakBytesHeld = 0
     }
 
     private let state = Mutex(State())
@@ -80,6 +82,8 @@ public final class PlaintextArena: Sendable {
         let accepted = state.withLock { state -> Bool in
             guard !state.closed else { return false }
             state.live[ObjectIdentifier(buffer)] = buffer
+            state.bytesHeld += count
+            state.peakBytesHeld = max(state.peakBytesHeld, state.bytesHeld)
             return true
         }
         guard accepted else {
@@ -113,7 +117,11 @@ public final class PlaintextArena: Sendable {
 
     /// Wipes one buffer now (an intermediate no longer needed) and records it.
     public func release(_ buffer: SecureBuffer) {
-        let owned = state.withLock { $0.live.removeValue(forKey: ObjectIdentifier(buffer)) != nil }
+        let owned = state.withLock { state -> Bool in
+            guard state.live.removeValue(forKey: ObjectIdentifier(buffer)) != nil else { return false }
+            state.bytesHeld -= buffer.count
+            return true
+        }
         guard owned else { return }
         let result = buffer.wipe()
         PlaintextArena.bytesHeldNow.subtract(buffer.count, ordering: .relaxed)
@@ -123,7 +131,13 @@ public final class PlaintextArena: Sendable {
 
     /// Bytes this arena holds right now.
     public var bytesHeld: Int {
-        state.withLock { $0.live.values.reduce(0) { $0 + $1.count } }
+        state.withLock { $0.bytesHeld }
+    }
+
+    /// The most bytes this arena held at once: a request's peak of plaintext (the analysis' plane
+    /// budget is tested with it).
+    public var peakBytesHeld: Int {
+        state.withLock { $0.peakBytesHeld }
     }
 
     /// Wipes every remaining buffer and returns the report for the whole request. Later calls
@@ -133,6 +147,7 @@ public final class PlaintextArena: Sendable {
             state.closed = true
             let buffers = Array(state.live.values)
             state.live.removeAll()
+            state.bytesHeld = 0
             return buffers
         }
         var results: [(WipeResult, BufferClass)] = []

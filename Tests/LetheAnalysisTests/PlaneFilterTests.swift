@@ -31,7 +31,8 @@ struct PlaneFilterTests {
         let expected = Self.reference(input, width: width, height: height, radius: radius, passes: passes)
 
         var plane = input
-        var scratch = [Float](repeating: .nan, count: width * height)
+        // Exactly the rows the filter asks for (the line detector and the texture band allocate no more).
+        var scratch = [Float](repeating: .nan, count: PlaneFilters.boxBlurScratchCount(width: width, height: height, radius: radius))
         plane.withUnsafeMutableBufferPointer { plane in
             scratch.withUnsafeMutableBufferPointer { scratch in
                 PlaneFilters.boxBlur(plane, scratch: scratch, width: width, height: height, radius: radius, passes: passes)

@@ -129,10 +129,14 @@ struct PlaintextArenaTests {
         arena.release(mask)
         #expect(mask.isWiped)
         #expect(arena.bytesHeld == 1000 + 12288)
+        let again = try arena.allocate(count: 2048, bufferClass: .intermediate)
+        arena.release(again)
+        // The peak is the most held at once (body, pixels and mask), not the sum of every buffer.
+        #expect(arena.peakBytesHeld == 1000 + 12288 + 4096)
 
         let report = arena.wipeAll()
-        #expect(report.bytesByClass == ["request_body": 1000, "pixels": 12288, "intermediate": 4096, "rendering": 0, "response": 0])
-        #expect(report.bufferCount == 3)
+        #expect(report.bytesByClass == ["request_body": 1000, "pixels": 12288, "intermediate": 4096 + 2048, "rendering": 0, "response": 0])
+        #expect(report.bufferCount == 4)
         #expect(report.verified)
         #expect(body.isWiped && pixels.isWiped)
         #expect(arena.bytesHeld == 0)

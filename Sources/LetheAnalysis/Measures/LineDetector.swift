@@ -105,18 +105,25 @@ enum LineDetector {
     ///   - lStar: the working image's L* plane; `skin`: its skin mask (`WorkingImage.skinBit`).
     ///   - zones: faces' zone labels, or nil.
     /// - Returns: the lines, in working pixels.
-    /// - Parameter scratch: `pixelCount` floats the caller lends for the box filter's rows (the
-    ///   local contrast's box-filter scratch, free between filters): one plane fewer to allocate.
     /// - Parameter centrelines: one byte per working pixel; when given, `centrelineBit` is set on
     ///   every centreline pixel of every line returned (the simulations' wrinkle mask).
+    ///
+    /// Six planes of the working image's size and the box filter's ring of rows (the scales on
+    /// the pixels are small: a few dozen rows); the coarse scales' block planes are carved from
+    /// the smoothing planes and the direction plane (`respondOnBlocks`).
     static func detect(
-        _ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration, scratch: SecureBuffer,
+        _ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration,
         centrelines: SecureBuffer? = nil, centrelineBit: UInt8 = 1, arena: PlaintextArena
     ) throws(LetheError) -> [Line] {
         let radii = radii(workingMillimetres: workingMillimetres, factor: work.factor, width: work.width, height: work.height, configuration: configuration)
         let count = work.pixelCount
+        let steps = Dictionary(grouping: radii, by: step(radius:))
+        // The coarse scales run on one block step (`maximumStep`): their sums borrow the direction plane (`respondOnBlocks`).
+        precondition(steps.keys.filter { $0 > 1 }.count <= 1, "more than one block step")
         let buffers = try work.allocateFloatPlanes(6, what: "a line detector plane", arena: arena)
         defer { for buffer in buffers { arena.release(buffer) } }
+        let scratch = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
+        defer { arena.release(scratch) }
         let minimumLength = workingMillimetres.map { configuration.minimumLengthMillimetres / $0 }
             ?? configuration.minimumLengthPixels / work.factor
         return work.withZones { zones in
@@ -142,7 +149,6 @@ enum LineDetector {
                                         // The coarse scales smoothed on block means (`step`), the fine ones on the
                                         // pixels. Each pixel keeps the passing scale of the largest normalised
                                         // curvature, whatever the order.
-                                        let steps = Dictionary(grouping: radii, by: step(radius:))
                                         for d in steps.keys.sorted(by: >) where d > 1 {
                                             respondOnBlocks(
                                                 lStar: lStar, skin: skin, planes: planes, width: work.width, height: work.height, step: d,
@@ -175,6 +181,7 @@ enum LineDetector {
         var smoothed: UnsafeMutableBufferPointer<Float>
         /// The blurred skin weights (the normalised convolution's denominator).
         var weights: UnsafeMutableBufferPointer<Float>
+        /// The box filter's ring of rows (`PlaneFilters.boxBlurScratchCount`), not a plane.
         var scratch: UnsafeMutableBufferPointer<Float>
         /// The best vesselness over the scales so far, and the angle of the normal across the line there.
         var vesselness: UnsafeMutableBufferPointer<Float>
@@ -240,39 +247,47 @@ enum LineDetector {
     /// block centres (a smooth ridge for the centreline's non-maximum suppression), the normal's
     /// angle from the strongest of the four blocks; a pixel keeps the larger curvature. A block is
     /// skin when at least half its pixels are. The working-resolution smoothing planes are free
-    /// until the fine scales: each holds three block planes ((w + 1)(h + 1)/4 ≤ ⅓ of w·h for a
-    /// working image of ≥ 8 × 8).
+    /// until the fine scales: the smoothed one holds three block planes of floats and the blocks'
+    /// skin counts (bytes), the weights one the three best responses ((w + 1)(h + 1)/4 blocks:
+    /// 3¼ planes of them fit in w·h floats for a working image of ≥ 20 × 20, the least that has a
+    /// block step); the blocks' L* sums borrow the direction plane, whose angles are written by
+    /// the merge and read only where a vesselness was written with them.
     private static func respondOnBlocks(
         lStar: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, planes: Planes, width: Int, height: Int, step d: Int,
         radii: [Int], configuration: LineDetectionConfiguration
     ) {
         let grid = PlaneFilters.BlockGrid(step: d, width: width, height: height)
         let (columns, rows, n) = (grid.columns, grid.rows, grid.count)
-        precondition(3 * n <= width * height, "a working image too small for blocks of \(d)")
+        precondition(13 * n <= 4 * width * height, "a working image too small for blocks of \(d)")
         func carve(_ plane: UnsafeMutableBufferPointer<Float>, _ k: Int) -> UnsafeMutableBufferPointer<Float> {
             UnsafeMutableBufferPointer(rebasing: plane[(k * n)..<((k + 1) * n)])
         }
         let smoothed = carve(planes.smoothed, 0), weights = carve(planes.smoothed, 1), scratch = carve(planes.smoothed, 2)
+        // The blocks' skin pixel counts (at most d² = 4), bit 7 set on a skin block: exact as bytes,
+        // and the same floats as summing the 0/1 weights.
+        let floatBytes = MemoryLayout<Float>.stride
+        let skinCounts = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(planes.smoothed)[(3 * n * floatBytes)..<(3 * n * floatBytes + n)])
+            .bindMemory(to: UInt8.self)
+        let skinBlock: UInt8 = 0x80
         let best = Responses(vesselness: carve(planes.weights, 0), direction: carve(planes.weights, 1), curvature: carve(planes.weights, 2))
-        let lightSums = carve(planes.scratch, 0), skinSums = carve(planes.scratch, 1)
-        let blockSkin = UnsafeMutableRawBufferPointer(carve(planes.scratch, 2)).bindMemory(to: UInt8.self)
-        for s in 0..<n { lightSums[s] = 0; skinSums[s] = 0; best.vesselness[s] = 0; best.direction[s] = 0; best.curvature[s] = 0 }
+        let lightSums = carve(planes.direction, 0)
+        for s in 0..<n { lightSums[s] = 0; skinCounts[s] = 0; best.vesselness[s] = 0; best.direction[s] = 0; best.curvature[s] = 0 }
         for y in 0..<height {
             for x in 0..<width {
-                let i = y * width + x, weight = Float(skin[i] & WorkingImage.skinBit), block = grid.block(x: x, y: y)
-                lightSums[block] += lStar[i] * weight
-                skinSums[block] += weight
+                let i = y * width + x, weight = skin[i] & WorkingImage.skinBit, block = grid.block(x: x, y: y)
+                lightSums[block] += lStar[i] * Float(weight)
+                skinCounts[block] += weight
             }
         }
         for by in 0..<rows {
             for bx in 0..<columns {
                 let pixels = min(d, height - by * d) * min(d, width - bx * d), s = by * columns + bx
-                blockSkin[s] = 2 * skinSums[s] >= Float(pixels) ? 1 : 0
+                if 2 * Int(skinCounts[s]) >= pixels { skinCounts[s] |= skinBlock }
             }
         }
         let minimum = minimumWeight * Float(d * d), spacing = Float(d), offset = Float(d - 1) / 2
         for radius in radii {
-            for s in 0..<n { smoothed[s] = lightSums[s]; weights[s] = skinSums[s] }
+            for s in 0..<n { smoothed[s] = lightSums[s]; weights[s] = Float(skinCounts[s] & ~skinBlock) }
             let sigmaBlocks = PlaneFilters.blockSigma(sigma(radius: radius), step: d, interpolatedBack: false)
             PlaneFilters.extendedBox(smoothed, sigma: sigmaBlocks, scratch: scratch, width: columns, height: rows)
             PlaneFilters.extendedBox(weights, sigma: sigmaBlocks, scratch: scratch, width: columns, height: rows)
@@ -284,7 +299,7 @@ enum LineDetector {
                 let up = max(0, v - 1) * columns, row = v * columns, down = min(rows - 1, v + 1) * columns
                 for u in 0..<columns {
                     let i = row + u
-                    guard blockSkin[i] != 0 else { continue }
+                    guard skinCounts[i] & skinBlock != 0 else { continue }
                     let left = max(0, u - 1), right = min(columns - 1, u + 1), centre = smoothed[i]
                     let x = Float(u) * spacing + offset, y = Float(v) * spacing + offset
                     scale.test(

@@ -2,7 +2,8 @@
 /// theorem; Wells 1986, IEEE PAMI 8:234) at a cost independent of the radius.
 enum PlaneFilters {
     /// Box-blurs `plane` in place `passes` times with a `(2·radius + 1)²` box; near the borders
-    /// the mean is over the pixels that exist. `scratch` must hold `width × height` floats.
+    /// the mean is over the pixels that exist. `scratch` must hold
+    /// `boxBlurScratchCount(width:height:radius:)` floats (a few dozen rows, at most the plane).
     static func boxBlur(
         _ plane: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
         width: Int, height: Int, radius: Int, passes: Int
@@ -10,11 +11,8 @@ enum PlaneFilters {
         guard radius > 0, width > 0, height > 0,
               let planePixels = plane.baseAddress, let rowMeans = scratch.baseAddress
         else { return }
-        // The row means the column pass still needs — rows y − radius − 1 … y + radius, and the
-        // eight rows made at once ahead of them — in a ring of scratch rows: they are read back
-        // from the cache, and the plane is read once and written once per pass. (A ring of the
-        // plane's height or more is the plane's own layout.)
-        let ringRows = min(height, (2 * radius + 2 + 2 * Lanes.scalarCount + 7) / 8 * 8)
+        let ringRows = ringRowCount(radius: radius, height: height)
+        precondition(scratch.count >= ringRows * width, "a box filter's scratch smaller than its ring of rows")
         @inline(__always) func ringRow(_ y: Int) -> UnsafeMutablePointer<Float> { rowMeans + (y % ringRows) * width }
         for _ in 0..<passes {
             // Horizontal: plane → ring, made on demand up to the row the column pass asks for.
@@ -69,6 +67,20 @@ enum PlaneFilters {
             }
             divide(planePixels + (height - 1) * width, by: Float(previousCount), width: width)
         }
+    }
+
+    /// The row means the column pass still needs — rows y − radius − 1 … y + radius, and the
+    /// eight rows made at once ahead of them — in a ring of scratch rows: they are read back from
+    /// the cache, and the plane is read once and written once per pass. (A ring of the plane's
+    /// height or more is the plane's own layout.)
+    private static func ringRowCount(radius: Int, height: Int) -> Int {
+        min(height, (2 * radius + 2 + 2 * Lanes.scalarCount + 7) / 8 * 8)
+    }
+
+    /// The floats of scratch `boxBlur` needs at `radius` on a `width × height` plane, enough for
+    /// every smaller radius too.
+    static func boxBlurScratchCount(width: Int, height: Int, radius: Int) -> Int {
+        ringRowCount(radius: max(1, radius), height: height) * width
     }
 
     /// Eight floats at a time; the planes carry no alignment beyond `Float`'s.

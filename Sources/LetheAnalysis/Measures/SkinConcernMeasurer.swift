@@ -58,20 +58,17 @@ enum SkinConcernMeasurer {
         if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * work.factor }
         let linesMeasurable = LineDetector.measurable(resolvedMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration.lines)
-        // The wrinkle lines beside everything else that reads only the working image: the marks,
-        // the evenness band and the clear skin's median (the marks' planes), the papules and the
-        // texture band — side by side when the request has a second core (`RequestThreads`), the
-        // lines with a box-filter scratch of their own. The lines take about as long as the rest
-        // (measured on the benchmark photo: 427 against 457 ms), and one after the other they come
-        // first, so their planes are gone before the marks' are made.
+        // The wrinkle lines beside everything else that reads only the working image: the
+        // papules, the texture band, the marks, the evenness band and the clear skin's median (the
+        // marks' planes) — side by side when the request has a second core (`RequestThreads`).
+        // The lines take about as long as the rest (measured on the benchmark photo: 427 against
+        // 457 ms), and one after the other they come first, so their planes are gone before the
+        // others' are made.
         let (linesFound, skinFound) = RequestThreads.fork(
             { Result { () throws(LetheError) -> [LineDetector.Line] in
                 // Lines finer than the pixels resolve are not looked for (`Wrinkles.notMeasurable`).
                 guard linesMeasurable else { return [] }
-                let scratch = try work.allocateFloatPlanes(1, what: "a line detector plane", arena: arena)[0]
-                defer { arena.release(scratch) }
-                return try LineDetector.detect(
-                    work, workingMillimetres: workingMillimetres, configuration: configuration.lines, scratch: scratch, arena: arena)
+                return try LineDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.lines, arena: arena)
             } },
             { Result { () throws(LetheError) in
                 try measureSkin(work, face: face, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
@@ -84,7 +81,7 @@ enum SkinConcernMeasurer {
         let (evenness, clearSkinMedian, papules, band) = (contrast.smoothed, measuredSkin.clearSkinMedian, measuredSkin.papules, measuredSkin.texture)
         // Close-ups: highlights enclosed by skin are skin surface. After the lines, which read the
         // same bytes (`skinBit` only: nothing measured before reads `surfaceBit`); the fill borrows
-        // the box filter's scratch, free once the texture band is made.
+        // the box filter's scratch, free once the evenness band is made.
         if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
         // In input pixels: an enlarged face needs the same photo resolution as one taken as it is.
         let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: max(1, work.factor)) }
@@ -192,15 +189,24 @@ enum SkinConcernMeasurer {
         }
     }
 
-    /// Everything the regions read from the working image but the lines, in the order each
-    /// borrows the previous one's planes: the marks (local contrast → flood fill), the ridge
-    /// smoothing, the evenness band (into the marks' smoothed L*, on their box-filter scratch),
-    /// the clear skin's median, the papules (a local contrast of their own) and the texture band
-    /// (on the same scratch).
+    /// Everything the regions read from the working image but the lines, each reading only the
+    /// working image, in the order that keeps the fewest planes at once: the papules (a local
+    /// contrast, all of it released), the texture band (one plane kept), then the marks (local
+    /// contrast → flood fill; three planes kept), the ridge smoothing, the evenness band (into the
+    /// marks' smoothed L*, on their box-filter scratch) and the clear skin's median.
     private static func measureSkin(
         _ work: WorkingImage, face: FaceGeometry?, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> MeasuredSkin {
-        let detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
+        let papules = try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
+        let texture = TextureRoughness.measurable(
+            workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor))
+            ? try TextureRoughness.bandPass(work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor), arena: arena)
+            : nil
+        let detected: DetectedMarks
+        do { detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena) } catch {
+            if let texture { arena.release(texture) }
+            throw error
+        }
         do throws(LetheError) {
             let contrast = detected.contrast
             smoothForRidges(work, into: contrast, configuration: configuration)
@@ -213,16 +219,10 @@ enum SkinConcernMeasurer {
                 scratch: contrast.boxFilterScratch, into: contrast.smoothed, arena: arena)
             // Faces: the reference of the zones' colour differences, over the pixels the zone means are of.
             let clearSkinMedian = face == nil ? nil : Self.clearSkinMedian(work, members: detected.members)
-            let papules = try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
-            let texture = TextureRoughness.measurable(
-                workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor))
-                ? try TextureRoughness.bandPass(
-                    work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor),
-                    scratch: contrast.boxFilterScratch, arena: arena)
-                : nil
             return MeasuredSkin(marks: detected, clearSkinMedian: clearSkinMedian, papules: papules, texture: texture)
         } catch {
             detected.release(arena)
+            if let texture { arena.release(texture) }
             throw error
         }
     }

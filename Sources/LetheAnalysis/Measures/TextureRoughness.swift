@@ -30,14 +30,20 @@ enum TextureRoughness {
     static func radius(sigma: Double) -> Int { max(1, Int(((1 + 4 * sigma * sigma).squareRoot() - 1) / 2 + 0.5)) }
 
     /// The band-passed L* (NaN where no skin is near), an `.intermediate` buffer the caller
-    /// releases; nil when the working pixels are too coarse.
-    /// - Parameter scratch: `pixelCount` floats lent for the box filter's rows.
-    static func bandPass(_ work: WorkingImage, workingMillimetres: Double, scratch: SecureBuffer, arena: PlaintextArena) throws(LetheError) -> SecureBuffer? {
+    /// releases; nil when the working pixels are too coarse. Three planes and the box filter's
+    /// rows while it runs.
+    static func bandPass(_ work: WorkingImage, workingMillimetres: Double, arena: PlaintextArena) throws(LetheError) -> SecureBuffer? {
         guard measurable(workingMillimetres: workingMillimetres) else { return nil }
         let count = work.pixelCount
-        let buffers = try work.allocateFloatPlanes(3, what: "a texture plane", arena: arena)
         let fine = radius(sigma: fineSigmaMillimetres / workingMillimetres)
         let coarse = min(radius(sigma: coarseSigmaMillimetres / workingMillimetres), max(1, min(work.width, work.height) / 4))
+        let buffers = try work.allocateFloatPlanes(3, what: "a texture plane", arena: arena)
+        let scratch: SecureBuffer
+        do { scratch = try work.allocateBoxFilterRows(radius: max(fine, coarse), what: "the texture band's box filter rows", arena: arena) } catch {
+            for buffer in buffers { arena.release(buffer) }
+            throw error
+        }
+        defer { arena.release(scratch) }
         buffers[0].withUnsafeMutableBytes { bandBytes in
             buffers[1].withUnsafeMutableBytes { coarseBytes in
                 buffers[2].withUnsafeMutableBytes { weightBytes in

@@ -266,4 +266,13 @@ extension WorkingImage {
         }
         return buffers
     }
+
+    /// An `.intermediate` buffer of the rows `PlaneFilters.boxBlur` needs on this image's planes
+    /// for radii up to `radius` (a few dozen rows, at most a plane).
+    func allocateBoxFilterRows(radius: Int, what: String, arena: PlaintextArena) throws(LetheError) -> SecureBuffer {
+        let floats = PlaneFilters.boxBlurScratchCount(width: width, height: height, radius: radius)
+        do { return try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
+            throw .analysisAllocationFailed(error, what)
+        }
+    }
 }

@@ -66,10 +66,10 @@ struct ConcernLabels {
                 }
             }
         }
-        // The lines the wrinkle measures count; the box filter's scratch is free after the ridge smoothing.
+        // The lines the wrinkle measures count.
         do {
             _ = try LineDetector.detect(
-                work, workingMillimetres: workingMillimetres, configuration: configuration.lines, scratch: detected.contrast.boxFilterScratch,
+                work, workingMillimetres: workingMillimetres, configuration: configuration.lines,
                 centrelines: labels, centrelineBit: centreline, arena: arena)
         } catch {
             arena.release(labels)
