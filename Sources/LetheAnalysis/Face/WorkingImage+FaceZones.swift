@@ -1,3 +1,4 @@
+import LetheImaging
 import LetheMemory
 
 extension WorkingImage {
@@ -54,56 +55,52 @@ extension WorkingImage {
         lightnessScale = gamma
     }
 
-    /// The median of `count` values binned in half units from −`offset` (bin i holds i/2 − offset).
-    static func halfUnitMedian(_ histogram: [Int], count: Int, offset: Float) -> Float {
-        var cumulative = 0
-        for (index, value) in histogram.enumerated() {
-            cumulative += value
-            if cumulative * 2 >= count { return Float(index) / 2 - offset }
-        }
-        return 0
-    }
-
     /// - Returns: the median L*, a*, b* of the labelled pixels (after the normalisation) and the
     ///   normalisation's γ (1 without).
     private static func keepFaceSkin(
         labels: UnsafeBufferPointer<UInt8>, planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>, count: Int,
         normaliseExposure: Bool
     ) -> (median: SIMD3<Float>, lightnessScale: Float) {
-        // Medians from half-unit histograms (aggregates, not pixels).
-        var lHistogram = [Int](repeating: 0, count: 201), aHistogram = [Int](repeating: 0, count: 321), bHistogram = [Int](repeating: 0, count: 321)
-        var labelled = 0
-        @inline(__always) func bin(_ value: Float, offset: Float, bins: Int) -> Int { min(bins - 1, max(0, Int(((value + offset) * 2).rounded()))) }
-        for i in 0..<count where labels[i] != 0 {
-            labelled += 1
-            lHistogram[bin(planes[i], offset: 0, bins: 201)] += 1
-            aHistogram[bin(planes[count + i], offset: 80, bins: 321)] += 1
-            bHistogram[bin(planes[2 * count + i], offset: 80, bins: 321)] += 1
+        // Each half of the pixels on a thread of its own when the request has a second core
+        // (`RequestThreads`): the halves' histograms add up, and every other step is per pixel.
+        let middle = count / 2
+        func halves<Result>(_ body: (Range<Int>) -> Result) -> (Result, Result) {
+            RequestThreads.fork({ body(0..<middle) }, { body(middle..<count) })
         }
-        func median(_ histogram: [Int], offset: Float) -> Float { halfUnitMedian(histogram, count: labelled, offset: offset) }
-        var medianL = median(lHistogram, offset: 0), medianA = median(aHistogram, offset: 80), medianB = median(bHistogram, offset: 80)
+        // Medians from half-unit histograms (aggregates, not pixels).
+        let (front, back) = halves { pixels in
+            var histogram = LabHistogram()
+            histogram.add(pixels, of: UnsafeBufferPointer(planes), planeSize: count) { labels[$0] != 0 }
+            return histogram
+        }
+        let histogram = front + back
+        var median = histogram.median
         // Exposure × k multiplies X, Y, Z by k, so CIELAB's cube root multiplies L* + 16, a* and b*
         // by γ = k^⅓ (CIE 15:2004; exact above L* 8): normalising is that scaling, with the k that
         // brings the median to the reference. The erythema index, a ratio R/G, does not change.
         var gamma: Float = 1
-        if normaliseExposure, labelled > 0 {
-            gamma = (referenceSkinLStar + 16) / max(medianL + 16, 1)
-            for i in 0..<count {
-                planes[i] = (planes[i] + 16) * gamma - 16
-                planes[count + i] *= gamma
-                planes[2 * count + i] *= gamma
+        if normaliseExposure, histogram.count > 0 {
+            gamma = (referenceSkinLStar + 16) / max(median.x + 16, 1)
+            _ = halves { pixels in
+                for i in pixels {
+                    planes[i] = (planes[i] + 16) * gamma - 16
+                    planes[count + i] *= gamma
+                    planes[2 * count + i] *= gamma
+                }
             }
-            (medianL, medianA, medianB) = ((medianL + 16) * gamma - 16, medianA * gamma, medianB * gamma)
+            median = SIMD3((median.x + 16) * gamma - 16, median.y * gamma, median.z * gamma)
         }
         let chromaLimit = faceSkinChromaDistance * faceSkinChromaDistance
-        for i in 0..<count {
-            let clipping = skin[i] & (clippedBit | whiteClippedBit)
-            guard labels[i] != 0 else { skin[i] = clipping; continue }
-            let da = planes[count + i] - medianA, db = planes[2 * count + i] - medianB
-            let isSkin = da * da + db * db <= chromaLimit && planes[i] >= medianL - faceSkinDarkerLStar
-            skin[i] = (isSkin ? skinBit : surfaceBit) | clipping
+        _ = halves { pixels in
+            for i in pixels {
+                let clipping = skin[i] & (clippedBit | whiteClippedBit)
+                guard labels[i] != 0 else { skin[i] = clipping; continue }
+                let da = planes[count + i] - median.y, db = planes[2 * count + i] - median.z
+                let isSkin = da * da + db * db <= chromaLimit && planes[i] >= median.x - faceSkinDarkerLStar
+                skin[i] = (isSkin ? skinBit : surfaceBit) | clipping
+            }
         }
-        return (SIMD3(medianL, medianA, medianB), gamma)
+        return (median, gamma)
     }
 
     /// Sets `label[i] = value(label[i])` for every working pixel whose centre lies inside

@@ -323,8 +323,7 @@ enum SkinConcernMeasurer {
     /// histograms, as `faceMedianLab`. Nil without such pixels.
     static func clearSkinMedian(_ work: WorkingImage, members: SecureBuffer) -> SIMD3<Float>? {
         let count = work.pixelCount
-        var histograms = [[Int](repeating: 0, count: 201), [Int](repeating: 0, count: 321), [Int](repeating: 0, count: 321)]
-        var total = 0
+        var histogram = LabHistogram()
         work.withZones { zones in
             guard let zones else { return }
             work.planes.withUnsafeBytes { planeBytes in
@@ -332,21 +331,14 @@ enum SkinConcernMeasurer {
                     members.withUnsafeBytes { memberBytes in
                         let planes = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
                         let member = memberBytes.bindMemory(to: UInt8.self)
-                        for i in 0..<count where zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0 {
-                            total += 1
-                            for k in 0..<3 {
-                                // L* 0…100 and a*, b* −80…80 in half units, as the skin mask's median.
-                                let offset: Float = k == 0 ? 0 : 80
-                                histograms[k][min(histograms[k].count - 1, max(0, Int(((planes[k * count + i] + offset) * 2).rounded())))] += 1
-                            }
+                        histogram.add(0..<count, of: planes, planeSize: count) { i in
+                            zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0
                         }
                     }
                 }
             }
         }
-        guard total > 0 else { return nil }
-        func median(_ histogram: [Int], offset: Float) -> Float { WorkingImage.halfUnitMedian(histogram, count: total, offset: offset) }
-        return SIMD3(median(histograms[0], offset: 0), median(histograms[1], offset: 80), median(histograms[2], offset: 80))
+        return histogram.count > 0 ? histogram.median : nil
     }
 
     /// Ridge scale: L* smoothed by a small box (twice) into the contrast's structure plane.

@@ -1,0 +1,47 @@
+@testable import LetheAnalysis
+import LetheTestSupport
+import Testing
+
+/// The face's median skin colour and its clear skin's come from half-unit histograms
+/// (`LabHistogram`), counted in two halves when the request has a second core.
+@Suite("Half-unit colour histograms")
+struct LabHistogramTests {
+    /// L*, a*, b* planes of `count` pixels, a few beyond the histogram's range.
+    static func planes(count: Int, seed: UInt64) -> [Float] {
+        var random = SeededGenerator(seed: seed)
+        let lightness = (0..<count).map { _ in Float.random(in: -5...105, using: &random) }
+        let chroma = (0..<(2 * count)).map { _ in Float.random(in: -90...90, using: &random) }
+        return lightness + chroma
+    }
+
+    @Test("each median is the half unit where the sorted values reach half, clamped to the range; halves add up to the whole")
+    func mediansAndHalves() {
+        let count = 1_001
+        let values = Self.planes(count: count, seed: 7)
+        values.withUnsafeBufferPointer { planes in
+            let included = { (i: Int) in i % 3 != 0 }
+            var whole = LabHistogram()
+            whole.add(0..<count, of: planes, planeSize: count, where: included)
+            var front = LabHistogram(), back = LabHistogram()
+            front.add(0..<400, of: planes, planeSize: count, where: included)
+            back.add(400..<count, of: planes, planeSize: count, where: included)
+            let sum = front + back
+            #expect(sum.bins == whole.bins && sum.count == whole.count)
+
+            let pixels = (0..<count).filter(included)
+            #expect(whole.count == pixels.count)
+            for (plane, offset, bins) in [(0, Float(0), Float(201)), (1, Float(80), Float(321)), (2, Float(80), Float(321))] {
+                // The value of the middle pixel's half unit (the first at which half the pixels are counted).
+                let sorted = pixels.map { min(max(((planes[plane * count + $0] + offset) * 2).rounded(), 0), bins - 1) / 2 - offset }.sorted()
+                let expected = sorted[(sorted.count + 1) / 2 - 1]
+                #expect(whole.median[plane] == expected, "plane \(plane)")
+            }
+        }
+    }
+
+    @Test("no pixels: every median is its first bin (the caller checks the count)")
+    func empty() {
+        #expect(LabHistogram().count == 0)
+        #expect(LabHistogram().median == SIMD3(0, -80, -80))
+    }
+}
