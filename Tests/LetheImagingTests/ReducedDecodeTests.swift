@@ -138,3 +138,34 @@ extension ReducedDecodeTests {
         #expect(window.pixelArray == expected)
     }
 }
+
+extension ReducedDecodeTests {
+    /// `jpeg` with `profile` in an APP2 `ICC_PROFILE` segment (ICC.1 annex B.4: one chunk, 1 of 1) right after SOI.
+    static func tagging(_ jpeg: [UInt8], with profile: [UInt8]) -> [UInt8] {
+        let payload = Array("ICC_PROFILE".utf8) + [0, 1, 1] + profile
+        let length = payload.count + 2
+        return Array(jpeg[..<2]) + [0xFF, 0xE2, UInt8(length >> 8), UInt8(length & 0xFF)] + payload + Array(jpeg[2...])
+    }
+
+    @Test("a JPEG tagged with a profile other than sRGB: the window is converted as the whole photo is (the overview's finding about the profile holds for it)")
+    func profiledWindow() throws {
+        let swapped = HandMadeICC.profile(red: HandMadeICC.srgbBlue, green: HandMadeICC.srgbGreen, blue: HandMadeICC.srgbRed, gamma: 2.2)
+        let tagged = Self.tagging(Self.jpeg, with: swapped)
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let whole = try ImageDecoder.decode(tagged, arena: arena).pixelArray
+        let untagged = try ImageDecoder.decode(Self.jpeg, arena: arena).pixelArray
+        #expect(whole != untagged, "the profile was applied")
+        let rect = PixelRect(x: 250, y: 410, width: 333, height: 200)
+        let window = try Self.reduced(tagged, keeping: 300, arena: arena) { photo in
+            #expect(photo.reduction == 4)
+            return try photo.window(rect)
+        }
+        var expected: [UInt8] = []
+        for y in rect.y..<(rect.y + rect.height) {
+            expected += whole[((y * Self.width + rect.x) * 3)..<((y * Self.width + rect.x + rect.width) * 3)]
+        }
+        let differing = zip(window.pixelArray, expected).filter { $0 != $1 }.count
+        #expect(window.pixelArray.count == expected.count && differing == 0, "\(differing) samples differ")
+    }
+}

@@ -23,7 +23,7 @@ public enum ImageDecoder {
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena, deadline: ProcessingDeadline? = nil
     ) throws(LetheError) -> DecodedImage {
-        try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: nil, region: nil).image
+        try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: nil, region: nil, known: nil).image
     }
 
     /// Decodes the whole frame reduced, for an analysis that reads full resolution only inside one
@@ -38,27 +38,38 @@ public enum ImageDecoder {
         _ bytes: UnsafeRawBufferPointer, keepingShortSide minimumShortSide: Int?, limits: DecodeLimits, arena: PlaintextArena,
         deadline: ProcessingDeadline? = nil
     ) throws(LetheError) -> ReducedPhoto {
-        let decoded = try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: minimumShortSide, region: nil)
+        let decoded = try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: minimumShortSide, region: nil, known: nil)
         guard decoded.reduction > 1 else { return ReducedPhoto(whole: decoded.image) }
+        // The window decodes read the same bytes: what the first one found about them holds.
+        let known = decoded.findings
         return ReducedPhoto(overview: decoded.image, reduction: decoded.reduction, width: decoded.photoWidth, height: decoded.photoHeight) {
             (region) throws(LetheError) in
-            try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: nil, region: region).image
+            try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: nil, region: region, known: known).image
         }
+    }
+
+    /// What a decode found out about the bytes beyond their pixels, which a later decode of the
+    /// same bytes (a window of a reduced photo) need not find out again: that a JPEG's scans are
+    /// within the limit (the decode went ahead), and whether the embedded ICC profile is sRGB in
+    /// effect (`EmbeddedProfile.isSRGB`, nil when it was not asked: no profile, or not 8-bit RGB).
+    struct Findings {
+        var profileIsSRGB: Bool?
     }
 
     /// One decode: the whole photo, reduced to keep a short side (JPEG only), or a window of it at
     /// full resolution (`region`, photo pixels after orientation, inside the photo): a sequential
     /// load then decodes the rows down to the window's last and keeps only the window's pixels.
+    /// `known`: an earlier decode's findings about the same bytes.
     private static func decode(
         _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, arena: PlaintextArena, deadline: ProcessingDeadline?,
-        keepingShortSide: Int?, region: PixelRect?
+        keepingShortSide: Int?, region: PixelRect?, known: Findings?
     ) throws(LetheError) -> Decoded {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .emptyBody }
         guard bytes.count <= limits.maxBytes else {
             throw .payloadTooLarge(byteCount: bytes.count, limit: limits.maxBytes)
         }
         guard let format = ImageFormat.sniff(bytes) else { throw .unsupportedMediaType }
-        if format == .jpeg {
+        if format == .jpeg, known == nil {
             let scans = JPEGScanCount.scans(in: bytes, stoppingAfter: limits.maxJPEGScans)
             guard scans <= limits.maxJPEGScans else { throw .imageTooComplex(scanLimit: limits.maxJPEGScans) }
         }
@@ -75,7 +86,7 @@ public enum ImageDecoder {
         try deadline?.check()
         return try decodePipeline(
             base, count: bytes.count, format: format, limits: limits, arena: arena, deadline: deadline,
-            keepingShortSide: keepingShortSide, region: region)
+            keepingShortSide: keepingShortSide, region: region, known: known)
     }
 
     /// What one decode made: the pixels, and the photo they are of.
@@ -85,6 +96,7 @@ public enum ImageDecoder {
         var reduction: Int
         /// The photo's full-resolution size, after orientation.
         var photoWidth: Int, photoHeight: Int
+        var findings: Findings
     }
 
     /// The reduction of a JPEG whose short side is `shortSide`: the largest DCT scaling that keeps
@@ -95,7 +107,7 @@ public enum ImageDecoder {
 
     private static func decodePipeline(
         _ base: UnsafeRawPointer, count: Int, format: ImageFormat, limits: DecodeLimits, arena: PlaintextArena,
-        deadline: ProcessingDeadline?, keepingShortSide: Int?, region: PixelRect?
+        deadline: ProcessingDeadline?, keepingShortSide: Int?, region: PixelRect?, known: Findings?
     ) throws(LetheError) -> Decoded {
         // The load call only reads the header; pixels are decoded when the strip pull asks for them.
         guard let header = load(base, count: count, format: format, shrink: 1) else {
@@ -132,7 +144,10 @@ public enum ImageDecoder {
         defer { deadline?.unwatch(loaded.pointer) }
         try deadline?.check()
 
-        guard let whole = canonicalSRGB8(loaded) else { throw .imageCorrupt(format, stage: "colour conversion") }
+        var findings = known ?? Findings()
+        guard let whole = canonicalSRGB8(loaded, profileIsSRGB: &findings.profileIsSRGB) else {
+            throw .imageCorrupt(format, stage: "colour conversion")
+        }
         // The strip pull below trusts these to size our buffer: check them exactly.
         guard whole.width * whole.height == loaded.width * loaded.height, whole.bands == 3,
               whole.bandFormat == VIPS_FORMAT_UCHAR else {
@@ -177,7 +192,7 @@ public enum ImageDecoder {
         }
         let image = DecodedImage(
             width: canonical.width, height: canonical.height, format: format, pixels: pixels, originX: region?.x ?? 0, originY: region?.y ?? 0)
-        return Decoded(image: image, reduction: reduction, photoWidth: photoWidth, photoHeight: photoHeight)
+        return Decoded(image: image, reduction: reduction, photoWidth: photoWidth, photoHeight: photoHeight, findings: findings)
     }
 
     /// Refuses a width × height beyond `limits.maxPixels` (overflow-safe).
@@ -246,7 +261,9 @@ public enum ImageDecoder {
 
     /// Builds (lazily) the pipeline to 3-band 8-bit sRGB. Intermediate handles unref as they go
     /// out of scope; libvips keeps what the pipeline still needs alive through its own refs.
-    private static func canonicalSRGB8(_ loaded: VipsImageHandle) -> VipsImageHandle? {
+    /// `profileIsSRGB`: whether the embedded profile is sRGB in effect, when already known (the
+    /// same bytes decoded before); set when it is measured here.
+    private static func canonicalSRGB8(_ loaded: VipsImageHandle, profileIsSRGB: inout Bool?) -> VipsImageHandle? {
         guard var image = loaded.then(lethe_vips_autorot) else { return nil }
 
         // Colour: the embedded profile when there is one (phones shoot Display P3), else the
@@ -254,7 +271,13 @@ public enum ImageDecoder {
         // RGB photo tagged with an sRGB profile is already what the transform would make, to
         // within its own rounding: it is not transformed (the transform of every pixel cost more
         // than the decode itself).
-        if lethe_vips_has_icc_profile(image.pointer) == 1, !isEightBitRGB(image) || !EmbeddedProfile.isSRGB(image),
+        func isSRGB() -> Bool {
+            if let known = profileIsSRGB { return known }
+            let measured = EmbeddedProfile.isSRGB(image)
+            profileIsSRGB = measured
+            return measured
+        }
+        if lethe_vips_has_icc_profile(image.pointer) == 1, !isEightBitRGB(image) || !isSRGB(),
            let converted = image.then(lethe_vips_icc_to_srgb) {
             image = converted
         } else {
