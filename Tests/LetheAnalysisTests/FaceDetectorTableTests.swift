@@ -65,5 +65,30 @@ struct FaceDetectorTableTests {
         #expect(arena.bytesHeld == image.pixels.count)
         #expect(arena.wipeAll().verified)
     }
-}
 
+    @Test("a minimum width leaves out the levels whose window is narrower, first ones only, and finds the face found without it")
+    func minimumWidthSkipsSmallWindows() throws {
+        let detector = try FaceAnalysisTests.detector()
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let image = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        // On this 512-pixel portrait the face rules' narrowest (38 px, 7.5 % of the width) is below
+        // the first level's window (2 × 24 px); 60 px leaves out three levels, and the face is 103 px.
+        #expect(FaceAnalyzer.narrowestConsidered(imageWidth: image.width, FaceAnalysisConfiguration()) == 38.4)
+        let narrowest = 60.0
+        let every = try #require(try detector.search(in: image, arena: arena))
+        let wide = try #require(try detector.search(in: image, minimumWidth: narrowest, arena: arena))
+        defer { every.release(); wide.release() }
+        let windowWidth = Double(detector.cascade.windowWidth)
+        // The same pyramid from its first wide-enough level on (OpenCV's `minSize`).
+        let skipped = every.levels.count - wide.levels.count
+        #expect(skipped > 0)
+        #expect(wide.levels.map(\.scale) == every.levels.dropFirst(skipped).map(\.scale))
+        #expect(every.levels.prefix(skipped).allSatisfy { windowWidth * $0.scale * Double(every.factor) < narrowest })
+        #expect(wide.levels.allSatisfy { windowWidth * $0.scale * Double(wide.factor) >= narrowest })
+        try every.scan()
+        try wide.scan()
+        #expect(wide.faces() == every.faces().filter { Double($0.box.width) >= narrowest })
+        #expect(wide.faces().count == 1)
+    }
+}

@@ -92,7 +92,8 @@ public enum FaceAnalyzer {
         // window search once the gate is measured (they share its pyramid levels: the gate takes
         // ~70 ms, the search ~110). The frame's refusals come first; its exposure and focus only
         // when there is no face (`QualityGate.checkFrameForFace`).
-        let search = try detector.search(in: overview, arena: arena)
+        // Detections narrower than the least the face rules consider (`locateFace`) are not looked for.
+        let search = try detector.search(in: overview, minimumWidth: Self.narrowestConsidered(imageWidth: overview.width, faceConfiguration), arena: arena)
         let ((framed, helped), scanned) = RequestThreads.fork(
             { () -> (Result<FrameQuality, LetheError>, Result<Void, LetheError>) in
                 let framed = Result { () throws(LetheError) -> FrameQuality in
@@ -244,15 +245,21 @@ public enum FaceAnalyzer {
     static func locateFace(
         _ image: DecodedImage, detector: FaceDetector, configuration: FaceAnalysisConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> FaceDetection {
-        try locateFace(in: detector.detect(in: image, arena: arena), imageWidth: image.width, configuration: configuration)
+        try locateFace(
+            in: detector.detect(in: image, minimumWidth: narrowestConsidered(imageWidth: image.width, configuration), arena: arena),
+            imageWidth: image.width, configuration: configuration)
+    }
+
+    /// The narrowest detection `locateFace` considers in an image `imageWidth` wide: narrower ones
+    /// are ignored (background faces, noise), so the detector need not look for them.
+    static func narrowestConsidered(imageWidth: Int, _ configuration: FaceAnalysisConfiguration) -> Double {
+        configuration.minFaceWidthFraction * Double(imageWidth) * configuration.ignoreBelowFractionOfMinimum
     }
 
     /// Exactly one face of sufficient size among `detections` of an image `imageWidth` wide, or the matching error.
     static func locateFace(in detections: [FaceDetection], imageWidth: Int, configuration: FaceAnalysisConfiguration) throws(LetheError) -> FaceDetection {
         let minimumWidth = configuration.minFaceWidthFraction * Double(imageWidth)
-        let candidates = detections.filter {
-            Double($0.box.width) >= minimumWidth * configuration.ignoreBelowFractionOfMinimum
-        }
+        let candidates = detections.filter { Double($0.box.width) >= narrowestConsidered(imageWidth: imageWidth, configuration) }
         let strongest = candidates.map(\.neighbours).max() ?? 0
         let faces = candidates.filter { Double($0.neighbours) >= configuration.secondaryFaceMinimumSupport * Double(strongest) }
         guard let face = faces.first else { throw .faceNotFound }

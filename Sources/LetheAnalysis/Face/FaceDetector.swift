@@ -16,17 +16,19 @@ public struct FaceDetector: Sendable {
         self.configuration = configuration
     }
 
-    /// Finds faces, largest first.
-    public func detect(in image: DecodedImage, arena: PlaintextArena) throws(LetheError) -> [FaceDetection] {
-        guard let search = try search(in: image, arena: arena) else { return [] }
+    /// Finds faces, largest first; with `minimumWidth` (image pixels), none narrower is looked for.
+    public func detect(in image: DecodedImage, minimumWidth: Double = 0, arena: PlaintextArena) throws(LetheError) -> [FaceDetection] {
+        guard let search = try search(in: image, minimumWidth: minimumWidth, arena: arena) else { return [] }
         defer { search.release() }
         try search.scan()
         return search.faces()
     }
 
     /// A search of `image` that two threads can share (`Search`), its grey working plane made;
-    /// nil when the image is smaller than one window.
-    func search(in image: DecodedImage, arena: PlaintextArena) throws(LetheError) -> Search? {
+    /// nil when the image is smaller than one window. `minimumWidth` (image pixels) is OpenCV's
+    /// `minSize`: the pyramid levels whose window is narrower are not scanned — the smallest
+    /// windows, on the largest levels, the most costly to scan.
+    func search(in image: DecodedImage, minimumWidth: Double = 0, arena: PlaintextArena) throws(LetheError) -> Search? {
         let factor = max(1, min(image.width, image.height) / max(1, configuration.workingShortSidePixels))
         let workWidth = image.width / factor, workHeight = image.height / factor
         guard workWidth >= cascade.windowWidth, workHeight >= cascade.windowHeight else { return nil }
@@ -38,7 +40,9 @@ public struct FaceDetector: Sendable {
                     into: greyBytes.bindMemory(to: Float.self), workWidth: workWidth, workHeight: workHeight)
             }
         }
-        return Search(detector: self, grey: grey, factor: factor, workWidth: workWidth, workHeight: workHeight, arena: arena)
+        return Search(
+            detector: self, grey: grey, factor: factor, workWidth: workWidth, workHeight: workHeight,
+            minimumWindowWidth: minimumWidth / Double(factor), arena: arena)
     }
 
     /// The window search over one photo's pyramid, level by level: every thread that calls `scan()`
@@ -61,14 +65,19 @@ public struct FaceDetector: Sendable {
         private let nextLevel = Atomic<Int>(0)
         private let hits: UnsafeMutableBufferPointer<[Hit]>
 
-        init(detector: FaceDetector, grey: SecureBuffer, factor: Int, workWidth: Int, workHeight: Int, arena: PlaintextArena) {
+        /// `minimumWindowWidth`: in working pixels; levels whose window is narrower are left out.
+        init(
+            detector: FaceDetector, grey: SecureBuffer, factor: Int, workWidth: Int, workHeight: Int, minimumWindowWidth: Double,
+            arena: PlaintextArena
+        ) {
             (self.detector, self.grey, self.factor, self.workWidth, self.workHeight, self.arena) = (detector, grey, factor, workWidth, workHeight, arena)
             var levels: [(scale: Double, width: Int, height: Int)] = []
             var scale = 1.0
             while true {
                 let levelWidth = Int(Double(workWidth) / scale), levelHeight = Int(Double(workHeight) / scale)
                 guard levelWidth >= detector.cascade.windowWidth, levelHeight >= detector.cascade.windowHeight else { break }
-                levels.append((scale, levelWidth, levelHeight))
+                // The scales multiplied in turn from 1 either way, so a level kept is the same level.
+                if Double(detector.cascade.windowWidth) * scale >= minimumWindowWidth { levels.append((scale, levelWidth, levelHeight)) }
                 scale *= detector.configuration.scaleFactor
             }
             self.levels = levels
