@@ -3,14 +3,14 @@ import Foundation
 import LetheMemory
 @testable import LetheLedger
 import LetheTransparency
+import LetheTestSupport
 import Testing
 
 /// The worker's tree keeps only its right edge and partial tiles in memory and reads full tiles
 /// from disk (docs/ledger.md §6): every root and proof must equal the in-memory reference
 /// (`MerkleTree`, itself checked against the RFC and the transparency-dev test data), and memory
 /// must not grow with the leaves.
-// Serialized: the reference trees of the other tests here are large, and the million-leaf test
-// measures the process's allocations.
+// Serialized: the reference trees of the tests here are large.
 @Suite("Tiled Merkle tree: full tiles on disk, the right edge in memory", .serialized)
 struct TiledMerkleTreeTests {
     /// A tile directory under /tmp, removed afterwards.
@@ -27,16 +27,25 @@ struct TiledMerkleTreeTests {
     /// Bytes the allocator hands out now (all arenas, and mmapped blocks).
     static func allocatedBytes() -> Int { Int(lethe_allocated_bytes()) }
 
-    @Test("a million leaves in bounded memory; proofs from the disk tiles verify against the roots")
-    func millionLeaves() throws {
+    @Test("a million leaves in bounded memory; proofs from the disk tiles verify against the roots; measured in a process of their own")
+    func millionLeaves() async throws {
+        // The allocator's figures are the whole process's: the leaves are appended alone in a
+        // child (`MeasuredAlone`), where no other suite allocates during a window.
+        let child = try await MeasuredAlone.run("millionLeavesAlone")
+        #expect(child.passed, "the child's run failed: \(child.output.suffix(2_000))")
+        if let figures = child.output.split(separator: "\n").first(where: { $0.hasPrefix("tiled tree alone:") }) { print(figures) }
+    }
+
+    /// The test itself, only in the child (`millionLeaves`).
+    @Test("a million leaves, alone", .enabled(if: MeasuredAlone.isChild(running: "millionLeavesAlone")))
+    func millionLeavesAlone() throws {
         let directory = Directory()
         defer { directory.remove() }
         var tree = TiledMerkleTree(store: TileStore(directory: directory.url))
         let warmUp = 10_000
         for index in 0..<warmUp { tree.append(leafHash: Self.leaf(index)) }
         #expect(Self.allocatedBytes() > 0, "no allocator statistics on this platform")
-        // Three windows of 330,000 leaves each; the smallest growth counts, so that another suite
-        // allocating in the same process during one window does not decide the result. The whole
+        // Three windows of 330,000 leaves each; the smallest growth counts. The whole
         // tree in memory (`MerkleTree`, the worker's tree before tiles) grows by about 290 bytes a
         // leaf, ~96 MB a window; the tiled tree by a few tiles of cache.
         let count = 1_000_000
@@ -48,6 +57,7 @@ struct TiledMerkleTreeTests {
             for index in (warmUp + part * window)..<end { tree.append(leafHash: Self.leaf(index)) }
             growths.append(Self.allocatedBytes() - baseline)
         }
+        print("tiled tree alone: allocated bytes grew by \(growths) over three windows")
         #expect(growths.min()! < 16 << 20, "allocated bytes grew by \(growths) over three windows of \(window) leaves")
         #expect(tree.hashesInMemory <= 63 + 8 * 255, "\(tree.hashesInMemory) hashes in memory")
         #expect(tree.size == count)

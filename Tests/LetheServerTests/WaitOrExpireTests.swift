@@ -8,26 +8,17 @@ import Testing
 /// queues): its outcome, and what a finished race leaves behind.
 @Suite("Wait or expire")
 struct WaitOrExpireTests {
-    /// Set for the child process in which the waits are measured alone.
-    static let aloneVariable = "LETHE_TEST_WAITS_ALONE"
-
     @Test("a wait let in long before its deadline leaves nothing behind: memory stays flat over 5 × 5,000 waits with a one-hour deadline, measured in a process of their own")
     func finishedWaitsHoldNoMemory() async throws {
-        // The allocator's figures are the whole process's, and the other suites allocate in this
-        // one while they run (on a loaded machine, more than the bound in each of five windows:
-        // a fresh CI run read ≥ 1.19 MB). So the waits run in a child: this test binary, with
-        // only the measuring test below enabled and selected.
-        let run = try await Program.run(
-            CommandLine.arguments[0], ["--testing-library", "swift-testing", "--filter", "measureFinishedWaitsAlone"],
-            environment: [Self.aloneVariable: "1"], timeout: .seconds(600))
-        let figures = run.output.split(separator: "\n").first { $0.hasPrefix("waits alone:") }
-        #expect(run.status == 0 && !run.timedOut, "the child's run failed: \(run.output.suffix(2_000))")
-        #expect(figures != nil, "the child measured nothing: \(run.output.suffix(2_000))")
-        if let figures { print(figures) }
+        // The allocator's figures are the whole process's (a loaded fresh CI run read ≥ 1.19 MB a
+        // window from the other suites): the waits run alone in a child (`MeasuredAlone`).
+        let child = try await MeasuredAlone.run("measureFinishedWaitsAlone")
+        #expect(child.passed, "the child's run failed: \(child.output.suffix(2_000))")
+        if let figures = child.output.split(separator: "\n").first(where: { $0.hasPrefix("waits alone:") }) { print(figures) }
     }
 
     /// The measure itself, only in the child (`finishedWaitsHoldNoMemory`).
-    @Test("the waits' memory, measured alone", .enabled(if: ProcessInfo.processInfo.environment[aloneVariable] != nil))
+    @Test("the waits' memory, measured alone", .enabled(if: MeasuredAlone.isChild(running: "measureFinishedWaitsAlone")))
     func measureFinishedWaitsAlone() async {
         #expect(lethe_allocated_bytes() > 0, "no allocator statistics on this platform")
         // With `Task.sleep` as the deadline, each of these waits left its cancelled sleep queued in
