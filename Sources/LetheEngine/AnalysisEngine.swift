@@ -71,7 +71,7 @@ public enum AnalysisEngine {
         deadline: ProcessingDeadline, observe: StageObserver
     ) throws(LetheError) -> Measured {
         // A face is decoded reduced, its full resolution only inside the measured crop (decoded
-        // again from the file by the analysis); other kinds whole.
+        // again from the file by the analysis, or whole beside the overview by a free core); other kinds whole.
         let decoded = try timed(.decode, observe) { () throws(LetheError) in
             try ImageDecoder.decodeReduced(
                 file, keepingShortSide: PhotoAnalysis.overviewShortSide(for: job.settings), limits: job.decodeLimits, arena: arena,
@@ -80,7 +80,7 @@ public enum AnalysisEngine {
         // Each photo's pixels are wiped (and counted in the request's record) as soon as it is
         // measured; when no simulation renders from them, as soon as the analysis has cut its
         // working image from them (the release is once: whichever comes first).
-        defer { arena.release(decoded.overview.pixels) }
+        defer { decoded.release(arena) }
         let simulates = renders && job.simulation != nil
         // Analysis runs in Swift between libvips calls: checked at each stage boundary.
         try deadline.check()

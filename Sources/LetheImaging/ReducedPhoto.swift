@@ -5,8 +5,9 @@ import LetheMemory
 /// frame reduced (`overview`), on which the rectangle is found, and the full resolution of that
 /// rectangle on demand (`window(_:)`). From `ImageDecoder.decodeReduced`, a large JPEG is never
 /// decoded whole at full resolution: its overview is scaled in the decoder and its window decoded
-/// again from the file, keeping only the window's rows and columns. A photo already decoded whole
-/// (`init(whole:)`) is its own overview and windows (reduction 1).
+/// again from the file, keeping only the window's rows and columns — unless a second core decoded
+/// it whole beside the overview (`whole`), which then is every window. A photo already decoded
+/// whole (`init(whole:)`) is its own overview and windows (reduction 1).
 ///
 /// Coordinates: overview pixel (i, j) covers photo pixels [i·r, (i + 1)·r) × [j·r, (j + 1)·r) for
 /// the reduction r, so a position in the overview times r is the same position in the photo.
@@ -17,13 +18,19 @@ public struct ReducedPhoto {
     public let reduction: Int
     /// The photo's full-resolution size.
     public let width: Int, height: Int
+    /// A reduced photo's full resolution, decoded whole beside the overview (`ImageDecoder.decodeReduced`), or nil.
+    let whole: DecodedImage?
     private let decodeWindow: (PixelRect) throws(LetheError) -> DecodedImage
 
-    init(overview: DecodedImage, reduction: Int, width: Int, height: Int, decodeWindow: @escaping (PixelRect) throws(LetheError) -> DecodedImage) {
+    init(
+        overview: DecodedImage, reduction: Int, width: Int, height: Int, whole: DecodedImage? = nil,
+        decodeWindow: @escaping (PixelRect) throws(LetheError) -> DecodedImage
+    ) {
         self.overview = overview
         self.reduction = reduction
         self.width = width
         self.height = height
+        self.whole = whole
         self.decodeWindow = decodeWindow
     }
 
@@ -32,12 +39,21 @@ public struct ReducedPhoto {
         self.init(overview: image, reduction: 1, width: image.width, height: image.height) { _ throws(LetheError) in image }
     }
 
-    /// The full resolution of `rect` (photo pixels, inside the photo): a new arena buffer the
-    /// caller releases when the photo is reduced, the overview itself (not to be released
-    /// separately) when not.
+    /// The full resolution of `rect` (photo pixels, inside the photo), in an image that holds at
+    /// least `rect`: when the photo is reduced, a new arena buffer the caller releases, or the
+    /// full resolution decoded beside the overview (every window the same buffer: released once,
+    /// after the last window is read; `release(_:)` releases it too); when not, the overview itself
+    /// (not to be released separately).
     /// - Throws: the decoder's codes (the file is decoded again).
     public func window(_ rect: PixelRect) throws(LetheError) -> DecodedImage {
-        try decodeWindow(rect)
+        if let whole { return whole }
+        return try decodeWindow(rect)
+    }
+
+    /// Wipes the overview and the full resolution decoded beside it (a buffer already released is nothing).
+    public func release(_ arena: PlaintextArena) {
+        arena.release(overview.pixels)
+        if let whole { arena.release(whole.pixels) }
     }
 
     /// Whether `window(_:)` decodes (and the window is the caller's) rather than viewing the overview.

@@ -173,9 +173,11 @@ struct AnalysisEngineTests {
         #expect(rendered.response.simulation?.width == 512 && rendered.response.simulation?.height == 512)
     }
 
-    @Test("a reduced face with a second core, whose face window is then decoded beside the mesh, gives the result of one thread byte for byte")
-    func reducedFaceOnTwoCores() throws {
-        let jpeg = try Self.portraitJPEG()
+    @Test("a reduced face with a second core gives the result of one thread byte for byte: decoded whole beside its overview, or, mirrored by its EXIF orientation (then not decoded beside), its face window decoded beside the mesh", arguments: [false, true])
+    func reducedFaceOnTwoCores(mirrored: Bool) throws {
+        let portrait = try Self.portraitJPEG()
+        // Orientation 2 (mirrored left to right): still a frontal face, loaded into libvips' memory.
+        let jpeg = mirrored ? Data(JPEGSegments.oriented(Array(portrait), 2)) : portrait
         let cores = CoreLedger(cores: 2)
         func analysed(threads: Int) throws -> (body: Data, pixelBytes: Int) {
             let arena = PlaintextArena()
@@ -191,14 +193,20 @@ struct AnalysisEngineTests {
             return (data, report.bytesByClass[BufferClass.pixels.rawValue] ?? 0)
         }
         let serial = try analysed(threads: 1)
-        // The test's own ledger has a free core at every fork: every run should decode the window early.
-        var earlyWindows = 0
+        // The overview (256 × 256), and the whole photo (512 × 512) or a window of it besides the crop.
+        let overviewBytes = 256 * 256 * 3, photoBytes = 512 * 512 * 3
+        #expect(serial.pixelBytes > overviewBytes && serial.pixelBytes < overviewBytes + photoBytes)
+        // The test's own ledger has a free core at every fork: every run should decode beside.
+        var decodedBeside = 0
         for _ in 0..<4 {
             let split = try analysed(threads: 2)
             #expect(split.body == serial.body)
-            if split.pixelBytes > serial.pixelBytes { earlyWindows += 1 }
+            let beside = mirrored
+                ? split.pixelBytes > serial.pixelBytes && split.pixelBytes < overviewBytes + photoBytes
+                : split.pixelBytes == overviewBytes + photoBytes
+            if beside { decodedBeside += 1 }
         }
-        #expect(earlyWindows > 0, "no run decoded the face window beside the mesh")
+        #expect(decodedBeside > 0, mirrored ? "no run decoded the face window beside the mesh" : "no run decoded the photo whole beside the overview")
         #expect(try JSONDecoder().decode(AnalysisResponse.self, from: serial.body).face != nil)
         #expect(cores.held == 0)
     }

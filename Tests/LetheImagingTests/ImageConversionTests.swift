@@ -1,5 +1,6 @@
 import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 /// Layouts other than 8-bit RGB end up in the canonical 8-bit sRGB layout; the expected values
@@ -77,7 +78,7 @@ struct ImageConversionTests {
             }
         }
         let jpeg = try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: width, height: height, as: .jpeg, quality: 95) }
-        let oriented = TestImages.oriented(jpeg, 6)
+        let oriented = JPEGSegments.oriented(jpeg, 6)
 
         let arena = PlaintextArena()
         let image = try ImageDecoder.decode(oriented, arena: arena)

@@ -2,10 +2,12 @@ import Foundation
 import LetheAPI
 @testable import LetheImaging
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 /// A face photo is decoded reduced: the whole frame scaled in libjpeg's inverse DCT, and later one
-/// window at full resolution, decoded again from the file, so the full resolution is never held whole.
+/// window at full resolution, decoded again from the file, so the full resolution is never held
+/// whole — unless a free core decodes it whole beside the overview (the window then is a view of it).
 @Suite("Decoding a photo reduced, then one window of it")
 struct ReducedDecodeTests {
     static let width = 1600, height = 1200
@@ -75,7 +77,7 @@ struct ReducedDecodeTests {
         #expect(window.pixelArray == expected)
     }
 
-    @Test("only the overview and the window are decoded into the arena: never the whole photo")
+    @Test("with no core beside the request, only the overview and the window are decoded into the arena: never the whole photo")
     func fullResolutionNeverHeldWhole() throws {
         let arena = PlaintextArena()
         let rect = PixelRect(x: 100, y: 200, width: 640, height: 480)
@@ -119,7 +121,7 @@ struct ReducedDecodeTests {
 extension ReducedDecodeTests {
     @Test("a photo turned by its EXIF orientation: overview and window in the turned photo's pixels")
     func orientedPhoto() throws {
-        let turned = TestImages.oriented(Self.jpeg, 6)
+        let turned = JPEGSegments.oriented(Self.jpeg, 6)
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let whole = try ImageDecoder.decode(turned, arena: arena)
@@ -167,5 +169,75 @@ extension ReducedDecodeTests {
         }
         let differing = zip(window.pixelArray, expected).filter { $0 != $1 }.count
         #expect(window.pixelArray.count == expected.count && differing == 0, "\(differing) samples differ")
+    }
+}
+
+extension ReducedDecodeTests {
+    /// What a reduced decode on a request thread made: whether the whole photo came beside the
+    /// overview, the overview's pixels, one window's frame and pixels, and the arena's pixel bytes.
+    struct BesideDecode: Sendable {
+        let wholeBeside: Bool
+        let overview: [UInt8]
+        let window: PixelRect
+        let windowPixels: [UInt8]
+        let pixelBytes: Int
+    }
+
+    /// Decodes `bytes` reduced on a request thread whose worker has `cores` cores (none busy), and reads the window `rect`.
+    static func decodedOnRequestThread(_ bytes: [UInt8], cores: Int, rect: PixelRect) async -> Result<BesideDecode, LetheError> {
+        await onRequestThread(prepare: { $0.useCores(CoreLedger(cores: cores), threads: 2) }) { deadline in
+            let arena = PlaintextArena()
+            // The window is decoded from the bytes: read while they are valid.
+            let decoded = bytes.withUnsafeBytes { raw in Result { () throws(LetheError) -> BesideDecode in
+                let photo = try ImageDecoder.decodeReduced(raw, keepingShortSide: 300, limits: DecodeLimits(), arena: arena, deadline: deadline)
+                let window = try photo.window(rect)
+                let inside = window.frame.contains(rect)
+                var pixels: [UInt8] = []
+                let all = window.pixelArray
+                for y in rect.y..<(rect.y + rect.height) where inside {
+                    let start = ((y - window.originY) * window.width + rect.x - window.originX) * 3
+                    pixels += all[start..<(start + rect.width * 3)]
+                }
+                let beside = BesideDecode(
+                    wholeBeside: photo.whole != nil, overview: photo.overview.pixelArray, window: window.frame, windowPixels: pixels,
+                    pixelBytes: arena.bytesHeld)
+                arena.release(window.pixels)
+                photo.release(arena)
+                return beside
+            } }
+            #expect(arena.bytesHeld == 0, "the photo's release left \(arena.bytesHeld) bytes")
+            _ = arena.wipeAll()
+            return decoded
+        }.result
+    }
+
+    @Test("with a core free, a JPEG to be reduced is decoded whole beside its overview: the same overview, and every window a view of the whole with the window decode's pixels")
+    func wholeBesideOverview() async throws {
+        let rect = PixelRect(x: 333, y: 517, width: 401, height: 299)
+        let beside = try await Self.decodedOnRequestThread(Self.jpeg, cores: 2, rect: rect).get()
+        let alone = try await Self.decodedOnRequestThread(Self.jpeg, cores: 1, rect: rect).get()
+        // Figures, not the arrays: a failure message would print every pixel.
+        let (wholeBeside, wholeAlone) = (beside.wholeBeside, alone.wholeBeside)
+        #expect(wholeBeside && !wholeAlone)
+        let (besideWindow, aloneWindow) = (beside.window, alone.window)
+        #expect(besideWindow == PixelRect(x: 0, y: 0, width: Self.width, height: Self.height) && aloneWindow == rect)
+        let (besideBytes, aloneBytes) = (beside.pixelBytes, alone.pixelBytes)
+        #expect(besideBytes == (Self.width * Self.height + Self.width / 4 * Self.height / 4) * 3)
+        #expect(aloneBytes == (rect.area + Self.width / 4 * Self.height / 4) * 3)
+        let sameOverview = beside.overview.count == alone.overview.count && beside.overview == alone.overview
+        let sameWindow = beside.windowPixels.count == rect.area * 3 && beside.windowPixels == alone.windowPixels
+        #expect(sameOverview && sameWindow)
+    }
+
+    @Test("no whole decode beside the overview for a PNG, a JPEG not reduced, or a photo turned by its EXIF orientation (decoded into libvips' memory by its own threads)")
+    func noWholeBesideOverview() async throws {
+        let rect = PixelRect(x: 10, y: 20, width: 100, height: 50)
+        let pixels = TestImages.gradient(width: 400, height: 300, noise: 5)
+        let png = try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 400, height: 300, as: .png) }
+        let small = try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 400, height: 300, as: .jpeg, quality: 90) }
+        for bytes in [png, small, JPEGSegments.oriented(Self.jpeg, 6)] {
+            let wholeBeside = try await Self.decodedOnRequestThread(bytes, cores: 2, rect: rect).get().wholeBeside
+            #expect(!wholeBeside)
+        }
     }
 }

@@ -120,7 +120,8 @@ public enum FaceAnalyzer {
         // The face's exposure and focus decide, not the backdrop's: measured on the face box at a
         // fixed working width, beside the face mesh; the gate's refusal comes first. With a second
         // core, a reduced photo's full resolution around the face is decoded beside the mesh too
-        // (`likelyWindow`), and measured from when it holds the crop the mesh's zones ask for.
+        // (`likelyWindow`), and measured from when it holds the crop the mesh's zones ask for
+        // (a photo decoded whole beside its overview, `ImageDecoder.decodeReduced`, is that window already).
         let ((faceGated, early), meshed) = RequestThreads.forkTelling(
             { besideMesh -> (Result<QualityFigures, LetheError>, DecodedImage?) in
                 let gated = Result { () throws(LetheError) -> QualityFigures in

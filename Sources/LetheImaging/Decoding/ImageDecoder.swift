@@ -32,20 +32,76 @@ public enum ImageDecoder {
     /// that its full resolution is never decoded whole; other formats, JPEGs that small, and every
     /// photo when `minimumShortSide` is nil are decoded whole (reduction 1), their own full resolution.
     ///
+    /// When the request has a second core free (`RequestThreads`), the budget room for both and
+    /// the photo at most `wholeBesideOverviewMaxPixels`, the full resolution is decoded whole on
+    /// this thread while the helper decodes the overview: the window then is a view of it, and the
+    /// overview's decode, the detector and the mesh no longer wait for a second pass through the
+    /// file afterwards. The same libvips pipeline decodes both ways, so the window's pixels are the
+    /// same bytes. A failed decode beside the overview only leaves the window to be decoded later.
+    ///
     /// The returned photo reads its windows from `bytes` (`ReducedPhoto.window(_:)`): they must
     /// stay valid while it is used. Throws as `decode(_:limits:arena:deadline:)`.
     public static func decodeReduced(
         _ bytes: UnsafeRawBufferPointer, keepingShortSide minimumShortSide: Int?, limits: DecodeLimits, arena: PlaintextArena,
         deadline: ProcessingDeadline? = nil
     ) throws(LetheError) -> ReducedPhoto {
-        let decoded = try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: minimumShortSide, region: nil, known: nil)
-        guard decoded.reduction > 1 else { return ReducedPhoto(whole: decoded.image) }
+        func decodeOverview() -> Result<Decoded, LetheError> {
+            Result { () throws(LetheError) in
+                try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: minimumShortSide, region: nil, known: nil)
+            }
+        }
+        let besideWorthIt = minimumShortSide.map { worthDecodingWholeBesideOverview(bytes, keepingShortSide: $0, limits: limits) } ?? false
+        let (whole, overview) = !besideWorthIt ? (nil, decodeOverview()) : RequestThreads.forkTelling(
+            { besideOverview -> DecodedImage? in
+                guard besideOverview, isStreamedAsStored(bytes) else { return nil }
+                return try? decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: nil, region: nil, known: nil).image
+            },
+            decodeOverview)
+        let decoded: Decoded
+        do { decoded = try overview.get() } catch {
+            if let whole { arena.release(whole.pixels) }
+            throw error
+        }
+        guard decoded.reduction > 1 else {
+            if let whole { arena.release(whole.pixels) }
+            return ReducedPhoto(whole: decoded.image)
+        }
         // The window decodes read the same bytes: what the first one found about them holds.
         let known = decoded.findings
-        return ReducedPhoto(overview: decoded.image, reduction: decoded.reduction, width: decoded.photoWidth, height: decoded.photoHeight) {
-            (region) throws(LetheError) in
+        return ReducedPhoto(
+            overview: decoded.image, reduction: decoded.reduction, width: decoded.photoWidth, height: decoded.photoHeight, whole: whole
+        ) { (region) throws(LetheError) in
             try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: nil, region: region, known: known).image
         }
+    }
+
+    /// The largest photo decoded whole beside its overview: 16 megapixels, 48 MB of pixels, which
+    /// with the overview and the detector's levels stays below the request's later peak (the face's
+    /// working planes at its canonical frame, ~80 MB), so the early decode does not raise it.
+    public static let wholeBesideOverviewMaxPixels = 16_000_000
+
+    /// Whether to decode `bytes` whole beside its overview: a JPEG its header says will be reduced,
+    /// no larger than `wholeBesideOverviewMaxPixels`, with room in the memory budget for both
+    /// decodes (the whole's decoder and pixels, the overview's decoder; the overview's pixels are
+    /// smaller), so that the decode beside never takes the room the overview needs.
+    private static func worthDecodingWholeBesideOverview(_ bytes: UnsafeRawBufferPointer, keepingShortSide minimumShortSide: Int, limits: DecodeLimits) -> Bool {
+        guard ImageFormat.sniff(bytes) == .jpeg, let size = DeclaredSize.of(bytes, format: .jpeg),
+              reduction(shortSide: min(size.width, size.height), keeping: minimumShortSide) > 1
+        else { return false }
+        let pixels = size.width * size.height
+        guard pixels <= min(wholeBesideOverviewMaxPixels, limits.maxPixels) else { return false }
+        return MemoryBudget.capacityBytes - MemoryBudget.reservedBytes >= 4 * pixels * DecodedImage.bytesPerPixel
+    }
+
+    /// Whether a JPEG is decoded as stored, strip by strip on the calling thread: no EXIF
+    /// orientation to apply, which takes a load into libvips' memory by its own threads. Only such
+    /// a decode goes beside another: the request's CPU then is all on its threads' clocks, which
+    /// its deadline reads (a codec call's wall time is charged for one call at a time).
+    private static func isStreamedAsStored(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, (try? VipsRuntime.ensureStarted()) != nil else { return false }
+        defer { vips_error_clear() }
+        guard let header = VipsImageHandle.make({ output in lethe_vips_jpegload_buffer(base, bytes.count, output, failOn, 1) }) else { return false }
+        return lethe_vips_orientation(header.pointer) <= 1
     }
 
     /// What a decode found out about the bytes beyond their pixels, which a later decode of the
