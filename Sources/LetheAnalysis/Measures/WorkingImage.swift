@@ -162,25 +162,37 @@ struct WorkingImage {
     /// working pixel i is centred at (i + ½)·factor of the crop and covers max(factor, 1) input
     /// pixels (for a factor ≥ 1, exactly [i·factor, (i + 1)·factor)), clipped to the crop.
     struct Footprint {
+        /// One axis: working pixel i's input pixels are `taps[starts[i]..<starts[i + 1]]`, in
+        /// one flat array (no array per pixel to reach in the per-pixel loop).
+        struct Axis {
+            let starts: [Int]
+            let taps: [(index: Int, weight: Double)]
+
+            init(factor: Double, count: Int, limit: Int) {
+                let span = max(factor, 1)
+                var starts = [0], taps: [(index: Int, weight: Double)] = []
+                for i in 0..<count {
+                    let centre = (Double(i) + 0.5) * factor
+                    let start = max(0, centre - span / 2), end = min(Double(limit), centre + span / 2)
+                    for p in Int(start.rounded(.down))..<Int(end.rounded(.up)) {
+                        let overlap = min(end, Double(p + 1)) - max(start, Double(p))
+                        if overlap > 1e-9 { taps.append((p, overlap)) }
+                    }
+                    starts.append(taps.count)
+                }
+                self.starts = starts
+                self.taps = taps
+            }
+        }
+
         let width: Int, height: Int
-        let columns: [[(index: Int, weight: Double)]], rows: [[(index: Int, weight: Double)]]
+        let columns: Axis, rows: Axis
 
         init(factor: Double, width: Int, height: Int, cropWidth: Int, cropHeight: Int) {
             self.width = width
             self.height = height
-            let span = max(factor, 1)
-            func spans(_ count: Int, limit: Int) -> [[(index: Int, weight: Double)]] {
-                (0..<count).map { i in
-                    let centre = (Double(i) + 0.5) * factor
-                    let start = max(0, centre - span / 2), end = min(Double(limit), centre + span / 2)
-                    return (Int(start.rounded(.down))..<Int(end.rounded(.up))).compactMap { p in
-                        let overlap = min(end, Double(p + 1)) - max(start, Double(p))
-                        return overlap > 1e-9 ? (p, overlap) : nil
-                    }
-                }
-            }
-            columns = spans(width, limit: cropWidth)
-            rows = spans(height, limit: cropHeight)
+            columns = Axis(factor: factor, count: width, limit: cropWidth)
+            rows = Axis(factor: factor, count: height, limit: cropHeight)
         }
     }
 
@@ -204,6 +216,10 @@ struct WorkingImage {
         let corrected = correction.map { c in
             (c.entries[0], c.entries[1], c.entries[2], c.entries[3], c.entries[4], c.entries[5], c.entries[6], c.entries[7], c.entries[8])
         }
+        footprint.rows.starts.withUnsafeBufferPointer { rowStarts in
+        footprint.rows.taps.withUnsafeBufferPointer { rowTaps in
+        footprint.columns.starts.withUnsafeBufferPointer { columnStarts in
+        footprint.columns.taps.withUnsafeBufferPointer { columnTaps in
         for wy in rows {
             // A request past its deadline stops here; the pipeline reports the deadline.
             if wy & 15 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
@@ -211,9 +227,9 @@ struct WorkingImage {
                 var red = 0.0, green = 0.0, blue = 0.0
                 var codeR = 0.0, codeG = 0.0, codeB = 0.0, area = 0.0
                 var brightestChannel = 0
-                for row in footprint.rows[wy] {
+                for row in rowTaps[rowStarts[wy]..<rowStarts[wy + 1]] {
                     let rowStart = ((crop.y + row.index) * imageWidth + crop.x) * 3
-                    for column in footprint.columns[wx] {
+                    for column in columnTaps[columnStarts[wx]..<columnStarts[wx + 1]] {
                         let offset = rowStart + column.index * 3
                         let r = Int(pixels[offset]), g = Int(pixels[offset + 1]), b = Int(pixels[offset + 2])
                         let weight = row.weight * column.weight
@@ -249,6 +265,10 @@ struct WorkingImage {
                     if min(r, g, b) >= nearWhiteCode { skin[index] |= whiteClippedBit }
                 }
             }
+        }
+        }
+        }
+        }
         }
     }
 }
