@@ -125,7 +125,8 @@ let package = Package(
         // and Prometheus text.
         .target(name: "LetheTestSupport", dependencies: ["LetheMemory"], path: "Tests/LetheTestSupport"),
         .testTarget(name: "LetheMemoryTests", dependencies: ["LetheMemory", "LetheTestSupport"]),
-        .testTarget(name: "LetheImagingTests", dependencies: ["LetheImaging", "LetheTestSupport"]),
+        // CVips: the orientation tests' reference is libvips' own autorot.
+        .testTarget(name: "LetheImagingTests", dependencies: ["CVips", "LetheImaging", "LetheTestSupport"]),
         // reference_face_landmark.py runs MediaPipe's own TFLite interpreter for FaceLandmarkerTests.
         .testTarget(
             name: "LetheAnalysisTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheImaging", "LetheTestSupport"],

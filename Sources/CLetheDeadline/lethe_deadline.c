@@ -31,9 +31,13 @@ struct lethe_deadline {
     atomic_llong thread_charged_ns;
     atomic_llong codec_charged_ns;  // wall time of finished libvips calls
     atomic_llong codec_entered_ns;  // start of the libvips call in progress, 0 when none
-    // The bound thread's CPU clock at the start of a libvips call it runs itself, 0 when none:
-    // that call's wall time is charged in place of the thread's CPU meanwhile (not both).
+    // The CPU clock, at the start of a libvips call it runs itself, of the thread that runs it
+    // when that thread's CPU is counted (the bound thread, a helper), 0 when none: that call's
+    // wall time is charged in place of the thread's CPU meanwhile (not both). One call at a
+    // time: a call entered beside another (a helper's decode beside the bound thread's) takes
+    // the slot, and the two calls' CPU then stays on the threads' clocks (the calls run on them).
     atomic_llong codec_thread_cpu_at_entry_ns;
+    atomic_int codec_thread_clock;  // a clockid_t
     atomic_llong interruptions;
     atomic_llong progress_calls;
     atomic_llong expire_at_progress_call;  // 0 = never (see lethe_deadline_expire_at_progress_call)
@@ -201,16 +205,21 @@ void lethe_deadline_enter_codec_on_calling_thread(lethe_deadline *deadline) {
     int64_t now = monotonic_ns();
     codec_on_this_thread = deadline;
     register_cpu_budget_as_wall_deadline(deadline, now);
-    if (atomic_load(&deadline->bound)) {
-        atomic_store(&deadline->codec_thread_cpu_at_entry_ns, clock_ns(deadline->thread_clock));
+    // The caller's CPU is counted when it is the deadline's thread or one of its helpers.
+    clockid_t clock;
+    if (current_deadline == deadline && pthread_getcpuclockid(pthread_self(), &clock) == 0) {
+        atomic_store(&deadline->codec_thread_clock, (int)clock);
+        atomic_store(&deadline->codec_thread_cpu_at_entry_ns, clock_ns(clock));
     }
     atomic_store(&deadline->codec_entered_ns, now);
 }
 
-/// CPU the bound thread used since it entered a libvips call it runs itself (0 when none).
+/// CPU the thread in a libvips call it runs itself used since it entered (0 when none).
 static int64_t thread_cpu_inside_codec(lethe_deadline *deadline) {
     int64_t at_entry = atomic_load(&deadline->codec_thread_cpu_at_entry_ns);
-    return at_entry > 0 ? clock_ns(deadline->thread_clock) - at_entry : 0;
+    int64_t inside = at_entry > 0 ? clock_ns((clockid_t)atomic_load(&deadline->codec_thread_clock)) - at_entry : 0;
+    // Two calls side by side may pair one's entry with the other's clock for an instant.
+    return inside > 0 ? inside : 0;
 }
 
 void lethe_deadline_leave_codec(lethe_deadline *deadline) {
@@ -221,7 +230,8 @@ void lethe_deadline_leave_codec(lethe_deadline *deadline) {
     atomic_store(&deadline->codec_thread_cpu_at_entry_ns, 0);
     int64_t entered = atomic_exchange(&deadline->codec_entered_ns, 0);
     if (entered > 0) {
-        atomic_fetch_add(&deadline->codec_charged_ns, monotonic_ns() - entered - inside);
+        int64_t charge = monotonic_ns() - entered - inside;
+        atomic_fetch_add(&deadline->codec_charged_ns, charge > 0 ? charge : 0);
     }
     if (deadline->slot >= 0 && !atomic_load(&deadline->expired_early)) {
         atomic_store(&registered[deadline->slot], deadline->wall_deadline_ns);
@@ -246,7 +256,8 @@ int64_t lethe_deadline_cpu_ns(const lethe_deadline *deadline) {
     }
     int64_t entered = atomic_load(&mutable->codec_entered_ns);
     if (entered > 0) {
-        charged += monotonic_ns() - entered - thread_cpu_inside_codec(mutable);
+        int64_t charge = monotonic_ns() - entered - thread_cpu_inside_codec(mutable);
+        charged += charge > 0 ? charge : 0;
     }
     return charged;
 }

@@ -43,8 +43,9 @@ static inline void lethe_vips_g_free(void *pointer) {
 // sequential != 0: access=sequential, decoded strip by strip as the pixels are pulled, with no
 // whole-image copy in libvips' memory and, as nothing is random access, no temp file either; the
 // rows must then be asked for top to bottom (lethe_vips_prepare_rows_to on one thread).
-// sequential == 0: memory=TRUE, random access (for rotations), decoded whole into libvips'
-// memory, never into a temp file.
+// sequential == 0: memory=TRUE, random access, decoded whole into libvips' memory, never into a
+// temp file (the decoder no longer uses it: orientations are applied by its strip pull; the
+// tests' reference for them, libvips' own autorot, needs it).
 #define LETHE_VIPS_LOAD_BUFFER(loader, data, length, out, fail_on, sequential) \
     ((sequential) \
         ? loader((void *)(data), (length), (out), "fail_on", (VipsFailOn)(fail_on), "access", VIPS_ACCESS_SEQUENTIAL, NULL) \
@@ -102,6 +103,14 @@ static inline int lethe_vips_region_attach_memory(VipsRegion *region) {
 static inline int lethe_vips_prepare_rows_to(VipsRegion *source, VipsRegion *destination, int top, int height) {
     VipsRect rows = { 0, top, vips_image_get_width(source->im), height };
     return vips_region_prepare_to(source, destination, &rows, 0, top);
+}
+
+/// Computes rows [top, top + height) of `source`'s image into the first rows of `destination`
+/// (a strip-high image attached with lethe_vips_region_attach_memory), on the calling thread, as
+/// lethe_vips_prepare_rows_to does: for a strip the caller then places itself (an orientation).
+static inline int lethe_vips_prepare_rows_into_strip(VipsRegion *source, VipsRegion *destination, int top, int height) {
+    VipsRect rows = { 0, top, vips_image_get_width(source->im), height };
+    return vips_region_prepare_to(source, destination, &rows, 0, 0);
 }
 
 /// The strip height libvips' own sinks would ask `image` for (its demand hint's line count).

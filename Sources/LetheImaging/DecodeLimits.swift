@@ -7,13 +7,20 @@ public struct DecodeLimits: Sendable, Equatable, Codable {
     /// Most scans a JPEG may have; beyond it the decoder refuses with `image_too_complex`
     /// before libjpeg runs (see `JPEGScanCount`).
     public var maxJPEGScans: Int
+    /// Largest photo a free core decodes whole beside its reduced overview
+    /// (`ImageDecoder.decodeReduced`); a larger one has only its window decoded at full resolution.
+    public var maxPixelsWholeBesideOverview: Int
 
     /// Defaults: 50 megapixels (a 150 MB RGB buffer) and 30 MiB of encoded bytes; at most 100 JPEG scans.
     /// Default `maxJPEGScans`: 100, five times what the most thorough encoders write.
-    public init(maxPixels: Int = 50_000_000, maxBytes: Int = 30 * 1024 * 1024, maxJPEGScans: Int = 100) {
+    /// Default `maxPixelsWholeBesideOverview`: 16 megapixels, 48 MB of pixels, which with the
+    /// overview and the detector's levels stays below a face request's later peak (its working
+    /// planes at the canonical frame, ~80 MB), so decoding it early does not raise the peak.
+    public init(maxPixels: Int = 50_000_000, maxBytes: Int = 30 * 1024 * 1024, maxJPEGScans: Int = 100, maxPixelsWholeBesideOverview: Int = 16_000_000) {
         self.maxPixels = maxPixels
         self.maxBytes = maxBytes
         self.maxJPEGScans = maxJPEGScans
+        self.maxPixelsWholeBesideOverview = maxPixelsWholeBesideOverview
     }
 }
 

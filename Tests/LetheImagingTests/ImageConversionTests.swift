@@ -1,4 +1,5 @@
-import LetheImaging
+import CVips
+@testable import LetheImaging
 import LetheMemory
 import LetheTestSupport
 import Testing
@@ -91,6 +92,42 @@ struct ImageConversionTests {
         #expect(near(pixel(3 * image.width / 4, image.height / 4), [255, 0, 0]))
         #expect(near(pixel(image.width / 4, 3 * image.height / 4), [255, 255, 255]))
         #expect(near(pixel(3 * image.width / 4, 3 * image.height / 4), [0, 255, 0]))
+        #expect(arena.wipeAll().verified)
+    }
+
+    /// libvips' own reading of `jpeg`: decoded whole into its memory (random access) and turned
+    /// by `vips_autorot`, written out as bytes: the reference the decoder's strip pull is held to.
+    static func libvipsAutorot(_ jpeg: [UInt8]) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+        try VipsRuntime.ensureStarted()
+        return try jpeg.withUnsafeBytes { raw in
+            var loaded: UnsafeMutablePointer<VipsImage>?, turned: UnsafeMutablePointer<VipsImage>?
+            defer { lethe_vips_unref(loaded); lethe_vips_unref(turned) }
+            guard lethe_vips_jpegload_buffer(raw.baseAddress, raw.count, &loaded, 0, 0) == 0, let loaded,
+                  lethe_vips_autorot(loaded, &turned) == 0, let turned
+            else { throw LetheError.internalError }
+            var size = 0
+            guard let memory = vips_image_write_to_memory(turned, &size) else { throw LetheError.internalError }
+            defer { lethe_vips_g_free(memory) }
+            let width = Int(vips_image_get_width(turned)), height = Int(vips_image_get_height(turned))
+            return (width, height, Array(UnsafeRawBufferPointer(start: memory, count: size)))
+        }
+    }
+
+    @Test("every EXIF orientation shows the stored pixels as libvips' autorot does, byte for byte, while the load stays sequential", arguments: 1...8)
+    func orientationsMatchLibvips(orientation: Int) throws {
+        // Odd, unequal sides, so that a swapped axis or an off-by-one mirror shows.
+        let width = 53, height = 29
+        let pixels = TestImages.gradient(width: width, height: height, noise: 30, seed: UInt64(orientation))
+        let jpeg = try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: width, height: height, as: .jpeg, quality: 90) }
+        let tagged = JPEGSegments.oriented(jpeg, UInt8(orientation))
+        let reference = try Self.libvipsAutorot(tagged)
+        let arena = PlaintextArena()
+        let image = try ImageDecoder.decode(tagged, arena: arena)
+        #expect(image.width == reference.width && image.height == reference.height)
+        #expect((image.width, image.height) == (orientation >= 5 ? (height, width) : (width, height)))
+        let decoded = image.pixelArray
+        let differing = zip(decoded, reference.pixels).filter { $0 != $1 }.count
+        #expect(decoded.count == reference.pixels.count && differing == 0, "\(differing) samples differ")
         #expect(arena.wipeAll().verified)
     }
 }

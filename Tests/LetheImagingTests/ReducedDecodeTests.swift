@@ -119,18 +119,21 @@ struct ReducedDecodeTests {
 }
 
 extension ReducedDecodeTests {
-    @Test("a photo turned by its EXIF orientation: overview and window in the turned photo's pixels")
-    func orientedPhoto() throws {
-        let turned = JPEGSegments.oriented(Self.jpeg, 6)
+    @Test("a photo turned or mirrored by its EXIF orientation: overview and window in the shown photo's pixels", arguments: 2...8)
+    func orientedPhoto(orientation: UInt8) throws {
+        let turned = JPEGSegments.oriented(Self.jpeg, orientation)
+        let swapped = orientation >= 5
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let whole = try ImageDecoder.decode(turned, arena: arena)
-        #expect(whole.width == Self.height && whole.height == Self.width)
+        let (shownWidth, shownHeight) = swapped ? (Self.height, Self.width) : (Self.width, Self.height)
+        #expect(whole.width == shownWidth && whole.height == shownHeight)
         let pixels = whole.pixelArray
-        let rect = PixelRect(x: 700, y: 50, width: 300, height: 900)
+        // Off-centre, so that a mirrored window would read other pixels.
+        let rect = swapped ? PixelRect(x: 700, y: 50, width: 300, height: 900) : PixelRect(x: 50, y: 700, width: 900, height: 300)
         let window = try Self.reduced(turned, keeping: 300, arena: arena) { photo in
-            #expect(photo.width == Self.height && photo.height == Self.width && photo.reduction == 4)
-            #expect(photo.overview.width == Self.height / 4 && photo.overview.height == Self.width / 4)
+            #expect(photo.width == shownWidth && photo.height == shownHeight && photo.reduction == 4)
+            #expect(photo.overview.width == shownWidth / 4 && photo.overview.height == shownHeight / 4)
             return try photo.window(rect)
         }
         var expected: [UInt8] = []
@@ -184,12 +187,14 @@ extension ReducedDecodeTests {
     }
 
     /// Decodes `bytes` reduced on a request thread whose worker has `cores` cores (none busy), and reads the window `rect`.
-    static func decodedOnRequestThread(_ bytes: [UInt8], cores: Int, rect: PixelRect) async -> Result<BesideDecode, LetheError> {
+    static func decodedOnRequestThread(
+        _ bytes: [UInt8], cores: Int, rect: PixelRect, limits: DecodeLimits = DecodeLimits()
+    ) async -> Result<BesideDecode, LetheError> {
         await onRequestThread(prepare: { $0.useCores(CoreLedger(cores: cores), threads: 2) }) { deadline in
             let arena = PlaintextArena()
             // The window is decoded from the bytes: read while they are valid.
             let decoded = bytes.withUnsafeBytes { raw in Result { () throws(LetheError) -> BesideDecode in
-                let photo = try ImageDecoder.decodeReduced(raw, keepingShortSide: 300, limits: DecodeLimits(), arena: arena, deadline: deadline)
+                let photo = try ImageDecoder.decodeReduced(raw, keepingShortSide: 300, limits: limits, arena: arena, deadline: deadline)
                 let window = try photo.window(rect)
                 let inside = window.frame.contains(rect)
                 var pixels: [UInt8] = []
@@ -229,15 +234,33 @@ extension ReducedDecodeTests {
         #expect(sameOverview && sameWindow)
     }
 
-    @Test("no whole decode beside the overview for a PNG, a JPEG not reduced, or a photo turned by its EXIF orientation (decoded into libvips' memory by its own threads)")
+    @Test("no whole decode beside the overview for a PNG, a JPEG not reduced, or one above the limit of pixels decoded beside")
     func noWholeBesideOverview() async throws {
         let rect = PixelRect(x: 10, y: 20, width: 100, height: 50)
         let pixels = TestImages.gradient(width: 400, height: 300, noise: 5)
         let png = try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 400, height: 300, as: .png) }
         let small = try pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: 400, height: 300, as: .jpeg, quality: 90) }
-        for bytes in [png, small, JPEGSegments.oriented(Self.jpeg, 6)] {
+        for bytes in [png, small] {
             let wholeBeside = try await Self.decodedOnRequestThread(bytes, cores: 2, rect: rect).get().wholeBeside
             #expect(!wholeBeside)
         }
+        let limited = DecodeLimits(maxPixelsWholeBesideOverview: Self.width * Self.height - 1)
+        let aboveLimit = try await Self.decodedOnRequestThread(Self.jpeg, cores: 2, rect: rect, limits: limited).get().wholeBeside
+        let atLimit = try await Self.decodedOnRequestThread(
+            Self.jpeg, cores: 2, rect: rect, limits: DecodeLimits(maxPixelsWholeBesideOverview: Self.width * Self.height)).get().wholeBeside
+        #expect(!aboveLimit && atLimit)
+    }
+
+    @Test("a photo turned by its EXIF orientation is decoded whole beside its overview too (every decode is a sequential pull on the request's threads), with the window decode's pixels", arguments: [UInt8(3), 6, 7])
+    func orientedWholeBesideOverview(orientation: UInt8) async throws {
+        let turned = JPEGSegments.oriented(Self.jpeg, orientation)
+        let rect = PixelRect(x: 333, y: 417, width: 301, height: 199)
+        let beside = try await Self.decodedOnRequestThread(turned, cores: 2, rect: rect).get()
+        let alone = try await Self.decodedOnRequestThread(turned, cores: 1, rect: rect).get()
+        let (wholeBeside, wholeAlone) = (beside.wholeBeside, alone.wholeBeside)
+        #expect(wholeBeside && !wholeAlone)
+        let sameOverview = beside.overview.count == alone.overview.count && beside.overview == alone.overview
+        let sameWindow = beside.windowPixels.count == rect.area * 3 && beside.windowPixels == alone.windowPixels
+        #expect(sameOverview && sameWindow)
     }
 }

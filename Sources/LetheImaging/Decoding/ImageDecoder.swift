@@ -33,7 +33,7 @@ public enum ImageDecoder {
     /// photo when `minimumShortSide` is nil are decoded whole (reduction 1), their own full resolution.
     ///
     /// When the request has a second core free (`RequestThreads`), the budget room for both and
-    /// the photo at most `wholeBesideOverviewMaxPixels`, the full resolution is decoded whole on
+    /// the photo at most `limits.maxPixelsWholeBesideOverview`, the full resolution is decoded whole on
     /// this thread while the helper decodes the overview: the window then is a view of it, and the
     /// overview's decode, the detector and the mesh no longer wait for a second pass through the
     /// file afterwards. The same libvips pipeline decodes both ways, so the window's pixels are the
@@ -53,7 +53,7 @@ public enum ImageDecoder {
         let besideWorthIt = minimumShortSide.map { worthDecodingWholeBesideOverview(bytes, keepingShortSide: $0, limits: limits) } ?? false
         let (whole, overview) = !besideWorthIt ? (nil, decodeOverview()) : RequestThreads.forkTelling(
             { besideOverview -> DecodedImage? in
-                guard besideOverview, isStreamedAsStored(bytes) else { return nil }
+                guard besideOverview else { return nil }
                 return try? decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: nil, region: nil, known: nil).image
             },
             decodeOverview)
@@ -75,13 +75,8 @@ public enum ImageDecoder {
         }
     }
 
-    /// The largest photo decoded whole beside its overview: 16 megapixels, 48 MB of pixels, which
-    /// with the overview and the detector's levels stays below the request's later peak (the face's
-    /// working planes at its canonical frame, ~80 MB), so the early decode does not raise it.
-    public static let wholeBesideOverviewMaxPixels = 16_000_000
-
     /// Whether to decode `bytes` whole beside its overview: a JPEG its header says will be reduced,
-    /// no larger than `wholeBesideOverviewMaxPixels`, with room in the memory budget for both
+    /// no larger than `limits.maxPixelsWholeBesideOverview`, with room in the memory budget for both
     /// decodes (the whole's decoder and pixels, the overview's decoder; the overview's pixels are
     /// smaller), so that the decode beside never takes the room the overview needs.
     private static func worthDecodingWholeBesideOverview(_ bytes: UnsafeRawBufferPointer, keepingShortSide minimumShortSide: Int, limits: DecodeLimits) -> Bool {
@@ -89,19 +84,8 @@ public enum ImageDecoder {
               reduction(shortSide: min(size.width, size.height), keeping: minimumShortSide) > 1
         else { return false }
         let pixels = size.width * size.height
-        guard pixels <= min(wholeBesideOverviewMaxPixels, limits.maxPixels) else { return false }
+        guard pixels <= min(limits.maxPixelsWholeBesideOverview, limits.maxPixels) else { return false }
         return MemoryBudget.capacityBytes - MemoryBudget.reservedBytes >= 4 * pixels * DecodedImage.bytesPerPixel
-    }
-
-    /// Whether a JPEG is decoded as stored, strip by strip on the calling thread: no EXIF
-    /// orientation to apply, which takes a load into libvips' memory by its own threads. Only such
-    /// a decode goes beside another: the request's CPU then is all on its threads' clocks, which
-    /// its deadline reads (a codec call's wall time is charged for one call at a time).
-    private static func isStreamedAsStored(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let base = bytes.baseAddress, (try? VipsRuntime.ensureStarted()) != nil else { return false }
-        defer { vips_error_clear() }
-        guard let header = VipsImageHandle.make({ output in lethe_vips_jpegload_buffer(base, bytes.count, output, failOn, 1) }) else { return false }
-        return lethe_vips_orientation(header.pointer) <= 1
     }
 
     /// What a decode found out about the bytes beyond their pixels, which a later decode of the
@@ -176,16 +160,16 @@ public enum ImageDecoder {
         let height = header.height
         guard width > 0, height > 0 else { throw .imageCorrupt(format, stage: "header") }
         try checkPixelLimit(width: width, height: height, limits: limits)
-        // Orientations 5–8 turn the photo a quarter: its width is the stored height.
-        let turned = lethe_vips_orientation(header.pointer) >= 5
-        let photoWidth = turned ? height : width, photoHeight = turned ? width : height
+        // The strip pull shows the stored pixels upright; orientations 5–8 turn the photo a
+        // quarter: its width is the stored height.
+        let orientation = Orientation(lethe_vips_orientation(header.pointer))
+        let (photoWidth, photoHeight) = orientation.shownSize(width: width, height: height)
         let reduction = format == .jpeg ? keepingShortSide.map { Self.reduction(shortSide: min(width, height), keeping: $0) } ?? 1 : 1
         guard let loaded = reduction == 1 ? header : load(base, count: count, format: format, shrink: reduction) else {
             throw .imageCorrupt(format, stage: "header")
         }
 
-        // A memory=TRUE load (rotations) decodes the whole image into libvips' own memory first,
-        // and a sequential progressive JPEG keeps every DCT coefficient in libjpeg until its last
+        // A sequential progressive JPEG keeps every DCT coefficient in libjpeg until its last
         // scan, whatever the scaling: reserve the full decoded size of the memory budget until the
         // pixels are ours.
         let sampleBytes = Int(vips_format_sizeof(header.bandFormat))
@@ -193,9 +177,8 @@ public enum ImageDecoder {
         guard MemoryBudget.reserve(decoderBytes) else { throw .memoryBudgetExceeded(byteCount: decoderBytes) }
         defer { MemoryBudget.release(decoderBytes) }
 
-        // libvips signals progress on the loaded image while a memory=TRUE loader decodes into
-        // its own memory: that stops at the deadline. The strip pull below checks it per strip.
-        // The handlers go before the images do.
+        // libvips signals progress on the loaded image: that stops at the deadline. The strip pull
+        // below checks it per strip. The handlers go before the images do.
         deadline?.watch(loaded.pointer)
         defer { deadline?.unwatch(loaded.pointer) }
         try deadline?.check()
@@ -209,15 +192,20 @@ public enum ImageDecoder {
               whole.bandFormat == VIPS_FORMAT_UCHAR else {
             throw .imageCorrupt(format, stage: "colour conversion")
         }
+        // `whole` is as stored; `canonical` is what is pulled (a window: the stored rectangle that
+        // shows as the region), shown upright by the pull.
         var canonical = whole
         if let region {
             // Ours, not the file's: the analysis asks for a rectangle of the photo it measured.
+            let shown = orientation.shownSize(width: whole.width, height: whole.height)
+            let stored = orientation.storedRect(showing: region, storedWidth: whole.width, storedHeight: whole.height)
             guard reduction == 1, region.width > 0, region.height > 0, region.x >= 0, region.y >= 0,
-                  region.x + region.width <= whole.width, region.y + region.height <= whole.height,
-                  let window = whole.then({ lethe_vips_extract_area($0, $1, Int32(region.x), Int32(region.y), Int32(region.width), Int32(region.height)) })
+                  region.x + region.width <= shown.width, region.y + region.height <= shown.height,
+                  let window = whole.then({ lethe_vips_extract_area($0, $1, Int32(stored.x), Int32(stored.y), Int32(stored.width), Int32(stored.height)) })
             else { throw .internalError }
             canonical = window
         }
+        let shown = orientation.shownSize(width: canonical.width, height: canonical.height)
 
         let byteCount = canonical.width * canonical.height * DecodedImage.bytesPerPixel
         let pixels: SecureBuffer
@@ -231,14 +219,25 @@ public enum ImageDecoder {
             arena.release(pixels)
             throw error
         }
+        // A strip of stored rows, for an orientation to place (nothing when upright: pulled in place).
+        let strip: SecureBuffer?
+        do {
+            strip = orientation == .upright ? nil : try arena.allocate(count: stripRows(canonical) * canonical.width * DecodedImage.bytesPerPixel, bufferClass: .pixels)
+        } catch {
+            arena.release(pixels)
+            throw .allocationFailed(error, "a strip of pixels to orient", reportedAs: .imagingUnavailable)
+        }
+        defer { if let strip { arena.release(strip) } }
         let written = pixels.withUnsafeMutableBytes { target -> Bool in
             guard let target = target.baseAddress else { return false }
-            guard let deadline else {
-                return ProcessingDeadline.runningCodecWithoutDeadline { pullStrips(of: canonical, into: target, byteCount: byteCount, deadline: nil) }
+            func pull() -> Bool {
+                guard let strip else { return pullStrips(of: canonical, into: target, byteCount: byteCount, deadline: deadline) }
+                return strip.withUnsafeMutableBytes { stripBytes in
+                    pullStrips(of: canonical, orientedBy: orientation, through: stripBytes, into: target.assumingMemoryBound(to: UInt8.self), deadline: deadline)
+                }
             }
-            return deadline.chargingCodecOnCallingThread {
-                pullStrips(of: canonical, into: target, byteCount: byteCount, deadline: deadline)
-            }
+            guard let deadline else { return ProcessingDeadline.runningCodecWithoutDeadline(pull) }
+            return deadline.chargingCodecOnCallingThread(pull)
         }
         guard written else {
             arena.release(pixels)
@@ -247,7 +246,7 @@ public enum ImageDecoder {
             throw .imageCorrupt(format, stage: "pixel data")
         }
         let image = DecodedImage(
-            width: canonical.width, height: canonical.height, format: format, pixels: pixels, originX: region?.x ?? 0, originY: region?.y ?? 0)
+            width: shown.width, height: shown.height, format: format, pixels: pixels, originX: region?.x ?? 0, originY: region?.y ?? 0)
         return Decoded(image: image, reduction: reduction, photoWidth: photoWidth, photoHeight: photoHeight, findings: findings)
     }
 
@@ -279,40 +278,64 @@ public enum ImageDecoder {
         defer { lethe_vips_region_unref(destination) }
         guard lethe_vips_region_attach_memory(destination) == 0 else { return false }
 
-        let height = Int32(image.height)
-        let stripHeight = max(8, lethe_vips_strip_height(image.pointer))
+        return forEachStrip(of: image, deadline: deadline) { top, rows in lethe_vips_prepare_rows_to(source, destination, top, rows) == 0 }
+    }
+
+    /// The rows of a strip: libvips' own sinks' (its demand hint), at least 8.
+    private static func stripRows(_ image: VipsImageHandle) -> Int { Int(max(8, lethe_vips_strip_height(image.pointer))) }
+
+    /// Asks `pull` for `image`'s rows a strip at a time, top to bottom, checking the deadline
+    /// between strips, so that a deadline ended at a progress report stops a decode under way.
+    private static func forEachStrip(of image: VipsImageHandle, deadline: ProcessingDeadline?, _ pull: (_ top: Int32, _ rows: Int32) -> Bool) -> Bool {
+        let height = Int32(image.height), stripHeight = Int32(stripRows(image))
         var top: Int32 = 0
         while top < height {
             let rows = min(stripHeight, height - top)
-            guard lethe_vips_prepare_rows_to(source, destination, top, rows) == 0 else { return false }
+            guard pull(top, rows) else { return false }
             top += rows
-            // Between strips, so that a deadline ended at a progress report stops a decode under way.
             if top < height, let deadline, deadline.reportProgressAndCheckPassed() { return false }
         }
         return true
     }
 
-    /// Calls the sniffed format's loader: `access=sequential` (decoded once, strip by strip, into
-    /// our buffer by the strip pull; no whole-image copy in libvips' memory) unless the header's
-    /// EXIF orientation asks for a rotation or flip, which reads out of order: then random access
-    /// into libvips' memory (`memory=TRUE`). Neither ever spills to a temp file.
+    /// `pullStrips` for a stored image shown turned or mirrored: each strip of stored rows is
+    /// computed into `strip` (`stripRows` rows), then placed upright in `target` (`Orientation.place`).
+    private static func pullStrips(
+        of image: VipsImageHandle, orientedBy orientation: Orientation, through strip: UnsafeMutableRawBufferPointer,
+        into target: UnsafeMutablePointer<UInt8>, deadline: ProcessingDeadline?
+    ) -> Bool {
+        let rows = stripRows(image)
+        guard let stripPixels = strip.baseAddress, strip.count >= rows * image.width * DecodedImage.bytesPerPixel,
+              let wrapped = vips_image_new_from_memory(stripPixels, strip.count, Int32(image.width), Int32(rows), 3, VIPS_FORMAT_UCHAR)
+        else { return false }
+        let stripImage = VipsImageHandle(wrapped)
+        guard let source = vips_region_new(image.pointer) else { return false }
+        defer { lethe_vips_region_unref(source) }
+        guard let destination = vips_region_new(stripImage.pointer) else { return false }
+        defer { lethe_vips_region_unref(destination) }
+        guard lethe_vips_region_attach_memory(destination) == 0 else { return false }
+        let stored = UnsafePointer(stripPixels.assumingMemoryBound(to: UInt8.self))
+        return forEachStrip(of: image, deadline: deadline) { top, count in
+            guard lethe_vips_prepare_rows_into_strip(source, destination, top, count) == 0 else { return false }
+            orientation.place(strip: stored, rows: Int(count), top: Int(top), width: image.width, height: image.height, into: target)
+            return true
+        }
+    }
+
+    /// Calls the sniffed format's loader with `access=sequential`: decoded once, strip by strip,
+    /// into our buffer by the strip pull, with no whole-image copy in libvips' memory and never a
+    /// temp file; an EXIF orientation is applied by the pull (`Orientation`), not by libvips.
     /// `shrink` (JPEG only): libjpeg's DCT scaling, 1, 2, 4 or 8.
     private static func load(_ base: UnsafeRawPointer, count: Int, format: ImageFormat, shrink: Int) -> VipsImageHandle? {
-        func load(sequential: Bool) -> VipsImageHandle? {
-            let access: Int32 = sequential ? 1 : 0
-            return VipsImageHandle.make { output in
-                switch format {
-                case .jpeg where shrink > 1: lethe_vips_jpegload_buffer_shrunk(base, count, output, failOn, access, Int32(shrink))
-                case .jpeg: lethe_vips_jpegload_buffer(base, count, output, failOn, access)
-                case .png: lethe_vips_pngload_buffer(base, count, output, failOn, access)
-                case .webp: lethe_vips_webpload_buffer(base, count, output, failOn, access)
-                case .heif: lethe_vips_heifload_buffer(base, count, output, failOn, access)
-                }
+        VipsImageHandle.make { output in
+            switch format {
+            case .jpeg where shrink > 1: lethe_vips_jpegload_buffer_shrunk(base, count, output, failOn, 1, Int32(shrink))
+            case .jpeg: lethe_vips_jpegload_buffer(base, count, output, failOn, 1)
+            case .png: lethe_vips_pngload_buffer(base, count, output, failOn, 1)
+            case .webp: lethe_vips_webpload_buffer(base, count, output, failOn, 1)
+            case .heif: lethe_vips_heifload_buffer(base, count, output, failOn, 1)
             }
         }
-        guard let streamed = load(sequential: true) else { return nil }
-        if lethe_vips_orientation(streamed.pointer) <= 1 { return streamed }
-        return load(sequential: false)
     }
 
     /// Builds (lazily) the pipeline to 3-band 8-bit sRGB. Intermediate handles unref as they go
@@ -320,7 +343,7 @@ public enum ImageDecoder {
     /// `profileIsSRGB`: whether the embedded profile is sRGB in effect, when already known (the
     /// same bytes decoded before); set when it is measured here.
     private static func canonicalSRGB8(_ loaded: VipsImageHandle, profileIsSRGB: inout Bool?) -> VipsImageHandle? {
-        guard var image = loaded.then(lethe_vips_autorot) else { return nil }
+        var image = loaded
 
         // Colour: the embedded profile when there is one (phones shoot Display P3), else the
         // interpretation libvips derived from the header (grey, CMYK, 16-bit RGB...). An 8-bit
