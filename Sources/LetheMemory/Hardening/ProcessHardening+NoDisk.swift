@@ -15,8 +15,9 @@ import Darwin
 ///   with it in `TMPDIR` from exec on (`CLetheLaunch`), before any library reads or caches it;
 /// - no core dumps (`apply()`, called by the program at start) and plaintext locked out of swap
 ///   (`SecureBuffer`);
-/// - in libvips itself (LetheImaging, which calls it): the operation cache off, loaders run with
-///   `memory=TRUE` so decoded pixels never spill to a temp file, untrusted loaders blocked.
+/// - in libvips itself (LetheImaging, which calls it): the operation cache off, loaders run
+///   `access=sequential` and pulled strip by strip into the arena, so decoded pixels are never
+///   held whole by libvips nor spilled to a temp file, untrusted loaders blocked.
 extension ProcessHardening {
     /// The `TMPDIR` of every lethe process (`LETHE_NO_TEMPORARY_DIRECTORY` in `CLetheLaunch`): it
     /// does not exist, and nothing may create it (the worker's Landlock rules forbid writes
