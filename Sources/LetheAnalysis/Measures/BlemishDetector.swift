@@ -23,7 +23,8 @@ enum BlemishDetector {
         defer { contrast.release(arena) }
         let (marks, members) = try MarkDetector.detect(
             contrast: contrast, polarity: .bright, threshold: threshold, within: PixelRect(width: work.width, height: work.height),
-            skin: work.skin, minimumArea: 3, zones: work.zones, arena: arena)
+            skin: work.skin, minimumArea: 3, zones: work.zones,
+            candidates: { mark in (work.zones == nil || mark.pixelsOutsideZones == 0) && mark.equivalentDiameter <= largest }, arena: arena)
         arena.release(members)
         return marks.filter { mark in
             if work.zones != nil, mark.pixelsOutsideZones > 0 { return false }

@@ -60,10 +60,14 @@ enum MarkDetector {
     /// Member mask: 1 for every pixel that passed the threshold (whatever mark it belongs to).
     /// Returned to the caller, who releases it. The flood fill's queue overwrites
     /// `contrast.boxFilterScratch` (free between filters, holds nothing after).
+    /// - Parameter isCandidate: of a mark's shape and zones, whether the caller classifies it any
+    ///   further (a spot's or a papule's size, inside the face's zones): only candidates get the
+    ///   measures that cost per pixel — the colour sums and the surrounding skin fraction; the
+    ///   others keep 0 and 1 (a face's hair, brows and background as one dark mark each).
     static func detect(
         contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
         skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, zones: SecureBuffer? = nil, colour: SecureBuffer? = nil,
-        arena: PlaintextArena
+        candidates isCandidate: (Mark) -> Bool = { _ in true }, arena: PlaintextArena
     ) throws(LetheError) -> (marks: [Mark], members: SecureBuffer) {
         let width = contrast.width, height = contrast.height
         let members: SecureBuffer
@@ -116,14 +120,6 @@ enum MarkDetector {
                                     mark.sumXX += fx * fx; mark.sumYY += fy * fy; mark.sumXY += fx * fy
                                     mark.sumContrast += Double(sign * (s[index] - bg[index]))
                                     if hasZones, zoneLabels[index] == 0 { mark.pixelsOutsideZones += 1 }
-                                    if hasColour {
-                                        let lab = CIELab(
-                                            l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
-                                        // As the brown unevenness: the background's L* as a grey takes out shading.
-                                        let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
-                                        mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading)
-                                        mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
-                                    }
                                     if hasChord { mark.chords?.add(chords[index]) }
                                     mark.minX = min(mark.minX, px); mark.maxX = max(mark.maxX, px)
                                     mark.minY = min(mark.minY, py); mark.maxY = max(mark.maxY, py)
@@ -132,7 +128,21 @@ enum MarkDetector {
                                     if py > y0, member[index - width] == 0, passes(index - width) { member[index - width] = 1; q[tail] = Int32(index - width); tail += 1 }
                                     if py < y1 - 1, member[index + width] == 0, passes(index + width) { member[index + width] = 1; q[tail] = Int32(index + width); tail += 1 }
                                 }
-                                if mark.area >= minimumArea { marks.append(mark) }
+                                guard mark.area >= minimumArea else { continue }
+                                // The colour sums (a logarithm per pixel) only for a candidate, over
+                                // its pixels in the order they were queued.
+                                if hasColour, isCandidate(mark) {
+                                    for queued in 0..<tail {
+                                        let index = Int(q[queued])
+                                        let lab = CIELab(
+                                            l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
+                                        // As the brown unevenness: the background's L* as a grey takes out shading.
+                                        let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
+                                        mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading)
+                                        mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
+                                    }
+                                }
+                                marks.append(mark)
                             }
                         }
                     }
@@ -145,7 +155,7 @@ enum MarkDetector {
         if let skin {
             skin.withUnsafeBytes { skinBytes in
                 let mask = skinBytes.bindMemory(to: UInt8.self)
-                for index in marks.indices {
+                for index in marks.indices where isCandidate(marks[index]) {
                     let grow = max(2, Int(marks[index].equivalentDiameter))
                     let left = max(0, marks[index].minX - grow), right = min(width - 1, marks[index].maxX + grow)
                     let top = max(0, marks[index].minY - grow), bottom = min(height - 1, marks[index].maxY + grow)

@@ -293,7 +293,10 @@ enum SkinConcernMeasurer {
             (marks, members) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: threshold,
                 within: PixelRect(width: work.width, height: work.height), skin: work.skin,
-                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, colour: work.planes, arena: arena)
+                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, colour: work.planes,
+                // Only a mark that can be a spot or a pore is classified by its surroundings and colour (`kinds` below).
+                candidates: { mark in (work.zones == nil || mark.pixelsOutsideZones == 0) && mark.equivalentDiameter <= spotMax },
+                arena: arena)
         } catch {
             contrast.release(arena)
             throw error
