@@ -18,9 +18,7 @@ struct SegmentStoreTests {
     func millionLines() async throws {
         // The allocator's figures are the whole process's: the lines are appended alone in a
         // child (`MeasuredAlone`), where no other suite allocates during a window.
-        let child = try await MeasuredAlone.run("millionLinesAlone")
-        #expect(child.passed, "the child's run failed: \(child.output.suffix(2_000))")
-        if let figures = child.output.split(separator: "\n").first(where: { $0.hasPrefix("segment store alone:") }) { print(figures) }
+        try await MeasuredAlone.expectPassing("millionLinesAlone", printing: "segment store alone:")
     }
 
     /// The test itself, only in the child (`millionLines`).

@@ -31,9 +31,7 @@ struct TiledMerkleTreeTests {
     func millionLeaves() async throws {
         // The allocator's figures are the whole process's: the leaves are appended alone in a
         // child (`MeasuredAlone`), where no other suite allocates during a window.
-        let child = try await MeasuredAlone.run("millionLeavesAlone")
-        #expect(child.passed, "the child's run failed: \(child.output.suffix(2_000))")
-        if let figures = child.output.split(separator: "\n").first(where: { $0.hasPrefix("tiled tree alone:") }) { print(figures) }
+        try await MeasuredAlone.expectPassing("millionLeavesAlone", printing: "tiled tree alone:")
     }
 
     /// The test itself, only in the child (`millionLeaves`).

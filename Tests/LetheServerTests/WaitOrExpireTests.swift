@@ -12,9 +12,7 @@ struct WaitOrExpireTests {
     func finishedWaitsHoldNoMemory() async throws {
         // The allocator's figures are the whole process's (a loaded fresh CI run read ≥ 1.19 MB a
         // window from the other suites): the waits run alone in a child (`MeasuredAlone`).
-        let child = try await MeasuredAlone.run("measureFinishedWaitsAlone")
-        #expect(child.passed, "the child's run failed: \(child.output.suffix(2_000))")
-        if let figures = child.output.split(separator: "\n").first(where: { $0.hasPrefix("waits alone:") }) { print(figures) }
+        try await MeasuredAlone.expectPassing("measureFinishedWaitsAlone", printing: "waits alone:")
     }
 
     /// The measure itself, only in the child (`finishedWaitsHoldNoMemory`).

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A test whose measure is the whole process's (the allocator's bytes in use) cannot share its
 /// process with the other suites: they allocate beside it while it runs, by more than its bound
@@ -20,5 +21,13 @@ public enum MeasuredAlone {
             environment: [variable: test], timeout: timeout)
         let ranOne = run.output.contains("Test run with 1 test in 1 suite passed")
         return (run.status == 0 && !run.timedOut && ranOne, run.output)
+    }
+
+    /// The parent test: runs `test` alone (`run`), records an issue unless the child passed, and
+    /// prints the child's line starting with `figuresPrefix` (what it measured).
+    public static func expectPassing(_ test: String, printing figuresPrefix: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let child = try await run(test)
+        #expect(child.passed, "the child's run failed: \(child.output.suffix(2_000))", sourceLocation: sourceLocation)
+        if let figures = child.output.split(separator: "\n").first(where: { $0.hasPrefix(figuresPrefix) }) { print(figures) }
     }
 }

@@ -231,9 +231,16 @@ public enum ImageDecoder {
         let written = pixels.withUnsafeMutableBytes { target -> Bool in
             guard let target = target.baseAddress else { return false }
             func pull() -> Bool {
-                guard let strip else { return pullStrips(of: canonical, into: target, byteCount: byteCount, deadline: deadline) }
+                guard let strip else { return pullStrips(of: canonical, into: target, byteCount: byteCount, rows: canonical.height, deadline: deadline) }
+                // Each strip of stored rows placed upright in the pixels (`Orientation.place`).
+                let shown = target.assumingMemoryBound(to: UInt8.self)
                 return strip.withUnsafeMutableBytes { stripBytes in
-                    pullStrips(of: canonical, orientedBy: orientation, through: stripBytes, into: target.assumingMemoryBound(to: UInt8.self), deadline: deadline)
+                    guard let stored = stripBytes.baseAddress else { return false }
+                    return pullStrips(of: canonical, into: stored, byteCount: stripBytes.count, rows: stripRows(canonical), deadline: deadline) { top, rows in
+                        orientation.place(
+                            strip: stored.assumingMemoryBound(to: UInt8.self), rows: rows, top: top, width: canonical.width, height: canonical.height,
+                            into: shown)
+                    }
                 }
             }
             guard let deadline else { return ProcessingDeadline.runningCodecWithoutDeadline(pull) }
@@ -258,19 +265,23 @@ public enum ImageDecoder {
         }
     }
 
-    /// Computes `image` (3-band 8-bit) into `target` strip by strip, top to bottom, on the calling
-    /// thread, checking the deadline between strips (the caller checks it before the first).
+    /// Computes `image` (3-band 8-bit) strip by strip, top to bottom, on the calling thread, into
+    /// `memory`, `image.width` pixels wide and `rows` high: the whole image's rows, landing in
+    /// place; or one strip's (`stripRows(image)`), each strip handed to `place` with its first
+    /// row and row count once computed. The deadline is checked between strips (the caller checks
+    /// it before the first).
     ///
     /// Not `vips_image_write`: its worker threads are served a sequential load from a small line
     /// cache, and a worker that the scheduler holds back long enough asks for lines the loader has
     /// passed and fails the write (on a loaded machine that refused a valid progressive JPEG as
     /// `image_corrupt`). Here one thread asks for every row once, in order.
     private static func pullStrips(
-        of image: VipsImageHandle, into target: UnsafeMutableRawPointer, byteCount: Int, deadline: ProcessingDeadline?
+        of image: VipsImageHandle, into memory: UnsafeMutableRawPointer, byteCount: Int, rows: Int, deadline: ProcessingDeadline?,
+        place: ((_ top: Int, _ rows: Int) -> Void)? = nil
     ) -> Bool {
-        guard let wrapped = vips_image_new_from_memory(
-            target, byteCount, Int32(image.width), Int32(image.height), 3, VIPS_FORMAT_UCHAR
-        ) else { return false }
+        guard byteCount >= image.width * rows * DecodedImage.bytesPerPixel,
+              let wrapped = vips_image_new_from_memory(memory, byteCount, Int32(image.width), Int32(rows), 3, VIPS_FORMAT_UCHAR)
+        else { return false }
         let destinationImage = VipsImageHandle(wrapped)
         guard let source = vips_region_new(image.pointer) else { return false }
         defer { lethe_vips_region_unref(source) }
@@ -278,49 +289,25 @@ public enum ImageDecoder {
         defer { lethe_vips_region_unref(destination) }
         guard lethe_vips_region_attach_memory(destination) == 0 else { return false }
 
-        return forEachStrip(of: image, deadline: deadline) { top, rows in lethe_vips_prepare_rows_to(source, destination, top, rows) == 0 }
-    }
-
-    /// The rows of a strip: libvips' own sinks' (its demand hint), at least 8.
-    private static func stripRows(_ image: VipsImageHandle) -> Int { Int(max(8, lethe_vips_strip_height(image.pointer))) }
-
-    /// Asks `pull` for `image`'s rows a strip at a time, top to bottom, checking the deadline
-    /// between strips, so that a deadline ended at a progress report stops a decode under way.
-    private static func forEachStrip(of image: VipsImageHandle, deadline: ProcessingDeadline?, _ pull: (_ top: Int32, _ rows: Int32) -> Bool) -> Bool {
         let height = Int32(image.height), stripHeight = Int32(stripRows(image))
         var top: Int32 = 0
         while top < height {
-            let rows = min(stripHeight, height - top)
-            guard pull(top, rows) else { return false }
-            top += rows
+            let count = min(stripHeight, height - top)
+            if let place {
+                guard lethe_vips_prepare_rows_into_strip(source, destination, top, count) == 0 else { return false }
+                place(Int(top), Int(count))
+            } else {
+                guard lethe_vips_prepare_rows_to(source, destination, top, count) == 0 else { return false }
+            }
+            top += count
+            // Between strips, so that a deadline ended at a progress report stops a decode under way.
             if top < height, let deadline, deadline.reportProgressAndCheckPassed() { return false }
         }
         return true
     }
 
-    /// `pullStrips` for a stored image shown turned or mirrored: each strip of stored rows is
-    /// computed into `strip` (`stripRows` rows), then placed upright in `target` (`Orientation.place`).
-    private static func pullStrips(
-        of image: VipsImageHandle, orientedBy orientation: Orientation, through strip: UnsafeMutableRawBufferPointer,
-        into target: UnsafeMutablePointer<UInt8>, deadline: ProcessingDeadline?
-    ) -> Bool {
-        let rows = stripRows(image)
-        guard let stripPixels = strip.baseAddress, strip.count >= rows * image.width * DecodedImage.bytesPerPixel,
-              let wrapped = vips_image_new_from_memory(stripPixels, strip.count, Int32(image.width), Int32(rows), 3, VIPS_FORMAT_UCHAR)
-        else { return false }
-        let stripImage = VipsImageHandle(wrapped)
-        guard let source = vips_region_new(image.pointer) else { return false }
-        defer { lethe_vips_region_unref(source) }
-        guard let destination = vips_region_new(stripImage.pointer) else { return false }
-        defer { lethe_vips_region_unref(destination) }
-        guard lethe_vips_region_attach_memory(destination) == 0 else { return false }
-        let stored = UnsafePointer(stripPixels.assumingMemoryBound(to: UInt8.self))
-        return forEachStrip(of: image, deadline: deadline) { top, count in
-            guard lethe_vips_prepare_rows_into_strip(source, destination, top, count) == 0 else { return false }
-            orientation.place(strip: stored, rows: Int(count), top: Int(top), width: image.width, height: image.height, into: target)
-            return true
-        }
-    }
+    /// The rows of a strip: libvips' own sinks' (its demand hint), at least 8.
+    private static func stripRows(_ image: VipsImageHandle) -> Int { Int(max(8, lethe_vips_strip_height(image.pointer))) }
 
     /// Calls the sniffed format's loader with `access=sequential`: decoded once, strip by strip,
     /// into our buffer by the strip pull, with no whole-image copy in libvips' memory and never a
