@@ -27,13 +27,13 @@ enum BlurIndex {
     static func measure(_ plane: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Double {
         guard width > 2 * radius + 1, height > 2 * radius + 1 else { return 1 }
         let horizontal = axis(plane, step: 1, along: width, across: height, acrossStep: width)
-        let vertical = axis(plane, step: width, along: height, across: width, acrossStep: 1)
+        let vertical = columns(plane, width: width, height: height)
         return max(horizontal, vertical)
     }
 
     /// One axis: `along` samples `step` apart on each of `across` lines `acrossStep` apart.
     /// Edges are clamped for the box, as the paper's filter leaves them undefined.
-    private static func axis(_ plane: UnsafeBufferPointer<Float>, step: Int, along: Int, across: Int, acrossStep: Int) -> Double {
+    static func axis(_ plane: UnsafeBufferPointer<Float>, step: Int, along: Int, across: Int, acrossStep: Int) -> Double {
         var sumImage = 0.0, sumKept = 0.0
         let taps = Float(2 * radius + 1)
         for line in 0..<across {
@@ -58,6 +58,48 @@ enum BlurIndex {
             }
             sumImage += Double(lineImage)
             sumKept += Double(lineKept)
+        }
+        guard sumImage > 0 else { return 1 }
+        return (sumImage - sumKept) / sumImage
+    }
+
+    /// `axis` down the columns (`step` = width, a line per column), walked a row at a time with
+    /// every column's running state side by side: a column walk strides a whole row per sample
+    /// and misses the cache at each. Per column the same operations in the same order, and the
+    /// columns' sums added in column order: the same figure, bit for bit.
+    static func columns(_ plane: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Double {
+        let taps = Float(2 * radius + 1)
+        @inline(__always) func row(_ index: Int) -> Int { min(height - 1, max(0, index)) * width }
+        var box = [Float](repeating: 0, count: width), previousValue = [Float](repeating: 0, count: width)
+        var previousBlurred = [Float](repeating: 0, count: width)
+        var lineImage = [Float](repeating: 0, count: width), lineKept = [Float](repeating: 0, count: width)
+        for k in -radius...radius {
+            let r = row(k)
+            for x in 0..<width { box[x] += plane[r + x] }
+        }
+        for x in 0..<width {
+            previousValue[x] = plane[x]
+            previousBlurred[x] = box[x] / taps
+        }
+        for index in 1..<height {
+            // A request past its deadline stops here; the pipeline reports the deadline.
+            if index & 63 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
+            let entering = row(index + radius), leaving = row(index - radius - 1), current = index * width
+            for x in 0..<width {
+                box[x] += plane[entering + x] - plane[leaving + x]
+                let value = plane[current + x], blurred = box[x] / taps
+                let differenceImage = max(0, abs(value - previousValue[x]) - deadZoneLuma)
+                let differenceBlurred = abs(blurred - previousBlurred[x])
+                lineImage[x] += differenceImage
+                lineKept[x] += max(0, differenceImage - differenceBlurred)
+                previousValue[x] = value
+                previousBlurred[x] = blurred
+            }
+        }
+        var sumImage = 0.0, sumKept = 0.0
+        for x in 0..<width {
+            sumImage += Double(lineImage[x])
+            sumKept += Double(lineKept[x])
         }
         guard sumImage > 0 else { return 1 }
         return (sumImage - sumKept) / sumImage
