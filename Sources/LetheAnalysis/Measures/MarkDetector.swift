@@ -16,11 +16,13 @@ struct Mark: Sendable {
     /// Faces: the mark's pixels that lie in no face zone (label 0: an eye, brow, lip or nostril
     /// part, or outside the oval).
     var pixelsOutsideZones = 0
-    /// Fraction of skin pixels in the mark's bounding box grown by its size (context check).
+    /// Fraction of skin pixels in the mark's bounding box grown by its size (context check), of a
+    /// candidate (`MarkDetector.detect(candidates:)`); 1 for any other mark.
     var surroundingSkinFraction = 1.0
     /// Σ over the mark's pixels of the melanin index 100·log10(1/R) against the local background's
     /// grey, and of the erythema index 100·log10(R/G) (Diffey, Oliver & Farr 1984), when the
-    /// detector was given the colour planes (dark skin marks: brown or red).
+    /// detector was given the colour planes (dark skin marks: brown or red), of a candidate; 0 for
+    /// any other mark.
     var sumMelaninIndex = 0.0, sumErythemaIndex = 0.0
     /// The per-pixel shortest chords (scalp hairs): their 40th percentile is the shaft width,
     /// robust to the wider junction where hairs of a unit leave together and to the narrower
