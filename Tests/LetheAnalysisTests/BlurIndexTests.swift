@@ -17,7 +17,8 @@ struct BlurIndexTests {
         }
         plane.withUnsafeBufferPointer { values in
             let walked = BlurIndex.axis(values, step: width, along: height, across: width, acrossStep: 1)
-            let rows = BlurIndex.columns(values, width: width, height: height)
+            var scratch = [Float](repeating: .nan, count: BlurIndex.scratchCount(width: width))
+            let rows = scratch.withUnsafeMutableBufferPointer { BlurIndex.columns(values, width: width, height: height, scratch: $0) }
             #expect(walked.bitPattern == rows.bitPattern, "\(walked) against \(rows)")
             #expect(walked > 0 && walked < 1)
         }

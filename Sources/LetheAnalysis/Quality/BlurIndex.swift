@@ -24,12 +24,17 @@ enum BlurIndex {
     static let deadZoneLuma: Float = 1
 
     /// Blur index of a `width × height` plane; 1 when the plane is too small or has no variation.
-    static func measure(_ plane: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Double {
+    /// `scratch`: at least `scratchCount(width:)` floats (the vertical axis' running state, which
+    /// holds a row of the plane: an arena buffer, as the plane is).
+    static func measure(_ plane: UnsafeBufferPointer<Float>, width: Int, height: Int, scratch: UnsafeMutableBufferPointer<Float>) -> Double {
         guard width > 2 * radius + 1, height > 2 * radius + 1 else { return 1 }
         let horizontal = axis(plane, step: 1, along: width, across: height, acrossStep: width)
-        let vertical = columns(plane, width: width, height: height)
+        let vertical = columns(plane, width: width, height: height, scratch: scratch)
         return max(horizontal, vertical)
     }
+
+    /// The floats of scratch `measure` needs for a plane `width` wide: five rows of column state.
+    static func scratchCount(width: Int) -> Int { 5 * width }
 
     /// One axis: `along` samples `step` apart on each of `across` lines `acrossStep` apart.
     /// Edges are clamped for the box, as the paper's filter leaves them undefined.
@@ -67,12 +72,16 @@ enum BlurIndex {
     /// every column's running state side by side: a column walk strides a whole row per sample
     /// and misses the cache at each. Per column the same operations in the same order, and the
     /// columns' sums added in column order: the same figure, bit for bit.
-    static func columns(_ plane: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Double {
+    static func columns(_ plane: UnsafeBufferPointer<Float>, width: Int, height: Int, scratch: UnsafeMutableBufferPointer<Float>) -> Double {
+        precondition(scratch.count >= scratchCount(width: width), "the blur index's scratch is smaller than five rows")
         let taps = Float(2 * radius + 1)
         @inline(__always) func row(_ index: Int) -> Int { min(height - 1, max(0, index)) * width }
-        var box = [Float](repeating: 0, count: width), previousValue = [Float](repeating: 0, count: width)
-        var previousBlurred = [Float](repeating: 0, count: width)
-        var lineImage = [Float](repeating: 0, count: width), lineKept = [Float](repeating: 0, count: width)
+        @inline(__always) func state(_ k: Int) -> UnsafeMutableBufferPointer<Float> {
+            let rows = UnsafeMutableBufferPointer(rebasing: scratch[(k * width)..<((k + 1) * width)])
+            rows.update(repeating: 0)
+            return rows
+        }
+        let box = state(0), previousValue = state(1), previousBlurred = state(2), lineImage = state(3), lineKept = state(4)
         for k in -radius...radius {
             let r = row(k)
             for x in 0..<width { box[x] += plane[r + x] }
