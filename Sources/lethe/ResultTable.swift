@@ -110,7 +110,9 @@ struct ResultTable {
                 ? "\(concerns.wrinkles.lineCount ?? 0)  length \(concerns.wrinkles.lineLengthMillimetres.map { number($0, 1) + " mm" } ?? number(concerns.wrinkles.lineLengthPixels ?? 0, 0) + " px")\(concerns.wrinkles.lineLengthMillimetresPerSquareCentimetre.map { "  " + number($0, 2) + " mm/cm²" } ?? "")  ridge fraction \(percent(concerns.wrinkles.ridgeFraction ?? 0)) (not scored)"
                 : notMeasurable(needing: concerns.wrinkles.requiredMillimetresPerPixel, number: number)),
             ("Blemishes", concerns.blemishes.map { blemishes in
-                "\(blemishes.count) red papules\(blemishes.densityPerSquareCentimetre.map { "  " + number($0, 2) + " per cm²" } ?? "")  mean ⌀ \(blemishes.meanDiameterMillimetres.map { number($0, 1) + " mm" } ?? number(blemishes.meanDiameterPixels, 1) + " px")  Δa* \(number(blemishes.meanContrastDeltaAStar, 1))"
+                blemishes.isMeasured
+                    ? "\(blemishes.count ?? 0) red papules\(blemishes.densityPerSquareCentimetre.map { "  " + number($0, 2) + " per cm²" } ?? "")  mean ⌀ \(blemishes.meanDiameterMillimetres.map { number($0, 1) + " mm" } ?? number(blemishes.meanDiameterPixels ?? 0, 1) + " px")  Δa* \(number(blemishes.meanContrastDeltaAStar ?? 0, 1))"
+                    : notMeasurable(needing: blemishes.requiredMillimetresPerPixel, number: number)
             } ?? "–"),
             ("Texture", concerns.texture.map { texture in
                 texture.roughnessLStar.map { "roughness ΔL* " + number($0, 2) + " (0.5–2 mm band)" }

@@ -31,14 +31,15 @@ struct AnalysisKindsTests {
             #expect((20...60).contains(measures.skinTone.itaDegrees))
             // Issue 16.4's measures come through the encrypted API: lines (not measurable at this
             // scale since step 7: the 0.3 mm lines need 0.127 mm per pixel, no figures, no score),
-            // and blemishes for the face and every zone (the portrait has none); spots are not
-            // measurable at this scale either (the smallest, 0.5 mm, needs 0.25 mm per pixel).
+            // and blemishes for the face and every zone, not measurable at this scale either (the
+            // smallest papule, 1 mm, needs 0.5 mm per pixel), as spots (the smallest, 0.5 mm, needs 0.25).
             #expect(!concerns.wrinkles.isMeasured && concerns.wrinkles.lineCount == nil && concerns.scores.wrinkles == nil)
             #expect(abs((concerns.wrinkles.requiredMillimetresPerPixel ?? 0) - 0.3 / 2.3548) < 1e-6)
-            #expect(concerns.blemishes?.count == 0)
+            #expect(concerns.blemishes?.status == "not_measurable" && concerns.blemishes?.count == nil)
+            #expect(concerns.blemishes?.requiredMillimetresPerPixel == 0.5)
             #expect(concerns.spots.status == "not_measurable" && concerns.spots.count == nil && concerns.spots.brown == nil && concerns.scores.spots == nil)
             #expect(concerns.spots.requiredMillimetresPerPixel == 0.25)
-            #expect(face.regions.allSatisfy { $0.concerns.blemishes != nil && !$0.concerns.spots.isMeasured && $0.concerns.scores.spots == nil })
+            #expect(face.regions.allSatisfy { $0.concerns.blemishes?.isMeasured == false && !$0.concerns.spots.isMeasured && $0.concerns.scores.spots == nil })
             let entries = try session.ledgerEntries()
             #expect(entries.count == 1)
             #expect(entries.first?.kind == "face" && entries.first?.outcome == "ok" && entries.first?.wipeVerified == true)

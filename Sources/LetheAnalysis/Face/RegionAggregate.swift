@@ -120,21 +120,25 @@ enum RegionAggregate {
 
     /// The zones' papules together: counts add, density over the zones' skin (input pixels at the
     /// input scale), diameters weighted by count, contrast by area (as within a zone). Nil when a
-    /// zone reports none.
+    /// zone reports none; not measurable, with the finest requirement, when a zone is not.
     static func combinedBlemishes(_ regions: [RegionMeasures], skinPixels: Double, millimetresPerPixel: Double?) -> SkinConcerns.Blemishes? {
         let parts = regions.compactMap(\.concerns.blemishes)
         guard parts.count == regions.count, !parts.isEmpty else { return nil }
-        let count = parts.reduce(0) { $0 + $1.count }
-        let area = zip(regions, parts).reduce(0.0) { $0 + $1.1.areaFraction * Double($1.0.skinPixelCount) }
+        let requirement = parts.compactMap(\.requiredMillimetresPerPixel).min()
+        guard parts.allSatisfy(\.isMeasured) else { return .notMeasurable(requiredMillimetresPerPixel: requirement) }
+        let count = parts.reduce(0) { $0 + ($1.count ?? 0) }
+        let areas = zip(regions, parts).map { ($0.1.areaFraction ?? 0) * Double($0.0.skinPixelCount) }
+        let area = areas.reduce(0, +)
         func countWeighted(_ value: (SkinConcerns.Blemishes) -> Double) -> Double {
-            count == 0 ? 0 : parts.reduce(0) { $0 + value($1) * Double($1.count) } / Double(count)
+            count == 0 ? 0 : parts.reduce(0) { $0 + value($1) * Double($1.count ?? 0) } / Double(count)
         }
         return SkinConcerns.Blemishes(
             count: count, densityPerSquareCentimetre: millimetresPerPixel.map { Double(count) / max(skinPixels * $0 * $0 / 100, 1e-9) },
             areaFraction: area / max(1, skinPixels),
-            meanDiameterPixels: countWeighted(\.meanDiameterPixels),
+            meanDiameterPixels: countWeighted { $0.meanDiameterPixels ?? 0 },
             meanDiameterMillimetres: parts.allSatisfy { $0.meanDiameterMillimetres != nil } ? countWeighted { $0.meanDiameterMillimetres ?? 0 } : nil,
-            meanContrastDeltaAStar: area == 0 ? 0 : zip(regions, parts).reduce(0.0) { $0 + $1.1.meanContrastDeltaAStar * $1.1.areaFraction * Double($1.0.skinPixelCount) } / area)
+            meanContrastDeltaAStar: area == 0 ? 0 : zip(parts, areas).reduce(0.0) { $0 + ($1.0.meanContrastDeltaAStar ?? 0) * $1.1 } / area,
+            requiredMillimetresPerPixel: requirement)
     }
 
     /// Pooled roughness (each zone's band is centred on zero: the coarse scale is subtracted) when

@@ -140,7 +140,7 @@ enum SkinConcernMeasurer {
             return (makeResult(
                 region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks,
                 lines: linesMeasurable ? (regionLines.count, lineLength) : nil, lineRequirement: lineRequirement,
-                papules: papules.filter(holds),
+                papules: papules?.filter(holds),
                 texture: SkinConcerns.Texture(
                     roughnessLStar: band.map { band in
                         TextureRoughness.roughness(
@@ -180,7 +180,8 @@ enum SkinConcernMeasurer {
     struct MeasuredSkin {
         let marks: DetectedMarks
         let clearSkinMedian: SIMD3<Float>?
-        let papules: [Mark]
+        /// Nil where the pixels are too coarse for the smallest papule (`blemishesMeasurable`).
+        let papules: [Mark]?
         let texture: SecureBuffer?
 
         func release(_ arena: PlaintextArena) {
@@ -197,7 +198,9 @@ enum SkinConcernMeasurer {
     private static func measureSkin(
         _ work: WorkingImage, face: FaceGeometry?, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> MeasuredSkin {
-        let papules = try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
+        let papules = blemishesMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration)
+            ? try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
+            : nil
         let texture = TextureRoughness.measurable(
             workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor))
             ? try TextureRoughness.bandPass(work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor), arena: arena)
@@ -271,6 +274,23 @@ enum SkinConcernMeasurer {
     /// The coarsest input scale (mm per input pixel) at which spots are measured at `factor`.
     static func spotRequiredMillimetresPerPixel(factor: Double, configuration: SkinMeasureConfiguration) -> Double {
         configuration.poreMaxDiameterMillimetres / spotMinimumPixelsAcross(configuration) / factor
+    }
+
+    /// Whether the working pixels resolve the smallest papule (`BlemishDetectionConfiguration
+    /// .minimumDiameterMillimetres`, 1 mm) as the smallest spot: as many working pixels across as
+    /// `spotMinimumPixelsAcross` (2) — 0.5 mm per working pixel by default. Coarser, the mark
+    /// detector's 3-pixel minimum is a disc of 2 mm or more, every red mark is a few pixels, and
+    /// whether it passes depends on how the pixel grid falls on it (the repeatability bench's
+    /// blemish count moved 9 with scale, rotation, shift or JPEG alone on faces at 0.5–1.4 mm/px,
+    /// ICC 0.89). Without a scale papules are defined in pixels (close-ups) and always measured.
+    static func blemishesMeasurable(workingMillimetres: Double?, configuration: SkinMeasureConfiguration) -> Bool {
+        guard let workingMillimetres else { return true }
+        return configuration.blemishes.minimumDiameterMillimetres / workingMillimetres >= spotMinimumPixelsAcross(configuration)
+    }
+
+    /// The coarsest input scale (mm per input pixel) at which papules are measured at `factor`.
+    static func blemishRequiredMillimetresPerPixel(factor: Double, configuration: SkinMeasureConfiguration) -> Double {
+        configuration.blemishes.minimumDiameterMillimetres / spotMinimumPixelsAcross(configuration) / factor
     }
 
     /// Working pixels across that the smallest spot needs (see `spotsMeasurable`).
@@ -374,7 +394,7 @@ enum SkinConcernMeasurer {
 
     private static func makeResult(
         region: String, rect: PixelRect, work: WorkingImage, stats: RegionStatistics, marks: [(Mark, MarkKind)],
-        lines: (count: Int, lengthWorkingPixels: Double)?, lineRequirement: Double?, papules: [Mark], texture: SkinConcerns.Texture, workingMillimetres: Double?,
+        lines: (count: Int, lengthWorkingPixels: Double)?, lineRequirement: Double?, papules: [Mark]?, texture: SkinConcerns.Texture, workingMillimetres: Double?,
         tone: ToneCalibration, zoneReference: SIMD3<Float>?,
         configuration: SkinMeasureConfiguration
     ) -> RegionMeasures {
@@ -408,12 +428,16 @@ enum SkinConcernMeasurer {
                 meanDiameterPixels: meanDiameter(pores), meanDiameterMillimetres: inputMillimetres.map { meanDiameter(pores) * $0 },
                 requiredMillimetresPerPixel: required)
             : .notMeasurable(requiredMillimetresPerPixel: required)
-        let papuleArea = Double(papules.reduce(0) { $0 + $1.area })
-        let blemishes = SkinConcerns.Blemishes(
-            count: papules.count, densityPerSquareCentimetre: skinSquareCentimetres.map { Double(papules.count) / max($0, 1e-9) },
-            areaFraction: papuleArea / skinCount, meanDiameterPixels: meanDiameter(papules),
-            meanDiameterMillimetres: inputMillimetres.map { meanDiameter(papules) * $0 },
-            meanContrastDeltaAStar: papules.isEmpty ? 0 : papules.reduce(0) { $0 + $1.sumContrast } / papuleArea)
+        let papuleRequirement = workingMillimetres.map { _ in blemishRequiredMillimetresPerPixel(factor: max(1, work.factor), configuration: configuration) }
+        let blemishes = papules.map { papules in
+            let papuleArea = Double(papules.reduce(0) { $0 + $1.area })
+            return SkinConcerns.Blemishes(
+                count: papules.count, densityPerSquareCentimetre: skinSquareCentimetres.map { Double(papules.count) / max($0, 1e-9) },
+                areaFraction: papuleArea / skinCount, meanDiameterPixels: meanDiameter(papules),
+                meanDiameterMillimetres: inputMillimetres.map { meanDiameter(papules) * $0 },
+                meanContrastDeltaAStar: papules.isEmpty ? 0 : papules.reduce(0) { $0 + $1.sumContrast } / papuleArea,
+                requiredMillimetresPerPixel: papuleRequirement)
+        } ?? .notMeasurable(requiredMillimetresPerPixel: papuleRequirement)
         // Colour as the photo shows it; the concerns at the face's normalised exposure.
         let lab = work.photoColour(CIELab(l: stats.meanL, a: stats.meanA, b: stats.meanB))
         let gammaCubed = pow(Double(work.lightnessScale), 3)
