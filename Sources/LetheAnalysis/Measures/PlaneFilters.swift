@@ -264,6 +264,20 @@ enum PlaneFilters {
                 fx: u - Float(x0), fy: v - Float(y0))
         }
 
+        /// `corners`' rows alone: the block rows above and below pixel row y and the weight of the lower.
+        @inline(__always) func rowsAround(y: Int) -> (upper: Int, lower: Int, fraction: Float) {
+            let v = min(max((Float(y) + 0.5) / Float(step) - 0.5, 0), Float(rows - 1))
+            let y0 = min(Int(v), max(0, rows - 2))
+            return (y0, min(y0 + 1, rows - 1), v - Float(y0))
+        }
+
+        /// `corners`' columns alone: the block column left of pixel column x and the weight of the next.
+        @inline(__always) func columnAround(x: Int) -> (left: Int, fraction: Float) {
+            let u = min(max((Float(x) + 0.5) / Float(step) - 0.5, 0), Float(columns - 1))
+            let x0 = min(Int(u), max(0, columns - 2))
+            return (x0, u - Float(x0))
+        }
+
         @inline(__always) func read(_ plane: UnsafeMutableBufferPointer<Float>, at c: Corners) -> Float {
             (plane[c.topLeft] * (1 - c.fx) + plane[c.topRight] * c.fx) * (1 - c.fy) + (plane[c.bottomLeft] * (1 - c.fx) + plane[c.bottomRight] * c.fx) * c.fy
         }
