@@ -283,6 +283,99 @@ enum PlaneFilters {
         }
     }
 
+    /// A normalised convolution (Knutsson & Westin 1993: blur(v·w) / blur(w)) whose Gaussian runs
+    /// on d × d block sums and is read back bilinearly between block centres (as
+    /// `BlockGrid.corners`), for a Gaussian smooth at the scale of the blocks: `accumulate` sums each
+    /// pixel's weighted value and weight into its block, `filter` smooths both block planes (zero
+    /// certainty outside the plane), `readBack` gives every pixel the two filtered sums, row by row
+    /// (each pixel row from its two block rows, then along the row between two block columns).
+    /// Its planes are carved from memory the caller lends (`floats(for:)`).
+    struct BlockedConvolution {
+        let grid: BlockGrid
+        private let sums, weights, scratch, rowSums, rowWeights: UnsafeMutableBufferPointer<Float>
+        /// Per pixel column, the block column left of its centre and the weight of the next (positions only).
+        private let lefts: [Int], fractions: [Float]
+
+        /// Floats to lend for `grid`: three planes of blocks and two interpolated rows.
+        static func floats(for grid: BlockGrid) -> Int { 3 * grid.count + 2 * (grid.columns + 1) }
+
+        /// The grid for a Gaussian of `sigma` pixels: blocks of ¼ σ (`blockStep`), at least 2, and
+        /// larger if needed so that `floats(for:)` fits in `lendable` floats.
+        static func grid(sigma: Double, width: Int, height: Int, lendable: Int) -> BlockGrid {
+            var step = max(2, blockStep(sigma: sigma))
+            while floats(for: BlockGrid(step: step, width: width, height: height)) > lendable, step < max(width, height) { step += 1 }
+            let grid = BlockGrid(step: step, width: width, height: height)
+            precondition(floats(for: grid) <= lendable, "a plane too small for its blocks")
+            return grid
+        }
+
+        init(grid: BlockGrid, memory: UnsafeMutableBufferPointer<Float>) {
+            self.grid = grid
+            var carved = 0
+            func carve(_ floats: Int) -> UnsafeMutableBufferPointer<Float> {
+                defer { carved += floats }
+                return UnsafeMutableBufferPointer(rebasing: memory[carved..<(carved + floats)])
+            }
+            (sums, weights, scratch) = (carve(grid.count), carve(grid.count), carve(grid.count))
+            (rowSums, rowWeights) = (carve(grid.columns + 1), carve(grid.columns + 1))
+            let around = (0..<grid.width).map { grid.columnAround(x: $0) }
+            (lefts, fractions) = (around.map(\.left), around.map(\.fraction))
+        }
+
+        /// Block sums of `weighted(i)` — a pixel's value × weight and its weight — over every pixel.
+        @inline(__always)
+        func accumulate(_ weighted: (_ i: Int) -> (value: Float, weight: Float)) {
+            let (d, width, columns) = (grid.step, grid.width, grid.columns)
+            for s in 0..<grid.count { sums[s] = 0; weights[s] = 0 }
+            for y in 0..<grid.height {
+                let blockRow = (y / d) * columns
+                var x = 0, column = 0
+                while x < width {
+                    var sum: Float = 0, weightSum: Float = 0
+                    for i in (y * width + x)..<(y * width + min(x + d, width)) {
+                        let pixel = weighted(i)
+                        sum += pixel.value
+                        weightSum += pixel.weight
+                    }
+                    sums[blockRow + column] += sum
+                    weights[blockRow + column] += weightSum
+                    x += d
+                    column += 1
+                }
+            }
+        }
+
+        /// Both block planes through a Gaussian whose kernel, read back, is `sigma` pixels.
+        func filter(sigma: Double) {
+            let blockSigma = PlaneFilters.blockSigma(sigma, step: grid.step, interpolatedBack: true)
+            for plane in [sums, weights] {
+                PlaneFilters.extendedBox(plane, sigma: blockSigma, scratch: scratch, width: grid.columns, height: grid.rows)
+            }
+        }
+
+        /// `body(i, sum, weight)` for every pixel: its filtered value·weight and weight sums. A sum
+        /// of weights is d² times the pixels' mean weight.
+        @inline(__always)
+        func readBack(_ body: (_ i: Int, _ sum: Float, _ weight: Float) -> Void) {
+            let (width, columns) = (grid.width, grid.columns)
+            for y in 0..<grid.height {
+                let (upper, lower, fy) = grid.rowsAround(y: y)
+                for c in 0..<columns {
+                    rowSums[c] = sums[upper * columns + c] * (1 - fy) + sums[lower * columns + c] * fy
+                    rowWeights[c] = weights[upper * columns + c] * (1 - fy) + weights[lower * columns + c] * fy
+                }
+                rowSums[columns] = rowSums[columns - 1]
+                rowWeights[columns] = rowWeights[columns - 1]
+                for x in 0..<width {
+                    let (left, fx) = (lefts[x], fractions[x])
+                    body(
+                        y * width + x, rowSums[left] * (1 - fx) + rowSums[left + 1] * fx,
+                        rowWeights[left] * (1 - fx) + rowWeights[left + 1] * fx)
+                }
+            }
+        }
+    }
+
     /// The block step for a Gaussian of `sigma` working pixels read back by interpolation: σ spans
     /// at least 4 blocks (so the kernel is still a Gaussian on the blocks), 1 below 8 px.
     static func blockStep(sigma: Double) -> Int { max(1, Int(sigma / 4)) }

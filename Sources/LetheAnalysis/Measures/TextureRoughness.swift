@@ -4,9 +4,10 @@ import LetheMemory
 
 /// Skin texture as roughness: L* band-passed to the scale of skin relief (furrows, fine lines,
 /// enlarged pores: 0.5–2 mm) by a difference of two normalised convolutions over the skin
-/// (Knutsson & Westin 1993, so eyes, brows, hair and background leave no edge), σ 0.25 mm minus
-/// σ 1 mm (three box passes each). The finer one removes pixel noise, the coarser one shading and
-/// the face's shape. Roughness is the band's standard deviation over a region's skin, as surface
+/// (Knutsson & Westin 1993, so eyes, brows, hair and background leave no edge), σ 0.25 mm (three
+/// box passes) minus σ 1 mm (a Gaussian on 2 × 2 or larger block sums, `PlaneFilters
+/// .BlockedConvolution`: smooth at that scale). The finer one removes pixel noise, the coarser
+/// one shading and the face's shape. Roughness is the band's standard deviation over a region's skin, as surface
 /// roughness from images is read as the spread of a band-passed height or intensity (e.g. the
 /// Visioscan's SEr "skin roughness", Tronnier et al. 1999, Skin Res Technol 5:39).
 enum TextureRoughness {
@@ -30,16 +31,16 @@ enum TextureRoughness {
     static func radius(sigma: Double) -> Int { max(1, Int(((1 + 4 * sigma * sigma).squareRoot() - 1) / 2 + 0.5)) }
 
     /// The band-passed L* (NaN where no skin is near), an `.intermediate` buffer the caller
-    /// releases; nil when the working pixels are too coarse. Three planes and the box filter's
-    /// rows while it runs.
+    /// releases; nil when the working pixels are too coarse. Three planes (one holds the coarse
+    /// scale's blocks) and the box filter's rows while it runs.
     static func bandPass(_ work: WorkingImage, workingMillimetres: Double, arena: PlaintextArena) throws(LetheError) -> SecureBuffer? {
         guard measurable(workingMillimetres: workingMillimetres) else { return nil }
         let count = work.pixelCount
         let fine = radius(sigma: fineSigmaMillimetres / workingMillimetres)
-        let coarse = min(radius(sigma: coarseSigmaMillimetres / workingMillimetres), max(1, min(work.width, work.height) / 4))
+        let coarseSigma = coarseSigmaMillimetres / workingMillimetres
         let buffers = try work.allocateFloatPlanes(3, what: "a texture plane", arena: arena)
         let scratch: SecureBuffer
-        do { scratch = try work.allocateBoxFilterRows(radius: max(fine, coarse), what: "the texture band's box filter rows", arena: arena) } catch {
+        do { scratch = try work.allocateBoxFilterRows(radius: fine, what: "the texture band's box filter rows", arena: arena) } catch {
             for buffer in buffers { arena.release(buffer) }
             throw error
         }
@@ -50,22 +51,28 @@ enum TextureRoughness {
                     scratch.withUnsafeMutableBytes { scratchBytes in
                         work.planes.withUnsafeBytes { planeBytes in
                             work.skin.withUnsafeBytes { skinBytes in
-                                let band = bandBytes.bindMemory(to: Float.self), coarsePlane = coarseBytes.bindMemory(to: Float.self)
-                                let weights = weightBytes.bindMemory(to: Float.self), rows = scratchBytes.bindMemory(to: Float.self)
+                                let band = bandBytes.bindMemory(to: Float.self), weights = weightBytes.bindMemory(to: Float.self)
+                                let rows = scratchBytes.bindMemory(to: Float.self)
                                 let lStar = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
-                                func smooth(into plane: UnsafeMutableBufferPointer<Float>, radius: Int) {
-                                    for i in 0..<count {
-                                        let weight = Float(skin[i] & WorkingImage.skinBit)
-                                        plane[i] = lStar[i] * weight
-                                        weights[i] = weight
-                                    }
-                                    PlaneFilters.boxBlur(plane, scratch: rows, width: work.width, height: work.height, radius: radius, passes: 3)
-                                    PlaneFilters.boxBlur(weights, scratch: rows, width: work.width, height: work.height, radius: radius, passes: 3)
-                                    for i in 0..<count { plane[i] = weights[i] >= LineDetector.minimumWeight ? plane[i] / weights[i] : .nan }
+                                @inline(__always) func weight(_ i: Int) -> Float { Float(skin[i] & WorkingImage.skinBit) }
+                                // The coarse scale on blocks carved from its plane, read back at the subtraction.
+                                let coarse = PlaneFilters.BlockedConvolution(
+                                    grid: PlaneFilters.BlockedConvolution.grid(sigma: coarseSigma, width: work.width, height: work.height, lendable: count),
+                                    memory: coarseBytes.bindMemory(to: Float.self))
+                                coarse.accumulate { i in (lStar[i] * weight(i), weight(i)) }
+                                coarse.filter(sigma: coarseSigma)
+                                // The fine scale on the pixels.
+                                for i in 0..<count {
+                                    band[i] = lStar[i] * weight(i)
+                                    weights[i] = weight(i)
                                 }
-                                smooth(into: coarsePlane, radius: coarse)
-                                smooth(into: band, radius: fine)
-                                for i in 0..<count { band[i] -= coarsePlane[i] }
+                                PlaneFilters.boxBlur(band, scratch: rows, width: work.width, height: work.height, radius: fine, passes: 3)
+                                PlaneFilters.boxBlur(weights, scratch: rows, width: work.width, height: work.height, radius: fine, passes: 3)
+                                let minimumCoarseWeight = LineDetector.minimumWeight * Float(coarse.grid.step * coarse.grid.step)
+                                coarse.readBack { i, sum, coarseWeight in
+                                    band[i] = weights[i] >= LineDetector.minimumWeight && coarseWeight >= minimumCoarseWeight
+                                        ? band[i] / weights[i] - sum / coarseWeight : .nan
+                                }
                             }
                         }
                     }
