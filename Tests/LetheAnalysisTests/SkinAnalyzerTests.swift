@@ -79,15 +79,20 @@ struct SkinAnalyzerTests {
         // six planes (24): smoothed L*, weights, vesselness, direction, curvature, finest-scale
         // L*, and its box filter's rows (its own: it may run beside the marks, whose scratch is
         // busy then; `RequestThreads`). The blemish detector's a* contrast: four
-        // planes (16) and its mark mask (1; its queue in that contrast's scratch). The texture band-pass:
-        // three planes (12) and its box filter's rows (it runs before the marks). The evenness band: written into the
-        // contrast's smoothed L* (free once the marks are found), and one buffer of its two
-        // Gaussians' block sums, four planes of 2 × 2 blocks (σ 2 mm is 10 px at the nominal 0.2 mm
-        // per pixel: blocks of 2), a quarter of the pixels each (4; the filter borrows the same scratch).
+        // planes (16) and its mark mask (1; its queue in that contrast's scratch); both contrasts'
+        // block sums are carved from their own planes. The texture band-pass: three planes (12; the
+        // coarse scale's blocks carved from one) and its box filter's rows (it runs before the marks).
+        // The evenness band: written into the contrast's smoothed L* (free once the marks are found),
+        // and its two Gaussians' block sums (σ 2 mm is 10 px at the nominal 0.2 mm per pixel: blocks
+        // of 2), in the contrast's box-filter scratch when they fit, here in one buffer of their own
+        // (two `BlockedConvolution`s of 2 × 2 blocks: 1.5 planes).
         #expect(arena.bytesHeld == 300 * 200 * 3)
         let report = arena.wipeAll()
         #expect(report.verified)
-        let planes = 300 * 200 * (4 + 16 + 1 + 16 + 1 + 24 + 16 + 1 + 12 + 4)
+        let evennessBlocks = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: 10), width: 300, height: 200)
+        #expect(evennessBlocks.step == 2)
+        let evenness = 2 * PlaneFilters.BlockedConvolution.floats(for: evennessBlocks) * 4
+        let planes = 300 * 200 * (4 + 16 + 1 + 16 + 1 + 24 + 16 + 1 + 12) + evenness
         // The two box filters' rows: whole rows of floats, a few dozen each, not planes.
         let rows = (report.bytesByClass[BufferClass.intermediate.rawValue] ?? 0) - planes
         #expect(rows > 0 && rows % (300 * 4) == 0)

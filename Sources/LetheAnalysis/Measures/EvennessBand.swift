@@ -52,19 +52,21 @@ enum EvennessBand {
     /// The band-passed green lightness (NaN where no clear skin is near, or the pixel is not clear
     /// skin: the only pixels evenness reads), an `.intermediate` buffer the caller releases.
     ///
-    /// Both normalised convolutions run on d × d block sums (`PlaneFilters.blockStep`) of the clear skin's
-    /// lightness and of its weight; each pixel's value is the ratio of the two sums interpolated
-    /// bilinearly at its position (numerator and denominator are smooth, their ratio is not where
-    /// the skin ends): two passes over the working pixels, and the filters' 24 passes (three per
-    /// axis, on the lightness and on its weight, at two σ) over 1/d² of them.
+    /// Both normalised convolutions run on the same d × d block sums (`PlaneFilters
+    /// .BlockedConvolution`, d from the fine σ) of the clear skin's lightness and of its weight;
+    /// each pixel's value is the ratio of the two sums interpolated bilinearly at its position
+    /// (numerator and denominator are smooth, their ratio is not where the skin ends): three passes
+    /// over the working pixels, and the filters' 24 passes (three per axis, on the lightness and on
+    /// its weight, at two σ) over 1/d² of them.
     /// - Parameters:
     ///   - members: 1 where a pixel belongs to a dark mark (left out: a spot is not tone).
-    ///   - scratch: `pixelCount` floats lent for the filter's rows (holds nothing after).
+    ///   - scratch: `pixelCount` floats lent for the block sums when they fit (d ≥ 2; holds nothing
+    ///     after), else they get a buffer of their own.
     ///   - band: `pixelCount` floats the band is written into, every pixel (NaN off the clear skin);
     ///     the caller lends a plane it reads no more (the marks' smoothed L*): one plane fewer alive.
     static func bandPass(
-        _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, scratch scratchBuffer: SecureBuffer,
-        into band: SecureBuffer, arena: PlaintextArena
+        _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, scratch: SecureBuffer, into band: SecureBuffer,
+        arena: PlaintextArena
     ) throws(LetheError) {
         let count = work.pixelCount
         let (width, height) = (work.width, work.height)
@@ -72,58 +74,42 @@ enum EvennessBand {
         // The two Gaussians (σ 2 and 12 mm: 16 and 98 working px in a face's canonical frame) on
         // blocks of a quarter of the fine σ.
         let grid = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: fineSigma), width: width, height: height)
-        let (d, samples) = (grid.step, grid.count)
         precondition(band.count >= count * MemoryLayout<Float>.stride)
-        // Lightness and weight sums at the fine and at the coarse scale.
-        let sums: SecureBuffer
-        do { sums = try arena.allocate(count: 4 * samples * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the evenness band's sums")
+        // Both scales' block sums on the same blocks.
+        let floats = PlaneFilters.BlockedConvolution.floats(for: grid)
+        var own: SecureBuffer? = nil
+        if 2 * floats * MemoryLayout<Float>.stride > scratch.count {
+            do { own = try arena.allocate(count: 2 * floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
+                throw .analysisAllocationFailed(error, "the evenness band's sums")
+            }
         }
-        defer { arena.release(sums) }
+        defer { if let own { arena.release(own) } }
+        let sums = own ?? scratch
         band.withUnsafeMutableBytes { bandBytes in
             sums.withUnsafeMutableBytes { sumBytes in
-                scratchBuffer.withUnsafeMutableBytes { scratchBytes in
-                    work.planes.withUnsafeBytes { planeBytes in
-                        work.skin.withUnsafeBytes { skinBytes in
-                            members.withUnsafeBytes { memberBytes in
-                                let band = bandBytes.bindMemory(to: Float.self), all = sumBytes.bindMemory(to: Float.self)
-                                func plane(_ k: Int) -> UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(rebasing: all[(k * samples)..<((k + 1) * samples)]) }
-                                let (fineLight, fineWeight, coarseLight, coarseWeight) = (plane(0), plane(1), plane(2), plane(3))
-                                let scratch = UnsafeMutableBufferPointer(rebasing: scratchBytes.bindMemory(to: Float.self)[0..<samples])
-                                let lab = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
-                                let member = memberBytes.bindMemory(to: UInt8.self)
-                                @inline(__always) func isClear(_ i: Int) -> Bool { skin[i] & WorkingImage.skinBit != 0 && member[i] == 0 }
-                                // The clear skin's green lightness and weight, summed over each block.
-                                for i in 0..<(4 * samples) { all[i] = 0 }
-                                SRGB.labFTable.withUnsafeBufferPointer { labF in
-                                    for y in 0..<height {
-                                        for x in 0..<width {
-                                            let i = y * width + x
-                                            guard isClear(i) else { continue }
-                                            let s = grid.block(x: x, y: y)
-                                            fineLight[s] += greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF)
-                                            fineWeight[s] += 1
-                                        }
-                                    }
+                work.planes.withUnsafeBytes { planeBytes in
+                    work.skin.withUnsafeBytes { skinBytes in
+                        members.withUnsafeBytes { memberBytes in
+                            let band = bandBytes.bindMemory(to: Float.self), all = sumBytes.bindMemory(to: Float.self)
+                            let fine = PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[0..<floats]))
+                            let coarse = PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[floats..<(2 * floats)]))
+                            let lab = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
+                            let member = memberBytes.bindMemory(to: UInt8.self)
+                            @inline(__always) func isClear(_ i: Int) -> Bool { skin[i] & WorkingImage.skinBit != 0 && member[i] == 0 }
+                            // The clear skin's green lightness and weight, summed over each block; then each scale's Gaussian.
+                            SRGB.labFTable.withUnsafeBufferPointer { labF in
+                                fine.accumulate { i in
+                                    isClear(i) ? (greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF), 1) : (0, 0)
                                 }
-                                for s in 0..<samples { coarseLight[s] = fineLight[s]; coarseWeight[s] = fineWeight[s] }
-                                for (plane, sigma) in [(fineLight, fineSigma), (fineWeight, fineSigma), (coarseLight, coarseSigma), (coarseWeight, coarseSigma)] {
-                                    PlaneFilters.extendedBox(
-                                        plane, sigma: PlaneFilters.blockSigma(sigma, step: d, interpolatedBack: true), scratch: scratch,
-                                        width: grid.columns, height: grid.rows)
-                                }
-                                // Each clear pixel: the two smoothed lightnesses at its position, their difference.
-                                let minimumWeight = LineDetector.minimumWeight * Float(d * d)
-                                for y in 0..<height {
-                                    for x in 0..<width {
-                                        let i = y * width + x
-                                        guard isClear(i) else { band[i] = .nan; continue }
-                                        let corners = grid.corners(x: x, y: y)
-                                        let fw = grid.read(fineWeight, at: corners), cw = grid.read(coarseWeight, at: corners)
-                                        band[i] = fw >= minimumWeight && cw >= minimumWeight
-                                            ? grid.read(fineLight, at: corners) / fw - grid.read(coarseLight, at: corners) / cw : .nan
-                                    }
-                                }
+                            }
+                            coarse.copySums(of: fine)
+                            fine.filter(sigma: fineSigma)
+                            coarse.filter(sigma: coarseSigma)
+                            // Each clear pixel: the two smoothed lightnesses at its position, their difference.
+                            let minimumWeight = LineDetector.minimumWeight * Float(grid.step * grid.step)
+                            fine.readBack { i, sum, weight in band[i] = isClear(i) && weight >= minimumWeight ? sum / weight : .nan }
+                            coarse.readBack { i, sum, weight in
+                                band[i] = !band[i].isNaN && weight >= minimumWeight ? band[i] - sum / weight : .nan
                             }
                         }
                     }

@@ -345,6 +345,12 @@ enum PlaneFilters {
             }
         }
 
+        /// The block sums `other` accumulated (on the same grid), to filter at another σ.
+        func copySums(of other: BlockedConvolution) {
+            precondition(other.grid.count == grid.count && other.grid.step == grid.step, "block sums of another grid")
+            for s in 0..<grid.count { (sums[s], weights[s]) = (other.sums[s], other.weights[s]) }
+        }
+
         /// Both block planes through a Gaussian whose kernel, read back, is `sigma` pixels.
         func filter(sigma: Double) {
             let blockSigma = PlaneFilters.blockSigma(sigma, step: grid.step, interpolatedBack: true)
