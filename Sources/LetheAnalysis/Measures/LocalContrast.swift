@@ -10,7 +10,7 @@ import LetheMemory
 /// pixels in a face's canonical frame), so its Gaussian runs on d × d block sums of L·w and w
 /// (`PlaneFilters.BlockedConvolution`, d = ¼ of σ, at least 2), and each pixel reads the two
 /// filtered sums interpolated back, as the evenness band does: two passes over the pixels per round instead of
-/// twelve box passes over them (measured on the benchmark photo: 62 → 17 ms for the marks' and
+/// twelve box passes over them (measured on the benchmark photo: 62 → 25 ms for the marks' and
 /// the papules' backgrounds together).
 ///
 /// Planes (`.intermediate` arena buffers): smoothed L*, background L*, the fine structure the
