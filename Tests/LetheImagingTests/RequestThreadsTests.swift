@@ -94,6 +94,28 @@ struct RequestThreadsTests {
         #expect(deadline.cpuTime >= .milliseconds(300))
     }
 
+    @Test("a helper gives its core back when its part is done: the first part, still running, forks beside it again; the ledger is empty after")
+    func coreBackWhenPartDone() async {
+        let ledger = CoreLedger(cores: 2)
+        let (nested, heldWhileFirstRuns) = await onRequestThread(prepare: { $0.useCores(ledger, threads: 2) }) { _ -> ((Bool, Bool), Int) in
+            let done = DispatchSemaphore(value: 0)
+            let ((nested, held), _) = RequestThreads.fork({ () -> ((Bool, Bool), Int) in
+                // The first part outlives the second (the wrinkle lines beside the skin measures).
+                done.wait()
+                // The helper gives its core back just after its part returns: wait for that (at most 2 s).
+                var waited = 0
+                while ledger.held > 1 && waited < 2_000 { usleep(1_000); waited += 1 }
+                let held = ledger.held
+                let (besideSecond, inner) = RequestThreads.forkTelling({ beside in beside }, { Self.threadID() })
+                return ((besideSecond, inner != Self.threadID()), held)
+            }, { done.signal() })
+            return (nested, held)
+        }.result
+        #expect(heldWhileFirstRuns == 1)
+        #expect(nested.0 && nested.1)
+        #expect(ledger.held == 0)
+    }
+
     static func threadCPU() -> Duration {
         var now = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)

@@ -1,5 +1,6 @@
 import Foundation
 import LetheAPI
+import LetheImaging
 import LetheMemory
 
 /// Wrinkles as dark lines, found at the scale of their width: Frangi et al. 1998's vesselness
@@ -401,22 +402,29 @@ enum LineDetector {
         smoothOverSkin(lStar: lStar, skin: skin, planes: &planes, width: width, height: height, radius: radius, passes: 3)
         let scale = Scale(radius: radius, configuration: configuration)
         let normalisation = scale.sigma * scale.sigma
-        let smoothed = planes.smoothed
-        for y in 0..<height {
-            let up = max(0, y - 1) * width, row = y * width, down = min(height - 1, y + 1) * width
-            for x in 0..<width {
-                let i = row + x
-                guard skin[i] & WorkingImage.skinBit != 0 else { continue }
-                let left = max(0, x - 1), right = min(width - 1, x + 1)
-                let centre = smoothed[i]
-                let dxx = (smoothed[row + left] + smoothed[row + right] - 2 * centre) * normalisation
-                let dyy = (smoothed[up + x] + smoothed[down + x] - 2 * centre) * normalisation
-                let dxy = (smoothed[down + right] - smoothed[down + left] - smoothed[up + right] + smoothed[up + left]) / 4 * normalisation
-                scale.test(
-                    dxx: dxx, dyy: dyy, dxy: dxy, x: Float(x), y: Float(y), own: planes.fine[i], fine: planes.fine, width: width, height: height,
-                    into: Responses(vesselness: planes.vesselness, direction: planes.direction, curvature: planes.curvature), at: i)
+        let (smoothed, fine) = (planes.smoothed, planes.fine)
+        let responses = Responses(vesselness: planes.vesselness, direction: planes.direction, curvature: planes.curvature)
+        // Each pixel reads the smoothed and finest planes and writes only its own responses: the
+        // two halves of the rows side by side when the request has a core free (`RequestThreads`;
+        // at one device, once the skin measures beside the lines are done), the same bits either way.
+        func rows(_ range: Range<Int>) {
+            for y in range {
+                let up = max(0, y - 1) * width, row = y * width, down = min(height - 1, y + 1) * width
+                for x in 0..<width {
+                    let i = row + x
+                    guard skin[i] & WorkingImage.skinBit != 0 else { continue }
+                    let left = max(0, x - 1), right = min(width - 1, x + 1)
+                    let centre = smoothed[i]
+                    let dxx = (smoothed[row + left] + smoothed[row + right] - 2 * centre) * normalisation
+                    let dyy = (smoothed[up + x] + smoothed[down + x] - 2 * centre) * normalisation
+                    let dxy = (smoothed[down + right] - smoothed[down + left] - smoothed[up + right] + smoothed[up + left]) / 4 * normalisation
+                    scale.test(
+                        dxx: dxx, dyy: dyy, dxy: dxy, x: Float(x), y: Float(y), own: fine[i], fine: fine, width: width, height: height,
+                        into: responses, at: i)
+                }
             }
         }
+        _ = RequestThreads.fork({ rows(0..<(height / 2)) }, { rows((height / 2)..<height) })
     }
 
     /// Centrelines (non-maximum suppression of the curvature across the line, as Canny 1986

@@ -58,11 +58,23 @@ enum SkinConcernMeasurer {
         if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
         let workingMillimetres = millimetresPerPixel.map { $0 * work.factor }
         let linesMeasurable = LineDetector.measurable(resolvedMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration.lines)
+        // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
+        let reference = colour.referenceRegion.map { region in
+            let r = region.pixelRect(imageWidth: photoSize.width, imageHeight: photoSize.height)
+            return work.workingRect(PixelRect(x: r.x0, y: r.y0, width: r.x1 - r.x0, height: r.y1 - r.y0))
+        }
+        // What each region reads from the skin side's planes alone; a face's beside the lines too
+        // (they finish after the rest: its regions fill the second core's wait). A close-up's
+        // after the lines: the enclosed highlights are marked in the skin mask the lines read.
+        func regionParts(_ skin: MeasuredSkin) -> Result<[RegionParts], LetheError> {
+            Self.regionParts(regions, work: work, skin: skin, reference: reference, configuration: configuration)
+        }
         // The wrinkle lines beside everything else that reads only the working image: the
         // papules, the texture band, the marks, the evenness band and the clear skin's median (the
-        // marks' planes) — side by side when the request has a second core (`RequestThreads`).
-        // The lines take about as long as the rest (measured on the benchmark photo: 427 against
-        // 457 ms), and one after the other they come first, so their planes are gone before the
+        // marks' planes), and for a face its regions' statistics — side by side when the request
+        // has a second core (`RequestThreads`). The lines take longer (on the benchmark photo
+        // ~170 ms against ~90 ms before the regions, which took ~25 ms on both cores after the
+        // lines), and one after the other they come first, so their planes are gone before the
         // others' are made.
         let (linesFound, skinFound) = RequestThreads.fork(
             { Result { () throws(LetheError) -> [LineDetector.Line] in
@@ -70,33 +82,73 @@ enum SkinConcernMeasurer {
                 guard linesMeasurable else { return [] }
                 return try LineDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.lines, arena: arena)
             } },
-            { Result { () throws(LetheError) in
-                try measureSkin(work, face: face, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
+            { Result { () throws(LetheError) -> (MeasuredSkin, [RegionParts]?) in
+                let measured = try measureSkin(work, face: face, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
+                guard face != nil else { return (measured, nil) }
+                switch regionParts(measured) {
+                case .success(let parts): return (measured, parts)
+                case .failure(let error):
+                    measured.release(arena)
+                    throw error
+                }
             } })
-        if case .success(let measured) = skinFound, case .failure = linesFound { measured.release(arena) }
-        let measuredSkin = try skinFound.get()
+        if case .success(let measured) = skinFound, case .failure = linesFound { measured.0.release(arena) }
+        let (measuredSkin, partsBeside) = try skinFound.get()
         defer { measuredSkin.release(arena) }
         let lines = try linesFound.get()
-        let (contrast, marks, members, kinds) = (measuredSkin.marks.contrast, measuredSkin.marks.marks, measuredSkin.marks.members, measuredSkin.marks.kinds)
-        let (evenness, clearSkinMedian, papules, band) = (contrast.smoothed, measuredSkin.clearSkinMedian, measuredSkin.papules, measuredSkin.texture)
         // Close-ups: highlights enclosed by skin are skin surface. After the lines, which read the
         // same bytes (`skinBit` only: nothing measured before reads `surfaceBit`); the fill borrows
         // the box filter's scratch, free once the evenness band is made.
-        if face == nil { work.markEnclosedSurface(queue: contrast.boxFilterScratch) }
+        if face == nil { work.markEnclosedSurface(queue: measuredSkin.marks.contrast.boxFilterScratch) }
+        let parts: [RegionParts]
+        if let partsBeside { parts = partsBeside } else { parts = try regionParts(measuredSkin).get() }
         // In input pixels: an enlarged face needs the same photo resolution as one taken as it is.
         let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: max(1, work.factor)) }
         let lineRequirement = workingMillimetres.map { _ in
             LineDetector.requiredMillimetresPerPixel(factor: max(1, work.factor), configuration: configuration.lines)
         }
-
-        // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
-        let reference = colour.referenceRegion.map { region in
-            let r = region.pixelRect(imageWidth: photoSize.width, imageHeight: photoSize.height)
-            return work.workingRect(PixelRect(x: r.x0, y: r.y0, width: r.x1 - r.x0, height: r.y1 - r.y0))
+        let measured: [(RegionMeasures, CIELab?)] = zip(regions, parts).map { region, part in
+            let rect = part.rect
+            let regionLines = lines.filter { line in
+                region.zone == 0
+                    ? line.centroidX >= Double(rect.x) && line.centroidX < Double(rect.x + rect.width)
+                        && line.centroidY >= Double(rect.y) && line.centroidY < Double(rect.y + rect.height)
+                    : line.zone == region.zone
+            }
+            // Length: every line's part inside the zone (additive over zones); count: the lines the zone holds most of.
+            let lineLength = region.zone == 0
+                ? regionLines.reduce(0) { $0 + $1.lengthPixels } : lines.reduce(0) { $0 + $1.lengthPixels(inZone: region.zone) }
+            let stats = part.stats
+            let skinColour = stats.skinCount > stats.clippedCount ? work.photoColour(CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB)) : nil
+            return (makeResult(
+                region: region.name, rect: rect, work: work, stats: stats, marks: part.marks,
+                lines: linesMeasurable ? (regionLines.count, lineLength) : nil, lineRequirement: lineRequirement,
+                papules: part.papules,
+                texture: SkinConcerns.Texture(roughnessLStar: part.roughness, requiredMillimetresPerPixel: textureRequirement),
+                workingMillimetres: workingMillimetres, tone: colour.tone, zoneReference: measuredSkin.clearSkinMedian, configuration: configuration), skinColour)
         }
-        // Each region reads the planes only: the regions in two runs of about equal area, side by
-        // side when the request has a second core, in order either way.
-        func measureRegion(_ region: NamedRegion) throws(LetheError) -> (RegionMeasures, CIELab?) {
+        return (measured.map(\.0), measured.map(\.1))
+    }
+
+    /// What a region reads from the skin measures' planes alone (not the lines): its statistics,
+    /// its marks and papules, its texture roughness.
+    struct RegionParts {
+        let rect: PixelRect
+        let stats: RegionStatistics
+        let marks: [(Mark, MarkKind)]
+        let papules: [Mark]?
+        let roughness: Double?
+    }
+
+    /// Every region's `RegionParts`, in order: the regions in two runs of about equal area, side
+    /// by side when the request has a second core free (`RequestThreads`), in order either way.
+    /// `reference`: the grey card's working rectangle, whose marks are none of the skin's.
+    private static func regionParts(
+        _ regions: [NamedRegion], work: WorkingImage, skin measured: MeasuredSkin, reference: PixelRect?, configuration: SkinMeasureConfiguration
+    ) -> Result<[RegionParts], LetheError> {
+        let (contrast, marks, members, kinds) = (measured.marks.contrast, measured.marks.marks, measured.marks.members, measured.marks.kinds)
+        let evenness = contrast.smoothed
+        func parts(_ region: NamedRegion) throws(LetheError) -> RegionParts {
             let rect = work.workingRect(region.rect)
             guard rect.width > 2, rect.height > 2 else {
                 throw .regionOutOfBounds(region.name)
@@ -108,7 +160,6 @@ enum SkinConcernMeasurer {
                     && cy >= Double(reference.y) && cy < Double(reference.y + reference.height) { return false }
                 return region.zone == 0 || work.zoneLabel(x: Int(cx), y: Int(cy)) == region.zone
             }
-            let regionMarks = zip(marks, kinds).filter { mark, _ in holds(mark) }
             let stats = work.withZones { zones in work.planes.withUnsafeBytes { planes in
                 work.skin.withUnsafeBytes { skin in
                     members.withUnsafeBytes { member in
@@ -127,38 +178,21 @@ enum SkinConcernMeasurer {
                     }
                 }
             } }
-            let regionLines = lines.filter { line in
-                region.zone == 0
-                    ? line.centroidX >= Double(rect.x) && line.centroidX < Double(rect.x + rect.width)
-                        && line.centroidY >= Double(rect.y) && line.centroidY < Double(rect.y + rect.height)
-                    : line.zone == region.zone
-            }
-            // Length: every line's part inside the zone (additive over zones); count: the lines the zone holds most of.
-            let lineLength = region.zone == 0
-                ? regionLines.reduce(0) { $0 + $1.lengthPixels } : lines.reduce(0) { $0 + $1.lengthPixels(inZone: region.zone) }
-            let skinColour = stats.skinCount > stats.clippedCount ? work.photoColour(CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB)) : nil
-            return (makeResult(
-                region: region.name, rect: rect, work: work, stats: stats, marks: regionMarks,
-                lines: linesMeasurable ? (regionLines.count, lineLength) : nil, lineRequirement: lineRequirement,
-                papules: papules?.filter(holds),
-                texture: SkinConcerns.Texture(
-                    roughnessLStar: band.map { band in
-                        TextureRoughness.roughness(
-                            band: band, work: work, rect: rect, zone: region.zone, background: contrast.background,
-                            specularMarginLStar: Float(configuration.specularMarginLStar))
-                    },
-                    requiredMillimetresPerPixel: textureRequirement),
-                workingMillimetres: workingMillimetres, tone: colour.tone, zoneReference: clearSkinMedian, configuration: configuration), skinColour)
+            return RegionParts(
+                rect: rect, stats: stats, marks: zip(marks, kinds).filter { mark, _ in holds(mark) },
+                papules: measured.papules?.filter(holds),
+                roughness: measured.texture.map { band in
+                    TextureRoughness.roughness(
+                        band: band, work: work, rect: rect, zone: region.zone, background: contrast.background,
+                        specularMarginLStar: Float(configuration.specularMarginLStar))
+                })
         }
-        func measureRegions(_ part: ArraySlice<NamedRegion>) -> Result<[(RegionMeasures, CIELab?)], LetheError> {
-            Result { () throws(LetheError) in try part.map { (region) throws(LetheError) in try measureRegion(region) } }
+        func run(_ part: ArraySlice<NamedRegion>) -> Result<[RegionParts], LetheError> {
+            Result { () throws(LetheError) in try part.map { (region) throws(LetheError) in try parts(region) } }
         }
-        let split = Self.balancedSplit(regions.map { work.workingRect($0.rect).area })
-        let (front, back) = split < regions.count
-            ? RequestThreads.fork({ measureRegions(regions[..<split]) }, { measureRegions(regions[split...]) })
-            : (measureRegions(regions[...]), .success([]))
-        let measured = try front.get() + back.get()
-        return (measured.map(\.0), measured.map(\.1))
+        let split = balancedSplit(regions.map { work.workingRect($0.rect).area })
+        let (front, back) = split < regions.count ? RequestThreads.fork({ run(regions[..<split]) }, { run(regions[split...]) }) : (run(regions[...]), .success([]))
+        return Result { () throws(LetheError) in try front.get() + back.get() }
     }
 
     /// The index that splits `areas` into a non-empty front and a back of about equal sums (each

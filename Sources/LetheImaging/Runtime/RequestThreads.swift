@@ -35,10 +35,12 @@ public enum RequestThreads {
         guard let deadline = lethe_deadline_current() else { return (first(false), second()) }
         let ticket = lethe_deadline_take_helper(deadline)
         guard ticket >= 0 else { return (first(false), second()) }
-        defer { lethe_deadline_give_helper(deadline, ticket) }
         return withoutActuallyEscaping(second) { second in
             let helper = Helper(deadline: deadline, ticket: ticket, body: second)
-            guard let thread = helper.start() else { return (first(false), second()) }
+            guard let thread = helper.start() else {
+                lethe_deadline_give_helper(deadline, ticket)
+                return (first(false), second())
+            }
             let firstResult = first(true)
             pthread_join(thread, nil)
             return (firstResult, helper.result!)
@@ -95,5 +97,8 @@ extension RequestThreads.Helper: HelperRun {
         // unzeroed; and the thread is alive until then.)
         ThreadStack.wipeBelowCaller()
         lethe_deadline_finish_helper(deadline, ticket)
+        // Its core back as soon as its part is done, not when the forking thread joins it: a
+        // `first` that runs on (the wrinkle lines beside the skin measures) may fork again.
+        lethe_deadline_give_helper(deadline, ticket)
     }
 }
