@@ -60,8 +60,9 @@ enum EvennessBand {
     /// its weight, at two σ) over 1/d² of them.
     /// - Parameters:
     ///   - members: 1 where a pixel belongs to a dark mark (left out: a spot is not tone).
-    ///   - scratch: `pixelCount` floats lent for the block sums when they fit (d ≥ 2; holds nothing
-    ///     after), else they get a buffer of their own.
+    ///   - scratch: `pixelCount` floats lent for the block sums when they fit (blocks of 3 × 3 or
+    ///     larger; it is left holding them, wiped when its owner releases it), else they get a
+    ///     buffer of their own, released here.
     ///   - band: `pixelCount` floats the band is written into, every pixel (NaN off the clear skin);
     ///     the caller lends a plane it reads no more (the marks' smoothed L*): one plane fewer alive.
     static func bandPass(
