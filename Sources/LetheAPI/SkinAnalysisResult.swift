@@ -120,6 +120,12 @@ public struct SkinAnalysisResult: Sendable, Codable, Equatable {
         public var blurIndex: Double
         /// Fraction of pixels with luma ≥ 250 (`kind=face`: of the face box's pixels).
         public var clippedHighlightFraction: Double
+        /// `kind=face`: fraction of the face's skin surface (its zones' working pixels) under which
+        /// an input pixel has a channel at code ≥ 250. Skin's red clips first and long before the
+        /// luma does; where it has, the colour measures leave the pixel out, and above about a
+        /// tenth the redness and evenness move with the exposure (docs/analysis/repeatability.md,
+        /// "How much of the face clips"). A device profile's `max_clipped_skin_fraction` refuses more.
+        public var clippedSkinFraction: Double?
 
         /// Creates a quality record.
         public init(width: Int, height: Int, meanLuma: Double, laplacianVariance: Double, blurIndex: Double, clippedHighlightFraction: Double) {
@@ -134,6 +140,7 @@ public struct SkinAnalysisResult: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey {
             case width = "width_pixels", height = "height_pixels", meanLuma = "mean_luma"
             case laplacianVariance = "laplacian_variance", blurIndex = "blur_index", clippedHighlightFraction = "clipped_highlight_fraction"
+            case clippedSkinFraction = "clipped_skin_fraction"
         }
     }
 

@@ -99,6 +99,12 @@ extension LetheError {
         LetheError(.lightingTooBright, "\(oneDecimal(fraction * 100))% of pixels are clipped highlights, above \(oneDecimal(maximum * 100))%")
     }
 
+    static func skinClipped(fraction: Double, maximum: Double) -> LetheError {
+        LetheError(
+            .lightingTooBright,
+            "\(oneDecimal(fraction * 100))% of the face's skin has a channel clipped at the camera's saturation, above the device profile's \(oneDecimal(maximum * 100))%: its colour is lost there; retake with less exposure")
+    }
+
     static func imageBlurry(laplacianVariance: Double, minimum: Double) -> LetheError {
         LetheError(.imageBlurry, "sharpness (Laplacian variance) \(oneDecimal(laplacianVariance)) is below \(oneDecimal(minimum))")
     }

@@ -27,6 +27,12 @@ struct RepeatabilityOptions: ParsableArguments {
             (default all); the others are held at no change, to find which one moves a measure.
             """)
     var vary: String?
+    @Option(
+        help: """
+            A device profile file (JSON, as in Config/profiles) every capture is analysed under: its scale, light, colour \
+            and limits — e.g. max_clipped_skin_fraction, to count as refused the captures such a device would retake.
+            """)
+    var profile: String?
 
     func perturbations() throws -> Set<Recapture.Perturbation> {
         guard let vary else { return Set(Recapture.Perturbation.allCases) }
@@ -54,7 +60,11 @@ extension Bench {
             FileHandle.standardError.write(Data("note: ICC needs ≥ 2 photos (subjects); with one, only the spread is measured\n".utf8))
         }
         let models = analysisKind == .face ? try AnalysisModels.load(directory: options.modelsDir) : nil
-        let settings = AnalysisSettings(kind: analysisKind, millimetresPerPixel: mmPerPixel, models: models)
+        let profile = try options.profile.map { path in try DeviceProfile.load(file: path) }
+        if let profile, !profile.kinds.contains(analysisKind) {
+            throw ValidationError("--profile: \(profile.name) does not take kind \(analysisKind.rawValue)")
+        }
+        let settings = AnalysisSettings(kind: analysisKind, profile: profile, millimetresPerPixel: mmPerPixel, models: models)
         let bench = RepeatabilityBench(
             settings: settings, recaptureCount: options.recaptures, seed: options.seed, varying: try options.perturbations())
         let interactive = isatty(STDERR_FILENO) == 1

@@ -27,7 +27,10 @@ struct ResultTable {
             if let scale = measures.millimetresPerPixel {
                 rows.append(("Scale", "\(number(scale, 4)) mm/pixel (\(measures.scaleSource ?? "given"))"))
             }
-            rows.append(("Quality", "mean luma \(number(measures.quality.meanLuma))  sharpness (Laplacian variance) \(number(measures.quality.laplacianVariance, 0))"))
+            let clippedSkin = measures.quality.clippedSkinFraction.map { "  skin clipped \(percent($0))" } ?? ""
+            rows.append((
+                "Quality",
+                "mean luma \(number(measures.quality.meanLuma))  sharpness (Laplacian variance) \(number(measures.quality.laplacianVariance, 0))\(clippedSkin)"))
         }
         if let face = response.face {
             for region in face.regions {

@@ -10,16 +10,6 @@ import Testing
 /// photographed ⅓ stop darker finds the same concerns, and its colour still reads as the photo shows it.
 @Suite("Face exposure normalisation")
 struct ExposureNormalisationTests {
-    static func linear(_ code: UInt8) -> Double {
-        let v = Double(code) / 255
-        return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4)
-    }
-
-    static func code(_ linear: Double) -> UInt8 {
-        let v = linear <= 0.0031308 ? 12.92 * linear : 1.055 * pow(linear, 1 / 2.4) - 0.055
-        return UInt8(max(0, min(255, (v * 255).rounded())))
-    }
-
     /// The portrait itself has saturated pixels (2 % of its centre at 255), which the colour
     /// measures leave out, while a darker copy hides them (255 × 2^−⅓ is no longer at saturation):
     /// so the colour (L*, red area, redness score) is compared between −⅓ and −⅔ EV, neither with
@@ -30,17 +20,8 @@ struct ExposureNormalisationTests {
         defer { _ = arena.wipeAll() }
         let models = try FaceAnalysisTests.models()
         let original = try SyntheticImages.decodeFixture("grace_hopper.jpg", arena: arena)
-        let pixels = original.pixels.withUnsafeBytes { Array($0) }
         let gain = pow(2, -1.0 / 3)
-        func exposed(_ gain: Double) throws -> DecodedImage {
-            try SyntheticImages.make(width: original.width, height: original.height, arena: arena) { x, y in
-                let offset = (y * original.width + x) * 3
-                return RGB(
-                    Self.code(Self.linear(pixels[offset]) * gain), Self.code(Self.linear(pixels[offset + 1]) * gain),
-                    Self.code(Self.linear(pixels[offset + 2]) * gain))
-            }
-        }
-        let darker = try exposed(gain)
+        let darker = try SyntheticImages.exposed(original, stops: -1.0 / 3, arena: arena)
         // A stated 0.25 mm per pixel: at the face-width estimate (≈ 0.7 mm/px) spots are not
         // measurable; the marks' contrast threshold, what this test is about, is the same at any scale.
         func analyze(_ image: DecodedImage) throws -> SkinAnalysisResult {
@@ -48,7 +29,7 @@ struct ExposureNormalisationTests {
         }
         let before = try analyze(original)
         let after = try analyze(darker)
-        let darkest = try analyze(try exposed(gain * gain))
+        let darkest = try analyze(try SyntheticImages.exposed(original, stops: -2.0 / 3, arena: arena))
         let c = try #require(darkest.concerns)
         let a = try #require(before.concerns), b = try #require(after.concerns)
         print("""

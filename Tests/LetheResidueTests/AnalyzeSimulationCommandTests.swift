@@ -27,6 +27,8 @@ struct AnalyzeSimulationCommandTests {
         ])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.contains("Wrote \(out.path)/preview.png") && run.output.contains("Legend: redness #e6194b"))
+        // The face's clipped skin (quality.clipped_skin_fraction 0.0023) in the table's quality row.
+        #expect(run.output.contains("skin clipped 0.2%"), "\(run.output)")
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
         #expect(names == ["mask-redness.png", "mask-spots.png", "mask-wrinkles.png", "overlay.png", "preview.png"])
         let arena = PlaintextArena()

@@ -37,6 +37,27 @@ struct BenchCommandTests {
         }
     }
 
+    @Test("--repeatability --profile: a device's clipped-skin limit counts the captures it would retake as lighting_too_bright; a profile for another kind is refused")
+    func repeatabilityUnderProfile() async throws {
+        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lethe-bench-profile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Grace Hopper's portrait clips 0.084 of her face's skin (`ClippedSkinTests`): at its own exposure
+        // (only the scale varies) a 0.01 limit retakes every capture.
+        let strict = directory.appendingPathComponent("strict.json"), scalp = directory.appendingPathComponent("scalp.json")
+        try Data(#"{"name": "strict", "light": "normal", "kinds": ["face"], "max_clipped_skin_fraction": 0.01}"#.utf8).write(to: strict)
+        try Data(#"{"name": "scope", "light": "normal", "kinds": ["scalp"], "mm_per_pixel": 0.01}"#.utf8).write(to: scalp)
+        let photo = Repository.fixture("grace_hopper.jpg").path
+        let run = try await GracefulShutdownTests.lethe(
+            ["bench", "--repeatability", "--recaptures", "2", "--models-dir", Repository.models.path, "--profile", strict.path, "--vary", "scale", "--json", photo])
+        #expect(run.status == 0, "\(run.output)")
+        let report = try Self.report(run.output)
+        #expect(report["refusals"] as? [String: [String: Int]] == ["grace_hopper.jpg": ["lighting_too_bright": 2]], "\(run.output)")
+        let refused = try await GracefulShutdownTests.lethe(
+            ["bench", "--repeatability", "--recaptures", "2", "--models-dir", Repository.models.path, "--profile", scalp.path, photo])
+        #expect(refused.status != 0 && refused.output.contains("does not take kind face"), "\(refused.output)")
+    }
+
     @Test("embedded: the real worker as a child process; errors counted by code; the child is gone afterwards")
     func embedded() async throws {
         let (good, corrupt, directory) = try Self.photoFiles()

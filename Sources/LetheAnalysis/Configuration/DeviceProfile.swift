@@ -55,17 +55,25 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
     public var colourCorrectionMatrix: [[Double]]?
     /// A known neutral patch in every photo of the device, whose colour fixes exposure and white balance.
     public var greyReference: GreyReference?
+    /// `kind=face`: the largest share of the face's skin that may have a channel clipped at the
+    /// camera's saturation (`quality.clipped_skin_fraction`) before the photo is refused as
+    /// `lighting_too_bright`, a retake with less exposure; in (0, 1]. Absent: no limit (the share
+    /// is reported either way). Above about a tenth the colour measures move with the exposure
+    /// (docs/analysis/repeatability.md, "How much of the face clips").
+    public var maxClippedSkinFraction: Double?
 
     enum CodingKeys: String, CodingKey {
         case name, description, millimetresPerPixel = "mm_per_pixel", fieldOfViewWidthMillimetres = "field_of_view_width_mm", light, kinds, captures
         case colourCorrectionMatrix = "colour_correction_matrix", greyReference = "grey_reference"
+        case maxClippedSkinFraction = "max_clipped_skin_fraction"
     }
 
     public init(
         name: String, description: String? = nil, millimetresPerPixel: Double? = nil, fieldOfViewWidthMillimetres: Double? = nil,
         light: Light = .normal, kinds: [AnalysisKind], colourCorrectionMatrix: [[Double]]? = nil, greyReference: GreyReference? = nil,
-        captures: [String: Light]? = nil
+        captures: [String: Light]? = nil, maxClippedSkinFraction: Double? = nil
     ) {
+        self.maxClippedSkinFraction = maxClippedSkinFraction
         self.captures = captures
         self.colourCorrectionMatrix = colourCorrectionMatrix
         self.greyReference = greyReference
@@ -88,24 +96,14 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
 
     /// Every `*.json` profile of `directory`, by name (cached per directory). A missing
     /// directory means no profiles.
-    /// - Throws: `profile_unreadable` for a malformed file, a scale that is not positive, or a
-    ///   duplicate name; the colour codes of `validateColour()` for a bad matrix or grey reference.
+    /// - Throws: `load(file:)`'s codes; `profile_unreadable` for a duplicate name.
     public static func loadAll(directory: String) throws(LetheError) -> [String: DeviceProfile] {
         let key = URL(fileURLWithPath: directory).standardizedFileURL.path
         if let cached = cache.withLock({ $0[key] }) { return cached }
         var profiles: [String: DeviceProfile] = [:]
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: key)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
         for file in files {
-            let path = URL(fileURLWithPath: key).appendingPathComponent(file).path
-            guard let data = FileManager.default.contents(atPath: path),
-                let profile = try? JSONDecoder().decode(DeviceProfile.self, from: data)
-            else { throw LetheError.profileUnreadable("device profile \(file) is not valid JSON of the documented form") }
-            let scales = [profile.millimetresPerPixel, profile.fieldOfViewWidthMillimetres].compactMap { $0 }
-            guard scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-                throw LetheError.profileUnreadable("device profile \(file) has a scale that is not a positive number")
-            }
-            try profile.validateColour()
-            try profile.validateCaptures(file: file)
+            let profile = try load(file: URL(fileURLWithPath: key).appendingPathComponent(file).path)
             guard profiles[profile.name] == nil else {
                 throw LetheError.profileUnreadable("device profile name \(profile.name) appears twice")
             }
@@ -113,5 +111,26 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
         }
         cache.withLock { $0[key] = profiles }
         return profiles
+    }
+
+    /// One profile file (`lethe bench --repeatability --profile`, and each of `loadAll`'s).
+    /// - Throws: `profile_unreadable` for a file that cannot be read, malformed JSON, a scale that
+    ///   is not positive or a clipped-skin limit outside (0, 1]; the colour codes of
+    ///   `validateColour()` for a bad matrix or grey reference; `validateCaptures`'.
+    public static func load(file path: String) throws(LetheError) -> DeviceProfile {
+        let file = URL(fileURLWithPath: path).lastPathComponent
+        guard let data = FileManager.default.contents(atPath: path),
+            let profile = try? JSONDecoder().decode(DeviceProfile.self, from: data)
+        else { throw LetheError.profileUnreadable("device profile \(file) is not valid JSON of the documented form") }
+        let scales = [profile.millimetresPerPixel, profile.fieldOfViewWidthMillimetres].compactMap { $0 }
+        guard scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw LetheError.profileUnreadable("device profile \(file) has a scale that is not a positive number")
+        }
+        if let limit = profile.maxClippedSkinFraction, !(limit > 0 && limit <= 1) {
+            throw LetheError.profileUnreadable("device profile \(file) has a max_clipped_skin_fraction outside (0, 1]")
+        }
+        try profile.validateColour()
+        try profile.validateCaptures(file: file)
+        return profile
     }
 }

@@ -55,7 +55,8 @@ public enum FaceAnalyzer {
     /// - Returns: the whole-face measures, the face box with per-zone measures, and the face's geometry.
     /// - Throws: the quality-gate codes, `colour_cast`, `face_not_found`, `multiple_faces`,
     ///   `face_too_small`, `face_out_of_bounds`, `face_yaw_out_of_range`, `face_pitch_out_of_range`,
-    ///   `face_roll_out_of_range`.
+    ///   `face_roll_out_of_range`; `lighting_too_bright` when more of the face's skin clipped than
+    ///   the profile's `max_clipped_skin_fraction`.
     public static func analyze(
         _ image: DecodedImage, models: AnalysisModels, configuration: SkinAnalysisConfiguration,
         face faceConfiguration: FaceAnalysisConfiguration = FaceAnalysisConfiguration(),
@@ -167,13 +168,16 @@ public enum FaceAnalyzer {
             if let early { arena.release(early.pixels) }
             window = try photo.window(crop)
         }
-        let (measured, skinColours) = try SkinConcernMeasurer.measureWithSkinColours(
+        let (measured, skinColours, clippedSkin) = try SkinConcernMeasurer.measureWithSkinColours(
             window, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
-            colour: colour, releasingPixels: releasingPixels || photo.isReduced, photoSize: (photo.width, photo.height), arena: arena)
+            colour: colour, releasingPixels: releasingPixels || photo.isReduced, photoSize: (photo.width, photo.height),
+            clippedSkinLimit: profile?.maxClippedSkinFraction, arena: arena)
         let whole = RegionAggregate.combine(measured, calibration: colour.tone, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
+        var quality = faceQuality.quality(width: photo.width, height: photo.height)
+        quality.clippedSkinFraction = clippedSkin
         let result = SkinAnalysisResult(
-            skinTone: whole.skinTone, redness: whole.redness, quality: faceQuality.quality(width: photo.width, height: photo.height),
+            skinTone: whole.skinTone, redness: whole.redness, quality: quality,
             skinPixelFraction: Double(whole.skinPixelCount) / boxArea, skinPixelCount: whole.skinPixelCount,
             concerns: whole.concerns, millimetresPerPixel: scale, scaleSource: source, colourCalibration: colour.report)
         // Opt-in: the points are derived from the photo and only leave the worker when asked for.

@@ -55,6 +55,23 @@ extension WorkingImage {
         lightnessScale = gamma
     }
 
+    /// The share of the face's zone pixels (`zones` ≠ 0, the skin surface the measures read) that
+    /// lost their colour to the camera's saturation (`clippedBit`); nil before `applyFaceZones` or
+    /// without a zone pixel.
+    func clippedSkinFraction() -> Double? {
+        guard let zones else { return nil }
+        var labelled = 0, clipped = 0
+        zones.withUnsafeBytes { labelBytes in
+            skin.withUnsafeBytes { skinBytes in
+                for i in 0..<pixelCount where labelBytes[i] != 0 {
+                    labelled += 1
+                    if Self.isClipped(skinBytes[i]) { clipped += 1 }
+                }
+            }
+        }
+        return labelled > 0 ? Double(clipped) / Double(labelled) : nil
+    }
+
     /// - Returns: the median L*, a*, b* of the labelled pixels (after the normalisation) and the
     ///   normalisation's γ (1 without).
     private static func keepFaceSkin(

@@ -41,13 +41,17 @@ enum SkinConcernMeasurer {
     }
 
     /// `measure`, and each region's mean CIELAB over all its skin pixels, marks included (a dark
-    /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out).
+    /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out),
+    /// and for a face the share of its skin surface that clipped (`WorkingImage.clippedSkinFraction`).
     /// `photoSize`: the whole photo's, when `image` is a window of it (`DecodedImage.frame`).
+    /// - Parameter clippedSkinLimit: a face whose clipped share is above it is refused before it is
+    ///   measured (a device profile's `max_clipped_skin_fraction`).
+    /// - Throws: `lighting_too_bright` above `clippedSkinLimit`.
     static func measureWithSkinColours(
         _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, releasingPixels: Bool = false,
-        photoSize: (width: Int, height: Int)? = nil, arena: PlaintextArena
-    ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?]) {
+        photoSize: (width: Int, height: Int)? = nil, clippedSkinLimit: Double? = nil, arena: PlaintextArena
+    ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?], clippedSkinFraction: Double?) {
         let photoSize = photoSize ?? (image.width, image.height)
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
         var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, markClipped: true, arena: arena)
@@ -56,6 +60,10 @@ enum SkinConcernMeasurer {
         // planes (a fraction of their size for a face) are needed.
         if releasingPixels { arena.release(image.pixels) }
         if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
+        let clippedSkin = work.clippedSkinFraction()
+        if let clippedSkinLimit, let clippedSkin, clippedSkin > clippedSkinLimit {
+            throw .skinClipped(fraction: clippedSkin, maximum: clippedSkinLimit)
+        }
         let workingMillimetres = millimetresPerPixel.map { $0 * work.factor }
         let linesMeasurable = LineDetector.measurable(resolvedMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration.lines)
         // The profile's grey card is not skin: a mark on it (its edge against the skin) is no spot.
@@ -127,7 +135,7 @@ enum SkinConcernMeasurer {
                 texture: SkinConcerns.Texture(roughnessLStar: part.roughness, requiredMillimetresPerPixel: textureRequirement),
                 workingMillimetres: workingMillimetres, tone: colour.tone, zoneReference: measuredSkin.clearSkinMedian, configuration: configuration), skinColour)
         }
-        return (measured.map(\.0), measured.map(\.1))
+        return (measured.map(\.0), measured.map(\.1), clippedSkin)
     }
 
     /// What a region reads from the skin measures' planes alone (not the lines): its statistics,

@@ -93,6 +93,18 @@ enum SyntheticImages {
         return DecodedImage(width: width, height: height, format: image.format, pixels: output)
     }
 
+    /// `image` exposed `stops` brighter (negative: darker): each channel's linear light × 2^stops,
+    /// encoded back to 8-bit sRGB, clipping at 255 as a camera does.
+    static func exposed(_ image: DecodedImage, stops: Double, arena: PlaintextArena) throws -> DecodedImage {
+        let pixels = image.pixels.withUnsafeBytes { Array($0) }
+        let gain = pow(2, stops)
+        func exposed(_ code: UInt8) -> UInt8 { ReferenceColour.code(ReferenceColour.linear(code) * gain) }
+        return try make(width: image.width, height: image.height, arena: arena) { x, y in
+            let offset = (y * image.width + x) * 3
+            return RGB(exposed(pixels[offset]), exposed(pixels[offset + 1]), exposed(pixels[offset + 2]))
+        }
+    }
+
     /// `Fixtures/<name>`, decoded.
     static func decodeFixture(_ name: String, arena: PlaintextArena) throws -> DecodedImage {
         let data = try Data(contentsOf: Repository.fixture(name))
@@ -107,6 +119,12 @@ enum ReferenceColour {
     static func linear(_ code: UInt8) -> Double {
         let v = Double(code) / 255
         return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4)
+    }
+
+    /// The 8-bit sRGB code of a linear value (IEC 61966-2-1 encoding), rounded, clipped to 0…255.
+    static func code(_ linear: Double) -> UInt8 {
+        let v = linear <= 0.0031308 ? 12.92 * linear : 1.055 * pow(linear, 1 / 2.4) - 0.055
+        return UInt8(max(0, min(255, (v * 255).rounded())))
     }
 
     static func lab(_ colour: RGB) -> (l: Double, a: Double, b: Double) {
