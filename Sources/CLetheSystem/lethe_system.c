@@ -122,6 +122,18 @@ void *lethe_map_private(size_t length) {
     return mapping == MAP_FAILED ? 0 : mapping;
 }
 
+int lethe_move_pages(void *from, size_t length, void *to) {
+#if defined(__linux__)
+    void *moved = mremap(from, length, length, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+    return moved == MAP_FAILED ? -errno : 0;
+#else
+    (void)from;
+    (void)length;
+    (void)to;
+    return -ENOSYS;
+#endif
+}
+
 int lethe_mlock(const void *pointer, size_t length) {
     return mlock(pointer, length) == 0 ? 0 : -errno;
 }

@@ -48,13 +48,27 @@ public final class SecureBuffer: @unchecked Sendable {
     public static let mappedBytesNow = Atomic<Int>(0)
 
     /// `count` bytes of zeroed, page-aligned memory: pages `pool` kept from earlier buffers after
-    /// their verified wipe, or a new mapping when it has no run long enough. Once wiped and read
-    /// back as zeros, the pages go back to `pool` (up to its capacity) instead of being unmapped.
+    /// their verified wipe — one run, or several moved together into a new mapping when no run is
+    /// long enough, the rest of it new pages — or a new mapping when nothing is kept. Once wiped
+    /// and read back as zeros, the pages go back to `pool` (up to its capacity) instead of being unmapped.
     public convenience init(count: Int, bufferClass: BufferClass, pool: WipedPagePool = .shared) throws(LetheError) {
         precondition(count >= 0, "negative buffer size")
         let length = Self.pageRounded(count)
         if let reused = pool.take(length: length) {
             self.init(keptPages: reused, length: length, count: count, bufferClass: bufferClass, pool: pool)
+            return
+        }
+        if let gathered = pool.gather(length: length) {
+            // The kept front is locked and out of dumps already; the new rest is made so.
+            let fresh = length - gathered.keptPrefix
+            var locked = true
+            if fresh > 0 {
+                let rest = gathered.pointer + gathered.keptPrefix
+                _ = lethe_madvise_dontdump(rest, fresh)
+                locked = lethe_mlock(rest, fresh) == 0
+                if !locked { SecureBuffer.lockFailures.add(1, ordering: .relaxed) }
+            }
+            self.init(pages: gathered.pointer, length: length, count: count, bufferClass: bufferClass, locked: locked, pool: pool)
             return
         }
         // From 2 MiB on, huge-page aligned and advised: locking takes a few 2 MiB faults, not

@@ -41,6 +41,8 @@ public final class WipedPagePool: Sendable {
         var longestAskedBytes = 0
         /// Bytes of kept pages given back to the kernel by `trimAfterRequest()` so far.
         var trimmedBytes = 0
+        /// Bytes of kept pages moved into longer buffers by `gather(length:)` so far.
+        var gatheredBytes = 0
     }
 
     private let state: Mutex<State>
@@ -76,6 +78,9 @@ public final class WipedPagePool: Sendable {
         }
         for run in dropped { Self.unmap(run) }
     }
+
+    /// Bytes of kept pages moved into buffers longer than any kept run so far (`gather(length:)`).
+    public var gatheredBytes: Int { state.withLock { $0.gatheredBytes } }
 
     /// Bytes of kept pages that `trimAfterRequest()` has given back to the kernel so far.
     public var trimmedBytes: Int { state.withLock { $0.trimmedBytes } }
@@ -118,14 +123,9 @@ public final class WipedPagePool: Sendable {
     }
 
     /// `length` bytes (whole pages) of kept, zeroed, locked pages, or nil when no run is long
-    /// enough. The smallest run that fits is used, from its start, and the rest stays kept.
-    ///
-    /// When none fits, every kept page is unmapped before the caller maps new ones: a process
-    /// never holds idle kept pages next to a new mapping. (Kept pages that overlapped the libraries'
-    /// heap peak raised a busy engine's peak by 8–9 MB at 12 megapixels: `trimAfterRequest()`.)
+    /// enough (`gather(length:)` then assembles them). The smallest run that fits is used, from its
+    /// start, and the rest stays kept.
     func take(length: Int) -> UnsafeMutableRawPointer? {
-        var dropped: [Run] = []
-        defer { for run in dropped { Self.unmap(run) } }
         let start = state.withLock { state -> UInt? in
             state.longestAskedBytes = max(state.longestAskedBytes, length)
             var best: Int? = nil
@@ -133,10 +133,7 @@ public final class WipedPagePool: Sendable {
                 if let current = best, state.runs[current].length <= run.length { continue }
                 best = index
             }
-            guard let best else {
-                dropped = state.dropAll()
-                return nil
-            }
+            guard let best else { return nil }
             let run = state.runs[best]
             if run.length == length {
                 state.runs.remove(at: best)
@@ -150,6 +147,56 @@ public final class WipedPagePool: Sendable {
             return run.start
         }
         return start.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
+    }
+
+    /// A new mapping of `length` bytes (whole pages) when no single kept run is long enough
+    /// (`take(length:)` found none) but pages are kept: the kept runs, longest first, are moved to
+    /// its front (`lethe_move_pages`: the page tables move; the pages stay zeroed, locked and out of
+    /// dumps, and nothing is faulted in or zeroed again) until it is covered or nothing is kept
+    /// left. Returns the mapping and how many of its first bytes are kept pages; the rest is a
+    /// fresh mapping that the caller locks and excludes from dumps as any other. Nil when nothing
+    /// is kept (or no mapping could be made: the runs taken are then unmapped).
+    ///
+    /// Before, a request whose next buffer was longer than every kept run unmapped them all and
+    /// mapped afresh: on the benchmark photo ~150 MB of new pages per request, each zeroed by the
+    /// kernel (`clear_page`, ~45 ms of CPU), while the pages it had just wiped were given back. A
+    /// process still never holds idle kept pages beside a new mapping: what is kept is used first.
+    func gather(length: Int) -> (pointer: UnsafeMutableRawPointer, keptPrefix: Int)? {
+        let pieces = state.withLock { state -> [Run] in
+            var pieces: [Run] = [], needed = length
+            for run in state.runs.sorted(by: { $0.length > $1.length }) where needed > 0 {
+                let piece = Run(start: run.start, length: min(run.length, needed))
+                pieces.append(piece)
+                needed -= piece.length
+                let index = state.runs.firstIndex { $0.start == run.start }!
+                if piece.length == run.length {
+                    state.runs.remove(at: index)
+                } else {
+                    state.runs[index] = Run(start: run.start + UInt(piece.length), length: run.length - piece.length)
+                }
+            }
+            let taken = pieces.reduce(0) { $0 + $1.length }
+            state.keptBytes -= taken
+            // The buffer's own reservation (its arena's) takes over.
+            MemoryBudget.release(taken)
+            return pieces
+        }
+        guard !pieces.isEmpty else { return nil }
+        guard let target = lethe_map_private(length) else {
+            for piece in pieces { Self.unmap(piece) }
+            return nil
+        }
+        var offset = 0
+        for (index, piece) in pieces.enumerated() {
+            guard lethe_move_pages(UnsafeMutableRawPointer(bitPattern: piece.start), piece.length, target + offset) == 0 else {
+                // Not moved (the pages hold zeros): given back; the mapping's rest stays fresh.
+                for rest in pieces[index...] { Self.unmap(rest) }
+                break
+            }
+            offset += piece.length
+        }
+        state.withLock { $0.gatheredBytes += offset }
+        return (target, offset)
     }
 
     /// Takes back `length` bytes at `pointer`: pages of a buffer that were zeroed and read back

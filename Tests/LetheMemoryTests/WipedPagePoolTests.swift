@@ -97,11 +97,13 @@ struct WipedPagePoolTests {
         #expect(large.wipe().verified)
         #expect(pool.keptBytes == 2 * page)
 
-        // Too large for what is kept: the kept pages are unmapped before a new mapping is made, and
-        // on release only the room left is kept.
+        // Too large for what is kept: the kept pages become the front of the new mapping, the rest
+        // is new, and on release only the room left is kept.
         let other = try SecureBuffer(count: 3 * page, bufferClass: .pixels, pool: pool)
         #expect(pool.reusedBuffers == 0)
+        #expect(pool.gatheredBytes == 2 * page)
         #expect(pool.keptBytes == 0)
+        #expect(other.isLocked && isZero(other))
         _ = fill(other)
         other.wipe()
         #expect(pool.keptBytes == 2 * page)
@@ -120,6 +122,36 @@ struct WipedPagePoolTests {
         unpooled.wipe()
         #expect(pool.keptBytes == 0)
         #expect(pool.reusedBuffers == 1)
+    }
+
+    @Test("a buffer longer than every kept run is assembled from the runs, longest first, their pages moved, not new: zeroed, locked, and kept again on release")
+    func gatherRuns() throws {
+        let pool = WipedPagePool(capacityBytes: 1 << 20)
+        // Three buffers side by side or not; the outer two released: two runs, not adjacent.
+        let first = try lockedBuffer(pages: 3, from: pool), middle = try lockedBuffer(pages: 1, from: pool)
+        let last = try lockedBuffer(pages: 2, from: pool)
+        let pages = [fill(first), fill(last)]
+        #expect(first.wipe().verified && last.wipe().verified)
+        #expect(pool.keptBytes == 5 * page)
+
+        // Six pages asked, five kept in runs of three and two: both moved to the front, one page new.
+        let joined = try SecureBuffer(count: 6 * page, bufferClass: .intermediate, pool: pool)
+        #expect(pool.gatheredBytes == 5 * page && pool.keptBytes == 0)
+        #expect(joined.isLocked && isZero(joined))
+        let joinedAddress = fill(joined)
+        #expect(!pages.contains(joinedAddress), "the runs were moved into a new mapping, not used in place")
+        #expect(joined.wipe().verified)
+        #expect(pool.keptBytes == 6 * page)
+
+        // Four pages of the six-page run: taken whole from it (no gathering), the rest stays kept.
+        let part = try SecureBuffer(count: 4 * page, bufferClass: .intermediate, pool: pool)
+        #expect(address(part) == joinedAddress && pool.gatheredBytes == 5 * page && pool.keptBytes == 2 * page)
+        // Three pages when one run of two is kept: moved, the third page new; nothing kept is left.
+        let third = try SecureBuffer(count: 3 * page, bufferClass: .intermediate, pool: pool)
+        #expect(pool.gatheredBytes == 7 * page && pool.keptBytes == 0 && isZero(third))
+        for buffer in [part, third, middle] { #expect(buffer.wipe().verified) }
+        #expect(pool.keptBytes == 8 * page)
+        pool.trim()
     }
 
     @Test("after a request the pool keeps only the longest buffer it was asked for, and serves it from those zeroed pages")

@@ -32,6 +32,12 @@ int lethe_madvise_dontdump(void *pointer, size_t length);
 /// like any mapping.
 void *lethe_map_private(size_t length);
 
+/// Moves the pages of `length` bytes at `from` (whole pages, inside one or more mappings) to `to`,
+/// replacing whatever was mapped there, with their contents, lock and dump exclusion (mremap with
+/// MREMAP_MAYMOVE | MREMAP_FIXED: the page tables move, nothing is copied or zeroed); `from` is
+/// unmapped after. Returns 0 or -errno (-ENOSYS where there is no mremap).
+int lethe_move_pages(void *from, size_t length, void *to);
+
 /// Locks the range in RAM so that it is never swapped. Returns 0 or -errno.
 int lethe_mlock(const void *pointer, size_t length);
 
