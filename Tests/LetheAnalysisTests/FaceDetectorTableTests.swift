@@ -22,7 +22,7 @@ struct FaceDetectorTableTests {
             tight.withUnsafeMutableBufferPointer { sums in
                 tightSquares.withUnsafeMutableBufferPointer { squares in
                     FaceDetector.integrate(plane, width: width, height: height, stride: width + 1, sums: sums, squares: squares)
-                    CascadeEvaluation(cascade, stride: width + 1).withWindowTest(sums: sums, squares: squares) { passes in
+                    CascadeEvaluation(cascade, stride: width + 1).withWindowTest(sums: sums, squares: squares) { passes, _ in
                         for y in 0...(height - cascade.windowHeight) { for x in 0...(width - cascade.windowWidth) { passesTight.append(passes(x, y)) } }
                     }
                 }
@@ -30,7 +30,7 @@ struct FaceDetectorTableTests {
             wide.withUnsafeMutableBufferPointer { sums in
                 wideSquares.withUnsafeMutableBufferPointer { squares in
                     FaceDetector.integrate(plane, width: width, height: height, stride: wideStride, sums: sums, squares: squares)
-                    CascadeEvaluation(cascade, stride: wideStride).withWindowTest(sums: sums, squares: squares) { passes in
+                    CascadeEvaluation(cascade, stride: wideStride).withWindowTest(sums: sums, squares: squares) { passes, _ in
                         for y in 0...(height - cascade.windowHeight) { for x in 0...(width - cascade.windowWidth) { passesWide.append(passes(x, y)) } }
                     }
                 }
@@ -44,6 +44,51 @@ struct FaceDetectorTableTests {
         }
         #expect(passesTight == passesWide)
         #expect(passesTight.count == (width - cascade.windowWidth + 1) * (height - cascade.windowHeight + 1))
+    }
+
+    @Test("four neighbouring windows tested at once decide as each tested alone, at steps 1 and 2, faces included", arguments: [1, 2])
+    func fourWindowsAtOnce(step: Int) throws {
+        let detector = try FaceAnalysisTests.detector()
+        let cascade = detector.cascade
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let image = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        let search = try #require(try detector.search(in: image, arena: arena))
+        defer { search.release() }
+        let (workWidth, workHeight) = (search.workWidth, search.workHeight)
+        var alone: [Bool] = [], together: [Bool] = []
+        // Every level of the pyramid, as the search scans them: the face is found at some of them.
+        for level in search.levels {
+            let (width, height) = (level.width, level.height)
+            var plane = [Float](repeating: 0, count: width * height)
+            var sums = [Double](repeating: 0, count: (workWidth + 1) * (height + 1)), squares = sums
+            search.grey.withUnsafeMutableBytes { grey in
+                plane.withUnsafeMutableBufferPointer { plane in
+                    FaceDetector.resample(UnsafeBufferPointer(grey.bindMemory(to: Float.self)), width: workWidth, height: workHeight, into: plane, width: width, height: height)
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        squares.withUnsafeMutableBufferPointer { squares in
+                            FaceDetector.integrate(plane, width: width, height: height, stride: workWidth + 1, sums: sums, squares: squares)
+                            search.evaluation.withWindowTest(sums: sums, squares: squares) { passes, passes4 in
+                                for y in 0...(height - cascade.windowHeight) {
+                                    var x = 0
+                                    while x + 3 * step <= width - cascade.windowWidth {
+                                        let four = passes4(x, y, step)
+                                        for lane in 0..<4 {
+                                            together.append(four[lane])
+                                            alone.append(passes(x + lane * step, y))
+                                        }
+                                        x += 4 * step
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(together == alone)
+        // The portrait's face passes every stage in some windows: the deep stages were compared too.
+        #expect(alone.contains(true) && alone.count > 10_000, "\(alone.filter { $0 }.count) of \(alone.count) windows passed")
     }
 
     @Test("two threads sharing one search find the detections one thread finds, and every plane is wiped")

@@ -70,10 +70,12 @@ struct CascadeEvaluation {
     }
 
     /// Calls `body` with the test of the window at (`x`, `y`) of the level whose summed-area tables
-    /// (stride as given to `init`) are `sums` and `squares`.
+    /// (stride as given to `init`) are `sums` and `squares`, and the test of the four windows at
+    /// `x`, `x + step`, `x + 2·step`, `x + 3·step` of row `y` at once (`Flat.passes4`: the same
+    /// decisions as four calls of the first).
     func withWindowTest<Result>(
         sums: UnsafeMutableBufferPointer<Double>, squares: UnsafeMutableBufferPointer<Double>,
-        _ body: (_ passes: (_ x: Int, _ y: Int) -> Bool) -> Result
+        _ body: (_ passes: (_ x: Int, _ y: Int) -> Bool, _ passes4: (_ x: Int, _ y: Int, _ step: Int) -> SIMDMask<SIMD4<Int64>>) -> Result
     ) -> Result {
         let stride = stride
         return stageEnds.withUnsafeBufferPointer { stageEnds in
@@ -89,9 +91,10 @@ struct CascadeEvaluation {
                                             hasThirdRectangle: hasThirdRectangle, weights: weights,
                                             thresholds: thresholds, leftValues: leftValues, rightValues: rightValues,
                                             normalisationCorners: normalisationCorners, normalisationArea: normalisationArea)
-                                        return body { x, y in
-                                            flat.passes(sums: UnsafePointer(sums.baseAddress!), squares: UnsafePointer(squares.baseAddress!), base: y * stride + x)
-                                        }
+                                        let sumTable = UnsafePointer(sums.baseAddress!), squareTable = UnsafePointer(squares.baseAddress!)
+                                        return body(
+                                            { x, y in flat.passes(sums: sumTable, squares: squareTable, base: y * stride + x) },
+                                            { x, y, step in flat.passes4(sums: sumTable, squares: squareTable, base: y * stride + x, step: step) })
                                     }
                                 }
                             }
@@ -118,6 +121,59 @@ struct CascadeEvaluation {
         @inline(__always)
         private static func rectangleSum(_ table: UnsafePointer<Double>, _ c: UnsafePointer<Int32>) -> Double {
             table[Int(c[3])] - table[Int(c[1])] - table[Int(c[2])] + table[Int(c[0])]
+        }
+
+        /// The entries at `offset`, `offset + step`, `offset + 2·step`, `offset + 3·step` of a table.
+        @inline(__always)
+        private static func load4(_ table: UnsafePointer<Double>, _ offset: Int, _ step: Int) -> SIMD4<Double> {
+            step == 1
+                ? UnsafeRawPointer(table + offset).loadUnaligned(as: SIMD4<Double>.self)
+                : SIMD4(table[offset], table[offset + step], table[offset + 2 * step], table[offset + 3 * step])
+        }
+
+        @inline(__always)
+        private static func rectangleSum4(_ table: UnsafePointer<Double>, _ c: UnsafePointer<Int32>, _ step: Int) -> SIMD4<Double> {
+            load4(table, Int(c[3]), step) - load4(table, Int(c[1]), step) - load4(table, Int(c[2]), step) + load4(table, Int(c[0]), step)
+        }
+
+        /// `passes` of the four windows at `base`, `base + step`, `base + 2·step`, `base + 3·step`
+        /// (one row), lane by lane the same operations in the same order on the same values (each
+        /// lane's sums, comparisons and float stage sums are exactly `passes`'), so the same
+        /// decisions; a stage is evaluated while any lane is still in. Most windows leave in the
+        /// first stages, whose corners four neighbouring windows read side by side.
+        @inline(__always)
+        func passes4(sums: UnsafePointer<Double>, squares: UnsafePointer<Double>, base: Int, step: Int) -> SIMDMask<SIMD4<Int64>> {
+            let windowSums = sums + base, windowSquares = squares + base
+            let n = normalisationCorners
+            let sum = Self.load4(windowSums, n.3, step) - Self.load4(windowSums, n.1, step) - Self.load4(windowSums, n.2, step)
+                + Self.load4(windowSums, n.0, step)
+            let sumOfSquares = Self.load4(windowSquares, n.3, step) - Self.load4(windowSquares, n.1, step)
+                - Self.load4(windowSquares, n.2, step) + Self.load4(windowSquares, n.0, step)
+            let variance = normalisationArea * sumOfSquares - sum * sum
+            let normalisation = variance.squareRoot().replacing(with: 1, where: .!(variance .> 0))
+            let corners = corners.baseAddress!, weights = weights.baseAddress!, hasThirdRectangle = hasThirdRectangle.baseAddress!
+            let thresholds = thresholds.baseAddress!, leftValues = leftValues.baseAddress!, rightValues = rightValues.baseAddress!
+            var alive = SIMDMask<SIMD4<Int64>>(repeating: true)
+            var stump = 0
+            for stage in 0..<stageEnds.count {
+                var stageSum = SIMD4<Float>(repeating: 0)
+                let end = stageEnds[stage]
+                while stump < end {
+                    let c = corners + stump * CascadeEvaluation.rectanglesPerStump * CascadeEvaluation.cornersPerRectangle
+                    let w = weights + stump * CascadeEvaluation.rectanglesPerStump
+                    var value = SIMD4<Double>(repeating: 0)
+                    value += w[0] * Self.rectangleSum4(windowSums, c, step)
+                    value += w[1] * Self.rectangleSum4(windowSums, c + 4, step)
+                    if hasThirdRectangle[stump] { value += w[2] * Self.rectangleSum4(windowSums, c + 8, step) }
+                    let left = value .< Double(thresholds[stump]) * normalisation
+                    // Each lane adds its stump's left or right value, a Float, exactly as `passes`.
+                    stageSum += SIMD4<Float>(SIMD4<Double>(repeating: Double(rightValues[stump])).replacing(with: Double(leftValues[stump]), where: left))
+                    stump += 1
+                }
+                alive = alive .& .!(SIMD4<Double>(stageSum) .< Double(stageThresholds[stage]))
+                if !any(alive) { return alive }
+            }
+            return alive
         }
 
         @inline(__always)

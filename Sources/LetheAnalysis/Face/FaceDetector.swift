@@ -121,11 +121,24 @@ public struct FaceDetector: Sendable {
                                 FaceDetector.integrate(levelPlane, width: levelWidth, height: levelHeight, stride: tableStride, sums: sums, squares: squares)
                                 let step = scale > 2 ? 1 : 2
                                 var found: [Hit] = []
-                                evaluation.withWindowTest(sums: sums, squares: squares) { passes in
+                                evaluation.withWindowTest(sums: sums, squares: squares) { passes, passes4 in
+                                    let lastX = levelWidth - window.width
                                     for y in stride(from: 0, through: levelHeight - window.height, by: step) {
                                         // A request past its deadline stops here; the pipeline reports it.
                                         if ProcessingDeadline.currentThreadDeadlinePassed { break }
-                                        for x in stride(from: 0, through: levelWidth - window.width, by: step) where passes(x, y) {
+                                        // Four neighbouring windows at a time, then the row's last ones alone:
+                                        // the same windows, the same decisions, in the same order.
+                                        var x = 0
+                                        while x + 3 * step <= lastX {
+                                            let passed = passes4(x, y, step)
+                                            if any(passed) {
+                                                for lane in 0..<4 where passed[lane] {
+                                                    found.append((Double(x + lane * step) * scale, Double(y) * scale, Double(window.width) * scale))
+                                                }
+                                            }
+                                            x += 4 * step
+                                        }
+                                        for x in stride(from: x, through: lastX, by: step) where passes(x, y) {
                                             found.append((Double(x) * scale, Double(y) * scale, Double(window.width) * scale))
                                         }
                                     }
