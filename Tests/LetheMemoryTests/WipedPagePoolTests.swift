@@ -1,4 +1,5 @@
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -124,6 +125,25 @@ struct WipedPagePoolTests {
         #expect(pool.reusedBuffers == 1)
     }
 
+    /// Whether every mapping of /proc/self/smaps that overlaps `length` bytes at `address` carries
+    /// the kernel's `lo` (locked) and `dd` (left out of core dumps) flags: what the kernel says,
+    /// not the buffer's own record.
+    func lockedAndUndumped(_ address: UInt, length: Int) throws -> Bool {
+        var overlapping = false, covered = 0
+        var allFlagged = true
+        for line in try ProcFile.read("/proc/self/smaps").split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let range = fields.first, range.contains("-"), !range.hasSuffix(":") {
+                let bounds = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
+                overlapping = bounds.count == 2 && bounds[0] < address + UInt(length) && address < bounds[1]
+                if overlapping { covered += Int(min(bounds[1], address + UInt(length)) - max(bounds[0], address)) }
+            } else if overlapping, fields.first == "VmFlags:" {
+                allFlagged = allFlagged && fields.contains("lo") && fields.contains("dd")
+            }
+        }
+        return covered == length && allFlagged
+    }
+
     @Test("a buffer longer than every kept run is assembled from the runs, longest first, their pages moved, not new: zeroed, locked, and kept again on release")
     func gatherRuns() throws {
         let pool = WipedPagePool(capacityBytes: 1 << 20)
@@ -140,6 +160,8 @@ struct WipedPagePoolTests {
         #expect(joined.isLocked && isZero(joined))
         let joinedAddress = fill(joined)
         #expect(!pages.contains(joinedAddress), "the runs were moved into a new mapping, not used in place")
+        // The moved pages kept their lock and dump exclusion, and the new page got them.
+        #expect(try lockedAndUndumped(joinedAddress, length: 6 * page))
         #expect(joined.wipe().verified)
         #expect(pool.keptBytes == 6 * page)
 
