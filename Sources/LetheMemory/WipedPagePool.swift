@@ -11,7 +11,7 @@ import Darwin
 /// excluded from core dumps, so that the next buffers are carved out of them instead of new
 /// mappings: a steady process stops paying per buffer for `mmap`, `mlock` (which faults every
 /// page in and has the kernel zero it) and `munmap`. Measured on a 12-megapixel face request, that
-/// kernel work was ~10 % of the worker's CPU (README, "Performance").
+/// kernel work was ~10 % of the worker's CPU (docs/performance.md).
 ///
 /// Only pages that read back as zeros after the wipe are ever kept (`keep` is called by
 /// `SecureBuffer.wipe()` on that path alone), and nothing writes them while they are here, so a
