@@ -61,13 +61,7 @@ public final class SecureBuffer: @unchecked Sendable {
         if let gathered = pool.gather(length: length) {
             // The kept front is locked and out of dumps already; the new rest is made so.
             let fresh = length - gathered.keptPrefix
-            var locked = true
-            if fresh > 0 {
-                let rest = gathered.pointer + gathered.keptPrefix
-                _ = lethe_madvise_dontdump(rest, fresh)
-                locked = lethe_mlock(rest, fresh) == 0
-                if !locked { SecureBuffer.lockFailures.add(1, ordering: .relaxed) }
-            }
+            let locked = fresh == 0 || Self.protectNewPages(gathered.pointer + gathered.keptPrefix, length: fresh)
             self.init(pages: gathered.pointer, length: length, count: count, bufferClass: bufferClass, locked: locked, pool: pool)
             return
         }
@@ -101,10 +95,17 @@ public final class SecureBuffer: @unchecked Sendable {
     }
 
     private convenience init(mapping pointer: UnsafeMutableRawPointer, length: Int, count: Int, bufferClass: BufferClass, pool: WipedPagePool?) {
+        let locked = Self.protectNewPages(pointer, length: length)
+        self.init(pages: pointer, length: length, count: count, bufferClass: bufferClass, locked: locked, pool: pool)
+    }
+
+    /// Excludes newly mapped pages from core dumps and locks them in RAM; whether the lock held
+    /// (a failed lock is counted in `lockFailures`).
+    private static func protectNewPages(_ pointer: UnsafeMutableRawPointer, length: Int) -> Bool {
         _ = lethe_madvise_dontdump(pointer, length)
         let locked = lethe_mlock(pointer, length) == 0
-        if !locked { SecureBuffer.lockFailures.add(1, ordering: .relaxed) }
-        self.init(pages: pointer, length: length, count: count, bufferClass: bufferClass, locked: locked, pool: pool)
+        if !locked { lockFailures.add(1, ordering: .relaxed) }
+        return locked
     }
 
     /// Pages from `pool`: already excluded from dumps and locked (the pool keeps no other).
