@@ -1,13 +1,29 @@
 #!/usr/bin/env python3
-"""The baseline Lethe is compared with: the same core skin measures of a face photo, written the
-way a user of numpy and OpenCV (opencv-python-headless 4.x from PyPI) would write them, with no
-encryption, no wiping and no ledger.
+"""The baseline Lethe is compared with: the core measures Lethe reports for a face photo, written
+the way a team using numpy, OpenCV (opencv-python-headless 4.x) and MediaPipe (0.10.21, the same
+face mesh model Lethe evaluates) would write them, vectorised, with no encryption, no wiping and
+no ledger (issue 15: "the reference must compute the same core measures as Lethe").
 
-Per photo: decode the whole file → exposure and sharpness (variance of the Laplacian) → the
-frontal-face Haar cascade (the same model file Lethe loads) on a 256-pixel working copy → the face
-box resampled to 640 pixels wide → CIELAB and a YCbCr skin mask (Chai & Ngan 1999) → dark marks
-(spots) by local L* contrast against a normalised-convolution background, counted with
-connected components → ITA° and mean a* of the clear skin.
+Per photo, as Lethe's face analysis does it (docs/analysis/face.md, skin.md):
+decode the whole file → exposure and sharpness (variance of the Laplacian) on a 256-pixel copy →
+the frontal-face Haar cascade (the same model file) for the face box and the scale (the box taken
+as 140 mm wide) → MediaPipe's face mesh (468 points) → the face's crop resampled (area average)
+to the canonical frame, at most 512 px between the eye centres → skin: the mesh's face oval minus
+eyes, brows, lips and nostrils, each grown by 3 mm, and the YCbCr skin rule (Chai & Ngan 1999) →
+CIELAB, erythema index, the face's median brought to L* 66.5 → dark marks by local L* contrast
+against a normalised-convolution background (spots, pores) → wrinkles: Frangi vesselness of dark
+lines at seven σ²-normalised Hessian scales (widths 0.3–3 mm) over the skin by normalised
+convolution, both flanks brighter (no step edges), hysteresis 0.2/0.4, lines ≥ 3 mm long by their
+principal axis → evenness: the green lightness band-passed to σ 2…12 mm over the clear skin, and
+the mean ΔE from the clear skin's median → texture: the L* band σ 0.25…1 mm → shine: pixels
+brighter than the skin's mean by 12 L* with low chroma → redness: erythema index, red area
+(a* ≥ median + 5) → radiance → ITA° and a* of the clear skin. The rules are Lethe's with its
+default thresholds, without its finer ones (a mark's shape and surroundings, centrelines and their
+gaps, clipped pixels, the thirteen zones, the pose and quality gates, papules, dark circles), so
+its figures differ from Lethe's (the bench prints both): a baseline for the work, not a second
+implementation of the results. Profiled once (cProfile): direct Gaussian kernels of σ up to 90 px
+took 1.8 of 3.1 s for two photos, so large σ are three box passes, and the 3 mm margin is a
+distance transform instead of a dilation.
 
 Usage: reference_pipeline.py [--repeat N] [--cascade FILE] PHOTO…
 Prints one JSON object: the measures of each photo and the median seconds per photo.
@@ -20,15 +36,99 @@ import sys
 import time
 
 import cv2
+import mediapipe as mp
 import numpy as np
 
+INTER_OCULAR_PIXELS = 512
+FACE_BOX_MILLIMETRES = 140
+MARGIN_MILLIMETRES = 3
+# MediaPipe mesh indices: eye corners (33/133 image left, 362/263 image right) and the nostrils.
+RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS = (33, 133), (362, 263)
+NOSTRILS = [48, 64, 98, 97, 2, 326, 327, 294, 278, 219, 439, 59, 289]
 
-# Lethe's FaceRegions.layout: (x, y, width, height) as fractions of the detector's box.
-REGIONS = [(0.22, 0.02, 0.56, 0.23), (0.18, 0.45, 0.24, 0.09), (0.58, 0.45, 0.24, 0.09), (0.13, 0.56, 0.24, 0.22),
-           (0.63, 0.56, 0.24, 0.22), (0.41, 0.40, 0.18, 0.30), (0.36, 0.89, 0.28, 0.14)]
+
+def points_of(connections):
+    return sorted({index for edge in connections for index in edge})
 
 
-def analyse(path, cascade):
+def hull_mask(shape, points, grow=1.0):
+    centre = points.mean(axis=0)
+    grown = centre + (points - centre) * grow
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(grown).astype(np.int32)), 1)
+    return mask
+
+
+def gaussian(plane, sigma):
+    """A Gaussian blur of σ: OpenCV's own kernel for small σ; above 3 px three box passes
+    (`cv2.blur`, whose cost does not grow with the radius) of the radius whose variance r(r + 1)
+    is σ², as Lethe's box filters do (a direct kernel of σ 90 px costs ~70 ms a plane)."""
+    if sigma <= 3:
+        return cv2.GaussianBlur(plane, (0, 0), sigma)
+    radius = max(1, int(round((math.sqrt(1 + 4 * sigma * sigma) - 1) / 2)))
+    for _ in range(3):
+        plane = cv2.blur(plane, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
+    return plane
+
+
+def smooth_over(plane, weight, sigma):
+    """Normalised convolution (Knutsson & Westin 1993): the plane averaged over `weight` only."""
+    total = gaussian(weight, sigma)
+    return gaussian(plane * weight, sigma) / np.maximum(total, 1e-3), total
+
+
+def lightness(linear):
+    """CIELAB L* of a linear luminance (Y/Yn)."""
+    return np.where(linear > 0.008856, 116 * np.cbrt(linear) - 16, 903.3 * linear)
+
+
+def lines(l_star, skin, millimetres):
+    """Dark lines at seven scales: count and total length in mm."""
+    weight = skin.astype(np.float32)
+    fine, _ = smooth_over(l_star, weight, 1.0)
+    best = np.zeros_like(l_star)
+    height, width = l_star.shape
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    c = 0.385 * 4 / math.sqrt(1)  # Frangi's c: the structure term of a 4 ΔL* line
+    for width_mm in np.geomspace(0.3, 3, 7):
+        sigma = max(0.6 * width_mm / millimetres, 1.0)
+        smoothed, total = smooth_over(l_star, weight, sigma)
+        dxx = cv2.Sobel(smoothed, cv2.CV_32F, 2, 0, ksize=1) * sigma ** 2
+        dyy = cv2.Sobel(smoothed, cv2.CV_32F, 0, 2, ksize=1) * sigma ** 2
+        dxy = cv2.filter2D(smoothed, cv2.CV_32F, np.array([[1, 0, -1], [0, 0, 0], [-1, 0, 1]], np.float32) / 4) * sigma ** 2
+        root = np.sqrt((dxx - dyy) ** 2 + 4 * dxy ** 2)
+        large, small = (dxx + dyy + root) / 2, (dxx + dyy - root) / 2
+        blob = small / np.where(large > 0, large, 1)
+        structure = large ** 2 + small ** 2
+        vesselness = np.where((large > 0) & (total > 0.5), np.exp(-blob ** 2 / (2 * 0.5 ** 2)) * (1 - np.exp(-structure / (2 * c ** 2))), 0)
+        # Both flanks, 2σ across the line, brighter than the centre (a step edge has one flank low).
+        angle = 0.5 * np.arctan2(2 * dxy, dxx - dyy)
+        nx, ny = np.cos(angle) * 2 * sigma, np.sin(angle) * 2 * sigma
+        one = cv2.remap(fine, grid_x + nx, grid_y + ny, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) - fine
+        other = cv2.remap(fine, grid_x - nx, grid_y - ny, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) - fine
+        flanked = (np.minimum(one, other) >= 1) & (np.minimum(one, other) >= 0.3 * np.maximum(one, other))
+        np.maximum(best, np.where(flanked, vesselness, 0), out=best)
+    low = ((best >= 0.2) & skin).astype(np.uint8)
+    count, labels = cv2.connectedComponents(low, connectivity=8)
+    kept = np.zeros(count, bool)
+    kept[np.unique(labels[best >= 0.4])] = True
+    kept[0] = False
+    # Length: each component's extent along its principal axis, from its position moments.
+    ys, xs = np.nonzero(kept[labels])
+    label = labels[ys, xs]
+    n = np.bincount(label, minlength=count).astype(np.float64)
+    safe = np.maximum(n, 1)
+    mx, my = np.bincount(label, xs, count) / safe, np.bincount(label, ys, count) / safe
+    sxx = np.bincount(label, xs * xs, count) / safe - mx ** 2
+    syy = np.bincount(label, ys * ys, count) / safe - my ** 2
+    sxy = np.bincount(label, xs * ys, count) / safe - mx * my
+    spread = (sxx + syy) / 2 + np.sqrt(((sxx - syy) / 2) ** 2 + sxy ** 2)
+    length = np.sqrt(12 * np.maximum(spread, 0)) * millimetres  # a uniform segment's variance is L²/12
+    long_enough = kept & (length >= 3)
+    return int(long_enough.sum()), float(length[long_enough].sum())
+
+
+def analyse(path, cascade, mesh):
     bgr = cv2.imread(path, cv2.IMREAD_COLOR)
     if bgr is None:
         raise ValueError(f"cannot decode {path}")
@@ -43,47 +143,97 @@ def analyse(path, cascade):
     if len(faces) == 0:
         raise ValueError(f"no face in {path}")
     # The best-supported detection (the cascade also fires weakly on the suit's patches).
-    x, y, w, h = (int(v) * factor for v in faces[int(np.argmax(neighbours))])
-    # Forehead to chin, like Lethe's regions (the chin reaches ~1.1 box heights down).
-    face = bgr[y:min(height, y + int(1.1 * h)), x:x + w]
-    scale = 640 / face.shape[1]
-    face = cv2.resize(face, (640, max(1, int(face.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    box = [int(v) * factor for v in faces[int(np.argmax(neighbours))]]
+    found = mesh.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)).multi_face_landmarks
+    if not found:
+        raise ValueError(f"no face mesh in {path}")
+    points = np.array([(p.x * width, p.y * height) for p in found[0].landmark])
 
-    lab = cv2.cvtColor(face.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
-    lightness, a_star, b_star = lab[..., 0], lab[..., 1], lab[..., 2]
+    # The canonical frame: the face's crop, area-averaged to at most 512 px between the eyes.
+    inter_ocular = np.linalg.norm(points[list(LEFT_EYE_CORNERS)].mean(0) - points[list(RIGHT_EYE_CORNERS)].mean(0))
+    scale = min(1.0, INTER_OCULAR_PIXELS / inter_ocular)
+    x0, y0 = np.maximum(points.min(0) - 0.05 * inter_ocular, 0).astype(int)
+    x1, y1 = np.minimum(points.max(0) + 0.05 * inter_ocular, [width, height]).astype(int)
+    face = cv2.resize(bgr[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    points = (points - [x0, y0]) * scale
+    millimetres = FACE_BOX_MILLIMETRES / box[2] / scale
+
+    # Skin: the face oval minus eyes, brows, lips, nostrils (each grown, then 3 mm more), skin-coloured.
+    shape = face.shape[:2]
+    connections = mp.solutions.face_mesh_connections
+    excluded = np.zeros(shape, np.uint8)
+    for part, grow in ((connections.FACEMESH_LEFT_EYE, 1.35), (connections.FACEMESH_RIGHT_EYE, 1.35), (connections.FACEMESH_LEFT_EYEBROW, 1.3),
+                       (connections.FACEMESH_RIGHT_EYEBROW, 1.3), (connections.FACEMESH_LIPS, 1.1)):
+        excluded |= hull_mask(shape, points[points_of(part)], grow)
+    excluded |= hull_mask(shape, points[NOSTRILS], 1.15)
+    excluded = cv2.distanceTransform(1 - excluded, cv2.DIST_L2, 3) <= MARGIN_MILLIMETRES / millimetres
     ycrcb = cv2.cvtColor(face, cv2.COLOR_BGR2YCrCb)
     luma, cr, cb = ycrcb[..., 0], ycrcb[..., 1], ycrcb[..., 2]
-    skin = (cb >= 77) & (cb <= 127) & (cr >= 133) & (cr <= 173) & (luma >= 20) & (luma <= 250)
-    # Only forehead, under-eyes, cheeks, nose and chin (Lethe's layout, fractions of the face box).
-    regions = np.zeros_like(skin)
-    for rx, ry, rw, rh in REGIONS:
-        regions[int(ry * 640):int((ry + rh) * 640), int(rx * 640):int((rx + rw) * 640)] = True
-    skin &= regions
+    skin_coloured = (cb >= 77) & (cb <= 127) & (cr >= 133) & (cr <= 173) & (luma >= 20) & (luma <= 250)
+    skin = (hull_mask(shape, points[points_of(connections.FACEMESH_FACE_OVAL)]) > 0) & ~excluded & skin_coloured
 
-    # Local contrast: L* (3×3 box) minus the skin-weighted background (normalised convolution).
+    # Colour: linear RGB, CIELAB, erythema index; the face's median normalised to L* 66.5.
+    codes = np.arange(256) / 255
+    linear = np.where(codes <= 0.04045, codes / 12.92, ((codes + 0.055) / 1.055) ** 2.4).astype(np.float32)[face]
+    blue, green, red = linear[..., 0], linear[..., 1], linear[..., 2]
+    lab = cv2.cvtColor(face.astype(np.float32) / 255, cv2.COLOR_BGR2Lab)
+    gamma = (66.5 + 16) / (float(np.median(lab[..., 0][skin])) + 16)
+    l_star, a_star, b_star = (lab[..., 0] + 16) * gamma - 16, lab[..., 1] * gamma, lab[..., 2] * gamma
+    erythema = 100 * np.log10(np.maximum(red, 1e-4) / np.maximum(green, 1e-4))
+
+    # Dark marks: L* against its skin background (σ 2 mm), components by size in mm.
     weight = skin.astype(np.float32)
-    box = (2 * 12 + 1, 2 * 12 + 1)
-    background = cv2.blur(lightness * weight, box) / np.maximum(cv2.blur(weight, box), 1e-6)
-    contrast = cv2.blur(lightness, (3, 3)) - background
+    background, _ = smooth_over(l_star, weight, 2 / millimetres)
+    contrast = cv2.blur(l_star, (3, 3)) - background
     dark = ((contrast <= -5) & skin).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=4)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    diameters = 2 * np.sqrt(areas / math.pi)
-    millimetres_per_pixel = 140 / 640  # the face box taken as 140 mm wide, as Lethe does
-    spots = int(np.count_nonzero((areas >= 3) & (diameters * millimetres_per_pixel > 0.5) & (diameters * millimetres_per_pixel <= 12)))
-
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    diameters = 2 * np.sqrt(stats[1:, cv2.CC_STAT_AREA] / math.pi) * millimetres
+    marks = stats[1:, cv2.CC_STAT_AREA] >= 3
+    spots = int(np.count_nonzero(marks & (diameters > 0.5) & (diameters <= 12)))
+    pores = int(np.count_nonzero(marks & (diameters <= 0.5)))
     clear = skin & (dark == 0)
-    mean_l, mean_a, mean_b = (float(plane[clear].mean()) for plane in (lightness, a_star, b_star))
+
+    line_count, line_length = lines(l_star, skin, millimetres)
+
+    # Evenness: green lightness band-passed to σ 2…12 mm over the clear skin; ΔE from its median.
+    clear_weight = clear.astype(np.float32)
+    green_lightness = lightness(green).astype(np.float32)
+    band = smooth_over(green_lightness, clear_weight, 2 / millimetres)[0] - smooth_over(green_lightness, clear_weight, 12 / millimetres)[0]
+    median = np.array([np.median(plane[clear]) for plane in (l_star, a_star, b_star)])
+    delta_e = np.sqrt((l_star - median[0]) ** 2 + (a_star - median[1]) ** 2 + (b_star - median[2]) ** 2)
+    # Texture: L* band σ 0.25…1 mm over the clear skin.
+    texture = smooth_over(l_star, clear_weight, max(0.25 / millimetres, 0.5))[0] - smooth_over(l_star, clear_weight, 1 / millimetres)[0]
+    # Shine: brighter than the skin's mean by 12 L* and at most half its chroma.
+    chroma = np.hypot(a_star, b_star)
+    shiny = skin & (l_star >= l_star[skin].mean() + 12) & (chroma <= 0.5 * chroma[skin].mean())
+    # Redness: a* above the skin's median by 5; radiance: luminance and its evenness over the clear skin.
+    red_area = float(np.mean(a_star[skin] >= np.median(a_star[skin]) + 5))
+    luminance = (0.2126 * red + 0.7152 * green + 0.0722 * blue)[clear]
+
+    mean_l, mean_a, mean_b = (float(plane[clear].mean()) for plane in (lab[..., 0], lab[..., 1], lab[..., 2]))
     return {
         "photo": path,
         "size": [width, height],
-        "face_box": [x, y, w, h],
+        "face_box": box,
+        "working_size": [shape[1], shape[0]],
+        "millimetres_per_working_pixel": round(millimetres, 4),
         "mean_luma": round(mean_luma, 2),
         "laplacian_variance": round(sharpness, 1),
         "skin_fraction": round(float(skin.mean()), 4),
         "ita_degrees": round(math.degrees(math.atan2(mean_l - 50, mean_b)), 2),
         "mean_a_star": round(mean_a, 2),
+        "erythema_index": round(float(erythema[clear].mean()), 2),
+        "red_area_fraction": round(red_area, 4),
         "spots": spots,
+        "pores": pores,
+        "lines": line_count,
+        "line_length_mm": round(line_length, 1),
+        "evenness_band_sd": round(float(band[clear].std()), 3),
+        "evenness_mean_delta_e": round(float(delta_e[clear].mean()), 2),
+        "texture_roughness": round(float(texture[clear].std()), 3),
+        "shine_fraction": round(float(shiny.sum() / max(1, skin.sum())), 4),
+        "radiance_luminance": round(float(luminance.mean()), 4),
+        "radiance_uniformity": round(float(1 - luminance.std() / max(luminance.mean(), 1e-6)), 4),
     }
 
 
@@ -96,15 +246,17 @@ def main():
     cascade = cv2.CascadeClassifier(arguments.cascade)
     if cascade.empty():
         sys.exit(f"cannot load the cascade {arguments.cascade}")
-    measures = [analyse(path, cascade) for path in arguments.photos]  # also warms up
-    timings = []
-    for _ in range(arguments.repeat):
-        for path in arguments.photos:
-            started = time.perf_counter()
-            analyse(path, cascade)
-            timings.append(time.perf_counter() - started)
+    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1) as mesh:
+        measures = [analyse(path, cascade, mesh) for path in arguments.photos]  # also warms up
+        timings = []
+        for _ in range(arguments.repeat):
+            for path in arguments.photos:
+                started = time.perf_counter()
+                analyse(path, cascade, mesh)
+                timings.append(time.perf_counter() - started)
     print(json.dumps({
         "opencv": cv2.__version__,
+        "mediapipe": mp.__version__,
         "threads": cv2.getNumThreads(),
         "runs": len(timings),
         "median_seconds": statistics.median(timings),
