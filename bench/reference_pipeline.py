@@ -88,7 +88,13 @@ FRANGI_C = 0.385 * 4  # Frangi's c: the σ²-normalised response of a 4 ΔL* lin
 SECOND_CROSS = np.array([[1, 0, -1], [0, 0, 0], [-1, 0, 1]], np.float32) / 4
 
 
-def vesselness(l_star, weight, fine, sigma):
+def pixel_grid(shape):
+    """Each pixel's x and y, as `cv2.remap` takes them."""
+    height, width = shape
+    return np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+
+
+def vesselness(l_star, weight, fine, grid, sigma):
     """One scale on one grid: L* by normalised convolution over the skin, the σ²-normalised
     Hessian by central differences, Frangi's vesselness of dark lines (β 0.5), kept where both
     flanks, 2σ across the line on the finest L*, are brighter than the centre and alike."""
@@ -102,8 +108,7 @@ def vesselness(l_star, weight, fine, sigma):
     response = np.where((large > 0) & (total > 0.5),
                         np.exp(-blob ** 2 / (2 * 0.5 ** 2)) * (1 - np.exp(-(large ** 2 + small ** 2) / (2 * FRANGI_C ** 2))), 0)
     angle = 0.5 * np.arctan2(2 * dxy, dxx - dyy)  # the larger eigenvalue's direction: across the line
-    height, width = l_star.shape
-    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    grid_x, grid_y = grid
     nx, ny = np.cos(angle) * 2 * sigma, np.sin(angle) * 2 * sigma
     one = cv2.remap(fine, grid_x + nx, grid_y + ny, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) - fine
     other = cv2.remap(fine, grid_x - nx, grid_y - ny, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) - fine
@@ -121,13 +126,14 @@ def lines(l_star, skin, millimetres):
     half = (width // 2, height // 2)
     halved = [cv2.resize(plane, half, interpolation=cv2.INTER_AREA) for plane in (l_star * weight, weight, fine)]
     l_half = halved[0] / np.maximum(halved[1], 1e-3)
+    grid, half_grid = pixel_grid(l_star.shape), pixel_grid(l_half.shape)
     best = np.zeros_like(l_star)
     for width_mm in np.geomspace(0.3, 3, 7):
         sigma = max(0.6 * width_mm / millimetres, 1.0)
         if sigma >= 4.4:
-            response = cv2.resize(vesselness(l_half, halved[1], halved[2], sigma / 2), (width, height), interpolation=cv2.INTER_LINEAR)
+            response = cv2.resize(vesselness(l_half, halved[1], halved[2], half_grid, sigma / 2), (width, height), interpolation=cv2.INTER_LINEAR)
         else:
-            response = vesselness(l_star, weight, fine, sigma)
+            response = vesselness(l_star, weight, fine, grid, sigma)
         np.maximum(best, response, out=best)
     low = ((best >= 0.2) & skin).astype(np.uint8)
     count, labels = cv2.connectedComponents(low, connectivity=8)
