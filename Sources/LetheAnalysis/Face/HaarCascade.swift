@@ -72,7 +72,7 @@ public struct HaarCascade: Sendable {
             if let tilted = node.child("tilted")?.text, tilted != "0" { throw fail("tilted features are not supported") }
             var rectangles: [Rectangle] = []
             for rect in node.child("rects")?.children ?? [] {
-                let numbers = (rect.text ?? "").split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+                let numbers = MiniXML.numbers(rect.text)
                 guard numbers.count == 5 else { throw fail("malformed feature rectangle") }
                 let r = Rectangle(
                     x: Int32(numbers[0]), y: Int32(numbers[1]), width: Int32(numbers[2]), height: Int32(numbers[3]),
@@ -91,8 +91,8 @@ public struct HaarCascade: Sendable {
             guard let threshold = node.child("stageThreshold")?.text.flatMap({ Float($0) }) else { throw fail("stage without threshold") }
             var stumps: [Stump] = []
             for weak in node.child("weakClassifiers")?.children ?? [] {
-                let nodes = (weak.child("internalNodes")?.text ?? "").split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
-                let leaves = (weak.child("leafValues")?.text ?? "").split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+                let nodes = MiniXML.numbers(weak.child("internalNodes")?.text)
+                let leaves = MiniXML.numbers(weak.child("leafValues")?.text)
                 // Stumps only: "left right featureIndex threshold" with left = right = leaf markers.
                 guard nodes.count == 4, leaves.count == 2 else { throw fail("only stump (depth-1) classifiers are supported") }
                 let featureIndex = Int(nodes[2])

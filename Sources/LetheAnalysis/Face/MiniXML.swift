@@ -19,11 +19,10 @@ struct MiniXML {
         var index = 0
         var textStart = 0
         func isNameByte(_ byte: UInt8) -> Bool {
-            !(byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "/"))
+            !(isWhitespace(byte) || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "/"))
         }
         while index < bytes.count {
             guard bytes[index] == UInt8(ascii: "<") else { index += 1; continue }
-            let pendingText = textStart < index ? String(decoding: bytes[textStart..<index], as: UTF8.self) : ""
             if bytes[index..<min(bytes.count, index + 4)].elementsEqual("<!--".utf8) {
                 guard let end = find("-->", in: bytes, from: index + 4) else { return nil }
                 index = end + 3
@@ -41,8 +40,13 @@ struct MiniXML {
                 // Closing tag: attach the text gathered since the last tag to the element it closes.
                 guard stack.count > 1 else { return nil }
                 let node = stack.removeLast()
-                let trimmed = pendingText.trimmingCharacters(in: .whitespacesAndNewlines)
-                if node.children.isEmpty, !trimmed.isEmpty { node.text = trimmed }
+                // The text trimmed of ASCII whitespace as bytes (the files are ASCII), made a
+                // `String` only here: at every tag, with Foundation's trimming, the parse took
+                // ~50 ms of each process's start for the 0.9 MB face cascade.
+                var first = textStart, last = index
+                while first < last, isWhitespace(bytes[first]) { first += 1 }
+                while last > first, isWhitespace(bytes[last - 1]) { last -= 1 }
+                if node.children.isEmpty, first < last { node.text = String(decoding: bytes[first..<last], as: UTF8.self) }
             } else {
                 var nameEnd = index + 1
                 while nameEnd < end, isNameByte(bytes[nameEnd]) { nameEnd += 1 }
@@ -54,6 +58,14 @@ struct MiniXML {
             textStart = index
         }
         return stack.count == 1 ? root : nil
+    }
+
+    /// XML's whitespace: space, tab, line feed, carriage return (XML 1.0 §2.3, `S`).
+    static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+    /// The words of an element's text (separated by XML whitespace) that are numbers.
+    static func numbers(_ text: String?) -> [Double] {
+        (text ?? "").utf8.split(whereSeparator: isWhitespace).compactMap { Double(Substring($0)) }
     }
 
     private static func find(_ needle: String, in bytes: [UInt8], from start: Int) -> Int? {

@@ -52,16 +52,26 @@ public enum EngineSandbox {
     /// renderings in every output format; results and errors are thrown away.
     static func warmUp(models: AnalysisModels) {
         let (width, height) = (256, 192)
-        var random = SystemRandomNumberGenerator()
+        // Skin-coloured noise from a linear congruential generator (Knuth's MMIX constants): the
+        // system generator cost a `getrandom` call per pixel, and nothing here needs to be unpredictable.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         for index in stride(from: 0, to: pixels.count, by: 3) {
-            let noise = random.next() as UInt64
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let noise = state >> 24
             pixels[index] = UInt8(185 + noise % 40)
             pixels[index + 1] = UInt8(135 + (noise >> 8) % 30)
             pixels[index + 2] = UInt8(105 + (noise >> 16) % 30)
         }
         let formats = ImageFormat.allCases.filter { $0 != .heif || VipsRuntime.heifAvailable }
-        let files = formats.compactMap { format in pixels.withUnsafeBytes { try? ImageEncoder.encode($0, width: width, height: height, as: format) } }
+        let files = formats.compactMap { format in
+            // HEIF from the first 64 × 48 pixels: x265's encoder took ~190 ms of an engine's start
+            // at 256 × 192, and decoding any size loads the same code.
+            let (fileWidth, fileHeight) = format == .heif ? (64, 48) : (width, height)
+            return pixels.withUnsafeBytes {
+                try? ImageEncoder.encode(UnsafeRawBufferPointer(rebasing: $0[..<(fileWidth * fileHeight * 3)]), width: fileWidth, height: fileHeight, as: format)
+            }
+        }
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         for file in files {
