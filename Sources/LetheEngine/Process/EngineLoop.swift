@@ -38,8 +38,10 @@ public enum EngineLoop {
             let sandbox = setup.lockDown ? EngineSandbox.lockDown(models: models) : EngineSandbox.Status.notApplied
             // An engine that could not lock itself down never serves: the gateway sees it fail to start.
             if case .failed = sandbox { throw LetheError.engineFailed("lock-down \(sandbox.summary)") }
-            // The warm-up's pages are not what requests will need; an idle engine keeps none.
+            // The warm-up's pages are not what requests will need; an idle engine keeps none,
+            // nor the heap's free pages (as after every request).
             WipedPagePool.shared.trim()
+            MemoryBudget.returnFreeHeapToKernel()
             try channel.send(.ready, EngineReady(sandbox: sandbox.summary))
             // Until the gateway closes the channel (it stops or recycles this engine).
             while let (job, file) = try channel.receiveUnlessClosed(.job, as: EngineJob.self, timeout: nil) {
