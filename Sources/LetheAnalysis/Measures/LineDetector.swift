@@ -377,8 +377,9 @@ enum LineDetector {
                 let value = bilinear(fine, x, y, width: width, height: height)
                 return value.isNaN ? nil : value
             }
-            guard let ahead = sample(x + nx, y + ny), let behind = sample(x - nx, y - ny) else { return }
-            // The flanks against the pixel's own (finest-scale) L*: beyond a line's end there is no valley.
+            // The flanks against the pixel's own (finest-scale) L*: beyond a line's end there is no
+            // valley. A flank ahead that does not rise already fails the test below: no sample behind.
+            guard let ahead = sample(x + nx, y + ny), ahead - own >= rise, let behind = sample(x - nx, y - ny) else { return }
             let riseAhead = ahead - own, riseBehind = behind - own
             let lower = min(riseAhead, riseBehind), higher = max(riseAhead, riseBehind)
             guard lower >= rise, lower >= symmetry * higher else { return }
