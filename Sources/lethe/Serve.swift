@@ -57,7 +57,7 @@ struct Serve: AsyncParsableCommand {
             if let demoToken {
                 announcement += """
                     No --tokens-file: one demo device was created for this run.
-                    Try: swift run lethe analyze Fixtures/astronaut.png --server http://\(configuration.host):\(port) --token \(demoToken)
+                    Try: swift run lethe analyze Fixtures/astronaut.png --kind face --server http://\(configuration.host):\(port) --token \(demoToken)
 
                     """
             }
