@@ -217,8 +217,7 @@ struct EngineProcessTests {
             // Larger than the warm-up's own images (HEIF's is 64 × 48), so the decoder sees a new size.
             let photo: Data
             do { photo = try MemoryBudgetTests.skinTexture(width: 320, height: 240, format: format) } catch {
-                // A libvips whose libheif cannot encode HEVC: no HEIF to send (the worker's HEIF
-                // decoding is then whatever libheif's decoders give).
+                // A libheif without an HEVC encoder: no HEIF photo to send.
                 try #require(format == .heif, "\(format): \(error)")
                 continue
             }
