@@ -11,6 +11,11 @@
 // a temp-file attempt by libvips or glib fails loudly instead of writing photo data). It holds
 // from exec on, before any library can read or cache it, for every lethe process (the worker,
 // its engine processes, the embedded worker of `lethe analyze`), and /proc/PID/environ shows it.
+//
+// And VIPSHOME at a prefix that does not exist, so that libvips' start-up loads none of the
+// modules beside it (ImageMagick, poppler, OpenSlide, JPEG XL: 21 libraries mapped, and relocated,
+// in a process that parses uploads, whose loaders were only blocked); VipsRuntime then loads the
+// one module Lethe decodes with, HEIF, by its path.
 // Only the executable does this: a process that merely links the libraries (the test bundle)
 // keeps its own TMPDIR.
 
@@ -32,10 +37,12 @@ __attribute__((constructor(101)))
 static void lethe_launch_with_glib_on_malloc(int argc, char **argv, char **envp) {
     (void)argc;
     (void)envp;
-    if (environment_has("G_SLICE", "always-malloc") && environment_has("TMPDIR", LETHE_NO_TEMPORARY_DIRECTORY)) {
+    if (environment_has("G_SLICE", "always-malloc") && environment_has("TMPDIR", LETHE_NO_TEMPORARY_DIRECTORY)
+        && environment_has("VIPSHOME", LETHE_VIPS_HOME_WITHOUT_MODULES)) {
         return;
     }
-    if (setenv("G_SLICE", "always-malloc", 1) != 0 || setenv("TMPDIR", LETHE_NO_TEMPORARY_DIRECTORY, 1) != 0) {
+    if (setenv("G_SLICE", "always-malloc", 1) != 0 || setenv("TMPDIR", LETHE_NO_TEMPORARY_DIRECTORY, 1) != 0
+        || setenv("VIPSHOME", LETHE_VIPS_HOME_WITHOUT_MODULES, 1) != 0) {
         relaunch_failed = 1;
         return;
     }

@@ -13,6 +13,7 @@
 #endif
 #include <sys/resource.h>
 #include <unistd.h>
+#include <dlfcn.h>
 
 void lethe_wipe(void *pointer, size_t length) {
     if (pointer != NULL && length > 0) {
@@ -185,4 +186,14 @@ int lethe_return_large_blocks(size_t threshold, size_t trim) {
     (void)trim;
     return -EINVAL;
 #endif
+}
+
+int lethe_library_path(const char *symbol, char *path, size_t size) {
+    Dl_info info;
+    void *address = dlsym(RTLD_DEFAULT, symbol);
+    if (address == NULL || path == NULL || dladdr(address, &info) == 0 || info.dli_fname == NULL) return -1;
+    size_t length = strlen(info.dli_fname);
+    if (length + 1 > size) return -1;
+    memcpy(path, info.dli_fname, length + 1);
+    return 0;
 }

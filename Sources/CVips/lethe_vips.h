@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <vips/vips.h>
+#include <gmodule.h>
 
 /// VIPS_INIT as a function. Returns 0 on success, -1 on failure.
 static inline int lethe_vips_init(const char *argv0) {

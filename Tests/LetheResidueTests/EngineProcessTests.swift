@@ -175,9 +175,37 @@ struct EngineProcessTests {
             }
             let environment = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(engine)/environ")).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             let names = Set(environment.map { String($0.prefix { $0 != "=" }) })
-            #expect(names.isSubset(of: ["G_SLICE", "TMPDIR", "TZ", "LETHE_TEST_FAULT_WIPE", "LETHE_UNSAFE_DISABLE_HEAP_SCRUB"]), "\(environment)")
+            #expect(names.isSubset(of: ["G_SLICE", "TMPDIR", "VIPSHOME", "TZ", "LETHE_TEST_FAULT_WIPE", "LETHE_UNSAFE_DISABLE_HEAP_SCRUB"]), "\(environment)")
             let commandLine = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(engine)/cmdline")).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             #expect(commandLine.dropFirst() == ["engine"])
+        }
+    }
+
+    /// The file names of the shared objects mapped in process `pid`.
+    static func mappedFiles(of pid: Int32) throws -> Set<String> {
+        Set(try ProcFile.read("/proc/\(pid)/maps").split(separator: "\n").compactMap { line in
+            line.split(separator: " ", omittingEmptySubsequences: true).last.flatMap { $0.hasPrefix("/") ? $0.split(separator: "/").last.map(String.init) : nil }
+        })
+    }
+
+    @Test("the gateway and its engines map libvips' HEIF module and no other: no ImageMagick, poppler, OpenSlide or JPEG XL")
+    func onlyTheHEIFModule() async throws {
+        let foreign = ["vips-magick", "vips-poppler", "vips-openslide", "vips-jxl", "libMagickCore", "libpoppler", "libopenslide", "libjxl"]
+        func modules(_ files: Set<String>) -> Set<String> { files.filter { $0.hasPrefix("vips-") && $0.hasSuffix(".so") } }
+        // The control: this test process started libvips without VIPSHOME, so it maps every module
+        // installed beside libvips (Debian's five), ImageMagick's with its libraries.
+        try VipsRuntime.start()
+        let own = try Self.mappedFiles(of: getpid())
+        #expect(modules(own).contains("vips-magick.so") && own.contains { $0.hasPrefix("libMagickCore") }, "the control sees no module: \(modules(own))")
+        let server = try await ServerProcess(arguments: ["--engine-processes", "1"])
+        defer { server.stop() }
+        let client = LetheClient(serverURL: server.baseURL, token: server.token)
+        // A request served: the engine has started libvips.
+        #expect(await Self.outcome(client, try MarkerPhoto.make(seed: 1405).file) == "ok")
+        for pid in [server.pid] + (try await Self.waitForEngines(1, of: server)) {
+            let files = try Self.mappedFiles(of: pid)
+            #expect(modules(files) == ["vips-heif.so"], "process \(pid)")
+            #expect(!files.contains { file in foreign.contains { file.hasPrefix($0) } }, "process \(pid): \(files.sorted())")
         }
     }
 

@@ -1,6 +1,7 @@
 import CLetheSystem
 import Foundation
 import LetheClient
+import LetheImaging
 import LetheMemory
 import LetheTestSupport
 import Testing
@@ -29,7 +30,7 @@ struct HardeningTests {
         #expect(environment.contains("G_SLICE=always-malloc"))
     }
 
-    @Test("the program makes the worker non-dumpable with core limit 0, and TMPDIR points nowhere from exec on")
+    @Test("the program makes the worker non-dumpable with core limit 0, and TMPDIR and VIPSHOME point nowhere from exec on")
     func processWideMeasures() async throws {
         let server = try await ServerProcess()
         defer { server.stop() }
@@ -38,6 +39,9 @@ struct HardeningTests {
         let environment = try ProcFile.read("/proc/\(server.pid)/environ").split(separator: "\0").map(String.init)
         #expect(environment.contains("TMPDIR=\(ProcessHardening.noTemporaryDirectory)"), "\(environment.filter { $0.hasPrefix("TMPDIR") })")
         #expect(!FileManager.default.fileExists(atPath: ProcessHardening.noTemporaryDirectory))
+        // And libvips' prefix: no module directory beside it (EngineProcessTests.onlyTheHEIFModule).
+        #expect(environment.contains("VIPSHOME=\(VipsRuntime.homeWithoutModules)"), "\(environment.filter { $0.hasPrefix("VIPSHOME") })")
+        #expect(!FileManager.default.fileExists(atPath: VipsRuntime.homeWithoutModules))
         // Seen from outside: "Max core file size  0  0  bytes".
         let limits = try ProcFile.read("/proc/\(server.pid)/limits").split(separator: "\n")
         let core = try #require(limits.first { $0.hasPrefix("Max core file size") })

@@ -108,6 +108,11 @@ int lethe_return_large_blocks(size_t threshold, size_t trim);
 /// 0 when none was, -EINVAL where the allocator is not glibc's.
 int lethe_trim_heap(void);
 
+/// The path of the loaded shared object (or executable) that defines `symbol`, e.g. "vips_init",
+/// into `path` (NUL-terminated, at most `size` bytes). Returns 0, or -1 when no loaded object
+/// defines it or the path does not fit.
+int lethe_library_path(const char *symbol, char *path, size_t size);
+
 // The gateway <-> engine boundary (engine_channel.c).
 
 /// A memory file for plaintext that crosses to an engine process, `length` bytes, close-on-exec:

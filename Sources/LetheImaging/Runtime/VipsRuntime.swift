@@ -1,3 +1,4 @@
+import CLetheSystem
 import CVips
 import LetheMemory
 #if canImport(Glibc)
@@ -18,6 +19,13 @@ public enum VipsRuntime {
 
     /// The loaders that stay unblocked; everything else derived from `VipsForeignLoad` is blocked.
     public static let allowedLoaders = ["jpegload_buffer", "pngload_buffer", "webpload_buffer", "heifload_buffer"]
+
+    /// The `VIPSHOME` of every lethe process (`LETHE_VIPS_HOME_WITHOUT_MODULES` in `CLetheLaunch`,
+    /// set from exec on): a prefix that does not exist, so that `VIPS_INIT` loads none of the modules
+    /// installed beside libvips. A process started with it maps neither ImageMagick nor poppler,
+    /// OpenSlide or JPEG XL (Debian's modules: 21 libraries, blocked but loaded and relocated in
+    /// every process before), and `start` loads the HEIF module alone.
+    public static let homeWithoutModules = "/nonexistent/lethe-no-vips-modules"
 
     /// Starts libvips once per process, before any decode. Later calls return at once (a later
     /// call's configuration is ignored; the first one wins). Thread-safe.
@@ -63,6 +71,10 @@ public enum VipsRuntime {
             throw .imagingUnavailable("libvips failed to initialise")
         }
         if configuration.silenceWarnings { lethe_vips_silence_warnings() }
+        // Under `homeWithoutModules` no module was loaded: HEIF's, the one allowed loader that
+        // Debian's libvips builds as a module, is loaded by its path. A libvips with HEIF built in,
+        // or started elsewhere with every module (a test process), already has the loader.
+        if !heifAvailable { _ = loadModule("heif") }
         // No operation cache: it would keep decoded images (and their pixels) alive between requests.
         vips_cache_set_max(0)
         vips_cache_set_max_mem(0)
@@ -76,6 +88,20 @@ public enum VipsRuntime {
             _ = lethe_vips_operation_set_blocked(loader, 0)
         }
         vips_concurrency_set(Int32(max(1, configuration.concurrency)))
+    }
+
+    /// Loads `vips-NAME.so` from the modules directory beside the libvips that is running
+    /// (`…/vips-modules-MAJOR.MINOR`, where `VIPS_INIT` would have found it), and keeps it
+    /// resident as `VIPS_INIT` does: its types are registered once loaded. False when absent.
+    private static func loadModule(_ name: String) -> Bool {
+        var library = [CChar](repeating: 0, count: 4096)
+        guard lethe_library_path("vips_init", &library, library.count) == 0 else { return false }
+        let path = String(decoding: library.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = path.lastIndex(of: "/") else { return false }
+        let file = "\(path[..<slash])/vips-modules-\(vips_version(0)).\(vips_version(1))/vips-\(name).so"
+        guard let module = g_module_open(file, G_MODULE_BIND_LAZY) else { return false }
+        g_module_make_resident(module)
+        return true
     }
 
     /// The libvips version string, e.g. "8.14.1".

@@ -24,12 +24,14 @@ actor EnginePool {
         var setup: EngineSetup
         var processingLimits: ProcessingDeadline.Limits
 
-        /// The engine's whole environment: glib on malloc (scrubbed frees) and no temporary
-        /// directory, as for every lethe process (CLetheLaunch); a fixed time zone, so that glibc
+        /// The engine's whole environment: glib on malloc (scrubbed frees), no temporary
+        /// directory and no libvips modules, as for every lethe process (CLetheLaunch); a fixed time zone, so that glibc
         /// reads no zone file after lock-down; the test-only switches of a debug build. Nothing
         /// else of the gateway's (no LETHE_* secrets or paths).
         var environment: [String] {
-            var variables = ["G_SLICE=always-malloc", "TMPDIR=\(ProcessHardening.noTemporaryDirectory)", "TZ=UTC"]
+            var variables = [
+                "G_SLICE=always-malloc", "TMPDIR=\(ProcessHardening.noTemporaryDirectory)", "VIPSHOME=\(VipsRuntime.homeWithoutModules)", "TZ=UTC",
+            ]
             #if DEBUG
             for name in ["LETHE_TEST_FAULT_WIPE", "LETHE_UNSAFE_DISABLE_HEAP_SCRUB"] {
                 if let value = ProcessInfo.processInfo.environment[name] { variables.append("\(name)=\(value)") }
