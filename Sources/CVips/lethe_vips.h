@@ -156,6 +156,18 @@ static inline int lethe_vips_cast_uchar(VipsImage *in, VipsImage **out) {
     return vips_cast_uchar(in, out, NULL);
 }
 
+/// `in` rendered into memory: a writable image to draw on.
+static inline int lethe_vips_copy_memory(VipsImage *in, VipsImage **out) {
+    *out = vips_image_copy_memory(in);
+    return *out != NULL ? 0 : -1;
+}
+
+/// Fills the `width × height` rectangle at (`left`, `top`) of a memory image with `ink` (one value
+/// per band), in place.
+static inline int lethe_vips_draw_rect(VipsImage *image, double *ink, int bands, int left, int top, int width, int height) {
+    return vips_draw_rect(image, ink, bands, left, top, width, height, "fill", TRUE, NULL);
+}
+
 static inline int lethe_vips_set_srgb(VipsImage *in, VipsImage **out) {
     return vips_copy(in, out, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
 }

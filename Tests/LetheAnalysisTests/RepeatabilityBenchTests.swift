@@ -60,4 +60,34 @@ struct RepeatabilityBenchTests {
         let json = try JSONEncoder().encode(report)
         #expect(try JSONDecoder().decode(RepeatabilityReport.self, from: json) == report)
     }
+
+    @Test("a profile's grey card in every capture: in the capture's light, so the calibration takes exposure out of L* and radiance")
+    func greyCard() throws {
+        let models = try AnalysisModels.load(directory: FaceAnalysisTests.modelsDirectory)
+        let profile = try DeviceProfile.load(file: Repository.root.appendingPathComponent("bench/profiles/face-grey-card.json").path)
+        let card = try #require(profile.greyReference)
+        // Exposure alone (4 draws from −0.31 to +0.29 EV at seed 3), on the portrait whose face does not clip.
+        func run(_ settings: AnalysisSettings) throws -> RepeatabilityReport {
+            try RepeatabilityBench(settings: settings, recaptureCount: 4, seed: 3, varying: [.exposure]).run(subjects: [try Self.photo("obama_face.png")])
+        }
+        let plain = try run(AnalysisSettings(kind: .face, models: models))
+        let carded = try run(AnalysisSettings(kind: .face, profile: profile, models: models))
+        #expect(plain.greyCard == nil && carded.greyCard == card)
+        #expect(carded.text.contains("grey card") && !plain.text.contains("grey card"))
+        #expect(carded.refusals.isEmpty && plain.refusals.isEmpty, "\(carded.refusals) \(plain.refusals)")
+        func range(_ report: RepeatabilityReport, _ measure: String) throws -> Double {
+            try #require(report.measures.first { $0.measure == measure }, "\(measure) missing").largestRange
+        }
+        let exposures = plain.recaptures.map(\.exposureEV)
+        #expect((exposures.max() ?? 0) - (exposures.min() ?? 0) > 0.5, "\(exposures)")
+        // Without the card, L* follows the exposure (≈ 11 here); with it, a tenth of that remains.
+        for measure in ["skin_tone.l_star", "concerns.radiance.luminance"] {
+            let (before, after) = (try range(plain, measure), try range(carded, measure))
+            #expect(after < 0.25 * before, "\(measure): \(before) → \(after)")
+        }
+        // Calibrated by the card, the tone carries no capture-model uncertainty.
+        #expect(plain.measures.contains { $0.measure.hasPrefix("skin_tone.uncertainty") })
+        #expect(!carded.measures.contains { $0.measure.hasPrefix("skin_tone.uncertainty") })
+        #expect(!carded.measures.contains { $0.measure.hasPrefix("colour_calibration") })
+    }
 }

@@ -101,6 +101,44 @@ struct RecaptureTests {
         #expect(abs(means[2] / means[1] - 0.96) < 0.01, "blue/green \(means[2] / means[1])")
     }
 
+    @Test("a frame patch stays where the frame has it whatever the geometry, in its own codes, and leaves the rest of the capture as it was")
+    func framePatch() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let (width, height) = (240, 180)
+        let image = try Self.greyWithMarker(width: width, height: height, marker: (x: 60, y: 50), arena: arena)
+        // Zoomed, turned and shifted: the marker moves, the patch (the top-right corner, one side
+        // past the frame: clipped) does not.
+        let recapture = Recapture(scale: 1.2, rotationDegrees: 5, shiftXFraction: 0.05, shiftYFraction: -0.03, exposureEV: 0, whiteBalanceShift: 0, jpegQuality: 90)
+        let patch = FramePatch(x0: 192, y0: -8, x1: 248, y1: 40, codes: [90, 180, 200])
+        let plain = try recapture.render(image, arena: arena)
+        let patched = try recapture.render(image, patch: patch, arena: arena)
+        plain.pixels.withUnsafeBytes { before in
+            patched.pixels.withUnsafeBytes { after in
+                var inside: [[Int]] = [[], [], []], movedOutside = 0
+                for y in 0..<height {
+                    for x in 0..<width {
+                        let i = (y * width + x) * 3
+                        // Away from the patch's edges by more than the JPEG's 16-pixel blocks.
+                        if x >= 196, y <= 36 {
+                            for c in 0..<3 { inside[c].append(Int(after[i + c])) }
+                        } else if x < 192 - 16 || y >= 40 + 16 {
+                            if (0..<3).contains(where: { before[i + $0] != after[i + $0] }) { movedOutside += 1 }
+                        }
+                    }
+                }
+                for c in 0..<3 {
+                    let mean = Double(inside[c].reduce(0, +)) / Double(inside[c].count)
+                    #expect(abs(mean - Double(patch.codes[c])) < 2, "channel \(c): mean \(mean), drawn \(patch.codes[c])")
+                }
+                #expect(movedOutside == 0, "\(movedOutside) pixels away from the patch changed")
+            }
+        }
+        // The marker where the geometry puts it, as without the patch.
+        let expected = recapture.map(x: 60, y: 50, width: width, height: height), found = Self.markerCentroid(patched)
+        #expect(abs(found.x - expected.x) < 1 && abs(found.y - expected.y) < 1, "marker at \(found), expected \(expected)")
+    }
+
     @Test("draws are reproducible from the seed and stay inside the issue's ranges")
     func draws() {
         let ranges = RecaptureRanges()

@@ -85,6 +85,13 @@ enum SRGB {
         return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4)
     }
 
+    /// Linear light → gamma-encoded value (0–1 for 0–1; negatives as 0, not clipped above),
+    /// IEC 61966-2-1 §5.3: 12.92·c up to 0.0031308, else 1.055·c^(1/2.4) − 0.055.
+    static func encode(_ linear: Double) -> Double {
+        let c = max(0, linear)
+        return c <= 0.003_130_8 ? 12.92 * c : 1.055 * pow(c, 1 / 2.4) - 0.055
+    }
+
     /// Linear RGB → XYZ (D65), row-major, at the precision of Lindbloom's derivation from the
     /// sRGB primaries; rows sum to the D65 white below, so sRGB white maps to a* = b* = 0.
     static let toXYZ: (Double, Double, Double, Double, Double, Double, Double, Double, Double) = (

@@ -22,11 +22,12 @@ public struct RepeatabilityBench: Sendable {
     }
 
     /// Keys left out of the table: where the photo put the face and how it was framed or exposed
-    /// (box, pose, pixel counts and sizes, the scale estimate, the quality gate's figures) move
-    /// with a re-capture by design; they describe the photo, not the skin.
+    /// (box, pose, pixel counts and sizes, the scale estimate, the quality gate's figures, the
+    /// colour calibration: the grey card as captured, the uncertainty model's constants) move
+    /// with a re-capture by design or not at all; they describe the photo, not the skin.
     static let framingKeys: Set<String> = [
         "box", "quality", "landmarks", "zones", "pose", "width_fraction", "detector_neighbours", "skin_pixel_count",
-        "skin_pixel_fraction", "mm_per_pixel", "required_mm_per_pixel", "scale_source",
+        "skin_pixel_fraction", "mm_per_pixel", "required_mm_per_pixel", "scale_source", "colour_calibration",
     ]
 
     /// - Parameters:
@@ -50,7 +51,7 @@ public struct RepeatabilityBench: Sendable {
                 defer { _ = captureArena.wipeAll() }
                 do {
                     // Decoded from the camera's file as the worker decodes it (a face reduced, its crop at full resolution).
-                    let result = try recapture.withRendered(original) { (file) throws(LetheError) in
+                    let result = try recapture.withRendered(original, patch: greyCard(in: original, under: recapture)) { (file) throws(LetheError) in
                         let photo = try ImageDecoder.decodeReduced(
                             file, keepingShortSide: PhotoAnalysis.overviewShortSide(for: settings), limits: DecodeLimits(), arena: captureArena)
                         return try PhotoAnalysis.run(photo, settings: settings, arena: captureArena)
@@ -71,8 +72,29 @@ public struct RepeatabilityBench: Sendable {
         }
         let ordered = order.filter { !$0.hasPrefix("zones.") } + order.filter { $0.hasPrefix("zones.") }
         return RepeatabilityReport(
-            kind: settings.kind.rawValue, subjects: subjects.map(\.name), seed: seed, recaptures: recaptures, refusals: refusals,
+            kind: settings.kind.rawValue, subjects: subjects.map(\.name), seed: seed, recaptures: recaptures,
+            greyCard: settings.profile?.greyReference, refusals: refusals,
             measures: ordered.compactMap { MeasureRepeatability(measure: $0, values: values[$0]!) })
+    }
+
+    /// How far the drawn card reaches beyond the region the profile reads, in input pixels each
+    /// side: a real card is larger than what the device averages, so that the JPEG's ringing at
+    /// its edge and its chroma blocks stay outside the reading.
+    static let greyCardMargin = 8
+
+    /// The profile's grey card as this capture shows it, or nil without one: fixed in the frame
+    /// (the device holds it; the subject moves), in the capture's light (exposure and white
+    /// balance, as the face): its known CIELAB in linear sRGB × `Recapture.linearGains`, encoded.
+    /// With it, the worker's grey-reference calibration (`ColourCalibrator`) sees the light change
+    /// as a device's card would show it.
+    func greyCard(in photo: DecodedImage, under recapture: Recapture) -> FramePatch? {
+        guard let grey = settings.profile?.greyReference else { return nil }
+        let rect = grey.region.pixelRect(imageWidth: photo.width, imageHeight: photo.height), margin = Self.greyCardMargin
+        let card = CIELab(l: grey.lStar, a: grey.aStar, b: grey.bStar).linearSRGB()
+        let codes = zip([card.red, card.green, card.blue], recapture.linearGains).map { linear, gain in
+            UInt8(min(255, max(0, (255 * SRGB.encode(linear * gain)).rounded())))
+        }
+        return FramePatch(x0: rect.x0 - margin, y0: rect.y0 - margin, x1: rect.x1 + margin, y1: rect.y1 + margin, codes: codes)
     }
 
     /// Every number the result reports about the skin or scalp, by its JSON path: the whole

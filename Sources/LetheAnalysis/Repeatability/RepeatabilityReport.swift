@@ -10,6 +10,9 @@ public struct RepeatabilityReport: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// The re-captures, the same for every subject.
     public var recaptures: [Recapture]
+    /// The profile's grey reference, drawn into every capture as the device's card (fixed in the
+    /// frame, in the capture's light), or nil.
+    public var greyCard: DeviceProfile.GreyReference?
     /// Per subject, the error codes of the captures the analysis refused, with counts.
     public var refusals: [String: [String: Int]]
     /// Whole-result measures first, then per-zone ones (`zones.NAME.…`), each in result order.
@@ -24,8 +27,15 @@ public struct RepeatabilityReport: Sendable, Codable, Equatable {
         }
         var lines = [
             "Repeatability of kind=\(kind): \(subjects.count) subject(s) (\(subjects.joined(separator: ", "))) × \(recaptures.count) re-captures, seed \(seed)",
-            "Target (issue 16): ICC(2,1) ≥ \(MeasureRepeatability.iccTarget), and no 0–100 score moves more than \(Int(MeasureRepeatability.scoreMoveTarget)) points.",
         ]
+        if let card = greyCard {
+            let r = card.region
+            lines.append(String(
+                format: "Every capture shows the profile's grey card (L* %.1f a* %.1f b* %.1f at x %.2f y %.2f, %.2f × %.2f of the frame), fixed in the frame and in the capture's light.",
+                card.lStar, card.aStar, card.bStar, r.x, r.y, r.width, r.height))
+        }
+        lines.append(
+            "Target (issue 16): ICC(2,1) ≥ \(MeasureRepeatability.iccTarget), and no 0–100 score moves more than \(Int(MeasureRepeatability.scoreMoveTarget)) points.")
         for (subject, codes) in refusals.sorted(by: { $0.key < $1.key }) where !codes.isEmpty {
             lines.append("Refused captures of \(subject): " + codes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
         }

@@ -5,10 +5,6 @@ extension CIELab {
     /// `init(sRGBRed:green:blue:)` (`linearSRGB()`, then the sRGB transfer function).
     func sRGBComponents() -> (red: Double, green: Double, blue: Double) {
         let (r, g, bl) = linearSRGB()
-        @inline(__always) func encode(_ v: Double) -> Double {
-            let c = max(0, v)
-            return c <= 0.003_130_8 ? 12.92 * c : 1.055 * pow(c, 1 / 2.4) - 0.055
-        }
-        return (encode(r), encode(g), encode(bl))
+        return (SRGB.encode(r), SRGB.encode(g), SRGB.encode(bl))
     }
 }

@@ -10,16 +10,16 @@ import Darwin
 extension Recapture {
     /// Renders this re-capture of `image` with libvips, in the order a camera would: light on the
     /// scene (exposure and white balance, in linear light), then the optics (scale, rotation,
-    /// shift into a frame of the same size, bicubic), then the camera's JPEG at `jpegQuality`,
-    /// decoded again into the arena.
+    /// shift into a frame of the same size, bicubic), then `patch` if any (fixed in the frame),
+    /// then the camera's JPEG at `jpegQuality`, decoded again into the arena.
     /// - Throws: `imaging_unavailable` when a libvips step fails; the decoder's codes.
-    public func render(_ image: DecodedImage, arena: PlaintextArena) throws(LetheError) -> DecodedImage {
-        try withRendered(image) { (file) throws(LetheError) in try ImageDecoder.decode(file, limits: DecodeLimits(), arena: arena) }
+    public func render(_ image: DecodedImage, patch: FramePatch? = nil, arena: PlaintextArena) throws(LetheError) -> DecodedImage {
+        try withRendered(image, patch: patch) { (file) throws(LetheError) in try ImageDecoder.decode(file, limits: DecodeLimits(), arena: arena) }
     }
 
     /// Renders this re-capture as `render(_:arena:)` does and hands `body` the camera's JPEG file,
     /// to decode as the worker would; libvips' copy is zeroed and freed when `body` returns.
-    public func withRendered<R>(_ image: DecodedImage, _ body: (UnsafeRawBufferPointer) throws(LetheError) -> R) throws(LetheError) -> R {
+    public func withRendered<R>(_ image: DecodedImage, patch: FramePatch? = nil, _ body: (UnsafeRawBufferPointer) throws(LetheError) -> R) throws(LetheError) -> R {
         try VipsRuntime.ensureStarted()
         defer {
             vips_error_clear()
@@ -46,8 +46,17 @@ extension Recapture {
                           affine.outputOffsetX, affine.outputOffsetY, width, height, margin)
                   }),
                   let encoded = framed.then({ lethe_vips_colourspace($0, $1, VIPS_INTERPRETATION_sRGB) }),
-                  let bytes = encoded.then(lethe_vips_cast_uchar) else {
+                  let cast = encoded.then(lethe_vips_cast_uchar),
+                  let bytes = patch == nil ? cast : cast.then(lethe_vips_copy_memory) else {
                 throw .imagingUnavailable("libvips could not render the re-capture")
+            }
+            if let patch {
+                let (x0, y0) = (max(0, patch.x0), max(0, patch.y0)), (x1, y1) = (min(image.width, patch.x1), min(image.height, patch.y1))
+                var ink = patch.codes.map(Double.init)
+                guard x1 > x0, y1 > y0,
+                      lethe_vips_draw_rect(bytes.pointer, &ink, 3, Int32(x0), Int32(y0), Int32(x1 - x0), Int32(y1 - y0)) == 0 else {
+                    throw .imagingUnavailable("libvips could not draw the frame's patch")
+                }
             }
             var output: UnsafeMutableRawPointer?
             var length = 0

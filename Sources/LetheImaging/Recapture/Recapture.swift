@@ -81,9 +81,25 @@ public struct Recapture: Sendable, Codable, Equatable {
     }
 
     /// Per-channel gains on linear light (R, G, B): exposure and white balance together.
-    var linearGains: [Double] {
+    public var linearGains: [Double] {
         let exposure = pow(2, exposureEV)
         return [exposure * (1 + whiteBalanceShift), exposure, exposure * (1 - whiteBalanceShift)]
+    }
+}
+
+/// A patch fixed in the camera's frame, such as a device's grey card: a re-capture moves the
+/// subject (scale, rotation, shift) but not the patch, which is drawn after the optics and before
+/// the camera's JPEG, in codes its caller has already lit with the capture's light
+/// (`Recapture.linearGains`), since the card stands in the same light as the face.
+public struct FramePatch: Sendable, Equatable {
+    /// Input pixels, `x0..<x1` × `y0..<y1` (clipped to the frame when drawn).
+    public var x0: Int, y0: Int, x1: Int, y1: Int
+    /// sRGB codes (red, green, blue).
+    public var codes: [UInt8]
+
+    public init(x0: Int, y0: Int, x1: Int, y1: Int, codes: [UInt8]) {
+        precondition(codes.count == 3, "a patch has one code per channel")
+        (self.x0, self.y0, self.x1, self.y1, self.codes) = (x0, y0, x1, y1, codes)
     }
 }
 
