@@ -5,13 +5,13 @@ import Testing
 
 /// Issue 15 (memory): what one request holds at once. Under load a request computes on one thread
 /// (`RequestThreads`: no helper while every core has a request), so an engine's peak is the
-/// largest step of the skin measures: it must be the line detector's six planes and its rows beside
+/// largest step of the skin measures: it must be the line detector's six planes and its two rings of rows beside
 /// the working image — the papules, the texture band and the marks each hold less — not the
 /// marks' and the papules' contrast planes side by side, nor a seventh plane for the lines'
 /// box filter.
 @Suite("Plane budget")
 struct PlaneBudgetTests {
-    @Test("on one thread the skin measures hold at most the working image, six planes and a box filter's rows at once")
+    @Test("on one thread the skin measures hold at most the working image, six planes and two box filters' rows at once")
     func skinMeasuresPeak() throws {
         let skin = WrinkledSkin(seed: 36, lineCount: 4)
         let arena = PlaintextArena()
@@ -32,6 +32,7 @@ struct PlaneBudgetTests {
         let peak = arena.peakBytesHeld - before
         print("plane budget: peak \(peak) bytes beyond the photo = working image + \(Double(peak - workingImage) / Double(plane)) planes")
         #expect(peak >= workingImage + 6 * plane)
-        #expect(peak <= workingImage + 6 * plane + rows)
+        // The lines' two rings of rows (the smoothed L* and the weights blur side by side when a core is free).
+        #expect(peak <= workingImage + 6 * plane + 2 * rows)
     }
 }

@@ -109,7 +109,7 @@ enum LineDetector {
     /// - Parameter centrelines: one byte per working pixel; when given, `centrelineBit` is set on
     ///   every centreline pixel of every line returned (the simulations' wrinkle mask).
     ///
-    /// Six planes of the working image's size and the box filter's ring of rows (the scales on
+    /// Six planes of the working image's size and the box filter's two rings of rows (the scales on
     /// the pixels are small: a few dozen rows); the coarse scales' block planes are carved from
     /// the smoothing planes and the direction plane (`respondOnBlocks`).
     static func detect(
@@ -125,6 +125,8 @@ enum LineDetector {
         defer { for buffer in buffers { arena.release(buffer) } }
         let scratch = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
         defer { arena.release(scratch) }
+        let weightScratch = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
+        defer { arena.release(weightScratch) }
         let minimumLength = workingMillimetres.map { configuration.minimumLengthMillimetres / $0 }
             ?? configuration.minimumLengthPixels / work.factor
         return work.withZones { zones in
@@ -133,13 +135,15 @@ enum LineDetector {
                     buffers[0].withUnsafeMutableBytes { a in
                         buffers[1].withUnsafeMutableBytes { b in
                             scratch.withUnsafeMutableBytes { c in
+                            weightScratch.withUnsafeMutableBytes { h in
                                 buffers[3].withUnsafeMutableBytes { d in
                                     buffers[4].withUnsafeMutableBytes { e in
                                       buffers[5].withUnsafeMutableBytes { f in
                                        buffers[2].withUnsafeMutableBytes { g in
                                         var planes = Planes(
                                             smoothed: a.bindMemory(to: Float.self), weights: b.bindMemory(to: Float.self),
-                                            scratch: c.bindMemory(to: Float.self), vesselness: d.bindMemory(to: Float.self),
+                                            scratch: c.bindMemory(to: Float.self), weightScratch: h.bindMemory(to: Float.self),
+                                            vesselness: d.bindMemory(to: Float.self),
                                             direction: e.bindMemory(to: Float.self), curvature: f.bindMemory(to: Float.self),
                                             fine: g.bindMemory(to: Float.self))
                                         let lStar = UnsafeBufferPointer(rebasing: planeBytes.bindMemory(to: Float.self)[0..<count])
@@ -168,6 +172,7 @@ enum LineDetector {
                                        }
                                       }
                                     }
+                            }
                                 }
                             }
                         }
@@ -182,8 +187,10 @@ enum LineDetector {
         var smoothed: UnsafeMutableBufferPointer<Float>
         /// The blurred skin weights (the normalised convolution's denominator).
         var weights: UnsafeMutableBufferPointer<Float>
-        /// The box filter's ring of rows (`PlaneFilters.boxBlurScratchCount`), not a plane.
+        /// The box filter's rings of rows (`PlaneFilters.boxBlurScratchCount`), not planes: one
+        /// for `smoothed`, one for `weights`, so that the two blur side by side.
         var scratch: UnsafeMutableBufferPointer<Float>
+        var weightScratch: UnsafeMutableBufferPointer<Float>
         /// The best vesselness over the scales so far, and the angle of the normal across the line there.
         var vesselness: UnsafeMutableBufferPointer<Float>
         var direction: UnsafeMutableBufferPointer<Float>
@@ -234,9 +241,13 @@ enum LineDetector {
             planes.smoothed[i] = lStar[i] * weight
             planes.weights[i] = weight
         }
-        PlaneFilters.boxBlur(planes.smoothed, scratch: planes.scratch, width: width, height: height, radius: radius, passes: passes)
-        PlaneFilters.boxBlur(planes.weights, scratch: planes.scratch, width: width, height: height, radius: radius, passes: passes)
-        for i in 0..<count where planes.weights[i] >= minimumWeight { planes.smoothed[i] /= planes.weights[i] }
+        // Two independent blurs: side by side when the request has a core free (`RequestThreads`;
+        // at one device, once the skin measures beside the lines are done), the same bits either way.
+        let (smoothed, weights, scratch, weightScratch) = (planes.smoothed, planes.weights, planes.scratch, planes.weightScratch)
+        _ = RequestThreads.fork(
+            { PlaneFilters.boxBlur(smoothed, scratch: scratch, width: width, height: height, radius: radius, passes: passes) },
+            { PlaneFilters.boxBlur(weights, scratch: weightScratch, width: width, height: height, radius: radius, passes: passes) })
+        for i in 0..<count where weights[i] >= minimumWeight { smoothed[i] /= weights[i] }
     }
 
     /// The scales of one `step` d on d × d block means: the skin's L* and weight summed per block
@@ -443,15 +454,20 @@ enum LineDetector {
         let flags = UnsafeMutableRawBufferPointer(planes.weights).bindMemory(to: UInt8.self)
         let queue = UnsafeMutableRawBufferPointer(planes.smoothed).bindMemory(to: Int32.self)
         let centreline: UInt8 = 1, visited: UInt8 = 2
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = y * width + x
-                flags[i] = 0
-                guard vesselness[i] >= low else { continue }
-                let v = curvature[i], nx = cos(direction[i]), ny = sin(direction[i])
-                if v >= sample(Float(x) + nx, Float(y) + ny), v > sample(Float(x) - nx, Float(y) - ny) { flags[i] = centreline }
+        // Each pixel reads the responses and writes only its own flag: the two halves of the rows
+        // side by side when the request has a core free, the same bytes either way.
+        func suppress(_ rows: Range<Int>) {
+            for y in rows {
+                for x in 0..<width {
+                    let i = y * width + x
+                    flags[i] = 0
+                    guard vesselness[i] >= low else { continue }
+                    let v = curvature[i], nx = cos(direction[i]), ny = sin(direction[i])
+                    if v >= sample(Float(x) + nx, Float(y) + ny), v > sample(Float(x) - nx, Float(y) - ny) { flags[i] = centreline }
+                }
             }
         }
+        _ = RequestThreads.fork({ suppress(0..<(height / 2)) }, { suppress((height / 2)..<height) })
         thin(flags, bit: centreline, width: width, height: height)
         var lines: [Line] = []
         for start in 0..<count where flags[start] == centreline {
