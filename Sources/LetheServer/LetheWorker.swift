@@ -83,8 +83,15 @@ public struct LetheWorker: Sendable {
         try await ledger.logKeyConfigs(keyRing.keySet.acceptedConfigs(at: Date()).map { $0.encoded() })
         self.configuration = configuration
         self.logger = logger
-        // A missing or broken model or profile stops the start rather than failing requests.
-        let models = try AnalysisModels.load(directory: configuration.modelsDirectory)
+        // A missing or broken model or profile stops the start rather than failing requests. The
+        // models are kept only where this process analyses (`--engine-processes 0`): engines load
+        // their own, so a gateway checks them and lets them go, their pages back to the kernel.
+        let models: AnalysisModels?
+        do {
+            let checked = try AnalysisModels.load(directory: configuration.modelsDirectory)
+            models = configuration.engineProcesses > 0 ? nil : checked
+        }
+        if models == nil { MemoryBudget.returnFreeHeapToKernel() }
         let profiles = try DeviceProfile.loadAll(directory: configuration.profilesDirectory)
         self.webClient = configuration.serveWebClient ? try WebClientFiles(directory: configuration.webClientDirectory) : nil
         let metrics = WorkerMetrics()

@@ -40,7 +40,7 @@ struct AnalysisPipeline: Sendable {
     /// admission keeps (`RequestThreads`).
     let cores: CoreLedger
     /// Trained models and device profiles, loaded once at start (`LetheWorker.init`).
-    let models: AnalysisModels
+    let models: AnalysisModels?
     let profiles: [String: DeviceProfile]
     let metrics: WorkerMetrics
     /// Per-device request rates (429 beyond).
