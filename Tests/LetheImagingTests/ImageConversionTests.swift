@@ -97,20 +97,27 @@ struct ImageConversionTests {
 
     /// libvips' own reading of `jpeg`: decoded whole into its memory (random access) and turned
     /// by `vips_autorot`, written out as bytes: the reference the decoder's strip pull is held to.
+    /// A decode without a deadline, as the decoder's own are marked: libjpeg's monitor stops a
+    /// deadline-less decompression on libvips' worker threads once every live deadline in the
+    /// process has passed — another test's request, expired on purpose, would stop this one.
     static func libvipsAutorot(_ jpeg: [UInt8]) throws -> (width: Int, height: Int, pixels: [UInt8]) {
         try VipsRuntime.ensureStarted()
-        return try jpeg.withUnsafeBytes { raw in
-            var loaded: UnsafeMutablePointer<VipsImage>?, turned: UnsafeMutablePointer<VipsImage>?
-            defer { lethe_vips_unref(loaded); lethe_vips_unref(turned) }
-            guard lethe_vips_jpegload_buffer(raw.baseAddress, raw.count, &loaded, 0, 0) == 0, let loaded,
-                  lethe_vips_autorot(loaded, &turned) == 0, let turned
-            else { throw LetheError.internalError }
-            var size = 0
-            guard let memory = vips_image_write_to_memory(turned, &size) else { throw LetheError.internalError }
-            defer { lethe_vips_g_free(memory) }
-            let width = Int(vips_image_get_width(turned)), height = Int(vips_image_get_height(turned))
-            return (width, height, Array(UnsafeRawBufferPointer(start: memory, count: size)))
+        let read = ProcessingDeadline.runningCodecWithoutDeadline { () -> (width: Int, height: Int, pixels: [UInt8])? in
+            jpeg.withUnsafeBytes { raw in
+                var loaded: UnsafeMutablePointer<VipsImage>?, turned: UnsafeMutablePointer<VipsImage>?
+                defer { lethe_vips_unref(loaded); lethe_vips_unref(turned) }
+                guard lethe_vips_jpegload_buffer(raw.baseAddress, raw.count, &loaded, 0, 0) == 0, let loaded,
+                      lethe_vips_autorot(loaded, &turned) == 0, let turned
+                else { return nil }
+                var size = 0
+                guard let memory = vips_image_write_to_memory(turned, &size) else { return nil }
+                defer { lethe_vips_g_free(memory) }
+                let width = Int(vips_image_get_width(turned)), height = Int(vips_image_get_height(turned))
+                return (width, height, Array(UnsafeRawBufferPointer(start: memory, count: size)))
+            }
         }
+        guard let read else { throw LetheError.internalError }
+        return read
     }
 
     @Test("every EXIF orientation shows the stored pixels as libvips' autorot does, byte for byte, while the load stays sequential", arguments: 1...8)
