@@ -29,7 +29,8 @@ enum SkinConcernMeasurer {
     ///     zones'; without it, highlights enclosed by skin count as skin surface.
     ///   - colour: the photo's colour correction and how its tone is reported; nil = uncalibrated.
     ///   - releasingPixels: wipe `image`'s pixels through `arena` as soon as the working image is
-    ///     cut from them (the caller needs them no more), so they are not alive through the measures.
+    ///     cut from them (the caller needs them no more), so they are not alive through the
+    ///     measures, and give the heap's free pages back to the kernel then.
     static func measure(
         _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, releasingPixels: Bool = false,
@@ -57,8 +58,13 @@ enum SkinConcernMeasurer {
         var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, markClipped: true, arena: arena)
         defer { work.release(arena) }
         // The last read of the full-resolution pixels: from here on only the working image's
-        // planes (a fraction of their size for a face) are needed.
-        if releasingPixels { arena.release(image.pixels) }
+        // planes (a fraction of their size for a face) are needed. The heap's free pages go back
+        // too: the decoders', the detector's and the mesh's blocks, freed (and zeroed) by now,
+        // would otherwise stay resident under the measures' peak (−13 MB summed PSS at 4 devices).
+        if releasingPixels {
+            arena.release(image.pixels)
+            MemoryBudget.returnFreeHeapToKernel()
+        }
         if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
         let clippedSkin = work.clippedSkinFraction()
         if let clippedSkinLimit, let clippedSkin, clippedSkin > clippedSkinLimit {
