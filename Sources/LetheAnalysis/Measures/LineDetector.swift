@@ -134,8 +134,7 @@ enum LineDetector {
                 work.skin.withUnsafeBytes { skinBytes in
                     buffers[0].withUnsafeMutableBytes { a in
                         buffers[1].withUnsafeMutableBytes { b in
-                            scratch.withUnsafeMutableBytes { c in
-                            weightScratch.withUnsafeMutableBytes { h in
+                            scratch.withUnsafeMutableBytes { c in weightScratch.withUnsafeMutableBytes { h in
                                 buffers[3].withUnsafeMutableBytes { d in
                                     buffers[4].withUnsafeMutableBytes { e in
                                       buffers[5].withUnsafeMutableBytes { f in
@@ -172,9 +171,8 @@ enum LineDetector {
                                        }
                                       }
                                     }
-                            }
                                 }
-                            }
+                            } }
                         }
                     }
                 }
