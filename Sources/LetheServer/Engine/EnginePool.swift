@@ -25,9 +25,9 @@ actor EnginePool {
         var processingLimits: ProcessingDeadline.Limits
 
         /// The engine's whole environment: glib on malloc (scrubbed frees), no temporary
-        /// directory and no libvips modules, as for every lethe process (CLetheLaunch); a fixed time zone, so that glibc
-        /// reads no zone file after lock-down; the test-only switches of a debug build. Nothing
-        /// else of the gateway's (no LETHE_* secrets or paths).
+        /// directory and no libvips modules, as for every lethe process (CLetheLaunch); a fixed
+        /// time zone, so that glibc reads no zone file after lock-down; the test-only switches of
+        /// a debug build. Nothing else of the gateway's (no LETHE_* secrets or paths).
         var environment: [String] {
             var variables = [
                 "G_SLICE=always-malloc", "TMPDIR=\(ProcessHardening.noTemporaryDirectory)", "VIPSHOME=\(VipsRuntime.homeWithoutModules)", "TZ=UTC",

@@ -39,7 +39,8 @@ struct AnalysisPipeline: Sendable {
     /// The worker's cores (the engines', or in process its own), whose requests' count the
     /// admission keeps (`RequestThreads`).
     let cores: CoreLedger
-    /// Trained models and device profiles, loaded once at start (`LetheWorker.init`).
+    /// Trained models and device profiles, loaded once at start (`LetheWorker.init`); the models
+    /// only when this process analyses (`--engine-processes 0`: engines load their own).
     let models: AnalysisModels?
     let profiles: [String: DeviceProfile]
     let metrics: WorkerMetrics
