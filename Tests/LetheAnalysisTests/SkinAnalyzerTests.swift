@@ -78,8 +78,9 @@ struct SkinAnalyzerTests {
         // fill (highlights enclosed by skin count as shine) borrows the same scratch. The line detector's
         // six planes (24): smoothed L*, weights, vesselness, direction, curvature, finest-scale
         // L*, and its box filter's two rings of rows (its own: it may run beside the marks, whose
-        // scratch is busy then; two, so that a scale's two blurs run side by side; `RequestThreads`). The blemish detector's a* contrast: four
-        // planes (16) and its mark mask (1; its queue in that contrast's scratch); both contrasts'
+        // scratch is busy then; two, so that a scale's two blurs run side by side; `RequestThreads`).
+        // The blemish detector's a* contrast: four planes (16) and its mark mask (1; its queue in
+        // that contrast's scratch); both contrasts'
         // block sums are carved from their own planes. The texture band-pass: three planes (12; the
         // coarse scale's blocks carved from one) and its box filter's rows (it runs before the marks).
         // The evenness band: written into the contrast's smoothed L* (free once the marks are found),
