@@ -123,6 +123,47 @@ struct EvennessRepeatabilityTests {
         #expect((plane.max() ?? 0) - (plane.min() ?? 0) < 0.01 * total)
     }
 
+    /// A grey skin (green lightness = L*) at L* 60 with a 20 × 20 px highlight, as a face's band
+    /// (the median set as `applyFaceZones` sets it) and as a close-up's (none).
+    static func highlightBand(highlightLStar: Float, faceMedian: Bool, arena: PlaintextArena) throws -> [Float] {
+        let (width, height) = (160, 160), count = 160 * 160
+        let planes = try arena.allocate(count: 4 * count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        let skin = try arena.allocate(count: count, bufferClass: .intermediate)
+        let members = try arena.allocate(count: count, bufferClass: .intermediate)
+        let scratch = try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        let band = try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        planes.withUnsafeMutableBytes { bytes in
+            let lab = bytes.bindMemory(to: Float.self)
+            for y in 0..<height {
+                for x in 0..<width { lab[y * width + x] = (70..<90).contains(x) && (70..<90).contains(y) ? highlightLStar : 60 }
+            }
+        }
+        skin.withUnsafeMutableBytes { bytes in for i in 0..<count { bytes[i] = WorkingImage.skinBit } }
+        var work = WorkingImage(originX: 0, originY: 0, width: width, height: height, factor: 1, planes: planes, skin: skin)
+        if faceMedian { work.faceMedianLab = SIMD3(60, 0, 0) }
+        try EvennessBand.bandPass(work, members: members, workingMillimetres: 0.25, scratch: scratch, into: band, arena: arena)
+        return band.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    /// A face's highlight enters the band at most `EvennessBand.highlightMargin` above its median:
+    /// one at L* 85 and one at L* 98 (its green clipped by a brighter capture, or not) read the same;
+    /// a close-up's band (no exposure normalisation, no median) still tells them apart.
+    @Test("a face's highlights enter the evenness band capped above its median: one at 25 and one at 38 above it read the same")
+    func highlightsCapped() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let centre = 80 * 160 + 80
+        let faceLower = try Self.highlightBand(highlightLStar: 85, faceMedian: true, arena: arena)
+        let faceHigher = try Self.highlightBand(highlightLStar: 98, faceMedian: true, arena: arena)
+        let closeUpLower = try Self.highlightBand(highlightLStar: 85, faceMedian: false, arena: arena)
+        let closeUpHigher = try Self.highlightBand(highlightLStar: 98, faceMedian: false, arena: arena)
+        print("highlight band at its centre: face \(faceLower[centre]) / \(faceHigher[centre]), close-up \(closeUpLower[centre]) / \(closeUpHigher[centre])")
+        #expect(faceLower == faceHigher)
+        #expect(faceLower[centre] > 5, "the capped highlight still stands out: \(faceLower[centre])")
+        #expect(closeUpHigher[centre] > closeUpLower[centre] + 5)
+        #expect(closeUpLower[centre] > faceLower[centre])
+    }
+
     /// Tolerance: ±12 % of the capture as taken. Exposure alone moves a close-up's lightness
     /// spread by 2^(±⅓·⅓) − 1 = ±8 % (CIELAB's cube root; faces are read at a normalised exposure,
     /// close-ups as taken), the rest is sampling and noise.

@@ -19,9 +19,22 @@ import LetheMemory
 /// its amplitude); and skin's red channel is the first to clip when a photo is brighter (skin's
 /// green is ≈ 0.6 of its red), while L* is 21 % red: a clipped red flattened the bright skin's L*
 /// and made the spread follow the exposure (Grace Hopper ±⅓ EV: L* spread 6.4 … 7.5), green does not.
+/// A face's highlights enter at most `highlightMargin` above its median: its green clips too.
 enum EvennessBand {
     static let fineSigmaMillimetres = 2.0
     static let coarseSigmaMillimetres = 12.0
+    /// A face's clear skin enters the band at most this far (in green lightness, exposure
+    /// normalised) above the green lightness of the face's median colour. A highlight is shine,
+    /// not tone, and a brighter capture clips it: the green of a pixel at full scale lies at
+    /// 116·γ − 16 after the normalisation (γ brings the median to L* 66.5), 20 above a typical
+    /// skin median's green (≈ 62.6 at a* 15, b* 18) for a capture whose median is at L* 81, and
+    /// higher for any darker one; so capped, the band reads the same highlights whatever the
+    /// exposure up to there. Without the cap Grace Hopper's evenness score moved 8 points with
+    /// ±⅓ EV alone (the band's spread fell 3.72 → 3.33 as her highlights clipped), with it 4; a
+    /// cap of 25 or 30 still moved it 7 and 8, and 15 or 10 cut into the tone itself (the
+    /// astronaut's and the whole table's moves grew: docs/analysis/repeatability.md). Close-ups
+    /// are not exposure-normalised: no cap.
+    static let highlightMargin: Float = 20
     /// The adult mean inter-pupillary distance (Dodgson 2004, 63 mm): a face's scale from its
     /// mesh, continuous and independent of the detector box's ×1.1 pyramid.
     static let interOcularMillimetres = 63.0
@@ -99,8 +112,9 @@ enum EvennessBand {
                             @inline(__always) func isClear(_ i: Int) -> Bool { skin[i] & WorkingImage.skinBit != 0 && member[i] == 0 }
                             // The clear skin's green lightness and weight, summed over each block; then each scale's Gaussian.
                             SRGB.labFTable.withUnsafeBufferPointer { labF in
+                                let cap = work.faceMedianLab.map { greenLightness(l: $0.x, a: $0.y, b: $0.z, labF: labF) + highlightMargin } ?? .infinity
                                 fine.accumulate { i in
-                                    isClear(i) ? (greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF), 1) : (0, 0)
+                                    isClear(i) ? (min(cap, greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF)), 1) : (0, 0)
                                 }
                             }
                             coarse.copySums(of: fine)
