@@ -31,9 +31,9 @@ enum EvennessBand {
     /// higher for any darker one; so capped, the band reads the same highlights whatever the
     /// exposure up to there. Without the cap Grace Hopper's evenness score moved 8 points with
     /// ±⅓ EV alone (the band's spread fell 3.72 → 3.33 as her highlights clipped), with it 4; a
-    /// cap of 25 or 30 still moved it 7 and 8, and 15 or 10 cut into the tone itself (the
-    /// astronaut's and the whole table's moves grew: docs/analysis/repeatability.md). Close-ups
-    /// are not exposure-normalised: no cap.
+    /// cap of 25 or 30 still moved it 7 and 8, and 15 or 10 cut into the tone itself (the three
+    /// portraits' score moved 9 and 14 points: docs/analysis/repeatability.md). Close-ups are not
+    /// exposure-normalised: no cap.
     static let highlightMargin: Float = 20
     /// The adult mean inter-pupillary distance (Dodgson 2004, 63 mm): a face's scale from its
     /// mesh, continuous and independent of the detector box's ×1.1 pyramid.
