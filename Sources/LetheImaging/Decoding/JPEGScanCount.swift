@@ -1,3 +1,5 @@
+import LetheMemory
+
 /// Counts the scans (SOS segments) of a JPEG before libjpeg sees it.
 ///
 /// libjpeg walks every block of the image again for each scan of a progressive JPEG, and it only
@@ -52,7 +54,7 @@ enum JPEGScanCount {
         var index = start
         while index < bytes.count {
             // Garbage (or entropy-coded data) up to an FF.
-            while index < bytes.count, bytes[index] != 0xFF { index += 1 }
+            index = bytes.firstOffset(of: 0xFF, in: index..<bytes.count) ?? bytes.count
             // The FF and any fill FFs after it.
             while index < bytes.count, bytes[index] == 0xFF { index += 1 }
             guard index < bytes.count else { return nil }
