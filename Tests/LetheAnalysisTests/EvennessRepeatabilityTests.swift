@@ -164,6 +164,56 @@ struct EvennessRepeatabilityTests {
         #expect(closeUpLower[centre] > faceLower[centre])
     }
 
+    /// The brown unevenness of a 40 × 40 region of skin (linear red 0.571, the median's) with a
+    /// 10 × 10 patch of brighter skin (red `patchRed`, the other channels in proportion), the
+    /// patch flagged clipped or not, read with a red cap or without one.
+    static func melaninSpread(patchRed: Double, clipped: Bool, cap: Double?) -> Double {
+        let (width, height) = (40, 40), count = 40 * 40
+        let skinColour = CIELab.fromLinear(red: 0.571, green: 0.31, blue: 0.25)
+        let patch = CIELab.fromLinear(red: patchRed, green: 0.31 * patchRed / 0.571, blue: 0.25 * patchRed / 0.571)
+        var planes = [Float](repeating: 0, count: 4 * count), skin = [UInt8](repeating: WorkingImage.skinBit, count: count)
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = y * width + x, inPatch = (15..<25).contains(x) && (15..<25).contains(y)
+                let colour = inPatch ? patch : skinColour
+                (planes[i], planes[count + i], planes[2 * count + i]) = (Float(colour.l), Float(colour.a), Float(colour.b))
+                if inPatch, clipped { skin[i] |= WorkingImage.clippedBit }
+            }
+        }
+        let marks = [UInt8](repeating: 0, count: count), flat = [Float](repeating: Float(skinColour.l), count: count)
+        return planes.withUnsafeBufferPointer { planes in
+            skin.withUnsafeBufferPointer { skin in
+                marks.withUnsafeBufferPointer { marks in
+                    flat.withUnsafeBufferPointer { flat in
+                        RegionStatistics.measure(
+                            planes: planes, skin: skin, marks: marks, ridgePlane: flat, background: flat, width: width, height: height,
+                            rect: PixelRect(width: width, height: height), configuration: SkinMeasureConfiguration(), melaninRedCap: cap)
+                    }
+                }
+            }
+        }.melaninIndexStandardDeviation
+    }
+
+    /// A face's brown unevenness reads the red at most at `RegionStatistics.melaninRedCapRatio` ×
+    /// the median's, a clipped pixel at the cap: a bright patch above the cap reads the same
+    /// whether the camera recorded it (red 0.80) or clipped it (0.95, flagged); without the cap
+    /// (a close-up) the clipped patch is left out and the region reads even.
+    @Test("a face's brown unevenness caps the red: a bright patch above the cap reads the same recorded or clipped")
+    func melaninRedCapped() {
+        let cap = RegionStatistics.melaninRedCapRatio * 0.571
+        let recorded = Self.melaninSpread(patchRed: 0.80, clipped: false, cap: cap)
+        let clipped = Self.melaninSpread(patchRed: 0.95, clipped: true, cap: cap)
+        let below = Self.melaninSpread(patchRed: 0.70, clipped: false, cap: cap)
+        let uncappedClipped = Self.melaninSpread(patchRed: 0.95, clipped: true, cap: nil)
+        let uncappedRecorded = Self.melaninSpread(patchRed: 0.80, clipped: false, cap: nil)
+        print("melanin s.d.: capped recorded \(recorded), capped clipped \(clipped), below the cap \(below); uncapped clipped \(uncappedClipped), recorded \(uncappedRecorded)")
+        #expect(abs(recorded - clipped) < 1e-9)
+        #expect(recorded > 1, "the capped patch still stands out: \(recorded)")
+        #expect(below < recorded, "a patch below the cap is read as it is: \(below)")
+        #expect(uncappedClipped < 1e-6)
+        #expect(uncappedRecorded > recorded)
+    }
+
     /// Tolerance: ±12 % of the capture as taken. Exposure alone moves a close-up's lightness
     /// spread by 2^(±⅓·⅓) − 1 = ±8 % (CIELAB's cube root; faces are read at a normalised exposure,
     /// close-ups as taken), the rest is sampling and noise.

@@ -162,6 +162,9 @@ enum SkinConcernMeasurer {
     ) -> Result<[RegionParts], LetheError> {
         let (contrast, marks, members, kinds) = (measured.marks.contrast, measured.marks.marks, measured.marks.members, measured.marks.kinds)
         let evenness = contrast.smoothed
+        let melaninRedCap = work.faceMedianLab.map { median in
+            RegionStatistics.melaninRedCapRatio * CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z)).linearSRGB().red
+        }
         func parts(_ region: NamedRegion) throws(LetheError) -> RegionParts {
             let rect = work.workingRect(region.rect)
             guard rect.width > 2, rect.height > 2 else {
@@ -185,7 +188,8 @@ enum SkinConcernMeasurer {
                                         marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
                                         background: background.bindMemory(to: Float.self), evennessBand: lowPassed.bindMemory(to: Float.self),
                                         zones: region.zone == 0 ? nil : zones, zone: region.zone,
-                                        width: work.width, height: work.height, rect: rect, configuration: configuration)
+                                        width: work.width, height: work.height, rect: rect, configuration: configuration,
+                                        melaninRedCap: melaninRedCap)
                                 }
                             }
                         }
@@ -550,7 +554,8 @@ struct RegionStatistics {
     var lStandardDeviation = 0.0
     var meanDeltaE = 0.0
     /// Brown and red unevenness of the clear skin: standard deviations of the melanin index
-    /// about its local background and of the erythema index (`SkinConcerns.Evenness`).
+    /// about its local background and of the erythema index (`SkinConcerns.Evenness`). A face's
+    /// melanin index reads the red at most at its cap (`melaninRedCapRatio`), clipped pixels included.
     var melaninIndexStandardDeviation = 0.0
     var erythemaIndexStandardDeviation = 0.0
     var ridgeFraction = 0.0
@@ -559,6 +564,19 @@ struct RegionStatistics {
     var redLimitAStar: Float = .infinity
     var specularL: Float = .infinity
     var specularChroma: Float = 0
+
+    /// A face's brown unevenness reads each pixel's red reflectance at most at this multiple of
+    /// the red of the face's median colour (exposure normalised), and a clipped pixel at that cap.
+    /// Skin's red is the first channel to clip: a brighter capture loses its brightest reds, and
+    /// leaving them out (as the other colour ratios do) narrowed the spread with the exposure
+    /// (Grace Hopper's melanin s.d. 5.9 at −⅓ EV, 4.1 at +⅓). After the normalisation a clipped
+    /// red lies at γ³ (γ brings the median to L* 66.5): above 1.3 × a typical skin median's red
+    /// (0.571 at L* 66.5, a* 15, b* 18) in every capture whose median is below L* 75, so capped
+    /// there the spread reads the same pixels whatever the exposure up to it. Measured on the
+    /// three portraits (docs/analysis/repeatability.md): the ICC as taken 0.467 → 0.903; 1.2 and
+    /// 1.1 cap a growing part of ordinary skin (Grace Hopper's spread fell by a fifth and by two
+    /// fifths), 1.4 … 1.7 left the brightest captures' clipping in (ICC 0.854 … 0.747).
+    static let melaninRedCapRatio = 1.3
 
     static let aStarBinsPerUnit = 4.0
     static let aStarMinimum = -40.0
@@ -584,7 +602,7 @@ struct RegionStatistics {
         planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>,
         ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, evennessBand: UnsafeBufferPointer<Float>? = nil,
         zones: UnsafeBufferPointer<UInt8>? = nil,
-        zone: UInt8 = 0, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration
+        zone: UInt8 = 0, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration, melaninRedCap: Double? = nil
     ) -> RegionStatistics {
         let count = width * height
         var stats = RegionStatistics()
@@ -640,6 +658,8 @@ struct RegionStatistics {
         var sumSquares = 0.0, sumDeltaE = 0.0
         var lightnessCount = 0
         var melanin = RunningVariance(), erythema = RunningVariance(), luminance = RunningVariance(), luminanceDeviation = RunningVariance()
+        // A face's brown unevenness, its red capped (`melaninRedCapRatio`); `melanin` keeps the mean the marks are told by.
+        var cappedMelanin = RunningVariance()
         // Pass 2: deviations, red and specular pixels, ridges.
         for y in rect.y..<(rect.y + rect.height) {
             let up = max(0, y - 1) * width, down = min(height - 1, y + 1) * width, row = y * width
@@ -685,13 +705,15 @@ struct RegionStatistics {
                 let y = CIELab.relativeLuminance(lStar: Double(l))
                 luminance.add(y)
                 luminanceDeviation.add(y - shading)
+                // Brown: the melanin index 100·log10(1/R) (Diffey, Oliver & Farr 1984) against the
+                // same index of the local background's grey (its L* as luminance), which takes out
+                // shading, a factor on every channel; the red reflectance is the pixel's own. A
+                // face's spread reads it at most at the cap, a clipped pixel at the cap.
+                let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
+                if let melaninRedCap { cappedMelanin.add(WorkingImage.melaninIndex(red: min(melaninRedCap, reflectance), againstGrey: shading)) }
                 // Colour ratios (red area, melanin, erythema) leave a clipped pixel out.
                 guard !clipped else { continue }
                 if a >= redLimit { red += 1 }
-                // Brown: the melanin index 100·log10(1/R) (Diffey, Oliver & Farr 1984) against the
-                // same index of the local background's grey (its L* as luminance), which takes out
-                // shading, a factor on every channel; the red reflectance is the pixel's own.
-                let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
                 melanin.add(WorkingImage.melaninIndex(red: reflectance, againstGrey: shading))
                 // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
                 erythema.add(Double(planes[3 * count + i]))
@@ -704,7 +726,7 @@ struct RegionStatistics {
         let lightnessN = Double(stats.clearCount + stats.clippedClearCount)
         stats.lStandardDeviation = (sumSquares / Double(max(1, lightnessCount))).squareRoot()
         stats.meanDeltaE = sumDeltaE / lightnessN
-        stats.melaninIndexStandardDeviation = melanin.standardDeviation
+        stats.melaninIndexStandardDeviation = (melaninRedCap == nil ? melanin : cappedMelanin).standardDeviation
         stats.meanMelaninIndex = melanin.mean
         stats.meanLuminance = luminance.mean
         stats.luminanceStandardDeviation = luminanceDeviation.standardDeviation
