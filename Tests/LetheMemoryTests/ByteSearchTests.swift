@@ -1,4 +1,5 @@
 import LetheMemory
+import LetheTestSupport
 import Testing
 
 /// `UnsafeRawBufferPointer`'s searches against the plainest definition: every offset tried in turn.
@@ -11,14 +12,13 @@ struct ByteSearchTests {
 
     @Test("a byte and a pattern found where trying every offset finds them, inside the range only, over seeded random buffers")
     func againstEveryOffset() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        var random = SeededGenerator(seed: 41)
         for trial in 0..<400 {
-            let length = Int(next() % 300)
+            let length = Int.random(in: 0..<300, using: &random)
             // Few distinct values, so that partial matches and repeats are common.
-            let bytes = (0..<length).map { _ in UInt8(next() % 4) + 0xFC }
-            let lower = length == 0 ? 0 : Int(next() % UInt64(length + 1)), upper = lower + Int(next() % UInt64(length - lower + 1))
-            let pattern = (0..<(1 + Int(next() % 3))).map { _ in UInt8(next() % 4) + 0xFC }
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0xFC...0xFF, using: &random) }
+            let lower = Int.random(in: 0...length, using: &random), upper = Int.random(in: lower...length, using: &random)
+            let pattern = (0..<Int.random(in: 1...3, using: &random)).map { _ in UInt8.random(in: 0xFC...0xFF, using: &random) }
             bytes.withUnsafeBytes { buffer in
                 #expect(buffer.firstOffset(of: pattern, in: lower..<upper) == Self.naive(bytes, pattern, lower..<upper), "trial \(trial)")
                 #expect(buffer.firstOffset(of: pattern[0], in: lower..<upper) == Self.naive(bytes, [pattern[0]], lower..<upper), "trial \(trial)")
