@@ -80,9 +80,9 @@ struct SkinAnalyzerTests {
         // L*, and its box filter's two rings of rows (its own: it may run beside the marks, whose
         // scratch is busy then; two, so that a scale's two blurs run side by side; `RequestThreads`).
         // The blemish detector's a* contrast: four planes (16) and its mark mask (1; its queue in
-        // that contrast's scratch); both contrasts'
-        // block sums are carved from their own planes. The texture band-pass: three planes (12; the
-        // coarse scale's blocks carved from one) and its box filter's rows (it runs before the marks).
+        // that contrast's scratch); both contrasts' block sums are carved from their own planes.
+        // The texture band-pass: three planes (12; the coarse scale's blocks carved from one) and
+        // its box filter's rows (it runs before the marks).
         // The evenness band: written into the contrast's smoothed L* (free once the marks are found),
         // and its two Gaussians' block sums (σ 2 mm is 10 px at the nominal 0.2 mm per pixel: blocks
         // of 2), in the contrast's box-filter scratch when they fit, here in one buffer of their own

@@ -709,6 +709,7 @@ struct RegionStatistics {
                 // same index of the local background's grey (its L* as luminance), which takes out
                 // shading, a factor on every channel; the red reflectance is the pixel's own. A
                 // face's spread reads it at most at the cap, a clipped pixel at the cap.
+                guard melaninRedCap != nil || !clipped else { continue }
                 let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
                 if let melaninRedCap { cappedMelanin.add(WorkingImage.melaninIndex(red: min(melaninRedCap, reflectance), againstGrey: shading)) }
                 // Colour ratios (red area, melanin, erythema) leave a clipped pixel out.
