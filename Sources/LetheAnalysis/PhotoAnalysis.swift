@@ -51,8 +51,14 @@ public struct PhotoAnalysisResult: Sendable {
     public var scalp: ScalpAnalysisResult?
     /// A `kind=skin` photo under UV light: its UV measures (then `measures` is absent).
     public var ultraviolet: UltravioletAnalysisResult?
-    /// `kind=face`: the face's skin geometry (the simulations mask with it); never sent as such.
-    var faceGeometry: FaceGeometry?
+    /// `kind=skin` and `face` analysed with `labelling`: the pixels each measure counted, which the
+    /// simulations draw (`SimulationRenderer`); never sent as such. The caller releases them.
+    var labels: ConcernLabels?
+
+    /// Wipes the labels, if any (a second call is nothing).
+    public func release(_ arena: PlaintextArena) {
+        labels?.release(arena)
+    }
 }
 
 /// Routes a decoded photo to the analysis of its kind.
@@ -64,13 +70,15 @@ public enum PhotoAnalysis {
     ///     close-up analysis wipes its pixels through `arena` as soon as it has cut its working
     ///     image, so the full resolution is not alive through the measures (other kinds leave
     ///     them to the caller).
+    ///   - labelling: a face or close-up analysis keeps the pixels each measure counted
+    ///     (`PhotoAnalysisResult.labels`) for the simulations; the caller releases the result.
     /// - Throws: the analysis' codes, `analysis_unavailable` when `face` has no models,
     ///   `light_not_supported` for a UV photo of kind face or scalp.
     public static func run(
         _ image: DecodedImage, settings: AnalysisSettings, light: DeviceProfile.Light? = nil, releasingPixels: Bool = false,
-        arena: PlaintextArena
+        labelling: Bool = false, arena: PlaintextArena
     ) throws(LetheError) -> PhotoAnalysisResult {
-        try run(ReducedPhoto(whole: image), settings: settings, light: light, releasingPixels: releasingPixels, arena: arena)
+        try run(ReducedPhoto(whole: image), settings: settings, light: light, releasingPixels: releasingPixels, labelling: labelling, arena: arena)
     }
 
     /// The short side to decode a photo of these settings reduced to (`ImageDecoder.decodeReduced`),
@@ -82,7 +90,7 @@ public enum PhotoAnalysis {
     /// - Parameter photo: decoded as `overviewShortSide(for:)` says; a reduced one only for `face`.
     public static func run(
         _ photo: ReducedPhoto, settings: AnalysisSettings, light: DeviceProfile.Light? = nil, releasingPixels: Bool = false,
-        arena: PlaintextArena
+        labelling: Bool = false, arena: PlaintextArena
     ) throws(LetheError) -> PhotoAnalysisResult {
         precondition(!photo.isReduced || settings.kind == .face, "only a face is analysed from a reduced photo")
         let image = photo.overview
@@ -94,17 +102,18 @@ public enum PhotoAnalysis {
         switch settings.kind {
         case .face:
             guard let models = settings.models else { throw .analysisUnavailable("the face model is not loaded") }
-            var (measures, face, geometry) = try FaceAnalyzer.analyze(
+            var (measures, face, _, labels) = try FaceAnalyzer.analyze(
                 photo, models: models, configuration: settings.quality, face: settings.face,
                 measures: settings.measures, millimetresPerPixel: scale, scaleSource: source,
-                reportLandmarks: settings.landmarks, profile: settings.profile, releasingPixels: releasingPixels, arena: arena)
+                reportLandmarks: settings.landmarks, profile: settings.profile, releasingPixels: releasingPixels, labelling: labelling,
+                arena: arena)
             if !light.showsSurfaceReflection {
                 measures.concerns = measures.concerns.map(Self.withoutSurfaceReflection)
                 for index in face.regions.indices { face.regions[index].concerns = Self.withoutSurfaceReflection(face.regions[index].concerns) }
                 // Oiliness compares the T-zone's shine with the U-zone's: no shine, no oiliness.
                 face.oiliness = nil
             }
-            return PhotoAnalysisResult(measures: measures, face: face, faceGeometry: geometry)
+            return PhotoAnalysisResult(measures: measures, face: face, labels: labels)
         case .scalp:
             let result = try ScalpAnalyzer.analyze(
                 image, millimetresPerPixel: scale, scaleSource: source ?? "query", configuration: settings.quality,
@@ -115,11 +124,11 @@ public enum PhotoAnalysis {
                 image, configuration: settings.quality, ultraviolet: settings.ultraviolet, millimetresPerPixel: scale,
                 scaleSource: source, arena: arena))
         case .skin:
-            var measures = try SkinAnalyzer.analyze(
+            var (measures, labels) = try SkinAnalyzer.analyze(
                 image, configuration: settings.quality, measures: settings.measures, millimetresPerPixel: scale,
-                scaleSource: source, profile: settings.profile, releasingPixels: releasingPixels, arena: arena)
+                scaleSource: source, profile: settings.profile, releasingPixels: releasingPixels, labelling: labelling, arena: arena)
             if !light.showsSurfaceReflection { measures.concerns = measures.concerns.map(Self.withoutSurfaceReflection) }
-            return PhotoAnalysisResult(measures: measures)
+            return PhotoAnalysisResult(measures: measures, labels: labels)
         }
     }
 

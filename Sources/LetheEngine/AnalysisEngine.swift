@@ -88,7 +88,8 @@ public enum AnalysisEngine {
         let result: PhotoAnalysisResult
         do throws(LetheError) {
             result = try timed(.analyse, observe) { () throws(LetheError) in
-                try PhotoAnalysis.run(decoded, settings: job.settings, light: photo.light, releasingPixels: !simulates, arena: arena)
+                try PhotoAnalysis.run(
+                    decoded, settings: job.settings, light: photo.light, releasingPixels: !simulates, labelling: simulates, arena: arena)
             }
         } catch {
             // Loops that stopped at the deadline leave partial measures, which may fail a
@@ -96,17 +97,22 @@ public enum AnalysisEngine {
             if let reason = deadline.exceeded { throw LetheError.processingDeadlineExceeded(reason, limits: deadline.limits) }
             throw error
         }
+        // The pixels the measures counted are the simulation's: wiped once it has rendered from them.
+        defer { result.release(arena) }
         try deadline.check()
         guard renders, let simulation = job.simulation else { return Measured(name: photo.name, light: photo.light, image: info, result: result, rendering: nil) }
-        // The renderings are of the whole photo at full resolution, which a reduced decode never held.
-        let image = decoded.isReduced
+        // The renderings are of the whole photo at the output size, which a reduced decode (a face)
+        // may not hold: decoded again, a JPEG reduced to the least that holds the output.
+        let rendered = decoded.isReduced
             ? try timed(.decode, observe) { () throws(LetheError) in
-                try ImageDecoder.decode(file, limits: job.decodeLimits, arena: arena, deadline: deadline)
+                try ImageDecoder.decodeReduced(
+                    file, keepingShortSide: SimulationRenderer.decodeShortSide(width: decoded.width, height: decoded.height, request: simulation),
+                    limits: job.decodeLimits, arena: arena, deadline: deadline, decodingWholeBeside: false)
             }
-            : decoded.overview
-        defer { arena.release(image.pixels) }
+            : decoded
+        defer { rendered.release(arena) }
         let rendering = try timed(.simulate, observe) { () throws(LetheError) in
-            try SimulationRenderer.render(image, analysis: result, settings: job.settings, request: simulation, arena: arena)
+            try SimulationRenderer.render(rendered, analysis: result, settings: job.settings, request: simulation, arena: arena)
         }
         try deadline.check()
         return Measured(name: photo.name, light: photo.light, image: info, result: result, rendering: rendering)

@@ -34,6 +34,8 @@ struct Bench: AsyncParsableCommand {
     var kindOption: String?
     @Option(help: "Millimetres per pixel sent with every request (scalp needs it or a profile).")
     var mmPerPixel: Double?
+    @Option(help: "Render these concerns with every request (comma-separated, as 'lethe analyze --simulate'), at the worker's default output: the simulations' cost.")
+    var simulate: String?
     @Option(help: "Concurrent devices, each sending its next request as soon as the last is answered.")
     var concurrency: Int = 4
     @Option(help: "Seconds to run (ignored with --requests).")
@@ -96,6 +98,7 @@ struct Bench: AsyncParsableCommand {
         var client = LetheClient(serverURL: target.serverURL, token: target.token)
         if !urlSession { client.transport = transport }
         if let mmPerPixel { client.analysisParameters["mm_per_pixel"] = "\(mmPerPixel)" }
+        if let simulate { client.simulation = SimulationOptions(concerns: simulate.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
         // A device caches the key configuration; fetching it per request would measure discovery too.
         let configs = try await client.fetchKeyConfigs()
         guard let x25519 = configs.first(where: { $0.kemID == OHTTPKEM.x25519.kemID }) else {

@@ -73,7 +73,7 @@ struct FaceZoneTests {
         defer { _ = arena.wipeAll() }
         let image = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
         let settings = AnalysisSettings(kind: .face, models: try FaceAnalysisTests.models())
-        let analysis = try PhotoAnalysis.run(image, settings: settings, arena: arena)
+        let analysis = try PhotoAnalysis.run(image, settings: settings, labelling: true, arena: arena)
         let request = SimulationRequest(
             concerns: [.spots, .pores, .wrinkles, .redness], output: SimulationOutput(maxDimension: 512, format: .png))
         let rendering = try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)

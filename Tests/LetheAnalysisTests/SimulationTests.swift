@@ -17,7 +17,7 @@ struct SimulationTests {
         var request = request
         request.output.format = .png
         let settings = AnalysisSettings(kind: .skin, quality: quality)
-        let analysis = try PhotoAnalysis.run(image, settings: settings, arena: arena)
+        let analysis = try PhotoAnalysis.run(image, settings: settings, labelling: true, arena: arena)
         return try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)
     }
 
@@ -162,6 +162,53 @@ struct SimulationTests {
         }
         print("spot mask IoU against the generated spots: \(overlaps)")
         #expect(overlaps.allSatisfy { $0 >= 0.7 }, "\(overlaps)")
+    }
+
+    @Test("a mask shows every mark its measure counted and no other, at full size and at half size (the analysis' labels resampled)")
+    func masksAreTheCountedMarks() throws {
+        for seed in Self.seeds(where: { $0.spots.count >= 3 && $0.pores.count >= 10 }).prefix(3) {
+            let arena = PlaintextArena()
+            defer { _ = arena.wipeAll() }
+            let image = try SkinPatch(seed: seed).render(seed: seed, arena: arena)
+            let settings = AnalysisSettings(kind: .skin, quality: Self.quality)
+            let analysis = try PhotoAnalysis.run(image, settings: settings, labelling: true, arena: arena)
+            let concerns = try #require(analysis.measures?.concerns)
+            let spots = try #require(concerns.spots.count), pores = try #require(concerns.pores.count)
+            for maxDimension in [image.width, image.width / 2] {
+                var request = SimulationRequest(concerns: [.spots, .pores])
+                request.output = SimulationOutput(maxDimension: maxDimension, format: .png)
+                let rendering = try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)
+                var shown: [SimulationConcern: Int] = [:]
+                for mask in rendering.masks {
+                    let decoded = try Self.decode(mask.image, arena: arena)
+                    #expect(decoded.width == maxDimension)
+                    // Decoded over white: a mask pixel is one that is not white; a mark is a 4-connected set of them.
+                    let pixels = decoded.pixels.withUnsafeBytes { Array($0) }
+                    let inMask = (0..<(decoded.width * decoded.height)).map { i in (0..<3).contains { pixels[i * 3 + $0] != 255 } }
+                    shown[mask.concern] = Self.components(inMask, width: decoded.width)
+                }
+                print("seed \(seed) at \(maxDimension) px: spots counted \(spots), shown \(shown[.spots] ?? -1); pores counted \(pores), shown \(shown[.pores] ?? -1)")
+                #expect(shown[.spots] == spots && shown[.pores] == pores, "seed \(seed) at \(maxDimension) px")
+            }
+        }
+    }
+
+    /// The 4-connected components of `mask`.
+    static func components(_ mask: [Bool], width: Int) -> Int {
+        var seen = [Bool](repeating: false, count: mask.count), count = 0
+        for start in mask.indices where mask[start] && !seen[start] {
+            count += 1
+            var stack = [start]
+            seen[start] = true
+            while let i = stack.popLast() {
+                let x = i % width
+                for j in [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, i - width, i + width] where j >= 0 && j < mask.count && mask[j] && !seen[j] {
+                    seen[j] = true
+                    stack.append(j)
+                }
+            }
+        }
+        return count
     }
 
     @Test("rendering buffers are wiped and counted as 'rendering' bytes; output fits max_dimension")

@@ -92,7 +92,7 @@ struct WrinkleLineTests {
             defer { _ = arena.wipeAll() }
             let image = try skin.render(arena: arena)
             let settings = AnalysisSettings(kind: .skin, millimetresPerPixel: skin.millimetresPerPixel, quality: SkinAnalysisConfiguration(minLaplacianVariance: 0))
-            let analysis = try PhotoAnalysis.run(image, settings: settings, arena: arena)
+            let analysis = try PhotoAnalysis.run(image, settings: settings, labelling: true, arena: arena)
             var request = SimulationRequest(concerns: [.wrinkles])
             request.output.format = .png
             let rendering = try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)

@@ -124,7 +124,7 @@ struct AnalysisEngineTests {
         _ = arena.wipeAll()
     }
 
-    @Test("without a simulation the full-resolution pixels are wiped inside the analysis, once its working image is cut; with one they live until the rendering")
+    @Test("without a simulation the full-resolution pixels are wiped inside the analysis, once its working image is cut; with one they live until the rendering, with the labels of what the measures counted")
     func pixelsWipedBeforeTheAnalysisEnds() throws {
         for simulation in [nil, SimulationRequest(concerns: [.spots])] {
             let arena = PlaintextArena()
@@ -137,14 +137,21 @@ struct AnalysisEngineTests {
                 if stage == .analyse { heldWhenAnalysed = arena.bytesHeld }
             }
             #expect(pixelBytes == 512 * 512 * 3)
-            // Every plane of the analysis is released by then; the pixels only when nothing renders from them.
-            #expect(heldWhenAnalysed == request.count + (simulation == nil ? 0 : pixelBytes))
+            // Every plane of the analysis is released by then; the pixels only when nothing renders
+            // from them, and then the concern labels (a byte per working pixel of the face crop) are held too.
+            let held = try #require(heldWhenAnalysed)
+            if simulation == nil {
+                #expect(held == request.count)
+            } else {
+                let labelBytes = held - request.count - pixelBytes
+                #expect(labelBytes > 0 && labelBytes < pixelBytes / 3, "\(labelBytes) bytes of labels")
+            }
             let report = arena.wipeAll()
             #expect(report.verified && (report.bytesByClass["pixels"] ?? 0) >= pixelBytes)
         }
     }
 
-    @Test("a JPEG face above the overview's short side is decoded reduced and its crop at full resolution, never whole unless a simulation renders it; the measures stay those of the whole decode")
+    @Test("a JPEG face above the overview's short side is decoded reduced and its crop at full resolution, never whole unless a simulation renders it at full size; the measures stay those of the whole decode")
     func reducedDecodeOfALargeFace() throws {
         let jpeg = try Self.portraitJPEG()
         let photoBytes = 512 * 512 * 3
@@ -171,6 +178,13 @@ struct AnalysisEngineTests {
         let rendered = try analysed(overview: 256, simulation: SimulationRequest(concerns: [.spots]))
         #expect(rendered.pixelBytes > photoBytes)
         #expect(rendered.response.simulation?.width == 512 && rendered.response.simulation?.height == 512)
+        // Renderings smaller than the photo decode it reduced in the DCT to the least that holds them
+        // (at 256 pixels, ½: a quarter of the photo's pixels), never whole.
+        var small = SimulationRequest(concerns: [.spots])
+        small.output.maxDimension = 256
+        let renderedSmall = try analysed(overview: 256, simulation: small)
+        #expect(renderedSmall.pixelBytes == reduced.pixelBytes + 256 * 256 * 3)
+        #expect(renderedSmall.response.simulation?.width == 256 && renderedSmall.response.simulation?.height == 256)
     }
 
     @Test("a reduced face with a second core gives the result of one thread byte for byte: decoded whole beside its overview, or, above the pixels decoded beside, its face window decoded beside the mesh", arguments: [true, false])

@@ -21,8 +21,8 @@ import LetheTestSupport
 /// - `skin mask`: `WorkingImage.skin` as the measures leave it, one byte per pixel (the quality
 ///   gate's rule at factor 1, checked against the gate's mask, plus the saturation bits
 ///   `clippedBit`/`whiteClippedBit` and `surfaceBit` where the stripe crosses a hole enclosed by skin).
-/// - `smoothed L* plane`, `ridge plane`: `LocalContrast`'s planes as the measures leave them
-///   (Float32); not its background plane (see below).
+/// - `ridge plane`: `LocalContrast`'s structure plane as the measures leave it (the ridge-smoothed
+///   L*, Float32); not its background and smoothed planes (see below).
 /// - `mark mask`: `MarkDetector`'s member mask, one byte 0/1 per pixel.
 /// - `libwebp argb` (lossless WebP uploads): libwebp's decoded ARGB words, bytes B, G, R, A.
 /// - `face crop L* plane` (`kind=face`): the face crop's working image, L* plane.
@@ -110,10 +110,10 @@ enum LayoutMarkers {
         markers += try maskMarker(try byteRow(work.skin, width: width, stripe: stripe), in: work.skin, stripe: stripe, name: "skin mask#\(seed)")
         // Not the background L* plane: a weighted box blur of radius ≥ 80 pixels, it changes so
         // little along a row that no 64-byte window of it is informative (a marker from it would
-        // prove nothing). The contrast is computed from it and the smoothed plane on the fly.
-        for (buffer, name) in [(detected.contrast.smoothed, "smoothed L* plane"), (detected.contrast.structure, "ridge plane")] {
-            markers.append(try floatRow(buffer, plane: 0, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
-        }
+        // prove nothing). The contrast is computed from it and the smoothed plane on the fly. Not
+        // the smoothed plane either: once the marks are found it holds the evenness band
+        // (`EvennessBand`), which is of skin pixels only, none of the stripe's.
+        markers.append(try floatRow(detected.contrast.structure, plane: 0, planeSize: count, width: width, stripe: stripe, name: "ridge plane#\(seed)"))
         markers += try maskMarker(try byteRow(detected.members, width: width, stripe: stripe), in: detected.members, stripe: stripe, name: "mark mask#\(seed)")
 
         markers += try simulationLayouts(image, stripe: stripe, seed: seed, arena: arena)
@@ -138,12 +138,18 @@ enum LayoutMarkers {
         concerns: [.spots, .redness, .pores, .wrinkles, .evenness],
         strengths: [.spots: 1, .redness: 1, .pores: 1, .wrinkles: 1, .evenness: 1], output: SimulationOutput(format: .png))
 
-    /// As `SimulationRenderer.skinMasksAndPreview` for a close-up: the concern labels, each
-    /// concern's mask (255 per labelled pixel) and the after-care preview's RGB pixels.
+    /// As `SimulationRenderer.skinMasksAndPreview` for a close-up: the concern labels the
+    /// analysis drew (`labelling`; resampled at scale 1 they are the same bytes), each concern's
+    /// mask (255 per labelled pixel) and the after-care preview's RGB pixels.
     private static func simulationLayouts(_ image: DecodedImage, stripe: PixelRect, seed: String, arena: PlaintextArena) throws -> [Marker] {
         let width = image.width
+        let analysed = try SkinAnalyzer.analyze(
+            image, configuration: SkinAnalysisConfiguration(), measures: SkinMeasureConfiguration(), millimetresPerPixel: nil,
+            scaleSource: nil, profile: nil, releasingPixels: false, labelling: true, arena: arena)
+        guard let labels = analysed.labels, labels.factor == 1, labels.width == width, labels.height == image.height else {
+            throw HarnessError("marker photos must be labelled by their analysis, without averaging")
+        }
         let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: width, height: image.height), factor: 1, arena: arena)
-        let labels = try ConcernLabels.make(work, workingMillimetres: nil, configuration: SkinMeasureConfiguration(), arena: arena)
         var markers = try maskMarker(try byteRow(labels.labels, width: width, stripe: stripe), in: labels.labels, stripe: stripe, name: "concern labels#\(seed)")
         let all = labels.labels.withUnsafeBytes { Array($0) }
         var masks: [Marker] = []
@@ -213,7 +219,7 @@ enum LayoutMarkers {
     /// control checks each is searched for and found, so that a kind cannot drop out unnoticed.
     static let kinds: Set<String> = [
         "file", "pixels", "result", "brightness plane", "lab L* plane", "lab a* plane", "lab b* plane", "erythema plane",
-        "skin mask", "smoothed L* plane", "ridge plane", "mark mask", "libwebp argb", "face crop L* plane",
+        "skin mask", "ridge plane", "mark mask", "libwebp argb", "face crop L* plane",
         "concern labels", "simulation mask", "preview pixels",
     ]
 

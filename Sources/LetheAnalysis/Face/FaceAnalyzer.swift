@@ -83,6 +83,21 @@ public enum FaceAnalyzer {
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, reportLandmarks: Bool = false, profile: DeviceProfile? = nil,
         releasingPixels: Bool = false, arena: PlaintextArena
     ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult, geometry: FaceGeometry) {
+        let analysed = try analyze(
+            photo, models: models, configuration: configuration, face: faceConfiguration, measures: measures,
+            millimetresPerPixel: millimetresPerPixel, scaleSource: scaleSource, reportLandmarks: reportLandmarks, profile: profile,
+            releasingPixels: releasingPixels, labelling: false, arena: arena)
+        return (analysed.measures, analysed.face, analysed.geometry)
+    }
+
+    /// `analyze`, and with `labelling` the pixels each measure counted (`ConcernLabels`, which the
+    /// caller releases): the simulations draw them.
+    static func analyze(
+        _ photo: ReducedPhoto, models: AnalysisModels, configuration: SkinAnalysisConfiguration,
+        face faceConfiguration: FaceAnalysisConfiguration, measures: SkinMeasureConfiguration,
+        millimetresPerPixel: Double?, scaleSource: String?, reportLandmarks: Bool, profile: DeviceProfile?,
+        releasingPixels: Bool, labelling: Bool, arena: PlaintextArena
+    ) throws(LetheError) -> (measures: SkinAnalysisResult, face: FaceAnalysisResult, geometry: FaceGeometry, labels: ConcernLabels?) {
         let detector = models.faceDetector
         let overview = photo.overview, reduction = photo.reduction
         let colour = ColourCalibrator.calibrate(overview, profile: profile, model: measures.uncalibratedTone)
@@ -168,10 +183,10 @@ public enum FaceAnalyzer {
             if let early { arena.release(early.pixels) }
             window = try photo.window(crop)
         }
-        let (measured, skinColours, clippedSkin) = try SkinConcernMeasurer.measureWithSkinColours(
+        let (measured, skinColours, clippedSkin, labels) = try SkinConcernMeasurer.measureWithSkinColours(
             window, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
             colour: colour, releasingPixels: releasingPixels || photo.isReduced, photoSize: (photo.width, photo.height),
-            clippedSkinLimit: profile?.maxClippedSkinFraction, arena: arena)
+            clippedSkinLimit: profile?.maxClippedSkinFraction, labelling: labelling, arena: arena)
         let whole = RegionAggregate.combine(measured, calibration: colour.tone, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
         var quality = faceQuality.quality(width: photo.width, height: photo.height)
@@ -186,7 +201,7 @@ public enum FaceAnalyzer {
             box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(photo.width),
             regions: measured, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil,
             darkCircles: darkCircles(zip(measured.map(\.region), skinColours).map { (name: $0, colour: $1) }), oiliness: oiliness(measured))
-        return (result, faceResult, geometry)
+        return (result, faceResult, geometry, labels)
     }
 
     /// Input pixels per working pixel of the face's canonical frame: the inter-ocular distance

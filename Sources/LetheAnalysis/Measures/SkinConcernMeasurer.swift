@@ -45,14 +45,17 @@ enum SkinConcernMeasurer {
     /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out),
     /// and for a face the share of its skin surface that clipped (`WorkingImage.clippedSkinFraction`).
     /// `photoSize`: the whole photo's, when `image` is a window of it (`DecodedImage.frame`).
-    /// - Parameter clippedSkinLimit: a face whose clipped share is above it is refused before it is
-    ///   measured (a device profile's `max_clipped_skin_fraction`).
+    /// - Parameters:
+    ///   - clippedSkinLimit: a face whose clipped share is above it is refused before it is
+    ///     measured (a device profile's `max_clipped_skin_fraction`).
+    ///   - labelling: also return the pixels each measure counted (`ConcernLabels`), drawn as
+    ///     they are counted, for the simulations; the caller releases them.
     /// - Throws: `lighting_too_bright` above `clippedSkinLimit`.
     static func measureWithSkinColours(
         _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, releasingPixels: Bool = false,
-        photoSize: (width: Int, height: Int)? = nil, clippedSkinLimit: Double? = nil, arena: PlaintextArena
-    ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?], clippedSkinFraction: Double?) {
+        photoSize: (width: Int, height: Int)? = nil, clippedSkinLimit: Double? = nil, labelling: Bool = false, arena: PlaintextArena
+    ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?], clippedSkinFraction: Double?, labels: ConcernLabels?) {
         let photoSize = photoSize ?? (image.width, image.height)
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
         var work = try WorkingImage.make(image, crop: crop, factor: factor, correction: colour.correction, markClipped: true, arena: arena)
@@ -77,11 +80,27 @@ enum SkinConcernMeasurer {
             let r = region.pixelRect(imageWidth: photoSize.width, imageHeight: photoSize.height)
             return work.workingRect(PixelRect(x: r.x0, y: r.y0, width: r.x1 - r.x0, height: r.y1 - r.y0))
         }
+        // Simulations: the labels the regions' statistics draw into as they count, and the lines'
+        // centrelines apart (the lines run beside the regions: no byte written from both threads).
+        var labels: SecureBuffer?, centrelines: SecureBuffer?
+        var labelled = false
+        defer {
+            if let centrelines { arena.release(centrelines) }
+            if !labelled, let labels { arena.release(labels) }
+        }
+        if labelling {
+            do {
+                labels = try arena.allocate(count: work.pixelCount, bufferClass: .rendering)
+                if linesMeasurable { centrelines = try arena.allocate(count: work.pixelCount, bufferClass: .intermediate) }
+            } catch {
+                throw .analysisAllocationFailed(error, "the concern labels")
+            }
+        }
         // What each region reads from the skin side's planes alone; a face's beside the lines too
         // (they finish after the rest: its regions fill the second core's wait). A close-up's
         // after the lines: the enclosed highlights are marked in the skin mask the lines read.
         func regionParts(_ skin: MeasuredSkin) -> Result<[RegionParts], LetheError> {
-            Self.regionParts(regions, work: work, skin: skin, reference: reference, configuration: configuration)
+            Self.regionParts(regions, work: work, skin: skin, reference: reference, labels: labels, configuration: configuration)
         }
         // The wrinkle lines beside everything else that reads only the working image: the
         // papules, the texture band, the marks, the evenness band and the clear skin's median (the
@@ -94,7 +113,8 @@ enum SkinConcernMeasurer {
             { Result { () throws(LetheError) -> [LineDetector.Line] in
                 // Lines finer than the pixels resolve are not looked for (`Wrinkles.notMeasurable`).
                 guard linesMeasurable else { return [] }
-                return try LineDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.lines, arena: arena)
+                return try LineDetector.detect(
+                    work, workingMillimetres: workingMillimetres, configuration: configuration.lines, centrelines: centrelines, arena: arena)
             } },
             { Result { () throws(LetheError) -> (MeasuredSkin, [RegionParts]?) in
                 let measured = try measureSkin(work, face: face, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
@@ -141,7 +161,21 @@ enum SkinConcernMeasurer {
                 texture: SkinConcerns.Texture(roughnessLStar: part.roughness, requiredMillimetresPerPixel: textureRequirement),
                 workingMillimetres: workingMillimetres, tone: colour.tone, zoneReference: measuredSkin.clearSkinMedian, configuration: configuration), skinColour)
         }
-        return (measured.map(\.0), measured.map(\.1), clippedSkin)
+        let drawn = labels.map { labels in
+            // The marks a region counted, filled on the marks' queue (free once the regions are measured).
+            ConcernLabels.finish(
+                labels, work: work, detected: measuredSkin.marks, counted: Set(parts.flatMap(\.markIndices)).sorted(),
+                centrelines: centrelines, centrelineBit: 1, queue: measuredSkin.marks.contrast.boxFilterScratch)
+            let clear = parts.map(\.stats).filter { $0.clearCount > 0 }
+            let clearCount = Double(max(1, clear.reduce(0) { $0 + $1.clearCount }))
+            func mean(_ value: (RegionStatistics) -> Double) -> Double { clear.reduce(0) { $0 + value($1) * Double($1.clearCount) } / clearCount }
+            return ConcernLabels(
+                labels: labels, originX: work.originX, originY: work.originY, width: work.width, height: work.height, factor: work.factor,
+                clearSkin: work.photoColour(CIELab(l: mean(\.meanL), a: mean(\.meanA), b: mean(\.meanB))),
+                spotMaxDiameter: spotMaxDiameter(workingMillimetres: workingMillimetres, factor: work.factor, configuration: configuration))
+        }
+        labelled = true
+        return (measured.map(\.0), measured.map(\.1), clippedSkin, drawn)
     }
 
     /// What a region reads from the skin measures' planes alone (not the lines): its statistics,
@@ -149,7 +183,9 @@ enum SkinConcernMeasurer {
     struct RegionParts {
         let rect: PixelRect
         let stats: RegionStatistics
+        /// The marks the region holds, and their indices in `DetectedMarks.marks`.
         let marks: [(Mark, MarkKind)]
+        let markIndices: [Int]
         let papules: [Mark]?
         let roughness: Double?
     }
@@ -157,13 +193,20 @@ enum SkinConcernMeasurer {
     /// Every region's `RegionParts`, in order: the regions in two runs of about equal area, side
     /// by side when the request has a second core free (`RequestThreads`), in order either way.
     /// `reference`: the grey card's working rectangle, whose marks are none of the skin's.
+    /// `labels`: the statistics draw the pixels they count into it (`ConcernLabels`); two regions
+    /// never share a pixel (a face's zones are disjoint, a close-up is one region).
     private static func regionParts(
-        _ regions: [NamedRegion], work: WorkingImage, skin measured: MeasuredSkin, reference: PixelRect?, configuration: SkinMeasureConfiguration
+        _ regions: [NamedRegion], work: WorkingImage, skin measured: MeasuredSkin, reference: PixelRect?, labels: SecureBuffer?,
+        configuration: SkinMeasureConfiguration
     ) -> Result<[RegionParts], LetheError> {
         let (contrast, marks, members, kinds) = (measured.marks.contrast, measured.marks.marks, measured.marks.members, measured.marks.kinds)
         let evenness = contrast.smoothed
         let melaninRedCap = work.faceMedianLab.map { median in
             RegionStatistics.melaninRedCapRatio * CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z)).linearSRGB().red
+        }
+        func withLabels(_ body: (UnsafeMutableBufferPointer<UInt8>?) -> RegionStatistics) -> RegionStatistics {
+            guard let labels else { return body(nil) }
+            return labels.withUnsafeMutableBytes { body($0.bindMemory(to: UInt8.self)) }
         }
         func parts(_ region: NamedRegion) throws(LetheError) -> RegionParts {
             let rect = work.workingRect(region.rect)
@@ -183,21 +226,24 @@ enum SkinConcernMeasurer {
                         contrast.structure.withUnsafeBytes { ridge in
                             contrast.background.withUnsafeBytes { background in
                                 evenness.withUnsafeBytes { lowPassed in
-                                    RegionStatistics.measure(
-                                        planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
-                                        marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
-                                        background: background.bindMemory(to: Float.self), evennessBand: lowPassed.bindMemory(to: Float.self),
-                                        zones: region.zone == 0 ? nil : zones, zone: region.zone,
-                                        width: work.width, height: work.height, rect: rect, configuration: configuration,
-                                        melaninRedCap: melaninRedCap)
+                                    withLabels { labels in
+                                        RegionStatistics.measure(
+                                            planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
+                                            marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
+                                            background: background.bindMemory(to: Float.self), evennessBand: lowPassed.bindMemory(to: Float.self),
+                                            zones: region.zone == 0 ? nil : zones, zone: region.zone,
+                                            width: work.width, height: work.height, rect: rect, configuration: configuration,
+                                            melaninRedCap: melaninRedCap, labels: labels)
+                                    }
                                 }
                             }
                         }
                     }
                 }
             } }
+            let held = marks.indices.filter { holds(marks[$0]) }
             return RegionParts(
-                rect: rect, stats: stats, marks: zip(marks, kinds).filter { mark, _ in holds(mark) },
+                rect: rect, stats: stats, marks: held.map { (marks[$0], kinds[$0]) }, markIndices: held,
                 papules: measured.papules?.filter(holds),
                 roughness: measured.texture.map { band in
                     TextureRoughness.roughness(
@@ -350,13 +396,24 @@ enum SkinConcernMeasurer {
         max(configuration.poreMinimumPixelsAcross, 2 * (Double(configuration.minimumMarkAreaPixels) / .pi).squareRoot())
     }
 
+    /// The largest spot's diameter in working pixels.
+    static func spotMaxDiameter(workingMillimetres: Double?, factor: Double, configuration: SkinMeasureConfiguration) -> Double {
+        workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / factor
+    }
+
+    /// The radius of the marks' local background (and of the preview's clear-skin background):
+    /// the largest spot's diameter, at least 6 pixels, at most half the crop's short side.
+    static func backgroundRadius(spotMaxDiameter: Double, width: Int, height: Int) -> Int {
+        min(max(6, Int(spotMaxDiameter.rounded(.up))), max(2, min(width, height) / 2))
+    }
+
     static func detectMarks(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> DetectedMarks {
         let factor = work.factor
         let poreMax = workingMillimetres.map { configuration.poreMaxDiameterMillimetres / $0 } ?? configuration.poreMaxDiameterPixels / factor
-        let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels / factor
-        let radius = min(max(6, Int(spotMax.rounded(.up))), max(2, min(work.width, work.height) / 2))
+        let spotMax = spotMaxDiameter(workingMillimetres: workingMillimetres, factor: factor, configuration: configuration)
+        let radius = backgroundRadius(spotMaxDiameter: spotMax, width: work.width, height: work.height)
 
         let threshold = Float(configuration.markContrastLStar)
         let contrast = try LocalContrast.compute(work, radius: radius, excludeAbove: threshold * 0.8, useSkinMask: true, arena: arena)
@@ -602,7 +659,8 @@ struct RegionStatistics {
         planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>,
         ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, evennessBand: UnsafeBufferPointer<Float>? = nil,
         zones: UnsafeBufferPointer<UInt8>? = nil,
-        zone: UInt8 = 0, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration, melaninRedCap: Double? = nil
+        zone: UInt8 = 0, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration, melaninRedCap: Double? = nil,
+        labels: UnsafeMutableBufferPointer<UInt8>? = nil
     ) -> RegionStatistics {
         let count = width * height
         var stats = RegionStatistics()
@@ -685,6 +743,7 @@ struct RegionStatistics {
                     if isSpecular { surfaceSpecular += 1 }
                     continue
                 }
+                labels?[i] |= ConcernLabels.editable
                 if isSpecular { specular += 1; continue }
                 if isRidge(ridgePlane, x: x, row: row, up: up, down: down, width: width, curvature: curvature, anisotropy: anisotropy) { ridges += 1 }
                 guard marks[i] == 0 else { continue }
@@ -714,7 +773,12 @@ struct RegionStatistics {
                 if let melaninRedCap { cappedMelanin.add(WorkingImage.melaninIndex(red: min(melaninRedCap, reflectance), againstGrey: shading)) }
                 // Colour ratios (red area, melanin, erythema) leave a clipped pixel out.
                 guard !clipped else { continue }
-                if a >= redLimit { red += 1 }
+                if a >= redLimit {
+                    red += 1
+                    labels?[i] |= ConcernLabels.red
+                } else {
+                    labels?[i] |= ConcernLabels.clear
+                }
                 melanin.add(WorkingImage.melaninIndex(red: reflectance, againstGrey: shading))
                 // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
                 erythema.add(Double(planes[3 * count + i]))

@@ -68,9 +68,9 @@ enum AfterCarePreview {
                     source, weight: weight, into: destination, radius: radius, passes: passes, fallback: fallback,
                     numerator: numerator, denominator: denominator, scratch: scratch)
             }
-            mean(lStar, weight: clear, into: backgroundL, radius: radius, fallback: labels.meanL)
-            mean(aStar, weight: clear, into: backgroundA, radius: radius, fallback: labels.meanA)
-            mean(bStar, weight: clear, into: backgroundB, radius: radius, fallback: labels.meanB)
+            mean(lStar, weight: clear, into: backgroundL, radius: radius, fallback: Float(labels.clearSkin.l))
+            mean(aStar, weight: clear, into: backgroundA, radius: radius, fallback: Float(labels.clearSkin.a))
+            mean(bStar, weight: clear, into: backgroundB, radius: radius, fallback: Float(labels.clearSkin.b))
             let e = p[editable], l = p[lStar], a = p[aStar], b = p[bStar]
 
             // 1. Texture: guided filter of L* with itself as guide, over editable pixels.

@@ -2,170 +2,153 @@ import LetheAPI
 import LetheImaging
 import LetheMemory
 
-/// Per-pixel concern labels of a skin or face crop, drawn by the measuring code itself
-/// (`SkinConcernMeasurer.detectMarks`, `LineDetector` and the red-area threshold of
-/// `RegionStatistics`), so that a mask shows exactly the pixels a measure counted (wrinkles: the
-/// counted lines' centrelines, widened by one pixel on each side so that they show).
+/// Per-pixel concern labels of a measured crop, drawn by the measures themselves as they count
+/// (`SkinConcernMeasurer.measureWithSkinColours(labelling: true)`): the spots and pores a region
+/// counted, the centrelines of the lines the wrinkle measures counted (widened by one pixel on
+/// each side so that they show), the pixels the red area counted, and the skin the preview may
+/// edit. The simulations draw these, resampled to their output size (`resampled`), so that a
+/// mask shows exactly what was measured, at whatever size it is rendered.
 ///
-/// One byte per working pixel (`.rendering`): bit flags below.
-struct ConcernLabels {
+/// One byte per label pixel (`.rendering`): bit flags below.
+struct ConcernLabels: Sendable {
     static let spot: UInt8 = 1, pore: UInt8 = 2, wrinkle: UInt8 = 4, red: UInt8 = 8
-    /// A centreline pixel of a counted line (transient: widened into `wrinkle`, then cleared).
-    static let centreline: UInt8 = 64
     /// The preview may change this pixel: skin, or a spot or pore (a dark mark can fail the skin
     /// colour rule itself).
     static let editable: UInt8 = 16
-    /// Clear skin: skin that is no mark, not red and not a highlight (the reference colour).
+    /// Clear skin: skin that is no mark, not red, not clipped and not a highlight (the reference colour).
     static let clear: UInt8 = 32
+    /// The flags a coarser rendering shows wherever one of its pixel's label pixels has them
+    /// (a mark or a line narrower than an output pixel still shows); the others are the label
+    /// pixel's under the output pixel's centre.
+    static let shownWhereAny: UInt8 = spot | pore | wrinkle | red
 
     let labels: SecureBuffer
-    /// Mean CIELAB of the clear skin and the background radius the marks were measured with.
-    let meanL: Float, meanA: Float, meanB: Float
-    let backgroundRadius: Int
+    /// Where the labels lie: label pixel (x, y) covers the photo's pixels from
+    /// (originX + x·factor, originY + y·factor), `factor` across (the working image's frame).
+    let originX: Int, originY: Int, width: Int, height: Int
+    let factor: Double
+    /// Mean colour of the clear skin, as the photo shows it (the preview's fallback background).
+    let clearSkin: CIELab
+    /// The largest spot's diameter in label pixels: the radius of the preview's clear-skin
+    /// background, as the marks' (`SkinConcernMeasurer.backgroundRadius`).
+    let spotMaxDiameter: Double
 
-    /// Labels the working image `work` (factor 1 in simulations).
-    static func make(
-        _ work: WorkingImage, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
+    var backgroundRadius: Int { SkinConcernMeasurer.backgroundRadius(spotMaxDiameter: spotMaxDiameter, width: width, height: height) }
+
+    func release(_ arena: PlaintextArena) {
+        arena.release(labels)
+    }
+
+    /// The labels in the pixels of the photo scaled to `outputWidth` × `outputHeight`
+    /// (`ImageResampler`'s area average: each output pixel covers `photoWidth / outputWidth`
+    /// photo pixels across), over the output pixels the labelled crop covers; factor 1 there.
+    /// `shownWhereAny` flags are those of any label pixel an output pixel covers, the others the
+    /// one under its centre; an output pixel finer than a label pixel takes the one under its centre.
+    func resampled(
+        photoWidth: Int, photoHeight: Int, outputWidth: Int, outputHeight: Int, arena: PlaintextArena
     ) throws(LetheError) -> ConcernLabels {
-        let detected = try SkinConcernMeasurer.detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
-        defer { detected.release(arena) }
-        SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast, configuration: configuration)
-        let count = work.pixelCount
-        let labels: SecureBuffer, queue: SecureBuffer
-        do { labels = try arena.allocate(count: count, bufferClass: .rendering) } catch {
-            throw .analysisAllocationFailed(error, "the concern labels")
+        let scaleX = Double(outputWidth) / Double(photoWidth), scaleY = Double(outputHeight) / Double(photoHeight)
+        let columns = Self.cover(origin: originX, count: width, factor: factor, scale: scaleX, outputCount: outputWidth)
+        let rows = Self.cover(origin: originY, count: height, factor: factor, scale: scaleY, outputCount: outputHeight)
+        let output: SecureBuffer
+        do { output = try arena.allocate(count: max(1, columns.spans.count * rows.spans.count), bufferClass: .rendering) } catch {
+            throw .analysisAllocationFailed(error, "the resampled concern labels")
         }
-        do { queue = try arena.allocate(count: count * MemoryLayout<Int32>.stride, bufferClass: .rendering) } catch {
-            arena.release(labels)
-            throw .analysisAllocationFailed(error, "the label queue")
+        let outputColumns = columns.spans.count
+        labels.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { target in
+                for (y, row) in rows.spans.enumerated() {
+                    for (x, column) in columns.spans.enumerated() {
+                        var any: UInt8 = 0
+                        for ly in row.covered { for lx in column.covered { any |= source[ly * width + lx] } }
+                        let centre = row.centre.flatMap { cy in column.centre.map { cx in source[cy * width + cx] } } ?? 0
+                        target[y * outputColumns + x] = (any & Self.shownWhereAny) | (centre & ~Self.shownWhereAny)
+                    }
+                }
+            }
         }
-        defer { arena.release(queue) }
-        let whole = PixelRect(width: work.width, height: work.height)
-        let stats = work.planes.withUnsafeBytes { planes in
-            work.skin.withUnsafeBytes { skin in
-                detected.members.withUnsafeBytes { member in
-                    detected.contrast.structure.withUnsafeBytes { ridge in
-                        detected.contrast.background.withUnsafeBytes { background in
-                            RegionStatistics.measure(
-                                planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
-                                marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
-                                background: background.bindMemory(to: Float.self),
-                                width: work.width, height: work.height, rect: whole, configuration: configuration)
+        return ConcernLabels(
+            labels: output, originX: columns.first, originY: rows.first, width: outputColumns, height: rows.spans.count, factor: 1,
+            clearSkin: clearSkin, spotMaxDiameter: spotMaxDiameter * factor * (scaleX + scaleY) / 2)
+    }
+
+    /// One axis of `resampled`: the output pixels the labels reach (from `first`), and for each the
+    /// label pixels it covers and the one under its centre (nil when its centre lies beyond them).
+    private static func cover(
+        origin: Int, count: Int, factor: Double, scale: Double, outputCount: Int
+    ) -> (first: Int, spans: [(covered: Range<Int>, centre: Int?)]) {
+        // Output pixel o covers photo pixels [o / scale, (o + 1) / scale); label pixel l covers [origin + l·factor, origin + (l + 1)·factor).
+        func label(_ photo: Double) -> Double { (photo - Double(origin)) / factor }
+        let first = max(0, Int((Double(origin) * scale).rounded(.down)))
+        let end = min(outputCount, Int(((Double(origin) + Double(count) * factor) * scale).rounded(.up)))
+        let finer = 1 / scale < factor
+        let spans = (first..<max(first, end)).map { o -> (covered: Range<Int>, centre: Int?) in
+            let centre = Int(label((Double(o) + 0.5) / scale).rounded(.down))
+            let inside = (0..<count).contains(centre) ? centre : nil
+            if finer { return (inside.map { $0..<($0 + 1) } ?? 0..<0, inside) }
+            let start = max(0, Int(label(Double(o) / scale).rounded(.down)))
+            let stop = min(count, Int(label(Double(o + 1) / scale).rounded(.up)))
+            return (start..<max(start, stop), inside)
+        }
+        return (first, spans)
+    }
+}
+
+extension ConcernLabels {
+    /// The labels of a working image, from what its measures counted: `centrelines` (one byte per
+    /// pixel, `LineDetector`'s `centrelineBit` on every centreline pixel of a counted line, nil
+    /// where lines were not measured) widened by a pixel into the skin as `wrinkle`; `marks`
+    /// (indices into `detected.marks`, those a region counted) filled from their first pixel in the
+    /// member mask as `spot` or `pore` and `editable`. `labels` already holds what the regions'
+    /// statistics drew (`red`, `clear`, `editable`). Faces: nothing outside the zones.
+    /// - Parameter queue: at least one `Int32` per working pixel.
+    static func finish(
+        _ labels: SecureBuffer, work: WorkingImage, detected: SkinConcernMeasurer.DetectedMarks, counted marks: [Int],
+        centrelines: SecureBuffer?, centrelineBit: UInt8, queue: SecureBuffer
+    ) {
+        let (width, height, count) = (work.width, work.height, work.pixelCount)
+        labels.withUnsafeMutableBytes { labelBytes in
+            let labels = labelBytes.bindMemory(to: UInt8.self)
+            detected.members.withUnsafeBytes { memberBytes in
+                queue.withUnsafeMutableBytes { queueBytes in
+                    let members = memberBytes.bindMemory(to: UInt8.self), queue = queueBytes.bindMemory(to: Int32.self)
+                    for index in marks {
+                        let flag: UInt8
+                        switch detected.kinds[index] {
+                        case .spot: flag = spot
+                        case .pore: flag = pore
+                        case .other: continue
+                        }
+                        // A mark is one 4-connected component of the member mask, as `MarkDetector` grew it.
+                        FloodFill.fill(from: [detected.marks[index].firstPixel], width: width, height: height, queue: queue) { i in
+                            guard members[i] != 0, labels[i] & (spot | pore) == 0 else { return false }
+                            labels[i] |= flag | editable
+                            return true
                         }
                     }
                 }
             }
-        }
-        labels.withUnsafeMutableBytes { labelBytes in
-            queue.withUnsafeMutableBytes { queueBytes in
-                detected.members.withUnsafeBytes { memberBytes in
-                    markLabels(
-                        members: memberBytes.bindMemory(to: UInt8.self), kinds: detected.kinds,
-                        minimumArea: configuration.minimumMarkAreaPixels, width: work.width, height: work.height,
-                        labels: labelBytes.bindMemory(to: UInt8.self), queue: queueBytes.bindMemory(to: Int32.self))
-                }
-            }
-        }
-        // The lines the wrinkle measures count.
-        do {
-            _ = try LineDetector.detect(
-                work, workingMillimetres: workingMillimetres, configuration: configuration.lines,
-                centrelines: labels, centrelineBit: centreline, arena: arena)
-        } catch {
-            arena.release(labels)
-            throw error
-        }
-        labels.withUnsafeMutableBytes { labelBytes in
-            work.planes.withUnsafeBytes { planeBytes in
-                work.skin.withUnsafeBytes { skinBytes in
-                    detected.members.withUnsafeBytes { memberBytes in
-                        pixelLabels(
-                            planes: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
-                            members: memberBytes.bindMemory(to: UInt8.self), width: work.width, height: work.height, stats: stats,
-                            labels: labelBytes.bindMemory(to: UInt8.self))
+            if let centrelines {
+                centrelines.withUnsafeBytes { lineBytes in
+                    work.skin.withUnsafeBytes { skinBytes in
+                        let lines = lineBytes.bindMemory(to: UInt8.self), skin = skinBytes.bindMemory(to: UInt8.self)
+                        for y in 0..<height {
+                            for x in 0..<width where skin[y * width + x] & WorkingImage.skinBit != 0 {
+                                nearLine: for ny in max(0, y - 1)...min(height - 1, y + 1) {
+                                    for nx in max(0, x - 1)...min(width - 1, x + 1) where lines[ny * width + nx] & centrelineBit != 0 {
+                                        labels[y * width + x] |= wrinkle
+                                        break nearLine
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
-        }
-        // Faces: nothing outside the zones (eyes, brows, lips, nostrils, hair, background) is labelled or edited.
-        work.withZones { zones in
-            guard let zones else { return }
-            labels.withUnsafeMutableBytes { labelBytes in
-                for i in 0..<count where zones[i] == 0 { labelBytes[i] = 0 }
+            work.withZones { zones in
+                guard let zones else { return }
+                for i in 0..<count where zones[i] == 0 { labels[i] = 0 }
             }
         }
-        let spotMax = workingMillimetres.map { configuration.spotMaxDiameterMillimetres / $0 } ?? configuration.spotMaxDiameterPixels
-        let radius = min(max(6, Int(spotMax.rounded(.up))), max(2, min(work.width, work.height) / 2))
-        return ConcernLabels(labels: labels, meanL: Float(stats.meanL), meanA: Float(stats.meanA), meanB: Float(stats.meanB), backgroundRadius: radius)
-    }
-
-    /// Finds the marks again in the member mask, in `MarkDetector`'s scan order and connectivity,
-    /// so that the n-th component of at least `minimumArea` pixels is the n-th mark.
-    private static func markLabels(
-        members: UnsafeBufferPointer<UInt8>, kinds: [SkinConcernMeasurer.MarkKind], minimumArea: Int, width: Int, height: Int,
-        labels: UnsafeMutableBufferPointer<UInt8>, queue: UnsafeMutableBufferPointer<Int32>
-    ) {
-        let visited: UInt8 = 128
-        var markIndex = 0
-        for start in 0..<(width * height) where members[start] != 0 && labels[start] & visited == 0 {
-            var head = 0, tail = 0
-            queue[tail] = Int32(start); tail += 1
-            labels[start] |= visited
-            while head < tail {
-                let index = Int(queue[head]); head += 1
-                let x = index % width, y = index / width
-                @inline(__always) func visit(_ neighbour: Int) {
-                    guard members[neighbour] != 0, labels[neighbour] & visited == 0 else { return }
-                    labels[neighbour] |= visited
-                    queue[tail] = Int32(neighbour); tail += 1
-                }
-                if x > 0 { visit(index - 1) }
-                if x < width - 1 { visit(index + 1) }
-                if y > 0 { visit(index - width) }
-                if y < height - 1 { visit(index + width) }
-            }
-            guard tail >= minimumArea else { continue }
-            let flag: UInt8 = switch kinds[markIndex] {
-            case .spot: spot
-            case .pore: pore
-            case .other: 0
-            }
-            markIndex += 1
-            if flag != 0 { for k in 0..<tail { labels[Int(queue[k])] |= flag } }
-        }
-        for i in 0..<(width * height) { labels[i] &= ~visited }
-    }
-
-    /// Wrinkle (a line's centreline or a skin pixel next to it), red, editable and clear flags, with
-    /// the thresholds of `RegionStatistics`; the transient centreline flag is cleared.
-    private static func pixelLabels(
-        planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, members: UnsafeBufferPointer<UInt8>,
-        width: Int, height: Int, stats: RegionStatistics, labels: UnsafeMutableBufferPointer<UInt8>
-    ) {
-        let count = width * height
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = y * width + x
-                if labels[i] & (spot | pore) != 0 { labels[i] |= editable }
-                guard skin[i] & WorkingImage.skinBit != 0 else { continue }
-                labels[i] |= editable
-                nearLine: for ny in max(0, y - 1)...min(height - 1, y + 1) {
-                    for nx in max(0, x - 1)...min(width - 1, x + 1) where labels[ny * width + nx] & centreline != 0 {
-                        labels[i] |= wrinkle
-                        break nearLine
-                    }
-                }
-                let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
-                if l >= stats.specularL, (a * a + b * b).squareRoot() <= stats.specularChroma { continue }
-                // A clipped pixel is neither red nor clear skin: its colour is lost (`RegionStatistics`).
-                guard members[i] == 0, !WorkingImage.isClipped(skin[i]) else { continue }
-                if a >= stats.redLimitAStar { labels[i] |= red } else { labels[i] |= clear }
-            }
-        }
-        for i in 0..<count { labels[i] &= ~centreline }
-    }
-
-    func release(_ arena: PlaintextArena) {
-        arena.release(labels)
     }
 }

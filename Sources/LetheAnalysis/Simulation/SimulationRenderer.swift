@@ -3,34 +3,42 @@ import LetheImaging
 import LetheMemory
 
 /// Renders what a request asked to see — concern masks, an overlay and the after-care preview —
-/// from the photo and its analysis, at the requested output size and format. Masks come from
-/// the measuring code (the pixels a measure counted); every plane and every encoded image is a
+/// from the photo and its analysis, at the requested output size and format. A skin or face
+/// mask is the pixels its measure counted (the analysis' `ConcernLabels`, resampled to the output
+/// size), a scalp mask the scalp measures' detection; every plane and every encoded image is a
 /// `.rendering` arena buffer, so the request's deletion record counts them.
 public enum SimulationRenderer {
     /// Opacity of a mask's legend colour in the overlay.
     static let overlayOpacity = 0.55
 
     /// - Parameters:
-    ///   - image: the decoded photo (full resolution).
-    ///   - analysis: its analysis, for the face box and the scale.
-    /// - Throws: `analysis_unavailable` when memory or the encoder is not available;
-    ///   `light_not_supported` for a UV photo.
+    ///   - photo: the decoded photo, whole or reduced to no less than the output size
+    ///     (`decodeShortSide`).
+    ///   - analysis: its analysis: for skin and face run with `labelling` (the pixels each measure
+    ///     counted), for the scalp its scale.
+    /// - Throws: `analysis_unavailable` when memory or the encoder is not available, or a skin or
+    ///   face analysis kept no labels; `light_not_supported` for a UV photo.
     public static func render(
-        _ image: DecodedImage, analysis: PhotoAnalysisResult, settings: AnalysisSettings, request: SimulationRequest,
+        _ photo: ReducedPhoto, analysis: PhotoAnalysisResult, settings: AnalysisSettings, request: SimulationRequest,
         arena: PlaintextArena
     ) throws(LetheError) -> SimulationRendering {
         // The masks and the preview are of skin in visible light; a UV photo shows the lamp's colour.
         guard analysis.ultraviolet == nil else { throw .simulationNeedsVisibleLight }
-        let size = ImageResampler.fittedSize(width: image.width, height: image.height, maxDimension: request.output.maxDimension)
-        let source = size.scale < 1 ? try ImageResampler.resize(image, width: size.width, height: size.height, arena: arena) : image
-        defer { if size.scale < 1 { arena.release(source.pixels) } }
+        let image = photo.overview
+        let size = ImageResampler.fittedSize(width: photo.width, height: photo.height, maxDimension: request.output.maxDimension)
+        precondition(image.width >= size.width && image.height >= size.height, "the photo is reduced below the output size")
+        let resized = image.width != size.width || image.height != size.height
+        let source = resized ? try ImageResampler.resize(image, width: size.width, height: size.height, arena: arena) : image
+        defer { if resized { arena.release(source.pixels) } }
 
         let planes: (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?)
         if settings.kind == .scalp {
             let scale = (analysis.scalp?.millimetresPerPixel ?? settings.millimetresPerPixel ?? 0.01) / size.scale
             planes = (try scalpMasks(source, millimetresPerPixel: scale, settings: settings, request: request, arena: arena), nil)
         } else {
-            planes = try skinMasksAndPreview(source, analysis: analysis, scale: size.scale, settings: settings, request: request, arena: arena)
+            guard let labels = analysis.labels else { throw .analysisUnavailable("the analysis kept no concern labels to render") }
+            planes = try skinMasksAndPreview(
+                source, labels: labels, photoWidth: photo.width, photoHeight: photo.height, request: request, arena: arena)
         }
         defer {
             for (_, mask) in planes.masks { arena.release(mask) }
@@ -64,34 +72,33 @@ public enum SimulationRenderer {
             width: source.width, height: source.height, preview: preview, overlay: overlay, masks: masks, request: request)
     }
 
-    /// Skin and face: labels of the measured crop (the whole close-up, or the face regions),
-    /// masks at the output size, and the preview when a preview concern was asked for.
+    /// `render` of a photo decoded whole.
+    public static func render(
+        _ image: DecodedImage, analysis: PhotoAnalysisResult, settings: AnalysisSettings, request: SimulationRequest,
+        arena: PlaintextArena
+    ) throws(LetheError) -> SimulationRendering {
+        try render(ReducedPhoto(whole: image), analysis: analysis, settings: settings, request: request, arena: arena)
+    }
+
+    /// The short side to decode a photo `width` × `height` reduced to for `request`'s renderings
+    /// (`ImageDecoder.decodeReduced`): its output's, so that a JPEG larger than the output is
+    /// scaled in libjpeg's inverse DCT and never decoded whole at full resolution for them.
+    public static func decodeShortSide(width: Int, height: Int, request: SimulationRequest) -> Int {
+        let size = ImageResampler.fittedSize(width: width, height: height, maxDimension: request.output.maxDimension)
+        return min(size.width, size.height)
+    }
+
+    /// Skin and face: the analysis' labels in the output's pixels, masks of them, and the preview
+    /// when a preview concern was asked for (edited in a working image of the labelled crop at the
+    /// output size).
     private static func skinMasksAndPreview(
-        _ image: DecodedImage, analysis: PhotoAnalysisResult, scale: Double, settings: AnalysisSettings, request: SimulationRequest,
+        _ image: DecodedImage, labels analysed: ConcernLabels, photoWidth: Int, photoHeight: Int, request: SimulationRequest,
         arena: PlaintextArena
     ) throws(LetheError) -> (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?) {
-        var crop = PixelRect(width: image.width, height: image.height)
-        if let regions = analysis.face?.regions, let face = PixelRect.enclosing(regions.map(\.box)) {
-            crop = PixelRect(
-                x: Int((Double(face.x) * scale).rounded(.down)), y: Int((Double(face.y) * scale).rounded(.down)),
-                width: Int((Double(face.width) * scale).rounded(.up)), height: Int((Double(face.height) * scale).rounded(.up))
-            ).clipped(width: image.width, height: image.height)
-        }
-        // The measures' pixel limits, in pixels of the scaled photo.
-        var configuration = settings.measures
-        configuration.poreMaxDiameterPixels *= scale
-        configuration.spotMaxDiameterPixels *= scale
-        configuration.lines.minimumWidthPixels *= scale
-        configuration.lines.maximumWidthPixels *= scale
-        configuration.lines.minimumLengthPixels *= scale
-        let millimetres = (analysis.measures?.millimetresPerPixel ?? settings.millimetresPerPixel).map { $0 / scale }
-
-        var work = try WorkingImage.make(image, crop: crop, factor: 1, markClipped: true, arena: arena)
-        defer { work.release(arena) }
-        // Faces: the same skin and zones as the measures, so no mask falls on eyes, brows or lips.
-        if let geometry = analysis.faceGeometry { try work.applyFaceZones(geometry.scaled(by: scale), arena: arena) }
-        let labels = try ConcernLabels.make(work, workingMillimetres: millimetres, configuration: configuration, arena: arena)
+        let labels = try analysed.resampled(
+            photoWidth: photoWidth, photoHeight: photoHeight, outputWidth: image.width, outputHeight: image.height, arena: arena)
         defer { labels.release(arena) }
+        let crop = PixelRect(x: labels.originX, y: labels.originY, width: labels.width, height: labels.height)
 
         var masks: [(SimulationConcern, SecureBuffer)] = []
         var completed = false
@@ -103,9 +110,9 @@ public enum SimulationRenderer {
             masks.append((concern, mask))
             labels.labels.withUnsafeBytes { labelBytes in
                 mask.withUnsafeMutableBytes { maskBytes in
-                    for y in 0..<work.height {
-                        for x in 0..<work.width where labelBytes[y * work.width + x] & flag != 0 {
-                            maskBytes[(work.originY + y) * image.width + work.originX + x] = 255
+                    for y in 0..<labels.height {
+                        for x in 0..<labels.width where labelBytes[y * labels.width + x] & flag != 0 {
+                            maskBytes[(labels.originY + y) * image.width + labels.originX + x] = 255
                         }
                     }
                 }
@@ -117,6 +124,8 @@ public enum SimulationRenderer {
             preview = output
             do {
                 image.pixels.withUnsafeBytes { source in output.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
+                let work = try WorkingImage.make(image, crop: crop, factor: 1, arena: arena)
+                defer { work.release(arena) }
                 try AfterCarePreview.render(image, work: work, labels: labels, request: request, output: output, arena: arena)
             } catch {
                 arena.release(output)

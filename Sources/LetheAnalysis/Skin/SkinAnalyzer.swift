@@ -20,6 +20,18 @@ public enum SkinAnalyzer {
         millimetresPerPixel: Double? = nil, scaleSource: String? = nil, profile: DeviceProfile? = nil, releasingPixels: Bool = false,
         arena: PlaintextArena
     ) throws(LetheError) -> SkinAnalysisResult {
+        try analyze(
+            image, configuration: configuration, measures: measures, millimetresPerPixel: millimetresPerPixel, scaleSource: scaleSource,
+            profile: profile, releasingPixels: releasingPixels, labelling: false, arena: arena).measures
+    }
+
+    /// `analyze`, and with `labelling` the pixels each measure counted (`ConcernLabels`, which the
+    /// caller releases): the simulations draw them.
+    static func analyze(
+        _ image: DecodedImage, configuration: SkinAnalysisConfiguration, measures: SkinMeasureConfiguration,
+        millimetresPerPixel: Double?, scaleSource: String?, profile: DeviceProfile?, releasingPixels: Bool, labelling: Bool,
+        arena: PlaintextArena
+    ) throws(LetheError) -> (measures: SkinAnalysisResult, labels: ConcernLabels?) {
         let colour = ColourCalibrator.calibrate(image, profile: profile, model: measures.uncalibratedTone)
         let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: true, arena: arena)
         let pixelCount = image.width * image.height
@@ -27,15 +39,17 @@ public enum SkinAnalyzer {
         let longSide = max(image.width, image.height)
         let factor = max(1, (longSide + measures.workingLongSidePixels - 1) / measures.workingLongSidePixels)
         let whole = PixelRect(width: image.width, height: image.height)
-        let region = try SkinConcernMeasurer.measure(
+        let (region, _, _, labels) = try SkinConcernMeasurer.measureWithSkinColours(
             image, crop: whole, factor: Double(factor), regions: [NamedRegion(name: "image", rect: whole)],
-            millimetresPerPixel: millimetresPerPixel, configuration: measures, colour: colour, releasingPixels: releasingPixels, arena: arena)
+            millimetresPerPixel: millimetresPerPixel, configuration: measures, colour: colour, releasingPixels: releasingPixels,
+            labelling: labelling, arena: arena)
 
         // Tone and redness of the clear skin: spots, pores and highlights would bias the base colour.
         guard let measured = region.first, measured.skinPixelCount > 0 else {
+            labels?.release(arena)
             throw .noSkinDetected(fraction: 0, minimum: configuration.minSkinFraction)
         }
-        return SkinAnalysisResult(
+        return (SkinAnalysisResult(
             skinTone: measured.skinTone,
             redness: measured.redness,
             quality: gate.quality,
@@ -43,6 +57,6 @@ public enum SkinAnalyzer {
             skinPixelCount: gate.skinPixelCount,
             concerns: measured.concerns,
             millimetresPerPixel: millimetresPerPixel,
-            scaleSource: millimetresPerPixel == nil ? nil : (scaleSource ?? "query"), colourCalibration: colour.report)
+            scaleSource: millimetresPerPixel == nil ? nil : (scaleSource ?? "query"), colourCalibration: colour.report), labels)
     }
 }

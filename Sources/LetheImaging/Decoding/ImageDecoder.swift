@@ -32,7 +32,8 @@ public enum ImageDecoder {
     /// that its full resolution is never decoded whole; other formats, JPEGs that small, and every
     /// photo when `minimumShortSide` is nil are decoded whole (reduction 1), their own full resolution.
     ///
-    /// When the request has a second core free (`RequestThreads`), the budget room for both and
+    /// With `decodingWholeBeside` (an analysis, which reads a window of the full resolution next),
+    /// when the request has a second core free (`RequestThreads`), the budget room for both and
     /// the photo at most `limits.maxPixelsWholeBesideOverview`, the full resolution is decoded whole on
     /// this thread while the helper decodes the overview: the window then is a view of it, and the
     /// overview's decode, the detector and the mesh no longer wait for a second pass through the
@@ -43,14 +44,15 @@ public enum ImageDecoder {
     /// stay valid while it is used. Throws as `decode(_:limits:arena:deadline:)`.
     public static func decodeReduced(
         _ bytes: UnsafeRawBufferPointer, keepingShortSide minimumShortSide: Int?, limits: DecodeLimits, arena: PlaintextArena,
-        deadline: ProcessingDeadline? = nil
+        deadline: ProcessingDeadline? = nil, decodingWholeBeside: Bool = true
     ) throws(LetheError) -> ReducedPhoto {
         func decodeOverview() -> Result<Decoded, LetheError> {
             Result { () throws(LetheError) in
                 try decode(bytes, limits: limits, arena: arena, deadline: deadline, keepingShortSide: minimumShortSide, region: nil, known: nil)
             }
         }
-        let besideWorthIt = minimumShortSide.map { worthDecodingWholeBesideOverview(bytes, keepingShortSide: $0, limits: limits) } ?? false
+        let besideWorthIt = decodingWholeBeside
+            && (minimumShortSide.map { worthDecodingWholeBesideOverview(bytes, keepingShortSide: $0, limits: limits) } ?? false)
         let (whole, overview) = !besideWorthIt ? (nil, decodeOverview()) : RequestThreads.forkTelling(
             { besideOverview -> DecodedImage? in
                 guard besideOverview else { return nil }
