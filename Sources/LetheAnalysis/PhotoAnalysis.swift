@@ -51,7 +51,7 @@ public struct PhotoAnalysisResult: Sendable {
     public var scalp: ScalpAnalysisResult?
     /// A `kind=skin` photo under UV light: its UV measures (then `measures` is absent).
     public var ultraviolet: UltravioletAnalysisResult?
-    /// `kind=skin` and `face` analysed with `labelling`: the pixels each measure counted, which the
+    /// Analysed with `labelling` (skin, face, scalp): the pixels each measure counted, which the
     /// simulations draw (`SimulationRenderer`); never sent as such. The caller releases them.
     var labels: ConcernLabels?
 
@@ -70,7 +70,7 @@ public enum PhotoAnalysis {
     ///     close-up analysis wipes its pixels through `arena` as soon as it has cut its working
     ///     image, so the full resolution is not alive through the measures (other kinds leave
     ///     them to the caller).
-    ///   - labelling: a face or close-up analysis keeps the pixels each measure counted
+    ///   - labelling: a face, close-up or scalp analysis keeps the pixels each measure counted
     ///     (`PhotoAnalysisResult.labels`) for the simulations; the caller releases the result.
     /// - Throws: the analysis' codes, `analysis_unavailable` when `face` has no models,
     ///   `light_not_supported` for a UV photo of kind face or scalp.
@@ -115,10 +115,10 @@ public enum PhotoAnalysis {
             }
             return PhotoAnalysisResult(measures: measures, face: face, labels: labels)
         case .scalp:
-            let result = try ScalpAnalyzer.analyze(
+            let (result, labels) = try ScalpAnalyzer.analyze(
                 image, millimetresPerPixel: scale, scaleSource: source ?? "query", configuration: settings.quality,
-                scalp: settings.scalp, arena: arena)
-            return PhotoAnalysisResult(scalp: result)
+                scalp: settings.scalp, labelling: labelling, arena: arena)
+            return PhotoAnalysisResult(scalp: result, labels: labels)
         case .skin where light == .uv:
             return PhotoAnalysisResult(ultraviolet: try UltravioletAnalyzer.analyze(
                 image, configuration: settings.quality, ultraviolet: settings.ultraviolet, millimetresPerPixel: scale,

@@ -112,7 +112,7 @@ public enum AnalysisEngine {
             : decoded
         defer { rendered.release(arena) }
         let rendering = try timed(.simulate, observe) { () throws(LetheError) in
-            try SimulationRenderer.render(rendered, analysis: result, settings: job.settings, request: simulation, arena: arena)
+            try SimulationRenderer.render(rendered, analysis: result, request: simulation, arena: arena)
         }
         try deadline.check()
         return Measured(name: photo.name, light: photo.light, image: info, result: result, rendering: rendering)

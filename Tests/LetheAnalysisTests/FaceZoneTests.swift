@@ -76,7 +76,7 @@ struct FaceZoneTests {
         let analysis = try PhotoAnalysis.run(image, settings: settings, labelling: true, arena: arena)
         let request = SimulationRequest(
             concerns: [.spots, .pores, .wrinkles, .redness], output: SimulationOutput(maxDimension: 512, format: .png))
-        let rendering = try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)
+        let rendering = try SimulationRenderer.render(image, analysis: analysis, request: request, arena: arena)
         #expect(rendering.width == 512)
         var marked = 0
         for mask in rendering.masks {

@@ -135,7 +135,7 @@ struct HeldOutAccuracyTests {
                 request.output.format = .png
                 let settings = AnalysisSettings(kind: .skin, quality: Self.quality)
                 let analysis = try PhotoAnalysis.run(image, settings: settings, labelling: true, arena: arena)
-                let rendering = try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)
+                let rendering = try SimulationRenderer.render(image, analysis: analysis, request: request, arena: arena)
                 let preview = try #require(rendering.preview).encoded.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
                 let spotsAfter = Self.contrasts(of: patch.spots, in: preview)
                 remaining[strength, default: []] += zip(spotsAfter, spotsBefore).map { $0 / $1 }

@@ -172,7 +172,7 @@ struct LightRoutingTests {
         let settings = AnalysisSettings(kind: .skin, millimetresPerPixel: 0.075, quality: Self.gate)
         let analysis = try PhotoAnalysis.run(image, settings: settings, light: .uv, arena: arena)
         do {
-            _ = try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: SimulationRequest(concerns: [.spots]), arena: arena)
+            _ = try SimulationRenderer.render(image, analysis: analysis, request: SimulationRequest(concerns: [.spots]), arena: arena)
             Issue.record("a UV photo was rendered")
         } catch {
             #expect(error.code == .lightNotSupported)

@@ -18,7 +18,7 @@ struct SimulationTests {
         request.output.format = .png
         let settings = AnalysisSettings(kind: .skin, quality: quality)
         let analysis = try PhotoAnalysis.run(image, settings: settings, labelling: true, arena: arena)
-        return try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)
+        return try SimulationRenderer.render(image, analysis: analysis, request: request, arena: arena)
     }
 
     static func decode(_ rendered: SimulationRendering.Image, arena: PlaintextArena) throws -> DecodedImage {
@@ -177,7 +177,7 @@ struct SimulationTests {
             for maxDimension in [image.width, image.width / 2] {
                 var request = SimulationRequest(concerns: [.spots, .pores])
                 request.output = SimulationOutput(maxDimension: maxDimension, format: .png)
-                let rendering = try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)
+                let rendering = try SimulationRenderer.render(image, analysis: analysis, request: request, arena: arena)
                 var shown: [SimulationConcern: Int] = [:]
                 for mask in rendering.masks {
                     let decoded = try Self.decode(mask.image, arena: arena)
@@ -189,6 +189,50 @@ struct SimulationTests {
                 }
                 print("seed \(seed) at \(maxDimension) px: spots counted \(spots), shown \(shown[.spots] ?? -1); pores counted \(pores), shown \(shown[.pores] ?? -1)")
                 #expect(shown[.spots] == spots && shown[.pores] == pores, "seed \(seed) at \(maxDimension) px")
+            }
+        }
+    }
+
+    @Test("scalp masks are the hairs and flakes the analysis counted: one mark per follicular unit at full size; every generated hair covered at full size and at a third")
+    func scalpMasksAreTheCountedHairs() throws {
+        for seed in [3, 11] as [UInt64] {
+            let arena = PlaintextArena()
+            defer { _ = arena.wipeAll() }
+            var truth = TrichoscopyImage(seed: seed)
+            let image = try truth.render(seed: seed, arena: arena)
+            let settings = AnalysisSettings(kind: .scalp, millimetresPerPixel: truth.millimetresPerPixel, quality: Self.quality)
+            let analysis = try PhotoAnalysis.run(image, settings: settings, labelling: true, arena: arena)
+            let units = try #require(analysis.scalp?.follicularUnits.count)
+            for maxDimension in [image.width, image.width / 3] {
+                var request = SimulationRequest(concerns: [.hair, .flakes])
+                request.output = SimulationOutput(maxDimension: maxDimension, format: .png)
+                let rendering = try SimulationRenderer.render(image, analysis: analysis, request: request, arena: arena)
+                #expect(rendering.preview == nil && rendering.masks.map(\.concern) == [.hair, .flakes])
+                let decoded = try Self.decode(try #require(rendering.masks.first { $0.concern == .hair }).image, arena: arena)
+                let pixels = decoded.pixels.withUnsafeBytes { Array($0) }
+                let inMask = (0..<(decoded.width * decoded.height)).map { i in (0..<3).contains { pixels[i * 3 + $0] != 255 } }
+                // Each generated hair's centre line, sampled every 2 photo pixels, within a pixel of the mask.
+                let scale = Double(decoded.width) / Double(image.width)
+                var covered = 0, samples = 0
+                for hair in truth.hairs {
+                    let path = hair.path
+                    for (a, b) in zip(path, path.dropFirst()) {
+                        let length = hypot(b.x - a.x, b.y - a.y)
+                        for t in stride(from: 0.0, to: length, by: 2) {
+                            let x = Int((a.x + (b.x - a.x) * t / length) * scale), y = Int((a.y + (b.y - a.y) * t / length) * scale)
+                            guard x >= 0, y >= 0, x < decoded.width, y < decoded.height else { continue }
+                            samples += 1
+                            if (-1...1).contains(where: { dy in (-1...1).contains { dx in
+                                let nx = x + dx, ny = y + dy
+                                return nx >= 0 && ny >= 0 && nx < decoded.width && ny < decoded.height && inMask[ny * decoded.width + nx]
+                            } }) { covered += 1 }
+                        }
+                    }
+                }
+                let marks = Self.components(inMask, width: decoded.width), coverage = Double(covered) / Double(max(1, samples))
+                print("scalp seed \(seed) at \(maxDimension) px: \(marks) hair marks, \(units) follicular units counted; hair coverage \(String(format: "%.3f", coverage))")
+                if maxDimension == image.width { #expect(marks == units, "seed \(seed)") }
+                #expect(coverage >= 0.9, "seed \(seed) at \(maxDimension) px")
             }
         }
     }

@@ -95,7 +95,7 @@ struct WrinkleLineTests {
             let analysis = try PhotoAnalysis.run(image, settings: settings, labelling: true, arena: arena)
             var request = SimulationRequest(concerns: [.wrinkles])
             request.output.format = .png
-            let rendering = try SimulationRenderer.render(image, analysis: analysis, settings: settings, request: request, arena: arena)
+            let rendering = try SimulationRenderer.render(image, analysis: analysis, request: request, arena: arena)
             let mask = try rendering.masks[0].image.encoded.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
             // Decoded over white (RGB): a mask pixel is one that is not white.
             let alpha = mask.pixels.withUnsafeBytes { bytes in

@@ -146,7 +146,7 @@ enum LayoutMarkers {
         let analysed = try SkinAnalyzer.analyze(
             image, configuration: SkinAnalysisConfiguration(), measures: SkinMeasureConfiguration(), millimetresPerPixel: nil,
             scaleSource: nil, profile: nil, releasingPixels: false, labelling: true, arena: arena)
-        guard let labels = analysed.labels, labels.factor == 1, labels.width == width, labels.height == image.height else {
+        guard let labels = analysed.labels, let skin = labels.skin, labels.factor == 1, labels.width == width, labels.height == image.height else {
             throw HarnessError("marker photos must be labelled by their analysis, without averaging")
         }
         let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: width, height: image.height), factor: 1, arena: arena)
@@ -168,7 +168,7 @@ enum LayoutMarkers {
 
         let preview = try arena.allocate(count: image.pixels.count, bufferClass: .rendering)
         image.pixels.withUnsafeBytes { source in preview.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
-        try AfterCarePreview.render(image, work: work, labels: labels, request: simulation, output: preview, arena: arena)
+        try AfterCarePreview.render(image, work: work, labels: labels, skin: skin, request: simulation, output: preview, arena: arena)
         // A window the edit changed: one the photo's own pixels also hold would be found in them.
         let start = (stripe.y * width + stripe.x) * 3
         let row = preview.withUnsafeBytes { Array($0[start..<(start + stripe.width * 3)]) }

@@ -89,6 +89,7 @@ enum SkinConcernMeasurer {
             if !labelled, let labels { arena.release(labels) }
         }
         if labelling {
+            precondition(regions.count == 1 || regions.allSatisfy { $0.zone != 0 }, "labelled regions must not share pixels")
             do {
                 labels = try arena.allocate(count: work.pixelCount, bufferClass: .rendering)
                 if linesMeasurable { centrelines = try arena.allocate(count: work.pixelCount, bufferClass: .intermediate) }
@@ -171,8 +172,9 @@ enum SkinConcernMeasurer {
             func mean(_ value: (RegionStatistics) -> Double) -> Double { clear.reduce(0) { $0 + value($1) * Double($1.clearCount) } / clearCount }
             return ConcernLabels(
                 labels: labels, originX: work.originX, originY: work.originY, width: work.width, height: work.height, factor: work.factor,
-                clearSkin: work.photoColour(CIELab(l: mean(\.meanL), a: mean(\.meanA), b: mean(\.meanB))),
-                spotMaxDiameter: spotMaxDiameter(workingMillimetres: workingMillimetres, factor: work.factor, configuration: configuration))
+                skin: .init(
+                    clearSkin: work.photoColour(CIELab(l: mean(\.meanL), a: mean(\.meanA), b: mean(\.meanB))),
+                    spotMaxDiameter: spotMaxDiameter(workingMillimetres: workingMillimetres, factor: work.factor, configuration: configuration)))
         }
         labelled = true
         return (measured.map(\.0), measured.map(\.1), clippedSkin, drawn)

@@ -58,6 +58,17 @@ public enum ScalpAnalyzer {
         configuration: SkinAnalysisConfiguration, scalp: ScalpAnalysisConfiguration = ScalpAnalysisConfiguration(),
         arena: PlaintextArena
     ) throws(LetheError) -> ScalpAnalysisResult {
+        try analyze(
+            image, millimetresPerPixel: millimetresPerPixel, scaleSource: scaleSource, configuration: configuration, scalp: scalp,
+            labelling: false, arena: arena).result
+    }
+
+    /// `analyze`, and with `labelling` the pixels of the hairs and flakes it counted
+    /// (`ConcernLabels.hair`, `.flake`; the caller releases them): the simulations draw them.
+    static func analyze(
+        _ image: DecodedImage, millimetresPerPixel: Double?, scaleSource: String, configuration: SkinAnalysisConfiguration,
+        scalp: ScalpAnalysisConfiguration, labelling: Bool, arena: PlaintextArena
+    ) throws(LetheError) -> (result: ScalpAnalysisResult, labels: ConcernLabels?) {
         guard let millimetresPerPixel, millimetresPerPixel > 0, millimetresPerPixel.isFinite else { throw .scaleRequired }
         let gate = try QualityGate.run(image, configuration: configuration, checkColourCast: false, requireSkin: false, arena: arena)
 
@@ -114,7 +125,8 @@ public enum ScalpAnalyzer {
         let flakeFraction = Double(detected.flakePixelCount) / Double(detected.fieldPixelCount)
         let units = detected.units.count
         let scores = scalpScores(density: density, meanWidth: meanWidth, flakes: flakeFraction, aStar: scalpColour.meanA)
-        return ScalpAnalysisResult(
+        let labels = labelling ? try Self.labels(of: detected, work: work, arena: arena) : nil
+        let result = ScalpAnalysisResult(
             hairCount: hairCount, densityPerSquareCentimetre: density, meanWidthMicrometres: meanWidth,
             widthDistribution: .init(thin: thin, medium: medium, thick: thick),
             hairTypes: .init(vellus: vellus, terminal: hairCount - vellus),
@@ -124,6 +136,26 @@ public enum ScalpAnalyzer {
             redness: .init(meanAStar: scalpColour.meanA, erythemaIndex: scalpColour.meanErythema),
             specularFraction: scalpColour.specularFraction, fieldOfViewSquareCentimetres: areaSquareCentimetres,
             millimetresPerPixel: millimetresPerPixel, scaleSource: scaleSource, quality: gate.quality, scores: scores)
+        return (result, labels)
+    }
+
+    /// The counted hairs' and flakes' pixels as concern labels of the working image.
+    private static func labels(of detected: ScalpMarks, work: WorkingImage, arena: PlaintextArena) throws(LetheError) -> ConcernLabels {
+        let labels: SecureBuffer
+        do { labels = try arena.allocate(count: work.pixelCount, bufferClass: .rendering) } catch {
+            throw .analysisAllocationFailed(error, "the concern labels")
+        }
+        labels.withUnsafeMutableBytes { target in
+            detected.hairMembers.withUnsafeBytes { hair in
+                detected.flakeMembers.withUnsafeBytes { flake in
+                    for i in 0..<work.pixelCount {
+                        target[i] = (hair[i] != 0 ? ConcernLabels.hair : 0) | (flake[i] != 0 ? ConcernLabels.flake : 0)
+                    }
+                }
+            }
+        }
+        return ConcernLabels(
+            labels: labels, originX: work.originX, originY: work.originY, width: work.width, height: work.height, factor: work.factor, skin: nil)
     }
 
     /// A hair-shaped mark: one follicular unit of one or more hairs (working pixels).
@@ -138,7 +170,7 @@ public enum ScalpAnalyzer {
         let light: Bool
     }
 
-    /// Hair and flake marks of a scalp working image, shared by the measures and the simulations.
+    /// Hair and flake marks of a scalp working image (the simulations draw their members: `labels(of:work:arena:)`).
     struct ScalpMarks {
         let contrast: LocalContrast
         /// Dark and bright hair-shaped marks.

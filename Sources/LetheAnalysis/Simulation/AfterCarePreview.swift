@@ -33,10 +33,11 @@ enum AfterCarePreview {
     /// Texture smoothing: ε of the guided filter, (ΔL*)²; variations well below 5 L* are texture.
     static let guidedEpsilon: Float = 25
 
-    /// Edits `output` (a copy of `image`'s pixels) inside the working crop `work` (factor 1).
+    /// Edits `output` (a copy of `image`'s pixels) inside the working crop `work` (factor 1), which
+    /// `labels` cover pixel for pixel; `skin`: their clear skin's colour and largest spot.
     static func render(
-        _ image: DecodedImage, work: WorkingImage, labels: ConcernLabels, request: SimulationRequest, output: SecureBuffer,
-        arena: PlaintextArena
+        _ image: DecodedImage, work: WorkingImage, labels: ConcernLabels, skin: ConcernLabels.SkinReference, request: SimulationRequest,
+        output: SecureBuffer, arena: PlaintextArena
     ) throws(LetheError) {
         let strengths = (
             spots: Float(request.strength(of: .spots)), pores: Float(request.strength(of: .pores)),
@@ -45,7 +46,7 @@ enum AfterCarePreview {
         guard max(strengths.spots, strengths.pores, strengths.wrinkles, strengths.redness, strengths.evenness) > 0 else { return }
         let planes = try FloatPlanes(count: planeCount, width: work.width, height: work.height, arena: arena)
         defer { planes.release(arena) }
-        let radius = labels.backgroundRadius
+        let radius = SkinConcernMeasurer.backgroundRadius(spotMaxDiameter: skin.spotMaxDiameter, width: work.width, height: work.height)
         let textureRadius = max(2, min(work.width, work.height) / 128)
         let spotFeather = max(2, radius / 12)
 
@@ -68,9 +69,9 @@ enum AfterCarePreview {
                     source, weight: weight, into: destination, radius: radius, passes: passes, fallback: fallback,
                     numerator: numerator, denominator: denominator, scratch: scratch)
             }
-            mean(lStar, weight: clear, into: backgroundL, radius: radius, fallback: Float(labels.clearSkin.l))
-            mean(aStar, weight: clear, into: backgroundA, radius: radius, fallback: Float(labels.clearSkin.a))
-            mean(bStar, weight: clear, into: backgroundB, radius: radius, fallback: Float(labels.clearSkin.b))
+            mean(lStar, weight: clear, into: backgroundL, radius: radius, fallback: Float(skin.clearSkin.l))
+            mean(aStar, weight: clear, into: backgroundA, radius: radius, fallback: Float(skin.clearSkin.a))
+            mean(bStar, weight: clear, into: backgroundB, radius: radius, fallback: Float(skin.clearSkin.b))
             let e = p[editable], l = p[lStar], a = p[aStar], b = p[bStar]
 
             // 1. Texture: guided filter of L* with itself as guide, over editable pixels.

@@ -3,15 +3,18 @@ import LetheImaging
 import LetheMemory
 
 /// Per-pixel concern labels of a measured crop, drawn by the measures themselves as they count
-/// (`SkinConcernMeasurer.measureWithSkinColours(labelling: true)`): the spots and pores a region
-/// counted, the centrelines of the lines the wrinkle measures counted (widened by one pixel on
-/// each side so that they show), the pixels the red area counted, and the skin the preview may
-/// edit. The simulations draw these, resampled to their output size (`resampled`), so that a
-/// mask shows exactly what was measured, at whatever size it is rendered.
+/// (`SkinConcernMeasurer.measureWithSkinColours(labelling: true)`, `ScalpAnalyzer`): the spots and
+/// pores a region counted, the centrelines of the lines the wrinkle measures counted (widened by
+/// one pixel on each side so that they show), the pixels the red area counted, and the skin the
+/// preview may edit; on a scalp the hairs and flakes counted. The simulations draw these,
+/// resampled to their output size (`resampled`), so that a mask shows exactly what was measured,
+/// at whatever size it is rendered.
 ///
 /// One byte per label pixel (`.rendering`): bit flags below.
 struct ConcernLabels: Sendable {
     static let spot: UInt8 = 1, pore: UInt8 = 2, wrinkle: UInt8 = 4, red: UInt8 = 8
+    /// Scalps: a pixel of a counted hair (dark, white or grey) or flake.
+    static let hair: UInt8 = 64, flake: UInt8 = 128
     /// The preview may change this pixel: skin, or a spot or pore (a dark mark can fail the skin
     /// colour rule itself).
     static let editable: UInt8 = 16
@@ -20,20 +23,36 @@ struct ConcernLabels: Sendable {
     /// The flags a coarser rendering shows wherever one of its pixel's label pixels has them
     /// (a mark or a line narrower than an output pixel still shows); the others are the label
     /// pixel's under the output pixel's centre.
-    static let shownWhereAny: UInt8 = spot | pore | wrinkle | red
+    static let shownWhereAny: UInt8 = spot | pore | wrinkle | red | hair | flake
+
+    /// The flag each masked concern is drawn from.
+    static func flag(of concern: SimulationConcern) -> UInt8 {
+        switch concern {
+        case .spots: spot
+        case .pores: pore
+        case .wrinkles: wrinkle
+        case .redness: red
+        case .hair: hair
+        case .flakes: flake
+        case .evenness: 0
+        }
+    }
 
     let labels: SecureBuffer
     /// Where the labels lie: label pixel (x, y) covers the photo's pixels from
     /// (originX + x·factor, originY + y·factor), `factor` across (the working image's frame).
     let originX: Int, originY: Int, width: Int, height: Int
     let factor: Double
-    /// Mean colour of the clear skin, as the photo shows it (the preview's fallback background).
-    let clearSkin: CIELab
-    /// The largest spot's diameter in label pixels: the radius of the preview's clear-skin
-    /// background, as the marks' (`SkinConcernMeasurer.backgroundRadius`).
-    let spotMaxDiameter: Double
+    /// Skin and face: what the after-care preview reads besides the labels; nil for a scalp.
+    let skin: SkinReference?
 
-    var backgroundRadius: Int { SkinConcernMeasurer.backgroundRadius(spotMaxDiameter: spotMaxDiameter, width: width, height: height) }
+    struct SkinReference: Sendable {
+        /// Mean colour of the clear skin, as the photo shows it (the preview's fallback background).
+        let clearSkin: CIELab
+        /// The largest spot's diameter in label pixels: the radius of the preview's clear-skin
+        /// background derives from it, as the marks' (`SkinConcernMeasurer.backgroundRadius`).
+        let spotMaxDiameter: Double
+    }
 
     func release(_ arena: PlaintextArena) {
         arena.release(labels)
@@ -69,7 +88,7 @@ struct ConcernLabels: Sendable {
         }
         return ConcernLabels(
             labels: output, originX: columns.first, originY: rows.first, width: outputColumns, height: rows.spans.count, factor: 1,
-            clearSkin: clearSkin, spotMaxDiameter: spotMaxDiameter * factor * (scaleX + scaleY) / 2)
+            skin: skin.map { .init(clearSkin: $0.clearSkin, spotMaxDiameter: $0.spotMaxDiameter * factor * (scaleX + scaleY) / 2) })
     }
 
     /// One axis of `resampled`: the output pixels the labels reach (from `first`), and for each the

@@ -3,10 +3,9 @@ import LetheImaging
 import LetheMemory
 
 /// Renders what a request asked to see — concern masks, an overlay and the after-care preview —
-/// from the photo and its analysis, at the requested output size and format. A skin or face
-/// mask is the pixels its measure counted (the analysis' `ConcernLabels`, resampled to the output
-/// size), a scalp mask the scalp measures' detection; every plane and every encoded image is a
-/// `.rendering` arena buffer, so the request's deletion record counts them.
+/// from the photo and its analysis, at the requested output size and format. A mask is the pixels
+/// its measure counted (the analysis' `ConcernLabels`, resampled to the output size); every plane
+/// and every encoded image is a `.rendering` arena buffer, so the request's deletion record counts them.
 public enum SimulationRenderer {
     /// Opacity of a mask's legend colour in the overlay.
     static let overlayOpacity = 0.55
@@ -14,12 +13,11 @@ public enum SimulationRenderer {
     /// - Parameters:
     ///   - photo: the decoded photo, whole or reduced to no less than the output size
     ///     (`decodeShortSide`).
-    ///   - analysis: its analysis: for skin and face run with `labelling` (the pixels each measure
-    ///     counted), for the scalp its scale.
-    /// - Throws: `analysis_unavailable` when memory or the encoder is not available, or a skin or
-    ///   face analysis kept no labels; `light_not_supported` for a UV photo.
+    ///   - analysis: its analysis, run with `labelling` (the pixels each measure counted).
+    /// - Throws: `analysis_unavailable` when memory or the encoder is not available, or the
+    ///   analysis kept no labels; `light_not_supported` for a UV photo.
     public static func render(
-        _ photo: ReducedPhoto, analysis: PhotoAnalysisResult, settings: AnalysisSettings, request: SimulationRequest,
+        _ photo: ReducedPhoto, analysis: PhotoAnalysisResult, request: SimulationRequest,
         arena: PlaintextArena
     ) throws(LetheError) -> SimulationRendering {
         // The masks and the preview are of skin in visible light; a UV photo shows the lamp's colour.
@@ -31,15 +29,8 @@ public enum SimulationRenderer {
         let source = resized ? try ImageResampler.resize(image, width: size.width, height: size.height, arena: arena) : image
         defer { if resized { arena.release(source.pixels) } }
 
-        let planes: (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?)
-        if settings.kind == .scalp {
-            let scale = (analysis.scalp?.millimetresPerPixel ?? settings.millimetresPerPixel ?? 0.01) / size.scale
-            planes = (try scalpMasks(source, millimetresPerPixel: scale, settings: settings, request: request, arena: arena), nil)
-        } else {
-            guard let labels = analysis.labels else { throw .analysisUnavailable("the analysis kept no concern labels to render") }
-            planes = try skinMasksAndPreview(
-                source, labels: labels, photoWidth: photo.width, photoHeight: photo.height, request: request, arena: arena)
-        }
+        guard let labels = analysis.labels else { throw .analysisUnavailable("the analysis kept no concern labels to render") }
+        let planes = try masksAndPreview(source, labels: labels, photoWidth: photo.width, photoHeight: photo.height, request: request, arena: arena)
         defer {
             for (_, mask) in planes.masks { arena.release(mask) }
             if let preview = planes.preview { arena.release(preview) }
@@ -74,10 +65,10 @@ public enum SimulationRenderer {
 
     /// `render` of a photo decoded whole.
     public static func render(
-        _ image: DecodedImage, analysis: PhotoAnalysisResult, settings: AnalysisSettings, request: SimulationRequest,
+        _ image: DecodedImage, analysis: PhotoAnalysisResult, request: SimulationRequest,
         arena: PlaintextArena
     ) throws(LetheError) -> SimulationRendering {
-        try render(ReducedPhoto(whole: image), analysis: analysis, settings: settings, request: request, arena: arena)
+        try render(ReducedPhoto(whole: image), analysis: analysis, request: request, arena: arena)
     }
 
     /// The short side to decode a photo `width` × `height` reduced to for `request`'s renderings
@@ -88,10 +79,10 @@ public enum SimulationRenderer {
         return min(size.width, size.height)
     }
 
-    /// Skin and face: the analysis' labels in the output's pixels, masks of them, and the preview
+    /// The analysis' labels in the output's pixels, masks of them, and (skin and face) the preview
     /// when a preview concern was asked for (edited in a working image of the labelled crop at the
     /// output size).
-    private static func skinMasksAndPreview(
+    private static func masksAndPreview(
         _ image: DecodedImage, labels analysed: ConcernLabels, photoWidth: Int, photoHeight: Int, request: SimulationRequest,
         arena: PlaintextArena
     ) throws(LetheError) -> (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?) {
@@ -103,9 +94,9 @@ public enum SimulationRenderer {
         var masks: [(SimulationConcern, SecureBuffer)] = []
         var completed = false
         defer { if !completed { for (_, mask) in masks { arena.release(mask) } } }
-        let flags: [SimulationConcern: UInt8] = [.spots: ConcernLabels.spot, .pores: ConcernLabels.pore, .wrinkles: ConcernLabels.wrinkle, .redness: ConcernLabels.red]
         for concern in request.concerns {
-            guard let flag = flags[concern] else { continue }
+            let flag = ConcernLabels.flag(of: concern)
+            guard flag != 0 else { continue }
             let mask = try allocate(image.width * image.height, "mask", arena: arena)
             masks.append((concern, mask))
             labels.labels.withUnsafeBytes { labelBytes in
@@ -120,13 +111,17 @@ public enum SimulationRenderer {
         }
         var preview: SecureBuffer?
         if request.concerns.contains(where: \.changesPreview) {
+            guard let skin = labels.skin else { throw .analysisUnavailable("a scalp has no after-care preview") }
             let output = try allocate(image.width * image.height * 3, "preview", arena: arena)
             preview = output
             do {
                 image.pixels.withUnsafeBytes { source in output.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
-                let work = try WorkingImage.make(image, crop: crop, factor: 1, arena: arena)
-                defer { work.release(arena) }
-                try AfterCarePreview.render(image, work: work, labels: labels, request: request, output: output, arena: arena)
+                // A labelled crop that covers no output pixel edits none.
+                if crop.area > 0 {
+                    let work = try WorkingImage.make(image, crop: crop, factor: 1, arena: arena)
+                    defer { work.release(arena) }
+                    try AfterCarePreview.render(image, work: work, labels: labels, skin: skin, request: request, output: output, arena: arena)
+                }
             } catch {
                 arena.release(output)
                 throw error
@@ -134,36 +129,6 @@ public enum SimulationRenderer {
         }
         completed = true
         return (masks, preview)
-    }
-
-    /// Scalp: hair and flake masks from the scalp measures' own detection.
-    private static func scalpMasks(
-        _ image: DecodedImage, millimetresPerPixel: Double, settings: AnalysisSettings, request: SimulationRequest, arena: PlaintextArena
-    ) throws(LetheError) -> [(SimulationConcern, SecureBuffer)] {
-        let work = try WorkingImage.make(image, crop: PixelRect(width: image.width, height: image.height), factor: 1, arena: arena)
-        defer { work.release(arena) }
-        let detected = try ScalpAnalyzer.detectMarks(work, millimetresPerWorkingPixel: millimetresPerPixel, scalp: settings.scalp, arena: arena)
-        defer { detected.release(arena) }
-        var masks: [(SimulationConcern, SecureBuffer)] = []
-        var completed = false
-        defer { if !completed { for (_, mask) in masks { arena.release(mask) } } }
-        for concern in request.concerns {
-            let members: SecureBuffer
-            switch concern {
-            case .hair: members = detected.hairMembers
-            case .flakes: members = detected.flakeMembers
-            default: continue
-            }
-            let mask = try allocate(image.width * image.height, "mask", arena: arena)
-            masks.append((concern, mask))
-            members.withUnsafeBytes { source in
-                mask.withUnsafeMutableBytes { target in
-                    for i in 0..<(work.width * work.height) where source[i] != 0 { target[i] = 255 }
-                }
-            }
-        }
-        completed = true
-        return masks
     }
 
     /// RGBA pixels: the legend colour everywhere, alpha = the mask.
