@@ -151,13 +151,12 @@ extension ConcernLabels {
                 centrelines.withUnsafeBytes { lineBytes in
                     work.skin.withUnsafeBytes { skinBytes in
                         let lines = lineBytes.bindMemory(to: UInt8.self), skin = skinBytes.bindMemory(to: UInt8.self)
-                        for y in 0..<height {
-                            for x in 0..<width where skin[y * width + x] & WorkingImage.skinBit != 0 {
-                                nearLine: for ny in max(0, y - 1)...min(height - 1, y + 1) {
-                                    for nx in max(0, x - 1)...min(width - 1, x + 1) where lines[ny * width + nx] & centrelineBit != 0 {
-                                        labels[y * width + x] |= wrinkle
-                                        break nearLine
-                                    }
+                        // Each centreline pixel marks the skin among its 8 neighbours and itself (centrelines are sparse).
+                        for i in 0..<count where lines[i] & centrelineBit != 0 {
+                            let x = i % width, y = i / width
+                            for ny in max(0, y - 1)...min(height - 1, y + 1) {
+                                for nx in max(0, x - 1)...min(width - 1, x + 1) where skin[ny * width + nx] & WorkingImage.skinBit != 0 {
+                                    labels[ny * width + nx] |= wrinkle
                                 }
                             }
                         }
