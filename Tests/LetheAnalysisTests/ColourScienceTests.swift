@@ -1,5 +1,5 @@
 import Foundation
-import LetheAnalysis
+@testable import LetheAnalysis
 import LetheImaging
 import LetheMemory
 import LetheTestSupport
@@ -44,6 +44,32 @@ struct ColourScienceTests {
             let lab = CIELab(sRGBRed: colour.r, green: colour.g, blue: colour.b)
             let reference = ReferenceColour.lab(colour)
             #expect(abs(lab.l - reference.l) < 0.01 && abs(lab.a - reference.a) < 0.01 && abs(lab.b - reference.b) < 0.01, "\(colour)")
+        }
+    }
+
+    @Test("the per-pixel log10 is within 10⁻⁶ of log10 over every ratio an erythema index takes, within 10⁻⁷ for skin's")
+    func tableLog10() {
+        SRGB.log10MantissaTable.withUnsafeBufferPointer { table in
+            // The indices' ratios run from the reflectance floor over full scale to its inverse.
+            let floor = WorkingImage.reflectanceFloor
+            let (low, high) = (Foundation.log10(floor), Foundation.log10(1 / floor))
+            var worst = 0.0, worstSkin = 0.0
+            for step in 0...200_000 {
+                let x = Float(pow(10, low + (high - low) * Double(step) / 200_000))
+                let error = abs(Double(SRGB.log10(x, table: table)) - Foundation.log10(Double(x)))
+                worst = max(worst, error)
+                // Skin's red over green: 1 to 4 (erythema index 0 to 60).
+                if x >= 1, x <= 4 { worstSkin = max(worstSkin, error) }
+            }
+            // Powers of two and their neighbours: the exponent's seams.
+            for exponent in -12...12 {
+                for x in [Float(pow(2, Double(exponent))), Float(pow(2, Double(exponent))).nextDown, Float(pow(2, Double(exponent))).nextUp] {
+                    worst = max(worst, abs(Double(SRGB.log10(x, table: table)) - Foundation.log10(Double(x))))
+                }
+            }
+            #expect(worst < 1e-6, "worst \(worst)")
+            #expect(worstSkin < 1e-7, "worst on skin's ratios \(worstSkin)")
+            #expect(SRGB.log10(1, table: table) == 0)
         }
     }
 

@@ -110,4 +110,24 @@ enum SRGB {
     /// resolves — and several times faster than `cbrt`.
     static let labFTable: [Double] = (0...labFTableSteps).map { CIELab.labF(Double($0) / Double(labFTableSteps)) }
     static let labFTableSteps = 4096
+
+    /// log10 of 1 + i/4096, i = 0…4096, for `log10(_:table:)`.
+    static let log10MantissaTable: [Float] = (0...log10MantissaSteps).map { Float(Foundation.log10(1 + Double($0) / Double(log10MantissaSteps))) }
+    static let log10MantissaSteps = 4096
+
+    /// log10 of a positive, finite, normal `x` for the per-pixel path: its binary exponent times
+    /// log10 2 plus its mantissa's log10 interpolated linearly in `table` (`log10MantissaTable`).
+    /// The interpolation is within 3·10⁻⁹ of log10 (h²/8 · log10 e, h = 1/4096), below a
+    /// `Float`'s resolution of the indices it serves; a working pixel's `log10f` call was ~1.5 % of
+    /// a face request's CPU.
+    @inline(__always)
+    static func log10(_ x: Float, table: UnsafeBufferPointer<Float>) -> Float {
+        let bits = x.bitPattern
+        let exponent = Float(Int32(bitPattern: bits >> 23) - 127)
+        let mantissa = bits & 0x7F_FFFF
+        let index = Int(mantissa >> 11)
+        let fraction = Float(mantissa & 0x7FF) * (1 / 2048)
+        return exponent * log10Of2 + table[index] + fraction * (table[index + 1] - table[index])
+    }
+    static let log10Of2 = Float(Foundation.log10(2.0))
 }
