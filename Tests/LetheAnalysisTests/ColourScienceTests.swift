@@ -47,7 +47,7 @@ struct ColourScienceTests {
         }
     }
 
-    @Test("the per-pixel log10 is within 10⁻⁶ of log10 over every ratio an erythema index takes, within 10⁻⁷ for skin's")
+    @Test("the per-pixel log10 is within 10⁻⁶ of log10 over every ratio an erythema or melanin index takes, within 10⁻⁷ for skin's")
     func tableLog10() {
         SRGB.log10MantissaTable.withUnsafeBufferPointer { table in
             // The indices' ratios run from the reflectance floor over full scale to its inverse.

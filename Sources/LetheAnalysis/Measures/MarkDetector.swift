@@ -133,17 +133,17 @@ enum MarkDetector {
                                 guard mark.area >= minimumArea else { continue }
                                 // The colour sums (a logarithm per pixel) only for a candidate, over
                                 // its pixels in the order they were queued.
-                                if hasColour, isCandidate(mark) {
+                                if hasColour, isCandidate(mark) { SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
                                     for queued in 0..<tail {
                                         let index = Int(q[queued])
                                         let lab = CIELab(
                                             l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
                                         // As the brown unevenness: the background's L* as a grey takes out shading.
                                         let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
-                                        mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading)
+                                        mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading, log10Table: log10Table)
                                         mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
                                     }
-                                }
+                                } }
                                 marks.append(mark)
                             }
                         }

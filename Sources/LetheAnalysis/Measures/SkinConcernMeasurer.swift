@@ -721,69 +721,71 @@ struct RegionStatistics {
         // A face's brown unevenness, its red capped (`melaninRedCapRatio`); `melanin` keeps the mean the marks are told by.
         var cappedMelanin = RunningVariance()
         // Pass 2: deviations, red and specular pixels, ridges.
-        for y in rect.y..<(rect.y + rect.height) {
-            let up = max(0, y - 1) * width, down = min(height - 1, y + 1) * width, row = y * width
-            for x in rect.x..<(rect.x + rect.width) {
-                let i = row + x
-                let mask = skin[i]
-                guard mask & (WorkingImage.skinBit | WorkingImage.surfaceBit) != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
-                let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
-                // Shine: brighter than the surrounding skin (the normalised-convolution background,
-                // which leaves highlights out) by the margin, and nearly colourless (the dichromatic
-                // model: a specular reflection has the light's colour, Shafer 1985). A clipped pixel
-                // has lost its colour — the saturated channel no longer holds its ratio to the others
-                // (Klinker, Shafer & Kanade 1988) — so its chroma says nothing; it is a highlight when
-                // bright by the margin and near white in every channel (`whiteClippedBit`: only the
-                // light's colour added lifts skin's blue that high), else overexposed diffuse skin.
-                let clipped = WorkingImage.isClipped(mask)
-                let bright = l >= background[i] + specularMargin
-                let isSpecular = clipped
-                    ? bright && mask & WorkingImage.whiteClippedBit != 0
-                    : bright && (a * a + b * b).squareRoot() <= specularChroma
-                guard mask & WorkingImage.skinBit != 0 else {
-                    // On the skin surface but not skin-coloured (a highlight enclosed by skin, or a face-zone pixel).
-                    if isSpecular { surfaceSpecular += 1 }
-                    continue
+        SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
+            for y in rect.y..<(rect.y + rect.height) {
+                let up = max(0, y - 1) * width, down = min(height - 1, y + 1) * width, row = y * width
+                for x in rect.x..<(rect.x + rect.width) {
+                    let i = row + x
+                    let mask = skin[i]
+                    guard mask & (WorkingImage.skinBit | WorkingImage.surfaceBit) != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
+                    let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
+                    // Shine: brighter than the surrounding skin (the normalised-convolution background,
+                    // which leaves highlights out) by the margin, and nearly colourless (the dichromatic
+                    // model: a specular reflection has the light's colour, Shafer 1985). A clipped pixel
+                    // has lost its colour — the saturated channel no longer holds its ratio to the others
+                    // (Klinker, Shafer & Kanade 1988) — so its chroma says nothing; it is a highlight when
+                    // bright by the margin and near white in every channel (`whiteClippedBit`: only the
+                    // light's colour added lifts skin's blue that high), else overexposed diffuse skin.
+                    let clipped = WorkingImage.isClipped(mask)
+                    let bright = l >= background[i] + specularMargin
+                    let isSpecular = clipped
+                        ? bright && mask & WorkingImage.whiteClippedBit != 0
+                        : bright && (a * a + b * b).squareRoot() <= specularChroma
+                    guard mask & WorkingImage.skinBit != 0 else {
+                        // On the skin surface but not skin-coloured (a highlight enclosed by skin, or a face-zone pixel).
+                        if isSpecular { surfaceSpecular += 1 }
+                        continue
+                    }
+                    labels?[i] |= ConcernLabels.editable
+                    if isSpecular { specular += 1; continue }
+                    if isRidge(ridgePlane, x: x, row: row, up: up, down: down, width: width, curvature: curvature, anisotropy: anisotropy) { ridges += 1 }
+                    guard marks[i] == 0 else { continue }
+                    let dl = l - meanL, da = a - meanA, db = b - meanB
+                    // Evenness against the local background: shading from the face's 3-D shape is not blotchiness.
+                    // Lightness measures keep the clipped pixels: leaving the bright tail out only when it
+                    // clips would move a spread with the exposure (measured: the evenness score by 43).
+                    // The evenness band is of the green lightness, which a clipped red does not touch;
+                    // without it (the simulations' thresholds), L* against the marks' background.
+                    let local = evennessBand.map { $0[i] } ?? (l - background[i])
+                    if !local.isNaN {
+                        sumSquares += Double(local * local)
+                        lightnessCount += 1
+                    }
+                    sumDeltaE += Double((dl * dl + da * da + db * db).squareRoot())
+                    let shading = CIELab.relativeLuminance(lStar: Double(background[i]))
+                    // Radiance: luminance, and its deviation from the background's (the face's shading is not dullness).
+                    let y = CIELab.relativeLuminance(lStar: Double(l))
+                    luminance.add(y)
+                    luminanceDeviation.add(y - shading)
+                    // Brown: the melanin index 100·log10(1/R) (Diffey, Oliver & Farr 1984) against the
+                    // same index of the local background's grey (its L* as luminance), which takes out
+                    // shading, a factor on every channel; the red reflectance is the pixel's own. A
+                    // face's spread reads it at most at the cap, a clipped pixel at the cap.
+                    guard melaninRedCap != nil || !clipped else { continue }
+                    let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
+                    if let melaninRedCap { cappedMelanin.add(WorkingImage.melaninIndex(red: min(melaninRedCap, reflectance), againstGrey: shading, log10Table: log10Table)) }
+                    // Colour ratios (red area, melanin, erythema) leave a clipped pixel out.
+                    guard !clipped else { continue }
+                    if a >= redLimit {
+                        red += 1
+                        labels?[i] |= ConcernLabels.red
+                    } else {
+                        labels?[i] |= ConcernLabels.clear
+                    }
+                    melanin.add(WorkingImage.melaninIndex(red: reflectance, againstGrey: shading, log10Table: log10Table))
+                    // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
+                    erythema.add(Double(planes[3 * count + i]))
                 }
-                labels?[i] |= ConcernLabels.editable
-                if isSpecular { specular += 1; continue }
-                if isRidge(ridgePlane, x: x, row: row, up: up, down: down, width: width, curvature: curvature, anisotropy: anisotropy) { ridges += 1 }
-                guard marks[i] == 0 else { continue }
-                let dl = l - meanL, da = a - meanA, db = b - meanB
-                // Evenness against the local background: shading from the face's 3-D shape is not blotchiness.
-                // Lightness measures keep the clipped pixels: leaving the bright tail out only when it
-                // clips would move a spread with the exposure (measured: the evenness score by 43).
-                // The evenness band is of the green lightness, which a clipped red does not touch;
-                // without it (the simulations' thresholds), L* against the marks' background.
-                let local = evennessBand.map { $0[i] } ?? (l - background[i])
-                if !local.isNaN {
-                    sumSquares += Double(local * local)
-                    lightnessCount += 1
-                }
-                sumDeltaE += Double((dl * dl + da * da + db * db).squareRoot())
-                let shading = CIELab.relativeLuminance(lStar: Double(background[i]))
-                // Radiance: luminance, and its deviation from the background's (the face's shading is not dullness).
-                let y = CIELab.relativeLuminance(lStar: Double(l))
-                luminance.add(y)
-                luminanceDeviation.add(y - shading)
-                // Brown: the melanin index 100·log10(1/R) (Diffey, Oliver & Farr 1984) against the
-                // same index of the local background's grey (its L* as luminance), which takes out
-                // shading, a factor on every channel; the red reflectance is the pixel's own. A
-                // face's spread reads it at most at the cap, a clipped pixel at the cap.
-                guard melaninRedCap != nil || !clipped else { continue }
-                let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
-                if let melaninRedCap { cappedMelanin.add(WorkingImage.melaninIndex(red: min(melaninRedCap, reflectance), againstGrey: shading)) }
-                // Colour ratios (red area, melanin, erythema) leave a clipped pixel out.
-                guard !clipped else { continue }
-                if a >= redLimit {
-                    red += 1
-                    labels?[i] |= ConcernLabels.red
-                } else {
-                    labels?[i] |= ConcernLabels.clear
-                }
-                melanin.add(WorkingImage.melaninIndex(red: reflectance, againstGrey: shading))
-                // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
-                erythema.add(Double(planes[3 * count + i]))
             }
         }
         let skinCount = Double(max(1, stats.skinCount))
