@@ -191,7 +191,7 @@ public enum ScalpAnalyzer {
         }
     }
 
-    static func detectMarks(
+    private static func detectMarks(
         _ work: WorkingImage, millimetresPerWorkingPixel mmPerWork: Double, scalp: ScalpAnalysisConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> ScalpMarks {
         // A round trichoscope field: only its pixels weigh in the background, and outside it

@@ -175,7 +175,7 @@ public enum SimulationRenderer {
 
     /// Encodes pixels with libvips; the encoded bytes go straight into a `.rendering` buffer.
     static func encode(
-        _ pixels: SecureBuffer, width: Int, height: Int, bands: Int, format: ImageFormat, quality: Int, pngCompression: Int = 6,
+        _ pixels: SecureBuffer, width: Int, height: Int, bands: Int, format: ImageFormat, quality: Int, pngCompression: Int,
         arena: PlaintextArena
     ) throws(LetheError) -> SecureBuffer {
         do {
