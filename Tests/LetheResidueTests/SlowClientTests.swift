@@ -215,22 +215,29 @@ struct SlowClientTests {
         let server = try await ServerProcess(arguments: limits)
         defer { server.stop() }
         let client = LetheClient(serverURL: server.baseURL, token: server.token)
-        do {
-            _ = try await client.analyze(photo: photo)
-            Issue.record("a 90-scan 49-megapixel progressive JPEG was analysed within 0.5 s")
-        } catch {
-            #expect(error.code == "processing_deadline_exceeded")
-            #expect(error.status == 503)
-            #expect(error.message.contains(stoppedBy), "\(error.message)")
+        // Under the CPU budget the photo goes twice, the proof below on the second: the budget
+        // counts the kernel's time too, and the first 147 MB buffer of a machine that sat idle
+        // costs the engine's thread more of it to map and lock (measured after 45 s idle: the first
+        // request stopped after 0.86 s, before libjpeg's pass, the next one after 0.52 s, inside
+        // it). The first is a correct refusal as well, and is checked as one.
+        let sends = stoppedBy == "CPU budget" ? 2 : 1
+        for _ in 0..<sends {
+            do {
+                _ = try await client.analyze(photo: photo)
+                Issue.record("a 90-scan 49-megapixel progressive JPEG was analysed within 0.5 s")
+            } catch {
+                #expect(error.code == "processing_deadline_exceeded")
+                #expect(error.status == 503)
+                #expect(error.message.contains(stoppedBy), "\(error.message)")
+            }
         }
-        try await server.waitForLedgerEntries(1)
-        let entry = try #require(try DeletionLedger.readEntries(in: server.ledgerDirectory).last)
-        #expect(entry.errorCode == "processing_deadline_exceeded")
-        #expect(entry.wipeVerified)
-        // libjpeg's multi-scan pass itself was stopped, not only the libvips pipeline after it. The
-        // CPU budget is spent only by the work itself, so it always runs out inside that pass; half
-        // a second of wall clock on a loaded machine can run out before the pass starts (a fresh
-        // CI run stopped it earlier), which is a correct refusal but not this proof.
+        try await server.waitForLedgerEntries(sends)
+        let entries = try DeletionLedger.readEntries(in: server.ledgerDirectory)
+        #expect(entries.count == sends && entries.allSatisfy { $0.errorCode == "processing_deadline_exceeded" && $0.wipeVerified })
+        // libjpeg's multi-scan pass itself was stopped, not only the libvips pipeline after it. With
+        // its buffers' pages at hand, the CPU budget is spent by the work itself, so it runs out
+        // inside that pass; half a second of wall clock on a loaded machine can run out before the
+        // pass starts (a fresh CI run stopped it earlier), which is a correct refusal but not this proof.
         if stoppedBy == "CPU budget" {
             #expect(try await server.metric("lethe_codec_passes_aborted") ?? 0 >= 1)
         }
