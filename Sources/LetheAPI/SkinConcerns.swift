@@ -228,13 +228,20 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey { case status, specularFraction = "specular_fraction", reason }
     }
 
-    /// Uniformity of colour over the clear skin of the region.
+    /// Uniformity of colour over the clear skin of the region. The lightness unevenness (and with
+    /// it the evenness score) is measured only where the pixels resolve its band (with a scale: at
+    /// most `EvennessBand`'s 0.8 mm per working pixel, σ 2 mm over 2.5 pixels); coarser, `status`
+    /// is `not_measurable`, `l_star_standard_deviation` is absent and `required_mm_per_pixel` says
+    /// what scale would do. The colour figures (mean ΔE, brown and red unevenness, zone ΔE) are
+    /// means and spreads of colour, given at any scale.
     public struct Evenness: Sendable, Codable, Equatable {
+        /// `measured` or `not_measurable` (the photo's pixels are too coarse for the 2–12 mm band).
+        public var status: String
         /// Lightness unevenness: standard deviation over the clear skin of the green channel's
         /// lightness (116·G^⅓ − 16, L* on a grey: skin's red clips first) band-passed to 2–12 mm,
         /// so that neither the face's shading nor noise, JPEG or the pixel grid counts
-        /// (docs/analysis/skin.md, "Evenness band").
-        public var lStarStandardDeviation: Double
+        /// (docs/analysis/skin.md, "Evenness band"). Absent when not measurable.
+        public var lStarStandardDeviation: Double?
         /// Mean CIE76 ΔE*ab of each pixel to the region's mean colour.
         public var meanDeltaE: Double
         /// Brown (melanin) unevenness: standard deviation over the clear skin of the melanin index
@@ -248,23 +255,30 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         /// face's clear skin, the same kind of pixels (the whole face: the skin-pixel-weighted mean
         /// over the zones).
         public var zoneDeltaE: Double?
+        /// With a scale: the coarsest scale (mm per input pixel, at this photo's working
+        /// resolution) at which the lightness unevenness is measured.
+        public var requiredMillimetresPerPixel: Double?
 
         public init(
-            lStarStandardDeviation: Double, meanDeltaE: Double, melaninIndexStandardDeviation: Double,
-            erythemaIndexStandardDeviation: Double, zoneDeltaE: Double? = nil
+            lStarStandardDeviation: Double?, meanDeltaE: Double, melaninIndexStandardDeviation: Double,
+            erythemaIndexStandardDeviation: Double, zoneDeltaE: Double? = nil, requiredMillimetresPerPixel: Double? = nil
         ) {
+            status = lStarStandardDeviation == nil ? Spots.notMeasurable : Spots.measured
             self.lStarStandardDeviation = lStarStandardDeviation
             self.meanDeltaE = meanDeltaE
             self.melaninIndexStandardDeviation = melaninIndexStandardDeviation
             self.erythemaIndexStandardDeviation = erythemaIndexStandardDeviation
             self.zoneDeltaE = zoneDeltaE
+            self.requiredMillimetresPerPixel = requiredMillimetresPerPixel
         }
 
+        public var isMeasured: Bool { lStarStandardDeviation != nil }
+
         enum CodingKeys: String, CodingKey {
-            case lStarStandardDeviation = "l_star_standard_deviation", meanDeltaE = "mean_delta_e"
+            case status, lStarStandardDeviation = "l_star_standard_deviation", meanDeltaE = "mean_delta_e"
             case melaninIndexStandardDeviation = "melanin_index_standard_deviation"
             case erythemaIndexStandardDeviation = "erythema_index_standard_deviation"
-            case zoneDeltaE = "zone_delta_e"
+            case zoneDeltaE = "zone_delta_e", requiredMillimetresPerPixel = "required_mm_per_pixel"
         }
     }
 
@@ -279,11 +293,12 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         public var wrinkles: Int?
         /// Absent when shine is not measurable (a cross-polarised photo).
         public var shine: Int?
-        public var evenness: Int
-        /// Mean of the six, or of those measured when spots, pores, wrinkles or shine are not measurable.
+        /// Absent when the lightness unevenness is not measurable (pixels too coarse for its band).
+        public var evenness: Int?
+        /// Mean of the six, or of those measured when spots, pores, wrinkles, shine or evenness are not measurable.
         public var overall: Int
 
-        public init(spots: Int?, pores: Int?, redness: Int, wrinkles: Int?, shine: Int?, evenness: Int, overall: Int) {
+        public init(spots: Int?, pores: Int?, redness: Int, wrinkles: Int?, shine: Int?, evenness: Int?, overall: Int) {
             self.spots = spots
             self.pores = pores
             self.redness = redness

@@ -37,7 +37,7 @@ struct ResultTable {
                 let s = region.concerns.scores
                 rows.append((
                     "  " + region.region.replacingOccurrences(of: "_", with: " "),
-                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count.map(String.init) ?? "not measurable")  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots.map(String.init) ?? "–") pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles.map(String.init) ?? "–") shine \(s.shine.map(String.init) ?? "–") evenness \(s.evenness)"))
+                    "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count.map(String.init) ?? "not measurable")  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots.map(String.init) ?? "–") pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles.map(String.init) ?? "–") shine \(s.shine.map(String.init) ?? "–") evenness \(s.evenness.map(String.init) ?? "–")"))
             }
         }
         if let uv = response.ultraviolet { rows += Self.ultravioletRows(uv, number: number, percent: percent) }
@@ -123,8 +123,8 @@ struct ResultTable {
             } ?? "–"),
             ("Radiance", concerns.radiance.map { "luminance Y \(number($0.luminance, 3))  uniformity \(number($0.uniformity, 3))" } ?? "–"),
             ("Shine", concerns.shine.specularFraction.map { "specular \(percent($0))" } ?? "not measurable: \(concerns.shine.reason ?? "")"),
-            ("Evenness", "L* s.d. (2–12 mm band) \(number(concerns.evenness.lStarStandardDeviation, 2))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
-            ("Scores", "spots \(s.spots.map(String.init) ?? "–")  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles.map(String.init) ?? "–")  shine \(s.shine.map(String.init) ?? "–")  evenness \(s.evenness)  overall \(s.overall)  (0–100, higher = healthier)"),
+            ("Evenness", "L* s.d. (2–12 mm band) \(concerns.evenness.lStarStandardDeviation.map { number($0, 2) } ?? notMeasurable(needing: concerns.evenness.requiredMillimetresPerPixel, number: number))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
+            ("Scores", "spots \(s.spots.map(String.init) ?? "–")  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles.map(String.init) ?? "–")  shine \(s.shine.map(String.init) ?? "–")  evenness \(s.evenness.map(String.init) ?? "–")  overall \(s.overall)  (0–100, higher = healthier)"),
         ]
     }
 

@@ -73,13 +73,51 @@ struct EvennessRepeatabilityTests {
     ]
 
     static func evenness(_ skin: BlotchySkin, millimetresPerPixel: Double, rotationDegrees: Double, exposureEV: Double, noiseSeed: UInt64) throws -> SkinConcerns.Evenness {
+        try concerns(skin, photographedAt: millimetresPerPixel, rotationDegrees: rotationDegrees, exposureEV: exposureEV, noiseSeed: noiseSeed).evenness
+    }
+
+    /// The concerns of one photograph of `skin`, analysed at the scale it was taken at (or without
+    /// one: `scaleGiven` false). Small photos admitted: the coarse captures are 44 px across.
+    static func concerns(
+        _ skin: BlotchySkin, photographedAt millimetresPerPixel: Double, rotationDegrees: Double = 0, exposureEV: Double = 0, noiseSeed: UInt64,
+        scaleGiven: Bool = true
+    ) throws -> SkinConcerns {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let image = try skin.photograph(
             millimetresPerPixel: millimetresPerPixel, rotationDegrees: rotationDegrees, exposureEV: exposureEV, noiseSeed: noiseSeed, arena: arena)
         let result = try SkinAnalyzer.analyze(
-            image, configuration: SkinAnalysisConfiguration(minLaplacianVariance: 0), millimetresPerPixel: millimetresPerPixel, arena: arena)
-        return try #require(result.concerns).evenness
+            image, configuration: SkinAnalysisConfiguration(minShortSidePixels: 32, minLaplacianVariance: 0),
+            millimetresPerPixel: scaleGiven ? millimetresPerPixel : nil, arena: arena)
+        return try #require(result.concerns)
+    }
+
+    /// Coarser than 0.8 mm per working pixel the band's σ 2 mm spans under 2.5 pixels: the spread
+    /// is not reported (it grew and moved with each re-capture of the fixture portraits reduced
+    /// that far: docs/analysis/repeatability.md), nor its score, and the overall score averages the
+    /// others; the colour figures stay. Without a scale the band is in nominal millimetres.
+    @Test("evenness at 0.9 mm per pixel is not measurable (needs ≤ 0.8), without a score; at 0.75 it is; without a scale it is")
+    func bandResolved() throws {
+        let skin = BlotchySkin(count: 60, peakDensity: 0.06, seed: 17)
+        let fine = try Self.concerns(skin, photographedAt: 0.75, noiseSeed: 5)
+        #expect(fine.evenness.isMeasured && fine.evenness.status == "measured" && fine.scores.evenness != nil)
+        #expect(fine.evenness.requiredMillimetresPerPixel == 0.8)
+
+        let coarse = try Self.concerns(skin, photographedAt: 0.9, noiseSeed: 5)
+        #expect(coarse.evenness.status == "not_measurable" && coarse.evenness.lStarStandardDeviation == nil)
+        #expect(coarse.evenness.requiredMillimetresPerPixel == 0.8)
+        #expect(coarse.scores.evenness == nil)
+        #expect(coarse.evenness.meanDeltaE > 0 && coarse.evenness.melaninIndexStandardDeviation > 0)
+        let s = coarse.scores
+        let scored = [s.redness] + [s.spots, s.pores, s.wrinkles, s.shine].compactMap { $0 }
+        #expect(s.overall == Int((Double(scored.reduce(0, +)) / Double(scored.count)).rounded()))
+        let json = String(decoding: try JSONEncoder().encode(coarse.evenness), as: UTF8.self)
+        #expect(json.contains("\"not_measurable\"") && json.contains("required_mm_per_pixel") && !json.contains("l_star_standard_deviation"))
+        let scoresJSON = String(decoding: try JSONEncoder().encode(coarse.scores), as: UTF8.self)
+        #expect(!scoresJSON.contains("evenness"))
+
+        let unscaled = try Self.concerns(skin, photographedAt: 0.9, noiseSeed: 5, scaleGiven: false)
+        #expect(unscaled.evenness.isMeasured && unscaled.evenness.requiredMillimetresPerPixel == nil)
     }
 
     /// The band's filter has the σ it is asked for, whatever it is: an impulse's response sums to 1
@@ -228,12 +266,12 @@ struct EvennessRepeatabilityTests {
             let flat = try Self.evenness(
                 even, millimetresPerPixel: capture.millimetresPerPixel, rotationDegrees: capture.rotationDegrees, exposureEV: capture.exposureEV,
                 noiseSeed: UInt64(200 + index))
-            let value = uneven.lStarStandardDeviation
+            let value = try #require(uneven.lStarStandardDeviation), flatValue = try #require(flat.lStarStandardDeviation)
             let first = reference ?? value
             reference = first
-            print("evenness \(capture.name): blotchy \(value) (\(String(format: "%+.1f", 100 * (value / first - 1))) %), even \(flat.lStarStandardDeviation)")
+            print("evenness \(capture.name): blotchy \(value) (\(String(format: "%+.1f", 100 * (value / first - 1))) %), even \(flatValue)")
             #expect(abs(value / first - 1) <= 0.12, "\(capture.name): \(value) against \(first)")
-            #expect(flat.lStarStandardDeviation < value / 3, "\(capture.name): even skin \(flat.lStarStandardDeviation), blotchy \(value)")
+            #expect(flatValue < value / 3, "\(capture.name): even skin \(flatValue), blotchy \(value)")
         }
     }
 }

@@ -113,7 +113,7 @@ struct FaceProductMeasureTests {
         #expect(whole.scores.wrinkles == nil && before.face.regions.allSatisfy { $0.concerns.scores.wrinkles == nil })
         // The overall score is the mean of the measured ones.
         let s = whole.scores
-        let measured = [s.redness, s.evenness] + [s.spots, s.shine, s.pores].compactMap { $0 }
+        let measured = [s.redness] + [s.evenness, s.spots, s.shine, s.pores].compactMap { $0 }
         #expect(s.overall == Int((Double(measured.reduce(0, +)) / Double(measured.count)).rounded()))
         let json = String(decoding: try JSONEncoder().encode(whole.wrinkles), as: UTF8.self)
         #expect(json.contains("\"not_measurable\"") && !json.contains("line_count"))

@@ -49,7 +49,7 @@ struct PoresAndSpotsTests {
         #expect(coarse.scores.pores == nil)
         let s = coarse.scores
         // The measured scores only (wrinkles too are not measurable at 0.26 mm per pixel).
-        let scored = [s.redness, s.evenness] + [s.spots, s.wrinkles, s.shine].compactMap { $0 }
+        let scored = [s.redness] + [s.evenness, s.spots, s.wrinkles, s.shine].compactMap { $0 }
         #expect(s.overall == Int((Double(scored.reduce(0, +)) / Double(scored.count)).rounded()))
 
         // In JSON: a status and the scale needed, no count, no score.

@@ -28,7 +28,7 @@ struct SpotResolutionTests {
         #expect(coarse.scores.spots == nil)
         // The overall score averages the measured ones only (pores and lines are not measurable either).
         let s = coarse.scores
-        let scored = [s.redness, s.evenness] + [s.spots, s.pores, s.wrinkles, s.shine].compactMap { $0 }
+        let scored = [s.redness] + [s.evenness, s.spots, s.pores, s.wrinkles, s.shine].compactMap { $0 }
         #expect(scored.count == 3 && s.overall == Int((Double(scored.reduce(0, +)) / Double(scored.count)).rounded()))
         // On the wire: a status and the requirement, no figures.
         let json = String(decoding: try JSONEncoder().encode(coarse.spots), as: UTF8.self)

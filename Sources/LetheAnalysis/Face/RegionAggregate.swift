@@ -18,11 +18,15 @@ enum RegionAggregate {
         }
         let l = weighted(\.skinTone.lStar), a = weighted(\.skinTone.aStar), b = weighted(\.skinTone.bStar)
         let lab = CIELab(l: l, a: a, b: b)
-        // Pooled standard deviation of the local deviations (each region's are centred on its background).
-        let pooledVariance = weighted { region in
-            let sd = region.concerns.evenness.lStarStandardDeviation
-            return sd * sd
-        }
+        // Pooled standard deviation of the local deviations (each region's are centred on its
+        // background), over the regions that measured it: a face's zones share one scale, and a
+        // session's photo too coarse for the band leaves it to the others.
+        let evenLightness = regions.filter(\.concerns.evenness.isMeasured)
+        let evenLightnessPixels = Double(evenLightness.reduce(0) { $0 + $1.skinPixelCount })
+        let pooledLightnessSD = evenLightness.isEmpty ? nil : (evenLightness.reduce(0.0) { total, region in
+            let sd = region.concerns.evenness.lStarStandardDeviation ?? 0
+            return total + sd * sd * Double(region.skinPixelCount)
+        } / max(1, evenLightnessPixels)).squareRoot()
         // Brown: pooled like L* (each region's melanin deviations are centred on its background).
         // Red: the whole face's spread, within the regions and between their mean erythema indices.
         let pooledMelaninVariance = weighted { region in
@@ -56,14 +60,15 @@ enum RegionAggregate {
             wrinkles: combinedWrinkles(regions, skinPixels: total, weighted: weighted),
             shine: combinedShine(regions),
             evenness: .init(
-                lStarStandardDeviation: pooledVariance.squareRoot(), meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),
+                lStarStandardDeviation: pooledLightnessSD, meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),
                 melaninIndexStandardDeviation: pooledMelaninVariance.squareRoot(),
                 erythemaIndexStandardDeviation: pooledErythemaVariance.squareRoot(),
-                zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil),
+                zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil,
+                requiredMillimetresPerPixel: regions.compactMap(\.concerns.evenness.requiredMillimetresPerPixel).min()),
             blemishes: combinedBlemishes(regions, skinPixels: total, millimetresPerPixel: millimetresPerPixel),
             texture: combinedTexture(regions, weighted: weighted),
             radiance: combinedRadiance(regions, weighted: weighted),
-            scores: .init(spots: nil, pores: nil, redness: 0, wrinkles: nil, shine: nil, evenness: 0, overall: 0))
+            scores: .init(spots: nil, pores: nil, redness: 0, wrinkles: nil, shine: nil, evenness: nil, overall: 0))
         concerns.scores = ConcernScores.scores(for: concerns)
         return (
             .assessed(lab, calibration: calibration),

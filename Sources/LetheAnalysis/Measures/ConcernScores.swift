@@ -12,8 +12,8 @@ import LetheAPI
 /// | shine | specular fraction | 0 | 0.15 |
 /// | evenness | s.d. of the green lightness band-passed to 2–12 mm (`EvennessBand`) | 1 | 6 |
 ///
-/// The overall score is the rounded mean of the six, or of the others when spots, pores, wrinkles or
-/// shine are not measurable (they are left out, not scored as clear).
+/// The overall score is the rounded mean of the six, or of the others when spots, pores, wrinkles,
+/// shine or evenness are not measurable (they are left out, not scored as clear).
 public enum ConcernScores {
     static func linear(_ value: Double, clear: Double, severe: Double) -> Int {
         let t = (value - clear) / (severe - clear)
@@ -41,8 +41,8 @@ public enum ConcernScores {
         let redness = linear(concerns.redAreaFraction, clear: 0, severe: 0.30)
         let wrinkles = lineDensity(concerns.wrinkles).map { linear($0, clear: 0, severe: severeLineMillimetresPerSquareCentimetre) }
         let shine = concerns.shine.specularFraction.map { linear($0, clear: 0, severe: 0.15) }
-        let evenness = linear(concerns.evenness.lStarStandardDeviation, clear: 1, severe: 6)
-        let scored = [redness, evenness] + [spots, wrinkles, shine, pores].compactMap { $0 }
+        let evenness = concerns.evenness.lStarStandardDeviation.map { linear($0, clear: 1, severe: 6) }
+        let scored = [redness] + [evenness, spots, wrinkles, shine, pores].compactMap { $0 }
         let overall = Int((Double(scored.reduce(0, +)) / Double(scored.count)).rounded())
         return .init(spots: spots, pores: pores, redness: redness, wrinkles: wrinkles, shine: shine, evenness: evenness, overall: overall)
     }

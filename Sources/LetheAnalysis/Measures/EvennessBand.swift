@@ -40,6 +40,24 @@ enum EvennessBand {
     static let interOcularMillimetres = 63.0
     /// Close-ups without a scale: the detectors' nominal 0.2 mm per input pixel.
     static let nominalMillimetresPerPixel = 0.2
+    /// The band's spread is reported only where the fine σ spans this many working pixels: at
+    /// most 0.8 mm per working pixel. Coarser, the spread grew and moved with every re-capture:
+    /// Grace Hopper's portrait reduced to 0.80, 1.0, 1.2 and 1.36 mm per pixel read 3.6, 3.7,
+    /// 3.9 and 4.0 (3.5 as taken, 0.60) and its evenness score moved 5–6, 6–7, 7–8 and 11–12
+    /// points over 30 re-captures (4 as taken); the astronaut, at 1.36, 8
+    /// (docs/analysis/repeatability.md, "Evenness needs its band resolved").
+    static let minimumFineSigmaPixels = 2.5
+
+    /// Whether the working pixels resolve the band, given the scale they resolve (`WorkingImage
+    /// .resolvedMillimetres`, the other resolution gates' scale); without a scale (a close-up
+    /// with no profile scale) the band is in nominal millimetres and always measured.
+    static func measurable(resolvedMillimetres: Double?) -> Bool {
+        guard let resolvedMillimetres else { return true }
+        return fineSigmaMillimetres / resolvedMillimetres >= minimumFineSigmaPixels
+    }
+
+    /// The coarsest input scale at which the band is measured at working factor `factor`.
+    static func requiredMillimetresPerPixel(factor: Double) -> Double { fineSigmaMillimetres / minimumFineSigmaPixels / factor }
 
     /// Millimetres per working pixel for the band: a face's from its inter-ocular distance (in
     /// input pixels), else the given scale, else the nominal one.

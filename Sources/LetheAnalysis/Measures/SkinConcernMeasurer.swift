@@ -563,19 +563,22 @@ enum SkinConcernMeasurer {
             } ?? .notMeasurable(requiredMillimetresPerPixel: lineRequirement),
             shine: .init(specularFraction: stats.specularFraction),
             evenness: .init(
-                lStarStandardDeviation: stats.lStandardDeviation, meanDeltaE: stats.meanDeltaE,
+                lStarStandardDeviation: EvennessBand.measurable(resolvedMillimetres: work.resolvedMillimetres(workingMillimetres))
+                    ? stats.lStandardDeviation : nil,
+                meanDeltaE: stats.meanDeltaE,
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
                 // A colour difference as the photo shows it, like the tone.
                 zoneDeltaE: zoneReference.map { median in
                     CIELab.deltaE76(lab, work.photoColour(CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))))
-                }),
+                },
+                requiredMillimetresPerPixel: workingMillimetres.map { _ in EvennessBand.requiredMillimetresPerPixel(factor: max(1, work.factor)) }),
             blemishes: blemishes, texture: texture,
             radiance: .init(
                 // Luminance as the photo shows it (Y scales by γ³); the uniformity is a ratio.
                 luminance: stats.meanLuminance / gammaCubed,
                 uniformity: stats.meanLuminance > 0 ? 1 - stats.luminanceStandardDeviation / stats.meanLuminance : 0),
-            scores: .init(spots: nil, pores: nil, redness: 0, wrinkles: nil, shine: nil, evenness: 0, overall: 0))
+            scores: .init(spots: nil, pores: nil, redness: 0, wrinkles: nil, shine: nil, evenness: nil, overall: 0))
         var concerns = partial
         concerns.scores = ConcernScores.scores(for: partial)
         // In input pixels: the working rectangle's edges mapped back (rounded outward in a
