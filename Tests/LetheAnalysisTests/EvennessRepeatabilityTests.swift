@@ -82,14 +82,22 @@ struct EvennessRepeatabilityTests {
         _ skin: BlotchySkin, photographedAt millimetresPerPixel: Double, rotationDegrees: Double = 0, exposureEV: Double = 0, noiseSeed: UInt64,
         scaleGiven: Bool = true
     ) throws -> SkinConcerns {
+        try #require(try analysis(
+            skin, photographedAt: millimetresPerPixel, rotationDegrees: rotationDegrees, exposureEV: exposureEV, noiseSeed: noiseSeed,
+            scaleGiven: scaleGiven).concerns)
+    }
+
+    static func analysis(
+        _ skin: BlotchySkin, photographedAt millimetresPerPixel: Double, rotationDegrees: Double = 0, exposureEV: Double = 0, noiseSeed: UInt64,
+        scaleGiven: Bool = true
+    ) throws -> SkinAnalysisResult {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let image = try skin.photograph(
             millimetresPerPixel: millimetresPerPixel, rotationDegrees: rotationDegrees, exposureEV: exposureEV, noiseSeed: noiseSeed, arena: arena)
-        let result = try SkinAnalyzer.analyze(
+        return try SkinAnalyzer.analyze(
             image, configuration: SkinAnalysisConfiguration(minShortSidePixels: 32, minLaplacianVariance: 0),
             millimetresPerPixel: scaleGiven ? millimetresPerPixel : nil, arena: arena)
-        return try #require(result.concerns)
     }
 
     /// Coarser than 0.8 mm per working pixel the band's σ 2 mm spans under 2.5 pixels: the spread
@@ -118,6 +126,20 @@ struct EvennessRepeatabilityTests {
 
         let unscaled = try Self.concerns(skin, photographedAt: 0.9, noiseSeed: 5, scaleGiven: false)
         #expect(unscaled.evenness.isMeasured && unscaled.evenness.requiredMillimetresPerPixel == nil)
+    }
+
+    /// A session pools the band's spread over the photos that measured it: a coarse photo leaves it
+    /// to the others, and with none the session's evenness is not measurable either.
+    @Test("a session of a 0.75 and a 0.9 mm/px photo reads the finer photo's evenness; two at 0.9 none")
+    func sessionPoolsMeasuredPhotos() throws {
+        let skin = BlotchySkin(count: 60, peakDensity: 0.06, seed: 17)
+        let fine = try Self.analysis(skin, photographedAt: 0.75, noiseSeed: 5), coarse = try Self.analysis(skin, photographedAt: 0.9, noiseSeed: 6)
+        let fineEvenness = try #require(fine.concerns?.evenness.lStarStandardDeviation)
+        let mixed = try #require(SessionCombination.combine([fine, coarse])?.concerns)
+        #expect(abs(try #require(mixed.evenness.lStarStandardDeviation) - fineEvenness) < 1e-12)
+        #expect(mixed.scores.evenness == fine.concerns?.scores.evenness && mixed.evenness.requiredMillimetresPerPixel == 0.8)
+        let coarseOnly = try #require(SessionCombination.combine([coarse, coarse])?.concerns)
+        #expect(!coarseOnly.evenness.isMeasured && coarseOnly.scores.evenness == nil)
     }
 
     /// The band's filter has the σ it is asked for, whatever it is: an impulse's response sums to 1
