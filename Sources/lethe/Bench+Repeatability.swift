@@ -33,6 +33,23 @@ struct RepeatabilityOptions: ParsableArguments {
             and limits — e.g. max_clipped_skin_fraction, to count as refused the captures such a device would retake.
             """)
     var profile: String?
+    @Option(
+        help: """
+            kind=face: each photo also at these shine levels, comma-separated (e.g. 0,0.3,0.6; 0 = as taken): the \
+            highlights of an oily face (forehead, nose, cheekbones, chin) added in linear light before the re-captures, \
+            named PHOTO+shine L, so that shine's ICC has subjects that differ (docs/analysis/repeatability.md).
+            """)
+    var shineLevels: String?
+
+    func paintedShineLevels() throws -> [Double]? {
+        guard let shineLevels else { return nil }
+        return try shineLevels.split(separator: ",").map { text in
+            guard let level = Double(text.trimmingCharacters(in: .whitespaces)), (0...1).contains(level) else {
+                throw ValidationError("--shine-levels: \(text) is not a level from 0 to 1")
+            }
+            return level
+        }
+    }
 
     func perturbations() throws -> Set<Recapture.Perturbation> {
         guard let vary else { return Set(Recapture.Perturbation.allCases) }
@@ -52,7 +69,7 @@ extension Bench {
         let options = repeatabilityOptions
         guard let analysisKind = AnalysisKind(rawValue: kind) else { throw ValidationError("--kind must be skin, face or scalp") }
         let paths = photos.isEmpty ? [Self.defaultRepeatabilityPhoto] : photos
-        let subjects = try paths.map { path in
+        var subjects = try paths.map { path in
             guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
             return (name: URL(fileURLWithPath: path).lastPathComponent, photo: [UInt8](bytes))
         }
@@ -67,6 +84,10 @@ extension Bench {
         let settings = AnalysisSettings(kind: analysisKind, profile: profile, millimetresPerPixel: mmPerPixel, models: models)
         let bench = RepeatabilityBench(
             settings: settings, recaptureCount: options.recaptures, seed: options.seed, varying: try options.perturbations())
+        if let levels = try options.paintedShineLevels() {
+            guard analysisKind == .face else { throw ValidationError("--shine-levels needs --kind face (the highlights go on the face's zones)") }
+            subjects = try bench.withPaintedShine(subjects, levels: levels)
+        }
         let interactive = isatty(STDERR_FILENO) == 1
         let report = try bench.run(subjects: subjects) { done, total in
             if interactive { FileHandle.standardError.write(Data("\r\(done)/\(total) captures analysed".utf8)) }

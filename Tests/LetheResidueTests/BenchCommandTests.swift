@@ -58,6 +58,24 @@ struct BenchCommandTests {
         #expect(refused.status != 0 && refused.output.contains("does not take kind face"), "\(refused.output)")
     }
 
+    @Test("--repeatability --shine-levels: each photo also painted at each level, as subjects of its own; a level outside 0–1 and a kind without a face are refused")
+    func repeatabilityWithPaintedShine() async throws {
+        let photo = Repository.fixture("grace_hopper.jpg").path
+        let run = try await GracefulShutdownTests.lethe(
+            ["bench", "--repeatability", "--recaptures", "2", "--models-dir", Repository.models.path, "--vary", "jpeg", "--shine-levels", "0,0.6", "--json", photo])
+        #expect(run.status == 0, "\(run.output)")
+        let report = try Self.report(run.output)
+        #expect(report["subjects"] as? [String] == ["grace_hopper.jpg", "grace_hopper.jpg+shine 0.6"], "\(run.output)")
+        let rows = try #require(report["measures"] as? [[String: Any]])
+        let shine = try #require(rows.first { $0["measure"] as? String == "concerns.shine.specular_fraction" }?["values"] as? [[Double]])
+        // The painted subject shines: every capture's specular fraction above the matte one's.
+        #expect(shine.count == 2 && shine[1].min()! > 10 * shine[0].max()!, "\(shine)")
+        for (arguments, message) in [(["--shine-levels", "0,1.5"], "not a level from 0 to 1"), (["--shine-levels", "0.3", "--kind", "skin"], "needs --kind face")] {
+            let refused = try await GracefulShutdownTests.lethe(["bench", "--repeatability", "--recaptures", "2", "--models-dir", Repository.models.path] + arguments + [photo])
+            #expect(refused.status != 0 && refused.output.contains(message), "\(refused.output)")
+        }
+    }
+
     @Test("embedded: the real worker as a child process; errors counted by code; the child is gone afterwards")
     func embedded() async throws {
         let (good, corrupt, directory) = try Self.photoFiles()
