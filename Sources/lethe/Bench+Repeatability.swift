@@ -85,7 +85,7 @@ extension Bench {
         let bench = RepeatabilityBench(
             settings: settings, recaptureCount: options.recaptures, seed: options.seed, varying: try options.perturbations())
         if let levels = try options.paintedShineLevels() {
-            guard analysisKind == .face else { throw ValidationError("--shine-levels needs --kind face (the highlights go on the face's zones)") }
+            guard analysisKind == .face else { throw ValidationError("--shine-levels needs --kind face (the highlights go on the face mesh's points)") }
             subjects = try bench.withPaintedShine(subjects, levels: levels)
         }
         let interactive = isatty(STDERR_FILENO) == 1
