@@ -13,13 +13,23 @@ import LetheMemory
 /// reflection has the light's colour, Shafer 1985) in a Gaussian lobe at a face-mesh point, σ a
 /// fraction of the inter-ocular distance: `level` × `weight` at the lobe's centre, on every
 /// channel alike, only on pixels the skin colour rule takes (`SkinMask`: a hat brim or hair in
-/// the way does not shine), then clipped to the sensor's full scale as a camera clips.
+/// the way does not shine), under a camera's highlight shoulder (`shoulder`).
 public enum PaintedShine {
     /// Where an oily face shines (MediaPipe face-mesh points): mid-forehead (151), nose bridge (6)
     /// and tip (4), the cheekbones (50, 280), the chin (199); σ in inter-ocular distances.
     static let lobes: [(point: Int, sigma: Double, weight: Double)] = [
         (151, 0.20, 1), (6, 0.08, 0.8), (4, 0.10, 1), (50, 0.14, 0.7), (280, 0.14, 0.7), (199, 0.10, 0.6),
     ]
+
+    /// A camera's highlight shoulder: linear light above `knee` compressed towards `ceiling`
+    /// (tanh), so a highlight reaches 0.95 of full scale but does not clip in the painted photo:
+    /// the re-captures' exposure decides what clips, as a camera's would. A highlight clipped in
+    /// the painted photo itself would read, ⅓ stop darker, as a colourless unclipped pixel whose
+    /// colour was lost before the capture.
+    static let knee = 0.75, ceiling = 0.95
+    static func shoulder(_ value: Double) -> Double {
+        value <= knee ? value : knee + (ceiling - knee) * tanh((value - knee) / (ceiling - knee))
+    }
 
     /// `photo` with the highlights of `level` (linear light added at the brightest lobes' centre,
     /// 0–1) painted at `landmarks` (a face result's 468 mesh points, input pixels), as a new
@@ -53,7 +63,8 @@ public enum PaintedShine {
                                 return sum + lobe.peak * exp(-(dx * dx + dy * dy) / (2 * lobe.sigma * lobe.sigma))
                             } : 0
                             for (c, code) in [r, g, b].enumerated() {
-                                target[i + c] = UInt8((255 * SRGB.encode(min(1, linear[Int(code)] + added))).rounded())
+                                let value = linear[Int(code)]
+                                target[i + c] = added > 0 ? UInt8((255 * SRGB.encode(shoulder(value + added))).rounded()) : code
                             }
                         }
                     }
