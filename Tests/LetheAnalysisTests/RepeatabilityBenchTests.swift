@@ -122,7 +122,7 @@ struct RepeatabilityBenchTests {
         // The nose tip (mesh point 4) is skin and gets the lobe's full peak, 0.6 in linear light, plus the neighbours' tails.
         let tip = (x: Int(landmarks[4][0]), y: Int(landmarks[4][1]))
         let (original, shone) = (codes(photo, tip.x, tip.y), codes(painted, tip.x, tip.y))
-        let linear = { (code: UInt8) -> Double in let v = Double(code) / 255; return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4) }
+        let linear = { (code: UInt8) in SRGB.linearTable[Int(code)] }
         #expect(SkinMask.isSkin(red: original[0], green: original[1], blue: original[2]))
         for c in 0..<3 {
             // Under the camera's shoulder: at least the shouldered peak, and never clipped.

@@ -72,8 +72,7 @@ public struct FaceGeometry: Sendable, Equatable {
     public init(landmarks: FaceLandmarks, pose configuration: FacePose.Limits = FacePose.Limits()) {
         let points = landmarks.points.map { Point($0.x, $0.y) }
         func centroid(_ indices: [Int]) -> Point { indices.reduce(Point(0, 0)) { $0 + points[$1] } / Double(indices.count) }
-        let rightEye = centroid([33, 133]), leftEye = centroid([362, 263])
-        let frame = FaceFrame(rightEye: rightEye, leftEye: leftEye)
+        let frame = FaceFrame(mesh: points)
         interOcularPixels = frame.interOcular
         func st(_ index: Int) -> Point { frame.local(points[index]) }
         func grown(_ indices: [Int], by factor: Double) -> [Point] {
@@ -209,6 +208,12 @@ struct FaceFrame: Sendable, Equatable {
         along = line / interOcular
         across = FaceGeometry.Point(-along.y, along.x)
         origin = (rightEye + leftEye) / 2
+    }
+
+    /// The frame of a face mesh's 468 points (input pixels): each eye's centre the mean of its
+    /// corners (33 and 133 right, 362 and 263 left).
+    init(mesh points: [FaceGeometry.Point]) {
+        self.init(rightEye: (points[33] + points[133]) / 2, leftEye: (points[362] + points[263]) / 2)
     }
 
     /// Input pixels → frame coordinates (s, t).

@@ -38,12 +38,7 @@ public enum PaintedShine {
     ///   without the mesh's points.
     public static func paint(_ photo: DecodedImage, level: Double, landmarks: [[Double]], arena: PlaintextArena) throws(LetheError) -> DecodedImage {
         guard landmarks.count >= 468, landmarks.allSatisfy({ $0.count >= 2 }) else { throw .faceNotFound }
-        func mean(_ points: [Int]) -> (x: Double, y: Double) {
-            (points.reduce(0) { $0 + landmarks[$1][0] } / Double(points.count), points.reduce(0) { $0 + landmarks[$1][1] } / Double(points.count))
-        }
-        // The eye centres as the mean of each eye's corners (33/133 right, 362/263 left).
-        let right = mean([33, 133]), left = mean([362, 263])
-        let interOcular = hypot(left.x - right.x, left.y - right.y)
+        let interOcular = FaceFrame(mesh: landmarks.map { FaceGeometry.Point($0[0], $0[1]) }).interOcular
         let placed = lobes.map { lobe in (x: landmarks[lobe.point][0], y: landmarks[lobe.point][1], sigma: lobe.sigma * interOcular, peak: level * lobe.weight) }
         let painted: SecureBuffer
         do { painted = try arena.allocate(count: photo.pixels.count, bufferClass: .pixels) } catch {
