@@ -20,8 +20,19 @@ struct RequestThreadsTests {
     ])
     func splitsOnFreeCore(cores: Int, threads: Int, split: Bool) async {
         let ledger = CoreLedger(cores: cores)
+        // The second part waits until the first has read the ledger: a helper gives its core back
+        // as soon as its part ends, and an empty part could end before the first part reads (a
+        // fresh CI run read 1 so). Run in order on one thread, the first signals before the
+        // second waits.
+        let firstRead = DispatchSemaphore(value: 0)
         let (ids, heldInside) = await onRequestThread(prepare: { $0.useCores(ledger, threads: threads) }) { _ -> ((pthread_t, pthread_t), Int) in
-            let ((first, heldInside), second) = RequestThreads.fork({ (Self.threadID(), ledger.held) }, { Self.threadID() })
+            let ((first, heldInside), second) = RequestThreads.fork({ () -> (pthread_t, Int) in
+                defer { firstRead.signal() }
+                return (Self.threadID(), ledger.held)
+            }, { () -> pthread_t in
+                firstRead.wait()
+                return Self.threadID()
+            })
             return ((first, second), heldInside)
         }.result
         #expect((ids.0 != ids.1) == split)
