@@ -203,29 +203,39 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
     public struct Shine: Sendable, Codable, Equatable {
         /// `measured` or `not_measurable`.
         public var status: String
-        /// Specular pixels / (skin + specular pixels) of the region; absent when not measurable.
+        /// Where the highlights are: specular pixels / (skin + specular pixels) of the region
+        /// (a pixel is specular when 12 L* above the skin around it and nearly colourless);
+        /// absent when not measurable.
         public var specularFraction: Double?
+        /// How much light the highlights return, the shine score's measure: the luminance above
+        /// 1.3 × the skin around it (the local background of the skin-coloured pixels), summed
+        /// over the region's skin surface, / that background's luminance summed over the same
+        /// pixels. Colour-blind and a sum, not a count past a threshold: a white balance, an
+        /// exposure or the onset of clipping moves it a little, not a flank's worth of pixels.
+        /// Absent when not measurable.
+        public var specularShare: Double?
         /// Why shine is not measurable (absent when it is).
         public var reason: String?
 
         public static let measured = "measured"
         public static let notMeasurable = "not_measurable"
 
-        public init(specularFraction: Double) {
+        public init(specularFraction: Double, specularShare: Double) {
             self.status = Self.measured
             self.specularFraction = specularFraction
+            self.specularShare = specularShare
         }
 
         /// Shine the photo cannot show, and why.
         public static func notMeasurable(reason: String) -> Shine {
-            var shine = Shine(specularFraction: 0)
-            (shine.status, shine.specularFraction, shine.reason) = (Self.notMeasurable, nil, reason)
+            var shine = Shine(specularFraction: 0, specularShare: 0)
+            (shine.status, shine.specularFraction, shine.specularShare, shine.reason) = (Self.notMeasurable, nil, nil, reason)
             return shine
         }
 
         public var isMeasured: Bool { status == Self.measured }
 
-        enum CodingKeys: String, CodingKey { case status, specularFraction = "specular_fraction", reason }
+        enum CodingKeys: String, CodingKey { case status, specularFraction = "specular_fraction", specularShare = "specular_share", reason }
     }
 
     /// Uniformity of colour over the clear skin of the region. The lightness unevenness (and with

@@ -122,7 +122,8 @@ struct ResultTable {
                     ?? notMeasurable(needing: texture.requiredMillimetresPerPixel, number: number)
             } ?? "–"),
             ("Radiance", concerns.radiance.map { "luminance Y \(number($0.luminance, 3))  uniformity \(number($0.uniformity, 3))" } ?? "–"),
-            ("Shine", concerns.shine.specularFraction.map { "specular \(percent($0))" } ?? "not measurable: \(concerns.shine.reason ?? "")"),
+            ("Shine", concerns.shine.specularFraction.map { "specular \(percent($0)) of the skin  highlights' light \(percent(concerns.shine.specularShare ?? 0)) of the skin's" }
+                ?? "not measurable: \(concerns.shine.reason ?? "")"),
             ("Evenness", "L* s.d. (2–12 mm band) \(concerns.evenness.lStarStandardDeviation.map { number($0, 2) } ?? notMeasurable(needing: concerns.evenness.requiredMillimetresPerPixel, number: number))  mean ΔE \(number(concerns.evenness.meanDeltaE, 2))"),
             ("Scores", "spots \(s.spots.map(String.init) ?? "–")  pores \(s.pores.map(String.init) ?? "–")  redness \(s.redness)  wrinkles \(s.wrinkles.map(String.init) ?? "–")  shine \(s.shine.map(String.init) ?? "–")  evenness \(s.evenness.map(String.init) ?? "–")  overall \(s.overall)  (0–100, higher = healthier)"),
         ]

@@ -99,7 +99,9 @@ struct RepeatabilityBenchTests {
     /// chin, on skin only, under a camera's highlight shoulder. Checked against its own definition
     /// at the nose tip (the photo's linear value + the lobe's peak, shouldered, unclipped), against
     /// the skin rule (a non-skin pixel is untouched), and through the analysis: the matte
-    /// portrait's specular fraction rises from under 0.5 % to several %.
+    /// portrait's specular fraction rises from under 0.5 % to several %, the highlights' light
+    /// (the shine score's measure) by over half (measured 0.022 → 0.041) and the score by more
+    /// than 15 (87 → 65).
     @Test("painted shine: the nose tip brightened by the lobe in linear light under the shoulder, nothing off the skin, the measured shine rises; subjects named by level")
     func paintedShine() throws {
         let models = try AnalysisModels.load(directory: FaceAnalysisTests.modelsDirectory)
@@ -113,8 +115,12 @@ struct RepeatabilityBenchTests {
         let after = try PhotoAnalysis.run(painted, settings: settings, arena: arena)
         let (shineBefore, shineAfter) = (
             try #require(before.measures?.concerns?.shine.specularFraction), try #require(after.measures?.concerns?.shine.specularFraction))
-        print("painted shine 0.6 on grace_hopper.jpg: specular fraction \(shineBefore) → \(shineAfter)")
+        let (shareBefore, shareAfter) = (
+            try #require(before.measures?.concerns?.shine.specularShare), try #require(after.measures?.concerns?.shine.specularShare))
+        let (scoreBefore, scoreAfter) = (try #require(before.measures?.concerns?.scores.shine), try #require(after.measures?.concerns?.scores.shine))
+        print("painted shine 0.6 on grace_hopper.jpg: specular fraction \(shineBefore) → \(shineAfter), share \(shareBefore) → \(shareAfter), score \(scoreBefore) → \(scoreAfter)")
         #expect(shineBefore < 0.005 && shineAfter > 0.02)
+        #expect(shareAfter > 1.5 * shareBefore && scoreAfter < scoreBefore - 15)
 
         func codes(_ image: DecodedImage, _ x: Int, _ y: Int) -> [UInt8] {
             image.pixels.withUnsafeBytes { bytes in (0..<3).map { bytes[(y * image.width + x) * 3 + $0] } }

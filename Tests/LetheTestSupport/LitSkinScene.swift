@@ -111,12 +111,41 @@ public struct LitSkinScene: Sendable {
     /// Σ coverage / pixels of the marks dark under UV (brown and hidden spots).
     public var uvSpotAreaFraction: Double { coverageFraction(brownSpots + hiddenSpots) }
 
+    /// The light the glossy patches return above `knee` × the skin around them, as a share of
+    /// that skin's light (`SkinConcerns.Shine.specularShare`'s definition), in the normal photo
+    /// taken with per-channel linear `gains` (exposure × white balance): Σ max(0, Y − knee · Y₀)
+    /// / Σ Y₀ over every pixel, Y the photo's luminance (each channel clipped at 1, as the camera
+    /// clips) and Y₀ that of the clear skin and its veil at the pixel's shading — the rendering's
+    /// own terms, noise and marks aside (a mark is darker, never above the knee).
+    public func specularShare(knee: Double, gains: (Double, Double, Double) = (1, 1, 1)) -> Double {
+        func luminance(_ r: Double, _ g: Double, _ b: Double) -> Double {
+            0.2126 * min(1, r * gains.0) + 0.7152 * min(1, g * gains.1) + 0.0722 * min(1, b * gains.2)
+        }
+        var above = 0.0, surrounding = 0.0
+        for y in 0..<size {
+            for x in 0..<size {
+                let px = Double(x) + 0.5, py = Double(y) + 0.5
+                let shade = shading(x: px)
+                let veil = Self.veil * shade
+                let clear = luminance(Self.skin.0 * shade + veil, Self.skin.1 * shade + veil, Self.skin.2 * shade + veil)
+                let gloss = shinePatches.reduce(0) { sum, d in
+                    sum + d.strength * min(1, max(0, d.radius + 0.5 - hypot(px - d.x, py - d.y)))
+                }
+                let lit = luminance(Self.skin.0 * shade + veil + gloss, Self.skin.1 * shade + veil + gloss, Self.skin.2 * shade + veil + gloss)
+                above += max(0, lit - knee * clear)
+                surrounding += clear
+            }
+        }
+        return above / surrounding
+    }
+
     private func coverageFraction(_ discs: [Disc]) -> Double {
         discs.reduce(0) { $0 + Double.pi * $1.radius * $1.radius } / Double(size * size)
     }
 
-    /// The photo under `light`: `size` × `size` interleaved 8-bit sRGB.
-    public func pixels(under light: Light) -> [UInt8] {
+    /// The photo under `light`: `size` × `size` interleaved 8-bit sRGB, the linear light times
+    /// `gains` (red, green, blue: a camera's exposure and white balance) before the encoding.
+    public func pixels(under light: Light, gains: (Double, Double, Double) = (1, 1, 1)) -> [UInt8] {
         var random = SeededGenerator(seed: seed &* 7919 &+ UInt64(light.rawValue.count))
         var out = [UInt8](repeating: 0, count: size * size * 3)
         func coverage(_ discs: [Disc], _ px: Double, _ py: Double) -> Double {
@@ -152,7 +181,7 @@ public struct LitSkinScene: Sendable {
                            remitted * Self.uvRemission.2 + glow * Self.porphyrinEmission.2)
                 }
                 let i = (y * size + x) * 3
-                out[i] = encode(rgb.0); out[i + 1] = encode(rgb.1); out[i + 2] = encode(rgb.2)
+                out[i] = encode(rgb.0 * gains.0); out[i + 1] = encode(rgb.1 * gains.1); out[i + 2] = encode(rgb.2 * gains.2)
             }
         }
         return out

@@ -181,6 +181,9 @@ enum RegionAggregate {
         guard !measured.isEmpty else {
             return .notMeasurable(reason: regions.compactMap(\.concerns.shine.reason).first ?? DeviceProfile.Light.crossPolarisedShineReason)
         }
-        return .init(specularFraction: measured.reduce(0) { $0 + ($1.concerns.shine.specularFraction ?? 0) * Double($1.skinPixelCount) } / Double(max(1, skin)))
+        func weighted(_ value: (SkinConcerns.Shine) -> Double?) -> Double {
+            measured.reduce(0) { $0 + (value($1.concerns.shine) ?? 0) * Double($1.skinPixelCount) } / Double(max(1, skin))
+        }
+        return .init(specularFraction: weighted(\.specularFraction), specularShare: weighted(\.specularShare))
     }
 }

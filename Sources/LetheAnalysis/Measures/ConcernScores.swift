@@ -9,7 +9,7 @@ import LetheAPI
 /// | pores | pore area fraction | 0 | 0.04 |
 /// | redness | red area fraction | 0 | 0.30 |
 /// | wrinkles | line length per skin area (mm/cm²) | 0 | 10 |
-/// | shine | specular fraction | 0 | 0.15 |
+/// | shine | specular share (the highlights' light over the skin's) | 0.01 | 0.10 |
 /// | evenness | s.d. of the green lightness band-passed to 2–12 mm (`EvennessBand`) | 1 | 6 |
 ///
 /// The overall score is the rounded mean of the six, or of the others when spots, pores, wrinkles,
@@ -40,7 +40,7 @@ public enum ConcernScores {
         let pores = concerns.pores.isMeasured ? concerns.pores.areaFraction.map { linear($0, clear: 0, severe: 0.04) } : nil
         let redness = linear(concerns.redAreaFraction, clear: 0, severe: 0.30)
         let wrinkles = lineDensity(concerns.wrinkles).map { linear($0, clear: 0, severe: severeLineMillimetresPerSquareCentimetre) }
-        let shine = concerns.shine.specularFraction.map { linear($0, clear: 0, severe: 0.15) }
+        let shine = concerns.shine.specularShare.map { linear($0, clear: 0.01, severe: 0.10) }
         let evenness = concerns.evenness.lStarStandardDeviation.map { linear($0, clear: 1, severe: 6) }
         let scored = [redness] + [evenness, spots, wrinkles, shine, pores].compactMap { $0 }
         let overall = Int((Double(scored.reduce(0, +)) / Double(scored.count)).rounded())

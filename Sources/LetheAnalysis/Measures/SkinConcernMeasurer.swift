@@ -561,7 +561,7 @@ enum SkinConcernMeasurer {
                     lineLengthMillimetresPerSquareCentimetre: workingMillimetres.map { lines.lengthWorkingPixels * $0 / max(skinCount * $0 * $0 / 100, 1e-9) },
                     lineLengthPer10kPixels: lines.lengthWorkingPixels / skinCount / f * 10_000, requiredMillimetresPerPixel: lineRequirement)
             } ?? .notMeasurable(requiredMillimetresPerPixel: lineRequirement),
-            shine: .init(specularFraction: stats.specularFraction),
+            shine: .init(specularFraction: stats.specularFraction, specularShare: stats.specularShare),
             evenness: .init(
                 lStarStandardDeviation: EvennessBand.measurable(resolvedMillimetres: work.resolvedMillimetres(workingMillimetres))
                     ? stats.lStandardDeviation : nil,
@@ -611,6 +611,9 @@ struct RegionStatistics {
     var clippedCount = 0, clippedClearCount = 0
     var redFraction = 0.0
     var specularFraction = 0.0
+    /// Shine's light: Σ over the skin surface of max(0, Y − (1 + `specularShareMargin`) · Y of the
+    /// local background) / Σ Y of the local background (`SkinConcerns.Shine.specularShare`).
+    var specularShare = 0.0
     /// Evenness: the s.d. of the green lightness band-passed to 2–12 mm (`EvennessBand`), or
     /// without the band of L* − background L* (local, shading removed).
     var lStandardDeviation = 0.0
@@ -718,6 +721,8 @@ struct RegionStatistics {
 
         var red = 0, specular = 0, surfaceSpecular = 0, ridges = 0
         let specularMargin = Float(configuration.specularMarginLStar)
+        var highlightLight = 0.0, surroundingLight = 0.0
+        let shareKnee = 1 + configuration.specularShareMargin
         var sumSquares = 0.0, sumDeltaE = 0.0
         var lightnessCount = 0
         var melanin = RunningVariance(), erythema = RunningVariance(), luminance = RunningVariance(), luminanceDeviation = RunningVariance()
@@ -740,6 +745,15 @@ struct RegionStatistics {
                     // bright by the margin and near white in every channel (`whiteClippedBit`: only the
                     // light's colour added lifts skin's blue that high), else overexposed diffuse skin.
                     let clipped = WorkingImage.isClipped(mask)
+                    // Shine's light: the luminance above the knee over the skin around it, of L*
+                    // smoothed as for the ridges (pixel noise averages out rather than adding its
+                    // positive half), whatever the colour: no threshold a white balance or the onset
+                    // of clipping moves a flank across (`SkinConcerns.Shine.specularShare`).
+                    if !background[i].isNaN {
+                        let surrounding = CIELab.relativeLuminance(lStar: Double(background[i]))
+                        highlightLight += max(0, CIELab.relativeLuminance(lStar: Double(ridgePlane[i])) - shareKnee * surrounding)
+                        surroundingLight += surrounding
+                    }
                     let bright = l >= background[i] + specularMargin
                     let isSpecular = clipped
                         ? bright && mask & WorkingImage.whiteClippedBit != 0
@@ -795,6 +809,7 @@ struct RegionStatistics {
         stats.redFraction = Double(red) / n
         // Every pixel once: skin pixels (specular or not) and the specular surface pixels that are not skin-coloured.
         stats.specularFraction = Double(specular + surfaceSpecular) / (skinCount + Double(surfaceSpecular))
+        stats.specularShare = surroundingLight > 0 ? highlightLight / surroundingLight : 0
         let lightnessN = Double(stats.clearCount + stats.clippedClearCount)
         stats.lStandardDeviation = (sumSquares / Double(max(1, lightnessCount))).squareRoot()
         stats.meanDeltaE = sumDeltaE / lightnessN

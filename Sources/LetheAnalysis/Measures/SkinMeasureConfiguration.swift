@@ -27,6 +27,9 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
     /// at most `specularChromaFactor` × the region's mean chroma.
     public var specularMarginLStar: Double
     public var specularChromaFactor: Double
+    /// Shine's light (`SkinConcerns.Shine.specularShare`): a pixel's luminance above
+    /// (1 + this) × the skin around it counts.
+    public var specularShareMargin: Double
     /// Ridge (line) pixels: largest Hessian eigenvalue of L* smoothed by a box of this radius
     /// (two passes) at least `ridgeMinimumCurvature` (L* per pixel²), and the other eigenvalue
     /// at most `ridgeAnisotropy` times it in magnitude (Frangi et al. 1998's blob/line ratio).
@@ -61,6 +64,7 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         poreMaxDiameterPixels: Double = 8, spotMaxDiameterPixels: Double = 80, poreMinimumPixelsAcross: Double = 2,
         maxBlobElongation: Double = 3, minSurroundingSkinFraction: Double = 0.5,
         redAreaMarginAStar: Double = 5, specularMarginLStar: Double = 12, specularChromaFactor: Double = 0.5,
+        specularShareMargin: Double = 0.3,
         ridgeSmoothingRadiusPixels: Int = 1, ridgeMinimumCurvature: Double = 2, ridgeAnisotropy: Double = 0.5,
         workingLongSidePixels: Int = 1024, faceCanonicalInterOcularPixels: ClosedRange<Double> = 0...512, faceBoxWidthMillimetres: Double = 140,
         lines: LineDetectionConfiguration = LineDetectionConfiguration(),
@@ -82,6 +86,7 @@ public struct SkinMeasureConfiguration: Sendable, Equatable, Codable {
         self.redAreaMarginAStar = redAreaMarginAStar
         self.specularMarginLStar = specularMarginLStar
         self.specularChromaFactor = specularChromaFactor
+        self.specularShareMargin = specularShareMargin
         self.ridgeSmoothingRadiusPixels = ridgeSmoothingRadiusPixels
         self.ridgeMinimumCurvature = ridgeMinimumCurvature
         self.ridgeAnisotropy = ridgeAnisotropy
