@@ -16,7 +16,8 @@ lines at seven σ²-normalised Hessian scales (widths 0.3–3 mm; the coarse fou
 of half the size) over the skin by normalised convolution, both flanks brighter (no step edges),
 hysteresis 0.2/0.4, lines ≥ 3 mm long by their principal axis → evenness: the green lightness
 band-passed to σ 2…12 mm over the clear skin, and the mean ΔE from the clear skin's median → texture: the L* band σ 0.25…1 mm → shine: pixels
-brighter than the skin's mean by 12 L* with low chroma → redness: erythema index, red area
+brighter than the skin's mean by 12 L* with low chroma, and the light above 1.3 × the skin
+background's luminance as a share of it → redness: erythema index, red area
 (a* ≥ median + 5) → radiance → ITA° and a* of the clear skin. The rules are Lethe's with its
 default thresholds, without its finer ones (a mark's shape and surroundings, centrelines and their
 gaps, clipped pixels, the thirteen zones, the pose and quality gates, papules, dark circles), so
@@ -233,6 +234,12 @@ def analyse(path, cascade, mesh):
     # Shine: brighter than the skin's mean by 12 L* and at most half its chroma.
     chroma = np.hypot(a_star, b_star)
     shiny = skin & (l_star >= l_star[skin].mean() + 12) & (chroma <= 0.5 * chroma[skin].mean())
+    # Shine's light: the luminance of L* smoothed (3 × 3, twice) above 1.3 × its skin background's, / the background's.
+    def luminance_of(lightness_plane):
+        f = (lightness_plane + 16) / 116
+        return np.where(f > 6 / 29, f ** 3, 3 * (6 / 29) ** 2 * (f - 4 / 29))
+    surrounding = luminance_of(background)[skin]
+    highlights = np.maximum(luminance_of(cv2.blur(cv2.blur(l_star, (3, 3)), (3, 3)))[skin] - 1.3 * surrounding, 0)
     # Redness: a* above the skin's median by 5; radiance: luminance and its evenness over the clear skin.
     red_area = float(np.mean(a_star[skin] >= np.median(a_star[skin]) + 5))
     luminance = (0.2126 * red + 0.7152 * green + 0.0722 * blue)[clear]
@@ -259,6 +266,7 @@ def analyse(path, cascade, mesh):
         "evenness_mean_delta_e": round(float(delta_e[clear].mean()), 2),
         "texture_roughness": round(float(texture[clear].std()), 3),
         "shine_fraction": round(float(shiny.sum() / max(1, skin.sum())), 4),
+        "shine_share": round(float(highlights.sum() / max(float(surrounding.sum()), 1e-9)), 4),
         "radiance_luminance": round(float(luminance.mean()), 4),
         "radiance_uniformity": round(float(1 - luminance.std() / max(luminance.mean(), 1e-6)), 4),
     }
