@@ -129,6 +129,13 @@ public final class PlaintextArena: Sendable {
         state.withLock { $0.report.record(result, of: buffer.bufferClass) }
     }
 
+    /// Unmaps the wiped pages the pool keeps beyond what buffers of `counts` bytes take: before a
+    /// step that needs less than the steps before it released, so that the process's resident
+    /// pages follow what it holds then rather than what it held (kept pages hold only zeros).
+    public func trimKeptPages(keepingFor counts: [Int]) {
+        pool.trim(keepingAtMost: counts.reduce(0) { $0 + SecureBuffer.pageRounded($1) })
+    }
+
     /// Bytes this arena holds right now.
     public var bytesHeld: Int {
         state.withLock { $0.bytesHeld }

@@ -5,13 +5,13 @@ import Testing
 
 /// Issue 15 (memory): what one request holds at once. Under load a request computes on one thread
 /// (`RequestThreads`: no helper while every core has a request), so an engine's peak is the
-/// largest step of the skin measures: it must be the line detector's six planes and its two rings of rows beside
-/// the working image — the papules, the texture band and the marks each hold less — not the
-/// marks' and the papules' contrast planes side by side, nor a seventh plane for the lines'
-/// box filter.
+/// largest step of the skin measures. Alone, the lines come last, on L*, the skin mask and the
+/// zones: their six planes never sit beside the working image's colour planes or the marks'
+/// contrast; the marks' contrast holds three planes (its flood fill queued in the structure
+/// plane, its box filter on rows), and the texture band is made once the marks' planes are gone.
 @Suite("Plane budget")
 struct PlaneBudgetTests {
-    @Test("on one thread the skin measures hold at most the working image, six planes and two box filters' rows at once")
+    @Test("on one thread the skin measures hold at most the working image, three planes, a mask and a box filter's rows at once")
     func skinMeasuresPeak() throws {
         let skin = WrinkledSkin(seed: 36, lineCount: 4)
         let arena = PlaintextArena()
@@ -31,8 +31,12 @@ struct PlaneBudgetTests {
             * MemoryLayout<Float>.stride
         let peak = arena.peakBytesHeld - before
         print("plane budget: peak \(peak) bytes beyond the photo = working image + \(Double(peak - workingImage) / Double(plane)) planes")
-        #expect(peak >= workingImage + 6 * plane)
-        // The lines' two rings of rows (the smoothed L* and the weights blur side by side when a core is free).
-        #expect(peak <= workingImage + 6 * plane + 2 * rows)
+        // The marks' (and the papules') contrast beside the working image.
+        #expect(peak >= workingImage + 3 * plane)
+        // Their member mask and a box filter's rows (the ridge smoothing's), or the lines' two
+        // rings of rows beside L*, the mask and six planes; never a fourth plane beside the
+        // working image (until 2026-12-06: six, the lines' planes).
+        #expect(peak <= workingImage + 3 * plane + pixels + 2 * rows)
+        #expect(peak < workingImage + 4 * plane)
     }
 }

@@ -71,35 +71,39 @@ struct SkinAnalyzerTests {
         let arena = PlaintextArena()
         let image = try SyntheticImages.texture(Self.skin, width: 300, height: 200, arena: arena)
         _ = try SkinAnalyzer.analyze(image, configuration: .init(), arena: arena)
-        // Every intermediate was released already: the gate's luma plane (4 bytes per pixel; the
-        // gate counts skin without a mask of its own), the working image's four CIELAB/EI planes (16) and skin mask (1), the local
-        // contrast's four planes (16) and the mark mask (1); the flood fill's queue is the
-        // contrast's box-filter scratch, free between filters, so it adds no buffer. The skin-surface
-        // fill (highlights enclosed by skin count as shine) borrows the same scratch. The line detector's
-        // six planes (24): smoothed L*, weights, vesselness, direction, curvature, finest-scale
-        // L*, and its box filter's two rings of rows (its own: it may run beside the marks, whose
-        // scratch is busy then; two, so that a scale's two blurs run side by side; `RequestThreads`).
-        // The blemish detector's a* contrast: four planes (16) and its mark mask (1; its queue in
-        // that contrast's scratch); both contrasts' block sums are carved from their own planes.
-        // The texture band-pass: three planes (12; the coarse scale's blocks carved from one) and
-        // its box filter's rows (it runs before the marks).
-        // The evenness band: written into the contrast's smoothed L* (free once the marks are found),
-        // and its two Gaussians' block sums (σ 2 mm is 10 px at the nominal 0.2 mm per pixel: blocks
-        // of 2), in the contrast's box-filter scratch when they fit, here in one buffer of their own
-        // (two `BlockedConvolution`s of 2 × 2 blocks: 1.5 planes).
+        // Every intermediate was released already. On one thread (no core ledger here) the lines
+        // come last (`SkinConcernMeasurer`): the gate's luma plane (4 bytes per pixel; the gate
+        // counts skin without a mask of its own), the working image's four CIELAB/EI planes (16)
+        // and skin mask (1); the skin-surface fill's queue (4: highlights enclosed by skin count
+        // as shine), first; the blemish detector's a* contrast, three planes (12) and its mark mask
+        // (1; its flood fill queued in the contrast's structure plane, its box filter on rows),
+        // then the marks' L* contrast alike (12 + 1); both contrasts' block sums are carved from
+        // their own planes. The evenness band: written into the contrast's smoothed L* (free once
+        // the marks are found), and its two Gaussians' block sums (σ 2 mm is 10 px at the nominal
+        // 0.2 mm per pixel: blocks of 2), in the contrast's structure plane when they fit, here in
+        // one buffer of their own (two `BlockedConvolution`s of 2 × 2 blocks: 1.5 planes). The
+        // ridge smoothing's rows. Once the regions are measured: L* copied apart (4) and the
+        // colour planes wiped, the texture band-pass's three planes (12; the coarse scale's blocks
+        // carved from one) and its box filter's rows, then the line detector's six planes (24):
+        // smoothed L*, weights, vesselness, direction, curvature, finest-scale L*, and its box
+        // filter's two rings of rows (two, so that a scale's two blurs run side by side when a
+        // core is free; `RequestThreads`).
         #expect(arena.bytesHeld == 300 * 200 * 3)
         let report = arena.wipeAll()
         #expect(report.verified)
         let evennessBlocks = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: 10), width: 300, height: 200)
         #expect(evennessBlocks.step == 2)
         let evenness = 2 * PlaneFilters.BlockedConvolution.floats(for: evennessBlocks) * 4
-        let planes = 300 * 200 * (4 + 16 + 1 + 16 + 1 + 24 + 16 + 1 + 12) + evenness
-        // The box filters' rows (the lines' two rings, the texture's one): whole rows of floats, a few dozen each, not planes.
+        let planes = 300 * 200 * (4 + 16 + 1 + 4 + 12 + 1 + 12 + 1 + 4 + 12 + 24) + evenness
+        // The box filters' rows (the lines' two rings, the texture's, the two contrasts' and the
+        // ridge smoothing's): whole rows of floats, a few dozen each, not planes.
         let rows = (report.bytesByClass[BufferClass.intermediate.rawValue] ?? 0) - planes
         #expect(rows > 0 && rows % (300 * 4) == 0)
-        #expect(rows <= 3 * PlaneFilters.boxBlurScratchCount(width: 300, height: 200, radius: LineDetector.maximumRadius) * 4)
+        #expect(rows <= 6 * PlaneFilters.boxBlurScratchCount(width: 300, height: 200, radius: LineDetector.maximumRadius) * 4)
         #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
-        #expect(report.bufferCount == 1 + 1 + 2 + 4 + 1 + (6 + 2) + 4 + 1 + (3 + 1) + 1)
+        // The pixels, the luma plane, the working image, the surface queue, each contrast with its
+        // rows and mask, the evenness sums, the ridges' rows, L*, the texture, the lines.
+        #expect(report.bufferCount == 1 + 1 + 2 + 1 + (3 + 1 + 1) + (3 + 1 + 1) + 1 + 1 + 1 + (3 + 1) + (6 + 2))
         #expect(image.pixels.isWiped && arena.bytesHeld == 0)
     }
 

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LetheImaging
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -124,6 +125,22 @@ struct RequestThreadsTests {
         }.result
         #expect(heldWhileFirstRuns == 1)
         #expect(nested.0 && nested.1)
+        #expect(ledger.held == 0)
+    }
+
+    @Test("both parts are told alike: side by side on a free core, else one after the other here, the first first")
+    func tellsBothParts() async {
+        let ledger = CoreLedger(cores: 2)
+        let beside = await onRequestThread(prepare: { $0.useCores(ledger, threads: 2) }) { _ in
+            RequestThreads.forkTellingBoth({ beside in (beside, Self.threadID()) }, { beside in (beside, Self.threadID()) })
+        }.result
+        #expect(beside.0.0 && beside.1.0 && beside.0.1 != beside.1.1)
+        let serial = await onRequestThread(prepare: { $0.useCores(ledger, threads: 1) }) { _ in
+            let started = Atomic<Int>(0)
+            return RequestThreads.forkTellingBoth(
+                { beside in (beside, started.add(1, ordering: .relaxed).oldValue) }, { beside in (beside, started.add(1, ordering: .relaxed).oldValue) })
+        }.result
+        #expect(!serial.0.0 && !serial.1.0 && serial.0.1 == 0 && serial.1.1 == 1)
         #expect(ledger.held == 0)
     }
 

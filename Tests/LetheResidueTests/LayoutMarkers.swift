@@ -92,11 +92,11 @@ enum LayoutMarkers {
         let work = try WorkingImage.make(
             image, crop: PixelRect(x: 0, y: 0, width: width, height: height), factor: 1, markClipped: true, arena: arena)
         let detected = try SkinConcernMeasurer.detectMarks(work, workingMillimetres: nil, configuration: measures, arena: arena)
-        SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast, configuration: measures)
+        try SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast, configuration: measures, arena: arena)
         // Without the clipping bits the working image's mask is the gate's (same rule, factor 1).
         let gateMaskOfWork = try byteRow(work.skin, width: width, stripe: stripe).map { $0 & (WorkingImage.skinBit | WorkingImage.surfaceBit) }
         // Then the skin surface (highlights enclosed by skin) is marked in `WorkingImage.skin`.
-        work.markEnclosedSurface(queue: detected.contrast.boxFilterScratch)
+        work.markEnclosedSurface(queue: try work.allocateFloatPlanes(1, what: "the skin surface's queue", arena: arena)[0])
         let count = width * height
         for (index, name) in ["lab L* plane", "lab a* plane", "lab b* plane", "erythema plane"].enumerated() {
             markers.append(try floatRow(work.planes, plane: index, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))

@@ -24,7 +24,8 @@ enum BlemishDetector {
         let (marks, members) = try MarkDetector.detect(
             contrast: contrast, polarity: .bright, threshold: threshold, within: PixelRect(width: work.width, height: work.height),
             skin: work.skin, minimumArea: 3, zones: work.zones,
-            candidates: { mark in (work.zones == nil || mark.pixelsOutsideZones == 0) && mark.equivalentDiameter <= largest }, arena: arena)
+            candidates: { mark in (work.zones == nil || mark.pixelsOutsideZones == 0) && mark.equivalentDiameter <= largest },
+            queue: contrast.structure, arena: arena)
         arena.release(members)
         return marks.filter { mark in
             if work.zones != nil, mark.pixelsOutsideZones > 0 { return false }

@@ -92,12 +92,12 @@ enum EvennessBand {
     /// - Parameters:
     ///   - members: 1 where a pixel belongs to a dark mark (left out: a spot is not tone).
     ///   - scratch: `pixelCount` floats lent for the block sums when they fit (blocks of 3 × 3 or
-    ///     larger; it is left holding them, wiped when its owner releases it), else they get a
-    ///     buffer of their own, released here.
+    ///     larger; it is left holding them, wiped when its owner releases it); without it, or
+    ///     when they do not fit, they get a buffer of their own (a fraction of a plane), released here.
     ///   - band: `pixelCount` floats the band is written into, every pixel (NaN off the clear skin);
     ///     the caller lends a plane it reads no more (the marks' smoothed L*): one plane fewer alive.
     static func bandPass(
-        _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, scratch: SecureBuffer, into band: SecureBuffer,
+        _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, scratch: SecureBuffer? = nil, into band: SecureBuffer,
         arena: PlaintextArena
     ) throws(LetheError) {
         let count = work.pixelCount
@@ -110,13 +110,14 @@ enum EvennessBand {
         // Both scales' block sums on the same blocks.
         let floats = PlaneFilters.BlockedConvolution.floats(for: grid)
         var own: SecureBuffer? = nil
-        if 2 * floats * MemoryLayout<Float>.stride > scratch.count {
+        let sums: SecureBuffer
+        if let scratch, 2 * floats * MemoryLayout<Float>.stride <= scratch.count { sums = scratch } else {
             do { own = try arena.allocate(count: 2 * floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
                 throw .analysisAllocationFailed(error, "the evenness band's sums")
             }
+            sums = own!
         }
         defer { if let own { arena.release(own) } }
-        let sums = own ?? scratch
         band.withUnsafeMutableBytes { bandBytes in
             sums.withUnsafeMutableBytes { sumBytes in
                 work.planes.withUnsafeBytes { planeBytes in

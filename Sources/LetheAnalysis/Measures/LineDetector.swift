@@ -102,6 +102,14 @@ enum LineDetector {
         return radii
     }
 
+    /// The sizes in bytes of the buffers `detect` allocates on `work`: six planes and the box
+    /// filter's two rings of rows.
+    static func bufferCounts(_ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration) -> [Int] {
+        let radii = radii(workingMillimetres: workingMillimetres, factor: work.factor, width: work.width, height: work.height, configuration: configuration)
+        let rows = PlaneFilters.boxBlurScratchCount(width: work.width, height: work.height, radius: radii.filter { step(radius: $0) == 1 }.max() ?? 1)
+        return Array(repeating: work.pixelCount * MemoryLayout<Float>.stride, count: 6) + Array(repeating: rows * MemoryLayout<Float>.stride, count: 2)
+    }
+
     /// - Parameters:
     ///   - lStar: the working image's L* plane; `skin`: its skin mask (`WorkingImage.skinBit`).
     ///   - zones: faces' zone labels, or nil.

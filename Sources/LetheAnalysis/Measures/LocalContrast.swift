@@ -13,8 +13,8 @@ import LetheMemory
 /// twelve box passes over them (measured on the benchmark photo: 62 → 25 ms for the marks' and
 /// the papules' backgrounds together).
 ///
-/// Planes (`.intermediate` arena buffers): smoothed L*, background L*, the fine structure the
-/// analysis measures next, and the box filter's scratch.
+/// Planes (`.intermediate` arena buffers): smoothed L*, background L* and the fine structure the
+/// analysis measures next (the box filter's rows only while the contrast is computed).
 struct LocalContrast {
     let width: Int, height: Int
     /// L* after a 3×3 box (pixel noise suppressed). Free once the marks are found: the skin
@@ -25,13 +25,12 @@ struct LocalContrast {
     /// Per-pixel fine structure, filled by the analysis once the contrast is computed: L*
     /// smoothed at ridge scale (skin and face, for lines: `SkinConcernMeasurer.smoothForRidges`)
     /// or the shortest chord through each hair pixel (scalp, for shaft widths). While the
-    /// contrast is computed it holds the normalised convolution's numerator.
+    /// contrast is computed it holds the normalised convolution's numerator; then, until it is
+    /// filled, it is free (the skin's marks queue their flood fill in it: `MarkDetector`).
     let structure: SecureBuffer
-    /// Rows of a box filter in progress (`PlaneFilters.boxBlur`'s scratch); holds nothing after.
-    let boxFilterScratch: SecureBuffer
 
     func release(_ arena: PlaintextArena) {
-        for buffer in [smoothed, background, structure, boxFilterScratch] { arena.release(buffer) }
+        for buffer in [smoothed, background, structure] { arena.release(buffer) }
     }
 
     /// - Parameters:
@@ -44,15 +43,20 @@ struct LocalContrast {
         _ work: WorkingImage, radius: Int, excludeAbove: Float, useSkinMask: Bool, plane: Int = 0, arena: PlaintextArena
     ) throws(LetheError) -> LocalContrast {
         let count = work.pixelCount
-        let buffers = try work.allocateFloatPlanes(4, what: "a contrast plane", arena: arena)
-        let result = LocalContrast(
-            width: work.width, height: work.height, smoothed: buffers[0], background: buffers[1], structure: buffers[2], boxFilterScratch: buffers[3])
+        let buffers = try work.allocateFloatPlanes(3, what: "a contrast plane", arena: arena)
+        let result = LocalContrast(width: work.width, height: work.height, smoothed: buffers[0], background: buffers[1], structure: buffers[2])
+        let rows: SecureBuffer
+        do { rows = try work.allocateBoxFilterRows(radius: 1, what: "the contrast's box filter rows", arena: arena) } catch {
+            result.release(arena)
+            throw error
+        }
+        defer { arena.release(rows) }
         work.planes.withUnsafeBytes { planeBytes in
             work.skin.withUnsafeBytes { skinBytes in
                 result.smoothed.withUnsafeMutableBytes { s in
                     result.background.withUnsafeMutableBytes { bg in
                         result.structure.withUnsafeMutableBytes { a in
-                            result.boxFilterScratch.withUnsafeMutableBytes { b in
+                            rows.withUnsafeMutableBytes { b in
                                 let values = planeBytes.bindMemory(to: Float.self)
                                 run(
                                     lStar: UnsafeBufferPointer(rebasing: values[(plane * count)..<((plane + 1) * count)]), skin: skinBytes.bindMemory(to: UInt8.self),

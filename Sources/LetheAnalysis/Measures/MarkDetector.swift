@@ -54,14 +54,16 @@ struct Mark: Sendable {
 }
 
 /// Finds 4-connected marks whose contrast passes a threshold, by flood fill with an explicit
-/// queue in the contrast's box-filter scratch (no recursion, no per-pixel Swift allocation, no
-/// plane of its own: one `Int32` per pixel fits the scratch's one `Float` per pixel).
+/// queue in a plane the caller lends (no recursion, no per-pixel Swift allocation, no plane of
+/// its own: one `Int32` per pixel fits a plane's one `Float` per pixel).
 enum MarkDetector {
     enum Polarity { case dark, bright }
 
     /// Member mask: 1 for every pixel that passed the threshold (whatever mark it belongs to).
-    /// Returned to the caller, who releases it. The flood fill's queue overwrites
-    /// `contrast.boxFilterScratch` (free between filters, holds nothing after).
+    /// Returned to the caller, who releases it.
+    /// - Parameter queue: `width × height` `Int32`s for the flood fill's queue, overwritten: a
+    ///   plane the caller reads no more (the skin's: the contrast's structure plane, free until
+    ///   the ridges are smoothed into it); it holds nothing of use after.
     /// - Parameter isCandidate: of a mark's shape and zones, whether the caller classifies it any
     ///   further (a spot's or a papule's size, inside the face's zones): only candidates get the
     ///   measures that cost per pixel — the colour sums and the surrounding skin fraction; the
@@ -69,7 +71,7 @@ enum MarkDetector {
     static func detect(
         contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
         skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, zones: SecureBuffer? = nil, colour: SecureBuffer? = nil,
-        candidates isCandidate: (Mark) -> Bool = { _ in true }, arena: PlaintextArena
+        candidates isCandidate: (Mark) -> Bool = { _ in true }, queue: SecureBuffer, arena: PlaintextArena
     ) throws(LetheError) -> (marks: [Mark], members: SecureBuffer) {
         let width = contrast.width, height = contrast.height
         let members: SecureBuffer
@@ -77,7 +79,6 @@ enum MarkDetector {
             throw .analysisAllocationFailed(error, "the mark mask")
         }
         // A mark's pixels are queued once each: at most one `Int32` per pixel.
-        let queue = contrast.boxFilterScratch
         precondition(MemoryLayout<Int32>.stride == MemoryLayout<Float>.stride && queue.count >= width * height * MemoryLayout<Int32>.stride)
         let sign: Float = polarity == .dark ? -1 : 1
         var marks: [Mark] = []

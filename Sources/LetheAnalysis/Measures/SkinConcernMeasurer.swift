@@ -103,40 +103,77 @@ enum SkinConcernMeasurer {
         func regionParts(_ skin: MeasuredSkin) -> Result<[RegionParts], LetheError> {
             Self.regionParts(regions, work: work, skin: skin, reference: reference, labels: labels, configuration: configuration)
         }
+        func detectLines() throws(LetheError) -> [LineDetector.Line] {
+            // Lines finer than the pixels resolve are not looked for (`Wrinkles.notMeasurable`).
+            guard linesMeasurable else { return [] }
+            return try LineDetector.detect(
+                work, workingMillimetres: workingMillimetres, configuration: configuration.lines, centrelines: centrelines, arena: arena)
+        }
         // The wrinkle lines beside everything else that reads only the working image: the
         // papules, the texture band, the marks, the evenness band and the clear skin's median (the
         // marks' planes), and for a face its regions' statistics — side by side when the request
         // has a second core (`RequestThreads`). The lines take longer (on the benchmark photo
         // ~170 ms against ~90 ms before the regions, which took ~25 ms on both cores after the
-        // lines), and one after the other they come first, so their planes are gone before the
-        // others' are made.
-        let (linesFound, skinFound) = RequestThreads.fork(
-            { Result { () throws(LetheError) -> [LineDetector.Line] in
-                // Lines finer than the pixels resolve are not looked for (`Wrinkles.notMeasurable`).
-                guard linesMeasurable else { return [] }
-                return try LineDetector.detect(
-                    work, workingMillimetres: workingMillimetres, configuration: configuration.lines, centrelines: centrelines, arena: arena)
-            } },
-            { Result { () throws(LetheError) -> (MeasuredSkin, [RegionParts]?) in
-                let measured = try measureSkin(work, face: face, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena)
-                guard face != nil else { return (measured, nil) }
-                switch regionParts(measured) {
-                case .success(let parts): return (measured, parts)
-                case .failure(let error):
+        // lines). On one thread (under load, no core is free) the rest comes first and the lines
+        // last, so that no step holds the lines' planes beside the working image's colour planes
+        // or the marks' (below: `alone`). The simulations draw their labels from the marks and
+        // the lines' centrelines at the end: for them the lines come first, as beside.
+        let (linesBeside, skinFound) = RequestThreads.forkTellingBoth(
+            { beside -> Result<[LineDetector.Line], LetheError>? in
+                guard beside || labelling else { return nil }
+                return Result { () throws(LetheError) in try detectLines() }
+            },
+            { beside in Result { () throws(LetheError) -> (MeasuredSkin, [RegionParts]?) in
+                let alone = !beside && !labelling
+                // Alone, no line reads the skin mask now: the close-up's enclosed highlights first, while
+                // a plane for their queue costs least (the skin measures read `skinBit` alone).
+                if alone, face == nil { try markEnclosedSurface(work, arena: arena) }
+                let measured = try measureSkin(
+                    work, face: face, workingMillimetres: workingMillimetres, textureBand: !alone, configuration: configuration, arena: arena)
+                do throws(LetheError) {
+                    guard face != nil || alone else { return (measured, nil) }
+                    return (measured, try regionParts(measured).get())
+                } catch {
                     measured.release(arena)
                     throw error
                 }
             } })
-        if case .success(let measured) = skinFound, case .failure = linesFound { measured.0.release(arena) }
-        let (measuredSkin, partsBeside) = try skinFound.get()
+        if case .success(let measured) = skinFound, case .failure? = linesBeside { measured.0.release(arena) }
+        let (measuredSkin, partsFound) = try skinFound.get()
         defer { measuredSkin.release(arena) }
-        let lines = try linesFound.get()
+        var partsEarly = partsFound
+        let lines: [LineDetector.Line]
+        if let linesBeside { lines = try linesBeside.get() } else if var parts = partsEarly {
+            // Alone: every region measured but its texture. Nothing after reads the colour planes,
+            // nor the marks' but the texture their background: the texture band is made now, its
+            // three planes where theirs were (made first, it was held beside the marks'), and last
+            // the lines, on L*, the skin mask and the zones, the pool keeping no more wiped pages
+            // than they take. On the benchmark photo the arena's largest step: 80 → 60 MB.
+            let contrast = measuredSkin.marks.contrast
+            for buffer in [measuredSkin.marks.members, contrast.smoothed, contrast.structure] { arena.release(buffer) }
+            try work.releaseColourPlanes(arena: arena)
+            if let band = try textureBand(work, workingMillimetres: workingMillimetres, arena: arena) {
+                defer { arena.release(band) }
+                for index in parts.indices {
+                    parts[index].roughness = TextureRoughness.roughness(
+                        band: band, work: work, rect: parts[index].rect, zone: regions[index].zone, background: contrast.background,
+                        specularMarginLStar: Float(configuration.specularMarginLStar))
+                }
+            }
+            measuredSkin.release(arena)
+            partsEarly = parts
+            if linesMeasurable {
+                arena.trimKeptPages(keepingFor: LineDetector.bufferCounts(work, workingMillimetres: workingMillimetres, configuration: configuration.lines))
+            }
+            lines = try detectLines()
+        } else {
+            preconditionFailure("alone, the skin measures measure the regions")
+        }
         // Close-ups: highlights enclosed by skin are skin surface. After the lines, which read the
-        // same bytes (`skinBit` only: nothing measured before reads `surfaceBit`); the fill borrows
-        // the box filter's scratch, free once the evenness band is made.
-        if face == nil { work.markEnclosedSurface(queue: measuredSkin.marks.contrast.boxFilterScratch) }
+        // same bytes (`skinBit` only: nothing measured before reads `surfaceBit`). Alone, done before.
+        if face == nil, partsEarly == nil { try markEnclosedSurface(work, arena: arena) }
         let parts: [RegionParts]
-        if let partsBeside { parts = partsBeside } else { parts = try regionParts(measuredSkin).get() }
+        if let partsEarly { parts = partsEarly } else { parts = try regionParts(measuredSkin).get() }
         // In input pixels: an enlarged face needs the same photo resolution as one taken as it is.
         let textureRequirement = workingMillimetres.map { _ in TextureRoughness.requiredMillimetresPerPixel(factor: max(1, work.factor)) }
         let lineRequirement = workingMillimetres.map { _ in
@@ -163,10 +200,10 @@ enum SkinConcernMeasurer {
                 workingMillimetres: workingMillimetres, tone: colour.tone, zoneReference: measuredSkin.clearSkinMedian, configuration: configuration), skinColour)
         }
         let drawn = labels.map { labels in
-            // The marks a region counted, filled on the marks' queue (free once the regions are measured).
+            // The marks a region counted, filled with their queue in the ridges' plane (read by the regions' statistics alone).
             ConcernLabels.finish(
                 labels, work: work, detected: measuredSkin.marks, counted: Set(parts.flatMap(\.markIndices)).sorted(),
-                centrelines: centrelines, centrelineBit: 1, queue: measuredSkin.marks.contrast.boxFilterScratch)
+                centrelines: centrelines, centrelineBit: 1, queue: measuredSkin.marks.contrast.structure)
             let clear = parts.map(\.stats).filter { $0.clearCount > 0 }
             let clearCount = Double(max(1, clear.reduce(0) { $0 + $1.clearCount }))
             func mean(_ value: (RegionStatistics) -> Double) -> Double { clear.reduce(0) { $0 + value($1) * Double($1.clearCount) } / clearCount }
@@ -180,6 +217,14 @@ enum SkinConcernMeasurer {
         return (measured.map(\.0), measured.map(\.1), clippedSkin, drawn)
     }
 
+    /// Close-ups: `WorkingImage.markEnclosedSurface`, its flood fill's queue in a plane of its own
+    /// (every plane of the skin measures is still read by the regions).
+    private static func markEnclosedSurface(_ work: WorkingImage, arena: PlaintextArena) throws(LetheError) {
+        let queue = try work.allocateFloatPlanes(1, what: "the skin surface's queue", arena: arena)[0]
+        defer { arena.release(queue) }
+        work.markEnclosedSurface(queue: queue)
+    }
+
     /// What a region reads from the skin measures' planes alone (not the lines): its statistics,
     /// its marks and papules, its texture roughness.
     struct RegionParts {
@@ -189,7 +234,7 @@ enum SkinConcernMeasurer {
         let marks: [(Mark, MarkKind)]
         let markIndices: [Int]
         let papules: [Mark]?
-        let roughness: Double?
+        var roughness: Double?
     }
 
     /// Every region's `RegionParts`, in order: the regions in two runs of about equal area, side
@@ -292,19 +337,19 @@ enum SkinConcernMeasurer {
 
     /// Everything the regions read from the working image but the lines, each reading only the
     /// working image, in the order that keeps the fewest planes at once: the papules (a local
-    /// contrast, all of it released), the texture band (one plane kept), then the marks (local
-    /// contrast → flood fill; three planes kept), the ridge smoothing, the evenness band (into the
-    /// marks' smoothed L*, on their box-filter scratch) and the clear skin's median.
+    /// contrast, all of it released), the texture band (one plane kept; with `textureBand`, else
+    /// nil: the caller makes it once the marks' planes are gone), then the marks (local
+    /// contrast → flood fill, its queue in the structure plane; three planes kept), the evenness
+    /// band (into the marks' smoothed L*, its sums in the structure plane), the ridge smoothing
+    /// (into the structure plane) and the clear skin's median.
     private static func measureSkin(
-        _ work: WorkingImage, face: FaceGeometry?, workingMillimetres: Double?, configuration: SkinMeasureConfiguration, arena: PlaintextArena
+        _ work: WorkingImage, face: FaceGeometry?, workingMillimetres: Double?, textureBand makesTextureBand: Bool,
+        configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) -> MeasuredSkin {
         let papules = blemishesMeasurable(workingMillimetres: work.resolvedMillimetres(workingMillimetres), configuration: configuration)
             ? try BlemishDetector.detect(work, workingMillimetres: workingMillimetres, configuration: configuration.blemishes, arena: arena)
             : nil
-        let texture = TextureRoughness.measurable(
-            workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor))
-            ? try TextureRoughness.bandPass(work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor), arena: arena)
-            : nil
+        let texture = makesTextureBand ? try textureBand(work, workingMillimetres: workingMillimetres, arena: arena) : nil
         let detected: DetectedMarks
         do { detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena) } catch {
             if let texture { arena.release(texture) }
@@ -312,14 +357,15 @@ enum SkinConcernMeasurer {
         }
         do throws(LetheError) {
             let contrast = detected.contrast
-            smoothForRidges(work, into: contrast, configuration: configuration)
             // Evenness reads the green lightness band-passed at fixed physical scales (`EvennessBand`): a face's from its mesh.
-            // The band goes into the contrast's smoothed L*, which nothing reads once the marks are found.
+            // The band goes into the contrast's smoothed L*, which nothing reads once the marks are found, its
+            // block sums into the structure plane, free until the ridges are smoothed into it.
             try EvennessBand.bandPass(
                 work, members: detected.members,
                 workingMillimetres: EvennessBand.workingMillimetres(
                     interOcularPixels: face?.interOcularPixels, workingMillimetres: workingMillimetres, factor: work.factor),
-                scratch: contrast.boxFilterScratch, into: contrast.smoothed, arena: arena)
+                scratch: contrast.structure, into: contrast.smoothed, arena: arena)
+            try smoothForRidges(work, into: contrast, configuration: configuration, arena: arena)
             // Faces: the reference of the zones' colour differences, over the pixels the zone means are of.
             let clearSkinMedian = face == nil ? nil : Self.clearSkinMedian(work, members: detected.members)
             return MeasuredSkin(marks: detected, clearSkinMedian: clearSkinMedian, papules: papules, texture: texture)
@@ -328,6 +374,14 @@ enum SkinConcernMeasurer {
             if let texture { arena.release(texture) }
             throw error
         }
+    }
+
+    /// The texture band (`TextureRoughness.bandPass`), an `.intermediate` buffer the caller
+    /// releases; nil where the pixels are too coarse.
+    private static func textureBand(_ work: WorkingImage, workingMillimetres: Double?, arena: PlaintextArena) throws(LetheError) -> SecureBuffer? {
+        guard TextureRoughness.measurable(
+            workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor)) else { return nil }
+        return try TextureRoughness.bandPass(work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor), arena: arena)
     }
 
     /// The dark marks of a working image (local contrast → flood fill), each classified as spot,
@@ -427,7 +481,7 @@ enum SkinConcernMeasurer {
                 minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, colour: work.planes,
                 // Only a mark that can be a spot or a pore is classified by its surroundings and colour (`kinds` below).
                 candidates: { mark in (work.zones == nil || mark.pixelsOutsideZones == 0) && mark.equivalentDiameter <= spotMax },
-                arena: arena)
+                queue: contrast.structure, arena: arena)
         } catch {
             contrast.release(arena)
             throw error
@@ -476,15 +530,19 @@ enum SkinConcernMeasurer {
     }
 
     /// Ridge scale: L* smoothed by a small box (twice) into the contrast's structure plane.
-    static func smoothForRidges(_ work: WorkingImage, into contrast: LocalContrast, configuration: SkinMeasureConfiguration) {
+    static func smoothForRidges(
+        _ work: WorkingImage, into contrast: LocalContrast, configuration: SkinMeasureConfiguration, arena: PlaintextArena
+    ) throws(LetheError) {
+        let radius = max(1, configuration.ridgeSmoothingRadiusPixels)
+        let rows = try work.allocateBoxFilterRows(radius: radius, what: "the ridge smoothing's box filter rows", arena: arena)
+        defer { arena.release(rows) }
         contrast.structure.withUnsafeMutableBytes { a in
-            contrast.boxFilterScratch.withUnsafeMutableBytes { b in
+            rows.withUnsafeMutableBytes { b in
                 work.planes.withUnsafeBytes { planes in
                     let target = a.bindMemory(to: Float.self), lStar = planes.bindMemory(to: Float.self)
                     for i in 0..<work.pixelCount { target[i] = lStar[i] }
                     PlaneFilters.boxBlur(
-                        target, scratch: b.bindMemory(to: Float.self), width: work.width, height: work.height,
-                        radius: max(1, configuration.ridgeSmoothingRadiusPixels), passes: 2)
+                        target, scratch: b.bindMemory(to: Float.self), width: work.width, height: work.height, radius: radius, passes: 2)
                 }
             }
         }

@@ -15,8 +15,9 @@ struct WorkingImage {
     /// Input pixels per working pixel (along each axis): whole for block averages, any value in a
     /// face's canonical frame (below 1 where a small face is enlarged).
     let factor: Double
-    /// `4 × width × height` floats: L*, then a*, then b*, then erythema index planes.
-    let planes: SecureBuffer
+    /// `4 × width × height` floats: L*, then a*, then b*, then erythema index planes (L* alone
+    /// after `releaseColourPlanes`).
+    private(set) var planes: SecureBuffer
     /// `width × height` bytes: `skinBit` = skin; `surfaceBit` = not skin-coloured but on the skin
     /// surface (a highlight enclosed by skin, or a face-zone pixel that fails the colour check):
     /// counted by shine only; 0 = elsewhere. With `markClipped`, also `clippedBit` and
@@ -71,6 +72,21 @@ struct WorkingImage {
     @inline(__always)
     static func melaninIndex(red: Double, againstGrey shading: Double, log10Table: UnsafeBufferPointer<Float>) -> Double {
         Double(100 * SRGB.log10(Float(max(shading, reflectanceFloor) / max(red, reflectanceFloor)), table: log10Table))
+    }
+
+    /// Wipes the a*, b* and erythema planes, keeping what the line detector reads (L*, the skin
+    /// mask, the zones): L* copied into a buffer of its own, a quarter of the four planes', which
+    /// are released. From then on `planes` holds L* alone: only L* may be read.
+    mutating func releaseColourPlanes(arena: PlaintextArena) throws(LetheError) {
+        let lightness: SecureBuffer
+        do { lightness = try arena.allocate(count: pixelCount * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
+            throw .analysisAllocationFailed(error, "the L* plane")
+        }
+        planes.withUnsafeBytes { all in
+            lightness.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[0..<$0.count])) }
+        }
+        arena.release(planes)
+        planes = lightness
     }
 
     func release(_ arena: PlaintextArena) {

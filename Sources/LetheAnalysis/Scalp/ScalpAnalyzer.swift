@@ -243,15 +243,22 @@ public enum ScalpAnalyzer {
         }
         let everything = PixelRect(width: work.width, height: work.height)
         let darkMarks: [Mark], hairMembers: SecureBuffer, brightMarks: [Mark], flakeMembers: SecureBuffer
+        // The marks' flood fill queue, a plane of its own: the structure plane holds the chords they read.
+        let queue: SecureBuffer
+        do { queue = try work.allocateFloatPlanes(1, what: "the marks' queue", arena: arena)[0] } catch {
+            releaseAll()
+            throw error
+        }
+        defer { arena.release(queue) }
         do {
             (darkMarks, hairMembers) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: hairThreshold, within: everything, skin: nil,
-                minimumArea: 6, chord: contrast.structure, arena: arena)
+                minimumArea: 6, chord: contrast.structure, queue: queue, arena: arena)
             keep.append(hairMembers)
             let minimumFlakeArea = max(3, Int(scalp.flakeMinimumAreaSquareMillimetres / (mmPerWork * mmPerWork)))
             (brightMarks, flakeMembers) = try MarkDetector.detect(
                 contrast: contrast, polarity: .bright, threshold: brightThreshold, within: everything, skin: nil,
-                minimumArea: minimumFlakeArea, chord: contrast.structure, arena: arena)
+                minimumArea: minimumFlakeArea, chord: contrast.structure, queue: queue, arena: arena)
             keep.append(flakeMembers)
         } catch {
             releaseAll()

@@ -32,14 +32,23 @@ public enum RequestThreads {
     /// `fork`, telling `first` whether `second` runs beside it on a helper thread (true) or after
     /// it on this thread (false): for work worth doing only while another core is free.
     public static func forkTelling<First, Second>(_ first: (_ besideSecond: Bool) -> First, _ second: () -> Second) -> (First, Second) {
-        guard let deadline = lethe_deadline_current() else { return (first(false), second()) }
+        forkTellingBoth(first, { _ in second() })
+    }
+
+    /// `fork`, telling both parts whether they run side by side (true) or one after the other on
+    /// this thread (false, `first` first): for parts that hold less memory at once when they know
+    /// nothing runs beside them.
+    public static func forkTellingBoth<First, Second>(
+        _ first: (_ beside: Bool) -> First, _ second: (_ beside: Bool) -> Second
+    ) -> (First, Second) {
+        guard let deadline = lethe_deadline_current() else { return (first(false), second(false)) }
         let ticket = lethe_deadline_take_helper(deadline)
-        guard ticket >= 0 else { return (first(false), second()) }
-        return withoutActuallyEscaping(second) { second in
-            let helper = Helper(deadline: deadline, ticket: ticket, body: second)
+        guard ticket >= 0 else { return (first(false), second(false)) }
+        return withoutActuallyEscaping({ second(true) }) { secondBeside in
+            let helper = Helper(deadline: deadline, ticket: ticket, body: secondBeside)
             guard let thread = helper.start() else {
                 lethe_deadline_give_helper(deadline, ticket)
-                return (first(false), second())
+                return (first(false), second(false))
             }
             let firstResult = first(true)
             pthread_join(thread, nil)

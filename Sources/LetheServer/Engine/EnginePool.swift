@@ -95,10 +95,12 @@ actor EnginePool {
     }
 
     /// Runs `job` in an engine: its result (in `arena`) or its error, and what the engine wiped.
+    /// With `releasingRequest`, `request` is wiped once its photos are in the engine's shared
+    /// file (`EngineConnection.exchange`).
     /// - Throws: `engine_failed` when the engine failed (it is replaced; it reported no wipe, its
     ///   memory went with it), `worker_draining` after `stop()`, memory codes of the gateway.
     func run(
-        _ job: AnalysisJob, photosIn request: SecureBuffer, arena: PlaintextArena, timings: StageTimings
+        _ job: AnalysisJob, photosIn request: SecureBuffer, releasingRequest: Bool = false, arena: PlaintextArena, timings: StageTimings
     ) async throws(LetheError) -> (response: Result<SecureBuffer, LetheError>, engineWipe: WipeReport) {
         let engine = try await checkOut()
         let (limits, budget, configuration) = (configuration.processingLimits, engineBudgetBytes, configuration)
@@ -109,7 +111,7 @@ actor EnginePool {
             outcome = try await Self.blocking { () throws(LetheError) in
                 try engine.exchange(
                     job, photosIn: request, arena: arena, limits: limits, engineBudgetBytes: budget,
-                    secretMemory: configuration.setup.secretMemory, timeout: timeout)
+                    secretMemory: configuration.setup.secretMemory, timeout: timeout, releasingRequest: releasingRequest)
             }
         } catch {
             let failure = error

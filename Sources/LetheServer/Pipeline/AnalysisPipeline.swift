@@ -305,7 +305,8 @@ struct AnalysisPipeline: Sendable {
         let response: Result<SecureBuffer, LetheError>
         (response, engineWipe) = try await withDecodeRoom(for: photos, in: request, limits: limits) {
             if let engines {
-                let (response, engineWipe) = try await engines.run(job, photosIn: request, arena: arena, timings: timings)
+                // Nothing reads the request after its photos are the engine's: wiped then, not at the end.
+                let (response, engineWipe) = try await engines.run(job, photosIn: request, releasingRequest: true, arena: arena, timings: timings)
                 return (response, engineWipe)
             }
             deadline.useCores(cores, threads: configuration.requestThreads)
