@@ -44,7 +44,9 @@ public enum AnalysisEngine {
             var measured: [Measured] = []
             for (index, photo) in job.photos.enumerated() {
                 let file = UnsafeRawBufferPointer(rebasing: bytes[photo.range])
-                measured.append(try measure(file, photo: photo, job: job, renders: index == 0, arena: arena, deadline: deadline, observe: observe))
+                measured.append(try measure(
+                    file, photo: photo, job: job, renders: index == 0, arena: arena, deadline: deadline, observe: observe,
+                    discardFile: { request.discardSharedPages(in: photo.range) }))
             }
             return measured
         }
@@ -66,9 +68,11 @@ public enum AnalysisEngine {
     }
 
     /// Decodes, analyses and renders one photo; its pixels are wiped before this returns.
+    /// `discardFile`: wipes the photo's bytes and gives their pages back (an engine's memory file,
+    /// `SecureBuffer.discardSharedPages(in:)`; nothing in process), called once nothing decodes them again.
     private static func measure(
         _ file: UnsafeRawBufferPointer, photo: AnalysisJob.Photo, job: AnalysisJob, renders: Bool, arena: PlaintextArena,
-        deadline: ProcessingDeadline, observe: StageObserver
+        deadline: ProcessingDeadline, observe: StageObserver, discardFile: @escaping () -> Void
     ) throws(LetheError) -> Measured {
         // A face is decoded reduced, its full resolution only inside the measured crop (decoded
         // again from the file by the analysis, or whole beside the overview by a free core); other kinds whole.
@@ -82,6 +86,18 @@ public enum AnalysisEngine {
         // working image from them (the release is once: whichever comes first).
         defer { decoded.release(arena) }
         let simulates = renders && job.simulation != nil
+        // The photo's bytes are read no more once its pixels are decoded, a face's crop included
+        // (decoded again from them: `windowsRead()`), unless a rendering decodes them again: given
+        // back then rather than held (shared with the gateway, locked in both) beside the measures.
+        let analysed: ReducedPhoto
+        if simulates {
+            analysed = decoded
+        } else if decoded.windowsReadBytes {
+            analysed = decoded.readingWindowsDone(discardFile)
+        } else {
+            discardFile()
+            analysed = decoded
+        }
         // Analysis runs in Swift between libvips calls: checked at each stage boundary.
         try deadline.check()
         let info = AnalysisResponse.ImageInfo(width: decoded.width, height: decoded.height, format: decoded.overview.format.rawValue)
@@ -89,7 +105,7 @@ public enum AnalysisEngine {
         do throws(LetheError) {
             result = try timed(.analyse, observe) { () throws(LetheError) in
                 try PhotoAnalysis.run(
-                    decoded, settings: job.settings, light: photo.light, releasingPixels: !simulates, labelling: simulates, arena: arena)
+                    analysed, settings: job.settings, light: photo.light, releasingPixels: !simulates, labelling: simulates, arena: arena)
             }
         } catch {
             // Loops that stopped at the deadline leave partial measures, which may fail a

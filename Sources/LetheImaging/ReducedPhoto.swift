@@ -21,6 +21,8 @@ public struct ReducedPhoto {
     /// A reduced photo's full resolution, decoded whole beside the overview (`ImageDecoder.decodeReduced`), or nil.
     let whole: DecodedImage?
     private let decodeWindow: (PixelRect) throws(LetheError) -> DecodedImage
+    /// Called by `windowsRead()`: the caller's way to let go of the file's bytes (`readingWindowsDone(_:)`).
+    private var afterWindows: (() -> Void)? = nil
 
     init(
         overview: DecodedImage, reduction: Int, width: Int, height: Int, whole: DecodedImage? = nil,
@@ -55,6 +57,22 @@ public struct ReducedPhoto {
         arena.release(overview.pixels)
         if let whole { arena.release(whole.pixels) }
     }
+
+    /// The same photo, calling `body` once its reader says no window will be read any more
+    /// (`windowsRead()`): the file's bytes may go then.
+    public func readingWindowsDone(_ body: @escaping () -> Void) -> ReducedPhoto {
+        var photo = self
+        photo.afterWindows = body
+        return photo
+    }
+
+    /// Tells the photo that its reader reads no more windows (every pixel it needs is decoded).
+    public func windowsRead() {
+        afterWindows?()
+    }
+
+    /// Whether reading a window decodes the file's bytes again (a reduced photo not decoded whole beside its overview).
+    public var windowsReadBytes: Bool { isReduced && whole == nil }
 
     /// Whether `window(_:)` decodes (and the window is the caller's) rather than viewing the overview.
     public var isReduced: Bool { reduction > 1 }

@@ -124,6 +124,32 @@ public final class SecureBuffer: @unchecked Sendable {
         self.pool = pool
     }
 
+    /// Wipes the whole pages inside `range` (bytes of this buffer) of a shared memory file's
+    /// buffer and gives them back to the kernel for both processes that map the file (a hole
+    /// punched in it: `MADV_REMOVE`, after `munlock`, which it needs): an engine's photo once its
+    /// pixels are decoded, so that the file's bytes are not held beside the analysis. The pages
+    /// read as zeros from then on; `wipe()` still zeroes and reads back every byte at the end
+    /// (the pages it faults in hold zeros only, so they are not locked again). Partial pages at
+    /// the range's ends stay as they are. Nothing for an anonymous buffer, a wiped one, or a file
+    /// that cannot punch holes (a `memfd_secret`: its pages are locked again, wiped).
+    /// - Returns: the bytes given back.
+    @discardableResult
+    public func discardSharedPages(in range: Range<Int>) -> Int {
+        guard pool == nil, result == nil else { return 0 }
+        let page = Int(lethe_page_size())
+        let start = (max(0, range.lowerBound) + page - 1) / page * page
+        let end = min(range.upperBound, count) / page * page
+        guard end > start else { return 0 }
+        let pages = base + start, length = end - start
+        lethe_wipe(pages, length)
+        if isLocked { _ = lethe_munlock(pages, length) }
+        guard madvise(pages, length, MADV_REMOVE) == 0 else {
+            if isLocked { _ = lethe_mlock(pages, length) }
+            return 0
+        }
+        return length
+    }
+
     /// Copies `bytes` into a new buffer.
     public convenience init(copying bytes: UnsafeRawBufferPointer, bufferClass: BufferClass) throws(LetheError) {
         try self.init(count: bytes.count, bufferClass: bufferClass)

@@ -183,6 +183,8 @@ public enum FaceAnalyzer {
             if let early { arena.release(early.pixels) }
             window = try photo.window(crop)
         }
+        // No window is read after the crop's: the file's bytes may go (an engine's photo, `AnalysisEngine`).
+        photo.windowsRead()
         let (measured, skinColours, clippedSkin, labels) = try SkinConcernMeasurer.measureWithSkinColours(
             window, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
             colour: colour, releasingPixels: releasingPixels || photo.isReduced, photoSize: (photo.width, photo.height),

@@ -125,6 +125,11 @@ enum SkinConcernMeasurer {
             },
             { beside in Result { () throws(LetheError) -> (MeasuredSkin, [RegionParts]?) in
                 let alone = !beside && !labelling
+                // Alone, the pool keeps no more wiped pages than the skin measures' largest step
+                // takes beyond the working image (three contrast planes, their rows and a mask): a
+                // photo decoded whole beside its overview (a free core at the decode, none now) left
+                // its 36 MB of pixels kept, ~10 MB of them locked beside every step that follows.
+                if alone { arena.trimKeptPages(keepingFor: Self.skinMeasuresBufferCounts(work)) }
                 // Alone, no line reads the skin mask now: the close-up's enclosed highlights first, while
                 // a plane for their queue costs least (the skin measures read `skinBit` alone).
                 if alone, face == nil { try markEnclosedSurface(work, arena: arena) }
@@ -223,6 +228,15 @@ enum SkinConcernMeasurer {
         let queue = try work.allocateFloatPlanes(1, what: "the skin surface's queue", arena: arena)[0]
         defer { arena.release(queue) }
         work.markEnclosedSurface(queue: queue)
+    }
+
+    /// The sizes in bytes of what the skin measures hold at once beyond the working image on one
+    /// thread: the papules' and then the marks' three contrast planes, their box filter rows and
+    /// the mark mask (each step after takes the pages of the planes released before it, the L*
+    /// copy and the texture band the marks'): what the pool keeps for them.
+    static func skinMeasuresBufferCounts(_ work: WorkingImage) -> [Int] {
+        let rows = PlaneFilters.boxBlurScratchCount(width: work.width, height: work.height, radius: 1)
+        return Array(repeating: work.pixelCount * MemoryLayout<Float>.stride, count: 3) + [rows * MemoryLayout<Float>.stride, work.pixelCount]
     }
 
     /// What a region reads from the skin measures' planes alone (not the lines): its statistics,

@@ -87,8 +87,10 @@ struct GatewayRoutes: Sendable {
             return await refuse(.memoryBudgetExceeded(byteCount: reservation), reason: "memory_budget")
         }
         defer { MemoryBudget.release(reservation) }
-        // The received buffer goes once copied, the copy once decrypted (`handle` consumes it).
-        let envelope = Data((consume ciphertext).readableBytesView)
+        // The received buffer goes once copied, the copy once decrypted (`handle` consumes it). An
+        // array: the decapsulation reads the envelope as one, and shares this one's storage rather
+        // than copying it again (a third copy of the body beside the plaintext's two).
+        let envelope = Array((consume ciphertext).readableBytesView)
         return Self.response(await pipeline.handle(consume envelope))
     }
 

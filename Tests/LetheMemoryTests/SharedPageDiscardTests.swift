@@ -1,0 +1,59 @@
+import LetheMemory
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `SecureBuffer.discardSharedPages(in:)`: an engine's photo bytes given back once decoded, for
+/// both processes that map the memory file.
+@Suite("SharedPageDiscard")
+struct SharedPageDiscardTests {
+    let page = Int(getpagesize())
+
+    /// Bytes of the memory file that hold pages now.
+    func allocatedBytes(_ fd: Int32) -> Int {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return -1 }
+        return Int(status.st_blocks) * 512
+    }
+
+    @Test("the whole pages inside the range go for both mappings, the partial ones stay, and the wipe still verifies")
+    func discardsWholePagesForBoth() throws {
+        let arena = PlaintextArena()
+        let (buffer, fd) = try arena.allocateShared(count: 4 * page, bufferClass: .requestBody, secret: false)
+        defer { close(fd) }
+        // The other process's view of the same file.
+        let other = try arena.share(fd, count: 4 * page, bufferClass: .requestBody)
+        buffer.withUnsafeMutableBytes { bytes in for index in bytes.indices { bytes[index] = 0xA5 } }
+        let before = allocatedBytes(fd)
+        // From the middle of the first page to the middle of the last: the two pages between go.
+        #expect(buffer.discardSharedPages(in: (page / 2)..<(3 * page + page / 2)) == 2 * page)
+        #expect(before - allocatedBytes(fd) == 2 * page)
+        other.withUnsafeBytes { bytes in
+            #expect(bytes[0..<page].allSatisfy { $0 == 0xA5 })
+            #expect(bytes[page..<(3 * page)].allSatisfy { $0 == 0 })
+            #expect(bytes[(3 * page)...].allSatisfy { $0 == 0xA5 })
+        }
+        let report = arena.wipeAll()
+        #expect(report.verified)
+        #expect(report.bufferCount == 2)
+    }
+
+    @Test("a range inside one page, an anonymous buffer and a wiped one are left as they are")
+    func leavesWhatItCannotGiveBack() throws {
+        let arena = PlaintextArena()
+        let (shared, fd) = try arena.allocateShared(count: 2 * page, bufferClass: .requestBody, secret: false)
+        defer { close(fd) }
+        shared.withUnsafeMutableBytes { bytes in for index in bytes.indices { bytes[index] = 0x5A } }
+        #expect(shared.discardSharedPages(in: 1..<(page + 1)) == 0)
+        shared.withUnsafeBytes { bytes in #expect(bytes.allSatisfy { $0 == 0x5A }) }
+        let anonymous = try arena.allocate(count: 2 * page, bufferClass: .requestBody)
+        anonymous.withUnsafeMutableBytes { bytes in for index in bytes.indices { bytes[index] = 0x5A } }
+        #expect(anonymous.discardSharedPages(in: 0..<(2 * page)) == 0)
+        anonymous.withUnsafeBytes { bytes in #expect(bytes.allSatisfy { $0 == 0x5A }) }
+        arena.release(shared)
+        #expect(shared.discardSharedPages(in: 0..<(2 * page)) == 0)
+        #expect(arena.wipeAll().verified)
+    }
+}
