@@ -820,9 +820,10 @@ struct RegionStatistics {
                     // Shine's light: the luminance above the knee over the skin around it, of L*
                     // smoothed as for the ridges (pixel noise averages out rather than adding its
                     // positive half), whatever the colour: no threshold a white balance or the onset
-                    // of clipping moves a flank across (`SkinConcerns.Shine.specularShare`).
-                    if !background[i].isNaN {
-                        let surrounding = CIELab.relativeLuminance(lStar: Double(background[i]))
+                    // of clipping moves a flank across (`SkinConcerns.Shine.specularShare`). The
+                    // background's luminance is also the shading radiance and the melanin index read.
+                    let surrounding = CIELab.relativeLuminance(lStar: Double(background[i]))
+                    if !surrounding.isNaN {
                         highlightLight += max(0, CIELab.relativeLuminance(lStar: Double(ridgePlane[i])) - shareKnee * surrounding)
                         surroundingLight += surrounding
                     }
@@ -851,7 +852,7 @@ struct RegionStatistics {
                         lightnessCount += 1
                     }
                     sumDeltaE += Double((dl * dl + da * da + db * db).squareRoot())
-                    let shading = CIELab.relativeLuminance(lStar: Double(background[i]))
+                    let shading = surrounding
                     // Radiance: luminance, and its deviation from the background's (the face's shading is not dullness).
                     let y = CIELab.relativeLuminance(lStar: Double(l))
                     luminance.add(y)
