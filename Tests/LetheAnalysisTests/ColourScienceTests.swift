@@ -70,6 +70,7 @@ struct ColourScienceTests {
             #expect(worst < 1e-6, "worst \(worst)")
             #expect(worstSkin < 1e-7, "worst on skin's ratios \(worstSkin)")
             #expect(SRGB.log10(1, table: table) == 0)
+            #expect(SRGB.log10Of2.bitPattern == Float(Foundation.log10(2.0)).bitPattern)
         }
     }
 

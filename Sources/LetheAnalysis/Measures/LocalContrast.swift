@@ -86,12 +86,20 @@ struct LocalContrast {
         let blocked = PlaneFilters.BlockedConvolution(
             grid: PlaneFilters.BlockedConvolution.grid(sigma: sigma, width: width, height: height, lendable: count), memory: numerator)
         let minimumWeight = 0.02 * Float(blocked.grid.step * blocked.grid.step)
-        // Two rounds: the first background from all (skin) pixels, the second without outliers.
+        @inline(__always) func skinWeight(_ i: Int) -> Float { useSkinMask ? Float(skin[i] & WorkingImage.skinBit) : 1 }
+        // Two rounds: the first background from all (skin) pixels, the second without outliers;
+        // a loop for each, so that the round is not tested at every pixel.
         for round in 0..<2 {
-            blocked.accumulate { i in
-                var weight: Float = useSkinMask ? Float(skin[i] & WorkingImage.skinBit) : 1
-                if round == 1, abs(smoothed[i] - background[i]) >= excludeAbove { weight = 0 }
-                return (smoothed[i] * weight, weight)
+            if round == 0 {
+                blocked.accumulate { i in
+                    let weight = skinWeight(i)
+                    return (smoothed[i] * weight, weight)
+                }
+            } else {
+                blocked.accumulate { i in
+                    let weight = abs(smoothed[i] - background[i]) >= excludeAbove ? 0 : skinWeight(i)
+                    return (smoothed[i] * weight, weight)
+                }
             }
             blocked.filter(sigma: sigma)
             blocked.readBack { i, sum, weight in background[i] = weight > minimumWeight ? sum / weight : smoothed[i] }

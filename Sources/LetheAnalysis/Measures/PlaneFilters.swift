@@ -372,11 +372,13 @@ enum PlaneFilters {
                 }
                 rowSums[columns] = rowSums[columns - 1]
                 rowWeights[columns] = rowWeights[columns - 1]
+                // Indices inside the plane and its rows: no overflow to check at every pixel.
+                let row = y * width
                 for x in 0..<width {
                     let (left, fx) = (lefts[x], fractions[x])
                     body(
-                        y * width + x, rowSums[left] * (1 - fx) + rowSums[left + 1] * fx,
-                        rowWeights[left] * (1 - fx) + rowWeights[left + 1] * fx)
+                        row &+ x, rowSums[left] * (1 - fx) + rowSums[left &+ 1] * fx,
+                        rowWeights[left] * (1 - fx) + rowWeights[left &+ 1] * fx)
                 }
             }
         }

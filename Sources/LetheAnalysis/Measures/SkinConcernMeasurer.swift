@@ -763,7 +763,9 @@ struct RegionStatistics {
                 guard marks[i] == 0 else { continue }
                 sumL += l; sumA += a; sumB += b; sumEI += Double(planes[3 * count + i])
                 sumChroma += (a * a + b * b).squareRoot()
-                let bin = Int(((a - aStarMinimum) * aStarBinsPerUnit).rounded(.down))
+                // Truncated, not rounded down (a `floor` call per pixel): the two differ only below
+                // zero, where the bin is clamped to 0 either way.
+                let bin = Int((a - aStarMinimum) * aStarBinsPerUnit)
                 histogram[min(aStarBins - 1, max(0, bin))] += 1
                 stats.clearCount += 1
             }
@@ -863,7 +865,15 @@ struct RegionStatistics {
                     // face's spread reads it at most at the cap, a clipped pixel at the cap.
                     guard melaninRedCap != nil || !clipped else { continue }
                     let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
-                    if let melaninRedCap { cappedMelanin.add(WorkingImage.melaninIndex(red: min(melaninRedCap, reflectance), againstGrey: shading, log10Table: log10Table)) }
+                    // The pixel's own index (read below when it is not clipped) is its capped one too
+                    // where the cap leaves its red as it is: one logarithm per pixel instead of two.
+                    let ownMelanin = clipped ? nil : WorkingImage.melaninIndex(red: reflectance, againstGrey: shading, log10Table: log10Table)
+                    if let melaninRedCap {
+                        let cappedRed = min(melaninRedCap, reflectance)
+                        cappedMelanin.add(
+                            (cappedRed == reflectance ? ownMelanin : nil)
+                                ?? WorkingImage.melaninIndex(red: cappedRed, againstGrey: shading, log10Table: log10Table))
+                    }
                     // Colour ratios (red area, melanin, erythema) leave a clipped pixel out.
                     guard !clipped else { continue }
                     if a >= redLimit {
@@ -872,7 +882,7 @@ struct RegionStatistics {
                     } else {
                         labels?[i] |= ConcernLabels.clear
                     }
-                    melanin.add(WorkingImage.melaninIndex(red: reflectance, againstGrey: shading, log10Table: log10Table))
+                    if let ownMelanin { melanin.add(ownMelanin) }
                     // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
                     erythema.add(Double(planes[3 * count + i]))
                 }
