@@ -86,7 +86,10 @@ struct LocalContrast {
         let blocked = PlaneFilters.BlockedConvolution(
             grid: PlaneFilters.BlockedConvolution.grid(sigma: sigma, width: width, height: height, lendable: count), memory: numerator)
         let minimumWeight = 0.02 * Float(blocked.grid.step * blocked.grid.step)
-        @inline(__always) func skinWeight(_ i: Int) -> Float { useSkinMask ? Float(skin[i] & WorkingImage.skinBit) : 1 }
+        // A pixel's weight, 1 on skin (on every pixel without the mask) and 0 elsewhere, without a
+        // branch at every pixel: the mask's bit, set for every pixel when the mask is not used.
+        let unmasked: UInt8 = useSkinMask ? 0 : WorkingImage.skinBit
+        @inline(__always) func skinWeight(_ i: Int) -> Float { Float((skin[i] | unmasked) & WorkingImage.skinBit) }
         // Two rounds: the first background from all (skin) pixels, the second without outliers;
         // a loop for each, so that the round is not tested at every pixel.
         for round in 0..<2 {

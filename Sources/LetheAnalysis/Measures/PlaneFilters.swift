@@ -328,19 +328,21 @@ enum PlaneFilters {
             let (d, width, columns) = (grid.step, grid.width, grid.columns)
             for s in 0..<grid.count { sums[s] = 0; weights[s] = 0 }
             for y in 0..<grid.height {
-                let blockRow = (y / d) * columns
-                var x = 0, column = 0
+                // Offsets inside the plane and the blocks: wrapping adds, no overflow checks per block.
+                let row = y * width
+                var x = 0, block = (y / d) * columns
                 while x < width {
+                    let end = min(x &+ d, width)
                     var sum: Float = 0, weightSum: Float = 0
-                    for i in (y * width + x)..<(y * width + min(x + d, width)) {
+                    for i in (row &+ x)..<(row &+ end) {
                         let pixel = weighted(i)
                         sum += pixel.value
                         weightSum += pixel.weight
                     }
-                    sums[blockRow + column] += sum
-                    weights[blockRow + column] += weightSum
-                    x += d
-                    column += 1
+                    sums[block] += sum
+                    weights[block] += weightSum
+                    x = end
+                    block &+= 1
                 }
             }
         }

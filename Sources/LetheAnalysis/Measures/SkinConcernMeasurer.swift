@@ -721,15 +721,16 @@ struct RegionStatistics {
 
     /// Hessian of the smoothed L* (central differences) at one pixel: a dark line has a large
     /// positive curvature across it and little along it. `up`/`row`/`down` are row offsets.
+    /// The nine indices are inside the plane: wrapping adds, no overflow checks at every pixel.
     @inline(__always)
     static func isRidge(
         _ ridgePlane: UnsafeBufferPointer<Float>, x: Int, row: Int, up: Int, down: Int, width: Int, curvature: Float, anisotropy: Float
     ) -> Bool {
-        let left = max(0, x - 1), right = min(width - 1, x + 1)
-        let c = ridgePlane[row + x]
-        let dxx = ridgePlane[row + left] + ridgePlane[row + right] - 2 * c
-        let dyy = ridgePlane[up + x] + ridgePlane[down + x] - 2 * c
-        let dxy = (ridgePlane[down + right] - ridgePlane[down + left] - ridgePlane[up + right] + ridgePlane[up + left]) / 4
+        let left = max(0, x &- 1), right = min(width &- 1, x &+ 1)
+        let c = ridgePlane[row &+ x]
+        let dxx = ridgePlane[row &+ left] + ridgePlane[row &+ right] - 2 * c
+        let dyy = ridgePlane[up &+ x] + ridgePlane[down &+ x] - 2 * c
+        let dxy = (ridgePlane[down &+ right] - ridgePlane[down &+ left] - ridgePlane[up &+ right] + ridgePlane[up &+ left]) / 4
         let half = (dxx + dyy) / 2, spread = (((dxx - dyy) / 2) * ((dxx - dyy) / 2) + dxy * dxy).squareRoot()
         let major = half + spread, minor = half - spread
         return major >= curvature && abs(minor) <= anisotropy * major
@@ -743,6 +744,9 @@ struct RegionStatistics {
         labels: UnsafeMutableBufferPointer<UInt8>? = nil
     ) -> RegionStatistics {
         let count = width * height
+        // The four planes as buffers of their own: no offset added (and checked) at every pixel.
+        func plane(_ index: Int) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: planes[(index * count)..<((index + 1) * count)]) }
+        let (lStar, aStar, bStar, erythemaIndex) = (plane(0), plane(1), plane(2), plane(3))
         var stats = RegionStatistics()
         var histogram = [Int](repeating: 0, count: aStarBins)
         var sumL = 0.0, sumA = 0.0, sumB = 0.0, sumEI = 0.0, sumChroma = 0.0
@@ -758,10 +762,10 @@ struct RegionStatistics {
                     if marks[i] == 0 { stats.clippedClearCount += 1 }
                     continue
                 }
-                let l = Double(planes[i]), a = Double(planes[count + i]), b = Double(planes[2 * count + i])
+                let l = Double(lStar[i]), a = Double(aStar[i]), b = Double(bStar[i])
                 stats.skinMeanL += l; stats.skinMeanA += a; stats.skinMeanB += b
                 guard marks[i] == 0 else { continue }
-                sumL += l; sumA += a; sumB += b; sumEI += Double(planes[3 * count + i])
+                sumL += l; sumA += a; sumB += b; sumEI += Double(erythemaIndex[i])
                 sumChroma += (a * a + b * b).squareRoot()
                 // Truncated, not rounded down (a `floor` call per pixel): the two differ only below
                 // zero, where the bin is clamped to 0 either way.
@@ -810,7 +814,7 @@ struct RegionStatistics {
                     let i = row + x
                     let mask = skin[i]
                     guard mask & (WorkingImage.skinBit | WorkingImage.surfaceBit) != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
-                    let l = planes[i], a = planes[count + i], b = planes[2 * count + i]
+                    let l = lStar[i], a = aStar[i], b = bStar[i]
                     // Shine: brighter than the surrounding skin (the normalised-convolution background,
                     // which leaves highlights out) by the margin, and nearly colourless (the dichromatic
                     // model: a specular reflection has the light's colour, Shafer 1985). A clipped pixel
@@ -884,7 +888,7 @@ struct RegionStatistics {
                     }
                     if let ownMelanin { melanin.add(ownMelanin) }
                     // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
-                    erythema.add(Double(planes[3 * count + i]))
+                    erythema.add(Double(erythemaIndex[i]))
                 }
             }
         }
