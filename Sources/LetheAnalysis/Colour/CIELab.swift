@@ -129,9 +129,9 @@ enum SRGB {
         let fraction = Float(mantissa & 0x7FF) * (1 / 2048)
         return exponent * log10Of2 + table[index] + fraction * (table[index + 1] - table[index])
     }
-    /// `Float(Foundation.log10(2))`, written out (the same bits: `ColourScienceTests`). A constant
-    /// computed at start-up is initialised lazily, and its `swift_once` check in the per-pixel loops
-    /// that inline `log10` was a call: every register spilled around it twice per clear skin pixel
-    /// of the regions' statistics.
-    static let log10Of2: Float = 0.30103
+    /// log10 2 as a `Float`, `Float(Foundation.log10(2.0))`, written as its bits (the same:
+    /// `ColourScienceTests`). A constant computed at start-up is initialised lazily, and its
+    /// `swift_once` check in the per-pixel loops that inline `log10` was a call: every register
+    /// spilled around it, twice per clear skin pixel of the regions' statistics.
+    static let log10Of2: Float = 0x1.344136p-2
 }

@@ -157,14 +157,15 @@ struct WorkingImage {
         image.pixels.withUnsafeBytes { pixelBytes in
             planes.withUnsafeMutableBytes { planeBytes in
                 skin.withUnsafeMutableBytes { skinBytes in
-                    SRGB.linearTable.withUnsafeBufferPointer { linear in
+                    linearAndCodeTable.withUnsafeBufferPointer { linearAndCode in
                         SRGB.labFTable.withUnsafeBufferPointer { labF in SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
-                            let footprint = Footprint(factor: factor, width: width, height: height, cropWidth: crop.width, cropHeight: crop.height)
+                            let footprint = Footprint(factor: factor, width: width, height: height, crop: crop, imageWidth: image.width)
                             func fill(rows: Range<Int>) {
                                 Self.fill(
-                                    pixels: pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, crop: crop, footprint: footprint,
-                                    rows: rows, planes: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
-                                    linear: linear, labF: labF, log10Table: log10Table, correction: correction, markClipped: markClipped)
+                                    pixels: pixelBytes.bindMemory(to: UInt8.self), footprint: footprint, rows: rows,
+                                    planes: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
+                                    linearAndCode: linearAndCode, labF: labF, log10Table: log10Table, correction: correction,
+                                    markClipped: markClipped)
                             }
                             // Each working row is its own: the two halves side by side when the request
                             // has a second core (`RequestThreads`), the same values either way.
@@ -186,17 +187,23 @@ struct WorkingImage {
         /// one flat array (no array per pixel to reach in the per-pixel loop).
         struct Axis {
             let starts: [Int]
-            let taps: [(index: Int, weight: Double)]
+            /// Each input pixel as its offset in the image's bytes along this axis (a column's
+            /// from the row's start, a row's from the image's), so that a tap's pixel is at the
+            /// sum of its row's and its column's offsets, with no product in the per-pixel loop.
+            let taps: [(offset: Int, weight: Double)]
 
-            init(factor: Double, count: Int, limit: Int) {
+            /// - Parameters:
+            ///   - origin: the crop's first input pixel along this axis, in the image.
+            ///   - stride: bytes from one input pixel to the next along this axis.
+            init(factor: Double, count: Int, limit: Int, origin: Int, stride: Int) {
                 let span = max(factor, 1)
-                var starts = [0], taps: [(index: Int, weight: Double)] = []
+                var starts = [0], taps: [(offset: Int, weight: Double)] = []
                 for i in 0..<count {
                     let centre = (Double(i) + 0.5) * factor
                     let start = max(0, centre - span / 2), end = min(Double(limit), centre + span / 2)
                     for p in Int(start.rounded(.down))..<Int(end.rounded(.up)) {
                         let overlap = min(end, Double(p + 1)) - max(start, Double(p))
-                        if overlap > 1e-9 { taps.append((p, overlap)) }
+                        if overlap > 1e-9 { taps.append(((origin + p) * stride, overlap)) }
                     }
                     starts.append(taps.count)
                 }
@@ -208,24 +215,35 @@ struct WorkingImage {
         let width: Int, height: Int
         let columns: Axis, rows: Axis
 
-        init(factor: Double, width: Int, height: Int, cropWidth: Int, cropHeight: Int) {
+        /// Working pixels `width × height` over `crop` of an RGB image `imageWidth` pixels wide.
+        init(factor: Double, width: Int, height: Int, crop: PixelRect, imageWidth: Int) {
             self.width = width
             self.height = height
-            columns = Axis(factor: factor, count: width, limit: cropWidth)
-            rows = Axis(factor: factor, count: height, limit: cropHeight)
+            columns = Axis(factor: factor, count: width, limit: crop.width, origin: crop.x, stride: 3)
+            rows = Axis(factor: factor, count: height, limit: crop.height, origin: crop.y, stride: imageWidth * 3)
         }
     }
 
+    /// Each 8-bit code's linear light (`SRGB.linearTable`) beside the code itself: one two-lane
+    /// load, product and sum per channel and tap in `fill` for what were two scalar ones (a
+    /// lane's product and sum are the scalar's, so the sums are the same to the bit).
+    private static let linearAndCodeTable: [SIMD2<Double>] = (0..<256).map { SIMD2(SRGB.linearTable[$0], Double($0)) }
+
     /// Working rows `rows` of the planes and the skin mask.
     private static func fill(
-        pixels: UnsafeBufferPointer<UInt8>, imageWidth: Int, crop: PixelRect, footprint: Footprint, rows: Range<Int>,
+        pixels: UnsafeBufferPointer<UInt8>, footprint: Footprint, rows: Range<Int>,
         planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>,
-        linear: UnsafeBufferPointer<Double>, labF: UnsafeBufferPointer<Double>, log10Table: UnsafeBufferPointer<Float>,
+        linearAndCode: UnsafeBufferPointer<SIMD2<Double>>, labF: UnsafeBufferPointer<Double>, log10Table: UnsafeBufferPointer<Float>,
         correction: ColourMatrix?, markClipped: Bool
     ) {
         let m = SRGB.toXYZ, inverseWhiteX = 1 / SRGB.whiteX, inverseWhiteZ = 1 / SRGB.whiteZ
         let (width, height) = (footprint.width, footprint.height)
         let count = width * height
+        let lightness = UnsafeMutableBufferPointer(rebasing: planes[0..<count])
+        let redGreen = UnsafeMutableBufferPointer(rebasing: planes[count..<(2 * count)])
+        let yellowBlue = UnsafeMutableBufferPointer(rebasing: planes[(2 * count)..<(3 * count)])
+        let erythema = UnsafeMutableBufferPointer(rebasing: planes[(3 * count)..<(4 * count)])
+        let pixelBase = pixels.baseAddress!
         let steps = Double(SRGB.labFTableSteps)
         @inline(__always) func f(_ t: Double) -> Double {
             let position = min(max(t, 0), 1) * steps
@@ -244,24 +262,29 @@ struct WorkingImage {
         for wy in rows {
             // A request past its deadline stops here; the pipeline reports the deadline.
             if wy & 15 == 0, ProcessingDeadline.currentThreadDeadlinePassed { break }
+            let rowTapRange = rowStarts[wy]..<rowStarts[wy + 1]
             for wx in 0..<width {
-                var red = 0.0, green = 0.0, blue = 0.0
-                var codeR = 0.0, codeG = 0.0, codeB = 0.0, area = 0.0
+                let columnTapRange = columnStarts[wx]..<columnStarts[wx + 1]
+                // Each channel's weighted (linear light, code) sums, summed tap by tap in the same
+                // order as the area.
+                var redSums = SIMD2<Double>(), greenSums = SIMD2<Double>(), blueSums = SIMD2<Double>()
+                var area = 0.0
                 var brightestChannel = 0
-                for row in rowTaps[rowStarts[wy]..<rowStarts[wy + 1]] {
-                    let rowStart = ((crop.y + row.index) * imageWidth + crop.x) * 3
-                    for column in columnTaps[columnStarts[wx]..<columnStarts[wx + 1]] {
-                        let offset = rowStart + column.index * 3
-                        let r = Int(pixels[offset]), g = Int(pixels[offset + 1]), b = Int(pixels[offset + 2])
+                for rowTap in rowTapRange {
+                    let row = rowTaps[rowTap]
+                    let rowPixels = pixelBase + row.offset
+                    for columnTap in columnTapRange {
+                        let column = columnTaps[columnTap]
+                        let pixel = rowPixels + column.offset
+                        let r = Int(pixel[0]), g = Int(pixel[1]), b = Int(pixel[2])
                         let weight = row.weight * column.weight
                         area += weight
-                        red += weight * linear[r]; green += weight * linear[g]; blue += weight * linear[b]
-                        codeR += weight * Double(r); codeG += weight * Double(g); codeB += weight * Double(b)
-                        brightestChannel = max(brightestChannel, r, g, b)
+                        redSums += weight * linearAndCode[r]; greenSums += weight * linearAndCode[g]; blueSums += weight * linearAndCode[b]
+                        brightestChannel = max(brightestChannel, max(r, max(g, b)))
                     }
                 }
                 let inverse = 1 / area
-                red *= inverse; green *= inverse; blue *= inverse
+                var red = redSums.x * inverse, green = greenSums.x * inverse, blue = blueSums.x * inverse
                 // Linear, so correcting the block's mean is correcting each pixel and averaging.
                 if let c = corrected {
                     (red, green, blue) = (
@@ -273,19 +296,22 @@ struct WorkingImage {
                 let fy = f(m.3 * red + m.4 * green + m.5 * blue)
                 let fz = f((m.6 * red + m.7 * green + m.8 * blue) * inverseWhiteZ)
                 let index = wy * width + wx
-                planes[index] = Float(116 * fy - 16)
-                planes[count + index] = Float(500 * (fx - fy))
-                planes[2 * count + index] = Float(200 * (fy - fz))
+                lightness[index] = Float(116 * fy - 16)
+                redGreen[index] = Float(500 * (fx - fy))
+                yellowBlue[index] = Float(200 * (fy - fz))
                 // Erythema index (Diffey, Oliver & Farr 1984): 100 · log10(R/G) on linear reflectances.
-                planes[3 * count + index] = erythemaIndex(red: red, green: green, log10Table: log10Table)
+                erythema[index] = erythemaIndex(red: red, green: green, log10Table: log10Table)
                 // The mean code rounded half up: (sum + n/2) / n, exact for whole blocks' integer sums.
-                @inline(__always) func code(_ sum: Double) -> Int32 { Int32(((sum + area / 2) / area).rounded(.down)) }
-                let r = code(codeR), g = code(codeG), b = code(codeB)
-                skin[index] = SkinMask.isSkin(r, g, b, scaledLuma: SkinMask.scaledLuma(r, g, b)) ? 1 : 0
+                // Never negative, so truncating is rounding down (`rounded(.down)` was a call to
+                // libm's `floor` per channel: the baseline x86-64 has no rounding instruction).
+                @inline(__always) func code(_ sum: Double) -> Int32 { Int32((sum + area / 2) / area) }
+                let r = code(redSums.y), g = code(greenSums.y), b = code(blueSums.y)
+                var mask: UInt8 = SkinMask.isSkin(r, g, b, scaledLuma: SkinMask.scaledLuma(r, g, b)) ? 1 : 0
                 if markClipped, brightestChannel >= saturationCode {
-                    skin[index] |= clippedBit
-                    if min(r, g, b) >= nearWhiteCode { skin[index] |= whiteClippedBit }
+                    mask |= clippedBit
+                    if min(r, g, b) >= nearWhiteCode { mask |= whiteClippedBit }
                 }
+                skin[index] = mask
             }
         }
         }

@@ -21,17 +21,21 @@ enum SkinMask {
     static let crMin = (133 - 128) * one, crMax = (173 - 128) * one
     static let lumaMin = 20 * one, lumaMax = 250 * one
 
+    // The channels are 8-bit codes (0…255): every sum below stays within ±2^24, so wrapping
+    // arithmetic gives the same values without an overflow check per product (they run for every
+    // working pixel).
+
     /// Luma × 65536.
     @inline(__always)
     static func scaledLuma(_ r: Int32, _ g: Int32, _ b: Int32) -> Int32 {
-        lumaR * r + lumaG * g + lumaB * b
+        lumaR &* r &+ lumaG &* g &+ lumaB &* b
     }
 
     /// The rule, given luma × 65536 already computed.
     @inline(__always)
     static func isSkin(_ r: Int32, _ g: Int32, _ b: Int32, scaledLuma: Int32) -> Bool {
-        let cb = cbR * r + cbG * g + cbB * b
-        let cr = crR * r + crG * g + crB * b
+        let cb = cbR &* r &+ cbG &* g &+ cbB &* b
+        let cr = crR &* r &+ crG &* g &+ crB &* b
         return cb >= cbMin && cb <= cbMax && cr >= crMin && cr <= crMax
             && scaledLuma >= lumaMin && scaledLuma <= lumaMax
     }
