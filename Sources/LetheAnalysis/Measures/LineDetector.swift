@@ -290,11 +290,17 @@ enum LineDetector {
         let best = Responses(vesselness: carve(planes.weights, 0), direction: carve(planes.weights, 1), curvature: carve(planes.weights, 2))
         let lightSums = carve(planes.direction, 0)
         for s in 0..<n { lightSums[s] = 0; skinCounts[s] = 0; best.vesselness[s] = 0; best.direction[s] = 0; best.curvature[s] = 0 }
+        // Row by row, each row's pixels block by block: the same pixel order into each block's
+        // sum as pixel by pixel, without a division per pixel to find its block.
         for y in 0..<height {
-            for x in 0..<width {
-                let i = y * width + x, weight = skin[i] & WorkingImage.skinBit, block = grid.block(x: x, y: y)
-                lightSums[block] += lStar[i] * Float(weight)
-                skinCounts[block] += weight
+            let blockRow = (y / d) * columns, row = y * width
+            for bx in 0..<columns {
+                let block = blockRow + bx
+                for i in (row + bx * d)..<(row + min(width, (bx + 1) * d)) {
+                    let weight = skin[i] & WorkingImage.skinBit
+                    lightSums[block] += lStar[i] * Float(weight)
+                    skinCounts[block] += weight
+                }
             }
         }
         for by in 0..<rows {
@@ -329,20 +335,29 @@ enum LineDetector {
                 }
             }
         }
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = y * width + x
-                guard skin[i] & WorkingImage.skinBit != 0 else { continue }
-                let corners = grid.corners(x: x, y: y)
-                let curvature = grid.read(best.curvature, at: corners)
-                guard curvature > planes.curvature[i] else { continue }
-                var strongest = corners.topLeft
-                for corner in [corners.topRight, corners.bottomLeft, corners.bottomRight] where best.curvature[corner] > best.curvature[strongest] {
-                    strongest = corner
+        // Each pixel's four blocks and weights (`BlockGrid.corners`) from its column's and its row's.
+        let blockColumns = (0..<width).map { grid.columnAround(x: $0) }
+        blockColumns.withUnsafeBufferPointer { blockColumns in
+            for y in 0..<height {
+                let (upper, lower, fy) = grid.rowsAround(y: y)
+                let (above, below) = (upper * columns, lower * columns)
+                for x in 0..<width {
+                    let i = y * width + x
+                    guard skin[i] & WorkingImage.skinBit != 0 else { continue }
+                    let (left, fx) = blockColumns[x]
+                    let right = min(left + 1, columns - 1)
+                    let corners = PlaneFilters.BlockGrid.Corners(
+                        topLeft: above + left, topRight: above + right, bottomLeft: below + left, bottomRight: below + right, fx: fx, fy: fy)
+                    let curvature = grid.read(best.curvature, at: corners)
+                    guard curvature > planes.curvature[i] else { continue }
+                    var strongest = corners.topLeft
+                    if best.curvature[corners.topRight] > best.curvature[strongest] { strongest = corners.topRight }
+                    if best.curvature[corners.bottomLeft] > best.curvature[strongest] { strongest = corners.bottomLeft }
+                    if best.curvature[corners.bottomRight] > best.curvature[strongest] { strongest = corners.bottomRight }
+                    planes.curvature[i] = curvature
+                    planes.vesselness[i] = grid.read(best.vesselness, at: corners)
+                    planes.direction[i] = best.direction[strongest]
                 }
-                planes.curvature[i] = curvature
-                planes.vesselness[i] = grid.read(best.vesselness, at: corners)
-                planes.direction[i] = best.direction[strongest]
             }
         }
     }
@@ -376,8 +391,8 @@ enum LineDetector {
         /// keeps the passing scale of the largest normalised curvature.
         @inline(__always)
         func test(
-            dxx: Float, dyy: Float, dxy: Float, x: Float, y: Float, own: Float, fine: UnsafeMutableBufferPointer<Float>, width: Int, height: Int,
-            into best: Responses, at index: Int
+            dxx: Float, dyy: Float, dxy: Float, x: Float, y: Float, own readOwn: @autoclosure () -> Float, fine: UnsafeMutableBufferPointer<Float>,
+            width: Int, height: Int, into best: Responses, at index: Int
         ) {
             let half = (dxx + dyy) / 2, spread = (((dxx - dyy) / 2) * ((dxx - dyy) / 2) + dxy * dxy).squareRoot()
             let major = half + spread, minor = half - spread
@@ -386,6 +401,8 @@ enum LineDetector {
             // Scale selection by the largest normalised curvature (Lindeberg 1998), not by the
             // vesselness, which saturates for deep lines and would pick a scale at random.
             guard major > best.curvature[index] else { return }
+            // Read only now: on blocks it is interpolated, for a sample most of which the two tests above discard.
+            let own = readOwn()
             // The normal across the line: the major eigenvector, in closed form (no `atan2`,
             // `cos`, `sin` for the many pixels the flank test discards).
             let normal = majorEigenvector(dxx: dxx, dyy: dyy, dxy: dxy)
