@@ -335,19 +335,14 @@ enum LineDetector {
                 }
             }
         }
-        // Each pixel's four blocks and weights (`BlockGrid.corners`) from its column's and its row's.
         let blockColumns = (0..<width).map { grid.columnAround(x: $0) }
         blockColumns.withUnsafeBufferPointer { blockColumns in
             for y in 0..<height {
-                let (upper, lower, fy) = grid.rowsAround(y: y)
-                let (above, below) = (upper * columns, lower * columns)
+                let blockRows = grid.rowsAround(y: y)
                 for x in 0..<width {
                     let i = y * width + x
                     guard skin[i] & WorkingImage.skinBit != 0 else { continue }
-                    let (left, fx) = blockColumns[x]
-                    let right = min(left + 1, columns - 1)
-                    let corners = PlaneFilters.BlockGrid.Corners(
-                        topLeft: above + left, topRight: above + right, bottomLeft: below + left, bottomRight: below + right, fx: fx, fy: fy)
+                    let corners = grid.corners(rows: blockRows, column: blockColumns[x])
                     let curvature = grid.read(best.curvature, at: corners)
                     guard curvature > planes.curvature[i] else { continue }
                     var strongest = corners.topLeft

@@ -248,30 +248,28 @@ enum PlaneFilters {
             (columns, rows) = ((width + step - 1) / step, (height + step - 1) / step)
         }
 
-        /// The block holding pixel (x, y).
-        @inline(__always) func block(x: Int, y: Int) -> Int { (y / step) * columns + x / step }
-
-        /// The four blocks around pixel (x, y) and its bilinear weights between their centres.
+        /// The four blocks around a pixel and its bilinear weights between their centres.
         struct Corners { let topLeft: Int, topRight: Int, bottomLeft: Int, bottomRight: Int, fx: Float, fy: Float }
 
-        @inline(__always) func corners(x: Int, y: Int) -> Corners {
-            let d = Float(step)
-            let u = min(max((Float(x) + 0.5) / d - 0.5, 0), Float(columns - 1)), v = min(max((Float(y) + 0.5) / d - 0.5, 0), Float(rows - 1))
-            let x0 = min(Int(u), max(0, columns - 2)), y0 = min(Int(v), max(0, rows - 2))
-            let x1 = min(x0 + 1, columns - 1), y1 = min(y0 + 1, rows - 1)
+        /// The pixel's four blocks from its row's (`rowsAround`) and its column's (`columnAround`),
+        /// which a pass over the pixels computes once per row and once per column.
+        @inline(__always) func corners(rows: (upper: Int, lower: Int, fraction: Float), column: (left: Int, fraction: Float)) -> Corners {
+            let (above, below, right) = (rows.upper * columns, rows.lower * columns, min(column.left + 1, columns - 1))
             return Corners(
-                topLeft: y0 * columns + x0, topRight: y0 * columns + x1, bottomLeft: y1 * columns + x0, bottomRight: y1 * columns + x1,
-                fx: u - Float(x0), fy: v - Float(y0))
+                topLeft: above + column.left, topRight: above + right, bottomLeft: below + column.left, bottomRight: below + right,
+                fx: column.fraction, fy: rows.fraction)
         }
 
-        /// `corners`' rows alone: the block rows above and below pixel row y and the weight of the lower.
+        /// The block rows above and below pixel row y (between block centres, clamped to the grid)
+        /// and the weight of the lower.
         @inline(__always) func rowsAround(y: Int) -> (upper: Int, lower: Int, fraction: Float) {
             let v = min(max((Float(y) + 0.5) / Float(step) - 0.5, 0), Float(rows - 1))
             let y0 = min(Int(v), max(0, rows - 2))
             return (y0, min(y0 + 1, rows - 1), v - Float(y0))
         }
 
-        /// `corners`' columns alone: the block column left of pixel column x and the weight of the next.
+        /// The block column left of pixel column x (between block centres, clamped to the grid) and
+        /// the weight of the next.
         @inline(__always) func columnAround(x: Int) -> (left: Int, fraction: Float) {
             let u = min(max((Float(x) + 0.5) / Float(step) - 0.5, 0), Float(columns - 1))
             let x0 = min(Int(u), max(0, columns - 2))
@@ -284,8 +282,8 @@ enum PlaneFilters {
     }
 
     /// A normalised convolution (Knutsson & Westin 1993: blur(v·w) / blur(w)) whose Gaussian runs
-    /// on d × d block sums and is read back bilinearly between block centres (as
-    /// `BlockGrid.corners`), for a Gaussian smooth at the scale of the blocks: `accumulate` sums each
+    /// on d × d block sums and is read back bilinearly between block centres (`BlockGrid.rowsAround`,
+    /// `columnAround`), for a Gaussian smooth at the scale of the blocks: `accumulate` sums each
     /// pixel's weighted value and weight into its block, `filter` smooths both block planes (zero
     /// certainty outside the plane), `readBack` gives every pixel the two filtered sums, row by row
     /// (each pixel row from its two block rows, then along the row between two block columns).
