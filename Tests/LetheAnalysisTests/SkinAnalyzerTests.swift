@@ -84,17 +84,17 @@ struct SkinAnalyzerTests {
         // one buffer of their own (two `BlockedConvolution`s of 2 × 2 blocks: 1.5 planes). The
         // ridge smoothing's rows. Once the regions are measured: L* copied apart (4) and the
         // colour planes wiped, the texture band-pass's three planes (12; the coarse scale's blocks
-        // carved from one) and its box filter's rows, then the line detector's six planes (24):
-        // smoothed L*, weights, vesselness, direction, curvature, finest-scale L*, and its box
-        // filter's two rings of rows (two, so that a scale's two blurs run side by side when a
-        // core is free; `RequestThreads`).
+        // carved from one) and its box filter's rows, then the line detector's five float planes
+        // (20: smoothed L*, weights, direction, curvature, finest-scale L*), its vesselness levels
+        // (1: the thresholds each pixel reaches, a byte) and its box filter's two rings of rows
+        // (two, so that a scale's two blurs run side by side when a core is free; `RequestThreads`).
         #expect(arena.bytesHeld == 300 * 200 * 3)
         let report = arena.wipeAll()
         #expect(report.verified)
         let evennessBlocks = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: 10), width: 300, height: 200)
         #expect(evennessBlocks.step == 2)
         let evenness = 2 * PlaneFilters.BlockedConvolution.floats(for: evennessBlocks) * 4
-        let planes = 300 * 200 * (4 + 16 + 1 + 4 + 12 + 1 + 12 + 1 + 4 + 12 + 24) + evenness
+        let planes = 300 * 200 * (4 + 16 + 1 + 4 + 12 + 1 + 12 + 1 + 4 + 12 + 20 + 1) + evenness
         // The box filters' rows (the lines' two rings, the texture's, the two contrasts' and the
         // ridge smoothing's): whole rows of floats, a few dozen each, not planes.
         let rows = (report.bytesByClass[BufferClass.intermediate.rawValue] ?? 0) - planes
@@ -103,7 +103,7 @@ struct SkinAnalyzerTests {
         #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
         // The pixels, the luma plane, the working image, the surface queue, each contrast with its
         // rows and mask, the evenness sums, the ridges' rows, L*, the texture, the lines.
-        #expect(report.bufferCount == 1 + 1 + 2 + 1 + (3 + 1 + 1) + (3 + 1 + 1) + 1 + 1 + 1 + (3 + 1) + (6 + 2))
+        #expect(report.bufferCount == 1 + 1 + 2 + 1 + (3 + 1 + 1) + (3 + 1 + 1) + 1 + 1 + 1 + (3 + 1) + (5 + 1 + 2))
         #expect(image.pixels.isWiped && arena.bytesHeld == 0)
     }
 

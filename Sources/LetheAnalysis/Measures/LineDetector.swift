@@ -17,7 +17,8 @@ enum LineDetector {
     struct Line: Sendable {
         var pixelsByZone: [UInt8: Int] = [:]
         var sumX = 0.0, sumY = 0.0, sumXX = 0.0, sumYY = 0.0, sumXY = 0.0, pixelCount = 0
-        var peakVesselness: Float = 0
+        /// The `VesselnessLevel` bits its pixels reach (every one the low threshold).
+        var levels: UInt8 = 0
 
         /// The centreline's extent along its principal axis (the larger eigenvector of its pixels'
         /// position moments), from the first pixel's centre to the last's plus one: exact for a
@@ -102,12 +103,24 @@ enum LineDetector {
         return radii
     }
 
-    /// The sizes in bytes of the buffers `detect` allocates on `work`: six planes and the box
-    /// filter's two rings of rows.
+    /// The sizes in bytes of the buffers `detect` allocates on `work`: five float planes, the
+    /// vesselness levels' byte plane and the box filter's two rings of rows.
     static func bufferCounts(_ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration) -> [Int] {
         let radii = radii(workingMillimetres: workingMillimetres, factor: work.factor, width: work.width, height: work.height, configuration: configuration)
         let rows = PlaneFilters.boxBlurScratchCount(width: work.width, height: work.height, radius: radii.filter { step(radius: $0) == 1 }.max() ?? 1)
-        return Array(repeating: work.pixelCount * MemoryLayout<Float>.stride, count: 6) + Array(repeating: rows * MemoryLayout<Float>.stride, count: 2)
+        return Array(repeating: work.pixelCount * MemoryLayout<Float>.stride, count: 5) + [work.pixelCount]
+            + Array(repeating: rows * MemoryLayout<Float>.stride, count: 2)
+    }
+
+    /// What the trace reads of a pixel's vesselness: the thresholds it reaches, bits of one byte
+    /// (a float plane's quarter). A centreline pixel reaches the low one; a line is kept when one
+    /// of its pixels reaches the high one.
+    enum VesselnessLevel {
+        static let low: UInt8 = 1, high: UInt8 = 2
+
+        static func bits(_ vesselness: Float, configuration: LineDetectionConfiguration) -> UInt8 {
+            (vesselness >= Float(configuration.lowVesselness) ? low : 0) | (vesselness >= Float(configuration.highVesselness) ? high : 0)
+        }
     }
 
     /// - Parameters:
@@ -117,9 +130,10 @@ enum LineDetector {
     /// - Parameter centrelines: one byte per working pixel; when given, `centrelineBit` is set on
     ///   every centreline pixel of every line returned (the simulations' wrinkle mask).
     ///
-    /// Six planes of the working image's size and the box filter's two rings of rows (the scales on
-    /// the pixels are small: a few dozen rows); the coarse scales' block planes are carved from
-    /// the smoothing planes and the direction plane (`respondOnBlocks`).
+    /// Five float planes of the working image's size, a byte plane of the vesselness levels and
+    /// the box filter's two rings of rows (the scales on the pixels are small: a few dozen rows);
+    /// the coarse scales' block planes are carved from the smoothing planes and the direction
+    /// plane (`respondOnBlocks`).
     static func detect(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration,
         centrelines: SecureBuffer? = nil, centrelineBit: UInt8 = 1, arena: PlaintextArena
@@ -129,8 +143,13 @@ enum LineDetector {
         let steps = Dictionary(grouping: radii, by: step(radius:))
         // The coarse scales run on one block step (`maximumStep`): their sums borrow the direction plane (`respondOnBlocks`).
         precondition(steps.keys.filter { $0 > 1 }.count <= 1, "more than one block step")
-        let buffers = try work.allocateFloatPlanes(6, what: "a line detector plane", arena: arena)
+        let buffers = try work.allocateFloatPlanes(5, what: "a line detector plane", arena: arena)
         defer { for buffer in buffers { arena.release(buffer) } }
+        let levels: SecureBuffer
+        do { levels = try arena.allocate(count: count, bufferClass: .intermediate) } catch {
+            throw .analysisAllocationFailed(error, "the line detector's vesselness levels")
+        }
+        defer { arena.release(levels) }
         let scratch = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
         defer { arena.release(scratch) }
         let weightScratch = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
@@ -143,14 +162,14 @@ enum LineDetector {
                     buffers[0].withUnsafeMutableBytes { a in
                         buffers[1].withUnsafeMutableBytes { b in
                             scratch.withUnsafeMutableBytes { c in weightScratch.withUnsafeMutableBytes { h in
-                                buffers[3].withUnsafeMutableBytes { d in
-                                    buffers[4].withUnsafeMutableBytes { e in
-                                      buffers[5].withUnsafeMutableBytes { f in
+                                levels.withUnsafeMutableBytes { d in
+                                    buffers[3].withUnsafeMutableBytes { e in
+                                      buffers[4].withUnsafeMutableBytes { f in
                                        buffers[2].withUnsafeMutableBytes { g in
                                         var planes = Planes(
                                             smoothed: a.bindMemory(to: Float.self), weights: b.bindMemory(to: Float.self),
                                             scratch: c.bindMemory(to: Float.self), weightScratch: h.bindMemory(to: Float.self),
-                                            vesselness: d.bindMemory(to: Float.self),
+                                            vesselness: d.bindMemory(to: UInt8.self),
                                             direction: e.bindMemory(to: Float.self), curvature: f.bindMemory(to: Float.self),
                                             fine: g.bindMemory(to: Float.self))
                                         let lStar = UnsafeBufferPointer(rebasing: planeBytes.bindMemory(to: Float.self)[0..<count])
@@ -197,8 +216,9 @@ enum LineDetector {
         /// for `smoothed`, one for `weights`, so that the two blur side by side.
         var scratch: UnsafeMutableBufferPointer<Float>
         var weightScratch: UnsafeMutableBufferPointer<Float>
-        /// The best vesselness over the scales so far, and the angle of the normal across the line there.
-        var vesselness: UnsafeMutableBufferPointer<Float>
+        /// The levels (`VesselnessLevel`) of the best vesselness over the scales so far, and the
+        /// angle of the normal across the line there.
+        var vesselness: UnsafeMutableBufferPointer<UInt8>
         var direction: UnsafeMutableBufferPointer<Float>
         /// The σ²-normalised curvature across the line at that scale: peaked at the centre where the
         /// vesselness saturates (a deep line's is ≈ 1 over its whole width), so the centreline follows it.
@@ -287,7 +307,8 @@ enum LineDetector {
         let skinCounts = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(planes.smoothed)[(3 * n * floatBytes)..<(3 * n * floatBytes + n)])
             .bindMemory(to: UInt8.self)
         let skinBlock: UInt8 = 0x80
-        let best = Responses(vesselness: carve(planes.weights, 0), direction: carve(planes.weights, 1), curvature: carve(planes.weights, 2))
+        let best = Responses(
+            vesselness: carve(planes.weights, 0), direction: carve(planes.weights, 1), curvature: carve(planes.weights, 2), keep: { $0 })
         let lightSums = carve(planes.direction, 0)
         for s in 0..<n { lightSums[s] = 0; skinCounts[s] = 0; best.vesselness[s] = 0; best.direction[s] = 0; best.curvature[s] = 0 }
         // Row by row, each row's pixels block by block: the same pixel order into each block's
@@ -350,7 +371,7 @@ enum LineDetector {
                     if best.curvature[corners.bottomLeft] > best.curvature[strongest] { strongest = corners.bottomLeft }
                     if best.curvature[corners.bottomRight] > best.curvature[strongest] { strongest = corners.bottomRight }
                     planes.curvature[i] = curvature
-                    planes.vesselness[i] = grid.read(best.vesselness, at: corners)
+                    planes.vesselness[i] = VesselnessLevel.bits(grid.read(best.vesselness, at: corners), configuration: configuration)
                     planes.direction[i] = best.direction[strongest]
                 }
             }
@@ -358,11 +379,13 @@ enum LineDetector {
     }
 
     /// The best response so far of every sample of a grid: vesselness, the normal's angle and the
-    /// normalised curvature of the scale that won there.
-    struct Responses {
-        let vesselness: UnsafeMutableBufferPointer<Float>
+    /// normalised curvature of the scale that won there. The vesselness as `keep` makes it: the
+    /// value on blocks (interpolated into the pixels), its levels on the pixels.
+    struct Responses<Vesselness> {
+        let vesselness: UnsafeMutableBufferPointer<Vesselness>
         let direction: UnsafeMutableBufferPointer<Float>
         let curvature: UnsafeMutableBufferPointer<Float>
+        let keep: (Float) -> Vesselness
     }
 
     /// One scale's constants and its test of a sample.
@@ -385,9 +408,9 @@ enum LineDetector {
         /// (x, y) in working pixels, against the finest L* there (`own`); sample `index` of `best`
         /// keeps the passing scale of the largest normalised curvature.
         @inline(__always)
-        func test(
+        func test<Vesselness>(
             dxx: Float, dyy: Float, dxy: Float, x: Float, y: Float, own readOwn: @autoclosure () -> Float, fine: UnsafeMutableBufferPointer<Float>,
-            width: Int, height: Int, into best: Responses, at index: Int
+            width: Int, height: Int, into best: Responses<Vesselness>, at index: Int
         ) {
             let half = (dxx + dyy) / 2, spread = (((dxx - dyy) / 2) * ((dxx - dyy) / 2) + dxy * dxy).squareRoot()
             let major = half + spread, minor = half - spread
@@ -415,7 +438,7 @@ enum LineDetector {
             // Only for the pixels that keep this scale: computed before the tests above, the two
             // `exp` ran for every pixel curved the right way, most of which the tests discard.
             let ratio = minor / major, structure = major * major + minor * minor
-            best.vesselness[index] = exp(-ratio * ratio / (2 * beta * beta)) * (1 - exp(-structure / (2 * c * c)))
+            best.vesselness[index] = best.keep(exp(-ratio * ratio / (2 * beta * beta)) * (1 - exp(-structure / (2 * c * c))))
             // The angle as before (the trace reads it back through `cos` and `sin`).
             best.direction[index] = 0.5 * atan2(2 * dxy, dxx - dyy)
             best.curvature[index] = major
@@ -433,7 +456,9 @@ enum LineDetector {
         let scale = Scale(radius: radius, configuration: configuration)
         let normalisation = scale.sigma * scale.sigma
         let (smoothed, fine) = (planes.smoothed, planes.fine)
-        let responses = Responses(vesselness: planes.vesselness, direction: planes.direction, curvature: planes.curvature)
+        let responses = Responses(
+            vesselness: planes.vesselness, direction: planes.direction, curvature: planes.curvature,
+            keep: { VesselnessLevel.bits($0, configuration: configuration) })
         // Each pixel reads the smoothed and finest planes and writes only its own responses: the
         // two halves of the rows side by side when the request has a core free (`RequestThreads`;
         // at one device, once the skin measures beside the lines are done), the same bits either way.
@@ -465,7 +490,6 @@ enum LineDetector {
         configuration: LineDetectionConfiguration, mark: UnsafeMutableBufferPointer<UInt8>?, markBit: UInt8
     ) -> [Line] {
         let count = width * height
-        let low = Float(configuration.lowVesselness), highVesselness = Float(configuration.highVesselness)
         let vesselness = planes.vesselness, direction = planes.direction, curvature = planes.curvature
         @inline(__always) func sample(_ x: Float, _ y: Float) -> Float { bilinear(curvature, x, y, width: width, height: height) }
         // The smoothed and weight planes are free now: flags (bytes) and the flood fill's queue.
@@ -479,7 +503,7 @@ enum LineDetector {
                 for x in 0..<width {
                     let i = y * width + x
                     flags[i] = 0
-                    guard vesselness[i] >= low else { continue }
+                    guard vesselness[i] & VesselnessLevel.low != 0 else { continue }
                     let v = curvature[i], nx = cos(direction[i]), ny = sin(direction[i])
                     if v >= sample(Float(x) + nx, Float(y) + ny), v > sample(Float(x) - nx, Float(y) - ny) { flags[i] = centreline }
                 }
@@ -500,7 +524,7 @@ enum LineDetector {
                 let px = Double(x) + 0.5, py = Double(y) + 0.5
                 line.sumX += px; line.sumY += py; line.sumXX += px * px; line.sumYY += py * py; line.sumXY += px * py
                 line.pixelCount += 1
-                line.peakVesselness = max(line.peakVesselness, vesselness[index])
+                line.levels |= vesselness[index]
                 // Neighbours up to 2 pixels away: a one-pixel gap in a centreline does not split the line.
                 for dy in -2...2 {
                     let ny = y + dy
@@ -523,7 +547,7 @@ enum LineDetector {
                 first = min(first, along); last = max(last, along)
             }
             line.lengthPixels = last - first + 1
-            if line.lengthPixels >= minimumLength, line.peakVesselness >= highVesselness {
+            if line.lengthPixels >= minimumLength, line.levels & VesselnessLevel.high != 0 {
                 lines.append(line)
                 if let mark { for k in 0..<tail { mark[Int(queue[k])] |= markBit } }
             }
