@@ -190,8 +190,7 @@ struct EvennessRepeatabilityTests {
         let planes = try arena.allocate(count: 4 * count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
         let skin = try arena.allocate(count: count, bufferClass: .intermediate)
         let members = try arena.allocate(count: count, bufferClass: .intermediate)
-        let scratch = try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
-        let band = try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        let memory = try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
         planes.withUnsafeMutableBytes { bytes in
             let lab = bytes.bindMemory(to: Float.self)
             for y in 0..<height {
@@ -201,8 +200,15 @@ struct EvennessRepeatabilityTests {
         skin.withUnsafeMutableBytes { bytes in for i in 0..<count { bytes[i] = WorkingImage.skinBit } }
         var work = WorkingImage(originX: 0, originY: 0, width: width, height: height, factor: 1, planes: planes, skin: skin)
         if faceMedian { work.faceMedianLab = SIMD3(60, 0, 0) }
-        try EvennessBand.bandPass(work, members: members, workingMillimetres: 0.25, scratch: scratch, into: band, arena: arena)
-        return band.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let blocks = try EvennessBand.blocks(work, members: members, workingMillimetres: 0.25, in: memory, arena: arena)
+        defer { blocks.release(arena) }
+        // Every pixel is clear skin: the band at each, row by row.
+        return blocks.withReader(0) { band in
+            (0..<height).flatMap { y in
+                band.load(y: y, x: 0..<width)
+                return (0..<width).map { band.value(x: $0) }
+            }
+        }
     }
 
     /// A face's highlight enters the band at most `EvennessBand.highlightMargin` above its median:
@@ -245,9 +251,12 @@ struct EvennessRepeatabilityTests {
             skin.withUnsafeBufferPointer { skin in
                 marks.withUnsafeBufferPointer { marks in
                     flat.withUnsafeBufferPointer { flat in
-                        RegionStatistics.measure(
-                            planes: planes, skin: skin, marks: marks, ridgePlane: flat, background: flat, width: width, height: height,
-                            rect: PixelRect(width: width, height: height), configuration: SkinMeasureConfiguration(), melaninRedCap: cap)
+                        let pixels = RegionStatistics.Pixels(
+                            planes: planes, skin: skin, marks: marks, background: flat, zones: nil, zone: 0, width: width, height: height,
+                            rect: PixelRect(width: width, height: height))
+                        var stats = RegionStatistics.clearSkin(pixels, configuration: SkinMeasureConfiguration())
+                        stats.measureSurface(pixels, ridgePlane: flat, configuration: SkinMeasureConfiguration(), melaninRedCap: cap)
+                        return stats
                     }
                 }
             }

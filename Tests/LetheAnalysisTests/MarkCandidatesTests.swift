@@ -23,22 +23,22 @@ struct MarkCandidatesTests {
     }
 
     /// The marks found with `candidates`, sorted by area.
-    static func marks(candidates: @escaping (Mark) -> Bool) throws -> [Mark] {
+    static func marks(candidates: MarkDetector.Candidates) throws -> [Mark] {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let work = try marked(arena: arena)
         let contrast = try LocalContrast.compute(work, radius: 40, excludeAbove: 8, useSkinMask: false, arena: arena)
         let (marks, members) = try MarkDetector.detect(
             contrast: contrast, polarity: .dark, threshold: 10, within: PixelRect(width: work.width, height: work.height),
-            skin: work.skin, minimumArea: 3, colour: work.planes, candidates: candidates, queue: contrast.structure, arena: arena)
+            skin: work.skin, minimumArea: 3, colour: work.planes, candidates: candidates, arena: arena)
         arena.release(members)
         return marks.sorted { $0.area < $1.area }
     }
 
     @Test("a candidate's colour sums and surroundings are as without the rule; a mark that is none keeps 0 and 1")
     func onlyCandidatesMeasured() throws {
-        let every = try Self.marks(candidates: { _ in true })
-        let small = try Self.marks(candidates: { $0.equivalentDiameter <= 20 })
+        let every = try Self.marks(candidates: .all)
+        let small = try Self.marks(candidates: .init(maximumDiameter: 20))
         #expect(every.count == 2 && small.count == 2, "\(every.map(\.area)) and \(small.map(\.area))")
         guard every.count == 2, small.count == 2 else { return }
         // The disc: measured the same either way.

@@ -7,11 +7,13 @@ import Testing
 /// (`RequestThreads`: no helper while every core has a request), so an engine's peak is the
 /// largest step of the skin measures. Alone, the lines come last, on L*, the skin mask and the
 /// zones: their five planes and byte plane never sit beside the working image's colour planes or the marks'
-/// contrast; the marks' contrast holds three planes (its flood fill queued in the structure
-/// plane, its box filter on rows), and the texture band is made once the marks' planes are gone.
+/// contrast; the marks' contrast holds two planes (its flood fill queued in a ring of its own,
+/// its box filter on rows, its blocks in a buffer of their own), the evenness band's blocks then
+/// take the contrast's smoothed plane and the ridges after them, and the texture band is made
+/// once the marks' planes are gone.
 @Suite("Plane budget")
 struct PlaneBudgetTests {
-    @Test("on one thread the skin measures hold at most the working image, three planes, a mask and a box filter's rows at once")
+    @Test("on one thread the skin measures hold at most the working image, two planes, a mask, and rows, a ring and blocks at once")
     func skinMeasuresPeak() throws {
         let skin = WrinkledSkin(seed: 36, lineCount: 4)
         let arena = PlaintextArena()
@@ -31,13 +33,21 @@ struct PlaneBudgetTests {
             * MemoryLayout<Float>.stride
         let peak = arena.peakBytesHeld - before
         print("plane budget: peak \(peak) bytes beyond the photo = working image + \(Double(peak - workingImage) / Double(plane)) planes")
-        // The marks' (and the papules') contrast beside the working image.
-        #expect(peak >= workingImage + 3 * plane)
-        // Their member mask and a box filter's rows (the ridge smoothing's), or the lines' two
-        // rings of rows beside L*, the mask and five planes and a byte plane; never a fourth plane
-        // beside the working image (until 2026-12-06: six, the lines' planes).
-        #expect(peak <= workingImage + 3 * plane + pixels + 2 * rows)
-        #expect(peak < workingImage + 4 * plane)
+        // The marks' (and the papules') contrast and mask beside the working image, or the regions'
+        // background, ridges and mark mask, or the lines' five planes and byte plane beside L* and the mask.
+        #expect(peak >= workingImage + 2 * plane + pixels)
+        // Beyond those, the marks' box filter rows, blocks and flood fill ring, or the lines' two
+        // rings of rows; never a third plane beside the working image (until 2026-12-06: the
+        // contrast's third plane, the flood fill's queue, and before that the lines' sixth).
+        let work = try WorkingImage.make(image, crop: whole, factor: 1, arena: arena)
+        defer { work.release(arena) }
+        let marks = SkinConcernMeasurer.skinMeasuresBufferCounts(
+            work, spotMaxDiameter: SkinConcernMeasurer.spotMaxDiameter(
+                workingMillimetres: skin.millimetresPerPixel, factor: 1, configuration: SkinMeasureConfiguration()))
+        let marksBeyond = marks.reduce(0, +) - 2 * plane - pixels
+        #expect(marksBeyond > 0 && marksBeyond < plane / 4)
+        #expect(peak <= workingImage + 2 * plane + pixels + max(2 * rows, marksBeyond))
+        #expect(peak < workingImage + 3 * plane)
     }
 
     @Test("the line detector holds five float planes, its vesselness levels as bytes and two rings of rows")

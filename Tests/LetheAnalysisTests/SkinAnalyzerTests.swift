@@ -75,26 +75,34 @@ struct SkinAnalyzerTests {
         // come last (`SkinConcernMeasurer`): the gate's luma plane (4 bytes per pixel; the gate
         // counts skin without a mask of its own), the working image's four CIELAB/EI planes (16)
         // and skin mask (1); the skin-surface fill's queue (4: highlights enclosed by skin count
-        // as shine), first; the blemish detector's a* contrast, three planes (12) and its mark mask
-        // (1; its flood fill queued in the contrast's structure plane, its box filter on rows),
-        // then the marks' L* contrast alike (12 + 1); both contrasts' block sums are carved from
-        // their own planes. The evenness band: written into the contrast's smoothed L* (free once
-        // the marks are found), and its two Gaussians' block sums (σ 2 mm is 10 px at the nominal
-        // 0.2 mm per pixel: blocks of 2), in the contrast's structure plane when they fit, here in
-        // one buffer of their own (two `BlockedConvolution`s of 2 × 2 blocks: 1.5 planes). The
-        // ridge smoothing's rows. Once the regions are measured: L* copied apart (4) and the
-        // colour planes wiped, the texture band-pass's three planes (12; the coarse scale's blocks
-        // carved from one) and its box filter's rows, then the line detector's five float planes
-        // (20: smoothed L*, weights, direction, curvature, finest-scale L*), its vesselness levels
-        // (1: the thresholds each pixel reaches, a byte) and its box filter's two rings of rows
-        // (two, so that a scale's two blurs run side by side when a core is free; `RequestThreads`).
+        // as shine), first; the blemish detector's a* contrast, two planes (8), its box filter's
+        // rows, its blocks and its mark mask (1) and flood fill ring, then the marks' L* contrast
+        // alike (8 + 1). The evenness band's blocks: in the contrast's smoothed L* (free once the
+        // marks are found) when they fit, here (σ 2 mm is 10 px at the nominal 0.2 mm per pixel:
+        // blocks of 2) in one buffer of their own (two `BlockedConvolution`s of 2 × 2 blocks and
+        // two readers' rows: 1.5 planes). The ridge smoothing's rows (the ridges in the smoothed
+        // plane). Once the regions are measured: L* copied apart (4) and the colour planes wiped,
+        // the texture band-pass's three planes (12; the coarse scale's blocks carved from one)
+        // and its box filter's rows, then the line detector's five float planes (20: smoothed L*,
+        // weights, direction, curvature, finest-scale L*), its vesselness levels (1: the
+        // thresholds each pixel reaches, a byte) and its box filter's two rings of rows (two, so
+        // that a scale's two blurs run side by side when a core is free; `RequestThreads`).
         #expect(arena.bytesHeld == 300 * 200 * 3)
         let report = arena.wipeAll()
         #expect(report.verified)
         let evennessBlocks = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: 10), width: 300, height: 200)
         #expect(evennessBlocks.step == 2)
-        let evenness = 2 * PlaneFilters.BlockedConvolution.floats(for: evennessBlocks) * 4
-        let planes = 300 * 200 * (4 + 16 + 1 + 4 + 12 + 1 + 12 + 1 + 4 + 12 + 20 + 1) + evenness
+        let evenness = EvennessBand.Blocks.floats(for: evennessBlocks) * 4
+        #expect(evenness > 300 * 200 * 4)
+        // Each contrast's blocks and flood fill ring (the marks' holds their largest candidate, read back for its colour).
+        let measures = SkinMeasureConfiguration(), spotMax = SkinConcernMeasurer.spotMaxDiameter(workingMillimetres: nil, factor: 1, configuration: measures)
+        func blocks(radius: Int) -> Int { PlaneFilters.BlockedConvolution.floats(for: LocalContrast.blockGrid(width: 300, height: 200, radius: radius)) * 4 }
+        let papules = blocks(radius: BlemishDetector.backgroundRadius(largestDiameter: measures.blemishes.maximumDiameterPixels, width: 300, height: 200))
+            + MarkDetector.queueCapacity(width: 300, height: 200, candidateArea: 0) * 4
+        let marks = blocks(radius: SkinConcernMeasurer.backgroundRadius(spotMaxDiameter: spotMax, width: 300, height: 200))
+            + MarkDetector.queueCapacity(
+                width: 300, height: 200, candidateArea: MarkDetector.Candidates(maximumDiameter: spotMax).maximumArea(pixels: 300 * 200)) * 4
+        let planes = 300 * 200 * (4 + 16 + 1 + 4 + 8 + 1 + 8 + 1 + 4 + 12 + 20 + 1) + evenness + papules + marks
         // The box filters' rows (the lines' two rings, the texture's, the two contrasts' and the
         // ridge smoothing's): whole rows of floats, a few dozen each, not planes.
         let rows = (report.bytesByClass[BufferClass.intermediate.rawValue] ?? 0) - planes
@@ -102,8 +110,8 @@ struct SkinAnalyzerTests {
         #expect(rows <= 6 * PlaneFilters.boxBlurScratchCount(width: 300, height: 200, radius: LineDetector.maximumRadius) * 4)
         #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
         // The pixels, the luma plane, the working image, the surface queue, each contrast with its
-        // rows and mask, the evenness sums, the ridges' rows, L*, the texture, the lines.
-        #expect(report.bufferCount == 1 + 1 + 2 + 1 + (3 + 1 + 1) + (3 + 1 + 1) + 1 + 1 + 1 + (3 + 1) + (5 + 1 + 2))
+        // rows, blocks, mask and ring, the evenness blocks, the ridges' rows, L*, the texture, the lines.
+        #expect(report.bufferCount == 1 + 1 + 2 + 1 + (2 + 1 + 1 + 1 + 1) + (2 + 1 + 1 + 1 + 1) + 1 + 1 + 1 + (3 + 1) + (5 + 1 + 2))
         #expect(image.pixels.isWiped && arena.bytesHeld == 0)
     }
 

@@ -21,8 +21,9 @@ import LetheTestSupport
 /// - `skin mask`: `WorkingImage.skin` as the measures leave it, one byte per pixel (the quality
 ///   gate's rule at factor 1, checked against the gate's mask, plus the saturation bits
 ///   `clippedBit`/`whiteClippedBit` and `surfaceBit` where the stripe crosses a hole enclosed by skin).
-/// - `ridge plane`: `LocalContrast`'s structure plane as the measures leave it (the ridge-smoothed
-///   L*, Float32); not its background and smoothed planes (see below).
+/// - `ridge plane`: `LocalContrast`'s smoothed plane as the measures leave it (the ridge-smoothed
+///   L*, Float32, smoothed into it once the regions have read the evenness band); not its
+///   background plane (see below).
 /// - `mark mask`: `MarkDetector`'s member mask, one byte 0/1 per pixel.
 /// - `libwebp argb` (lossless WebP uploads): libwebp's decoded ARGB words, bytes B, G, R, A.
 /// - `face crop L* plane` (`kind=face`): the face crop's working image, L* plane.
@@ -92,7 +93,7 @@ enum LayoutMarkers {
         let work = try WorkingImage.make(
             image, crop: PixelRect(x: 0, y: 0, width: width, height: height), factor: 1, markClipped: true, arena: arena)
         let detected = try SkinConcernMeasurer.detectMarks(work, workingMillimetres: nil, configuration: measures, arena: arena)
-        try SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast, configuration: measures, arena: arena)
+        try SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast.smoothed, configuration: measures, arena: arena)
         // Without the clipping bits the working image's mask is the gate's (same rule, factor 1).
         let gateMaskOfWork = try byteRow(work.skin, width: width, stripe: stripe).map { $0 & (WorkingImage.skinBit | WorkingImage.surfaceBit) }
         // Then the skin surface (highlights enclosed by skin) is marked in `WorkingImage.skin`.
@@ -110,10 +111,10 @@ enum LayoutMarkers {
         markers += try maskMarker(try byteRow(work.skin, width: width, stripe: stripe), in: work.skin, stripe: stripe, name: "skin mask#\(seed)")
         // Not the background L* plane: a weighted box blur of radius ≥ 80 pixels, it changes so
         // little along a row that no 64-byte window of it is informative (a marker from it would
-        // prove nothing). The contrast is computed from it and the smoothed plane on the fly. Not
-        // the smoothed plane either: once the marks are found it holds the evenness band
-        // (`EvennessBand`), which is of skin pixels only, none of the stripe's.
-        markers.append(try floatRow(detected.contrast.structure, plane: 0, planeSize: count, width: width, stripe: stripe, name: "ridge plane#\(seed)"))
+        // prove nothing). The contrast is computed from it and the smoothed plane on the fly. The
+        // smoothed plane holds the ridges last (the evenness band before them is of skin pixels
+        // only, none of the stripe's).
+        markers.append(try floatRow(detected.contrast.smoothed, plane: 0, planeSize: count, width: width, stripe: stripe, name: "ridge plane#\(seed)"))
         markers += try maskMarker(try byteRow(detected.members, width: width, stripe: stripe), in: detected.members, stripe: stripe, name: "mark mask#\(seed)")
 
         markers += try simulationLayouts(image, stripe: stripe, seed: seed, arena: arena)

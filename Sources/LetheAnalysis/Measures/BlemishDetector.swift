@@ -16,16 +16,14 @@ enum BlemishDetector {
         let (smallest, largest) = workingMillimetres.map {
             (configuration.minimumDiameterMillimetres / $0, configuration.maximumDiameterMillimetres / $0)
         } ?? (configuration.minimumDiameterPixels / work.factor, configuration.maximumDiameterPixels / work.factor)
-        // The background reaches beyond the largest papule, as the dark marks' does beyond the largest spot.
-        let radius = min(max(4, Int(largest.rounded(.up))), max(2, min(work.width, work.height) / 2))
+        let radius = backgroundRadius(largestDiameter: largest, width: work.width, height: work.height)
         let threshold = Float(configuration.contrastAStar)
         let contrast = try LocalContrast.compute(work, radius: radius, excludeAbove: threshold * 0.8, useSkinMask: true, plane: 1, arena: arena)
         defer { contrast.release(arena) }
         let (marks, members) = try MarkDetector.detect(
             contrast: contrast, polarity: .bright, threshold: threshold, within: PixelRect(width: work.width, height: work.height),
             skin: work.skin, minimumArea: 3, zones: work.zones,
-            candidates: { mark in (work.zones == nil || mark.pixelsOutsideZones == 0) && mark.equivalentDiameter <= largest },
-            queue: contrast.structure, arena: arena)
+            candidates: .init(maximumDiameter: largest), arena: arena)
         arena.release(members)
         return marks.filter { mark in
             if work.zones != nil, mark.pixelsOutsideZones > 0 { return false }
@@ -33,5 +31,12 @@ enum BlemishDetector {
             return diameter >= smallest && diameter <= largest && mark.elongation <= configuration.maxElongation
                 && mark.surroundingSkinFraction >= 0.5
         }
+    }
+
+    /// The radius of the papules' local background: beyond the largest papule (working pixels
+    /// across), as the dark marks' reaches beyond the largest spot; at least 4, at most half the
+    /// short side.
+    static func backgroundRadius(largestDiameter: Double, width: Int, height: Int) -> Int {
+        min(max(4, Int(largestDiameter.rounded(.up))), max(2, min(width, height) / 2))
     }
 }

@@ -9,7 +9,7 @@ import LetheMemory
 /// background leave no edge). Evenness is the band's spread: tone variation from 2 mm to the
 /// largest spot (12 mm), with the face's shading above that taken out. Nothing finer than 2 mm
 /// passes, so the filters run on blocks of d × d working pixels (d = ¼ of the fine σ: 4 in a
-/// face's canonical frame) and the band is interpolated back (`bandPass`).
+/// face's canonical frame) and the band is read from them, interpolated (`Blocks`).
 ///
 /// Why each part (docs/analysis/repeatability.md, "Evenness"): the spread of the raw pixels also
 /// holds what the pixels add — sensor and JPEG noise, the resampling of a photo taken larger or
@@ -80,74 +80,123 @@ enum EvennessBand {
         return Float(116 * f - 16)
     }
 
-    /// The band-passed green lightness (NaN where no clear skin is near, or the pixel is not clear
-    /// skin: the only pixels evenness reads), an `.intermediate` buffer the caller releases.
+    /// The band's two normalised convolutions, filtered on the same block sums of the clear
+    /// skin's green lightness (each pixel's value is then read on demand: `Blocks.Reader`).
     ///
-    /// Both normalised convolutions run on the same d × d block sums (`PlaneFilters
-    /// .BlockedConvolution`, d from the fine σ) of the clear skin's lightness and of its weight;
-    /// each pixel's value is the ratio of the two sums interpolated bilinearly at its position
-    /// (numerator and denominator are smooth, their ratio is not where the skin ends): three passes
-    /// over the working pixels, and the filters' 24 passes (three per axis, on the lightness and on
-    /// its weight, at two σ) over 1/d² of them.
+    /// Both run on the same d × d block sums (`PlaneFilters.BlockedConvolution`, d from the fine
+    /// σ) of the clear skin's lightness and of its weight: one pass over the working pixels, and
+    /// the filters' 24 passes (three per axis, on the lightness and on its weight, at two σ) over
+    /// 1/d² of them.
     /// - Parameters:
     ///   - members: 1 where a pixel belongs to a dark mark (left out: a spot is not tone).
-    ///   - scratch: `pixelCount` floats lent for the block sums when they fit (blocks of 3 × 3 or
-    ///     larger; it is left holding them, wiped when its owner releases it); without it, or
-    ///     when they do not fit, they get a buffer of their own (a fraction of a plane), released here.
-    ///   - band: `pixelCount` floats the band is written into, every pixel (NaN off the clear skin);
-    ///     the caller lends a plane it reads no more (the marks' smoothed L*): one plane fewer alive.
-    static func bandPass(
-        _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, scratch: SecureBuffer? = nil, into band: SecureBuffer,
-        arena: PlaintextArena
-    ) throws(LetheError) {
+    ///   - memory: `pixelCount` floats lent for the blocks when they fit (blocks of 3 × 3 or larger:
+    ///     the marks' smoothed L*, free once they are found; it is left holding them, wiped when
+    ///     its owner releases it); else they get a buffer of their own (`Blocks.release`).
+    static func blocks(
+        _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, in memory: SecureBuffer, arena: PlaintextArena
+    ) throws(LetheError) -> Blocks {
         let count = work.pixelCount
-        let (width, height) = (work.width, work.height)
         let fineSigma = fineSigmaMillimetres / workingMillimetres, coarseSigma = coarseSigmaMillimetres / workingMillimetres
         // The two Gaussians (σ 2 and 12 mm: 16 and 98 working px in a face's canonical frame) on
         // blocks of a quarter of the fine σ.
-        let grid = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: fineSigma), width: width, height: height)
-        precondition(band.count >= count * MemoryLayout<Float>.stride)
-        // Both scales' block sums on the same blocks.
-        let floats = PlaneFilters.BlockedConvolution.floats(for: grid)
-        var own: SecureBuffer? = nil
-        let sums: SecureBuffer
-        if let scratch, 2 * floats * MemoryLayout<Float>.stride <= scratch.count { sums = scratch } else {
-            do { own = try arena.allocate(count: 2 * floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
+        let grid = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: fineSigma), width: work.width, height: work.height)
+        let floats = Blocks.floats(for: grid)
+        let blocks: Blocks
+        if floats * MemoryLayout<Float>.stride <= memory.count {
+            blocks = Blocks(grid: grid, memory: memory, ownsMemory: false)
+        } else {
+            do { blocks = Blocks(grid: grid, memory: try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate), ownsMemory: true) } catch {
                 throw .analysisAllocationFailed(error, "the evenness band's sums")
             }
-            sums = own!
         }
-        defer { if let own { arena.release(own) } }
-        band.withUnsafeMutableBytes { bandBytes in
-            sums.withUnsafeMutableBytes { sumBytes in
-                work.planes.withUnsafeBytes { planeBytes in
-                    work.skin.withUnsafeBytes { skinBytes in
-                        members.withUnsafeBytes { memberBytes in
-                            let band = bandBytes.bindMemory(to: Float.self), all = sumBytes.bindMemory(to: Float.self)
-                            let fine = PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[0..<floats]))
-                            let coarse = PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[floats..<(2 * floats)]))
-                            let lab = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
-                            let member = memberBytes.bindMemory(to: UInt8.self)
-                            @inline(__always) func isClear(_ i: Int) -> Bool { skin[i] & WorkingImage.skinBit != 0 && member[i] == 0 }
-                            // The clear skin's green lightness and weight, summed over each block; then each scale's Gaussian.
-                            SRGB.labFTable.withUnsafeBufferPointer { labF in
-                                let cap = work.faceMedianLab.map { greenLightness(l: $0.x, a: $0.y, b: $0.z, labF: labF) + highlightMargin } ?? .infinity
-                                fine.accumulate { i in
-                                    isClear(i) ? (min(cap, greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF)), 1) : (0, 0)
-                                }
-                            }
-                            coarse.copySums(of: fine)
-                            fine.filter(sigma: fineSigma)
-                            coarse.filter(sigma: coarseSigma)
-                            // Each clear pixel: the two smoothed lightnesses at its position, their difference.
-                            let minimumWeight = LineDetector.minimumWeight * Float(grid.step * grid.step)
-                            fine.readBack { i, sum, weight in band[i] = isClear(i) && weight >= minimumWeight ? sum / weight : .nan }
-                            coarse.readBack { i, sum, weight in
-                                band[i] = !band[i].isNaN && weight >= minimumWeight ? band[i] - sum / weight : .nan
+        blocks.withConvolutions { fine, coarse in
+            work.planes.withUnsafeBytes { planeBytes in
+                work.skin.withUnsafeBytes { skinBytes in
+                    members.withUnsafeBytes { memberBytes in
+                        let lab = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
+                        let member = memberBytes.bindMemory(to: UInt8.self)
+                        // The clear skin's green lightness and weight, summed over each block; then each scale's Gaussian.
+                        SRGB.labFTable.withUnsafeBufferPointer { labF in
+                            let cap = work.faceMedianLab.map { greenLightness(l: $0.x, a: $0.y, b: $0.z, labF: labF) + highlightMargin } ?? .infinity
+                            fine.accumulate { i in
+                                skin[i] & WorkingImage.skinBit != 0 && member[i] == 0
+                                    ? (min(cap, greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF)), 1) : (0, 0)
                             }
                         }
                     }
                 }
+            }
+            coarse.copySums(of: fine)
+            fine.filter(sigma: fineSigma)
+            coarse.filter(sigma: coarseSigma)
+        }
+        return blocks
+    }
+
+    /// The band's filtered blocks (`blocks(_:members:workingMillimetres:in:arena:)`) and room for
+    /// `readers` readers' interpolated rows: the band of a clear skin pixel (skin, not a mark: the
+    /// only pixels evenness reads) is the fine scale's smoothed lightness at its position minus the
+    /// coarse one's, each the ratio of its two sums interpolated bilinearly (numerator and
+    /// denominator are smooth, their ratio is not where the skin ends); NaN where either scale has
+    /// too little clear skin near. Read a row at a time, as the regions' evenness pass goes: no
+    /// plane of its own.
+    struct Blocks {
+        let grid: PlaneFilters.BlockGrid
+        let memory: SecureBuffer
+        let ownsMemory: Bool
+        /// Readers at once: the regions' two runs side by side.
+        static let readers = 2
+
+        /// Floats for `grid`: the two convolutions' blocks and every reader's rows.
+        static func floats(for grid: PlaneFilters.BlockGrid) -> Int {
+            2 * PlaneFilters.BlockedConvolution.floats(for: grid) + readers * 2 * PlaneFilters.BlockedConvolution.rowReaderFloats(for: grid)
+        }
+
+        func release(_ arena: PlaintextArena) {
+            if ownsMemory { arena.release(memory) }
+        }
+
+        /// `body` with the fine and the coarse convolution.
+        fileprivate func withConvolutions<R>(_ body: (PlaneFilters.BlockedConvolution, PlaneFilters.BlockedConvolution) -> R) -> R {
+            memory.withUnsafeMutableBytes { bytes in
+                let all = bytes.bindMemory(to: Float.self), floats = PlaneFilters.BlockedConvolution.floats(for: grid)
+                return body(
+                    PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[0..<floats])),
+                    PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[floats..<(2 * floats)])))
+            }
+        }
+
+        /// `body` with reader `index` (0 ..< `readers`: one per thread reading at once).
+        func withReader<R>(_ index: Int, _ body: (Reader) -> R) -> R {
+            precondition(index >= 0 && index < Self.readers)
+            return withConvolutions { fine, coarse in
+                memory.withUnsafeMutableBytes { bytes in
+                    let all = bytes.bindMemory(to: Float.self), rows = PlaneFilters.BlockedConvolution.rowReaderFloats(for: grid)
+                    let start = 2 * PlaneFilters.BlockedConvolution.floats(for: grid) + index * 2 * rows
+                    return body(Reader(
+                        fine: fine.rowReader(rows: UnsafeMutableBufferPointer(rebasing: all[start..<(start + rows)])),
+                        coarse: coarse.rowReader(rows: UnsafeMutableBufferPointer(rebasing: all[(start + rows)..<(start + 2 * rows)])),
+                        minimumWeight: LineDetector.minimumWeight * Float(grid.step * grid.step)))
+                }
+            }
+        }
+
+        /// The band a pixel row at a time: `load(y:x:)`, then `value(x:)` of its clear skin pixels.
+        struct Reader {
+            let fine, coarse: PlaneFilters.BlockedConvolution.RowReader
+            let minimumWeight: Float
+
+            @inline(__always) func load(y: Int, x: Range<Int>) {
+                fine.load(y: y, x: x)
+                coarse.load(y: y, x: x)
+            }
+
+            /// The band at column x of the loaded row, for a clear skin pixel.
+            @inline(__always) func value(x: Int) -> Float {
+                let (fineSum, fineWeight) = fine.at(x: x)
+                let smoothed = fineWeight >= minimumWeight ? fineSum / fineWeight : .nan
+                let (coarseSum, coarseWeight) = coarse.at(x: x)
+                return !smoothed.isNaN && coarseWeight >= minimumWeight ? smoothed - coarseSum / coarseWeight : .nan
             }
         }
     }

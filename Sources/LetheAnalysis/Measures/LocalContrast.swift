@@ -13,24 +13,19 @@ import LetheMemory
 /// twelve box passes over them (measured on the benchmark photo: 62 → 25 ms for the marks' and
 /// the papules' backgrounds together).
 ///
-/// Planes (`.intermediate` arena buffers): smoothed L*, background L* and the fine structure the
-/// analysis measures next (the box filter's rows only while the contrast is computed).
+/// Planes (`.intermediate` arena buffers): smoothed L* and background L* (the block sums and the
+/// box filter's rows only while the contrast is computed).
 struct LocalContrast {
     let width: Int, height: Int
     /// L* after a 3×3 box (pixel noise suppressed). Free once the marks are found: the skin
-    /// measures then write the evenness band into it (`SkinConcernMeasurer`).
+    /// measures then write the evenness band into it, and once the regions have read that, the
+    /// ridge-smoothed L* (`SkinConcernMeasurer`).
     let smoothed: SecureBuffer
     /// Background L*.
     let background: SecureBuffer
-    /// Per-pixel fine structure, filled by the analysis once the contrast is computed: L*
-    /// smoothed at ridge scale (skin and face, for lines: `SkinConcernMeasurer.smoothForRidges`)
-    /// or the shortest chord through each hair pixel (scalp, for shaft widths). While the
-    /// contrast is computed it holds the normalised convolution's numerator; then, until it is
-    /// filled, it is free (the skin's marks queue their flood fill in it: `MarkDetector`).
-    let structure: SecureBuffer
 
     func release(_ arena: PlaintextArena) {
-        for buffer in [smoothed, background, structure] { arena.release(buffer) }
+        for buffer in [smoothed, background] { arena.release(buffer) }
     }
 
     /// - Parameters:
@@ -42,26 +37,33 @@ struct LocalContrast {
     static func compute(
         _ work: WorkingImage, radius: Int, excludeAbove: Float, useSkinMask: Bool, plane: Int = 0, arena: PlaintextArena
     ) throws(LetheError) -> LocalContrast {
-        let count = work.pixelCount
-        let buffers = try work.allocateFloatPlanes(3, what: "a contrast plane", arena: arena)
-        let result = LocalContrast(width: work.width, height: work.height, smoothed: buffers[0], background: buffers[1], structure: buffers[2])
-        let rows: SecureBuffer
-        do { rows = try work.allocateBoxFilterRows(radius: 1, what: "the contrast's box filter rows", arena: arena) } catch {
+        let buffers = try work.allocateFloatPlanes(2, what: "a contrast plane", arena: arena)
+        let result = LocalContrast(width: work.width, height: work.height, smoothed: buffers[0], background: buffers[1])
+        let grid = blockGrid(width: work.width, height: work.height, radius: radius)
+        let rows: SecureBuffer, sums: SecureBuffer
+        do throws(LetheError) {
+            rows = try work.allocateBoxFilterRows(radius: 1, what: "the contrast's box filter rows", arena: arena)
+            do { sums = try arena.allocate(count: PlaneFilters.BlockedConvolution.floats(for: grid) * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
+                arena.release(rows)
+                throw .analysisAllocationFailed(error, "the contrast's block sums")
+            }
+        } catch {
             result.release(arena)
             throw error
         }
-        defer { arena.release(rows) }
+        defer { for buffer in [rows, sums] { arena.release(buffer) } }
+        let count = work.pixelCount
         work.planes.withUnsafeBytes { planeBytes in
             work.skin.withUnsafeBytes { skinBytes in
                 result.smoothed.withUnsafeMutableBytes { s in
                     result.background.withUnsafeMutableBytes { bg in
-                        result.structure.withUnsafeMutableBytes { a in
+                        sums.withUnsafeMutableBytes { a in
                             rows.withUnsafeMutableBytes { b in
                                 let values = planeBytes.bindMemory(to: Float.self)
                                 run(
                                     lStar: UnsafeBufferPointer(rebasing: values[(plane * count)..<((plane + 1) * count)]), skin: skinBytes.bindMemory(to: UInt8.self),
                                     smoothed: s.bindMemory(to: Float.self), background: bg.bindMemory(to: Float.self),
-                                    numerator: a.bindMemory(to: Float.self), scratch: b.bindMemory(to: Float.self),
+                                    blocked: PlaneFilters.BlockedConvolution(grid: grid, memory: a.bindMemory(to: Float.self)), scratch: b.bindMemory(to: Float.self),
                                     width: work.width, height: work.height, radius: radius, excludeAbove: excludeAbove, useSkinMask: useSkinMask)
                             }
                         }
@@ -72,19 +74,22 @@ struct LocalContrast {
         return result
     }
 
+    /// The blocks the background's Gaussian runs on: a quarter of its σ, at least 2 (as many
+    /// floats as a plane lends at most).
+    static func blockGrid(width: Int, height: Int, radius: Int) -> PlaneFilters.BlockGrid {
+        PlaneFilters.BlockedConvolution.grid(sigma: LineDetector.sigma(radius: radius), width: width, height: height, lendable: width * height)
+    }
+
     private static func run(
         lStar: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>,
         smoothed: UnsafeMutableBufferPointer<Float>, background: UnsafeMutableBufferPointer<Float>,
-        numerator: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
+        blocked: PlaneFilters.BlockedConvolution, scratch: UnsafeMutableBufferPointer<Float>,
         width: Int, height: Int, radius: Int, excludeAbove: Float, useSkinMask: Bool
     ) {
         let count = width * height
         for i in 0..<count { smoothed[i] = lStar[i] }
         PlaneFilters.boxBlur(smoothed, scratch: scratch, width: width, height: height, radius: 1, passes: 1)
-        // The block sums, carved from the numerator's plane (free while the contrast is computed).
         let sigma = LineDetector.sigma(radius: radius)
-        let blocked = PlaneFilters.BlockedConvolution(
-            grid: PlaneFilters.BlockedConvolution.grid(sigma: sigma, width: width, height: height, lendable: count), memory: numerator)
         let minimumWeight = 0.02 * Float(blocked.grid.step * blocked.grid.step)
         // A pixel's weight, 1 on skin (on every pixel without the mask) and 0 elsewhere, without a
         // branch at every pixel: the mask's bit, set for every pixel when the mask is not used.

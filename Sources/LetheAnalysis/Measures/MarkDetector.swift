@@ -53,45 +53,78 @@ struct Mark: Sendable {
     }
 }
 
-/// Finds 4-connected marks whose contrast passes a threshold, by flood fill with an explicit
-/// queue in a plane the caller lends (no recursion, no per-pixel Swift allocation, no plane of
-/// its own: one `Int32` per pixel fits a plane's one `Float` per pixel).
+/// Finds 4-connected marks whose contrast passes a threshold, by breadth-first flood fill with an
+/// explicit queue (no recursion, no per-pixel Swift allocation): a ring of its own, a small
+/// arena buffer, not a plane (`queueCapacity`).
 enum MarkDetector {
     enum Polarity { case dark, bright }
 
+    /// The marks the caller classifies further: at most `maximumDiameter` across (the equivalent
+    /// disc) and, with zones, wholly inside them (a spot's or a papule's size: a face's hair,
+    /// brows and background are dark marks too, of most of the marked pixels, and never spots).
+    /// Only they get the measures that cost per pixel — the colour sums and the surrounding skin
+    /// fraction; the others keep 0 and 1.
+    struct Candidates {
+        var maximumDiameter = Double.infinity
+
+        /// Every mark.
+        static let all = Candidates()
+
+        func contains(_ mark: Mark, zoned: Bool) -> Bool {
+            (!zoned || mark.pixelsOutsideZones == 0) && mark.equivalentDiameter <= maximumDiameter
+        }
+
+        /// The most pixels a candidate holds (the disc of `maximumDiameter`), at most `pixels`.
+        func maximumArea(pixels: Int) -> Int {
+            let disc = Double.pi * maximumDiameter * maximumDiameter / 4
+            return disc < Double(pixels) ? Int(disc) + 1 : pixels
+        }
+    }
+
+    /// Entries of the flood fill's ring: a mark's frontier (its pixels queued and not yet
+    /// visited), which for the marks of a photo stays within a few times the image's perimeter
+    /// (a face's hair and brows, the largest mark, grow as one wave), and with colour sums a whole
+    /// candidate (they read its pixels back from the ring, in the order they were queued). At most
+    /// one per pixel. A frontier that outgrows it leaves pixels unqueued, and the mark is
+    /// completed from its edge (`detect`): the same pixels, only visited in another order.
+    static func queueCapacity(width: Int, height: Int, candidateArea: Int) -> Int {
+        min(width * height, max(4 * (width + height), candidateArea))
+    }
+
     /// Member mask: 1 for every pixel that passed the threshold (whatever mark it belongs to).
     /// Returned to the caller, who releases it.
-    /// - Parameter queue: `width × height` `Int32`s for the flood fill's queue, overwritten: a
-    ///   plane the caller reads no more (the skin's: the contrast's structure plane, free until
-    ///   the ridges are smoothed into it); it holds nothing of use after.
-    /// - Parameter isCandidate: of a mark's shape and zones, whether the caller classifies it any
-    ///   further (a spot's or a papule's size, inside the face's zones): only candidates get the
-    ///   measures that cost per pixel — the colour sums and the surrounding skin fraction; the
-    ///   others keep 0 and 1 (a face's hair, brows and background as one dark mark each).
+    /// - Parameter queueCapacity: the ring's entries (`queueCapacity(width:height:candidateArea:)`
+    ///   by default; tests give fewer to complete marks from their edge).
     static func detect(
         contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
         skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, zones: SecureBuffer? = nil, colour: SecureBuffer? = nil,
-        candidates isCandidate: (Mark) -> Bool = { _ in true }, queue: SecureBuffer, arena: PlaintextArena
+        candidates: Candidates = .all, queueCapacity: Int? = nil, arena: PlaintextArena
     ) throws(LetheError) -> (marks: [Mark], members: SecureBuffer) {
         let width = contrast.width, height = contrast.height
-        let members: SecureBuffer
-        do { members = try arena.allocate(count: width * height, bufferClass: .intermediate) } catch {
+        let count = width * height
+        let hasColour = colour != nil
+        let capacity = queueCapacity
+            ?? Self.queueCapacity(width: width, height: height, candidateArea: hasColour ? candidates.maximumArea(pixels: count) : 0)
+        precondition(capacity > 0 && capacity <= count)
+        let members: SecureBuffer, queue: SecureBuffer
+        do { members = try arena.allocate(count: count, bufferClass: .intermediate) } catch {
             throw .analysisAllocationFailed(error, "the mark mask")
         }
-        // A mark's pixels are queued once each: at most one `Int32` per pixel.
-        precondition(MemoryLayout<Int32>.stride == MemoryLayout<Float>.stride && queue.count >= width * height * MemoryLayout<Int32>.stride)
+        do { queue = try arena.allocate(count: capacity * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
+            arena.release(members)
+            throw .analysisAllocationFailed(error, "the marks' queue")
+        }
+        defer { arena.release(queue) }
         let sign: Float = polarity == .dark ? -1 : 1
+        let zoned = zones != nil
         var marks: [Mark] = []
         // Without a chord plane, read the (already computed, unused) smoothed plane and ignore it.
         let chordSource = chord ?? contrast.smoothed
         let hasChord = chord != nil
         // Likewise without zone labels: read the smoothed plane and ignore it.
         let zoneSource = zones ?? contrast.smoothed
-        let hasZones = zones != nil
         // Likewise without colour planes (the working image's L*, a*, b*, erythema index).
         let colourSource = colour ?? contrast.smoothed
-        let hasColour = colour != nil
-        let count = width * height
         colourSource.withUnsafeBytes { colourBytes in
         let colourPlanes = colourBytes.bindMemory(to: Float.self)
         zoneSource.withUnsafeBytes { zoneBytes in
@@ -106,45 +139,88 @@ enum MarkDetector {
                         let member = mBytes.bindMemory(to: UInt8.self), q = qBytes.bindMemory(to: Int32.self)
                         @inline(__always) func passes(_ i: Int) -> Bool { sign * (s[i] - bg[i]) >= threshold }
                         let x0 = area.x, y0 = area.y, x1 = area.x + area.width, y1 = area.y + area.height
+                        // The mark being filled is 2 in the mask, every finished one 1.
+                        let filling: UInt8 = 2
+                        // Queued: pixels ever queued for this mark; visited: taken from the ring. The
+                        // ring's slots run from 0 for each mark, so while `queued` ≤ capacity it holds
+                        // every pixel of the mark in order.
+                        var queued = 0, visited = 0, tailSlot = 0, headSlot = 0
+                        var overflowed = false
+                        @inline(__always) func enqueue(_ i: Int) {
+                            guard queued - visited < capacity else { overflowed = true; return }
+                            member[i] = filling
+                            q[tailSlot] = Int32(i)
+                            tailSlot = tailSlot + 1 == capacity ? 0 : tailSlot + 1
+                            queued += 1
+                        }
                         for y in y0..<y1 {
                             for x in x0..<x1 where member[y * width + x] == 0 && passes(y * width + x) {
                                 var mark = Mark()
                                 mark.firstPixel = y * width + x
                                 if hasChord { mark.chords = ChordHistogram() }
-                                var head = 0, tail = 0
-                                q[tail] = Int32(y * width + x); tail += 1
-                                member[y * width + x] = 1
-                                while head < tail {
-                                    let index = Int(q[head]); head += 1
-                                    let px = index % width, py = index / width
-                                    let fx = Double(px), fy = Double(py)
-                                    mark.area += 1
-                                    mark.sumX += fx; mark.sumY += fy
-                                    mark.sumXX += fx * fx; mark.sumYY += fy * fy; mark.sumXY += fx * fy
-                                    mark.sumContrast += Double(sign * (s[index] - bg[index]))
-                                    if hasZones, zoneLabels[index] == 0 { mark.pixelsOutsideZones += 1 }
-                                    if hasChord { mark.chords?.add(chords[index]) }
-                                    mark.minX = min(mark.minX, px); mark.maxX = max(mark.maxX, px)
-                                    mark.minY = min(mark.minY, py); mark.maxY = max(mark.maxY, py)
-                                    if px > x0, member[index - 1] == 0, passes(index - 1) { member[index - 1] = 1; q[tail] = Int32(index - 1); tail += 1 }
-                                    if px < x1 - 1, member[index + 1] == 0, passes(index + 1) { member[index + 1] = 1; q[tail] = Int32(index + 1); tail += 1 }
-                                    if py > y0, member[index - width] == 0, passes(index - width) { member[index - width] = 1; q[tail] = Int32(index - width); tail += 1 }
-                                    if py < y1 - 1, member[index + width] == 0, passes(index + width) { member[index + width] = 1; q[tail] = Int32(index + width); tail += 1 }
+                                (queued, visited, tailSlot, headSlot, overflowed) = (0, 0, 0, 0, false)
+                                enqueue(y * width + x)
+                                repeat {
+                                    while visited < queued {
+                                        let index = Int(q[headSlot])
+                                        headSlot = headSlot + 1 == capacity ? 0 : headSlot + 1
+                                        visited += 1
+                                        let px = index % width, py = index / width
+                                        let fx = Double(px), fy = Double(py)
+                                        mark.area += 1
+                                        mark.sumX += fx; mark.sumY += fy
+                                        mark.sumXX += fx * fx; mark.sumYY += fy * fy; mark.sumXY += fx * fy
+                                        mark.sumContrast += Double(sign * (s[index] - bg[index]))
+                                        if zoned, zoneLabels[index] == 0 { mark.pixelsOutsideZones += 1 }
+                                        if hasChord { mark.chords?.add(chords[index]) }
+                                        mark.minX = min(mark.minX, px); mark.maxX = max(mark.maxX, px)
+                                        mark.minY = min(mark.minY, py); mark.maxY = max(mark.maxY, py)
+                                        if px > x0, member[index - 1] == 0, passes(index - 1) { enqueue(index - 1) }
+                                        if px < x1 - 1, member[index + 1] == 0, passes(index + 1) { enqueue(index + 1) }
+                                        if py > y0, member[index - width] == 0, passes(index - width) { enqueue(index - width) }
+                                        if py < y1 - 1, member[index + width] == 0, passes(index + width) { enqueue(index + width) }
+                                    }
+                                    // A frontier wider than the ring left pixels unqueued, each beside one
+                                    // of the mark's (all visited now, inside its box): queue them from there
+                                    // (as many as the ring takes; the rest in the next round).
+                                    guard overflowed else { break }
+                                    overflowed = false
+                                    for py in max(y0, mark.minY - 1)...min(y1 - 1, mark.maxY + 1) {
+                                        for px in max(x0, mark.minX - 1)...min(x1 - 1, mark.maxX + 1) {
+                                            let i = py * width + px
+                                            guard member[i] == 0, passes(i) else { continue }
+                                            if (px > x0 && member[i - 1] == filling) || (px < x1 - 1 && member[i + 1] == filling)
+                                                || (py > y0 && member[i - width] == filling) || (py < y1 - 1 && member[i + width] == filling) {
+                                                enqueue(i)
+                                            }
+                                        }
+                                    }
+                                } while visited < queued
+                                // The mark's pixels from 2 to 1: from the ring while it holds them all, else over its box.
+                                if queued <= capacity {
+                                    for slot in 0..<queued { member[Int(q[slot])] = 1 }
+                                } else {
+                                    for py in mark.minY...mark.maxY {
+                                        for px in mark.minX...mark.maxX where member[py * width + px] == filling { member[py * width + px] = 1 }
+                                    }
                                 }
                                 guard mark.area >= minimumArea else { continue }
                                 // The colour sums (a logarithm per pixel) only for a candidate, over
-                                // its pixels in the order they were queued.
-                                if hasColour, isCandidate(mark) { SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
-                                    for queued in 0..<tail {
-                                        let index = Int(q[queued])
-                                        let lab = CIELab(
-                                            l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
-                                        // As the brown unevenness: the background's L* as a grey takes out shading.
-                                        let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
-                                        mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading, log10Table: log10Table)
-                                        mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
+                                // its pixels in the order they were queued (a candidate fits the ring).
+                                if hasColour, candidates.contains(mark, zoned: zoned) {
+                                    precondition(queued <= capacity, "a candidate larger than the marks' queue")
+                                    SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
+                                        for slot in 0..<queued {
+                                            let index = Int(q[slot])
+                                            let lab = CIELab(
+                                                l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
+                                            // As the brown unevenness: the background's L* as a grey takes out shading.
+                                            let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
+                                            mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading, log10Table: log10Table)
+                                            mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
+                                        }
                                     }
-                                } }
+                                }
                                 marks.append(mark)
                             }
                         }
@@ -158,7 +234,7 @@ enum MarkDetector {
         if let skin {
             skin.withUnsafeBytes { skinBytes in
                 let mask = skinBytes.bindMemory(to: UInt8.self)
-                for index in marks.indices where isCandidate(marks[index]) {
+                for index in marks.indices where candidates.contains(marks[index], zoned: zoned) {
                     let grow = max(2, Int(marks[index].equivalentDiameter))
                     let left = max(0, marks[index].minX - grow), right = min(width - 1, marks[index].maxX + grow)
                     let top = max(0, marks[index].minY - grow), bottom = min(height - 1, marks[index].maxY + grow)

@@ -290,7 +290,7 @@ enum PlaneFilters {
     /// Its planes are carved from memory the caller lends (`floats(for:)`).
     struct BlockedConvolution {
         let grid: BlockGrid
-        private let sums, weights, scratch, rowSums, rowWeights: UnsafeMutableBufferPointer<Float>
+        private let sums, weights, scratch, rows: UnsafeMutableBufferPointer<Float>
         /// Per pixel column, the block column left of its centre and the weight of the next (positions only).
         private let lefts: [Int], fractions: [Float]
 
@@ -315,7 +315,7 @@ enum PlaneFilters {
                 return UnsafeMutableBufferPointer(rebasing: memory[carved..<(carved + floats)])
             }
             (sums, weights, scratch) = (carve(grid.count), carve(grid.count), carve(grid.count))
-            (rowSums, rowWeights) = (carve(grid.columns + 1), carve(grid.columns + 1))
+            rows = carve(Self.rowReaderFloats(for: grid))
             let around = (0..<grid.width).map { grid.columnAround(x: $0) }
             (lefts, fractions) = (around.map(\.left), around.map(\.fraction))
         }
@@ -363,23 +363,55 @@ enum PlaneFilters {
         /// of weights is d² times the pixels' mean weight.
         @inline(__always)
         func readBack(_ body: (_ i: Int, _ sum: Float, _ weight: Float) -> Void) {
-            let (width, columns) = (grid.width, grid.columns)
+            let reader = rowReader(rows: rows)
+            let width = grid.width
             for y in 0..<grid.height {
-                let (upper, lower, fy) = grid.rowsAround(y: y)
-                for c in 0..<columns {
+                reader.load(y: y, x: 0..<width)
+                // Indices inside the plane: no overflow to check at every pixel.
+                let row = y * width
+                for x in 0..<width {
+                    let (sum, weight) = reader.at(x: x)
+                    body(row &+ x, sum, weight)
+                }
+            }
+        }
+
+        /// Floats a `RowReader` of `grid` needs: an interpolated row of sums and one of weights.
+        static func rowReaderFloats(for grid: BlockGrid) -> Int { 2 * (grid.columns + 1) }
+
+        /// A reader of the filtered sums, a pixel row at a time, in `rows` (`rowReaderFloats`):
+        /// one per thread reading the same blocks.
+        func rowReader(rows: UnsafeMutableBufferPointer<Float>) -> RowReader {
+            let count = grid.columns + 1
+            precondition(rows.count >= 2 * count)
+            return RowReader(
+                convolution: self, rowSums: UnsafeMutableBufferPointer(rebasing: rows[0..<count]),
+                rowWeights: UnsafeMutableBufferPointer(rebasing: rows[count..<(2 * count)]))
+        }
+
+        /// `readBack` a row at a time: `load(y:x:)` interpolates between the row's two block rows,
+        /// `at(x:)` between the pixel's two block columns.
+        struct RowReader {
+            fileprivate let convolution: BlockedConvolution
+            fileprivate let rowSums, rowWeights: UnsafeMutableBufferPointer<Float>
+
+            /// Pixel row y, for its pixels `x` (the block columns they read).
+            @inline(__always) func load(y: Int, x: Range<Int>) {
+                let (sums, weights, columns) = (convolution.sums, convolution.weights, convolution.grid.columns)
+                let (upper, lower, fy) = convolution.grid.rowsAround(y: y)
+                let first = convolution.lefts[x.lowerBound], last = min(convolution.lefts[x.upperBound - 1] + 1, columns - 1)
+                for c in first...last {
                     rowSums[c] = sums[upper * columns + c] * (1 - fy) + sums[lower * columns + c] * fy
                     rowWeights[c] = weights[upper * columns + c] * (1 - fy) + weights[lower * columns + c] * fy
                 }
                 rowSums[columns] = rowSums[columns - 1]
                 rowWeights[columns] = rowWeights[columns - 1]
-                // Indices inside the plane and its rows: no overflow to check at every pixel.
-                let row = y * width
-                for x in 0..<width {
-                    let (left, fx) = (lefts[x], fractions[x])
-                    body(
-                        row &+ x, rowSums[left] * (1 - fx) + rowSums[left &+ 1] * fx,
-                        rowWeights[left] * (1 - fx) + rowWeights[left &+ 1] * fx)
-                }
+            }
+
+            /// Pixel x of the loaded row: its filtered value·weight and weight sums.
+            @inline(__always) func at(x: Int) -> (sum: Float, weight: Float) {
+                let (left, fx) = (convolution.lefts[x], convolution.fractions[x])
+                return (rowSums[left] * (1 - fx) + rowSums[left &+ 1] * fx, rowWeights[left] * (1 - fx) + rowWeights[left &+ 1] * fx)
             }
         }
     }

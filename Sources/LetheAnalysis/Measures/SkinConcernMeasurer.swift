@@ -101,7 +101,7 @@ enum SkinConcernMeasurer {
         // (they finish after the rest: its regions fill the second core's wait). A close-up's
         // after the lines: the enclosed highlights are marked in the skin mask the lines read.
         func regionParts(_ skin: MeasuredSkin) -> Result<[RegionParts], LetheError> {
-            Self.regionParts(regions, work: work, skin: skin, reference: reference, labels: labels, configuration: configuration)
+            Self.regionParts(regions, work: work, skin: skin, reference: reference, labels: labels, configuration: configuration, arena: arena)
         }
         // The regions' texture once the marks' planes are gone (`between` runs then, before the
         // band): the band's planes take their pages. Made before the marks, the band was held
@@ -110,7 +110,7 @@ enum SkinConcernMeasurer {
             _ measured: MeasuredSkin, into parts: inout [RegionParts], between: () throws(LetheError) -> Void = {}
         ) throws(LetheError) {
             let contrast = measured.marks.contrast
-            for buffer in [measured.marks.members, contrast.smoothed, contrast.structure] { arena.release(buffer) }
+            for buffer in [measured.marks.members, contrast.smoothed] { arena.release(buffer) }
             try between()
             guard let band = try textureBand(work, workingMillimetres: workingMillimetres, arena: arena) else { return }
             defer { arena.release(band) }
@@ -143,10 +143,13 @@ enum SkinConcernMeasurer {
             { beside in Result { () throws(LetheError) -> (MeasuredSkin, [RegionParts]?) in
                 let alone = !beside && !labelling
                 // Alone, the pool keeps no more wiped pages than the skin measures' largest step
-                // takes beyond the working image (three contrast planes, their rows and a mask): a
+                // takes beyond the working image (two contrast planes, their rows, a mask): a
                 // photo decoded whole beside its overview (a free core at the decode, none now) left
                 // its 36 MB of pixels kept, ~10 MB of them locked beside every step that follows.
-                if alone { arena.trimKeptPages(keepingFor: Self.skinMeasuresBufferCounts(work)) }
+                if alone {
+                    arena.trimKeptPages(keepingFor: Self.skinMeasuresBufferCounts(
+                        work, spotMaxDiameter: spotMaxDiameter(workingMillimetres: workingMillimetres, factor: work.factor, configuration: configuration)))
+                }
                 // Alone, no line reads the skin mask now: the close-up's enclosed highlights first, while
                 // a plane for their queue costs least (the skin measures read `skinBit` alone).
                 if alone, face == nil { try markEnclosedSurface(work, arena: arena) }
@@ -227,7 +230,7 @@ enum SkinConcernMeasurer {
             // The marks a region counted, filled with their queue in the ridges' plane (read by the regions' statistics alone).
             ConcernLabels.finish(
                 labels, work: work, detected: measuredSkin.marks, counted: Set(parts.flatMap(\.markIndices)).sorted(),
-                centrelines: centrelines, centrelineBit: 1, queue: measuredSkin.marks.contrast.structure)
+                centrelines: centrelines, centrelineBit: 1, queue: measuredSkin.marks.contrast.smoothed)
             let clear = parts.map(\.stats).filter { $0.clearCount > 0 }
             let clearCount = Double(max(1, clear.reduce(0) { $0 + $1.clearCount }))
             func mean(_ value: (RegionStatistics) -> Double) -> Double { clear.reduce(0) { $0 + value($1) * Double($1.clearCount) } / clearCount }
@@ -250,12 +253,19 @@ enum SkinConcernMeasurer {
     }
 
     /// The sizes in bytes of what the skin measures hold at once beyond the working image on one
-    /// thread: the papules' and then the marks' three contrast planes, their box filter rows and
-    /// the mark mask (each step after takes the pages of the planes released before it, the L*
-    /// copy and the texture band the marks'): what the pool keeps for them.
-    static func skinMeasuresBufferCounts(_ work: WorkingImage) -> [Int] {
+    /// thread: the papules' and then the marks' two contrast planes, their box filter rows and
+    /// block sums, the mark mask and the flood fill's ring (each step after takes the pages of the
+    /// planes released before it, the L* copy and the texture band the marks'): what the pool
+    /// keeps for them. `spotMaxDiameter`: the marks' largest candidate (`spotMaxDiameter(…)`).
+    static func skinMeasuresBufferCounts(_ work: WorkingImage, spotMaxDiameter: Double) -> [Int] {
         let rows = PlaneFilters.boxBlurScratchCount(width: work.width, height: work.height, radius: 1)
-        return Array(repeating: work.pixelCount * MemoryLayout<Float>.stride, count: 3) + [rows * MemoryLayout<Float>.stride, work.pixelCount]
+        let radius = backgroundRadius(spotMaxDiameter: spotMaxDiameter, width: work.width, height: work.height)
+        let sums = PlaneFilters.BlockedConvolution.floats(for: LocalContrast.blockGrid(width: work.width, height: work.height, radius: radius))
+        let ring = MarkDetector.queueCapacity(
+            width: work.width, height: work.height,
+            candidateArea: MarkDetector.Candidates(maximumDiameter: spotMaxDiameter).maximumArea(pixels: work.pixelCount))
+        return Array(repeating: work.pixelCount * MemoryLayout<Float>.stride, count: 2)
+            + [rows, sums, ring].map { $0 * MemoryLayout<Float>.stride } + [work.pixelCount]
     }
 
     /// What a region reads from the skin measures' planes alone (not the lines): its statistics,
@@ -270,73 +280,97 @@ enum SkinConcernMeasurer {
         var roughness: Double?
     }
 
-    /// Every region's `RegionParts`, in order: the regions in two runs of about equal area, side
-    /// by side when the request has a second core free (`RequestThreads`), in order either way.
-    /// `reference`: the grey card's working rectangle, whose marks are none of the skin's.
-    /// `labels`: the statistics draw the pixels they count into it (`ConcernLabels`); two regions
-    /// never share a pixel (a face's zones are disjoint, a close-up is one region).
+    /// Every region's `RegionParts`, in order, in two passes over the regions: their clear skin
+    /// and evenness while the contrast's smoothed plane holds the evenness band's blocks, then
+    /// (the ridges smoothed into that plane) the rest (`RegionStatistics`), their marks, papules and texture.
+    /// Each pass in two runs of about equal area, side by side when the request has a second core
+    /// free (`RequestThreads`), in order either way. `reference`: the grey card's working
+    /// rectangle, whose marks are none of the skin's. `labels`: the statistics draw the pixels they
+    /// count into it (`ConcernLabels`); two regions never share a pixel (a face's zones are
+    /// disjoint, a close-up is one region).
     private static func regionParts(
         _ regions: [NamedRegion], work: WorkingImage, skin measured: MeasuredSkin, reference: PixelRect?, labels: SecureBuffer?,
-        configuration: SkinMeasureConfiguration
+        configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) -> Result<[RegionParts], LetheError> {
         let (contrast, marks, members, kinds) = (measured.marks.contrast, measured.marks.marks, measured.marks.members, measured.marks.kinds)
-        let evenness = contrast.smoothed
         let melaninRedCap = work.faceMedianLab.map { median in
             RegionStatistics.melaninRedCapRatio * CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z)).linearSRGB().red
         }
-        func withLabels(_ body: (UnsafeMutableBufferPointer<UInt8>?) -> RegionStatistics) -> RegionStatistics {
+        func withLabels<R>(_ body: (UnsafeMutableBufferPointer<UInt8>?) -> R) -> R {
             guard let labels else { return body(nil) }
             return labels.withUnsafeMutableBytes { body($0.bindMemory(to: UInt8.self)) }
         }
-        func parts(_ region: NamedRegion) throws(LetheError) -> RegionParts {
-            let rect = work.workingRect(region.rect)
-            guard rect.width > 2, rect.height > 2 else {
-                throw .regionOutOfBounds(region.name)
-            }
-            func holds(_ mark: Mark) -> Bool {
-                let cx = mark.centroidX, cy = mark.centroidY
-                guard cx >= Double(rect.x) && cx < Double(rect.x + rect.width) && cy >= Double(rect.y) && cy < Double(rect.y + rect.height) else { return false }
-                if let reference, cx >= Double(reference.x) && cx < Double(reference.x + reference.width)
-                    && cy >= Double(reference.y) && cy < Double(reference.y + reference.height) { return false }
-                return region.zone == 0 || work.zoneLabel(x: Int(cx), y: Int(cy)) == region.zone
-            }
-            let stats = work.withZones { zones in work.planes.withUnsafeBytes { planes in
+        /// The region's pixels and the contrast's smoothed plane (the ridges, once smoothed into it).
+        func withPixels<R>(_ region: NamedRegion, rect: PixelRect, _ body: (RegionStatistics.Pixels, UnsafeBufferPointer<Float>) -> R) -> R {
+            work.withZones { zones in work.planes.withUnsafeBytes { planes in
                 work.skin.withUnsafeBytes { skin in
                     members.withUnsafeBytes { member in
-                        contrast.structure.withUnsafeBytes { ridge in
-                            contrast.background.withUnsafeBytes { background in
-                                evenness.withUnsafeBytes { lowPassed in
-                                    withLabels { labels in
-                                        RegionStatistics.measure(
-                                            planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
-                                            marks: member.bindMemory(to: UInt8.self), ridgePlane: ridge.bindMemory(to: Float.self),
-                                            background: background.bindMemory(to: Float.self), evennessBand: lowPassed.bindMemory(to: Float.self),
-                                            zones: region.zone == 0 ? nil : zones, zone: region.zone,
-                                            width: work.width, height: work.height, rect: rect, configuration: configuration,
-                                            melaninRedCap: melaninRedCap, labels: labels)
-                                    }
-                                }
+                        contrast.background.withUnsafeBytes { background in
+                            contrast.smoothed.withUnsafeBytes { smoothed in
+                                body(
+                                    RegionStatistics.Pixels(
+                                        planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
+                                        marks: member.bindMemory(to: UInt8.self), background: background.bindMemory(to: Float.self),
+                                        zones: region.zone == 0 ? nil : zones, zone: region.zone, width: work.width, height: work.height, rect: rect),
+                                    smoothed.bindMemory(to: Float.self))
                             }
                         }
                     }
                 }
             } }
-            let held = marks.indices.filter { holds(marks[$0]) }
+        }
+        func holds(_ mark: Mark, region: NamedRegion, rect: PixelRect) -> Bool {
+            let cx = mark.centroidX, cy = mark.centroidY
+            guard cx >= Double(rect.x) && cx < Double(rect.x + rect.width) && cy >= Double(rect.y) && cy < Double(rect.y + rect.height) else { return false }
+            if let reference, cx >= Double(reference.x) && cx < Double(reference.x + reference.width)
+                && cy >= Double(reference.y) && cy < Double(reference.y + reference.height) { return false }
+            return region.zone == 0 || work.zoneLabel(x: Int(cx), y: Int(cy)) == region.zone
+        }
+        let rects = regions.map { work.workingRect($0.rect) }
+        /// `body(run, index)` for every region, in two runs (0 and 1) of about equal area.
+        func inTwoRuns<T>(_ body: (_ run: Int, _ index: Int) -> T) -> [T] {
+            let split = balancedSplit(rects.map(\.area))
+            guard split < regions.count else { return regions.indices.map { body(0, $0) } }
+            let (front, back) = RequestThreads.fork({ (0..<split).map { body(0, $0) } }, { (split..<regions.count).map { body(1, $0) } })
+            return front + back
+        }
+        if let small = zip(regions, rects).first(where: { $0.1.width <= 2 || $0.1.height <= 2 }) {
+            return .failure(.regionOutOfBounds(small.0.name))
+        }
+        // The band's blocks in the smoothed plane: each region's clear skin and its evenness, a
+        // reader of the band for each run.
+        let evened = inTwoRuns { run, index in
+            measured.band.withReader(run) { band in
+                withPixels(regions[index], rect: rects[index]) { pixels, _ in
+                    var stats = RegionStatistics.clearSkin(pixels, configuration: configuration)
+                    stats.measureEvenness(pixels, band: band, configuration: configuration)
+                    return stats
+                }
+            }
+        }
+        measured.band.release(arena)
+        do throws(LetheError) { try smoothForRidges(work, into: contrast.smoothed, configuration: configuration, arena: arena) } catch {
+            return .failure(error)
+        }
+        // The ridges in it: the rest.
+        return .success(inTwoRuns { _, index in
+            let (region, rect) = (regions[index], rects[index])
+            var stats = evened[index]
+            withPixels(region, rect: rect) { pixels, ridges in
+                withLabels { labels in
+                    stats.measureSurface(pixels, ridgePlane: ridges, configuration: configuration, melaninRedCap: melaninRedCap, labels: labels)
+                }
+            }
+            let held = marks.indices.filter { holds(marks[$0], region: region, rect: rect) }
             return RegionParts(
                 rect: rect, stats: stats, marks: held.map { (marks[$0], kinds[$0]) }, markIndices: held,
-                papules: measured.papules?.filter(holds),
+                papules: measured.papules?.filter { holds($0, region: region, rect: rect) },
                 roughness: measured.texture.map { band in
                     TextureRoughness.roughness(
                         band: band, work: work, rect: rect, zone: region.zone, background: contrast.background,
                         specularMarginLStar: Float(configuration.specularMarginLStar))
                 })
-        }
-        func run(_ part: ArraySlice<NamedRegion>) -> Result<[RegionParts], LetheError> {
-            Result { () throws(LetheError) in try part.map { (region) throws(LetheError) in try parts(region) } }
-        }
-        let split = balancedSplit(regions.map { work.workingRect($0.rect).area })
-        let (front, back) = split < regions.count ? RequestThreads.fork({ run(regions[..<split]) }, { run(regions[split...]) }) : (run(regions[...]), .success([]))
-        return Result { () throws(LetheError) in try front.get() + back.get() }
+        })
     }
 
     /// The index that splits `areas` into a non-empty front and a back of about equal sums (each
@@ -353,16 +387,20 @@ enum SkinConcernMeasurer {
     }
 
     /// What the skin measures read besides the lines (`measureSkin`): the marks and their planes
-    /// (the smoothed L* then holding the evenness band), the clear skin's median colour (faces),
+    /// (the smoothed L* then holding the evenness band's blocks), the clear skin's median colour (faces),
     /// the papules and the texture band (nil where the pixels are too coarse).
     struct MeasuredSkin {
         let marks: DetectedMarks
+        /// The evenness band's blocks, in the marks' smoothed plane (or a buffer of their own):
+        /// read by the regions until they smooth the ridges into that plane.
+        let band: EvennessBand.Blocks
         let clearSkinMedian: SIMD3<Float>?
         /// Nil where the pixels are too coarse for the smallest papule (`blemishesMeasurable`).
         let papules: [Mark]?
         let texture: SecureBuffer?
 
         func release(_ arena: PlaintextArena) {
+            band.release(arena)
             marks.release(arena)
             if let texture { arena.release(texture) }
         }
@@ -372,9 +410,9 @@ enum SkinConcernMeasurer {
     /// working image, in the order that keeps the fewest planes at once: the papules (a local
     /// contrast, all of it released), the texture band (one plane kept; with `textureBand`, else
     /// nil: the caller makes it once the marks' planes are gone), then the marks (local
-    /// contrast → flood fill, its queue in the structure plane; three planes kept), the evenness
-    /// band (into the marks' smoothed L*, its sums in the structure plane), the ridge smoothing
-    /// (into the structure plane) and the clear skin's median.
+    /// contrast → flood fill; two planes and the mark mask kept), the evenness band's blocks (in
+    /// the marks' smoothed L*) and the clear skin's median. The regions smooth the ridges into that
+    /// plane once they have read the band (`regionParts`).
     private static func measureSkin(
         _ work: WorkingImage, face: FaceGeometry?, workingMillimetres: Double?, textureBand makesTextureBand: Bool,
         configuration: SkinMeasureConfiguration, arena: PlaintextArena
@@ -389,19 +427,17 @@ enum SkinConcernMeasurer {
             throw error
         }
         do throws(LetheError) {
-            let contrast = detected.contrast
             // Evenness reads the green lightness band-passed at fixed physical scales (`EvennessBand`): a face's from its mesh.
-            // The band goes into the contrast's smoothed L*, which nothing reads once the marks are found, its
-            // block sums into the structure plane, free until the ridges are smoothed into it.
-            try EvennessBand.bandPass(
+            // Its blocks go into the contrast's smoothed L*, which nothing reads once the marks are found
+            // (the regions smooth the ridges into it once they have read the band).
+            let band = try EvennessBand.blocks(
                 work, members: detected.members,
                 workingMillimetres: EvennessBand.workingMillimetres(
                     interOcularPixels: face?.interOcularPixels, workingMillimetres: workingMillimetres, factor: work.factor),
-                scratch: contrast.structure, into: contrast.smoothed, arena: arena)
-            try smoothForRidges(work, into: contrast, configuration: configuration, arena: arena)
+                in: detected.contrast.smoothed, arena: arena)
             // Faces: the reference of the zones' colour differences, over the pixels the zone means are of.
             let clearSkinMedian = face == nil ? nil : Self.clearSkinMedian(work, members: detected.members)
-            return MeasuredSkin(marks: detected, clearSkinMedian: clearSkinMedian, papules: papules, texture: texture)
+            return MeasuredSkin(marks: detected, band: band, clearSkinMedian: clearSkinMedian, papules: papules, texture: texture)
         } catch {
             detected.release(arena)
             if let texture { arena.release(texture) }
@@ -513,8 +549,7 @@ enum SkinConcernMeasurer {
                 within: PixelRect(width: work.width, height: work.height), skin: work.skin,
                 minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, colour: work.planes,
                 // Only a mark that can be a spot or a pore is classified by its surroundings and colour (`kinds` below).
-                candidates: { mark in (work.zones == nil || mark.pixelsOutsideZones == 0) && mark.equivalentDiameter <= spotMax },
-                queue: contrast.structure, arena: arena)
+                candidates: .init(maximumDiameter: spotMax), arena: arena)
         } catch {
             contrast.release(arena)
             throw error
@@ -562,14 +597,14 @@ enum SkinConcernMeasurer {
         return histogram.count > 0 ? histogram.median : nil
     }
 
-    /// Ridge scale: L* smoothed by a small box (twice) into the contrast's structure plane.
+    /// Ridge scale: L* smoothed by a small box (twice) into `plane` (`pixelCount` floats).
     static func smoothForRidges(
-        _ work: WorkingImage, into contrast: LocalContrast, configuration: SkinMeasureConfiguration, arena: PlaintextArena
+        _ work: WorkingImage, into plane: SecureBuffer, configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) {
         let radius = max(1, configuration.ridgeSmoothingRadiusPixels)
         let rows = try work.allocateBoxFilterRows(radius: radius, what: "the ridge smoothing's box filter rows", arena: arena)
         defer { arena.release(rows) }
-        contrast.structure.withUnsafeMutableBytes { a in
+        plane.withUnsafeMutableBytes { a in
             rows.withUnsafeMutableBytes { b in
                 work.planes.withUnsafeBytes { planes in
                     let target = a.bindMemory(to: Float.self), lStar = planes.bindMemory(to: Float.self)
@@ -684,264 +719,4 @@ enum SkinConcernMeasurer {
             redness: .init(meanAStar: lab.a, erythemaIndex: stats.meanErythema),
             concerns: concerns)
     }
-}
-
-/// The per-region loops: colour of the clear skin, red area, specular area, evenness, ridges.
-struct RegionStatistics {
-    var skinCount = 0
-    var clearCount = 0
-    var meanL = 0.0, meanA = 0.0, meanB = 0.0, meanErythema = 0.0
-    /// Mean over the clear skin of the melanin index against the local background's grey (the
-    /// reference brown and red spots are told apart from).
-    var meanMelaninIndex = 0.0
-    /// Radiance: mean relative luminance of the clear skin, and the s.d. of Y − the local background's Y.
-    var meanLuminance = 0.0, luminanceStandardDeviation = 0.0
-    /// Mean CIELAB of every skin pixel with its colour (not clipped), marks included.
-    var skinMeanL = 0.0, skinMeanA = 0.0, skinMeanB = 0.0
-    /// Skin pixels left out of the colour measures: a channel at the camera's saturation.
-    var clippedCount = 0, clippedClearCount = 0
-    var redFraction = 0.0
-    var specularFraction = 0.0
-    /// Shine's light: Σ over the skin surface of max(0, Y − (1 + `specularShareMargin`) · Y of the
-    /// local background) / Σ Y of the local background (`SkinConcerns.Shine.specularShare`).
-    var specularShare = 0.0
-    /// Evenness: the s.d. of the green lightness band-passed to 2–12 mm (`EvennessBand`), or
-    /// without the band of L* − background L* (local, shading removed).
-    var lStandardDeviation = 0.0
-    var meanDeltaE = 0.0
-    /// Brown and red unevenness of the clear skin: standard deviations of the melanin index
-    /// about its local background and of the erythema index (`SkinConcerns.Evenness`). A face's
-    /// melanin index reads the red at most at its cap (`melaninRedCapRatio`), clipped pixels included.
-    var melaninIndexStandardDeviation = 0.0
-    var erythemaIndexStandardDeviation = 0.0
-    var ridgeFraction = 0.0
-    /// Thresholds found on the way (simulations draw the same pixels): red from this a*,
-    /// specular from this L* at chroma up to `specularChroma`.
-    var redLimitAStar: Float = .infinity
-    var specularL: Float = .infinity
-    var specularChroma: Float = 0
-
-    /// A face's brown unevenness reads each pixel's red reflectance at most at this multiple of
-    /// the red of the face's median colour (exposure normalised), and a clipped pixel at that cap.
-    /// Skin's red is the first channel to clip: a brighter capture loses its brightest reds, and
-    /// leaving them out (as the other colour ratios do) narrowed the spread with the exposure
-    /// (Grace Hopper's melanin s.d. 5.9 at −⅓ EV, 4.1 at +⅓). After the normalisation a clipped
-    /// red lies at γ³ (γ brings the median to L* 66.5): above 1.3 × a typical skin median's red
-    /// (0.571 at L* 66.5, a* 15, b* 18) in every capture whose median is below L* 75, so capped
-    /// there the spread reads the same pixels whatever the exposure up to it. Measured on the
-    /// three portraits (docs/analysis/repeatability.md): the ICC as taken 0.467 → 0.903; 1.2 and
-    /// 1.1 cap a growing part of ordinary skin (Grace Hopper's spread fell by a fifth and by two
-    /// fifths), 1.4 … 1.7 left the brightest captures' clipping in (ICC 0.854 … 0.747).
-    static let melaninRedCapRatio = 1.3
-
-    static let aStarBinsPerUnit = 4.0
-    static let aStarMinimum = -40.0
-    static let aStarBins = 480
-
-    /// Hessian of the smoothed L* (central differences) at one pixel: a dark line has a large
-    /// positive curvature across it and little along it. `up`/`row`/`down` are row offsets.
-    /// The nine indices are inside the plane: wrapping adds, no overflow checks at every pixel.
-    @inline(__always)
-    static func isRidge(
-        _ ridgePlane: UnsafeBufferPointer<Float>, x: Int, row: Int, up: Int, down: Int, width: Int, curvature: Float, anisotropy: Float
-    ) -> Bool {
-        let left = max(0, x &- 1), right = min(width &- 1, x &+ 1)
-        let c = ridgePlane[row &+ x]
-        let dxx = ridgePlane[row &+ left] + ridgePlane[row &+ right] - 2 * c
-        let dyy = ridgePlane[up &+ x] + ridgePlane[down &+ x] - 2 * c
-        let dxy = (ridgePlane[down &+ right] - ridgePlane[down &+ left] - ridgePlane[up &+ right] + ridgePlane[up &+ left]) / 4
-        let half = (dxx + dyy) / 2, spread = (((dxx - dyy) / 2) * ((dxx - dyy) / 2) + dxy * dxy).squareRoot()
-        let major = half + spread, minor = half - spread
-        return major >= curvature && abs(minor) <= anisotropy * major
-    }
-
-    static func measure(
-        planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>,
-        ridgePlane: UnsafeBufferPointer<Float>, background: UnsafeBufferPointer<Float>, evennessBand: UnsafeBufferPointer<Float>? = nil,
-        zones: UnsafeBufferPointer<UInt8>? = nil,
-        zone: UInt8 = 0, width: Int, height: Int, rect: PixelRect, configuration: SkinMeasureConfiguration, melaninRedCap: Double? = nil,
-        labels: UnsafeMutableBufferPointer<UInt8>? = nil
-    ) -> RegionStatistics {
-        let count = width * height
-        // The four planes as buffers of their own: no offset added (and checked) at every pixel.
-        func plane(_ index: Int) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: planes[(index * count)..<((index + 1) * count)]) }
-        let (lStar, aStar, bStar, erythemaIndex) = (plane(0), plane(1), plane(2), plane(3))
-        var stats = RegionStatistics()
-        var histogram = [Int](repeating: 0, count: aStarBins)
-        var sumL = 0.0, sumA = 0.0, sumB = 0.0, sumEI = 0.0, sumChroma = 0.0
-        // Pass 1: clear skin (skin, not part of a mark, its colour not clipped: a saturated channel
-        // holds no ratio to the others, Klinker, Shafer & Kanade 1988, IJCV 2:7).
-        for y in rect.y..<(rect.y + rect.height) {
-            for x in rect.x..<(rect.x + rect.width) {
-                let i = y * width + x
-                guard skin[i] & WorkingImage.skinBit != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
-                stats.skinCount += 1
-                guard !WorkingImage.isClipped(skin[i]) else {
-                    stats.clippedCount += 1
-                    if marks[i] == 0 { stats.clippedClearCount += 1 }
-                    continue
-                }
-                let l = Double(lStar[i]), a = Double(aStar[i]), b = Double(bStar[i])
-                stats.skinMeanL += l; stats.skinMeanA += a; stats.skinMeanB += b
-                guard marks[i] == 0 else { continue }
-                sumL += l; sumA += a; sumB += b; sumEI += Double(erythemaIndex[i])
-                sumChroma += (a * a + b * b).squareRoot()
-                // Truncated, not rounded down (a `floor` call per pixel): the two differ only below
-                // zero, where the bin is clamped to 0 either way.
-                let bin = Int((a - aStarMinimum) * aStarBinsPerUnit)
-                histogram[min(aStarBins - 1, max(0, bin))] += 1
-                stats.clearCount += 1
-            }
-        }
-        if stats.skinCount > stats.clippedCount {
-            let n = Double(stats.skinCount - stats.clippedCount)
-            stats.skinMeanL /= n; stats.skinMeanA /= n; stats.skinMeanB /= n
-        }
-        guard stats.clearCount > 0 else { return stats }
-        let n = Double(stats.clearCount)
-        stats.meanL = sumL / n; stats.meanA = sumA / n; stats.meanB = sumB / n; stats.meanErythema = sumEI / n
-        let meanChroma = sumChroma / n
-        var cumulative = 0, medianBin = 0
-        for (bin, value) in histogram.enumerated() {
-            cumulative += value
-            if cumulative * 2 >= stats.clearCount { medianBin = bin; break }
-        }
-        let medianA = aStarMinimum + (Double(medianBin) + 0.5) / aStarBinsPerUnit
-        let redLimit = Float(medianA + configuration.redAreaMarginAStar)
-        let specularL = Float(stats.meanL + configuration.specularMarginLStar)
-        let specularChroma = Float(configuration.specularChromaFactor * meanChroma)
-        let meanL = Float(stats.meanL), meanA = Float(stats.meanA), meanB = Float(stats.meanB)
-        stats.redLimitAStar = redLimit
-        stats.specularL = specularL
-        stats.specularChroma = specularChroma
-        let curvature = Float(configuration.ridgeMinimumCurvature), anisotropy = Float(configuration.ridgeAnisotropy)
-
-        var red = 0, specular = 0, surfaceSpecular = 0, ridges = 0
-        let specularMargin = Float(configuration.specularMarginLStar)
-        var highlightLight = 0.0, surroundingLight = 0.0
-        let shareKnee = 1 + configuration.specularShareMargin
-        var sumSquares = 0.0, sumDeltaE = 0.0
-        var lightnessCount = 0
-        var melanin = RunningVariance(), erythema = RunningVariance(), luminance = RunningVariance(), luminanceDeviation = RunningVariance()
-        // A face's brown unevenness, its red capped (`melaninRedCapRatio`); `melanin` keeps the mean the marks are told by.
-        var cappedMelanin = RunningVariance()
-        // Pass 2: deviations, red and specular pixels, ridges.
-        SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
-            for y in rect.y..<(rect.y + rect.height) {
-                let up = max(0, y - 1) * width, down = min(height - 1, y + 1) * width, row = y * width
-                for x in rect.x..<(rect.x + rect.width) {
-                    let i = row + x
-                    let mask = skin[i]
-                    guard mask & (WorkingImage.skinBit | WorkingImage.surfaceBit) != 0, zones.map({ $0[i] == zone }) ?? true else { continue }
-                    let l = lStar[i], a = aStar[i], b = bStar[i]
-                    // Shine: brighter than the surrounding skin (the normalised-convolution background,
-                    // which leaves highlights out) by the margin, and nearly colourless (the dichromatic
-                    // model: a specular reflection has the light's colour, Shafer 1985). A clipped pixel
-                    // has lost its colour — the saturated channel no longer holds its ratio to the others
-                    // (Klinker, Shafer & Kanade 1988) — so its chroma says nothing; it is a highlight when
-                    // bright by the margin and near white in every channel (`whiteClippedBit`: only the
-                    // light's colour added lifts skin's blue that high), else overexposed diffuse skin.
-                    let clipped = WorkingImage.isClipped(mask)
-                    // Shine's light: the luminance above the knee over the skin around it, of L*
-                    // smoothed as for the ridges (pixel noise averages out rather than adding its
-                    // positive half), whatever the colour: no threshold a white balance or the onset
-                    // of clipping moves a flank across (`SkinConcerns.Shine.specularShare`). The
-                    // background's luminance is also the shading radiance and the melanin index read.
-                    let surrounding = CIELab.relativeLuminance(lStar: Double(background[i]))
-                    if !surrounding.isNaN {
-                        highlightLight += max(0, CIELab.relativeLuminance(lStar: Double(ridgePlane[i])) - shareKnee * surrounding)
-                        surroundingLight += surrounding
-                    }
-                    let bright = l >= background[i] + specularMargin
-                    let isSpecular = clipped
-                        ? bright && mask & WorkingImage.whiteClippedBit != 0
-                        : bright && (a * a + b * b).squareRoot() <= specularChroma
-                    guard mask & WorkingImage.skinBit != 0 else {
-                        // On the skin surface but not skin-coloured (a highlight enclosed by skin, or a face-zone pixel).
-                        if isSpecular { surfaceSpecular += 1 }
-                        continue
-                    }
-                    labels?[i] |= ConcernLabels.editable
-                    if isSpecular { specular += 1; continue }
-                    if isRidge(ridgePlane, x: x, row: row, up: up, down: down, width: width, curvature: curvature, anisotropy: anisotropy) { ridges += 1 }
-                    guard marks[i] == 0 else { continue }
-                    let dl = l - meanL, da = a - meanA, db = b - meanB
-                    // Evenness against the local background: shading from the face's 3-D shape is not blotchiness.
-                    // Lightness measures keep the clipped pixels: leaving the bright tail out only when it
-                    // clips would move a spread with the exposure (measured: the evenness score by 43).
-                    // The evenness band is of the green lightness, which a clipped red does not touch;
-                    // without it (the simulations' thresholds), L* against the marks' background.
-                    let local = evennessBand.map { $0[i] } ?? (l - background[i])
-                    if !local.isNaN {
-                        sumSquares += Double(local * local)
-                        lightnessCount += 1
-                    }
-                    sumDeltaE += Double((dl * dl + da * da + db * db).squareRoot())
-                    let shading = surrounding
-                    // Radiance: luminance, and its deviation from the background's (the face's shading is not dullness).
-                    let y = CIELab.relativeLuminance(lStar: Double(l))
-                    luminance.add(y)
-                    luminanceDeviation.add(y - shading)
-                    // Brown: the melanin index 100·log10(1/R) (Diffey, Oliver & Farr 1984) against the
-                    // same index of the local background's grey (its L* as luminance), which takes out
-                    // shading, a factor on every channel; the red reflectance is the pixel's own. A
-                    // face's spread reads it at most at the cap, a clipped pixel at the cap.
-                    guard melaninRedCap != nil || !clipped else { continue }
-                    let reflectance = CIELab(l: Double(l), a: Double(a), b: Double(b)).linearSRGB().red
-                    // The pixel's own index (read below when it is not clipped) is its capped one too
-                    // where the cap leaves its red as it is: one logarithm per pixel instead of two.
-                    let ownMelanin = clipped ? nil : WorkingImage.melaninIndex(red: reflectance, againstGrey: shading, log10Table: log10Table)
-                    if let melaninRedCap {
-                        let cappedRed = min(melaninRedCap, reflectance)
-                        cappedMelanin.add(
-                            (cappedRed == reflectance ? ownMelanin : nil)
-                                ?? WorkingImage.melaninIndex(red: cappedRed, againstGrey: shading, log10Table: log10Table))
-                    }
-                    // Colour ratios (red area, melanin, erythema) leave a clipped pixel out.
-                    guard !clipped else { continue }
-                    if a >= redLimit {
-                        red += 1
-                        labels?[i] |= ConcernLabels.red
-                    } else {
-                        labels?[i] |= ConcernLabels.clear
-                    }
-                    if let ownMelanin { melanin.add(ownMelanin) }
-                    // Red: the erythema index 100·log10(R/G), a ratio that shading does not change.
-                    erythema.add(Double(erythemaIndex[i]))
-                }
-            }
-        }
-        let skinCount = Double(max(1, stats.skinCount))
-        stats.redFraction = Double(red) / n
-        // Every pixel once: skin pixels (specular or not) and the specular surface pixels that are not skin-coloured.
-        stats.specularFraction = Double(specular + surfaceSpecular) / (skinCount + Double(surfaceSpecular))
-        stats.specularShare = surroundingLight > 0 ? highlightLight / surroundingLight : 0
-        let lightnessN = Double(stats.clearCount + stats.clippedClearCount)
-        stats.lStandardDeviation = (sumSquares / Double(max(1, lightnessCount))).squareRoot()
-        stats.meanDeltaE = sumDeltaE / lightnessN
-        stats.melaninIndexStandardDeviation = (melaninRedCap == nil ? melanin : cappedMelanin).standardDeviation
-        stats.meanMelaninIndex = melanin.mean
-        stats.meanLuminance = luminance.mean
-        stats.luminanceStandardDeviation = luminanceDeviation.standardDeviation
-        stats.erythemaIndexStandardDeviation = erythema.standardDeviation
-        stats.ridgeFraction = Double(ridges) / skinCount
-        return stats
-    }
-}
-
-/// Mean and population standard deviation of a stream of values (Welford 1962: no cancellation
-/// when the values sit far from zero, as log indices do).
-struct RunningVariance {
-    private(set) var count = 0
-    private(set) var mean = 0.0
-    private var squares = 0.0
-
-    mutating func add(_ value: Double) {
-        count += 1
-        let delta = value - mean
-        mean += delta / Double(count)
-        squares += delta * (value - mean)
-    }
-
-    var standardDeviation: Double { count == 0 ? 0 : (squares / Double(count)).squareRoot() }
 }

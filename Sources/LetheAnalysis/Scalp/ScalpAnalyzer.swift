@@ -231,10 +231,16 @@ public enum ScalpAnalyzer {
         let brightThreshold = Float(scalp.flakeMinimumContrastLStar)
         let flakeHalfMaximum = max(brightThreshold, brightP90 / 2)
 
-        // Shortest chords of dark and bright pixels into the contrast's structure plane.
+        // Shortest chords of dark and bright pixels, a plane the marks and the strands read.
+        let chords: SecureBuffer
+        do { chords = try work.allocateFloatPlanes(1, what: "the hairs' chords", arena: arena)[0] } catch {
+            releaseAll()
+            throw error
+        }
+        defer { arena.release(chords) }
         contrast.smoothed.withUnsafeBytes { s in
             contrast.background.withUnsafeBytes { b in
-                contrast.structure.withUnsafeMutableBytes { c in
+                chords.withUnsafeMutableBytes { c in
                     ShortestChord.compute(
                         smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), darkThreshold: hairThreshold,
                         brightThreshold: brightThreshold, chord: c.bindMemory(to: Float.self), width: work.width, height: work.height)
@@ -243,22 +249,15 @@ public enum ScalpAnalyzer {
         }
         let everything = PixelRect(width: work.width, height: work.height)
         let darkMarks: [Mark], hairMembers: SecureBuffer, brightMarks: [Mark], flakeMembers: SecureBuffer
-        // The marks' flood fill queue, a plane of its own: the structure plane holds the chords they read.
-        let queue: SecureBuffer
-        do { queue = try work.allocateFloatPlanes(1, what: "the marks' queue", arena: arena)[0] } catch {
-            releaseAll()
-            throw error
-        }
-        defer { arena.release(queue) }
         do {
             (darkMarks, hairMembers) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: hairThreshold, within: everything, skin: nil,
-                minimumArea: 6, chord: contrast.structure, queue: queue, arena: arena)
+                minimumArea: 6, chord: chords, arena: arena)
             keep.append(hairMembers)
             let minimumFlakeArea = max(3, Int(scalp.flakeMinimumAreaSquareMillimetres / (mmPerWork * mmPerWork)))
             (brightMarks, flakeMembers) = try MarkDetector.detect(
                 contrast: contrast, polarity: .bright, threshold: brightThreshold, within: everything, skin: nil,
-                minimumArea: minimumFlakeArea, chord: contrast.structure, queue: queue, arena: arena)
+                minimumArea: minimumFlakeArea, chord: chords, arena: arena)
             keep.append(flakeMembers)
         } catch {
             releaseAll()
@@ -296,7 +295,7 @@ public enum ScalpAnalyzer {
             defer { arena.release(list) }
             skeleton.withUnsafeMutableBytes { s in
                 list.withUnsafeMutableBytes { l in
-                    contrast.structure.withUnsafeBytes { c in
+                    chords.withUnsafeBytes { c in
                         hairMembers.withUnsafeBytes { h in
                             flakeMembers.withUnsafeBytes { f in
                                 let scratch = HairStrands.Scratch(
