@@ -72,6 +72,47 @@ struct AdmissionControlTests {
     }
 }
 
+extension AdmissionControlTests {
+    @Test("a request counts in the core ledger from its first byte: arriving, then admitted, queued or gone, never twice")
+    func arrivingRequestsRecorded() async throws {
+        let cores = CoreLedger(cores: 2)
+        let admission = AdmissionControl(maxConcurrent: 1, maxQueued: 1, queueTimeout: .seconds(600), metrics: WorkerMetrics(), cores: cores)
+        // Arriving: counted before any admission.
+        await admission.arrive()
+        await admission.arrive()
+        #expect(cores.requests == 2)
+        // One body fails: it goes uncounted.
+        await admission.leftBeforeAdmission()
+        #expect(cores.requests == 1)
+        // The other is admitted: counted once, as running.
+        let (release, releaser) = AsyncStream.makeStream(of: Void.self)
+        let (started, starter) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await admission.withAdmission(arrived: true) {
+                starter.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in started { break }
+        #expect(cores.requests == 1)
+        // Two more arrive: the first takes the queue's place, the second finds the queue full and
+        // stops counting as it is refused.
+        await admission.arrive()
+        await admission.arrive()
+        #expect(cores.requests == 3)
+        let queued = Task { try await admission.withAdmission(arrived: true) { cores.requests } }
+        while await admission.queued < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(cores.requests == 3)
+        await #expect(throws: AdmissionControl.Refusal.queueFull) { try await admission.withAdmission(arrived: true) {} }
+        #expect(cores.requests == 2)
+        releaser.yield()
+        releaser.finish()
+        try await holder.value
+        #expect(try await queued.value == 1)
+        #expect(cores.requests == 0)
+    }
+}
+
 /// A count shared by concurrent tasks.
 final class Counter: Sendable {
     private let count = Atomic<Int>(0)

@@ -59,17 +59,21 @@ struct GatewayRoutes: Sendable {
         guard uploads.tryTake() else {
             return await refuse(.overloaded(reason: "uploads_full"), reason: "uploads_full")
         }
+        // The worker's from its first byte (its core ledger: no helper threads on the cores the
+        // requests still arriving will need).
+        await admission.arrive()
         let upload: ReceivedEnvelope
         do {
             defer { uploads.release() }
             upload = try await ReceivedEnvelope.read(request.body, limit: limit)
         } catch {
+            await admission.leftBeforeAdmission()
             return await refuse(failure(for: error))
         }
         let pending = PendingEnvelope(consume upload)
         defer { pending.releaseMemory() }
         do {
-            return try await admission.withAdmission { await process(pending) }
+            return try await admission.withAdmission(arrived: true) { await process(pending) }
         } catch {
             let reason = (error as? AdmissionControl.Refusal)?.rawValue ?? "cancelled"
             return await refuse(.overloaded(reason: reason), reason: reason)

@@ -3,7 +3,8 @@ import LetheImaging
 /// Bounded concurrency with a bounded, deadline-limited queue: at most `maxConcurrent` requests
 /// are processed at once and at most `maxQueued` wait, each at most `queueTimeout`. Past that a
 /// request is refused at once (503 with Retry-After) instead of piling up memory. The requests it
-/// holds are recorded in the worker's core ledger (`RequestThreads`).
+/// holds, and those on their way in (`arrive()`), are recorded in the worker's core ledger
+/// (`RequestThreads`).
 actor AdmissionControl {
     /// Why a request was not admitted.
     enum Refusal: String, Error {
@@ -27,6 +28,12 @@ actor AdmissionControl {
     /// wait, so that requests arriving meanwhile see it (the bound is checked and reserved in one
     /// step on this actor). `waiters` only holds those whose wait has begun.
     private var queuePlacesTaken = 0 { didSet { record() } }
+    /// Requests whose body is on its way in (`arrive()`, until `withAdmission(arrived: true)`
+    /// admits, queues or refuses them, or `leftBeforeAdmission()`): counted from their first byte,
+    /// so that a burst's first request, admitted while the others still arrive, does not start a
+    /// helper thread on the core its followers are about to need (at four devices an engine
+    /// working beside itself at the burst's start held ~94 MiB beside the other's peak).
+    private var arriving = 0 { didSet { record() } }
     private var waiters: [Waiter] = []
     private var nextID = 0
     /// Waiters whose deadline passed before they were queued, and waiters `leave()` admitted.
@@ -45,13 +52,20 @@ actor AdmissionControl {
     }
 
     private func record() {
-        cores?.requests = running + queuePlacesTaken
+        cores?.requests = arriving + running + queuePlacesTaken
     }
 
+    /// A request's body has begun to arrive: it counts as the worker's from now on.
+    func arrive() { arriving += 1 }
+
+    /// A request that `arrive()` counted goes without asking for admission (its body failed).
+    func leftBeforeAdmission() { arriving -= 1 }
+
     /// Runs `body` once admitted; throws `Refusal` when the queue is full or the wait times out
-    /// (or the waiting request is cancelled).
-    nonisolated func withAdmission<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        try await admit()
+    /// (or the waiting request is cancelled). `arrived`: the request was counted by `arrive()`,
+    /// and stops being counted as arriving as it is admitted, queued or refused.
+    nonisolated func withAdmission<Result: Sendable>(arrived: Bool = false, _ body: () async throws -> Result) async throws -> Result {
+        try await admit(arrived: arrived)
         do {
             let result = try await body()
             await leave()
@@ -62,14 +76,20 @@ actor AdmissionControl {
         }
     }
 
-    private func admit() async throws(Refusal) {
+    private func admit(arrived: Bool) async throws(Refusal) {
+        // Counted where it goes before it stops counting as arriving: the ledger never dips.
         if running < maxConcurrent {
             running += 1
+            if arrived { arriving -= 1 }
             metrics.inFlight.set(to: Double(running))
             return
         }
-        guard queuePlacesTaken < maxQueued else { throw .queueFull }
+        guard queuePlacesTaken < maxQueued else {
+            if arrived { arriving -= 1 }
+            throw .queueFull
+        }
         queuePlacesTaken += 1
+        if arrived { arriving -= 1 }
         metrics.queued.set(to: Double(queuePlacesTaken))
         defer {
             queuePlacesTaken -= 1
