@@ -1,5 +1,6 @@
+import CVips
 import Foundation
-import LetheImaging
+@testable import LetheImaging
 import LetheMemory
 import LetheTestSupport
 import Testing
@@ -19,6 +20,47 @@ struct EmbeddedProfileTests {
         let withoutProfile = try ImageDecoder.decode(untagged, arena: arena).pixelArray
         #expect(withProfile == withoutProfile)
         #expect(arena.wipeAll().verified)
+    }
+
+    /// The ICC profile embedded in a fixture, read by libvips' own loader.
+    static func embeddedProfile(_ fixture: String) throws -> [UInt8]? {
+        let file = [UInt8](try Data(contentsOf: Repository.fixture(fixture)))
+        _ = try ImageDecoder.decode(file, arena: PlaintextArena())  // libvips started
+        return file.withUnsafeBytes { bytes -> [UInt8]? in
+            let loaded = VipsImageHandle.make { output in
+                fixture.hasSuffix(".png")
+                    ? lethe_vips_pngload_buffer(bytes.baseAddress!, bytes.count, output, 0, 1)
+                    : lethe_vips_jpegload_buffer(bytes.baseAddress!, bytes.count, output, 0, 1)
+            }
+            var data: UnsafeRawPointer?
+            var length = 0
+            guard let loaded, vips_image_get_blob(loaded.pointer, VIPS_META_ICC_NAME, &data, &length) == 0, let data else { return nil }
+            return [UInt8](UnsafeRawBufferPointer(start: data, count: length))
+        }
+    }
+
+    @Test("every profile listed as sRGB is one a fixture carries, and the probe finds it sRGB")
+    func listedProfilesProbed() throws {
+        var probed: Set<String> = []
+        for fixture in ["astronaut.png", "obama_face.png", "obama.jpg", "biden.jpg", "grace_hopper.jpg"] {
+            guard let profile = try Self.embeddedProfile(fixture) else { continue }
+            let digest = try #require(profile.withUnsafeBytes { EmbeddedProfile.digest($0) })
+            let isSRGB = profile.withUnsafeBytes { EmbeddedProfile.probeMapsToItself(profile: $0) }
+            #expect(isSRGB, "\(fixture)'s profile")
+            if isSRGB { probed.insert(digest) }
+        }
+        #expect(!probed.isEmpty)
+        #expect(EmbeddedProfile.probedSRGBDigests.isSubset(of: probed), "listed without a fixture to probe it: \(EmbeddedProfile.probedSRGBDigests.subtracting(probed))")
+    }
+
+    @Test("a listed profile's digest is the SHA-256 of its bytes; one byte changed is not listed")
+    func digestOfBytes() throws {
+        var profile = try #require(try Self.embeddedProfile("astronaut.png"))
+        #expect(profile.withUnsafeBytes { EmbeddedProfile.digest($0) }.map(EmbeddedProfile.probedSRGBDigests.contains) == true)
+        // FIPS 180-2's first example: SHA-256("abc").
+        #expect(Array("abc".utf8).withUnsafeBytes { EmbeddedProfile.digest($0) } == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        profile[profile.count - 1] ^= 1
+        #expect(profile.withUnsafeBytes { EmbeddedProfile.digest($0) }.map(EmbeddedProfile.probedSRGBDigests.contains) == false)
     }
 
     @Test("a profile other than sRGB is applied: one with red and blue primaries exchanged swaps them")
