@@ -25,7 +25,9 @@ struct EmbeddedProfileTests {
     /// The ICC profile embedded in a fixture, read by libvips' own loader.
     static func embeddedProfile(_ fixture: String) throws -> [UInt8]? {
         let file = [UInt8](try Data(contentsOf: Repository.fixture(fixture)))
-        _ = try ImageDecoder.decode(file, arena: PlaintextArena())  // libvips started
+        let arena = PlaintextArena()
+        _ = try ImageDecoder.decode(file, arena: arena)  // libvips started
+        #expect(arena.wipeAll().verified)
         return file.withUnsafeBytes { bytes -> [UInt8]? in
             let loaded = VipsImageHandle.make { output in
                 fixture.hasSuffix(".png")
