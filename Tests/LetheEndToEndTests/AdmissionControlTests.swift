@@ -10,16 +10,8 @@ struct AdmissionControlTests {
     @Test("the queue bound is checked and taken in one step: of 24 requests arriving together behind a busy slot, exactly maxQueued wait")
     func queueBoundIsAtomic() async throws {
         let admission = AdmissionControl(maxConcurrent: 1, maxQueued: 2, queueTimeout: .seconds(600), metrics: WorkerMetrics())
-        let (release, releaser) = AsyncStream.makeStream(of: Void.self)
-        let (started, starter) = AsyncStream.makeStream(of: Void.self)
         // One request holds the only slot until the test releases it.
-        let holder = Task {
-            try await admission.withAdmission {
-                starter.yield()
-                for await _ in release { break }
-            }
-        }
-        for await _ in started { break }
+        let holder = await HeldSlot.take(admission)
 
         let refused = Counter()
         let admitted = Counter()
@@ -37,10 +29,9 @@ struct AdmissionControlTests {
             while refused.value + (await admission.queued) < 24 {
                 try? await Task.sleep(for: .milliseconds(5))
             }
-            releaser.yield()
-            releaser.finish()
+            holder.release()
         }
-        try await holder.value
+        try await holder.task.value
         #expect(refused.value == 22)
         #expect(admitted.value == 2)
     }
@@ -49,23 +40,14 @@ struct AdmissionControlTests {
     func requestsRecordedInCoreLedger() async throws {
         let cores = CoreLedger(cores: 2)
         let admission = AdmissionControl(maxConcurrent: 1, maxQueued: 2, queueTimeout: .seconds(600), metrics: WorkerMetrics(), cores: cores)
-        let (release, releaser) = AsyncStream.makeStream(of: Void.self)
-        let (started, starter) = AsyncStream.makeStream(of: Void.self)
         #expect(cores.requests == 0)
-        let holder = Task {
-            try await admission.withAdmission {
-                starter.yield()
-                for await _ in release { break }
-            }
-        }
-        for await _ in started { break }
+        let holder = await HeldSlot.take(admission)
         #expect(cores.requests == 1)
         let queued = Task { try await admission.withAdmission { cores.requests } }
         while await admission.queued < 1 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(cores.requests == 2)
-        releaser.yield()
-        releaser.finish()
-        try await holder.value
+        holder.release()
+        try await holder.task.value
         // The queued request, admitted: the only one left while it runs.
         #expect(try await queued.value == 1)
         #expect(cores.requests == 0)
@@ -85,15 +67,7 @@ extension AdmissionControlTests {
         await admission.leftBeforeAdmission()
         #expect(cores.requests == 1)
         // The other is admitted: counted once, as running.
-        let (release, releaser) = AsyncStream.makeStream(of: Void.self)
-        let (started, starter) = AsyncStream.makeStream(of: Void.self)
-        let holder = Task {
-            try await admission.withAdmission(arrived: true) {
-                starter.yield()
-                for await _ in release { break }
-            }
-        }
-        for await _ in started { break }
+        let holder = await HeldSlot.take(admission, arrived: true)
         #expect(cores.requests == 1)
         // Two more arrive: the first takes the queue's place, the second finds the queue full and
         // stops counting as it is refused.
@@ -105,11 +79,29 @@ extension AdmissionControlTests {
         #expect(cores.requests == 3)
         await #expect(throws: AdmissionControl.Refusal.queueFull) { try await admission.withAdmission(arrived: true) {} }
         #expect(cores.requests == 2)
-        releaser.yield()
-        releaser.finish()
-        try await holder.value
+        holder.release()
+        try await holder.task.value
         #expect(try await queued.value == 1)
         #expect(cores.requests == 0)
+    }
+}
+
+/// A request that holds a processing slot from `take`'s return until `release`.
+struct HeldSlot {
+    let task: Task<Void, Error>
+    let release: @Sendable () -> Void
+
+    static func take(_ admission: AdmissionControl, arrived: Bool = false) async -> HeldSlot {
+        let (released, releaser) = AsyncStream.makeStream(of: Void.self)
+        let (started, starter) = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            try await admission.withAdmission(arrived: arrived) {
+                starter.yield()
+                for await _ in released { break }
+            }
+        }
+        for await _ in started { break }
+        return HeldSlot(task: task, release: { releaser.yield(); releaser.finish() })
     }
 }
 

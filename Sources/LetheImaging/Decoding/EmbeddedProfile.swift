@@ -57,8 +57,9 @@ enum EmbeddedProfile {
             vips_error_clear()
             return false
         }
-        if let digest = digest(UnsafeRawBufferPointer(start: data, count: length)), probedSRGBDigests.contains(digest) { return true }
-        return probeMapsToItself(profile: UnsafeRawBufferPointer(start: data, count: length))
+        let profile = UnsafeRawBufferPointer(start: data, count: length)
+        if let digest = digest(profile), probedSRGBDigests.contains(digest) { return true }
+        return probeMapsToItself(profile: profile)
     }
 
     /// Whether the transform through `profile` to libvips' sRGB maps every probe colour to itself
