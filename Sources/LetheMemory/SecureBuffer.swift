@@ -177,6 +177,15 @@ public final class SecureBuffer: @unchecked Sendable {
         return try body(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 
+    /// The contents as elements of `T` (as many whole ones as fit), for an owner that keeps the
+    /// buffer with its layout (an image plane: `Plane` in LetheAnalysis) and hands the elements to
+    /// loops without a closure per buffer. Valid until `wipe()`: a buffer's mapping never moves
+    /// while it lives, and using it after the wipe stops the process here.
+    public func elements<T>(as type: T.Type) -> UnsafeMutableBufferPointer<T> {
+        precondition(result == nil, "SecureBuffer used after wipe")
+        return UnsafeMutableRawBufferPointer(start: base, count: count).bindMemory(to: T.self)
+    }
+
     /// Zeroes the whole mapping and reads it back; then hands the pages, if they read back as
     /// zeros and are locked, to the pool, which keeps them for the next buffers or unlocks and
     /// unmaps them; any other pages are unlocked and unmapped here. Idempotent.

@@ -189,8 +189,8 @@ struct EvennessRepeatabilityTests {
         let (width, height) = (160, 160), count = 160 * 160
         let planes = try arena.allocate(count: 4 * count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
         let skin = try arena.allocate(count: count, bufferClass: .intermediate)
-        let members = try arena.allocate(count: count, bufferClass: .intermediate)
-        let memory = try arena.allocate(count: count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
+        let members = try Plane<UInt8>(width: width, height: height, what: "the mark mask", arena: arena)
+        let memory = try Plane<Float>(width: width, height: height, what: "the band's blocks", arena: arena)
         planes.withUnsafeMutableBytes { bytes in
             let lab = bytes.bindMemory(to: Float.self)
             for y in 0..<height {

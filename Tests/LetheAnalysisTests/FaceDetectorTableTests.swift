@@ -62,23 +62,21 @@ struct FaceDetectorTableTests {
             let (width, height) = (level.width, level.height)
             var plane = [Float](repeating: 0, count: width * height)
             var sums = [Double](repeating: 0, count: (workWidth + 1) * (height + 1)), squares = sums
-            search.grey.withUnsafeMutableBytes { grey in
-                plane.withUnsafeMutableBufferPointer { plane in
-                    FaceDetector.resample(UnsafeBufferPointer(grey.bindMemory(to: Float.self)), width: workWidth, height: workHeight, into: plane, width: width, height: height)
-                    sums.withUnsafeMutableBufferPointer { sums in
-                        squares.withUnsafeMutableBufferPointer { squares in
-                            FaceDetector.integrate(plane, width: width, height: height, stride: workWidth + 1, sums: sums, squares: squares)
-                            search.evaluation.withWindowTest(sums: sums, squares: squares) { passes, passes4 in
-                                for y in 0...(height - cascade.windowHeight) {
-                                    var x = 0
-                                    while x + 3 * step <= width - cascade.windowWidth {
-                                        let four = passes4(x, y, step)
-                                        for lane in 0..<4 {
-                                            together.append(four[lane])
-                                            alone.append(passes(x + lane * step, y))
-                                        }
-                                        x += 4 * step
+            plane.withUnsafeMutableBufferPointer { plane in
+                FaceDetector.resample(UnsafeBufferPointer(search.grey.pixels), width: workWidth, height: workHeight, into: plane, width: width, height: height)
+                sums.withUnsafeMutableBufferPointer { sums in
+                    squares.withUnsafeMutableBufferPointer { squares in
+                        FaceDetector.integrate(plane, width: width, height: height, stride: workWidth + 1, sums: sums, squares: squares)
+                        search.evaluation.withWindowTest(sums: sums, squares: squares) { passes, passes4 in
+                            for y in 0...(height - cascade.windowHeight) {
+                                var x = 0
+                                while x + 3 * step <= width - cascade.windowWidth {
+                                    let four = passes4(x, y, step)
+                                    for lane in 0..<4 {
+                                        together.append(four[lane])
+                                        alone.append(passes(x + lane * step, y))
                                     }
+                                    x += 4 * step
                                 }
                             }
                         }

@@ -32,9 +32,10 @@ struct MarkQueueTests {
         defer { contrast.release(arena) }
         let (marks, members) = try MarkDetector.detect(
             contrast: contrast, polarity: .dark, threshold: 10, within: PixelRect(width: work.width, height: work.height),
-            skin: work.skin, minimumArea: 3, colour: colour ? work.planes : nil, candidates: candidates, queueCapacity: capacity, arena: arena)
-        defer { arena.release(members) }
-        let mask = members.withUnsafeBytes { Array($0.bindMemory(to: UInt8.self)) }
+            skin: UnsafeBufferPointer(work.skinMask), minimumArea: 3, colour: colour ? UnsafeBufferPointer(work.colourPlanes) : nil,
+            candidates: candidates, queueCapacity: capacity, arena: arena)
+        defer { members.release(to: arena) }
+        let mask = Array(members.pixels)
         return (marks.sorted { $0.firstPixel < $1.firstPixel }, mask)
     }
 

@@ -97,7 +97,7 @@ enum LayoutMarkers {
         // Without the clipping bits the working image's mask is the gate's (same rule, factor 1).
         let gateMaskOfWork = try byteRow(work.skin, width: width, stripe: stripe).map { $0 & (WorkingImage.skinBit | WorkingImage.surfaceBit) }
         // Then the skin surface (highlights enclosed by skin) is marked in `WorkingImage.skin`.
-        work.markEnclosedSurface(queue: try work.allocateFloatPlanes(1, what: "the skin surface's queue", arena: arena)[0])
+        work.markEnclosedSurface(queue: try Plane<Int32>(width: width, height: height, what: "the skin surface's queue", arena: arena).pixels)
         let count = width * height
         for (index, name) in ["lab L* plane", "lab a* plane", "lab b* plane", "erythema plane"].enumerated() {
             markers.append(try floatRow(work.planes, plane: index, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
@@ -114,8 +114,8 @@ enum LayoutMarkers {
         // prove nothing). The contrast is computed from it and the smoothed plane on the fly. The
         // smoothed plane holds the ridges last (the evenness band before them is of skin pixels
         // only, none of the stripe's).
-        markers.append(try floatRow(detected.contrast.smoothed, plane: 0, planeSize: count, width: width, stripe: stripe, name: "ridge plane#\(seed)"))
-        markers += try maskMarker(try byteRow(detected.members, width: width, stripe: stripe), in: detected.members, stripe: stripe, name: "mark mask#\(seed)")
+        markers.append(try floatRow(detected.contrast.smoothed.buffer, plane: 0, planeSize: count, width: width, stripe: stripe, name: "ridge plane#\(seed)"))
+        markers += try maskMarker(try byteRow(detected.members.buffer, width: width, stripe: stripe), in: detected.members.buffer, stripe: stripe, name: "mark mask#\(seed)")
 
         markers += try simulationLayouts(image, stripe: stripe, seed: seed, arena: arena)
 
@@ -151,8 +151,9 @@ enum LayoutMarkers {
             throw HarnessError("marker photos must be labelled by their analysis, without averaging")
         }
         let work = try WorkingImage.make(image, crop: PixelRect(x: 0, y: 0, width: width, height: image.height), factor: 1, arena: arena)
-        var markers = try maskMarker(try byteRow(labels.labels, width: width, stripe: stripe), in: labels.labels, stripe: stripe, name: "concern labels#\(seed)")
-        let all = labels.labels.withUnsafeBytes { Array($0) }
+        var markers = try maskMarker(
+            try byteRow(labels.labels.buffer, width: width, stripe: stripe), in: labels.labels.buffer, stripe: stripe, name: "concern labels#\(seed)")
+        let all = Array(labels.labels.pixels)
         var masks: [Marker] = []
         for (concern, flag) in [("spots", ConcernLabels.spot), ("pores", ConcernLabels.pore), ("wrinkles", ConcernLabels.wrinkle), ("redness", ConcernLabels.red)] {
             let mask = all.map { $0 & flag != 0 ? UInt8(255) : 0 }

@@ -32,13 +32,11 @@ public struct FaceDetector: Sendable {
         let factor = max(1, min(image.width, image.height) / max(1, configuration.workingShortSidePixels))
         let workWidth = image.width / factor, workHeight = image.height / factor
         guard workWidth >= cascade.windowWidth, workHeight >= cascade.windowHeight else { return nil }
-        let grey = try allocate(arena, floats: workWidth * workHeight, what: "detector grey plane")
+        let grey = try Plane<Float>(width: workWidth, height: workHeight, what: "the detector grey plane", arena: arena)
         image.pixels.withUnsafeBytes { pixels in
-            grey.withUnsafeMutableBytes { greyBytes in
-                Self.boxGrey(
-                    pixels: pixels.bindMemory(to: UInt8.self), width: image.width, factor: factor,
-                    into: greyBytes.bindMemory(to: Float.self), workWidth: workWidth, workHeight: workHeight)
-            }
+            Self.boxGrey(
+                pixels: pixels.bindMemory(to: UInt8.self), width: image.width, factor: factor,
+                into: grey.pixels, workWidth: workWidth, workHeight: workHeight)
         }
         return Search(
             detector: self, grey: grey, factor: factor, workWidth: workWidth, workHeight: workHeight,
@@ -56,7 +54,7 @@ public struct FaceDetector: Sendable {
     final class Search: @unchecked Sendable {
         typealias Hit = (x: Double, y: Double, size: Double)
         let detector: FaceDetector
-        let grey: SecureBuffer
+        let grey: Plane<Float>
         let factor: Int, workWidth: Int, workHeight: Int
         let arena: PlaintextArena
         /// Every level's scale and size, smallest scale first (the scales multiplied in turn, as OpenCV does).
@@ -67,7 +65,7 @@ public struct FaceDetector: Sendable {
 
         /// `minimumWindowWidth`: in working pixels; levels whose window is narrower are left out.
         init(
-            detector: FaceDetector, grey: SecureBuffer, factor: Int, workWidth: Int, workHeight: Int, minimumWindowWidth: Double,
+            detector: FaceDetector, grey: Plane<Float>, factor: Int, workWidth: Int, workHeight: Int, minimumWindowWidth: Double,
             arena: PlaintextArena
         ) {
             (self.detector, self.grey, self.factor, self.workWidth, self.workHeight, self.arena) = (detector, grey, factor, workWidth, workHeight, arena)
@@ -100,55 +98,47 @@ public struct FaceDetector: Sendable {
             var index = nextLevel.wrappingAdd(1, ordering: .relaxed).oldValue
             guard index < levels.count else { return }
             let tableStride = workWidth + 1
-            let level = try detector.allocate(arena, floats: workWidth * workHeight, what: "detector pyramid level")
-            defer { arena.release(level) }
-            let integral = try detector.allocate(arena, doubles: tableStride * (workHeight + 1), what: "integral image")
-            defer { arena.release(integral) }
-            let squared = try detector.allocate(arena, doubles: tableStride * (workHeight + 1), what: "squared integral image")
-            defer { arena.release(squared) }
+            // Each level's plane and summed-area tables in the largest level's (the working plane's) room.
+            let level = try Plane<Float>(width: workWidth, height: workHeight, what: "the detector pyramid level", arena: arena)
+            defer { level.release(to: arena) }
+            let integral = try Plane<Double>(width: tableStride, height: workHeight + 1, what: "the integral image", arena: arena)
+            defer { integral.release(to: arena) }
+            let squared = try Plane<Double>(width: tableStride, height: workHeight + 1, what: "the squared integral image", arena: arena)
+            defer { squared.release(to: arena) }
             let window = (width: detector.cascade.windowWidth, height: detector.cascade.windowHeight)
-            grey.withUnsafeBytes { greyBytes in
-                level.withUnsafeMutableBytes { levelBytes in
-                    integral.withUnsafeMutableBytes { integralBytes in
-                        squared.withUnsafeMutableBytes { squaredBytes in
-                            let levelPlane = levelBytes.bindMemory(to: Float.self)
-                            let sums = integralBytes.bindMemory(to: Double.self), squares = squaredBytes.bindMemory(to: Double.self)
-                            while index < levels.count {
-                                let (scale, levelWidth, levelHeight) = levels[index]
-                                FaceDetector.resample(
-                                    greyBytes.bindMemory(to: Float.self), width: workWidth, height: workHeight,
-                                    into: levelPlane, width: levelWidth, height: levelHeight)
-                                FaceDetector.integrate(levelPlane, width: levelWidth, height: levelHeight, stride: tableStride, sums: sums, squares: squares)
-                                let step = scale > 2 ? 1 : 2
-                                var found: [Hit] = []
-                                evaluation.withWindowTest(sums: sums, squares: squares) { passes, passes4 in
-                                    let lastX = levelWidth - window.width
-                                    for y in stride(from: 0, through: levelHeight - window.height, by: step) {
-                                        // A request past its deadline stops here; the pipeline reports it.
-                                        if ProcessingDeadline.currentThreadDeadlinePassed { break }
-                                        // Four neighbouring windows at a time, then the row's last ones alone:
-                                        // the same windows, the same decisions, in the same order.
-                                        var x = 0
-                                        while x + 3 * step <= lastX {
-                                            let passed = passes4(x, y, step)
-                                            if any(passed) {
-                                                for lane in 0..<4 where passed[lane] {
-                                                    found.append((Double(x + lane * step) * scale, Double(y) * scale, Double(window.width) * scale))
-                                                }
-                                            }
-                                            x += 4 * step
-                                        }
-                                        for x in stride(from: x, through: lastX, by: step) where passes(x, y) {
-                                            found.append((Double(x) * scale, Double(y) * scale, Double(window.width) * scale))
-                                        }
-                                    }
+            let greyPlane = UnsafeBufferPointer(grey.pixels), levelPlane = level.pixels, sums = integral.pixels, squares = squared.pixels
+            while index < levels.count {
+                let (scale, levelWidth, levelHeight) = levels[index]
+                FaceDetector.resample(
+                    greyPlane, width: workWidth, height: workHeight,
+                    into: levelPlane, width: levelWidth, height: levelHeight)
+                FaceDetector.integrate(levelPlane, width: levelWidth, height: levelHeight, stride: tableStride, sums: sums, squares: squares)
+                let step = scale > 2 ? 1 : 2
+                var found: [Hit] = []
+                evaluation.withWindowTest(sums: sums, squares: squares) { passes, passes4 in
+                    let lastX = levelWidth - window.width
+                    for y in stride(from: 0, through: levelHeight - window.height, by: step) {
+                        // A request past its deadline stops here; the pipeline reports it.
+                        if ProcessingDeadline.currentThreadDeadlinePassed { break }
+                        // Four neighbouring windows at a time, then the row's last ones alone:
+                        // the same windows, the same decisions, in the same order.
+                        var x = 0
+                        while x + 3 * step <= lastX {
+                            let passed = passes4(x, y, step)
+                            if any(passed) {
+                                for lane in 0..<4 where passed[lane] {
+                                    found.append((Double(x + lane * step) * scale, Double(y) * scale, Double(window.width) * scale))
                                 }
-                                hits[index] = found
-                                index = nextLevel.wrappingAdd(1, ordering: .relaxed).oldValue
                             }
+                            x += 4 * step
+                        }
+                        for x in stride(from: x, through: lastX, by: step) where passes(x, y) {
+                            found.append((Double(x) * scale, Double(y) * scale, Double(window.width) * scale))
                         }
                     }
                 }
+                hits[index] = found
+                index = nextLevel.wrappingAdd(1, ordering: .relaxed).oldValue
             }
         }
 
@@ -171,19 +161,7 @@ public struct FaceDetector: Sendable {
 
         /// Wipes the grey plane.
         func release() {
-            arena.release(grey)
-        }
-    }
-
-    fileprivate func allocate(_ arena: PlaintextArena, floats: Int, what: String) throws(LetheError) -> SecureBuffer {
-        do { return try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the \(what)")
-        }
-    }
-
-    fileprivate func allocate(_ arena: PlaintextArena, doubles: Int, what: String) throws(LetheError) -> SecureBuffer {
-        do { return try arena.allocate(count: doubles * MemoryLayout<Double>.stride, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the \(what)")
+            grey.release(to: arena)
         }
     }
 

@@ -31,26 +31,16 @@ extension WorkingImage {
         zones = labels
         let unassigned: UInt8 = 255
         let order = FaceGeometry.zonePriority.compactMap { name in geometry.zones.firstIndex { $0.name == name } }
-        labels.withUnsafeMutableBytes { bytes in
-            let label = bytes.bindMemory(to: UInt8.self)
-            for i in 0..<pixelCount { label[i] = 0 }
-            fill(geometry.oval, into: label) { _ in unassigned }
-            for index in order {
-                fill(geometry.zones[index].polygon, into: label) { $0 == unassigned ? UInt8(index + 1) : $0 }
-            }
-            for i in 0..<pixelCount where label[i] == unassigned { label[i] = 0 }
-            for part in geometry.exclusions { fill(part.polygon, into: label) { _ in 0 } }
+        let label = labels.elements(as: UInt8.self)
+        for i in 0..<pixelCount { label[i] = 0 }
+        fill(geometry.oval, into: label) { _ in unassigned }
+        for index in order {
+            fill(geometry.zones[index].polygon, into: label) { $0 == unassigned ? UInt8(index + 1) : $0 }
         }
-        let count = pixelCount
-        let (median, gamma) = labels.withUnsafeBytes { labelBytes in
-            planes.withUnsafeMutableBytes { planeBytes in
-                skin.withUnsafeMutableBytes { skinBytes in
-                    Self.keepFaceSkin(
-                        labels: labelBytes.bindMemory(to: UInt8.self), planes: planeBytes.bindMemory(to: Float.self),
-                        skin: skinBytes.bindMemory(to: UInt8.self), count: count, normaliseExposure: normaliseExposure)
-                }
-            }
-        }
+        for i in 0..<pixelCount where label[i] == unassigned { label[i] = 0 }
+        for part in geometry.exclusions { fill(part.polygon, into: label) { _ in 0 } }
+        let (median, gamma) = Self.keepFaceSkin(
+            labels: UnsafeBufferPointer(label), planes: colourPlanes, skin: skinMask, count: pixelCount, normaliseExposure: normaliseExposure)
         faceMedianLab = median
         lightnessScale = gamma
     }
@@ -59,15 +49,12 @@ extension WorkingImage {
     /// lost their colour to the camera's saturation (`clippedBit`); nil before `applyFaceZones` or
     /// without a zone pixel.
     func clippedSkinFraction() -> Double? {
-        guard let zones else { return nil }
+        guard let zones = zoneLabels else { return nil }
+        let skin = skinMask
         var labelled = 0, clipped = 0
-        zones.withUnsafeBytes { labelBytes in
-            skin.withUnsafeBytes { skinBytes in
-                for i in 0..<pixelCount where labelBytes[i] != 0 {
-                    labelled += 1
-                    if Self.isClipped(skinBytes[i]) { clipped += 1 }
-                }
-            }
+        for i in 0..<pixelCount where zones[i] != 0 {
+            labelled += 1
+            if Self.isClipped(skin[i]) { clipped += 1 }
         }
         return labelled > 0 ? Double(clipped) / Double(labelled) : nil
     }

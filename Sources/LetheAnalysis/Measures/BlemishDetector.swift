@@ -22,9 +22,9 @@ enum BlemishDetector {
         defer { contrast.release(arena) }
         let (marks, members) = try MarkDetector.detect(
             contrast: contrast, polarity: .bright, threshold: threshold, within: PixelRect(width: work.width, height: work.height),
-            skin: work.skin, minimumArea: 3, zones: work.zones,
+            skin: UnsafeBufferPointer(work.skinMask), minimumArea: 3, zones: work.zoneLabels.map(UnsafeBufferPointer.init),
             candidates: .init(maximumDiameter: largest), arena: arena)
-        arena.release(members)
+        members.release(to: arena)
         return marks.filter { mark in
             if work.zones != nil, mark.pixelsOutsideZones > 0 { return false }
             let diameter = mark.equivalentDiameter

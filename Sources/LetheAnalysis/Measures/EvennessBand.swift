@@ -93,7 +93,7 @@ enum EvennessBand {
     ///     the marks' smoothed L*, free once they are found; it is left holding them, wiped when
     ///     its owner releases it); else they get a buffer of their own (`Blocks.release`).
     static func blocks(
-        _ work: WorkingImage, members: SecureBuffer, workingMillimetres: Double, in memory: SecureBuffer, arena: PlaintextArena
+        _ work: WorkingImage, members: Plane<UInt8>, workingMillimetres: Double, in memory: Plane<Float>, arena: PlaintextArena
     ) throws(LetheError) -> Blocks {
         let count = work.pixelCount
         let fineSigma = fineSigmaMillimetres / workingMillimetres, coarseSigma = coarseSigmaMillimetres / workingMillimetres
@@ -102,28 +102,19 @@ enum EvennessBand {
         let grid = PlaneFilters.BlockGrid(step: PlaneFilters.blockStep(sigma: fineSigma), width: work.width, height: work.height)
         let floats = Blocks.floats(for: grid)
         let blocks: Blocks
-        if floats * MemoryLayout<Float>.stride <= memory.count {
+        if floats <= memory.count {
             blocks = Blocks(grid: grid, memory: memory, ownsMemory: false)
         } else {
-            do { blocks = Blocks(grid: grid, memory: try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate), ownsMemory: true) } catch {
-                throw .analysisAllocationFailed(error, "the evenness band's sums")
-            }
+            blocks = Blocks(grid: grid, memory: try Plane(width: floats, height: 1, what: "the evenness band's sums", arena: arena), ownsMemory: true)
         }
         blocks.withConvolutions { fine, coarse in
-            work.planes.withUnsafeBytes { planeBytes in
-                work.skin.withUnsafeBytes { skinBytes in
-                    members.withUnsafeBytes { memberBytes in
-                        let lab = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
-                        let member = memberBytes.bindMemory(to: UInt8.self)
-                        // The clear skin's green lightness and weight, summed over each block; then each scale's Gaussian.
-                        SRGB.labFTable.withUnsafeBufferPointer { labF in
-                            let cap = work.faceMedianLab.map { greenLightness(l: $0.x, a: $0.y, b: $0.z, labF: labF) + highlightMargin } ?? .infinity
-                            fine.accumulate { i in
-                                skin[i] & WorkingImage.skinBit != 0 && member[i] == 0
-                                    ? (min(cap, greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF)), 1) : (0, 0)
-                            }
-                        }
-                    }
+            let lab = work.colourPlanes, skin = work.skinMask, member = members.pixels
+            // The clear skin's green lightness and weight, summed over each block; then each scale's Gaussian.
+            SRGB.labFTable.withUnsafeBufferPointer { labF in
+                let cap = work.faceMedianLab.map { greenLightness(l: $0.x, a: $0.y, b: $0.z, labF: labF) + highlightMargin } ?? .infinity
+                fine.accumulate { i in
+                    skin[i] & WorkingImage.skinBit != 0 && member[i] == 0
+                        ? (min(cap, greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF)), 1) : (0, 0)
                 }
             }
             coarse.copySums(of: fine)
@@ -142,7 +133,7 @@ enum EvennessBand {
     /// plane of its own.
     struct Blocks {
         let grid: PlaneFilters.BlockGrid
-        let memory: SecureBuffer
+        let memory: Plane<Float>
         let ownsMemory: Bool
         /// Readers at once: the regions' two runs side by side.
         static let readers = 2
@@ -153,31 +144,27 @@ enum EvennessBand {
         }
 
         func release(_ arena: PlaintextArena) {
-            if ownsMemory { arena.release(memory) }
+            if ownsMemory { memory.release(to: arena) }
         }
 
         /// `body` with the fine and the coarse convolution.
         fileprivate func withConvolutions<R>(_ body: (PlaneFilters.BlockedConvolution, PlaneFilters.BlockedConvolution) -> R) -> R {
-            memory.withUnsafeMutableBytes { bytes in
-                let all = bytes.bindMemory(to: Float.self), floats = PlaneFilters.BlockedConvolution.floats(for: grid)
-                return body(
-                    PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[0..<floats])),
-                    PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[floats..<(2 * floats)])))
-            }
+            let all = memory.pixels, floats = PlaneFilters.BlockedConvolution.floats(for: grid)
+            return body(
+                PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[0..<floats])),
+                PlaneFilters.BlockedConvolution(grid: grid, memory: UnsafeMutableBufferPointer(rebasing: all[floats..<(2 * floats)])))
         }
 
         /// `body` with reader `index` (0 ..< `readers`: one per thread reading at once).
         func withReader<R>(_ index: Int, _ body: (Reader) -> R) -> R {
             precondition(index >= 0 && index < Self.readers)
             return withConvolutions { fine, coarse in
-                memory.withUnsafeMutableBytes { bytes in
-                    let all = bytes.bindMemory(to: Float.self), rows = PlaneFilters.BlockedConvolution.rowReaderFloats(for: grid)
-                    let start = 2 * PlaneFilters.BlockedConvolution.floats(for: grid) + index * 2 * rows
-                    return body(Reader(
-                        fine: fine.rowReader(rows: UnsafeMutableBufferPointer(rebasing: all[start..<(start + rows)])),
-                        coarse: coarse.rowReader(rows: UnsafeMutableBufferPointer(rebasing: all[(start + rows)..<(start + 2 * rows)])),
-                        minimumWeight: LineDetector.minimumWeight * Float(grid.step * grid.step)))
-                }
+                let all = memory.pixels, rows = PlaneFilters.BlockedConvolution.rowReaderFloats(for: grid)
+                let start = 2 * PlaneFilters.BlockedConvolution.floats(for: grid) + index * 2 * rows
+                return body(Reader(
+                    fine: fine.rowReader(rows: UnsafeMutableBufferPointer(rebasing: all[start..<(start + rows)])),
+                    coarse: coarse.rowReader(rows: UnsafeMutableBufferPointer(rebasing: all[(start + rows)..<(start + 2 * rows)])),
+                    minimumWeight: LineDetector.minimumWeight * Float(grid.step * grid.step)))
             }
         }
 

@@ -136,75 +136,43 @@ enum LineDetector {
     /// plane (`respondOnBlocks`).
     static func detect(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration,
-        centrelines: SecureBuffer? = nil, centrelineBit: UInt8 = 1, arena: PlaintextArena
+        centrelines: Plane<UInt8>? = nil, centrelineBit: UInt8 = 1, arena: PlaintextArena
     ) throws(LetheError) -> [Line] {
         let radii = radii(workingMillimetres: workingMillimetres, factor: work.factor, width: work.width, height: work.height, configuration: configuration)
         let count = work.pixelCount
         let steps = Dictionary(grouping: radii, by: step(radius:))
         // The coarse scales run on one block step (`maximumStep`): their sums borrow the direction plane (`respondOnBlocks`).
         precondition(steps.keys.filter { $0 > 1 }.count <= 1, "more than one block step")
-        let buffers = try work.allocateFloatPlanes(5, what: "a line detector plane", arena: arena)
-        defer { for buffer in buffers { arena.release(buffer) } }
-        let levels: SecureBuffer
-        do { levels = try arena.allocate(count: count, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the line detector's vesselness levels")
+        let floats = try work.allocateFloatPlanes(5, what: "a line detector plane", arena: arena)
+        defer { floats.release(to: arena) }
+        let levels = try Plane<UInt8>(width: work.width, height: work.height, what: "the line detector's vesselness levels", arena: arena)
+        defer { levels.release(to: arena) }
+        let rows = try (0..<2).map { _ throws(LetheError) in
+            try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
         }
-        defer { arena.release(levels) }
-        let scratch = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
-        defer { arena.release(scratch) }
-        let weightScratch = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
-        defer { arena.release(weightScratch) }
+        defer { rows.release(to: arena) }
         let minimumLength = workingMillimetres.map { configuration.minimumLengthMillimetres / $0 }
             ?? configuration.minimumLengthPixels / work.factor
-        return work.withZones { zones in
-            work.planes.withUnsafeBytes { planeBytes in
-                work.skin.withUnsafeBytes { skinBytes in
-                    buffers[0].withUnsafeMutableBytes { a in
-                        buffers[1].withUnsafeMutableBytes { b in
-                            scratch.withUnsafeMutableBytes { c in weightScratch.withUnsafeMutableBytes { h in
-                                levels.withUnsafeMutableBytes { d in
-                                    buffers[3].withUnsafeMutableBytes { e in
-                                      buffers[4].withUnsafeMutableBytes { f in
-                                       buffers[2].withUnsafeMutableBytes { g in
-                                        var planes = Planes(
-                                            smoothed: a.bindMemory(to: Float.self), weights: b.bindMemory(to: Float.self),
-                                            scratch: c.bindMemory(to: Float.self), weightScratch: h.bindMemory(to: Float.self),
-                                            vesselness: d.bindMemory(to: UInt8.self),
-                                            direction: e.bindMemory(to: Float.self), curvature: f.bindMemory(to: Float.self),
-                                            fine: g.bindMemory(to: Float.self))
-                                        let lStar = UnsafeBufferPointer(rebasing: planeBytes.bindMemory(to: Float.self)[0..<count])
-                                        let skin = skinBytes.bindMemory(to: UInt8.self)
-                                        for i in 0..<count { planes.vesselness[i] = 0; planes.curvature[i] = 0 }
-                                        smoothOverSkin(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: 1, passes: 1)
-                                        for i in 0..<count { planes.fine[i] = planes.weights[i] >= minimumWeight ? planes.smoothed[i] : .nan }
-                                        // The coarse scales smoothed on block means (`step`), the fine ones on the
-                                        // pixels. Each pixel keeps the passing scale of the largest normalised
-                                        // curvature, whatever the order.
-                                        for d in steps.keys.sorted(by: >) where d > 1 {
-                                            respondOnBlocks(
-                                                lStar: lStar, skin: skin, planes: planes, width: work.width, height: work.height, step: d,
-                                                radii: steps[d] ?? [], configuration: configuration)
-                                        }
-                                        for radius in steps[1] ?? [] {
-                                            respond(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: radius, configuration: configuration)
-                                        }
-                                        func traced(_ mark: UnsafeMutableBufferPointer<UInt8>?) -> [Line] {
-                                            trace(
-                                                planes: planes, zones: zones, width: work.width, height: work.height,
-                                                minimumLength: minimumLength, configuration: configuration, mark: mark, markBit: centrelineBit)
-                                        }
-                                        guard let centrelines else { return traced(nil) }
-                                        return centrelines.withUnsafeMutableBytes { traced($0.bindMemory(to: UInt8.self)) }
-                                       }
-                                      }
-                                    }
-                                }
-                            } }
-                        }
-                    }
-                }
-            }
+        var planes = Planes(
+            smoothed: floats[0].pixels, weights: floats[1].pixels, scratch: rows[0].pixels, weightScratch: rows[1].pixels,
+            vesselness: levels.pixels, direction: floats[3].pixels, curvature: floats[4].pixels, fine: floats[2].pixels)
+        let lStar = UnsafeBufferPointer(work.lStar), skin = UnsafeBufferPointer(work.skinMask)
+        for i in 0..<count { planes.vesselness[i] = 0; planes.curvature[i] = 0 }
+        smoothOverSkin(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: 1, passes: 1)
+        for i in 0..<count { planes.fine[i] = planes.weights[i] >= minimumWeight ? planes.smoothed[i] : .nan }
+        // The coarse scales smoothed on block means (`step`), the fine ones on the pixels. Each
+        // pixel keeps the passing scale of the largest normalised curvature, whatever the order.
+        for d in steps.keys.sorted(by: >) where d > 1 {
+            respondOnBlocks(
+                lStar: lStar, skin: skin, planes: planes, width: work.width, height: work.height, step: d,
+                radii: steps[d] ?? [], configuration: configuration)
         }
+        for radius in steps[1] ?? [] {
+            respond(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: radius, configuration: configuration)
+        }
+        return trace(
+            planes: planes, zones: work.zoneLabels.map(UnsafeBufferPointer.init), width: work.width, height: work.height,
+            minimumLength: minimumLength, configuration: configuration, mark: centrelines?.pixels, markBit: centrelineBit)
     }
 
     struct Planes {

@@ -20,12 +20,12 @@ struct LocalContrast {
     /// L* after a 3×3 box (pixel noise suppressed). Free once the marks are found: the skin
     /// measures then write the evenness band into it, and once the regions have read that, the
     /// ridge-smoothed L* (`SkinConcernMeasurer`).
-    let smoothed: SecureBuffer
+    let smoothed: Plane<Float>
     /// Background L*.
-    let background: SecureBuffer
+    let background: Plane<Float>
 
     func release(_ arena: PlaintextArena) {
-        for buffer in [smoothed, background] { arena.release(buffer) }
+        [smoothed, background].release(to: arena)
     }
 
     /// - Parameters:
@@ -37,40 +37,26 @@ struct LocalContrast {
     static func compute(
         _ work: WorkingImage, radius: Int, excludeAbove: Float, useSkinMask: Bool, plane: Int = 0, arena: PlaintextArena
     ) throws(LetheError) -> LocalContrast {
-        let buffers = try work.allocateFloatPlanes(2, what: "a contrast plane", arena: arena)
-        let result = LocalContrast(width: work.width, height: work.height, smoothed: buffers[0], background: buffers[1])
+        let planes = try work.allocateFloatPlanes(2, what: "a contrast plane", arena: arena)
+        let result = LocalContrast(width: work.width, height: work.height, smoothed: planes[0], background: planes[1])
         let grid = blockGrid(width: work.width, height: work.height, radius: radius)
-        let rows: SecureBuffer, sums: SecureBuffer
+        let rows: Plane<Float>, sums: Plane<Float>
         do throws(LetheError) {
             rows = try work.allocateBoxFilterRows(radius: 1, what: "the contrast's box filter rows", arena: arena)
-            do { sums = try arena.allocate(count: PlaneFilters.BlockedConvolution.floats(for: grid) * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-                arena.release(rows)
-                throw .analysisAllocationFailed(error, "the contrast's block sums")
+            do { sums = try Plane(width: PlaneFilters.BlockedConvolution.floats(for: grid), height: 1, what: "the contrast's block sums", arena: arena) } catch {
+                rows.release(to: arena)
+                throw error
             }
         } catch {
             result.release(arena)
             throw error
         }
-        defer { for buffer in [rows, sums] { arena.release(buffer) } }
-        let count = work.pixelCount
-        work.planes.withUnsafeBytes { planeBytes in
-            work.skin.withUnsafeBytes { skinBytes in
-                result.smoothed.withUnsafeMutableBytes { s in
-                    result.background.withUnsafeMutableBytes { bg in
-                        sums.withUnsafeMutableBytes { a in
-                            rows.withUnsafeMutableBytes { b in
-                                let values = planeBytes.bindMemory(to: Float.self)
-                                run(
-                                    lStar: UnsafeBufferPointer(rebasing: values[(plane * count)..<((plane + 1) * count)]), skin: skinBytes.bindMemory(to: UInt8.self),
-                                    smoothed: s.bindMemory(to: Float.self), background: bg.bindMemory(to: Float.self),
-                                    blocked: PlaneFilters.BlockedConvolution(grid: grid, memory: a.bindMemory(to: Float.self)), scratch: b.bindMemory(to: Float.self),
-                                    width: work.width, height: work.height, radius: radius, excludeAbove: excludeAbove, useSkinMask: useSkinMask)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        defer { [rows, sums].release(to: arena) }
+        run(
+            lStar: UnsafeBufferPointer(work.plane(plane)), skin: UnsafeBufferPointer(work.skinMask),
+            smoothed: result.smoothed.pixels, background: result.background.pixels,
+            blocked: PlaneFilters.BlockedConvolution(grid: grid, memory: sums.pixels), scratch: rows.pixels,
+            width: work.width, height: work.height, radius: radius, excludeAbove: excludeAbove, useSkinMask: useSkinMask)
         return result
     }
 

@@ -97,157 +97,132 @@ enum MarkDetector {
     ///   by default; tests give fewer to complete marks from their edge).
     static func detect(
         contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
-        skin: SecureBuffer?, minimumArea: Int, chord: SecureBuffer? = nil, zones: SecureBuffer? = nil, colour: SecureBuffer? = nil,
-        candidates: Candidates = .all, queueCapacity: Int? = nil, arena: PlaintextArena
-    ) throws(LetheError) -> (marks: [Mark], members: SecureBuffer) {
+        skin: UnsafeBufferPointer<UInt8>?, minimumArea: Int, chord: UnsafeBufferPointer<Float>? = nil, zones: UnsafeBufferPointer<UInt8>? = nil,
+        colour: UnsafeBufferPointer<Float>? = nil, candidates: Candidates = .all, queueCapacity: Int? = nil, arena: PlaintextArena
+    ) throws(LetheError) -> (marks: [Mark], members: Plane<UInt8>) {
         let width = contrast.width, height = contrast.height
         let count = width * height
         let hasColour = colour != nil
         let capacity = queueCapacity
             ?? Self.queueCapacity(width: width, height: height, candidateArea: hasColour ? candidates.maximumArea(pixels: count) : 0)
         precondition(capacity > 0 && capacity <= count)
-        let members: SecureBuffer, queue: SecureBuffer
-        do { members = try arena.allocate(count: count, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the mark mask")
+        let members = try Plane<UInt8>(width: width, height: height, what: "the mark mask", arena: arena)
+        let queue: Plane<Int32>
+        do { queue = try Plane(width: capacity, height: 1, what: "the marks' queue", arena: arena) } catch {
+            members.release(to: arena)
+            throw error
         }
-        do { queue = try arena.allocate(count: capacity * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
-            arena.release(members)
-            throw .analysisAllocationFailed(error, "the marks' queue")
-        }
-        defer { arena.release(queue) }
+        defer { queue.release(to: arena) }
         let sign: Float = polarity == .dark ? -1 : 1
         let zoned = zones != nil
         var marks: [Mark] = []
-        // Without a chord plane, read the (already computed, unused) smoothed plane and ignore it.
-        let chordSource = chord ?? contrast.smoothed
+        let s = contrast.smoothed.pixels, bg = contrast.background.pixels, member = members.pixels, q = queue.pixels
+        // Without a chord plane, zone labels or colour planes (the working image's L*, a*, b*,
+        // erythema index), empty buffers, never read.
         let hasChord = chord != nil
-        // Likewise without zone labels: read the smoothed plane and ignore it.
-        let zoneSource = zones ?? contrast.smoothed
-        // Likewise without colour planes (the working image's L*, a*, b*, erythema index).
-        let colourSource = colour ?? contrast.smoothed
-        colourSource.withUnsafeBytes { colourBytes in
-        let colourPlanes = colourBytes.bindMemory(to: Float.self)
-        zoneSource.withUnsafeBytes { zoneBytes in
-        let zoneLabels = zoneBytes.bindMemory(to: UInt8.self)
-        chordSource.withUnsafeBytes { chordBytes in
-        let chords = chordBytes.bindMemory(to: Float.self)
-        contrast.smoothed.withUnsafeBytes { sBytes in
-            contrast.background.withUnsafeBytes { bBytes in
-                members.withUnsafeMutableBytes { mBytes in
-                    queue.withUnsafeMutableBytes { qBytes in
-                        let s = sBytes.bindMemory(to: Float.self), bg = bBytes.bindMemory(to: Float.self)
-                        let member = mBytes.bindMemory(to: UInt8.self), q = qBytes.bindMemory(to: Int32.self)
-                        @inline(__always) func passes(_ i: Int) -> Bool { sign * (s[i] - bg[i]) >= threshold }
-                        let x0 = area.x, y0 = area.y, x1 = area.x + area.width, y1 = area.y + area.height
-                        // The mark being filled is 2 in the mask, every finished one 1.
-                        let filling: UInt8 = 2
-                        // Queued: pixels ever queued for this mark; visited: taken from the ring. The
-                        // ring's slots run from 0 for each mark, so while `queued` ≤ capacity it holds
-                        // every pixel of the mark in order.
-                        var queued = 0, visited = 0, tailSlot = 0, headSlot = 0
-                        var overflowed = false
-                        @inline(__always) func enqueue(_ i: Int) {
-                            guard queued - visited < capacity else { overflowed = true; return }
-                            member[i] = filling
-                            q[tailSlot] = Int32(i)
-                            tailSlot = tailSlot + 1 == capacity ? 0 : tailSlot + 1
-                            queued += 1
-                        }
-                        for y in y0..<y1 {
-                            for x in x0..<x1 where member[y * width + x] == 0 && passes(y * width + x) {
-                                var mark = Mark()
-                                mark.firstPixel = y * width + x
-                                if hasChord { mark.chords = ChordHistogram() }
-                                (queued, visited, tailSlot, headSlot, overflowed) = (0, 0, 0, 0, false)
-                                enqueue(y * width + x)
-                                repeat {
-                                    while visited < queued {
-                                        let index = Int(q[headSlot])
-                                        headSlot = headSlot + 1 == capacity ? 0 : headSlot + 1
-                                        visited += 1
-                                        let px = index % width, py = index / width
-                                        let fx = Double(px), fy = Double(py)
-                                        mark.area += 1
-                                        mark.sumX += fx; mark.sumY += fy
-                                        mark.sumXX += fx * fx; mark.sumYY += fy * fy; mark.sumXY += fx * fy
-                                        mark.sumContrast += Double(sign * (s[index] - bg[index]))
-                                        if zoned, zoneLabels[index] == 0 { mark.pixelsOutsideZones += 1 }
-                                        if hasChord { mark.chords?.add(chords[index]) }
-                                        mark.minX = min(mark.minX, px); mark.maxX = max(mark.maxX, px)
-                                        mark.minY = min(mark.minY, py); mark.maxY = max(mark.maxY, py)
-                                        if px > x0, member[index - 1] == 0, passes(index - 1) { enqueue(index - 1) }
-                                        if px < x1 - 1, member[index + 1] == 0, passes(index + 1) { enqueue(index + 1) }
-                                        if py > y0, member[index - width] == 0, passes(index - width) { enqueue(index - width) }
-                                        if py < y1 - 1, member[index + width] == 0, passes(index + width) { enqueue(index + width) }
-                                    }
-                                    // A frontier wider than the ring left pixels unqueued, each beside one
-                                    // of the mark's (all visited now, inside its box): queue them from there
-                                    // (as many as the ring takes; the rest in the next round).
-                                    guard overflowed else { break }
-                                    overflowed = false
-                                    for py in max(y0, mark.minY - 1)...min(y1 - 1, mark.maxY + 1) {
-                                        for px in max(x0, mark.minX - 1)...min(x1 - 1, mark.maxX + 1) {
-                                            let i = py * width + px
-                                            guard member[i] == 0, passes(i) else { continue }
-                                            if (px > x0 && member[i - 1] == filling) || (px < x1 - 1 && member[i + 1] == filling)
-                                                || (py > y0 && member[i - width] == filling) || (py < y1 - 1 && member[i + width] == filling) {
-                                                enqueue(i)
-                                            }
-                                        }
-                                    }
-                                } while visited < queued
-                                // The mark's pixels from 2 to 1: from the ring while it holds them all, else over its box.
-                                if queued <= capacity {
-                                    for slot in 0..<queued { member[Int(q[slot])] = 1 }
-                                } else {
-                                    for py in mark.minY...mark.maxY {
-                                        for px in mark.minX...mark.maxX where member[py * width + px] == filling { member[py * width + px] = 1 }
-                                    }
-                                }
-                                guard mark.area >= minimumArea else { continue }
-                                // The colour sums (a logarithm per pixel) only for a candidate, over
-                                // its pixels in the order they were queued (a candidate fits the ring).
-                                if hasColour, candidates.contains(mark, zoned: zoned) {
-                                    precondition(queued <= capacity, "a candidate larger than the marks' queue")
-                                    SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
-                                        for slot in 0..<queued {
-                                            let index = Int(q[slot])
-                                            let lab = CIELab(
-                                                l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
-                                            // As the brown unevenness: the background's L* as a grey takes out shading.
-                                            let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
-                                            mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading, log10Table: log10Table)
-                                            mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
-                                        }
-                                    }
-                                }
-                                marks.append(mark)
+        let chords = chord ?? UnsafeBufferPointer(start: nil, count: 0), zoneLabels = zones ?? UnsafeBufferPointer(start: nil, count: 0)
+        let colourPlanes = colour ?? UnsafeBufferPointer(start: nil, count: 0)
+        @inline(__always) func passes(_ i: Int) -> Bool { sign * (s[i] - bg[i]) >= threshold }
+        let x0 = area.x, y0 = area.y, x1 = area.x + area.width, y1 = area.y + area.height
+        // The mark being filled is 2 in the mask, every finished one 1.
+        let filling: UInt8 = 2
+        // Queued: pixels ever queued for this mark; visited: taken from the ring. The
+        // ring's slots run from 0 for each mark, so while `queued` ≤ capacity it holds
+        // every pixel of the mark in order.
+        var queued = 0, visited = 0, tailSlot = 0, headSlot = 0
+        var overflowed = false
+        @inline(__always) func enqueue(_ i: Int) {
+            guard queued - visited < capacity else { overflowed = true; return }
+            member[i] = filling
+            q[tailSlot] = Int32(i)
+            tailSlot = tailSlot + 1 == capacity ? 0 : tailSlot + 1
+            queued += 1
+        }
+        for y in y0..<y1 {
+            for x in x0..<x1 where member[y * width + x] == 0 && passes(y * width + x) {
+                var mark = Mark()
+                mark.firstPixel = y * width + x
+                if hasChord { mark.chords = ChordHistogram() }
+                (queued, visited, tailSlot, headSlot, overflowed) = (0, 0, 0, 0, false)
+                enqueue(y * width + x)
+                repeat {
+                    while visited < queued {
+                        let index = Int(q[headSlot])
+                        headSlot = headSlot + 1 == capacity ? 0 : headSlot + 1
+                        visited += 1
+                        let px = index % width, py = index / width
+                        let fx = Double(px), fy = Double(py)
+                        mark.area += 1
+                        mark.sumX += fx; mark.sumY += fy
+                        mark.sumXX += fx * fx; mark.sumYY += fy * fy; mark.sumXY += fx * fy
+                        mark.sumContrast += Double(sign * (s[index] - bg[index]))
+                        if zoned, zoneLabels[index] == 0 { mark.pixelsOutsideZones += 1 }
+                        if hasChord { mark.chords?.add(chords[index]) }
+                        mark.minX = min(mark.minX, px); mark.maxX = max(mark.maxX, px)
+                        mark.minY = min(mark.minY, py); mark.maxY = max(mark.maxY, py)
+                        if px > x0, member[index - 1] == 0, passes(index - 1) { enqueue(index - 1) }
+                        if px < x1 - 1, member[index + 1] == 0, passes(index + 1) { enqueue(index + 1) }
+                        if py > y0, member[index - width] == 0, passes(index - width) { enqueue(index - width) }
+                        if py < y1 - 1, member[index + width] == 0, passes(index + width) { enqueue(index + width) }
+                    }
+                    // A frontier wider than the ring left pixels unqueued, each beside one
+                    // of the mark's (all visited now, inside its box): queue them from there
+                    // (as many as the ring takes; the rest in the next round).
+                    guard overflowed else { break }
+                    overflowed = false
+                    for py in max(y0, mark.minY - 1)...min(y1 - 1, mark.maxY + 1) {
+                        for px in max(x0, mark.minX - 1)...min(x1 - 1, mark.maxX + 1) {
+                            let i = py * width + px
+                            guard member[i] == 0, passes(i) else { continue }
+                            if (px > x0 && member[i - 1] == filling) || (px < x1 - 1 && member[i + 1] == filling)
+                                || (py > y0 && member[i - width] == filling) || (py < y1 - 1 && member[i + width] == filling) {
+                                enqueue(i)
                             }
                         }
                     }
+                } while visited < queued
+                // The mark's pixels from 2 to 1: from the ring while it holds them all, else over its box.
+                if queued <= capacity {
+                    for slot in 0..<queued { member[Int(q[slot])] = 1 }
+                } else {
+                    for py in mark.minY...mark.maxY {
+                        for px in mark.minX...mark.maxX where member[py * width + px] == filling { member[py * width + px] = 1 }
+                    }
                 }
-            }
-        }
-        }
-        }
-        }
-        if let skin {
-            skin.withUnsafeBytes { skinBytes in
-                let mask = skinBytes.bindMemory(to: UInt8.self)
-                for index in marks.indices where candidates.contains(marks[index], zoned: zoned) {
-                    let grow = max(2, Int(marks[index].equivalentDiameter))
-                    let left = max(0, marks[index].minX - grow), right = min(width - 1, marks[index].maxX + grow)
-                    let top = max(0, marks[index].minY - grow), bottom = min(height - 1, marks[index].maxY + grow)
-                    var skinCount = 0, total = 0
-                    for y in top...bottom {
-                        for x in left...right {
-                            total += 1
-                            skinCount += Int(mask[y * width + x] & WorkingImage.skinBit)
+                guard mark.area >= minimumArea else { continue }
+                // The colour sums (a logarithm per pixel) only for a candidate, over
+                // its pixels in the order they were queued (a candidate fits the ring).
+                if hasColour, candidates.contains(mark, zoned: zoned) {
+                    precondition(queued <= capacity, "a candidate larger than the marks' queue")
+                    SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
+                        for slot in 0..<queued {
+                            let index = Int(q[slot])
+                            let lab = CIELab(
+                                l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
+                            // As the brown unevenness: the background's L* as a grey takes out shading.
+                            let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
+                            mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading, log10Table: log10Table)
+                            mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
                         }
                     }
-                    // The mark's own pixels may fail the colour rule (a very dark spot); judge its surroundings.
-                    marks[index].surroundingSkinFraction = Double(skinCount) / Double(max(1, total - marks[index].area))
                 }
+                marks.append(mark)
+            }
+        }
+        if let mask = skin {
+            for index in marks.indices where candidates.contains(marks[index], zoned: zoned) {
+                let grow = max(2, Int(marks[index].equivalentDiameter))
+                let left = max(0, marks[index].minX - grow), right = min(width - 1, marks[index].maxX + grow)
+                let top = max(0, marks[index].minY - grow), bottom = min(height - 1, marks[index].maxY + grow)
+                var skinCount = 0, total = 0
+                for y in top...bottom {
+                    for x in left...right {
+                        total += 1
+                        skinCount += Int(mask[y * width + x] & WorkingImage.skinBit)
+                    }
+                }
+                // The mark's own pixels may fail the colour rule (a very dark spot); judge its surroundings.
+                marks[index].surroundingSkinFraction = Double(skinCount) / Double(max(1, total - marks[index].area))
             }
         }
         return (marks, members)

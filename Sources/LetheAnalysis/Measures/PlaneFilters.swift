@@ -80,8 +80,11 @@ enum PlaneFilters {
     /// The floats of scratch `boxBlur` needs at `radius` on a `width × height` plane, enough for
     /// every smaller radius too.
     static func boxBlurScratchCount(width: Int, height: Int, radius: Int) -> Int {
-        ringRowCount(radius: max(1, radius), height: height) * width
+        boxBlurScratchRows(height: height, radius: radius) * width
     }
+
+    /// The rows of that scratch (a plane of them: `WorkingImage.allocateBoxFilterRows`).
+    static func boxBlurScratchRows(height: Int, radius: Int) -> Int { ringRowCount(radius: max(1, radius), height: height) }
 
     /// Eight floats at a time; the planes carry no alignment beyond `Float`'s.
     private typealias Lanes = SIMD8<Float>

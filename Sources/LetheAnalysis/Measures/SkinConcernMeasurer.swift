@@ -82,20 +82,16 @@ enum SkinConcernMeasurer {
         }
         // Simulations: the labels the regions' statistics draw into as they count, and the lines'
         // centrelines apart (the lines run beside the regions: no byte written from both threads).
-        var labels: SecureBuffer?, centrelines: SecureBuffer?
+        var labels: Plane<UInt8>?, centrelines: Plane<UInt8>?
         var labelled = false
         defer {
-            if let centrelines { arena.release(centrelines) }
-            if !labelled, let labels { arena.release(labels) }
+            centrelines?.release(to: arena)
+            if !labelled { labels?.release(to: arena) }
         }
         if labelling {
             precondition(regions.count == 1 || regions.allSatisfy { $0.zone != 0 }, "labelled regions must not share pixels")
-            do {
-                labels = try arena.allocate(count: work.pixelCount, bufferClass: .rendering)
-                if linesMeasurable { centrelines = try arena.allocate(count: work.pixelCount, bufferClass: .intermediate) }
-            } catch {
-                throw .analysisAllocationFailed(error, "the concern labels")
-            }
+            labels = try Plane(width: work.width, height: work.height, what: "the concern labels", bufferClass: .rendering, arena: arena)
+            if linesMeasurable { centrelines = try Plane(width: work.width, height: work.height, what: "the concern labels", arena: arena) }
         }
         // What each region reads from the skin side's planes alone; a face's beside the lines too
         // (they finish after the rest: its regions fill the second core's wait). A close-up's
@@ -110,10 +106,11 @@ enum SkinConcernMeasurer {
             _ measured: MeasuredSkin, into parts: inout [RegionParts], between: () throws(LetheError) -> Void = {}
         ) throws(LetheError) {
             let contrast = measured.marks.contrast
-            for buffer in [measured.marks.members, contrast.smoothed] { arena.release(buffer) }
+            measured.marks.members.release(to: arena)
+            contrast.smoothed.release(to: arena)
             try between()
             guard let band = try textureBand(work, workingMillimetres: workingMillimetres, arena: arena) else { return }
-            defer { arena.release(band) }
+            defer { band.release(to: arena) }
             for index in parts.indices {
                 parts[index].roughness = TextureRoughness.roughness(
                     band: band, work: work, rect: parts[index].rect, zone: regions[index].zone, background: contrast.background,
@@ -247,9 +244,9 @@ enum SkinConcernMeasurer {
     /// Close-ups: `WorkingImage.markEnclosedSurface`, its flood fill's queue in a plane of its own
     /// (every plane of the skin measures is still read by the regions).
     private static func markEnclosedSurface(_ work: WorkingImage, arena: PlaintextArena) throws(LetheError) {
-        let queue = try work.allocateFloatPlanes(1, what: "the skin surface's queue", arena: arena)[0]
-        defer { arena.release(queue) }
-        work.markEnclosedSurface(queue: queue)
+        let queue = try Plane<Int32>(width: work.width, height: work.height, what: "the skin surface's queue", arena: arena)
+        defer { queue.release(to: arena) }
+        work.markEnclosedSurface(queue: queue.pixels)
     }
 
     /// The sizes in bytes of what the skin measures hold at once beyond the working image on one
@@ -289,35 +286,22 @@ enum SkinConcernMeasurer {
     /// count into it (`ConcernLabels`); two regions never share a pixel (a face's zones are
     /// disjoint, a close-up is one region).
     private static func regionParts(
-        _ regions: [NamedRegion], work: WorkingImage, skin measured: MeasuredSkin, reference: PixelRect?, labels: SecureBuffer?,
+        _ regions: [NamedRegion], work: WorkingImage, skin measured: MeasuredSkin, reference: PixelRect?, labels: Plane<UInt8>?,
         configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) -> Result<[RegionParts], LetheError> {
         let (contrast, marks, members, kinds) = (measured.marks.contrast, measured.marks.marks, measured.marks.members, measured.marks.kinds)
         let melaninRedCap = work.faceMedianLab.map { median in
             RegionStatistics.melaninRedCapRatio * CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z)).linearSRGB().red
         }
-        func withLabels<R>(_ body: (UnsafeMutableBufferPointer<UInt8>?) -> R) -> R {
-            guard let labels else { return body(nil) }
-            return labels.withUnsafeMutableBytes { body($0.bindMemory(to: UInt8.self)) }
-        }
         /// The region's pixels and the contrast's smoothed plane (the ridges, once smoothed into it).
         func withPixels<R>(_ region: NamedRegion, rect: PixelRect, _ body: (RegionStatistics.Pixels, UnsafeBufferPointer<Float>) -> R) -> R {
-            work.withZones { zones in work.planes.withUnsafeBytes { planes in
-                work.skin.withUnsafeBytes { skin in
-                    members.withUnsafeBytes { member in
-                        contrast.background.withUnsafeBytes { background in
-                            contrast.smoothed.withUnsafeBytes { smoothed in
-                                body(
-                                    RegionStatistics.Pixels(
-                                        planes: planes.bindMemory(to: Float.self), skin: skin.bindMemory(to: UInt8.self),
-                                        marks: member.bindMemory(to: UInt8.self), background: background.bindMemory(to: Float.self),
-                                        zones: region.zone == 0 ? nil : zones, zone: region.zone, width: work.width, height: work.height, rect: rect),
-                                    smoothed.bindMemory(to: Float.self))
-                            }
-                        }
-                    }
-                }
-            } }
+            body(
+                RegionStatistics.Pixels(
+                    planes: UnsafeBufferPointer(work.colourPlanes), skin: UnsafeBufferPointer(work.skinMask),
+                    marks: UnsafeBufferPointer(members.pixels), background: UnsafeBufferPointer(contrast.background.pixels),
+                    zones: region.zone == 0 ? nil : work.zoneLabels.map(UnsafeBufferPointer.init), zone: region.zone,
+                    width: work.width, height: work.height, rect: rect),
+                UnsafeBufferPointer(contrast.smoothed.pixels))
         }
         func holds(_ mark: Mark, region: NamedRegion, rect: PixelRect) -> Bool {
             let cx = mark.centroidX, cy = mark.centroidY
@@ -357,9 +341,7 @@ enum SkinConcernMeasurer {
             let (region, rect) = (regions[index], rects[index])
             var stats = evened[index]
             withPixels(region, rect: rect) { pixels, ridges in
-                withLabels { labels in
-                    stats.measureSurface(pixels, ridgePlane: ridges, configuration: configuration, melaninRedCap: melaninRedCap, labels: labels)
-                }
+                stats.measureSurface(pixels, ridgePlane: ridges, configuration: configuration, melaninRedCap: melaninRedCap, labels: labels?.pixels)
             }
             let held = marks.indices.filter { holds(marks[$0], region: region, rect: rect) }
             return RegionParts(
@@ -397,12 +379,12 @@ enum SkinConcernMeasurer {
         let clearSkinMedian: SIMD3<Float>?
         /// Nil where the pixels are too coarse for the smallest papule (`blemishesMeasurable`).
         let papules: [Mark]?
-        let texture: SecureBuffer?
+        let texture: Plane<Float>?
 
         func release(_ arena: PlaintextArena) {
             band.release(arena)
             marks.release(arena)
-            if let texture { arena.release(texture) }
+            texture?.release(to: arena)
         }
     }
 
@@ -423,7 +405,7 @@ enum SkinConcernMeasurer {
         let texture = makesTextureBand ? try textureBand(work, workingMillimetres: workingMillimetres, arena: arena) : nil
         let detected: DetectedMarks
         do { detected = try detectMarks(work, workingMillimetres: workingMillimetres, configuration: configuration, arena: arena) } catch {
-            if let texture { arena.release(texture) }
+            texture?.release(to: arena)
             throw error
         }
         do throws(LetheError) {
@@ -440,14 +422,14 @@ enum SkinConcernMeasurer {
             return MeasuredSkin(marks: detected, band: band, clearSkinMedian: clearSkinMedian, papules: papules, texture: texture)
         } catch {
             detected.release(arena)
-            if let texture { arena.release(texture) }
+            texture?.release(to: arena)
             throw error
         }
     }
 
     /// The texture band (`TextureRoughness.bandPass`), an `.intermediate` buffer the caller
     /// releases; nil where the pixels are too coarse.
-    private static func textureBand(_ work: WorkingImage, workingMillimetres: Double?, arena: PlaintextArena) throws(LetheError) -> SecureBuffer? {
+    private static func textureBand(_ work: WorkingImage, workingMillimetres: Double?, arena: PlaintextArena) throws(LetheError) -> Plane<Float>? {
         guard TextureRoughness.measurable(
             workingMillimetres: TextureRoughness.workingMillimetres(work.resolvedMillimetres(workingMillimetres), factor: work.factor)) else { return nil }
         return try TextureRoughness.bandPass(work, workingMillimetres: TextureRoughness.workingMillimetres(workingMillimetres, factor: work.factor), arena: arena)
@@ -458,12 +440,12 @@ enum SkinConcernMeasurer {
     struct DetectedMarks {
         let contrast: LocalContrast
         let marks: [Mark]
-        /// 1 for every pixel that passed the contrast threshold (`.intermediate`).
-        let members: SecureBuffer
+        /// 1 for every pixel that passed the contrast threshold.
+        let members: Plane<UInt8>
         let kinds: [MarkKind]
 
         func release(_ arena: PlaintextArena) {
-            arena.release(members)
+            members.release(to: arena)
             contrast.release(arena)
         }
     }
@@ -542,12 +524,13 @@ enum SkinConcernMeasurer {
 
         let threshold = Float(configuration.markContrastLStar)
         let contrast = try LocalContrast.compute(work, radius: radius, excludeAbove: threshold * 0.8, useSkinMask: true, arena: arena)
-        let marks: [Mark], members: SecureBuffer
+        let marks: [Mark], members: Plane<UInt8>
         do {
             (marks, members) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: threshold,
-                within: PixelRect(width: work.width, height: work.height), skin: work.skin,
-                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones, colour: work.planes,
+                within: PixelRect(width: work.width, height: work.height), skin: UnsafeBufferPointer(work.skinMask),
+                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zoneLabels.map(UnsafeBufferPointer.init),
+                colour: UnsafeBufferPointer(work.colourPlanes),
                 // Only a mark that can be a spot or a pore is classified by its surroundings and colour (`kinds` below).
                 candidates: .init(maximumDiameter: spotMax), arena: arena)
         } catch {
@@ -577,43 +560,27 @@ enum SkinConcernMeasurer {
     /// ΔE compares like with like. (The skin mask's own reference, `faceMedianLab`, is over every
     /// zone pixel, clipped ones included, whose colour a brighter capture changes.) Half-unit
     /// histograms, as `faceMedianLab`. Nil without such pixels.
-    static func clearSkinMedian(_ work: WorkingImage, members: SecureBuffer) -> SIMD3<Float>? {
+    static func clearSkinMedian(_ work: WorkingImage, members: Plane<UInt8>) -> SIMD3<Float>? {
+        guard let zones = work.zoneLabels else { return nil }
         let count = work.pixelCount
+        let skin = work.skinMask, member = members.pixels
         var histogram = LabHistogram()
-        work.withZones { zones in
-            guard let zones else { return }
-            work.planes.withUnsafeBytes { planeBytes in
-                work.skin.withUnsafeBytes { skinBytes in
-                    members.withUnsafeBytes { memberBytes in
-                        let planes = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
-                        let member = memberBytes.bindMemory(to: UInt8.self)
-                        histogram.add(0..<count, of: planes, planeSize: count) { i in
-                            zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0
-                        }
-                    }
-                }
-            }
+        histogram.add(0..<count, of: UnsafeBufferPointer(work.colourPlanes), planeSize: count) { i in
+            zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0
         }
         return histogram.count > 0 ? histogram.median : nil
     }
 
-    /// Ridge scale: L* smoothed by a small box (twice) into `plane` (`pixelCount` floats).
+    /// Ridge scale: L* smoothed by a small box (twice) into `plane`.
     static func smoothForRidges(
-        _ work: WorkingImage, into plane: SecureBuffer, configuration: SkinMeasureConfiguration, arena: PlaintextArena
+        _ work: WorkingImage, into plane: Plane<Float>, configuration: SkinMeasureConfiguration, arena: PlaintextArena
     ) throws(LetheError) {
         let radius = max(1, configuration.ridgeSmoothingRadiusPixels)
         let rows = try work.allocateBoxFilterRows(radius: radius, what: "the ridge smoothing's box filter rows", arena: arena)
-        defer { arena.release(rows) }
-        plane.withUnsafeMutableBytes { a in
-            rows.withUnsafeMutableBytes { b in
-                work.planes.withUnsafeBytes { planes in
-                    let target = a.bindMemory(to: Float.self), lStar = planes.bindMemory(to: Float.self)
-                    for i in 0..<work.pixelCount { target[i] = lStar[i] }
-                    PlaneFilters.boxBlur(
-                        target, scratch: b.bindMemory(to: Float.self), width: work.width, height: work.height, radius: radius, passes: 2)
-                }
-            }
-        }
+        defer { rows.release(to: arena) }
+        let target = plane.pixels, lStar = work.lStar
+        for i in 0..<work.pixelCount { target[i] = lStar[i] }
+        PlaneFilters.boxBlur(target, scratch: rows.pixels, width: work.width, height: work.height, radius: radius, passes: 2)
     }
 
     /// Haemoglobin over melanin: melanin raises the erythema index by 0.48 × its melanin index

@@ -33,81 +33,56 @@ enum TextureRoughness {
     /// The band-passed L* (NaN where no skin is near), an `.intermediate` buffer the caller
     /// releases; nil when the working pixels are too coarse. Three planes (one holds the coarse
     /// scale's blocks) and the box filter's rows while it runs.
-    static func bandPass(_ work: WorkingImage, workingMillimetres: Double, arena: PlaintextArena) throws(LetheError) -> SecureBuffer? {
+    static func bandPass(_ work: WorkingImage, workingMillimetres: Double, arena: PlaintextArena) throws(LetheError) -> Plane<Float>? {
         guard measurable(workingMillimetres: workingMillimetres) else { return nil }
         let count = work.pixelCount
         let fine = radius(sigma: fineSigmaMillimetres / workingMillimetres)
         let coarseSigma = coarseSigmaMillimetres / workingMillimetres
-        let buffers = try work.allocateFloatPlanes(3, what: "a texture plane", arena: arena)
-        let scratch: SecureBuffer
+        let planes = try work.allocateFloatPlanes(3, what: "a texture plane", arena: arena)
+        let scratch: Plane<Float>
         do { scratch = try work.allocateBoxFilterRows(radius: fine, what: "the texture band's box filter rows", arena: arena) } catch {
-            for buffer in buffers { arena.release(buffer) }
+            planes.release(to: arena)
             throw error
         }
-        defer { arena.release(scratch) }
-        buffers[0].withUnsafeMutableBytes { bandBytes in
-            buffers[1].withUnsafeMutableBytes { coarseBytes in
-                buffers[2].withUnsafeMutableBytes { weightBytes in
-                    scratch.withUnsafeMutableBytes { scratchBytes in
-                        work.planes.withUnsafeBytes { planeBytes in
-                            work.skin.withUnsafeBytes { skinBytes in
-                                let band = bandBytes.bindMemory(to: Float.self), weights = weightBytes.bindMemory(to: Float.self)
-                                let rows = scratchBytes.bindMemory(to: Float.self)
-                                let lStar = planeBytes.bindMemory(to: Float.self), skin = skinBytes.bindMemory(to: UInt8.self)
-                                @inline(__always) func weight(_ i: Int) -> Float { Float(skin[i] & WorkingImage.skinBit) }
-                                // The coarse scale on blocks carved from its plane, read back at the subtraction.
-                                let coarse = PlaneFilters.BlockedConvolution(
-                                    grid: PlaneFilters.BlockedConvolution.grid(sigma: coarseSigma, width: work.width, height: work.height, lendable: count),
-                                    memory: coarseBytes.bindMemory(to: Float.self))
-                                coarse.accumulate { i in (lStar[i] * weight(i), weight(i)) }
-                                coarse.filter(sigma: coarseSigma)
-                                // The fine scale on the pixels.
-                                for i in 0..<count {
-                                    band[i] = lStar[i] * weight(i)
-                                    weights[i] = weight(i)
-                                }
-                                PlaneFilters.boxBlur(band, scratch: rows, width: work.width, height: work.height, radius: fine, passes: 3)
-                                PlaneFilters.boxBlur(weights, scratch: rows, width: work.width, height: work.height, radius: fine, passes: 3)
-                                let minimumCoarseWeight = LineDetector.minimumWeight * Float(coarse.grid.step * coarse.grid.step)
-                                coarse.readBack { i, sum, coarseWeight in
-                                    band[i] = weights[i] >= LineDetector.minimumWeight && coarseWeight >= minimumCoarseWeight
-                                        ? band[i] / weights[i] - sum / coarseWeight : .nan
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        defer { scratch.release(to: arena) }
+        let band = planes[0].pixels, weights = planes[2].pixels, rows = scratch.pixels
+        let lStar = work.lStar, skin = work.skinMask
+        @inline(__always) func weight(_ i: Int) -> Float { Float(skin[i] & WorkingImage.skinBit) }
+        // The coarse scale on blocks carved from its plane, read back at the subtraction.
+        let coarse = PlaneFilters.BlockedConvolution(
+            grid: PlaneFilters.BlockedConvolution.grid(sigma: coarseSigma, width: work.width, height: work.height, lendable: count),
+            memory: planes[1].pixels)
+        coarse.accumulate { i in (lStar[i] * weight(i), weight(i)) }
+        coarse.filter(sigma: coarseSigma)
+        // The fine scale on the pixels.
+        for i in 0..<count {
+            band[i] = lStar[i] * weight(i)
+            weights[i] = weight(i)
         }
-        arena.release(buffers[1])
-        arena.release(buffers[2])
-        return buffers[0]
+        PlaneFilters.boxBlur(band, scratch: rows, width: work.width, height: work.height, radius: fine, passes: 3)
+        PlaneFilters.boxBlur(weights, scratch: rows, width: work.width, height: work.height, radius: fine, passes: 3)
+        let minimumCoarseWeight = LineDetector.minimumWeight * Float(coarse.grid.step * coarse.grid.step)
+        coarse.readBack { i, sum, coarseWeight in
+            band[i] = weights[i] >= LineDetector.minimumWeight && coarseWeight >= minimumCoarseWeight
+                ? band[i] / weights[i] - sum / coarseWeight : .nan
+        }
+        planes[1...].release(to: arena)
+        return planes[0]
     }
 
     /// The band's standard deviation over a region's skin pixels (`zone` 0: every skin pixel of
     /// `rect`), highlights (L* ≥ the local background + `specularMarginLStar`) left out: shine is not relief.
     static func roughness(
-        band: SecureBuffer, work: WorkingImage, rect: PixelRect, zone: UInt8, background: SecureBuffer, specularMarginLStar: Float
+        band: Plane<Float>, work: WorkingImage, rect: PixelRect, zone: UInt8, background: Plane<Float>, specularMarginLStar: Float
     ) -> Double {
         var spread = RunningVariance()
-        work.withZones { zones in
-            band.withUnsafeBytes { bandBytes in
-                background.withUnsafeBytes { backgroundBytes in
-                    work.planes.withUnsafeBytes { planeBytes in
-                        work.skin.withUnsafeBytes { skin in
-                            let values = bandBytes.bindMemory(to: Float.self), local = backgroundBytes.bindMemory(to: Float.self)
-                            let lStar = planeBytes.bindMemory(to: Float.self)
-                            for y in rect.y..<(rect.y + rect.height) {
-                                for x in rect.x..<(rect.x + rect.width) {
-                                    let i = y * work.width + x
-                                    guard skin[i] & WorkingImage.skinBit != 0, zone == 0 || zones?[i] == zone, !values[i].isNaN,
-                                        lStar[i] < local[i] + specularMarginLStar else { continue }
-                                    spread.add(Double(values[i]))
-                                }
-                            }
-                        }
-                    }
-                }
+        let values = band.pixels, local = background.pixels, lStar = work.lStar, skin = work.skinMask, zones = work.zoneLabels
+        for y in rect.y..<(rect.y + rect.height) {
+            for x in rect.x..<(rect.x + rect.width) {
+                let i = y * work.width + x
+                guard skin[i] & WorkingImage.skinBit != 0, zone == 0 || zones?[i] == zone, !values[i].isNaN,
+                    lStar[i] < local[i] + specularMarginLStar else { continue }
+                spread.add(Double(values[i]))
             }
         }
         return spread.standardDeviation

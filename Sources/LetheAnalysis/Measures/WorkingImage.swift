@@ -82,9 +82,7 @@ struct WorkingImage {
         do { lightness = try arena.allocate(count: pixelCount * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
             throw .analysisAllocationFailed(error, "the L* plane")
         }
-        planes.withUnsafeBytes { all in
-            lightness.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[0..<$0.count])) }
-        }
+        UnsafeMutableRawBufferPointer(lightness.elements(as: Float.self)).copyMemory(from: UnsafeRawBufferPointer(lStar))
         arena.release(planes)
         planes = lightness
     }
@@ -154,25 +152,22 @@ struct WorkingImage {
             arena.release(planes)
             throw .analysisAllocationFailed(error, "the skin mask")
         }
+        let planeFloats = planes.elements(as: Float.self), skinMask = skin.elements(as: UInt8.self)
         image.pixels.withUnsafeBytes { pixelBytes in
-            planes.withUnsafeMutableBytes { planeBytes in
-                skin.withUnsafeMutableBytes { skinBytes in
-                    linearAndCodeTable.withUnsafeBufferPointer { linearAndCode in
-                        SRGB.labFTable.withUnsafeBufferPointer { labF in SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
-                            let footprint = Footprint(factor: factor, width: width, height: height, crop: crop, imageWidth: image.width)
-                            func fill(rows: Range<Int>) {
-                                Self.fill(
-                                    pixels: pixelBytes.bindMemory(to: UInt8.self), footprint: footprint, rows: rows,
-                                    planes: planeBytes.bindMemory(to: Float.self), skin: skinBytes.bindMemory(to: UInt8.self),
-                                    linearAndCode: linearAndCode, labF: labF, log10Table: log10Table, correction: correction,
-                                    markClipped: markClipped)
-                            }
-                            // Each working row is its own: the two halves side by side when the request
-                            // has a second core (`RequestThreads`), the same values either way.
-                            _ = RequestThreads.fork({ fill(rows: 0..<(height / 2)) }, { fill(rows: (height / 2)..<height) })
-                        } }
+            linearAndCodeTable.withUnsafeBufferPointer { linearAndCode in
+                SRGB.labFTable.withUnsafeBufferPointer { labF in SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
+                    let footprint = Footprint(factor: factor, width: width, height: height, crop: crop, imageWidth: image.width)
+                    func fill(rows: Range<Int>) {
+                        Self.fill(
+                            pixels: pixelBytes.bindMemory(to: UInt8.self), footprint: footprint, rows: rows,
+                            planes: planeFloats, skin: skinMask,
+                            linearAndCode: linearAndCode, labF: labF, log10Table: log10Table, correction: correction,
+                            markClipped: markClipped)
                     }
-                }
+                    // Each working row is its own: the two halves side by side when the request
+                    // has a second core (`RequestThreads`), the same values either way.
+                    _ = RequestThreads.fork({ fill(rows: 0..<(height / 2)) }, { fill(rows: (height / 2)..<height) })
+                } }
             }
         }
         return WorkingImage(
@@ -322,25 +317,37 @@ struct WorkingImage {
 }
 
 extension WorkingImage {
-    /// `planes` `.intermediate` buffers of one float per working pixel; none is left allocated
-    /// when one fails.
-    func allocateFloatPlanes(_ planes: Int, what: String, arena: PlaintextArena) throws(LetheError) -> [SecureBuffer] {
-        var buffers: [SecureBuffer] = []
+    /// `planes` float planes of the working image's size; none is left allocated when one fails.
+    func allocateFloatPlanes(_ planes: Int, what: String, arena: PlaintextArena) throws(LetheError) -> [Plane<Float>] {
+        var allocated: [Plane<Float>] = []
         for _ in 0..<planes {
-            do { buffers.append(try arena.allocate(count: pixelCount * MemoryLayout<Float>.stride, bufferClass: .intermediate)) } catch {
-                for buffer in buffers { arena.release(buffer) }
-                throw .analysisAllocationFailed(error, what)
+            do { allocated.append(try Plane(width: width, height: height, what: what, arena: arena)) } catch {
+                allocated.release(to: arena)
+                throw error
             }
         }
-        return buffers
+        return allocated
     }
 
-    /// An `.intermediate` buffer of the rows `PlaneFilters.boxBlur` needs on this image's planes
-    /// for radii up to `radius` (a few dozen rows, at most a plane).
-    func allocateBoxFilterRows(radius: Int, what: String, arena: PlaintextArena) throws(LetheError) -> SecureBuffer {
-        let floats = PlaneFilters.boxBlurScratchCount(width: width, height: height, radius: radius)
-        do { return try arena.allocate(count: floats * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, what)
-        }
+    /// The rows `PlaneFilters.boxBlur` needs on this image's planes for radii up to `radius`: a
+    /// plane of a few dozen rows (at most the image's).
+    func allocateBoxFilterRows(radius: Int, what: String, arena: PlaintextArena) throws(LetheError) -> Plane<Float> {
+        try Plane(width: width, height: PlaneFilters.boxBlurScratchRows(height: height, radius: radius), what: what, arena: arena)
     }
+
+    /// Colour plane `k` (0 L*, 1 a*, 2 b*, 3 the erythema index; L* alone after `releaseColourPlanes`).
+    func plane(_ k: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(rebasing: planes.elements(as: Float.self)[(k * pixelCount)..<((k + 1) * pixelCount)])
+    }
+
+    var lStar: UnsafeMutableBufferPointer<Float> { plane(0) }
+
+    /// Every colour plane, one after the other (L* alone after `releaseColourPlanes`).
+    var colourPlanes: UnsafeMutableBufferPointer<Float> { planes.elements(as: Float.self) }
+
+    /// The skin mask's bytes (`skinBit`, `surfaceBit`, the clipping bits).
+    var skinMask: UnsafeMutableBufferPointer<UInt8> { skin.elements(as: UInt8.self) }
+
+    /// Faces: the zone label of each working pixel; nil without face zones.
+    var zoneLabels: UnsafeMutableBufferPointer<UInt8>? { zones?.elements(as: UInt8.self) }
 }

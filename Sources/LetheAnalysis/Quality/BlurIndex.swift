@@ -33,8 +33,9 @@ enum BlurIndex {
         return max(horizontal, vertical)
     }
 
-    /// The floats of scratch `measure` needs for a plane `width` wide: five rows of column state.
-    static func scratchCount(width: Int) -> Int { 5 * width }
+    /// The floats of scratch `measure` needs for a plane `width` wide: `scratchRows` rows of column state.
+    static func scratchCount(width: Int) -> Int { scratchRows * width }
+    static let scratchRows = 5
 
     /// One axis: `along` samples `step` apart on each of `across` lines `acrossStep` apart.
     /// Edges are clamped for the box, as the paper's filter leaves them undefined.

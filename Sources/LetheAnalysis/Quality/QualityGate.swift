@@ -63,27 +63,18 @@ struct QualityGate {
     }
 
     /// A `width × height` luma plane from the arena, filled by `fill`, then its focus measures:
-    /// the Laplacian variance and the blur index (its rows of running state in the same buffer,
-    /// after the plane). The plane is released (wiped) before returning.
+    /// the Laplacian variance and the blur index (its rows of running state below the luma's, in
+    /// the same plane). The plane is released (wiped) before returning.
     static func withLumaPlane<Filled>(
         width: Int, height: Int, what: String, arena: PlaintextArena, _ fill: (UnsafeMutableBufferPointer<Float>) -> Filled
     ) throws(LetheError) -> (Filled, laplacianVariance: Double, blurIndex: Double) {
-        let plane: SecureBuffer
-        do {
-            plane = try arena.allocate(
-                count: (width * height + BlurIndex.scratchCount(width: width)) * MemoryLayout<Float>.stride, bufferClass: .intermediate)
-        } catch {
-            throw .analysisAllocationFailed(error, what)
-        }
-        defer { arena.release(plane) }
-        return plane.withUnsafeMutableBytes { bytes in
-            let floats = bytes.bindMemory(to: Float.self)
-            let luma = UnsafeMutableBufferPointer(rebasing: floats[0..<(width * height)])
-            let filled = fill(luma)
-            let measured = UnsafeBufferPointer(luma)
-            return (filled, LaplacianVariance.measure(measured, width: width, height: height),
-                    BlurIndex.measure(measured, width: width, height: height, scratch: UnsafeMutableBufferPointer(rebasing: floats[(width * height)...])))
-        }
+        let plane = try Plane<Float>(width: width, height: height + BlurIndex.scratchRows, what: what, arena: arena)
+        defer { plane.release(to: arena) }
+        let luma = UnsafeMutableBufferPointer(rebasing: plane.pixels[0..<(width * height)])
+        let filled = fill(luma)
+        let measured = UnsafeBufferPointer(luma)
+        return (filled, LaplacianVariance.measure(measured, width: width, height: height),
+                BlurIndex.measure(measured, width: width, height: height, scratch: UnsafeMutableBufferPointer(rebasing: plane.pixels[(width * height)...])))
     }
 }
 

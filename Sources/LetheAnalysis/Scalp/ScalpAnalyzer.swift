@@ -105,17 +105,9 @@ public enum ScalpAnalyzer {
             }
         }
 
-        let scalpColour = work.planes.withUnsafeBytes { p in
-            hairMembers.withUnsafeBytes { h in
-                flakeMembers.withUnsafeBytes { f in
-                    work.skin.withUnsafeBytes { m in
-                        scalpStatistics(
-                            planes: p.bindMemory(to: Float.self), hair: h.bindMemory(to: UInt8.self), flake: f.bindMemory(to: UInt8.self),
-                            field: m.bindMemory(to: UInt8.self), count: work.pixelCount)
-                    }
-                }
-            }
-        }
+        let scalpColour = scalpStatistics(
+            planes: UnsafeBufferPointer(work.colourPlanes), hair: UnsafeBufferPointer(hairMembers.pixels),
+            flake: UnsafeBufferPointer(flakeMembers.pixels), field: UnsafeBufferPointer(work.skinMask), count: work.pixelCount)
 
         // Imaged scalp: the whole photo, or the round field's share of it.
         let fieldShare = Double(detected.fieldPixelCount) / Double(work.pixelCount)
@@ -141,18 +133,10 @@ public enum ScalpAnalyzer {
 
     /// The counted hairs' and flakes' pixels as concern labels of the working image.
     private static func labels(of detected: ScalpMarks, work: WorkingImage, arena: PlaintextArena) throws(LetheError) -> ConcernLabels {
-        let labels: SecureBuffer
-        do { labels = try arena.allocate(count: work.pixelCount, bufferClass: .rendering) } catch {
-            throw .analysisAllocationFailed(error, "the concern labels")
-        }
-        labels.withUnsafeMutableBytes { target in
-            detected.hairMembers.withUnsafeBytes { hair in
-                detected.flakeMembers.withUnsafeBytes { flake in
-                    for i in 0..<work.pixelCount {
-                        target[i] = (hair[i] != 0 ? ConcernLabels.hair : 0) | (flake[i] != 0 ? ConcernLabels.flake : 0)
-                    }
-                }
-            }
+        let labels = try Plane<UInt8>(width: work.width, height: work.height, what: "the concern labels", bufferClass: .rendering, arena: arena)
+        let target = labels.pixels, hair = detected.hairMembers.pixels, flake = detected.flakeMembers.pixels
+        for i in 0..<work.pixelCount {
+            target[i] = (hair[i] != 0 ? ConcernLabels.hair : 0) | (flake[i] != 0 ? ConcernLabels.flake : 0)
         }
         return ConcernLabels(
             labels: labels, originX: work.originX, originY: work.originY, width: work.width, height: work.height, factor: work.factor, skin: nil)
@@ -175,18 +159,17 @@ public enum ScalpAnalyzer {
         let contrast: LocalContrast
         /// Dark and bright hair-shaped marks.
         let units: [UnitMark]
-        /// 1 for every pixel of hair, dark or light (`.intermediate`).
-        let hairMembers: SecureBuffer
-        /// 1 for every flake pixel: bright, of no light hair, at half the flakes' maximum (`.intermediate`).
-        let flakeMembers: SecureBuffer
+        /// 1 for every pixel of hair, dark or light.
+        let hairMembers: Plane<UInt8>
+        /// 1 for every flake pixel: bright, of no light hair, at half the flakes' maximum.
+        let flakeMembers: Plane<UInt8>
         /// Flake pixels (of marks of at least the minimum flake area).
         let flakePixelCount: Int
         /// Pixels of imaged scalp: the whole image, or the round field inside a dark border.
         let fieldPixelCount: Int
 
         func release(_ arena: PlaintextArena) {
-            arena.release(flakeMembers)
-            arena.release(hairMembers)
+            [flakeMembers, hairMembers].release(to: arena)
             contrast.release(arena)
         }
     }
@@ -205,26 +188,18 @@ public enum ScalpAnalyzer {
         let contrast = try LocalContrast.compute(
             work, radius: radius, excludeAbove: Float(min(scalp.hairMinimumContrastLStar, scalp.flakeMinimumContrastLStar)) * 0.6,
             useSkinMask: true, arena: arena)
+        let smoothed = contrast.smoothed.pixels, background = contrast.background.pixels
         if fieldPixels < work.pixelCount {
-            work.skin.withUnsafeBytes { m in
-                contrast.background.withUnsafeBytes { b in
-                    contrast.smoothed.withUnsafeMutableBytes { s in
-                        let field = m.bindMemory(to: UInt8.self), background = b.bindMemory(to: Float.self), smoothed = s.bindMemory(to: Float.self)
-                        for i in 0..<work.pixelCount where field[i] & TrichoscopeField.fieldBit == 0 { smoothed[i] = background[i] }
-                    }
-                }
-            }
+            let field = work.skinMask
+            for i in 0..<work.pixelCount where field[i] & TrichoscopeField.fieldBit == 0 { smoothed[i] = background[i] }
         }
-        var keep: [SecureBuffer] = []
-        func releaseAll() { for buffer in keep { arena.release(buffer) }; contrast.release(arena) }
+        var keep: [Plane<UInt8>] = []
+        func releaseAll() { keep.release(to: arena); contrast.release(arena) }
 
         // Half-maximum thresholds from the 90th percentile of the dark and bright contrast.
-        let (darkP90, brightP90) = contrast.smoothed.withUnsafeBytes { s in
-            contrast.background.withUnsafeBytes { b in
-                percentiles(smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), count: work.pixelCount,
-                            darkFloor: Float(scalp.hairMinimumContrastLStar), brightFloor: Float(scalp.flakeMinimumContrastLStar))
-            }
-        }
+        let (darkP90, brightP90) = percentiles(
+            smoothed: UnsafeBufferPointer(smoothed), background: UnsafeBufferPointer(background), count: work.pixelCount,
+            darkFloor: Float(scalp.hairMinimumContrastLStar), brightFloor: Float(scalp.flakeMinimumContrastLStar))
         let hairThreshold = max(Float(scalp.hairMinimumContrastLStar), darkP90 / 2)
         // Bright marks are found at the floor, so that grey hairs (a third of a white hair's
         // contrast) are whole; a flake's area is its pixels at half maximum.
@@ -232,32 +207,26 @@ public enum ScalpAnalyzer {
         let flakeHalfMaximum = max(brightThreshold, brightP90 / 2)
 
         // Shortest chords of dark and bright pixels, a plane the marks and the strands read.
-        let chords: SecureBuffer
-        do { chords = try work.allocateFloatPlanes(1, what: "the hairs' chords", arena: arena)[0] } catch {
+        let chords: Plane<Float>
+        do { chords = try Plane(width: work.width, height: work.height, what: "the hairs' chords", arena: arena) } catch {
             releaseAll()
             throw error
         }
-        defer { arena.release(chords) }
-        contrast.smoothed.withUnsafeBytes { s in
-            contrast.background.withUnsafeBytes { b in
-                chords.withUnsafeMutableBytes { c in
-                    ShortestChord.compute(
-                        smoothed: s.bindMemory(to: Float.self), background: b.bindMemory(to: Float.self), darkThreshold: hairThreshold,
-                        brightThreshold: brightThreshold, chord: c.bindMemory(to: Float.self), width: work.width, height: work.height)
-                }
-            }
-        }
+        defer { chords.release(to: arena) }
+        ShortestChord.compute(
+            smoothed: UnsafeBufferPointer(smoothed), background: UnsafeBufferPointer(background), darkThreshold: hairThreshold,
+            brightThreshold: brightThreshold, chord: chords.pixels, width: work.width, height: work.height)
         let everything = PixelRect(width: work.width, height: work.height)
-        let darkMarks: [Mark], hairMembers: SecureBuffer, brightMarks: [Mark], flakeMembers: SecureBuffer
+        let darkMarks: [Mark], hairMembers: Plane<UInt8>, brightMarks: [Mark], flakeMembers: Plane<UInt8>
         do {
             (darkMarks, hairMembers) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: hairThreshold, within: everything, skin: nil,
-                minimumArea: 6, chord: chords, arena: arena)
+                minimumArea: 6, chord: UnsafeBufferPointer(chords.pixels), arena: arena)
             keep.append(hairMembers)
             let minimumFlakeArea = max(3, Int(scalp.flakeMinimumAreaSquareMillimetres / (mmPerWork * mmPerWork)))
             (brightMarks, flakeMembers) = try MarkDetector.detect(
                 contrast: contrast, polarity: .bright, threshold: brightThreshold, within: everything, skin: nil,
-                minimumArea: minimumFlakeArea, chord: chords, arena: arena)
+                minimumArea: minimumFlakeArea, chord: UnsafeBufferPointer(chords.pixels), arena: arena)
             keep.append(flakeMembers)
         } catch {
             releaseAll()
@@ -284,34 +253,17 @@ public enum ScalpAnalyzer {
         var lightHairSeeds: [Int] = []
         do throws(LetheError) {
             // Skeleton and branch list of one mark at a time (the skeleton is zero between marks).
-            let skeleton: SecureBuffer, list: SecureBuffer
-            do { skeleton = try arena.allocate(count: work.pixelCount, bufferClass: .intermediate) } catch {
-                throw LetheError.analysisAllocationFailed(error, "the hair skeleton")
-            }
-            defer { arena.release(skeleton) }
-            do { list = try arena.allocate(count: (2 * work.pixelCount + 2) * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
-                throw LetheError.analysisAllocationFailed(error, "the hair branches")
-            }
-            defer { arena.release(list) }
-            skeleton.withUnsafeMutableBytes { s in
-                list.withUnsafeMutableBytes { l in
-                    chords.withUnsafeBytes { c in
-                        hairMembers.withUnsafeBytes { h in
-                            flakeMembers.withUnsafeBytes { f in
-                                let scratch = HairStrands.Scratch(
-                                    skeleton: s.bindMemory(to: UInt8.self), list: l.bindMemory(to: Int32.self), chord: c.bindMemory(to: Float.self),
-                                    width: work.width, height: work.height)
-                                let dark = h.bindMemory(to: UInt8.self), bright = f.bindMemory(to: UInt8.self)
-                                units = darkMarks.compactMap { unit($0, light: false, members: dark, scratch: scratch) }
-                                for mark in brightMarks {
-                                    if let light = unit(mark, light: true, members: bright, scratch: scratch) {
-                                        units.append(light)
-                                        lightHairSeeds.append(mark.firstPixel)
-                                    }
-                                }
-                            }
-                        }
-                    }
+            let skeleton = try Plane<UInt8>(width: work.width, height: work.height, what: "the hair skeleton", arena: arena)
+            defer { skeleton.release(to: arena) }
+            let list = try Plane<Int32>(width: 2 * work.pixelCount + 2, height: 1, what: "the hair branches", arena: arena)
+            defer { list.release(to: arena) }
+            let scratch = HairStrands.Scratch(
+                skeleton: skeleton.pixels, list: list.pixels, chord: UnsafeBufferPointer(chords.pixels), width: work.width, height: work.height)
+            units = darkMarks.compactMap { unit($0, light: false, members: UnsafeBufferPointer(hairMembers.pixels), scratch: scratch) }
+            for mark in brightMarks {
+                if let light = unit(mark, light: true, members: UnsafeBufferPointer(flakeMembers.pixels), scratch: scratch) {
+                    units.append(light)
+                    lightHairSeeds.append(mark.firstPixel)
                 }
             }
         } catch {
@@ -326,16 +278,9 @@ public enum ScalpAnalyzer {
         }
         // Flake area: the flakes' pixels at half maximum (the mask keeps only those).
         var flakePixels = 0
-        contrast.smoothed.withUnsafeBytes { sBytes in
-            contrast.background.withUnsafeBytes { bBytes in
-                flakeMembers.withUnsafeMutableBytes { mBytes in
-                    let smoothed = sBytes.bindMemory(to: Float.self), background = bBytes.bindMemory(to: Float.self)
-                    let members = mBytes.bindMemory(to: UInt8.self)
-                    for i in 0..<work.pixelCount where members[i] != 0 {
-                        if smoothed[i] - background[i] >= flakeHalfMaximum { flakePixels += 1 } else { members[i] = 0 }
-                    }
-                }
-            }
+        let flakes = flakeMembers.pixels
+        for i in 0..<work.pixelCount where flakes[i] != 0 {
+            if smoothed[i] - background[i] >= flakeHalfMaximum { flakePixels += 1 } else { flakes[i] = 0 }
         }
         return ScalpMarks(
             contrast: contrast, units: units, hairMembers: hairMembers, flakeMembers: flakeMembers, flakePixelCount: flakePixels,
@@ -344,25 +289,16 @@ public enum ScalpAnalyzer {
 
     /// Moves the marks grown from `seeds` (4-connected 1s of `source`) into `target`.
     private static func moveMarks(
-        at seeds: [Int], from source: SecureBuffer, to target: SecureBuffer, width: Int, height: Int, arena: PlaintextArena
+        at seeds: [Int], from source: Plane<UInt8>, to target: Plane<UInt8>, width: Int, height: Int, arena: PlaintextArena
     ) throws(LetheError) {
         guard !seeds.isEmpty else { return }
-        let queue: SecureBuffer
-        do { queue = try arena.allocate(count: width * height * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the mark queue")
-        }
-        defer { arena.release(queue) }
-        source.withUnsafeMutableBytes { s in
-            target.withUnsafeMutableBytes { t in
-                queue.withUnsafeMutableBytes { q in
-                    let from = s.bindMemory(to: UInt8.self), to = t.bindMemory(to: UInt8.self)
-                    FloodFill.fill(from: seeds, width: width, height: height, queue: q.bindMemory(to: Int32.self)) { i in
-                        guard from[i] != 0 else { return false }
-                        from[i] = 0; to[i] = 1
-                        return true
-                    }
-                }
-            }
+        let queue = try Plane<Int32>(width: width, height: height, what: "the mark queue", arena: arena)
+        defer { queue.release(to: arena) }
+        let from = source.pixels, to = target.pixels
+        FloodFill.fill(from: seeds, width: width, height: height, queue: queue.pixels) { i in
+            guard from[i] != 0 else { return false }
+            from[i] = 0; to[i] = 1
+            return true
         }
     }
 

@@ -18,11 +18,7 @@ enum TrichoscopeField {
         _ work: WorkingImage, borderMaximumLStar: Float, marginPixels: Int, backgroundBelowMedianLStar: Float, arena: PlaintextArena
     ) throws(LetheError) -> Int {
         let fieldPixels = try markField(work, borderMaximumLStar: borderMaximumLStar, marginPixels: marginPixels, arena: arena)
-        work.planes.withUnsafeBytes { p in
-            work.skin.withUnsafeMutableBytes { m in
-                weighBackground(lStar: p.bindMemory(to: Float.self), mask: m.bindMemory(to: UInt8.self), count: work.pixelCount, belowMedian: backgroundBelowMedianLStar)
-            }
-        }
+        weighBackground(lStar: UnsafeBufferPointer(work.lStar), mask: work.skinMask, count: work.pixelCount, belowMedian: backgroundBelowMedianLStar)
         return fieldPixels
     }
 
@@ -45,30 +41,15 @@ enum TrichoscopeField {
     private static func markField(_ work: WorkingImage, borderMaximumLStar: Float, marginPixels: Int, arena: PlaintextArena) throws(LetheError) -> Int {
         let width = work.width, height = work.height, count = work.pixelCount
         let corners = [0, width - 1, (height - 1) * width, count - 1]
-        let darkCorners = work.planes.withUnsafeBytes { p in
-            let lStar = p.bindMemory(to: Float.self)
-            return corners.allSatisfy { lStar[$0] <= borderMaximumLStar }
-        }
-        work.skin.withUnsafeMutableBytes { m in
-            for i in 0..<count { m[i] = darkCorners ? 1 : fieldBit }
-        }
+        let lStar = UnsafeBufferPointer(work.lStar), mask = work.skinMask
+        let darkCorners = corners.allSatisfy { lStar[$0] <= borderMaximumLStar }
+        for i in 0..<count { mask[i] = darkCorners ? 1 : fieldBit }
         guard darkCorners else { return count }
-        let queue: SecureBuffer
-        do { queue = try arena.allocate(count: count * MemoryLayout<Int32>.stride, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the field queue")
-        }
-        defer { arena.release(queue) }
-        var border = 0
-        work.planes.withUnsafeBytes { p in
-            work.skin.withUnsafeMutableBytes { m in
-                queue.withUnsafeMutableBytes { q in
-                    border = floodBorder(
-                        lStar: p.bindMemory(to: Float.self), mask: m.bindMemory(to: UInt8.self), queue: q.bindMemory(to: Int32.self),
-                        corners: corners, limit: borderMaximumLStar, width: width, height: height)
-                    dropMargin(mask: m.bindMemory(to: UInt8.self), width: width, height: height, margin: marginPixels)
-                }
-            }
-        }
+        let queue = try Plane<Int32>(width: width, height: height, what: "the field queue", arena: arena)
+        defer { queue.release(to: arena) }
+        let border = floodBorder(
+            lStar: lStar, mask: mask, queue: queue.pixels, corners: corners, limit: borderMaximumLStar, width: width, height: height)
+        dropMargin(mask: mask, width: width, height: height, margin: marginPixels)
         return count - border
     }
 

@@ -50,95 +50,82 @@ enum AfterCarePreview {
         let textureRadius = max(2, min(work.width, work.height) / 128)
         let spotFeather = max(2, radius / 12)
 
-        planes.with { p in
-            let n = p.count
-            work.planes.withUnsafeBytes { bytes in
-                let source = bytes.bindMemory(to: Float.self)
-                for i in 0..<n { p[lStar][i] = source[i]; p[aStar][i] = source[n + i]; p[bStar][i] = source[2 * n + i] }
-            }
-            labels.labels.withUnsafeBytes { bytes in
-                let flags = bytes.bindMemory(to: UInt8.self)
-                for i in 0..<n {
-                    p[editable][i] = flags[i] & ConcernLabels.editable != 0 ? 1 : 0
-                    p[clear][i] = flags[i] & ConcernLabels.clear != 0 ? 1 : 0
-                }
-            }
-            fadeAtCropEdges(p[editable], work: work, image: image, over: max(4, radius / 2))
-            func mean(_ source: Int, weight: Int, into destination: Int, radius: Int, passes: Int = 3, fallback: Float? = nil) {
-                p.weightedMean(
-                    source, weight: weight, into: destination, radius: radius, passes: passes, fallback: fallback,
-                    numerator: numerator, denominator: denominator, scratch: scratch)
-            }
-            mean(lStar, weight: clear, into: backgroundL, radius: radius, fallback: Float(skin.clearSkin.l))
-            mean(aStar, weight: clear, into: backgroundA, radius: radius, fallback: Float(skin.clearSkin.a))
-            mean(bStar, weight: clear, into: backgroundB, radius: radius, fallback: Float(skin.clearSkin.b))
-            let e = p[editable], l = p[lStar], a = p[aStar], b = p[bStar]
+        let p = planes.all
+        let n = p.count
+        let source = work.colourPlanes, flags = labels.labels.pixels
+        for i in 0..<n { p[lStar][i] = source[i]; p[aStar][i] = source[n + i]; p[bStar][i] = source[2 * n + i] }
+        for i in 0..<n {
+            p[editable][i] = flags[i] & ConcernLabels.editable != 0 ? 1 : 0
+            p[clear][i] = flags[i] & ConcernLabels.clear != 0 ? 1 : 0
+        }
+        fadeAtCropEdges(p[editable], work: work, image: image, over: max(4, radius / 2))
+        func mean(_ source: Int, weight: Int, into destination: Int, radius: Int, passes: Int = 3, fallback: Float? = nil) {
+            p.weightedMean(
+                source, weight: weight, into: destination, radius: radius, passes: passes, fallback: fallback,
+                numerator: numerator, denominator: denominator, scratch: scratch)
+        }
+        mean(lStar, weight: clear, into: backgroundL, radius: radius, fallback: Float(skin.clearSkin.l))
+        mean(aStar, weight: clear, into: backgroundA, radius: radius, fallback: Float(skin.clearSkin.a))
+        mean(bStar, weight: clear, into: backgroundB, radius: radius, fallback: Float(skin.clearSkin.b))
+        let e = p[editable], l = p[lStar], a = p[aStar], b = p[bStar]
 
-            // 1. Texture: guided filter of L* with itself as guide, over editable pixels.
-            let texture = max(strengths.pores, strengths.wrinkles)
-            if texture > 0 {
-                mean(lStar, weight: editable, into: localMeanL, radius: textureRadius, passes: 1)
-                // The slope plane first holds L*², then its mean, then the slope.
-                for i in 0..<n { p[guidedSlope][i] = l[i] * l[i] }
-                mean(guidedSlope, weight: editable, into: guidedSlope, radius: textureRadius, passes: 1)
-                let m = p[localMeanL], ca = p[guidedSlope]
-                for i in 0..<n {
-                    let variance = max(0, ca[i] - m[i] * m[i])
-                    ca[i] = variance / (variance + guidedEpsilon)
-                    m[i] = m[i] * (1 - ca[i])  // the guided filter's b = mean − a·mean
-                }
-                mean(guidedSlope, weight: editable, into: guidedSlope, radius: textureRadius, passes: 1)
-                mean(localMeanL, weight: editable, into: localMeanL, radius: textureRadius, passes: 1)
-                for i in 0..<n where e[i] > 0 {
-                    let filtered = ca[i] * l[i] + m[i]
-                    l[i] += texture * e[i] * (filtered - l[i])
-                }
+        // 1. Texture: guided filter of L* with itself as guide, over editable pixels.
+        let texture = max(strengths.pores, strengths.wrinkles)
+        if texture > 0 {
+            mean(lStar, weight: editable, into: localMeanL, radius: textureRadius, passes: 1)
+            // The slope plane first holds L*², then its mean, then the slope.
+            for i in 0..<n { p[guidedSlope][i] = l[i] * l[i] }
+            mean(guidedSlope, weight: editable, into: guidedSlope, radius: textureRadius, passes: 1)
+            let m = p[localMeanL], ca = p[guidedSlope]
+            for i in 0..<n {
+                let variance = max(0, ca[i] - m[i] * m[i])
+                ca[i] = variance / (variance + guidedEpsilon)
+                m[i] = m[i] * (1 - ca[i])  // the guided filter's b = mean − a·mean
             }
+            mean(guidedSlope, weight: editable, into: guidedSlope, radius: textureRadius, passes: 1)
+            mean(localMeanL, weight: editable, into: localMeanL, radius: textureRadius, passes: 1)
+            for i in 0..<n where e[i] > 0 {
+                let filtered = ca[i] * l[i] + m[i]
+                l[i] += texture * e[i] * (filtered - l[i])
+            }
+        }
 
-            // 2. Spots and pores fade into the surrounding clear skin, with feathered edges.
-            for (flag, strength, feather) in [(ConcernLabels.spot, strengths.spots, spotFeather), (ConcernLabels.pore, strengths.pores, 1)] where strength > 0 {
-                let alpha = p[markAlpha]
-                labels.labels.withUnsafeBytes { bytes in
-                    let flags = bytes.bindMemory(to: UInt8.self)
-                    for i in 0..<n { alpha[i] = flags[i] & flag != 0 ? 1 : 0 }
-                }
-                p.feather(markAlpha, radius: feather, scratch: scratch)
-                let bgL = p[backgroundL], bgB = p[backgroundB]
-                for i in 0..<n where e[i] > 0 && alpha[i] > 0 {
-                    let weight = strength * alpha[i] * e[i]
-                    l[i] += weight * (bgL[i] - l[i])
-                    b[i] += weight * (bgB[i] - b[i])
-                }
+        // 2. Spots and pores fade into the surrounding clear skin, with feathered edges.
+        for (flag, strength, feather) in [(ConcernLabels.spot, strengths.spots, spotFeather), (ConcernLabels.pore, strengths.pores, 1)] where strength > 0 {
+            let alpha = p[markAlpha]
+            for i in 0..<n { alpha[i] = flags[i] & flag != 0 ? 1 : 0 }
+            p.feather(markAlpha, radius: feather, scratch: scratch)
+            let bgL = p[backgroundL], bgB = p[backgroundB]
+            for i in 0..<n where e[i] > 0 && alpha[i] > 0 {
+                let weight = strength * alpha[i] * e[i]
+                l[i] += weight * (bgL[i] - l[i])
+                b[i] += weight * (bgB[i] - b[i])
             }
+        }
 
-            // 3. Redness: a* pulled down toward the surrounding clear skin.
-            if strengths.redness > 0 {
-                let bgA = p[backgroundA]
-                for i in 0..<n where e[i] > 0 && a[i] > bgA[i] {
-                    let excess = a[i] - bgA[i]
-                    a[i] -= strengths.redness * e[i] * excess * fade(excess, from: rednessFadeAStar)
-                }
+        // 3. Redness: a* pulled down toward the surrounding clear skin.
+        if strengths.redness > 0 {
+            let bgA = p[backgroundA]
+            for i in 0..<n where e[i] > 0 && a[i] > bgA[i] {
+                let excess = a[i] - bgA[i]
+                a[i] -= strengths.redness * e[i] * excess * fade(excess, from: rednessFadeAStar)
             }
+        }
 
-            // 4. Evenness: mid-scale L* blotches removed.
-            if strengths.evenness > 0 {
-                mean(lStar, weight: editable, into: localMeanL, radius: max(2, radius / 8), passes: 2)
-                let local = p[localMeanL], bgL = p[backgroundL]
-                for i in 0..<n where e[i] > 0 {
-                    let blotch = local[i] - bgL[i]
-                    l[i] -= strengths.evenness * e[i] * blotch * fade(abs(blotch), from: evennessFadeLStar)
-                }
+        // 4. Evenness: mid-scale L* blotches removed.
+        if strengths.evenness > 0 {
+            mean(lStar, weight: editable, into: localMeanL, radius: max(2, radius / 8), passes: 2)
+            let local = p[localMeanL], bgL = p[backgroundL]
+            for i in 0..<n where e[i] > 0 {
+                let blotch = local[i] - bgL[i]
+                l[i] -= strengths.evenness * e[i] * blotch * fade(abs(blotch), from: evennessFadeLStar)
             }
+        }
 
-            work.planes.withUnsafeBytes { bytes in
-                image.pixels.withUnsafeBytes { original in
-                    output.withUnsafeMutableBytes { target in
-                        write(
-                            original: bytes.bindMemory(to: Float.self), planes: p, image: image, work: work,
-                            source: original.bindMemory(to: UInt8.self), target: target.bindMemory(to: UInt8.self))
-                    }
-                }
-            }
+        image.pixels.withUnsafeBytes { original in
+            write(
+                original: UnsafeBufferPointer(source), planes: p, image: image, work: work,
+                source: original.bindMemory(to: UInt8.self), target: output.elements(as: UInt8.self))
         }
     }
 

@@ -10,7 +10,7 @@ import LetheMemory
 /// resampled to their output size (`resampled`), so that a mask shows exactly what was measured,
 /// at whatever size it is rendered.
 ///
-/// One byte per label pixel (`.rendering`): bit flags below.
+/// One byte per label pixel (a `.rendering` plane): bit flags below.
 struct ConcernLabels: Sendable {
     static let spot: UInt8 = 1, pore: UInt8 = 2, wrinkle: UInt8 = 4, red: UInt8 = 8
     /// Scalps: a pixel of a counted hair (dark, white or grey) or flake.
@@ -38,7 +38,7 @@ struct ConcernLabels: Sendable {
         }
     }
 
-    let labels: SecureBuffer
+    let labels: Plane<UInt8>
     /// Where the labels lie: label pixel (x, y) covers the photo's pixels from
     /// (originX + x·factor, originY + y·factor), `factor` across (the working image's frame).
     let originX: Int, originY: Int, width: Int, height: Int
@@ -55,7 +55,7 @@ struct ConcernLabels: Sendable {
     }
 
     func release(_ arena: PlaintextArena) {
-        arena.release(labels)
+        labels.release(to: arena)
     }
 
     /// The labels in the pixels of the photo scaled to `outputWidth` × `outputHeight`
@@ -69,21 +69,16 @@ struct ConcernLabels: Sendable {
         let scaleX = Double(outputWidth) / Double(photoWidth), scaleY = Double(outputHeight) / Double(photoHeight)
         let columns = Self.cover(origin: originX, count: width, factor: factor, scale: scaleX, outputCount: outputWidth)
         let rows = Self.cover(origin: originY, count: height, factor: factor, scale: scaleY, outputCount: outputHeight)
-        let output: SecureBuffer
-        do { output = try arena.allocate(count: max(1, columns.spans.count * rows.spans.count), bufferClass: .rendering) } catch {
-            throw .analysisAllocationFailed(error, "the resampled concern labels")
-        }
         let outputColumns = columns.spans.count
-        labels.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { target in
-                for (y, row) in rows.spans.enumerated() {
-                    for (x, column) in columns.spans.enumerated() {
-                        var any: UInt8 = 0
-                        for ly in row.covered { for lx in column.covered { any |= source[ly * width + lx] } }
-                        let centre = row.centre.flatMap { cy in column.centre.map { cx in source[cy * width + cx] } } ?? 0
-                        target[y * outputColumns + x] = (any & Self.shownWhereAny) | (centre & ~Self.shownWhereAny)
-                    }
-                }
+        let output = try Plane<UInt8>(
+            width: outputColumns, height: rows.spans.count, what: "the resampled concern labels", bufferClass: .rendering, arena: arena)
+        let source = labels.pixels, target = output.pixels
+        for (y, row) in rows.spans.enumerated() {
+            for (x, column) in columns.spans.enumerated() {
+                var any: UInt8 = 0
+                for ly in row.covered { for lx in column.covered { any |= source[ly * width + lx] } }
+                let centre = row.centre.flatMap { cy in column.centre.map { cx in source[cy * width + cx] } } ?? 0
+                target[y * outputColumns + x] = (any & Self.shownWhereAny) | (centre & ~Self.shownWhereAny)
             }
         }
         return ConcernLabels(
@@ -122,51 +117,39 @@ extension ConcernLabels {
     /// statistics drew (`red`, `clear`, `editable`). Faces: nothing outside the zones.
     /// - Parameter queue: at least one `Int32` per working pixel.
     static func finish(
-        _ labels: SecureBuffer, work: WorkingImage, detected: SkinConcernMeasurer.DetectedMarks, counted marks: [Int],
-        centrelines: SecureBuffer?, centrelineBit: UInt8, queue: SecureBuffer
+        _ labels: Plane<UInt8>, work: WorkingImage, detected: SkinConcernMeasurer.DetectedMarks, counted marks: [Int],
+        centrelines: Plane<UInt8>?, centrelineBit: UInt8, queue: Plane<Float>
     ) {
         let (width, height, count) = (work.width, work.height, work.pixelCount)
-        labels.withUnsafeMutableBytes { labelBytes in
-            let labels = labelBytes.bindMemory(to: UInt8.self)
-            detected.members.withUnsafeBytes { memberBytes in
-                queue.withUnsafeMutableBytes { queueBytes in
-                    let members = memberBytes.bindMemory(to: UInt8.self), queue = queueBytes.bindMemory(to: Int32.self)
-                    for index in marks {
-                        let flag: UInt8
-                        switch detected.kinds[index] {
-                        case .spot: flag = spot
-                        case .pore: flag = pore
-                        case .other: continue
-                        }
-                        // A mark is one 4-connected component of the member mask, as `MarkDetector` grew it.
-                        FloodFill.fill(from: [detected.marks[index].firstPixel], width: width, height: height, queue: queue) { i in
-                            guard members[i] != 0, labels[i] & (spot | pore) == 0 else { return false }
-                            labels[i] |= flag | editable
-                            return true
-                        }
+        let labels = labels.pixels, members = detected.members.pixels, queue = queue.borrowed(as: Int32.self)
+        for index in marks {
+            let flag: UInt8
+            switch detected.kinds[index] {
+            case .spot: flag = spot
+            case .pore: flag = pore
+            case .other: continue
+            }
+            // A mark is one 4-connected component of the member mask, as `MarkDetector` grew it.
+            FloodFill.fill(from: [detected.marks[index].firstPixel], width: width, height: height, queue: queue) { i in
+                guard members[i] != 0, labels[i] & (spot | pore) == 0 else { return false }
+                labels[i] |= flag | editable
+                return true
+            }
+        }
+        if let lines = centrelines?.pixels {
+            let skin = work.skinMask
+            // Each centreline pixel marks the skin among its 8 neighbours and itself (centrelines are sparse).
+            for i in 0..<count where lines[i] & centrelineBit != 0 {
+                let x = i % width, y = i / width
+                for ny in max(0, y - 1)...min(height - 1, y + 1) {
+                    for nx in max(0, x - 1)...min(width - 1, x + 1) where skin[ny * width + nx] & WorkingImage.skinBit != 0 {
+                        labels[ny * width + nx] |= wrinkle
                     }
                 }
             }
-            if let centrelines {
-                centrelines.withUnsafeBytes { lineBytes in
-                    work.skin.withUnsafeBytes { skinBytes in
-                        let lines = lineBytes.bindMemory(to: UInt8.self), skin = skinBytes.bindMemory(to: UInt8.self)
-                        // Each centreline pixel marks the skin among its 8 neighbours and itself (centrelines are sparse).
-                        for i in 0..<count where lines[i] & centrelineBit != 0 {
-                            let x = i % width, y = i / width
-                            for ny in max(0, y - 1)...min(height - 1, y + 1) {
-                                for nx in max(0, x - 1)...min(width - 1, x + 1) where skin[ny * width + nx] & WorkingImage.skinBit != 0 {
-                                    labels[ny * width + nx] |= wrinkle
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            work.withZones { zones in
-                guard let zones else { return }
-                for i in 0..<count where zones[i] == 0 { labels[i] = 0 }
-            }
+        }
+        if let zones = work.zoneLabels {
+            for i in 0..<count where zones[i] == 0 { labels[i] = 0 }
         }
     }
 }

@@ -18,10 +18,8 @@ struct FloatPlanes {
 
     func release(_ arena: PlaintextArena) { arena.release(buffer) }
 
-    /// Runs `body` with all planes bound; plane `k` starts at `k × pixelCount`.
-    func with<R>(_ body: (Planes) -> R) -> R {
-        buffer.withUnsafeMutableBytes { bytes in body(Planes(base: bytes.bindMemory(to: Float.self), count: width * height, width: width, height: height)) }
-    }
+    /// Every plane; plane `k` starts at `k × pixelCount` (valid until `release`).
+    var all: Planes { Planes(base: buffer.elements(as: Float.self), count: width * height, width: width, height: height) }
 
     struct Planes {
         let base: UnsafeMutableBufferPointer<Float>

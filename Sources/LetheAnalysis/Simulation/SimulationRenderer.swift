@@ -32,7 +32,7 @@ public enum SimulationRenderer {
         guard let labels = analysis.labels else { throw .analysisUnavailable("the analysis kept no concern labels to render") }
         let planes = try masksAndPreview(source, labels: labels, photoWidth: photo.width, photoHeight: photo.height, request: request, arena: arena)
         defer {
-            for (_, mask) in planes.masks { arena.release(mask) }
+            planes.masks.map(\.1).release(to: arena)
             if let preview = planes.preview { arena.release(preview) }
         }
 
@@ -89,27 +89,24 @@ public enum SimulationRenderer {
     private static func masksAndPreview(
         _ image: DecodedImage, labels analysed: ConcernLabels, photoWidth: Int, photoHeight: Int, request: SimulationRequest,
         arena: PlaintextArena
-    ) throws(LetheError) -> (masks: [(SimulationConcern, SecureBuffer)], preview: SecureBuffer?) {
+    ) throws(LetheError) -> (masks: [(SimulationConcern, Plane<UInt8>)], preview: SecureBuffer?) {
         let labels = try analysed.resampled(
             photoWidth: photoWidth, photoHeight: photoHeight, outputWidth: image.width, outputHeight: image.height, arena: arena)
         defer { labels.release(arena) }
         let crop = PixelRect(x: labels.originX, y: labels.originY, width: labels.width, height: labels.height)
 
-        var masks: [(SimulationConcern, SecureBuffer)] = []
+        var masks: [(SimulationConcern, Plane<UInt8>)] = []
         var completed = false
-        defer { if !completed { for (_, mask) in masks { arena.release(mask) } } }
+        defer { if !completed { masks.map(\.1).release(to: arena) } }
         for concern in request.concerns {
             let flag = ConcernLabels.flag(of: concern)
             guard flag != 0 else { continue }
-            let mask = try allocate(image.width * image.height, "mask", arena: arena)
+            let mask = try Plane<UInt8>(width: image.width, height: image.height, what: "the mask", bufferClass: .rendering, arena: arena)
             masks.append((concern, mask))
-            labels.labels.withUnsafeBytes { labelBytes in
-                mask.withUnsafeMutableBytes { maskBytes in
-                    for y in 0..<labels.height {
-                        for x in 0..<labels.width where labelBytes[y * labels.width + x] & flag != 0 {
-                            maskBytes[(labels.originY + y) * image.width + labels.originX + x] = 255
-                        }
-                    }
+            let label = labels.labels.pixels, alpha = mask.pixels
+            for y in 0..<labels.height {
+                for x in 0..<labels.width where label[y * labels.width + x] & flag != 0 {
+                    alpha[(labels.originY + y) * image.width + labels.originX + x] = 255
                 }
             }
         }
@@ -136,37 +133,31 @@ public enum SimulationRenderer {
     }
 
     /// RGBA pixels: the legend colour everywhere, alpha = the mask.
-    private static func colouredMask(_ alpha: SecureBuffer, concern: SimulationConcern, arena: PlaintextArena) throws(LetheError) -> (buffer: SecureBuffer, fraction: Double) {
+    private static func colouredMask(_ alpha: Plane<UInt8>, concern: SimulationConcern, arena: PlaintextArena) throws(LetheError) -> (buffer: SecureBuffer, fraction: Double) {
         let rgba = try allocate(alpha.count * 4, "mask image", arena: arena)
         let (r, g, b) = concern.legendColour
         var covered = 0
-        alpha.withUnsafeBytes { source in
-            rgba.withUnsafeMutableBytes { target in
-                for i in 0..<alpha.count {
-                    target[4 * i] = r; target[4 * i + 1] = g; target[4 * i + 2] = b; target[4 * i + 3] = source[i]
-                    if source[i] != 0 { covered += 1 }
-                }
-            }
+        let source = alpha.pixels, target = rgba.elements(as: UInt8.self)
+        for i in 0..<alpha.count {
+            target[4 * i] = r; target[4 * i + 1] = g; target[4 * i + 2] = b; target[4 * i + 3] = source[i]
+            if source[i] != 0 { covered += 1 }
         }
         return (rgba, Double(covered) / Double(max(1, alpha.count)))
     }
 
     /// The photo with each mask blended in its legend colour, in request order.
-    private static func blend(_ image: DecodedImage, masks: [(SimulationConcern, SecureBuffer)], arena: PlaintextArena) throws(LetheError) -> SecureBuffer {
+    private static func blend(_ image: DecodedImage, masks: [(SimulationConcern, Plane<UInt8>)], arena: PlaintextArena) throws(LetheError) -> SecureBuffer {
         let output = try allocate(image.pixels.count, "overlay", arena: arena)
         image.pixels.withUnsafeBytes { source in output.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
         for (concern, mask) in masks {
             let colour = concern.legendColour
             let legend = [Double(colour.red), Double(colour.green), Double(colour.blue)]
-            mask.withUnsafeBytes { alpha in
-                output.withUnsafeMutableBytes { target in
-                    for i in 0..<mask.count where alpha[i] != 0 {
-                        let weight = overlayOpacity * Double(alpha[i]) / 255
-                        for channel in 0..<3 {
-                            let value = Double(target[3 * i + channel]) * (1 - weight) + legend[channel] * weight
-                            target[3 * i + channel] = UInt8(value.rounded())
-                        }
-                    }
+            let alpha = mask.pixels, target = output.elements(as: UInt8.self)
+            for i in 0..<mask.count where alpha[i] != 0 {
+                let weight = overlayOpacity * Double(alpha[i]) / 255
+                for channel in 0..<3 {
+                    let value = Double(target[3 * i + channel]) * (1 - weight) + legend[channel] * weight
+                    target[3 * i + channel] = UInt8(value.rounded())
                 }
             }
         }

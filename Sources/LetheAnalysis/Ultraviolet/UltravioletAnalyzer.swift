@@ -29,23 +29,15 @@ public enum UltravioletAnalyzer {
         let count = width * height
         let working = millimetresPerPixel.map { $0 * Double(factor) }
 
-        var buffers: [SecureBuffer] = []
-        defer { for buffer in buffers { arena.release(buffer) } }
-        func allocate(_ bytes: Int, _ what: String) throws(LetheError) -> SecureBuffer {
-            do {
-                let buffer = try arena.allocate(count: bytes, bufferClass: .intermediate)
-                buffers.append(buffer)
-                return buffer
-            } catch { throw .analysisAllocationFailed(error, what) }
+        var floats: [Plane<Float>] = []
+        defer { floats.release(to: arena) }
+        for what in ["the UV luminance plane", "the UV chromaticity plane", "the UV background plane", "the UV background weights", "the UV filter scratch"] {
+            floats.append(try Plane(width: width, height: height, what: what, arena: arena))
         }
-        let float = MemoryLayout<Float>.stride
-        let luminance = try allocate(count * float, "the UV luminance plane")
-        let chromaticity = try allocate(count * float, "the UV chromaticity plane")
-        let numerator = try allocate(count * float, "the UV background plane")
-        let denominator = try allocate(count * float, "the UV background weights")
-        let scratch = try allocate(count * float, "the UV filter scratch")
-        let classes = try allocate(count, "the UV class mask")
-        let queue = try allocate(count * MemoryLayout<Int32>.stride, "the UV fill queue")
+        let classes = try Plane<UInt8>(width: width, height: height, what: "the UV class mask", arena: arena)
+        defer { classes.release(to: arena) }
+        let queue = try Plane<Int32>(width: width, height: height, what: "the UV fill queue", arena: arena)
+        defer { queue.release(to: arena) }
 
         let spotLimits = (
             min: working.map { ultraviolet.spotMinDiameterMillimetres / $0 } ?? ultraviolet.spotMinDiameterPixels / Double(factor),
@@ -54,24 +46,13 @@ public enum UltravioletAnalyzer {
         // The surroundings a spot is compared with: half again its largest size on each side.
         let radius = min(max(4, Int((spotLimits.max * 0.75).rounded(.up))), max(2, min(width, height) / 2))
 
-        var measured = Measurement()
-        image.pixels.withUnsafeBytes { pixelBytes in
-            luminance.withUnsafeMutableBytes { l in chromaticity.withUnsafeMutableBytes { c in
-            numerator.withUnsafeMutableBytes { n in denominator.withUnsafeMutableBytes { d in
-            scratch.withUnsafeMutableBytes { s in classes.withUnsafeMutableBytes { k in queue.withUnsafeMutableBytes { q in
-                var planes = Planes(
-                    luminance: l.bindMemory(to: Float.self), chromaticity: c.bindMemory(to: Float.self),
-                    numerator: n.bindMemory(to: Float.self), denominator: d.bindMemory(to: Float.self),
-                    scratch: s.bindMemory(to: Float.self), classes: k.bindMemory(to: UInt8.self), queue: q.bindMemory(to: Int32.self),
-                    width: width, height: height)
-                planes.load(pixelBytes.bindMemory(to: UInt8.self), imageWidth: image.width, factor: factor)
-                measured = planes.measure(
-                    configuration: ultraviolet, radius: radius, spotDiameters: spotLimits.min...max(spotLimits.min, spotLimits.max),
-                    dotMaxDiameter: dotMax)
-            } } }
-            } }
-            } }
-        }
+        var planes = Planes(
+            luminance: floats[0].pixels, chromaticity: floats[1].pixels, numerator: floats[2].pixels, denominator: floats[3].pixels,
+            scratch: floats[4].pixels, classes: classes.pixels, queue: queue.pixels, width: width, height: height)
+        image.pixels.withUnsafeBytes { planes.load($0.bindMemory(to: UInt8.self), imageWidth: image.width, factor: factor) }
+        let measured = planes.measure(
+            configuration: ultraviolet, radius: radius, spotDiameters: spotLimits.min...max(spotLimits.min, spotLimits.max),
+            dotMaxDiameter: dotMax)
 
         let f = Double(factor), field = Double(max(1, measured.fieldCount))
         let fieldSquareCentimetres = working.map { field * $0 * $0 / 100 }
