@@ -147,14 +147,14 @@ enum LineDetector {
         defer { floats.release(to: arena) }
         let levels = try Plane<UInt8>(width: work.width, height: work.height, what: "the line detector's vesselness levels", arena: arena)
         defer { levels.release(to: arena) }
-        let rows = try (0..<2).map { _ throws(LetheError) in
-            try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
-        }
+        let rows = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
         defer { rows.release(to: arena) }
+        let weightRows = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
+        defer { weightRows.release(to: arena) }
         let minimumLength = workingMillimetres.map { configuration.minimumLengthMillimetres / $0 }
             ?? configuration.minimumLengthPixels / work.factor
         var planes = Planes(
-            smoothed: floats[0].pixels, weights: floats[1].pixels, scratch: rows[0].pixels, weightScratch: rows[1].pixels,
+            smoothed: floats[0].pixels, weights: floats[1].pixels, scratch: rows.pixels, weightScratch: weightRows.pixels,
             vesselness: levels.pixels, direction: floats[3].pixels, curvature: floats[4].pixels, fine: floats[2].pixels)
         let lStar = UnsafeBufferPointer(work.lStar), skin = UnsafeBufferPointer(work.skinMask)
         for i in 0..<count { planes.vesselness[i] = 0; planes.curvature[i] = 0 }
