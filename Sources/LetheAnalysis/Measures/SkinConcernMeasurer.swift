@@ -91,7 +91,7 @@ enum SkinConcernMeasurer {
         if labelling {
             precondition(regions.count == 1 || regions.allSatisfy { $0.zone != 0 }, "labelled regions must not share pixels")
             labels = try Plane(width: work.width, height: work.height, what: "the concern labels", bufferClass: .rendering, arena: arena)
-            if linesMeasurable { centrelines = try Plane(width: work.width, height: work.height, what: "the concern labels", arena: arena) }
+            if linesMeasurable { centrelines = try Plane(width: work.width, height: work.height, what: "the lines' centrelines", arena: arena) }
         }
         // What each region reads from the skin side's planes alone; a face's beside the lines too
         // (they finish after the rest: its regions fill the second core's wait). A close-up's
@@ -293,15 +293,13 @@ enum SkinConcernMeasurer {
         let melaninRedCap = work.faceMedianLab.map { median in
             RegionStatistics.melaninRedCapRatio * CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z)).linearSRGB().red
         }
-        /// The region's pixels and the contrast's smoothed plane (the ridges, once smoothed into it).
-        func withPixels<R>(_ region: NamedRegion, rect: PixelRect, _ body: (RegionStatistics.Pixels, UnsafeBufferPointer<Float>) -> R) -> R {
-            body(
-                RegionStatistics.Pixels(
-                    planes: UnsafeBufferPointer(work.colourPlanes), skin: UnsafeBufferPointer(work.skinMask),
-                    marks: UnsafeBufferPointer(members.pixels), background: UnsafeBufferPointer(contrast.background.pixels),
-                    zones: region.zone == 0 ? nil : work.zoneLabels.map(UnsafeBufferPointer.init), zone: region.zone,
-                    width: work.width, height: work.height, rect: rect),
-                UnsafeBufferPointer(contrast.smoothed.pixels))
+        /// The region's pixels.
+        func pixels(_ region: NamedRegion, rect: PixelRect) -> RegionStatistics.Pixels {
+            RegionStatistics.Pixels(
+                planes: UnsafeBufferPointer(work.colourPlanes), skin: UnsafeBufferPointer(work.skinMask),
+                marks: UnsafeBufferPointer(members.pixels), background: UnsafeBufferPointer(contrast.background.pixels),
+                zones: region.zone == 0 ? nil : work.zoneLabels.map(UnsafeBufferPointer.init), zone: region.zone,
+                width: work.width, height: work.height, rect: rect)
         }
         func holds(_ mark: Mark, region: NamedRegion, rect: PixelRect) -> Bool {
             let cx = mark.centroidX, cy = mark.centroidY
@@ -325,11 +323,10 @@ enum SkinConcernMeasurer {
         // reader of the band for each run.
         let evened = inTwoRuns { run, index in
             measured.band.withReader(run) { band in
-                withPixels(regions[index], rect: rects[index]) { pixels, _ in
-                    var stats = RegionStatistics.clearSkin(pixels, configuration: configuration)
-                    stats.measureEvenness(pixels, band: band, configuration: configuration)
-                    return stats
-                }
+                let region = pixels(regions[index], rect: rects[index])
+                var stats = RegionStatistics.clearSkin(region, configuration: configuration)
+                stats.measureEvenness(region, band: band, configuration: configuration)
+                return stats
             }
         }
         measured.band.release(arena)
@@ -340,9 +337,10 @@ enum SkinConcernMeasurer {
         return .success(inTwoRuns { _, index in
             let (region, rect) = (regions[index], rects[index])
             var stats = evened[index]
-            withPixels(region, rect: rect) { pixels, ridges in
-                stats.measureSurface(pixels, ridgePlane: ridges, configuration: configuration, melaninRedCap: melaninRedCap, labels: labels?.pixels)
-            }
+            // The contrast's smoothed plane holds the ridges now.
+            stats.measureSurface(
+                pixels(region, rect: rect), ridgePlane: UnsafeBufferPointer(contrast.smoothed.pixels), configuration: configuration,
+                melaninRedCap: melaninRedCap, labels: labels?.pixels)
             let held = marks.indices.filter { holds(marks[$0], region: region, rect: rect) }
             return RegionParts(
                 rect: rect, stats: stats, marks: held.map { (marks[$0], kinds[$0]) }, markIndices: held,
