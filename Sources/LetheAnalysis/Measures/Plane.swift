@@ -1,4 +1,3 @@
-import LetheAPI
 import LetheMemory
 
 /// An image plane: `width × height` elements of one type, row after row, in an arena buffer the
@@ -9,7 +8,7 @@ import LetheMemory
 ///
 /// A ring of rows (a box filter's scratch) is a plane of a few rows; a plane may lend its bytes
 /// to another element type while its own values are not needed (`borrowed(as:)`).
-struct Plane<Element>: @unchecked Sendable {
+struct Plane<Element>: Sendable {
     let width: Int, height: Int
     /// The owner of the elements: wiped and read back by `release(to:)`.
     let buffer: SecureBuffer
