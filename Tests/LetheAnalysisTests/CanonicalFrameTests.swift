@@ -28,10 +28,7 @@ struct CanonicalFrameTests {
     }
 
     static func lStar(row: Int, of work: WorkingImage) -> [Double] {
-        work.planes.withUnsafeBytes { bytes in
-            let planes = bytes.bindMemory(to: Float.self)
-            return (0..<work.width).map { Double(planes[row * work.width + $0]) }
-        }
+        (0..<work.width).map { Double(work.lStar[row * work.width + $0]) }
     }
 
     @Test("shrinking by 2.5: each working pixel is the overlap-weighted mean of the input columns it covers, in linear light")

@@ -22,8 +22,8 @@ struct ClippedSkinTests {
         #expect(work.clippedSkinFraction() == nil, "no zones yet: no face's skin to count")
         // Top half labelled as a zone: 20 × 20 of its 800 pixels clipped; the clipped bottom-left
         // quarter is outside every zone and does not count.
-        let labels = try arena.allocate(count: work.pixelCount, bufferClass: .intermediate)
-        labels.withUnsafeMutableBytes { bytes in for i in 0..<(20 * 40) { bytes[i] = 1 } }
+        let labels = try Plane<UInt8>(width: work.width, height: work.height, what: "the zone labels", arena: arena)
+        for i in 0..<(20 * 40) { labels.pixels[i] = 1 }
         work.zones = labels
         #expect(work.clippedSkinFraction() == 0.5)
     }

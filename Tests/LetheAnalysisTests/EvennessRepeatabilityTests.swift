@@ -187,18 +187,16 @@ struct EvennessRepeatabilityTests {
     /// (the median set as `applyFaceZones` sets it) and as a close-up's (none).
     static func highlightBand(highlightLStar: Float, faceMedian: Bool, arena: PlaintextArena) throws -> [Float] {
         let (width, height) = (160, 160), count = 160 * 160
-        let planes = try arena.allocate(count: 4 * count * MemoryLayout<Float>.stride, bufferClass: .intermediate)
-        let skin = try arena.allocate(count: count, bufferClass: .intermediate)
+        let colour = try Plane<Float>(width: width, height: height, layers: 4, what: "the CIELAB planes", arena: arena)
+        let skin = try Plane<UInt8>(width: width, height: height, what: "the skin mask", arena: arena)
         let members = try Plane<UInt8>(width: width, height: height, what: "the mark mask", arena: arena)
         let memory = try Plane<Float>(width: width, height: height, what: "the band's blocks", arena: arena)
-        planes.withUnsafeMutableBytes { bytes in
-            let lab = bytes.bindMemory(to: Float.self)
-            for y in 0..<height {
-                for x in 0..<width { lab[y * width + x] = (70..<90).contains(x) && (70..<90).contains(y) ? highlightLStar : 60 }
-            }
+        let lStar = colour.layer(0)
+        for y in 0..<height {
+            for x in 0..<width { lStar[y * width + x] = (70..<90).contains(x) && (70..<90).contains(y) ? highlightLStar : 60 }
         }
-        skin.withUnsafeMutableBytes { bytes in for i in 0..<count { bytes[i] = WorkingImage.skinBit } }
-        var work = WorkingImage(originX: 0, originY: 0, width: width, height: height, factor: 1, planes: planes, skin: skin)
+        for i in 0..<count { skin.pixels[i] = WorkingImage.skinBit }
+        var work = WorkingImage(originX: 0, originY: 0, width: width, height: height, factor: 1, colour: colour, skin: skin)
         if faceMedian { work.faceMedianLab = SIMD3(60, 0, 0) }
         let blocks = try EvennessBand.blocks(work, members: members, workingMillimetres: 0.25, in: memory, arena: arena)
         defer { blocks.release(arena) }

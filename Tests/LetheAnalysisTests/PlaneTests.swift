@@ -24,6 +24,29 @@ struct PlaneTests {
         #expect(plane.pixels[2 * 7 + 3] == 0)
     }
 
+    @Test("a plane of layers is one buffer: layer k is elements k × width × height onward, and pixels span every layer")
+    func layers() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let plane = try Plane<Float>(width: 4, height: 3, layers: 3, what: "a test plane", arena: arena)
+        #expect(plane.count == 12 && plane.pixels.count == 36 && arena.bytesHeld == 36 * MemoryLayout<Float>.stride)
+        for k in 0..<3 { plane.layer(k).update(repeating: Float(k + 1)) }
+        #expect(plane.layer(1).count == 12)
+        #expect(plane.pixels[11] == 1 && plane.pixels[12] == 2 && plane.pixels[23] == 2 && plane.pixels[24] == 3)
+        plane.layer(2)[5] = -1
+        #expect(plane.pixels[2 * 12 + 5] == -1)
+    }
+
+    /// An exit test: a layer past the plane's is not someone else's memory.
+    @Test("a layer beyond the plane's stops the process")
+    func layerBeyondStops() async {
+        await #expect(processExitsWith: .failure) {
+            let arena = PlaintextArena()
+            guard let plane = try? Plane<Float>(width: 8, height: 8, layers: 2, what: "a test plane", arena: arena) else { exit(0) }
+            _ = plane.layer(2)
+        }
+    }
+
     @Test("released, every plane's buffer is wiped and verified, and the arena holds nothing of it")
     func releasedPlanesAreWiped() throws {
         let arena = PlaintextArena()

@@ -95,12 +95,12 @@ enum LayoutMarkers {
         let detected = try SkinConcernMeasurer.detectMarks(work, workingMillimetres: nil, configuration: measures, arena: arena)
         try SkinConcernMeasurer.smoothForRidges(work, into: detected.contrast.smoothed, configuration: measures, arena: arena)
         // Without the clipping bits the working image's mask is the gate's (same rule, factor 1).
-        let gateMaskOfWork = try byteRow(work.skin, width: width, stripe: stripe).map { $0 & (WorkingImage.skinBit | WorkingImage.surfaceBit) }
+        let gateMaskOfWork = try byteRow(work.skin.buffer, width: width, stripe: stripe).map { $0 & (WorkingImage.skinBit | WorkingImage.surfaceBit) }
         // Then the skin surface (highlights enclosed by skin) is marked in `WorkingImage.skin`.
         work.markEnclosedSurface(queue: try Plane<Int32>(width: width, height: height, what: "the skin surface's queue", arena: arena).pixels)
         let count = width * height
         for (index, name) in ["lab L* plane", "lab a* plane", "lab b* plane", "erythema plane"].enumerated() {
-            markers.append(try floatRow(work.planes, plane: index, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
+            markers.append(try floatRow(work.colour.buffer, plane: index, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
         }
         let gateMask = try byteRow(mask, width: width, stripe: stripe)
         guard gateMask == gateMaskOfWork else {
@@ -108,7 +108,7 @@ enum LayoutMarkers {
         }
         // The mask as the worker holds it until the wipe: the clipping bits, and `surfaceBit` where
         // the stripe crosses a hole of the skin mask enclosed by skin.
-        markers += try maskMarker(try byteRow(work.skin, width: width, stripe: stripe), in: work.skin, stripe: stripe, name: "skin mask#\(seed)")
+        markers += try maskMarker(try byteRow(work.skin.buffer, width: width, stripe: stripe), in: work.skin.buffer, stripe: stripe, name: "skin mask#\(seed)")
         // Not the background L* plane: a weighted box blur of radius ≥ 80 pixels, it changes so
         // little along a row that no 64-byte window of it is informative (a marker from it would
         // prove nothing). The contrast is computed from it and the smoothed plane on the fly. The
@@ -203,7 +203,7 @@ enum LayoutMarkers {
         // photo's own L* values are gone from the buffer by then, so the marker is the rescaled form.
         try work.applyFaceZones(geometry, normaliseExposure: true, arena: arena)
         // The whole photo is natural image data: the middle of the face crop is informative.
-        let bytes = work.planes.withUnsafeBytes { Array($0.prefix(work.pixelCount * MemoryLayout<Float>.stride)) }
+        let bytes = work.colour.buffer.withUnsafeBytes { Array($0.prefix(work.pixelCount * MemoryLayout<Float>.stride)) }
         return [try Marker.informative(in: bytes, length: 64, name: "face crop L* plane#\(seed)")]
     }
 

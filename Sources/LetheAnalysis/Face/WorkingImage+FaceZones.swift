@@ -24,14 +24,11 @@ extension WorkingImage {
     ///   `lightnessScale` records it. Simulations keep the photo's exposure (their preview edits
     ///   the planes and writes them back).
     mutating func applyFaceZones(_ geometry: FaceGeometry, normaliseExposure: Bool = false, arena: PlaintextArena) throws(LetheError) {
-        let labels: SecureBuffer
-        do { labels = try arena.allocate(count: pixelCount, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the face zone labels")
-        }
+        let labels = try Plane<UInt8>(width: width, height: height, what: "the face zone labels", arena: arena)
         zones = labels
         let unassigned: UInt8 = 255
         let order = FaceGeometry.zonePriority.compactMap { name in geometry.zones.firstIndex { $0.name == name } }
-        let label = labels.elements(as: UInt8.self)
+        let label = labels.pixels
         for i in 0..<pixelCount { label[i] = 0 }
         fill(geometry.oval, into: label) { _ in unassigned }
         for index in order {
@@ -40,7 +37,7 @@ extension WorkingImage {
         for i in 0..<pixelCount where label[i] == unassigned { label[i] = 0 }
         for part in geometry.exclusions { fill(part.polygon, into: label) { _ in 0 } }
         let (median, gamma) = Self.keepFaceSkin(
-            labels: UnsafeBufferPointer(label), planes: colourPlanes, skin: skinMask, count: pixelCount, normaliseExposure: normaliseExposure)
+            labels: UnsafeBufferPointer(label), planes: colour.pixels, skin: skin.pixels, count: pixelCount, normaliseExposure: normaliseExposure)
         faceMedianLab = median
         lightnessScale = gamma
     }
@@ -49,8 +46,8 @@ extension WorkingImage {
     /// lost their colour to the camera's saturation (`clippedBit`); nil before `applyFaceZones` or
     /// without a zone pixel.
     func clippedSkinFraction() -> Double? {
-        guard let zones = zoneLabels else { return nil }
-        let skin = skinMask
+        guard let zones = self.zones?.pixels else { return nil }
+        let skin = self.skin.pixels
         var labelled = 0, clipped = 0
         for i in 0..<pixelCount where zones[i] != 0 {
             labelled += 1

@@ -22,7 +22,7 @@ enum BlemishDetector {
         defer { contrast.release(arena) }
         let (marks, members) = try MarkDetector.detect(
             contrast: contrast, polarity: .bright, threshold: threshold, within: PixelRect(width: work.width, height: work.height),
-            skin: UnsafeBufferPointer(work.skinMask), minimumArea: 3, zones: work.zoneLabels.map(UnsafeBufferPointer.init),
+            skin: UnsafeBufferPointer(work.skin.pixels), minimumArea: 3, zones: work.zones.map { UnsafeBufferPointer($0.pixels) },
             candidates: .init(maximumDiameter: largest), arena: arena)
         members.release(to: arena)
         return marks.filter { mark in

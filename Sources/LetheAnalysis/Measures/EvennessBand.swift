@@ -108,7 +108,7 @@ enum EvennessBand {
             blocks = Blocks(grid: grid, memory: try Plane(width: floats, height: 1, what: "the evenness band's sums", arena: arena), ownsMemory: true)
         }
         blocks.withConvolutions { fine, coarse in
-            let lab = work.colourPlanes, skin = work.skinMask, member = members.pixels
+            let lab = work.colour.pixels, skin = work.skin.pixels, member = members.pixels
             // The clear skin's green lightness and weight, summed over each block; then each scale's Gaussian.
             SRGB.labFTable.withUnsafeBufferPointer { labF in
                 let cap = work.faceMedianLab.map { greenLightness(l: $0.x, a: $0.y, b: $0.z, labF: labF) + highlightMargin } ?? .infinity

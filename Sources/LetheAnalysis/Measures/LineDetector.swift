@@ -156,7 +156,7 @@ enum LineDetector {
         var planes = Planes(
             smoothed: floats[0].pixels, weights: floats[1].pixels, scratch: rows.pixels, weightScratch: weightRows.pixels,
             vesselness: levels.pixels, direction: floats[3].pixels, curvature: floats[4].pixels, fine: floats[2].pixels)
-        let lStar = UnsafeBufferPointer(work.lStar), skin = UnsafeBufferPointer(work.skinMask)
+        let lStar = UnsafeBufferPointer(work.lStar), skin = UnsafeBufferPointer(work.skin.pixels)
         for i in 0..<count { planes.vesselness[i] = 0; planes.curvature[i] = 0 }
         smoothOverSkin(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: 1, passes: 1)
         for i in 0..<count { planes.fine[i] = planes.weights[i] >= minimumWeight ? planes.smoothed[i] : .nan }
@@ -171,7 +171,7 @@ enum LineDetector {
             respond(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: radius, configuration: configuration)
         }
         return trace(
-            planes: planes, zones: work.zoneLabels.map(UnsafeBufferPointer.init), width: work.width, height: work.height,
+            planes: planes, zones: work.zones.map { UnsafeBufferPointer($0.pixels) }, width: work.width, height: work.height,
             minimumLength: minimumLength, configuration: configuration, mark: centrelines?.pixels, markBit: centrelineBit)
     }
 

@@ -53,7 +53,7 @@ struct LocalContrast {
         }
         defer { [rows, sums].release(to: arena) }
         run(
-            lStar: UnsafeBufferPointer(work.plane(plane)), skin: UnsafeBufferPointer(work.skinMask),
+            lStar: UnsafeBufferPointer(work.colour.layer(plane)), skin: UnsafeBufferPointer(work.skin.pixels),
             smoothed: result.smoothed.pixels, background: result.background.pixels,
             blocked: PlaneFilters.BlockedConvolution(grid: grid, memory: sums.pixels), scratch: rows.pixels,
             width: work.width, height: work.height, radius: radius, excludeAbove: excludeAbove, useSkinMask: useSkinMask)

@@ -7,26 +7,41 @@ import LetheMemory
 /// while it lives; `pixels` after the wipe stops the process).
 ///
 /// A ring of rows (a box filter's scratch) is a plane of a few rows; a plane may lend its bytes
-/// to another element type while its own values are not needed (`borrowed(as:)`).
+/// to another element type while its own values are not needed (`borrowed(as:)`). Several planes
+/// of one size that live and die together (a planar colour image: L*, a*, b*, the erythema
+/// index) are one plane of several `layers`, one after the other in its buffer.
 struct Plane<Element>: Sendable {
     let width: Int, height: Int
+    /// Planes of `width × height` in the buffer, one after the other (1 for a plain plane).
+    let layers: Int
     /// The owner of the elements: wiped and read back by `release(to:)`.
     let buffer: SecureBuffer
 
-    /// `width × height` elements in a new `bufferClass` buffer of `arena` (zeroed);
-    /// `.analysisAllocationFailed` naming `what` when the arena refuses it.
-    init(width: Int, height: Int, what: String, bufferClass: BufferClass = .intermediate, arena: PlaintextArena) throws(LetheError) {
-        do { buffer = try arena.allocate(count: width * height * MemoryLayout<Element>.stride, bufferClass: bufferClass) } catch {
+    /// `layers` planes of `width × height` elements in a new `bufferClass` buffer of `arena`
+    /// (zeroed); `.analysisAllocationFailed` naming `what` when the arena refuses it.
+    init(
+        width: Int, height: Int, layers: Int = 1, what: String, bufferClass: BufferClass = .intermediate, arena: PlaintextArena
+    ) throws(LetheError) {
+        do { buffer = try arena.allocate(count: layers * width * height * MemoryLayout<Element>.stride, bufferClass: bufferClass) } catch {
             throw .analysisAllocationFailed(error, what)
         }
         self.width = width
         self.height = height
+        self.layers = layers
     }
 
+    /// Elements of one layer.
     var count: Int { width * height }
 
+    /// Every layer's elements, layer `k` from `k × count`.
     var pixels: UnsafeMutableBufferPointer<Element> {
-        UnsafeMutableBufferPointer(rebasing: buffer.elements(as: Element.self)[0..<count])
+        UnsafeMutableBufferPointer(rebasing: buffer.elements(as: Element.self)[0..<(layers * count)])
+    }
+
+    /// Layer `k`'s elements.
+    func layer(_ k: Int) -> UnsafeMutableBufferPointer<Element> {
+        precondition(k >= 0 && k < layers, "layer \(k) of a plane of \(layers)")
+        return UnsafeMutableBufferPointer(rebasing: buffer.elements(as: Element.self)[(k * count)..<((k + 1) * count)])
     }
 
     /// The plane's bytes as elements of `T` (as many as fit), for a use that no longer needs its

@@ -296,9 +296,9 @@ enum SkinConcernMeasurer {
         /// The region's pixels.
         func pixels(_ region: NamedRegion, rect: PixelRect) -> RegionStatistics.Pixels {
             RegionStatistics.Pixels(
-                planes: UnsafeBufferPointer(work.colourPlanes), skin: UnsafeBufferPointer(work.skinMask),
+                planes: UnsafeBufferPointer(work.colour.pixels), skin: UnsafeBufferPointer(work.skin.pixels),
                 marks: UnsafeBufferPointer(members.pixels), background: UnsafeBufferPointer(contrast.background.pixels),
-                zones: region.zone == 0 ? nil : work.zoneLabels.map(UnsafeBufferPointer.init), zone: region.zone,
+                zones: region.zone == 0 ? nil : work.zones.map { UnsafeBufferPointer($0.pixels) }, zone: region.zone,
                 width: work.width, height: work.height, rect: rect)
         }
         func holds(_ mark: Mark, region: NamedRegion, rect: PixelRect) -> Bool {
@@ -526,9 +526,9 @@ enum SkinConcernMeasurer {
         do {
             (marks, members) = try MarkDetector.detect(
                 contrast: contrast, polarity: .dark, threshold: threshold,
-                within: PixelRect(width: work.width, height: work.height), skin: UnsafeBufferPointer(work.skinMask),
-                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zoneLabels.map(UnsafeBufferPointer.init),
-                colour: UnsafeBufferPointer(work.colourPlanes),
+                within: PixelRect(width: work.width, height: work.height), skin: UnsafeBufferPointer(work.skin.pixels),
+                minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones.map { UnsafeBufferPointer($0.pixels) },
+                colour: UnsafeBufferPointer(work.colour.pixels),
                 // Only a mark that can be a spot or a pore is classified by its surroundings and colour (`kinds` below).
                 candidates: .init(maximumDiameter: spotMax), arena: arena)
         } catch {
@@ -559,11 +559,11 @@ enum SkinConcernMeasurer {
     /// zone pixel, clipped ones included, whose colour a brighter capture changes.) Half-unit
     /// histograms, as `faceMedianLab`. Nil without such pixels.
     static func clearSkinMedian(_ work: WorkingImage, members: Plane<UInt8>) -> SIMD3<Float>? {
-        guard let zones = work.zoneLabels else { return nil }
+        guard let zones = work.zones?.pixels else { return nil }
         let count = work.pixelCount
-        let skin = work.skinMask, member = members.pixels
+        let skin = work.skin.pixels, member = members.pixels
         var histogram = LabHistogram()
-        histogram.add(0..<count, of: UnsafeBufferPointer(work.colourPlanes), planeSize: count) { i in
+        histogram.add(0..<count, of: UnsafeBufferPointer(work.colour.pixels), planeSize: count) { i in
             zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0
         }
         return histogram.count > 0 ? histogram.median : nil

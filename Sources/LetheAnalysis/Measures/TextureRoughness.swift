@@ -46,7 +46,7 @@ enum TextureRoughness {
         }
         defer { scratch.release(to: arena) }
         let band = planes[0].pixels, weights = planes[2].pixels, rows = scratch.pixels
-        let lStar = work.lStar, skin = work.skinMask
+        let lStar = work.lStar, skin = work.skin.pixels
         @inline(__always) func weight(_ i: Int) -> Float { Float(skin[i] & WorkingImage.skinBit) }
         // The coarse scale on blocks carved from its plane, read back at the subtraction.
         let coarse = PlaneFilters.BlockedConvolution(
@@ -76,7 +76,7 @@ enum TextureRoughness {
         band: Plane<Float>, work: WorkingImage, rect: PixelRect, zone: UInt8, background: Plane<Float>, specularMarginLStar: Float
     ) -> Double {
         var spread = RunningVariance()
-        let values = band.pixels, local = background.pixels, lStar = work.lStar, skin = work.skinMask, zones = work.zoneLabels
+        let values = band.pixels, local = background.pixels, lStar = work.lStar, skin = work.skin.pixels, zones = work.zones?.pixels
         for y in rect.y..<(rect.y + rect.height) {
             for x in rect.x..<(rect.x + rect.width) {
                 let i = y * work.width + x

@@ -3,7 +3,7 @@ import LetheMemory
 extension WorkingImage {
     /// The zone label at a working pixel (0 without face zones or outside the image).
     func zoneLabel(x: Int, y: Int) -> UInt8 {
-        guard let zones = zoneLabels, x >= 0, y >= 0, x < width, y < height else { return 0 }
+        guard let zones = self.zones?.pixels, x >= 0, y >= 0, x < width, y < height else { return 0 }
         return zones[y * width + x]
     }
 
@@ -19,7 +19,7 @@ extension WorkingImage {
     func markEnclosedSurface(queue q: UnsafeMutableBufferPointer<Int32>) {
         precondition(q.count >= pixelCount, "the surface queue is too small")
         let outside: UInt8 = 4
-        let (width, height, mask) = (self.width, self.height, skinMask)
+        let (width, height, mask) = (self.width, self.height, skin.pixels)
         var border: [Int] = []
         for x in 0..<width { border += [x, (height - 1) * width + x] }
         for y in 0..<height { border += [y * width, y * width + width - 1] }

@@ -6,7 +6,7 @@ import LetheMemory
 /// A crop of the photo, averaged over each working pixel's footprint (`factor` input pixels across:
 /// whole blocks for close-ups, any factor for a face's canonical frame), as four `Float` planes
 /// (CIELAB L*, a*, b* and the erythema index) and a Chai & Ngan skin mask. Everything lives in `.intermediate`
-/// arena buffers; `release(_:)` wipes them.
+/// arena planes; `release(_:)` wipes them.
 struct WorkingImage {
     /// Crop origin in input pixels.
     let originX: Int, originY: Int
@@ -15,16 +15,15 @@ struct WorkingImage {
     /// Input pixels per working pixel (along each axis): whole for block averages, any value in a
     /// face's canonical frame (below 1 where a small face is enlarged).
     let factor: Double
-    /// `4 × width × height` floats: L*, then a*, then b*, then erythema index planes (L* alone
-    /// after `releaseColourPlanes`).
-    private(set) var planes: SecureBuffer
-    /// `width × height` bytes: `skinBit` = skin; `surfaceBit` = not skin-coloured but on the skin
+    /// Four layers: L*, a*, b* and the erythema index (L* alone after `releaseColourPlanes`).
+    private(set) var colour: Plane<Float>
+    /// `skinBit` = skin; `surfaceBit` = not skin-coloured but on the skin
     /// surface (a highlight enclosed by skin, or a face-zone pixel that fails the colour check):
     /// counted by shine only; 0 = elsewhere. With `markClipped`, also `clippedBit` and
     /// `whiteClippedBit` (the camera's saturation, whatever the pixel is).
-    let skin: SecureBuffer
+    let skin: Plane<UInt8>
     /// Faces: the zone label of each working pixel (`applyFaceZones`), 0 = no zone.
-    var zones: SecureBuffer?
+    var zones: Plane<UInt8>?
     /// Faces: the median CIELAB (L*, a*, b*) of the zones' pixels, the reference colour of the
     /// skin mask and of the zones' colour evenness (`applyFaceZones`).
     var faceMedianLab: SIMD3<Float>?
@@ -75,22 +74,19 @@ struct WorkingImage {
     }
 
     /// Wipes the a*, b* and erythema planes, keeping what the line detector reads (L*, the skin
-    /// mask, the zones): L* copied into a buffer of its own, a quarter of the four planes', which
-    /// are released. From then on `planes` holds L* alone: only L* may be read.
+    /// mask, the zones): L* copied into a plane of its own, a quarter of the four layers', which
+    /// are released. From then on `colour` holds L* alone.
     mutating func releaseColourPlanes(arena: PlaintextArena) throws(LetheError) {
-        let lightness: SecureBuffer
-        do { lightness = try arena.allocate(count: pixelCount * MemoryLayout<Float>.stride, bufferClass: .intermediate) } catch {
-            throw .analysisAllocationFailed(error, "the L* plane")
-        }
-        UnsafeMutableRawBufferPointer(lightness.elements(as: Float.self)).copyMemory(from: UnsafeRawBufferPointer(lStar))
-        arena.release(planes)
-        planes = lightness
+        let lightness = try Plane<Float>(width: width, height: height, what: "the L* plane", arena: arena)
+        lightness.pixels.update(fromContentsOf: lStar)
+        colour.release(to: arena)
+        colour = lightness
     }
 
     func release(_ arena: PlaintextArena) {
-        arena.release(planes)
-        arena.release(skin)
-        if let zones { arena.release(zones) }
+        colour.release(to: arena)
+        skin.release(to: arena)
+        zones?.release(to: arena)
     }
 
     /// A colour measured on the (exposure-normalised) planes, as the photo shows it: the
@@ -142,17 +138,13 @@ struct WorkingImage {
         guard width >= 8, height >= 8 else {
             throw .analysedAreaTooSmall(width: crop.width, height: crop.height)
         }
-        let planes: SecureBuffer, skin: SecureBuffer
-        do {
-            planes = try arena.allocate(count: 4 * width * height * MemoryLayout<Float>.stride, bufferClass: .intermediate)
-        } catch { throw .analysisAllocationFailed(error, "the CIELAB planes") }
-        do {
-            skin = try arena.allocate(count: width * height, bufferClass: .intermediate)
-        } catch {
-            arena.release(planes)
-            throw .analysisAllocationFailed(error, "the skin mask")
+        let colour = try Plane<Float>(width: width, height: height, layers: 4, what: "the CIELAB planes", arena: arena)
+        let skin: Plane<UInt8>
+        do { skin = try Plane(width: width, height: height, what: "the skin mask", arena: arena) } catch {
+            colour.release(to: arena)
+            throw error
         }
-        let planeFloats = planes.elements(as: Float.self), skinMask = skin.elements(as: UInt8.self)
+        let (colourValues, skinValues) = (colour.pixels, skin.pixels)
         image.pixels.withUnsafeBytes { pixelBytes in
             linearAndCodeTable.withUnsafeBufferPointer { linearAndCode in
                 SRGB.labFTable.withUnsafeBufferPointer { labF in SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
@@ -160,7 +152,7 @@ struct WorkingImage {
                     func fill(rows: Range<Int>) {
                         Self.fill(
                             pixels: pixelBytes.bindMemory(to: UInt8.self), footprint: footprint, rows: rows,
-                            planes: planeFloats, skin: skinMask,
+                            planes: colourValues, skin: skinValues,
                             linearAndCode: linearAndCode, labF: labF, log10Table: log10Table, correction: correction,
                             markClipped: markClipped)
                     }
@@ -171,7 +163,7 @@ struct WorkingImage {
             }
         }
         return WorkingImage(
-            originX: image.originX + crop.x, originY: image.originY + crop.y, width: width, height: height, factor: factor, planes: planes, skin: skin)
+            originX: image.originX + crop.x, originY: image.originY + crop.y, width: width, height: height, factor: factor, colour: colour, skin: skin)
     }
 
     /// The input pixels under each working column and row, with their overlap in input pixels:
@@ -335,19 +327,5 @@ extension WorkingImage {
         try Plane(width: width, height: PlaneFilters.boxBlurScratchRows(height: height, radius: radius), what: what, arena: arena)
     }
 
-    /// Colour plane `k` (0 L*, 1 a*, 2 b*, 3 the erythema index; L* alone after `releaseColourPlanes`).
-    func plane(_ k: Int) -> UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(rebasing: planes.elements(as: Float.self)[(k * pixelCount)..<((k + 1) * pixelCount)])
-    }
-
-    var lStar: UnsafeMutableBufferPointer<Float> { plane(0) }
-
-    /// Every colour plane, one after the other (L* alone after `releaseColourPlanes`).
-    var colourPlanes: UnsafeMutableBufferPointer<Float> { planes.elements(as: Float.self) }
-
-    /// The skin mask's bytes (`skinBit`, `surfaceBit`, the clipping bits).
-    var skinMask: UnsafeMutableBufferPointer<UInt8> { skin.elements(as: UInt8.self) }
-
-    /// Faces: the zone label of each working pixel; nil without face zones.
-    var zoneLabels: UnsafeMutableBufferPointer<UInt8>? { zones?.elements(as: UInt8.self) }
+    var lStar: UnsafeMutableBufferPointer<Float> { colour.layer(0) }
 }

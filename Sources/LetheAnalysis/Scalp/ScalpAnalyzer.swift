@@ -106,8 +106,8 @@ public enum ScalpAnalyzer {
         }
 
         let scalpColour = scalpStatistics(
-            planes: UnsafeBufferPointer(work.colourPlanes), hair: UnsafeBufferPointer(hairMembers.pixels),
-            flake: UnsafeBufferPointer(flakeMembers.pixels), field: UnsafeBufferPointer(work.skinMask), count: work.pixelCount)
+            planes: UnsafeBufferPointer(work.colour.pixels), hair: UnsafeBufferPointer(hairMembers.pixels),
+            flake: UnsafeBufferPointer(flakeMembers.pixels), field: UnsafeBufferPointer(work.skin.pixels), count: work.pixelCount)
 
         // Imaged scalp: the whole photo, or the round field's share of it.
         let fieldShare = Double(detected.fieldPixelCount) / Double(work.pixelCount)
@@ -190,7 +190,7 @@ public enum ScalpAnalyzer {
             useSkinMask: true, arena: arena)
         let smoothed = contrast.smoothed.pixels, background = contrast.background.pixels
         if fieldPixels < work.pixelCount {
-            let field = work.skinMask
+            let field = work.skin.pixels
             for i in 0..<work.pixelCount where field[i] & TrichoscopeField.fieldBit == 0 { smoothed[i] = background[i] }
         }
         var keep: [Plane<UInt8>] = []

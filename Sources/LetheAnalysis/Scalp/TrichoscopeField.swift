@@ -18,7 +18,7 @@ enum TrichoscopeField {
         _ work: WorkingImage, borderMaximumLStar: Float, marginPixels: Int, backgroundBelowMedianLStar: Float, arena: PlaintextArena
     ) throws(LetheError) -> Int {
         let fieldPixels = try markField(work, borderMaximumLStar: borderMaximumLStar, marginPixels: marginPixels, arena: arena)
-        weighBackground(lStar: UnsafeBufferPointer(work.lStar), mask: work.skinMask, count: work.pixelCount, belowMedian: backgroundBelowMedianLStar)
+        weighBackground(lStar: UnsafeBufferPointer(work.lStar), mask: work.skin.pixels, count: work.pixelCount, belowMedian: backgroundBelowMedianLStar)
         return fieldPixels
     }
 
@@ -41,7 +41,7 @@ enum TrichoscopeField {
     private static func markField(_ work: WorkingImage, borderMaximumLStar: Float, marginPixels: Int, arena: PlaintextArena) throws(LetheError) -> Int {
         let width = work.width, height = work.height, count = work.pixelCount
         let corners = [0, width - 1, (height - 1) * width, count - 1]
-        let lStar = UnsafeBufferPointer(work.lStar), mask = work.skinMask
+        let lStar = UnsafeBufferPointer(work.lStar), mask = work.skin.pixels
         let darkCorners = corners.allSatisfy { lStar[$0] <= borderMaximumLStar }
         for i in 0..<count { mask[i] = darkCorners ? 1 : fieldBit }
         guard darkCorners else { return count }

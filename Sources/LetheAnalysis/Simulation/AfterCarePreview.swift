@@ -44,21 +44,22 @@ enum AfterCarePreview {
             wrinkles: Float(request.strength(of: .wrinkles)), redness: Float(request.strength(of: .redness)),
             evenness: Float(request.strength(of: .evenness)))
         guard max(strengths.spots, strengths.pores, strengths.wrinkles, strengths.redness, strengths.evenness) > 0 else { return }
-        let planes = try FloatPlanes(count: planeCount, width: work.width, height: work.height, arena: arena)
-        defer { planes.release(arena) }
+        let p = try Plane<Float>(
+            width: work.width, height: work.height, layers: planeCount, what: "the simulation planes", bufferClass: .rendering, arena: arena)
+        defer { p.release(to: arena) }
         let radius = SkinConcernMeasurer.backgroundRadius(spotMaxDiameter: skin.spotMaxDiameter, width: work.width, height: work.height)
         let textureRadius = max(2, min(work.width, work.height) / 128)
         let spotFeather = max(2, radius / 12)
 
-        let p = planes.all
         let n = p.count
-        let source = work.colourPlanes, flags = labels.labels.pixels
-        for i in 0..<n { p[lStar][i] = source[i]; p[aStar][i] = source[n + i]; p[bStar][i] = source[2 * n + i] }
+        let source = work.colour.pixels, flags = labels.labels.pixels
+        let (l0, a0, b0, editableWeight, clearWeight) = (p.layer(lStar), p.layer(aStar), p.layer(bStar), p.layer(editable), p.layer(clear))
+        for i in 0..<n { l0[i] = source[i]; a0[i] = source[n + i]; b0[i] = source[2 * n + i] }
         for i in 0..<n {
-            p[editable][i] = flags[i] & ConcernLabels.editable != 0 ? 1 : 0
-            p[clear][i] = flags[i] & ConcernLabels.clear != 0 ? 1 : 0
+            editableWeight[i] = flags[i] & ConcernLabels.editable != 0 ? 1 : 0
+            clearWeight[i] = flags[i] & ConcernLabels.clear != 0 ? 1 : 0
         }
-        fadeAtCropEdges(p[editable], work: work, image: image, over: max(4, radius / 2))
+        fadeAtCropEdges(p.layer(editable), work: work, image: image, over: max(4, radius / 2))
         func mean(_ source: Int, weight: Int, into destination: Int, radius: Int, passes: Int = 3, fallback: Float? = nil) {
             p.weightedMean(
                 source, weight: weight, into: destination, radius: radius, passes: passes, fallback: fallback,
@@ -67,16 +68,16 @@ enum AfterCarePreview {
         mean(lStar, weight: clear, into: backgroundL, radius: radius, fallback: Float(skin.clearSkin.l))
         mean(aStar, weight: clear, into: backgroundA, radius: radius, fallback: Float(skin.clearSkin.a))
         mean(bStar, weight: clear, into: backgroundB, radius: radius, fallback: Float(skin.clearSkin.b))
-        let e = p[editable], l = p[lStar], a = p[aStar], b = p[bStar]
+        let e = p.layer(editable), l = p.layer(lStar), a = p.layer(aStar), b = p.layer(bStar)
 
         // 1. Texture: guided filter of L* with itself as guide, over editable pixels.
         let texture = max(strengths.pores, strengths.wrinkles)
         if texture > 0 {
             mean(lStar, weight: editable, into: localMeanL, radius: textureRadius, passes: 1)
             // The slope plane first holds L*², then its mean, then the slope.
-            for i in 0..<n { p[guidedSlope][i] = l[i] * l[i] }
+            let m = p.layer(localMeanL), ca = p.layer(guidedSlope)
+            for i in 0..<n { ca[i] = l[i] * l[i] }
             mean(guidedSlope, weight: editable, into: guidedSlope, radius: textureRadius, passes: 1)
-            let m = p[localMeanL], ca = p[guidedSlope]
             for i in 0..<n {
                 let variance = max(0, ca[i] - m[i] * m[i])
                 ca[i] = variance / (variance + guidedEpsilon)
@@ -92,10 +93,10 @@ enum AfterCarePreview {
 
         // 2. Spots and pores fade into the surrounding clear skin, with feathered edges.
         for (flag, strength, feather) in [(ConcernLabels.spot, strengths.spots, spotFeather), (ConcernLabels.pore, strengths.pores, 1)] where strength > 0 {
-            let alpha = p[markAlpha]
+            let alpha = p.layer(markAlpha)
             for i in 0..<n { alpha[i] = flags[i] & flag != 0 ? 1 : 0 }
             p.feather(markAlpha, radius: feather, scratch: scratch)
-            let bgL = p[backgroundL], bgB = p[backgroundB]
+            let bgL = p.layer(backgroundL), bgB = p.layer(backgroundB)
             for i in 0..<n where e[i] > 0 && alpha[i] > 0 {
                 let weight = strength * alpha[i] * e[i]
                 l[i] += weight * (bgL[i] - l[i])
@@ -105,7 +106,7 @@ enum AfterCarePreview {
 
         // 3. Redness: a* pulled down toward the surrounding clear skin.
         if strengths.redness > 0 {
-            let bgA = p[backgroundA]
+            let bgA = p.layer(backgroundA)
             for i in 0..<n where e[i] > 0 && a[i] > bgA[i] {
                 let excess = a[i] - bgA[i]
                 a[i] -= strengths.redness * e[i] * excess * fade(excess, from: rednessFadeAStar)
@@ -115,7 +116,7 @@ enum AfterCarePreview {
         // 4. Evenness: mid-scale L* blotches removed.
         if strengths.evenness > 0 {
             mean(lStar, weight: editable, into: localMeanL, radius: max(2, radius / 8), passes: 2)
-            let local = p[localMeanL], bgL = p[backgroundL]
+            let local = p.layer(localMeanL), bgL = p.layer(backgroundL)
             for i in 0..<n where e[i] > 0 {
                 let blotch = local[i] - bgL[i]
                 l[i] -= strengths.evenness * e[i] * blotch * fade(abs(blotch), from: evennessFadeLStar)
@@ -162,11 +163,11 @@ enum AfterCarePreview {
     /// (target colour − original colour, both through the same conversion), so pixels the
     /// preview did not change keep their exact bytes.
     private static func write(
-        original: UnsafeBufferPointer<Float>, planes p: FloatPlanes.Planes, image: DecodedImage, work: WorkingImage,
+        original: UnsafeBufferPointer<Float>, planes p: Plane<Float>, image: DecodedImage, work: WorkingImage,
         source: UnsafeBufferPointer<UInt8>, target: UnsafeMutableBufferPointer<UInt8>
     ) {
         let n = p.count
-        let e = p[editable], l = p[lStar], a = p[aStar], b = p[bStar]
+        let e = p.layer(editable), l = p.layer(lStar), a = p.layer(aStar), b = p.layer(bStar)
         for y in 0..<work.height {
             for x in 0..<work.width {
                 let i = y * work.width + x

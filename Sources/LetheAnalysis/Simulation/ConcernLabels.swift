@@ -137,7 +137,7 @@ extension ConcernLabels {
             }
         }
         if let lines = centrelines?.pixels {
-            let skin = work.skinMask
+            let skin = work.skin.pixels
             // Each centreline pixel marks the skin among its 8 neighbours and itself (centrelines are sparse).
             for i in 0..<count where lines[i] & centrelineBit != 0 {
                 let x = i % width, y = i / width
@@ -148,7 +148,7 @@ extension ConcernLabels {
                 }
             }
         }
-        if let zones = work.zoneLabels {
+        if let zones = work.zones?.pixels {
             for i in 0..<count where zones[i] == 0 { labels[i] = 0 }
         }
     }
