@@ -134,7 +134,10 @@ let package = Package(
         .testTarget(name: "LetheEngineTests", dependencies: ["LetheAPI", "LetheAnalysis", "LetheEngine", "LetheImaging", "LetheMemory", "LetheTestSupport"]),
         .testTarget(name: "LetheEnvelopeTests", dependencies: ["LetheEnvelope", "LetheTestSupport"], resources: [.copy("Vectors")]),
         // The server's own parsing and mapping, without a socket.
-        .testTarget(name: "LetheServerTests", dependencies: ["CLetheSystem", "LetheServer", "LetheAnalysis", "LetheMemory", "LetheTestSupport"]),
+        .testTarget(name: "LetheServerTests", dependencies: [
+            "CLetheSystem", "LetheServer", "LetheAnalysis", "LetheMemory", "LetheTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "LetheLedgerTests", dependencies: [
             "LetheLedger", "LetheTransparency", "CLetheSystem", "LetheTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -86,15 +86,15 @@ struct GatewayRoutes: Sendable {
         // Measured on a 28 MiB body: its copy and its decryption take up to twice its size more
         // than the received buffer (reserved while it arrived) before the plaintext moves into
         // the arena (which reserves its own bytes).
-        let reservation = 2 * ciphertext.readableBytes
+        let reservation = 2 * ciphertext.byteCount
         guard MemoryBudget.reserve(reservation) else {
             return await refuse(.memoryBudgetExceeded(byteCount: reservation), reason: "memory_budget")
         }
         defer { MemoryBudget.release(reservation) }
-        // The received buffer goes once copied, the copy once decrypted (`handle` consumes it). An
+        // The received chunks go once copied, the copy once decrypted (`handle` consumes it). An
         // array: the decapsulation reads the envelope as one, and shares this one's storage rather
         // than copying it again (a third copy of the body beside the plaintext's two).
-        let envelope = Array((consume ciphertext).readableBytesView)
+        let envelope = (consume ciphertext).contiguousBytes()
         return Self.response(await pipeline.handle(consume envelope))
     }
 

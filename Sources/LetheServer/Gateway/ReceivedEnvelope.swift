@@ -4,9 +4,13 @@ import LetheMemory
 
 /// An encapsulated request body read to its end, with the memory budget it holds.
 ///
-/// The budget grows with the bytes actually received (the buffer doubles as it fills, so twice
-/// what it holds), not with the `Content-Length` a client announces: a sender that announces
-/// 30 MiB and trickles holds what it sent, not 120 MiB of everyone's budget.
+/// The body is kept as the chunks NIO read it into, not appended to one growing buffer (whose
+/// doublings copied a 3 MB body about twice over and faulted in each new buffer's pages), and is
+/// copied once, whole, when its request is processed (`contiguousBytes()`).
+///
+/// The budget grows with the bytes actually received (reserved ahead in doublings: twice what
+/// arrived), not with the `Content-Length` a client announces: a sender that announces 30 MiB and
+/// trickles holds what it sent, not 120 MiB of everyone's budget.
 struct ReceivedEnvelope: Sendable {
     /// Why a body could not be read.
     enum Failure: Error, Equatable {
@@ -20,27 +24,30 @@ struct ReceivedEnvelope: Sendable {
         case aborted
     }
 
-    /// The ciphertext as received.
-    let envelope: ByteBuffer
+    /// The ciphertext as received, in the order it arrived.
+    let chunks: [ByteBuffer]
+    /// Bytes in `chunks`.
+    let byteCount: Int
     /// Memory budget held for it; given back by `PendingEnvelope.releaseMemory()`.
     let reservedBytes: Int
 
     /// Reads `body` to its end, refusing more than `limit` bytes.
     static func read(_ body: RequestBody, limit: Int) async throws(Failure) -> ReceivedEnvelope {
-        var buffer = ByteBuffer()
-        var reserved = 0
+        var chunks: [ByteBuffer] = []
+        var total = 0, reserved = 0
         do {
-            for try await var chunk in body {
-                let (total, overflow) = buffer.readableBytes.addingReportingOverflow(chunk.readableBytes)
-                guard !overflow, total <= limit else { throw Failure.tooLarge }
+            for try await chunk in body {
+                let (sum, overflow) = total.addingReportingOverflow(chunk.readableBytes)
+                guard !overflow, sum <= limit else { throw Failure.tooLarge }
+                total = sum
                 let needed = 2 * total
                 if needed > reserved {
-                    // Reserve ahead in doublings, as the buffer grows, rather than per chunk.
+                    // Reserve ahead in doublings, as the bytes arrive, rather than per chunk.
                     let target = min(max(needed, 2 * reserved), 2 * limit)
                     guard MemoryBudget.reserve(target - reserved) else { throw Failure.memoryBudget(target - reserved) }
                     reserved = target
                 }
-                buffer.writeBuffer(&chunk)
+                if chunk.readableBytes > 0 { chunks.append(chunk) }
             }
         } catch {
             MemoryBudget.release(reserved)
@@ -50,7 +57,23 @@ struct ReceivedEnvelope: Sendable {
             default: throw .aborted
             }
         }
-        return ReceivedEnvelope(envelope: buffer, reservedBytes: reserved)
+        return ReceivedEnvelope(chunks: chunks, byteCount: total, reservedBytes: reserved)
+    }
+
+    /// The chunks' bytes, one after the other, in one array (the decapsulation reads the
+    /// envelope as one).
+    consuming func contiguousBytes() -> [UInt8] {
+        let chunks = self.chunks
+        return [UInt8](unsafeUninitializedCapacity: byteCount) { target, initialized in
+            var offset = 0
+            for chunk in chunks {
+                chunk.withUnsafeReadableBytes { bytes in
+                    UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: target[offset..<(offset + bytes.count)])).copyMemory(from: bytes)
+                    offset += bytes.count
+                }
+            }
+            initialized = offset
+        }
     }
 }
 
@@ -59,17 +82,17 @@ struct ReceivedEnvelope: Sendable {
 /// its own copy only until decryption), so the gateway holds no ciphertext beside a photo's
 /// plaintext and its engine's memory file for the whole analysis.
 final class PendingEnvelope: Sendable {
-    private let ciphertext: Mutex<ByteBuffer?>
+    private let ciphertext: Mutex<ReceivedEnvelope?>
     /// Memory budget held for the received bytes; given back by `releaseMemory()`.
     private let reservedBytes: Int
 
     init(_ received: consuming ReceivedEnvelope) {
         reservedBytes = received.reservedBytes
-        ciphertext = Mutex(received.envelope)
+        ciphertext = Mutex(received)
     }
 
     /// The ciphertext, once; nil after.
-    func take() -> ByteBuffer? {
+    func take() -> ReceivedEnvelope? {
         ciphertext.withLock { bytes in
             defer { bytes = nil }
             return bytes
