@@ -195,26 +195,7 @@ public struct LetheWorker: Sendable {
         let (bound, continuation) = AsyncStream.makeStream(of: ListeningPorts.self)
         let group = makeServiceGroup(
             signals: [], announcer: ListeningAnnouncer { continuation.yield($0); continuation.finish() })
-        return try await withThrowingTaskGroup(of: Result?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            defer { tasks.cancelAll() }
-            var iterator = bound.makeAsyncIterator()
-            guard let listening = await iterator.next() else {
-                throw LetheError(.serverNotStarted, "the worker did not start listening")
-            }
-            do {
-                let result = try await body(listening)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-        }
+        return try await group.running(announcedOn: bound, notStarted: LetheError(.serverNotStarted, "the worker did not start listening"), body)
     }
 
     /// The C2SP verifier key of this worker's deletion log.

@@ -71,24 +71,7 @@ public struct WitnessServer: Sendable {
         let (bound, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = ServiceGroup(configuration: .init(
             services: [application { continuation.yield($0); continuation.finish() }], gracefulShutdownSignals: [], logger: logger))
-        return try await withThrowingTaskGroup(of: Result?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            defer { tasks.cancelAll() }
-            var iterator = bound.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw LetheError(.witnessStateUnavailable, "the witness did not start listening") }
-            do {
-                let result = try await body(port)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-        }
+        return try await group.running(announcedOn: bound, notStarted: LetheError(.witnessStateUnavailable, "the witness did not start listening"), body)
     }
 
     /// The tlog-witness status of each refusal (the spec fixes 403 and 409, which the general
