@@ -21,13 +21,24 @@ struct ReceivedEnvelopeTests {
         return sizes.map { size in (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) } }
     }
 
-    @Test("chunks of 1 B, 64 KiB, none, 7 B and 300 kB: the envelope is their bytes in order, and twice them is held in the memory budget")
+    @Test("chunks of 1 B, 64 KiB, none, 7 B, 9 B and 300 kB: the envelope is their bytes in order, the small ones between the large gathered, and twice them is held in the memory budget")
     func chunksInOrder() async throws {
-        let chunks = Self.chunks(sizes: [1, 65_536, 0, 7, 300_000])
+        let chunks = Self.chunks(sizes: [1, 65_536, 0, 7, 9, 300_000])
         let received = try await ReceivedEnvelope.read(Self.body(chunks), limit: 1 << 20)
         defer { MemoryBudget.release(received.reservedBytes) }
-        #expect(received.byteCount == 365_544 && received.chunks.count == 4)
+        #expect(received.byteCount == 365_553)
+        #expect(received.chunks.map(\.readableBytes) == [1, 65_536, 16, 300_000])
         #expect(received.reservedBytes >= 2 * received.byteCount)
+        #expect(received.contiguousBytes() == chunks.flatMap { $0 })
+    }
+
+    @Test("20,000 one-byte chunks are one gathered buffer, not an entry or a read buffer each")
+    func oneByteChunks() async throws {
+        let chunks = Self.chunks(sizes: Array(repeating: 1, count: 20_000))
+        let received = try await ReceivedEnvelope.read(Self.body(chunks), limit: 1 << 20)
+        defer { MemoryBudget.release(received.reservedBytes) }
+        #expect(received.chunks.count == 1 && received.chunks[0].readableBytes == 20_000)
+        #expect(received.chunks[0].capacity <= 2 * 20_000)
         #expect(received.contiguousBytes() == chunks.flatMap { $0 })
     }
 

@@ -4,9 +4,10 @@ import LetheMemory
 
 /// An encapsulated request body read to its end, with the memory budget it holds.
 ///
-/// The body is kept as the chunks NIO read it into, not appended to one growing buffer (whose
-/// doublings copied a 3 MB body about twice over and faulted in each new buffer's pages), and is
-/// copied once, whole, when its request is processed (`contiguousBytes()`).
+/// A body's large chunks are kept as NIO read them, not appended to one growing buffer (whose
+/// doublings copied a 3 MB body about twice over and faulted in each new buffer's pages); its
+/// small ones are gathered into buffers of their own (`keptWholeFrom`); the whole is copied once
+/// when its request is processed (`contiguousBytes()`).
 ///
 /// The budget grows with the bytes actually received (reserved ahead in doublings: twice what
 /// arrived), not with the `Content-Length` a client announces: a sender that announces 30 MiB and
@@ -24,19 +25,27 @@ struct ReceivedEnvelope: Sendable {
         case aborted
     }
 
-    /// The ciphertext as received, in the order it arrived.
+    /// The ciphertext as received, in the order it arrived: chunks of at least `keptWholeFrom`
+    /// bytes as they arrived, the smaller ones between them gathered.
     let chunks: [ByteBuffer]
     /// Bytes in `chunks`.
     let byteCount: Int
     /// Memory budget held for it; given back by `PendingEnvelope.releaseMemory()`.
     let reservedBytes: Int
 
+    /// A chunk from NIO's HTTP decoder is a slice of the buffer its read filled (at most 64 KiB),
+    /// and keeps all of it. Chunks from this size on are kept as they are (at most twice their
+    /// bytes held); smaller ones are copied into a gathering buffer, so that a body of small
+    /// chunks — a trickle, or an attacker's one-byte chunks — holds neither a read buffer nor a
+    /// list entry per chunk.
+    static let keptWholeFrom = 32 * 1024
+
     /// Reads `body` to its end, refusing more than `limit` bytes.
     static func read(_ body: RequestBody, limit: Int) async throws(Failure) -> ReceivedEnvelope {
-        var chunks: [ByteBuffer] = []
+        var chunks: [ByteBuffer] = [], gathering = ByteBuffer()
         var total = 0, reserved = 0
         do {
-            for try await chunk in body {
+            for try await var chunk in body {
                 let (sum, overflow) = total.addingReportingOverflow(chunk.readableBytes)
                 guard !overflow, sum <= limit else { throw Failure.tooLarge }
                 total = sum
@@ -47,8 +56,14 @@ struct ReceivedEnvelope: Sendable {
                     guard MemoryBudget.reserve(target - reserved) else { throw Failure.memoryBudget(target - reserved) }
                     reserved = target
                 }
-                if chunk.readableBytes > 0 { chunks.append(chunk) }
+                if chunk.readableBytes >= keptWholeFrom {
+                    if gathering.readableBytes > 0 { chunks.append(gathering); gathering = ByteBuffer() }
+                    chunks.append(chunk)
+                } else {
+                    gathering.writeBuffer(&chunk)
+                }
             }
+            if gathering.readableBytes > 0 { chunks.append(gathering) }
         } catch {
             MemoryBudget.release(reserved)
             switch error {
