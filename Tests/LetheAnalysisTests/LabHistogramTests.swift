@@ -39,6 +39,20 @@ struct LabHistogramTests {
         }
     }
 
+    @Test("a value's bin is its half units rounded half away from zero, clamped: at and beside every half, and beyond the range")
+    func binsRoundAsLibm() {
+        var values: [Float] = [0, -0, 0.25, 0.2499999, -0.25, -0.2500001, 100, 100.25, 100.24999, -80, 80, 200, -200, 1e6, -1e6]
+        for quarter in stride(from: Float(-170), through: 170, by: 0.25) {
+            values += [quarter, quarter.nextUp, quarter.nextDown]
+        }
+        for value in values {
+            for (offset, bins) in [(Float(0), LabHistogram.lightnessBins), (LabHistogram.chromaOffset, LabHistogram.chromaBins)] {
+                let libm = min(bins - 1, max(0, Int(((value + offset) * 2).rounded())))
+                #expect(LabHistogram.bin(value, offset: offset, bins: bins) == libm, "\(value) + \(offset)")
+            }
+        }
+    }
+
     @Test("no pixels: every median is its first bin (the caller checks the count)")
     func empty() {
         #expect(LabHistogram().count == 0)

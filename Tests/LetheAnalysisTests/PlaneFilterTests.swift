@@ -41,6 +41,21 @@ struct PlaneFilterTests {
         #expect(plane.map(\.bitPattern) == expected.map(\.bitPattern))
     }
 
+    @Test("normalise divides in lanes where the weight reaches the minimum: the bits of a division per pixel", arguments: [0, 5, 8, 13, 64, 103])
+    func normaliseMatchesScalar(count: Int) {
+        var random = SeededGenerator(seed: UInt64(77 + count))
+        let sums = (0..<count).map { _ in Float.random(in: -300...300, using: &random) }
+        // Weights below, at and above the minimum, zeros among them.
+        let minimum: Float = 0.05
+        let weights = (0..<count).map { _ in [0, 0.01, minimum, minimum.nextDown, Float.random(in: 0...4, using: &random)].randomElement(using: &random)! }
+        let expected = zip(sums, weights).map { $1 >= minimum ? $0 / $1 : $0 }
+        var values = sums, certainties = weights
+        values.withUnsafeMutableBufferPointer { values in
+            certainties.withUnsafeMutableBufferPointer { PlaneFilters.normalise(values, by: $0, atLeast: minimum) }
+        }
+        #expect(values.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+
     /// The filter as first written: per row a running sum from the left, then per column a
     /// running sum from the top, each pixel's mean over the neighbours that exist.
     static func reference(_ input: [Float], width: Int, height: Int, radius: Int, passes: Int) -> [Float] {

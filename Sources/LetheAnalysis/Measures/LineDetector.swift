@@ -241,7 +241,7 @@ enum LineDetector {
         _ = RequestThreads.fork(
             { PlaneFilters.boxBlur(smoothed, scratch: scratch, width: width, height: height, radius: radius, passes: passes) },
             { PlaneFilters.boxBlur(weights, scratch: weightScratch, width: width, height: height, radius: radius, passes: passes) })
-        for i in 0..<count where weights[i] >= minimumWeight { smoothed[i] /= weights[i] }
+        PlaneFilters.normalise(smoothed, by: weights, atLeast: minimumWeight)
     }
 
     /// The scales of one `step` d on d × d block means: the skin's L* and weight summed per block
@@ -304,7 +304,7 @@ enum LineDetector {
             let sigmaBlocks = PlaneFilters.blockSigma(sigma(radius: radius), step: d, interpolatedBack: false)
             PlaneFilters.extendedBox(smoothed, sigma: sigmaBlocks, scratch: scratch, width: columns, height: rows)
             PlaneFilters.extendedBox(weights, sigma: sigmaBlocks, scratch: scratch, width: columns, height: rows)
-            for s in 0..<n where weights[s] >= minimum { smoothed[s] /= weights[s] }
+            PlaneFilters.normalise(smoothed, by: weights, atLeast: minimum)
             let scale = Scale(radius: radius, configuration: configuration)
             // σ² × the second differences over d working pixels: the normalised Hessian.
             let normalisation = scale.sigma * scale.sigma / (spacing * spacing)
@@ -478,8 +478,13 @@ enum LineDetector {
             }
         }
         _ = RequestThreads.fork({ suppress(0..<(height / 2)) }, { suppress((height / 2)..<height) })
-        thin(flags, bit: centreline, width: width, height: height)
+        // The queue is free until the flood fill: the thinning's list of centreline pixels.
+        thin(flags, bit: centreline, width: width, height: height, list: queue)
         var lines: [Line] = []
+        // A line's pixels per zone label, counted in an array and handed to the line's dictionary
+        // once it is complete (a dictionary update per pixel was most of the fill's time); the
+        // labels it touched listed, so that most lines, a few pixels in one zone, read no more.
+        var zoneCounts = [Int](repeating: 0, count: 256), touchedZones: [Int] = []
         for start in 0..<count where flags[start] == centreline {
             var head = 0, tail = 0
             queue[tail] = Int32(start); tail += 1
@@ -488,7 +493,9 @@ enum LineDetector {
             while head < tail {
                 let index = Int(queue[head]); head += 1
                 let x = index % width, y = index / width
-                line.pixelsByZone[zones?[index] ?? 0, default: 0] += 1
+                let zone = Int(zones?[index] ?? 0)
+                if zoneCounts[zone] == 0 { touchedZones.append(zone) }
+                zoneCounts[zone] += 1
                 let px = Double(x) + 0.5, py = Double(y) + 0.5
                 line.sumX += px; line.sumY += py; line.sumXX += px * px; line.sumYY += py * py; line.sumXY += px * py
                 line.pixelCount += 1
@@ -507,6 +514,11 @@ enum LineDetector {
                     }
                 }
             }
+            for zone in touchedZones {
+                line.pixelsByZone[UInt8(zone)] = zoneCounts[zone]
+                zoneCounts[zone] = 0
+            }
+            touchedZones.removeAll(keepingCapacity: true)
             let axis = line.principalAxis
             var first = Double.infinity, last = -Double.infinity
             for k in 0..<tail {
@@ -528,30 +540,41 @@ enum LineDetector {
     /// removal keeps its neighbours 8-connected (Yokoi, Toriwaki & Fukumura 1975's connectivity
     /// number N8 = 1, a "simple" pixel). The suppression leaves diagonal centrelines as
     /// 4-connected staircases in places, which per-pixel lengths would count up to √2 × too long.
-    static func thin(_ flags: UnsafeMutableBufferPointer<UInt8>, bit: UInt8, width: Int, height: Int) {
+    /// `list` (room for every pixel) holds the pixels carrying `bit`, in raster order: a pass
+    /// visits them alone, not the whole plane — the same pixels in the same order, since thinning
+    /// only takes the bit away — and keeps for the next those it neither removed nor found a
+    /// line end (a line end stays one). The same removals as a pass over every pixel.
+    static func thin(_ flags: UnsafeMutableBufferPointer<UInt8>, bit: UInt8, width: Int, height: Int, list: UnsafeMutableBufferPointer<Int32>) {
         guard width >= 3, height >= 3 else { return }
+        var listed = 0
+        for y in 1..<(height - 1) {
+            for i in (y * width + 1)..<(y * width + width - 1) where flags[i] & bit != 0 {
+                list[listed] = Int32(i)
+                listed += 1
+            }
+        }
         var changed = true
         while changed {
             changed = false
-            for y in 1..<(height - 1) {
-                for x in 1..<(width - 1) {
-                    let i = y * width + x
-                    guard flags[i] & bit != 0 else { continue }
-                    // Ring: east, north-east, north, north-west, west, south-west, south, south-east
-                    // (in SIMD lanes: no array allocated per pixel).
-                    @inline(__always) func set(_ j: Int) -> Int32 { flags[j] & bit != 0 ? 1 : 0 }
-                    let on = SIMD8<Int32>(
-                        set(i + 1), set(i - width + 1), set(i - width), set(i - width - 1),
-                        set(i - 1), set(i + width - 1), set(i + width), set(i + width + 1))
-                    guard on.wrappedSum() >= 2 else { continue }
-                    var components: Int32 = 0
-                    for k in stride(from: 0, to: 8, by: 2) {
-                        let a = 1 - on[k], b = 1 - on[k + 1], c = 1 - on[(k + 2) % 8]
-                        components += a - a * b * c
-                    }
-                    if components == 1 { flags[i] &= ~bit; changed = true }
+            var kept = 0
+            for n in 0..<listed {
+                let i = Int(list[n])
+                // Ring: east, north-east, north, north-west, west, south-west, south, south-east
+                // (in SIMD lanes: no array allocated per pixel).
+                @inline(__always) func set(_ j: Int) -> Int32 { flags[j] & bit != 0 ? 1 : 0 }
+                let on = SIMD8<Int32>(
+                    set(i + 1), set(i - width + 1), set(i - width), set(i - width - 1),
+                    set(i - 1), set(i + width - 1), set(i + width), set(i + width + 1))
+                // A line end or a lone pixel stays one: its neighbours are only ever taken away.
+                guard on.wrappedSum() >= 2 else { continue }
+                var components: Int32 = 0
+                for k in stride(from: 0, to: 8, by: 2) {
+                    let a = 1 - on[k], b = 1 - on[k + 1], c = 1 - on[(k + 2) % 8]
+                    components += a - a * b * c
                 }
+                if components == 1 { flags[i] &= ~bit; changed = true } else { list[kept] = Int32(i); kept += 1 }
             }
+            listed = kept
         }
     }
 }

@@ -117,6 +117,24 @@ enum PlaneFilters {
         while x < width { sums[x] /= divisor; x += 1 }
     }
 
+    /// `values[i] /= weights[i]` wherever `weights[i] >= minimum` (a normalised convolution's
+    /// division), eight at a time: each lane's division is the scalar one (IEEE 754 divides lane
+    /// by lane), so the same bits, where a conditional division per pixel was not vectorised.
+    static func normalise(_ values: UnsafeMutableBufferPointer<Float>, by weights: UnsafeMutableBufferPointer<Float>, atLeast minimum: Float) {
+        precondition(values.count == weights.count, "values and weights of different sizes")
+        let (value, weight) = (values.baseAddress!, weights.baseAddress!)
+        var i = 0
+        while i + Lanes.scalarCount <= values.count {
+            let sums = lanes(at: value + i), certainties = lanes(at: weight + i)
+            store(sums.replacing(with: sums / certainties, where: certainties .>= minimum), at: value + i)
+            i += Lanes.scalarCount
+        }
+        while i < values.count {
+            if weight[i] >= minimum { value[i] /= weight[i] }
+            i += 1
+        }
+    }
+
     /// One step of a column pass in a single sweep: row y's column sums are row y − 1's (`above`)
     /// plus the entering row minus the leaving one, and `above` becomes row y − 1's result,
     /// `result` of its sums and its column (eight columns at a time; `resultOfOne` for the columns
