@@ -5,7 +5,7 @@ import LetheMemory
 /// frame reduced (`overview`), on which the rectangle is found, and the full resolution of that
 /// rectangle on demand (`window(_:)`). From `ImageDecoder.decodeReduced`, a large JPEG is never
 /// decoded whole at full resolution: its overview is scaled in the decoder and its window decoded
-/// again from the file, keeping only the window's rows and columns — unless a second core decoded
+/// again from the file, keeping only the window's rows and columns — unless a second core decodes
 /// it whole beside the overview (`whole`), which then is every window. A photo already decoded
 /// whole (`init(whole:)`) is its own overview and windows (reduction 1).
 ///
@@ -18,14 +18,16 @@ public struct ReducedPhoto {
     public let reduction: Int
     /// The photo's full-resolution size.
     public let width: Int, height: Int
-    /// A reduced photo's full resolution, decoded whole beside the overview (`ImageDecoder.decodeReduced`), or nil.
-    let whole: DecodedImage?
+    /// A reduced photo's full resolution, decoding whole beside the overview on a helper thread
+    /// (`ImageDecoder.decodeReduced`), or nil; its result nil when that decode failed. Joined by the
+    /// first window, `release(_:)` or `windowsRead()`, which need it or the bytes it reads done.
+    let whole: RequestThreads.Pending<DecodedImage?>?
     private let decodeWindow: (PixelRect) throws(LetheError) -> DecodedImage
     /// Called by `windowsRead()`: the caller's way to let go of the file's bytes (`readingWindowsDone(_:)`).
     private var afterWindows: (() -> Void)? = nil
 
     init(
-        overview: DecodedImage, reduction: Int, width: Int, height: Int, whole: DecodedImage? = nil,
+        overview: DecodedImage, reduction: Int, width: Int, height: Int, whole: RequestThreads.Pending<DecodedImage?>? = nil,
         decodeWindow: @escaping (PixelRect) throws(LetheError) -> DecodedImage
     ) {
         self.overview = overview
@@ -48,14 +50,15 @@ public struct ReducedPhoto {
     /// (not to be released separately).
     /// - Throws: the decoder's codes (the file is decoded again).
     public func window(_ rect: PixelRect) throws(LetheError) -> DecodedImage {
-        if let whole { return whole }
+        if let image = whole?.join() { return image }
         return try decodeWindow(rect)
     }
 
-    /// Wipes the overview and the full resolution decoded beside it (a buffer already released is nothing).
+    /// Wipes the overview and the full resolution decoded beside it, once decoded (a buffer
+    /// already released is nothing).
     public func release(_ arena: PlaintextArena) {
         arena.release(overview.pixels)
-        if let whole { arena.release(whole.pixels) }
+        if let image = whole?.join() { arena.release(image.pixels) }
     }
 
     /// The same photo, calling `body` once its reader says no window will be read any more
@@ -66,13 +69,16 @@ public struct ReducedPhoto {
         return photo
     }
 
-    /// Tells the photo that its reader reads no more windows (every pixel it needs is decoded).
+    /// Tells the photo that its reader reads no more windows (every pixel it needs is decoded):
+    /// the decode beside the overview, which reads the bytes, has ended.
     public func windowsRead() {
+        _ = whole?.join()
         afterWindows?()
     }
 
-    /// Whether reading a window decodes the file's bytes again (a reduced photo not decoded whole beside its overview).
-    public var windowsReadBytes: Bool { isReduced && whole == nil }
+    /// Whether the file's bytes are read after the overview: a reduced photo's windows decode
+    /// them again, or its whole decodes beside the overview (`windowsRead()` says when they are done).
+    public var windowsReadBytes: Bool { isReduced }
 
     /// Whether `window(_:)` decodes (and the window is the caller's) rather than viewing the overview.
     public var isReduced: Bool { reduction > 1 }

@@ -204,7 +204,7 @@ extension ReducedDecodeTests {
                     pixels += all[start..<(start + rect.width * 3)]
                 }
                 let beside = BesideDecode(
-                    wholeBeside: photo.whole != nil, overview: photo.overview.pixelArray, window: window.frame, windowPixels: pixels,
+                    wholeBeside: photo.whole.flatMap { $0.join() } != nil, overview: photo.overview.pixelArray, window: window.frame, windowPixels: pixels,
                     pixelBytes: arena.bytesHeld)
                 arena.release(window.pixels)
                 photo.release(arena)

@@ -55,6 +55,50 @@ struct RequestThreadsTests {
         #expect(ledger.held == 0)
     }
 
+    @Test("begin: a part started on a free core and joined later, its result the same at every join; nothing starts without a free core", arguments: [
+        (cores: 2, begun: true), (cores: 1, begun: false),
+    ])
+    func beginAndJoin(cores: Int, begun: Bool) async {
+        let ledger = CoreLedger(cores: cores)
+        let (outcome, _) = await onRequestThread(prepare: { $0.useCores(ledger, threads: 2) }) { _ -> (begun: Bool, other: Bool, joins: [Int], heldAfter: Int) in
+            let caller = Self.threadID()
+            // The part waits until the caller has gone on past `begin`: it runs beside it, not before it returns.
+            let callerWent = DispatchSemaphore(value: 0)
+            guard let pending = RequestThreads.begin({ () -> (pthread_t, Int) in
+                callerWent.wait()
+                return (Self.threadID(), 41 + 1)
+            }) else { return (false, false, [], ledger.held) }
+            callerWent.signal()
+            let first = pending.join(), second = pending.join()
+            return (true, first.0 != caller, [first.1, second.1], ledger.held)
+        }
+        #expect(outcome.begun == begun)
+        if begun {
+            #expect(outcome.other && outcome.joins == [42, 42])
+            // Its core came back when its part ended.
+            #expect(outcome.heldAfter == 1)
+        }
+        #expect(ledger.held == 0)
+    }
+
+    @Test("a part begun and never joined has ended when its last reference goes: nothing it reads is released under it")
+    func unjoinedPartEndsBeforeItsHandleGoes() async {
+        let ledger = CoreLedger(cores: 2)
+        let ended = Atomic<Bool>(false)
+        let (sawEnd, _) = await onRequestThread(prepare: { $0.useCores(ledger, threads: 2) }) { _ -> Bool? in
+            var pending = RequestThreads.begin { () -> Int in
+                usleep(50_000)
+                ended.store(true, ordering: .sequentiallyConsistent)
+                return 1
+            }
+            guard pending != nil else { return nil }
+            pending = nil
+            return ended.load(ordering: .sequentiallyConsistent)
+        }
+        #expect(sawEnd == true)
+        #expect(ledger.held == 0)
+    }
+
     @Test("without a core ledger, or on an unbound thread, both parts run here in order")
     func serialWithoutLedger() async {
         let order = await onRequestThread { _ in

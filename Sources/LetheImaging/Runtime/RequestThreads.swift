@@ -1,5 +1,6 @@
 import CLetheDeadline
 import LetheMemory
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -54,6 +55,54 @@ public enum RequestThreads {
             pthread_join(thread, nil)
             return (firstResult, helper.result!)
         }
+    }
+
+    /// Begins `body` on a helper thread when the request may use another core and one is free,
+    /// and returns at once; nil otherwise (nothing runs: the caller decides what to do without
+    /// it). The caller goes on with its own part and `join()`s the result when it needs it: for a
+    /// part whose result is needed later than the caller's next step (the whole photo decoded
+    /// while the overview's analysis begins), where `fork` would hold the caller at the join.
+    public static func begin<Value: Sendable>(_ body: @escaping () -> Value) -> Pending<Value>? {
+        guard let deadline = lethe_deadline_current() else { return nil }
+        let ticket = lethe_deadline_take_helper(deadline)
+        guard ticket >= 0 else { return nil }
+        let helper = Helper(deadline: deadline, ticket: ticket, body: body)
+        guard let thread = helper.start() else {
+            lethe_deadline_give_helper(deadline, ticket)
+            return nil
+        }
+        return Pending(helper: helper, thread: thread)
+    }
+
+    /// A part `begin` started on a helper thread. `join()` waits for it once and then returns its
+    /// result every time; a pending part no one joined is joined when the last reference goes, so
+    /// that no helper outlives what it reads (the request's bytes and arena).
+    // @unchecked Sendable: every access to `thread` and `value` is under `lock`; the helper writes
+    // its result before it ends, and the joining thread reads it after `pthread_join`.
+    public final class Pending<Value: Sendable>: @unchecked Sendable {
+        private let helper: Helper<Value>
+        private let lock = Mutex<(thread: pthread_t?, value: Value?)>((nil, nil))
+
+        fileprivate init(helper: Helper<Value>, thread: pthread_t) {
+            self.helper = helper
+            lock.withLock { $0.thread = thread }
+        }
+
+        /// The part's result, once it has ended.
+        public func join() -> Value {
+            lock.withLock { state in
+                if let thread = state.thread {
+                    pthread_join(thread, nil)
+                    state = (nil, helper.result)
+                }
+                return state.value!
+            }
+        }
+
+        /// Whether `join()` has been called (the part has ended and its result is here).
+        public var isJoined: Bool { lock.withLock { $0.thread == nil } }
+
+        deinit { _ = join() }
     }
 
     /// One helper run: what it computes and where its result goes.
