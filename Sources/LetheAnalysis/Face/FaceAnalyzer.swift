@@ -103,20 +103,12 @@ public enum FaceAnalyzer {
         let colour = ColourCalibrator.calibrate(overview, profile: profile, model: measures.uncalibratedTone)
         // A calibrated photo's cast is what the correction removes; an uncalibrated one is refused.
         let checkCast = colour.report.status != "calibrated"
-        // The frame's gate and the detector read the photo independently: side by side when the
-        // request has a second core (`RequestThreads`), the gate's thread joining the detector's
-        // window search once the gate is measured (they share its pyramid levels: the gate takes
-        // ~70 ms, the search ~110). The frame's refusals come first; its exposure and focus only
-        // when there is no face (`QualityGate.checkFrameForFace`).
-        // Detections narrower than the least the face rules consider (`locateFace`) are not looked for.
+        // The detector's window search on both threads when the request has a second core
+        // (`RequestThreads`: they take its pyramid levels in turn). Detections narrower than the
+        // least the face rules consider (`locateFace`) are not looked for.
         let search = try detector.search(in: overview, minimumWidth: Self.narrowestConsidered(imageWidth: overview.width, faceConfiguration), arena: arena)
-        let ((framed, helped), scanned) = RequestThreads.fork(
-            { () -> (Result<FrameQuality, LetheError>, Result<Void, LetheError>) in
-                let framed = Result { () throws(LetheError) -> FrameQuality in
-                    try QualityGate.measureFrame(overview, photoSize: (photo.width, photo.height), configuration: configuration, arena: arena)
-                }
-                return (framed, Result { () throws(LetheError) -> Void in try search?.scan() })
-            },
+        let (scanned, helped) = RequestThreads.fork(
+            { Result { () throws(LetheError) -> Void in try search?.scan() } },
             { Result { () throws(LetheError) -> Void in try search?.scan() } })
         let located = Result { () throws(LetheError) in
             try scanned.get()
@@ -124,6 +116,37 @@ public enum FaceAnalyzer {
             return try locateFace(in: search?.faces() ?? [], imageWidth: overview.width, configuration: faceConfiguration)
         }
         search?.release()
+        // The frame's gate and the face's — its exposure and focus measured on the face box at a
+        // fixed working width: the face's decide, not the backdrop's — beside the face mesh, which
+        // needs the box alone (at one device the whole photo often still decodes on the other
+        // core through the search, which then runs on one thread: the gate, as long as the mesh,
+        // fills the core the mesh leaves). The checks below run in the order they always did,
+        // whatever ran first: the frame's refusals, its exposure and focus only when there is no
+        // face (`QualityGate.checkFrameForFace`), the face box at the border, the face's
+        // exposure and focus, then the mesh's own. With a second core, a reduced photo's full
+        // resolution around the face is decoded beside the mesh too (`likelyWindow`), and
+        // measured from when it holds the crop the mesh's zones ask for (a photo decoded whole
+        // beside its overview, `ImageDecoder.decodeReduced`, is that window already).
+        let candidate = try? located.get()
+        let ((framed, faceGated, early), meshed) = RequestThreads.forkTelling(
+            { besideMesh -> (Result<FrameQuality, LetheError>, Result<QualityFigures, LetheError>?, DecodedImage?) in
+                let framed = Result { () throws(LetheError) -> FrameQuality in
+                    try QualityGate.measureFrame(overview, photoSize: (photo.width, photo.height), configuration: configuration, arena: arena)
+                }
+                guard let candidate else { return (framed, nil, nil) }
+                let gated = Result { () throws(LetheError) -> QualityFigures in
+                    try QualityGate.measureRegion(overview, region: candidate.box, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
+                }
+                // Only beside the mesh: one core after the other it would only add rows and pixels.
+                guard besideMesh, photo.isReduced, case .success = framed, case .success = gated else { return (framed, gated, nil) }
+                let face = candidate.scaled(by: reduction).box
+                return (framed, gated, try? photo.window(likelyWindow(around: face, width: photo.width, height: photo.height)))
+            },
+            { candidate.map { found in Result { () throws(LetheError) in
+                try models.faceLandmarker.landmarks(in: overview, face: found, arena: arena).scaled(by: Double(reduction))
+            } } })
+        // Wiped here when a check below refuses the face or the window misses the crop (a second release is nothing).
+        defer { if let early { arena.release(early.pixels) } }
         let found = try QualityGate.checkFrameForFace(framed.get(), located: located, configuration: configuration, checkColourCast: checkCast)
         let detection = found.scaled(by: reduction)
         let face = detection.box
@@ -133,29 +156,11 @@ public enum FaceAnalyzer {
         if face.x < margin || face.y < margin || face.x + face.width > photo.width - margin || face.y + face.height > photo.height - margin {
             throw .faceOutOfBounds("the face box \(face.x),\(face.y) \(face.width)×\(face.height) is within \(margin) pixels of the \(photo.width)×\(photo.height) border")
         }
-        // The face's exposure and focus decide, not the backdrop's: measured on the face box at a
-        // fixed working width, beside the face mesh; the gate's refusal comes first. With a second
-        // core, a reduced photo's full resolution around the face is decoded beside the mesh too
-        // (`likelyWindow`), and measured from when it holds the crop the mesh's zones ask for
-        // (a photo decoded whole beside its overview, `ImageDecoder.decodeReduced`, is that window already).
-        let ((faceGated, early), meshed) = RequestThreads.forkTelling(
-            { besideMesh -> (Result<QualityFigures, LetheError>, DecodedImage?) in
-                let gated = Result { () throws(LetheError) -> QualityFigures in
-                    try QualityGate.measureRegion(overview, region: found.box, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
-                }
-                // Only beside the mesh: one core after the other it would only add rows and pixels.
-                guard besideMesh, photo.isReduced, case .success = gated else { return (gated, nil) }
-                return (gated, try? photo.window(likelyWindow(around: face, width: photo.width, height: photo.height)))
-            },
-            { Result { () throws(LetheError) in
-                try models.faceLandmarker.landmarks(in: overview, face: found, arena: arena).scaled(by: Double(reduction))
-            } })
-        // Wiped here when a check below refuses the face or the window misses the crop (a second release is nothing).
-        defer { if let early { arena.release(early.pixels) } }
-        let faceQuality = try faceGated.get()
+        // Both are there: a face was located (`checkFrameForFace` returned it).
+        let faceQuality = try faceGated!.get()
         try faceQuality.checkExposure(configuration)
         try faceQuality.checkFocus(configuration, maxBlurIndex: configuration.maxFaceBlurIndex)
-        let mesh = try meshed.get()
+        let mesh = try meshed!.get()
         let geometry = FaceGeometry(landmarks: mesh)
         try geometry.pose.check(faceConfiguration.pose)
         // The box's fixed layout (brow to chin, temple to temple) must be in the photo; the zones
