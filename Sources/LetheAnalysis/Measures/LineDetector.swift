@@ -482,8 +482,8 @@ enum LineDetector {
         thin(flags, bit: centreline, width: width, height: height, list: queue)
         var lines: [Line] = []
         // A line's pixels per zone label, counted in an array and handed to the line's dictionary
-        // once it is complete (a dictionary update per pixel was most of the fill's time); the
-        // labels it touched listed, so that most lines, a few pixels in one zone, read no more.
+        // once it is complete, not a dictionary update per pixel; the labels it touched listed,
+        // so that most lines, a few pixels in one zone, read no more.
         var zoneCounts = [Int](repeating: 0, count: 256), touchedZones: [Int] = []
         for start in 0..<count where flags[start] == centreline {
             var head = 0, tail = 0

@@ -122,7 +122,7 @@ enum PlaneFilters {
     /// by lane), so the same bits, where a conditional division per pixel was not vectorised.
     static func normalise(_ values: UnsafeMutableBufferPointer<Float>, by weights: UnsafeMutableBufferPointer<Float>, atLeast minimum: Float) {
         precondition(values.count == weights.count, "values and weights of different sizes")
-        let (value, weight) = (values.baseAddress!, weights.baseAddress!)
+        guard let value = values.baseAddress, let weight = weights.baseAddress else { return }
         var i = 0
         while i + Lanes.scalarCount <= values.count {
             let sums = lanes(at: value + i), certainties = lanes(at: weight + i)
