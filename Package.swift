@@ -124,7 +124,7 @@ let package = Package(
         // real `lethe serve` as a child process (`ServerProcess`), the memory scanner, reading /proc
         // and Prometheus text.
         .target(name: "LetheTestSupport", dependencies: ["LetheMemory"], path: "Tests/LetheTestSupport"),
-        .testTarget(name: "LetheMemoryTests", dependencies: ["LetheMemory", "LetheTestSupport"]),
+        .testTarget(name: "LetheMemoryTests", dependencies: ["CLetheSystem", "LetheMemory", "LetheTestSupport"]),
         // CVips: the orientation tests' reference is libvips' own autorot.
         .testTarget(name: "LetheImagingTests", dependencies: ["CVips", "LetheImaging", "LetheTestSupport"]),
         // reference_face_landmark.py runs MediaPipe's own TFLite interpreter for FaceLandmarkerTests.

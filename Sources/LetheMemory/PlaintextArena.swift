@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
 
-/// What was wiped at the end of a request: bytes per buffer class, buffer count, and whether
-/// every read-back found only zeros.
+/// What was wiped of a request: bytes per buffer class, buffer count, whether every read-back
+/// found only zeros, and the time the wipes took.
 public struct WipeReport: Sendable, Equatable, Codable {
     /// Bytes wiped per `BufferClass.rawValue`; every class appears, zero when unused.
     public var bytesByClass: [String: Int]
@@ -10,12 +10,16 @@ public struct WipeReport: Sendable, Equatable, Codable {
     public var bufferCount: Int
     /// True when every buffer read back as zeros.
     public var verified: Bool
+    /// The time spent zeroing the buffers and reading them back, summed over the buffers (and so
+    /// over the threads that released them): every wipe of the request, not only the last.
+    public var wipeDuration: Duration
 
     /// An empty report (nothing allocated yet).
     public init() {
         bytesByClass = Dictionary(uniqueKeysWithValues: BufferClass.allCases.map { ($0.rawValue, 0) })
         bufferCount = 0
         verified = true
+        wipeDuration = .zero
     }
 
     /// Sum over all classes.
@@ -26,12 +30,14 @@ public struct WipeReport: Sendable, Equatable, Codable {
         for (name, bytes) in other.bytesByClass { bytesByClass[name, default: 0] += bytes }
         bufferCount += other.bufferCount
         verified = verified && other.verified
+        wipeDuration += other.wipeDuration
     }
 
     mutating func record(_ result: WipeResult, of bufferClass: BufferClass) {
         bytesByClass[bufferClass.rawValue, default: 0] += result.byteCount
         bufferCount += 1
         verified = verified && result.verified
+        wipeDuration += result.duration
     }
 }
 

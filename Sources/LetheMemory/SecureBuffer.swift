@@ -11,10 +11,13 @@ import Darwin
 public struct WipeResult: Sendable, Equatable {
     public let byteCount: Int
     public let verified: Bool
+    /// The time the zeroing and its read-back took (not the unmapping or the pool's keeping).
+    public let duration: Duration
 
-    public init(byteCount: Int, verified: Bool) {
+    public init(byteCount: Int, verified: Bool, duration: Duration) {
         self.byteCount = byteCount
         self.verified = verified
+        self.duration = duration
     }
 }
 
@@ -203,6 +206,7 @@ public final class SecureBuffer: @unchecked Sendable {
             let (start, overflow) = index.multipliedReportingOverflow(by: page)
             if !overflow, start + page <= mappedLength { spared = start..<(start + page) }
         }
+        let started = ContinuousClock.now
         if let spared {
             lethe_wipe(base, spared.lowerBound)
             lethe_wipe(base + spared.upperBound, mappedLength - spared.upperBound)
@@ -210,6 +214,7 @@ public final class SecureBuffer: @unchecked Sendable {
             lethe_wipe(base, mappedLength)
         }
         let verified = lethe_is_zero(base, mappedLength) == 1
+        let duration = ContinuousClock.now - started
         if isLocked { SecureBuffer.lockedBytesNow.subtract(mappedLength, ordering: .relaxed) }
         if let pool, verified, isLocked, spared == nil {
             pool.keep(base, length: mappedLength)
@@ -223,7 +228,7 @@ public final class SecureBuffer: @unchecked Sendable {
             }
         }
         SecureBuffer.mappedBytesNow.subtract(mappedLength, ordering: .relaxed)
-        let outcome = WipeResult(byteCount: count, verified: verified)
+        let outcome = WipeResult(byteCount: count, verified: verified, duration: duration)
         result = outcome
         return outcome
     }

@@ -27,10 +27,14 @@ struct BenchReport: Encodable {
     let peakServerPSSBytes: Double?
     /// Server-side means over this run (deltas of the /metrics histograms), ms.
     let meanPlaintextLifetimeMilliseconds: Double?
+    /// Every wipe of a request (each plaintext buffer zeroed and read back, in the gateway and
+    /// its engine, summed over the buffers), ms.
     let meanWipeMilliseconds: Double?
     let meanStageMilliseconds: [String: Double]
     /// Mean wipe time as a fraction of the mean client-side latency.
     let wipeShareOfRequest: Double?
+    /// Mean wipe time as a fraction of an embedded worker's CPU per request.
+    let wipeShareOfWorkerCPU: Double?
     /// CPU time (user + system) per completed request of this bench process itself: what the
     /// load generator took from a machine it shares with the worker, ms.
     let clientCPUMillisecondsPerRequest: Double?
@@ -78,11 +82,17 @@ struct BenchReport: Encodable {
             stages[stage.rawValue] = meanMilliseconds("lethe_stage_duration_seconds", labels: "{stage=\"\(stage.rawValue)\"}")
         }
         meanStageMilliseconds = stages
-        meanWipeMilliseconds = stages["wipe"]
+        meanWipeMilliseconds = meanMilliseconds("lethe_wipe_duration_seconds")
         if let wipe = meanWipeMilliseconds, let mean = latencyMilliseconds?.mean, mean > 0 {
             wipeShareOfRequest = wipe / mean
         } else {
             wipeShareOfRequest = nil
+        }
+        if let wipe = meanWipeMilliseconds, let gateway = gatewayCPUMillisecondsPerRequest, let engines = engineCPUMillisecondsPerRequest,
+           gateway + engines > 0 {
+            wipeShareOfWorkerCPU = wipe / (gateway + engines)
+        } else {
+            wipeShareOfWorkerCPU = nil
         }
     }
 
@@ -107,8 +117,13 @@ struct BenchReport: Encodable {
         if let peakServerPSSBytes {
             lines.append("peak PSS       " + String(format: "%.1f MB (summed Pss of the same processes, /proc/PID/smaps_rollup every 0.25 s)", peakServerPSSBytes / 1_000_000))
         }
+        let wipeShares = [
+            wipeShareOfRequest.map { String(format: "%.2f%% of the mean request", $0 * 100) },
+            wipeShareOfWorkerCPU.map { String(format: "%.2f%% of the worker's CPU", $0 * 100) },
+        ].compactMap { $0 }
         lines.append("plaintext      mean lifetime \(ms(meanPlaintextLifetimeMilliseconds)), mean wipe \(ms(meanWipeMilliseconds))"
-            + (wipeShareOfRequest.map { String(format: " (%.2f%% of the mean request)", $0 * 100) } ?? ""))
+            + (wipeShares.isEmpty ? "" : " (" + wipeShares.joined(separator: ", ") + ")")
+            + " — every buffer zeroed and read back, in the gateway and the engine")
         lines.append("CPU/request    client \(ms(clientCPUMillisecondsPerRequest))"
             + (gatewayCPUMillisecondsPerRequest.map { gateway in
                 ", worker \(ms(gateway + (engineCPUMillisecondsPerRequest ?? 0))) (gateway \(ms(gateway)), engines \(ms(engineCPUMillisecondsPerRequest)))"

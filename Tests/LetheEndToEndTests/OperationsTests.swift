@@ -59,6 +59,10 @@ struct OperationsTests {
             #expect(Self.sample(after, "lethe_wipe_verify_failures_total") == 0)
             #expect(Self.sample(after, #"lethe_stage_duration_seconds_count{stage="decode"}"#) == 1)
             #expect(Self.sample(after, "lethe_plaintext_lifetime_seconds_count") == 1)
+            // Every wipe of the request, timed: more than nothing, less than the plaintext existed.
+            #expect(Self.sample(after, "lethe_wipe_duration_seconds_count") == 1)
+            let wiping = try #require(Self.sample(after, "lethe_wipe_duration_seconds_sum"))
+            #expect(wiping > 0 && wiping < (Self.sample(after, "lethe_plaintext_lifetime_seconds_sum") ?? 0))
             // Process-wide (tests run several workers in one process), so present rather than zero.
             #expect(Self.sample(after, "lethe_plaintext_bytes") != nil)
             // What is in force in this process (the program, not the library, applies it: the

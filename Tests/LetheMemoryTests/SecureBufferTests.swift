@@ -1,3 +1,4 @@
+import CLetheSystem
 import Foundation
 import LetheMemory
 import LetheTestSupport
@@ -17,7 +18,7 @@ struct SecureBufferTests {
             for index in bytes.indices { bytes[index] = 0xA5 }
         }
         let result = buffer.wipe()
-        #expect(result == WipeResult(byteCount: count, verified: true))
+        #expect(result.byteCount == count && result.verified)
         #expect(buffer.isWiped)
     }
 
@@ -37,7 +38,8 @@ struct SecureBufferTests {
             #expect(try anonymousHugePageKilobytes(containing: base) >= 2048)
         }
         #endif
-        #expect(buffer.wipe() == WipeResult(byteCount: count, verified: true))
+        let result = buffer.wipe()
+        #expect(result.byteCount == count && result.verified)
     }
 
     /// `AnonHugePages` of the mapping holding `address`, from /proc/self/smaps.
@@ -54,6 +56,46 @@ struct SecureBufferTests {
             }
         }
         return 0
+    }
+
+    @Test("the read-back finds one non-zero byte wherever it is: before, in and after the aligned vectors, in every accumulator's lanes")
+    func readBackFindsAnyByte() {
+        // 1 KiB + 13 from an odd offset: unaligned head bytes, whole 16-byte vectors (four
+        // accumulators), a vector past the last group of four, tail bytes.
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024 + 64, alignment: 64)
+        defer { storage.deallocate() }
+        storage.initializeMemory(as: UInt8.self, repeating: 0)
+        let start = 3, length = 1024 + 13
+        let region = UnsafeMutableRawBufferPointer(rebasing: storage[start..<(start + length)])
+        #expect(lethe_is_zero(region.baseAddress, length) == 1)
+        var missed: [Int] = []
+        for offset in 0..<length {
+            for bit in [UInt8(0x01), 0x80] {
+                region[offset] = bit
+                if lethe_is_zero(region.baseAddress, length) != 0 { missed.append(offset) }
+                region[offset] = 0
+            }
+        }
+        #expect(missed.isEmpty)
+        // Bytes outside the range it is given are not its business.
+        storage[start - 1] = 0xFF
+        storage[start + length] = 0xFF
+        #expect(lethe_is_zero(region.baseAddress, length) == 1)
+        #expect(lethe_is_zero(region.baseAddress, 0) == 1)
+    }
+
+    @Test("a wipe reports the time its zeroing and read-back took, and the arena's report sums them")
+    func wipeDuration() throws {
+        let arena = PlaintextArena()
+        let buffers = try [1 << 20, 4096, 3 << 20].map { try arena.allocate(count: $0, bufferClass: .intermediate) }
+        for buffer in buffers { buffer.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0x5A) } }
+        arena.release(buffers[0])
+        let report = arena.wipeAll()
+        // A wiped buffer gives back the result it was wiped with: the durations the report summed.
+        let durations = buffers.map { $0.wipe().duration }
+        #expect(durations.allSatisfy { $0 > .zero })
+        #expect(report.wipeDuration == durations.reduce(.zero, +))
+        #expect(report.bufferCount == 3 && report.verified)
     }
 
     @Test("wipe is idempotent and reports the same result")

@@ -78,7 +78,7 @@ struct WorkingImage {
     /// are released. From then on `colour` holds L* alone.
     mutating func releaseColourPlanes(arena: PlaintextArena) throws(LetheError) {
         let lightness = try Plane<Float>(width: width, height: height, what: "the L* plane", arena: arena)
-        lightness.pixels.update(fromContentsOf: lStar)
+        _ = lightness.pixels.update(fromContentsOf: lStar)
         colour.release(to: arena)
         colour = lightness
     }

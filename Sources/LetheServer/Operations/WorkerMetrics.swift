@@ -48,6 +48,7 @@ public final class WorkerMetrics: Sendable {
     private let wipes: Counter
     private let wipeVerifyFailures: Counter
     private let plaintextLifetime: DurationHistogram
+    private let wipeDuration: DurationHistogram
     private let requestDuration: DurationHistogram
     private let stageDurations: [Stage: DurationHistogram]
     private let memoryBudget: Gauge
@@ -120,6 +121,11 @@ public final class WorkerMetrics: Sendable {
         plaintextLifetime = registry.makeDurationHistogram(
             descriptor: Self.descriptor(
                 "plaintext_lifetime", unit: "seconds", "Time from decryption to the wipe of a request's last plaintext buffer."),
+            buckets: Self.latencyBuckets)
+        wipeDuration = registry.makeDurationHistogram(
+            descriptor: Self.descriptor(
+                "wipe_duration", unit: "seconds",
+                "Time a request's wipes took: every plaintext buffer zeroed and read back, in the gateway and its engine, summed over the buffers."),
             buckets: Self.latencyBuckets)
         requestDuration = registry.makeDurationHistogram(
             descriptor: Self.descriptor(
@@ -213,7 +219,10 @@ public final class WorkerMetrics: Sendable {
     func recordWipe(_ report: WipeReport, plaintextLifetime lifetime: Duration) {
         wipes.increment(by: Int64(report.bufferCount))
         if !report.verified { wipeVerifyFailures.increment() }
-        if report.bufferCount > 0 { plaintextLifetime.record(lifetime) }
+        if report.bufferCount > 0 {
+            plaintextLifetime.record(lifetime)
+            wipeDuration.record(report.wipeDuration)
+        }
     }
 
     /// What the admin listener reads at scrape time besides the process: the ledger's growth and
