@@ -11,7 +11,8 @@ import Darwin
 public struct WipeResult: Sendable, Equatable {
     public let byteCount: Int
     public let verified: Bool
-    /// The time the zeroing and its read-back took (not the unmapping or the pool's keeping).
+    /// The time the zeroing and its read-back took, shared pages discarded before included (not
+    /// the unmapping or the pool's keeping).
     public let duration: Duration
 
     public init(byteCount: Int, verified: Bool, duration: Duration) {
@@ -39,6 +40,8 @@ public final class SecureBuffer: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer
     private let mappedLength: Int
     private var result: WipeResult?
+    /// The time `discardSharedPages` spent zeroing pages before the wipe: part of the buffer's wipe.
+    private var discardedPagesWipe: Duration = .zero
     /// Where the pages go after a verified wipe; nil for a shared memory file's pages.
     private let pool: WipedPagePool?
 
@@ -144,7 +147,9 @@ public final class SecureBuffer: @unchecked Sendable {
         let end = min(range.upperBound, count) / page * page
         guard end > start else { return 0 }
         let pages = base + start, length = end - start
+        let started = ContinuousClock.now
         lethe_wipe(pages, length)
+        discardedPagesWipe += ContinuousClock.now - started
         if isLocked { _ = lethe_munlock(pages, length) }
         guard madvise(pages, length, MADV_REMOVE) == 0 else {
             if isLocked { _ = lethe_mlock(pages, length) }
@@ -214,7 +219,7 @@ public final class SecureBuffer: @unchecked Sendable {
             lethe_wipe(base, mappedLength)
         }
         let verified = lethe_is_zero(base, mappedLength) == 1
-        let duration = ContinuousClock.now - started
+        let duration = ContinuousClock.now - started + discardedPagesWipe
         if isLocked { SecureBuffer.lockedBytesNow.subtract(mappedLength, ordering: .relaxed) }
         if let pool, verified, isLocked, spared == nil {
             pool.keep(base, length: mappedLength)
