@@ -44,6 +44,8 @@ public final class SecureBuffer: @unchecked Sendable {
     private var discardedPagesWipe: Duration = .zero
     /// Where the pages go after a verified wipe; nil for a shared memory file's pages.
     private let pool: WipedPagePool?
+    /// True for a shared memory file's pages (`init(sharing:)`, `PlaintextArena.allocateShared`).
+    private let isShared: Bool
 
     /// Buffers whose `mlock` was refused (RLIMIT_MEMLOCK); reported by the hardening status.
     public static let lockFailures = Atomic<Int>(0)
@@ -91,7 +93,8 @@ public final class SecureBuffer: @unchecked Sendable {
             throw .plaintextAllocationFailed(byteCount: count)
         }
         // Not pooled: the pages belong to the memory file, which the other process maps too.
-        self.init(mapping: pointer, length: length, count: count, bufferClass: bufferClass, pool: nil)
+        let locked = Self.protectNewPages(pointer, length: length)
+        self.init(pages: pointer, length: length, count: count, bufferClass: bufferClass, locked: locked, pool: nil, shared: true)
     }
 
     /// Whole pages for `count` bytes (at least one).
@@ -119,7 +122,7 @@ public final class SecureBuffer: @unchecked Sendable {
         self.init(pages: pointer, length: length, count: count, bufferClass: bufferClass, locked: true, pool: pool)
     }
 
-    private init(pages pointer: UnsafeMutableRawPointer, length: Int, count: Int, bufferClass: BufferClass, locked: Bool, pool: WipedPagePool?) {
+    private init(pages pointer: UnsafeMutableRawPointer, length: Int, count: Int, bufferClass: BufferClass, locked: Bool, pool: WipedPagePool?, shared: Bool = false) {
         if locked { SecureBuffer.lockedBytesNow.add(length, ordering: .relaxed) }
         SecureBuffer.mappedBytesNow.add(length, ordering: .relaxed)
         self.base = pointer
@@ -128,14 +131,15 @@ public final class SecureBuffer: @unchecked Sendable {
         self.bufferClass = bufferClass
         self.isLocked = locked
         self.pool = pool
+        self.isShared = shared
     }
 
     /// Wipes the whole pages inside `range` (bytes of this buffer) of a shared memory file's
     /// buffer and gives them back to the kernel for both processes that map the file (a hole
     /// punched in it: `MADV_REMOVE`, after `munlock`, which it needs): an engine's photo once its
     /// pixels are decoded, so that the file's bytes are not held beside the analysis. The pages
-    /// read as zeros from then on; `wipe()` still zeroes and reads back every byte at the end
-    /// (the pages it faults in hold zeros only, so they are not locked again). Partial pages at
+    /// read as zeros from then on; `wipe()` zeroes and reads back the pages the file still holds at
+    /// the end, and leaves the hole alone (`residentPages`). Partial pages at
     /// the range's ends stay as they are. Nothing for an anonymous buffer, a wiped one, or a file
     /// that cannot punch holes (a `memfd_secret`: its pages are locked again, wiped).
     /// - Returns: the bytes given back.
@@ -194,7 +198,34 @@ public final class SecureBuffer: @unchecked Sendable {
         return UnsafeMutableRawBufferPointer(start: base, count: count).bindMemory(to: T.self)
     }
 
-    /// Zeroes the whole mapping and reads it back; then hands the pages, if they read back as
+    /// The runs of pages (indices) that the shared memory file holds now, or nil when the kernel
+    /// cannot tell. A page the file does not hold — a hole `discardSharedPages` punched, here or
+    /// in the other process — holds no byte to wipe and reads as zeros; touching it would only
+    /// have the kernel give the file a new page, zero it, and the wipe zero it again (the photo's
+    /// pages, wiped by the engine and then by the gateway, were a third of a request's wipes).
+    /// A page that is not resident because it went to swap is not here either; but the file's
+    /// pages are locked by both processes, and a page that reached swap was lost to the disk
+    /// before any wipe could run.
+    private func residentPages(page: Int) -> [Range<Int>]? {
+        let pages = mappedLength / page
+        var residency = [UInt8](repeating: 0, count: pages)
+        guard lethe_resident_pages(base, mappedLength, &residency) == 0 else { return nil }
+        var runs: [Range<Int>] = [], start = 0
+        while start < pages {
+            guard residency[start] & 1 != 0 else {
+                start += 1
+                continue
+            }
+            var end = start + 1
+            while end < pages, residency[end] & 1 != 0 { end += 1 }
+            runs.append(start..<end)
+            start = end
+        }
+        return runs
+    }
+
+    /// Zeroes the whole mapping (a shared memory file's: every page the file holds,
+    /// `residentPages`) and reads it back; then hands the pages, if they read back as
     /// zeros and are locked, to the pool, which keeps them for the next buffers or unlocks and
     /// unmaps them; any other pages are unlocked and unmapped here. Idempotent.
     @discardableResult
@@ -212,13 +243,17 @@ public final class SecureBuffer: @unchecked Sendable {
             if !overflow, start + page <= mappedLength { spared = start..<(start + page) }
         }
         let started = ContinuousClock.now
+        let verified: Bool
         if let spared {
             lethe_wipe(base, spared.lowerBound)
             lethe_wipe(base + spared.upperBound, mappedLength - spared.upperBound)
+            verified = lethe_is_zero(base, mappedLength) == 1
+        } else if isShared, let resident = residentPages(page: page) {
+            // Every run wiped, whatever an earlier one read back.
+            verified = resident.reduce(true) { lethe_wipe_verified(base + $1.lowerBound * page, $1.count * page) == 1 && $0 }
         } else {
-            lethe_wipe(base, mappedLength)
+            verified = lethe_wipe_verified(base, mappedLength) == 1
         }
-        let verified = lethe_is_zero(base, mappedLength) == 1
         let duration = ContinuousClock.now - started + discardedPagesWipe
         if isLocked { SecureBuffer.lockedBytesNow.subtract(mappedLength, ordering: .relaxed) }
         if let pool, verified, isLocked, spared == nil {

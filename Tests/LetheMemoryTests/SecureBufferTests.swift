@@ -84,6 +84,20 @@ struct SecureBufferTests {
         #expect(lethe_is_zero(region.baseAddress, 0) == 1)
     }
 
+    @Test("the chunked wipe zeroes every byte it is given, across its chunks' edges, reads them back, and nothing beside them")
+    func wipeVerifiedChunks() {
+        // Three 16 KiB chunks and 13 bytes from an odd offset: whole chunks, a short last one.
+        let length = 3 * 16_384 + 13, start = 5
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: length + 16, alignment: 64)
+        defer { storage.deallocate() }
+        storage.initializeMemory(as: UInt8.self, repeating: 0xA5)
+        let region = UnsafeMutableRawBufferPointer(rebasing: storage[start..<(start + length)])
+        #expect(lethe_wipe_verified(region.baseAddress, length) == 1)
+        #expect(region.allSatisfy { $0 == 0 })
+        #expect(storage[start - 1] == 0xA5 && storage[start + length] == 0xA5)
+        #expect(lethe_wipe_verified(region.baseAddress, 0) == 1)
+    }
+
     @Test("a wipe reports the time its zeroing and read-back took, and the arena's report sums them")
     func wipeDuration() throws {
         let arena = PlaintextArena()

@@ -1,3 +1,4 @@
+import CLetheSystem
 import LetheMemory
 import Testing
 
@@ -38,6 +39,33 @@ struct SharedPageDiscardTests {
         let report = arena.wipeAll()
         #expect(report.verified)
         #expect(report.bufferCount == 2)
+    }
+
+    @Test("the wipes leave a hole a hole, on both sides, and still wipe a page written into it again")
+    func wipeLeavesHoles() throws {
+        let arena = PlaintextArena()
+        let (buffer, fd) = try arena.allocateShared(count: 4 * page, bufferClass: .requestBody, secret: false)
+        defer { close(fd) }
+        let other = try arena.share(fd, count: 4 * page, bufferClass: .requestBody)
+        buffer.withUnsafeMutableBytes { bytes in for index in bytes.indices { bytes[index] = 0xA5 } }
+        #expect(buffer.discardSharedPages(in: page..<(3 * page)) == 2 * page)
+        // The other process writes into the hole's second page: the file holds it again.
+        other.withUnsafeMutableBytes { bytes in bytes[2 * page + 7] = 0x5A }
+        #expect(allocatedBytes(fd) == 3 * page)
+        arena.release(buffer)
+        #expect(buffer.wipe().verified)
+        // The first page of the hole was not given a page only to be zeroed; every page the file
+        // holds reads as zeros, the one written after the discard included.
+        #expect(allocatedBytes(fd) == 3 * page)
+        var residency = [UInt8](repeating: 0, count: 4)
+        other.withUnsafeBytes { bytes in
+            #expect(lethe_resident_pages(bytes.baseAddress, 4 * page, &residency) == 0)
+            #expect(residency.map { $0 & 1 } == [1, 0, 1, 1])
+            for index in [0, 2, 3] { #expect(bytes[(index * page)..<((index + 1) * page)].allSatisfy { $0 == 0 }) }
+        }
+        arena.release(other)
+        #expect(other.wipe().verified)
+        #expect(allocatedBytes(fd) == 3 * page)
     }
 
     @Test("a range inside one page, an anonymous buffer and a wiped one are left as they are")

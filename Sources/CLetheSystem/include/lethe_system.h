@@ -10,6 +10,11 @@ void lethe_wipe(void *pointer, size_t length);
 /// Returns 1 when every one of `length` bytes at `pointer` is zero, else 0.
 int lethe_is_zero(const void *pointer, size_t length);
 
+/// Zeroes `length` bytes at `pointer` as `lethe_wipe` does and reads them back as `lethe_is_zero`
+/// does, a cache-sized chunk at a time (each chunk read while it is still in the level-1 cache).
+/// Returns 1 when every byte read back as zero, else 0.
+int lethe_wipe_verified(void *pointer, size_t length);
+
 /// Marks the process non-dumpable (prctl PR_SET_DUMPABLE 0). Returns 0 or -errno.
 int lethe_set_non_dumpable(void);
 
@@ -37,6 +42,12 @@ void *lethe_map_private(size_t length);
 /// MREMAP_MAYMOVE | MREMAP_FIXED: the page tables move, nothing is copied or zeroed); `from` is
 /// unmapped after. Returns 0 or -errno (-ENOSYS where there is no mremap).
 int lethe_move_pages(void *from, size_t length, void *to);
+
+/// Which of the pages of `length` bytes at `pointer` (page-aligned) hold a page now (mincore):
+/// one byte per page in `residency`, bit 0 set when resident. For a shared memory file's mapping,
+/// whether the file has a page there, mapped in this process or not (a hole punched in the file
+/// has none). Returns 0 or -errno.
+int lethe_resident_pages(const void *pointer, size_t length, unsigned char *residency);
 
 /// Locks the range in RAM so that it is never swapped. Returns 0 or -errno.
 int lethe_mlock(const void *pointer, size_t length);
