@@ -118,17 +118,23 @@ struct Bench: AsyncParsableCommand {
         let samplingTask = Task { await sampler.sampleUntilCancelled() }
         let stop: BenchLoad.Stop = requests.map { .requests($0) } ?? .seconds(duration)
         let progress = BenchProgress(stop: stop, interactive: isatty(STDERR_FILENO) == 1)
-        let outcome = await load.run(concurrency: concurrency, stop: stop, progress: progress)
+        // The peaks are those of the load: once the first device has sent its last request, the
+        // others' last ones finish with cores to spare, and a request alone takes two of them
+        // and twice the memory (`RequestThreads`) — one device's peak, not the load's; it is
+        // reported beside it (`peakServerPSSBytesWithDrain`).
+        let outcome = await load.run(concurrency: concurrency, stop: stop, progress: progress, whenLoadEnds: { await sampler.loadEnded() })
         progress.finish()
         let cpu = BenchCPU.now(worker: target.worker?.pid) - cpuBefore
         samplingTask.cancel()
-        let peakRSS = await sampler.peak()
+        let peakRSS = await sampler.loadPeak()
         let peakPSS = await sampler.peakProportionalSet
+        let drainPSS = await sampler.runPeakProportionalSet
         let after = await metrics.scrape()
 
         return BenchReport(
             server: server ?? "embedded (child pid \(target.worker.map { "\($0.pid)" } ?? "?"))", kind: kind, concurrency: concurrency,
-            photos: photos, outcome: outcome, peakServerRSS: peakRSS, peakServerPSSBytes: peakPSS, cpu: cpu, before: before, after: after)
+            photos: photos, outcome: outcome, peakServerRSS: peakRSS, peakServerPSSBytes: peakPSS, peakServerPSSBytesWithDrain: drainPSS,
+            cpu: cpu, before: before, after: after)
     }
 
     /// Prints `report` as sorted, indented JSON with --json, else its text.
@@ -176,7 +182,9 @@ struct BenchLoad: Sendable {
     let photos: [Data]
     let kind: String
 
-    func run(concurrency: Int, stop: Stop, progress: BenchProgress?) async -> Outcome {
+    /// Loads the worker from `concurrency` devices until `stop`; `whenLoadEnds` runs once, when
+    /// the first device finds the run over (the others' requests still in flight).
+    func run(concurrency: Int, stop: Stop, progress: BenchProgress?, whenLoadEnds: (@Sendable () async -> Void)? = nil) async -> Outcome {
         let tally = BenchTally(stop: stop)
         let started = ContinuousClock.now
         let progressTask = progress.map { progress in Task { await progress.report(from: tally) } }
@@ -193,6 +201,7 @@ struct BenchLoad: Sendable {
                         }
                         await tally.record(ContinuousClock.now - requestStarted, errorCode: code)
                     }
+                    if await tally.isFirstToStop() { await whenLoadEnds?() }
                 }
             }
         }
@@ -208,6 +217,7 @@ actor BenchTally {
     private let stop: BenchLoad.Stop
     private let started = ContinuousClock.now
     private var claimed = 0
+    private var stopped = 0
     private(set) var outcome = BenchLoad.Outcome()
 
     init(stop: BenchLoad.Stop) { self.stop = stop }
@@ -221,6 +231,12 @@ actor BenchTally {
             claimed += 1
             return claimed - 1
         }
+    }
+
+    /// True for the first device that found the run over, false for the others.
+    func isFirstToStop() -> Bool {
+        stopped += 1
+        return stopped == 1
     }
 
     func record(_ latency: Duration, errorCode: String?) {
@@ -310,8 +326,14 @@ actor RSSSampler {
     let pid: Int32?
     let metrics: MetricsScraper
     private var sampledPeak: Double?
-    /// Bytes: the highest sum of `Pss` (/proc/PID/smaps_rollup) of the child and its engines seen.
+    /// Bytes: the highest sum of `Pss` (/proc/PID/smaps_rollup) of the child and its engines seen
+    /// until `loadEnded()`.
     private(set) var peakProportionalSet: Double?
+    /// The same over the whole run, its drain included.
+    private(set) var runPeakProportionalSet: Double?
+    /// `peak()` when the load ended; nil until then.
+    private var peakAtLoadEnd: (bytes: Double, source: String)?
+    private var loadIsOver = false
 
     init(pid: Int32?, metrics: MetricsScraper) {
         self.pid = pid
@@ -322,8 +344,7 @@ actor RSSSampler {
         if let pid {
             // The kernel keeps each process's VmHWM for us, not a peak of PSS.
             while !Task.isCancelled {
-                let kilobytes = ([pid] + ProcessCPU.children(of: pid)).compactMap { Self.rollupField("Pss", pid: $0) }.reduce(0, +)
-                peakProportionalSet = max(peakProportionalSet ?? 0, kilobytes * 1024)
+                sampleProportionalSet(pid)
                 try? await Task.sleep(for: .milliseconds(250))
             }
             return
@@ -347,6 +368,27 @@ actor RSSSampler {
             _ = write(file, "5", 1)
             close(file)
         }
+    }
+
+    /// Marks the end of the load: the summed PSS is no longer the load's, and `loadPeak()` is
+    /// the peak until now. Only the first call counts.
+    func loadEnded() async {
+        guard !loadIsOver else { return }
+        if let pid { sampleProportionalSet(pid) }
+        peakAtLoadEnd = await peak()
+        loadIsOver = true
+    }
+
+    private func sampleProportionalSet(_ pid: Int32) {
+        let bytes = ([pid] + ProcessCPU.children(of: pid)).compactMap { Self.rollupField("Pss", pid: $0) }.reduce(0, +) * 1024
+        runPeakProportionalSet = max(runPeakProportionalSet ?? 0, bytes)
+        if !loadIsOver { peakProportionalSet = max(peakProportionalSet ?? 0, bytes) }
+    }
+
+    /// The peak until `loadEnded()`, or until now when it was not called.
+    func loadPeak() async -> (bytes: Double, source: String)? {
+        if loadIsOver { return peakAtLoadEnd }
+        return await peak()
     }
 
     /// Peak bytes and where the figure comes from.

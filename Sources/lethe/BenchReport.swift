@@ -20,11 +20,16 @@ struct BenchReport: Encodable {
     let throughputPerSecond: Double
     /// Client-side round trip of the answered analyses (encrypt, send, worker, receive, decrypt), ms.
     let latencyMilliseconds: Latency?
+    /// Peak RSS of the worker (an embedded one's gateway and engines, each's VmHWM) when the load
+    /// ended (the first device had sent its last request), and where the figure comes from.
     let peakServerRSSBytes: Double?
     let peakServerRSSSource: String?
     /// Highest summed PSS of an embedded worker's gateway and engines (shared library pages
-    /// counted once), sampled every 0.25 s; nil for a worker given with --server.
+    /// counted once), sampled every 0.25 s while every device was sending (as the peak RSS);
+    /// nil for a worker given with --server.
     let peakServerPSSBytes: Double?
+    /// The same over the whole run: with its drain, when the last requests have cores to spare.
+    let peakServerPSSBytesWithDrain: Double?
     /// Server-side means over this run (deltas of the /metrics histograms), ms.
     let meanPlaintextLifetimeMilliseconds: Double?
     /// Every wipe of a request (each plaintext buffer zeroed and read back, in the gateway and
@@ -45,7 +50,7 @@ struct BenchReport: Encodable {
 
     init(
         server: String, kind: String, concurrency: Int, photos: [String], outcome: BenchLoad.Outcome,
-        peakServerRSS: (bytes: Double, source: String)?, peakServerPSSBytes: Double? = nil, cpu: BenchCPU, before: [String: Double]?, after: [String: Double]?
+        peakServerRSS: (bytes: Double, source: String)?, peakServerPSSBytes: Double? = nil, peakServerPSSBytesWithDrain: Double? = nil, cpu: BenchCPU, before: [String: Double]?, after: [String: Double]?
     ) {
         self.server = server
         self.kind = kind
@@ -67,6 +72,7 @@ struct BenchReport: Encodable {
         peakServerRSSBytes = peakServerRSS?.bytes
         peakServerRSSSource = peakServerRSS?.source
         self.peakServerPSSBytes = peakServerPSSBytes
+        self.peakServerPSSBytesWithDrain = peakServerPSSBytesWithDrain
         /// Mean of a histogram over the run: Δsum / Δcount.
         func meanMilliseconds(_ name: String, labels: String = "") -> Double? {
             let countSeries = name + "_count" + labels, sumSeries = name + "_sum" + labels
@@ -115,7 +121,8 @@ struct BenchReport: Encodable {
         }
         lines.append("peak RSS       " + (peakServerRSSBytes.map { String(format: "%.1f MB (%@)", $0 / 1_000_000, peakServerRSSSource ?? "") } ?? "n/a (no --admin)"))
         if let peakServerPSSBytes {
-            lines.append("peak PSS       " + String(format: "%.1f MB (summed Pss of the same processes, /proc/PID/smaps_rollup every 0.25 s)", peakServerPSSBytes / 1_000_000))
+            let drain = peakServerPSSBytesWithDrain.map { String(format: "; %.1f MB with the run's end, its last requests with cores to spare", $0 / 1_000_000) } ?? ""
+            lines.append("peak PSS       " + String(format: "%.1f MB (summed Pss of the same processes, /proc/PID/smaps_rollup every 0.25 s%@)", peakServerPSSBytes / 1_000_000, drain))
         }
         let wipeShares = [
             wipeShareOfRequest.map { String(format: "%.2f%% of the mean request", $0 * 100) },

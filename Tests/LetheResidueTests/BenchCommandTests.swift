@@ -93,6 +93,10 @@ struct BenchCommandTests {
         // The child's own peak RSS (a worker that decoded 256×256 photos: more than a few MB).
         #expect((report["peakServerRSSBytes"] as? Double ?? 0) > 5_000_000)
         #expect((report["peakServerRSSSource"] as? String ?? "").hasPrefix("VmHWM of pid"))
+        // The summed PSS while both devices sent, and with the run's end, which includes it.
+        let loadPSS = try #require(report["peakServerPSSBytes"] as? Double)
+        let runPSS = try #require(report["peakServerPSSBytesWithDrain"] as? Double)
+        #expect(loadPSS > 5_000_000 && runPSS >= loadPSS)
         // Six requests' worth of histogram deltas: every request held plaintext and wiped it.
         #expect((report["meanPlaintextLifetimeMilliseconds"] as? Double ?? 0) > 0)
         #expect((report["meanWipeMilliseconds"] as? Double ?? 0) > 0)
