@@ -68,6 +68,20 @@ struct SharedPageDiscardTests {
         #expect(allocatedBytes(fd) == 3 * page)
     }
 
+    @Test("a secret memory file where the kernel has one (else a sealed memfd): its wipe finds every page written and zeroes it for both sides")
+    func secretFileWipesEveryPage() throws {
+        let arena = PlaintextArena()
+        let (buffer, fd) = try arena.allocateShared(count: 3 * page, bufferClass: .requestBody, secret: true)
+        defer { close(fd) }
+        let other = try arena.share(fd, count: 3 * page, bufferClass: .requestBody)
+        buffer.withUnsafeMutableBytes { bytes in for index in bytes.indices { bytes[index] = 0xA5 } }
+        arena.release(buffer)
+        #expect(buffer.wipe().verified)
+        other.withUnsafeBytes { bytes in #expect(bytes.allSatisfy { $0 == 0 }) }
+        arena.release(other)
+        #expect(other.wipe().verified)
+    }
+
     @Test("a range inside one page, an anonymous buffer and a wiped one are left as they are")
     func leavesWhatItCannotGiveBack() throws {
         let arena = PlaintextArena()
