@@ -187,16 +187,17 @@ struct EvennessRepeatabilityTests {
     /// (the median set as `applyFaceZones` sets it) and as a close-up's (none).
     static func highlightBand(highlightLStar: Float, faceMedian: Bool, arena: PlaintextArena) throws -> [Float] {
         let (width, height) = (160, 160), count = 160 * 160
-        let colour = try Plane<Float>(width: width, height: height, layers: 4, what: "the CIELAB planes", arena: arena)
+        let lightness = try Plane<Float>(width: width, height: height, what: "the L* plane", arena: arena)
+        let chroma = try Plane<Int16>(width: width, height: height, layers: 3, what: "the a*, b* and erythema planes", arena: arena)
         let skin = try Plane<UInt8>(width: width, height: height, what: "the skin mask", arena: arena)
         let members = try Plane<UInt8>(width: width, height: height, what: "the mark mask", arena: arena)
         let memory = try Plane<Float>(width: width, height: height, what: "the band's blocks", arena: arena)
-        let lStar = colour.layer(0)
+        let lStar = lightness.pixels
         for y in 0..<height {
             for x in 0..<width { lStar[y * width + x] = (70..<90).contains(x) && (70..<90).contains(y) ? highlightLStar : 60 }
         }
         for i in 0..<count { skin.pixels[i] = WorkingImage.skinBit }
-        var work = WorkingImage(originX: 0, originY: 0, width: width, height: height, factor: 1, colour: colour, skin: skin)
+        var work = WorkingImage(originX: 0, originY: 0, width: width, height: height, factor: 1, lightness: lightness, chroma: chroma, skin: skin)
         if faceMedian { work.faceMedianLab = SIMD3(60, 0, 0) }
         let blocks = try EvennessBand.blocks(work, members: members, workingMillimetres: 0.25, in: memory, arena: arena)
         defer { blocks.release(arena) }
@@ -235,30 +236,31 @@ struct EvennessRepeatabilityTests {
         let (width, height) = (40, 40), count = 40 * 40
         let skinColour = CIELab.fromLinear(red: 0.571, green: 0.31, blue: 0.25)
         let patch = CIELab.fromLinear(red: patchRed, green: 0.31 * patchRed / 0.571, blue: 0.25 * patchRed / 0.571)
-        var planes = [Float](repeating: 0, count: 4 * count), skin = [UInt8](repeating: WorkingImage.skinBit, count: count)
+        var lightness = [Float](repeating: 0, count: count), chroma = [Int16](repeating: 0, count: 3 * count)
+        var skin = [UInt8](repeating: WorkingImage.skinBit, count: count)
         for y in 0..<height {
             for x in 0..<width {
                 let i = y * width + x, inPatch = (15..<25).contains(x) && (15..<25).contains(y)
                 let colour = inPatch ? patch : skinColour
-                (planes[i], planes[count + i], planes[2 * count + i]) = (Float(colour.l), Float(colour.a), Float(colour.b))
+                (lightness[i], chroma[i], chroma[count + i]) = (Float(colour.l), FixedLayer.code(Float(colour.a)), FixedLayer.code(Float(colour.b)))
                 if inPatch, clipped { skin[i] |= WorkingImage.clippedBit }
             }
         }
         let marks = [UInt8](repeating: 0, count: count), flat = [Float](repeating: Float(skinColour.l), count: count)
-        return planes.withUnsafeBufferPointer { planes in
+        return lightness.withUnsafeBufferPointer { lightness in chroma.withUnsafeMutableBufferPointer { chroma in
             skin.withUnsafeBufferPointer { skin in
                 marks.withUnsafeBufferPointer { marks in
                     flat.withUnsafeBufferPointer { flat in
                         let pixels = RegionStatistics.Pixels(
-                            planes: planes, skin: skin, marks: marks, background: flat, zones: nil, zone: 0, width: width, height: height,
-                            rect: PixelRect(width: width, height: height))
+                            colour: ColourPixels(lStar: lightness, chroma: chroma), skin: skin, marks: marks, background: flat, zones: nil, zone: 0,
+                            width: width, height: height, rect: PixelRect(width: width, height: height))
                         var stats = RegionStatistics.clearSkin(pixels, configuration: SkinMeasureConfiguration())
                         stats.measureSurface(pixels, ridgePlane: flat, configuration: SkinMeasureConfiguration(), melaninRedCap: cap)
                         return stats
                     }
                 }
             }
-        }.melaninIndexStandardDeviation
+        } }.melaninIndexStandardDeviation
     }
 
     /// A face's brown unevenness reads the red at most at `RegionStatistics.melaninRedCapRatio` ×

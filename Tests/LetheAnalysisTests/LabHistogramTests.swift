@@ -6,37 +6,40 @@ import Testing
 /// (`LabHistogram`), counted in two halves when the request has a second core.
 @Suite("Half-unit colour histograms")
 struct LabHistogramTests {
-    /// L*, a*, b* planes of `count` pixels, a few beyond the histogram's range.
-    static func planes(count: Int, seed: UInt64) -> [Float] {
+    /// L* of `count` pixels and their a*, b* (and zero erythema index) codes, a few beyond the
+    /// histogram's range.
+    static func planes(count: Int, seed: UInt64) -> (lightness: [Float], chroma: [Int16]) {
         var random = SeededGenerator(seed: seed)
         let lightness = (0..<count).map { _ in Float.random(in: -5...105, using: &random) }
-        let chroma = (0..<(2 * count)).map { _ in Float.random(in: -90...90, using: &random) }
-        return lightness + chroma
+        let chroma = (0..<(2 * count)).map { _ in FixedLayer.code(Float.random(in: -90...90, using: &random)) }
+        return (lightness, chroma + [Int16](repeating: 0, count: count))
     }
 
     @Test("each median is the half unit where the sorted values reach half, clamped to the range; halves add up to the whole")
     func mediansAndHalves() {
         let count = 1_001
-        let values = Self.planes(count: count, seed: 7)
-        values.withUnsafeBufferPointer { planes in
+        var (lightness, chroma) = Self.planes(count: count, seed: 7)
+        lightness.withUnsafeBufferPointer { lightness in chroma.withUnsafeMutableBufferPointer { chroma in
+            let colour = ColourPixels(lStar: lightness, chroma: chroma)
             let included = { (i: Int) in i % 3 != 0 }
             var whole = LabHistogram()
-            whole.add(0..<count, of: planes, planeSize: count, where: included)
+            whole.add(0..<count, of: colour, where: included)
             var front = LabHistogram(), back = LabHistogram()
-            front.add(0..<400, of: planes, planeSize: count, where: included)
-            back.add(400..<count, of: planes, planeSize: count, where: included)
+            front.add(0..<400, of: colour, where: included)
+            back.add(400..<count, of: colour, where: included)
             let sum = front + back
             #expect(sum.bins == whole.bins && sum.count == whole.count)
 
             let pixels = (0..<count).filter(included)
             #expect(whole.count == pixels.count)
+            let layers: [(Int) -> Float] = [{ colour.lStar[$0] }, { colour.aStar[$0] }, { colour.bStar[$0] }]
             for (plane, offset, bins) in [(0, Float(0), Float(201)), (1, Float(80), Float(321)), (2, Float(80), Float(321))] {
                 // The value of the middle pixel's half unit (the first at which half the pixels are counted).
-                let sorted = pixels.map { min(max(((planes[plane * count + $0] + offset) * 2).rounded(), 0), bins - 1) / 2 - offset }.sorted()
+                let sorted = pixels.map { min(max(((layers[plane]($0) + offset) * 2).rounded(), 0), bins - 1) / 2 - offset }.sorted()
                 let expected = sorted[(sorted.count + 1) / 2 - 1]
                 #expect(whole.median[plane] == expected, "plane \(plane)")
             }
-        }
+        } }
     }
 
     @Test("a value's bin is its half units rounded half away from zero, clamped: at and beside every half, and beyond the range")

@@ -64,4 +64,24 @@ struct LineNormalTests {
         let nan = LineDetector.majorEigenvector(dxx: .nan, dyy: 1, dxy: 0)
         #expect(nan.x.isNaN && nan.y.isNaN)
     }
+
+    @Test("a normal's byte is its angle to within 0.36°, and a normal and its opposite are one code")
+    func normalAngleCodes() {
+        let step = Float.pi / 256
+        var worst: Float = 0
+        for k in 0...20_000 {
+            let angle = -Float.pi / 2 + Float(k) / 20_000 * Float.pi
+            let unit = LineDetector.NormalAngle.unitVectors[Int(LineDetector.NormalAngle.code(angle))]
+            // The same line: the code's normal is ± the angle's, and within half a step of it.
+            let alignment = abs(unit.x * cos(angle) + unit.y * sin(angle))
+            worst = max(worst, acos(min(1, alignment)))
+        }
+        #expect(worst <= step / 2 + 1e-5)
+        #expect(worst > step / 4, "the sweep reaches between the codes")
+        #expect(LineDetector.NormalAngle.code(0) == 0)
+        #expect(LineDetector.NormalAngle.code(-Float.pi / 2) == LineDetector.NormalAngle.code(Float.pi / 2))
+        #expect(LineDetector.NormalAngle.code(Float.pi / 4) == 64 && LineDetector.NormalAngle.code(-Float.pi / 4) == 192)
+        // Every code is a unit vector.
+        #expect(LineDetector.NormalAngle.unitVectors.allSatisfy { abs(($0 * $0).sum() - 1) < 1e-6 })
+    }
 }

@@ -30,7 +30,7 @@ struct MarkCandidatesTests {
         let contrast = try LocalContrast.compute(work, radius: 40, excludeAbove: 8, useSkinMask: false, arena: arena)
         let (marks, members) = try MarkDetector.detect(
             contrast: contrast, polarity: .dark, threshold: 10, within: PixelRect(width: work.width, height: work.height),
-            skin: UnsafeBufferPointer(work.skin.pixels), minimumArea: 3, colour: UnsafeBufferPointer(work.colour.pixels), candidates: candidates,
+            skin: UnsafeBufferPointer(work.skin.pixels), minimumArea: 3, colour: work.colour, candidates: candidates,
             arena: arena)
         members.release(to: arena)
         return marks.sorted { $0.area < $1.area }

@@ -32,7 +32,7 @@ struct MarkQueueTests {
         defer { contrast.release(arena) }
         let (marks, members) = try MarkDetector.detect(
             contrast: contrast, polarity: .dark, threshold: 10, within: PixelRect(width: work.width, height: work.height),
-            skin: UnsafeBufferPointer(work.skin.pixels), minimumArea: 3, colour: colour ? UnsafeBufferPointer(work.colour.pixels) : nil,
+            skin: UnsafeBufferPointer(work.skin.pixels), minimumArea: 3, colour: colour ? work.colour : nil,
             candidates: candidates, queueCapacity: capacity, arena: arena)
         defer { members.release(to: arena) }
         let mask = Array(members.pixels)

@@ -73,19 +73,19 @@ struct SkinAnalyzerTests {
         _ = try SkinAnalyzer.analyze(image, configuration: .init(), arena: arena)
         // Every intermediate was released already. On one thread (no core ledger here) the lines
         // come last (`SkinConcernMeasurer`): the gate's luma plane (4 bytes per pixel; the gate
-        // counts skin without a mask of its own), the working image's four CIELAB/EI planes (16)
-        // and skin mask (1); the skin-surface fill's queue (4: highlights enclosed by skin count
+        // counts skin without a mask of its own), the working image's L* (4), a*, b* and EI
+        // codes (6) and skin mask (1); the skin-surface fill's queue (4: highlights enclosed by skin count
         // as shine), first; the blemish detector's a* contrast, two planes (8), its box filter's
         // rows, its blocks and its mark mask (1) and flood fill ring, then the marks' L* contrast
         // alike (8 + 1). The evenness band's blocks: in the contrast's smoothed L* (free once the
         // marks are found) when they fit, here (σ 2 mm is 10 px at the nominal 0.2 mm per pixel:
         // blocks of 2) in one buffer of their own (two `BlockedConvolution`s of 2 × 2 blocks and
         // two readers' rows: 1.5 planes). The ridge smoothing's rows (the ridges in the smoothed
-        // plane). Once the regions are measured: L* copied apart (4) and the colour planes wiped,
-        // the texture band-pass's three planes (12; the coarse scale's blocks carved from one)
-        // and its box filter's rows, then the line detector's five float planes (20: smoothed L*,
-        // weights, direction, curvature, finest-scale L*), its vesselness levels (1: the
-        // thresholds each pixel reaches, a byte) and its box filter's two rings of rows (two, so
+        // plane). Once the regions are measured: the a*, b* and EI codes wiped, the texture
+        // band-pass's three planes (12; the coarse scale's blocks carved from one) and its box
+        // filter's rows, then the line detector's four float planes (16: smoothed L*, weights,
+        // curvature, finest-scale L*), its vesselness levels (1: the thresholds each pixel
+        // reaches, a byte), its normals (1: the angle in a byte) and its box filter's two rings of rows (two, so
         // that a scale's two blurs run side by side when a core is free; `RequestThreads`).
         #expect(arena.bytesHeld == 300 * 200 * 3)
         let report = arena.wipeAll()
@@ -102,7 +102,7 @@ struct SkinAnalyzerTests {
         let marks = blocks(radius: SkinConcernMeasurer.backgroundRadius(spotMaxDiameter: spotMax, width: 300, height: 200))
             + MarkDetector.queueCapacity(
                 width: 300, height: 200, candidateArea: MarkDetector.Candidates(maximumDiameter: spotMax).maximumArea(pixels: 300 * 200)) * 4
-        let planes = 300 * 200 * (4 + 16 + 1 + 4 + 8 + 1 + 8 + 1 + 4 + 12 + 20 + 1) + evenness + papules + marks
+        let planes = 300 * 200 * (4 + 4 + 6 + 1 + 4 + 8 + 1 + 8 + 1 + 12 + 16 + 1 + 1) + evenness + papules + marks
         // The box filters' rows (the lines' two rings, the texture's, the two contrasts' and the
         // ridge smoothing's): whole rows of floats, a few dozen each, not planes.
         let rows = (report.bytesByClass[BufferClass.intermediate.rawValue] ?? 0) - planes
@@ -110,8 +110,8 @@ struct SkinAnalyzerTests {
         #expect(rows <= 6 * PlaneFilters.boxBlurScratchCount(width: 300, height: 200, radius: LineDetector.maximumRadius) * 4)
         #expect(report.bytesByClass[BufferClass.pixels.rawValue] == 300 * 200 * 3)
         // The pixels, the luma plane, the working image, the surface queue, each contrast with its
-        // rows, blocks, mask and ring, the evenness blocks, the ridges' rows, L*, the texture, the lines.
-        #expect(report.bufferCount == 1 + 1 + 2 + 1 + (2 + 1 + 1 + 1 + 1) + (2 + 1 + 1 + 1 + 1) + 1 + 1 + 1 + (3 + 1) + (5 + 1 + 2))
+        // rows, blocks, mask and ring, the evenness blocks, the ridges' rows, the texture, the lines.
+        #expect(report.bufferCount == 1 + 1 + 3 + 1 + (2 + 1 + 1 + 1 + 1) + (2 + 1 + 1 + 1 + 1) + 1 + 1 + (3 + 1) + (4 + 1 + 1 + 2))
         #expect(image.pixels.isWiped && arena.bytesHeld == 0)
     }
 

@@ -99,8 +99,10 @@ enum LayoutMarkers {
         // Then the skin surface (highlights enclosed by skin) is marked in `WorkingImage.skin`.
         work.markEnclosedSurface(queue: try Plane<Int32>(width: width, height: height, what: "the skin surface's queue", arena: arena).pixels)
         let count = width * height
-        for (index, name) in ["lab L* plane", "lab a* plane", "lab b* plane", "erythema plane"].enumerated() {
-            markers.append(try floatRow(work.colour.buffer, plane: index, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
+        markers.append(try floatRow(work.lightness.buffer, plane: 0, planeSize: count, width: width, stripe: stripe, name: "lab L* plane#\(seed)"))
+        for (index, name) in ["lab a* plane", "lab b* plane", "erythema plane"].enumerated() {
+            guard let chroma = work.chroma else { throw HarnessError("the working image's colour planes were released") }
+            markers.append(try row(of: Int16.self, chroma.buffer, plane: index, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
         }
         let gateMask = try byteRow(mask, width: width, stripe: stripe)
         guard gateMask == gateMaskOfWork else {
@@ -203,7 +205,7 @@ enum LayoutMarkers {
         // photo's own L* values are gone from the buffer by then, so the marker is the rescaled form.
         try work.applyFaceZones(geometry, normaliseExposure: true, arena: arena)
         // The whole photo is natural image data: the middle of the face crop is informative.
-        let bytes = work.colour.buffer.withUnsafeBytes { Array($0.prefix(work.pixelCount * MemoryLayout<Float>.stride)) }
+        let bytes = work.lightness.buffer.withUnsafeBytes { Array($0.prefix(work.pixelCount * MemoryLayout<Float>.stride)) }
         return [try Marker.informative(in: bytes, length: 64, name: "face crop L* plane#\(seed)")]
     }
 
@@ -227,8 +229,15 @@ enum LayoutMarkers {
 
     /// The stripe's row of plane `plane` of a Float32 buffer, as bytes; an informative window of it.
     private static func floatRow(_ buffer: SecureBuffer, plane: Int, planeSize: Int, width: Int, stripe: PixelRect, name: String) throws -> Marker {
-        let start = (plane * planeSize + stripe.y * width + stripe.x) * MemoryLayout<Float>.stride
-        let bytes = buffer.withUnsafeBytes { Array($0[start..<(start + stripe.width * MemoryLayout<Float>.stride)]) }
+        try row(of: Float.self, buffer, plane: plane, planeSize: planeSize, width: width, stripe: stripe, name: name)
+    }
+
+    /// The stripe's row of layer `plane` of a buffer of `T` elements, as a marker.
+    private static func row<T>(
+        of type: T.Type, _ buffer: SecureBuffer, plane: Int, planeSize: Int, width: Int, stripe: PixelRect, name: String
+    ) throws -> Marker {
+        let start = (plane * planeSize + stripe.y * width + stripe.x) * MemoryLayout<T>.stride
+        let bytes = buffer.withUnsafeBytes { Array($0[start..<(start + stripe.width * MemoryLayout<T>.stride)]) }
         return try Marker.informative(in: bytes, length: 64, name: name)
     }
 

@@ -24,17 +24,16 @@ struct LabHistogram {
         return Int(halves + 0.5)
     }
 
-    /// Counts the colour of every pixel of `pixels` that is `included`, from planes of
-    /// `planeSize` floats each (L*, then a*, then b*).
+    /// Counts the colour of every pixel of `pixels` that is `included`.
     @inline(__always)
-    mutating func add(_ pixels: Range<Int>, of planes: UnsafeBufferPointer<Float>, planeSize: Int, where included: (Int) -> Bool) {
+    mutating func add(_ pixels: Range<Int>, of colour: ColourPixels, where included: (Int) -> Bool) {
         var added = 0
         bins.withUnsafeMutableBufferPointer { bins in
             let aStart = Self.lightnessBins, bStart = Self.lightnessBins + Self.chromaBins
             for i in pixels where included(i) {
-                bins[Self.bin(planes[i], offset: 0, bins: Self.lightnessBins)] += 1
-                bins[aStart + Self.bin(planes[planeSize + i], offset: Self.chromaOffset, bins: Self.chromaBins)] += 1
-                bins[bStart + Self.bin(planes[2 * planeSize + i], offset: Self.chromaOffset, bins: Self.chromaBins)] += 1
+                bins[Self.bin(colour.lStar[i], offset: 0, bins: Self.lightnessBins)] += 1
+                bins[aStart + Self.bin(colour.aStar[i], offset: Self.chromaOffset, bins: Self.chromaBins)] += 1
+                bins[bStart + Self.bin(colour.bStar[i], offset: Self.chromaOffset, bins: Self.chromaBins)] += 1
                 added += 1
             }
         }

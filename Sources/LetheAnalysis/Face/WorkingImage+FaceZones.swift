@@ -37,7 +37,7 @@ extension WorkingImage {
         for i in 0..<pixelCount where label[i] == unassigned { label[i] = 0 }
         for part in geometry.exclusions { fill(part.polygon, into: label) { _ in 0 } }
         let (median, gamma) = Self.keepFaceSkin(
-            labels: UnsafeBufferPointer(label), planes: colour.pixels, skin: skin.pixels, count: pixelCount, normaliseExposure: normaliseExposure)
+            labels: UnsafeBufferPointer(label), lightness: lStar, colour: colour, skin: skin.pixels, count: pixelCount, normaliseExposure: normaliseExposure)
         faceMedianLab = median
         lightnessScale = gamma
     }
@@ -59,7 +59,7 @@ extension WorkingImage {
     /// - Returns: the median L*, a*, b* of the labelled pixels (after the normalisation) and the
     ///   normalisation's γ (1 without).
     private static func keepFaceSkin(
-        labels: UnsafeBufferPointer<UInt8>, planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>, count: Int,
+        labels: UnsafeBufferPointer<UInt8>, lightness: UnsafeMutableBufferPointer<Float>, colour: ColourPixels, skin: UnsafeMutableBufferPointer<UInt8>, count: Int,
         normaliseExposure: Bool
     ) -> (median: SIMD3<Float>, lightnessScale: Float) {
         // Each half of the pixels on a thread of its own when the request has a second core
@@ -71,7 +71,7 @@ extension WorkingImage {
         // Medians from half-unit histograms (aggregates, not pixels).
         let (front, back) = halves { pixels in
             var histogram = LabHistogram()
-            histogram.add(pixels, of: UnsafeBufferPointer(planes), planeSize: count) { labels[$0] != 0 }
+            histogram.add(pixels, of: colour) { labels[$0] != 0 }
             return histogram
         }
         let histogram = front + back
@@ -84,9 +84,9 @@ extension WorkingImage {
             gamma = (referenceSkinLStar + 16) / max(median.x + 16, 1)
             _ = halves { pixels in
                 for i in pixels {
-                    planes[i] = (planes[i] + 16) * gamma - 16
-                    planes[count + i] *= gamma
-                    planes[2 * count + i] *= gamma
+                    lightness[i] = (lightness[i] + 16) * gamma - 16
+                    colour.aStar[i] *= gamma
+                    colour.bStar[i] *= gamma
                 }
             }
             median = SIMD3((median.x + 16) * gamma - 16, median.y * gamma, median.z * gamma)
@@ -96,8 +96,8 @@ extension WorkingImage {
             for i in pixels {
                 let clipping = skin[i] & (clippedBit | whiteClippedBit)
                 guard labels[i] != 0 else { skin[i] = clipping; continue }
-                let da = planes[count + i] - median.y, db = planes[2 * count + i] - median.z
-                let isSkin = da * da + db * db <= chromaLimit && planes[i] >= median.x - faceSkinDarkerLStar
+                let da = colour.aStar[i] - median.y, db = colour.bStar[i] - median.z
+                let isSkin = da * da + db * db <= chromaLimit && lightness[i] >= median.x - faceSkinDarkerLStar
                 skin[i] = (isSkin ? skinBit : surfaceBit) | clipping
             }
         }

@@ -95,7 +95,6 @@ enum EvennessBand {
     static func blocks(
         _ work: WorkingImage, members: Plane<UInt8>, workingMillimetres: Double, in memory: Plane<Float>, arena: PlaintextArena
     ) throws(LetheError) -> Blocks {
-        let count = work.pixelCount
         let fineSigma = fineSigmaMillimetres / workingMillimetres, coarseSigma = coarseSigmaMillimetres / workingMillimetres
         // The two Gaussians (σ 2 and 12 mm: 16 and 98 working px in a face's canonical frame) on
         // blocks of a quarter of the fine σ.
@@ -108,13 +107,13 @@ enum EvennessBand {
             blocks = Blocks(grid: grid, memory: try Plane(width: floats, height: 1, what: "the evenness band's sums", arena: arena), ownsMemory: true)
         }
         blocks.withConvolutions { fine, coarse in
-            let lab = work.colour.pixels, skin = work.skin.pixels, member = members.pixels
+            let colour = work.colour, skin = work.skin.pixels, member = members.pixels
             // The clear skin's green lightness and weight, summed over each block; then each scale's Gaussian.
             SRGB.labFTable.withUnsafeBufferPointer { labF in
                 let cap = work.faceMedianLab.map { greenLightness(l: $0.x, a: $0.y, b: $0.z, labF: labF) + highlightMargin } ?? .infinity
                 fine.accumulate { i in
                     skin[i] & WorkingImage.skinBit != 0 && member[i] == 0
-                        ? (min(cap, greenLightness(l: lab[i], a: lab[count + i], b: lab[2 * count + i], labF: labF)), 1) : (0, 0)
+                        ? (min(cap, greenLightness(l: colour.lStar[i], a: colour.aStar[i], b: colour.bStar[i], labF: labF)), 1) : (0, 0)
                 }
             }
             coarse.copySums(of: fine)

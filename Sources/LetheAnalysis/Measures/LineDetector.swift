@@ -103,12 +103,12 @@ enum LineDetector {
         return radii
     }
 
-    /// The sizes in bytes of the buffers `detect` allocates on `work`: five float planes, the
-    /// vesselness levels' byte plane and the box filter's two rings of rows.
+    /// The sizes in bytes of the buffers `detect` allocates on `work`: four float planes, the
+    /// vesselness levels' and the normals' byte planes and the box filter's two rings of rows.
     static func bufferCounts(_ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration) -> [Int] {
         let radii = radii(workingMillimetres: workingMillimetres, factor: work.factor, width: work.width, height: work.height, configuration: configuration)
         let rows = PlaneFilters.boxBlurScratchCount(width: work.width, height: work.height, radius: radii.filter { step(radius: $0) == 1 }.max() ?? 1)
-        return Array(repeating: work.pixelCount * MemoryLayout<Float>.stride, count: 5) + [work.pixelCount]
+        return Array(repeating: work.pixelCount * MemoryLayout<Float>.stride, count: 4) + [work.pixelCount, work.pixelCount]
             + Array(repeating: rows * MemoryLayout<Float>.stride, count: 2)
     }
 
@@ -130,10 +130,10 @@ enum LineDetector {
     /// - Parameter centrelines: one byte per working pixel; when given, `centrelineBit` is set on
     ///   every centreline pixel of every line returned (the simulations' wrinkle mask).
     ///
-    /// Five float planes of the working image's size, a byte plane of the vesselness levels and
-    /// the box filter's two rings of rows (the scales on the pixels are small: a few dozen rows);
-    /// the coarse scales' block planes are carved from the smoothing planes and the direction
-    /// plane (`respondOnBlocks`).
+    /// Four float planes of the working image's size, byte planes of the vesselness levels and the
+    /// normals' angles, and the box filter's two rings of rows (the scales on the pixels are small:
+    /// a few dozen rows); the coarse scales' block planes are carved from the smoothing planes
+    /// (`respondOnBlocks`).
     static func detect(
         _ work: WorkingImage, workingMillimetres: Double?, configuration: LineDetectionConfiguration,
         centrelines: Plane<UInt8>? = nil, centrelineBit: UInt8 = 1, arena: PlaintextArena
@@ -141,12 +141,14 @@ enum LineDetector {
         let radii = radii(workingMillimetres: workingMillimetres, factor: work.factor, width: work.width, height: work.height, configuration: configuration)
         let count = work.pixelCount
         let steps = Dictionary(grouping: radii, by: step(radius:))
-        // The coarse scales run on one block step (`maximumStep`): their sums borrow the direction plane (`respondOnBlocks`).
+        // The coarse scales run on one block step (`maximumStep`): their planes are carved from the smoothing planes (`respondOnBlocks`).
         precondition(steps.keys.filter { $0 > 1 }.count <= 1, "more than one block step")
-        let floats = try work.allocateFloatPlanes(5, what: "a line detector plane", arena: arena)
+        let floats = try work.allocateFloatPlanes(4, what: "a line detector plane", arena: arena)
         defer { floats.release(to: arena) }
         let levels = try Plane<UInt8>(width: work.width, height: work.height, what: "the line detector's vesselness levels", arena: arena)
         defer { levels.release(to: arena) }
+        let normals = try Plane<UInt8>(width: work.width, height: work.height, what: "the line detector's normals", arena: arena)
+        defer { normals.release(to: arena) }
         let rows = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
         defer { rows.release(to: arena) }
         let weightRows = try work.allocateBoxFilterRows(radius: (steps[1] ?? []).max() ?? 1, what: "the line detector's box filter rows", arena: arena)
@@ -155,7 +157,7 @@ enum LineDetector {
             ?? configuration.minimumLengthPixels / work.factor
         var planes = Planes(
             smoothed: floats[0].pixels, weights: floats[1].pixels, scratch: rows.pixels, weightScratch: weightRows.pixels,
-            vesselness: levels.pixels, direction: floats[3].pixels, curvature: floats[4].pixels, fine: floats[2].pixels)
+            vesselness: levels.pixels, direction: normals.pixels, curvature: floats[3].pixels, fine: floats[2].pixels)
         let lStar = UnsafeBufferPointer(work.lStar), skin = UnsafeBufferPointer(work.skin.pixels)
         for i in 0..<count { planes.vesselness[i] = 0; planes.curvature[i] = 0 }
         smoothOverSkin(lStar: lStar, skin: skin, planes: &planes, width: work.width, height: work.height, radius: 1, passes: 1)
@@ -185,9 +187,9 @@ enum LineDetector {
         var scratch: UnsafeMutableBufferPointer<Float>
         var weightScratch: UnsafeMutableBufferPointer<Float>
         /// The levels (`VesselnessLevel`) of the best vesselness over the scales so far, and the
-        /// angle of the normal across the line there.
+        /// angle of the normal across the line there (`NormalAngle`).
         var vesselness: UnsafeMutableBufferPointer<UInt8>
-        var direction: UnsafeMutableBufferPointer<Float>
+        var direction: UnsafeMutableBufferPointer<UInt8>
         /// The σ²-normalised curvature across the line at that scale: peaked at the centre where the
         /// vesselness saturates (a deep line's is ≈ 1 over its whole width), so the centreline follows it.
         var curvature: UnsafeMutableBufferPointer<Float>
@@ -254,10 +256,9 @@ enum LineDetector {
     /// angle from the strongest of the four blocks; a pixel keeps the larger curvature. A block is
     /// skin when at least half its pixels are. The working-resolution smoothing planes are free
     /// until the fine scales: the smoothed one holds three block planes of floats and the blocks'
-    /// skin counts (bytes), the weights one the three best responses ((w + 1)(h + 1)/4 blocks:
-    /// 3¼ planes of them fit in w·h floats for a working image of ≥ 20 × 20, the least that has a
-    /// block step); the blocks' L* sums borrow the direction plane, whose angles are written by
-    /// the merge and read only where a vesselness was written with them.
+    /// skin counts (bytes), the weights one the blocks' L* sums and the best responses (two
+    /// planes of floats and the normals' bytes): (w + 1)(h + 1)/4 blocks, 3¼ planes of them fit
+    /// in w·h floats for a working image of ≥ 20 × 20, the least that has a block step.
     private static func respondOnBlocks(
         lStar: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, planes: Planes, width: Int, height: Int, step d: Int,
         radii: [Int], configuration: LineDetectionConfiguration
@@ -271,13 +272,16 @@ enum LineDetector {
         let smoothed = carve(planes.smoothed, 0), weights = carve(planes.smoothed, 1), scratch = carve(planes.smoothed, 2)
         // The blocks' skin pixel counts (at most d² = 4), bit 7 set on a skin block: exact as bytes,
         // and the same floats as summing the 0/1 weights.
-        let floatBytes = MemoryLayout<Float>.stride
-        let skinCounts = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(planes.smoothed)[(3 * n * floatBytes)..<(3 * n * floatBytes + n)])
-            .bindMemory(to: UInt8.self)
+        // n bytes after the plane's first `floats` floats.
+        func bytes(_ plane: UnsafeMutableBufferPointer<Float>, from floats: Int) -> UnsafeMutableBufferPointer<UInt8> {
+            let start = floats * MemoryLayout<Float>.stride
+            return UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(plane)[start..<(start + n)]).bindMemory(to: UInt8.self)
+        }
+        let skinCounts = bytes(planes.smoothed, from: 3 * n)
         let skinBlock: UInt8 = 0x80
         let best = Responses(
-            vesselness: carve(planes.weights, 0), direction: carve(planes.weights, 1), curvature: carve(planes.weights, 2), keep: { $0 })
-        let lightSums = carve(planes.direction, 0)
+            vesselness: carve(planes.weights, 0), direction: bytes(planes.weights, from: 3 * n), curvature: carve(planes.weights, 1), keep: { $0 })
+        let lightSums = carve(planes.weights, 2)
         for s in 0..<n { lightSums[s] = 0; skinCounts[s] = 0; best.vesselness[s] = 0; best.direction[s] = 0; best.curvature[s] = 0 }
         // Row by row, each row's pixels block by block: the same pixel order into each block's
         // sum as pixel by pixel, without a division per pixel to find its block.
@@ -351,7 +355,7 @@ enum LineDetector {
     /// value on blocks (interpolated into the pixels), its levels on the pixels.
     struct Responses<Vesselness> {
         let vesselness: UnsafeMutableBufferPointer<Vesselness>
-        let direction: UnsafeMutableBufferPointer<Float>
+        let direction: UnsafeMutableBufferPointer<UInt8>
         let curvature: UnsafeMutableBufferPointer<Float>
         let keep: (Float) -> Vesselness
     }
@@ -407,8 +411,7 @@ enum LineDetector {
             // `exp` ran for every pixel curved the right way, most of which the tests discard.
             let ratio = minor / major, structure = major * major + minor * minor
             best.vesselness[index] = best.keep(exp(-ratio * ratio / (2 * beta * beta)) * (1 - exp(-structure / (2 * c * c))))
-            // The angle as before (the trace reads it back through `cos` and `sin`).
-            best.direction[index] = 0.5 * atan2(2 * dxy, dxx - dyy)
+            best.direction[index] = NormalAngle.code(0.5 * atan2(2 * dxy, dxx - dyy))
             best.curvature[index] = major
         }
     }
@@ -460,23 +463,24 @@ enum LineDetector {
         let count = width * height
         let vesselness = planes.vesselness, direction = planes.direction, curvature = planes.curvature
         @inline(__always) func sample(_ x: Float, _ y: Float) -> Float { bilinear(curvature, x, y, width: width, height: height) }
+        let unitVectors = NormalAngle.unitVectors
         // The smoothed and weight planes are free now: flags (bytes) and the flood fill's queue.
         let flags = UnsafeMutableRawBufferPointer(planes.weights).bindMemory(to: UInt8.self)
         let queue = UnsafeMutableRawBufferPointer(planes.smoothed).bindMemory(to: Int32.self)
         let centreline: UInt8 = 1, visited: UInt8 = 2
         // Each pixel reads the responses and writes only its own flag: the two halves of the rows
         // side by side when the request has a core free, the same bytes either way.
-        func suppress(_ rows: Range<Int>) {
+        func suppress(_ rows: Range<Int>) { unitVectors.withUnsafeBufferPointer { unitVectors in
             for y in rows {
                 for x in 0..<width {
                     let i = y * width + x
                     flags[i] = 0
                     guard vesselness[i] & VesselnessLevel.low != 0 else { continue }
-                    let v = curvature[i], nx = cos(direction[i]), ny = sin(direction[i])
-                    if v >= sample(Float(x) + nx, Float(y) + ny), v > sample(Float(x) - nx, Float(y) - ny) { flags[i] = centreline }
+                    let v = curvature[i], normal = unitVectors[Int(direction[i])]
+                    if v >= sample(Float(x) + normal.x, Float(y) + normal.y), v > sample(Float(x) - normal.x, Float(y) - normal.y) { flags[i] = centreline }
                 }
             }
-        }
+        } }
         _ = RequestThreads.fork({ suppress(0..<(height / 2)) }, { suppress((height / 2)..<height) })
         // The queue is free until the flood fill: the thinning's list of centreline pixels.
         thin(flags, bit: centreline, width: width, height: height, list: queue)

@@ -52,9 +52,15 @@ struct LocalContrast {
             throw error
         }
         defer { [rows, sums].release(to: arena) }
+        let smoothed = result.smoothed.pixels
+        if plane == 0 {
+            _ = smoothed.update(fromContentsOf: work.lStar)
+        } else {
+            let aStar = work.colour.aStar
+            for i in smoothed.indices { smoothed[i] = aStar[i] }
+        }
         run(
-            lStar: UnsafeBufferPointer(work.colour.layer(plane)), skin: UnsafeBufferPointer(work.skin.pixels),
-            smoothed: result.smoothed.pixels, background: result.background.pixels,
+            skin: UnsafeBufferPointer(work.skin.pixels), smoothed: smoothed, background: result.background.pixels,
             blocked: PlaneFilters.BlockedConvolution(grid: grid, memory: sums.pixels), scratch: rows.pixels,
             width: work.width, height: work.height, radius: radius, excludeAbove: excludeAbove, useSkinMask: useSkinMask)
         return result
@@ -67,13 +73,10 @@ struct LocalContrast {
     }
 
     private static func run(
-        lStar: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>,
-        smoothed: UnsafeMutableBufferPointer<Float>, background: UnsafeMutableBufferPointer<Float>,
+        skin: UnsafeBufferPointer<UInt8>, smoothed: UnsafeMutableBufferPointer<Float>, background: UnsafeMutableBufferPointer<Float>,
         blocked: PlaneFilters.BlockedConvolution, scratch: UnsafeMutableBufferPointer<Float>,
         width: Int, height: Int, radius: Int, excludeAbove: Float, useSkinMask: Bool
     ) {
-        let count = width * height
-        for i in 0..<count { smoothed[i] = lStar[i] }
         PlaneFilters.boxBlur(smoothed, scratch: scratch, width: width, height: height, radius: 1, passes: 1)
         let sigma = LineDetector.sigma(radius: radius)
         let minimumWeight = 0.02 * Float(blocked.grid.step * blocked.grid.step)

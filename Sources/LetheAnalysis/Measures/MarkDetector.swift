@@ -98,7 +98,7 @@ enum MarkDetector {
     static func detect(
         contrast: LocalContrast, polarity: Polarity, threshold: Float, within area: PixelRect,
         skin: UnsafeBufferPointer<UInt8>?, minimumArea: Int, chord: UnsafeBufferPointer<Float>? = nil, zones: UnsafeBufferPointer<UInt8>? = nil,
-        colour: UnsafeBufferPointer<Float>? = nil, candidates: Candidates = .all, queueCapacity: Int? = nil, arena: PlaintextArena
+        colour: ColourPixels? = nil, candidates: Candidates = .all, queueCapacity: Int? = nil, arena: PlaintextArena
     ) throws(LetheError) -> (marks: [Mark], members: Plane<UInt8>) {
         let width = contrast.width, height = contrast.height
         let count = width * height
@@ -117,11 +117,9 @@ enum MarkDetector {
         let zoned = zones != nil
         var marks: [Mark] = []
         let s = contrast.smoothed.pixels, bg = contrast.background.pixels, member = members.pixels, q = queue.pixels
-        // Without a chord plane, zone labels or colour planes (the working image's L*, a*, b*,
-        // erythema index), empty buffers, never read.
+        // Without a chord plane or zone labels, empty buffers, never read.
         let hasChord = chord != nil
         let chords = chord ?? UnsafeBufferPointer(start: nil, count: 0), zoneLabels = zones ?? UnsafeBufferPointer(start: nil, count: 0)
-        let colourPlanes = colour ?? UnsafeBufferPointer(start: nil, count: 0)
         @inline(__always) func passes(_ i: Int) -> Bool { sign * (s[i] - bg[i]) >= threshold }
         let x0 = area.x, y0 = area.y, x1 = area.x + area.width, y1 = area.y + area.height
         // The mark being filled is 2 in the mask, every finished one 1.
@@ -192,17 +190,16 @@ enum MarkDetector {
                 guard mark.area >= minimumArea else { continue }
                 // The colour sums (a logarithm per pixel) only for a candidate, over
                 // its pixels in the order they were queued (a candidate fits the ring).
-                if hasColour, candidates.contains(mark, zoned: zoned) {
+                if let colour, candidates.contains(mark, zoned: zoned) {
                     precondition(queued <= capacity, "a candidate larger than the marks' queue")
                     SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
                         for slot in 0..<queued {
                             let index = Int(q[slot])
-                            let lab = CIELab(
-                                l: Double(colourPlanes[index]), a: Double(colourPlanes[count + index]), b: Double(colourPlanes[2 * count + index]))
+                            let lab = CIELab(l: Double(colour.lStar[index]), a: Double(colour.aStar[index]), b: Double(colour.bStar[index]))
                             // As the brown unevenness: the background's L* as a grey takes out shading.
                             let shading = CIELab.relativeLuminance(lStar: Double(bg[index]))
                             mark.sumMelaninIndex += WorkingImage.melaninIndex(red: lab.linearSRGB().red, againstGrey: shading, log10Table: log10Table)
-                            mark.sumErythemaIndex += Double(colourPlanes[3 * count + index])
+                            mark.sumErythemaIndex += Double(colour.erythema[index])
                         }
                     }
                 }

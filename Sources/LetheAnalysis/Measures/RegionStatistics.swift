@@ -73,20 +73,14 @@ struct RegionStatistics {
         return major >= curvature && abs(minor) <= anisotropy * major
     }
 
-    /// What every pass over a region reads: the working image's planes (L*, a*, b*, erythema
+    /// What every pass over a region reads: the working image's colour (L*, a*, b*, erythema
     /// index), its skin mask, the marks' member mask, the local background L*, and a face's zones.
     struct Pixels {
-        let planes: UnsafeBufferPointer<Float>, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>
+        let colour: ColourPixels, skin: UnsafeBufferPointer<UInt8>, marks: UnsafeBufferPointer<UInt8>
         let background: UnsafeBufferPointer<Float>
         /// Nil: every pixel of `rect`; else the pixels labelled `zone`.
         let zones: UnsafeBufferPointer<UInt8>?, zone: UInt8
         let width: Int, height: Int, rect: PixelRect
-
-        /// The four planes as buffers of their own: no offset added (and checked) at every pixel.
-        func plane(_ index: Int) -> UnsafeBufferPointer<Float> {
-            let count = width * height
-            return UnsafeBufferPointer(rebasing: planes[(index * count)..<((index + 1) * count)])
-        }
 
         @inline(__always) func inZone(_ i: Int) -> Bool { zones.map { $0[i] == zone } ?? true }
     }
@@ -110,7 +104,7 @@ struct RegionStatistics {
     /// holds no ratio to the others, Klinker, Shafer & Kanade 1988, IJCV 2:7), its mean colour, and
     /// the red and specular thresholds the next passes read.
     static func clearSkin(_ pixels: Pixels, configuration: SkinMeasureConfiguration) -> RegionStatistics {
-        let (lStar, aStar, bStar, erythemaIndex) = (pixels.plane(0), pixels.plane(1), pixels.plane(2), pixels.plane(3))
+        let (lStar, aStar, bStar, erythemaIndex) = (pixels.colour.lStar, pixels.colour.aStar, pixels.colour.bStar, pixels.colour.erythema)
         let (skin, marks, rect, width) = (pixels.skin, pixels.marks, pixels.rect, pixels.width)
         var stats = RegionStatistics()
         var histogram = [Int](repeating: 0, count: aStarBins)
@@ -164,7 +158,7 @@ struct RegionStatistics {
     /// without it (the simulations' thresholds), L* against the marks' background.
     mutating func measureEvenness(_ pixels: Pixels, band: EvennessBand.Blocks.Reader?, configuration: SkinMeasureConfiguration) {
         guard clearCount > 0 else { return }
-        let (lStar, aStar, bStar) = (pixels.plane(0), pixels.plane(1), pixels.plane(2))
+        let (lStar, aStar, bStar) = (pixels.colour.lStar, pixels.colour.aStar, pixels.colour.bStar)
         let (skin, marks, background, rect, width) = (pixels.skin, pixels.marks, pixels.background, pixels.rect, pixels.width)
         let margin = Float(configuration.specularMarginLStar)
         var sumSquares = 0.0, lightnessCount = 0
@@ -203,7 +197,7 @@ struct RegionStatistics {
         labels: UnsafeMutableBufferPointer<UInt8>? = nil
     ) {
         guard clearCount > 0 else { return }
-        let (lStar, aStar, bStar, erythemaIndex) = (pixels.plane(0), pixels.plane(1), pixels.plane(2), pixels.plane(3))
+        let (lStar, aStar, bStar, erythemaIndex) = (pixels.colour.lStar, pixels.colour.aStar, pixels.colour.bStar, pixels.colour.erythema)
         let (skin, marks, background, rect, width, height) = (pixels.skin, pixels.marks, pixels.background, pixels.rect, pixels.width, pixels.height)
         let n = Double(clearCount)
         let redLimit = redLimitAStar

@@ -103,12 +103,12 @@ enum SkinConcernMeasurer {
         // band): the band's planes take their pages. Made before the marks, the band was held
         // beside them, and beside the lines too when the regions are measured beside them.
         func measureTexture(
-            _ measured: MeasuredSkin, into parts: inout [RegionParts], between: () throws(LetheError) -> Void = {}
+            _ measured: MeasuredSkin, into parts: inout [RegionParts], between: () -> Void = {}
         ) throws(LetheError) {
             let contrast = measured.marks.contrast
             measured.marks.members.release(to: arena)
             contrast.smoothed.release(to: arena)
-            try between()
+            between()
             guard let band = try textureBand(work, workingMillimetres: workingMillimetres, arena: arena) else { return }
             defer { band.release(to: arena) }
             for index in parts.indices {
@@ -183,7 +183,7 @@ enum SkinConcernMeasurer {
             // three planes where theirs and the colour planes were, and last the lines, on L*, the
             // skin mask and the zones, the pool keeping no more wiped pages than they take. On the
             // benchmark photo the arena's largest step: 80 → 60 MB.
-            try measureTexture(measuredSkin, into: &parts, between: { () throws(LetheError) in try work.releaseColourPlanes(arena: arena) })
+            try measureTexture(measuredSkin, into: &parts, between: { work.releaseColourPlanes(arena: arena) })
             measuredSkin.release(arena)
             partsEarly = parts
             if linesMeasurable {
@@ -296,7 +296,7 @@ enum SkinConcernMeasurer {
         /// The region's pixels.
         func pixels(_ region: NamedRegion, rect: PixelRect) -> RegionStatistics.Pixels {
             RegionStatistics.Pixels(
-                planes: UnsafeBufferPointer(work.colour.pixels), skin: UnsafeBufferPointer(work.skin.pixels),
+                colour: work.colour, skin: UnsafeBufferPointer(work.skin.pixels),
                 marks: UnsafeBufferPointer(members.pixels), background: UnsafeBufferPointer(contrast.background.pixels),
                 zones: region.zone == 0 ? nil : work.zones.map { UnsafeBufferPointer($0.pixels) }, zone: region.zone,
                 width: work.width, height: work.height, rect: rect)
@@ -528,7 +528,7 @@ enum SkinConcernMeasurer {
                 contrast: contrast, polarity: .dark, threshold: threshold,
                 within: PixelRect(width: work.width, height: work.height), skin: UnsafeBufferPointer(work.skin.pixels),
                 minimumArea: configuration.minimumMarkAreaPixels, zones: work.zones.map { UnsafeBufferPointer($0.pixels) },
-                colour: UnsafeBufferPointer(work.colour.pixels),
+                colour: work.colour,
                 // Only a mark that can be a spot or a pore is classified by its surroundings and colour (`kinds` below).
                 candidates: .init(maximumDiameter: spotMax), arena: arena)
         } catch {
@@ -563,7 +563,7 @@ enum SkinConcernMeasurer {
         let count = work.pixelCount
         let skin = work.skin.pixels, member = members.pixels
         var histogram = LabHistogram()
-        histogram.add(0..<count, of: UnsafeBufferPointer(work.colour.pixels), planeSize: count) { i in
+        histogram.add(0..<count, of: work.colour) { i in
             zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0
         }
         return histogram.count > 0 ? histogram.median : nil

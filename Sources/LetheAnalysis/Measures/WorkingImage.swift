@@ -4,9 +4,9 @@ import LetheImaging
 import LetheMemory
 
 /// A crop of the photo, averaged over each working pixel's footprint (`factor` input pixels across:
-/// whole blocks for close-ups, any factor for a face's canonical frame), as four `Float` planes
-/// (CIELAB L*, a*, b* and the erythema index) and a Chai & Ngan skin mask. Everything lives in `.intermediate`
-/// arena planes; `release(_:)` wipes them.
+/// whole blocks for close-ups, any factor for a face's canonical frame), as CIELAB L* (`Float`),
+/// a*, b* and the erythema index (16-bit `FixedLayer`s) and a Chai & Ngan skin mask. Everything
+/// lives in `.intermediate` arena planes; `release(_:)` wipes them.
 struct WorkingImage {
     /// Crop origin in input pixels.
     let originX: Int, originY: Int
@@ -15,8 +15,12 @@ struct WorkingImage {
     /// Input pixels per working pixel (along each axis): whole for block averages, any value in a
     /// face's canonical frame (below 1 where a small face is enlarged).
     let factor: Double
-    /// Four layers: L*, a*, b* and the erythema index (L* alone after `releaseColourPlanes`).
-    private(set) var colour: Plane<Float>
+    /// CIELAB L*: every filter reads it.
+    let lightness: Plane<Float>
+    /// Three layers of `FixedLayer` codes: a*, b* and the erythema index (nil after
+    /// `releaseColourPlanes`). Half a float plane each: at the marks' and the regions' steps, the
+    /// working image and the marks' planes are the arena's largest holding beside the lines'.
+    private(set) var chroma: Plane<Int16>?
     /// `skinBit` = skin; `surfaceBit` = not skin-coloured but on the skin
     /// surface (a highlight enclosed by skin, or a face-zone pixel that fails the colour check):
     /// counted by shine only; 0 = elsewhere. With `markClipped`, also `clippedBit` and
@@ -74,19 +78,23 @@ struct WorkingImage {
     }
 
     /// Wipes the a*, b* and erythema planes, keeping what the line detector reads (L*, the skin
-    /// mask, the zones): L* copied into a plane of its own, a quarter of the four layers', which
-    /// are released. From then on `colour` holds L* alone.
-    mutating func releaseColourPlanes(arena: PlaintextArena) throws(LetheError) {
-        let lightness = try Plane<Float>(width: width, height: height, what: "the L* plane", arena: arena)
-        _ = lightness.pixels.update(fromContentsOf: lStar)
-        colour.release(to: arena)
-        colour = lightness
+    /// mask, the zones).
+    mutating func releaseColourPlanes(arena: PlaintextArena) {
+        chroma?.release(to: arena)
+        chroma = nil
     }
 
     func release(_ arena: PlaintextArena) {
-        colour.release(to: arena)
+        lightness.release(to: arena)
+        chroma?.release(to: arena)
         skin.release(to: arena)
         zones?.release(to: arena)
+    }
+
+    /// Every pixel's colour, to read (L*, a*, b*, the erythema index); not after `releaseColourPlanes`.
+    var colour: ColourPixels {
+        guard let chroma else { preconditionFailure("the colour planes were released") }
+        return ColourPixels(lStar: UnsafeBufferPointer(lightness.pixels), chroma: chroma.pixels)
     }
 
     /// A colour measured on the (exposure-normalised) planes, as the photo shows it: the
@@ -138,13 +146,19 @@ struct WorkingImage {
         guard width >= 8, height >= 8 else {
             throw .analysedAreaTooSmall(width: crop.width, height: crop.height)
         }
-        let colour = try Plane<Float>(width: width, height: height, layers: 4, what: "the CIELAB planes", arena: arena)
-        let skin: Plane<UInt8>
-        do { skin = try Plane(width: width, height: height, what: "the skin mask", arena: arena) } catch {
-            colour.release(to: arena)
+        let lightness = try Plane<Float>(width: width, height: height, what: "the L* plane", arena: arena)
+        let chroma: Plane<Int16>, skin: Plane<UInt8>
+        do { chroma = try Plane(width: width, height: height, layers: 3, what: "the a*, b* and erythema planes", arena: arena) } catch {
+            lightness.release(to: arena)
             throw error
         }
-        let (colourValues, skinValues) = (colour.pixels, skin.pixels)
+        do { skin = try Plane(width: width, height: height, what: "the skin mask", arena: arena) } catch {
+            lightness.release(to: arena)
+            chroma.release(to: arena)
+            throw error
+        }
+        let colour = ColourPixels(lStar: UnsafeBufferPointer(lightness.pixels), chroma: chroma.pixels)
+        let skinValues = skin.pixels
         image.pixels.withUnsafeBytes { pixelBytes in
             linearAndCodeTable.withUnsafeBufferPointer { linearAndCode in
                 SRGB.labFTable.withUnsafeBufferPointer { labF in SRGB.log10MantissaTable.withUnsafeBufferPointer { log10Table in
@@ -152,7 +166,7 @@ struct WorkingImage {
                     func fill(rows: Range<Int>) {
                         Self.fill(
                             pixels: pixelBytes.bindMemory(to: UInt8.self), footprint: footprint, rows: rows,
-                            planes: colourValues, skin: skinValues,
+                            lightness: lightness.pixels, colour: colour, skin: skinValues,
                             linearAndCode: linearAndCode, labF: labF, log10Table: log10Table, correction: correction,
                             markClipped: markClipped)
                     }
@@ -163,7 +177,8 @@ struct WorkingImage {
             }
         }
         return WorkingImage(
-            originX: image.originX + crop.x, originY: image.originY + crop.y, width: width, height: height, factor: factor, colour: colour, skin: skin)
+            originX: image.originX + crop.x, originY: image.originY + crop.y, width: width, height: height, factor: factor,
+            lightness: lightness, chroma: chroma, skin: skin)
     }
 
     /// The input pixels under each working column and row, with their overlap in input pixels:
@@ -219,17 +234,12 @@ struct WorkingImage {
     /// Working rows `rows` of the planes and the skin mask.
     private static func fill(
         pixels: UnsafeBufferPointer<UInt8>, footprint: Footprint, rows: Range<Int>,
-        planes: UnsafeMutableBufferPointer<Float>, skin: UnsafeMutableBufferPointer<UInt8>,
+        lightness: UnsafeMutableBufferPointer<Float>, colour: ColourPixels, skin: UnsafeMutableBufferPointer<UInt8>,
         linearAndCode: UnsafeBufferPointer<SIMD2<Double>>, labF: UnsafeBufferPointer<Double>, log10Table: UnsafeBufferPointer<Float>,
         correction: ColourMatrix?, markClipped: Bool
     ) {
         let m = SRGB.toXYZ, inverseWhiteX = 1 / SRGB.whiteX, inverseWhiteZ = 1 / SRGB.whiteZ
-        let (width, height) = (footprint.width, footprint.height)
-        let count = width * height
-        let lightness = UnsafeMutableBufferPointer(rebasing: planes[0..<count])
-        let redGreen = UnsafeMutableBufferPointer(rebasing: planes[count..<(2 * count)])
-        let yellowBlue = UnsafeMutableBufferPointer(rebasing: planes[(2 * count)..<(3 * count)])
-        let erythema = UnsafeMutableBufferPointer(rebasing: planes[(3 * count)..<(4 * count)])
+        let width = footprint.width
         let pixelBase = pixels.baseAddress!
         let steps = Double(SRGB.labFTableSteps)
         @inline(__always) func f(_ t: Double) -> Double {
@@ -284,10 +294,10 @@ struct WorkingImage {
                 let fz = f((m.6 * red + m.7 * green + m.8 * blue) * inverseWhiteZ)
                 let index = wy * width + wx
                 lightness[index] = Float(116 * fy - 16)
-                redGreen[index] = Float(500 * (fx - fy))
-                yellowBlue[index] = Float(200 * (fy - fz))
+                colour.aStar[index] = Float(500 * (fx - fy))
+                colour.bStar[index] = Float(200 * (fy - fz))
                 // Erythema index (Diffey, Oliver & Farr 1984): 100 · log10(R/G) on linear reflectances.
-                erythema[index] = erythemaIndex(red: red, green: green, log10Table: log10Table)
+                colour.erythema[index] = erythemaIndex(red: red, green: green, log10Table: log10Table)
                 // The mean code rounded half up: (sum + n/2) / n, exact for whole blocks' integer sums.
                 // Never negative, so truncating is rounding down (`rounded(.down)` was a call to
                 // libm's `floor` per channel: the baseline x86-64 has no rounding instruction).
@@ -327,5 +337,5 @@ extension WorkingImage {
         try Plane(width: width, height: PlaneFilters.boxBlurScratchRows(height: height, radius: radius), what: what, arena: arena)
     }
 
-    var lStar: UnsafeMutableBufferPointer<Float> { colour.layer(0) }
+    var lStar: UnsafeMutableBufferPointer<Float> { lightness.pixels }
 }

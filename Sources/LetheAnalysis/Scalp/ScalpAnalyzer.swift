@@ -106,7 +106,7 @@ public enum ScalpAnalyzer {
         }
 
         let scalpColour = scalpStatistics(
-            planes: UnsafeBufferPointer(work.colour.pixels), hair: UnsafeBufferPointer(hairMembers.pixels),
+            colour: work.colour, hair: UnsafeBufferPointer(hairMembers.pixels),
             flake: UnsafeBufferPointer(flakeMembers.pixels), field: UnsafeBufferPointer(work.skin.pixels), count: work.pixelCount)
 
         // Imaged scalp: the whole photo, or the round field's share of it.
@@ -336,15 +336,15 @@ public enum ScalpAnalyzer {
     }
 
     private static func scalpStatistics(
-        planes: UnsafeBufferPointer<Float>, hair: UnsafeBufferPointer<UInt8>, flake: UnsafeBufferPointer<UInt8>,
+        colour: ColourPixels, hair: UnsafeBufferPointer<UInt8>, flake: UnsafeBufferPointer<UInt8>,
         field: UnsafeBufferPointer<UInt8>, count: Int
     ) -> (meanA: Double, meanErythema: Double, specularFraction: Double) {
         var sumA = 0.0, sumEI = 0.0, n = 0, specular = 0, fieldPixels = 0
         for i in 0..<count where field[i] & TrichoscopeField.fieldBit != 0 {
             fieldPixels += 1
-            if planes[i] >= 95 { specular += 1 }
+            if colour.lStar[i] >= 95 { specular += 1 }
             guard hair[i] == 0, flake[i] == 0 else { continue }
-            sumA += Double(planes[count + i]); sumEI += Double(planes[3 * count + i]); n += 1
+            sumA += Double(colour.aStar[i]); sumEI += Double(colour.erythema[i]); n += 1
         }
         let divisor = Double(max(1, n))
         return (sumA / divisor, sumEI / divisor, Double(specular) / Double(max(1, fieldPixels)))

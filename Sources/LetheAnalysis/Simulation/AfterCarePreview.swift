@@ -52,9 +52,9 @@ enum AfterCarePreview {
         let spotFeather = max(2, radius / 12)
 
         let n = p.count
-        let source = work.colour.pixels, flags = labels.labels.pixels
+        let source = work.colour, flags = labels.labels.pixels
         let (l0, a0, b0, editableWeight, clearWeight) = (p.layer(lStar), p.layer(aStar), p.layer(bStar), p.layer(editable), p.layer(clear))
-        for i in 0..<n { l0[i] = source[i]; a0[i] = source[n + i]; b0[i] = source[2 * n + i] }
+        for i in 0..<n { l0[i] = source.lStar[i]; a0[i] = source.aStar[i]; b0[i] = source.bStar[i] }
         for i in 0..<n {
             editableWeight[i] = flags[i] & ConcernLabels.editable != 0 ? 1 : 0
             clearWeight[i] = flags[i] & ConcernLabels.clear != 0 ? 1 : 0
@@ -125,7 +125,7 @@ enum AfterCarePreview {
 
         image.pixels.withUnsafeBytes { original in
             write(
-                original: UnsafeBufferPointer(source), planes: p, image: image, work: work,
+                original: source, planes: p, image: image, work: work,
                 source: original.bindMemory(to: UInt8.self), target: output.elements(as: UInt8.self))
         }
     }
@@ -163,16 +163,15 @@ enum AfterCarePreview {
     /// (target colour − original colour, both through the same conversion), so pixels the
     /// preview did not change keep their exact bytes.
     private static func write(
-        original: UnsafeBufferPointer<Float>, planes p: Plane<Float>, image: DecodedImage, work: WorkingImage,
+        original: ColourPixels, planes p: Plane<Float>, image: DecodedImage, work: WorkingImage,
         source: UnsafeBufferPointer<UInt8>, target: UnsafeMutableBufferPointer<UInt8>
     ) {
-        let n = p.count
         let e = p.layer(editable), l = p.layer(lStar), a = p.layer(aStar), b = p.layer(bStar)
         for y in 0..<work.height {
             for x in 0..<work.width {
                 let i = y * work.width + x
                 guard e[i] > 0 else { continue }
-                let l0 = original[i], a0 = original[n + i], b0 = original[2 * n + i]
+                let l0 = original.lStar[i], a0 = original.aStar[i], b0 = original.bStar[i]
                 guard abs(l[i] - l0) + abs(a[i] - a0) + abs(b[i] - b0) >= 0.02 else { continue }
                 let before = CIELab(l: Double(l0), a: Double(a0), b: Double(b0)).sRGBComponents()
                 let after = CIELab(l: Double(l[i]), a: Double(a[i]), b: Double(b[i])).sRGBComponents()
