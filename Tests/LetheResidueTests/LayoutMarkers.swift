@@ -100,8 +100,8 @@ enum LayoutMarkers {
         work.markEnclosedSurface(queue: try Plane<Int32>(width: width, height: height, what: "the skin surface's queue", arena: arena).pixels)
         let count = width * height
         markers.append(try floatRow(work.lightness.buffer, plane: 0, planeSize: count, width: width, stripe: stripe, name: "lab L* plane#\(seed)"))
+        guard let chroma = work.chroma else { throw HarnessError("the working image's colour planes were released") }
         for (index, name) in ["lab a* plane", "lab b* plane", "erythema plane"].enumerated() {
-            guard let chroma = work.chroma else { throw HarnessError("the working image's colour planes were released") }
             markers.append(try row(of: Int16.self, chroma.buffer, plane: index, planeSize: count, width: width, stripe: stripe, name: "\(name)#\(seed)"))
         }
         let gateMask = try byteRow(mask, width: width, stripe: stripe)

@@ -29,8 +29,8 @@ struct FixedLayer {
         nonmutating set { codes[index] = Self.code(newValue) }
     }
 
-    /// The code nearest `value`, clamped to the codes (NaN: the lowest). Without a branch, a
-    /// conversion instruction or libm (the baseline x86-64 has no rounding instruction): the
+    /// The code nearest `value`, clamped to the codes (NaN: the lowest). Without Swift's checked
+    /// conversion or libm (the baseline x86-64 has no rounding instruction): the
     /// clamped value plus 1.5 × 2²³ is rounded to a whole number by the addition itself (from 2²³
     /// a float's step is 1), which is then the sum's bits less those of 1.5 × 2²³. The working
     /// image writes three codes a pixel: checked conversions there were 15 ms of a face request.
