@@ -19,14 +19,23 @@ struct SharedPageDiscardTests {
         return Int(status.st_blocks) * 512
     }
 
+    /// Both processes' views of a new memory file of `pages` pages, every byte written `fill`;
+    /// the caller closes `fd`.
+    func sharedPair(
+        _ arena: PlaintextArena, pages: Int, secret: Bool = false, fill: UInt8 = 0xA5
+    ) throws -> (buffer: SecureBuffer, other: SecureBuffer, fd: Int32) {
+        let (buffer, fd) = try arena.allocateShared(count: pages * page, bufferClass: .requestBody, secret: secret)
+        let other = try arena.share(fd, count: pages * page, bufferClass: .requestBody)
+        buffer.withUnsafeMutableBytes { bytes in for index in bytes.indices { bytes[index] = fill } }
+        return (buffer, other, fd)
+    }
+
     @Test("the whole pages inside the range go for both mappings, the partial ones stay, and the wipe still verifies")
     func discardsWholePagesForBoth() throws {
         let arena = PlaintextArena()
-        let (buffer, fd) = try arena.allocateShared(count: 4 * page, bufferClass: .requestBody, secret: false)
+        // `other`: the other process's view of the same file.
+        let (buffer, other, fd) = try sharedPair(arena, pages: 4)
         defer { close(fd) }
-        // The other process's view of the same file.
-        let other = try arena.share(fd, count: 4 * page, bufferClass: .requestBody)
-        buffer.withUnsafeMutableBytes { bytes in for index in bytes.indices { bytes[index] = 0xA5 } }
         let before = allocatedBytes(fd)
         // From the middle of the first page to the middle of the last: the two pages between go.
         #expect(buffer.discardSharedPages(in: (page / 2)..<(3 * page + page / 2)) == 2 * page)
@@ -44,10 +53,8 @@ struct SharedPageDiscardTests {
     @Test("the wipes leave a hole a hole, on both sides, and still wipe a page written into it again")
     func wipeLeavesHoles() throws {
         let arena = PlaintextArena()
-        let (buffer, fd) = try arena.allocateShared(count: 4 * page, bufferClass: .requestBody, secret: false)
+        let (buffer, other, fd) = try sharedPair(arena, pages: 4)
         defer { close(fd) }
-        let other = try arena.share(fd, count: 4 * page, bufferClass: .requestBody)
-        buffer.withUnsafeMutableBytes { bytes in for index in bytes.indices { bytes[index] = 0xA5 } }
         #expect(buffer.discardSharedPages(in: page..<(3 * page)) == 2 * page)
         // The other process writes into the hole's second page: the file holds it again.
         other.withUnsafeMutableBytes { bytes in bytes[2 * page + 7] = 0x5A }
@@ -71,10 +78,8 @@ struct SharedPageDiscardTests {
     @Test("a secret memory file where the kernel has one (else a sealed memfd): its wipe finds every page written and zeroes it for both sides")
     func secretFileWipesEveryPage() throws {
         let arena = PlaintextArena()
-        let (buffer, fd) = try arena.allocateShared(count: 3 * page, bufferClass: .requestBody, secret: true)
+        let (buffer, other, fd) = try sharedPair(arena, pages: 3, secret: true)
         defer { close(fd) }
-        let other = try arena.share(fd, count: 3 * page, bufferClass: .requestBody)
-        buffer.withUnsafeMutableBytes { bytes in for index in bytes.indices { bytes[index] = 0xA5 } }
         arena.release(buffer)
         #expect(buffer.wipe().verified)
         other.withUnsafeBytes { bytes in #expect(bytes.allSatisfy { $0 == 0 }) }
