@@ -261,9 +261,10 @@ public struct SkinConcerns: Sendable, Codable, Equatable {
         /// Red (haemoglobin) unevenness: standard deviation over the clear skin of the erythema index
         /// 100·log10(R/G) (the same paper), about the region's mean. Index units.
         public var erythemaIndexStandardDeviation: Double
-        /// Faces: CIE76 ΔE*ab of the zone's mean clear-skin colour from the median colour of the
-        /// face's clear skin, the same kind of pixels (the whole face: the skin-pixel-weighted mean
-        /// over the zones).
+        /// Faces: CIE76 ΔE*ab of the zone's median clear-skin colour from the median colour of the
+        /// face's clear skin, a clipped pixel counted in L* alone in both (the whole face: the
+        /// skin-pixel-weighted mean over the zones that have one; a zone without unclipped clear
+        /// skin has none).
         public var zoneDeltaE: Double?
         /// With a scale: the coarsest scale (mm per input pixel, at this photo's working
         /// resolution) at which the lightness unevenness is measured.

@@ -283,6 +283,52 @@ struct EvennessRepeatabilityTests {
         #expect(uncappedRecorded > recorded)
     }
 
+    /// A 40 × 40 region of skin whose L* runs evenly from 55 to 80 (median 67.5) and a* from 10 to
+    /// 20 across it; with `clippedAbove`, the pixels brighter than it flagged clipped and read at
+    /// that L* (a saturated channel records less light than there was), a* 5 lower.
+    static func zoneStatistics(clippedAbove: Float?) -> RegionStatistics {
+        let (width, height) = (40, 40), count = 40 * 40
+        var lightness = [Float](repeating: 0, count: count), chroma = [Int16](repeating: 0, count: 3 * count)
+        var skin = [UInt8](repeating: WorkingImage.skinBit, count: count)
+        for i in 0..<count {
+            let rank = (Float(i) + 0.5) / Float(count)
+            var l = 55 + 25 * rank, a = 10 + 10 * Float((i * 7) % count) / Float(count)
+            if let limit = clippedAbove, l > limit {
+                (l, a) = (limit, a - 5)
+                skin[i] |= WorkingImage.clippedBit
+            }
+            (lightness[i], chroma[i], chroma[count + i]) = (l, FixedLayer.code(a), FixedLayer.code(12))
+        }
+        let marks = [UInt8](repeating: 0, count: count), flat = [Float](repeating: 67.5, count: count)
+        return lightness.withUnsafeBufferPointer { lightness in chroma.withUnsafeMutableBufferPointer { chroma in
+            skin.withUnsafeBufferPointer { skin in marks.withUnsafeBufferPointer { marks in flat.withUnsafeBufferPointer { flat in
+                RegionStatistics.clearSkin(
+                    RegionStatistics.Pixels(
+                        colour: ColourPixels(lStar: lightness, chroma: chroma), skin: skin, marks: marks, background: flat, zones: nil, zone: 0,
+                        width: width, height: height, rect: PixelRect(width: width, height: height)),
+                    configuration: SkinMeasureConfiguration())
+            } } }
+        } }
+    }
+
+    /// A brighter capture clips more of a zone's bright tail: its mean colour, which leaves the
+    /// clipped pixels out, falls with every pixel lost; its median colour counts a clipped pixel in
+    /// L* (its rank, brighter than the median, is right though its value is not) and stays while
+    /// fewer than half clip. `zone_delta_e` compares medians (docs/analysis/repeatability.md).
+    @Test("a zone's median L* stays where it was while its brightest fifth and then third clip; its mean L* falls")
+    func medianColourThroughClipping() throws {
+        let unclipped = Self.zoneStatistics(clippedAbove: nil)
+        let fifth = Self.zoneStatistics(clippedAbove: 75), third = Self.zoneStatistics(clippedAbove: 71.7)
+        let medians = try [unclipped, fifth, third].map { try #require($0.medianColour) }
+        print("zone L*: medians \(medians.map(\.x)), means \([unclipped, fifth, third].map(\.meanL)); a* medians \(medians.map(\.y))")
+        #expect(abs(medians[0].x - 67.5) < 0.02)
+        #expect(medians[1].x == medians[0].x && medians[2].x == medians[0].x)
+        #expect(fifth.meanL < unclipped.meanL - 2 && third.meanL < fifth.meanL - 1)
+        // a* of the unclipped pixels alone (the clipped ones' a* is the saturated channel's): still within their range.
+        #expect(medians.allSatisfy { (10...20).contains($0.y) })
+        #expect(Self.zoneStatistics(clippedAbove: 50).medianColour == nil, "no unclipped clear pixel, no colour")
+    }
+
     /// Tolerance: ±12 % of the capture as taken. Exposure alone moves a close-up's lightness
     /// spread by 2^(±⅓·⅓) − 1 = ±8 % (CIELAB's cube root; faces are read at a normalised exposure,
     /// close-ups as taken), the rest is sampling and noise.

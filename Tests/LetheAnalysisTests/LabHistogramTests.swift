@@ -56,6 +56,46 @@ struct LabHistogramTests {
         }
     }
 
+    /// 1,000 pixels' L* evenly spread over [60.2, 70.2) (median 65.2), a* over [10.2, 20.2), b*
+    /// over [−4.8, 5.2); `lightnessOnly` more at L* 80 … 90 counted for their lightness alone.
+    static func evenlySpread(lightnessOnly: Int) -> LabHistogram {
+        let count = 1_000, total = count + lightnessOnly
+        /// The `i`th of `count` evenly spread over [start, start + 10).
+        func spread(_ start: Float, _ i: Int) -> Float { start + 10 * (Float(i % count) + 0.5) / Float(count) }
+        let lightness: [Float] = (0..<total).map { i in i < count ? spread(60.2, i) : 80 + 10 * Float(i - count) / Float(max(1, lightnessOnly)) }
+        let aStar: [Int16] = (0..<total).map { FixedLayer.code(spread(10.2, $0)) }
+        let bStar: [Int16] = (0..<total).map { FixedLayer.code(spread(-4.8, $0)) }
+        var chroma = aStar + bStar + [Int16](repeating: 0, count: total)
+        var histogram = LabHistogram()
+        lightness.withUnsafeBufferPointer { lightness in chroma.withUnsafeMutableBufferPointer { chroma in
+            let colour = ColourPixels(lStar: lightness, chroma: chroma)
+            histogram.counting { counter in
+                for i in 0..<total { if i < count { counter.add(i, of: colour) } else { counter.addLightness(i, of: colour) } }
+            }
+        } }
+        return histogram
+    }
+
+    @Test("the interpolated median is the grouped data's: 65.2 of L* evenly over [60.2, 70.2), where the half unit's is 65.0")
+    func interpolatedMedian() {
+        let histogram = Self.evenlySpread(lightnessOnly: 0)
+        let median = histogram.interpolatedMedian
+        print("medians: half unit \(histogram.median), interpolated \(median)")
+        #expect(histogram.median == SIMD3(65, 15, 0))
+        #expect(abs(median.x - 65.2) < 0.011 && abs(median.y - 15.2) < 0.011 && abs(median.z - 0.2) < 0.011, "\(median)")
+    }
+
+    @Test("pixels counted for their lightness alone (clipped: brighter than the median) move L*'s median by their rank, a* and b*'s not at all")
+    func lightnessAlone() {
+        let alone = Self.evenlySpread(lightnessOnly: 200), without = Self.evenlySpread(lightnessOnly: 0)
+        #expect(alone.count == 1_000 && alone.lightnessOnlyCount == 200)
+        // 600 of 1,200 pixels: the 600th of the evenly spread thousand, L* 66.2.
+        #expect(abs(alone.interpolatedMedian.x - 66.2) < 0.011, "\(alone.interpolatedMedian)")
+        #expect(alone.interpolatedMedian.y == without.interpolatedMedian.y && alone.interpolatedMedian.z == without.interpolatedMedian.z)
+        let sum = without + alone
+        #expect(sum.count == 2_000 && sum.lightnessOnlyCount == 200)
+    }
+
     @Test("no pixels: every median is its first bin (the caller checks the count)")
     func empty() {
         #expect(LabHistogram().count == 0)

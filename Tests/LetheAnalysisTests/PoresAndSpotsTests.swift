@@ -150,14 +150,16 @@ struct PoresAndSpotsTests {
     }
 }
 
-/// Issue 16.3: evenness in colour, as the CIE76 ΔE*ab of each zone's mean skin colour from the
+/// Issue 16.3: evenness in colour, as the CIE76 ΔE*ab of each zone's median skin colour from the
 /// face's median skin colour (`evenness.zone_delta_e`).
 @Suite("Face evenness as zone ΔE*ab")
 struct FaceEvennessTests {
-    /// The face's reference colour as the measures take it (the analyser's crop, factor and
-    /// exposure normalisation): the median of the clear skin — zone pixels that are skin, not a
-    /// dark mark, not clipped, the pixels the zone means are of — as the photo shows it.
-    static func faceMedian(_ image: DecodedImage, box: PixelRect, geometry: FaceGeometry, arena: PlaintextArena) throws -> CIELab {
+    /// The face's reference colour and one zone's as the measures take them (the analyser's crop,
+    /// factor and exposure normalisation): the medians of the clear skin — zone pixels that are
+    /// skin, not a dark mark, clipped ones in L* alone — as the photo shows them.
+    static func medians(
+        _ image: DecodedImage, box: PixelRect, geometry: FaceGeometry, zone name: String, arena: PlaintextArena
+    ) throws -> (face: CIELab, zone: CIELab) {
         let crop = FaceAnalyzer.measuredCrop(
             layout: FaceRegions.regions(for: box), zones: geometry.regions(), width: image.width, height: image.height)
         let configuration = SkinMeasureConfiguration()
@@ -168,8 +170,15 @@ struct FaceEvennessTests {
         let marks = try SkinConcernMeasurer.detectMarks(
             work, workingMillimetres: configuration.faceBoxWidthMillimetres / Double(box.width) * work.factor, configuration: configuration, arena: arena)
         defer { marks.release(arena) }
-        let median = try #require(SkinConcernMeasurer.clearSkinMedian(work, members: marks.members))
-        return work.photoColour(CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z)))
+        let label = UInt8(try #require(geometry.zones.firstIndex { $0.name == name }) + 1)
+        let pixels = RegionStatistics.Pixels(
+            colour: work.colour, skin: UnsafeBufferPointer(work.skin.pixels), marks: UnsafeBufferPointer(marks.members.pixels),
+            background: UnsafeBufferPointer(marks.contrast.background.pixels), zones: UnsafeBufferPointer(try #require(work.zones).pixels),
+            zone: label, width: work.width, height: work.height, rect: PixelRect(x: 0, y: 0, width: work.width, height: work.height))
+        let zone = try #require(RegionStatistics.clearSkin(pixels, configuration: configuration).medianColour)
+        let face = try #require(SkinConcernMeasurer.clearSkinMedian(work, members: marks.members))
+        func shown(_ lab: SIMD3<Float>) -> CIELab { work.photoColour(CIELab(l: Double(lab.x), a: Double(lab.y), b: Double(lab.z))) }
+        return (shown(face), shown(zone))
     }
 
     /// −6 a* (before step 7, +6): on the bright cheek +6 a* drove the red channel to saturation,
@@ -181,7 +190,7 @@ struct FaceEvennessTests {
         let models = try FaceAnalysisTests.models()
         let portrait = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
         let before = try FaceAnalyzer.analyze(portrait, models: models, configuration: .init(), arena: arena)
-        let medianBefore = try Self.faceMedian(portrait, box: before.face.box, geometry: before.geometry, arena: arena)
+        let mediansBefore = try Self.medians(portrait, box: before.face.box, geometry: before.geometry, zone: "right_cheek", arena: arena)
         let pixels = portrait.pixels.withUnsafeBytes { Array($0) }
         let shift = -6.0
         let tinted = try SyntheticImages.make(width: 512, height: 512, arena: arena) { x, y in
@@ -193,17 +202,18 @@ struct FaceEvennessTests {
             return RGB(r, g, b)
         }
         let after = try FaceAnalyzer.analyze(tinted, models: models, configuration: .init(), arena: arena)
-        let medianAfter = try Self.faceMedian(tinted, box: after.face.box, geometry: after.geometry, arena: arena)
+        let mediansAfter = try Self.medians(tinted, box: after.face.box, geometry: after.geometry, zone: "right_cheek", arena: arena)
         func region(_ result: FaceAnalysisResult, _ name: String) throws -> RegionMeasures { try #require(result.regions.first { $0.region == name }) }
         let cheekBefore = try region(before.face, "right_cheek"), cheekAfter = try region(after.face, "right_cheek")
-        let toneBefore = CIELab(l: cheekBefore.skinTone.lStar, a: cheekBefore.skinTone.aStar, b: cheekBefore.skinTone.bStar)
-        // Ground truth: the cheek's colour moved by −6 a* and the median (≈ 4 % of the face's pixels changed) stayed.
-        let expected = CIELab.deltaE76(CIELab(l: toneBefore.l, a: toneBefore.a + shift, b: toneBefore.b), medianBefore)
+        // Ground truth: the cheek's colour moved by −6 a* and the face's median (≈ 4 % of the face's pixels changed) stayed.
+        let zoneBefore = mediansBefore.zone
+        let expected = CIELab.deltaE76(CIELab(l: zoneBefore.l, a: zoneBefore.a + shift, b: zoneBefore.b), mediansBefore.face)
         let measured = try #require(cheekAfter.concerns.evenness.zoneDeltaE)
-        print("evenness: right cheek ΔE*ab \(cheekBefore.concerns.evenness.zoneDeltaE ?? -1) → \(measured) (expected \(expected)); median a* \(medianBefore.a) → \(medianAfter.a)")
+        print("evenness: right cheek ΔE*ab \(cheekBefore.concerns.evenness.zoneDeltaE ?? -1) → \(measured) (expected \(expected)); median a* \(mediansBefore.face.a) → \(mediansAfter.face.a), the cheek's \(zoneBefore.a) → \(mediansAfter.zone.a)")
         #expect(abs(cheekAfter.skinTone.aStar - cheekBefore.skinTone.aStar - shift) < 0.7)
+        #expect(abs(mediansAfter.zone.a - zoneBefore.a - shift) < 0.7)
         #expect(abs(measured - expected) < 0.7)
-        #expect(CIELab.deltaE76(medianAfter, medianBefore) < 0.6)
+        #expect(CIELab.deltaE76(mediansAfter.face, mediansBefore.face) < 0.6)
         for name in ["forehead", "left_cheek", "chin"] {
             let change = try #require(try region(after.face, name).concerns.evenness.zoneDeltaE) - (try #require(try region(before.face, name).concerns.evenness.zoneDeltaE))
             #expect(abs(change) < 0.6, "\(name) moved by \(change)")

@@ -63,7 +63,7 @@ enum RegionAggregate {
                 lStarStandardDeviation: pooledLightnessSD, meanDeltaE: weighted(\.concerns.evenness.meanDeltaE),
                 melaninIndexStandardDeviation: pooledMelaninVariance.squareRoot(),
                 erythemaIndexStandardDeviation: pooledErythemaVariance.squareRoot(),
-                zoneDeltaE: regions.allSatisfy { $0.concerns.evenness.zoneDeltaE != nil } ? weighted { $0.concerns.evenness.zoneDeltaE ?? 0 } : nil,
+                zoneDeltaE: combinedZoneDeltaE(regions),
                 requiredMillimetresPerPixel: regions.compactMap(\.concerns.evenness.requiredMillimetresPerPixel).min()),
             blemishes: combinedBlemishes(regions, skinPixels: total, millimetresPerPixel: millimetresPerPixel),
             texture: combinedTexture(regions, weighted: weighted),
@@ -74,6 +74,15 @@ enum RegionAggregate {
             .assessed(lab, calibration: calibration),
             .init(meanAStar: a, erythemaIndex: meanErythema),
             Int(total), concerns)
+    }
+
+    /// The zones' colour differences from the face's median: skin-pixel-weighted over the zones
+    /// that have one (a zone without unclipped clear skin has no colour to compare); nil when none has.
+    static func combinedZoneDeltaE(_ regions: [RegionMeasures]) -> Double? {
+        let measured = regions.compactMap { region in region.concerns.evenness.zoneDeltaE.map { ($0, Double(region.skinPixelCount)) } }
+        let pixels = measured.reduce(0) { $0 + $1.1 }
+        guard !measured.isEmpty, pixels > 0 else { return nil }
+        return measured.reduce(0) { $0 + $1.0 * $1.1 } / pixels
     }
 
     /// The zones' spots together: counts add, areas skin-weighted, contrast and size count-weighted;

@@ -9,6 +9,12 @@ struct RegionStatistics {
     var skinCount = 0
     var clearCount = 0
     var meanL = 0.0, meanA = 0.0, meanB = 0.0, meanErythema = 0.0
+    /// The median colour of the clear skin (`LabHistogram.interpolatedMedian`), its clipped pixels
+    /// counted in L* (brighter than the median: their rank is right where their value is not, so a
+    /// brighter capture that clips more of the bright tail leaves the median where it was, while
+    /// a mean without them falls) and left out of a*, b*; nil without an unclipped clear pixel.
+    /// What the region's colour difference from the face's is of (`zone_delta_e`).
+    var medianColour: SIMD3<Float>?
     /// Mean over the clear skin of the melanin index against the local background's grey (the
     /// reference brown and red spots are told apart from).
     var meanMelaninIndex = 0.0
@@ -108,29 +114,37 @@ struct RegionStatistics {
         let (skin, marks, rect, width) = (pixels.skin, pixels.marks, pixels.rect, pixels.width)
         var stats = RegionStatistics()
         var histogram = [Int](repeating: 0, count: aStarBins)
+        var colours = LabHistogram()
         var sumL = 0.0, sumA = 0.0, sumB = 0.0, sumEI = 0.0, sumChroma = 0.0
-        for y in rect.y..<(rect.y + rect.height) {
-            for x in rect.x..<(rect.x + rect.width) {
-                let i = y * width + x
-                guard skin[i] & WorkingImage.skinBit != 0, pixels.inZone(i) else { continue }
-                stats.skinCount += 1
-                guard !WorkingImage.isClipped(skin[i]) else {
-                    stats.clippedCount += 1
-                    if marks[i] == 0 { stats.clippedClearCount += 1 }
-                    continue
+        colours.counting { colours in
+            for y in rect.y..<(rect.y + rect.height) {
+                for x in rect.x..<(rect.x + rect.width) {
+                    let i = y * width + x
+                    guard skin[i] & WorkingImage.skinBit != 0, pixels.inZone(i) else { continue }
+                    stats.skinCount += 1
+                    guard !WorkingImage.isClipped(skin[i]) else {
+                        stats.clippedCount += 1
+                        if marks[i] == 0 {
+                            stats.clippedClearCount += 1
+                            colours.addLightness(i, of: pixels.colour)
+                        }
+                        continue
+                    }
+                    let l = Double(lStar[i]), a = Double(aStar[i]), b = Double(bStar[i])
+                    stats.skinMeanL += l; stats.skinMeanA += a; stats.skinMeanB += b
+                    guard marks[i] == 0 else { continue }
+                    sumL += l; sumA += a; sumB += b; sumEI += Double(erythemaIndex[i])
+                    sumChroma += (a * a + b * b).squareRoot()
+                    // Truncated, not rounded down (a `floor` call per pixel): the two differ only below
+                    // zero, where the bin is clamped to 0 either way.
+                    let bin = Int((a - aStarMinimum) * aStarBinsPerUnit)
+                    histogram[min(aStarBins - 1, max(0, bin))] += 1
+                    colours.add(i, of: pixels.colour)
+                    stats.clearCount += 1
                 }
-                let l = Double(lStar[i]), a = Double(aStar[i]), b = Double(bStar[i])
-                stats.skinMeanL += l; stats.skinMeanA += a; stats.skinMeanB += b
-                guard marks[i] == 0 else { continue }
-                sumL += l; sumA += a; sumB += b; sumEI += Double(erythemaIndex[i])
-                sumChroma += (a * a + b * b).squareRoot()
-                // Truncated, not rounded down (a `floor` call per pixel): the two differ only below
-                // zero, where the bin is clamped to 0 either way.
-                let bin = Int((a - aStarMinimum) * aStarBinsPerUnit)
-                histogram[min(aStarBins - 1, max(0, bin))] += 1
-                stats.clearCount += 1
             }
         }
+        if colours.count > 0 { stats.medianColour = colours.interpolatedMedian }
         if stats.skinCount > stats.clippedCount {
             let n = Double(stats.skinCount - stats.clippedCount)
             stats.skinMeanL /= n; stats.skinMeanA /= n; stats.skinMeanB /= n

@@ -553,20 +553,21 @@ enum SkinConcernMeasurer {
         return DetectedMarks(contrast: contrast, marks: marks, members: members, kinds: kinds)
     }
 
-    /// The median CIELAB (normalised exposure) of the face's clear skin — zone pixels that are skin,
-    /// not a mark and not clipped: the pixels each zone's mean colour is taken over, so the zones'
-    /// ΔE compares like with like. (The skin mask's own reference, `faceMedianLab`, is over every
-    /// zone pixel, clipped ones included, whose colour a brighter capture changes.) Half-unit
-    /// histograms, as `faceMedianLab`. Nil without such pixels.
+    /// The median CIELAB (normalised exposure) of the face's clear skin — zone pixels that are skin
+    /// and not a mark — as each zone's (`RegionStatistics.medianColour`): clipped pixels counted in
+    /// L* alone, the median interpolated within its half unit, so the zones' ΔE compares like with
+    /// like. (The skin mask's own reference, `faceMedianLab`, is over every zone pixel, whose
+    /// colour a brighter capture changes.) Nil without an unclipped one.
     static func clearSkinMedian(_ work: WorkingImage, members: Plane<UInt8>) -> SIMD3<Float>? {
         guard let zones = work.zones?.pixels else { return nil }
-        let count = work.pixelCount
-        let skin = work.skin.pixels, member = members.pixels
+        let skin = work.skin.pixels, member = members.pixels, colour = work.colour
         var histogram = LabHistogram()
-        histogram.add(0..<count, of: work.colour) { i in
-            zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && !WorkingImage.isClipped(skin[i]) && member[i] == 0
+        histogram.counting { histogram in
+            for i in 0..<work.pixelCount where zones[i] != 0 && skin[i] & WorkingImage.skinBit != 0 && member[i] == 0 {
+                if WorkingImage.isClipped(skin[i]) { histogram.addLightness(i, of: colour) } else { histogram.add(i, of: colour) }
+            }
         }
-        return histogram.count > 0 ? histogram.median : nil
+        return histogram.count > 0 ? histogram.interpolatedMedian : nil
     }
 
     /// Ridge scale: L* smoothed by a small box (twice) into `plane`.
@@ -659,9 +660,13 @@ enum SkinConcernMeasurer {
                 meanDeltaE: stats.meanDeltaE,
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
-                // A colour difference as the photo shows it, like the tone.
-                zoneDeltaE: zoneReference.map { median in
-                    CIELab.deltaE76(lab, work.photoColour(CIELab(l: Double(median.x), a: Double(median.y), b: Double(median.z))))
+                // A colour difference as the photo shows it, like the tone: the zone's median colour
+                // from the face's, each with its clipped pixels in L* alone.
+                zoneDeltaE: zoneReference.flatMap { reference in
+                    stats.medianColour.map { zone in
+                        func shown(_ lab: SIMD3<Float>) -> CIELab { work.photoColour(CIELab(l: Double(lab.x), a: Double(lab.y), b: Double(lab.z))) }
+                        return CIELab.deltaE76(shown(zone), shown(reference))
+                    }
                 },
                 requiredMillimetresPerPixel: workingMillimetres.map { _ in EvennessBand.requiredMillimetresPerPixel(factor: max(1, work.factor)) }),
             blemishes: blemishes, texture: texture,
