@@ -1,8 +1,8 @@
 /// Half-unit histograms of L* (0…100) and a*, b* (−80…80) for medians of many pixels' colours
 /// (aggregates, never pixels): the face's median skin (`WorkingImage.applyFaceZones`), its clear
 /// skin's (`SkinConcernMeasurer.clearSkinMedian`) and each region's (`RegionStatistics.clearSkin`).
-/// Values beyond the range fall in the end bins. Two histograms of disjoint pixels add up to the histogram of all of them, so halves of a
-/// plane can be counted side by side.
+/// Values beyond the range fall in the end bins. Two histograms of disjoint pixels add up to the
+/// histogram of all of them, so halves of a plane can be counted side by side.
 struct LabHistogram {
     static let lightnessBins = 201, chromaBins = 321
     static let chromaOffset: Float = 80
@@ -11,6 +11,9 @@ struct LabHistogram {
     private(set) var bins = [Int](repeating: 0, count: lightnessBins + 2 * chromaBins)
     /// Pixels counted in every channel.
     private(set) var count = 0
+    /// Pixels counted in L* alone (`Counter.addLightness`): a clipped pixel, whose rank in L* is
+    /// right (it is brighter than the median) though its value and its chroma are not.
+    private(set) var lightnessOnlyCount = 0
 
     /// Bin of `value` + `offset` in half units (rounded half away from zero), clamped to the bins.
     /// The rounding without libm's `roundf` per channel (the baseline x86-64 has no rounding
@@ -24,10 +27,6 @@ struct LabHistogram {
         guard halves >= 0.5 else { return 0 }
         return Int(halves + 0.5)
     }
-
-    /// Pixels counted in L* alone (`Counter.addLightness`): a clipped pixel, whose rank in
-    /// L* is right (it is brighter than the median) though its value and its chroma are not.
-    private(set) var lightnessOnlyCount = 0
 
     /// Counts pixels into the bins one at a time, inside `counting` (the bins held as one buffer).
     struct Counter {
