@@ -306,7 +306,7 @@ struct EvennessRepeatabilityTests {
                     RegionStatistics.Pixels(
                         colour: ColourPixels(lStar: lightness, chroma: chroma), skin: skin, marks: marks, background: flat, zones: nil, zone: 0,
                         width: width, height: height, rect: PixelRect(width: width, height: height)),
-                    configuration: SkinMeasureConfiguration())
+                    configuration: SkinMeasureConfiguration(), median: true)
             } } }
         } }
     }

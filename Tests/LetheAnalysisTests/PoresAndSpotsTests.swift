@@ -175,7 +175,7 @@ struct FaceEvennessTests {
             colour: work.colour, skin: UnsafeBufferPointer(work.skin.pixels), marks: UnsafeBufferPointer(marks.members.pixels),
             background: UnsafeBufferPointer(marks.contrast.background.pixels), zones: UnsafeBufferPointer(try #require(work.zones).pixels),
             zone: label, width: work.width, height: work.height, rect: PixelRect(x: 0, y: 0, width: work.width, height: work.height))
-        let zone = try #require(RegionStatistics.clearSkin(pixels, configuration: configuration).medianColour)
+        let zone = try #require(RegionStatistics.clearSkin(pixels, configuration: configuration, median: true).medianColour)
         let face = try #require(SkinConcernMeasurer.clearSkinMedian(work, members: marks.members))
         func shown(_ lab: SIMD3<Float>) -> CIELab { work.photoColour(CIELab(l: Double(lab.x), a: Double(lab.y), b: Double(lab.z))) }
         return (shown(face), shown(zone))

@@ -12,7 +12,8 @@ struct RegionStatistics {
     /// The median colour of the clear skin (`LabHistogram.interpolatedMedian`), its clipped pixels
     /// counted in L* (brighter than the median: their rank is right where their value is not, so a
     /// brighter capture that clips more of the bright tail leaves the median where it was, while
-    /// a mean without them falls) and left out of a*, b*; nil without an unclipped clear pixel.
+    /// a mean without them falls) and left out of a*, b*; nil without an unclipped clear pixel, or
+    /// unless `clearSkin` was asked for it.
     /// What the region's colour difference from the face's is of (`zone_delta_e`).
     var medianColour: SIMD3<Float>?
     /// Mean over the clear skin of the melanin index against the local background's grey (the
@@ -109,7 +110,9 @@ struct RegionStatistics {
     /// Pass 1: clear skin (skin, not part of a mark, its colour not clipped: a saturated channel
     /// holds no ratio to the others, Klinker, Shafer & Kanade 1988, IJCV 2:7), its mean colour, and
     /// the red and specular thresholds the next passes read.
-    static func clearSkin(_ pixels: Pixels, configuration: SkinMeasureConfiguration) -> RegionStatistics {
+    /// - Parameter median: also `medianColour` (a face's zones: their `zone_delta_e`), counting
+    ///   every clear pixel into a histogram.
+    static func clearSkin(_ pixels: Pixels, configuration: SkinMeasureConfiguration, median: Bool = false) -> RegionStatistics {
         let (lStar, aStar, bStar, erythemaIndex) = (pixels.colour.lStar, pixels.colour.aStar, pixels.colour.bStar, pixels.colour.erythema)
         let (skin, marks, rect, width) = (pixels.skin, pixels.marks, pixels.rect, pixels.width)
         var stats = RegionStatistics()
@@ -126,7 +129,7 @@ struct RegionStatistics {
                         stats.clippedCount += 1
                         if marks[i] == 0 {
                             stats.clippedClearCount += 1
-                            colours.addLightness(i, of: pixels.colour)
+                            if median { colours.addLightness(i, of: pixels.colour) }
                         }
                         continue
                     }
@@ -139,7 +142,7 @@ struct RegionStatistics {
                     // zero, where the bin is clamped to 0 either way.
                     let bin = Int((a - aStarMinimum) * aStarBinsPerUnit)
                     histogram[min(aStarBins - 1, max(0, bin))] += 1
-                    colours.add(i, of: pixels.colour)
+                    if median { colours.add(i, of: pixels.colour) }
                     stats.clearCount += 1
                 }
             }

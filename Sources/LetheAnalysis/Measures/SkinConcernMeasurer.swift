@@ -324,7 +324,7 @@ enum SkinConcernMeasurer {
         let evened = inTwoRuns { run, index in
             measured.band.withReader(run) { band in
                 let region = pixels(regions[index], rect: rects[index])
-                var stats = RegionStatistics.clearSkin(region, configuration: configuration)
+                var stats = RegionStatistics.clearSkin(region, configuration: configuration, median: measured.clearSkinMedian != nil)
                 stats.measureEvenness(region, band: band, configuration: configuration)
                 return stats
             }
