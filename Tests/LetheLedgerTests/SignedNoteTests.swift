@@ -23,6 +23,34 @@ struct SignedNoteTests {
         #expect(throws: LetheError.self) { try NoteVerifier(verifierKey: "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW") }
     }
 
+    @Test("key strings of the wrong type, with a wrong key id or a bad name are refused with their key's code")
+    func keyStringsRefused() throws {
+        let cosigner = try CosignerSigner.generate(name: "witness.example/w1")
+        let cosignerKey = cosigner.privateKeyString, cosignerVerifierKey = cosigner.verifier.verifierKey
+        // A cosigner key (type 0x04) is never a ledger key (type 0x01), nor the other way round.
+        #expect(throws: ledgerError("ledger_key_invalid")) { try NoteSigner(privateKeyString: cosignerKey) }
+        #expect(throws: ledgerError("verifier_key_invalid")) { try NoteVerifier(verifierKey: cosignerVerifierKey) }
+        #expect(throws: ledgerError("witness_key_invalid")) { try CosignerSigner(privateKeyString: Self.goPrivateKey) }
+        #expect(throws: ledgerError("witness_key_invalid")) { try CosignerVerifier(verifierKey: Self.goVerifierKey) }
+        // The key id as written must be the key's.
+        #expect(throws: ledgerError("ledger_key_invalid")) {
+            try NoteSigner(privateKeyString: Self.goPrivateKey.replacingOccurrences(of: "c74f20a3", with: "c74f20a4"))
+        }
+        let wrongID = String(format: "%08x", cosigner.verifier.keyID ^ 1)
+        #expect(throws: ledgerError("witness_key_invalid")) {
+            try CosignerSigner(privateKeyString: cosignerKey.replacingOccurrences(of: String(format: "%08x", cosigner.verifier.keyID), with: wrongID))
+        }
+        #expect(throws: ledgerError("witness_key_invalid")) {
+            try CosignerVerifier(verifierKey: cosignerVerifierKey.replacingOccurrences(of: String(format: "%08x", cosigner.verifier.keyID), with: wrongID))
+        }
+        // A name with a space is no key name, whatever its id.
+        #expect(throws: ledgerError("verifier_key_invalid")) {
+            try NoteVerifier(verifierKey: Self.goVerifierKey.replacingOccurrences(of: "PeterNeumann", with: "Peter Neumann"))
+        }
+        #expect(try CosignerSigner(privateKeyString: cosignerKey).verifier == cosigner.verifier)
+        #expect(try CosignerVerifier(verifierKey: cosignerVerifierKey) == cosigner.verifier)
+    }
+
     @Test("the Go reference note opens, and an edited one does not")
     func goNote() throws {
         let verifier = try NoteVerifier(verifierKey: Self.goVerifierKey)

@@ -25,13 +25,8 @@ public struct NoteSigner: Sendable {
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`, checking the id.
     public init(privateKeyString: String) throws {
-        guard let (name, keyID, key) = NoteKeyText.parsePrivate(privateKeyString, type: NoteVerifier.keyType) else {
-            throw LetheError(.ledgerKeyInvalid, "not an Ed25519 note private key (PRIVATE+KEY+name+id+key)")
-        }
+        let (name, key) = try NoteKeyText.parsePrivate(privateKeyString, type: NoteVerifier.keyType, what: "note private key", code: .ledgerKeyInvalid)
         try self.init(name: name, privateKey: key)
-        guard keyID == String(format: "%08x", verifier.keyID) else {
-            throw LetheError(.ledgerKeyInvalid, "the key id \(keyID) does not match the key")
-        }
     }
 
     /// The private key string (keep it secret).
@@ -63,15 +58,7 @@ public struct NoteVerifier: Sendable, Equatable {
 
     /// Parses a C2SP verifier key `<name>+<hex id>+<base64(0x01 || key)>`, checking the id.
     public init(verifierKey: String) throws {
-        guard let (name, keyID, publicKey) = NoteKeyText.parsePublic(verifierKey, type: Self.keyType) else {
-            throw LetheError(.verifierKeyInvalid, "not an Ed25519 verifier key (name+keyid+base64)")
-        }
-        try Self.checkName(name)
-        self.name = name
-        self.publicKey = publicKey
-        guard keyID == String(format: "%08x", self.keyID) else {
-            throw LetheError(.verifierKeyInvalid, "the key id \(keyID) does not match the key")
-        }
+        (name, publicKey) = try NoteKeyText.parsePublic(verifierKey, type: Self.keyType, what: "verifier key", code: .verifierKeyInvalid)
     }
 
     /// C2SP signed-note key id: the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key), big-endian.

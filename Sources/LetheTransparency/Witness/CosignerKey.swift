@@ -26,13 +26,9 @@ public struct CosignerSigner: Sendable {
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x04 || seed)>`, checking the id.
     public init(privateKeyString: String) throws {
-        guard let (name, keyID, key) = NoteKeyText.parsePrivate(privateKeyString, type: CosignerVerifier.keyType) else {
-            throw LetheError(.witnessKeyInvalid, "not an Ed25519 cosigner private key (PRIVATE+KEY+name+id+base64(0x04||seed))")
-        }
+        let (name, key) = try NoteKeyText.parsePrivate(
+            privateKeyString, type: CosignerVerifier.keyType, what: "cosigner private key", code: .witnessKeyInvalid)
         try self.init(name: name, privateKey: key)
-        guard keyID == String(format: "%08x", verifier.keyID) else {
-            throw LetheError(.witnessKeyInvalid, "the key id \(keyID) does not match the key")
-        }
     }
 
     /// The private key string (keep it secret).
@@ -65,14 +61,8 @@ public struct CosignerVerifier: Sendable, Equatable, Hashable {
 
     /// Parses a cosigner vkey, checking the type byte and the key id.
     public init(verifierKey: String) throws {
-        guard let (name, keyID, publicKey) = NoteKeyText.parsePublic(verifierKey, type: Self.keyType) else {
-            throw LetheError(.witnessKeyInvalid, "not an Ed25519 cosigner verifier key (name+keyid+base64(0x04||key))")
-        }
-        try NoteVerifier.checkName(name)
+        let (name, publicKey) = try NoteKeyText.parsePublic(verifierKey, type: Self.keyType, what: "cosigner verifier key", code: .witnessKeyInvalid)
         self.init(name: name, publicKey: publicKey)
-        guard keyID == String(format: "%08x", self.keyID) else {
-            throw LetheError(.witnessKeyInvalid, "the key id \(keyID) does not match the key")
-        }
     }
 
     /// tlog-cosignature key id: `SHA-256(<name> || "\n" || 0x04 || public key)[:4]`, big-endian.
