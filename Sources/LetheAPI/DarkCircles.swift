@@ -7,7 +7,7 @@ public struct DarkCircles: Sendable, Codable, Equatable {
     public struct Side: Sendable, Codable, Equatable {
         /// Cheek L* − under-eye L* (positive: the under-eye skin is darker).
         public var deltaLStar: Double
-        /// CIE76 ΔE*ab between the two mean colours.
+        /// CIE76 ΔE*ab between the two median colours.
         public var deltaE: Double
 
         public init(deltaLStar: Double, deltaE: Double) {

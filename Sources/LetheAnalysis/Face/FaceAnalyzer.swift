@@ -225,20 +225,31 @@ public enum FaceAnalyzer {
 
     static let tZone = ["forehead", "glabella", "nose", "chin"], uZone = ["right_cheek", "left_cheek"]
 
-    /// The T-zone's and the U-zone's specular fractions, each skin-pixel-weighted over its zones
-    /// (the per-zone shine is already relative to the local skin brightness). Nil without skin in either.
+    /// The T-zone's and the U-zone's specular shares and fractions, each skin-pixel-weighted over
+    /// its zones (the per-zone shine is already relative to the local skin brightness), as the
+    /// whole face's shine is (`RegionAggregate.combinedShine`). Nil without skin in either, or
+    /// where shine is not measured.
     static func oiliness(_ regions: [RegionMeasures]) -> Oiliness? {
-        func shine(_ names: [String]) -> Double? {
+        func shine(_ names: [String]) -> (share: Double, fraction: Double)? {
             let zones = regions.filter { names.contains($0.region) }
             let skin = zones.reduce(0) { $0 + $1.skinPixelCount }
             guard skin > 0 else { return nil }
-            return zones.reduce(0.0) { $0 + ($1.concerns.shine.specularFraction ?? 0) * Double($1.skinPixelCount) } / Double(skin)
+            func weighted(_ value: (SkinConcerns.Shine) -> Double?) -> Double? {
+                var sum = 0.0
+                for zone in zones {
+                    guard let measured = value(zone.concerns.shine) else { return nil }
+                    sum += measured * Double(zone.skinPixelCount)
+                }
+                return sum / Double(skin)
+            }
+            guard let share = weighted(\.specularShare), let fraction = weighted(\.specularFraction) else { return nil }
+            return (share, fraction)
         }
         guard let t = shine(tZone), let u = shine(uZone) else { return nil }
-        return Oiliness(tZoneSpecularFraction: t, uZoneSpecularFraction: u)
+        return Oiliness(tZoneSpecularShare: t.share, uZoneSpecularShare: u.share, tZoneSpecularFraction: t.fraction, uZoneSpecularFraction: u.fraction)
     }
 
-    /// Each under-eye zone's mean skin colour (marks included: a dark circle is itself darker than
+    /// Each under-eye zone's median skin colour (marks included: a dark circle is itself darker than
     /// the mark threshold) against its side's cheek zone: ΔL* (cheek − under-eye) and CIE76 ΔE*ab.
     /// Nil when one of the four zones has no skin.
     static func darkCircles(_ zones: [(name: String, colour: CIELab?)]) -> DarkCircles? {

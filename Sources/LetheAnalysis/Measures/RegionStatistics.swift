@@ -21,8 +21,10 @@ struct RegionStatistics {
     var meanMelaninIndex = 0.0
     /// Radiance: mean relative luminance of the clear skin, and the s.d. of Y − the local background's Y.
     var meanLuminance = 0.0, luminanceStandardDeviation = 0.0
-    /// Mean CIELAB of every skin pixel with its colour (not clipped), marks included.
-    var skinMeanL = 0.0, skinMeanA = 0.0, skinMeanB = 0.0
+    /// The median colour of the skin, marks included, by the rule of `medianColour` (clipped
+    /// pixels in L* alone); nil without an unclipped skin pixel, or unless `clearSkin` was asked
+    /// for medians. What a face's dark circles compare (under-eye against cheek).
+    var skinMedianColour: SIMD3<Float>?
     /// Skin pixels left out of the colour measures: a channel at the camera's saturation.
     var clippedCount = 0, clippedClearCount = 0
     var redFraction = 0.0
@@ -110,16 +112,16 @@ struct RegionStatistics {
     /// Pass 1: clear skin (skin, not part of a mark, its colour not clipped: a saturated channel
     /// holds no ratio to the others, Klinker, Shafer & Kanade 1988, IJCV 2:7), its mean colour, and
     /// the red and specular thresholds the next passes read.
-    /// - Parameter median: also `medianColour` (a face's zones: their `zone_delta_e`), counting
-    ///   every clear pixel into a histogram.
+    /// - Parameter median: also `medianColour` and `skinMedianColour` (a face's zones: their
+    ///   `zone_delta_e` and dark circles), counting every skin pixel into histograms.
     static func clearSkin(_ pixels: Pixels, configuration: SkinMeasureConfiguration, median: Bool = false) -> RegionStatistics {
         let (lStar, aStar, bStar, erythemaIndex) = (pixels.colour.lStar, pixels.colour.aStar, pixels.colour.bStar, pixels.colour.erythema)
         let (skin, marks, rect, width) = (pixels.skin, pixels.marks, pixels.rect, pixels.width)
         var stats = RegionStatistics()
         var histogram = [Int](repeating: 0, count: aStarBins)
-        var colours = LabHistogram()
+        var colours = LabHistogram(), skinColours = LabHistogram()
         var sumL = 0.0, sumA = 0.0, sumB = 0.0, sumEI = 0.0, sumChroma = 0.0
-        colours.counting { colours in
+        colours.counting { colours in skinColours.counting { skinColours in
             for y in rect.y..<(rect.y + rect.height) {
                 for x in rect.x..<(rect.x + rect.width) {
                     let i = y * width + x
@@ -127,15 +129,16 @@ struct RegionStatistics {
                     stats.skinCount += 1
                     guard !WorkingImage.isClipped(skin[i]) else {
                         stats.clippedCount += 1
+                        if median { skinColours.addLightness(i, of: pixels.colour) }
                         if marks[i] == 0 {
                             stats.clippedClearCount += 1
                             if median { colours.addLightness(i, of: pixels.colour) }
                         }
                         continue
                     }
-                    let l = Double(lStar[i]), a = Double(aStar[i]), b = Double(bStar[i])
-                    stats.skinMeanL += l; stats.skinMeanA += a; stats.skinMeanB += b
+                    if median { skinColours.add(i, of: pixels.colour) }
                     guard marks[i] == 0 else { continue }
+                    let l = Double(lStar[i]), a = Double(aStar[i]), b = Double(bStar[i])
                     sumL += l; sumA += a; sumB += b; sumEI += Double(erythemaIndex[i])
                     sumChroma += (a * a + b * b).squareRoot()
                     // Truncated, not rounded down (a `floor` call per pixel): the two differ only below
@@ -146,12 +149,9 @@ struct RegionStatistics {
                     stats.clearCount += 1
                 }
             }
-        }
+        } }
         if colours.count > 0 { stats.medianColour = colours.interpolatedMedian }
-        if stats.skinCount > stats.clippedCount {
-            let n = Double(stats.skinCount - stats.clippedCount)
-            stats.skinMeanL /= n; stats.skinMeanA /= n; stats.skinMeanB /= n
-        }
+        if skinColours.count > 0 { stats.skinMedianColour = skinColours.interpolatedMedian }
         guard stats.clearCount > 0 else { return stats }
         let n = Double(stats.clearCount)
         stats.meanL = sumL / n; stats.meanA = sumA / n; stats.meanB = sumB / n; stats.meanErythema = sumEI / n

@@ -41,8 +41,9 @@ enum SkinConcernMeasurer {
             face: face, colour: colour, releasingPixels: releasingPixels, arena: arena).measures
     }
 
-    /// `measure`, and each region's mean CIELAB over all its skin pixels, marks included (a dark
-    /// circle is larger and darker than the mark threshold, so the clear-skin tone would leave it out),
+    /// `measure`, and for a face each zone's median CIELAB over all its skin pixels, marks included
+    /// (a dark circle is larger and darker than the mark threshold, so the clear-skin tone would
+    /// leave it out), clipped pixels in L* alone (`RegionStatistics.skinMedianColour`; nil elsewhere),
     /// and for a face the share of its skin surface that clipped (`WorkingImage.clippedSkinFraction`).
     /// `photoSize`: the whole photo's, when `image` is a window of it (`DecodedImage.frame`).
     /// - Parameters:
@@ -215,7 +216,7 @@ enum SkinConcernMeasurer {
             let lineLength = region.zone == 0
                 ? regionLines.reduce(0) { $0 + $1.lengthPixels } : lines.reduce(0) { $0 + $1.lengthPixels(inZone: region.zone) }
             let stats = part.stats
-            let skinColour = stats.skinCount > stats.clippedCount ? work.photoColour(CIELab(l: stats.skinMeanL, a: stats.skinMeanA, b: stats.skinMeanB)) : nil
+            let skinColour = stats.skinMedianColour.map { work.photoColour(CIELab(l: Double($0.x), a: Double($0.y), b: Double($0.z))) }
             return (makeResult(
                 region: region.name, rect: rect, work: work, stats: stats, marks: part.marks,
                 lines: linesMeasurable ? (regionLines.count, lineLength) : nil, lineRequirement: lineRequirement,

@@ -98,11 +98,15 @@ public struct RepeatabilityBench: Sendable {
     }
 
     /// Every number the result reports about the skin or scalp, by its JSON path: the whole
-    /// result's, then each face zone's as `zones.NAME.…`; keys in alphabetical order.
+    /// result's, a face's own (`face.dark_circles.…`, `face.oiliness.…`; not its box, pose or
+    /// zones' geometry, which follow the capture), then each face zone's as `zones.NAME.…`; keys
+    /// in alphabetical order.
     static func measures(of result: PhotoAnalysisResult) -> [(String, Double)] {
         var flat: [(String, Double)] = []
         if let measures = result.measures { flatten(json(measures), prefix: "", into: &flat) }
         if let scalp = result.scalp { flatten(json(scalp), prefix: "", into: &flat) }
+        // The zones (an array) are flattened below, one prefix each.
+        if let face = result.face { flatten(json(face), prefix: "face.", into: &flat) }
         for region in result.face?.regions ?? [] {
             flatten(json(region), prefix: "zones.\(region.region).", into: &flat)
         }
