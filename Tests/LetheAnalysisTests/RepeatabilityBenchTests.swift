@@ -13,7 +13,7 @@ struct RepeatabilityBenchTests {
         (name, [UInt8](try Data(contentsOf: Repository.fixture(name))))
     }
 
-    @Test("two portraits × 3 re-captures: no refusal, every whole-face and zone measure of a direct analysis is in the report and the table")
+    @Test("two portraits × 3 re-captures: no refusal, every whole-face, face and zone measure of a direct analysis is in the report and the table")
     func portraits() throws {
         let models = try AnalysisModels.load(directory: FaceAnalysisTests.modelsDirectory)
         let settings = AnalysisSettings(kind: .face, models: models)
@@ -48,6 +48,17 @@ struct RepeatabilityBenchTests {
         for zone in zones {
             #expect(reported.contains("zones.\(zone).concerns.scores.overall"), "zone \(zone) missing")
         }
+        // The face's own measures, every number of them (dark circles, oiliness)…
+        let face = try #require(direct.face)
+        #expect(face.darkCircles != nil && face.oiliness != nil)
+        for side in ["right.", "left.", ""] {
+            for measure in ["delta_l_star", "delta_e"] { #expect(reported.contains("face.dark_circles.\(side)\(measure)"), "\(side)\(measure) missing") }
+        }
+        for measure in ["t_zone_specular_share", "u_zone_specular_share", "t_minus_u", "t_zone_specular_fraction", "u_zone_specular_fraction"] {
+            #expect(reported.contains("face.oiliness.\(measure)"), "\(measure) missing")
+        }
+        // …but not its framing: box, pose, width, the detector's neighbours move with a re-capture by design.
+        #expect(reported.filter { $0.hasPrefix("face.") }.allSatisfy { $0.hasPrefix("face.dark_circles.") || $0.hasPrefix("face.oiliness.") })
         // Framing figures are left out: they move with a re-capture by design.
         #expect(!reported.contains { $0.contains("box") || $0.contains("quality") || $0.hasSuffix("_pixels") })
 
