@@ -32,7 +32,14 @@ public struct FaceLandmarks: Sendable, Equatable {
         guard factor != 1 else { return self }
         return FaceLandmarks(
             points: points.map { LandmarkPoint(x: $0.x * factor, y: $0.y * factor, z: $0.z * factor) }, presence: presence,
-            crop: FaceLandmarker.Crop(centreX: crop.centreX * factor, centreY: crop.centreY * factor, side: crop.side * factor))
+            crop: FaceLandmarker.Crop(centreX: crop.centreX * factor, centreY: crop.centreY * factor, side: crop.side * factor, roll: crop.roll))
+    }
+
+    /// The eye line's angle against the image's horizontal, in radians (positive: clockwise on
+    /// screen), from the eye centres as `FaceFrame` takes them (the means of each eye's corners).
+    public var eyeLineRoll: Double {
+        let subjectRight = centre(of: [33, 133]), subjectLeft = centre(of: [362, 263])
+        return atan2(subjectLeft.y - subjectRight.y, subjectLeft.x - subjectRight.x)
     }
 
     /// Mean of the given mesh points (e.g. an eye centre from its contour corners).
@@ -74,18 +81,38 @@ public struct FaceLandmarker: Sendable {
         try FaceLandmarker(model: try TFLiteModel.load(contentsOf: url))
     }
 
-    /// The upright square region of the input the model sees (may extend past the image).
+    /// The square region of the input the model sees (may extend past the image), turned by
+    /// `roll` about its centre: the crop's horizontal runs along the image direction at `roll`
+    /// radians (positive: clockwise on screen), as MediaPipe's ROI rotation.
     public struct Crop: Sendable, Equatable {
         public var centreX: Double
         public var centreY: Double
         public var side: Double
+        public var roll: Double
+
+        public init(centreX: Double, centreY: Double, side: Double, roll: Double = 0) {
+            self.centreX = centreX
+            self.centreY = centreY
+            self.side = side
+            self.roll = roll
+        }
 
         /// Input-pixel position of a point given in model-input pixels (0…`inputSide`).
         func inputPosition(x: Double, y: Double, inputSide: Int) -> (x: Double, y: Double) {
             let scale = side / Double(inputSide)
-            return (centreX + x * scale - side / 2, centreY + y * scale - side / 2)
+            guard roll != 0 else { return (centreX + x * scale - side / 2, centreY + y * scale - side / 2) }
+            let u = x * scale - side / 2, v = y * scale - side / 2
+            let (cosine, sine) = (cos(roll), sin(roll))
+            return (centreX + cosine * u - sine * v, centreY + sine * u + cosine * v)
         }
     }
+
+    /// Beyond this roll of the eye line (radians; 7.5°, half the zones' ±15°) the upright crop's
+    /// mesh is taken again on a crop turned by it, so that the model sees the face upright, as
+    /// MediaPipe's detector-to-ROI step turns it by its eye keypoints: on an upright crop the
+    /// model reads a rolled face's roll about a fifth short (the fixture portraits turned 15°:
+    /// 12.4°; 20°: 15.6–15.9°), and places its points as on a face it was not trained on.
+    public static let turnedPassRoll = 7.5 * Double.pi / 180
 
     /// The crop for a face box: 1.5× its longer side around its centre, upright (MediaPipe's
     /// `face_detection_front_detection_to_roi`, without the roll its detector's eye keypoints give).
@@ -141,10 +168,16 @@ public struct FaceLandmarker: Sendable {
         return (coordinates, logit)
     }
 
-    /// The face mesh of `face` in `image`, in input pixels: one pass on the face box's crop, as
-    /// MediaPipe's face mesh does on a still image (`static_image_mode`).
+    /// The face mesh of `face` in `image`, in input pixels: one pass on the face box's upright
+    /// crop, as MediaPipe's face mesh does on a still image (`static_image_mode`), and a second on
+    /// the same crop turned by the first mesh's eye line where that rolls beyond `turnedPassRoll`.
     public func landmarks(in image: DecodedImage, face: FaceDetection, arena: PlaintextArena) throws(LetheError) -> FaceLandmarks {
-        try landmarks(in: image, crop: Self.crop(for: face), arena: arena)
+        let upright = try landmarks(in: image, crop: Self.crop(for: face), arena: arena)
+        let roll = upright.eyeLineRoll
+        guard abs(roll) > Self.turnedPassRoll else { return upright }
+        var turned = upright.crop
+        turned.roll = roll
+        return try landmarks(in: image, crop: turned, arena: arena)
     }
 
     /// The face mesh seen in one crop of `image`.
