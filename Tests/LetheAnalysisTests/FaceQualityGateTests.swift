@@ -218,4 +218,38 @@ struct FaceQualityGateTests {
         let small = RegionLumaPlane.size(of: PixelRect(x: 0, y: 0, width: 49, height: 20), workingWidth: 25)
         #expect(small.width == 49 && small.height == 20 && small.scale == 1)
     }
+
+    @Test("the portrait rolled 20–30° either way, which the upright cascade does not find, is found rolled and refused for its roll (face_roll_out_of_range, not face_not_found)")
+    func rolledBeyondTheCascade() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let models = try FaceAnalysisTests.models()
+        let baseline = try #require(try FaceZoneTests.portraitGeometry(arena: arena).1.pose)
+        for degrees in [20.0, 30, -25, -30] {
+            let image = try FaceZoneTests.rolledPortrait(degrees: degrees, arena: arena)
+            defer { arena.release(image.pixels) }
+            // The frontal cascade alone: no face (what the worker answered until 2026-12-07).
+            let upright = try models.faceDetector.detect(in: image, arena: arena)
+            var uprightCode: String?
+            do { _ = try FaceAnalyzer.locateFace(in: upright, imageWidth: image.width, configuration: .init()) } catch { uprightCode = error.code.rawValue }
+            #expect(uprightCode == "face_not_found")
+            // Searched rolled: one face, its box about the face centre the portrait turned about.
+            let rolled = try #require(try FaceAnalyzer.locateRolledFace(in: image, detector: models.faceDetector, configuration: .init(), arena: arena))
+            let (cx, cy) = FaceZoneTests.faceCentre
+            let centre = (x: Double(rolled.box.x) + Double(rolled.box.width) / 2, y: Double(rolled.box.y) + Double(rolled.box.height) / 2)
+            print("face zones: rolled \(degrees)°: upright search \(upright.count) detections; rolled search box \(rolled.box), centre off the face centre by \(hypot(centre.x - cx, centre.y - cy)) px")
+            #expect(hypot(centre.x - cx, centre.y - cy) <= 0.15 * Double(rolled.box.width))
+            var refusal: LetheError?
+            do { _ = try FaceAnalyzer.analyze(image, models: models, configuration: .init(), arena: arena) } catch { refusal = error }
+            let error = try #require(refusal, "expected face_roll_out_of_range")
+            #expect(error.code.rawValue == "face_roll_out_of_range", "\(error.code.rawValue): \(error.message)")
+            // "the face's roll is 22.3°, …": the roll the turned mesh measured.
+            let word = error.message.split(separator: " ").first { $0.hasSuffix("°,") }
+            let measured = try #require(word.flatMap { Double(String($0.dropLast(2))) })
+            print("face zones: rolled \(degrees)°: \(error.message)")
+            // One turned pass from a first mesh that read the roll short: within 2° out here (−30°:
+            // 1.4° short), within 0.4° inside the ±15° the zones are drawn for (`FaceLandmarkerTests`).
+            #expect(abs(measured) > 15 && abs(measured - baseline.rollDegrees - degrees) <= 2)
+        }
+    }
 }

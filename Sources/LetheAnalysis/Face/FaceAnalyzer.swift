@@ -110,12 +110,18 @@ public enum FaceAnalyzer {
         let (scanned, helped) = RequestThreads.fork(
             { Result { () throws(LetheError) -> Void in try search?.scan() } },
             { Result { () throws(LetheError) -> Void in try search?.scan() } })
-        let located = Result { () throws(LetheError) in
+        var located = Result { () throws(LetheError) in
             try scanned.get()
             try helped.get()
             return try locateFace(in: search?.faces() ?? [], imageWidth: overview.width, configuration: faceConfiguration)
         }
         search?.release()
+        // The frontal cascade misses many faces rolled past about 15°, which are then refused as
+        // no face rather than for their roll: looked for again as if rolled either way.
+        if case .failure(let error) = located, error.code == .faceNotFound,
+            let rolled = try locateRolledFace(in: overview, detector: detector, configuration: faceConfiguration, arena: arena) {
+            located = .success(rolled)
+        }
         // The frame's gate and the face's — its exposure and focus measured on the face box at a
         // fixed working width: the face's decide, not the backdrop's — beside the face mesh, which
         // needs the box alone (at one device the whole photo often still decodes on the other
@@ -286,6 +292,26 @@ public enum FaceAnalyzer {
         try locateFace(
             in: detector.detect(in: image, minimumWidth: narrowestConsidered(imageWidth: image.width, configuration), arena: arena),
             imageWidth: image.width, configuration: configuration)
+    }
+
+    /// The rolls, in radians, at which a face the upright search did not find is looked for
+    /// again (`FaceDetector.detect(in:rolledBy:)`): ±20°, which with the cascade's own tolerance
+    /// of about ±10° covers faces rolled about 10–30° either way.
+    static let rolledSearch = [20.0, -20.0].map { $0 * Double.pi / 180 }
+
+    /// The face `locateFace` finds in `image` searched at each roll of `rolledSearch`, the one
+    /// with the most support where both find one; nil where neither finds exactly one of
+    /// sufficient size. The mesh then reads its roll, and the pose check refuses it past ±15°.
+    static func locateRolledFace(
+        in image: DecodedImage, detector: FaceDetector, configuration: FaceAnalysisConfiguration, arena: PlaintextArena
+    ) throws(LetheError) -> FaceDetection? {
+        var found: [FaceDetection] = []
+        for roll in rolledSearch {
+            let detections = try detector.detect(
+                in: image, rolledBy: roll, minimumWidth: narrowestConsidered(imageWidth: image.width, configuration), arena: arena)
+            if let face = try? locateFace(in: detections, imageWidth: image.width, configuration: configuration) { found.append(face) }
+        }
+        return found.max { $0.neighbours < $1.neighbours }
     }
 
     /// The narrowest detection `locateFace` considers in an image `imageWidth` wide: narrower ones

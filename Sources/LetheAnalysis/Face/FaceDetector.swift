@@ -24,19 +24,50 @@ public struct FaceDetector: Sendable {
         return search.faces()
     }
 
+    /// Faces of `image` rolled by `roll` radians (positive: clockwise on screen): the search runs
+    /// on the grey working plane turned by −`roll` about its centre, where such a face stands
+    /// upright for the frontal cascade, and each face's box is the box of the same size about its
+    /// centre turned back into `image`. For a face the upright search did not find.
+    public func detect(in image: DecodedImage, rolledBy roll: Double, minimumWidth: Double = 0, arena: PlaintextArena) throws(LetheError) -> [FaceDetection] {
+        guard let search = try search(in: image, minimumWidth: minimumWidth, rolledBy: roll, arena: arena) else { return [] }
+        defer { search.release() }
+        try search.scan()
+        let (centreX, centreY) = (Double(search.workWidth * search.factor) / 2, Double(search.workHeight * search.factor) / 2)
+        return search.faces().map { face in
+            let (x, y) = (Double(face.box.x) + Double(face.box.width) / 2 - centreX, Double(face.box.y) + Double(face.box.height) / 2 - centreY)
+            let (turnedX, turnedY) = (centreX + cos(roll) * x - sin(roll) * y, centreY + sin(roll) * x + cos(roll) * y)
+            return FaceDetection(
+                box: PixelRect(
+                    x: Int((turnedX - Double(face.box.width) / 2).rounded()), y: Int((turnedY - Double(face.box.height) / 2).rounded()),
+                    width: face.box.width, height: face.box.height),
+                neighbours: face.neighbours)
+        }
+    }
+
     /// A search of `image` that two threads can share (`Search`), its grey working plane made;
     /// nil when the image is smaller than one window. `minimumWidth` (image pixels) is OpenCV's
     /// `minSize`: the pyramid levels whose window is narrower are not scanned — the smallest
-    /// windows, on the largest levels, the most costly to scan.
-    func search(in image: DecodedImage, minimumWidth: Double = 0, arena: PlaintextArena) throws(LetheError) -> Search? {
+    /// windows, on the largest levels, the most costly to scan. With `roll`, the plane shows the
+    /// image turned by −`roll` about its centre (bilinear, black outside).
+    func search(in image: DecodedImage, minimumWidth: Double = 0, rolledBy roll: Double = 0, arena: PlaintextArena) throws(LetheError) -> Search? {
         let factor = max(1, min(image.width, image.height) / max(1, configuration.workingShortSidePixels))
         let workWidth = image.width / factor, workHeight = image.height / factor
         guard workWidth >= cascade.windowWidth, workHeight >= cascade.windowHeight else { return nil }
-        let grey = try Plane<Float>(width: workWidth, height: workHeight, what: "the detector grey plane", arena: arena)
+        var grey = try Plane<Float>(width: workWidth, height: workHeight, what: "the detector grey plane", arena: arena)
         image.pixels.withUnsafeBytes { pixels in
             Self.boxGrey(
                 pixels: pixels.bindMemory(to: UInt8.self), width: image.width, factor: factor,
                 into: grey.pixels, workWidth: workWidth, workHeight: workHeight)
+        }
+        if roll != 0 {
+            let turned: Plane<Float>
+            do { turned = try Plane<Float>(width: workWidth, height: workHeight, what: "the detector's turned grey plane", arena: arena) } catch {
+                grey.release(to: arena)
+                throw error
+            }
+            Self.turn(UnsafeBufferPointer(grey.pixels), by: roll, into: turned.pixels, width: workWidth, height: workHeight)
+            grey.release(to: arena)
+            grey = turned
         }
         return Search(
             detector: self, grey: grey, factor: factor, workWidth: workWidth, workHeight: workHeight,
@@ -162,6 +193,29 @@ public struct FaceDetector: Sendable {
         /// Wipes the grey plane.
         func release() {
             grey.release(to: arena)
+        }
+    }
+
+    /// `plane` turned about its centre so that what stood rolled by `roll` radians stands upright:
+    /// each pixel q of `turned` reads `plane` at centre + R(roll)·(q − centre), bilinear, 0 outside.
+    static func turn(_ plane: UnsafeBufferPointer<Float>, by roll: Double, into turned: UnsafeMutableBufferPointer<Float>, width: Int, height: Int) {
+        let (cosine, sine) = (cos(roll), sin(roll))
+        let (centreX, centreY) = (Double(width) / 2, Double(height) / 2)
+        for row in 0..<height {
+            for column in 0..<width {
+                let (x, y) = (Double(column) + 0.5 - centreX, Double(row) + 0.5 - centreY)
+                // The source position in pixel-centre coordinates.
+                let sourceX = centreX + cosine * x - sine * y - 0.5, sourceY = centreY + sine * x + cosine * y - 0.5
+                guard sourceX >= 0, sourceY >= 0, sourceX <= Double(width - 1), sourceY <= Double(height - 1) else {
+                    turned[row * width + column] = 0
+                    continue
+                }
+                let x0 = min(Int(sourceX), width - 2), y0 = min(Int(sourceY), height - 2)
+                let fx = Float(sourceX - Double(x0)), fy = Float(sourceY - Double(y0))
+                let i = y0 * width + x0
+                let top = plane[i] * (1 - fx) + plane[i + 1] * fx, bottom = plane[i + width] * (1 - fx) + plane[i + width + 1] * fx
+                turned[row * width + column] = top * (1 - fy) + bottom * fy
+            }
         }
     }
 
