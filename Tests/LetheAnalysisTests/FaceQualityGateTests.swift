@@ -252,4 +252,24 @@ struct FaceQualityGateTests {
             #expect(abs(measured) > 15 && abs(measured - baseline.rollDegrees - degrees) <= 2)
         }
     }
+
+    @Test("the face mesh confirms the detector's box: the portrait's face reads a presence near 1, the same box on its suit below 0.5, refused as face_not_found")
+    func meshConfirmsTheFace() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let models = try FaceAnalysisTests.models()
+        let image = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
+        let face = try #require(try models.faceDetector.detect(in: image, arena: arena).first)
+        let real = try models.faceLandmarker.landmarks(in: image, face: face, arena: arena)
+        #expect(real.presence > 0.99)
+        try FaceAnalyzer.confirmFace(real)
+        // A box of the same size on the suit below the face: what a false positive of the cascade would hand the mesh.
+        let suit = FaceDetection(box: PixelRect(x: face.box.x, y: 380, width: face.box.width, height: face.box.height), neighbours: face.neighbours)
+        let none = try models.faceLandmarker.landmarks(in: image, face: suit, arena: arena)
+        print("face quality: mesh presence on the face \(real.presence), on the suit \(none.presence)")
+        #expect(none.presence < FaceLandmarker.minimumPresence)
+        var code: String?
+        do { try FaceAnalyzer.confirmFace(none) } catch { code = error.code.rawValue }
+        #expect(code == "face_not_found")
+    }
 }

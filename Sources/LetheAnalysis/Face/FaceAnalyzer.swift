@@ -167,6 +167,7 @@ public enum FaceAnalyzer {
         try faceQuality.checkExposure(configuration)
         try faceQuality.checkFocus(configuration, maxBlurIndex: configuration.maxFaceBlurIndex)
         let mesh = try meshed!.get()
+        try confirmFace(mesh)
         let geometry = FaceGeometry(landmarks: mesh)
         try geometry.pose.check(faceConfiguration.pose)
         // The box's fixed layout (brow to chin, temple to temple) must be in the photo; the zones
@@ -312,6 +313,18 @@ public enum FaceAnalyzer {
             if let face = try? locateFace(in: detections, imageWidth: image.width, configuration: configuration) { found.append(face) }
         }
         return found.max { $0.neighbours < $1.neighbours }
+    }
+
+    /// The face mesh's own verdict on the detector's box: its face-presence probability at least
+    /// `FaceLandmarker.minimumPresence`, as MediaPipe's face landmarker requires (its
+    /// `min_face_presence_confidence`, 0.5). The cascade's false positives — more of them now that
+    /// a face the upright search misses is looked for rolled — end here as `face_not_found`.
+    static func confirmFace(_ mesh: FaceLandmarks) throws(LetheError) {
+        guard mesh.presence >= FaceLandmarker.minimumPresence else {
+            throw LetheError(
+                .faceNotFound,
+                "no frontal face was found in the photo: the face mesh sees none in the detector's box (presence \(String(format: "%.2f", mesh.presence)), below \(FaceLandmarker.minimumPresence))")
+        }
     }
 
     /// The narrowest detection `locateFace` considers in an image `imageWidth` wide: narrower ones
