@@ -27,20 +27,22 @@ public struct FaceDetector: Sendable {
     /// Faces of `image` rolled by `roll` radians (positive: clockwise on screen): the search runs
     /// on the grey working plane turned by −`roll` about its centre, where such a face stands
     /// upright for the frontal cascade, and each face's box is the box of the same size about its
-    /// centre turned back into `image`. For a face the upright search did not find.
+    /// centre turned back into `image`, cut to the image as the upright search's boxes are (one
+    /// whose centre turns back outside the image, from the turned plane's corners, is none). For
+    /// a face the upright search did not find.
     public func detect(in image: DecodedImage, rolledBy roll: Double, minimumWidth: Double = 0, arena: PlaintextArena) throws(LetheError) -> [FaceDetection] {
         guard let search = try search(in: image, minimumWidth: minimumWidth, rolledBy: roll, arena: arena) else { return [] }
         defer { search.release() }
         try search.scan()
         let (centreX, centreY) = (Double(search.workWidth * search.factor) / 2, Double(search.workHeight * search.factor) / 2)
-        return search.faces().map { face in
+        return search.faces().compactMap { face in
             let (x, y) = (Double(face.box.x) + Double(face.box.width) / 2 - centreX, Double(face.box.y) + Double(face.box.height) / 2 - centreY)
             let (turnedX, turnedY) = (centreX + cos(roll) * x - sin(roll) * y, centreY + sin(roll) * x + cos(roll) * y)
-            return FaceDetection(
-                box: PixelRect(
-                    x: Int((turnedX - Double(face.box.width) / 2).rounded()), y: Int((turnedY - Double(face.box.height) / 2).rounded()),
-                    width: face.box.width, height: face.box.height),
-                neighbours: face.neighbours)
+            guard turnedX >= 0, turnedY >= 0, turnedX < Double(image.width), turnedY < Double(image.height) else { return nil }
+            let box = PixelRect(
+                x: Int((turnedX - Double(face.box.width) / 2).rounded()), y: Int((turnedY - Double(face.box.height) / 2).rounded()),
+                width: face.box.width, height: face.box.height)
+            return FaceDetection(box: box.clipped(width: image.width, height: image.height), neighbours: face.neighbours)
         }
     }
 
