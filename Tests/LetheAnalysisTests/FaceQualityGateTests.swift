@@ -253,7 +253,7 @@ struct FaceQualityGateTests {
         }
     }
 
-    @Test("the face mesh confirms the detector's box: the portrait's face reads a presence near 1, the same box on its suit below 0.5, refused as face_not_found")
+    @Test("the face mesh confirms the detector's box: the portrait's face reads a presence near 1, the same box on its suit below 0.5 (face_not_found alone, no second face beside the face)")
     func meshConfirmsTheFace() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
@@ -271,5 +271,13 @@ struct FaceQualityGateTests {
         var code: String?
         do { try FaceAnalyzer.confirmFace(none) } catch { code = error.code.rawValue }
         #expect(code == "face_not_found")
+        // Where the cascade counts two, the mesh decides (two real faces stay two: FaceAnalysisTests.twoFaces).
+        let landmarker = models.faceLandmarker
+        #expect(try FaceAnalyzer.confirmedFace(among: [suit, face], in: image, landmarker: landmarker, configuration: .init(), arena: arena) == face)
+        var alone: String?
+        do { _ = try FaceAnalyzer.confirmedFace(among: [suit], in: image, landmarker: landmarker, configuration: .init(), arena: arena) } catch {
+            alone = error.code.rawValue
+        }
+        #expect(alone == "face_not_found")
     }
 }
