@@ -253,6 +253,35 @@ struct FaceQualityGateTests {
         }
     }
 
+    @Test("the portrait turned −25° on a canvas grown to hold it: the upright search's one box, on the backdrop, is blurred and no face to the mesh; the rolled search finds the face (face_roll_out_of_range, not the box's image_blurry)")
+    func falsePositiveBesideARolledFace() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let models = try FaceAnalysisTests.models()
+        let baseline = try #require(try FaceZoneTests.portraitGeometry(arena: arena).1.pose)
+        let image = try FaceZoneTests.rotatedOnCanvas(degrees: -25, arena: arena)
+        defer { arena.release(image.pixels) }
+        // The upright cascade's one detection: a box the mesh does not take for a face, whose own
+        // focus check refuses it (the worker's answer until 2026-12-07).
+        let box = try FaceAnalyzer.locateFace(in: try models.faceDetector.detect(in: image, arena: arena), imageWidth: image.width, configuration: .init())
+        let presence = try models.faceLandmarker.landmarks(in: image, face: box, arena: arena).presence
+        print("face quality: turned −25° on a \(image.width)-px canvas: upright box \(box.box), mesh presence \(presence)")
+        #expect(presence < FaceLandmarker.minimumPresence)
+        let configuration = SkinAnalysisConfiguration()
+        let boxQuality = try QualityGate.measureRegion(image, region: box.box, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
+        var boxCode: String?
+        do { try boxQuality.checkFocus(configuration, maxBlurIndex: configuration.maxFaceBlurIndex) } catch { boxCode = error.code.rawValue }
+        #expect(boxCode == "image_blurry")
+        var refusal: LetheError?
+        do { _ = try FaceAnalyzer.analyze(image, models: models, configuration: configuration, arena: arena) } catch { refusal = error }
+        let error = try #require(refusal, "expected face_roll_out_of_range")
+        print("face quality: turned −25° on a canvas: \(error.code.rawValue): \(error.message)")
+        #expect(error.code.rawValue == "face_roll_out_of_range", "\(error.code.rawValue): \(error.message)")
+        let word = error.message.split(separator: " ").first { $0.hasSuffix("°,") }
+        let measured = try #require(word.flatMap { Double(String($0.dropLast(2))) })
+        #expect(abs(measured - baseline.rollDegrees + 25) <= 2)
+    }
+
     @Test("the face mesh confirms the detector's box: the portrait's face reads a presence near 1, the same box on its suit below 0.5 (face_not_found alone, no second face beside the face)")
     func meshConfirmsTheFace() throws {
         let arena = PlaintextArena()

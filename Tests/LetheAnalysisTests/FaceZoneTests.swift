@@ -100,12 +100,15 @@ struct FaceZoneTests {
     }
 
     /// The portrait resampled (bilinear) through `source(x, y)`: the input position each output pixel shows.
-    static func warpedPortrait(arena: PlaintextArena, _ source: @escaping (Double, Double) -> (Double, Double)) throws -> DecodedImage {
+    static func warpedPortrait(
+        width: Int = 512, height: Int = 512, blackOutside: Bool = false, arena: PlaintextArena, _ source: @escaping (Double, Double) -> (Double, Double)
+    ) throws -> DecodedImage {
         let portrait = try SyntheticImages.decodeFixture("astronaut.png", arena: arena)
         let pixels = portrait.pixels.withUnsafeBytes { Array($0) }
         arena.release(portrait.pixels)
-        return try SyntheticImages.make(width: 512, height: 512, arena: arena) { x, y in
+        return try SyntheticImages.make(width: width, height: height, arena: arena) { x, y in
             let (sx, sy) = source(Double(x), Double(y))
+            if blackOutside, sx < 0 || sy < 0 || sx > 511 || sy > 511 { return RGB(0, 0, 0) }
             let cx = min(max(sx, 0), 510.999), cy = min(max(sy, 0), 510.999)
             let x0 = Int(cx), y0 = Int(cy), fx = cx - Double(x0), fy = cy - Double(y0)
             func channel(_ c: Int) -> UInt8 {
@@ -128,6 +131,18 @@ struct FaceZoneTests {
         return try warpedPortrait(arena: arena) { x, y in
             let dx = x - cx, dy = y - cy
             return (cx + dx * cos(angle) + dy * sin(angle), cy - dx * sin(angle) + dy * cos(angle))
+        }
+    }
+
+    /// The whole portrait turned clockwise by `degrees` about its centre onto a canvas grown to
+    /// hold it, black beyond it (bilinear), as `vips rotate` turns a photo.
+    static func rotatedOnCanvas(degrees: Double, arena: PlaintextArena) throws -> DecodedImage {
+        let angle = degrees * Double.pi / 180
+        let side = Int((512 * (abs(cos(angle)) + abs(sin(angle)))).rounded(.up))
+        let centre = Double(side) / 2
+        return try warpedPortrait(width: side, height: side, blackOutside: true, arena: arena) { x, y in
+            let dx = x - centre, dy = y - centre
+            return (256 + dx * cos(angle) + dy * sin(angle), 256 - dx * sin(angle) + dy * cos(angle))
         }
     }
 

@@ -126,9 +126,12 @@ public enum FaceAnalyzer {
         }
         // The frontal cascade misses many faces rolled past about 15°, which are then refused as
         // no face rather than for their roll: looked for again as if rolled either way.
-        if case .failure(let error) = located, error.code == .faceNotFound,
-            let rolled = try locateRolledFace(in: overview, detector: detector, configuration: faceConfiguration, arena: arena) {
-            located = .success(rolled)
+        var searchedRolled = false
+        if case .failure(let error) = located, error.code == .faceNotFound {
+            searchedRolled = true
+            if let rolled = try locateRolledFace(in: overview, detector: detector, configuration: faceConfiguration, arena: arena) {
+                located = .success(rolled)
+            }
         }
         // The frame's gate and the face's — its exposure and focus measured on the face box at a
         // fixed working width: the face's decide, not the backdrop's — beside the face mesh, which
@@ -141,26 +144,43 @@ public enum FaceAnalyzer {
         // resolution around the face is decoded beside the mesh too (`likelyWindow`), and
         // measured from when it holds the crop the mesh's zones ask for (a photo decoded whole
         // beside its overview, `ImageDecoder.decodeReduced`, is that window already).
-        let candidate = try? located.get()
-        let ((framed, faceGated, early), meshed) = RequestThreads.forkTelling(
-            { besideMesh -> (Result<FrameQuality, LetheError>, Result<QualityFigures, LetheError>?, DecodedImage?) in
-                let framed = Result { () throws(LetheError) -> FrameQuality in
-                    try QualityGate.measureFrame(overview, photoSize: (photo.width, photo.height), configuration: configuration, arena: arena)
-                }
-                guard let candidate else { return (framed, nil, nil) }
-                let gated = Result { () throws(LetheError) -> QualityFigures in
-                    try QualityGate.measureRegion(overview, region: candidate.box, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
-                }
-                // Only beside the mesh: one core after the other it would only add rows and pixels.
-                guard besideMesh, photo.isReduced, case .success = framed, case .success = gated else { return (framed, gated, nil) }
-                let face = candidate.scaled(by: reduction).box
-                return (framed, gated, try? photo.window(likelyWindow(around: face, width: photo.width, height: photo.height)))
-            },
-            { candidate.map { found in Result { () throws(LetheError) in
-                try models.faceLandmarker.landmarks(in: overview, face: found, arena: arena).scaled(by: Double(reduction))
-            } } })
+        func gateBesideMesh(_ candidate: FaceDetection?, frame: Result<FrameQuality, LetheError>?) -> (
+            framed: Result<FrameQuality, LetheError>, faceGated: Result<QualityFigures, LetheError>?, early: DecodedImage?,
+            meshed: Result<FaceLandmarks, LetheError>?
+        ) {
+            let ((framed, faceGated, early), meshed) = RequestThreads.forkTelling(
+                { besideMesh -> (Result<FrameQuality, LetheError>, Result<QualityFigures, LetheError>?, DecodedImage?) in
+                    let framed = frame ?? Result { () throws(LetheError) -> FrameQuality in
+                        try QualityGate.measureFrame(overview, photoSize: (photo.width, photo.height), configuration: configuration, arena: arena)
+                    }
+                    guard let candidate else { return (framed, nil, nil) }
+                    let gated = Result { () throws(LetheError) -> QualityFigures in
+                        try QualityGate.measureRegion(overview, region: candidate.box, workingWidth: configuration.faceGateWorkingWidthPixels, arena: arena)
+                    }
+                    // Only beside the mesh: one core after the other it would only add rows and pixels.
+                    guard besideMesh, photo.isReduced, case .success = framed, case .success = gated else { return (framed, gated, nil) }
+                    let face = candidate.scaled(by: reduction).box
+                    return (framed, gated, try? photo.window(likelyWindow(around: face, width: photo.width, height: photo.height)))
+                },
+                { candidate.map { found in Result { () throws(LetheError) in
+                    try models.faceLandmarker.landmarks(in: overview, face: found, arena: arena).scaled(by: Double(reduction))
+                } } })
+            return (framed, faceGated, early, meshed)
+        }
+        var (framed, faceGated, early, meshed) = gateBesideMesh(try? located.get(), frame: nil)
         // Wiped here when a check below refuses the face or the window misses the crop (a second release is nothing).
         defer { if let early { arena.release(early.pixels) } }
+        // A box the upright search found and the mesh sees no face in is the cascade's false
+        // positive (`confirmFace`), which may stand for a face rolled past what the upright search
+        // finds beside it (the astronaut turned −25° on a grown canvas: a box on the backdrop,
+        // refused for its blur until 2026-12-07): the rolled search decides, as if the upright one
+        // had found nothing; when it finds nothing either, the box's own refusals stand.
+        if !searchedRolled, let mesh = try? meshed?.get(), mesh.presence < FaceLandmarker.minimumPresence,
+            let rolled = try locateRolledFace(in: overview, detector: detector, configuration: faceConfiguration, arena: arena) {
+            if let early { arena.release(early.pixels) }
+            located = .success(rolled)
+            (framed, faceGated, early, meshed) = gateBesideMesh(rolled, frame: framed)
+        }
         let found = try QualityGate.checkFrameForFace(framed.get(), located: located, configuration: configuration, checkColourCast: checkCast)
         let detection = found.scaled(by: reduction)
         let face = detection.box
