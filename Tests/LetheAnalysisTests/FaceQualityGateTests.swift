@@ -302,11 +302,28 @@ struct FaceQualityGateTests {
         #expect(code == "face_not_found")
         // Where the cascade counts two, the mesh decides (two real faces stay two: FaceAnalysisTests.twoFaces).
         let landmarker = models.faceLandmarker
-        #expect(try FaceAnalyzer.confirmedFace(among: [suit, face], in: image, landmarker: landmarker, configuration: .init(), arena: arena) == face)
+        #expect(try FaceAnalyzer.confirmedFace(among: [suit, face], in: image, landmarker: landmarker, configuration: .init(), arena: arena).face == face)
         var alone: String?
         do { _ = try FaceAnalyzer.confirmedFace(among: [suit], in: image, landmarker: landmarker, configuration: .init(), arena: arena) } catch {
             alone = error.code.rawValue
         }
         #expect(alone == "face_not_found")
+    }
+
+    @Test("where the cascade counts two boxes and the mesh confirms one (the portrait turned 5° on a grown canvas), the face is analysed with the mesh that confirmed it: the same points as the mesh of that box evaluated alone")
+    func confirmedAmongTwo() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let models = try FaceAnalysisTests.models()
+        let image = try FaceZoneTests.rotatedOnCanvas(degrees: 5, arena: arena)
+        defer { arena.release(image.pixels) }
+        let candidates = FaceAnalyzer.candidateFaces(in: try models.faceDetector.detect(in: image, arena: arena), imageWidth: image.width, configuration: .init())
+        #expect(candidates.count == 2)
+        let confirmed = try FaceAnalyzer.confirmedFace(among: candidates, in: image, landmarker: models.faceLandmarker, configuration: .init(), arena: arena)
+        let alone = try models.faceLandmarker.landmarks(in: image, face: confirmed.face, arena: arena)
+        #expect(confirmed.mesh == alone)
+        let (_, face, geometry) = try FaceAnalyzer.analyze(image, models: models, configuration: .init(), arena: arena)
+        #expect(face.box == confirmed.face.box)
+        #expect(geometry == FaceGeometry(landmarks: alone))
     }
 }

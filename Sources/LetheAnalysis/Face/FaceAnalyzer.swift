@@ -117,11 +117,15 @@ public enum FaceAnalyzer {
             return try locateFace(in: detections, imageWidth: overview.width, configuration: faceConfiguration)
         }
         search?.release()
+        // The mesh of the face the mesh confirmed among several, on the overview: not evaluated again below.
+        var confirmedMesh: FaceLandmarks?
         if case .failure(let error) = located, error.code == .multipleFaces {
             located = Result { () throws(LetheError) in
-                try confirmedFace(
+                let confirmed = try confirmedFace(
                     among: candidateFaces(in: detections, imageWidth: overview.width, configuration: faceConfiguration), in: overview,
                     landmarker: models.faceLandmarker, configuration: faceConfiguration, arena: arena)
+                confirmedMesh = confirmed.mesh
+                return confirmed.face
             }
         }
         // The frontal cascade misses many faces rolled past about 15°, which are then refused as
@@ -144,7 +148,8 @@ public enum FaceAnalyzer {
         // resolution around the face is decoded beside the mesh too (`likelyWindow`), and
         // measured from when it holds the crop the mesh's zones ask for (a photo decoded whole
         // beside its overview, `ImageDecoder.decodeReduced`, is that window already).
-        func gateBesideMesh(_ candidate: FaceDetection?, frame: Result<FrameQuality, LetheError>?) -> (
+        /// `known`: the candidate's mesh on the overview, when already evaluated.
+        func gateBesideMesh(_ candidate: FaceDetection?, frame: Result<FrameQuality, LetheError>?, known: FaceLandmarks? = nil) -> (
             framed: Result<FrameQuality, LetheError>, faceGated: Result<QualityFigures, LetheError>?, early: DecodedImage?,
             meshed: Result<FaceLandmarks, LetheError>?
         ) {
@@ -163,11 +168,12 @@ public enum FaceAnalyzer {
                     return (framed, gated, try? photo.window(likelyWindow(around: face, width: photo.width, height: photo.height)))
                 },
                 { candidate.map { found in Result { () throws(LetheError) in
-                    try models.faceLandmarker.landmarks(in: overview, face: found, arena: arena).scaled(by: Double(reduction))
+                    if let known { return known.scaled(by: Double(reduction)) }
+                    return try models.faceLandmarker.landmarks(in: overview, face: found, arena: arena).scaled(by: Double(reduction))
                 } } })
             return (framed, faceGated, early, meshed)
         }
-        var (framed, faceGated, early, meshed) = gateBesideMesh(try? located.get(), frame: nil)
+        var (framed, faceGated, early, meshed) = gateBesideMesh(try? located.get(), frame: nil, known: confirmedMesh)
         // Wiped here when a check below refuses the face or the window misses the crop (a second release is nothing).
         defer { if let early { arena.release(early.pixels) } }
         // A box the upright search found and the mesh sees no face in is the cascade's false
@@ -387,15 +393,18 @@ public enum FaceAnalyzer {
     /// Where the cascade counts more than one face, the faces the face mesh confirms
     /// (`confirmFace`), so that a false positive beside the face — the astronaut turned −20° on a
     /// grown canvas: a second box of presence 0.01 beside the face's 0.99999 — is not a second
-    /// face; a mesh per candidate (≈ 10 ms each), only on this path.
+    /// face; a mesh per candidate (≈ 10 ms each), only on this path. Returns the face with its
+    /// mesh, which the analysis then uses rather than evaluate it again.
     static func confirmedFace(
         among faces: [FaceDetection], in image: DecodedImage, landmarker: FaceLandmarker, configuration: FaceAnalysisConfiguration,
         arena: PlaintextArena
-    ) throws(LetheError) -> FaceDetection {
-        var confirmed: [FaceDetection] = []
-        for face in faces where try landmarker.landmarks(in: image, face: face, arena: arena).presence >= FaceLandmarker.minimumPresence {
-            confirmed.append(face)
+    ) throws(LetheError) -> (face: FaceDetection, mesh: FaceLandmarks) {
+        var confirmed: [(face: FaceDetection, mesh: FaceLandmarks)] = []
+        for face in faces {
+            let mesh = try landmarker.landmarks(in: image, face: face, arena: arena)
+            if mesh.presence >= FaceLandmarker.minimumPresence { confirmed.append((face, mesh)) }
         }
-        return try exactlyOne(confirmed, imageWidth: image.width, configuration: configuration)
+        let face = try exactlyOne(confirmed.map(\.face), imageWidth: image.width, configuration: configuration)
+        return confirmed.first { $0.face == face }!
     }
 }
