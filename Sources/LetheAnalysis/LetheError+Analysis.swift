@@ -15,6 +15,8 @@ extension LetheError.Code {
     public static let noSkinDetected = Self("no_skin_detected", .unprocessable)
     /// One colour channel dominates (white balance).
     public static let colourCast = Self("colour_cast", .unprocessable)
+    /// The photo has no colour (black and white, or a filter took it out).
+    public static let imageGreyscale = Self("image_greyscale", .unprocessable)
 
     // Face analysis.
     /// No frontal face in the photo.
@@ -63,7 +65,7 @@ extension LetheError.Code {
 
     /// Every code `LetheAnalysis` raises (it also passes on `LetheImaging`'s and `LetheMemory`'s).
     public static let analysisCodes: [Self] = [
-        .imageTooSmall, .lightingTooDark, .lightingTooBright, .imageBlurry, .noSkinDetected, .colourCast,
+        .imageTooSmall, .lightingTooDark, .lightingTooBright, .imageBlurry, .noSkinDetected, .colourCast, .imageGreyscale,
         .faceNotFound, .multipleFaces, .faceTooSmall, .faceOutOfBounds, .faceYawOutOfRange, .facePitchOutOfRange,
         .faceRollOutOfRange, .scaleRequired, .lightNotSupported,
         .modelUnreadable, .modelUnsupported, .profileUnreadable, .analysisUnavailable,
@@ -121,6 +123,12 @@ extension LetheError {
         LetheError(
             .colourCast,
             "the brightest colour channel averages \(twoDecimals(ratio))× the darkest, above \(twoDecimals(maximum))×; check the white balance")
+    }
+
+    static func imageGreyscale(fraction: Double, minimum: Double) -> LetheError {
+        LetheError(
+            .imageGreyscale,
+            "\(oneDecimal(fraction * 100))% of the pixels show colour, below \(oneDecimal(minimum * 100))%: a black-and-white photo, or a filter took the colour out; skin tone, redness and pigment need the colour; retake without the filter")
     }
 
     static let faceNotFound = LetheError(.faceNotFound, "no frontal face was found in the photo")

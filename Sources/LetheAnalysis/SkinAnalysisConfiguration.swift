@@ -42,9 +42,15 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
     /// Face photos: largest ratio of the brightest to the darkest mean sRGB channel (grey-world
     /// colour cast) before `colour_cast`. A neutral portrait measures ≈ 1.2–1.6.
     public var maxColourCastRatio: Double
+    /// Fraction of the frame's pixels that must show colour (channels `ImageScan.colourSpread` or
+    /// more codes apart) before the photo is `image_greyscale`: a black-and-white photo (or one a
+    /// filter took the colour out of) has no skin tone, redness or pigment to measure, and read
+    /// as one it gave ITA° 90 and a redness score. 0.5 %: a face at the smallest size the face
+    /// rules take covers ≥ 2 % of the frame, and skin's channels lie 20–80 codes apart.
+    public var minColourPixelFraction: Double
 
-    /// Defaults: 128 px, luma 40–220, ≤ 40 % clipped, blur index ≤ 0.42 and Laplacian variance
-    /// ≥ 2 at a 512 px working scale, ≥ 2 % skin.
+    /// Defaults: 128 px, luma 40–220, ≤ 40 % clipped, ≥ 0.5 % of pixels in colour, blur index
+    /// ≤ 0.42 and Laplacian variance ≥ 2 at a 512 px working scale, ≥ 2 % skin.
     public init(
         minShortSidePixels: Int = 128,
         minMeanLuma: Double = 40,
@@ -55,12 +61,14 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
         blurWorkingShortSidePixels: Int = 512,
         minSkinFraction: Double = 0.02,
         maxColourCastRatio: Double = 2.5,
+        minColourPixelFraction: Double = 0.005,
         faceGateWorkingWidthPixels: Int = 256,
         maxFaceBlurIndex: Double = 0.47
     ) {
         self.faceGateWorkingWidthPixels = faceGateWorkingWidthPixels
         self.maxFaceBlurIndex = maxFaceBlurIndex
         self.maxColourCastRatio = maxColourCastRatio
+        self.minColourPixelFraction = minColourPixelFraction
         self.minShortSidePixels = minShortSidePixels
         self.minMeanLuma = minMeanLuma
         self.maxMeanLuma = maxMeanLuma

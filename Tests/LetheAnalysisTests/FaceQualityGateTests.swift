@@ -169,6 +169,24 @@ struct FaceQualityGateTests {
         #expect(error?.code.rawValue == "lighting_too_dark", "\(name): \(String(describing: error))")
     }
 
+    @Test("the portrait in black and white → image_greyscale (it read ITA° 90°, a skin tone no skin has, and a redness score); in colour it is measured")
+    func blackAndWhitePortrait() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let portrait = try SyntheticImages.decodeFixture(Self.fixturePortrait, arena: arena)
+        let pixels = portrait.pixels.withUnsafeBytes { Array($0) }
+        let grey = try SyntheticImages.make(width: portrait.width, height: portrait.height, arena: arena) { x, y in
+            let offset = (y * portrait.width + x) * 3
+            let (r, g, b) = (Double(pixels[offset]), Double(pixels[offset + 1]), Double(pixels[offset + 2]))
+            let luma: Double = 0.299 * r + 0.587 * g + 0.114 * b
+            let code = UInt8(luma.rounded())
+            return RGB(code, code, code)
+        }
+        #expect(try Self.refusal(portrait, arena: arena) == nil)
+        let error = try Self.refusal(grey, arena: arena)
+        #expect(error?.code.rawValue == "image_greyscale", "\(String(describing: error))")
+    }
+
     @Test("no face: the frame's exposure and focus refusals come before face_not_found")
     func noFacePrecedence() throws {
         let arena = PlaintextArena()

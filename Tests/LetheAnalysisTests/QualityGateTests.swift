@@ -48,6 +48,26 @@ struct QualityGateTests {
         #expect(arena.wipeAll().verified)
     }
 
+    @Test("a black-and-white close-up → image_greyscale, before no_skin_detected: its channels equal, or within 4 codes as a colour file stores a grey; 1 % of the pixels in colour passes the check")
+    func greyscale() throws {
+        let arena = PlaintextArena()
+        let grey = try SyntheticImages.texture(RGB(170, 170, 170), arena: arena)
+        let error = code(grey, arena: arena)
+        #expect(error?.code.rawValue == "image_greyscale")
+        #expect(error?.message.contains("0% of the pixels show colour, below 0.5%") == true, "\(String(describing: error))")
+        var generator = SeededGenerator(seed: 9)
+        let storedAsColour = try SyntheticImages.make(width: 200, height: 200, arena: arena) { x, y in
+            let v = 120 + (x * 7 + y * 13) % 60
+            func jitter(_ spread: Int) -> UInt8 { SyntheticImages.clamp(v + Int.random(in: -spread...spread, using: &generator)) }
+            return RGB(jitter(2), jitter(1), jitter(2))
+        }
+        #expect(code(storedAsColour, arena: arena)?.code.rawValue == "image_greyscale")
+        // 400 of 40,000 pixels skin-coloured: colour enough; too little skin for a close-up (2 %).
+        let patch = try SyntheticImages.texture(RGB(170, 170, 170), arena: arena) { x, y in x < 20 && y < 20 ? Self.skin : nil }
+        #expect(code(patch, arena: arena)?.code.rawValue == "no_skin_detected")
+        #expect(arena.wipeAll().verified)
+    }
+
     @Test("bright image → lighting_too_bright")
     func tooBright() throws {
         let arena = PlaintextArena()

@@ -124,8 +124,8 @@ struct ScalpHeldOutAccuracyTests {
 
     @Test("a round field under a tenth of the photo is refused as image_too_small, with the share in the message")
     func tinyFieldIsRefused() throws {
-        // Dark corners and border (sRGB 30, L* 11) around a bright disc of 7 % of the photo: light
-        // enough for the exposure gate (mean luma 45), too little scalp to count.
+        // Dark corners and border (sRGB 30, L* 11) around a bright scalp-coloured disc of 7 % of the
+        // photo: light enough for the exposure gate (mean luma 44), too little scalp to count.
         let (width, height) = (400, 300)
         let arena = PlaintextArena()
         defer { #expect(arena.wipeAll().verified) }
@@ -135,7 +135,8 @@ struct ScalpHeldOutAccuracyTests {
             for y in 0..<height {
                 for x in 0..<width {
                     let inside = hypot(Double(x) + 0.5 - Double(width) / 2, Double(y) + 0.5 - Double(height) / 2) <= radius
-                    for c in 0..<3 { bytes[(y * width + x) * 3 + c] = inside ? 250 : 30 }
+                    let (r, g, b): (UInt8, UInt8, UInt8) = inside ? (250, 232, 220) : (30, 30, 30)
+                    (bytes[(y * width + x) * 3], bytes[(y * width + x) * 3 + 1], bytes[(y * width + x) * 3 + 2]) = (r, g, b)
                 }
             }
         }

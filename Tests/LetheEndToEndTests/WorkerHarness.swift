@@ -185,6 +185,22 @@ enum TestPhotos {
         })
     }
 
+    /// The portrait in black and white (Rec. 601 luma in every channel), as a PNG.
+    static var portraitGreyscale: Data {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let image = try! portrait.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+        image.pixels.withUnsafeMutableBytes { bytes in
+            for offset in stride(from: 0, to: image.width * image.height * 3, by: 3) {
+                let (r, g, b) = (Double(bytes[offset]), Double(bytes[offset + 1]), Double(bytes[offset + 2]))
+                let luma: Double = 0.299 * r + 0.587 * g + 0.114 * b
+                let code = UInt8(luma.rounded())
+                (bytes[offset], bytes[offset + 1], bytes[offset + 2]) = (code, code, code)
+            }
+        }
+        return Data(try! image.pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: image.width, height: image.height, as: .png, quality: 100) })
+    }
+
     /// A 384×384 PNG with no face: a smooth skin-coloured gradient with fine texture.
     static var faceless: Data {
         let arena = PlaintextArena()

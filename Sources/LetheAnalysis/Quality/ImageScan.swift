@@ -1,11 +1,13 @@
 import LetheImaging
 
-/// What one pass over the pixels measures: exposure, skin coverage (optionally the skin mask,
-/// written to an arena buffer) and the box-averaged luma plane used for the blur measure.
+/// What one pass over the pixels measures: exposure, colour, skin coverage (optionally the skin
+/// mask, written to an arena buffer) and the box-averaged luma plane used for the blur measure.
 struct ImageScan {
     var meanLuma: Double
     var clippedHighlightFraction: Double
     var skinPixelCount: Int
+    /// Pixels whose brightest and darkest channels lie `colourSpread` codes or more apart.
+    var colourPixelCount = 0
     /// Mean of each sRGB channel (0–255), for the grey-world colour-cast check.
     var meanRed: Double = 0, meanGreen: Double = 0, meanBlue: Double = 0
 
@@ -17,6 +19,11 @@ struct ImageScan {
 
     /// Luma ≥ 250 counts as a clipped highlight.
     static let clippedLuma = 250 * SkinMask.one
+
+    /// A pixel shows colour when its channels lie this many codes apart: a grey decoded from a
+    /// black-and-white JPEG has them equal, one stored as colour within 1–3 codes (the chroma
+    /// planes' rounding); skin's red and blue lie 20–80 codes apart.
+    static let colourSpread = 8
 
     /// One pass, no allocation: reads RGB8 `pixels`, writes `mask` when given (1 = skin, one byte
     /// per pixel; the gate only counts) and accumulates luma into `plane` (`planeWidth ×
@@ -31,7 +38,7 @@ struct ImageScan {
         let maskBytes = mask?.bindMemory(to: UInt8.self)
         var lumaSum: Int64 = 0
         var clipped = 0
-        var skin = 0
+        var skin = 0, colour = 0
         var sumRed: Int64 = 0, sumGreen: Int64 = 0, sumBlue: Int64 = 0
         let cellPixels = Float(scale * scale)
         let lumaToFloat = 1 / Float(SkinMask.one)
@@ -57,6 +64,7 @@ struct ImageScan {
                     let r = Int(source[offset]), g = Int(source[offset + 1]), b = Int(source[offset + 2])
                     let scaledLuma = luma[r] + luma[256 + g] + luma[512 + b]
                     rowRed &+= r; rowGreen &+= g; rowBlue &+= b
+                    if max(r, g, b) - min(r, g, b) >= colourSpread { colour += 1 }
                     cellLuma += Int64(scaledLuma)
                     if scaledLuma >= clippedLuma { clipped += 1 }
                     let isSkin = ChromaTable.isSkin(chroma[r] &+ chroma[256 + g] &+ chroma[512 + b], scaledLuma: scaledLuma)
@@ -79,7 +87,7 @@ struct ImageScan {
         return ImageScan(
             meanLuma: Double(lumaSum) / Double(SkinMask.one) / count,
             clippedHighlightFraction: Double(clipped) / count,
-            skinPixelCount: skin,
+            skinPixelCount: skin, colourPixelCount: colour,
             meanRed: Double(sumRed) / count, meanGreen: Double(sumGreen) / count, meanBlue: Double(sumBlue) / count
         )
     }

@@ -2,8 +2,8 @@ import LetheAPI
 import LetheImaging
 import LetheMemory
 
-/// The photo checks shared by every kind: resolution → exposure → (colour cast) → focus →
-/// skin coverage, each with a stable code and the measured value in the message.
+/// The photo checks shared by every kind: resolution → exposure → colour → (colour cast) → focus
+/// → skin coverage, each with a stable code and the measured value in the message.
 struct QualityGate {
     /// What the gate measured, for the result.
     var quality: SkinAnalysisResult.Quality
@@ -18,6 +18,7 @@ struct QualityGate {
     ) throws(LetheError) -> QualityGate {
         let frame = try measureFrame(image, configuration: configuration, arena: arena)
         try frame.figures.checkExposure(configuration)
+        try frame.checkColour(configuration)
         if checkColourCast { try frame.checkColourCast(configuration) }
         try frame.figures.checkFocus(configuration)
 
@@ -59,7 +60,9 @@ struct QualityGate {
         let figures = QualityFigures(
             meanLuma: scan.meanLuma, clippedHighlightFraction: scan.clippedHighlightFraction,
             laplacianVariance: laplacianVariance, blurIndex: blurIndex)
-        return FrameQuality(figures: figures, skinPixelCount: scan.skinPixelCount, colourCastRatio: scan.colourCastRatio)
+        return FrameQuality(
+            figures: figures, skinPixelCount: scan.skinPixelCount, colourCastRatio: scan.colourCastRatio,
+            colourPixelFraction: Double(scan.colourPixelCount) / Double(width * height))
     }
 
     /// A `width × height` luma plane from the arena, filled by `fill`, then its focus measures:
@@ -119,12 +122,21 @@ struct QualityFigures: Sendable {
     }
 }
 
-/// The whole frame's figures, with what only a whole frame can tell: skin coverage and the
-/// grey-world colour cast.
+/// The whole frame's figures, with what only a whole frame can tell: skin coverage, whether it
+/// has colour at all, and the grey-world colour cast.
 struct FrameQuality: Sendable {
     var figures: QualityFigures
     var skinPixelCount: Int
     var colourCastRatio: Double
+    /// The share of pixels that show colour (`ImageScan.colourSpread`).
+    var colourPixelFraction: Double
+
+    /// `image_greyscale`.
+    func checkColour(_ configuration: SkinAnalysisConfiguration) throws(LetheError) {
+        guard colourPixelFraction >= configuration.minColourPixelFraction else {
+            throw .imageGreyscale(fraction: colourPixelFraction, minimum: configuration.minColourPixelFraction)
+        }
+    }
 
     /// `colour_cast`.
     func checkColourCast(_ configuration: SkinAnalysisConfiguration) throws(LetheError) {
