@@ -17,6 +17,8 @@ extension LetheError.Code {
     public static let colourCast = Self("colour_cast", .unprocessable)
     /// The photo has no colour (black and white, or a filter took it out).
     public static let imageGreyscale = Self("image_greyscale", .unprocessable)
+    /// A JPEG compressed too hard to measure (its blocks and lost chroma read as skin).
+    public static let imageTooCompressed = Self("image_too_compressed", .unprocessable)
 
     // Face analysis.
     /// No frontal face in the photo.
@@ -65,7 +67,7 @@ extension LetheError.Code {
 
     /// Every code `LetheAnalysis` raises (it also passes on `LetheImaging`'s and `LetheMemory`'s).
     public static let analysisCodes: [Self] = [
-        .imageTooSmall, .lightingTooDark, .lightingTooBright, .imageBlurry, .noSkinDetected, .colourCast, .imageGreyscale,
+        .imageTooSmall, .lightingTooDark, .lightingTooBright, .imageBlurry, .noSkinDetected, .colourCast, .imageGreyscale, .imageTooCompressed,
         .faceNotFound, .multipleFaces, .faceTooSmall, .faceOutOfBounds, .faceYawOutOfRange, .facePitchOutOfRange,
         .faceRollOutOfRange, .scaleRequired, .lightNotSupported,
         .modelUnreadable, .modelUnsupported, .profileUnreadable, .analysisUnavailable,
@@ -129,6 +131,12 @@ extension LetheError {
         LetheError(
             .imageGreyscale,
             "\(oneDecimal(fraction * 100))% of the pixels show colour, below \(oneDecimal(minimum * 100))%: a black-and-white photo, or a filter took the colour out; skin tone, redness and pigment need the colour; retake without the filter")
+    }
+
+    static func imageTooCompressed(quality: Double, minimum: Double) -> LetheError {
+        LetheError(
+            .imageTooCompressed,
+            "the JPEG is compressed as at quality \(Int(quality.rounded())), below \(Int(minimum.rounded())): its 8×8 blocks and lost colour would be measured as skin; send the camera's own file or save at a higher quality")
     }
 
     static let faceNotFound = LetheError(.faceNotFound, "no frontal face was found in the photo")

@@ -48,8 +48,13 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
     /// as one it gave ITA° 90 and a redness score. 0.5 %: a face at the smallest size the face
     /// rules take covers ≥ 2 % of the frame, and skin's channels lie 20–80 codes apart.
     public var minColourPixelFraction: Double
+    /// A JPEG compressed harder than this IJG quality (`JPEGQuantisation`) is
+    /// `image_too_compressed`: the fixture portraits saved at quality 40 scored within 4 points of
+    /// quality 95 (as a re-capture moves them), at 30 up to 6, at 20 up to 11, at 10 up to 29
+    /// (the 8 × 8 blocks and the lost chroma read as shine, redness and tone: docs/analysis/face.md).
+    public var minJPEGQuality: Double
 
-    /// Defaults: 128 px, luma 40–220, ≤ 40 % clipped, ≥ 0.5 % of pixels in colour, blur index
+    /// Defaults: 128 px, a JPEG of quality ≥ 35, luma 40–220, ≤ 40 % clipped, ≥ 0.5 % of pixels in colour, blur index
     /// ≤ 0.42 and Laplacian variance ≥ 2 at a 512 px working scale, ≥ 2 % skin.
     public init(
         minShortSidePixels: Int = 128,
@@ -62,6 +67,7 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
         minSkinFraction: Double = 0.02,
         maxColourCastRatio: Double = 2.5,
         minColourPixelFraction: Double = 0.005,
+        minJPEGQuality: Double = 35,
         faceGateWorkingWidthPixels: Int = 256,
         maxFaceBlurIndex: Double = 0.47
     ) {
@@ -69,6 +75,7 @@ public struct SkinAnalysisConfiguration: Sendable, Equatable, Codable {
         self.maxFaceBlurIndex = maxFaceBlurIndex
         self.maxColourCastRatio = maxColourCastRatio
         self.minColourPixelFraction = minColourPixelFraction
+        self.minJPEGQuality = minJPEGQuality
         self.minShortSidePixels = minShortSidePixels
         self.minMeanLuma = minMeanLuma
         self.maxMeanLuma = maxMeanLuma

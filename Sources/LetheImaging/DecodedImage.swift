@@ -16,6 +16,9 @@ public struct DecodedImage: Sendable {
     public let pixels: SecureBuffer
     /// Where the pixels' top-left corner lies in the photo: 0, 0 unless this is a window of it.
     public let originX: Int, originY: Int
+    /// A JPEG's compression as the IJG quality its luminance table matches
+    /// (`JPEGQuantisation.equivalentQuality`); nil for other formats and for pixels not decoded from a file.
+    public var equivalentJPEGQuality: Double?
 
     /// Bytes per pixel of the canonical layout.
     public static let bytesPerPixel = 3

@@ -187,6 +187,21 @@ struct FaceQualityGateTests {
         #expect(error?.code.rawValue == "image_greyscale", "\(String(describing: error))")
     }
 
+    @Test("the portrait saved as a JPEG of quality 20 → image_too_compressed (its scores moved up to 11 points); at 50 it is measured")
+    func compressedPortrait() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let portrait = try SyntheticImages.decodeFixture(Self.fixturePortrait, arena: arena)
+        func saved(quality: Int) throws -> DecodedImage {
+            let bytes = try portrait.pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: portrait.width, height: portrait.height, as: .jpeg, quality: quality) }
+            return try bytes.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+        }
+        #expect(try Self.refusal(try saved(quality: 50), arena: arena) == nil)
+        let error = try Self.refusal(try saved(quality: 20), arena: arena)
+        #expect(error?.code.rawValue == "image_too_compressed", "\(String(describing: error))")
+        #expect(error?.message.contains("quality 20, below 35") == true, "\(String(describing: error))")
+    }
+
     @Test("no face: the frame's exposure and focus refusals come before face_not_found")
     func noFacePrecedence() throws {
         let arena = PlaintextArena()

@@ -65,6 +65,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         inner("body over the byte limit", 413, "payload_too_large") { $0.innerRequest(photo: Data(repeating: 0xAB, count: BadInputTests.byteLimit + 1)) },
         inner("face photo without a face", 422, "face_not_found") { $0.innerRequest(photo: TestPhotos.faceless, kind: "face") },
         inner("black-and-white face photo", 422, "image_greyscale") { $0.innerRequest(photo: TestPhotos.portraitGreyscale, kind: "face") },
+        inner("face photo saved at JPEG quality 15", 422, "image_too_compressed") { $0.innerRequest(photo: TestPhotos.portraitJPEG(quality: 15), kind: "face") },
         inner("scalp without a scale", 400, "scale_required") { $0.innerRequest(photo: TestPhotos.portrait, kind: "scalp") },
         inner("unparsable mm_per_pixel", 400, "invalid_parameter") { $0.innerRequest(photo: TestPhotos.portrait, kind: "scalp&mm_per_pixel=-1") },
         inner("unknown device profile", 400, "unknown_profile") { $0.innerRequest(photo: TestPhotos.portrait, kind: "scalp&profile=no-such-device") },

@@ -175,13 +175,16 @@ enum TestPhotos {
     static var portrait: Data { try! Data(contentsOf: fixtureURL) }
 
     /// The portrait re-encoded as a baseline JPEG.
-    static var portraitJPEG: Data {
+    static var portraitJPEG: Data { portraitJPEG(quality: 90) }
+
+    /// The portrait re-encoded as a baseline JPEG of `quality`.
+    static func portraitJPEG(quality: Int) -> Data {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let photo = portrait
         let image = try! photo.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
         return Data(try! image.pixels.withUnsafeBytes {
-            try ImageEncoder.encode($0, width: image.width, height: image.height, as: .jpeg, quality: 90)
+            try ImageEncoder.encode($0, width: image.width, height: image.height, as: .jpeg, quality: quality)
         })
     }
 

@@ -16,6 +16,7 @@ extension QualityGate {
     ) throws(LetheError) -> FaceDetection {
         let noFace: Bool
         if case .failure(let error) = located, error.code == .faceNotFound { noFace = true } else { noFace = false }
+        try frame.checkCompression(configuration)
         if noFace { try frame.figures.checkExposure(configuration) }
         try frame.checkColour(configuration)
         if checkColourCast { try frame.checkColourCast(configuration) }

@@ -2,8 +2,8 @@ import LetheAPI
 import LetheImaging
 import LetheMemory
 
-/// The photo checks shared by every kind: resolution → exposure → colour → (colour cast) → focus
-/// → skin coverage, each with a stable code and the measured value in the message.
+/// The photo checks shared by every kind: resolution → compression → exposure → colour → (colour
+/// cast) → focus → skin coverage, each with a stable code and the measured value in the message.
 struct QualityGate {
     /// What the gate measured, for the result.
     var quality: SkinAnalysisResult.Quality
@@ -17,6 +17,7 @@ struct QualityGate {
         arena: PlaintextArena
     ) throws(LetheError) -> QualityGate {
         let frame = try measureFrame(image, configuration: configuration, arena: arena)
+        try frame.checkCompression(configuration)
         try frame.figures.checkExposure(configuration)
         try frame.checkColour(configuration)
         if checkColourCast { try frame.checkColourCast(configuration) }
@@ -62,7 +63,7 @@ struct QualityGate {
             laplacianVariance: laplacianVariance, blurIndex: blurIndex)
         return FrameQuality(
             figures: figures, skinPixelCount: scan.skinPixelCount, colourCastRatio: scan.colourCastRatio,
-            colourPixelFraction: Double(scan.colourPixelCount) / Double(width * height))
+            colourPixelFraction: Double(scan.colourPixelCount) / Double(width * height), equivalentJPEGQuality: image.equivalentJPEGQuality)
     }
 
     /// A `width × height` luma plane from the arena, filled by `fill`, then its focus measures:
@@ -130,6 +131,15 @@ struct FrameQuality: Sendable {
     var colourCastRatio: Double
     /// The share of pixels that show colour (`ImageScan.colourSpread`).
     var colourPixelFraction: Double
+    /// The file's JPEG quality (`DecodedImage.equivalentJPEGQuality`), nil for other formats.
+    var equivalentJPEGQuality: Double?
+
+    /// `image_too_compressed`.
+    func checkCompression(_ configuration: SkinAnalysisConfiguration) throws(LetheError) {
+        if let quality = equivalentJPEGQuality, quality < configuration.minJPEGQuality {
+            throw .imageTooCompressed(quality: quality, minimum: configuration.minJPEGQuality)
+        }
+    }
 
     /// `image_greyscale`.
     func checkColour(_ configuration: SkinAnalysisConfiguration) throws(LetheError) {

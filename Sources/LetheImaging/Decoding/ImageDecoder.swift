@@ -253,8 +253,9 @@ public enum ImageDecoder {
             if let deadline, let reason = deadline.exceeded { throw .processingDeadlineExceeded(reason, limits: deadline.limits) }
             throw .imageCorrupt(format, stage: "pixel data")
         }
-        let image = DecodedImage(
+        var image = DecodedImage(
             width: shown.width, height: shown.height, format: format, pixels: pixels, originX: region?.x ?? 0, originY: region?.y ?? 0)
+        if format == .jpeg { image.equivalentJPEGQuality = JPEGQuantisation.equivalentQuality(in: UnsafeRawBufferPointer(start: base, count: count)) }
         return Decoded(image: image, reduction: reduction, photoWidth: photoWidth, photoHeight: photoHeight, findings: findings)
     }
 
