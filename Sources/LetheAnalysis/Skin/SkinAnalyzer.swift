@@ -13,7 +13,7 @@ public enum SkinAnalyzer {
     ///   - profile: the capture device; its colour-correction matrix or grey reference calibrate the colour.
     ///   - releasingPixels: wipe `image`'s pixels through `arena` once the working image is cut
     ///     from them (nothing after the analysis renders from them).
-    /// - Throws: `image_too_small`, `lighting_too_dark`, `lighting_too_bright`, `image_greyscale`, `image_blurry`,
+    /// - Throws: `image_too_small`, `image_too_compressed`, `lighting_too_dark`, `lighting_too_bright`, `image_greyscale`, `image_blurry`,
     ///   `no_skin_detected`, or `analysis_unavailable` when intermediate memory cannot be had.
     public static func analyze(
         _ image: DecodedImage, configuration: SkinAnalysisConfiguration, measures: SkinMeasureConfiguration = SkinMeasureConfiguration(),

@@ -16,7 +16,7 @@ import LetheMemory
 public enum UltravioletAnalyzer {
     /// - Parameters:
     ///   - millimetresPerPixel: the device's scale, when known (mm figures and sizes in mm).
-    /// - Throws: the quality gate's `image_too_small`, `lighting_too_dark`, `lighting_too_bright`, `image_greyscale`,
+    /// - Throws: the quality gate's `image_too_small`, `image_too_compressed`, `lighting_too_dark`, `lighting_too_bright`, `image_greyscale`,
     ///   `image_blurry`; `analysis_unavailable` when intermediate memory cannot be had.
     public static func analyze(
         _ image: DecodedImage, configuration: SkinAnalysisConfiguration, ultraviolet: UltravioletConfiguration = .init(),
