@@ -7,14 +7,15 @@ import LetheTestSupport
 import Testing
 
 /// Face measures read at a normalised exposure (docs/analysis/face.md, step 6): the same face
-/// photographed ⅓ stop darker finds the same concerns, and its colour still reads as the photo shows it.
+/// photographed ⅓ stop darker finds the same concerns (the zones' colour differences too), and its
+/// colour still reads as the photo shows it.
 @Suite("Face exposure normalisation")
 struct ExposureNormalisationTests {
     /// The portrait itself has saturated pixels (2 % of its centre at 255), which the colour
     /// measures leave out, while a darker copy hides them (255 × 2^−⅓ is no longer at saturation):
     /// so the colour (L*, red area, redness score) is compared between −⅓ and −⅔ EV, neither with
     /// a pixel at saturation; the marks and the evenness between the photo and −⅓ EV, as before.
-    @Test("Grace Hopper's portrait ⅓ stop darker (linear light × 2^−⅓, no clipping): spots, red area and evenness within noise; L* lower as CIELAB says")
+    @Test("Grace Hopper's portrait ⅓ stop darker (linear light × 2^−⅓, no clipping): spots, red area, evenness and zone ΔE within noise; L* lower as CIELAB says")
     func darkerPortrait() throws {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
@@ -46,5 +47,10 @@ struct ExposureNormalisationTests {
         #expect(abs(c.redAreaFraction - b.redAreaFraction) < 0.005)
         #expect(abs(try #require(b.evenness.lStarStandardDeviation) - (try #require(a.evenness.lStarStandardDeviation))) < 0.15)
         #expect(abs((b.scores.spots ?? 100) - (a.scores.spots ?? 0)) <= 2 && abs(c.scores.redness - b.scores.redness) <= 2)
+        // The zones' colour differences at the normalised exposure: the same between −⅓ and −⅔ EV,
+        // where between the colours as the photo shows them every ΔE would shrink with L* + 16, by 2^−⅑ (−7.4 %).
+        let zoneDeltaE = (try #require(b.evenness.zoneDeltaE), try #require(c.evenness.zoneDeltaE))
+        print("zone ΔE −⅓ → −⅔ EV: \(zoneDeltaE.0) → \(zoneDeltaE.1); as the photo shows them it would be × \(pow(gain, 1.0 / 3))")
+        #expect(abs(zoneDeltaE.1 / zoneDeltaE.0 - 1) < 0.02)
     }
 }

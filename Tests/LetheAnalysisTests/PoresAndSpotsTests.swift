@@ -156,10 +156,11 @@ struct PoresAndSpotsTests {
 struct FaceEvennessTests {
     /// The face's reference colour and one zone's as the measures take them (the analyser's crop,
     /// factor and exposure normalisation): the medians of the clear skin — zone pixels that are
-    /// skin, not a dark mark, clipped ones in L* alone — as the photo shows them.
+    /// skin, not a dark mark, clipped ones in L* alone — as the photo shows them, and the
+    /// normalisation's `lightnessScale` γ (the measure is γ times the ΔE of the colours as the photo shows them).
     static func medians(
         _ image: DecodedImage, box: PixelRect, geometry: FaceGeometry, zone name: String, arena: PlaintextArena
-    ) throws -> (face: CIELab, zone: CIELab) {
+    ) throws -> (face: CIELab, zone: CIELab, lightnessScale: Double) {
         let crop = FaceAnalyzer.measuredCrop(
             layout: FaceRegions.regions(for: box), zones: geometry.regions(), width: image.width, height: image.height)
         let configuration = SkinMeasureConfiguration()
@@ -178,7 +179,7 @@ struct FaceEvennessTests {
         let zone = try #require(RegionStatistics.clearSkin(pixels, configuration: configuration, median: true).medianColour)
         let face = try #require(SkinConcernMeasurer.clearSkinMedian(work, members: marks.members))
         func shown(_ lab: SIMD3<Float>) -> CIELab { work.photoColour(CIELab(l: Double(lab.x), a: Double(lab.y), b: Double(lab.z))) }
-        return (shown(face), shown(zone))
+        return (shown(face), shown(zone), Double(work.lightnessScale))
     }
 
     /// −6 a* (before step 7, +6): on the bright cheek +6 a* drove the red channel to saturation,
@@ -205,9 +206,10 @@ struct FaceEvennessTests {
         let mediansAfter = try Self.medians(tinted, box: after.face.box, geometry: after.geometry, zone: "right_cheek", arena: arena)
         func region(_ result: FaceAnalysisResult, _ name: String) throws -> RegionMeasures { try #require(result.regions.first { $0.region == name }) }
         let cheekBefore = try region(before.face, "right_cheek"), cheekAfter = try region(after.face, "right_cheek")
-        // Ground truth: the cheek's colour moved by −6 a* and the face's median (≈ 4 % of the face's pixels changed) stayed.
+        // Ground truth: the cheek's colour moved by −6 a* and the face's median (≈ 4 % of the face's pixels changed) stayed;
+        // the measure is that ΔE at the face's normalised exposure, γ times it.
         let zoneBefore = mediansBefore.zone
-        let expected = CIELab.deltaE76(CIELab(l: zoneBefore.l, a: zoneBefore.a + shift, b: zoneBefore.b), mediansBefore.face)
+        let expected = mediansBefore.lightnessScale * CIELab.deltaE76(CIELab(l: zoneBefore.l, a: zoneBefore.a + shift, b: zoneBefore.b), mediansBefore.face)
         let measured = try #require(cheekAfter.concerns.evenness.zoneDeltaE)
         print("evenness: right cheek ΔE*ab \(cheekBefore.concerns.evenness.zoneDeltaE ?? -1) → \(measured) (expected \(expected)); median a* \(mediansBefore.face.a) → \(mediansAfter.face.a), the cheek's \(zoneBefore.a) → \(mediansAfter.zone.a)")
         #expect(abs(cheekAfter.skinTone.aStar - cheekBefore.skinTone.aStar - shift) < 0.7)

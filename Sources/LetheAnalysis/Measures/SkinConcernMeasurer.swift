@@ -661,12 +661,14 @@ enum SkinConcernMeasurer {
                 meanDeltaE: stats.meanDeltaE,
                 melaninIndexStandardDeviation: stats.melaninIndexStandardDeviation,
                 erythemaIndexStandardDeviation: stats.erythemaIndexStandardDeviation,
-                // A colour difference as the photo shows it, like the tone: the zone's median colour
-                // from the face's, each with its clipped pixels in L* alone.
+                // The zone's median colour from the face's, each with its clipped pixels in L* alone,
+                // at the face's normalised exposure, as the mean ΔE: a difference between two of
+                // the face's surfaces that the capture's exposure does not scale (between the colours
+                // as the photo shows them it is this divided by `lightnessScale`, which the exposure moves).
                 zoneDeltaE: zoneReference.flatMap { reference in
                     stats.medianColour.map { zone in
-                        func shown(_ lab: SIMD3<Float>) -> CIELab { work.photoColour(CIELab(l: Double(lab.x), a: Double(lab.y), b: Double(lab.z))) }
-                        return CIELab.deltaE76(shown(zone), shown(reference))
+                        func lab(_ colour: SIMD3<Float>) -> CIELab { CIELab(l: Double(colour.x), a: Double(colour.y), b: Double(colour.z)) }
+                        return CIELab.deltaE76(lab(zone), lab(reference))
                     }
                 },
                 requiredMillimetresPerPixel: workingMillimetres.map { _ in EvennessBand.requiredMillimetresPerPixel(factor: max(1, work.factor)) }),
