@@ -174,14 +174,8 @@ struct FaceQualityGateTests {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let portrait = try SyntheticImages.decodeFixture(Self.fixturePortrait, arena: arena)
-        let pixels = portrait.pixels.withUnsafeBytes { Array($0) }
-        let grey = try SyntheticImages.make(width: portrait.width, height: portrait.height, arena: arena) { x, y in
-            let offset = (y * portrait.width + x) * 3
-            let (r, g, b) = (Double(pixels[offset]), Double(pixels[offset + 1]), Double(pixels[offset + 2]))
-            let luma: Double = 0.299 * r + 0.587 * g + 0.114 * b
-            let code = UInt8(luma.rounded())
-            return RGB(code, code, code)
-        }
+        let grey = try SyntheticImages.decodeFixture(Self.fixturePortrait, arena: arena)
+        grey.pixels.withUnsafeMutableBytes { Greyscale.convert($0) }
         #expect(try Self.refusal(portrait, arena: arena) == nil)
         let error = try Self.refusal(grey, arena: arena)
         #expect(error?.code.rawValue == "image_greyscale", "\(String(describing: error))")

@@ -193,14 +193,7 @@ enum TestPhotos {
         let arena = PlaintextArena()
         defer { _ = arena.wipeAll() }
         let image = try! portrait.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
-        image.pixels.withUnsafeMutableBytes { bytes in
-            for offset in stride(from: 0, to: image.width * image.height * 3, by: 3) {
-                let (r, g, b) = (Double(bytes[offset]), Double(bytes[offset + 1]), Double(bytes[offset + 2]))
-                let luma: Double = 0.299 * r + 0.587 * g + 0.114 * b
-                let code = UInt8(luma.rounded())
-                (bytes[offset], bytes[offset + 1], bytes[offset + 2]) = (code, code, code)
-            }
-        }
+        image.pixels.withUnsafeMutableBytes { Greyscale.convert($0) }
         return Data(try! image.pixels.withUnsafeBytes { try ImageEncoder.encode($0, width: image.width, height: image.height, as: .png, quality: 100) })
     }
 
