@@ -11,9 +11,12 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     /// nose, nasolabial, perioral, chin; left/right = the subject's), each measured on its skin only.
     /// `box` is the zone polygon's bounding box.
     public var regions: [RegionMeasures]
+    /// The zones too little of whose surface was skin to measure (`CoveredZone`): absent from
+    /// `regions`, from the whole-face measures, the dark circles and the oiliness.
+    public var coveredZones: [CoveredZone]?
     /// Head pose from the face mesh.
     public var pose: FacePose?
-    /// Under-eye against cheek colour, per side (absent when a zone has no clear skin).
+    /// Under-eye against cheek colour, per side (absent when a zone has no clear skin or is covered).
     public var darkCircles: DarkCircles?
     /// Shine of the T-zone against the U-zone.
     public var oiliness: Oiliness?
@@ -24,9 +27,10 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     public var zones: [FaceZone]?
 
     public init(
-        box: PixelRect, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures], pose: FacePose? = nil,
-        landmarks: [[Double]]? = nil, zones: [FaceZone]? = nil, darkCircles: DarkCircles? = nil, oiliness: Oiliness? = nil
+        box: PixelRect, detectorNeighbours: Int, widthFraction: Double, regions: [RegionMeasures], coveredZones: [CoveredZone]? = nil,
+        pose: FacePose? = nil, landmarks: [[Double]]? = nil, zones: [FaceZone]? = nil, darkCircles: DarkCircles? = nil, oiliness: Oiliness? = nil
     ) {
+        self.coveredZones = coveredZones
         self.oiliness = oiliness
         self.darkCircles = darkCircles
         self.box = box
@@ -39,7 +43,8 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case box, detectorNeighbours = "detector_neighbours", widthFraction = "width_fraction", regions, pose, landmarks, zones
+        case box, detectorNeighbours = "detector_neighbours", widthFraction = "width_fraction", regions, coveredZones = "covered_zones", pose
+        case landmarks, zones
         case darkCircles = "dark_circles", oiliness
     }
 }

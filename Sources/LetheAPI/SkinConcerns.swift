@@ -366,21 +366,30 @@ public struct RegionMeasures: Sendable, Codable, Equatable {
     public var box: PixelRect
     /// Skin pixels of the region at the working scale, expressed in input pixels.
     public var skinPixelCount: Int
+    /// Faces: the share of the zone's surface that something covers — pixels that fail the skin
+    /// colour check and are no brighter than the face's median skin (hair, a beard, a mask), not
+    /// highlights; the zone is measured on the rest. Past `FaceAnalysisConfiguration.maxZoneCoveredFraction`
+    /// the zone is listed in `FaceAnalysisResult.coveredZones` instead. Absent for close-ups.
+    public var coveredFraction: Double?
     /// Colour of the clear skin (without spots, pores and highlights).
     public var skinTone: SkinAnalysisResult.SkinTone
     public var redness: SkinAnalysisResult.Redness
     public var concerns: SkinConcerns
 
-    public init(region: String, box: PixelRect, skinPixelCount: Int, skinTone: SkinAnalysisResult.SkinTone, redness: SkinAnalysisResult.Redness, concerns: SkinConcerns) {
+    public init(
+        region: String, box: PixelRect, skinPixelCount: Int, coveredFraction: Double? = nil, skinTone: SkinAnalysisResult.SkinTone,
+        redness: SkinAnalysisResult.Redness, concerns: SkinConcerns
+    ) {
         self.region = region
         self.box = box
         self.skinPixelCount = skinPixelCount
+        self.coveredFraction = coveredFraction
         self.skinTone = skinTone
         self.redness = redness
         self.concerns = concerns
     }
 
     enum CodingKeys: String, CodingKey {
-        case region, box, skinPixelCount = "skin_pixel_count", skinTone = "skin_tone", redness, concerns
+        case region, box, skinPixelCount = "skin_pixel_count", coveredFraction = "covered_fraction", skinTone = "skin_tone", redness, concerns
     }
 }

@@ -121,6 +121,13 @@ extension LetheError {
         LetheError(.noSkinDetected, "skin covers \(oneDecimal(fraction * 100))% of the image, below the required \(oneDecimal(minimum * 100))%")
     }
 
+    /// Every zone of a face covered (`FaceAnalysisConfiguration.maxZoneCoveredFraction`): hair, a mask or hands over it.
+    static func faceCovered(maximum: Double) -> LetheError {
+        LetheError(
+            .noSkinDetected,
+            "no face zone is left to measure: each is covered (hair, a mask, hands) past \(oneDecimal(maximum * 100))% of its surface, or shows no skin")
+    }
+
     static func colourCast(ratio: Double, maximum: Double) -> LetheError {
         LetheError(
             .colourCast,

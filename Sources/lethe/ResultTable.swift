@@ -39,6 +39,11 @@ struct ResultTable {
                     "  " + region.region.replacingOccurrences(of: "_", with: " "),
                     "ITA \(number(region.skinTone.itaDegrees))°  spots \(region.concerns.spots.count.map(String.init) ?? "not measurable")  pores \(region.concerns.pores.count.map(String.init) ?? "not measurable")  scores: spots \(s.spots.map(String.init) ?? "–") pores \(s.pores.map(String.init) ?? "–") redness \(s.redness) wrinkles \(s.wrinkles.map(String.init) ?? "–") shine \(s.shine.map(String.init) ?? "–") evenness \(s.evenness.map(String.init) ?? "–")"))
             }
+            for zone in face.coveredZones ?? [] {
+                rows.append((
+                    "  " + zone.region.replacingOccurrences(of: "_", with: " "),
+                    "covered: \(percent(zone.coveredFraction)) of it (hair, a beard, a mask or a hand over it?), not measured"))
+            }
         }
         if let uv = response.ultraviolet { rows += Self.ultravioletRows(uv, number: number, percent: percent) }
         if let scalp = response.scalp {

@@ -25,12 +25,16 @@ public struct FaceAnalysisConfiguration: Sendable, Equatable, Codable {
     /// width (15 % of the frame) spans ≥ 154 of its pixels, its mesh crop (1.5 × the box) ≥ 230,
     /// more than the mesh model's 192-pixel input.
     public var overviewShortSidePixels: Int
+    /// A zone more of whose surface than this is covered (`RegionMeasures.coveredFraction`: hair,
+    /// a beard, a mask) is reported covered, not measured (`FaceAnalysisResult.coveredZones`).
+    public var maxZoneCoveredFraction: Double
 
     public init(
         minFaceWidthFraction: Double = 0.15, ignoreBelowFractionOfMinimum: Double = 0.5, minRegionInsideFraction: Double = 0.6,
         secondaryFaceMinimumSupport: Double = 0.4, minBorderMarginFraction: Double = 0.1, pose: FacePose.Limits = FacePose.Limits(),
-        overviewShortSidePixels: Int = 1024
+        overviewShortSidePixels: Int = 1024, maxZoneCoveredFraction: Double = 2.0 / 3
     ) {
+        self.maxZoneCoveredFraction = maxZoneCoveredFraction
         self.overviewShortSidePixels = overviewShortSidePixels
         self.pose = pose
         self.minBorderMarginFraction = minBorderMarginFraction
@@ -231,10 +235,13 @@ public enum FaceAnalyzer {
         }
         // No window is read after the crop's: the file's bytes may go (an engine's photo, `AnalysisEngine`).
         photo.windowsRead()
-        let (measured, skinColours, clippedSkin, labels) = try SkinConcernMeasurer.measureWithSkinColours(
+        let (zones, zoneSkinColours, clippedSkin, labels) = try SkinConcernMeasurer.measureWithSkinColours(
             window, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
             colour: colour, releasingPixels: releasingPixels || photo.isReduced, photoSize: (photo.width, photo.height),
             clippedSkinLimit: profile?.maxClippedSkinFraction, labelling: labelling, arena: arena)
+        // A covered zone's few skin-coloured pixels (between the hairs of a fringe) are read by no measure.
+        let (measured, skinColours, covered) = try separateCovered(
+            zones, skinColours: zoneSkinColours, maximumCoveredFraction: faceConfiguration.maxZoneCoveredFraction)
         let whole = RegionAggregate.combine(measured, calibration: colour.tone, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
         var quality = faceQuality.quality(width: photo.width, height: photo.height)
@@ -247,7 +254,7 @@ public enum FaceAnalyzer {
         let landmarks = reportLandmarks ? mesh.points.map { [($0.x * 10).rounded() / 10, ($0.y * 10).rounded() / 10] } : nil
         let faceResult = FaceAnalysisResult(
             box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(photo.width),
-            regions: measured, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil,
+            regions: measured, coveredZones: covered, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil,
             darkCircles: darkCircles(zip(measured.map(\.region), skinColours).map { (name: $0, colour: $1) }), oiliness: oiliness(measured))
         return (result, faceResult, geometry, labels)
     }
@@ -262,6 +269,23 @@ public enum FaceAnalyzer {
     static func canonicalFactor(_ geometry: FaceGeometry, configuration: SkinMeasureConfiguration) -> Double {
         let range = configuration.faceCanonicalInterOcularPixels
         return geometry.interOcularPixels / min(max(geometry.interOcularPixels, range.lowerBound), range.upperBound)
+    }
+
+    /// The zones to measure, each with its skin colour, and those covered past
+    /// `maximumCoveredFraction` of their surface or without a skin pixel. Throws `no_skin_detected`
+    /// when no zone is left (which a photo hardly reaches: the skin check is against the face's
+    /// median colour, so hair over most of the face would pass as its skin, and the detector and
+    /// the mesh do not see a face under a veil of hair).
+    static func separateCovered(_ zones: [RegionMeasures], skinColours: [CIELab?], maximumCoveredFraction: Double) throws(LetheError) -> (
+        measured: [RegionMeasures], skinColours: [CIELab?], covered: [CoveredZone]
+    ) {
+        let isCovered = zones.map { $0.skinPixelCount == 0 || ($0.coveredFraction ?? 0) > maximumCoveredFraction }
+        guard isCovered.contains(false) else { throw .faceCovered(maximum: maximumCoveredFraction) }
+        let shown = zones.indices.filter { !isCovered[$0] }
+        let covered = zones.indices.filter { isCovered[$0] }.map { index in
+            CoveredZone(region: zones[index].region, box: zones[index].box, coveredFraction: zones[index].coveredFraction ?? 1, skinPixelCount: zones[index].skinPixelCount)
+        }
+        return (shown.map { zones[$0] }, shown.map { skinColours[$0] }, covered)
     }
 
     static let tZone = ["forehead", "glabella", "nose", "chin"], uZone = ["right_cheek", "left_cheek"]

@@ -17,7 +17,8 @@ extension WorkingImage {
     /// (`zones`, 0 = none: outside the oval, inside an eye, brow, lip or nostril part, or outside
     /// every zone), then keeps as skin (`skinBit`) only labelled pixels near the face's own median
     /// colour; labelled pixels that fail the colour check are `surfaceBit` (highlights stay
-    /// measurable as shine).
+    /// measurable as shine), and `coveringBit` too unless brighter than the median with a chroma on
+    /// the way from the median's to white (hair, a beard, a mask cover the skin; a highlight does not).
     /// - Parameter normaliseExposure: scale the planes as a change of exposure that brings the
     ///   face's median skin to `referenceSkinLStar` before the skin is chosen (the measures: every
     ///   threshold in ΔL* or Δa* then means the same contrast ratio whatever the exposure);
@@ -92,13 +93,25 @@ extension WorkingImage {
             median = SIMD3((median.x + 16) * gamma - 16, median.y * gamma, median.z * gamma)
         }
         let chromaLimit = faceSkinChromaDistance * faceSkinChromaDistance
+        let medianChroma = SIMD2(median.y, median.z), medianChromaSquared = max((medianChroma * medianChroma).sum(), 1e-6)
         _ = halves { pixels in
             for i in pixels {
                 let clipping = skin[i] & (clippedBit | whiteClippedBit)
                 guard labels[i] != 0 else { skin[i] = clipping; continue }
-                let da = colour.aStar[i] - median.y, db = colour.bStar[i] - median.z
-                let isSkin = da * da + db * db <= chromaLimit && lightness[i] >= median.x - faceSkinDarkerLStar
-                skin[i] = (isSkin ? skinBit : surfaceBit) | clipping
+                let chroma = SIMD2(colour.aStar[i], colour.bStar[i])
+                let fromMedian = chroma - medianChroma
+                if (fromMedian * fromMedian).sum() <= chromaLimit, lightness[i] >= median.x - faceSkinDarkerLStar {
+                    skin[i] = skinBit | clipping
+                    continue
+                }
+                // Not skin-coloured: a highlight on the skin or something over it. What covers the
+                // skin is darker than the skin's limit (hair, a beard) or of a chroma off the way from
+                // the skin's to white, along which a highlight's lies (the dichromatic model, Shafer
+                // 1985; a clipped pixel's chroma is lost, so it is judged by its lightness alone).
+                let towardWhite = min(max((chroma * medianChroma).sum() / medianChromaSquared, 0), 1)
+                let offLine = chroma - towardWhite * medianChroma
+                let covers = lightness[i] < median.x - faceSkinDarkerLStar || (clipping == 0 && (offLine * offLine).sum() > chromaLimit)
+                skin[i] = surfaceBit | (covers ? coveringBit : 0) | clipping
             }
         }
         return (median, gamma)

@@ -7,6 +7,9 @@ import LetheImaging
 /// (`SkinConcernMeasurer.regionParts`).
 struct RegionStatistics {
     var skinCount = 0
+    /// The region's pixels on the skin surface, skin-coloured or not, and those of them that
+    /// cover a face's skin (`WorkingImage.coveringBit`).
+    var surfaceCount = 0, coveringCount = 0
     var clearCount = 0
     var meanL = 0.0, meanA = 0.0, meanB = 0.0, meanErythema = 0.0
     /// The median colour of the clear skin (`LabHistogram.interpolatedMedian`), its clipped pixels
@@ -125,7 +128,10 @@ struct RegionStatistics {
             for y in rect.y..<(rect.y + rect.height) {
                 for x in rect.x..<(rect.x + rect.width) {
                     let i = y * width + x
-                    guard skin[i] & WorkingImage.skinBit != 0, pixels.inZone(i) else { continue }
+                    guard skin[i] & (WorkingImage.skinBit | WorkingImage.surfaceBit) != 0, pixels.inZone(i) else { continue }
+                    stats.surfaceCount += 1
+                    if skin[i] & WorkingImage.coveringBit != 0 { stats.coveringCount += 1 }
+                    guard skin[i] & WorkingImage.skinBit != 0 else { continue }
                     stats.skinCount += 1
                     guard !WorkingImage.isClipped(skin[i]) else {
                         stats.clippedCount += 1

@@ -688,6 +688,7 @@ enum SkinConcernMeasurer {
             height: Int((Double(rect.y + rect.height) * f).rounded(.up)) - Int((Double(rect.y) * f).rounded(.down)))
         return RegionMeasures(
             region: region, box: box, skinPixelCount: Int((Double(stats.skinCount) * f * f).rounded()),
+            coveredFraction: work.zones == nil ? nil : Double(stats.coveringCount) / Double(max(1, stats.surfaceCount)),
             skinTone: .assessed(lab, calibration: tone),
             redness: .init(meanAStar: lab.a, erythemaIndex: stats.meanErythema),
             concerns: concerns)

@@ -24,7 +24,8 @@ struct WorkingImage {
     /// `skinBit` = skin; `surfaceBit` = not skin-coloured but on the skin
     /// surface (a highlight enclosed by skin, or a face-zone pixel that fails the colour check):
     /// counted by shine only; 0 = elsewhere. With `markClipped`, also `clippedBit` and
-    /// `whiteClippedBit` (the camera's saturation, whatever the pixel is).
+    /// `whiteClippedBit` (the camera's saturation, whatever the pixel is); on a face's surface
+    /// pixels `coveringBit`.
     let skin: Plane<UInt8>
     /// Faces: the zone label of each working pixel (`applyFaceZones`), 0 = no zone.
     var zones: Plane<UInt8>?
@@ -37,6 +38,10 @@ struct WorkingImage {
 
     static let skinBit: UInt8 = 1
     static let surfaceBit: UInt8 = 2
+    /// A face-zone pixel that fails the colour check and is not a highlight (brighter than the
+    /// face's median skin, its chroma between the median's and white): what covers the skin —
+    /// hair, a beard, a mask — read by no measure (`RegionMeasures.coveredFraction`).
+    static let coveringBit: UInt8 = 32
     /// An input pixel under the working pixel has a channel at or near saturation
     /// (`saturationCode`): its colour is lost (the clipped channel's ratio to the others is not
     /// the scene's), so colour measures leave it out (docs/analysis/repeatability.md, "Clipping").

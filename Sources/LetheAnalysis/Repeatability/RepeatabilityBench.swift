@@ -23,10 +23,11 @@ public struct RepeatabilityBench: Sendable {
 
     /// Keys left out of the table: where the photo put the face and how it was framed or exposed
     /// (box, pose, pixel counts and sizes, the scale estimate, the quality gate's figures, the
-    /// colour calibration: the grey card as captured, the uncertainty model's constants) move
-    /// with a re-capture by design or not at all; they describe the photo, not the skin.
+    /// colour calibration: the grey card as captured, the uncertainty model's constants, the
+    /// zones a capture showed covered) move with a re-capture by design or not at all; they
+    /// describe the photo, not the skin. A covered zone's measures are missing from that capture.
     static let framingKeys: Set<String> = [
-        "box", "quality", "landmarks", "zones", "pose", "width_fraction", "detector_neighbours", "skin_pixel_count",
+        "box", "quality", "landmarks", "zones", "pose", "width_fraction", "detector_neighbours", "skin_pixel_count", "covered_fraction", "covered_zones",
         "skin_pixel_fraction", "mm_per_pixel", "required_mm_per_pixel", "scale_source", "colour_calibration",
     ]
 
