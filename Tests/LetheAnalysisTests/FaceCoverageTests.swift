@@ -65,6 +65,41 @@ struct FaceCoverageTests {
         #expect(face.oiliness != nil, "the T-zone without the forehead: glabella, nose, chin")
     }
 
+    @Test("the after-care preview leaves a covered zone as it is, and edits a measured one")
+    func previewLeavesCoveredZone() throws {
+        let arena = PlaintextArena()
+        defer { _ = arena.wipeAll() }
+        let (_, bare, _) = try FaceZoneTests.portraitGeometry(arena: arena)
+        let polygons = Dictionary(uniqueKeysWithValues: try #require(bare.zones).filter { $0.kind == "zone" }.map { ($0.name, FaceZoneTests.polygon($0)) })
+        let photo = try Self.withHair(over: ["forehead"], arena: arena)
+        let settings = AnalysisSettings(kind: .face, models: try FaceAnalysisTests.models())
+        let analysis = try PhotoAnalysis.run(photo, settings: settings, labelling: true, arena: arena)
+        let request = SimulationRequest(concerns: [.evenness, .redness], output: SimulationOutput(maxDimension: 512, format: .png))
+        let rendering = try SimulationRenderer.render(photo, analysis: analysis, request: request, arena: arena)
+        let preview = try #require(rendering.preview)
+        let decoded = try preview.encoded.withUnsafeBytes { try ImageDecoder.decode($0, limits: DecodeLimits(), arena: arena) }
+        #expect(decoded.width == photo.width && decoded.height == photo.height)
+        let before = photo.pixels.withUnsafeBytes { Array($0) }, after = decoded.pixels.withUnsafeBytes { Array($0) }
+        /// Pixels whose centre lies in the zone's polygon, and how many of them the preview changed.
+        func changed(in zone: String) throws -> (pixels: Int, changed: Int) {
+            let polygon = try #require(polygons[zone])
+            var pixels = 0, changed = 0
+            for y in 0..<photo.height {
+                for x in 0..<photo.width where FaceGeometry.contains(polygon, FaceGeometry.Point(Double(x) + 0.5, Double(y) + 0.5)) {
+                    pixels += 1
+                    let i = (y * photo.width + x) * 3
+                    if (0..<3).contains(where: { before[i + $0] != after[i + $0] }) { changed += 1 }
+                }
+            }
+            return (pixels, changed)
+        }
+        let forehead = try changed(in: "forehead"), cheek = try changed(in: "left_cheek")
+        // 4 of 2,272 pixels: the glabella's edits fade a pixel or two across the border; its skin
+        // between the strands edited as well, 59.
+        #expect(forehead.pixels > 500 && forehead.changed * 100 <= forehead.pixels, "the covered forehead: \(forehead)")
+        #expect(cheek.changed > cheek.pixels / 4, "the measured cheek is evened: \(cheek)")
+    }
+
     /// A light blue medical mask over the astronaut's mouth, chin and lower cheeks (input pixels,
     /// drawn on the fixture's coordinates: mouth at (225, 141), chin at (221, 163)).
     static let mask: [FaceGeometry.Point] = [(183, 128), (267, 128), (262, 165), (240, 180), (205, 180), (187, 165)].map { FaceGeometry.Point($0.0, $0.1) }

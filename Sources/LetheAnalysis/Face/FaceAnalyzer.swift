@@ -238,7 +238,8 @@ public enum FaceAnalyzer {
         let (zones, zoneSkinColours, clippedSkin, labels) = try SkinConcernMeasurer.measureWithSkinColours(
             window, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
             colour: colour, releasingPixels: releasingPixels || photo.isReduced, photoSize: (photo.width, photo.height),
-            clippedSkinLimit: profile?.maxClippedSkinFraction, labelling: labelling, arena: arena)
+            clippedSkinLimit: profile?.maxClippedSkinFraction, labelling: labelling, coveredZoneLimit: faceConfiguration.maxZoneCoveredFraction,
+            arena: arena)
         // A covered zone's few skin-coloured pixels (between the hairs of a fringe) are read by no measure.
         let (measured, skinColours, covered) = try separateCovered(
             zones, skinColours: zoneSkinColours, maximumCoveredFraction: faceConfiguration.maxZoneCoveredFraction)
@@ -279,7 +280,7 @@ public enum FaceAnalyzer {
     static func separateCovered(_ zones: [RegionMeasures], skinColours: [CIELab?], maximumCoveredFraction: Double) throws(LetheError) -> (
         measured: [RegionMeasures], skinColours: [CIELab?], covered: [CoveredZone]
     ) {
-        let isCovered = zones.map { $0.skinPixelCount == 0 || ($0.coveredFraction ?? 0) > maximumCoveredFraction }
+        let isCovered = zones.map { $0.isCovered(limit: maximumCoveredFraction) }
         guard isCovered.contains(false) else { throw .faceCovered(maximum: maximumCoveredFraction) }
         let shown = zones.indices.filter { !isCovered[$0] }
         let covered = zones.indices.filter { isCovered[$0] }.map { index in
@@ -431,4 +432,10 @@ public enum FaceAnalyzer {
         let face = try exactlyOne(confirmed.map(\.face), imageWidth: image.width, configuration: configuration)
         return confirmed.first { $0.face == face }!
     }
+}
+
+extension RegionMeasures {
+    /// Whether a face's zone is covered past `limit` of its surface (`FaceAnalysisConfiguration.maxZoneCoveredFraction`)
+    /// or shows no skin pixel: not measured.
+    func isCovered(limit: Double) -> Bool { skinPixelCount == 0 || (coveredFraction ?? 0) > limit }
 }

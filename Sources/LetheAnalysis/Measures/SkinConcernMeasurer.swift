@@ -51,11 +51,15 @@ enum SkinConcernMeasurer {
     ///     measured (a device profile's `max_clipped_skin_fraction`).
     ///   - labelling: also return the pixels each measure counted (`ConcernLabels`), drawn as
     ///     they are counted, for the simulations; the caller releases them.
+    ///   - coveredZoneLimit: a face's zones covered past it (`RegionMeasures.isCovered`), which
+    ///     the caller leaves unmeasured, are left out of the labels too: the simulations leave them
+    ///     as they are.
     /// - Throws: `lighting_too_bright` above `clippedSkinLimit`.
     static func measureWithSkinColours(
         _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, releasingPixels: Bool = false,
-        photoSize: (width: Int, height: Int)? = nil, clippedSkinLimit: Double? = nil, labelling: Bool = false, arena: PlaintextArena
+        photoSize: (width: Int, height: Int)? = nil, clippedSkinLimit: Double? = nil, labelling: Bool = false, coveredZoneLimit: Double? = nil,
+        arena: PlaintextArena
     ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?], clippedSkinFraction: Double?, labels: ConcernLabels?) {
         let photoSize = photoSize ?? (image.width, image.height)
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
@@ -224,12 +228,16 @@ enum SkinConcernMeasurer {
                 texture: SkinConcerns.Texture(roughnessLStar: part.roughness, requiredMillimetresPerPixel: textureRequirement),
                 workingMillimetres: workingMillimetres, tone: colour.tone, zoneReference: measuredSkin.clearSkinMedian, configuration: configuration), skinColour)
         }
+        let covered = coveredZoneLimit.map { limit in zip(regions, measured).filter { $1.0.isCovered(limit: limit) }.map(\.0.zone) } ?? []
         let drawn = labels.map { labels in
             // The marks a region counted, filled with their queue in the ridges' plane (read by the regions' statistics alone).
             ConcernLabels.finish(
                 labels, work: work, detected: measuredSkin.marks, counted: Set(parts.flatMap(\.markIndices)).sorted(),
                 centrelines: centrelines, centrelineBit: 1, queue: measuredSkin.marks.contrast.smoothed)
-            let clear = parts.map(\.stats).filter { $0.clearCount > 0 }
+            if !covered.isEmpty, let zones = work.zones?.pixels {
+                for i in 0..<work.pixelCount where covered.contains(zones[i]) { labels.pixels[i] = 0 }
+            }
+            let clear = zip(regions, parts).filter { !covered.contains($0.0.zone) }.map(\.1.stats).filter { $0.clearCount > 0 }
             let clearCount = Double(max(1, clear.reduce(0) { $0 + $1.clearCount }))
             func mean(_ value: (RegionStatistics) -> Double) -> Double { clear.reduce(0) { $0 + value($1) * Double($1.clearCount) } / clearCount }
             return ConcernLabels(
