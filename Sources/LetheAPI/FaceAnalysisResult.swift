@@ -11,8 +11,8 @@ public struct FaceAnalysisResult: Sendable, Codable, Equatable {
     /// nose, nasolabial, perioral, chin; left/right = the subject's), each measured on its skin only.
     /// `box` is the zone polygon's bounding box.
     public var regions: [RegionMeasures]
-    /// The zones too little of whose surface was skin to measure (`CoveredZone`): absent from
-    /// `regions`, from the whole-face measures, the dark circles and the oiliness.
+    /// The zones too covered to measure (`CoveredZone`): absent from `regions`, from the whole-face
+    /// measures, the dark circles, the oiliness and the simulations. Absent when none is.
     public var coveredZones: [CoveredZone]?
     /// Head pose from the face mesh.
     public var pose: FacePose?

@@ -47,7 +47,7 @@ struct FaceCoverageTests {
         defer { _ = arena.wipeAll() }
         let (_, bare, _) = try FaceZoneTests.portraitGeometry(arena: arena)
         // The portrait as taken: nothing covered (its own fringe leaves 0.44 of the forehead covered).
-        #expect(bare.coveredZones == [])
+        #expect(bare.coveredZones == nil)
         #expect(bare.regions.allSatisfy { ($0.coveredFraction ?? 1) < 0.5 }, "\(bare.regions.map { ($0.region, $0.coveredFraction ?? -1) })")
 
         let photo = try Self.withHair(over: ["forehead"], arena: arena)
@@ -131,7 +131,7 @@ struct FaceCoverageTests {
         let (_, bare, _) = try FaceAnalyzer.analyze(image, models: models, configuration: .init(), reportLandmarks: true, arena: arena)
         let shiny = try PaintedShine.paint(image, level: 0.6, landmarks: try #require(bare.landmarks), arena: arena)
         let (_, face, _) = try FaceAnalyzer.analyze(shiny, models: models, configuration: .init(), arena: arena)
-        #expect(face.coveredZones == [])
+        #expect(face.coveredZones == nil)
         #expect(face.regions.map(\.region) == FaceGeometry.zoneNames)
         // The highlights fail the skin colour check but cover nothing: on the zones painted
         // brightest the covered share stays (0.43 → 0.35, 0.01 → 0.01, 0.20 → 0.27); counted as

@@ -255,7 +255,7 @@ public enum FaceAnalyzer {
         let landmarks = reportLandmarks ? mesh.points.map { [($0.x * 10).rounded() / 10, ($0.y * 10).rounded() / 10] } : nil
         let faceResult = FaceAnalysisResult(
             box: face, detectorNeighbours: detection.neighbours, widthFraction: Double(face.width) / Double(photo.width),
-            regions: measured, coveredZones: covered, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil,
+            regions: measured, coveredZones: covered.isEmpty ? nil : covered, pose: geometry.pose, landmarks: landmarks, zones: reportLandmarks ? geometry.reported : nil,
             darkCircles: darkCircles(zip(measured.map(\.region), skinColours).map { (name: $0, colour: $1) }), oiliness: oiliness(measured))
         return (result, faceResult, geometry, labels)
     }
