@@ -367,8 +367,8 @@ public struct RegionMeasures: Sendable, Codable, Equatable {
     /// Skin pixels of the region at the working scale, expressed in input pixels.
     public var skinPixelCount: Int
     /// Faces: the share of the zone's surface that something covers — pixels that fail the skin
-    /// colour check and are no brighter than the face's median skin (hair, a beard, a mask), not
-    /// highlights; the zone is measured on the rest. Past `FaceAnalysisConfiguration.maxZoneCoveredFraction`
+    /// colour check and are not highlights: darker than its limit (hair, a beard) or of a chroma
+    /// off the way from the skin's to white (a mask); the zone is measured on the rest. Past `FaceAnalysisConfiguration.maxZoneCoveredFraction`
     /// the zone is listed in `FaceAnalysisResult.coveredZones` instead. Absent for close-ups.
     public var coveredFraction: Double?
     /// Colour of the clear skin (without spots, pores and highlights).

@@ -17,8 +17,8 @@ extension WorkingImage {
     /// (`zones`, 0 = none: outside the oval, inside an eye, brow, lip or nostril part, or outside
     /// every zone), then keeps as skin (`skinBit`) only labelled pixels near the face's own median
     /// colour; labelled pixels that fail the colour check are `surfaceBit` (highlights stay
-    /// measurable as shine), and `coveringBit` too unless brighter than the median with a chroma on
-    /// the way from the median's to white (hair, a beard, a mask cover the skin; a highlight does not).
+    /// measurable as shine), and `coveringBit` too when darker than the check's limit or of a chroma
+    /// off the way from the median's to white (hair, a beard, a mask cover the skin; a highlight does not).
     /// - Parameter normaliseExposure: scale the planes as a change of exposure that brings the
     ///   face's median skin to `referenceSkinLStar` before the skin is chosen (the measures: every
     ///   threshold in ΔL* or Δa* then means the same contrast ratio whatever the exposure);

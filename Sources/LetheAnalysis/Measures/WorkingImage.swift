@@ -38,9 +38,9 @@ struct WorkingImage {
 
     static let skinBit: UInt8 = 1
     static let surfaceBit: UInt8 = 2
-    /// A face-zone pixel that fails the colour check and is not a highlight (brighter than the
-    /// face's median skin, its chroma between the median's and white): what covers the skin —
-    /// hair, a beard, a mask — read by no measure (`RegionMeasures.coveredFraction`).
+    /// A face-zone pixel that fails the colour check and is no highlight: darker than the check's
+    /// limit, or of a chroma off the way from the face's median to white (`applyFaceZones`). What
+    /// covers the skin — hair, a beard, a mask (`RegionMeasures.coveredFraction`).
     static let coveringBit: UInt8 = 32
     /// An input pixel under the working pixel has a channel at or near saturation
     /// (`saturationCode`): its colour is lost (the clipped channel's ratio to the others is not
