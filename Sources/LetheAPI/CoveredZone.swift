@@ -1,5 +1,6 @@
 /// A face zone that something covers — hair, a beard, a mask, a hand — past
-/// `FaceAnalysisConfiguration.maxZoneCoveredFraction` of its surface. It is listed here instead of
+/// `FaceAnalysisConfiguration.maxZoneCoveredFraction` of its surface, or that shows no skin pixel
+/// at all. It is listed here instead of
 /// among the measured regions, so that the few skin pixels between the hairs of a fringe never
 /// read as a zone of clear skin (no red, no shine, no unevenness: every score 100).
 public struct CoveredZone: Sendable, Codable, Equatable {
