@@ -367,8 +367,9 @@ public struct RegionMeasures: Sendable, Codable, Equatable {
     /// Skin pixels of the region at the working scale, expressed in input pixels.
     public var skinPixelCount: Int
     /// Faces: the share of the zone's surface that something covers — pixels that fail the skin
-    /// colour check and are not highlights: darker than its limit (hair, a beard) or of a chroma
-    /// off the way from the skin's to white (a mask); the zone is measured on the rest. Past `FaceAnalysisConfiguration.maxZoneCoveredFraction`
+    /// colour check and are not highlights: darker than its limit (hair, a beard), of a chroma
+    /// off the way from the skin's to white (a blue mask), or a grey with too little of the skin's
+    /// colour under it to be light on skin (a grey mask, grey hair); the zone is measured on the rest. Past `FaceAnalysisConfiguration.maxZoneCoveredFraction`
     /// the zone is listed in `FaceAnalysisResult.coveredZones` instead. Absent for close-ups.
     public var coveredFraction: Double?
     /// Colour of the clear skin (without spots, pores and highlights).

@@ -17,8 +17,9 @@ extension WorkingImage {
     /// (`zones`, 0 = none: outside the oval, inside an eye, brow, lip or nostril part, or outside
     /// every zone), then keeps as skin (`skinBit`) only labelled pixels near the face's own median
     /// colour; labelled pixels that fail the colour check are `surfaceBit` (highlights stay
-    /// measurable as shine), and `coveringBit` too when darker than the check's limit or of a chroma
-    /// off the way from the median's to white (hair, a beard, a mask cover the skin; a highlight does not).
+    /// measurable as shine), and `coveringBit` too when darker than the check's limit, of a chroma
+    /// off the way from the median's to white, or with too little of the skin's colour under it
+    /// (`Highlight`): hair, a beard, a mask cover the skin; a highlight does not.
     /// - Parameter normaliseExposure: scale the planes as a change of exposure that brings the
     ///   face's median skin to `referenceSkinLStar` before the skin is chosen (the measures: every
     ///   threshold in ΔL* or Δa* then means the same contrast ratio whatever the exposure);
@@ -94,6 +95,7 @@ extension WorkingImage {
         }
         let chromaLimit = faceSkinChromaDistance * faceSkinChromaDistance
         let medianChroma = SIMD2(median.y, median.z), medianChromaSquared = max((medianChroma * medianChroma).sum(), 1e-6)
+        let highlight = Highlight(skin: median, exposure: Double(gamma * gamma * gamma))
         _ = halves { pixels in
             for i in pixels {
                 let clipping = skin[i] & (clippedBit | whiteClippedBit)
@@ -105,16 +107,63 @@ extension WorkingImage {
                     continue
                 }
                 // Not skin-coloured: a highlight on the skin or something over it. What covers the
-                // skin is darker than the skin's limit (hair, a beard) or of a chroma off the way from
+                // skin is darker than the skin's limit (hair, a beard), of a chroma off the way from
                 // the skin's to white, along which a highlight's lies (the dichromatic model, Shafer
-                // 1985; a clipped pixel's chroma is lost, so it is judged by its lightness alone).
+                // 1985), or a grey or white with too little of the skin's colour under it (a grey
+                // mask, grey hair). A clipped pixel's chroma is lost, so it is judged by its lightness alone.
                 let towardWhite = min(max((chroma * medianChroma).sum() / medianChromaSquared, 0), 1)
                 let offLine = chroma - towardWhite * medianChroma
-                let covers = lightness[i] < median.x - faceSkinDarkerLStar || (clipping == 0 && (offLine * offLine).sum() > chromaLimit)
+                let covers = lightness[i] < median.x - faceSkinDarkerLStar
+                    || (clipping == 0 && ((offLine * offLine).sum() > chromaLimit || highlight.lacksSkin(lStar: lightness[i], chroma: chroma)))
                 skin[i] = surfaceBit | (covers ? coveringBit : 0) | clipping
             }
         }
         return (median, gamma)
+    }
+
+    /// A highlight is light of the illuminant's colour added to the skin's own reflection (the
+    /// dichromatic model, Shafer 1985): in linear RGB a pixel k · skin + s · white, where k is the
+    /// skin's shading there and s the specular light. Adding white leaves the differences between
+    /// the channels as they were, so k is read from them alone (the least-squares k of the two-colour
+    /// fit). A grey or white material over the face — a grey mask, grey hair — has almost none of the
+    /// skin's channel differences, and no shading explains it; skin is the check's colour down to L* 25
+    /// below the face's median (`faceSkinDarkerLStar`), so a highlight's k is at least that
+    /// lightness's share of the median's luminance (0.34 at the reference L* 66.5).
+    ///
+    /// Where a camera's highlight roll-off compresses the channels (the photo's brightest channel above
+    /// `rollOff` of full scale, where `PaintedShine`'s shoulder begins too) the differences shrink with
+    /// the light, so k is not read there: with it read, painted highlights at level 0.6 raised the
+    /// covered share of Grace Hopper's glabella 0.01 → 0.12 and of her nose 0.27 → 0.34 (docs/analysis/face.md).
+    struct Highlight {
+        static let rollOff = 0.75
+        static let minimumShading = CIELab.relativeLuminance(lStar: Double(referenceSkinLStar - faceSkinDarkerLStar))
+            / CIELab.relativeLuminance(lStar: Double(referenceSkinLStar))
+        /// The skin's linear RGB less its mean (its channel differences), and their squared length.
+        let skinDifferences: SIMD3<Double>, skinDifferencesSquared: Double
+        /// Photo-to-working linear scale: the normalisation's exposure (γ³).
+        let exposure: Double
+
+        /// - Parameters: skin, the face's median L*, a*, b* as the planes hold them; exposure, γ³.
+        init(skin: SIMD3<Float>, exposure: Double) {
+            let rgb = Self.linear(lStar: skin.x, chroma: SIMD2(skin.y, skin.z))
+            skinDifferences = rgb - rgb.sum() / 3
+            skinDifferencesSquared = max((skinDifferences * skinDifferences).sum(), 1e-9)
+            self.exposure = exposure
+        }
+
+        static func linear(lStar: Float, chroma: SIMD2<Float>) -> SIMD3<Double> {
+            let rgb = CIELab(l: Double(lStar), a: Double(chroma.x), b: Double(chroma.y)).linearSRGB()
+            return SIMD3(rgb.red, rgb.green, rgb.blue)
+        }
+
+        /// Whether an unclipped pixel has too little of the skin's colour to be skin under a
+        /// highlight (k below `minimumShading`); false where the roll-off leaves k unread.
+        func lacksSkin(lStar: Float, chroma: SIMD2<Float>) -> Bool {
+            let rgb = Self.linear(lStar: lStar, chroma: chroma)
+            guard rgb.max() / exposure < Self.rollOff else { return false }
+            let shading = ((rgb - rgb.sum() / 3) * skinDifferences).sum() / skinDifferencesSquared
+            return shading < Self.minimumShading
+        }
     }
 
     /// Sets `label[i] = value(label[i])` for every working pixel whose centre lies inside

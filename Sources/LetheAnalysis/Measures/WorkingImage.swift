@@ -39,7 +39,8 @@ struct WorkingImage {
     static let skinBit: UInt8 = 1
     static let surfaceBit: UInt8 = 2
     /// A face-zone pixel that fails the colour check and is no highlight: darker than the check's
-    /// limit, or of a chroma off the way from the face's median to white (`applyFaceZones`). What
+    /// limit, of a chroma off the way from the face's median to white, or with too little of the
+    /// skin's colour under it to be light on skin (`applyFaceZones`, `Highlight`). What
     /// covers the skin — hair, a beard, a mask (`RegionMeasures.coveredFraction`).
     static let coveringBit: UInt8 = 32
     /// An input pixel under the working pixel has a channel at or near saturation
