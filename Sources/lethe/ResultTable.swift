@@ -42,7 +42,9 @@ struct ResultTable {
             for zone in face.coveredZones ?? [] {
                 rows.append((
                     "  " + zone.region.replacingOccurrences(of: "_", with: " "),
-                    "covered: \(percent(zone.coveredFraction)) of it (hair, a beard, a mask or a hand over it?), not measured"))
+                    zone.cause == .eyeglasses
+                        ? "behind eyeglasses, not measured (without them, it would be)"
+                        : "covered: \(percent(zone.coveredFraction)) of it (hair, a beard, a mask or a hand over it?), not measured"))
             }
         }
         if let uv = response.ultraviolet { rows += Self.ultravioletRows(uv, number: number, percent: percent) }

@@ -9,6 +9,19 @@ import Testing
 /// `kind=face` and `kind=scalp` through the encrypted API, with profiles and explicit scales.
 @Suite("Face and scalp analyses end to end")
 struct AnalysisKindsTests {
+    @Test("kind=face on a face that wears eyeglasses: the zones behind the lenses come back covered by them, without dark circles")
+    func eyeglasses() async throws {
+        let photo = try Data(contentsOf: Repository.root.appendingPathComponent("Fixtures/grace_hopper.jpg"))
+        try await WorkerHarness().run { session in
+            let response = try await session.client.analyze(photo: photo, kind: "face")
+            let face = try #require(response.face)
+            let covered = try #require(face.coveredZones)
+            #expect(covered.map(\.region) == ["right_under_eye", "left_under_eye"])
+            #expect(covered.allSatisfy { $0.cause == .eyeglasses && $0.coveredFraction == 1 && $0.skinPixelCount == 0 })
+            #expect(face.darkCircles == nil && !face.regions.contains { $0.region.hasSuffix("under_eye") })
+        }
+    }
+
     @Test("kind=face finds the portrait's face, measures its regions and records one deletion")
     func face() async throws {
         try await WorkerHarness().run { session in

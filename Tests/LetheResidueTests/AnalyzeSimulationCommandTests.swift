@@ -40,6 +40,18 @@ struct AnalyzeSimulationCommandTests {
         }
     }
 
+    @Test("the table of a face that wears eyeglasses says which zones are behind them and why they are not measured")
+    func eyeglassesRows() async throws {
+        let run = try await Self.analyze([Repository.fixture("grace_hopper.jpg").path, "--kind", "face"])
+        #expect(run.status == 0, "\(run.error)")
+        let lines = run.output.split(separator: "\n").map(String.init)
+        for zone in ["right under eye", "left under eye"] {
+            let rows = lines.filter { $0.hasPrefix("    \(zone)") }
+            #expect(rows.count == 1 && rows.allSatisfy { $0.hasSuffix("behind eyeglasses, not measured (without them, it would be)") }, "\(rows)")
+        }
+        #expect(lines.contains { $0.hasPrefix("    right cheek") && $0.contains("ITA") }, "\(run.output)")
+    }
+
     @Test("a concern that does not exist is refused with its code and exit status 2")
     func refusesUnknownConcern() async throws {
         let run = try await Self.analyze([Repository.fixture("astronaut.png").path, "--simulate", "teeth"])

@@ -235,14 +235,15 @@ public enum FaceAnalyzer {
         }
         // No window is read after the crop's: the file's bytes may go (an engine's photo, `AnalysisEngine`).
         photo.windowsRead()
+        let lensZones = Eyeglasses.areWorn(in: window, geometry: geometry) ? Eyeglasses.lensZones : []
         let (zones, zoneSkinColours, clippedSkin, labels) = try SkinConcernMeasurer.measureWithSkinColours(
             window, crop: crop, factor: factor, regions: regions, millimetresPerPixel: scale, configuration: measures, face: geometry,
             colour: colour, releasingPixels: releasingPixels || photo.isReduced, photoSize: (photo.width, photo.height),
             clippedSkinLimit: profile?.maxClippedSkinFraction, labelling: labelling, coveredZoneLimit: faceConfiguration.maxZoneCoveredFraction,
-            arena: arena)
+            lensZones: lensZones, arena: arena)
         // A covered zone's few skin-coloured pixels (between the hairs of a fringe) are read by no measure.
         let (measured, skinColours, covered) = try separateCovered(
-            zones, skinColours: zoneSkinColours, maximumCoveredFraction: faceConfiguration.maxZoneCoveredFraction)
+            zones, skinColours: zoneSkinColours, maximumCoveredFraction: faceConfiguration.maxZoneCoveredFraction, lensZones: lensZones)
         let whole = RegionAggregate.combine(measured, calibration: colour.tone, millimetresPerPixel: scale)
         let boxArea = Double(face.area)
         var quality = faceQuality.quality(width: photo.width, height: photo.height)
@@ -273,18 +274,23 @@ public enum FaceAnalyzer {
     }
 
     /// The zones to measure, each with its skin colour, and those covered past
-    /// `maximumCoveredFraction` of their surface or without a skin pixel. Throws `no_skin_detected`
+    /// `maximumCoveredFraction` of their surface or without a skin pixel (`lensZones`, behind
+    /// eyeglasses, are wholly covered, and listed with that cause). Throws `no_skin_detected`
     /// when no zone is left (which a photo hardly reaches: the skin check is against the face's
     /// median colour, so hair over most of the face would pass as its skin, and the detector and
     /// the mesh do not see a face under a veil of hair).
-    static func separateCovered(_ zones: [RegionMeasures], skinColours: [CIELab?], maximumCoveredFraction: Double) throws(LetheError) -> (
+    static func separateCovered(
+        _ zones: [RegionMeasures], skinColours: [CIELab?], maximumCoveredFraction: Double, lensZones: [String] = []
+    ) throws(LetheError) -> (
         measured: [RegionMeasures], skinColours: [CIELab?], covered: [CoveredZone]
     ) {
         let isCovered = zones.map { $0.isCovered(limit: maximumCoveredFraction) }
         guard isCovered.contains(false) else { throw .faceCovered(maximum: maximumCoveredFraction) }
         let shown = zones.indices.filter { !isCovered[$0] }
         let covered = zones.indices.filter { isCovered[$0] }.map { index in
-            CoveredZone(region: zones[index].region, box: zones[index].box, coveredFraction: zones[index].coveredFraction ?? 1, skinPixelCount: zones[index].skinPixelCount)
+            CoveredZone(
+                region: zones[index].region, box: zones[index].box, coveredFraction: zones[index].coveredFraction ?? 1,
+                skinPixelCount: zones[index].skinPixelCount, cause: lensZones.contains(zones[index].region) ? .eyeglasses : .covering)
         }
         return (shown.map { zones[$0] }, shown.map { skinColours[$0] }, covered)
     }

@@ -30,6 +30,9 @@ public struct FaceGeometry: Sendable, Equatable {
     /// The distance between the eye centres (each the midpoint of its corners), in input pixels:
     /// the face's own length unit, which sets its canonical frame and its scale estimate.
     public var interOcularPixels: Double
+    /// Where eyeglasses' bridge would cross the nose (`Eyeglasses.probe`): rows of sample points
+    /// in input pixels.
+    var eyeglassesProbe: [[Point]]
 
     // Mesh indices (MediaPipe `face_mesh_connections.py`): contours in drawing order.
     static let ovalIndices = [
@@ -91,6 +94,7 @@ public struct FaceGeometry: Sendable, Equatable {
             Part(name: "nostrils", polygon: Self.convexHull(grown(Self.nostrilIndices, by: Self.nostrilGrowth), margin: margin)),
         ]
         pose = FacePose(frame: frame, noseTip: st(1), mouth: (st(61) + st(291)) / 2)
+        eyeglassesProbe = Eyeglasses.probe(frame: frame, innerCorners: (points[133], points[362]))
 
         // Landmark positions in the face frame (units of d).
         let browTop = (Self.rightBrowIndices + Self.leftBrowIndices).map { st($0).y }.min()!

@@ -25,7 +25,11 @@ extension WorkingImage {
     ///   threshold in ΔL* or Δa* then means the same contrast ratio whatever the exposure);
     ///   `lightnessScale` records it. Simulations keep the photo's exposure (their preview edits
     ///   the planes and writes them back).
-    mutating func applyFaceZones(_ geometry: FaceGeometry, normaliseExposure: Bool = false, arena: PlaintextArena) throws(LetheError) {
+    /// - Parameter covering: zones whose every pixel covers the skin, whatever its colour: those
+    ///   behind eyeglasses' lenses (`Eyeglasses.lensZones`).
+    mutating func applyFaceZones(
+        _ geometry: FaceGeometry, normaliseExposure: Bool = false, covering: [String] = [], arena: PlaintextArena
+    ) throws(LetheError) {
         let labels = try Plane<UInt8>(width: width, height: height, what: "the face zone labels", arena: arena)
         zones = labels
         let unassigned: UInt8 = 255
@@ -42,6 +46,14 @@ extension WorkingImage {
             labels: UnsafeBufferPointer(label), lightness: lStar, colour: colour, skin: skin.pixels, count: pixelCount, normaliseExposure: normaliseExposure)
         faceMedianLab = median
         lightnessScale = gamma
+        var isCovering = [Bool](repeating: false, count: 256)
+        for name in covering { if let index = geometry.zones.firstIndex(where: { $0.name == name }) { isCovering[index + 1] = true } }
+        if isCovering.contains(true) {
+            let skin = self.skin.pixels
+            for i in 0..<pixelCount where isCovering[Int(label[i])] {
+                skin[i] = Self.surfaceBit | Self.coveringBit | (skin[i] & (Self.clippedBit | Self.whiteClippedBit))
+            }
+        }
     }
 
     /// The share of the face's zone pixels (`zones` ≠ 0, the skin surface the measures read) that
@@ -200,6 +212,7 @@ extension FaceGeometry {
         copy.oval = oval.map { $0 * factor }
         copy.exclusions = exclusions.map { Part(name: $0.name, polygon: $0.polygon.map { $0 * factor }) }
         copy.zones = zones.map { Part(name: $0.name, polygon: $0.polygon.map { $0 * factor }) }
+        copy.eyeglassesProbe = eyeglassesProbe.map { $0.map { $0 * factor } }
         return copy
     }
 }

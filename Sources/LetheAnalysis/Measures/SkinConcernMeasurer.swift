@@ -54,12 +54,14 @@ enum SkinConcernMeasurer {
     ///   - coveredZoneLimit: a face's zones covered past it (`RegionMeasures.isCovered`), which
     ///     the caller leaves unmeasured, are left out of the labels too: the simulations leave them
     ///     as they are.
+    ///   - lensZones: a face's zones seen through eyeglasses (`Eyeglasses`): every pixel of theirs
+    ///     covers the skin (`WorkingImage.applyFaceZones`).
     /// - Throws: `lighting_too_bright` above `clippedSkinLimit`.
     static func measureWithSkinColours(
         _ image: DecodedImage, crop: PixelRect, factor: Double, regions: [NamedRegion], millimetresPerPixel: Double?,
         configuration: SkinMeasureConfiguration, face: FaceGeometry? = nil, colour: PhotoColour? = nil, releasingPixels: Bool = false,
         photoSize: (width: Int, height: Int)? = nil, clippedSkinLimit: Double? = nil, labelling: Bool = false, coveredZoneLimit: Double? = nil,
-        arena: PlaintextArena
+        lensZones: [String] = [], arena: PlaintextArena
     ) throws(LetheError) -> (measures: [RegionMeasures], skinColours: [CIELab?], clippedSkinFraction: Double?, labels: ConcernLabels?) {
         let photoSize = photoSize ?? (image.width, image.height)
         let colour = colour ?? .uncalibrated(configuration.uncalibratedTone)
@@ -73,7 +75,7 @@ enum SkinConcernMeasurer {
             arena.release(image.pixels)
             MemoryBudget.returnFreeHeapToKernel()
         }
-        if let face { try work.applyFaceZones(face, normaliseExposure: true, arena: arena) }
+        if let face { try work.applyFaceZones(face, normaliseExposure: true, covering: lensZones, arena: arena) }
         let clippedSkin = work.clippedSkinFraction()
         if let clippedSkinLimit, let clippedSkin, clippedSkin > clippedSkinLimit {
             throw .skinClipped(fraction: clippedSkin, maximum: clippedSkinLimit)
