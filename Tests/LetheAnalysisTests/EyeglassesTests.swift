@@ -52,7 +52,7 @@ struct EyeglassesTests {
             let (_, face, geometry) = try FaceAnalyzer.analyze(image, models: models, configuration: .init(), arena: arena)
             let contrast = try #require(Eyeglasses.bridgeContrast(image, probe: geometry.eyeglassesProbe))
             if wearsGlasses {
-                // 20.1 L*: her amber frame's bridge; bare skin reads 1.5–3.2 (below).
+                // 20.2 L*: her amber frame's bridge; bare skin reads 1.4–3.2 (below).
                 #expect(contrast > 15, "\(name): \(contrast)")
                 let covered = try #require(face.coveredZones)
                 #expect(covered.map(\.region) == Eyeglasses.lensZones)

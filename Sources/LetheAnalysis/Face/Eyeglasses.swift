@@ -26,8 +26,8 @@ enum Eyeglasses {
     /// Half-widths of the bars looked for, in probe rows (0.01 d each).
     static let barHalfWidths = 2...10
     /// L* a bar across the bridge differs from the skin on both its sides by at least, for a frame.
-    /// Measured on the fixture portraits: Grace Hopper's amber frame 20.1; the astronaut 1.5, Obama
-    /// 3.2 (his whole portrait) and 3.0 (cut to the face): bare skin's shading. A thin metal or a
+    /// Measured on the fixture portraits: Grace Hopper's amber frame 20.2; the astronaut 1.4, Obama
+    /// 3.2 (his whole portrait) and 3.1 (cut to the face): bare skin's shading. A thin metal or a
     /// clear frame may lie below it, and is then measured as skin (docs/analysis/face.md).
     static let minimumBridgeContrast = 10.0
     /// The zones that lie behind the lenses.
